@@ -1,0 +1,489 @@
+/*
+ * firkin.h — the C interface of Firkin, an embedded key-value store.
+ *
+ * This header is the manual. It is the only public interface of the library
+ * (libfirkin.so); nothing of the C++ core is exposed.
+ *
+ * CONVENTIONS
+ *
+ *  1. Handles. Every object is an opaque pointer: firkin_db, firkin_options,
+ *     firkin_write_options, firkin_ns (namespace), firkin_snapshot,
+ *     firkin_iter, firkin_batch. A handle is created by a *_new / *_open call
+ *     and released by the matching *_free / *_close call. Every *_free and
+ *     *_close accepts NULL and does nothing.
+ *
+ *  2. Bytes. Keys and values are arbitrary bytes passed as
+ *     (const void *p, size_t len); embedded NULs round-trip. p may be NULL only
+ *     when len is 0. `const char *` is used only for NUL-terminated UTF-8
+ *     text: paths, option names and values, namespace names.
+ *
+ *  3. Ownership. Memory returned through a `void **` or `char **` out
+ *     parameter is a copy owned by the caller and freed with firkin_free().
+ *     Pointers returned by the iterator accessors (firkin_iter_key,
+ *     firkin_iter_value) are borrowed: valid until the iterator moves or is
+ *     freed. Strings returned as `const char *` by firkin_strerror,
+ *     firkin_last_error, firkin_version_string and firkin_ns_name are owned
+ *     by the library.
+ *
+ *  4. Lifetimes. Child handles (namespaces, snapshots, iterators) keep their
+ *     database alive: firkin_close() drops the caller's reference and the
+ *     database shuts down (final flush, lock released) when its last child
+ *     is freed. Children may therefore be freed in any order, before or after
+ *     firkin_close(), which suits garbage-collected languages. After
+ *     firkin_close() the caller must not pass the db handle again.
+ *
+ *  5. Errors. Every fallible call returns a firkin_status: FIRKIN_OK (0) or a
+ *     negative FIRKIN_E_* code. Codes are never renumbered. A missing key is
+ *     its own code, FIRKIN_E_NOT_FOUND, and leaves no error message.
+ *     firkin_strerror(code) gives a static description; firkin_last_error()
+ *     gives the message of the last failed call made on the calling thread
+ *     (for example the file name and offset of a corruption). Out parameters
+ *     are left untouched, or set to NULL / 0, when a call fails.
+ *
+ *  6. Argument order. The handle first, then inputs, then outputs.
+ *     Options (write options, snapshot) come right after the db handle;
+ *     NULL means "defaults" / "the latest state". A NULL firkin_ns means the
+ *     default namespace.
+ *
+ *  7. Threading. A firkin_db may be used from any number of threads at once;
+ *     reads never block on writes. firkin_ns and firkin_snapshot handles are
+ *     immutable and may be shared between threads. firkin_iter, firkin_batch,
+ *     firkin_options and firkin_write_options must be used by one thread at a
+ *     time. Error messages are per thread. There is no global init.
+ *
+ *  8. Versioning. FIRKIN_VERSION_NUMBER is major*10000 + minor*100 + patch
+ *     and firkin_version_number() returns the library's; they must agree in
+ *     major version. Published signatures never change: new behaviour gets a
+ *     new function (firkin_xxx_v2). The SONAME carries the major version.
+ *     Experimental, test-only calls live in firkin_testing.h and are not part
+ *     of the stable ABI.
+ *
+ *  9. Limits. Keys are 1..FIRKIN_MAX_KEY_SIZE bytes (an empty key is
+ *     invalid), values 0..FIRKIN_MAX_VALUE_SIZE bytes; larger inputs get
+ *     FIRKIN_E_TOO_LARGE. Namespace names are 1..FIRKIN_MAX_NS_NAME bytes of
+ *     [A-Za-z0-9_.-].
+ */
+#ifndef FIRKIN_H
+#define FIRKIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firkin_export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define FIRKIN_VERSION_MAJOR 0
+#define FIRKIN_VERSION_MINOR 1
+#define FIRKIN_VERSION_PATCH 0
+#define FIRKIN_VERSION_NUMBER                                   \
+  (FIRKIN_VERSION_MAJOR * 10000 + FIRKIN_VERSION_MINOR * 100 + \
+   FIRKIN_VERSION_PATCH)
+#define FIRKIN_VERSION_STRING "0.1.0"
+
+/** The library's version number, major*10000 + minor*100 + patch. */
+FIRKIN_API int firkin_version_number(void);
+/** The library's version as "major.minor.patch". Static string. */
+FIRKIN_API const char *firkin_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Limits                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define FIRKIN_MAX_KEY_SIZE 65535u            /* bytes */
+#define FIRKIN_MAX_VALUE_SIZE (256u << 20)    /* 256 MiB */
+#define FIRKIN_MAX_NS_NAME 128u               /* bytes */
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef int firkin_status;
+
+#define FIRKIN_OK 0
+/** The key (or, for iterators, the entry) does not exist. Not an error. */
+#define FIRKIN_E_NOT_FOUND (-1)
+/** An argument is invalid: NULL handle, NULL pointer with a non-zero length,
+ *  an empty key, a bad option value, a bad namespace name. */
+#define FIRKIN_E_INVALID_ARGUMENT (-2)
+/** An I/O call failed (the message names the file). After a failed sync the
+ *  database refuses writes with this code until it is reopened. */
+#define FIRKIN_E_IO (-3)
+/** A file failed its checks: bad checksum, bad header, inconsistent data.
+ *  The message names the file and offset. */
+#define FIRKIN_E_CORRUPTION (-4)
+/** The database is locked by another writer (this or another process). */
+#define FIRKIN_E_BUSY (-5)
+/** A write was attempted on a database opened read-only. */
+#define FIRKIN_E_READ_ONLY (-6)
+/** A conditional write's condition did not hold (compare-and-swap mismatch,
+ *  insert of a key that already exists). Nothing was written. */
+#define FIRKIN_E_CONDITION_FAILED (-7)
+/** A transaction conflicted with a concurrent commit (reserved for
+ *  transactions). */
+#define FIRKIN_E_CONFLICT (-8)
+/** The disk is full. Nothing was acknowledged; the database stays usable. */
+#define FIRKIN_E_NO_SPACE (-9)
+/** Memory allocation failed. */
+#define FIRKIN_E_NO_MEMORY (-10)
+/** A key, value or batch is larger than the limits. */
+#define FIRKIN_E_TOO_LARGE (-11)
+/** A caller buffer is too small; the needed size was written to the length
+ *  out parameter. */
+#define FIRKIN_E_BUFFER_TOO_SMALL (-12)
+/** The handle refers to a closed database or a dropped namespace's data is
+ *  unreachable because the database is shutting down. */
+#define FIRKIN_E_CLOSED (-13)
+/** The database was written by a newer, unsupported format version. */
+#define FIRKIN_E_VERSION (-14)
+/** The history a snapshot or time-travel read needs is no longer kept. */
+#define FIRKIN_E_SNAPSHOT_TOO_OLD (-15)
+/** The namespace does not exist (or was dropped). */
+#define FIRKIN_E_NAMESPACE_NOT_FOUND (-16)
+/** The object to create already exists (namespace, database with
+ *  error_if_exists). */
+#define FIRKIN_E_EXISTS (-17)
+/** The path is not a Firkin database: a regular file, or a non-empty
+ *  directory without a Firkin identity file. Nothing was changed. */
+#define FIRKIN_E_NOT_A_DATABASE (-18)
+/** The operation is not supported in this build or mode. */
+#define FIRKIN_E_NOT_SUPPORTED (-19)
+/** An internal invariant failed (a bug); the message says which. */
+#define FIRKIN_E_INTERNAL (-20)
+
+/** A static, never-NULL description of a status code ("unknown status" for
+ *  codes this library does not know). */
+FIRKIN_API const char *firkin_strerror(firkin_status status);
+
+/** The message of the last failed call on this thread, or "" if the last
+ *  call succeeded. Never NULL. Valid until the next firkin call on this
+ *  thread. */
+FIRKIN_API const char *firkin_last_error(void);
+
+/** Frees memory returned by the library through a void ** or char ** out
+ *  parameter. Accepts NULL. */
+FIRKIN_API void firkin_free(void *p);
+
+/* ------------------------------------------------------------------------ */
+/* Handles                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct firkin_db firkin_db;
+typedef struct firkin_options firkin_options;
+typedef struct firkin_write_options firkin_write_options;
+typedef struct firkin_ns firkin_ns;
+typedef struct firkin_snapshot firkin_snapshot;
+typedef struct firkin_iter firkin_iter;
+typedef struct firkin_batch firkin_batch;
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** When a write is acknowledged, relative to durability. */
+typedef enum firkin_sync_mode {
+  /** Use the database's default (only meaningful in write options). */
+  FIRKIN_SYNC_DEFAULT = -1,
+  /** Acknowledged once in the OS page cache. Survives a process crash;
+   *  power loss may lose a suffix of recent writes. */
+  FIRKIN_SYNC_NONE = 0,
+  /** Like NONE, plus a background flush every sync_interval_ms. */
+  FIRKIN_SYNC_INTERVAL = 1,
+  /** Acknowledged after fdatasync covering the write; concurrent writers
+   *  share one flush (group commit). Survives power loss. */
+  FIRKIN_SYNC_ALWAYS = 2
+} firkin_sync_mode;
+
+/** Creates an options object holding the defaults:
+ *    create_if_missing  true
+ *    error_if_exists    false
+ *    read_only          false
+ *    sync_mode          FIRKIN_SYNC_INTERVAL
+ *    sync_interval_ms   100        (1..60000)
+ *    segment_size       64 MiB     (64 KiB .. 1 GiB; rounded up to 4 KiB)
+ *    salvage            false      (skip damaged records on open, report them)
+ *    verify_checksums   true       (check each record's checksum on read)
+ *  Returns FIRKIN_E_INVALID_ARGUMENT if out is NULL. */
+FIRKIN_API firkin_status firkin_options_new(firkin_options **out);
+FIRKIN_API void firkin_options_free(firkin_options *opts);
+
+FIRKIN_API firkin_status firkin_options_set_create_if_missing(firkin_options *opts, bool v);
+FIRKIN_API firkin_status firkin_options_get_create_if_missing(const firkin_options *opts, bool *out);
+FIRKIN_API firkin_status firkin_options_set_error_if_exists(firkin_options *opts, bool v);
+FIRKIN_API firkin_status firkin_options_get_error_if_exists(const firkin_options *opts, bool *out);
+FIRKIN_API firkin_status firkin_options_set_read_only(firkin_options *opts, bool v);
+FIRKIN_API firkin_status firkin_options_get_read_only(const firkin_options *opts, bool *out);
+/** FIRKIN_SYNC_DEFAULT is rejected here (FIRKIN_E_INVALID_ARGUMENT). */
+FIRKIN_API firkin_status firkin_options_set_sync_mode(firkin_options *opts, firkin_sync_mode v);
+FIRKIN_API firkin_status firkin_options_get_sync_mode(const firkin_options *opts, firkin_sync_mode *out);
+FIRKIN_API firkin_status firkin_options_set_sync_interval_ms(firkin_options *opts, uint32_t v);
+FIRKIN_API firkin_status firkin_options_get_sync_interval_ms(const firkin_options *opts, uint32_t *out);
+FIRKIN_API firkin_status firkin_options_set_segment_size(firkin_options *opts, uint64_t bytes);
+FIRKIN_API firkin_status firkin_options_get_segment_size(const firkin_options *opts, uint64_t *out);
+FIRKIN_API firkin_status firkin_options_set_salvage(firkin_options *opts, bool v);
+FIRKIN_API firkin_status firkin_options_get_salvage(const firkin_options *opts, bool *out);
+FIRKIN_API firkin_status firkin_options_set_verify_checksums(firkin_options *opts, bool v);
+FIRKIN_API firkin_status firkin_options_get_verify_checksums(const firkin_options *opts, bool *out);
+
+/** Generic setter by name, for configuration files and bindings. Names are
+ *  the option names above ("create_if_missing", "sync_mode", ...). Booleans
+ *  take "true"/"false"/"1"/"0"; sync_mode takes "none"/"interval"/"always";
+ *  sizes take a decimal byte count with an optional K/M/G suffix.
+ *  Unknown names and bad values give FIRKIN_E_INVALID_ARGUMENT with a
+ *  message. */
+FIRKIN_API firkin_status firkin_options_set(firkin_options *opts, const char *name,
+                                            const char *value);
+/** Generic getter: *out receives the value as text (same spelling the setter
+ *  accepts), freed with firkin_free. */
+FIRKIN_API firkin_status firkin_options_get(const firkin_options *opts, const char *name,
+                                            char **out);
+
+/** Per-write options. Defaults: sync = FIRKIN_SYNC_DEFAULT (the database's
+ *  mode). */
+FIRKIN_API firkin_status firkin_write_options_new(firkin_write_options **out);
+FIRKIN_API void firkin_write_options_free(firkin_write_options *wo);
+FIRKIN_API firkin_status firkin_write_options_set_sync(firkin_write_options *wo,
+                                                       firkin_sync_mode v);
+FIRKIN_API firkin_status firkin_write_options_get_sync(const firkin_write_options *wo,
+                                                       firkin_sync_mode *out);
+
+/* ------------------------------------------------------------------------ */
+/* Database                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Opens (or creates) the database in directory `path`.
+ *  opts may be NULL (defaults). On success *out receives the handle.
+ *  Statuses: FIRKIN_E_NOT_FOUND (directory missing and create_if_missing is
+ *  false), FIRKIN_E_EXISTS (error_if_exists), FIRKIN_E_NOT_A_DATABASE (a file,
+ *  or a non-empty directory that is not a Firkin database), FIRKIN_E_BUSY
+ *  (another writer holds the lock; read-only opens share the lock with each
+ *  other), FIRKIN_E_VERSION (newer format), FIRKIN_E_CORRUPTION (damage
+ *  outside the tail of the log; the message names file and offset; see the
+ *  salvage option), FIRKIN_E_IO. A torn tail of the last segment after a
+ *  crash is not an error: it is cut off and counted in the stats. */
+FIRKIN_API firkin_status firkin_open(const char *path, const firkin_options *opts,
+                                     firkin_db **out);
+
+/** Drops the caller's reference. When no child handle is left, flushes and
+ *  syncs the log, releases the lock and frees the database. Returns the
+ *  status of that final flush (FIRKIN_OK if children keep it open).
+ *  Accepts NULL. */
+FIRKIN_API firkin_status firkin_close(firkin_db *db);
+
+/** Makes every acknowledged write durable now (fdatasync). */
+FIRKIN_API firkin_status firkin_sync(firkin_db *db);
+
+/** The newest published sequence number (every acknowledged write has a
+ *  sequence number ≤ it). */
+FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
+
+/** Statistics as a JSON object, freed with firkin_free: keys, namespaces,
+ *  segments (with live and dead bytes each), index load and memory, writes,
+ *  syncs, bytes cut from a torn tail, records skipped by salvage. */
+FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
+
+/* ------------------------------------------------------------------------ */
+/* Point operations                                                          */
+/*  db, then options (wo or snap, NULL = defaults / latest), then namespace   */
+/*  (NULL = default), then key and value, then outputs.                       */
+/* ------------------------------------------------------------------------ */
+
+/** Stores value under key, replacing any previous value. */
+FIRKIN_API firkin_status firkin_put(firkin_db *db, const firkin_write_options *wo,
+                                    const firkin_ns *ns, const void *key, size_t key_len,
+                                    const void *val, size_t val_len);
+
+/** Reads the value of key at snap (NULL = latest) into a new buffer *val
+ *  (freed with firkin_free; a zero-length value gives a non-NULL buffer) of
+ *  *val_len bytes. FIRKIN_E_NOT_FOUND if absent. */
+FIRKIN_API firkin_status firkin_get(firkin_db *db, const firkin_snapshot *snap,
+                                    const firkin_ns *ns, const void *key, size_t key_len,
+                                    void **val, size_t *val_len);
+
+/** Reads into a caller buffer of cap bytes. *val_len receives the value's
+ *  size; if it is larger than cap, nothing is copied and the status is
+ *  FIRKIN_E_BUFFER_TOO_SMALL. buf may be NULL when cap is 0. */
+FIRKIN_API firkin_status firkin_get_into(firkin_db *db, const firkin_snapshot *snap,
+                                         const firkin_ns *ns, const void *key,
+                                         size_t key_len, void *buf, size_t cap,
+                                         size_t *val_len);
+
+/** *found = whether key has a value at snap. */
+FIRKIN_API firkin_status firkin_contains(firkin_db *db, const firkin_snapshot *snap,
+                                         const firkin_ns *ns, const void *key,
+                                         size_t key_len, bool *found);
+
+/** *version receives the version of key's current value at snap: the
+ *  sequence number of the write that stored it. FIRKIN_E_NOT_FOUND if
+ *  absent. Use with firkin_cas_version. */
+FIRKIN_API firkin_status firkin_get_version(firkin_db *db, const firkin_snapshot *snap,
+                                            const firkin_ns *ns, const void *key,
+                                            size_t key_len, uint64_t *version);
+
+/** Removes key. Removing an absent key succeeds and writes nothing. */
+FIRKIN_API firkin_status firkin_delete(firkin_db *db, const firkin_write_options *wo,
+                                       const firkin_ns *ns, const void *key,
+                                       size_t key_len);
+
+/** Stores value only if key is absent; FIRKIN_E_CONDITION_FAILED if it
+ *  exists. */
+FIRKIN_API firkin_status firkin_put_if_absent(firkin_db *db, const firkin_write_options *wo,
+                                              const firkin_ns *ns, const void *key,
+                                              size_t key_len, const void *val,
+                                              size_t val_len);
+
+/** Compare-and-swap on the value: stores val only if key exists and its
+ *  current value equals (expected, expected_len); otherwise
+ *  FIRKIN_E_CONDITION_FAILED and nothing is written. */
+FIRKIN_API firkin_status firkin_cas(firkin_db *db, const firkin_write_options *wo,
+                                    const firkin_ns *ns, const void *key, size_t key_len,
+                                    const void *expected, size_t expected_len,
+                                    const void *val, size_t val_len);
+
+/** Compare-and-swap on the version: stores val only if key's current version
+ *  (see firkin_get_version) equals expected_version; expected_version 0
+ *  means "key is absent". Otherwise FIRKIN_E_CONDITION_FAILED. */
+FIRKIN_API firkin_status firkin_cas_version(firkin_db *db, const firkin_write_options *wo,
+                                            const firkin_ns *ns, const void *key,
+                                            size_t key_len, uint64_t expected_version,
+                                            const void *val, size_t val_len);
+
+/** Reads n keys at one snapshot. keys[i]/key_lens[i] are inputs. For each i,
+ *  statuses[i] receives FIRKIN_OK (vals[i] is a new buffer of val_lens[i]
+ *  bytes, freed with firkin_free), FIRKIN_E_NOT_FOUND (vals[i] = NULL) or an
+ *  error. The call itself fails only on bad arguments. */
+FIRKIN_API firkin_status firkin_multi_get(firkin_db *db, const firkin_snapshot *snap,
+                                          const firkin_ns *ns, size_t n,
+                                          const void *const *keys, const size_t *key_lens,
+                                          void **vals, size_t *val_lens,
+                                          firkin_status *statuses);
+
+/** Multi-get in one packed buffer, for bindings (no per-key allocation).
+ *  Input `keys` holds n entries, each a 4-byte little-endian length then the
+ *  key bytes. *out receives (freed with firkin_free) *out_len bytes holding,
+ *  for each key in order, a 4-byte little-endian int32 status, then if the
+ *  status is FIRKIN_OK a 4-byte little-endian value length and the value. */
+FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db *db, const firkin_snapshot *snap,
+                                                 const firkin_ns *ns, const void *keys,
+                                                 size_t keys_len, void **out,
+                                                 size_t *out_len);
+
+/* ------------------------------------------------------------------------ */
+/* Write batches: applied atomically, across namespaces                     */
+/* ------------------------------------------------------------------------ */
+
+/** A batch of puts and deletes, written with firkin_write: all of it becomes
+ *  visible at once, and after any crash either all of it or none of it is
+ *  present. Later operations on the same key in a batch win. */
+FIRKIN_API firkin_status firkin_batch_new(firkin_batch **out);
+FIRKIN_API void firkin_batch_free(firkin_batch *b);
+FIRKIN_API firkin_status firkin_batch_put(firkin_batch *b, const firkin_ns *ns,
+                                          const void *key, size_t key_len, const void *val,
+                                          size_t val_len);
+FIRKIN_API firkin_status firkin_batch_delete(firkin_batch *b, const firkin_ns *ns,
+                                             const void *key, size_t key_len);
+FIRKIN_API firkin_status firkin_batch_clear(firkin_batch *b);
+/** Number of operations queued in the batch. */
+FIRKIN_API firkin_status firkin_batch_count(const firkin_batch *b, size_t *out);
+/** Applies the batch atomically. The batch is left unchanged (it may be
+ *  written again or cleared). FIRKIN_E_NAMESPACE_NOT_FOUND if a namespace it
+ *  names was dropped; nothing is written then. */
+FIRKIN_API firkin_status firkin_write(firkin_db *db, const firkin_write_options *wo,
+                                      const firkin_batch *b);
+
+/* ------------------------------------------------------------------------ */
+/* Namespaces                                                                */
+/* ------------------------------------------------------------------------ */
+
+/** Every database has the namespace "default" (what a NULL firkin_ns means);
+ *  it cannot be dropped. Other namespaces are created, opened and dropped
+ *  by name. A firkin_ns handle keeps the database alive. Operations through
+ *  the handle of a dropped namespace return FIRKIN_E_NAMESPACE_NOT_FOUND,
+ *  even if a namespace of the same name is created again. */
+
+/** Opens namespace `name`. If it does not exist: creates it when create is
+ *  true, else FIRKIN_E_NAMESPACE_NOT_FOUND. */
+FIRKIN_API firkin_status firkin_ns_open(firkin_db *db, const char *name, bool create,
+                                        firkin_ns **out);
+/** Creates namespace `name`; FIRKIN_E_EXISTS if it exists. */
+FIRKIN_API firkin_status firkin_ns_create(firkin_db *db, const char *name, firkin_ns **out);
+/** Drops namespace `name` and all its keys (durably, like a write with the
+ *  database's sync mode). */
+FIRKIN_API firkin_status firkin_ns_drop(firkin_db *db, const char *name);
+/** Lists the namespaces, "default" included, as names each followed by '\n',
+ *  in a NUL-terminated string freed with firkin_free. */
+FIRKIN_API firkin_status firkin_ns_list(firkin_db *db, char **out);
+/** The namespace's name (owned by the handle). NULL if ns is NULL. */
+FIRKIN_API const char *firkin_ns_name(const firkin_ns *ns);
+/** Releases the handle (not the namespace). Accepts NULL. */
+FIRKIN_API void firkin_ns_close(firkin_ns *ns);
+
+/** Number of live keys in the namespace, at the latest state. */
+FIRKIN_API firkin_status firkin_count(firkin_db *db, const firkin_ns *ns, uint64_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Snapshots and time travel                                                 */
+/* ------------------------------------------------------------------------ */
+
+/** A snapshot is a sequence number S: reads through it see exactly the
+ *  writes with sequence number ≤ S. While a snapshot is held, the history it
+ *  needs is kept. A snapshot keeps the database alive. */
+FIRKIN_API firkin_status firkin_snapshot_new(firkin_db *db, firkin_snapshot **out);
+/** A snapshot at an older sequence number (time travel): seq must be ≤
+ *  firkin_last_seq. Reads through it give FIRKIN_E_SNAPSHOT_TOO_OLD where the
+ *  history they need is no longer kept, never a wrong value. */
+FIRKIN_API firkin_status firkin_snapshot_at(firkin_db *db, uint64_t seq,
+                                            firkin_snapshot **out);
+FIRKIN_API void firkin_snapshot_free(firkin_snapshot *snap);
+/** The snapshot's sequence number; 0 if snap is NULL. */
+FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
+
+/* ------------------------------------------------------------------------ */
+/* Iterators: every live key of a namespace exactly once, unordered,         */
+/* as of one snapshot, while writes go on.                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Creates an iterator over namespace ns at snap (NULL = a new snapshot of
+ *  the latest state), positioned at its first entry. Use:
+ *    for (; firkin_iter_valid(it); firkin_iter_next(it)) { key, value }
+ *    then check firkin_iter_status(it).
+ *  The iterator keeps the database alive. */
+FIRKIN_API firkin_status firkin_iter_new(firkin_db *db, const firkin_snapshot *snap,
+                                         const firkin_ns *ns, firkin_iter **out);
+FIRKIN_API void firkin_iter_free(firkin_iter *it);
+/** True while the iterator is positioned on an entry. False for NULL. */
+FIRKIN_API bool firkin_iter_valid(const firkin_iter *it);
+/** Moves to the next entry. FIRKIN_E_NOT_FOUND if it was not valid. */
+FIRKIN_API firkin_status firkin_iter_next(firkin_iter *it);
+/** Borrowed key of the current entry (valid until the iterator moves).
+ *  FIRKIN_E_NOT_FOUND if the iterator is not valid. */
+FIRKIN_API firkin_status firkin_iter_key(const firkin_iter *it, const void **key,
+                                         size_t *key_len);
+/** Borrowed value of the current entry (valid until the iterator moves). */
+FIRKIN_API firkin_status firkin_iter_value(const firkin_iter *it, const void **val,
+                                           size_t *val_len);
+/** FIRKIN_OK, or the error that ended the iteration early (corruption,
+ *  I/O). */
+FIRKIN_API firkin_status firkin_iter_status(const firkin_iter *it);
+/** Copies entries, starting with the current one, into buf and advances
+ *  past them: each entry is a 4-byte little-endian key length, a 4-byte
+ *  little-endian value length, the key and the value. Stops when the next
+ *  entry does not fit or the iterator ends. *used receives the bytes
+ *  written, *count the entries. If the iterator is valid and even the first
+ *  entry does not fit, returns FIRKIN_E_BUFFER_TOO_SMALL with *used set to
+ *  the size it needs. At the end: FIRKIN_OK with *count 0. */
+FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter *it, void *buf, size_t cap,
+                                            size_t *used, size_t *count);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* FIRKIN_H */

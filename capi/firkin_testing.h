@@ -1,0 +1,79 @@
+/*
+ * firkin_testing.h — EXPERIMENTAL test hooks. Not part of the stable ABI:
+ * these calls may change or disappear in any release. They let
+ * language-neutral tests reach the fault-injecting I/O environment
+ * (DESIGN §8) through the C interface.
+ *
+ * A fault environment works over a real directory. Everything the database
+ * writes is kept in memory until it is synced; a sync writes it through to
+ * the real file. A simulated power loss (firkin_fault_env_crash) throws the
+ * unsynced data away (or keeps a random prefix of it, or replaces it with
+ * garbage), removes files whose creation was never made durable by a
+ * directory sync, and makes every later call through the environment fail
+ * with FIRKIN_E_IO. The files on disk then hold exactly what a machine would
+ * find after power came back; reopen them with a fresh environment or none.
+ *
+ * Thread rules: a fault environment may be shared by the database's threads;
+ * the control calls below may be made from any thread.
+ */
+#ifndef FIRKIN_TESTING_H
+#define FIRKIN_TESTING_H
+
+#include "firkin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct firkin_fault_env firkin_fault_env;
+
+/** The kinds of I/O call that can be made to fail. */
+typedef enum firkin_fault_op {
+  FIRKIN_FAULT_WRITE = 0,    /* writes and appends to a file */
+  FIRKIN_FAULT_SYNC = 1,     /* fdatasync / msync of a file, or of a directory */
+  FIRKIN_FAULT_RENAME = 2,   /* rename */
+  FIRKIN_FAULT_OPEN = 3,     /* opening or creating a file */
+  FIRKIN_FAULT_ALLOCATE = 4, /* preallocation (fallocate) of a new segment */
+  FIRKIN_FAULT_OP_COUNT = 5
+} firkin_fault_op;
+
+/** What a simulated power loss does with data that was never synced. */
+typedef enum firkin_crash_mode {
+  FIRKIN_CRASH_DROP = 0,    /* all unsynced data is lost */
+  FIRKIN_CRASH_PREFIX = 1,  /* a random prefix of each file's unsynced data is kept */
+  FIRKIN_CRASH_GARBAGE = 2  /* a random prefix is kept, then random bytes follow */
+} firkin_crash_mode;
+
+FIRKIN_API firkin_status firkin_fault_env_new(firkin_fault_env **out);
+/** Frees the environment. A database using it must be closed first. */
+FIRKIN_API void firkin_fault_env_free(firkin_fault_env *env);
+
+/** Makes a database opened with these options do all its I/O through env.
+ *  env must outlive the database. NULL restores the default (posix). */
+FIRKIN_API firkin_status firkin_options_set_fault_env(firkin_options *opts,
+                                                      firkin_fault_env *env);
+
+/** Makes the nth call (1-based, counted from now) of kind op fail with
+ *  error (FIRKIN_E_IO or FIRKIN_E_NO_SPACE). If sticky, that call and every
+ *  later call of that kind fail. nth = 0 clears the fault for op. */
+FIRKIN_API firkin_status firkin_fault_env_fail(firkin_fault_env *env, firkin_fault_op op,
+                                               uint64_t nth, firkin_status error,
+                                               bool sticky);
+
+/** Number of calls of kind op made through env so far (failed ones too). */
+FIRKIN_API uint64_t firkin_fault_env_count(const firkin_fault_env *env, firkin_fault_op op);
+
+/** Simulates a power loss now, as described above, using seed for the random
+ *  choices. Afterwards every call through env fails with FIRKIN_E_IO until
+ *  firkin_fault_env_reset. */
+FIRKIN_API firkin_status firkin_fault_env_crash(firkin_fault_env *env, firkin_crash_mode mode,
+                                                uint64_t seed);
+
+/** Clears all faults, the crashed state and the counters. */
+FIRKIN_API firkin_status firkin_fault_env_reset(firkin_fault_env *env);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* FIRKIN_TESTING_H */

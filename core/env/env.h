@@ -1,0 +1,129 @@
+// Env: the one interface through which the core touches files (DESIGN §8).
+//
+// PosixEnv (posix_env.cc) is the product. FaultEnv (fault_env.h) is used by
+// tests: it keeps unsynced data in memory so that a simulated power loss can
+// drop it, and can fail the N-th call of a kind with EIO or ENOSPC.
+//
+// Thread contract: an Env is shared by all threads of all databases using it;
+// every method is thread-safe. A file object (MappedFile, WritableFile,
+// FileLock) is used by one thread at a time unless stated otherwise.
+#ifndef FIRKIN_CORE_ENV_ENV_H_
+#define FIRKIN_CORE_ENV_ENV_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/util/status.h"
+
+namespace firkin {
+
+// A file mapped into memory at a fixed size.
+//
+// Writable mappings are how the log is appended: the writer copies record
+// bytes into data() (no system call), and Sync() makes a byte range durable.
+// For a file created by NewMappedFile the whole size is preallocated, so a
+// store into data() can never fault with SIGBUS for lack of disk space.
+//
+// Thread contract: data() may be read by any number of threads while one
+// thread writes to a region no reader looks at yet (the caller publishes
+// with release/acquire). Sync() and Truncate() are called by one thread at
+// a time (the writer or the background flusher, serialized by the caller).
+class MappedFile {
+ public:
+  virtual ~MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  // Start of the mapping. Writable only for mappings opened writable.
+  virtual char* data() = 0;
+  // Mapped size in bytes (the file size at map time).
+  virtual uint64_t size() const = 0;
+  // Makes bytes [offset, offset+len) durable (msync(MS_SYNC) / fdatasync).
+  virtual Status Sync(uint64_t offset, uint64_t len) = 0;
+  // Shrinks the file on disk to `len` bytes and makes that durable
+  // (ftruncate + fdatasync). The mapping stays valid for reads below len.
+  virtual Status Truncate(uint64_t len) = 0;
+  // The path this file was opened with.
+  virtual const std::string& path() const = 0;
+
+ protected:
+  MappedFile() = default;
+};
+
+// A file written sequentially (checkpoints, the identity file).
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  WritableFile(const WritableFile&) = delete;
+  WritableFile& operator=(const WritableFile&) = delete;
+
+  virtual Status Append(std::string_view data) = 0;
+  // Makes everything appended so far durable (fdatasync).
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+
+ protected:
+  WritableFile() = default;
+};
+
+// A held lock on a file; released by destruction (or process death).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ protected:
+  FileLock() = default;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide posix environment. Never freed.
+  static Env* Default();
+
+  // --- mapped files (log segments) ---
+  // Creates `path` (must not exist), preallocates `size` bytes (fallocate),
+  // and maps it read-write. ENOSPC gives Status kNoSpace.
+  virtual Status NewMappedFile(const std::string& path, uint64_t size,
+                               std::unique_ptr<MappedFile>* out) = 0;
+  // Maps an existing file at its current size, read-only or read-write.
+  virtual Status OpenMappedFile(const std::string& path, bool writable,
+                                std::unique_ptr<MappedFile>* out) = 0;
+
+  // --- sequential files ---
+  // Creates or truncates `path` for appending.
+  virtual Status NewWritableFile(const std::string& path,
+                                 std::unique_ptr<WritableFile>* out) = 0;
+  // Reads a whole file into *out.
+  virtual Status ReadFile(const std::string& path, std::string* out) = 0;
+
+  // --- names ---
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Makes creations, renames and removals in directory `dir` durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  // Names (not paths) of the entries of `dir`, without "." and "..".
+  virtual Status ListDir(const std::string& dir, std::vector<std::string>* names) = 0;
+  // Creates a directory (parent must exist). kExists if it exists.
+  virtual Status CreateDir(const std::string& dir) = 0;
+  // What `path` is: kNotFound if missing; else *is_dir tells directory or not.
+  virtual Status Stat(const std::string& path, bool* is_dir, uint64_t* size) = 0;
+
+  // --- locking ---
+  // Takes an OFD/flock lock on `path` (created if missing): exclusive for a
+  // writer, shared for read-only opens. Never blocks: a conflicting lock,
+  // held by this or another process, gives kBusy. A dead holder's lock is
+  // released by the kernel.
+  virtual Status LockFile(const std::string& path, bool exclusive,
+                          std::unique_ptr<FileLock>* out) = 0;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_ENV_ENV_H_

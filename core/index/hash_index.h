@@ -1,0 +1,94 @@
+// HashIndex: the in-memory hash index (DESIGN §4). Maps the 64-bit hash of
+// (namespace, key) to a Locator: the compact address of the newest record of
+// that key in the log. Keys are not stored; a candidate is confirmed by the
+// caller reading the key from the record, so hash collisions are harmless.
+//
+// Layout: many independent open-addressing sub-tables (chosen by the top
+// bits of the hash), each an array of 8-byte entries = 20-bit tag from the
+// hash + 44-bit Locator, linear probing. A sub-table grows on its own, in a
+// small step (about x1.25, build-aside and swap), when its load passes a
+// threshold, so memory stays at <= 16 bytes per live key at every size
+// (about 11-12 on average) and no operation waits for a whole-table rebuild.
+// Replaced sub-tables are freed through Epoch::Retire.
+//
+// Thread contract: any number of reader threads call Find() concurrently
+// with one writer, without locks or CAS (atomic loads/stores only); readers
+// must hold an Epoch::Guard across Find() and their use of the result.
+// Every other method is a writer method: the caller serializes them (one
+// writer thread at a time).
+#ifndef FIRKIN_CORE_INDEX_HASH_INDEX_H_
+#define FIRKIN_CORE_INDEX_HASH_INDEX_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace firkin {
+
+// A compact record address: bits [43:28] a segment slot (0..65535), bits
+// [27:0] the record's byte offset in the segment divided by 8 (records are
+// 8-byte aligned, segments at most 2 GiB). 0 is never a valid Locator (offset
+// 0 holds the segment header).
+using Locator = uint64_t;
+constexpr int kLocatorBits = 44;
+constexpr int kSlotBits = 16;
+constexpr int kOffsetBits = 28;
+inline Locator MakeLocator(uint32_t slot, uint64_t offset) {
+  return (static_cast<uint64_t>(slot) << kOffsetBits) | (offset >> 3);
+}
+inline uint32_t LocatorSlot(Locator l) { return static_cast<uint32_t>(l >> kOffsetBits); }
+inline uint64_t LocatorOffset(Locator l) { return (l & ((1ull << kOffsetBits) - 1)) << 3; }
+
+class HashIndex {
+ public:
+  // expected_keys sizes the initial sub-tables (0 = small).
+  explicit HashIndex(uint64_t expected_keys = 0);
+  ~HashIndex();
+  HashIndex(const HashIndex&) = delete;
+  HashIndex& operator=(const HashIndex&) = delete;
+
+  // READER. Calls visit(Locator) for every entry whose tag matches `hash`,
+  // in probe order, until visit returns true. Returns true iff visit
+  // returned true. REQUIRES: an Epoch::Guard is held.
+  template <typename Visit>
+  bool Find(uint64_t hash, Visit&& visit) const;
+
+  // WRITER. Looks for an entry of `hash` for which is_same(Locator) is true
+  // (the caller compares keys); if found, replaces it with `loc` and returns
+  // the old Locator; otherwise inserts `loc` and returns 0. May grow the
+  // sub-table. Readers see either the old or the new entry, never neither.
+  template <typename IsSame>
+  Locator Upsert(uint64_t hash, Locator loc, IsSame&& is_same);
+
+  // WRITER. Removes the entry for which is_same is true; returns it or 0.
+  template <typename IsSame>
+  Locator Remove(uint64_t hash, IsSame&& is_same);
+
+  // WRITER. If an entry of `hash` equals `expected`, sets it to `desired`
+  // (0 = remove) and returns true; else false. Used by compaction to move an
+  // entry only if no newer write replaced it.
+  bool ReplaceIf(uint64_t hash, Locator expected, Locator desired);
+
+  // WRITER (or quiescent). Calls fn(Locator) for every entry.
+  void ForEach(const std::function<void(Locator)>& fn) const;
+
+  // Number of entries; allocated entry slots; bytes of memory held
+  // (tables included, retired-but-not-freed ones excluded).
+  uint64_t size() const;
+  uint64_t capacity() const;
+  uint64_t memory_bytes() const;
+  // Number of sub-table growth steps done so far.
+  uint64_t grow_count() const;
+
+ private:
+  // Implementation-defined private members (tables, shards, counters).
+};
+
+}  // namespace firkin
+
+#include "core/index/hash_index-inl.h"
+
+#endif  // FIRKIN_CORE_INDEX_HASH_INDEX_H_

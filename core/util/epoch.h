@@ -1,0 +1,52 @@
+// Epoch: process-wide epoch-based memory reclamation (DESIGN §4).
+//
+// Readers wrap every access to shared, replaceable structures (index
+// sub-tables, segment mappings, the segment directory) in an Epoch::Guard.
+// A writer that unlinks such a structure hands its destruction to
+// Epoch::Retire(); the deleter runs only after every guard that was active
+// at the time of the Retire call has ended. Readers do no locking and no
+// CAS: entering a guard is one store to a thread-private, cache-line sized
+// slot plus a fence; leaving it is one store.
+//
+// Thread contract: Guard is used by the thread that created it (nesting is
+// allowed and cheap). Retire() and Reclaim() may be called from any thread.
+// Deleters run on whichever thread calls Retire()/Reclaim() (never inside a
+// guard of that thread's own making while nested), so they must not block on
+// readers.
+#ifndef FIRKIN_CORE_UTIL_EPOCH_H_
+#define FIRKIN_CORE_UTIL_EPOCH_H_
+
+#include <cstddef>
+#include <functional>
+
+namespace firkin {
+
+class Epoch {
+ public:
+  // A reader critical section. RAII; re-entrant on the same thread.
+  class Guard {
+   public:
+    Guard();
+    ~Guard();
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+  };
+
+  // Schedules `deleter` to run once no guard active now remains active.
+  // May run some earlier deleters that have become safe.
+  static void Retire(std::function<void()> deleter);
+
+  // Runs the deleters that are safe to run now. Returns how many ran.
+  static size_t Reclaim();
+
+  // Blocks until every retired deleter has run (waits for active guards to
+  // end). Used at database close. Must not be called inside a guard.
+  static void Drain();
+
+  // Number of retired deleters not yet run (for stats and tests).
+  static size_t Pending();
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_UTIL_EPOCH_H_

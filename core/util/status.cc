@@ -1,0 +1,21 @@
+#include "core/util/status.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace firkin {
+
+Status Status::FromErrno(int err, std::string_view what) {
+  std::string m(what);
+  m += ": ";
+  m += std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT) return Status(Code::kNoSpace, std::move(m));
+  return Status(Code::kIOError, std::move(m));
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return "status " + std::to_string(raw_code()) + ": " + msg_;
+}
+
+}  // namespace firkin

@@ -1,0 +1,88 @@
+// Status: the result of a core operation, a code plus a message.
+//
+// Thread contract: a Status is a value type; distinct objects may be used
+// from distinct threads freely. Each Code maps one-to-one onto a FIRKIN_E_*
+// status of the C API (capi/firkin.h) and has the same numeric value.
+#ifndef FIRKIN_CORE_UTIL_STATUS_H_
+#define FIRKIN_CORE_UTIL_STATUS_H_
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace firkin {
+
+class Status {
+ public:
+  enum class Code : int {
+    kOk = 0,
+    kNotFound = -1,
+    kInvalidArgument = -2,
+    kIOError = -3,
+    kCorruption = -4,
+    kBusy = -5,
+    kReadOnly = -6,
+    kConditionFailed = -7,
+    kConflict = -8,
+    kNoSpace = -9,
+    kNoMemory = -10,
+    kTooLarge = -11,
+    kBufferTooSmall = -12,
+    kClosed = -13,
+    kVersion = -14,
+    kSnapshotTooOld = -15,
+    kNamespaceNotFound = -16,
+    kExists = -17,
+    kNotADatabase = -18,
+    kNotSupported = -19,
+    kInternal = -20,
+  };
+
+  Status() = default;
+  Status(Code code, std::string msg) : code_(code), msg_(std::move(msg)) {}
+
+  static Status OK() { return Status(); }
+  static Status NotFound(std::string m = "") { return {Code::kNotFound, std::move(m)}; }
+  static Status InvalidArgument(std::string m) { return {Code::kInvalidArgument, std::move(m)}; }
+  static Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
+  static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
+  static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
+  static Status ReadOnly(std::string m) { return {Code::kReadOnly, std::move(m)}; }
+  static Status ConditionFailed(std::string m) { return {Code::kConditionFailed, std::move(m)}; }
+  static Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
+  static Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
+  static Status BufferTooSmall(std::string m) { return {Code::kBufferTooSmall, std::move(m)}; }
+  static Status Closed(std::string m) { return {Code::kClosed, std::move(m)}; }
+  static Status Version(std::string m) { return {Code::kVersion, std::move(m)}; }
+  static Status SnapshotTooOld(std::string m) { return {Code::kSnapshotTooOld, std::move(m)}; }
+  static Status NamespaceNotFound(std::string m) { return {Code::kNamespaceNotFound, std::move(m)}; }
+  static Status Exists(std::string m) { return {Code::kExists, std::move(m)}; }
+  static Status NotADatabase(std::string m) { return {Code::kNotADatabase, std::move(m)}; }
+  static Status NotSupported(std::string m) { return {Code::kNotSupported, std::move(m)}; }
+  static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+
+  // An I/O failure from errno: ENOSPC/EDQUOT become kNoSpace, others kIOError.
+  static Status FromErrno(int err, std::string_view what);
+
+  bool ok() const { return code_ == Code::kOk; }
+  bool IsNotFound() const { return code_ == Code::kNotFound; }
+  Code code() const { return code_; }
+  int raw_code() const { return static_cast<int>(code_); }
+  const std::string& message() const { return msg_; }
+  std::string ToString() const;
+
+ private:
+  Code code_ = Code::kOk;
+  std::string msg_;
+};
+
+// Propagates a non-OK status to the caller.
+#define FIRKIN_RETURN_IF_ERROR(expr)        \
+  do {                                      \
+    ::firkin::Status _st = (expr);          \
+    if (!_st.ok()) return _st;              \
+  } while (0)
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_UTIL_STATUS_H_
