@@ -62,10 +62,13 @@ build: setup
 run: build
 	$(BUILD)/examples/c/firkin_example $(DBDIR)
 
+-include bindings/bindings.mk
+
 test: deps deps-bindings build
 	@rm -f $(BUILD)/test-summary.txt
 	meson test -C $(BUILD) --num-processes $(JOBS) --print-errorlogs --no-rebuild
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-bindings
 	@tests/summarize.sh $(BUILD) $(ASAN)
 
 # The C test suites again under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -88,3 +91,7 @@ bench-full: deps-bench build
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(DBDIR)
+
+# Overridden by bindings/bindings.mk when the bindings are present.
+test-bindings::
+	@true
