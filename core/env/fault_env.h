@@ -11,7 +11,38 @@
 // renames are undone. After a crash every call fails with kIOError until
 // Reset(). It can also make the N-th call of a kind fail with EIO/ENOSPC.
 //
-// Thread contract: all methods are thread-safe (one internal mutex).
+// Exact model (fault_env.cc has the details):
+//  - Durable image = the real file. Mapped files: data() is a private buffer
+//    shared by all mappings of a path; Sync(off, len) copies exactly that
+//    range to the real file. Sequential files: appends stay in memory until
+//    Sync. Unsynced data outlives Close/destruction (it is "page cache") and
+//    is visible to later opens and ReadFile until a crash.
+//  - Crash: unsynced bytes of a file = pages of its buffer that differ from
+//    the real file (mapped) or its unsynced appends (sequential), in file
+//    order. kDrop: none reach disk. kPrefix: a random prefix (0..all, byte
+//    granular, so a page may be torn). kGarbage: a random prefix (0..all-1)
+//    then random bytes to the end of that page.
+//  - Names: a creation (NewMappedFile, NewWritableFile of a new path) or a
+//    rename is durable once SyncDir(dir of the new name) succeeds; else a
+//    crash removes the created file / renames the file back and restores the
+//    durable content of a file the rename replaced. Simplifications:
+//    RemoveFile, CreateDir and MappedFile::Truncate are durable at once;
+//    NewWritableFile's truncation of an existing file is durable at once.
+//    Directory paths are compared after lexical normalization ("a//b/" ==
+//    "a/b"); symlinks are not resolved.
+//  - No real fsync is issued (speed); SyncDir only checks the directory.
+//  - Counted ops: kOpen = NewMappedFile, OpenMappedFile, NewWritableFile,
+//    ReadFile; kAllocate = the preallocation of NewMappedFile (counted after
+//    kOpen passed); kWrite = WritableFile::Append, MappedFile::Truncate;
+//    kSync = MappedFile::Sync, WritableFile::Sync, SyncDir; kRename =
+//    RenameFile. RemoveFile, ListDir, CreateDir, Stat, LockFile are not
+//    counted and cannot be failed, but they fail when crashed. A failed call
+//    has no effect (a failed Sync writes nothing through).
+//  - After Crash, file objects opened before it fail forever, even after
+//    Reset(); their data() stays valid memory until they are destroyed.
+//
+// Thread contract: all methods are thread-safe (one internal mutex). The
+// FaultEnv must outlive every file object it returned.
 #ifndef FIRKIN_CORE_ENV_FAULT_ENV_H_
 #define FIRKIN_CORE_ENV_FAULT_ENV_H_
 

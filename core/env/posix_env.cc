@@ -1,0 +1,377 @@
+// PosixEnv: the product Env over POSIX system calls (DESIGN §8).
+//
+// Mapped files are shared mappings of preallocated files; sequential files
+// are buffered write(2); locks are OFD locks (fcntl F_OFD_SETLK), so that a
+// second lock taken through another open() in the same process conflicts,
+// exactly like one taken by another process, and a dead holder's lock is
+// dropped by the kernel.
+#include "core/env/posix_env.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace firkin {
+
+Status PosixError(int err, std::string_view op, const std::string& path) {
+  std::string what(op);
+  what += ' ';
+  what += path;
+  if (err == ENOENT) return Status::NotFound(what + ": " + std::strerror(err));
+  if (err == EEXIST) return Status::Exists(what + ": " + std::strerror(err));
+  return Status::FromErrno(err, what);
+}
+
+namespace {
+
+// Retries a system call returning -1/EINTR.
+template <typename F>
+auto RetryEintr(F f) -> decltype(f()) {
+  decltype(f()) r;
+  do {
+    r = f();
+  } while (r == -1 && errno == EINTR);
+  return r;
+}
+
+uint64_t PageSize() {
+  static const uint64_t kPage = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return kPage;
+}
+
+// A file mapped with MAP_SHARED. Thread contract: see MappedFile.
+class PosixMappedFile final : public MappedFile {
+ public:
+  PosixMappedFile(std::string path, int fd, char* base, uint64_t size)
+      : path_(std::move(path)), fd_(fd), base_(base), size_(size), file_size_(size) {}
+
+  ~PosixMappedFile() override {
+    if (base_ != nullptr) munmap(base_, size_);
+    if (fd_ >= 0) close(fd_);
+  }
+
+  char* data() override { return base_; }
+  uint64_t size() const override { return size_; }
+  const std::string& path() const override { return path_; }
+
+  Status Sync(uint64_t offset, uint64_t len) override {
+    // Only pages still backed by the file can be synced.
+    const uint64_t limit = std::min(size_, file_size_);
+    if (offset >= limit || len == 0) return Status::OK();
+    len = std::min(len, limit - offset);
+    const uint64_t start = offset & ~(PageSize() - 1);
+    const uint64_t span = offset + len - start;
+    if (msync(base_ + start, span, MS_SYNC) != 0) {
+      return PosixError(errno, "msync", path_);
+    }
+    return Status::OK();
+  }
+
+  Status Truncate(uint64_t len) override {
+    if (len > file_size_) {
+      return Status::InvalidArgument("truncate " + path_ + ": length " + std::to_string(len) +
+                                     " is beyond the file size " +
+                                     std::to_string(file_size_));
+    }
+    if (RetryEintr([&] { return ftruncate(fd_, static_cast<off_t>(len)); }) != 0) {
+      return PosixError(errno, "ftruncate", path_);
+    }
+    file_size_ = len;
+    if (RetryEintr([&] { return fdatasync(fd_); }) != 0) {
+      return PosixError(errno, "fdatasync", path_);
+    }
+    return Status::OK();
+  }
+
+ private:
+  const std::string path_;
+  const int fd_;
+  char* const base_;       // nullptr for an empty mapping
+  const uint64_t size_;    // mapped length
+  uint64_t file_size_;     // current file length (after Truncate)
+};
+
+// Sequential writer with a user-space buffer. Thread contract: one thread
+// at a time.
+class PosixWritableFile final : public WritableFile {
+ public:
+  static constexpr size_t kBufferSize = 64 * 1024;
+
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {
+    buf_.reserve(kBufferSize);
+  }
+  ~PosixWritableFile() override { Close(); }
+
+  Status Append(std::string_view data) override {
+    if (fd_ < 0) return Status::IOError("append " + path_ + ": file is closed");
+    if (buf_.size() + data.size() <= kBufferSize) {
+      buf_.append(data.data(), data.size());
+      return Status::OK();
+    }
+    FIRKIN_RETURN_IF_ERROR(Flush());
+    if (data.size() < kBufferSize) {
+      buf_.append(data.data(), data.size());
+      return Status::OK();
+    }
+    return WriteAll(data);
+  }
+
+  Status Sync() override {
+    if (fd_ < 0) return Status::IOError("sync " + path_ + ": file is closed");
+    FIRKIN_RETURN_IF_ERROR(Flush());
+    if (RetryEintr([&] { return fdatasync(fd_); }) != 0) {
+      return PosixError(errno, "fdatasync", path_);
+    }
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    Status s = Flush();
+    // close(2) must not be retried on EINTR on Linux: the fd is gone.
+    if (close(fd_) != 0 && s.ok()) s = PosixError(errno, "close", path_);
+    fd_ = -1;
+    return s;
+  }
+
+ private:
+  Status Flush() {
+    if (buf_.empty()) return Status::OK();
+    Status s = WriteAll(buf_);
+    buf_.clear();
+    return s;
+  }
+
+  Status WriteAll(std::string_view data) {
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      ssize_t n = write(fd_, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PosixError(errno, "write", path_);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    return Status::OK();
+  }
+
+  const std::string path_;
+  int fd_;
+  std::string buf_;
+};
+
+// An open file description holding an OFD (or flock) lock; closing the
+// descriptor releases it. Thread contract: immutable.
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { close(fd_); }
+
+ private:
+  const int fd_;
+};
+
+}  // namespace
+
+Status PosixEnv::NewMappedFile(const std::string& path, uint64_t size,
+                               std::unique_ptr<MappedFile>* out) {
+  int fd = RetryEintr([&] { return open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644); });
+  if (fd < 0) return PosixError(errno, "open", path);
+  // From here on a failure removes the half-made file.
+  auto fail = [&](Status s) {
+    close(fd);
+    unlink(path.c_str());
+    return s;
+  };
+  char* base = nullptr;
+  if (size > 0) {
+    int err;
+    do {
+      err = posix_fallocate(fd, 0, static_cast<off_t>(size));
+    } while (err == EINTR);
+    if (err != 0) return fail(PosixError(err, "fallocate", path));
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return fail(PosixError(errno, "mmap", path));
+    base = static_cast<char*>(p);
+  }
+  *out = std::make_unique<PosixMappedFile>(path, fd, base, size);
+  return Status::OK();
+}
+
+Status PosixEnv::OpenMappedFile(const std::string& path, bool writable,
+                                std::unique_ptr<MappedFile>* out) {
+  int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+  int fd = RetryEintr([&] { return open(path.c_str(), flags); });
+  if (fd < 0) return PosixError(errno, "open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    Status s = PosixError(errno, "fstat", path);
+    close(fd);
+    return s;
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  char* base = nullptr;
+  if (size > 0) {
+    int prot = writable ? (PROT_READ | PROT_WRITE) : PROT_READ;
+    void* p = mmap(nullptr, size, prot, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+      Status s = PosixError(errno, "mmap", path);
+      close(fd);
+      return s;
+    }
+    base = static_cast<char*>(p);
+  }
+  *out = std::make_unique<PosixMappedFile>(path, fd, base, size);
+  return Status::OK();
+}
+
+Status PosixEnv::NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) {
+  int fd = RetryEintr(
+      [&] { return open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644); });
+  if (fd < 0) return PosixError(errno, "open", path);
+  *out = std::make_unique<PosixWritableFile>(path, fd);
+  return Status::OK();
+}
+
+Status PosixEnv::ReadFile(const std::string& path, std::string* out) {
+  out->clear();
+  int fd = RetryEintr([&] { return open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+  if (fd < 0) return PosixError(errno, "open", path);
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) out->reserve(static_cast<size_t>(st.st_size));
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = PosixError(errno, "read", path);
+      close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return Status::OK();
+}
+
+Status PosixEnv::RenameFile(const std::string& from, const std::string& to) {
+  if (rename(from.c_str(), to.c_str()) != 0) return PosixError(errno, "rename", from + " -> " + to);
+  return Status::OK();
+}
+
+Status PosixEnv::RemoveFile(const std::string& path) {
+  if (unlink(path.c_str()) != 0) return PosixError(errno, "unlink", path);
+  return Status::OK();
+}
+
+Status PosixEnv::SyncDir(const std::string& dir) {
+  int fd = RetryEintr([&] { return open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC); });
+  if (fd < 0) return PosixError(errno, "open", dir);
+  Status s;
+  if (RetryEintr([&] { return fsync(fd); }) != 0) s = PosixError(errno, "fsync", dir);
+  close(fd);
+  return s;
+}
+
+Status PosixEnv::ListDir(const std::string& dir, std::vector<std::string>* names) {
+  names->clear();
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return PosixError(errno, "opendir", dir);
+  for (;;) {
+    errno = 0;
+    struct dirent* e = readdir(d);
+    if (e == nullptr) {
+      if (errno != 0) {
+        Status s = PosixError(errno, "readdir", dir);
+        closedir(d);
+        return s;
+      }
+      break;
+    }
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names->emplace_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(names->begin(), names->end());
+  return Status::OK();
+}
+
+Status PosixEnv::CreateDir(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0755) != 0) return PosixError(errno, "mkdir", dir);
+  return Status::OK();
+}
+
+Status PosixEnv::Stat(const std::string& path, bool* is_dir, uint64_t* size) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    int err = errno == ENOTDIR ? ENOENT : errno;
+    return PosixError(err, "stat", path);
+  }
+  if (is_dir != nullptr) *is_dir = S_ISDIR(st.st_mode);
+  if (size != nullptr) *size = static_cast<uint64_t>(st.st_size);
+  return Status::OK();
+}
+
+Status PosixEnv::LockFile(const std::string& path, bool exclusive,
+                          std::unique_ptr<FileLock>* out) {
+  int fd = RetryEintr([&] { return open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644); });
+  if (fd < 0 && !exclusive && (errno == EACCES || errno == EROFS)) {
+    // A shared lock needs only read access (read-only media, foreign owner).
+    fd = RetryEintr([&] { return open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+  }
+  if (fd < 0) return PosixError(errno, "open", path);
+
+  struct flock fl;
+  std::memset(&fl, 0, sizeof(fl));
+  fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
+  fl.l_whence = SEEK_SET;  // l_start = l_len = 0: the whole file; l_pid must be 0
+  int r = RetryEintr([&] { return fcntl(fd, F_OFD_SETLK, &fl); });
+  int err = r == 0 ? 0 : errno;
+  if (r != 0 && err == EINVAL) {
+    // Kernel without OFD locks (< 3.15): flock is also per open description.
+    r = RetryEintr([&] { return flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB); });
+    err = r == 0 ? 0 : (errno == EWOULDBLOCK ? EAGAIN : errno);
+  }
+  if (r != 0) {
+    Status s;
+    if (err == EAGAIN || err == EACCES) {
+      // Find out who holds it, only to word the message.
+      struct flock probe;
+      std::memset(&probe, 0, sizeof(probe));
+      probe.l_type = F_WRLCK;
+      probe.l_whence = SEEK_SET;
+      bool reader = fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type == F_RDLCK;
+      if (!exclusive) {
+        s = Status::Busy("database is locked by a writer: " + path);
+      } else if (reader) {
+        s = Status::Busy("database is locked by a reader: " + path);
+      } else {
+        s = Status::Busy("database is locked by another writer: " + path);
+      }
+    } else {
+      s = PosixError(err, "lock", path);
+    }
+    close(fd);
+    return s;
+  }
+  *out = std::make_unique<PosixFileLock>(fd);
+  return Status::OK();
+}
+
+Env* Env::Default() {
+  static PosixEnv* env = new PosixEnv();
+  return env;
+}
+
+}  // namespace firkin

@@ -1,0 +1,299 @@
+// Unit tests of PosixEnv (core/env/posix_env.cc) through Env::Default().
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/env/env.h"
+
+namespace firkin {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+
+class EnvTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/firkin_env_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string P(const std::string& name) const { return dir_ + "/" + name; }
+
+  Env* env_ = Env::Default();
+  std::string dir_;
+};
+
+TEST_F(EnvTest, DefaultIsASingleton) { EXPECT_EQ(Env::Default(), Env::Default()); }
+
+TEST_F(EnvTest, MappedFileWriteSyncReopen) {
+  const uint64_t size = 3 * kPage + 100;
+  std::unique_ptr<MappedFile> f;
+  ASSERT_TRUE(env_->NewMappedFile(P("seg"), size, &f).ok());
+  ASSERT_EQ(f->size(), size);
+  ASSERT_EQ(f->path(), P("seg"));
+  // Preallocated: the file has its full size at once, zero-filled.
+  uint64_t disk_size = 0;
+  bool is_dir = true;
+  ASSERT_TRUE(env_->Stat(P("seg"), &is_dir, &disk_size).ok());
+  EXPECT_FALSE(is_dir);
+  EXPECT_EQ(disk_size, size);
+  for (uint64_t i = 0; i < size; i++) ASSERT_EQ(f->data()[i], 0);
+
+  for (uint64_t i = 0; i < size; i++) f->data()[i] = static_cast<char>('a' + i % 26);
+  EXPECT_TRUE(f->Sync(kPage + 10, 50).ok());       // unaligned range
+  EXPECT_TRUE(f->Sync(0, size).ok());
+  EXPECT_TRUE(f->Sync(size - 1, 1000).ok());       // clamped
+  EXPECT_TRUE(f->Sync(size + 10, 10).ok());        // beyond: nothing to do
+  f.reset();
+
+  std::string content;
+  ASSERT_TRUE(env_->ReadFile(P("seg"), &content).ok());
+  ASSERT_EQ(content.size(), size);
+  for (uint64_t i = 0; i < size; i++) ASSERT_EQ(content[i], static_cast<char>('a' + i % 26));
+
+  std::unique_ptr<MappedFile> ro;
+  ASSERT_TRUE(env_->OpenMappedFile(P("seg"), false, &ro).ok());
+  ASSERT_EQ(ro->size(), size);
+  EXPECT_EQ(std::memcmp(ro->data(), content.data(), size), 0);
+
+  std::unique_ptr<MappedFile> rw;
+  ASSERT_TRUE(env_->OpenMappedFile(P("seg"), true, &rw).ok());
+  rw->data()[5] = 'Z';
+  // A shared mapping: the read-only view sees the store at once.
+  EXPECT_EQ(ro->data()[5], 'Z');
+  EXPECT_TRUE(rw->Sync(0, 6).ok());
+  rw.reset();
+  ro.reset();
+  ASSERT_TRUE(env_->ReadFile(P("seg"), &content).ok());
+  EXPECT_EQ(content[5], 'Z');
+}
+
+TEST_F(EnvTest, NewMappedFileRefusesAnExistingFile) {
+  std::unique_ptr<MappedFile> f;
+  ASSERT_TRUE(env_->NewMappedFile(P("seg"), kPage, &f).ok());
+  f->data()[0] = 'x';
+  ASSERT_TRUE(f->Sync(0, 1).ok());
+  f.reset();
+  Status s = env_->NewMappedFile(P("seg"), 2 * kPage, &f);
+  EXPECT_EQ(s.code(), Status::Code::kExists) << s.ToString();
+  EXPECT_NE(s.message().find(P("seg")), std::string::npos) << s.message();
+  std::string content;
+  ASSERT_TRUE(env_->ReadFile(P("seg"), &content).ok());
+  EXPECT_EQ(content.size(), kPage);
+  EXPECT_EQ(content[0], 'x');
+}
+
+TEST_F(EnvTest, FailedPreallocationRemovesTheFile) {
+  std::unique_ptr<MappedFile> f;
+  Status s = env_->NewMappedFile(P("huge"), uint64_t{1} << 60, &f);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.code() == Status::Code::kNoSpace || s.code() == Status::Code::kIOError)
+      << s.ToString();
+  EXPECT_NE(s.message().find(P("huge")), std::string::npos) << s.message();
+  EXPECT_EQ(f, nullptr);
+  EXPECT_TRUE(env_->Stat(P("huge"), nullptr, nullptr).IsNotFound());
+}
+
+TEST_F(EnvTest, ZeroSizeFilesMap) {
+  std::unique_ptr<MappedFile> f;
+  ASSERT_TRUE(env_->NewMappedFile(P("empty1"), 0, &f).ok());
+  EXPECT_EQ(f->size(), 0u);
+  EXPECT_TRUE(f->Sync(0, 0).ok());
+  f.reset();
+
+  std::unique_ptr<WritableFile> w;
+  ASSERT_TRUE(env_->NewWritableFile(P("empty2"), &w).ok());
+  ASSERT_TRUE(w->Close().ok());
+  for (bool writable : {false, true}) {
+    std::unique_ptr<MappedFile> m;
+    ASSERT_TRUE(env_->OpenMappedFile(P("empty2"), writable, &m).ok());
+    EXPECT_EQ(m->size(), 0u);
+    EXPECT_TRUE(m->Sync(0, 100).ok());
+  }
+}
+
+TEST_F(EnvTest, TruncateShrinksAndKeepsTheMapping) {
+  std::unique_ptr<MappedFile> f;
+  ASSERT_TRUE(env_->NewMappedFile(P("seg"), 4 * kPage, &f).ok());
+  std::memset(f->data(), 'q', 4 * kPage);
+  ASSERT_TRUE(f->Sync(0, 4 * kPage).ok());
+  ASSERT_TRUE(f->Truncate(100).ok());
+  uint64_t size = 0;
+  ASSERT_TRUE(env_->Stat(P("seg"), nullptr, &size).ok());
+  EXPECT_EQ(size, 100u);
+  EXPECT_EQ(f->data()[99], 'q');                  // still readable below len
+  EXPECT_TRUE(f->Sync(0, 4 * kPage).ok());         // clamped to the new size
+  EXPECT_EQ(f->Truncate(200).code(), Status::Code::kInvalidArgument);
+  f.reset();
+  std::string content;
+  ASSERT_TRUE(env_->ReadFile(P("seg"), &content).ok());
+  EXPECT_EQ(content, std::string(100, 'q'));
+}
+
+TEST_F(EnvTest, MissingFilesGiveNotFoundNamingPathAndOperation) {
+  const std::string missing = P("nope");
+  std::unique_ptr<MappedFile> m;
+  Status s = env_->OpenMappedFile(missing, false, &m);
+  EXPECT_TRUE(s.IsNotFound()) << s.ToString();
+  EXPECT_EQ(s.message(), "open " + missing + ": No such file or directory");
+  std::string content;
+  EXPECT_TRUE(env_->ReadFile(missing, &content).IsNotFound());
+  EXPECT_TRUE(env_->Stat(missing, nullptr, nullptr).IsNotFound());
+  EXPECT_TRUE(env_->Stat(P("nope/deeper"), nullptr, nullptr).IsNotFound());
+  EXPECT_TRUE(env_->RemoveFile(missing).IsNotFound());
+  s = env_->RenameFile(missing, P("other"));
+  EXPECT_TRUE(s.IsNotFound());
+  EXPECT_NE(s.message().find("rename"), std::string::npos) << s.message();
+  std::vector<std::string> names;
+  EXPECT_TRUE(env_->ListDir(missing, &names).IsNotFound());
+  EXPECT_TRUE(env_->SyncDir(missing).IsNotFound());
+  std::unique_ptr<WritableFile> w;
+  EXPECT_TRUE(env_->NewWritableFile(P("nope/file"), &w).IsNotFound());
+  EXPECT_TRUE(env_->NewMappedFile(P("nope/file"), kPage, &m).IsNotFound());
+}
+
+TEST_F(EnvTest, CreateDirStatAndListDir) {
+  ASSERT_TRUE(env_->CreateDir(P("sub")).ok());
+  Status s = env_->CreateDir(P("sub"));
+  EXPECT_EQ(s.code(), Status::Code::kExists) << s.ToString();
+  bool is_dir = false;
+  ASSERT_TRUE(env_->Stat(P("sub"), &is_dir, nullptr).ok());
+  EXPECT_TRUE(is_dir);
+  EXPECT_TRUE(env_->SyncDir(P("sub")).ok());
+
+  for (const char* n : {"b", "a", "c"}) {
+    std::unique_ptr<WritableFile> w;
+    ASSERT_TRUE(env_->NewWritableFile(P(std::string("sub/") + n), &w).ok());
+  }
+  std::vector<std::string> names;
+  ASSERT_TRUE(env_->ListDir(P("sub"), &names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b", "c"}));
+
+  ASSERT_TRUE(env_->RemoveFile(P("sub/b")).ok());
+  ASSERT_TRUE(env_->ListDir(P("sub"), &names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "c"}));
+}
+
+TEST_F(EnvTest, WritableFileAppendsSyncsAndTruncates) {
+  std::unique_ptr<WritableFile> w;
+  ASSERT_TRUE(env_->NewWritableFile(P("f"), &w).ok());
+  std::string expect;
+  for (int i = 0; i < 5000; i++) {  // many small appends cross the buffer
+    std::string piece = std::to_string(i) + ",";
+    ASSERT_TRUE(w->Append(piece).ok());
+    expect += piece;
+  }
+  std::string big(200 * 1024, 'B');  // larger than the buffer
+  ASSERT_TRUE(w->Append(big).ok());
+  expect += big;
+  ASSERT_TRUE(w->Sync().ok());
+  std::string content;
+  ASSERT_TRUE(env_->ReadFile(P("f"), &content).ok());
+  EXPECT_EQ(content, expect);  // Sync flushed the buffer
+  ASSERT_TRUE(w->Append("tail").ok());
+  ASSERT_TRUE(w->Close().ok());
+  EXPECT_TRUE(w->Close().ok());
+  EXPECT_FALSE(w->Append("more").ok());
+  EXPECT_FALSE(w->Sync().ok());
+  ASSERT_TRUE(env_->ReadFile(P("f"), &content).ok());
+  EXPECT_EQ(content, expect + "tail");
+
+  // The destructor flushes too; a new writer truncates.
+  ASSERT_TRUE(env_->NewWritableFile(P("g"), &w).ok());
+  ASSERT_TRUE(w->Append("hello").ok());
+  w.reset();
+  ASSERT_TRUE(env_->ReadFile(P("g"), &content).ok());
+  EXPECT_EQ(content, "hello");
+  ASSERT_TRUE(env_->NewWritableFile(P("g"), &w).ok());
+  ASSERT_TRUE(w->Close().ok());
+  ASSERT_TRUE(env_->ReadFile(P("g"), &content).ok());
+  EXPECT_EQ(content, "");
+}
+
+TEST_F(EnvTest, RenameReplacesTheTarget) {
+  std::unique_ptr<WritableFile> w;
+  ASSERT_TRUE(env_->NewWritableFile(P("old"), &w).ok());
+  ASSERT_TRUE(w->Append("old").ok());
+  ASSERT_TRUE(w->Close().ok());
+  ASSERT_TRUE(env_->NewWritableFile(P("tmp"), &w).ok());
+  ASSERT_TRUE(w->Append("new").ok());
+  ASSERT_TRUE(w->Sync().ok());
+  ASSERT_TRUE(w->Close().ok());
+  ASSERT_TRUE(env_->RenameFile(P("tmp"), P("old")).ok());
+  ASSERT_TRUE(env_->SyncDir(dir_).ok());
+  std::string content;
+  ASSERT_TRUE(env_->ReadFile(P("old"), &content).ok());
+  EXPECT_EQ(content, "new");
+  std::vector<std::string> names;
+  ASSERT_TRUE(env_->ListDir(dir_, &names).ok());
+  EXPECT_EQ(names, std::vector<std::string>{"old"});
+}
+
+TEST_F(EnvTest, ExclusiveLockConflictsInTheSameProcess) {
+  std::unique_ptr<FileLock> a, b;
+  ASSERT_TRUE(env_->LockFile(P("LOCK"), true, &a).ok());
+  EXPECT_TRUE(env_->Stat(P("LOCK"), nullptr, nullptr).ok());  // created
+  Status s = env_->LockFile(P("LOCK"), true, &b);
+  EXPECT_EQ(s.code(), Status::Code::kBusy) << s.ToString();
+  EXPECT_EQ(s.message(), "database is locked by another writer: " + P("LOCK"));
+  EXPECT_EQ(b, nullptr);
+  s = env_->LockFile(P("LOCK"), false, &b);
+  EXPECT_EQ(s.code(), Status::Code::kBusy) << s.ToString();
+  EXPECT_EQ(s.message(), "database is locked by a writer: " + P("LOCK"));
+  a.reset();  // released by destruction
+  EXPECT_TRUE(env_->LockFile(P("LOCK"), true, &b).ok());
+}
+
+TEST_F(EnvTest, SharedLocksCoexistAndExcludeAWriter) {
+  std::unique_ptr<FileLock> r1, r2, w;
+  ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r1).ok());
+  ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r2).ok());
+  Status s = env_->LockFile(P("LOCK"), true, &w);
+  EXPECT_EQ(s.code(), Status::Code::kBusy) << s.ToString();
+  EXPECT_NE(s.message().find(P("LOCK")), std::string::npos);
+  r1.reset();
+  EXPECT_EQ(env_->LockFile(P("LOCK"), true, &w).code(), Status::Code::kBusy);
+  r2.reset();
+  EXPECT_TRUE(env_->LockFile(P("LOCK"), true, &w).ok());
+}
+
+TEST_F(EnvTest, ADeadHoldersLockIsReleased) {
+  int to_parent[2], to_child[2];
+  ASSERT_EQ(pipe(to_parent), 0);
+  ASSERT_EQ(pipe(to_child), 0);
+  const std::string lock_path = P("LOCK");
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::unique_ptr<FileLock> l;
+    char c = Env::Default()->LockFile(lock_path, true, &l).ok() ? 'y' : 'n';
+    if (write(to_parent[1], &c, 1) != 1) _exit(2);
+    // Hold the lock until killed (or the parent goes away).
+    if (read(to_child[0], &c, 1) < 0) _exit(3);
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(to_parent[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  std::unique_ptr<FileLock> l;
+  EXPECT_EQ(env_->LockFile(lock_path, true, &l).code(), Status::Code::kBusy);
+  EXPECT_EQ(env_->LockFile(lock_path, false, &l).code(), Status::Code::kBusy);
+  kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_TRUE(env_->LockFile(lock_path, true, &l).ok());
+  for (int fd : {to_parent[0], to_parent[1], to_child[0], to_child[1]}) close(fd);
+}
+
+}  // namespace
+}  // namespace firkin
