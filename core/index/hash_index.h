@@ -83,8 +83,64 @@ class HashIndex {
   // Number of sub-table growth steps done so far.
   uint64_t grow_count() const;
 
+  // READER. Hints the CPU to fetch the cache line where Find(hash) starts
+  // probing (for multi-get: prefetch a batch, then Find each). Never faults.
+  // REQUIRES: an Epoch::Guard is held.
+  void Prefetch(uint64_t hash) const;
+
  private:
-  // Implementation-defined private members (tables, shards, counters).
+  // Entry: bits [63:44] tag, bits [43:0] Locator. 0 = empty slot;
+  // kDeletedEntry (tag 0, Locator bits all ones) = removed, keep probing.
+  using Entry = std::atomic<uint64_t>;
+
+  static constexpr int kShardBits = 10;
+  static constexpr size_t kShards = size_t{1} << kShardBits;
+  static constexpr int kTagBits = 64 - kLocatorBits;  // 20
+  static constexpr uint64_t kLocatorMask = (uint64_t{1} << kLocatorBits) - 1;
+  static constexpr uint64_t kDeletedEntry = kLocatorMask;
+  // A shard word is the table pointer in bits [55:0] (user-space addresses
+  // fit in 56 bits on x86-64 and AArch64) | the table's size class << 56.
+  static constexpr int kClassShift = 56;
+  static constexpr uint64_t kPointerMask = (uint64_t{1} << kClassShift) - 1;
+  static constexpr unsigned kNumClasses = 64;
+  static constexpr size_t kNoSlot = ~size_t{0};
+
+  // Writer-only bookkeeping of one shard.
+  struct ShardMeta {
+    uint32_t live;  // entries holding a Locator
+    uint32_t used;  // live + deleted markers
+  };
+
+  static size_t ShardOf(uint64_t hash) { return static_cast<size_t>(hash >> (64 - kShardBits)); }
+  static uint64_t TagOf(uint64_t hash) {
+    return (hash >> (64 - kShardBits - kTagBits)) & ((uint64_t{1} << kTagBits) - 1);
+  }
+  static size_t HomeOf(uint64_t tag, uint64_t cap) {
+    return static_cast<size_t>((tag * cap) >> kTagBits);
+  }
+  static inline uint64_t ClassCapacity(unsigned cls);
+  static inline bool NeedsRoomFor(uint64_t used_after, uint64_t cap);
+  static Entry* TableOf(uint64_t word) { return reinterpret_cast<Entry*>(word & kPointerMask); }
+  static unsigned ClassOf(uint64_t word) { return static_cast<unsigned>(word >> kClassShift); }
+  static uint64_t MakeWord(const Entry* table, unsigned cls) {
+    return reinterpret_cast<uint64_t>(table) | (uint64_t{cls} << kClassShift);
+  }
+
+  // Writer slow paths (hash_index.cc).
+  void InsertSlow(size_t shard, uint64_t entry);
+  void EraseAt(size_t shard, size_t pos);
+  void Rebuild(size_t shard, unsigned cls, uint64_t extra_entry);
+  static unsigned ClassFor(uint64_t live);
+  static Entry* AllocTable(uint64_t cap);
+  static uint64_t TableBytes(uint64_t cap);
+
+  std::unique_ptr<std::atomic<uint64_t>[]> shards_;  // read by Find()
+  std::unique_ptr<ShardMeta[]> meta_;                // writer only
+  // Stats, written by the writer only (relaxed), readable by any thread.
+  std::atomic<uint64_t> size_{0};
+  std::atomic<uint64_t> capacity_{0};
+  std::atomic<uint64_t> memory_{0};
+  std::atomic<uint64_t> grow_count_{0};
 };
 
 }  // namespace firkin

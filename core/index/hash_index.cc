@@ -1,0 +1,204 @@
+// HashIndex: construction, sub-table rebuilds (growth, shrink, clean-up of
+// deleted markers), removal, ReplaceIf, iteration and stats. The lookup and
+// the common insert path are inline in hash_index-inl.h.
+//
+// Sizing rules (per sub-table, `used` = live entries + deleted markers):
+//  - An insert that would take `used` past 0.8 * capacity rebuilds first:
+//    normally one size class up (x1.2-x1.25, so load lands at ~0.64-0.67);
+//    if deleted markers fill >= 1/8 of the slots, at the smallest class that
+//    holds the live entries at load <= 0.7 (same size or smaller).
+//  - A removal after which a smaller class holds the live entries at load
+//    <= 0.7 (i.e. load < ~0.56) rebuilds at that class, so a shrinking index
+//    keeps <= 16 bytes per key too. Growth lands at >= 0.64, so an insert /
+//    remove mix needs ~8% churn of a sub-table per rebuild.
+//  - A removal whose next slot is empty clears its slot (and the deleted
+//    markers just before it) instead of leaving a marker: no probe chain
+//    passes through a slot followed by an empty one, so no reader can miss.
+//  - Rebuilds copy the live entries into a new array (deleted markers are
+//    dropped), publish it with a release store of the shard word, and hand
+//    the old array to Epoch::Retire.
+#include "core/index/hash_index.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/util/epoch.h"
+
+namespace firkin {
+
+namespace {
+
+[[noreturn]] void Die(const char* what) {
+  std::fprintf(stderr, "firkin: HashIndex: %s\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+// Bytes a table of `cap` entries costs, counting malloc's chunk overhead.
+// Tables are not cache-line aligned on purpose: probes start at random
+// positions, so alignment would not save misses, only waste memory.
+uint64_t HashIndex::TableBytes(uint64_t cap) { return cap * sizeof(Entry) + 16; }
+
+HashIndex::Entry* HashIndex::AllocTable(uint64_t cap) {
+  // All-zero bytes are empty std::atomic<uint64_t> slots.
+  void* p = std::calloc(cap, sizeof(Entry));
+  if (p == nullptr) Die("out of memory");
+  if ((reinterpret_cast<uint64_t>(p) & ~kPointerMask) != 0) Die("address above 2^56");
+  return static_cast<Entry*>(p);
+}
+
+unsigned HashIndex::ClassFor(uint64_t live) {
+  for (unsigned cls = 0; cls < kNumClasses; ++cls) {
+    if (live * 10 <= ClassCapacity(cls) * 7) return cls;
+  }
+  return kNumClasses - 1;
+}
+
+HashIndex::HashIndex(uint64_t expected_keys)
+    : shards_(new std::atomic<uint64_t>[kShards]), meta_(new ShardMeta[kShards]) {
+  static_assert(sizeof(Entry) == 8, "entries must be 8 bytes");
+  static_assert(kTagBits == 20, "entry = 20-bit tag + 44-bit Locator");
+  const unsigned cls = ClassFor((expected_keys + kShards - 1) / kShards);
+  const uint64_t cap = ClassCapacity(cls);
+  for (size_t s = 0; s < kShards; ++s) {
+    Entry* t = AllocTable(cap);
+    shards_[s].store(MakeWord(t, cls), std::memory_order_relaxed);
+    meta_[s] = ShardMeta{0, 0};
+  }
+  capacity_.store(cap * kShards, std::memory_order_relaxed);
+  memory_.store(TableBytes(cap) * kShards + kShards * (sizeof(uint64_t) + sizeof(ShardMeta)),
+                std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+}
+
+HashIndex::~HashIndex() {
+  // REQUIRES: no reader is inside Find() (retired tables are freed by Epoch).
+  for (size_t s = 0; s < kShards; ++s) {
+    std::free(TableOf(shards_[s].load(std::memory_order_relaxed)));
+  }
+}
+
+void HashIndex::Rebuild(size_t shard, unsigned cls, uint64_t extra_entry) {
+  const uint64_t old_word = shards_[shard].load(std::memory_order_relaxed);
+  Entry* old_table = TableOf(old_word);
+  const uint64_t old_cap = ClassCapacity(ClassOf(old_word));
+  const uint64_t cap = ClassCapacity(cls);
+  Entry* table = AllocTable(cap);
+  uint32_t live = 0;
+  auto place = [&](uint64_t e) {
+    size_t j = HomeOf(e >> kLocatorBits, cap);
+    while (table[j].load(std::memory_order_relaxed) != 0) {
+      if (++j == cap) j = 0;
+    }
+    table[j].store(e, std::memory_order_relaxed);
+    ++live;
+  };
+  for (uint64_t i = 0; i < old_cap; ++i) {
+    const uint64_t e = old_table[i].load(std::memory_order_relaxed);
+    if (e != 0 && e != kDeletedEntry) place(e);
+  }
+  if (extra_entry != 0) place(extra_entry);
+  if (NeedsRoomFor(live, cap)) Die("sub-table overflow (too many keys)");
+
+  // Publish: the entries written above happen-before any reader's acquire
+  // load that sees the new word.
+  shards_[shard].store(MakeWord(table, cls), std::memory_order_release);
+  Epoch::Retire([old_table] { std::free(old_table); });
+
+  meta_[shard] = ShardMeta{live, live};
+  capacity_.store(capacity_.load(std::memory_order_relaxed) + cap - old_cap,
+                  std::memory_order_relaxed);
+  memory_.store(memory_.load(std::memory_order_relaxed) + TableBytes(cap) - TableBytes(old_cap),
+                std::memory_order_relaxed);
+  if (cap > old_cap) {
+    grow_count_.store(grow_count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+}
+
+void HashIndex::InsertSlow(size_t shard, uint64_t entry) {
+  const unsigned cls = ClassOf(shards_[shard].load(std::memory_order_relaxed));
+  const ShardMeta& m = meta_[shard];
+  const uint64_t cap = ClassCapacity(cls);
+  unsigned new_cls;
+  if ((m.used - m.live) * 8 >= cap) {
+    new_cls = ClassFor(uint64_t{m.live} + 1);  // mostly deleted markers: clean up
+  } else {
+    new_cls = cls + 1 < kNumClasses ? cls + 1 : cls;
+  }
+  Rebuild(shard, new_cls, entry);
+  size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void HashIndex::EraseAt(size_t shard, size_t pos) {
+  const uint64_t word = shards_[shard].load(std::memory_order_relaxed);
+  Entry* table = TableOf(word);
+  const unsigned cls = ClassOf(word);
+  const uint64_t cap = ClassCapacity(cls);
+  ShardMeta& m = meta_[shard];
+  const size_t next = pos + 1 == cap ? 0 : pos + 1;
+  if (table[next].load(std::memory_order_relaxed) == 0) {
+    // End of a cluster: no chain runs through `pos`, so it can become empty,
+    // and so can the deleted markers right before it (cleared back to front,
+    // so each cleared slot is followed by an empty one when it is cleared).
+    table[pos].store(0, std::memory_order_release);
+    --m.used;
+    size_t j = pos == 0 ? cap - 1 : pos - 1;
+    while (table[j].load(std::memory_order_relaxed) == kDeletedEntry) {
+      table[j].store(0, std::memory_order_release);
+      --m.used;
+      j = j == 0 ? cap - 1 : j - 1;
+    }
+  } else {
+    table[pos].store(kDeletedEntry, std::memory_order_release);
+  }
+  --m.live;
+  size_.store(size_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  if (cls > 0 && uint64_t{m.live} * 5 < cap * 3) {  // cheap pre-check: load < 0.6
+    const unsigned new_cls = ClassFor(m.live);
+    if (new_cls < cls) Rebuild(shard, new_cls, 0);
+  }
+}
+
+bool HashIndex::ReplaceIf(uint64_t hash, Locator expected, Locator desired) {
+  // REQUIRES: expected != 0; desired fits in 44 bits.
+  const size_t shard = ShardOf(hash);
+  const uint64_t word = shards_[shard].load(std::memory_order_relaxed);
+  Entry* table = TableOf(word);
+  const uint64_t cap = ClassCapacity(ClassOf(word));
+  const uint64_t tag = TagOf(hash);
+  const uint64_t want = (tag << kLocatorBits) | expected;
+  size_t i = HomeOf(tag, cap);
+  for (;;) {
+    const uint64_t e = table[i].load(std::memory_order_relaxed);
+    if (e == 0) return false;
+    if (e == want) {
+      if (desired == 0) {
+        EraseAt(shard, i);
+      } else {
+        table[i].store((tag << kLocatorBits) | desired, std::memory_order_release);
+      }
+      return true;
+    }
+    if (++i == cap) i = 0;
+  }
+}
+
+void HashIndex::ForEach(const std::function<void(Locator)>& fn) const {
+  for (size_t s = 0; s < kShards; ++s) {
+    const uint64_t word = shards_[s].load(std::memory_order_acquire);
+    const Entry* table = TableOf(word);
+    const uint64_t cap = ClassCapacity(ClassOf(word));
+    for (uint64_t i = 0; i < cap; ++i) {
+      const uint64_t e = table[i].load(std::memory_order_acquire);
+      if (e != 0 && e != kDeletedEntry) fn(e & kLocatorMask);
+    }
+  }
+}
+
+uint64_t HashIndex::size() const { return size_.load(std::memory_order_relaxed); }
+uint64_t HashIndex::capacity() const { return capacity_.load(std::memory_order_relaxed); }
+uint64_t HashIndex::memory_bytes() const { return memory_.load(std::memory_order_relaxed); }
+uint64_t HashIndex::grow_count() const { return grow_count_.load(std::memory_order_relaxed); }
+
+}  // namespace firkin

@@ -1,0 +1,199 @@
+// Epoch-based reclamation (see epoch.h).
+//
+// Protocol:
+//  - g_epoch is a global counter, bumped by every Retire().
+//  - Every thread that ever enters a guard owns a cache-line sized Slot. On
+//    entering the outermost guard it stores the current global epoch into its
+//    slot and issues a seq_cst fence; on leaving it stores kIdle (release).
+//  - Retire(fn) records (fn, r) where r is the global epoch read by the bump
+//    (the value before it). fn is safe to run once every slot shows kIdle or
+//    an epoch > r: a reader that announced an epoch > r loaded the counter
+//    after the bump, hence after the writer unlinked the object, so it cannot
+//    reach it; a reader that announced <= r is waited for. The seq_cst fences
+//    on both sides (after the reader's announcement, before the reclaimer's
+//    scan) make the classic store/load race safe: either the scan sees the
+//    announcement, or the reader's later loads see the unlink.
+//  - Slots live in blocks of kSlotsPerBlock, linked in a list that only
+//    grows and is never freed, so a scan may walk it without a lock. A slot
+//    is handed back (for reuse by a later thread) at thread exit.
+#include "core/util/epoch.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace firkin {
+namespace {
+
+constexpr uint64_t kIdle = ~uint64_t{0};
+constexpr int kSlotsPerBlock = 64;
+
+// One thread's announcement. Padded to a cache line so that readers on
+// different cores never share a line.
+struct alignas(64) Slot {
+  std::atomic<uint64_t> epoch{kIdle};
+  std::atomic<bool> in_use{false};
+};
+
+struct SlotBlock {
+  Slot slots[kSlotsPerBlock];
+  std::atomic<SlotBlock*> next{nullptr};
+};
+
+struct PendingDeleter {
+  uint64_t epoch;
+  std::function<void()> fn;
+};
+
+// Shared state. Leaked on purpose: threads may exit (and release slots) or
+// retire objects during static destruction.
+struct State {
+  std::mutex registry_mu;                  // guards slot assignment
+  std::atomic<SlotBlock*> head{nullptr};   // list of slot blocks, grow-only
+  std::mutex pending_mu;                   // guards `pending`
+  std::deque<PendingDeleter> pending;      // in increasing epoch order
+  std::atomic<size_t> not_run{0};          // retired and not yet finished
+};
+
+State& GetState() {
+  static State* const state = new State();
+  return *state;
+}
+
+// The global epoch, on its own cache line. Starts at 1 (any value works).
+struct alignas(64) GlobalEpoch {
+  std::atomic<uint64_t> value{1};
+};
+GlobalEpoch g_epoch;
+
+// Per-thread state. Trivial types, so access compiles to a plain TLS load.
+thread_local Slot* t_slot = nullptr;
+thread_local uint32_t t_depth = 0;
+
+// Hands the thread's slot back at thread exit. A function-local
+// thread_local in RegisterThread(), so only threads that registered pay.
+struct SlotReleaser {
+  ~SlotReleaser() {
+    if (t_slot != nullptr) {
+      t_slot->epoch.store(kIdle, std::memory_order_release);
+      t_slot->in_use.store(false, std::memory_order_release);
+      t_slot = nullptr;
+    }
+  }
+};
+
+Slot* RegisterThread() {
+  State& st = GetState();
+  Slot* slot = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(st.registry_mu);
+    SlotBlock* last = nullptr;
+    for (SlotBlock* b = st.head.load(std::memory_order_acquire); b != nullptr && slot == nullptr;
+         b = b->next.load(std::memory_order_acquire)) {
+      last = b;
+      for (Slot& s : b->slots) {
+        if (!s.in_use.load(std::memory_order_relaxed)) {
+          s.in_use.store(true, std::memory_order_relaxed);
+          slot = &s;
+          break;
+        }
+      }
+    }
+    if (slot == nullptr) {
+      SlotBlock* block = new SlotBlock();
+      block->slots[0].in_use.store(true, std::memory_order_relaxed);
+      slot = &block->slots[0];
+      if (last == nullptr) {
+        st.head.store(block, std::memory_order_release);
+      } else {
+        last->next.store(block, std::memory_order_release);
+      }
+    }
+  }
+  t_slot = slot;
+  thread_local SlotReleaser releaser;  // its destructor runs at thread exit
+  (void)releaser;
+  return slot;
+}
+
+// Smallest epoch announced by any thread inside a guard (kIdle if none).
+uint64_t MinActiveEpoch() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  uint64_t min = kIdle;
+  for (SlotBlock* b = GetState().head.load(std::memory_order_acquire); b != nullptr;
+       b = b->next.load(std::memory_order_acquire)) {
+    for (const Slot& s : b->slots) {
+      const uint64_t e = s.epoch.load(std::memory_order_acquire);
+      if (e < min) min = e;
+    }
+  }
+  return min;
+}
+
+}  // namespace
+
+Epoch::Guard::Guard() {
+  if (t_depth++ != 0) return;
+  Slot* slot = t_slot;
+  if (slot == nullptr) slot = RegisterThread();
+  slot->epoch.store(g_epoch.value.load(std::memory_order_acquire), std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+Epoch::Guard::~Guard() {
+  if (--t_depth != 0) return;
+  t_slot->epoch.store(kIdle, std::memory_order_release);
+}
+
+void Epoch::Retire(std::function<void()> deleter) {
+  State& st = GetState();
+  st.not_run.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(st.pending_mu);
+    const uint64_t r = g_epoch.value.fetch_add(1, std::memory_order_seq_cst);
+    st.pending.push_back(PendingDeleter{r, std::move(deleter)});
+  }
+  Reclaim();
+}
+
+size_t Epoch::Reclaim() {
+  State& st = GetState();
+  const uint64_t min = MinActiveEpoch();
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard<std::mutex> lock(st.pending_mu);
+    while (!st.pending.empty() && st.pending.front().epoch < min) {
+      ready.push_back(std::move(st.pending.front().fn));
+      st.pending.pop_front();
+    }
+  }
+  // Run outside the lock: a deleter may itself call Retire().
+  for (auto& fn : ready) {
+    fn();
+    fn = nullptr;
+    st.not_run.fetch_sub(1, std::memory_order_release);
+  }
+  return ready.size();
+}
+
+void Epoch::Drain() {
+  State& st = GetState();
+  for (int round = 0;; ++round) {
+    Reclaim();
+    if (st.not_run.load(std::memory_order_acquire) == 0) return;
+    if (round < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  }
+}
+
+size_t Epoch::Pending() { return GetState().not_run.load(std::memory_order_acquire); }
+
+}  // namespace firkin
