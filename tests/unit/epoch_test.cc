@@ -1,0 +1,258 @@
+// Unit tests of Epoch (core/util/epoch.h): a deleter never runs while a
+// guard that predates its Retire is active and does run after; nesting;
+// Drain; deleters that retire; many threads (more than one slot block) and
+// slot reuse; a reader/reclaimer stress with a use-after-free detector.
+//
+// Epoch is process-wide: every test starts and ends with Drain().
+#include "core/util/epoch.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace firkin {
+namespace {
+
+// A one-shot latch (C++17 has no std::latch).
+class Latch {
+ public:
+  void Set() {
+    std::lock_guard<std::mutex> lock(mu_);
+    set_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return set_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool set_ = false;
+};
+
+TEST(EpochTest, RetireWithoutGuardsRunsAtOnce) {
+  Epoch::Drain();
+  std::atomic<int> ran{0};
+  Epoch::Retire([&] { ran.fetch_add(1); });
+  EXPECT_EQ(ran.load(), 1);  // no guard anywhere: Retire reclaims it
+  EXPECT_EQ(Epoch::Pending(), 0u);
+}
+
+TEST(EpochTest, OwnGuardDelaysDeleter) {
+  Epoch::Drain();
+  std::atomic<int> ran{0};
+  {
+    Epoch::Guard guard;
+    Epoch::Retire([&] { ran.fetch_add(1); });
+    EXPECT_EQ(Epoch::Reclaim(), 0u);
+    EXPECT_EQ(ran.load(), 0);
+    EXPECT_EQ(Epoch::Pending(), 1u);
+  }
+  EXPECT_EQ(Epoch::Reclaim(), 1u);
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(Epoch::Pending(), 0u);
+}
+
+TEST(EpochTest, NestedGuardsProtectUntilOutermostEnds) {
+  Epoch::Drain();
+  std::atomic<int> ran{0};
+  {
+    Epoch::Guard outer;
+    {
+      Epoch::Guard inner;
+      Epoch::Retire([&] { ran.fetch_add(1); });
+    }
+    Epoch::Reclaim();
+    EXPECT_EQ(ran.load(), 0);  // the outer guard still predates the retire
+    {
+      Epoch::Guard inner2;  // re-entering does not refresh the epoch
+      Epoch::Reclaim();
+      EXPECT_EQ(ran.load(), 0);
+    }
+  }
+  Epoch::Reclaim();
+  EXPECT_EQ(ran.load(), 1);
+}
+
+TEST(EpochTest, OtherThreadsOlderGuardDelaysDeleter) {
+  Epoch::Drain();
+  Latch entered, release;
+  std::thread reader([&] {
+    Epoch::Guard guard;
+    entered.Set();
+    release.Wait();
+  });
+  entered.Wait();
+  std::atomic<int> ran{0};
+  Epoch::Retire([&] { ran.fetch_add(1); });
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(Epoch::Reclaim(), 0u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(Epoch::Pending(), 1u);
+  // A guard entered after the retire does not hold it back.
+  std::thread late([&] {
+    Epoch::Guard guard;
+    Epoch::Reclaim();
+  });
+  late.join();
+  EXPECT_EQ(ran.load(), 0);
+  release.Set();
+  reader.join();
+  EXPECT_EQ(Epoch::Reclaim(), 1u);
+  EXPECT_EQ(ran.load(), 1);
+}
+
+TEST(EpochTest, NewerGuardDoesNotDelayDeleter) {
+  Epoch::Drain();
+  Latch entered, release;
+  std::atomic<int> ran{0};
+  std::thread holder;
+  {
+    Epoch::Guard mine;
+    Epoch::Retire([&] { ran.fetch_add(1); });
+    holder = std::thread([&] {
+      Epoch::Guard guard;  // entered after the retire
+      entered.Set();
+      release.Wait();
+    });
+    entered.Wait();
+  }
+  EXPECT_EQ(Epoch::Reclaim(), 1u);  // only `mine` predated it, and it ended
+  EXPECT_EQ(ran.load(), 1);
+  release.Set();
+  holder.join();
+}
+
+TEST(EpochTest, DrainWaitsForReaders) {
+  Epoch::Drain();
+  Latch entered;
+  std::atomic<bool> reader_done{false};
+  std::atomic<int> ran{0};
+  std::thread reader([&] {
+    Epoch::Guard guard;
+    entered.Set();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    reader_done.store(true);
+  });
+  entered.Wait();
+  for (int i = 0; i < 5; ++i) {
+    Epoch::Retire([&] {
+      EXPECT_TRUE(reader_done.load());
+      ran.fetch_add(1);
+    });
+  }
+  EXPECT_EQ(ran.load(), 0);
+  Epoch::Drain();
+  EXPECT_EQ(ran.load(), 5);
+  EXPECT_EQ(Epoch::Pending(), 0u);
+  reader.join();
+}
+
+TEST(EpochTest, DeleterMayRetire) {
+  Epoch::Drain();
+  std::atomic<int> ran{0};
+  {
+    Epoch::Guard guard;
+    Epoch::Retire([&] {
+      ran.fetch_add(1);
+      Epoch::Retire([&] { ran.fetch_add(10); });
+    });
+  }
+  Epoch::Drain();
+  EXPECT_EQ(ran.load(), 11);
+}
+
+// More threads than a slot block holds, all inside guards at once, then all
+// gone; later threads reuse the released slots.
+TEST(EpochTest, ManyThreadsRegisterAndRelease) {
+  Epoch::Drain();
+  constexpr int kThreads = 150;
+  std::atomic<int> inside{0};
+  Latch all_inside;
+  Latch release;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      Epoch::Guard guard;
+      if (inside.fetch_add(1) + 1 == kThreads) all_inside.Set();
+      release.Wait();
+    });
+  }
+  all_inside.Wait();
+  std::atomic<int> ran{0};
+  Epoch::Retire([&] { ran.fetch_add(1); });
+  EXPECT_EQ(Epoch::Reclaim(), 0u);
+  EXPECT_EQ(ran.load(), 0);
+  release.Set();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(Epoch::Reclaim(), 1u);
+  // Short-lived threads, one after another: slots are recycled.
+  for (int round = 0; round < 300; ++round) {
+    std::thread([] { Epoch::Guard guard; }).join();
+  }
+  Epoch::Drain();
+  EXPECT_EQ(ran.load(), 1);
+}
+
+// Readers dereference a shared object under a guard while writers swap it
+// and retire the old one. The deleter poisons the object before freeing it,
+// so a reader that could still see a reclaimed object reads the poison (and
+// ASan reports the use after free).
+TEST(EpochTest, StressNoUseAfterReclaim) {
+  Epoch::Drain();
+  struct Obj {
+    std::atomic<uint64_t> magic{0x600DF00D};
+    uint64_t payload[7] = {};
+  };
+  std::atomic<Obj*> shared{new Obj()};
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> bad{0}, reads{0}, deleted{0};
+  auto reader = [&] {
+    uint64_t n = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      Epoch::Guard guard;
+      for (int i = 0; i < 16; ++i) {
+        Obj* o = shared.load(std::memory_order_acquire);
+        if (o->magic.load(std::memory_order_relaxed) != 0x600DF00D) bad.fetch_add(1);
+        ++n;
+      }
+    }
+    reads.fetch_add(n);
+  };
+  auto writer = [&](int swaps) {
+    for (int i = 0; i < swaps; ++i) {
+      Obj* old = shared.exchange(new Obj(), std::memory_order_acq_rel);
+      Epoch::Retire([old, &deleted] {
+        old->magic.store(0xDEAD, std::memory_order_relaxed);
+        delete old;
+        deleted.fetch_add(1);
+      });
+      if (i % 64 == 0) std::this_thread::yield();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 3; ++r) threads.emplace_back(reader);
+  std::thread w1(writer, 20000), w2(writer, 20000);
+  w1.join();
+  w2.join();
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  Epoch::Drain();
+  EXPECT_EQ(bad.load(), 0u);
+  EXPECT_EQ(deleted.load(), 40000u);
+  EXPECT_GT(reads.load(), 0u);
+  EXPECT_EQ(Epoch::Pending(), 0u);
+  delete shared.load();
+}
+
+}  // namespace
+}  // namespace firkin
