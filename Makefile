@@ -60,7 +60,7 @@ build: setup
 	ninja -C $(BUILD) -j$(JOBS)
 
 run: build
-	$(BUILD)/examples/c/firkin_example $(DBDIR)
+	$(BUILD)/examples/firkin_example $(DBDIR)
 
 -include bindings/bindings.mk
 

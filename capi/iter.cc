@@ -1,0 +1,141 @@
+// Iterators, with the batched firkin_iter_next_n for bindings.
+#include <cstring>
+
+#include "capi/internal.h"
+#include "core/util/coding.h"
+
+using namespace firkin::capi;
+
+namespace {
+firkin_status NullIter() { return Fail(FIRKIN_E_INVALID_ARGUMENT, "iterator handle is NULL"); }
+firkin_status NotValid() {
+  ClearLastError();
+  return FIRKIN_E_NOT_FOUND;
+}
+}  // namespace
+
+extern "C" {
+
+FIRKIN_API firkin_status firkin_iter_new(firkin_db* db, const firkin_snapshot* snap,
+                                         const firkin_ns* ns, firkin_iter** out) {
+  return Guard([&] {
+    if (firkin_status c = CheckDb(db)) return c;
+    if (out == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    *out = nullptr;
+    const firkin::NamespaceInfo* info = nullptr;
+    if (firkin_status c = ResolveNs(db, ns, &info)) return c;
+    uint64_t at = 0;
+    if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
+    // The iterator registers its own snapshot so that its history is kept
+    // even if the caller frees theirs first.
+    uint64_t reg = 0;
+    firkin::Status s = db->db->AcquireSnapshot(at, &reg);
+    if (!s.ok()) return Done(s);
+    auto it = std::make_unique<firkin_iter>();
+    it->db = db->db;
+    it->snap = reg;
+    std::shared_ptr<firkin::NamespaceInfo> nsinfo =
+        ns == nullptr ? db->db->namespaces().Default() : ns->info;
+    s = db->db->NewIterator(reg, std::move(nsinfo), &it->it);
+    if (!s.ok()) {
+      db->db->ReleaseSnapshot(reg);
+      return Done(s);
+    }
+    *out = it.release();
+    ClearLastError();
+    return FIRKIN_OK;
+  });
+}
+
+FIRKIN_API void firkin_iter_free(firkin_iter* it) {
+  if (it == nullptr) return;
+  it->it.reset();
+  it->db->ReleaseSnapshot(it->snap);
+  delete it;
+}
+
+FIRKIN_API bool firkin_iter_valid(const firkin_iter* it) {
+  return it != nullptr && it->it->Valid();
+}
+
+FIRKIN_API firkin_status firkin_iter_next(firkin_iter* it) {
+  return Guard([&] {
+    if (it == nullptr) return NullIter();
+    if (!it->it->Valid()) return NotValid();
+    it->it->Next();
+    ClearLastError();
+    return FIRKIN_OK;
+  });
+}
+
+FIRKIN_API firkin_status firkin_iter_key(const firkin_iter* it, const void** key,
+                                         size_t* key_len) {
+  if (it == nullptr) return NullIter();
+  if (key == nullptr || key_len == nullptr) {
+    return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+  }
+  if (!it->it->Valid()) return NotValid();
+  *key = it->it->key().data();
+  *key_len = it->it->key().size();
+  ClearLastError();
+  return FIRKIN_OK;
+}
+
+FIRKIN_API firkin_status firkin_iter_value(const firkin_iter* it, const void** val,
+                                           size_t* val_len) {
+  if (it == nullptr) return NullIter();
+  if (val == nullptr || val_len == nullptr) {
+    return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+  }
+  if (!it->it->Valid()) return NotValid();
+  *val = it->it->value().data();
+  *val_len = it->it->value().size();
+  ClearLastError();
+  return FIRKIN_OK;
+}
+
+FIRKIN_API firkin_status firkin_iter_status(const firkin_iter* it) {
+  if (it == nullptr) return NullIter();
+  return Done(it->it->status());
+}
+
+FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter* it, void* buf, size_t cap, size_t* used,
+                                            size_t* count) {
+  return Guard([&] {
+    if (it == nullptr) return NullIter();
+    if (used == nullptr || count == nullptr) {
+      return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    }
+    if (firkin_status c = CheckBytes(buf, cap, "buffer")) return c;
+    *used = 0;
+    *count = 0;
+    char* out = static_cast<char*>(buf);
+    size_t pos = 0, n = 0;
+    while (it->it->Valid()) {
+      std::string_view k = it->it->key(), v = it->it->value();
+      size_t need = 8 + k.size() + v.size();
+      if (pos + need > cap) {
+        if (n == 0) {
+          *used = need;
+          return Fail(FIRKIN_E_BUFFER_TOO_SMALL,
+                      "the next entry needs " + std::to_string(need) + " bytes");
+        }
+        break;
+      }
+      firkin::EncodeU32(out + pos, static_cast<uint32_t>(k.size()));
+      firkin::EncodeU32(out + pos + 4, static_cast<uint32_t>(v.size()));
+      std::memcpy(out + pos + 8, k.data(), k.size());
+      if (!v.empty()) std::memcpy(out + pos + 8 + k.size(), v.data(), v.size());
+      pos += need;
+      n++;
+      it->it->Next();
+    }
+    *used = pos;
+    *count = n;
+    if (!it->it->status().ok()) return Done(it->it->status());
+    ClearLastError();
+    return FIRKIN_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,264 @@
+// Point operations: put, get (copy and caller buffer), contains, version,
+// delete, insert-if-absent, compare-and-swap, multi-get.
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "capi/internal.h"
+#include "core/util/coding.h"
+#include "core/util/epoch.h"
+
+using namespace firkin::capi;
+using firkin::RecordView;
+using firkin::Status;
+using firkin::WriteOp;
+
+namespace {
+
+// Validates and applies one write operation.
+firkin_status WriteOne(firkin_db* db, const firkin_write_options* wo, const firkin_ns* ns,
+                       WriteOp op) {
+  if (firkin_status c = CheckDb(db)) return c;
+  if (firkin_status c = CheckKey(op.key.data(), op.key.size())) return c;
+  const firkin::NamespaceInfo* info = nullptr;
+  if (firkin_status c = ResolveNs(db, ns, &info)) return c;
+  op.ns = const_cast<firkin::NamespaceInfo*>(info);
+  return Done(db->db->Write(WriteSync(wo), &op, 1, false));
+}
+
+// Looks key up at snap; on success calls found(record) under the epoch
+// guard (the record's bytes are valid only inside it).
+template <typename Found>
+firkin_status ReadOne(firkin_db* db, const firkin_snapshot* snap, const firkin_ns* ns,
+                      const void* key, size_t key_len, Found&& found) {
+  if (firkin_status c = CheckDb(db)) return c;
+  if (firkin_status c = CheckKey(key, key_len)) return c;
+  const firkin::NamespaceInfo* info = nullptr;
+  if (firkin_status c = ResolveNs(db, ns, &info)) return c;
+  uint64_t at = 0;
+  if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
+  firkin::Epoch::Guard guard;
+  RecordView r;
+  Status s = db->db->Get(at, *info, Bytes(key, key_len), &r);
+  if (!s.ok()) return Done(s);
+  return found(r);
+}
+
+}  // namespace
+
+extern "C" {
+
+FIRKIN_API firkin_status firkin_put(firkin_db* db, const firkin_write_options* wo,
+                                    const firkin_ns* ns, const void* key, size_t key_len,
+                                    const void* val, size_t val_len) {
+  return Guard([&] {
+    if (firkin_status c = CheckKey(key, key_len)) return c;
+    if (firkin_status c = CheckValue(val, val_len)) return c;
+    WriteOp op;
+    op.kind = WriteOp::Kind::kPut;
+    op.key = Bytes(key, key_len);
+    op.value = Bytes(val, val_len);
+    return WriteOne(db, wo, ns, op);
+  });
+}
+
+FIRKIN_API firkin_status firkin_get(firkin_db* db, const firkin_snapshot* snap,
+                                    const firkin_ns* ns, const void* key, size_t key_len,
+                                    void** val, size_t* val_len) {
+  return Guard([&] {
+    if (val == nullptr || val_len == nullptr) {
+      return Fail(FIRKIN_E_INVALID_ARGUMENT, "value out pointer is NULL");
+    }
+    *val = nullptr;
+    *val_len = 0;
+    return ReadOne(db, snap, ns, key, key_len, [&](const RecordView& r) {
+      *val = CopyOut(r.value());
+      *val_len = r.value_len;
+      ClearLastError();
+      return FIRKIN_OK;
+    });
+  });
+}
+
+FIRKIN_API firkin_status firkin_get_into(firkin_db* db, const firkin_snapshot* snap,
+                                         const firkin_ns* ns, const void* key, size_t key_len,
+                                         void* buf, size_t cap, size_t* val_len) {
+  return Guard([&] {
+    if (val_len == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "length out pointer is NULL");
+    if (firkin_status c = CheckBytes(buf, cap, "buffer")) return c;
+    *val_len = 0;
+    return ReadOne(db, snap, ns, key, key_len, [&](const RecordView& r) {
+      *val_len = r.value_len;
+      if (r.value_len > cap) {
+        return Fail(FIRKIN_E_BUFFER_TOO_SMALL, "value of " + std::to_string(r.value_len) +
+                                                   " bytes does not fit a buffer of " +
+                                                   std::to_string(cap));
+      }
+      if (r.value_len != 0) std::memcpy(buf, r.value().data(), r.value_len);
+      ClearLastError();
+      return FIRKIN_OK;
+    });
+  });
+}
+
+FIRKIN_API firkin_status firkin_contains(firkin_db* db, const firkin_snapshot* snap,
+                                         const firkin_ns* ns, const void* key, size_t key_len,
+                                         bool* found) {
+  return Guard([&] {
+    if (found == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    *found = false;
+    firkin_status s = ReadOne(db, snap, ns, key, key_len, [&](const RecordView&) {
+      *found = true;
+      ClearLastError();
+      return FIRKIN_OK;
+    });
+    return s == FIRKIN_E_NOT_FOUND ? FIRKIN_OK : s;
+  });
+}
+
+FIRKIN_API firkin_status firkin_get_version(firkin_db* db, const firkin_snapshot* snap,
+                                            const firkin_ns* ns, const void* key,
+                                            size_t key_len, uint64_t* version) {
+  return Guard([&] {
+    if (version == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    *version = 0;
+    return ReadOne(db, snap, ns, key, key_len, [&](const RecordView& r) {
+      *version = r.seq;
+      ClearLastError();
+      return FIRKIN_OK;
+    });
+  });
+}
+
+FIRKIN_API firkin_status firkin_delete(firkin_db* db, const firkin_write_options* wo,
+                                       const firkin_ns* ns, const void* key, size_t key_len) {
+  return Guard([&] {
+    if (firkin_status c = CheckKey(key, key_len)) return c;
+    WriteOp op;
+    op.kind = WriteOp::Kind::kDelete;
+    op.key = Bytes(key, key_len);
+    return WriteOne(db, wo, ns, op);
+  });
+}
+
+FIRKIN_API firkin_status firkin_put_if_absent(firkin_db* db, const firkin_write_options* wo,
+                                              const firkin_ns* ns, const void* key,
+                                              size_t key_len, const void* val,
+                                              size_t val_len) {
+  return Guard([&] {
+    if (firkin_status c = CheckKey(key, key_len)) return c;
+    if (firkin_status c = CheckValue(val, val_len)) return c;
+    WriteOp op;
+    op.kind = WriteOp::Kind::kPut;
+    op.cond = WriteOp::Cond::kIfAbsent;
+    op.key = Bytes(key, key_len);
+    op.value = Bytes(val, val_len);
+    return WriteOne(db, wo, ns, op);
+  });
+}
+
+FIRKIN_API firkin_status firkin_cas(firkin_db* db, const firkin_write_options* wo,
+                                    const firkin_ns* ns, const void* key, size_t key_len,
+                                    const void* expected, size_t expected_len, const void* val,
+                                    size_t val_len) {
+  return Guard([&] {
+    if (firkin_status c = CheckKey(key, key_len)) return c;
+    if (firkin_status c = CheckValue(val, val_len)) return c;
+    if (firkin_status c = CheckValue(expected, expected_len)) return c;
+    WriteOp op;
+    op.kind = WriteOp::Kind::kPut;
+    op.cond = WriteOp::Cond::kValueEquals;
+    op.key = Bytes(key, key_len);
+    op.value = Bytes(val, val_len);
+    op.expected = Bytes(expected, expected_len);
+    return WriteOne(db, wo, ns, op);
+  });
+}
+
+FIRKIN_API firkin_status firkin_cas_version(firkin_db* db, const firkin_write_options* wo,
+                                            const firkin_ns* ns, const void* key,
+                                            size_t key_len, uint64_t expected_version,
+                                            const void* val, size_t val_len) {
+  return Guard([&] {
+    if (firkin_status c = CheckKey(key, key_len)) return c;
+    if (firkin_status c = CheckValue(val, val_len)) return c;
+    WriteOp op;
+    op.kind = WriteOp::Kind::kPut;
+    op.cond = WriteOp::Cond::kVersionEquals;
+    op.key = Bytes(key, key_len);
+    op.value = Bytes(val, val_len);
+    op.expected_version = expected_version;
+    return WriteOne(db, wo, ns, op);
+  });
+}
+
+FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* snap,
+                                          const firkin_ns* ns, size_t n,
+                                          const void* const* keys, const size_t* key_lens,
+                                          void** vals, size_t* val_lens,
+                                          firkin_status* statuses) {
+  return Guard([&] {
+    if (firkin_status c = CheckDb(db)) return c;
+    if (n != 0 && (keys == nullptr || key_lens == nullptr || vals == nullptr ||
+                   val_lens == nullptr || statuses == nullptr)) {
+      return Fail(FIRKIN_E_INVALID_ARGUMENT, "multi_get array argument is NULL");
+    }
+    // Pin one snapshot so every key is read at the same state.
+    uint64_t at = 0;
+    if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
+    if (at == 0) at = db->db->LastSeq();
+    firkin_snapshot pinned{db->db, at};
+    for (size_t i = 0; i < n; i++) {
+      vals[i] = nullptr;
+      val_lens[i] = 0;
+      statuses[i] = firkin_get(db, &pinned, ns, keys[i], key_lens[i], &vals[i], &val_lens[i]);
+    }
+    ClearLastError();
+    return FIRKIN_OK;
+  });
+}
+
+FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_snapshot* snap,
+                                                 const firkin_ns* ns, const void* keys,
+                                                 size_t keys_len, void** out,
+                                                 size_t* out_len) {
+  return Guard([&] {
+    if (firkin_status c = CheckDb(db)) return c;
+    if (out == nullptr || out_len == nullptr) {
+      return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    }
+    *out = nullptr;
+    *out_len = 0;
+    if (firkin_status c = CheckBytes(keys, keys_len, "keys")) return c;
+    uint64_t at = 0;
+    if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
+    if (at == 0) at = db->db->LastSeq();
+    firkin_snapshot pinned{db->db, at};
+    const char* p = static_cast<const char*>(keys);
+    const char* end = p + keys_len;
+    std::string res;
+    while (p < end) {
+      if (end - p < 4) return Fail(FIRKIN_E_INVALID_ARGUMENT, "packed keys: truncated length");
+      uint32_t kl = firkin::DecodeU32(p);
+      p += 4;
+      if (static_cast<size_t>(end - p) < kl) {
+        return Fail(FIRKIN_E_INVALID_ARGUMENT, "packed keys: key runs past the buffer");
+      }
+      size_t mark = res.size();
+      res.resize(mark + 4);
+      firkin_status st = ReadOne(db, &pinned, ns, p, kl, [&](const RecordView& r) {
+        firkin::PutU32(&res, r.value_len);
+        res.append(r.value().data(), r.value_len);
+        return FIRKIN_OK;
+      });
+      firkin::EncodeU32(&res[mark], static_cast<uint32_t>(st));
+      p += kl;
+    }
+    *out = CopyOut(res);
+    *out_len = res.size();
+    ClearLastError();
+    return FIRKIN_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,36 @@
+// Snapshots and time travel.
+#include "capi/internal.h"
+
+using namespace firkin::capi;
+
+extern "C" {
+
+FIRKIN_API firkin_status firkin_snapshot_new(firkin_db* db, firkin_snapshot** out) {
+  return firkin_snapshot_at(db, 0, out);
+}
+
+FIRKIN_API firkin_status firkin_snapshot_at(firkin_db* db, uint64_t seq, firkin_snapshot** out) {
+  return Guard([&] {
+    if (firkin_status c = CheckDb(db)) return c;
+    if (out == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    *out = nullptr;
+    uint64_t at = 0;
+    firkin::Status s = db->db->AcquireSnapshot(seq, &at);
+    if (!s.ok()) return Done(s);
+    *out = new firkin_snapshot{db->db, at};
+    ClearLastError();
+    return FIRKIN_OK;
+  });
+}
+
+FIRKIN_API void firkin_snapshot_free(firkin_snapshot* snap) {
+  if (snap == nullptr) return;
+  snap->db->ReleaseSnapshot(snap->seq);
+  delete snap;
+}
+
+FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot* snap) {
+  return snap == nullptr ? 0 : snap->seq;
+}
+
+}  // extern "C"

@@ -1,0 +1,141 @@
+// Status codes, error messages, version and memory entry points, and the
+// argument checks shared by the other bridge files.
+#include <cstdlib>
+#include <cstring>
+
+#include "capi/internal.h"
+
+namespace firkin::capi {
+
+namespace {
+thread_local std::string t_last_error;
+}
+
+void SetLastError(std::string_view msg) { t_last_error.assign(msg.data(), msg.size()); }
+const char* LastErrorCStr() { return t_last_error.c_str(); }
+void ClearLastError() {
+  if (!t_last_error.empty()) t_last_error.clear();
+}
+
+firkin_status Fail(const Status& s) {
+  SetLastError(s.message().empty() ? firkin_strerror(s.raw_code()) : s.message());
+  return s.raw_code();
+}
+
+firkin_status Fail(firkin_status code, std::string_view msg) {
+  SetLastError(msg);
+  return code;
+}
+
+firkin_status CheckBytes(const void* p, size_t len, const char* what) {
+  if (p == nullptr && len != 0) {
+    return Fail(FIRKIN_E_INVALID_ARGUMENT,
+                std::string(what) + " is NULL with length " + std::to_string(len));
+  }
+  return FIRKIN_OK;
+}
+
+firkin_status CheckKey(const void* key, size_t len) {
+  if (len == 0) return Fail(FIRKIN_E_INVALID_ARGUMENT, "key is empty");
+  if (len > FIRKIN_MAX_KEY_SIZE) {
+    return Fail(FIRKIN_E_TOO_LARGE, "key of " + std::to_string(len) +
+                                        " bytes exceeds the limit of " +
+                                        std::to_string(FIRKIN_MAX_KEY_SIZE));
+  }
+  return CheckBytes(key, len, "key");
+}
+
+firkin_status CheckValue(const void* val, size_t len) {
+  if (len > FIRKIN_MAX_VALUE_SIZE) {
+    return Fail(FIRKIN_E_TOO_LARGE, "value of " + std::to_string(len) +
+                                        " bytes exceeds the limit of " +
+                                        std::to_string(FIRKIN_MAX_VALUE_SIZE));
+  }
+  return CheckBytes(val, len, "value");
+}
+
+firkin_status CheckDb(const firkin_db* db) {
+  if (db == nullptr || !db->db) return Fail(FIRKIN_E_INVALID_ARGUMENT, "database handle is NULL");
+  return FIRKIN_OK;
+}
+
+firkin_status ResolveNs(const firkin_db* db, const firkin_ns* ns,
+                        const firkin::NamespaceInfo** out) {
+  if (ns == nullptr) {
+    *out = db->db->namespaces().Default().get();
+    return FIRKIN_OK;
+  }
+  if (ns->db != db->db) {
+    return Fail(FIRKIN_E_INVALID_ARGUMENT, "namespace handle belongs to another database");
+  }
+  if (ns->info->dropped.load(std::memory_order_acquire)) {
+    return Fail(FIRKIN_E_NAMESPACE_NOT_FOUND, "namespace '" + ns->info->name + "' was dropped");
+  }
+  *out = ns->info.get();
+  return FIRKIN_OK;
+}
+
+firkin_status ResolveSnap(const firkin_db* db, const firkin_snapshot* snap, uint64_t* out) {
+  if (snap == nullptr) {
+    *out = 0;
+    return FIRKIN_OK;
+  }
+  if (snap->db != db->db) {
+    return Fail(FIRKIN_E_INVALID_ARGUMENT, "snapshot belongs to another database");
+  }
+  *out = snap->seq;
+  return FIRKIN_OK;
+}
+
+SyncMode WriteSync(const firkin_write_options* wo) {
+  return wo == nullptr ? SyncMode::kDefault : wo->sync;
+}
+
+void* CopyOut(std::string_view v) {
+  void* p = std::malloc(v.size() == 0 ? 1 : v.size());
+  if (p == nullptr) throw std::bad_alloc();
+  if (!v.empty()) std::memcpy(p, v.data(), v.size());
+  return p;
+}
+
+}  // namespace firkin::capi
+
+using namespace firkin::capi;
+
+extern "C" {
+
+FIRKIN_API int firkin_version_number(void) { return FIRKIN_VERSION_NUMBER; }
+FIRKIN_API const char* firkin_version_string(void) { return FIRKIN_VERSION_STRING; }
+
+FIRKIN_API const char* firkin_strerror(firkin_status status) {
+  switch (status) {
+    case FIRKIN_OK: return "ok";
+    case FIRKIN_E_NOT_FOUND: return "not found";
+    case FIRKIN_E_INVALID_ARGUMENT: return "invalid argument";
+    case FIRKIN_E_IO: return "I/O error";
+    case FIRKIN_E_CORRUPTION: return "corruption";
+    case FIRKIN_E_BUSY: return "database is locked by another writer";
+    case FIRKIN_E_READ_ONLY: return "database is read-only";
+    case FIRKIN_E_CONDITION_FAILED: return "condition failed";
+    case FIRKIN_E_CONFLICT: return "transaction conflict";
+    case FIRKIN_E_NO_SPACE: return "no space left on device";
+    case FIRKIN_E_NO_MEMORY: return "out of memory";
+    case FIRKIN_E_TOO_LARGE: return "too large";
+    case FIRKIN_E_BUFFER_TOO_SMALL: return "buffer too small";
+    case FIRKIN_E_CLOSED: return "closed";
+    case FIRKIN_E_VERSION: return "unsupported format version";
+    case FIRKIN_E_SNAPSHOT_TOO_OLD: return "snapshot too old: history no longer kept";
+    case FIRKIN_E_NAMESPACE_NOT_FOUND: return "namespace not found";
+    case FIRKIN_E_EXISTS: return "already exists";
+    case FIRKIN_E_NOT_A_DATABASE: return "not a Firkin database";
+    case FIRKIN_E_NOT_SUPPORTED: return "not supported";
+    case FIRKIN_E_INTERNAL: return "internal error";
+    default: return "unknown status";
+  }
+}
+
+FIRKIN_API const char* firkin_last_error(void) { return LastErrorCStr(); }
+
+FIRKIN_API void firkin_free(void* p) { std::free(p); }
+
+}  // extern "C"

@@ -1,0 +1,75 @@
+// firkin_testing.h: the experimental fault-injection hooks.
+#include "capi/firkin_testing.h"
+
+#include "capi/internal.h"
+#include "core/env/fault_env.h"
+
+using namespace firkin::capi;
+using firkin::FaultEnv;
+
+namespace {
+firkin_status NullEnv() { return Fail(FIRKIN_E_INVALID_ARGUMENT, "fault env handle is NULL"); }
+}  // namespace
+
+extern "C" {
+
+FIRKIN_API firkin_status firkin_fault_env_new(firkin_fault_env** out) {
+  return Guard([&] {
+    if (out == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    *out = new firkin_fault_env{FaultEnv::Create(firkin::Env::Default())};
+    ClearLastError();
+    return FIRKIN_OK;
+  });
+}
+
+FIRKIN_API void firkin_fault_env_free(firkin_fault_env* env) { delete env; }
+
+FIRKIN_API firkin_status firkin_options_set_fault_env(firkin_options* opts,
+                                                      firkin_fault_env* env) {
+  if (opts == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "options handle is NULL");
+  opts->opts.env = env == nullptr ? nullptr : env->env.get();
+  ClearLastError();
+  return FIRKIN_OK;
+}
+
+FIRKIN_API firkin_status firkin_fault_env_fail(firkin_fault_env* env, firkin_fault_op op,
+                                               uint64_t nth, firkin_status error, bool sticky) {
+  if (env == nullptr) return NullEnv();
+  if (op < 0 || op >= FIRKIN_FAULT_OP_COUNT) {
+    return Fail(FIRKIN_E_INVALID_ARGUMENT, "unknown fault op");
+  }
+  if (error != FIRKIN_E_IO && error != FIRKIN_E_NO_SPACE) {
+    return Fail(FIRKIN_E_INVALID_ARGUMENT, "fault error must be FIRKIN_E_IO or FIRKIN_E_NO_SPACE");
+  }
+  env->env->FailNth(static_cast<FaultEnv::Op>(op), nth,
+                    error == FIRKIN_E_IO ? firkin::Status::Code::kIOError
+                                         : firkin::Status::Code::kNoSpace,
+                    sticky);
+  ClearLastError();
+  return FIRKIN_OK;
+}
+
+FIRKIN_API uint64_t firkin_fault_env_count(const firkin_fault_env* env, firkin_fault_op op) {
+  if (env == nullptr || op < 0 || op >= FIRKIN_FAULT_OP_COUNT) return 0;
+  return env->env->Count(static_cast<FaultEnv::Op>(op));
+}
+
+FIRKIN_API firkin_status firkin_fault_env_crash(firkin_fault_env* env, firkin_crash_mode mode,
+                                                uint64_t seed) {
+  return Guard([&] {
+    if (env == nullptr) return NullEnv();
+    if (mode < FIRKIN_CRASH_DROP || mode > FIRKIN_CRASH_GARBAGE) {
+      return Fail(FIRKIN_E_INVALID_ARGUMENT, "unknown crash mode");
+    }
+    return Done(env->env->Crash(static_cast<FaultEnv::CrashMode>(mode), seed));
+  });
+}
+
+FIRKIN_API firkin_status firkin_fault_env_reset(firkin_fault_env* env) {
+  if (env == nullptr) return NullEnv();
+  env->env->Reset();
+  ClearLastError();
+  return FIRKIN_OK;
+}
+
+}  // extern "C"

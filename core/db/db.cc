@@ -1,0 +1,213 @@
+// DB: open, close, identity, snapshots and the interval flusher. The write
+// path is in write_path.cc, the read path in read_path.cc.
+#include "core/db/db.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "core/db/iterator.h"
+#include "core/util/epoch.h"
+#include "core/util/hash.h"
+
+namespace firkin {
+
+DB::DB(std::string path, const Options& options, Env* env)
+    : path_(std::move(path)), options_(options), env_(env) {}
+
+Status DB::Open(const std::string& path, const Options& options, std::unique_ptr<DB>* out) {
+  if (path.empty()) return Status::InvalidArgument("database path is empty");
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  std::unique_ptr<DB> db(new DB(p, options, env));
+  Status s = db->OpenImpl();
+  if (!s.ok()) {
+    db->closed_ = true;  // nothing to flush
+    return s;
+  }
+  *out = std::move(db);
+  return Status::OK();
+}
+
+Status DB::OpenImpl() {
+  bool is_dir = false;
+  uint64_t size = 0;
+  Status s = env_->Stat(path_, &is_dir, &size);
+  if (s.IsNotFound()) {
+    if (!options_.create_if_missing || options_.read_only) {
+      return Status::NotFound("database directory does not exist: " + path_);
+    }
+    s = env_->CreateDir(path_);
+    if (!s.ok() && s.code() != Status::Code::kExists) return s;
+    is_dir = true;
+  } else if (!s.ok()) {
+    return s;
+  }
+  if (!is_dir) return Status::NotADatabase(path_ + " is a file, not a database directory");
+
+  std::vector<std::string> names;
+  FIRKIN_RETURN_IF_ERROR(env_->ListDir(path_, &names));
+  bool has_identity = false, has_segments = false, has_other = false;
+  for (const std::string& n : names) {
+    uint64_t id;
+    if (n == kIdentityFileName) has_identity = true;
+    else if (ParseSegmentFileName(n, &id)) has_segments = true;
+    else if (n != kLockFileName && n != std::string(kIdentityFileName) + ".tmp") has_other = true;
+  }
+  if (!has_identity) {
+    if (has_segments) {
+      return Status::Corruption(path_ + "/" + kIdentityFileName +
+                                " is missing but segment files exist");
+    }
+    if (has_other) {
+      return Status::NotADatabase(path_ + " is not empty and holds no Firkin database; "
+                                  "nothing was changed");
+    }
+    if (!options_.create_if_missing || options_.read_only) {
+      return Status::NotFound("no database in " + path_);
+    }
+  } else if (options_.error_if_exists) {
+    return Status::Exists("database already exists: " + path_);
+  }
+
+  FIRKIN_RETURN_IF_ERROR(
+      env_->LockFile(path_ + "/" + kLockFileName, !options_.read_only, &lock_));
+
+  if (!has_identity) {
+    FIRKIN_RETURN_IF_ERROR(CreateIdentity());
+  } else {
+    std::string data;
+    std::string ipath = path_ + "/" + kIdentityFileName;
+    FIRKIN_RETURN_IF_ERROR(env_->ReadFile(ipath, &data));
+    FIRKIN_RETURN_IF_ERROR(DecodeIdentity(data, ipath, &identity_));
+  }
+
+  keyspace_ = std::make_unique<Keyspace>(identity_.hash_seed, 0);
+  FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, keyspace_.get(), &ns_,
+                                 &recovery_));
+  last_seq_ = recovery_.last_seq;
+  published_seq_.store(last_seq_, std::memory_order_release);
+  if (!options_.read_only) {
+    log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
+                                       &keyspace_->segments(), recovery_.next_segment_id);
+    if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
+  }
+  return Status::OK();
+}
+
+Status DB::CreateIdentity() {
+  identity_.format_version = kFormatVersion;
+  identity_.db_id = RandomU64();
+  identity_.hash_seed = RandomU64();
+  identity_.created_unix = static_cast<uint64_t>(std::time(nullptr));
+  std::string final_path = path_ + "/" + kIdentityFileName;
+  std::string tmp = final_path + ".tmp";
+  std::unique_ptr<WritableFile> f;
+  FIRKIN_RETURN_IF_ERROR(env_->NewWritableFile(tmp, &f));
+  Status s = f->Append(EncodeIdentity(identity_));
+  if (s.ok()) s = f->Sync();
+  Status c = f->Close();
+  if (s.ok()) s = c;
+  if (s.ok()) s = env_->RenameFile(tmp, final_path);
+  if (s.ok()) s = env_->SyncDir(path_);
+  if (!s.ok()) env_->RemoveFile(tmp);
+  return s;
+}
+
+DB::~DB() { Close(); }
+
+Status DB::Close() {
+  if (closed_) return close_status_;
+  closed_ = true;
+  {
+    std::lock_guard<std::mutex> l(flush_mu_);
+    stop_flusher_ = true;
+  }
+  flush_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  Status s;
+  if (log_ != nullptr) {
+    s = log_->Seal();
+    if (s.ok()) s = env_->SyncDir(path_);
+  }
+  close_status_ = s;
+  Epoch::Drain();
+  keyspace_.reset();  // unmaps segments (no reader can remain)
+  Epoch::Drain();
+  lock_.reset();
+  return s;
+}
+
+// ---- snapshots ----
+
+Status DB::AcquireSnapshot(uint64_t seq, uint64_t* out) {
+  std::lock_guard<std::mutex> l(snap_mu_);
+  uint64_t latest = LastSeq();
+  if (seq == 0) seq = latest;
+  if (seq > latest) {
+    return Status::InvalidArgument("snapshot sequence " + std::to_string(seq) +
+                                   " is in the future (last is " + std::to_string(latest) +
+                                   ")");
+  }
+  snapshots_.insert(seq);
+  *out = seq;
+  return Status::OK();
+}
+
+void DB::ReleaseSnapshot(uint64_t seq) {
+  std::lock_guard<std::mutex> l(snap_mu_);
+  auto it = snapshots_.find(seq);
+  if (it != snapshots_.end()) snapshots_.erase(it);
+}
+
+uint64_t DB::OldestSnapshot() const {
+  std::lock_guard<std::mutex> l(snap_mu_);
+  return snapshots_.empty() ? LastSeq() : *snapshots_.begin();
+}
+
+// ---- interval flusher ----
+
+void DB::StartFlusher() {
+  std::lock_guard<std::mutex> l(flush_mu_);
+  if (flusher_started_ || stop_flusher_) return;
+  flusher_started_ = true;
+  flusher_ = std::thread([this] { FlusherLoop(); });
+}
+
+void DB::FlusherLoop() {
+  const auto period = std::chrono::milliseconds(options_.sync_interval_ms);
+  std::unique_lock<std::mutex> l(flush_mu_);
+  while (!stop_flusher_) {
+    flush_cv_.wait_for(l, period, [this] { return stop_flusher_; });
+    if (stop_flusher_) break;
+    l.unlock();
+    log_->Sync(/*writer=*/false);  // a failure becomes the sticky error
+    l.lock();
+  }
+}
+
+Status DB::Sync() {
+  if (log_ == nullptr) return Status::OK();
+  // Through the writer queue, so everything acknowledged before is covered.
+  Writer w;
+  w.n = 0;
+  w.sync = SyncMode::kAlways;
+  return QueueWrite(&w);
+}
+
+Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
+                       std::unique_ptr<Iterator>* out) {
+  if (ns->dropped.load(std::memory_order_acquire)) {
+    return Status::NamespaceNotFound("namespace '" + ns->name + "' was dropped");
+  }
+  // Segments and their published lengths after the snapshot was taken:
+  // every record with seq <= snap lies below these lengths.
+  std::vector<std::shared_ptr<Segment>> segs = keyspace_->segments().List();
+  std::vector<uint64_t> ends;
+  for (auto& s : segs) ends.push_back(s->published_len());
+  out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
+                          std::move(ends), options_.verify_checksums));
+  return Status::OK();
+}
+
+}  // namespace firkin

@@ -1,0 +1,70 @@
+#include "core/db/iterator.h"
+
+#include "core/util/epoch.h"
+
+namespace firkin {
+
+Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
+                   std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
+                   bool verify_checksums)
+    : ks_(ks),
+      ns_(std::move(ns)),
+      snap_(snap),
+      segs_(std::move(segs)),
+      ends_(std::move(ends)),
+      verify_(verify_checksums) {
+  off_ = kSegmentHeaderSize;
+  Advance();
+}
+
+void Iterator::Next() {
+  if (!valid_) return;
+  off_ += cur_.size();
+  Advance();
+}
+
+bool Iterator::Visible(const RecordView& r) {
+  Epoch::Guard guard;
+  RecordView newest, at;
+  uint64_t h = ks_->Hash(r.ns_id, r.key());
+  if (ks_->FindNewest(h, r.ns_id, r.key(), &newest) == 0) return false;
+  Status s = ks_->VersionAt(newest, snap_, &at);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) {
+    status_ = s;
+    return false;
+  }
+  return at.seq == r.seq && at.type == RecordType::kPut;
+}
+
+void Iterator::Advance() {
+  valid_ = false;
+  while (status_.ok() && seg_ < segs_.size()) {
+    const uint64_t end = ends_[seg_];
+    if (off_ >= end) {
+      seg_++;
+      off_ = kSegmentHeaderSize;
+      continue;
+    }
+    const char* p = segs_[seg_]->RecordAt(off_);
+    RecordView r = PeekRecord(p);
+    if (r.size() > end - off_ || r.key_len + kRecordHeaderSize > end - off_) {
+      status_ = Status::Corruption(segs_[seg_]->path() + ": bad record at offset " +
+                                   std::to_string(off_) + " during iteration");
+      return;
+    }
+    if (r.type == RecordType::kPut && r.ns_id == ns_->id && r.seq <= snap_ && Visible(r)) {
+      if (verify_ && !RecordChecksumOk(r)) {
+        status_ = Status::Corruption(segs_[seg_]->path() + ": checksum mismatch at offset " +
+                                     std::to_string(off_));
+        return;
+      }
+      cur_ = r;
+      valid_ = true;
+      return;
+    }
+    off_ += r.size();
+  }
+}
+
+}  // namespace firkin

@@ -1,0 +1,63 @@
+// Iterator: every live key of one namespace exactly once, unordered, as of
+// one snapshot, while writes go on (DESIGN §1, firkin_iter).
+//
+// It scans the segments that existed when it was created (pinned by shared
+// ownership, so their mappings stay valid), up to the lengths published
+// then. A record is yielded only if it is the version of its key visible at
+// the snapshot (same sequence number as the index's version at the
+// snapshot) and a put, so each live key appears once, whatever was
+// overwritten, deleted or relocated meanwhile. Keys and values are
+// borrowed views into the pinned mappings.
+//
+// Thread contract: one thread at a time. The snapshot must stay registered
+// (by the caller) for the iterator's lifetime.
+#ifndef FIRKIN_CORE_DB_ITERATOR_H_
+#define FIRKIN_CORE_DB_ITERATOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "core/db/keyspace.h"
+#include "core/db/namespaces.h"
+#include "core/log/segment.h"
+
+namespace firkin {
+
+class Iterator {
+ public:
+  Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
+           std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
+           bool verify_checksums);
+  Iterator(const Iterator&) = delete;
+  Iterator& operator=(const Iterator&) = delete;
+
+  bool Valid() const { return valid_; }
+  // REQUIRES: Valid().
+  void Next();
+  std::string_view key() const { return cur_.key(); }
+  std::string_view value() const { return cur_.value(); }
+  uint64_t seq() const { return cur_.seq; }
+  const Status& status() const { return status_; }
+
+ private:
+  void Advance();  // moves to the next yieldable record from (seg_, off_)
+  bool Visible(const RecordView& r);
+
+  const Keyspace* ks_;
+  std::shared_ptr<NamespaceInfo> ns_;
+  const uint64_t snap_;
+  std::vector<std::shared_ptr<Segment>> segs_;
+  std::vector<uint64_t> ends_;
+  const bool verify_;
+  size_t seg_ = 0;
+  uint64_t off_ = 0;
+  bool valid_ = false;
+  RecordView cur_;
+  Status status_;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_DB_ITERATOR_H_

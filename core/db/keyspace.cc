@@ -1,0 +1,65 @@
+#include "core/db/keyspace.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace firkin {
+
+Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out) const {
+  RecordView r = rec;
+  // Each step goes strictly back in sequence order; a bound guards against
+  // a damaged chain that loops.
+  for (int steps = 0; r.seq > snap; steps++) {
+    if (r.prev == 0) return Status::NotFound();
+    Segment* s = segments_.ById(DiskAddrSegment(r.prev));
+    uint64_t off = DiskAddrOffset(r.prev);
+    if (s == nullptr || off + kRecordHeaderSize > s->published_len()) {
+      return Status::SnapshotTooOld("the version needed at sequence " + std::to_string(snap) +
+                                    " is no longer kept");
+    }
+    RecordView p = PeekRecord(s->RecordAt(off));
+    if (p.seq >= r.seq || steps > (1 << 24)) {
+      return Status::Corruption(s->path() + ": version chain out of order at offset " +
+                                std::to_string(off));
+    }
+    r = p;
+  }
+  *out = r;
+  return Status::OK();
+}
+
+void Keyspace::Install(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc,
+                       size_t new_size) {
+  if (old_loc != 0) {
+    index_.ReplaceIf(h, old_loc, new_loc);
+    CountDead(old_loc, old_size);
+  } else {
+    index_.Upsert(h, new_loc, [](Locator) { return false; });
+  }
+  if (Segment* s = segments_.BySlot(LocatorSlot(new_loc))) {
+    s->live_bytes.fetch_add(new_size, std::memory_order_relaxed);
+  }
+}
+
+uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
+  std::vector<Locator> victims;
+  index_.ForEach([&](Locator l) {
+    const char* p = Resolve(l);
+    if (p != nullptr && pred(PeekRecord(p))) victims.push_back(l);
+  });
+  for (Locator l : victims) {
+    RecordView r = PeekRecord(Resolve(l));
+    if (index_.ReplaceIf(Hash(r.ns_id, r.key()), l, 0)) CountDead(l, r.size());
+  }
+  return victims.size();
+}
+
+void Keyspace::CountDead(Locator loc, size_t size) {
+  if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
+    s->live_bytes.fetch_sub(std::min<uint64_t>(size, s->live_bytes.load()),
+                            std::memory_order_relaxed);
+    s->dead_bytes.fetch_add(size, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace firkin

@@ -1,0 +1,89 @@
+// Keyspace: the index and the segments together: finds the newest record
+// of a key, walks its version chain back to a snapshot, and installs new
+// records with the live/dead byte accounting. It is the one mechanism used
+// by the read path, the write path, iterators and recovery.
+//
+// Thread contract: reader methods (Hash, FindNewest, Resolve, VersionAt) are
+// lock-free and REQUIRE an Epoch::Guard held across the call and any use
+// of the returned views. Install is a writer method (single writer).
+#ifndef FIRKIN_CORE_DB_KEYSPACE_H_
+#define FIRKIN_CORE_DB_KEYSPACE_H_
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string_view>
+
+#include "core/index/hash_index.h"
+#include "core/log/format.h"
+#include "core/log/segment.h"
+#include "core/util/hash.h"
+
+namespace firkin {
+
+class Keyspace {
+ public:
+  Keyspace(uint64_t hash_seed, uint64_t expected_keys)
+      : seed_(hash_seed), index_(expected_keys) {}
+  Keyspace(const Keyspace&) = delete;
+  Keyspace& operator=(const Keyspace&) = delete;
+
+  HashIndex& index() { return index_; }
+  const HashIndex& index() const { return index_; }
+  SegmentTable& segments() { return segments_; }
+  const SegmentTable& segments() const { return segments_; }
+
+  uint64_t Hash(uint32_t ns, std::string_view key) const { return KeyHash(seed_, ns, key); }
+
+  // READER. The record a locator points at (nullptr if its segment is gone).
+  const char* Resolve(Locator l) const {
+    Segment* s = segments_.BySlot(LocatorSlot(l));
+    return s == nullptr ? nullptr : s->RecordAt(LocatorOffset(l));
+  }
+
+  // READER. Finds the newest record (any seq, tombstones included) of
+  // (ns, key). Returns its locator and view, or 0 if the key has none.
+  Locator FindNewest(uint64_t h, uint32_t ns, std::string_view key, RecordView* out) const {
+    Locator found = 0;
+    index_.Find(h, [&](Locator l) {
+      const char* p = Resolve(l);
+      if (p == nullptr) return false;
+      RecordView r = PeekRecord(p);
+      if (r.ns_id == ns && r.key_len == key.size() &&
+          std::memcmp(p + kRecordHeaderSize, key.data(), key.size()) == 0) {
+        *out = r;
+        found = l;
+        return true;
+      }
+      return false;
+    });
+    return found;
+  }
+
+  // READER. From the newest record `rec`, the newest version with
+  // seq <= snap. kNotFound if the key had no version then;
+  // kSnapshotTooOld if the chain leads into history no longer kept.
+  Status VersionAt(const RecordView& rec, uint64_t snap, RecordView* out) const;
+
+  // WRITER. Points the key (hash h) at the record at new_loc, replacing
+  // old_loc (from FindNewest; 0 if the key had no record). Moves the old
+  // record's bytes from live to dead.
+  void Install(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc, size_t new_size);
+
+  // WRITER. Removes from the index every key whose newest record matches
+  // pred (e.g. it belongs to a dropped namespace). Returns how many.
+  uint64_t PurgeIf(const std::function<bool(const RecordView&)>& pred);
+
+  // WRITER. Moves a record's bytes from live to dead (it was superseded or
+  // purged).
+  void CountDead(Locator loc, size_t size);
+
+ private:
+  const uint64_t seed_;
+  HashIndex index_;
+  SegmentTable segments_;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_DB_KEYSPACE_H_

@@ -1,0 +1,58 @@
+#include "core/db/namespaces.h"
+
+namespace firkin {
+
+NamespaceTable::NamespaceTable() {
+  default_ = std::make_shared<NamespaceInfo>(0, kDefaultName);
+  by_name_[kDefaultName] = default_;
+  by_id_.push_back(default_);
+}
+
+Status NamespaceTable::ValidateName(std::string_view name) {
+  if (name.empty() || name.size() > 128) {
+    return Status::InvalidArgument("namespace name must be 1..128 bytes, got " +
+                                   std::to_string(name.size()));
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    if (!ok) {
+      return Status::InvalidArgument("namespace name '" + std::string(name) +
+                                     "' has a character outside [A-Za-z0-9_.-]");
+    }
+  }
+  return Status::OK();
+}
+
+std::shared_ptr<NamespaceInfo> NamespaceTable::Find(std::string_view name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<NamespaceInfo>> NamespaceTable::List() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::shared_ptr<NamespaceInfo>> out;
+  for (auto& [name, info] : by_name_) out.push_back(info);
+  return out;
+}
+
+std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto info = std::make_shared<NamespaceInfo>(id, name);
+  if (by_id_.size() <= id) by_id_.resize(id + 1);
+  by_id_[id] = info;
+  by_name_[name] = info;
+  return info;
+}
+
+void NamespaceTable::Drop(uint32_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (id == 0 || id >= by_id_.size() || !by_id_[id]) return;
+  auto& info = by_id_[id];
+  info->dropped.store(true, std::memory_order_release);
+  auto it = by_name_.find(info->name);
+  if (it != by_name_.end() && it->second == info) by_name_.erase(it);
+}
+
+}  // namespace firkin

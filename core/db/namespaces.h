@@ -1,0 +1,72 @@
+// NamespaceTable: the namespaces of a database (DESIGN §1): name <-> id,
+// whether dropped, and the live key count of each.
+//
+// Namespace 0 is "default" and always exists. Ids are never reused, so a
+// handle to a dropped namespace can never reach a namespace created later
+// under the same name.
+//
+// Thread contract: Find/List take an internal mutex and may be called from
+// any thread. Create/Drop (mutations) are called only by the database's
+// single writer (or by recovery before the database is shared); the writer
+// may call ById without the mutex because no other thread mutates.
+#ifndef FIRKIN_CORE_DB_NAMESPACES_H_
+#define FIRKIN_CORE_DB_NAMESPACES_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/util/status.h"
+
+namespace firkin {
+
+struct NamespaceInfo {
+  NamespaceInfo(uint32_t i, std::string n) : id(i), name(std::move(n)) {}
+  const uint32_t id;
+  const std::string name;
+  std::atomic<bool> dropped{false};
+  std::atomic<int64_t> live_keys{0};
+};
+
+class NamespaceTable {
+ public:
+  static constexpr char kDefaultName[] = "default";
+
+  NamespaceTable();
+  NamespaceTable(const NamespaceTable&) = delete;
+  NamespaceTable& operator=(const NamespaceTable&) = delete;
+
+  // 1..128 bytes of [A-Za-z0-9_.-].
+  static Status ValidateName(std::string_view name);
+
+  // Any thread. nullptr if no live namespace has this name.
+  std::shared_ptr<NamespaceInfo> Find(std::string_view name) const;
+  std::vector<std::shared_ptr<NamespaceInfo>> List() const;
+  std::shared_ptr<NamespaceInfo> Default() const { return default_; }
+
+  // WRITER. By id (dropped ones included); nullptr if unknown.
+  NamespaceInfo* ById(uint32_t id) const {
+    return id < by_id_.size() ? by_id_[id].get() : nullptr;
+  }
+  // WRITER. Registers namespace `id` under `name` (id > 0).
+  std::shared_ptr<NamespaceInfo> Create(uint32_t id, const std::string& name);
+  // WRITER. Marks the namespace dropped and forgets its name.
+  void Drop(uint32_t id);
+  // WRITER. The id the next Create should use.
+  uint32_t next_id() const { return static_cast<uint32_t>(by_id_.size()); }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<NamespaceInfo> default_;
+  std::map<std::string, std::shared_ptr<NamespaceInfo>, std::less<>> by_name_;
+  std::vector<std::shared_ptr<NamespaceInfo>> by_id_;  // index = id
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_DB_NAMESPACES_H_

@@ -1,0 +1,114 @@
+#include "core/db/options.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+
+namespace firkin {
+
+const char* SyncModeName(SyncMode m) {
+  switch (m) {
+    case SyncMode::kNone: return "none";
+    case SyncMode::kInterval: return "interval";
+    case SyncMode::kAlways: return "always";
+    case SyncMode::kDefault: return "default";
+  }
+  return "unknown";
+}
+
+Status Options::SetSyncMode(SyncMode m) {
+  if (m != SyncMode::kNone && m != SyncMode::kInterval && m != SyncMode::kAlways) {
+    return Status::InvalidArgument("sync_mode must be none, interval or always");
+  }
+  sync_mode = m;
+  return Status::OK();
+}
+
+Status Options::SetSyncIntervalMs(uint32_t ms) {
+  if (ms < 1 || ms > 60000) {
+    return Status::InvalidArgument("sync_interval_ms must be in 1..60000, got " +
+                                   std::to_string(ms));
+  }
+  sync_interval_ms = ms;
+  return Status::OK();
+}
+
+Status Options::SetSegmentSize(uint64_t bytes) {
+  if (bytes < kMinSegmentSize || bytes > kMaxSegmentSize) {
+    return Status::InvalidArgument("segment_size must be in 64 KiB..1 GiB, got " +
+                                   std::to_string(bytes));
+  }
+  segment_size = (bytes + 4095) & ~uint64_t{4095};
+  return Status::OK();
+}
+
+static Status ParseBool(const std::string& name, const std::string& v, bool* out) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") { *out = true; return Status::OK(); }
+  if (v == "false" || v == "0" || v == "no" || v == "off") { *out = false; return Status::OK(); }
+  return Status::InvalidArgument("option " + name + ": expected true or false, got '" + v + "'");
+}
+
+static Status ParseSize(const std::string& name, const std::string& v, uint64_t* out) {
+  if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) {
+    return Status::InvalidArgument("option " + name + ": expected a number, got '" + v + "'");
+  }
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+  uint64_t mult = 1;
+  std::string suffix(end);
+  if (suffix == "K" || suffix == "k" || suffix == "KiB") mult = 1ull << 10;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB") mult = 1ull << 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB") mult = 1ull << 30;
+  else if (!suffix.empty()) {
+    return Status::InvalidArgument("option " + name + ": bad size suffix in '" + v + "'");
+  }
+  if (errno != 0 || n > (UINT64_MAX / mult)) {
+    return Status::InvalidArgument("option " + name + ": value out of range '" + v + "'");
+  }
+  *out = n * mult;
+  return Status::OK();
+}
+
+Status Options::Set(const std::string& name, const std::string& value) {
+  if (name == "create_if_missing") return ParseBool(name, value, &create_if_missing);
+  if (name == "error_if_exists") return ParseBool(name, value, &error_if_exists);
+  if (name == "read_only") return ParseBool(name, value, &read_only);
+  if (name == "salvage") return ParseBool(name, value, &salvage);
+  if (name == "verify_checksums") return ParseBool(name, value, &verify_checksums);
+  if (name == "sync_mode") {
+    if (value == "none") return SetSyncMode(SyncMode::kNone);
+    if (value == "interval") return SetSyncMode(SyncMode::kInterval);
+    if (value == "always") return SetSyncMode(SyncMode::kAlways);
+    return Status::InvalidArgument("option sync_mode: expected none, interval or always, got '" +
+                                   value + "'");
+  }
+  if (name == "sync_interval_ms") {
+    uint64_t v = 0;
+    FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
+    if (v > UINT32_MAX) return Status::InvalidArgument("option sync_interval_ms out of range");
+    return SetSyncIntervalMs(static_cast<uint32_t>(v));
+  }
+  if (name == "segment_size") {
+    uint64_t v = 0;
+    FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
+    return SetSegmentSize(v);
+  }
+  return Status::InvalidArgument("unknown option '" + name + "'");
+}
+
+Status Options::Get(const std::string& name, std::string* value) const {
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  if (name == "create_if_missing") *value = b(create_if_missing);
+  else if (name == "error_if_exists") *value = b(error_if_exists);
+  else if (name == "read_only") *value = b(read_only);
+  else if (name == "salvage") *value = b(salvage);
+  else if (name == "verify_checksums") *value = b(verify_checksums);
+  else if (name == "sync_mode") *value = SyncModeName(sync_mode);
+  else if (name == "sync_interval_ms") *value = std::to_string(sync_interval_ms);
+  else if (name == "segment_size") *value = std::to_string(segment_size);
+  else return Status::InvalidArgument("unknown option '" + name + "'");
+  return Status::OK();
+}
+
+}  // namespace firkin

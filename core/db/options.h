@@ -1,0 +1,47 @@
+// Options: the settings of a database (what firkin_options carries), with
+// validation and the generic name/value interface.
+//
+// Thread contract: a plain value; copy it to share.
+#ifndef FIRKIN_CORE_DB_OPTIONS_H_
+#define FIRKIN_CORE_DB_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "core/util/status.h"
+
+namespace firkin {
+
+class Env;
+
+enum class SyncMode : int { kDefault = -1, kNone = 0, kInterval = 1, kAlways = 2 };
+
+struct Options {
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+  bool read_only = false;
+  SyncMode sync_mode = SyncMode::kInterval;
+  uint32_t sync_interval_ms = 100;
+  uint64_t segment_size = 64ull << 20;
+  bool salvage = false;
+  bool verify_checksums = true;
+  Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
+
+  static constexpr uint64_t kMinSegmentSize = 64ull << 10;
+  static constexpr uint64_t kMaxSegmentSize = 1ull << 30;
+
+  // Validating setters used by the C API.
+  Status SetSyncMode(SyncMode m);
+  Status SetSyncIntervalMs(uint32_t ms);
+  Status SetSegmentSize(uint64_t bytes);
+
+  // Generic interface: see firkin_options_set in capi/firkin.h.
+  Status Set(const std::string& name, const std::string& value);
+  Status Get(const std::string& name, std::string* value) const;
+};
+
+const char* SyncModeName(SyncMode m);
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_DB_OPTIONS_H_

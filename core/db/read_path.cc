@@ -1,0 +1,33 @@
+// The read path (DESIGN §1): hash -> index candidates -> record in a mapped
+// segment -> key compare -> version chain back to the snapshot -> checksum.
+// Lock-free: the caller holds an Epoch::Guard.
+#include "core/db/db.h"
+
+namespace firkin {
+
+Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
+               RecordView* out) const {
+  if (ns.dropped.load(std::memory_order_acquire)) {
+    return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
+  }
+  const uint64_t at = snap != 0 ? snap : LastSeq();
+  const uint64_t h = keyspace_->Hash(ns.id, key);
+  RecordView newest;
+  if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) return Status::NotFound();
+  RecordView r = newest;
+  if (r.seq > at) {
+    FIRKIN_RETURN_IF_ERROR(keyspace_->VersionAt(newest, at, &r));
+    if (r.ns_id != ns.id || r.key() != key) {
+      return Status::Corruption("version chain of a key leads to another key's record");
+    }
+  }
+  if (options_.verify_checksums && !RecordChecksumOk(r)) {
+    return Status::Corruption("record of a key failed its checksum (sequence " +
+                              std::to_string(r.seq) + "); the value is not returned");
+  }
+  if (r.type != RecordType::kPut) return Status::NotFound();
+  *out = r;
+  return Status::OK();
+}
+
+}  // namespace firkin

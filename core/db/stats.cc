@@ -1,0 +1,120 @@
+// DB::StatsJson: the statistics of firkin_stats as one JSON object.
+#include <cinttypes>
+#include <cstdio>
+
+#include "core/db/db.h"
+#include "core/util/epoch.h"
+
+namespace firkin {
+namespace {
+
+void AppendEscaped(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof(b), "\\u%04x", static_cast<unsigned>(c));
+      out->append(b);
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+void Field(std::string* out, const char* name, uint64_t v, bool comma = true) {
+  out->append("\"").append(name).append("\":").append(std::to_string(v));
+  if (comma) out->push_back(',');
+}
+
+}  // namespace
+
+Status DB::StatsJson(std::string* out) const {
+  std::string j = "{";
+  int64_t keys = 0;
+  std::string nss = "[";
+  for (const auto& info : ns_.List()) {
+    int64_t k = info->live_keys.load(std::memory_order_relaxed);
+    keys += k;
+    if (nss.size() > 1) nss.push_back(',');
+    nss += "{\"name\":";
+    AppendEscaped(&nss, info->name);
+    nss += ",\"id\":" + std::to_string(info->id) + ",\"keys\":" + std::to_string(k) + "}";
+  }
+  nss += "]";
+  Field(&j, "keys", static_cast<uint64_t>(keys));
+  j += "\"namespaces\":" + nss + ",";
+  Field(&j, "last_seq", LastSeq());
+
+  std::string segs = "[";
+  uint64_t live = 0, dead = 0, count = 0, file_bytes = 0;
+  for (const auto& s : keyspace_->segments().List()) {
+    uint64_t l = s->live_bytes.load(), d = s->dead_bytes.load(), len = s->published_len();
+    live += l;
+    dead += d;
+    file_bytes += len;
+    count++;
+    if (segs.size() > 1) segs.push_back(',');
+    segs += "{\"id\":" + std::to_string(s->id()) + ",\"file\":";
+    AppendEscaped(&segs, SegmentFileName(s->id()));
+    segs += ",\"bytes\":" + std::to_string(len) + ",\"live_bytes\":" + std::to_string(l) +
+            ",\"dead_bytes\":" + std::to_string(d) +
+            ",\"sealed\":" + (s->sealed ? "true" : "false") + "}";
+  }
+  segs += "]";
+  Field(&j, "segment_count", count);
+  Field(&j, "log_bytes", file_bytes);
+  Field(&j, "live_bytes", live);
+  Field(&j, "dead_bytes", dead);
+  j += "\"segments\":" + segs + ",";
+
+  const HashIndex& idx = keyspace_->index();
+  uint64_t entries = idx.size(), cap = idx.capacity(), mem = idx.memory_bytes();
+  char load[32];
+  std::snprintf(load, sizeof(load), "%.4f", cap ? double(entries) / double(cap) : 0.0);
+  char bpk[32];
+  std::snprintf(bpk, sizeof(bpk), "%.2f", entries ? double(mem) / double(entries) : 0.0);
+  j += "\"index\":{";
+  Field(&j, "entries", entries);
+  Field(&j, "capacity", cap);
+  j += std::string("\"load\":") + load + ",";
+  Field(&j, "memory_bytes", mem);
+  j += std::string("\"bytes_per_entry\":") + bpk + ",";
+  Field(&j, "grow_steps", idx.grow_count(), false);
+  j += "},";
+
+  Field(&j, "writes", writes_.load());
+  Field(&j, "write_groups", write_groups_.load());
+  Field(&j, "bytes_written", bytes_written_.load());
+  Field(&j, "syncs", log_ ? log_->sync_count() : 0);
+  {
+    std::lock_guard<std::mutex> l(snap_mu_);
+    Field(&j, "snapshots", snapshots_.size());
+  }
+  j += "\"recovery\":{";
+  Field(&j, "records", recovery_.records);
+  Field(&j, "torn_bytes_cut", recovery_.torn_bytes);
+  Field(&j, "salvaged_regions", recovery_.salvaged_regions);
+  Field(&j, "salvaged_bytes", recovery_.salvaged_bytes);
+  Field(&j, "discarded_batch_records", recovery_.discarded_batch_records);
+  Field(&j, "removed_leftovers", recovery_.removed_leftovers);
+  j += "\"salvage_report\":[";
+  for (size_t i = 0; i < recovery_.salvage_report.size(); i++) {
+    if (i) j.push_back(',');
+    AppendEscaped(&j, recovery_.salvage_report[i]);
+  }
+  j += "]},";
+  Status sticky = log_ ? log_->sticky_error() : Status::OK();
+  j += "\"failed\":";
+  j += sticky.ok() ? "false" : "true";
+  j += ",\"read_only\":";
+  j += options_.read_only ? "true" : "false";
+  j += "}";
+  *out = std::move(j);
+  return Status::OK();
+}
+
+}  // namespace firkin

@@ -1,0 +1,85 @@
+// WriteOp: one operation of a write (a put or delete, possibly conditional,
+// or a namespace create/drop), referring to caller-owned bytes; and
+// WriteBatch: an owning list of puts and deletes, applied atomically.
+//
+// Thread contract: WriteOp is a plain view; WriteBatch is used by one thread
+// at a time (DB::Write only reads it).
+#ifndef FIRKIN_CORE_DB_WRITE_BATCH_H_
+#define FIRKIN_CORE_DB_WRITE_BATCH_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/db/namespaces.h"
+
+namespace firkin {
+
+struct WriteOp {
+  enum class Kind : uint8_t { kPut, kDelete, kNsCreate, kNsDrop };
+  enum class Cond : uint8_t { kNone, kIfAbsent, kValueEquals, kVersionEquals };
+  Kind kind = Kind::kPut;
+  Cond cond = Cond::kNone;
+  NamespaceInfo* ns = nullptr;  // kept alive by the caller during Write
+  std::string_view key;         // the namespace name for kNsCreate/kNsDrop
+  std::string_view value;
+  std::string_view expected;      // kValueEquals
+  uint64_t expected_version = 0;  // kVersionEquals (0 = absent)
+  bool exist_ok = false;          // kNsCreate: return the existing one
+};
+
+class WriteBatch {
+ public:
+  WriteBatch() = default;
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+
+  void Put(std::shared_ptr<NamespaceInfo> ns, std::string_view key, std::string_view value) {
+    Add(WriteOp::Kind::kPut, std::move(ns), key, value);
+  }
+  void Delete(std::shared_ptr<NamespaceInfo> ns, std::string_view key) {
+    Add(WriteOp::Kind::kDelete, std::move(ns), key, {});
+  }
+  void Clear() {
+    entries_.clear();
+    buf_.clear();
+  }
+  size_t Count() const { return entries_.size(); }
+  uint64_t ByteSize() const { return buf_.size(); }
+
+  // Views of the operations, valid until the batch is modified.
+  std::vector<WriteOp> Ops() const {
+    std::vector<WriteOp> ops;
+    ops.reserve(entries_.size());
+    for (const Entry& e : entries_) {
+      WriteOp op;
+      op.kind = e.kind;
+      op.ns = e.ns.get();
+      op.key = std::string_view(buf_.data() + e.off, e.klen);
+      op.value = std::string_view(buf_.data() + e.off + e.klen, e.vlen);
+      ops.push_back(op);
+    }
+    return ops;
+  }
+
+ private:
+  struct Entry {
+    WriteOp::Kind kind;
+    std::shared_ptr<NamespaceInfo> ns;
+    size_t off, klen, vlen;
+  };
+  void Add(WriteOp::Kind kind, std::shared_ptr<NamespaceInfo> ns, std::string_view k,
+           std::string_view v) {
+    entries_.push_back(Entry{kind, std::move(ns), buf_.size(), k.size(), v.size()});
+    buf_.append(k.data(), k.size());
+    buf_.append(v.data(), v.size());
+  }
+  std::vector<Entry> entries_;
+  std::string buf_;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_DB_WRITE_BATCH_H_

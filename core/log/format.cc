@@ -1,0 +1,161 @@
+#include "core/log/format.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "core/util/hash.h"
+
+namespace firkin {
+
+// ---- identity ----
+// [0] magic[8] [8] u32 version [12] u32 reserved [16] u64 db_id
+// [24] u64 hash_seed [32] u64 created_unix [40] u64 checksum of [0,40)
+std::string EncodeIdentity(const Identity& id) {
+  char b[kIdentitySize] = {};
+  std::memcpy(b, kIdentityMagic, 8);
+  EncodeU32(b + 8, id.format_version);
+  EncodeU64(b + 16, id.db_id);
+  EncodeU64(b + 24, id.hash_seed);
+  EncodeU64(b + 32, id.created_unix);
+  EncodeU64(b + 40, Checksum(b, 40));
+  return std::string(b, kIdentitySize);
+}
+
+Status DecodeIdentity(std::string_view data, const std::string& path, Identity* out) {
+  if (data.size() < kIdentitySize || std::memcmp(data.data(), kIdentityMagic, 8) != 0) {
+    return Status::NotADatabase(path + ": not a Firkin identity file (bad magic or size)");
+  }
+  const char* b = data.data();
+  uint32_t version = DecodeU32(b + 8);
+  if (DecodeU64(b + 40) != Checksum(b, 40)) {
+    return Status::Corruption(path + ": identity file checksum mismatch at offset 40");
+  }
+  if (version > kFormatVersion) {
+    return Status::Version(path + ": format version " + std::to_string(version) +
+                           " is newer than this library supports (" +
+                           std::to_string(kFormatVersion) + ")");
+  }
+  if (version == 0) return Status::Corruption(path + ": format version 0 is invalid");
+  out->format_version = version;
+  out->db_id = DecodeU64(b + 16);
+  out->hash_seed = DecodeU64(b + 24);
+  out->created_unix = DecodeU64(b + 32);
+  return Status::OK();
+}
+
+// ---- segments ----
+std::string SegmentFileName(uint64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%016" PRIx64 "%s", id, kSegmentSuffix);
+  return buf;
+}
+
+bool ParseSegmentFileName(std::string_view name, uint64_t* id) {
+  const size_t suffix = sizeof(kSegmentSuffix) - 1;
+  if (name.size() != 16 + suffix || name.substr(16) != kSegmentSuffix) return false;
+  uint64_t v = 0;
+  for (size_t i = 0; i < 16; i++) {
+    char c = name[i];
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else return false;
+    v = (v << 4) | static_cast<uint64_t>(d);
+  }
+  *id = v;
+  return true;
+}
+
+// [0] magic[8] [8] u32 version [12] u32 flags [16] u64 segment_id
+// [24] u64 db_id [32] u64 reserved [40] u64 checksum of [0,40)
+// [48] u64 durable_len [56] u64 check of durable_len
+void EncodeSegmentHeader(const SegmentHeader& h, char* dst) {
+  std::memset(dst, 0, kSegmentHeaderSize);
+  std::memcpy(dst, kSegmentMagic, 8);
+  EncodeU32(dst + 8, h.format_version);
+  EncodeU32(dst + 12, h.flags);
+  EncodeU64(dst + 16, h.segment_id);
+  EncodeU64(dst + 24, h.db_id);
+  EncodeU64(dst + 40, Checksum(dst, 40));
+  EncodeDurableLen(dst, 0);
+}
+
+Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& path,
+                           SegmentHeader* out) {
+  if (avail < kSegmentHeaderSize) {
+    return Status::Corruption(path + ": segment shorter than its header (" +
+                              std::to_string(avail) + " bytes)");
+  }
+  if (std::memcmp(src, kSegmentMagic, 8) != 0) {
+    return Status::Corruption(path + ": bad segment magic at offset 0");
+  }
+  if (DecodeU64(src + 40) != Checksum(src, 40)) {
+    return Status::Corruption(path + ": segment header checksum mismatch at offset 40");
+  }
+  uint32_t version = DecodeU32(src + 8);
+  if (version > kFormatVersion) {
+    return Status::Version(path + ": segment format version " + std::to_string(version) +
+                           " is newer than this library supports");
+  }
+  out->format_version = version;
+  out->flags = DecodeU32(src + 12);
+  out->segment_id = DecodeU64(src + 16);
+  out->db_id = DecodeU64(src + 24);
+  return Status::OK();
+}
+
+static uint64_t DurableCheck(uint64_t len) { return Checksum(&len, 8) ^ 0x5EA1ED5EA1ED5EA1ull; }
+
+void EncodeDurableLen(char* header, uint64_t len) {
+  EncodeU64(header + 48, len);
+  EncodeU64(header + 56, DurableCheck(len));
+}
+
+uint64_t DecodeDurableLen(const char* header) {
+  uint64_t len = DecodeU64(header + 48);
+  return DecodeU64(header + 56) == DurableCheck(len) ? len : 0;
+}
+
+// ---- records ----
+size_t EncodeRecord(const RecordFields& f, char* dst) {
+  size_t size = RecordSize(f.key.size(), f.value.size());
+  EncodeU64(dst + 8, f.seq);
+  EncodeU64(dst + 16, f.prev);
+  EncodeU32(dst + 24, f.ns_id);
+  EncodeU32(dst + 28, static_cast<uint32_t>(f.value.size()));
+  EncodeU16(dst + 32, static_cast<uint16_t>(f.key.size()));
+  dst[34] = static_cast<char>(f.type);
+  dst[35] = static_cast<char>(f.flags);
+  EncodeU32(dst + 36, 0);
+  char* p = dst + kRecordHeaderSize;
+  if (!f.key.empty()) std::memcpy(p, f.key.data(), f.key.size());
+  p += f.key.size();
+  if (!f.value.empty()) std::memcpy(p, f.value.data(), f.value.size());
+  p += f.value.size();
+  std::memset(p, 0, static_cast<size_t>(dst + size - p));
+  EncodeU64(dst, Checksum(dst + 8, kRecordHeaderSize - 8 + f.key.size() + f.value.size()));
+  return size;
+}
+
+bool RecordChecksumOk(const RecordView& r) {
+  return DecodeU64(r.base) ==
+         Checksum(r.base + 8, kRecordHeaderSize - 8 + r.key_len + r.value_len);
+}
+
+bool ValidateRecord(const char* p, size_t avail, RecordView* out) {
+  if (avail < kRecordHeaderSize) return false;
+  RecordView r = PeekRecord(p);
+  if (DecodeU32(p + 36) != 0) return false;
+  uint8_t t = static_cast<uint8_t>(r.type);
+  if (t < static_cast<uint8_t>(RecordType::kPut) || t > static_cast<uint8_t>(RecordType::kNsDrop))
+    return false;
+  if ((r.flags & ~kRecordFlagBatch) != 0) return false;
+  if (r.size() > avail) return false;
+  if (r.seq == 0) return false;
+  if (!RecordChecksumOk(r)) return false;
+  *out = r;
+  return true;
+}
+
+}  // namespace firkin

@@ -1,0 +1,151 @@
+// The on-disk format (docs/format.md, format version 1): the identity file,
+// the segment header and the record layout, with encoders and validators.
+//
+// Thread contract: pure functions and plain structs; safe from any thread.
+#ifndef FIRKIN_CORE_LOG_FORMAT_H_
+#define FIRKIN_CORE_LOG_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/util/coding.h"
+#include "core/util/status.h"
+
+namespace firkin {
+
+constexpr uint32_t kFormatVersion = 1;
+
+// ---- identity file ("FIRKIN") ----
+constexpr char kIdentityFileName[] = "FIRKIN";
+constexpr char kLockFileName[] = "LOCK";
+constexpr char kIdentityMagic[8] = {'F', 'I', 'R', 'K', 'I', 'N', 'D', 'B'};
+constexpr size_t kIdentitySize = 48;
+
+struct Identity {
+  uint32_t format_version = kFormatVersion;
+  uint64_t db_id = 0;
+  uint64_t hash_seed = 0;
+  uint64_t created_unix = 0;
+};
+std::string EncodeIdentity(const Identity& id);
+// Parses and checks magic, checksum and version (kVersion if newer).
+Status DecodeIdentity(std::string_view data, const std::string& path, Identity* out);
+
+// ---- segments ----
+constexpr char kSegmentSuffix[] = ".seg";
+constexpr size_t kSegmentHeaderSize = 64;
+constexpr char kSegmentMagic[8] = {'F', 'I', 'R', 'K', 'S', 'E', 'G', '1'};
+constexpr uint64_t kMaxSegmentBytes = 2ull << 30;  // locator offset limit
+constexpr uint64_t kMaxSegmentId = 0xFFFFFFFFull;   // ids fit 32 bits in addresses
+
+// "0000000000000001.seg"
+std::string SegmentFileName(uint64_t id);
+// True and *id set if `name` is a segment file name.
+bool ParseSegmentFileName(std::string_view name, uint64_t* id);
+
+struct SegmentHeader {
+  uint32_t format_version = kFormatVersion;
+  uint32_t flags = 0;  // kSegmentFlagCompacted: written by compaction
+  uint64_t segment_id = 0;
+  uint64_t db_id = 0;
+};
+constexpr uint32_t kSegmentFlagCompacted = 1;
+
+void EncodeSegmentHeader(const SegmentHeader& h, char* dst /* kSegmentHeaderSize */);
+// Checks magic, checksum, version. kCorruption / kVersion with path in msg.
+Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& path,
+                           SegmentHeader* out);
+// The durability watermark kept in the header: every byte below it was
+// synced at some point. Stored with its own check so a torn update reads 0.
+void EncodeDurableLen(char* header, uint64_t len);
+uint64_t DecodeDurableLen(const char* header);
+
+// ---- records ----
+// [0]  u64 checksum  XXH3 over bytes [8, 40 + key_len + value_len)
+// [8]  u64 seq
+// [16] u64 prev      disk address of the key's previous version, 0 if none
+// [24] u32 ns_id
+// [28] u32 value_len
+// [32] u16 key_len
+// [34] u8  type
+// [35] u8  flags
+// [36] u32 reserved (0)
+// [40] key, value, zero padding to a multiple of 8
+constexpr size_t kRecordHeaderSize = 40;
+constexpr size_t kRecordAlign = 8;
+
+enum class RecordType : uint8_t {
+  kPut = 1,
+  kDelete = 2,     // tombstone
+  kCommit = 3,     // batch commit marker; value = u32 record count
+  kNsCreate = 4,   // key = namespace name, ns_id = the new id
+  kNsDrop = 5,     // key = namespace name, ns_id = the dropped id
+};
+constexpr uint8_t kRecordFlagBatch = 1;  // part of a batch: needs its commit marker
+
+// Disk address: segment id in the high 32 bits, byte offset in the low 32.
+inline uint64_t MakeDiskAddr(uint64_t seg_id, uint64_t off) { return (seg_id << 32) | off; }
+inline uint64_t DiskAddrSegment(uint64_t a) { return a >> 32; }
+inline uint64_t DiskAddrOffset(uint64_t a) { return a & 0xFFFFFFFFull; }
+
+inline size_t RecordSize(size_t key_len, size_t value_len) {
+  return (kRecordHeaderSize + key_len + value_len + kRecordAlign - 1) & ~(kRecordAlign - 1);
+}
+
+// A decoded view of a record in memory (a mapped segment).
+struct RecordView {
+  const char* base = nullptr;  // start of the record
+  uint64_t seq = 0;
+  uint64_t prev = 0;
+  uint32_t ns_id = 0;
+  uint32_t value_len = 0;
+  uint16_t key_len = 0;
+  RecordType type = RecordType::kPut;
+  uint8_t flags = 0;
+
+  std::string_view key() const { return {base + kRecordHeaderSize, key_len}; }
+  std::string_view value() const { return {base + kRecordHeaderSize + key_len, value_len}; }
+  size_t size() const { return RecordSize(key_len, value_len); }
+  bool is_batch() const { return (flags & kRecordFlagBatch) != 0; }
+};
+
+struct RecordFields {
+  uint64_t seq;
+  uint64_t prev;
+  uint32_t ns_id;
+  RecordType type;
+  uint8_t flags;
+  std::string_view key;
+  std::string_view value;
+};
+
+// Writes the record (header, key, value, padding) at dst; dst must have
+// RecordSize() bytes. Returns the size written.
+size_t EncodeRecord(const RecordFields& f, char* dst);
+
+// Decodes the header at p without checking the checksum (hot read path).
+inline RecordView PeekRecord(const char* p) {
+  RecordView r;
+  r.base = p;
+  r.seq = DecodeU64(p + 8);
+  r.prev = DecodeU64(p + 16);
+  r.ns_id = DecodeU32(p + 24);
+  r.value_len = DecodeU32(p + 28);
+  r.key_len = DecodeU16(p + 32);
+  r.type = static_cast<RecordType>(static_cast<uint8_t>(p[34]));
+  r.flags = static_cast<uint8_t>(p[35]);
+  return r;
+}
+
+// True if the record's checksum matches its bytes.
+bool RecordChecksumOk(const RecordView& r);
+
+// Full validation of a record at p with `avail` bytes readable: bounds,
+// type, reserved field, checksum. Used by recovery and iteration.
+bool ValidateRecord(const char* p, size_t avail, RecordView* out);
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_LOG_FORMAT_H_

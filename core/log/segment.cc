@@ -1,0 +1,88 @@
+#include "core/log/segment.h"
+
+#include <algorithm>
+
+#include "core/util/epoch.h"
+
+namespace firkin {
+
+Segment::Segment(uint64_t id, uint32_t slot, std::unique_ptr<MappedFile> file, uint64_t len,
+                 uint32_t flags)
+    : id_(id), slot_(slot), flags_(flags), file_(std::move(file)), published_len_(len) {}
+
+SegmentTable::SegmentTable()
+    : slots_(new std::atomic<Segment*>[kSlots]), by_id_(new std::vector<Segment*>()) {
+  for (uint32_t i = 0; i < kSlots; i++) slots_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+SegmentTable::~SegmentTable() { delete by_id_.load(); }
+
+Segment* SegmentTable::ById(uint64_t id) const {
+  const std::vector<Segment*>* v = by_id_.load(std::memory_order_acquire);
+  auto it = std::lower_bound(v->begin(), v->end(), id,
+                             [](const Segment* s, uint64_t x) { return s->id() < x; });
+  if (it == v->end() || (*it)->id() != id) return nullptr;
+  return *it;
+}
+
+Status SegmentTable::AllocateSlot(uint32_t* slot) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!free_slots_.empty()) {
+    *slot = free_slots_.back();
+    free_slots_.pop_back();
+    return Status::OK();
+  }
+  if (next_slot_ >= kSlots) {
+    return Status::NoSpace("too many live segments (" + std::to_string(kSlots - 1) +
+                           "); raise segment_size or compact");
+  }
+  *slot = next_slot_++;
+  return Status::OK();
+}
+
+void SegmentTable::Add(std::shared_ptr<Segment> seg) {
+  std::lock_guard<std::mutex> l(mu_);
+  Segment* raw = seg.get();
+  auto pos = std::lower_bound(owned_.begin(), owned_.end(), seg->id(),
+                              [](const std::shared_ptr<Segment>& s, uint64_t x) {
+                                return s->id() < x;
+                              });
+  owned_.insert(pos, std::move(seg));
+  auto* next = new std::vector<Segment*>();
+  next->reserve(owned_.size());
+  for (auto& s : owned_) next->push_back(s.get());
+  const std::vector<Segment*>* old = by_id_.exchange(next, std::memory_order_acq_rel);
+  slots_[raw->slot()].store(raw, std::memory_order_release);
+  Epoch::Retire([old] { delete old; });
+}
+
+void SegmentTable::Remove(uint64_t id) {
+  std::shared_ptr<Segment> victim;
+  const std::vector<Segment*>* old = nullptr;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = std::find_if(owned_.begin(), owned_.end(),
+                           [id](const std::shared_ptr<Segment>& s) { return s->id() == id; });
+    if (it == owned_.end()) return;
+    victim = *it;
+    owned_.erase(it);
+    auto* next = new std::vector<Segment*>();
+    for (auto& s : owned_) next->push_back(s.get());
+    old = by_id_.exchange(next, std::memory_order_acq_rel);
+    slots_[victim->slot()].store(nullptr, std::memory_order_release);
+  }
+  uint32_t slot = victim->slot();
+  Epoch::Retire([this, old, victim, slot]() mutable {
+    delete old;
+    victim.reset();
+    std::lock_guard<std::mutex> l(mu_);
+    free_slots_.push_back(slot);
+  });
+}
+
+std::vector<std::shared_ptr<Segment>> SegmentTable::List() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return owned_;
+}
+
+}  // namespace firkin

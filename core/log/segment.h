@@ -1,0 +1,108 @@
+// Segment: one numbered log file, mapped into memory; and SegmentTable, the
+// directory that resolves index locators (slot) and disk addresses (id) to
+// segments for lock-free readers.
+//
+// Thread contract (Segment): immutable identity (id, slot, mapping); the
+// record bytes below published_len() are immutable and readable by any
+// thread. Appending (the writer) and syncing (writer or flusher, under the
+// log's sync mutex) are single-threaded. Byte counters are atomics.
+//
+// Thread contract (SegmentTable): Resolve/ById are lock-free reader calls
+// (REQUIRES an Epoch::Guard); Add/Remove are writer calls serialized by the
+// caller. Removed segments are released through Epoch::Retire, so the
+// owner must call Epoch::Drain() before destroying the table.
+#ifndef FIRKIN_CORE_LOG_SEGMENT_H_
+#define FIRKIN_CORE_LOG_SEGMENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/env/env.h"
+#include "core/index/hash_index.h"
+#include "core/log/format.h"
+
+namespace firkin {
+
+class Segment {
+ public:
+  Segment(uint64_t id, uint32_t slot, std::unique_ptr<MappedFile> file, uint64_t len,
+          uint32_t flags);
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+
+  uint64_t id() const { return id_; }
+  uint32_t slot() const { return slot_; }
+  uint32_t flags() const { return flags_; }
+  const std::string& path() const { return file_->path(); }
+  MappedFile* file() { return file_.get(); }
+  const char* data() const { return file_->data(); }
+  char* mutable_data() { return file_->data(); }
+  uint64_t capacity() const { return file_->size(); }
+
+  // Bytes of the segment that hold published, readable records (header
+  // included). Release/acquire: bytes below are fully written.
+  uint64_t published_len() const { return published_len_.load(std::memory_order_acquire); }
+  void set_published_len(uint64_t v) { published_len_.store(v, std::memory_order_release); }
+
+  // Accounting: bytes of records that are the newest version of a key
+  // (live) and of superseded records (dead). Maintained by the writer.
+  std::atomic<uint64_t> live_bytes{0};
+  std::atomic<uint64_t> dead_bytes{0};
+  // Synced prefix (writer / flusher under the log's sync mutex).
+  uint64_t synced_len = 0;
+  bool sealed = false;
+
+  const char* RecordAt(uint64_t offset) const { return data() + offset; }
+
+ private:
+  const uint64_t id_;
+  const uint32_t slot_;
+  const uint32_t flags_;
+  std::unique_ptr<MappedFile> file_;
+  std::atomic<uint64_t> published_len_;
+};
+
+class SegmentTable {
+ public:
+  static constexpr uint32_t kSlots = 1u << kSlotBits;
+
+  SegmentTable();
+  ~SegmentTable();
+  SegmentTable(const SegmentTable&) = delete;
+  SegmentTable& operator=(const SegmentTable&) = delete;
+
+  // READER. The segment in a locator's slot (nullptr if none).
+  Segment* BySlot(uint32_t slot) const {
+    return slots_[slot].load(std::memory_order_acquire);
+  }
+  // READER. The segment with this id, or nullptr (retired or never existed).
+  Segment* ById(uint64_t id) const;
+
+  // WRITER. Picks a free slot; kNoSpace-like failure if all are taken.
+  Status AllocateSlot(uint32_t* slot);
+  // WRITER. Publishes a segment (its slot must come from AllocateSlot).
+  void Add(std::shared_ptr<Segment> seg);
+  // WRITER. Unpublishes a segment; its memory and slot are released once no
+  // reader can hold it (epoch).
+  void Remove(uint64_t id);
+  // Any thread: the current segments in id order (shared ownership, so an
+  // iterator can pin them).
+  std::vector<std::shared_ptr<Segment>> List() const;
+
+ private:
+  std::unique_ptr<std::atomic<Segment*>[]> slots_;
+  // Segments sorted by id, replaced copy-on-write (old copies retired).
+  std::atomic<const std::vector<Segment*>*> by_id_;
+  mutable std::mutex mu_;  // guards owned_ and free_slots_
+  std::vector<std::shared_ptr<Segment>> owned_;  // id order
+  std::vector<uint32_t> free_slots_;
+  uint32_t next_slot_ = 1;  // slot 0 is never used (locator 0 means empty)
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_LOG_SEGMENT_H_

@@ -1,0 +1,50 @@
+// Recovery: rebuilds the in-memory state of a database from its segments
+// at open (DESIGN §7): the index (newest sequence number wins), the
+// namespace table, per-segment live/dead bytes and the last sequence number.
+//
+// A torn or zeroed tail of the last segment (past its durability
+// watermark) is cut off and counted. Damage anywhere else is corruption:
+// the open fails with a message naming the file and offset, unless the
+// salvage option is set, in which case damaged regions are skipped and
+// reported. A segment of another database is refused (never modified). A
+// batch whose commit marker is missing is discarded as a whole.
+//
+// Thread contract: runs on the opening thread before the database is
+// shared; not thread-safe.
+#ifndef FIRKIN_CORE_RECOVERY_RECOVERY_H_
+#define FIRKIN_CORE_RECOVERY_RECOVERY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/env/env.h"
+#include "core/log/format.h"
+#include "core/util/status.h"
+
+namespace firkin {
+
+class Keyspace;
+class NamespaceTable;
+struct Options;
+
+struct RecoveryResult {
+  uint64_t last_seq = 0;
+  uint64_t next_segment_id = 1;
+  uint64_t segments = 0;
+  uint64_t records = 0;
+  uint64_t torn_bytes = 0;               // cut from the tail of the last segment
+  uint64_t salvaged_regions = 0;         // damaged regions skipped (salvage)
+  uint64_t salvaged_bytes = 0;
+  uint64_t discarded_batch_records = 0;  // batches without a commit marker
+  uint64_t removed_leftovers = 0;        // half-created segment files removed
+  std::vector<std::string> salvage_report;  // one line per skipped region/file
+};
+
+Status Recover(Env* env, const std::string& dir, const Identity& identity,
+               const Options& options, Keyspace* keyspace, NamespaceTable* namespaces,
+               RecoveryResult* result);
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_RECOVERY_RECOVERY_H_
