@@ -1,0 +1,74 @@
+// Firkin through its public C API (the same calls a user or a binding makes).
+//   none     -> sync_mode none
+//   interval -> sync_mode interval (the default, 100 ms background flush)
+//   always   -> sync_mode always (fdatasync per write group; group commit)
+// Reads use firkin_get_into (caller buffer, no allocation).
+#include <string>
+
+#include "../bench.h"
+#include "firkin.h"
+
+namespace bench {
+namespace {
+
+class FirkinSession : public Session {
+ public:
+  explicit FirkinSession(firkin_db *db) : db_(db) {}
+  bool put(const char *k, size_t kl, const char *v, size_t vl) override {
+    return firkin_put(db_, nullptr, nullptr, k, kl, v, vl) == FIRKIN_OK;
+  }
+  int get(const char *k, size_t kl, char *buf, size_t cap, size_t *vl) override {
+    firkin_status s = firkin_get_into(db_, nullptr, nullptr, k, kl, buf, cap, vl);
+    if (s == FIRKIN_OK) return 1;
+    if (s == FIRKIN_E_NOT_FOUND) return 0;
+    return -1;
+  }
+  bool del(const char *k, size_t kl) override {
+    return firkin_delete(db_, nullptr, nullptr, k, kl) == FIRKIN_OK;
+  }
+
+ private:
+  firkin_db *db_;
+};
+
+class FirkinStore : public Store {
+ public:
+  bool open(const OpenParams &p, std::string *err) override {
+    firkin_options *o = nullptr;
+    if (firkin_options_new(&o) != FIRKIN_OK) { *err = "options_new"; return false; }
+    firkin_sync_mode m = p.sync == Sync::None ? FIRKIN_SYNC_NONE
+                       : p.sync == Sync::Interval ? FIRKIN_SYNC_INTERVAL
+                                                  : FIRKIN_SYNC_ALWAYS;
+    firkin_options_set_sync_mode(o, m);
+    firkin_options_set_create_if_missing(o, true);
+    firkin_status s = firkin_open(p.dir.c_str(), o, &db_);
+    firkin_options_free(o);
+    if (s != FIRKIN_OK) {
+      *err = std::string(firkin_strerror(s)) + ": " + firkin_last_error();
+      return false;
+    }
+    return true;
+  }
+  std::unique_ptr<Session> session() override {
+    return std::unique_ptr<Session>(new FirkinSession(db_));
+  }
+  bool sync() override { return firkin_sync(db_) == FIRKIN_OK; }
+  bool native_interval() const override { return true; }
+  bool close() override {
+    firkin_status s = firkin_close(db_);
+    db_ = nullptr;
+    return s == FIRKIN_OK;
+  }
+  std::string describe(Sync s) const override {
+    return std::string("sync_mode=") + sync_name(s) + " (interval: 100 ms), defaults otherwise";
+  }
+
+ private:
+  firkin_db *db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_firkin() { return std::unique_ptr<Store>(new FirkinStore); }
+
+}  // namespace bench

@@ -1,0 +1,113 @@
+// LMDB (Debian liblmdb-dev), copy-on-write B+tree in a memory map.
+//   none     -> MDB_NOSYNC (commits write to the map's file, no fsync: survives
+//               a process crash)
+//   interval -> MDB_NOSYNC + mdb_env_sync(force) every 100 ms
+//   always   -> default flags (fsync per commit; one writer at a time, no
+//               group commit)
+// One write transaction per put/delete (no batching, like every other store
+// here). Each get renews a per-thread read transaction (so it sees the
+// latest commit) and copies the value out. Map size 32 GiB (sparse). No
+// MDB_WRITEMAP (the default, safer mode).
+#include <lmdb.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "../bench.h"
+
+namespace bench {
+namespace {
+
+class LmdbSession : public Session {
+ public:
+  LmdbSession(MDB_env *env, MDB_dbi dbi) : env_(env), dbi_(dbi) {}
+  ~LmdbSession() override {
+    if (rtxn_) mdb_txn_abort(rtxn_);
+  }
+  bool put(const char *k, size_t kl, const char *v, size_t vl) override {
+    MDB_txn *t;
+    if (mdb_txn_begin(env_, nullptr, 0, &t)) return false;
+    MDB_val key{kl, const_cast<char *>(k)}, val{vl, const_cast<char *>(v)};
+    if (mdb_put(t, dbi_, &key, &val, 0)) { mdb_txn_abort(t); return false; }
+    return mdb_txn_commit(t) == 0;
+  }
+  int get(const char *k, size_t kl, char *buf, size_t cap, size_t *vl) override {
+    if (!rtxn_) {
+      if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &rtxn_)) return -1;
+    } else if (mdb_txn_renew(rtxn_)) {
+      return -1;
+    }
+    MDB_val key{kl, const_cast<char *>(k)}, val;
+    int rc = mdb_get(rtxn_, dbi_, &key, &val);
+    int r;
+    if (rc == 0) {
+      *vl = val.mv_size;
+      memcpy(buf, val.mv_data, std::min(cap, val.mv_size));
+      r = 1;
+    } else {
+      r = rc == MDB_NOTFOUND ? 0 : -1;
+    }
+    mdb_txn_reset(rtxn_);
+    return r;
+  }
+  bool del(const char *k, size_t kl) override {
+    MDB_txn *t;
+    if (mdb_txn_begin(env_, nullptr, 0, &t)) return false;
+    MDB_val key{kl, const_cast<char *>(k)};
+    int rc = mdb_del(t, dbi_, &key, nullptr);
+    if (rc == MDB_NOTFOUND) { mdb_txn_abort(t); return true; }
+    if (rc) { mdb_txn_abort(t); return false; }
+    return mdb_txn_commit(t) == 0;
+  }
+
+ private:
+  MDB_env *env_;
+  MDB_dbi dbi_;
+  MDB_txn *rtxn_ = nullptr;
+};
+
+class LmdbStore : public Store {
+ public:
+  bool open(const OpenParams &p, std::string *err) override {
+    int rc = mdb_env_create(&env_);
+    if (!rc) rc = mdb_env_set_mapsize(env_, size_t(32) << 30);
+    if (!rc) rc = mdb_env_set_maxreaders(env_, 126);
+    unsigned flags = MDB_NOTLS;
+    if (p.sync != Sync::Always) flags |= MDB_NOSYNC;
+    if (!rc) rc = mdb_env_open(env_, p.dir.c_str(), flags, 0644);
+    MDB_txn *t = nullptr;
+    if (!rc) rc = mdb_txn_begin(env_, nullptr, 0, &t);
+    if (!rc) rc = mdb_dbi_open(t, nullptr, 0, &dbi_);
+    if (!rc) rc = mdb_txn_commit(t);
+    if (rc) { *err = mdb_strerror(rc); return false; }
+    return true;
+  }
+  std::unique_ptr<Session> session() override {
+    return std::unique_ptr<Session>(new LmdbSession(env_, dbi_));
+  }
+  bool sync() override { return mdb_env_sync(env_, 1) == 0; }
+  bool close() override {
+    mdb_env_sync(env_, 1);
+    mdb_env_close(env_);
+    env_ = nullptr;
+    return true;
+  }
+  std::string describe(Sync s) const override {
+    switch (s) {
+      case Sync::None: return "MDB_NOSYNC";
+      case Sync::Interval: return "MDB_NOSYNC + mdb_env_sync(1) every 100 ms";
+      default: return "default flags (fsync per commit)";
+    }
+  }
+
+ private:
+  MDB_env *env_ = nullptr;
+  MDB_dbi dbi_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_lmdb() { return std::unique_ptr<Store>(new LmdbStore); }
+
+}  // namespace bench

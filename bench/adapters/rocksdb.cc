@@ -1,0 +1,94 @@
+// RocksDB (Debian librocksdb-dev), LSM with a write-ahead log.
+//   none     -> WriteOptions.sync=false (WAL written to the OS on each write:
+//               survives a process crash, like Firkin's none)
+//   interval -> sync=false + SyncWAL() every 100 ms from the harness
+//   always   -> WriteOptions.sync=true (leader-based group commit)
+// Options: no compression (values are random), 10-bit bloom filter, LRU
+// block cache sized to hold the data set (warm reads), 64 MiB memtable
+// (the default), IncreaseParallelism(2) for 2 background jobs.
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+
+#include "../bench.h"
+
+namespace bench {
+namespace {
+
+class RocksSession : public Session {
+ public:
+  RocksSession(rocksdb::DB *db, bool sync) : db_(db) { wo_.sync = sync; }
+  bool put(const char *k, size_t kl, const char *v, size_t vl) override {
+    return db_->Put(wo_, rocksdb::Slice(k, kl), rocksdb::Slice(v, vl)).ok();
+  }
+  int get(const char *k, size_t kl, char *buf, size_t cap, size_t *vl) override {
+    val_.Reset();
+    rocksdb::Status s = db_->Get(ro_, db_->DefaultColumnFamily(), rocksdb::Slice(k, kl), &val_);
+    if (s.IsNotFound()) return 0;
+    if (!s.ok()) return -1;
+    *vl = val_.size();
+    memcpy(buf, val_.data(), std::min(cap, val_.size()));
+    return 1;
+  }
+  bool del(const char *k, size_t kl) override {
+    return db_->Delete(wo_, rocksdb::Slice(k, kl)).ok();
+  }
+
+ private:
+  rocksdb::DB *db_;
+  rocksdb::WriteOptions wo_;
+  rocksdb::ReadOptions ro_;
+  rocksdb::PinnableSlice val_;
+};
+
+class RocksStore : public Store {
+ public:
+  bool open(const OpenParams &p, std::string *err) override {
+    sync_ = p.sync == Sync::Always;
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    o.IncreaseParallelism(2);
+    o.compression = rocksdb::kNoCompression;
+    rocksdb::BlockBasedTableOptions t;
+    size_t cache = std::max<uint64_t>(256ull << 20, expected_bytes(p) * 2);
+    t.block_cache = rocksdb::NewLRUCache(cache);
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    rocksdb::Status s = rocksdb::DB::Open(o, p.dir, &db_);
+    if (!s.ok()) { *err = s.ToString(); return false; }
+    return true;
+  }
+  std::unique_ptr<Session> session() override {
+    return std::unique_ptr<Session>(new RocksSession(db_, sync_));
+  }
+  bool sync() override { return db_->SyncWAL().ok(); }
+  bool close() override {
+    bool ok = db_->Close().ok();
+    delete db_;
+    db_ = nullptr;
+    return ok;
+  }
+  std::string describe(Sync s) const override {
+    switch (s) {
+      case Sync::None: return "WriteOptions.sync=false (WAL on)";
+      case Sync::Interval: return "sync=false + SyncWAL() every 100 ms";
+      default: return "WriteOptions.sync=true";
+    }
+  }
+
+ private:
+  rocksdb::DB *db_ = nullptr;
+  bool sync_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_rocksdb() { return std::unique_ptr<Store>(new RocksStore); }
+
+}  // namespace bench
