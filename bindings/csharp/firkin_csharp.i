@@ -1,0 +1,9 @@
+/* firkin_csharp.i — the C# entry file: namespace Firkin, raw classes
+ * FirkinNative / FirkinNativePINVOKE (internal), P/Invoke library
+ * libfirkin_csharp.so. The public API is the hand-written classes in src/. */
+%module(imclassname="FirkinNativePINVOKE") FirkinNative
+
+%pragma(csharp) moduleclassmodifiers="internal class"
+%pragma(csharp) imclassclassmodifiers="internal class"
+
+%include "firkin.i"

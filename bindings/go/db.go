@@ -1,0 +1,441 @@
+// Package firkin is the Go binding of Firkin, an embedded key-value store.
+//
+//	db, err := firkin.Open("/tmp/data", nil)
+//	if err != nil { ... }
+//	defer db.Close()
+//	err = db.Put([]byte("k"), []byte("v"))
+//	v, err := db.Get([]byte("k"))   // errors.Is(err, firkin.ErrNotFound) if absent
+//
+// Every handle (DB, Options, WriteOptions, Namespace, Snapshot, Iterator,
+// Batch) has a Close method; closing twice is harmless and using a closed
+// handle returns ErrClosed. Finalizers release forgotten handles, but only
+// as a backstop: close what you open.
+//
+// A DB may be used from many goroutines at once. Namespace and Snapshot
+// handles may be shared; Iterator, Batch, Options and WriteOptions must be
+// used by one goroutine at a time. Close must not race with other calls on
+// the same handle.
+package firkin
+
+import (
+	"encoding/binary"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"firkin.dev/firkin/internal/fkraw"
+)
+
+// Version is the library's version, "major.minor.patch".
+func Version() string { return fkraw.Firkin_version_string() }
+
+// VersionNumber is the library's version as major*10000 + minor*100 + patch.
+func VersionNumber() int { return fkraw.Firkin_version_number() }
+
+// Limits of keys, values and namespace names, in bytes.
+const (
+	MaxKeySize    = 65535
+	MaxValueSize  = 256 << 20
+	MaxNsNameSize = 128
+)
+
+// DB is an open database (firkin_db).
+type DB struct {
+	h      fkraw.Struct_SS_firkin_db
+	closed atomic.Bool
+	path   string
+}
+
+// Open opens (or, by default, creates) the database in directory path. opts
+// may be nil for the defaults.
+func Open(path string, opts *Options) (*DB, error) {
+	oh, err := opts.handle()
+	if err != nil {
+		return nil, err
+	}
+	var p int64
+	err = wrap(fkraw.Fkb_open(path, oh, &p))
+	runtime.KeepAlive(opts)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{h: fkraw.SwigcptrStruct_SS_firkin_db(uintptr(p)), path: path}
+	runtime.SetFinalizer(db, (*DB).Close)
+	return db, nil
+}
+
+// Path is the directory the database was opened from.
+func (db *DB) Path() string { return db.path }
+
+// Close drops this handle. The database shuts down (final flush, lock
+// released) once its namespaces, snapshots and iterators are closed too;
+// the error is that of the final flush. Closing twice is harmless.
+func (db *DB) Close() error {
+	if db == nil || !db.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	runtime.SetFinalizer(db, nil)
+	return wrap(fkraw.Firkin_close(db.h))
+}
+
+func (db *DB) check() error {
+	if db == nil || db.closed.Load() {
+		return errClosed("database")
+	}
+	return nil
+}
+
+// scratch is per-call state of the hot paths, pooled so that a Get makes
+// one allocation (the returned value) and one cgo call.
+type scratch struct {
+	n   int64
+	buf []byte
+}
+
+const scratchSize = 1024
+const scratchKeep = 64 << 10
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{buf: make([]byte, scratchSize)} }}
+
+func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+
+func putScratch(s *scratch) {
+	if cap(s.buf) > scratchKeep {
+		s.buf = make([]byte, scratchSize)
+	}
+	scratchPool.Put(s)
+}
+
+// The operations, shared by DB (default namespace), Namespace and Snapshot.
+
+func (db *DB) get(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) ([]byte, error) {
+	if err := db.check(); err != nil {
+		return nil, err
+	}
+	s := getScratch()
+	buf := s.buf
+	var out []byte
+	var err error
+	for {
+		err = fkraw.Fkb_get(db.h, snap, ns, key, buf, &s.n)
+		if err != nil {
+			err = wrap(err)
+			break
+		}
+		n := s.n
+		if n < 0 {
+			err = ErrNotFound
+			break
+		}
+		if n <= int64(len(buf)) {
+			if out == nil {
+				out = make([]byte, n)
+				copy(out, buf)
+			} else {
+				out = out[:n]
+			}
+			break
+		}
+		out = make([]byte, n) // read straight into the result
+		buf = out
+	}
+	putScratch(s)
+	runtime.KeepAlive(db)
+	return out, err
+}
+
+func (db *DB) getInto(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key, buf []byte) (int, error) {
+	if err := db.check(); err != nil {
+		return 0, err
+	}
+	s := getScratch()
+	err := wrap(fkraw.Fkb_get(db.h, snap, ns, key, buf, &s.n))
+	n := s.n
+	putScratch(s)
+	runtime.KeepAlive(db)
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		return 0, ErrNotFound
+	}
+	if n > int64(len(buf)) {
+		return int(n), ErrBufferTooSmall
+	}
+	return int(n), nil
+}
+
+func (db *DB) has(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (bool, error) {
+	if err := db.check(); err != nil {
+		return false, err
+	}
+	s := getScratch()
+	err := wrap(fkraw.Fkb_contains(db.h, snap, ns, key, &s.n))
+	found := s.n == 1
+	putScratch(s)
+	runtime.KeepAlive(db)
+	return found && err == nil, err
+}
+
+func (db *DB) version(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (uint64, error) {
+	if err := db.check(); err != nil {
+		return 0, err
+	}
+	s := getScratch()
+	err := wrap(fkraw.Fkb_get_version(db.h, snap, ns, key, &s.n))
+	v := uint64(s.n)
+	putScratch(s)
+	runtime.KeepAlive(db)
+	if err != nil {
+		return 0, err
+	}
+	return v, nil
+}
+
+func (db *DB) multiGet(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, keys [][]byte) ([][]byte, error) {
+	if err := db.check(); err != nil {
+		return nil, err
+	}
+	size := 0
+	for _, k := range keys {
+		size += 4 + len(k)
+	}
+	packed := make([]byte, 0, size)
+	var l [4]byte
+	for _, k := range keys {
+		binary.LittleEndian.PutUint32(l[:], uint32(len(k)))
+		packed = append(packed, l[:]...)
+		packed = append(packed, k...)
+	}
+	s := getScratch()
+	buf := s.buf
+	var err error
+	var n int64
+	for {
+		err = wrap(fkraw.Fkb_multi_get(db.h, snap, ns, packed, buf, &s.n))
+		n = s.n
+		if err != nil || n <= int64(len(buf)) {
+			break
+		}
+		buf = make([]byte, n)
+	}
+	var out [][]byte
+	if err == nil {
+		out, err = decodeMultiGet(buf[:n], len(keys))
+	}
+	putScratch(s)
+	runtime.KeepAlive(db)
+	return out, err
+}
+
+// decodeMultiGet copies the values into one allocation and slices it.
+func decodeMultiGet(b []byte, n int) ([][]byte, error) {
+	data := make([]byte, len(b))
+	copy(data, b)
+	out := make([][]byte, n)
+	off := 0
+	for i := 0; i < n; i++ {
+		if off+4 > len(data) {
+			return nil, &Error{Code: StatusInternal, Msg: "short multi-get result"}
+		}
+		st := Status(int32(binary.LittleEndian.Uint32(data[off:])))
+		off += 4
+		switch st {
+		case StatusOK:
+			if off+4 > len(data) {
+				return nil, &Error{Code: StatusInternal, Msg: "short multi-get result"}
+			}
+			vl := int(binary.LittleEndian.Uint32(data[off:]))
+			off += 4
+			if off+vl > len(data) {
+				return nil, &Error{Code: StatusInternal, Msg: "short multi-get result"}
+			}
+			out[i] = data[off : off+vl : off+vl]
+			off += vl
+		case StatusNotFound:
+		default:
+			return nil, &Error{Code: st, Msg: st.String()}
+		}
+	}
+	return out, nil
+}
+
+func (db *DB) put(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	err := wrap(fkraw.Firkin_put(db.h, wo, ns, key, val))
+	runtime.KeepAlive(db)
+	return err
+}
+
+func (db *DB) del(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key []byte) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	err := wrap(fkraw.Firkin_delete(db.h, wo, ns, key))
+	runtime.KeepAlive(db)
+	return err
+}
+
+func (db *DB) cond(f func(n *int64) error) (bool, error) {
+	if err := db.check(); err != nil {
+		return false, err
+	}
+	s := getScratch()
+	err := wrap(f(&s.n))
+	ok := s.n == 1
+	putScratch(s)
+	runtime.KeepAlive(db)
+	return ok && err == nil, err
+}
+
+func (db *DB) count(ns fkraw.Struct_SS_firkin_ns) (uint64, error) {
+	if err := db.check(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := wrap(fkraw.Fkb_count(db.h, ns, &n))
+	runtime.KeepAlive(db)
+	return uint64(n), err
+}
+
+func (db *DB) newIterator(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns) (*Iterator, error) {
+	if err := db.check(); err != nil {
+		return nil, err
+	}
+	var p int64
+	err := wrap(fkraw.Fkb_iter_new(db.h, snap, ns, &p))
+	runtime.KeepAlive(db)
+	if err != nil {
+		return nil, err
+	}
+	it := &Iterator{h: fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p)), buf: make([]byte, iterBufSize)}
+	runtime.SetFinalizer(it, (*Iterator).Close)
+	return it, nil
+}
+
+// --- DB: the default namespace, latest state --------------------------------
+
+// Get returns the value of key, or an error matching ErrNotFound if absent.
+func (db *DB) Get(key []byte) ([]byte, error) { return db.get(nil, nil, key) }
+
+// GetInto reads the value of key into buf and returns its size. If buf is
+// too small it returns the size needed and ErrBufferTooSmall. No
+// allocation.
+func (db *DB) GetInto(key, buf []byte) (int, error) { return db.getInto(nil, nil, key, buf) }
+
+// Has reports whether key has a value.
+func (db *DB) Has(key []byte) (bool, error) { return db.has(nil, nil, key) }
+
+// Version returns the version of key's value (the sequence number of the
+// write that stored it), 0 if absent. See CompareAndSwapVersion.
+func (db *DB) Version(key []byte) (uint64, error) { return db.version(nil, nil, key) }
+
+// MultiGet reads many keys at one snapshot; absent keys give nil entries.
+func (db *DB) MultiGet(keys [][]byte) ([][]byte, error) { return db.multiGet(nil, nil, keys) }
+
+// Put stores val under key.
+func (db *DB) Put(key, val []byte) error { return db.put(nil, nil, key, val) }
+
+// PutWith stores val under key with write options wo.
+func (db *DB) PutWith(wo *WriteOptions, key, val []byte) error {
+	h, err := wo.handle()
+	if err != nil {
+		return err
+	}
+	err = db.put(h, nil, key, val)
+	runtime.KeepAlive(wo)
+	return err
+}
+
+// Delete removes key (removing an absent key succeeds).
+func (db *DB) Delete(key []byte) error { return db.del(nil, nil, key) }
+
+// DeleteWith removes key with write options wo.
+func (db *DB) DeleteWith(wo *WriteOptions, key []byte) error {
+	h, err := wo.handle()
+	if err != nil {
+		return err
+	}
+	err = db.del(h, nil, key)
+	runtime.KeepAlive(wo)
+	return err
+}
+
+// PutIfAbsent stores val only if key is absent; false if it exists.
+func (db *DB) PutIfAbsent(key, val []byte) (bool, error) {
+	return db.cond(func(n *int64) error { return fkraw.Fkb_put_if_absent(db.h, nil, nil, key, val, n) })
+}
+
+// CompareAndSwap stores val only if key's value equals expected.
+func (db *DB) CompareAndSwap(key, expected, val []byte) (bool, error) {
+	return db.cond(func(n *int64) error { return fkraw.Fkb_cas(db.h, nil, nil, key, expected, val, n) })
+}
+
+// CompareAndSwapVersion stores val only if key's version is expected
+// (0 = key absent).
+func (db *DB) CompareAndSwapVersion(key []byte, expected uint64, val []byte) (bool, error) {
+	return db.cond(func(n *int64) error {
+		return fkraw.Fkb_cas_version(db.h, nil, nil, key, expected, val, n)
+	})
+}
+
+// Count is the number of live keys in the default namespace.
+func (db *DB) Count() (uint64, error) { return db.count(nil) }
+
+// NewIterator iterates the default namespace at a new snapshot.
+func (db *DB) NewIterator() (*Iterator, error) { return db.newIterator(nil, nil) }
+
+// Write applies a batch atomically.
+func (db *DB) Write(b *Batch) error { return db.WriteWith(nil, b) }
+
+// WriteWith applies a batch atomically with write options wo.
+func (db *DB) WriteWith(wo *WriteOptions, b *Batch) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	wh, err := wo.handle()
+	if err != nil {
+		return err
+	}
+	if b == nil || b.closed {
+		return errClosed("batch")
+	}
+	err = wrap(fkraw.Firkin_write(db.h, wh, b.h))
+	runtime.KeepAlive(db)
+	runtime.KeepAlive(wo)
+	runtime.KeepAlive(b)
+	return err
+}
+
+// Sync makes every acknowledged write durable now.
+func (db *DB) Sync() error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	err := wrap(fkraw.Firkin_sync(db.h))
+	runtime.KeepAlive(db)
+	return err
+}
+
+// LastSeq is the newest published sequence number.
+func (db *DB) LastSeq() (uint64, error) {
+	if err := db.check(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := wrap(fkraw.Fkb_last_seq(db.h, &n))
+	runtime.KeepAlive(db)
+	return uint64(n), err
+}
+
+// Stats returns the database's statistics as a JSON object.
+func (db *DB) Stats() (string, error) {
+	if err := db.check(); err != nil {
+		return "", err
+	}
+	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_stats(db.h, buf, n) })
+	runtime.KeepAlive(db)
+	return string(b), err
+}

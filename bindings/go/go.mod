@@ -1,0 +1,3 @@
+module firkin.dev/firkin
+
+go 1.19

@@ -1,0 +1,227 @@
+package firkin
+
+import (
+	"runtime"
+	"strconv"
+
+	"firkin.dev/firkin/internal/fkraw"
+)
+
+// SyncMode says when a write is acknowledged, relative to durability.
+type SyncMode int
+
+const (
+	// SyncDefault uses the database's mode (write options only).
+	SyncDefault SyncMode = -1
+	// SyncNone acknowledges once in the OS page cache.
+	SyncNone SyncMode = 0
+	// SyncInterval is SyncNone plus a background flush every
+	// sync_interval_ms.
+	SyncInterval SyncMode = 1
+	// SyncAlways acknowledges after an fdatasync covering the write.
+	SyncAlways SyncMode = 2
+)
+
+func (m SyncMode) String() string {
+	switch m {
+	case SyncDefault:
+		return "default"
+	case SyncNone:
+		return "none"
+	case SyncInterval:
+		return "interval"
+	case SyncAlways:
+		return "always"
+	}
+	return "SyncMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// Options are the settings of Open (firkin_options). Create them with
+// NewOptions and Close them when done; Open copies what it needs.
+type Options struct {
+	h      fkraw.Struct_SS_firkin_options
+	closed bool
+}
+
+// NewOptions returns the defaults (see capi/firkin.h).
+func NewOptions() (*Options, error) {
+	var p int64
+	if err := wrap(fkraw.Fkb_options_new(&p)); err != nil {
+		return nil, err
+	}
+	o := &Options{h: fkraw.SwigcptrStruct_SS_firkin_options(uintptr(p))}
+	runtime.SetFinalizer(o, (*Options).Close)
+	return o, nil
+}
+
+func (o *Options) handle() (fkraw.Struct_SS_firkin_options, error) {
+	if o == nil {
+		return nil, nil
+	}
+	if o.closed {
+		return nil, errClosed("options")
+	}
+	return o.h, nil
+}
+
+// Set sets an option by name ("create_if_missing", "sync_mode", ...), with
+// the value as text: "true"/"false", "none"/"interval"/"always", sizes with
+// an optional K/M/G suffix.
+func (o *Options) Set(name, value string) error {
+	h, err := o.handle()
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		return &Error{Code: StatusInvalidArgument, Msg: "nil options"}
+	}
+	err = wrap(fkraw.Firkin_options_set(h, name, value))
+	runtime.KeepAlive(o)
+	return err
+}
+
+// Get returns an option's value as text.
+func (o *Options) Get(name string) (string, error) {
+	h, err := o.handle()
+	if err != nil {
+		return "", err
+	}
+	if h == nil {
+		return "", &Error{Code: StatusInvalidArgument, Msg: "nil options"}
+	}
+	b, err := readText(func(buf []byte, n *int64) error {
+		return fkraw.Fkb_options_get(h, name, buf, n)
+	})
+	runtime.KeepAlive(o)
+	return string(b), err
+}
+
+// SetCreateIfMissing: create the database when the directory is missing.
+func (o *Options) SetCreateIfMissing(v bool) error {
+	return o.Set("create_if_missing", strconv.FormatBool(v))
+}
+
+// SetErrorIfExists: fail with ErrExists if the database exists.
+func (o *Options) SetErrorIfExists(v bool) error {
+	return o.Set("error_if_exists", strconv.FormatBool(v))
+}
+
+// SetReadOnly opens the database read-only.
+func (o *Options) SetReadOnly(v bool) error { return o.Set("read_only", strconv.FormatBool(v)) }
+
+// SetSyncMode sets the database's sync mode (not SyncDefault).
+func (o *Options) SetSyncMode(m SyncMode) error {
+	if m < SyncNone || m > SyncAlways {
+		return &Error{Code: StatusInvalidArgument, Msg: "invalid sync mode " + m.String()}
+	}
+	return o.Set("sync_mode", m.String())
+}
+
+// SetSyncIntervalMs sets the background flush interval (1..60000).
+func (o *Options) SetSyncIntervalMs(ms uint32) error {
+	return o.Set("sync_interval_ms", strconv.FormatUint(uint64(ms), 10))
+}
+
+// SetSegmentSize sets the log segment size in bytes.
+func (o *Options) SetSegmentSize(bytes uint64) error {
+	return o.Set("segment_size", strconv.FormatUint(bytes, 10))
+}
+
+// SetSalvage skips damaged records on open (and reports them).
+func (o *Options) SetSalvage(v bool) error { return o.Set("salvage", strconv.FormatBool(v)) }
+
+// SetVerifyChecksums checks each record's checksum on read.
+func (o *Options) SetVerifyChecksums(v bool) error {
+	return o.Set("verify_checksums", strconv.FormatBool(v))
+}
+
+// Close releases the options. Closing twice is harmless.
+func (o *Options) Close() {
+	if o == nil || o.closed {
+		return
+	}
+	o.closed = true
+	runtime.SetFinalizer(o, nil)
+	fkraw.Firkin_options_free(o.h)
+}
+
+// WriteOptions are per-write settings (firkin_write_options).
+type WriteOptions struct {
+	h      fkraw.Struct_SS_firkin_write_options
+	closed bool
+}
+
+// NewWriteOptions returns write options with Sync = SyncDefault.
+func NewWriteOptions() (*WriteOptions, error) {
+	var p int64
+	if err := wrap(fkraw.Fkb_write_options_new(&p)); err != nil {
+		return nil, err
+	}
+	wo := &WriteOptions{h: fkraw.SwigcptrStruct_SS_firkin_write_options(uintptr(p))}
+	runtime.SetFinalizer(wo, (*WriteOptions).Close)
+	return wo, nil
+}
+
+func (wo *WriteOptions) handle() (fkraw.Struct_SS_firkin_write_options, error) {
+	if wo == nil {
+		return nil, nil
+	}
+	if wo.closed {
+		return nil, errClosed("write options")
+	}
+	return wo.h, nil
+}
+
+// SetSync sets when writes made with these options are acknowledged.
+func (wo *WriteOptions) SetSync(m SyncMode) error {
+	h, err := wo.handle()
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		return &Error{Code: StatusInvalidArgument, Msg: "nil write options"}
+	}
+	err = wrap(fkraw.Firkin_write_options_set_sync(h, int(m)))
+	runtime.KeepAlive(wo)
+	return err
+}
+
+// Sync returns the sync mode.
+func (wo *WriteOptions) Sync() (SyncMode, error) {
+	h, err := wo.handle()
+	if err != nil {
+		return SyncDefault, err
+	}
+	if h == nil {
+		return SyncDefault, nil
+	}
+	var v int64
+	err = wrap(fkraw.Fkb_write_options_get_sync(h, &v))
+	runtime.KeepAlive(wo)
+	return SyncMode(v), err
+}
+
+// Close releases the write options. Closing twice is harmless.
+func (wo *WriteOptions) Close() {
+	if wo == nil || wo.closed {
+		return
+	}
+	wo.closed = true
+	runtime.SetFinalizer(wo, nil)
+	fkraw.Firkin_write_options_free(wo.h)
+}
+
+// readText calls f with a growing buffer until the text fits.
+func readText(f func(buf []byte, n *int64) error) ([]byte, error) {
+	buf := make([]byte, 256)
+	for {
+		var n int64
+		if err := wrap(f(buf, &n)); err != nil {
+			return nil, err
+		}
+		if n <= int64(len(buf)) {
+			return buf[:n], nil
+		}
+		buf = make([]byte, n)
+	}
+}

@@ -1,0 +1,163 @@
+package firkin
+
+import (
+	"runtime"
+
+	"firkin.dev/firkin/internal/fkraw"
+)
+
+// Snapshot is a consistent read view at a sequence number (firkin_snapshot).
+// Reads through it see exactly the writes with a sequence number <= Seq().
+// The *NS variants read namespace ns (nil = the default namespace).
+type Snapshot struct {
+	db     *DB
+	h      fkraw.Struct_SS_firkin_snapshot
+	seq    uint64
+	closed bool
+}
+
+// NewSnapshot takes a snapshot of the latest state.
+func (db *DB) NewSnapshot() (*Snapshot, error) {
+	if err := db.check(); err != nil {
+		return nil, err
+	}
+	var p int64
+	err := wrap(fkraw.Fkb_snapshot_new(db.h, &p))
+	runtime.KeepAlive(db)
+	if err != nil {
+		return nil, err
+	}
+	return newSnapshot(db, p), nil
+}
+
+// SnapshotAt is a snapshot at an older sequence number (time travel);
+// reads give ErrSnapshotTooOld where the history is no longer kept.
+func (db *DB) SnapshotAt(seq uint64) (*Snapshot, error) {
+	if err := db.check(); err != nil {
+		return nil, err
+	}
+	var p int64
+	err := wrap(fkraw.Fkb_snapshot_at(db.h, seq, &p))
+	runtime.KeepAlive(db)
+	if err != nil {
+		return nil, err
+	}
+	return newSnapshot(db, p), nil
+}
+
+func newSnapshot(db *DB, p int64) *Snapshot {
+	h := fkraw.SwigcptrStruct_SS_firkin_snapshot(uintptr(p))
+	s := &Snapshot{db: db, h: h, seq: fkraw.Firkin_snapshot_seq(h)}
+	runtime.SetFinalizer(s, (*Snapshot).Close)
+	return s
+}
+
+func (s *Snapshot) handle() (fkraw.Struct_SS_firkin_snapshot, error) {
+	if s == nil {
+		return nil, nil // the latest state
+	}
+	if s.closed {
+		return nil, errClosed("snapshot")
+	}
+	return s.h, nil
+}
+
+// Seq is the snapshot's sequence number.
+func (s *Snapshot) Seq() uint64 { return s.seq }
+
+// Close releases the snapshot. Closing twice is harmless.
+func (s *Snapshot) Close() error {
+	if s == nil || s.closed {
+		return nil
+	}
+	s.closed = true
+	runtime.SetFinalizer(s, nil)
+	fkraw.Firkin_snapshot_free(s.h)
+	return nil
+}
+
+// Get returns the value of key in the default namespace at the snapshot.
+func (s *Snapshot) Get(key []byte) ([]byte, error) { return s.GetNS(nil, key) }
+
+// GetNS returns the value of key in namespace ns at the snapshot.
+func (s *Snapshot) GetNS(ns *Namespace, key []byte) ([]byte, error) {
+	sh, nh, err := s.handles(ns)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.db.get(sh, nh, key)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(ns)
+	return v, err
+}
+
+// Has reports whether key has a value at the snapshot.
+func (s *Snapshot) Has(key []byte) (bool, error) { return s.HasNS(nil, key) }
+
+// HasNS reports whether key has a value in ns at the snapshot.
+func (s *Snapshot) HasNS(ns *Namespace, key []byte) (bool, error) {
+	sh, nh, err := s.handles(ns)
+	if err != nil {
+		return false, err
+	}
+	ok, err := s.db.has(sh, nh, key)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(ns)
+	return ok, err
+}
+
+// Version returns the version of key's value at the snapshot, 0 if absent.
+func (s *Snapshot) Version(key []byte) (uint64, error) { return s.VersionNS(nil, key) }
+
+// VersionNS is Version in namespace ns.
+func (s *Snapshot) VersionNS(ns *Namespace, key []byte) (uint64, error) {
+	sh, nh, err := s.handles(ns)
+	if err != nil {
+		return 0, err
+	}
+	v, err := s.db.version(sh, nh, key)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(ns)
+	return v, err
+}
+
+// MultiGet reads many keys at the snapshot.
+func (s *Snapshot) MultiGet(keys [][]byte) ([][]byte, error) { return s.MultiGetNS(nil, keys) }
+
+// MultiGetNS reads many keys of ns at the snapshot.
+func (s *Snapshot) MultiGetNS(ns *Namespace, keys [][]byte) ([][]byte, error) {
+	sh, nh, err := s.handles(ns)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.db.multiGet(sh, nh, keys)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(ns)
+	return v, err
+}
+
+// NewIterator iterates the default namespace at the snapshot.
+func (s *Snapshot) NewIterator() (*Iterator, error) { return s.NewIteratorNS(nil) }
+
+// NewIteratorNS iterates namespace ns at the snapshot.
+func (s *Snapshot) NewIteratorNS(ns *Namespace) (*Iterator, error) {
+	sh, nh, err := s.handles(ns)
+	if err != nil {
+		return nil, err
+	}
+	it, err := s.db.newIterator(sh, nh)
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(ns)
+	return it, err
+}
+
+func (s *Snapshot) handles(ns *Namespace) (fkraw.Struct_SS_firkin_snapshot, fkraw.Struct_SS_firkin_ns, error) {
+	if s == nil || s.closed {
+		return nil, nil, errClosed("snapshot")
+	}
+	nh, err := ns.handle()
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.h, nh, nil
+}

@@ -1,0 +1,428 @@
+/*
+ * firkin.i — the one SWIG interface of Firkin, shared by Go, Java and C#.
+ *
+ * It reads only capi/firkin.h. Each language has a small entry file that sets
+ * the module name and naming, then %includes this file:
+ *
+ *   bindings/java/firkin_java.i          -> package org.firkin (JNI)
+ *   bindings/csharp/firkin_csharp.i      -> namespace Firkin (P/Invoke)
+ *   bindings/go/internal/fkraw/fkraw.swig -> Go package fkraw (cgo)
+ *
+ * What SWIG generates is a RAW layer: the C functions, one class per opaque
+ * handle type, and a handful of binding helpers (fkb_*, below). It is not
+ * public API. The idiomatic API of each language (Firkin / Db / firkin.DB,
+ * typed exceptions or error values, AutoCloseable / IDisposable / Close,
+ * iterators) is hand-written on top of it, in bindings/<lang>/.
+ *
+ * Typemap catalogue (the same five shapes in every language; the
+ * per-language maps live in firkin_java.swg, firkin_csharp.swg, firkin_go.swg):
+ *
+ *   shape               C parameters                         Java            C#                 Go
+ *   status return       firkin_status f(...)                 void + throws   void + throws      error
+ *   bytes in            (const void *key, size_t key_len)    byte[]          byte[], uint len   []byte
+ *                       (also val, expected, keys)
+ *   caller buffer       (void *buf, size_t cap)              direct          byte[], uint cap   []byte
+ *                                                            ByteBuffer
+ *   scalar out          int64_t *OUT                         long[] (len 1)  out long           *int64
+ *   text in             const char *                         String          string             string
+ *
+ * The status typemap reads firkin_last_error() inside the same native call
+ * that failed, so the message is right even when the language moves work
+ * between OS threads (Go).
+ *
+ * Owned outputs (firkin_get, firkin_stats, ...) never cross as library
+ * memory: the fkb_* helpers copy them into a caller buffer and report the
+ * size needed when it is too small, so a binding reuses one buffer and makes
+ * a single native call on the hot paths (get, multi-get, iteration). A
+ * "not found" or "condition failed" outcome is a value there, not a status,
+ * so it never raises.
+ */
+
+%{
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "firkin.h"
+%}
+
+%include <stdint.i>
+
+#if defined(SWIGJAVA)
+%include "firkin_java.swg"
+#elif defined(SWIGCSHARP)
+%include "firkin_csharp.swg"
+#elif defined(SWIGGO)
+%include "firkin_go.swg"
+#else
+#error "firkin.i supports Java, C# and Go"
+#endif
+
+/* The byte-buffer shapes, by the parameter names firkin.h uses. C# maps the
+ * pointer alone (the length stays an explicit argument); Java and Go map
+ * the (pointer, length) pair. */
+#if defined(SWIGCSHARP)
+%apply const void *IN_BYTES { const void *key, const void *val, const void *expected,
+                              const void *keys };
+%apply void *OUT_BUF { void *buf };
+#else
+%apply (const void *IN_BYTES, size_t IN_LEN) {
+  (const void *key, size_t key_len),
+  (const void *val, size_t val_len),
+  (const void *expected, size_t expected_len),
+  (const void *keys, size_t keys_len)
+};
+%apply (void *OUT_BUF, size_t OUT_CAP) { (void *buf, size_t cap) };
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* What is not wrapped: replaced by the fkb_* helpers (handle-creating calls, */
+/* owned outputs, not-found/condition outcomes), or of no use to a binding.   */
+/* ------------------------------------------------------------------------ */
+
+%ignore firkin_options_new;
+%ignore firkin_write_options_new;
+%ignore firkin_open;
+%ignore firkin_batch_new;
+%ignore firkin_ns_open;
+%ignore firkin_ns_create;
+%ignore firkin_snapshot_new;
+%ignore firkin_snapshot_at;
+%ignore firkin_iter_new;
+%ignore firkin_get;
+%ignore firkin_get_into;
+%ignore firkin_get_version;
+%ignore firkin_contains;
+%ignore firkin_multi_get;
+%ignore firkin_multi_get_packed;
+%ignore firkin_put_if_absent;
+%ignore firkin_cas;
+%ignore firkin_cas_version;
+%ignore firkin_stats;
+%ignore firkin_ns_list;
+%ignore firkin_options_get;
+%ignore firkin_last_seq;
+%ignore firkin_count;
+%ignore firkin_batch_count;
+%ignore firkin_write_options_get_sync;
+%ignore firkin_iter_key;
+%ignore firkin_iter_value;
+%ignore firkin_iter_next_n;
+%ignore firkin_free;
+/* Takes a firkin_status as input; the status typemaps are for returns. */
+%ignore firkin_strerror;
+/* Typed option accessors: wrapped once, by name, as fkb_options_[gs]et_typed. */
+%rename("$ignore", regextarget=1, fullname=1) "^firkin_options_[gs]et_.+";
+/* Macros that are not useful constants in a binding. */
+%ignore FIRKIN_H;
+%ignore FIRKIN_VERSION_NUMBER;
+%ignore FIRKIN_MAX_VALUE_SIZE;
+%ignore FIRKIN_MAX_KEY_SIZE;
+%ignore FIRKIN_MAX_NS_NAME;
+
+/* firkin_sync_mode crosses as a plain int; each binding has its own enum. */
+%apply int { firkin_sync_mode };
+%ignore firkin_sync_mode;
+
+#define FIRKIN_API
+%include "firkin.h"
+
+/* The limits, as plain constants (the header's use unsigned suffixes). */
+%constant long long FIRKIN_MAX_KEY_BYTES = 65535;
+%constant long long FIRKIN_MAX_VALUE_BYTES = 268435456;
+%constant long long FIRKIN_MAX_NS_NAME_BYTES = 128;
+
+/* ------------------------------------------------------------------------ */
+/* Binding helpers. Each returns a firkin_status and writes at most one      */
+/* int64 out value. Handles come out as their address (int64), which the    */
+/* binding wraps in its handle class at once.                                */
+/* ------------------------------------------------------------------------ */
+
+%{
+/* Private helpers of the fkb_* functions (not wrapped). */
+/* Copies an owned library buffer into (buf, cap); *n = its size. The copy
+ * happens only if it fits; the library buffer is always freed. */
+static void fkb_copy_out_(void *owned, size_t len, void *buf, size_t cap, int64_t *n) {
+  if (len <= cap && len > 0) memcpy(buf, owned, len);
+  *n = (int64_t)len;
+  firkin_free(owned);
+}
+
+/* Conditional writes: *OUT = 1 if written, 0 if the condition did not hold. */
+static firkin_status fkb_cond_(firkin_status st, int64_t *OUT) {
+  *OUT = st == FIRKIN_OK ? 1 : 0;
+  return st == FIRKIN_E_CONDITION_FAILED ? FIRKIN_OK : st;
+}
+/* Text outputs (JSON stats, the namespace list, an option value) into a
+ * caller buffer, without the NUL: *OUT = the text's size. */
+static firkin_status fkb_text_(firkin_status st, char *s, void *buf, size_t cap, int64_t *OUT) {
+  *OUT = 0;
+  if (st != FIRKIN_OK) { firkin_free(s); return st; }
+  fkb_copy_out_(s, s ? strlen(s) : 0, buf, cap, OUT);
+  return FIRKIN_OK;
+}
+%}
+
+%inline %{
+/* firkin_strerror, with the code as a plain int. */
+static const char *fkb_strerror(int code) { return firkin_strerror(code); }
+
+static firkin_status fkb_options_new(int64_t *OUT) {
+  firkin_options *h = NULL;
+  firkin_status st = firkin_options_new(&h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_write_options_new(int64_t *OUT) {
+  firkin_write_options *h = NULL;
+  firkin_status st = firkin_write_options_new(&h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_open(const char *path, const firkin_options *opts, int64_t *OUT) {
+  firkin_db *h = NULL;
+  firkin_status st = firkin_open(path, opts, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_batch_new(int64_t *OUT) {
+  firkin_batch *h = NULL;
+  firkin_status st = firkin_batch_new(&h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_ns_open(firkin_db *db, const char *name, bool create, int64_t *OUT) {
+  firkin_ns *h = NULL;
+  firkin_status st = firkin_ns_open(db, name, create, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_ns_create(firkin_db *db, const char *name, int64_t *OUT) {
+  firkin_ns *h = NULL;
+  firkin_status st = firkin_ns_create(db, name, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_snapshot_new(firkin_db *db, int64_t *OUT) {
+  firkin_snapshot *h = NULL;
+  firkin_status st = firkin_snapshot_new(db, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_snapshot_at(firkin_db *db, uint64_t seq, int64_t *OUT) {
+  firkin_snapshot *h = NULL;
+  firkin_status st = firkin_snapshot_at(db, seq, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_iter_new(firkin_db *db, const firkin_snapshot *snap,
+                                  const firkin_ns *ns, int64_t *OUT) {
+  firkin_iter *h = NULL;
+  firkin_status st = firkin_iter_new(db, snap, ns, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+
+/* Point read into a caller buffer. *OUT = the value's size, copied only if
+ * it is <= cap (else call again with a buffer of *OUT bytes); -1 if absent. */
+static firkin_status fkb_get(firkin_db *db, const firkin_snapshot *snap, const firkin_ns *ns,
+                             const void *key, size_t key_len, void *buf, size_t cap,
+                             int64_t *OUT) {
+  size_t n = 0;
+  firkin_status st = firkin_get_into(db, snap, ns, key, key_len, buf, cap, &n);
+  if (st == FIRKIN_OK || st == FIRKIN_E_BUFFER_TOO_SMALL) {
+    *OUT = (int64_t)n;
+    return FIRKIN_OK;
+  }
+  *OUT = -1;
+  return st == FIRKIN_E_NOT_FOUND ? FIRKIN_OK : st;
+}
+
+/* *OUT = 1 if key has a value, else 0. */
+static firkin_status fkb_contains(firkin_db *db, const firkin_snapshot *snap, const firkin_ns *ns,
+                                  const void *key, size_t key_len, int64_t *OUT) {
+  bool found = false;
+  firkin_status st = firkin_contains(db, snap, ns, key, key_len, &found);
+  *OUT = found ? 1 : 0;
+  return st;
+}
+
+/* *OUT = the version of key's value, 0 if absent. */
+static firkin_status fkb_get_version(firkin_db *db, const firkin_snapshot *snap,
+                                     const firkin_ns *ns, const void *key, size_t key_len,
+                                     int64_t *OUT) {
+  uint64_t v = 0;
+  firkin_status st = firkin_get_version(db, snap, ns, key, key_len, &v);
+  *OUT = st == FIRKIN_OK ? (int64_t)v : 0;
+  return st == FIRKIN_E_NOT_FOUND ? FIRKIN_OK : st;
+}
+
+/* firkin_multi_get_packed into a caller buffer: *OUT = the packed size,
+ * copied only if it fits. */
+static firkin_status fkb_multi_get(firkin_db *db, const firkin_snapshot *snap, const firkin_ns *ns,
+                                   const void *keys, size_t keys_len, void *buf, size_t cap,
+                                   int64_t *OUT) {
+  void *out = NULL;
+  size_t len = 0;
+  firkin_status st = firkin_multi_get_packed(db, snap, ns, keys, keys_len, &out, &len);
+  *OUT = 0;
+  if (st != FIRKIN_OK) return st;
+  fkb_copy_out_(out, len, buf, cap, OUT);
+  return FIRKIN_OK;
+}
+
+static firkin_status fkb_put_if_absent(firkin_db *db, const firkin_write_options *wo,
+                                       const firkin_ns *ns, const void *key, size_t key_len,
+                                       const void *val, size_t val_len, int64_t *OUT) {
+  return fkb_cond_(firkin_put_if_absent(db, wo, ns, key, key_len, val, val_len), OUT);
+}
+static firkin_status fkb_cas(firkin_db *db, const firkin_write_options *wo, const firkin_ns *ns,
+                             const void *key, size_t key_len, const void *expected,
+                             size_t expected_len, const void *val, size_t val_len,
+                             int64_t *OUT) {
+  return fkb_cond_(firkin_cas(db, wo, ns, key, key_len, expected, expected_len, val, val_len),
+                   OUT);
+}
+static firkin_status fkb_cas_version(firkin_db *db, const firkin_write_options *wo,
+                                     const firkin_ns *ns, const void *key, size_t key_len,
+                                     uint64_t expected_version, const void *val, size_t val_len,
+                                     int64_t *OUT) {
+  return fkb_cond_(
+      firkin_cas_version(db, wo, ns, key, key_len, expected_version, val, val_len), OUT);
+}
+
+static firkin_status fkb_stats(firkin_db *db, void *buf, size_t cap, int64_t *OUT) {
+  char *s = NULL;
+  firkin_status st = firkin_stats(db, &s);
+  return fkb_text_(st, s, buf, cap, OUT);
+}
+static firkin_status fkb_ns_list(firkin_db *db, void *buf, size_t cap, int64_t *OUT) {
+  char *s = NULL;
+  firkin_status st = firkin_ns_list(db, &s);
+  return fkb_text_(st, s, buf, cap, OUT);
+}
+static firkin_status fkb_options_get(const firkin_options *opts, const char *name, void *buf,
+                                     size_t cap, int64_t *OUT) {
+  char *s = NULL;
+  firkin_status st = firkin_options_get(opts, name, &s);
+  return fkb_text_(st, s, buf, cap, OUT);
+}
+
+/* Scalar reads. */
+static firkin_status fkb_last_seq(firkin_db *db, int64_t *OUT) {
+  uint64_t v = 0;
+  firkin_status st = firkin_last_seq(db, &v);
+  *OUT = (int64_t)v;
+  return st;
+}
+static firkin_status fkb_count(firkin_db *db, const firkin_ns *ns, int64_t *OUT) {
+  uint64_t v = 0;
+  firkin_status st = firkin_count(db, ns, &v);
+  *OUT = (int64_t)v;
+  return st;
+}
+static firkin_status fkb_batch_count(const firkin_batch *b, int64_t *OUT) {
+  size_t v = 0;
+  firkin_status st = firkin_batch_count(b, &v);
+  *OUT = (int64_t)v;
+  return st;
+}
+static firkin_status fkb_write_options_get_sync(const firkin_write_options *wo, int64_t *OUT) {
+  firkin_sync_mode v = FIRKIN_SYNC_DEFAULT;
+  firkin_status st = firkin_write_options_get_sync(wo, &v);
+  *OUT = (int64_t)v;
+  return st;
+}
+
+/* Batched iteration: copies entries (see firkin_iter_next_n for the
+ * layout) into (buf, cap) and advances past them. *OUT = bytes written;
+ * 0 = the iteration is over (its error, if it ended early, is the status);
+ * more than cap = the next entry alone needs *OUT bytes, nothing moved. */
+static firkin_status fkb_iter_next_n(firkin_iter *it, void *buf, size_t cap, int64_t *OUT) {
+  size_t used = 0, count = 0;
+  firkin_status st;
+  *OUT = 0;
+  if (it == NULL) return firkin_iter_next_n(it, buf, cap, &used, &count);
+  if (!firkin_iter_valid(it)) return firkin_iter_status(it);
+  st = firkin_iter_next_n(it, buf, cap, &used, &count);
+  if (st == FIRKIN_E_BUFFER_TOO_SMALL) {
+    *OUT = (int64_t)(used > cap ? used : cap + 1);
+    return FIRKIN_OK;
+  }
+  if (st != FIRKIN_OK) return st;
+  if (count == 0) return firkin_iter_status(it);
+  *OUT = (int64_t)used;
+  return FIRKIN_OK;
+}
+
+/* The typed option accessors (firkin_options_[gs]et_NAME), selected by
+ * name, with the value as an int64 (booleans 0/1, sync modes as the enum). */
+static firkin_status fkb_options_set_typed(firkin_options *opts, const char *name, int64_t v) {
+  if (name == NULL) return firkin_options_set(opts, name, "");
+  if (!strcmp(name, "create_if_missing")) return firkin_options_set_create_if_missing(opts, v != 0);
+  if (!strcmp(name, "error_if_exists")) return firkin_options_set_error_if_exists(opts, v != 0);
+  if (!strcmp(name, "read_only")) return firkin_options_set_read_only(opts, v != 0);
+  if (!strcmp(name, "salvage")) return firkin_options_set_salvage(opts, v != 0);
+  if (!strcmp(name, "verify_checksums")) return firkin_options_set_verify_checksums(opts, v != 0);
+  if (!strcmp(name, "sync_mode")) return firkin_options_set_sync_mode(opts, (firkin_sync_mode)v);
+  if (!strcmp(name, "sync_interval_ms")) {
+    if (v < 0 || v > (int64_t)UINT32_MAX) return firkin_options_set(opts, name, "-1");
+    return firkin_options_set_sync_interval_ms(opts, (uint32_t)v);
+  }
+  if (!strcmp(name, "segment_size")) return firkin_options_set_segment_size(opts, (uint64_t)v);
+  return firkin_options_set(opts, name, ""); /* unknown name: the library's error */
+}
+static firkin_status fkb_options_get_typed(const firkin_options *opts, const char *name,
+                                           int64_t *OUT) {
+  bool b = false;
+  uint32_t u32 = 0;
+  uint64_t u64 = 0;
+  firkin_sync_mode m = FIRKIN_SYNC_DEFAULT;
+  firkin_status st;
+  *OUT = 0;
+  if (name == NULL) return firkin_options_get_create_if_missing(opts, NULL);
+  if (!strcmp(name, "create_if_missing")) st = firkin_options_get_create_if_missing(opts, &b);
+  else if (!strcmp(name, "error_if_exists")) st = firkin_options_get_error_if_exists(opts, &b);
+  else if (!strcmp(name, "read_only")) st = firkin_options_get_read_only(opts, &b);
+  else if (!strcmp(name, "salvage")) st = firkin_options_get_salvage(opts, &b);
+  else if (!strcmp(name, "verify_checksums")) st = firkin_options_get_verify_checksums(opts, &b);
+  else if (!strcmp(name, "sync_mode")) {
+    st = firkin_options_get_sync_mode(opts, &m);
+    *OUT = (int64_t)m;
+    return st;
+  } else if (!strcmp(name, "sync_interval_ms")) {
+    st = firkin_options_get_sync_interval_ms(opts, &u32);
+    *OUT = (int64_t)u32;
+    return st;
+  } else if (!strcmp(name, "segment_size")) {
+    st = firkin_options_get_segment_size(opts, &u64);
+    *OUT = (int64_t)u64;
+    return st;
+  } else {
+    char *s = NULL;
+    st = firkin_options_get(opts, name, &s); /* unknown name: the library's error */
+    firkin_free(s);
+    return st;
+  }
+  *OUT = b ? 1 : 0;
+  return st;
+}
+
+/* The current entry's key / value (firkin_iter_key / firkin_iter_value),
+ * copied into (buf, cap): *OUT = its size, copied only if it fits. */
+static firkin_status fkb_iter_key(const firkin_iter *it, void *buf, size_t cap, int64_t *OUT) {
+  const void *p = NULL;
+  size_t n = 0;
+  firkin_status st = firkin_iter_key(it, &p, &n);
+  *OUT = (int64_t)n;
+  if (st == FIRKIN_OK && n <= cap && n > 0) memcpy(buf, p, n);
+  return st;
+}
+static firkin_status fkb_iter_value(const firkin_iter *it, void *buf, size_t cap, int64_t *OUT) {
+  const void *p = NULL;
+  size_t n = 0;
+  firkin_status st = firkin_iter_value(it, &p, &n);
+  *OUT = (int64_t)n;
+  if (st == FIRKIN_OK && n <= cap && n > 0) memcpy(buf, p, n);
+  return st;
+}
+%}
