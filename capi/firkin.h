@@ -210,6 +210,15 @@ typedef enum firkin_sync_mode {
  *    segment_size       64 MiB     (64 KiB .. 1 GiB; rounded up to 4 KiB)
  *    salvage            false      (skip damaged records on open, report them)
  *    verify_checksums   true       (check each record's checksum on read)
+ *    auto_compact       true       (background compaction)
+ *    compact_dead_ratio 50         (percent: compact a sealed segment whose
+ *                                   dead bytes reach this share, 1..100)
+ *    compact_space_amp  150        (percent: also compact while total log
+ *                                   bytes exceed this share of live bytes)
+ *    compact_rate       64 MiB     (bytes per second compaction may write;
+ *                                   0 = unlimited)
+ *    checkpoint_every   256 MiB    (write an index checkpoint after this
+ *                                   many bytes of log; 0 = only at close)
  *  Returns FIRKIN_E_INVALID_ARGUMENT if out is NULL. */
 FIRKIN_API firkin_status firkin_options_new(firkin_options **out);
 FIRKIN_API void firkin_options_free(firkin_options *opts);
@@ -231,6 +240,17 @@ FIRKIN_API firkin_status firkin_options_set_salvage(firkin_options *opts, bool v
 FIRKIN_API firkin_status firkin_options_get_salvage(const firkin_options *opts, bool *out);
 FIRKIN_API firkin_status firkin_options_set_verify_checksums(firkin_options *opts, bool v);
 FIRKIN_API firkin_status firkin_options_get_verify_checksums(const firkin_options *opts, bool *out);
+
+FIRKIN_API firkin_status firkin_options_set_auto_compact(firkin_options *opts, bool v);
+FIRKIN_API firkin_status firkin_options_get_auto_compact(const firkin_options *opts, bool *out);
+FIRKIN_API firkin_status firkin_options_set_compact_dead_ratio(firkin_options *opts, uint32_t percent);
+FIRKIN_API firkin_status firkin_options_get_compact_dead_ratio(const firkin_options *opts, uint32_t *out);
+FIRKIN_API firkin_status firkin_options_set_compact_space_amp(firkin_options *opts, uint32_t percent);
+FIRKIN_API firkin_status firkin_options_get_compact_space_amp(const firkin_options *opts, uint32_t *out);
+FIRKIN_API firkin_status firkin_options_set_compact_rate(firkin_options *opts, uint64_t bytes_per_sec);
+FIRKIN_API firkin_status firkin_options_get_compact_rate(const firkin_options *opts, uint64_t *out);
+FIRKIN_API firkin_status firkin_options_set_checkpoint_every(firkin_options *opts, uint64_t bytes);
+FIRKIN_API firkin_status firkin_options_get_checkpoint_every(const firkin_options *opts, uint64_t *out);
 
 /** Generic setter by name, for configuration files and bindings. Names are
  *  the option names above ("create_if_missing", "sync_mode", ...). Booleans
@@ -288,6 +308,32 @@ FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
  *  segments (with live and dead bytes each), index load and memory, writes,
  *  syncs, bytes cut from a torn tail, records skipped by salvage. */
 FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
+
+/** Compacts now: rewrites every sealed segment that holds dead bytes (and
+ *  whose dead versions no live snapshot needs), then retires the old
+ *  segments. Returns when done. Background compaction does the same
+ *  incrementally when auto_compact is on. */
+FIRKIN_API firkin_status firkin_compact(firkin_db *db);
+
+/** Writes an index checkpoint now (also done at close and every
+ *  checkpoint_every bytes), so that the next open replays only the log
+ *  written after it. */
+FIRKIN_API firkin_status firkin_checkpoint(firkin_db *db);
+
+/** Verifies an open database: every record's checksum, that every index
+ *  entry points at a valid record of its key, and the namespace table.
+ *  *report_json (may be NULL if not wanted; freed with firkin_free) receives
+ *  {"ok":bool,"records":N,"bad_records":N,"index_entries":N,
+ *   "bad_index_entries":N,"problems":[...]}. Returns FIRKIN_OK if no
+ *  problem was found, FIRKIN_E_CORRUPTION otherwise. */
+FIRKIN_API firkin_status firkin_verify(firkin_db *db, char **report_json);
+
+/** Verifies the database at path without a writer: opens it read-only
+ *  (with opts, or defaults; salvage is forced on so that every problem is
+ *  reported rather than the first), verifies it as firkin_verify does, and
+ *  closes it. Nothing is modified. */
+FIRKIN_API firkin_status firkin_verify_path(const char *path, const firkin_options *opts,
+                                            char **report_json);
 
 /* ------------------------------------------------------------------------ */
 /* Point operations                                                          */
