@@ -48,6 +48,59 @@ FIRKIN_BOOL_OPTION(error_if_exists)
 FIRKIN_BOOL_OPTION(read_only)
 FIRKIN_BOOL_OPTION(salvage)
 FIRKIN_BOOL_OPTION(verify_checksums)
+FIRKIN_BOOL_OPTION(auto_compact)
+
+FIRKIN_API firkin_status firkin_options_set_compact_dead_ratio(firkin_options* o, uint32_t v) {
+  if (o == nullptr) return NullOpts();
+  return Done(o->opts.SetCompactDeadRatio(v));
+}
+FIRKIN_API firkin_status firkin_options_get_compact_dead_ratio(const firkin_options* o,
+                                                               uint32_t* out) {
+  if (o == nullptr) return NullOpts();
+  if (out == nullptr) return NullOut();
+  *out = o->opts.compact_dead_ratio;
+  ClearLastError();
+  return FIRKIN_OK;
+}
+FIRKIN_API firkin_status firkin_options_set_compact_space_amp(firkin_options* o, uint32_t v) {
+  if (o == nullptr) return NullOpts();
+  return Done(o->opts.SetCompactSpaceAmp(v));
+}
+FIRKIN_API firkin_status firkin_options_get_compact_space_amp(const firkin_options* o,
+                                                              uint32_t* out) {
+  if (o == nullptr) return NullOpts();
+  if (out == nullptr) return NullOut();
+  *out = o->opts.compact_space_amp;
+  ClearLastError();
+  return FIRKIN_OK;
+}
+FIRKIN_API firkin_status firkin_options_set_compact_rate(firkin_options* o, uint64_t v) {
+  if (o == nullptr) return NullOpts();
+  o->opts.compact_rate = v;
+  ClearLastError();
+  return FIRKIN_OK;
+}
+FIRKIN_API firkin_status firkin_options_get_compact_rate(const firkin_options* o, uint64_t* out) {
+  if (o == nullptr) return NullOpts();
+  if (out == nullptr) return NullOut();
+  *out = o->opts.compact_rate;
+  ClearLastError();
+  return FIRKIN_OK;
+}
+FIRKIN_API firkin_status firkin_options_set_checkpoint_every(firkin_options* o, uint64_t v) {
+  if (o == nullptr) return NullOpts();
+  o->opts.checkpoint_every = v;
+  ClearLastError();
+  return FIRKIN_OK;
+}
+FIRKIN_API firkin_status firkin_options_get_checkpoint_every(const firkin_options* o,
+                                                             uint64_t* out) {
+  if (o == nullptr) return NullOpts();
+  if (out == nullptr) return NullOut();
+  *out = o->opts.checkpoint_every;
+  ClearLastError();
+  return FIRKIN_OK;
+}
 
 FIRKIN_API firkin_status firkin_options_set_sync_mode(firkin_options* o, firkin_sync_mode v) {
   if (o == nullptr) return NullOpts();

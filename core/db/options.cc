@@ -42,6 +42,24 @@ Status Options::SetSegmentSize(uint64_t bytes) {
   return Status::OK();
 }
 
+Status Options::SetCompactDeadRatio(uint32_t percent) {
+  if (percent < 1 || percent > 100) {
+    return Status::InvalidArgument("compact_dead_ratio must be in 1..100 (percent), got " +
+                                   std::to_string(percent));
+  }
+  compact_dead_ratio = percent;
+  return Status::OK();
+}
+
+Status Options::SetCompactSpaceAmp(uint32_t percent) {
+  if (percent < 110 || percent > 10000) {
+    return Status::InvalidArgument("compact_space_amp must be in 110..10000 (percent), got " +
+                                   std::to_string(percent));
+  }
+  compact_space_amp = percent;
+  return Status::OK();
+}
+
 static Status ParseBool(const std::string& name, const std::string& v, bool* out) {
   if (v == "true" || v == "1" || v == "yes" || v == "on") { *out = true; return Status::OK(); }
   if (v == "false" || v == "0" || v == "no" || v == "off") { *out = false; return Status::OK(); }
@@ -76,6 +94,16 @@ Status Options::Set(const std::string& name, const std::string& value) {
   if (name == "read_only") return ParseBool(name, value, &read_only);
   if (name == "salvage") return ParseBool(name, value, &salvage);
   if (name == "verify_checksums") return ParseBool(name, value, &verify_checksums);
+  if (name == "auto_compact") return ParseBool(name, value, &auto_compact);
+  if (name == "compact_rate") return ParseSize(name, value, &compact_rate);
+  if (name == "checkpoint_every") return ParseSize(name, value, &checkpoint_every);
+  if (name == "compact_dead_ratio" || name == "compact_space_amp") {
+    uint64_t v = 0;
+    FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
+    if (v > UINT32_MAX) return Status::InvalidArgument("option " + name + " out of range");
+    return name == "compact_dead_ratio" ? SetCompactDeadRatio(static_cast<uint32_t>(v))
+                                        : SetCompactSpaceAmp(static_cast<uint32_t>(v));
+  }
   if (name == "sync_mode") {
     if (value == "none") return SetSyncMode(SyncMode::kNone);
     if (value == "interval") return SetSyncMode(SyncMode::kInterval);
@@ -107,6 +135,11 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "sync_mode") *value = SyncModeName(sync_mode);
   else if (name == "sync_interval_ms") *value = std::to_string(sync_interval_ms);
   else if (name == "segment_size") *value = std::to_string(segment_size);
+  else if (name == "auto_compact") *value = b(auto_compact);
+  else if (name == "compact_dead_ratio") *value = std::to_string(compact_dead_ratio);
+  else if (name == "compact_space_amp") *value = std::to_string(compact_space_amp);
+  else if (name == "compact_rate") *value = std::to_string(compact_rate);
+  else if (name == "checkpoint_every") *value = std::to_string(checkpoint_every);
   else return Status::InvalidArgument("unknown option '" + name + "'");
   return Status::OK();
 }

@@ -25,6 +25,11 @@ struct Options {
   uint64_t segment_size = 64ull << 20;
   bool salvage = false;
   bool verify_checksums = true;
+  bool auto_compact = true;
+  uint32_t compact_dead_ratio = 50;   // percent
+  uint32_t compact_space_amp = 150;   // percent
+  uint64_t compact_rate = 64ull << 20;  // bytes per second, 0 = unlimited
+  uint64_t checkpoint_every = 256ull << 20;  // bytes of log, 0 = only at close
   Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
 
   static constexpr uint64_t kMinSegmentSize = 64ull << 10;
@@ -34,6 +39,8 @@ struct Options {
   Status SetSyncMode(SyncMode m);
   Status SetSyncIntervalMs(uint32_t ms);
   Status SetSegmentSize(uint64_t bytes);
+  Status SetCompactDeadRatio(uint32_t percent);
+  Status SetCompactSpaceAmp(uint32_t percent);
 
   // Generic interface: see firkin_options_set in capi/firkin.h.
   Status Set(const std::string& name, const std::string& value);
