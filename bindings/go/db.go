@@ -20,6 +20,7 @@ package firkin
 import (
 	"encoding/binary"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -87,15 +88,18 @@ func (db *DB) check() error {
 
 // scratch is per-call state of the hot paths, pooled so that a Get makes
 // one allocation (the returned value) and one cgo call.
+//
+// n is allocated on its own: cgo refuses a pointer into an object that also
+// holds Go pointers (buf).
 type scratch struct {
-	n   int64
+	n   *int64
 	buf []byte
 }
 
 const scratchSize = 1024
 const scratchKeep = 64 << 10
 
-var scratchPool = sync.Pool{New: func() any { return &scratch{buf: make([]byte, scratchSize)} }}
+var scratchPool = sync.Pool{New: func() any { return &scratch{n: new(int64), buf: make([]byte, scratchSize)} }}
 
 func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
@@ -117,12 +121,12 @@ func (db *DB) get(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 	var out []byte
 	var err error
 	for {
-		err = fkraw.Fkb_get(db.h, snap, ns, key, buf, &s.n)
+		err = fkraw.Fkb_get(db.h, snap, ns, key, buf, s.n)
 		if err != nil {
 			err = wrap(err)
 			break
 		}
-		n := s.n
+		n := *s.n
 		if n < 0 {
 			err = ErrNotFound
 			break
@@ -149,8 +153,8 @@ func (db *DB) getInto(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_f
 		return 0, err
 	}
 	s := getScratch()
-	err := wrap(fkraw.Fkb_get(db.h, snap, ns, key, buf, &s.n))
-	n := s.n
+	err := wrap(fkraw.Fkb_get(db.h, snap, ns, key, buf, s.n))
+	n := *s.n
 	putScratch(s)
 	runtime.KeepAlive(db)
 	if err != nil {
@@ -160,7 +164,7 @@ func (db *DB) getInto(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_f
 		return 0, ErrNotFound
 	}
 	if n > int64(len(buf)) {
-		return int(n), ErrBufferTooSmall
+		return int(n), &Error{Code: StatusBufferTooSmall, Msg: "buffer too small: the value has " + strconv.FormatInt(n, 10) + " bytes"}
 	}
 	return int(n), nil
 }
@@ -170,8 +174,8 @@ func (db *DB) has(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 		return false, err
 	}
 	s := getScratch()
-	err := wrap(fkraw.Fkb_contains(db.h, snap, ns, key, &s.n))
-	found := s.n == 1
+	err := wrap(fkraw.Fkb_contains(db.h, snap, ns, key, s.n))
+	found := *s.n == 1
 	putScratch(s)
 	runtime.KeepAlive(db)
 	return found && err == nil, err
@@ -182,8 +186,8 @@ func (db *DB) version(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_f
 		return 0, err
 	}
 	s := getScratch()
-	err := wrap(fkraw.Fkb_get_version(db.h, snap, ns, key, &s.n))
-	v := uint64(s.n)
+	err := wrap(fkraw.Fkb_get_version(db.h, snap, ns, key, s.n))
+	v := uint64(*s.n)
 	putScratch(s)
 	runtime.KeepAlive(db)
 	if err != nil {
@@ -212,8 +216,8 @@ func (db *DB) multiGet(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_
 	var err error
 	var n int64
 	for {
-		err = wrap(fkraw.Fkb_multi_get(db.h, snap, ns, packed, buf, &s.n))
-		n = s.n
+		err = wrap(fkraw.Fkb_multi_get(db.h, snap, ns, packed, buf, s.n))
+		n = *s.n
 		if err != nil || n <= int64(len(buf)) {
 			break
 		}
@@ -283,8 +287,8 @@ func (db *DB) cond(f func(n *int64) error) (bool, error) {
 		return false, err
 	}
 	s := getScratch()
-	err := wrap(f(&s.n))
-	ok := s.n == 1
+	err := wrap(f(s.n))
+	ok := *s.n == 1
 	putScratch(s)
 	runtime.KeepAlive(db)
 	return ok && err == nil, err
@@ -310,7 +314,7 @@ func (db *DB) newIterator(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_
 	if err != nil {
 		return nil, err
 	}
-	it := &Iterator{h: fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p)), buf: make([]byte, iterBufSize)}
+	it := &Iterator{h: fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p)), n: new(int64), buf: make([]byte, iterBufSize)}
 	runtime.SetFinalizer(it, (*Iterator).Close)
 	return it, nil
 }
@@ -322,7 +326,7 @@ func (db *DB) Get(key []byte) ([]byte, error) { return db.get(nil, nil, key) }
 
 // GetInto reads the value of key into buf and returns its size. If buf is
 // too small it returns the size needed and ErrBufferTooSmall. No
-// allocation.
+// allocation. errors.Is(err, ErrBufferTooSmall) in the second case.
 func (db *DB) GetInto(key, buf []byte) (int, error) { return db.getInto(nil, nil, key, buf) }
 
 // Has reports whether key has a value.

@@ -23,7 +23,7 @@ const iterBufSize = 32 << 10
 //	if err := it.Err(); err != nil { ... }
 type Iterator struct {
 	h      fkraw.Struct_SS_firkin_iter
-	n      int64
+	n      *int64 // its own allocation (cgo pointer rules)
 	buf    []byte
 	data   []byte
 	off    int
@@ -73,22 +73,22 @@ func (it *Iterator) fail(msg string) bool {
 
 func (it *Iterator) fill() bool {
 	for {
-		err := wrap(fkraw.Fkb_iter_next_n(it.h, it.buf, &it.n))
+		err := wrap(fkraw.Fkb_iter_next_n(it.h, it.buf, it.n))
 		runtime.KeepAlive(it)
 		if err != nil {
 			it.err = err
 			it.done = true
 			return false
 		}
-		if it.n == 0 {
+		if *it.n == 0 {
 			it.done = true
 			return false
 		}
-		if it.n > int64(len(it.buf)) {
-			it.buf = make([]byte, it.n)
+		if *it.n > int64(len(it.buf)) {
+			it.buf = make([]byte, *it.n)
 			continue
 		}
-		it.data = it.buf[:it.n]
+		it.data = it.buf[:*it.n]
 		it.off = 0
 		return true
 	}

@@ -225,3 +225,31 @@ func readText(f func(buf []byte, n *int64) error) ([]byte, error) {
 		buf = make([]byte, n)
 	}
 }
+
+// setTyped / getTyped call the typed accessors firkin_options_[gs]et_NAME.
+func (o *Options) setTyped(name string, v int64) error {
+	h, err := o.handle()
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		return &Error{Code: StatusInvalidArgument, Msg: "nil options"}
+	}
+	err = wrap(fkraw.Fkb_options_set_typed(h, name, v))
+	runtime.KeepAlive(o)
+	return err
+}
+
+func (o *Options) getTyped(name string) (int64, error) {
+	h, err := o.handle()
+	if err != nil {
+		return 0, err
+	}
+	if h == nil {
+		return 0, &Error{Code: StatusInvalidArgument, Msg: "nil options"}
+	}
+	var v int64
+	err = wrap(fkraw.Fkb_options_get_typed(h, name, &v))
+	runtime.KeepAlive(o)
+	return v, err
+}

@@ -108,6 +108,8 @@
 %ignore firkin_iter_value;
 %ignore firkin_iter_next_n;
 %ignore firkin_free;
+%ignore firkin_verify;
+%ignore firkin_verify_path;
 /* Takes a firkin_status as input; the status typemaps are for returns. */
 %ignore firkin_strerror;
 /* Typed option accessors: wrapped once, by name, as fkb_options_[gs]et_typed. */
@@ -369,6 +371,14 @@ static firkin_status fkb_options_set_typed(firkin_options *opts, const char *nam
     return firkin_options_set_sync_interval_ms(opts, (uint32_t)v);
   }
   if (!strcmp(name, "segment_size")) return firkin_options_set_segment_size(opts, (uint64_t)v);
+  if (!strcmp(name, "auto_compact")) return firkin_options_set_auto_compact(opts, v != 0);
+  if (!strcmp(name, "compact_dead_ratio") || !strcmp(name, "compact_space_amp")) {
+    if (v < 0 || v > (int64_t)UINT32_MAX) return firkin_options_set(opts, name, "-1");
+    return name[8] == 'd' ? firkin_options_set_compact_dead_ratio(opts, (uint32_t)v)
+                          : firkin_options_set_compact_space_amp(opts, (uint32_t)v);
+  }
+  if (!strcmp(name, "compact_rate")) return firkin_options_set_compact_rate(opts, (uint64_t)v);
+  if (!strcmp(name, "checkpoint_every")) return firkin_options_set_checkpoint_every(opts, (uint64_t)v);
   return firkin_options_set(opts, name, ""); /* unknown name: the library's error */
 }
 static firkin_status fkb_options_get_typed(const firkin_options *opts, const char *name,
@@ -385,6 +395,18 @@ static firkin_status fkb_options_get_typed(const firkin_options *opts, const cha
   else if (!strcmp(name, "read_only")) st = firkin_options_get_read_only(opts, &b);
   else if (!strcmp(name, "salvage")) st = firkin_options_get_salvage(opts, &b);
   else if (!strcmp(name, "verify_checksums")) st = firkin_options_get_verify_checksums(opts, &b);
+  else if (!strcmp(name, "auto_compact")) st = firkin_options_get_auto_compact(opts, &b);
+  else if (!strcmp(name, "compact_dead_ratio") || !strcmp(name, "compact_space_amp")) {
+    st = name[8] == 'd' ? firkin_options_get_compact_dead_ratio(opts, &u32)
+                        : firkin_options_get_compact_space_amp(opts, &u32);
+    *OUT = (int64_t)u32;
+    return st;
+  } else if (!strcmp(name, "compact_rate") || !strcmp(name, "checkpoint_every")) {
+    st = name[1] == 'o' ? firkin_options_get_compact_rate(opts, &u64)
+                        : firkin_options_get_checkpoint_every(opts, &u64);
+    *OUT = (int64_t)u64;
+    return st;
+  }
   else if (!strcmp(name, "sync_mode")) {
     st = firkin_options_get_sync_mode(opts, &m);
     *OUT = (int64_t)m;
@@ -423,6 +445,24 @@ static firkin_status fkb_iter_value(const firkin_iter *it, void *buf, size_t cap
   firkin_status st = firkin_iter_value(it, &p, &n);
   *OUT = (int64_t)n;
   if (st == FIRKIN_OK && n <= cap && n > 0) memcpy(buf, p, n);
+  return st;
+}
+
+/* firkin_verify / firkin_verify_path: the JSON report into (buf, cap);
+ * *OUT = its size. A damaged database gives FIRKIN_E_CORRUPTION. */
+static firkin_status fkb_verify(firkin_db *db, void *buf, size_t cap, int64_t *OUT) {
+  char *s = NULL;
+  firkin_status st = firkin_verify(db, &s);
+  *OUT = 0;
+  if (s) fkb_copy_out_(s, strlen(s), buf, cap, OUT);
+  return st;
+}
+static firkin_status fkb_verify_path(const char *path, const firkin_options *opts, void *buf,
+                                     size_t cap, int64_t *OUT) {
+  char *s = NULL;
+  firkin_status st = firkin_verify_path(path, opts, &s);
+  *OUT = 0;
+  if (s) fkb_copy_out_(s, strlen(s), buf, cap, OUT);
   return st;
 }
 %}

@@ -1,0 +1,1340 @@
+package firkin
+
+// The conformance runner of the Go binding: it executes the language-neutral
+// cases of tests/conformance (format: tests/README.md) through this package.
+// Commands run through the idiomatic API where it has the operation (an
+// error's code is the command's status; a nil/false/0 "absent" result is
+// NOT_FOUND or CONDITION_FAILED); the few commands about raw C details
+// (iter_valid/next/key/value/status, iter_next_n, typed option accessors,
+// multi_get_packed) use the SWIG raw layer.
+//
+// It runs when FIRKIN_CONFORMANCE_DIR names the cases directory and prints
+// "N passed, N failed" (cases).
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"firkin.dev/firkin/internal/fkraw"
+)
+
+var statusNames = map[string]Status{
+	"OK": StatusOK, "NOT_FOUND": StatusNotFound, "INVALID_ARGUMENT": StatusInvalidArgument,
+	"IO": StatusIO, "CORRUPTION": StatusCorruption, "BUSY": StatusBusy, "READ_ONLY": StatusReadOnly,
+	"CONDITION_FAILED": StatusConditionFailed, "CONFLICT": StatusConflict, "NO_SPACE": StatusNoSpace,
+	"NO_MEMORY": StatusNoMemory, "TOO_LARGE": StatusTooLarge, "BUFFER_TOO_SMALL": StatusBufferTooSmall,
+	"CLOSED": StatusClosed, "VERSION": StatusVersion, "SNAPSHOT_TOO_OLD": StatusSnapshotTooOld,
+	"NAMESPACE_NOT_FOUND": StatusNamespaceNotFound, "EXISTS": StatusExists,
+	"NOT_A_DATABASE": StatusNotADatabase, "NOT_SUPPORTED": StatusNotSupported, "INTERNAL": StatusInternal,
+}
+
+func statusName(s Status) string {
+	for k, v := range statusNames {
+		if v == s {
+			return k
+		}
+	}
+	return strconv.Itoa(int(s))
+}
+
+type tokKind int
+
+const (
+	tBare tokKind = iota
+	tBytes
+	tMod
+	tArrow
+	tBang
+)
+
+type token struct {
+	kind tokKind
+	b    []byte
+	text string // bare text; modifier name; bang status
+	val  string // modifier value
+}
+
+func isBare(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '_' || c == '.' || c == ':' || c == '/' || c == '-'
+}
+
+func unhex(s string) ([]byte, error) {
+	if len(s)%2 != 0 {
+		return nil, fmt.Errorf("odd hex %q", s)
+	}
+	out := make([]byte, len(s)/2)
+	for i := range out {
+		v, err := strconv.ParseUint(s[2*i:2*i+2], 16, 8)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = byte(v)
+	}
+	return out, nil
+}
+
+func tokenize(line string) ([]token, error) {
+	line = strings.TrimSuffix(line, "\r")
+	var toks []token
+	i := 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) || line[i] == '#' {
+			return toks, nil
+		}
+		if line[i] == '"' {
+			var b []byte
+			i++
+			for {
+				if i >= len(line) {
+					return nil, fmt.Errorf("unterminated quote")
+				}
+				c := line[i]
+				if c == '"' {
+					i++
+					break
+				}
+				if c == '\\' && i+1 < len(line) {
+					i++
+					switch line[i] {
+					case '\\':
+						b = append(b, '\\')
+					case '"':
+						b = append(b, '"')
+					case 'n':
+						b = append(b, '\n')
+					case 't':
+						b = append(b, '\t')
+					case 'r':
+						b = append(b, '\r')
+					case '0':
+						b = append(b, 0)
+					case 'x':
+						if i+2 >= len(line) {
+							return nil, fmt.Errorf("bad \\x escape")
+						}
+						v, err := unhex(line[i+1 : i+3])
+						if err != nil {
+							return nil, err
+						}
+						b = append(b, v...)
+						i += 2
+					default:
+						b = append(b, '\\', line[i])
+					}
+					i++
+					continue
+				}
+				b = append(b, c)
+				i++
+			}
+			if i < len(line) && line[i] != ' ' && line[i] != '\t' {
+				return nil, fmt.Errorf("text after closing quote")
+			}
+			if b == nil {
+				b = []byte{}
+			}
+			toks = append(toks, token{kind: tBytes, b: b})
+			continue
+		}
+		j := i
+		for j < len(line) && line[j] != ' ' && line[j] != '\t' {
+			j++
+		}
+		w := line[i:j]
+		i = j
+		switch {
+		case w == "->":
+			toks = append(toks, token{kind: tArrow, text: w})
+		case strings.HasPrefix(w, "!"):
+			toks = append(toks, token{kind: tBang, text: w[1:]})
+		case strings.HasPrefix(w, "hex:"):
+			v, err := unhex(w[4:])
+			if err != nil {
+				return nil, err
+			}
+			toks = append(toks, token{kind: tBytes, b: v})
+		case strings.HasPrefix(w, "rep:"):
+			parts := strings.Split(w, ":")
+			if len(parts) != 3 {
+				return nil, fmt.Errorf("bad rep %q", w)
+			}
+			n, err := strconv.Atoi(parts[1])
+			if err != nil {
+				return nil, err
+			}
+			v, err := unhex(parts[2])
+			if err != nil || len(v) != 1 {
+				return nil, fmt.Errorf("bad rep %q", w)
+			}
+			toks = append(toks, token{kind: tBytes, b: bytes.Repeat(v, n)})
+		case strings.Contains(w, "="):
+			k := strings.IndexByte(w, '=')
+			toks = append(toks, token{kind: tMod, text: w[:k], val: w[k+1:]})
+		default:
+			for k := 0; k < len(w); k++ {
+				if !isBare(w[k]) {
+					return nil, fmt.Errorf("bad token %q", w)
+				}
+			}
+			toks = append(toks, token{kind: tBare, text: w, b: []byte(w)})
+		}
+	}
+}
+
+// --- the runner ---------------------------------------------------------------
+
+type iterState struct {
+	it   *Iterator
+	slot int
+	got  [][2][]byte
+}
+
+type handleNs struct {
+	ns   *Namespace
+	slot int
+}
+
+type handleSnap struct {
+	s    *Snapshot
+	slot int
+}
+
+type caseState struct {
+	dir     string
+	opts    *Options
+	wo      *WriteOptions
+	dbs     [3]*DB
+	ns      map[string]*handleNs
+	snaps   map[string]*handleSnap
+	iters   map[string]*iterState
+	batches map[string]*Batch
+	vars    map[string]uint64
+}
+
+type cmdFail struct{ msg string }
+
+func failf(format string, a ...any) { panic(cmdFail{fmt.Sprintf(format, a...)}) }
+
+// result of one command: its status and the error message (for the check
+// that failed calls carry one)
+type outcome struct {
+	st     Status
+	msg    string
+	hasMsg bool // the status came from an error of the binding
+}
+
+func fromErr(err error) outcome {
+	err = wrap(err)
+	if err == nil {
+		return outcome{st: StatusOK}
+	}
+	e, ok := err.(*Error)
+	if !ok {
+		return outcome{st: StatusInternal, msg: err.Error(), hasMsg: true}
+	}
+	return outcome{st: e.Code, msg: e.Msg, hasMsg: true}
+}
+
+func (c *caseState) close() {
+	for _, it := range c.iters {
+		it.it.Close()
+	}
+	for _, s := range c.snaps {
+		s.s.Close()
+	}
+	for _, n := range c.ns {
+		n.ns.Close()
+	}
+	for _, b := range c.batches {
+		b.Close()
+	}
+	for i := range c.dbs {
+		if c.dbs[i] != nil {
+			c.dbs[i].Close()
+		}
+	}
+	c.opts.Close()
+	c.wo.Close()
+	os.RemoveAll(c.dir)
+}
+
+func (c *caseState) closeSlot(slot int) outcome {
+	for k, it := range c.iters {
+		if it.slot == slot {
+			it.it.Close()
+			delete(c.iters, k)
+		}
+	}
+	for k, s := range c.snaps {
+		if s.slot == slot {
+			s.s.Close()
+			delete(c.snaps, k)
+		}
+	}
+	for k, n := range c.ns {
+		if n.slot == slot {
+			n.ns.Close()
+			delete(c.ns, k)
+		}
+	}
+	db := c.dbs[slot]
+	c.dbs[slot] = nil
+	if db == nil {
+		return outcome{st: StatusOK}
+	}
+	return fromErr(db.Close())
+}
+
+func (c *caseState) number(t token) uint64 {
+	if v, err := strconv.ParseUint(t.text, 10, 64); err == nil {
+		return v
+	}
+	v, ok := c.vars[t.text]
+	if !ok {
+		failf("variable %q used before it was bound", t.text)
+	}
+	return v
+}
+
+func parseBool(s string) bool {
+	switch s {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	failf("bad boolean %q", s)
+	return false
+}
+
+func syncModeOf(s string) int64 {
+	switch s {
+	case "none":
+		return 0
+	case "interval":
+		return 1
+	case "always":
+		return 2
+	case "default":
+		return -1
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		failf("bad sync mode %q", s)
+	}
+	return v
+}
+
+func syncModeName(v int64) string {
+	switch v {
+	case 0:
+		return "none"
+	case 1:
+		return "interval"
+	case 2:
+		return "always"
+	case -1:
+		return "default"
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+func normOpt(s string) string {
+	switch s {
+	case "true", "1":
+		return "true"
+	case "false", "0":
+		return "false"
+	}
+	mult := uint64(1)
+	t := s
+	if len(t) > 1 {
+		switch t[len(t)-1] {
+		case 'K':
+			mult, t = 1<<10, t[:len(t)-1]
+		case 'M':
+			mult, t = 1<<20, t[:len(t)-1]
+		case 'G':
+			mult, t = 1<<30, t[:len(t)-1]
+		}
+	}
+	if v, err := strconv.ParseUint(t, 10, 64); err == nil {
+		return strconv.FormatUint(v*mult, 10)
+	}
+	return s
+}
+
+func (c *caseState) db(mods map[string]string) *DB {
+	slot := 1
+	if v, ok := mods["db"]; ok {
+		if v != "1" && v != "2" {
+			failf("bad db slot %q", v)
+		}
+		slot = int(v[0] - '0')
+	}
+	db := c.dbs[slot]
+	if db == nil {
+		failf("database slot %d is not open", slot)
+	}
+	return db
+}
+
+func (c *caseState) slotOf(mods map[string]string) int {
+	if v, ok := mods["db"]; ok && v == "2" {
+		return 2
+	}
+	return 1
+}
+
+func (c *caseState) nsOf(mods map[string]string) *Namespace {
+	name, ok := mods["ns"]
+	if !ok {
+		return nil
+	}
+	h, ok := c.ns[name]
+	if !ok {
+		failf("namespace handle %q used before it was bound", name)
+	}
+	return h.ns
+}
+
+func (c *caseState) snapOf(mods map[string]string) *Snapshot {
+	name, ok := mods["snap"]
+	if !ok {
+		return nil
+	}
+	h, ok := c.snaps[name]
+	if !ok {
+		failf("snapshot %q used before it was bound", name)
+	}
+	return h.s
+}
+
+func (c *caseState) handles(mods map[string]string) (*DB, fkraw.Struct_SS_firkin_snapshot, fkraw.Struct_SS_firkin_ns) {
+	db := c.db(mods)
+	var sh fkraw.Struct_SS_firkin_snapshot
+	if s := c.snapOf(mods); s != nil {
+		sh = s.h
+	}
+	var nh fkraw.Struct_SS_firkin_ns
+	if n := c.nsOf(mods); n != nil {
+		nh = n.h
+	}
+	return db, sh, nh
+}
+
+func (c *caseState) woh() fkraw.Struct_SS_firkin_write_options {
+	if c.wo == nil {
+		return nil
+	}
+	return c.wo.h
+}
+
+func eqBytes(what string, got, want []byte) {
+	if !bytes.Equal(got, want) {
+		failf("%s: got %q, want %q", what, got, want)
+	}
+}
+
+func decodeEntries(b []byte) [][2][]byte {
+	var out [][2][]byte
+	for len(b) > 0 {
+		if len(b) < 8 {
+			failf("truncated next_n entry")
+		}
+		kl := int(binary.LittleEndian.Uint32(b))
+		vl := int(binary.LittleEndian.Uint32(b[4:]))
+		if len(b) < 8+kl+vl {
+			failf("truncated next_n entry")
+		}
+		out = append(out, [2][]byte{append([]byte{}, b[8:8+kl]...), append([]byte{}, b[8+kl:8+kl+vl]...)})
+		b = b[8+kl+vl:]
+	}
+	return out
+}
+
+func (c *caseState) iter(name string) *iterState {
+	it, ok := c.iters[name]
+	if !ok {
+		failf("iterator %q used before it was bound", name)
+	}
+	return it
+}
+
+func (c *caseState) batch(name string) *Batch {
+	b, ok := c.batches[name]
+	if !ok {
+		failf("batch %q used before it was bound", name)
+	}
+	return b
+}
+
+func needArgs(args []token, lo, hi int) {
+	if len(args) < lo || len(args) > hi {
+		failf("wrong number of arguments (%d)", len(args))
+	}
+}
+
+func rawText(f func(buf []byte, n *int64) error) ([]byte, error) {
+	return readText(f)
+}
+
+func (c *caseState) run(cmd string, args []token, mods map[string]string) outcome {
+	ok := outcome{st: StatusOK}
+	switch cmd {
+	case "opt_reset":
+		c.opts.Close()
+		o, err := NewOptions()
+		if err != nil {
+			return fromErr(err)
+		}
+		c.opts = o
+	case "opt_set":
+		needArgs(args, 2, 2)
+		return fromErr(c.opts.Set(args[0].textOrBytes(), args[1].textOrBytes()))
+	case "opt_get":
+		needArgs(args, 1, 2)
+		v, err := c.opts.Get(args[0].textOrBytes())
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 2 && normOpt(v) != normOpt(args[1].textOrBytes()) {
+			failf("opt_get %s: got %q, want %q", args[0].text, v, args[1].text)
+		}
+	case "opt_set_typed":
+		needArgs(args, 2, 2)
+		name, val := args[0].text, args[1].text
+		var v int64
+		switch name {
+		case "sync_mode":
+			v = syncModeOf(val)
+		case "sync_interval_ms", "segment_size":
+			u, err := strconv.ParseUint(val, 10, 64)
+			if err != nil {
+				failf("bad number %q", val)
+			}
+			v = int64(u)
+		default:
+			if parseBool(val) {
+				v = 1
+			}
+		}
+		return fromErr(c.opts.setTyped(name, v))
+	case "opt_get_typed":
+		needArgs(args, 1, 2)
+		name := args[0].text
+		v, err := c.opts.getTyped(name)
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 2 {
+			var got string
+			switch name {
+			case "sync_mode":
+				got = syncModeName(v)
+			case "sync_interval_ms", "segment_size":
+				got = strconv.FormatUint(uint64(v), 10)
+			default:
+				got = strconv.FormatBool(v != 0)
+			}
+			if got != args[1].text {
+				failf("opt_get_typed %s: got %s, want %s", name, got, args[1].text)
+			}
+		}
+	case "wo_set_sync", "wo_get_sync":
+		if c.wo == nil {
+			wo, err := NewWriteOptions()
+			if err != nil {
+				return fromErr(err)
+			}
+			c.wo = wo
+		}
+		if cmd == "wo_set_sync" {
+			needArgs(args, 1, 1)
+			return fromErr(c.wo.SetSync(SyncMode(syncModeOf(args[0].text))))
+		}
+		needArgs(args, 0, 1)
+		m, err := c.wo.Sync()
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 1 && syncModeName(int64(m)) != args[0].text {
+			failf("wo_get_sync: got %s, want %s", syncModeName(int64(m)), args[0].text)
+		}
+	case "wo_reset":
+		c.wo.Close()
+		c.wo = nil
+	case "open", "open2":
+		needArgs(args, 0, 1)
+		slot := 1
+		if cmd == "open2" {
+			slot = 2
+		}
+		path := c.dir
+		if len(args) == 1 {
+			path = filepath.Join(c.dir, args[0].textOrBytes())
+		}
+		db, err := Open(path, c.opts)
+		if err != nil {
+			if db != nil {
+				failf("open failed but returned a handle")
+			}
+			return fromErr(err)
+		}
+		if c.dbs[slot] != nil {
+			c.closeSlot(slot)
+		}
+		c.dbs[slot] = db
+	case "close":
+		return c.closeSlot(1)
+	case "close2":
+		return c.closeSlot(2)
+	case "close_db":
+		db := c.dbs[1]
+		c.dbs[1] = nil
+		if db == nil {
+			failf("no database in slot 1")
+		}
+		return fromErr(db.Close())
+	case "free_children":
+		for k, it := range c.iters {
+			it.it.Close()
+			delete(c.iters, k)
+		}
+		for k, s := range c.snaps {
+			s.s.Close()
+			delete(c.snaps, k)
+		}
+		for k, n := range c.ns {
+			n.ns.Close()
+			delete(c.ns, k)
+		}
+	case "reopen":
+		if o := c.closeSlot(1); o.st != StatusOK {
+			return o
+		}
+		db, err := Open(c.dir, c.opts)
+		if err != nil {
+			return fromErr(err)
+		}
+		c.dbs[1] = db
+	case "sync":
+		return fromErr(c.db(mods).Sync())
+	case "last_seq":
+		needArgs(args, 1, 1)
+		v, err := c.db(mods).LastSeq()
+		if err != nil {
+			return fromErr(err)
+		}
+		c.vars[args[0].text] = v
+	case "stats":
+		js, err := c.db(mods).Stats()
+		if err != nil {
+			return fromErr(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(js), &m); err != nil {
+			failf("stats is not one JSON object: %v", err)
+		}
+		for _, f := range args {
+			if _, ok := m[f.text]; !ok {
+				failf("stats has no member %q", f.text)
+			}
+		}
+	case "put":
+		needArgs(args, 2, 2)
+		db, _, nh := c.handles(mods)
+		return fromErr(db.put(c.woh(), nh, args[0].b, args[1].b))
+	case "get":
+		needArgs(args, 1, 2)
+		db, sh, nh := c.handles(mods)
+		v, err := db.get(sh, nh, args[0].b)
+		if err != nil {
+			if err == ErrNotFound {
+				return outcome{st: StatusNotFound}
+			}
+			return fromErr(err)
+		}
+		if v == nil {
+			failf("get returned nil for a present key")
+		}
+		if len(args) == 2 {
+			eqBytes("get", v, args[1].b)
+		}
+	case "get_into":
+		needArgs(args, 2, 4)
+		db, sh, nh := c.handles(mods)
+		capn := int(c.number(args[1]))
+		buf := bytes.Repeat([]byte{0xA5}, capn+16)
+		n, err := db.getInto(sh, nh, args[0].b, buf[:capn:capn])
+		o := fromErr(err)
+		if err == ErrNotFound {
+			o = outcome{st: StatusNotFound}
+		}
+		for i := capn; i < len(buf); i++ {
+			if buf[i] != 0xA5 {
+				failf("get_into wrote past CAP")
+			}
+		}
+		if o.st == StatusOK || o.st == StatusBufferTooSmall {
+			if len(args) >= 3 && uint64(n) != c.number(args[2]) {
+				failf("get_into: len %d, want %s", n, args[2].text)
+			}
+		}
+		if o.st == StatusBufferTooSmall {
+			for i := 0; i < capn; i++ {
+				if buf[i] != 0xA5 {
+					failf("get_into touched the buffer on BUFFER_TOO_SMALL")
+				}
+			}
+		}
+		if o.st == StatusOK && len(args) == 4 {
+			eqBytes("get_into", buf[:n], args[3].b)
+		}
+		return o
+	case "contains":
+		needArgs(args, 1, 2)
+		db, sh, nh := c.handles(mods)
+		found, err := db.has(sh, nh, args[0].b)
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 2 && found != parseBool(args[1].text) {
+			failf("contains: got %v", found)
+		}
+	case "get_version":
+		needArgs(args, 1, 2)
+		db, sh, nh := c.handles(mods)
+		v, err := db.version(sh, nh, args[0].b)
+		if err != nil {
+			return fromErr(err)
+		}
+		if v == 0 {
+			return outcome{st: StatusNotFound}
+		}
+		if len(args) == 2 {
+			c.vars[args[1].text] = v
+		}
+	case "delete":
+		needArgs(args, 1, 1)
+		db, _, nh := c.handles(mods)
+		return fromErr(db.del(c.woh(), nh, args[0].b))
+	case "put_if_absent", "cas", "cas_version":
+		db, _, nh := c.handles(mods)
+		wo := c.woh()
+		var f func(n *int64) error
+		switch cmd {
+		case "put_if_absent":
+			needArgs(args, 2, 2)
+			f = func(n *int64) error { return fkraw.Fkb_put_if_absent(db.h, wo, nh, args[0].b, args[1].b, n) }
+		case "cas":
+			needArgs(args, 3, 3)
+			f = func(n *int64) error { return fkraw.Fkb_cas(db.h, wo, nh, args[0].b, args[1].b, args[2].b, n) }
+		default:
+			needArgs(args, 3, 3)
+			ev := c.number(args[1])
+			f = func(n *int64) error { return fkraw.Fkb_cas_version(db.h, wo, nh, args[0].b, ev, args[2].b, n) }
+		}
+		written, err := db.cond(f)
+		if err != nil {
+			return fromErr(err)
+		}
+		if !written {
+			return outcome{st: StatusConditionFailed}
+		}
+	case "multi_get", "multi_get_packed":
+		if len(args)%2 != 0 {
+			failf("multi_get needs key/expectation pairs")
+		}
+		db, sh, nh := c.handles(mods)
+		var keys [][]byte
+		for i := 0; i < len(args); i += 2 {
+			keys = append(keys, args[i].b)
+		}
+		if cmd == "multi_get" {
+			vals, err := db.multiGet(sh, nh, keys)
+			if err != nil {
+				return fromErr(err)
+			}
+			for i := 0; i < len(args); i += 2 {
+				exp := args[i+1]
+				v := vals[i/2]
+				if exp.kind == tBang {
+					if statusNames[exp.text] != StatusNotFound || v != nil {
+						failf("multi_get key %q: got %q, want !%s", args[i].b, v, exp.text)
+					}
+				} else {
+					if v == nil {
+						failf("multi_get key %q: absent, want %q", args[i].b, exp.b)
+					}
+					eqBytes("multi_get", v, exp.b)
+				}
+			}
+			return ok
+		}
+		var packed []byte
+		for _, k := range keys {
+			packed = binary.LittleEndian.AppendUint32(packed, uint32(len(k)))
+			packed = append(packed, k...)
+		}
+		out, err := readText(func(buf []byte, n *int64) error {
+			return fkraw.Fkb_multi_get(db.h, sh, nh, packed, buf, n)
+		})
+		if err != nil {
+			return fromErr(err)
+		}
+		for i := 0; i < len(args); i += 2 {
+			if len(out) < 4 {
+				failf("multi_get_packed: output too short")
+			}
+			st := Status(int32(binary.LittleEndian.Uint32(out)))
+			out = out[4:]
+			exp := args[i+1]
+			if st == StatusOK {
+				if len(out) < 4 {
+					failf("multi_get_packed: output too short")
+				}
+				vl := int(binary.LittleEndian.Uint32(out))
+				if len(out) < 4+vl {
+					failf("multi_get_packed: output too short")
+				}
+				v := out[4 : 4+vl]
+				out = out[4+vl:]
+				if exp.kind == tBang {
+					failf("multi_get_packed key %q: OK, want !%s", args[i].b, exp.text)
+				}
+				eqBytes("multi_get_packed", v, exp.b)
+			} else if exp.kind != tBang || statusNames[exp.text] != st {
+				failf("multi_get_packed key %q: status %s", args[i].b, statusName(st))
+			}
+		}
+		if len(out) != 0 {
+			failf("multi_get_packed: %d bytes left over", len(out))
+		}
+	case "put_range", "get_range", "delete_range":
+		db, sh, nh := c.handles(mods)
+		pre := args[0].textOrBytes()
+		from, to := c.number(args[1]), c.number(args[2])
+		want := StatusOK
+		if e, ok := mods["->"]; ok {
+			want = statusNames[e]
+		}
+		for i := from; i < to; i++ {
+			k := []byte(pre + strconv.FormatUint(i, 10))
+			var o outcome
+			switch cmd {
+			case "put_range":
+				o = fromErr(db.put(c.woh(), nh, k, []byte(args[3].textOrBytes()+strconv.FormatUint(i, 10))))
+				if o.st != StatusOK {
+					return o
+				}
+			case "delete_range":
+				o = fromErr(db.del(c.woh(), nh, k))
+				if o.st != StatusOK {
+					return o
+				}
+			default:
+				v, err := db.get(sh, nh, k)
+				if err == ErrNotFound {
+					o = outcome{st: StatusNotFound}
+				} else {
+					o = fromErr(err)
+				}
+				if o.st != want {
+					return o
+				}
+				if o.st == StatusOK && len(args) == 4 {
+					eqBytes("get_range "+string(k), v, []byte(args[3].textOrBytes()+strconv.FormatUint(i, 10)))
+				}
+			}
+		}
+		if cmd == "get_range" {
+			return outcome{st: want}
+		}
+	case "batch_new":
+		needArgs(args, 1, 1)
+		b, err := NewBatch()
+		if err != nil {
+			return fromErr(err)
+		}
+		if old, ok := c.batches[args[0].text]; ok {
+			old.Close()
+		}
+		c.batches[args[0].text] = b
+	case "batch_put":
+		needArgs(args, 3, 3)
+		return fromErr(c.batch(args[0].text).PutNS(c.nsOf(mods), args[1].b, args[2].b))
+	case "batch_delete":
+		needArgs(args, 2, 2)
+		return fromErr(c.batch(args[0].text).DeleteNS(c.nsOf(mods), args[1].b))
+	case "batch_clear":
+		return fromErr(c.batch(args[0].text).Clear())
+	case "batch_count":
+		needArgs(args, 1, 2)
+		n, err := c.batch(args[0].text).Count()
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 2 && uint64(n) != c.number(args[1]) {
+			failf("batch_count: got %d", n)
+		}
+	case "write":
+		needArgs(args, 1, 1)
+		return fromErr(c.db(mods).WriteWith(c.wo, c.batch(args[0].text)))
+	case "batch_free":
+		needArgs(args, 1, 1)
+		b := c.batch(args[0].text)
+		delete(c.batches, args[0].text)
+		return fromErr(b.Close())
+	case "ns_open", "ns_create":
+		db := c.db(mods)
+		var ns *Namespace
+		var err error
+		name := args[0].textOrBytes()
+		h := name
+		if cmd == "ns_open" {
+			needArgs(args, 2, 3)
+			ns, err = db.OpenNamespace(name, parseBool(args[1].text))
+			if len(args) == 3 {
+				h = args[2].text
+			}
+		} else {
+			needArgs(args, 1, 2)
+			ns, err = db.CreateNamespace(name)
+			if len(args) == 2 {
+				h = args[1].text
+			}
+		}
+		if err != nil {
+			return fromErr(err)
+		}
+		if old, ok := c.ns[h]; ok {
+			old.ns.Close()
+		}
+		c.ns[h] = &handleNs{ns: ns, slot: c.slotOf(mods)}
+	case "ns_drop":
+		needArgs(args, 1, 1)
+		return fromErr(c.db(mods).DropNamespace(args[0].textOrBytes()))
+	case "ns_list":
+		names, err := c.db(mods).Namespaces()
+		if err != nil {
+			return fromErr(err)
+		}
+		var want []string
+		for _, a := range args {
+			want = append(want, a.textOrBytes())
+		}
+		sort.Strings(names)
+		sort.Strings(want)
+		if strings.Join(names, "\n") != strings.Join(want, "\n") {
+			failf("ns_list: got %q, want %q", names, want)
+		}
+	case "ns_name":
+		needArgs(args, 1, 2)
+		h, ok := c.ns[args[0].text]
+		if !ok {
+			failf("namespace handle %q used before it was bound", args[0].text)
+		}
+		want := args[0].text
+		if len(args) == 2 {
+			want = args[1].textOrBytes()
+		}
+		if h.ns.Name() != want {
+			failf("ns_name: got %q, want %q", h.ns.Name(), want)
+		}
+	case "ns_close":
+		needArgs(args, 1, 1)
+		h, ok := c.ns[args[0].text]
+		if !ok {
+			failf("namespace handle %q used before it was bound", args[0].text)
+		}
+		delete(c.ns, args[0].text)
+		return fromErr(h.ns.Close())
+	case "count":
+		needArgs(args, 0, 1)
+		db, _, nh := c.handles(mods)
+		n, err := db.count(nh)
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 1 && n != c.number(args[0]) {
+			failf("count: got %d, want %s", n, args[0].text)
+		}
+	case "snapshot", "snapshot_at":
+		db := c.db(mods)
+		var s *Snapshot
+		var err error
+		if cmd == "snapshot" {
+			needArgs(args, 1, 1)
+			s, err = db.NewSnapshot()
+		} else {
+			needArgs(args, 2, 2)
+			want := c.number(args[1])
+			s, err = db.SnapshotAt(want)
+			if err == nil && s.Seq() != want {
+				failf("snapshot_at: seq %d, want %d", s.Seq(), want)
+			}
+		}
+		if err != nil {
+			if s != nil {
+				failf("failed snapshot returned a handle")
+			}
+			return fromErr(err)
+		}
+		if old, ok := c.snaps[args[0].text]; ok {
+			old.s.Close()
+		}
+		c.snaps[args[0].text] = &handleSnap{s: s, slot: c.slotOf(mods)}
+	case "snapshot_seq":
+		needArgs(args, 2, 2)
+		s, ok := c.snaps[args[0].text]
+		if !ok {
+			failf("snapshot %q used before it was bound", args[0].text)
+		}
+		c.vars[args[1].text] = s.s.Seq()
+	case "snapshot_free":
+		needArgs(args, 1, 1)
+		s, ok := c.snaps[args[0].text]
+		if !ok {
+			failf("snapshot %q used before it was bound", args[0].text)
+		}
+		delete(c.snaps, args[0].text)
+		return fromErr(s.s.Close())
+	case "iter_new":
+		needArgs(args, 1, 1)
+		db, sh, nh := c.handles(mods)
+		it, err := db.newIterator(sh, nh)
+		if err != nil {
+			return fromErr(err)
+		}
+		if old, ok := c.iters[args[0].text]; ok {
+			old.it.Close()
+		}
+		c.iters[args[0].text] = &iterState{it: it, slot: c.slotOf(mods)}
+	case "iter_valid":
+		needArgs(args, 2, 2)
+		v := fkraw.Firkin_iter_valid(c.iter(args[0].text).it.h)
+		if v != parseBool(args[1].text) {
+			failf("iter_valid: got %v", v)
+		}
+	case "iter_next":
+		return fromErr(fkraw.Firkin_iter_next(c.iter(args[0].text).it.h))
+	case "iter_key", "iter_value":
+		needArgs(args, 1, 2)
+		h := c.iter(args[0].text).it.h
+		b, err := readText(func(buf []byte, n *int64) error {
+			if cmd == "iter_key" {
+				return fkraw.Fkb_iter_key(h, buf, n)
+			}
+			return fkraw.Fkb_iter_value(h, buf, n)
+		})
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 2 {
+			eqBytes(cmd, b, args[1].b)
+		}
+	case "iter_status":
+		return fromErr(fkraw.Firkin_iter_status(c.iter(args[0].text).it.h))
+	case "iter_next_n":
+		needArgs(args, 2, 4)
+		st := c.iter(args[0].text)
+		capn := int(c.number(args[1]))
+		buf := bytes.Repeat([]byte{0xA5}, capn+16)
+		var n int64
+		err := fkraw.Fkb_iter_next_n(st.it.h, buf[:capn:capn], &n)
+		for i := capn; i < len(buf); i++ {
+			if buf[i] != 0xA5 {
+				failf("iter_next_n wrote past CAP")
+			}
+		}
+		if err != nil {
+			return fromErr(err)
+		}
+		o := ok
+		if n > int64(capn) {
+			o = outcome{st: StatusBufferTooSmall, msg: "buffer too small", hasMsg: true}
+		} else {
+			got := decodeEntries(buf[:n])
+			st.got = append(st.got, got...)
+			if len(args) >= 3 && uint64(len(got)) != c.number(args[2]) {
+				failf("iter_next_n: count %d, want %s", len(got), args[2].text)
+			}
+		}
+		if len(args) == 4 && uint64(n) != c.number(args[3]) {
+			failf("iter_next_n: used %d, want %s", n, args[3].text)
+		}
+		return o
+	case "iter_walk":
+		needArgs(args, 1, 1)
+		st := c.iter(args[0].text)
+		for st.it.Next() {
+			st.got = append(st.got, [2][]byte{append([]byte{}, st.it.Key()...), append([]byte{}, st.it.Value()...)})
+		}
+		return fromErr(st.it.Err())
+	case "iter_drain":
+		needArgs(args, 2, 2)
+		st := c.iter(args[0].text)
+		capn := int(c.number(args[1]))
+		buf := make([]byte, capn)
+		for {
+			var n int64
+			if err := fkraw.Fkb_iter_next_n(st.it.h, buf, &n); err != nil {
+				return fromErr(err)
+			}
+			if n == 0 {
+				break
+			}
+			if n > int64(capn) {
+				return outcome{st: StatusBufferTooSmall, msg: "buffer too small", hasMsg: true}
+			}
+			st.got = append(st.got, decodeEntries(buf[:n])...)
+		}
+		if fkraw.Firkin_iter_valid(st.it.h) {
+			failf("iter_drain: count 0 while the iterator is valid")
+		}
+	case "iter_expect":
+		st := c.iter(args[0].text)
+		rest := args[1:]
+		if len(rest)%2 != 0 {
+			failf("iter_expect needs key/value pairs")
+		}
+		var want []string
+		for i := 0; i < len(rest); i += 2 {
+			want = append(want, fmt.Sprintf("%q=%q", rest[i].b, rest[i+1].b))
+		}
+		var got []string
+		for _, e := range st.got {
+			got = append(got, fmt.Sprintf("%q=%q", e[0], e[1]))
+		}
+		sort.Strings(want)
+		sort.Strings(got)
+		if strings.Join(want, " ") != strings.Join(got, " ") {
+			failf("iter_expect: got %v, want %v", got, want)
+		}
+	case "iter_expect_count":
+		needArgs(args, 2, 2)
+		st := c.iter(args[0].text)
+		seen := map[string]bool{}
+		for _, e := range st.got {
+			if seen[string(e[0])] {
+				failf("iter_expect_count: key %q twice", e[0])
+			}
+			seen[string(e[0])] = true
+		}
+		if uint64(len(st.got)) != c.number(args[1]) {
+			failf("iter_expect_count: got %d, want %s", len(st.got), args[1].text)
+		}
+	case "iter_free":
+		needArgs(args, 1, 1)
+		st := c.iter(args[0].text)
+		delete(c.iters, args[0].text)
+		return fromErr(st.it.Close())
+	case "check":
+		needArgs(args, 3, 3)
+		a, b := c.number(args[0]), c.number(args[2])
+		var r bool
+		switch args[1].text {
+		case "eq":
+			r = a == b
+		case "ne":
+			r = a != b
+		case "lt":
+			r = a < b
+		case "le":
+			r = a <= b
+		case "gt":
+			r = a > b
+		case "ge":
+			r = a >= b
+		default:
+			failf("bad operator %q", args[1].text)
+		}
+		if !r {
+			failf("check %d %s %d is false", a, args[1].text, b)
+		}
+	case "version":
+		v := VersionNumber()
+		want := fmt.Sprintf("%d.%d.%d", v/10000, v/100%100, v%100)
+		if Version() != want || v/10000 != fkraw.FIRKIN_VERSION_MAJOR {
+			failf("version: %q vs %d", Version(), v)
+		}
+	case "strerror":
+		needArgs(args, 1, 1)
+		code, known := statusNames[args[0].text]
+		if !known {
+			n, err := strconv.Atoi(args[0].text)
+			if err != nil {
+				failf("bad status %q", args[0].text)
+			}
+			code = Status(n)
+		}
+		if code.String() == "" {
+			failf("strerror(%d) is empty", code)
+		}
+	default:
+		failf("unknown command %q", cmd)
+	}
+	return ok
+}
+
+func (t token) textOrBytes() string {
+	if t.kind == tBare {
+		return t.text
+	}
+	return string(t.b)
+}
+
+// runCases runs every .case file of dir; it returns passed, failed and the
+// failure reports.
+func runCases(dir string, only string) (int, int, []string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.case"))
+	sort.Strings(files)
+	passed, failed := 0, 0
+	var reports []string
+	tmp, err := os.MkdirTemp("", "firkin-go-conformance-")
+	if err != nil {
+		return 0, 1, []string{err.Error()}
+	}
+	defer os.RemoveAll(tmp)
+	var cur *caseState
+	var curName string
+	var curFailed bool
+	finish := func() {
+		if cur == nil {
+			return
+		}
+		cur.close()
+		if curFailed {
+			failed++
+		} else {
+			passed++
+		}
+		cur = nil
+	}
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			reports = append(reports, err.Error())
+			failed++
+			continue
+		}
+		for ln, line := range strings.Split(string(data), "\n") {
+			toks, err := tokenize(line)
+			where := fmt.Sprintf("%s:%d", filepath.Base(f), ln+1)
+			if err != nil {
+				reports = append(reports, fmt.Sprintf("%s: %v", where, err))
+				if cur != nil {
+					curFailed = true
+				}
+				continue
+			}
+			if len(toks) == 0 {
+				continue
+			}
+			if toks[0].kind == tBare && toks[0].text == "case" {
+				finish()
+				if len(toks) != 2 {
+					reports = append(reports, where+": bad case line")
+					continue
+				}
+				curName = toks[1].text
+				if only != "" && curName != only {
+					continue
+				}
+				n++
+				d := filepath.Join(tmp, fmt.Sprintf("c%04d", n))
+				os.MkdirAll(d, 0o755)
+				opts, err := NewOptions()
+				if err != nil {
+					reports = append(reports, where+": NewOptions: "+err.Error())
+					failed++
+					continue
+				}
+				cur = &caseState{dir: d, opts: opts, ns: map[string]*handleNs{}, snaps: map[string]*handleSnap{},
+					iters: map[string]*iterState{}, batches: map[string]*Batch{}, vars: map[string]uint64{}}
+				curFailed = false
+				continue
+			}
+			if cur == nil || curFailed {
+				continue
+			}
+			want := StatusOK
+			var args []token
+			mods := map[string]string{}
+			cmd := toks[0].text
+			rest := toks[1:]
+			if len(rest) >= 2 && rest[len(rest)-2].kind == tArrow {
+				name := rest[len(rest)-1].text
+				s, ok := statusNames[name]
+				if !ok {
+					reports = append(reports, fmt.Sprintf("%s: case %s: unknown status %q", where, curName, name))
+					curFailed = true
+					continue
+				}
+				want = s
+				mods["->"] = name
+				rest = rest[:len(rest)-2]
+			}
+			for _, t := range rest {
+				if t.kind == tMod {
+					mods[t.text] = t.val
+				} else {
+					args = append(args, t)
+				}
+			}
+			o, msg := func() (o outcome, msg string) {
+				defer func() {
+					if r := recover(); r != nil {
+						if cf, ok := r.(cmdFail); ok {
+							msg = cf.msg
+							return
+						}
+						panic(r)
+					}
+				}()
+				return cur.run(cmd, args, mods), ""
+			}()
+			if msg == "" && o.st != want {
+				msg = fmt.Sprintf("expected %s, got %s (%s)", statusName(want), statusName(o.st), o.msg)
+			}
+			if msg == "" && o.st != StatusOK && o.st != StatusNotFound && o.hasMsg && o.msg == "" {
+				msg = fmt.Sprintf("status %s came with an empty error message", statusName(o.st))
+			}
+			if msg != "" {
+				reports = append(reports, fmt.Sprintf("FAIL case %s at %s: %s\n    %s", curName, where, strings.TrimSpace(line), msg))
+				curFailed = true
+			}
+		}
+		finish()
+	}
+	return passed, failed, reports
+}
+
+func TestConformance(t *testing.T) {
+	dir := os.Getenv("FIRKIN_CONFORMANCE_DIR")
+	if dir == "" {
+		t.Skip("FIRKIN_CONFORMANCE_DIR is not set")
+	}
+	p, f, reports := runCases(dir, os.Getenv("FIRKIN_CONFORMANCE_CASE"))
+	for _, r := range reports {
+		fmt.Println(r)
+	}
+	fmt.Printf("%d passed, %d failed\n", p, f)
+	if f > 0 || p == 0 {
+		t.Fail()
+	}
+}
