@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# bench/run.sh quick|full [builddir]
+#
+# Runs firkin_bench once per (store, workload, repetition), each in a fresh
+# process, writes bench/results/<stamp>-<mode>.csv (+ latest.csv and
+# machine.txt), then bench/report.py turns it into docs/benchmarks.md and
+# bench/plots/*.png. Nothing here asserts anything about speed; a store that
+# fails a measurement is reported and the run goes on.
+#
+# Environment overrides: BENCH_STORES="firkin rocksdb ..." (subset, in order),
+# BENCH_DATA=<dir for the databases> (default <builddir>/bench-data, must be
+# on the filesystem you want to measure), BENCH_NUM, BENCH_DUR, BENCH_REPS,
+# BENCH_NO_REPORT=1.
+set -u
+MODE=${1:-quick}
+BUILD=${2:-build}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+BIN="$BUILD/bench/firkin_bench"
+if [ ! -x "$BIN" ]; then
+  echo "run.sh: $BIN not found; build first (make build, or ninja -C $BUILD)" >&2
+  exit 2
+fi
+
+case "$MODE" in
+  quick)
+    # Sized for a 2-core machine: the whole matrix in under 5 minutes.
+    NUM=${BENCH_NUM:-200000}      # keys for the 16 B / 100 B workloads
+    FILLDUR=1                     # cap on repeated fills (s); the first fill is complete
+    DUR=${BENCH_DUR:-0.3}         # measured phase of timed workloads (s)
+    WARM=0.3                      # warm-up read pass cap (s)
+    YREC=50000                    # YCSB records (1000 B values)
+    YDUR=${BENCH_DUR:-0.25}
+    MEMNUM=1000000                # memory test keys (8 B / 8 B) ...
+    MEMDUR=3                      # ... capped at this many seconds of loading
+    SPNUM=50000 ROUNDS=3          # space amplification
+    REPS_MAIN=${BENCH_REPS:-3}    # budget workloads
+    REPS_MINOR=1                  # the others
+    TMO=120
+    ;;
+  full)
+    NUM=${BENCH_NUM:-10000000}
+    FILLDUR=0
+    DUR=${BENCH_DUR:-5}
+    WARM=10
+    YREC=1000000
+    YDUR=${BENCH_DUR:-5}
+    MEMNUM=10000000
+    MEMDUR=0
+    SPNUM=1000000 ROUNDS=5
+    REPS_MAIN=${BENCH_REPS:-3}
+    REPS_MINOR=${BENCH_REPS:-3}
+    TMO=3600
+    ;;
+  *) echo "usage: $0 quick|full [builddir]" >&2; exit 2 ;;
+esac
+
+DATA=${BENCH_DATA:-$BUILD/bench-data}
+RESULTS="$HERE/results"
+mkdir -p "$RESULTS" "$DATA"
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+CSV="$RESULTS/$STAMP-$MODE.csv"
+MACHINE="$RESULTS/$STAMP-$MODE.machine.txt"
+LOG="$RESULTS/$STAMP-$MODE.log"
+
+ALL_STORES=$("$BIN" --list)
+STORES=${BENCH_STORES:-$ALL_STORES}
+for want in firkin rocksdb leveldb lmdb tkrzw kyoto sqlite; do
+  echo "$ALL_STORES" | grep -qx "$want" || echo "run.sh: $want is not built in (missing package?), skipped" | tee -a "$LOG" >&2
+done
+
+# ---- the machine
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "mode: $MODE"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+  echo "cores: $(nproc) online ($(grep -c ^processor /proc/cpuinfo) in /proc/cpuinfo)"
+  echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+  echo "kernel: $(uname -sr)"
+  echo "filesystem: $(findmnt -n -o SOURCE,FSTYPE,OPTIONS -T "$DATA" 2>/dev/null | head -1)"
+  echo "disk: $(df -h --output=size,avail "$DATA" | tail -1 | awk '{print $1" total, "$2" free"}')"
+  echo "compiler: $(c++ --version 2>/dev/null | head -1)"
+  echo "firkin: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (dirty)')"
+  for p in librocksdb-dev libleveldb-dev liblmdb-dev libtkrzw-dev libkyotocabinet-dev libsqlite3-dev; do
+    echo "peer: $p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo missing)"
+  done
+  echo "loadavg_start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "params: num=$NUM dur=$DUR warmup=$WARM ycsb_records=$YREC ycsb_dur=$YDUR mem_num=$MEMNUM mem_cap_s=$MEMDUR spaceamp_num=$SPNUM rounds=$ROUNDS reps=$REPS_MAIN/$REPS_MINOR"
+} > "$MACHINE"
+
+echo "mode,rep,$("$BIN" --header)" > "$CSV"
+T0=$(date +%s)
+
+# m REP STORE WORKLOAD ARGS... : one measurement in a fresh process.
+m() {
+  local rep=$1 store=$2 wl=$3
+  shift 3
+  local out rc
+  out=$(timeout "$TMO" "$BIN" --store="$store" --workload="$wl" "$@" 2>>"$LOG")
+  rc=$?
+  # 137 = killed on purpose by --end=kill (the CSV line was printed first).
+  if [ -n "$out" ]; then
+    echo "$out" | sed "s/^/$MODE,$rep,/" >> "$CSV"
+    echo "$out" | awk -F, -v r="$rep" '{printf "  %-8s %-16s t=%s %-8s rep %s  %12s ops/s  p50 %s us  p99.9 %s us\n", $1, $2, $3, $4, r, $9, $10, $12}'
+  fi
+  if [ $rc -ne 0 ] && [ $rc -ne 137 ]; then
+    echo "  $store $wl: FAILED (exit $rc, see $LOG)" >&2
+    echo "FAILED: $store $wl $* (exit $rc)" >> "$LOG"
+  fi
+}
+
+reps() { seq 1 "$1"; }
+
+run_store() {
+  local s=$1 D="$DATA/$1" r
+  rm -rf "$D"; mkdir -p "$D"
+  local persist=1
+  [ "$s" = ceiling ] && persist=0
+  echo "== $s"
+  # -- 16 B keys, 100 B values
+  for r in $(reps $REPS_MINOR); do m $r $s fillseq --dir="$D/seq" --num=$NUM --duration=$FILLDUR; done
+  rm -rf "$D/seq"
+  m 1 $s fillrandom --dir="$D/main" --num=$NUM           # complete: the database the reads use
+  for r in $(seq 2 $REPS_MAIN); do m $r $s fillrandom --dir="$D/fr" --num=$NUM --duration=$FILLDUR; done
+  rm -rf "$D/fr"
+  for r in $(reps $REPS_MAIN); do m $r $s readrandom --dir="$D/main" --num=$NUM --duration=$DUR --warmup=$WARM; done
+  for r in $(reps $REPS_MINOR); do m $r $s readmissing --dir="$D/main" --num=$NUM --duration=$DUR --warmup=$WARM; done
+  for r in $(reps $REPS_MINOR); do m $r $s readwhilewriting --dir="$D/main" --num=$NUM --duration=$DUR --warmup=$WARM; done
+  for r in $(reps $REPS_MAIN); do m $r $s overwrite --dir="$D/main" --num=$NUM --duration=$DUR; done
+  for r in $(reps $REPS_MINOR); do
+    [ $persist = 1 ] && { rm -rf "$D/del"; cp -a "$D/main" "$D/del"; }
+    m $r $s deleterandom --dir="$D/del" --num=$NUM --duration=$DUR
+  done
+  rm -rf "$D/del" "$D/main"
+  if [ $persist = 1 ]; then
+    for r in $(reps $REPS_MINOR); do m $r $s fillsync --threads=1 --dir="$D/sync" --num=$NUM --duration=$DUR; done
+    for r in $(reps $REPS_MAIN); do m $r $s fillsync --threads=2 --dir="$D/sync" --num=$NUM --duration=$DUR; done
+    rm -rf "$D/sync"
+  fi
+  # -- YCSB, 1000 B values, zipfian
+  m 1 $s ycsbload --dir="$D/ycsb" --records=$YREC
+  local y t
+  for y in c b a f; do
+    for r in $(reps $REPS_MINOR); do m $r $s ycsb$y --threads=1 --dir="$D/ycsb" --records=$YREC --duration=$YDUR --warmup=$WARM; done
+    for r in $(reps $REPS_MAIN); do m $r $s ycsb$y --threads=2 --dir="$D/ycsb" --records=$YREC --duration=$YDUR --warmup=$WARM; done
+  done
+  if [ $persist = 1 ]; then
+    for t in 1 2; do
+      for r in $(reps $REPS_MINOR); do m $r $s ycsbd --threads=$t --dir="$D/ycsb" --records=$YREC --duration=$YDUR --warmup=$WARM; done
+    done
+  fi
+  rm -rf "$D/ycsb"
+  [ $persist = 1 ] || { rm -rf "$D"; return; }
+  # -- memory (8 B keys, 8 B values), then open after a clean close / a kill
+  m 1 $s memory --dir="$D/mem" --num=$MEMNUM --duration=$MEMDUR --end=close
+  for r in $(reps $REPS_MAIN); do m $r $s open_clean --dir="$D/mem" --num=$MEMNUM; done
+  rm -rf "$D/mem"
+  m 2 $s memory --dir="$D/memk" --num=$MEMNUM --duration=$MEMDUR --end=kill
+  for r in $(reps $REPS_MAIN); do
+    rm -rf "$D/memk2"; cp -a "$D/memk" "$D/memk2"
+    m $r $s open_kill --dir="$D/memk2" --num=$MEMNUM
+  done
+  rm -rf "$D/memk" "$D/memk2"
+  # -- space amplification after repeated uniform overwrites
+  m 1 $s spaceamp --dir="$D/space" --num=$SPNUM --rounds=$ROUNDS
+  rm -rf "$D"
+}
+
+for s in $STORES; do
+  run_store "$s"
+done
+rm -rf "$DATA"
+
+echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$MACHINE"
+echo "elapsed_s: $(( $(date +%s) - T0 ))" >> "$MACHINE"
+cp "$CSV" "$RESULTS/latest.csv"
+cp "$MACHINE" "$RESULTS/latest.machine.txt"
+echo "run.sh: $(( $(date +%s) - T0 )) s; results in $CSV"
+if [ -z "${BENCH_NO_REPORT:-}" ]; then
+  python3 "$HERE/report.py" "$CSV" "$MACHINE" --out "$ROOT/docs/benchmarks.md" --plots "$HERE/plots" --notes "$HERE/notes.md" \
+    || echo "run.sh: report generation failed" >&2
+fi
