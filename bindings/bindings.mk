@@ -1,0 +1,217 @@
+# bindings/bindings.mk — the Go, Java, C# and Python bindings.
+# Included by the top-level Makefile; every path is relative to the
+# repository root. Outputs go under $(BUILD)/bindings (never committed).
+#
+#   make bindings            build the jar, the C# assembly, the JNI and P/Invoke
+#                            libraries, and the Go package
+#   make test-bindings       build and run every binding suite (conformance
+#                            cases, idiomatic tests, leak checks, examples);
+#                            each ends with "N passed, N failed", appended to
+#                            $(BUILD)/test-summary.txt
+#   make test-go | test-java | test-csharp | test-python    one language
+#   make bench-bindings      per-call overhead against C (docs/bindings.md)
+#   make install-bindings PREFIX=/usr/local DESTDIR=...
+#
+# Needs libfirkin from meson: $(BUILD)/capi/libfirkin.so.
+
+FK_ROOT     := $(CURDIR)
+FK_BUILD    := $(abspath $(BUILD))
+FK_LIBDIR   := $(FK_BUILD)/capi
+FK_LIB      := $(FK_LIBDIR)/libfirkin.so
+FK_OUT      := $(FK_BUILD)/bindings
+FK_LOGS     := $(FK_OUT)/logs
+FK_SUMMARY  := $(FK_BUILD)/test-summary.txt
+FK_CASES    := $(FK_ROOT)/tests/conformance
+FK_SUITE    := $(FK_ROOT)/bindings/tools/suite.sh
+FK_SWIG     := swig -Werror -Wall
+FK_SWIG_IN  := $(wildcard bindings/swig/*.i bindings/swig/*.swg) capi/firkin.h capi/firkin_export.h
+FK_CC       ?= gcc
+FK_CFLAGS   := -O2 -fPIC -Wall -Wextra -Werror -Icapi
+# The wrapper libraries find libfirkin next to themselves once installed
+# ($ORIGIN); in the tree the tests set LD_LIBRARY_PATH.
+FK_WRAP_LDFLAGS := -shared -L$(FK_LIBDIR) -lfirkin -Wl,-rpath,'$$ORIGIN' -Wl,--no-undefined
+FK_ENV      := LD_LIBRARY_PATH=$(FK_LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}
+
+FK_JAVA_HOME ?= $(shell dirname $$(dirname $$(readlink -f $$(command -v javac) 2>/dev/null)) 2>/dev/null)
+FK_JUNIT     := /usr/share/java/junit-platform-console-standalone.jar
+FK_JUNIT_CP  := /usr/share/java/junit-jupiter-api.jar:/usr/share/java/apiguardian-api.jar:/usr/share/java/opentest4j.jar:/usr/share/java/junit-platform-commons.jar
+FK_NUNIT_FW  := /usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
+FK_MCS       := mcs -nologo -langversion:7.2 -warnaserror+ -optimize+
+PYTHON       ?= python3
+
+# Go: offline, no toolchain download, caches under the build directory. The
+# interface hash in CGO_CPPFLAGS makes `go` rebuild the SWIG package when
+# firkin.i or firkin.h change (it does not track files outside the package).
+FK_IFACE_HASH = $(shell cat $(FK_SWIG_IN) | sha1sum | cut -c1-16)
+FK_GOENV = GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=1 \
+           GOCACHE=$(FK_OUT)/go/cache GOPATH=$(FK_OUT)/go/path GOTMPDIR= \
+           PKG_CONFIG_PATH=$(FK_BUILD)/meson-uninstalled$${PKG_CONFIG_PATH:+:$$PKG_CONFIG_PATH} \
+           CGO_CPPFLAGS="-DFKB_IFACE_HASH=$(FK_IFACE_HASH)" $(FK_ENV)
+
+.PHONY: bindings bindings-go bindings-java bindings-csharp test-go test-java test-csharp \
+        test-python bench-bindings install-bindings fk-check-lib
+
+fk-check-lib:
+	@[ -e $(FK_LIB) ] || { echo "bindings: $(FK_LIB) is missing; build the library first (make build)"; exit 1; }
+
+bindings: bindings-go bindings-java bindings-csharp
+
+# ---------------------------------------------------------------- Go --------
+bindings-go: fk-check-lib
+	@mkdir -p $(FK_OUT)/go
+	cd bindings/go && $(FK_GOENV) go build ./... && $(FK_GOENV) go vet . && \
+	  $(FK_GOENV) go vet -unsafeptr=false -cgocall=false ./internal/fkraw
+	@# SWIG warnings are errors: go build runs SWIG without -Werror, so check here.
+	@mkdir -p $(FK_OUT)/go/swigcheck
+	$(FK_SWIG) -go -cgo -intgosize 64 -module fkraw -Ibindings/swig -Icapi \
+	  -outdir $(FK_OUT)/go/swigcheck -o $(FK_OUT)/go/swigcheck/fkraw_wrap.c bindings/go/internal/fkraw/fkraw.swig
+
+test-go: bindings-go
+	@$(FK_SUITE) go-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'cd bindings/go && $(FK_GOENV) FIRKIN_CONFORMANCE_DIR=$(FK_CASES) go test -count=1 -run "^TestConformance$$" .'; r1=$$?; \
+	$(FK_SUITE) go-idiomatic gotest $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'cd bindings/go && $(FK_GOENV) go test -count=1 -v .'; r2=$$?; \
+	$(FK_SUITE) go-race gotest $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'cd bindings/go && $(FK_GOENV) go test -count=1 -race -v -run "Concurrent|PerGoroutine|Close" .'; r3=$$?; \
+	$(FK_SUITE) go-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'cd bindings/go && $(FK_GOENV) go run ./internal/leakcheck'; r4=$$?; \
+	$(FK_SUITE) go-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'cd examples/go && $(FK_GOENV) go run . $(FK_OUT)/go/example-db && echo "1 passed, 0 failed"'; r5=$$?; \
+	[ $$r1$$r2$$r3$$r4$$r5 = 00000 ]
+
+# ---------------------------------------------------------------- Java ------
+FK_JOUT := $(FK_OUT)/java
+FK_JAR  := $(FK_JOUT)/firkin.jar
+FK_JNI  := $(FK_JOUT)/libfirkin_jni.so
+FK_JSRC := $(wildcard bindings/java/src/org/firkin/*.java)
+FK_JTST := $(wildcard bindings/java/test/org/firkin/*.java)
+
+$(FK_JOUT)/gen.stamp: $(FK_SWIG_IN) bindings/java/firkin_java.i
+	@rm -rf $(FK_JOUT)/gen && mkdir -p $(FK_JOUT)/gen/org/firkin
+	$(FK_SWIG) -java -package org.firkin -Ibindings/swig -Icapi -outdir $(FK_JOUT)/gen/org/firkin \
+	  -o $(FK_JOUT)/firkin_java_wrap.c bindings/java/firkin_java.i
+	@touch $@
+
+$(FK_JNI): $(FK_JOUT)/gen.stamp | fk-check-lib
+	$(FK_CC) $(FK_CFLAGS) -fno-strict-aliasing -I$(FK_JAVA_HOME)/include -I$(FK_JAVA_HOME)/include/linux \
+	  $(FK_JOUT)/firkin_java_wrap.c -o $@ $(FK_WRAP_LDFLAGS)
+
+$(FK_JAR): $(FK_JOUT)/gen.stamp $(FK_JSRC)
+	@rm -rf $(FK_JOUT)/classes && mkdir -p $(FK_JOUT)/classes
+	javac -Xlint:all -Werror --release 17 -d $(FK_JOUT)/classes $(FK_JOUT)/gen/org/firkin/*.java $(FK_JSRC)
+	jar --create --file $@ -C $(FK_JOUT)/classes .
+
+$(FK_JOUT)/test.stamp: $(FK_JAR) $(FK_JTST) examples/java/Quickstart.java
+	@rm -rf $(FK_JOUT)/test-classes && mkdir -p $(FK_JOUT)/test-classes
+	javac -Xlint:all,-processing -Werror --release 17 -d $(FK_JOUT)/test-classes -cp $(FK_JAR):$(FK_JUNIT_CP) $(FK_JTST)
+	javac -Xlint:all -Werror --release 17 -d $(FK_JOUT)/example-classes -cp $(FK_JAR) examples/java/Quickstart.java
+	@touch $@
+
+bindings-java: $(FK_JAR) $(FK_JNI)
+
+FK_JAVA_RUN = $(FK_ENV) java -Xcheck:jni -Djava.library.path=$(FK_JOUT)
+
+test-java: bindings-java $(FK_JOUT)/test.stamp
+	@$(FK_SUITE) java-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  $(FK_JAVA_RUN) -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.ConformanceRunner $(FK_CASES); r1=$$?; \
+	$(FK_SUITE) java-junit junit $(FK_SUMMARY) $(FK_LOGS) -- \
+	  $(FK_JAVA_RUN) -jar $(FK_JUNIT) --class-path $(FK_JAR):$(FK_JOUT)/test-classes \
+	  --select-package org.firkin --details=tree --disable-banner --disable-ansi-colors; r2=$$?; \
+	$(FK_SUITE) java-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  $(FK_JAVA_RUN) -Xmx256m -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.LeakCheck; r3=$$?; \
+	$(FK_SUITE) java-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c '$(FK_JAVA_RUN) -cp $(FK_JAR):$(FK_JOUT)/example-classes Quickstart $(FK_JOUT)/example-db && echo "1 passed, 0 failed"'; r4=$$?; \
+	[ $$r1$$r2$$r3$$r4 = 0000 ]
+
+# ---------------------------------------------------------------- C# --------
+FK_COUT := $(FK_OUT)/csharp
+FK_DLL  := $(FK_COUT)/Firkin.dll
+FK_CSSO := $(FK_COUT)/libfirkin_csharp.so
+FK_CSRC := $(wildcard bindings/csharp/src/*.cs)
+FK_CTST := $(wildcard bindings/csharp/test/*.cs)
+
+$(FK_COUT)/gen.stamp: $(FK_SWIG_IN) bindings/csharp/firkin_csharp.i
+	@rm -rf $(FK_COUT)/gen && mkdir -p $(FK_COUT)/gen
+	$(FK_SWIG) -csharp -namespace Firkin -dllimport firkin_csharp -Ibindings/swig -Icapi \
+	  -outdir $(FK_COUT)/gen -o $(FK_COUT)/firkin_csharp_wrap.c bindings/csharp/firkin_csharp.i
+	@touch $@
+
+$(FK_CSSO): $(FK_COUT)/gen.stamp | fk-check-lib
+	$(FK_CC) $(FK_CFLAGS) $(FK_COUT)/firkin_csharp_wrap.c -o $@ $(FK_WRAP_LDFLAGS)
+
+$(FK_DLL): $(FK_COUT)/gen.stamp $(FK_CSRC) bindings/csharp/Firkin.dll.config
+	$(FK_MCS) -target:library -doc:$(FK_COUT)/Firkin.xml -out:$@ $(FK_COUT)/gen/*.cs $(FK_CSRC)
+	cp bindings/csharp/Firkin.dll.config $(FK_COUT)/Firkin.dll.config
+
+$(FK_COUT)/test.stamp: $(FK_DLL) $(FK_CTST) examples/csharp/Quickstart.cs
+	$(FK_MCS) -target:library -out:$(FK_COUT)/Firkin.Tests.dll -r:$(FK_DLL) -r:$(FK_NUNIT_FW) bindings/csharp/test/FirkinTests.cs
+	$(FK_MCS) -target:exe -out:$(FK_COUT)/FirkinConformance.exe -r:$(FK_DLL) bindings/csharp/test/Conformance.cs
+	$(FK_MCS) -target:exe -out:$(FK_COUT)/FirkinLeakCheck.exe -r:$(FK_DLL) bindings/csharp/test/LeakCheck.cs
+	$(FK_MCS) -target:exe -out:$(FK_COUT)/FirkinBench.exe -r:$(FK_DLL) bindings/csharp/test/Bench.cs
+	$(FK_MCS) -target:exe -out:$(FK_COUT)/Quickstart.exe -r:$(FK_DLL) examples/csharp/Quickstart.cs
+	cp $(FK_NUNIT_FW) $(FK_COUT)/
+	@touch $@
+
+bindings-csharp: $(FK_DLL) $(FK_CSSO)
+
+test-csharp: bindings-csharp $(FK_COUT)/test.stamp
+	@$(FK_SUITE) csharp-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'cd $(FK_COUT) && $(FK_ENV) mono --debug FirkinConformance.exe $(FK_CASES)'; r1=$$?; \
+	$(FK_SUITE) csharp-nunit nunit $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'cd $(FK_COUT) && $(FK_ENV) nunit-console -nologo -noshadow -nodots Firkin.Tests.dll'; r2=$$?; \
+	$(FK_SUITE) csharp-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'cd $(FK_COUT) && $(FK_ENV) mono FirkinLeakCheck.exe'; r3=$$?; \
+	$(FK_SUITE) csharp-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'cd $(FK_COUT) && $(FK_ENV) mono Quickstart.exe $(FK_COUT)/example-db && echo "1 passed, 0 failed"'; r4=$$?; \
+	[ $$r1$$r2$$r3$$r4 = 0000 ]
+
+# ---------------------------------------------------------------- Python ----
+FK_PYENV = FIRKIN_LIB=$(FK_LIBDIR)/libfirkin.so PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(FK_ROOT)/examples/python
+
+test-python: fk-check-lib
+	@$(FK_SUITE) python-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  env $(FK_PYENV) $(PYTHON) examples/python/conformance.py $(FK_CASES); r1=$$?; \
+	$(FK_SUITE) python-unittest lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  env $(FK_PYENV) $(PYTHON) examples/python/test_firkin.py; r2=$$?; \
+	$(FK_SUITE) python-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  env $(FK_PYENV) $(PYTHON) examples/python/leakcheck.py; r3=$$?; \
+	$(FK_SUITE) python-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  sh -c 'rm -rf $(FK_OUT)/python-example-db && env $(FK_PYENV) $(PYTHON) examples/python/quickstart.py $(FK_OUT)/python-example-db && echo "1 passed, 0 failed"'; r4=$$?; \
+	[ $$r1$$r2$$r3$$r4 = 0000 ]
+
+# ---------------------------------------------------------------- all -------
+test-bindings:: fk-check-lib
+	@rm -rf $(FK_OUT)/go/example-db $(FK_JOUT)/example-db $(FK_COUT)/example-db
+	@fail=""; \
+	for l in go java csharp python; do \
+	  $(MAKE) --no-print-directory test-$$l || fail="$$fail $$l"; \
+	done; \
+	if [ -n "$$fail" ]; then echo "binding suites failed:$$fail"; exit 1; fi
+
+# ---------------------------------------------------------------- bench -----
+# Per-call cost against C: get of a 100-byte value and put, 1M calls each.
+bench-bindings: bindings $(FK_JOUT)/test.stamp $(FK_COUT)/test.stamp
+	@mkdir -p $(FK_OUT)/bench
+	$(FK_CC) -O2 -Icapi bindings/bench/c_baseline.c -o $(FK_OUT)/bench/c_baseline -L$(FK_LIBDIR) -lfirkin
+	@echo "== C ==";      $(FK_ENV) $(FK_OUT)/bench/c_baseline $(FK_OUT)/bench/db-c
+	@echo "== Go ==";     cd bindings/go && $(FK_GOENV) go test -run XXX -bench . -benchtime 1000000x .
+	@echo "== Java ==";   $(FK_ENV) java -Djava.library.path=$(FK_JOUT) -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.Bench $(FK_OUT)/bench/db-java
+	@echo "== C# ==";     cd $(FK_COUT) && $(FK_ENV) mono -O=all FirkinBench.exe $(FK_OUT)/bench/db-cs
+	@echo "== Python =="; env $(FK_PYENV) $(PYTHON) examples/python/bench.py $(FK_OUT)/bench/db-py
+
+# ---------------------------------------------------------------- install ---
+# PREFIX/lib:              libfirkin_jni.so, libfirkin_csharp.so (RUNPATH $ORIGIN -> libfirkin.so.0)
+# PREFIX/share/java:       firkin.jar
+# PREFIX/lib/mono/firkin:  Firkin.dll, Firkin.dll.config (dllmap -> PREFIX/lib/libfirkin_csharp.so)
+# PREFIX/share/firkin/bindings/{go,swig}: the Go module (firkin.dev/firkin) and its SWIG interface
+install-bindings: bindings
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/java $(DESTDIR)$(PREFIX)/lib/mono/firkin \
+	  $(DESTDIR)$(PREFIX)/share/firkin/bindings
+	install -m 0755 $(FK_JNI) $(FK_CSSO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(FK_JAR) $(DESTDIR)$(PREFIX)/share/java/firkin.jar
+	install -m 0644 $(FK_DLL) $(FK_COUT)/Firkin.xml $(DESTDIR)$(PREFIX)/lib/mono/firkin/
+	sed 's|target="libfirkin_csharp.so"|target="$(PREFIX)/lib/libfirkin_csharp.so"|' bindings/csharp/Firkin.dll.config \
+	  > $(DESTDIR)$(PREFIX)/lib/mono/firkin/Firkin.dll.config
+	rm -rf $(DESTDIR)$(PREFIX)/share/firkin/bindings/go $(DESTDIR)$(PREFIX)/share/firkin/bindings/swig
+	cp -R bindings/go bindings/swig $(DESTDIR)$(PREFIX)/share/firkin/bindings/
+	rm -f $(DESTDIR)$(PREFIX)/share/firkin/bindings/go/*_test.go

@@ -1,0 +1,61 @@
+package org.firkin;
+
+/**
+ * Puts and deletes applied atomically by {@link Firkin#write}, across
+ * namespaces (firkin_batch). Later operations on the same key win. One
+ * thread at a time.
+ */
+public final class Batch implements AutoCloseable {
+  private SWIGTYPE_p_firkin_batch h;
+
+  public Batch() {
+    long[] p = new long[1];
+    FirkinNative.fkb_batch_new(p);
+    h = new SWIGTYPE_p_firkin_batch(p[0], false);
+  }
+
+  synchronized SWIGTYPE_p_firkin_batch handle() {
+    if (h == null) {
+      throw new FirkinException.Closed("batch is closed");
+    }
+    return h;
+  }
+
+  public Batch put(byte[] key, byte[] value) {
+    return put(null, key, value);
+  }
+
+  public Batch put(Namespace ns, byte[] key, byte[] value) {
+    FirkinNative.firkin_batch_put(handle(), Namespace.handleOf(ns), key, value);
+    return this;
+  }
+
+  public Batch delete(byte[] key) {
+    return delete(null, key);
+  }
+
+  public Batch delete(Namespace ns, byte[] key) {
+    FirkinNative.firkin_batch_delete(handle(), Namespace.handleOf(ns), key);
+    return this;
+  }
+
+  public Batch clear() {
+    FirkinNative.firkin_batch_clear(handle());
+    return this;
+  }
+
+  /** Number of queued operations. */
+  public long count() {
+    long[] n = new long[1];
+    FirkinNative.fkb_batch_count(handle(), n);
+    return n[0];
+  }
+
+  @Override
+  public synchronized void close() {
+    if (h != null) {
+      FirkinNative.firkin_batch_free(h);
+      h = null;
+    }
+  }
+}

@@ -1,0 +1,231 @@
+package org.firkin;
+
+import java.util.List;
+
+/**
+ * An open Firkin database (firkin_db).
+ *
+ * <pre>{@code
+ * try (Firkin db = Firkin.open("/tmp/data")) {
+ *   db.put(key, value);
+ *   byte[] v = db.get(key);          // null when absent
+ * }
+ * }</pre>
+ *
+ * <p>A database may be used from many threads at once. Every handle class
+ * (Firkin, Options, WriteOptions, Namespace, Snapshot, FirkinIterator, Batch)
+ * is AutoCloseable: closing twice is harmless, and using a closed handle
+ * throws {@link FirkinException.Closed}. Errors are the unchecked
+ * {@link FirkinException} subclasses, one per status. close() must not race
+ * with other calls on the same handle.
+ */
+public final class Firkin implements AutoCloseable {
+  private volatile SWIGTYPE_p_firkin_db h;
+  private final String path;
+
+  private Firkin(SWIGTYPE_p_firkin_db h, String path) {
+    this.h = h;
+    this.path = path;
+  }
+
+  /** Opens (or, by default, creates) the database in directory path. */
+  public static Firkin open(String path) {
+    return open(path, null);
+  }
+
+  /** Opens the database in directory path with options (null = defaults). */
+  public static Firkin open(String path, Options opts) {
+    long[] p = new long[1];
+    FirkinNative.fkb_open(path, opts == null ? null : opts.handle(), p);
+    return new Firkin(new SWIGTYPE_p_firkin_db(p[0], false), path);
+  }
+
+  /** The library's version, "major.minor.patch". */
+  public static String version() {
+    return FirkinNative.firkin_version_string();
+  }
+
+  /** The library's version as major*10000 + minor*100 + patch. */
+  public static int versionNumber() {
+    return FirkinNative.firkin_version_number();
+  }
+
+  public String path() {
+    return path;
+  }
+
+  SWIGTYPE_p_firkin_db handle() {
+    SWIGTYPE_p_firkin_db d = h;
+    if (d == null) {
+      throw new FirkinException.Closed("database is closed");
+    }
+    return d;
+  }
+
+  /**
+   * Drops this handle; the database shuts down (final flush, lock released)
+   * once its namespaces, snapshots and iterators are closed too. Throws if
+   * that final flush fails. Closing twice is harmless.
+   */
+  @Override
+  public void close() {
+    SWIGTYPE_p_firkin_db d;
+    synchronized (this) {
+      d = h;
+      h = null;
+    }
+    if (d != null) {
+      FirkinNative.firkin_close(d);
+    }
+  }
+
+  public boolean isClosed() {
+    return h == null;
+  }
+
+  /** The value of key, or null if absent. */
+  public byte[] get(byte[] key) {
+    return Ops.get(handle(), null, null, key);
+  }
+
+  /**
+   * Reads the value of key into buf without allocating. Returns the value's
+   * size, or -1 if absent; if the size is larger than buf.length nothing is
+   * copied.
+   */
+  public int get(byte[] key, byte[] buf) {
+    return Ops.getInto(handle(), null, null, key, buf);
+  }
+
+  public boolean contains(byte[] key) {
+    return Ops.contains(handle(), null, null, key);
+  }
+
+  /** The version of key's value (its write's sequence number), 0 if absent. */
+  public long version(byte[] key) {
+    return Ops.version(handle(), null, null, key);
+  }
+
+  /** Reads many keys at one snapshot; absent keys give null entries. */
+  public byte[][] multiGet(byte[]... keys) {
+    return Ops.multiGet(handle(), null, null, keys);
+  }
+
+  public void put(byte[] key, byte[] value) {
+    FirkinNative.firkin_put(handle(), null, null, key, value);
+  }
+
+  public void put(WriteOptions wo, byte[] key, byte[] value) {
+    FirkinNative.firkin_put(handle(), WriteOptions.handleOf(wo), null, key, value);
+  }
+
+  /** Removes key (removing an absent key succeeds). */
+  public void delete(byte[] key) {
+    FirkinNative.firkin_delete(handle(), null, null, key);
+  }
+
+  public void delete(WriteOptions wo, byte[] key) {
+    FirkinNative.firkin_delete(handle(), WriteOptions.handleOf(wo), null, key);
+  }
+
+  /** Stores value only if key is absent; false if it exists. */
+  public boolean putIfAbsent(byte[] key, byte[] value) {
+    long[] n = Scratch.get().n;
+    FirkinNative.fkb_put_if_absent(handle(), null, null, key, value, n);
+    return n[0] == 1;
+  }
+
+  /** Stores value only if key's current value equals expected. */
+  public boolean compareAndSwap(byte[] key, byte[] expected, byte[] value) {
+    long[] n = Scratch.get().n;
+    FirkinNative.fkb_cas(handle(), null, null, key, expected, value, n);
+    return n[0] == 1;
+  }
+
+  /** Stores value only if key's version equals expected (0 = absent). */
+  public boolean compareAndSwapVersion(byte[] key, long expected, byte[] value) {
+    long[] n = Scratch.get().n;
+    FirkinNative.fkb_cas_version(handle(), null, null, key, expected, value, n);
+    return n[0] == 1;
+  }
+
+  /** Number of live keys in the default namespace. */
+  public long count() {
+    long[] n = new long[1];
+    FirkinNative.fkb_count(handle(), null, n);
+    return n[0];
+  }
+
+  /** Iterates the default namespace at a new snapshot. */
+  public FirkinIterator iterator() {
+    return FirkinIterator.create(handle(), null, null);
+  }
+
+  public Snapshot snapshot() {
+    long[] p = new long[1];
+    FirkinNative.fkb_snapshot_new(handle(), p);
+    return new Snapshot(this, p[0]);
+  }
+
+  /** A snapshot at an older sequence number (time travel). */
+  public Snapshot snapshotAt(long seq) {
+    long[] p = new long[1];
+    FirkinNative.fkb_snapshot_at(handle(), seq, p);
+    return new Snapshot(this, p[0]);
+  }
+
+  /** Applies the batch atomically. */
+  public void write(Batch b) {
+    write(null, b);
+  }
+
+  public void write(WriteOptions wo, Batch b) {
+    FirkinNative.firkin_write(handle(), WriteOptions.handleOf(wo), b.handle());
+  }
+
+  /** Makes every acknowledged write durable now. */
+  public void sync() {
+    FirkinNative.firkin_sync(handle());
+  }
+
+  public long lastSeq() {
+    long[] n = new long[1];
+    FirkinNative.fkb_last_seq(handle(), n);
+    return n[0];
+  }
+
+  /** Statistics as a JSON object. */
+  public String stats() {
+    SWIGTYPE_p_firkin_db d = handle();
+    return Scratch.text((b, n) -> FirkinNative.fkb_stats(d, b, n));
+  }
+
+  /** Opens namespace name, creating it if needed. */
+  public Namespace namespace(String name) {
+    return openNamespace(name, true);
+  }
+
+  /** Opens namespace name; if absent, creates it when create is true. */
+  public Namespace openNamespace(String name, boolean create) {
+    long[] p = new long[1];
+    FirkinNative.fkb_ns_open(handle(), name, create, p);
+    return new Namespace(this, p[0]);
+  }
+
+  /** Creates namespace name; {@link FirkinException.Exists} if it exists. */
+  public Namespace createNamespace(String name) {
+    long[] p = new long[1];
+    FirkinNative.fkb_ns_create(handle(), name, p);
+    return new Namespace(this, p[0]);
+  }
+
+  public void dropNamespace(String name) {
+    FirkinNative.firkin_ns_drop(handle(), name);
+  }
+
+  /** The namespaces, "default" included. */
+  public List<String> namespaces() {
+    SWIGTYPE_p_firkin_db d = handle();
+    return Ops.lines(Scratch.text((b, n) -> FirkinNative.fkb_ns_list(d, b, n)));
+  }
+}

@@ -1,0 +1,101 @@
+package org.firkin;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+
+/**
+ * Every live key of a namespace exactly once, unordered, as of one snapshot
+ * (firkin_iter). Entries are fetched many at a time (firkin_iter_next_n), so
+ * most calls to next() make no JNI call. An error that ends the iteration
+ * early (corruption, I/O) is thrown from hasNext()/next().
+ *
+ * <pre>{@code
+ * try (FirkinIterator it = db.iterator()) {
+ *   while (it.hasNext()) { Entry e = it.next(); ... }
+ * }
+ * }</pre>
+ */
+public final class FirkinIterator implements Iterator<Entry>, AutoCloseable {
+  static final int BUF = 64 * 1024;
+
+  private SWIGTYPE_p_firkin_iter h;
+  private ByteBuffer buf = ByteBuffer.allocateDirect(BUF).order(ByteOrder.LITTLE_ENDIAN);
+  private final long[] n = new long[1];
+  private int end;
+  private boolean done;
+
+  private FirkinIterator(long p) {
+    h = new SWIGTYPE_p_firkin_iter(p, false);
+    buf.limit(0);
+  }
+
+  static FirkinIterator create(
+      SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns) {
+    long[] p = new long[1];
+    FirkinNative.fkb_iter_new(db, snap, ns, p);
+    return new FirkinIterator(p[0]);
+  }
+
+  SWIGTYPE_p_firkin_iter handle() {
+    if (h == null) {
+      throw new FirkinException.Closed("iterator is closed");
+    }
+    return h;
+  }
+
+  @Override
+  public boolean hasNext() {
+    if (h == null) {
+      throw new FirkinException.Closed("iterator is closed");
+    }
+    if (buf.hasRemaining()) {
+      return true;
+    }
+    if (done) {
+      return false;
+    }
+    SWIGTYPE_p_firkin_iter it = handle();
+    for (;;) {
+      FirkinNative.fkb_iter_next_n(it, buf, n);
+      long used = n[0];
+      if (used == 0) {
+        done = true;
+        return false;
+      }
+      if (used > buf.capacity()) {
+        buf = Scratch.allocate(used);
+        continue;
+      }
+      buf.clear();
+      buf.limit((int) used);
+      return true;
+    }
+  }
+
+  @Override
+  public Entry next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException();
+    }
+    int kl = buf.getInt();
+    int vl = buf.getInt();
+    byte[] k = new byte[kl];
+    byte[] v = new byte[vl];
+    buf.get(k);
+    buf.get(v);
+    return new Entry(k, v);
+  }
+
+  /** Releases the iterator. Closing twice is harmless. */
+  @Override
+  public void close() {
+    if (h != null) {
+      FirkinNative.firkin_iter_free(h);
+      h = null;
+      buf.limit(0);
+      done = true;
+    }
+  }
+}

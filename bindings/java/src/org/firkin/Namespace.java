@@ -1,0 +1,107 @@
+package org.firkin;
+
+/**
+ * A handle to a named key space (firkin_ns); its operations mirror
+ * {@link Firkin}'s. It keeps the database alive, but operations still need the
+ * Firkin handle open. Using the handle of a dropped namespace throws
+ * {@link FirkinException.NamespaceNotFound}.
+ */
+public final class Namespace implements AutoCloseable {
+  private final Firkin db;
+  private SWIGTYPE_p_firkin_ns h;
+  private final String name;
+
+  Namespace(Firkin db, long p) {
+    this.db = db;
+    this.h = new SWIGTYPE_p_firkin_ns(p, false);
+    this.name = FirkinNative.firkin_ns_name(h);
+  }
+
+  synchronized SWIGTYPE_p_firkin_ns handle() {
+    if (h == null) {
+      throw new FirkinException.Closed("namespace " + name + " is closed");
+    }
+    return h;
+  }
+
+  static SWIGTYPE_p_firkin_ns handleOf(Namespace ns) {
+    return ns == null ? null : ns.handle();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Releases the handle (not the namespace). Closing twice is harmless. */
+  @Override
+  public synchronized void close() {
+    if (h != null) {
+      FirkinNative.firkin_ns_close(h);
+      h = null;
+    }
+  }
+
+  public byte[] get(byte[] key) {
+    return Ops.get(db.handle(), null, handle(), key);
+  }
+
+  public int get(byte[] key, byte[] buf) {
+    return Ops.getInto(db.handle(), null, handle(), key, buf);
+  }
+
+  public boolean contains(byte[] key) {
+    return Ops.contains(db.handle(), null, handle(), key);
+  }
+
+  public long version(byte[] key) {
+    return Ops.version(db.handle(), null, handle(), key);
+  }
+
+  public byte[][] multiGet(byte[]... keys) {
+    return Ops.multiGet(db.handle(), null, handle(), keys);
+  }
+
+  public void put(byte[] key, byte[] value) {
+    FirkinNative.firkin_put(db.handle(), null, handle(), key, value);
+  }
+
+  public void put(WriteOptions wo, byte[] key, byte[] value) {
+    FirkinNative.firkin_put(db.handle(), WriteOptions.handleOf(wo), handle(), key, value);
+  }
+
+  public void delete(byte[] key) {
+    FirkinNative.firkin_delete(db.handle(), null, handle(), key);
+  }
+
+  public void delete(WriteOptions wo, byte[] key) {
+    FirkinNative.firkin_delete(db.handle(), WriteOptions.handleOf(wo), handle(), key);
+  }
+
+  public boolean putIfAbsent(byte[] key, byte[] value) {
+    long[] n = Scratch.get().n;
+    FirkinNative.fkb_put_if_absent(db.handle(), null, handle(), key, value, n);
+    return n[0] == 1;
+  }
+
+  public boolean compareAndSwap(byte[] key, byte[] expected, byte[] value) {
+    long[] n = Scratch.get().n;
+    FirkinNative.fkb_cas(db.handle(), null, handle(), key, expected, value, n);
+    return n[0] == 1;
+  }
+
+  public boolean compareAndSwapVersion(byte[] key, long expected, byte[] value) {
+    long[] n = Scratch.get().n;
+    FirkinNative.fkb_cas_version(db.handle(), null, handle(), key, expected, value, n);
+    return n[0] == 1;
+  }
+
+  public long count() {
+    long[] n = new long[1];
+    FirkinNative.fkb_count(db.handle(), handle(), n);
+    return n[0];
+  }
+
+  public FirkinIterator iterator() {
+    return FirkinIterator.create(db.handle(), null, handle());
+  }
+}

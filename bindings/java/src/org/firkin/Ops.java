@@ -1,0 +1,121 @@
+package org.firkin;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The operations shared by Firkin (default namespace), Namespace and Snapshot. */
+final class Ops {
+  private Ops() {}
+
+  static byte[] get(
+      SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns, byte[] key) {
+    Scratch s = Scratch.get();
+    ByteBuffer b = s.buf;
+    for (;;) {
+      FirkinNative.fkb_get(db, snap, ns, key, b, s.n);
+      long n = s.n[0];
+      if (n < 0) {
+        return null;
+      }
+      if (n <= b.capacity()) {
+        byte[] out = new byte[(int) n];
+        b.get(0, out);
+        return out;
+      }
+      b = s.grow(n);
+    }
+  }
+
+  static int getInto(
+      SWIGTYPE_p_firkin_db db,
+      SWIGTYPE_p_firkin_snapshot snap,
+      SWIGTYPE_p_firkin_ns ns,
+      byte[] key,
+      byte[] buf) {
+    Scratch s = Scratch.get();
+    ByteBuffer b = s.buf;
+    if (b.capacity() < buf.length) {
+      b = s.grow(buf.length);
+    }
+    FirkinNative.fkb_get(db, snap, ns, key, b.capacity() == buf.length ? b : b.slice(0, buf.length), s.n);
+    long n = s.n[0];
+    if (n < 0) {
+      return -1;
+    }
+    if (n <= buf.length) {
+      b.get(0, buf, 0, (int) n);
+    }
+    return (int) n;
+  }
+
+  static boolean contains(
+      SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns, byte[] key) {
+    long[] n = Scratch.get().n;
+    FirkinNative.fkb_contains(db, snap, ns, key, n);
+    return n[0] == 1;
+  }
+
+  static long version(
+      SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns, byte[] key) {
+    long[] n = Scratch.get().n;
+    FirkinNative.fkb_get_version(db, snap, ns, key, n);
+    return n[0];
+  }
+
+  static byte[] pack(byte[][] keys) {
+    int size = 0;
+    for (byte[] k : keys) {
+      size += 4 + k.length;
+    }
+    ByteBuffer p = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    for (byte[] k : keys) {
+      p.putInt(k.length).put(k);
+    }
+    return p.array();
+  }
+
+  /** The raw packed output of firkin_multi_get_packed (a view of the scratch buffer). */
+  static ByteBuffer multiGetRaw(
+      SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns, byte[][] keys) {
+    byte[] packed = pack(keys);
+    Scratch s = Scratch.get();
+    ByteBuffer b = s.buf;
+    for (;;) {
+      FirkinNative.fkb_multi_get(db, snap, ns, packed, b, s.n);
+      long n = s.n[0];
+      if (n <= b.capacity()) {
+        return b.slice(0, (int) n).order(ByteOrder.LITTLE_ENDIAN);
+      }
+      b = s.grow(n);
+    }
+  }
+
+  static byte[][] multiGet(
+      SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns, byte[][] keys) {
+    ByteBuffer b = multiGetRaw(db, snap, ns, keys);
+    byte[][] out = new byte[keys.length][];
+    for (int i = 0; i < keys.length; i++) {
+      int st = b.getInt();
+      if (st == 0) {
+        byte[] v = new byte[b.getInt()];
+        b.get(v);
+        out[i] = v;
+      } else if (st != -1) {
+        throw FirkinException.create(st, Status.of(st).description() + " (multi-get key " + i + ")");
+      }
+    }
+    return out;
+  }
+
+  static List<String> lines(String s) {
+    List<String> out = new ArrayList<>();
+    for (String l : s.split("\n")) {
+      if (!l.isEmpty()) {
+        out.add(l);
+      }
+    }
+    return out;
+  }
+}

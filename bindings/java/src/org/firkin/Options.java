@@ -1,0 +1,105 @@
+package org.firkin;
+
+/**
+ * Settings for {@link Firkin#open} (firkin_options). Create, set, pass to
+ * open, close. {@code Firkin.open} copies what it needs.
+ */
+public final class Options implements AutoCloseable {
+  private SWIGTYPE_p_firkin_options h;
+
+  /** The defaults (see capi/firkin.h). */
+  public Options() {
+    long[] p = new long[1];
+    FirkinNative.fkb_options_new(p);
+    h = new SWIGTYPE_p_firkin_options(p[0], false);
+  }
+
+  synchronized SWIGTYPE_p_firkin_options handle() {
+    if (h == null) {
+      throw new FirkinException.Closed("options are closed");
+    }
+    return h;
+  }
+
+  /** Sets an option by name, the value as text ("true", "always", "64M"). */
+  public Options set(String name, String value) {
+    FirkinNative.firkin_options_set(handle(), name, value);
+    return this;
+  }
+
+  /** An option's value as text. */
+  public String get(String name) {
+    SWIGTYPE_p_firkin_options o = handle();
+    return Scratch.text((b, n) -> FirkinNative.fkb_options_get(o, name, b, n));
+  }
+
+  /** The typed accessors firkin_options_set_NAME (value as a long). */
+  Options setTyped(String name, long v) {
+    FirkinNative.fkb_options_set_typed(handle(), name, v);
+    return this;
+  }
+
+  long getTyped(String name) {
+    long[] v = new long[1];
+    FirkinNative.fkb_options_get_typed(handle(), name, v);
+    return v[0];
+  }
+
+  public Options createIfMissing(boolean v) {
+    return setTyped("create_if_missing", v ? 1 : 0);
+  }
+
+  public boolean createIfMissing() {
+    return getTyped("create_if_missing") != 0;
+  }
+
+  public Options errorIfExists(boolean v) {
+    return setTyped("error_if_exists", v ? 1 : 0);
+  }
+
+  public boolean errorIfExists() {
+    return getTyped("error_if_exists") != 0;
+  }
+
+  public Options readOnly(boolean v) {
+    return setTyped("read_only", v ? 1 : 0);
+  }
+
+  public boolean readOnly() {
+    return getTyped("read_only") != 0;
+  }
+
+  /** The database's sync mode (not DEFAULT). */
+  public Options syncMode(SyncMode m) {
+    return setTyped("sync_mode", m.code);
+  }
+
+  public SyncMode syncMode() {
+    return SyncMode.of(getTyped("sync_mode"));
+  }
+
+  public Options syncIntervalMs(int ms) {
+    return setTyped("sync_interval_ms", ms & 0xffffffffL);
+  }
+
+  public Options segmentSize(long bytes) {
+    return setTyped("segment_size", bytes);
+  }
+
+  public Options salvage(boolean v) {
+    return setTyped("salvage", v ? 1 : 0);
+  }
+
+  public Options verifyChecksums(boolean v) {
+    return setTyped("verify_checksums", v ? 1 : 0);
+  }
+
+  /** Releases the options. Closing twice is harmless. */
+  @Override
+  public synchronized void close() {
+    if (h != null) {
+      FirkinNative.firkin_options_free(h);
+      h = null;
+    }
+  }
+}

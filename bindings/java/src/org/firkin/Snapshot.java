@@ -1,0 +1,73 @@
+package org.firkin;
+
+/**
+ * A consistent read view at a sequence number (firkin_snapshot): reads see
+ * exactly the writes with a sequence number &lt;= {@link #seq()}. The methods
+ * taking a Namespace read that namespace (null = default).
+ */
+public final class Snapshot implements AutoCloseable {
+  private final Firkin db;
+  private SWIGTYPE_p_firkin_snapshot h;
+  private final long seq;
+
+  Snapshot(Firkin db, long p) {
+    this.db = db;
+    this.h = new SWIGTYPE_p_firkin_snapshot(p, false);
+    this.seq = FirkinNative.firkin_snapshot_seq(h);
+  }
+
+  synchronized SWIGTYPE_p_firkin_snapshot handle() {
+    if (h == null) {
+      throw new FirkinException.Closed("snapshot is closed");
+    }
+    return h;
+  }
+
+  public long seq() {
+    return seq;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (h != null) {
+      FirkinNative.firkin_snapshot_free(h);
+      h = null;
+    }
+  }
+
+  public byte[] get(byte[] key) {
+    return get(null, key);
+  }
+
+  public byte[] get(Namespace ns, byte[] key) {
+    return Ops.get(db.handle(), handle(), Namespace.handleOf(ns), key);
+  }
+
+  public int get(Namespace ns, byte[] key, byte[] buf) {
+    return Ops.getInto(db.handle(), handle(), Namespace.handleOf(ns), key, buf);
+  }
+
+  public boolean contains(byte[] key) {
+    return contains(null, key);
+  }
+
+  public boolean contains(Namespace ns, byte[] key) {
+    return Ops.contains(db.handle(), handle(), Namespace.handleOf(ns), key);
+  }
+
+  public long version(Namespace ns, byte[] key) {
+    return Ops.version(db.handle(), handle(), Namespace.handleOf(ns), key);
+  }
+
+  public byte[][] multiGet(Namespace ns, byte[]... keys) {
+    return Ops.multiGet(db.handle(), handle(), Namespace.handleOf(ns), keys);
+  }
+
+  public FirkinIterator iterator() {
+    return iterator(null);
+  }
+
+  public FirkinIterator iterator(Namespace ns) {
+    return FirkinIterator.create(db.handle(), handle(), Namespace.handleOf(ns));
+  }
+}

@@ -1,0 +1,44 @@
+package org.firkin;
+
+/** Per-write settings (firkin_write_options). */
+public final class WriteOptions implements AutoCloseable {
+  private SWIGTYPE_p_firkin_write_options h;
+
+  /** Sync = DEFAULT (the database's mode). */
+  public WriteOptions() {
+    long[] p = new long[1];
+    FirkinNative.fkb_write_options_new(p);
+    h = new SWIGTYPE_p_firkin_write_options(p[0], false);
+  }
+
+  synchronized SWIGTYPE_p_firkin_write_options handle() {
+    if (h == null) {
+      throw new FirkinException.Closed("write options are closed");
+    }
+    return h;
+  }
+
+  static SWIGTYPE_p_firkin_write_options handleOf(WriteOptions wo) {
+    return wo == null ? null : wo.handle();
+  }
+
+  public WriteOptions sync(SyncMode m) {
+    FirkinNative.firkin_write_options_set_sync(handle(), m.code);
+    return this;
+  }
+
+  public SyncMode sync() {
+    long[] v = new long[1];
+    FirkinNative.fkb_write_options_get_sync(handle(), v);
+    return SyncMode.of(v[0]);
+  }
+
+  /** Releases the write options. Closing twice is harmless. */
+  @Override
+  public synchronized void close() {
+    if (h != null) {
+      FirkinNative.firkin_write_options_free(h);
+      h = null;
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// Quickstart: the Go binding of Firkin in one page.
+//
+//	go run . /tmp/firkin-quickstart
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"os"
+
+	"firkin.dev/firkin"
+)
+
+func main() {
+	path := "firkin-quickstart"
+	if len(os.Args) > 1 {
+		path = os.Args[1]
+	}
+	db, err := firkin.Open(path, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+
+	// Point operations; not-found is an error value you test with errors.Is.
+	if err := db.Put([]byte("hello"), []byte("world")); err != nil {
+		log.Fatal(err)
+	}
+	v, err := db.Get([]byte("hello"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("hello = %s\n", v)
+	if _, err := db.Get([]byte("nobody")); errors.Is(err, firkin.ErrNotFound) {
+		fmt.Println("nobody is not there")
+	}
+
+	// A namespace and an atomic batch across namespaces.
+	users, err := db.Namespace("users")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer users.Close()
+	b, err := firkin.NewBatch()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer b.Close()
+	b.PutNS(users, []byte("ada"), []byte("lovelace"))
+	b.PutNS(users, []byte("alan"), []byte("turing"))
+	b.Delete([]byte("hello"))
+	if err := db.Write(b); err != nil {
+		log.Fatal(err)
+	}
+
+	// A snapshot and an iterator.
+	snap, err := db.NewSnapshot()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer snap.Close()
+	users.Put([]byte("grace"), []byte("hopper")) // not in the snapshot
+	it, err := snap.NewIteratorNS(users)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer it.Close()
+	n := 0
+	for it.Next() {
+		n++
+	}
+	if err := it.Err(); err != nil {
+		log.Fatal(err)
+	}
+	count, _ := users.Count()
+	fmt.Printf("users at the snapshot: %d, now: %d\n", n, count)
+
+	// Errors carry the status code.
+	var e *firkin.Error
+	if err := db.Put(nil, nil); errors.As(err, &e) {
+		fmt.Printf("empty key: %v (status %d)\n", e, e.Code)
+	}
+}
