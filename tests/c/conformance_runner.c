@@ -891,7 +891,7 @@ static int cmd_opt_set_typed(ctx *c, token **a, size_t n) {
     return api(c, firkin_options_set_verify_checksums(c->opts, v));
   }
   if (kTypedOpts[i].type == OPT_SYNC) {
-    firkin_sync_mode m;
+    firkin_sync_mode m = FIRKIN_SYNC_NONE;
     if (parse_sync_mode(c, T(1), &m)) return RUNNER_ERROR;
     return api(c, firkin_options_set_sync_mode(c->opts, m));
   } else {
@@ -938,7 +938,7 @@ static int cmd_opt_get_typed(ctx *c, token **a, size_t n) {
 }
 
 static int cmd_wo_set_sync(ctx *c, token **a, size_t n) {
-  firkin_sync_mode m;
+  firkin_sync_mode m = FIRKIN_SYNC_NONE;
   (void)n;
   if (parse_sync_mode(c, T(0), &m)) return RUNNER_ERROR;
   if (!c->wo) {
@@ -1239,7 +1239,7 @@ static int cmd_multi_get(ctx *c, token **a, size_t n) {
                                klens, vals, vlens, sts));
   if (st == FIRKIN_OK) {
     for (i = 0; i < k && !c->failed; i++) {
-      int want;
+      int want = 0;
       const token *e = a[2 * i + 1];
       if (multi_expect(c, e, &want)) break;
       if (sts[i] != want) {
@@ -1289,7 +1289,7 @@ static int cmd_multi_get_packed(ctx *c, token **a, size_t n) {
     size_t pos = 0;
     if (!o && out_len) fail(c, "multi_get_packed: NULL output with a length");
     for (i = 0; i < k && !c->failed; i++) {
-      int want, got;
+      int want = 0, got;
       const token *e = a[2 * i + 1];
       if (multi_expect(c, e, &want)) break;
       if (pos + 4 > out_len) {
@@ -1837,11 +1837,13 @@ static int cmd_iter_expect(ctx *c, token **a, size_t n) {
   if (e->nseen) qsort(e->seen, e->nseen, sizeof *e->seen, cmp_kv);
   for (i = 0; i < k && i < e->nseen; i++) {
     if (cmp_kv(&want[i], &e->seen[i]) != 0) {
-      char w[256], g[256];
-      render(w, sizeof w, want[i].k.p, want[i].k.n);
-      render(g, sizeof g, e->seen[i].k.p, e->seen[i].k.n);
-      fail(c, "iterator entries differ at sorted position %zu: expected key %s, got key %s "
-              "(or their values differ)", i, w, g);
+      char wk[256], wv[256], gk[256], gv[256];
+      render(wk, sizeof wk, want[i].k.p, want[i].k.n);
+      render(wv, sizeof wv, want[i].v.p, want[i].v.n);
+      render(gk, sizeof gk, e->seen[i].k.p, e->seen[i].k.n);
+      render(gv, sizeof gv, e->seen[i].v.p, e->seen[i].v.n);
+      fail(c, "iterator entries differ at sorted position %zu: expected %s = %s, got %s = %s", i,
+           wk, wv, gk, gv);
       break;
     }
   }

@@ -1,0 +1,923 @@
+/*
+ * bad_input_test.c — DESIGN §11.6: bad input through every export gets its
+ * status and a message, never a crash, never a change to a file that is not
+ * the database's.
+ *
+ * Every check is one test; the program ends with "N passed, N failed".
+ * C99 + POSIX; links libfirkin (and uses xxHash's header only, to craft an
+ * identity file with a valid checksum for the future-format-version case).
+ */
+#define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "firkin.h"
+#include "firkin_testing.h"
+
+static int g_passed, g_failed;
+static char g_base[1024];
+
+static void pass(void) { g_passed++; }
+
+static void failf(int line, const char *fmt, const char *a, const char *b) {
+  g_failed++;
+  printf("FAIL line %d: ", line);
+  printf(fmt, a, b);
+  printf("\n");
+}
+
+static const char *sname(int st) {
+  static char buf[8][32];
+  static int k;
+  const char *n = NULL;
+  switch (st) {
+    case FIRKIN_OK: n = "OK"; break;
+    case FIRKIN_E_NOT_FOUND: n = "NOT_FOUND"; break;
+    case FIRKIN_E_INVALID_ARGUMENT: n = "INVALID_ARGUMENT"; break;
+    case FIRKIN_E_IO: n = "IO"; break;
+    case FIRKIN_E_CORRUPTION: n = "CORRUPTION"; break;
+    case FIRKIN_E_BUSY: n = "BUSY"; break;
+    case FIRKIN_E_READ_ONLY: n = "READ_ONLY"; break;
+    case FIRKIN_E_CONDITION_FAILED: n = "CONDITION_FAILED"; break;
+    case FIRKIN_E_CONFLICT: n = "CONFLICT"; break;
+    case FIRKIN_E_NO_SPACE: n = "NO_SPACE"; break;
+    case FIRKIN_E_NO_MEMORY: n = "NO_MEMORY"; break;
+    case FIRKIN_E_TOO_LARGE: n = "TOO_LARGE"; break;
+    case FIRKIN_E_BUFFER_TOO_SMALL: n = "BUFFER_TOO_SMALL"; break;
+    case FIRKIN_E_CLOSED: n = "CLOSED"; break;
+    case FIRKIN_E_VERSION: n = "VERSION"; break;
+    case FIRKIN_E_SNAPSHOT_TOO_OLD: n = "SNAPSHOT_TOO_OLD"; break;
+    case FIRKIN_E_NAMESPACE_NOT_FOUND: n = "NAMESPACE_NOT_FOUND"; break;
+    case FIRKIN_E_EXISTS: n = "EXISTS"; break;
+    case FIRKIN_E_NOT_A_DATABASE: n = "NOT_A_DATABASE"; break;
+    case FIRKIN_E_NOT_SUPPORTED: n = "NOT_SUPPORTED"; break;
+    case FIRKIN_E_INTERNAL: n = "INTERNAL"; break;
+    default: break;
+  }
+  if (n) return n;
+  k = (k + 1) % 8;
+  snprintf(buf[k], sizeof buf[k], "status(%d)", st);
+  return buf[k];
+}
+
+/* Checks a status; for errors other than NOT_FOUND also that the message of
+ * this very call is non-empty. The call is evaluated as the argument, so no
+ * other firkin call runs between it and firkin_last_error(). */
+static void expect_st(int line, const char *expr, int got, int want) {
+  if (got != want) {
+    char w[64];
+    snprintf(w, sizeof w, "%s", sname(want));
+    g_failed++;
+    printf("FAIL line %d: %s\n    expected %s, got %s; last error: \"%s\"\n", line, expr, w,
+           sname(got), firkin_last_error());
+    return;
+  }
+  if (want < 0 && want != FIRKIN_E_NOT_FOUND) {
+    const char *m = firkin_last_error();
+    if (m == NULL || m[0] == 0) {
+      failf(line, "%s: status %s but firkin_last_error() is empty", expr, sname(want));
+      return;
+    }
+  }
+  pass();
+}
+#define EXPECT(call, want) expect_st(__LINE__, #call, (call), (want))
+#define INVALID(call) EXPECT(call, FIRKIN_E_INVALID_ARGUMENT)
+#define OK(call) EXPECT(call, FIRKIN_OK)
+
+/* Either of two statuses is acceptable (where the header leaves it open). */
+static void expect_either(int line, const char *expr, int got, int w1, int w2) {
+  if (got == w1) expect_st(line, expr, got, w1);
+  else expect_st(line, expr, got, w2);
+}
+#define EXPECT2(call, w1, w2) expect_either(__LINE__, #call, (call), (w1), (w2))
+
+static void check(int line, bool ok, const char *what) {
+  if (ok) pass();
+  else failf(line, "%s%s", what, "");
+}
+#define CHECK(cond) check(__LINE__, (cond), #cond)
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb; (void)flag; (void)ftw;
+  remove(path);
+  return 0;
+}
+static void rm_rf(const char *path) { nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+static void path_join(char *out, size_t cap, const char *a, const char *b) {
+  snprintf(out, cap, "%s/%s", a, b);
+}
+
+static bool write_file(const char *path, const void *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  bool ok;
+  if (!f) return false;
+  ok = fwrite(data, 1, n, f) == n;
+  return fclose(f) == 0 && ok;
+}
+
+/* Reads a whole file into a malloc'd buffer. */
+static unsigned char *read_file(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  unsigned char *buf = NULL;
+  size_t cap = 0, len = 0;
+  if (!f) return NULL;
+  for (;;) {
+    size_t got;
+    if (len == cap) {
+      cap = cap ? cap * 2 : 4096;
+      buf = realloc(buf, cap);
+      if (!buf) {
+        fclose(f);
+        return NULL;
+      }
+    }
+    got = fread(buf + len, 1, cap - len, f);
+    len += got;
+    if (got == 0) break;
+  }
+  fclose(f);
+  *n = len;
+  return buf;
+}
+
+/* A fingerprint of a directory: sorted "name size mtime content-hash" lines
+ * (one level). Used to show that a failed open changed nothing. */
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+static char *dir_fingerprint(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  char **lines = NULL;
+  size_t n = 0, i, total = 1;
+  char *out;
+  if (!d) return NULL;
+  while ((de = readdir(d)) != NULL) {
+    char p[2048], line[2300];
+    struct stat sb;
+    size_t len = 0;
+    unsigned char *data;
+    unsigned long long h = 0;
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    path_join(p, sizeof p, dir, de->d_name);
+    if (lstat(p, &sb) != 0) continue;
+    if (S_ISREG(sb.st_mode) && (data = read_file(p, &len)) != NULL) {
+      h = (unsigned long long)XXH3_64bits(data, len);
+      free(data);
+    }
+    snprintf(line, sizeof line, "%s mode=%o size=%lld mtime=%lld.%09ld hash=%016llx", de->d_name,
+             (unsigned)sb.st_mode, (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+             (long)sb.st_mtim.tv_nsec, h);
+    lines = realloc(lines, (n + 1) * sizeof *lines);
+    lines[n] = malloc(strlen(line) + 1);
+    strcpy(lines[n], line);
+    total += strlen(line) + 1;
+    n++;
+  }
+  closedir(d);
+  if (n) qsort(lines, n, sizeof *lines, cmp_str);
+  out = malloc(total);
+  out[0] = 0;
+  for (i = 0; i < n; i++) {
+    strcat(out, lines[i]);
+    strcat(out, "\n");
+    free(lines[i]);
+  }
+  free(lines);
+  return out;
+}
+
+/* Removes the "LOCK ..." line from a fingerprint. */
+static void drop_lock_line(char *fp) {
+  char *p = fp;
+  if (!fp) return;
+  while (*p) {
+    char *nl = strchr(p, '\n');
+    if (strncmp(p, "LOCK ", 5) == 0) {
+      if (nl) memmove(p, nl + 1, strlen(nl + 1) + 1);
+      else *p = 0;
+      continue;
+    }
+    if (!nl) break;
+    p = nl + 1;
+  }
+}
+
+static void make_dir(char *out, size_t cap, const char *name) {
+  path_join(out, cap, g_base, name);
+  rm_rf(out);
+  mkdir(out, 0755);
+}
+
+/* ------------------------------------------------------------------------ */
+/* NULL handles and pointers, every export                                   */
+/* ------------------------------------------------------------------------ */
+
+static void test_options_nulls(void) {
+  firkin_options *o = NULL;
+  firkin_write_options *wo = NULL;
+  bool b;
+  firkin_sync_mode m;
+  uint32_t u32;
+  uint64_t u64;
+  char *s = NULL;
+
+  INVALID(firkin_options_new(NULL));
+  firkin_options_free(NULL);
+  pass();
+  OK(firkin_options_new(&o));
+  CHECK(o != NULL);
+
+  INVALID(firkin_options_set_create_if_missing(NULL, true));
+  INVALID(firkin_options_get_create_if_missing(NULL, &b));
+  INVALID(firkin_options_get_create_if_missing(o, NULL));
+  INVALID(firkin_options_set_error_if_exists(NULL, true));
+  INVALID(firkin_options_get_error_if_exists(NULL, &b));
+  INVALID(firkin_options_get_error_if_exists(o, NULL));
+  INVALID(firkin_options_set_read_only(NULL, true));
+  INVALID(firkin_options_get_read_only(NULL, &b));
+  INVALID(firkin_options_get_read_only(o, NULL));
+  INVALID(firkin_options_set_sync_mode(NULL, FIRKIN_SYNC_ALWAYS));
+  INVALID(firkin_options_get_sync_mode(NULL, &m));
+  INVALID(firkin_options_get_sync_mode(o, NULL));
+  INVALID(firkin_options_set_sync_mode(o, (firkin_sync_mode)-7));
+  INVALID(firkin_options_set_sync_mode(o, (firkin_sync_mode)INT_MAX));
+  INVALID(firkin_options_set_sync_interval_ms(NULL, 10));
+  INVALID(firkin_options_get_sync_interval_ms(NULL, &u32));
+  INVALID(firkin_options_get_sync_interval_ms(o, NULL));
+  INVALID(firkin_options_set_sync_interval_ms(o, UINT32_MAX));
+  INVALID(firkin_options_set_segment_size(NULL, 1 << 20));
+  INVALID(firkin_options_get_segment_size(NULL, &u64));
+  INVALID(firkin_options_get_segment_size(o, NULL));
+  INVALID(firkin_options_set_segment_size(o, UINT64_MAX));
+  INVALID(firkin_options_set_salvage(NULL, true));
+  INVALID(firkin_options_get_salvage(NULL, &b));
+  INVALID(firkin_options_get_salvage(o, NULL));
+  INVALID(firkin_options_set_verify_checksums(NULL, true));
+  INVALID(firkin_options_get_verify_checksums(NULL, &b));
+  INVALID(firkin_options_get_verify_checksums(o, NULL));
+
+  INVALID(firkin_options_set(NULL, "sync_mode", "none"));
+  INVALID(firkin_options_set(o, NULL, "none"));
+  INVALID(firkin_options_set(o, "sync_mode", NULL));
+  INVALID(firkin_options_set(o, "sync_mode", "nonee"));
+  INVALID(firkin_options_set(o, "sync_mode ", "none"));
+  INVALID(firkin_options_get(NULL, "sync_mode", &s));
+  INVALID(firkin_options_get(o, NULL, &s));
+  INVALID(firkin_options_get(o, "sync_mode", NULL));
+  INVALID(firkin_options_get(o, "bogus", &s));
+  CHECK(s == NULL);
+  /* the values are unchanged by all the rejected calls */
+  OK(firkin_options_get_sync_mode(o, &m));
+  CHECK(m == FIRKIN_SYNC_INTERVAL);
+  OK(firkin_options_get_sync_interval_ms(o, &u32));
+  CHECK(u32 == 100);
+  OK(firkin_options_get_segment_size(o, &u64));
+  CHECK(u64 == 64u << 20);
+  firkin_options_free(o);
+
+  INVALID(firkin_write_options_new(NULL));
+  firkin_write_options_free(NULL);
+  pass();
+  OK(firkin_write_options_new(&wo));
+  INVALID(firkin_write_options_set_sync(NULL, FIRKIN_SYNC_NONE));
+  INVALID(firkin_write_options_get_sync(NULL, &m));
+  INVALID(firkin_write_options_get_sync(wo, NULL));
+  INVALID(firkin_write_options_set_sync(wo, (firkin_sync_mode)5));
+  INVALID(firkin_write_options_set_sync(wo, (firkin_sync_mode)-2));
+  OK(firkin_write_options_get_sync(wo, &m));
+  CHECK(m == FIRKIN_SYNC_DEFAULT);
+  firkin_write_options_free(wo);
+}
+
+/* A database with a key "k" = "value", a namespace "ns", a snapshot, an
+ * iterator and a batch, for the NULL-argument checks below. */
+typedef struct {
+  char dir[1024];
+  firkin_db *db;
+  firkin_ns *ns;
+  firkin_snapshot *snap;
+  firkin_iter *it;
+  firkin_batch *b;
+} fixture;
+
+static bool fixture_open(fixture *f, const char *name) {
+  memset(f, 0, sizeof *f);
+  make_dir(f->dir, sizeof f->dir, name);
+  if (firkin_open(f->dir, NULL, &f->db) != FIRKIN_OK) {
+    printf("FAIL: cannot open a fresh database in %s: %s\n", f->dir, firkin_last_error());
+    g_failed++;
+    return false;
+  }
+  if (firkin_put(f->db, NULL, NULL, "k", 1, "value", 5) != FIRKIN_OK ||
+      firkin_ns_create(f->db, "ns", &f->ns) != FIRKIN_OK ||
+      firkin_snapshot_new(f->db, &f->snap) != FIRKIN_OK ||
+      firkin_iter_new(f->db, NULL, NULL, &f->it) != FIRKIN_OK ||
+      firkin_batch_new(&f->b) != FIRKIN_OK) {
+    printf("FAIL: fixture setup: %s\n", firkin_last_error());
+    g_failed++;
+    return false;
+  }
+  return true;
+}
+
+static void fixture_close(fixture *f) {
+  firkin_iter_free(f->it);
+  firkin_snapshot_free(f->snap);
+  firkin_ns_close(f->ns);
+  firkin_batch_free(f->b);
+  firkin_close(f->db);
+  rm_rf(f->dir);
+}
+
+static void test_db_nulls(void) {
+  fixture f;
+  firkin_db *db2 = (firkin_db *)&f; /* poison: must not be overwritten on failure */
+  uint64_t u64;
+  char *s = NULL;
+  void *v = NULL;
+  size_t vl = 0;
+  char buf[16];
+  bool found;
+  firkin_ns *ns = NULL;
+  firkin_snapshot *snap = NULL;
+  firkin_iter *it = NULL;
+  firkin_batch *b = NULL;
+
+  if (!fixture_open(&f, "nulls")) return;
+
+  /* database */
+  db2 = NULL;
+  INVALID(firkin_open(NULL, NULL, &db2));
+  CHECK(db2 == NULL);
+  INVALID(firkin_open(f.dir, NULL, NULL));
+  EXPECT2(firkin_open("", NULL, &db2), FIRKIN_E_INVALID_ARGUMENT, FIRKIN_E_NOT_FOUND);
+  CHECK(db2 == NULL);
+  OK(firkin_close(NULL));
+  INVALID(firkin_sync(NULL));
+  INVALID(firkin_last_seq(NULL, &u64));
+  INVALID(firkin_last_seq(f.db, NULL));
+  INVALID(firkin_stats(NULL, &s));
+  INVALID(firkin_stats(f.db, NULL));
+  CHECK(s == NULL);
+
+  /* point operations */
+  INVALID(firkin_put(NULL, NULL, NULL, "k", 1, "v", 1));
+  INVALID(firkin_put(f.db, NULL, NULL, NULL, 1, "v", 1));
+  INVALID(firkin_put(f.db, NULL, NULL, NULL, 0, "v", 1));
+  INVALID(firkin_put(f.db, NULL, NULL, "k", 1, NULL, 1));
+  OK(firkin_put(f.db, NULL, NULL, "empty", 5, NULL, 0)); /* NULL with length 0 is allowed */
+  OK(firkin_get(f.db, NULL, NULL, "empty", 5, &v, &vl));
+  CHECK(v != NULL && vl == 0);
+  firkin_free(v);
+  v = NULL;
+
+  INVALID(firkin_get(NULL, NULL, NULL, "k", 1, &v, &vl));
+  INVALID(firkin_get(f.db, NULL, NULL, NULL, 1, &v, &vl));
+  INVALID(firkin_get(f.db, NULL, NULL, "k", 1, NULL, &vl));
+  INVALID(firkin_get(f.db, NULL, NULL, "k", 1, &v, NULL));
+  CHECK(v == NULL);
+
+  INVALID(firkin_get_into(NULL, NULL, NULL, "k", 1, buf, sizeof buf, &vl));
+  INVALID(firkin_get_into(f.db, NULL, NULL, NULL, 1, buf, sizeof buf, &vl));
+  INVALID(firkin_get_into(f.db, NULL, NULL, "k", 1, NULL, sizeof buf, &vl));
+  INVALID(firkin_get_into(f.db, NULL, NULL, "k", 1, buf, sizeof buf, NULL));
+  vl = 0;
+  EXPECT(firkin_get_into(f.db, NULL, NULL, "k", 1, NULL, 0, &vl), FIRKIN_E_BUFFER_TOO_SMALL);
+  CHECK(vl == 5);
+
+  INVALID(firkin_contains(NULL, NULL, NULL, "k", 1, &found));
+  INVALID(firkin_contains(f.db, NULL, NULL, NULL, 1, &found));
+  INVALID(firkin_contains(f.db, NULL, NULL, "k", 1, NULL));
+  INVALID(firkin_get_version(NULL, NULL, NULL, "k", 1, &u64));
+  INVALID(firkin_get_version(f.db, NULL, NULL, NULL, 1, &u64));
+  INVALID(firkin_get_version(f.db, NULL, NULL, "k", 1, NULL));
+  INVALID(firkin_delete(NULL, NULL, NULL, "k", 1));
+  INVALID(firkin_delete(f.db, NULL, NULL, NULL, 1));
+  INVALID(firkin_put_if_absent(NULL, NULL, NULL, "n", 1, "v", 1));
+  INVALID(firkin_put_if_absent(f.db, NULL, NULL, NULL, 1, "v", 1));
+  INVALID(firkin_put_if_absent(f.db, NULL, NULL, "n", 1, NULL, 1));
+  INVALID(firkin_cas(NULL, NULL, NULL, "k", 1, "value", 5, "x", 1));
+  INVALID(firkin_cas(f.db, NULL, NULL, NULL, 1, "value", 5, "x", 1));
+  INVALID(firkin_cas(f.db, NULL, NULL, "k", 1, NULL, 5, "x", 1));
+  INVALID(firkin_cas(f.db, NULL, NULL, "k", 1, "value", 5, NULL, 1));
+  INVALID(firkin_cas_version(NULL, NULL, NULL, "k", 1, 1, "x", 1));
+  INVALID(firkin_cas_version(f.db, NULL, NULL, NULL, 1, 1, "x", 1));
+  INVALID(firkin_cas_version(f.db, NULL, NULL, "k", 1, 1, NULL, 1));
+  /* none of the rejected writes changed "k" */
+  OK(firkin_get(f.db, NULL, NULL, "k", 1, &v, &vl));
+  CHECK(v != NULL && vl == 5 && memcmp(v, "value", 5) == 0);
+  firkin_free(v);
+  v = NULL;
+
+  /* multi-get */
+  {
+    const void *keys[2] = {"k", "zz"};
+    size_t klens[2] = {1, 2}, vlens[2];
+    void *vals[2];
+    firkin_status sts[2];
+    unsigned char packed[16] = {1, 0, 0, 0, 'k'};
+    unsigned char bad_packed[8] = {200, 0, 0, 0, 'k', 'k'};
+    void *out = NULL;
+    size_t out_len = 0;
+    INVALID(firkin_multi_get(NULL, NULL, NULL, 2, keys, klens, vals, vlens, sts));
+    INVALID(firkin_multi_get(f.db, NULL, NULL, 2, NULL, klens, vals, vlens, sts));
+    INVALID(firkin_multi_get(f.db, NULL, NULL, 2, keys, NULL, vals, vlens, sts));
+    INVALID(firkin_multi_get(f.db, NULL, NULL, 2, keys, klens, NULL, vlens, sts));
+    INVALID(firkin_multi_get(f.db, NULL, NULL, 2, keys, klens, vals, NULL, sts));
+    INVALID(firkin_multi_get(f.db, NULL, NULL, 2, keys, klens, vals, vlens, NULL));
+    OK(firkin_multi_get(f.db, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL));
+    OK(firkin_multi_get(f.db, NULL, NULL, 2, keys, klens, vals, vlens, sts));
+    CHECK(sts[0] == FIRKIN_OK && vlens[0] == 5 && vals[0] && memcmp(vals[0], "value", 5) == 0);
+    CHECK(sts[1] == FIRKIN_E_NOT_FOUND && vals[1] == NULL);
+    if (sts[0] == FIRKIN_OK) firkin_free(vals[0]);
+
+    INVALID(firkin_multi_get_packed(NULL, NULL, NULL, packed, 5, &out, &out_len));
+    INVALID(firkin_multi_get_packed(f.db, NULL, NULL, NULL, 5, &out, &out_len));
+    INVALID(firkin_multi_get_packed(f.db, NULL, NULL, packed, 5, NULL, &out_len));
+    INVALID(firkin_multi_get_packed(f.db, NULL, NULL, packed, 5, &out, NULL));
+    /* a length that runs past the input, and a partial length prefix */
+    INVALID(firkin_multi_get_packed(f.db, NULL, NULL, bad_packed, 6, &out, &out_len));
+    INVALID(firkin_multi_get_packed(f.db, NULL, NULL, packed, 3, &out, &out_len));
+    INVALID(firkin_multi_get_packed(f.db, NULL, NULL, packed, 7, &out, &out_len));
+    CHECK(out == NULL);
+    OK(firkin_multi_get_packed(f.db, NULL, NULL, packed, 5, &out, &out_len));
+    CHECK(out != NULL && out_len == 4 + 4 + 5);
+    firkin_free(out);
+  }
+
+  /* batches */
+  INVALID(firkin_batch_new(NULL));
+  firkin_batch_free(NULL);
+  pass();
+  INVALID(firkin_batch_put(NULL, NULL, "k", 1, "v", 1));
+  INVALID(firkin_batch_put(f.b, NULL, NULL, 1, "v", 1));
+  INVALID(firkin_batch_put(f.b, NULL, "k", 1, NULL, 1));
+  INVALID(firkin_batch_delete(NULL, NULL, "k", 1));
+  INVALID(firkin_batch_delete(f.b, NULL, NULL, 1));
+  INVALID(firkin_batch_clear(NULL));
+  {
+    size_t n = 99;
+    INVALID(firkin_batch_count(NULL, &n));
+    INVALID(firkin_batch_count(f.b, NULL));
+    OK(firkin_batch_count(f.b, &n));
+    CHECK(n == 0);
+  }
+  INVALID(firkin_write(NULL, NULL, f.b));
+  INVALID(firkin_write(f.db, NULL, NULL));
+  OK(firkin_batch_new(&b));
+  firkin_batch_free(b);
+
+  /* namespaces */
+  INVALID(firkin_ns_open(NULL, "x", true, &ns));
+  INVALID(firkin_ns_open(f.db, NULL, true, &ns));
+  INVALID(firkin_ns_open(f.db, "x", true, NULL));
+  INVALID(firkin_ns_create(NULL, "x", &ns));
+  INVALID(firkin_ns_create(f.db, NULL, &ns));
+  INVALID(firkin_ns_create(f.db, "y", NULL));
+  CHECK(ns == NULL);
+  INVALID(firkin_ns_drop(NULL, "ns"));
+  INVALID(firkin_ns_drop(f.db, NULL));
+  INVALID(firkin_ns_list(NULL, &s));
+  INVALID(firkin_ns_list(f.db, NULL));
+  CHECK(firkin_ns_name(NULL) == NULL);
+  CHECK(firkin_ns_name(f.ns) != NULL && strcmp(firkin_ns_name(f.ns), "ns") == 0);
+  firkin_ns_close(NULL);
+  pass();
+  INVALID(firkin_count(NULL, NULL, &u64));
+  INVALID(firkin_count(f.db, NULL, NULL));
+  INVALID(firkin_count(f.db, f.ns, NULL));
+
+  /* snapshots */
+  INVALID(firkin_snapshot_new(NULL, &snap));
+  INVALID(firkin_snapshot_new(f.db, NULL));
+  INVALID(firkin_snapshot_at(NULL, 0, &snap));
+  INVALID(firkin_snapshot_at(f.db, 0, NULL));
+  INVALID(firkin_snapshot_at(f.db, UINT64_MAX, &snap));
+  CHECK(snap == NULL);
+  firkin_snapshot_free(NULL);
+  pass();
+  CHECK(firkin_snapshot_seq(NULL) == 0);
+
+  /* iterators */
+  INVALID(firkin_iter_new(NULL, NULL, NULL, &it));
+  INVALID(firkin_iter_new(f.db, NULL, NULL, NULL));
+  CHECK(it == NULL);
+  firkin_iter_free(NULL);
+  pass();
+  CHECK(!firkin_iter_valid(NULL));
+  INVALID(firkin_iter_next(NULL));
+  {
+    const void *p;
+    size_t l, used, count;
+    unsigned char nb[64];
+    INVALID(firkin_iter_key(NULL, &p, &l));
+    INVALID(firkin_iter_key(f.it, NULL, &l));
+    INVALID(firkin_iter_key(f.it, &p, NULL));
+    INVALID(firkin_iter_value(NULL, &p, &l));
+    INVALID(firkin_iter_value(f.it, NULL, &l));
+    INVALID(firkin_iter_value(f.it, &p, NULL));
+    INVALID(firkin_iter_status(NULL));
+    INVALID(firkin_iter_next_n(NULL, nb, sizeof nb, &used, &count));
+    INVALID(firkin_iter_next_n(f.it, NULL, sizeof nb, &used, &count));
+    INVALID(firkin_iter_next_n(f.it, nb, sizeof nb, NULL, &count));
+    INVALID(firkin_iter_next_n(f.it, nb, sizeof nb, &used, NULL));
+    /* the rejected calls did not move the iterator */
+    CHECK(firkin_iter_valid(f.it));
+    OK(firkin_iter_status(f.it));
+  }
+
+  firkin_free(NULL);
+  pass();
+  fixture_close(&f);
+}
+
+/* Oversized keys and values: TOO_LARGE, and nothing is read from the value
+ * (it is an untouched anonymous mapping, so this costs no memory). */
+static void test_oversized(void) {
+  fixture f;
+  size_t big = (size_t)FIRKIN_MAX_VALUE_SIZE + 1;
+  void *huge;
+  static unsigned char key[FIRKIN_MAX_KEY_SIZE + 1];
+  uint64_t n = 0;
+  if (!fixture_open(&f, "oversized")) return;
+  huge = mmap(NULL, big, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (huge == MAP_FAILED) {
+    printf("FAIL: mmap of %zu bytes: %s\n", big, strerror(errno));
+    g_failed++;
+    fixture_close(&f);
+    return;
+  }
+  memset(key, 'k', sizeof key);
+  EXPECT(firkin_put(f.db, NULL, NULL, "big", 3, huge, big), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_put(f.db, NULL, NULL, "big", 3, huge, SIZE_MAX), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_put_if_absent(f.db, NULL, NULL, "big", 3, huge, big), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_cas(f.db, NULL, NULL, "k", 1, "value", 5, huge, big), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_cas_version(f.db, NULL, NULL, "k", 1, 0, huge, big), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_batch_put(f.b, NULL, "big", 3, huge, big), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_put(f.db, NULL, NULL, key, sizeof key, "v", 1), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_put(f.db, NULL, NULL, key, SIZE_MAX, "v", 1), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_batch_put(f.b, NULL, key, sizeof key, "v", 1), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_batch_delete(f.b, NULL, key, sizeof key), FIRKIN_E_TOO_LARGE);
+  {
+    void *v = NULL;
+    size_t vl;
+    char buf[4];
+    bool found;
+    uint64_t ver;
+    EXPECT(firkin_get(f.db, NULL, NULL, key, sizeof key, &v, &vl), FIRKIN_E_TOO_LARGE);
+    EXPECT(firkin_get_into(f.db, NULL, NULL, key, sizeof key, buf, sizeof buf, &vl), FIRKIN_E_TOO_LARGE);
+    EXPECT(firkin_contains(f.db, NULL, NULL, key, sizeof key, &found), FIRKIN_E_TOO_LARGE);
+    EXPECT(firkin_get_version(f.db, NULL, NULL, key, sizeof key, &ver), FIRKIN_E_TOO_LARGE);
+    EXPECT(firkin_delete(f.db, NULL, NULL, key, sizeof key), FIRKIN_E_TOO_LARGE);
+  }
+  /* the maximum key is fine */
+  OK(firkin_put(f.db, NULL, NULL, key, FIRKIN_MAX_KEY_SIZE, "v", 1));
+  OK(firkin_count(f.db, NULL, &n));
+  CHECK(n == 2); /* "k" and the maximum key */
+  munmap(huge, big);
+  fixture_close(&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Paths that are not databases                                              */
+/* ------------------------------------------------------------------------ */
+
+static void test_paths(void) {
+  char dir[1200], file[1300], sub[1300], missing[1300];
+  char *before, *after;
+  firkin_db *db = NULL;
+  firkin_options *ro = NULL, *nocreate = NULL;
+  unsigned char content[100];
+  size_t i;
+
+  OK(firkin_options_new(&ro));
+  OK(firkin_options_set_read_only(ro, true));
+  OK(firkin_options_new(&nocreate));
+  OK(firkin_options_set_create_if_missing(nocreate, false));
+  for (i = 0; i < sizeof content; i++) content[i] = (unsigned char)(i * 7);
+
+  /* a regular file */
+  make_dir(dir, sizeof dir, "paths");
+  path_join(file, sizeof file, dir, "plain-file");
+  CHECK(write_file(file, content, sizeof content));
+  before = dir_fingerprint(dir);
+  EXPECT(firkin_open(file, NULL, &db), FIRKIN_E_NOT_A_DATABASE);
+  CHECK(db == NULL);
+  EXPECT(firkin_open(file, ro, &db), FIRKIN_E_NOT_A_DATABASE);
+  EXPECT(firkin_open(file, nocreate, &db), FIRKIN_E_NOT_A_DATABASE);
+  after = dir_fingerprint(dir);
+  CHECK(before && after && strcmp(before, after) == 0);
+  free(before);
+  free(after);
+
+  /* an empty regular file */
+  path_join(file, sizeof file, dir, "empty-file");
+  CHECK(write_file(file, "", 0));
+  EXPECT(firkin_open(file, NULL, &db), FIRKIN_E_NOT_A_DATABASE);
+
+  /* a missing directory */
+  path_join(missing, sizeof missing, dir, "missing");
+  EXPECT(firkin_open(missing, nocreate, &db), FIRKIN_E_NOT_FOUND);
+  EXPECT(firkin_open(missing, ro, &db), FIRKIN_E_NOT_FOUND);
+  CHECK(db == NULL);
+  CHECK(access(missing, F_OK) != 0); /* and it was not created */
+
+  /* a non-empty directory that is not a database: nothing may change */
+  path_join(sub, sizeof sub, dir, "not-a-db");
+  mkdir(sub, 0755);
+  {
+    char p[1400];
+    path_join(p, sizeof p, sub, "notes.txt");
+    CHECK(write_file(p, "my precious data\n", 17));
+    path_join(p, sizeof p, sub, "0000000000000001.dat");
+    CHECK(write_file(p, content, sizeof content));
+  }
+  before = dir_fingerprint(sub);
+  EXPECT(firkin_open(sub, NULL, &db), FIRKIN_E_NOT_A_DATABASE);
+  CHECK(db == NULL);
+  EXPECT(firkin_open(sub, ro, &db), FIRKIN_E_NOT_A_DATABASE);
+  EXPECT(firkin_open(sub, nocreate, &db), FIRKIN_E_NOT_A_DATABASE);
+  after = dir_fingerprint(sub);
+  CHECK(before && after && strcmp(before, after) == 0); /* no LOCK, nothing touched */
+  if (before && after && strcmp(before, after) != 0)
+    printf("    before:\n%s    after:\n%s", before, after);
+  free(before);
+  free(after);
+
+  /* a directory holding only a segment-like file and no identity file: by the
+   * header NOT_A_DATABASE; the engine may also call it a database that lost
+   * its identity (CORRUPTION). Either way nothing may change. */
+  path_join(sub, sizeof sub, dir, "stray-seg");
+  mkdir(sub, 0755);
+  {
+    char p[1400];
+    path_join(p, sizeof p, sub, "0000000000000001.seg");
+    CHECK(write_file(p, content, sizeof content));
+  }
+  before = dir_fingerprint(sub);
+  EXPECT2(firkin_open(sub, NULL, &db), FIRKIN_E_NOT_A_DATABASE, FIRKIN_E_CORRUPTION);
+  after = dir_fingerprint(sub);
+  CHECK(before && after && strcmp(before, after) == 0);
+  free(before);
+  free(after);
+
+  firkin_options_free(ro);
+  firkin_options_free(nocreate);
+  rm_rf(dir);
+}
+
+/* The identity file: a newer format version is refused with VERSION, a
+ * damaged one is not silently accepted. See docs/format.md: the identity
+ * file "FIRKIN" is 48 bytes: magic "FIRKINDB", u32 LE format version at 8,
+ * ..., u64 LE XXH3-64 of bytes [0,40) at 40. */
+static void put_u32le(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+  p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+static void put_u64le(unsigned char *p, uint64_t v) {
+  int i;
+  for (i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void test_identity(void) {
+  char dir[1200], idp[1300];
+  firkin_db *db = NULL;
+  unsigned char *id;
+  size_t n = 0;
+  char *before, *after;
+
+  make_dir(dir, sizeof dir, "identity");
+  OK(firkin_open(dir, NULL, &db));
+  OK(firkin_put(db, NULL, NULL, "k", 1, "v", 1));
+  OK(firkin_close(db));
+  db = NULL;
+  path_join(idp, sizeof idp, dir, "FIRKIN");
+  id = read_file(idp, &n);
+  if (!id || n < 48 || memcmp(id, "FIRKINDB", 8) != 0) {
+    printf("FAIL: identity file %s not as in docs/format.md (size %zu)\n", idp, n);
+    g_failed++;
+    free(id);
+    rm_rf(dir);
+    return;
+  }
+  pass();
+  {
+    unsigned char orig[48];
+    memcpy(orig, id, 48);
+    /* future format version, valid checksum */
+    put_u32le(id + 8, 1000);
+    put_u64le(id + 40, (uint64_t)XXH3_64bits(id, 40));
+    CHECK(write_file(idp, id, n));
+    before = dir_fingerprint(dir);
+    EXPECT(firkin_open(dir, NULL, &db), FIRKIN_E_VERSION);
+    CHECK(db == NULL);
+    {
+      firkin_options *ro = NULL;
+      firkin_options_new(&ro);
+      firkin_options_set_read_only(ro, true);
+      EXPECT(firkin_open(dir, ro, &db), FIRKIN_E_VERSION);
+      firkin_options_free(ro);
+    }
+    after = dir_fingerprint(dir);
+    /* a writer's open may create or touch LOCK; nothing else may change */
+    drop_lock_line(before);
+    drop_lock_line(after);
+    CHECK(before && after && strcmp(before, after) == 0);
+    {
+      size_t m = 0;
+      unsigned char *now = read_file(idp, &m);
+      CHECK(now && m == n && memcmp(now, id, n) == 0);
+      free(now);
+    }
+    free(before);
+    free(after);
+
+    /* damaged identity: checksum mismatch */
+    memcpy(id, orig, 48);
+    id[20] ^= 0x01;
+    CHECK(write_file(idp, id, n));
+    EXPECT2(firkin_open(dir, NULL, &db), FIRKIN_E_CORRUPTION, FIRKIN_E_NOT_A_DATABASE);
+    CHECK(db == NULL);
+
+    /* bad magic */
+    memcpy(id, orig, 48);
+    id[0] = 'X';
+    CHECK(write_file(idp, id, n));
+    EXPECT2(firkin_open(dir, NULL, &db), FIRKIN_E_NOT_A_DATABASE, FIRKIN_E_CORRUPTION);
+    CHECK(db == NULL);
+
+    /* truncated identity */
+    CHECK(write_file(idp, orig, 10));
+    EXPECT2(firkin_open(dir, NULL, &db), FIRKIN_E_NOT_A_DATABASE, FIRKIN_E_CORRUPTION);
+    CHECK(db == NULL);
+
+    /* restored: opens again with the data */
+    CHECK(write_file(idp, orig, 48));
+    OK(firkin_open(dir, NULL, &db));
+    if (db) {
+      void *v = NULL;
+      size_t vl = 0;
+      OK(firkin_get(db, NULL, NULL, "k", 1, &v, &vl));
+      CHECK(v && vl == 1 && memcmp(v, "v", 1) == 0);
+      firkin_free(v);
+      firkin_close(db);
+    }
+  }
+  free(id);
+  rm_rf(dir);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors: strerror, last_error per thread                                   */
+/* ------------------------------------------------------------------------ */
+
+static void test_strerror(void) {
+  static const int codes[] = {
+      FIRKIN_OK, FIRKIN_E_NOT_FOUND, FIRKIN_E_INVALID_ARGUMENT, FIRKIN_E_IO, FIRKIN_E_CORRUPTION,
+      FIRKIN_E_BUSY, FIRKIN_E_READ_ONLY, FIRKIN_E_CONDITION_FAILED, FIRKIN_E_CONFLICT,
+      FIRKIN_E_NO_SPACE, FIRKIN_E_NO_MEMORY, FIRKIN_E_TOO_LARGE, FIRKIN_E_BUFFER_TOO_SMALL,
+      FIRKIN_E_CLOSED, FIRKIN_E_VERSION, FIRKIN_E_SNAPSHOT_TOO_OLD,
+      FIRKIN_E_NAMESPACE_NOT_FOUND, FIRKIN_E_EXISTS, FIRKIN_E_NOT_A_DATABASE,
+      FIRKIN_E_NOT_SUPPORTED, FIRKIN_E_INTERNAL};
+  static const int unknown[] = {1, 42, -21, -100, -999, INT_MIN, INT_MAX};
+  size_t i, j;
+  const char *u0 = firkin_strerror(unknown[0]);
+  for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+    const char *s = firkin_strerror(codes[i]);
+    char what[128];
+    snprintf(what, sizeof what, "firkin_strerror(%s) is a non-empty, distinct, known text", sname(codes[i]));
+    if (!s || !*s || (u0 && strcmp(s, u0) == 0)) {
+      failf(__LINE__, "%s: got \"%s\"", what, s ? s : "(NULL)");
+      continue;
+    }
+    for (j = 0; j < i; j++) {
+      if (strcmp(s, firkin_strerror(codes[j])) == 0) {
+        failf(__LINE__, "%s: same text as another code: \"%s\"", what, s);
+        break;
+      }
+    }
+    if (j == i) pass();
+  }
+  for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+    const char *s = firkin_strerror(unknown[i]);
+    if (!s || !*s || !u0 || strcmp(s, u0) != 0) failf(__LINE__, "firkin_strerror(unknown) \"%s\"%s", s ? s : "(NULL)", "");
+    else pass();
+  }
+}
+
+static void *other_thread(void *arg) {
+  const char *m = firkin_last_error();
+  *(int *)arg = (m != NULL && m[0] == 0) ? 1 : 0;
+  return NULL;
+}
+
+static void test_last_error(void) {
+  fixture f;
+  void *v = NULL;
+  size_t vl;
+  const char *m;
+  pthread_t t;
+  int ok = -1;
+
+  m = firkin_last_error();
+  CHECK(m != NULL);
+  if (!fixture_open(&f, "lasterr")) return;
+  /* a failure sets a message */
+  INVALID(firkin_put(f.db, NULL, NULL, "", 0, "v", 1));
+  m = firkin_last_error();
+  CHECK(m != NULL && m[0] != 0);
+  /* it is per thread: another thread sees "" */
+  if (pthread_create(&t, NULL, other_thread, &ok) == 0) {
+    pthread_join(t, NULL);
+    CHECK(ok == 1);
+  }
+  /* our message is still there */
+  m = firkin_last_error();
+  CHECK(m != NULL && m[0] != 0);
+  /* a successful call clears it */
+  OK(firkin_put(f.db, NULL, NULL, "a", 1, "v", 1));
+  m = firkin_last_error();
+  CHECK(m != NULL && m[0] == 0);
+  /* NOT_FOUND leaves no message */
+  INVALID(firkin_put(f.db, NULL, NULL, "", 0, "v", 1));
+  EXPECT(firkin_get(f.db, NULL, NULL, "nope", 4, &v, &vl), FIRKIN_E_NOT_FOUND);
+  m = firkin_last_error();
+  CHECK(m != NULL && m[0] == 0);
+  CHECK(v == NULL);
+  fixture_close(&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The experimental test hooks (firkin_testing.h) take bad input too        */
+/* ------------------------------------------------------------------------ */
+
+static void test_fault_env_nulls(void) {
+  firkin_fault_env *env = NULL;
+  firkin_options *o = NULL;
+  INVALID(firkin_fault_env_new(NULL));
+  firkin_fault_env_free(NULL);
+  pass();
+  OK(firkin_fault_env_new(&env));
+  OK(firkin_options_new(&o));
+  INVALID(firkin_options_set_fault_env(NULL, env));
+  OK(firkin_options_set_fault_env(o, env));
+  OK(firkin_options_set_fault_env(o, NULL));
+  INVALID(firkin_fault_env_fail(NULL, FIRKIN_FAULT_WRITE, 1, FIRKIN_E_IO, false));
+  INVALID(firkin_fault_env_fail(env, (firkin_fault_op)FIRKIN_FAULT_OP_COUNT, 1, FIRKIN_E_IO, false));
+  INVALID(firkin_fault_env_fail(env, (firkin_fault_op)-1, 1, FIRKIN_E_IO, false));
+  INVALID(firkin_fault_env_fail(env, FIRKIN_FAULT_WRITE, 1, FIRKIN_E_BUSY, false));
+  INVALID(firkin_fault_env_fail(env, FIRKIN_FAULT_WRITE, 1, FIRKIN_OK, false));
+  OK(firkin_fault_env_fail(env, FIRKIN_FAULT_WRITE, 0, FIRKIN_E_IO, false));
+  CHECK(firkin_fault_env_count(NULL, FIRKIN_FAULT_WRITE) == 0);
+  CHECK(firkin_fault_env_count(env, FIRKIN_FAULT_WRITE) == 0);
+  INVALID(firkin_fault_env_crash(NULL, FIRKIN_CRASH_DROP, 1));
+  INVALID(firkin_fault_env_crash(env, (firkin_crash_mode)9, 1));
+  INVALID(firkin_fault_env_reset(NULL));
+  OK(firkin_fault_env_reset(env));
+  firkin_options_free(o);
+  firkin_fault_env_free(env);
+}
+
+int main(void) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(g_base, sizeof g_base, "%s/firkin-bad-input-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(g_base)) {
+    perror("mkdtemp");
+    return 2;
+  }
+  test_options_nulls();
+  test_db_nulls();
+  test_oversized();
+  test_paths();
+  test_strerror();
+  test_last_error();
+  test_fault_env_nulls();
+  test_identity();
+  rm_rf(g_base);
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed ? 1 : 0;
+}
