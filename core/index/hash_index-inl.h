@@ -16,6 +16,7 @@
 #define FIRKIN_CORE_INDEX_HASH_INDEX_INL_H_
 
 #include <array>
+#include <cassert>
 
 namespace firkin {
 namespace hash_index_internal {
@@ -71,7 +72,9 @@ inline void HashIndex::Prefetch(uint64_t hash) const {
 
 template <typename IsSame>
 inline Locator HashIndex::Upsert(uint64_t hash, Locator loc, IsSame&& is_same) {
-  // REQUIRES: loc is a valid Locator (non-zero, fits in 44 bits).
+  // REQUIRES: loc is a valid Locator (non-zero, fits in 44 bits, not the
+  // all-ones value reserved for the deleted marker).
+  assert(loc != 0 && loc < kDeletedEntry);
   const size_t shard = ShardOf(hash);
   const uint64_t word = shards_[shard].load(std::memory_order_relaxed);
   Entry* table = TableOf(word);

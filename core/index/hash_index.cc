@@ -19,6 +19,7 @@
 //    the old array to Epoch::Retire.
 #include "core/index/hash_index.h"
 
+#include <cassert>
 #include <cstdio>
 #include <cstdlib>
 
@@ -69,7 +70,6 @@ HashIndex::HashIndex(uint64_t expected_keys)
   capacity_.store(cap * kShards, std::memory_order_relaxed);
   memory_.store(TableBytes(cap) * kShards + kShards * (sizeof(uint64_t) + sizeof(ShardMeta)),
                 std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
 }
 
 HashIndex::~HashIndex() {
@@ -161,7 +161,8 @@ void HashIndex::EraseAt(size_t shard, size_t pos) {
 }
 
 bool HashIndex::ReplaceIf(uint64_t hash, Locator expected, Locator desired) {
-  // REQUIRES: expected != 0; desired fits in 44 bits.
+  // REQUIRES: expected != 0; desired == 0 or a valid Locator (see Upsert).
+  assert(expected != 0 && expected < kDeletedEntry && desired < kDeletedEntry);
   const size_t shard = ShardOf(hash);
   const uint64_t word = shards_[shard].load(std::memory_order_relaxed);
   Entry* table = TableOf(word);
@@ -185,6 +186,12 @@ bool HashIndex::ReplaceIf(uint64_t hash, Locator expected, Locator desired) {
 }
 
 void HashIndex::ForEach(const std::function<void(Locator)>& fn) const {
+  // fn may call writer methods (this is the writer's thread). A rebuild then
+  // retires the table being walked; the guard keeps it alive until the end.
+  // The walk goes on in that frozen table, so each entry present at the
+  // start is seen at most once; entries written during the walk may or may
+  // not be seen.
+  Epoch::Guard guard;
   for (size_t s = 0; s < kShards; ++s) {
     const uint64_t word = shards_[s].load(std::memory_order_acquire);
     const Entry* table = TableOf(word);
@@ -192,6 +199,21 @@ void HashIndex::ForEach(const std::function<void(Locator)>& fn) const {
     for (uint64_t i = 0; i < cap; ++i) {
       const uint64_t e = table[i].load(std::memory_order_acquire);
       if (e != 0 && e != kDeletedEntry) fn(e & kLocatorMask);
+    }
+  }
+}
+
+void HashIndex::ForEachEntry(const std::function<void(uint64_t, Locator)>& fn) const {
+  for (size_t s = 0; s < kShards; ++s) {
+    const uint64_t word = shards_[s].load(std::memory_order_acquire);
+    const Entry* table = TableOf(word);
+    const uint64_t cap = ClassCapacity(ClassOf(word));
+    for (uint64_t i = 0; i < cap; ++i) {
+      const uint64_t e = table[i].load(std::memory_order_acquire);
+      if (e == 0 || e == kDeletedEntry) continue;
+      const uint64_t tag = e >> kLocatorBits;
+      fn((uint64_t{s} << (64 - kShardBits)) | (tag << (64 - kShardBits - kTagBits)),
+         e & kLocatorMask);
     }
   }
 }

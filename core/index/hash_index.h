@@ -31,7 +31,9 @@ namespace firkin {
 // A compact record address: bits [43:28] a segment slot (0..65535), bits
 // [27:0] the record's byte offset in the segment divided by 8 (records are
 // 8-byte aligned, segments at most 2 GiB). 0 is never a valid Locator (offset
-// 0 holds the segment header).
+// 0 holds the segment header). The all-ones Locator ((1 << 44) - 1: slot
+// 65535, the last 8 bytes of a 2 GiB segment, where no record fits) is
+// reserved by HashIndex for its deleted-slot marker.
 using Locator = uint64_t;
 constexpr int kLocatorBits = 44;
 constexpr int kSlotBits = 16;
@@ -74,6 +76,12 @@ class HashIndex {
 
   // WRITER (or quiescent). Calls fn(Locator) for every entry.
   void ForEach(const std::function<void(Locator)>& fn) const;
+
+  // WRITER (or quiescent). Calls fn(hash_bits, Locator) for every entry,
+  // where hash_bits keeps exactly the bits of the original hash that the
+  // index uses, so Upsert(hash_bits, ...) puts the entry back where it
+  // belongs (used to save and load index checkpoints).
+  void ForEachEntry(const std::function<void(uint64_t, Locator)>& fn) const;
 
   // Number of entries; allocated entry slots; bytes of memory held
   // (tables included, retired-but-not-freed ones excluded).
