@@ -170,6 +170,7 @@ typedef struct cc_counts {
 } cc_counts;
 
 static int cc_passed, cc_failed;
+static const char *cc_only; /* --only SUBSTRING: run only the groups named so */
 static bool cc_verbose;
 static int cc_fail_lines; /* cap the failure output */
 
@@ -203,6 +204,7 @@ static CC_UNUSED CC_PRINTF(1, 2) void cc_note(const char *fmt, ...) {
 /* Marks a test group passed or failed depending on whether cc_failed grew. */
 #define CC_GROUP(name, body)                                             \
   do {                                                                   \
+    if (cc_only && !strstr(name, cc_only)) break;                        \
     int cc_before_ = cc_failed;                                          \
     body;                                                                \
     if (cc_failed == cc_before_) {                                       \
@@ -239,6 +241,7 @@ static CC_UNUSED void cc_parse_args(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--long") == 0) cc_long = true;
     else if (strcmp(argv[i], "-v") == 0) cc_verbose = true;
+    else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) cc_only = argv[++i];
     else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) cc_seed_arg = strtoull(argv[++i], NULL, 0);
   }
   printf("seed %" PRIu64 "%s (rerun with --seed %" PRIu64 ")\n", cc_seed_arg,

@@ -1,0 +1,542 @@
+/*
+ * powerloss_test — crash-safety suite 2: simulated power loss through the
+ * fault-injecting environment (firkin_testing.h; DESIGN §3 promises 2-3,
+ * §11.2-4).
+ *
+ * Part A, ordered images. One thread runs a random workload (puts with
+ * overwrites, deletes, batches of 2..8, an occasional explicit firkin_sync,
+ * firkin_compact and firkin_checkpoint when the core has them) on a database
+ * opened through a fault environment with 64 KiB segments, so segments roll
+ * (and, with the planted SKIP_DIR_SYNC bug, new segments disappear). The
+ * power fails (firkin_fault_env_crash with DROP, PREFIX or GARBAGE) when the
+ * environment has counted k syncs (k random up to the workload's total, so
+ * crash points spread over every sync), or after a random op. The database
+ * is reopened without the fault environment and compared with the history
+ * of acknowledged ops:
+ *   - the recovered state must equal the state after some prefix p of the
+ *     acknowledged ops (no hole; a batch is one op, so all or nothing);
+ *   - `always`: p = all acknowledged ops;
+ *   - `none`/`interval`: p >= the ops acknowledged before the last
+ *     successful firkin_sync; the ops after p are the lost suffix;
+ *   - every value read is an intact value of its key.
+ * Self-check: `none` + DROP images must lose writes in some images (the
+ * harness bites), and `always` images must have crashed with acknowledged
+ * writes after the last segment roll.
+ *
+ * Part B, group commit. Four threads write in `always` mode (disjoint keys,
+ * batches too) while the power fails at a random moment; every write that
+ * was acknowledged before the crash must be present, the in-flight ones
+ * (one per thread) all or nothing.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "crash_common.h"
+
+#define PL_KEYS 400
+#define PL_MAX_OPS 2500
+#define PL_MAX_BATCH 8
+
+typedef struct pl_op {
+  int kind; /* 0 put/delete/batch, 1 explicit sync, 2 compact, 3 checkpoint */
+  int n;
+  uint32_t key[PL_MAX_BATCH];
+  bool del[PL_MAX_BATCH];
+  uint64_t ver; /* version = op index + 1 (same for all members) */
+} pl_op;
+
+static cc_counts counts_a, counts_b;
+static uint64_t images, images_lost_some, images_none_drop, images_none_drop_lost,
+    suffix_lost_total, always_images_after_roll, acked_ops_total;
+
+static void pl_gen(cc_rng *r, uint64_t idx, pl_op *op) {
+  unsigned x = (unsigned)cc_below(r, 1000);
+  op->ver = idx + 1;
+  op->n = 0;
+  if (x < 8) {
+    op->kind = 1;
+    return;
+  }
+  if (x < 12) {
+    op->kind = 2;
+    return;
+  }
+  if (x < 15) {
+    op->kind = 3;
+    return;
+  }
+  op->kind = 0;
+  op->n = x < 800 ? 1 : 2 + (int)cc_below(r, PL_MAX_BATCH - 1);
+  for (int j = 0; j < op->n; j++) {
+    op->key[j] = (uint32_t)cc_below(r, PL_KEYS);
+    op->del[j] = op->n == 1 ? x < 130 : cc_chance(r, 20);
+  }
+}
+
+/* Value versions: (op version << 4) | slot in the batch, so the value is
+ * unique per record. */
+static uint64_t pl_valver(const pl_op *op, int j) { return (op->ver << 4) | (uint64_t)j; }
+
+static firkin_status pl_apply(firkin_db *db, firkin_batch *b, const pl_op *op) {
+  char key[CC_KEY_LEN];
+  static unsigned char val[CC_VAL_MAX];
+  switch (op->kind) {
+    case 1: return firkin_sync(db);
+    case 2: {
+      firkin_status s = cc_compact(db);
+      return s == FIRKIN_E_NOT_SUPPORTED ? FIRKIN_OK : s;
+    }
+    case 3: {
+      firkin_status s = cc_checkpoint(db);
+      return s == FIRKIN_E_NOT_SUPPORTED ? FIRKIN_OK : s;
+    }
+    default: break;
+  }
+  if (op->n == 1) {
+    cc_key(key, op->key[0]);
+    if (op->del[0]) return firkin_delete(db, NULL, NULL, key, CC_KEY_LEN);
+    size_t vl = cc_value(val, op->key[0], pl_valver(op, 0));
+    return firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl);
+  }
+  firkin_batch_clear(b);
+  for (int j = 0; j < op->n; j++) {
+    cc_key(key, op->key[j]);
+    if (op->del[j]) {
+      firkin_batch_delete(b, NULL, key, CC_KEY_LEN);
+    } else {
+      size_t vl = cc_value(val, op->key[j], pl_valver(op, j));
+      firkin_batch_put(b, NULL, key, CC_KEY_LEN, val, vl);
+    }
+  }
+  return firkin_write(db, NULL, b);
+}
+
+/* Applies op to a state array (key -> value version, 0 = absent). */
+static void pl_model_apply(uint64_t *st, const pl_op *op) {
+  if (op->kind != 0) return;
+  for (int j = 0; j < op->n; j++) st[op->key[j]] = op->del[j] ? 0 : pl_valver(op, j);
+}
+
+/* Reads every key; obs[k] = value version or 0; returns #corrupt. */
+static uint64_t pl_read_all(firkin_db *db, uint64_t *obs, uint32_t nkeys, const char *what) {
+  uint64_t bad = 0;
+  for (uint32_t k = 0; k < nkeys; k++) {
+    char key[CC_KEY_LEN];
+    cc_key(key, k);
+    void *v = NULL;
+    size_t vl = 0;
+    firkin_status s = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
+    obs[k] = 0;
+    if (s == FIRKIN_OK) {
+      uint64_t ver;
+      if (cc_check_value(v, vl, k, &ver)) {
+        obs[k] = ver;
+      } else {
+        bad++;
+        obs[k] = UINT64_MAX;
+        cc_fail("%s: key %u: value is not an intact value of the key", what, k);
+      }
+    } else if (s != FIRKIN_E_NOT_FOUND) {
+      bad++;
+      obs[k] = UINT64_MAX;
+      cc_fail("%s: key %u: get: %s (%s)", what, k, firkin_strerror(s), firkin_last_error());
+    }
+    firkin_free(v);
+  }
+  return bad;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Part A                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static pl_op ops[PL_MAX_OPS];
+static uint64_t pl_fixed_seed; /* --image MODE CRASH SEED: replay one image, keep its dir */
+
+static void pl_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_crash_mode cm,
+                     uint64_t max_syncs, uint64_t *syncs_seen) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/db", base);
+  cc_rmrf(dir);
+  char what[128];
+  uint64_t img_seed = pl_fixed_seed ? pl_fixed_seed : cc_next(r);
+  snprintf(what, sizeof what, "image %s/%s seed %" PRIu64, cc_mode_name(mode), cc_crash_name(cm),
+           img_seed);
+  cc_rng ir;
+  cc_seed(&ir, img_seed);
+  int nops = 200 + (int)cc_below(&ir, PL_MAX_OPS - 200);
+  for (int i = 0; i < nops; i++) pl_gen(&ir, (uint64_t)i, &ops[i]);
+  /* Crash trigger: at the k-th sync, or after op `crash_after`. */
+  uint64_t k = max_syncs > 0 && cc_chance(&ir, 75) ? 1 + cc_below(&ir, max_syncs) : 0;
+  int crash_after = k ? nops : (int)cc_below(&ir, (uint64_t)nops + 1);
+
+  firkin_fault_env *env = NULL;
+  firkin_fault_env_new(&env);
+  firkin_options *o = cc_options(mode, 64 * 1024);
+  firkin_options_set_fault_env(o, env);
+  firkin_db *db = NULL;
+  firkin_status s = firkin_open(dir, o, &db);
+  if (s != FIRKIN_OK) {
+    cc_fail("%s: open through the fault env: %s (%s)", what, firkin_strerror(s),
+            firkin_last_error());
+    firkin_options_free(o);
+    firkin_fault_env_free(env);
+    return;
+  }
+  firkin_batch *b = NULL;
+  firkin_batch_new(&b);
+  int acked = 0, durable = 0; /* ops acknowledged; acknowledged before the last sync */
+  int acked_at_last_roll = -1;
+  uint64_t seg_before = 0;
+  for (int i = 0; i < nops; i++) {
+    if (i == crash_after) break;
+    if (k && firkin_fault_env_count(env, FIRKIN_FAULT_SYNC) >= k) break;
+    uint64_t opens = firkin_fault_env_count(env, FIRKIN_FAULT_ALLOCATE);
+    s = pl_apply(db, b, &ops[i]);
+    if (s != FIRKIN_OK) {
+      cc_fail("%s: op %d failed before the crash: %s (%s)", what, i, firkin_strerror(s),
+              firkin_last_error());
+      break;
+    }
+    if (firkin_fault_env_count(env, FIRKIN_FAULT_ALLOCATE) != opens) acked_at_last_roll = i;
+    acked = i + 1;
+    if (mode == FIRKIN_SYNC_ALWAYS || ops[i].kind == 1) durable = acked;
+  }
+  (void)seg_before;
+  *syncs_seen = firkin_fault_env_count(env, FIRKIN_FAULT_SYNC);
+  firkin_fault_env_crash(env, cm, cc_next(&ir));
+  firkin_close(db); /* fails: the "machine" is off */
+  firkin_batch_free(b);
+  firkin_options_free(o);
+  firkin_fault_env_free(env);
+  if (mode == FIRKIN_SYNC_ALWAYS && acked_at_last_roll >= 0 && acked > acked_at_last_roll)
+    always_images_after_roll++;
+
+  /* Power is back: reopen on the real files. */
+  o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
+  s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  images++;
+  acked_ops_total += (uint64_t)acked;
+  if (s != FIRKIN_OK) {
+    counts_a.corrupt++;
+    cc_fail("%s: open after the crash failed: %s (%s)", what, firkin_strerror(s),
+            firkin_last_error());
+    return;
+  }
+  static uint64_t obs[PL_KEYS], st[PL_KEYS];
+  counts_a.corrupt += pl_read_all(db, obs, PL_KEYS, what);
+  counts_a.checked += PL_KEYS;
+  firkin_close(db);
+
+  /* Find the prefixes p (0..acked) whose state equals obs. */
+  memset(st, 0, sizeof st);
+  uint64_t mism = 0;
+  for (int kk = 0; kk < PL_KEYS; kk++) mism += st[kk] != obs[kk];
+  int best = -1, best_mism_p = 0;
+  uint64_t best_mism = mism;
+  if (mism == 0) best = 0;
+  for (int p = 1; p <= acked; p++) {
+    const pl_op *op = &ops[p - 1];
+    if (op->kind == 0) {
+      uint32_t uk[PL_MAX_BATCH];
+      int nu = 0;
+      for (int j = 0; j < op->n; j++) {
+        bool dup = false;
+        for (int m = 0; m < nu; m++) dup |= uk[m] == op->key[j];
+        if (!dup) uk[nu++] = op->key[j];
+      }
+      for (int j = 0; j < nu; j++) mism -= st[uk[j]] != obs[uk[j]];
+      pl_model_apply(st, op);
+      for (int j = 0; j < nu; j++) mism += st[uk[j]] != obs[uk[j]];
+    }
+    if (mism == 0) best = p;
+    if (mism <= best_mism) {
+      best_mism = mism;
+      best_mism_p = p;
+    }
+  }
+  if (best < 0) {
+    /* No prefix: a hole, a torn batch or a resurrected key. Classify the
+     * differences against the closest prefix. */
+    memset(st, 0, sizeof st);
+    for (int p = 1; p <= best_mism_p; p++) pl_model_apply(st, &ops[p - 1]);
+    uint64_t lost = 0, res = 0, other = 0;
+    for (int kk = 0; kk < PL_KEYS; kk++) {
+      if (st[kk] == obs[kk] || obs[kk] == UINT64_MAX) continue;
+      if (obs[kk] == 0) lost++;
+      else if (st[kk] == 0) res++;
+      else if (obs[kk] < st[kk]) lost++;
+      else other++;
+    }
+    counts_a.lost += lost + other;
+    counts_a.resurrected += res;
+    cc_fail("%s: recovered state is no prefix of the acknowledged history (%d ops acked; "
+            "closest prefix %d differs in %" PRIu64 " keys: %" PRIu64 " lost, %" PRIu64
+            " resurrected, %" PRIu64 " newer)",
+            what, acked, best_mism_p, best_mism, lost, res, other);
+    return;
+  }
+  if (best < durable) {
+    counts_a.lost += (uint64_t)(durable - best);
+    cc_fail("%s: %d ops acknowledged as durable (%s) lost: state is the prefix %d of %d", what,
+            durable - best, mode == FIRKIN_SYNC_ALWAYS ? "always mode" : "before firkin_sync",
+            best, acked);
+  }
+  suffix_lost_total += (uint64_t)(acked - best);
+  if (best < acked) images_lost_some++;
+  if (mode == FIRKIN_SYNC_NONE && cm == FIRKIN_CRASH_DROP) {
+    images_none_drop++;
+    /* Count a loss only if it cannot be an effect of deletes of absent keys. */
+    if (best < acked) images_none_drop_lost++;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Part B: group commit, crash at a random moment                            */
+/* ------------------------------------------------------------------------ */
+
+#define PB_THREADS 4
+#define PB_KEYS 200 /* per thread */
+
+typedef struct pb_ctx {
+  firkin_db *db;
+  uint64_t seed;
+  int t;
+  _Atomic uint64_t acked;  /* ops acknowledged */
+  _Atomic int pending;     /* op `acked` started */
+} pb_ctx;
+
+static void pb_gen(cc_rng *r, int t, uint64_t i, pl_op *op) {
+  op->kind = 0;
+  op->ver = ((uint64_t)t << 40) | (i + 1);
+  op->n = cc_chance(r, 70) ? 1 : 2 + (int)cc_below(r, PL_MAX_BATCH - 1);
+  for (int j = 0; j < op->n; j++) {
+    op->key[j] = (uint32_t)(t * PB_KEYS) + (uint32_t)cc_below(r, PB_KEYS);
+    op->del[j] = cc_chance(r, 15);
+  }
+}
+
+static void *pb_writer(void *arg) {
+  pb_ctx *c = (pb_ctx *)arg;
+  cc_rng r;
+  cc_seed(&r, c->seed ^ (uint64_t)c->t);
+  firkin_batch *b = NULL;
+  firkin_batch_new(&b);
+  char key[CC_KEY_LEN];
+  unsigned char *val = (unsigned char *)malloc(CC_VAL_MAX);
+  for (uint64_t i = 0;; i++) {
+    pl_op op;
+    pb_gen(&r, c->t, i, &op);
+    atomic_store(&c->pending, 1);
+    firkin_status s;
+    if (op.n == 1) {
+      cc_key(key, op.key[0]);
+      if (op.del[0]) {
+        s = firkin_delete(c->db, NULL, NULL, key, CC_KEY_LEN);
+      } else {
+        size_t vl = cc_value(val, op.key[0], pl_valver(&op, 0));
+        s = firkin_put(c->db, NULL, NULL, key, CC_KEY_LEN, val, vl);
+      }
+    } else {
+      firkin_batch_clear(b);
+      for (int j = 0; j < op.n; j++) {
+        cc_key(key, op.key[j]);
+        if (op.del[j]) {
+          firkin_batch_delete(b, NULL, key, CC_KEY_LEN);
+        } else {
+          size_t vl = cc_value(val, op.key[j], pl_valver(&op, j));
+          firkin_batch_put(b, NULL, key, CC_KEY_LEN, val, vl);
+        }
+      }
+      s = firkin_write(c->db, NULL, b);
+    }
+    if (s != FIRKIN_OK) break; /* the crash: this op stays "pending" */
+    atomic_store(&c->acked, i + 1);
+    atomic_store(&c->pending, 0);
+  }
+  free(val);
+  firkin_batch_free(b);
+  return NULL;
+}
+
+static void pb_image(const char *base, cc_rng *r, firkin_crash_mode cm) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/dbb", base);
+  cc_rmrf(dir);
+  uint64_t seed = cc_next(r);
+  char what[128];
+  snprintf(what, sizeof what, "group-commit image %s seed %" PRIu64, cc_crash_name(cm), seed);
+  firkin_fault_env *env = NULL;
+  firkin_fault_env_new(&env);
+  firkin_options *o = cc_options(FIRKIN_SYNC_ALWAYS, 64 * 1024);
+  firkin_options_set_fault_env(o, env);
+  firkin_db *db = NULL;
+  firkin_status s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    cc_fail("%s: open: %s", what, firkin_strerror(s));
+    firkin_fault_env_free(env);
+    return;
+  }
+  static pb_ctx ctx[PB_THREADS];
+  pthread_t th[PB_THREADS];
+  for (int t = 0; t < PB_THREADS; t++) {
+    ctx[t].db = db;
+    ctx[t].seed = seed;
+    ctx[t].t = t;
+    atomic_store(&ctx[t].acked, 0);
+    atomic_store(&ctx[t].pending, 0);
+    pthread_create(&th[t], NULL, pb_writer, &ctx[t]);
+  }
+  usleep((useconds_t)(500 + cc_below(r, 40000)));
+  firkin_fault_env_crash(env, cm, cc_next(r));
+  /* Snapshot the acks at the moment of the crash: a write acknowledged
+   * after this point is acknowledged on a dead machine and is not counted. */
+  uint64_t acked[PB_THREADS];
+  for (int t = 0; t < PB_THREADS; t++) acked[t] = atomic_load(&ctx[t].acked);
+  for (int t = 0; t < PB_THREADS; t++) pthread_join(th[t], NULL);
+  uint64_t acked_end[PB_THREADS];
+  for (int t = 0; t < PB_THREADS; t++) acked_end[t] = atomic_load(&ctx[t].acked);
+  firkin_close(db);
+  firkin_fault_env_free(env);
+
+  o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
+  s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  images++;
+  if (s != FIRKIN_OK) {
+    counts_b.corrupt++;
+    cc_fail("%s: open after the crash failed: %s (%s)", what, firkin_strerror(s),
+            firkin_last_error());
+    return;
+  }
+  static uint64_t obs[PB_THREADS * PB_KEYS];
+  counts_b.corrupt += pl_read_all(db, obs, PB_THREADS * PB_KEYS, what);
+  counts_b.checked += PB_THREADS * PB_KEYS;
+  firkin_close(db);
+  for (int t = 0; t < PB_THREADS; t++) {
+    /* Ops acked by the crash must be present; ops up to acked_end+1 may be
+     * (acknowledged between our snapshot and the crash taking effect, or in
+     * flight). The state of t's keys must equal the state after some prefix
+     * p with acked[t] <= p <= acked_end[t] + 1. */
+    static uint64_t st[PB_THREADS * PB_KEYS];
+    memset(st, 0, sizeof st);
+    cc_rng tr;
+    cc_seed(&tr, seed ^ (uint64_t)t);
+    bool match = false;
+    uint64_t hi = acked_end[t] + 1;
+    for (uint64_t p = 0; p <= hi; p++) {
+      if (p > 0) {
+        pl_op op;
+        pb_gen(&tr, t, p - 1, &op);
+        pl_model_apply(st, &op);
+      }
+      if (p < acked[t]) continue;
+      bool eq = true;
+      for (int kk = t * PB_KEYS; kk < (t + 1) * PB_KEYS && eq; kk++) eq = st[kk] == obs[kk];
+      if (eq) {
+        match = true;
+        break;
+      }
+    }
+    acked_ops_total += acked[t];
+    if (!match) {
+      /* classify against the state after acked[t] */
+      memset(st, 0, sizeof st);
+      cc_seed(&tr, seed ^ (uint64_t)t);
+      for (uint64_t p = 0; p < acked[t]; p++) {
+        pl_op op;
+        pb_gen(&tr, t, p, &op);
+        pl_model_apply(st, &op);
+      }
+      uint64_t lost = 0, res = 0, other = 0;
+      for (int kk = t * PB_KEYS; kk < (t + 1) * PB_KEYS; kk++) {
+        if (st[kk] == obs[kk] || obs[kk] == UINT64_MAX) continue;
+        if (obs[kk] == 0) lost++;
+        else if (st[kk] == 0) res++;
+        else if (obs[kk] < st[kk]) lost++;
+        else other++;
+      }
+      counts_b.lost += lost;
+      counts_b.resurrected += res;
+      counts_b.corrupt += other;
+      cc_fail("%s thread %d: state is not the state after %" PRIu64 "..%" PRIu64
+              " acknowledged ops (%" PRIu64 " lost, %" PRIu64 " resurrected, %" PRIu64
+              " other keys)",
+              what, t, acked[t], hi, lost, res, other);
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  cc_parse_args(argc, argv);
+  cc_resolve_optional();
+  cc_rng r;
+  cc_seed(&r, cc_seed_arg);
+  char *base = cc_tmpdir("powerloss");
+  for (int i = 1; i + 3 < argc; i++) {
+    if (strcmp(argv[i], "--image") != 0) continue;
+    int m = atoi(argv[i + 1]), c = atoi(argv[i + 2]);
+    pl_fixed_seed = strtoull(argv[i + 3], NULL, 0);
+    uint64_t seen = 0;
+    cc_verbose = true;
+    pl_image(base, &r, (firkin_sync_mode)m, (firkin_crash_mode)c, 0, &seen);
+    printf("kept %s/db\n", base);
+    return cc_finish();
+  }
+  int iters = cc_long ? 150 : 25;
+  const char *e = getenv("FIRKIN_POWERLOSS_ITERS");
+  if (e) iters = atoi(e);
+
+  const firkin_sync_mode modes[3] = {FIRKIN_SYNC_ALWAYS, FIRKIN_SYNC_INTERVAL, FIRKIN_SYNC_NONE};
+  const firkin_crash_mode cms[3] = {FIRKIN_CRASH_DROP, FIRKIN_CRASH_PREFIX, FIRKIN_CRASH_GARBAGE};
+  for (int mi = 0; mi < 3; mi++) {
+    for (int ci = 0; ci < 3; ci++) {
+      char name[96];
+      snprintf(name, sizeof name, "power loss, %s mode, %s", cc_mode_name(modes[mi]),
+               cc_crash_name(cms[ci]));
+      CC_GROUP(name, {
+        uint64_t max_syncs = 0;
+        for (int it = 0; it < iters; it++) {
+          uint64_t seen = 0;
+          pl_image(base, &r, modes[mi], cms[ci], max_syncs, &seen);
+          if (seen > max_syncs) max_syncs = seen;
+          if (cc_failed > 40) break;
+        }
+      });
+    }
+  }
+  for (int ci = 0; ci < 3; ci++) {
+    char name[96];
+    snprintf(name, sizeof name, "power loss during group commit (4 threads, always), %s",
+             cc_crash_name(cms[ci]));
+    CC_GROUP(name, {
+      for (int it = 0; it < iters; it++) {
+        pb_image(base, &r, cms[ci]);
+        if (cc_failed > 40) break;
+      }
+    });
+  }
+  printf("powerloss: %" PRIu64 " crash images, %" PRIu64 " acknowledged ops, %" PRIu64
+         " images lost a suffix (%" PRIu64 " ops in all; none+drop: %" PRIu64 " of %" PRIu64
+         "), %" PRIu64 " always-mode images crashed after a segment roll\n",
+         images, acked_ops_total, images_lost_some, suffix_lost_total, images_none_drop_lost,
+         images_none_drop, always_images_after_roll);
+  cc_print_counts("powerloss ordered", &counts_a);
+  cc_print_counts("powerloss group commit", &counts_b);
+  CC_GROUP("power loss: lost, corrupt, resurrected are 0", {
+    CC_CHECK(counts_a.lost + counts_a.corrupt + counts_a.resurrected + counts_b.lost +
+                     counts_b.corrupt + counts_b.resurrected ==
+                 0,
+             "non-zero loss counts");
+  });
+  CC_GROUP("power loss: the harness bites (none + drop loses writes)", {
+    CC_CHECK(images_none_drop_lost > 0,
+             "no `none` + DROP crash image lost a write: the fault env does not drop data");
+    CC_CHECK(always_images_after_roll > 0, "no `always` image crashed after a segment roll");
+  });
+  cc_rmrf(base);
+  free(base);
+  return cc_finish();
+}
