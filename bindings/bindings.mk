@@ -76,7 +76,7 @@ test-go: bindings-go
 	$(FK_SUITE) go-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  sh -c 'cd bindings/go && $(FK_GOENV) go run ./internal/leakcheck'; r4=$$?; \
 	$(FK_SUITE) go-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  sh -c 'cd examples/go && $(FK_GOENV) go run . $(FK_OUT)/go/example-db && echo "1 passed, 0 failed"'; r5=$$?; \
+	  sh -c 'rm -rf $(FK_OUT)/go/example-db && cd examples/go && $(FK_GOENV) go run . $(FK_OUT)/go/example-db && echo "1 passed, 0 failed"'; r5=$$?; \
 	[ $$r1$$r2$$r3$$r4$$r5 = 00000 ]
 
 # ---------------------------------------------------------------- Java ------
@@ -109,7 +109,7 @@ $(FK_JOUT)/test.stamp: $(FK_JAR) $(FK_JTST) examples/java/Quickstart.java
 
 bindings-java: $(FK_JAR) $(FK_JNI)
 
-FK_JAVA_RUN = $(FK_ENV) java -Xcheck:jni -Djava.library.path=$(FK_JOUT)
+FK_JAVA_RUN = env $(FK_ENV) java -Xcheck:jni -Djava.library.path=$(FK_JOUT)
 
 test-java: bindings-java $(FK_JOUT)/test.stamp
 	@$(FK_SUITE) java-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
@@ -120,7 +120,7 @@ test-java: bindings-java $(FK_JOUT)/test.stamp
 	$(FK_SUITE) java-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  $(FK_JAVA_RUN) -Xmx256m -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.LeakCheck; r3=$$?; \
 	$(FK_SUITE) java-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  sh -c '$(FK_JAVA_RUN) -cp $(FK_JAR):$(FK_JOUT)/example-classes Quickstart $(FK_JOUT)/example-db && echo "1 passed, 0 failed"'; r4=$$?; \
+	  sh -c 'rm -rf $(FK_JOUT)/example-db && $(FK_JAVA_RUN) -cp $(FK_JAR):$(FK_JOUT)/example-classes Quickstart $(FK_JOUT)/example-db && echo "1 passed, 0 failed"'; r4=$$?; \
 	[ $$r1$$r2$$r3$$r4 = 0000 ]
 
 # ---------------------------------------------------------------- C# --------
@@ -162,7 +162,7 @@ test-csharp: bindings-csharp $(FK_COUT)/test.stamp
 	$(FK_SUITE) csharp-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  sh -c 'cd $(FK_COUT) && $(FK_ENV) mono FirkinLeakCheck.exe'; r3=$$?; \
 	$(FK_SUITE) csharp-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  sh -c 'cd $(FK_COUT) && $(FK_ENV) mono Quickstart.exe $(FK_COUT)/example-db && echo "1 passed, 0 failed"'; r4=$$?; \
+	  sh -c 'rm -rf $(FK_COUT)/example-db && cd $(FK_COUT) && $(FK_ENV) mono Quickstart.exe $(FK_COUT)/example-db && echo "1 passed, 0 failed"'; r4=$$?; \
 	[ $$r1$$r2$$r3$$r4 = 0000 ]
 
 # ---------------------------------------------------------------- Python ----
@@ -181,7 +181,6 @@ test-python: fk-check-lib
 
 # ---------------------------------------------------------------- all -------
 test-bindings:: fk-check-lib
-	@rm -rf $(FK_OUT)/go/example-db $(FK_JOUT)/example-db $(FK_COUT)/example-db
 	@fail=""; \
 	for l in go java csharp python; do \
 	  $(MAKE) --no-print-directory test-$$l || fail="$$fail $$l"; \

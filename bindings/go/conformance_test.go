@@ -1255,6 +1255,9 @@ func runCases(dir string, only string) (int, int, []string) {
 				if only != "" && curName != only {
 					continue
 				}
+				if os.Getenv("FIRKIN_CONFORMANCE_TRACE") != "" {
+					fmt.Fprintln(os.Stderr, "case", curName)
+				}
 				n++
 				d := filepath.Join(tmp, fmt.Sprintf("c%04d", n))
 				os.MkdirAll(d, 0o755)

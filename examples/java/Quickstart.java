@@ -1,0 +1,55 @@
+// Quickstart: the Java binding of Firkin in one page.
+//
+//   javac -cp firkin.jar Quickstart.java
+//   java -cp firkin.jar:. -Djava.library.path=/usr/local/lib Quickstart /tmp/firkin-quickstart
+import java.nio.charset.StandardCharsets;
+import org.firkin.Batch;
+import org.firkin.Entry;
+import org.firkin.Firkin;
+import org.firkin.FirkinException;
+import org.firkin.FirkinIterator;
+import org.firkin.Namespace;
+import org.firkin.Snapshot;
+
+public class Quickstart {
+  static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static void main(String[] args) {
+    String path = args.length > 0 ? args[0] : "firkin-quickstart";
+    try (Firkin db = Firkin.open(path)) {
+      // Point operations; get returns null when the key is absent.
+      db.put(b("hello"), b("world"));
+      System.out.println("hello = " + new String(db.get(b("hello")), StandardCharsets.UTF_8));
+      System.out.println("nobody = " + db.get(b("nobody")));
+
+      // A namespace, and an atomic batch across namespaces.
+      try (Namespace users = db.namespace("users");
+          Batch batch = new Batch()) {
+        batch.put(users, b("ada"), b("lovelace")).put(users, b("alan"), b("turing")).delete(b("hello"));
+        db.write(batch);
+
+        // A snapshot and an iterator.
+        try (Snapshot snap = db.snapshot()) {
+          users.put(b("grace"), b("hopper")); // not in the snapshot
+          int n = 0;
+          try (FirkinIterator it = snap.iterator(users)) {
+            while (it.hasNext()) {
+              Entry e = it.next();
+              n += e.key().length > 0 ? 1 : 0;
+            }
+          }
+          System.out.println("users at the snapshot: " + n + ", now: " + users.count());
+        }
+      }
+
+      // Errors are typed exceptions carrying the status code.
+      try {
+        db.put(new byte[0], b("v"));
+      } catch (FirkinException.InvalidArgument e) {
+        System.out.println("empty key: " + e.getMessage() + " (status " + e.status() + ")");
+      }
+    }
+  }
+}
