@@ -416,7 +416,7 @@ def main():
   resolution; p50 / p99 / p99.9 in µs.
 - Workloads: **fillseq** / **fillrandom** (new database, N puts in key order / shuffled; the first
   fillrandom of each store loads all N keys and is the database the next workloads use; the
-  repetitions of fills in quick mode are capped at 1 s), **readrandom** / **readmissing** (uniform
+  repetitions of fills in quick mode are capped at 0.5 s), **readrandom** / **readmissing** (uniform
   gets of present / absent keys after a warm-up read pass, so caches are warm), **readwhilewriting**
   (1 reader timed while 1 writer overwrites without limit), **overwrite** (uniform puts on existing
   keys), **deleterandom** (on a copy of the database), **fillsync** (puts with the `always`
@@ -424,7 +424,7 @@ def main():
   **B** (95/5), **C** (100% read), **D** (95% read of the latest records / 5% insert), **F** (50%
   read / 50% read-modify-write), zipfian θ=0.99 scrambled, 1 and 2 threads; **memory** (8-byte keys,
   8-byte values, anonymous RSS growth from `/proc/self/status` RssAnon divided by keys loaded;
-  quick mode caps the load at 3 s, so slow stores load fewer keys), **open_clean** / **open_kill**
+  quick mode caps the load at 2 s, so slow stores load fewer keys), **open_clean** / **open_kill**
   (open of that database after a clean close / after SIGKILL of the loading process, plus one get),
   **spaceamp** (N keys, then rounds × N uniform overwrites, clean close, allocated bytes on disk /
   live bytes).

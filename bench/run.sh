@@ -27,14 +27,14 @@ case "$MODE" in
   quick)
     # Sized for a 2-core machine: the whole matrix in under 5 minutes.
     NUM=${BENCH_NUM:-200000}      # keys for the 16 B / 100 B workloads
-    FILLDUR=1                     # cap on repeated fills (s); the first fill is complete
-    DUR=${BENCH_DUR:-0.3}         # measured phase of timed workloads (s)
-    WARM=0.3                      # warm-up read pass cap (s)
+    FILLDUR=0.5                   # cap on repeated fills (s); the first fill is complete
+    DUR=${BENCH_DUR:-0.25}        # measured phase of timed workloads (s)
+    WARM=0.2                      # warm-up read pass cap (s)
     YREC=50000                    # YCSB records (1000 B values)
-    YDUR=${BENCH_DUR:-0.25}
+    YDUR=${BENCH_DUR:-0.2}
     MEMNUM=1000000                # memory test keys (8 B / 8 B) ...
-    MEMDUR=3                      # ... capped at this many seconds of loading
-    SPNUM=50000 ROUNDS=3          # space amplification
+    MEMDUR=2                      # ... capped at this many seconds of loading
+    SPNUM=25000 ROUNDS=3          # space amplification
     REPS_MAIN=${BENCH_REPS:-3}    # budget workloads
     REPS_MINOR=1                  # the others
     TMO=120
@@ -81,7 +81,7 @@ done
   echo "filesystem: $(findmnt -n -o SOURCE,FSTYPE,OPTIONS -T "$DATA" 2>/dev/null | head -1)"
   echo "disk: $(df -h --output=size,avail "$DATA" | tail -1 | awk '{print $1" total, "$2" free"}')"
   echo "compiler: $(c++ --version 2>/dev/null | head -1)"
-  echo "firkin: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (dirty)')"
+  echo "firkin: ${BENCH_FIRKIN_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (uncommitted changes in the tree)')}"
   for p in librocksdb-dev libleveldb-dev liblmdb-dev libtkrzw-dev libkyotocabinet-dev libsqlite3-dev; do
     echo "peer: $p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo missing)"
   done
@@ -96,9 +96,11 @@ T0=$(date +%s)
 m() {
   local rep=$1 store=$2 wl=$3
   shift 3
-  local out rc
+  local out rc t0
+  t0=$(date +%s.%N)
   out=$(timeout "$TMO" "$BIN" --store="$store" --workload="$wl" "$@" 2>>"$LOG")
   rc=$?
+  echo "elapsed $store $wl rep $rep: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}') s" >> "$LOG"
   # 137 = killed on purpose by --end=kill (the CSV line was printed first).
   if [ -n "$out" ]; then
     echo "$out" | sed "s/^/$MODE,$rep,/" >> "$CSV"
