@@ -14,8 +14,9 @@
 // NewMappedFile/OpenMappedFile for what they do themselves.
 //
 // Names. Creating a file and renaming are recorded as pending until
-// SyncDir(dir) of the directory that holds the new name. Removals,
-// directory creations and truncations are durable at once (simplification).
+// SyncDir(dir) of the directory that holds the new name. Removals and
+// directory creations are durable at once (simplification). Truncate is
+// ftruncate + fdatasync: the new length and all bytes below it are durable.
 //
 // Crash. For each file with a Node (in path order, one RNG seeded by
 // `seed`): the unsynced bytes are the pages of the buffer that differ from
@@ -36,6 +37,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -103,6 +105,30 @@ Status WriteAt(int fd, uint64_t off, const char* p, size_t n, const std::string&
   return Status::OK();
 }
 
+uint64_t SysPage() {
+  static const uint64_t kSysPage = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return kSysPage;
+}
+
+// Speed-up for big, mostly unwritten segments: a page of the anonymous
+// buffer that was never touched is not resident, still holds its initial
+// content, and so equals the real file. Fills *resident (one byte per SysPage(),
+// bit 0 = resident) and returns true if it can be trusted: not when swap is
+// on (a swapped-out page is not resident either) or mincore fails.
+bool ResidentPages(const char* buf, uint64_t n, std::vector<unsigned char>* resident) {
+  static const bool kSwapOff = [] {
+    FILE* f = std::fopen("/proc/swaps", "r");
+    if (f == nullptr) return false;
+    int lines = 0;
+    for (int c; (c = std::fgetc(f)) != EOF;) lines += c == '\n';
+    std::fclose(f);
+    return lines <= 1;  // only the header line
+  }();
+  if (!kSwapOff || n == 0) return false;
+  resident->assign((n + SysPage() - 1) / SysPage(), 0);
+  return mincore(const_cast<char*>(buf), n, resident->data()) == 0;
+}
+
 // The page-cache view of one file. Guarded by FaultEnvImpl::mu_, except
 // `buf`/`cap`, which are fixed at creation (data() reads them lock-free).
 struct Node {
@@ -128,12 +154,7 @@ struct Node {
   }
 
   // Whether some byte differs from the durable image.
-  bool Dirty() const {
-    if (kind == Kind::kSequential) return !pending.empty();
-    if (!disk_writable || disk == nullptr) return false;
-    uint64_t n = std::min(size, disk_size);
-    return n > 0 && std::memcmp(buf, disk->data(), n) != 0;
-  }
+  bool Dirty() const;
 
   const Kind kind;
   std::string path;      // current name (normalized)
@@ -154,6 +175,35 @@ struct Node {
   uint64_t disk_len = 0;  // synced bytes in the real file
   std::string pending;    // appended, unsynced
 };
+
+// The unsynced pages of a mapped node: (offset, length) of each kPage-sized
+// page of the buffer that differs from the real file, in file order. Stops
+// after the first if `first_only`. Returns their total length.
+uint64_t FindDirtyPages(const Node& node, bool first_only,
+                        std::vector<std::pair<uint64_t, uint64_t>>* dirty) {
+  if (!node.disk_writable || node.disk == nullptr || node.buf == nullptr) return 0;
+  const char* disk = node.disk->data();
+  const uint64_t n = std::min(node.size, node.disk_size);
+  std::vector<unsigned char> resident;
+  const bool filter = ResidentPages(node.buf, n, &resident);
+  uint64_t total = 0;
+  for (uint64_t off = 0; off < n; off += kPage) {
+    if (filter && (resident[off / SysPage()] & 1) == 0) continue;
+    const uint64_t len = std::min(kPage, n - off);
+    if (std::memcmp(node.buf + off, disk + off, len) != 0) {
+      dirty->emplace_back(off, len);
+      total += len;
+      if (first_only) break;
+    }
+  }
+  return total;
+}
+
+bool Node::Dirty() const {
+  if (kind == Kind::kSequential) return !pending.empty();
+  std::vector<std::pair<uint64_t, uint64_t>> dirty;
+  return FindDirtyPages(*this, true, &dirty) > 0;
+}
 
 // A pending directory operation, undone by a crash unless its directory
 // was synced.
@@ -456,7 +506,10 @@ Status FaultEnvImpl::SyncMapped(Node* node, uint64_t handle_size, uint64_t offse
 
 Status FaultEnvImpl::TruncateMapped(Node* node, bool writable, uint64_t len) {
   std::lock_guard<std::mutex> l(mu_);
+  // ftruncate (a write) + fdatasync (a sync): counted as both, either can
+  // be failed, and a failed call changes nothing.
   FIRKIN_RETURN_IF_ERROR(Begin(Op::kWrite, node->path));
+  FIRKIN_RETURN_IF_ERROR(Begin(Op::kSync, node->path));
   if (node->epoch != epoch_) return PowerLoss();
   if (!writable) {
     return Status::IOError("ftruncate " + node->path + ": file is mapped read-only");
@@ -466,8 +519,11 @@ Status FaultEnvImpl::TruncateMapped(Node* node, bool writable, uint64_t len) {
                                    std::to_string(len) + " is beyond the file size " +
                                    std::to_string(node->size));
   }
-  // Truncation is durable at once (as with ftruncate + fdatasync). An
-  // unlinked (detached) file needs no real truncation.
+  // Like fdatasync, this makes every byte below `len` durable (whatever
+  // Sync ranges were given) and the new length with it. An unlinked
+  // (detached) file needs no real truncation.
+  const uint64_t keep = std::min(len, node->disk_size);
+  if (keep > 0) std::memcpy(node->disk->data(), node->buf, keep);
   if (node->attached && truncate(node->path.c_str(), static_cast<off_t>(len)) != 0) {
     return PosixError(errno, "ftruncate", node->path);
   }
@@ -649,19 +705,10 @@ void FillRandom(char* p, uint64_t n, std::mt19937_64* rng) {
 }
 
 void FaultEnvImpl::ResolveMapped(Node* node, CrashMode mode, std::mt19937_64* rng) {
-  if (!node->disk_writable || node->buf == nullptr) return;
-  char* disk = node->disk->data();
-  const uint64_t n = std::min(node->size, node->disk_size);
-  std::vector<std::pair<uint64_t, uint64_t>> dirty;  // (offset, length), file order
-  uint64_t total = 0;
-  for (uint64_t off = 0; off < n; off += kPage) {
-    const uint64_t len = std::min(kPage, n - off);
-    if (std::memcmp(node->buf + off, disk + off, len) != 0) {
-      dirty.emplace_back(off, len);
-      total += len;
-    }
-  }
+  std::vector<std::pair<uint64_t, uint64_t>> dirty;
+  const uint64_t total = FindDirtyPages(*node, false, &dirty);
   if (total == 0) return;
+  char* disk = node->disk->data();
   uint64_t left = PickCut(mode, total, rng);
   for (const auto& [off, len] : dirty) {
     const uint64_t take = std::min(left, len);

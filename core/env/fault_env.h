@@ -25,8 +25,9 @@
 //  - Names: a creation (NewMappedFile, NewWritableFile of a new path) or a
 //    rename is durable once SyncDir(dir of the new name) succeeds; else a
 //    crash removes the created file / renames the file back and restores the
-//    durable content of a file the rename replaced. Simplifications:
-//    RemoveFile, CreateDir and MappedFile::Truncate are durable at once;
+//    durable content of a file the rename replaced. MappedFile::Truncate(len)
+//    is ftruncate + fdatasync: the length and every byte below len become
+//    durable. Simplifications: RemoveFile and CreateDir are durable at once;
 //    NewWritableFile's truncation of an existing file is durable at once.
 //    Directory paths are compared after lexical normalization ("a//b/" ==
 //    "a/b"); symlinks are not resolved.
@@ -34,7 +35,8 @@
 //  - Counted ops: kOpen = NewMappedFile, OpenMappedFile, NewWritableFile,
 //    ReadFile; kAllocate = the preallocation of NewMappedFile (counted after
 //    kOpen passed); kWrite = WritableFile::Append, MappedFile::Truncate;
-//    kSync = MappedFile::Sync, WritableFile::Sync, SyncDir; kRename =
+//    kSync = MappedFile::Sync, WritableFile::Sync, SyncDir, and
+//    MappedFile::Truncate (counted after kWrite passed); kRename =
 //    RenameFile. RemoveFile, ListDir, CreateDir, Stat, LockFile are not
 //    counted and cannot be failed, but they fail when crashed. A failed call
 //    has no effect (a failed Sync writes nothing through).

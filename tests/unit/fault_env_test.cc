@@ -120,6 +120,24 @@ TEST_F(FaultEnvTest, MappingsOfOnePathShareTheirBytes) {
   EXPECT_EQ(Disk("seg")[10], '\0');
 }
 
+TEST_F(FaultEnvTest, ReopenedFileKeepsItsDurableImage) {
+  {
+    auto f = NewSegment("seg", 3);
+    std::memset(f->data(), 'o', 3 * kPage);
+    ASSERT_TRUE(f->Sync(0, 3 * kPage).ok());
+  }
+  std::unique_ptr<MappedFile> f;
+  ASSERT_TRUE(env_->OpenMappedFile(P("seg"), true, &f).ok());
+  ASSERT_EQ(f->size(), 3 * kPage);
+  EXPECT_EQ(f->data()[3 * kPage - 1], 'o');
+  std::memset(f->data(), 'n', 3 * kPage);
+  ASSERT_TRUE(f->Sync(kPage, 10).ok());
+  ASSERT_TRUE(env_->Crash(Mode::kDrop, 5).ok());
+  std::string expect(3 * kPage, 'o');
+  std::memset(&expect[kPage], 'n', 10);
+  EXPECT_EQ(Disk("seg"), expect);
+}
+
 TEST_F(FaultEnvTest, ZeroSizeFileOpens) {
   WriteFile("empty", "", true);
   std::unique_ptr<MappedFile> m;
@@ -132,7 +150,7 @@ TEST_F(FaultEnvTest, ZeroSizeFileOpens) {
 // the file must be a prefix of the written bytes followed by zeros.
 TEST_F(FaultEnvTest, PrefixKeepsAPrefixOfMappedBytes) {
   const uint64_t n = 16 * kPage;
-  int partial = 0;
+  int partial = 0, past_half = 0;
   for (uint64_t seed = 0; seed < 20; seed++) {
     auto env = FaultEnv::Create(Env::Default());
     const std::string name = "seg" + std::to_string(seed);
@@ -148,8 +166,10 @@ TEST_F(FaultEnvTest, PrefixKeepsAPrefixOfMappedBytes) {
     while (cut < n && disk[cut] == static_cast<char>(1 + cut / kPage)) cut++;
     for (uint64_t i = cut; i < n; i++) ASSERT_EQ(disk[i], '\0') << "seed " << seed << " at " << i;
     if (cut > 0 && cut < n) partial++;
+    if (cut > n / 2) past_half++;
   }
-  EXPECT_GE(partial, 10);  // the cut really is random
+  EXPECT_GE(partial, 10);   // the cut really is random,
+  EXPECT_GE(past_half, 3);  // over all the dirty pages
 }
 
 TEST_F(FaultEnvTest, PrefixKeepsAPrefixOfAppends) {
@@ -308,15 +328,21 @@ TEST_F(FaultEnvTest, CloseWithoutSyncKeepsDataUnsynced) {
   EXPECT_EQ(Disk("f"), "");
 }
 
-TEST_F(FaultEnvTest, TruncateIsDurableAndCountsAsAWrite) {
+// Truncate is ftruncate + fdatasync: it makes the bytes below len durable
+// even though no Sync covered them.
+TEST_F(FaultEnvTest, TruncateSyncsAndCountsAsWriteAndSync) {
   auto f = NewSegment("seg", 2);
   std::memset(f->data(), 't', 2 * kPage);
-  ASSERT_TRUE(f->Sync(0, 2 * kPage).ok());
   const uint64_t writes = env_->Count(Op::kWrite);
+  const uint64_t syncs = env_->Count(Op::kSync);
   ASSERT_TRUE(f->Truncate(10).ok());
   EXPECT_EQ(env_->Count(Op::kWrite), writes + 1);
+  EXPECT_EQ(env_->Count(Op::kSync), syncs + 1);
   EXPECT_EQ(f->data()[9], 't');
-  ASSERT_TRUE(env_->Crash(Mode::kPrefix, 1).ok());
+  uint64_t size = 0;
+  ASSERT_TRUE(env_->Stat(P("seg"), nullptr, &size).ok());
+  EXPECT_EQ(size, 10u);
+  ASSERT_TRUE(env_->Crash(Mode::kDrop, 1).ok());
   EXPECT_EQ(Disk("seg"), std::string(10, 't'));
 }
 
@@ -440,10 +466,16 @@ TEST_P(FaultEnvFailTest, WriteRenameAndAllocateFail) {
 
   auto seg = NewSegment("seg2", 1);
   env_->FailNth(Op::kWrite, 1, code, false);
-  EXPECT_EQ(seg->Truncate(0).code(), code);
+  std::memset(seg->data(), 'u', kPage);
+  EXPECT_EQ(seg->Truncate(100).code(), code);
+  env_->FailNth(Op::kSync, 1, code, false);  // Truncate is also a sync
+  EXPECT_EQ(seg->Truncate(100).code(), code);
   uint64_t size = 0;
   ASSERT_TRUE(Env::Default()->Stat(P("seg2"), nullptr, &size).ok());
   EXPECT_EQ(size, kPage);
+  EXPECT_EQ(Disk("seg2"), std::string(kPage, '\0'));  // nothing written through
+  EXPECT_TRUE(seg->Truncate(100).ok());
+  EXPECT_EQ(Disk("seg2"), std::string(100, 'u'));
 }
 
 TEST_P(FaultEnvFailTest, StickyFaultsLastUntilCleared) {
