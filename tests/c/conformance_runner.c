@@ -16,6 +16,7 @@
 #define _XOPEN_SOURCE 700
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -866,6 +867,9 @@ static const struct {
     {"create_if_missing", OPT_BOOL}, {"error_if_exists", OPT_BOOL}, {"read_only", OPT_BOOL},
     {"sync_mode", OPT_SYNC},         {"sync_interval_ms", OPT_U32}, {"segment_size", OPT_U64},
     {"salvage", OPT_BOOL},           {"verify_checksums", OPT_BOOL},
+    {"auto_compact", OPT_BOOL},      {"compact_dead_ratio", OPT_U32},
+    {"compact_space_amp", OPT_U32},  {"compact_rate", OPT_U64},
+    {"checkpoint_every", OPT_U64},
 };
 
 static int typed_opt(ctx *c, const char *name) {
@@ -888,6 +892,7 @@ static int cmd_opt_set_typed(ctx *c, token **a, size_t n) {
     if (!strcmp(name, "error_if_exists")) return api(c, firkin_options_set_error_if_exists(c->opts, v));
     if (!strcmp(name, "read_only")) return api(c, firkin_options_set_read_only(c->opts, v));
     if (!strcmp(name, "salvage")) return api(c, firkin_options_set_salvage(c->opts, v));
+    if (!strcmp(name, "auto_compact")) return api(c, firkin_options_set_auto_compact(c->opts, v));
     return api(c, firkin_options_set_verify_checksums(c->opts, v));
   }
   if (kTypedOpts[i].type == OPT_SYNC) {
@@ -899,8 +904,14 @@ static int cmd_opt_set_typed(ctx *c, token **a, size_t n) {
     if (!parse_u64(T(1), &v)) return runner_error(c, "bad number '%s'", T(1));
     if (kTypedOpts[i].type == OPT_U32) {
       if (v > UINT32_MAX) return runner_error(c, "number '%s' does not fit 32 bits", T(1));
+      if (!strcmp(name, "compact_dead_ratio"))
+        return api(c, firkin_options_set_compact_dead_ratio(c->opts, (uint32_t)v));
+      if (!strcmp(name, "compact_space_amp"))
+        return api(c, firkin_options_set_compact_space_amp(c->opts, (uint32_t)v));
       return api(c, firkin_options_set_sync_interval_ms(c->opts, (uint32_t)v));
     }
+    if (!strcmp(name, "compact_rate")) return api(c, firkin_options_set_compact_rate(c->opts, v));
+    if (!strcmp(name, "checkpoint_every")) return api(c, firkin_options_set_checkpoint_every(c->opts, v));
     return api(c, firkin_options_set_segment_size(c->opts, v));
   }
 }
@@ -917,6 +928,7 @@ static int cmd_opt_get_typed(ctx *c, token **a, size_t n) {
     else if (!strcmp(name, "error_if_exists")) st = api(c, firkin_options_get_error_if_exists(c->opts, &v));
     else if (!strcmp(name, "read_only")) st = api(c, firkin_options_get_read_only(c->opts, &v));
     else if (!strcmp(name, "salvage")) st = api(c, firkin_options_get_salvage(c->opts, &v));
+    else if (!strcmp(name, "auto_compact")) st = api(c, firkin_options_get_auto_compact(c->opts, &v));
     else st = api(c, firkin_options_get_verify_checksums(c->opts, &v));
     snprintf(got, sizeof got, "%s", v ? "true" : "false");
   } else if (kTypedOpts[i].type == OPT_SYNC) {
@@ -925,11 +937,15 @@ static int cmd_opt_get_typed(ctx *c, token **a, size_t n) {
     snprintf(got, sizeof got, "%s", sync_mode_name(m));
   } else if (kTypedOpts[i].type == OPT_U32) {
     uint32_t v = 0;
-    st = api(c, firkin_options_get_sync_interval_ms(c->opts, &v));
+    if (!strcmp(name, "compact_dead_ratio")) st = api(c, firkin_options_get_compact_dead_ratio(c->opts, &v));
+    else if (!strcmp(name, "compact_space_amp")) st = api(c, firkin_options_get_compact_space_amp(c->opts, &v));
+    else st = api(c, firkin_options_get_sync_interval_ms(c->opts, &v));
     snprintf(got, sizeof got, "%lu", (unsigned long)v);
   } else {
     uint64_t v = 0;
-    st = api(c, firkin_options_get_segment_size(c->opts, &v));
+    if (!strcmp(name, "compact_rate")) st = api(c, firkin_options_get_compact_rate(c->opts, &v));
+    else if (!strcmp(name, "checkpoint_every")) st = api(c, firkin_options_get_checkpoint_every(c->opts, &v));
+    else st = api(c, firkin_options_get_segment_size(c->opts, &v));
     snprintf(got, sizeof got, "%llu", (unsigned long long)v);
   }
   if (st == FIRKIN_OK && n > 1 && strcmp(got, T(1)) != 0)
@@ -1095,6 +1111,80 @@ static int cmd_stats(ctx *c, token **a, size_t n) {
   }
   firkin_free(js);
   return st;
+}
+
+/* The maintenance entry points are looked up at run time, so the runner
+ * also links against a library that does not export them yet; a missing
+ * one fails the command. */
+static void *lookup(const char *name) {
+  static void *self;
+  if (!self) self = dlopen(NULL, RTLD_NOW);
+  return self ? dlsym(self, name) : NULL;
+}
+typedef firkin_status (*db_fn)(firkin_db *);
+typedef firkin_status (*verify_fn)(firkin_db *, char **);
+typedef firkin_status (*verify_path_fn)(const char *, const firkin_options *, char **);
+
+static int check_report(ctx *c, int st, char *js, size_t nfields, token **fields) {
+  size_t i;
+  json j;
+  memset(&j, 0, sizeof j);
+  j.p = js;
+  if (js) {
+    json_ws(&j);
+    if (*j.p != '{' || !json_value(&j)) fail(c, "the report is not a JSON object");
+    for (i = 0; i < nfields && !c->failed; i++) {
+      char needle[256];
+      snprintf(needle, sizeof needle, "%s\n", (const char *)fields[i]->p);
+      if (!j.keys || !(strncmp(j.keys, needle, strlen(needle)) == 0 || strstr(j.keys, needle)))
+        fail(c, "the report has no member \"%s\"", (const char *)fields[i]->p);
+    }
+  } else if (st == FIRKIN_OK && nfields) {
+    fail(c, "no report");
+  }
+  free(j.keys);
+  firkin_free(js);
+  return st;
+}
+
+static int cmd_db_fn(ctx *c, const char *name) {
+  db_fn f;
+  void *sym = lookup(name);
+  NEED_DB();
+  if (!sym) return runner_error(c, "%s is not exported by the library", name);
+  memcpy(&f, &sym, sizeof f);
+  return api(c, f(cur_db(c)));
+}
+static int cmd_compact(ctx *c, token **a, size_t n) {
+  (void)a; (void)n;
+  return cmd_db_fn(c, "firkin_compact");
+}
+static int cmd_checkpoint(ctx *c, token **a, size_t n) {
+  (void)a; (void)n;
+  return cmd_db_fn(c, "firkin_checkpoint");
+}
+static int cmd_verify(ctx *c, token **a, size_t n) {
+  verify_fn f;
+  void *sym = lookup("firkin_verify");
+  char *js = NULL;
+  int st;
+  NEED_DB();
+  if (!sym) return runner_error(c, "firkin_verify is not exported by the library");
+  memcpy(&f, &sym, sizeof f);
+  st = api(c, f(cur_db(c), &js));
+  return check_report(c, st, js, n, a);
+}
+static int cmd_verify_path(ctx *c, token **a, size_t n) {
+  verify_path_fn f;
+  void *sym = lookup("firkin_verify_path");
+  char *js = NULL, path[4200];
+  int st;
+  if (!sym) return runner_error(c, "firkin_verify_path is not exported by the library");
+  memcpy(&f, &sym, sizeof f);
+  if (n > 0 && strcmp(T(0), ".") != 0) snprintf(path, sizeof path, "%s/%s", c->dir, T(0));
+  else snprintf(path, sizeof path, "%s", c->dir);
+  st = api(c, f(path, c->opts, &js));
+  return check_report(c, st, js, n > 0 ? n - 1 : 0, a + 1);
 }
 
 static int cmd_put(ctx *c, token **a, size_t n) {
@@ -1952,6 +2042,10 @@ static const command kCommands[] = {
     {"sync", cmd_sync, 0, 0, "d"},
     {"last_seq", cmd_last_seq, 1, 1, "d"},
     {"stats", cmd_stats, 0, -1, "d"},
+    {"compact", cmd_compact, 0, 0, "d"},
+    {"checkpoint", cmd_checkpoint, 0, 0, "d"},
+    {"verify", cmd_verify, 0, -1, "d"},
+    {"verify_path", cmd_verify_path, 0, -1, ""},
     {"put", cmd_put, 2, 2, "nd"},
     {"get", cmd_get, 1, 2, "nsd"},
     {"get_into", cmd_get_into, 2, 4, "nsd"},
