@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "core/compact/compactor.h"
 #include "core/db/iterator.h"
 #include "core/util/epoch.h"
 #include "core/util/hash.h"
@@ -82,7 +83,15 @@ Status DB::OpenImpl() {
     FIRKIN_RETURN_IF_ERROR(DecodeIdentity(data, ipath, &identity_));
   }
 
-  keyspace_ = std::make_unique<Keyspace>(identity_.hash_seed, 0);
+  // Size the index for the checkpoint's entries (16 bytes each), if any,
+  // so loading it does not grow the tables step by step.
+  uint64_t expected = 0;
+  {
+    bool d = false;
+    uint64_t ck = 0;
+    if (env_->Stat(path_ + "/CHECKPOINT", &d, &ck).ok() && !d) expected = ck / 16;
+  }
+  keyspace_ = std::make_unique<Keyspace>(identity_.hash_seed, expected);
   FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, keyspace_.get(), &ns_,
                                  &recovery_));
   last_seq_ = recovery_.last_seq;
@@ -91,6 +100,8 @@ Status DB::OpenImpl() {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
                                        &keyspace_->segments(), recovery_.next_segment_id);
     if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
+    compactor_ = std::make_unique<Compactor>(this);
+    if (options_.auto_compact) compactor_->Start();
   }
   return Status::OK();
 }
@@ -119,6 +130,7 @@ DB::~DB() { Close(); }
 Status DB::Close() {
   if (closed_) return close_status_;
   closed_ = true;
+  if (compactor_ != nullptr) compactor_->Stop();
   {
     std::lock_guard<std::mutex> l(flush_mu_);
     stop_flusher_ = true;
@@ -129,6 +141,8 @@ Status DB::Close() {
   if (log_ != nullptr) {
     s = log_->Seal();
     if (s.ok()) s = env_->SyncDir(path_);
+    // A fresh checkpoint makes the next open fast.
+    if (s.ok()) s = Checkpoint();
   }
   close_status_ = s;
   Epoch::Drain();
@@ -158,6 +172,15 @@ void DB::ReleaseSnapshot(uint64_t seq) {
   std::lock_guard<std::mutex> l(snap_mu_);
   auto it = snapshots_.find(seq);
   if (it != snapshots_.end()) snapshots_.erase(it);
+  // History a snapshot held back may be compactable now.
+  if (snapshots_.empty() && keyspace_ != nullptr) {
+    for (auto& s : keyspace_->segments().List()) s->compact_hold.store(false);
+  }
+}
+
+Status DB::Compact() {
+  if (options_.read_only) return Status::ReadOnly("database was opened read-only");
+  return compactor_->CompactAll();
 }
 
 uint64_t DB::OldestSnapshot() const {

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -35,6 +36,8 @@
 namespace firkin {
 
 class Iterator;
+class Compactor;
+struct Relocation;
 
 class DB {
  public:
@@ -63,6 +66,12 @@ class DB {
                          std::shared_ptr<NamespaceInfo>* out);
   Status DropNamespace(const std::string& name);
   Status Sync();
+  // Compacts every sealed segment with dead bytes now (firkin_compact).
+  Status Compact();
+  // Writes an index checkpoint now (firkin_checkpoint).
+  Status Checkpoint();
+  // Verifies records and index (firkin_verify); *report is JSON.
+  Status Verify(std::string* report);
 
   // ---- namespaces ----
   const NamespaceTable& namespaces() const { return ns_; }
@@ -80,10 +89,19 @@ class DB {
   Status NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
                      std::unique_ptr<Iterator>* out);
   Status StatsJson(std::string* out) const;
+  // Compaction: applies index moves as the writer. *failed counts moves
+  // whose entry had changed (a newer write won).
+  Status ApplyRelocations(const Relocation* moves, size_t n, uint64_t* failed);
+  // Runs fn in the writer's place: no write is applied while it runs, and
+  // every earlier write is published. Read-only databases run it directly.
+  Status RunExclusive(const std::function<Status()>& fn);
+  // Whether checkpoint_every bytes were written since the last checkpoint.
+  bool CheckpointDue() const;
   bool read_only() const { return options_.read_only; }
   const Options& options() const { return options_; }
 
  private:
+  friend class Compactor;
   // One queued write (LevelDB-style writer queue).
   struct Writer {
     const WriteOp* ops = nullptr;
@@ -91,6 +109,10 @@ class DB {
     bool atomic = false;
     SyncMode sync = SyncMode::kNone;
     std::shared_ptr<NamespaceInfo>* ns_out = nullptr;  // for namespace ops
+    const Relocation* relocs = nullptr;                // compaction moves
+    size_t relocs_n = 0;
+    uint64_t* relocs_failed = nullptr;
+    const std::function<Status()>* exclusive = nullptr;  // run as the writer
     Status status;
     bool done = false;
     std::condition_variable cv;
@@ -118,6 +140,7 @@ class DB {
   std::unique_ptr<Keyspace> keyspace_;
   NamespaceTable ns_;
   std::unique_ptr<LogWriter> log_;
+  std::unique_ptr<Compactor> compactor_;
 
   // Writer queue.
   std::mutex mu_;
@@ -140,6 +163,8 @@ class DB {
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> write_groups_{0};
   std::atomic<uint64_t> bytes_written_{0};
+  std::atomic<uint64_t> checkpoints_{0};
+  uint64_t bytes_at_checkpoint_ = 0;  // written under the writer role
   bool closed_ = false;
   Status close_status_;
 };

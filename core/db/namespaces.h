@@ -47,8 +47,21 @@ class NamespaceTable {
   // Any thread. nullptr if no live namespace has this name.
   std::shared_ptr<NamespaceInfo> Find(std::string_view name) const;
   std::vector<std::shared_ptr<NamespaceInfo>> List() const;
+  // Every namespace ever created (dropped ones too), by id.
+  std::vector<std::shared_ptr<NamespaceInfo>> AllIncludingDropped() const {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<std::shared_ptr<NamespaceInfo>> out;
+    for (auto& p : by_id_)
+      if (p) out.push_back(p);
+    return out;
+  }
   std::shared_ptr<NamespaceInfo> Default() const { return default_; }
 
+  // Any thread: whether namespace `id` exists and is not dropped.
+  bool IsLive(uint32_t id) const {
+    std::lock_guard<std::mutex> l(mu_);
+    return id < by_id_.size() && by_id_[id] && !by_id_[id]->dropped.load();
+  }
   // WRITER. By id (dropped ones included); nullptr if unknown.
   NamespaceInfo* ById(uint32_t id) const {
     return id < by_id_.size() ? by_id_[id].get() : nullptr;

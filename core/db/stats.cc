@@ -2,6 +2,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "core/compact/compactor.h"
 #include "core/db/db.h"
 #include "core/util/epoch.h"
 
@@ -62,7 +63,7 @@ Status DB::StatsJson(std::string* out) const {
     AppendEscaped(&segs, SegmentFileName(s->id()));
     segs += ",\"bytes\":" + std::to_string(len) + ",\"live_bytes\":" + std::to_string(l) +
             ",\"dead_bytes\":" + std::to_string(d) +
-            ",\"sealed\":" + (s->sealed ? "true" : "false") + "}";
+            ",\"sealed\":" + (s->sealed.load() ? "true" : "false") + "}";
   }
   segs += "]";
   Field(&j, "segment_count", count);
@@ -107,6 +108,26 @@ Status DB::StatsJson(std::string* out) const {
     AppendEscaped(&j, recovery_.salvage_report[i]);
   }
   j += "]},";
+  if (compactor_ != nullptr) {
+    const CompactionStats& cs = compactor_->stats();
+    j += "\"compaction\":{";
+    Field(&j, "runs", cs.runs.load());
+    Field(&j, "bytes_read", cs.bytes_read.load());
+    Field(&j, "bytes_written", cs.bytes_written.load());
+    Field(&j, "bytes_reclaimed", cs.bytes_reclaimed.load());
+    Field(&j, "segments_retired", cs.segments_retired.load());
+    Field(&j, "segments_held_by_snapshots", cs.segments_skipped.load());
+    Field(&j, "tombstones_dropped", cs.tombstones_dropped.load());
+    Field(&j, "failures", cs.failures.load(), false);
+    j += "},";
+  }
+  j += "\"checkpoint\":{";
+  Field(&j, "written", checkpoints_.load());
+  j += std::string("\"used_at_open\":") + (recovery_.used_checkpoint ? "true" : "false") + ",";
+  Field(&j, "entries_loaded", recovery_.checkpoint_entries);
+  j += "\"note\":";
+  AppendEscaped(&j, recovery_.checkpoint_note);
+  j += "},";
   Status sticky = log_ ? log_->sticky_error() : Status::OK();
   j += "\"failed\":";
   j += sticky.ok() ? "false" : "true";

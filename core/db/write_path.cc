@@ -8,6 +8,7 @@
 // sequence numbers are contiguous and conditions are race-free.
 #include <unordered_set>
 
+#include "core/compact/compactor.h"
 #include "core/db/db.h"
 #include "core/util/epoch.h"
 
@@ -136,11 +137,52 @@ Status DB::AppendRecords(const std::vector<RecordFields>& recs, std::vector<Loca
     pos += EncodeRecord(r, base + pos);
   }
   log_->Advance(total);
+  if (!recs.empty()) seg->NoteSeq(recs.front().seq);
   bytes_written_.fetch_add(total, std::memory_order_relaxed);
   return Status::OK();
 }
 
+Status DB::ApplyRelocations(const Relocation* moves, size_t n, uint64_t* failed) {
+  Writer w;
+  w.relocs = moves;
+  w.relocs_n = n;
+  w.relocs_failed = failed;
+  w.sync = SyncMode::kNone;
+  return QueueWrite(&w);
+}
+
+Status DB::RunExclusive(const std::function<Status()>& fn) {
+  if (log_ == nullptr) return fn();
+  Writer w;
+  w.exclusive = &fn;
+  w.sync = SyncMode::kNone;
+  return QueueWrite(&w);
+}
+
 Status DB::ApplyWriter(Writer* w, bool* wrote) {
+  if (w->exclusive != nullptr) return (*w->exclusive)();
+  if (w->relocs != nullptr) {
+    *w->relocs_failed = 0;
+    for (size_t i = 0; i < w->relocs_n; i++) {
+      const Relocation& m = w->relocs[i];
+      if (keyspace_->index().ReplaceIf(m.hash, m.from, m.to)) {
+        keyspace_->CountDead(m.from, m.size);
+        if (m.to != 0) {
+          if (Segment* s = keyspace_->segments().BySlot(LocatorSlot(m.to))) {
+            s->live_bytes.fetch_add(m.size, std::memory_order_relaxed);
+          }
+        }
+      } else {
+        ++*w->relocs_failed;
+        if (m.to != 0) {
+          if (Segment* s = keyspace_->segments().BySlot(LocatorSlot(m.to))) {
+            s->dead_bytes.fetch_add(m.size, std::memory_order_relaxed);
+          }
+        }
+      }
+    }
+    return Status::OK();
+  }
   if (w->n == 0) return log_->sticky_error();  // a sync request
   FIRKIN_RETURN_IF_ERROR(log_->sticky_error());
   const WriteOp& first = w->ops[0];

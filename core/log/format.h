@@ -82,6 +82,8 @@ enum class RecordType : uint8_t {
   kCommit = 3,     // batch commit marker; value = u32 record count
   kNsCreate = 4,   // key = namespace name, ns_id = the new id
   kNsDrop = 5,     // key = namespace name, ns_id = the dropped id
+  kCompactInputs = 6,  // first record of a compaction output: u64 input segment ids
+  kCompactDone = 7,    // last record of a complete compaction output: same ids
 };
 constexpr uint8_t kRecordFlagBatch = 1;  // part of a batch: needs its commit marker
 

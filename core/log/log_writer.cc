@@ -62,21 +62,20 @@ Status LogWriter::Roll(uint64_t bytes) {
     }
     active_->set_published_len(write_off_);
     active_->synced_len = write_off_;
-    active_->sealed = true;
+    active_->sealed.store(true, std::memory_order_release);
     active_ = nullptr;
   }
-  if (next_id_ > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
+  if (next_id_.load() > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
   uint64_t size = std::max<uint64_t>(segment_size_, kSegmentHeaderSize + bytes);
   size = (size + 4095) & ~uint64_t{4095};
   size = std::min<uint64_t>(size, kMaxSegmentBytes);
   uint32_t slot = 0;
   FIRKIN_RETURN_IF_ERROR(table_->AllocateSlot(&slot));
-  uint64_t id = next_id_;
+  uint64_t id = next_id_.fetch_add(1);
   std::string path = dir_ + "/" + SegmentFileName(id);
   std::unique_ptr<MappedFile> file;
   Status s = env_->NewMappedFile(path, size, &file);
   if (!s.ok()) return s;  // e.g. ENOSPC: nothing acknowledged, not sticky
-  next_id_++;
   SegmentHeader h;
   h.segment_id = id;
   h.db_id = db_id_;
@@ -136,7 +135,7 @@ Status LogWriter::Seal() {
     return sticky_;
   }
   active_->synced_len = write_off_;
-  active_->sealed = true;
+  active_->sealed.store(true, std::memory_order_release);
   active_ = nullptr;
   return Status::OK();
 }

@@ -51,7 +51,8 @@ class LogWriter {
 
   Status sticky_error() const;
   uint64_t sync_count() const { return syncs_.load(std::memory_order_relaxed); }
-  uint64_t next_segment_id() const { return next_id_; }
+  // Any thread: a fresh segment id (never reused), for compaction outputs.
+  uint64_t AllocateSegmentId() { return next_id_.fetch_add(1); }
   Segment* active() const { return active_; }
 
  private:
@@ -64,7 +65,7 @@ class LogWriter {
   const uint64_t db_id_;
   const uint64_t segment_size_;
   SegmentTable* const table_;
-  uint64_t next_id_;
+  std::atomic<uint64_t> next_id_;
 
   mutable std::mutex sync_mu_;  // guards active_ switch, syncs, sticky_
   Segment* active_ = nullptr;   // owned by table_

@@ -40,6 +40,20 @@ Status SegmentTable::AllocateSlot(uint32_t* slot) {
   return Status::OK();
 }
 
+Status SegmentTable::ClaimSlot(uint32_t slot) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (slot == 0 || slot >= kSlots) return Status::Corruption("segment slot out of range");
+  if (slot >= next_slot_) {
+    for (uint32_t s = next_slot_; s < slot; s++) free_slots_.push_back(s);
+    next_slot_ = slot + 1;
+    return Status::OK();
+  }
+  auto it = std::find(free_slots_.begin(), free_slots_.end(), slot);
+  if (it == free_slots_.end()) return Status::Corruption("segment slot claimed twice");
+  free_slots_.erase(it);
+  return Status::OK();
+}
+
 void SegmentTable::Add(std::shared_ptr<Segment> seg) {
   std::lock_guard<std::mutex> l(mu_);
   Segment* raw = seg.get();

@@ -52,9 +52,19 @@ class Segment {
   // (live) and of superseded records (dead). Maintained by the writer.
   std::atomic<uint64_t> live_bytes{0};
   std::atomic<uint64_t> dead_bytes{0};
+  // Smallest sequence number of any record in the segment (UINT64_MAX if
+  // none yet); compaction uses it to know where older versions may live.
+  std::atomic<uint64_t> min_seq{UINT64_MAX};
+  void NoteSeq(uint64_t seq) {
+    if (seq < min_seq.load(std::memory_order_relaxed)) min_seq.store(seq, std::memory_order_relaxed);
+  }
   // Synced prefix (writer / flusher under the log's sync mutex).
   uint64_t synced_len = 0;
-  bool sealed = false;
+  // No more appends (set by the writer when it rolls, or at recovery).
+  std::atomic<bool> sealed{false};
+  // Compaction must leave this segment alone for now (a snapshot needs an
+  // old version in it); cleared when snapshots are released.
+  std::atomic<bool> compact_hold{false};
 
   const char* RecordAt(uint64_t offset) const { return data() + offset; }
 
@@ -84,6 +94,9 @@ class SegmentTable {
 
   // WRITER. Picks a free slot; kNoSpace-like failure if all are taken.
   Status AllocateSlot(uint32_t* slot);
+  // Recovery: takes a specific slot (from a checkpoint). kCorruption if it
+  // is taken or out of range.
+  Status ClaimSlot(uint32_t slot);
   // WRITER. Publishes a segment (its slot must come from AllocateSlot).
   void Add(std::shared_ptr<Segment> seg);
   // WRITER. Unpublishes a segment; its memory and slot are released once no

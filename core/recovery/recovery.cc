@@ -1,12 +1,14 @@
 #include "core/recovery/recovery.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <utility>
 
 #include "core/db/keyspace.h"
 #include "core/db/namespaces.h"
 #include "core/db/options.h"
+#include "core/recovery/checkpoint.h"
 #include "core/util/epoch.h"
 
 namespace firkin {
@@ -20,6 +22,12 @@ class Replayer {
 
   void Apply(Segment* seg, uint64_t off, const RecordView& r) {
     res_->records++;
+    seg->NoteSeq(r.seq);
+    if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone) {
+      // Needed bookkeeping, never reclaimable on its own: counted live.
+      seg->live_bytes.fetch_add(r.size(), std::memory_order_relaxed);
+      return;  // bookkeeping of compaction, handled before replay
+    }
     res_->last_seq = std::max(res_->last_seq, r.seq);
     Locator loc = MakeLocator(seg->slot(), off);
     switch (r.type) {
@@ -55,6 +63,8 @@ class Replayer {
         ns_->Drop(r.ns_id);
         dropped_any_ = true;
         seg->live_bytes.fetch_add(r.size(), std::memory_order_relaxed);
+        break;
+      default:
         break;
     }
   }
@@ -109,6 +119,203 @@ uint64_t NonZeroExtent(const char* data, uint64_t from, uint64_t end) {
   return e - from;
 }
 
+// Compaction outputs carry the ids of their inputs in a first record and
+// again in a last record written only when the output is complete. A
+// complete output whose inputs still exist means a crash between making
+// the output durable and deleting the inputs: finish the job (delete the
+// inputs). An incomplete output is a leftover: delete it. In read-only
+// mode nothing is deleted; the files are skipped instead.
+Status FinishCompactions(Env* env, const std::string& dir, const Options& options,
+                         std::vector<uint64_t>* ids, RecoveryResult* res, uint64_t* tail_id) {
+  std::vector<uint64_t> skip;
+  *tail_id = 0;
+  bool removed = false;
+  for (uint64_t id : *ids) {
+    const std::string path = dir + "/" + SegmentFileName(id);
+    std::unique_ptr<MappedFile> file;
+    if (!env->OpenMappedFile(path, false, &file).ok()) continue;
+    SegmentHeader h;
+    if (!DecodeSegmentHeader(file->data(), file->size(), path, &h).ok() ||
+        (h.flags & kSegmentFlagCompacted) == 0) {
+      *tail_id = id;  // the newest segment written by the log writer
+      continue;
+    }
+    const char* data = file->data();
+    uint64_t off = kSegmentHeaderSize;
+    RecordView r, first, last;
+    bool valid = true, any = false;
+    while (off < file->size()) {
+      if (!ValidateRecord(data + off, file->size() - off, &r)) {
+        valid = false;
+        break;
+      }
+      if (!any) first = r;
+      any = true;
+      last = r;
+      off += r.size();
+    }
+    const bool complete = valid && any && first.type == RecordType::kCompactInputs &&
+                          last.type == RecordType::kCompactDone;
+    const std::string inputs = complete ? std::string(last.value()) : std::string();
+    file.reset();
+    if (!complete) {
+      skip.push_back(id);
+      if (!options.read_only) {
+        FIRKIN_RETURN_IF_ERROR(env->RemoveFile(path));
+        res->removed_leftovers++;
+        removed = true;
+      }
+      continue;
+    }
+    for (size_t i = 0; i + 8 <= inputs.size(); i += 8) {
+      uint64_t in = DecodeU64(inputs.data() + i);
+      if (std::find(ids->begin(), ids->end(), in) == ids->end() || in == id) continue;
+      skip.push_back(in);
+      if (!options.read_only) {
+        FIRKIN_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + SegmentFileName(in)));
+        res->finished_compactions++;
+        removed = true;
+      }
+    }
+  }
+  if (removed) FIRKIN_RETURN_IF_ERROR(env->SyncDir(dir));
+  std::vector<uint64_t> keep;
+  for (uint64_t id : *ids)
+    if (std::find(skip.begin(), skip.end(), id) == skip.end()) keep.push_back(id);
+  ids->swap(keep);
+  return Status::OK();
+}
+
+// Opens and registers one segment for a full scan. *out stays null when the
+// segment is skipped (a half-created leftover, or a damaged/foreign file
+// under salvage).
+Status OpenSegment(Env* env, const std::string& path, uint64_t id, bool last,
+                   const Identity& identity, const Options& options, Keyspace* ks,
+                   RecoveryResult* res, std::shared_ptr<Segment>* out) {
+  std::unique_ptr<MappedFile> file;
+  FIRKIN_RETURN_IF_ERROR(env->OpenMappedFile(path, last && !options.read_only, &file));
+  const char* data = file->data();
+  const uint64_t size = file->size();
+  SegmentHeader h;
+  Status hs = DecodeSegmentHeader(data, size, path, &h);
+  if (!hs.ok()) {
+    if (hs.code() == Status::Code::kVersion) return hs;
+    if (last && (size < kSegmentHeaderSize || AllZero(data, kSegmentHeaderSize))) {
+      // Crash while the segment was being created: it never held data.
+      file.reset();
+      if (!options.read_only) {
+        FIRKIN_RETURN_IF_ERROR(env->RemoveFile(path));
+        res->removed_leftovers++;
+      }
+      return Status::OK();
+    }
+    if (!options.salvage) return hs;
+    res->salvaged_bytes += size;
+    res->salvaged_regions++;
+    res->salvage_report.push_back(hs.message() + " (file skipped)");
+    return Status::OK();
+  }
+  if (h.db_id != identity.db_id || h.segment_id != id) {
+    Status s = Status::Corruption(
+        path + ": segment belongs to another database or was renamed (segment id " +
+        std::to_string(h.segment_id) + ", database id " + std::to_string(h.db_id) +
+        "; expected " + std::to_string(id) + ", " + std::to_string(identity.db_id) +
+        "); the file was left untouched");
+    if (!options.salvage) return s;
+    res->salvage_report.push_back(s.message() + " (file skipped)");
+    res->salvaged_regions++;
+    return Status::OK();
+  }
+  uint32_t slot = 0;
+  FIRKIN_RETURN_IF_ERROR(ks->segments().AllocateSlot(&slot));
+  auto seg = std::make_shared<Segment>(id, slot, std::move(file), size, h.flags);
+  seg->sealed.store(true);
+  ks->segments().Add(seg);
+  *out = std::move(seg);
+  return Status::OK();
+}
+
+// Loads the index checkpoint if there is one that matches the segments on
+// disk: every segment it lists exists and is at least as long as the length
+// it covers, and every segment it does not list is newer than all it lists.
+// Anything else (missing, damaged, stale) leaves the state untouched: the
+// caller scans everything.
+Status LoadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
+                      const Options& options, const std::vector<uint64_t>& ids, uint64_t tail_id,
+                      Keyspace* ks, NamespaceTable* ns, RecoveryResult* res,
+                      std::map<uint64_t, std::pair<std::shared_ptr<Segment>, uint64_t>>* out) {
+  const std::string path = dir + "/" + kCheckpointFileName;
+  bool is_dir = false;
+  uint64_t fsize = 0;
+  if (!env->Stat(path, &is_dir, &fsize).ok() || is_dir) return Status::OK();
+  std::string data;
+  CheckpointData c;
+  Status s = env->ReadFile(path, &data);
+  if (s.ok()) s = DecodeCheckpoint(data, path, &c);
+  if (s.ok() && c.db_id != identity.db_id) s = Status::Corruption(path + ": foreign checkpoint");
+  if (!s.ok()) {
+    res->checkpoint_note = "checkpoint ignored: " + s.message();
+    return Status::OK();
+  }
+  data.clear();
+  data.shrink_to_fit();
+  // Consistency with the files on disk.
+  uint64_t max_listed = 0;
+  std::vector<std::unique_ptr<MappedFile>> files;
+  for (const CheckpointSegment& cs : c.segments) {
+    max_listed = std::max(max_listed, cs.id);
+    if (std::find(ids.begin(), ids.end(), cs.id) == ids.end()) {
+      res->checkpoint_note = "checkpoint ignored: it lists a segment that is gone";
+      return Status::OK();
+    }
+    std::unique_ptr<MappedFile> f;
+    FIRKIN_RETURN_IF_ERROR(env->OpenMappedFile(dir + "/" + SegmentFileName(cs.id),
+                                               cs.id == tail_id && !options.read_only, &f));
+    SegmentHeader h;
+    if (f->size() < cs.len || f->size() < kSegmentHeaderSize ||
+        !DecodeSegmentHeader(f->data(), f->size(), f->path(), &h).ok() ||
+        h.db_id != identity.db_id || h.segment_id != cs.id) {
+      res->checkpoint_note = "checkpoint ignored: a segment does not match it";
+      return Status::OK();
+    }
+    files.push_back(std::move(f));
+  }
+  for (uint64_t id : ids) {
+    bool listed = std::any_of(c.segments.begin(), c.segments.end(),
+                              [id](const CheckpointSegment& cs) { return cs.id == id; });
+    if (!listed && id < max_listed) {
+      res->checkpoint_note = "checkpoint ignored: an older segment is not in it";
+      return Status::OK();
+    }
+  }
+  // It matches: install it.
+  for (size_t i = 0; i < c.segments.size(); i++) {
+    const CheckpointSegment& cs = c.segments[i];
+    FIRKIN_RETURN_IF_ERROR(ks->segments().ClaimSlot(cs.slot));
+    auto seg = std::make_shared<Segment>(cs.id, cs.slot, std::move(files[i]), cs.len, cs.flags);
+    seg->sealed.store(true);
+    seg->live_bytes.store(cs.live);
+    seg->dead_bytes.store(cs.dead);
+    seg->min_seq.store(cs.min_seq);
+    ks->segments().Add(seg);
+    (*out)[cs.id] = {seg, cs.len};
+    res->segments++;
+  }
+  for (const CheckpointNamespace& n : c.namespaces) {
+    NamespaceInfo* info = n.id == 0 ? ns->Default().get() : ns->Create(n.id, n.name).get();
+    info->live_keys.store(n.live_keys);
+    if (n.dropped) ns->Drop(n.id);
+  }
+  const char* e = c.entries.data();
+  for (uint64_t i = 0; i < c.entry_count(); i++, e += 16) {
+    ks->index().Upsert(DecodeU64(e), DecodeU64(e + 8), [](Locator) { return false; });
+  }
+  res->last_seq = c.last_seq;
+  res->checkpoint_entries = c.entry_count();
+  res->used_checkpoint = true;
+  return Status::OK();
+}
+
 }  // namespace
 
 Status Recover(Env* env, const std::string& dir, const Identity& identity,
@@ -122,59 +329,39 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     if (ParseSegmentFileName(n, &id)) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
+  if (!ids.empty()) res->next_segment_id = ids.back() + 1;
+  // The tail of the log is the newest segment the log writer wrote
+  // (compaction outputs may have higher ids but are always complete).
+  uint64_t tail_id = 0;
+  FIRKIN_RETURN_IF_ERROR(FinishCompactions(env, dir, options, &ids, res, &tail_id));
   Replayer replay(ks, ns, res);
   Epoch::Guard guard;  // FindNewest is a reader call
 
+  // Segments covered by a valid checkpoint are registered by it, with the
+  // offset from which the log must still be replayed.
+  std::map<uint64_t, std::pair<std::shared_ptr<Segment>, uint64_t>> covered;
+  FIRKIN_RETURN_IF_ERROR(
+      LoadCheckpoint(env, dir, identity, options, ids, tail_id, ks, ns, res, &covered));
+
   for (size_t i = 0; i < ids.size(); i++) {
     const uint64_t id = ids[i];
-    const bool last = (i + 1 == ids.size());
+    const bool last = (id == tail_id);
     const std::string path = dir + "/" + SegmentFileName(id);
     res->next_segment_id = std::max(res->next_segment_id, id + 1);
-    std::unique_ptr<MappedFile> file;
-    FIRKIN_RETURN_IF_ERROR(env->OpenMappedFile(path, last && !options.read_only, &file));
-    const char* data = file->data();
-    const uint64_t size = file->size();
-
-    SegmentHeader h;
-    Status hs = DecodeSegmentHeader(data, size, path, &h);
-    if (!hs.ok()) {
-      if (hs.code() == Status::Code::kVersion) return hs;
-      if (last && (size < kSegmentHeaderSize || AllZero(data, kSegmentHeaderSize))) {
-        // Crash while the segment was being created: it never held data.
-        file.reset();
-        if (!options.read_only) {
-          FIRKIN_RETURN_IF_ERROR(env->RemoveFile(path));
-          res->removed_leftovers++;
-        }
-        continue;
-      }
-      if (!options.salvage) return hs;
-      res->salvaged_bytes += size;
-      res->salvaged_regions++;
-      res->salvage_report.push_back(hs.message() + " (file skipped)");
-      continue;
-    }
-    if (h.db_id != identity.db_id || h.segment_id != id) {
-      Status s = Status::Corruption(
-          path + ": segment belongs to another database or was renamed (segment id " +
-          std::to_string(h.segment_id) + ", database id " + std::to_string(h.db_id) +
-          "; expected " + std::to_string(id) + ", " + std::to_string(identity.db_id) +
-          "); the file was left untouched");
-      if (!options.salvage) return s;
-      res->salvage_report.push_back(s.message() + " (file skipped)");
-      res->salvaged_regions++;
-      continue;
-    }
-
-    uint32_t slot = 0;
-    FIRKIN_RETURN_IF_ERROR(ks->segments().AllocateSlot(&slot));
-    const uint64_t durable = DecodeDurableLen(data);
-    auto seg = std::make_shared<Segment>(id, slot, std::move(file), size, h.flags);
-    seg->sealed = true;
-    ks->segments().Add(seg);
-    res->segments++;
-
+    std::shared_ptr<Segment> seg;
     uint64_t off = kSegmentHeaderSize;
+    auto ck = covered.find(id);
+    if (ck != covered.end()) {
+      seg = ck->second.first;
+      off = ck->second.second;
+    } else {
+      FIRKIN_RETURN_IF_ERROR(OpenSegment(env, path, id, last, identity, options, ks, res, &seg));
+      if (seg == nullptr) continue;  // skipped (leftover, or salvage)
+      res->segments++;
+    }
+    const char* data = seg->data();
+    const uint64_t size = seg->capacity();
+    const uint64_t durable = DecodeDurableLen(data);
     uint64_t end = size;
     while (off < end) {
       RecordView r;

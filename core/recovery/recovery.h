@@ -38,7 +38,11 @@ struct RecoveryResult {
   uint64_t salvaged_bytes = 0;
   uint64_t discarded_batch_records = 0;  // batches without a commit marker
   uint64_t removed_leftovers = 0;        // half-created segment files removed
+  uint64_t finished_compactions = 0;     // inputs of a completed compaction removed
   std::vector<std::string> salvage_report;  // one line per skipped region/file
+  bool used_checkpoint = false;          // the index came from the checkpoint
+  uint64_t checkpoint_entries = 0;
+  std::string checkpoint_note;           // why a checkpoint was ignored
 };
 
 Status Recover(Env* env, const std::string& dir, const Identity& identity,

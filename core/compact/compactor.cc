@@ -1,0 +1,363 @@
+#include "core/compact/compactor.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/db/db.h"
+#include "core/util/epoch.h"
+
+namespace firkin {
+
+namespace {
+constexpr size_t kRelocationChunk = 1024;  // index moves per writer-queue turn
+constexpr auto kBackgroundPeriod = std::chrono::milliseconds(250);
+}  // namespace
+
+struct Compactor::Plan {
+  std::vector<std::shared_ptr<Segment>> inputs;
+  struct Keep {
+    const char* rec;
+    Locator from;  // 0 for namespace records (not in the index)
+    uint64_t hash;
+  };
+  std::vector<Keep> keep;
+  std::vector<Relocation> drops;  // tombstones leaving the index
+  uint64_t bytes = 0;             // of kept records
+  uint64_t read = 0;
+  uint64_t min_seq = UINT64_MAX;
+  std::shared_ptr<Segment> needs_snapshot;  // an input a snapshot still needs
+  std::shared_ptr<Segment> output;
+  std::vector<Locator> out_locs;
+};
+
+Compactor::Compactor(DB* db) : db_(db) {}
+
+Compactor::~Compactor() { Stop(); }
+
+void Compactor::Start() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (thread_.joinable() || stop_) return;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Compactor::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Compactor::Poke() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::string Compactor::LastError() const {
+  std::lock_guard<std::mutex> l(err_mu_);
+  return last_error_;
+}
+
+void Compactor::Loop() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stop_) {
+    cv_.wait_for(l, kBackgroundPeriod, [this] { return stop_ || poked_; });
+    poked_ = false;
+    if (stop_) break;
+    l.unlock();
+    {
+      std::lock_guard<std::mutex> run(run_mu_);
+      auto picked = PickCandidates(false);
+      bool changed = false;
+      if (!picked.empty()) changed = RunPass(picked).ok();
+      // Periodic checkpoint, and a fresh one after compaction retired
+      // segments (the old one would no longer match the files).
+      if (db_->CheckpointDue() || (changed && db_->options_.checkpoint_every != 0)) {
+        db_->Checkpoint();
+      }
+    }
+    l.lock();
+  }
+}
+
+Status Compactor::CompactAll() {
+  std::lock_guard<std::mutex> run(run_mu_);
+  // Passes until nothing is left that can be compacted now (a pass that
+  // retires nothing means the rest is held by snapshots).
+  for (;;) {
+    auto picked = PickCandidates(true);
+    if (picked.empty()) return Status::OK();
+    const uint64_t before = stats_.segments_retired.load() + stats_.segments_skipped.load();
+    FIRKIN_RETURN_IF_ERROR(RunPass(picked));
+    if (stats_.segments_retired.load() + stats_.segments_skipped.load() == before) {
+      return Status::OK();
+    }
+  }
+}
+
+std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const {
+  const Options& o = db_->options_;
+  std::vector<std::shared_ptr<Segment>> sealed;
+  uint64_t total = 0, live = 0;
+  for (auto& s : db_->keyspace_->segments().List()) {
+    uint64_t bytes = s->published_len() - kSegmentHeaderSize;
+    total += bytes;
+    live += std::min(bytes, s->live_bytes.load(std::memory_order_relaxed));
+    if (s->sealed.load(std::memory_order_acquire) && s->dead_bytes.load() > 0 &&
+        !s->compact_hold.load(std::memory_order_relaxed)) {
+      sealed.push_back(s);
+    }
+  }
+  auto ratio = [](const std::shared_ptr<Segment>& s) {
+    uint64_t bytes = s->published_len() - kSegmentHeaderSize;
+    return bytes == 0 ? 1.0 : double(s->dead_bytes.load()) / double(bytes);
+  };
+  std::sort(sealed.begin(), sealed.end(),
+            [&](const auto& a, const auto& b) { return ratio(a) > ratio(b); });
+  const bool over_amp = live > 0 && total * 100 > live * uint64_t{o.compact_space_amp};
+  std::vector<std::shared_ptr<Segment>> picked;
+  uint64_t out_bytes = 0;
+  for (auto& s : sealed) {
+    bool want = all || ratio(s) * 100 >= o.compact_dead_ratio || (over_amp && ratio(s) >= 0.2);
+    if (!want) continue;
+    uint64_t keep = s->live_bytes.load();
+    // One output segment per pass: stop when it would overflow.
+    if (!picked.empty() && out_bytes + keep > o.segment_size) break;
+    picked.push_back(s);
+    out_bytes += keep;
+  }
+  return picked;
+}
+
+Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan) {
+  plan->inputs = inputs;
+  const uint64_t s_min = db_->OldestSnapshot();
+  // Smallest sequence number held outside the inputs: a tombstone newer than
+  // it may still shadow an older version elsewhere.
+  uint64_t outside_min = UINT64_MAX;
+  for (auto& s : db_->keyspace_->segments().List()) {
+    if (std::find(inputs.begin(), inputs.end(), s) == inputs.end()) {
+      outside_min = std::min(outside_min, s->min_seq.load(std::memory_order_relaxed));
+    }
+  }
+  const Keyspace& ks = *db_->keyspace_;
+  for (auto& seg : inputs) {
+    const uint64_t end = seg->published_len();
+    uint64_t off = kSegmentHeaderSize;
+    while (off < end) {
+      RecordView r;
+      if (!ValidateRecord(seg->RecordAt(off), end - off, &r)) {
+        return Status::Corruption(seg->path() + ": damaged record at offset " +
+                                  std::to_string(off) + " found by compaction");
+      }
+      plan->read += r.size();
+      const Locator loc = MakeLocator(seg->slot(), off);
+      off += r.size();
+      switch (r.type) {
+        case RecordType::kNsCreate:
+        case RecordType::kNsDrop:
+          plan->keep.push_back({r.base, 0, 0});
+          plan->bytes += r.size();
+          plan->min_seq = std::min(plan->min_seq, r.seq);
+          continue;
+        case RecordType::kPut:
+        case RecordType::kDelete:
+          break;
+        default:
+          continue;  // commit markers and compaction bookkeeping go
+      }
+      if (!db_->ns_.IsLive(r.ns_id)) continue;  // dropped namespace: purged
+      Epoch::Guard guard;
+      const uint64_t h = ks.Hash(r.ns_id, r.key());
+      RecordView newest;
+      const Locator newest_loc = ks.FindNewest(h, r.ns_id, r.key(), &newest);
+      if (newest_loc == loc) {
+        bool drop_tombstone = r.type == RecordType::kDelete && r.seq <= s_min &&
+                              r.seq < outside_min;
+#ifdef FIRKIN_PLANTED_BUG_DROP_TOMBSTONES_EARLY
+        drop_tombstone = r.type == RecordType::kDelete;
+#endif
+        if (drop_tombstone) {
+          plan->drops.push_back({h, loc, 0, static_cast<uint32_t>(r.size())});
+        } else {
+          plan->keep.push_back({r.base, loc, h});
+          plan->bytes += r.size();
+          plan->min_seq = std::min(plan->min_seq, r.seq);
+        }
+        continue;
+      }
+      if (newest_loc == 0) continue;  // not indexed: an abandoned batch record
+      // An older version: needed iff a live snapshot can see it, i.e. it is
+      // on the chain from the newest version down to the one visible at the
+      // oldest snapshot.
+      const uint64_t addr = MakeDiskAddr(seg->id(), off - r.size());
+      Segment* ns = ks.segments().BySlot(LocatorSlot(newest_loc));
+      uint64_t cur_addr = ns ? MakeDiskAddr(ns->id(), LocatorOffset(newest_loc)) : 0;
+      RecordView cur = newest;
+      bool needed = false;
+      while (cur_addr != 0) {
+        if (cur_addr == addr) {
+          needed = true;
+          break;
+        }
+        if (cur.seq <= s_min || cur.prev == 0) break;
+        Segment* ps = ks.segments().ById(DiskAddrSegment(cur.prev));
+        if (ps == nullptr) break;
+        cur_addr = cur.prev;
+        cur = PeekRecord(ps->RecordAt(DiskAddrOffset(cur.prev)));
+      }
+      if (needed) {
+        plan->needs_snapshot = seg;
+        return Status::OK();
+      }
+    }
+  }
+  return Status::OK();
+}
+
+void Compactor::Throttle(uint64_t bytes) {
+  const uint64_t rate = db_->options_.compact_rate;
+  if (rate == 0 || bytes == 0) return;
+  auto pause = std::chrono::microseconds(bytes * 1000000 / rate);
+  std::this_thread::sleep_for(pause);
+}
+
+Status Compactor::WriteOutput(Plan* plan) {
+  Env* env = db_->env_;
+  const uint64_t id = db_->log_->AllocateSegmentId();
+  if (id > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
+  std::string ids;
+  for (auto& s : plan->inputs) PutU64(&ids, s->id());
+  const uint64_t marker = RecordSize(0, ids.size());
+  const uint64_t len = kSegmentHeaderSize + plan->bytes + 2 * marker;
+  if (len > kMaxSegmentBytes) return Status::TooLarge("compaction output too large");
+  const std::string path = db_->path_ + "/" + SegmentFileName(id);
+  std::unique_ptr<MappedFile> file;
+  FIRKIN_RETURN_IF_ERROR(env->NewMappedFile(path, (len + 4095) & ~uint64_t{4095}, &file));
+  char* base = file->data();
+  SegmentHeader h;
+  h.segment_id = id;
+  h.db_id = db_->identity_.db_id;
+  h.flags = kSegmentFlagCompacted;
+  EncodeSegmentHeader(h, base);
+  const uint64_t mseq = plan->min_seq == UINT64_MAX ? 1 : plan->min_seq;
+  uint64_t pos = kSegmentHeaderSize;
+  pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactInputs, 0, {}, ids}, base + pos);
+  uint64_t since_throttle = 0;
+  plan->out_locs.clear();
+  for (const Plan::Keep& k : plan->keep) {
+    RecordView r = PeekRecord(k.rec);
+    plan->out_locs.push_back(pos);  // offsets for now; locators once a slot is known
+    // Re-encoded with its batch flag cleared: the batch is committed.
+    pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type, 0, r.key(), r.value()}, base + pos);
+    since_throttle += r.size();
+    if (since_throttle >= (1u << 20)) {
+      Throttle(since_throttle);
+      since_throttle = 0;
+    }
+  }
+  Throttle(since_throttle);
+  pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactDone, 0, {}, ids}, base + pos);
+  EncodeDurableLen(base, pos);
+  Status s = file->Truncate(pos);  // truncate + fdatasync: the output is durable
+  if (s.ok()) s = env->SyncDir(db_->path_);
+  if (!s.ok()) {
+    file.reset();
+    env->RemoveFile(path);
+    return s;
+  }
+  uint32_t slot = 0;
+  s = db_->keyspace_->segments().AllocateSlot(&slot);
+  if (!s.ok()) {
+    file.reset();
+    env->RemoveFile(path);
+    env->SyncDir(db_->path_);
+    return s;
+  }
+  auto out = std::make_shared<Segment>(id, slot, std::move(file), pos, kSegmentFlagCompacted);
+  out->sealed.store(true);
+  out->synced_len = pos;
+  out->min_seq.store(mseq);
+  out->live_bytes.store(2 * marker);  // bookkeeping: never reclaimable alone
+  for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
+  db_->keyspace_->segments().Add(out);
+  plan->output = out;
+  stats_.bytes_written.fetch_add(pos, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
+  std::vector<std::shared_ptr<Segment>> inputs = picked;
+  Plan plan;
+  for (;;) {
+    plan = Plan();
+    Status s = BuildPlan(inputs, &plan);
+    if (!s.ok()) {
+      stats_.failures.fetch_add(1);
+      std::lock_guard<std::mutex> l(err_mu_);
+      last_error_ = s.message();
+      return s;
+    }
+    if (!plan.needs_snapshot) break;
+    // A live snapshot still sees an old version in this input: leave it.
+    stats_.segments_skipped.fetch_add(1);
+    plan.needs_snapshot->compact_hold.store(true);
+    inputs.erase(std::find(inputs.begin(), inputs.end(), plan.needs_snapshot));
+    if (inputs.empty()) return Status::OK();
+  }
+  stats_.runs.fetch_add(1, std::memory_order_relaxed);
+  stats_.bytes_read.fetch_add(plan.read, std::memory_order_relaxed);
+  Status s = WriteOutput(&plan);
+  if (!s.ok()) {
+    stats_.failures.fetch_add(1);
+    std::lock_guard<std::mutex> l(err_mu_);
+    last_error_ = s.message();
+    return s;  // the inputs are untouched
+  }
+
+  // Move index entries, a chunk per writer-queue turn.
+  std::vector<Relocation> moves;
+  for (size_t i = 0; i < plan.keep.size(); i++) {
+    if (plan.keep[i].from == 0) continue;
+    moves.push_back({plan.keep[i].hash, plan.keep[i].from, plan.out_locs[i],
+                     static_cast<uint32_t>(PeekRecord(plan.keep[i].rec).size())});
+  }
+  moves.insert(moves.end(), plan.drops.begin(), plan.drops.end());
+  uint64_t failed = 0;
+  for (size_t i = 0; i < moves.size(); i += kRelocationChunk) {
+    size_t n = std::min(kRelocationChunk, moves.size() - i);
+    uint64_t f = 0;
+    s = db_->ApplyRelocations(moves.data() + i, n, &f);
+    if (!s.ok()) return s;  // the database failed; inputs stay
+    failed += f;
+  }
+  stats_.tombstones_dropped.fetch_add(plan.drops.size(), std::memory_order_relaxed);
+
+  // A record superseded while we copied it left a newer record whose
+  // version chain points into an input; keep the inputs while a snapshot
+  // might follow that chain.
+  if (failed > 0 && db_->OldestSnapshot() < db_->LastSeq()) {
+    for (auto& in : plan.inputs) in->compact_hold.store(true);
+    return Status::OK();
+  }
+  uint64_t reclaimed = 0;
+  for (auto& in : plan.inputs) {
+    reclaimed += in->published_len();
+    db_->keyspace_->segments().Remove(in->id());
+    Status rs = db_->env_->RemoveFile(in->path());
+    if (!rs.ok()) s = rs;
+  }
+  Status ds = db_->env_->SyncDir(db_->path_);
+  if (s.ok()) s = ds;
+  stats_.segments_retired.fetch_add(plan.inputs.size(), std::memory_order_relaxed);
+  uint64_t written = plan.output->published_len();
+  stats_.bytes_reclaimed.fetch_add(reclaimed > written ? reclaimed - written : 0,
+                                   std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace firkin

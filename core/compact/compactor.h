@@ -1,0 +1,104 @@
+// Compactor: reclaims the space of dead records (DESIGN §6).
+//
+// A pass picks sealed segments by dead-byte ratio (and, while the log is
+// larger than compact_space_amp times its live bytes, the most wasteful
+// ones), copies the records that must stay into one new compaction output
+// segment (kept apart from fresh writes), makes it durable (file and
+// directory), then asks the writer to move each index entry with a
+// compare-and-set on the old address, so a concurrent newer write always
+// wins, and finally retires the inputs (epoch-deferred unmap, file delete).
+//
+// What stays: the newest version of every key; a tombstone while an older
+// version of its key may still exist in another segment or a snapshot may
+// see it; namespace records. Old versions that a live snapshot can see are
+// never dropped: a segment holding one is skipped until the snapshot goes.
+// An output names its inputs in its first and last records; recovery
+// finishes or discards a pass that a crash interrupted.
+//
+// Thread contract: one compaction pass at a time (internal mutex). The
+// background thread and manual Compact() share it. Index changes go
+// through the database's writer queue, in small chunks, so foreground
+// writes wait at most for one chunk.
+#ifndef FIRKIN_CORE_COMPACT_COMPACTOR_H_
+#define FIRKIN_CORE_COMPACT_COMPACTOR_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/log/segment.h"
+#include "core/util/status.h"
+
+namespace firkin {
+
+class DB;
+
+struct CompactionStats {
+  std::atomic<uint64_t> runs{0};
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> bytes_written{0};
+  std::atomic<uint64_t> bytes_reclaimed{0};
+  std::atomic<uint64_t> segments_retired{0};
+  std::atomic<uint64_t> segments_skipped{0};  // held back by a snapshot
+  std::atomic<uint64_t> tombstones_dropped{0};
+  std::atomic<uint64_t> failures{0};
+};
+
+// One index move requested by compaction: point `hash` at `to` (0 =
+// remove) if it still points at `from`.
+struct Relocation {
+  uint64_t hash;
+  Locator from;
+  Locator to;
+  uint32_t size;  // record bytes (for live/dead accounting)
+};
+
+class Compactor {
+ public:
+  explicit Compactor(DB* db);
+  ~Compactor();
+  Compactor(const Compactor&) = delete;
+  Compactor& operator=(const Compactor&) = delete;
+
+  // Starts the background thread (if auto_compact).
+  void Start();
+  // Stops and joins the background thread. Idempotent.
+  void Stop();
+  // Wakes the background thread (e.g. after a segment roll).
+  void Poke();
+  // One full compaction now: every sealed segment with dead bytes.
+  Status CompactAll();
+
+  const CompactionStats& stats() const { return stats_; }
+  std::string LastError() const;
+
+ private:
+  struct Plan;
+  void Loop();
+  // Picks candidate segments; `all` = every sealed segment with dead bytes.
+  std::vector<std::shared_ptr<Segment>> PickCandidates(bool all) const;
+  Status RunPass(const std::vector<std::shared_ptr<Segment>>& inputs);
+  Status BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan);
+  Status WriteOutput(Plan* plan);
+  void Throttle(uint64_t bytes);
+
+  DB* const db_;
+  std::mutex run_mu_;  // one pass at a time
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool poked_ = false;
+  std::thread thread_;
+  CompactionStats stats_;
+  mutable std::mutex err_mu_;
+  std::string last_error_;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_COMPACT_COMPACTOR_H_

@@ -1,0 +1,57 @@
+// DB::Checkpoint: captures the index, segments and namespaces as the writer
+// (a consistent cut), then writes the checkpoint file atomically: temp
+// file, fdatasync, rename, directory fsync.
+#include "core/db/db.h"
+#include "core/recovery/checkpoint.h"
+#include "core/util/coding.h"
+
+namespace firkin {
+
+Status DB::Checkpoint() {
+  if (options_.read_only) return Status::ReadOnly("database was opened read-only");
+  CheckpointData c;
+  c.db_id = identity_.db_id;
+  FIRKIN_RETURN_IF_ERROR(RunExclusive([&]() -> Status {
+    FIRKIN_RETURN_IF_ERROR(log_->sticky_error());
+    c.last_seq = last_seq_;
+    for (const auto& s : keyspace_->segments().List()) {
+      c.segments.push_back({s->id(), s->published_len(), s->live_bytes.load(),
+                            s->dead_bytes.load(), s->min_seq.load(), s->slot(), s->flags()});
+    }
+    for (const auto& info : ns_.AllIncludingDropped()) {
+      c.namespaces.push_back({info->id, info->dropped.load(), info->name,
+                              info->live_keys.load()});
+    }
+    c.entries.reserve(keyspace_->index().size() * 16);
+    keyspace_->index().ForEachEntry([&](uint64_t h, Locator l) {
+      PutU64(&c.entries, h);
+      PutU64(&c.entries, l);
+    });
+    bytes_at_checkpoint_ = bytes_written_.load();
+    return Status::OK();
+  }));
+  const std::string final_path = path_ + "/" + kCheckpointFileName;
+  const std::string tmp = final_path + ".tmp";
+  std::unique_ptr<WritableFile> f;
+  FIRKIN_RETURN_IF_ERROR(env_->NewWritableFile(tmp, &f));
+  Status s = f->Append(EncodeCheckpoint(c));
+  if (s.ok()) s = f->Sync();
+  Status cs = f->Close();
+  if (s.ok()) s = cs;
+  if (s.ok()) s = env_->RenameFile(tmp, final_path);
+  if (s.ok()) s = env_->SyncDir(path_);
+  if (!s.ok()) {
+    env_->RemoveFile(tmp);
+    return s;
+  }
+  checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+bool DB::CheckpointDue() const {
+  return options_.checkpoint_every != 0 && log_ != nullptr &&
+         bytes_written_.load(std::memory_order_relaxed) - bytes_at_checkpoint_ >=
+             options_.checkpoint_every;
+}
+
+}  // namespace firkin

@@ -1,0 +1,137 @@
+// DB::Verify (firkin_verify): checks every record's checksum, that every
+// index entry points at a valid record that is the newest of its key, and
+// the namespace table; reports as JSON.
+#include <cinttypes>
+
+#include "core/db/db.h"
+#include "core/util/epoch.h"
+
+namespace firkin {
+namespace {
+
+void AddProblem(std::vector<std::string>* problems, std::string p) {
+  if (problems->size() < 100) problems->push_back(std::move(p));
+}
+
+std::string JsonString(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) {
+      o += ' ';
+      continue;
+    }
+    o.push_back(c);
+  }
+  return o + "\"";
+}
+
+}  // namespace
+
+Status DB::Verify(std::string* report) {
+  uint64_t records = 0, bad_records = 0, entries = 0, bad_entries = 0;
+  std::vector<std::string> problems;
+  for (const std::string& r : recovery_.salvage_report) AddProblem(&problems, "at open: " + r);
+  bad_records += recovery_.salvaged_regions;
+
+  // 1. Every record of every segment, up to what is published.
+  for (auto& seg : keyspace_->segments().List()) {
+    const uint64_t end = seg->published_len();
+    uint64_t off = kSegmentHeaderSize;
+    while (off < end) {
+      RecordView r;
+      if (ValidateRecord(seg->RecordAt(off), end - off, &r)) {
+        records++;
+        off += r.size();
+        continue;
+      }
+      bad_records++;
+      AddProblem(&problems, seg->path() + ": bad record at offset " + std::to_string(off));
+      off += kRecordAlign;
+      while (off < end && !ValidateRecord(seg->RecordAt(off), end - off, &r)) off += kRecordAlign;
+    }
+  }
+
+  // 2. The index, as the writer (nothing moves while it is walked).
+  Status s = RunExclusive([&]() -> Status {
+    Epoch::Guard guard;
+    keyspace_->index().ForEach([&](Locator l) {
+      entries++;
+      Segment* seg = keyspace_->segments().BySlot(LocatorSlot(l));
+      uint64_t off = LocatorOffset(l);
+      RecordView r;
+      if (seg == nullptr || off >= seg->published_len() ||
+          !ValidateRecord(seg->RecordAt(off), seg->published_len() - off, &r)) {
+        bad_entries++;
+        AddProblem(&problems, "index entry (slot " + std::to_string(LocatorSlot(l)) +
+                                  ", offset " + std::to_string(off) +
+                                  ") does not point at a valid record");
+        return;
+      }
+      if (r.type != RecordType::kPut && r.type != RecordType::kDelete) {
+        bad_entries++;
+        AddProblem(&problems, seg->path() + ": index points at a non-key record at offset " +
+                                  std::to_string(off));
+        return;
+      }
+      RecordView newest;
+      if (keyspace_->FindNewest(keyspace_->Hash(r.ns_id, r.key()), r.ns_id, r.key(), &newest) !=
+          l) {
+        bad_entries++;
+        AddProblem(&problems, seg->path() + ": index entry at offset " + std::to_string(off) +
+                                  " is not found by its own key");
+      }
+      if (!ns_.IsLive(r.ns_id)) {
+        bad_entries++;
+        AddProblem(&problems, seg->path() + ": index entry of a dropped namespace at offset " +
+                                  std::to_string(off));
+      }
+    });
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+
+  // 3. Namespaces: the default exists; names are valid; counts are sane.
+  uint64_t ns_count = 0;
+  bool has_default = false;
+  for (const auto& info : ns_.List()) {
+    ns_count++;
+    if (info->id == 0) has_default = true;
+    if (!NamespaceTable::ValidateName(info->name).ok()) {
+      AddProblem(&problems, "namespace with an invalid name (id " + std::to_string(info->id) + ")");
+      bad_entries++;
+    }
+    if (info->live_keys.load() < 0) {
+      AddProblem(&problems, "namespace '" + info->name + "' has a negative key count");
+      bad_entries++;
+    }
+  }
+  if (!has_default) {
+    AddProblem(&problems, "the default namespace is missing");
+    bad_entries++;
+  }
+
+  const bool ok = bad_records == 0 && bad_entries == 0;
+  std::string j = "{\"ok\":" + std::string(ok ? "true" : "false");
+  j += ",\"records\":" + std::to_string(records);
+  j += ",\"bad_records\":" + std::to_string(bad_records);
+  j += ",\"index_entries\":" + std::to_string(entries);
+  j += ",\"bad_index_entries\":" + std::to_string(bad_entries);
+  j += ",\"namespaces\":" + std::to_string(ns_count);
+  j += ",\"problems\":[";
+  for (size_t i = 0; i < problems.size(); i++) {
+    if (i) j += ",";
+    j += JsonString(problems[i]);
+  }
+  j += "]}";
+  *report = std::move(j);
+  if (!ok) {
+    return Status::Corruption("verify found " + std::to_string(bad_records) +
+                              " bad records and " + std::to_string(bad_entries) +
+                              " bad index entries" +
+                              (problems.empty() ? "" : "; first: " + problems[0]));
+  }
+  return Status::OK();
+}
+
+}  // namespace firkin
