@@ -36,7 +36,7 @@ FK_JAVA_HOME ?= $(shell dirname $$(dirname $$(readlink -f $$(command -v javac) 2
 FK_JUNIT     := /usr/share/java/junit-platform-console-standalone.jar
 FK_JUNIT_CP  := /usr/share/java/junit-jupiter-api.jar:/usr/share/java/apiguardian-api.jar:/usr/share/java/opentest4j.jar:/usr/share/java/junit-platform-commons.jar
 FK_NUNIT_FW  := /usr/lib/cli/nunit.framework-2.6.3/nunit.framework.dll
-FK_MCS       := mcs -nologo -langversion:7.2 -warnaserror+ -optimize+
+FK_MCS       := mcs -nologo -langversion:7.2 -warnaserror+ -optimize+ -nowarn:1591
 PYTHON       ?= python3
 
 # Go: offline, no toolchain download, caches under the build directory. The

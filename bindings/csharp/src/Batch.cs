@@ -1,0 +1,83 @@
+using System;
+
+namespace Firkin
+{
+    /// <summary>
+    /// Puts and deletes applied atomically by <see cref="Db.Write(Batch)"/>,
+    /// across namespaces (firkin_batch). One thread at a time.
+    /// </summary>
+    public sealed class Batch : IDisposable
+    {
+        SWIGTYPE_p_firkin_batch h;
+
+        public Batch()
+        {
+            long p;
+            FirkinNative.fkb_batch_new(out p);
+            h = new SWIGTYPE_p_firkin_batch(new IntPtr(p), false);
+        }
+
+        internal SWIGTYPE_p_firkin_batch Handle
+        {
+            get
+            {
+                lock (this)
+                {
+                    if (h == null) throw new ClosedException("batch is closed");
+                    return h;
+                }
+            }
+        }
+
+        public Batch Put(byte[] key, byte[] value) { return Put(null, key, value); }
+
+        public Batch Put(Namespace ns, byte[] key, byte[] value)
+        {
+            FirkinNative.firkin_batch_put(Handle, Namespace.HandleOf(ns), key, Db.L(key), value, Db.L(value));
+            return this;
+        }
+
+        public Batch Delete(byte[] key) { return Delete(null, key); }
+
+        public Batch Delete(Namespace ns, byte[] key)
+        {
+            FirkinNative.firkin_batch_delete(Handle, Namespace.HandleOf(ns), key, Db.L(key));
+            return this;
+        }
+
+        public Batch Clear()
+        {
+            FirkinNative.firkin_batch_clear(Handle);
+            return this;
+        }
+
+        /// <summary>Number of queued operations.</summary>
+        public long Count
+        {
+            get
+            {
+                long n;
+                FirkinNative.fkb_batch_count(Handle, out n);
+                return n;
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (this)
+            {
+                if (h != null)
+                {
+                    FirkinNative.firkin_batch_free(h);
+                    h = null;
+                }
+            }
+            GC.SuppressFinalize(this);
+        }
+
+        ~Batch()
+        {
+            if (h != null) FirkinNative.firkin_batch_free(h);
+        }
+    }
+}

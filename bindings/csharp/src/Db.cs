@@ -1,0 +1,225 @@
+using System;
+using System.Collections.Generic;
+
+namespace Firkin
+{
+    /// <summary>
+    /// An open Firkin database (firkin_db).
+    /// <code>
+    /// using (var db = Db.Open("/tmp/data")) {
+    ///     db.Put(key, value);
+    ///     byte[] v = db.Get(key);   // null when absent
+    /// }
+    /// </code>
+    /// A database may be used from many threads at once. Every handle class is
+    /// IDisposable: disposing twice is harmless, using a disposed handle throws
+    /// <see cref="ClosedException"/>, finalizers only release what was
+    /// forgotten. Errors are <see cref="FirkinException"/> subclasses, one per
+    /// status. Dispose must not race with other calls on the same handle.
+    /// </summary>
+    public sealed class Db : IDisposable
+    {
+        volatile SWIGTYPE_p_firkin_db h;
+
+        public string Path { get; }
+
+        Db(SWIGTYPE_p_firkin_db h, string path)
+        {
+            this.h = h;
+            Path = path;
+        }
+
+        /// <summary>Opens (or, by default, creates) the database in directory path.</summary>
+        public static Db Open(string path) { return Open(path, null); }
+
+        /// <summary>Opens the database in directory path with options (null = defaults).</summary>
+        public static Db Open(string path, Options options)
+        {
+            long p;
+            FirkinNative.fkb_open(path, options == null ? null : options.Handle, out p);
+            return new Db(new SWIGTYPE_p_firkin_db(new IntPtr(p), false), path);
+        }
+
+        /// <summary>The library's version, "major.minor.patch".</summary>
+        public static string Version { get { return FirkinNative.firkin_version_string(); } }
+
+        /// <summary>The library's version as major*10000 + minor*100 + patch.</summary>
+        public static int VersionNumber { get { return FirkinNative.firkin_version_number(); } }
+
+        internal SWIGTYPE_p_firkin_db Handle
+        {
+            get
+            {
+                var d = h;
+                if (d == null) throw new ClosedException("database is closed");
+                return d;
+            }
+        }
+
+        public bool IsClosed { get { return h == null; } }
+
+        /// <summary>
+        /// Drops this handle; the database shuts down (final flush, lock
+        /// released) once its namespaces, snapshots and iterators are disposed
+        /// too. Throws if that final flush fails. Disposing twice is harmless.
+        /// </summary>
+        public void Dispose()
+        {
+            SWIGTYPE_p_firkin_db d;
+            lock (this)
+            {
+                d = h;
+                h = null;
+            }
+            GC.SuppressFinalize(this);
+            if (d != null) FirkinNative.firkin_close(d);
+        }
+
+        ~Db()
+        {
+            var d = h;
+            h = null;
+            if (d != null)
+            {
+                try { FirkinNative.firkin_close(d); } catch (FirkinException) { }
+            }
+        }
+
+        /// <summary>The value of key, or null if absent.</summary>
+        public byte[] Get(byte[] key) { return Ops.Get(Handle, null, null, key); }
+
+        /// <summary>
+        /// Reads the value of key into buf without allocating: returns its size,
+        /// or -1 if absent; if the size is larger than buf, nothing is copied.
+        /// </summary>
+        public int Get(byte[] key, byte[] buf) { return Ops.GetInto(Handle, null, null, key, buf); }
+
+        public bool Contains(byte[] key) { return Ops.Contains(Handle, null, null, key); }
+
+        /// <summary>The version of key's value (its write's sequence number), 0 if absent.</summary>
+        public ulong GetVersion(byte[] key) { return Ops.Version(Handle, null, null, key); }
+
+        /// <summary>Reads many keys at one snapshot; absent keys give null entries.</summary>
+        public byte[][] MultiGet(params byte[][] keys) { return Ops.MultiGet(Handle, null, null, keys); }
+
+        public void Put(byte[] key, byte[] value) { Put(null, key, value); }
+
+        public void Put(WriteOptions wo, byte[] key, byte[] value)
+        {
+            FirkinNative.firkin_put(Handle, WriteOptions.HandleOf(wo), null, key, L(key), value, L(value));
+        }
+
+        /// <summary>Removes key (removing an absent key succeeds).</summary>
+        public void Delete(byte[] key) { Delete(null, key); }
+
+        public void Delete(WriteOptions wo, byte[] key)
+        {
+            FirkinNative.firkin_delete(Handle, WriteOptions.HandleOf(wo), null, key, L(key));
+        }
+
+        /// <summary>Stores value only if key is absent; false if it exists.</summary>
+        public bool PutIfAbsent(byte[] key, byte[] value)
+        {
+            long n;
+            FirkinNative.fkb_put_if_absent(Handle, null, null, key, L(key), value, L(value), out n);
+            return n == 1;
+        }
+
+        /// <summary>Stores value only if key's current value equals expected.</summary>
+        public bool CompareAndSwap(byte[] key, byte[] expected, byte[] value)
+        {
+            long n;
+            FirkinNative.fkb_cas(Handle, null, null, key, L(key), expected, L(expected), value, L(value), out n);
+            return n == 1;
+        }
+
+        /// <summary>Stores value only if key's version equals expected (0 = absent).</summary>
+        public bool CompareAndSwapVersion(byte[] key, ulong expected, byte[] value)
+        {
+            long n;
+            FirkinNative.fkb_cas_version(Handle, null, null, key, L(key), expected, value, L(value), out n);
+            return n == 1;
+        }
+
+        /// <summary>Number of live keys in the default namespace.</summary>
+        public ulong Count()
+        {
+            long n;
+            FirkinNative.fkb_count(Handle, null, out n);
+            return (ulong)n;
+        }
+
+        /// <summary>Iterates the default namespace at a new snapshot (usable with foreach).</summary>
+        public Iterator Iterate() { return Iterator.Create(Handle, null, null); }
+
+        public Snapshot Snapshot()
+        {
+            long p;
+            FirkinNative.fkb_snapshot_new(Handle, out p);
+            return new Snapshot(this, p);
+        }
+
+        /// <summary>A snapshot at an older sequence number (time travel).</summary>
+        public Snapshot SnapshotAt(ulong seq)
+        {
+            long p;
+            FirkinNative.fkb_snapshot_at(Handle, seq, out p);
+            return new Snapshot(this, p);
+        }
+
+        /// <summary>Applies the batch atomically.</summary>
+        public void Write(Batch b) { Write(null, b); }
+
+        public void Write(WriteOptions wo, Batch b)
+        {
+            FirkinNative.firkin_write(Handle, WriteOptions.HandleOf(wo), b.Handle);
+        }
+
+        /// <summary>Makes every acknowledged write durable now.</summary>
+        public void Sync() { FirkinNative.firkin_sync(Handle); }
+
+        public ulong LastSeq()
+        {
+            long n;
+            FirkinNative.fkb_last_seq(Handle, out n);
+            return (ulong)n;
+        }
+
+        /// <summary>Statistics as a JSON object.</summary>
+        public string Stats()
+        {
+            var d = Handle;
+            return Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_stats(d, b, cap, out n));
+        }
+
+        /// <summary>Opens namespace name, creating it if needed.</summary>
+        public Namespace Namespace(string name) { return OpenNamespace(name, true); }
+
+        /// <summary>Opens namespace name; if absent, creates it when create is true.</summary>
+        public Namespace OpenNamespace(string name, bool create)
+        {
+            long p;
+            FirkinNative.fkb_ns_open(Handle, name, create, out p);
+            return new Namespace(this, p);
+        }
+
+        /// <summary>Creates namespace name; <see cref="ExistsException"/> if it exists.</summary>
+        public Namespace CreateNamespace(string name)
+        {
+            long p;
+            FirkinNative.fkb_ns_create(Handle, name, out p);
+            return new Namespace(this, p);
+        }
+
+        public void DropNamespace(string name) { FirkinNative.firkin_ns_drop(Handle, name); }
+
+        /// <summary>The namespaces, "default" included.</summary>
+        public List<string> Namespaces()
+        {
+            var d = Handle;
+            return Ops.Lines(Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_ns_list(d, b, cap, out n)));
+        }
+
+        internal static ulong L(byte[] b) { return b == null ? 0UL : (ulong)b.Length; }
+    }
+}

@@ -1,0 +1,121 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+
+namespace Firkin
+{
+    /// <summary>One key and its value.</summary>
+    public struct Entry
+    {
+        public byte[] Key { get; }
+        public byte[] Value { get; }
+
+        public Entry(byte[] key, byte[] value)
+        {
+            Key = key;
+            Value = value;
+        }
+    }
+
+    /// <summary>
+    /// Every live key of a namespace exactly once, unordered, as of one
+    /// snapshot (firkin_iter). Entries are fetched many at a time
+    /// (firkin_iter_next_n), so most MoveNext calls make no P/Invoke. It is
+    /// its own enumerable: <c>foreach (var e in db.Iterate()) { ... }</c>
+    /// disposes it at the end. An error that ends the iteration early is
+    /// thrown from MoveNext.
+    /// </summary>
+    public sealed class Iterator : IEnumerator<Entry>, IEnumerable<Entry>
+    {
+        const int BufSize = 64 * 1024;
+
+        SWIGTYPE_p_firkin_iter h;
+        byte[] buf = new byte[BufSize];
+        int pos, end;
+        bool done;
+        Entry current;
+
+        Iterator(long p)
+        {
+            h = new SWIGTYPE_p_firkin_iter(new IntPtr(p), false);
+        }
+
+        internal static Iterator Create(SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns)
+        {
+            long p;
+            FirkinNative.fkb_iter_new(db, snap, ns, out p);
+            return new Iterator(p);
+        }
+
+        internal SWIGTYPE_p_firkin_iter Handle
+        {
+            get
+            {
+                if (h == null) throw new ClosedException("iterator is closed");
+                return h;
+            }
+        }
+
+        public Entry Current { get { return current; } }
+
+        object IEnumerator.Current { get { return current; } }
+
+        public bool MoveNext()
+        {
+            var it = Handle;
+            if (pos >= end)
+            {
+                if (done) return false;
+                for (;;)
+                {
+                    long n;
+                    FirkinNative.fkb_iter_next_n(it, buf, (ulong)buf.Length, out n);
+                    if (n == 0)
+                    {
+                        done = true;
+                        return false;
+                    }
+                    if (n > buf.Length)
+                    {
+                        buf = new byte[n];
+                        continue;
+                    }
+                    pos = 0;
+                    end = (int)n;
+                    break;
+                }
+            }
+            int kl = Ops.GetI32(buf, pos);
+            int vl = Ops.GetI32(buf, pos + 4);
+            var k = new byte[kl];
+            var v = new byte[vl];
+            Buffer.BlockCopy(buf, pos + 8, k, 0, kl);
+            Buffer.BlockCopy(buf, pos + 8 + kl, v, 0, vl);
+            pos += 8 + kl + vl;
+            current = new Entry(k, v);
+            return true;
+        }
+
+        public void Reset() { throw new NotSupportedException("a Firkin iterator cannot be reset"); }
+
+        public IEnumerator<Entry> GetEnumerator() { return this; }
+
+        IEnumerator IEnumerable.GetEnumerator() { return this; }
+
+        /// <summary>Releases the iterator. Disposing twice is harmless.</summary>
+        public void Dispose()
+        {
+            if (h != null)
+            {
+                FirkinNative.firkin_iter_free(h);
+                h = null;
+            }
+            GC.SuppressFinalize(this);
+        }
+
+        ~Iterator()
+        {
+            if (h != null) FirkinNative.firkin_iter_free(h);
+        }
+    }
+}

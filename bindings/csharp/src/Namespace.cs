@@ -1,0 +1,107 @@
+using System;
+
+namespace Firkin
+{
+    /// <summary>
+    /// A handle to a named key space (firkin_ns); its operations mirror Db's.
+    /// It keeps the database alive, but operations still need the Db open.
+    /// The handle of a dropped namespace gives <see cref="NamespaceNotFoundException"/>.
+    /// </summary>
+    public sealed class Namespace : IDisposable
+    {
+        readonly Db db;
+        SWIGTYPE_p_firkin_ns h;
+
+        public string Name { get; }
+
+        internal Namespace(Db db, long p)
+        {
+            this.db = db;
+            h = new SWIGTYPE_p_firkin_ns(new IntPtr(p), false);
+            Name = FirkinNative.firkin_ns_name(h);
+        }
+
+        internal SWIGTYPE_p_firkin_ns Handle
+        {
+            get
+            {
+                lock (this)
+                {
+                    if (h == null) throw new ClosedException("namespace " + Name + " is closed");
+                    return h;
+                }
+            }
+        }
+
+        internal static SWIGTYPE_p_firkin_ns HandleOf(Namespace ns) { return ns == null ? null : ns.Handle; }
+
+        /// <summary>Releases the handle (not the namespace). Disposing twice is harmless.</summary>
+        public void Dispose()
+        {
+            lock (this)
+            {
+                if (h != null)
+                {
+                    FirkinNative.firkin_ns_close(h);
+                    h = null;
+                }
+            }
+            GC.SuppressFinalize(this);
+        }
+
+        ~Namespace()
+        {
+            if (h != null) FirkinNative.firkin_ns_close(h);
+        }
+
+        public byte[] Get(byte[] key) { return Ops.Get(db.Handle, null, Handle, key); }
+        public int Get(byte[] key, byte[] buf) { return Ops.GetInto(db.Handle, null, Handle, key, buf); }
+        public bool Contains(byte[] key) { return Ops.Contains(db.Handle, null, Handle, key); }
+        public ulong GetVersion(byte[] key) { return Ops.Version(db.Handle, null, Handle, key); }
+        public byte[][] MultiGet(params byte[][] keys) { return Ops.MultiGet(db.Handle, null, Handle, keys); }
+
+        public void Put(byte[] key, byte[] value) { Put(null, key, value); }
+
+        public void Put(WriteOptions wo, byte[] key, byte[] value)
+        {
+            FirkinNative.firkin_put(db.Handle, WriteOptions.HandleOf(wo), Handle, key, Db.L(key), value, Db.L(value));
+        }
+
+        public void Delete(byte[] key) { Delete(null, key); }
+
+        public void Delete(WriteOptions wo, byte[] key)
+        {
+            FirkinNative.firkin_delete(db.Handle, WriteOptions.HandleOf(wo), Handle, key, Db.L(key));
+        }
+
+        public bool PutIfAbsent(byte[] key, byte[] value)
+        {
+            long n;
+            FirkinNative.fkb_put_if_absent(db.Handle, null, Handle, key, Db.L(key), value, Db.L(value), out n);
+            return n == 1;
+        }
+
+        public bool CompareAndSwap(byte[] key, byte[] expected, byte[] value)
+        {
+            long n;
+            FirkinNative.fkb_cas(db.Handle, null, Handle, key, Db.L(key), expected, Db.L(expected), value, Db.L(value), out n);
+            return n == 1;
+        }
+
+        public bool CompareAndSwapVersion(byte[] key, ulong expected, byte[] value)
+        {
+            long n;
+            FirkinNative.fkb_cas_version(db.Handle, null, Handle, key, Db.L(key), expected, value, Db.L(value), out n);
+            return n == 1;
+        }
+
+        public ulong Count()
+        {
+            long n;
+            FirkinNative.fkb_count(db.Handle, Handle, out n);
+            return (ulong)n;
+        }
+
+        public Iterator Iterate() { return Iterator.Create(db.Handle, null, Handle); }
+    }
+}

@@ -1,0 +1,63 @@
+using System;
+
+namespace Firkin
+{
+    /// <summary>
+    /// A consistent read view at a sequence number (firkin_snapshot). The
+    /// overloads taking a Namespace read that namespace (null = default).
+    /// </summary>
+    public sealed class Snapshot : IDisposable
+    {
+        readonly Db db;
+        SWIGTYPE_p_firkin_snapshot h;
+
+        public ulong Seq { get; }
+
+        internal Snapshot(Db db, long p)
+        {
+            this.db = db;
+            h = new SWIGTYPE_p_firkin_snapshot(new IntPtr(p), false);
+            Seq = FirkinNative.firkin_snapshot_seq(h);
+        }
+
+        internal SWIGTYPE_p_firkin_snapshot Handle
+        {
+            get
+            {
+                lock (this)
+                {
+                    if (h == null) throw new ClosedException("snapshot is closed");
+                    return h;
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (this)
+            {
+                if (h != null)
+                {
+                    FirkinNative.firkin_snapshot_free(h);
+                    h = null;
+                }
+            }
+            GC.SuppressFinalize(this);
+        }
+
+        ~Snapshot()
+        {
+            if (h != null) FirkinNative.firkin_snapshot_free(h);
+        }
+
+        public byte[] Get(byte[] key) { return Get(null, key); }
+        public byte[] Get(Namespace ns, byte[] key) { return Ops.Get(db.Handle, Handle, Namespace.HandleOf(ns), key); }
+        public int Get(Namespace ns, byte[] key, byte[] buf) { return Ops.GetInto(db.Handle, Handle, Namespace.HandleOf(ns), key, buf); }
+        public bool Contains(byte[] key) { return Contains(null, key); }
+        public bool Contains(Namespace ns, byte[] key) { return Ops.Contains(db.Handle, Handle, Namespace.HandleOf(ns), key); }
+        public ulong GetVersion(Namespace ns, byte[] key) { return Ops.Version(db.Handle, Handle, Namespace.HandleOf(ns), key); }
+        public byte[][] MultiGet(Namespace ns, params byte[][] keys) { return Ops.MultiGet(db.Handle, Handle, Namespace.HandleOf(ns), keys); }
+        public Iterator Iterate() { return Iterate(null); }
+        public Iterator Iterate(Namespace ns) { return Iterator.Create(db.Handle, Handle, Namespace.HandleOf(ns)); }
+    }
+}

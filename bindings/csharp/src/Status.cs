@@ -1,0 +1,206 @@
+// Status codes and the typed exceptions of the Firkin C# binding.
+using System;
+
+namespace Firkin
+{
+    /// <summary>The status codes of capi/firkin.h. Codes are never renumbered.</summary>
+    public enum Status
+    {
+        Ok = 0,
+        NotFound = -1,
+        InvalidArgument = -2,
+        IO = -3,
+        Corruption = -4,
+        Busy = -5,
+        ReadOnly = -6,
+        ConditionFailed = -7,
+        Conflict = -8,
+        NoSpace = -9,
+        NoMemory = -10,
+        TooLarge = -11,
+        BufferTooSmall = -12,
+        Closed = -13,
+        Version = -14,
+        SnapshotTooOld = -15,
+        NamespaceNotFound = -16,
+        Exists = -17,
+        NotADatabase = -18,
+        NotSupported = -19,
+        Internal = -20,
+    }
+
+    /// <summary>
+    /// A failed Firkin call: the status and the library's message
+    /// (firkin_last_error, read inside the native call that failed). Each
+    /// status has its own subclass (BusyException, ...). "Not found" is never
+    /// thrown by reads: Get returns null.
+    /// </summary>
+    public class FirkinException : Exception
+    {
+        /// <summary>The numeric firkin_status.</summary>
+        public int Code { get; }
+
+        /// <summary>The status.</summary>
+        public Status Status { get { return (Status)Code; } }
+
+        public FirkinException(int code, string message) : base(message)
+        {
+            Code = code;
+        }
+
+        public override string ToString()
+        {
+            return GetType().FullName + " [" + Status + "]: " + Message;
+        }
+
+        /// <summary>The typed exception for a status (called from the P/Invoke layer).</summary>
+        public static FirkinException Create(int code, string message)
+        {
+            switch (code)
+            {
+                case -1: return new NotFoundException(message);
+                case -2: return new InvalidArgumentException(message);
+                case -3: return new FirkinIOException(message);
+                case -4: return new CorruptionException(message);
+                case -5: return new BusyException(message);
+                case -6: return new ReadOnlyException(message);
+                case -7: return new ConditionFailedException(message);
+                case -8: return new ConflictException(message);
+                case -9: return new NoSpaceException(message);
+                case -10: return new NoMemoryException(message);
+                case -11: return new TooLargeException(message);
+                case -12: return new BufferTooSmallException(message);
+                case -13: return new ClosedException(message);
+                case -14: return new VersionException(message);
+                case -15: return new SnapshotTooOldException(message);
+                case -16: return new NamespaceNotFoundException(message);
+                case -17: return new ExistsException(message);
+                case -18: return new NotADatabaseException(message);
+                case -19: return new FirkinNotSupportedException(message);
+                case -20: return new InternalException(message);
+                default: return new FirkinException(code, message);
+            }
+        }
+    }
+
+    /// <summary>Status NOT_FOUND (-1).</summary>
+    public class NotFoundException : FirkinException
+    {
+        public NotFoundException(string message) : base(-1, message) { }
+    }
+
+    /// <summary>Status INVALID_ARGUMENT (-2).</summary>
+    public class InvalidArgumentException : FirkinException
+    {
+        public InvalidArgumentException(string message) : base(-2, message) { }
+    }
+
+    /// <summary>Status IO (-3).</summary>
+    public class FirkinIOException : FirkinException
+    {
+        public FirkinIOException(string message) : base(-3, message) { }
+    }
+
+    /// <summary>Status CORRUPTION (-4).</summary>
+    public class CorruptionException : FirkinException
+    {
+        public CorruptionException(string message) : base(-4, message) { }
+    }
+
+    /// <summary>Status BUSY (-5).</summary>
+    public class BusyException : FirkinException
+    {
+        public BusyException(string message) : base(-5, message) { }
+    }
+
+    /// <summary>Status READ_ONLY (-6).</summary>
+    public class ReadOnlyException : FirkinException
+    {
+        public ReadOnlyException(string message) : base(-6, message) { }
+    }
+
+    /// <summary>Status CONDITION_FAILED (-7).</summary>
+    public class ConditionFailedException : FirkinException
+    {
+        public ConditionFailedException(string message) : base(-7, message) { }
+    }
+
+    /// <summary>Status CONFLICT (-8).</summary>
+    public class ConflictException : FirkinException
+    {
+        public ConflictException(string message) : base(-8, message) { }
+    }
+
+    /// <summary>Status NO_SPACE (-9).</summary>
+    public class NoSpaceException : FirkinException
+    {
+        public NoSpaceException(string message) : base(-9, message) { }
+    }
+
+    /// <summary>Status NO_MEMORY (-10).</summary>
+    public class NoMemoryException : FirkinException
+    {
+        public NoMemoryException(string message) : base(-10, message) { }
+    }
+
+    /// <summary>Status TOO_LARGE (-11).</summary>
+    public class TooLargeException : FirkinException
+    {
+        public TooLargeException(string message) : base(-11, message) { }
+    }
+
+    /// <summary>Status BUFFER_TOO_SMALL (-12).</summary>
+    public class BufferTooSmallException : FirkinException
+    {
+        public BufferTooSmallException(string message) : base(-12, message) { }
+    }
+
+    /// <summary>Status CLOSED (-13).</summary>
+    public class ClosedException : FirkinException
+    {
+        public ClosedException(string message) : base(-13, message) { }
+    }
+
+    /// <summary>Status VERSION (-14).</summary>
+    public class VersionException : FirkinException
+    {
+        public VersionException(string message) : base(-14, message) { }
+    }
+
+    /// <summary>Status SNAPSHOT_TOO_OLD (-15).</summary>
+    public class SnapshotTooOldException : FirkinException
+    {
+        public SnapshotTooOldException(string message) : base(-15, message) { }
+    }
+
+    /// <summary>Status NAMESPACE_NOT_FOUND (-16).</summary>
+    public class NamespaceNotFoundException : FirkinException
+    {
+        public NamespaceNotFoundException(string message) : base(-16, message) { }
+    }
+
+    /// <summary>Status EXISTS (-17).</summary>
+    public class ExistsException : FirkinException
+    {
+        public ExistsException(string message) : base(-17, message) { }
+    }
+
+    /// <summary>Status NOT_A_DATABASE (-18).</summary>
+    public class NotADatabaseException : FirkinException
+    {
+        public NotADatabaseException(string message) : base(-18, message) { }
+    }
+
+    /// <summary>Status NOT_SUPPORTED (-19).</summary>
+    public class FirkinNotSupportedException : FirkinException
+    {
+        public FirkinNotSupportedException(string message) : base(-19, message) { }
+    }
+
+    /// <summary>Status INTERNAL (-20).</summary>
+    public class InternalException : FirkinException
+    {
+        public InternalException(string message) : base(-20, message) { }
+    }
+
+}

@@ -1,0 +1,267 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Firkin;
+using NUnit.Framework;
+
+namespace Firkin.Tests
+{
+    [TestFixture]
+    public class FirkinTests
+    {
+        string tmp;
+
+        [SetUp]
+        public void SetUp()
+        {
+            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(tmp);
+        }
+
+        [TearDown]
+        public void TearDown()
+        {
+            try { Directory.Delete(tmp, true); } catch (IOException) { }
+        }
+
+        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
+
+        Db Open() { return Db.Open(Path.Combine(tmp, "db")); }
+
+        [Test]
+        public void PutGetDelete()
+        {
+            using (var db = Open())
+            {
+                db.Put(B("k"), B("v"));
+                Assert.AreEqual(B("v"), db.Get(B("k")));
+                db.Put(B("bin\0key"), new byte[] { 0, 1, 0 });
+                Assert.AreEqual(new byte[] { 0, 1, 0 }, db.Get(B("bin\0key")));
+                db.Put(B("empty"), new byte[0]);
+                Assert.AreEqual(new byte[0], db.Get(B("empty")));
+                db.Delete(B("k"));
+                Assert.IsNull(db.Get(B("k")));
+                Assert.IsFalse(db.Contains(B("k")));
+                db.Delete(B("never-there"));
+            }
+        }
+
+        [Test]
+        public void LargeValueAndCallerBuffer()
+        {
+            using (var db = Open())
+            {
+                var big = new byte[3 << 20];
+                for (int i = 0; i < big.Length; i++) big[i] = (byte)(i * 31);
+                db.Put(B("big"), big);
+                Assert.IsTrue(big.SequenceEqual(db.Get(B("big"))));
+                var small = new byte[10];
+                Assert.AreEqual(big.Length, db.Get(B("big"), small));
+                db.Put(B("s"), B("abc"));
+                Assert.AreEqual(3, db.Get(B("s"), small));
+                Assert.AreEqual((byte)'a', small[0]);
+                Assert.AreEqual(-1, db.Get(B("absent"), small));
+            }
+        }
+
+        [Test]
+        public void TypedExceptionsCarryStatusAndMessage()
+        {
+            using (var db = Open())
+            {
+                var e = Assert.Throws<InvalidArgumentException>(() => db.Put(new byte[0], B("v")));
+                Assert.AreEqual(Status.InvalidArgument, e.Status);
+                Assert.AreEqual(-2, e.Code);
+                Assert.IsNotEmpty(e.Message);
+                Assert.Throws<TooLargeException>(() => db.Put(new byte[65536], B("v")));
+                Assert.Throws<NamespaceNotFoundException>(() => db.OpenNamespace("nope", false));
+                Assert.Throws<BusyException>(() => Db.Open(Path.Combine(tmp, "db")));
+            }
+            using (var o = new Options { CreateIfMissing = false })
+            {
+                var e = Assert.Throws<NotFoundException>(() => Db.Open(Path.Combine(tmp, "missing"), o));
+                Assert.AreEqual(Status.NotFound, e.Status);
+            }
+        }
+
+        [Test]
+        public void DisposeTwiceAndUseAfterDispose()
+        {
+            var db = Open();
+            var ns = db.Namespace("n");
+            var snap = db.Snapshot();
+            var it = db.Iterate();
+            var batch = new Batch();
+            var o = new Options();
+            var wo = new WriteOptions();
+            it.Dispose(); it.Dispose();
+            Assert.Throws<ClosedException>(() => it.MoveNext());
+            snap.Dispose(); snap.Dispose();
+            Assert.Throws<ClosedException>(() => snap.Get(B("k")));
+            ns.Dispose(); ns.Dispose();
+            Assert.Throws<ClosedException>(() => ns.Put(B("k"), B("v")));
+            batch.Dispose(); batch.Dispose();
+            Assert.Throws<ClosedException>(() => batch.Put(B("k"), B("v")));
+            o.Dispose(); o.Dispose();
+            Assert.Throws<ClosedException>(() => o.ReadOnly = true);
+            wo.Dispose(); wo.Dispose();
+            Assert.Throws<ClosedException>(() => db.Put(wo, B("k"), B("v")));
+            db.Dispose(); db.Dispose();
+            Assert.IsTrue(db.IsClosed);
+            var e = Assert.Throws<ClosedException>(() => db.Get(B("k")));
+            Assert.AreEqual(Status.Closed, e.Status);
+            Assert.Throws<ClosedException>(() => db.Iterate());
+        }
+
+        [Test]
+        public void IteratorOutlivesDatabaseHandle()
+        {
+            var db = Open();
+            db.Put(B("a"), B("1"));
+            using (var it = db.Iterate())
+            {
+                db.Dispose();
+                Assert.IsTrue(it.MoveNext());
+                Assert.AreEqual(B("a"), it.Current.Key);
+                Assert.IsFalse(it.MoveNext());
+            }
+        }
+
+        [Test]
+        public void BatchSnapshotNamespaces()
+        {
+            using (var db = Open())
+            using (var users = db.CreateNamespace("users"))
+            using (var batch = new Batch())
+            using (var wo = new WriteOptions { Sync = SyncMode.Always })
+            {
+                Assert.Throws<ExistsException>(() => db.CreateNamespace("users"));
+                db.Put(B("a"), B("old"));
+                using (var snap = db.Snapshot())
+                {
+                    batch.Put(B("a"), B("new")).Put(users, B("ada"), B("lovelace")).Delete(B("zz"));
+                    Assert.AreEqual(3, batch.Count);
+                    db.Write(wo, batch);
+                    Assert.AreEqual(B("new"), db.Get(B("a")));
+                    Assert.AreEqual(B("lovelace"), users.Get(B("ada")));
+                    Assert.IsNull(db.Get(B("ada")));
+                    Assert.AreEqual(B("old"), snap.Get(B("a")));
+                    Assert.IsNull(snap.Get(users, B("ada")));
+                    Assert.Greater(db.LastSeq(), snap.Seq);
+                }
+                Assert.AreEqual(SyncMode.Always, wo.Sync);
+                Assert.AreEqual(1UL, users.Count());
+                CollectionAssert.Contains(db.Namespaces(), "users");
+                CollectionAssert.Contains(db.Namespaces(), "default");
+                db.DropNamespace("users");
+                Assert.Throws<NamespaceNotFoundException>(() => users.Get(B("ada")));
+            }
+        }
+
+        [Test]
+        public void ConditionalWrites()
+        {
+            using (var db = Open())
+            {
+                Assert.IsTrue(db.PutIfAbsent(B("k"), B("1")));
+                Assert.IsFalse(db.PutIfAbsent(B("k"), B("2")));
+                Assert.IsTrue(db.CompareAndSwap(B("k"), B("1"), B("2")));
+                Assert.IsFalse(db.CompareAndSwap(B("k"), B("1"), B("3")));
+                ulong v = db.GetVersion(B("k"));
+                Assert.Greater(v, 0UL);
+                Assert.IsTrue(db.CompareAndSwapVersion(B("k"), v, B("4")));
+                Assert.IsFalse(db.CompareAndSwapVersion(B("k"), v, B("5")));
+                Assert.AreEqual(0UL, db.GetVersion(B("absent")));
+            }
+        }
+
+        [Test]
+        public void ForeachIteratorAndMultiGet()
+        {
+            using (var db = Open())
+            {
+                var want = new Dictionary<string, string>();
+                for (int i = 0; i < 3000; i++)
+                {
+                    want["key-" + i] = "value-" + i;
+                    db.Put(B("key-" + i), B("value-" + i));
+                }
+                var big = new string('x', 200000);
+                want["big"] = big;
+                db.Put(B("big"), B(big));
+                var got = new Dictionary<string, string>();
+                foreach (var e in db.Iterate())
+                    got.Add(Encoding.UTF8.GetString(e.Key), Encoding.UTF8.GetString(e.Value));
+                CollectionAssert.AreEquivalent(want, got);
+                var vals = db.MultiGet(B("key-1"), B("absent"), B("big"));
+                Assert.AreEqual(B("value-1"), vals[0]);
+                Assert.IsNull(vals[1]);
+                Assert.AreEqual(big.Length, vals[2].Length);
+                Assert.AreEqual((ulong)want.Count, db.Count());
+            }
+        }
+
+        [Test]
+        public void OptionsRoundTrip()
+        {
+            using (var o = new Options())
+            {
+                Assert.IsTrue(o.CreateIfMissing);
+                o.SyncMode = SyncMode.Always;
+                o.Set("segment_size", "1M");
+                Assert.AreEqual(SyncMode.Always, o.SyncMode);
+                Assert.AreEqual("always", o.Get("sync_mode"));
+                Assert.Throws<InvalidArgumentException>(() => o.Set("no_such_option", "1"));
+                using (var db = Db.Open(Path.Combine(tmp, "db"), o))
+                {
+                    db.Put(B("k"), B("v"));
+                    db.Sync();
+                    StringAssert.StartsWith("{", db.Stats().Trim());
+                }
+            }
+        }
+
+        [Test]
+        public void ConcurrentThreads()
+        {
+            using (var db = Open())
+            {
+                var errors = new List<Exception>();
+                var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
+                {
+                    try
+                    {
+                        var buf = new byte[64];
+                        for (int i = 0; i < 1000; i++)
+                        {
+                            var k = B("t" + t + "-" + i);
+                            db.Put(k, k);
+                            if (!k.SequenceEqual(db.Get(k))) throw new Exception("wrong value");
+                            if (db.Get(k, buf) != k.Length) throw new Exception("wrong size");
+                            var e = Assert.Throws<NamespaceNotFoundException>(() => db.OpenNamespace("missing-" + t, false));
+                            if (e.Message.Length == 0) throw new Exception("no message");
+                        }
+                    }
+                    catch (Exception e)
+                    {
+                        lock (errors) errors.Add(e);
+                    }
+                })).ToList();
+                threads.ForEach(th => th.Start());
+                threads.ForEach(th => th.Join());
+                CollectionAssert.IsEmpty(errors);
+                Assert.AreEqual(8000UL, db.Count());
+            }
+        }
+
+        [Test]
+        public void Version()
+        {
+            Assert.IsNotEmpty(Db.Version);
+            Assert.AreEqual(0, Db.VersionNumber / 10000);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+// Quickstart: the C# binding of Firkin in one page.
+//
+//   mcs -r:Firkin.dll Quickstart.cs && mono Quickstart.exe /tmp/firkin-quickstart
+using System;
+using System.Text;
+using Firkin;
+
+static class Quickstart
+{
+    static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
+
+    static void Main(string[] args)
+    {
+        string path = args.Length > 0 ? args[0] : "firkin-quickstart";
+        using (var db = Db.Open(path))
+        {
+            // Point operations; Get returns null when the key is absent.
+            db.Put(B("hello"), B("world"));
+            Console.WriteLine("hello = " + Encoding.UTF8.GetString(db.Get(B("hello"))));
+            Console.WriteLine("nobody is absent: " + (db.Get(B("nobody")) == null));
+
+            // A namespace, and an atomic batch across namespaces.
+            using (var users = db.Namespace("users"))
+            using (var batch = new Batch())
+            {
+                batch.Put(users, B("ada"), B("lovelace")).Put(users, B("alan"), B("turing")).Delete(B("hello"));
+                db.Write(batch);
+
+                // A snapshot and a foreach over an iterator.
+                using (var snap = db.Snapshot())
+                {
+                    users.Put(B("grace"), B("hopper")); // not in the snapshot
+                    int n = 0;
+                    foreach (var e in snap.Iterate(users)) n++;
+                    Console.WriteLine("users at the snapshot: " + n + ", now: " + users.Count());
+                }
+            }
+
+            // Errors are typed exceptions carrying the status code.
+            try
+            {
+                db.Put(new byte[0], B("v"));
+            }
+            catch (InvalidArgumentException e)
+            {
+                Console.WriteLine("empty key: " + e.Message + " (status " + e.Status + ")");
+            }
+        }
+    }
+}
