@@ -112,66 +112,79 @@ m() {
   fi
 }
 
-reps() { seq 1 "$1"; }
-
-run_store() {
-  local s=$1 D="$DATA/$1" r
-  rm -rf "$D"; mkdir -p "$D"
-  local persist=1
-  [ "$s" = ceiling ] && persist=0
-  echo "== $s"
-  # -- 16 B keys, 100 B values
-  for r in $(reps $REPS_MINOR); do m $r $s fillseq --dir="$D/seq" --num=$NUM --duration=$FILLDUR; done
-  rm -rf "$D/seq"
-  m 1 $s fillrandom --dir="$D/main" --num=$NUM           # complete: the database the reads use
-  for r in $(seq 2 $REPS_MAIN); do m $r $s fillrandom --dir="$D/fr" --num=$NUM --duration=$FILLDUR; done
-  rm -rf "$D/fr"
-  for r in $(reps $REPS_MAIN); do m $r $s readrandom --dir="$D/main" --num=$NUM --duration=$DUR --warmup=$WARM; done
-  for r in $(reps $REPS_MINOR); do m $r $s readmissing --dir="$D/main" --num=$NUM --duration=$DUR --warmup=$WARM; done
-  for r in $(reps $REPS_MINOR); do m $r $s readwhilewriting --dir="$D/main" --num=$NUM --duration=$DUR --warmup=$WARM; done
-  for r in $(reps $REPS_MAIN); do m $r $s overwrite --dir="$D/main" --num=$NUM --duration=$DUR; done
-  for r in $(reps $REPS_MINOR); do
-    [ $persist = 1 ] && { rm -rf "$D/del"; cp -a "$D/main" "$D/del"; }
-    m $r $s deleterandom --dir="$D/del" --num=$NUM --duration=$DUR
+# The matrix runs phase by phase, and inside each phase repetition by
+# repetition across all stores (not store by store), so that background load
+# on a shared machine spreads over every store of a workload alike.
+# each N FIRST FN ARGS...: for rep in FIRST..N, for each store: FN rep store ARGS...
+each() {
+  local n=$1 first=$2 fn=$3 r s
+  shift 3
+  for r in $(seq "$first" "$n"); do
+    for s in $STORES; do "$fn" "$r" "$s" "$@"; done
   done
-  rm -rf "$D/del" "$D/main"
-  if [ $persist = 1 ]; then
-    for r in $(reps $REPS_MINOR); do m $r $s fillsync --threads=1 --dir="$D/sync" --num=$NUM --duration=$DUR; done
-    for r in $(reps $REPS_MAIN); do m $r $s fillsync --threads=2 --dir="$D/sync" --num=$NUM --duration=$DUR; done
-    rm -rf "$D/sync"
-  fi
-  # -- YCSB, 1000 B values, zipfian
-  m 1 $s ycsbload --dir="$D/ycsb" --records=$YREC
-  local y t
-  for y in c b a f; do
-    for r in $(reps $REPS_MINOR); do m $r $s ycsb$y --threads=1 --dir="$D/ycsb" --records=$YREC --duration=$YDUR --warmup=$WARM; done
-    for r in $(reps $REPS_MAIN); do m $r $s ycsb$y --threads=2 --dir="$D/ycsb" --records=$YREC --duration=$YDUR --warmup=$WARM; done
-  done
-  if [ $persist = 1 ]; then
-    for t in 1 2; do
-      for r in $(reps $REPS_MINOR); do m $r $s ycsbd --threads=$t --dir="$D/ycsb" --records=$YREC --duration=$YDUR --warmup=$WARM; done
-    done
-  fi
-  rm -rf "$D/ycsb"
-  [ $persist = 1 ] || { rm -rf "$D"; return; }
-  # -- memory (8 B keys, 8 B values), then open after a clean close / a kill
-  m 1 $s memory --dir="$D/mem" --num=$MEMNUM --duration=$MEMDUR --end=close
-  for r in $(reps $REPS_MAIN); do m $r $s open_clean --dir="$D/mem" --num=$MEMNUM; done
-  rm -rf "$D/mem"
-  m 2 $s memory --dir="$D/memk" --num=$MEMNUM --duration=$MEMDUR --end=kill
-  for r in $(reps $REPS_MAIN); do
-    rm -rf "$D/memk2"; cp -a "$D/memk" "$D/memk2"
-    m $r $s open_kill --dir="$D/memk2" --num=$MEMNUM
-  done
-  rm -rf "$D/memk" "$D/memk2"
-  # -- space amplification after repeated uniform overwrites
-  m 1 $s spaceamp --dir="$D/space" --num=$SPNUM --rounds=$ROUNDS
-  rm -rf "$D"
 }
+persistent() { [ "$1" != ceiling ]; }
+d() { echo "$DATA/$1"; }
 
-for s in $STORES; do
-  run_store "$s"
+w_fillseq() { m $1 $2 fillseq --dir="$(d $2)/seq" --num=$NUM --duration=$FILLDUR; rm -rf "$(d $2)/seq"; }
+w_golden() { m 1 $2 fillrandom --dir="$(d $2)/main" --num=$NUM; }  # complete: the database the next phases use
+w_fillcap() { m $1 $2 fillrandom --dir="$(d $2)/fr" --num=$NUM --duration=$FILLDUR; rm -rf "$(d $2)/fr"; }
+w_read() { m $1 $2 $3 --dir="$(d $2)/main" --num=$NUM --duration=$DUR --warmup=$WARM; }
+w_overwrite() { m $1 $2 overwrite --dir="$(d $2)/main" --num=$NUM --duration=$DUR; }
+w_delete() {
+  if persistent $2; then rm -rf "$(d $2)/del"; cp -a "$(d $2)/main" "$(d $2)/del"; fi
+  m $1 $2 deleterandom --dir="$(d $2)/del" --num=$NUM --duration=$DUR
+  rm -rf "$(d $2)/del"
+}
+w_fillsync() { persistent $2 || return 0; m $1 $2 fillsync --threads=$3 --dir="$(d $2)/sync" --num=$NUM --duration=$DUR; rm -rf "$(d $2)/sync"; }
+w_yload() { m 1 $2 ycsbload --dir="$(d $2)/ycsb" --records=$YREC; }
+w_ycsb() {
+  [ "$3" = d ] && ! persistent $2 && return 0
+  m $1 $2 ycsb$3 --threads=$4 --dir="$(d $2)/ycsb" --records=$YREC --duration=$YDUR --warmup=$WARM
+}
+w_memory() { persistent $2 || return 0; m $1 $2 memory --dir="$(d $2)/$3" --num=$MEMNUM --duration=$MEMDUR --end=$4; }
+w_memory_kill() { w_memory 2 $2 memk kill; }
+w_open_clean() { persistent $2 || return 0; m $1 $2 open_clean --dir="$(d $2)/mem" --num=$MEMNUM; }
+w_open_kill() {
+  persistent $2 || return 0
+  rm -rf "$(d $2)/memk2"; cp -a "$(d $2)/memk" "$(d $2)/memk2"
+  m $1 $2 open_kill --dir="$(d $2)/memk2" --num=$MEMNUM
+  rm -rf "$(d $2)/memk2"
+}
+w_space() { persistent $2 || return 0; m $1 $2 spaceamp --dir="$(d $2)/space" --num=$SPNUM --rounds=$ROUNDS; rm -rf "$(d $2)/space"; }
+w_rm() { rm -rf "$(d $2)/$3"; }
+
+rm -rf "$DATA"; mkdir -p "$DATA"
+echo "== 16 B keys / 100 B values, $NUM keys"
+each $REPS_MINOR 1 w_fillseq
+each 1 1 w_golden
+each $REPS_MAIN 2 w_fillcap
+each $REPS_MAIN 1 w_read readrandom
+each $REPS_MINOR 1 w_read readmissing
+each $REPS_MINOR 1 w_read readwhilewriting
+each $REPS_MAIN 1 w_overwrite
+each $REPS_MINOR 1 w_delete
+each 1 1 w_rm main
+echo "== durable puts"
+each $REPS_MINOR 1 w_fillsync 1
+each $REPS_MAIN 1 w_fillsync 2
+echo "== YCSB, $YREC records of 1000 B"
+each 1 1 w_yload
+for y in c b a f; do
+  each $REPS_MINOR 1 w_ycsb $y 1
+  each $REPS_MAIN 1 w_ycsb $y 2
 done
+each $REPS_MINOR 1 w_ycsb d 1
+each $REPS_MINOR 1 w_ycsb d 2
+each 1 1 w_rm ycsb
+echo "== memory, open, space"
+each 1 1 w_memory mem close
+each $REPS_MAIN 1 w_open_clean
+each 1 1 w_rm mem
+each 1 1 w_memory_kill               # memory repetition 2: the same load, ended by SIGKILL
+each $REPS_MAIN 1 w_open_kill
+each 1 1 w_rm memk
+each 1 1 w_space
 rm -rf "$DATA"
 
 echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$MACHINE"
