@@ -520,7 +520,7 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		switch name {
 		case "sync_mode":
 			v = syncModeOf(val)
-		case "sync_interval_ms", "segment_size":
+		case "sync_interval_ms", "segment_size", "compact_dead_ratio", "compact_space_amp", "compact_rate", "checkpoint_every":
 			u, err := strconv.ParseUint(val, 10, 64)
 			if err != nil {
 				failf("bad number %q", val)
@@ -544,7 +544,7 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 			switch name {
 			case "sync_mode":
 				got = syncModeName(v)
-			case "sync_interval_ms", "segment_size":
+			case "sync_interval_ms", "segment_size", "compact_dead_ratio", "compact_space_amp", "compact_rate", "checkpoint_every":
 				got = strconv.FormatUint(uint64(v), 10)
 			default:
 				got = strconv.FormatBool(v != 0)
@@ -632,6 +632,33 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		c.dbs[1] = db
 	case "sync":
 		return fromErr(c.db(mods).Sync())
+	case "compact":
+		return fromErr(c.db(mods).Compact())
+	case "checkpoint":
+		return fromErr(c.db(mods).Checkpoint())
+	case "verify", "verify_path":
+		var js string
+		var err error
+		fields := args
+		if cmd == "verify" {
+			js, err = c.db(mods).Verify()
+		} else {
+			needArgs(args, 1, 100)
+			js, err = VerifyPath(filepath.Join(c.dir, args[0].textOrBytes()), c.opts)
+			fields = args[1:]
+		}
+		if err != nil {
+			return fromErr(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(js), &m); err != nil {
+			failf("verify report is not one JSON object: %v", err)
+		}
+		for _, f := range fields {
+			if _, ok := m[f.text]; !ok {
+				failf("verify report has no member %q", f.text)
+			}
+		}
 	case "last_seq":
 		needArgs(args, 1, 1)
 		v, err := c.db(mods).LastSeq()

@@ -443,3 +443,47 @@ func (db *DB) Stats() (string, error) {
 	runtime.KeepAlive(db)
 	return string(b), err
 }
+
+// Compact rewrites now every sealed segment that holds dead bytes.
+func (db *DB) Compact() error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	err := wrap(fkraw.Firkin_compact(db.h))
+	runtime.KeepAlive(db)
+	return err
+}
+
+// Checkpoint writes an index checkpoint now.
+func (db *DB) Checkpoint() error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	err := wrap(fkraw.Firkin_checkpoint(db.h))
+	runtime.KeepAlive(db)
+	return err
+}
+
+// Verify checks every record, the index and the namespace table, and
+// returns the JSON report; a damaged database gives an error matching
+// ErrCorruption.
+func (db *DB) Verify() (string, error) {
+	if err := db.check(); err != nil {
+		return "", err
+	}
+	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_verify(db.h, buf, n) })
+	runtime.KeepAlive(db)
+	return string(b), err
+}
+
+// VerifyPath verifies the database at path without a writer (read-only,
+// nothing modified) and returns the JSON report. opts may be nil.
+func VerifyPath(path string, opts *Options) (string, error) {
+	oh, err := opts.handle()
+	if err != nil {
+		return "", err
+	}
+	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_verify_path(path, oh, buf, n) })
+	runtime.KeepAlive(opts)
+	return string(b), err
+}

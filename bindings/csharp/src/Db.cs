@@ -220,6 +220,27 @@ namespace Firkin
             return Ops.Lines(Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_ns_list(d, b, cap, out n)));
         }
 
+        /// <summary>Rewrites now every sealed segment that holds dead bytes.</summary>
+        public void Compact() { FirkinNative.firkin_compact(Handle); }
+
+        /// <summary>Writes an index checkpoint now.</summary>
+        public void Checkpoint() { FirkinNative.firkin_checkpoint(Handle); }
+
+        /// <summary>Verifies records, index and namespaces; returns the JSON report
+        /// (a damaged database throws <see cref="CorruptionException"/>).</summary>
+        public string Verify()
+        {
+            var d = Handle;
+            return Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_verify(d, b, cap, out n));
+        }
+
+        /// <summary>Verifies the database at path without a writer (nothing is modified).</summary>
+        public static string VerifyPath(string path, Options options)
+        {
+            var o = options == null ? null : options.Handle;
+            return Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_verify_path(path, o, b, cap, out n));
+        }
+
         internal static ulong L(byte[] b) { return b == null ? 0UL : (ulong)b.Length; }
     }
 }

@@ -56,6 +56,9 @@ class Runner
         "NOT_SUPPORTED", "INTERNAL" };
     static readonly Encoding Latin1 = Encoding.GetEncoding("ISO-8859-1");
 
+    static readonly HashSet<string> Numeric = new HashSet<string> { "sync_interval_ms", "segment_size",
+        "compact_dead_ratio", "compact_space_amp", "compact_rate", "checkpoint_every" };
+
     static int StatusCode(string name)
     {
         int i = Array.IndexOf(StatusNames, name);
@@ -367,7 +370,7 @@ class Runner
                 Args(a, 2, 2);
                 string name = a[0].Text, val = a[1].Text;
                 long v = name == "sync_mode" ? SyncModeOf(val)
-                    : (name == "sync_interval_ms" || name == "segment_size") ? (long)ulong.Parse(val)
+                    : Numeric.Contains(name) ? (long)ulong.Parse(val)
                     : (Bool(val) ? 1 : 0);
                 opts.SetTyped(name, v);
                 return Outcome.Ok;
@@ -380,7 +383,7 @@ class Runner
                 if (a.Count == 2)
                 {
                     string got = name == "sync_mode" ? SyncModeName(v)
-                        : (name == "sync_interval_ms" || name == "segment_size") ? ((ulong)v).ToString()
+                        : Numeric.Contains(name) ? ((ulong)v).ToString()
                         : (v != 0 ? "true" : "false");
                     if (got != a[1].Text) throw new Fail("opt_get_typed " + name + ": got " + got);
                 }
@@ -442,6 +445,28 @@ class Runner
             case "sync":
                 DbOf(m).Sync();
                 return Outcome.Ok;
+            case "compact":
+                DbOf(m).Compact();
+                return Outcome.Ok;
+            case "checkpoint":
+                DbOf(m).Checkpoint();
+                return Outcome.Ok;
+            case "verify":
+            case "verify_path":
+            {
+                string js;
+                var fields = a;
+                if (cmd == "verify") js = DbOf(m).Verify().Trim();
+                else
+                {
+                    Args(a, 1, 100);
+                    js = Db.VerifyPath(Path.Combine(dir, a[0].Utf8), opts).Trim();
+                    fields = a.Skip(1).ToList();
+                }
+                if (!js.StartsWith("{") || !js.EndsWith("}")) throw new Fail("verify report is not a JSON object: " + js);
+                foreach (var f in fields) if (!js.Contains("\"" + f.Text + "\"")) throw new Fail("verify report has no member " + f.Text);
+                return Outcome.Ok;
+            }
             case "last_seq":
                 Args(a, 1, 1);
                 vars[a[0].Text] = DbOf(m).LastSeq();

@@ -228,4 +228,29 @@ public final class Firkin implements AutoCloseable {
     SWIGTYPE_p_firkin_db d = handle();
     return Ops.lines(Scratch.text((b, n) -> FirkinNative.fkb_ns_list(d, b, n)));
   }
+
+  /** Rewrites now every sealed segment that holds dead bytes. */
+  public void compact() {
+    FirkinNative.firkin_compact(handle());
+  }
+
+  /** Writes an index checkpoint now. */
+  public void checkpoint() {
+    FirkinNative.firkin_checkpoint(handle());
+  }
+
+  /**
+   * Verifies every record, the index and the namespace table; returns the JSON
+   * report. A damaged database throws {@link FirkinException.Corruption}.
+   */
+  public String verify() {
+    SWIGTYPE_p_firkin_db d = handle();
+    return Scratch.text((b, n) -> FirkinNative.fkb_verify(d, b, n));
+  }
+
+  /** Verifies the database at path without a writer (nothing is modified). */
+  public static String verifyPath(String path, Options opts) {
+    SWIGTYPE_p_firkin_options o = opts == null ? null : opts.handle();
+    return Scratch.text((b, n) -> FirkinNative.fkb_verify_path(path, o, b, n));
+  }
 }

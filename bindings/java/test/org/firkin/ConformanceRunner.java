@@ -37,6 +37,9 @@ public final class ConformanceRunner {
     "NOT_SUPPORTED", "INTERNAL"
   };
 
+  static final Set<String> NUMERIC = Set.of("sync_interval_ms", "segment_size", "compact_dead_ratio",
+      "compact_space_amp", "compact_rate", "checkpoint_every");
+
   static int statusCode(String name) {
     for (int i = 0; i < STATUS.length; i++) {
       if (STATUS[i].equals(name)) {
@@ -529,7 +532,7 @@ public final class ConformanceRunner {
         long v;
         if (name.equals("sync_mode")) {
           v = syncModeOf(val);
-        } else if (name.equals("sync_interval_ms") || name.equals("segment_size")) {
+        } else if (NUMERIC.contains(name)) {
           v = Long.parseUnsignedLong(val);
         } else {
           v = bool(val) ? 1 : 0;
@@ -545,7 +548,7 @@ public final class ConformanceRunner {
           String got;
           if (name.equals("sync_mode")) {
             got = syncModeName(v);
-          } else if (name.equals("sync_interval_ms") || name.equals("segment_size")) {
+          } else if (NUMERIC.contains(name)) {
             got = Long.toUnsignedString(v);
           } else {
             got = v != 0 ? "true" : "false";
@@ -623,6 +626,33 @@ public final class ConformanceRunner {
       case "sync":
         db(mods).sync();
         return OK;
+      case "compact":
+        db(mods).compact();
+        return OK;
+      case "checkpoint":
+        db(mods).checkpoint();
+        return OK;
+      case "verify":
+      case "verify_path": {
+        String js;
+        List<Tok> fields = a;
+        if (cmd.equals("verify")) {
+          js = db(mods).verify().trim();
+        } else {
+          args(a, 1, 100);
+          js = Firkin.verifyPath(dir.resolve(a.get(0).utf8()).toString(), opts).trim();
+          fields = a.subList(1, a.size());
+        }
+        if (!js.startsWith("{") || !js.endsWith("}")) {
+          throw new Fail("verify report is not a JSON object: " + js);
+        }
+        for (Tok f : fields) {
+          if (!js.contains("\"" + f.text + "\"")) {
+            throw new Fail("verify report has no member " + f.text);
+          }
+        }
+        return OK;
+      }
       case "last_seq":
         args(a, 1, 1);
         vars.put(a.get(0).text, db(mods).lastSeq());

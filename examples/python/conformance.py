@@ -1,0 +1,659 @@
+#!/usr/bin/env python3
+"""The conformance runner of the Python ctypes module: executes
+tests/conformance/*.case (format: tests/README.md) through firkin.py.
+Commands use the module's API where it has the operation (a FirkinError's code
+is the command's status; None/False/0 "absent" results are NOT_FOUND or
+CONDITION_FAILED); the raw C calls (firkin._lib) serve the rest.
+Prints failures and "N passed, N failed" (cases).
+
+Usage: conformance.py CASES_DIR [CASE]
+"""
+import ctypes
+import glob
+import json
+import os
+import shutil
+import struct
+import sys
+import tempfile
+
+import firkin
+from firkin import _lib, FirkinError
+
+CODES = {v: k for k, v in firkin.STATUS.items()}
+NUMERIC = ("sync_interval_ms", "segment_size", "compact_dead_ratio", "compact_space_amp",
+           "compact_rate", "checkpoint_every")
+BARE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/-")
+
+
+class Fail(Exception):
+    pass
+
+
+class Tok:
+    def __init__(self, kind, b=None, text=None, val=None):
+        self.kind, self.b, self.text, self.val = kind, b, text, val
+
+    def s(self):
+        return self.text if self.kind == "bare" else self.b.decode("utf-8", "surrogateescape")
+
+
+def tokenize(line):
+    line = line.rstrip("\r")
+    toks, i, n = [], 0, len(line)
+    while True:
+        while i < n and line[i] in " \t":
+            i += 1
+        if i >= n or line[i] == "#":
+            return toks
+        if line[i] == '"':
+            b, i = bytearray(), i + 1
+            while True:
+                if i >= n:
+                    raise Fail("unterminated quote")
+                c = line[i]
+                if c == '"':
+                    i += 1
+                    break
+                if c == "\\" and i + 1 < n:
+                    e = line[i + 1]
+                    i += 2
+                    if e == "x":
+                        try:
+                            b += bytes.fromhex(line[i:i + 2])
+                        except ValueError:
+                            raise Fail("bad \\x escape")
+                        i += 2
+                    else:
+                        b += {"\\": b"\\", '"': b'"', "n": b"\n", "t": b"\t", "r": b"\r", "0": b"\0"}.get(
+                            e, ("\\" + e).encode())
+                    continue
+                b += c.encode()
+                i += 1
+            if i < n and line[i] not in " \t":
+                raise Fail("text after closing quote")
+            toks.append(Tok("bytes", bytes(b)))
+            continue
+        j = i
+        while j < n and line[j] not in " \t":
+            j += 1
+        w, i = line[i:j], j
+        if w == "->":
+            toks.append(Tok("arrow", text=w))
+        elif w.startswith("!"):
+            toks.append(Tok("bang", text=w[1:]))
+        elif w.startswith("hex:"):
+            toks.append(Tok("bytes", bytes.fromhex(w[4:])))
+        elif w.startswith("rep:"):
+            parts = w.split(":")
+            if len(parts) != 3 or len(parts[2]) != 2 or not parts[1].isdigit():
+                raise Fail("rep: token must be rep:COUNT:HH")
+            try:
+                toks.append(Tok("bytes", bytes.fromhex(parts[2]) * int(parts[1])))
+            except ValueError:
+                raise Fail("rep: token must be rep:COUNT:HH")
+        elif "=" in w:
+            k, v = w.split("=", 1)
+            toks.append(Tok("mod", text=k, val=v))
+        else:
+            if not all(c in BARE for c in w.encode()):
+                raise Fail("bad token " + w)
+            toks.append(Tok("bare", w.encode(), w))
+
+
+def norm(s):
+    if s in ("true", "1"):
+        return "true"
+    if s in ("false", "0"):
+        return "false"
+    mult, t = 1, s
+    if len(t) > 1 and t[-1] in "KMG":
+        mult, t = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[t[-1]], t[:-1]
+    return str(int(t) * mult) if t.isdigit() else s
+
+
+def boolean(s):
+    if s not in ("true", "false"):
+        raise Fail("bad boolean " + s)
+    return s == "true"
+
+
+def sync_mode(s):
+    if s in firkin.SYNC_MODES:
+        return firkin.SYNC_MODES[s]
+    try:
+        return int(s)
+    except ValueError:
+        raise Fail("bad sync mode " + s)
+
+
+def sync_name(v):
+    return {v_: k for k, v_ in firkin.SYNC_MODES.items()}.get(v, str(v))
+
+
+def entries(data):
+    out, off = [], 0
+    while off < len(data):
+        if len(data) - off < 8:
+            raise Fail("truncated next_n entry")
+        kl, vl = struct.unpack_from("<II", data, off)
+        if len(data) - off - 8 < kl + vl:
+            raise Fail("truncated next_n entry")
+        out.append((data[off + 8:off + 8 + kl], data[off + 8 + kl:off + 8 + kl + vl]))
+        off += 8 + kl + vl
+    return out
+
+
+class Case:
+    def __init__(self, d):
+        self.dir, self.opts, self.wo = d, firkin.Options(), None
+        self.dbs = {1: None, 2: None}
+        self.ns, self.snaps, self.iters, self.batches, self.vars = {}, {}, {}, {}, {}
+
+    def close_all(self):
+        for it in self.iters.values():
+            it[0].close()
+        for s in self.snaps.values():
+            s[0].close()
+        for n in self.ns.values():
+            n[0].close()
+        for b in self.batches.values():
+            b.close()
+        for k, d in self.dbs.items():
+            if d is not None:
+                try:
+                    d.close()
+                except FirkinError:
+                    pass
+        self.opts.close()
+        if self.wo:
+            self.wo.close()
+
+    def close_slot(self, slot):
+        for m in (self.iters, self.snaps, self.ns):
+            for k in [k for k, v in m.items() if v[1] == slot]:
+                m.pop(k)[0].close()
+        d, self.dbs[slot] = self.dbs[slot], None
+        if d is not None:
+            d.close()
+
+    def num(self, t):
+        if t.text is not None and t.text.isdigit():
+            return int(t.text)
+        if t.text not in self.vars:
+            raise Fail("variable %s used before it was bound" % t.text)
+        return self.vars[t.text]
+
+    def slot(self, m):
+        return 2 if m.get("db") == "2" else 1
+
+    def db(self, m):
+        d = self.dbs[self.slot(m)]
+        if d is None:
+            raise Fail("database slot %d is not open" % self.slot(m))
+        return d
+
+    def nso(self, m):
+        if "ns" not in m:
+            return None
+        if m["ns"] not in self.ns:
+            raise Fail("namespace handle %s used before it was bound" % m["ns"])
+        return self.ns[m["ns"]][0]
+
+    def snapo(self, m):
+        if "snap" not in m:
+            return None
+        if m["snap"] not in self.snaps:
+            raise Fail("snapshot %s used before it was bound" % m["snap"])
+        return self.snaps[m["snap"]][0]
+
+    def reader(self, m):
+        s, n = self.snapo(m), self.nso(m)
+        if s is not None:
+            return s.at(n)
+        return n if n is not None else self.db(m)
+
+    def writer(self, m):
+        n = self.nso(m)
+        return n if n is not None else self.db(m)
+
+    def handles(self, m):
+        s, n = self.snapo(m), self.nso(m)
+        return self.db(m).handle(), None if s is None else s.handle(), None if n is None else n.handle()
+
+    def iter(self, name):
+        if name not in self.iters:
+            raise Fail("iterator %s used before it was bound" % name)
+        return self.iters[name]
+
+    def batch(self, name):
+        if name not in self.batches:
+            raise Fail("batch %s used before it was bound" % name)
+        return self.batches[name]
+
+    def run(self, cmd, a, m):
+        """Returns the status of the command (raises FirkinError for API errors)."""
+        if cmd == "opt_reset":
+            self.opts.close()
+            self.opts = firkin.Options()
+        elif cmd == "opt_set":
+            self.opts.set(a[0].s(), a[1].s())
+        elif cmd == "opt_get":
+            v = self.opts.get(a[0].s())
+            if len(a) == 2 and norm(v) != norm(a[1].s()):
+                raise Fail("opt_get %s: got %s" % (a[0].s(), v))
+        elif cmd == "opt_set_typed":
+            name, val = a[0].text, a[1].text
+            f = getattr(_lib, "firkin_options_set_" + name, None)
+            if name == "sync_mode":
+                v = sync_mode(val)
+            elif name in NUMERIC:
+                v = int(val)
+            else:
+                v = boolean(val)
+            firkin._check(f(self.opts.handle(), v))
+        elif cmd == "opt_get_typed":
+            name = a[0].text
+            t = {"sync_mode": ctypes.c_int, "sync_interval_ms": ctypes.c_uint32,
+                 "compact_dead_ratio": ctypes.c_uint32, "compact_space_amp": ctypes.c_uint32,
+                 "segment_size": ctypes.c_uint64, "compact_rate": ctypes.c_uint64,
+                 "checkpoint_every": ctypes.c_uint64}.get(name, ctypes.c_bool)
+            v = t()
+            firkin._check(getattr(_lib, "firkin_options_get_" + name)(self.opts.handle(), ctypes.byref(v)))
+            if len(a) == 2:
+                got = sync_name(v.value) if name == "sync_mode" else (
+                    ("true" if v.value else "false") if t is ctypes.c_bool else str(v.value))
+                if got != a[1].text:
+                    raise Fail("opt_get_typed %s: got %s" % (name, got))
+        elif cmd in ("wo_set_sync", "wo_get_sync"):
+            if self.wo is None:
+                self.wo = firkin.WriteOptions()
+            if cmd == "wo_set_sync":
+                self.wo.sync = sync_mode(a[0].text)
+            elif a and str(self.wo.sync) != a[0].text:
+                raise Fail("wo_get_sync: got %s" % self.wo.sync)
+        elif cmd == "wo_reset":
+            if self.wo:
+                self.wo.close()
+            self.wo = None
+        elif cmd in ("open", "open2"):
+            slot = 2 if cmd == "open2" else 1
+            path = os.path.join(self.dir, a[0].s()) if a else self.dir
+            d = firkin.DB(path, self.opts)
+            if self.dbs[slot] is not None:
+                self.close_slot(slot)
+            self.dbs[slot] = d
+        elif cmd == "close":
+            self.close_slot(1)
+        elif cmd == "close2":
+            self.close_slot(2)
+        elif cmd == "close_db":
+            d, self.dbs[1] = self.dbs[1], None
+            if d is None:
+                raise Fail("no database in slot 1")
+            d.close()
+        elif cmd == "free_children":
+            for mp in (self.iters, self.snaps, self.ns):
+                for v in mp.values():
+                    v[0].close()
+                mp.clear()
+        elif cmd == "reopen":
+            self.close_slot(1)
+            self.dbs[1] = firkin.DB(self.dir, self.opts)
+        elif cmd == "sync":
+            self.db(m).sync()
+        elif cmd == "compact":
+            self.db(m).compact()
+        elif cmd == "checkpoint":
+            self.db(m).checkpoint()
+        elif cmd in ("verify", "verify_path"):
+            if cmd == "verify":
+                js, fields = self.db(m).verify(), a
+            else:
+                js, fields = firkin.verify_path(os.path.join(self.dir, a[0].s()), self.opts), a[1:]
+            try:
+                rep = json.loads(js)
+            except ValueError as e:
+                raise Fail("verify report is not JSON: %s" % e)
+            for f in fields:
+                if f.text not in rep:
+                    raise Fail("verify report has no member " + f.text)
+        elif cmd == "last_seq":
+            self.vars[a[0].text] = self.db(m).last_seq()
+        elif cmd == "stats":
+            try:
+                js = json.loads(self.db(m).stats())
+            except ValueError as e:
+                raise Fail("stats is not JSON: %s" % e)
+            if not isinstance(js, dict):
+                raise Fail("stats is not an object")
+            for f in a:
+                if f.text not in js:
+                    raise Fail("stats has no member " + f.text)
+        elif cmd == "put":
+            self.writer(m).put(a[0].b, a[1].b, self.wo)
+        elif cmd == "get":
+            v = self.reader(m).get(a[0].b)
+            if v is None:
+                return -1
+            if len(a) == 2 and v != a[1].b:
+                raise Fail("get: got %r, want %r" % (v[:64], a[1].b[:64]))
+        elif cmd == "get_into":
+            cap = self.num(a[1])
+            buf = ctypes.create_string_buffer(b"\xa5" * (cap + 16), cap + 16)
+            n = ctypes.c_size_t()
+            db, snap, ns = self.handles(m)
+            st = _lib.firkin_get_into(db, snap, ns, a[0].b, len(a[0].b), buf if cap else None, cap, ctypes.byref(n))
+            raw = buf.raw
+            if raw[cap:] != b"\xa5" * 16:
+                raise Fail("get_into wrote past CAP")
+            if st in (0, -12) and len(a) >= 3 and n.value != self.num(a[2]):
+                raise Fail("get_into: len %d" % n.value)
+            if st == -12 and raw[:cap] != b"\xa5" * cap:
+                raise Fail("get_into touched the buffer on BUFFER_TOO_SMALL")
+            if st == 0 and len(a) == 4 and raw[:n.value] != a[3].b:
+                raise Fail("get_into: wrong bytes")
+            if st not in (0, -1):
+                firkin._check(st)
+            return st
+        elif cmd == "contains":
+            f = self.reader(m).contains(a[0].b)
+            if len(a) == 2 and f != boolean(a[1].text):
+                raise Fail("contains: got %s" % f)
+        elif cmd == "get_version":
+            v = self.reader(m).version(a[0].b)
+            if v == 0:
+                return -1
+            if len(a) == 2:
+                self.vars[a[1].text] = v
+        elif cmd == "delete":
+            self.writer(m).delete(a[0].b, self.wo)
+        elif cmd == "put_if_absent":
+            return 0 if self.writer(m).put_if_absent(a[0].b, a[1].b, self.wo) else -7
+        elif cmd == "cas":
+            return 0 if self.writer(m).compare_and_swap(a[0].b, a[1].b, a[2].b, self.wo) else -7
+        elif cmd == "cas_version":
+            return 0 if self.writer(m).compare_and_swap_version(a[0].b, self.num(a[1]), a[2].b, self.wo) else -7
+        elif cmd in ("multi_get", "multi_get_packed"):
+            if len(a) % 2:
+                raise Fail("multi_get needs key/expectation pairs")
+            keys = [t.b for t in a[0::2]]
+            exps = a[1::2]
+            if cmd == "multi_get":
+                vals = self.reader(m).multi_get(keys)
+                res = [(-1, None) if v is None else (0, v) for v in vals]
+            else:
+                res = self.reader(m).multi_get_raw(keys)
+            for k, e, (st, v) in zip(keys, exps, res):
+                if e.kind == "bang":
+                    if CODES.get(e.text) != st:
+                        raise Fail("%s key %r: status %s, want !%s" % (cmd, k, firkin.STATUS.get(st), e.text))
+                elif st != 0 or v != e.b:
+                    raise Fail("%s key %r: got %r, want %r" % (cmd, k, v, e.b))
+        elif cmd in ("put_range", "get_range", "delete_range"):
+            pre = a[0].b
+            want = CODES[m["->"]] if "->" in m else 0
+            for i in range(self.num(a[1]), self.num(a[2])):
+                k = pre + str(i).encode()
+                if cmd == "put_range":
+                    self.writer(m).put(k, a[3].b + str(i).encode(), self.wo)
+                elif cmd == "delete_range":
+                    self.writer(m).delete(k, self.wo)
+                else:
+                    try:
+                        v = self.reader(m).get(k)
+                        st = -1 if v is None else 0
+                    except FirkinError as e:
+                        if e.code != want:
+                            raise
+                        st = e.code
+                    if st != want:
+                        return st
+                    if st == 0 and len(a) == 4 and v != a[3].b + str(i).encode():
+                        raise Fail("get_range %r: got %r" % (k, v))
+            if cmd == "get_range":
+                return want
+        elif cmd == "batch_new":
+            old = self.batches.pop(a[0].text, None)
+            if old:
+                old.close()
+            self.batches[a[0].text] = firkin.Batch()
+        elif cmd == "batch_put":
+            self.batch(a[0].text).put(a[1].b, a[2].b, self.nso(m))
+        elif cmd == "batch_delete":
+            self.batch(a[0].text).delete(a[1].b, self.nso(m))
+        elif cmd == "batch_clear":
+            self.batch(a[0].text).clear()
+        elif cmd == "batch_count":
+            n = len(self.batch(a[0].text))
+            if len(a) == 2 and n != self.num(a[1]):
+                raise Fail("batch_count: got %d" % n)
+        elif cmd == "write":
+            self.db(m).write(self.batch(a[0].text), self.wo)
+        elif cmd == "batch_free":
+            self.batch(a[0].text).close()
+            del self.batches[a[0].text]
+        elif cmd in ("ns_open", "ns_create"):
+            name = a[0].s()
+            if cmd == "ns_open":
+                n = self.db(m).namespace(name, boolean(a[1].text))
+                h = a[2].text if len(a) == 3 else name
+            else:
+                n = self.db(m).create_namespace(name)
+                h = a[1].text if len(a) == 2 else name
+            old = self.ns.pop(h, None)
+            if old:
+                old[0].close()
+            self.ns[h] = (n, self.slot(m))
+        elif cmd == "ns_drop":
+            self.db(m).drop_namespace(a[0].s())
+        elif cmd == "ns_list":
+            got = sorted(self.db(m).namespaces())
+            if got != sorted(t.s() for t in a):
+                raise Fail("ns_list: got %s" % got)
+        elif cmd == "ns_name":
+            if a[0].text not in self.ns:
+                raise Fail("namespace handle %s used before it was bound" % a[0].text)
+            want = a[1].s() if len(a) == 2 else a[0].text
+            if self.ns[a[0].text][0].name != want:
+                raise Fail("ns_name: got %s" % self.ns[a[0].text][0].name)
+        elif cmd == "ns_close":
+            if a[0].text not in self.ns:
+                raise Fail("namespace handle %s used before it was bound" % a[0].text)
+            self.ns.pop(a[0].text)[0].close()
+        elif cmd == "count":
+            n = self.writer(m).count()
+            if a and n != self.num(a[0]):
+                raise Fail("count: got %d" % n)
+        elif cmd in ("snapshot", "snapshot_at"):
+            if cmd == "snapshot":
+                s = self.db(m).snapshot()
+            else:
+                want = self.num(a[1])
+                s = self.db(m).snapshot(want)
+                if s.seq != want:
+                    s.close()
+                    raise Fail("snapshot_at: seq %d, want %d" % (s.seq, want))
+            old = self.snaps.pop(a[0].text, None)
+            if old:
+                old[0].close()
+            self.snaps[a[0].text] = (s, self.slot(m))
+        elif cmd == "snapshot_seq":
+            if a[0].text not in self.snaps:
+                raise Fail("snapshot %s used before it was bound" % a[0].text)
+            self.vars[a[1].text] = self.snaps[a[0].text][0].seq
+        elif cmd == "snapshot_free":
+            if a[0].text not in self.snaps:
+                raise Fail("snapshot %s used before it was bound" % a[0].text)
+            self.snaps.pop(a[0].text)[0].close()
+        elif cmd == "iter_new":
+            it = self.reader(m).iterate()
+            old = self.iters.pop(a[0].text, None)
+            if old:
+                old[0].close()
+            self.iters[a[0].text] = (it, self.slot(m), [])
+        elif cmd == "iter_valid":
+            v = _lib.firkin_iter_valid(self.iter(a[0].text)[0].handle())
+            if v != boolean(a[1].text):
+                raise Fail("iter_valid: got %s" % v)
+        elif cmd == "iter_next":
+            firkin._check(_lib.firkin_iter_next(self.iter(a[0].text)[0].handle()))
+        elif cmd in ("iter_key", "iter_value"):
+            p, n = ctypes.c_void_p(), ctypes.c_size_t()
+            firkin._check(getattr(_lib, "firkin_" + cmd)(self.iter(a[0].text)[0].handle(), ctypes.byref(p),
+                                                         ctypes.byref(n)))
+            if len(a) == 2 and ctypes.string_at(p.value, n.value) != a[1].b:
+                raise Fail("%s: wrong bytes" % cmd)
+        elif cmd == "iter_status":
+            firkin._check(_lib.firkin_iter_status(self.iter(a[0].text)[0].handle()))
+        elif cmd == "iter_next_n":
+            it, _, got = self.iter(a[0].text)
+            cap = self.num(a[1])
+            buf = ctypes.create_string_buffer(b"\xa5" * (cap + 16), cap + 16)
+            used, count = ctypes.c_size_t(), ctypes.c_size_t()
+            st = _lib.firkin_iter_next_n(it.handle(), buf if cap else None, cap, ctypes.byref(used),
+                                         ctypes.byref(count))
+            if buf.raw[cap:] != b"\xa5" * 16:
+                raise Fail("iter_next_n wrote past CAP")
+            if st == 0:
+                es = entries(buf.raw[:used.value])
+                if len(es) != count.value:
+                    raise Fail("iter_next_n: %d entries in %d bytes, count %d" % (len(es), used.value, count.value))
+                got.extend(es)
+                if len(a) >= 3 and count.value != self.num(a[2]):
+                    raise Fail("iter_next_n: count %d" % count.value)
+            if st in (0, -12) and len(a) == 4 and used.value != self.num(a[3]):
+                raise Fail("iter_next_n: used %d" % used.value)
+            if st not in (0, -12):
+                firkin._check(st)
+            return st
+        elif cmd == "iter_walk":
+            it, _, got = self.iter(a[0].text)
+            got.extend(it)
+        elif cmd == "iter_drain":
+            it, _, got = self.iter(a[0].text)
+            cap = self.num(a[1])
+            buf = ctypes.create_string_buffer(max(cap, 1))
+            used, count = ctypes.c_size_t(), ctypes.c_size_t()
+            while True:
+                st = _lib.firkin_iter_next_n(it.handle(), buf if cap else None, cap, ctypes.byref(used),
+                                             ctypes.byref(count))
+                if st:
+                    firkin._check(st) if st != -12 else None
+                    return st
+                if count.value == 0:
+                    break
+                got.extend(entries(buf.raw[:used.value]))
+            if _lib.firkin_iter_valid(it.handle()):
+                raise Fail("iter_drain: count 0 while the iterator is valid")
+            firkin._check(_lib.firkin_iter_status(it.handle()))
+        elif cmd == "iter_expect":
+            got = self.iter(a[0].text)[2]
+            want = sorted(zip((t.b for t in a[1::2]), (t.b for t in a[2::2])))
+            if len(a[1:]) % 2:
+                raise Fail("iter_expect needs key/value pairs")
+            if sorted(got) != want:
+                raise Fail("iter_expect: got %r, want %r" % (sorted(got)[:10], want[:10]))
+        elif cmd == "iter_expect_count":
+            got = self.iter(a[0].text)[2]
+            if len({k for k, _ in got}) != len(got):
+                raise Fail("iter_expect_count: a key twice")
+            if len(got) != self.num(a[1]):
+                raise Fail("iter_expect_count: got %d" % len(got))
+        elif cmd == "iter_free":
+            self.iters.pop(a[0].text)[0].close()
+        elif cmd == "check":
+            x, op, y = self.num(a[0]), a[1].text, self.num(a[2])
+            ok = {"eq": x == y, "ne": x != y, "lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y}.get(op)
+            if ok is None:
+                raise Fail("bad operator " + op)
+            if not ok:
+                raise Fail("check %d %s %d is false" % (x, op, y))
+        elif cmd == "version":
+            v = _lib.firkin_version_number()
+            if firkin.version() != "%d.%d.%d" % (v // 10000, v // 100 % 100, v % 100) or v // 10000 != 0:
+                raise Fail("version: %s vs %d" % (firkin.version(), v))
+        elif cmd == "strerror":
+            code = CODES[a[0].text] if a[0].text in CODES else int(a[0].text)
+            if not _lib.firkin_strerror(code):
+                raise Fail("strerror is empty")
+        else:
+            raise Fail("unknown command " + cmd)
+        return 0
+
+
+def main(argv):
+    cases_dir = argv[1] if len(argv) > 1 else "tests/conformance"
+    only = argv[2] if len(argv) > 2 else None
+    tmp = tempfile.mkdtemp(prefix="firkin-py-conformance-")
+    passed = failed = n = 0
+    cur, cur_failed, name = None, False, None
+
+    def finish():
+        nonlocal passed, failed, cur
+        if cur is not None:
+            cur.close_all()
+            if cur_failed:
+                failed += 1
+            else:
+                passed += 1
+            cur = None
+
+    for f in sorted(glob.glob(os.path.join(cases_dir, "*.case"))):
+        with open(f, encoding="utf-8") as fh:
+            lines = fh.read().split("\n")
+        for ln, line in enumerate(lines, 1):
+            where = "%s:%d" % (os.path.basename(f), ln)
+            try:
+                toks = tokenize(line)
+            except (Fail, ValueError) as e:
+                print("%s: %s" % (where, e))
+                cur_failed = True
+                continue
+            if not toks:
+                continue
+            if toks[0].kind == "bare" and toks[0].text == "case":
+                finish()
+                name = toks[1].text
+                if only and name != only:
+                    continue
+                n += 1
+                d = os.path.join(tmp, "c%d" % n)
+                os.makedirs(d)
+                cur, cur_failed = Case(d), False
+                continue
+            if cur is None or cur_failed:
+                continue
+            cmd, rest, mods, want = toks[0].text, toks[1:], {}, 0
+            if len(rest) >= 2 and rest[-2].kind == "arrow":
+                mods["->"] = rest[-1].text
+                want = CODES[rest[-1].text]
+                rest = rest[:-2]
+            args = []
+            for t in rest:
+                if t.kind == "mod":
+                    mods[t.text] = t.val
+                else:
+                    args.append(t)
+            msg = None
+            try:
+                st, emsg, from_err = cur.run(cmd, args, mods), "", False
+            except FirkinError as e:
+                st, emsg, from_err = e.code, e.message, True
+            except Fail as e:
+                msg = str(e)
+            if msg is None and st != want:
+                msg = "expected %s, got %s (%s)" % (firkin.STATUS.get(want), firkin.STATUS.get(st, st), emsg)
+            if msg is None and st not in (0, -1) and from_err and not emsg:
+                msg = "status %s came with an empty error message" % firkin.STATUS.get(st)
+            if msg:
+                print("FAIL case %s at %s: %s\n    %s" % (name, where, line.strip(), msg))
+                cur_failed = True
+        finish()
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

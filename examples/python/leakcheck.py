@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Loops of gets, iterators and handle open/close through firkin.py; resident
+memory (native leaks included) must stay flat. Ends with "N passed, N failed"."""
+import gc
+import os
+import shutil
+import sys
+import tempfile
+
+import firkin
+
+LIMIT_KB = 16 * 1024
+
+
+def rss_kb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="firkin-py-leak-")
+    val = b"v" * 4096
+    passed = failed = 0
+    with firkin.DB(os.path.join(d, "db")) as db:
+        for i in range(200):
+            db.put(b"k%d" % i, val)
+
+        def gets():
+            for i in range(5000):
+                db.get(b"k%d" % (i % 200))
+                if i % 10 == 0:
+                    db.multi_get([b"k1", b"nope"])
+
+        def iterators():
+            for _ in range(100):
+                with db.iterate() as it:
+                    assert sum(1 for _ in it) == 200
+
+        def handles():
+            for i in range(100):
+                with db.namespace("leak") as ns:
+                    ns.put(b"k", val)
+                with db.snapshot() as s:
+                    s.get(b"k0")
+                with firkin.Batch() as b:
+                    db.write(b.put(b"b", val))
+                with firkin.Options(sync_mode="none"):
+                    pass
+                if i % 10 == 0:
+                    with firkin.DB(os.path.join(d, "second")) as d2:
+                        d2.put(b"x", val)
+
+        for name, f in (("gets (get, multi_get)", gets), ("iterators (open, walk 200, close)", iterators),
+                        ("handles (namespace, snapshot, batch, options, a second database)", handles)):
+            for _ in range(2):
+                f()
+            gc.collect()
+            before = rss_kb()
+            for _ in range(10):
+                f()
+            gc.collect()
+            after = rss_kb()
+            ok = after - before <= LIMIT_KB
+            print("%-70s RSS %7d KiB -> %7d KiB (%+d KiB) %s" % (name, before, after, after - before,
+                                                              "flat" if ok else "GROWS"))
+            passed, failed = passed + ok, failed + (not ok)
+    shutil.rmtree(d, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
