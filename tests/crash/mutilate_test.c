@@ -568,6 +568,8 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
       case 2:
       case 3: { /* flip 1-3 bits in a small range */
         uint64_t at = cc_chance(r, 5) ? cc_below(r, 64) : cc_below(r, size);
+        /* the last segment's header belongs to the ENGINE BUG 2 group */
+        if (s == B->nsegs - 1 && at < 64) at = 64 + cc_below(r, 64);
         int nb = 1 + (int)cc_below(r, 3);
         uint64_t lo = UINT64_MAX, hi = 0, done_o[3] = {UINT64_MAX, UINT64_MAX, UINT64_MAX};
         int done_b[3] = {-1, -1, -1};
@@ -639,6 +641,19 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
         c.hi = len;
         snprintf(c.what, sizeof c.what, "%s: zero the first %" PRIu64 " bytes of the last segment %s",
                  B->name, len, B->segs[s]);
+        break;
+      }
+      case 9: { /* flip a bit of the last segment's watermark and of its first record */
+        s = B->nsegs - 1;
+        c.seg = s;
+        mt_path(p, sizeof p, B->segs[s]);
+        mt_flip(p, 60, (int)cc_below(r, 8));
+        mt_flip(p, 64 + cc_below(r, 8), (int)cc_below(r, 8));
+        c.lo = 60;
+        c.hi = 72;
+        snprintf(c.what, sizeof c.what,
+                 "%s: flip a watermark bit and a first-record bit of the last segment %s", B->name,
+                 B->segs[s]);
         break;
       }
       case 7: { /* swap two segments */
@@ -796,13 +811,18 @@ int main(int argc, char **argv) {
              bases[b].name);
     mt_cur = &counts_bug;
     CC_GROUP(name, mt_do_segment_cases(&bases[b], &r, n / 10, 1));
-    /* ENGINE BUG 2 (reported): a last segment whose header is zero is taken
-     * for a segment whose creation crashed and is deleted, even when
-     * records follow the header. */
+    /* ENGINE BUG 2 (reported): recovery trusts the last segment's header
+     * too much: a zeroed header makes it delete the segment (taken for a
+     * crashed creation) although records follow, and a damaged watermark
+     * reads as 0 so that damage to any record is cut as a "torn tail" —
+     * in a segment that was sealed (truncated + synced) at close. */
     snprintf(name, sizeof name,
-             "mutilate %s base: zeroed first block of the last segment [ENGINE BUG 2 while failing]",
+             "mutilate %s base: damaged header of the last segment [ENGINE BUG 2 while failing]",
              bases[b].name);
-    CC_GROUP(name, mt_do_segment_cases(&bases[b], &r, 1, 8));
+    CC_GROUP(name, {
+      mt_do_segment_cases(&bases[b], &r, 1, 8);
+      mt_do_segment_cases(&bases[b], &r, 1, 9);
+    });
     mt_cur = &counts;
     snprintf(name, sizeof name, "mutilate %s base: checkpoint", bases[b].name);
     if (bases[b].ckpt[0]) CC_GROUP(name, mt_do_ckpt_cases(&bases[b], &r, n / 5));
