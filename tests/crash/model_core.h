@@ -212,7 +212,8 @@ static void mf_check_all(mf *f, const char *what) {
     mf_iterate(f, NULL, &f->m, ns, what);
     uint64_t cnt = 0;
     if (firkin_count(f->db, f->ns[ns], &cnt) != FIRKIN_OK || cnt != live)
-      mf_fail(f, "%s: count %" PRIu64 ", model %" PRIu64, what, cnt, live);
+      mf_fail(f, "%s: namespace %d: firkin_count %" PRIu64 ", model %" PRIu64, what, ns, cnt,
+              live);
   }
 }
 
@@ -281,6 +282,13 @@ static bool mf_step(mf *f) {
   int kind = table[op % 64];
   uint8_t a = mf_byte(f), b = mf_byte(f);
   int ns = a & 1, k = (a >> 1) % MF_KEYS;
+  if (cc_verbose) {
+    static const char *names[MF_OP_COUNT] = {
+        "put", "delete", "batch", "cas", "cas_version", "put_if_absent", "get", "snapshot",
+        "snap_read", "iterate", "compact", "checkpoint", "reopen", "crash_reopen",
+        "reopen_no_ckpt", "snap_free"};
+    fprintf(stderr, "op %" PRIu64 ": %s ns %d key %d arg %u\n", f->ops, names[kind], ns, k, b);
+  }
   char key[CC_KEY_LEN];
   cc_key(key, mf_kid(ns, k));
   firkin_ns *h = f->ns[ns];

@@ -8,7 +8,9 @@
  * (fuzz_target.c) runs the same interpreter on the fuzzer's bytes.
  *
  * Default: MF_SEEDS seeds x MF_OPS ops; --long: 10x the seeds.
- * --bytes FILE replays a byte string (a libFuzzer crash file).
+ * --bytes FILE replays a byte string (a libFuzzer crash file);
+ * --write-bytes FILE writes the first seed's byte string (to shrink it);
+ * -v traces every op.
  */
 #include "model_core.h"
 
@@ -46,6 +48,13 @@ int main(int argc, char **argv) {
     cc_rng r;
     cc_seed(&r, seed);
     for (size_t i = 0; i < nbytes; i++) bytes[i] = (uint8_t)cc_next(&r);
+    for (int i = 1; i + 1 < argc; i++) {
+      if (strcmp(argv[i], "--write-bytes") != 0) continue;
+      FILE *fp = fopen(argv[i + 1], "wb"); /* the byte string of the first seed */
+      if (!fp || fwrite(bytes, 1, nbytes, fp) != nbytes) return 2;
+      fclose(fp);
+      return 0;
+    }
     char name[96];
     snprintf(name, sizeof name, "model fuzz: seed %" PRIu64, seed);
     cc_rmrf(dir);

@@ -168,7 +168,7 @@ static bool mt_parse(mt_base *B) {
       uint32_t vlen = cc_get_u32(h + 28);
       uint32_t klen = (uint32_t)h[32] | ((uint32_t)h[33] << 8);
       uint8_t type = h[34];
-      if (seq == 0 || type == 0 || type > 5) break; /* zeros: end of data */
+      if (seq == 0 || type == 0 || type > 15) break; /* zeros: end of data */
       uint64_t end = off + 40 + klen + vlen;
       uint64_t pend = (end + 7) & ~(uint64_t)7;
       if (end > (uint64_t)sz) break;
