@@ -439,6 +439,10 @@ static CC_UNUSED void cc_resolve_optional(void) {
   }
   cc_rmrf(dir);
   free(dir);
+  /* Diagnosis switches: run without (manual and background) compaction or
+   * periodic checkpoints. */
+  if (getenv("FIRKIN_CRASH_NO_COMPACT")) cc_have_compact = false;
+  if (getenv("FIRKIN_CRASH_NO_CHECKPOINT")) cc_have_checkpoint = false;
   printf("engine: compaction %s, checkpoint %s, verify %s\n",
          cc_have_compact ? "yes" : "NOT AVAILABLE (parts skipped)",
          cc_have_checkpoint ? "yes" : "NOT AVAILABLE (parts skipped)",
@@ -479,6 +483,8 @@ static CC_UNUSED firkin_options *cc_options(firkin_sync_mode mode, uint64_t segm
   firkin_options_set(o, "compact_space_amp", "130");
   firkin_options_set(o, "compact_rate", "0");
   firkin_options_set(o, "checkpoint_every", "512K");
+  if (getenv("FIRKIN_CRASH_NO_COMPACT")) firkin_options_set_auto_compact(o, false);
+  if (getenv("FIRKIN_CRASH_NO_CHECKPOINT")) firkin_options_set(o, "checkpoint_every", "0");
   return o;
 }
 

@@ -151,14 +151,15 @@ static uint64_t pl_read_all(firkin_db *db, uint64_t *obs, uint32_t nkeys, const 
 /* ------------------------------------------------------------------------ */
 
 static pl_op ops[PL_MAX_OPS];
-static uint64_t pl_fixed_seed; /* --image MODE CRASH SEED: replay one image, keep its dir */
+static uint64_t pl_fixed_seed; /* --image MODE CRASH SEED K: replay one image, keep its dir */
+static uint64_t pl_fixed_k = UINT64_MAX;
 
 static void pl_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_crash_mode cm,
                      uint64_t max_syncs, uint64_t *syncs_seen) {
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/db", base);
   cc_rmrf(dir);
-  char what[128];
+  char what[160];
   uint64_t img_seed = pl_fixed_seed ? pl_fixed_seed : cc_next(r);
   snprintf(what, sizeof what, "image %s/%s seed %" PRIu64, cc_mode_name(mode), cc_crash_name(cm),
            img_seed);
@@ -168,6 +169,8 @@ static void pl_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_
   for (int i = 0; i < nops; i++) pl_gen(&ir, (uint64_t)i, &ops[i]);
   /* Crash trigger: at the k-th sync, or after op `crash_after`. */
   uint64_t k = max_syncs > 0 && cc_chance(&ir, 75) ? 1 + cc_below(&ir, max_syncs) : 0;
+  if (pl_fixed_k != UINT64_MAX) k = pl_fixed_k;
+  snprintf(what + strlen(what), sizeof what - strlen(what), " k %" PRIu64, k);
   int crash_after = k ? nops : (int)cc_below(&ir, (uint64_t)nops + 1);
 
   firkin_fault_env *env = NULL;
@@ -479,6 +482,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--image") != 0) continue;
     int m = atoi(argv[i + 1]), c = atoi(argv[i + 2]);
     pl_fixed_seed = strtoull(argv[i + 3], NULL, 0);
+    if (i + 4 < argc) pl_fixed_k = strtoull(argv[i + 4], NULL, 0);
     uint64_t seen = 0;
     cc_verbose = true;
     pl_image(base, &r, (firkin_sync_mode)m, (firkin_crash_mode)c, 0, &seen);
