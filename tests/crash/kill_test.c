@@ -535,8 +535,12 @@ int main(int argc, char **argv) {
     CC_CHECK(inflight_total > 0, "no kill landed while a write was in flight");
     CC_CHECK(child_failures == 0, "%d child failures", child_failures);
   });
-  cc_rmrf(dir);
-  cc_rmrf(ackdir);
+  if (cc_failed == 0) {
+    cc_rmrf(dir);
+    cc_rmrf(ackdir);
+  } else {
+    printf("kept %s and %s for inspection\n", dbdir, ackdir);
+  }
   free(dir);
   free(ackdir);
   return cc_finish();

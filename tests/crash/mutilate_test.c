@@ -159,10 +159,10 @@ static bool mt_parse(mt_base *B) {
     fclose(f);
     B->seg_size[s] = (uint64_t)sz;
     if (s == B->nsegs - 1) {
-      uint64_t w = sz >= 64 ? rd64(d + 48) : 0;
+      uint64_t w = sz >= 8192 ? rd64(d + 4096) : 0;
       B->watermark_last = w <= (uint64_t)sz ? w : 0;
     }
-    uint64_t off = 64;
+    uint64_t off = 8192; /* records start after the 8 KiB header */
     while (off + 40 <= (uint64_t)sz && B->nrecs < MT_MAX_RECS) {
       const unsigned char *h = d + off;
       uint64_t seq = rd64(h + 8);
@@ -254,9 +254,10 @@ static void mt_affected(const mt_case *c, bool *aff, bool *checksummed_hit) {
   *checksummed_hit = false;
   for (int i = 0; i < B->nrecs; i++) aff[i] = false;
   if (c->seg < 0) return;
-  /* bytes [48, 64) of the header hold the durable watermark, which has its
-   * own check and is only a hint: damage there alone loses nothing */
-  if (!c->swap_case && c->lo >= 48 && c->hi <= 64) return;
+  /* bytes [48, 8192) of the header are padding and the durable watermark
+   * (at 4096, with its own check; only a hint): damage there alone loses
+   * nothing */
+  if (!c->swap_case && c->lo >= 48 && c->hi <= 8192) return;
   bool header = c->lo < 48;
   uint64_t first_last = UINT64_MAX;
   for (int i = 0; i < B->nrecs; i++) {
@@ -392,8 +393,8 @@ static void mt_child(const mt_case *c, int fd) {
   /* tail: the last segment at or after its durable watermark must open;
    * if nothing beyond the header was durable, losing the whole last
    * segment (even for header damage) is a legitimate tail cut too. */
-  bool tail = last && c->lo >= B->watermark_last && c->lo >= 64 && !c->swap_case;
-  bool may_lose = tail || (last && !c->swap_case && B->watermark_last <= 64);
+  bool tail = last && c->lo >= B->watermark_last && c->lo >= 8192 && !c->swap_case;
+  bool may_lose = tail || (last && !c->swap_case && B->watermark_last <= 8192);
   firkin_db *db = NULL;
   firkin_status s = mt_open(work, false, true, &db);
   if (c->ident_case) {
