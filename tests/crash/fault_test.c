@@ -496,7 +496,7 @@ int main(int argc, char **argv) {
               bool reached = ft_run(sc, (firkin_fault_op)k, errs[e], n, sticky != 0,
                                     cc_seed_arg + n * 7919 + (uint64_t)sc);
               if (!reached) break;
-              if (cc_failed > 200) break;
+              if (cc_failed - cc_before_ > 20) break;
             }
           });
           cc_note("  %s: N looped to %" PRIu64, name, n_done);

@@ -65,7 +65,8 @@ typedef struct mt_base {
 
 static mt_base bases[2];
 static cc_counts counts, counts_bug;
-static cc_counts *mt_cur = &counts; /* the known-bug groups count apart */
+static cc_counts *mt_cur = &counts;
+static int mt_group_start; /* cc_failed when the current group began */ /* the known-bug groups count apart */
 static uint64_t cases_lazy;
 static uint64_t cases, cases_corruption, cases_tail_ok, cases_salvaged, cases_ckpt;
 static char *tmp;
@@ -546,6 +547,7 @@ static void mt_garbage(const char *path, uint64_t off, uint64_t len, cc_rng *r) 
 /* only: -1 random kinds (all but 1), else that kind only; kind 8 zeroes
  * the first 4 KiB of the last segment (header + first records). */
 static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
+  mt_group_start = cc_failed;
   for (int n = 0; n < ncases; n++) {
     mt_case c;
     memset(&c, 0, sizeof c);
@@ -691,11 +693,12 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
       }
     }
     mt_run_case(&c);
-    if (cc_failed > 60) return;
+    if (cc_failed - mt_group_start > 30) return; /* per group */
   }
 }
 
 static void mt_do_ckpt_cases(mt_base *B, cc_rng *r, int ncases) {
+  mt_group_start = cc_failed;
   if (!B->ckpt[0]) return;
   char p[4200];
   for (int n = 0; n < ncases; n++) {
@@ -756,7 +759,7 @@ static void mt_do_ckpt_cases(mt_base *B, cc_rng *r, int ncases) {
       }
     }
     mt_run_case(&c);
-    if (cc_failed > 60) return;
+    if (cc_failed - mt_group_start > 30) return; /* per group */
   }
 }
 

@@ -506,7 +506,7 @@ int main(int argc, char **argv) {
           uint64_t seen = 0;
           pl_image(base, &r, modes[mi], cms[ci], max_syncs, &seen);
           if (seen > max_syncs) max_syncs = seen;
-          if (cc_failed > 40) break;
+          if (cc_failed - cc_before_ > 20) break; /* per group, so later groups still run */
         }
       });
     }
@@ -518,7 +518,7 @@ int main(int argc, char **argv) {
     CC_GROUP(name, {
       for (int it = 0; it < iters; it++) {
         pb_image(base, &r, cms[ci]);
-        if (cc_failed > 40) break;
+        if (cc_failed - cc_before_ > 20) break;
       }
     });
   }
