@@ -7,6 +7,7 @@
 #ifndef FIRKIN_CAPI_INTERNAL_H_
 #define FIRKIN_CAPI_INTERNAL_H_
 
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
@@ -107,6 +108,19 @@ firkin_status ResolveNs(const firkin_db* db, const firkin_ns* ns,
 // The snapshot sequence number (0 = latest); checks it belongs to db.
 firkin_status ResolveSnap(const firkin_db* db, const firkin_snapshot* snap, uint64_t* out);
 SyncMode WriteSync(const firkin_write_options* wo);
+// Registers a snapshot at seq (kLatestSeq = latest) and makes its handle.
+firkin_status NewSnapshot(firkin_db* db, uint64_t seq, firkin_snapshot** out);
+
+// The integer a C caller passed for an enum parameter. C lets any int
+// through; reading an out-of-range value as the C++ enum type would be
+// undefined, so the bits are copied as an int before they are checked.
+template <typename E>
+inline int EnumValue(const E& e) {
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized here");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
 
 inline std::string_view Bytes(const void* p, size_t len) {
   return len == 0 ? std::string_view() : std::string_view(static_cast<const char*>(p), len);

@@ -35,7 +35,7 @@ firkin_status ReadOne(firkin_db* db, const firkin_snapshot* snap, const firkin_n
   if (firkin_status c = CheckKey(key, key_len)) return c;
   const firkin::NamespaceInfo* info = nullptr;
   if (firkin_status c = ResolveNs(db, ns, &info)) return c;
-  uint64_t at = 0;
+  uint64_t at = firkin::kLatestSeq;
   if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
   firkin::Epoch::Guard guard;
   RecordView r;
@@ -206,7 +206,7 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
     // Pin one snapshot so every key is read at the same state.
     uint64_t at = 0;
     if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
-    if (at == 0) at = db->db->LastSeq();
+    if (at == firkin::kLatestSeq) at = db->db->LastSeq();
     firkin_snapshot pinned{db->db, at};
     for (size_t i = 0; i < n; i++) {
       vals[i] = nullptr;
@@ -232,7 +232,7 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
     if (firkin_status c = CheckBytes(keys, keys_len, "keys")) return c;
     uint64_t at = 0;
     if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
-    if (at == 0) at = db->db->LastSeq();
+    if (at == firkin::kLatestSeq) at = db->db->LastSeq();
     firkin_snapshot pinned{db->db, at};
     const char* p = static_cast<const char*>(keys);
     const char* end = p + keys_len;

@@ -104,7 +104,7 @@ FIRKIN_API firkin_status firkin_options_get_checkpoint_every(const firkin_option
 
 FIRKIN_API firkin_status firkin_options_set_sync_mode(firkin_options* o, firkin_sync_mode v) {
   if (o == nullptr) return NullOpts();
-  return Done(o->opts.SetSyncMode(static_cast<SyncMode>(v)));
+  return Done(o->opts.SetSyncMode(static_cast<SyncMode>(EnumValue(v))));
 }
 FIRKIN_API firkin_status firkin_options_get_sync_mode(const firkin_options* o,
                                                       firkin_sync_mode* out) {
@@ -181,10 +181,11 @@ FIRKIN_API void firkin_write_options_free(firkin_write_options* wo) { delete wo;
 FIRKIN_API firkin_status firkin_write_options_set_sync(firkin_write_options* wo,
                                                        firkin_sync_mode v) {
   if (wo == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "write options handle is NULL");
-  if (v < FIRKIN_SYNC_DEFAULT || v > FIRKIN_SYNC_ALWAYS) {
+  const int mode = EnumValue(v);
+  if (mode < FIRKIN_SYNC_DEFAULT || mode > FIRKIN_SYNC_ALWAYS) {
     return Fail(FIRKIN_E_INVALID_ARGUMENT, "sync must be default, none, interval or always");
   }
-  wo->sync = static_cast<SyncMode>(v);
+  wo->sync = static_cast<SyncMode>(mode);
   ClearLastError();
   return FIRKIN_OK;
 }

@@ -6,10 +6,20 @@ using namespace firkin::capi;
 extern "C" {
 
 FIRKIN_API firkin_status firkin_snapshot_new(firkin_db* db, firkin_snapshot** out) {
-  return firkin_snapshot_at(db, 0, out);
+  return firkin::capi::NewSnapshot(db, firkin::kLatestSeq, out);
 }
 
 FIRKIN_API firkin_status firkin_snapshot_at(firkin_db* db, uint64_t seq, firkin_snapshot** out) {
+  if (seq == firkin::kLatestSeq) {  // never a real sequence number: the future
+    if (out != nullptr) *out = nullptr;
+    return Fail(FIRKIN_E_INVALID_ARGUMENT, "snapshot sequence is in the future");
+  }
+  return firkin::capi::NewSnapshot(db, seq, out);
+}
+
+}  // extern "C"
+
+firkin_status firkin::capi::NewSnapshot(firkin_db* db, uint64_t seq, firkin_snapshot** out) {
   return Guard([&] {
     if (firkin_status c = CheckDb(db)) return c;
     if (out == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
@@ -22,6 +32,8 @@ FIRKIN_API firkin_status firkin_snapshot_at(firkin_db* db, uint64_t seq, firkin_
     return FIRKIN_OK;
   });
 }
+
+extern "C" {
 
 FIRKIN_API void firkin_snapshot_free(firkin_snapshot* snap) {
   if (snap == nullptr) return;

@@ -77,7 +77,7 @@ firkin_status ResolveNs(const firkin_db* db, const firkin_ns* ns,
 
 firkin_status ResolveSnap(const firkin_db* db, const firkin_snapshot* snap, uint64_t* out) {
   if (snap == nullptr) {
-    *out = 0;
+    *out = firkin::kLatestSeq;
     return FIRKIN_OK;
   }
   if (snap->db != db->db) {

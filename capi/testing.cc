@@ -35,13 +35,14 @@ FIRKIN_API firkin_status firkin_options_set_fault_env(firkin_options* opts,
 FIRKIN_API firkin_status firkin_fault_env_fail(firkin_fault_env* env, firkin_fault_op op,
                                                uint64_t nth, firkin_status error, bool sticky) {
   if (env == nullptr) return NullEnv();
-  if (op < 0 || op >= FIRKIN_FAULT_OP_COUNT) {
+  const int kind = EnumValue(op);
+  if (kind < 0 || kind >= FIRKIN_FAULT_OP_COUNT) {
     return Fail(FIRKIN_E_INVALID_ARGUMENT, "unknown fault op");
   }
   if (error != FIRKIN_E_IO && error != FIRKIN_E_NO_SPACE) {
     return Fail(FIRKIN_E_INVALID_ARGUMENT, "fault error must be FIRKIN_E_IO or FIRKIN_E_NO_SPACE");
   }
-  env->env->FailNth(static_cast<FaultEnv::Op>(op), nth,
+  env->env->FailNth(static_cast<FaultEnv::Op>(kind), nth,
                     error == FIRKIN_E_IO ? firkin::Status::Code::kIOError
                                          : firkin::Status::Code::kNoSpace,
                     sticky);
@@ -50,18 +51,20 @@ FIRKIN_API firkin_status firkin_fault_env_fail(firkin_fault_env* env, firkin_fau
 }
 
 FIRKIN_API uint64_t firkin_fault_env_count(const firkin_fault_env* env, firkin_fault_op op) {
-  if (env == nullptr || op < 0 || op >= FIRKIN_FAULT_OP_COUNT) return 0;
-  return env->env->Count(static_cast<FaultEnv::Op>(op));
+  const int kind = EnumValue(op);
+  if (env == nullptr || kind < 0 || kind >= FIRKIN_FAULT_OP_COUNT) return 0;
+  return env->env->Count(static_cast<FaultEnv::Op>(kind));
 }
 
 FIRKIN_API firkin_status firkin_fault_env_crash(firkin_fault_env* env, firkin_crash_mode mode,
                                                 uint64_t seed) {
   return Guard([&] {
     if (env == nullptr) return NullEnv();
-    if (mode < FIRKIN_CRASH_DROP || mode > FIRKIN_CRASH_GARBAGE) {
+    const int m = EnumValue(mode);
+    if (m < FIRKIN_CRASH_DROP || m > FIRKIN_CRASH_GARBAGE) {
       return Fail(FIRKIN_E_INVALID_ARGUMENT, "unknown crash mode");
     }
-    return Done(env->env->Crash(static_cast<FaultEnv::CrashMode>(mode), seed));
+    return Done(env->env->Crash(static_cast<FaultEnv::CrashMode>(m), seed));
   });
 }
 

@@ -57,8 +57,8 @@ Status DB::OpenImpl() {
   }
   if (!has_identity) {
     if (has_segments) {
-      return Status::Corruption(path_ + "/" + kIdentityFileName +
-                                " is missing but segment files exist");
+      return Status::NotADatabase(path_ + " holds segment files but no " + kIdentityFileName +
+                                  " identity file (a damaged database?); nothing was changed");
     }
     if (has_other) {
       return Status::NotADatabase(path_ + " is not empty and holds no Firkin database; "
@@ -157,7 +157,7 @@ Status DB::Close() {
 Status DB::AcquireSnapshot(uint64_t seq, uint64_t* out) {
   std::lock_guard<std::mutex> l(snap_mu_);
   uint64_t latest = LastSeq();
-  if (seq == 0) seq = latest;
+  if (seq == kLatestSeq) seq = latest;
   if (seq > latest) {
     return Status::InvalidArgument("snapshot sequence " + std::to_string(seq) +
                                    " is in the future (last is " + std::to_string(latest) +

@@ -39,6 +39,9 @@ class Iterator;
 class Compactor;
 struct Relocation;
 
+// A snapshot sequence number meaning "the latest published state".
+constexpr uint64_t kLatestSeq = UINT64_MAX;
+
 class DB {
  public:
   // Opens or creates the database in `path` (see firkin_open).
@@ -54,7 +57,7 @@ class DB {
   // ---- reads ----
   // The sequence number reads see by default.
   uint64_t LastSeq() const { return published_seq_.load(std::memory_order_acquire); }
-  // Finds the version of (ns, key) visible at snap (0 = latest): OK with
+  // Finds the version of (ns, key) visible at snap (kLatestSeq = latest): OK with
   // *out set to the record (a put), kNotFound, kSnapshotTooOld, kCorruption.
   // REQUIRES: the caller holds an Epoch::Guard while it uses *out.
   Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out) const;
@@ -77,7 +80,7 @@ class DB {
   const NamespaceTable& namespaces() const { return ns_; }
 
   // ---- snapshots ----
-  // Registers a snapshot at seq (0 = latest); returns its seq. Fails with
+  // Registers a snapshot at seq (kLatestSeq = latest); returns its seq. Fails with
   // kInvalidArgument if seq is in the future.
   Status AcquireSnapshot(uint64_t seq, uint64_t* out);
   void ReleaseSnapshot(uint64_t seq);

@@ -10,7 +10,7 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   if (ns.dropped.load(std::memory_order_acquire)) {
     return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
   }
-  const uint64_t at = snap != 0 ? snap : LastSeq();
+  const uint64_t at = snap != kLatestSeq ? snap : LastSeq();
   const uint64_t h = keyspace_->Hash(ns.id, key);
   RecordView newest;
   if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) return Status::NotFound();

@@ -69,7 +69,7 @@ bool ParseSegmentFileName(std::string_view name, uint64_t* id) {
 
 // [0] magic[8] [8] u32 version [12] u32 flags [16] u64 segment_id
 // [24] u64 db_id [32] u64 reserved [40] u64 checksum of [0,40)
-// [48] u64 durable_len [56] u64 check of durable_len
+// [4096] u64 durable_len [4104] u64 check of durable_len
 void EncodeSegmentHeader(const SegmentHeader& h, char* dst) {
   std::memset(dst, 0, kSegmentHeaderSize);
   std::memcpy(dst, kSegmentMagic, 8);
@@ -108,13 +108,13 @@ Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& pat
 static uint64_t DurableCheck(uint64_t len) { return Checksum(&len, 8) ^ 0x5EA1ED5EA1ED5EA1ull; }
 
 void EncodeDurableLen(char* header, uint64_t len) {
-  EncodeU64(header + 48, len);
-  EncodeU64(header + 56, DurableCheck(len));
+  EncodeU64(header + kWatermarkOffset, len);
+  EncodeU64(header + kWatermarkOffset + 8, DurableCheck(len));
 }
 
 uint64_t DecodeDurableLen(const char* header) {
-  uint64_t len = DecodeU64(header + 48);
-  return DecodeU64(header + 56) == DurableCheck(len) ? len : 0;
+  uint64_t len = DecodeU64(header + kWatermarkOffset);
+  return DecodeU64(header + kWatermarkOffset + 8) == DurableCheck(len) ? len : 0;
 }
 
 // ---- records ----

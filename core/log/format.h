@@ -35,7 +35,12 @@ Status DecodeIdentity(std::string_view data, const std::string& path, Identity* 
 
 // ---- segments ----
 constexpr char kSegmentSuffix[] = ".seg";
-constexpr size_t kSegmentHeaderSize = 64;
+// A segment starts with two 4 KiB pages: the header proper (written once)
+// and the durability watermark (rewritten in place at each sync). Keeping
+// them apart from each other and from the records means a torn rewrite of
+// the watermark can never damage the header or synced records.
+constexpr size_t kSegmentHeaderSize = 8192;  // records start here
+constexpr size_t kWatermarkOffset = 4096;
 constexpr char kSegmentMagic[8] = {'F', 'I', 'R', 'K', 'S', 'E', 'G', '1'};
 constexpr uint64_t kMaxSegmentBytes = 2ull << 30;  // locator offset limit
 constexpr uint64_t kMaxSegmentId = 0xFFFFFFFFull;   // ids fit 32 bits in addresses
