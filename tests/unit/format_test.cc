@@ -50,19 +50,20 @@ TEST(Format, ZeroesAndTruncationAreInvalid) {
 }
 
 TEST(Format, SegmentHeader) {
-  char h[kSegmentHeaderSize];
+  std::vector<char> hv(kSegmentHeaderSize);
+  char* h = hv.data();
   EncodeSegmentHeader({kFormatVersion, 0, 9, 1234}, h);
   SegmentHeader out;
-  ASSERT_TRUE(DecodeSegmentHeader(h, sizeof(h), "x", &out).ok());
+  ASSERT_TRUE(DecodeSegmentHeader(h, hv.size(), "x", &out).ok());
   EXPECT_EQ(out.segment_id, 9u);
   EXPECT_EQ(out.db_id, 1234u);
   EXPECT_EQ(DecodeDurableLen(h), 0u);
   EncodeDurableLen(h, 4096);
   EXPECT_EQ(DecodeDurableLen(h), 4096u);
-  h[50] ^= 1;  // a torn watermark reads as 0, never as a larger value
+  h[kWatermarkOffset + 2] ^= 1;  // a torn watermark reads as 0, never larger
   EXPECT_EQ(DecodeDurableLen(h), 0u);
   h[20] ^= 1;
-  EXPECT_EQ(DecodeSegmentHeader(h, sizeof(h), "x", &out).code(), Status::Code::kCorruption);
+  EXPECT_EQ(DecodeSegmentHeader(h, hv.size(), "x", &out).code(), Status::Code::kCorruption);
 }
 
 TEST(Format, NewerVersionsAreRefused) {
