@@ -12,8 +12,10 @@ set -eu
 cd "$(dirname "$0")/../.."
 command -v clang >/dev/null || { echo "clang is not installed (apt-get install clang)"; exit 1; }
 if [ ! -f build-fuzz/build.ninja ]; then
-  CC=clang CXX=clang++ meson setup build-fuzz -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dbuildtype=debugoptimized -Dwerror=false -Dbench=false -Dexamples=false \
+  # The library links with -Wl,--no-undefined, which clang's static ASan
+  # runtime does not satisfy in a shared object; so only the fuzz target is
+  # instrumented (fuzzer + ASan + UBSan, see meson.build).
+  CC=clang CXX=clang++ meson setup build-fuzz -Dbuildtype=debugoptimized -Dwerror=false -Dbench=false -Dexamples=false \
     -Djava=disabled -Dcsharp=disabled
 fi
 ninja -C build-fuzz -j"${JOBS:-2}" tests/crash/firkin_fuzz
