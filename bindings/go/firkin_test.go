@@ -540,6 +540,7 @@ func BenchmarkPut100(b *testing.B) {
 	o, _ := NewOptions()
 	defer o.Close()
 	must(b, o.SetSyncMode(SyncNone))
+	must(b, o.Set("auto_compact", "false"))
 	db, err := Open(filepath.Join(b.TempDir(), "db"), o)
 	must(b, err)
 	defer db.Close()

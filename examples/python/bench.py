@@ -9,7 +9,7 @@ import firkin
 
 N = 200000
 path = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="firkin-py-bench-")
-with firkin.DB(path, sync_mode="none") as db:
+with firkin.DB(path, sync_mode="none", auto_compact=False) as db:
     key, val = b"bench-key-000001", b"v" * 100
     db.put(key, val)
     for r in range(3):

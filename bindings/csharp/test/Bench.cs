@@ -14,7 +14,7 @@ static class Bench
         var key = Encoding.ASCII.GetBytes("bench-key-000001");
         var val = new byte[100];
         var buf = new byte[128];
-        using (var o = new Options { SyncMode = SyncMode.None })
+        using (var o = new Options { SyncMode = SyncMode.None }.Set("auto_compact", "false"))
         using (var db = Db.Open(dir, o))
         {
             db.Put(key, val);

@@ -12,7 +12,7 @@ public final class Bench {
     byte[] key = "bench-key-000001".getBytes();
     byte[] val = new byte[100];
     Arrays.fill(val, (byte) 'v');
-    try (Options o = new Options().syncMode(SyncMode.NONE);
+    try (Options o = new Options().syncMode(SyncMode.NONE).set("auto_compact", "false");
         Firkin db = Firkin.open(dir.toString(), o)) {
       db.put(key, val);
       byte[] buf = new byte[128];
