@@ -38,7 +38,7 @@ define apt_install_missing
 endef
 
 .PHONY: all deps deps-bindings deps-bench setup build run test test-c test-asan \
-        test-bindings install bench bench-full clean
+        test-bindings test-planted install bench bench-full clean
 
 all: build
 
@@ -79,9 +79,16 @@ test-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  meson test -C $(ASAN) --suite c --num-processes $(JOBS) --print-errorlogs --no-rebuild
 
+# Builds each deliberate bug (meson option planted_bug) and shows that the
+# crash suites catch it (10-20 minutes; not part of make test).
+test-planted: deps
+	tests/crash/planted_bugs.sh
+
 install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+	@if [ -f bindings/bindings.mk ] && command -v swig >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory install-bindings PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); fi
 
 bench: deps-bench build
 	bench/run.sh quick $(BUILD)

@@ -292,6 +292,11 @@ Status Compactor::WriteOutput(Plan* plan) {
 
 Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   std::vector<std::shared_ptr<Segment>> inputs = picked;
+  // Everything written so far must be durable first: compaction drops old
+  // versions whose newer versions may sit in the unsynced active segment,
+  // and a power failure must not lose both.
+  Status ss = db_->Sync();
+  if (!ss.ok()) return ss;
   Plan plan;
   for (;;) {
     plan = Plan();

@@ -60,6 +60,16 @@ class Keyspace {
     return found;
   }
 
+  // READER. Whether a record the index holds under h's tag fails its
+  // checksum: a key whose record is damaged must read as corruption, not
+  // as absent.
+  bool DamagedCandidate(uint64_t h) const {
+    return index_.Find(h, [&](Locator l) {
+      const char* p = Resolve(l);
+      return p == nullptr || !RecordChecksumOk(PeekRecord(p));
+    });
+  }
+
   // READER. From the newest record `rec`, the newest version with
   // seq <= snap. kNotFound if the key had no version then;
   // kSnapshotTooOld if the chain leads into history no longer kept.

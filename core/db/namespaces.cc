@@ -39,6 +39,9 @@ std::vector<std::shared_ptr<NamespaceInfo>> NamespaceTable::List() const {
 
 std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::string& name) {
   std::lock_guard<std::mutex> l(mu_);
+  if (id < by_id_.size() && by_id_[id] && by_id_[id]->name == name) {
+    return by_id_[id];  // replayed again (checkpoint, compaction output): keep its counts
+  }
   auto info = std::make_shared<NamespaceInfo>(id, name);
   if (by_id_.size() <= id) by_id_.resize(id + 1);
   by_id_[id] = info;

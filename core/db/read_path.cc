@@ -13,7 +13,12 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   const uint64_t at = snap != kLatestSeq ? snap : LastSeq();
   const uint64_t h = keyspace_->Hash(ns.id, key);
   RecordView newest;
-  if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) return Status::NotFound();
+  if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) {
+    if (options_.verify_checksums && keyspace_->DamagedCandidate(h)) {
+      return Status::Corruption("a record that may hold this key failed its checksum");
+    }
+    return Status::NotFound();
+  }
   RecordView r = newest;
   if (r.seq > at) {
     FIRKIN_RETURN_IF_ERROR(keyspace_->VersionAt(newest, at, &r));

@@ -6,6 +6,8 @@
 // commit), publishes the new sequence number, and wakes every member with
 // its own status. Only the leader touches the log and the index, so
 // sequence numbers are contiguous and conditions are race-free.
+#include <chrono>
+#include <thread>
 #include <unordered_set>
 
 #include "core/compact/compactor.h"
@@ -98,6 +100,11 @@ Status DB::QueueWrite(Writer* w) {
       if (x->status.ok() && x->sync == SyncMode::kAlways) need_sync = true;
     }
   }
+#ifdef FIRKIN_PLANTED_BUG_ACK_BEFORE_SYNC
+  // Planted bug: acknowledge first, sync later (after the members woke).
+  const bool late_sync = need_sync;
+  need_sync = false;
+#endif
   if (need_sync) {
     Status s = log_->Sync(/*writer=*/true);
     if (!s.ok()) {
@@ -120,6 +127,13 @@ Status DB::QueueWrite(Writer* w) {
     }
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
+#ifdef FIRKIN_PLANTED_BUG_ACK_BEFORE_SYNC
+  if (late_sync) {
+    l.unlock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    log_->Sync(/*writer=*/true);  // races the next leader: part of the bug
+  }
+#endif
   return w->status;
 }
 

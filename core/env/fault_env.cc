@@ -20,7 +20,9 @@
 //
 // Crash. For each file with a Node (in path order, one RNG seeded by
 // `seed`): the unsynced bytes are the pages of the buffer that differ from
-// the real file (mapped) or the unsynced appends (sequential), taken in
+// the real file, from their first differing byte on (mapped; bytes already
+// durable are never damaged: "powersafe overwrite") or the unsynced
+// appends (sequential), taken in
 // file order. kDrop writes none of them; kPrefix writes a uniformly random
 // prefix of them (0..all, byte granular: a page may be torn); kGarbage
 // writes a random prefix (0..all-1) and then random bytes up to the end of
@@ -177,7 +179,8 @@ struct Node {
 };
 
 // The unsynced pages of a mapped node: (offset, length) of each kPage-sized
-// page of the buffer that differs from the real file, in file order. Stops
+// page of the buffer that differs from the real file, from its first
+// differing byte to the page's end, in file order. Stops
 // after the first if `first_only`. Returns their total length.
 uint64_t FindDirtyPages(const Node& node, bool first_only,
                         std::vector<std::pair<uint64_t, uint64_t>>* dirty) {
@@ -191,8 +194,14 @@ uint64_t FindDirtyPages(const Node& node, bool first_only,
     if (filter && (resident[off / SysPage()] & 1) == 0) continue;
     const uint64_t len = std::min(kPage, n - off);
     if (std::memcmp(node.buf + off, disk + off, len) != 0) {
-      dirty->emplace_back(off, len);
-      total += len;
+      // "Powersafe overwrite" (SQLite's default device assumption): the
+      // bytes of a page that are already durable are not damaged when the
+      // page is written again, so the unsynced part of a page starts at its
+      // first byte that differs from the disk.
+      uint64_t first = 0;
+      while (node.buf[off + first] == disk[off + first]) first++;
+      dirty->emplace_back(off + first, len - first);
+      total += len - first;
       if (first_only) break;
     }
   }

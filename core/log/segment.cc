@@ -55,18 +55,22 @@ Status SegmentTable::ClaimSlot(uint32_t slot) {
 }
 
 void SegmentTable::Add(std::shared_ptr<Segment> seg) {
-  std::lock_guard<std::mutex> l(mu_);
-  Segment* raw = seg.get();
-  auto pos = std::lower_bound(owned_.begin(), owned_.end(), seg->id(),
-                              [](const std::shared_ptr<Segment>& s, uint64_t x) {
-                                return s->id() < x;
-                              });
-  owned_.insert(pos, std::move(seg));
-  auto* next = new std::vector<Segment*>();
-  next->reserve(owned_.size());
-  for (auto& s : owned_) next->push_back(s.get());
-  const std::vector<Segment*>* old = by_id_.exchange(next, std::memory_order_acq_rel);
-  slots_[raw->slot()].store(raw, std::memory_order_release);
+  const std::vector<Segment*>* old = nullptr;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Segment* raw = seg.get();
+    auto pos = std::lower_bound(owned_.begin(), owned_.end(), seg->id(),
+                                [](const std::shared_ptr<Segment>& s, uint64_t x) {
+                                  return s->id() < x;
+                                });
+    owned_.insert(pos, std::move(seg));
+    auto* next = new std::vector<Segment*>();
+    next->reserve(owned_.size());
+    for (auto& s : owned_) next->push_back(s.get());
+    old = by_id_.exchange(next, std::memory_order_acq_rel);
+    slots_[raw->slot()].store(raw, std::memory_order_release);
+  }
+  // Outside mu_: Retire may run other deleters, and Remove's takes mu_.
   Epoch::Retire([old] { delete old; });
 }
 

@@ -128,6 +128,7 @@ uint64_t NonZeroExtent(const char* data, uint64_t from, uint64_t end) {
 Status FinishCompactions(Env* env, const std::string& dir, const Options& options,
                          std::vector<uint64_t>* ids, RecoveryResult* res, uint64_t* tail_id) {
   std::vector<uint64_t> skip;
+  std::vector<uint64_t> unreadable;  // ids whose header does not decode
   *tail_id = 0;
   bool removed = false;
   for (uint64_t id : *ids) {
@@ -135,8 +136,21 @@ Status FinishCompactions(Env* env, const std::string& dir, const Options& option
     std::unique_ptr<MappedFile> file;
     if (!env->OpenMappedFile(path, false, &file).ok()) continue;
     SegmentHeader h;
-    if (!DecodeSegmentHeader(file->data(), file->size(), path, &h).ok() ||
-        (h.flags & kSegmentFlagCompacted) == 0) {
+    if (!DecodeSegmentHeader(file->data(), file->size(), path, &h).ok()) {
+      // A header is written before any record. A file with no valid header
+      // and no first record is a segment whose creation was cut short (by
+      // the log writer or by compaction): it holds no data and goes.
+      // (Segment files are created at their full preallocated size, so a
+      // short non-empty file is a truncated one: damage, not a leftover.)
+      const bool no_record =
+          file->size() == 0 ||
+          (file->size() >= kSegmentHeaderSize + kRecordHeaderSize &&
+           AllZero(file->data(), kSegmentHeaderSize + kRecordHeaderSize));
+      if (no_record) unreadable.push_back(id);
+      else *tail_id = id;  // damaged: the main scan reports it
+      continue;
+    }
+    if ((h.flags & kSegmentFlagCompacted) == 0) {
       *tail_id = id;  // the newest segment written by the log writer
       continue;
     }
@@ -178,6 +192,14 @@ Status FinishCompactions(Env* env, const std::string& dir, const Options& option
       }
     }
   }
+  for (uint64_t id : unreadable) {  // they hold no data: safe to delete anywhere
+    skip.push_back(id);
+    if (!options.read_only) {
+      FIRKIN_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + SegmentFileName(id)));
+      res->removed_leftovers++;
+      removed = true;
+    }
+  }
   if (removed) FIRKIN_RETURN_IF_ERROR(env->SyncDir(dir));
   std::vector<uint64_t> keep;
   for (uint64_t id : *ids)
@@ -200,15 +222,8 @@ Status OpenSegment(Env* env, const std::string& path, uint64_t id, bool last,
   Status hs = DecodeSegmentHeader(data, size, path, &h);
   if (!hs.ok()) {
     if (hs.code() == Status::Code::kVersion) return hs;
-    if (last && (size < kSegmentHeaderSize || AllZero(data, kSegmentHeaderSize))) {
-      // Crash while the segment was being created: it never held data.
-      file.reset();
-      if (!options.read_only) {
-        FIRKIN_RETURN_IF_ERROR(env->RemoveFile(path));
-        res->removed_leftovers++;
-      }
-      return Status::OK();
-    }
+    // (Segments cut short while being created were removed before the scan;
+    // a bad header here is damage.)
     if (!options.salvage) return hs;
     res->salvaged_bytes += size;
     res->salvaged_regions++;
@@ -362,6 +377,16 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     const char* data = seg->data();
     const uint64_t size = seg->capacity();
     const uint64_t durable = DecodeDurableLen(data);
+    if (durable > size) {
+      // Sealing records the full length as durable: the file lost its end.
+      Status s = Status::Corruption(path + ": file is " + std::to_string(size) +
+                                    " bytes but " + std::to_string(durable) +
+                                    " were made durable (truncated)");
+      if (!options.salvage) return s;
+      res->salvaged_regions++;
+      res->salvaged_bytes += durable - size;
+      res->salvage_report.push_back(s.message());
+    }
     uint64_t end = size;
     while (off < end) {
       RecordView r;
