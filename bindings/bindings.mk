@@ -68,7 +68,7 @@ bindings-go: fk-check-lib
 
 test-go: bindings-go
 	@$(FK_SUITE) go-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  sh -c 'cd bindings/go && $(FK_GOENV) FIRKIN_CONFORMANCE_DIR=$(FK_CASES) go test -count=1 -run "^TestConformance$$" .'; r1=$$?; \
+	  sh -c 'cd bindings/go && $(FK_GOENV) FIRKIN_CONFORMANCE_DIR=$(FK_CASES) go test -count=1 -v -run "^TestConformance$$" .'; r1=$$?; \
 	$(FK_SUITE) go-idiomatic gotest $(FK_SUMMARY) $(FK_LOGS) -- \
 	  sh -c 'cd bindings/go && $(FK_GOENV) go test -count=1 -v .'; r2=$$?; \
 	$(FK_SUITE) go-race gotest $(FK_SUMMARY) $(FK_LOGS) -- \

@@ -11,7 +11,8 @@
 #            any -Xcheck:jni warning counts as one more failure
 #   nunit  - NUnit 2.6 console: "Tests run: N, Errors: E, Failures: F"
 # A command that exits non-zero with nothing counted as failed counts as one
-# failure. Exit status: 0 only if nothing failed.
+# failure, and so does a "lines" suite that prints no such line or a suite
+# that counts nothing at all. Exit status: 0 only if nothing failed.
 set -u
 name=$1 kind=$2 summary=$3 logdir=$4
 shift 4
@@ -26,7 +27,8 @@ p=0 f=0
 case $kind in
   lines)
     line=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-    if [ -n "$line" ]; then p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}'); fi ;;
+    if [ -n "$line" ]; then p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+    else echo "suite.sh: $name printed no 'N passed, N failed' line"; f=1; fi ;;
   gotest)
     p=$(grep -Ec '^--- PASS:' "$log"); f=$(grep -Ec '^--- FAIL:' "$log") ;;
   junit)
@@ -45,6 +47,10 @@ case $kind in
     fi ;;
   *) echo "suite.sh: unknown kind $kind"; f=1 ;;
 esac
+if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+  echo "suite.sh: $name ran no test"
+  f=1
+fi
 if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
   echo "suite.sh: $name exited with status $rc"
   f=1
