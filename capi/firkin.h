@@ -209,7 +209,10 @@ typedef enum firkin_sync_mode {
  *    sync_interval_ms   100        (1..60000)
  *    segment_size       64 MiB     (64 KiB .. 1 GiB; rounded up to 4 KiB)
  *    salvage            false      (skip damaged records on open, report them)
- *    verify_checksums   true       (check each record's checksum on read)
+ *    verify_checksums   true       (check each record's checksum on read;
+ *                                   when off, records open did not validate
+ *                                   itself, i.e. those an index checkpoint
+ *                                   covered, are still checked)
  *    auto_compact       true       (background compaction)
  *    compact_dead_ratio 50         (percent: compact a sealed segment whose
  *                                   dead bytes reach this share, 1..100)

@@ -136,6 +136,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
 Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan) {
   plan->inputs = inputs;
   const uint64_t s_min = db_->OldestSnapshot();
+  const bool any_snapshot = db_->HasSnapshots();
   // Smallest sequence number held outside the inputs: a tombstone newer than
   // it may still shadow an older version elsewhere.
   uint64_t outside_min = UINT64_MAX;
@@ -193,7 +194,9 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       if (newest_loc == 0) continue;  // not indexed: an abandoned batch record
       // An older version: needed iff a live snapshot can see it, i.e. it is
       // on the chain from the newest version down to the one visible at the
-      // oldest snapshot.
+      // oldest snapshot. Without snapshots nothing old is needed (readers of
+      // the latest state only follow chains inside their epoch guard).
+      if (!any_snapshot) continue;
       const uint64_t addr = MakeDiskAddr(seg->id(), off - r.size());
       Segment* ns = ks.segments().BySlot(LocatorSlot(newest_loc));
       uint64_t cur_addr = ns ? MakeDiskAddr(ns->id(), LocatorOffset(newest_loc)) : 0;
@@ -204,7 +207,8 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
           needed = true;
           break;
         }
-        if (cur.seq <= s_min || cur.prev == 0) break;
+        // Sequence numbers fall along the chain: past r, r is not on it.
+        if (cur.seq <= s_min || cur.seq < r.seq || cur.prev == 0) break;
         Segment* ps = ks.segments().ById(DiskAddrSegment(cur.prev));
         if (ps == nullptr) break;
         cur_addr = cur.prev;

@@ -95,6 +95,9 @@ Status DB::OpenImpl() {
   FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, keyspace_.get(), &ns_,
                                  &recovery_));
   last_seq_ = recovery_.last_seq;
+  // Records a checkpoint let open skip were never validated: reads check
+  // them even when verify_checksums is off.
+  verify_reads_ = options_.verify_checksums || recovery_.used_checkpoint;
   published_seq_.store(last_seq_, std::memory_order_release);
   if (!options_.read_only) {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
@@ -229,7 +232,7 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   std::vector<uint64_t> ends;
   for (auto& s : segs) ends.push_back(s->published_len());
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
-                          std::move(ends), options_.verify_checksums));
+                          std::move(ends), verify_reads_));
   return Status::OK();
 }
 

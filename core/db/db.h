@@ -86,6 +86,10 @@ class DB {
   void ReleaseSnapshot(uint64_t seq);
   // Oldest registered snapshot, or LastSeq() if none.
   uint64_t OldestSnapshot() const;
+  bool HasSnapshots() const {
+    std::lock_guard<std::mutex> l(snap_mu_);
+    return !snapshots_.empty();
+  }
 
   // ---- iteration, stats ----
   // An iterator over ns at snap (must be registered by the caller).
@@ -145,9 +149,23 @@ class DB {
   std::unique_ptr<LogWriter> log_;
   std::unique_ptr<Compactor> compactor_;
 
+  // One operation resolved by the leader against the newest state.
+  struct PendingOp {
+    const WriteOp* op;
+    uint64_t hash;
+    Locator old_loc;
+    RecordView old;
+  };
+
   // Writer queue.
   std::mutex mu_;
   std::deque<Writer*> writers_;
+  // Scratch space reused by whichever thread is the leader (no allocation
+  // per write once warm).
+  std::vector<Writer*> leader_group_;
+  std::vector<PendingOp> scratch_todo_;
+  std::vector<RecordFields> scratch_recs_;
+  std::vector<Locator> scratch_locs_;
   uint64_t last_seq_ = 0;  // leader-private: last assigned sequence number
   std::atomic<uint64_t> published_seq_{0};
 
@@ -168,6 +186,7 @@ class DB {
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> checkpoints_{0};
   uint64_t bytes_at_checkpoint_ = 0;  // written under the writer role
+  bool verify_reads_ = true;  // check each record's checksum on read
   bool closed_ = false;
   Status close_status_;
 };

@@ -14,10 +14,20 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     Segment* s = segments_.ById(DiskAddrSegment(r.prev));
     uint64_t off = DiskAddrOffset(r.prev);
     if (s == nullptr || off + kRecordHeaderSize > s->published_len()) {
+      // A damaged record can point anywhere: only an intact one means the
+      // history is really gone.
+      if (!RecordChecksumOk(r)) {
+        return Status::Corruption("record of a key failed its checksum (sequence " +
+                                  std::to_string(r.seq) + ")");
+      }
       return Status::SnapshotTooOld("the version needed at sequence " + std::to_string(snap) +
                                     " is no longer kept");
     }
     RecordView p = PeekRecord(s->RecordAt(off));
+    if (p.size() > s->published_len() - off) {
+      return Status::Corruption(s->path() + ": damaged record length at offset " +
+                                std::to_string(off));
+    }
     if (p.seq >= r.seq || steps > (1 << 24)) {
       return Status::Corruption(s->path() + ": version chain out of order at offset " +
                                 std::to_string(off));
@@ -44,11 +54,12 @@ void Keyspace::Install(uint64_t h, Locator old_loc, size_t old_size, Locator new
 uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
   std::vector<Locator> victims;
   index_.ForEach([&](Locator l) {
-    const char* p = Resolve(l);
-    if (p != nullptr && pred(PeekRecord(p))) victims.push_back(l);
+    RecordView r;
+    if (ResolveBounded(l, &r) != nullptr && pred(r)) victims.push_back(l);
   });
   for (Locator l : victims) {
-    RecordView r = PeekRecord(Resolve(l));
+    RecordView r;
+    ResolveBounded(l, &r);
     if (index_.ReplaceIf(Hash(r.ns_id, r.key()), l, 0)) CountDead(l, r.size());
   }
   return victims.size();

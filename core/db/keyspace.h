@@ -41,14 +41,28 @@ class Keyspace {
     return s == nullptr ? nullptr : s->RecordAt(LocatorOffset(l));
   }
 
+  // READER. The record a locator points at, if its header and its stated
+  // size fit in the segment's published bytes (a damaged length field must
+  // never send a reader past the mapping); nullptr otherwise.
+  const char* ResolveBounded(Locator l, RecordView* out) const {
+    Segment* s = segments_.BySlot(LocatorSlot(l));
+    if (s == nullptr) return nullptr;
+    const uint64_t off = LocatorOffset(l), end = s->published_len();
+    if (off + kRecordHeaderSize > end) return nullptr;
+    const char* p = s->RecordAt(off);
+    *out = PeekRecord(p);
+    if (out->size() > end - off) return nullptr;
+    return p;
+  }
+
   // READER. Finds the newest record (any seq, tombstones included) of
   // (ns, key). Returns its locator and view, or 0 if the key has none.
   Locator FindNewest(uint64_t h, uint32_t ns, std::string_view key, RecordView* out) const {
     Locator found = 0;
     index_.Find(h, [&](Locator l) {
-      const char* p = Resolve(l);
+      RecordView r;
+      const char* p = ResolveBounded(l, &r);
       if (p == nullptr) return false;
-      RecordView r = PeekRecord(p);
       if (r.ns_id == ns && r.key_len == key.size() &&
           std::memcmp(p + kRecordHeaderSize, key.data(), key.size()) == 0) {
         *out = r;
@@ -65,8 +79,8 @@ class Keyspace {
   // as absent.
   bool DamagedCandidate(uint64_t h) const {
     return index_.Find(h, [&](Locator l) {
-      const char* p = Resolve(l);
-      return p == nullptr || !RecordChecksumOk(PeekRecord(p));
+      RecordView r;
+      return ResolveBounded(l, &r) == nullptr || !RecordChecksumOk(r);
     });
   }
 

@@ -43,6 +43,11 @@ std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::st
     return by_id_[id];  // replayed again (checkpoint, compaction output): keep its counts
   }
   auto info = std::make_shared<NamespaceInfo>(id, name);
+  if (id < by_id_.size() && by_id_[id] && by_id_[id]->name.empty()) {
+    // A placeholder made by recovery for keys met before this record.
+    info->live_keys.store(by_id_[id]->live_keys.load());
+    if (by_id_[id]->dropped.load()) info->dropped.store(true);
+  }
   if (by_id_.size() <= id) by_id_.resize(id + 1);
   by_id_[id] = info;
   by_name_[name] = info;

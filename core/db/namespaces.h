@@ -70,6 +70,17 @@ class NamespaceTable {
   std::shared_ptr<NamespaceInfo> Create(uint32_t id, const std::string& name);
   // WRITER. Marks the namespace dropped and forgets its name.
   void Drop(uint32_t id);
+  // WRITER (recovery). The namespace with this id, creating a nameless
+  // placeholder if its create record has not been replayed yet (replay is
+  // in segment order, and compaction may move a create record after keys
+  // of its namespace); Create fills in the name and keeps the counts.
+  NamespaceInfo* ByIdOrPlaceholder(uint32_t id) {
+    if (NamespaceInfo* info = ById(id)) return info;
+    std::lock_guard<std::mutex> l(mu_);
+    if (by_id_.size() <= id) by_id_.resize(id + 1);
+    by_id_[id] = std::make_shared<NamespaceInfo>(id, std::string());
+    return by_id_[id].get();
+  }
   // WRITER. The id the next Create should use.
   uint32_t next_id() const { return static_cast<uint32_t>(by_id_.size()); }
 

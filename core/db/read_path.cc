@@ -14,7 +14,7 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   const uint64_t h = keyspace_->Hash(ns.id, key);
   RecordView newest;
   if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) {
-    if (options_.verify_checksums && keyspace_->DamagedCandidate(h)) {
+    if (verify_reads_ && keyspace_->DamagedCandidate(h)) {
       return Status::Corruption("a record that may hold this key failed its checksum");
     }
     return Status::NotFound();
@@ -26,7 +26,7 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
       return Status::Corruption("version chain of a key leads to another key's record");
     }
   }
-  if (options_.verify_checksums && !RecordChecksumOk(r)) {
+  if (verify_reads_ && !RecordChecksumOk(r)) {
     return Status::Corruption("record of a key failed its checksum (sequence " +
                               std::to_string(r.seq) + "); the value is not returned");
   }

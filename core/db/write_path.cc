@@ -81,7 +81,8 @@ Status DB::QueueWrite(Writer* w) {
   if (w->done) return w->status;
 
   // This thread leads a group: the front writers, in queue order.
-  std::vector<Writer*> group;
+  std::vector<Writer*>& group = leader_group_;  // leader-only scratch
+  group.clear();
   for (Writer* x : writers_) {
     group.push_back(x);
     if (group.size() >= kMaxGroupWriters) break;
@@ -89,14 +90,12 @@ Status DB::QueueWrite(Writer* w) {
   l.unlock();
 
   bool need_sync = false;
-  std::vector<bool> wrote(group.size(), false);
   {
     Epoch::Guard guard;  // the leader reads records through the index
     for (size_t i = 0; i < group.size(); i++) {
       Writer* x = group[i];
       bool did_write = false;
       x->status = ApplyWriter(x, &did_write);
-      wrote[i] = did_write;
       if (x->status.ok() && x->sync == SyncMode::kAlways) need_sync = true;
     }
   }
@@ -206,14 +205,8 @@ Status DB::ApplyWriter(Writer* w, bool* wrote) {
 
   // Resolve each op against the newest state (including earlier writers of
   // this group): its previous version, and its condition.
-  struct Pending {
-    const WriteOp* op;
-    uint64_t hash;
-    Locator old_loc;
-    RecordView old;
-  };
-  std::vector<Pending> todo;
-  todo.reserve(w->n);
+  std::vector<PendingOp>& todo = scratch_todo_;  // leader-only scratch
+  todo.clear();
   std::unordered_set<std::string> seen;  // batch: later ops on a key win
   for (size_t i = w->n; i-- > 0;) {
     const WriteOp& op = w->ops[i];
@@ -226,7 +219,7 @@ Status DB::ApplyWriter(Writer* w, bool* wrote) {
       k.append(op.key.data(), op.key.size());
       if (!seen.insert(std::move(k)).second) continue;
     }
-    Pending p{&op, keyspace_->Hash(op.ns->id, op.key), 0, {}};
+    PendingOp p{&op, keyspace_->Hash(op.ns->id, op.key), 0, {}};
     p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
     const bool exists = p.old_loc != 0 && p.old.type == RecordType::kPut;
     switch (op.cond) {
@@ -255,8 +248,8 @@ Status DB::ApplyWriter(Writer* w, bool* wrote) {
 
   const uint64_t seq = last_seq_ + 1;
   const bool batch = todo.size() > 1;
-  std::vector<RecordFields> recs;
-  recs.reserve(todo.size() + 1);
+  std::vector<RecordFields>& recs = scratch_recs_;
+  recs.clear();
   for (auto it = todo.rbegin(); it != todo.rend(); ++it) {  // back to queue order
     const WriteOp& op = *it->op;
     uint64_t prev = 0;
@@ -276,7 +269,7 @@ Status DB::ApplyWriter(Writer* w, bool* wrote) {
     recs.push_back(RecordFields{seq, 0, 0, RecordType::kCommit, 0, {},
                                 std::string_view(count_buf, 4)});
   }
-  std::vector<Locator> locs;
+  std::vector<Locator>& locs = scratch_locs_;
   FIRKIN_RETURN_IF_ERROR(AppendRecords(recs, &locs));
   last_seq_ = seq;
   *wrote = true;

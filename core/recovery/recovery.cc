@@ -84,12 +84,12 @@ class Replayer {
     uint64_t h = ks_->Hash(r.ns_id, r.key());
     RecordView old;
     Locator old_loc = ks_->FindNewest(h, r.ns_id, r.key(), &old);
-    if (old_loc != 0 && old.seq >= r.seq) {
+    if (old_loc != 0 && old.seq >= r.seq && RecordChecksumOk(old)) {
       // An older version met after a newer one (compaction output).
       ks_->segments().BySlot(LocatorSlot(loc))->dead_bytes += r.size();
       return;
     }
-    if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
+    if (NamespaceInfo* info = ns_->ByIdOrPlaceholder(r.ns_id)) {
       bool was_live = old_loc != 0 && old.type == RecordType::kPut;
       bool is_live = r.type == RecordType::kPut;
       if (is_live && !was_live) info->live_keys.fetch_add(1, std::memory_order_relaxed);
@@ -171,7 +171,23 @@ Status FinishCompactions(Env* env, const std::string& dir, const Options& option
     const bool complete = valid && any && first.type == RecordType::kCompactInputs &&
                           last.type == RecordType::kCompactDone;
     const std::string inputs = complete ? std::string(last.value()) : std::string();
+    // Inputs are deleted only after their output is complete and durable, so
+    // an output whose first record names an input that is gone had been
+    // completed: if it no longer reads as complete it is damaged, and must
+    // be reported (main scan), never deleted as a leftover.
+    bool inputs_gone = false;
+    if (!complete && any && first.type == RecordType::kCompactInputs) {
+      for (size_t i = 0; i + 8 <= first.value_len; i += 8) {
+        uint64_t in = DecodeU64(first.value().data() + i);
+        if (std::find(ids->begin(), ids->end(), in) == ids->end()) inputs_gone = true;
+      }
+    } else if (!complete && !any) {
+      // The first record itself is unreadable: a leftover only if nothing
+      // was ever written after the header.
+      inputs_gone = !AllZero(data + kSegmentHeaderSize, file->size() - kSegmentHeaderSize);
+    }
     file.reset();
+    if (!complete && inputs_gone) continue;  // damaged output: the scan reports it
     if (!complete) {
       skip.push_back(id);
       if (!options.read_only) {
@@ -377,6 +393,9 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     const char* data = seg->data();
     const uint64_t size = seg->capacity();
     const uint64_t durable = DecodeDurableLen(data);
+    // Replay reads earlier records of this segment through the index: all
+    // of the file is readable while it is scanned; the end is fixed below.
+    seg->set_published_len(size);
     if (durable > size) {
       // Sealing records the full length as durable: the file lost its end.
       Status s = Status::Corruption(path + ": file is " + std::to_string(size) +
