@@ -34,7 +34,17 @@ bool Iterator::Visible(const RecordView& r) {
     status_ = s;
     return false;
   }
-  return at.seq == r.seq && at.type == RecordType::kPut;
+  if (at.seq != r.seq || at.type != RecordType::kPut) return false;
+  // Compaction may have copied the record: yield this copy unless the copy
+  // the index knows is another one this iterator scans too (exactly once).
+  return at.base == r.base || !Pinned(at.base);
+}
+
+bool Iterator::Pinned(const char* p) const {
+  for (const auto& s : segs_) {
+    if (p >= s->data() && p < s->data() + s->capacity()) return true;
+  }
+  return false;
 }
 
 void Iterator::Advance() {

@@ -44,6 +44,8 @@ class Iterator {
  private:
   void Advance();  // moves to the next yieldable record from (seg_, off_)
   bool Visible(const RecordView& r);
+  // Whether p points into one of the segments this iterator scans.
+  bool Pinned(const char* p) const;
 
   const Keyspace* ks_;
   std::shared_ptr<NamespaceInfo> ns_;

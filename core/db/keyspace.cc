@@ -13,7 +13,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     if (r.prev == 0) return Status::NotFound();
     Segment* s = segments_.ById(DiskAddrSegment(r.prev));
     uint64_t off = DiskAddrOffset(r.prev);
-    if (s == nullptr || off + kRecordHeaderSize > s->published_len()) {
+    if (s == nullptr || off + kRecordHeaderSize > s->capacity()) {
       // A damaged record can point anywhere: only an intact one means the
       // history is really gone.
       if (!RecordChecksumOk(r)) {
@@ -24,7 +24,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
                                     " is no longer kept");
     }
     RecordView p = PeekRecord(s->RecordAt(off));
-    if (p.size() > s->published_len() - off) {
+    if (p.size() > s->capacity() - off) {
       return Status::Corruption(s->path() + ": damaged record length at offset " +
                                 std::to_string(off));
     }

@@ -42,12 +42,14 @@ class Keyspace {
   }
 
   // READER. The record a locator points at, if its header and its stated
-  // size fit in the segment's published bytes (a damaged length field must
-  // never send a reader past the mapping); nullptr otherwise.
+  // size fit in the segment's mapping (a damaged length field must never
+  // send a reader past it); nullptr otherwise. (Not the published length:
+  // the writer points the index at records it has not published yet, and
+  // readers skip those by sequence number.)
   const char* ResolveBounded(Locator l, RecordView* out) const {
     Segment* s = segments_.BySlot(LocatorSlot(l));
     if (s == nullptr) return nullptr;
-    const uint64_t off = LocatorOffset(l), end = s->published_len();
+    const uint64_t off = LocatorOffset(l), end = s->capacity();
     if (off + kRecordHeaderSize > end) return nullptr;
     const char* p = s->RecordAt(off);
     *out = PeekRecord(p);

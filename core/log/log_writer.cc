@@ -48,10 +48,12 @@ void LogWriter::Publish() {
 Status LogWriter::Roll(uint64_t bytes) {
   std::lock_guard<std::mutex> l(sync_mu_);
   if (active_ != nullptr) {
-    // Seal: the watermark covers everything, then truncate + fdatasync.
-    EncodeDurableLen(active_->mutable_data(), write_off_);
+    // Seal: make the records durable, and only then let the watermark claim
+    // them all (a watermark persisted ahead of its data would turn a power
+    // loss into "corruption"); then truncate + fdatasync.
 #ifndef FIRKIN_PLANTED_BUG_SKIP_SEAL_SYNC
-    Status s = active_->file()->Truncate(write_off_);
+    Status s = SyncLocked(write_off_);
+    if (s.ok()) s = active_->file()->Truncate(write_off_);
 #else
     Status s;
 #endif
@@ -127,8 +129,8 @@ Status LogWriter::Seal() {
   std::lock_guard<std::mutex> l(sync_mu_);
   if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
   if (active_ == nullptr) return Status::OK();
-  EncodeDurableLen(active_->mutable_data(), write_off_);
-  Status s = active_->file()->Truncate(write_off_);
+  Status s = SyncLocked(write_off_);  // also moves the watermark, after the data
+  if (s.ok()) s = active_->file()->Truncate(write_off_);
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
     SetSticky(s);
