@@ -3,6 +3,7 @@
 //   interval -> sync_mode interval (the default, 100 ms background flush)
 //   always   -> sync_mode always (fdatasync per write group; group commit)
 // Reads use firkin_get_into (caller buffer, no allocation).
+#include <cstdlib>
 #include <string>
 
 #include "../bench.h"
@@ -41,6 +42,25 @@ class FirkinStore : public Store {
                                                   : FIRKIN_SYNC_ALWAYS;
     firkin_options_set_sync_mode(o, m);
     firkin_options_set_create_if_missing(o, true);
+    // FIRKIN_BENCH_OPTIONS="name=value,name=value" (e.g. auto_compact=false)
+    // sets further options through the generic setter.
+    if (const char *extra = getenv("FIRKIN_BENCH_OPTIONS")) {
+      std::string list(extra);
+      size_t pos = 0;
+      while (pos < list.size()) {
+        size_t comma = list.find(',', pos);
+        std::string item = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        size_t eq = item.find('=');
+        if (eq != std::string::npos &&
+            firkin_options_set(o, item.substr(0, eq).c_str(), item.substr(eq + 1).c_str()) != FIRKIN_OK) {
+          *err = std::string("FIRKIN_BENCH_OPTIONS: ") + firkin_last_error();
+          firkin_options_free(o);
+          return false;
+        }
+        if (comma == std::string::npos) break;
+        pos = comma + 1;
+      }
+    }
     firkin_status s = firkin_open(p.dir.c_str(), o, &db_);
     firkin_options_free(o);
     if (s != FIRKIN_OK) {

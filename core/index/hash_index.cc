@@ -186,24 +186,16 @@ bool HashIndex::ReplaceIf(uint64_t hash, Locator expected, Locator desired) {
 }
 
 void HashIndex::ForEach(const std::function<void(Locator)>& fn) const {
+  ForEachEntry([&fn](uint64_t, Locator l) { fn(l); });
+}
+
+void HashIndex::ForEachEntry(const std::function<void(uint64_t, Locator)>& fn) const {
   // fn may call writer methods (this is the writer's thread). A rebuild then
   // retires the table being walked; the guard keeps it alive until the end.
   // The walk goes on in that frozen table, so each entry present at the
   // start is seen at most once; entries written during the walk may or may
   // not be seen.
   Epoch::Guard guard;
-  for (size_t s = 0; s < kShards; ++s) {
-    const uint64_t word = shards_[s].load(std::memory_order_acquire);
-    const Entry* table = TableOf(word);
-    const uint64_t cap = ClassCapacity(ClassOf(word));
-    for (uint64_t i = 0; i < cap; ++i) {
-      const uint64_t e = table[i].load(std::memory_order_acquire);
-      if (e != 0 && e != kDeletedEntry) fn(e & kLocatorMask);
-    }
-  }
-}
-
-void HashIndex::ForEachEntry(const std::function<void(uint64_t, Locator)>& fn) const {
   for (size_t s = 0; s < kShards; ++s) {
     const uint64_t word = shards_[s].load(std::memory_order_acquire);
     const Entry* table = TableOf(word);

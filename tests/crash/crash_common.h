@@ -269,8 +269,13 @@ static CC_UNUSED void cc_rmrf(const char *path) {
 static CC_UNUSED char *cc_tmpdir(const char *tag) {
   const char *base = getenv("TMPDIR");
   if (!base || !*base) base = "/tmp";
-  char *p = (char *)malloc(strlen(base) + strlen(tag) + 32);
-  sprintf(p, "%s/firkin-%s-XXXXXX", base, tag);
+  size_t n = strlen(base) + strlen(tag) + 32;
+  char *p = (char *)malloc(n);
+  if (p == NULL) {
+    perror("malloc");
+    exit(2);
+  }
+  snprintf(p, n, "%s/firkin-%s-XXXXXX", base, tag);
   if (mkdtemp(p) == NULL) {
     perror("mkdtemp");
     exit(2);
