@@ -144,8 +144,12 @@ Status DB::Close() {
   if (log_ != nullptr) {
     s = log_->Seal();
     if (s.ok()) s = env_->SyncDir(path_);
-    // A fresh checkpoint makes the next open fast.
-    if (s.ok()) s = Checkpoint();
+    // A fresh checkpoint makes the next open fast (unless the one this
+    // open loaded is still exact: nothing replayed, written or compacted).
+    const bool unchanged = recovery_.used_checkpoint && recovery_.records == 0 &&
+                           recovery_.torn_bytes == 0 && bytes_written_.load() == 0 &&
+                           compactor_->stats().runs.load() == 0;
+    if (s.ok() && !unchanged) s = Checkpoint();
   }
   close_status_ = s;
   Epoch::Drain();
