@@ -140,6 +140,7 @@ class HashIndex {
   void Rebuild(size_t shard, unsigned cls, uint64_t extra_entry);
   static unsigned ClassFor(uint64_t live);
   static Entry* AllocTable(uint64_t cap);
+  static void FreeTable(Entry* table, uint64_t cap);
   static uint64_t TableBytes(uint64_t cap);
 
   std::unique_ptr<std::atomic<uint64_t>[]> shards_;  // read by Find()

@@ -45,7 +45,7 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
   return out;
 }
 
-Status DecodeCheckpoint(const std::string& data, const std::string& path, CheckpointData* out) {
+Status DecodeCheckpoint(std::string_view data, const std::string& path, CheckpointData* out) {
   auto bad = [&](const std::string& why, size_t off) {
     return Status::Corruption(path + ": " + why + " at offset " + std::to_string(off));
   };
@@ -94,7 +94,7 @@ Status DecodeCheckpoint(const std::string& data, const std::string& path, Checkp
     out->namespaces.push_back(std::move(n));
   }
   if ((end - pos) != nent * 16) return bad("index entry count does not match the size", pos);
-  out->entries.assign(data.data() + pos, end - pos);
+  out->entries_view = data.substr(pos);
   return Status::OK();
 }
 

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/util/status.h"
@@ -47,13 +48,15 @@ struct CheckpointData {
   uint64_t last_seq = 0;
   std::vector<CheckpointSegment> segments;
   std::vector<CheckpointNamespace> namespaces;
-  std::string entries;  // n x 16 bytes: hash_bits, locator
+  std::string entries;  // n x 16 bytes: hash_bits, locator (when encoding)
+  std::string_view entries_view;  // the same, inside the decoded bytes
   uint64_t entry_count() const { return entries.size() / 16; }
 };
 
 std::string EncodeCheckpoint(const CheckpointData& c);
 // Checks magic, version, checksums; kCorruption/kVersion with the path.
-Status DecodeCheckpoint(const std::string& data, const std::string& path, CheckpointData* out);
+// out->entries_view points into data (no copy of the index image).
+Status DecodeCheckpoint(std::string_view data, const std::string& path, CheckpointData* out);
 
 }  // namespace firkin
 

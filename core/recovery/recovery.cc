@@ -279,17 +279,16 @@ Status LoadCheckpoint(Env* env, const std::string& dir, const Identity& identity
   bool is_dir = false;
   uint64_t fsize = 0;
   if (!env->Stat(path, &is_dir, &fsize).ok() || is_dir) return Status::OK();
-  std::string data;
+  // Mapped, not read: the index image is used in place.
+  std::unique_ptr<MappedFile> map;
   CheckpointData c;
-  Status s = env->ReadFile(path, &data);
-  if (s.ok()) s = DecodeCheckpoint(data, path, &c);
+  Status s = env->OpenMappedFile(path, false, &map);
+  if (s.ok()) s = DecodeCheckpoint(std::string_view(map->data(), map->size()), path, &c);
   if (s.ok() && c.db_id != identity.db_id) s = Status::Corruption(path + ": foreign checkpoint");
   if (!s.ok()) {
     res->checkpoint_note = "checkpoint ignored: " + s.message();
     return Status::OK();
   }
-  data.clear();
-  data.shrink_to_fit();
   // Consistency with the files on disk.
   uint64_t max_listed = 0;
   std::vector<std::unique_ptr<MappedFile>> files;
@@ -337,12 +336,13 @@ Status LoadCheckpoint(Env* env, const std::string& dir, const Identity& identity
     info->live_keys.store(n.live_keys);
     if (n.dropped) ns->Drop(n.id);
   }
-  const char* e = c.entries.data();
-  for (uint64_t i = 0; i < c.entry_count(); i++, e += 16) {
+  const char* e = c.entries_view.data();
+  const uint64_t n = c.entries_view.size() / 16;
+  for (uint64_t i = 0; i < n; i++, e += 16) {
     ks->index().Upsert(DecodeU64(e), DecodeU64(e + 8), [](Locator) { return false; });
   }
   res->last_seq = c.last_seq;
-  res->checkpoint_entries = c.entry_count();
+  res->checkpoint_entries = n;
   res->used_checkpoint = true;
   return Status::OK();
 }
