@@ -71,9 +71,19 @@ void Compactor::Loop() {
     l.unlock();
     {
       std::lock_guard<std::mutex> run(run_mu_);
-      auto picked = PickCandidates(false);
+      // Passes back to back while there is work (each pass is bounded by one
+      // output segment and rate-limited), so compaction keeps up with
+      // writers; then sleep until the next period.
       bool changed = false;
-      if (!picked.empty()) changed = RunPass(picked).ok();
+      for (int pass = 0; pass < 256; pass++) {
+        {
+          std::lock_guard<std::mutex> sl(mu_);
+          if (stop_) break;
+        }
+        auto picked = PickCandidates(false);
+        if (picked.empty() || !RunPass(picked).ok()) break;
+        changed = true;
+      }
       // Periodic checkpoint, and a fresh one after compaction retired
       // segments (the old one would no longer match the files).
       if (db_->CheckpointDue() || (changed && db_->options_.checkpoint_every != 0)) {

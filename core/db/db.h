@@ -121,7 +121,8 @@ class DB {
     uint64_t* relocs_failed = nullptr;
     const std::function<Status()>* exclusive = nullptr;  // run as the writer
     Status status;
-    bool done = false;
+    bool done = false;                 // under mu_
+    std::atomic<bool> ready{false};    // done, or now at the front (spin hint)
     std::condition_variable cv;
   };
 
