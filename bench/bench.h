@@ -50,6 +50,10 @@ class Store {
   // Makes every acknowledged write durable (used to emulate `interval` for
   // peers without a native timer). true on success.
   virtual bool sync() { return true; }
+  // Lets background space reclamation finish (spaceamp measures the steady
+  // state): Firkin compacts, RocksDB and LevelDB compact their whole range;
+  // stores that reuse space in place have nothing to do.
+  virtual bool settle() { return true; }
   // true if the store has its own background flush for Sync::Interval.
   virtual bool native_interval() const { return false; }
   // false for in-memory pseudo-stores: read workloads fill them in-process.

@@ -23,7 +23,9 @@
 //                                 anonymous RSS per key after the load
 //   open                          time to open an existing database + a first get
 //   spaceamp                      new database, N keys then --rounds x N uniform
-//                                 overwrites, clean close, bytes on disk / live bytes
+//                                 overwrites, settle (Firkin: firkin_compact; RocksDB,
+//                                 LevelDB: CompactRange), clean close, bytes on disk /
+//                                 live bytes
 //
 // Latency: every operation is timed with the TSC (rdtsc, about 10 ns per
 // pair here), recorded in a log-linear histogram (32 sub-buckets per power
@@ -782,6 +784,7 @@ int main(int argc, char **argv) {
         if ((i & 255) == 0 && ticks() > dl) break;
       }
     });
+    if (!store->settle()) note_error("settle failed");  // untimed
   } else {
     die("unknown workload " + w);
   }

@@ -28,6 +28,7 @@ case "$MODE" in
     # Sized for a 2-core machine: the whole matrix in under 5 minutes.
     NUM=${BENCH_NUM:-200000}      # keys for the 16 B / 100 B workloads
     FILLDUR=0.5                   # cap on repeated fills (s); the first fill is complete
+    CLDUR=2                       # overwrite phase of the compaction-latency runs (s)
     DUR=${BENCH_DUR:-0.25}        # measured phase of timed workloads (s)
     WARM=0.2                      # warm-up read pass cap (s)
     YREC=50000                    # YCSB records (1000 B values)
@@ -42,6 +43,7 @@ case "$MODE" in
   full)
     NUM=${BENCH_NUM:-10000000}
     FILLDUR=0
+    CLDUR=20
     DUR=${BENCH_DUR:-5}
     WARM=10
     YREC=1000000
@@ -185,6 +187,33 @@ each 1 1 w_memory_kill               # memory repetition 2: the same load, ended
 each $REPS_MAIN 1 w_open_kill
 each 1 1 w_rm memk
 each 1 1 w_space
+
+# Firkin only: p99.9 put latency with background compaction running vs off
+# (DESIGN §10). Overwrites on 4 MiB segments, so that segments fill, go dead
+# and get compacted during the measured phase. Recorded as the workloads
+# overwrite_compact / overwrite_nocompact.
+w_compact_latency() {
+  local rep=$1 variant=$2 opts="segment_size=4M" dir out
+  [ "$variant" = nocompact ] && opts="auto_compact=false,$opts"
+  dir="$(d firkin)/cl-$variant"
+  rm -rf "$dir"
+  FIRKIN_BENCH_OPTIONS=$opts timeout "$TMO" "$BIN" --store=firkin --workload=fillrandom \
+    --dir="$dir" --num=$NUM >/dev/null 2>>"$LOG"
+  out=$(FIRKIN_BENCH_OPTIONS=$opts timeout "$TMO" "$BIN" --store=firkin --workload=overwrite \
+    --dir="$dir" --num=$NUM --duration=$CLDUR 2>>"$LOG")
+  if [ -n "$out" ]; then
+    echo "$out" | awk -F, -v OFS=, -v w="overwrite_$variant" '{$2 = w; print}' | sed "s/^/$MODE,$rep,/" >> "$CSV"
+    echo "  firkin   overwrite_$variant rep $rep: $(echo "$out" | awk -F, '{printf "%s ops/s  p99.9 %s us", $9, $12}')"
+  fi
+  rm -rf "$dir"
+}
+if printf '%s\n' $STORES | grep -qx firkin; then
+  echo "== firkin: put latency with and without compaction"
+  for r in $(seq 1 "$REPS_MAIN"); do
+    w_compact_latency "$r" nocompact
+    w_compact_latency "$r" compact
+  done
+fi
 rm -rf "$DATA"
 
 echo "loadavg_end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$MACHINE"

@@ -312,9 +312,9 @@ FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
  *  syncs, bytes cut from a torn tail, records skipped by salvage. */
 FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
 
-/** Compacts now: rewrites every sealed segment that holds dead bytes (and
- *  whose dead versions no live snapshot needs), then retires the old
- *  segments. Returns when done. Background compaction does the same
+/** Compacts now: seals the active segment if it holds dead bytes, rewrites
+ *  every sealed segment that holds dead bytes (and whose dead versions no
+ *  live snapshot needs), then retires the old segments. Returns when done. Background compaction does the same
  *  incrementally when auto_compact is on. */
 FIRKIN_API firkin_status firkin_compact(firkin_db *db);
 

@@ -73,6 +73,7 @@ class FirkinStore : public Store {
     return std::unique_ptr<Session>(new FirkinSession(db_));
   }
   bool sync() override { return firkin_sync(db_) == FIRKIN_OK; }
+  bool settle() override { return firkin_compact(db_) == FIRKIN_OK; }
   bool native_interval() const override { return true; }
   bool close() override {
     firkin_status s = firkin_close(db_);

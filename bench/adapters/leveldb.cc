@@ -63,6 +63,10 @@ class LevelStore : public Store {
   std::unique_ptr<Session> session() override {
     return std::unique_ptr<Session>(new LevelSession(db_, sync_));
   }
+  bool settle() override {
+    db_->CompactRange(nullptr, nullptr);
+    return true;
+  }
   bool sync() override {
     leveldb::WriteOptions wo;
     wo.sync = true;

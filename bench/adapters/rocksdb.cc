@@ -68,6 +68,10 @@ class RocksStore : public Store {
     return std::unique_ptr<Session>(new RocksSession(db_, sync_));
   }
   bool sync() override { return db_->SyncWAL().ok(); }
+  bool settle() override {
+    rocksdb::CompactRangeOptions co;
+    return db_->CompactRange(co, nullptr, nullptr).ok();
+  }
   bool close() override {
     bool ok = db_->Close().ok();
     delete db_;

@@ -187,6 +187,13 @@ void DB::ReleaseSnapshot(uint64_t seq) {
 
 Status DB::Compact() {
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
+  // A full compaction covers the active segment too: seal it (the next
+  // write starts a new one) if it holds dead bytes.
+  FIRKIN_RETURN_IF_ERROR(RunExclusive([&]() -> Status {
+    Segment* active = log_->active();
+    if (active == nullptr || active->dead_bytes.load() == 0) return Status::OK();
+    return log_->Seal();
+  }));
   return compactor_->CompactAll();
 }
 

@@ -136,6 +136,9 @@ Status LogWriter::Seal() {
     SetSticky(s);
     return sticky_;
   }
+  // Everything written is readable: later writers of the same group go to
+  // a new segment, and Publish() only publishes the active one.
+  active_->set_published_len(write_off_);
   active_->synced_len = write_off_;
   active_->sealed.store(true, std::memory_order_release);
   active_ = nullptr;
