@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
+#include <unordered_map>
 
 #include "core/db/db.h"
 #include "core/util/epoch.h"
@@ -147,6 +149,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   plan->inputs = inputs;
   const uint64_t s_min = db_->OldestSnapshot();
   const bool any_snapshot = db_->HasSnapshots();
+  std::unordered_map<std::string, uint64_t> visible_at_smin;  // (ns, key) -> seq
   // Smallest sequence number held outside the inputs: a tombstone newer than
   // it may still shadow an older version elsewhere.
   uint64_t outside_min = UINT64_MAX;
@@ -207,23 +210,22 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       // oldest snapshot. Without snapshots nothing old is needed (readers of
       // the latest state only follow chains inside their epoch guard).
       if (!any_snapshot) continue;
-      const uint64_t addr = MakeDiskAddr(seg->id(), off - r.size());
-      Segment* ns = ks.segments().BySlot(LocatorSlot(newest_loc));
-      uint64_t cur_addr = ns ? MakeDiskAddr(ns->id(), LocatorOffset(newest_loc)) : 0;
-      RecordView cur = newest;
-      bool needed = false;
-      while (cur_addr != 0) {
-        if (cur_addr == addr) {
-          needed = true;
-          break;
-        }
-        // Sequence numbers fall along the chain: past r, r is not on it.
-        if (cur.seq <= s_min || cur.seq < r.seq || cur.prev == 0) break;
-        Segment* ps = ks.segments().ById(DiskAddrSegment(cur.prev));
-        if (ps == nullptr) break;
-        cur_addr = cur.prev;
-        cur = PeekRecord(ps->RecordAt(DiskAddrOffset(cur.prev)));
+      // The oldest snapshot sees the key's version at s_min; every version
+      // from that one up to the newest may be seen by some snapshot, older
+      // ones by none. Computed once per key per pass (hot keys have long
+      // chains: walking them for every old record would be quadratic).
+      std::string ck(reinterpret_cast<const char*>(&r.ns_id), sizeof(r.ns_id));
+      ck.append(r.key().data(), r.key().size());
+      auto vit = visible_at_smin.find(ck);
+      if (vit == visible_at_smin.end()) {
+        RecordView v;
+        Status vs = ks.VersionAt(newest, s_min, &v);
+        // Not found at s_min: every version is newer than the oldest
+        // snapshot; history already gone: nothing older is reachable.
+        uint64_t floor = vs.ok() ? v.seq : vs.IsNotFound() ? 0 : UINT64_MAX;
+        vit = visible_at_smin.emplace(std::move(ck), floor).first;
       }
+      const bool needed = r.seq >= vit->second;
       if (needed) {
         plan->needs_snapshot = seg;
         return Status::OK();

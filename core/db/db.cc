@@ -178,9 +178,11 @@ Status DB::AcquireSnapshot(uint64_t seq, uint64_t* out) {
 void DB::ReleaseSnapshot(uint64_t seq) {
   std::lock_guard<std::mutex> l(snap_mu_);
   auto it = snapshots_.find(seq);
-  if (it != snapshots_.end()) snapshots_.erase(it);
-  // History a snapshot held back may be compactable now.
-  if (snapshots_.empty() && keyspace_ != nullptr) {
+  if (it == snapshots_.end()) return;
+  const bool was_oldest = it == snapshots_.begin();
+  snapshots_.erase(it);
+  // History the oldest snapshot held back may be compactable now.
+  if (was_oldest && keyspace_ != nullptr) {
     for (auto& s : keyspace_->segments().List()) s->compact_hold.store(false);
   }
 }

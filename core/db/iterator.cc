@@ -26,9 +26,27 @@ void Iterator::Next() {
 bool Iterator::Visible(const RecordView& r) {
   Epoch::Guard guard;
   RecordView newest, at;
+  // Keys rewritten many times since the snapshot have long chains to walk:
+  // their visible version is remembered after the first walk.
+  std::string key;
+  if (!hot_.empty()) {
+    key.assign(r.key().data(), r.key().size());
+    auto it = hot_.find(key);
+    if (it != hot_.end()) {
+      if (!it->second.found) return false;
+      at = it->second.at;
+      if (at.seq != r.seq || at.type != RecordType::kPut) return false;
+      return at.base == r.base || !Pinned(at.base);
+    }
+  }
   uint64_t h = ks_->Hash(r.ns_id, r.key());
   if (ks_->FindNewest(h, r.ns_id, r.key(), &newest) == 0) return false;
   Status s = ks_->VersionAt(newest, snap_, &at);
+  if (newest.seq > snap_ + kHotDistance && (s.ok() || s.IsNotFound()) &&
+      hot_.size() < kMaxHotKeys) {
+    if (key.empty()) key.assign(r.key().data(), r.key().size());
+    hot_.emplace(std::move(key), HotKey{s.ok(), at});
+  }
   if (s.IsNotFound()) return false;
   if (!s.ok()) {
     status_ = s;

@@ -16,7 +16,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/db/keyspace.h"
@@ -53,6 +55,14 @@ class Iterator {
   std::vector<std::shared_ptr<Segment>> segs_;
   std::vector<uint64_t> ends_;
   const bool verify_;
+  // Visible version of keys with long chains past the snapshot.
+  struct HotKey {
+    bool found;
+    RecordView at;
+  };
+  static constexpr uint64_t kHotDistance = 32;      // sequence numbers past snap
+  static constexpr size_t kMaxHotKeys = 1 << 16;
+  std::unordered_map<std::string, HotKey> hot_;
   size_t seg_ = 0;
   uint64_t off_ = 0;
   bool valid_ = false;
