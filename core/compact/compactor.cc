@@ -124,17 +124,22 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
       sealed.push_back(s);
     }
   }
-  auto ratio = [](const std::shared_ptr<Segment>& s) {
+  // The byte counters change while we look (writers, relocations): read
+  // each ratio once, then sort those values (sorting with a comparator that
+  // re-reads live counters is not a strict weak order, and std::sort may
+  // then run off the end of the array).
+  std::vector<std::pair<double, std::shared_ptr<Segment>>> ranked;
+  for (auto& s : sealed) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
-    return bytes == 0 ? 1.0 : double(s->dead_bytes.load()) / double(bytes);
-  };
-  std::sort(sealed.begin(), sealed.end(),
-            [&](const auto& a, const auto& b) { return ratio(a) > ratio(b); });
+    ranked.emplace_back(bytes == 0 ? 1.0 : double(s->dead_bytes.load()) / double(bytes), s);
+  }
+  std::sort(ranked.begin(), ranked.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
   const bool over_amp = live > 0 && total * 100 > live * uint64_t{o.compact_space_amp};
   std::vector<std::shared_ptr<Segment>> picked;
   uint64_t out_bytes = 0;
-  for (auto& s : sealed) {
-    bool want = all || ratio(s) * 100 >= o.compact_dead_ratio || (over_amp && ratio(s) >= 0.2);
+  for (auto& [ratio, s] : ranked) {
+    bool want = all || ratio * 100 >= o.compact_dead_ratio || (over_amp && ratio >= 0.2);
     if (!want) continue;
     uint64_t keep = s->live_bytes.load();
     // One output segment per pass: stop when it would overflow.
