@@ -132,8 +132,8 @@ class DB {
 
   Status QueueWrite(Writer* w);
   // Leader: applies one writer's ops; appends records; updates the index.
-  Status ApplyWriter(Writer* w, bool* wrote);
-  Status ApplyNamespaceOp(Writer* w, bool* wrote);
+  Status ApplyWriter(Writer* w);
+  Status ApplyNamespaceOp(Writer* w);
   Status AppendRecords(const std::vector<RecordFields>& recs, std::vector<Locator>* locs);
   void PurgeNamespace(uint32_t ns_id);
   void StartFlusher();

@@ -35,12 +35,6 @@ class Keyspace {
 
   uint64_t Hash(uint32_t ns, std::string_view key) const { return KeyHash(seed_, ns, key); }
 
-  // READER. The record a locator points at (nullptr if its segment is gone).
-  const char* Resolve(Locator l) const {
-    Segment* s = segments_.BySlot(LocatorSlot(l));
-    return s == nullptr ? nullptr : s->RecordAt(LocatorOffset(l));
-  }
-
   // READER. The record a locator points at, if its header and its stated
   // size fit in the segment's mapping (a damaged length field must never
   // send a reader past it); nullptr otherwise. (Not the published length:

@@ -107,8 +107,7 @@ Status DB::QueueWrite(Writer* w) {
     Epoch::Guard guard;  // the leader reads records through the index
     for (size_t i = 0; i < group.size(); i++) {
       Writer* x = group[i];
-      bool did_write = false;
-      x->status = ApplyWriter(x, &did_write);
+      x->status = ApplyWriter(x);
       if (x->status.ok() && x->sync == SyncMode::kAlways) need_sync = true;
     }
   }
@@ -189,7 +188,7 @@ Status DB::RunExclusive(const std::function<Status()>& fn) {
   return QueueWrite(&w);
 }
 
-Status DB::ApplyWriter(Writer* w, bool* wrote) {
+Status DB::ApplyWriter(Writer* w) {
   if (w->exclusive != nullptr) return (*w->exclusive)();
   if (w->relocs != nullptr) {
     *w->relocs_failed = 0;
@@ -217,7 +216,7 @@ Status DB::ApplyWriter(Writer* w, bool* wrote) {
   FIRKIN_RETURN_IF_ERROR(log_->sticky_error());
   const WriteOp& first = w->ops[0];
   if (first.kind == WriteOp::Kind::kNsCreate || first.kind == WriteOp::Kind::kNsDrop) {
-    return ApplyNamespaceOp(w, wrote);
+    return ApplyNamespaceOp(w);
   }
 
   // Resolve each op against the newest state (including earlier writers of
@@ -289,7 +288,6 @@ Status DB::ApplyWriter(Writer* w, bool* wrote) {
   std::vector<Locator>& locs = scratch_locs_;
   FIRKIN_RETURN_IF_ERROR(AppendRecords(recs, &locs));
   last_seq_ = seq;
-  *wrote = true;
 
   size_t i = 0;
   for (auto it = todo.rbegin(); it != todo.rend(); ++it, ++i) {
@@ -309,7 +307,7 @@ Status DB::ApplyWriter(Writer* w, bool* wrote) {
   return Status::OK();
 }
 
-Status DB::ApplyNamespaceOp(Writer* w, bool* wrote) {
+Status DB::ApplyNamespaceOp(Writer* w) {
   const WriteOp& op = w->ops[0];
   const std::string name(op.key);
   auto existing = ns_.Find(name);
@@ -325,8 +323,7 @@ Status DB::ApplyNamespaceOp(Writer* w, bool* wrote) {
     FIRKIN_RETURN_IF_ERROR(
         AppendRecords({RecordFields{seq, 0, id, RecordType::kNsCreate, 0, name, {}}}, &locs));
     last_seq_ = seq;
-    *wrote = true;
-    keyspace_->segments().BySlot(LocatorSlot(locs[0]))->live_bytes +=
+      keyspace_->segments().BySlot(LocatorSlot(locs[0]))->live_bytes +=
         RecordSize(name.size(), 0);
     *w->ns_out = ns_.Create(id, name);
     return Status::OK();
@@ -337,7 +334,6 @@ Status DB::ApplyNamespaceOp(Writer* w, bool* wrote) {
   FIRKIN_RETURN_IF_ERROR(AppendRecords(
       {RecordFields{seq, 0, existing->id, RecordType::kNsDrop, 0, name, {}}}, &locs));
   last_seq_ = seq;
-  *wrote = true;
   keyspace_->segments().BySlot(LocatorSlot(locs[0]))->live_bytes += RecordSize(name.size(), 0);
   ns_.Drop(existing->id);
   PurgeNamespace(existing->id);
