@@ -24,9 +24,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/db/keyspace.h"
-#include "core/db/namespaces.h"
-#include "core/db/options.h"
+#include "core/keyspace/keyspace.h"
+#include "core/keyspace/namespaces.h"
+#include "core/keyspace/options.h"
 #include "core/db/write_batch.h"
 #include "core/env/env.h"
 #include "core/log/format.h"

@@ -21,8 +21,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/db/keyspace.h"
-#include "core/db/namespaces.h"
+#include "core/keyspace/keyspace.h"
+#include "core/keyspace/namespaces.h"
 #include "core/log/segment.h"
 
 namespace firkin {

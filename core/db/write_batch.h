@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/db/namespaces.h"
+#include "core/keyspace/namespaces.h"
 
 namespace firkin {
 

@@ -5,9 +5,9 @@
 #include <memory>
 #include <utility>
 
-#include "core/db/keyspace.h"
-#include "core/db/namespaces.h"
-#include "core/db/options.h"
+#include "core/keyspace/keyspace.h"
+#include "core/keyspace/namespaces.h"
+#include "core/keyspace/options.h"
 #include "core/recovery/checkpoint.h"
 #include "core/util/epoch.h"
 

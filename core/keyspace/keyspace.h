@@ -6,8 +6,8 @@
 // Thread contract: reader methods (Hash, FindNewest, Resolve, VersionAt) are
 // lock-free and REQUIRE an Epoch::Guard held across the call and any use
 // of the returned views. Install is a writer method (single writer).
-#ifndef FIRKIN_CORE_DB_KEYSPACE_H_
-#define FIRKIN_CORE_DB_KEYSPACE_H_
+#ifndef FIRKIN_CORE_KEYSPACE_KEYSPACE_H_
+#define FIRKIN_CORE_KEYSPACE_KEYSPACE_H_
 
 #include <cstdint>
 #include <cstring>
@@ -106,4 +106,4 @@ class Keyspace {
 
 }  // namespace firkin
 
-#endif  // FIRKIN_CORE_DB_KEYSPACE_H_
+#endif  // FIRKIN_CORE_KEYSPACE_KEYSPACE_H_

@@ -2,8 +2,8 @@
 // validation and the generic name/value interface.
 //
 // Thread contract: a plain value; copy it to share.
-#ifndef FIRKIN_CORE_DB_OPTIONS_H_
-#define FIRKIN_CORE_DB_OPTIONS_H_
+#ifndef FIRKIN_CORE_KEYSPACE_OPTIONS_H_
+#define FIRKIN_CORE_KEYSPACE_OPTIONS_H_
 
 #include <cstdint>
 #include <string>
@@ -51,4 +51,4 @@ const char* SyncModeName(SyncMode m);
 
 }  // namespace firkin
 
-#endif  // FIRKIN_CORE_DB_OPTIONS_H_
+#endif  // FIRKIN_CORE_KEYSPACE_OPTIONS_H_

@@ -9,8 +9,8 @@
 // any thread. Create/Drop (mutations) are called only by the database's
 // single writer (or by recovery before the database is shared); the writer
 // may call ById without the mutex because no other thread mutates.
-#ifndef FIRKIN_CORE_DB_NAMESPACES_H_
-#define FIRKIN_CORE_DB_NAMESPACES_H_
+#ifndef FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
+#define FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
 
 #include <atomic>
 #include <cstdint>
@@ -93,4 +93,4 @@ class NamespaceTable {
 
 }  // namespace firkin
 
-#endif  // FIRKIN_CORE_DB_NAMESPACES_H_
+#endif  // FIRKIN_CORE_KEYSPACE_NAMESPACES_H_

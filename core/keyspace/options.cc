@@ -1,4 +1,4 @@
-#include "core/db/options.h"
+#include "core/keyspace/options.h"
 
 #include <cctype>
 #include <cerrno>

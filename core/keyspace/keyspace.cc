@@ -1,4 +1,4 @@
-#include "core/db/keyspace.h"
+#include "core/keyspace/keyspace.h"
 
 #include <algorithm>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "core/db/namespaces.h"
+#include "core/keyspace/namespaces.h"
 
 namespace firkin {
 
