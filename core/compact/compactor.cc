@@ -5,13 +5,11 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/db/db.h"
 #include "core/util/epoch.h"
 
 namespace firkin {
 
 namespace {
-constexpr size_t kRelocationChunk = 1024;  // index moves per writer-queue turn
 constexpr auto kBackgroundPeriod = std::chrono::milliseconds(250);
 }  // namespace
 
@@ -32,7 +30,7 @@ struct Compactor::Plan {
   std::vector<Locator> out_locs;
 };
 
-Compactor::Compactor(DB* db) : db_(db) {}
+Compactor::Compactor(CompactionHost* host) : host_(host) {}
 
 Compactor::~Compactor() { Stop(); }
 
@@ -49,19 +47,6 @@ void Compactor::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-}
-
-void Compactor::Poke() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    poked_ = true;
-  }
-  cv_.notify_all();
-}
-
-std::string Compactor::LastError() const {
-  std::lock_guard<std::mutex> l(err_mu_);
-  return last_error_;
 }
 
 void Compactor::Loop() {
@@ -88,8 +73,8 @@ void Compactor::Loop() {
       }
       // Periodic checkpoint, and a fresh one after compaction retired
       // segments (the old one would no longer match the files).
-      if (db_->CheckpointDue() || (changed && db_->options_.checkpoint_every != 0)) {
-        db_->Checkpoint();
+      if (host_->CheckpointDue() || (changed && host_->options().checkpoint_every != 0)) {
+        host_->CheckpointNow();
       }
     }
     l.lock();
@@ -112,10 +97,10 @@ Status Compactor::CompactAll() {
 }
 
 std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const {
-  const Options& o = db_->options_;
+  const Options& o = host_->options();
   std::vector<std::shared_ptr<Segment>> sealed;
   uint64_t total = 0, live = 0;
-  for (auto& s : db_->keyspace_->segments().List()) {
+  for (auto& s : host_->keyspace()->segments().List()) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
     total += bytes;
     live += std::min(bytes, s->live_bytes.load(std::memory_order_relaxed));
@@ -152,18 +137,18 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
 
 Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan) {
   plan->inputs = inputs;
-  const uint64_t s_min = db_->OldestSnapshot();
-  const bool any_snapshot = db_->HasSnapshots();
+  const uint64_t s_min = host_->OldestSnapshot();
+  const bool any_snapshot = host_->HasSnapshots();
   std::unordered_map<std::string, uint64_t> visible_at_smin;  // (ns, key) -> seq
   // Smallest sequence number held outside the inputs: a tombstone newer than
   // it may still shadow an older version elsewhere.
   uint64_t outside_min = UINT64_MAX;
-  for (auto& s : db_->keyspace_->segments().List()) {
+  for (auto& s : host_->keyspace()->segments().List()) {
     if (std::find(inputs.begin(), inputs.end(), s) == inputs.end()) {
       outside_min = std::min(outside_min, s->min_seq.load(std::memory_order_relaxed));
     }
   }
-  const Keyspace& ks = *db_->keyspace_;
+  const Keyspace& ks = *host_->keyspace();
   for (auto& seg : inputs) {
     const uint64_t end = seg->published_len();
     uint64_t off = kSegmentHeaderSize;
@@ -189,7 +174,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         default:
           continue;  // commit markers and compaction bookkeeping go
       }
-      if (!db_->ns_.IsLive(r.ns_id)) continue;  // dropped namespace: purged
+      if (!host_->ns_table().IsLive(r.ns_id)) continue;  // dropped namespace: purged
       Epoch::Guard guard;
       const uint64_t h = ks.Hash(r.ns_id, r.key());
       RecordView newest;
@@ -241,28 +226,28 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
 }
 
 void Compactor::Throttle(uint64_t bytes) {
-  const uint64_t rate = db_->options_.compact_rate;
+  const uint64_t rate = host_->options().compact_rate;
   if (rate == 0 || bytes == 0) return;
   auto pause = std::chrono::microseconds(bytes * 1000000 / rate);
   std::this_thread::sleep_for(pause);
 }
 
 Status Compactor::WriteOutput(Plan* plan) {
-  Env* env = db_->env_;
-  const uint64_t id = db_->log_->AllocateSegmentId();
+  Env* env = host_->env();
+  const uint64_t id = host_->AllocateSegmentId();
   if (id > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
   std::string ids;
   for (auto& s : plan->inputs) PutU64(&ids, s->id());
   const uint64_t marker = RecordSize(0, ids.size());
   const uint64_t len = kSegmentHeaderSize + plan->bytes + 2 * marker;
   if (len > kMaxSegmentBytes) return Status::TooLarge("compaction output too large");
-  const std::string path = db_->path_ + "/" + SegmentFileName(id);
+  const std::string path = host_->dir() + "/" + SegmentFileName(id);
   std::unique_ptr<MappedFile> file;
   FIRKIN_RETURN_IF_ERROR(env->NewMappedFile(path, (len + 4095) & ~uint64_t{4095}, &file));
   char* base = file->data();
   SegmentHeader h;
   h.segment_id = id;
-  h.db_id = db_->identity_.db_id;
+  h.db_id = host_->db_id();
   h.flags = kSegmentFlagCompacted;
   EncodeSegmentHeader(h, base);
   const uint64_t mseq = plan->min_seq == UINT64_MAX ? 1 : plan->min_seq;
@@ -285,18 +270,18 @@ Status Compactor::WriteOutput(Plan* plan) {
   pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactDone, 0, {}, ids}, base + pos);
   EncodeDurableLen(base, pos);
   Status s = file->Truncate(pos);  // truncate + fdatasync: the output is durable
-  if (s.ok()) s = env->SyncDir(db_->path_);
+  if (s.ok()) s = env->SyncDir(host_->dir());
   if (!s.ok()) {
     file.reset();
     env->RemoveFile(path);
     return s;
   }
   uint32_t slot = 0;
-  s = db_->keyspace_->segments().AllocateSlot(&slot);
+  s = host_->keyspace()->segments().AllocateSlot(&slot);
   if (!s.ok()) {
     file.reset();
     env->RemoveFile(path);
-    env->SyncDir(db_->path_);
+    env->SyncDir(host_->dir());
     return s;
   }
   auto out = std::make_shared<Segment>(id, slot, std::move(file), pos, kSegmentFlagCompacted);
@@ -305,7 +290,7 @@ Status Compactor::WriteOutput(Plan* plan) {
   out->min_seq.store(mseq);
   out->live_bytes.store(2 * marker);  // bookkeeping: never reclaimable alone
   for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
-  db_->keyspace_->segments().Add(out);
+  host_->keyspace()->segments().Add(out);
   plan->output = out;
   stats_.bytes_written.fetch_add(pos, std::memory_order_relaxed);
   return Status::OK();
@@ -316,7 +301,7 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   // Everything written so far must be durable first: compaction drops old
   // versions whose newer versions may sit in the unsynced active segment,
   // and a power failure must not lose both.
-  Status ss = db_->Sync();
+  Status ss = host_->SyncAll();
   if (!ss.ok()) return ss;
   Plan plan;
   for (;;) {
@@ -324,8 +309,6 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
     Status s = BuildPlan(inputs, &plan);
     if (!s.ok()) {
       stats_.failures.fetch_add(1);
-      std::lock_guard<std::mutex> l(err_mu_);
-      last_error_ = s.message();
       return s;
     }
     if (!plan.needs_snapshot) break;
@@ -340,12 +323,10 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   Status s = WriteOutput(&plan);
   if (!s.ok()) {
     stats_.failures.fetch_add(1);
-    std::lock_guard<std::mutex> l(err_mu_);
-    last_error_ = s.message();
     return s;  // the inputs are untouched
   }
 
-  // Move index entries, a chunk per writer-queue turn.
+  // Move index entries (one sub-table lock at a time).
   std::vector<Relocation> moves;
   for (size_t i = 0; i < plan.keep.size(); i++) {
     if (plan.keep[i].from == 0) continue;
@@ -353,31 +334,24 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
                      static_cast<uint32_t>(PeekRecord(plan.keep[i].rec).size())});
   }
   moves.insert(moves.end(), plan.drops.begin(), plan.drops.end());
-  uint64_t failed = 0;
-  for (size_t i = 0; i < moves.size(); i += kRelocationChunk) {
-    size_t n = std::min(kRelocationChunk, moves.size() - i);
-    uint64_t f = 0;
-    s = db_->ApplyRelocations(moves.data() + i, n, &f);
-    if (!s.ok()) return s;  // the database failed; inputs stay
-    failed += f;
-  }
+  const uint64_t failed = host_->keyspace()->Relocate(moves.data(), moves.size());
   stats_.tombstones_dropped.fetch_add(plan.drops.size(), std::memory_order_relaxed);
 
   // A record superseded while we copied it left a newer record whose
   // version chain points into an input; keep the inputs while a snapshot
   // might follow that chain.
-  if (failed > 0 && db_->OldestSnapshot() < db_->LastSeq()) {
+  if (failed > 0 && host_->OldestSnapshot() < host_->LastSeq()) {
     for (auto& in : plan.inputs) in->compact_hold.store(true);
     return Status::OK();
   }
   uint64_t reclaimed = 0;
   for (auto& in : plan.inputs) {
     reclaimed += in->published_len();
-    db_->keyspace_->segments().Remove(in->id());
-    Status rs = db_->env_->RemoveFile(in->path());
+    host_->keyspace()->segments().Remove(in->id());
+    Status rs = host_->env()->RemoveFile(in->path());
     if (!rs.ok()) s = rs;
   }
-  Status ds = db_->env_->SyncDir(db_->path_);
+  Status ds = host_->env()->SyncDir(host_->dir());
   if (s.ok()) s = ds;
   stats_.segments_retired.fetch_add(plan.inputs.size(), std::memory_order_relaxed);
   uint64_t written = plan.output->published_len();

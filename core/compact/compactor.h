@@ -4,9 +4,10 @@
 // larger than compact_space_amp times its live bytes, the most wasteful
 // ones), copies the records that must stay into one new compaction output
 // segment (kept apart from fresh writes), makes it durable (file and
-// directory), then asks the writer to move each index entry with a
-// compare-and-set on the old address, so a concurrent newer write always
-// wins, and finally retires the inputs (epoch-deferred unmap, file delete).
+// directory), then moves each index entry with a compare-and-set on the old
+// address under its sub-table lock (Keyspace::Relocate), so a concurrent
+// newer write always wins, and finally retires the inputs (epoch-deferred
+// unmap, file delete).
 //
 // What stays: the newest version of every key; a tombstone while an older
 // version of its key may still exist in another segment or a snapshot may
@@ -16,9 +17,9 @@
 // finishes or discards a pass that a crash interrupted.
 //
 // Thread contract: one compaction pass at a time (internal mutex). The
-// background thread and manual Compact() share it. Index changes go
-// through the database's writer queue, in small chunks, so foreground
-// writes wait at most for one chunk.
+// background thread and manual Compact() share it. Index moves take one
+// sub-table lock at a time, so a foreground write waits at most for one
+// move. The compactor sees the database only through CompactionHost.
 #ifndef FIRKIN_CORE_COMPACT_COMPACTOR_H_
 #define FIRKIN_CORE_COMPACT_COMPACTOR_H_
 
@@ -31,12 +32,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/compact/compaction_host.h"
 #include "core/log/segment.h"
 #include "core/util/status.h"
 
 namespace firkin {
-
-class DB;
 
 struct CompactionStats {
   std::atomic<uint64_t> runs{0};
@@ -49,18 +49,9 @@ struct CompactionStats {
   std::atomic<uint64_t> failures{0};
 };
 
-// One index move requested by compaction: point `hash` at `to` (0 =
-// remove) if it still points at `from`.
-struct Relocation {
-  uint64_t hash;
-  Locator from;
-  Locator to;
-  uint32_t size;  // record bytes (for live/dead accounting)
-};
-
 class Compactor {
  public:
-  explicit Compactor(DB* db);
+  explicit Compactor(CompactionHost* host);
   ~Compactor();
   Compactor(const Compactor&) = delete;
   Compactor& operator=(const Compactor&) = delete;
@@ -69,13 +60,10 @@ class Compactor {
   void Start();
   // Stops and joins the background thread. Idempotent.
   void Stop();
-  // Wakes the background thread (e.g. after a segment roll).
-  void Poke();
   // One full compaction now: every sealed segment with dead bytes.
   Status CompactAll();
 
   const CompactionStats& stats() const { return stats_; }
-  std::string LastError() const;
 
  private:
   struct Plan;
@@ -87,7 +75,7 @@ class Compactor {
   Status WriteOutput(Plan* plan);
   void Throttle(uint64_t bytes);
 
-  DB* const db_;
+  CompactionHost* const host_;
   std::mutex run_mu_;  // one pass at a time
   std::mutex mu_;
   std::condition_variable cv_;
@@ -95,8 +83,6 @@ class Compactor {
   bool poked_ = false;
   std::thread thread_;
   CompactionStats stats_;
-  mutable std::mutex err_mu_;
-  std::string last_error_;
 };
 
 }  // namespace firkin

@@ -11,11 +11,14 @@ Status DB::Checkpoint() {
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
   CheckpointData c;
   c.db_id = identity_.db_id;
-  FIRKIN_RETURN_IF_ERROR(RunExclusive([&]() -> Status {
+  // Between writes (the gate is closed: every write is published or not
+  // begun), so the index, the segments' lengths and the last sequence
+  // number agree exactly.
+  FIRKIN_RETURN_IF_ERROR(gate_.RunExclusive([&]() -> Status {
     // The checkpoint covers only durable log: open does not re-read what it
     // covers, so nothing it covers may be lost by a power failure.
-    FIRKIN_RETURN_IF_ERROR(log_->Sync(/*writer=*/true));
-    c.last_seq = last_seq_;
+    FIRKIN_RETURN_IF_ERROR(log_->SyncPublished());
+    c.last_seq = LastSeq();
     for (const auto& s : keyspace_->segments().List()) {
       c.segments.push_back({s->id(), s->published_len(), s->live_bytes.load(),
                             s->dead_bytes.load(), s->min_seq.load(), s->slot(), s->flags()});
@@ -29,7 +32,7 @@ Status DB::Checkpoint() {
       PutU64(&c.entries, h);
       PutU64(&c.entries, l);
     });
-    bytes_at_checkpoint_ = bytes_written_.load();
+    bytes_at_checkpoint_.store(bytes_written_.load());
     return Status::OK();
   }));
   const std::string final_path = path_ + "/" + kCheckpointFileName;
@@ -52,7 +55,7 @@ Status DB::Checkpoint() {
 
 bool DB::CheckpointDue() const {
   return options_.checkpoint_every != 0 && log_ != nullptr &&
-         bytes_written_.load(std::memory_order_relaxed) - bytes_at_checkpoint_ >=
+         bytes_written_.load(std::memory_order_relaxed) - bytes_at_checkpoint_.load() >=
              options_.checkpoint_every;
 }
 

@@ -94,16 +94,15 @@ Status DB::OpenImpl() {
   keyspace_ = std::make_unique<Keyspace>(identity_.hash_seed, expected);
   FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, keyspace_.get(), &ns_,
                                  &recovery_));
-  last_seq_ = recovery_.last_seq;
   // Records a checkpoint let open skip were never validated: reads check
   // them even when verify_checksums is off.
   verify_reads_ = options_.verify_checksums || recovery_.used_checkpoint;
-  published_seq_.store(last_seq_, std::memory_order_release);
   if (!options_.read_only) {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
-                                       &keyspace_->segments(), recovery_.next_segment_id);
+                                       &keyspace_->segments(), recovery_.next_segment_id,
+                                       recovery_.last_seq);
     if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
-    compactor_ = std::make_unique<Compactor>(this);
+    compactor_ = std::make_unique<Compactor>(static_cast<CompactionHost*>(this));
     if (options_.auto_compact) compactor_->Start();
   }
   return Status::OK();
@@ -142,7 +141,7 @@ Status DB::Close() {
   if (flusher_.joinable()) flusher_.join();
   Status s;
   if (log_ != nullptr) {
-    s = log_->Seal();
+    s = log_->SealActive();
     if (s.ok()) s = env_->SyncDir(path_);
     // A fresh checkpoint makes the next open fast (unless the one this
     // open loaded is still exact: nothing replayed, written or compacted).
@@ -191,10 +190,10 @@ Status DB::Compact() {
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
   // A full compaction covers the active segment too: seal it (the next
   // write starts a new one) if it holds dead bytes.
-  FIRKIN_RETURN_IF_ERROR(RunExclusive([&]() -> Status {
+  FIRKIN_RETURN_IF_ERROR(gate_.RunExclusive([&]() -> Status {
     Segment* active = log_->active();
     if (active == nullptr || active->dead_bytes.load() == 0) return Status::OK();
-    return log_->Seal();
+    return log_->SealActive();
   }));
   return compactor_->CompactAll();
 }
@@ -220,18 +219,15 @@ void DB::FlusherLoop() {
     flush_cv_.wait_for(l, period, [this] { return stop_flusher_; });
     if (stop_flusher_) break;
     l.unlock();
-    log_->Sync(/*writer=*/false);  // a failure becomes the sticky error
+    log_->SyncPublished();  // a failure becomes the sticky error
     l.lock();
   }
 }
 
 Status DB::Sync() {
   if (log_ == nullptr) return Status::OK();
-  // Through the writer queue, so everything acknowledged before is covered.
-  Writer w;
-  w.n = 0;
-  w.sync = SyncMode::kAlways;
-  return QueueWrite(&w);
+  // Every acknowledged write is published, so this covers them all.
+  return log_->SyncPublished();
 }
 
 Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,

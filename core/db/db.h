@@ -1,20 +1,23 @@
-// DB: the database facade (DESIGN §1). Open/close, the read path, the write
-// path (a writer queue whose leader applies a whole group: conditions,
-// sequence numbers, appends, one sync, index updates, publication),
-// namespaces, snapshots, iterators and stats.
+// DB: the database facade (DESIGN §1). Open/close, the read path, the
+// concurrent write path (write_path.cc: per-key decisions under the key's
+// index sub-table lock, lock-free log reservation, parallel copies,
+// in-order publication, group commit), namespaces, snapshots, iterators
+// and stats.
 //
 // Thread contract: every public method may be called from any number of
 // threads at once. Reads are lock-free (epoch-protected) and never wait for
-// writers. Writes queue; one leader at a time applies a group. Close() must
-// be called by the last user (no call may be in flight); the destructor
-// calls it if needed.
+// writers. Writers run in parallel; two writes wait for each other only
+// when their keys share an index sub-table lock (1/1024 of the key space)
+// for the tens of nanoseconds of a condition check and an install, and an
+// acknowledged write waits until every write with a smaller sequence number
+// is complete. Close() must be called by the last user (no call may be in
+// flight); the destructor calls it if needed.
 #ifndef FIRKIN_CORE_DB_DB_H_
 #define FIRKIN_CORE_DB_DB_H_
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -28,6 +31,8 @@
 #include "core/keyspace/namespaces.h"
 #include "core/keyspace/options.h"
 #include "core/db/write_batch.h"
+#include "core/db/writer_gate.h"
+#include "core/compact/compaction_host.h"
 #include "core/env/env.h"
 #include "core/log/format.h"
 #include "core/log/log_writer.h"
@@ -37,12 +42,11 @@ namespace firkin {
 
 class Iterator;
 class Compactor;
-struct Relocation;
 
 // A snapshot sequence number meaning "the latest published state".
 constexpr uint64_t kLatestSeq = UINT64_MAX;
 
-class DB {
+class DB : private CompactionHost {
  public:
   // Opens or creates the database in `path` (see firkin_open).
   static Status Open(const std::string& path, const Options& options, std::unique_ptr<DB>* out);
@@ -56,7 +60,9 @@ class DB {
 
   // ---- reads ----
   // The sequence number reads see by default.
-  uint64_t LastSeq() const { return published_seq_.load(std::memory_order_acquire); }
+  uint64_t LastSeq() const override {
+    return log_ != nullptr ? log_->published_seq() : recovery_.last_seq;
+  }
   // Finds the version of (ns, key) visible at snap (kLatestSeq = latest): OK with
   // *out set to the record (a put), kNotFound, kSnapshotTooOld, kCorruption.
   // REQUIRES: the caller holds an Epoch::Guard while it uses *out.
@@ -85,8 +91,8 @@ class DB {
   Status AcquireSnapshot(uint64_t seq, uint64_t* out);
   void ReleaseSnapshot(uint64_t seq);
   // Oldest registered snapshot, or LastSeq() if none.
-  uint64_t OldestSnapshot() const;
-  bool HasSnapshots() const {
+  uint64_t OldestSnapshot() const override;
+  bool HasSnapshots() const override {
     std::lock_guard<std::mutex> l(snap_mu_);
     return !snapshots_.empty();
   }
@@ -96,48 +102,48 @@ class DB {
   Status NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
                      std::unique_ptr<Iterator>* out);
   Status StatsJson(std::string* out) const;
-  // Compaction: applies index moves as the writer. *failed counts moves
-  // whose entry had changed (a newer write won).
-  Status ApplyRelocations(const Relocation* moves, size_t n, uint64_t* failed);
-  // Runs fn in the writer's place: no write is applied while it runs, and
-  // every earlier write is published. Read-only databases run it directly.
-  Status RunExclusive(const std::function<Status()>& fn);
   // Whether checkpoint_every bytes were written since the last checkpoint.
-  bool CheckpointDue() const;
+  bool CheckpointDue() const override;
   bool read_only() const { return options_.read_only; }
-  const Options& options() const { return options_; }
+  const Options& options() const override { return options_; }
 
  private:
-  friend class Compactor;
-  // One queued write (LevelDB-style writer queue).
-  struct Writer {
-    const WriteOp* ops = nullptr;
-    size_t n = 0;
-    bool atomic = false;
-    SyncMode sync = SyncMode::kNone;
-    std::shared_ptr<NamespaceInfo>* ns_out = nullptr;  // for namespace ops
-    const Relocation* relocs = nullptr;                // compaction moves
-    size_t relocs_n = 0;
-    uint64_t* relocs_failed = nullptr;
-    const std::function<Status()>* exclusive = nullptr;  // run as the writer
-    Status status;
-    bool done = false;                 // under mu_
-    std::atomic<bool> ready{false};    // done, or now at the front (spin hint)
-    std::condition_variable cv;
+  // One operation resolved against the newest state, under its key's lock.
+  struct PendingOp {
+    const WriteOp* op;
+    uint64_t hash;
+    Locator old_loc;
+    RecordView old;
   };
 
   DB(std::string path, const Options& options, Env* env);
   Status OpenImpl();
   Status CreateIdentity();
 
-  Status QueueWrite(Writer* w);
-  // Leader: applies one writer's ops; appends records; updates the index.
-  Status ApplyWriter(Writer* w);
-  Status ApplyNamespaceOp(Writer* w);
-  Status AppendRecords(const std::vector<RecordFields>& recs, std::vector<Locator>* locs);
+  // write_path.cc. Each fills *r when it reserved log space (the caller
+  // then publishes it, whatever the status) and leaves r->seg null if not.
+  Status ApplyOne(const WriteOp& op, LogWriter::Reservation* r);
+  Status ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r);
+  // Checks op's condition against the key's newest record (old_loc/old).
+  static Status CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old);
+  // Encodes a key record (or a batch's) at r and installs it in the index.
+  void InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc);
+  Status AppendNamespaceRecord(RecordType type, uint32_t id, const std::string& name,
+                               LogWriter::Reservation* r);
+  Status FinishWrite(SyncMode sync, const LogWriter::Reservation& r, Status s);
   void PurgeNamespace(uint32_t ns_id);
   void StartFlusher();
   void FlusherLoop();
+
+  // CompactionHost (the narrow interface the compactor sees).
+  Keyspace* keyspace() override { return keyspace_.get(); }
+  const NamespaceTable& ns_table() const override { return ns_; }
+  Env* env() override { return env_; }
+  const std::string& dir() const override { return path_; }
+  uint64_t db_id() const override { return identity_.db_id; }
+  uint64_t AllocateSegmentId() override { return log_->AllocateSegmentId(); }
+  Status SyncAll() override { return Sync(); }
+  Status CheckpointNow() override { return Checkpoint(); }
 
   const std::string path_;
   const Options options_;
@@ -150,25 +156,10 @@ class DB {
   std::unique_ptr<LogWriter> log_;
   std::unique_ptr<Compactor> compactor_;
 
-  // One operation resolved by the leader against the newest state.
-  struct PendingOp {
-    const WriteOp* op;
-    uint64_t hash;
-    Locator old_loc;
-    RecordView old;
-  };
-
-  // Writer queue.
-  std::mutex mu_;
-  std::deque<Writer*> writers_;
-  // Scratch space reused by whichever thread is the leader (no allocation
-  // per write once warm).
-  std::vector<Writer*> leader_group_;
-  std::vector<PendingOp> scratch_todo_;
-  std::vector<RecordFields> scratch_recs_;
-  std::vector<Locator> scratch_locs_;
-  uint64_t last_seq_ = 0;  // leader-private: last assigned sequence number
-  std::atomic<uint64_t> published_seq_{0};
+  // Writes: the gate lets exact checkpoints and verify run between writes;
+  // namespace changes are serialized among themselves.
+  WriterGate gate_;
+  std::mutex ns_mu_;
 
   // Snapshots.
   mutable std::mutex snap_mu_;
@@ -183,10 +174,9 @@ class DB {
 
   // Counters.
   std::atomic<uint64_t> writes_{0};
-  std::atomic<uint64_t> write_groups_{0};
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> checkpoints_{0};
-  uint64_t bytes_at_checkpoint_ = 0;  // written under the writer role
+  std::atomic<uint64_t> bytes_at_checkpoint_{0};
   bool verify_reads_ = true;  // check each record's checksum on read
   bool closed_ = false;
   Status close_status_;

@@ -88,7 +88,7 @@ Status DB::StatsJson(std::string* out) const {
   j += "},";
 
   Field(&j, "writes", writes_.load());
-  Field(&j, "write_groups", write_groups_.load());
+  Field(&j, "segment_rolls", log_ ? log_->roll_count() : 0);
   Field(&j, "bytes_written", bytes_written_.load());
   Field(&j, "syncs", log_ ? log_->sync_count() : 0);
   {

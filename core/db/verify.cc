@@ -53,7 +53,7 @@ Status DB::Verify(std::string* report) {
   }
 
   // 2. The index, as the writer (nothing moves while it is walked).
-  Status s = RunExclusive([&]() -> Status {
+  Status s = gate_.RunExclusive([&]() -> Status {
     Epoch::Guard guard;
     keyspace_->index().ForEach([&](Locator l) {
       entries++;

@@ -48,6 +48,13 @@ class MappedFile {
   virtual Status Truncate(uint64_t len) = 0;
   // The path this file was opened with.
   virtual const std::string& path() const = 0;
+  // Hint: map and dirty-fault pages [offset, offset+len) now, so that
+  // later writes there take no page fault (madvise MADV_POPULATE_WRITE).
+  // Never changes the contents; failures are ignored.
+  virtual void Prefault(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+  }
 
  protected:
   MappedFile() = default;

@@ -75,6 +75,19 @@ class PosixMappedFile final : public MappedFile {
     return Status::OK();
   }
 
+  void Prefault(uint64_t offset, uint64_t len) override {
+#ifdef MADV_POPULATE_WRITE
+    const uint64_t limit = std::min(size_, file_size_);
+    if (offset >= limit || len == 0) return;
+    len = std::min(len, limit - offset);
+    const uint64_t start = offset & ~(PageSize() - 1);
+    madvise(base_ + start, offset + len - start, MADV_POPULATE_WRITE);
+#else
+    (void)offset;
+    (void)len;
+#endif
+  }
+
   Status Truncate(uint64_t len) override {
     if (len > file_size_) {
       return Status::InvalidArgument("truncate " + path_ + ": length " + std::to_string(len) +

@@ -99,15 +99,15 @@ inline Locator HashIndex::Upsert(uint64_t hash, Locator loc, IsSame&& is_same) {
   if (reuse != kNoSlot) {
     table[reuse].store(entry, std::memory_order_release);
     ++m.live;
-  } else if (!NeedsRoomFor(uint64_t{m.used} + 1, cap)) {
+  } else if (!NeedsRoomFor(uint64_t{m.used()} + 1, cap)) {
     table[i].store(entry, std::memory_order_release);
     ++m.live;
-    ++m.used;
+    m.add_used(1);
   } else {
     InsertSlow(shard, entry);  // rebuilds the sub-table with `entry` in it
     return 0;
   }
-  size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  size_.fetch_add(1, std::memory_order_relaxed);
   return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 
 #include "core/util/epoch.h"
 
@@ -58,7 +59,7 @@ HashIndex::Entry* HashIndex::AllocTable(uint64_t cap) {
   } else {
     p = std::calloc(cap, sizeof(Entry));
   }
-  if (p == nullptr) Die("out of memory");
+  if (p == nullptr) return nullptr;
   if ((reinterpret_cast<uint64_t>(p) & ~kPointerMask) != 0) Die("address above 2^56");
   return static_cast<Entry*>(p);
 }
@@ -87,8 +88,15 @@ HashIndex::HashIndex(uint64_t expected_keys)
   const uint64_t cap = ClassCapacity(cls);
   for (size_t s = 0; s < kShards; ++s) {
     Entry* t = AllocTable(cap);
+    if (t == nullptr) {
+      for (size_t j = 0; j < s; ++j) {
+        FreeTable(TableOf(shards_[j].load(std::memory_order_relaxed)), cap);
+      }
+      throw std::bad_alloc();
+    }
     shards_[s].store(MakeWord(t, cls), std::memory_order_relaxed);
-    meta_[s] = ShardMeta{0, 0};
+    meta_[s].live = 0;
+    meta_[s].used_lock.store(0, std::memory_order_relaxed);
   }
   capacity_.store(cap * kShards, std::memory_order_relaxed);
   memory_.store(TableBytes(cap) * kShards + kShards * (sizeof(uint64_t) + sizeof(ShardMeta)),
@@ -103,12 +111,13 @@ HashIndex::~HashIndex() {
   }
 }
 
-void HashIndex::Rebuild(size_t shard, unsigned cls, uint64_t extra_entry) {
+bool HashIndex::Rebuild(size_t shard, unsigned cls, uint64_t extra_entry) {
   const uint64_t old_word = shards_[shard].load(std::memory_order_relaxed);
   Entry* old_table = TableOf(old_word);
   const uint64_t old_cap = ClassCapacity(ClassOf(old_word));
   const uint64_t cap = ClassCapacity(cls);
   Entry* table = AllocTable(cap);
+  if (table == nullptr) return false;
   uint32_t live = 0;
   auto place = [&](uint64_t e) {
     size_t j = HomeOf(e >> kLocatorBits, cap);
@@ -130,14 +139,15 @@ void HashIndex::Rebuild(size_t shard, unsigned cls, uint64_t extra_entry) {
   shards_[shard].store(MakeWord(table, cls), std::memory_order_release);
   Epoch::Retire([old_table, old_cap] { FreeTable(old_table, old_cap); });
 
-  meta_[shard] = ShardMeta{live, live};
-  capacity_.store(capacity_.load(std::memory_order_relaxed) + cap - old_cap,
-                  std::memory_order_relaxed);
-  memory_.store(memory_.load(std::memory_order_relaxed) + TableBytes(cap) - TableBytes(old_cap),
-                std::memory_order_relaxed);
-  if (cap > old_cap) {
-    grow_count_.store(grow_count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
+  meta_[shard].live = live;
+  // Keep the lock bit as it is (held by the caller, or a lock-free phase).
+  const uint32_t lock_bit = meta_[shard].used_lock.load(std::memory_order_relaxed) &
+                            ShardMeta::kLockBit;
+  meta_[shard].used_lock.store(live | lock_bit, std::memory_order_relaxed);
+  capacity_.fetch_add(cap - old_cap, std::memory_order_relaxed);  // wraps when shrinking
+  memory_.fetch_add(TableBytes(cap) - TableBytes(old_cap), std::memory_order_relaxed);
+  if (cap > old_cap) grow_count_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void HashIndex::InsertSlow(size_t shard, uint64_t entry) {
@@ -145,13 +155,13 @@ void HashIndex::InsertSlow(size_t shard, uint64_t entry) {
   const ShardMeta& m = meta_[shard];
   const uint64_t cap = ClassCapacity(cls);
   unsigned new_cls;
-  if ((m.used - m.live) * 8 >= cap) {
+  if ((m.used() - m.live) * 8 >= cap) {
     new_cls = ClassFor(uint64_t{m.live} + 1);  // mostly deleted markers: clean up
   } else {
     new_cls = cls + 1 < kNumClasses ? cls + 1 : cls;
   }
-  Rebuild(shard, new_cls, entry);
-  size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (!Rebuild(shard, new_cls, entry)) throw std::bad_alloc();
+  size_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void HashIndex::EraseAt(size_t shard, size_t pos) {
@@ -166,21 +176,21 @@ void HashIndex::EraseAt(size_t shard, size_t pos) {
     // and so can the deleted markers right before it (cleared back to front,
     // so each cleared slot is followed by an empty one when it is cleared).
     table[pos].store(0, std::memory_order_release);
-    --m.used;
+    m.add_used(-1);
     size_t j = pos == 0 ? cap - 1 : pos - 1;
     while (table[j].load(std::memory_order_relaxed) == kDeletedEntry) {
       table[j].store(0, std::memory_order_release);
-      --m.used;
+      m.add_used(-1);
       j = j == 0 ? cap - 1 : j - 1;
     }
   } else {
     table[pos].store(kDeletedEntry, std::memory_order_release);
   }
   --m.live;
-  size_.store(size_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  size_.fetch_sub(1, std::memory_order_relaxed);
   if (cls > 0 && uint64_t{m.live} * 5 < cap * 3) {  // cheap pre-check: load < 0.6
     const unsigned new_cls = ClassFor(m.live);
-    if (new_cls < cls) Rebuild(shard, new_cls, 0);
+    if (new_cls < cls) Rebuild(shard, new_cls, 0);  // skipped if memory is short
   }
 }
 

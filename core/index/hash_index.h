@@ -12,10 +12,21 @@
 // Replaced sub-tables are freed through Epoch::Retire.
 //
 // Thread contract: any number of reader threads call Find() concurrently
-// with one writer, without locks or CAS (atomic loads/stores only); readers
-// must hold an Epoch::Guard across Find() and their use of the result.
-// Every other method is a writer method: the caller serializes them (one
-// writer thread at a time).
+// with any number of writers, without locks or CAS (atomic loads/stores
+// only); readers must hold an Epoch::Guard across Find() and their use of
+// the result. Writer methods (Upsert, Remove, ReplaceIf) mutate one
+// sub-table and REQUIRE the caller to hold that sub-table's lock
+// (LockShard(ShardOf(hash)), or a ShardGuard); writers of different
+// sub-tables run in parallel. A caller that holds the lock of a key's
+// sub-table also owns the decision about that key (its condition and its
+// install happen atomically). Single-threaded phases (recovery, tests) may
+// skip the locks. ForEach/ForEachEntry may run beside writers: they see
+// every entry that existed when the walk started and was not removed, and
+// may or may not see entries written during the walk.
+//
+// Allocation failure: a growth step that cannot allocate throws
+// std::bad_alloc before changing anything (the caller turns it into a
+// no-memory status); a shrink step that cannot allocate is skipped.
 #ifndef FIRKIN_CORE_INDEX_HASH_INDEX_H_
 #define FIRKIN_CORE_INDEX_HASH_INDEX_H_
 
@@ -25,6 +36,8 @@
 #include <functional>
 #include <memory>
 #include <vector>
+
+#include "core/util/spin.h"
 
 namespace firkin {
 
@@ -91,6 +104,27 @@ class HashIndex {
   // Number of sub-table growth steps done so far.
   uint64_t grow_count() const;
 
+  // The sub-table a hash belongs to, and its writer lock.
+  static size_t ShardOf(uint64_t hash) { return static_cast<size_t>(hash >> (64 - kShardBits)); }
+  static constexpr size_t kShards = size_t{1} << 10;
+  void LockShard(size_t shard) { meta_[shard].lock(); }
+  void UnlockShard(size_t shard) { meta_[shard].unlock(); }
+
+  // Holds one sub-table's writer lock for a scope.
+  class ShardGuard {
+   public:
+    ShardGuard(HashIndex* index, uint64_t hash) : index_(index), shard_(ShardOf(hash)) {
+      index_->LockShard(shard_);
+    }
+    ~ShardGuard() { index_->UnlockShard(shard_); }
+    ShardGuard(const ShardGuard&) = delete;
+    ShardGuard& operator=(const ShardGuard&) = delete;
+
+   private:
+    HashIndex* index_;
+    size_t shard_;
+  };
+
   // READER. Hints the CPU to fetch the cache line where Find(hash) starts
   // probing (for multi-get: prefetch a batch, then Find each). Never faults.
   // REQUIRES: an Epoch::Guard is held.
@@ -102,7 +136,6 @@ class HashIndex {
   using Entry = std::atomic<uint64_t>;
 
   static constexpr int kShardBits = 10;
-  static constexpr size_t kShards = size_t{1} << kShardBits;
   static constexpr int kTagBits = 64 - kLocatorBits;  // 20
   static constexpr uint64_t kLocatorMask = (uint64_t{1} << kLocatorBits) - 1;
   static constexpr uint64_t kDeletedEntry = kLocatorMask;
@@ -113,13 +146,30 @@ class HashIndex {
   static constexpr unsigned kNumClasses = 64;
   static constexpr size_t kNoSlot = ~size_t{0};
 
-  // Writer-only bookkeeping of one shard.
+  // Writer-only bookkeeping of one shard, guarded by its lock, which is the
+  // top bit of `used_lock` (8 bytes per shard, as without a lock: the index
+  // budget counts every byte per key at small sizes).
   struct ShardMeta {
-    uint32_t live;  // entries holding a Locator
-    uint32_t used;  // live + deleted markers
+    static constexpr uint32_t kLockBit = 0x80000000u;
+    uint32_t live = 0;                     // entries holding a Locator
+    std::atomic<uint32_t> used_lock{0};    // live + deleted markers | lock bit
+    uint32_t used() const { return used_lock.load(std::memory_order_relaxed) & ~kLockBit; }
+    void add_used(int32_t d) {
+      used_lock.fetch_add(static_cast<uint32_t>(d), std::memory_order_relaxed);
+    }
+    void lock() {
+      for (SpinWait w;; w.Once()) {
+        uint32_t v = used_lock.load(std::memory_order_relaxed);
+        if ((v & kLockBit) == 0 &&
+            used_lock.compare_exchange_weak(v, v | kLockBit, std::memory_order_acquire,
+                                            std::memory_order_relaxed)) {
+          return;
+        }
+      }
+    }
+    void unlock() { used_lock.fetch_and(~kLockBit, std::memory_order_release); }
   };
 
-  static size_t ShardOf(uint64_t hash) { return static_cast<size_t>(hash >> (64 - kShardBits)); }
   static uint64_t TagOf(uint64_t hash) {
     return (hash >> (64 - kShardBits - kTagBits)) & ((uint64_t{1} << kTagBits) - 1);
   }
@@ -137,7 +187,8 @@ class HashIndex {
   // Writer slow paths (hash_index.cc).
   void InsertSlow(size_t shard, uint64_t entry);
   void EraseAt(size_t shard, size_t pos);
-  void Rebuild(size_t shard, unsigned cls, uint64_t extra_entry);
+  // False (nothing changed) if the new table cannot be allocated.
+  bool Rebuild(size_t shard, unsigned cls, uint64_t extra_entry);
   static unsigned ClassFor(uint64_t live);
   static Entry* AllocTable(uint64_t cap);
   static void FreeTable(Entry* table, uint64_t cap);
@@ -145,7 +196,7 @@ class HashIndex {
 
   std::unique_ptr<std::atomic<uint64_t>[]> shards_;  // read by Find()
   std::unique_ptr<ShardMeta[]> meta_;                // writer only
-  // Stats, written by the writer only (relaxed), readable by any thread.
+  // Stats, updated by writers (relaxed atomics), readable by any thread.
   std::atomic<uint64_t> size_{0};
   std::atomic<uint64_t> capacity_{0};
   std::atomic<uint64_t> memory_{0};

@@ -46,9 +46,7 @@ void Keyspace::Install(uint64_t h, Locator old_loc, size_t old_size, Locator new
   } else {
     index_.Upsert(h, new_loc, [](Locator) { return false; });
   }
-  if (Segment* s = segments_.BySlot(LocatorSlot(new_loc))) {
-    s->live_bytes.fetch_add(new_size, std::memory_order_relaxed);
-  }
+  CountLive(new_loc, new_size);
 }
 
 uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
@@ -60,15 +58,51 @@ uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
   for (Locator l : victims) {
     RecordView r;
     ResolveBounded(l, &r);
-    if (index_.ReplaceIf(Hash(r.ns_id, r.key()), l, 0)) CountDead(l, r.size());
+    const uint64_t h = Hash(r.ns_id, r.key());
+    HashIndex::ShardGuard lock(&index_, h);
+    if (index_.ReplaceIf(h, l, 0)) CountDead(l, r.size());
   }
   return victims.size();
 }
 
+uint64_t Keyspace::Relocate(const Relocation* moves, size_t n) {
+  uint64_t failed = 0;
+  for (size_t i = 0; i < n; i++) {
+    const Relocation& m = moves[i];
+    bool moved;
+    {
+      HashIndex::ShardGuard lock(&index_, m.hash);
+      moved = index_.ReplaceIf(m.hash, m.from, m.to);
+    }
+    if (moved) {
+      CountDead(m.from, m.size);
+      if (m.to != 0) CountLive(m.to, m.size);
+    } else {
+      ++failed;
+      if (m.to != 0) CountDeadOnly(m.to, m.size);
+    }
+  }
+  return failed;
+}
+
+void Keyspace::CountLive(Locator loc, size_t size) {
+  if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
+    s->live_bytes.fetch_add(size, std::memory_order_relaxed);
+  }
+}
+
+void Keyspace::CountDeadOnly(Locator loc, size_t size) {
+  if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
+    s->dead_bytes.fetch_add(size, std::memory_order_relaxed);
+  }
+}
+
 void Keyspace::CountDead(Locator loc, size_t size) {
   if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
-    s->live_bytes.fetch_sub(std::min<uint64_t>(size, s->live_bytes.load()),
-                            std::memory_order_relaxed);
+    uint64_t cur = s->live_bytes.load(std::memory_order_relaxed);
+    while (!s->live_bytes.compare_exchange_weak(cur, cur - std::min<uint64_t>(size, cur),
+                                                std::memory_order_relaxed)) {
+    }
     s->dead_bytes.fetch_add(size, std::memory_order_relaxed);
   }
 }

@@ -3,9 +3,13 @@
 // records with the live/dead byte accounting. It is the one mechanism used
 // by the read path, the write path, iterators and recovery.
 //
-// Thread contract: reader methods (Hash, FindNewest, Resolve, VersionAt) are
-// lock-free and REQUIRE an Epoch::Guard held across the call and any use
-// of the returned views. Install is a writer method (single writer).
+// Thread contract: reader methods (Hash, FindNewest, ResolveBounded,
+// DamagedCandidate, VersionAt) are lock-free and REQUIRE an Epoch::Guard
+// held across the call and any use of the returned views. Install
+// REQUIRES the caller to hold the index sub-table lock of its hash (see
+// HashIndex::ShardGuard), so that deciding about a key and installing its
+// new record are one atomic step. PurgeIf and Relocate take the sub-table
+// locks themselves. Any number of threads may call any method at once.
 #ifndef FIRKIN_CORE_KEYSPACE_KEYSPACE_H_
 #define FIRKIN_CORE_KEYSPACE_KEYSPACE_H_
 
@@ -20,6 +24,15 @@
 #include "core/util/hash.h"
 
 namespace firkin {
+
+// One index move requested by compaction: point `hash` at `to` (0 =
+// remove) if it still points at `from`.
+struct Relocation {
+  uint64_t hash;
+  Locator from;
+  Locator to;
+  uint32_t size;  // record bytes (for live/dead accounting)
+};
 
 class Keyspace {
  public:
@@ -85,18 +98,26 @@ class Keyspace {
   // kSnapshotTooOld if the chain leads into history no longer kept.
   Status VersionAt(const RecordView& rec, uint64_t snap, RecordView* out) const;
 
-  // WRITER. Points the key (hash h) at the record at new_loc, replacing
-  // old_loc (from FindNewest; 0 if the key had no record). Moves the old
-  // record's bytes from live to dead.
+  // Points the key (hash h) at the record at new_loc, replacing old_loc
+  // (from FindNewest; 0 if the key had no record). Moves the old record's
+  // bytes from live to dead. REQUIRES: h's sub-table lock is held (or a
+  // single-threaded phase). May throw std::bad_alloc (index growth).
   void Install(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc, size_t new_size);
 
-  // WRITER. Removes from the index every key whose newest record matches
-  // pred (e.g. it belongs to a dropped namespace). Returns how many.
+  // Removes from the index every key whose newest record matches pred
+  // (e.g. it belongs to a dropped namespace). Returns how many.
   uint64_t PurgeIf(const std::function<bool(const RecordView&)>& pred);
 
-  // WRITER. Moves a record's bytes from live to dead (it was superseded or
-  // purged).
+  // Applies compaction's index moves, each only if its entry still points
+  // at `from` (a newer write always wins). Returns how many did not apply.
+  uint64_t Relocate(const Relocation* moves, size_t n);
+
+  // Byte accounting (the one owner of Segment::live_bytes/dead_bytes).
+  // A record's bytes move from live to dead (it was superseded or purged).
   void CountDead(Locator loc, size_t size);
+  // Bytes that are live (or dead) from the start in the segment of loc.
+  void CountLive(Locator loc, size_t size);
+  void CountDeadOnly(Locator loc, size_t size);
 
  private:
   const uint64_t seed_;

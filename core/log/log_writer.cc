@@ -1,17 +1,39 @@
 #include "core/log/log_writer.h"
 
 #include <algorithm>
+#include <chrono>
+
+#include "core/util/epoch.h"
+#include "core/util/spin.h"
 
 namespace firkin {
 
+namespace {
+constexpr uint64_t kPrefaultAhead = 4ull << 20;  // bytes faulted in ahead of the tail
+constexpr int kPokeShift = 20;                   // writers poke once per MiB written
+}  // namespace
+
 LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
-                     SegmentTable* table, uint64_t next_segment_id)
+                     SegmentTable* table, uint64_t next_segment_id, uint64_t last_seq)
     : env_(env),
       dir_(std::move(dir)),
       db_id_(db_id),
       segment_size_(segment_size),
       table_(table),
-      next_id_(next_segment_id) {}
+      next_id_(next_segment_id),
+      publisher_(last_seq),
+      next_base_seq_(last_seq) {
+  pf_thread_ = std::thread([this] { PrefaultLoop(); });
+}
+
+LogWriter::~LogWriter() {
+  {
+    std::lock_guard<std::mutex> l(pf_mu_);
+    pf_stop_ = true;
+  }
+  pf_cv_.notify_all();
+  pf_thread_.join();
+}
 
 Status LogWriter::sticky_error() const {
   if (!has_sticky_.load(std::memory_order_acquire)) return Status::OK();
@@ -20,129 +42,228 @@ Status LogWriter::sticky_error() const {
 }
 
 void LogWriter::SetSticky(const Status& s) {
+  // REQUIRES: sync_mu_ held.
   if (has_sticky_.load(std::memory_order_relaxed)) return;
   sticky_ = Status(s.code() == Status::Code::kNoSpace ? Status::Code::kIOError : s.code(),
-                   "database is in a failed state after a sync error (reopen to recover): " +
-                       s.message());
+                   "database is in a failed state (reopen to recover): " + s.message());
   has_sticky_.store(true, std::memory_order_release);
 }
 
-Status LogWriter::Reserve(uint64_t bytes, Segment** seg, uint64_t* offset) {
+Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
   if (has_sticky_.load(std::memory_order_acquire)) return sticky_error();
-  if (active_ == nullptr || write_off_ + bytes > active_->capacity()) {
-    if (kSegmentHeaderSize + bytes > kMaxSegmentBytes) {
-      return Status::TooLarge("write of " + std::to_string(bytes) +
-                              " bytes exceeds the largest segment");
-    }
-    FIRKIN_RETURN_IF_ERROR(Roll(bytes));
+  if (kSegmentHeaderSize + bytes > kMaxSegmentBytes) {
+    return Status::TooLarge("write of " + std::to_string(bytes) +
+                            " bytes exceeds the largest segment");
   }
-  *seg = active_;
-  *offset = write_off_;
-  return Status::OK();
+  for (;;) {
+    Segment* seg = active_.load(std::memory_order_acquire);
+    if (seg != nullptr && bytes <= seg->capacity() - kSegmentHeaderSize) {
+      uint64_t off = 0, seq = 0;
+      if (seg->TryReserve(1, bytes, &off, &seq) == Segment::Reserve::kOk) {
+        r->seg = seg;
+        r->off = off;
+        r->bytes = bytes;
+        r->seq = seq;
+        if ((off >> kPokeShift) != ((off + bytes) >> kPokeShift)) {
+          std::lock_guard<std::mutex> l(pf_mu_);
+          pf_poked_ = true;
+          pf_cv_.notify_one();
+        }
+        return Status::OK();
+      }
+    }
+    FIRKIN_RETURN_IF_ERROR(Roll(seg, bytes));
+  }
 }
 
-void LogWriter::Publish() {
-  if (active_ != nullptr) active_->set_published_len(write_off_);
+void LogWriter::Publish(const Reservation& r) {
+  publisher_.Complete(r.seq);
+  publisher_.WaitFor(r.seq);
+  r.seg->PublishUpTo(r.off + r.bytes);
 }
 
-Status LogWriter::Roll(uint64_t bytes) {
-  std::lock_guard<std::mutex> l(sync_mu_);
-  if (active_ != nullptr) {
-    // Seal: make the records durable, and only then let the watermark claim
-    // them all (a watermark persisted ahead of its data would turn a power
-    // loss into "corruption"); then truncate + fdatasync.
-#ifndef FIRKIN_PLANTED_BUG_SKIP_SEAL_SYNC
-    Status s = SyncLocked(write_off_);
-    if (s.ok()) s = active_->file()->Truncate(write_off_);
-#else
-    Status s;
-#endif
-    syncs_.fetch_add(1, std::memory_order_relaxed);
-    if (!s.ok()) {
-      SetSticky(s);
-      return sticky_;
-    }
-    active_->set_published_len(write_off_);
-    active_->synced_len = write_off_;
-    active_->sealed.store(true, std::memory_order_release);
-    active_ = nullptr;
-  }
+Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
   if (next_id_.load() > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
   uint64_t size = std::max<uint64_t>(segment_size_, kSegmentHeaderSize + bytes);
   size = (size + 4095) & ~uint64_t{4095};
   size = std::min<uint64_t>(size, kMaxSegmentBytes);
   uint32_t slot = 0;
   FIRKIN_RETURN_IF_ERROR(table_->AllocateSlot(&slot));
-  uint64_t id = next_id_.fetch_add(1);
-  std::string path = dir_ + "/" + SegmentFileName(id);
+  const uint64_t id = next_id_.fetch_add(1);
+  const std::string path = dir_ + "/" + SegmentFileName(id);
   std::unique_ptr<MappedFile> file;
   Status s = env_->NewMappedFile(path, size, &file);
-  if (!s.ok()) return s;  // e.g. ENOSPC: nothing acknowledged, not sticky
+  if (!s.ok()) {
+    table_->FreeSlot(slot);
+    return s;  // e.g. ENOSPC: nothing acknowledged, not sticky
+  }
   SegmentHeader h;
   h.segment_id = id;
   h.db_id = db_id_;
   EncodeSegmentHeader(h, file->data());
   EncodeDurableLen(file->data(), kSegmentHeaderSize);
-  s = file->Sync(0, kSegmentHeaderSize);
+  file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
+  *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, 0);
+  return Status::OK();
+}
+
+Status LogWriter::Roll(Segment* full, uint64_t bytes) {
+  std::lock_guard<std::mutex> roll(roll_mu_);
+  if (has_sticky_.load(std::memory_order_acquire)) return sticky_error();
+  Segment* cur = active_.load(std::memory_order_acquire);
+  if (cur != full) return Status::OK();  // another writer rolled meanwhile
+  if (cur != nullptr) {
+    // Close it if no reservation has (this write is too big for it).
+    uint64_t o, q;
+    while (!cur->closed()) cur->TryReserve(0, cur->capacity() + 8, &o, &q);
+  }
+  if (cur != nullptr && !cur->sealed.load(std::memory_order_acquire)) {
+    // Seal the closed segment before the next one exists on disk, so that
+    // recovery never meets an unsealed segment that is not the newest.
+    // Every record of it is complete once its last sequence number is
+    // published (its writers hold no lock we hold: they took their key
+    // locks before reserving, and never wait for a roll).
+    publisher_.WaitFor(cur->end_seq());
+    cur->PublishUpTo(cur->end_off());
+    std::lock_guard<std::mutex> l(sync_mu_);
+    FIRKIN_RETURN_IF_ERROR(SealLocked(cur, cur->end_off()));
+    next_base_seq_ = cur->end_seq();
+  }
+  std::shared_ptr<Segment> next;
+  FIRKIN_RETURN_IF_ERROR(CreateSegment(bytes, &next));
+  Status s;
+  // The new segment's header and name are durable before any of its
+  // records can be acknowledged as durable.
+  if (s.ok()) s = next->file()->Sync(0, kSegmentHeaderSize);
   syncs_.fetch_add(1, std::memory_order_relaxed);
 #ifndef FIRKIN_PLANTED_BUG_SKIP_DIR_SYNC
   if (s.ok()) s = env_->SyncDir(dir_);
 #endif
   if (!s.ok()) {
-    file.reset();
+    const std::string path = next->path();
+    table_->FreeSlot(next->slot());
+    next.reset();
     env_->RemoveFile(path);
+    std::lock_guard<std::mutex> l(sync_mu_);
     SetSticky(s);
     return sticky_;
   }
-  auto seg = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, 0);
-  seg->synced_len = kSegmentHeaderSize;
-  active_ = seg.get();
-  table_->Add(std::move(seg));
-  write_off_ = kSegmentHeaderSize;
+  next->synced_len.store(kSegmentHeaderSize, std::memory_order_relaxed);
+  next->StartAppending(kSegmentHeaderSize, next_base_seq_);
+  Segment* raw = next.get();
+  table_->Add(std::move(next));
+  active_.store(raw, std::memory_order_release);
+  rolls_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> l(pf_mu_);
+    pf_poked_ = true;
+  }
+  pf_cv_.notify_one();
   return Status::OK();
 }
 
-Status LogWriter::SyncLocked(uint64_t upto) {
+Status LogWriter::SyncRangeLocked(Segment* seg, uint64_t upto) {
   if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
-  if (active_ == nullptr || upto <= active_->synced_len) return Status::OK();
-  uint64_t from = active_->synced_len;
-  Status s = active_->file()->Sync(from, upto - from);
+  const uint64_t synced = seg->synced_len.load(std::memory_order_relaxed);
+  if (upto <= synced) return Status::OK();
+  // One sync covers the watermark page (holding the length the previous
+  // sync made durable) and the new records.
+  Status s = seg->file()->Sync(kWatermarkOffset, upto - kWatermarkOffset);
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
     SetSticky(s);
     return sticky_;
   }
-  active_->synced_len = upto;
-  // Lazily persisted (with the next sync): bytes below `upto` are durable.
-  EncodeDurableLen(active_->mutable_data(), upto);
+  seg->synced_len.store(upto, std::memory_order_release);
+  // Only now may the watermark claim these bytes; it reaches the disk with
+  // the next sync or the seal.
+  EncodeDurableLen(seg->mutable_data(), upto);
   return Status::OK();
 }
 
-Status LogWriter::Sync(bool writer) {
-  std::lock_guard<std::mutex> l(sync_mu_);
-  if (active_ == nullptr) return has_sticky_.load() ? sticky_ : Status::OK();
-  uint64_t upto = writer ? write_off_ : active_->published_len();
-  return SyncLocked(upto);
-}
-
-Status LogWriter::Seal() {
-  std::lock_guard<std::mutex> l(sync_mu_);
-  if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
-  if (active_ == nullptr) return Status::OK();
-  Status s = SyncLocked(write_off_);  // also moves the watermark, after the data
-  if (s.ok()) s = active_->file()->Truncate(write_off_);
+Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
+  // Make the records durable, and only then let the watermark claim them
+  // all (a watermark persisted ahead of its data would turn a power loss
+  // into "corruption"); then truncate + fdatasync, which persists it.
+#ifndef FIRKIN_PLANTED_BUG_SKIP_SEAL_SYNC
+  Status s = SyncRangeLocked(seg, end);
+  if (s.ok()) s = seg->file()->Truncate(end);
+#else
+  Status s;
+#endif
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
     SetSticky(s);
     return sticky_;
   }
-  // Everything written is readable: later writers of the same group go to
-  // a new segment, and Publish() only publishes the active one.
-  active_->set_published_len(write_off_);
-  active_->synced_len = write_off_;
-  active_->sealed.store(true, std::memory_order_release);
-  active_ = nullptr;
+  seg->set_published_len(end);
+  seg->synced_len.store(end, std::memory_order_release);
+  seg->sealed.store(true, std::memory_order_release);
   return Status::OK();
+}
+
+Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
+  if (seg->synced_len.load(std::memory_order_acquire) >= end) {
+    return has_sticky_.load(std::memory_order_acquire) ? sticky_error() : Status::OK();
+  }
+  std::lock_guard<std::mutex> l(sync_mu_);
+  if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
+  if (seg->sealed.load(std::memory_order_acquire)) return Status::OK();
+  if (seg->synced_len.load(std::memory_order_relaxed) >= end) return Status::OK();
+  // Group commit: cover everything published by now, not just this write.
+  return SyncRangeLocked(seg, std::max(end, seg->published_len()));
+}
+
+Status LogWriter::SyncPublished() {
+  std::lock_guard<std::mutex> l(sync_mu_);
+  if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
+  Segment* seg = active_.load(std::memory_order_acquire);
+  if (seg == nullptr || seg->sealed.load(std::memory_order_acquire)) return Status::OK();
+  return SyncRangeLocked(seg, seg->published_len());
+}
+
+Status LogWriter::SealActive() {
+  std::lock_guard<std::mutex> roll(roll_mu_);
+  Segment* cur = active_.load(std::memory_order_acquire);
+  if (cur == nullptr) return sticky_error();
+  uint64_t o, q;
+  while (!cur->closed()) cur->TryReserve(0, cur->capacity() + 8, &o, &q);
+  publisher_.WaitFor(cur->end_seq());  // no writer is in flight: immediate
+  std::lock_guard<std::mutex> l(sync_mu_);
+  FIRKIN_RETURN_IF_ERROR(SealLocked(cur, cur->end_off()));
+  next_base_seq_ = cur->end_seq();
+  active_.store(nullptr, std::memory_order_release);
+  return Status::OK();
+}
+
+void LogWriter::PrefaultLoop() {
+  const Segment* last = nullptr;
+  uint64_t done = 0;  // prefaulted up to here in `last`
+  std::unique_lock<std::mutex> l(pf_mu_);
+  while (!pf_stop_) {
+    pf_cv_.wait_for(l, std::chrono::milliseconds(50), [this] { return pf_stop_ || pf_poked_; });
+    pf_poked_ = false;
+    if (pf_stop_) break;
+    l.unlock();
+    {
+      Epoch::Guard guard;  // a sealed segment may be compacted and unmapped
+      Segment* seg = active_.load(std::memory_order_acquire);
+      if (seg != nullptr && !seg->closed()) {
+        if (seg != last) {
+          last = seg;
+          done = 0;
+        }
+        const uint64_t tail = seg->reserved_len();
+        const uint64_t from = std::max(done, tail);
+        const uint64_t to = std::min(tail + kPrefaultAhead, seg->capacity());
+        if (to > from + (1u << kPokeShift) / 2) {
+          seg->file()->Prefault(from, to - from);
+          done = to;
+        }
+      }
+    }
+    l.lock();
+  }
 }
 
 }  // namespace firkin

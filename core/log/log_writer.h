@@ -1,64 +1,117 @@
-// LogWriter: owns the active segment. Reserves room for a write group's
-// records (rolling to a new segment when full), tracks the written,
-// published and synced prefixes, and makes them durable (DESIGN §3).
+// LogWriter: the concurrent append side of the log (DESIGN §3). Many
+// threads append at once:
 //
-// A new segment is created by: create + preallocate the file, write and
-// sync its header, sync the directory. Rolling seals the old segment first:
-// truncate it to its used length and fdatasync it, so that a power loss can
-// never leave a hole between segments.
+//  1. Reserve: one fetch_add on the active segment's reservation word
+//     hands out a disjoint byte range and the next sequence number
+//     together (no lock; log order = sequence order within a segment).
+//  2. The caller fills its range (records are encoded in place, in
+//     parallel with other writers) and installs its index entries.
+//  3. Publish: the sequence number is marked complete; the caller waits
+//     until every earlier one is complete too (SeqPublisher), so that a
+//     snapshot boundary never has a hole, then raises the segment's
+//     published length over its range.
+//  4. SyncTo (sync mode `always`): group commit. Durable writers queue on
+//     the sync mutex; whoever holds it syncs everything published so far,
+//     so one flush covers every writer that published before it started,
+//     and writers that do not sync keep appending meanwhile (pipelined).
+//
+// A segment that fills up is closed by the first reservation that does not
+// fit; that writer (or any writer that meets the closed segment) rolls
+// under the roll mutex: create the next segment, wait for the old one's
+// writers to finish their copies, seal it (sync, watermark, truncate), make
+// the new segment's header and name durable, then switch. Sealing before
+// switching means a power loss can never leave a hole between segments.
+// A background thread faults in pages of the active segment ahead of the
+// writers (MappedFile::Prefault), so writers take no page faults.
+//
+// Durability watermark: each sync covers the watermark page together with
+// the new data; the watermark written there is the length made durable by
+// the previous sync (it is raised only after its data is durable), so the
+// persisted watermark never claims more than what is on disk, and lags it
+// by at most one sync. Sealing persists the final length.
 //
 // After any failed sync the writer enters a sticky error state: every later
 // Reserve/Sync fails with that error until the database is reopened.
 //
-// Thread contract: Reserve/Advance/Publish/Seal are called by the single
-// writer (the leader of the write group). Sync may be called by the writer
-// or by the background flusher; an internal mutex serializes syncs with
-// rolls.
+// Thread contract: Reserve, Publish, SyncTo, SyncPublished and
+// sticky_error may be called from any number of threads at once.
+// SealActive REQUIRES that no Reserve/Publish is in flight (the caller
+// holds the database's writer gate exclusively, or is closing).
 #ifndef FIRKIN_CORE_LOG_LOG_WRITER_H_
 #define FIRKIN_CORE_LOG_LOG_WRITER_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "core/env/env.h"
 #include "core/log/segment.h"
+#include "core/log/seq_publisher.h"
 
 namespace firkin {
 
 class LogWriter {
  public:
+  // A reserved range: `seq` and bytes [off, off + bytes) of `seg`.
+  struct Reservation {
+    Segment* seg = nullptr;
+    uint64_t off = 0;
+    uint64_t bytes = 0;
+    uint64_t seq = 0;
+  };
+
   LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
-            SegmentTable* table, uint64_t next_segment_id);
+            SegmentTable* table, uint64_t next_segment_id, uint64_t last_seq);
+  ~LogWriter();
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
-  // WRITER. Returns a place for `bytes` contiguous bytes in the active
-  // segment, rolling to a new segment if needed. Nothing is published.
-  Status Reserve(uint64_t bytes, Segment** seg, uint64_t* offset);
-  // WRITER. The bytes reserved last are written; advance the write offset.
-  void Advance(uint64_t bytes) { write_off_ += bytes; }
-  // WRITER. Makes everything written so far visible to readers/iterators.
-  void Publish();
-  // WRITER or flusher. Makes everything written up to now durable; when
-  // called by the flusher only published bytes are synced.
-  Status Sync(bool writer);
-  // WRITER. Seals the active segment (truncate to its length + sync);
-  // used at close.
-  Status Seal();
+  // Any thread. Reserves `bytes` (a multiple of 8) and one sequence number.
+  // The caller MUST call Publish(r) afterwards, whatever happens, so the
+  // sequence number completes.
+  Status Reserve(uint64_t bytes, Reservation* r);
+  // Any thread. The reservation's bytes are written and installed: marks
+  // its sequence number complete, waits until it is published, and makes
+  // the bytes visible to scans (published length).
+  void Publish(const Reservation& r);
+  // The snapshot boundary: every sequence number up to it is complete.
+  uint64_t published_seq() const { return publisher_.published(); }
+
+  // Any thread: makes every published byte up to `end` of `seg` durable
+  // (group commit). REQUIRES: the bytes are published.
+  Status SyncTo(Segment* seg, uint64_t end);
+  // Any thread (the interval flusher, DB::Sync): makes everything published
+  // so far durable.
+  Status SyncPublished();
+  // EXCLUSIVE (no writer in flight). Seals the active segment (the next
+  // write starts a new one). Used by close and full compaction.
+  Status SealActive();
 
   Status sticky_error() const;
+  // Any thread: puts the log into the sticky failed state with `s` (the
+  // in-memory state no longer matches the log); returns the sticky error.
+  Status Fail(const Status& s) {
+    std::lock_guard<std::mutex> l(sync_mu_);
+    SetSticky(s);
+    return sticky_;
+  }
   uint64_t sync_count() const { return syncs_.load(std::memory_order_relaxed); }
+  uint64_t roll_count() const { return rolls_.load(std::memory_order_relaxed); }
   // Any thread: a fresh segment id (never reused), for compaction outputs.
   uint64_t AllocateSegmentId() { return next_id_.fetch_add(1); }
-  Segment* active() const { return active_; }
+  Segment* active() const { return active_.load(std::memory_order_acquire); }
 
  private:
-  Status Roll(uint64_t bytes);
-  Status SyncLocked(uint64_t upto);
+  Status Roll(Segment* full, uint64_t bytes);
+  Status CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out);
+  Status SealLocked(Segment* seg, uint64_t end);
+  Status SyncRangeLocked(Segment* seg, uint64_t upto);
   void SetSticky(const Status& s);
+  void PrefaultLoop();
 
   Env* const env_;
   const std::string dir_;
@@ -66,13 +119,24 @@ class LogWriter {
   const uint64_t segment_size_;
   SegmentTable* const table_;
   std::atomic<uint64_t> next_id_;
+  SeqPublisher publisher_;
 
-  mutable std::mutex sync_mu_;  // guards active_ switch, syncs, sticky_
-  Segment* active_ = nullptr;   // owned by table_
-  uint64_t write_off_ = 0;      // writer-private
+  std::atomic<Segment*> active_{nullptr};  // owned by table_
+  std::mutex roll_mu_;                     // one roll at a time
+  uint64_t next_base_seq_;                 // under roll_mu_: seq before the next segment's
+
+  mutable std::mutex sync_mu_;  // guards syncs, seals and sticky_
   Status sticky_;
   std::atomic<bool> has_sticky_{false};
   std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> rolls_{0};
+
+  // Prefaulting ahead of the writers.
+  std::mutex pf_mu_;
+  std::condition_variable pf_cv_;
+  bool pf_stop_ = false;
+  bool pf_poked_ = false;
+  std::thread pf_thread_;
 };
 
 }  // namespace firkin

@@ -4,12 +4,15 @@
 //
 // Thread contract (Segment): immutable identity (id, slot, mapping); the
 // record bytes below published_len() are immutable and readable by any
-// thread. Appending (the writer) and syncing (writer or flusher, under the
-// log's sync mutex) are single-threaded. Byte counters are atomics.
+// thread. Appending is concurrent and lock-free: TryReserve hands out
+// disjoint byte ranges together with sequence numbers from one atomic word,
+// so log order and sequence order agree within a segment; each writer then
+// fills its own range. Syncing happens under the log's sync mutex. Byte
+// counters are atomics.
 //
-// Thread contract (SegmentTable): Resolve/ById are lock-free reader calls
-// (REQUIRES an Epoch::Guard); Add/Remove are writer calls serialized by the
-// caller. Removed segments are released through Epoch::Retire, so the
+// Thread contract (SegmentTable): BySlot/ById are lock-free reader calls
+// (REQUIRES an Epoch::Guard); AllocateSlot/FreeSlot/Add/Remove/List may be
+// called from any thread (an internal mutex serializes them). Removed segments are released through Epoch::Retire, so the
 // owner must call Epoch::Drain() before destroying the table.
 #ifndef FIRKIN_CORE_LOG_SEGMENT_H_
 #define FIRKIN_CORE_LOG_SEGMENT_H_
@@ -47,6 +50,54 @@ class Segment {
   // included). Release/acquire: bytes below are fully written.
   uint64_t published_len() const { return published_len_.load(std::memory_order_acquire); }
   void set_published_len(uint64_t v) { published_len_.store(v, std::memory_order_release); }
+  // Raises published_len to at least v (writers publish out of order).
+  void PublishUpTo(uint64_t v) {
+    uint64_t cur = published_len_.load(std::memory_order_relaxed);
+    while (cur < v &&
+           !published_len_.compare_exchange_weak(cur, v, std::memory_order_release,
+                                                 std::memory_order_relaxed)) {
+    }
+  }
+
+  // ---- lock-free reservation (active segment only) ----
+  // One 64-bit word: bits [63:36] how many sequence numbers were handed out
+  // in this segment, bits [35:0] the next free offset / 8. A reservation is
+  // one fetch_add of both. It succeeds iff its range ends within the
+  // capacity; the first one that does not (the unique failure whose range
+  // starts within the capacity) closes the segment and records where it
+  // ended; every later one fails too.
+  enum class Reserve { kOk, kClosedByMe, kFull };
+  // Starts the reservation word at `off` (records start there) with
+  // sequence numbers following `base_seq`.
+  void StartAppending(uint64_t off, uint64_t base_seq) {
+    base_seq_ = base_seq;
+    tail_.store(off >> 3, std::memory_order_relaxed);
+  }
+  // REQUIRES: bytes is a multiple of 8, nseq <= 1.
+  Reserve TryReserve(uint64_t nseq, uint64_t bytes, uint64_t* off, uint64_t* seq) {
+    const uint64_t old = tail_.fetch_add((nseq << kSeqShift) | (bytes >> 3),
+                                         std::memory_order_acq_rel);
+    const uint64_t at = (old & kOffMask) << 3;
+    if (at + bytes <= capacity()) {
+      *off = at;
+      *seq = base_seq_ + (old >> kSeqShift) + nseq;
+      return Reserve::kOk;
+    }
+    if (at > capacity()) return Reserve::kFull;
+    end_off_ = at;
+    end_seq_ = base_seq_ + (old >> kSeqShift);
+    closed_.store(true, std::memory_order_release);
+    return Reserve::kClosedByMe;
+  }
+  // Whether the segment was closed, and then where its records end and the
+  // last sequence number it holds (valid once closed() is true).
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
+  uint64_t end_off() const { return end_off_; }
+  uint64_t end_seq() const { return end_seq_; }
+  // Next free offset (a hint: reservations move it concurrently).
+  uint64_t reserved_len() const {
+    return (tail_.load(std::memory_order_relaxed) & kOffMask) << 3;
+  }
 
   // Accounting: bytes of records that are the newest version of a key
   // (live) and of superseded records (dead). Maintained by the writer.
@@ -56,10 +107,13 @@ class Segment {
   // none yet); compaction uses it to know where older versions may live.
   std::atomic<uint64_t> min_seq{UINT64_MAX};
   void NoteSeq(uint64_t seq) {
-    if (seq < min_seq.load(std::memory_order_relaxed)) min_seq.store(seq, std::memory_order_relaxed);
+    uint64_t cur = min_seq.load(std::memory_order_relaxed);
+    while (seq < cur &&
+           !min_seq.compare_exchange_weak(cur, seq, std::memory_order_relaxed)) {
+    }
   }
-  // Synced prefix (writer / flusher under the log's sync mutex).
-  uint64_t synced_len = 0;
+  // Synced prefix (written under the log's sync mutex; read by anyone).
+  std::atomic<uint64_t> synced_len{0};
   // No more appends (set by the writer when it rolls, or at recovery).
   std::atomic<bool> sealed{false};
   // Compaction must leave this segment alone for now (a snapshot needs an
@@ -74,6 +128,14 @@ class Segment {
   const uint32_t flags_;
   std::unique_ptr<MappedFile> file_;
   std::atomic<uint64_t> published_len_;
+
+  static constexpr int kSeqShift = 36;
+  static constexpr uint64_t kOffMask = (uint64_t{1} << kSeqShift) - 1;
+  alignas(64) std::atomic<uint64_t> tail_{0};
+  uint64_t base_seq_ = 0;
+  std::atomic<bool> closed_{false};
+  uint64_t end_off_ = 0;  // written by the closer before closed_ (release)
+  uint64_t end_seq_ = 0;
 };
 
 class SegmentTable {
@@ -94,6 +156,11 @@ class SegmentTable {
 
   // WRITER. Picks a free slot; kNoSpace-like failure if all are taken.
   Status AllocateSlot(uint32_t* slot);
+  // Gives back a slot from AllocateSlot that was never used by Add.
+  void FreeSlot(uint32_t slot) {
+    std::lock_guard<std::mutex> l(mu_);
+    free_slots_.push_back(slot);
+  }
   // Recovery: takes a specific slot (from a checkpoint). kCorruption if it
   // is taken or out of range.
   Status ClaimSlot(uint32_t slot);

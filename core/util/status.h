@@ -50,6 +50,7 @@ class Status {
   static Status ReadOnly(std::string m) { return {Code::kReadOnly, std::move(m)}; }
   static Status ConditionFailed(std::string m) { return {Code::kConditionFailed, std::move(m)}; }
   static Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
+  static Status NoMemory(std::string m) { return {Code::kNoMemory, std::move(m)}; }
   static Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
   static Status BufferTooSmall(std::string m) { return {Code::kBufferTooSmall, std::move(m)}; }
   static Status Closed(std::string m) { return {Code::kClosed, std::move(m)}; }
