@@ -10,6 +10,7 @@
 PREFIX   ?= /usr/local
 BUILD    ?= build
 ASAN     ?= build-asan
+TSAN     ?= build-tsan
 JOBS     ?= 2
 DBDIR    ?= firkin-data
 MESON_SETUP_ARGS ?=
@@ -37,7 +38,7 @@ define apt_install_missing
 	fi
 endef
 
-.PHONY: all deps deps-bindings deps-bench setup build run test test-c test-asan \
+.PHONY: all deps deps-bindings deps-bench setup build run test test-c test-asan test-tsan \
         test-bindings test-planted install bench bench-full clean
 
 all: build
@@ -68,8 +69,9 @@ test: deps deps-bindings build
 	@rm -f $(BUILD)/test-summary.txt
 	meson test -C $(BUILD) --num-processes $(JOBS) --print-errorlogs --no-rebuild
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-bindings
-	@tests/summarize.sh $(BUILD) $(ASAN)
+	@tests/summarize.sh $(BUILD) $(ASAN) $(TSAN)
 
 # The C test suites again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # (gcc 12 gives false -Wstringop/-Wformat-overflow warnings with the
@@ -82,6 +84,17 @@ test-asan:
 	ninja -C $(ASAN) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  meson test -C $(ASAN) --suite c --num-processes $(JOBS) --print-errorlogs --no-rebuild
+
+# The multi-writer stress test (tests/c/stress_test.c) under ThreadSanitizer:
+# many writers, CAS, batches, snapshots and background compaction on one
+# handle, checked against a model, with every data race reported.
+test-tsan:
+	@[ -f $(TSAN)/build.ninja ] || meson setup $(TSAN) -Db_sanitize=thread \
+	  -Db_lundef=false -Dbuildtype=debugoptimized -Dbench=false -Djava=disabled -Dcsharp=disabled \
+	  -Dexamples=false -Dwerror=false
+	ninja -C $(TSAN) -j$(JOBS) tests/stress_test
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress
 
 # Builds each deliberate bug (meson option planted_bug) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).
@@ -101,7 +114,7 @@ bench-full: deps-bench build
 	bench/run.sh full $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(DBDIR)
+	rm -rf $(BUILD) $(ASAN) $(TSAN) $(DBDIR)
 
 # Overridden by bindings/bindings.mk when the bindings are present.
 test-bindings::
