@@ -15,6 +15,8 @@ import statistics
 import subprocess
 from collections import defaultdict
 
+import scaling_report
+
 STORE_ORDER = ["firkin", "rocksdb", "leveldb", "lmdb", "tkrzw", "kyoto", "sqlite", "ceiling"]
 PEERS = ["rocksdb", "leveldb", "lmdb", "tkrzw", "kyoto", "sqlite"]
 LABEL = {"firkin": "Firkin", "rocksdb": "RocksDB", "leveldb": "LevelDB", "lmdb": "LMDB",
@@ -373,8 +375,17 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--plots", required=True)
     ap.add_argument("--notes", help="markdown file appended as 'Analysis' (profiles, what is left)")
+    ap.add_argument("--scaling", nargs=2, action="append", default=[], metavar=("CSV", "MACHINE"),
+                    help="an extra thread-scaling run (bench/scaling.sh, e.g. the 16-core matrix) "
+                         "shown beside this run's own thread counts; repeatable")
+    ap.add_argument("--scaling-plots", help="where the scaling plots go (default docs/plots)")
     a = ap.parse_args()
     d = Data(load(a.csv))
+    # fillsync and YCSB rows at every thread count the run has (run.sh --threads).
+    global ROWS_100, ROWS_YCSB
+    tl = sorted({k[2] for k in d.g if k[1] == "fillsync" or k[1].startswith("ycsb")} | {1})
+    ROWS_100 = [r for r in ROWS_100 if r[0] != "fillsync"] + [("fillsync", t) for t in tl]
+    ROWS_YCSB = [("ycsbload", 1)] + [(f"ycsb{y}", t) for y in "abcdf" for t in tl]
     machine = {}
     with open(a.machine) as f:
         for line in f:
@@ -411,8 +422,8 @@ def main():
     L.append("## Method\n")
     L.append("""- One program, `bench/firkin_bench` (C++17), with an adapter per store (`bench/adapters/`);
   `bench/run.sh` runs it once per store × workload × repetition, **each in a fresh process**, and
-  this page shows the **median** of the repetitions (3 for the workloads the budgets use, 1 for the
-  others in quick mode; 3 for all in full mode).
+  this page shows the **median** of the repetitions (3 for the workloads the budgets use and for
+  YCSB A/B/C/F and fillsync at every thread count, 1 for the others in quick mode; 3 for all in full mode).
 - Keys are 16 bytes (`%016d`-style, db_bench's format), values 100 bytes of random data
   (incompressible: LSM compression is off), YCSB values 1000 bytes, YCSB keys `user` + 12 digits
   (scrambled insert order). Each store gets its own directory on the filesystem above.
@@ -428,9 +439,9 @@ def main():
   gets of present / absent keys after a warm-up read pass, so caches are warm), **readwhilewriting**
   (1 reader timed while 1 writer overwrites without limit), **overwrite** (uniform puts on existing
   keys), **deleterandom** (on a copy of the database), **fillsync** (puts with the `always`
-  setting, 1 and 2 threads: group commit), **ycsbload** then YCSB **A** (50% read / 50% update),
+  setting, at each thread count of `run.sh --threads`, 1 and 2 by default: group commit), **ycsbload** then YCSB **A** (50% read / 50% update),
   **B** (95/5), **C** (100% read), **D** (95% read of the latest records / 5% insert), **F** (50%
-  read / 50% read-modify-write), zipfian θ=0.99 scrambled, 1 and 2 threads; **memory** (8-byte keys,
+  read / 50% read-modify-write), zipfian θ=0.99 scrambled, at each thread count (1 and 2 by default; D at 1 and 2); **memory** (8-byte keys,
   8-byte values, anonymous RSS growth from `/proc/self/status` RssAnon divided by keys loaded;
   quick mode caps the load at 2 s, so slow stores load fewer keys), **open_clean** / **open_kill**
   (open of that database after a clean close / after SIGKILL of the loading process, plus one get),
@@ -469,6 +480,12 @@ def main():
     L.append("p50 / p99 / p99.9 in µs per operation (YCSB: per operation of the mix; readwhilewriting: "
              "the reads).\n")
     L.append(latency_table(d, ROWS_100 + ROWS_YCSB))
+    L.append("")
+    sets = [scaling_report.Set(scaling_report.load(a.csv), scaling_report.read_machine(a.machine))]
+    sets += [scaling_report.Set(scaling_report.load(c), scaling_report.read_machine(m))
+             for c, m in a.scaling]
+    sets = [st for st in sets if st.g]
+    L.append(scaling_report.section(sets, a.scaling_plots or os.path.join(md_dir, "plots"), md_dir))
     L.append("\n## Memory, open time, space\n")
     L.append(other_table(d))
     L.append("\nRSS counts anonymous memory only: LMDB, Tkrzw and Kyoto keep their data in file-backed "

@@ -1,5 +1,11 @@
 #!/usr/bin/env bash
-# bench/run.sh quick|full [builddir]
+# bench/run.sh quick|full|scaling [builddir] [--threads 1,2,4,8,16] [--big]
+#
+# --threads LIST: the thread counts of YCSB A/B/C/F and of the durable puts
+# (fillsync), 1,2 by default; each at 3 repetitions at least (medians).
+# scaling: only that thread-scaling matrix (bench/scaling.sh; --big for the
+# 16-core configuration), rendered into the "Scaling with threads" section of
+# docs/benchmarks.md by bench/scaling_report.py, the rest of the page kept.
 #
 # Runs firkin_bench once per (store, workload, repetition), each in a fresh
 # process, writes bench/results/<stamp>-<mode>.csv (+ latest.csv and
@@ -13,7 +19,19 @@
 # BENCH_NO_REPORT=1.
 set -u
 MODE=${1:-quick}
-BUILD=${2:-build}
+[ $# -gt 0 ] && shift
+BUILD=build
+case "${1:-}" in ""|--*) ;; *) BUILD=$1; shift ;; esac
+THREADS=1,2
+BIG=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --threads) THREADS=${2:?--threads needs a list, e.g. 1,2,4}; shift ;;
+    --big) BIG=--big ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
@@ -21,6 +39,18 @@ BIN="$BUILD/bench/firkin_bench"
 if [ ! -x "$BIN" ]; then
   echo "run.sh: $BIN not found; build first (make build, or ninja -C $BUILD)" >&2
   exit 2
+fi
+THREAD_LIST=$(echo "$THREADS" | tr ',' ' ')
+for t in $THREAD_LIST; do
+  [[ $t =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: bad thread count '$t' in --threads $THREADS" >&2; exit 2; }
+done
+if [ "$MODE" = scaling ]; then
+  # BENCH_SCALING_ARGS: more scaling.sh options (e.g. "--reps 5 --records 1000").
+  eval "extra=(${BENCH_SCALING_ARGS:-})"
+  "$HERE/scaling.sh" --bin "$BIN" --threads "$THREADS" $BIG --out "$HERE/results" "${extra[@]}" || exit 1
+  [ -n "${BENCH_NO_REPORT:-}" ] && exit 0
+  exec python3 "$HERE/scaling_report.py" "$HERE/results/scaling-latest.csv" \
+    "$HERE/results/scaling-latest.machine.txt" --update "$ROOT/docs/benchmarks.md"
 fi
 
 case "$MODE" in
@@ -55,7 +85,7 @@ case "$MODE" in
     REPS_MINOR=${BENCH_REPS:-3}
     TMO=3600
     ;;
-  *) echo "usage: $0 quick|full [builddir]" >&2; exit 2 ;;
+  *) echo "usage: $0 quick|full|scaling [builddir] [--threads LIST] [--big]" >&2; exit 2 ;;
 esac
 
 DATA=${BENCH_DATA:-$BUILD/bench-data}
@@ -88,6 +118,7 @@ done
     echo "peer: $p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo missing)"
   done
   echo "loadavg_start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "threads: $THREAD_LIST"
   echo "params: num=$NUM dur=$DUR warmup=$WARM ycsb_records=$YREC ycsb_dur=$YDUR mem_num=$MEMNUM mem_cap_s=$MEMDUR spaceamp_num=$SPNUM rounds=$ROUNDS reps=$REPS_MAIN/$REPS_MINOR"
 } > "$MACHINE"
 
@@ -167,14 +198,12 @@ each $REPS_MINOR 1 w_read readwhilewriting
 each $REPS_MAIN 1 w_overwrite
 each $REPS_MINOR 1 w_delete
 each 1 1 w_rm main
-echo "== durable puts"
-each $REPS_MINOR 1 w_fillsync 1
-each $REPS_MAIN 1 w_fillsync 2
-echo "== YCSB, $YREC records of 1000 B"
+echo "== durable puts, threads $THREAD_LIST"
+for t in $THREAD_LIST; do each $REPS_MAIN 1 w_fillsync $t; done
+echo "== YCSB, $YREC records of 1000 B, threads $THREAD_LIST"
 each 1 1 w_yload
 for y in c b a f; do
-  each $REPS_MINOR 1 w_ycsb $y 1
-  each $REPS_MAIN 1 w_ycsb $y 2
+  for t in $THREAD_LIST; do each $REPS_MAIN 1 w_ycsb $y $t; done
 done
 each $REPS_MINOR 1 w_ycsb d 1
 each $REPS_MINOR 1 w_ycsb d 2

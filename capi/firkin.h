@@ -55,8 +55,9 @@
  *     and firkin_version_number() returns the library's; they must agree in
  *     major version. Published signatures never change: new behaviour gets a
  *     new function (firkin_xxx_v2). The SONAME carries the major version.
- *     Experimental, test-only calls live in firkin_testing.h and are not part
- *     of the stable ABI.
+ *     Test-only calls (fault injection) are not in this library at all: they
+ *     live in tests/support/firkin_testing.h and the test-only
+ *     libfirkin_testing.so, which is never installed.
  *
  *  9. Limits. Keys are 1..FIRKIN_MAX_KEY_SIZE bytes (an empty key is
  *     invalid), values 0..FIRKIN_MAX_VALUE_SIZE bytes; larger inputs get

@@ -19,10 +19,6 @@
 #include "core/db/write_batch.h"
 #include "core/util/status.h"
 
-namespace firkin {
-class FaultEnv;
-}
-
 // A database handle: shared ownership so that child handles keep it alive.
 struct firkin_db {
   std::shared_ptr<firkin::DB> db;
@@ -54,10 +50,6 @@ struct firkin_iter {
 
 struct firkin_batch {
   firkin::WriteBatch batch;
-};
-
-struct firkin_fault_env {
-  std::unique_ptr<firkin::FaultEnv> env;
 };
 
 namespace firkin::capi {

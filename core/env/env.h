@@ -1,6 +1,7 @@
 // Env: the one interface through which the core touches files (DESIGN §8).
 //
-// PosixEnv (posix_env.cc) is the product. FaultEnv (fault_env.h) is used by
+// PosixEnv (posix_env.cc) is the product. FaultEnv (tests/support/fault_env.h,
+// in the test-only library, never in libfirkin.so) is used by
 // tests: it keeps unsynced data in memory so that a simulated power loss can
 // drop it, and can fail the N-th call of a kind with EIO or ENOSPC.
 //

@@ -153,9 +153,7 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out) {
   if ((r.flags & ~kRecordFlagBatch) != 0) return false;
   if (r.size() > avail) return false;
   if (r.seq == 0) return false;
-#ifndef FIRKIN_PLANTED_BUG_SKIP_SCAN_CHECKSUM
   if (!RecordChecksumOk(r)) return false;
-#endif
   *out = r;
   return true;
 }

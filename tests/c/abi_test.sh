@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# abi_test.sh LIBFIRKIN ABI_VERSION_EXE
+# abi_test.sh LIBFIRKIN ABI_VERSION_EXE [LIBFIRKIN_TESTING]
 # Checks the shared library's ABI surface: only firkin_* symbols exported,
-# SONAME libfirkin.so.0, and (via abi_version) header/library versions agree.
+# none of them test machinery (the fault env lives in the test-only
+# libfirkin_testing.so), SONAME libfirkin.so.0, and (via abi_version)
+# header/library versions agree. With LIBFIRKIN_TESTING, also checks that the
+# test library exports the hooks of tests/support/firkin_testing.h.
 # Ends with "N passed, N failed".
 set -u
-lib=${1:?usage: abi_test.sh LIBFIRKIN ABI_VERSION_EXE}
-ver=${2:?usage: abi_test.sh LIBFIRKIN ABI_VERSION_EXE}
+usage="usage: abi_test.sh LIBFIRKIN ABI_VERSION_EXE [LIBFIRKIN_TESTING]"
+lib=${1:?$usage}
+ver=${2:?$usage}
+testlib=${3:-}
 passed=0; failed=0
 ok()   { echo "ok: $1"; passed=$((passed + 1)); }
 bad()  { echo "FAIL: $1"; failed=$((failed + 1)); }
@@ -26,15 +31,52 @@ else
   bad "nm -D failed: $syms"
 fi
 
-# 2. Every function declared in the public headers is exported.
+# 2. Every function declared in the public header is exported.
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 missing=""
-for f in $(grep -ho 'firkin_[a-z0-9_]*(' "$srcdir/capi/firkin.h" "$srcdir/capi/firkin_testing.h" |
-           tr -d '(' | sort -u); do
+for f in $(grep -ho 'firkin_[a-z0-9_]*(' "$srcdir/capi/firkin.h" | tr -d '(' | sort -u); do
   printf '%s\n' "$syms" | grep -q " $f\(@.*\)\?$" || missing="$missing $f"
 done
-if [ -z "$missing" ]; then ok "every function of firkin.h and firkin_testing.h is exported"
+if [ -z "$missing" ]; then ok "every function of firkin.h is exported"
 else bad "declared but not exported:$missing"; fi
+
+# 2b. No test machinery in the product: nothing of firkin_testing.h, no fault
+#     env, no FaultEnv code (hidden or not), and every export is declared in
+#     firkin.h (an exported firkin_* call that users cannot see is test or
+#     internal machinery).
+testing_h="$srcdir/tests/support/firkin_testing.h"
+leaked=""
+for f in $(grep -ho 'firkin_[a-z0-9_]*(' "$testing_h" | tr -d '(' | sort -u); do
+  printf '%s\n' "$syms" | grep -q " $f\(@.*\)\?$" && leaked="$leaked $f"
+done
+leaked="$leaked $(printf '%s\n' "$syms" | awk 'NF >= 2 {print $NF}' | sed 's/@.*//' |
+                  grep -iE 'fault|testing|planted' | tr '\n' ' ')"
+declared=$(grep -ho 'firkin_[a-z0-9_]*(' "$srcdir/capi/firkin.h" | tr -d '(' | sort -u)
+undeclared=$(printf '%s\n' "$syms" | awk 'NF >= 2 {print $NF}' | sed 's/@.*//' | grep '^firkin_' |
+             sort -u | comm -23 - <(printf '%s\n' "$declared") | tr '\n' ' ')
+leaked=$(printf '%s\n' $leaked | sort -u | tr '\n' ' ')
+if strings -a "$lib" | grep -q 'FaultEnv'; then leaked="$leaked(FaultEnv code or strings)"; fi
+leaked=$(echo $leaked)
+undeclared=$(echo $undeclared)
+if [ -n "$leaked" ]; then bad "the product library exports test machinery: $leaked"
+elif [ -n "$undeclared" ]; then bad "exported but not declared in firkin.h: $undeclared"
+else ok "no test machinery exported: every export is declared in firkin.h"; fi
+
+# 2c. The test-only library exports the hooks (and the product's calls).
+if [ -n "$testlib" ]; then
+  tsyms=$(nm -D --defined-only "$testlib" 2>&1)
+  tmissing=""
+  for f in $(grep -ho 'firkin_[a-z0-9_]*(' "$srcdir/capi/firkin.h" "$testing_h" | tr -d '(' | sort -u); do
+    printf '%s\n' "$tsyms" | grep -q " $f\(@.*\)\?$" || tmissing="$tmissing $f"
+  done
+  tothers=$(printf '%s\n' "$tsyms" | awk 'NF >= 2 {print $NF}' | sed 's/@.*//' |
+            grep -v '^firkin_' | grep -v '^FIRKIN_[0-9A-Z_]*$' || true)
+  if [ -n "$tmissing" ]; then bad "libfirkin_testing does not export:$tmissing"
+  elif [ -n "$tothers" ]; then bad "libfirkin_testing exports non-firkin symbols: $(echo $tothers | head -c 300)"
+  elif ! printf '%s\n' "$tsyms" | grep -q ' firkin_fault_env_crash@@FIRKIN_TESTING_0$'; then
+    bad "libfirkin_testing: the hooks are not under the version node FIRKIN_TESTING_0"
+  else ok "libfirkin_testing exports firkin.h and firkin_testing.h (hooks under FIRKIN_TESTING_0)"; fi
+fi
 
 # 3. SONAME
 soname=$(readelf -d "$lib" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')

@@ -16,7 +16,6 @@
 #define _XOPEN_SOURCE 700
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -1113,17 +1112,6 @@ static int cmd_stats(ctx *c, token **a, size_t n) {
   return st;
 }
 
-/* The maintenance entry points are looked up at run time, so the runner
- * also links against a library that does not export them yet; a missing
- * one fails the command. */
-static void *lookup(const char *name) {
-  static void *self;
-  if (!self) self = dlopen(NULL, RTLD_NOW);
-  return self ? dlsym(self, name) : NULL;
-}
-typedef firkin_status (*db_fn)(firkin_db *);
-typedef firkin_status (*verify_fn)(firkin_db *, char **);
-typedef firkin_status (*verify_path_fn)(const char *, const firkin_options *, char **);
 
 static int check_report(ctx *c, int st, char *js, size_t nfields, token **fields) {
   size_t i;
@@ -1147,43 +1135,29 @@ static int check_report(ctx *c, int st, char *js, size_t nfields, token **fields
   return st;
 }
 
-static int cmd_db_fn(ctx *c, const char *name) {
-  db_fn f;
-  void *sym = lookup(name);
-  NEED_DB();
-  if (!sym) return runner_error(c, "%s is not exported by the library", name);
-  memcpy(&f, &sym, sizeof f);
-  return api(c, f(cur_db(c)));
-}
 static int cmd_compact(ctx *c, token **a, size_t n) {
   (void)a; (void)n;
-  return cmd_db_fn(c, "firkin_compact");
+  NEED_DB();
+  return api(c, firkin_compact(cur_db(c)));
 }
 static int cmd_checkpoint(ctx *c, token **a, size_t n) {
   (void)a; (void)n;
-  return cmd_db_fn(c, "firkin_checkpoint");
+  NEED_DB();
+  return api(c, firkin_checkpoint(cur_db(c)));
 }
 static int cmd_verify(ctx *c, token **a, size_t n) {
-  verify_fn f;
-  void *sym = lookup("firkin_verify");
   char *js = NULL;
   int st;
   NEED_DB();
-  if (!sym) return runner_error(c, "firkin_verify is not exported by the library");
-  memcpy(&f, &sym, sizeof f);
-  st = api(c, f(cur_db(c), &js));
+  st = api(c, firkin_verify(cur_db(c), &js));
   return check_report(c, st, js, n, a);
 }
 static int cmd_verify_path(ctx *c, token **a, size_t n) {
-  verify_path_fn f;
-  void *sym = lookup("firkin_verify_path");
   char *js = NULL, path[4200];
   int st;
-  if (!sym) return runner_error(c, "firkin_verify_path is not exported by the library");
-  memcpy(&f, &sym, sizeof f);
   if (n > 0 && strcmp(T(0), ".") != 0) snprintf(path, sizeof path, "%s/%s", c->dir, T(0));
   else snprintf(path, sizeof path, "%s", c->dir);
-  st = api(c, f(path, c->opts, &js));
+  st = api(c, firkin_verify_path(path, c->opts, &js));
   return check_report(c, st, js, n > 0 ? n - 1 : 0, a + 1);
 }
 

@@ -29,10 +29,9 @@
  *        FIRKIN_TEST_LONG=1 is the same as --long.
  * Ends with "N passed, N failed". C99 + POSIX + pthreads.
  */
-#define _GNU_SOURCE /* RTLD_DEFAULT */
+#define _GNU_SOURCE
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1700,21 +1699,12 @@ out:
 /* (i) deletes never reappear                                                */
 /* ------------------------------------------------------------------------ */
 
-/* firkin_compact, looked up at run time so that this suite also runs
- * against a library that does not implement compaction yet. */
-typedef firkin_status (*compact_fn_t)(firkin_db *);
-
 static void test_deletes(void) {
-  compact_fn_t compact_fn = NULL;
   char dir[1200];
   firkin_options *o = make_opts(FIRKIN_SYNC_NONE, 64 * 1024);
   int nk = 2000, round, rounds = g_long ? 30 : 6, resurrected = 0, lost = 0, errs = 0;
   int *state = calloc((size_t)nk, sizeof(int)); /* 0 absent, else version */
   rng r;
-  {
-    void *sym = dlsym(RTLD_DEFAULT, "firkin_compact");
-    memcpy(&compact_fn, &sym, sizeof sym); /* ISO C forbids a direct cast */
-  }
   rng_seed(&r, g_seed + 4242);
   fresh_dir(dir, sizeof dir, "deletes");
   g_details = 0;
@@ -1758,8 +1748,8 @@ static void test_deletes(void) {
         else errs++;
       }
     }
-    if (round % 2 == 0 && compact_fn) {
-      firkin_status rc = compact_fn(db);
+    if (round % 2 == 0) {
+      firkin_status rc = firkin_compact(db);
       if (rc != FIRKIN_OK && rc != FIRKIN_E_NOT_SUPPORTED) errs++;
     }
     firkin_close(db);

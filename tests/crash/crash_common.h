@@ -9,9 +9,8 @@
  *    and a 64-bit version, and is filled with bytes derived from both, so a
  *    torn value, a value of another key and random garbage are all detected;
  *  - directory helpers (mkdtemp under $TMPDIR, rm -rf, copy a directory);
- *  - the optional entry points (firkin_compact, firkin_checkpoint,
- *    firkin_verify, firkin_verify_path) resolved with dlsym, so the suites
- *    link and run before the core implements them;
+ *  - the maintenance calls (firkin_compact, firkin_checkpoint, firkin_verify,
+ *    firkin_verify_path) behind switches that can turn them off;
  *  - counters and the CHECK macro; every suite ends with "N passed, N failed".
  */
 #ifndef FIRKIN_CRASH_COMMON_H
@@ -22,7 +21,6 @@
 #endif
 
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -398,78 +396,41 @@ static CC_UNUSED double cc_now(void) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Optional entry points (compaction, checkpoint, verify)                    */
+/* Maintenance entry points (compaction, checkpoint, verify)                 */
 /* ------------------------------------------------------------------------ */
 
-typedef firkin_status (*cc_db_fn)(firkin_db *);
-typedef firkin_status (*cc_verify_fn)(firkin_db *, char **);
-typedef firkin_status (*cc_verify_path_fn)(const char *, const firkin_options *, char **);
+/* Whether the suites use compaction, checkpoints and verify. All three are
+ * in the library; the switches FIRKIN_CRASH_NO_COMPACT and
+ * FIRKIN_CRASH_NO_CHECKPOINT turn the first two off for diagnosis. */
+static bool cc_have_compact = true, cc_have_checkpoint = true, cc_have_verify = true;
 
-static cc_db_fn cc_compact_fn, cc_checkpoint_fn;
-static cc_verify_fn cc_verify_fn_p;
-static cc_verify_path_fn cc_verify_path_fn_p;
-static bool cc_have_compact, cc_have_checkpoint, cc_have_verify;
-
-/* Resolves the optional calls and probes whether they are implemented
- * (FIRKIN_E_NOT_SUPPORTED means "declared, not yet implemented"). */
+/* Applies the diagnosis switches and prints what the run uses. */
 static CC_UNUSED void cc_resolve_optional(void) {
-  union {
-    void *p;
-    cc_db_fn f;
-    cc_verify_fn v;
-    cc_verify_path_fn vp;
-  } u;
-  u.p = dlsym(RTLD_DEFAULT, "firkin_compact");
-  cc_compact_fn = u.p ? u.f : NULL;
-  u.p = dlsym(RTLD_DEFAULT, "firkin_checkpoint");
-  cc_checkpoint_fn = u.p ? u.f : NULL;
-  u.p = dlsym(RTLD_DEFAULT, "firkin_verify");
-  cc_verify_fn_p = u.p ? u.v : NULL;
-  u.p = dlsym(RTLD_DEFAULT, "firkin_verify_path");
-  cc_verify_path_fn_p = u.p ? u.vp : NULL;
-
-  /* Probe on a scratch database. */
-  char *dir = cc_tmpdir("probe");
-  firkin_db *db = NULL;
-  if (firkin_open(dir, NULL, &db) == FIRKIN_OK) {
-    firkin_put(db, NULL, NULL, "a", 1, "b", 1);
-    if (cc_compact_fn) cc_have_compact = cc_compact_fn(db) != FIRKIN_E_NOT_SUPPORTED;
-    if (cc_checkpoint_fn) cc_have_checkpoint = cc_checkpoint_fn(db) != FIRKIN_E_NOT_SUPPORTED;
-    if (cc_verify_fn_p) {
-      char *rep = NULL;
-      cc_have_verify = cc_verify_fn_p(db, &rep) != FIRKIN_E_NOT_SUPPORTED;
-      firkin_free(rep);
-    }
-    firkin_close(db);
-  }
-  cc_rmrf(dir);
-  free(dir);
   /* Diagnosis switches: run without (manual and background) compaction or
    * periodic checkpoints. */
   if (getenv("FIRKIN_CRASH_NO_COMPACT")) cc_have_compact = false;
   if (getenv("FIRKIN_CRASH_NO_CHECKPOINT")) cc_have_checkpoint = false;
   printf("engine: compaction %s, checkpoint %s, verify %s\n",
-         cc_have_compact ? "yes" : "NOT AVAILABLE (parts skipped)",
-         cc_have_checkpoint ? "yes" : "NOT AVAILABLE (parts skipped)",
+         cc_have_compact ? "yes" : "OFF (FIRKIN_CRASH_NO_COMPACT; parts skipped)",
+         cc_have_checkpoint ? "yes" : "OFF (FIRKIN_CRASH_NO_CHECKPOINT; parts skipped)",
          cc_have_verify ? "yes" : "NOT AVAILABLE (parts skipped)");
   fflush(stdout);
 }
 
 static CC_UNUSED firkin_status cc_compact(firkin_db *db) {
-  return cc_have_compact ? cc_compact_fn(db) : FIRKIN_E_NOT_SUPPORTED;
+  return cc_have_compact ? firkin_compact(db) : FIRKIN_E_NOT_SUPPORTED;
 }
 static CC_UNUSED firkin_status cc_checkpoint(firkin_db *db) {
-  return cc_have_checkpoint ? cc_checkpoint_fn(db) : FIRKIN_E_NOT_SUPPORTED;
+  return cc_have_checkpoint ? firkin_checkpoint(db) : FIRKIN_E_NOT_SUPPORTED;
 }
 static CC_UNUSED firkin_status cc_verify(firkin_db *db, char **rep) {
   if (rep) *rep = NULL;
-  return cc_have_verify ? cc_verify_fn_p(db, rep) : FIRKIN_E_NOT_SUPPORTED;
+  return cc_have_verify ? firkin_verify(db, rep) : FIRKIN_E_NOT_SUPPORTED;
 }
 static CC_UNUSED firkin_status cc_verify_path(const char *path, const firkin_options *o,
                                               char **rep) {
   if (rep) *rep = NULL;
-  return cc_have_verify && cc_verify_path_fn_p ? cc_verify_path_fn_p(path, o, rep)
-                                               : FIRKIN_E_NOT_SUPPORTED;
+  return cc_have_verify ? firkin_verify_path(path, o, rep) : FIRKIN_E_NOT_SUPPORTED;
 }
 
 /* Options helper: sync mode, segment size, compaction and checkpoints

@@ -1,6 +1,6 @@
 // Unit tests of FaultEnv (core/env/fault_env.cc): what survives each crash
 // mode, pending creations and renames, injected faults, the crashed state.
-#include "core/env/fault_env.h"
+#include "tests/support/fault_env.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,8 +1,21 @@
-// firkin_testing.h: the experimental fault-injection hooks.
-#include "capi/firkin_testing.h"
+// firkin_testing.h: the experimental fault-injection hooks, exported by the
+// test-only library libfirkin_testing.so (tests/support/meson.build), never
+// by the product libfirkin.so. That library is built from the very objects of
+// libfirkin.so plus this file and fault_env.cc, so the handles below reach
+// into the same capi structs (capi/internal.h) as the product's code.
+//
+// Thread contract: that of firkin_testing.h (a fault environment may be
+// shared by the database's threads; every call may be made from any thread).
+#include "tests/support/firkin_testing.h"
 
 #include "capi/internal.h"
-#include "core/env/fault_env.h"
+#include "tests/support/fault_env.h"
+
+// The handle behind firkin_fault_env: owns the FaultEnv. Thread contract:
+// that of FaultEnv (thread-safe); freed by one thread once no database uses it.
+struct firkin_fault_env {
+  std::unique_ptr<firkin::FaultEnv> env;
+};
 
 using namespace firkin::capi;
 using firkin::FaultEnv;

@@ -31,7 +31,7 @@
 // back (if `to` exists and `from` does not) and a file it replaced is
 // rewritten with the replaced file's durable content. Handles opened before
 // the crash fail with "simulated power loss" forever, even after Reset().
-#include "core/env/fault_env.h"
+#include "tests/support/fault_env.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -1,5 +1,5 @@
 // FaultEnv: a fault-injecting Env for tests (DESIGN §8), behind
-// capi/firkin_testing.h.
+// tests/support/firkin_testing.h (libfirkin_testing.so, never shipped).
 //
 // It works over real directories. Data written to a file (mapped or
 // sequential) is kept in memory until synced; Sync writes the synced range

@@ -1,8 +1,11 @@
 /*
- * firkin_testing.h — EXPERIMENTAL test hooks. Not part of the stable ABI:
- * these calls may change or disappear in any release. They let
- * language-neutral tests reach the fault-injecting I/O environment
- * (DESIGN §8) through the C interface.
+ * firkin_testing.h — EXPERIMENTAL test hooks. Not part of the product:
+ * these calls are exported only by the test-only library
+ * libfirkin_testing.so (tests/support/, never installed), never by
+ * libfirkin.so, and may change in any commit. They let language-neutral
+ * tests reach the fault-injecting I/O environment (DESIGN §8) through the C
+ * interface. A test links libfirkin_testing.so INSTEAD of libfirkin.so: it
+ * holds the same objects as libfirkin.so plus these calls.
  *
  * A fault environment works over a real directory. Everything the database
  * writes is kept in memory until it is synced; a sync writes it through to
