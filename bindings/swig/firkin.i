@@ -57,10 +57,11 @@
 #error "firkin.i supports Java, C# and Go"
 #endif
 
-/* The byte-buffer shapes, by the parameter names firkin.h uses. C# maps the
- * pointer alone (the length stays an explicit argument); Java and Go map
- * the (pointer, length) pair. */
-#if defined(SWIGCSHARP)
+/* The byte-buffer shapes, by the parameter names firkin.h uses. C# and Go
+ * map the pointer alone (the length stays an explicit argument: Go passes
+ * unsafe.Pointer(&b[0]) and len(b), so cgo checks one pointer and boxes
+ * nothing); Java maps the (pointer, length) pair. */
+#if defined(SWIGCSHARP) || defined(SWIGGO)
 %apply const void *IN_BYTES { const void *key, const void *val, const void *expected,
                               const void *keys };
 %apply void *OUT_BUF { void *buf };
