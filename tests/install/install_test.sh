@@ -196,6 +196,15 @@ else
   skipped "install without Mono (needs mcs and swig here to take mcs away)"
 fi
 
+# Item 15 of issue 9: a Go test binary once landed in bindings/go and was
+# committed and installed. Whatever built above (and the binding suites
+# before it) must leave no output in the source tree, not even an ignored one.
+if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+  run "no build output in the bindings' and examples' source directories" sh -c "
+    out=\$(git -C '$root' status --porcelain --ignored -- bindings/go bindings/java bindings/csharp bindings/swig \
+          examples/c examples/go examples/java examples/csharp | grep '^!!');
+    [ -z \"\$out\" ] || { echo \"\$out\"; exit 1; }"
+fi
 run "nothing was installed to /usr/local" \
   sh -c "[ \"\$(ls /usr/local/lib/libfirkin.so.0 /usr/local/lib/*/libfirkin.so.0 2>/dev/null)\" = '$sys_lib_before' ]"
 
