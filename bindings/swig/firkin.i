@@ -19,9 +19,9 @@
  *
  *   shape               C parameters                         Java            C#                 Go
  *   status return       firkin_status f(...)                 void + throws   void + throws      error
- *   bytes in            (const void *key, size_t key_len)    byte[]          byte[], uint len   []byte
+ *   bytes in            (const void *key, size_t key_len)    byte[]          byte[], ulong len  unsafe.Pointer, int
  *                       (also val, expected, keys)
- *   caller buffer       (void *buf, size_t cap)              direct          byte[], uint cap   []byte
+ *   caller buffer       (void *buf, size_t cap)              direct          byte[], ulong cap  unsafe.Pointer, int
  *                                                            ByteBuffer
  *   scalar out          int64_t *OUT                         long[] (len 1)  out long           *int64
  *   text in             const char *                         String          string             string

@@ -18,13 +18,23 @@
 #   4. `make install` on a machine with SWIG but no Mono (a PATH without mcs):
 #      it completes, installs the rest and says that C# was skipped.
 # Ends with "N passed, N failed"; exit status 0 only if nothing failed.
-# The build's meson prefix is left at the staging prefix afterwards (the next
-# `make install` sets it again).
+# The build's prefix and libdir are put back as they were at the end.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "$root" && mkdir -p "${1:-build}" && cd "${1:-build}" && pwd)
 stage=$(mktemp -d /tmp/firkin-install-test-XXXXXX)
-trap 'rm -rf "$stage"' EXIT
+# option NAME: the build's current value of a meson option.
+option() {
+  python3 -c 'import json, sys
+print(next(o["value"] for o in json.load(open(sys.argv[1])) if o["name"] == sys.argv[2]))' \
+    "$build/meson-info/intro-buildoptions.json" "$1" 2>/dev/null
+}
+old_prefix=$(option prefix) old_libdir=$(option libdir)
+restore() {
+  [ -n "$old_prefix" ] && meson configure "$build" --prefix="$old_prefix" --libdir="$old_libdir" >/dev/null 2>&1
+  rm -rf "$stage"
+}
+trap restore EXIT
 prefix=$stage/prefix
 work=$stage/work
 mkdir -p "$work"
