@@ -3,11 +3,15 @@
 #
 #   make run        install deps, build, run the C example on ./firkin-data
 #   make test       install deps, build everything, run every test suite
-#   make install PREFIX=/usr/local DESTDIR=...
+#   make install PREFIX=/usr/local DESTDIR=...   (library in PREFIX/lib; see
+#                   docs/bindings.md "Installing"; make test-install checks it)
 #   make bench / make bench-full
 #   make clean
 
 PREFIX   ?= /usr/local
+# The library goes to PREFIX/lib (not meson's multiarch default), next to the
+# JNI and C# glue, which find it through their RUNPATH $ORIGIN.
+LIBDIR   ?= lib
 BUILD    ?= build
 ASAN     ?= build-asan
 TSAN     ?= build-tsan
@@ -39,7 +43,7 @@ define apt_install_missing
 endef
 
 .PHONY: all deps deps-bindings deps-bench setup build run test test-c test-asan test-tsan \
-        test-bindings test-planted install bench bench-full clean
+        test-bindings test-planted install test-install bench bench-full clean
 
 all: build
 
@@ -53,7 +57,7 @@ deps-bench:
 	$(call apt_install_missing,$(DEB_BENCH))
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) --prefix=$(PREFIX) $(MESON_SETUP_ARGS)
+	meson setup $(BUILD) --prefix=$(PREFIX) --libdir=$(LIBDIR) $(MESON_SETUP_ARGS)
 
 setup: deps $(BUILD)/build.ninja
 
@@ -71,6 +75,7 @@ test: deps deps-bindings build
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-bindings
+	@$(MAKE) --no-print-directory test-install
 	@tests/summarize.sh $(BUILD) $(ASAN) $(TSAN)
 
 # The C test suites again under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -101,11 +106,31 @@ test-tsan:
 test-planted: deps
 	tests/crash/planted_bugs.sh
 
+# The library, header and firkin.pc, then every binding this machine can
+# build (install-bindings skips, and says so, what it cannot: no SWIG, no
+# JDK, no Mono). Into a directory the loader searches through its cache
+# (/usr/local/lib, /usr/lib: listed in /etc/ld.so.conf*), ldconfig runs
+# after (not with DESTDIR: a package's postinst does that); any other
+# PREFIX gets an rpath in firkin.pc instead (capi/meson.build).
 install: build
-	meson configure $(BUILD) --prefix=$(PREFIX)
+	meson configure $(BUILD) --prefix=$(PREFIX) --libdir=$(LIBDIR)
+	@# ninja regenerates the install plan for the new prefix: `meson install
+	@# --no-rebuild` right after `meson configure` installs to the old one.
+	ninja -C $(BUILD) -j$(JOBS)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
-	@if [ -f bindings/bindings.mk ] && command -v swig >/dev/null 2>&1; then \
-	  $(MAKE) --no-print-directory install-bindings PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); fi
+	@if [ -f bindings/bindings.mk ]; then \
+	  $(MAKE) --no-print-directory install-bindings PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) DESTDIR=$(DESTDIR); fi
+	@libdir="$(PREFIX)/$(LIBDIR)"; \
+	if [ -z "$(DESTDIR)" ] && cat /etc/ld.so.conf /etc/ld.so.conf.d/*.conf 2>/dev/null | grep -qxF "$$libdir"; then \
+	  echo "install: ldconfig ($$libdir is in the loader's search path)"; \
+	  $(SUDO) ldconfig || echo "install: ldconfig failed: run it as root, or libfirkin.so.0 is not found at run time"; \
+	fi
+
+# Installs into a staging prefix under /tmp and builds and runs each
+# language's example from outside the tree (tests/install/install_test.sh).
+test-install: build
+	@bindings/tools/suite.sh install lines $(BUILD)/test-summary.txt $(BUILD)/bindings/logs -- \
+	  tests/install/install_test.sh $(BUILD)
 
 bench: deps-bench build
 	bench/run.sh quick $(BUILD)

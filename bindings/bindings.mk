@@ -49,7 +49,8 @@ FK_GOENV = GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=1 \
            CGO_CPPFLAGS="-DFKB_IFACE_HASH=$(FK_IFACE_HASH)" $(FK_ENV)
 
 .PHONY: bindings bindings-go bindings-java bindings-csharp test-go test-java test-csharp \
-        test-python bench-bindings install-bindings fk-check-lib
+        test-python bench-bindings install-bindings install-java install-csharp install-go \
+        fk-check-lib
 
 fk-check-lib:
 	@[ -e $(FK_LIB) ] || { echo "bindings: $(FK_LIB) is missing; build the library first (make build)"; exit 1; }
@@ -199,18 +200,57 @@ bench-bindings: bindings $(FK_JOUT)/test.stamp $(FK_COUT)/test.stamp
 	@echo "== Python =="; env $(FK_PYENV) $(PYTHON) examples/python/bench.py $(FK_OUT)/bench/db-py
 
 # ---------------------------------------------------------------- install ---
-# PREFIX/lib:              libfirkin_jni.so, libfirkin_csharp.so (RUNPATH $ORIGIN -> libfirkin.so.0)
-# PREFIX/share/java:       firkin.jar
-# PREFIX/lib/mono/firkin:  Firkin.dll, Firkin.dll.config (dllmap -> PREFIX/lib/libfirkin_csharp.so)
-# PREFIX/share/firkin/bindings/{go,swig}: the Go module (firkin.dev/firkin) and its SWIG interface
-install-bindings: bindings
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/java $(DESTDIR)$(PREFIX)/lib/mono/firkin \
-	  $(DESTDIR)$(PREFIX)/share/firkin/bindings
-	install -m 0755 $(FK_JNI) $(FK_CSSO) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 $(FK_JAR) $(DESTDIR)$(PREFIX)/share/java/firkin.jar
+# Installs every binding this machine can build and skips, saying why, the
+# others (no SWIG, no JDK, no Mono): `make install` never stops half-way.
+#   PREFIX/LIBDIR:           libfirkin_jni.so, libfirkin_csharp.so (RUNPATH $ORIGIN:
+#                            libfirkin.so.0 is installed in the same directory)
+#   PREFIX/share/java:       firkin.jar (+ org/firkin/install.properties naming the
+#                            installed libfirkin_jni.so, so no -Djava.library.path is needed)
+#   PREFIX/lib/mono/firkin:  Firkin.dll, Firkin.xml, Firkin.dll.config (dllmap ->
+#                            PREFIX/LIBDIR/libfirkin_csharp.so)
+#   PREFIX/share/firkin/bindings/{go,swig}: the Go module (firkin.dev/firkin) and its
+#                            SWIG interface: sources only, listed file by file (no test
+#                            binary or other build output can slip in)
+LIBDIR ?= lib
+FK_ILIB   = $(DESTDIR)$(PREFIX)/$(LIBDIR)
+FK_ISHARE = $(DESTDIR)$(PREFIX)/share/firkin/bindings
+FK_GO_SRC = $(filter-out %_test.go,$(wildcard bindings/go/*.go)) bindings/go/go.mod
+FK_GO_RAW = $(wildcard bindings/go/internal/fkraw/*.go bindings/go/internal/fkraw/*.swig)
+FK_SWIG_FILES = $(wildcard bindings/swig/*.i bindings/swig/*.swg)
+FK_HAVE   = command -v $(1) >/dev/null 2>&1
+
+install-bindings: fk-check-lib
+	@skipped=""; \
+	if $(call FK_HAVE,swig) && $(call FK_HAVE,javac) && $(call FK_HAVE,jar) && [ -f "$(FK_JAVA_HOME)/include/jni.h" ]; then \
+	  $(MAKE) --no-print-directory install-java || exit 1; \
+	else skipped="$$skipped Java(needs swig, a JDK: make deps-bindings)"; fi; \
+	if $(call FK_HAVE,swig) && $(call FK_HAVE,mcs); then \
+	  $(MAKE) --no-print-directory install-csharp || exit 1; \
+	else skipped="$$skipped C#(needs swig, mcs: mono-devel)"; fi; \
+	$(MAKE) --no-print-directory install-go || exit 1; \
+	if ! $(call FK_HAVE,swig) || ! $(call FK_HAVE,go); then \
+	  echo "install-bindings: Go module installed as source; building it needs swig and go"; fi; \
+	if [ -n "$$skipped" ]; then echo "install-bindings: skipped:$$skipped"; fi
+
+install-java: bindings-java
+	install -d $(FK_ILIB) $(DESTDIR)$(PREFIX)/share/java
+	install -m 0755 $(FK_JNI) $(FK_ILIB)/
+	@rm -rf $(FK_JOUT)/install && mkdir -p $(FK_JOUT)/install/org/firkin
+	printf 'jni.path=%s\n' "$(PREFIX)/$(LIBDIR)/libfirkin_jni.so" > $(FK_JOUT)/install/org/firkin/install.properties
+	cp $(FK_JAR) $(FK_JOUT)/install/firkin.jar
+	jar --update --file $(FK_JOUT)/install/firkin.jar -C $(FK_JOUT)/install org/firkin/install.properties
+	install -m 0644 $(FK_JOUT)/install/firkin.jar $(DESTDIR)$(PREFIX)/share/java/firkin.jar
+
+install-csharp: bindings-csharp
+	install -d $(FK_ILIB) $(DESTDIR)$(PREFIX)/lib/mono/firkin
+	install -m 0755 $(FK_CSSO) $(FK_ILIB)/
 	install -m 0644 $(FK_DLL) $(FK_COUT)/Firkin.xml $(DESTDIR)$(PREFIX)/lib/mono/firkin/
-	sed 's|target="libfirkin_csharp.so"|target="$(PREFIX)/lib/libfirkin_csharp.so"|' bindings/csharp/Firkin.dll.config \
+	sed 's|target="libfirkin_csharp.so"|target="$(PREFIX)/$(LIBDIR)/libfirkin_csharp.so"|' bindings/csharp/Firkin.dll.config \
 	  > $(DESTDIR)$(PREFIX)/lib/mono/firkin/Firkin.dll.config
-	rm -rf $(DESTDIR)$(PREFIX)/share/firkin/bindings/go $(DESTDIR)$(PREFIX)/share/firkin/bindings/swig
-	cp -R bindings/go bindings/swig $(DESTDIR)$(PREFIX)/share/firkin/bindings/
-	rm -f $(DESTDIR)$(PREFIX)/share/firkin/bindings/go/*_test.go
+
+install-go:
+	rm -rf $(FK_ISHARE)/go $(FK_ISHARE)/swig
+	install -d $(FK_ISHARE)/go/internal/fkraw $(FK_ISHARE)/swig
+	install -m 0644 $(FK_GO_SRC) $(FK_ISHARE)/go/
+	install -m 0644 $(FK_GO_RAW) $(FK_ISHARE)/go/internal/fkraw/
+	install -m 0644 $(FK_SWIG_FILES) $(FK_ISHARE)/swig/

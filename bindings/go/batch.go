@@ -43,7 +43,7 @@ func (b *Batch) PutNS(ns *Namespace, key, val []byte) error {
 	if err != nil {
 		return err
 	}
-	err = wrap(fkraw.Firkin_batch_put(b.h, nh, key, val))
+	err = wrap(fkraw.Firkin_batch_put(b.h, nh, ptr(key), len(key), ptr(val), len(val)))
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(ns)
 	return err
@@ -61,7 +61,7 @@ func (b *Batch) DeleteNS(ns *Namespace, key []byte) error {
 	if err != nil {
 		return err
 	}
-	err = wrap(fkraw.Firkin_batch_delete(b.h, nh, key))
+	err = wrap(fkraw.Firkin_batch_delete(b.h, nh, ptr(key), len(key)))
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(ns)
 	return err

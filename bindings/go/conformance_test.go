@@ -765,14 +765,20 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		switch cmd {
 		case "put_if_absent":
 			needArgs(args, 2, 2)
-			f = func(n *int64) error { return fkraw.Fkb_put_if_absent(db.h, wo, nh, args[0].b, args[1].b, n) }
+			f = func(n *int64) error {
+				return fkraw.Fkb_put_if_absent(db.h, wo, nh, ptr(args[0].b), len(args[0].b), ptr(args[1].b), len(args[1].b), n)
+			}
 		case "cas":
 			needArgs(args, 3, 3)
-			f = func(n *int64) error { return fkraw.Fkb_cas(db.h, wo, nh, args[0].b, args[1].b, args[2].b, n) }
+			f = func(n *int64) error {
+				return fkraw.Fkb_cas(db.h, wo, nh, ptr(args[0].b), len(args[0].b), ptr(args[1].b), len(args[1].b), ptr(args[2].b), len(args[2].b), n)
+			}
 		default:
 			needArgs(args, 3, 3)
 			ev := c.number(args[1])
-			f = func(n *int64) error { return fkraw.Fkb_cas_version(db.h, wo, nh, args[0].b, ev, args[2].b, n) }
+			f = func(n *int64) error {
+				return fkraw.Fkb_cas_version(db.h, wo, nh, ptr(args[0].b), len(args[0].b), ev, ptr(args[2].b), len(args[2].b), n)
+			}
 		}
 		written, err := db.cond(f)
 		if err != nil {
@@ -817,7 +823,7 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 			packed = append(packed, k...)
 		}
 		out, err := readText(func(buf []byte, n *int64) error {
-			return fkraw.Fkb_multi_get(db.h, sh, nh, packed, buf, n)
+			return fkraw.Fkb_multi_get(db.h, sh, nh, ptr(packed), len(packed), ptr(buf), len(buf), n)
 		})
 		if err != nil {
 			return fromErr(err)
@@ -1063,9 +1069,9 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		h := c.iter(args[0].text).it.h
 		b, err := readText(func(buf []byte, n *int64) error {
 			if cmd == "iter_key" {
-				return fkraw.Fkb_iter_key(h, buf, n)
+				return fkraw.Fkb_iter_key(h, ptr(buf), len(buf), n)
 			}
-			return fkraw.Fkb_iter_value(h, buf, n)
+			return fkraw.Fkb_iter_value(h, ptr(buf), len(buf), n)
 		})
 		if err != nil {
 			return fromErr(err)
@@ -1081,7 +1087,7 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		capn := int(c.number(args[1]))
 		buf := bytes.Repeat([]byte{0xA5}, capn+16)
 		var n int64
-		err := fkraw.Fkb_iter_next_n(st.it.h, buf[:capn:capn], &n)
+		err := fkraw.Fkb_iter_next_n(st.it.h, ptr(buf[:capn:capn]), len(buf[:capn:capn]), &n)
 		for i := capn; i < len(buf); i++ {
 			if buf[i] != 0xA5 {
 				failf("iter_next_n wrote past CAP")
@@ -1118,7 +1124,7 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		buf := make([]byte, capn)
 		for {
 			var n int64
-			if err := fkraw.Fkb_iter_next_n(st.it.h, buf, &n); err != nil {
+			if err := fkraw.Fkb_iter_next_n(st.it.h, ptr(buf), len(buf), &n); err != nil {
 				return fromErr(err)
 			}
 			if n == 0 {

@@ -121,7 +121,7 @@ func (db *DB) get(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 	var out []byte
 	var err error
 	for {
-		err = fkraw.Fkb_get(db.h, snap, ns, key, buf, s.n)
+		err = fkraw.Fkb_get(db.h, snap, ns, ptr(key), len(key), ptr(buf), len(buf), s.n)
 		if err != nil {
 			err = wrap(err)
 			break
@@ -153,7 +153,7 @@ func (db *DB) getInto(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_f
 		return 0, err
 	}
 	s := getScratch()
-	err := wrap(fkraw.Fkb_get(db.h, snap, ns, key, buf, s.n))
+	err := wrap(fkraw.Fkb_get(db.h, snap, ns, ptr(key), len(key), ptr(buf), len(buf), s.n))
 	n := *s.n
 	putScratch(s)
 	runtime.KeepAlive(db)
@@ -174,7 +174,7 @@ func (db *DB) has(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 		return false, err
 	}
 	s := getScratch()
-	err := wrap(fkraw.Fkb_contains(db.h, snap, ns, key, s.n))
+	err := wrap(fkraw.Fkb_contains(db.h, snap, ns, ptr(key), len(key), s.n))
 	found := *s.n == 1
 	putScratch(s)
 	runtime.KeepAlive(db)
@@ -186,7 +186,7 @@ func (db *DB) version(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_f
 		return 0, err
 	}
 	s := getScratch()
-	err := wrap(fkraw.Fkb_get_version(db.h, snap, ns, key, s.n))
+	err := wrap(fkraw.Fkb_get_version(db.h, snap, ns, ptr(key), len(key), s.n))
 	v := uint64(*s.n)
 	putScratch(s)
 	runtime.KeepAlive(db)
@@ -216,7 +216,7 @@ func (db *DB) multiGet(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_
 	var err error
 	var n int64
 	for {
-		err = wrap(fkraw.Fkb_multi_get(db.h, snap, ns, packed, buf, s.n))
+		err = wrap(fkraw.Fkb_multi_get(db.h, snap, ns, ptr(packed), len(packed), ptr(buf), len(buf), s.n))
 		n = *s.n
 		if err != nil || n <= int64(len(buf)) {
 			break
@@ -268,7 +268,7 @@ func (db *DB) put(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_fi
 	if err := db.check(); err != nil {
 		return err
 	}
-	err := wrap(fkraw.Firkin_put(db.h, wo, ns, key, val))
+	err := wrap(fkraw.Firkin_put(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val)))
 	runtime.KeepAlive(db)
 	return err
 }
@@ -277,7 +277,7 @@ func (db *DB) del(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_fi
 	if err := db.check(); err != nil {
 		return err
 	}
-	err := wrap(fkraw.Firkin_delete(db.h, wo, ns, key))
+	err := wrap(fkraw.Firkin_delete(db.h, wo, ns, ptr(key), len(key)))
 	runtime.KeepAlive(db)
 	return err
 }
@@ -369,19 +369,23 @@ func (db *DB) DeleteWith(wo *WriteOptions, key []byte) error {
 
 // PutIfAbsent stores val only if key is absent; false if it exists.
 func (db *DB) PutIfAbsent(key, val []byte) (bool, error) {
-	return db.cond(func(n *int64) error { return fkraw.Fkb_put_if_absent(db.h, nil, nil, key, val, n) })
+	return db.cond(func(n *int64) error {
+		return fkraw.Fkb_put_if_absent(db.h, nil, nil, ptr(key), len(key), ptr(val), len(val), n)
+	})
 }
 
 // CompareAndSwap stores val only if key's value equals expected.
 func (db *DB) CompareAndSwap(key, expected, val []byte) (bool, error) {
-	return db.cond(func(n *int64) error { return fkraw.Fkb_cas(db.h, nil, nil, key, expected, val, n) })
+	return db.cond(func(n *int64) error {
+		return fkraw.Fkb_cas(db.h, nil, nil, ptr(key), len(key), ptr(expected), len(expected), ptr(val), len(val), n)
+	})
 }
 
 // CompareAndSwapVersion stores val only if key's version is expected
 // (0 = key absent).
 func (db *DB) CompareAndSwapVersion(key []byte, expected uint64, val []byte) (bool, error) {
 	return db.cond(func(n *int64) error {
-		return fkraw.Fkb_cas_version(db.h, nil, nil, key, expected, val, n)
+		return fkraw.Fkb_cas_version(db.h, nil, nil, ptr(key), len(key), expected, ptr(val), len(val), n)
 	})
 }
 
@@ -439,7 +443,7 @@ func (db *DB) Stats() (string, error) {
 	if err := db.check(); err != nil {
 		return "", err
 	}
-	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_stats(db.h, buf, n) })
+	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_stats(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	return string(b), err
 }
@@ -471,7 +475,7 @@ func (db *DB) Verify() (string, error) {
 	if err := db.check(); err != nil {
 		return "", err
 	}
-	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_verify(db.h, buf, n) })
+	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_verify(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	return string(b), err
 }
@@ -483,7 +487,7 @@ func VerifyPath(path string, opts *Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_verify_path(path, oh, buf, n) })
+	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_verify_path(path, oh, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(opts)
 	return string(b), err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -467,22 +468,52 @@ func TestHotPathAllocations(t *testing.T) {
 	val := bytes.Repeat([]byte("v"), 100)
 	must(t, db.Put(key, val))
 	buf := make([]byte, 256)
-	// cgo boxes each []byte argument for its pointer check (one small
-	// allocation per slice passed); nothing else may allocate.
-	if a := testing.AllocsPerRun(1000, func() { db.GetInto(key, buf) }); a > 2 {
-		t.Errorf("GetInto allocates %.1f times per call (want <= 2: key, buffer)", a)
+	// Byte slices cross to C as unsafe.Pointer(&b[0]) plus a length: no
+	// copy, and nothing boxed for cgo's pointer check (a []byte parameter
+	// cost one allocation per slice per call). Only Get's result allocates.
+	if a := testing.AllocsPerRun(1000, func() { db.GetInto(key, buf) }); a > 0 {
+		t.Errorf("GetInto allocates %.1f times per call (want 0)", a)
 	}
-	if a := testing.AllocsPerRun(1000, func() { db.Get(key) }); a > 3 {
-		t.Errorf("Get allocates %.1f times per call (want <= 3: key, buffer, the value)", a)
+	if a := testing.AllocsPerRun(1000, func() { db.Get(key) }); a > 1 {
+		t.Errorf("Get allocates %.1f times per call (want <= 1: the value)", a)
 	}
-	if a := testing.AllocsPerRun(1000, func() { db.Put(key, val) }); a > 2 {
-		t.Errorf("Put allocates %.1f times per call (want <= 2: key, value)", a)
+	if a := testing.AllocsPerRun(1000, func() { db.Put(key, val) }); a > 0 {
+		t.Errorf("Put allocates %.1f times per call (want 0)", a)
+	}
+	if a := testing.AllocsPerRun(1000, func() { db.Has(key) }); a > 0 {
+		t.Errorf("Has allocates %.1f times per call (want 0)", a)
 	}
 	it, err := db.NewIterator()
 	must(t, err)
 	defer it.Close()
 	if a := testing.AllocsPerRun(100, func() { it.Next() }); a > 0 {
 		t.Errorf("Iterator.Next allocates %.1f times per call", a)
+	}
+}
+
+// Every handle's Close returns an error (Options' and WriteOptions' used to
+// return nothing, so they did not satisfy io.Closer like the others).
+func TestEveryCloseReturnsError(t *testing.T) {
+	db := openTemp(t)
+	o, err := NewOptions()
+	must(t, err)
+	wo, err := NewWriteOptions()
+	must(t, err)
+	ns, err := db.Namespace("closers")
+	must(t, err)
+	snap, err := db.NewSnapshot()
+	must(t, err)
+	it, err := db.NewIterator()
+	must(t, err)
+	b, err := NewBatch()
+	must(t, err)
+	for _, c := range []io.Closer{o, wo, ns, snap, it, b} {
+		if err := c.Close(); err != nil {
+			t.Errorf("%T.Close: %v", c, err)
+		}
+		if err := c.Close(); err != nil {
+			t.Errorf("%T.Close twice: %v", c, err)
+		}
 	}
 }
 

@@ -73,7 +73,7 @@ func (it *Iterator) fail(msg string) bool {
 
 func (it *Iterator) fill() bool {
 	for {
-		err := wrap(fkraw.Fkb_iter_next_n(it.h, it.buf, it.n))
+		err := wrap(fkraw.Fkb_iter_next_n(it.h, ptr(it.buf), len(it.buf), it.n))
 		runtime.KeepAlive(it)
 		if err != nil {
 			it.err = err

@@ -72,7 +72,7 @@ func (db *DB) Namespaces() ([]string, error) {
 	if err := db.check(); err != nil {
 		return nil, err
 	}
-	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_ns_list(db.h, buf, n) })
+	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_ns_list(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	if err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func (ns *Namespace) PutIfAbsent(key, val []byte) (bool, error) {
 		return false, err
 	}
 	ok, err := ns.db.cond(func(n *int64) error {
-		return fkraw.Fkb_put_if_absent(ns.db.h, nil, h, key, val, n)
+		return fkraw.Fkb_put_if_absent(ns.db.h, nil, h, ptr(key), len(key), ptr(val), len(val), n)
 	})
 	runtime.KeepAlive(ns)
 	return ok, err
@@ -217,7 +217,7 @@ func (ns *Namespace) CompareAndSwap(key, expected, val []byte) (bool, error) {
 		return false, err
 	}
 	ok, err := ns.db.cond(func(n *int64) error {
-		return fkraw.Fkb_cas(ns.db.h, nil, h, key, expected, val, n)
+		return fkraw.Fkb_cas(ns.db.h, nil, h, ptr(key), len(key), ptr(expected), len(expected), ptr(val), len(val), n)
 	})
 	runtime.KeepAlive(ns)
 	return ok, err
@@ -230,7 +230,7 @@ func (ns *Namespace) CompareAndSwapVersion(key []byte, expected uint64, val []by
 		return false, err
 	}
 	ok, err := ns.db.cond(func(n *int64) error {
-		return fkraw.Fkb_cas_version(ns.db.h, nil, h, key, expected, val, n)
+		return fkraw.Fkb_cas_version(ns.db.h, nil, h, ptr(key), len(key), expected, ptr(val), len(val), n)
 	})
 	runtime.KeepAlive(ns)
 	return ok, err

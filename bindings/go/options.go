@@ -90,7 +90,7 @@ func (o *Options) Get(name string) (string, error) {
 		return "", &Error{Code: StatusInvalidArgument, Msg: "nil options"}
 	}
 	b, err := readText(func(buf []byte, n *int64) error {
-		return fkraw.Fkb_options_get(h, name, buf, n)
+		return fkraw.Fkb_options_get(h, name, ptr(buf), len(buf), n)
 	})
 	runtime.KeepAlive(o)
 	return string(b), err
@@ -135,14 +135,16 @@ func (o *Options) SetVerifyChecksums(v bool) error {
 	return o.Set("verify_checksums", strconv.FormatBool(v))
 }
 
-// Close releases the options. Closing twice is harmless.
-func (o *Options) Close() {
+// Close releases the options. It returns an error like every other Close
+// (always nil today: freeing options cannot fail). Closing twice is harmless.
+func (o *Options) Close() error {
 	if o == nil || o.closed {
-		return
+		return nil
 	}
 	o.closed = true
 	runtime.SetFinalizer(o, nil)
 	fkraw.Firkin_options_free(o.h)
+	return nil
 }
 
 // WriteOptions are per-write settings (firkin_write_options).
@@ -201,14 +203,16 @@ func (wo *WriteOptions) Sync() (SyncMode, error) {
 	return SyncMode(v), err
 }
 
-// Close releases the write options. Closing twice is harmless.
-func (wo *WriteOptions) Close() {
+// Close releases the write options. It returns an error like every other
+// Close (always nil today). Closing twice is harmless.
+func (wo *WriteOptions) Close() error {
 	if wo == nil || wo.closed {
-		return
+		return nil
 	}
 	wo.closed = true
 	runtime.SetFinalizer(wo, nil)
 	fkraw.Firkin_write_options_free(wo.h)
+	return nil
 }
 
 // readText calls f with a growing buffer until the text fits.

@@ -19,9 +19,9 @@
  *
  *   shape               C parameters                         Java            C#                 Go
  *   status return       firkin_status f(...)                 void + throws   void + throws      error
- *   bytes in            (const void *key, size_t key_len)    byte[]          byte[], uint len   []byte
+ *   bytes in            (const void *key, size_t key_len)    byte[]          byte[], ulong len  unsafe.Pointer, int
  *                       (also val, expected, keys)
- *   caller buffer       (void *buf, size_t cap)              direct          byte[], uint cap   []byte
+ *   caller buffer       (void *buf, size_t cap)              direct          byte[], ulong cap  unsafe.Pointer, int
  *                                                            ByteBuffer
  *   scalar out          int64_t *OUT                         long[] (len 1)  out long           *int64
  *   text in             const char *                         String          string             string
@@ -57,10 +57,11 @@
 #error "firkin.i supports Java, C# and Go"
 #endif
 
-/* The byte-buffer shapes, by the parameter names firkin.h uses. C# maps the
- * pointer alone (the length stays an explicit argument); Java and Go map
- * the (pointer, length) pair. */
-#if defined(SWIGCSHARP)
+/* The byte-buffer shapes, by the parameter names firkin.h uses. C# and Go
+ * map the pointer alone (the length stays an explicit argument: Go passes
+ * unsafe.Pointer(&b[0]) and len(b), so cgo checks one pointer and boxes
+ * nothing); Java maps the (pointer, length) pair. */
+#if defined(SWIGCSHARP) || defined(SWIGGO)
 %apply const void *IN_BYTES { const void *key, const void *val, const void *expected,
                               const void *keys };
 %apply void *OUT_BUF { void *buf };

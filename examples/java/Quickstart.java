@@ -30,13 +30,12 @@ public class Quickstart {
         batch.put(users, b("ada"), b("lovelace")).put(users, b("alan"), b("turing")).delete(b("hello"));
         db.write(batch);
 
-        // A snapshot and an iterator.
+        // A snapshot and a for-each over an iterator (close it: try-with-resources).
         try (Snapshot snap = db.snapshot()) {
           users.put(b("grace"), b("hopper")); // not in the snapshot
           int n = 0;
           try (FirkinIterator it = snap.iterator(users)) {
-            while (it.hasNext()) {
-              Entry e = it.next();
+            for (Entry e : it) {
               n += e.key().length > 0 ? 1 : 0;
             }
           }

@@ -149,8 +149,20 @@ namespace Firkin
             return (ulong)n;
         }
 
-        /// <summary>Iterates the default namespace at a new snapshot (usable with foreach).</summary>
-        public Iterator Iterate() { return Iterator.Create(Handle, null, null); }
+        /// <summary>
+        /// The default namespace's entries, for foreach and LINQ: each
+        /// enumeration opens its own iterator at a new snapshot (and disposes
+        /// it), so the result can be enumerated again. Throws
+        /// <see cref="ClosedException"/> at once if the database is closed.
+        /// </summary>
+        public Entries Iterate()
+        {
+            _ = Handle; // ClosedException now, not at the first foreach
+            return new Entries(() => Iterator.Create(Handle, null, null));
+        }
+
+        /// <summary>An explicit iterator over the default namespace at a new snapshot (MoveNext / Current); dispose it.</summary>
+        public Iterator NewIterator() { return Iterator.Create(Handle, null, null); }
 
         public Snapshot Snapshot()
         {

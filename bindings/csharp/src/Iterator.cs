@@ -20,12 +20,18 @@ namespace Firkin
     /// <summary>
     /// Every live key of a namespace exactly once, unordered, as of one
     /// snapshot (firkin_iter). Entries are fetched many at a time
-    /// (firkin_iter_next_n), so most MoveNext calls make no P/Invoke. It is
-    /// its own enumerable: <c>foreach (var e in db.Iterate()) { ... }</c>
-    /// disposes it at the end. An error that ends the iteration early is
-    /// thrown from MoveNext.
+    /// (firkin_iter_next_n), so most MoveNext calls make no P/Invoke. An
+    /// error that ends the iteration early is thrown from MoveNext.
+    ///
+    /// It is one pass over one snapshot, an enumerator and not an enumerable:
+    /// <c>NewIterator()</c> returns one to drive by hand (dispose it);
+    /// <c>Iterate()</c> returns an <see cref="Entries"/> sequence for
+    /// foreach, which opens a new Iterator for every enumeration.
+    ///
+    /// Thread contract: one thread at a time; Dispose must not race with
+    /// MoveNext.
     /// </summary>
-    public sealed class Iterator : IEnumerator<Entry>, IEnumerable<Entry>
+    public sealed class Iterator : IEnumerator<Entry>
     {
         const int BufSize = 64 * 1024;
 
@@ -97,10 +103,6 @@ namespace Firkin
         }
 
         public void Reset() { throw new NotSupportedException("a Firkin iterator cannot be reset"); }
-
-        public IEnumerator<Entry> GetEnumerator() { return this; }
-
-        IEnumerator IEnumerable.GetEnumerator() { return this; }
 
         /// <summary>Releases the iterator. Disposing twice is harmless.</summary>
         public void Dispose()

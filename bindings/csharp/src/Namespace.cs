@@ -102,6 +102,15 @@ namespace Firkin
             return (ulong)n;
         }
 
-        public Iterator Iterate() { return Iterator.Create(db.Handle, null, Handle); }
+        /// <summary>This namespace's entries, re-iterable: each enumeration opens its own iterator at a new snapshot.</summary>
+        public Entries Iterate()
+        {
+            _ = db.Handle; // ClosedException now, not at the first foreach
+            _ = Handle;
+            return new Entries(() => Iterator.Create(db.Handle, null, Handle));
+        }
+
+        /// <summary>An explicit iterator over this namespace at a new snapshot; dispose it.</summary>
+        public Iterator NewIterator() { return Iterator.Create(db.Handle, null, Handle); }
     }
 }

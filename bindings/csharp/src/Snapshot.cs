@@ -57,7 +57,22 @@ namespace Firkin
         public bool Contains(Namespace ns, byte[] key) { return Ops.Contains(db.Handle, Handle, Namespace.HandleOf(ns), key); }
         public ulong GetVersion(Namespace ns, byte[] key) { return Ops.Version(db.Handle, Handle, Namespace.HandleOf(ns), key); }
         public byte[][] MultiGet(Namespace ns, params byte[][] keys) { return Ops.MultiGet(db.Handle, Handle, Namespace.HandleOf(ns), keys); }
-        public Iterator Iterate() { return Iterate(null); }
-        public Iterator Iterate(Namespace ns) { return Iterator.Create(db.Handle, Handle, Namespace.HandleOf(ns)); }
+        /// <summary>The default namespace's entries at this snapshot, re-iterable (each enumeration reads this same snapshot).</summary>
+        public Entries Iterate() { return Iterate(null); }
+
+        /// <summary>A namespace's entries at this snapshot, re-iterable (each enumeration reads this same snapshot).</summary>
+        public Entries Iterate(Namespace ns)
+        {
+            _ = db.Handle; // ClosedException now, not at the first foreach
+            _ = Handle;
+            _ = Namespace.HandleOf(ns);
+            return new Entries(() => Iterator.Create(db.Handle, Handle, Namespace.HandleOf(ns)));
+        }
+
+        /// <summary>An explicit iterator over the default namespace at this snapshot; dispose it.</summary>
+        public Iterator NewIterator() { return NewIterator(null); }
+
+        /// <summary>An explicit iterator over a namespace at this snapshot; dispose it.</summary>
+        public Iterator NewIterator(Namespace ns) { return Iterator.Create(db.Handle, Handle, Namespace.HandleOf(ns)); }
     }
 }

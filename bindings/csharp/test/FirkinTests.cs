@@ -93,7 +93,7 @@ namespace Firkin.Tests
             var db = Open();
             var ns = db.Namespace("n");
             var snap = db.Snapshot();
-            var it = db.Iterate();
+            var it = db.NewIterator();
             var batch = new Batch();
             var o = new Options();
             var wo = new WriteOptions();
@@ -114,6 +114,7 @@ namespace Firkin.Tests
             var e = Assert.Throws<ClosedException>(() => db.Get(B("k")));
             Assert.AreEqual(Status.Closed, e.Status);
             Assert.Throws<ClosedException>(() => db.Iterate());
+            Assert.Throws<ClosedException>(() => db.NewIterator());
         }
 
         [Test]
@@ -121,7 +122,7 @@ namespace Firkin.Tests
         {
             var db = Open();
             db.Put(B("a"), B("1"));
-            using (var it = db.Iterate())
+            using (var it = db.NewIterator())
             {
                 db.Dispose();
                 Assert.IsTrue(it.MoveNext());
@@ -201,6 +202,42 @@ namespace Firkin.Tests
                 Assert.IsNull(vals[1]);
                 Assert.AreEqual(big.Length, vals[2].Length);
                 Assert.AreEqual((ulong)want.Count, db.Count());
+            }
+        }
+
+        // Iterate() is a sequence, not a one-shot enumerator: a second foreach
+        // (or LINQ after a foreach) used to throw ClosedException, because the
+        // iterator was its own enumerable and the first foreach disposed it.
+        [Test]
+        public void IterateIsReiterable()
+        {
+            using (var db = Open())
+            using (var ns = db.Namespace("re"))
+            {
+                for (int i = 0; i < 5; i++) ns.Put(B("k" + i), B("v" + i));
+                var all = ns.Iterate();
+                int first = 0, second = 0;
+                foreach (var e in all) first++;
+                foreach (var e in all) second++;
+                Assert.AreEqual(5, first);
+                Assert.AreEqual(5, second);
+                Assert.AreEqual(5, all.Count());
+                // A namespace's sequence reads at a new snapshot each time.
+                ns.Put(B("k5"), B("v5"));
+                Assert.AreEqual(6, all.Count());
+                // A snapshot's sequence reads that snapshot every time.
+                using (var snap = db.Snapshot())
+                {
+                    var atSnap = snap.Iterate(ns);
+                    ns.Put(B("k6"), B("v6"));
+                    Assert.AreEqual(6, atSnap.Count());
+                    Assert.AreEqual(6, atSnap.Count());
+                }
+                Assert.AreEqual(7, ns.Iterate().Count());
+                // Breaking out of a foreach disposes that enumeration's iterator
+                // only; the sequence still works.
+                foreach (var e in all) break;
+                Assert.AreEqual(7, all.Count());
             }
         }
 

@@ -11,20 +11,30 @@ import java.util.NoSuchElementException;
  * most calls to next() make no JNI call. An error that ends the iteration
  * early (corruption, I/O) is thrown from hasNext()/next().
  *
+ * <p>It is also {@link Iterable}, for for-each, with the contract of
+ * {@link java.nio.file.DirectoryStream}: one pass, so {@link #iterator()}
+ * returns this iterator once and throws {@link IllegalStateException} the
+ * second time (open a new one with {@code db.iterator()}). Close it
+ * (try-with-resources): an open iterator keeps its database open.
+ *
  * <pre>{@code
  * try (FirkinIterator it = db.iterator()) {
- *   while (it.hasNext()) { Entry e = it.next(); ... }
+ *   for (Entry e : it) { ... }
  * }
  * }</pre>
+ *
+ * <p>Thread contract: one thread at a time; close must not race with
+ * hasNext/next.
  */
-public final class FirkinIterator implements Iterator<Entry>, AutoCloseable {
+public final class FirkinIterator implements Iterator<Entry>, Iterable<Entry>, AutoCloseable {
   static final int BUF = 64 * 1024;
 
   private SWIGTYPE_p_firkin_iter h;
   private ByteBuffer buf = ByteBuffer.allocateDirect(BUF).order(ByteOrder.LITTLE_ENDIAN);
   private final long[] n = new long[1];
-  private int end;
   private boolean done;
+  private boolean closed;
+  private boolean iterated;
 
   private FirkinIterator(long p) {
     h = new SWIGTYPE_p_firkin_iter(p, false);
@@ -45,9 +55,25 @@ public final class FirkinIterator implements Iterator<Entry>, AutoCloseable {
     return h;
   }
 
+  /**
+   * This iterator, for for-each: callable once (a Firkin iterator is one pass
+   * over one snapshot).
+   *
+   * @throws IllegalStateException on a second call
+   */
+  @Override
+  public Iterator<Entry> iterator() {
+    if (iterated) {
+      throw new IllegalStateException(
+          "a FirkinIterator is one pass and can be iterated once; open a new one");
+    }
+    iterated = true;
+    return this;
+  }
+
   @Override
   public boolean hasNext() {
-    if (h == null) {
+    if (closed) {
       throw new FirkinException.Closed("iterator is closed");
     }
     if (buf.hasRemaining()) {
@@ -91,6 +117,7 @@ public final class FirkinIterator implements Iterator<Entry>, AutoCloseable {
   /** Releases the iterator. Closing twice is harmless. */
   @Override
   public void close() {
+    closed = true;
     if (h != null) {
       FirkinNative.firkin_iter_free(h);
       h = null;

@@ -121,6 +121,36 @@ class FirkinTest {
     assertThrows(FirkinException.Closed.class, db::iterator);
   }
 
+  // FirkinIterator is Iterable (for-each), one pass like DirectoryStream:
+  // iterator() works once, then says so instead of yielding nothing.
+  @Test
+  void iteratorIsIterableOnce() {
+    try (Firkin db = open()) {
+      for (int i = 0; i < 5; i++) {
+        db.put(b("k" + i), b("v" + i));
+      }
+      int n = 0;
+      try (FirkinIterator it = db.iterator()) {
+        Iterable<Entry> entries = it;
+        for (Entry e : entries) {
+          assertEquals(2, e.key().length);
+          n++;
+        }
+        assertEquals(5, n);
+        assertThrows(IllegalStateException.class, it::iterator);
+      }
+      try (Snapshot s = db.snapshot();
+          FirkinIterator it = s.iterator()) {
+        db.put(b("k5"), b("v5"));
+        n = 0;
+        for (Entry e : it) {
+          n++;
+        }
+        assertEquals(5, n);
+      }
+    }
+  }
+
   @Test
   void iteratorOutlivesDatabaseHandle() {
     Firkin db = open();
