@@ -87,19 +87,8 @@ Status DB::FinishWrite(SyncMode mode, const LogWriter::Reservation& r, Status s)
   if (r.seg == nullptr || !s.ok()) return s;
   writes_.fetch_add(1, std::memory_order_relaxed);
   bytes_written_.fetch_add(r.bytes, std::memory_order_relaxed);
-#ifdef FIRKIN_PLANTED_BUG_ACK_BEFORE_SYNC
-  // Planted bug: acknowledge now, sync a little later, off the caller.
-  if (mode == SyncMode::kAlways) {
-    std::thread([this, r] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      log_->SyncTo(r.seg, r.off + r.bytes);
-    }).detach();
-  }
-  return s;
-#else
   if (mode == SyncMode::kAlways) return log_->SyncTo(r.seg, r.off + r.bytes);
   return s;
-#endif
 }
 
 Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old) {

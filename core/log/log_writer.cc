@@ -136,9 +136,7 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   // records can be acknowledged as durable.
   if (s.ok()) s = next->file()->Sync(0, kSegmentHeaderSize);
   syncs_.fetch_add(1, std::memory_order_relaxed);
-#ifndef FIRKIN_PLANTED_BUG_SKIP_DIR_SYNC
   if (s.ok()) s = env_->SyncDir(dir_);
-#endif
   if (!s.ok()) {
     const std::string path = next->path();
     table_->FreeSlot(next->slot());
@@ -185,12 +183,8 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
   // Make the records durable, and only then let the watermark claim them
   // all (a watermark persisted ahead of its data would turn a power loss
   // into "corruption"); then truncate + fdatasync, which persists it.
-#ifndef FIRKIN_PLANTED_BUG_SKIP_SEAL_SYNC
   Status s = SyncRangeLocked(seg, end);
   if (s.ok()) s = seg->file()->Truncate(end);
-#else
-  Status s;
-#endif
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
     SetSticky(s);
