@@ -19,7 +19,7 @@ DEB_PACKAGES := g++ gcc pkg-config meson ninja-build libxxhash-dev libgtest-dev 
                 python3 binutils
 # Debian packages the bindings need (issue: bindings).
 DEB_BINDINGS := swig golang-go mono-devel junit5 nunit-console libnunit-cil-dev \
-                openjdk-17-jdk-headless
+                openjdk-17-jdk-headless python3-pytest python3-setuptools python3-wheel python3-pip
 # Peers for the benchmark (a missing one is skipped, never a failure).
 DEB_BENCH    := librocksdb-dev libleveldb-dev liblmdb-dev libtkrzw-dev \
                 libkyotocabinet-dev libsqlite3-dev gnuplot-nox

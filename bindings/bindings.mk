@@ -166,15 +166,20 @@ test-csharp: bindings-csharp $(FK_COUT)/test.stamp
 	[ $$r1$$r2$$r3$$r4 = 0000 ]
 
 # ---------------------------------------------------------------- Python ----
-FK_PYENV = FIRKIN_LIB=$(FK_LIBDIR)/libfirkin.so PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(FK_ROOT)/examples/python
+# The package is bindings/python (pytest from Debian's python3-pytest; the
+# default python3 may lack it, e.g. a pyenv one, so fall back to Debian's).
+FK_PYDIR  := $(FK_ROOT)/bindings/python
+FK_PYENV = FIRKIN_LIB=$(FK_LIBDIR)/libfirkin.so PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(FK_PYDIR)
+FK_PYTEST = $(shell $(PYTHON) -c 'import pytest' 2>/dev/null && echo $(PYTHON) || echo /usr/bin/python3) \
+            -m pytest -p no:cacheprovider -v $(FK_PYDIR)/tests
 
 test-python: fk-check-lib
 	@$(FK_SUITE) python-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  env $(FK_PYENV) $(PYTHON) examples/python/conformance.py $(FK_CASES); r1=$$?; \
-	$(FK_SUITE) python-unittest lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  env $(FK_PYENV) $(PYTHON) examples/python/test_firkin.py; r2=$$?; \
+	  env $(FK_PYENV) $(PYTHON) bindings/python/tests/conformance.py $(FK_CASES); r1=$$?; \
+	$(FK_SUITE) python-pytest lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  env $(FK_PYENV) $(FK_PYTEST); r2=$$?; \
 	$(FK_SUITE) python-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  env $(FK_PYENV) $(PYTHON) examples/python/leakcheck.py; r3=$$?; \
+	  env $(FK_PYENV) $(PYTHON) bindings/python/tests/leakcheck.py; r3=$$?; \
 	$(FK_SUITE) python-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  sh -c 'rm -rf $(FK_OUT)/python-example-db && env $(FK_PYENV) $(PYTHON) examples/python/quickstart.py $(FK_OUT)/python-example-db && echo "1 passed, 0 failed"'; r4=$$?; \
 	[ $$r1$$r2$$r3$$r4 = 0000 ]
@@ -196,7 +201,7 @@ bench-bindings: bindings $(FK_JOUT)/test.stamp $(FK_COUT)/test.stamp
 	@echo "== Go ==";     cd bindings/go && $(FK_GOENV) go test -run XXX -bench . -benchtime 1000000x .
 	@echo "== Java ==";   $(FK_ENV) java -Djava.library.path=$(FK_JOUT) -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.Bench $(FK_OUT)/bench/db-java
 	@echo "== C# ==";     cd $(FK_COUT) && $(FK_ENV) mono -O=all FirkinBench.exe $(FK_OUT)/bench/db-cs
-	@echo "== Python =="; env $(FK_PYENV) $(PYTHON) examples/python/bench.py $(FK_OUT)/bench/db-py
+	@echo "== Python =="; env $(FK_PYENV) $(PYTHON) bindings/python/tests/bench.py $(FK_OUT)/bench/db-py
 
 # ---------------------------------------------------------------- install ---
 # PREFIX/lib:              libfirkin_jni.so, libfirkin_csharp.so (RUNPATH $ORIGIN -> libfirkin.so.0)
