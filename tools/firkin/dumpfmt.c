@@ -255,7 +255,9 @@ static int read_jsonl(struct dump_reader *r) {
   if ((size_t)len != strlen(r->linebuf)) return bad(r, "NUL byte in a line");
   struct field f[8];
   int nf;
-  if (parse_object(r->linebuf, f, 8, &nf) != 0) return bad(r, "not a dump record (JSON object)");
+  if (parse_object(r->linebuf, f, 8, &nf) != 0)
+    return bad(r, r->linebuf[len - 1] != '\n' ? "the dump is truncated (its last line is incomplete)"
+                                               : "not a dump record (JSON object)");
   struct field *x;
   if ((x = get(f, nf, "firkin_dump", F_NUM)) != NULL) {
     if (x->num != 1) return bad(r, "unsupported dump version");
@@ -301,10 +303,12 @@ int dump_reader_open(struct dump_reader *r, FILE *f) {
   }
   r->kind = DUMP_RAW;
   unsigned char h[20];
-  int e = readn(r, h, sizeof h, false);
-  if (e) return e;
-  if (memcmp(h, "FIRKDUMP", 8) != 0)
+  size_t got = fread(h, 1, 8, f);
+  r->offset = got;
+  if (got != 8 || memcmp(h, "FIRKDUMP", 8) != 0)
     return fail(EXIT_FAILURE_, "load: the input is not a Firkin dump (jsonl or raw)");
+  int e = readn(r, h + 8, sizeof h - 8, false);
+  if (e) return e;
   if (le(h + 8, 4) != 1) return bad(r, "unsupported dump version");
   r->rec.type = REC_HEADER;
   r->rec.seq = le(h + 12, 8);

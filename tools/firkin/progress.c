@@ -100,7 +100,7 @@ void progress_update(struct progress *p, uint64_t done, uint64_t bytes) {
 
 void progress_done(struct progress *p, uint64_t done, uint64_t bytes) {
   if (p == NULL) return;
-  if (p->drawn || now() - p->start >= 0.1) draw(p, done, bytes, true);
+  draw(p, done, bytes, true);
   free(p);
 }
 
