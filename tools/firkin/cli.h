@@ -8,7 +8,6 @@
 #define FIRKIN_CLI_H
 
 #include <firkin.h>
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,12 +15,12 @@
 
 /* Exit codes (stable; documented in docs/cli.md and `firkin help`). */
 enum {
-  EXIT_OK_ = 0,         /* success */
-  EXIT_NOT_FOUND = 1,   /* the key or namespace is absent */
-  EXIT_USAGE = 2,       /* bad command line or bad input text (nothing done) */
-  EXIT_FAILURE_ = 3,    /* the operation failed (I/O, busy, bad dump file, ...) */
-  EXIT_CORRUPTION = 4,  /* the database is damaged (verify found problems) */
-  EXIT_UNAVAILABLE = 5  /* the command is not available in this version */
+  EXIT_OK_ = 0,        /* success */
+  EXIT_NOT_FOUND = 1,  /* the key or namespace is absent */
+  EXIT_USAGE = 2,      /* bad command line or bad input text (nothing done) */
+  EXIT_FAILURE_ = 3,   /* the operation failed (I/O, busy, bad dump file, ...) */
+  EXIT_CORRUPTION = 4, /* the database is damaged (verify found problems) */
+  EXIT_UNAVAILABLE = 5 /* the command is not available in this version */
 };
 
 /* How keys and values are written on the command line and printed. */
@@ -39,21 +38,21 @@ void buf_adds(struct buf *b, const char *s);
 
 /* The parsed command line. Options may appear anywhere; `--` ends them. */
 struct cli {
-  const char *cmd;       /* the command name */
-  const char **args;     /* positional arguments after the command */
+  const char *cmd;   /* the command name */
+  const char **args; /* positional arguments after the command */
   int nargs;
   enum codec key_codec, value_codec;
-  bool json;             /* --json: machine-readable output */
-  const char *ns;        /* --ns NAME (NULL: default namespace) */
-  const char *prefix;    /* --prefix KEY (scan, count) */
-  uint64_t limit;        /* --limit N (scan; 0 = no limit) */
-  bool keys_only;        /* --keys-only (scan) */
-  bool value_stdin;      /* --stdin (put: value read from standard input) */
-  const char *file;      /* --output / --input FILE (dump, load) */
+  bool json;               /* --json: machine-readable output */
+  const char *ns;          /* --ns NAME (NULL: default namespace) */
+  const char *prefix;      /* --prefix KEY (scan, count) */
+  uint64_t limit;          /* --limit N (scan; 0 = no limit) */
+  bool keys_only;          /* --keys-only (scan) */
+  bool value_stdin;        /* --stdin (put: value read from standard input) */
+  const char *file;        /* --output / --input FILE (dump, load) */
   const char *dump_format; /* --dump-format jsonl|raw */
-  int progress;          /* -1 auto (stderr is a terminal), 0 off, 1 on */
-  bool writable;         /* --write: open read commands writable */
-  const char *opts[32];  /* -O NAME=VALUE, passed to firkin_options_set */
+  int progress;            /* -1 auto (stderr is a terminal), 0 off, 1 on */
+  bool writable;           /* --write: open read commands writable */
+  const char *opts[32];    /* -O NAME=VALUE, passed to firkin_options_set */
   int nopts;
 };
 

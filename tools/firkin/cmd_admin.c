@@ -73,8 +73,10 @@ int cmd_stats(struct cli *c) {
   char *json = NULL;
   if (!rc) {
     firkin_status st = firkin_stats(db, &json);
-    if (st != FIRKIN_OK) rc = lib_error(st, "stats");
-    else printf("%s\n", json);
+    if (st != FIRKIN_OK)
+      rc = lib_error(st, "stats");
+    else
+      printf("%s\n", json);
   }
   firkin_free(json);
   firkin_close(db);

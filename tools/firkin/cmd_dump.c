@@ -71,8 +71,10 @@ int cmd_dump(struct cli *c) {
     }
     if (st == FIRKIN_OK) st = firkin_iter_status(it);
     firkin_iter_free(it);
-    if (st != FIRKIN_OK) rc = lib_error(st, "dump");
-    else if (ferror(f)) rc = fail(EXIT_FAILURE_, "dump: cannot write the output");
+    if (st != FIRKIN_OK)
+      rc = lib_error(st, "dump");
+    else if (ferror(f))
+      rc = fail(EXIT_FAILURE_, "dump: cannot write the output");
   }
   if (!rc) dump_end(f, kind, nns, entries);
   progress_done(p, entries, bytes);
@@ -148,8 +150,8 @@ int cmd_load(struct cli *c) {
         rc = fail(EXIT_FAILURE_, "load: an entry before any namespace record");
         break;
       }
-      firkin_status st = firkin_batch_put(l.batch, l.ns, rec->key.p, rec->key.len, rec->value.p,
-                                          rec->value.len);
+      firkin_status st =
+          firkin_batch_put(l.batch, l.ns, rec->key.p, rec->key.len, rec->value.p, rec->value.len);
       if (st != FIRKIN_OK) {
         rc = lib_error(st, "load: entry");
         if (rc == EXIT_USAGE) rc = EXIT_FAILURE_;

@@ -81,7 +81,8 @@ int cmd_put(struct cli *c) {
   if (!rc) rc = open_db(c, true, true, &db);
   if (!rc) rc = open_ns(c, db, true, &ns);
   if (!rc) {
-    firkin_status st = firkin_put(db, NULL, ns, k.p, k.len, v.len ? (const void *)v.p : (const void *)"", v.len);
+    firkin_status st =
+        firkin_put(db, NULL, ns, k.p, k.len, v.len ? (const void *)v.p : (const void *)"", v.len);
     if (st != FIRKIN_OK) rc = lib_error(st, "put");
   }
   firkin_ns_close(ns);

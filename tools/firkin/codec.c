@@ -218,11 +218,21 @@ int decode_arg(enum codec codec, const char *s, struct buf *out, const char *wha
         }
         char e = s[++i];
         switch (e) {
-          case '\\': buf_addc(out, '\\'); break;
-          case 'n': buf_addc(out, '\n'); break;
-          case 'r': buf_addc(out, '\r'); break;
-          case 't': buf_addc(out, '\t'); break;
-          case '0': buf_addc(out, 0); break;
+          case '\\':
+            buf_addc(out, '\\');
+            break;
+          case 'n':
+            buf_addc(out, '\n');
+            break;
+          case 'r':
+            buf_addc(out, '\r');
+            break;
+          case 't':
+            buf_addc(out, '\t');
+            break;
+          case '0':
+            buf_addc(out, 0);
+            break;
           case 'x': {
             int hi = i + 1 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
@@ -232,9 +242,10 @@ int decode_arg(enum codec codec, const char *s, struct buf *out, const char *wha
             break;
           }
           default:
-            return usage_error("%s: unknown escape '\\%c' (text keys and values understand "
-                               "\\\\ \\n \\r \\t \\0 \\xNN; or use --format hex|base64): '%s'",
-                               what, e ? e : ' ', s);
+            return usage_error(
+                "%s: unknown escape '\\%c' (text keys and values understand "
+                "\\\\ \\n \\r \\t \\0 \\xNN; or use --format hex|base64): '%s'",
+                what, e ? e : ' ', s);
         }
       }
       return 0;

@@ -3,10 +3,10 @@
  * plus insignificant whitespace and any key order; anything else is a
  * failure naming the line. No shared state. */
 #define _POSIX_C_SOURCE 200809L
+#include "dumpfmt.h"
+
 #include <stdlib.h>
 #include <string.h>
-
-#include "dumpfmt.h"
 
 static void put32(FILE *f, uint32_t v) {
   unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
@@ -81,8 +81,7 @@ void dump_end(FILE *f, enum dump_kind kind, uint64_t namespaces, uint64_t entrie
 static int bad(struct dump_reader *r, const char *why) {
   if (r->kind == DUMP_JSONL)
     return fail(EXIT_FAILURE_, "load: bad dump at line %llu: %s", (unsigned long long)r->line, why);
-  return fail(EXIT_FAILURE_, "load: bad dump at byte %llu: %s", (unsigned long long)r->offset,
-              why);
+  return fail(EXIT_FAILURE_, "load: bad dump at byte %llu: %s", (unsigned long long)r->offset, why);
 }
 
 static int readn(struct dump_reader *r, void *p, size_t n, bool eof_ok) {
@@ -168,18 +167,34 @@ static char *parse_str(char *p, char **out, size_t *n) {
     }
     ch = *p++;
     switch (ch) {
-      case '"': case '\\': case '/': *w++ = ch; break;
-      case 'n': *w++ = '\n'; break;
-      case 't': *w++ = '\t'; break;
-      case 'r': *w++ = '\r'; break;
-      case 'b': *w++ = '\b'; break;
-      case 'f': *w++ = '\f'; break;
+      case '"':
+      case '\\':
+      case '/':
+        *w++ = ch;
+        break;
+      case 'n':
+        *w++ = '\n';
+        break;
+      case 't':
+        *w++ = '\t';
+        break;
+      case 'r':
+        *w++ = '\r';
+        break;
+      case 'b':
+        *w++ = '\b';
+        break;
+      case 'f':
+        *w++ = '\f';
+        break;
       case 'u': {
         unsigned v = 0;
         for (int i = 0; i < 4; i++) {
           char h = *p++;
-          int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                  : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+          int d = h >= '0' && h <= '9'   ? h - '0'
+                  : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                  : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                         : -1;
           if (d < 0) return NULL;
           v = v * 16 + (unsigned)d;
         }
@@ -256,8 +271,9 @@ static int read_jsonl(struct dump_reader *r) {
   struct field f[8];
   int nf;
   if (parse_object(r->linebuf, f, 8, &nf) != 0)
-    return bad(r, r->linebuf[len - 1] != '\n' ? "the dump is truncated (its last line is incomplete)"
-                                               : "not a dump record (JSON object)");
+    return bad(r, r->linebuf[len - 1] != '\n'
+                      ? "the dump is truncated (its last line is incomplete)"
+                      : "not a dump record (JSON object)");
   struct field *x;
   if ((x = get(f, nf, "firkin_dump", F_NUM)) != NULL) {
     if (x->num != 1) return bad(r, "unsupported dump version");
@@ -315,9 +331,7 @@ int dump_reader_open(struct dump_reader *r, FILE *f) {
   return 0;
 }
 
-int dump_read(struct dump_reader *r) {
-  return r->kind == DUMP_JSONL ? read_jsonl(r) : read_raw(r);
-}
+int dump_read(struct dump_reader *r) { return r->kind == DUMP_JSONL ? read_jsonl(r) : read_raw(r); }
 
 void dump_reader_close(struct dump_reader *r) {
   free(r->linebuf);

@@ -27,9 +27,9 @@ enum rec_type { REC_HEADER, REC_NS, REC_ENTRY, REC_END, REC_EOF };
  * valid until the next read. */
 struct record {
   enum rec_type type;
-  uint64_t seq;              /* header */
-  struct buf name;           /* ns */
-  struct buf key, value;     /* entry */
+  uint64_t seq;                 /* header */
+  struct buf name;              /* ns */
+  struct buf key, value;        /* entry */
   uint64_t namespaces, entries; /* end */
 };
 

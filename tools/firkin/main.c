@@ -58,7 +58,8 @@ static const struct command commands[] = {
      "standard input) and writes it into DB in atomic batches, creating the database\n"
      "and namespaces as needed. A dump without its end record is refused at the end\n"
      "(exit 3) after loading what came before it."},
-    {"backup", not_available, 0, 99, "backup DB DEST", "Online backup: not yet available (exit 5)."},
+    {"backup", not_available, 0, 99, "backup DB DEST",
+     "Online backup: not yet available (exit 5)."},
     {"restore", not_available, 0, 99, "restore BACKUP DB", "Restore: not yet available (exit 5)."},
     {"changes", not_available, 0, 99, "changes DB", "Change feed: not yet available (exit 5)."},
 };
@@ -118,7 +119,8 @@ static int help(const char *topic) {
 static int not_available(struct cli *c) {
   return fail(EXIT_UNAVAILABLE,
               "'%s' is not yet available: it needs a library call this version does not have "
-              "(issue 10)", c->cmd);
+              "(issue 10)",
+              c->cmd);
 }
 
 int usage_error(const char *fmt, ...) {
@@ -240,12 +242,12 @@ static int parse(int argc, char **argv, struct cli *c, const char **pos, int *np
       a = name;
     }
 #define FLAG(s, l) (strcmp(a, s) == 0 || strcmp(a, l) == 0)
-#define NEEDVAL()                                                         \
-  do {                                                                    \
-    if (val == NULL) {                                                    \
+#define NEEDVAL()                                                          \
+  do {                                                                     \
+    if (val == NULL) {                                                     \
       if (i + 1 >= argc) return usage_error("option %s needs a value", a); \
-      val = argv[++i];                                                    \
-    }                                                                     \
+      val = argv[++i];                                                     \
+    }                                                                      \
   } while (0)
     if (FLAG("-h", "--help")) {
       return help(NULL);

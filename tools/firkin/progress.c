@@ -82,8 +82,8 @@ static void draw(struct progress *p, uint64_t done, uint64_t bytes, bool final) 
              frac * 100, cnt, p->unit, rate, p->unit, mb, final ? "took" : "ETA", eta);
   } else {
     hms(el, eta, sizeof eta);
-    snprintf(line, sizeof line, "%s  %s %s  %s %s/s  %sB  %s", p->what, cnt, p->unit, rate,
-             p->unit, mb, eta);
+    snprintf(line, sizeof line, "%s  %s %s  %s %s/s  %sB  %s", p->what, cnt, p->unit, rate, p->unit,
+             mb, eta);
   }
   fprintf(stderr, "\r%-100s%s", line, final ? "\n" : "");
   fflush(stderr);
