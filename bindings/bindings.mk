@@ -11,6 +11,7 @@
 #   make test-go | test-java | test-csharp | test-python    one language
 #   make bench-bindings      per-call overhead against C (docs/bindings.md)
 #   make install-bindings PREFIX=/usr/local DESTDIR=...
+#   make install-python PREFIX=/usr/local DESTDIR=...   the Python package (pip, offline)
 #
 # Needs libfirkin from meson: $(BUILD)/capi/libfirkin.so.
 
@@ -49,7 +50,7 @@ FK_GOENV = GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=1 \
            CGO_CPPFLAGS="-DFKB_IFACE_HASH=$(FK_IFACE_HASH)" $(FK_ENV)
 
 .PHONY: bindings bindings-go bindings-java bindings-csharp test-go test-java test-csharp \
-        test-python bench-bindings install-bindings fk-check-lib
+        test-python install-python bench-bindings install-bindings fk-check-lib
 
 fk-check-lib:
 	@[ -e $(FK_LIB) ] || { echo "bindings: $(FK_LIB) is missing; build the library first (make build)"; exit 1; }
@@ -172,6 +173,18 @@ FK_PYDIR  := $(FK_ROOT)/bindings/python
 FK_PYENV = FIRKIN_LIB=$(FK_LIBDIR)/libfirkin.so PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(FK_PYDIR)
 FK_PYTEST = $(shell $(PYTHON) -c 'import pytest' 2>/dev/null && echo $(PYTHON) || echo /usr/bin/python3) \
             -m pytest -p no:cacheprovider -v $(FK_PYDIR)/tests
+
+# The interpreter that has setuptools, wheel and pip (Debian's when the default lacks them).
+FK_PYPIP = $(shell $(PYTHON) -c 'import setuptools, wheel, pip' 2>/dev/null && echo $(PYTHON) || echo /usr/bin/python3)
+FK_PYSITE = $(PREFIX)/lib/$(shell $(FK_PYPIP) -c 'import sys; print("python%d.%d" % sys.version_info[:2])')/dist-packages
+
+# Installs the package with pip, offline, into PREFIX/lib/pythonX.Y/dist-packages
+# (on Debian's sys.path for /usr/local), built from a copy so the tree stays clean.
+install-python:
+	@rm -rf $(FK_OUT)/python-src && mkdir -p $(FK_OUT) && cp -R bindings/python $(FK_OUT)/python-src
+	rm -rf $(FK_OUT)/python-src/build $(FK_OUT)/python-src/*.egg-info
+	$(FK_PYPIP) -m pip install --no-index --no-build-isolation --no-deps --no-cache-dir \
+	  --disable-pip-version-check --upgrade --target $(DESTDIR)$(FK_PYSITE) $(FK_OUT)/python-src
 
 test-python: fk-check-lib
 	@$(FK_SUITE) python-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
