@@ -92,8 +92,8 @@ static const char exit_help[] =
 static void print_usage(FILE *f) {
   fprintf(f, "usage: firkin COMMAND DB [ARGS] [OPTIONS]\n\nCommands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++) {
-    fprintf(f, "  %-54s%s\n", commands[i].synopsis,
-            commands[i].run == not_available ? "(not yet available)" : "");
+    fprintf(f, "  %s%s\n", commands[i].synopsis,
+            commands[i].run == not_available ? "    (not yet available)" : "");
   }
   fprintf(f, "  help [COMMAND]\n\n%s\n%s", options_help, exit_help);
   fprintf(f, "See `firkin help COMMAND` and docs/cli.md.\n");
