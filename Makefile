@@ -71,7 +71,7 @@ test: deps deps-bindings build
 	@$(MAKE) --no-print-directory test-bindings
 	@tests/summarize.sh $(BUILD) $(ASAN)
 
-# The C test suites again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The C test suites and the CLI suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # (gcc 12 gives false -Wstringop/-Wformat-overflow warnings with the
 # sanitizers at -O2, so warnings are not errors in this one build; the main
 # build keeps -Werror.)
@@ -81,7 +81,7 @@ test-asan:
 	  -Dwerror=false
 	ninja -C $(ASAN) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  meson test -C $(ASAN) --suite c --num-processes $(JOBS) --print-errorlogs --no-rebuild
+	  meson test -C $(ASAN) --suite c --suite cli --num-processes $(JOBS) --print-errorlogs --no-rebuild
 
 # Builds each deliberate bug (meson option planted_bug) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).
