@@ -24,7 +24,7 @@ DEB_PACKAGES := g++ gcc pkg-config meson ninja-build libxxhash-dev libgtest-dev 
                 python3 binutils
 # Debian packages the bindings need (issue: bindings).
 DEB_BINDINGS := swig golang-go mono-devel junit5 nunit-console libnunit-cil-dev \
-                openjdk-17-jdk-headless
+                openjdk-17-jdk-headless python3-pytest python3-setuptools python3-wheel python3-pip
 # Peers for the benchmark (a missing one is skipped, never a failure).
 DEB_BENCH    := librocksdb-dev libleveldb-dev liblmdb-dev libtkrzw-dev \
                 libkyotocabinet-dev libsqlite3-dev gnuplot-nox
@@ -78,7 +78,7 @@ test: deps deps-bindings build
 	@$(MAKE) --no-print-directory test-install
 	@tests/summarize.sh $(BUILD) $(ASAN) $(TSAN)
 
-# The C test suites again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The C test suites and the CLI suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # (gcc 12 gives false -Wstringop/-Wformat-overflow warnings with the
 # sanitizers at -O2, so warnings are not errors in this one build; the main
 # build keeps -Werror.)
@@ -88,7 +88,7 @@ test-asan:
 	  -Dwerror=false
 	ninja -C $(ASAN) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	  meson test -C $(ASAN) --suite c --num-processes $(JOBS) --print-errorlogs --no-rebuild
+	  meson test -C $(ASAN) --suite c --suite cli --num-processes $(JOBS) --print-errorlogs --no-rebuild
 
 # The multi-writer stress test (tests/c/stress_test.c) under ThreadSanitizer:
 # many writers, CAS, batches, snapshots and background compaction on one
@@ -120,6 +120,9 @@ install: build
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 	@if [ -f bindings/bindings.mk ]; then \
 	  $(MAKE) --no-print-directory install-bindings PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) DESTDIR=$(DESTDIR); fi
+	@if [ -f bindings/bindings.mk ]; then \
+	  $(MAKE) --no-print-directory install-python PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) || \
+	  echo "install: the Python package was skipped (needs python3-pip; see docs/bindings.md)"; fi
 	@libdir="$(PREFIX)/$(LIBDIR)"; \
 	if [ -z "$(DESTDIR)" ] && cat /etc/ld.so.conf /etc/ld.so.conf.d/*.conf 2>/dev/null | grep -qxF "$$libdir"; then \
 	  echo "install: ldconfig ($$libdir is in the loader's search path)"; \

@@ -11,6 +11,7 @@
 #   make test-go | test-java | test-csharp | test-python    one language
 #   make bench-bindings      per-call overhead against C (docs/bindings.md)
 #   make install-bindings PREFIX=/usr/local DESTDIR=...
+#   make install-python PREFIX=/usr/local DESTDIR=...   the Python package (pip, offline)
 #
 # Needs libfirkin from meson: $(BUILD)/capi/libfirkin.so.
 
@@ -49,8 +50,12 @@ FK_GOENV = GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=1 \
            CGO_CPPFLAGS="-DFKB_IFACE_HASH=$(FK_IFACE_HASH)" $(FK_ENV)
 
 .PHONY: bindings bindings-go bindings-java bindings-csharp test-go test-java test-csharp \
+<<<<<<< HEAD
         test-python bench-bindings install-bindings install-java install-csharp install-go \
         fk-check-lib
+=======
+        test-python install-python bench-bindings install-bindings fk-check-lib
+>>>>>>> h4-cli-python
 
 fk-check-lib:
 	@[ -e $(FK_LIB) ] || { echo "bindings: $(FK_LIB) is missing; build the library first (make build)"; exit 1; }
@@ -167,15 +172,32 @@ test-csharp: bindings-csharp $(FK_COUT)/test.stamp
 	[ $$r1$$r2$$r3$$r4 = 0000 ]
 
 # ---------------------------------------------------------------- Python ----
-FK_PYENV = FIRKIN_LIB=$(FK_LIBDIR)/libfirkin.so PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(FK_ROOT)/examples/python
+# The package is bindings/python (pytest from Debian's python3-pytest; the
+# default python3 may lack it, e.g. a pyenv one, so fall back to Debian's).
+FK_PYDIR  := $(FK_ROOT)/bindings/python
+FK_PYENV = FIRKIN_LIB=$(FK_LIBDIR)/libfirkin.so PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(FK_PYDIR)
+FK_PYTEST = $(shell $(PYTHON) -c 'import pytest' 2>/dev/null && echo $(PYTHON) || echo /usr/bin/python3) \
+            -m pytest -p no:cacheprovider -v $(FK_PYDIR)/tests
+
+# The interpreter that has setuptools, wheel and pip (Debian's when the default lacks them).
+FK_PYPIP = $(shell $(PYTHON) -c 'import setuptools, wheel, pip' 2>/dev/null && echo $(PYTHON) || echo /usr/bin/python3)
+FK_PYSITE = $(PREFIX)/lib/$(shell $(FK_PYPIP) -c 'import sys; print("python%d.%d" % sys.version_info[:2])')/dist-packages
+
+# Installs the package with pip, offline, into PREFIX/lib/pythonX.Y/dist-packages
+# (on Debian's sys.path for /usr/local), built from a copy so the tree stays clean.
+install-python:
+	@rm -rf $(FK_OUT)/python-src && mkdir -p $(FK_OUT) && cp -R bindings/python $(FK_OUT)/python-src
+	rm -rf $(FK_OUT)/python-src/build $(FK_OUT)/python-src/*.egg-info
+	$(FK_PYPIP) -m pip install --no-index --no-build-isolation --no-deps --no-cache-dir \
+	  --disable-pip-version-check --upgrade --target $(DESTDIR)$(FK_PYSITE) $(FK_OUT)/python-src
 
 test-python: fk-check-lib
 	@$(FK_SUITE) python-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  env $(FK_PYENV) $(PYTHON) examples/python/conformance.py $(FK_CASES); r1=$$?; \
-	$(FK_SUITE) python-unittest lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  env $(FK_PYENV) $(PYTHON) examples/python/test_firkin.py; r2=$$?; \
+	  env $(FK_PYENV) $(PYTHON) bindings/python/tests/conformance.py $(FK_CASES); r1=$$?; \
+	$(FK_SUITE) python-pytest lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  env $(FK_PYENV) $(FK_PYTEST); r2=$$?; \
 	$(FK_SUITE) python-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  env $(FK_PYENV) $(PYTHON) examples/python/leakcheck.py; r3=$$?; \
+	  env $(FK_PYENV) $(PYTHON) bindings/python/tests/leakcheck.py; r3=$$?; \
 	$(FK_SUITE) python-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  sh -c 'rm -rf $(FK_OUT)/python-example-db && env $(FK_PYENV) $(PYTHON) examples/python/quickstart.py $(FK_OUT)/python-example-db && echo "1 passed, 0 failed"'; r4=$$?; \
 	[ $$r1$$r2$$r3$$r4 = 0000 ]
@@ -197,7 +219,7 @@ bench-bindings: bindings $(FK_JOUT)/test.stamp $(FK_COUT)/test.stamp
 	@echo "== Go ==";     cd bindings/go && $(FK_GOENV) go test -run XXX -bench . -benchtime 1000000x .
 	@echo "== Java ==";   $(FK_ENV) java -Djava.library.path=$(FK_JOUT) -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.Bench $(FK_OUT)/bench/db-java
 	@echo "== C# ==";     cd $(FK_COUT) && $(FK_ENV) mono -O=all FirkinBench.exe $(FK_OUT)/bench/db-cs
-	@echo "== Python =="; env $(FK_PYENV) $(PYTHON) examples/python/bench.py $(FK_OUT)/bench/db-py
+	@echo "== Python =="; env $(FK_PYENV) $(PYTHON) bindings/python/tests/bench.py $(FK_OUT)/bench/db-py
 
 # ---------------------------------------------------------------- install ---
 # Installs every binding this machine can build and skips, saying why, the

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Quickstart: Firkin from Python through ctypes (dlopen, no compiled glue).
+"""Quickstart: Firkin from Python with the firkin package (bindings/python;
+ctypes over libfirkin.so, no compiled glue).
 
-    FIRKIN_LIB=/usr/local/lib/libfirkin.so python3 quickstart.py /tmp/firkin-quickstart
+    pip install --no-index --no-build-isolation bindings/python
+    python3 examples/python/quickstart.py /tmp/firkin-quickstart
+
+In the source tree without installing:
+    PYTHONPATH=bindings/python FIRKIN_LIB=build/capi/libfirkin.so python3 examples/python/quickstart.py
 """
 import sys
 
@@ -9,22 +14,24 @@ import firkin
 
 path = sys.argv[1] if len(sys.argv) > 1 else "firkin-quickstart"
 with firkin.DB(path) as db:
-    # Point operations; get returns None when the key is absent.
-    db.put(b"hello", b"world")
-    print("hello =", db.get(b"hello").decode())
+    # Point operations, dict-style: db[k] raises KeyError when absent, get() gives None.
+    db[b"hello"] = b"world"
+    print("hello =", db[b"hello"].decode())
     print("nobody =", db.get(b"nobody"))
+    print("'hello' present:", b"hello" in db)
 
     # A namespace, and an atomic batch across namespaces.
     with db.namespace("users") as users, firkin.Batch() as batch:
         batch.put(b"ada", b"lovelace", ns=users).put(b"alan", b"turing", ns=users).delete(b"hello")
         db.write(batch)
 
-        # A snapshot and an iterator.
+        # A snapshot: later writes are not in it.
         with db.snapshot() as snap:
-            users.put(b"grace", b"hopper")  # not in the snapshot
-            with snap.at(users).iterate() as it:
-                n = sum(1 for _ in it)
-            print("users at the snapshot: %d, now: %d" % (n, users.count()))
+            users[b"grace"] = b"hopper"
+            n = sum(1 for _ in snap.at(users).items())
+            print("users at the snapshot: %d, now: %d" % (n, len(users)))
+        for key, value in sorted(users.items()):
+            print("  %s %s" % (key.decode(), value.decode()))
 
     # Errors are typed exceptions carrying the status code.
     try:

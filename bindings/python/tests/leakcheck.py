@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Loops of gets, iterators and handle open/close through firkin.py; resident
+"""Loops of gets, iterators and handle open/close through the firkin package; resident
 anonymous memory (RssAnon: Python and native heaps; the library's mapped log
 files are page cache, not leaks) must stay flat. Ends with "N passed, N failed"."""
 import gc
@@ -8,7 +8,8 @@ import shutil
 import sys
 import tempfile
 
-import firkin
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import firkin  # noqa: E402
 
 LIMIT_KB = 16 * 1024
 

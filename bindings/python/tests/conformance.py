@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The conformance runner of the Python ctypes module: executes
-tests/conformance/*.case (format: tests/README.md) through firkin.py.
+"""The conformance runner of the Python package (bindings/python): executes
+tests/conformance/*.case (format: tests/README.md) through the firkin package.
 Commands use the module's API where it has the operation (a FirkinError's code
 is the command's status; None/False/0 "absent" results are NOT_FOUND or
 CONDITION_FAILED); the raw C calls (firkin._lib) serve the rest.
@@ -17,7 +17,8 @@ import struct
 import sys
 import tempfile
 
-import firkin
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import firkin  # noqa: E402
 from firkin import _lib, FirkinError
 
 CODES = {v: k for k, v in firkin.STATUS.items()}

@@ -5,7 +5,8 @@ import sys
 import tempfile
 import time
 
-import firkin
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import firkin  # noqa: E402
 
 N = 200000
 path = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="firkin-py-bench-")

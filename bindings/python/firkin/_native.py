@@ -1,0 +1,152 @@
+"""Loading libfirkin.so and declaring the C functions the package calls.
+
+The library is looked for, in order, at ``$FIRKIN_LIB`` (a path), next to this
+package (a ``libfirkin.so.0`` or ``libfirkin.so`` copied into the package
+directory, e.g. by a wheel built for one machine), then through the system
+loader (``ctypes.util.find_library("firkin")``, then ``libfirkin.so.0``, which
+finds ``/usr/local/lib`` and the multiarch directory once ``ldconfig`` ran).
+
+Thread contract: everything here is set up once at import time and read-only
+afterwards; ctypes function objects may be called from any thread.
+"""
+
+import ctypes
+import ctypes.util
+import os
+from typing import Any, List
+
+c_void_p = ctypes.c_void_p
+c_size_t = ctypes.c_size_t
+c_char_p = ctypes.c_char_p
+c_int = ctypes.c_int
+c_bool = ctypes.c_bool
+c_uint32 = ctypes.c_uint32
+c_uint64 = ctypes.c_uint64
+P = ctypes.POINTER
+H = c_void_p  # every handle is an opaque pointer
+
+
+def _candidates() -> List[str]:
+    out = []
+    env = os.environ.get("FIRKIN_LIB")
+    if env:
+        out.append(env)
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("libfirkin.so.0", "libfirkin.so"):
+        p = os.path.join(here, name)
+        if os.path.exists(p):
+            out.append(p)
+    found = ctypes.util.find_library("firkin")
+    if found:
+        out.append(found)
+    out.append("libfirkin.so.0")
+    return out
+
+
+def _load() -> ctypes.CDLL:
+    errors = []
+    for path in _candidates():
+        try:
+            return ctypes.CDLL(path)
+        except OSError as e:
+            errors.append("%s: %s" % (path, e))
+            if path == os.environ.get("FIRKIN_LIB"):
+                break  # an explicit path that fails is an error, not a hint
+    raise ImportError("firkin: cannot load libfirkin.so (set FIRKIN_LIB to its path): " +
+                      "; ".join(errors))
+
+
+lib: Any = _load()
+
+
+def _fn(name: str, restype: Any, *argtypes: Any) -> None:
+    f = getattr(lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+
+
+# The C functions used by the package (see capi/firkin.h), with their exact
+# types. Byte arguments are declared c_void_p so that bytes, bytearray and
+# memoryview buffers can all be passed (see _bytes.py).
+_fn("firkin_version_number", c_int)
+_fn("firkin_version_string", c_char_p)
+_fn("firkin_strerror", c_char_p, c_int)
+_fn("firkin_last_error", c_char_p)
+_fn("firkin_free", None, c_void_p)
+_fn("firkin_options_new", c_int, P(H))
+_fn("firkin_options_free", None, H)
+_fn("firkin_options_set", c_int, H, c_char_p, c_char_p)
+_fn("firkin_options_get", c_int, H, c_char_p, P(c_void_p))
+_fn("firkin_write_options_new", c_int, P(H))
+_fn("firkin_write_options_free", None, H)
+_fn("firkin_write_options_set_sync", c_int, H, c_int)
+_fn("firkin_write_options_get_sync", c_int, H, P(c_int))
+_fn("firkin_open", c_int, c_char_p, H, P(H))
+_fn("firkin_close", c_int, H)
+_fn("firkin_sync", c_int, H)
+_fn("firkin_last_seq", c_int, H, P(c_uint64))
+_fn("firkin_stats", c_int, H, P(c_void_p))
+_fn("firkin_put", c_int, H, H, H, c_void_p, c_size_t, c_void_p, c_size_t)
+_fn("firkin_get", c_int, H, H, H, c_void_p, c_size_t, P(c_void_p), P(c_size_t))
+_fn("firkin_get_into", c_int, H, H, H, c_void_p, c_size_t, c_void_p, c_size_t, P(c_size_t))
+_fn("firkin_contains", c_int, H, H, H, c_void_p, c_size_t, P(c_bool))
+_fn("firkin_get_version", c_int, H, H, H, c_void_p, c_size_t, P(c_uint64))
+_fn("firkin_delete", c_int, H, H, H, c_void_p, c_size_t)
+_fn("firkin_put_if_absent", c_int, H, H, H, c_void_p, c_size_t, c_void_p, c_size_t)
+_fn("firkin_cas", c_int, H, H, H, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p, c_size_t)
+_fn("firkin_cas_version", c_int, H, H, H, c_void_p, c_size_t, c_uint64, c_void_p, c_size_t)
+_fn("firkin_multi_get", c_int, H, H, H, c_size_t, P(c_void_p), P(c_size_t), P(c_void_p),
+    P(c_size_t), P(c_int))
+_fn("firkin_multi_get_packed", c_int, H, H, H, c_void_p, c_size_t, P(c_void_p), P(c_size_t))
+_fn("firkin_batch_new", c_int, P(H))
+_fn("firkin_batch_free", None, H)
+_fn("firkin_batch_put", c_int, H, H, c_void_p, c_size_t, c_void_p, c_size_t)
+_fn("firkin_batch_delete", c_int, H, H, c_void_p, c_size_t)
+_fn("firkin_batch_clear", c_int, H)
+_fn("firkin_batch_count", c_int, H, P(c_size_t))
+_fn("firkin_write", c_int, H, H, H)
+_fn("firkin_ns_open", c_int, H, c_char_p, c_bool, P(H))
+_fn("firkin_ns_create", c_int, H, c_char_p, P(H))
+_fn("firkin_ns_drop", c_int, H, c_char_p)
+_fn("firkin_ns_list", c_int, H, P(c_void_p))
+_fn("firkin_ns_name", c_char_p, H)
+_fn("firkin_ns_close", None, H)
+_fn("firkin_count", c_int, H, H, P(c_uint64))
+_fn("firkin_snapshot_new", c_int, H, P(H))
+_fn("firkin_snapshot_at", c_int, H, c_uint64, P(H))
+_fn("firkin_snapshot_free", None, H)
+_fn("firkin_snapshot_seq", c_uint64, H)
+_fn("firkin_iter_new", c_int, H, H, H, P(H))
+_fn("firkin_iter_free", None, H)
+_fn("firkin_iter_valid", c_bool, H)
+_fn("firkin_iter_next", c_int, H)
+_fn("firkin_iter_key", c_int, H, P(c_void_p), P(c_size_t))
+_fn("firkin_iter_value", c_int, H, P(c_void_p), P(c_size_t))
+_fn("firkin_iter_status", c_int, H)
+_fn("firkin_iter_next_n", c_int, H, c_void_p, c_size_t, P(c_size_t), P(c_size_t))
+_fn("firkin_compact", c_int, H)
+_fn("firkin_checkpoint", c_int, H)
+_fn("firkin_verify", c_int, H, P(c_void_p))
+_fn("firkin_verify_path", c_int, c_char_p, H, P(c_void_p))
+for _n in ("create_if_missing", "error_if_exists", "read_only", "salvage", "verify_checksums",
+           "auto_compact"):
+    _fn("firkin_options_set_" + _n, c_int, H, c_bool)
+    _fn("firkin_options_get_" + _n, c_int, H, P(c_bool))
+_fn("firkin_options_set_sync_mode", c_int, H, c_int)
+_fn("firkin_options_get_sync_mode", c_int, H, P(c_int))
+_fn("firkin_options_set_sync_interval_ms", c_int, H, c_uint32)
+_fn("firkin_options_get_sync_interval_ms", c_int, H, P(c_uint32))
+for _n in ("compact_dead_ratio", "compact_space_amp"):
+    _fn("firkin_options_set_" + _n, c_int, H, c_uint32)
+    _fn("firkin_options_get_" + _n, c_int, H, P(c_uint32))
+for _n in ("segment_size", "compact_rate", "checkpoint_every"):
+    _fn("firkin_options_set_" + _n, c_int, H, c_uint64)
+    _fn("firkin_options_get_" + _n, c_int, H, P(c_uint64))
+
+
+def take_string(p: ctypes.c_void_p) -> str:
+    """Copies and frees a char* returned through an out parameter."""
+    try:
+        return ctypes.string_at(p.value).decode("utf-8") if p.value else ""
+    finally:
+        lib.firkin_free(p)

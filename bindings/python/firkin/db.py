@@ -1,0 +1,386 @@
+"""DB, Namespace and Snapshot: the dict-like API over one namespace.
+
+``DB`` and ``Namespace`` read and write (``db[k] = v``, ``db[k]``, ``k in db``,
+``del db[k]``, ``len(db)``, iteration over keys, ``items()``); ``Snapshot``
+reads at one sequence number. Keys and values are bytes-like in, ``bytes`` out.
+
+Thread contract (as in capi/firkin.h): a DB, its Namespace and Snapshot
+objects may be used from many threads at once; each iteration (an Iterator
+or a keys()/items() generator) by one thread at a time.
+"""
+
+import ctypes
+import os
+import struct
+from typing import Any, Callable, Iterator as TIterator, List, Optional, Tuple, Union
+
+from ._bytes import BytesLike, as_buf, to_bytes
+from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, lib, take_string
+from .errors import STATUS, FirkinError, NotFoundError, check, error
+from .handles import Batch, Handle, Iterator, Options, WriteOptions, ns_handle, pairs, wo_handle
+
+PathLike = Union[str, bytes, "os.PathLike[str]"]
+_BUF = 4096
+
+
+class Reader:
+    """Reads of one namespace at the latest state or a snapshot."""
+
+    def _ctx(self) -> Tuple[Any, Any, Any]:  # (db handle, snapshot or None, namespace or None)
+        raise NotImplementedError
+
+    def get(self, key: BytesLike, default: Optional[bytes] = None) -> Optional[bytes]:
+        """The value of key, or default (None) if absent."""
+        db, snap, ns = self._ctx()
+        k, kl = as_buf(key)
+        buf = ctypes.create_string_buffer(_BUF)
+        n = c_size_t()
+        while True:
+            st = lib.firkin_get_into(db, snap, ns, k, kl, buf, len(buf), ctypes.byref(n))
+            if st == 0:
+                return ctypes.string_at(buf, n.value)
+            if st == -1:
+                return default
+            if st == -12:
+                buf = ctypes.create_string_buffer(max(n.value, 1))
+                continue
+            check(st)
+
+    def __getitem__(self, key: BytesLike) -> bytes:
+        """db[key]: the value; KeyError (a NotFoundError) if absent."""
+        v = self.get(key)
+        if v is None:
+            raise NotFoundError(-1, "key not found: %r" % (to_bytes(key),))
+        return v
+
+    def contains(self, key: BytesLike) -> bool:
+        """Whether key has a value."""
+        db, snap, ns = self._ctx()
+        k, kl = as_buf(key)
+        f = c_bool()
+        check(lib.firkin_contains(db, snap, ns, k, kl, ctypes.byref(f)))
+        return f.value
+
+    def __contains__(self, key: object) -> bool:
+        """``key in db``: whether key has a value (non-bytes keys are never present)."""
+        if isinstance(key, str):
+            return False
+        try:
+            return self.contains(key)  # type: ignore[arg-type]
+        except TypeError:
+            return False
+
+    def version(self, key: BytesLike) -> int:
+        """The version of key's value (its write's sequence number), 0 if absent."""
+        db, snap, ns = self._ctx()
+        k, kl = as_buf(key)
+        v = c_uint64()
+        st = lib.firkin_get_version(db, snap, ns, k, kl, ctypes.byref(v))
+        if st == -1:
+            return 0
+        check(st)
+        return v.value
+
+    def multi_get_raw(self, keys: List[BytesLike]) -> List[Tuple[int, Optional[bytes]]]:
+        """firkin_multi_get_packed: a (status, value or None) pair per key."""
+        db, snap, ns = self._ctx()
+        packed = b"".join(struct.pack("<I", len(k)) + k for k in (to_bytes(x) for x in keys))
+        out, n = c_void_p(), c_size_t()
+        check(lib.firkin_multi_get_packed(db, snap, ns, packed, len(packed), ctypes.byref(out),
+                                          ctypes.byref(n)))
+        try:
+            data = ctypes.string_at(out.value, n.value) if n.value else b""
+        finally:
+            lib.firkin_free(out)
+        res: List[Tuple[int, Optional[bytes]]] = []
+        off = 0
+        for _ in keys:
+            st, = struct.unpack_from("<i", data, off)
+            off += 4
+            if st == 0:
+                vl, = struct.unpack_from("<I", data, off)
+                res.append((0, data[off + 4:off + 4 + vl]))
+                off += 4 + vl
+            else:
+                res.append((st, None))
+        if off != len(data):
+            raise FirkinError(-20, "multi_get_packed output has %d extra bytes" % (len(data) - off))
+        return res
+
+    def multi_get(self, keys: List[BytesLike]) -> List[Optional[bytes]]:
+        """Values of many keys at one snapshot; None for absent ones."""
+        out: List[Optional[bytes]] = []
+        for st, v in self.multi_get_raw(keys):
+            if st not in (0, -1):
+                raise error(st, STATUS.get(st, str(st)))
+            out.append(v)
+        return out
+
+    def iterate(self) -> Iterator:
+        """An Iterator of (key, value) pairs at one snapshot (close it, or use ``with``)."""
+        db, snap, ns = self._ctx()
+        return Iterator(db, snap, ns)
+
+    def items(self) -> TIterator[Tuple[bytes, bytes]]:
+        """Every (key, value) pair once, unordered, at one snapshot."""
+        return pairs(self.iterate)
+
+    def keys(self) -> TIterator[bytes]:
+        """Every key once, unordered, at one snapshot."""
+        return (k for k, _ in self.items())
+
+    def values(self) -> TIterator[bytes]:
+        """Every value once, in the order of keys()."""
+        return (v for _, v in self.items())
+
+    def __iter__(self) -> TIterator[bytes]:
+        """``for key in db``: the keys, as dict iteration does (items() gives pairs)."""
+        return self.keys()
+
+
+class Writer:
+    """Writes to one namespace."""
+
+    def _wctx(self) -> Tuple[Any, Any]:  # (db handle, namespace or None)
+        raise NotImplementedError
+
+    def put(self, key: BytesLike, value: BytesLike, wo: Optional[WriteOptions] = None) -> None:
+        """Stores value under key, replacing any previous value."""
+        db, ns = self._wctx()
+        k, kl = as_buf(key)
+        v, vl = as_buf(value, "value")
+        check(lib.firkin_put(db, wo_handle(wo), ns, k, kl, v, vl))
+
+    def __setitem__(self, key: BytesLike, value: BytesLike) -> None:
+        """``db[key] = value``."""
+        self.put(key, value)
+
+    def delete(self, key: BytesLike, wo: Optional[WriteOptions] = None) -> None:
+        """Removes key (removing an absent key succeeds)."""
+        db, ns = self._wctx()
+        k, kl = as_buf(key)
+        check(lib.firkin_delete(db, wo_handle(wo), ns, k, kl))
+
+    def __delitem__(self, key: BytesLike) -> None:
+        """``del db[key]``: KeyError (a NotFoundError) if key is absent, as for a dict."""
+        if not self.contains(key):  # type: ignore[attr-defined]
+            raise NotFoundError(-1, "key not found: %r" % (to_bytes(key),))
+        self.delete(key)
+
+    def _cond(self, st: int) -> bool:
+        if st == -7:
+            return False
+        check(st)
+        return True
+
+    def put_if_absent(self, key: BytesLike, value: BytesLike,
+                      wo: Optional[WriteOptions] = None) -> bool:
+        """Stores value only if key is absent; False if it exists."""
+        db, ns = self._wctx()
+        k, kl = as_buf(key)
+        v, vl = as_buf(value, "value")
+        return self._cond(lib.firkin_put_if_absent(db, wo_handle(wo), ns, k, kl, v, vl))
+
+    def compare_and_swap(self, key: BytesLike, expected: BytesLike, value: BytesLike,
+                         wo: Optional[WriteOptions] = None) -> bool:
+        """Stores value only if key's value equals expected; False otherwise."""
+        db, ns = self._wctx()
+        k, kl = as_buf(key)
+        e, el = as_buf(expected, "expected value")
+        v, vl = as_buf(value, "value")
+        return self._cond(lib.firkin_cas(db, wo_handle(wo), ns, k, kl, e, el, v, vl))
+
+    def compare_and_swap_version(self, key: BytesLike, expected_version: int, value: BytesLike,
+                                 wo: Optional[WriteOptions] = None) -> bool:
+        """Stores value only if key's version equals expected_version (0: absent)."""
+        db, ns = self._wctx()
+        k, kl = as_buf(key)
+        v, vl = as_buf(value, "value")
+        return self._cond(lib.firkin_cas_version(db, wo_handle(wo), ns, k, kl, expected_version,
+                                                 v, vl))
+
+    def count(self) -> int:
+        """Number of live keys at the latest state (a counter: cheap)."""
+        db, ns = self._wctx()
+        n = c_uint64()
+        check(lib.firkin_count(db, ns, ctypes.byref(n)))
+        return n.value
+
+    def __len__(self) -> int:
+        """``len(db)``: count()."""
+        return self.count()
+
+
+class DB(Handle, Reader, Writer):
+    """An open database (firkin_db); the dict-like methods act on the default namespace.
+
+    ``DB(path)`` creates the directory if missing; settings go as keywords
+    (``DB(path, read_only=True, sync_mode="always")``) or as an Options."""
+
+    _free = staticmethod(lib.firkin_close)
+    _what = "database"
+
+    def __init__(self, path: PathLike, options: Optional[Options] = None,
+                 **settings: Union[str, int, bool]) -> None:
+        own = None
+        if options is None and settings:
+            options = own = Options(**settings)
+        elif options is not None and settings:
+            raise TypeError("firkin: pass either an Options or keyword settings, not both")
+        try:
+            h = H()
+            check(lib.firkin_open(os.fsencode(path), None if options is None else options.handle(),
+                                  ctypes.byref(h)))
+        finally:
+            if own is not None:
+                own.close()
+        self._h = h.value
+        self.path = path
+
+    def close(self) -> None:
+        """Drops this handle (the final flush's error is raised). Closing twice is harmless."""
+        h, self._h = self._h, None
+        if h is not None:
+            check(lib.firkin_close(h))
+
+    def __enter__(self) -> "DB":
+        return self
+
+    def _ctx(self) -> Tuple[Any, Any, Any]:
+        return self.handle(), None, None
+
+    def _wctx(self) -> Tuple[Any, Any]:
+        return self.handle(), None
+
+    def write(self, batch: Batch, wo: Optional[WriteOptions] = None) -> None:
+        """Applies a Batch atomically."""
+        check(lib.firkin_write(self.handle(), wo_handle(wo), batch.handle()))
+
+    def sync(self) -> None:
+        """Makes every acknowledged write durable now."""
+        check(lib.firkin_sync(self.handle()))
+
+    def last_seq(self) -> int:
+        """The newest published sequence number."""
+        v = c_uint64()
+        check(lib.firkin_last_seq(self.handle(), ctypes.byref(v)))
+        return v.value
+
+    def stats(self) -> str:
+        """Statistics as a JSON text (json.loads it)."""
+        p = c_void_p()
+        check(lib.firkin_stats(self.handle(), ctypes.byref(p)))
+        return take_string(p)
+
+    def compact(self) -> None:
+        """Rewrites now every sealed segment that holds dead bytes."""
+        check(lib.firkin_compact(self.handle()))
+
+    def checkpoint(self) -> None:
+        """Writes an index checkpoint now."""
+        check(lib.firkin_checkpoint(self.handle()))
+
+    def verify(self) -> str:
+        """Verifies records, index and namespaces; returns the JSON report
+        (a damaged database raises CorruptionError)."""
+        p = c_void_p()
+        st = lib.firkin_verify(self.handle(), ctypes.byref(p))
+        report = take_string(p)
+        check(st)
+        return report
+
+    def namespace(self, name: str, create: bool = True) -> "Namespace":
+        """Opens namespace name (creating it unless create=False)."""
+        h = H()
+        check(lib.firkin_ns_open(self.handle(), name.encode(), create, ctypes.byref(h)))
+        return Namespace(self, h.value)
+
+    def create_namespace(self, name: str) -> "Namespace":
+        """Creates namespace name; ExistsError if it exists."""
+        h = H()
+        check(lib.firkin_ns_create(self.handle(), name.encode(), ctypes.byref(h)))
+        return Namespace(self, h.value)
+
+    def drop_namespace(self, name: str) -> None:
+        """Drops namespace name and all its keys."""
+        check(lib.firkin_ns_drop(self.handle(), name.encode()))
+
+    def namespaces(self) -> List[str]:
+        """The namespaces' names, "default" included."""
+        p = c_void_p()
+        check(lib.firkin_ns_list(self.handle(), ctypes.byref(p)))
+        return [n for n in take_string(p).split("\n") if n]
+
+    def snapshot(self, seq: Optional[int] = None) -> "Snapshot":
+        """A read view at the latest state, or at an older sequence number seq."""
+        h = H()
+        if seq is None:
+            check(lib.firkin_snapshot_new(self.handle(), ctypes.byref(h)))
+        else:
+            check(lib.firkin_snapshot_at(self.handle(), seq, ctypes.byref(h)))
+        return Snapshot(self, h.value)
+
+
+class Namespace(Handle, Reader, Writer):
+    """A named key space (firkin_ns): the same dict-like operations as DB."""
+
+    _free = staticmethod(lib.firkin_ns_close)
+    _what = "namespace"
+
+    def __init__(self, db: DB, h: Any) -> None:
+        self._h = h
+        self.db = db
+        self.name: str = lib.firkin_ns_name(h).decode()
+
+    def __enter__(self) -> "Namespace":
+        return self
+
+    def _ctx(self) -> Tuple[Any, Any, Any]:
+        return self.db.handle(), None, self.handle()
+
+    def _wctx(self) -> Tuple[Any, Any]:
+        return self.db.handle(), self.handle()
+
+
+class View(Reader):
+    """Reads of a namespace at a snapshot (Snapshot.at(ns)); borrows both handles."""
+
+    def __init__(self, ctx: Callable[[], Tuple[Any, Any, Any]]) -> None:
+        self._get_ctx = ctx
+
+    def _ctx(self) -> Tuple[Any, Any, Any]:
+        return self._get_ctx()
+
+
+class Snapshot(Handle, Reader):
+    """A read view at a sequence number (``seq``); reads the default namespace,
+    ``at(ns)`` reads another one at the same point."""
+
+    _free = staticmethod(lib.firkin_snapshot_free)
+    _what = "snapshot"
+
+    def __init__(self, db: DB, h: Any) -> None:
+        self._h = h
+        self.db = db
+        self.seq: int = lib.firkin_snapshot_seq(h)
+
+    def __enter__(self) -> "Snapshot":
+        return self
+
+    def _ctx(self) -> Tuple[Any, Any, Any]:
+        return self.db.handle(), self.handle(), None
+
+    def at(self, ns: Optional[Namespace]) -> View:
+        """A reader of namespace ns at this snapshot (shares the handle)."""
+        return View(lambda: (self.db.handle(), self.handle(), ns_handle(ns)))
+
+
+def verify_path(path: PathLike, options: Optional[Options] = None) -> str:
+    """Verifies the database at path without a writer (nothing is modified);
+    returns the JSON report, raises CorruptionError if damaged."""
+    p = c_void_p()
+    st = lib.firkin_verify_path(os.fsencode(path), None if options is None else options.handle(),
+                                ctypes.byref(p))
+    report = take_string(p)
+    check(st)
+    return report

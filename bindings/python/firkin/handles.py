@@ -1,0 +1,208 @@
+"""Handle base class and the small handles: Options, WriteOptions, Batch, Iterator.
+
+Thread contract (as in capi/firkin.h): Options, WriteOptions, Batch and
+Iterator must be used by one thread at a time; closing a handle while another
+thread uses it is the caller's error (as in C).
+"""
+
+import ctypes
+import struct
+from typing import Any, Dict, Iterator as TIterator, Optional, Tuple, Union
+
+from ._bytes import BytesLike, as_buf
+from ._native import H, c_int, c_size_t, c_void_p, lib, take_string
+from .errors import check, closed
+
+#: sync modes by name (firkin_sync_mode).
+SYNC_MODES: Dict[str, int] = {"default": -1, "none": 0, "interval": 1, "always": 2}
+
+
+class Handle:
+    """An owned C handle: a context manager whose close() frees it (twice is harmless);
+    using it after close raises ClosedError."""
+
+    _h: Optional[int] = None
+    _what = "handle"
+
+    @staticmethod
+    def _free(h: Any) -> Any:
+        raise NotImplementedError
+
+    def handle(self) -> Any:
+        """The raw C handle (raises ClosedError once closed)."""
+        if self._h is None:
+            raise closed(self._what)
+        return self._h
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called."""
+        return self._h is None
+
+    def close(self) -> None:
+        """Releases the handle. Closing twice is harmless."""
+        h, self._h = self._h, None
+        if h is not None:
+            type(self)._free(h)
+
+    def __enter__(self) -> "Handle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a backstop only; __init__ may have failed before _h was set
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def _new(fn: Any, *args: Any) -> Any:
+    h = H()
+    check(fn(*args, ctypes.byref(h)))
+    return h.value
+
+
+class Options(Handle):
+    """Settings for DB() (firkin_options), set by name: ``Options(sync_mode="always",
+    segment_size="1M", create_if_missing=False)``. See capi/firkin.h for the names."""
+
+    _free = staticmethod(lib.firkin_options_free)
+    _what = "options"
+
+    def __init__(self, **settings: Union[str, int, bool]) -> None:
+        self._h = _new(lib.firkin_options_new)
+        for k, v in settings.items():
+            self.set(k, v)
+
+    def set(self, name: str, value: Union[str, int, bool]) -> "Options":
+        """Sets one option by name (booleans, numbers, sizes like "64M", sync mode names)."""
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        check(lib.firkin_options_set(self.handle(), name.encode(), str(value).encode()))
+        return self
+
+    def get(self, name: str) -> str:
+        """One option's value as text."""
+        p = c_void_p()
+        check(lib.firkin_options_get(self.handle(), name.encode(), ctypes.byref(p)))
+        return take_string(p)
+
+
+class WriteOptions(Handle):
+    """Per-write options (firkin_write_options): ``WriteOptions(sync="always")``."""
+
+    _free = staticmethod(lib.firkin_write_options_free)
+    _what = "write options"
+
+    def __init__(self, sync: Optional[Union[str, int]] = None) -> None:
+        self._h = _new(lib.firkin_write_options_new)
+        if sync is not None:
+            self.sync = sync
+
+    @property
+    def sync(self) -> Union[str, int]:
+        """The sync mode's name ("default", "none", "interval", "always")."""
+        v = c_int()
+        check(lib.firkin_write_options_get_sync(self.handle(), ctypes.byref(v)))
+        return {v_: k for k, v_ in SYNC_MODES.items()}.get(v.value, v.value)
+
+    @sync.setter
+    def sync(self, mode: Union[str, int]) -> None:
+        if isinstance(mode, str) and mode not in SYNC_MODES:
+            raise ValueError("firkin: unknown sync mode %r (one of %s)" % (mode, ", ".join(SYNC_MODES)))
+        check(lib.firkin_write_options_set_sync(self.handle(), SYNC_MODES.get(mode, mode)))  # type: ignore
+
+
+def wo_handle(wo: Optional[WriteOptions]) -> Any:
+    return None if wo is None else wo.handle()
+
+
+def ns_handle(ns: Any) -> Any:
+    return None if ns is None else ns.handle()
+
+
+class Batch(Handle):
+    """Puts and deletes applied atomically by DB.write, across namespaces.
+    Methods return the batch, so calls chain: ``b.put(k, v).delete(k2)``."""
+
+    _free = staticmethod(lib.firkin_batch_free)
+    _what = "batch"
+
+    def __init__(self) -> None:
+        self._h = _new(lib.firkin_batch_new)
+
+    def put(self, key: BytesLike, value: BytesLike, ns: Any = None) -> "Batch":
+        """Queues key=value (in namespace ns, default when None)."""
+        k, kl = as_buf(key)
+        v, vl = as_buf(value, "value")
+        check(lib.firkin_batch_put(self.handle(), ns_handle(ns), k, kl, v, vl))
+        return self
+
+    def delete(self, key: BytesLike, ns: Any = None) -> "Batch":
+        """Queues the removal of key."""
+        k, kl = as_buf(key)
+        check(lib.firkin_batch_delete(self.handle(), ns_handle(ns), k, kl))
+        return self
+
+    def clear(self) -> "Batch":
+        """Empties the batch."""
+        check(lib.firkin_batch_clear(self.handle()))
+        return self
+
+    def __len__(self) -> int:
+        n = c_size_t()
+        check(lib.firkin_batch_count(self.handle(), ctypes.byref(n)))
+        return n.value
+
+
+def _scratch(size: int) -> Any:
+    return ctypes.create_string_buffer(max(size, 1))
+
+
+class Iterator(Handle):
+    """Every live key of a namespace once, unordered, at one snapshot; yields
+    (key, value) pairs of bytes. A context manager; fetches entries many at a
+    time with firkin_iter_next_n. Raises the typed error that ended an
+    iteration early (e.g. CorruptionError) instead of stopping silently."""
+
+    _free = staticmethod(lib.firkin_iter_free)
+    _what = "iterator"
+
+    def __init__(self, db: Any, snap: Any, ns: Any) -> None:
+        self._h = _new(lib.firkin_iter_new, db, snap, ns)
+        self._buf = _scratch(64 * 1024)
+        self._data, self._off = b"", 0
+
+    def __iter__(self) -> "Iterator":
+        return self
+
+    def __next__(self) -> Tuple[bytes, bytes]:
+        if self._off >= len(self._data):
+            used, count = c_size_t(), c_size_t()
+            while True:
+                st = lib.firkin_iter_next_n(self.handle(), self._buf, len(self._buf),
+                                            ctypes.byref(used), ctypes.byref(count))
+                if st == -12:
+                    self._buf = _scratch(used.value)
+                    continue
+                check(st)
+                break
+            if count.value == 0:
+                check(lib.firkin_iter_status(self.handle()))
+                raise StopIteration
+            self._data, self._off = self._buf.raw[:used.value], 0
+        kl, vl = struct.unpack_from("<II", self._data, self._off)
+        o = self._off + 8
+        self._off = o + kl + vl
+        return self._data[o:o + kl], self._data[o + kl:o + kl + vl]
+
+
+def pairs(make: Any) -> TIterator[Tuple[bytes, bytes]]:
+    """A generator over a new Iterator that closes it when done or abandoned."""
+    it = make()
+    try:
+        yield from it
+    finally:
+        it.close()

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Runs the real `firkin` binary: golden outputs (tests/cli/golden), exit
+codes, text/hex/base64 round trips, dump -> load of a database with binary
+keys in several namespaces (both formats), truncated and damaged input, the
+progress line (on a pseudo-terminal only), and a damaged database.
+Ends with "N passed, N failed".
+
+Usage: cli_test.py FIRKIN_BINARY GOLDEN_DIR [--update]
+"""
+import json
+import os
+import pty
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+
+FIRKIN, GOLDEN = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+UPDATE = "--update" in sys.argv
+TMP = tempfile.mkdtemp(prefix="firkin-cli-")
+passed = failed = 0
+
+
+def run(*args, stdin=b"", ok=(0,)):
+    p = subprocess.run([FIRKIN, *args], input=stdin, capture_output=True, cwd=TMP)
+    return p.returncode, p.stdout, p.stderr
+
+
+def db(name):
+    return os.path.join(TMP, name)
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL %s %s" % (name, detail))
+
+
+def golden(name, text):
+    path = os.path.join(GOLDEN, name)
+    if UPDATE:
+        with open(path, "w") as f:
+            f.write(text)
+    with open(path) as f:
+        want = f.read()
+    check("golden " + name, text == want, "\n--- got ---\n%s--- want ---\n%s" % (text, want))
+
+
+def case(name, args, rc, out=None, err_has=None, stdin=b""):
+    code, o, e = run(*args, stdin=stdin)
+    detail = "args=%r rc=%d stdout=%r stderr=%r" % (args, code, o[:300], e[:300])
+    check(name, code == rc and (out is None or o == out) and
+          (err_has is None or err_has.encode() in e), detail)
+    return o
+
+
+def main():
+    a = db("a")
+    # --- help and usage -----------------------------------------------------
+    golden("help.txt", run("--help")[1].decode())
+    golden("help-scan.txt", run("help", "scan")[1].decode())
+    case("no args is a usage error", [], 2)
+    case("unknown command", ["frobnicate", a], 2, err_has="unknown command")
+    case("unknown option", ["get", a, "k", "--bogus"], 2, err_has="unknown option")
+    case("missing argument", ["get", a], 2, err_has="usage: firkin get DB KEY")
+    case("help of an unknown command", ["help", "nope"], 2)
+    case("bad format", ["get", a, "k", "-f", "rot13"], 2, err_has="unknown format")
+    for cmd in ("backup", "restore", "changes"):
+        case(cmd + " not yet available", [cmd, a, db("x")], 5, err_has="not yet available")
+
+    # --- missing database: read commands never create one ------------------
+    case("get on a missing database fails", ["get", db("missing"), "k"], 3, err_has="cannot open")
+    check("read command created nothing", not os.path.exists(db("missing")))
+
+    # --- put / get / del and exit codes -------------------------------------
+    case("put", ["put", a, "hello", "world"], 0, b"")
+    case("get", ["get", a, "hello"], 0, b"world\n")
+    case("get --json", ["get", a, "hello", "--json"], 0, b'{"key":"hello","value":"world"}\n')
+    case("get absent: exit 1", ["get", a, "nope"], 1, b"", err_has="key not found")
+    case("put --stdin", ["put", a, "blob", "--stdin"], 0, stdin=b"\x00\x01binary\xff")
+    case("get --format raw", ["get", a, "blob", "--format", "raw"], 0, b"\x00\x01binary\xff")
+    case("get text escapes", ["get", a, "blob"], 0, b"\\x00\\x01binary\\xff\n")
+    case("put hex", ["put", a, "-f", "hex", "00ff10", "cafe"], 0)
+    case("get hex", ["get", a, "-f", "hex", "00ff10"], 0, b"cafe\n")
+    case("get text escape of the hex key", ["get", a, "\\x00\\xff\\x10", "--value-format", "hex"],
+         0, b"cafe\n")
+    case("put base64", ["put", a, "-f", "base64", "AAE=", "dmFsdWU="], 0)
+    case("get base64", ["get", a, "--key-format", "hex", "0001"], 0, b"value\n")
+    case("bad hex is a usage error", ["get", a, "-f", "hex", "zz"], 2, err_has="not valid hex")
+    case("bad base64 is a usage error", ["put", a, "-f", "base64", "a", "b"], 2)
+    case("bad escape is a usage error", ["put", a, "a\\q", "b"], 2, err_has="unknown escape")
+    case("empty key is a usage error", ["put", a, "", "v"], 2)
+    case("put with value and --stdin", ["put", a, "k", "v", "--stdin"], 2)
+    case("utf-8 passes through", ["put", a, "clé", "värde"], 0)
+    case("utf-8 get", ["get", a, "clé"], 0, "värde\n".encode())
+    case("del", ["del", a, "hello"], 0)
+    case("del absent: exit 1", ["del", a, "hello"], 1, err_has="key not found")
+    case("get deleted: exit 1", ["get", a, "hello"], 1)
+
+    # --- namespaces, scan, count --------------------------------------------
+    case("ns create", ["ns", "create", a, "users"], 0)
+    case("ns create twice fails", ["ns", "create", a, "users"], 3, err_has="exists")
+    case("ns bad name is a usage error", ["ns", "create", a, "bad name!"], 2)
+    for k in ("ada", "alan", "grace", "linus"):
+        case("put users " + k, ["put", a, "-n", "users", k, k.upper()], 0)
+    golden("ns-list.txt", run("ns", "list", a)[1].decode())
+    case("ns list --json", ["ns", "list", a, "--json"], 0, b'["default","users"]\n')
+    case("count", ["count", a, "-n", "users"], 0, b"4\n")
+    case("count --json", ["count", a, "--ns", "users", "--json"], 0,
+         b'{"namespace":"users","count":4}\n')
+    case("count --prefix", ["count", a, "-n", "users", "--prefix", "a"], 0, b"2\n")
+    out = case("scan", ["scan", a, "-n", "users"], 0)
+    golden("scan-users.txt", "".join(sorted(out.decode().splitlines(True))))
+    out = case("scan --prefix --json", ["scan", a, "-n", "users", "--prefix", "a", "--json"], 0)
+    check("scan --json lines", sorted(json.loads(l)["key"] for l in out.splitlines()) ==
+          ["ada", "alan"], repr(out))
+    out = case("scan --limit --keys-only", ["scan", a, "-n", "users", "--limit", "3",
+                                            "--keys-only"], 0)
+    check("scan --limit 3", len(out.splitlines()) == 3 and b"\t" not in out, repr(out))
+    case("scan of a missing namespace: exit 1", ["scan", a, "-n", "nope"], 1)
+    case("ns drop", ["ns", "drop", a, "users"], 0)
+    case("ns drop absent: exit 1", ["ns", "drop", a, "users"], 1)
+    case("bad --limit", ["scan", a, "--limit", "-3"], 2)
+
+    # --- read-only by default -------------------------------------------------
+    case("stats is JSON", ["stats", a], 0)
+    check("stats parses", "namespaces" in json.loads(run("stats", a)[1]))
+    case("checkpoint", ["checkpoint", a], 0)
+    case("compact", ["compact", a], 0)
+    case("verify", ["verify", a], 0, err_has=None)
+    check("verify --json ok", json.loads(run("verify", a, "--json")[1])["ok"] is True)
+    case("-O option", ["put", a, "k", "v", "-O", "sync_mode=always"], 0)
+    case("bad -O option", ["put", a, "k", "v", "-O", "no_such=1"], 2)
+
+    # --- dump -> load round trip, binary keys, several namespaces ----------
+    rnd = random.Random(7)
+    src = db("src")
+    want = {}
+    for ns in ("default", "bin", "empty", "big"):
+        if ns != "default":
+            case("create " + ns, ["ns", "create", src, ns], 0)
+        want[ns] = {}
+    batch = []
+    for i in range(300):
+        ns = rnd.choice(["default", "bin", "big"])
+        k = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 40)))
+        v = bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 3000 if ns == "big" else 50)))
+        want[ns][k] = v
+        batch.append((ns, k, v))
+    want["bin"][b"\n\t\\\"{}"] = b""
+    batch.append(("bin", b"\n\t\\\"{}", b""))
+    for ns, k, v in batch:
+        code, _, e = run("put", src, "-n", ns, "-f", "hex", k.hex(), v.hex())
+        if code:
+            check("seed put", False, e)
+            break
+
+    def contents(path):
+        got = {}
+        for ns in json.loads(run("ns", "list", path, "--json")[1]):
+            out = run("scan", path, "-n", ns, "--json", "-f", "base64")[1]
+            import base64
+            got[ns] = {base64.b64decode(j["key"]): base64.b64decode(j["value"])
+                       for j in map(json.loads, out.splitlines())}
+        return got
+
+    check("seeded contents", contents(src) == want)
+    for fmt in ("jsonl", "raw"):
+        dump = os.path.join(TMP, "dump." + fmt)
+        case("dump " + fmt, ["dump", src, "--dump-format", fmt, "-o", dump], 0, b"")
+        dst = db("dst-" + fmt)
+        case("load " + fmt, ["load", dst, "-i", dump], 0)
+        check("round trip " + fmt, contents(dst) == want)
+        # streamed through a pipe: dump | load
+        code, data, _ = run("dump", src, "--dump-format", fmt)
+        check("dump to stdout " + fmt, code == 0 and data == open(dump, "rb").read())
+        case("load from stdin " + fmt, ["load", db("pipe-" + fmt), "--json"], 0,
+             b'{"namespaces":4,"entries":%d}\n' % sum(map(len, want.values())), stdin=data)
+        check("round trip via pipe " + fmt, contents(db("pipe-" + fmt)) == want)
+        # a truncated dump is refused (no end record)
+        cut = data[:len(data) * 2 // 3]
+        case("truncated " + fmt, ["load", db("cut-" + fmt)], 3, err_has="truncated",
+             stdin=cut)
+    case("load of garbage", ["load", db("g")], 3, err_has="not a Firkin dump", stdin=b"hello")
+    case("load of an empty input", ["load", db("g")], 3, err_has="empty", stdin=b"")
+    case("load of a bad jsonl line", ["load", db("g")], 3, err_has="line 2",
+         stdin=b'{"firkin_dump":1,"seq":1}\n{"k":"!!","v":""}\n')
+    dump_one = run("dump", src, "-n", "empty")[1]
+    golden("dump-empty-ns.txt", dump_one.decode().split("\n", 1)[1])  # after the header (seq)
+
+    # --- progress: on a terminal only -----------------------------------------
+    code, _, err = run("dump", src, "-o", os.path.join(TMP, "q"))
+    check("no progress when piped", code == 0 and err == b"", repr(err))
+    code, _, err = run("dump", src, "-o", os.path.join(TMP, "q"), "--progress")
+    check("--progress forces the line", code == 0 and b"dump [" in err and b"took" in err,
+          repr(err))
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(FIRKIN, [FIRKIN, "load", db("tty"), "-i", os.path.join(TMP, "dump.jsonl")])
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    check("progress on a terminal", os.WEXITSTATUS(status) == 0 and b"load [" in out and
+          b"B/s" in out, repr(out))
+
+    # --- a damaged database: verify exits 4 -----------------------------------
+    bad = db("bad")
+    for i in range(50):
+        run("put", bad, "key-%d" % i, "value-%d-" % i + "x" * 100)
+    segs = sorted(f for f in os.listdir(bad) if f.endswith(".seg"))
+    hit = False
+    for s in segs:
+        p = os.path.join(bad, s)
+        data = bytearray(open(p, "rb").read())
+        at = data.find(b"value-25-")
+        if at >= 0:
+            data[at + 3] ^= 0x20
+            open(p, "wb").write(data)
+            hit = True
+    check("found a record to damage", hit)
+    code, out, err = run("verify", bad, "--json")
+    check("verify of a damaged database exits 4", code == 4 and json.loads(out)["ok"] is False,
+          "rc=%d %r %r" % (code, out[:200], err[:200]))
+    shutil.rmtree(TMP, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+/* cli.h — shared declarations of the `firkin` command-line tool.
+ *
+ * The tool uses only the public C API (firkin.h). It is single-threaded
+ * except for the progress ticker (progress.c), which only writes to stderr.
+ * Every command is a function `int cmd_xxx(struct cli *c)` returning one of
+ * the exit codes below (docs/cli.md lists them). */
+#ifndef FIRKIN_CLI_H
+#define FIRKIN_CLI_H
+
+#include <firkin.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes (stable; documented in docs/cli.md and `firkin help`). */
+enum {
+  EXIT_OK_ = 0,        /* success */
+  EXIT_NOT_FOUND = 1,  /* the key or namespace is absent */
+  EXIT_USAGE = 2,      /* bad command line or bad input text (nothing done) */
+  EXIT_FAILURE_ = 3,   /* the operation failed (I/O, busy, bad dump file, ...) */
+  EXIT_CORRUPTION = 4, /* the database is damaged (verify found problems) */
+  EXIT_UNAVAILABLE = 5 /* the command is not available in this version */
+};
+
+/* How keys and values are written on the command line and printed. */
+enum codec { CODEC_TEXT, CODEC_HEX, CODEC_BASE64, CODEC_RAW };
+
+/* A growable byte buffer (owned; free with buf_free). */
+struct buf {
+  unsigned char *p;
+  size_t len, cap;
+};
+void buf_free(struct buf *b);
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_addc(struct buf *b, unsigned char c);
+void buf_adds(struct buf *b, const char *s);
+
+/* The parsed command line. Options may appear anywhere; `--` ends them. */
+struct cli {
+  const char *cmd;   /* the command name */
+  const char **args; /* positional arguments after the command */
+  int nargs;
+  enum codec key_codec, value_codec;
+  bool json;               /* --json: machine-readable output */
+  const char *ns;          /* --ns NAME (NULL: default namespace) */
+  const char *prefix;      /* --prefix KEY (scan, count) */
+  uint64_t limit;          /* --limit N (scan; 0 = no limit) */
+  bool keys_only;          /* --keys-only (scan) */
+  bool value_stdin;        /* --stdin (put: value read from standard input) */
+  const char *file;        /* --output / --input FILE (dump, load) */
+  const char *dump_format; /* --dump-format jsonl|raw */
+  int progress;            /* -1 auto (stderr is a terminal), 0 off, 1 on */
+  bool writable;           /* --write: open read commands writable */
+  const char *opts[32];    /* -O NAME=VALUE, passed to firkin_options_set */
+  int nopts;
+};
+
+/* Errors: print "firkin: ..." to stderr and return the exit code. */
+int usage_error(const char *fmt, ...);
+int fail(int code, const char *fmt, ...);
+/* The exit code for a library status; prints what failed and the message. */
+int lib_error(firkin_status st, const char *what);
+
+/* Applies the -O NAME=VALUE options to o; exit code. */
+int apply_options(struct cli *c, firkin_options *o);
+/* Opens the database at c->args[0]: read-only unless `write` (or --write),
+ * created if missing when `create`. Returns an exit code (0 = opened). */
+int open_db(struct cli *c, bool write, bool create, firkin_db **out);
+/* Opens c->ns (NULL handle for the default namespace); exit code. */
+int open_ns(struct cli *c, firkin_db *db, bool create, firkin_ns **out);
+
+/* codec.c: decode a command-line argument into bytes (exit code), encode
+ * bytes for output. Text accepts and produces the escapes \\ \n \r \t \xNN. */
+int decode_arg(enum codec codec, const char *s, struct buf *out, const char *what);
+void encode(enum codec codec, const void *p, size_t n, struct buf *out);
+/* A JSON string literal holding the encoded bytes. */
+void encode_json(enum codec codec, const void *p, size_t n, struct buf *out);
+void json_string(const char *s, size_t n, struct buf *out);
+int base64_decode(const char *s, size_t n, struct buf *out); /* 0 or -1 */
+void base64_encode(const void *p, size_t n, struct buf *out);
+bool parse_codec(const char *s, enum codec *out);
+
+/* progress.c: a progress line on stderr when c->progress says so. */
+struct progress;
+struct progress *progress_start(const struct cli *c, const char *what, const char *unit,
+                                uint64_t total);
+void progress_update(struct progress *p, uint64_t done, uint64_t bytes);
+/* The final line with the totals (if anything was shown), then frees p. */
+void progress_done(struct progress *p, uint64_t done, uint64_t bytes);
+/* An elapsed-time ticker for one blocking call (verify, compact). */
+struct progress *ticker_start(const struct cli *c, const char *what);
+void ticker_end(struct progress *p);
+
+/* Commands. */
+int cmd_get(struct cli *c);
+int cmd_put(struct cli *c);
+int cmd_del(struct cli *c);
+int cmd_scan(struct cli *c);
+int cmd_count(struct cli *c);
+int cmd_ns(struct cli *c);
+int cmd_stats(struct cli *c);
+int cmd_verify(struct cli *c);
+int cmd_compact(struct cli *c);
+int cmd_checkpoint(struct cli *c);
+int cmd_dump(struct cli *c);
+int cmd_load(struct cli *c);
+
+#endif /* FIRKIN_CLI_H */

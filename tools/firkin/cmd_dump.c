@@ -1,0 +1,197 @@
+/* cmd_dump.c — `firkin dump` (every namespace at one snapshot, streamed in
+ * the jsonl or raw format of dumpfmt.h) and `firkin load` (reads either
+ * format back, writing atomic batches). Both show a progress line on a
+ * terminal. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dumpfmt.h"
+
+int cmd_dump(struct cli *c) {
+  enum dump_kind kind = strcmp(c->dump_format, "raw") == 0 ? DUMP_RAW : DUMP_JSONL;
+  firkin_db *db = NULL;
+  int rc = open_db(c, false, false, &db);
+  if (rc) return rc;
+  char *names = NULL;
+  firkin_snapshot *snap = NULL;
+  firkin_status st = c->ns ? FIRKIN_OK : firkin_ns_list(db, &names);
+  if (st == FIRKIN_OK) st = firkin_snapshot_new(db, &snap);
+  if (st != FIRKIN_OK) {
+    firkin_free(names);
+    firkin_close(db);
+    return lib_error(st, "dump");
+  }
+  /* the namespaces to dump, NUL-separated in list */
+  struct buf list = {0};
+  if (c->ns) {
+    buf_add(&list, c->ns, strlen(c->ns) + 1);
+  } else {
+    for (char *s = names; *s; s++) buf_addc(&list, *s == '\n' ? 0 : (unsigned char)*s);
+  }
+  firkin_free(names);
+  /* open them all first, to total the entries for the progress line */
+  size_t nns = 0;
+  for (size_t i = 0; i < list.len; i += strlen((char *)list.p + i) + 1) nns++;
+  firkin_ns **ns = calloc(nns + 1, sizeof *ns);
+  uint64_t total = 0;
+  size_t j = 0;
+  for (size_t i = 0; !rc && i < list.len; i += strlen((char *)list.p + i) + 1, j++) {
+    st = firkin_ns_open(db, (char *)list.p + i, false, &ns[j]);
+    uint64_t n = 0;
+    if (st == FIRKIN_OK) st = firkin_count(db, ns[j], &n);
+    if (st != FIRKIN_OK) {
+      char what[256];
+      snprintf(what, sizeof what, "dump: namespace '%s'", (char *)list.p + i);
+      rc = lib_error(st, what);
+    }
+    total += n;
+  }
+  FILE *f = stdout;
+  if (!rc && c->file && strcmp(c->file, "-") != 0 && (f = fopen(c->file, "wb")) == NULL)
+    rc = fail(EXIT_FAILURE_, "dump: cannot create '%s'", c->file);
+  uint64_t entries = 0, bytes = 0;
+  struct progress *p = rc ? NULL : progress_start(c, "dump", "entries", total);
+  if (!rc) dump_header(f, kind, firkin_snapshot_seq(snap));
+  j = 0;
+  for (size_t i = 0; !rc && i < list.len; i += strlen((char *)list.p + i) + 1, j++) {
+    dump_ns(f, kind, (char *)list.p + i);
+    firkin_iter *it = NULL;
+    st = firkin_iter_new(db, snap, ns[j], &it);
+    for (; st == FIRKIN_OK && firkin_iter_valid(it); firkin_iter_next(it)) {
+      const void *k, *v;
+      size_t kl, vl;
+      firkin_iter_key(it, &k, &kl);
+      firkin_iter_value(it, &v, &vl);
+      dump_entry(f, kind, k, kl, v, vl);
+      entries++;
+      bytes += kl + vl;
+      progress_update(p, entries, bytes);
+    }
+    if (st == FIRKIN_OK) st = firkin_iter_status(it);
+    firkin_iter_free(it);
+    if (st != FIRKIN_OK)
+      rc = lib_error(st, "dump");
+    else if (ferror(f))
+      rc = fail(EXIT_FAILURE_, "dump: cannot write the output");
+  }
+  if (!rc) dump_end(f, kind, nns, entries);
+  progress_done(p, entries, bytes);
+  if (f != stdout && f != NULL && fclose(f) != 0 && !rc)
+    rc = fail(EXIT_FAILURE_, "dump: cannot write '%s'", c->file);
+  if (!rc && f == stdout && (fflush(stdout) != 0 || ferror(stdout)))
+    rc = fail(EXIT_FAILURE_, "dump: cannot write the output");
+  for (size_t i = 0; i < nns; i++) firkin_ns_close(ns[i]);
+  free(ns);
+  buf_free(&list);
+  firkin_snapshot_free(snap);
+  firkin_close(db);
+  return rc;
+}
+
+/* The open batch of load: flushed every 1000 entries or 4 MiB and at each
+ * namespace change (the batch refers to the namespace handle). */
+struct loader {
+  firkin_db *db;
+  firkin_ns *ns;
+  firkin_batch *batch;
+  size_t n, bytes;
+};
+
+static int flush(struct loader *l) {
+  if (l->n == 0) return 0;
+  firkin_status st = firkin_write(l->db, NULL, l->batch);
+  if (st == FIRKIN_OK) st = firkin_batch_clear(l->batch);
+  l->n = l->bytes = 0;
+  return st == FIRKIN_OK ? 0 : lib_error(st, "load");
+}
+
+int cmd_load(struct cli *c) {
+  FILE *f = stdin;
+  if (c->file && strcmp(c->file, "-") != 0 && (f = fopen(c->file, "rb")) == NULL)
+    return fail(EXIT_FAILURE_, "load: cannot open '%s'", c->file);
+  uint64_t size = 0;
+  struct stat sb;
+  if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) size = (uint64_t)sb.st_size;
+  struct dump_reader r;
+  int rc = dump_reader_open(&r, f);
+  struct loader l = {0};
+  if (!rc) rc = open_db(c, true, true, &l.db);
+  if (!rc) {
+    firkin_status st = firkin_batch_new(&l.batch);
+    if (st != FIRKIN_OK) rc = lib_error(st, "load");
+  }
+  struct progress *p = rc ? NULL : progress_start(c, "load", "B", size);
+  uint64_t entries = 0, namespaces = 0;
+  bool ended = false, have_ns = false;
+  while (!rc && !(rc = dump_read(&r)) && r.rec.type != REC_EOF) {
+    struct record *rec = &r.rec;
+    if (ended) {
+      rc = fail(EXIT_FAILURE_, "load: data after the end record");
+    } else if (rec->type == REC_NS) {
+      if (!(rc = flush(&l))) {
+        firkin_ns_close(l.ns);
+        l.ns = NULL;
+        namespaces++;
+        have_ns = true;
+        firkin_status st = strlen((char *)rec->name.p) != rec->name.len
+                               ? FIRKIN_E_INVALID_ARGUMENT
+                               : firkin_ns_open(l.db, (char *)rec->name.p, true, &l.ns);
+        if (st != FIRKIN_OK) {
+          char what[300];
+          snprintf(what, sizeof what, "load: namespace '%s'", (char *)rec->name.p);
+          rc = lib_error(st, what);
+          if (rc == EXIT_USAGE) rc = EXIT_FAILURE_; /* bad input file, not a bad command line */
+        }
+      }
+    } else if (rec->type == REC_ENTRY) {
+      if (!have_ns) {
+        rc = fail(EXIT_FAILURE_, "load: an entry before any namespace record");
+        break;
+      }
+      firkin_status st =
+          firkin_batch_put(l.batch, l.ns, rec->key.p, rec->key.len, rec->value.p, rec->value.len);
+      if (st != FIRKIN_OK) {
+        rc = lib_error(st, "load: entry");
+        if (rc == EXIT_USAGE) rc = EXIT_FAILURE_;
+        break;
+      }
+      entries++;
+      l.bytes += rec->key.len + rec->value.len;
+      if (++l.n >= 1000 || l.bytes >= (4u << 20)) rc = flush(&l);
+      progress_update(p, r.offset, r.offset);
+    } else if (rec->type == REC_END) {
+      if (rec->entries != entries || rec->namespaces != namespaces)
+        rc = fail(EXIT_FAILURE_,
+                  "load: the end record counts %llu namespaces and %llu entries, the dump held "
+                  "%llu and %llu",
+                  (unsigned long long)rec->namespaces, (unsigned long long)rec->entries,
+                  (unsigned long long)namespaces, (unsigned long long)entries);
+      ended = true;
+    } else {
+      rc = fail(EXIT_FAILURE_, "load: a second header");
+    }
+  }
+  if (!rc) rc = flush(&l);
+  progress_done(p, r.offset, r.offset);
+  if (!rc && !ended)
+    rc = fail(EXIT_FAILURE_,
+              "load: the dump is truncated (no end record); the %llu entries before the cut "
+              "were loaded",
+              (unsigned long long)entries);
+  if (!rc && l.db) {
+    firkin_status st = firkin_sync(l.db);
+    if (st != FIRKIN_OK) rc = lib_error(st, "load: sync");
+  }
+  if (!rc && c->json)
+    printf("{\"namespaces\":%llu,\"entries\":%llu}\n", (unsigned long long)namespaces,
+           (unsigned long long)entries);
+  firkin_ns_close(l.ns);
+  firkin_batch_free(l.batch);
+  firkin_status cst = firkin_close(l.db);
+  if (!rc && cst != FIRKIN_OK) rc = lib_error(cst, "close");
+  dump_reader_close(&r);
+  if (f != stdin) fclose(f);
+  return rc;
+}

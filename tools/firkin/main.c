@@ -1,0 +1,340 @@
+/* main.c — the `firkin` command-line tool: option parsing, help, dispatch,
+ * and the helpers every command shares (errors, opening the database).
+ * Uses only the public C API (firkin.h). Single-threaded. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+  const char *name;
+  int (*run)(struct cli *c);
+  int min_args, max_args; /* positional arguments, the database included */
+  const char *synopsis;
+  const char *help;
+};
+
+static int not_available(struct cli *c);
+
+static const struct command commands[] = {
+    {"get", cmd_get, 2, 2, "get DB KEY",
+     "Prints the value of KEY (exit 1 if absent). --format raw prints the exact bytes,\n"
+     "without a newline. Read-only open."},
+    {"put", cmd_put, 2, 3, "put DB KEY VALUE | put DB KEY --stdin",
+     "Stores VALUE under KEY (--stdin: the value is standard input, verbatim).\n"
+     "Creates the database if missing."},
+    {"del", cmd_del, 2, 2, "del DB KEY", "Removes KEY (exit 1 if it was absent)."},
+    {"scan", cmd_scan, 1, 1, "scan DB [--prefix KEY] [--limit N] [--keys-only]",
+     "Prints every key and value of the namespace, one per line (KEY<TAB>VALUE), in no\n"
+     "particular order, at one snapshot. --prefix keeps keys starting with KEY (encoded\n"
+     "with --format like any key); --limit stops after N entries. --json: JSON lines\n"
+     "{\"key\":...,\"value\":...}. Read-only open."},
+    {"count", cmd_count, 1, 1, "count DB [--prefix KEY]",
+     "Prints the number of live keys of the namespace (with --prefix: of those keys,\n"
+     "counted by a scan). Read-only open."},
+    {"ns", cmd_ns, 2, 3, "ns list DB | ns create DB NAME | ns drop DB NAME",
+     "Lists (read-only), creates or drops namespaces. Dropping a namespace deletes all\n"
+     "its keys; dropping an absent one exits 1."},
+    {"stats", cmd_stats, 1, 1, "stats DB",
+     "Prints the database's statistics (a JSON object). Read-only open."},
+    {"verify", cmd_verify, 1, 1, "verify DB",
+     "Checks every record, index entry and the namespace table without a writer and\n"
+     "without modifying anything; prints the report (JSON with --json, else a summary).\n"
+     "Exit 4 if damage was found."},
+    {"compact", cmd_compact, 1, 1, "compact DB",
+     "Compacts now: rewrites every sealed segment that holds dead bytes."},
+    {"checkpoint", cmd_checkpoint, 1, 1, "checkpoint DB",
+     "Writes an index checkpoint now (the next open replays only what follows it)."},
+    {"dump", cmd_dump, 1, 1, "dump DB [-o FILE] [--dump-format jsonl|raw] [--ns NAME]",
+     "Writes every namespace (or only --ns NAME) at one snapshot to FILE (default:\n"
+     "standard output) in a lossless, streamable format (docs/cli.md): JSON lines with\n"
+     "base64 keys and values (jsonl, the default), or length-prefixed binary (raw).\n"
+     "Read-only open."},
+    {"load", cmd_load, 1, 1, "load DB [-i FILE]",
+     "Reads a dump (either format, recognised by its first bytes) from FILE (default:\n"
+     "standard input) and writes it into DB in atomic batches, creating the database\n"
+     "and namespaces as needed. A dump without its end record is refused at the end\n"
+     "(exit 3) after loading what came before it."},
+    {"backup", not_available, 0, 99, "backup DB DEST",
+     "Online backup: not yet available (exit 5)."},
+    {"restore", not_available, 0, 99, "restore BACKUP DB", "Restore: not yet available (exit 5)."},
+    {"changes", not_available, 0, 99, "changes DB", "Change feed: not yet available (exit 5)."},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char options_help[] =
+    "Options (anywhere on the line; -- ends them):\n"
+    "  -f, --format FMT        keys and values as text (default), hex, base64 or raw\n"
+    "      --key-format FMT    only keys;  --value-format FMT  only values\n"
+    "                          text understands and prints \\\\ \\n \\r \\t \\0 \\xNN\n"
+    "  -j, --json              machine-readable output\n"
+    "  -n, --ns NAME           the namespace (default: \"default\")\n"
+    "      --prefix KEY        scan/count: only keys starting with KEY\n"
+    "      --limit N           scan: at most N entries\n"
+    "      --keys-only         scan: keys only\n"
+    "      --stdin             put: the value is standard input\n"
+    "  -o, --output FILE       dump: write to FILE\n"
+    "  -i, --input FILE        load: read from FILE\n"
+    "      --dump-format F     dump: jsonl (default) or raw\n"
+    "  -O, --option NAME=VAL   a database option (firkin_options_set), e.g. -O sync_mode=always\n"
+    "  -w, --write             open read commands writable (they open read-only by default)\n"
+    "      --progress, --no-progress   force the progress line on or off (default: on\n"
+    "                          when stderr is a terminal, for dump, load, verify, compact)\n"
+    "  -h, --help              this help;  --version  the versions\n";
+
+static const char exit_help[] =
+    "Exit status: 0 ok, 1 not found (key or namespace), 2 usage error, 3 failure,\n"
+    "4 the database is damaged, 5 not yet available.\n";
+
+static void print_usage(FILE *f) {
+  fprintf(f, "usage: firkin COMMAND DB [ARGS] [OPTIONS]\n\nCommands:\n");
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    fprintf(f, "  %s%s\n", commands[i].synopsis,
+            commands[i].run == not_available ? "    (not yet available)" : "");
+  }
+  fprintf(f, "  help [COMMAND]\n\n%s\n%s", options_help, exit_help);
+  fprintf(f, "See `firkin help COMMAND` and docs/cli.md.\n");
+}
+
+static const struct command *find(const char *name) {
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
+}
+
+static int help(const char *topic) {
+  if (topic == NULL) {
+    print_usage(stdout);
+    return EXIT_OK_;
+  }
+  const struct command *cmd = find(topic);
+  if (cmd == NULL) return usage_error("no such command: '%s' (see firkin --help)", topic);
+  printf("usage: firkin %s\n\n%s\n\n%s\n%s", cmd->synopsis, cmd->help, options_help, exit_help);
+  return EXIT_OK_;
+}
+
+static int not_available(struct cli *c) {
+  return fail(EXIT_UNAVAILABLE,
+              "'%s' is not yet available: it needs a library call this version does not have "
+              "(issue 10)",
+              c->cmd);
+}
+
+int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "firkin: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  return EXIT_USAGE;
+}
+
+int fail(int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "firkin: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  return code;
+}
+
+int lib_error(firkin_status st, const char *what) {
+  const char *msg = firkin_last_error();
+  fprintf(stderr, "firkin: %s: %s%s%s\n", what, firkin_strerror(st), msg && *msg ? ": " : "",
+          msg ? msg : "");
+  switch (st) {
+    case FIRKIN_E_NOT_FOUND:
+    case FIRKIN_E_NAMESPACE_NOT_FOUND:
+      return EXIT_NOT_FOUND;
+    case FIRKIN_E_INVALID_ARGUMENT:
+    case FIRKIN_E_TOO_LARGE:
+      return EXIT_USAGE;
+    case FIRKIN_E_CORRUPTION:
+      return EXIT_CORRUPTION;
+    default:
+      return EXIT_FAILURE_;
+  }
+}
+
+int apply_options(struct cli *c, firkin_options *o) {
+  for (int i = 0; i < c->nopts; i++) {
+    char name[128];
+    const char *eq = strchr(c->opts[i], '=');
+    size_t n = eq ? (size_t)(eq - c->opts[i]) : 0;
+    if (eq == NULL || n == 0 || n >= sizeof name)
+      return usage_error("-O expects NAME=VALUE, got '%s'", c->opts[i]);
+    memcpy(name, c->opts[i], n);
+    name[n] = 0;
+    firkin_status st = firkin_options_set(o, name, eq + 1);
+    if (st != FIRKIN_OK) return lib_error(st, "option");
+  }
+  return EXIT_OK_;
+}
+
+int open_db(struct cli *c, bool write, bool create, firkin_db **out) {
+  const char *path = c->args[0];
+  firkin_options *o = NULL;
+  firkin_status st = firkin_options_new(&o);
+  if (st != FIRKIN_OK) return lib_error(st, "options");
+  write = write || c->writable;
+  firkin_options_set_read_only(o, !write);
+  firkin_options_set_create_if_missing(o, create);
+  int rc = apply_options(c, o);
+  if (rc) {
+    firkin_options_free(o);
+    return rc;
+  }
+  st = firkin_open(path, o, out);
+  firkin_options_free(o);
+  if (st == FIRKIN_OK) return EXIT_OK_;
+  char what[512];
+  snprintf(what, sizeof what, "cannot open '%s'%s", path,
+           !create && st == FIRKIN_E_NOT_FOUND ? " (no database there)" : "");
+  int code = lib_error(st, what);
+  return code == EXIT_NOT_FOUND ? EXIT_FAILURE_ : code; /* a missing database is a failure */
+}
+
+int open_ns(struct cli *c, firkin_db *db, bool create, firkin_ns **out) {
+  *out = NULL;
+  if (c->ns == NULL || strcmp(c->ns, "default") == 0) return EXIT_OK_;
+  firkin_status st = firkin_ns_open(db, c->ns, create, out);
+  if (st == FIRKIN_OK) return EXIT_OK_;
+  char what[256];
+  snprintf(what, sizeof what, "namespace '%s'", c->ns);
+  return lib_error(st, what);
+}
+
+static bool parse_u64(const char *s, uint64_t *out) {
+  char *end;
+  errno = 0;
+  if (*s == '-' || *s == 0) return false;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end) return false;
+  *out = v;
+  return true;
+}
+
+/* Parses argv into c; returns -1 to run the command, else an exit code. */
+static int parse(int argc, char **argv, struct cli *c, const char **pos, int *npos) {
+  bool opts_done = false;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (opts_done || a[0] != '-' || strcmp(a, "-") == 0) {
+      pos[(*npos)++] = a;
+      continue;
+    }
+    if (strcmp(a, "--") == 0) {
+      opts_done = true;
+      continue;
+    }
+    const char *val = NULL;
+    char name[64];
+    const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+    if (eq != NULL && (size_t)(eq - a) < sizeof name) {
+      memcpy(name, a, (size_t)(eq - a));
+      name[eq - a] = 0;
+      val = eq + 1;
+      a = name;
+    }
+#define FLAG(s, l) (strcmp(a, s) == 0 || strcmp(a, l) == 0)
+#define NEEDVAL()                                                          \
+  do {                                                                     \
+    if (val == NULL) {                                                     \
+      if (i + 1 >= argc) return usage_error("option %s needs a value", a); \
+      val = argv[++i];                                                     \
+    }                                                                      \
+  } while (0)
+    if (FLAG("-h", "--help")) {
+      return help(NULL);
+    } else if (strcmp(a, "--version") == 0) {
+      printf("firkin %s (library %s)\n", FIRKIN_VERSION_STRING, firkin_version_string());
+      return EXIT_OK_;
+    } else if (FLAG("-j", "--json")) {
+      c->json = true;
+    } else if (FLAG("-w", "--write")) {
+      c->writable = true;
+    } else if (strcmp(a, "--keys-only") == 0) {
+      c->keys_only = true;
+    } else if (strcmp(a, "--stdin") == 0) {
+      c->value_stdin = true;
+    } else if (strcmp(a, "--progress") == 0) {
+      c->progress = 1;
+    } else if (strcmp(a, "--no-progress") == 0) {
+      c->progress = 0;
+    } else if (FLAG("-f", "--format") || strcmp(a, "--key-format") == 0 ||
+               strcmp(a, "--value-format") == 0) {
+      NEEDVAL();
+      enum codec k;
+      if (!parse_codec(val, &k))
+        return usage_error("unknown format '%s' (text, hex, base64 or raw)", val);
+      if (strcmp(a, "--value-format") != 0) c->key_codec = k;
+      if (strcmp(a, "--key-format") != 0) c->value_codec = k;
+    } else if (FLAG("-n", "--ns")) {
+      NEEDVAL();
+      c->ns = val;
+    } else if (strcmp(a, "--prefix") == 0) {
+      NEEDVAL();
+      c->prefix = val;
+    } else if (strcmp(a, "--limit") == 0) {
+      NEEDVAL();
+      if (!parse_u64(val, &c->limit)) return usage_error("--limit expects a number, got '%s'", val);
+    } else if (FLAG("-o", "--output") || FLAG("-i", "--input")) {
+      NEEDVAL();
+      c->file = val;
+    } else if (strcmp(a, "--dump-format") == 0) {
+      NEEDVAL();
+      if (strcmp(val, "jsonl") != 0 && strcmp(val, "raw") != 0)
+        return usage_error("unknown dump format '%s' (jsonl or raw)", val);
+      c->dump_format = val;
+    } else if (FLAG("-O", "--option")) {
+      NEEDVAL();
+      if (c->nopts == (int)(sizeof c->opts / sizeof c->opts[0]))
+        return usage_error("too many -O options");
+      c->opts[c->nopts++] = val;
+    } else {
+      return usage_error("unknown option '%s' (see firkin --help)", argv[i]);
+    }
+#undef FLAG
+#undef NEEDVAL
+  }
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  struct cli c;
+  memset(&c, 0, sizeof c);
+  c.progress = -1;
+  c.dump_format = "jsonl";
+  const char **pos = calloc((size_t)argc + 1, sizeof *pos);
+  int npos = 0;
+  if (pos == NULL) return EXIT_FAILURE_;
+  int rc = parse(argc, argv, &c, pos, &npos);
+  if (rc < 0) {
+    if (npos == 0) {
+      print_usage(stderr);
+      rc = EXIT_USAGE;
+    } else if (strcmp(pos[0], "help") == 0) {
+      rc = npos > 2 ? usage_error("usage: firkin help [COMMAND]") : help(npos == 2 ? pos[1] : NULL);
+    } else {
+      const struct command *cmd = find(pos[0]);
+      c.cmd = pos[0];
+      c.args = pos + 1;
+      c.nargs = npos - 1;
+      if (cmd == NULL) {
+        rc = usage_error("unknown command '%s' (see firkin --help)", pos[0]);
+      } else if (c.nargs < cmd->min_args || c.nargs > cmd->max_args) {
+        rc = usage_error("usage: firkin %s (see firkin help %s)", cmd->synopsis, cmd->name);
+      } else {
+        rc = cmd->run(&c);
+      }
+    }
+  }
+  free(pos);
+  if (fflush(stdout) != 0 && rc == EXIT_OK_) rc = fail(EXIT_FAILURE_, "cannot write the output");
+  return rc;
+}
