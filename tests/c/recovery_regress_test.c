@@ -199,10 +199,10 @@ static int t_zeroed_newest_segment(void) {
   CHECK(fill(dir, 1, 1) == 0, "fill");
   char segs[64][64];
   int n = segments(dir, segs, 64);
-  sh("dd if=/dev/zero of='%s/%s' bs=4096 count=1 conv=notrunc status=none", dir, segs[n - 1]);
+  sh("dd if=/dev/zero of='%s/%s' bs=8256 count=1 conv=notrunc status=none", dir, segs[n - 1]);
   firkin_db *db;
   firkin_status s = open_db(dir, 0, 0, &db);
-  CHECK(s == FIRKIN_E_CORRUPTION, "newest segment with a zeroed header page: %s",
+  CHECK(s == FIRKIN_E_CORRUPTION, "newest segment with zeroed header pages and first record: %s",
         firkin_strerror(s));
   CHECK(exists(dir, segs[n - 1]), "the segment was deleted");
   return 0;
@@ -405,7 +405,7 @@ int main(void) {
   snprintf(root, sizeof root, "/tmp/firkin-recovery-regress-%d", (int)getpid());
   sh("rm -rf '%s'; mkdir -p '%s'", root, root);
   run("item 2: an emptied middle segment is CORRUPTION, never deleted", t_emptied_middle_segment);
-  run("item 2: a newest segment with zeroed first page is CORRUPTION", t_zeroed_newest_segment);
+  run("item 2: a newest segment with zeroed first pages is CORRUPTION", t_zeroed_newest_segment);
   run("item 2/6b: a blank newest segment and a .seg.tmp are removed", t_blank_leftover_removed);
   run("item 5: a diverged checkpoint is ignored (with and without salvage)",
       t_diverged_checkpoint);
