@@ -112,9 +112,8 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
     if (std::find(ids.begin(), ids.end(), cs.id) == ids.end()) {
       return Ignore(ck, "it lists a segment that is gone (" + name + ")");
     }
-    if (cs.len < kSegmentHeaderSize || cs.len % kRecordAlign != 0 ||
-        cs.len > kMaxSegmentBytes || (cs.flags & ~kSegmentFlagCompacted) != 0 ||
-        cs.live > cs.len || cs.dead > cs.len ||
+    if (cs.len < kSegmentHeaderSize || cs.len % kRecordAlign != 0 || cs.len > kMaxSegmentBytes ||
+        (cs.flags & ~kSegmentFlagCompacted) != 0 || cs.live > cs.len || cs.dead > cs.len ||
         (cs.min_seq != UINT64_MAX && cs.min_seq > c.last_seq)) {
       return Ignore(ck, "implausible entry for " + name);
     }
@@ -171,10 +170,10 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
     const CheckpointSegment& cs = c.segments[it->second];
     const char* base = ck->files[it->second]->data();
     RecordView r = PeekRecord(base + off);
-    const bool ok = sampled ? ValidateRecord(base + off, cs.len - off, &r)
-                            : r.size() <= cs.len - off;
-    if (!ok ||
-        (r.type != RecordType::kPut && r.type != RecordType::kDelete) || r.seq > c.last_seq ||
+    const bool ok =
+        sampled ? ValidateRecord(base + off, cs.len - off, &r) : r.size() <= cs.len - off;
+    if (!ok || (r.type != RecordType::kPut && r.type != RecordType::kDelete) ||
+        r.seq > c.last_seq ||
         (KeyHash(identity.hash_seed, r.ns_id, r.key()) & ~kDroppedHashMask) != hash_bits) {
       return Ignore(ck, "index entry " + std::to_string(i) + " does not point at its key's " +
                             "record in " + SegmentFileName(cs.id));

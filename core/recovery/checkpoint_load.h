@@ -55,7 +55,7 @@ struct LoadedCheckpoint {
   bool decoded = false;  // checksums ok and this database's: its list is meaningful
   bool valid = false;    // validated against the segments: may be installed
   std::vector<std::unique_ptr<MappedFile>> files;  // one per data.segments when valid
-  std::string note;      // why it was ignored
+  std::string note;                                // why it was ignored
 
   bool Lists(uint64_t id) const;
 };

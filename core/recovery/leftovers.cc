@@ -100,7 +100,8 @@ void CheckCompactionOutput(Env* env, const std::string& dir, uint64_t id,
 bool IsTempSegmentName(const std::string& name) {
   static const std::string kTmp = ".tmp";
   uint64_t id;
-  return name.size() > kTmp.size() && name.compare(name.size() - kTmp.size(), kTmp.size(), kTmp) == 0 &&
+  return name.size() > kTmp.size() &&
+         name.compare(name.size() - kTmp.size(), kTmp.size(), kTmp) == 0 &&
          ParseSegmentFileName(std::string_view(name).substr(0, name.size() - kTmp.size()), &id);
 }
 
