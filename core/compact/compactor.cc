@@ -241,9 +241,13 @@ Status Compactor::WriteOutput(Plan* plan) {
   const uint64_t marker = RecordSize(0, ids.size());
   const uint64_t len = kSegmentHeaderSize + plan->bytes + 2 * marker;
   if (len > kMaxSegmentBytes) return Status::TooLarge("compaction output too large");
+  // Written under a temporary name that recovery never reads as a segment
+  // (it removes it), made durable, and only then named: a named output is
+  // complete, whatever order its pages reached the disk in (issue 9, 6b).
   const std::string path = host_->dir() + "/" + SegmentFileName(id);
+  const std::string tmp = path + ".tmp";
   std::unique_ptr<MappedFile> file;
-  FIRKIN_RETURN_IF_ERROR(env->NewMappedFile(path, (len + 4095) & ~uint64_t{4095}, &file));
+  FIRKIN_RETURN_IF_ERROR(env->NewMappedFile(tmp, (len + 4095) & ~uint64_t{4095}, &file));
   char* base = file->data();
   SegmentHeader h;
   h.segment_id = id;
@@ -270,10 +274,17 @@ Status Compactor::WriteOutput(Plan* plan) {
   pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactDone, 0, {}, ids}, base + pos);
   EncodeDurableLen(base, pos);
   Status s = file->Truncate(pos);  // truncate + fdatasync: the output is durable
+  file.reset();
+  if (s.ok()) s = env->RenameFile(tmp, path);
   if (s.ok()) s = env->SyncDir(host_->dir());
+  // Mapped again under its final name (read-only: it is sealed), so that
+  // the segment's path is the one it will be removed by.
+  if (s.ok()) s = env->OpenMappedFile(path, false, &file);
   if (!s.ok()) {
     file.reset();
+    env->RemoveFile(tmp);
     env->RemoveFile(path);
+    env->SyncDir(host_->dir());
     return s;
   }
   uint32_t slot = 0;

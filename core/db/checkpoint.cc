@@ -20,8 +20,10 @@ Status DB::Checkpoint() {
     FIRKIN_RETURN_IF_ERROR(log_->SyncPublished());
     c.last_seq = LastSeq();
     for (const auto& s : keyspace_->segments().List()) {
-      c.segments.push_back({s->id(), s->published_len(), s->live_bytes.load(),
-                            s->dead_bytes.load(), s->min_seq.load(), s->slot(), s->flags()});
+      const uint64_t len = s->published_len();
+      c.segments.push_back({s->id(), len, s->live_bytes.load(), s->dead_bytes.load(),
+                            s->min_seq.load(), CheckpointTailCheck(s->data(), len), s->slot(),
+                            s->flags()});
     }
     for (const auto& info : ns_.AllIncludingDropped()) {
       c.namespaces.push_back({info->id, info->dropped.load(), info->name,

@@ -39,6 +39,11 @@ Status DB::OpenImpl() {
       return Status::NotFound("database directory does not exist: " + path_);
     }
     s = env_->CreateDir(path_);
+    if (s.IsNotFound()) {
+      // The key-absent status would mislead: this is an error about a path.
+      return Status::IOError("cannot create the database directory " + path_ +
+                             ": its parent directory does not exist");
+    }
     if (!s.ok() && s.code() != Status::Code::kExists) return s;
     is_dir = true;
   } else if (!s.ok()) {
@@ -48,19 +53,24 @@ Status DB::OpenImpl() {
 
   std::vector<std::string> names;
   FIRKIN_RETURN_IF_ERROR(env_->ListDir(path_, &names));
-  bool has_identity = false, has_segments = false, has_other = false;
+  bool has_identity = false, has_segments = false, has_other = false, has_lock = false;
+  bool has_identity_tmp = false;
   for (const std::string& n : names) {
     uint64_t id;
     if (n == kIdentityFileName) has_identity = true;
     else if (ParseSegmentFileName(n, &id)) has_segments = true;
-    else if (n != kLockFileName && n != std::string(kIdentityFileName) + ".tmp") has_other = true;
+    else if (n == kLockFileName) has_lock = true;
+    else if (n == std::string(kIdentityFileName) + ".tmp") has_identity_tmp = true;
+    else has_other = true;
   }
   if (!has_identity) {
     if (has_segments) {
       return Status::NotADatabase(path_ + " holds segment files but no " + kIdentityFileName +
                                   " identity file (a damaged database?); nothing was changed");
     }
-    if (has_other) {
+    // A LOCK alone is not ours to adopt (any program may leave one); with
+    // FIRKIN.tmp it is a creation of ours that was cut short.
+    if (has_other || (has_lock && !has_identity_tmp)) {
       return Status::NotADatabase(path_ + " is not empty and holds no Firkin database; "
                                   "nothing was changed");
     }
@@ -71,28 +81,38 @@ Status DB::OpenImpl() {
     return Status::Exists("database already exists: " + path_);
   }
 
-  FIRKIN_RETURN_IF_ERROR(
-      env_->LockFile(path_ + "/" + kLockFileName, !options_.read_only, &lock_));
-
-  if (!has_identity) {
-    FIRKIN_RETURN_IF_ERROR(CreateIdentity());
-  } else {
-    std::string data;
+  // The identity is read before LOCK is touched: a directory that is not a
+  // database is refused without leaving a LOCK behind. (It never changes
+  // once created, so reading it unlocked is safe.)
+  if (has_identity) {
     std::string ipath = path_ + "/" + kIdentityFileName;
+    bool d = false;
+    uint64_t isize = 0;
+    FIRKIN_RETURN_IF_ERROR(env_->Stat(ipath, &d, &isize));
+    if (d || isize > 4096) {
+      return Status::NotADatabase(ipath + " is not a Firkin identity file (" +
+                                  (d ? std::string("a directory") :
+                                       std::to_string(isize) + " bytes") +
+                                  "); nothing was changed");
+    }
+    std::string data;
     FIRKIN_RETURN_IF_ERROR(env_->ReadFile(ipath, &data));
     FIRKIN_RETURN_IF_ERROR(DecodeIdentity(data, ipath, &identity_));
   }
 
-  // Size the index for the checkpoint's entries (16 bytes each), if any,
-  // so loading it does not grow the tables step by step.
-  uint64_t expected = 0;
-  {
-    bool d = false;
-    uint64_t ck = 0;
-    if (env_->Stat(path_ + "/CHECKPOINT", &d, &ck).ok() && !d) expected = ck / 16;
+  FIRKIN_RETURN_IF_ERROR(
+      env_->LockFile(path_ + "/" + kLockFileName, !options_.read_only, &lock_));
+
+  if (!has_identity) {
+    s = CreateIdentity();
+    if (!s.ok()) {
+      lock_.reset();
+      if (!has_lock) env_->RemoveFile(path_ + "/" + kLockFileName);  // ours
+      return s;
+    }
   }
-  keyspace_ = std::make_unique<Keyspace>(identity_.hash_seed, expected);
-  FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, keyspace_.get(), &ns_,
+
+  FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, &keyspace_, &ns_,
                                  &recovery_));
   // Records a checkpoint let open skip were never validated: reads check
   // them even when verify_checksums is off.

@@ -101,6 +101,8 @@ class Env {
   virtual Status NewMappedFile(const std::string& path, uint64_t size,
                                std::unique_ptr<MappedFile>* out) = 0;
   // Maps an existing file at its current size, read-only or read-write.
+  // Anything but a regular file (FIFO, device, directory) gives kCorruption
+  // naming the path, without blocking; so does ReadFile.
   virtual Status OpenMappedFile(const std::string& path, bool writable,
                                 std::unique_ptr<MappedFile>* out) = 0;
 
@@ -124,10 +126,12 @@ class Env {
   virtual Status Stat(const std::string& path, bool* is_dir, uint64_t* size) = 0;
 
   // --- locking ---
-  // Takes an OFD/flock lock on `path` (created if missing): exclusive for a
-  // writer, shared for read-only opens. Never blocks: a conflicting lock,
-  // held by this or another process, gives kBusy. A dead holder's lock is
-  // released by the kernel.
+  // Takes an OFD/flock lock on `path`: exclusive for a writer (the file is
+  // created if missing), shared for read-only opens (never created: a
+  // missing file gives OK and a lock object that holds nothing). Never
+  // blocks: a conflicting lock, held by this or another process, gives
+  // kBusy. A dead holder's lock is released by the kernel. A symlink or a
+  // file that is not regular gives kCorruption.
   virtual Status LockFile(const std::string& path, bool exclusive,
                           std::unique_ptr<FileLock>* out) = 0;
 };

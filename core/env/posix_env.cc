@@ -42,6 +42,34 @@ auto RetryEintr(F f) -> decltype(f()) {
   return r;
 }
 
+// Opens `path` without ever blocking (a FIFO would block open(2) and a
+// device read without end) and refuses anything that is not a regular file:
+// the files of a database are plain files, and a FIFO, socket, device or a
+// symlink to one named like one of them is damage (kCorruption).
+int OpenRegular(const std::string& path, int flags, struct stat* st, Status* err) {
+  int fd = RetryEintr([&] { return open(path.c_str(), flags | O_NONBLOCK | O_CLOEXEC); });
+  if (fd < 0) {
+    *err = PosixError(errno, "open", path);
+    return -1;
+  }
+  if (fstat(fd, st) != 0) {
+    *err = PosixError(errno, "fstat", path);
+    close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st->st_mode)) {
+    const char* what = S_ISFIFO(st->st_mode)  ? "a FIFO"
+                       : S_ISDIR(st->st_mode) ? "a directory"
+                       : S_ISSOCK(st->st_mode) ? "a socket"
+                       : (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) ? "a device"
+                                                                          : "a special file";
+    *err = Status::Corruption(path + ": not a regular file (" + what + ")");
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 uint64_t PageSize() {
   static const uint64_t kPage = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   return kPage;
@@ -187,8 +215,10 @@ class PosixWritableFile final : public WritableFile {
 // descriptor releases it. Thread contract: immutable.
 class PosixFileLock final : public FileLock {
  public:
-  explicit PosixFileLock(int fd) : fd_(fd) {}
-  ~PosixFileLock() override { close(fd_); }
+  explicit PosixFileLock(int fd) : fd_(fd) {}  // -1: no lock file (read-only)
+  ~PosixFileLock() override {
+    if (fd_ >= 0) close(fd_);
+  }
 
  private:
   const int fd_;
@@ -223,15 +253,10 @@ Status PosixEnv::NewMappedFile(const std::string& path, uint64_t size,
 
 Status PosixEnv::OpenMappedFile(const std::string& path, bool writable,
                                 std::unique_ptr<MappedFile>* out) {
-  int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
-  int fd = RetryEintr([&] { return open(path.c_str(), flags); });
-  if (fd < 0) return PosixError(errno, "open", path);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    Status s = PosixError(errno, "fstat", path);
-    close(fd);
-    return s;
-  }
+  Status err;
+  int fd = OpenRegular(path, writable ? O_RDWR : O_RDONLY, &st, &err);
+  if (fd < 0) return err;
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   char* base = nullptr;
   if (size > 0) {
@@ -258,10 +283,11 @@ Status PosixEnv::NewWritableFile(const std::string& path, std::unique_ptr<Writab
 
 Status PosixEnv::ReadFile(const std::string& path, std::string* out) {
   out->clear();
-  int fd = RetryEintr([&] { return open(path.c_str(), O_RDONLY | O_CLOEXEC); });
-  if (fd < 0) return PosixError(errno, "open", path);
   struct stat st;
-  if (fstat(fd, &st) == 0 && st.st_size > 0) out->reserve(static_cast<size_t>(st.st_size));
+  Status err;
+  int fd = OpenRegular(path, O_RDONLY, &st, &err);
+  if (fd < 0) return err;
+  if (st.st_size > 0) out->reserve(static_cast<size_t>(st.st_size));
   char buf[64 * 1024];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof(buf));
@@ -338,12 +364,26 @@ Status PosixEnv::Stat(const std::string& path, bool* is_dir, uint64_t* size) {
 
 Status PosixEnv::LockFile(const std::string& path, bool exclusive,
                           std::unique_ptr<FileLock>* out) {
-  int fd = RetryEintr([&] { return open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644); });
-  if (fd < 0 && !exclusive && (errno == EACCES || errno == EROFS)) {
-    // A shared lock needs only read access (read-only media, foreign owner).
-    fd = RetryEintr([&] { return open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+  // A writer creates LOCK; a reader never creates anything (a read-only
+  // open or verify modifies nothing): a database without LOCK (copied, or
+  // on read-only media) is read without a lock. Never through a symlink,
+  // never blocking on a FIFO.
+  const int base = O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  int fd = exclusive ? RetryEintr([&] { return open(path.c_str(), O_RDWR | O_CREAT | base, 0644); })
+                     : RetryEintr([&] { return open(path.c_str(), O_RDONLY | base); });
+  if (fd < 0 && !exclusive && errno == ENOENT) {
+    *out = std::make_unique<PosixFileLock>(-1);
+    return Status::OK();
+  }
+  if (fd < 0 && errno == ELOOP) {
+    return Status::Corruption(path + ": is a symbolic link; LOCK must be a regular file");
   }
   if (fd < 0) return PosixError(errno, "open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return Status::Corruption(path + ": not a regular file; LOCK must be one");
+  }
 
   struct flock fl;
   std::memset(&fl, 0, sizeof(fl));

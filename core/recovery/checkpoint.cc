@@ -10,7 +10,8 @@ namespace firkin {
 
 namespace {
 constexpr char kMagic[8] = {'F', 'I', 'R', 'K', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kCheckpointVersion = 1;
+constexpr uint32_t kCheckpointVersion = 2;
+constexpr uint64_t kTailCheckWindow = 4096;
 }  // namespace
 
 std::string EncodeCheckpoint(const CheckpointData& c) {
@@ -23,6 +24,7 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
     PutU64(&out, s.live);
     PutU64(&out, s.dead);
     PutU64(&out, s.min_seq);
+    PutU64(&out, s.tail_check);
   }
   for (const CheckpointNamespace& n : c.namespaces) {
     PutU32(&out, n.id);
@@ -45,7 +47,14 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
   return out;
 }
 
-Status DecodeCheckpoint(std::string_view data, const std::string& path, CheckpointData* out) {
+uint64_t CheckpointTailCheck(const char* seg, uint64_t len) {
+  const uint64_t from = len > kSegmentHeaderSize + kTailCheckWindow ? len - kTailCheckWindow
+                                                                     : kSegmentHeaderSize;
+  return Checksum(seg + from, len - from) ^ len;
+}
+
+Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
+                              CheckpointHeader* out) {
   auto bad = [&](const std::string& why, size_t off) {
     return Status::Corruption(path + ": " + why + " at offset " + std::to_string(off));
   };
@@ -54,9 +63,45 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
   }
   const char* h = data.data();
   if (DecodeU64(h + 64) != Checksum(h, 64)) return bad("header checksum mismatch", 64);
-  if (DecodeU32(h + 8) > kCheckpointVersion) {
+  const uint32_t version = DecodeU32(h + 8);
+  if (version > kCheckpointVersion) {
     return Status::Version(path + ": checkpoint version is newer than this library supports");
   }
+  if (version < kCheckpointVersion) {
+    return Status::Corruption(path + ": checkpoint version " + std::to_string(version) +
+                              " is older than this library writes (it is rebuilt)");
+  }
+  out->db_id = DecodeU64(h + 16);
+  out->last_seq = DecodeU64(h + 24);
+  out->n_segments = DecodeU64(h + 32);
+  out->n_namespaces = DecodeU64(h + 40);
+  out->n_entries = DecodeU64(h + 48);
+  // The size the counts imply (names are 0..255 bytes), in 128-bit-safe
+  // steps: any count too large for the file is refused here, before the
+  // body is read.
+  const uint64_t size = data.size() - kCheckpointHeaderSize;
+  if (out->n_segments > size / kCheckpointSegmentSize ||
+      out->n_namespaces > size / kCheckpointNamespaceMin ||
+      out->n_entries > size / kCheckpointEntrySize) {
+    return bad("counts do not fit the file size", 32);
+  }
+  const uint64_t fixed =
+      out->n_segments * kCheckpointSegmentSize + out->n_entries * kCheckpointEntrySize;
+  const uint64_t ns_min = out->n_namespaces * kCheckpointNamespaceMin;
+  const uint64_t ns_max = out->n_namespaces * kCheckpointNamespaceMax;
+  if (fixed > size || size - fixed < ns_min || size - fixed > ns_max) {
+    return bad("file size " + std::to_string(data.size()) + " does not match its counts", 32);
+  }
+  return Status::OK();
+}
+
+Status DecodeCheckpoint(std::string_view data, const std::string& path, CheckpointData* out) {
+  auto bad = [&](const std::string& why, size_t off) {
+    return Status::Corruption(path + ": " + why + " at offset " + std::to_string(off));
+  };
+  CheckpointHeader hdr;
+  FIRKIN_RETURN_IF_ERROR(DecodeCheckpointHeader(data, path, &hdr));
+  const char* h = data.data();
   if (DecodeU64(h + 56) !=
       Checksum(data.data() + kCheckpointHeaderSize, data.size() - kCheckpointHeaderSize)) {
     return bad("body checksum mismatch", kCheckpointHeaderSize);
@@ -66,8 +111,10 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
   const uint64_t nseg = DecodeU64(h + 32), nns = DecodeU64(h + 40), nent = DecodeU64(h + 48);
   size_t pos = kCheckpointHeaderSize;
   const size_t end = data.size();
-  if (nseg > (end - pos) / 48) return bad("segment table runs past the end", pos);
-  for (uint64_t i = 0; i < nseg; i++, pos += 48) {
+  if (nseg > (end - pos) / kCheckpointSegmentSize) {
+    return bad("segment table runs past the end", pos);
+  }
+  for (uint64_t i = 0; i < nseg; i++, pos += kCheckpointSegmentSize) {
     const char* p = data.data() + pos;
     CheckpointSegment s;
     s.id = DecodeU64(p);
@@ -77,6 +124,7 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     s.live = DecodeU64(p + 24);
     s.dead = DecodeU64(p + 32);
     s.min_seq = DecodeU64(p + 40);
+    s.tail_check = DecodeU64(p + 48);
     out->segments.push_back(s);
   }
   for (uint64_t i = 0; i < nns; i++) {
@@ -93,7 +141,7 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     pos += 8;
     out->namespaces.push_back(std::move(n));
   }
-  if ((end - pos) != nent * 16) return bad("index entry count does not match the size", pos);
+  if ((end - pos) / kCheckpointEntrySize != nent || (end - pos) % kCheckpointEntrySize != 0) return bad("index entry count does not match the size", pos);
   out->entries_view = data.substr(pos);
   return Status::OK();
 }

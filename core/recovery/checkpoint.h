@@ -1,19 +1,26 @@
 // Checkpoint: the index checkpoint file ("CHECKPOINT", DESIGN §7): the
-// index entries, the segments (slot, covered length, byte counts), the
-// namespaces and the last sequence number, all checksummed. Open loads it
-// and replays only the log past the lengths it covers; a checkpoint that is
-// damaged or does not match the segments on disk is ignored (full scan).
+// index entries, the segments (slot, covered length, byte counts, a check
+// of the bytes just below the covered length), the namespaces and the last
+// sequence number, all checksummed. Open loads it and replays only the log
+// past the lengths it covers; a checkpoint that is damaged, implausible or
+// does not match the segments on disk is ignored (full scan): see
+// ValidateCheckpoint in recovery.cc.
 //
-// Layout (little-endian):
+// Layout (little-endian), version 2:
 //   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 reserved
 //   [16] u64 db_id          [24] u64 last_seq
 //   [32] u64 n_segments     [40] u64 n_namespaces  [48] u64 n_entries
 //   [56] u64 checksum of the body   [64] u64 checksum of bytes [0,64)
 //   body: n_segments x {u64 id, u32 slot, u32 flags, u64 len, u64 live,
-//                       u64 dead, u64 min_seq}                  (48 bytes)
+//                       u64 dead, u64 min_seq, u64 tail_check}  (56 bytes)
 //         n_namespaces x {u32 id, u8 dropped, u8 name_len, name,
 //                         i64 live_keys}
 //         n_entries x {u64 hash_bits, u64 locator}             (16 bytes)
+// tail_check = CheckpointTailCheck(segment bytes, len): a checksum of the
+// last (up to) 4 KiB of records below len, so that a checkpoint of another
+// copy of the segment (stale after a divergence, or forged) is detected
+// and len is known to be a record boundary of this file. Version 1
+// checkpoints (without it) are ignored.
 //
 // Thread contract: plain functions and values.
 #ifndef FIRKIN_CORE_RECOVERY_CHECKPOINT_H_
@@ -30,10 +37,21 @@ namespace firkin {
 
 constexpr char kCheckpointFileName[] = "CHECKPOINT";
 constexpr size_t kCheckpointHeaderSize = 72;
+constexpr size_t kCheckpointSegmentSize = 56;
+constexpr size_t kCheckpointEntrySize = 16;
+// A namespace entry is 14 bytes plus its name (at most 255 bytes).
+constexpr size_t kCheckpointNamespaceMin = 14;
+constexpr size_t kCheckpointNamespaceMax = 14 + 255;
 
 struct CheckpointSegment {
-  uint64_t id, len, live, dead, min_seq;
+  uint64_t id, len, live, dead, min_seq, tail_check;
   uint32_t slot, flags;
+};
+
+// The counts of a checkpoint header, readable before the body is
+// checksummed (so that an implausible file is refused without reading it).
+struct CheckpointHeader {
+  uint64_t db_id = 0, last_seq = 0, n_segments = 0, n_namespaces = 0, n_entries = 0;
 };
 
 struct CheckpointNamespace {
@@ -54,9 +72,17 @@ struct CheckpointData {
 };
 
 std::string EncodeCheckpoint(const CheckpointData& c);
-// Checks magic, version, checksums; kCorruption/kVersion with the path.
+// Checks magic, version and the header checksum, and that the file size is
+// the one the counts imply; kCorruption/kVersion with the path. Reads only
+// the first kCheckpointHeaderSize bytes.
+Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
+                              CheckpointHeader* out);
+// DecodeCheckpointHeader, then the body checksum and layout.
 // out->entries_view points into data (no copy of the index image).
 Status DecodeCheckpoint(std::string_view data, const std::string& path, CheckpointData* out);
+// The tail check of a segment whose bytes are `seg` (mapped), covered up to
+// `len` (REQUIRES: kSegmentHeaderSize <= len <= the mapped size).
+uint64_t CheckpointTailCheck(const char* seg, uint64_t len);
 
 }  // namespace firkin
 

@@ -15,6 +15,7 @@
 #define FIRKIN_CORE_RECOVERY_RECOVERY_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,9 +46,11 @@ struct RecoveryResult {
   std::string checkpoint_note;           // why a checkpoint was ignored
 };
 
+// Creates *keyspace (its index sized for a validated checkpoint's entries
+// only) and fills it, the namespaces and *result.
 Status Recover(Env* env, const std::string& dir, const Identity& identity,
-               const Options& options, Keyspace* keyspace, NamespaceTable* namespaces,
-               RecoveryResult* result);
+               const Options& options, std::unique_ptr<Keyspace>* keyspace,
+               NamespaceTable* namespaces, RecoveryResult* result);
 
 }  // namespace firkin
 

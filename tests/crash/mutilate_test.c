@@ -34,6 +34,9 @@
 
 #include "crash_common.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #define MT_KEYS 600
 #define MT_OPS 2500
 #define MT_MAX_RECS 20000
@@ -690,6 +693,43 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
                  B->segs[s]);
         break;
       }
+      case 10: { /* flip a bit of a record's sequence number (issue 9, item 1) */
+        int cand[MT_MAX_RECS / 8], nc = 0;
+        for (int i = 0; i < B->nrecs && nc < (int)(sizeof cand / sizeof cand[0]); i++)
+          if (B->recs[i].seg == s) cand[nc++] = i;
+        if (nc == 0) continue;
+        const mt_rec *rec = &B->recs[cand[cc_below(r, (uint64_t)nc)]];
+        uint64_t at = rec->off + 8 + cc_below(r, 8);
+        int bit = (int)cc_below(r, 8);
+        mt_flip(p, at, bit);
+        c.lo = at;
+        c.hi = at + 1;
+        snprintf(c.what, sizeof c.what, "%s: flip bit %d of the sequence number of the record at %"
+                 PRIu64 " of %s", B->name, bit, rec->off, B->segs[s]);
+        break;
+      }
+      case 11: { /* empty a sealed segment (issue 9, item 2) */
+        if (B->nsegs < 2) continue;
+        while (s == B->tail_seg) s = (int)cc_below(r, (uint64_t)B->nsegs);
+        c.seg = s;
+        mt_path(p, sizeof p, B->segs[s]);
+        if (truncate(p, 0) != 0) perror("truncate");
+        c.lo = 0;
+        c.hi = UINT64_MAX;
+        snprintf(c.what, sizeof c.what, "%s: segment %s emptied", B->name, B->segs[s]);
+        break;
+      }
+      case 12: { /* zero the header pages and the first record (issue 9, item 2) */
+        uint64_t len = size < 8192 + 64 ? size : 8192 + 64;
+        mt_zero(p, 0, 4096);
+        if (len > 4096) mt_zero(p, 4096, len - 4096 > 4096 ? 4096 : len - 4096);
+        if (len > 8192) mt_zero(p, 8192, len - 8192);
+        c.lo = 0;
+        c.hi = len;
+        snprintf(c.what, sizeof c.what, "%s: first %" PRIu64 " bytes of %s zeroed", B->name, len,
+                 B->segs[s]);
+        break;
+      }
       case 7: { /* swap two segments */
         if (B->nsegs < 2) continue;
         int s2 = (int)cc_below(r, (uint64_t)B->nsegs - 1);
@@ -725,7 +765,7 @@ static void mt_do_ckpt_cases(mt_base *B, cc_rng *r, int ncases) {
     mt_path(p, sizeof p, B->ckpt);
     int64_t size = cc_file_size(p);
     if (size <= 0) return;
-    int kind = (int)cc_below(r, 6);
+    int kind = (int)cc_below(r, 10);
     switch (kind) {
       case 0: {
         uint64_t at = cc_below(r, (uint64_t)size);
@@ -761,6 +801,41 @@ static void mt_do_ckpt_cases(mt_base *B, cc_rng *r, int ncases) {
         snprintf(c.what, sizeof c.what, "%s: checkpoint replaced by a stale copy", B->name);
         break;
       }
+      case 6: { /* forged: two entries swap locators, checksums recomputed (item 9) */
+        static unsigned char b[1 << 22];
+        FILE *f = fopen(p, "rb");
+        size_t len = f ? fread(b, 1, sizeof b, f) : 0;
+        if (f) fclose(f);
+        uint64_t nent = len >= 72 ? rd64(b + 48) : 0;
+        if (nent < 2 || len < 72 + nent * 16) continue;
+        unsigned char *e = b + len - nent * 16;
+        uint64_t i = cc_below(r, nent), j = cc_below(r, nent - 1);
+        if (j >= i) j++;
+        unsigned char t[8];
+        memcpy(t, e + i * 16 + 8, 8);
+        memcpy(e + i * 16 + 8, e + j * 16 + 8, 8);
+        memcpy(e + j * 16 + 8, t, 8);
+        cc_put_u64(b + 56, (uint64_t)XXH3_64bits(b + 72, len - 72));
+        cc_put_u64(b + 64, (uint64_t)XXH3_64bits(b, 64));
+        f = fopen(p, "wb");
+        if (!f) continue;
+        fwrite(b, 1, len, f);
+        fclose(f);
+        snprintf(c.what, sizeof c.what, "%s: forged checkpoint (entries %" PRIu64 " and %" PRIu64
+                 " swapped, valid checksums)", B->name, i, j);
+        break;
+      }
+      case 7: /* huge and sparse (item 7) */
+        if (truncate(p, (off_t)64 << 30) != 0) perror("truncate");
+        snprintf(c.what, sizeof c.what, "%s: checkpoint made a sparse 64 GiB file", B->name);
+        break;
+      case 8: /* a FIFO (item 8) */
+      case 9: /* a symlink to /dev/zero (item 8) */
+        unlink(p);
+        if (kind == 8 ? mkfifo(p, 0644) != 0 : symlink("/dev/zero", p) != 0) perror("special");
+        snprintf(c.what, sizeof c.what, "%s: checkpoint replaced by %s", B->name,
+                 kind == 8 ? "a FIFO" : "a symlink to /dev/zero");
+        break;
       case 5: { /* the other base's checkpoint (another database) */
         const mt_base *O = B == &bases[0] ? &bases[1] : &bases[0];
         char op[4200];
@@ -779,7 +854,7 @@ static void mt_do_ckpt_cases(mt_base *B, cc_rng *r, int ncases) {
 
 static void mt_do_ident_cases(mt_base *B, cc_rng *r) {
   char p[4200];
-  for (int n = 0; n < 6; n++) {
+  for (int n = 0; n < 10; n++) {
     mt_case c;
     memset(&c, 0, sizeof c);
     c.B = B;
@@ -792,11 +867,20 @@ static void mt_do_ident_cases(mt_base *B, cc_rng *r) {
       if (truncate(p, 0) != 0) perror("truncate");
     } else if (n == 1) {
       unlink(p);
+    } else if (n >= 6) {
+      /* special files (item 8): FIRKIN or a new segment as a FIFO or a
+       * symlink to /dev/zero; the open must return (any status) */
+      if (n >= 8) snprintf(p, sizeof p, "%s/%016llx.seg", work, 0x7fffffffull);
+      else unlink(p);
+      if ((n % 2 == 0) ? mkfifo(p, 0644) != 0 : symlink("/dev/zero", p) != 0) perror("special");
     } else {
       mt_flip(p, cc_below(r, (uint64_t)size), (int)cc_below(r, 8));
     }
+    static const char *special[] = {"FIRKIN is a FIFO", "FIRKIN is a symlink to /dev/zero",
+                                    "a FIFO named like a segment",
+                                    "a symlink to /dev/zero named like a segment"};
     snprintf(c.what, sizeof c.what, "%s: identity file %s", B->name,
-             n == 0 ? "emptied" : n == 1 ? "deleted" : "bit flip");
+             n == 0 ? "emptied" : n == 1 ? "deleted" : n >= 6 ? special[n - 6] : "bit flip");
     mt_run_case(&c);
   }
 }
@@ -860,6 +944,14 @@ int main(int argc, char **argv) {
       mt_do_segment_cases(&bases[b], &r, 1, 9);
     });
     mt_cur = &counts;
+    snprintf(name, sizeof name,
+             "mutilate %s base: sequence-number flips, emptied and zeroed segments (issue 9)",
+             bases[b].name);
+    CC_GROUP(name, {
+      mt_do_segment_cases(&bases[b], &r, n / 5, 10);
+      mt_do_segment_cases(&bases[b], &r, n / 10, 11);
+      mt_do_segment_cases(&bases[b], &r, n / 10, 12);
+    });
     snprintf(name, sizeof name, "mutilate %s base: checkpoint", bases[b].name);
     if (bases[b].ckpt[0]) CC_GROUP(name, mt_do_ckpt_cases(&bases[b], &r, n / 5));
     else printf("skip %s (no checkpoint file in this core)\n", name);

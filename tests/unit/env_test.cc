@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -255,6 +256,8 @@ TEST_F(EnvTest, ExclusiveLockConflictsInTheSameProcess) {
 
 TEST_F(EnvTest, SharedLocksCoexistAndExcludeAWriter) {
   std::unique_ptr<FileLock> r1, r2, w;
+  ASSERT_TRUE(env_->LockFile(P("LOCK"), true, &w).ok());  // a writer creates LOCK
+  w.reset();
   ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r1).ok());
   ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r2).ok());
   Status s = env_->LockFile(P("LOCK"), true, &w);
@@ -264,6 +267,27 @@ TEST_F(EnvTest, SharedLocksCoexistAndExcludeAWriter) {
   EXPECT_EQ(env_->LockFile(P("LOCK"), true, &w).code(), Status::Code::kBusy);
   r2.reset();
   EXPECT_TRUE(env_->LockFile(P("LOCK"), true, &w).ok());
+}
+
+// A reader never creates LOCK (verify and read-only opens modify nothing),
+// never follows a symlink, and a FIFO named LOCK never blocks it.
+TEST_F(EnvTest, ASharedLockCreatesNothingAndRefusesSpecialFiles) {
+  std::unique_ptr<FileLock> r;
+  ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r).ok());
+  bool is_dir = false;
+  EXPECT_TRUE(env_->Stat(P("LOCK"), &is_dir, nullptr).IsNotFound());
+  r.reset();
+  ASSERT_EQ(mkfifo(P("FIFO").c_str(), 0644), 0);
+  EXPECT_EQ(env_->LockFile(P("FIFO"), true, &r).code(), Status::Code::kCorruption);
+  EXPECT_EQ(env_->LockFile(P("FIFO"), false, &r).code(), Status::Code::kCorruption);
+  std::unique_ptr<MappedFile> m;
+  EXPECT_EQ(env_->OpenMappedFile(P("FIFO"), false, &m).code(), Status::Code::kCorruption);
+  std::string data;
+  EXPECT_EQ(env_->ReadFile(P("FIFO"), &data).code(), Status::Code::kCorruption);
+  ASSERT_EQ(symlink("/dev/zero", P("ZERO").c_str()), 0);
+  EXPECT_EQ(env_->ReadFile(P("ZERO"), &data).code(), Status::Code::kCorruption);
+  EXPECT_EQ(env_->OpenMappedFile(P("ZERO"), false, &m).code(), Status::Code::kCorruption);
+  EXPECT_FALSE(env_->LockFile(P("ZERO"), true, &r).ok());
 }
 
 TEST_F(EnvTest, ADeadHoldersLockIsReleased) {

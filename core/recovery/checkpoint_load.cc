@@ -1,0 +1,218 @@
+#include "core/recovery/checkpoint_load.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/keyspace/keyspace.h"
+#include "core/keyspace/namespaces.h"
+#include "core/keyspace/options.h"
+#include "core/recovery/recovery.h"
+#include "core/util/hash.h"
+
+namespace firkin {
+namespace {
+
+// Entries checked against their records at open. Up to kFullCheckEntries,
+// every entry's record is checked (bounds, type, key hash: a forged entry
+// that would hide a key is caught); above that (open time must not grow
+// with the key count, DESIGN §10), every entry is checked structurally and
+// kSampledEntries of them fully (checksum too). Reads verify checksums when
+// the index came from a checkpoint, and firkin_verify checks every entry.
+constexpr uint64_t kFullCheckEntries = uint64_t{1} << 20;
+constexpr uint64_t kSampledEntries = 256;
+// Bits of a hash the index keeps (shard + tag): the rest of hash_bits is 0.
+constexpr int kKeptHashBits = 64 - kLocatorBits + 10;
+constexpr uint64_t kDroppedHashMask = (uint64_t{1} << (64 - kKeptHashBits)) - 1;
+constexpr uint64_t kLocatorMaskAll = (uint64_t{1} << kLocatorBits) - 1;
+
+// Marks the checkpoint as not to be used; returns OK (ignoring it is not
+// an error: the caller scans).
+Status Ignore(LoadedCheckpoint* ck, const std::string& why) {
+  ck->note = "checkpoint ignored: " + why;
+  ck->valid = false;
+  ck->files.clear();
+  return Status::OK();
+}
+
+}  // namespace
+
+bool LoadedCheckpoint::Lists(uint64_t id) const {
+  if (!decoded) return false;
+  return std::any_of(data.segments.begin(), data.segments.end(),
+                     [id](const CheckpointSegment& cs) { return cs.id == id; });
+}
+
+void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
+                    const std::vector<uint64_t>& ids, LoadedCheckpoint* ck) {
+  const std::string path = dir + "/" + kCheckpointFileName;
+  bool is_dir = false;
+  uint64_t fsize = 0;
+  if (!env->Stat(path, &is_dir, &fsize).ok()) return;  // none: nothing to note
+  if (is_dir) {
+    ck->note = "checkpoint ignored: " + path + " is a directory";
+    return;
+  }
+  // Mapped, not read: the index image is used in place. The env refuses
+  // anything that is not a regular file (FIFO, device).
+  Status s = env->OpenMappedFile(path, false, &ck->map);
+  std::string_view bytes;
+  if (s.ok()) bytes = std::string_view(ck->map->data(), ck->map->size());
+  CheckpointHeader h;
+  if (s.ok()) s = DecodeCheckpointHeader(bytes, path, &h);
+  if (s.ok() && h.db_id != identity.db_id) {
+    s = Status::Corruption(path + ": checkpoint of another database");
+  }
+  if (s.ok()) {
+    // Each entry points at a distinct record of at least a record header:
+    // more entries than the segments can hold is a forged or foreign count
+    // (checked before the body is read: a sparse 64 GiB file costs nothing).
+    uint64_t seg_bytes = 0;
+    for (uint64_t id : ids) {
+      uint64_t sz = 0;
+      bool d = false;
+      if (env->Stat(dir + "/" + SegmentFileName(id), &d, &sz).ok() && !d) {
+        seg_bytes += std::min<uint64_t>(sz, kMaxSegmentBytes);
+      }
+    }
+    if (h.n_entries > seg_bytes / kRecordHeaderSize || h.n_segments > ids.size()) {
+      s = Status::Corruption(path + ": " + std::to_string(h.n_entries) + " entries and " +
+                             std::to_string(h.n_segments) +
+                             " segments are more than the segment files can hold");
+    }
+  }
+  if (s.ok()) s = DecodeCheckpoint(bytes, path, &ck->data);
+  if (!s.ok()) {
+    ck->note = "checkpoint ignored: " + s.message();
+    ck->map.reset();
+    ck->data = CheckpointData();
+    return;
+  }
+  ck->decoded = true;
+}
+
+Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& identity,
+                          const Options& options, const std::vector<uint64_t>& ids,
+                          uint64_t tail_id, LoadedCheckpoint* ck) {
+  if (!ck->decoded) return Status::OK();
+  const CheckpointData& c = ck->data;
+  // Segments: distinct ids and slots, present, ours, long enough, and the
+  // same bytes below the covered length.
+  std::set<uint64_t> seen_ids;
+  std::set<uint32_t> seen_slots;
+  std::map<uint32_t, size_t> by_slot;  // slot -> index in c.segments
+  uint64_t max_listed = 0, covered = 0;
+  ck->files.clear();
+  for (size_t i = 0; i < c.segments.size(); i++) {
+    const CheckpointSegment& cs = c.segments[i];
+    const std::string name = SegmentFileName(cs.id);
+    if (!seen_ids.insert(cs.id).second || cs.slot == 0 || cs.slot >= SegmentTable::kSlots ||
+        !seen_slots.insert(cs.slot).second) {
+      return Ignore(ck, "duplicate or invalid segment id/slot (" + name + ")");
+    }
+    if (std::find(ids.begin(), ids.end(), cs.id) == ids.end()) {
+      return Ignore(ck, "it lists a segment that is gone (" + name + ")");
+    }
+    if (cs.len < kSegmentHeaderSize || cs.len % kRecordAlign != 0 || cs.len > kMaxSegmentBytes ||
+        (cs.flags & ~kSegmentFlagCompacted) != 0 || cs.live > cs.len || cs.dead > cs.len ||
+        (cs.min_seq != UINT64_MAX && cs.min_seq > c.last_seq)) {
+      return Ignore(ck, "implausible entry for " + name);
+    }
+    std::unique_ptr<MappedFile> f;
+    Status s = env->OpenMappedFile(dir + "/" + name, cs.id == tail_id && !options.read_only, &f);
+    if (!s.ok()) return Ignore(ck, s.message());
+    SegmentHeader h;
+    if (f->size() < cs.len || !DecodeSegmentHeader(f->data(), f->size(), f->path(), &h).ok() ||
+        h.db_id != identity.db_id || h.segment_id != cs.id || h.flags != cs.flags) {
+      return Ignore(ck, "segment " + name + " does not match it");
+    }
+    if (CheckpointTailCheck(f->data(), cs.len) != cs.tail_check) {
+      return Ignore(ck, "segment " + name + " holds other bytes than it covered (a stale " +
+                            "checkpoint of a diverged copy, or a forged one)");
+    }
+    max_listed = std::max(max_listed, cs.id);
+    covered += cs.len - kSegmentHeaderSize;
+    by_slot[cs.slot] = i;
+    ck->files.push_back(std::move(f));
+  }
+  for (uint64_t id : ids) {
+    if (!seen_ids.count(id) && id < max_listed) {
+      return Ignore(ck, "an older segment is not in it (" + SegmentFileName(id) + ")");
+    }
+  }
+  // Namespaces: distinct ids, the default one, sane counts.
+  std::set<uint32_t> ns_ids;
+  for (const CheckpointNamespace& n : c.namespaces) {
+    if (!ns_ids.insert(n.id).second || n.live_keys < 0 ||
+        (n.id != 0 && !NamespaceTable::ValidateName(n.name).ok()) || (n.id == 0 && n.dropped)) {
+      return Ignore(ck, "implausible namespace table");
+    }
+  }
+  if (!ns_ids.count(0)) return Ignore(ck, "no default namespace");
+  // Entries: every one inside a listed segment's covered bytes.
+  const char* e = c.entries_view.data();
+  const uint64_t n = c.entries_view.size() / kCheckpointEntrySize;
+  if (n > covered / kRecordHeaderSize) return Ignore(ck, "too many entries");
+  const uint64_t stride = n > kSampledEntries ? n / kSampledEntries : 1;
+  for (uint64_t i = 0; i < n; i++, e += kCheckpointEntrySize) {
+    const uint64_t hash_bits = DecodeU64(e);
+    const Locator loc = DecodeU64(e + 8);
+    auto it = by_slot.find(LocatorSlot(loc));
+    const uint64_t off = LocatorOffset(loc);
+    if ((hash_bits & kDroppedHashMask) != 0 || loc > kLocatorMaskAll || loc == kLocatorMaskAll ||
+        it == by_slot.end() || off < kSegmentHeaderSize ||
+        off + kRecordHeaderSize > c.segments[it->second].len) {
+      return Ignore(ck, "index entry " + std::to_string(i) + " points outside the log");
+    }
+    const bool sampled = i % stride == 0;
+    if (!sampled && n > kFullCheckEntries) continue;
+    // A key record inside the covered bytes, no newer than the checkpoint,
+    // whose key hashes to the entry (sampled ones: checksum too).
+    const CheckpointSegment& cs = c.segments[it->second];
+    const char* base = ck->files[it->second]->data();
+    RecordView r = PeekRecord(base + off);
+    const bool ok =
+        sampled ? ValidateRecord(base + off, cs.len - off, &r) : r.size() <= cs.len - off;
+    if (!ok || (r.type != RecordType::kPut && r.type != RecordType::kDelete) ||
+        r.seq > c.last_seq ||
+        (KeyHash(identity.hash_seed, r.ns_id, r.key()) & ~kDroppedHashMask) != hash_bits) {
+      return Ignore(ck, "index entry " + std::to_string(i) + " does not point at its key's " +
+                            "record in " + SegmentFileName(cs.id));
+    }
+  }
+  ck->valid = true;
+  return Status::OK();
+}
+
+Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
+                         RecoveryResult* res,
+                         std::map<uint64_t, std::pair<std::shared_ptr<Segment>, uint64_t>>* out) {
+  const CheckpointData& c = ck->data;
+  for (size_t i = 0; i < c.segments.size(); i++) {
+    const CheckpointSegment& cs = c.segments[i];
+    FIRKIN_RETURN_IF_ERROR(ks->segments().ClaimSlot(cs.slot));
+    auto seg = std::make_shared<Segment>(cs.id, cs.slot, std::move(ck->files[i]), cs.len, cs.flags);
+    seg->sealed.store(true);
+    seg->live_bytes.store(cs.live);
+    seg->dead_bytes.store(cs.dead);
+    seg->min_seq.store(cs.min_seq);
+    ks->segments().Add(seg);
+    (*out)[cs.id] = {seg, cs.len};
+    res->segments++;
+  }
+  for (const CheckpointNamespace& n : c.namespaces) {
+    NamespaceInfo* info = n.id == 0 ? ns->Default().get() : ns->Create(n.id, n.name).get();
+    info->live_keys.store(n.live_keys);
+    if (n.dropped) ns->Drop(n.id);
+  }
+  const char* e = c.entries_view.data();
+  const uint64_t n = c.entries_view.size() / kCheckpointEntrySize;
+  for (uint64_t i = 0; i < n; i++, e += kCheckpointEntrySize) {
+    ks->index().Upsert(DecodeU64(e), DecodeU64(e + 8), [](Locator) { return false; });
+  }
+  res->last_seq = c.last_seq;
+  res->checkpoint_entries = n;
+  res->used_checkpoint = true;
+  return Status::OK();
+}
+
+}  // namespace firkin

@@ -1,0 +1,83 @@
+// Checkpoint loading at open, in three steps, so that nothing is sized or
+// trusted from a checkpoint before it is validated (issue 9, items 5, 7, 9):
+//
+//   ReadCheckpoint      maps CHECKPOINT (a regular file only), checks its
+//                       header, that its size is the one its counts imply
+//                       and that those counts are plausible for the segment
+//                       bytes on disk, then its checksums. A huge or sparse
+//                       file is refused before its body is read.
+//   ValidateCheckpoint  checks it against the segment files: every listed
+//                       segment exists, belongs to this database, is at
+//                       least as long as the length the checkpoint covers,
+//                       and the bytes just below that length are the ones
+//                       the checkpoint saw (tail check: a stale checkpoint
+//                       of a diverged copy, or a forged one, is refused and
+//                       the covered length is a record boundary); no older
+//                       segment is missing from it; slots, ids, namespaces
+//                       and counts are sane; every index entry points into a
+//                       listed segment below its covered length; a sample
+//                       of entries points at valid key records whose key
+//                       hash is the entry's.
+//   InstallCheckpoint   registers the segments, namespaces and entries.
+//
+// A checkpoint that fails any step is ignored (the caller scans every
+// segment) and the reason is kept in RecoveryResult::checkpoint_note.
+//
+// Thread contract: runs on the opening thread before the database is
+// shared; not thread-safe.
+#ifndef FIRKIN_CORE_RECOVERY_CHECKPOINT_LOAD_H_
+#define FIRKIN_CORE_RECOVERY_CHECKPOINT_LOAD_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/env/env.h"
+#include "core/log/format.h"
+#include "core/recovery/checkpoint.h"
+#include "core/util/status.h"
+
+namespace firkin {
+
+class Keyspace;
+class NamespaceTable;
+class Segment;
+struct Options;
+struct RecoveryResult;
+
+// A checkpoint being loaded. Owns the mapping its entries point into.
+struct LoadedCheckpoint {
+  std::unique_ptr<MappedFile> map;
+  CheckpointData data;
+  bool decoded = false;  // checksums ok and this database's: its list is meaningful
+  bool valid = false;    // validated against the segments: may be installed
+  std::vector<std::unique_ptr<MappedFile>> files;  // one per data.segments when valid
+  std::string note;                                // why it was ignored
+
+  bool Lists(uint64_t id) const;
+};
+
+// `ids`: the segment files present (sorted). Never fails: a checkpoint
+// that cannot be read is simply not decoded.
+void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
+                    const std::vector<uint64_t>& ids, LoadedCheckpoint* ck);
+
+// `ids`: the segments left after leftovers were removed; `tail_id`: the
+// tail of the log (mapped writable unless read-only). Sets ck->valid.
+// Fails only for an I/O error that is not about the checkpoint's contents.
+Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& identity,
+                          const Options& options, const std::vector<uint64_t>& ids,
+                          uint64_t tail_id, LoadedCheckpoint* ck);
+
+// REQUIRES: ck->valid. *out maps a segment id to the segment and the
+// offset from which its log must still be replayed.
+Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
+                         RecoveryResult* res,
+                         std::map<uint64_t, std::pair<std::shared_ptr<Segment>, uint64_t>>* out);
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_RECOVERY_CHECKPOINT_LOAD_H_

@@ -1,0 +1,420 @@
+/*
+ * recovery_regress_test — regression tests for issue 9 (recovery,
+ * checkpoints, hostile files, the directory), through the C API only.
+ * Every case runs in a child process under alarm(), so a hang (a FIFO, a
+ * symlink to /dev/zero), an abort (a forged checkpoint) or running out of
+ * a memory limit (a sparse 64 GiB checkpoint) is a failure, not the end of
+ * the run. Ends with "N passed, N failed".
+ *
+ *  item 2  an emptied middle segment / a newest segment with zeroed first
+ *          pages is CORRUPTION naming the file (the file stays; verify sees
+ *          it); a blank newest segment that nothing lists is removed.
+ *  item 5  a checkpoint of a diverged copy is ignored: open is OK, exact.
+ *  item 6b a never-named compaction output (*.seg.tmp) is removed.
+ *  item 7  a sparse 64 GiB CHECKPOINT is ignored without sizing anything
+ *          from it (under a 4 GiB address-space limit when not under ASan).
+ *  item 8  FIFOs and symlinks to /dev/zero named FIRKIN, CHECKPOINT, LOCK or
+ *          like a segment never block an open.
+ *  item 9  a forged CHECKPOINT with valid checksums is ignored.
+ *  item 10 LOCK-only directories are refused; verify and read-only opens
+ *          create no LOCK; a refused foreign directory gets no LOCK; a
+ *          missing parent is not FIRKIN_E_NOT_FOUND.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "firkin.h"
+
+static int passed, failed;
+static char root[256];
+#define NKEYS 3000
+
+#define CHECK(cond, ...)                                  \
+  do {                                                    \
+    if (!(cond)) {                                        \
+      fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                       \
+      fprintf(stderr, "\n");                              \
+      return 1;                                           \
+    }                                                     \
+  } while (0)
+
+static void run(const char *name, int (*fn)(void)) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(60);
+    _exit(fn());
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+    passed++;
+    printf("ok   %s\n", name);
+  } else {
+    failed++;
+    printf("FAIL %s (%s %d)\n", name, WIFSIGNALED(st) ? "signal" : "exit",
+           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+  }
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...) {
+  char cmd[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (system(cmd) != 0) fprintf(stderr, "command failed: %s\n", cmd);
+}
+
+static firkin_options *opts(int salvage, int read_only) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_segment_size(o, 64 * 1024);
+  firkin_options_set_auto_compact(o, 0);
+  firkin_options_set(o, "checkpoint_every", "0");
+  firkin_options_set_salvage(o, salvage);
+  firkin_options_set_read_only(o, read_only);
+  return o;
+}
+
+static firkin_status open_db(const char *dir, int salvage, int read_only, firkin_db **db) {
+  firkin_options *o = opts(salvage, read_only);
+  *db = NULL;
+  firkin_status s = firkin_open(dir, o, db);
+  firkin_options_free(o);
+  return s;
+}
+
+static void key_of(char *k, int i) { snprintf(k, 16, "key%06d", i); }
+static void val_of(char *v, int i, int gen) { snprintf(v, 100, "value-%d-%d-%080d", i, gen, i); }
+
+/* Writes keys [0, NKEYS) at generation gen (every `step`-th key) and closes. */
+static int fill(const char *dir, int gen, int step) {
+  firkin_db *db;
+  if (open_db(dir, 0, 0, &db) != FIRKIN_OK) return 1;
+  char k[16], v[100];
+  for (int i = 0; i < NKEYS; i += step) {
+    key_of(k, i);
+    val_of(v, i, gen);
+    if (firkin_put(db, NULL, NULL, k, strlen(k), v, strlen(v)) != FIRKIN_OK) return 1;
+  }
+  return firkin_close(db) != FIRKIN_OK;
+}
+
+/* Every key has exactly generation gen (or gen2 for every step2-th key). */
+static int exact(firkin_db *db, int gen, int gen2, int step2) {
+  char k[16], v[100];
+  for (int i = 0; i < NKEYS; i++) {
+    key_of(k, i);
+    val_of(v, i, step2 && i % step2 == 0 ? gen2 : gen);
+    void *got = NULL;
+    size_t n = 0;
+    firkin_status s = firkin_get(db, NULL, NULL, k, strlen(k), &got, &n);
+    int ok = s == FIRKIN_OK && n == strlen(v) && memcmp(got, v, n) == 0;
+    firkin_free(got);
+    if (!ok) {
+      fprintf(stderr, "  key %d: status %d\n", i, s);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+static int segments(const char *dir, char names[][64], int max) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) {
+    size_t l = strlen(e->d_name);
+    if (l == 20 && strcmp(e->d_name + 16, ".seg") == 0 && n < max) {
+      snprintf(names[n++], 64, "%s", e->d_name);
+    }
+  }
+  if (d) closedir(d);
+  qsort(names, (size_t)n, 64, (int (*)(const void *, const void *))strcmp);
+  return n;
+}
+
+static int exists(const char *dir, const char *name) {
+  char p[1200];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  struct stat st;
+  return lstat(p, &st) == 0;
+}
+
+static const char *fresh(const char *name) {
+  static char dir[512];
+  snprintf(dir, sizeof dir, "%s/%s", root, name);
+  sh("rm -rf '%s'", dir);
+  return dir;
+}
+
+/* ---- item 2 ---- */
+
+static int t_emptied_middle_segment(void) {
+  const char *dir = fresh("emptied");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  char segs[64][64];
+  int n = segments(dir, segs, 64);
+  CHECK(n >= 3, "only %d segments", n);
+  const char *mid = segs[n / 2];
+  sh("truncate -s 0 '%s/%s'", dir, mid);
+  firkin_db *db;
+  firkin_status s = open_db(dir, 0, 0, &db);
+  CHECK(s == FIRKIN_E_CORRUPTION, "open of a database with an emptied sealed segment: %s",
+        firkin_strerror(s));
+  CHECK(strstr(firkin_last_error(), mid) != NULL, "message does not name %s: %s", mid,
+        firkin_last_error());
+  CHECK(exists(dir, mid), "the emptied segment was deleted");
+  char *rep = NULL;
+  s = firkin_verify_path(dir, NULL, &rep);
+  CHECK(s != FIRKIN_OK, "verify_path found nothing");
+  firkin_free(rep);
+  s = open_db(dir, 1, 0, &db);
+  CHECK(s == FIRKIN_OK, "salvage open: %s", firkin_last_error());
+  firkin_close(db);
+  return 0;
+}
+
+static int t_zeroed_newest_segment(void) {
+  const char *dir = fresh("zeroed");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  char segs[64][64];
+  int n = segments(dir, segs, 64);
+  sh("dd if=/dev/zero of='%s/%s' bs=8256 count=1 conv=notrunc status=none", dir, segs[n - 1]);
+  firkin_db *db;
+  firkin_status s = open_db(dir, 0, 0, &db);
+  CHECK(s == FIRKIN_E_CORRUPTION, "newest segment with zeroed header pages and first record: %s",
+        firkin_strerror(s));
+  CHECK(exists(dir, segs[n - 1]), "the segment was deleted");
+  return 0;
+}
+
+static int t_blank_leftover_removed(void) {
+  const char *dir = fresh("leftover");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  char segs[64][64];
+  int n = segments(dir, segs, 64);
+  unsigned long long last = strtoull(segs[n - 1], NULL, 16);
+  char name[64];
+  snprintf(name, sizeof name, "%016llx.seg", last + 1);
+  sh("truncate -s 65536 '%s/%s'", dir, name); /* a creation cut short */
+  sh("touch '%s/%016llx.seg.tmp'", dir, last + 2); /* an unnamed compaction output */
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open: %s", firkin_last_error());
+  CHECK(exact(db, 1, 0, 0), "values");
+  firkin_close(db);
+  CHECK(!exists(dir, name), "the blank newest segment stayed");
+  snprintf(name, sizeof name, "%016llx.seg.tmp", last + 2);
+  CHECK(!exists(dir, name), "the unnamed compaction output stayed");
+  return 0;
+}
+
+/* ---- item 5: a checkpoint of a diverged copy ---- */
+
+static int t_diverged_checkpoint(void) {
+  const char *base = fresh("div-base");
+  CHECK(fill(base, 1, 1) == 0, "fill");
+  char x[600], y[600];
+  snprintf(x, sizeof x, "%s/div-x", root);
+  snprintf(y, sizeof y, "%s/div-y", root);
+  sh("rm -rf '%s' '%s'; cp -a '%s' '%s'; cp -a '%s' '%s'", x, y, base, x, base, y);
+  CHECK(fill(x, 2, 3) == 0, "fill x"); /* both continue in a new segment */
+  CHECK(fill(y, 3, 2) == 0, "fill y"); /* with other records */
+  sh("cp '%s/CHECKPOINT' '%s/CHECKPOINT'", x, y);
+  for (int salvage = 0; salvage < 2; salvage++) {
+    firkin_db *db;
+    firkin_status s = open_db(y, salvage, 1, &db);
+    CHECK(s == FIRKIN_OK, "open with a diverged checkpoint (salvage %d): %s", salvage,
+          firkin_last_error());
+    CHECK(exact(db, 1, 3, 2), "values (salvage %d)", salvage);
+    firkin_close(db);
+  }
+  return 0;
+}
+
+/* ---- item 7: a huge sparse checkpoint ---- */
+
+static int t_sparse_checkpoint(void) {
+  const char *dir = fresh("sparse");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  sh("truncate -s 64G '%s/CHECKPOINT'", dir);
+#if !defined(__SANITIZE_ADDRESS__)
+  struct rlimit rl = {4ull << 30, 4ull << 30};
+  setrlimit(RLIMIT_AS, &rl);
+#endif
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open: %s", firkin_last_error());
+  CHECK(exact(db, 1, 0, 0), "values");
+  firkin_close(db);
+  return 0;
+}
+
+/* ---- item 9: a forged checkpoint with valid checksums ---- */
+
+static uint64_t get64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+static void put64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* mode 0: an entry's locator becomes 0; 1: two entries swap locators. */
+static int forge(const char *dir, int mode) {
+  char p[1200];
+  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
+  FILE *f = fopen(p, "rb");
+  if (!f) return 1;
+  static unsigned char b[1 << 22];
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  uint64_t nent = get64(b + 48);
+  if (nent < 2 || n < 72 + nent * 16) return 1;
+  unsigned char *e = b + n - nent * 16;
+  if (mode == 0) {
+    put64(e + 8, 0);
+  } else {
+    uint64_t a = get64(e + 8), c = get64(e + 16 + 8);
+    put64(e + 8, c);
+    put64(e + 16 + 8, a);
+  }
+  put64(b + 56, (uint64_t)XXH3_64bits(b + 72, n - 72));
+  put64(b + 64, (uint64_t)XXH3_64bits(b, 64));
+  f = fopen(p, "wb");
+  if (!f) return 1;
+  fwrite(b, 1, n, f);
+  fclose(f);
+  return 0;
+}
+
+static int t_forged_checkpoint(void) {
+  for (int mode = 0; mode < 2; mode++) {
+    const char *dir = fresh("forged");
+    CHECK(fill(dir, 1, 1) == 0, "fill");
+    CHECK(forge(dir, mode) == 0, "forge");
+    firkin_db *db;
+    CHECK(open_db(dir, 0, 1, &db) == FIRKIN_OK, "open (forgery %d): %s", mode,
+          firkin_last_error());
+    CHECK(exact(db, 1, 0, 0), "values (forgery %d)", mode);
+    firkin_close(db);
+  }
+  return 0;
+}
+
+/* ---- item 8: special files ---- */
+
+static int t_special_files(void) {
+  const char *names[] = {"FIRKIN", "CHECKPOINT", "LOCK", NULL};
+  for (int kind = 0; kind < 2; kind++) {
+    for (int i = 0; i < 4; i++) {
+      const char *dir = fresh("special");
+      CHECK(fill(dir, 1, 1) == 0, "fill");
+      char name[64];
+      if (names[i]) {
+        snprintf(name, sizeof name, "%s", names[i]);
+      } else {
+        char segs[64][64];
+        int n = segments(dir, segs, 64);
+        snprintf(name, sizeof name, "%016llx.seg", strtoull(segs[n - 1], NULL, 16) + 1);
+      }
+      char p[1200];
+      snprintf(p, sizeof p, "%s/%s", dir, name);
+      unlink(p);
+      if (kind == 0) CHECK(mkfifo(p, 0644) == 0, "mkfifo");
+      else CHECK(symlink("/dev/zero", p) == 0, "symlink");
+      firkin_db *db;
+      firkin_status s = open_db(dir, 0, 0, &db);
+      /* a special CHECKPOINT is ignored; anything else is refused */
+      if (i == 1) {
+        CHECK(s == FIRKIN_OK, "%s as %s: %s", kind ? "symlink" : "FIFO", name,
+              firkin_last_error());
+        CHECK(exact(db, 1, 0, 0), "values");
+        firkin_close(db);
+      } else {
+        CHECK(s != FIRKIN_OK, "%s as %s was accepted", kind ? "symlink" : "FIFO", name);
+      }
+      char *rep = NULL;
+      firkin_verify_path(dir, NULL, &rep); /* must return, whatever it says */
+      firkin_free(rep);
+    }
+  }
+  return 0;
+}
+
+/* ---- item 10: the directory ---- */
+
+static int t_directory(void) {
+  const char *dir = fresh("lockonly");
+  mkdir(dir, 0755);
+  sh("touch '%s/LOCK'", dir);
+  firkin_db *db;
+  firkin_status s = open_db(dir, 0, 0, &db);
+  CHECK(s == FIRKIN_E_NOT_A_DATABASE, "a LOCK-only directory: %s", firkin_strerror(s));
+  CHECK(!exists(dir, "FIRKIN"), "FIRKIN was created in a LOCK-only directory");
+
+  dir = fresh("foreign");
+  mkdir(dir, 0755);
+  sh("echo 'not a firkin identity file, just some text of a program' > '%s/FIRKIN'", dir);
+  s = open_db(dir, 0, 0, &db);
+  CHECK(s != FIRKIN_OK, "a foreign FIRKIN was accepted");
+  CHECK(!exists(dir, "LOCK"), "a refused open left a LOCK");
+
+  dir = fresh("nolock");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  sh("rm -f '%s/LOCK'", dir);
+  char *rep = NULL;
+  s = firkin_verify_path(dir, NULL, &rep);
+  firkin_free(rep);
+  CHECK(s == FIRKIN_OK, "verify_path: %s", firkin_last_error());
+  CHECK(!exists(dir, "LOCK"), "verify_path created LOCK");
+  CHECK(open_db(dir, 0, 1, &db) == FIRKIN_OK, "read-only open: %s", firkin_last_error());
+  CHECK(exact(db, 1, 0, 0), "values");
+  firkin_close(db);
+  CHECK(!exists(dir, "LOCK"), "a read-only open created LOCK");
+
+  char p[1200];
+  snprintf(p, sizeof p, "%s/no/such/parent/db", root);
+  s = open_db(p, 0, 0, &db);
+  CHECK(s != FIRKIN_OK && s != FIRKIN_E_NOT_FOUND, "missing parent: %s", firkin_strerror(s));
+  CHECK(strstr(firkin_last_error(), p) != NULL, "message without the path: %s",
+        firkin_last_error());
+  return 0;
+}
+
+int main(void) {
+  snprintf(root, sizeof root, "/tmp/firkin-recovery-regress-%d", (int)getpid());
+  sh("rm -rf '%s'; mkdir -p '%s'", root, root);
+  run("item 2: an emptied middle segment is CORRUPTION, never deleted", t_emptied_middle_segment);
+  run("item 2: a newest segment with zeroed first pages is CORRUPTION", t_zeroed_newest_segment);
+  run("item 2/6b: a blank newest segment and a .seg.tmp are removed", t_blank_leftover_removed);
+  run("item 5: a diverged checkpoint is ignored (with and without salvage)",
+      t_diverged_checkpoint);
+  run("item 7: a sparse 64 GiB CHECKPOINT is ignored, nothing sized from it",
+      t_sparse_checkpoint);
+  run("item 9: a forged CHECKPOINT with valid checksums is ignored", t_forged_checkpoint);
+  run("item 8: FIFOs and /dev/zero symlinks never block an open", t_special_files);
+  run("item 10: directory checks (LOCK-only, foreign, no LOCK, missing parent)", t_directory);
+  sh("rm -rf '%s'", root);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed != 0;
+}
