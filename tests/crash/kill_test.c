@@ -2,7 +2,7 @@
  * kill_test — crash-safety suite 1: kill -9 (DESIGN §3 promise 1, §11.2-4).
  *
  * Rounds. In each round a child process opens the database and runs
- * KT_THREADS writer threads (puts, deletes, batches of 2..6 keys; thread 3
+ * KT_THREADS (12) writer threads (puts, deletes, batches of 2..6 keys; thread 3
  * overrides every write to FIRKIN_SYNC_ALWAYS so group commit mixes with the
  * round's mode) plus a maintenance thread that calls firkin_compact and
  * firkin_checkpoint in a loop (when the core has them; auto compaction and
@@ -35,8 +35,8 @@
 
 #include "crash_common.h"
 
-#define KT_THREADS 4
-#define KT_KEYS 400 /* per thread */
+#define KT_THREADS 12 /* writers at once (thread ids fit the version's 4 bits) */
+#define KT_KEYS 150 /* per thread */
 #define KT_NKEYS (KT_THREADS * KT_KEYS)
 #define KT_ROUNDS_SHORT 300
 #define KT_ROUNDS_LONG 2000

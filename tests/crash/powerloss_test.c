@@ -23,7 +23,7 @@
  * harness bites), and `always` images must have crashed with acknowledged
  * writes after the last segment roll.
  *
- * Part B, group commit. Four threads write in `always` mode (disjoint keys,
+ * Part B, group commit. Twelve threads write in `always` mode (disjoint keys,
  * batches too) while the power fails at a random moment; every write that
  * was acknowledged before the crash must be present, the in-flight ones
  * (one per thread) all or nothing.
@@ -299,8 +299,8 @@ static void pl_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_
 /* Part B: group commit, crash at a random moment                            */
 /* ------------------------------------------------------------------------ */
 
-#define PB_THREADS 4
-#define PB_KEYS 200 /* per thread */
+#define PB_THREADS 12
+#define PB_KEYS 80 /* per thread */
 
 typedef struct pb_ctx {
   firkin_db *db;
@@ -513,7 +513,7 @@ int main(int argc, char **argv) {
   }
   for (int ci = 0; ci < 3; ci++) {
     char name[96];
-    snprintf(name, sizeof name, "power loss during group commit (4 threads, always), %s",
+    snprintf(name, sizeof name, "power loss during group commit (12 threads, always), %s",
              cc_crash_name(cms[ci]));
     CC_GROUP(name, {
       for (int it = 0; it < iters; it++) {
