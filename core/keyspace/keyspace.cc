@@ -14,8 +14,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     // r is skipped on the strength of its sequence number and left through
     // its prev address: both must be intact, or a damaged seq turns a newer
     // version (a tombstone) into a detour to an older value.
-    const bool intact = !verify || RecordChecksumOk(r);
-    if (!intact) {
+    if (verify && !RecordChecksumOk(r)) {
       return Status::Corruption("a newer version of the key failed its checksum (sequence " +
                                 std::to_string(r.seq) +
                                 "); the version visible at the snapshot cannot be told");
