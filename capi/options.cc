@@ -32,24 +32,24 @@ firkin_status SetField(firkin_options* o, F set) {
 }
 
 // Setter/getter pairs for plain fields (every value is valid).
-#define FIRKIN_PLAIN_OPTION(name, type)                                                   \
+#define FIRKIN_PLAIN_OPTION(name, type)                                                    \
   FIRKIN_API firkin_status firkin_options_set_##name(firkin_options* o, type v) {          \
-    return SetField(o, [&](firkin::Options& x) {                                          \
-      x.name = v;                                                                         \
-      return Status::OK();                                                                \
-    });                                                                                   \
-  }                                                                                       \
+    return SetField(o, [&](firkin::Options& x) {                                           \
+      x.name = v;                                                                          \
+      return Status::OK();                                                                 \
+    });                                                                                    \
+  }                                                                                        \
   FIRKIN_API firkin_status firkin_options_get_##name(const firkin_options* o, type* out) { \
-    return GetField(o, out, [](const firkin::Options& x) { return x.name; });             \
+    return GetField(o, out, [](const firkin::Options& x) { return x.name; });              \
   }
 
 // Setter/getter pairs for fields the core validates (Setter returns Status).
-#define FIRKIN_CHECKED_OPTION(name, type, Setter)                                         \
+#define FIRKIN_CHECKED_OPTION(name, type, Setter)                                          \
   FIRKIN_API firkin_status firkin_options_set_##name(firkin_options* o, type v) {          \
-    return SetField(o, [&](firkin::Options& x) { return x.Setter(v); });                  \
-  }                                                                                       \
+    return SetField(o, [&](firkin::Options& x) { return x.Setter(v); });                   \
+  }                                                                                        \
   FIRKIN_API firkin_status firkin_options_get_##name(const firkin_options* o, type* out) { \
-    return GetField(o, out, [](const firkin::Options& x) { return x.name; });             \
+    return GetField(o, out, [](const firkin::Options& x) { return x.name; });              \
   }
 
 }  // namespace
@@ -99,8 +99,7 @@ FIRKIN_API firkin_status firkin_options_set(firkin_options* o, const char* name,
   });
 }
 
-FIRKIN_API firkin_status firkin_options_get(const firkin_options* o, const char* name,
-                                            char** out) {
+FIRKIN_API firkin_status firkin_options_get(const firkin_options* o, const char* name, char** out) {
   return Guard([&] {
     if (o == nullptr) return NullOpts();
     if (name == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "option name is NULL");

@@ -46,8 +46,8 @@ bool Iterator::Visible(const RecordView& r) {
     // the mark is visible here). Its visible version can no longer be
     // told: end with an error rather than skip the rest as absent.
     if (ns_->dropped.load(std::memory_order_acquire)) {
-      status_ = Status::NamespaceNotFound("namespace '" + ns_->name +
-                                          "' was dropped during iteration");
+      status_ =
+          Status::NamespaceNotFound("namespace '" + ns_->name + "' was dropped during iteration");
     }
     return false;
   }
