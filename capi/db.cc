@@ -16,17 +16,13 @@ FIRKIN_API firkin_status firkin_open(const char* path, const firkin_options* opt
     firkin::Status s = firkin::DB::Open(path, o, &db);
     if (!s.ok()) return Fail(s);
     *out = new firkin_db{std::shared_ptr<firkin::DB>(std::move(db))};
-    ClearLastError();
     return FIRKIN_OK;
   });
 }
 
 FIRKIN_API firkin_status firkin_close(firkin_db* db) {
   return Guard([&] {
-    if (db == nullptr) {
-      ClearLastError();
-      return FIRKIN_OK;
-    }
+    if (db == nullptr) return FIRKIN_OK;
     std::shared_ptr<firkin::DB> d = std::move(db->db);
     delete db;
     // The last owner closes now and reports the result; otherwise the
@@ -45,11 +41,12 @@ FIRKIN_API firkin_status firkin_sync(firkin_db* db) {
 }
 
 FIRKIN_API firkin_status firkin_last_seq(firkin_db* db, uint64_t* out) {
-  if (firkin_status c = CheckDb(db)) return c;
-  if (out == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
-  *out = db->db->LastSeq();
-  ClearLastError();
-  return FIRKIN_OK;
+  return Guard([&] {
+    if (firkin_status c = CheckDb(db)) return c;
+    if (firkin_status c = CheckOut(out)) return c;
+    *out = db->db->LastSeq();
+    return FIRKIN_OK;
+  });
 }
 
 FIRKIN_API firkin_status firkin_stats(firkin_db* db, char** json_out) {
@@ -61,7 +58,6 @@ FIRKIN_API firkin_status firkin_stats(firkin_db* db, char** json_out) {
     if (!s.ok()) return Done(s);
     j.push_back('\0');
     *json_out = static_cast<char*>(CopyOut(j));
-    ClearLastError();
     return FIRKIN_OK;
   });
 }

@@ -10,7 +10,10 @@
  *     firkin_write_options, firkin_ns (namespace), firkin_snapshot,
  *     firkin_iter, firkin_batch. A handle is created by a *_new / *_open call
  *     and released by the matching *_free / *_close call. Every *_free and
- *     *_close accepts NULL and does nothing.
+ *     *_close accepts NULL and does nothing. A namespace or snapshot handle
+ *     belongs to the database it was made from: a call on another database
+ *     that is given it (or a batch holding such a namespace) fails with
+ *     FIRKIN_E_INVALID_ARGUMENT and changes nothing.
  *
  *  2. Bytes. Keys and values are arbitrary bytes passed as
  *     (const void *p, size_t len); embedded NULs round-trip. p may be NULL only
@@ -37,7 +40,8 @@
  *     its own code, FIRKIN_E_NOT_FOUND, and leaves no error message.
  *     firkin_strerror(code) gives a static description; firkin_last_error()
  *     gives the message of the last failed call made on the calling thread
- *     (for example the file name and offset of a corruption). Out parameters
+ *     (for example the file name and offset of a corruption); a call that
+ *     succeeds clears it. Out parameters
  *     are left untouched, or set to NULL / 0, when a call fails.
  *
  *  6. Argument order. The handle first, then inputs, then outputs.
@@ -408,7 +412,10 @@ FIRKIN_API firkin_status firkin_cas_version(firkin_db *db, const firkin_write_op
 /** Reads n keys at one snapshot. keys[i]/key_lens[i] are inputs. For each i,
  *  statuses[i] receives FIRKIN_OK (vals[i] is a new buffer of val_lens[i]
  *  bytes, freed with firkin_free), FIRKIN_E_NOT_FOUND (vals[i] = NULL) or an
- *  error. The call itself fails only on bad arguments. */
+ *  error about that key (a bad key, a corruption). The call itself fails,
+ *  with every vals[i] NULL, on bad arguments, on a namespace or snapshot of
+ *  another database (FIRKIN_E_INVALID_ARGUMENT) and on a dropped namespace
+ *  (FIRKIN_E_NAMESPACE_NOT_FOUND, also when it is dropped during the call). */
 FIRKIN_API firkin_status firkin_multi_get(firkin_db *db, const firkin_snapshot *snap,
                                           const firkin_ns *ns, size_t n,
                                           const void *const *keys, const size_t *key_lens,
@@ -419,7 +426,9 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db *db, const firkin_snapshot *
  *  Input `keys` holds n entries, each a 4-byte little-endian length then the
  *  key bytes. *out receives (freed with firkin_free) *out_len bytes holding,
  *  for each key in order, a 4-byte little-endian int32 status, then if the
- *  status is FIRKIN_OK a 4-byte little-endian value length and the value. */
+ *  status is FIRKIN_OK a 4-byte little-endian value length and the value.
+ *  The call fails (*out NULL) as firkin_multi_get does: bad arguments, a
+ *  handle of another database, a dropped namespace. */
 FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db *db, const firkin_snapshot *snap,
                                                  const firkin_ns *ns, const void *keys,
                                                  size_t keys_len, void **out,
@@ -431,7 +440,12 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db *db, const firkin_sna
 
 /** A batch of puts and deletes, written with firkin_write: all of it becomes
  *  visible at once, and after any crash either all of it or none of it is
- *  present. Later operations on the same key in a batch win. */
+ *  present. Later operations on the same key in a batch win. A batch is made
+ *  without a database; the namespace handles put into it must all belong to
+ *  one database (firkin_batch_put/_delete refuse another one's with
+ *  FIRKIN_E_INVALID_ARGUMENT), and it may be written only to that one (a NULL
+ *  namespace means the default namespace of the database it is written to).
+ *  firkin_batch_clear forgets the database. */
 FIRKIN_API firkin_status firkin_batch_new(firkin_batch **out);
 FIRKIN_API void firkin_batch_free(firkin_batch *b);
 FIRKIN_API firkin_status firkin_batch_put(firkin_batch *b, const firkin_ns *ns,
@@ -443,8 +457,10 @@ FIRKIN_API firkin_status firkin_batch_clear(firkin_batch *b);
 /** Number of operations queued in the batch. */
 FIRKIN_API firkin_status firkin_batch_count(const firkin_batch *b, size_t *out);
 /** Applies the batch atomically. The batch is left unchanged (it may be
- *  written again or cleared). FIRKIN_E_NAMESPACE_NOT_FOUND if a namespace it
- *  names was dropped; nothing is written then. */
+ *  written again or cleared). FIRKIN_E_INVALID_ARGUMENT if it holds a
+ *  namespace of another database (or of one that was closed);
+ *  FIRKIN_E_NAMESPACE_NOT_FOUND if a namespace it names was dropped; nothing
+ *  is written then. */
 FIRKIN_API firkin_status firkin_write(firkin_db *db, const firkin_write_options *wo,
                                       const firkin_batch *b);
 
@@ -504,7 +520,11 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  the latest state), positioned at its first entry. Use:
  *    for (; firkin_iter_valid(it); firkin_iter_next(it)) { key, value }
  *    then check firkin_iter_status(it).
- *  The iterator keeps the database alive. */
+ *  The iterator keeps the database alive. If its namespace is dropped while
+ *  it is open, the iterator may not finish its snapshot: it then ends
+ *  (firkin_iter_valid false, firkin_iter_next_n returns the error) and
+ *  firkin_iter_status returns FIRKIN_E_NAMESPACE_NOT_FOUND. It never ends
+ *  early with FIRKIN_OK; the entries it yielded before were correct. */
 FIRKIN_API firkin_status firkin_iter_new(firkin_db *db, const firkin_snapshot *snap,
                                          const firkin_ns *ns, firkin_iter **out);
 FIRKIN_API void firkin_iter_free(firkin_iter *it);
@@ -520,7 +540,7 @@ FIRKIN_API firkin_status firkin_iter_key(const firkin_iter *it, const void **key
 FIRKIN_API firkin_status firkin_iter_value(const firkin_iter *it, const void **val,
                                            size_t *val_len);
 /** FIRKIN_OK, or the error that ended the iteration early (corruption,
- *  I/O). */
+ *  I/O, its namespace dropped: FIRKIN_E_NAMESPACE_NOT_FOUND). */
 FIRKIN_API firkin_status firkin_iter_status(const firkin_iter *it);
 /** Copies entries, starting with the current one, into buf and advances
  *  past them: each entry is a 4-byte little-endian key length, a 4-byte

@@ -12,6 +12,7 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "capi/firkin.h"
 #include "core/db/db.h"
@@ -48,8 +49,13 @@ struct firkin_iter {
   std::unique_ptr<firkin::Iterator> it;
 };
 
+// A batch is not tied to a database when it is made; the first namespace
+// handle put into it ties it to that handle's database (weakly: the batch
+// does not keep it alive), and firkin_write refuses it on any other.
 struct firkin_batch {
   firkin::WriteBatch batch;
+  bool bound = false;               // holds a namespace handle's operation
+  std::weak_ptr<firkin::DB> owner;  // the database of those handles
 };
 
 namespace firkin::capi {
@@ -62,11 +68,10 @@ const char* LastErrorCStr();
 // Returns the status code, recording the message.
 firkin_status Fail(const Status& s);
 firkin_status Fail(firkin_status code, std::string_view msg);
+// A core status as a C status: OK (Guard clears the message), a bare
+// not-found (no message, none left behind), or an error with its message.
 inline firkin_status Done(const Status& s) {
-  if (s.ok()) {
-    ClearLastError();
-    return FIRKIN_OK;
-  }
+  if (s.ok()) return FIRKIN_OK;
   if (s.IsNotFound() && s.message().empty()) {
     ClearLastError();
     return FIRKIN_E_NOT_FOUND;
@@ -75,10 +80,14 @@ inline firkin_status Done(const Status& s) {
 }
 
 // Runs fn (returning firkin_status) and turns any exception into a status.
+// This is the one place that clears the thread's error message on success:
+// every entry point that returns a status runs inside it.
 template <typename Fn>
 firkin_status Guard(Fn&& fn) noexcept {
   try {
-    return fn();
+    const firkin_status st = fn();
+    if (st == FIRKIN_OK) ClearLastError();
+    return st;
   } catch (const std::bad_alloc&) {
     return Fail(FIRKIN_E_NO_MEMORY, "out of memory");
   } catch (const std::exception& e) {
@@ -88,17 +97,39 @@ firkin_status Guard(Fn&& fn) noexcept {
   }
 }
 
-// Argument checks shared by the entry points.
+// ---- Argument checks (checks.cc): the one validation layer ----
+// Every entry point that takes a database together with a namespace, a
+// snapshot or a batch checks them here, and nowhere else: a handle of
+// another database is INVALID_ARGUMENT (never applied to a namespace of
+// this one that happens to have the same number), a dropped namespace is
+// NAMESPACE_NOT_FOUND. (Iterator calls take only the iterator, which
+// carries its own database.)
 firkin_status CheckBytes(const void* p, size_t len, const char* what);
 firkin_status CheckKey(const void* key, size_t len);
 firkin_status CheckValue(const void* val, size_t len);
 firkin_status CheckDb(const firkin_db* db);
-// The namespace a handle names (NULL = default); kNamespaceNotFound if the
-// handle belongs to another database.
-firkin_status ResolveNs(const firkin_db* db, const firkin_ns* ns,
-                        const firkin::NamespaceInfo** out);
-// The snapshot sequence number (0 = latest); checks it belongs to db.
-firkin_status ResolveSnap(const firkin_db* db, const firkin_snapshot* snap, uint64_t* out);
+firkin_status CheckOut(const void* out);
+
+// What a call on a database reads or writes, its handles checked.
+struct Target {
+  const firkin::NamespaceInfo* ns = nullptr;  // never null once bound
+  uint64_t snap = firkin::kLatestSeq;         // kLatestSeq = the latest state
+};
+// Checks db, then that ns (NULL = default) and snap (NULL = latest) belong
+// to it and that ns is not dropped.
+firkin_status Bind(const firkin_db* db, const firkin_ns* ns, const firkin_snapshot* snap,
+                   Target* out);
+// The namespace an operation added to b refers to (NULL = "default",
+// resolved at write time); ties b to ns's database, and refuses a handle
+// of another database than the one b is already tied to.
+firkin_status BindBatchNs(firkin_batch* b, const firkin_ns* ns,
+                          std::shared_ptr<firkin::NamespaceInfo>* out);
+// Checks db and that b may be written to it (every namespace it names
+// belongs to db and is live); *ops receives its operations, the default
+// namespace resolved.
+firkin_status BindBatch(const firkin_db* db, const firkin_batch* b,
+                        std::vector<firkin::WriteOp>* ops);
+
 SyncMode WriteSync(const firkin_write_options* wo);
 // Registers a snapshot at seq (kLatestSeq = latest) and makes its handle.
 firkin_status NewSnapshot(firkin_db* db, uint64_t seq, firkin_snapshot** out);

@@ -9,7 +9,7 @@ using namespace firkin::capi;
 namespace {
 firkin_status NullIter() { return Fail(FIRKIN_E_INVALID_ARGUMENT, "iterator handle is NULL"); }
 firkin_status NotValid() {
-  ClearLastError();
+  ClearLastError();  // a bare not-found leaves no message
   return FIRKIN_E_NOT_FOUND;
 }
 }  // namespace
@@ -20,16 +20,14 @@ FIRKIN_API firkin_status firkin_iter_new(firkin_db* db, const firkin_snapshot* s
                                          const firkin_ns* ns, firkin_iter** out) {
   return Guard([&] {
     if (firkin_status c = CheckDb(db)) return c;
-    if (out == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    if (firkin_status c = CheckOut(out)) return c;
     *out = nullptr;
-    const firkin::NamespaceInfo* info = nullptr;
-    if (firkin_status c = ResolveNs(db, ns, &info)) return c;
-    uint64_t at = 0;
-    if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
+    Target t;
+    if (firkin_status c = Bind(db, ns, snap, &t)) return c;
     // The iterator registers its own snapshot so that its history is kept
     // even if the caller frees theirs first.
     uint64_t reg = 0;
-    firkin::Status s = db->db->AcquireSnapshot(at, &reg);
+    firkin::Status s = db->db->AcquireSnapshot(t.snap, &reg);
     if (!s.ok()) return Done(s);
     auto it = std::make_unique<firkin_iter>();
     it->db = db->db;
@@ -42,7 +40,6 @@ FIRKIN_API firkin_status firkin_iter_new(firkin_db* db, const firkin_snapshot* s
       return Done(s);
     }
     *out = it.release();
-    ClearLastError();
     return FIRKIN_OK;
   });
 }
@@ -63,40 +60,43 @@ FIRKIN_API firkin_status firkin_iter_next(firkin_iter* it) {
     if (it == nullptr) return NullIter();
     if (!it->it->Valid()) return NotValid();
     it->it->Next();
-    ClearLastError();
     return FIRKIN_OK;
   });
 }
 
 FIRKIN_API firkin_status firkin_iter_key(const firkin_iter* it, const void** key,
                                          size_t* key_len) {
-  if (it == nullptr) return NullIter();
-  if (key == nullptr || key_len == nullptr) {
-    return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
-  }
-  if (!it->it->Valid()) return NotValid();
-  *key = it->it->key().data();
-  *key_len = it->it->key().size();
-  ClearLastError();
-  return FIRKIN_OK;
+  return Guard([&] {
+    if (it == nullptr) return NullIter();
+    if (key == nullptr || key_len == nullptr) {
+      return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    }
+    if (!it->it->Valid()) return NotValid();
+    *key = it->it->key().data();
+    *key_len = it->it->key().size();
+    return FIRKIN_OK;
+  });
 }
 
 FIRKIN_API firkin_status firkin_iter_value(const firkin_iter* it, const void** val,
                                            size_t* val_len) {
-  if (it == nullptr) return NullIter();
-  if (val == nullptr || val_len == nullptr) {
-    return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
-  }
-  if (!it->it->Valid()) return NotValid();
-  *val = it->it->value().data();
-  *val_len = it->it->value().size();
-  ClearLastError();
-  return FIRKIN_OK;
+  return Guard([&] {
+    if (it == nullptr) return NullIter();
+    if (val == nullptr || val_len == nullptr) {
+      return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    }
+    if (!it->it->Valid()) return NotValid();
+    *val = it->it->value().data();
+    *val_len = it->it->value().size();
+    return FIRKIN_OK;
+  });
 }
 
 FIRKIN_API firkin_status firkin_iter_status(const firkin_iter* it) {
-  if (it == nullptr) return NullIter();
-  return Done(it->it->status());
+  return Guard([&] {
+    if (it == nullptr) return NullIter();
+    return Done(it->it->status());
+  });
 }
 
 FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter* it, void* buf, size_t cap, size_t* used,
@@ -132,9 +132,7 @@ FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter* it, void* buf, size_t c
     }
     *used = pos;
     *count = n;
-    if (!it->it->status().ok()) return Done(it->it->status());
-    ClearLastError();
-    return FIRKIN_OK;
+    return Done(it->it->status());
   });
 }
 

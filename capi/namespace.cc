@@ -13,7 +13,6 @@ firkin_status CheckName(const char* name) {
 firkin_status NewHandle(firkin_db* db, std::shared_ptr<firkin::NamespaceInfo> info,
                         firkin_ns** out) {
   *out = new firkin_ns{db->db, std::move(info)};
-  ClearLastError();
   return FIRKIN_OK;
 }
 
@@ -71,7 +70,6 @@ FIRKIN_API firkin_status firkin_ns_list(firkin_db* db, char** out) {
     for (const auto& info : db->db->namespaces().List()) s += info->name + "\n";
     s.push_back('\0');
     *out = static_cast<char*>(CopyOut(s));
-    ClearLastError();
     return FIRKIN_OK;
   });
 }
@@ -85,12 +83,11 @@ FIRKIN_API void firkin_ns_close(firkin_ns* ns) { delete ns; }
 FIRKIN_API firkin_status firkin_count(firkin_db* db, const firkin_ns* ns, uint64_t* out) {
   return Guard([&] {
     if (firkin_status c = CheckDb(db)) return c;
-    if (out == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
-    const firkin::NamespaceInfo* info = nullptr;
-    if (firkin_status c = ResolveNs(db, ns, &info)) return c;
-    int64_t n = info->live_keys.load(std::memory_order_relaxed);
+    if (firkin_status c = CheckOut(out)) return c;
+    Target t;
+    if (firkin_status c = Bind(db, ns, nullptr, &t)) return c;
+    int64_t n = t.ns->live_keys.load(std::memory_order_relaxed);
     *out = n < 0 ? 0 : static_cast<uint64_t>(n);
-    ClearLastError();
     return FIRKIN_OK;
   });
 }

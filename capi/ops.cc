@@ -2,6 +2,8 @@
 // delete, insert-if-absent, compare-and-swap, multi-get.
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "capi/internal.h"
@@ -15,34 +17,66 @@ using firkin::WriteOp;
 
 namespace {
 
-// Validates and applies one write operation.
+// Checks the handles and applies one write operation; its key and values
+// were checked by the caller (once).
 firkin_status WriteOne(firkin_db* db, const firkin_write_options* wo, const firkin_ns* ns,
                        WriteOp op) {
-  if (firkin_status c = CheckDb(db)) return c;
-  if (firkin_status c = CheckKey(op.key.data(), op.key.size())) return c;
-  const firkin::NamespaceInfo* info = nullptr;
-  if (firkin_status c = ResolveNs(db, ns, &info)) return c;
-  op.ns = const_cast<firkin::NamespaceInfo*>(info);
+  Target t;
+  if (firkin_status c = Bind(db, ns, nullptr, &t)) return c;
+  op.ns = const_cast<firkin::NamespaceInfo*>(t.ns);
   return Done(db->db->Write(WriteSync(wo), &op, 1, false));
 }
 
-// Looks key up at snap; on success calls found(record) under the epoch
-// guard (the record's bytes are valid only inside it).
+// Looks key up at t; on success calls found(record) under the epoch guard
+// (the record's bytes are valid only inside it).
 template <typename Found>
-firkin_status ReadOne(firkin_db* db, const firkin_snapshot* snap, const firkin_ns* ns,
-                      const void* key, size_t key_len, Found&& found) {
-  if (firkin_status c = CheckDb(db)) return c;
+firkin_status ReadAt(const firkin_db* db, const Target& t, const void* key, size_t key_len,
+                     Found&& found) {
   if (firkin_status c = CheckKey(key, key_len)) return c;
-  const firkin::NamespaceInfo* info = nullptr;
-  if (firkin_status c = ResolveNs(db, ns, &info)) return c;
-  uint64_t at = firkin::kLatestSeq;
-  if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
   firkin::Epoch::Guard guard;
   RecordView r;
-  Status s = db->db->Get(at, *info, Bytes(key, key_len), &r);
+  Status s = db->db->Get(t.snap, *t.ns, Bytes(key, key_len), &r);
   if (!s.ok()) return Done(s);
   return found(r);
 }
+
+template <typename Found>
+firkin_status ReadOne(firkin_db* db, const firkin_snapshot* snap, const firkin_ns* ns,
+                      const void* key, size_t key_len, Found&& found) {
+  Target t;
+  if (firkin_status c = Bind(db, ns, snap, &t)) return c;
+  return ReadAt(db, t, key, key_len, std::forward<Found>(found));
+}
+
+// Holds the snapshot a multi-get reads at (registered, so that its history
+// is kept until the last key is read).
+class PinnedRead {
+ public:
+  PinnedRead(firkin::DB* db, uint64_t at) : db_(db) {
+    if (at != firkin::kLatestSeq) {
+      seq_ = at;  // the caller's snapshot holds it
+    } else if (db->AcquireSnapshot(firkin::kLatestSeq, &seq_).ok()) {
+      registered_ = true;
+    } else {
+      seq_ = db->LastSeq();
+    }
+  }
+  ~PinnedRead() {
+    if (registered_) db_->ReleaseSnapshot(seq_);
+  }
+  PinnedRead(const PinnedRead&) = delete;
+  PinnedRead& operator=(const PinnedRead&) = delete;
+  uint64_t seq() const { return seq_; }
+
+ private:
+  firkin::DB* const db_;
+  uint64_t seq_ = 0;
+  bool registered_ = false;
+};
+
+// A per-key status that fails a whole multi-get: the namespace was
+// dropped while it ran (every later key would say so too).
+bool FailsMultiGet(firkin_status st) { return st == FIRKIN_E_NAMESPACE_NOT_FOUND; }
 
 }  // namespace
 
@@ -74,7 +108,6 @@ FIRKIN_API firkin_status firkin_get(firkin_db* db, const firkin_snapshot* snap,
     return ReadOne(db, snap, ns, key, key_len, [&](const RecordView& r) {
       *val = CopyOut(r.value());
       *val_len = r.value_len;
-      ClearLastError();
       return FIRKIN_OK;
     });
   });
@@ -95,7 +128,6 @@ FIRKIN_API firkin_status firkin_get_into(firkin_db* db, const firkin_snapshot* s
                                                    std::to_string(cap));
       }
       if (r.value_len != 0) std::memcpy(buf, r.value().data(), r.value_len);
-      ClearLastError();
       return FIRKIN_OK;
     });
   });
@@ -109,7 +141,6 @@ FIRKIN_API firkin_status firkin_contains(firkin_db* db, const firkin_snapshot* s
     *found = false;
     firkin_status s = ReadOne(db, snap, ns, key, key_len, [&](const RecordView&) {
       *found = true;
-      ClearLastError();
       return FIRKIN_OK;
     });
     return s == FIRKIN_E_NOT_FOUND ? FIRKIN_OK : s;
@@ -124,7 +155,6 @@ FIRKIN_API firkin_status firkin_get_version(firkin_db* db, const firkin_snapshot
     *version = 0;
     return ReadOne(db, snap, ns, key, key_len, [&](const RecordView& r) {
       *version = r.seq;
-      ClearLastError();
       return FIRKIN_OK;
     });
   });
@@ -203,17 +233,31 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
                    val_lens == nullptr || statuses == nullptr)) {
       return Fail(FIRKIN_E_INVALID_ARGUMENT, "multi_get array argument is NULL");
     }
-    // Pin one snapshot so every key is read at the same state.
-    uint64_t at = 0;
-    if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
-    if (at == firkin::kLatestSeq) at = db->db->LastSeq();
-    firkin_snapshot pinned{db->db, at};
     for (size_t i = 0; i < n; i++) {
       vals[i] = nullptr;
       val_lens[i] = 0;
-      statuses[i] = firkin_get(db, &pinned, ns, keys[i], key_lens[i], &vals[i], &val_lens[i]);
     }
-    ClearLastError();
+    Target t;
+    if (firkin_status c = Bind(db, ns, snap, &t)) return c;
+    // One snapshot so that every key is read at the same state.
+    PinnedRead pin(db->db.get(), t.snap);
+    t.snap = pin.seq();
+    for (size_t i = 0; i < n; i++) {
+      statuses[i] = ReadAt(db, t, keys[i], key_lens[i], [&](const RecordView& r) {
+        vals[i] = CopyOut(r.value());
+        val_lens[i] = r.value_len;
+        return FIRKIN_OK;
+      });
+      if (FailsMultiGet(statuses[i])) {
+        const std::string msg = LastErrorCStr();
+        for (size_t j = 0; j <= i; j++) {
+          firkin_free(vals[j]);
+          vals[j] = nullptr;
+          val_lens[j] = 0;
+        }
+        return Fail(statuses[i], msg);
+      }
+    }
     return FIRKIN_OK;
   });
 }
@@ -230,10 +274,10 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
     *out = nullptr;
     *out_len = 0;
     if (firkin_status c = CheckBytes(keys, keys_len, "keys")) return c;
-    uint64_t at = 0;
-    if (firkin_status c = ResolveSnap(db, snap, &at)) return c;
-    if (at == firkin::kLatestSeq) at = db->db->LastSeq();
-    firkin_snapshot pinned{db->db, at};
+    Target t;
+    if (firkin_status c = Bind(db, ns, snap, &t)) return c;
+    PinnedRead pin(db->db.get(), t.snap);
+    t.snap = pin.seq();
     const char* p = static_cast<const char*>(keys);
     const char* end = p + keys_len;
     std::string res;
@@ -246,17 +290,17 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
       }
       size_t mark = res.size();
       res.resize(mark + 4);
-      firkin_status st = ReadOne(db, &pinned, ns, p, kl, [&](const RecordView& r) {
+      firkin_status st = ReadAt(db, t, p, kl, [&](const RecordView& r) {
         firkin::PutU32(&res, r.value_len);
         res.append(r.value().data(), r.value_len);
         return FIRKIN_OK;
       });
+      if (FailsMultiGet(st)) return st;  // its message is already recorded
       firkin::EncodeU32(&res[mark], static_cast<uint32_t>(st));
       p += kl;
     }
     *out = CopyOut(res);
     *out_len = res.size();
-    ClearLastError();
     return FIRKIN_OK;
   });
 }

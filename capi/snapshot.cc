@@ -11,8 +11,10 @@ FIRKIN_API firkin_status firkin_snapshot_new(firkin_db* db, firkin_snapshot** ou
 
 FIRKIN_API firkin_status firkin_snapshot_at(firkin_db* db, uint64_t seq, firkin_snapshot** out) {
   if (seq == firkin::kLatestSeq) {  // never a real sequence number: the future
-    if (out != nullptr) *out = nullptr;
-    return Fail(FIRKIN_E_INVALID_ARGUMENT, "snapshot sequence is in the future");
+    return Guard([&] {
+      if (out != nullptr) *out = nullptr;
+      return Fail(FIRKIN_E_INVALID_ARGUMENT, "snapshot sequence is in the future");
+    });
   }
   return firkin::capi::NewSnapshot(db, seq, out);
 }
@@ -22,13 +24,12 @@ FIRKIN_API firkin_status firkin_snapshot_at(firkin_db* db, uint64_t seq, firkin_
 firkin_status firkin::capi::NewSnapshot(firkin_db* db, uint64_t seq, firkin_snapshot** out) {
   return Guard([&] {
     if (firkin_status c = CheckDb(db)) return c;
-    if (out == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
+    if (firkin_status c = CheckOut(out)) return c;
     *out = nullptr;
     uint64_t at = 0;
     firkin::Status s = db->db->AcquireSnapshot(seq, &at);
     if (!s.ok()) return Done(s);
     *out = new firkin_snapshot{db->db, at};
-    ClearLastError();
     return FIRKIN_OK;
   });
 }

@@ -1,5 +1,4 @@
-// Status codes, error messages, version and memory entry points, and the
-// argument checks shared by the other bridge files.
+// Status codes, error messages, version and memory entry points.
 #include <cstdlib>
 #include <cstring>
 
@@ -25,70 +24,6 @@ firkin_status Fail(const Status& s) {
 firkin_status Fail(firkin_status code, std::string_view msg) {
   SetLastError(msg);
   return code;
-}
-
-firkin_status CheckBytes(const void* p, size_t len, const char* what) {
-  if (p == nullptr && len != 0) {
-    return Fail(FIRKIN_E_INVALID_ARGUMENT,
-                std::string(what) + " is NULL with length " + std::to_string(len));
-  }
-  return FIRKIN_OK;
-}
-
-firkin_status CheckKey(const void* key, size_t len) {
-  if (len == 0) return Fail(FIRKIN_E_INVALID_ARGUMENT, "key is empty");
-  if (len > FIRKIN_MAX_KEY_SIZE) {
-    return Fail(FIRKIN_E_TOO_LARGE, "key of " + std::to_string(len) +
-                                        " bytes exceeds the limit of " +
-                                        std::to_string(FIRKIN_MAX_KEY_SIZE));
-  }
-  return CheckBytes(key, len, "key");
-}
-
-firkin_status CheckValue(const void* val, size_t len) {
-  if (len > FIRKIN_MAX_VALUE_SIZE) {
-    return Fail(FIRKIN_E_TOO_LARGE, "value of " + std::to_string(len) +
-                                        " bytes exceeds the limit of " +
-                                        std::to_string(FIRKIN_MAX_VALUE_SIZE));
-  }
-  return CheckBytes(val, len, "value");
-}
-
-firkin_status CheckDb(const firkin_db* db) {
-  if (db == nullptr || !db->db) return Fail(FIRKIN_E_INVALID_ARGUMENT, "database handle is NULL");
-  return FIRKIN_OK;
-}
-
-firkin_status ResolveNs(const firkin_db* db, const firkin_ns* ns,
-                        const firkin::NamespaceInfo** out) {
-  if (ns == nullptr) {
-    *out = db->db->namespaces().Default().get();
-    return FIRKIN_OK;
-  }
-  if (ns->db != db->db) {
-    return Fail(FIRKIN_E_INVALID_ARGUMENT, "namespace handle belongs to another database");
-  }
-  if (ns->info->dropped.load(std::memory_order_acquire)) {
-    return Fail(FIRKIN_E_NAMESPACE_NOT_FOUND, "namespace '" + ns->info->name + "' was dropped");
-  }
-  *out = ns->info.get();
-  return FIRKIN_OK;
-}
-
-firkin_status ResolveSnap(const firkin_db* db, const firkin_snapshot* snap, uint64_t* out) {
-  if (snap == nullptr) {
-    *out = firkin::kLatestSeq;
-    return FIRKIN_OK;
-  }
-  if (snap->db != db->db) {
-    return Fail(FIRKIN_E_INVALID_ARGUMENT, "snapshot belongs to another database");
-  }
-  *out = snap->seq;
-  return FIRKIN_OK;
-}
-
-SyncMode WriteSync(const firkin_write_options* wo) {
-  return wo == nullptr ? SyncMode::kDefault : wo->sync;
 }
 
 void* CopyOut(std::string_view v) {

@@ -40,8 +40,20 @@ bool Iterator::Visible(const RecordView& r) {
     }
   }
   uint64_t h = ks_->Hash(r.ns_id, r.key());
-  if (ks_->FindNewest(h, r.ns_id, r.key(), &newest) == 0) return false;
-  Status s = ks_->VersionAt(newest, snap_, &at);
+  if (ks_->FindNewest(h, r.ns_id, r.key(), &newest) == 0) {
+    // A key the snapshot may see has left the index: its namespace was
+    // dropped (the drop marks the namespace before it purges the keys, so
+    // the mark is visible here). Its visible version can no longer be
+    // told: end with an error rather than skip the rest as absent.
+    if (ns_->dropped.load(std::memory_order_acquire)) {
+      status_ =
+          Status::NamespaceNotFound("namespace '" + ns_->name + "' was dropped during iteration");
+    }
+    return false;
+  }
+  // Every version skipped on the way back to the snapshot is verified; the
+  // record yielded is verified by Advance.
+  Status s = ks_->VersionAt(newest, snap_, &at, verify_);
   if (newest.seq > snap_ + kHotDistance && (s.ok() || s.IsNotFound()) &&
       hot_.size() < kMaxHotKeys) {
     if (key.empty()) key.assign(r.key().data(), r.key().size());

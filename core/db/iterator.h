@@ -9,6 +9,11 @@
 // overwritten, deleted or relocated meanwhile. Keys and values are
 // borrowed views into the pinned mappings.
 //
+// If the namespace is dropped while the iterator is open, its keys leave
+// the index and the visible version of the rest can no longer be told: the
+// iterator then ends with status() NamespaceNotFound (never an early end
+// with OK). Entries yielded before were correct for the snapshot.
+//
 // Thread contract: one thread at a time. The snapshot must stay registered
 // (by the caller) for the iterator's lifetime.
 #ifndef FIRKIN_CORE_DB_ITERATOR_H_

@@ -5,18 +5,27 @@
 
 namespace firkin {
 
-Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out) const {
+Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out,
+                           bool verify) const {
   RecordView r = rec;
   // Each step goes strictly back in sequence order; a bound guards against
   // a damaged chain that loops.
   for (int steps = 0; r.seq > snap; steps++) {
+    // r is skipped on the strength of its sequence number and left through
+    // its prev address: both must be intact, or a damaged seq turns a newer
+    // version (a tombstone) into a detour to an older value.
+    if (verify && !RecordChecksumOk(r)) {
+      return Status::Corruption("a newer version of the key failed its checksum (sequence " +
+                                std::to_string(r.seq) +
+                                "); the version visible at the snapshot cannot be told");
+    }
     if (r.prev == 0) return Status::NotFound();
     Segment* s = segments_.ById(DiskAddrSegment(r.prev));
     uint64_t off = DiskAddrOffset(r.prev);
     if (s == nullptr || off + kRecordHeaderSize > s->capacity()) {
       // A damaged record can point anywhere: only an intact one means the
       // history is really gone.
-      if (!RecordChecksumOk(r)) {
+      if (!verify && !RecordChecksumOk(r)) {
         return Status::Corruption("record of a key failed its checksum (sequence " +
                                   std::to_string(r.seq) + ")");
       }

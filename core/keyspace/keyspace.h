@@ -96,7 +96,14 @@ class Keyspace {
   // READER. From the newest record `rec`, the newest version with
   // seq <= snap. kNotFound if the key had no version then;
   // kSnapshotTooOld if the chain leads into history no longer kept.
-  Status VersionAt(const RecordView& rec, uint64_t snap, RecordView* out) const;
+  // With `verify`, every record the walk skips (its seq and prev decide
+  // where the walk goes) must pass its checksum, else kCorruption; the
+  // record returned is not checked here (the caller checks it once, so a
+  // read whose newest record is the answer costs one checksum at most).
+  // Without `verify` (every record was validated at open) nothing is
+  // checksummed unless the chain leaves the kept segments.
+  Status VersionAt(const RecordView& rec, uint64_t snap, RecordView* out,
+                   bool verify = true) const;
 
   // Points the key (hash h) at the record at new_loc, replacing old_loc
   // (from FindNewest; 0 if the key had no record). Moves the old record's

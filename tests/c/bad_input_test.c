@@ -3,6 +3,10 @@
  * status and a message, never a crash, never a change to a file that is not
  * the database's.
  *
+ * Also: handles of another database (a namespace, a snapshot, a batch
+ * holding another database's namespace) are refused by every call, and
+ * every successful call clears the thread's error message.
+ *
  * Every check is one test; the program ends with "N passed, N failed".
  * C99 + POSIX; links libfirkin (and uses xxHash's header only, to craft an
  * identity file with a valid checksum for the future-format-version case).
@@ -872,6 +876,142 @@ static void test_last_error(void) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Handles of another database (issue 9, item 3)                            */
+/* ------------------------------------------------------------------------ */
+
+/* Every call on database a that takes a namespace or a snapshot refuses
+ * b's with INVALID_ARGUMENT; a batch holding b's namespace is refused by a
+ * and changes nothing (before, it was applied to a's namespace of the same
+ * number, and a failed its own verify from then on). */
+static void test_foreign_handles(void) {
+  fixture a, b;
+  void *v = NULL, *vals[1] = {NULL}, *out = NULL;
+  size_t vn = 0, vlens[1], outn = 0, n = 0;
+  const void *keys[1] = {"k"};
+  const size_t klens[1] = {1};
+  const unsigned char packed[5] = {1, 0, 0, 0, 'k'};
+  firkin_status sts[1];
+  firkin_iter *it = NULL;
+  char buf[16];
+  bool found = false;
+  uint64_t u64 = 0;
+  if (!fixture_open(&a, "foreign-a")) return;
+  if (!fixture_open(&b, "foreign-b")) {
+    fixture_close(&a);
+    return;
+  }
+  /* both have namespace "ns" with the same number; b's holds a key */
+  OK(firkin_put(b.db, NULL, b.ns, "k", 1, "in-b", 4));
+
+  INVALID(firkin_put(a.db, NULL, b.ns, "x", 1, "v", 1));
+  INVALID(firkin_delete(a.db, NULL, b.ns, "k", 1));
+  INVALID(firkin_put_if_absent(a.db, NULL, b.ns, "x", 1, "v", 1));
+  INVALID(firkin_cas(a.db, NULL, b.ns, "k", 1, "in-b", 4, "v", 1));
+  INVALID(firkin_cas_version(a.db, NULL, b.ns, "x", 1, 0, "v", 1));
+  INVALID(firkin_get(a.db, NULL, b.ns, "k", 1, &v, &vn));
+  CHECK(v == NULL);
+  INVALID(firkin_get(a.db, b.snap, NULL, "k", 1, &v, &vn));
+  CHECK(v == NULL);
+  INVALID(firkin_get_into(a.db, NULL, b.ns, "k", 1, buf, sizeof buf, &vn));
+  INVALID(firkin_get_into(a.db, b.snap, NULL, "k", 1, buf, sizeof buf, &vn));
+  INVALID(firkin_contains(a.db, NULL, b.ns, "k", 1, &found));
+  INVALID(firkin_contains(a.db, b.snap, NULL, "k", 1, &found));
+  INVALID(firkin_get_version(a.db, NULL, b.ns, "k", 1, &u64));
+  INVALID(firkin_get_version(a.db, b.snap, NULL, "k", 1, &u64));
+  INVALID(firkin_multi_get(a.db, NULL, b.ns, 1, keys, klens, vals, vlens, sts));
+  CHECK(vals[0] == NULL);
+  INVALID(firkin_multi_get(a.db, b.snap, NULL, 1, keys, klens, vals, vlens, sts));
+  CHECK(vals[0] == NULL);
+  INVALID(firkin_multi_get_packed(a.db, NULL, b.ns, packed, sizeof packed, &out, &outn));
+  CHECK(out == NULL);
+  INVALID(firkin_multi_get_packed(a.db, b.snap, NULL, packed, sizeof packed, &out, &outn));
+  CHECK(out == NULL);
+  INVALID(firkin_count(a.db, b.ns, &u64));
+  INVALID(firkin_iter_new(a.db, NULL, b.ns, &it));
+  CHECK(it == NULL);
+  INVALID(firkin_iter_new(a.db, b.snap, NULL, &it));
+  CHECK(it == NULL);
+
+  /* a batch holding b's namespace */
+  OK(firkin_batch_put(a.b, b.ns, "x", 1, "from-b", 6));
+  OK(firkin_batch_put(a.b, NULL, "y", 1, "v", 1));
+  INVALID(firkin_write(a.db, NULL, a.b));
+  EXPECT(firkin_get(a.db, NULL, a.ns, "x", 1, &v, &vn), FIRKIN_E_NOT_FOUND);
+  EXPECT(firkin_get(a.db, NULL, NULL, "y", 1, &v, &vn), FIRKIN_E_NOT_FOUND);
+  OK(firkin_count(a.db, a.ns, &u64));
+  CHECK(u64 == 0);
+  OK(firkin_verify(a.db, NULL));
+  /* the same batch is b's to write */
+  OK(firkin_write(b.db, NULL, a.b));
+  OK(firkin_get(b.db, NULL, b.ns, "x", 1, &v, &vn));
+  CHECK(v != NULL && vn == 6 && memcmp(v, "from-b", 6) == 0);
+  firkin_free(v);
+  v = NULL;
+  /* one batch never mixes the namespaces of two databases */
+  INVALID(firkin_batch_put(a.b, a.ns, "z", 1, "v", 1));
+  INVALID(firkin_batch_delete(a.b, a.ns, "z", 1));
+  OK(firkin_batch_count(a.b, &n));
+  CHECK(n == 2);
+  /* cleared, it takes a's */
+  OK(firkin_batch_clear(a.b));
+  OK(firkin_batch_put(a.b, a.ns, "z", 1, "v", 1));
+  INVALID(firkin_write(b.db, NULL, a.b));
+  OK(firkin_write(a.db, NULL, a.b));
+  /* a batch of a database that is closed and gone */
+  OK(firkin_batch_clear(a.b));
+  OK(firkin_batch_put(a.b, b.ns, "w", 1, "v", 1));
+  fixture_close(&b);
+  INVALID(firkin_write(a.db, NULL, a.b));
+  EXPECT(firkin_get(a.db, NULL, a.ns, "w", 1, &v, &vn), FIRKIN_E_NOT_FOUND);
+  OK(firkin_verify(a.db, NULL));
+  fixture_close(&a);
+}
+
+/* Every entry point that returns a status clears the thread's message when
+ * it succeeds (one place does it: the bridge's guard). */
+static void test_success_clears_error(void) {
+  fixture f;
+  firkin_options *o = NULL;
+  firkin_write_options *wo = NULL;
+  const void *p;
+  size_t n;
+  uint64_t u64;
+  uint32_t u32;
+  bool bv;
+  firkin_sync_mode m;
+#define CLEARS(call)                                                \
+  do {                                                              \
+    INVALID(firkin_put(NULL, NULL, NULL, "k", 1, "v", 1));          \
+    OK(call);                                                       \
+    check(__LINE__, firkin_last_error()[0] == 0, #call " clears"); \
+  } while (0)
+  if (!fixture_open(&f, "clears")) return;
+  CLEARS(firkin_options_new(&o));
+  CLEARS(firkin_options_set_salvage(o, false));
+  CLEARS(firkin_options_get_salvage(o, &bv));
+  CLEARS(firkin_options_set_compact_rate(o, 5));
+  CLEARS(firkin_options_get_compact_rate(o, &u64));
+  CLEARS(firkin_options_get_sync_interval_ms(o, &u32));
+  CLEARS(firkin_options_get_sync_mode(o, &m));
+  CLEARS(firkin_write_options_new(&wo));
+  CLEARS(firkin_write_options_set_sync(wo, FIRKIN_SYNC_NONE));
+  CLEARS(firkin_write_options_get_sync(wo, &m));
+  CLEARS(firkin_last_seq(f.db, &u64));
+  CLEARS(firkin_batch_put(f.b, NULL, "k", 1, "v", 1));
+  CLEARS(firkin_batch_count(f.b, &n));
+  CLEARS(firkin_batch_clear(f.b));
+  CLEARS(firkin_iter_key(f.it, &p, &n));
+  CLEARS(firkin_iter_value(f.it, &p, &n));
+  CLEARS(firkin_iter_status(f.it));
+  CLEARS(firkin_count(f.db, f.ns, &u64));
+  CLEARS(firkin_close(NULL));
+#undef CLEARS
+  firkin_write_options_free(wo);
+  firkin_options_free(o);
+  fixture_close(&f);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The experimental test hooks (firkin_testing.h) take bad input too        */
 /* ------------------------------------------------------------------------ */
 
@@ -915,6 +1055,8 @@ int main(void) {
   test_paths();
   test_strerror();
   test_last_error();
+  test_foreign_handles();
+  test_success_clears_error();
   test_fault_env_nulls();
   test_identity();
   rm_rf(g_base);

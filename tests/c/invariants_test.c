@@ -19,13 +19,16 @@
  *   (i) deletes   a deleted key never reappears across reopens/compaction
  *   (j) faults    injected ENOSPC / EIO: the status surfaces, a failed sync
  *                 is sticky, reopening restores every acknowledged write
+ *   (k) chains    a damaged sequence number or prev address in a version a
+ *                 read skips (a tombstone, an overwrite) never brings back
+ *                 the older value as OK (issue 9, item 1)
  *
  * The recovered state of (b), (c) and (d) is compared with a model of the
  * workload: it must equal the model after exactly p steps for some p (a
  * prefix of history; every step changes the state, so p is unique), with p
  * bounded by what was acknowledged / synced.
  *
- * Usage: invariants_test [--long] [GROUP...]  (GROUP = a b c ... j)
+ * Usage: invariants_test [--long] [GROUP...]  (GROUP = a b c ... k)
  *        FIRKIN_TEST_LONG=1 is the same as --long.
  * Ends with "N passed, N failed". C99 + POSIX + pthreads.
  */
@@ -1873,10 +1876,163 @@ out:
 }
 
 /* ------------------------------------------------------------------------ */
+/* (k) chains: every record a read relies on is verified                     */
+/* ------------------------------------------------------------------------ */
+
+/* Flips `mask` in byte `at` of the last record (the newest: segments in id
+ * order, records in file order) of type `type` whose key is `key`, in the
+ * segments of dir (records are near the start: 1 MiB is read). Returns
+ * whether it found one. */
+static bool flip_in_record(const char *dir, int type, const char *key, size_t at, unsigned mask) {
+  enum { kRead = 1 << 20, kMaxRecs = 4096 };
+  char **names = NULL;
+  size_t n = list_segments(dir, &names), i, klen = strlen(key), hit_off = 0;
+  const char *hit = NULL;
+  bool done = false;
+  unsigned char *d = malloc(kRead);
+  size_t *offs = malloc((kMaxRecs + 1) * sizeof *offs);
+  for (i = 0; i < n; i++) {
+    size_t nr, j;
+    int fd = open(names[i], O_RDONLY);
+    ssize_t got = fd < 0 ? -1 : pread(fd, d, kRead, 0);
+    nr = got > 0 ? walk_records(d, (size_t)got, offs, kMaxRecs + 1) : 0;
+    for (j = 0; j < nr; j++) {
+      const unsigned char *r = d + offs[j];
+      size_t kl = (size_t)r[32] | (size_t)r[33] << 8;
+      if (r[34] == type && kl == klen && memcmp(r + REC_HEADER, key, klen) == 0) {
+        hit = names[i];
+        hit_off = offs[j];
+      }
+    }
+    if (fd >= 0) close(fd);
+  }
+  if (hit) {
+    int fd = open(hit, O_RDWR);
+    unsigned char b;
+    if (fd >= 0 && pread(fd, &b, 1, (off_t)(hit_off + at)) == 1) {
+      b = (unsigned char)(b ^ mask);
+      done = pwrite(fd, &b, 1, (off_t)(hit_off + at)) == 1;
+    }
+    if (fd >= 0) close(fd);
+  }
+  free(d);
+  free(offs);
+  free_names(names, n);
+  return done;
+}
+
+/* What a damaged chain may give for key k whose intact value is absent
+ * (want == NULL) or `want`: that value, or an error (CORRUPTION); never
+ * another value as OK, and never "absent" as OK when it is present. Checks
+ * get, contains, get_version, an explicit snapshot and an iterator. */
+static void chain_reads(const char *dir, const char *what, const char *want) {
+  firkin_db *db = NULL;
+  firkin_snapshot *snap = NULL;
+  firkin_iter *it = NULL;
+  void *v = NULL;
+  size_t vn = 0;
+  bool found = false;
+  uint64_t ver = 0;
+  int yielded_wrong = 0;
+  firkin_status rc = firkin_open(dir, NULL, &db);
+  if (rc != FIRKIN_OK) {
+    /* refusing the damaged database is a correct answer */
+    report(rc == FIRKIN_E_CORRUPTION, "chains: %s: open gave %s (%s)", what, firkin_strerror(rc),
+           firkin_last_error());
+    return;
+  }
+#define CHAIN_WRONG(rc, got, gotn)                                                            \
+  ((rc) == FIRKIN_OK ? (want == NULL || (gotn) != strlen(want) || memcmp(got, want, gotn) != 0) \
+                     : ((rc) == FIRKIN_E_NOT_FOUND && want != NULL))
+  rc = firkin_get(db, NULL, NULL, "k", 1, &v, &vn);
+  report(rc != FIRKIN_E_NOT_FOUND || want == NULL, "chains: %s: get says absent", what);
+  report(!(rc == FIRKIN_OK && CHAIN_WRONG(rc, v, vn)), "chains: %s: get returned '%.*s' as OK", what,
+         (int)vn, v ? (const char *)v : "");
+  report(rc == FIRKIN_OK || rc == FIRKIN_E_NOT_FOUND || rc == FIRKIN_E_CORRUPTION,
+         "chains: %s: get gave %s", what, firkin_strerror(rc));
+  firkin_free(v);
+  v = NULL;
+  rc = firkin_contains(db, NULL, NULL, "k", 1, &found);
+  report(!(rc == FIRKIN_OK && found != (want != NULL)), "chains: %s: contains says %s", what,
+         found ? "present" : "absent");
+  rc = firkin_get_version(db, NULL, NULL, "k", 1, &ver);
+  report(!(rc == FIRKIN_OK && want == NULL), "chains: %s: get_version found a version", what);
+  if (firkin_snapshot_new(db, &snap) == FIRKIN_OK) {
+    rc = firkin_get(db, snap, NULL, "k", 1, &v, &vn);
+    report(!CHAIN_WRONG(rc, v, vn), "chains: %s: get at a snapshot gave %s '%.*s'", what,
+           firkin_strerror(rc), (int)vn, v ? (const char *)v : "");
+    firkin_free(v);
+    v = NULL;
+  }
+  /* the iterator: k as yielded (or not) must agree with want, or the
+   * iteration ends with an error */
+  if (firkin_iter_new(db, snap, NULL, &it) == FIRKIN_OK) {
+    bool saw_k = false;
+    for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+      const void *kp, *vp;
+      size_t kn, vl;
+      if (firkin_iter_key(it, &kp, &kn) != FIRKIN_OK || firkin_iter_value(it, &vp, &vl) != FIRKIN_OK) continue;
+      if (kn == 1 && memcmp(kp, "k", 1) == 0) {
+        saw_k = true;
+        if (want == NULL || vl != strlen(want) || memcmp(vp, want, vl) != 0) yielded_wrong++;
+      }
+    }
+    rc = firkin_iter_status(it);
+    if (rc == FIRKIN_OK && want != NULL && !saw_k) yielded_wrong++;
+    report(rc != FIRKIN_OK || yielded_wrong == 0, "chains: %s: the iterator yielded a wrong k and ended OK", what);
+    firkin_iter_free(it);
+  }
+#undef CHAIN_WRONG
+  firkin_snapshot_free(snap);
+  firkin_close(db);
+}
+
+/* One scenario: writes `first` (before a checkpointed close), then puts z
+ * (so that the damaged record lies before the checkpoint the next open
+ * loads), damages one record, and checks the reads of k. */
+static void chain_round(const char *name, bool tombstone, int flip_type, size_t at, unsigned mask,
+                        bool drop_checkpoint) {
+  char dir[1200], what[200];
+  firkin_db *db = NULL;
+  bool ok;
+  snprintf(what, sizeof what, "%s%s", name, drop_checkpoint ? " (no checkpoint)" : "");
+  fresh_dir(dir, sizeof dir, "chains");
+  ok = firkin_open(dir, NULL, &db) == FIRKIN_OK &&
+       firkin_put(db, NULL, NULL, "k", 1, "old", 3) == FIRKIN_OK &&
+       (tombstone ? firkin_delete(db, NULL, NULL, "k", 1) : firkin_put(db, NULL, NULL, "k", 1, "new", 3)) == FIRKIN_OK;
+  ok = firkin_close(db) == FIRKIN_OK && ok;
+  db = NULL;
+  ok = ok && firkin_open(dir, NULL, &db) == FIRKIN_OK && firkin_put(db, NULL, NULL, "z", 1, "z", 1) == FIRKIN_OK;
+  ok = firkin_close(db) == FIRKIN_OK && ok;
+  if (!ok) {
+    report(false, "chains: %s: building the database: %s", what, firkin_last_error());
+    return;
+  }
+  report(flip_in_record(dir, flip_type, "k", at, mask), "chains: %s: the record to damage was not found", what);
+  if (drop_checkpoint) remove_checkpoint(dir);
+  chain_reads(dir, what, tombstone ? NULL : "new");
+  rm_rf(dir);
+}
+
+static void test_chains(void) {
+  g_details = 0;
+  /* issue 9, item 1: a high bit of the tombstone's seq flipped made the read
+   * skip the tombstone and return the deleted value as OK */
+  chain_round("tombstone seq bit 62", true, 2, 8 + 7, 0x40, false);
+  chain_round("tombstone seq bit 63", true, 2, 8 + 7, 0x80, false);
+  chain_round("tombstone seq bit 40", true, 2, 8 + 5, 0x01, false);
+  chain_round("tombstone prev", true, 2, 16 + 1, 0x10, false);
+  chain_round("tombstone seq bit 62", true, 2, 8 + 7, 0x40, true);
+  /* the same for an overwrite: the stale value must not come back */
+  chain_round("newest put seq bit 62", false, 1, 8 + 7, 0x40, false);
+  chain_round("newest put seq bit 62", false, 1, 8 + 7, 0x40, true);
+}
+
+/* ------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR"), *lg = getenv("FIRKIN_TEST_LONG");
-  const char *groups = "abcdefghij";
+  const char *groups = "abcdefghijk";
   char only[16] = "";
   int i;
   g_long = lg && *lg && strcmp(lg, "0") != 0;
@@ -1884,7 +2040,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--long") == 0) g_long = true;
     else if (strlen(argv[i]) == 1 && strchr(groups, argv[i][0]) && strlen(only) < 15) strncat(only, argv[i], 1);
     else {
-      fprintf(stderr, "usage: %s [--long] [a..j]...\n", argv[0]);
+      fprintf(stderr, "usage: %s [--long] [a..k]...\n", argv[0]);
       return 2;
     }
   }
@@ -1915,6 +2071,7 @@ int main(int argc, char **argv) {
       case 'h': name = "snapshots"; test_snapshots(); break;
       case 'i': name = "deletes"; test_deletes(); break;
       case 'j': name = "faults"; test_faults(); break;
+      case 'k': name = "chains"; test_chains(); break;
       default: break;
     }
     printf("(%c) %-10s %d passed, %d failed\n", only[i], name, g_passed - before_p, g_failed - before_f);
