@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/util/background.h"
 #include "core/util/epoch.h"
 
 namespace firkin {
@@ -50,6 +51,7 @@ void Compactor::Stop() {
 }
 
 void Compactor::Loop() {
+  LowerThreadPriority();
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
     cv_.wait_for(l, kBackgroundPeriod, [this] { return stop_ || poked_; });

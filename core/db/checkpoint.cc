@@ -34,7 +34,7 @@ Status DB::Checkpoint() {
       PutU64(&c.entries, h);
       PutU64(&c.entries, l);
     });
-    bytes_at_checkpoint_.store(bytes_written_.load());
+    bytes_at_checkpoint_.store(bytes_written_.Sum());
     return Status::OK();
   }));
   const std::string final_path = path_ + "/" + kCheckpointFileName;
@@ -57,7 +57,7 @@ Status DB::Checkpoint() {
 
 bool DB::CheckpointDue() const {
   return options_.checkpoint_every != 0 && log_ != nullptr &&
-         bytes_written_.load(std::memory_order_relaxed) - bytes_at_checkpoint_.load() >=
+         bytes_written_.Sum() - bytes_at_checkpoint_.load() >=
              options_.checkpoint_every;
 }
 

@@ -166,7 +166,7 @@ Status DB::Close() {
     // A fresh checkpoint makes the next open fast (unless the one this
     // open loaded is still exact: nothing replayed, written or compacted).
     const bool unchanged = recovery_.used_checkpoint && recovery_.records == 0 &&
-                           recovery_.torn_bytes == 0 && bytes_written_.load() == 0 &&
+                           recovery_.torn_bytes == 0 && bytes_written_.Sum() == 0 &&
                            compactor_->stats().runs.load() == 0;
     if (s.ok() && !unchanged) s = Checkpoint();
   }

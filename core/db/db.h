@@ -32,6 +32,7 @@
 #include "core/keyspace/options.h"
 #include "core/db/write_batch.h"
 #include "core/db/writer_gate.h"
+#include "core/util/striped_counter.h"
 #include "core/compact/compaction_host.h"
 #include "core/env/env.h"
 #include "core/log/format.h"
@@ -173,8 +174,8 @@ class DB : private CompactionHost {
   bool stop_flusher_ = false;
 
   // Counters.
-  std::atomic<uint64_t> writes_{0};
-  std::atomic<uint64_t> bytes_written_{0};
+  StripedCounter writes_;
+  StripedCounter bytes_written_;
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<uint64_t> bytes_at_checkpoint_{0};
   bool verify_reads_ = true;  // check each record's checksum on read

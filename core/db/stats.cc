@@ -87,9 +87,9 @@ Status DB::StatsJson(std::string* out) const {
   Field(&j, "grow_steps", idx.grow_count(), false);
   j += "},";
 
-  Field(&j, "writes", writes_.load());
+  Field(&j, "writes", writes_.Sum());
   Field(&j, "segment_rolls", log_ ? log_->roll_count() : 0);
-  Field(&j, "bytes_written", bytes_written_.load());
+  Field(&j, "bytes_written", bytes_written_.Sum());
   Field(&j, "syncs", log_ ? log_->sync_count() : 0);
   {
     std::lock_guard<std::mutex> l(snap_mu_);

@@ -85,8 +85,8 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic) {
 
 Status DB::FinishWrite(SyncMode mode, const LogWriter::Reservation& r, Status s) {
   if (r.seg == nullptr || !s.ok()) return s;
-  writes_.fetch_add(1, std::memory_order_relaxed);
-  bytes_written_.fetch_add(r.bytes, std::memory_order_relaxed);
+  writes_.Add(1);
+  bytes_written_.Add(r.bytes);
   if (mode == SyncMode::kAlways) return log_->SyncTo(r.seg, r.off + r.bytes);
   return s;
 }
@@ -148,7 +148,6 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r) {
   const uint64_t size =
       RecordSize(op.key.size(), op.kind == WriteOp::Kind::kPut ? op.value.size() : 0);
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(size, r));
-  r->seg->NoteSeq(r->seq);
   try {
     InstallPending(p, r->seq, 0, r->seg->mutable_data() + r->off,
                    MakeLocator(r->seg->slot(), r->off));
@@ -199,7 +198,6 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
     total += RecordSize(p.op->key.size(), p.op->kind == WriteOp::Kind::kPut ? p.op->value.size() : 0);
   }
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(total, r));
-  r->seg->NoteSeq(r->seq);
   char* base = r->seg->mutable_data();
   uint64_t pos = r->off;
   try {
@@ -230,7 +228,6 @@ Status DB::AppendNamespaceRecord(RecordType type, uint32_t id, const std::string
   FIRKIN_RETURN_IF_ERROR(log_->sticky_error());
   const uint64_t size = RecordSize(name.size(), 0);
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(size, r));
-  r->seg->NoteSeq(r->seq);
   EncodeRecord(RecordFields{r->seq, 0, id, type, 0, name, {}}, r->seg->mutable_data() + r->off);
   keyspace_->CountLive(MakeLocator(r->seg->slot(), r->off), size);
   return Status::OK();

@@ -108,10 +108,7 @@ void Keyspace::CountDeadOnly(Locator loc, size_t size) {
 
 void Keyspace::CountDead(Locator loc, size_t size) {
   if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
-    uint64_t cur = s->live_bytes.load(std::memory_order_relaxed);
-    while (!s->live_bytes.compare_exchange_weak(cur, cur - std::min<uint64_t>(size, cur),
-                                                std::memory_order_relaxed)) {
-    }
+    s->live_bytes.fetch_sub(size);
     s->dead_bytes.fetch_add(size, std::memory_order_relaxed);
   }
 }

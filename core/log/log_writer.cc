@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/util/background.h"
 #include "core/util/epoch.h"
 #include "core/util/spin.h"
 
@@ -231,6 +232,7 @@ Status LogWriter::SealActive() {
 }
 
 void LogWriter::PrefaultLoop() {
+  LowerThreadPriority();
   const Segment* last = nullptr;
   uint64_t done = 0;  // prefaulted up to here in `last`
   std::unique_lock<std::mutex> l(pf_mu_);

@@ -27,6 +27,7 @@
 #include "core/env/env.h"
 #include "core/index/hash_index.h"
 #include "core/log/format.h"
+#include "core/util/striped_counter.h"
 
 namespace firkin {
 
@@ -71,6 +72,7 @@ class Segment {
   // sequence numbers following `base_seq`.
   void StartAppending(uint64_t off, uint64_t base_seq) {
     base_seq_ = base_seq;
+    min_seq.store(base_seq + 1, std::memory_order_relaxed);  // its first record's
     tail_.store(off >> 3, std::memory_order_relaxed);
   }
   // REQUIRES: bytes is a multiple of 8, nseq <= 1.
@@ -101,8 +103,9 @@ class Segment {
 
   // Accounting: bytes of records that are the newest version of a key
   // (live) and of superseded records (dead). Maintained by the writer.
-  std::atomic<uint64_t> live_bytes{0};
-  std::atomic<uint64_t> dead_bytes{0};
+  // Striped: every write adds to the active segment's counters.
+  ByteCount live_bytes;
+  ByteCount dead_bytes;
   // Smallest sequence number of any record in the segment (UINT64_MAX if
   // none yet); compaction uses it to know where older versions may live.
   std::atomic<uint64_t> min_seq{UINT64_MAX};

@@ -6,8 +6,9 @@
 // published() never sees a write whose predecessor is still missing, and a
 // write is acknowledged only once published() has reached it.
 //
-// Mechanism: a ring of kRing slots; slot (s mod kRing) holds s once s has
-// completed. Whoever completes advances the watermark over every
+// Mechanism: a ring of kRing slots, one cache line each (consecutive
+// sequence numbers are completed by different threads at about the same
+// time); slot (s mod kRing) holds s once s has completed. Whoever completes advances the watermark over every
 // consecutive completed slot with one CAS. A sequence number may be at most
 // kRing ahead of the watermark: every writer holds at most one unpublished
 // sequence number (it waits for publication before it returns), so this
@@ -28,10 +29,9 @@ namespace firkin {
 
 class SeqPublisher {
  public:
-  static constexpr uint64_t kRing = 1u << 14;
+  static constexpr uint64_t kRing = 1u << 12;
 
-  explicit SeqPublisher(uint64_t last_seq) : slots_(new std::atomic<uint64_t>[kRing]) {
-    for (uint64_t i = 0; i < kRing; i++) slots_[i].store(0, std::memory_order_relaxed);
+  explicit SeqPublisher(uint64_t last_seq) : slots_(new Slot[kRing]) {
     published_.store(last_seq, std::memory_order_release);
   }
   SeqPublisher(const SeqPublisher&) = delete;
@@ -42,7 +42,7 @@ class SeqPublisher {
   // Marks seq complete (its records are written and installed, or it holds
   // nothing) and advances the watermark as far as it can.
   void Complete(uint64_t seq) {
-    slots_[seq & (kRing - 1)].store(seq, std::memory_order_release);
+    slots_[seq & (kRing - 1)].seq.store(seq, std::memory_order_release);
     Advance();
   }
 
@@ -56,7 +56,7 @@ class SeqPublisher {
     uint64_t p = published_.load(std::memory_order_acquire);
     for (;;) {
       uint64_t q = p;
-      while (slots_[(q + 1) & (kRing - 1)].load(std::memory_order_acquire) == q + 1) q++;
+      while (slots_[(q + 1) & (kRing - 1)].seq.load(std::memory_order_acquire) == q + 1) q++;
       if (q == p) return;
       // On failure p is reloaded: another thread advanced; go on from there.
       if (published_.compare_exchange_weak(p, q, std::memory_order_acq_rel,
@@ -66,7 +66,10 @@ class SeqPublisher {
     }
   }
 
-  std::unique_ptr<std::atomic<uint64_t>[]> slots_;
+  struct alignas(64) Slot {
+    std::atomic<uint64_t> seq{0};
+  };
+  std::unique_ptr<Slot[]> slots_;
   alignas(64) std::atomic<uint64_t> published_{0};
 };
 
