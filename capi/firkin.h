@@ -50,7 +50,12 @@
  *     default namespace.
  *
  *  7. Threading. A firkin_db may be used from any number of threads at once;
- *     reads never block on writes. firkin_ns and firkin_snapshot handles are
+ *     reads never block on writes, and writers run in parallel (two writes
+ *     wait for each other only when their keys share one of 1024 index
+ *     sub-table locks, briefly; a write returns once every write with a
+ *     smaller sequence number is complete; durable writes share syncs).
+ *     A write that returned is seen by every read that starts after it.
+ *     docs/write_path.md has the details. firkin_ns and firkin_snapshot handles are
  *     immutable and may be shared between threads. firkin_iter, firkin_batch,
  *     firkin_options and firkin_write_options must be used by one thread at a
  *     time. Error messages are per thread. There is no global init.
