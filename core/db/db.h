@@ -127,6 +127,8 @@ class DB : private CompactionHost {
   Status ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r);
   // Checks op's condition against the key's newest record (old_loc/old).
   static Status CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old);
+  // For a conditional op: the newest record it is decided on is intact.
+  Status CheckOldRecord(const WriteOp& op, const PendingOp& p) const;
   // Encodes a key record (or a batch's) at r and installs it in the index.
   void InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc);
   Status AppendNamespaceRecord(RecordType type, uint32_t id, const std::string& name,

@@ -91,6 +91,15 @@ Status DB::FinishWrite(SyncMode mode, const LogWriter::Reservation& r, Status s)
   return s;
 }
 
+Status DB::CheckOldRecord(const WriteOp& op, const PendingOp& p) const {
+  // A condition is decided on the key's newest record: it must be intact
+  // (a damaged type or sequence byte would decide it wrongly).
+  if (op.cond == WriteOp::Cond::kNone || p.old_loc == 0 || !verify_reads_) return Status::OK();
+  if (RecordChecksumOk(p.old)) return Status::OK();
+  return Status::Corruption("the newest record of the key failed its checksum (sequence " +
+                            std::to_string(p.old.seq) + "); the condition cannot be decided");
+}
+
 Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old) {
   const bool exists = old_loc != 0 && old.type == RecordType::kPut;
   switch (op.cond) {
@@ -141,6 +150,7 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r) {
   // this sub-table after we leave it, so nothing installed here survives.
   if (op.ns->dropped.load(std::memory_order_acquire)) return DroppedNs(op.ns);
   p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
+  FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
   FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old));
   if (op.kind == WriteOp::Kind::kDelete && (p.old_loc == 0 || p.old.type != RecordType::kPut)) {
     return Status::OK();  // nothing to delete
@@ -184,6 +194,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
     if (!seen.insert(std::move(k)).second) continue;
     PendingOp p{&op, keyspace_->Hash(op.ns->id, op.key), 0, {}};
     p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
+    FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
     FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old));
     if (op.kind == WriteOp::Kind::kDelete && (p.old_loc == 0 || p.old.type != RecordType::kPut)) {
       continue;  // nothing to delete

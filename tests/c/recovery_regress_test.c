@@ -401,6 +401,40 @@ static int t_directory(void) {
   return 0;
 }
 
+/* A conditional write decides on the key's newest record: when that record
+ * is damaged (and was not validated at open: the database opened from its
+ * checkpoint), the write fails with CORRUPTION instead of deciding on
+ * garbage (issue 9 follow-up to item 1). */
+static int t_condition_on_damaged_record(void) {
+  const char *dir = fresh("cond");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  char path[1024];
+  snprintf(path, sizeof path, "%.900s/0000000000000001.seg", dir);
+  FILE *f = fopen(path, "r+b");
+  CHECK(f != NULL, "open %s", path);
+  static unsigned char buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  const char *needle = "value-0-1-";
+  unsigned char *hit = memmem(buf, n, needle, strlen(needle));
+  CHECK(hit != NULL, "record of key000000 not found");
+  hit[12] ^= 0x20;
+  fseek(f, (long)(hit + 12 - buf), SEEK_SET);
+  fputc(hit[12], f);
+  fclose(f);
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "reopen: %s", firkin_last_error());
+  char k[16];
+  key_of(k, 0);
+  firkin_status s = firkin_cas_version(db, NULL, NULL, k, strlen(k), 12345, "x", 1);
+  CHECK(s == FIRKIN_E_CORRUPTION, "cas_version on a damaged record: %d", s);
+  s = firkin_put_if_absent(db, NULL, NULL, k, strlen(k), "x", 1);
+  CHECK(s == FIRKIN_E_CORRUPTION, "put_if_absent on a damaged record: %d", s);
+  s = firkin_cas(db, NULL, NULL, k, strlen(k), "value", 5, "x", 1);
+  CHECK(s == FIRKIN_E_CORRUPTION, "cas on a damaged record: %d", s);
+  firkin_close(db);
+  return 0;
+}
+
 int main(void) {
   snprintf(root, sizeof root, "/tmp/firkin-recovery-regress-%d", (int)getpid());
   sh("rm -rf '%s'; mkdir -p '%s'", root, root);
@@ -413,6 +447,8 @@ int main(void) {
       t_sparse_checkpoint);
   run("item 9: a forged CHECKPOINT with valid checksums is ignored", t_forged_checkpoint);
   run("item 8: FIFOs and /dev/zero symlinks never block an open", t_special_files);
+  run("a conditional write on a damaged newest record is CORRUPTION",
+      t_condition_on_damaged_record);
   run("item 10: directory checks (LOCK-only, foreign, no LOCK, missing parent)", t_directory);
   sh("rm -rf '%s'", root);
   printf("%d passed, %d failed\n", passed, failed);
