@@ -101,7 +101,7 @@ test-tsan:
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress
 
-# Builds each deliberate bug (meson option planted_bug) and shows that the
+# Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).
 test-planted: deps
 	tests/crash/planted_bugs.sh

@@ -184,9 +184,6 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       if (newest_loc == loc) {
         bool drop_tombstone = r.type == RecordType::kDelete && r.seq <= s_min &&
                               r.seq < outside_min;
-#ifdef FIRKIN_PLANTED_BUG_DROP_TOMBSTONES_EARLY
-        drop_tombstone = r.type == RecordType::kDelete;
-#endif
         if (drop_tombstone) {
           plan->drops.push_back({h, loc, 0, static_cast<uint32_t>(r.size())});
         } else {

@@ -1,17 +1,11 @@
 #!/usr/bin/env bash
 # planted_bugs.sh — crash-safety suite 6: build Firkin with each deliberate
 # bug and show which crash suites catch it (docs/testing.md). The product
-# sources hold no planted bug; a bug is planted in one of two ways:
+# sources hold no planted bug: tests/crash/planted/<name>.patch is applied
+# to a scratch copy of the working tree (build-bug-src-<name>/: every
+# tracked and untracked, not ignored file), which is then built and run.
 #
-#   patch  tests/crash/planted/<name>.patch is applied to a scratch copy of
-#          the working tree (build-bug-src-<name>/: every tracked and
-#          untracked, not ignored file), which is then built and run;
-#   ifdef  (being retired) the meson option planted_bug defines
-#          FIRKIN_PLANTED_BUG_<NAME> in the core, for the #ifdef blocks still
-#          left in files under rewrite.
-#
-# The bug list is found, not written here: every planted/*.patch plus every
-# FIRKIN_PLANTED_BUG_* macro still in core/.
+# The bug list is found, not written here: every planted/*.patch.
 #
 #   tests/crash/planted_bugs.sh                 # every bug, plus the baseline
 #   tests/crash/planted_bugs.sh skip_dir_sync   # some bugs (baseline always)
@@ -29,15 +23,11 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 JOBS=${JOBS:-2}
 PLANTED=$ROOT/tests/crash/planted
-# mechanism BUG: prints patch, ifdef or unknown.
+# mechanism BUG: prints patch or unknown.
 mechanism() {
-  if [ -f "$PLANTED/$1.patch" ]; then echo patch
-  elif grep -rqw "FIRKIN_PLANTED_BUG_${1^^}" "$ROOT/core"; then echo ifdef
-  else echo unknown; fi
+  if [ -f "$PLANTED/$1.patch" ]; then echo patch; else echo unknown; fi
 }
-ALL_BUGS=$({ ls "$PLANTED"/*.patch 2>/dev/null | sed 's|.*/||; s|\.patch$||'
-             grep -rhoE 'FIRKIN_PLANTED_BUG_[A-Z0-9_]+' "$ROOT/core" | sed 's/FIRKIN_PLANTED_BUG_//' |
-               tr 'A-Z' 'a-z'; } | sort -u | tr '\n' ' ')
+ALL_BUGS=$(ls "$PLANTED"/*.patch 2>/dev/null | sed 's|.*/||; s|\.patch$||' | sort -u | tr '\n' ' ')
 if [ "${1:-}" = --list ]; then
   for b in $ALL_BUGS; do echo "$b $(mechanism "$b")"; done
   exit 0
@@ -71,7 +61,6 @@ build() { # $1 = bug name or none
   if [ "$bug" != none ]; then
     case $(mechanism "$bug") in
       patch) scratch_tree "$bug" || return 1; srcdir=$ROOT/build-bug-src-$bug ;;
-      ifdef) opt="-Dplanted_bug=$bug" ;;
     esac
   fi
   # A build dir set up for another source tree (or mechanism) starts over.
