@@ -105,8 +105,8 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
   for (auto& s : host_->keyspace()->segments().List()) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
     total += bytes;
-    live += std::min(bytes, s->live_bytes.load(std::memory_order_relaxed));
-    if (s->sealed.load(std::memory_order_acquire) && s->dead_bytes.load() > 0 &&
+    live += std::min(bytes, s->live_bytes());
+    if (s->sealed.load(std::memory_order_acquire) && s->dead_bytes() > 0 &&
         !s->compact_hold.load(std::memory_order_relaxed)) {
       sealed.push_back(s);
     }
@@ -118,7 +118,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
   std::vector<std::pair<double, std::shared_ptr<Segment>>> ranked;
   for (auto& s : sealed) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
-    ranked.emplace_back(bytes == 0 ? 1.0 : double(s->dead_bytes.load()) / double(bytes), s);
+    ranked.emplace_back(bytes == 0 ? 1.0 : double(s->dead_bytes()) / double(bytes), s);
   }
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -128,7 +128,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
   for (auto& [ratio, s] : ranked) {
     bool want = all || ratio * 100 >= o.compact_dead_ratio || (over_amp && ratio >= 0.2);
     if (!want) continue;
-    uint64_t keep = s->live_bytes.load();
+    uint64_t keep = s->live_bytes();
     // One output segment per pass: stop when it would overflow.
     if (!picked.empty() && out_bytes + keep > o.segment_size) break;
     picked.push_back(s);
@@ -298,7 +298,7 @@ Status Compactor::WriteOutput(Plan* plan) {
   out->sealed.store(true);
   out->synced_len = pos;
   out->min_seq.store(mseq);
-  out->live_bytes.store(2 * marker);  // bookkeeping: never reclaimable alone
+  Keyspace::SetCounts(out.get(), 2 * marker, 0);  // bookkeeping: never reclaimable alone
   for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
   host_->keyspace()->segments().Add(out);
   plan->output = out;

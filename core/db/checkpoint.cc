@@ -21,7 +21,7 @@ Status DB::Checkpoint() {
     c.last_seq = LastSeq();
     for (const auto& s : keyspace_->segments().List()) {
       const uint64_t len = s->published_len();
-      c.segments.push_back({s->id(), len, s->live_bytes.load(), s->dead_bytes.load(),
+      c.segments.push_back({s->id(), len, s->live_bytes(), s->dead_bytes(),
                             s->min_seq.load(), CheckpointTailCheck(s->data(), len), s->slot(),
                             s->flags()});
     }

@@ -212,7 +212,7 @@ Status DB::Compact() {
   // write starts a new one) if it holds dead bytes.
   FIRKIN_RETURN_IF_ERROR(gate_.RunExclusive([&]() -> Status {
     Segment* active = log_->active();
-    if (active == nullptr || active->dead_bytes.load() == 0) return Status::OK();
+    if (active == nullptr || active->dead_bytes() == 0) return Status::OK();
     return log_->SealActive();
   }));
   return compactor_->CompactAll();

@@ -53,7 +53,7 @@ Status DB::StatsJson(std::string* out) const {
   std::string segs = "[";
   uint64_t live = 0, dead = 0, count = 0, file_bytes = 0;
   for (const auto& s : keyspace_->segments().List()) {
-    uint64_t l = s->live_bytes.load(), d = s->dead_bytes.load(), len = s->published_len();
+    uint64_t l = s->live_bytes(), d = s->dead_bytes(), len = s->published_len();
     live += l;
     dead += d;
     file_bytes += len;

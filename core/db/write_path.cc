@@ -74,9 +74,11 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic) {
   if (mode == SyncMode::kInterval && options_.sync_mode != SyncMode::kInterval) StartFlusher();
   LogWriter::Reservation r;
   Status s;
+  // The guard covers index lookups and the segment until the sync is done
+  // (a sealed segment may be compacted and unmapped meanwhile).
+  Epoch::Guard guard;
   {
     WriterGate::Scope gate(&gate_);
-    Epoch::Guard guard;  // index lookups read records
     s = n == 1 ? ApplyOne(ops[0], &r) : ApplyBatch(ops, n, &r);
     if (r.seg != nullptr) log_->Publish(r);
   }
@@ -261,6 +263,7 @@ Status DB::CreateNamespace(const std::string& name, bool exist_ok,
   }
   LogWriter::Reservation r;
   Status s;
+  Epoch::Guard guard;  // the segment stays mapped until the sync is done
   {
     WriterGate::Scope gate(&gate_);
     const uint32_t id = ns_.next_id();
@@ -282,6 +285,7 @@ Status DB::DropNamespace(const std::string& name) {
   if (!existing) return Status::NamespaceNotFound("namespace '" + name + "' does not exist");
   LogWriter::Reservation r;
   Status s;
+  Epoch::Guard guard;  // the segment stays mapped until the sync is done
   {
     WriterGate::Scope gate(&gate_);
     s = AppendNamespaceRecord(RecordType::kNsDrop, existing->id, name, &r);

@@ -1,5 +1,7 @@
 #include "core/keyspace/keyspace.h"
 
+#include "core/util/epoch.h"
+
 #include <algorithm>
 #include <vector>
 
@@ -64,9 +66,10 @@ uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
     RecordView r;
     if (ResolveBounded(l, &r) != nullptr && pred(r)) victims.push_back(l);
   });
+  Epoch::Guard guard;  // the records are read; compaction may retire segments
   for (Locator l : victims) {
     RecordView r;
-    ResolveBounded(l, &r);
+    if (ResolveBounded(l, &r) == nullptr) continue;
     const uint64_t h = Hash(r.ns_id, r.key());
     HashIndex::ShardGuard lock(&index_, h);
     if (index_.ReplaceIf(h, l, 0)) CountDead(l, r.size());
@@ -96,20 +99,20 @@ uint64_t Keyspace::Relocate(const Relocation* moves, size_t n) {
 
 void Keyspace::CountLive(Locator loc, size_t size) {
   if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
-    s->live_bytes.fetch_add(size, std::memory_order_relaxed);
+    s->live_.fetch_add(size);
   }
 }
 
 void Keyspace::CountDeadOnly(Locator loc, size_t size) {
   if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
-    s->dead_bytes.fetch_add(size, std::memory_order_relaxed);
+    s->dead_.fetch_add(size);
   }
 }
 
 void Keyspace::CountDead(Locator loc, size_t size) {
   if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
-    s->live_bytes.fetch_sub(size);
-    s->dead_bytes.fetch_add(size, std::memory_order_relaxed);
+    s->live_.fetch_sub(size);
+    s->dead_.fetch_add(size);
   }
 }
 

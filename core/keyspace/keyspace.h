@@ -125,6 +125,12 @@ class Keyspace {
   // Bytes that are live (or dead) from the start in the segment of loc.
   void CountLive(Locator loc, size_t size);
   void CountDeadOnly(Locator loc, size_t size);
+  // Sets a segment's counts outright (restored from a checkpoint, or a
+  // compaction output before it is published).
+  static void SetCounts(Segment* s, uint64_t live, uint64_t dead) {
+    s->live_.store(live);
+    s->dead_.store(dead);
+  }
 
  private:
   const uint64_t seed_;

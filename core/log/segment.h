@@ -102,10 +102,10 @@ class Segment {
   }
 
   // Accounting: bytes of records that are the newest version of a key
-  // (live) and of superseded records (dead). Maintained by the writer.
-  // Striped: every write adds to the active segment's counters.
-  ByteCount live_bytes;
-  ByteCount dead_bytes;
+  // (live) and of superseded records (dead). Written only by Keyspace (the
+  // one owner of the rule of what counts as live), read by anyone.
+  uint64_t live_bytes() const { return live_.load(); }
+  uint64_t dead_bytes() const { return dead_.load(); }
   // Smallest sequence number of any record in the segment (UINT64_MAX if
   // none yet); compaction uses it to know where older versions may live.
   std::atomic<uint64_t> min_seq{UINT64_MAX};
@@ -131,6 +131,11 @@ class Segment {
   const uint32_t flags_;
   std::unique_ptr<MappedFile> file_;
   std::atomic<uint64_t> published_len_;
+
+  friend class Keyspace;
+  // Striped: every write adds to the active segment's counters.
+  ByteCount live_;
+  ByteCount dead_;
 
   static constexpr int kSeqShift = 36;
   static constexpr uint64_t kOffMask = (uint64_t{1} << kSeqShift) - 1;

@@ -192,8 +192,7 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
     FIRKIN_RETURN_IF_ERROR(ks->segments().ClaimSlot(cs.slot));
     auto seg = std::make_shared<Segment>(cs.id, cs.slot, std::move(ck->files[i]), cs.len, cs.flags);
     seg->sealed.store(true);
-    seg->live_bytes.store(cs.live);
-    seg->dead_bytes.store(cs.dead);
+    Keyspace::SetCounts(seg.get(), cs.live, cs.dead);
     seg->min_seq.store(cs.min_seq);
     ks->segments().Add(seg);
     (*out)[cs.id] = {seg, cs.len};

@@ -25,13 +25,13 @@ class Replayer {
   void Apply(Segment* seg, uint64_t off, const RecordView& r) {
     res_->records++;
     seg->NoteSeq(r.seq);
+    const Locator loc = MakeLocator(seg->slot(), off);
     if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone) {
       // Needed bookkeeping, never reclaimable on its own: counted live.
-      seg->live_bytes.fetch_add(r.size(), std::memory_order_relaxed);
+      ks_->CountLive(loc, r.size());
       return;  // bookkeeping of compaction, handled before replay
     }
     res_->last_seq = std::max(res_->last_seq, r.seq);
-    Locator loc = MakeLocator(seg->slot(), off);
     switch (r.type) {
       case RecordType::kPut:
       case RecordType::kDelete:
@@ -52,19 +52,19 @@ class Replayer {
         } else {
           DiscardPending();
         }
-        seg->dead_bytes.fetch_add(r.size(), std::memory_order_relaxed);
+        ks_->CountDeadOnly(loc, r.size());
         break;
       }
       case RecordType::kNsCreate:
         DiscardPending();
         ns_->Create(r.ns_id, std::string(r.key()));
-        seg->live_bytes.fetch_add(r.size(), std::memory_order_relaxed);
+        ks_->CountLive(loc, r.size());
         break;
       case RecordType::kNsDrop:
         DiscardPending();
         ns_->Drop(r.ns_id);
         dropped_any_ = true;
-        seg->live_bytes.fetch_add(r.size(), std::memory_order_relaxed);
+        ks_->CountLive(loc, r.size());
         break;
       default:
         break;
@@ -76,8 +76,7 @@ class Replayer {
 
  private:
   void DiscardPending() {
-    for (auto& [l, pr] : pending_) ks_->segments().BySlot(LocatorSlot(l))->dead_bytes +=
-        pr.size();
+    for (auto& [l, pr] : pending_) ks_->CountDeadOnly(l, pr.size());
     res_->discarded_batch_records += pending_.size();
     pending_.clear();
   }
@@ -88,7 +87,7 @@ class Replayer {
     Locator old_loc = ks_->FindNewest(h, r.ns_id, r.key(), &old);
     if (old_loc != 0 && old.seq >= r.seq && RecordChecksumOk(old)) {
       // An older version met after a newer one (compaction output).
-      ks_->segments().BySlot(LocatorSlot(loc))->dead_bytes += r.size();
+      ks_->CountDeadOnly(loc, r.size());
       return;
     }
     if (NamespaceInfo* info = ns_->ByIdOrPlaceholder(r.ns_id)) {
