@@ -210,6 +210,7 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
 }
 
 Status LogWriter::SyncPublished() {
+  Epoch::Guard guard;  // the segment loaded below may be sealed and compacted
   std::lock_guard<std::mutex> l(sync_mu_);
   if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
   Segment* seg = active_.load(std::memory_order_acquire);
