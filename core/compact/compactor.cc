@@ -1,3 +1,4 @@
+#include "core/log/log_reader.h"
 #include "core/compact/compactor.h"
 
 #include <algorithm>
@@ -152,17 +153,16 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   }
   const Keyspace& ks = *host_->keyspace();
   for (auto& seg : inputs) {
-    const uint64_t end = seg->published_len();
-    uint64_t off = kSegmentHeaderSize;
-    while (off < end) {
-      RecordView r;
-      if (!ValidateRecord(seg->RecordAt(off), end - off, &r)) {
+    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len());
+    RecordView r;
+    uint64_t at;
+    for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+      if (res == LogReader::Result::kDamaged) {
         return Status::Corruption(seg->path() + ": damaged record at offset " +
-                                  std::to_string(off) + " found by compaction");
+                                  std::to_string(at) + " found by compaction");
       }
       plan->read += r.size();
-      const Locator loc = MakeLocator(seg->slot(), off);
-      off += r.size();
+      const Locator loc = MakeLocator(seg->slot(), at);
       switch (r.type) {
         case RecordType::kNsCreate:
         case RecordType::kNsDrop:

@@ -3,6 +3,7 @@
 // the namespace table; reports as JSON.
 #include <cinttypes>
 
+#include "core/log/log_reader.h"
 #include "core/db/db.h"
 #include "core/util/epoch.h"
 
@@ -36,19 +37,19 @@ Status DB::Verify(std::string* report) {
 
   // 1. Every record of every segment, up to what is published.
   for (auto& seg : keyspace_->segments().List()) {
-    const uint64_t end = seg->published_len();
-    uint64_t off = kSegmentHeaderSize;
-    while (off < end) {
-      RecordView r;
-      if (ValidateRecord(seg->RecordAt(off), end - off, &r)) {
+    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len());
+    RecordView r;
+    uint64_t at;
+    for (;;) {
+      const LogReader::Result res = reader.Next(&r, &at);
+      if (res == LogReader::Result::kEnd) break;
+      if (res == LogReader::Result::kRecord) {
         records++;
-        off += r.size();
         continue;
       }
       bad_records++;
-      AddProblem(&problems, seg->path() + ": bad record at offset " + std::to_string(off));
-      off += kRecordAlign;
-      while (off < end && !ValidateRecord(seg->RecordAt(off), end - off, &r)) off += kRecordAlign;
+      AddProblem(&problems, seg->path() + ": bad record at offset " + std::to_string(at));
+      reader.Resync();
     }
   }
 

@@ -1,3 +1,4 @@
+#include "core/log/log_reader.h"
 #include "core/recovery/leftovers.h"
 
 #include <algorithm>
@@ -60,18 +61,20 @@ void CheckCompactionOutput(Env* env, const std::string& dir, uint64_t id,
   std::unique_ptr<MappedFile> file;
   if (!env->OpenMappedFile(path, false, &file).ok()) return;
   const char* data = file->data();
-  uint64_t off = kSegmentHeaderSize;
+  LogReader reader(data, kSegmentHeaderSize, file->size());
   RecordView r, first, last;
   bool valid = true, any = false;
-  while (off < file->size()) {
-    if (!ValidateRecord(data + off, file->size() - off, &r)) {
+  for (;;) {
+    uint64_t at;
+    const LogReader::Result res = reader.Next(&r, &at);
+    if (res == LogReader::Result::kEnd) break;
+    if (res == LogReader::Result::kDamaged) {
       valid = false;
       break;
     }
     if (!any) first = r;
     any = true;
     last = r;
-    off += r.size();
   }
   if (!any || first.type != RecordType::kCompactInputs) return;  // damaged
   const bool complete = valid && last.type == RecordType::kCompactDone;

@@ -1,3 +1,4 @@
+#include "core/log/log_reader.h"
 #include "core/recovery/recovery.h"
 
 #include <algorithm>
@@ -242,11 +243,13 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       res->salvage_report.push_back(s.message());
     }
     uint64_t end = size;
-    while (off < end) {
+    LogReader reader(data, off, end);
+    for (;;) {
       RecordView r;
-      if (ValidateRecord(data + off, end - off, &r)) {
+      const LogReader::Result got = reader.Next(&r, &off);
+      if (got == LogReader::Result::kEnd) break;
+      if (got == LogReader::Result::kRecord) {
         replay.Apply(seg.get(), off, r);
-        off += r.size();
         continue;
       }
       if (last && off >= durable) {
@@ -260,13 +263,10 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       if (!options.salvage) {
         return Status::Corruption(where + " (open with the salvage option to skip it)");
       }
-      uint64_t next = off + kRecordAlign;
-      while (next < end && !ValidateRecord(data + next, end - next, &r)) next += kRecordAlign;
+      const uint64_t skipped = reader.Resync();
       res->salvaged_regions++;
-      res->salvaged_bytes += next - off;
-      res->salvage_report.push_back(where + ", " + std::to_string(next - off) +
-                                    " bytes skipped");
-      off = next;
+      res->salvaged_bytes += skipped;
+      res->salvage_report.push_back(where + ", " + std::to_string(skipped) + " bytes skipped");
     }
     seg->set_published_len(end);
     seg->synced_len = end;

@@ -1,0 +1,61 @@
+// LogReader: the one scanner of a segment's records (as LevelDB's
+// log::Reader). It walks a byte range of a mapped segment record by record,
+// validating each one (bounds, type, reserved bits, checksum), and tells the
+// caller where a damaged record starts; what damage means is the caller's
+// decision (recovery: a torn tail past the watermark, corruption, or a
+// region salvage skips; verify: a problem to count; compaction and the
+// leftover check: the segment is not what it claims). Resync() finds the
+// next valid record after damage, for salvage and verify.
+//
+// Thread contract: a LogReader is used by one thread; the bytes it reads
+// must stay mapped and unchanged below `end` while it is used.
+#ifndef FIRKIN_CORE_LOG_LOG_READER_H_
+#define FIRKIN_CORE_LOG_LOG_READER_H_
+
+#include <cstdint>
+
+#include "core/log/format.h"
+
+namespace firkin {
+
+class LogReader {
+ public:
+  enum class Result { kRecord, kEnd, kDamaged };
+
+  // Reads the records of data[from, end).
+  LogReader(const char* data, uint64_t from, uint64_t end)
+      : data_(data), off_(from), end_(end) {}
+
+  // kRecord: *r is the next record, at *at. kEnd: the range is done.
+  // kDamaged: the bytes at *at are not a valid record; the reader stays
+  // there (call Resync() to go on, or stop).
+  Result Next(RecordView* r, uint64_t* at) {
+    *at = off_;
+    if (off_ >= end_) return Result::kEnd;
+    if (!ValidateRecord(data_ + off_, end_ - off_, r)) return Result::kDamaged;
+    off_ += r->size();
+    return Result::kRecord;
+  }
+
+  // After kDamaged: moves to the next 8-byte aligned offset where a valid
+  // record starts (or the end). Returns the bytes skipped.
+  uint64_t Resync() {
+    const uint64_t from = off_;
+    RecordView r;
+    off_ += kRecordAlign;
+    while (off_ < end_ && !ValidateRecord(data_ + off_, end_ - off_, &r)) off_ += kRecordAlign;
+    if (off_ > end_) off_ = end_;
+    return off_ - from;
+  }
+
+  uint64_t offset() const { return off_; }
+
+ private:
+  const char* const data_;
+  uint64_t off_;
+  const uint64_t end_;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_LOG_LOG_READER_H_
