@@ -494,9 +494,10 @@ int main(int argc, char **argv) {
   if (e) iters = atoi(e);
 
   const firkin_sync_mode modes[3] = {FIRKIN_SYNC_ALWAYS, FIRKIN_SYNC_INTERVAL, FIRKIN_SYNC_NONE};
-  const firkin_crash_mode cms[3] = {FIRKIN_CRASH_DROP, FIRKIN_CRASH_PREFIX, FIRKIN_CRASH_GARBAGE};
+  const firkin_crash_mode cms[4] = {FIRKIN_CRASH_DROP, FIRKIN_CRASH_PREFIX, FIRKIN_CRASH_GARBAGE,
+                                    FIRKIN_CRASH_PAGES};
   for (int mi = 0; mi < 3; mi++) {
-    for (int ci = 0; ci < 3; ci++) {
+    for (int ci = 0; ci < 4; ci++) {
       char name[96];
       snprintf(name, sizeof name, "power loss, %s mode, %s", cc_mode_name(modes[mi]),
                cc_crash_name(cms[ci]));
@@ -511,7 +512,7 @@ int main(int argc, char **argv) {
       });
     }
   }
-  for (int ci = 0; ci < 3; ci++) {
+  for (int ci = 0; ci < 4; ci++) {
     char name[96];
     snprintf(name, sizeof name, "power loss during group commit (12 threads, always), %s",
              cc_crash_name(cms[ci]));

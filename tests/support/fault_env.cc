@@ -705,6 +705,7 @@ uint64_t PickCut(FaultEnv::CrashMode mode, uint64_t total, std::mt19937_64* rng)
     case FaultEnv::CrashMode::kDrop: return 0;
     case FaultEnv::CrashMode::kPrefix: return (*rng)() % (total + 1);
     case FaultEnv::CrashMode::kGarbage: return total == 0 ? 0 : (*rng)() % total;
+    case FaultEnv::CrashMode::kPages: return (*rng)() % (total + 1);  // sequential files
   }
   return 0;
 }
@@ -718,6 +719,13 @@ void FaultEnvImpl::ResolveMapped(Node* node, CrashMode mode, std::mt19937_64* rn
   const uint64_t total = FindDirtyPages(*node, false, &dirty);
   if (total == 0) return;
   char* disk = node->disk->data();
+  if (mode == CrashMode::kPages) {
+    // Writeback in any order: every dirty page reaches disk whole, or not.
+    for (const auto& [off, len] : dirty) {
+      if ((*rng)() & 1) std::memcpy(disk + off, node->buf + off, len);
+    }
+    return;
+  }
   uint64_t left = PickCut(mode, total, rng);
   for (const auto& [off, len] : dirty) {
     const uint64_t take = std::min(left, len);

@@ -21,7 +21,9 @@
 //    the real file (mapped) or its unsynced appends (sequential), in file
 //    order. kDrop: none reach disk. kPrefix: a random prefix (0..all, byte
 //    granular, so a page may be torn). kGarbage: a random prefix (0..all-1)
-//    then random bytes to the end of that page.
+//    then random bytes to the end of that page. kPages: writeback in any
+//    order: each dirty page of a mapped file independently reaches disk
+//    whole or not at all (sequential files: as kPrefix).
 //  - Names: a creation (NewMappedFile, NewWritableFile of a new path) or a
 //    rename is durable once SyncDir(dir of the new name) succeeds; else a
 //    crash removes the created file / renames the file back and restores the
@@ -59,7 +61,7 @@ class FaultEnv : public Env {
  public:
   enum class Op : int { kWrite = 0, kSync = 1, kRename = 2, kOpen = 3, kAllocate = 4 };
   static constexpr int kOpCount = 5;
-  enum class CrashMode : int { kDrop = 0, kPrefix = 1, kGarbage = 2 };
+  enum class CrashMode : int { kDrop = 0, kPrefix = 1, kGarbage = 2, kPages = 3 };
 
   // Creates a fault environment over `base` (the real file system,
   // normally Env::Default()).

@@ -44,7 +44,9 @@ typedef enum firkin_fault_op {
 typedef enum firkin_crash_mode {
   FIRKIN_CRASH_DROP = 0,    /* all unsynced data is lost */
   FIRKIN_CRASH_PREFIX = 1,  /* a random prefix of each file's unsynced data is kept */
-  FIRKIN_CRASH_GARBAGE = 2  /* a random prefix is kept, then random bytes follow */
+  FIRKIN_CRASH_GARBAGE = 2, /* a random prefix is kept, then random bytes follow */
+  FIRKIN_CRASH_PAGES = 3    /* writeback in any order: each unsynced page of a mapped
+                               file is kept whole or lost, independently */
 } firkin_crash_mode;
 
 FIRKIN_API firkin_status firkin_fault_env_new(firkin_fault_env **out);
