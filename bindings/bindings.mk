@@ -50,12 +50,8 @@ FK_GOENV = GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=1 \
            CGO_CPPFLAGS="-DFKB_IFACE_HASH=$(FK_IFACE_HASH)" $(FK_ENV)
 
 .PHONY: bindings bindings-go bindings-java bindings-csharp test-go test-java test-csharp \
-<<<<<<< HEAD
-        test-python bench-bindings install-bindings install-java install-csharp install-go \
-        fk-check-lib
-=======
-        test-python install-python bench-bindings install-bindings fk-check-lib
->>>>>>> h4-cli-python
+        test-python install-python bench-bindings install-bindings install-java install-csharp \
+        install-go fk-check-lib
 
 fk-check-lib:
 	@[ -e $(FK_LIB) ] || { echo "bindings: $(FK_LIB) is missing; build the library first (make build)"; exit 1; }
