@@ -23,6 +23,7 @@
 #include <mutex>
 
 #include "core/util/spin.h"
+#include "core/util/striped_counter.h"
 
 namespace firkin {
 
@@ -68,11 +69,7 @@ class WriterGate {
 
  private:
   static constexpr unsigned kStripes = 64;
-  static unsigned ThreadStripe() {
-    static std::atomic<unsigned> next{0};
-    thread_local unsigned mine = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
-    return mine;
-  }
+  static unsigned ThreadStripe() { return ThreadSlot() % kStripes; }
   struct alignas(64) Stripe {
     std::atomic<int64_t> count{0};
   };

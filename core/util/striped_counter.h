@@ -1,10 +1,16 @@
-// StripedCounter: a statistics counter that many threads bump without
-// sharing a cache line: each thread adds to one of kStripes padded cells
-// (chosen once per thread); a read sums them. For counters on the write
-// path (writes, bytes written), where one shared atomic would be written by
-// every writer on every write.
+// Striped counters: statistics and byte counts that many threads bump
+// without sharing a cache line. Each thread adds to one of N padded cells
+// (chosen once per thread, ThreadSlot() % N); a read sums them. Used on the
+// write path, where one shared atomic would be written by every writer on
+// every write.
 //
-// Thread contract: Add and Sum from any thread; Sum is not a snapshot
+// StripedCounter counts up. ByteCount is signed per cell (bytes may be
+// counted live in one cell and subtracted in another) and clamps its sum at
+// 0, with the small part of std::atomic's interface that segment
+// accounting uses; its store() is for single-threaded phases (recovery, a
+// segment not yet published).
+//
+// Thread contract: adds and reads from any thread; a read is not a snapshot
 // (adds racing with it may or may not be counted).
 #ifndef FIRKIN_CORE_UTIL_STRIPED_COUNTER_H_
 #define FIRKIN_CORE_UTIL_STRIPED_COUNTER_H_
@@ -14,66 +20,60 @@
 
 namespace firkin {
 
-class StripedCounter {
+// A small number that identifies the calling thread (0, 1, 2, ... in the
+// order threads first ask), for picking a stripe.
+inline unsigned ThreadSlot() {
+  static std::atomic<unsigned> next{0};
+  thread_local unsigned mine = next.fetch_add(1, std::memory_order_relaxed);
+  return mine;
+}
+
+template <typename T, unsigned N>
+class Striped {
  public:
-  void Add(uint64_t n) { cells_[Stripe()].v.fetch_add(n, std::memory_order_relaxed); }
-  uint64_t Sum() const {
-    uint64_t s = 0;
+  void Add(T n) { cells_[ThreadSlot() % N].v.fetch_add(n, std::memory_order_relaxed); }
+  T Sum() const {
+    T s = 0;
     for (const Cell& c : cells_) s += c.v.load(std::memory_order_relaxed);
     return s;
   }
+  void Set(T v) {
+    for (Cell& c : cells_) c.v.store(0, std::memory_order_relaxed);
+    cells_[0].v.store(v, std::memory_order_relaxed);
+  }
 
  private:
-  static constexpr unsigned kStripes = 16;
-  static unsigned Stripe() {
-    static std::atomic<unsigned> next{0};
-    thread_local unsigned mine = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
-    return mine;
-  }
   struct alignas(64) Cell {
-    std::atomic<uint64_t> v{0};
+    std::atomic<T> v{0};
   };
-  Cell cells_[kStripes];
+  Cell cells_[N];
 };
 
-// ByteCount: a striped byte counter with the small part of std::atomic's
-// interface that segment accounting uses. Cells are signed (bytes may be
-// counted live in one cell and dead-subtracted in another); load() sums
-// them and clamps at 0. store() is for single-threaded phases (recovery,
-// a segment not yet published).
+class StripedCounter {
+ public:
+  void Add(uint64_t n) { s_.Add(n); }
+  uint64_t Sum() const { return s_.Sum(); }
+
+ private:
+  Striped<uint64_t, 16> s_;
+};
+
 class ByteCount {
  public:
   uint64_t load(std::memory_order = std::memory_order_relaxed) const {
-    int64_t s = 0;
-    for (const Cell& c : cells_) s += c.v.load(std::memory_order_relaxed);
+    const int64_t s = s_.Sum();
     return s < 0 ? 0 : static_cast<uint64_t>(s);
   }
-  void store(uint64_t v) {
-    for (Cell& c : cells_) c.v.store(0, std::memory_order_relaxed);
-    cells_[0].v.store(static_cast<int64_t>(v), std::memory_order_relaxed);
-  }
+  void store(uint64_t v) { s_.Set(static_cast<int64_t>(v)); }
   void fetch_add(uint64_t n, std::memory_order = std::memory_order_relaxed) {
-    cells_[Stripe()].v.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+    s_.Add(static_cast<int64_t>(n));
   }
   void fetch_sub(uint64_t n, std::memory_order = std::memory_order_relaxed) {
-    cells_[Stripe()].v.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
-  }
-  ByteCount& operator+=(uint64_t n) {
-    fetch_add(n);
-    return *this;
+    s_.Add(-static_cast<int64_t>(n));
   }
 
  private:
-  static constexpr unsigned kStripes = 8;
-  static unsigned Stripe() {
-    static std::atomic<unsigned> next{0};
-    thread_local unsigned mine = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
-    return mine;
-  }
-  struct alignas(64) Cell {
-    std::atomic<int64_t> v{0};
-  };
-  Cell cells_[kStripes];
+  Striped<int64_t, 8> s_;
 };
 
 }  // namespace firkin
