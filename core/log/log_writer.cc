@@ -91,9 +91,14 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
   uint32_t slot = 0;
   FIRKIN_RETURN_IF_ERROR(table_->AllocateSlot(&slot));
   const uint64_t id = next_id_.fetch_add(1);
+  // Created under a temporary name (recovery removes such files) and named
+  // only once its header is durable: a named segment always has a valid
+  // header, so a blank or headerless named segment is damage, never an
+  // unfinished creation. (The caller syncs the directory.)
   const std::string path = dir_ + "/" + SegmentFileName(id);
+  const std::string tmp = path + ".tmp";
   std::unique_ptr<MappedFile> file;
-  Status s = env_->NewMappedFile(path, size, &file);
+  Status s = env_->NewMappedFile(tmp, size, &file);
   if (!s.ok()) {
     table_->FreeSlot(slot);
     return s;  // e.g. ENOSPC: nothing acknowledged, not sticky
@@ -103,6 +108,25 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
   h.db_id = db_id_;
   EncodeSegmentHeader(h, file->data());
   EncodeDurableLen(file->data(), kSegmentHeaderSize);
+  s = file->Sync(0, kSegmentHeaderSize);
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  file.reset();
+  if (!s.ok()) {  // any failed sync is sticky (DESIGN §3)
+    env_->RemoveFile(tmp);
+    table_->FreeSlot(slot);
+    std::lock_guard<std::mutex> l(sync_mu_);
+    SetSticky(s);
+    return sticky_;
+  }
+  s = env_->RenameFile(tmp, path);
+  if (s.ok()) s = env_->OpenMappedFile(path, /*writable=*/true, &file);
+  if (!s.ok()) {
+    file.reset();
+    env_->RemoveFile(tmp);
+    env_->RemoveFile(path);
+    table_->FreeSlot(slot);
+    return s;
+  }
   file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
   *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, 0);
   return Status::OK();
@@ -132,12 +156,9 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   }
   std::shared_ptr<Segment> next;
   FIRKIN_RETURN_IF_ERROR(CreateSegment(bytes, &next));
-  Status s;
-  // The new segment's header and name are durable before any of its
-  // records can be acknowledged as durable.
-  if (s.ok()) s = next->file()->Sync(0, kSegmentHeaderSize);
-  syncs_.fetch_add(1, std::memory_order_relaxed);
-  if (s.ok()) s = env_->SyncDir(dir_);
+  // The new segment's name is durable (its header already is) before any
+  // of its records can be acknowledged as durable.
+  Status s = env_->SyncDir(dir_);
   if (!s.ok()) {
     const std::string path = next->path();
     table_->FreeSlot(next->slot());
@@ -165,18 +186,23 @@ Status LogWriter::SyncRangeLocked(Segment* seg, uint64_t upto) {
   if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
   const uint64_t synced = seg->synced_len.load(std::memory_order_relaxed);
   if (upto <= synced) return Status::OK();
-  // One sync covers the watermark page (holding the length the previous
-  // sync made durable) and the new records.
-  Status s = seg->file()->Sync(kWatermarkOffset, upto - kWatermarkOffset);
+  // The records first; only then may the watermark claim them, and it is
+  // made durable before anything is acknowledged: recovery treats damage
+  // below the persisted watermark as corruption, never as a torn tail, so a
+  // watermark that lagged its data would let damage to acknowledged records
+  // be cut off silently (issue 9, item 6).
+  Status s = seg->file()->Sync(synced, upto - synced);
   syncs_.fetch_add(1, std::memory_order_relaxed);
+  if (s.ok()) {
+    EncodeDurableLen(seg->mutable_data(), upto);
+    s = seg->file()->Sync(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset);
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+  }
   if (!s.ok()) {
     SetSticky(s);
     return sticky_;
   }
   seg->synced_len.store(upto, std::memory_order_release);
-  // Only now may the watermark claim these bytes; it reaches the disk with
-  // the next sync or the seal.
-  EncodeDurableLen(seg->mutable_data(), upto);
   return Status::OK();
 }
 

@@ -109,8 +109,7 @@ bool IsTempSegmentName(const std::string& name) {
 }
 
 Status FinishCompactions(Env* env, const std::string& dir, const Options& options,
-                         const LoadedCheckpoint& ck, std::vector<uint64_t>* ids,
-                         RecoveryResult* res, uint64_t* tail_id) {
+                         std::vector<uint64_t>* ids, RecoveryResult* res, uint64_t* tail_id) {
   std::vector<FileInfo> files;
   for (uint64_t id : *ids) files.push_back({id, Classify(env, dir + "/" + SegmentFileName(id))});
   *tail_id = 0;
@@ -122,16 +121,10 @@ Status FinishCompactions(Env* env, const std::string& dir, const Options& option
     const FileInfo& f = files[i];
     if (f.kind == Kind::kCompacted) {
       CheckCompactionOutput(env, dir, f.id, *ids, &inputs_done, &leftovers);
-    } else if (f.kind == Kind::kBlank) {
-      // The unfinished creation of a log segment, if nothing proves it held
-      // data: no checkpoint lists it, and nothing newer than it is a log
-      // segment (or a damaged file that may have been one).
-      bool newest = true;
-      for (size_t j = i + 1; j < files.size(); j++) {
-        if (files[j].kind != Kind::kCompacted) newest = false;
-      }
-      if (newest && !ck.Lists(f.id)) leftovers.push_back(f.id);
     }
+    // A blank named segment is never an unfinished creation: log segments
+    // and compaction outputs are created under a temporary name and named
+    // only once their header is durable. It is damage: the scan reports it.
   }
   std::vector<uint64_t> skip = inputs_done;
   skip.insert(skip.end(), leftovers.begin(), leftovers.end());

@@ -3,13 +3,11 @@
 // may go), or the completed output of a compaction whose inputs were not
 // all deleted yet (the inputs go). Only what recovery can PROVE holds
 // nothing needed is removed (issue 9, item 2):
-//   - "<id>.seg.tmp": a compaction output that was never named (outputs are
-//     written under a temporary name, made durable, then renamed);
-//   - a segment file that is empty or all zeros, is not listed by a
-//     checkpoint of this database, and is newer than every segment of the
-//     log writer (no log segment and no damaged file has a higher id): a
-//     log segment whose creation was cut short. Anything else that is empty
-//     or zeroed is left in place and reported as corruption by the scan;
+//   - "<id>.seg.tmp": a log segment or compaction output that was never
+//     named (both are created under a temporary name, their header or all
+//     of their records made durable, then renamed). A named segment file
+//     that is empty or zeroed is therefore always damage: it is left in
+//     place and reported as corruption by the scan;
 //   - a named compaction output that does not read as complete while every
 //     input it names is still there (it only holds copies).
 // In read-only mode nothing is removed; such files are skipped instead.
@@ -32,14 +30,13 @@ struct LoadedCheckpoint;
 struct Options;
 struct RecoveryResult;
 
-// True if `name` is a compaction output that was never renamed.
+// True if `name` is a segment (log or compaction output) that was never renamed.
 bool IsTempSegmentName(const std::string& name);
 
 // `ids` (sorted) loses the files that were removed or are to be skipped;
 // *tail_id is the newest segment written by the log writer (0 if none).
 Status FinishCompactions(Env* env, const std::string& dir, const Options& options,
-                         const LoadedCheckpoint& ck, std::vector<uint64_t>* ids,
-                         RecoveryResult* res, uint64_t* tail_id);
+                         std::vector<uint64_t>* ids, RecoveryResult* res, uint64_t* tail_id);
 
 }  // namespace firkin
 

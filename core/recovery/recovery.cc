@@ -194,7 +194,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   // The tail of the log is the newest segment the log writer wrote
   // (compaction outputs may have higher ids but are always complete).
   uint64_t tail_id = 0;
-  FIRKIN_RETURN_IF_ERROR(FinishCompactions(env, dir, options, ck, &ids, res, &tail_id));
+  FIRKIN_RETURN_IF_ERROR(FinishCompactions(env, dir, options, &ids, res, &tail_id));
   FIRKIN_RETURN_IF_ERROR(ValidateCheckpoint(env, dir, identity, options, ids, tail_id, &ck));
   res->checkpoint_note = ck.note;
   // The index is sized only from a validated checkpoint (issue 9, item 7).

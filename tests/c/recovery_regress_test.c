@@ -215,16 +215,27 @@ static int t_blank_leftover_removed(void) {
   int n = segments(dir, segs, 64);
   unsigned long long last = strtoull(segs[n - 1], NULL, 16);
   char name[64];
-  snprintf(name, sizeof name, "%016llx.seg", last + 1);
-  sh("truncate -s 65536 '%s/%s'", dir, name); /* a creation cut short */
-  sh("touch '%s/%016llx.seg.tmp'", dir, last + 2); /* an unnamed compaction output */
+  /* Segments are created under a temporary name and named only once their
+   * header is durable: unnamed ones are leftovers, a blank named one is
+   * damage (it may have held records). */
+  sh("truncate -s 65536 '%s/%016llx.seg.tmp'", dir, last + 1); /* a creation cut short */
+  sh("touch '%s/%016llx.seg.tmp'", dir, last + 2);              /* an unnamed output */
   firkin_db *db;
   CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open: %s", firkin_last_error());
   CHECK(exact(db, 1, 0, 0), "values");
   firkin_close(db);
-  CHECK(!exists(dir, name), "the blank newest segment stayed");
+  snprintf(name, sizeof name, "%016llx.seg.tmp", last + 1);
+  CHECK(!exists(dir, name), "the unnamed log segment stayed");
   snprintf(name, sizeof name, "%016llx.seg.tmp", last + 2);
   CHECK(!exists(dir, name), "the unnamed compaction output stayed");
+  /* A blank NAMED newest segment: corruption, left in place. */
+  n = segments(dir, segs, 64);
+  last = strtoull(segs[n - 1], NULL, 16);
+  snprintf(name, sizeof name, "%016llx.seg", last + 1);
+  sh("truncate -s 65536 '%s/%s'", dir, name);
+  firkin_status s = open_db(dir, 0, 0, &db);
+  CHECK(s == FIRKIN_E_CORRUPTION, "open with a blank named segment: %d", s);
+  CHECK(exists(dir, name), "the blank named segment was deleted");
   return 0;
 }
 
@@ -440,7 +451,8 @@ int main(void) {
   sh("rm -rf '%s'; mkdir -p '%s'", root, root);
   run("item 2: an emptied middle segment is CORRUPTION, never deleted", t_emptied_middle_segment);
   run("item 2: a newest segment with zeroed first pages is CORRUPTION", t_zeroed_newest_segment);
-  run("item 2/6b: a blank newest segment and a .seg.tmp are removed", t_blank_leftover_removed);
+  run("item 2/6b: unnamed segments (.seg.tmp) are removed; a blank named one is CORRUPTION",
+      t_blank_leftover_removed);
   run("item 5: a diverged checkpoint is ignored (with and without salvage)",
       t_diverged_checkpoint);
   run("item 7: a sparse 64 GiB CHECKPOINT is ignored, nothing sized from it",

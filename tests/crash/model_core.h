@@ -44,6 +44,7 @@ typedef struct mf {
   mf_model snapm[MF_SNAPS];
   uint64_t next_ver;
   uint64_t ops, checks, failures, reopens, crashes, compacts, checkpoints;
+  uint64_t damages, damaged_opens_refused;
   const uint8_t *p;
   size_t left;
   bool abort_on_failure;
@@ -244,8 +245,12 @@ static void mf_expect(mf *f, firkin_status s, firkin_status want, const char *wh
 static bool mf_reopen(mf *f, int how, uint8_t arg) {
   mf_close_children(f);
   if (how == 1) {
-    /* power loss: DROP or PREFIX (GARBAGE is covered by powerloss_test) */
-    firkin_fault_env_crash(f->env, (arg & 1) ? FIRKIN_CRASH_PREFIX : FIRKIN_CRASH_DROP, arg);
+    /* power loss: DROP, PREFIX or PAGES (GARBAGE is covered by powerloss_test) */
+    firkin_fault_env_crash(f->env,
+                           arg % 3 == 0   ? FIRKIN_CRASH_DROP
+                           : arg % 3 == 1 ? FIRKIN_CRASH_PREFIX
+                                          : FIRKIN_CRASH_PAGES,
+                           arg);
     f->crashes++;
   }
   firkin_close(f->db);
@@ -260,10 +265,166 @@ static bool mf_reopen(mf *f, int how, uint8_t arg) {
   return true;
 }
 
+/* Damage check (issue 9): a clean copy of the database as of now is
+ * damaged in one of the classes below and opened with the plain
+ * environment; every key must then read as the model says, or fail with an
+ * error status: never another value, never absent when the model has it,
+ * never present when the model has not. The run goes on with the original.
+ * Classes: a random bit of a random segment; a high bit of the first
+ * record's sequence number; an emptied segment; a segment's header pages
+ * and first record zeroed; a CHECKPOINT cut in half; a sparse 64 GiB
+ * CHECKPOINT; a stale CHECKPOINT (from an earlier damage op); a FIFO named
+ * like a segment. */
+static int mf_segments(const char *dir, char names[][64], int max) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  if (!d) return 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && n < max) {
+    size_t l = strlen(e->d_name);
+    if (l == 20 && strcmp(e->d_name + 16, ".seg") == 0) snprintf(names[n++], 64, "%s", e->d_name);
+  }
+  closedir(d);
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+      char t[64];
+      memcpy(t, names[j], 64);
+      memcpy(names[j], names[j - 1], 64);
+      memcpy(names[j - 1], t, 64);
+    }
+  return n;
+}
+
+static void mf_poke(const char *path, long off, int bit, bool zero_len, long len) {
+  FILE *fp = fopen(path, "r+b");
+  if (!fp) return;
+  if (zero_len) {
+    for (long i = 0; i < len; i++) fputc(0, fp);
+  } else if (fseek(fp, off, SEEK_SET) == 0) {
+    int ch = fgetc(fp);
+    if (ch != EOF) {
+      fseek(fp, off, SEEK_SET);
+      fputc(ch ^ (1 << bit), fp);
+    }
+  }
+  fclose(fp);
+}
+
+static void mf_damage_check(mf *f, uint8_t arg, uint8_t where) {
+  mf_close_children(f);
+  firkin_status cs = firkin_close(f->db);
+  if (cs != FIRKIN_OK) mf_fail(f, "damage: close: %s (%s)", firkin_strerror(cs), firkin_last_error());
+  f->db = NULL;
+  char copy[4200], path[4400], cmd[9000];
+  if (cc_verbose) {
+    snprintf(cmd, sizeof cmd, "ls -l '%s' >&2", f->dir);
+    if (system(cmd) != 0) { /* diagnostics only */ }
+  }
+  snprintf(copy, sizeof copy, "%s.dmg", f->dir);
+  cc_rmrf(copy);
+  snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", f->dir, copy);
+  if (system(cmd) != 0) mf_fail(f, "damage: copying the database failed");
+  char stale[4200];
+  snprintf(stale, sizeof stale, "%s.stale-ckpt", f->dir);
+  char segs[256][64];
+  const int n = mf_segments(copy, segs, 256);
+  const char *seg = n > 0 ? segs[where % n] : NULL;
+  if (seg) snprintf(path, sizeof path, "%s/%s", copy, seg);
+  char ckpt[4400];
+  snprintf(ckpt, sizeof ckpt, "%s/CHECKPOINT", copy);
+  struct stat st;
+  const int cls = arg % 8;
+  switch (cls) {
+    case 0:
+      if (seg && stat(path, &st) == 0 && st.st_size > 8192)
+        mf_poke(path, 8192 + (long)((where * 2654435761u) % (uint64_t)(st.st_size - 8192)),
+                arg % 8, false, 0);
+      break;
+    case 1:
+      if (seg) mf_poke(path, 8192 + 8 + 6, 7, false, 0);
+      break;
+    case 2:
+      if (seg && truncate(path, 0) != 0) mf_fail(f, "damage: truncate");
+      break;
+    case 3:
+      if (seg) mf_poke(path, 0, 0, true, 8192 + 4096);
+      break;
+    case 4:
+      if (stat(ckpt, &st) == 0 && truncate(ckpt, st.st_size / 2) != 0) mf_fail(f, "truncate");
+      break;
+    case 5:
+      if (stat(ckpt, &st) == 0 && truncate(ckpt, 64ll << 30) != 0) mf_fail(f, "truncate");
+      break;
+    case 6:
+      if (stat(stale, &st) == 0) {
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", stale, ckpt);
+        if (system(cmd) != 0) mf_fail(f, "damage: stale checkpoint");
+      }
+      break;
+    case 7: {
+      char fifo[4400];
+      snprintf(fifo, sizeof fifo, "%s/00000000000fffff.seg", copy);
+      if (mkfifo(fifo, 0600) != 0) mf_fail(f, "damage: mkfifo");
+      break;
+    }
+  }
+  /* Remember this checkpoint: a later damage op may put it back (stale). */
+  snprintf(cmd, sizeof cmd, "cp '%s/CHECKPOINT' '%s' 2>/dev/null", f->dir, stale);
+  if (system(cmd) != 0) { /* no checkpoint yet */ }
+  if (cc_verbose)
+    fprintf(stderr, "damage class %d: %s (where %u arg %u)\n", cls, seg ? seg : "-", where, arg);
+  firkin_options *o = cc_options(FIRKIN_SYNC_ALWAYS, 64 * 1024);
+  firkin_db *d = NULL;
+  firkin_status s = firkin_open(copy, o, &d);
+  firkin_options_free(o);
+  f->damages++;
+  if (s != FIRKIN_OK) f->damaged_opens_refused++;
+  if (s == FIRKIN_OK) {
+    firkin_ns *nss[MF_NS] = {NULL, NULL};
+    firkin_status ns_s = firkin_ns_open(d, "second", false, &nss[1]);
+    for (int ns = 0; ns < MF_NS; ns++) {
+      for (int k = 0; k < MF_KEYS; k++) {
+        const uint64_t want = f->m.ver[ns][k];
+        if (ns == 1 && ns_s != FIRKIN_OK) {
+          if (ns_s == FIRKIN_E_NAMESPACE_NOT_FOUND && want != 0)
+            mf_fail(f, "damage class %d: namespace lost silently (key %d)", cls, k);
+          continue;
+        }
+        char key[CC_KEY_LEN];
+        cc_key(key, mf_kid(ns, k));
+        void *v = NULL;
+        size_t vl = 0;
+        firkin_status g = firkin_get(d, NULL, nss[ns], key, CC_KEY_LEN, &v, &vl);
+        f->checks++;
+        uint64_t ver = 0;
+        if (g == FIRKIN_OK) {
+          if (!cc_check_value(v, vl, mf_kid(ns, k), &ver) || ver != want)
+            mf_fail(f, "damage class %d: ns %d key %d: wrong value (version %" PRIu64
+                    ", model %" PRIu64 ")", cls, ns, k, ver, want);
+        } else if (g == FIRKIN_E_NOT_FOUND && want != 0) {
+          mf_fail(f, "damage class %d: ns %d key %d: absent, model %" PRIu64, cls, ns, k, want);
+        }
+        firkin_free(v);
+      }
+    }
+    firkin_ns_close(nss[1]);
+    firkin_close(d);
+  }
+  if (getenv("MF_KEEP_DAMAGED") && f->failures > 0) {
+    fprintf(stderr, "damaged copy kept: %s\n", copy);
+    exit(1);
+  }
+  cc_rmrf(copy);
+  firkin_fault_env_free(f->env);
+  f->env = NULL;
+  firkin_fault_env_new(&f->env);
+  mf_open(f);
+}
+
 enum {
   MF_PUT, MF_DELETE, MF_BATCH, MF_CAS, MF_CAS_VERSION, MF_PUT_IF_ABSENT, MF_GET, MF_SNAPSHOT,
   MF_SNAP_READ, MF_ITERATE, MF_COMPACT, MF_CHECKPOINT, MF_REOPEN, MF_CRASH_REOPEN,
-  MF_REOPEN_NO_CKPT, MF_SNAP_FREE, MF_OP_COUNT
+  MF_REOPEN_NO_CKPT, MF_SNAP_FREE, MF_DAMAGE, MF_OP_COUNT
 };
 
 /* Executes one op. Returns false when the run must stop (db lost). */
@@ -278,7 +439,7 @@ static bool mf_step(mf *f) {
       MF_GET, MF_GET, MF_GET, MF_GET, MF_SNAPSHOT, MF_SNAPSHOT, MF_SNAP_READ, MF_SNAP_READ,
       MF_SNAP_READ, MF_SNAP_READ, MF_ITERATE, MF_ITERATE, MF_COMPACT, MF_COMPACT, MF_CHECKPOINT,
       MF_REOPEN, MF_CRASH_REOPEN, MF_CRASH_REOPEN, MF_REOPEN_NO_CKPT, MF_SNAP_FREE, MF_SNAP_FREE,
-      MF_PUT, MF_PUT, MF_PUT, MF_PUT, MF_PUT, MF_DELETE, MF_DELETE, MF_BATCH, MF_GET, MF_PUT};
+      MF_PUT, MF_PUT, MF_PUT, MF_PUT, MF_PUT, MF_DELETE, MF_DELETE, MF_BATCH, MF_GET, MF_DAMAGE};
   int kind = table[op % 64];
   uint8_t a = mf_byte(f), b = mf_byte(f);
   int ns = a & 1, k = (a >> 1) % MF_KEYS;
@@ -286,7 +447,7 @@ static bool mf_step(mf *f) {
     static const char *names[MF_OP_COUNT] = {
         "put", "delete", "batch", "cas", "cas_version", "put_if_absent", "get", "snapshot",
         "snap_read", "iterate", "compact", "checkpoint", "reopen", "crash_reopen",
-        "reopen_no_ckpt", "snap_free"};
+        "reopen_no_ckpt", "snap_free", "damage"};
     fprintf(stderr, "op %" PRIu64 ": %s ns %d key %d arg %u\n", f->ops, names[kind], ns, k, b);
   }
   char key[CC_KEY_LEN];
@@ -427,6 +588,9 @@ static bool mf_step(mf *f) {
       return mf_reopen(f, 1, b);
     case MF_REOPEN_NO_CKPT:
       return mf_reopen(f, 2, b);
+    case MF_DAMAGE:
+      mf_damage_check(f, b, a);
+      return f->db != NULL;
     case MF_SNAP_FREE: {
       int i = b % MF_SNAPS;
       firkin_snapshot_free(f->snap[i]);
