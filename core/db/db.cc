@@ -171,6 +171,7 @@ Status DB::Close() {
     if (s.ok() && !unchanged) s = Checkpoint();
   }
   close_status_ = s;
+  log_.reset();  // joins the prefault thread before the segments go
   Epoch::Drain();
   keyspace_.reset();  // unmaps segments (no reader can remain)
   Epoch::Drain();

@@ -132,7 +132,7 @@ static void check_owned_read(uint64_t *seed) {
 
 static void do_counter(uint64_t *seed, int t) {
   int j = (int)(rnd(seed) % COUNTERS);
-  char key[64], val[300];
+  char key[64], val[1024];
   key_name(key, "ctr", j, -1);
   for (int attempt = 0; attempt < 1000; attempt++) {
     uint64_t ver = 0, cur = 0, who = 0;
@@ -170,7 +170,7 @@ static void do_counter(uint64_t *seed, int t) {
 
 static void do_pair_write(uint64_t *seed, int t, uint64_t tag) {
   int j = (int)(rnd(seed) % PAIRS);
-  char ka[64], kb[64], va[300], vb[300];
+  char ka[64], kb[64], va[1024], vb[1024];
   key_name(ka, "pa", j, -1);
   key_name(kb, "pb", j, -1);
   firkin_batch *b = NULL;
@@ -278,7 +278,7 @@ static void *worker(void *arg) {
   const int t = (int)(intptr_t)arg;
   uint64_t seed = 0x9E3779B97F4A7C15ull * (uint64_t)(t + 1);
   uint64_t counter = 0;
-  char key[64], val[600];
+  char key[64], val[1024];
   while (!atomic_load(&g_stop)) {
     const uint64_t r = rnd(&seed) % 100;
     if (r < 25) { /* owned put */
