@@ -121,7 +121,7 @@ install: build
 	@if [ -f bindings/bindings.mk ]; then \
 	  $(MAKE) --no-print-directory install-bindings PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) DESTDIR=$(DESTDIR); fi
 	@if [ -f bindings/bindings.mk ]; then \
-	  $(MAKE) --no-print-directory install-python PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) || \
+	  $(MAKE) --no-print-directory install-python PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) DESTDIR=$(DESTDIR) || \
 	  echo "install: the Python package was skipped (needs python3-pip; see docs/bindings.md)"; fi
 	@libdir="$(PREFIX)/$(LIBDIR)"; \
 	if [ -z "$(DESTDIR)" ] && cat /etc/ld.so.conf /etc/ld.so.conf.d/*.conf 2>/dev/null | grep -qxF "$$libdir"; then \

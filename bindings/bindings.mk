@@ -184,6 +184,10 @@ FK_PYSITE = $(PREFIX)/lib/$(shell $(FK_PYPIP) -c 'import sys; print("python%d.%d
 install-python:
 	@rm -rf $(FK_OUT)/python-src && mkdir -p $(FK_OUT) && cp -R bindings/python $(FK_OUT)/python-src
 	rm -rf $(FK_OUT)/python-src/build $(FK_OUT)/python-src/*.egg-info
+	@# The installed package knows where the library was installed (a custom
+	@# PREFIX is not on the loader's path); FIRKIN_LIB still overrides it.
+	printf '# Written by make install-python.\nLIBDIR = "%s"\n' "$(PREFIX)/$(or $(LIBDIR),lib)" \
+	  > $(FK_OUT)/python-src/firkin/_libdir.py
 	$(FK_PYPIP) -m pip install --no-index --no-build-isolation --no-deps --no-cache-dir \
 	  --disable-pip-version-check --upgrade --target $(DESTDIR)$(FK_PYSITE) $(FK_OUT)/python-src
 

@@ -2,8 +2,9 @@
 
 The library is looked for, in order, at ``$FIRKIN_LIB`` (a path), next to this
 package (a ``libfirkin.so.0`` or ``libfirkin.so`` copied into the package
-directory, e.g. by a wheel built for one machine), then through the system
-loader (``ctypes.util.find_library("firkin")``, then ``libfirkin.so.0``, which
+directory, e.g. by a wheel built for one machine), in the library directory
+recorded by ``make install`` (``firkin/_libdir.py``, for a custom PREFIX),
+then through the system loader (``ctypes.util.find_library("firkin")``, then ``libfirkin.so.0``, which
 finds ``/usr/local/lib`` and the multiarch directory once ``ldconfig`` ran).
 
 Thread contract: everything here is set up once at import time and read-only
@@ -36,6 +37,14 @@ def _candidates() -> List[str]:
         p = os.path.join(here, name)
         if os.path.exists(p):
             out.append(p)
+    try:
+        from ._libdir import LIBDIR  # written by `make install-python`
+
+        p = os.path.join(LIBDIR, "libfirkin.so.0")
+        if os.path.exists(p):
+            out.append(p)
+    except ImportError:
+        pass
     found = ctypes.util.find_library("firkin")
     if found:
         out.append(found)
