@@ -23,8 +23,6 @@
 // under one sequence number; readers skip it until it is published whole,
 // and recovery applies it only with its marker.
 #include <algorithm>
-#include <chrono>
-#include <thread>
 #include <new>
 #include <unordered_set>
 
