@@ -9,6 +9,7 @@
 #define FIRKIN_CORE_COMPACT_COMPACTION_HOST_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/env/env.h"
@@ -29,6 +30,10 @@ class CompactionHost {
   virtual uint64_t db_id() const = 0;
   // A fresh segment id (never reused).
   virtual uint64_t AllocateSegmentId() = 0;
+  // The file of a retired input (already out of the segment table), whose
+  // records all have sequence numbers <= max_seq: removed, or kept for reuse
+  // as a log segment (recycling). The caller syncs the directory.
+  virtual Status RetireSegmentFile(const std::shared_ptr<Segment>& seg, uint64_t max_seq) = 0;
   // The oldest live snapshot (LastSeq() if none), whether any exists, and
   // the published sequence number.
   virtual uint64_t OldestSnapshot() const = 0;

@@ -27,6 +27,7 @@ struct Compactor::Plan {
   uint64_t bytes = 0;             // of kept records
   uint64_t read = 0;
   uint64_t min_seq = UINT64_MAX;
+  uint64_t max_seq = 0;  // of any record read from the inputs
   std::shared_ptr<Segment> needs_snapshot;  // an input a snapshot still needs
   std::shared_ptr<Segment> output;
   std::vector<Locator> out_locs;
@@ -162,6 +163,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
                                   std::to_string(at) + " found by compaction");
       }
       plan->read += r.size();
+      plan->max_seq = std::max(plan->max_seq, r.seq);
       const Locator loc = MakeLocator(seg->slot(), at);
       switch (r.type) {
         case RecordType::kNsCreate:
@@ -358,7 +360,7 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   for (auto& in : plan.inputs) {
     reclaimed += in->published_len();
     host_->keyspace()->segments().Remove(in->id());
-    Status rs = host_->env()->RemoveFile(in->path());
+    Status rs = host_->RetireSegmentFile(in, plan.max_seq);
     if (!rs.ok()) s = rs;
   }
   Status ds = host_->env()->SyncDir(host_->dir());

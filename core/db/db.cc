@@ -120,7 +120,7 @@ Status DB::OpenImpl() {
   if (!options_.read_only) {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
                                        &keyspace_->segments(), recovery_.next_segment_id,
-                                       recovery_.last_seq);
+                                       recovery_.last_seq, options_.recycle_segments);
     if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
     compactor_ = std::make_unique<Compactor>(static_cast<CompactionHost*>(this));
     if (options_.auto_compact) compactor_->Start();

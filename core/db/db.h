@@ -145,6 +145,9 @@ class DB : private CompactionHost {
   const std::string& dir() const override { return path_; }
   uint64_t db_id() const override { return identity_.db_id; }
   uint64_t AllocateSegmentId() override { return log_->AllocateSegmentId(); }
+  Status RetireSegmentFile(const std::shared_ptr<Segment>& seg, uint64_t max_seq) override {
+    return log_->Retire(seg, max_seq);
+  }
   Status SyncAll() override { return Sync(); }
   Status CheckpointNow() override { return Checkpoint(); }
 

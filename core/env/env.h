@@ -100,6 +100,16 @@ class Env {
   // and maps it read-write. ENOSPC gives Status kNoSpace.
   virtual Status NewMappedFile(const std::string& path, uint64_t size,
                                std::unique_ptr<MappedFile>* out) = 0;
+  // Readies an existing file for reuse as a mapped file of at least `size`
+  // bytes (a recycled log segment): it must be a regular file with no other
+  // name (a hard link, e.g. from a backup, gives kBusy: its bytes are not
+  // ours to overwrite); it is preallocated up to `size` (never shrunk).
+  // Its contents are unchanged. The default says kNotSupported (then the
+  // caller creates a new file instead).
+  virtual Status PrepareReuse(const std::string& path, uint64_t size) {
+    (void)size;
+    return Status::NotSupported("file reuse is not supported by this Env: " + path);
+  }
   // Maps an existing file at its current size, read-only or read-write.
   // Anything but a regular file (FIFO, device, directory) gives kCorruption
   // naming the path, without blocking; so does ReadFile.

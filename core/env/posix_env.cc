@@ -251,6 +251,26 @@ Status PosixEnv::NewMappedFile(const std::string& path, uint64_t size,
   return Status::OK();
 }
 
+Status PosixEnv::PrepareReuse(const std::string& path, uint64_t size) {
+  struct stat st;
+  Status err;
+  int fd = OpenRegular(path, O_RDWR | O_NOFOLLOW, &st, &err);
+  if (fd < 0) return err;
+  Status s;
+  if (st.st_nlink != 1) {
+    s = Status::Busy(path + ": has " + std::to_string(st.st_nlink) +
+                     " names (a hard link): not reused");
+  } else if (static_cast<uint64_t>(st.st_size) < size) {
+    int e;
+    do {
+      e = posix_fallocate(fd, 0, static_cast<off_t>(size));
+    } while (e == EINTR);
+    if (e != 0) s = PosixError(e, "fallocate", path);
+  }
+  close(fd);
+  return s;
+}
+
 Status PosixEnv::OpenMappedFile(const std::string& path, bool writable,
                                 std::unique_ptr<MappedFile>* out) {
   struct stat st;

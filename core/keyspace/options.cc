@@ -117,6 +117,16 @@ Status Options::Set(const std::string& name, const std::string& value) {
     if (v > UINT32_MAX) return Status::InvalidArgument("option sync_interval_ms out of range");
     return SetSyncIntervalMs(static_cast<uint32_t>(v));
   }
+  if (name == "recycle_segments") {
+    uint64_t v = 0;
+    FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
+    if (v > kMaxRecycle) {
+      return Status::InvalidArgument("option recycle_segments must be 0.." +
+                                     std::to_string(kMaxRecycle) + ", got '" + value + "'");
+    }
+    recycle_segments = static_cast<uint32_t>(v);
+    return Status::OK();
+  }
   if (name == "segment_size") {
     uint64_t v = 0;
     FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
@@ -140,6 +150,7 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "compact_space_amp") *value = std::to_string(compact_space_amp);
   else if (name == "compact_rate") *value = std::to_string(compact_rate);
   else if (name == "checkpoint_every") *value = std::to_string(checkpoint_every);
+  else if (name == "recycle_segments") *value = std::to_string(recycle_segments);
   else return Status::InvalidArgument("unknown option '" + name + "'");
   return Status::OK();
 }

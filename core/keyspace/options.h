@@ -30,10 +30,12 @@ struct Options {
   uint32_t compact_space_amp = 150;   // percent
   uint64_t compact_rate = 64ull << 20;  // bytes per second, 0 = unlimited
   uint64_t checkpoint_every = 256ull << 20;  // bytes of log, 0 = only at close
+  uint32_t recycle_segments = 4;  // retired segment files kept for reuse, 0..kMaxRecycle
   Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
 
   static constexpr uint64_t kMinSegmentSize = 64ull << 10;
   static constexpr uint64_t kMaxSegmentSize = 1ull << 30;
+  static constexpr uint32_t kMaxRecycle = 64;
 
   // Validating setters used by the C API.
   Status SetSyncMode(SyncMode m);

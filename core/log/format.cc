@@ -68,7 +68,8 @@ bool ParseSegmentFileName(std::string_view name, uint64_t* id) {
 }
 
 // [0] magic[8] [8] u32 version [12] u32 flags [16] u64 segment_id
-// [24] u64 db_id [32] u64 reserved [40] u64 checksum of [0,40)
+// [24] u64 db_id [32] u64 seq_floor (recycled segments; else 0)
+// [40] u64 checksum of [0,40)
 // [4096] u64 durable_len [4104] u64 check of durable_len
 void EncodeSegmentHeader(const SegmentHeader& h, char* dst) {
   std::memset(dst, 0, kSegmentHeaderSize);
@@ -77,6 +78,7 @@ void EncodeSegmentHeader(const SegmentHeader& h, char* dst) {
   EncodeU32(dst + 12, h.flags);
   EncodeU64(dst + 16, h.segment_id);
   EncodeU64(dst + 24, h.db_id);
+  EncodeU64(dst + 32, h.seq_floor);
   EncodeU64(dst + 40, Checksum(dst, 40));
   EncodeDurableLen(dst, 0);
 }
@@ -98,11 +100,24 @@ Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& pat
     return Status::Version(path + ": segment format version " + std::to_string(version) +
                            " is newer than this library supports");
   }
+  if (version == 0) return Status::Corruption(path + ": segment format version 0 is invalid");
+  const uint32_t flags = DecodeU32(src + 12);
+  const uint64_t floor = DecodeU64(src + 32);
+  if ((flags & ~kSegmentFlagsKnown) != 0 ||
+      ((flags & kSegmentFlagRecycled) != 0) != (floor != 0) ||
+      ((flags & kSegmentFlagRecycled) != 0 && version < 2)) {
+    return Status::Corruption(path + ": segment header has unknown flags or a bad sequence floor");
+  }
   out->format_version = version;
-  out->flags = DecodeU32(src + 12);
+  out->flags = flags;
   out->segment_id = DecodeU64(src + 16);
   out->db_id = DecodeU64(src + 24);
+  out->seq_floor = floor;
   return Status::OK();
+}
+
+uint64_t SegmentSeqFloor(const char* base) {
+  return (DecodeU32(base + 12) & kSegmentFlagRecycled) != 0 ? DecodeU64(base + 32) : 0;
 }
 
 static uint64_t DurableCheck(uint64_t len) { return Checksum(&len, 8) ^ 0x5EA1ED5EA1ED5EA1ull; }

@@ -1,4 +1,4 @@
-// The on-disk format (docs/format.md, format version 1): the identity file,
+// The on-disk format (docs/format.md, format version 2): the identity file,
 // the segment header and the record layout, with encoders and validators.
 //
 // Thread contract: pure functions and plain structs; safe from any thread.
@@ -15,7 +15,9 @@
 
 namespace firkin {
 
-constexpr uint32_t kFormatVersion = 1;
+// 2: recycled segments (a segment header may carry kSegmentFlagRecycled and
+// a sequence floor). A library reads every version up to its own.
+constexpr uint32_t kFormatVersion = 2;
 
 // ---- identity file ("FIRKIN") ----
 constexpr char kIdentityFileName[] = "FIRKIN";
@@ -52,11 +54,24 @@ bool ParseSegmentFileName(std::string_view name, uint64_t* id);
 
 struct SegmentHeader {
   uint32_t format_version = kFormatVersion;
-  uint32_t flags = 0;  // kSegmentFlagCompacted: written by compaction
+  uint32_t flags = 0;  // kSegmentFlagCompacted, kSegmentFlagRecycled
   uint64_t segment_id = 0;
   uint64_t db_id = 0;
+  // Recycled segments only (0 otherwise): every record the file held in an
+  // earlier life has a sequence number <= seq_floor, and every record of
+  // this life a greater one, so a record at or below the floor is stale.
+  uint64_t seq_floor = 0;
 };
 constexpr uint32_t kSegmentFlagCompacted = 1;
+// The file is a retired segment reused as a log segment: bytes past the
+// records of this life are leftovers of an earlier one (docs/format.md).
+constexpr uint32_t kSegmentFlagRecycled = 2;
+constexpr uint32_t kSegmentFlagsKnown = kSegmentFlagCompacted | kSegmentFlagRecycled;
+// The sequence floor of a segment whose mapped bytes start at `base`
+// (header included); 0 for a segment that was not recycled. Records with a
+// sequence number at or below it are stale (LogReader treats them as the
+// end of the valid records).
+uint64_t SegmentSeqFloor(const char* base);
 
 void EncodeSegmentHeader(const SegmentHeader& h, char* dst /* kSegmentHeaderSize */);
 // Checks magic, checksum, version. kCorruption / kVersion with path in msg.

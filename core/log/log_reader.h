@@ -22,9 +22,10 @@ class LogReader {
  public:
   enum class Result { kRecord, kEnd, kDamaged };
 
-  // Reads the records of data[from, end).
+  // Reads the records of data[from, end). `data` is the start of the
+  // segment's mapping (its header included).
   LogReader(const char* data, uint64_t from, uint64_t end)
-      : data_(data), off_(from), end_(end) {}
+      : data_(data), off_(from), end_(end), floor_(SegmentSeqFloor(data)) {}
 
   // kRecord: *r is the next record, at *at. kEnd: the range is done.
   // kDamaged: the bytes at *at are not a valid record; the reader stays
@@ -32,7 +33,7 @@ class LogReader {
   Result Next(RecordView* r, uint64_t* at) {
     *at = off_;
     if (off_ >= end_) return Result::kEnd;
-    if (!ValidateRecord(data_ + off_, end_ - off_, r)) return Result::kDamaged;
+    if (!Valid(off_, r)) return Result::kDamaged;
     off_ += r->size();
     return Result::kRecord;
   }
@@ -43,17 +44,30 @@ class LogReader {
     const uint64_t from = off_;
     RecordView r;
     off_ += kRecordAlign;
-    while (off_ < end_ && !ValidateRecord(data_ + off_, end_ - off_, &r)) off_ += kRecordAlign;
+    while (off_ < end_ && !Valid(off_, &r)) off_ += kRecordAlign;
     if (off_ > end_) off_ = end_;
     return off_ - from;
   }
 
   uint64_t offset() const { return off_; }
 
+  // True if a valid record of the segment's earlier life (recycled
+  // segments) starts at `at`: what a crash leaves past this life's records.
+  bool StaleAt(uint64_t at) const {
+    RecordView r;
+    return floor_ != 0 && at < end_ && ValidateRecord(data_ + at, end_ - at, &r) &&
+           r.seq <= floor_;
+  }
+
  private:
+  bool Valid(uint64_t at, RecordView* r) const {
+    return ValidateRecord(data_ + at, end_ - at, r) && r->seq > floor_;
+  }
+
   const char* const data_;
   uint64_t off_;
   const uint64_t end_;
+  const uint64_t floor_;
 };
 
 }  // namespace firkin

@@ -15,7 +15,8 @@ constexpr int kPokeShift = 20;                   // writers poke once per MiB wr
 }  // namespace
 
 LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
-                     SegmentTable* table, uint64_t next_segment_id, uint64_t last_seq)
+                     SegmentTable* table, uint64_t next_segment_id, uint64_t last_seq,
+                     size_t recycle)
     : env_(env),
       dir_(std::move(dir)),
       db_id_(db_id),
@@ -23,7 +24,8 @@ LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment
       table_(table),
       next_id_(next_segment_id),
       publisher_(last_seq),
-      next_base_seq_(last_seq) {
+      next_base_seq_(last_seq),
+      pool_(env, dir_, recycle) {
   pf_thread_ = std::thread([this] { PrefaultLoop(); });
 }
 
@@ -98,14 +100,37 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
   const std::string path = dir_ + "/" + SegmentFileName(id);
   const std::string tmp = path + ".tmp";
   std::unique_ptr<MappedFile> file;
-  Status s = env_->NewMappedFile(tmp, size, &file);
-  if (!s.ok()) {
-    table_->FreeSlot(slot);
-    return s;  // e.g. ENOSPC: nothing acknowledged, not sticky
+  // A retired file first (recycling): every record it still holds has a
+  // sequence number at or below the floor written into the new header, and
+  // every record of the new life a greater one, so recovery tells them
+  // apart (docs/format.md). Any failure falls back to a fresh file.
+  const uint64_t floor = next_base_seq_;
+  bool recycled = false;
+  if (floor > 0 && pool_.Take(floor, tmp)) {
+    Status rs = env_->PrepareReuse(tmp, size);
+    if (rs.ok()) rs = env_->OpenMappedFile(tmp, /*writable=*/true, &file);
+    if (rs.ok() && file->size() >= size && file->size() <= kMaxSegmentBytes) {
+      recycled = true;
+    } else {
+      file.reset();
+      env_->RemoveFile(tmp);
+    }
+  }
+  Status s;
+  if (!recycled) {
+    s = env_->NewMappedFile(tmp, size, &file);
+    if (!s.ok()) {
+      table_->FreeSlot(slot);
+      return s;  // e.g. ENOSPC: nothing acknowledged, not sticky
+    }
   }
   SegmentHeader h;
   h.segment_id = id;
   h.db_id = db_id_;
+  if (recycled) {
+    h.flags = kSegmentFlagRecycled;
+    h.seq_floor = floor;
+  }
   EncodeSegmentHeader(h, file->data());
   EncodeDurableLen(file->data(), kSegmentHeaderSize);
   s = file->Sync(0, kSegmentHeaderSize);
@@ -128,7 +153,8 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
     return s;
   }
   file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
-  *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, 0);
+  *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, h.flags);
+  if (recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
 }
 

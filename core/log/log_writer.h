@@ -22,7 +22,9 @@
 // the new segment's header and name durable, then switch. Sealing before
 // switching means a power loss can never leave a hole between segments.
 // A background thread faults in pages of the active segment ahead of the
-// writers (MappedFile::Prefault), so writers take no page faults.
+// writers (MappedFile::Prefault), so writers take no page faults. A new
+// segment reuses a retired one's file when the pool (SegmentPool) has one,
+// so its pages are already written blocks, often still cached.
 //
 // Durability watermark: each sync covers the watermark page together with
 // the new data; the watermark written there is the length made durable by
@@ -50,6 +52,7 @@
 
 #include "core/env/env.h"
 #include "core/log/segment.h"
+#include "core/log/segment_pool.h"
 #include "core/log/seq_publisher.h"
 
 namespace firkin {
@@ -64,8 +67,10 @@ class LogWriter {
     uint64_t seq = 0;
   };
 
+  // `recycle`: how many retired segment files to keep for reuse (0: none).
   LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
-            SegmentTable* table, uint64_t next_segment_id, uint64_t last_seq);
+            SegmentTable* table, uint64_t next_segment_id, uint64_t last_seq,
+            size_t recycle = 0);
   ~LogWriter();
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
@@ -101,6 +106,14 @@ class LogWriter {
   }
   uint64_t sync_count() const { return syncs_.load(std::memory_order_relaxed); }
   uint64_t roll_count() const { return rolls_.load(std::memory_order_relaxed); }
+  // How many segments were created by reusing a retired file.
+  uint64_t recycled_count() const { return recycled_.load(std::memory_order_relaxed); }
+  // Any thread: the file of a retired segment (already out of the segment
+  // table), whose records all have sequence numbers <= max_seq, is kept for
+  // reuse or removed (SegmentPool::Offer). The caller syncs the directory.
+  Status Retire(const std::shared_ptr<Segment>& seg, uint64_t max_seq) {
+    return pool_.Offer(seg, max_seq);
+  }
   // Any thread: a fresh segment id (never reused), for compaction outputs.
   uint64_t AllocateSegmentId() { return next_id_.fetch_add(1); }
   Segment* active() const { return active_.load(std::memory_order_acquire); }
@@ -130,6 +143,8 @@ class LogWriter {
   std::atomic<bool> has_sticky_{false};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> rolls_{0};
+  std::atomic<uint64_t> recycled_{0};
+  SegmentPool pool_;
 
   // Prefaulting ahead of the writers.
   std::mutex pf_mu_;

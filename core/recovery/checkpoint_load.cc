@@ -113,7 +113,7 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
       return Ignore(ck, "it lists a segment that is gone (" + name + ")");
     }
     if (cs.len < kSegmentHeaderSize || cs.len % kRecordAlign != 0 || cs.len > kMaxSegmentBytes ||
-        (cs.flags & ~kSegmentFlagCompacted) != 0 || cs.live > cs.len || cs.dead > cs.len ||
+        (cs.flags & ~kSegmentFlagsKnown) != 0 || cs.live > cs.len || cs.dead > cs.len ||
         (cs.min_seq != UINT64_MAX && cs.min_seq > c.last_seq)) {
       return Ignore(ck, "implausible entry for " + name);
     }

@@ -1,4 +1,3 @@
-#include "core/log/log_reader.h"
 #include "core/recovery/leftovers.h"
 
 #include <algorithm>
@@ -6,6 +5,8 @@
 
 #include "core/keyspace/options.h"
 #include "core/log/format.h"
+#include "core/log/log_reader.h"
+#include "core/log/segment_pool.h"
 #include "core/recovery/checkpoint_load.h"
 #include "core/recovery/recovery.h"
 
@@ -139,11 +140,13 @@ Status FinishCompactions(Env* env, const std::string& dir, const Options& option
       (done ? res->finished_compactions : res->removed_leftovers)++;
     }
   }
-  // Compaction outputs that were never named.
+  // Segments and compaction outputs that were never named, and retired
+  // files a crash left in the recycling pool (SegmentPool: they hold
+  // nothing needed).
   std::vector<std::string> names;
   FIRKIN_RETURN_IF_ERROR(env->ListDir(dir, &names));
   for (const std::string& n : names) {
-    if (!IsTempSegmentName(n) || options.read_only) continue;
+    if (!(IsTempSegmentName(n) || IsPooledSegmentName(n)) || options.read_only) continue;
     FIRKIN_RETURN_IF_ERROR(env->RemoveFile(dir + "/" + n));
     res->removed_leftovers++;
     removed = true;

@@ -114,9 +114,11 @@ class Replayer {
 // that died mid-copy is found; the zeros of a preallocated 64 MiB segment
 // are not all read: recovery costs what was written, issue 9 item 11).
 constexpr uint64_t kTornScanGap = 64 * 1024;
-uint64_t TornExtent(const char* data, uint64_t from, uint64_t end) {
+uint64_t TornExtent(const char* data, uint64_t from, uint64_t end, const LogReader& reader) {
   uint64_t last = from;  // one past the last non-zero byte seen
   for (uint64_t p = from; p < end && p < last + kTornScanGap; p += 8) {
+    // A recycled segment's earlier life is not part of the torn tail.
+    if (reader.StaleAt(p)) break;
     const uint64_t n = std::min<uint64_t>(8, end - p);
     for (uint64_t i = 0; i < n; i++) {
       if (data[p + i] != 0) last = p + i + 1;
@@ -229,6 +231,10 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     const char* data = seg->data();
     const uint64_t size = seg->capacity();
     const uint64_t durable = DecodeDurableLen(data);
+    // A recycled segment's floor is a sequence number that was handed out
+    // before it: sequence numbers never go back, even if every record up
+    // to it has been compacted away.
+    res->last_seq = std::max(res->last_seq, SegmentSeqFloor(data));
     // Replay reads earlier records of this segment through the index: all
     // of the file is readable while it is scanned; the end is fixed below.
     seg->set_published_len(size);
@@ -254,7 +260,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       }
       if (last && off >= durable) {
         // The torn tail of the log: cut it off.
-        res->torn_bytes += TornExtent(data, off, end);
+        res->torn_bytes += TornExtent(data, off, end, reader);
         end = off;
         if (!options.read_only) FIRKIN_RETURN_IF_ERROR(seg->file()->Truncate(end));
         break;

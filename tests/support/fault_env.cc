@@ -278,6 +278,7 @@ class FaultEnvImpl final : public FaultEnv {
   // --- Env ---
   Status NewMappedFile(const std::string& path, uint64_t size,
                        std::unique_ptr<MappedFile>* out) override;
+  Status PrepareReuse(const std::string& path, uint64_t size) override;
   Status OpenMappedFile(const std::string& path, bool writable,
                         std::unique_ptr<MappedFile>* out) override;
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override;
@@ -465,6 +466,24 @@ Status FaultEnvImpl::NewMappedFile(const std::string& path, uint64_t size,
   name_ops_.push_back({NameOp::Kind::kCreate, key, "", DirOf(key), false, ""});
   *out = std::make_unique<FaultMappedFile>(this, node, path, size, true);
   return Status::OK();
+}
+
+// Reuse of a retired file: the real file is extended (durable at once, like
+// NewMappedFile's preallocation); a clean cached node of it is forgotten so
+// the next open maps what is on disk. A node still open or holding unsynced
+// bytes is refused (kBusy: the caller creates a new file instead).
+Status FaultEnvImpl::PrepareReuse(const std::string& path, uint64_t size) {
+  std::lock_guard<std::mutex> l(mu_);
+  FIRKIN_RETURN_IF_ERROR(Begin(Op::kAllocate, path));
+  const std::string key = Normalize(path);
+  std::shared_ptr<Node> node = Find(key);
+  if (node != nullptr) {
+    if (node->kind != Node::Kind::kMapped || node->handles > 0 || node->Dirty()) {
+      return Status::Busy("FaultEnv: " + path + " is open or has unsynced bytes: not reused");
+    }
+    Detach(key);
+  }
+  return base_->PrepareReuse(key, size);
 }
 
 Status FaultEnvImpl::OpenMappedFile(const std::string& path, bool writable,
