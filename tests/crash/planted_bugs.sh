@@ -36,7 +36,7 @@ BUGS=${*:-$ALL_BUGS}
 for b in $BUGS; do
   [ "$(mechanism "$b")" != unknown ] || { echo "planted_bugs.sh: unknown bug '$b' (known: $ALL_BUGS)" >&2; exit 2; }
 done
-SUITES=${SUITES:-"kill powerloss fault mutilate model_fuzz"}
+SUITES=${SUITES:-"kill powerloss fault mutilate model_fuzz recycle"}
 OUT=${OUT:-$ROOT/build-bug-results}
 mkdir -p "$OUT"
 SEED=${FIRKIN_CRASH_SEED:-12345}
