@@ -3,6 +3,7 @@
 //   interval -> sync_mode interval (the default, 100 ms background flush)
 //   always   -> sync_mode always (fdatasync per write group; group commit)
 // Reads use firkin_get_into (caller buffer, no allocation).
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -76,6 +77,13 @@ class FirkinStore : public Store {
   bool settle() override { return firkin_compact(db_) == FIRKIN_OK; }
   bool native_interval() const override { return true; }
   bool close() override {
+    // FIRKIN_BENCH_STATS=1: the database's stats (JSON) on stderr at close,
+    // for analysis (compaction, recycling, syncs per write).
+    if (getenv("FIRKIN_BENCH_STATS") != nullptr) {
+      char *json = nullptr;
+      if (firkin_stats(db_, &json) == FIRKIN_OK) fprintf(stderr, "firkin stats: %s\n", json);
+      firkin_free(json);
+    }
     firkin_status s = firkin_close(db_);
     db_ = nullptr;
     return s == FIRKIN_OK;

@@ -25,7 +25,7 @@ LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment
       next_id_(next_segment_id),
       publisher_(last_seq),
       next_base_seq_(last_seq),
-      pool_(env, dir_, recycle) {
+      pool_(env, dir_, recycle, segment_size / 2) {
   pf_thread_ = std::thread([this] { PrefaultLoop(); });
 }
 

@@ -38,8 +38,9 @@ bool IsPooledSegmentName(const std::string& name);
 class SegmentPool {
  public:
   // Keeps at most `capacity` files (0: recycling off, retired files are
-  // removed as before).
-  SegmentPool(Env* env, std::string dir, size_t capacity);
+  // removed as before), of at least `min_bytes` each (a small file would
+  // save little: most of a new segment would still be fresh blocks).
+  SegmentPool(Env* env, std::string dir, size_t capacity, uint64_t min_bytes);
   ~SegmentPool();  // removes the pooled files
   SegmentPool(const SegmentPool&) = delete;
   SegmentPool& operator=(const SegmentPool&) = delete;
@@ -51,7 +52,9 @@ class SegmentPool {
   Status Offer(const std::shared_ptr<Segment>& seg, uint64_t max_seq);
 
   // Renames a reusable file (its Segment destroyed, every record at or
-  // below `floor`) to `to` and returns true; false if there is none.
+  // below `floor`; the largest such) to `to` and returns true; false if
+  // there is none. Runs the epoch's ready deleters first, so that retired
+  // segments no reader holds any more release their mappings.
   bool Take(uint64_t floor, const std::string& to);
 
   size_t size() const;
@@ -61,11 +64,13 @@ class SegmentPool {
     std::string path;
     std::weak_ptr<Segment> seg;
     uint64_t max_seq;
+    uint64_t bytes;
   };
 
   Env* const env_;
   const std::string dir_;
   const size_t capacity_;
+  const uint64_t min_bytes_;
   mutable std::mutex mu_;
   std::vector<Entry> entries_;
 };
