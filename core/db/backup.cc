@@ -162,7 +162,10 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view h
 // sealed segment whatever the source's watermark said when it was read.
 Status CopySegment(Env* env, const Segment& seg, uint64_t len, const std::string& path,
                    Progress* pr) {
-  std::string header(seg.data(), kSegmentHeaderSize);
+  // The header page as it is; the watermark page is built anew (the
+  // writer rewrites the source's in place at each sync, so it is not read).
+  std::string header(kSegmentHeaderSize, '\0');
+  std::memcpy(header.data(), seg.data(), kWatermarkOffset);
   EncodeDurableLen(header.data(), len);
   return WriteFileAtomically(env, path, header, seg.data(), kSegmentHeaderSize, len, pr);
 }
