@@ -561,6 +561,119 @@ FIRKIN_API firkin_status firkin_iter_status(const firkin_iter *it);
 FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter *it, void *buf, size_t cap,
                                             size_t *used, size_t *count);
 
+/* ------------------------------------------------------------------------ */
+/* Online backup and restore                                                 */
+/* ------------------------------------------------------------------------ */
+
+/** Options of a backup or restore (firkin_backup_options_new; NULL options
+ *  mean the defaults). Booleans, with their generic names:
+ *    incremental  true   into an existing backup of the same database, keep
+ *                        the segment files already there with the same
+ *                        content (same name, size, header and last 64 KiB);
+ *                        false copies (or links) every file again
+ *    verify       true   open the finished copy read-only and verify every
+ *                        record and index entry before marking it complete
+ *    hard_links   true   hard-link immutable (sealed) segment files when the
+ *                        destination is on the same file system; copies
+ *                        otherwise, and when linking is refused; false always
+ *                        copies
+ *    checkpoint   true   copy the index checkpoint too (the copy then opens
+ *                        fast while it matches; it is validated at open and
+ *                        ignored when it does not)
+ *  and a progress callback (none by default). Used by one thread at a
+ *  time. */
+typedef struct firkin_backup_options firkin_backup_options;
+
+/** Progress of a backup or restore: done_bytes of total_bytes of segment
+ *  and checkpoint bytes are in place (linked, kept or copied). Called on the
+ *  thread that called firkin_backup / firkin_restore, from start (0) to end
+ *  (done == total), never while the library holds a lock the callback could
+ *  need: it may call Firkin functions, but must not free the options. */
+typedef void (*firkin_backup_progress_fn)(void *ctx, uint64_t done_bytes,
+                                          uint64_t total_bytes);
+
+/** Creates backup options holding the defaults. FIRKIN_E_INVALID_ARGUMENT if
+ *  out is NULL. Freed with firkin_backup_options_free (accepts NULL). */
+FIRKIN_API firkin_status firkin_backup_options_new(firkin_backup_options **out);
+FIRKIN_API void firkin_backup_options_free(firkin_backup_options *opts);
+FIRKIN_API firkin_status firkin_backup_options_set_incremental(firkin_backup_options *opts, bool v);
+FIRKIN_API firkin_status firkin_backup_options_get_incremental(const firkin_backup_options *opts, bool *out);
+FIRKIN_API firkin_status firkin_backup_options_set_verify(firkin_backup_options *opts, bool v);
+FIRKIN_API firkin_status firkin_backup_options_get_verify(const firkin_backup_options *opts, bool *out);
+FIRKIN_API firkin_status firkin_backup_options_set_hard_links(firkin_backup_options *opts, bool v);
+FIRKIN_API firkin_status firkin_backup_options_get_hard_links(const firkin_backup_options *opts, bool *out);
+FIRKIN_API firkin_status firkin_backup_options_set_checkpoint(firkin_backup_options *opts, bool v);
+FIRKIN_API firkin_status firkin_backup_options_get_checkpoint(const firkin_backup_options *opts, bool *out);
+/** Sets (fn NULL: clears) the progress callback and its context pointer,
+ *  which the library passes back untouched and never frees. */
+FIRKIN_API firkin_status firkin_backup_options_set_progress(firkin_backup_options *opts,
+                                                            firkin_backup_progress_fn fn,
+                                                            void *ctx);
+FIRKIN_API firkin_status firkin_backup_options_get_progress(const firkin_backup_options *opts,
+                                                            firkin_backup_progress_fn *fn,
+                                                            void **ctx);
+/** Generic setter/getter by name ("incremental", "verify", "hard_links",
+ *  "checkpoint"; values "true"/"false"/"1"/"0"; the getter's text, freed
+ *  with firkin_free, is "true" or "false"). Unknown names and bad values:
+ *  FIRKIN_E_INVALID_ARGUMENT. */
+FIRKIN_API firkin_status firkin_backup_options_set(firkin_backup_options *opts,
+                                                   const char *name, const char *value);
+FIRKIN_API firkin_status firkin_backup_options_get(const firkin_backup_options *opts,
+                                                   const char *name, char **out);
+
+/** Online backup: writes into directory dest_dir a copy of the database as
+ *  of one snapshot (one sequence number S, taken when the call starts) while
+ *  other threads keep writing; the copy opens as exactly the state at S.
+ *  opts may be NULL (defaults). Works on a read-only handle too (S is then
+ *  the state the handle opened).
+ *
+ *  dest_dir may be missing (it is created; its parent must exist), empty,
+ *  or an earlier backup of the same database (incremental: only what is new
+ *  is copied; segment files the new backup does not hold are removed before
+ *  it is marked complete). Sealed segment files are hard-linked when
+ *  possible (see hard_links), the newest log segment is copied up to S's
+ *  record boundary, then the identity file and (see checkpoint) the
+ *  checkpoint. While the backup is written the directory holds a marker
+ *  file, BACKUP-INCOMPLETE, created (and made durable) first and removed
+ *  last, after every file and the directory are fsynced and the copy was
+ *  verified (see verify): a backup cut short by a crash or an error keeps
+ *  the marker, and firkin_open refuses a directory that holds it
+ *  (FIRKIN_E_NOT_A_DATABASE). Run the backup again to complete it. The
+ *  database's own directory is never modified.
+ *
+ *  *report_json (may be NULL if not wanted; freed with firkin_free)
+ *  receives {"seq":S,"segments":N,"linked":N,"copied":N,"kept":N,
+ *  "removed":N,"bytes_linked":N,"bytes_copied":N,"bytes_kept":N,
+ *  "checkpoint":bool,"verified":bool}.
+ *
+ *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db or dest_dir, an empty path,
+ *  dest_dir is the database directory, lies inside it or holds it),
+ *  FIRKIN_E_NOT_A_DATABASE (dest_dir is a file, or a non-empty directory that
+ *  is not a backup of a Firkin database; nothing is changed),
+ *  FIRKIN_E_EXISTS (dest_dir holds a backup or database of another database;
+ *  nothing is changed), FIRKIN_E_BUSY (dest_dir is open as a database, or
+ *  another backup into it is running), FIRKIN_E_CORRUPTION (the copy failed
+ *  verification; it stays marked incomplete), FIRKIN_E_IO,
+ *  FIRKIN_E_NO_SPACE. On any failure dest_dir is left marked incomplete (or
+ *  unchanged when the failure came before the marker). Thread-safe; compaction waits
+ *  (it retires no segment) only while the backup takes its cut and links
+ *  files, writers only for the cut (a moment with no write in flight). */
+FIRKIN_API firkin_status firkin_backup(firkin_db *db, const firkin_backup_options *opts,
+                                       const char *dest_dir, char **report_json);
+
+/** Restore: copies the backup in backup_dir (opened read-only, unchanged)
+ *  into dest_dir, which must be missing or empty (FIRKIN_E_EXISTS
+ *  otherwise), as a new database (files copied, never linked), verified as
+ *  firkin_backup does (opts: verify, checkpoint, progress; incremental and
+ *  hard_links are ignored). Opening a backup directly (firkin_open) works
+ *  too; restore gives a copy that leaves the backup as it was.
+ *  FIRKIN_E_NOT_FOUND if backup_dir holds no database, FIRKIN_E_NOT_A_DATABASE
+ *  if it is an incomplete backup (or not a database); otherwise as
+ *  firkin_backup. *report_json as for firkin_backup. */
+FIRKIN_API firkin_status firkin_restore(const char *backup_dir,
+                                        const firkin_backup_options *opts,
+                                        const char *dest_dir, char **report_json);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -221,6 +221,7 @@ type caseState struct {
 	iters   map[string]*iterState
 	batches map[string]*Batch
 	vars    map[string]uint64
+	bopts   BackupOptions // backup_opt
 }
 
 type cmdFail struct{ msg string }
@@ -636,6 +637,52 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		return fromErr(c.db(mods).Compact())
 	case "checkpoint":
 		return fromErr(c.db(mods).Checkpoint())
+	case "backup_opt":
+		needArgs(args, 2, 2)
+		return fromErr(c.bopts.Set(args[0].textOrBytes(), args[1].textOrBytes()))
+	case "backup_opt_get":
+		needArgs(args, 1, 2)
+		v, err := c.bopts.Get(args[0].textOrBytes())
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 2 && normOpt(v) != normOpt(args[1].textOrBytes()) {
+			failf("backup option %s: expected %q, got %q", args[0].text, args[1].text, v)
+		}
+		return outcome{st: StatusOK}
+	case "backup", "restore":
+		var rep *BackupReport
+		var err error
+		fields := args
+		sub := func(t token) string {
+			if t.textOrBytes() == "." {
+				return c.dir
+			}
+			return filepath.Join(c.dir, t.textOrBytes())
+		}
+		if cmd == "backup" {
+			needArgs(args, 1, 100)
+			rep, err = c.db(mods).Backup(sub(args[0]), &c.bopts)
+			fields = args[1:]
+		} else {
+			needArgs(args, 2, 100)
+			rep, err = Restore(sub(args[0]), sub(args[1]), &c.bopts)
+			fields = args[2:]
+		}
+		if err != nil {
+			return fromErr(err)
+		}
+		js, _ := json.Marshal(rep)
+		var m map[string]any
+		if err := json.Unmarshal(js, &m); err != nil {
+			failf("backup report: %v", err)
+		}
+		for _, f := range fields {
+			if _, ok := m[f.text]; !ok {
+				failf("backup report has no member %q", f.text)
+			}
+		}
+		return outcome{st: StatusOK}
 	case "verify", "verify_path":
 		var js string
 		var err error

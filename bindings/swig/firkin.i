@@ -111,6 +111,13 @@
 %ignore firkin_free;
 %ignore firkin_verify;
 %ignore firkin_verify_path;
+/* Backup and restore: wrapped as fkb_backup / fkb_restore (the boolean
+ * options as bits; the progress callback is C-only). */
+%rename("$ignore", regextarget=1, fullname=1) "^firkin_backup_options_.+";
+%ignore firkin_backup_progress_fn;
+%ignore firkin_backup;
+%ignore firkin_restore;
+%ignore fkb_backup_options_;
 /* Takes a firkin_status as input; the status typemaps are for returns. */
 %ignore firkin_strerror;
 /* Typed option accessors: wrapped once, by name, as fkb_options_[gs]et_typed. */
@@ -463,6 +470,44 @@ static firkin_status fkb_verify_path(const char *path, const firkin_options *opt
   char *s = NULL;
   firkin_status st = firkin_verify_path(path, opts, &s);
   *OUT = 0;
+  if (s) fkb_copy_out_(s, strlen(s), buf, cap, OUT);
+  return st;
+}
+
+/* firkin_backup / firkin_restore with the boolean options as bits of
+ * `flags` (FKB_BACKUP_*: all four set = the defaults); the JSON report into
+ * (buf, cap), *OUT = its size (0 on failure). */
+#define FKB_BACKUP_INCREMENTAL 1
+#define FKB_BACKUP_VERIFY 2
+#define FKB_BACKUP_HARD_LINKS 4
+#define FKB_BACKUP_CHECKPOINT 8
+static firkin_status fkb_backup_options_(int flags, firkin_backup_options **o) {
+  firkin_status st = firkin_backup_options_new(o);
+  if (st == FIRKIN_OK) st = firkin_backup_options_set_incremental(*o, (flags & FKB_BACKUP_INCREMENTAL) != 0);
+  if (st == FIRKIN_OK) st = firkin_backup_options_set_verify(*o, (flags & FKB_BACKUP_VERIFY) != 0);
+  if (st == FIRKIN_OK) st = firkin_backup_options_set_hard_links(*o, (flags & FKB_BACKUP_HARD_LINKS) != 0);
+  if (st == FIRKIN_OK) st = firkin_backup_options_set_checkpoint(*o, (flags & FKB_BACKUP_CHECKPOINT) != 0);
+  return st;
+}
+static firkin_status fkb_backup(firkin_db *db, int flags, const char *dest, void *buf, size_t cap,
+                                int64_t *OUT) {
+  firkin_backup_options *o = NULL;
+  char *s = NULL;
+  *OUT = 0;
+  firkin_status st = fkb_backup_options_(flags, &o);
+  if (st == FIRKIN_OK) st = firkin_backup(db, o, dest, &s);
+  firkin_backup_options_free(o);
+  if (s) fkb_copy_out_(s, strlen(s), buf, cap, OUT);
+  return st;
+}
+static firkin_status fkb_restore(const char *backup, int flags, const char *dest, void *buf,
+                                 size_t cap, int64_t *OUT) {
+  firkin_backup_options *o = NULL;
+  char *s = NULL;
+  *OUT = 0;
+  firkin_status st = fkb_backup_options_(flags, &o);
+  if (st == FIRKIN_OK) st = firkin_restore(backup, o, dest, &s);
+  firkin_backup_options_free(o);
   if (s) fkb_copy_out_(s, strlen(s), buf, cap, OUT);
   return st;
 }

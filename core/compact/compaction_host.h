@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/env/env.h"
@@ -43,6 +44,12 @@ class CompactionHost {
   virtual Status SyncAll() = 0;
   virtual bool CheckpointDue() const = 0;
   virtual Status CheckpointNow() = 0;
+
+  // Online backup's hook. The compactor holds this mutex from publishing a
+  // compaction output until its inputs are removed; a backup holds it while
+  // it takes its cut and lists and links segment files, so no segment it
+  // listed is retired (nor an output published) under it meanwhile.
+  virtual std::mutex& retire_mutex() = 0;
 };
 
 }  // namespace firkin

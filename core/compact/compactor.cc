@@ -302,8 +302,7 @@ Status Compactor::WriteOutput(Plan* plan) {
   out->min_seq.store(mseq);
   Keyspace::SetCounts(out.get(), 2 * marker, 0);  // bookkeeping: never reclaimable alone
   for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
-  host_->keyspace()->segments().Add(out);
-  plan->output = out;
+  plan->output = out;  // published by RunPass, under the retire mutex
   stats_.bytes_written.fetch_add(pos, std::memory_order_relaxed);
   return Status::OK();
 }
@@ -337,6 +336,12 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
     stats_.failures.fetch_add(1);
     return s;  // the inputs are untouched
   }
+
+  // Publishing the output and retiring the inputs happen under the host's
+  // retire mutex, so an online backup never lists a set of segments that a
+  // pass is in the middle of replacing, nor loses a listed file under it.
+  std::lock_guard<std::mutex> retire(host_->retire_mutex());
+  host_->keyspace()->segments().Add(plan.output);
 
   // Move index entries (one sub-table lock at a time).
   std::vector<Relocation> moves;

@@ -57,6 +57,12 @@ Status DB::OpenImpl() {
   bool has_identity_tmp = false;
   for (const std::string& n : names) {
     uint64_t id;
+    if (n == kBackupMarkerFileName && !options_.ignore_backup_marker) {
+      return Status::NotADatabase(
+          path_ + " is an incomplete backup (it holds " + kBackupMarkerFileName +
+          ": a backup into it was interrupted or is still running); run the backup again. "
+          "Nothing was changed");
+    }
     if (n == kIdentityFileName) has_identity = true;
     else if (ParseSegmentFileName(n, &id)) has_segments = true;
     else if (n == kLockFileName) has_lock = true;

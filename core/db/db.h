@@ -43,6 +43,8 @@ namespace firkin {
 
 class Iterator;
 class Compactor;
+struct BackupOptions;
+struct BackupReport;
 
 // A snapshot sequence number meaning "the latest published state".
 constexpr uint64_t kLatestSeq = UINT64_MAX;
@@ -82,6 +84,9 @@ class DB : private CompactionHost {
   Status Checkpoint();
   // Verifies records and index (firkin_verify); *report is JSON.
   Status Verify(std::string* report);
+  // Online backup into `dest` as of one snapshot (backup.h, firkin_backup).
+  // Any thread, while writers write; also on a read-only handle.
+  Status Backup(const std::string& dest, const BackupOptions& options, BackupReport* report);
 
   // ---- namespaces ----
   const NamespaceTable& namespaces() const { return ns_; }
@@ -150,6 +155,7 @@ class DB : private CompactionHost {
   }
   Status SyncAll() override { return Sync(); }
   Status CheckpointNow() override { return Checkpoint(); }
+  std::mutex& retire_mutex() override { return retire_mu_; }
 
   const std::string path_;
   const Options options_;
@@ -166,6 +172,8 @@ class DB : private CompactionHost {
   // namespace changes are serialized among themselves.
   WriterGate gate_;
   std::mutex ns_mu_;
+  // Segment retirement vs. online backup (CompactionHost::retire_mutex).
+  std::mutex retire_mu_;
 
   // Snapshots.
   mutable std::mutex snap_mu_;

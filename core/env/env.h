@@ -126,6 +126,14 @@ class Env {
   // --- names ---
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
+  // Makes `to` (must not exist) a hard link to the file `from`. kNotSupported
+  // when the file system cannot or will not link them (different file
+  // systems, links refused, or an Env without links: this default), so the
+  // caller can copy instead.
+  virtual Status LinkFile(const std::string& from, const std::string& to) {
+    return Status::NotSupported("hard link " + from + " -> " + to +
+                                ": not supported by this environment");
+  }
   // Makes creations, renames and removals in directory `dir` durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   // Names (not paths) of the entries of `dir`, without "." and "..".

@@ -334,6 +334,17 @@ Status PosixEnv::RemoveFile(const std::string& path) {
   return Status::OK();
 }
 
+Status PosixEnv::LinkFile(const std::string& from, const std::string& to) {
+  if (link(from.c_str(), to.c_str()) == 0) return Status::OK();
+  const int err = errno;
+  // Another file system, a file system without links, a link refused by
+  // policy (protected_hardlinks) or too many links: the caller copies.
+  if (err == EXDEV || err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EMLINK) {
+    return Status::NotSupported("link " + from + " -> " + to + ": " + std::strerror(err));
+  }
+  return PosixError(err, "link", from + " -> " + to);
+}
+
 Status PosixEnv::SyncDir(const std::string& dir) {
   int fd = RetryEintr([&] { return open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC); });
   if (fd < 0) return PosixError(errno, "open", dir);

@@ -30,6 +30,7 @@ class PosixEnv final : public Env {
   Status ReadFile(const std::string& path, std::string* out) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
+  Status LinkFile(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
   Status ListDir(const std::string& dir, std::vector<std::string>* names) override;
   Status CreateDir(const std::string& dir) override;

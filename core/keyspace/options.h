@@ -32,6 +32,10 @@ struct Options {
   uint64_t checkpoint_every = 256ull << 20;  // bytes of log, 0 = only at close
   uint32_t recycle_segments = 4;  // retired segment files kept for reuse, 0..kMaxRecycle
   Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
+  // Internal, not settable through the C API: open a directory that holds
+  // the BACKUP-INCOMPLETE marker (online backup verifies its copy before it
+  // removes the marker). Only with read_only.
+  bool ignore_backup_marker = false;
 
   static constexpr uint64_t kMinSegmentSize = 64ull << 10;
   static constexpr uint64_t kMaxSegmentSize = 1ull << 30;

@@ -22,6 +22,10 @@ constexpr uint32_t kFormatVersion = 2;
 // ---- identity file ("FIRKIN") ----
 constexpr char kIdentityFileName[] = "FIRKIN";
 constexpr char kLockFileName[] = "LOCK";
+// Present while an online backup is being written into a directory (created
+// first, removed last): a directory holding it is an incomplete backup and
+// is refused by open (docs/format.md, "Backups").
+constexpr char kBackupMarkerFileName[] = "BACKUP-INCOMPLETE";
 constexpr char kIdentityMagic[8] = {'F', 'I', 'R', 'K', 'I', 'N', 'D', 'B'};
 constexpr size_t kIdentitySize = 48;
 

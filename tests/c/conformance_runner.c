@@ -473,6 +473,7 @@ typedef struct {
   /* API objects */
   firkin_options *opts;
   firkin_write_options *wo;
+  firkin_backup_options *bopts; /* backup_opt; NULL until set */
   firkin_db *db[3]; /* slots 1 and 2 */
   named_list ns, snaps, iters, batches;
   var *vars;
@@ -1133,6 +1134,57 @@ static int check_report(ctx *c, int st, char *js, size_t nfields, token **fields
   free(j.keys);
   firkin_free(js);
   return st;
+}
+
+/* Online backup and restore (12_backup.case). */
+static void sub_path(ctx *c, const char *sub, char *out, size_t cap) {
+  if (strcmp(sub, ".") == 0) snprintf(out, cap, "%s", c->dir);
+  else snprintf(out, cap, "%s/%s", c->dir, sub);
+}
+static int cmd_backup_opt(ctx *c, token **a, size_t n) {
+  (void)n;
+  if (!c->bopts) {
+    int st = api(c, firkin_backup_options_new(&c->bopts));
+    if (st != FIRKIN_OK) return st;
+  }
+  return api(c, firkin_backup_options_set(c->bopts, T(0), T(1)));
+}
+static int cmd_backup_opt_get(ctx *c, token **a, size_t n) {
+  char *out = NULL;
+  int st;
+  if (!c->bopts) {
+    st = api(c, firkin_backup_options_new(&c->bopts));
+    if (st != FIRKIN_OK) return st;
+  }
+  st = api(c, firkin_backup_options_get(c->bopts, T(0), &out));
+  if (st == FIRKIN_OK && n > 1) {
+    char want[128], got[128];
+    if (!out) {
+      fail(c, "firkin_backup_options_get returned OK with a NULL string");
+    } else {
+      normalize_option_text(T(1), want, sizeof want);
+      normalize_option_text(out, got, sizeof got);
+      if (strcmp(want, got) != 0) fail(c, "backup option %s: expected '%s', got '%s'", T(0), T(1), out);
+    }
+  }
+  firkin_free(out);
+  return st;
+}
+static int cmd_backup(ctx *c, token **a, size_t n) {
+  char *js = NULL, path[4200];
+  int st;
+  NEED_DB();
+  sub_path(c, T(0), path, sizeof path);
+  st = api(c, firkin_backup(cur_db(c), c->bopts, path, &js));
+  return check_report(c, st, js, n - 1, a + 1);
+}
+static int cmd_restore(ctx *c, token **a, size_t n) {
+  char *js = NULL, from[4200], to[4200];
+  int st;
+  sub_path(c, T(0), from, sizeof from);
+  sub_path(c, T(1), to, sizeof to);
+  st = api(c, firkin_restore(from, c->bopts, to, &js));
+  return check_report(c, st, js, n - 2, a + 2);
 }
 
 static int cmd_compact(ctx *c, token **a, size_t n) {
@@ -2020,6 +2072,10 @@ static const command kCommands[] = {
     {"checkpoint", cmd_checkpoint, 0, 0, "d"},
     {"verify", cmd_verify, 0, -1, "d"},
     {"verify_path", cmd_verify_path, 0, -1, ""},
+    {"backup_opt", cmd_backup_opt, 2, 2, ""},
+    {"backup_opt_get", cmd_backup_opt_get, 1, 2, ""},
+    {"backup", cmd_backup, 1, -1, "d"},
+    {"restore", cmd_restore, 2, -1, ""},
     {"put", cmd_put, 2, 2, "nd"},
     {"get", cmd_get, 1, 2, "nsd"},
     {"get_into", cmd_get_into, 2, 4, "nsd"},
@@ -2192,8 +2248,10 @@ static void end_case(runner *r, ctx *c, bool ok) {
   c->db[1] = c->db[2] = NULL;
   firkin_options_free(c->opts);
   firkin_write_options_free(c->wo);
+  firkin_backup_options_free(c->bopts);
   c->opts = NULL;
   c->wo = NULL;
+  c->bopts = NULL;
   for (i = 0; i < c->nvars; i++) free(c->vars[i].name);
   c->nvars = 0;
   if (!r->keep) rm_rf(c->dir);

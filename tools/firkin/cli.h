@@ -52,6 +52,10 @@ struct cli {
   const char *dump_format; /* --dump-format jsonl|raw */
   int progress;            /* -1 auto (stderr is a terminal), 0 off, 1 on */
   bool writable;           /* --write: open read commands writable */
+  bool no_verify;          /* backup/restore: --no-verify */
+  bool full;               /* backup: --full (not incremental) */
+  bool copy;               /* backup: --copy (no hard links) */
+  bool no_checkpoint;      /* backup/restore: --no-checkpoint */
   const char *opts[32];    /* -O NAME=VALUE, passed to firkin_options_set */
   int nopts;
 };
@@ -105,5 +109,7 @@ int cmd_compact(struct cli *c);
 int cmd_checkpoint(struct cli *c);
 int cmd_dump(struct cli *c);
 int cmd_load(struct cli *c);
+int cmd_backup(struct cli *c);
+int cmd_restore(struct cli *c);
 
 #endif /* FIRKIN_CLI_H */

@@ -58,9 +58,19 @@ static const struct command commands[] = {
      "standard input) and writes it into DB in atomic batches, creating the database\n"
      "and namespaces as needed. A dump without its end record is refused at the end\n"
      "(exit 3) after loading what came before it."},
-    {"backup", not_available, 0, 99, "backup DB DEST",
-     "Online backup: not yet available (exit 5)."},
-    {"restore", not_available, 0, 99, "restore BACKUP DB", "Restore: not yet available (exit 5)."},
+    {"backup", cmd_backup, 2, 2,
+     "backup DB DEST [--full] [--copy] [--no-verify] [--no-checkpoint]",
+     "Copies the database into directory DEST as of one snapshot, while other readers\n"
+     "may keep reading (firkin_backup; opens DB read-only, --write to open it writable).\n"
+     "DEST is created, or must be empty or an earlier backup of the same database: then\n"
+     "only what is new is copied (--full: everything again). Sealed segments are\n"
+     "hard-linked on the same file system (--copy: always copied). The copy is verified\n"
+     "(--no-verify: not) before it is marked complete; an interrupted backup leaves\n"
+     "DEST marked incomplete (it does not open) until a backup completes it."},
+    {"restore", cmd_restore, 2, 2, "restore BACKUP DEST [--no-verify] [--no-checkpoint]",
+     "Copies the backup in BACKUP (left unchanged) into DEST, which must be new or\n"
+     "empty, as a database of its own, and verifies it (firkin_restore). A backup is\n"
+     "also a database: it may be opened in place."},
     {"changes", not_available, 0, 99, "changes DB", "Change feed: not yet available (exit 5)."},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -81,8 +91,12 @@ static const char options_help[] =
     "      --dump-format F     dump: jsonl (default) or raw\n"
     "  -O, --option NAME=VAL   a database option (firkin_options_set), e.g. -O sync_mode=always\n"
     "  -w, --write             open read commands writable (they open read-only by default)\n"
+    "      --full, --copy      backup: copy everything again / never hard-link\n"
+    "      --no-verify         backup, restore: do not verify the copy\n"
+    "      --no-checkpoint     backup, restore: leave the index checkpoint out\n"
     "      --progress, --no-progress   force the progress line on or off (default: on\n"
-    "                          when stderr is a terminal, for dump, load, verify, compact)\n"
+    "                          when stderr is a terminal, for dump, load, verify, compact,\n"
+    "                          backup, restore)\n"
     "  -h, --help              this help;  --version  the versions\n";
 
 static const char exit_help[] =
@@ -262,6 +276,14 @@ static int parse(int argc, char **argv, struct cli *c, const char **pos, int *np
       c->keys_only = true;
     } else if (strcmp(a, "--stdin") == 0) {
       c->value_stdin = true;
+    } else if (strcmp(a, "--no-verify") == 0) {
+      c->no_verify = true;
+    } else if (strcmp(a, "--full") == 0) {
+      c->full = true;
+    } else if (strcmp(a, "--copy") == 0) {
+      c->copy = true;
+    } else if (strcmp(a, "--no-checkpoint") == 0) {
+      c->no_checkpoint = true;
     } else if (strcmp(a, "--progress") == 0) {
       c->progress = 1;
     } else if (strcmp(a, "--no-progress") == 0) {

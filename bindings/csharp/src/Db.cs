@@ -246,6 +246,31 @@ namespace Firkin
             return Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_verify(d, b, cap, out n));
         }
 
+        /// <summary>Online backup: writes into directory dir a copy of the database as of
+        /// one snapshot while other threads keep writing (firkin_backup). dir is created,
+        /// or must be empty or an earlier backup of this database (then only what is new is
+        /// copied). Until it is complete dir holds a BACKUP-INCOMPLETE marker and
+        /// <see cref="Open(string, Options)"/> refuses it (<see cref="NotADatabaseException"/>).
+        /// Throws InvalidArgument (dir is or lies in the database directory), NotADatabase
+        /// (a file or a foreign directory), Exists (a backup of another database), Busy,
+        /// Corruption (the copy failed verification). options may be null.</summary>
+        public BackupReport Backup(string dir, BackupOptions options = null)
+        {
+            var d = Handle;
+            int flags = BackupOptions.Flags(options);
+            return BackupReport.Once((byte[] b, ulong cap, out long n) => FirkinNative.fkb_backup(d, flags, dir, b, cap, out n));
+        }
+
+        /// <summary>Restore: copies the backup in backupDir (left unchanged) into destDir,
+        /// which must be missing or empty (<see cref="ExistsException"/> otherwise), as a
+        /// database of its own, verified (firkin_restore). Incremental and HardLinks do not
+        /// apply.</summary>
+        public static BackupReport Restore(string backupDir, string destDir, BackupOptions options = null)
+        {
+            int flags = BackupOptions.Flags(options);
+            return BackupReport.Once((byte[] b, ulong cap, out long n) => FirkinNative.fkb_restore(backupDir, flags, destDir, b, cap, out n));
+        }
+
         /// <summary>Verifies the database at path without a writer (nothing is modified).</summary>
         public static string VerifyPath(string path, Options options)
         {

@@ -171,7 +171,9 @@ class Runner
     readonly Dictionary<string, Batch> batches = new Dictionary<string, Batch>();
     readonly Dictionary<string, ulong> vars = new Dictionary<string, ulong>();
 
-    void Reset(string d) { dir = d; opts = new Options(); wo = null; }
+    BackupOptions bopts = new BackupOptions();
+    void Reset(string d) { dir = d; opts = new Options(); bopts = new BackupOptions(); wo = null; }
+    string Sub(Tok t) { return t.Utf8 == "." ? dir : Path.Combine(dir, t.Utf8); }
 
     void CloseAll()
     {
@@ -451,6 +453,37 @@ class Runner
             case "checkpoint":
                 DbOf(m).Checkpoint();
                 return Outcome.Ok;
+            case "backup_opt":
+                Args(a, 2, 2);
+                bopts.Set(a[0].Utf8, a[1].Utf8);
+                return Outcome.Ok;
+            case "backup_opt_get":
+            {
+                Args(a, 1, 2);
+                var v = bopts.Get(a[0].Utf8);
+                if (a.Count == 2 && Norm(v) != Norm(a[1].Utf8)) throw new Fail("backup option " + a[0].Text + ": got " + v);
+                return Outcome.Ok;
+            }
+            case "backup":
+            case "restore":
+            {
+                BackupReport rep;
+                List<Tok> fields;
+                if (cmd == "backup")
+                {
+                    Args(a, 1, 100);
+                    rep = DbOf(m).Backup(Sub(a[0]), bopts);
+                    fields = a.Skip(1).ToList();
+                }
+                else
+                {
+                    Args(a, 2, 100);
+                    rep = Db.Restore(Sub(a[0]), Sub(a[1]), bopts);
+                    fields = a.Skip(2).ToList();
+                }
+                foreach (var f in fields) if (!rep.Json.Contains("\"" + f.Text + "\"")) throw new Fail("backup report has no member " + f.Text);
+                return Outcome.Ok;
+            }
             case "verify":
             case "verify_path":
             {

@@ -22,6 +22,7 @@ Errors are FirkinError subclasses, one per status code (errors.py).
 from . import errors
 from ._native import lib as _lib
 from .db import DB, Namespace, Reader, Snapshot, View, Writer, verify_path
+from .backup import BackupOptions, restore
 from .errors import *  # noqa: F401,F403  (the typed exceptions)
 from .errors import STATUS, FirkinError, check as _check, error
 from .handles import SYNC_MODES, Batch, Iterator, Options, WriteOptions
@@ -36,4 +37,4 @@ def version() -> str:
 
 __all__ = ["DB", "Options", "WriteOptions", "Namespace", "Snapshot", "View", "Iterator", "Batch",
            "Reader", "Writer", "FirkinError", "STATUS", "SYNC_MODES", "error", "version",
-           "verify_path"] + [n for n in errors.__all__ if n.endswith("Error") and n != "FirkinError"]
+           "verify_path", "BackupOptions", "restore"] + [n for n in errors.__all__ if n.endswith("Error") and n != "FirkinError"]

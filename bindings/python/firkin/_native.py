@@ -137,6 +137,15 @@ _fn("firkin_compact", c_int, H)
 _fn("firkin_checkpoint", c_int, H)
 _fn("firkin_verify", c_int, H, P(c_void_p))
 _fn("firkin_verify_path", c_int, c_char_p, H, P(c_void_p))
+# Online backup and restore.
+PROGRESS_FN = ctypes.CFUNCTYPE(None, c_void_p, c_uint64, c_uint64)
+_fn("firkin_backup_options_new", c_int, P(H))
+_fn("firkin_backup_options_free", None, H)
+_fn("firkin_backup_options_set", c_int, H, c_char_p, c_char_p)
+_fn("firkin_backup_options_get", c_int, H, c_char_p, P(c_void_p))
+_fn("firkin_backup_options_set_progress", c_int, H, PROGRESS_FN, c_void_p)
+_fn("firkin_backup", c_int, H, H, c_char_p, P(c_void_p))
+_fn("firkin_restore", c_int, c_char_p, H, c_char_p, P(c_void_p))
 for _n in ("create_if_missing", "error_if_exists", "read_only", "salvage", "verify_checksums",
            "auto_compact"):
     _fn("firkin_options_set_" + _n, c_int, H, c_bool)

@@ -12,7 +12,7 @@ or a keys()/items() generator) by one thread at a time.
 import ctypes
 import os
 import struct
-from typing import Any, Callable, Iterator as TIterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator as TIterator, List, Optional, Tuple, Union
 
 from ._bytes import BytesLike, as_buf, to_bytes
 from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, lib, take_string
@@ -288,6 +288,23 @@ class DB(Handle, Reader, Writer):
         report = take_string(p)
         check(st)
         return report
+
+    def backup(self, dest: PathLike, options: Any = None, *,
+               progress: Optional[Callable[[int, int], None]] = None,
+               **settings: Union[str, bool]) -> Dict[str, Any]:
+        """Online backup into directory dest as of one snapshot, while other
+        threads keep writing (firkin_backup). dest is created, or must be empty
+        or an earlier backup of this database (then only what is new is copied).
+        options: a firkin.BackupOptions, and/or settings by name (incremental,
+        verify, hard_links, checkpoint; all True by default). progress(done,
+        total) is called with byte counts. Returns the report as a dict (seq,
+        segments, linked, copied, kept, removed, bytes_*, checkpoint, verified).
+        Raises InvalidArgumentError (dest is or lies in the database
+        directory), NotADatabaseError (a file or a foreign directory),
+        ExistsError (a backup of another database), BusyError, CorruptionError
+        (the copy failed verification)."""
+        from .backup import backup
+        return backup(self, dest, options, progress=progress, **settings)
 
     def namespace(self, name: str, create: bool = True) -> "Namespace":
         """Opens namespace name (creating it unless create=False)."""

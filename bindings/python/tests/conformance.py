@@ -148,6 +148,7 @@ def entries(data):
 class Case:
     def __init__(self, d):
         self.dir, self.opts, self.wo = d, firkin.Options(), None
+        self.bopts = None
         self.dbs = {1: None, 2: None}
         self.ns, self.snaps, self.iters, self.batches, self.vars = {}, {}, {}, {}, {}
 
@@ -169,6 +170,8 @@ class Case:
         self.opts.close()
         if self.wo:
             self.wo.close()
+        if self.bopts:
+            self.bopts.close()
 
     def close_slot(self, slot):
         for m in (self.iters, self.snaps, self.ns):
@@ -226,6 +229,11 @@ class Case:
         if name not in self.iters:
             raise Fail("iterator %s used before it was bound" % name)
         return self.iters[name]
+
+    def backup_opts(self):
+        if self.bopts is None:
+            self.bopts = firkin.BackupOptions()
+        return self.bopts
 
     def batch(self, name):
         if name not in self.batches:
@@ -307,6 +315,22 @@ class Case:
             self.db(m).compact()
         elif cmd == "checkpoint":
             self.db(m).checkpoint()
+        elif cmd == "backup_opt":
+            self.backup_opts().set(a[0].s(), a[1].s())
+        elif cmd == "backup_opt_get":
+            v = self.backup_opts().get(a[0].s())
+            if len(a) > 1 and norm(v) != norm(a[1].s()):
+                raise Fail("backup option %s: expected %s, got %s" % (a[0].text, a[1].text, v))
+        elif cmd in ("backup", "restore"):
+            def sub(t):
+                return self.dir if t.s() == "." else os.path.join(self.dir, t.s())
+            if cmd == "backup":
+                rep, fields = self.db(m).backup(sub(a[0]), self.bopts), a[1:]
+            else:
+                rep, fields = firkin.restore(sub(a[0]), sub(a[1]), self.bopts), a[2:]
+            for f in fields:
+                if f.text not in rep:
+                    raise Fail("backup report has no member " + f.text)
         elif cmd in ("verify", "verify_path"):
             if cmd == "verify":
                 js, fields = self.db(m).verify(), a

@@ -248,6 +248,38 @@ public final class Firkin implements AutoCloseable {
     return Scratch.text((b, n) -> FirkinNative.fkb_verify(d, b, n));
   }
 
+  /** {@link #backup(String, BackupOptions)} with the default options. */
+  public BackupReport backup(String dir) {
+    return backup(dir, null);
+  }
+
+  /**
+   * Online backup: writes into directory dir a copy of the database as of
+   * one snapshot while other threads keep writing (firkin_backup). dir is
+   * created, or must be empty or an earlier backup of this database (then
+   * only what is new is copied). Until it is complete dir holds a
+   * BACKUP-INCOMPLETE marker and {@link #open} refuses it
+   * ({@link FirkinException.NotADatabase}). Throws InvalidArgument (dir is or
+   * lies in the database directory), NotADatabase (a file or a foreign
+   * directory), Exists (a backup of another database), Busy, Corruption (the
+   * copy failed verification). opts may be null.
+   */
+  public BackupReport backup(String dir, BackupOptions opts) {
+    SWIGTYPE_p_firkin_db d = handle();
+    int flags = (opts == null ? new BackupOptions() : opts).flags();
+    return BackupReport.once((b, n) -> FirkinNative.fkb_backup(d, flags, dir, b, n));
+  }
+
+  /**
+   * Restore: copies the backup in backupDir (left unchanged) into destDir,
+   * which must be missing or empty (Exists otherwise), as a database of its
+   * own, verified (firkin_restore). incremental and hardLinks do not apply.
+   */
+  public static BackupReport restore(String backupDir, String destDir, BackupOptions opts) {
+    int flags = (opts == null ? new BackupOptions() : opts).flags();
+    return BackupReport.once((b, n) -> FirkinNative.fkb_restore(backupDir, flags, destDir, b, n));
+  }
+
   /** Verifies the database at path without a writer (nothing is modified). */
   public static String verifyPath(String path, Options opts) {
     SWIGTYPE_p_firkin_options o = opts == null ? null : opts.handle();

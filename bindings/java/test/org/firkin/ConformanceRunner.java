@@ -243,10 +243,17 @@ public final class ConformanceRunner {
   final Map<String, Batch> batches = new HashMap<>();
   final Map<String, Long> vars = new HashMap<>();
 
+  BackupOptions bopts = new BackupOptions();
+
   void reset(Path d) {
     dir = d;
     opts = new Options();
+    bopts = new BackupOptions();
     wo = null;
+  }
+
+  String sub(Tok t) {
+    return t.utf8().equals(".") ? dir.toString() : dir.resolve(t.utf8()).toString();
   }
 
   void closeAll() {
@@ -632,6 +639,38 @@ public final class ConformanceRunner {
       case "checkpoint":
         db(mods).checkpoint();
         return OK;
+      case "backup_opt":
+        args(a, 2, 2);
+        bopts.set(a.get(0).utf8(), a.get(1).utf8());
+        return OK;
+      case "backup_opt_get": {
+        args(a, 1, 2);
+        String v = bopts.get(a.get(0).utf8());
+        if (a.size() == 2 && !norm(v).equals(norm(a.get(1).utf8()))) {
+          throw new Fail("backup option " + a.get(0).text + ": expected " + a.get(1).text + ", got " + v);
+        }
+        return OK;
+      }
+      case "backup":
+      case "restore": {
+        BackupReport rep;
+        List<Tok> fields;
+        if (cmd.equals("backup")) {
+          args(a, 1, 100);
+          rep = db(mods).backup(sub(a.get(0)), bopts);
+          fields = a.subList(1, a.size());
+        } else {
+          args(a, 2, 100);
+          rep = Firkin.restore(sub(a.get(0)), sub(a.get(1)), bopts);
+          fields = a.subList(2, a.size());
+        }
+        for (Tok f : fields) {
+          if (!rep.json.contains("\"" + f.text + "\"")) {
+            throw new Fail("backup report has no member " + f.text);
+          }
+        }
+        return OK;
+      }
       case "verify":
       case "verify_path": {
         String js;

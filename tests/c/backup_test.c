@@ -1,0 +1,842 @@
+/* Online backup and restore (issue 10, item 2): firkin_backup, firkin_restore.
+ *
+ *  - online: writer threads (puts, deletes, cross-namespace batches) and a
+ *    compaction thread run while backups are taken; each backup must open as
+ *    exactly the source's state at its snapshot (compared entry by entry with
+ *    a time-travel snapshot of the source, kept readable by an older
+ *    snapshot held across the run), with the batch pairs whole;
+ *  - incremental: a second backup into the same directory keeps the
+ *    unchanged segments, and after a compaction removes the retired ones
+ *    (a deleted key does not come back);
+ *  - links and copies: same file system links (shared inodes), hard_links
+ *    off and /tmp -> /dev/shm (EXDEV) copy; the tail is never linked;
+ *  - crash: a child process backs up while it writes and is killed with
+ *    SIGKILL at random moments; the source opens with every acknowledged
+ *    write, the destination either opens complete and verified or is refused
+ *    as incomplete (NOT_A_DATABASE) until a new backup completes it;
+ *  - bad input: NULLs, the destination inside the source, a file, a foreign
+ *    non-empty directory (left byte-identical), another database's backup,
+ *    a destination open as a database, restore into a non-empty directory,
+ *    options;
+ *  - read-only handles, restore, progress callback, the marker rule.
+ *
+ * Ends with "N passed, N failed".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firkin.h"
+
+static int g_passed, g_failed, g_case_failed;
+static char g_root[256];
+
+#define CHECK(cond, ...)                                                    \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      g_case_failed = 1;                                                    \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                  \
+      fprintf(stderr, __VA_ARGS__);                                         \
+      fprintf(stderr, " [last error: %s]\n", firkin_last_error());          \
+    }                                                                       \
+  } while (0)
+#define CHECK_ST(call, want)                                                \
+  do {                                                                      \
+    firkin_status st_ = (call);                                             \
+    CHECK(st_ == (want), "%s -> %d (%s), want %d", #call, st_,              \
+          firkin_strerror(st_), (want));                                    \
+    if (st_ != FIRKIN_OK && st_ != FIRKIN_E_NOT_FOUND)                      \
+      CHECK(firkin_last_error()[0] != '\0', "%s left no message", #call);   \
+  } while (0)
+
+static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w) {
+  (void)s; (void)f; (void)w;
+  return remove(p);
+}
+static void rm_rf(const char *path) { nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+static void path_of(char *out, const char *name) { snprintf(out, 512, "%s/%s", g_root, name); }
+
+static firkin_db *open_db(const char *path, bool read_only, uint64_t segment_size) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_read_only(o, read_only);
+  if (segment_size) firkin_options_set_segment_size(o, segment_size);
+  firkin_db *db = NULL;
+  firkin_status s = firkin_open(path, o, &db);
+  firkin_options_free(o);
+  CHECK(s == FIRKIN_OK, "open %s -> %s", path, firkin_strerror(s));
+  return s == FIRKIN_OK ? db : NULL;
+}
+
+/* ---- the state of a database as a sorted list of "ns\x01key\x01value" ---- */
+
+typedef struct {
+  char **v;
+  size_t n, cap;
+} strlist;
+
+static void sl_add(strlist *l, const char *s, size_t len) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 256;
+    l->v = realloc(l->v, l->cap * sizeof(char *));
+  }
+  char *c = malloc(len + 1);
+  memcpy(c, s, len);
+  c[len] = 0;
+  l->v[l->n++] = c;
+}
+static void sl_free(strlist *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+  free(l->v);
+  memset(l, 0, sizeof *l);
+}
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char *kNamespaces[] = {"default", "alpha", "beta"};
+#define NNS 3
+
+/* Every entry of the three namespaces at snap (NULL = latest). */
+static int dump_state(firkin_db *db, const firkin_snapshot *snap, strlist *out) {
+  for (int i = 0; i < NNS; i++) {
+    firkin_ns *ns = NULL;
+    if (i > 0) {
+      firkin_status s = firkin_ns_open(db, kNamespaces[i], false, &ns);
+      if (s == FIRKIN_E_NAMESPACE_NOT_FOUND) continue;
+      if (s != FIRKIN_OK) return s;
+    }
+    firkin_iter *it = NULL;
+    firkin_status s = firkin_iter_new(db, snap, ns, &it);
+    if (s != FIRKIN_OK) {
+      firkin_ns_close(ns);
+      return s;
+    }
+    for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+      const void *k, *v;
+      size_t kl, vl;
+      firkin_iter_key(it, &k, &kl);
+      firkin_iter_value(it, &v, &vl);
+      char buf[1024];
+      int n = snprintf(buf, sizeof buf, "%s\x01%.*s\x01%.*s", kNamespaces[i], (int)kl,
+                       (const char *)k, (int)vl, (const char *)v);
+      sl_add(out, buf, (size_t)n);
+    }
+    s = firkin_iter_status(it);
+    firkin_iter_free(it);
+    firkin_ns_close(ns);
+    if (s != FIRKIN_OK) return s;
+  }
+  qsort(out->v, out->n, sizeof(char *), cmp_str);
+  return FIRKIN_OK;
+}
+
+/* The database at `path` (opened read-only) holds exactly `want`. */
+static void check_same(const char *path, const strlist *want, const char *what) {
+  firkin_db *db = open_db(path, true, 0);
+  if (db == NULL) return;
+  strlist got = {0};
+  firkin_status s = dump_state(db, NULL, &got);
+  CHECK(s == FIRKIN_OK, "%s: dump -> %s", what, firkin_strerror(s));
+  CHECK(got.n == want->n, "%s: %zu entries, want %zu", what, got.n, want->n);
+  for (size_t i = 0, j = 0; i < got.n || j < want->n;) {
+    int c = i == got.n ? 1 : j == want->n ? -1 : strcmp(got.v[i], want->v[j]);
+    if (c == 0) {
+      i++, j++;
+      continue;
+    }
+    CHECK(0, "%s: %s %s", what, c < 0 ? "extra" : "missing", c < 0 ? got.v[i] : want->v[j]);
+    if (c < 0) i++; else j++;
+    break;
+  }
+  sl_free(&got);
+  firkin_close(db);
+}
+
+static bool exists(const char *dir, const char *name) {
+  char p[1200];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  struct stat st;
+  return lstat(p, &st) == 0;
+}
+
+static uint64_t json_u64(const char *json, const char *field) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":", field);
+  const char *p = json ? strstr(json, pat) : NULL;
+  return p ? strtoull(p + strlen(pat), NULL, 10) : UINT64_MAX;
+}
+
+static bool json_true(const char *json, const char *field) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":true", field);
+  return json != NULL && strstr(json, pat) != NULL;
+}
+
+static firkin_backup_options *bopts(bool incremental, bool verify, bool links) {
+  firkin_backup_options *o = NULL;
+  firkin_backup_options_new(&o);
+  firkin_backup_options_set_incremental(o, incremental);
+  firkin_backup_options_set_verify(o, verify);
+  firkin_backup_options_set_hard_links(o, links);
+  return o;
+}
+
+static void fill(firkin_db *db, const char *prefix, int from, int to, int vsize) {
+  firkin_ns *ns[NNS] = {NULL};
+  for (int i = 1; i < NNS; i++) firkin_ns_open(db, kNamespaces[i], true, &ns[i]);
+  char k[64], v[512];
+  for (int i = from; i < to; i++) {
+    int kl = snprintf(k, sizeof k, "%s%d", prefix, i);
+    int vl = snprintf(v, sizeof v, "v%d-", i);
+    while (vl < vsize) v[vl++] = (char)('a' + i % 26);
+    firkin_status s = firkin_put(db, NULL, ns[i % NNS], k, (size_t)kl, v, (size_t)vl);
+    CHECK(s == FIRKIN_OK, "put %s", k);
+  }
+  for (int i = 1; i < NNS; i++) firkin_ns_close(ns[i]);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 1. online: writers, batches and compaction during backups               */
+/* ---------------------------------------------------------------------- */
+
+static firkin_db *g_db;
+static atomic_int g_stop;
+
+static void *writer_main(void *arg) {
+  const int t = (int)(intptr_t)arg;
+  firkin_ns *a = NULL, *b = NULL;
+  firkin_ns_open(g_db, "alpha", true, &a);
+  firkin_ns_open(g_db, "beta", true, &b);
+  uint64_t x = 88172645463325252ull ^ (uint64_t)t;
+  char k[64], v[400];
+  for (uint64_t n = 0; !atomic_load(&g_stop); n++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const int key = (int)(x % 300);
+    const int kl = snprintf(k, sizeof k, "w%d-%d", t, key);
+    int vl = snprintf(v, sizeof v, "n%" PRIu64 "-", n);
+    while (vl < 60 + (int)(x % 300)) v[vl++] = 'x';
+    firkin_status s;
+    switch (x % 5) {
+      case 0: s = firkin_delete(g_db, NULL, a, k, (size_t)kl); break;
+      case 1: case 2: s = firkin_put(g_db, NULL, a, k, (size_t)kl, v, (size_t)vl); break;
+      default: {
+        /* A batch across three namespaces with one tag: whole or absent. */
+        firkin_batch *bt = NULL;
+        firkin_batch_new(&bt);
+        char pk[64];
+        int pl = snprintf(pk, sizeof pk, "pair%d-%d", t, key % 40);
+        firkin_batch_put(bt, b, pk, (size_t)pl, v, (size_t)vl);
+        firkin_batch_put(bt, NULL, pk, (size_t)pl, v, (size_t)vl);
+        firkin_batch_put(bt, a, pk, (size_t)pl, v, (size_t)vl);
+        s = firkin_write(g_db, NULL, bt);
+        firkin_batch_free(bt);
+      }
+    }
+    CHECK(s == FIRKIN_OK, "writer %d: %s", t, firkin_strerror(s));
+  }
+  firkin_ns_close(a);
+  firkin_ns_close(b);
+  return NULL;
+}
+
+static void *compactor_main(void *arg) {
+  (void)arg;
+  while (!atomic_load(&g_stop)) {
+    firkin_status s = firkin_compact(g_db);
+    CHECK(s == FIRKIN_OK, "compact: %s", firkin_strerror(s));
+    usleep(30000);
+  }
+  return NULL;
+}
+
+/* Every "pairT-K" is in all three namespaces with one value, or in none. */
+static void check_pairs(const strlist *st, const char *what) {
+  for (size_t i = 0; i < st->n; i++) {
+    const char *e = st->v[i];
+    const char *k = strchr(e, '\x01') + 1;
+    if (strncmp(k, "pair", 4) != 0 || strncmp(e, "beta", 4) != 0) continue;
+    for (int n = 0; n < 2; n++) {
+      char want[1024];
+      snprintf(want, sizeof want, "%s\x01%s", n == 0 ? "alpha" : "default", k);
+      const char *key = want;
+      bool found = bsearch(&key, st->v, st->n, sizeof(char *), cmp_str) != NULL;
+      CHECK(found, "%s: batch pair %s not whole", what, k);
+    }
+  }
+}
+
+static void test_online(void) {
+  char src[512], dst[512];
+  path_of(src, "online-src");
+  path_of(dst, "online-bak");
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_segment_size(o, 64 << 10);
+  firkin_options_set_compact_dead_ratio(o, 20);
+  firkin_options_set_compact_rate(o, 0);
+  firkin_options_set_checkpoint_every(o, 256 << 10);
+  CHECK_ST(firkin_open(src, o, &g_db), FIRKIN_OK);
+  firkin_options_free(o);
+  if (g_db == NULL) return;
+  fill(g_db, "base", 0, 600, 100);
+  /* Held across the run: compaction keeps every version a snapshot at or
+   * after it can see, so the source can be read back at each backup's
+   * sequence number. */
+  firkin_snapshot *pin = NULL;
+  firkin_snapshot_new(g_db, &pin);
+  atomic_store(&g_stop, 0);
+  pthread_t th[4];
+  for (int t = 0; t < 3; t++) pthread_create(&th[t], NULL, writer_main, (void *)(intptr_t)t);
+  pthread_create(&th[3], NULL, compactor_main, NULL);
+  usleep(100000);
+  enum { kRounds = 25 };
+  uint64_t seqs[kRounds] = {0};
+  for (int round = 0; round < kRounds; round++) {
+    firkin_backup_options *bo = bopts(round % 3 != 2, true, round % 4 != 3);
+    char *rep = NULL;
+    firkin_status s = firkin_backup(g_db, bo, dst, &rep);
+    CHECK(s == FIRKIN_OK, "online backup %d: %s", round, firkin_strerror(s));
+    CHECK(json_true(rep, "verified"), "backup %d not verified: %s", round, rep);
+    seqs[round] = json_u64(rep, "seq");
+    if (round > 0) CHECK(seqs[round] >= seqs[round - 1], "seq went back");
+    CHECK(!exists(dst, "BACKUP-INCOMPLETE"), "marker left after a complete backup");
+    /* Compare with the source at the backup's snapshot, while writers run. */
+    firkin_snapshot *at = NULL;
+    s = firkin_snapshot_at(g_db, seqs[round], &at);
+    CHECK(s == FIRKIN_OK, "snapshot_at %" PRIu64 ": %s", seqs[round], firkin_strerror(s));
+    strlist want = {0};
+    s = dump_state(g_db, at, &want);
+    CHECK(s == FIRKIN_OK, "dump source at %" PRIu64 ": %s", seqs[round], firkin_strerror(s));
+    check_pairs(&want, "source");
+    char what[64];
+    snprintf(what, sizeof what, "online backup %d (seq %" PRIu64 ")", round, seqs[round]);
+    check_same(dst, &want, what);
+    sl_free(&want);
+    firkin_snapshot_free(at);
+    firkin_free(rep);
+    firkin_backup_options_free(bo);
+    usleep(5000);
+  }
+  atomic_store(&g_stop, 1);
+  for (int t = 0; t < 4; t++) pthread_join(th[t], NULL);
+  firkin_snapshot_free(pin);
+  /* The backup is a database of its own: it opens writable and takes writes. */
+  firkin_db *copy = open_db(dst, false, 0);
+  if (copy != NULL) {
+    CHECK_ST(firkin_put(copy, NULL, NULL, "after", 5, "x", 1), FIRKIN_OK);
+    firkin_close(copy);
+  }
+  CHECK_ST(firkin_verify_path(src, NULL, NULL), FIRKIN_E_BUSY);  /* still open */
+  firkin_close(g_db);
+  g_db = NULL;
+  CHECK_ST(firkin_verify_path(src, NULL, NULL), FIRKIN_OK);
+  CHECK_ST(firkin_verify_path(dst, NULL, NULL), FIRKIN_OK);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 2. incremental                                                          */
+/* ---------------------------------------------------------------------- */
+
+static void test_incremental(void) {
+  char src[512], dst[512];
+  path_of(src, "inc-src");
+  path_of(dst, "inc-bak");
+  firkin_db *db = open_db(src, false, 64 << 10);
+  if (db == NULL) return;
+  fill(db, "k", 0, 2000, 200);
+  firkin_put(db, NULL, NULL, "gone", 4, "soon", 4);
+  char *rep = NULL;
+  CHECK_ST(firkin_backup(db, NULL, dst, &rep), FIRKIN_OK);
+  const uint64_t segs1 = json_u64(rep, "segments");
+  CHECK(segs1 >= 5, "expected several segments, got %" PRIu64 " (%s)", segs1, rep);
+  CHECK(json_u64(rep, "kept") == 0, "a fresh backup kept files: %s", rep);
+  CHECK(json_u64(rep, "linked") == segs1 - 1, "all but the tail linked: %s", rep);
+  CHECK(json_u64(rep, "copied") == 1, "the tail copied: %s", rep);
+  firkin_free(rep);
+
+  /* More writes: only what is new moves. */
+  fill(db, "more", 0, 500, 200);
+  firkin_delete(db, NULL, NULL, "gone", 4);
+  rep = NULL;
+  CHECK_ST(firkin_backup(db, NULL, dst, &rep), FIRKIN_OK);
+  CHECK(json_u64(rep, "kept") >= segs1 - 1, "incremental kept too little: %s", rep);
+  CHECK(json_u64(rep, "linked") + json_u64(rep, "copied") + json_u64(rep, "kept") ==
+            json_u64(rep, "segments"), "counts do not add up: %s", rep);
+  firkin_free(rep);
+  strlist want = {0};
+  dump_state(db, NULL, &want);
+  check_same(dst, &want, "incremental backup");
+  sl_free(&want);
+
+  /* Compaction retires segments: the backup drops them too, and the
+   * deleted key stays deleted. */
+  for (int i = 0; i < 2000; i += 2) {
+    char k[32];
+    int kl = snprintf(k, sizeof k, "k%d", i);
+    firkin_ns *ns = NULL;
+    if (i % NNS) firkin_ns_open(db, kNamespaces[i % NNS], false, &ns);
+    firkin_delete(db, NULL, ns, k, (size_t)kl);
+    firkin_ns_close(ns);
+  }
+  CHECK_ST(firkin_compact(db), FIRKIN_OK);
+  rep = NULL;
+  CHECK_ST(firkin_backup(db, NULL, dst, &rep), FIRKIN_OK);
+  CHECK(json_u64(rep, "removed") > 0, "retired segments not removed: %s", rep);
+  firkin_free(rep);
+  dump_state(db, NULL, &want);
+  check_same(dst, &want, "backup after compaction");
+  sl_free(&want);
+  firkin_db *b = open_db(dst, true, 0);
+  if (b != NULL) {
+    void *v = NULL;
+    size_t vl;
+    CHECK_ST(firkin_get(b, NULL, NULL, "gone", 4, &v, &vl), FIRKIN_E_NOT_FOUND);
+    firkin_close(b);
+  }
+  /* Incremental off: everything is placed again. */
+  firkin_backup_options *bo = bopts(false, true, true);
+  rep = NULL;
+  CHECK_ST(firkin_backup(db, bo, dst, &rep), FIRKIN_OK);
+  CHECK(json_u64(rep, "kept") == 0, "incremental=false kept files: %s", rep);
+  firkin_free(rep);
+  firkin_backup_options_free(bo);
+  firkin_close(db);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 3. links, copies, EXDEV                                                 */
+/* ---------------------------------------------------------------------- */
+
+static int count_shared_inodes(const char *src, const char *dst) {
+  int shared = 0;
+  for (uint64_t id = 1; id < 200; id++) {
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s/%016" PRIx64 ".seg", src, id);
+    snprintf(b, sizeof b, "%s/%016" PRIx64 ".seg", dst, id);
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+        sa.st_dev == sb.st_dev) {
+      shared++;
+    }
+  }
+  return shared;
+}
+
+static void test_links_and_copies(void) {
+  char src[512], dst[512], dst2[512];
+  path_of(src, "link-src");
+  path_of(dst, "link-bak");
+  path_of(dst2, "copy-bak");
+  firkin_db *db = open_db(src, false, 64 << 10);
+  if (db == NULL) return;
+  fill(db, "k", 0, 1500, 200);
+  char *rep = NULL;
+  CHECK_ST(firkin_backup(db, NULL, dst, &rep), FIRKIN_OK);
+  const int shared = count_shared_inodes(src, dst);
+  CHECK(shared > 0 && (uint64_t)shared == json_u64(rep, "linked"),
+        "linked %" PRIu64 " files but %d share an inode", json_u64(rep, "linked"), shared);
+  firkin_free(rep);
+  /* The copy is independent where it matters: writes to it leave the
+   * source's files as they were. */
+  strlist before = {0};
+  dump_state(db, NULL, &before);
+  firkin_db *copy = open_db(dst, false, 0);
+  if (copy != NULL) {
+    fill(copy, "only-in-copy", 0, 300, 200);
+    CHECK_ST(firkin_compact(copy), FIRKIN_OK);
+    firkin_close(copy);
+  }
+  firkin_close(db);
+  check_same(src, &before, "source after writes to its backup");
+  sl_free(&before);
+  db = open_db(src, false, 64 << 10);
+  if (db == NULL) return;
+
+  /* hard_links off: everything is copied. */
+  firkin_backup_options *bo = bopts(true, true, false);
+  rep = NULL;
+  CHECK_ST(firkin_backup(db, bo, dst2, &rep), FIRKIN_OK);
+  CHECK(json_u64(rep, "linked") == 0 && json_u64(rep, "copied") == json_u64(rep, "segments"),
+        "hard_links=false: %s", rep);
+  CHECK(count_shared_inodes(src, dst2) == 0, "hard_links=false shares inodes");
+  firkin_free(rep);
+  firkin_backup_options_free(bo);
+
+  /* Another file system (EXDEV): copies, and the backup is complete. */
+  struct statfs a, b;
+  if (statfs("/dev/shm", &b) == 0 && statfs(g_root, &a) == 0 &&
+      memcmp(&a.f_fsid, &b.f_fsid, sizeof a.f_fsid) != 0) {
+    char shm[128];
+    snprintf(shm, sizeof shm, "/dev/shm/firkin-backup-test-%d", (int)getpid());
+    rm_rf(shm);
+    rep = NULL;
+    CHECK_ST(firkin_backup(db, NULL, shm, &rep), FIRKIN_OK);
+    CHECK(json_u64(rep, "linked") == 0 && json_u64(rep, "copied") == json_u64(rep, "segments"),
+          "across file systems: %s", rep);
+    firkin_free(rep);
+    strlist want = {0};
+    dump_state(db, NULL, &want);
+    check_same(shm, &want, "backup on another file system");
+    sl_free(&want);
+    rm_rf(shm);
+  } else {
+    printf("note: /dev/shm is not another file system here; EXDEV case skipped\n");
+  }
+  firkin_close(db);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 4. crash during backup                                                  */
+/* ---------------------------------------------------------------------- */
+
+static uint32_t g_acked[12];
+
+static void test_crash(void) {
+  char src[512], dst[512], acks[512];
+  path_of(src, "crash-src");
+  path_of(dst, "crash-bak");
+  path_of(acks, "crash-acks");
+  srand((unsigned)time(NULL));
+  int incomplete = 0, complete = 0;
+  uint64_t written_total = 0;
+  for (int round = 0; round < 12; round++) {
+    int fd = open(acks, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    pid_t pid = fork();
+    if (pid == 0) {
+      firkin_options *o = NULL;
+      firkin_options_new(&o);
+      firkin_options_set_segment_size(o, 64 << 10);
+      firkin_db *db = NULL;
+      if (firkin_open(src, o, &db) != FIRKIN_OK) _exit(3);
+      /* Acknowledged writes are logged after they return; then backups
+       * run in a loop while more writes go on. */
+      char k[64], v[300];
+      memset(v, 'z', sizeof v);
+      for (uint32_t i = 0;; i++) {
+        int kl = snprintf(k, sizeof k, "r%d-%u", round, i);
+        if (firkin_put(db, NULL, NULL, k, (size_t)kl, v, 100 + i % 200) != FIRKIN_OK) _exit(4);
+        if (write(fd, &i, sizeof i) != sizeof i) _exit(5);
+        if (i % 500 == 250) firkin_backup(db, NULL, dst, NULL);
+      }
+    }
+    close(fd);
+    usleep(20000 + (useconds_t)(rand() % 400000));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status), "child exited on its own (status %d)", status);
+    /* The source: every acknowledged write is there. */
+    struct stat st;
+    stat(acks, &st);
+    const uint32_t acked = (uint32_t)(st.st_size / 4);
+    g_acked[round] = acked;
+    written_total += acked;
+    firkin_db *db = open_db(src, false, 64 << 10);
+    if (db == NULL) return;
+    for (uint32_t i = 0; i < acked; i += 1 + acked / 50) {
+      char k[64];
+      int kl = snprintf(k, sizeof k, "r%d-%u", round, i);
+      bool found = false;
+      firkin_contains(db, NULL, NULL, k, (size_t)kl, &found);
+      CHECK(found, "round %d: acknowledged write %s lost from the source", round, k);
+    }
+    /* The destination: complete and verified, or refused as incomplete. */
+    firkin_db *b = NULL;
+    firkin_options *ro = NULL;
+    firkin_options_new(&ro);
+    firkin_options_set_read_only(ro, true);
+    firkin_status s = firkin_open(dst, ro, &b);
+    firkin_options_free(ro);
+    if (s == FIRKIN_OK) {
+      complete++;
+      /* A complete backup is one snapshot: every earlier round whole, and
+       * a prefix (no hole) of this round's sequential writes. */
+      for (int r = 0; r < round; r++) {
+        for (uint32_t i = 0; i < g_acked[r]; i += 1 + g_acked[r] / 20) {
+          char k[64];
+          int kl = snprintf(k, sizeof k, "r%d-%u", r, i);
+          bool found = false;
+          firkin_contains(b, NULL, NULL, k, (size_t)kl, &found);
+          CHECK(found, "round %d: backup lacks %s of an earlier round", round, k);
+        }
+      }
+      bool gap = false;
+      for (uint32_t i = 0; i < acked; i++) {
+        char k[64];
+        int kl = snprintf(k, sizeof k, "r%d-%u", round, i);
+        bool found = false;
+        firkin_contains(b, NULL, NULL, k, (size_t)kl, &found);
+        CHECK(!(found && gap), "round %d: backup has %s after a missing key", round, k);
+        if (!found) gap = true;
+      }
+      firkin_close(b);
+      CHECK_ST(firkin_verify_path(dst, NULL, NULL), FIRKIN_OK);
+      CHECK(!exists(dst, "BACKUP-INCOMPLETE"), "opened a marked backup");
+    } else if (exists(dst, "BACKUP-INCOMPLETE")) {
+      incomplete++;
+      CHECK(s == FIRKIN_E_NOT_A_DATABASE && strstr(firkin_last_error(), "incomplete"),
+            "open of an incomplete backup -> %s", firkin_strerror(s));
+      CHECK_ST(firkin_verify_path(dst, NULL, NULL), FIRKIN_E_NOT_A_DATABASE);
+      CHECK_ST(firkin_restore(dst, NULL, acks, NULL), FIRKIN_E_NOT_A_DATABASE);
+    } else {
+      CHECK(s == FIRKIN_E_NOT_FOUND, "destination neither complete nor marked: %s",
+            firkin_strerror(s));
+    }
+    /* A new backup completes it. */
+    CHECK_ST(firkin_backup(db, NULL, dst, NULL), FIRKIN_OK);
+    strlist want = {0};
+    dump_state(db, NULL, &want);
+    firkin_close(db);
+    check_same(dst, &want, "backup after a crash");
+    sl_free(&want);
+  }
+  printf("crash: 12 kills, %d backups found complete, %d incomplete, %" PRIu64
+         " acknowledged writes\n", complete, incomplete, written_total);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 5. bad input                                                            */
+/* ---------------------------------------------------------------------- */
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (f) {
+    fputs(text, f);
+    fclose(f);
+  }
+}
+
+static void test_bad_input(void) {
+  char src[512], other[512], dst[512], p[600];
+  path_of(src, "bad-src");
+  path_of(other, "bad-other");
+  path_of(dst, "bad-bak");
+  firkin_db *db = open_db(src, false, 0);
+  firkin_db *db2 = open_db(other, false, 0);
+  if (db == NULL || db2 == NULL) return;
+  fill(db, "k", 0, 50, 10);
+  fill(db2, "o", 0, 50, 10);
+
+  char *rep = (char *)1;
+  CHECK_ST(firkin_backup(NULL, NULL, dst, &rep), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK(rep == NULL, "report not cleared on failure");
+  CHECK_ST(firkin_backup(db, NULL, NULL, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup(db, NULL, "", NULL), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup(db, NULL, src, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  snprintf(p, sizeof p, "%s/inside", src);
+  CHECK_ST(firkin_backup(db, NULL, p, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK(!exists(src, "inside"), "a directory was made inside the source");
+  snprintf(p, sizeof p, "%s/../bad-src/", src);
+  CHECK_ST(firkin_backup(db, NULL, p, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup(db, NULL, g_root, NULL), FIRKIN_E_INVALID_ARGUMENT);  /* holds src */
+  snprintf(p, sizeof p, "%s/no/such/parent", g_root);
+  CHECK_ST(firkin_backup(db, NULL, p, NULL), FIRKIN_E_IO);
+
+  /* A file; a non-empty foreign directory (left as it was). */
+  path_of(p, "plain-file");
+  write_file(p, "hello");
+  CHECK_ST(firkin_backup(db, NULL, p, NULL), FIRKIN_E_NOT_A_DATABASE);
+  path_of(p, "foreign");
+  mkdir(p, 0755);
+  char f[700];
+  snprintf(f, sizeof f, "%s/notes.txt", p);
+  write_file(f, "mine");
+  CHECK_ST(firkin_backup(db, NULL, p, NULL), FIRKIN_E_NOT_A_DATABASE);
+  CHECK(!exists(p, "BACKUP-INCOMPLETE") && !exists(p, "FIRKIN") && !exists(p, "LOCK"),
+        "a foreign directory was changed");
+
+  /* Another database's backup; a database that is open. */
+  CHECK_ST(firkin_backup(db, NULL, dst, NULL), FIRKIN_OK);
+  CHECK_ST(firkin_backup(db2, NULL, dst, NULL), FIRKIN_E_EXISTS);
+  CHECK(strstr(firkin_last_error(), "another database") != NULL, "message: %s",
+        firkin_last_error());
+  CHECK(!exists(dst, "BACKUP-INCOMPLETE"), "a refused backup marked the directory");
+  CHECK_ST(firkin_backup(db2, NULL, src, NULL), FIRKIN_E_EXISTS);  /* a live database */
+  firkin_db *open_bak = open_db(dst, false, 0);
+  CHECK_ST(firkin_backup(db, NULL, dst, NULL), FIRKIN_E_BUSY);
+  CHECK(!exists(dst, "BACKUP-INCOMPLETE"), "a busy backup marked the directory");
+  firkin_close(open_bak);
+  CHECK_ST(firkin_backup(db, NULL, dst, NULL), FIRKIN_OK);
+
+  /* Options. */
+  firkin_backup_options *bo = NULL;
+  CHECK_ST(firkin_backup_options_new(NULL), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_new(&bo), FIRKIN_OK);
+  bool v = false;
+  CHECK_ST(firkin_backup_options_get_incremental(bo, &v), FIRKIN_OK);
+  CHECK(v, "incremental default");
+  CHECK_ST(firkin_backup_options_get_verify(bo, &v), FIRKIN_OK);
+  CHECK(v, "verify default");
+  CHECK_ST(firkin_backup_options_get_hard_links(bo, &v), FIRKIN_OK);
+  CHECK(v, "hard_links default");
+  CHECK_ST(firkin_backup_options_get_checkpoint(bo, &v), FIRKIN_OK);
+  CHECK(v, "checkpoint default");
+  CHECK_ST(firkin_backup_options_set_checkpoint(bo, false), FIRKIN_OK);
+  CHECK_ST(firkin_backup_options_get_checkpoint(bo, &v), FIRKIN_OK);
+  CHECK(!v, "checkpoint set");
+  CHECK_ST(firkin_backup_options_get_incremental(bo, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_set_verify(NULL, true), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_get_verify(NULL, &v), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_set(bo, "verify", "0"), FIRKIN_OK);
+  char *text = NULL;
+  CHECK_ST(firkin_backup_options_get(bo, "verify", &text), FIRKIN_OK);
+  CHECK(text && strcmp(text, "false") == 0, "generic get: %s", text ? text : "(null)");
+  firkin_free(text);
+  CHECK_ST(firkin_backup_options_set(bo, "nope", "1"), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_set(bo, "verify", "maybe"), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_set(bo, NULL, "1"), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_set(bo, "verify", NULL), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_get(bo, "nope", &text), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_get(bo, "verify", NULL), FIRKIN_E_INVALID_ARGUMENT);
+  firkin_backup_progress_fn fn = (firkin_backup_progress_fn)1;
+  void *ctx = (void *)1;
+  CHECK_ST(firkin_backup_options_get_progress(bo, &fn, &ctx), FIRKIN_OK);
+  CHECK(fn == NULL && ctx == NULL, "progress default");
+  CHECK_ST(firkin_backup_options_get_progress(bo, NULL, &ctx), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_backup_options_set_progress(NULL, NULL, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  firkin_backup_options_free(bo);
+  firkin_backup_options_free(NULL);
+
+  /* Restore. */
+  CHECK_ST(firkin_restore(NULL, NULL, dst, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK_ST(firkin_restore(dst, NULL, NULL, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  path_of(p, "no-such-backup");
+  path_of(f, "restore-target");
+  CHECK_ST(firkin_restore(p, NULL, f, NULL), FIRKIN_E_NOT_FOUND);
+  path_of(p, "foreign");
+  CHECK_ST(firkin_restore(dst, NULL, p, NULL), FIRKIN_E_EXISTS);  /* not empty */
+  CHECK_ST(firkin_restore(dst, NULL, other, NULL), FIRKIN_E_EXISTS);
+  snprintf(p, sizeof p, "%s/sub", dst);
+  CHECK_ST(firkin_restore(dst, NULL, p, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  firkin_close(db2);
+  firkin_close(db);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 6. read-only handles, restore, progress, the marker                     */
+/* ---------------------------------------------------------------------- */
+
+typedef struct {
+  uint64_t calls, last_done, total;
+  int backwards;
+} prog;
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total) {
+  prog *p = ctx;
+  if (done < p->last_done || done > total) p->backwards++;
+  p->calls++;
+  p->last_done = done;
+  p->total = total;
+}
+
+static void test_read_only_restore_progress(void) {
+  char src[512], dst[512], res[512];
+  path_of(src, "ro-src");
+  path_of(dst, "ro-bak");
+  path_of(res, "ro-restored");
+  firkin_db *db = open_db(src, false, 64 << 10);
+  if (db == NULL) return;
+  fill(db, "k", 0, 1200, 150);
+  strlist want = {0};
+  dump_state(db, NULL, &want);
+  firkin_close(db);
+
+  db = open_db(src, true, 0);
+  if (db == NULL) return;
+  firkin_backup_options *bo = NULL;
+  firkin_backup_options_new(&bo);
+  prog pg = {0, 0, 0, 0};
+  firkin_backup_options_set_progress(bo, on_progress, &pg);
+  char *rep = NULL;
+  CHECK_ST(firkin_backup(db, bo, dst, &rep), FIRKIN_OK);
+  CHECK(pg.calls >= 2 && pg.backwards == 0 && pg.last_done == pg.total && pg.total > 0,
+        "progress: %" PRIu64 " calls, %d backwards, %" PRIu64 "/%" PRIu64, pg.calls,
+        pg.backwards, pg.last_done, pg.total);
+  CHECK(json_true(rep, "checkpoint"), "checkpoint not copied: %s", rep);
+  firkin_free(rep);
+  firkin_close(db);
+  check_same(dst, &want, "backup of a read-only handle");
+
+  /* Restore: a copy (no shared inode), verified; the backup unchanged. */
+  rep = NULL;
+  pg = (prog){0, 0, 0, 0};
+  CHECK_ST(firkin_restore(dst, bo, res, &rep), FIRKIN_OK);
+  CHECK(json_u64(rep, "linked") == 0 && json_true(rep, "verified"), "restore: %s", rep);
+  CHECK(pg.calls >= 2 && pg.last_done == pg.total, "restore progress");
+  firkin_free(rep);
+  CHECK(count_shared_inodes(dst, res) == 0, "restore linked files");
+  check_same(res, &want, "restored database");
+  CHECK(!exists(dst, "LOCK"), "restore changed the backup");
+  firkin_backup_options_free(bo);
+
+  /* The marker rule: a directory holding it is refused by open. */
+  char m[600];
+  snprintf(m, sizeof m, "%s/BACKUP-INCOMPLETE", res);
+  write_file(m, "");
+  firkin_db *x = NULL;
+  CHECK_ST(firkin_open(res, NULL, &x), FIRKIN_E_NOT_A_DATABASE);
+  CHECK(strstr(firkin_last_error(), "BACKUP-INCOMPLETE") != NULL, "message: %s",
+        firkin_last_error());
+  CHECK(x == NULL, "handle on failure");
+  firkin_options *ro = NULL;
+  firkin_options_new(&ro);
+  firkin_options_set_read_only(ro, true);
+  CHECK_ST(firkin_open(res, ro, &x), FIRKIN_E_NOT_A_DATABASE);
+  firkin_options_free(ro);
+  unlink(m);
+  x = open_db(res, false, 0);
+  firkin_close(x);
+  sl_free(&want);
+}
+
+typedef struct {
+  const char *name;
+  void (*fn)(void);
+} test_case;
+
+int main(int argc, char **argv) {
+  const char *only = argc > 1 ? argv[1] : NULL;
+  snprintf(g_root, sizeof g_root, "/tmp/firkin-backup-test-%d", (int)getpid());
+  rm_rf(g_root);
+  mkdir(g_root, 0755);
+  const test_case cases[] = {
+      {"bad_input", test_bad_input},
+      {"read_only_restore_progress", test_read_only_restore_progress},
+      {"links_and_copies", test_links_and_copies},
+      {"incremental", test_incremental},
+      {"online", test_online},
+      {"crash", test_crash},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    if (only && strcmp(only, cases[i].name) != 0) continue;
+    g_case_failed = 0;
+    cases[i].fn();
+    if (g_case_failed) {
+      g_failed++;
+      printf("FAIL %s\n", cases[i].name);
+    } else {
+      g_passed++;
+      printf("ok   %s\n", cases[i].name);
+    }
+    fflush(stdout);
+  }
+  if (g_failed == 0) rm_rf(g_root);
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
