@@ -43,6 +43,7 @@ namespace firkin {
 
 class Iterator;
 class Compactor;
+class Follower;
 
 // A snapshot sequence number meaning "the latest published state".
 constexpr uint64_t kLatestSeq = UINT64_MAX;
@@ -62,7 +63,7 @@ class DB : private CompactionHost {
   // ---- reads ----
   // The sequence number reads see by default.
   uint64_t LastSeq() const override {
-    return log_ != nullptr ? log_->published_seq() : recovery_.last_seq;
+    return log_ != nullptr ? log_->published_seq() : reader_seq_.load(std::memory_order_acquire);
   }
   // Finds the version of (ns, key) visible at snap (kLatestSeq = latest): OK with
   // *out set to the record (a put), kNotFound, kSnapshotTooOld, kCorruption.
@@ -82,6 +83,12 @@ class DB : private CompactionHost {
   Status Checkpoint();
   // Verifies records and index (firkin_verify); *report is JSON.
   Status Verify(std::string* report);
+  // Read-only handle: moves to the durable state of the writer process that
+  // has (or had) the database open (firkin_refresh); a no-op on a writable
+  // handle (always at its latest state). Serialized with
+  // itself; reads in other threads go on meanwhile and see the old state
+  // until the new one is complete.
+  Status Refresh();
 
   // ---- namespaces ----
   const NamespaceTable& namespaces() const { return ns_; }
@@ -106,6 +113,9 @@ class DB : private CompactionHost {
   // Whether checkpoint_every bytes were written since the last checkpoint.
   bool CheckpointDue() const override;
   bool read_only() const { return options_.read_only; }
+  // Read-only handle: a snapshot below this can no longer be told (a
+  // refresh dropped segments the writer had retired).
+  uint64_t history_floor() const { return history_floor_.load(std::memory_order_acquire); }
   const Options& options() const override { return options_; }
 
  private:
@@ -158,6 +168,15 @@ class DB : private CompactionHost {
   NamespaceTable ns_;
   std::unique_ptr<LogWriter> log_;
   std::unique_ptr<Compactor> compactor_;
+
+  // Read-only handles (reader.cc): the state they see, and how it follows
+  // a writer process.
+  bool writer_seen_ = false;  // a writer held LOCK when the handle opened
+  std::atomic<uint64_t> reader_seq_{0};
+  std::atomic<uint64_t> history_floor_{0};
+  std::unique_ptr<Follower> follower_;
+  mutable std::mutex refresh_mu_;  // serializes Refresh; guards follower_ stats
+  Status StartFollowing();
 
   // Writes: the gate lets exact checkpoints and verify run between writes;
   // namespace changes are serialized among themselves.

@@ -14,6 +14,11 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
     return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
   }
   const uint64_t at = snap != kLatestSeq ? snap : LastSeq();
+  if (at < history_floor_.load(std::memory_order_acquire)) {
+    return Status::SnapshotTooOld("a refresh of this read-only handle dropped segments the "
+                                  "writer retired; sequence " + std::to_string(at) +
+                                  " can no longer be told");
+  }
   const uint64_t h = keyspace_->Hash(ns.id, key);
   RecordView newest;
   if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) {
