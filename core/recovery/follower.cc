@@ -65,15 +65,16 @@ Status Follower::ListSegments(std::vector<uint64_t>* ids) {
   return Status::OK();
 }
 
-Status Follower::ReadableEnd(Segment* seg, bool newest_log, uint64_t* end,
+Status Follower::ReadableEnd(const std::string& path, const char* data, uint64_t capacity,
+                             uint32_t flags, bool newest_log, uint64_t* end,
                              uint64_t* file_end) {
   bool is_dir = false;
   uint64_t size = 0;
-  FIRKIN_RETURN_IF_ERROR(env_->Stat(seg->path(), &is_dir, &size));
-  size = std::min(size, seg->capacity());
+  FIRKIN_RETURN_IF_ERROR(env_->Stat(path, &is_dir, &size));
+  size = std::min(size, capacity);
   *file_end = size;
-  if (newest_log && (seg->flags() & kSegmentFlagCompacted) == 0) {
-    size = std::min(size, ReadWatermark(seg->data()));
+  if (newest_log && (flags & kSegmentFlagCompacted) == 0) {
+    size = std::min(size, ReadWatermark(data));
   }
   *end = size;
   return Status::OK();
@@ -85,6 +86,9 @@ Status Follower::CatchUp(uint64_t* last_seq, bool* retired) {
   std::vector<NewSegment> fresh;
   std::vector<std::shared_ptr<Segment>> held;
   std::set<uint64_t> now_ignored;
+  std::set<uint64_t> present;
+  uint64_t newest_log = 0;
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> bounds;  // id -> (end, file end)
   for (int attempt = 0;; attempt++) {
     fresh.clear();
     now_ignored.clear();
@@ -139,21 +143,49 @@ Status Follower::CatchUp(uint64_t* last_seq, bool* retired) {
         if (seen_.count(in) == 0) now_ignored.insert(in);
       }
     }
+    // The newest log segment present: the only one that may still grow.
+    present = std::set<uint64_t>(ids.begin(), ids.end());
+    newest_log = 0;
+    for (const auto& s : held) {
+      if (present.count(s->id()) && (s->flags() & kSegmentFlagCompacted) == 0) {
+        newest_log = std::max(newest_log, s->id());
+      }
+    }
+    for (const NewSegment& n : fresh) {
+      if (now_ignored.count(n.id) == 0 && (n.flags & kSegmentFlagCompacted) == 0) {
+        newest_log = std::max(newest_log, n.id);
+      }
+    }
+    // How far each segment may be read, decided before anything is applied:
+    // a segment retired since the listing (its file gone) means the writer
+    // moved on (its copies may be in an output this listing does not have),
+    // so the listing starts over rather than read past a hole.
+    bounds.clear();
+    bool gone = false;
+    for (const auto& s : held) {
+      if (!present.count(s->id()) || complete_.count(s->id())) continue;
+      if (s->published_len() >= s->capacity()) continue;
+      Status bs = ReadableEnd(s->path(), s->data(), s->capacity(), s->flags(),
+                              s->id() == newest_log, &bounds[s->id()].first,
+                              &bounds[s->id()].second);
+      if (bs.IsNotFound()) gone = true;
+      else FIRKIN_RETURN_IF_ERROR(bs);
+    }
+    for (const NewSegment& n : fresh) {
+      if (now_ignored.count(n.id)) continue;
+      Status bs = ReadableEnd(n.file->path(), n.file->data(), n.file->size(), n.flags,
+                              n.id == newest_log, &bounds[n.id].first, &bounds[n.id].second);
+      if (bs.IsNotFound()) gone = true;
+      else FIRKIN_RETURN_IF_ERROR(bs);
+    }
+    if (gone && attempt + 1 < kMaxAttempts) {
+      stats_.retries++;
+      continue;
+    }
+    if (gone) {
+      return Status::Busy("the database directory kept changing during the refresh; try again");
+    }
     break;
-  }
-
-  // The newest log segment present: the only one that may still grow.
-  const std::set<uint64_t> present(ids.begin(), ids.end());
-  uint64_t newest_log = 0;
-  for (const auto& s : held) {
-    if (present.count(s->id()) && (s->flags() & kSegmentFlagCompacted) == 0) {
-      newest_log = std::max(newest_log, s->id());
-    }
-  }
-  for (const NewSegment& n : fresh) {
-    if (now_ignored.count(n.id) == 0 && (n.flags & kSegmentFlagCompacted) == 0) {
-      newest_log = std::max(newest_log, n.id);
-    }
   }
 
   // Publish the new segments (readers meet them only through entries
@@ -181,8 +213,7 @@ Status Follower::CatchUp(uint64_t* last_seq, bool* retired) {
   // Segments held already that may hold more now: those not read to the
   // end of their file (the newest log segment when it was read).
   for (const auto& s : held) {
-    if (!present.count(s->id()) || complete_.count(s->id())) continue;
-    if (s->published_len() < s->capacity()) todo.push_back({s, s->published_len()});
+    if (bounds.count(s->id())) todo.push_back({s, s->published_len()});
   }
   std::sort(todo.begin(), todo.end(),
             [](const auto& a, const auto& b) { return a.first->id() < b.first->id(); });
@@ -192,9 +223,8 @@ Status Follower::CatchUp(uint64_t* last_seq, bool* retired) {
   Replayer replay(ks_, ns_, &res, /*concurrent=*/true);
   Epoch::Guard guard;  // FindNewest is a reader call
   for (auto& [seg, from] : todo) {
-    uint64_t end = 0, file_end = 0;
+    const uint64_t end = bounds[seg->id()].first, file_end = bounds[seg->id()].second;
     const bool newest = seg->id() == newest_log;
-    FIRKIN_RETURN_IF_ERROR(ReadableEnd(seg.get(), newest, &end, &file_end));
     // A segment that is not the newest of the log is sealed (or a complete
     // compaction output): once read to its end it never changes again.
     const bool done = !newest && end == file_end;

@@ -75,7 +75,8 @@ class Follower {
   Status ListSegments(std::vector<uint64_t>* ids);
   // The length of `seg` that may be read now (see the class comment).
   // *file_end: the file's length now.
-  Status ReadableEnd(Segment* seg, bool newest_log, uint64_t* end, uint64_t* file_end);
+  Status ReadableEnd(const std::string& path, const char* data, uint64_t capacity,
+                     uint32_t flags, bool newest_log, uint64_t* end, uint64_t* file_end);
 
   Env* const env_;
   const std::string dir_;
