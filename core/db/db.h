@@ -128,6 +128,9 @@ class DB : private CompactionHost {
   };
 
   DB(std::string path, const Options& options, Env* env);
+  // Get without the read-only handle's history floor check (read_path.cc).
+  Status GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
+               RecordView* out) const;
   Status OpenImpl();
   Status CreateIdentity();
 

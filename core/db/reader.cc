@@ -25,12 +25,9 @@ Status DB::Refresh() {
   // (Whether a writer is live does not matter here: the follower never
   // reads past a watermark, where a writer could truncate the file.)
   uint64_t seq = reader_seq_.load(std::memory_order_relaxed);
-  bool retired = false;
-  FIRKIN_RETURN_IF_ERROR(follower_->CatchUp(&seq, &retired));
+  FIRKIN_RETURN_IF_ERROR(follower_->CatchUp(&seq, &history_floor_));
   // Readers of the new state need everything installed above: publish
-  // after it (release), and raise the floor first so that no snapshot of
-  // the old state reads entries that were just dropped.
-  if (retired) history_floor_.store(seq, std::memory_order_release);
+  // after it (release).
   reader_seq_.store(seq, std::memory_order_release);
   return Status::OK();
 }

@@ -147,6 +147,7 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "segments_added", fs.segments_added);
     Field(&j, "segments_dropped", fs.segments_dropped);
     Field(&j, "entries_dropped", fs.entries_dropped);
+    Field(&j, "puts_dropped", fs.puts_dropped);
     Field(&j, "history_floor", history_floor());
     Field(&j, "retries", fs.retries, false);
     j += "}";

@@ -80,8 +80,7 @@ Status Follower::ReadableEnd(const std::string& path, const char* data, uint64_t
   return Status::OK();
 }
 
-Status Follower::CatchUp(uint64_t* last_seq, bool* retired) {
-  *retired = false;
+Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor) {
   std::vector<uint64_t> ids;
   std::vector<NewSegment> fresh;
   std::vector<std::shared_ptr<Segment>> held;
@@ -274,6 +273,21 @@ Status Follower::CatchUp(uint64_t* last_seq, bool* retired) {
     ks_->index().ForEach([&](Locator l) {
       if (gone_slots.count(LocatorSlot(l))) victims.push_back(l);
     });
+    // Raise the floor before any entry goes, so that a snapshot older than
+    // what is dropped fails with kSnapshotTooOld rather than read "absent".
+    uint64_t floor = 0;
+    for (Locator l : victims) {
+      RecordView r;
+      if (ks_->ResolveBounded(l, &r) == nullptr) continue;
+      // A put: the key was deleted by a tombstone this handle never read,
+      // no snapshot older than the new state can tell its value any more.
+      // A tombstone compaction dropped: snapshots at or after it still read
+      // "absent" correctly; older ones have lost the key's history.
+      floor = std::max(floor, r.type == RecordType::kPut ? std::max(res.last_seq, r.seq) : r.seq);
+    }
+    uint64_t cur = history_floor->load(std::memory_order_relaxed);
+    while (cur < floor && !history_floor->compare_exchange_weak(cur, floor)) {
+    }
     for (Locator l : victims) {
       RecordView r;
       if (ks_->ResolveBounded(l, &r) == nullptr) continue;
@@ -282,6 +296,7 @@ Status Follower::CatchUp(uint64_t* last_seq, bool* retired) {
       if (ks_->index().ReplaceIf(h, l, 0)) {
         stats_.entries_dropped++;
         if (r.type == RecordType::kPut) {
+          stats_.puts_dropped++;
           if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
             info->live_keys.fetch_sub(1, std::memory_order_relaxed);
           }
@@ -292,7 +307,6 @@ Status Follower::CatchUp(uint64_t* last_seq, bool* retired) {
       ks_->segments().Remove(id);
       stats_.segments_dropped++;
     }
-    *retired = true;
   }
   stats_.refreshes++;
   stats_.records += res.records;

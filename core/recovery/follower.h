@@ -28,6 +28,7 @@
 #ifndef FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 #define FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -50,6 +51,7 @@ struct FollowStats {
   uint64_t segments_added = 0;    // segments mapped by catch-ups
   uint64_t segments_dropped = 0;  // retired by the writer, dropped here
   uint64_t entries_dropped = 0;   // index entries that pointed into them
+  uint64_t puts_dropped = 0;      // of which puts (deleted by an unread tombstone)
   uint64_t retries = 0;           // listings that changed while reading
 };
 
@@ -63,10 +65,13 @@ class Follower {
 
   // Replays what the writer made durable since the last call. On success
   // *last_seq is the newest sequence number now held (never smaller than
-  // the one passed in) and *retired tells whether segments were dropped
-  // (so history older than *last_seq may be gone). On failure nothing new
-  // is visible below *last_seq (unchanged).
-  Status CatchUp(uint64_t* last_seq, bool* retired);
+  // the one passed in); the caller publishes it. *history_floor is raised
+  // (before the entries go) when index entries are dropped with retired
+  // segments: an explicit snapshot below it can no longer be told. (Dropped
+  // segments alone need no floor: a read that needs one fails with
+  // kSnapshotTooOld by itself.) On failure nothing new is visible below
+  // *last_seq (unchanged).
+  Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor);
 
   const FollowStats& stats() const { return stats_; }
 
