@@ -328,10 +328,12 @@ FIRKIN_API firkin_status firkin_open(const char *path, const firkin_options *opt
  *  old state until the refresh is complete. The writer is never waited for.
  *  On a writable handle (always at its latest state) it does nothing and
  *  returns FIRKIN_OK.
- *  A refresh that dropped retired segments invalidates older history: a
- *  snapshot or iterator taken before it, or firkin_snapshot_at an older
- *  sequence number, then fails with FIRKIN_E_SNAPSHOT_TOO_OLD (the writer
- *  does not know a reader's snapshots, so it does not keep their history).
+ *  The writer does not know a reader's snapshots and keeps no history for
+ *  them: after a refresh that dropped retired segments, a read through an
+ *  older snapshot or iterator (or firkin_snapshot_at an older sequence
+ *  number) that needs history those segments held fails with
+ *  FIRKIN_E_SNAPSHOT_TOO_OLD, never with a wrong value ("history_floor" in
+ *  the stats: snapshots below it can no longer be told at all).
  *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db), FIRKIN_E_CORRUPTION (a
  *  record below the watermark failed its checks; nothing new is visible),
  *  FIRKIN_E_BUSY (the directory kept changing under it for 8 listings in a
