@@ -1,4 +1,5 @@
-// firkin_open / firkin_close / firkin_sync / firkin_last_seq / firkin_stats.
+// firkin_open / firkin_close / firkin_sync / firkin_refresh / firkin_last_seq /
+// firkin_stats.
 #include "capi/internal.h"
 
 using namespace firkin::capi;
@@ -37,6 +38,13 @@ FIRKIN_API firkin_status firkin_sync(firkin_db* db) {
     if (firkin_status c = CheckDb(db)) return c;
     if (db->db->read_only()) return Done(firkin::Status::ReadOnly("database is read-only"));
     return Done(db->db->Sync());
+  });
+}
+
+FIRKIN_API firkin_status firkin_refresh(firkin_db* db) {
+  return Guard([&] {
+    if (firkin_status c = CheckDb(db)) return c;
+    return Done(db->db->Refresh());
   });
 }
 

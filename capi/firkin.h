@@ -129,7 +129,8 @@ typedef int firkin_status;
 /** A file failed its checks: bad checksum, bad header, inconsistent data.
  *  The message names the file and offset. */
 #define FIRKIN_E_CORRUPTION (-4)
-/** The database is locked by another writer (this or another process). */
+/** The database is locked by another writer (this or another process).
+ *  Read-only opens never get it: they take no lock. */
 #define FIRKIN_E_BUSY (-5)
 /** A write was attempted on a database opened read-only. */
 #define FIRKIN_E_READ_ONLY (-6)
@@ -300,13 +301,50 @@ FIRKIN_API firkin_status firkin_write_options_get_sync(const firkin_write_option
  *  Statuses: FIRKIN_E_NOT_FOUND (directory missing and create_if_missing is
  *  false), FIRKIN_E_EXISTS (error_if_exists), FIRKIN_E_NOT_A_DATABASE (a file,
  *  or a non-empty directory that is not a Firkin database), FIRKIN_E_BUSY
- *  (another writer holds the lock; read-only opens share the lock with each
- *  other), FIRKIN_E_VERSION (newer format), FIRKIN_E_CORRUPTION (damage
+ *  (another writer holds the lock), FIRKIN_E_VERSION (newer format), FIRKIN_E_CORRUPTION (damage
  *  outside the tail of the log; the message names file and offset; see the
  *  salvage option), FIRKIN_E_IO. A torn tail of the last segment after a
  *  crash is not an error: it is cut off and counted in the stats. */
 FIRKIN_API firkin_status firkin_open(const char *path, const firkin_options *opts,
                                      firkin_db **out);
+
+/*  Read-only handles beside a writer (option read_only).
+ *  A read-only open takes no lock and writes nothing to the directory (no
+ *  LOCK created, no leftover removed, no tail cut, no checkpoint), so any
+ *  number of read-only handles, in any processes, may be open while one
+ *  writer process has the database open, before or after it starts. The
+ *  writer never waits for a reader: readers are invisible to it.
+ *  What a read-only handle sees: while a writer holds the database, the
+ *  writer's durable state as of the open -- every record below the
+ *  durability watermark of the newest log segment (the writer persists it
+ *  at each sync: at most sync_interval_ms behind with FIRKIN_SYNC_INTERVAL,
+ *  at once with FIRKIN_SYNC_ALWAYS, only at firkin_sync / segment rolls /
+ *  checkpoints / close with FIRKIN_SYNC_NONE) and all sealed segments and
+ *  compaction outputs. That is a completed prefix of the log: never part of
+ *  a batch, never a half-written record, never a hole. Without a writer, it
+ *  sees every complete record (as a writable open would, without cutting
+ *  anything). The state stays fixed until firkin_refresh. */
+
+/** Moves a read-only handle to the writer's latest durable state (see the
+ *  block above): replays what the writer made durable since the open or
+ *  the last refresh, maps the segments it created, and drops those it
+ *  retired (compaction). Reads in other threads go on meanwhile and see the
+ *  old state until the refresh is complete. The writer is never waited for.
+ *  On a writable handle (always at its latest state) it does nothing and
+ *  returns FIRKIN_OK.
+ *  The writer does not know a reader's snapshots and keeps no history for
+ *  them: after a refresh that dropped retired segments, a read through an
+ *  older snapshot or iterator (or firkin_snapshot_at an older sequence
+ *  number) that needs history those segments held fails with
+ *  FIRKIN_E_SNAPSHOT_TOO_OLD, never with a wrong value ("history_floor" in
+ *  the stats: snapshots below it can no longer be told at all).
+ *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db), FIRKIN_E_CORRUPTION (a
+ *  record below the watermark failed its checks; nothing new is visible),
+ *  FIRKIN_E_BUSY (the directory kept changing under it for 8 listings in a
+ *  row; retry), FIRKIN_E_IO. Thread-safe; concurrent refreshes of one
+ *  handle run one after the other. firkin_last_seq and firkin_stats
+ *  ("reader": {"seq": ...}) tell the sequence number the handle now sees. */
+FIRKIN_API firkin_status firkin_refresh(firkin_db *db);
 
 /** Drops the caller's reference. When no child handle is left, flushes and
  *  syncs the log, releases the lock and frees the database. Returns the

@@ -633,6 +633,8 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		c.dbs[1] = db
 	case "sync":
 		return fromErr(c.db(mods).Sync())
+	case "refresh":
+		return fromErr(c.db(mods).Refresh())
 	case "compact":
 		return fromErr(c.db(mods).Compact())
 	case "checkpoint":

@@ -427,6 +427,21 @@ func (db *DB) Sync() error {
 	return err
 }
 
+// Refresh moves a read-only handle to the latest durable state of the
+// writer process that has the database open (firkin_refresh): what the
+// writer made durable since the open or the last Refresh becomes visible.
+// Reads in other goroutines see the old state until it is complete. On a
+// writable handle it does nothing. A Refresh that dropped segments the
+// writer retired makes older snapshots fail with ErrSnapshotTooOld.
+func (db *DB) Refresh() error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	err := wrap(fkraw.Firkin_refresh(db.h))
+	runtime.KeepAlive(db)
+	return err
+}
+
 // LastSeq is the newest published sequence number.
 func (db *DB) LastSeq() (uint64, error) {
 	if err := db.check(); err != nil {

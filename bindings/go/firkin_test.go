@@ -584,3 +584,46 @@ func BenchmarkPut100(b *testing.B) {
 		}
 	}
 }
+
+// A read-only handle beside the writer sees the writer's durable state as
+// of its open, and moves on only at Refresh.
+func TestReadOnlyBesideWriterRefresh(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	w, err := Open(dir, nil)
+	must(t, err)
+	defer w.Close()
+	must(t, w.Put([]byte("k"), []byte("v1")))
+	must(t, w.Sync())
+	o, err := NewOptions()
+	must(t, err)
+	must(t, o.SetReadOnly(true))
+	r, err := Open(dir, o)
+	must(t, err)
+	o.Close()
+	defer r.Close()
+	if v, err := r.Get([]byte("k")); err != nil || string(v) != "v1" {
+		t.Fatalf("reader Get = %q, %v", v, err)
+	}
+	must(t, w.Put([]byte("k"), []byte("v2")))
+	must(t, w.Sync())
+	if v, _ := r.Get([]byte("k")); string(v) != "v1" {
+		t.Fatalf("reader moved before Refresh: %q", v)
+	}
+	must(t, r.Refresh())
+	if v, err := r.Get([]byte("k")); err != nil || string(v) != "v2" {
+		t.Fatalf("after Refresh Get = %q, %v", v, err)
+	}
+	if err := r.Put([]byte("x"), []byte("y")); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("reader Put = %v, want ErrReadOnly", err)
+	}
+	must(t, w.Refresh()) // a writable handle: nothing to do
+	st, err := r.Stats()
+	must(t, err)
+	if !strings.Contains(st, `"mode":"reader"`) || !strings.Contains(st, `"reader":{"seq":`) {
+		t.Fatalf("reader stats do not say reader: %s", st)
+	}
+	r.Close()
+	if err := r.Refresh(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Refresh after Close = %v, want ErrClosed", err)
+	}
+}

@@ -2,11 +2,13 @@
 // path is in write_path.cc, the read path in read_path.cc.
 #include "core/db/db.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
 #include "core/compact/compactor.h"
 #include "core/db/iterator.h"
+#include "core/recovery/follower.h"
 #include "core/util/epoch.h"
 #include "core/util/hash.h"
 
@@ -20,14 +22,28 @@ Status DB::Open(const std::string& path, const Options& options, std::unique_ptr
   Env* env = options.env != nullptr ? options.env : Env::Default();
   std::string p = path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
-  std::unique_ptr<DB> db(new DB(p, options, env));
-  Status s = db->OpenImpl();
-  if (!s.ok()) {
+  // A read-only open beside a live writer can race a retirement (a segment
+  // listed, then deleted before it is read) or a checkpoint replaced under
+  // it: it starts over while the directory keeps changing under it.
+  for (int attempt = 0;; attempt++) {
+    std::vector<std::string> before;
+    if (options.read_only) env->ListDir(p, &before);
+    std::sort(before.begin(), before.end());
+    std::unique_ptr<DB> db(new DB(p, options, env));
+    Status s = db->OpenImpl();
+    if (s.ok()) {
+      *out = std::move(db);
+      return Status::OK();
+    }
     db->closed_ = true;  // nothing to flush
-    return s;
+    const bool racy = s.IsNotFound() || s.code() == Status::Code::kCorruption ||
+                      s.code() == Status::Code::kBusy;
+    if (!options.read_only || !db->writer_seen_ || !racy || attempt >= 20) return s;
+    std::vector<std::string> after;
+    env->ListDir(p, &after);
+    std::sort(after.begin(), after.end());
+    if (after == before) return s;  // nothing moved: the failure is real
   }
-  *out = std::move(db);
-  return Status::OK();
 }
 
 Status DB::OpenImpl() {
@@ -106,8 +122,14 @@ Status DB::OpenImpl() {
     FIRKIN_RETURN_IF_ERROR(DecodeIdentity(data, ipath, &identity_));
   }
 
-  FIRKIN_RETURN_IF_ERROR(
-      env_->LockFile(path_ + "/" + kLockFileName, !options_.read_only, &lock_));
+  if (options_.read_only) {
+    // A reader takes no lock (a writer must be able to start beside it) and
+    // creates nothing: it only looks whether a writer holds LOCK, to know
+    // how much of the log it may read (reader.cc).
+    FIRKIN_RETURN_IF_ERROR(env_->ProbeLock(path_ + "/" + kLockFileName, &writer_seen_));
+  } else {
+    FIRKIN_RETURN_IF_ERROR(env_->LockFile(path_ + "/" + kLockFileName, true, &lock_));
+  }
 
   if (!has_identity) {
     s = CreateIdentity();
@@ -119,11 +141,12 @@ Status DB::OpenImpl() {
   }
 
   FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, &keyspace_, &ns_,
-                                 &recovery_));
+                                 &recovery_, /*watermark_bound=*/writer_seen_));
   // Records a checkpoint let open skip were never validated: reads check
   // them even when verify_checksums is off.
   verify_reads_ = options_.verify_checksums || recovery_.used_checkpoint;
-  if (!options_.read_only) {
+  if (options_.read_only) return StartFollowing();
+  {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
                                        &keyspace_->segments(), recovery_.next_segment_id,
                                        recovery_.last_seq, options_.recycle_segments);
@@ -268,7 +291,8 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   std::vector<uint64_t> ends;
   for (auto& s : segs) ends.push_back(s->published_len());
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
-                          std::move(ends), verify_reads_));
+                          std::move(ends), verify_reads_,
+                          options_.read_only ? &history_floor_ : nullptr));
   return Status::OK();
 }
 

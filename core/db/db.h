@@ -45,6 +45,7 @@ class Iterator;
 class Compactor;
 struct BackupOptions;
 struct BackupReport;
+class Follower;
 
 // A snapshot sequence number meaning "the latest published state".
 constexpr uint64_t kLatestSeq = UINT64_MAX;
@@ -64,7 +65,7 @@ class DB : private CompactionHost {
   // ---- reads ----
   // The sequence number reads see by default.
   uint64_t LastSeq() const override {
-    return log_ != nullptr ? log_->published_seq() : recovery_.last_seq;
+    return log_ != nullptr ? log_->published_seq() : reader_seq_.load(std::memory_order_acquire);
   }
   // Finds the version of (ns, key) visible at snap (kLatestSeq = latest): OK with
   // *out set to the record (a put), kNotFound, kSnapshotTooOld, kCorruption.
@@ -87,6 +88,12 @@ class DB : private CompactionHost {
   // Online backup into `dest` as of one snapshot (backup.h, firkin_backup).
   // Any thread, while writers write; also on a read-only handle.
   Status Backup(const std::string& dest, const BackupOptions& options, BackupReport* report);
+  // Read-only handle: moves to the durable state of the writer process that
+  // has (or had) the database open (firkin_refresh); a no-op on a writable
+  // handle (always at its latest state). Serialized with
+  // itself; reads in other threads go on meanwhile and see the old state
+  // until the new one is complete.
+  Status Refresh();
 
   // ---- namespaces ----
   const NamespaceTable& namespaces() const { return ns_; }
@@ -111,6 +118,9 @@ class DB : private CompactionHost {
   // Whether checkpoint_every bytes were written since the last checkpoint.
   bool CheckpointDue() const override;
   bool read_only() const { return options_.read_only; }
+  // Read-only handle: a snapshot below this can no longer be told (a
+  // refresh dropped segments the writer had retired).
+  uint64_t history_floor() const { return history_floor_.load(std::memory_order_acquire); }
   const Options& options() const override { return options_; }
 
  private:
@@ -123,6 +133,9 @@ class DB : private CompactionHost {
   };
 
   DB(std::string path, const Options& options, Env* env);
+  // Get without the read-only handle's history floor check (read_path.cc).
+  Status GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
+               RecordView* out) const;
   Status OpenImpl();
   Status CreateIdentity();
 
@@ -167,6 +180,15 @@ class DB : private CompactionHost {
   NamespaceTable ns_;
   std::unique_ptr<LogWriter> log_;
   std::unique_ptr<Compactor> compactor_;
+
+  // Read-only handles (reader.cc): the state they see, and how it follows
+  // a writer process.
+  bool writer_seen_ = false;  // a writer held LOCK when the handle opened
+  std::atomic<uint64_t> reader_seq_{0};
+  std::atomic<uint64_t> history_floor_{0};
+  std::unique_ptr<Follower> follower_;
+  mutable std::mutex refresh_mu_;  // serializes Refresh; guards follower_ stats
+  Status StartFollowing();
 
   // Writes: the gate lets exact checkpoints and verify run between writes;
   // namespace changes are serialized among themselves.

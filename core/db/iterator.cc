@@ -6,13 +6,14 @@ namespace firkin {
 
 Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
                    std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
-                   bool verify_checksums)
+                   bool verify_checksums, const std::atomic<uint64_t>* history_floor)
     : ks_(ks),
       ns_(std::move(ns)),
       snap_(snap),
       segs_(std::move(segs)),
       ends_(std::move(ends)),
-      verify_(verify_checksums) {
+      verify_(verify_checksums),
+      floor_(history_floor) {
   off_ = kSegmentHeaderSize;
   Advance();
 }
@@ -24,6 +25,12 @@ void Iterator::Next() {
 }
 
 bool Iterator::Visible(const RecordView& r) {
+  if (floor_ != nullptr && snap_ < floor_->load(std::memory_order_acquire)) {
+    status_ = Status::SnapshotTooOld(
+        "a refresh of this read-only handle dropped segments the writer retired; the "
+        "iterator's snapshot (sequence " + std::to_string(snap_) + ") can no longer be told");
+    return false;
+  }
   Epoch::Guard guard;
   RecordView newest, at;
   // Keys rewritten many times since the snapshot have long chains to walk:

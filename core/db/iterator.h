@@ -20,6 +20,7 @@
 #define FIRKIN_CORE_DB_ITERATOR_H_
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,7 +37,7 @@ class Iterator {
  public:
   Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
            std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
-           bool verify_checksums);
+           bool verify_checksums, const std::atomic<uint64_t>* history_floor = nullptr);
   Iterator(const Iterator&) = delete;
   Iterator& operator=(const Iterator&) = delete;
 
@@ -60,6 +61,9 @@ class Iterator {
   std::vector<std::shared_ptr<Segment>> segs_;
   std::vector<uint64_t> ends_;
   const bool verify_;
+  // A read-only handle's refresh that dropped retired segments raises it:
+  // a snapshot below it can no longer be told (kSnapshotTooOld).
+  const std::atomic<uint64_t>* const floor_;
   // Visible version of keys with long chains past the snapshot.
   struct HotKey {
     bool found;

@@ -10,6 +10,19 @@ namespace firkin {
 
 Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
                RecordView* out) const {
+  Status s = GetAt(snap, ns, key, out);
+  // A read-only handle's refresh raises the floor before it drops index
+  // entries: a read that may have missed one finds the floor raised here.
+  if (snap != kLatestSeq && snap < history_floor_.load(std::memory_order_acquire)) {
+    return Status::SnapshotTooOld("a refresh of this read-only handle dropped segments the "
+                                  "writer retired; sequence " + std::to_string(snap) +
+                                  " can no longer be told");
+  }
+  return s;
+}
+
+Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
+                 RecordView* out) const {
   if (ns.dropped.load(std::memory_order_acquire)) {
     return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
   }

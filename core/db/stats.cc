@@ -4,6 +4,7 @@
 
 #include "core/compact/compactor.h"
 #include "core/db/db.h"
+#include "core/recovery/follower.h"
 #include "core/util/epoch.h"
 
 namespace firkin {
@@ -134,6 +135,24 @@ Status DB::StatsJson(std::string* out) const {
   j += sticky.ok() ? "false" : "true";
   j += ",\"read_only\":";
   j += options_.read_only ? "true" : "false";
+  j += ",\"mode\":";
+  j += options_.read_only ? "\"reader\"" : "\"writer\"";
+  if (follower_ != nullptr) {
+    std::lock_guard<std::mutex> l(refresh_mu_);
+    const FollowStats& fs = follower_->stats();
+    j += ",\"reader\":{";
+    Field(&j, "seq", LastSeq());
+    j += std::string("\"writer_at_open\":") + (writer_seen_ ? "true" : "false") + ",";
+    Field(&j, "refreshes", fs.refreshes);
+    Field(&j, "records_replayed", fs.records);
+    Field(&j, "segments_added", fs.segments_added);
+    Field(&j, "segments_dropped", fs.segments_dropped);
+    Field(&j, "entries_dropped", fs.entries_dropped);
+    Field(&j, "puts_dropped", fs.puts_dropped);
+    Field(&j, "history_floor", history_floor());
+    Field(&j, "retries", fs.retries, false);
+    j += "}";
+  }
   j += "}";
   *out = std::move(j);
   return Status::OK();

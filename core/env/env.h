@@ -145,13 +145,20 @@ class Env {
 
   // --- locking ---
   // Takes an OFD/flock lock on `path`: exclusive for a writer (the file is
-  // created if missing), shared for read-only opens (never created: a
-  // missing file gives OK and a lock object that holds nothing). Never
+  // created if missing), shared otherwise (never created: a missing file
+  // gives OK and a lock object that holds nothing; read-only opens do not
+  // lock at all, see ProbeLock). Never
   // blocks: a conflicting lock, held by this or another process, gives
   // kBusy. A dead holder's lock is released by the kernel. A symlink or a
   // file that is not regular gives kCorruption.
   virtual Status LockFile(const std::string& path, bool exclusive,
                           std::unique_ptr<FileLock>* out) = 0;
+  // Whether a writer holds its exclusive lock on `path` right now, without
+  // taking any lock, creating the file or changing anything (a read-only
+  // open beside a live writer). A missing file: no writer. A file that
+  // cannot be opened for reading: *held = true (assume the worst). A
+  // symlink or a file that is not regular gives kCorruption. Never blocks.
+  virtual Status ProbeLock(const std::string& path, bool* held) = 0;
 };
 
 }  // namespace firkin

@@ -453,6 +453,48 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
   return Status::OK();
 }
 
+Status PosixEnv::ProbeLock(const std::string& path, bool* held) {
+  *held = false;
+  int fd = RetryEintr(
+      [&] { return open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); });
+  if (fd < 0 && errno == ENOENT) return Status::OK();  // no writer ever started here
+  if (fd < 0 && errno == ELOOP) {
+    return Status::Corruption(path + ": is a symbolic link; LOCK must be a regular file");
+  }
+  if (fd < 0) {
+    *held = true;  // cannot tell: assume a writer (read only what it made durable)
+    return Status::OK();
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return Status::Corruption(path + ": not a regular file; LOCK must be one");
+  }
+  // F_OFD_GETLK only asks: it takes nothing, so a writer starting right now
+  // never finds the file locked by us.
+  struct flock probe;
+  std::memset(&probe, 0, sizeof(probe));
+  probe.l_type = F_RDLCK;
+  probe.l_whence = SEEK_SET;
+  int r = fcntl(fd, F_OFD_GETLK, &probe);
+  if (r == 0) {
+    *held = probe.l_type != F_UNLCK;
+  } else if (errno == EINVAL) {
+    // Kernel without OFD locks (< 3.15): a shared flock taken and dropped
+    // at once tells the same (a writer starting in that instant is refused
+    // with BUSY and may retry).
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+      flock(fd, LOCK_UN);
+    } else {
+      *held = true;
+    }
+  } else {
+    *held = true;
+  }
+  close(fd);
+  return Status::OK();
+}
+
 Env* Env::Default() {
   static PosixEnv* env = new PosixEnv();
   return env;

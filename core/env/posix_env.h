@@ -37,6 +37,7 @@ class PosixEnv final : public Env {
   Status Stat(const std::string& path, bool* is_dir, uint64_t* size) override;
   Status LockFile(const std::string& path, bool exclusive,
                   std::unique_ptr<FileLock>* out) override;
+  Status ProbeLock(const std::string& path, bool* held) override;
 };
 
 // The status for a failed system call: "<op> <path>: <strerror(err)>".

@@ -87,11 +87,15 @@ void SegmentTable::Remove(uint64_t id) {
     auto* next = new std::vector<Segment*>();
     for (auto& s : owned_) next->push_back(s.get());
     old = by_id_.exchange(next, std::memory_order_acq_rel);
-    slots_[victim->slot()].store(nullptr, std::memory_order_release);
   }
+  // The slot keeps resolving until no reader can hold a locator it loaded
+  // before the index moved off this segment (compaction relocates, then
+  // removes): clearing it now made such a read miss the key (NOT_FOUND)
+  // though the record is still mapped (found by tests/c/readers_test.c).
   uint32_t slot = victim->slot();
   Epoch::Retire([this, old, victim, slot]() mutable {
     delete old;
+    slots_[slot].store(nullptr, std::memory_order_release);
     victim.reset();
     std::lock_guard<std::mutex> l(mu_);
     free_slots_.push_back(slot);

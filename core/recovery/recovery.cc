@@ -12,101 +12,11 @@
 #include "core/recovery/checkpoint.h"
 #include "core/recovery/checkpoint_load.h"
 #include "core/recovery/leftovers.h"
+#include "core/recovery/replayer.h"
 #include "core/util/epoch.h"
 
 namespace firkin {
 namespace {
-
-// Replays records into the keyspace, one segment at a time.
-class Replayer {
- public:
-  Replayer(Keyspace* ks, NamespaceTable* ns, RecoveryResult* res)
-      : ks_(ks), ns_(ns), res_(res) {}
-
-  void Apply(Segment* seg, uint64_t off, const RecordView& r) {
-    res_->records++;
-    seg->NoteSeq(r.seq);
-    const Locator loc = MakeLocator(seg->slot(), off);
-    if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone) {
-      // Needed bookkeeping, never reclaimable on its own: counted live.
-      ks_->CountLive(loc, r.size());
-      return;  // bookkeeping of compaction, handled before replay
-    }
-    res_->last_seq = std::max(res_->last_seq, r.seq);
-    switch (r.type) {
-      case RecordType::kPut:
-      case RecordType::kDelete:
-        if (r.is_batch()) {
-          if (!pending_.empty() && pending_seq_ != r.seq) DiscardPending();
-          pending_seq_ = r.seq;
-          pending_.emplace_back(loc, r);
-        } else {
-          DiscardPending();
-          ApplyKV(loc, r);
-        }
-        break;
-      case RecordType::kCommit: {
-        uint32_t count = r.value_len >= 4 ? DecodeU32(r.value().data()) : 0;
-        if (!pending_.empty() && pending_seq_ == r.seq && pending_.size() == count) {
-          for (auto& [l, pr] : pending_) ApplyKV(l, pr);
-          pending_.clear();
-        } else {
-          DiscardPending();
-        }
-        ks_->CountDeadOnly(loc, r.size());
-        break;
-      }
-      case RecordType::kNsCreate:
-        DiscardPending();
-        ns_->Create(r.ns_id, std::string(r.key()));
-        ks_->CountLive(loc, r.size());
-        break;
-      case RecordType::kNsDrop:
-        DiscardPending();
-        ns_->Drop(r.ns_id);
-        dropped_any_ = true;
-        ks_->CountLive(loc, r.size());
-        break;
-      default:
-        break;
-    }
-  }
-
-  void Finish() { DiscardPending(); }
-  bool dropped_any() const { return dropped_any_; }
-
- private:
-  void DiscardPending() {
-    for (auto& [l, pr] : pending_) ks_->CountDeadOnly(l, pr.size());
-    res_->discarded_batch_records += pending_.size();
-    pending_.clear();
-  }
-
-  void ApplyKV(Locator loc, const RecordView& r) {
-    uint64_t h = ks_->Hash(r.ns_id, r.key());
-    RecordView old;
-    Locator old_loc = ks_->FindNewest(h, r.ns_id, r.key(), &old);
-    if (old_loc != 0 && old.seq >= r.seq && RecordChecksumOk(old)) {
-      // An older version met after a newer one (compaction output).
-      ks_->CountDeadOnly(loc, r.size());
-      return;
-    }
-    if (NamespaceInfo* info = ns_->ByIdOrPlaceholder(r.ns_id)) {
-      bool was_live = old_loc != 0 && old.type == RecordType::kPut;
-      bool is_live = r.type == RecordType::kPut;
-      if (is_live && !was_live) info->live_keys.fetch_add(1, std::memory_order_relaxed);
-      if (!is_live && was_live) info->live_keys.fetch_sub(1, std::memory_order_relaxed);
-    }
-    ks_->Install(h, old_loc, old_loc ? old.size() : 0, loc, r.size());
-  }
-
-  Keyspace* ks_;
-  NamespaceTable* ns_;
-  RecoveryResult* res_;
-  std::vector<std::pair<Locator, RecordView>> pending_;
-  uint64_t pending_seq_ = 0;
-  bool dropped_any_ = false;
-};
 
 // How much a cut of the log tail at `from` really lost: the bytes up to the
 // last non-zero byte, looking no further than kTornScanGap zero bytes past
@@ -179,7 +89,7 @@ Status OpenSegment(Env* env, const std::string& path, uint64_t id, bool last,
 
 Status Recover(Env* env, const std::string& dir, const Identity& identity,
                const Options& options, std::unique_ptr<Keyspace>* keyspace,
-               NamespaceTable* ns, RecoveryResult* res) {
+               NamespaceTable* ns, RecoveryResult* res, bool watermark_bound) {
   std::vector<std::string> names;
   FIRKIN_RETURN_IF_ERROR(env->ListDir(dir, &names));
   std::vector<uint64_t> ids;
@@ -188,6 +98,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     if (ParseSegmentFileName(n, &id)) ids.push_back(id);
   }
   std::sort(ids.begin(), ids.end());
+  res->listed_ids = ids;
   if (!ids.empty()) res->next_segment_id = ids.back() + 1;
   // The checkpoint is read first (bounded, nothing trusted yet): the
   // segments it lists are never taken for leftovers.
@@ -197,6 +108,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   // (compaction outputs may have higher ids but are always complete).
   uint64_t tail_id = 0;
   FIRKIN_RETURN_IF_ERROR(FinishCompactions(env, dir, options, &ids, res, &tail_id));
+  res->tail_id = tail_id;
   FIRKIN_RETURN_IF_ERROR(ValidateCheckpoint(env, dir, identity, options, ids, tail_id, &ck));
   res->checkpoint_note = ck.note;
   // The index is sized only from a validated checkpoint (issue 9, item 7).
@@ -249,6 +161,11 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       res->salvage_report.push_back(s.message());
     }
     uint64_t end = size;
+    if (last && watermark_bound) {
+      // A live writer appends past the watermark and truncates the file
+      // when it seals: only what lies below the watermark is read.
+      end = std::max(std::min(durable, size), std::min(off, size));
+    }
     LogReader reader(data, off, end);
     for (;;) {
       RecordView r;

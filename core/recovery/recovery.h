@@ -44,13 +44,22 @@ struct RecoveryResult {
   bool used_checkpoint = false;          // the index came from the checkpoint
   uint64_t checkpoint_entries = 0;
   std::string checkpoint_note;           // why a checkpoint was ignored
+  // Every segment id the directory listed (those skipped included: a
+  // follower must never replay a skipped input of a finished compaction).
+  std::vector<uint64_t> listed_ids;
+  uint64_t tail_id = 0;                  // the newest segment of the log writer
 };
 
 // Creates *keyspace (its index sized for a validated checkpoint's entries
 // only) and fills it, the namespaces and *result.
+// watermark_bound (a read-only open while a writer holds the database): the
+// tail of the log is read only up to its durability watermark, where every
+// record is complete and stays in the file (the live writer may truncate
+// the file past it when it seals); nothing past it is looked at.
 Status Recover(Env* env, const std::string& dir, const Identity& identity,
                const Options& options, std::unique_ptr<Keyspace>* keyspace,
-               NamespaceTable* namespaces, RecoveryResult* result);
+               NamespaceTable* namespaces, RecoveryResult* result,
+               bool watermark_bound = false);
 
 }  // namespace firkin
 

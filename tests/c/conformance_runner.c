@@ -1056,6 +1056,12 @@ static int cmd_sync(ctx *c, token **a, size_t n) {
   return api(c, firkin_sync(cur_db(c)));
 }
 
+static int cmd_refresh(ctx *c, token **a, size_t n) {
+  (void)a; (void)n;
+  NEED_DB();
+  return api(c, firkin_refresh(cur_db(c)));
+}
+
 static int cmd_last_seq(ctx *c, token **a, size_t n) {
   uint64_t v = 0;
   int st;
@@ -2066,6 +2072,7 @@ static const command kCommands[] = {
     {"free_children", cmd_free_children, 0, 0, ""},
     {"reopen", cmd_reopen, 0, 0, ""},
     {"sync", cmd_sync, 0, 0, "d"},
+    {"refresh", cmd_refresh, 0, 0, "d"},
     {"last_seq", cmd_last_seq, 1, 1, "d"},
     {"stats", cmd_stats, 0, -1, "d"},
     {"compact", cmd_compact, 0, 0, "d"},

@@ -137,6 +137,41 @@ def main():
     case("-O option", ["put", a, "k", "v", "-O", "sync_mode=always"], 0)
     case("bad -O option", ["put", a, "k", "v", "-O", "no_such=1"], 2)
 
+    # --- read commands beside a writer process -------------------------------
+    # `firkin load` opens the database writable once it has read the dump's
+    # first line, and holds it while its input stays open.
+    case("beside: seed", ["put", a, "beside", "yes", "-O", "sync_mode=always"], 0)
+    loader = subprocess.Popen([FIRKIN, "load", a], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=TMP)
+    loader.stdin.write(b'{"firkin_dump":1,"seq":1,"version":"0.1.0"}\n{"ns":"loaded"}\n')
+    loader.stdin.flush()
+    import time
+    held = False
+    for _ in range(1000):
+        code, out, _ = run("stats", a)  # read-only: never in the loader's way
+        if code == 0 and json.loads(out)["reader"]["writer_at_open"]:
+            held = True
+            break
+        time.sleep(0.01)
+    check("beside: the loader holds the database (a reader's stats see a writer)", held)
+    case("beside: get", ["get", a, "beside"], 0, out=b"yes\n")
+    case("beside: get absent", ["get", a, "nobody"], 1)
+    o = case("beside: scan", ["scan", a, "--keys-only"], 0)
+    check("beside: scan sees the key", b"beside\n" in o, repr(o[:200]))
+    case("beside: count", ["count", a], 0)
+    code, out, _ = run("stats", a)
+    check("beside: stats says reader", code == 0 and json.loads(out)["mode"] == "reader",
+          repr(out[:200]))
+    code, out, _ = run("verify", a, "--json")
+    check("beside: verify", code == 0 and json.loads(out)["ok"] is True, repr(out[:200]))
+    case("beside: put is busy", ["put", a, "k2", "v"], 3, err_has="locked")
+    case("beside: get -w is busy", ["get", a, "beside", "-w"], 3)
+    loader.stdin.write(b'{"end":true,"namespaces":1,"entries":0}\n')
+    out, err = loader.communicate(timeout=30)
+    check("beside: the loader finished", loader.returncode == 0, repr(err[:200]))
+    o = case("beside: ns list after", ["ns", "list", a], 0)
+    check("beside: the loaded namespace is there", b"loaded" in o, repr(o))
+
     # --- dump -> load round trip, binary keys, several namespaces ----------
     rnd = random.Random(7)
     src = db("src")

@@ -291,6 +291,7 @@ class FaultEnvImpl final : public FaultEnv {
   Status Stat(const std::string& path, bool* is_dir, uint64_t* size) override;
   Status LockFile(const std::string& path, bool exclusive,
                   std::unique_ptr<FileLock>* out) override;
+  Status ProbeLock(const std::string& path, bool* held) override;
 
   // --- FaultEnv ---
   void FailNth(Op op, uint64_t nth, Status::Code error, bool sticky) override;
@@ -713,6 +714,12 @@ Status FaultEnvImpl::LockFile(const std::string& path, bool exclusive,
   std::lock_guard<std::mutex> l(mu_);
   FIRKIN_RETURN_IF_ERROR(BeginUncounted());
   return base_->LockFile(path, exclusive, out);
+}
+
+Status FaultEnvImpl::ProbeLock(const std::string& path, bool* held) {
+  std::lock_guard<std::mutex> l(mu_);
+  FIRKIN_RETURN_IF_ERROR(BeginUncounted());
+  return base_->ProbeLock(path, held);
 }
 
 // ---------------------------------------------------------------------------

@@ -190,6 +190,15 @@ namespace Firkin
         /// <summary>Makes every acknowledged write durable now.</summary>
         public void Sync() { FirkinNative.firkin_sync(Handle); }
 
+        /// <summary>Moves a read-only handle to the latest durable state of the
+        /// writer process that has the database open (firkin_refresh): what the
+        /// writer made durable since the open or the last refresh becomes
+        /// visible. Reads in other threads see the old state until it is
+        /// complete. Does nothing on a writable handle. A refresh that dropped
+        /// segments the writer retired makes older snapshots fail with
+        /// SnapshotTooOldException.</summary>
+        public void Refresh() { FirkinNative.firkin_refresh(Handle); }
+
         public ulong LastSeq()
         {
             long n;

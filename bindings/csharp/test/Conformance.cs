@@ -447,6 +447,9 @@ class Runner
             case "sync":
                 DbOf(m).Sync();
                 return Outcome.Ok;
+            case "refresh":
+                DbOf(m).Refresh();
+                return Outcome.Ok;
             case "compact":
                 DbOf(m).Compact();
                 return Outcome.Ok;

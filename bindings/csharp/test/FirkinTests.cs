@@ -242,6 +242,37 @@ namespace Firkin.Tests
         }
 
         [Test]
+        public void ReadOnlyBesideWriterRefresh()
+        {
+            string dir = Path.Combine(tmp, "db");
+            using (var w = Db.Open(dir))
+            {
+                w.Put(B("k"), B("v1"));
+                w.Sync();
+                Db r;
+                using (var o = new Options())
+                {
+                    o.ReadOnly = true;
+                    r = Db.Open(dir, o);
+                }
+                using (r)
+                {
+                    CollectionAssert.AreEqual(B("v1"), r.Get(B("k")));
+                    w.Put(B("k"), B("v2"));
+                    w.Sync();
+                    CollectionAssert.AreEqual(B("v1"), r.Get(B("k")), "the reader moved before Refresh");
+                    r.Refresh();
+                    CollectionAssert.AreEqual(B("v2"), r.Get(B("k")));
+                    Assert.AreEqual(w.LastSeq(), r.LastSeq());
+                    Assert.Throws<ReadOnlyException>(() => r.Put(B("x"), B("y")));
+                    StringAssert.Contains("\"mode\":\"reader\"", r.Stats());
+                    w.Refresh(); // a writable handle: nothing to do
+                }
+                Assert.Throws<ClosedException>(() => r.Refresh());
+            }
+        }
+
+        [Test]
         public void OptionsRoundTrip()
         {
             using (var o = new Options())

@@ -260,6 +260,17 @@ class DB(Handle, Reader, Writer):
         """Makes every acknowledged write durable now."""
         check(lib.firkin_sync(self.handle()))
 
+    def refresh(self) -> None:
+        """Moves a read-only handle to the writer's latest durable state.
+
+        What the writer process made durable since the open or the last
+        refresh becomes visible (firkin_refresh); reads in other threads see
+        the old state until it is complete. Does nothing on a writable
+        handle. A refresh that dropped segments the writer retired makes
+        older snapshots raise SnapshotTooOldError.
+        """
+        check(lib.firkin_refresh(self.handle()))
+
     def last_seq(self) -> int:
         """The newest published sequence number."""
         v = c_uint64()

@@ -311,6 +311,8 @@ class Case:
             self.dbs[1] = firkin.DB(self.dir, self.opts)
         elif cmd == "sync":
             self.db(m).sync()
+        elif cmd == "refresh":
+            self.db(m).refresh()
         elif cmd == "compact":
             self.db(m).compact()
         elif cmd == "checkpoint":

@@ -145,6 +145,26 @@ def test_read_only_open(path):
             ro[b"k2"] = b"v"
 
 
+def test_read_only_beside_writer_refresh(path):
+    with firkin.DB(path) as w:
+        w[b"k"] = b"v1"
+        w.sync()
+        with firkin.DB(path, read_only=True) as ro:
+            assert ro[b"k"] == b"v1"
+            w[b"k"] = b"v2"
+            w[b"new"] = b"x"
+            w.sync()
+            assert ro[b"k"] == b"v1"  # fixed until refresh
+            assert b"new" not in ro
+            ro.refresh()
+            assert ro[b"k"] == b"v2" and ro[b"new"] == b"x"
+            assert ro.last_seq() == w.last_seq()
+            assert '"mode":"reader"' in ro.stats()
+            w.refresh()  # a writable handle: nothing to do
+        with pytest.raises(firkin.ClosedError):
+            ro.refresh()
+
+
 def test_threads(path):
     errors = []
     with firkin.DB(path) as db:

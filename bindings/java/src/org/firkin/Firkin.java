@@ -188,6 +188,18 @@ public final class Firkin implements AutoCloseable {
     FirkinNative.firkin_sync(handle());
   }
 
+  /**
+   * Moves a read-only handle to the latest durable state of the writer
+   * process that has the database open (firkin_refresh): what the writer
+   * made durable since the open or the last refresh becomes visible. Reads
+   * in other threads see the old state until it is complete. Does nothing
+   * on a writable handle. A refresh that dropped segments the writer retired
+   * makes older snapshots fail with {@link FirkinException.SnapshotTooOld}.
+   */
+  public void refresh() {
+    FirkinNative.firkin_refresh(handle());
+  }
+
   public long lastSeq() {
     long[] n = new long[1];
     FirkinNative.fkb_last_seq(handle(), n);

@@ -633,6 +633,9 @@ public final class ConformanceRunner {
       case "sync":
         db(mods).sync();
         return OK;
+      case "refresh":
+        db(mods).refresh();
+        return OK;
       case "compact":
         db(mods).compact();
         return OK;

@@ -235,6 +235,35 @@ class FirkinTest {
   }
 
   @Test
+  void readOnlyBesideWriterRefresh() {
+    String dir = tmp.resolve("db").toString();
+    try (Firkin w = Firkin.open(dir)) {
+      w.put(b("k"), b("v1"));
+      w.sync();
+      Firkin r;
+      try (Options o = new Options()) {
+        o.readOnly(true);
+        r = Firkin.open(dir, o);
+      }
+      try {
+        assertArrayEquals(b("v1"), r.get(b("k")));
+        w.put(b("k"), b("v2"));
+        w.sync();
+        assertArrayEquals(b("v1"), r.get(b("k")), "the reader moved before refresh");
+        r.refresh();
+        assertArrayEquals(b("v2"), r.get(b("k")));
+        assertEquals(w.lastSeq(), r.lastSeq());
+        assertThrows(FirkinException.ReadOnly.class, () -> r.put(b("x"), b("y")));
+        assertTrue(r.stats().contains("\"mode\":\"reader\""));
+        w.refresh(); // a writable handle: nothing to do
+      } finally {
+        r.close();
+      }
+      assertThrows(FirkinException.Closed.class, r::refresh);
+    }
+  }
+
+  @Test
   void optionsRoundTrip() {
     try (Options o = new Options()) {
       assertTrue(o.createIfMissing());

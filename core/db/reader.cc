@@ -1,0 +1,35 @@
+// DB, read-only handles: a reader takes no lock and writes nothing; while
+// a writer process has the database open it sees the writer's durable
+// state as of its open, and Refresh moves it to the writer's latest
+// durable state (core/recovery/follower.h says what is read and why it is
+// a consistent state).
+#include "core/db/db.h"
+#include "core/recovery/follower.h"
+
+namespace firkin {
+
+Status DB::StartFollowing() {
+  reader_seq_.store(recovery_.last_seq, std::memory_order_release);
+  follower_ = std::make_unique<Follower>(env_, path_, identity_, options_, keyspace_.get(), &ns_,
+                                         recovery_);
+  // A writer that was live during the open may have written (and named
+  // segments) while it read: one catch-up maps what is new, so version
+  // chains of what was read lead to segments this handle has.
+  if (writer_seen_) return Refresh();
+  return Status::OK();
+}
+
+Status DB::Refresh() {
+  if (!options_.read_only || follower_ == nullptr) return Status::OK();
+  std::lock_guard<std::mutex> l(refresh_mu_);
+  // (Whether a writer is live does not matter here: the follower never
+  // reads past a watermark, where a writer could truncate the file.)
+  uint64_t seq = reader_seq_.load(std::memory_order_relaxed);
+  FIRKIN_RETURN_IF_ERROR(follower_->CatchUp(&seq, &history_floor_));
+  // Readers of the new state need everything installed above: publish
+  // after it (release).
+  reader_seq_.store(seq, std::memory_order_release);
+  return Status::OK();
+}
+
+}  // namespace firkin

@@ -1,0 +1,317 @@
+#include "core/recovery/follower.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "core/keyspace/options.h"
+#include "core/log/log_reader.h"
+#include "core/recovery/replayer.h"
+#include "core/util/coding.h"
+#include "core/util/epoch.h"
+
+namespace firkin {
+namespace {
+
+// How often a catch-up starts over because the directory changed while it
+// read (the writer rolled or compacted right then) before it goes on with
+// what it has (which is still a consistent state).
+constexpr int kMaxAttempts = 8;
+
+// A watermark rewrite in progress reads as 0 (its check fails): read again.
+uint64_t ReadWatermark(const char* data) {
+  uint64_t wm = 0;
+  for (int i = 0; i < 100 && wm == 0; i++) wm = DecodeDurableLen(data);
+  return wm;
+}
+
+// A segment mapped during a catch-up, not yet published to readers.
+struct NewSegment {
+  uint64_t id;
+  uint32_t flags;
+  std::unique_ptr<MappedFile> file;
+  std::vector<uint64_t> inputs;  // a compaction output's input ids
+};
+
+}  // namespace
+
+Follower::Follower(Env* env, std::string dir, const Identity& identity, const Options& options,
+                   Keyspace* ks, NamespaceTable* ns, const RecoveryResult& recovered)
+    : env_(env),
+      dir_(std::move(dir)),
+      identity_(identity),
+      options_(options),
+      ks_(ks),
+      ns_(ns) {
+  std::set<uint64_t> held;
+  for (const auto& s : ks_->segments().List()) held.insert(s->id());
+  for (uint64_t id : recovered.listed_ids) {
+    seen_.insert(id);
+    if (held.count(id) == 0) ignored_.insert(id);
+  }
+  for (uint64_t id : held) seen_.insert(id);
+}
+
+Status Follower::ListSegments(std::vector<uint64_t>* ids) {
+  std::vector<std::string> names;
+  FIRKIN_RETURN_IF_ERROR(env_->ListDir(dir_, &names));
+  ids->clear();
+  for (const std::string& n : names) {
+    uint64_t id;
+    if (ParseSegmentFileName(n, &id)) ids->push_back(id);
+  }
+  std::sort(ids->begin(), ids->end());
+  return Status::OK();
+}
+
+Status Follower::ReadableEnd(const std::string& path, const char* data, uint64_t capacity,
+                             uint32_t flags, bool newest_log, uint64_t* end,
+                             uint64_t* file_end) {
+  bool is_dir = false;
+  uint64_t size = 0;
+  FIRKIN_RETURN_IF_ERROR(env_->Stat(path, &is_dir, &size));
+  size = std::min(size, capacity);
+  *file_end = size;
+  if (newest_log && (flags & kSegmentFlagCompacted) == 0) {
+    size = std::min(size, ReadWatermark(data));
+  }
+  *end = size;
+  return Status::OK();
+}
+
+Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor) {
+  std::vector<uint64_t> ids;
+  std::vector<NewSegment> fresh;
+  std::vector<std::shared_ptr<Segment>> held;
+  std::set<uint64_t> now_ignored;
+  std::set<uint64_t> present;
+  uint64_t newest_log = 0;
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> bounds;  // id -> (end, file end)
+  for (int attempt = 0;; attempt++) {
+    fresh.clear();
+    now_ignored.clear();
+    FIRKIN_RETURN_IF_ERROR(ListSegments(&ids));
+    held = ks_->segments().List();
+    bool vanished_new = false;
+    for (uint64_t id : ids) {
+      if (seen_.count(id) != 0) continue;
+      NewSegment n;
+      n.id = id;
+      const std::string path = dir_ + "/" + SegmentFileName(id);
+      Status s = env_->OpenMappedFile(path, /*writable=*/false, &n.file);
+      if (s.IsNotFound()) {
+        vanished_new = true;  // retired between the listing and now
+        break;
+      }
+      FIRKIN_RETURN_IF_ERROR(s);
+      SegmentHeader h;
+      FIRKIN_RETURN_IF_ERROR(DecodeSegmentHeader(n.file->data(), n.file->size(), path, &h));
+      if (h.db_id != identity_.db_id || h.segment_id != id) {
+        return Status::Corruption(path + ": segment belongs to another database or was "
+                                  "renamed; the file was left untouched");
+      }
+      n.flags = h.flags;
+      if ((h.flags & kSegmentFlagCompacted) != 0) {
+        LogReader reader(n.file->data(), kSegmentHeaderSize, n.file->size());
+        RecordView r;
+        uint64_t at;
+        if (reader.Next(&r, &at) != LogReader::Result::kRecord ||
+            r.type != RecordType::kCompactInputs) {
+          return Status::Corruption(path + ": compaction output without its input list");
+        }
+        const std::string_view list = r.value();
+        for (size_t i = 0; i + 8 <= list.size(); i += 8) {
+          n.inputs.push_back(DecodeU64(list.data() + i));
+        }
+      }
+      fresh.push_back(std::move(n));
+    }
+    if (vanished_new && attempt + 1 < kMaxAttempts) {
+      stats_.retries++;
+      continue;
+    }
+    if (vanished_new) {
+      return Status::Busy("the database directory kept changing during the refresh; try again");
+    }
+    // Inputs of a new compaction output that were never replayed here are
+    // never replayed: replaying some inputs of a compaction without the
+    // others could bring back what a dropped tombstone deleted.
+    for (const NewSegment& n : fresh) {
+      for (uint64_t in : n.inputs) {
+        if (seen_.count(in) == 0) now_ignored.insert(in);
+      }
+    }
+    // The newest log segment present: the only one that may still grow.
+    present = std::set<uint64_t>(ids.begin(), ids.end());
+    newest_log = 0;
+    for (const auto& s : held) {
+      if (present.count(s->id()) && (s->flags() & kSegmentFlagCompacted) == 0) {
+        newest_log = std::max(newest_log, s->id());
+      }
+    }
+    for (const NewSegment& n : fresh) {
+      if (now_ignored.count(n.id) == 0 && (n.flags & kSegmentFlagCompacted) == 0) {
+        newest_log = std::max(newest_log, n.id);
+      }
+    }
+    // How far each segment may be read, decided before anything is applied:
+    // a segment retired since the listing (its file gone) means the writer
+    // moved on (its copies may be in an output this listing does not have),
+    // so the listing starts over rather than read past a hole.
+    bounds.clear();
+    bool gone = false;
+    for (const auto& s : held) {
+      if (!present.count(s->id()) || complete_.count(s->id())) continue;
+      if (s->published_len() >= s->capacity()) continue;
+      Status bs = ReadableEnd(s->path(), s->data(), s->capacity(), s->flags(),
+                              s->id() == newest_log, &bounds[s->id()].first,
+                              &bounds[s->id()].second);
+      if (bs.IsNotFound()) gone = true;
+      else FIRKIN_RETURN_IF_ERROR(bs);
+    }
+    for (const NewSegment& n : fresh) {
+      if (now_ignored.count(n.id)) continue;
+      Status bs = ReadableEnd(n.file->path(), n.file->data(), n.file->size(), n.flags,
+                              n.id == newest_log, &bounds[n.id].first, &bounds[n.id].second);
+      if (bs.IsNotFound()) gone = true;
+      else FIRKIN_RETURN_IF_ERROR(bs);
+    }
+    if (gone && attempt + 1 < kMaxAttempts) {
+      stats_.retries++;
+      continue;
+    }
+    if (gone) {
+      return Status::Busy("the database directory kept changing during the refresh; try again");
+    }
+    break;
+  }
+
+  // Publish the new segments (readers meet them only through entries
+  // installed below, or version chains of records replayed below).
+  std::vector<std::pair<std::shared_ptr<Segment>, uint64_t>> todo;  // segment, from
+  for (NewSegment& n : fresh) {
+    seen_.insert(n.id);
+    if (now_ignored.count(n.id)) {
+      ignored_.insert(n.id);
+      continue;
+    }
+    uint32_t slot = 0;
+    FIRKIN_RETURN_IF_ERROR(ks_->segments().AllocateSlot(&slot));
+    auto seg = std::make_shared<Segment>(n.id, slot, std::move(n.file), kSegmentHeaderSize,
+                                         n.flags);
+    seg->sealed.store(true);
+    ks_->segments().Add(seg);
+    stats_.segments_added++;
+    todo.push_back({seg, kSegmentHeaderSize});
+  }
+  for (uint64_t id : now_ignored) {
+    seen_.insert(id);
+    ignored_.insert(id);
+  }
+  // Segments held already that may hold more now: those not read to the
+  // end of their file (the newest log segment when it was read).
+  for (const auto& s : held) {
+    if (bounds.count(s->id())) todo.push_back({s, s->published_len()});
+  }
+  std::sort(todo.begin(), todo.end(),
+            [](const auto& a, const auto& b) { return a.first->id() < b.first->id(); });
+
+  RecoveryResult res;
+  res.last_seq = *last_seq;
+  Replayer replay(ks_, ns_, &res, /*concurrent=*/true);
+  Epoch::Guard guard;  // FindNewest is a reader call
+  for (auto& [seg, from] : todo) {
+    const uint64_t end = bounds[seg->id()].first, file_end = bounds[seg->id()].second;
+    const bool newest = seg->id() == newest_log;
+    // A segment that is not the newest of the log is sealed (or a complete
+    // compaction output): once read to its end it never changes again.
+    const bool done = !newest && end == file_end;
+    if (end <= from) {
+      if (done) complete_.insert(seg->id());
+      continue;
+    }
+    LogReader reader(seg->data(), from, end);
+    uint64_t off = from;
+    for (;;) {
+      RecordView r;
+      const LogReader::Result got = reader.Next(&r, &off);
+      if (got == LogReader::Result::kEnd) break;
+      if (got == LogReader::Result::kDamaged) {
+        seg->set_published_len(off);
+        replay.Finish();
+        return Status::Corruption(seg->path() + ": damaged record at offset " +
+                                  std::to_string(off) + " (below what the writer made durable)");
+      }
+      replay.Apply(seg.get(), off, r);
+    }
+    seg->set_published_len(end);
+    if (done) complete_.insert(seg->id());
+  }
+  replay.Finish();
+  if (replay.dropped_any()) {
+    NamespaceTable* ns = ns_;
+    ks_->PurgeIf([ns](const RecordView& r) {
+      NamespaceInfo* info = ns->ById(r.ns_id);
+      return info == nullptr || info->dropped.load(std::memory_order_relaxed);
+    });
+  }
+
+  // Segments the writer retired: nothing live is left in them (see the
+  // class comment); entries still pointing there are versions that were
+  // superseded or deleted (a tombstone compaction dropped) as of now.
+  std::set<uint32_t> gone_slots;
+  std::vector<uint64_t> gone_ids;
+  for (const auto& s : held) {
+    if (present.count(s->id()) == 0) {
+      gone_slots.insert(s->slot());
+      gone_ids.push_back(s->id());
+    }
+  }
+  if (!gone_ids.empty()) {
+    std::vector<Locator> victims;
+    ks_->index().ForEach([&](Locator l) {
+      if (gone_slots.count(LocatorSlot(l))) victims.push_back(l);
+    });
+    // Raise the floor before any entry goes, so that a snapshot older than
+    // what is dropped fails with kSnapshotTooOld rather than read "absent".
+    uint64_t floor = 0;
+    for (Locator l : victims) {
+      RecordView r;
+      if (ks_->ResolveBounded(l, &r) == nullptr) continue;
+      // A put: the key was deleted by a tombstone this handle never read,
+      // no snapshot older than the new state can tell its value any more.
+      // A tombstone compaction dropped: snapshots at or after it still read
+      // "absent" correctly; older ones have lost the key's history.
+      floor = std::max(floor, r.type == RecordType::kPut ? std::max(res.last_seq, r.seq) : r.seq);
+    }
+    uint64_t cur = history_floor->load(std::memory_order_relaxed);
+    while (cur < floor && !history_floor->compare_exchange_weak(cur, floor)) {
+    }
+    for (Locator l : victims) {
+      RecordView r;
+      if (ks_->ResolveBounded(l, &r) == nullptr) continue;
+      const uint64_t h = ks_->Hash(r.ns_id, r.key());
+      HashIndex::ShardGuard lock(&ks_->index(), h);
+      if (ks_->index().ReplaceIf(h, l, 0)) {
+        stats_.entries_dropped++;
+        if (r.type == RecordType::kPut) {
+          stats_.puts_dropped++;
+          if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
+            info->live_keys.fetch_sub(1, std::memory_order_relaxed);
+          }
+        }
+      }
+    }
+    for (uint64_t id : gone_ids) {
+      ks_->segments().Remove(id);
+      stats_.segments_dropped++;
+    }
+  }
+  stats_.refreshes++;
+  stats_.records += res.records;
+  *last_seq = std::max(*last_seq, res.last_seq);
+  return Status::OK();
+}
+
+}  // namespace firkin

@@ -1,0 +1,100 @@
+// Follower: moves a read-only handle's state (keyspace, namespaces) forward
+// to the durable state of the writer process that has the database open
+// (firkin_refresh). It never writes to the directory and never waits for
+// the writer: it lists the directory, maps segments read-only and replays
+// records the writer made durable since the last catch-up.
+//
+// What it reads, per segment: the newest segment of the log writer up to
+// its persisted durability watermark (a record boundary below which every
+// record is complete, in sequence order, and stays in the file: the writer
+// truncates a segment only past it, when it seals it); every other segment
+// whole (sealed log segments and compaction outputs are complete once they
+// have their name). So the state reached is a completed prefix of the
+// writer's log: no torn batch, no half-written record, no hole.
+//
+// Compaction under a follower: a new compaction output is replayed (its
+// copies take over the index entries of the records they copy); inputs the
+// follower never replayed are never replayed; a segment that vanished from
+// the directory (retired by the writer) is dropped after the replay, and
+// every index entry still pointing into it goes too (a retired segment
+// holds nothing live: compaction syncs the log before it retires, and the
+// follower reads the watermarks after listing the directory). The mapping
+// of a retired file stays valid until then (unlinked files stay readable).
+//
+// Thread contract: CatchUp is called by one thread at a time (the caller
+// serializes); other threads may read the keyspace meanwhile: records are
+// installed under their keys' sub-table locks and stay invisible (by
+// sequence number) until the caller publishes *last_seq.
+#ifndef FIRKIN_CORE_RECOVERY_FOLLOWER_H_
+#define FIRKIN_CORE_RECOVERY_FOLLOWER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/env/env.h"
+#include "core/keyspace/keyspace.h"
+#include "core/keyspace/namespaces.h"
+#include "core/log/format.h"
+#include "core/recovery/recovery.h"
+#include "core/util/status.h"
+
+namespace firkin {
+
+struct Options;
+
+struct FollowStats {
+  uint64_t refreshes = 0;         // successful catch-ups
+  uint64_t records = 0;           // records replayed by catch-ups
+  uint64_t segments_added = 0;    // segments mapped by catch-ups
+  uint64_t segments_dropped = 0;  // retired by the writer, dropped here
+  uint64_t entries_dropped = 0;   // index entries that pointed into them
+  uint64_t puts_dropped = 0;      // of which puts (deleted by an unread tombstone)
+  uint64_t retries = 0;           // listings that changed while reading
+};
+
+class Follower {
+ public:
+  // `recovered`: what open found (the segment ids it listed and the tail).
+  Follower(Env* env, std::string dir, const Identity& identity, const Options& options,
+           Keyspace* ks, NamespaceTable* ns, const RecoveryResult& recovered);
+  Follower(const Follower&) = delete;
+  Follower& operator=(const Follower&) = delete;
+
+  // Replays what the writer made durable since the last call. On success
+  // *last_seq is the newest sequence number now held (never smaller than
+  // the one passed in); the caller publishes it. *history_floor is raised
+  // (before the entries go) when index entries are dropped with retired
+  // segments: an explicit snapshot below it can no longer be told. (Dropped
+  // segments alone need no floor: a read that needs one fails with
+  // kSnapshotTooOld by itself.) On failure nothing new is visible below
+  // *last_seq (unchanged).
+  Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor);
+
+  const FollowStats& stats() const { return stats_; }
+
+ private:
+  // The segment ids in the directory, sorted.
+  Status ListSegments(std::vector<uint64_t>* ids);
+  // The length of `seg` that may be read now (see the class comment).
+  // *file_end: the file's length now.
+  Status ReadableEnd(const std::string& path, const char* data, uint64_t capacity,
+                     uint32_t flags, bool newest_log, uint64_t* end, uint64_t* file_end);
+
+  Env* const env_;
+  const std::string dir_;
+  const Identity identity_;
+  const Options& options_;
+  Keyspace* const ks_;
+  NamespaceTable* const ns_;
+  std::set<uint64_t> seen_;     // every id ever listed (replayed, ignored or gone)
+  std::set<uint64_t> ignored_;  // listed, never to be replayed
+  std::set<uint64_t> complete_;  // read to the end of their file for good
+  FollowStats stats_;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_RECOVERY_FOLLOWER_H_

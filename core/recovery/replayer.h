@@ -1,0 +1,141 @@
+// Replayer: applies log records to a keyspace and a namespace table, one
+// segment at a time: newest sequence number wins, a batch applies only
+// with its commit marker, namespace records create and drop. Used by open
+// (recovery.cc) and by a read-only handle catching up with a live writer
+// (follower.cc).
+//
+// Thread contract: one Replayer is used by one thread. Without
+// `concurrent`, it REQUIRES that nothing else uses the keyspace (recovery,
+// before the database is shared). With `concurrent`, other threads may
+// read the keyspace meanwhile (lock-free readers): each install is made
+// under its key's index sub-table lock, and the caller hides the records
+// from readers by sequence number until it publishes the new state.
+#ifndef FIRKIN_CORE_RECOVERY_REPLAYER_H_
+#define FIRKIN_CORE_RECOVERY_REPLAYER_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "core/keyspace/keyspace.h"
+#include "core/keyspace/namespaces.h"
+#include "core/log/format.h"
+#include "core/recovery/recovery.h"
+#include "core/util/coding.h"
+
+namespace firkin {
+
+class Replayer {
+ public:
+  // concurrent: see the thread contract. Also makes a copy written by
+  // compaction (same sequence number as the record the index holds) take
+  // over the index entry, so that the copied-from segment can go.
+  Replayer(Keyspace* ks, NamespaceTable* ns, RecoveryResult* res, bool concurrent = false)
+      : ks_(ks), ns_(ns), res_(res), concurrent_(concurrent) {}
+
+  void Apply(Segment* seg, uint64_t off, const RecordView& r) {
+    res_->records++;
+    seg->NoteSeq(r.seq);
+    const Locator loc = MakeLocator(seg->slot(), off);
+    if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone) {
+      // Needed bookkeeping, never reclaimable on its own: counted live.
+      ks_->CountLive(loc, r.size());
+      return;  // bookkeeping of compaction, handled before replay
+    }
+    res_->last_seq = std::max(res_->last_seq, r.seq);
+    const bool copy = (seg->flags() & kSegmentFlagCompacted) != 0;
+    switch (r.type) {
+      case RecordType::kPut:
+      case RecordType::kDelete:
+        if (r.is_batch()) {
+          if (!pending_.empty() && pending_seq_ != r.seq) DiscardPending();
+          pending_seq_ = r.seq;
+          pending_.emplace_back(loc, r);
+        } else {
+          DiscardPending();
+          ApplyKV(loc, r, copy);
+        }
+        break;
+      case RecordType::kCommit: {
+        uint32_t count = r.value_len >= 4 ? DecodeU32(r.value().data()) : 0;
+        if (!pending_.empty() && pending_seq_ == r.seq && pending_.size() == count) {
+          for (auto& [l, pr] : pending_) ApplyKV(l, pr, copy);
+          pending_.clear();
+        } else {
+          DiscardPending();
+        }
+        ks_->CountDeadOnly(loc, r.size());
+        break;
+      }
+      case RecordType::kNsCreate:
+        DiscardPending();
+        ns_->Create(r.ns_id, std::string(r.key()));
+        ks_->CountLive(loc, r.size());
+        break;
+      case RecordType::kNsDrop:
+        DiscardPending();
+        ns_->Drop(r.ns_id);
+        dropped_any_ = true;
+        ks_->CountLive(loc, r.size());
+        break;
+      default:
+        break;
+    }
+  }
+
+  void Finish() { DiscardPending(); }
+  bool dropped_any() const { return dropped_any_; }
+
+ private:
+  void DiscardPending() {
+    for (auto& [l, pr] : pending_) ks_->CountDeadOnly(l, pr.size());
+    res_->discarded_batch_records += pending_.size();
+    pending_.clear();
+  }
+
+  void ApplyKV(Locator loc, const RecordView& r, bool copy) {
+    uint64_t h = ks_->Hash(r.ns_id, r.key());
+    if (concurrent_) {
+      HashIndex::ShardGuard lock(&ks_->index(), h);
+      ApplyKVLocked(h, loc, r, copy);
+    } else {
+      ApplyKVLocked(h, loc, r, copy);
+    }
+  }
+
+  void ApplyKVLocked(uint64_t h, Locator loc, const RecordView& r, bool copy) {
+    RecordView old;
+    Locator old_loc = ks_->FindNewest(h, r.ns_id, r.key(), &old);
+    if (old_loc != 0 && old.seq >= r.seq && RecordChecksumOk(old)) {
+      if (concurrent_ && copy && old.seq == r.seq && old_loc != loc) {
+        // Compaction's copy of the record the index holds: same bytes, and
+        // the original's segment is about to be retired. Counts stay.
+        ks_->Install(h, old_loc, old.size(), loc, r.size());
+        return;
+      }
+      // An older version met after a newer one (compaction output).
+      ks_->CountDeadOnly(loc, r.size());
+      return;
+    }
+    if (NamespaceInfo* info = ns_->ByIdOrPlaceholder(r.ns_id)) {
+      bool was_live = old_loc != 0 && old.type == RecordType::kPut;
+      bool is_live = r.type == RecordType::kPut;
+      if (is_live && !was_live) info->live_keys.fetch_add(1, std::memory_order_relaxed);
+      if (!is_live && was_live) info->live_keys.fetch_sub(1, std::memory_order_relaxed);
+    }
+    ks_->Install(h, old_loc, old_loc ? old.size() : 0, loc, r.size());
+  }
+
+  Keyspace* ks_;
+  NamespaceTable* ns_;
+  RecoveryResult* res_;
+  const bool concurrent_;
+  std::vector<std::pair<Locator, RecordView>> pending_;
+  uint64_t pending_seq_ = 0;
+  bool dropped_any_ = false;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_RECOVERY_REPLAYER_H_

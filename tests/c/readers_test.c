@@ -1,0 +1,713 @@
+/*
+ * readers_test — read-only processes beside the writer (issue 10 item 4),
+ * with real processes, through the C API only. Ends with "N passed, N failed".
+ *
+ *  concurrent   N reader processes (started before the writer) open, read,
+ *               refresh and reopen in a loop while a writer process writes
+ *               batches across two namespaces, a monotonically increasing
+ *               counter, deletes, and compacts (segments retired under the
+ *               readers): batch pairs are always equal at one snapshot, the
+ *               counter never goes backwards across refresh, readers make
+ *               progress, and after the writer closes a refresh sees its
+ *               final state exactly.
+ *  busy         beside a writer process: a second writer gets BUSY (here
+ *               and in another process); read-only opens succeed.
+ *  kill9        the writer is killed with SIGKILL while readers refresh;
+ *               readers go on; a new writer opens fine and continues; the
+ *               readers then see its writes.
+ *  retire       writer and reader handles in one process: the writer
+ *               overwrites, deletes and compacts (retires segments); the
+ *               reader keeps its old state until refresh, then sees the new
+ *               one exactly; an old snapshot gets SNAPSHOT_TOO_OLD.
+ *  threads      one read-only handle: two threads check consistency and
+ *               monotonicity while a third refreshes it, beside a writer
+ *               process that compacts.
+ *  untouched    a read-only open, reads, refresh, stats, verify and close
+ *               change nothing in the directory (names, sizes, mtimes,
+ *               contents), also for a database whose writer was killed
+ *               (torn tail not cut), and work on a read-only copy as an
+ *               unprivileged user.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firkin.h"
+
+static int passed, failed;
+static char root[256];
+
+#define CHECK(cond, ...)                                     \
+  do {                                                       \
+    if (!(cond)) {                                           \
+      fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                          \
+      fprintf(stderr, " [%s]\n", firkin_last_error());       \
+      return 1;                                              \
+    }                                                        \
+  } while (0)
+
+static void run(const char *name, int (*fn)(void)) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(120);
+    _exit(fn());
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+    passed++;
+    printf("ok   %s\n", name);
+  } else {
+    failed++;
+    printf("FAIL %s (%s %d)\n", name, WIFSIGNALED(st) ? "signal" : "exit",
+           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+  }
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...) {
+  char cmd[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (system(cmd) != 0) fprintf(stderr, "  (command failed: %s)\n", cmd);
+}
+
+static void fresh(char *dir, size_t n, const char *name) {
+  snprintf(dir, n, "%s/%s", root, name);
+  sh("rm -rf '%s'", dir);
+}
+
+static firkin_options *writer_opts(void) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set(o, "segment_size", "64K");
+  firkin_options_set(o, "sync_interval_ms", "5");
+  firkin_options_set(o, "compact_dead_ratio", "20");
+  return o;
+}
+
+static firkin_status open_ro(const char *dir, firkin_db **db) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_read_only(o, true);
+  firkin_status rc = firkin_open(dir, o, db);
+  firkin_options_free(o);
+  return rc;
+}
+
+/* The decimal value of key in ns at snap; -1 if absent, -2 on error. */
+static long long get_num(firkin_db *db, const firkin_snapshot *snap, const firkin_ns *ns,
+                         const char *key) {
+  void *v = NULL;
+  size_t n = 0;
+  firkin_status rc = firkin_get(db, snap, ns, key, strlen(key), &v, &n);
+  if (rc == FIRKIN_E_NOT_FOUND) return -1;
+  if (rc == FIRKIN_E_SNAPSHOT_TOO_OLD && snap != NULL) return -3;
+  if (rc != FIRKIN_OK) {
+    fprintf(stderr, "  get %s: %s (%s)\n", key, firkin_strerror(rc), firkin_last_error());
+    return -2;
+  }
+  char buf[32];
+  if (n >= sizeof buf) n = sizeof buf - 1;
+  memcpy(buf, v, n);
+  buf[n] = 0;
+  firkin_free(v);
+  return atoll(buf);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The writer process: counter "ctr", pairs "p<i>" equal in ns a and ns b    */
+/* (one batch), filler keys overwritten and deleted (dead bytes), periodic   */
+/* compaction. Starts from the counter it finds. Runs `secs` seconds, or     */
+/* until killed; with `close_at_end`, closes and writes the final counter    */
+/* into dir/../final.                                                        */
+/* ------------------------------------------------------------------------ */
+
+static int writer_main(const char *dir, double secs, const char *final_path) {
+  firkin_options *o = writer_opts();
+  firkin_db *w = NULL;
+  firkin_status rc = firkin_open(dir, o, &w);
+  firkin_options_free(o);
+  CHECK(rc == FIRKIN_OK, "writer open: %s", firkin_strerror(rc));
+  firkin_ns *a = NULL, *b = NULL;
+  CHECK(firkin_ns_open(w, "a", true, &a) == FIRKIN_OK, "ns a");
+  CHECK(firkin_ns_open(w, "b", true, &b) == FIRKIN_OK, "ns b");
+  long long c = get_num(w, NULL, NULL, "ctr");
+  if (c < 0) c = 0;
+  char filler[600];
+  memset(filler, 'f', sizeof filler);
+  double end = now_s() + secs;
+  unsigned long iter = 0;
+  while (now_s() < end) {
+    c++;
+    char key[32], val[32];
+    int vn = snprintf(val, sizeof val, "%lld", c);
+    snprintf(key, sizeof key, "p%d", (int)(c % 40));
+    firkin_batch *bt = NULL;
+    firkin_batch_new(&bt);
+    firkin_batch_put(bt, a, key, strlen(key), val, (size_t)vn);
+    firkin_batch_put(bt, b, key, strlen(key), val, (size_t)vn);
+    firkin_batch_put(bt, NULL, "ctr", 3, val, (size_t)vn);
+    rc = firkin_write(w, NULL, bt);
+    firkin_batch_free(bt);
+    CHECK(rc == FIRKIN_OK, "writer batch: %s", firkin_strerror(rc));
+    snprintf(key, sizeof key, "f%d", (int)(c % 64));
+    if (c % 5 == 0) {
+      CHECK(firkin_delete(w, NULL, NULL, key, strlen(key)) == FIRKIN_OK, "writer delete");
+    } else {
+      CHECK(firkin_put(w, NULL, NULL, key, strlen(key), filler, sizeof filler) == FIRKIN_OK,
+            "writer put");
+    }
+    if (++iter % 400 == 0) {
+      rc = firkin_compact(w);
+      CHECK(rc == FIRKIN_OK, "writer compact: %s", firkin_strerror(rc));
+    }
+  }
+  firkin_ns_close(a);
+  firkin_ns_close(b);
+  CHECK(firkin_close(w) == FIRKIN_OK, "writer close");
+  if (final_path) {
+    FILE *f = fopen(final_path, "w");
+    CHECK(f != NULL, "final file");
+    fprintf(f, "%lld\n", c);
+    fclose(f);
+  }
+  return 0;
+}
+
+/* One consistency check of a reader handle: at one snapshot, every pair is
+ * equal in both namespaces and ctr is at least every pair's value. Returns
+ * the counter (>= 0), -1 on a failed check, or -3 when a refresh in another
+ * thread dropped history the snapshot needed (SNAPSHOT_TOO_OLD, documented
+ * for snapshots older than a refresh that dropped retired segments). */
+static long long check_state(firkin_db *r) {
+  firkin_snapshot *s = NULL;
+  firkin_ns *a = NULL, *b = NULL;
+  long long ctr = -1;
+  if (firkin_snapshot_new(r, &s) != FIRKIN_OK) {
+    fprintf(stderr, "  snapshot: %s\n", firkin_last_error());
+    return -1;
+  }
+  firkin_status ra = firkin_ns_open(r, "a", false, &a);
+  firkin_status rb = firkin_ns_open(r, "b", false, &b);
+  ctr = get_num(r, s, NULL, "ctr");
+  if (ctr == -2) goto bad;
+  if (ctr == -3) goto too_old;
+  if (ra != FIRKIN_OK || rb != FIRKIN_OK) {
+    /* before the writer's first durable batch, neither namespace exists */
+    /* (a namespace a refresh in another thread is creating may be found
+     * by name just before the state that holds its keys is published) */
+    if (ctr > 0 && ra != rb) ctr = 0;
+    if (ctr > 0) {
+      fprintf(stderr, "  namespaces a/b: %s/%s with ctr %lld\n", firkin_strerror(ra),
+              firkin_strerror(rb), ctr);
+      goto bad;
+    }
+    ctr = 0;
+    goto done;
+  }
+  for (int i = 0; i < 40; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "p%d", i);
+    long long va = get_num(r, s, a, key), vb = get_num(r, s, b, key);
+    if (va == -3 || vb == -3) goto too_old;
+    if (va != vb || va == -2 || va > ctr) {
+      fprintf(stderr, "  torn batch: %s a=%lld b=%lld ctr=%lld\n", key, va, vb, ctr);
+      {
+        uint64_t ss = 0, ls = 0, ver = 0;
+        ss = firkin_snapshot_seq(s);
+        firkin_last_seq(r, &ls);
+        firkin_status vr = firkin_get_version(r, s, a, key, strlen(key), &ver);
+        long long again = get_num(r, s, a, key), latest = get_num(r, NULL, a, key);
+        uint64_t verb = 0;
+        firkin_status vrb = firkin_get_version(r, s, b, key, strlen(key), &verb);
+        long long againb = get_num(r, s, b, key), latestb = get_num(r, NULL, b, key);
+        fprintf(stderr, "  b: version %s %llu again %lld latest %lld\n", firkin_strerror(vrb),
+                (unsigned long long)verb, againb, latestb);
+        char *js = NULL;
+        firkin_stats(r, &js);
+        const char *d = js ? strstr(js, "\"reader\"") : NULL;
+        fprintf(stderr, "  snap %llu last %llu version %s %llu again %lld latest %lld %.300s\n",
+                (unsigned long long)ss, (unsigned long long)ls, firkin_strerror(vr),
+                (unsigned long long)ver, again, latest, d ? d : "");
+        firkin_free(js);
+      }
+      goto bad;
+    }
+  }
+  if (ctr < 0) ctr = 0;
+done:
+  firkin_ns_close(a);
+  firkin_ns_close(b);
+  firkin_snapshot_free(s);
+  return ctr;
+bad:
+  firkin_ns_close(a);
+  firkin_ns_close(b);
+  firkin_snapshot_free(s);
+  return -1;
+too_old:
+  firkin_ns_close(a);
+  firkin_ns_close(b);
+  firkin_snapshot_free(s);
+  return -3;
+}
+
+/* A reader process: until `stop_path` exists (or `secs` pass), refresh and
+ * check; reopen now and then. Then a last refresh must show `final_path`'s
+ * counter exactly when it exists. Exit 0 = every check held. */
+static int reader_main(const char *dir, double secs, const char *stop_path,
+                       const char *final_path, long long *out_max) {
+  firkin_db *r = NULL;
+  firkin_status rc;
+  double end = now_s() + secs;
+  long long last = 0;
+  unsigned long rounds = 0, reopens = 0;
+  rc = open_ro(dir, &r);
+  CHECK(rc == FIRKIN_OK, "reader open: %s", firkin_strerror(rc));
+  while (now_s() < end && access(stop_path, F_OK) != 0) {
+    rc = firkin_refresh(r);
+    CHECK(rc == FIRKIN_OK, "refresh: %s", firkin_strerror(rc));
+    long long c = check_state(r);
+    CHECK(c >= 0, "inconsistent state after %lu rounds", rounds);
+    CHECK(c >= last, "counter went backwards across refresh: %lld after %lld", c, last);
+    last = c;
+    if (++rounds % 50 == 0) {
+      /* a fresh open sees at least what the old handle saw (the watermark
+       * only grows) */
+      firkin_close(r);
+      r = NULL;
+      rc = open_ro(dir, &r);
+      CHECK(rc == FIRKIN_OK, "reader reopen: %s", firkin_strerror(rc));
+      reopens++;
+      c = check_state(r);
+      CHECK(c >= last, "counter went backwards across reopen: %lld after %lld", c, last);
+      last = c;
+    }
+    usleep(2000);
+  }
+  if (final_path) {
+    /* wait for the writer's final counter, then one refresh shows it */
+    for (int i = 0; i < 3000 && access(final_path, F_OK) != 0; i++) usleep(10000);
+    FILE *f = fopen(final_path, "r");
+    CHECK(f != NULL, "no final counter");
+    long long fin = -1;
+    CHECK(fscanf(f, "%lld", &fin) == 1, "final counter unreadable");
+    fclose(f);
+    CHECK(firkin_refresh(r) == FIRKIN_OK, "last refresh");
+    long long c = check_state(r);
+    CHECK(c == fin, "after the writer closed, refresh shows ctr %lld, the writer wrote %lld", c,
+          fin);
+    uint64_t rs = 0;
+    firkin_last_seq(r, &rs);
+    char *js = NULL;
+    CHECK(firkin_stats(r, &js) == FIRKIN_OK, "stats");
+    CHECK(strstr(js, "\"mode\":\"reader\"") && strstr(js, "\"reader\":{\"seq\":"),
+          "reader stats: %s", js);
+    char want[64];
+    snprintf(want, sizeof want, "\"reader\":{\"seq\":%llu", (unsigned long long)rs);
+    CHECK(strstr(js, want) != NULL, "stats seq is not last_seq %llu: %s", (unsigned long long)rs,
+          js);
+    {
+      const char *d = strstr(js, "\"segments_dropped\":");
+      const char *q = strstr(js, "\"refreshes\":");
+      printf("  reader %d: %lu rounds, %lu reopens, ctr %lld, %s%.24s\n", (int)getpid(), rounds,
+             reopens, c, q ? "" : "?", d ? d : "?");
+      (void)q;
+    }
+    firkin_free(js);
+    last = c;
+  }
+  firkin_close(r);
+  if (out_max) *out_max = last;
+  return 0;
+}
+
+static pid_t spawn_reader(const char *dir, double secs, const char *stop, const char *final) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) _exit(reader_main(dir, secs, stop, final, NULL));
+  return pid;
+}
+
+static int wait_ok(pid_t pid, const char *what) {
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+    fprintf(stderr, "  %s (pid %d) failed: %s %d\n", what, (int)pid,
+            WIFSIGNALED(st) ? "signal" : "exit", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    return 1;
+  }
+  return 0;
+}
+
+static int create_db(const char *dir) {
+  firkin_db *w = NULL;
+  firkin_options *o = writer_opts();
+  firkin_status rc = firkin_open(dir, o, &w);
+  firkin_options_free(o);
+  CHECK(rc == FIRKIN_OK, "create: %s", firkin_strerror(rc));
+  CHECK(firkin_close(w) == FIRKIN_OK, "create close");
+  return 0;
+}
+
+#define NREADERS 3
+
+static int t_concurrent(void) {
+  char dir[512], stop[600], fin[600];
+  fresh(dir, sizeof dir, "concurrent");
+  snprintf(stop, sizeof stop, "%s.stop", dir);
+  snprintf(fin, sizeof fin, "%s.final", dir);
+  unlink(stop);
+  unlink(fin);
+  if (create_db(dir)) return 1;
+  pid_t readers[NREADERS];
+  for (int i = 0; i < NREADERS; i++) readers[i] = spawn_reader(dir, 60, stop, fin);
+  usleep(100000); /* the readers opened before the writer */
+  fflush(stdout);
+  pid_t w = fork();
+  if (w == 0) _exit(writer_main(dir, 3.0, fin));
+  int bad = wait_ok(w, "writer");
+  FILE *f = fopen(stop, "w");
+  if (f) fclose(f);
+  for (int i = 0; i < NREADERS; i++) bad |= wait_ok(readers[i], "reader");
+  CHECK(!bad, "a process failed");
+  return 0;
+}
+
+static int t_busy(void) {
+  char dir[512], stop[600];
+  fresh(dir, sizeof dir, "busy");
+  snprintf(stop, sizeof stop, "%s.stop", dir);
+  if (create_db(dir)) return 1;
+  fflush(stdout);
+  pid_t w = fork();
+  if (w == 0) _exit(writer_main(dir, 1.5, NULL));
+  usleep(300000);
+  firkin_db *w2 = NULL, *r = NULL;
+  firkin_status rc = firkin_open(dir, NULL, &w2);
+  CHECK(rc == FIRKIN_E_BUSY && w2 == NULL, "a second writer beside a writer process: %s",
+        firkin_strerror(rc));
+  CHECK(strstr(firkin_last_error(), "LOCK") != NULL || firkin_last_error()[0] != 0,
+        "BUSY without a message");
+  rc = open_ro(dir, &r);
+  CHECK(rc == FIRKIN_OK, "a reader beside a writer process: %s", firkin_strerror(rc));
+  CHECK(check_state(r) >= 0, "reader state");
+  firkin_close(r);
+  return wait_ok(w, "writer");
+}
+
+static int t_kill9(void) {
+  char dir[512], stop[600], fin[600];
+  fresh(dir, sizeof dir, "kill9");
+  snprintf(stop, sizeof stop, "%s.stop", dir);
+  snprintf(fin, sizeof fin, "%s.final", dir);
+  unlink(stop);
+  unlink(fin);
+  if (create_db(dir)) return 1;
+  fflush(stdout);
+  pid_t w = fork();
+  if (w == 0) _exit(writer_main(dir, 60, NULL));
+  usleep(200000);
+  pid_t readers[NREADERS];
+  for (int i = 0; i < NREADERS; i++) readers[i] = spawn_reader(dir, 60, stop, fin);
+  usleep(800000);
+  kill(w, SIGKILL);
+  waitpid(w, NULL, 0);
+  usleep(300000); /* readers refresh against the dead writer's files */
+  /* a new writer opens fine (recovery beside open readers) and goes on */
+  fflush(stdout);
+  pid_t w2 = fork();
+  if (w2 == 0) _exit(writer_main(dir, 1.0, fin));
+  int bad = wait_ok(w2, "second writer");
+  FILE *f = fopen(stop, "w");
+  if (f) fclose(f);
+  for (int i = 0; i < NREADERS; i++) bad |= wait_ok(readers[i], "reader");
+  CHECK(!bad, "a process failed");
+  return 0;
+}
+
+static int t_retire(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "retire");
+  firkin_options *o = writer_opts();
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(firkin_open(dir, o, &w) == FIRKIN_OK, "writer open");
+  firkin_options_free(o);
+  char key[32], val[700];
+  memset(val, 'x', sizeof val);
+  for (int i = 0; i < 400; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    val[0] = 'A';
+    CHECK(firkin_put(w, NULL, NULL, key, strlen(key), val, sizeof val) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  uint64_t n = 0;
+  CHECK(firkin_count(r, NULL, &n) == FIRKIN_OK && n == 400, "reader count %llu",
+        (unsigned long long)n);
+  firkin_snapshot *old = NULL;
+  CHECK(firkin_snapshot_new(r, &old) == FIRKIN_OK, "reader snapshot");
+  /* overwrite everything, delete a quarter, compact: every old segment goes */
+  for (int i = 0; i < 400; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    if (i % 4 == 0) {
+      CHECK(firkin_delete(w, NULL, NULL, key, strlen(key)) == FIRKIN_OK, "delete");
+    } else {
+      val[0] = 'B';
+      CHECK(firkin_put(w, NULL, NULL, key, strlen(key), val, sizeof val) == FIRKIN_OK, "put");
+    }
+  }
+  CHECK(firkin_compact(w) == FIRKIN_OK, "compact");
+  CHECK(firkin_compact(w) == FIRKIN_OK, "compact");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  /* the reader still has its old state (retired files stay mapped) */
+  for (int i = 0; i < 400; i += 7) {
+    void *v = NULL;
+    size_t vl = 0;
+    snprintf(key, sizeof key, "k%d", i);
+    CHECK(firkin_get(r, NULL, NULL, key, strlen(key), &v, &vl) == FIRKIN_OK && vl == sizeof val &&
+              ((char *)v)[0] == 'A',
+          "old state of %s before refresh", key);
+    firkin_free(v);
+  }
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+  for (int i = 0; i < 400; i++) {
+    void *v = NULL;
+    size_t vl = 0;
+    snprintf(key, sizeof key, "k%d", i);
+    firkin_status rc = firkin_get(r, NULL, NULL, key, strlen(key), &v, &vl);
+    if (i % 4 == 0) {
+      CHECK(rc == FIRKIN_E_NOT_FOUND, "%s deleted, reader got %s", key, firkin_strerror(rc));
+    } else {
+      CHECK(rc == FIRKIN_OK && vl == sizeof val && ((char *)v)[0] == 'B', "%s after refresh: %s",
+            key, firkin_strerror(rc));
+    }
+    firkin_free(v);
+  }
+  CHECK(firkin_count(r, NULL, &n) == FIRKIN_OK && n == 300, "count after refresh %llu",
+        (unsigned long long)n);
+  /* the iterator agrees */
+  firkin_iter *it = NULL;
+  uint64_t seen = 0;
+  CHECK(firkin_iter_new(r, NULL, NULL, &it) == FIRKIN_OK, "iter");
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) seen++;
+  CHECK(firkin_iter_status(it) == FIRKIN_OK && seen == 300, "iterator saw %llu",
+        (unsigned long long)seen);
+  firkin_iter_free(it);
+  /* the snapshot from before the refresh cannot be told any more */
+  void *v = NULL;
+  size_t vl = 0;
+  firkin_status rc = firkin_get(r, old, NULL, "k0", 2, &v, &vl);
+  CHECK(rc == FIRKIN_E_SNAPSHOT_TOO_OLD, "old snapshot after a retiring refresh: %s",
+        firkin_strerror(rc));
+  firkin_snapshot_free(old);
+  char *js = NULL;
+  CHECK(firkin_stats(r, &js) == FIRKIN_OK, "stats");
+  CHECK(strstr(js, "\"segments_dropped\":0,") == NULL, "no segment was dropped: %s", js);
+  firkin_free(js);
+  uint64_t ws = 0, rs = 0;
+  firkin_last_seq(w, &ws);
+  firkin_last_seq(r, &rs);
+  CHECK(ws == rs, "reader seq %llu, writer %llu", (unsigned long long)rs, (unsigned long long)ws);
+  firkin_close(r);
+  firkin_close(w);
+  return 0;
+}
+
+struct reader_thread {
+  firkin_db *r;
+  volatile int *stop;
+  int bad;
+  unsigned long rounds, too_old;
+};
+
+static void *reader_thread_main(void *arg) {
+  struct reader_thread *t = arg;
+  long long last = 0;
+  while (!*t->stop) {
+    long long c = check_state(t->r);
+    if (c == -3) {
+      t->too_old++;
+      continue;
+    }
+    if (c < 0 || c < last) {
+      fprintf(stderr, "  reader thread: state %lld after %lld\n", c, last);
+      t->bad = 1;
+      break;
+    }
+    last = c;
+    t->rounds++;
+  }
+  return NULL;
+}
+
+static int t_threads(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "threads");
+  if (create_db(dir)) return 1;
+  firkin_db *r = NULL;
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  fflush(stdout);
+  pid_t w = fork();
+  if (w == 0) _exit(writer_main(dir, 2.0, NULL));
+  volatile int stop = 0;
+  struct reader_thread th[2];
+  pthread_t tid[2];
+  for (int i = 0; i < 2; i++) {
+    th[i] = (struct reader_thread){r, &stop, 0, 0, 0};
+    CHECK(pthread_create(&tid[i], NULL, reader_thread_main, &th[i]) == 0, "thread");
+  }
+  unsigned long refreshes = 0;
+  int err = 0;
+  while (waitpid(w, NULL, WNOHANG) == 0) {
+    firkin_status rc = firkin_refresh(r);
+    if (rc != FIRKIN_OK) {
+      fprintf(stderr, "  refresh: %s (%s)\n", firkin_strerror(rc), firkin_last_error());
+      err = 1;
+      break;
+    }
+    refreshes++;
+    usleep(1000);
+  }
+  stop = 1;
+  for (int i = 0; i < 2; i++) pthread_join(tid[i], NULL);
+  CHECK(!err && !th[0].bad && !th[1].bad, "a check failed");
+  CHECK(th[0].rounds > 0 && th[1].rounds > 0 && refreshes > 0, "no work done");
+  printf("  threads: %lu refreshes, %lu + %lu checks, %lu + %lu snapshots too old\n", refreshes,
+         th[0].rounds, th[1].rounds, th[0].too_old, th[1].too_old);
+  /* most snapshots must survive refreshes: only dropped index entries
+   * (retired segments) may invalidate them */
+  CHECK(th[0].rounds > th[0].too_old && th[1].rounds > th[1].too_old, "snapshots mostly too old");
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "last refresh");
+  CHECK(check_state(r) > 0, "the writer's batches are visible");
+  {
+    char *js = NULL;
+    firkin_stats(r, &js);
+    const char *d = js ? strstr(js, "\"segments_dropped\"") : NULL;
+    printf("  threads: %.90s\n", d ? d : "?");
+    firkin_free(js);
+  }
+  firkin_close(r);
+  return 0;
+}
+
+/* names, sizes, mtimes and contents of every file of dir */
+static char *fingerprint(const char *dir) {
+  char cmd[1024], *buf = malloc(1 << 16);
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && for f in $(ls -A | sort); do stat -c '%%n %%s %%Y %%y %%a' \"$f\"; "
+           "md5sum \"$f\"; done 2>&1",
+           dir);
+  FILE *p = popen(cmd, "r");
+  size_t n = p ? fread(buf, 1, (1 << 16) - 1, p) : 0;
+  if (p) pclose(p);
+  buf[n] = 0;
+  return buf;
+}
+
+static int read_everything(const char *dir) {
+  firkin_db *r = NULL;
+  firkin_status rc = open_ro(dir, &r);
+  CHECK(rc == FIRKIN_OK, "read-only open: %s", firkin_strerror(rc));
+  CHECK(check_state(r) >= 0, "state");
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+  char *js = NULL;
+  CHECK(firkin_stats(r, &js) == FIRKIN_OK, "stats");
+  firkin_free(js);
+  rc = firkin_verify(r, &js);
+  CHECK(rc == FIRKIN_OK, "verify: %s %s", firkin_strerror(rc), js ? js : "");
+  firkin_free(js);
+  CHECK(firkin_checkpoint(r) == FIRKIN_E_READ_ONLY, "checkpoint on a reader");
+  CHECK(firkin_compact(r) == FIRKIN_E_READ_ONLY, "compact on a reader");
+  firkin_close(r);
+  rc = firkin_verify_path(dir, NULL, &js);
+  CHECK(rc == FIRKIN_OK, "verify_path: %s", firkin_strerror(rc));
+  firkin_free(js);
+  return 0;
+}
+
+static int t_untouched(void) {
+  char dir[512], copy[600];
+  fresh(dir, sizeof dir, "untouched");
+  if (create_db(dir)) return 1;
+  /* a writer killed mid-run: a torn tail a writable open would cut */
+  fflush(stdout);
+  pid_t w = fork();
+  if (w == 0) _exit(writer_main(dir, 60, NULL));
+  usleep(700000);
+  kill(w, SIGKILL);
+  waitpid(w, NULL, 0);
+  sleep(1); /* mtimes have a one-second resolution in %Y; %y has more */
+  char *before = fingerprint(dir);
+  if (read_everything(dir)) return 1;
+  char *after = fingerprint(dir);
+  CHECK(strcmp(before, after) == 0, "the directory changed:\n%s\n---\n%s", before, after);
+  /* a read-only copy, read by an unprivileged user */
+  snprintf(copy, sizeof copy, "%s-ro", dir);
+  sh("rm -rf '%s' && cp -a '%s' '%s' && rm -f '%s/LOCK' && chmod -R a+rX,a-w '%s'", copy, dir,
+     copy, copy, copy);
+  free(before);
+  before = fingerprint(copy);
+  fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) {
+    if (geteuid() == 0) {
+      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(3);
+    }
+    _exit(read_everything(copy));
+  }
+  int bad = wait_ok(c, "unprivileged reader of a read-only copy");
+  free(after);
+  after = fingerprint(copy);
+  CHECK(strcmp(before, after) == 0, "the read-only copy changed");
+  CHECK(access(copy, F_OK) == 0, "copy");
+  sh("chmod -R u+w '%s'", copy);
+  free(before);
+  free(after);
+  return bad;
+}
+
+int main(void) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  snprintf(root, sizeof root, "/tmp/firkin-readers-XXXXXX");
+  if (!mkdtemp(root)) {
+    perror("mkdtemp");
+    return 1;
+  }
+  chmod(root, 0755);
+  run("concurrent: readers beside a compacting writer", t_concurrent);
+  run("busy: second writer BUSY, readers fine", t_busy);
+  run("kill9: writer killed under readers, new writer", t_kill9);
+  run("retire: refresh over retired segments", t_retire);
+  run("threads: refresh while other threads read", t_threads);
+  run("untouched: readers change nothing", t_untouched);
+  sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
