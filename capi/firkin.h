@@ -130,7 +130,7 @@ typedef int firkin_status;
  *  The message names the file and offset. */
 #define FIRKIN_E_CORRUPTION (-4)
 /** The database is locked by another writer (this or another process).
- *  Read-only opens never get it: they take no lock. */
+ *  Read-only opens never get it: their shared lock never conflicts. */
 #define FIRKIN_E_BUSY (-5)
 /** A write was attempted on a database opened read-only. */
 #define FIRKIN_E_READ_ONLY (-6)
@@ -309,7 +309,9 @@ FIRKIN_API firkin_status firkin_open(const char *path, const firkin_options *opt
                                      firkin_db **out);
 
 /*  Read-only handles beside a writer (option read_only).
- *  A read-only open takes no lock and writes nothing to the directory (no
+ *  A read-only open takes only a shared lock on LOCK, which no writer waits
+ *  for (while one is held the writer reuses no retired segment file), and
+ *  writes nothing to the directory (no
  *  LOCK created, no leftover removed, no tail cut, no checkpoint), so any
  *  number of read-only handles, in any processes, may be open while one
  *  writer process has the database open, before or after it starts. The
@@ -383,10 +385,11 @@ FIRKIN_API firkin_status firkin_checkpoint(firkin_db *db);
  *  problem was found, FIRKIN_E_CORRUPTION otherwise. */
 FIRKIN_API firkin_status firkin_verify(firkin_db *db, char **report_json);
 
-/** Verifies the database at path without a writer: opens it read-only
- *  (with opts, or defaults; salvage is forced on so that every problem is
- *  reported rather than the first), verifies it as firkin_verify does, and
- *  closes it. Nothing is modified. */
+/** Verifies the database at path through a read-only handle: opens it
+ *  read-only (with opts, or defaults; salvage is forced on so that every
+ *  problem is reported rather than the first), verifies it as firkin_verify
+ *  does, and closes it. Beside a live writer process it verifies the
+ *  writer's durable state (see read-only handles). Nothing is modified. */
 FIRKIN_API firkin_status firkin_verify_path(const char *path, const firkin_options *opts,
                                             char **report_json);
 

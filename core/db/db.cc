@@ -122,13 +122,23 @@ Status DB::OpenImpl() {
     FIRKIN_RETURN_IF_ERROR(DecodeIdentity(data, ipath, &identity_));
   }
 
+  const std::string lock_path = path_ + "/" + kLockFileName;
   if (options_.read_only) {
-    // A reader takes no lock (a writer must be able to start beside it) and
-    // creates nothing: it only looks whether a writer holds LOCK, to know
-    // how much of the log it may read (reader.cc).
-    FIRKIN_RETURN_IF_ERROR(env_->ProbeLock(path_ + "/" + kLockFileName, &writer_seen_));
+    // A reader creates nothing and takes only the readers' shared byte of
+    // LOCK (never in a writer's way): it tells a writer not to reuse
+    // retired segment files, which this reader may still have mapped. It
+    // looks whether a writer holds LOCK, to know how much of the log it may
+    // read (reader.cc).
+    FIRKIN_RETURN_IF_ERROR(env_->LockFile(lock_path, false, &lock_));
+    FIRKIN_RETURN_IF_ERROR(env_->ProbeLock(lock_path, &writer_seen_));
   } else {
-    FIRKIN_RETURN_IF_ERROR(env_->LockFile(path_ + "/" + kLockFileName, true, &lock_));
+    // Readers announce themselves on LOCK; one that opened while there was
+    // no LOCK (a copied directory) could not. A writer that has to create
+    // LOCK in an existing database therefore never recycles segment files.
+    bool d = false;
+    uint64_t lsize = 0;
+    recycle_safe_ = !has_identity || env_->Stat(lock_path, &d, &lsize).ok();
+    FIRKIN_RETURN_IF_ERROR(env_->LockFile(lock_path, true, &lock_));
   }
 
   if (!has_identity) {
@@ -149,7 +159,8 @@ Status DB::OpenImpl() {
   {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
                                        &keyspace_->segments(), recovery_.next_segment_id,
-                                       recovery_.last_seq, options_.recycle_segments);
+                                       recovery_.last_seq,
+                                       recycle_safe_ ? options_.recycle_segments : 0);
     if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
     compactor_ = std::make_unique<Compactor>(static_cast<CompactionHost*>(this));
     if (options_.auto_compact) compactor_->Start();

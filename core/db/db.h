@@ -178,6 +178,7 @@ class DB : private CompactionHost {
   RecoveryResult recovery_;
   std::unique_ptr<Keyspace> keyspace_;
   NamespaceTable ns_;
+  bool recycle_safe_ = false;  // LOCK existed (or the database is new): see OpenImpl
   std::unique_ptr<LogWriter> log_;
   std::unique_ptr<Compactor> compactor_;
 

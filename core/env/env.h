@@ -144,10 +144,11 @@ class Env {
   virtual Status Stat(const std::string& path, bool* is_dir, uint64_t* size) = 0;
 
   // --- locking ---
-  // Takes an OFD/flock lock on `path`: exclusive for a writer (the file is
-  // created if missing), shared otherwise (never created: a missing file
-  // gives OK and a lock object that holds nothing; read-only opens do not
-  // lock at all, see ProbeLock). Never
+  // Takes an OFD lock on `path`: exclusive for a writer (on the writer's
+  // byte; the file is created if missing), or shared on the readers' byte
+  // for read-only opens, which announces a reader without ever conflicting
+  // with a writer (never created: a missing file gives OK and a lock object
+  // that holds nothing; see ProbeLock and ProbeReaders). Never
   // blocks: a conflicting lock, held by this or another process, gives
   // kBusy. A dead holder's lock is released by the kernel. A symlink or a
   // file that is not regular gives kCorruption.
@@ -159,6 +160,15 @@ class Env {
   // cannot be opened for reading: *held = true (assume the worst). A
   // symlink or a file that is not regular gives kCorruption. Never blocks.
   virtual Status ProbeLock(const std::string& path, bool* held) = 0;
+  // Whether any read-only open (of any process, or of another handle of
+  // this one) holds its shared lock on `path` right now, taking nothing. A
+  // missing file: none. Cannot tell: *present = true. The writer asks
+  // before it reuses a retired segment file that a reader may still map.
+  virtual Status ProbeReaders(const std::string& path, bool* present) {
+    (void)path;
+    *present = true;
+    return Status::OK();
+  }
 };
 
 }  // namespace firkin

@@ -213,6 +213,10 @@ class PosixWritableFile final : public WritableFile {
 
 // An open file description holding an OFD (or flock) lock; closing the
 // descriptor releases it. Thread contract: immutable.
+// The bytes of LOCK that the writer and the readers lock (LockFile).
+constexpr off_t kWriterByte = 0;
+constexpr off_t kReaderByte = 1;
+
 class PosixFileLock final : public FileLock {
  public:
   explicit PosixFileLock(int fd) : fd_(fd) {}  // -1: no lock file (read-only)
@@ -416,10 +420,15 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
     return Status::Corruption(path + ": not a regular file; LOCK must be one");
   }
 
+  // Byte 0 is the writer's (exclusive), byte 1 the readers' (shared): a
+  // reader's presence lock never conflicts with a writer, and a writer can
+  // still see that readers exist (ProbeReaders). l_pid must be 0.
   struct flock fl;
   std::memset(&fl, 0, sizeof(fl));
   fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
-  fl.l_whence = SEEK_SET;  // l_start = l_len = 0: the whole file; l_pid must be 0
+  fl.l_whence = SEEK_SET;
+  fl.l_start = exclusive ? kWriterByte : kReaderByte;
+  fl.l_len = 1;
   int r = RetryEintr([&] { return fcntl(fd, F_OFD_SETLK, &fl); });
   int err = r == 0 ? 0 : errno;
   if (r != 0 && err == EINVAL) {
@@ -435,6 +444,8 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
       std::memset(&probe, 0, sizeof(probe));
       probe.l_type = F_WRLCK;
       probe.l_whence = SEEK_SET;
+      probe.l_start = exclusive ? kWriterByte : kReaderByte;
+      probe.l_len = 1;
       bool reader = fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type == F_RDLCK;
       if (!exclusive) {
         s = Status::Busy("database is locked by a writer: " + path);
@@ -450,6 +461,28 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
     return s;
   }
   *out = std::make_unique<PosixFileLock>(fd);
+  return Status::OK();
+}
+
+Status PosixEnv::ProbeReaders(const std::string& path, bool* present) {
+  *present = false;
+  int fd = RetryEintr(
+      [&] { return open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); });
+  if (fd < 0 && errno == ENOENT) return Status::OK();
+  if (fd < 0) {
+    *present = true;  // cannot tell: assume readers
+    return Status::OK();
+  }
+  struct flock probe;
+  std::memset(&probe, 0, sizeof(probe));
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = kReaderByte;
+  probe.l_len = 1;
+  // Without OFD locks (< 3.15) readers cannot announce themselves: assume
+  // they may exist.
+  *present = fcntl(fd, F_OFD_GETLK, &probe) != 0 || probe.l_type != F_UNLCK;
+  close(fd);
   return Status::OK();
 }
 
@@ -476,6 +509,8 @@ Status PosixEnv::ProbeLock(const std::string& path, bool* held) {
   std::memset(&probe, 0, sizeof(probe));
   probe.l_type = F_RDLCK;
   probe.l_whence = SEEK_SET;
+  probe.l_start = kWriterByte;
+  probe.l_len = 1;
   int r = fcntl(fd, F_OFD_GETLK, &probe);
   if (r == 0) {
     *held = probe.l_type != F_UNLCK;

@@ -106,7 +106,11 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
   // apart (docs/format.md). Any failure falls back to a fresh file.
   const uint64_t floor = next_base_seq_;
   bool recycled = false;
-  if (floor > 0 && pool_.Take(floor, tmp)) {
+  // A read-only handle (of any process) may still map a retired file: none
+  // is reused while one is open (they announce themselves on LOCK).
+  bool readers = true;
+  if (floor > 0 && pool_.size() > 0) env_->ProbeReaders(dir_ + "/" + kLockFileName, &readers);
+  if (floor > 0 && !readers && pool_.Take(floor, tmp)) {
     Status rs = env_->PrepareReuse(tmp, size);
     if (rs.ok()) rs = env_->OpenMappedFile(tmp, /*writable=*/true, &file);
     if (rs.ok() && file->size() >= size && file->size() <= kMaxSegmentBytes) {

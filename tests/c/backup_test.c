@@ -342,7 +342,8 @@ static void test_online(void) {
     CHECK_ST(firkin_put(copy, NULL, NULL, "after", 5, "x", 1), FIRKIN_OK);
     firkin_close(copy);
   }
-  CHECK_ST(firkin_verify_path(src, NULL, NULL), FIRKIN_E_BUSY);  /* still open */
+  /* Beside the live writer, verify reads its durable state (a reader). */
+  CHECK_ST(firkin_verify_path(src, NULL, NULL), FIRKIN_OK);
   firkin_close(g_db);
   g_db = NULL;
   CHECK_ST(firkin_verify_path(src, NULL, NULL), FIRKIN_OK);

@@ -375,6 +375,43 @@ static int t_hard_linked_file_not_reused(void) {
   return prefix_only(dir, &n) != 0 || n != NEW_KEYS;
 }
 
+/* A read-only handle (here in the same process; readers_test covers other
+ * processes) may map a retired file: none is reused while one is open. A
+ * writer that had to create LOCK in an existing database (a reader could
+ * have opened it without announcing itself) never recycles. */
+static int t_readers_block_reuse(void) {
+  const char *dir = fresh("readers");
+  firkin_db *db;
+  if (earlier_life(dir, NULL, NULL, &db) != 0) return 1;
+  firkin_options *ro = opts(NULL);
+  firkin_options_set_read_only(ro, true);
+  firkin_db *reader = NULL;
+  CHECK(firkin_open(dir, ro, &reader) == FIRKIN_OK, "read-only open beside the writer: %s",
+        firkin_last_error());
+  for (int i = 0; i < NEW_KEYS / 2; i++) CHECK(put(db, OLD_KEYS + i), "put");
+  CHECK(stat_of(db, "segment_rolls") > 0, "no roll");
+  CHECK(stat_of(db, "segments_recycled") == 0, "a file was reused while a reader was open");
+  CHECK(firkin_close(reader) == FIRKIN_OK, "close reader");
+  for (int i = NEW_KEYS / 2; i < NEW_KEYS; i++) CHECK(put(db, OLD_KEYS + i), "put");
+  CHECK(stat_of(db, "segments_recycled") > 0, "nothing reused once the reader closed");
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+
+  char lock[600];
+  snprintf(lock, sizeof lock, "%s/LOCK", dir);
+  CHECK(unlink(lock) == 0, "remove LOCK");
+  CHECK(open_db(dir, NULL, &db) == FIRKIN_OK, "open");
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < NEW_KEYS; i++) CHECK(put(db, OLD_KEYS + i), "put");
+    CHECK(firkin_compact(db) == FIRKIN_OK, "compact");
+  }
+  CHECK(stat_of(db, "segment_rolls") > 0, "no roll");
+  CHECK(stat_of(db, "segments_recycled") == 0,
+        "recycled although LOCK had to be created in an existing database");
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  firkin_options_free(ro);
+  return 0;
+}
+
 /* recycle_segments = 0 turns recycling off; a clean close leaves no pool. */
 static int t_off_and_clean_close(void) {
   const char *dir = fresh("off");
@@ -413,6 +450,8 @@ int main(void) {
   run("power loss (drop, prefix, garbage, pages) in a recycled segment: a prefix, no stale record",
       t_power_loss_in_recycled_segment);
   run("a hard-linked segment file is never reused", t_hard_linked_file_not_reused);
+  run("no reuse while a read-only handle is open, nor after LOCK had to be created",
+      t_readers_block_reuse);
   run("recycle_segments=0 turns recycling off; a clean close removes the pool",
       t_off_and_clean_close);
   if (getenv("RECYCLE_KEEP") == NULL) sh("rm -rf '%s'", root); /* kept for debugging */

@@ -292,6 +292,7 @@ class FaultEnvImpl final : public FaultEnv {
   Status LockFile(const std::string& path, bool exclusive,
                   std::unique_ptr<FileLock>* out) override;
   Status ProbeLock(const std::string& path, bool* held) override;
+  Status ProbeReaders(const std::string& path, bool* present) override;
 
   // --- FaultEnv ---
   void FailNth(Op op, uint64_t nth, Status::Code error, bool sticky) override;
@@ -720,6 +721,12 @@ Status FaultEnvImpl::ProbeLock(const std::string& path, bool* held) {
   std::lock_guard<std::mutex> l(mu_);
   FIRKIN_RETURN_IF_ERROR(BeginUncounted());
   return base_->ProbeLock(path, held);
+}
+
+Status FaultEnvImpl::ProbeReaders(const std::string& path, bool* present) {
+  std::lock_guard<std::mutex> l(mu_);
+  FIRKIN_RETURN_IF_ERROR(BeginUncounted());
+  return base_->ProbeReaders(path, present);
 }
 
 // ---------------------------------------------------------------------------

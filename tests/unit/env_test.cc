@@ -247,26 +247,42 @@ TEST_F(EnvTest, ExclusiveLockConflictsInTheSameProcess) {
   EXPECT_EQ(s.code(), Status::Code::kBusy) << s.ToString();
   EXPECT_EQ(s.message(), "database is locked by another writer: " + P("LOCK"));
   EXPECT_EQ(b, nullptr);
-  s = env_->LockFile(P("LOCK"), false, &b);
-  EXPECT_EQ(s.code(), Status::Code::kBusy) << s.ToString();
-  EXPECT_EQ(s.message(), "database is locked by a writer: " + P("LOCK"));
   a.reset();  // released by destruction
   EXPECT_TRUE(env_->LockFile(P("LOCK"), true, &b).ok());
 }
 
-TEST_F(EnvTest, SharedLocksCoexistAndExcludeAWriter) {
-  std::unique_ptr<FileLock> r1, r2, w;
+// Readers' shared locks (on their own byte of LOCK) coexist with each other
+// and with a writer, and each side can see the other without taking
+// anything: ProbeLock (is there a writer?) and ProbeReaders (may a reader
+// still map a retired segment?).
+TEST_F(EnvTest, ReaderLocksCoexistWithAWriterAndAreVisible) {
+  std::unique_ptr<FileLock> r1, r2, w, w2;
+  bool held = false, readers = true;
+  ASSERT_TRUE(env_->ProbeReaders(P("LOCK"), &readers).ok());
+  EXPECT_FALSE(readers);  // no LOCK: no reader could announce itself there
   ASSERT_TRUE(env_->LockFile(P("LOCK"), true, &w).ok());  // a writer creates LOCK
-  w.reset();
+  ASSERT_TRUE(env_->ProbeReaders(P("LOCK"), &readers).ok());
+  EXPECT_FALSE(readers);
   ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r1).ok());
   ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r2).ok());
-  Status s = env_->LockFile(P("LOCK"), true, &w);
+  ASSERT_TRUE(env_->ProbeReaders(P("LOCK"), &readers).ok());
+  EXPECT_TRUE(readers);
+  ASSERT_TRUE(env_->ProbeLock(P("LOCK"), &held).ok());
+  EXPECT_TRUE(held);
+  Status s = env_->LockFile(P("LOCK"), true, &w2);  // a second writer
   EXPECT_EQ(s.code(), Status::Code::kBusy) << s.ToString();
   EXPECT_NE(s.message().find(P("LOCK")), std::string::npos);
   r1.reset();
-  EXPECT_EQ(env_->LockFile(P("LOCK"), true, &w).code(), Status::Code::kBusy);
+  ASSERT_TRUE(env_->ProbeReaders(P("LOCK"), &readers).ok());
+  EXPECT_TRUE(readers);
   r2.reset();
-  EXPECT_TRUE(env_->LockFile(P("LOCK"), true, &w).ok());
+  ASSERT_TRUE(env_->ProbeReaders(P("LOCK"), &readers).ok());
+  EXPECT_FALSE(readers);
+  w.reset();
+  ASSERT_TRUE(env_->ProbeLock(P("LOCK"), &held).ok());
+  EXPECT_FALSE(held);
+  ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r1).ok());
+  EXPECT_TRUE(env_->LockFile(P("LOCK"), true, &w).ok());  // a writer beside a reader
 }
 
 // A reader never creates LOCK (verify and read-only opens modify nothing),
@@ -310,11 +326,15 @@ TEST_F(EnvTest, ADeadHoldersLockIsReleased) {
   ASSERT_EQ(c, 'y');
   std::unique_ptr<FileLock> l;
   EXPECT_EQ(env_->LockFile(lock_path, true, &l).code(), Status::Code::kBusy);
-  EXPECT_EQ(env_->LockFile(lock_path, false, &l).code(), Status::Code::kBusy);
+  bool held = false;
+  EXPECT_TRUE(env_->ProbeLock(lock_path, &held).ok());
+  EXPECT_TRUE(held);
   kill(pid, SIGKILL);
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_TRUE(env_->ProbeLock(lock_path, &held).ok());
+  EXPECT_FALSE(held);
   EXPECT_TRUE(env_->LockFile(lock_path, true, &l).ok());
   for (int fd : {to_parent[0], to_parent[1], to_child[0], to_child[1]}) close(fd);
 }
