@@ -38,6 +38,10 @@ class CompactionHost {
   virtual Status SyncAll() = 0;
   virtual bool CheckpointDue() const = 0;
   virtual Status CheckpointNow() = 0;
+  // The change feed's retention floor: log segments (not compaction
+  // outputs) with an id >= this hold change history that must be kept, and
+  // the picker leaves them alone. UINT64_MAX: nothing to keep.
+  virtual uint64_t ChangeRetentionSegmentFloor() const { return UINT64_MAX; }
 };
 
 }  // namespace firkin

@@ -30,6 +30,12 @@ struct Options {
   uint32_t compact_space_amp = 150;   // percent
   uint64_t compact_rate = 64ull << 20;  // bytes per second, 0 = unlimited
   uint64_t checkpoint_every = 256ull << 20;  // bytes of log, 0 = only at close
+  // Change history compaction must keep for the change feed: at least the
+  // newest change_retention_bytes of log, and every change among the
+  // newest change_retention_seqs sequence numbers. 0 and 0 = none
+  // guaranteed (compaction may reclaim any sealed log segment).
+  uint64_t change_retention_bytes = 0;
+  uint64_t change_retention_seqs = 0;
   Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
 
   static constexpr uint64_t kMinSegmentSize = 64ull << 10;
