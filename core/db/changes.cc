@@ -145,7 +145,7 @@ std::string_view ChangeCursor::NsName(uint32_t id) {
   auto it = names_.find(id);
   if (it == names_.end()) {
     for (auto& info : db_->namespaces().AllIncludingDropped()) {
-      if (!info->name.empty()) names_[info->id] = info->name;
+      if (!info->name.empty()) names_.emplace(info->id, info->name);
     }
     it = names_.find(id);
     if (it == names_.end()) it = names_.emplace(id, std::string()).first;
