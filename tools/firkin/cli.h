@@ -52,6 +52,8 @@ struct cli {
   const char *dump_format; /* --dump-format jsonl|raw */
   int progress;            /* -1 auto (stderr is a terminal), 0 off, 1 on */
   bool writable;           /* --write: open read commands writable */
+  uint64_t since;           /* --since N (changes) */
+  bool follow;              /* --follow (changes) */
   const char *opts[32];    /* -O NAME=VALUE, passed to firkin_options_set */
   int nopts;
 };
@@ -105,5 +107,6 @@ int cmd_compact(struct cli *c);
 int cmd_checkpoint(struct cli *c);
 int cmd_dump(struct cli *c);
 int cmd_load(struct cli *c);
+int cmd_changes(struct cli *c);
 
 #endif /* FIRKIN_CLI_H */
