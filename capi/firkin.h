@@ -8,7 +8,8 @@
  *
  *  1. Handles. Every object is an opaque pointer: firkin_db, firkin_options,
  *     firkin_write_options, firkin_ns (namespace), firkin_snapshot,
- *     firkin_iter, firkin_batch. A handle is created by a *_new / *_open call
+ *     firkin_iter, firkin_batch, firkin_changes (change cursor) and
+ *     firkin_changes_options. A handle is created by a *_new / *_open call
  *     and released by the matching *_free / *_close call. Every *_free and
  *     *_close accepts NULL and does nothing. A namespace or snapshot handle
  *     belongs to the database it was made from: a call on another database
@@ -193,6 +194,8 @@ typedef struct firkin_ns firkin_ns;
 typedef struct firkin_snapshot firkin_snapshot;
 typedef struct firkin_iter firkin_iter;
 typedef struct firkin_batch firkin_batch;
+typedef struct firkin_changes firkin_changes;
+typedef struct firkin_changes_options firkin_changes_options;
 
 /* ------------------------------------------------------------------------ */
 /* Options                                                                   */
@@ -237,6 +240,13 @@ typedef enum firkin_sync_mode {
  *                                   retired segment files compaction keeps
  *                                   for reuse as new log segments, named
  *                                   <id>.seg.free meanwhile; 0 = delete them)
+ *    change_retention_bytes 0      (change feed: compaction leaves alone the
+ *                                   newest log segments holding at least
+ *                                   this many bytes of log; 0 = no such
+ *                                   guarantee)
+ *    change_retention_seqs  0      (change feed: compaction leaves alone the
+ *                                   log segments holding any of the newest
+ *                                   this-many sequence numbers; 0 = none)
  *  Returns FIRKIN_E_INVALID_ARGUMENT if out is NULL. */
 FIRKIN_API firkin_status firkin_options_new(firkin_options **out);
 FIRKIN_API void firkin_options_free(firkin_options *opts);
@@ -269,6 +279,10 @@ FIRKIN_API firkin_status firkin_options_set_compact_rate(firkin_options *opts, u
 FIRKIN_API firkin_status firkin_options_get_compact_rate(const firkin_options *opts, uint64_t *out);
 FIRKIN_API firkin_status firkin_options_set_checkpoint_every(firkin_options *opts, uint64_t bytes);
 FIRKIN_API firkin_status firkin_options_get_checkpoint_every(const firkin_options *opts, uint64_t *out);
+FIRKIN_API firkin_status firkin_options_set_change_retention_bytes(firkin_options *opts, uint64_t bytes);
+FIRKIN_API firkin_status firkin_options_get_change_retention_bytes(const firkin_options *opts, uint64_t *out);
+FIRKIN_API firkin_status firkin_options_set_change_retention_seqs(firkin_options *opts, uint64_t seqs);
+FIRKIN_API firkin_status firkin_options_get_change_retention_seqs(const firkin_options *opts, uint64_t *out);
 
 /** Generic setter by name, for configuration files and bindings. Names are
  *  the option names above ("create_if_missing", "sync_mode", ...). Booleans
@@ -714,6 +728,114 @@ FIRKIN_API firkin_status firkin_backup(firkin_db *db, const firkin_backup_option
 FIRKIN_API firkin_status firkin_restore(const char *backup_dir,
                                         const firkin_backup_options *opts,
                                         const char *dest_dir, char **report_json);
+/* Change feed: every committed change, in sequence order, resumable         */
+/* ------------------------------------------------------------------------ */
+
+/** What a change is. Values are never renumbered; later versions add kinds
+ *  (transaction boundaries, TTL expiry) with new values, so a consumer
+ *  must skip (or stop at) a kind it does not know. */
+typedef enum firkin_change_type {
+  /** key = value in namespace firkin_changes_namespace. */
+  FIRKIN_CHANGE_PUT = 1,
+  /** key was deleted (no value). */
+  FIRKIN_CHANGE_DELETE = 2,
+  /** The namespace was created (no key or value). */
+  FIRKIN_CHANGE_NS_CREATE = 3,
+  /** The namespace and all its keys were dropped (no key or value). */
+  FIRKIN_CHANGE_NS_DROP = 4,
+  /** The changes up to the matching BATCH_END are one atomic batch: they
+   *  share this sequence number. No namespace, key or value. */
+  FIRKIN_CHANGE_BATCH_BEGIN = 5,
+  /** The end of a batch (same sequence number as its BATCH_BEGIN). */
+  FIRKIN_CHANGE_BATCH_END = 6
+} firkin_change_type;
+
+/** Options of a change cursor. Defaults: batch_markers = true (batches
+ *  are delivered between FIRKIN_CHANGE_BATCH_BEGIN and _END; when false,
+ *  only their operations, which still share one sequence number). */
+FIRKIN_API firkin_status firkin_changes_options_new(firkin_changes_options **out);
+FIRKIN_API void firkin_changes_options_free(firkin_changes_options *opts);
+FIRKIN_API firkin_status firkin_changes_options_set_batch_markers(firkin_changes_options *opts,
+                                                                  bool v);
+FIRKIN_API firkin_status firkin_changes_options_get_batch_markers(
+    const firkin_changes_options *opts, bool *out);
+
+/** Opens a cursor over the committed changes with sequence number >
+ *  since_seq, in sequence order (0 = from the first change). Each write is
+ *  one sequence number: a put, a delete, a namespace create or drop, or a
+ *  batch (all of it, never part: it is delivered only once its commit is
+ *  in the log, between BATCH_BEGIN/END markers by default). A change is
+ *  delivered only once published (every write before it is complete, as
+ *  for snapshots). To resume after a restart, store the sequence number of
+ *  the last change applied and pass it as since_seq.
+ *
+ *  History is the log itself: a change stays available until compaction
+ *  reclaims the log segment holding it. The options change_retention_bytes
+ *  and change_retention_seqs make compaction keep recent history (the
+ *  default keeps none beyond the segment being written); see
+ *  firkin_changes_oldest_seq. An open cursor does not pin history.
+ *
+ *  Use:
+ *    for (; firkin_changes_valid(c); firkin_changes_next(c)) { ... }
+ *    then firkin_changes_wait(c, ms) to block for more, and check
+ *    firkin_changes_status(c).
+ *  opts may be NULL (defaults). The cursor keeps the database alive and is
+ *  freed with firkin_changes_free. Statuses: FIRKIN_E_SNAPSHOT_TOO_OLD if
+ *  changes after since_seq are no longer retained (the message gives the
+ *  oldest since_seq that works); FIRKIN_E_INVALID_ARGUMENT if since_seq is
+ *  greater than firkin_last_seq. Changes are never skipped: a gap met later
+ *  (history compacted away before the cursor got there) ends the cursor
+ *  with FIRKIN_E_SNAPSHOT_TOO_OLD in firkin_changes_status. */
+FIRKIN_API firkin_status firkin_changes_open(firkin_db *db, uint64_t since_seq,
+                                             const firkin_changes_options *opts,
+                                             firkin_changes **out);
+FIRKIN_API void firkin_changes_free(firkin_changes *c);
+/** True while the cursor is positioned on a change. False for NULL. */
+FIRKIN_API bool firkin_changes_valid(const firkin_changes *c);
+/** Moves to the next change. At the end (not valid), looks for changes
+ *  published since and moves to the first one if there is one, so a
+ *  polling loop may call it again. Returns firkin_changes_status. */
+FIRKIN_API firkin_status firkin_changes_next(firkin_changes *c);
+/** If the cursor is not valid, blocks until a new change is published
+ *  (woken by the writer that publishes it, not by polling) or timeout_ms
+ *  milliseconds pass; returns at once if it is valid. A timeout is not an
+ *  error: the call returns FIRKIN_OK and firkin_changes_valid stays false.
+ *  Returns firkin_changes_status. Waiting holds no lock that writers need. */
+FIRKIN_API firkin_status firkin_changes_wait(firkin_changes *c, uint32_t timeout_ms);
+/** The current change's kind; 0 if the cursor is not valid or NULL. */
+FIRKIN_API firkin_change_type firkin_changes_type(const firkin_changes *c);
+/** The current change's sequence number; 0 if not valid or NULL. */
+FIRKIN_API uint64_t firkin_changes_seq(const firkin_changes *c);
+/** The current change's namespace name, NUL-terminated, borrowed (valid
+ *  until the cursor moves); "" for batch markers; NULL if not valid. */
+FIRKIN_API const char *firkin_changes_namespace(const firkin_changes *c);
+/** Borrowed key of the current change (valid until the cursor moves):
+ *  the key of a put or delete, empty otherwise. FIRKIN_E_NOT_FOUND if the
+ *  cursor is not valid. */
+FIRKIN_API firkin_status firkin_changes_key(const firkin_changes *c, const void **key,
+                                            size_t *key_len);
+/** Borrowed value of the current change: the value of a put, empty
+ *  otherwise. FIRKIN_E_NOT_FOUND if the cursor is not valid. */
+FIRKIN_API firkin_status firkin_changes_value(const firkin_changes *c, const void **val,
+                                              size_t *val_len);
+/** FIRKIN_OK, or the error that stopped the cursor (FIRKIN_E_SNAPSHOT_TOO_OLD:
+ *  history it needed was compacted away; FIRKIN_E_CORRUPTION). */
+FIRKIN_API firkin_status firkin_changes_status(const firkin_changes *c);
+/** Copies changes, starting with the current one, into buf and advances
+ *  past them (looking for newly published ones at the end, as
+ *  firkin_changes_next does). Each entry: u32 type, u32 namespace name
+ *  length, u64 sequence number, u32 key length, u32 value length (all
+ *  little-endian; 24 bytes), then the name, the key and the value. Stops
+ *  when the next entry does not fit or no change is left. *used receives
+ *  the bytes written, *count the entries. If even the first entry does not
+ *  fit: FIRKIN_E_BUFFER_TOO_SMALL with *used set to the size it needs.
+ *  Returns firkin_changes_status (entries before an error are in buf). */
+FIRKIN_API firkin_status firkin_changes_next_n(firkin_changes *c, void *buf, size_t cap,
+                                               size_t *used, size_t *count);
+/** *out receives the sequence number of the oldest change still retained
+ *  (firkin_last_seq + 1 if there is none): firkin_changes_open accepts any
+ *  since_seq >= *out - 1. Also in firkin_stats as changes.oldest_seq. */
+FIRKIN_API firkin_status firkin_changes_oldest_seq(firkin_db *db, uint64_t *out);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -49,6 +49,16 @@ struct firkin_iter {
   std::unique_ptr<firkin::Iterator> it;
 };
 
+struct firkin_changes_options {
+  bool batch_markers = true;
+};
+
+// A change cursor keeps its database alive.
+struct firkin_changes {
+  std::shared_ptr<firkin::DB> db;
+  std::unique_ptr<firkin::ChangeCursor> cursor;
+};
+
 // A batch is not tied to a database when it is made; the first namespace
 // handle put into it ties it to that handle's database (weakly: the batch
 // does not keep it alive), and firkin_write refuses it on any other.

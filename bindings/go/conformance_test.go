@@ -715,6 +715,45 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 			return fromErr(err)
 		}
 		c.vars[args[0].text] = v
+	case "changes":
+		if len(args) < 1 || (len(args)-1)%5 != 0 {
+			failf("changes needs SINCE then TYPE SEQ NS KEY VALUE groups")
+		}
+		cur, err := c.db(mods).OpenChanges(c.number(args[0]), true)
+		if err != nil {
+			return fromErr(err)
+		}
+		defer cur.Close()
+		i := 1
+		for cur.Next() {
+			ch := cur.Change()
+			if i >= len(args) {
+				failf("change %s at %d beyond the %d expected", ch.Type, ch.Seq, (len(args)-1)/5)
+			}
+			if ch.Type.String() != args[i].text || ch.Seq != c.number(args[i+1]) {
+				failf("change %d: expected %s at %s, got %s at %d", (i-1)/5, args[i].text,
+					args[i+1].text, ch.Type, ch.Seq)
+			}
+			eqBytes("change namespace", []byte(ch.Namespace), args[i+2].b)
+			eqBytes("change key", ch.Key, args[i+3].b)
+			eqBytes("change value", ch.Value, args[i+4].b)
+			i += 5
+		}
+		if err := cur.Err(); err != nil {
+			return fromErr(err)
+		}
+		if i != len(args) {
+			failf("the feed gave %d changes, expected %d", (i-1)/5, (len(args)-1)/5)
+		}
+	case "changes_oldest":
+		needArgs(args, 0, 1)
+		v, err := c.db(mods).OldestChangeSeq()
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 1 && v != c.number(args[0]) {
+			failf("oldest retained change: expected %d, got %d", c.number(args[0]), v)
+		}
 	case "stats":
 		js, err := c.db(mods).Stats()
 		if err != nil {

@@ -118,6 +118,23 @@
 %ignore firkin_backup;
 %ignore firkin_restore;
 %ignore fkb_backup_options_;
+/* Change feed: bindings open with fkb_changes_open (the one option as an
+ * argument) and read through fkb_changes_next_n (packed entries). */
+%ignore firkin_changes_open;
+%ignore firkin_changes_next_n;
+%ignore firkin_changes_key;
+%ignore firkin_changes_value;
+%ignore firkin_changes_namespace;
+%ignore firkin_changes_type;
+%ignore firkin_changes_seq;
+%ignore firkin_changes_next;
+%ignore firkin_changes_valid;
+%ignore firkin_changes_oldest_seq;
+%ignore firkin_changes_options_new;
+%ignore firkin_changes_options_free;
+%ignore firkin_changes_options_set_batch_markers;
+%ignore firkin_changes_options_get_batch_markers;
+%ignore firkin_changes_options;
 /* Takes a firkin_status as input; the status typemaps are for returns. */
 %ignore firkin_strerror;
 /* Typed option accessors: wrapped once, by name, as fkb_options_[gs]et_typed. */
@@ -132,6 +149,8 @@
 /* firkin_sync_mode crosses as a plain int; each binding has its own enum. */
 %apply int { firkin_sync_mode };
 %ignore firkin_sync_mode;
+%apply int { firkin_change_type };
+%ignore firkin_change_type;
 
 #define FIRKIN_API
 %include "firkin.h"
@@ -387,6 +406,10 @@ static firkin_status fkb_options_set_typed(firkin_options *opts, const char *nam
   }
   if (!strcmp(name, "compact_rate")) return firkin_options_set_compact_rate(opts, (uint64_t)v);
   if (!strcmp(name, "checkpoint_every")) return firkin_options_set_checkpoint_every(opts, (uint64_t)v);
+  if (!strcmp(name, "change_retention_bytes"))
+    return firkin_options_set_change_retention_bytes(opts, (uint64_t)v);
+  if (!strcmp(name, "change_retention_seqs"))
+    return firkin_options_set_change_retention_seqs(opts, (uint64_t)v);
   return firkin_options_set(opts, name, ""); /* unknown name: the library's error */
 }
 static firkin_status fkb_options_get_typed(const firkin_options *opts, const char *name,
@@ -412,6 +435,12 @@ static firkin_status fkb_options_get_typed(const firkin_options *opts, const cha
   } else if (!strcmp(name, "compact_rate") || !strcmp(name, "checkpoint_every")) {
     st = name[1] == 'o' ? firkin_options_get_compact_rate(opts, &u64)
                         : firkin_options_get_checkpoint_every(opts, &u64);
+    *OUT = (int64_t)u64;
+    return st;
+  }
+  else if (!strcmp(name, "change_retention_bytes") || !strcmp(name, "change_retention_seqs")) {
+    st = name[17] == 'b' ? firkin_options_get_change_retention_bytes(opts, &u64)
+                         : firkin_options_get_change_retention_seqs(opts, &u64);
     *OUT = (int64_t)u64;
     return st;
   }
@@ -509,6 +538,42 @@ static firkin_status fkb_restore(const char *backup, int flags, const char *dest
   if (st == FIRKIN_OK) st = firkin_restore(backup, o, dest, &s);
   firkin_backup_options_free(o);
   if (s) fkb_copy_out_(s, strlen(s), buf, cap, OUT);
+/* ---- change feed ---- */
+/* firkin_changes_open with the one cursor option (batch markers) as an
+ * argument; *OUT = the cursor handle. */
+static firkin_status fkb_changes_open(firkin_db *db, uint64_t since, bool markers,
+                                      int64_t *OUT) {
+  firkin_changes *h = NULL;
+  firkin_changes_options *o = NULL;
+  firkin_status st = firkin_changes_options_new(&o);
+  if (st == FIRKIN_OK) st = firkin_changes_options_set_batch_markers(o, markers);
+  if (st == FIRKIN_OK) st = firkin_changes_open(db, since, o, &h);
+  firkin_changes_options_free(o);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+/* Batched reading: copies changes (see firkin_changes_next_n for the
+ * layout) into (buf, cap) and advances past them. *OUT = bytes written;
+ * 0 = no change available now (wait, or look again later); more than cap =
+ * the next change alone needs *OUT bytes, nothing moved. */
+static firkin_status fkb_changes_next_n(firkin_changes *c, void *buf, size_t cap, int64_t *OUT) {
+  size_t used = 0, count = 0;
+  firkin_status st;
+  *OUT = 0;
+  st = firkin_changes_next_n(c, buf, cap, &used, &count);
+  if (st == FIRKIN_E_BUFFER_TOO_SMALL) {
+    *OUT = (int64_t)(used > cap ? used : cap + 1);
+    return FIRKIN_OK;
+  }
+  if (count > 0) *OUT = (int64_t)used;
+  /* Changes delivered before an error come first; the error comes with the
+   * next call (the cursor keeps it). */
+  return count > 0 ? FIRKIN_OK : st;
+}
+static firkin_status fkb_changes_oldest_seq(firkin_db *db, int64_t *OUT) {
+  uint64_t v = 0;
+  firkin_status st = firkin_changes_oldest_seq(db, &v);
+  *OUT = (int64_t)v;
   return st;
 }
 %}

@@ -50,6 +50,10 @@ class CompactionHost {
   // it takes its cut and lists and links segment files, so no segment it
   // listed is retired (nor an output published) under it meanwhile.
   virtual std::mutex& retire_mutex() = 0;
+  // The change feed's retention floor: log segments (not compaction
+  // outputs) with an id >= this hold change history that must be kept, and
+  // the picker leaves them alone. UINT64_MAX: nothing to keep.
+  virtual uint64_t ChangeRetentionSegmentFloor() const { return UINT64_MAX; }
 };
 
 }  // namespace firkin

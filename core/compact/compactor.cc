@@ -104,12 +104,16 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
   const Options& o = host_->options();
   std::vector<std::shared_ptr<Segment>> sealed;
   uint64_t total = 0, live = 0;
+  // Log segments at or past the floor hold retained change history.
+  const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
   for (auto& s : host_->keyspace()->segments().List()) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
     total += bytes;
     live += std::min(bytes, s->live_bytes());
+    const bool change_history =
+        (s->flags() & kSegmentFlagCompacted) == 0 && s->id() >= change_floor;
     if (s->sealed.load(std::memory_order_acquire) && s->dead_bytes() > 0 &&
-        !s->compact_hold.load(std::memory_order_relaxed)) {
+        !s->compact_hold.load(std::memory_order_relaxed) && !change_history) {
       sealed.push_back(s);
     }
   }

@@ -30,6 +30,7 @@
 #include "core/keyspace/keyspace.h"
 #include "core/keyspace/namespaces.h"
 #include "core/keyspace/options.h"
+#include "core/db/changes.h"
 #include "core/db/write_batch.h"
 #include "core/db/writer_gate.h"
 #include "core/util/striped_counter.h"
@@ -121,6 +122,16 @@ class DB : private CompactionHost {
   // Read-only handle: a snapshot below this can no longer be told (a
   // refresh dropped segments the writer had retired).
   uint64_t history_floor() const { return history_floor_.load(std::memory_order_acquire); }
+
+  // ---- change feed (changes.cc) ----
+  // The log writer's segments (not compaction outputs), in id order.
+  std::vector<std::shared_ptr<Segment>> LogSegments() const;
+  // The oldest change still retained (LastSeq() + 1 if none): a change
+  // cursor may start from any since_seq >= it - 1.
+  uint64_t OldestChangeSeq() const;
+  // CompactionHost: see compaction_host.h.
+  uint64_t ChangeRetentionSegmentFloor() const override;
+  ChangeNotifier& change_notifier() { return change_notifier_; }
   const Options& options() const override { return options_; }
 
  private:
@@ -153,6 +164,8 @@ class DB : private CompactionHost {
                                LogWriter::Reservation* r);
   Status FinishWrite(SyncMode sync, const LogWriter::Reservation& r, Status s);
   void PurgeNamespace(uint32_t ns_id);
+  // The sequence number of the last record of a log segment.
+  uint64_t SegmentLastSeq(const Segment& s) const;
   void StartFlusher();
   void FlusherLoop();
 
@@ -208,6 +221,9 @@ class DB : private CompactionHost {
   std::thread flusher_;
   bool flusher_started_ = false;
   bool stop_flusher_ = false;
+
+  // Wakes change cursors waiting for new writes.
+  ChangeNotifier change_notifier_;
 
   // Counters.
   StripedCounter writes_;

@@ -123,6 +123,17 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "failures", cs.failures.load(), false);
     j += "},";
   }
+  j += "\"changes\":{";
+  Field(&j, "oldest_seq", OldestChangeSeq());
+  Field(&j, "retention_bytes", options_.change_retention_bytes);
+  Field(&j, "retention_seqs", options_.change_retention_seqs);
+  {
+    const uint64_t floor = ChangeRetentionSegmentFloor();
+    uint64_t kept = 0;
+    for (auto& s : LogSegments()) kept += s->id() >= floor ? 1 : 0;
+    Field(&j, "retained_segments", kept, false);
+  }
+  j += "},";
   j += "\"checkpoint\":{";
   Field(&j, "written", checkpoints_.load());
   j += std::string("\"used_at_open\":") + (recovery_.used_checkpoint ? "true" : "false") + ",";

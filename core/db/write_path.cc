@@ -84,7 +84,9 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic) {
 }
 
 Status DB::FinishWrite(SyncMode mode, const LogWriter::Reservation& r, Status s) {
-  if (r.seg == nullptr || !s.ok()) return s;
+  if (r.seg == nullptr) return s;
+  change_notifier_.Notify();  // published: wake change cursors that wait
+  if (!s.ok()) return s;
   writes_.Add(1);
   bytes_written_.Add(r.bytes);
   if (mode == SyncMode::kAlways) return log_->SyncTo(r.seg, r.off + r.bytes);

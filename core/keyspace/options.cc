@@ -97,6 +97,8 @@ Status Options::Set(const std::string& name, const std::string& value) {
   if (name == "auto_compact") return ParseBool(name, value, &auto_compact);
   if (name == "compact_rate") return ParseSize(name, value, &compact_rate);
   if (name == "checkpoint_every") return ParseSize(name, value, &checkpoint_every);
+  if (name == "change_retention_bytes") return ParseSize(name, value, &change_retention_bytes);
+  if (name == "change_retention_seqs") return ParseSize(name, value, &change_retention_seqs);
   if (name == "compact_dead_ratio" || name == "compact_space_amp") {
     uint64_t v = 0;
     FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
@@ -151,6 +153,8 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "compact_rate") *value = std::to_string(compact_rate);
   else if (name == "checkpoint_every") *value = std::to_string(checkpoint_every);
   else if (name == "recycle_segments") *value = std::to_string(recycle_segments);
+  else if (name == "change_retention_bytes") *value = std::to_string(change_retention_bytes);
+  else if (name == "change_retention_seqs") *value = std::to_string(change_retention_seqs);
   else return Status::InvalidArgument("unknown option '" + name + "'");
   return Status::OK();
 }

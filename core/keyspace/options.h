@@ -31,6 +31,12 @@ struct Options {
   uint64_t compact_rate = 64ull << 20;  // bytes per second, 0 = unlimited
   uint64_t checkpoint_every = 256ull << 20;  // bytes of log, 0 = only at close
   uint32_t recycle_segments = 4;  // retired segment files kept for reuse, 0..kMaxRecycle
+  // Change history compaction must keep for the change feed: at least the
+  // newest change_retention_bytes of log, and every change among the
+  // newest change_retention_seqs sequence numbers. 0 and 0 = none
+  // guaranteed (compaction may reclaim any sealed log segment).
+  uint64_t change_retention_bytes = 0;
+  uint64_t change_retention_seqs = 0;
   Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
   // Internal, not settable through the C API: open a directory that holds
   // the BACKUP-INCOMPLETE marker (online backup verifies its copy before it

@@ -1324,6 +1324,87 @@ static int cmd_cas_version(ctx *c, token **a, size_t n) {
                                    a[2]->n));
 }
 
+/* ---- change feed ---- */
+
+static const char *change_type_name(int t) {
+  switch (t) {
+    case FIRKIN_CHANGE_PUT: return "put";
+    case FIRKIN_CHANGE_DELETE: return "delete";
+    case FIRKIN_CHANGE_NS_CREATE: return "ns_create";
+    case FIRKIN_CHANGE_NS_DROP: return "ns_drop";
+    case FIRKIN_CHANGE_BATCH_BEGIN: return "batch_begin";
+    case FIRKIN_CHANGE_BATCH_END: return "batch_end";
+    default: return "?";
+  }
+}
+
+/* changes SINCE {TYPE SEQ NS KEY VALUE}: opens a cursor, walks every
+ * change available, compares them in order; the status is the open's,
+ * or the cursor's status after the walk. */
+static int cmd_changes(ctx *c, token **a, size_t n) {
+  uint64_t since;
+  firkin_changes *cur = NULL;
+  size_t k, i = 0;
+  int st;
+  NEED_DB();
+  if (!num_arg(c, a[0], &since)) return RUNNER_ERROR;
+  if ((n - 1) % 5) return runner_error(c, "changes needs SINCE then TYPE SEQ NS KEY VALUE groups");
+  k = (n - 1) / 5;
+  st = api(c, firkin_changes_open(cur_db(c), since, NULL, &cur));
+  if (st != FIRKIN_OK) {
+    if (cur != NULL) fail(c, "firkin_changes_open failed but set *out");
+    return st;
+  }
+  for (; firkin_changes_valid(cur) && !c->failed; firkin_changes_next(cur), i++) {
+    const void *kp = NULL, *vp = NULL;
+    size_t kl = 0, vl = 0;
+    const char *ns = firkin_changes_namespace(cur);
+    uint64_t seq = firkin_changes_seq(cur), want_seq;
+    if (i >= k) {
+      fail(c, "change %zu (%s at %llu) beyond the %zu expected", i,
+           change_type_name(firkin_changes_type(cur)), (unsigned long long)seq, k);
+      break;
+    }
+    firkin_changes_key(cur, &kp, &kl);
+    firkin_changes_value(cur, &vp, &vl);
+    token **w = a + 1 + 5 * i;
+    if (!num_arg(c, w[1], &want_seq)) {
+      firkin_changes_free(cur);
+      return RUNNER_ERROR;
+    }
+    if (strcmp(change_type_name(firkin_changes_type(cur)), (const char *)w[0]->p) != 0 ||
+        seq != want_seq)
+      fail(c, "change %zu: expected %s at %llu, got %s at %llu", i, (const char *)w[0]->p,
+           (unsigned long long)want_seq, change_type_name(firkin_changes_type(cur)),
+           (unsigned long long)seq);
+    else if (ns == NULL || strlen(ns) != w[2]->n || memcmp(ns, w[2]->p, w[2]->n) != 0)
+      fail_bytes(c, "change namespace", w[2]->p, w[2]->n, ns ? ns : "", ns ? strlen(ns) : 0);
+    else if (kl != w[3]->n || (kl && memcmp(kp, w[3]->p, kl) != 0))
+      fail_bytes(c, "change key", w[3]->p, w[3]->n, kp, kl);
+    else if (vl != w[4]->n || (vl && memcmp(vp, w[4]->p, vl) != 0))
+      fail_bytes(c, "change value", w[4]->p, w[4]->n, vp, vl);
+  }
+  if (!c->failed && i != k) fail(c, "the feed gave %zu changes, expected %zu", i, k);
+  st = api(c, firkin_changes_status(cur));
+  firkin_changes_free(cur);
+  return st;
+}
+
+/* changes_oldest [N]: firkin_changes_oldest_seq. */
+static int cmd_changes_oldest(ctx *c, token **a, size_t n) {
+  uint64_t v = 0, want;
+  int st;
+  NEED_DB();
+  st = api(c, firkin_changes_oldest_seq(cur_db(c), &v));
+  if (st == FIRKIN_OK && n == 1) {
+    if (!num_arg(c, a[0], &want)) return RUNNER_ERROR;
+    if (v != want)
+      fail(c, "oldest retained change: expected %llu, got %llu", (unsigned long long)want,
+           (unsigned long long)v);
+  }
+  return st;
+}
+
 /* Expected outcome of one key of a multi-get: a value, or !STATUS. */
 static int multi_expect(ctx *c, const token *t, int *want) {
   if (t->kind == TK_BANG) {
@@ -2074,6 +2155,8 @@ static const command kCommands[] = {
     {"sync", cmd_sync, 0, 0, "d"},
     {"refresh", cmd_refresh, 0, 0, "d"},
     {"last_seq", cmd_last_seq, 1, 1, "d"},
+    {"changes", cmd_changes, 1, -1, "d"},
+    {"changes_oldest", cmd_changes_oldest, 0, 1, "d"},
     {"stats", cmd_stats, 0, -1, "d"},
     {"compact", cmd_compact, 0, 0, "d"},
     {"checkpoint", cmd_checkpoint, 0, 0, "d"},

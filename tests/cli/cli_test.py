@@ -13,6 +13,8 @@ import os
 import pty
 import random
 import shutil
+import select
+import time
 import subprocess
 import sys
 import tempfile
@@ -70,8 +72,6 @@ def main():
     case("missing argument", ["get", a], 2, err_has="usage: firkin get DB KEY")
     case("help of an unknown command", ["help", "nope"], 2)
     case("bad format", ["get", a, "k", "-f", "rot13"], 2, err_has="unknown format")
-    for cmd in ("changes",):
-        case(cmd + " not yet available", [cmd, a, db("x")], 5, err_has="not yet available")
 
     # --- missing database: read commands never create one ------------------
     case("get on a missing database fails", ["get", db("missing"), "k"], 3, err_has="cannot open")
@@ -297,6 +297,59 @@ def main():
     _, status = os.waitpid(pid, 0)
     check("progress on a terminal", os.WEXITSTATUS(status) == 0 and b"load [" in out and
           b"B/s" in out, repr(out))
+
+    # --- changes: the change feed ---------------------------------------------
+    ch = db("changes")
+    run("put", ch, "a", "1")
+    run("ns", "create", ch, "users")
+    run("put", ch, "-n", "users", "ada", "lovelace")
+    run("del", ch, "a")
+    run("put", ch, "bin", "00ff", "--value-format", "hex")
+    case("changes: every change in order", ["changes", ch], 0,
+         b"1\tput\tdefault\ta\t1\n2\tns_create\tusers\n3\tput\tusers\tada\tlovelace\n"
+         b"4\tdelete\tdefault\ta\n5\tput\tdefault\tbin\t\\x00\\xff\n")
+    case("changes --since --limit", ["changes", ch, "--since", "2", "--limit", "1"], 0,
+         b"3\tput\tusers\tada\tlovelace\n")
+    out = case("changes --json --format base64", ["changes", ch, "--since", "3", "--json",
+                                                  "-f", "base64"], 0)
+    lines = [json.loads(l) for l in out.decode().splitlines()]
+    check("changes --json", lines == [
+        {"seq": 4, "type": "delete", "ns": "default", "key": "YQ=="},
+        {"seq": 5, "type": "put", "ns": "default", "key": "Ymlu", "value": "AP8="}], repr(lines))
+    case("changes --since in the future", ["changes", ch, "--since", "99"], 2,
+         err_has="in the future")
+    case("changes --since not a number", ["changes", ch, "--since", "x"], 2)
+    case("changes on a missing database", ["changes", db("nochanges")], 3)
+    run("put", ch, "a", "2")
+    run("compact", ch)
+    case("changes too old after compaction", ["changes", ch], 3, err_has="no longer retained")
+    code, out, err = run("changes", ch, "--since", "5")
+    check("changes after compaction from a retained seq", code == 0 and out == b"6\tput\tdefault\ta\t2\n",
+          repr((code, out, err)))
+    p = subprocess.Popen([FIRKIN, "changes", ch, "--follow", "--since", "5"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=TMP)
+    ready, _, _ = select.select([p.stdout], [], [], 10)
+    first = p.stdout.readline() if ready else b"(nothing within 10 s)"
+    p.terminate()
+    rest, _ = p.communicate(timeout=10)
+    check("changes --follow prints, then stops on SIGTERM with exit 0",
+          first == b"6\tput\tdefault\ta\t2\n" and rest == b"" and p.returncode == 0,
+          repr((first, rest, p.returncode)))
+    # --follow tails writer processes that start after it (read-only open +
+    # firkin_refresh): each `put` is a writer process of its own.
+    p = subprocess.Popen([FIRKIN, "changes", ch, "--follow", "--since", "6", "--limit", "2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=TMP)
+    time.sleep(0.3)
+    run("put", ch, "b", "3")
+    run("put", ch, "c", "4")
+    try:
+        out, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    check("changes --follow sees other writer processes' writes",
+          out == b"7\tput\tdefault\tb\t3\n8\tput\tdefault\tc\t4\n" and p.returncode == 0,
+          repr((out, err, p.returncode)))
 
     # --- a damaged database: verify exits 4 -----------------------------------
     bad = db("bad")

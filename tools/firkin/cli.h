@@ -56,6 +56,8 @@ struct cli {
   bool full;               /* backup: --full (not incremental) */
   bool copy;               /* backup: --copy (no hard links) */
   bool no_checkpoint;      /* backup/restore: --no-checkpoint */
+  uint64_t since;           /* --since N (changes) */
+  bool follow;              /* --follow (changes) */
   const char *opts[32];    /* -O NAME=VALUE, passed to firkin_options_set */
   int nopts;
 };
@@ -111,5 +113,6 @@ int cmd_dump(struct cli *c);
 int cmd_load(struct cli *c);
 int cmd_backup(struct cli *c);
 int cmd_restore(struct cli *c);
+int cmd_changes(struct cli *c);
 
 #endif /* FIRKIN_CLI_H */

@@ -71,7 +71,15 @@ static const struct command commands[] = {
      "Copies the backup in BACKUP (left unchanged) into DEST, which must be new or\n"
      "empty, as a database of its own, and verifies it (firkin_restore). A backup is\n"
      "also a database: it may be opened in place."},
-    {"changes", not_available, 0, 99, "changes DB", "Change feed: not yet available (exit 5)."},
+    {"changes", cmd_changes, 1, 1, "changes DB [--since N] [--follow] [--limit N]",
+     "Prints the committed changes after sequence number N (default 0: from the first\n"
+     "retained one), in order, one per line: SEQ, TYPE (put, delete, ns_create, ns_drop,\n"
+     "batch_begin, batch_end), then NS, KEY and VALUE where the change has them,\n"
+     "tab-separated. --json: JSON lines {\"seq\":...,\"type\":...,\"ns\":...,\"key\":...,\n"
+     "\"value\":...}. --follow keeps waiting for new changes until interrupted, following\n"
+     "a writer process's writes as it makes them durable (a read-only open, refreshed).\n"
+     "--limit stops after N changes. Exit 3 if the changes after N are no longer\n"
+     "retained (see the change_retention_* options). Read-only open."},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -83,8 +91,10 @@ static const char options_help[] =
     "  -j, --json              machine-readable output\n"
     "  -n, --ns NAME           the namespace (default: \"default\")\n"
     "      --prefix KEY        scan/count: only keys starting with KEY\n"
-    "      --limit N           scan: at most N entries\n"
+    "      --limit N           scan, changes: at most N entries\n"
     "      --keys-only         scan: keys only\n"
+    "      --since N           changes: after sequence number N\n"
+    "      --follow            changes: keep waiting for new changes\n"
     "      --stdin             put: the value is standard input\n"
     "  -o, --output FILE       dump: write to FILE\n"
     "  -i, --input FILE        load: read from FILE\n"
@@ -274,6 +284,11 @@ static int parse(int argc, char **argv, struct cli *c, const char **pos, int *np
       c->writable = true;
     } else if (strcmp(a, "--keys-only") == 0) {
       c->keys_only = true;
+    } else if (strcmp(a, "--follow") == 0) {
+      c->follow = true;
+    } else if (strcmp(a, "--since") == 0) {
+      NEEDVAL();
+      if (!parse_u64(val, &c->since)) return usage_error("--since expects a number, got '%s'", val);
     } else if (strcmp(a, "--stdin") == 0) {
       c->value_stdin = true;
     } else if (strcmp(a, "--no-verify") == 0) {

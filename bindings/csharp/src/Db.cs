@@ -198,6 +198,24 @@ namespace Firkin
         /// segments the writer retired makes older snapshots fail with
         /// SnapshotTooOldException.</summary>
         public void Refresh() { FirkinNative.firkin_refresh(Handle); }
+        /// <summary>A cursor over the committed changes after sequence number
+        /// <paramref name="since"/> (0 = from the first); batchMarkers delivers
+        /// BatchBegin/BatchEnd around batches. SnapshotTooOldException if they
+        /// are no longer retained; InvalidArgumentException if since is past
+        /// LastSeq().</summary>
+        public Changes Changes(ulong since, bool batchMarkers = true)
+        {
+            return Firkin.Changes.Open(Handle, since, batchMarkers);
+        }
+
+        /// <summary>The oldest change still retained (LastSeq() + 1 if none):
+        /// Changes accepts any since &gt;= it - 1.</summary>
+        public ulong OldestChangeSeq()
+        {
+            long n;
+            FirkinNative.fkb_changes_oldest_seq(Handle, out n);
+            return (ulong)n;
+        }
 
         public ulong LastSeq()
         {

@@ -202,6 +202,20 @@ class Runner
         return Guarded(() => { d.Dispose(); return Outcome.Ok; });
     }
 
+    static string ChangeName(ChangeType t)
+    {
+        switch (t)
+        {
+            case ChangeType.Put: return "put";
+            case ChangeType.Delete: return "delete";
+            case ChangeType.NsCreate: return "ns_create";
+            case ChangeType.NsDrop: return "ns_drop";
+            case ChangeType.BatchBegin: return "batch_begin";
+            case ChangeType.BatchEnd: return "batch_end";
+        }
+        return "?";
+    }
+
     ulong Number(Tok t)
     {
         ulong v;
@@ -507,6 +521,39 @@ class Runner
                 Args(a, 1, 1);
                 vars[a[0].Text] = DbOf(m).LastSeq();
                 return Outcome.Ok;
+            case "changes":
+            {
+                if (a.Count < 1 || (a.Count - 1) % 5 != 0)
+                    throw new Fail("changes needs SINCE then TYPE SEQ NS KEY VALUE groups");
+                using (var c = DbOf(m).Changes(Number(a[0])))
+                {
+                    int i = 1;
+                    foreach (var ch in c)
+                    {
+                        if (i >= a.Count)
+                            throw new Fail("change " + ch + " beyond the " + (a.Count - 1) / 5 + " expected");
+                        string type = ChangeName(ch.Type);
+                        if (type != a[i].Text || ch.Seq != Number(a[i + 1]))
+                            throw new Fail("change " + (i - 1) / 5 + ": expected " + a[i].Text + " at " +
+                                           a[i + 1].Text + ", got " + type + " at " + ch.Seq);
+                        if (!System.Text.Encoding.UTF8.GetBytes(ch.Namespace).SequenceEqual(a[i + 2].B) ||
+                            !ch.Key.SequenceEqual(a[i + 3].B) || !ch.Value.SequenceEqual(a[i + 4].B))
+                            throw new Fail("change " + (i - 1) / 5 + " (" + ch + "): namespace, key or value differs");
+                        i += 5;
+                    }
+                    if (i != a.Count)
+                        throw new Fail("the feed gave " + (i - 1) / 5 + " changes, expected " + (a.Count - 1) / 5);
+                }
+                return Outcome.Ok;
+            }
+            case "changes_oldest":
+            {
+                Args(a, 0, 1);
+                ulong v = DbOf(m).OldestChangeSeq();
+                if (a.Count == 1 && v != Number(a[0]))
+                    throw new Fail("oldest retained change: expected " + Number(a[0]) + ", got " + v);
+                return Outcome.Ok;
+            }
             case "stats":
             {
                 var js = DbOf(m).Stats().Trim();

@@ -241,6 +241,86 @@ namespace Firkin.Tests
             }
         }
 
+        static string Row(Change c)
+        {
+            return c.Type + " " + c.Seq + " " + c.Namespace + " " + Encoding.UTF8.GetString(c.Key) +
+                   " " + Encoding.UTF8.GetString(c.Value);
+        }
+
+        [Test]
+        public void ChangeFeed()
+        {
+            using (var db = Open())
+            {
+                db.Put(B("a"), B("1"));
+                using (var users = db.Namespace("users"))
+                {
+                    users.Put(B("ada"), B("lovelace"));
+                    using (var b = new Batch())
+                    {
+                        b.Put(B("b"), B("2")).Delete(B("a")).Put(users, B("bob"), new byte[0]);
+                        db.Write(b);
+                    }
+                }
+                db.DropNamespace("users");
+                using (var c = db.Changes(0))
+                {
+                    var got = c.Select(Row).ToList();
+                    CollectionAssert.AreEqual(new[] {
+                        "Put 1 default a 1", "NsCreate 2 users  ", "Put 3 users ada lovelace",
+                        "BatchBegin 4   ", "Put 4 default b 2", "Delete 4 default a ",
+                        "Put 4 users bob ", "BatchEnd 4   ", "NsDrop 5 users  " }, got);
+                    Assert.AreEqual(0, c.Count());
+                    var t0 = DateTime.UtcNow;
+                    Assert.IsFalse(c.Wait(100));
+                    Assert.GreaterOrEqual((DateTime.UtcNow - t0).TotalMilliseconds, 90);
+                    var w = new Thread(() => db.Put(B("late"), B("x")));
+                    w.Start();
+                    Assert.IsTrue(c.Wait(10000));
+                    var late = c.First();
+                    Assert.AreEqual(6UL, late.Seq);
+                    CollectionAssert.AreEqual(B("late"), late.Key);
+                    w.Join();
+                }
+                using (var c = db.Changes(3, false))
+                    Assert.AreEqual(5, c.Count(ch => ch.Type != ChangeType.BatchBegin));
+                Assert.AreEqual(1UL, db.OldestChangeSeq());
+                Assert.Throws<InvalidArgumentException>(() => db.Changes(100));
+                var closed = db.Changes(0);
+                closed.Dispose();
+                closed.Dispose();
+                Assert.Throws<ClosedException>(() => closed.Count());
+            }
+        }
+
+        [Test]
+        public void ChangeFeedTooOldUnlessRetained()
+        {
+            foreach (var keep in new[] { false, true })
+            {
+                using (var o = new Options())
+                {
+                    if (keep) o.Set("change_retention_seqs", "100");
+                    using (var db = Db.Open(Path.Combine(tmp, "db" + keep), o))
+                    {
+                        db.Put(B("k"), B("1"));
+                        db.Put(B("k"), B("2"));
+                        db.Compact();
+                        if (keep)
+                        {
+                            using (var c = db.Changes(0))
+                                CollectionAssert.AreEqual(new[] { "1", "2" },
+                                    c.Select(ch => Encoding.UTF8.GetString(ch.Value)).ToList());
+                        }
+                        else
+                        {
+                            Assert.Throws<SnapshotTooOldException>(() => db.Changes(0));
+                        }
+                    }
+                }
+            }
+        }
+
         [Test]
         public void ReadOnlyBesideWriterRefresh()
         {

@@ -25,7 +25,7 @@ from .db import DB, Namespace, Reader, Snapshot, View, Writer, verify_path
 from .backup import BackupOptions, restore
 from .errors import *  # noqa: F401,F403  (the typed exceptions)
 from .errors import STATUS, FirkinError, check as _check, error
-from .handles import SYNC_MODES, Batch, Iterator, Options, WriteOptions
+from .handles import CHANGE_TYPES, SYNC_MODES, Batch, Change, Changes, Iterator, Options, WriteOptions
 
 __version__ = "0.1.0"
 
@@ -36,5 +36,6 @@ def version() -> str:
 
 
 __all__ = ["DB", "Options", "WriteOptions", "Namespace", "Snapshot", "View", "Iterator", "Batch",
+           "Change", "Changes", "CHANGE_TYPES",
            "Reader", "Writer", "FirkinError", "STATUS", "SYNC_MODES", "error", "version",
            "verify_path", "BackupOptions", "restore"] + [n for n in errors.__all__ if n.endswith("Error") and n != "FirkinError"]

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Iterator as TIterator, List, Optional, T
 from ._bytes import BytesLike, as_buf, to_bytes
 from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, lib, take_string
 from .errors import STATUS, FirkinError, NotFoundError, check, error
-from .handles import Batch, Handle, Iterator, Options, WriteOptions, ns_handle, pairs, wo_handle
+from .handles import Batch, Change, Changes, Handle, Iterator, Options, WriteOptions, ns_handle, pairs, wo_handle
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
 _BUF = 4096
@@ -270,6 +270,18 @@ class DB(Handle, Reader, Writer):
         older snapshots raise SnapshotTooOldError.
         """
         check(lib.firkin_refresh(self.handle()))
+    def changes(self, since: int = 0, batch_markers: bool = True) -> Changes:
+        """A cursor over the committed changes after sequence number ``since``
+        (see Changes). Raises SnapshotTooOldError if they are no longer retained,
+        InvalidArgumentError if ``since`` is past last_seq()."""
+        return Changes(self.handle(), since, batch_markers)
+
+    def oldest_change_seq(self) -> int:
+        """The oldest change still retained (last_seq() + 1 if none): changes()
+        accepts any since >= it - 1."""
+        v = c_uint64()
+        check(lib.firkin_changes_oldest_seq(self.handle(), ctypes.byref(v)))
+        return v.value
 
     def last_seq(self) -> int:
         """The newest published sequence number."""

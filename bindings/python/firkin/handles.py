@@ -7,7 +7,7 @@ thread uses it is the caller's error (as in C).
 
 import ctypes
 import struct
-from typing import Any, Dict, Iterator as TIterator, Optional, Tuple, Union
+from typing import Any, Dict, Iterator as TIterator, NamedTuple, Optional, Tuple, Union
 
 from ._bytes import BytesLike, as_buf
 from ._native import H, c_int, c_size_t, c_void_p, lib, take_string
@@ -197,6 +197,89 @@ class Iterator(Handle):
         o = self._off + 8
         self._off = o + kl + vl
         return self._data[o:o + kl], self._data[o + kl:o + kl + vl]
+
+
+class Change(NamedTuple):
+    """One committed change of the change feed. ``type`` is one of the CHANGE_*
+    names ("put", "delete", "ns_create", "ns_drop", "batch_begin", "batch_end";
+    later versions add kinds: skip or stop at one you do not know)."""
+    type: str
+    seq: int
+    namespace: str
+    key: bytes
+    value: bytes
+
+
+#: change kinds by firkin_change_type value.
+CHANGE_TYPES: Dict[int, str] = {1: "put", 2: "delete", 3: "ns_create", 4: "ns_drop",
+                                5: "batch_begin", 6: "batch_end"}
+
+
+class Changes(Handle):
+    """A cursor over the change feed (firkin_changes): every committed change
+    after ``since``, in sequence order, batches whole. Iterating yields the
+    changes available now and stops; ``wait(timeout)`` blocks until a new one
+    is published (woken by the writer), then iterate again. A context
+    manager; fetches changes many at a time with firkin_changes_next_n.
+    Raises SnapshotTooOldError when the history it needs was compacted away
+    (see the change_retention_* options), never skipping a change."""
+
+    _free = staticmethod(lib.firkin_changes_free)
+    _what = "change cursor"
+
+    def __init__(self, db: Any, since: int = 0, batch_markers: bool = True) -> None:
+        o = _new(lib.firkin_changes_options_new)
+        try:
+            check(lib.firkin_changes_options_set_batch_markers(o, batch_markers))
+            self._h = _new(lib.firkin_changes_open, db, since, o)
+        finally:
+            lib.firkin_changes_options_free(o)
+        self._buf = _scratch(64 * 1024)
+        self._data, self._off = b"", 0
+
+    def __iter__(self) -> "Changes":
+        return self
+
+    def _fill(self) -> bool:
+        used, count = c_size_t(), c_size_t()
+        while True:
+            st = lib.firkin_changes_next_n(self.handle(), self._buf, len(self._buf),
+                                           ctypes.byref(used), ctypes.byref(count))
+            if st == -12 and count.value == 0:
+                self._buf = _scratch(used.value)
+                continue
+            if count.value == 0:
+                check(st)
+                return False
+            self._data, self._off = self._buf.raw[:used.value], 0
+            return True
+
+    def __next__(self) -> Change:
+        if self._off >= len(self._data) and not self._fill():
+            raise StopIteration
+        t, nl, seq, kl, vl = struct.unpack_from("<IIQII", self._data, self._off)
+        o = self._off + 24
+        ns = self._data[o:o + nl].decode("utf-8")
+        o += nl
+        key = self._data[o:o + kl]
+        value = self._data[o + kl:o + kl + vl]
+        self._off = o + kl + vl
+        return Change(CHANGE_TYPES.get(t, str(t)), seq, ns, key, value)
+
+    def wait(self, timeout: float) -> bool:
+        """Blocks until a change is published or ``timeout`` seconds pass;
+        True if there is a change to read."""
+        if self._off < len(self._data):
+            return True
+        ms = max(0, min(int(timeout * 1000), 0xFFFFFFFF))
+        check(lib.firkin_changes_wait(self.handle(), ms))
+        return self._fill()
+
+    def follow(self, poll: float = 1.0) -> TIterator[Change]:
+        """Every change, waiting for new ones without end (break out of the loop)."""
+        while True:
+            yield from self
+            self.wait(poll)
 
 
 def pairs(make: Any) -> TIterator[Tuple[bytes, bytes]]:

@@ -347,6 +347,19 @@ class Case:
                     raise Fail("verify report has no member " + f.text)
         elif cmd == "last_seq":
             self.vars[a[0].text] = self.db(m).last_seq()
+        elif cmd == "changes":
+            if (len(a) - 1) % 5:
+                raise Fail("changes needs SINCE then TYPE SEQ NS KEY VALUE groups")
+            want = [(a[i].s(), self.num(a[i + 1]), a[i + 2].b, a[i + 3].b, a[i + 4].b)
+                    for i in range(1, len(a), 5)]
+            with self.db(m).changes(self.num(a[0])) as c:
+                got = [(ch.type, ch.seq, ch.namespace.encode(), ch.key, ch.value) for ch in c]
+            if got != want:
+                raise Fail("changes: expected %r, got %r" % (want, got))
+        elif cmd == "changes_oldest":
+            v = self.db(m).oldest_change_seq()
+            if a and v != self.num(a[0]):
+                raise Fail("oldest retained change: expected %d, got %d" % (self.num(a[0]), v))
         elif cmd == "stats":
             try:
                 js = json.loads(self.db(m).stats())

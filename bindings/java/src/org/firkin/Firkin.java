@@ -198,6 +198,30 @@ public final class Firkin implements AutoCloseable {
    */
   public void refresh() {
     FirkinNative.firkin_refresh(handle());
+  /** A cursor over the committed changes after {@code since}, with batch markers. */
+  public FirkinChanges changes(long since) {
+    return FirkinChanges.open(handle(), since, true);
+  }
+
+  /**
+   * A cursor over the committed changes after sequence number {@code since}
+   * (0 = from the first); batchMarkers delivers BATCH_BEGIN/END around batches.
+   *
+   * @throws FirkinException.SnapshotTooOld if they are no longer retained
+   * @throws FirkinException.InvalidArgument if since is past {@link #lastSeq()}
+   */
+  public FirkinChanges changes(long since, boolean batchMarkers) {
+    return FirkinChanges.open(handle(), since, batchMarkers);
+  }
+
+  /**
+   * The oldest change still retained ({@code lastSeq() + 1} if none):
+   * {@link #changes(long)} accepts any since &gt;= it - 1.
+   */
+  public long oldestChangeSeq() {
+    long[] n = new long[1];
+    FirkinNative.fkb_changes_oldest_seq(handle(), n);
+    return n[0];
   }
 
   public long lastSeq() {

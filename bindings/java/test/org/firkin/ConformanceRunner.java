@@ -699,6 +699,44 @@ public final class ConformanceRunner {
         args(a, 1, 1);
         vars.put(a.get(0).text, db(mods).lastSeq());
         return OK;
+      case "changes": {
+        if (a.isEmpty() || (a.size() - 1) % 5 != 0) {
+          throw new Fail("changes needs SINCE then TYPE SEQ NS KEY VALUE groups");
+        }
+        try (FirkinChanges c = db(mods).changes(number(a.get(0)), true)) {
+          int i = 1;
+          while (c.hasNext()) {
+            FirkinChanges.Change ch = c.next();
+            if (i >= a.size()) {
+              throw new Fail("change " + ch + " beyond the " + (a.size() - 1) / 5 + " expected");
+            }
+            String type = ch.type.name().toLowerCase(java.util.Locale.ROOT);
+            if (!type.equals(a.get(i).text) || ch.seq != number(a.get(i + 1))) {
+              throw new Fail("change " + (i - 1) / 5 + ": expected " + a.get(i).text + " at "
+                  + a.get(i + 1).text + ", got " + type + " at " + ch.seq);
+            }
+            if (!java.util.Arrays.equals(
+                    ch.namespace.getBytes(java.nio.charset.StandardCharsets.UTF_8), a.get(i + 2).b)
+                || !java.util.Arrays.equals(ch.key, a.get(i + 3).b)
+                || !java.util.Arrays.equals(ch.value, a.get(i + 4).b)) {
+              throw new Fail("change " + (i - 1) / 5 + " (" + ch + "): namespace, key or value differs");
+            }
+            i += 5;
+          }
+          if (i != a.size()) {
+            throw new Fail("the feed gave " + (i - 1) / 5 + " changes, expected " + (a.size() - 1) / 5);
+          }
+        }
+        return OK;
+      }
+      case "changes_oldest": {
+        args(a, 0, 1);
+        long v = db(mods).oldestChangeSeq();
+        if (a.size() == 1 && v != number(a.get(0))) {
+          throw new Fail("oldest retained change: expected " + number(a.get(0)) + ", got " + v);
+        }
+        return OK;
+      }
       case "stats": {
         String js = db(mods).stats().trim();
         if (!js.startsWith("{") || !js.endsWith("}")) {

@@ -1,0 +1,167 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Text;
+
+namespace Firkin
+{
+    /// <summary>The kind of a change (firkin_change_type). Later versions add
+    /// kinds: skip or stop at one you do not know.</summary>
+    public enum ChangeType
+    {
+        Put = 1,
+        Delete = 2,
+        NsCreate = 3,
+        NsDrop = 4,
+        BatchBegin = 5,
+        BatchEnd = 6,
+    }
+
+    /// <summary>One committed change; Key and Value are empty where the kind
+    /// has none, Namespace is "" for batch markers.</summary>
+    public struct Change
+    {
+        public ChangeType Type { get; }
+        public ulong Seq { get; }
+        public string Namespace { get; }
+        public byte[] Key { get; }
+        public byte[] Value { get; }
+
+        public Change(ChangeType type, ulong seq, string ns, byte[] key, byte[] value)
+        {
+            Type = type;
+            Seq = seq;
+            Namespace = ns;
+            Key = key;
+            Value = value;
+        }
+
+        public override string ToString() { return Type + " " + Seq + " " + Namespace; }
+    }
+
+    /// <summary>
+    /// A cursor over the change feed (firkin_changes): every committed change
+    /// after the sequence number it was opened at, in order, batches whole.
+    /// Enumerating it yields the changes available now and ends (it never
+    /// blocks); enumerate it again later, or after <see cref="Wait"/>, which
+    /// blocks until a new change is published (woken by the writer). Changes
+    /// are fetched many at a time (firkin_changes_next_n). If the history it
+    /// needs was compacted away it throws SnapshotTooOldException, never
+    /// skipping a change.
+    /// <code>
+    /// using (var c = db.Changes(lastApplied)) {
+    ///     for (;;) { foreach (var ch in c) Apply(ch); c.Wait(1000); }
+    /// }
+    /// </code>
+    /// Thread contract: one thread at a time; Dispose must not race with the
+    /// other calls.
+    /// </summary>
+    public sealed class Changes : IEnumerable<Change>, IDisposable
+    {
+        const int BufSize = 64 * 1024;
+
+        SWIGTYPE_p_firkin_changes h;
+        byte[] buf = new byte[BufSize];
+        int pos, end;
+
+        Changes(long p)
+        {
+            h = new SWIGTYPE_p_firkin_changes(new IntPtr(p), false);
+        }
+
+        internal static Changes Open(SWIGTYPE_p_firkin_db db, ulong since, bool batchMarkers)
+        {
+            long p;
+            FirkinNative.fkb_changes_open(db, since, batchMarkers, out p);
+            return new Changes(p);
+        }
+
+        SWIGTYPE_p_firkin_changes Handle
+        {
+            get
+            {
+                if (h == null) throw new ClosedException("change cursor is closed");
+                return h;
+            }
+        }
+
+        bool Fill()
+        {
+            var c = Handle;
+            for (;;)
+            {
+                long n;
+                FirkinNative.fkb_changes_next_n(c, buf, (ulong)buf.Length, out n);
+                if (n == 0) return false;
+                if (n > buf.Length)
+                {
+                    buf = new byte[n];
+                    continue;
+                }
+                pos = 0;
+                end = (int)n;
+                return true;
+            }
+        }
+
+        /// <summary>The next change available now, or false.</summary>
+        public bool TryNext(out Change change)
+        {
+            if (pos >= end && !Fill())
+            {
+                change = default(Change);
+                return false;
+            }
+            int type = Ops.GetI32(buf, pos);
+            int nl = Ops.GetI32(buf, pos + 4);
+            ulong seq = BitConverter.ToUInt64(buf, pos + 8);
+            int kl = Ops.GetI32(buf, pos + 16);
+            int vl = Ops.GetI32(buf, pos + 20);
+            int o = pos + 24;
+            string ns = Encoding.UTF8.GetString(buf, o, nl);
+            o += nl;
+            var k = new byte[kl];
+            var v = new byte[vl];
+            Buffer.BlockCopy(buf, o, k, 0, kl);
+            Buffer.BlockCopy(buf, o + kl, v, 0, vl);
+            pos = o + kl + vl;
+            change = new Change((ChangeType)type, seq, ns, k, v);
+            return true;
+        }
+
+        /// <summary>The changes available now (enumerate again for later ones).</summary>
+        public IEnumerator<Change> GetEnumerator()
+        {
+            Change c;
+            while (TryNext(out c)) yield return c;
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() { return GetEnumerator(); }
+
+        /// <summary>Blocks until a change is published or timeoutMs pass;
+        /// true if a change is available.</summary>
+        public bool Wait(int timeoutMs)
+        {
+            if (pos < end) return true;
+            FirkinNative.firkin_changes_wait(Handle, (uint)Math.Max(0, timeoutMs));
+            return Fill();
+        }
+
+        /// <summary>Releases the cursor. Disposing twice is harmless.</summary>
+        public void Dispose()
+        {
+            if (h != null)
+            {
+                FirkinNative.firkin_changes_free(h);
+                h = null;
+            }
+            pos = end = 0;
+            GC.SuppressFinalize(this);
+        }
+
+        ~Changes()
+        {
+            if (h != null) FirkinNative.firkin_changes_free(h);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+package firkin
+
+import (
+	"context"
+	"encoding/binary"
+	"runtime"
+	"time"
+
+	"firkin.dev/firkin/internal/fkraw"
+)
+
+// ChangeType is the kind of a change in the change feed
+// (firkin_change_type). Later versions add kinds (transaction boundaries,
+// TTL): a consumer should skip or stop at a kind it does not know.
+type ChangeType int
+
+const (
+	ChangePut        ChangeType = 1 // Key = Value in Namespace
+	ChangeDelete     ChangeType = 2 // Key was deleted
+	ChangeNsCreate   ChangeType = 3 // Namespace was created
+	ChangeNsDrop     ChangeType = 4 // Namespace and its keys were dropped
+	ChangeBatchBegin ChangeType = 5 // the changes up to ChangeBatchEnd are one atomic batch
+	ChangeBatchEnd   ChangeType = 6
+)
+
+func (t ChangeType) String() string {
+	switch t {
+	case ChangePut:
+		return "put"
+	case ChangeDelete:
+		return "delete"
+	case ChangeNsCreate:
+		return "ns_create"
+	case ChangeNsDrop:
+		return "ns_drop"
+	case ChangeBatchBegin:
+		return "batch_begin"
+	case ChangeBatchEnd:
+		return "batch_end"
+	}
+	return "ChangeType(" + itoa(int(t)) + ")"
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// Change is one committed change. Key and Value are empty where the kind
+// has none; Namespace is "" for batch markers.
+type Change struct {
+	Type      ChangeType
+	Seq       uint64
+	Namespace string
+	Key       []byte
+	Value     []byte
+}
+
+const changesBufSize = 32 << 10
+
+// ChangeCursor reads the change feed (firkin_changes): every committed
+// change with a sequence number above the one it was opened at, in order,
+// batches whole. Changes are fetched many at a time (firkin_changes_next_n).
+//
+//	c, err := db.OpenChanges(lastApplied, true)
+//	defer c.Close()
+//	for {
+//		for c.Next() { apply(c.Change()) }
+//		if c.Err() != nil { ... }
+//		c.Wait(time.Second) // blocks until a new change is published
+//	}
+//
+// A ChangeCursor is used by one goroutine at a time.
+type ChangeCursor struct {
+	h      fkraw.Struct_SS_firkin_changes
+	n      *int64
+	buf    []byte
+	data   []byte
+	off    int
+	cur    Change
+	err    error
+	closed bool
+}
+
+// OpenChanges opens a cursor over the changes with sequence number > since
+// (0 = from the first). batchMarkers delivers ChangeBatchBegin/End around
+// batches. ErrSnapshotTooOld if those changes are no longer retained (see
+// OldestChangeSeq and the change_retention_* options); ErrInvalidArgument
+// if since is past LastSeq.
+func (db *DB) OpenChanges(since uint64, batchMarkers bool) (*ChangeCursor, error) {
+	if err := db.check(); err != nil {
+		return nil, err
+	}
+	var p int64
+	err := wrap(fkraw.Fkb_changes_open(db.h, since, batchMarkers, &p))
+	runtime.KeepAlive(db)
+	if err != nil {
+		return nil, err
+	}
+	c := &ChangeCursor{h: fkraw.SwigcptrStruct_SS_firkin_changes(uintptr(p)), n: new(int64),
+		buf: make([]byte, changesBufSize)}
+	runtime.SetFinalizer(c, (*ChangeCursor).Close)
+	return c, nil
+}
+
+// OldestChangeSeq is the sequence number of the oldest change still
+// retained (LastSeq()+1 if none): OpenChanges accepts since >= it - 1.
+func (db *DB) OldestChangeSeq() (uint64, error) {
+	if err := db.check(); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := wrap(fkraw.Fkb_changes_oldest_seq(db.h, &n))
+	runtime.KeepAlive(db)
+	return uint64(n), err
+}
+
+// Next moves to the next change available now; false when there is none
+// yet (call Wait, or Next again later) or on an error (see Err).
+func (c *ChangeCursor) Next() bool {
+	if c.closed {
+		if c.err == nil {
+			c.err = errClosed("change cursor")
+		}
+		return false
+	}
+	if c.err != nil {
+		return false
+	}
+	if c.off >= len(c.data) && !c.fill() {
+		c.cur = Change{}
+		return false
+	}
+	d := c.data[c.off:]
+	if len(d) < 24 {
+		return c.fail()
+	}
+	t := binary.LittleEndian.Uint32(d)
+	nl := int(binary.LittleEndian.Uint32(d[4:]))
+	seq := binary.LittleEndian.Uint64(d[8:])
+	kl := int(binary.LittleEndian.Uint32(d[16:]))
+	vl := int(binary.LittleEndian.Uint32(d[20:]))
+	if len(d) < 24+nl+kl+vl {
+		return c.fail()
+	}
+	p := 24
+	c.cur = Change{Type: ChangeType(t), Seq: seq, Namespace: string(d[p : p+nl])}
+	p += nl
+	c.cur.Key = d[p : p+kl : p+kl]
+	p += kl
+	c.cur.Value = d[p : p+vl : p+vl]
+	c.off += p + vl
+	return true
+}
+
+func (c *ChangeCursor) fail() bool {
+	c.err = &Error{Code: StatusInternal, Msg: "short change entry"}
+	c.cur = Change{}
+	return false
+}
+
+func (c *ChangeCursor) fill() bool {
+	for {
+		err := wrap(fkraw.Fkb_changes_next_n(c.h, ptr(c.buf), len(c.buf), c.n))
+		runtime.KeepAlive(c)
+		if err != nil {
+			c.err = err
+			return false
+		}
+		if *c.n == 0 {
+			return false
+		}
+		if *c.n > int64(len(c.buf)) {
+			c.buf = make([]byte, *c.n)
+			continue
+		}
+		c.data = c.buf[:*c.n]
+		c.off = 0
+		return true
+	}
+}
+
+// Change is the current change. Its Key and Value are valid until the next
+// call to Next; copy them to keep them.
+func (c *ChangeCursor) Change() Change { return c.cur }
+
+// Wait blocks until a new change is published (woken by the writer, not
+// by polling) or the timeout passes, and reports whether Next has one.
+// It returns at once if changes are already buffered.
+func (c *ChangeCursor) Wait(timeout time.Duration) (bool, error) {
+	if c.closed {
+		return false, errClosed("change cursor")
+	}
+	if c.err != nil {
+		return false, c.err
+	}
+	if c.off < len(c.data) {
+		return true, nil
+	}
+	ms := timeout.Milliseconds()
+	if ms < 0 {
+		ms = 0
+	}
+	if ms > 0xFFFFFFFF {
+		ms = 0xFFFFFFFF
+	}
+	err := wrap(fkraw.Firkin_changes_wait(c.h, uint(ms)))
+	runtime.KeepAlive(c)
+	if err != nil {
+		c.err = err
+		return false, err
+	}
+	if c.fill() {
+		return true, nil
+	}
+	return false, c.err
+}
+
+// Err is the error that stopped the cursor (ErrSnapshotTooOld: history it
+// needed was compacted away), or nil.
+func (c *ChangeCursor) Err() error { return c.err }
+
+// Close releases the cursor. Closing twice is harmless.
+func (c *ChangeCursor) Close() error {
+	if c == nil || c.closed {
+		return nil
+	}
+	c.closed = true
+	c.cur, c.data = Change{}, nil
+	runtime.SetFinalizer(c, nil)
+	fkraw.Firkin_changes_free(c.h)
+	return nil
+}
+
+// Changes streams the changes after since on a channel until ctx is done
+// or the cursor fails; each Change is a copy the receiver owns. Batch
+// markers are included. The error channel receives the error that ended
+// the stream (ctx.Err() when cancelled) and is closed with the change
+// channel. An error opening the cursor (ErrSnapshotTooOld, ...) is returned
+// at once.
+func (db *DB) Changes(ctx context.Context, since uint64) (<-chan Change, <-chan error, error) {
+	c, err := db.OpenChanges(since, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make(chan Change, 64)
+	errs := make(chan error, 1)
+	go func() {
+		defer close(errs)
+		defer close(out)
+		defer c.Close()
+		for {
+			for c.Next() {
+				ch := c.Change()
+				ch.Key = append([]byte(nil), ch.Key...)
+				ch.Value = append([]byte(nil), ch.Value...)
+				select {
+				case out <- ch:
+				case <-ctx.Done():
+					errs <- ctx.Err()
+					return
+				}
+			}
+			if err := c.Err(); err != nil {
+				errs <- err
+				return
+			}
+			if ctx.Err() != nil {
+				errs <- ctx.Err()
+				return
+			}
+			// Short waits, so that a cancelled ctx is noticed promptly.
+			if _, err := c.Wait(100 * time.Millisecond); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	return out, errs, nil
+}

@@ -1,0 +1,315 @@
+// The change feed: ChangeCursor, and the DB's change-history bookkeeping
+// (which log segments hold it, the oldest retained change, the retention
+// floor compaction respects).
+#include "core/db/changes.h"
+
+#include <algorithm>
+
+#include "core/db/db.h"
+#include "core/log/log_reader.h"
+
+namespace firkin {
+
+// ---- DB: change history ----
+
+std::vector<std::shared_ptr<Segment>> DB::LogSegments() const {
+  std::vector<std::shared_ptr<Segment>> out;
+  if (keyspace_ == nullptr) return out;
+  for (auto& s : keyspace_->segments().List()) {
+    if ((s->flags() & kSegmentFlagCompacted) == 0) out.push_back(s);
+  }
+  return out;  // List() is in id order
+}
+
+uint64_t DB::SegmentLastSeq(const Segment& s) const {
+  if (s.closed()) return s.end_seq();  // closed by this process's writer: exact
+  // A sealed segment ends with its last record: look for the record that
+  // ends exactly at the segment's length, from the end backwards (the last
+  // record is usually small, so this reads a few bytes).
+  const uint64_t len = s.published_len();
+  const char* d = s.data();
+  if (len >= kSegmentHeaderSize + kRecordHeaderSize) {
+    for (uint64_t p = (len - kRecordHeaderSize) & ~uint64_t{kRecordAlign - 1};
+         p >= kSegmentHeaderSize; p -= kRecordAlign) {
+      RecordView r = PeekRecord(d + p);
+      RecordView v;
+      if (p + r.size() == len && ValidateRecord(d + p, len - p, &v)) return v.seq;
+      if (p == kSegmentHeaderSize) break;
+    }
+  }
+  // No record ends there (damage skipped by salvage): read it all.
+  uint64_t last = 0;
+  LogReader reader(d, kSegmentHeaderSize, len);
+  RecordView r;
+  uint64_t at;
+  for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+    if (res == LogReader::Result::kDamaged) {
+      reader.Resync();
+      continue;
+    }
+    last = std::max(last, r.seq);
+  }
+  return last;
+}
+
+uint64_t DB::OldestChangeSeq() const {
+  const uint64_t next = LastSeq() + 1;
+  std::vector<std::shared_ptr<Segment>> logs;
+  for (auto& s : LogSegments()) {
+    if (s->min_seq.load(std::memory_order_relaxed) != UINT64_MAX) logs.push_back(s);
+  }
+  if (logs.empty()) return next;
+  // Log segments tile the sequence numbers in id order (each starts where
+  // the previous one ended); walk back while the next older one ends
+  // right before the newer one starts.
+  uint64_t oldest = logs.back()->min_seq.load(std::memory_order_relaxed);
+  for (size_t i = logs.size() - 1; i-- > 0;) {
+    if (SegmentLastSeq(*logs[i]) + 1 != oldest) break;
+    oldest = logs[i]->min_seq.load(std::memory_order_relaxed);
+  }
+  return std::min(oldest, next);
+}
+
+uint64_t DB::ChangeRetentionSegmentFloor() const {
+  const uint64_t bytes = options_.change_retention_bytes;
+  const uint64_t seqs = options_.change_retention_seqs;
+  if (bytes == 0 && seqs == 0) return UINT64_MAX;
+  std::vector<std::shared_ptr<Segment>> logs = LogSegments();
+  uint64_t floor = UINT64_MAX;
+  // The newest log segments holding at least `bytes` of log.
+  uint64_t acc = 0;
+  for (size_t i = logs.size(); i-- > 0 && acc < bytes;) {
+    floor = std::min(floor, logs[i]->id());
+    acc += logs[i]->published_len() - kSegmentHeaderSize;
+  }
+  // Every log segment holding a change with seq > last - seqs. A segment's
+  // last change is just before the next log segment's first (or later,
+  // when one between was compacted away: then it is kept for nothing, which
+  // errs on the side of keeping).
+  if (seqs > 0) {
+    const uint64_t last = LastSeq();
+    const uint64_t keep_above = last > seqs ? last - seqs : 0;
+    for (size_t i = logs.size(); i-- > 0;) {
+      uint64_t seg_last = last;
+      if (i + 1 < logs.size()) {
+        const uint64_t m = logs[i + 1]->min_seq.load(std::memory_order_relaxed);
+        if (m != UINT64_MAX && m > 0) seg_last = m - 1;
+      }
+      if (seg_last <= keep_above) break;
+      floor = std::min(floor, logs[i]->id());
+    }
+  }
+  return floor;
+}
+
+// ---- ChangeCursor ----
+
+Status ChangeCursor::Init() {
+  const uint64_t latest = db_->LastSeq();
+  if (last_ > latest) {
+    return Status::InvalidArgument("since_seq " + std::to_string(last_) +
+                                   " is in the future (the last sequence number is " +
+                                   std::to_string(latest) + ")");
+  }
+  const uint64_t oldest = db_->OldestChangeSeq();
+  if (last_ + 1 < oldest) {
+    return Status::SnapshotTooOld(
+        "the changes after sequence number " + std::to_string(last_) +
+        " are no longer retained (the oldest retained change is " + std::to_string(oldest) +
+        "; resume from since_seq >= " + std::to_string(oldest - 1) +
+        ", or keep more history with change_retention_bytes / change_retention_seqs)");
+  }
+  // Start in the newest log segment whose first change is at or before
+  // last_ + 1; the records up to last_ are passed over.
+  for (auto& s : db_->LogSegments()) {
+    const uint64_t m = s->min_seq.load(std::memory_order_relaxed);
+    if (m != UINT64_MAX && m <= last_ + 1) seg_ = s;
+  }
+  if (seg_ == nullptr) {
+    std::vector<std::shared_ptr<Segment>> logs = db_->LogSegments();
+    if (!logs.empty()) seg_ = logs.front();
+  }
+  off_ = kSegmentHeaderSize;
+  Fill();
+  return status_;
+}
+
+std::shared_ptr<Segment> ChangeCursor::NextLogSegment(uint64_t after) const {
+  for (auto& s : db_->LogSegments()) {
+    if (s->id() > after) return s;
+  }
+  return nullptr;
+}
+
+std::string_view ChangeCursor::NsName(uint32_t id) {
+  auto it = names_.find(id);
+  if (it == names_.end()) {
+    for (auto& info : db_->namespaces().AllIncludingDropped()) {
+      if (!info->name.empty()) names_.emplace(info->id, info->name);
+    }
+    it = names_.find(id);
+    if (it == names_.end()) it = names_.emplace(id, std::string()).first;
+  }
+  return it->second;
+}
+
+Status ChangeCursor::GapError(uint64_t seq) const {
+  return Status::SnapshotTooOld(
+      "changes " + std::to_string(last_ + 1) + ".." + std::to_string(seq - 1) +
+      " are no longer retained (compacted away, or lost to salvage); the cursor cannot "
+      "continue past sequence number " + std::to_string(last_));
+}
+
+void ChangeCursor::Next() {
+  if (pos_ < buf_.size()) pos_++;
+  if (pos_ >= buf_.size()) Fill();
+}
+
+void ChangeCursor::Fill() {
+  buf_.clear();
+  pos_ = 0;
+  if (!status_.ok()) return;
+  for (;;) {
+    if (seg_ == nullptr) {
+      seg_ = NextLogSegment(0);
+      if (seg_ == nullptr) return;
+      off_ = kSegmentHeaderSize;
+    }
+    // Sealed first: once it is, the published length is final.
+    const bool sealed = seg_->sealed.load(std::memory_order_acquire);
+    const uint64_t end = seg_->published_len();
+    LogReader reader(seg_->data(), off_, end);
+    RecordView r;
+    uint64_t at;
+    LogReader::Result res = reader.Next(&r, &at);
+    if (res == LogReader::Result::kEnd) {
+      if (!sealed) return;  // nothing more published yet
+      std::shared_ptr<Segment> next = NextLogSegment(seg_->id());
+      if (next == nullptr) return;
+      seg_ = std::move(next);
+      off_ = kSegmentHeaderSize;
+      continue;
+    }
+    if (res == LogReader::Result::kDamaged) {
+      status_ = Status::Corruption(seg_->path() + ": damaged record at offset " +
+                                   std::to_string(at) + " found by the change feed");
+      return;
+    }
+    if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone ||
+        r.type == RecordType::kCommit) {
+      off_ = reader.offset();  // bookkeeping, or the marker of a batch passed over
+      continue;
+    }
+    if (r.seq <= last_) {  // before the start position
+      off_ = reader.offset();
+      continue;
+    }
+    // Gather the write: one record, or a batch's records and its marker.
+    std::vector<RecordView> ops{r};
+    if (r.is_batch()) {
+      bool committed = false;
+      for (;;) {
+        const uint64_t before = reader.offset();
+        RecordView n;
+        if (reader.Next(&n, &at) != LogReader::Result::kRecord || n.seq != r.seq) {
+          off_ = before;  // no marker: the batch was never applied
+          break;
+        }
+        if (n.type == RecordType::kCommit) {
+          const uint32_t count = n.value_len >= 4 ? DecodeU32(n.value().data()) : 0;
+          committed = count == ops.size();
+          off_ = reader.offset();
+          break;
+        }
+        ops.push_back(n);
+      }
+      if (!committed) {
+        // Salvage, or a write that failed mid-way (the database then
+        // refuses writes): its number holds no change.
+        if (r.seq != last_ + 1) {
+          status_ = GapError(r.seq);
+          return;
+        }
+        last_ = r.seq;
+        continue;
+      }
+    } else {
+      off_ = reader.offset();
+    }
+    if (r.seq != last_ + 1) {
+      status_ = GapError(r.seq);
+      return;
+    }
+    last_ = r.seq;
+    const bool batch = ops.size() > 1 || r.is_batch();
+    if (batch && markers_) {
+      Change c;
+      c.type = ChangeType::kBatchBegin;
+      c.seq = r.seq;
+      c.batch_count = static_cast<uint32_t>(ops.size());
+      buf_.push_back(c);
+    }
+    for (const RecordView& o : ops) {
+      Change c;
+      c.seq = o.seq;
+      c.ns_id = o.ns_id;
+      switch (o.type) {
+        case RecordType::kPut:
+          c.type = ChangeType::kPut;
+          c.key = o.key();
+          c.value = o.value();
+          c.ns_name = NsName(o.ns_id);
+          break;
+        case RecordType::kDelete:
+          c.type = ChangeType::kDelete;
+          c.key = o.key();
+          c.ns_name = NsName(o.ns_id);
+          break;
+        case RecordType::kNsCreate:
+        case RecordType::kNsDrop: {
+          c.type = o.type == RecordType::kNsCreate ? ChangeType::kNsCreate : ChangeType::kNsDrop;
+          auto it = names_.find(o.ns_id);
+          if (it == names_.end() || it->second != o.key()) {
+            names_[o.ns_id] = std::string(o.key());
+          }
+          c.ns_name = names_[o.ns_id];
+          break;
+        }
+        default:
+          continue;
+      }
+      buf_.push_back(c);
+    }
+    if (batch && markers_) {
+      Change c;
+      c.type = ChangeType::kBatchEnd;
+      c.seq = r.seq;
+      c.batch_count = static_cast<uint32_t>(ops.size());
+      buf_.push_back(c);
+    }
+    if (!buf_.empty()) return;
+  }
+}
+
+Status ChangeCursor::Wait(uint32_t timeout_ms) {
+  if (Valid() || !status_.ok()) return status_;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  ChangeNotifier& n = db_->change_notifier();
+  for (;;) {
+    const uint64_t gen = n.BeginWait();
+    Fill();
+    if (Valid() || !status_.ok()) {
+      n.EndWait();
+      return status_;
+    }
+    const bool woken = n.WaitUntil(gen, deadline);
+    n.EndWait();
+    if (!woken) {
+      Fill();  // a last look at the deadline
+      return status_;
+    }
+  }
+}
+
+}  // namespace firkin

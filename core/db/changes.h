@@ -1,0 +1,155 @@
+// The change feed (firkin_changes_*): a cursor over committed changes in
+// sequence order, read from the log itself (docs/api.md, "Change feed";
+// docs/format.md, "Change history and retention").
+//
+// What it reads: only the segments of the log writer (not compaction
+// outputs, which hold copies of old records and would repeat them), in id
+// order. Within those segments log order is sequence order, every write
+// has exactly one sequence number and sequence numbers are dense (every
+// number from 1 to the last one is one write), so the cursor checks that
+// each write it delivers is the previous one + 1: a gap means history was
+// compacted away (or skipped by salvage) and the cursor fails with
+// kSnapshotTooOld, never skipping a change silently. It reads a segment
+// only below its published length (what is there is published: every
+// write up to it is complete), and a batch only as a whole (its records
+// and its commit marker are one reservation, published together; records
+// without their marker were never applied and are passed over).
+//
+// ChangeNotifier: how a waiting cursor is woken by the writers'
+// publication rather than by polling: a writer that published checks a
+// waiter count (one fence and a load when nobody waits) and, if a cursor
+// waits, bumps a generation under a mutex and notifies a condition variable.
+//
+// Thread contract: ChangeNotifier may be used from any thread. A
+// ChangeCursor is used by one thread at a time; it pins the segment it
+// reads (shared ownership), so compaction retiring it never unmaps bytes
+// the cursor or its borrowed views point into.
+#ifndef FIRKIN_CORE_DB_CHANGES_H_
+#define FIRKIN_CORE_DB_CHANGES_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/log/format.h"
+#include "core/log/segment.h"
+#include "core/util/status.h"
+
+namespace firkin {
+
+class DB;
+
+// The kinds of change (the values of firkin_change_type; never renumbered).
+enum class ChangeType : int {
+  kPut = 1,
+  kDelete = 2,
+  kNsCreate = 3,
+  kNsDrop = 4,
+  kBatchBegin = 5,
+  kBatchEnd = 6,
+};
+
+// One change, with views borrowed from the cursor (valid until it moves).
+struct Change {
+  ChangeType type = ChangeType::kPut;
+  uint64_t seq = 0;
+  uint32_t ns_id = 0;
+  std::string_view ns_name;
+  std::string_view key;
+  std::string_view value;
+  uint32_t batch_count = 0;  // kBatchBegin/kBatchEnd: operations in the batch
+};
+
+class ChangeNotifier {
+ public:
+  // Writer side, after a write was published (its bytes are below the
+  // segment's published length).
+  void Notify() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (waiters_.load(std::memory_order_relaxed) == 0) return;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      gen_++;
+    }
+    cv_.notify_all();
+  }
+  // Waiter side: BeginWait, look for new changes, and if there are none
+  // WaitUntil(gen, deadline) (true if woken, false at the deadline); then
+  // EndWait. Registering before looking means a publication after the
+  // look always wakes the waiter.
+  uint64_t BeginWait() {
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    std::lock_guard<std::mutex> l(mu_);
+    return gen_;
+  }
+  bool WaitUntil(uint64_t gen, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_until(l, deadline, [&] { return gen_ != gen; });
+  }
+  void EndWait() { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
+
+ private:
+  std::atomic<uint64_t> waiters_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t gen_ = 0;
+};
+
+class ChangeCursor {
+ public:
+  // A cursor over the changes with seq > since; `markers` = deliver batch
+  // boundaries. Call Init() before anything else.
+  ChangeCursor(DB* db, uint64_t since, bool markers)
+      : db_(db), last_(since), markers_(markers) {}
+  ChangeCursor(const ChangeCursor&) = delete;
+  ChangeCursor& operator=(const ChangeCursor&) = delete;
+
+  // kInvalidArgument if since is past the last sequence number;
+  // kSnapshotTooOld if changes after since are no longer retained.
+  // Positions the cursor on the first change, if one is published.
+  Status Init();
+
+  bool Valid() const { return pos_ < buf_.size(); }
+  // REQUIRES: Valid().
+  const Change& current() const { return buf_[pos_]; }
+  // Moves to the next change. At the end (or when not valid) it looks for
+  // changes published since, and is valid again if there are some.
+  void Next();
+  // If not valid: blocks until a change is published or timeout_ms pass.
+  // Returns status() (a timeout is not an error: Valid() stays false).
+  Status Wait(uint32_t timeout_ms);
+  // OK, or the error that stopped the cursor (kSnapshotTooOld: history it
+  // needed was compacted away; kCorruption).
+  Status status() const { return status_; }
+  // The sequence number of the last write delivered in full (or since).
+  uint64_t position() const { return last_; }
+
+ private:
+  // Reads the next write (one sequence number) into buf_.
+  void Fill();
+  std::shared_ptr<Segment> NextLogSegment(uint64_t after) const;
+  std::string_view NsName(uint32_t id);
+  Status GapError(uint64_t seq) const;
+
+  DB* const db_;
+  uint64_t last_;  // every write with seq <= last_ was delivered (or skipped)
+  const bool markers_;
+  Status status_;
+  std::shared_ptr<Segment> seg_;  // the log segment being read (pinned)
+  uint64_t off_ = 0;
+  std::vector<Change> buf_;
+  size_t pos_ = 0;
+  std::map<uint32_t, std::string> names_;  // namespace id -> name
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_DB_CHANGES_H_
