@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -92,7 +93,7 @@ class PosixMappedFile final : public MappedFile {
 
   Status Sync(uint64_t offset, uint64_t len) override {
     // Only pages still backed by the file can be synced.
-    const uint64_t limit = std::min(size_, file_size_);
+    const uint64_t limit = std::min(size_, file_size_.load(std::memory_order_acquire));
     if (offset >= limit || len == 0) return Status::OK();
     len = std::min(len, limit - offset);
     const uint64_t start = offset & ~(PageSize() - 1);
@@ -105,7 +106,9 @@ class PosixMappedFile final : public MappedFile {
 
   void Prefault(uint64_t offset, uint64_t len) override {
 #ifdef MADV_POPULATE_WRITE
-    const uint64_t limit = std::min(size_, file_size_);
+    // May race a Truncate by the sealing thread (the prefault thread runs
+    // beside it): pages past the new end are then simply not populated.
+    const uint64_t limit = std::min(size_, file_size_.load(std::memory_order_acquire));
     if (offset >= limit || len == 0) return;
     len = std::min(len, limit - offset);
     const uint64_t start = offset & ~(PageSize() - 1);
@@ -117,15 +120,15 @@ class PosixMappedFile final : public MappedFile {
   }
 
   Status Truncate(uint64_t len) override {
-    if (len > file_size_) {
+    if (len > file_size_.load()) {
       return Status::InvalidArgument("truncate " + path_ + ": length " + std::to_string(len) +
                                      " is beyond the file size " +
-                                     std::to_string(file_size_));
+                                     std::to_string(file_size_.load()));
     }
     if (RetryEintr([&] { return ftruncate(fd_, static_cast<off_t>(len)); }) != 0) {
       return PosixError(errno, "ftruncate", path_);
     }
-    file_size_ = len;
+    file_size_.store(len, std::memory_order_release);
     if (RetryEintr([&] { return fdatasync(fd_); }) != 0) {
       return PosixError(errno, "fdatasync", path_);
     }
@@ -137,7 +140,8 @@ class PosixMappedFile final : public MappedFile {
   const int fd_;
   char* const base_;       // nullptr for an empty mapping
   const uint64_t size_;    // mapped length
-  uint64_t file_size_;     // current file length (after Truncate)
+  std::atomic<uint64_t> file_size_;  // current file length (after Truncate); the
+                                     // prefault thread reads it concurrently
 };
 
 // Sequential writer with a user-space buffer. Thread contract: one thread
