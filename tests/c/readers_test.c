@@ -45,54 +45,14 @@
 #include <unistd.h>
 
 #include "firkin.h"
+#include "forked_cases.h"
 
-static int passed, failed;
 static char root[256];
-
-#define CHECK(cond, ...)                                     \
-  do {                                                       \
-    if (!(cond)) {                                           \
-      fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                          \
-      fprintf(stderr, " [%s]\n", firkin_last_error());       \
-      return 1;                                              \
-    }                                                        \
-  } while (0)
-
-static void run(const char *name, int (*fn)(void)) {
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    alarm(120);
-    _exit(fn());
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-    passed++;
-    printf("ok   %s\n", name);
-  } else {
-    failed++;
-    printf("FAIL %s (%s %d)\n", name, WIFSIGNALED(st) ? "signal" : "exit",
-           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-  }
-}
 
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  if (system(cmd) != 0) fprintf(stderr, "  (command failed: %s)\n", cmd);
 }
 
 static void fresh(char *dir, size_t n, const char *name) {
@@ -708,6 +668,5 @@ int main(void) {
   run("threads: refresh while other threads read", t_threads);
   run("untouched: readers change nothing", t_untouched);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return forked_cases_summary();
 }

@@ -39,50 +39,10 @@
 #include <xxhash.h>
 
 #include "firkin.h"
+#include "forked_cases.h"
 
-static int passed, failed;
 static char root[256];
 #define NKEYS 3000
-
-#define CHECK(cond, ...)                                  \
-  do {                                                    \
-    if (!(cond)) {                                        \
-      fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                       \
-      fprintf(stderr, "\n");                              \
-      return 1;                                           \
-    }                                                     \
-  } while (0)
-
-static void run(const char *name, int (*fn)(void)) {
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    alarm(60);
-    _exit(fn());
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-    passed++;
-    printf("ok   %s\n", name);
-  } else {
-    failed++;
-    printf("FAIL %s (%s %d)\n", name, WIFSIGNALED(st) ? "signal" : "exit",
-           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-  }
-}
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  if (system(cmd) != 0) fprintf(stderr, "command failed: %s\n", cmd);
-}
 
 static firkin_options *opts(int salvage, int read_only) {
   firkin_options *o = NULL;
@@ -447,6 +407,7 @@ static int t_condition_on_damaged_record(void) {
 }
 
 int main(void) {
+  forked_case_alarm_s = 60;
   snprintf(root, sizeof root, "/tmp/firkin-recovery-regress-%d", (int)getpid());
   sh("rm -rf '%s'; mkdir -p '%s'", root, root);
   run("item 2: an emptied middle segment is CORRUPTION, never deleted", t_emptied_middle_segment);
@@ -463,6 +424,5 @@ int main(void) {
       t_condition_on_damaged_record);
   run("item 10: directory checks (LOCK-only, foreign, no LOCK, missing parent)", t_directory);
   sh("rm -rf '%s'", root);
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return forked_cases_summary();
 }

@@ -27,53 +27,13 @@
 #include <unistd.h>
 
 #include "firkin.h"
+#include "../c/forked_cases.h"
 #include "firkin_testing.h"
 
-static int passed, failed;
 static char root[256];
 
 #define OLD_KEYS 2000 /* the earlier life: put, then deleted */
 #define NEW_KEYS 1500 /* written into recycled segments */
-
-#define CHECK(cond, ...)                                     \
-  do {                                                       \
-    if (!(cond)) {                                           \
-      fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                          \
-      fprintf(stderr, "\n");                                 \
-      return 1;                                              \
-    }                                                        \
-  } while (0)
-
-static void run(const char *name, int (*fn)(void)) {
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    alarm(120);
-    _exit(fn());
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-    passed++;
-    printf("ok   %s\n", name);
-  } else {
-    failed++;
-    printf("FAIL %s (%s %d)\n", name, WIFSIGNALED(st) ? "signal" : "exit",
-           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
-  }
-}
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...) {
-  char cmd[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  if (system(cmd) != 0) fprintf(stderr, "  (command failed: %s)\n", cmd);
-}
 
 static const char *fresh(const char *name) {
   static char dir[512];
@@ -455,6 +415,5 @@ int main(void) {
   run("recycle_segments=0 turns recycling off; a clean close removes the pool",
       t_off_and_clean_close);
   if (getenv("RECYCLE_KEEP") == NULL) sh("rm -rf '%s'", root); /* kept for debugging */
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed != 0;
+  return forked_cases_summary();
 }

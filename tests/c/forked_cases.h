@@ -1,0 +1,73 @@
+/*
+ * forked_cases.h — the harness shared by the C test programs that run each
+ * case in a child process under alarm(), so that a hang, an abort or a
+ * crash fails that case and not the whole run (recovery_regress, readers,
+ * crash/recycle). Header-only; include it once per program.
+ *
+ *   CHECK(cond, fmt, ...)  fails the current case: prints the file, line,
+ *                          message and firkin_last_error(), returns 1
+ *   run(name, fn)          runs int fn(void) in a child (0 = pass) under
+ *                          alarm(forked_case_alarm_s), prints ok/FAIL
+ *   sh(fmt, ...)           runs a shell command (reports a failure)
+ *   forked_cases_summary() prints "N passed, N failed"; the exit status
+ */
+#ifndef FIRKIN_TESTS_C_FORKED_CASES_H_
+#define FIRKIN_TESTS_C_FORKED_CASES_H_
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "firkin.h"
+
+static int passed, failed;
+static unsigned forked_case_alarm_s = 120;
+
+#define CHECK(cond, ...)                                     \
+  do {                                                       \
+    if (!(cond)) {                                           \
+      fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__); \
+      fprintf(stderr, __VA_ARGS__);                          \
+      fprintf(stderr, " [%s]\n", firkin_last_error());       \
+      return 1;                                              \
+    }                                                        \
+  } while (0)
+
+static void run(const char *name, int (*fn)(void)) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(forked_case_alarm_s);
+    _exit(fn());
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+    passed++;
+    printf("ok   %s\n", name);
+  } else {
+    failed++;
+    printf("FAIL %s (%s %d)\n", name, WIFSIGNALED(st) ? "signal" : "exit",
+           WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+  }
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
+static void sh(const char *fmt, ...) {
+  char cmd[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (system(cmd) != 0) fprintf(stderr, "  (command failed: %s)\n", cmd);
+}
+
+static int forked_cases_summary(void) {
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed != 0;
+}
+
+#endif  /* FIRKIN_TESTS_C_FORKED_CASES_H_ */
