@@ -386,6 +386,20 @@ FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
  *  incrementally when auto_compact is on. */
 FIRKIN_API firkin_status firkin_compact(firkin_db *db);
 
+/** Progress of a long call (firkin_compact_v2, firkin_verify_v2,
+ *  firkin_verify_path_v2): done of total bytes. Called on the thread that
+ *  made the call, first with done = 0, last with done = total when the call
+ *  succeeds; done never decreases and never exceeds total. ctx is the
+ *  pointer given with the callback. It must not call into the same
+ *  database. */
+typedef void (*firkin_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/** firkin_compact with a progress callback (NULL: none): bytes of the
+ *  segments read by compaction passes, of the sealed segments with dead
+ *  bytes when it started. */
+FIRKIN_API firkin_status firkin_compact_v2(firkin_db *db, firkin_progress_fn progress,
+                                           void *ctx);
+
 /** Writes an index checkpoint now (also done at close and every
  *  checkpoint_every bytes), so that the next open replays only the log
  *  written after it. */
@@ -398,6 +412,10 @@ FIRKIN_API firkin_status firkin_checkpoint(firkin_db *db);
  *   "bad_index_entries":N,"problems":[...]}. Returns FIRKIN_OK if no
  *  problem was found, FIRKIN_E_CORRUPTION otherwise. */
 FIRKIN_API firkin_status firkin_verify(firkin_db *db, char **report_json);
+/** firkin_verify with a progress callback (NULL: none): record bytes of the
+ *  log checked so far, of all. */
+FIRKIN_API firkin_status firkin_verify_v2(firkin_db *db, firkin_progress_fn progress, void *ctx,
+                                          char **report_json);
 
 /** Verifies the database at path through a read-only handle: opens it
  *  read-only (with opts, or defaults; salvage is forced on so that every
@@ -406,6 +424,11 @@ FIRKIN_API firkin_status firkin_verify(firkin_db *db, char **report_json);
  *  writer's durable state (see read-only handles). Nothing is modified. */
 FIRKIN_API firkin_status firkin_verify_path(const char *path, const firkin_options *opts,
                                             char **report_json);
+/** firkin_verify_path with a progress callback (NULL: none), as
+ *  firkin_verify_v2. */
+FIRKIN_API firkin_status firkin_verify_path_v2(const char *path, const firkin_options *opts,
+                                               firkin_progress_fn progress, void *ctx,
+                                               char **report_json);
 
 /* ------------------------------------------------------------------------ */
 /* Point operations                                                          */

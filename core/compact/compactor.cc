@@ -85,17 +85,35 @@ void Compactor::Loop() {
   }
 }
 
-Status Compactor::CompactAll() {
+Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& progress) {
   std::lock_guard<std::mutex> run(run_mu_);
+  uint64_t total = 0, done = 0;
+  if (progress) {
+    for (auto& seg : host_->keyspace()->segments().List()) {
+      if (seg->sealed.load(std::memory_order_acquire) && seg->dead_bytes() > 0) {
+        total += seg->published_len() - kSegmentHeaderSize;
+      }
+    }
+    progress(0, total);
+  }
+  auto finish = [&](Status s) {
+    if (progress && s.ok()) progress(total, total);
+    return s;
+  };
   // Passes until nothing is left that can be compacted now (a pass that
   // retires nothing means the rest is held by snapshots).
   for (;;) {
     auto picked = PickCandidates(true);
-    if (picked.empty()) return Status::OK();
+    if (picked.empty()) return finish(Status::OK());
     const uint64_t before = stats_.segments_retired.load() + stats_.segments_skipped.load();
+    const uint64_t read_before = stats_.bytes_read.load();
     FIRKIN_RETURN_IF_ERROR(RunPass(picked));
+    if (progress) {
+      done = std::min(total, done + (stats_.bytes_read.load() - read_before));
+      progress(done, total);
+    }
     if (stats_.segments_retired.load() + stats_.segments_skipped.load() == before) {
-      return Status::OK();
+      return finish(Status::OK());
     }
   }
 }

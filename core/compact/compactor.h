@@ -26,6 +26,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,7 +62,10 @@ class Compactor {
   // Stops and joins the background thread. Idempotent.
   void Stop();
   // One full compaction now: every sealed segment with dead bytes.
-  Status CompactAll();
+  // `progress` (may be empty) is called on this thread after each pass with
+  // the bytes read so far and the bytes of the segments it started with
+  // (done never exceeds total; the last call has done == total).
+  Status CompactAll(const std::function<void(uint64_t done, uint64_t total)>& progress = {});
 
   const CompactionStats& stats() const { return stats_; }
 

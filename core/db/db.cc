@@ -247,7 +247,7 @@ void DB::ReleaseSnapshot(uint64_t seq) {
   }
 }
 
-Status DB::Compact() {
+Status DB::Compact(const ProgressFn& progress) {
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
   // A full compaction covers the active segment too: seal it (the next
   // write starts a new one) if it holds dead bytes.
@@ -256,7 +256,7 @@ Status DB::Compact() {
     if (active == nullptr || active->dead_bytes() == 0) return Status::OK();
     return log_->SealActive();
   }));
-  return compactor_->CompactAll();
+  return compactor_->CompactAll(progress);
 }
 
 uint64_t DB::OldestSnapshot() const {

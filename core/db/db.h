@@ -51,6 +51,9 @@ class Follower;
 // A snapshot sequence number meaning "the latest published state".
 constexpr uint64_t kLatestSeq = UINT64_MAX;
 
+// Progress of a long call (Compact, Verify): bytes done and in all.
+using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
 class DB : private CompactionHost {
  public:
   // Opens or creates the database in `path` (see firkin_open).
@@ -81,11 +84,14 @@ class DB : private CompactionHost {
   Status DropNamespace(const std::string& name);
   Status Sync();
   // Compacts every sealed segment with dead bytes now (firkin_compact).
-  Status Compact();
+  // `progress` (may be empty): see Compactor::CompactAll.
+  Status Compact(const ProgressFn& progress = {});
   // Writes an index checkpoint now (firkin_checkpoint).
   Status Checkpoint();
   // Verifies records and index (firkin_verify); *report is JSON.
-  Status Verify(std::string* report);
+  // `progress` (may be empty): called on this thread with the record bytes
+  // checked so far and in all (log segments), done == total last.
+  Status Verify(std::string* report, const ProgressFn& progress = {});
   // Online backup into `dest` as of one snapshot (backup.h, firkin_backup).
   // Any thread, while writers write; also on a read-only handle.
   Status Backup(const std::string& dest, const BackupOptions& options, BackupReport* report);

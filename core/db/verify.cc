@@ -1,6 +1,7 @@
 // DB::Verify (firkin_verify): checks every record's checksum, that every
 // index entry points at a valid record that is the newest of its key, and
 // the namespace table; reports as JSON.
+#include <algorithm>
 #include <cinttypes>
 
 #include "core/log/log_reader.h"
@@ -29,14 +30,20 @@ std::string JsonString(const std::string& s) {
 
 }  // namespace
 
-Status DB::Verify(std::string* report) {
+Status DB::Verify(std::string* report, const ProgressFn& progress) {
   uint64_t records = 0, bad_records = 0, entries = 0, bad_entries = 0;
   std::vector<std::string> problems;
   for (const std::string& r : recovery_.salvage_report) AddProblem(&problems, "at open: " + r);
   bad_records += recovery_.salvaged_regions;
 
   // 1. Every record of every segment, up to what is published.
-  for (auto& seg : keyspace_->segments().List()) {
+  const auto segments = keyspace_->segments().List();
+  uint64_t total = 0, done = 0;
+  for (auto& seg : segments) total += seg->published_len() - kSegmentHeaderSize;
+  if (progress) progress(0, total);
+  for (auto& seg : segments) {
+    if (progress && done > 0) progress(std::min(done, total), total);
+    done += seg->published_len() - kSegmentHeaderSize;
     LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len());
     RecordView r;
     uint64_t at;
@@ -126,6 +133,7 @@ Status DB::Verify(std::string* report) {
   }
   j += "]}";
   *report = std::move(j);
+  if (progress) progress(total, total);
   if (!ok) {
     return Status::Corruption("verify found " + std::to_string(bad_records) +
                               " bad records and " + std::to_string(bad_entries) +

@@ -282,6 +282,18 @@ def main():
     code, _, err = run("dump", src, "-o", os.path.join(TMP, "q"), "--progress")
     check("--progress forces the line", code == 0 and b"dump [" in err and b"took" in err,
           repr(err))
+    # verify and compact draw a byte bar from the library's progress callback
+    # (firkin_verify_path_v2, firkin_compact_v2), 100% at the end.
+    code, _, err = run("verify", src, "--progress")
+    check("verify --progress draws a bar", code == 0 and b"verify [" in err and b"100%" in err,
+          repr(err))
+    for i in range(20):
+        run("put", src, "overwritten", "v%d" % i)
+    code, _, err = run("compact", src, "--progress")
+    check("compact --progress draws a bar", code == 0 and b"compact [" in err and b"100%" in err,
+          repr(err))
+    code, _, err = run("verify", src)
+    check("verify: no progress when piped", code == 0 and err == b"", repr(err))
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(FIRKIN, [FIRKIN, "load", db("tty"), "-i", os.path.join(TMP, "dump.jsonl")])

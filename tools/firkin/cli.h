@@ -1,7 +1,7 @@
 /* cli.h — shared declarations of the `firkin` command-line tool.
  *
  * The tool uses only the public C API (firkin.h). It is single-threaded
- * except for the progress ticker (progress.c), which only writes to stderr.
+ * (library progress callbacks run on the calling thread).
  * Every command is a function `int cmd_xxx(struct cli *c)` returning one of
  * the exit codes below (docs/cli.md lists them). */
 #ifndef FIRKIN_CLI_H
@@ -94,9 +94,18 @@ struct progress *progress_start(const struct cli *c, const char *what, const cha
 void progress_update(struct progress *p, uint64_t done, uint64_t bytes);
 /* The final line with the totals (if anything was shown), then frees p. */
 void progress_done(struct progress *p, uint64_t done, uint64_t bytes);
-/* An elapsed-time ticker for one blocking call (verify, compact). */
-struct progress *ticker_start(const struct cli *c, const char *what);
-void ticker_end(struct progress *p);
+/* A byte progress bar fed by a library progress callback (firkin_progress_fn,
+ * firkin_backup_progress_fn): pass lib_progress_cb with a struct lib_progress
+ * as its context; the bar starts at the first call, which brings the total.
+ * lib_progress_end draws the final line (if anything was shown). */
+struct lib_progress {
+  const struct cli *c;
+  const char *what;
+  struct progress *p;
+  uint64_t done;
+};
+void lib_progress_cb(void *ctx, uint64_t done, uint64_t total);
+void lib_progress_end(struct lib_progress *lp);
 
 /* Commands. */
 int cmd_get(struct cli *c);

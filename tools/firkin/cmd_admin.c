@@ -93,9 +93,9 @@ int cmd_verify(struct cli *c) {
     return rc;
   }
   char *report = NULL;
-  struct progress *t = ticker_start(c, "verify");
-  st = firkin_verify_path(c->args[0], o, &report);
-  ticker_end(t);
+  struct lib_progress lp = {c, "verify", NULL, 0};
+  st = firkin_verify_path_v2(c->args[0], o, lib_progress_cb, &lp, &report);
+  lib_progress_end(&lp);
   firkin_options_free(o);
   if (report != NULL) {
     if (!c->json) printf("verify: %s\n", st == FIRKIN_OK ? "ok" : "DAMAGED");
@@ -111,13 +111,11 @@ int cmd_verify(struct cli *c) {
   return rc;
 }
 
-static int simple(struct cli *c, firkin_status (*fn)(firkin_db *), const char *what, bool tick) {
+static int simple(struct cli *c, firkin_status (*fn)(firkin_db *), const char *what) {
   firkin_db *db = NULL;
   int rc = open_db(c, true, false, &db);
   if (!rc) {
-    struct progress *t = tick ? ticker_start(c, what) : NULL;
     firkin_status st = fn(db);
-    ticker_end(t);
     if (st != FIRKIN_OK) rc = lib_error(st, what);
   }
   firkin_status cst = firkin_close(db);
@@ -125,5 +123,17 @@ static int simple(struct cli *c, firkin_status (*fn)(firkin_db *), const char *w
   return rc;
 }
 
-int cmd_compact(struct cli *c) { return simple(c, firkin_compact, "compact", true); }
-int cmd_checkpoint(struct cli *c) { return simple(c, firkin_checkpoint, "checkpoint", false); }
+int cmd_compact(struct cli *c) {
+  firkin_db *db = NULL;
+  int rc = open_db(c, true, false, &db);
+  if (!rc) {
+    struct lib_progress lp = {c, "compact", NULL, 0};
+    firkin_status st = firkin_compact_v2(db, lib_progress_cb, &lp);
+    lib_progress_end(&lp);
+    if (st != FIRKIN_OK) rc = lib_error(st, "compact");
+  }
+  firkin_status cst = firkin_close(db);
+  if (!rc && cst != FIRKIN_OK) rc = lib_error(cst, "close");
+  return rc;
+}
+int cmd_checkpoint(struct cli *c) { return simple(c, firkin_checkpoint, "checkpoint"); }

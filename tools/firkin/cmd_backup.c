@@ -7,33 +7,13 @@
 
 #include "cli.h"
 
-/* The progress bar is started at the first callback, which brings the total. */
-struct backup_progress {
-  const struct cli *c;
-  const char *what;
-  struct progress *p;
-  uint64_t done;
-};
-
-static void on_progress(void *ctx, uint64_t done, uint64_t total) {
-  struct backup_progress *bp = ctx;
-  if (bp->p == NULL && bp->done == 0) {
-    bp->p = progress_start(bp->c, bp->what, "B", total);
-    if (bp->p == NULL) bp->done = 1; /* not shown: do not try again */
-  }
-  if (bp->p != NULL) {
-    bp->done = done;
-    progress_update(bp->p, done, done);
-  }
-}
-
-static int backup_options(struct cli *c, struct backup_progress *bp, firkin_backup_options **out) {
+static int backup_options(struct cli *c, struct lib_progress *bp, firkin_backup_options **out) {
   firkin_status st = firkin_backup_options_new(out);
   if (st == FIRKIN_OK) st = firkin_backup_options_set_verify(*out, !c->no_verify);
   if (st == FIRKIN_OK) st = firkin_backup_options_set_incremental(*out, !c->full);
   if (st == FIRKIN_OK) st = firkin_backup_options_set_hard_links(*out, !c->copy);
   if (st == FIRKIN_OK) st = firkin_backup_options_set_checkpoint(*out, !c->no_checkpoint);
-  if (st == FIRKIN_OK) st = firkin_backup_options_set_progress(*out, on_progress, bp);
+  if (st == FIRKIN_OK) st = firkin_backup_options_set_progress(*out, lib_progress_cb, bp);
   return st == FIRKIN_OK ? EXIT_OK_ : lib_error(st, "backup options");
 }
 
@@ -57,9 +37,9 @@ static void print_report(const struct cli *c, const char *what, const char *json
          strstr(json, "\"verified\":true") ? ", verified" : ", not verified");
 }
 
-static int finish(struct cli *c, struct backup_progress *bp, firkin_status st, char *report,
+static int finish(struct cli *c, struct lib_progress *bp, firkin_status st, char *report,
                   const char *what) {
-  if (bp->p != NULL) progress_done(bp->p, bp->done, bp->done);
+  lib_progress_end(bp);
   int rc = EXIT_OK_;
   if (st == FIRKIN_OK) {
     print_report(c, what, report);
@@ -77,7 +57,7 @@ int cmd_backup(struct cli *c) {
   firkin_db *db = NULL;
   int rc = open_db(c, false, false, &db);
   if (rc) return rc;
-  struct backup_progress bp = {c, "backup", NULL, 0};
+  struct lib_progress bp = {c, "backup", NULL, 0};
   firkin_backup_options *bo = NULL;
   rc = backup_options(c, &bp, &bo);
   if (!rc) {
@@ -92,7 +72,7 @@ int cmd_backup(struct cli *c) {
 }
 
 int cmd_restore(struct cli *c) {
-  struct backup_progress bp = {c, "restore", NULL, 0};
+  struct lib_progress bp = {c, "restore", NULL, 0};
   firkin_backup_options *bo = NULL;
   int rc = backup_options(c, &bp, &bo);
   if (!rc) {

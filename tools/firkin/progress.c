@@ -1,11 +1,10 @@
 /* progress.c — the progress line of long commands (dump, load, verify,
- * compact): on a terminal, a bar with percent, count, rate and ETA redrawn at
- * most ten times a second on stderr; nothing when stderr is not a terminal
- * (unless --progress) or with --no-progress. A struct progress belongs to
- * the thread that started it; the ticker's own thread only reads the start
- * time and writes stderr until ticker_end joins it. */
+ * compact, backup, restore): on a terminal, a bar with percent, count, rate
+ * and ETA redrawn at most ten times a second on stderr; nothing when stderr
+ * is not a terminal (unless --progress) or with --no-progress. A struct
+ * progress belongs to the thread that started it (library callbacks run on
+ * the calling thread). */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,11 +17,6 @@ struct progress {
   uint64_t total; /* 0 = unknown */
   double start, last;
   bool drawn;
-  /* ticker */
-  pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  bool stop, threaded;
 };
 
 static double now(void) {
@@ -104,56 +98,19 @@ void progress_done(struct progress *p, uint64_t done, uint64_t bytes) {
   free(p);
 }
 
-static void *tick(void *arg) {
-  struct progress *p = arg;
-  pthread_mutex_lock(&p->mu);
-  while (!p->stop) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 200 * 1000 * 1000;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-    if (p->stop) break;
-    char el[32];
-    hms(now() - p->start, el, sizeof el);
-    static const char spin[] = "|/-\\";
-    fprintf(stderr, "\r%s %c  %s elapsed (no progress figures: one library call)", p->what,
-            spin[(int)((now() - p->start) * 5) % 4], el);
-    fflush(stderr);
-    p->drawn = true;
+void lib_progress_cb(void *ctx, uint64_t done, uint64_t total) {
+  struct lib_progress *lp = ctx;
+  if (lp->p == NULL && lp->done == 0) {
+    lp->p = progress_start(lp->c, lp->what, "B", total);
+    if (lp->p == NULL) lp->done = 1; /* not shown: do not try again */
   }
-  pthread_mutex_unlock(&p->mu);
-  return NULL;
+  if (lp->p != NULL) {
+    lp->done = done;
+    progress_update(lp->p, done, done);
+  }
 }
 
-struct progress *ticker_start(const struct cli *c, const char *what) {
-  struct progress *p = progress_start(c, what, "", 0);
-  if (p == NULL) return NULL;
-  pthread_mutex_init(&p->mu, NULL);
-  pthread_cond_init(&p->cv, NULL);
-  p->threaded = pthread_create(&p->thread, NULL, tick, p) == 0;
-  return p;
-}
-
-void ticker_end(struct progress *p) {
-  if (p == NULL) return;
-  if (p->threaded) {
-    pthread_mutex_lock(&p->mu);
-    p->stop = true;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    pthread_join(p->thread, NULL);
-  }
-  pthread_mutex_destroy(&p->mu);
-  pthread_cond_destroy(&p->cv);
-  if (p->drawn) {
-    char el[32];
-    hms(now() - p->start, el, sizeof el);
-    fprintf(stderr, "\r%-100s\n", "");
-    fprintf(stderr, "%s: took %s\n", p->what, el);
-  }
-  free(p);
+void lib_progress_end(struct lib_progress *lp) {
+  if (lp->p != NULL) progress_done(lp->p, lp->done, lp->done);
+  lp->p = NULL;
 }

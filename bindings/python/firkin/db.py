@@ -15,6 +15,7 @@ import struct
 from typing import Any, Callable, Dict, Iterator as TIterator, List, Optional, Tuple, Union
 
 from ._bytes import BytesLike, as_buf, to_bytes
+from . import _progress
 from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, lib, take_string
 from .errors import STATUS, FirkinError, NotFoundError, check, error
 from .handles import Batch, Change, Changes, Handle, Iterator, Options, WriteOptions, ns_handle, pairs, wo_handle
@@ -295,21 +296,30 @@ class DB(Handle, Reader, Writer):
         check(lib.firkin_stats(self.handle(), ctypes.byref(p)))
         return take_string(p)
 
-    def compact(self) -> None:
-        """Rewrites now every sealed segment that holds dead bytes."""
-        check(lib.firkin_compact(self.handle()))
+    def compact(self, progress: Optional[Callable[[int, int], None]] = None) -> None:
+        """Rewrites now every sealed segment that holds dead bytes.
+        progress(done, total) is called with bytes as it goes (on this
+        thread; an exception it raises is raised once compaction is done)."""
+        cb, failure = _progress.callback(progress)
+        check(lib.firkin_compact_v2(self.handle(), cb, None))
+        if failure:
+            raise failure[0]
 
     def checkpoint(self) -> None:
         """Writes an index checkpoint now."""
         check(lib.firkin_checkpoint(self.handle()))
 
-    def verify(self) -> str:
+    def verify(self, progress: Optional[Callable[[int, int], None]] = None) -> str:
         """Verifies records, index and namespaces; returns the JSON report
-        (a damaged database raises CorruptionError)."""
+        (a damaged database raises CorruptionError). progress(done, total):
+        record bytes checked, as compact's."""
+        cb, failure = _progress.callback(progress)
         p = c_void_p()
-        st = lib.firkin_verify(self.handle(), ctypes.byref(p))
+        st = lib.firkin_verify_v2(self.handle(), cb, None, ctypes.byref(p))
         report = take_string(p)
         check(st)
+        if failure:
+            raise failure[0]
         return report
 
     def backup(self, dest: PathLike, options: Any = None, *,
@@ -415,12 +425,18 @@ class Snapshot(Handle, Reader):
         return View(lambda: (self.db.handle(), self.handle(), ns_handle(ns)))
 
 
-def verify_path(path: PathLike, options: Optional[Options] = None) -> str:
-    """Verifies the database at path without a writer (nothing is modified);
-    returns the JSON report, raises CorruptionError if damaged."""
+def verify_path(path: PathLike, options: Optional[Options] = None,
+                progress: Optional[Callable[[int, int], None]] = None) -> str:
+    """Verifies the database at path through a read-only handle (beside a
+    live writer: its durable state; nothing is modified); returns the JSON
+    report, raises CorruptionError if damaged. progress as DB.verify's."""
+    cb, failure = _progress.callback(progress)
     p = c_void_p()
-    st = lib.firkin_verify_path(os.fsencode(path), None if options is None else options.handle(),
-                                ctypes.byref(p))
+    st = lib.firkin_verify_path_v2(os.fsencode(path),
+                                   None if options is None else options.handle(), cb, None,
+                                   ctypes.byref(p))
     report = take_string(p)
     check(st)
+    if failure:
+        raise failure[0]
     return report

@@ -200,3 +200,29 @@ def test_verify_and_maintenance(path):
         assert '"ok":true' in db.verify().replace(" ", "")
     assert '"ok":true' in firkin.verify_path(path).replace(" ", "")
     assert firkin.version().count(".") == 2
+
+
+def test_compact_and_verify_progress(path):
+    opts = firkin.Options()
+    opts.set("segment_size", "64K")
+    opts.set("auto_compact", "false")
+    with firkin.DB(path, opts) as db:
+        for _ in range(3):
+            for i in range(600):
+                db[b"k%d" % i] = b"v" * 300
+        calls = []
+        db.compact(progress=lambda done, total: calls.append((done, total)))
+        assert calls and calls[0][0] == 0 and calls[-1][0] == calls[-1][1] > 0
+        assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
+        calls.clear()
+        report = db.verify(progress=lambda done, total: calls.append((done, total)))
+        assert '"ok":true' in report
+        assert calls and calls[-1][0] == calls[-1][1] > 0
+
+        def boom(done, total):
+            raise KeyboardInterrupt("from progress")
+        with pytest.raises(KeyboardInterrupt):
+            db.verify(progress=boom)  # raised once the call is done
+    calls = []
+    firkin.verify_path(path, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1][0] == calls[-1][1] > 0
