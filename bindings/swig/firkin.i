@@ -538,6 +538,9 @@ static firkin_status fkb_restore(const char *backup, int flags, const char *dest
   if (st == FIRKIN_OK) st = firkin_restore(backup, o, dest, &s);
   firkin_backup_options_free(o);
   if (s) fkb_copy_out_(s, strlen(s), buf, cap, OUT);
+  return st;
+}
+
 /* ---- change feed ---- */
 /* firkin_changes_open with the one cursor option (batch markers) as an
  * argument; *OUT = the cursor handle. */

@@ -198,6 +198,7 @@ namespace Firkin
         /// segments the writer retired makes older snapshots fail with
         /// SnapshotTooOldException.</summary>
         public void Refresh() { FirkinNative.firkin_refresh(Handle); }
+
         /// <summary>A cursor over the committed changes after sequence number
         /// <paramref name="since"/> (0 = from the first); batchMarkers delivers
         /// BatchBegin/BatchEnd around batches. SnapshotTooOldException if they

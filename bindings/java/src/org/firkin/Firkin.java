@@ -198,6 +198,8 @@ public final class Firkin implements AutoCloseable {
    */
   public void refresh() {
     FirkinNative.firkin_refresh(handle());
+  }
+
   /** A cursor over the committed changes after {@code since}, with batch markers. */
   public FirkinChanges changes(long since) {
     return FirkinChanges.open(handle(), since, true);
