@@ -221,6 +221,17 @@ class PosixWritableFile final : public WritableFile {
 constexpr off_t kWriterByte = 0;
 constexpr off_t kReaderByte = 1;
 
+// An OFD lock request of `type` on one byte of LOCK (l_pid must be 0).
+struct flock OneByte(short type, off_t byte) {
+  struct flock fl;
+  std::memset(&fl, 0, sizeof(fl));
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = byte;
+  fl.l_len = 1;
+  return fl;
+}
+
 class PosixFileLock final : public FileLock {
  public:
   explicit PosixFileLock(int fd) : fd_(fd) {}  // -1: no lock file (read-only)
@@ -426,13 +437,8 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
 
   // Byte 0 is the writer's (exclusive), byte 1 the readers' (shared): a
   // reader's presence lock never conflicts with a writer, and a writer can
-  // still see that readers exist (ProbeReaders). l_pid must be 0.
-  struct flock fl;
-  std::memset(&fl, 0, sizeof(fl));
-  fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = exclusive ? kWriterByte : kReaderByte;
-  fl.l_len = 1;
+  // still see that readers exist (ProbeReaders).
+  struct flock fl = exclusive ? OneByte(F_WRLCK, kWriterByte) : OneByte(F_RDLCK, kReaderByte);
   int r = RetryEintr([&] { return fcntl(fd, F_OFD_SETLK, &fl); });
   int err = r == 0 ? 0 : errno;
   if (r != 0 && err == EINVAL) {
@@ -444,12 +450,7 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
     Status s;
     if (err == EAGAIN || err == EACCES) {
       // Find out who holds it, only to word the message.
-      struct flock probe;
-      std::memset(&probe, 0, sizeof(probe));
-      probe.l_type = F_WRLCK;
-      probe.l_whence = SEEK_SET;
-      probe.l_start = exclusive ? kWriterByte : kReaderByte;
-      probe.l_len = 1;
+      struct flock probe = OneByte(F_WRLCK, exclusive ? kWriterByte : kReaderByte);
       bool reader = fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type == F_RDLCK;
       if (!exclusive) {
         s = Status::Busy("database is locked by a writer: " + path);
@@ -477,12 +478,7 @@ Status PosixEnv::ProbeReaders(const std::string& path, bool* present) {
     *present = true;  // cannot tell: assume readers
     return Status::OK();
   }
-  struct flock probe;
-  std::memset(&probe, 0, sizeof(probe));
-  probe.l_type = F_WRLCK;
-  probe.l_whence = SEEK_SET;
-  probe.l_start = kReaderByte;
-  probe.l_len = 1;
+  struct flock probe = OneByte(F_WRLCK, kReaderByte);
   // Without OFD locks (< 3.15) readers cannot announce themselves: assume
   // they may exist.
   *present = fcntl(fd, F_OFD_GETLK, &probe) != 0 || probe.l_type != F_UNLCK;
@@ -509,12 +505,7 @@ Status PosixEnv::ProbeLock(const std::string& path, bool* held) {
   }
   // F_OFD_GETLK only asks: it takes nothing, so a writer starting right now
   // never finds the file locked by us.
-  struct flock probe;
-  std::memset(&probe, 0, sizeof(probe));
-  probe.l_type = F_RDLCK;
-  probe.l_whence = SEEK_SET;
-  probe.l_start = kWriterByte;
-  probe.l_len = 1;
+  struct flock probe = OneByte(F_RDLCK, kWriterByte);
   int r = fcntl(fd, F_OFD_GETLK, &probe);
   if (r == 0) {
     *held = probe.l_type != F_UNLCK;
