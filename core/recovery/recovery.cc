@@ -191,6 +191,20 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       res->salvaged_bytes += skipped;
       res->salvage_report.push_back(where + ", " + std::to_string(skipped) + " bytes skipped");
     }
+    // The writer's recovery seals the tail as a roll would: the records it
+    // kept made durable, then the watermark raised to their end. A reader
+    // beside the next writer reads the newest log segment only up to its
+    // watermark, and until that writer's first write the old tail is the
+    // newest: left at a writer's last sync (it was killed between syncs), a
+    // reader would see less than it saw while no writer ran (readers_test).
+    if (last && !options.read_only && end > durable) {
+      Status ss = seg->file()->Sync(durable, end - durable);
+      if (ss.ok()) {
+        EncodeDurableLen(seg->mutable_data(), end);
+        ss = seg->file()->Sync(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset);
+      }
+      FIRKIN_RETURN_IF_ERROR(ss);
+    }
     seg->set_published_len(end);
     seg->synced_len = end;
   }
