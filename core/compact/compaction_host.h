@@ -40,7 +40,8 @@ class CompactionHost {
   virtual uint64_t OldestSnapshot() const = 0;
   virtual bool HasSnapshots() const = 0;
   virtual uint64_t LastSeq() const = 0;
-  // Makes everything published so far durable.
+  // Makes durable every write whose index entries are installed by now,
+  // writes still in flight included (it waits for them to publish).
   virtual Status SyncAll() = 0;
   virtual bool CheckpointDue() const = 0;
   virtual Status CheckpointNow() = 0;

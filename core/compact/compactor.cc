@@ -331,11 +331,6 @@ Status Compactor::WriteOutput(Plan* plan) {
 
 Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   std::vector<std::shared_ptr<Segment>> inputs = picked;
-  // Everything written so far must be durable first: compaction drops old
-  // versions whose newer versions may sit in the unsynced active segment,
-  // and a power failure must not lose both.
-  Status ss = host_->SyncAll();
-  if (!ss.ok()) return ss;
   Plan plan;
   for (;;) {
     plan = Plan();
@@ -351,6 +346,16 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
     inputs.erase(std::find(inputs.begin(), inputs.end(), plan.needs_snapshot));
     if (inputs.empty()) return Status::OK();
   }
+  // The plan dropped every input record whose key had a newer version in
+  // the index when BuildPlan looked; those newer versions may still sit in
+  // the unsynced active segment, some not even published yet. They must be
+  // durable before the output is named (recovery finishes a compaction
+  // whose output is complete by removing its inputs) and before the inputs
+  // go, or a power failure loses both; a read-only process, which reads
+  // the log only up to its durability watermark, would find neither. So
+  // the sync comes after the plan, never before it.
+  Status ss = host_->SyncAll();
+  if (!ss.ok()) return ss;
   stats_.runs.fetch_add(1, std::memory_order_relaxed);
   stats_.bytes_read.fetch_add(plan.read, std::memory_order_relaxed);
   Status s = WriteOutput(&plan);

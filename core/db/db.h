@@ -185,7 +185,12 @@ class DB : private CompactionHost {
   Status RetireSegmentFile(const std::shared_ptr<Segment>& seg, uint64_t max_seq) override {
     return log_->Retire(seg, max_seq);
   }
-  Status SyncAll() override { return Sync(); }
+  Status SyncAll() override {
+    // A write in flight may have installed index entries the compactor
+    // saw: closing the gate once waits until every such write is published.
+    gate_.RunExclusive([] {});
+    return Sync();
+  }
   Status CheckpointNow() override { return Checkpoint(); }
   std::mutex& retire_mutex() override { return retire_mu_; }
 
