@@ -77,6 +77,14 @@ uint64_t PageSize() {
 }
 
 // A file mapped with MAP_SHARED. Thread contract: see MappedFile.
+// A shared mapping of a whole file. The descriptor is held only while it
+// may still be needed: a read-only mapping closes it at once, a writable
+// one after its Truncate (a segment is truncated once, when it is sealed),
+// so a database of thousands of segments does not hold thousands of open
+// files (EMFILE). A later Truncate reopens the file by its path.
+//
+// Thread contract: Sync and Prefault from any thread; Truncate from one
+// thread at a time (the sealing one), beside Sync and Prefault.
 class PosixMappedFile final : public MappedFile {
  public:
   PosixMappedFile(std::string path, int fd, char* base, uint64_t size)
@@ -125,6 +133,15 @@ class PosixMappedFile final : public MappedFile {
                                      " is beyond the file size " +
                                      std::to_string(file_size_.load()));
     }
+    if (fd_ < 0) {
+      if (!writable_) {
+        return Status::InvalidArgument("truncate " + path_ + ": the file is mapped read-only");
+      }
+      struct stat st;
+      Status err;
+      fd_ = OpenRegular(path_, O_RDWR | O_NOFOLLOW, &st, &err);
+      if (fd_ < 0) return err;
+    }
     if (RetryEintr([&] { return ftruncate(fd_, static_cast<off_t>(len)); }) != 0) {
       return PosixError(errno, "ftruncate", path_);
     }
@@ -132,12 +149,26 @@ class PosixMappedFile final : public MappedFile {
     if (RetryEintr([&] { return fdatasync(fd_); }) != 0) {
       return PosixError(errno, "fdatasync", path_);
     }
+    // Sealed: the mapping is all that is needed from now on.
+    close(fd_);
+    fd_ = -1;
     return Status::OK();
+  }
+
+  // Called once by OpenMappedFile: the mapping is made; a read-only one
+  // needs its descriptor no more.
+  void AfterMap(bool writable) {
+    writable_ = writable;
+    if (!writable && fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
   }
 
  private:
   const std::string path_;
-  const int fd_;
+  int fd_;                 // -1 once closed (see the class comment)
+  bool writable_ = true;
   char* const base_;       // nullptr for an empty mapping
   const uint64_t size_;    // mapped length
   std::atomic<uint64_t> file_size_;  // current file length (after Truncate); the
@@ -308,7 +339,9 @@ Status PosixEnv::OpenMappedFile(const std::string& path, bool writable,
     }
     base = static_cast<char*>(p);
   }
-  *out = std::make_unique<PosixMappedFile>(path, fd, base, size);
+  auto file = std::make_unique<PosixMappedFile>(path, fd, base, size);
+  file->AfterMap(writable);
+  *out = std::move(file);
   return Status::OK();
 }
 

@@ -19,6 +19,9 @@
  *  item 10 LOCK-only directories are refused; verify and read-only opens
  *          create no LOCK; a refused foreign directory gets no LOCK; a
  *          missing parent is not FIRKIN_E_NOT_FOUND.
+ *  files   a database of ~300 segments is written, reopened, read and
+ *          followed by a read-only handle under a 64-file limit: a sealed
+ *          segment holds its mapping, not an open file (no EMFILE).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -406,6 +409,64 @@ static int t_condition_on_damaged_record(void) {
   return 0;
 }
 
+static int count_open_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+  closedir(d);
+  return n - 1; /* the directory's own descriptor */
+}
+
+/* Many segments, few open files: sealed segments keep only their mapping. */
+static int t_many_segments_few_files(void) {
+  char dir[300];
+  snprintf(dir, sizeof dir, "%s/manyseg", root);
+  struct rlimit rl;
+  CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+  rl.rlim_cur = 64;
+  CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+  firkin_db *db = NULL;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open");
+  char k[16], v[1024];
+  memset(v, 'v', sizeof v);
+  const int n = 18000; /* about 300 segments of 64 KiB */
+  for (int i = 0; i < n; i++) {
+    key_of(k, i);
+    firkin_status s = firkin_put(db, NULL, NULL, k, strlen(k), v, sizeof v);
+    CHECK(s == FIRKIN_OK, "put %d: %s", i, firkin_strerror(s));
+  }
+  char *js = NULL;
+  CHECK(firkin_stats(db, &js) == FIRKIN_OK, "stats");
+  const char *sc = strstr(js, "\"segment_count\":");
+  const int segs = sc ? atoi(sc + 16) : 0;
+  firkin_free(js);
+  CHECK(segs > 200, "only %d segments", segs);
+  int fds = count_open_fds();
+  CHECK(fds >= 0 && fds < 40, "%d files open beside %d segments (writer)", fds, segs);
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "reopen");
+  firkin_db *ro = NULL;
+  CHECK(open_db(dir, 0, 1, &ro) == FIRKIN_OK, "read-only open beside the writer");
+  for (int i = 0; i < n; i += 97) {
+    key_of(k, i);
+    void *got = NULL;
+    size_t len = 0;
+    CHECK(firkin_get(db, NULL, NULL, k, strlen(k), &got, &len) == FIRKIN_OK && len == sizeof v,
+          "get %d", i);
+    firkin_free(got);
+    CHECK(firkin_get(ro, NULL, NULL, k, strlen(k), &got, &len) == FIRKIN_OK && len == sizeof v,
+          "reader get %d", i);
+    firkin_free(got);
+  }
+  fds = count_open_fds();
+  CHECK(fds >= 0 && fds < 40, "%d files open beside %d segments (writer and reader)", fds, segs);
+  CHECK(firkin_close(ro) == FIRKIN_OK, "close reader");
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  return 0;
+}
+
 int main(void) {
   forked_case_alarm_s = 60;
   snprintf(root, sizeof root, "/tmp/firkin-recovery-regress-%d", (int)getpid());
@@ -423,6 +484,8 @@ int main(void) {
   run("a conditional write on a damaged newest record is CORRUPTION",
       t_condition_on_damaged_record);
   run("item 10: directory checks (LOCK-only, foreign, no LOCK, missing parent)", t_directory);
+  run("files: ~300 segments under a 64-file limit (writer, reopen, reader)",
+      t_many_segments_few_files);
   sh("rm -rf '%s'", root);
   return forked_cases_summary();
 }
