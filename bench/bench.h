@@ -28,6 +28,7 @@ struct OpenParams {
   size_t key_size = 16;
   size_t value_size = 100;
   bool fresh = true;            // true: the directory is empty (new database)
+  bool transactions = false;    // the workload runs Session::txn
   int threads = 1;              // sessions that will run at once
 };
 
@@ -40,6 +41,16 @@ class Session {
   virtual int get(const char *k, size_t kl, char *buf, size_t cap, size_t *vl) = 0;
   // true on success (deleting an absent key succeeds).
   virtual bool del(const char *k, size_t kl) = 0;
+  // One short read-write transaction (workload txnshort): reads the nr keys
+  // rk[] (value copied into buf), then writes value v under the nw keys
+  // wk[], all keys kl bytes, committed as one unit with the store's own
+  // conflict detection. 1 committed, 0 conflict (the harness retries),
+  // -1 error. Stores without transactions keep the default.
+  virtual int txn(const char *const *rk, size_t nr, const char *const *wk, size_t nw, size_t kl,
+                  const char *v, size_t vl, char *buf, size_t cap) {
+    (void)rk, (void)nr, (void)wk, (void)nw, (void)kl, (void)v, (void)vl, (void)buf, (void)cap;
+    return -1;
+  }
 };
 
 class Store {
@@ -56,6 +67,8 @@ class Store {
   virtual bool settle() { return true; }
   // true if the store has its own background flush for Sync::Interval.
   virtual bool native_interval() const { return false; }
+  // true if Session::txn is implemented (open with transactions = true).
+  virtual bool has_txn() const { return false; }
   // false for in-memory pseudo-stores: read workloads fill them in-process.
   virtual bool persistent() const { return true; }
   // Clean close; returns false on error.

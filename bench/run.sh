@@ -164,6 +164,12 @@ w_golden() { m 1 $2 fillrandom --dir="$(d $2)/main" --num=$NUM; }  # complete: t
 w_fillcap() { m $1 $2 fillrandom --dir="$(d $2)/fr" --num=$NUM --duration=$FILLDUR; rm -rf "$(d $2)/fr"; }
 w_read() { m $1 $2 $3 --dir="$(d $2)/main" --num=$NUM --duration=$DUR --warmup=$WARM; }
 w_overwrite() { m $1 $2 overwrite --dir="$(d $2)/main" --num=$NUM --duration=$DUR; }
+# Stores with transactions (Session::txn): the others are skipped.
+TXN_STORES="rocksdb lmdb sqlite"
+w_txn() {
+  echo " $TXN_STORES " | grep -q " $2 " || return 0
+  m $1 $2 txnshort --threads=$3 --dir="$(d $2)/main" --num=$NUM --duration=$DUR --warmup=$WARM
+}
 w_delete() {
   if persistent $2; then rm -rf "$(d $2)/del"; cp -a "$(d $2)/main" "$(d $2)/del"; fi
   m $1 $2 deleterandom --dir="$(d $2)/del" --num=$NUM --duration=$DUR
@@ -196,6 +202,7 @@ each $REPS_MAIN 1 w_read readrandom
 each $REPS_MINOR 1 w_read readmissing
 each $REPS_MINOR 1 w_read readwhilewriting
 each $REPS_MAIN 1 w_overwrite
+for t in $THREAD_LIST; do each $REPS_MAIN 1 w_txn $t; done
 each $REPS_MINOR 1 w_delete
 each 1 1 w_rm main
 echo "== durable puts, threads $THREAD_LIST"

@@ -51,6 +51,23 @@ class LmdbSession : public Session {
     mdb_txn_reset(rtxn_);
     return r;
   }
+  // One write transaction (LMDB has one writer at a time: no conflicts).
+  int txn(const char *const *rk, size_t nr, const char *const *wk, size_t nw, size_t kl,
+          const char *v, size_t vl, char *buf, size_t cap) override {
+    MDB_txn *t;
+    if (mdb_txn_begin(env_, nullptr, 0, &t)) return -1;
+    for (size_t i = 0; i < nr; i++) {
+      MDB_val key{kl, const_cast<char *>(rk[i])}, val;
+      int rc = mdb_get(t, dbi_, &key, &val);
+      if (rc == 0) memcpy(buf, val.mv_data, std::min(cap, val.mv_size));
+      else if (rc != MDB_NOTFOUND) { mdb_txn_abort(t); return -1; }
+    }
+    for (size_t i = 0; i < nw; i++) {
+      MDB_val key{kl, const_cast<char *>(wk[i])}, val{vl, const_cast<char *>(v)};
+      if (mdb_put(t, dbi_, &key, &val, 0)) { mdb_txn_abort(t); return -1; }
+    }
+    return mdb_txn_commit(t) == 0 ? 1 : -1;
+  }
   bool del(const char *k, size_t kl) override {
     MDB_txn *t;
     if (mdb_txn_begin(env_, nullptr, 0, &t)) return false;
@@ -87,6 +104,7 @@ class LmdbStore : public Store {
     return std::unique_ptr<Session>(new LmdbSession(env_, dbi_));
   }
   bool sync() override { return mdb_env_sync(env_, 1) == 0; }
+  bool has_txn() const override { return true; }
   bool close() override {
     mdb_env_sync(env_, 1);
     mdb_env_close(env_);

@@ -6,6 +6,10 @@
 // Options: no compression (values are random), 10-bit bloom filter, LRU
 // block cache sized to hold the data set (warm reads), 64 MiB memtable
 // (the default), IncreaseParallelism(2) for 2 background jobs.
+// Transactions (workload txnshort): the database is opened as an
+// OptimisticTransactionDB; a transaction takes a snapshot, reads with it,
+// and Commit() returns Busy on a write-write conflict (snapshot isolation,
+// as Firkin's default).
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -15,6 +19,8 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/optimistic_transaction_db.h>
+#include <rocksdb/utilities/transaction.h>
 
 #include "../bench.h"
 
@@ -23,7 +29,34 @@ namespace {
 
 class RocksSession : public Session {
  public:
-  RocksSession(rocksdb::DB *db, bool sync) : db_(db) { wo_.sync = sync; }
+  RocksSession(rocksdb::DB *db, rocksdb::OptimisticTransactionDB *tdb, bool sync)
+      : db_(db), tdb_(tdb) {
+    wo_.sync = sync;
+    to_.set_snapshot = true;
+  }
+  ~RocksSession() override { delete txn_; }
+  int txn(const char *const *rk, size_t nr, const char *const *wk, size_t nw, size_t kl,
+          const char *v, size_t vl, char *buf, size_t cap) override {
+    if (tdb_ == nullptr) return -1;
+    txn_ = tdb_->BeginTransaction(wo_, to_, txn_);  // reuses the object
+    rocksdb::ReadOptions ro;
+    ro.snapshot = txn_->GetSnapshot();
+    std::string val;
+    for (size_t i = 0; i < nr; i++) {
+      rocksdb::Status s = txn_->Get(ro, rocksdb::Slice(rk[i], kl), &val);
+      if (s.ok()) memcpy(buf, val.data(), std::min(cap, val.size()));
+      else if (!s.IsNotFound()) { txn_->Rollback(); return -1; }
+    }
+    for (size_t i = 0; i < nw; i++) {
+      if (!txn_->Put(rocksdb::Slice(wk[i], kl), rocksdb::Slice(v, vl)).ok()) {
+        txn_->Rollback();
+        return -1;
+      }
+    }
+    rocksdb::Status s = txn_->Commit();
+    if (s.ok()) return 1;
+    return s.IsBusy() || s.IsTryAgain() ? 0 : -1;
+  }
   bool put(const char *k, size_t kl, const char *v, size_t vl) override {
     return db_->Put(wo_, rocksdb::Slice(k, kl), rocksdb::Slice(v, vl)).ok();
   }
@@ -42,6 +75,9 @@ class RocksSession : public Session {
 
  private:
   rocksdb::DB *db_;
+  rocksdb::OptimisticTransactionDB *tdb_;
+  rocksdb::Transaction *txn_ = nullptr;
+  rocksdb::OptimisticTransactionOptions to_;
   rocksdb::WriteOptions wo_;
   rocksdb::ReadOptions ro_;
   rocksdb::PinnableSlice val_;
@@ -60,13 +96,20 @@ class RocksStore : public Store {
     t.block_cache = rocksdb::NewLRUCache(cache);
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-    rocksdb::Status s = rocksdb::DB::Open(o, p.dir, &db_);
+    rocksdb::Status s;
+    if (p.transactions) {
+      s = rocksdb::OptimisticTransactionDB::Open(o, p.dir, &tdb_);
+      if (s.ok()) db_ = tdb_->GetBaseDB();
+    } else {
+      s = rocksdb::DB::Open(o, p.dir, &db_);
+    }
     if (!s.ok()) { *err = s.ToString(); return false; }
     return true;
   }
   std::unique_ptr<Session> session() override {
-    return std::unique_ptr<Session>(new RocksSession(db_, sync_));
+    return std::unique_ptr<Session>(new RocksSession(db_, tdb_, sync_));
   }
+  bool has_txn() const override { return true; }
   bool sync() override { return db_->SyncWAL().ok(); }
   bool settle() override {
     rocksdb::CompactRangeOptions co;
@@ -74,7 +117,12 @@ class RocksStore : public Store {
   }
   bool close() override {
     bool ok = db_->Close().ok();
-    delete db_;
+    if (tdb_ != nullptr) {
+      delete tdb_;  // owns the base DB
+      tdb_ = nullptr;
+    } else {
+      delete db_;
+    }
     db_ = nullptr;
     return ok;
   }
@@ -88,6 +136,7 @@ class RocksStore : public Store {
 
  private:
   rocksdb::DB *db_ = nullptr;
+  rocksdb::OptimisticTransactionDB *tdb_ = nullptr;
   bool sync_ = false;
 };
 

@@ -85,6 +85,20 @@ class SqliteSession : public Session {
     sqlite3_reset(get_);
     return r;
   }
+  // BEGIN IMMEDIATE (the write lock up front: SQLite has one writer, and a
+  // deferred transaction that upgrades would fail with SQLITE_BUSY instead).
+  int txn(const char *const *rk, size_t nr, const char *const *wk, size_t nw, size_t kl,
+          const char *v, size_t vl, char *buf, size_t cap) override {
+    if (!exec(db_, "BEGIN IMMEDIATE", nullptr)) return -1;
+    size_t got;
+    for (size_t i = 0; i < nr; i++) {
+      if (get(rk[i], kl, buf, cap, &got) < 0) { exec(db_, "ROLLBACK", nullptr); return -1; }
+    }
+    for (size_t i = 0; i < nw; i++) {
+      if (!put(wk[i], kl, v, vl)) { exec(db_, "ROLLBACK", nullptr); return -1; }
+    }
+    return exec(db_, "COMMIT", nullptr) ? 1 : -1;
+  }
   bool del(const char *k, size_t kl) override {
     sqlite3_bind_blob(del_, 1, k, int(kl), SQLITE_STATIC);
     int rc = sqlite3_step(del_);
@@ -112,6 +126,7 @@ class SqliteStore : public Store {
   }
   bool sync() override { return exec(main_, "PRAGMA wal_checkpoint(PASSIVE);", nullptr); }
   bool native_interval() const override { return true; }  // synchronous=NORMAL
+  bool has_txn() const override { return true; }
   bool close() override {
     bool ok = sqlite3_close(main_) == SQLITE_OK;
     main_ = nullptr;
