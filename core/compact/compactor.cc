@@ -72,6 +72,7 @@ void Compactor::Loop() {
           if (stop_) break;
         }
         auto picked = PickCandidates(false);
+        if (picked.empty()) picked = PickTombstoneSweep(false);
         if (picked.empty() || !RunPass(picked).ok()) break;
         changed = true;
       }
@@ -104,6 +105,7 @@ Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& prog
   // retires nothing means the rest is held by snapshots).
   for (;;) {
     auto picked = PickCandidates(true);
+    if (picked.empty()) picked = PickTombstoneSweep(true);
     if (picked.empty()) return finish(Status::OK());
     const uint64_t before = stats_.segments_retired.load() + stats_.segments_skipped.load();
     const uint64_t read_before = stats_.bytes_read.load();
@@ -159,6 +161,57 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
     out_bytes += keep;
   }
   return picked;
+}
+
+std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
+  const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
+  std::shared_ptr<Segment> oldest;
+  uint64_t outside_min = UINT64_MAX;  // smallest min_seq of every other segment
+  for (auto& s : host_->keyspace()->segments().List()) {
+    const uint64_t m = s->min_seq.load(std::memory_order_relaxed);
+    if (oldest == nullptr || m < oldest->min_seq.load(std::memory_order_relaxed)) {
+      if (oldest != nullptr) {
+        outside_min = std::min(outside_min, oldest->min_seq.load(std::memory_order_relaxed));
+      }
+      oldest = s;
+    } else {
+      outside_min = std::min(outside_min, m);
+    }
+  }
+  if (oldest == nullptr || !oldest->sealed.load(std::memory_order_acquire) ||
+      oldest->compact_hold.load(std::memory_order_relaxed) ||
+      ((oldest->flags() & kSegmentFlagCompacted) == 0 && oldest->id() >= change_floor)) {
+    return {};
+  }
+  const uint64_t s_min = host_->OldestSnapshot();
+  // The floor below which a tombstone of this segment may go; the same
+  // segment under the same floor was scanned already and found wanting.
+  const uint64_t floor = std::min(s_min + 1, outside_min);
+  if (oldest->id() == swept_id_ && floor == swept_floor_) return {};
+  swept_id_ = oldest->id();
+  swept_floor_ = floor;
+  const Keyspace& ks = *host_->keyspace();
+  uint64_t droppable = 0;
+  LogReader reader(oldest->data(), kSegmentHeaderSize, oldest->published_len());
+  RecordView r;
+  uint64_t at;
+  for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+    if (res == LogReader::Result::kDamaged) return {};  // BuildPlan reports it when picked
+    if (r.type != RecordType::kDelete || r.seq >= floor) continue;
+    Epoch::Guard guard;
+    RecordView newest;
+    if (ks.FindNewest(ks.Hash(r.ns_id, r.key()), r.ns_id, r.key(), &newest) ==
+        MakeLocator(oldest->slot(), at)) {
+      droppable += r.size();
+    }
+  }
+  const uint64_t bytes = oldest->published_len() - kSegmentHeaderSize;
+  const uint64_t reclaimable = droppable + oldest->dead_bytes();
+  const bool want = all ? droppable > 0
+                        : droppable > 0 &&
+                              reclaimable * 100 >= bytes * host_->options().compact_dead_ratio;
+  if (!want) return {};
+  return {oldest};
 }
 
 Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan) {
@@ -321,8 +374,16 @@ Status Compactor::WriteOutput(Plan* plan) {
   auto out = std::make_shared<Segment>(id, slot, std::move(file), pos, kSegmentFlagCompacted);
   out->sealed.store(true);
   out->synced_len = pos;
-  out->min_seq.store(mseq);
-  Keyspace::SetCounts(out.get(), 2 * marker, 0);  // bookkeeping: never reclaimable alone
+  out->min_seq.store(mseq);  // (the first record's; see below for an empty output)
+  if (plan->keep.empty()) {
+    // Kept nothing: the output only records the tombstones the pass dropped
+    // (their inputs must go as one). Reclaimable as a whole, and it holds no
+    // version, so it never holds back another segment's tombstones.
+    Keyspace::SetCounts(out.get(), 0, 2 * marker);
+    out->min_seq.store(UINT64_MAX);
+  } else {
+    Keyspace::SetCounts(out.get(), 2 * marker, 0);  // bookkeeping: never reclaimable alone
+  }
   for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
   plan->output = out;  // published by RunPass, under the retire mutex
   stats_.bytes_written.fetch_add(pos, std::memory_order_relaxed);
@@ -358,6 +419,13 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   if (!ss.ok()) return ss;
   stats_.runs.fetch_add(1, std::memory_order_relaxed);
   stats_.bytes_read.fetch_add(plan.read, std::memory_order_relaxed);
+  if (plan.keep.empty() && plan.drops.empty()) {
+    // Every record of the inputs is superseded by a version outside them
+    // (one inside would be kept, or dropped as a tombstone): the inputs can
+    // go one by one, in any order, without an output.
+    std::lock_guard<std::mutex> retire(host_->retire_mutex());
+    return RetireInputs(plan, 0);
+  }
   Status s = WriteOutput(&plan);
   if (!s.ok()) {
     stats_.failures.fetch_add(1);
@@ -388,6 +456,11 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
     for (auto& in : plan.inputs) in->compact_hold.store(true);
     return Status::OK();
   }
+  return RetireInputs(plan, plan.output->published_len());
+}
+
+Status Compactor::RetireInputs(const Plan& plan, uint64_t written) {
+  Status s;
   uint64_t reclaimed = 0;
   for (auto& in : plan.inputs) {
     reclaimed += in->published_len();
@@ -398,7 +471,6 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   Status ds = host_->env()->SyncDir(host_->dir());
   if (s.ok()) s = ds;
   stats_.segments_retired.fetch_add(plan.inputs.size(), std::memory_order_relaxed);
-  uint64_t written = plan.output->published_len();
   stats_.bytes_reclaimed.fetch_add(reclaimed > written ? reclaimed - written : 0,
                                    std::memory_order_relaxed);
   return s;

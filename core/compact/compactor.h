@@ -74,13 +74,26 @@ class Compactor {
   void Loop();
   // Picks candidate segments; `all` = every sealed segment with dead bytes.
   std::vector<std::shared_ptr<Segment>> PickCandidates(bool all) const;
+  // When PickCandidates finds nothing: the oldest sealed segment, if the
+  // tombstones it could drop (plus its dead bytes) reach compact_dead_ratio
+  // of it (with `all`: if it could drop any). A tombstone counts as live
+  // while it may shadow an older version, so a segment of tombstones shows
+  // no dead bytes and would otherwise never be picked, however long ago
+  // the versions it shadowed were compacted away. Scans a segment once per
+  // (segment, floor) pair. REQUIRES run_mu_.
+  std::vector<std::shared_ptr<Segment>> PickTombstoneSweep(bool all);
   Status RunPass(const std::vector<std::shared_ptr<Segment>>& inputs);
   Status BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan);
   Status WriteOutput(Plan* plan);
+  // Takes the inputs out of the segment table and retires their files;
+  // `written`: bytes of the output that replaces them (0: none).
+  // REQUIRES the host's retire mutex.
+  Status RetireInputs(const Plan& plan, uint64_t written);
   void Throttle(uint64_t bytes);
 
   CompactionHost* const host_;
   std::mutex run_mu_;  // one pass at a time
+  uint64_t swept_id_ = 0, swept_floor_ = 0;  // under run_mu_: the last sweep scan
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

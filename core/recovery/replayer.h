@@ -36,13 +36,28 @@ class Replayer {
 
   void Apply(Segment* seg, uint64_t off, const RecordView& r) {
     res_->records++;
-    seg->NoteSeq(r.seq);
     const Locator loc = MakeLocator(seg->slot(), off);
     if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone) {
-      // Needed bookkeeping, never reclaimable on its own: counted live.
-      ks_->CountLive(loc, r.size());
-      return;  // bookkeeping of compaction, handled before replay
+      // Bookkeeping of compaction (handled before replay), no version: it
+      // does not lower the segment's min_seq. Needed while the output holds
+      // copies: counted live. An output that kept nothing (it only records
+      // tombstones its pass dropped: Done right after Inputs) is
+      // reclaimable as a whole: counted dead, as the compactor counts it.
+      if (r.type == RecordType::kCompactDone && seg->slot() == inputs_slot_ && off == inputs_end_) {
+        ks_->CountDead(inputs_loc_, inputs_size_);
+        ks_->CountDeadOnly(loc, r.size());
+      } else {
+        ks_->CountLive(loc, r.size());
+      }
+      if (r.type == RecordType::kCompactInputs) {
+        inputs_slot_ = seg->slot();
+        inputs_loc_ = loc;
+        inputs_size_ = r.size();
+        inputs_end_ = off + r.size();
+      }
+      return;
     }
+    seg->NoteSeq(r.seq);
     res_->last_seq = std::max(res_->last_seq, r.seq);
     const bool copy = (seg->flags() & kSegmentFlagCompacted) != 0;
     switch (r.type) {
@@ -134,6 +149,11 @@ class Replayer {
   std::vector<std::pair<Locator, RecordView>> pending_;
   uint64_t pending_seq_ = 0;
   bool dropped_any_ = false;
+  // The last compaction input-list marker replayed (an output that kept
+  // nothing has its Done marker right after it).
+  uint32_t inputs_slot_ = UINT32_MAX;
+  Locator inputs_loc_ = 0;
+  uint64_t inputs_size_ = 0, inputs_end_ = 0;
 };
 
 }  // namespace firkin

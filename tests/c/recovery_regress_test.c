@@ -19,6 +19,9 @@
  *  item 10 LOCK-only directories are refused; verify and read-only opens
  *          create no LOCK; a refused foreign directory gets no LOCK; a
  *          missing parent is not FIRKIN_E_NOT_FOUND.
+ *  space   after every key is deleted and the database compacted, the
+ *          segments of tombstones go too (they show no dead bytes), also
+ *          across a reopen; the keys stay deleted.
  *  files   a database of ~300 segments is written, reopened, read and
  *          followed by a read-only handle under a 64-file limit: a sealed
  *          segment holds its mapping, not an open file (no EMFILE).
@@ -419,6 +422,60 @@ static int count_open_fds(void) {
   return n - 1; /* the directory's own descriptor */
 }
 
+static long long stat_num(firkin_db *db, const char *field) {
+  char *js = NULL;
+  if (firkin_stats(db, &js) != FIRKIN_OK) return -1;
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":", field);
+  const char *p = strstr(js, pat);
+  long long v = p ? atoll(p + strlen(pat)) : -1;
+  firkin_free(js);
+  return v;
+}
+
+/* Tombstones: deleting everything and compacting leaves (almost) nothing. */
+static int t_tombstone_segments_reclaimed(void) {
+  char dir[300];
+  snprintf(dir, sizeof dir, "%s/tombs", root);
+  firkin_db *db = NULL;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open");
+  char k[16], v[1024];
+  memset(v, 'v', sizeof v);
+  const int n = 6000;
+  for (int i = 0; i < n; i++) {
+    key_of(k, i);
+    CHECK(firkin_put(db, NULL, NULL, k, strlen(k), v, sizeof v) == FIRKIN_OK, "put");
+  }
+  for (int i = 0; i < n; i++) {
+    key_of(k, i);
+    CHECK(firkin_delete(db, NULL, NULL, k, strlen(k)) == FIRKIN_OK, "delete");
+  }
+  /* a little live data after the tombstones, so their segments are sealed */
+  for (int i = 0; i < 70; i++) {
+    CHECK(firkin_put(db, NULL, NULL, "filler", 6, v, sizeof v) == FIRKIN_OK, "filler");
+  }
+  const long long before = stat_num(db, "log_bytes");
+  CHECK(firkin_compact(db) == FIRKIN_OK, "compact");
+  const long long after = stat_num(db, "log_bytes");
+  /* 6000 tombstones are ~336 KiB: they must be gone, not just the puts */
+  CHECK(after >= 0 && after < 200 * 1024, "log bytes %lld after compaction (%lld before)", after,
+        before);
+  CHECK(stat_num(db, "tombstones_dropped") >= n - 200, "tombstones dropped: %lld",
+        stat_num(db, "tombstones_dropped"));
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "reopen");
+  for (int i = 0; i < n; i += 7) {
+    key_of(k, i);
+    void *got = NULL;
+    size_t len = 0;
+    CHECK(firkin_get(db, NULL, NULL, k, strlen(k), &got, &len) == FIRKIN_E_NOT_FOUND,
+          "key %d came back", i);
+  }
+  CHECK(stat_num(db, "keys") == 1, "keys %lld", stat_num(db, "keys"));
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  return 0;
+}
+
 /* Many segments, few open files: sealed segments keep only their mapping. */
 static int t_many_segments_few_files(void) {
   char dir[300];
@@ -484,6 +541,7 @@ int main(void) {
   run("a conditional write on a damaged newest record is CORRUPTION",
       t_condition_on_damaged_record);
   run("item 10: directory checks (LOCK-only, foreign, no LOCK, missing parent)", t_directory);
+  run("space: segments of tombstones are reclaimed", t_tombstone_segments_reclaimed);
   run("files: ~300 segments under a 64-file limit (writer, reopen, reader)",
       t_many_segments_few_files);
   sh("rm -rf '%s'", root);
