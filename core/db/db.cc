@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <thread>
 
 #include "core/compact/compactor.h"
 #include "core/db/iterator.h"
@@ -13,6 +14,12 @@
 #include "core/util/hash.h"
 
 namespace firkin {
+namespace {
+
+// How long a read-only open waits for a writer's recovery to end.
+constexpr int kReaderRecoveryWaitMs = 30000;
+
+}  // namespace
 
 DB::DB(std::string path, const Options& options, Env* env)
     : path_(std::move(path)), options_(options), env_(env) {}
@@ -131,6 +138,19 @@ Status DB::OpenImpl() {
     // read (reader.cc).
     FIRKIN_RETURN_IF_ERROR(env_->LockFile(lock_path, false, &lock_));
     FIRKIN_RETURN_IF_ERROR(env_->ProbeLock(lock_path, &writer_seen_));
+    // A writer still in its recovery may yet raise the watermarks (it makes
+    // the tail a killed writer left durable): read them after it is done,
+    // or a reopen could show less than an open made before that writer.
+    for (int waited_ms = 0; writer_seen_; waited_ms++) {
+      bool recovering = false;
+      FIRKIN_RETURN_IF_ERROR(env_->ProbeRecovering(lock_path, &recovering));
+      if (!recovering) break;
+      if (waited_ms >= kReaderRecoveryWaitMs) {
+        return Status::Busy("the writer of " + path_ + " is still recovering after " +
+                            std::to_string(kReaderRecoveryWaitMs / 1000) + " s; try again");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   } else {
     // Readers announce themselves on LOCK; one that opened while there was
     // no LOCK (a copied directory) could not. A writer that has to create
@@ -152,6 +172,7 @@ Status DB::OpenImpl() {
 
   FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, &keyspace_, &ns_,
                                  &recovery_, /*watermark_bound=*/writer_seen_));
+  if (!options_.read_only) lock_->EndRecovery();  // the watermarks are final
   // Records a checkpoint let open skip were never validated: reads check
   // them even when verify_checksums is off.
   verify_reads_ = options_.verify_checksums || recovery_.used_checkpoint;

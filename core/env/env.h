@@ -83,6 +83,8 @@ class FileLock {
   virtual ~FileLock() = default;
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
+  // A writer's lock: its recovery is done (see Env::ProbeRecovering).
+  virtual void EndRecovery() {}
 
  protected:
   FileLock() = default;
@@ -167,6 +169,15 @@ class Env {
   virtual Status ProbeReaders(const std::string& path, bool* present) {
     (void)path;
     *present = true;
+    return Status::OK();
+  }
+  // Whether the writer that holds `path` is still recovering (it took its
+  // lock and has not called FileLock::EndRecovery yet): a read-only open
+  // waits for the end of it, since recovery may raise the durability
+  // watermarks the reader bounds its reads by. Taking nothing; never blocks.
+  virtual Status ProbeRecovering(const std::string& path, bool* recovering) {
+    (void)path;
+    *recovering = false;
     return Status::OK();
   }
 };

@@ -251,6 +251,7 @@ class PosixWritableFile final : public WritableFile {
 // The bytes of LOCK that the writer and the readers lock (LockFile).
 constexpr off_t kWriterByte = 0;
 constexpr off_t kReaderByte = 1;
+constexpr off_t kRecoveringByte = 2;  // the writer's, until its recovery is done
 
 // An OFD lock request of `type` on one byte of LOCK (l_pid must be 0).
 struct flock OneByte(short type, off_t byte) {
@@ -268,6 +269,11 @@ class PosixFileLock final : public FileLock {
   explicit PosixFileLock(int fd) : fd_(fd) {}  // -1: no lock file (read-only)
   ~PosixFileLock() override {
     if (fd_ >= 0) close(fd_);
+  }
+  void EndRecovery() override {
+    if (fd_ < 0) return;
+    struct flock fl = OneByte(F_UNLCK, kRecoveringByte);
+    fcntl(fd_, F_OFD_SETLK, &fl);  // without OFD locks it was never taken
   }
 
  private:
@@ -471,8 +477,17 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
   // Byte 0 is the writer's (exclusive), byte 1 the readers' (shared): a
   // reader's presence lock never conflicts with a writer, and a writer can
   // still see that readers exist (ProbeReaders).
+  // A writer takes the recovering byte first, then its own, and drops the
+  // recovering byte when its recovery is done (FileLock::EndRecovery): a
+  // reader that finds the writer's byte held and the recovering byte free
+  // knows the durability watermarks it reads are the recovered ones.
+  int r = 0;
+  if (exclusive) {
+    struct flock rec = OneByte(F_WRLCK, kRecoveringByte);
+    r = RetryEintr([&] { return fcntl(fd, F_OFD_SETLK, &rec); });
+  }
   struct flock fl = exclusive ? OneByte(F_WRLCK, kWriterByte) : OneByte(F_RDLCK, kReaderByte);
-  int r = RetryEintr([&] { return fcntl(fd, F_OFD_SETLK, &fl); });
+  if (r == 0) r = RetryEintr([&] { return fcntl(fd, F_OFD_SETLK, &fl); });
   int err = r == 0 ? 0 : errno;
   if (r != 0 && err == EINVAL) {
     // Kernel without OFD locks (< 3.15): flock is also per open description.
@@ -499,6 +514,17 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
     return s;
   }
   *out = std::make_unique<PosixFileLock>(fd);
+  return Status::OK();
+}
+
+Status PosixEnv::ProbeRecovering(const std::string& path, bool* recovering) {
+  *recovering = false;
+  int fd = RetryEintr(
+      [&] { return open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); });
+  if (fd < 0) return Status::OK();  // no LOCK, or unreadable: ProbeLock decides
+  struct flock probe = OneByte(F_RDLCK, kRecoveringByte);
+  *recovering = fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
+  close(fd);
   return Status::OK();
 }
 

@@ -25,6 +25,7 @@ class PosixEnv final : public Env {
                        std::unique_ptr<MappedFile>* out) override;
   Status PrepareReuse(const std::string& path, uint64_t size) override;
   Status ProbeReaders(const std::string& path, bool* present) override;
+  Status ProbeRecovering(const std::string& path, bool* recovering) override;
   Status OpenMappedFile(const std::string& path, bool writable,
                         std::unique_ptr<MappedFile>* out) override;
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override;

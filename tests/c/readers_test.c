@@ -22,6 +22,11 @@
  *  threads      one read-only handle: two threads check consistency and
  *               monotonicity while a third refreshes it, beside a writer
  *               process that compacts.
+ *  recovering   a read-only open beside a writer that is still recovering
+ *               (it holds LOCK's recovering byte: a real writer does until
+ *               its recovery has raised the durability watermarks) waits
+ *               for the end of the recovery, so a reopen never reads older
+ *               watermarks than an open before that writer did.
  *  untouched    a read-only open, reads, refresh, stats, verify and close
  *               change nothing in the directory (names, sizes, mtimes,
  *               contents), also for a database whose writer was killed
@@ -612,6 +617,69 @@ static int read_everything(const char *dir) {
   return 0;
 }
 
+/* Holds LOCK's bytes as a writer in its recovery does (recovering byte 2,
+ * then writer byte 0), releases byte 2 after `ms`, keeps byte 0 a while. */
+static int fake_recovering_writer(const char *lock_path, int ms, int go_fd) {
+  int fd = open(lock_path, O_RDWR);
+  if (fd < 0) return 1;
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 2;
+  fl.l_len = 1;
+  if (fcntl(fd, F_OFD_SETLK, &fl) != 0) return 2;
+  fl.l_start = 0;
+  if (fcntl(fd, F_OFD_SETLK, &fl) != 0) return 3;
+  if (write(go_fd, "g", 1) != 1) return 4;
+  usleep((useconds_t)ms * 1000);
+  fl.l_type = F_UNLCK;
+  fl.l_start = 2;
+  if (fcntl(fd, F_OFD_SETLK, &fl) != 0) return 5;
+  usleep(500000);
+  close(fd);
+  return 0;
+}
+
+static int t_recovering(void) {
+  char dir[300], lock_path[320];
+  fresh(dir, sizeof dir, "recovering");
+  firkin_options *o = writer_opts();
+  firkin_db *w = NULL;
+  CHECK(firkin_open(dir, o, &w) == FIRKIN_OK, "create");
+  firkin_options_free(o);
+  CHECK(firkin_put(w, NULL, NULL, "k", 1, "v", 1) == FIRKIN_OK, "put");
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  snprintf(lock_path, sizeof lock_path, "%s/LOCK", dir);
+  int pipefd[2];
+  CHECK(pipe(pipefd) == 0, "pipe");
+  pid_t pid = fork();
+  if (pid == 0) _exit(fake_recovering_writer(lock_path, 400, pipefd[1]));
+  char g;
+  CHECK(read(pipefd[0], &g, 1) == 1, "the fake writer did not start");
+  double t0 = now_s();
+  firkin_db *r = NULL;
+  firkin_status rc = open_ro(dir, &r);
+  double waited = now_s() - t0;
+  CHECK(rc == FIRKIN_OK, "read-only open: %s", firkin_strerror(rc));
+  CHECK(waited >= 0.3, "the open returned after %.3f s, while the writer was recovering", waited);
+  char *js = NULL;
+  CHECK(firkin_stats(r, &js) == FIRKIN_OK && strstr(js, "\"writer_at_open\":true"),
+        "the reader did not see the writer: %s", js ? js : "");
+  firkin_free(js);
+  void *val = NULL;
+  size_t n = 0;
+  CHECK(firkin_get(r, NULL, NULL, "k", 1, &val, &n) == FIRKIN_OK && n == 1 &&
+            memcmp(val, "v", 1) == 0,
+        "the reader does not read k");
+  firkin_free(val);
+  firkin_close(r);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fake writer exit %d", WEXITSTATUS(st));
+  return 0;
+}
+
 static int t_untouched(void) {
   char dir[512], copy[600];
   fresh(dir, sizeof dir, "untouched");
@@ -666,6 +734,7 @@ int main(void) {
   run("kill9: writer killed under readers, new writer", t_kill9);
   run("retire: refresh over retired segments", t_retire);
   run("threads: refresh while other threads read", t_threads);
+  run("recovering: a read-only open waits for the writer's recovery", t_recovering);
   run("untouched: readers change nothing", t_untouched);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();

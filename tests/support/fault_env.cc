@@ -293,6 +293,9 @@ class FaultEnvImpl final : public FaultEnv {
                   std::unique_ptr<FileLock>* out) override;
   Status ProbeLock(const std::string& path, bool* held) override;
   Status ProbeReaders(const std::string& path, bool* present) override;
+  Status ProbeRecovering(const std::string& path, bool* recovering) override {
+    return base_->ProbeRecovering(path, recovering);
+  }
 
   // --- FaultEnv ---
   void FailNth(Op op, uint64_t nth, Status::Code error, bool sticky) override;
