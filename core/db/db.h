@@ -77,8 +77,10 @@ class DB : private CompactionHost {
   Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out) const;
 
   // ---- writes ----
-  // Applies ops (one op, or an atomic batch) as one write.
-  Status Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic);
+  // Applies ops (one op, or an atomic batch) as one write. *seq_out (may be
+  // null) receives its sequence number, 0 if it wrote nothing.
+  Status Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic,
+               uint64_t* seq_out = nullptr);
   Status CreateNamespace(const std::string& name, bool exist_ok,
                          std::shared_ptr<NamespaceInfo>* out);
   Status DropNamespace(const std::string& name);
