@@ -32,6 +32,7 @@
 
 #include <ftw.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -531,7 +532,7 @@ static void test_atomic(void) {
  * transactions), wr (a read whose last element another wrote), rw (a read
  * of length n to the writer of element n). */
 
-enum { kMaxOps = 6, kElleKeys = 6 };
+enum { kMaxOps = 6, kElleKeys = 5 };
 enum { EDGE_WW = 1, EDGE_WR = 2, EDGE_RW = 4 };
 
 typedef struct {
@@ -748,19 +749,23 @@ static firkin_status append_elem(firkin_txn *t, int key, uint32_t elem) {
   return s;
 }
 
-enum { kElleThreads = 4, kElleTxns = 300 };
+enum { kElleThreads = 4, kElleTxns = 1000 };
 typedef struct {
   firkin_db *db;
   firkin_isolation iso;
   int thread;
   htxn *txns; /* kElleTxns */
   atomic_int *errors;
+  atomic_int *conflicts;
+  atomic_int *ready; /* start together */
 } elle_arg;
 
 static void *elle_worker(void *p) {
   elle_arg *arg = p;
   uint64_t r = 0x9e3779b97f4a7c15ull * (arg->thread + 1);
   uint32_t next_elem = (uint32_t)arg->thread * kElleTxns * kMaxOps;
+  atomic_fetch_add(arg->ready, 1);
+  while (atomic_load(arg->ready) < kElleThreads) sched_yield();
   for (int i = 0; i < kElleTxns; i++) {
     htxn *ht = &arg->txns[i];
     memset(ht, 0, sizeof *ht);
@@ -797,6 +802,7 @@ static void *elle_worker(void *p) {
     } else {
       firkin_status s = firkin_txn_commit(t, NULL, NULL);
       ht->committed = s == FIRKIN_OK;
+      if (s == FIRKIN_E_CONFLICT) atomic_fetch_add(arg->conflicts, 1);
       if (s != FIRKIN_OK && s != FIRKIN_E_CONFLICT) atomic_fetch_add(arg->errors, 1);
     }
     firkin_txn_free(t);
@@ -830,11 +836,11 @@ static void run_elle(firkin_isolation iso) {
   memset(&h, 0, sizeof h);
   h.ntxns = kElleThreads * kElleTxns;
   h.txns = calloc(h.ntxns, sizeof(htxn));
-  atomic_int errors = 0;
+  atomic_int errors = 0, conflicts = 0, ready = 0;
   pthread_t th[kElleThreads];
   elle_arg args[kElleThreads];
   for (int i = 0; i < kElleThreads; i++) {
-    args[i] = (elle_arg){db, iso, i, h.txns + i * kElleTxns, &errors};
+    args[i] = (elle_arg){db, iso, i, h.txns + i * kElleTxns, &errors, &conflicts, &ready};
     pthread_create(&th[i], NULL, elle_worker, &args[i]);
   }
   for (int i = 0; i < kElleThreads; i++) pthread_join(th[i], NULL);
@@ -845,7 +851,10 @@ static void run_elle(firkin_isolation iso) {
   anomalies a = analyse(&h);
   const char *name = iso == FIRKIN_TXN_SNAPSHOT ? "elle SI" : "elle serializable";
   print_anomalies(name, &a);
-  printf("%s: %d of %d transactions committed\n", name, committed, h.ntxns);
+  printf("%s: %d of %d transactions committed, %d conflicts\n", name, committed, h.ntxns,
+         atomic_load(&conflicts));
+  /* Without concurrency the checker would prove nothing. */
+  check(atomic_load(&conflicts) > 0, "%s: transactions overlapped (conflicts seen)", name);
   check(atomic_load(&errors) == 0, "%s: %d unexpected errors", name, atomic_load(&errors));
   check(committed > h.ntxns / 10, "%s: enough commits (%d)", name, committed);
   check(a.g0 == 0 && a.g1a == 0 && a.g1b == 0 && a.g1c == 0 && a.gsingle == 0 && a.lost == 0 &&
@@ -911,7 +920,7 @@ static void test_skew(void) {
 /* ------------------------------------------------------------------------ */
 /* Bank transfers. */
 
-enum { kAccounts = 16, kInitial = 1000 };
+enum { kAccounts = 8, kInitial = 1000 };
 
 static void acct_key(char *k, size_t n, int i) { snprintf(k, n, "acct%02d", i); }
 
@@ -1017,7 +1026,7 @@ static void test_bank(void) {
     pthread_t th[kThreads];
     bank_arg args[kThreads];
     for (int i = 0; i < kThreads; i++) {
-      args[i] = (bank_arg){db, (firkin_isolation)iso, i, 400, &stop, &errors, &commits, &conflicts};
+      args[i] = (bank_arg){db, (firkin_isolation)iso, i, 3000, &stop, &errors, &commits, &conflicts};
       pthread_create(&th[i], NULL, bank_worker, &args[i]);
     }
     int checks = 0, bad = 0;
@@ -1029,7 +1038,7 @@ static void test_bank(void) {
         bad++;
         if (bad < 3) printf("bank: total %ld / %ld, expected %ld\n", t1, t2, expect);
       }
-      if (done >= kThreads * 400) break;
+      if (done >= kThreads * 3000) break;
     }
     for (int i = 0; i < kThreads; i++) pthread_join(th[i], NULL);
     printf("bank iso %d: %d transfers, %d conflicts retried, %d total checks\n", iso,
