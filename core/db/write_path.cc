@@ -22,6 +22,14 @@
 // A batch is one reservation: its records and a commit marker, contiguous,
 // under one sequence number; readers skip it until it is published whole,
 // and recovery applies it only with its marker.
+//
+// A transaction's commit (txn.h) is such a batch: its writes carry the
+// condition kSeqAtMost (the key's newest record is no newer than the
+// transaction's snapshot), keys it only read come as check-only ops
+// (kCheck: locked and decided with the rest, nothing written), and
+// namespaces it iterated as kCheckNs ops, decided through the namespace's
+// write tracker (ns_write_tracker.h; NsTracking below enters it before any
+// shard lock is taken).
 #include <algorithm>
 #include <new>
 #include <unordered_set>
