@@ -139,8 +139,8 @@ typedef int firkin_status;
 /** A conditional write's condition did not hold (compare-and-swap mismatch,
  *  insert of a key that already exists). Nothing was written. */
 #define FIRKIN_E_CONDITION_FAILED (-7)
-/** A transaction conflicted with a concurrent commit (reserved for
- *  transactions). */
+/** A transaction conflicted with a concurrent commit (firkin_txn_commit):
+ *  nothing was applied; the message names the namespace and key. */
 #define FIRKIN_E_CONFLICT (-8)
 /** The disk is full. Nothing was acknowledged; the database stays usable. */
 #define FIRKIN_E_NO_SPACE (-9)
