@@ -103,7 +103,7 @@ test-tsan:
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew bank
+	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).
