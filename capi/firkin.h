@@ -8,8 +8,8 @@
  *
  *  1. Handles. Every object is an opaque pointer: firkin_db, firkin_options,
  *     firkin_write_options, firkin_ns (namespace), firkin_snapshot,
- *     firkin_iter, firkin_batch, firkin_changes (change cursor) and
- *     firkin_changes_options. A handle is created by a *_new / *_open call
+ *     firkin_iter, firkin_batch, firkin_changes (change cursor),
+ *     firkin_changes_options and firkin_txn (transaction). A handle is created by a *_new / *_open call
  *     and released by the matching *_free / *_close call. Every *_free and
  *     *_close accepts NULL and does nothing. A namespace or snapshot handle
  *     belongs to the database it was made from: a call on another database
@@ -29,9 +29,9 @@
  *     firkin_last_error, firkin_version_string and firkin_ns_name are owned
  *     by the library.
  *
- *  4. Lifetimes. Child handles (namespaces, snapshots, iterators) keep their
- *     database alive: firkin_close() drops the caller's reference and the
- *     database shuts down (final flush, lock released) when its last child
+ *  4. Lifetimes. Child handles (namespaces, snapshots, iterators,
+ *     transactions) keep their database alive: firkin_close() drops the
+ *     caller's reference and the database shuts down (final flush, lock released) when its last child
  *     is freed. Children may therefore be freed in any order, before or after
  *     firkin_close(), which suits garbage-collected languages. After
  *     firkin_close() the caller must not pass the db handle again.
@@ -58,8 +58,9 @@
  *     A write that returned is seen by every read that starts after it.
  *     docs/write_path.md has the details. firkin_ns and firkin_snapshot handles are
  *     immutable and may be shared between threads. firkin_iter, firkin_batch,
- *     firkin_options and firkin_write_options must be used by one thread at a
- *     time. Error messages are per thread. There is no global init.
+ *     firkin_txn, firkin_options and firkin_write_options must be used by one
+ *     thread at a time (a firkin_txn call that overlaps another on the same
+ *     handle gets FIRKIN_E_BUSY). Error messages are per thread. There is no global init.
  *
  *  8. Versioning. FIRKIN_VERSION_NUMBER is major*10000 + minor*100 + patch
  *     and firkin_version_number() returns the library's; they must agree in
@@ -138,8 +139,8 @@ typedef int firkin_status;
 /** A conditional write's condition did not hold (compare-and-swap mismatch,
  *  insert of a key that already exists). Nothing was written. */
 #define FIRKIN_E_CONDITION_FAILED (-7)
-/** A transaction conflicted with a concurrent commit (reserved for
- *  transactions). */
+/** A transaction conflicted with a concurrent commit (firkin_txn_commit):
+ *  nothing was applied; the message names the namespace and key. */
 #define FIRKIN_E_CONFLICT (-8)
 /** The disk is full. Nothing was acknowledged; the database stays usable. */
 #define FIRKIN_E_NO_SPACE (-9)
@@ -196,6 +197,7 @@ typedef struct firkin_iter firkin_iter;
 typedef struct firkin_batch firkin_batch;
 typedef struct firkin_changes firkin_changes;
 typedef struct firkin_changes_options firkin_changes_options;
+typedef struct firkin_txn firkin_txn;
 
 /* ------------------------------------------------------------------------ */
 /* Options                                                                   */
@@ -638,6 +640,101 @@ FIRKIN_API firkin_status firkin_iter_status(const firkin_iter *it);
  *  the size it needs. At the end: FIRKIN_OK with *count 0. */
 FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter *it, void *buf, size_t cap,
                                             size_t *used, size_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* Optimistic transactions                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Isolation level of a transaction.
+ *  FIRKIN_TXN_SNAPSHOT (the default): reads see the snapshot taken at begin
+ *  plus the transaction's own writes; commit fails with FIRKIN_E_CONFLICT
+ *  if any key it writes got a new version (put or delete) after that
+ *  snapshot. Write skew is possible.
+ *  FIRKIN_TXN_SERIALIZABLE: in addition every key it read (a read that
+ *  found nothing included) must be unchanged, and every namespace it
+ *  iterated must have had no write committed after the snapshot (a write
+ *  in flight at commit counts as one: such a conflict may be false, a
+ *  missed one never happens). */
+typedef enum firkin_isolation {
+  FIRKIN_TXN_SNAPSHOT = 0,
+  FIRKIN_TXN_SERIALIZABLE = 1
+} firkin_isolation;
+
+/** Largest transaction: distinct keys read (serializable) or written, and
+ *  bytes of keys and values buffered. An operation past a limit fails with
+ *  FIRKIN_E_TOO_LARGE and changes nothing; the transaction stays usable. */
+#define FIRKIN_TXN_MAX_OPS 65536
+#define FIRKIN_TXN_MAX_BYTES (32u << 20)
+
+/** Begins a transaction at a snapshot of the latest state. *out is owned by
+ *  the caller (firkin_txn_free) and keeps the database alive.
+ *  What it pins: its snapshot is registered like firkin_snapshot_new's, so
+ *  compaction keeps the history it reads, from begin until commit,
+ *  rollback or free -- an abandoned open transaction holds that history
+ *  until it is freed (or the database closes). Its writes are buffered in
+ *  memory (at most FIRKIN_TXN_MAX_BYTES) and touch nothing until commit.
+ *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db or out, unknown
+ *  isolation), FIRKIN_E_READ_ONLY. Thread contract: one thread at a time
+ *  per transaction; any number of transactions at once. */
+FIRKIN_API firkin_status firkin_txn_begin(firkin_db *db, firkin_isolation isolation,
+                                          firkin_txn **out);
+/** Rolls back if still open, releases the snapshot, frees. NULL is a no-op. */
+FIRKIN_API void firkin_txn_free(firkin_txn *txn);
+/** The sequence number of the transaction's snapshot; 0 if txn is NULL. */
+FIRKIN_API uint64_t firkin_txn_snapshot_seq(const firkin_txn *txn);
+
+/* The calls below take the transaction and a namespace handle of its
+ * database (NULL = default). A finished transaction (committed, rolled
+ * back, or its commit failed) refuses them with FIRKIN_E_INVALID_ARGUMENT;
+ * a namespace of another database is FIRKIN_E_INVALID_ARGUMENT, a dropped
+ * one FIRKIN_E_NAMESPACE_NOT_FOUND. Keys and values are checked as in
+ * firkin_put. */
+
+/** The value of key as the transaction sees it (its own write, else its
+ *  snapshot), a copy in *val to free with firkin_free. FIRKIN_E_NOT_FOUND
+ *  if absent (or deleted by the transaction). Serializable: the read is
+ *  validated at commit. */
+FIRKIN_API firkin_status firkin_txn_get(firkin_txn *txn, const firkin_ns *ns, const void *key,
+                                        size_t key_len, void **val, size_t *val_len);
+/** *found = whether key has a value as the transaction sees it (a read). */
+FIRKIN_API firkin_status firkin_txn_contains(firkin_txn *txn, const firkin_ns *ns,
+                                             const void *key, size_t key_len, bool *found);
+/** Buffers a put (applied at commit). */
+FIRKIN_API firkin_status firkin_txn_put(firkin_txn *txn, const firkin_ns *ns, const void *key,
+                                        size_t key_len, const void *val, size_t val_len);
+/** Buffers a delete (applied at commit; deleting an absent key is allowed). */
+FIRKIN_API firkin_status firkin_txn_delete(firkin_txn *txn, const firkin_ns *ns,
+                                           const void *key, size_t key_len);
+/** Buffers a put of val if the value the transaction sees equals
+ *  (expected, expected_len); else FIRKIN_E_CONDITION_FAILED and nothing is
+ *  buffered (the transaction stays open). The comparison is against the
+ *  transaction's view; a change by others after its snapshot makes the
+ *  commit fail with FIRKIN_E_CONFLICT (the key is written). */
+FIRKIN_API firkin_status firkin_txn_cas(firkin_txn *txn, const firkin_ns *ns, const void *key,
+                                        size_t key_len, const void *expected,
+                                        size_t expected_len, const void *val, size_t val_len);
+/** An iterator (the firkin_iter_* calls) over namespace ns as the
+ *  transaction sees it when the iterator is made: the snapshot's entries,
+ *  minus the keys the transaction wrote, then the transaction's own puts
+ *  (later writes of the transaction are not seen by this iterator). It
+ *  pins the snapshot itself and may outlive the transaction. Serializable:
+ *  commit fails with FIRKIN_E_CONFLICT if any write to ns committed after
+ *  the snapshot (phantoms). */
+FIRKIN_API firkin_status firkin_txn_iter_new(firkin_txn *txn, const firkin_ns *ns,
+                                             firkin_iter **out);
+/** Validates and applies the transaction as one atomic write (one
+ *  sequence number, all or nothing after any crash, durability as wo's
+ *  sync mode says; NULL wo = the database's). *commit_seq (may be NULL)
+ *  receives its sequence number (the snapshot's when it wrote nothing).
+ *  FIRKIN_E_CONFLICT: nothing was applied; firkin_last_error() names the
+ *  first conflicting namespace and key (non-printable bytes as \xNN).
+ *  The transaction is finished whatever the outcome: begin a new one to
+ *  retry. Other statuses as for firkin_write. */
+FIRKIN_API firkin_status firkin_txn_commit(firkin_txn *txn, const firkin_write_options *wo,
+                                           uint64_t *commit_seq);
+/** Discards the buffered writes and releases the snapshot; the handle stays
+ *  to be freed. FIRKIN_E_INVALID_ARGUMENT if already finished. */
+FIRKIN_API firkin_status firkin_txn_rollback(firkin_txn *txn);
 
 /* ------------------------------------------------------------------------ */
 /* Online backup and restore                                                 */

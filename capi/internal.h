@@ -7,16 +7,20 @@
 #ifndef FIRKIN_CAPI_INTERNAL_H_
 #define FIRKIN_CAPI_INTERNAL_H_
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <string>
 #include <string_view>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "capi/firkin.h"
 #include "core/db/db.h"
 #include "core/db/iterator.h"
+#include "core/db/txn.h"
 #include "core/db/write_batch.h"
 #include "core/util/status.h"
 
@@ -43,10 +47,50 @@ struct firkin_snapshot {
   uint64_t seq = 0;
 };
 
+// A transaction's own writes in the namespace an iterator of it scans,
+// copied when the iterator was made: the snapshot's entries for `shadow`
+// keys are skipped, then `puts` are yielded.
+struct firkin_txn_overlay {
+  std::unordered_set<std::string> shadow;
+  std::vector<std::pair<std::string, std::string>> puts;
+  size_t pos = 0;  // in puts, once the snapshot iterator is exhausted
+};
+
 struct firkin_iter {
   std::shared_ptr<firkin::DB> db;
   uint64_t snap = 0;  // registered with db; released at free
   std::unique_ptr<firkin::Iterator> it;
+  std::unique_ptr<firkin_txn_overlay> overlay;  // a transaction's iterator
+
+  // The merged view (the snapshot iterator alone without an overlay).
+  bool Valid() const {
+    if (it->Valid()) return true;
+    return overlay != nullptr && it->status().ok() && overlay->pos < overlay->puts.size();
+  }
+  std::string_view Key() const { return it->Valid() ? it->key() : overlay->puts[overlay->pos].first; }
+  std::string_view Value() const {
+    return it->Valid() ? it->value() : overlay->puts[overlay->pos].second;
+  }
+  void Next() {
+    if (it->Valid()) {
+      it->Next();
+      SkipShadowed();
+    } else if (overlay != nullptr) {
+      overlay->pos++;
+    }
+  }
+  void SkipShadowed() {
+    if (overlay == nullptr) return;
+    while (it->Valid() && overlay->shadow.count(std::string(it->key())) != 0) it->Next();
+  }
+};
+
+// A transaction handle: the core transaction plus a flag that catches two
+// threads using it at once.
+struct firkin_txn {
+  std::shared_ptr<firkin::DB> db;
+  std::unique_ptr<firkin::Txn> txn;
+  std::atomic<bool> busy{false};
 };
 
 struct firkin_changes_options {

@@ -52,14 +52,14 @@ FIRKIN_API void firkin_iter_free(firkin_iter* it) {
 }
 
 FIRKIN_API bool firkin_iter_valid(const firkin_iter* it) {
-  return it != nullptr && it->it->Valid();
+  return it != nullptr && it->Valid();
 }
 
 FIRKIN_API firkin_status firkin_iter_next(firkin_iter* it) {
   return Guard([&] {
     if (it == nullptr) return NullIter();
-    if (!it->it->Valid()) return NotValid();
-    it->it->Next();
+    if (!it->Valid()) return NotValid();
+    it->Next();
     return FIRKIN_OK;
   });
 }
@@ -71,9 +71,9 @@ FIRKIN_API firkin_status firkin_iter_key(const firkin_iter* it, const void** key
     if (key == nullptr || key_len == nullptr) {
       return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
     }
-    if (!it->it->Valid()) return NotValid();
-    *key = it->it->key().data();
-    *key_len = it->it->key().size();
+    if (!it->Valid()) return NotValid();
+    *key = it->Key().data();
+    *key_len = it->Key().size();
     return FIRKIN_OK;
   });
 }
@@ -85,9 +85,9 @@ FIRKIN_API firkin_status firkin_iter_value(const firkin_iter* it, const void** v
     if (val == nullptr || val_len == nullptr) {
       return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
     }
-    if (!it->it->Valid()) return NotValid();
-    *val = it->it->value().data();
-    *val_len = it->it->value().size();
+    if (!it->Valid()) return NotValid();
+    *val = it->Value().data();
+    *val_len = it->Value().size();
     return FIRKIN_OK;
   });
 }
@@ -111,8 +111,8 @@ FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter* it, void* buf, size_t c
     *count = 0;
     char* out = static_cast<char*>(buf);
     size_t pos = 0, n = 0;
-    while (it->it->Valid()) {
-      std::string_view k = it->it->key(), v = it->it->value();
+    while (it->Valid()) {
+      std::string_view k = it->Key(), v = it->Value();
       size_t need = 8 + k.size() + v.size();
       if (pos + need > cap) {
         if (n == 0) {
@@ -128,7 +128,7 @@ FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter* it, void* buf, size_t c
       if (!v.empty()) std::memcpy(out + pos + 8 + k.size(), v.data(), v.size());
       pos += need;
       n++;
-      it->it->Next();
+      it->Next();
     }
     *used = pos;
     *count = n;

@@ -77,11 +77,17 @@ class DB : private CompactionHost {
   Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out) const;
 
   // ---- writes ----
-  // Applies ops (one op, or an atomic batch) as one write.
-  Status Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic);
+  // Applies ops (one op, or an atomic batch) as one write. *seq_out (may be
+  // null) receives its sequence number, 0 if it wrote nothing.
+  Status Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic,
+               uint64_t* seq_out = nullptr);
   Status CreateNamespace(const std::string& name, bool exist_ok,
                          std::shared_ptr<NamespaceInfo>* out);
   Status DropNamespace(const std::string& name);
+  // Makes writes to ns tracked for serializable transactions that iterate
+  // it (ns_write_tracker.h); the first call per namespace drains the writes
+  // in flight. Any thread, not from inside a write.
+  void TrackWrites(NamespaceInfo* ns);
   Status Sync();
   // Compacts every sealed segment with dead bytes now (firkin_compact).
   // `progress` (may be empty): see Compactor::CompactAll.

@@ -18,15 +18,21 @@
 namespace firkin {
 
 struct WriteOp {
-  enum class Kind : uint8_t { kPut, kDelete, kNsCreate, kNsDrop };
-  enum class Cond : uint8_t { kNone, kIfAbsent, kValueEquals, kVersionEquals };
+  // kCheck: a check-only op (a transaction's read): the key is locked and
+  // its condition decided with the rest, nothing is written. kCheckNs: no
+  // key; fails with kConflict if a write to ns may have committed after
+  // expected_version (a serializable transaction that iterated ns).
+  enum class Kind : uint8_t { kPut, kDelete, kNsCreate, kNsDrop, kCheck, kCheckNs };
+  // kSeqAtMost: the key's newest record (put or tombstone) has a sequence
+  // number <= expected_version, else kConflict naming ns and key.
+  enum class Cond : uint8_t { kNone, kIfAbsent, kValueEquals, kVersionEquals, kSeqAtMost };
   Kind kind = Kind::kPut;
   Cond cond = Cond::kNone;
   NamespaceInfo* ns = nullptr;  // kept alive by the caller during Write
   std::string_view key;         // the namespace name for kNsCreate/kNsDrop
   std::string_view value;
   std::string_view expected;      // kValueEquals
-  uint64_t expected_version = 0;  // kVersionEquals (0 = absent)
+  uint64_t expected_version = 0;  // kVersionEquals (0 = absent), kSeqAtMost, kCheckNs
   bool exist_ok = false;          // kNsCreate: return the existing one
 };
 

@@ -22,6 +22,14 @@
 // A batch is one reservation: its records and a commit marker, contiguous,
 // under one sequence number; readers skip it until it is published whole,
 // and recovery applies it only with its marker.
+//
+// A transaction's commit (txn.h) is such a batch: its writes carry the
+// condition kSeqAtMost (the key's newest record is no newer than the
+// transaction's snapshot), keys it only read come as check-only ops
+// (kCheck: locked and decided with the rest, nothing written), and
+// namespaces it iterated as kCheckNs ops, decided through the namespace's
+// write tracker (ns_write_tracker.h; NsTracking below enters it before any
+// shard lock is taken).
 #include <algorithm>
 #include <new>
 #include <unordered_set>
@@ -62,9 +70,88 @@ class ShardLocks {
   std::vector<size_t> held_;
 };
 
+bool IsCheckOnly(const WriteOp& op) {
+  return op.kind == WriteOp::Kind::kCheck || op.kind == WriteOp::Kind::kCheckNs;
+}
+
+// The namespace write trackers of one write (ns_write_tracker.h): it enters
+// as a writer of each namespace it writes, then as a checker of each one it
+// validates (kCheckNs), before it takes any shard lock; Done after the
+// install and the reservation.
+class NsTracking {
+ public:
+  NsTracking(const WriteOp* ops, size_t n) {
+    wrote_.clear();
+    checked_.clear();
+    for (size_t i = 0; i < n; i++) {
+      if ((ops[i].kind == WriteOp::Kind::kPut || ops[i].kind == WriteOp::Kind::kDelete) &&
+          ops[i].ns != nullptr && ops[i].ns->writes.enabled()) {
+        AddOnce(&wrote_, ops[i].ns);
+      }
+    }
+    for (NamespaceInfo* ns : wrote_) ns->writes.EnterWriter();
+    for (size_t i = 0; i < n; i++) {
+      if (ops[i].kind == WriteOp::Kind::kCheckNs && ops[i].ns != nullptr) {
+        AddOnce(&checked_, ops[i].ns);
+      }
+    }
+    for (NamespaceInfo* ns : checked_) ns->writes.BeginCheck();
+  }
+  ~NsTracking() { Done(0); }
+  NsTracking(const NsTracking&) = delete;
+  NsTracking& operator=(const NsTracking&) = delete;
+  void Done(uint64_t seq) {
+    for (NamespaceInfo* ns : checked_) ns->writes.EndCheck();
+    for (NamespaceInfo* ns : wrote_) ns->writes.LeaveWriter(seq);
+    checked_.clear();
+    wrote_.clear();
+  }
+  // How many writer entries the calling thread's write holds on ns (for
+  // its own check): the one NsTracking alive on this thread entered them.
+  static int64_t Own(const NamespaceInfo* ns) {
+    const std::vector<NamespaceInfo*>& v = Wrote();
+    return std::find(v.begin(), v.end(), ns) != v.end() ? 1 : 0;
+  }
+
+ private:
+  static void AddOnce(std::vector<NamespaceInfo*>* v, NamespaceInfo* ns) {
+    if (std::find(v->begin(), v->end(), ns) == v->end()) v->push_back(ns);
+  }
+  // Reused per thread (a write is not re-entrant): no allocation per write.
+  std::vector<NamespaceInfo*>& wrote_ = Wrote();
+  std::vector<NamespaceInfo*>& checked_ = Checked();
+  static std::vector<NamespaceInfo*>& Wrote() {
+    thread_local std::vector<NamespaceInfo*> v;
+    return v;
+  }
+  static std::vector<NamespaceInfo*>& Checked() {
+    thread_local std::vector<NamespaceInfo*> v;
+    return v;
+  }
+};
+
+// Printable form of a key for messages: text as is, other bytes as \xNN.
+std::string EscapedKey(std::string_view key) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  const size_t shown = std::min<size_t>(key.size(), 64);
+  for (size_t i = 0; i < shown; i++) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (shown < key.size()) out += "... (" + std::to_string(key.size()) + " bytes)";
+  return out;
+}
+
 }  // namespace
 
-Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic) {
+Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint64_t* seq_out) {
   (void)atomic;  // a multi-op write is always atomic
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
   if (n == 0) return Status::OK();
@@ -77,9 +164,12 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic) {
   Epoch::Guard guard;
   {
     WriterGate::Scope gate(&gate_);
-    s = n == 1 ? ApplyOne(ops[0], &r) : ApplyBatch(ops, n, &r);
+    NsTracking tracking(ops, n);  // before any shard lock (ns_write_tracker.h)
+    s = n == 1 && !IsCheckOnly(ops[0]) ? ApplyOne(ops[0], &r) : ApplyBatch(ops, n, &r);
+    tracking.Done(r.seg != nullptr ? r.seq : 0);
     if (r.seg != nullptr) log_->Publish(r);
   }
+  if (seq_out != nullptr) *seq_out = r.seg != nullptr && s.ok() ? r.seq : 0;
   return FinishWrite(mode, r, s);
 }
 
@@ -112,6 +202,15 @@ Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& 
     case WriteOp::Cond::kValueEquals:
       if (!exists) return Status::ConditionFailed("key does not exist");
       if (old.value() != op.expected) return Status::ConditionFailed("current value differs");
+      return Status::OK();
+    case WriteOp::Cond::kSeqAtMost:
+      if (old_loc != 0 && old.seq > op.expected_version) {
+        return Status(Status::Code::kConflict,
+                      "conflict: namespace '" + op.ns->name + "' key '" + EscapedKey(op.key) +
+                          "' changed after the transaction's snapshot (sequence " +
+                          std::to_string(op.expected_version) + ", now " +
+                          std::to_string(old.seq) + ")");
+      }
       return Status::OK();
     case WriteOp::Cond::kVersionEquals: {
       const uint64_t cur = exists ? old.seq : 0;
@@ -183,6 +282,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
     if (ops[i].ns == nullptr || ops[i].ns->dropped.load(std::memory_order_acquire)) {
       return DroppedNs(ops[i].ns);
     }
+    if (ops[i].kind == WriteOp::Kind::kCheckNs) continue;  // no key, no lock
     shards.push_back(HashIndex::ShardOf(keyspace_->Hash(ops[i].ns->id, ops[i].key)));
   }
   ShardLocks locks(&keyspace_->index());
@@ -191,6 +291,15 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
   for (size_t i = n; i-- > 0;) {
     const WriteOp& op = ops[i];
     if (op.ns->dropped.load(std::memory_order_acquire)) return DroppedNs(op.ns);
+    if (op.kind == WriteOp::Kind::kCheckNs) {
+      if (op.ns->writes.Changed(op.expected_version, NsTracking::Own(op.ns))) {
+        return Status(Status::Code::kConflict,
+                      "conflict: namespace '" + op.ns->name + "' (iterated) was written after "
+                      "the transaction's snapshot (sequence " +
+                          std::to_string(op.expected_version) + ")");
+      }
+      continue;
+    }
     std::string k(reinterpret_cast<const char*>(&op.ns->id), sizeof(op.ns->id));
     k.append(op.key.data(), op.key.size());
     if (!seen.insert(std::move(k)).second) continue;
@@ -198,6 +307,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
     p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
     FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
     FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old));
+    if (op.kind == WriteOp::Kind::kCheck) continue;  // checked, nothing to write
     if (op.kind == WriteOp::Kind::kDelete && (p.old_loc == 0 || p.old.type != RecordType::kPut)) {
       continue;  // nothing to delete
     }
@@ -296,6 +406,18 @@ Status DB::DropNamespace(const std::string& name) {
   }
   if (s.ok()) PurgeNamespace(existing->id);
   return FinishWrite(options_.sync_mode, r, s);
+}
+
+void DB::TrackWrites(NamespaceInfo* ns) {
+  if (ns->writes.enabled()) return;
+  std::lock_guard<std::mutex> l(ns_mu_);
+  if (ns->writes.enabled()) return;
+  ns->writes.BeginEnable();
+  // Every write that read the flag unset is in the gate: drain them (they
+  // publish before they leave), then everything published is older than
+  // tracking and everything later is tracked.
+  gate_.RunExclusive([] {});
+  ns->writes.FinishEnable(LastSeq());
 }
 
 void DB::PurgeNamespace(uint32_t ns_id) {

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/keyspace/ns_write_tracker.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -31,6 +32,8 @@ struct NamespaceInfo {
   const std::string name;
   std::atomic<bool> dropped{false};
   std::atomic<int64_t> live_keys{0};
+  // Writes to this namespace, for serializable transactions that iterated it.
+  NsWriteTracker writes;
 };
 
 class NamespaceTable {

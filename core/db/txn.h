@@ -1,0 +1,104 @@
+// Txn: an optimistic transaction (DESIGN §5, firkin_txn).
+//
+// It reads at a registered snapshot (pinned from Begin until Commit,
+// Rollback or destruction) overlaid with its own buffered writes, and
+// commits as ONE write-path batch (write_path.cc): its puts and deletes,
+// each conditioned on "the key's newest record has seq <= the snapshot"
+// (kSeqAtMost), plus, when serializable, a check-only op (kCheck) per key
+// it read without writing (reads that found nothing included) and a
+// kCheckNs op per namespace it iterated. The write path takes the shard
+// locks of all these keys in ascending order and decides every condition
+// under them before it reserves log space, so validation and install are
+// atomic without a global lock; the batch is one reservation with one
+// sequence number and a commit marker, crash-atomic like any batch.
+//
+// Limits: at most kMaxOps distinct keys read or written and kMaxBytes of
+// keys and values buffered (kTooLarge, the transaction stays usable).
+//
+// Thread contract: one thread at a time (the C layer detects overlapping
+// calls). The DB must outlive it.
+#ifndef FIRKIN_CORE_DB_TXN_H_
+#define FIRKIN_CORE_DB_TXN_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/db/db.h"
+#include "core/keyspace/namespaces.h"
+#include "core/util/status.h"
+
+namespace firkin {
+
+class Txn {
+ public:
+  enum class Isolation { kSnapshot = 0, kSerializable = 1 };
+  static constexpr size_t kMaxOps = 1 << 16;
+  static constexpr uint64_t kMaxBytes = 32ull << 20;
+
+  // Registers the snapshot (the latest state) the transaction reads at.
+  static Status Begin(DB* db, Isolation iso, std::unique_ptr<Txn>* out);
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  uint64_t snapshot_seq() const { return snap_; }
+  Isolation isolation() const { return iso_; }
+  bool open() const { return state_ == State::kOpen; }
+  // Why the transaction refuses operations (kInvalidArgument with a
+  // message) or OK while it is open.
+  Status CheckOpen() const;
+
+  // The value visible to the transaction: its own write, else the
+  // snapshot's. OK / kNotFound / errors. Records the read (serializable).
+  Status Get(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key, std::string* value);
+  Status Put(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
+             std::string_view value);
+  Status Delete(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key);
+
+  // For an iterator over ns: records the namespace as iterated
+  // (serializable) and returns the transaction's own writes in ns: keys it
+  // wrote (*shadow: skip them in the snapshot) and its puts (*puts).
+  Status IterateNs(const std::shared_ptr<NamespaceInfo>& ns,
+                   std::vector<std::string>* shadow,
+                   std::vector<std::pair<std::string, std::string>>* puts);
+
+  // Validates and applies everything; *seq receives the commit's sequence
+  // number (the snapshot's if nothing was written). The transaction is
+  // finished whatever the outcome (kConflict: nothing was applied).
+  Status Commit(SyncMode sync, uint64_t* seq);
+  // Drops the buffered writes and releases the snapshot. Idempotent.
+  void Rollback();
+
+ private:
+  enum class State { kOpen, kCommitted, kRolledBack, kFailed };
+  struct Write {
+    std::shared_ptr<NamespaceInfo> ns;
+    bool del = false;
+    std::string value;
+  };
+  Txn(DB* db, Isolation iso, uint64_t snap) : db_(db), iso_(iso), snap_(snap) {}
+  static std::string MapKey(uint32_t ns_id, std::string_view key);
+  Status Room(std::string_view key, size_t value_bytes, bool new_entry) const;
+  void Finish(State s);
+
+  DB* const db_;
+  const Isolation iso_;
+  const uint64_t snap_;
+  State state_ = State::kOpen;
+  bool pinned_ = true;
+  // Keyed by 4 bytes of namespace id + key (ordered: commit ops sorted).
+  std::map<std::string, Write> writes_;
+  std::map<std::string, std::shared_ptr<NamespaceInfo>> reads_;  // serializable
+  std::map<uint32_t, std::shared_ptr<NamespaceInfo>> iterated_;  // serializable
+  uint64_t bytes_ = 0;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_DB_TXN_H_
