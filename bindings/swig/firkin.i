@@ -156,6 +156,7 @@
 %ignore FIRKIN_MAX_VALUE_SIZE;
 %ignore FIRKIN_MAX_KEY_SIZE;
 %ignore FIRKIN_MAX_NS_NAME;
+%ignore FIRKIN_TXN_MAX_BYTES;
 
 /* firkin_sync_mode crosses as a plain int; each binding has its own enum. */
 %apply int { firkin_sync_mode };
@@ -174,6 +175,12 @@
 %constant long long FIRKIN_MAX_KEY_BYTES = 65535;
 %constant long long FIRKIN_MAX_VALUE_BYTES = 268435456;
 %constant long long FIRKIN_MAX_NS_NAME_BYTES = 128;
+%constant long long FIRKIN_TXN_MAX_BUFFERED_BYTES = 33554432;
+%{
+/* The constants above restate the header's limits (their unsigned suffixes
+ * do not translate); the wrapper does not compile if the header changes. */
+typedef char fkb_txn_max_bytes_check_[FIRKIN_TXN_MAX_BYTES == 33554432u ? 1 : -1];
+%}
 
 /* ------------------------------------------------------------------------ */
 /* Binding helpers. Each returns a firkin_status and writes at most one      */
