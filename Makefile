@@ -92,14 +92,18 @@ test-asan:
 
 # The multi-writer stress test (tests/c/stress_test.c) under ThreadSanitizer:
 # many writers, CAS, batches, snapshots and background compaction on one
-# handle, checked against a model, with every data race reported.
+# handle, checked against a model, with every data race reported; then the
+# transaction tests (concurrent commits, the isolation checker, the bank).
 test-tsan:
 	@[ -f $(TSAN)/build.ninja ] || meson setup $(TSAN) -Db_sanitize=thread \
 	  -Db_lundef=false -Dbuildtype=debugoptimized -Dbench=false -Djava=disabled -Dcsharp=disabled \
 	  -Dexamples=false -Dwerror=false
-	ninja -C $(TSAN) -j$(JOBS) tests/stress_test
+	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress
+	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew bank
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).
