@@ -8,8 +8,8 @@
  *
  *  1. Handles. Every object is an opaque pointer: firkin_db, firkin_options,
  *     firkin_write_options, firkin_ns (namespace), firkin_snapshot,
- *     firkin_iter, firkin_batch, firkin_changes (change cursor) and
- *     firkin_changes_options. A handle is created by a *_new / *_open call
+ *     firkin_iter, firkin_batch, firkin_changes (change cursor),
+ *     firkin_changes_options and firkin_txn (transaction). A handle is created by a *_new / *_open call
  *     and released by the matching *_free / *_close call. Every *_free and
  *     *_close accepts NULL and does nothing. A namespace or snapshot handle
  *     belongs to the database it was made from: a call on another database
@@ -29,9 +29,9 @@
  *     firkin_last_error, firkin_version_string and firkin_ns_name are owned
  *     by the library.
  *
- *  4. Lifetimes. Child handles (namespaces, snapshots, iterators) keep their
- *     database alive: firkin_close() drops the caller's reference and the
- *     database shuts down (final flush, lock released) when its last child
+ *  4. Lifetimes. Child handles (namespaces, snapshots, iterators,
+ *     transactions) keep their database alive: firkin_close() drops the
+ *     caller's reference and the database shuts down (final flush, lock released) when its last child
  *     is freed. Children may therefore be freed in any order, before or after
  *     firkin_close(), which suits garbage-collected languages. After
  *     firkin_close() the caller must not pass the db handle again.

@@ -20,6 +20,9 @@
  *              serializable, only G2 under SI
  *   skew       a constructed write skew: the checker reports G2 under SI;
  *              under serializable the second commit gets CONFLICT
+ *   phantom    serializable transactions insert into a namespace only while
+ *              an iteration counts fewer than a limit, from 3 threads (plus
+ *              plain puts elsewhere): the limit is never passed
  *   bank       transfers between accounts from 4 threads with retry on
  *              conflict while a reader checks the total in transactions and
  *              snapshots; the total is exact at the end and after a reopen
@@ -917,6 +920,85 @@ static void test_skew(void) {
   check(a.g2 == 0 && a.gsingle == 0, "skew serializable: no anomaly");
 }
 
+/* Phantoms under concurrency: serializable transactions count the keys of
+ * a namespace by iterating it and insert a new (unique) key only while the
+ * count is below a limit. Their written keys never collide, so only the
+ * namespace check can stop two of them from both inserting at count
+ * limit-1: the final count must be exactly the limit. Plain puts to
+ * another namespace run beside them (they must not disturb anything). */
+enum { kSlotLimit = 40, kSlotThreads = 4 };
+typedef struct {
+  firkin_db *db;
+  firkin_ns *ns;
+  int thread;
+  atomic_int *errors, *conflicts, *ready;
+} slot_arg;
+
+static void *slot_worker(void *p) {
+  slot_arg *a = p;
+  atomic_fetch_add(a->ready, 1);
+  while (atomic_load(a->ready) < kSlotThreads) sched_yield();
+  for (int i = 0; i < 400; i++) {
+    char key[32];
+    if (a->thread == 0) { /* noise: plain writes to another namespace */
+      snprintf(key, sizeof key, "noise%d", i);
+      if (dput(a->db, NULL, key, "x") != FIRKIN_OK) atomic_fetch_add(a->errors, 1);
+      continue;
+    }
+    firkin_txn *t = NULL;
+    if (firkin_txn_begin(a->db, FIRKIN_TXN_SERIALIZABLE, &t) != FIRKIN_OK) {
+      atomic_fetch_add(a->errors, 1);
+      break;
+    }
+    firkin_iter *it = NULL;
+    int n = 0;
+    if (firkin_txn_iter_new(t, a->ns, &it) == FIRKIN_OK) {
+      for (; firkin_iter_valid(it); firkin_iter_next(it)) n++;
+      if (firkin_iter_status(it) != FIRKIN_OK) atomic_fetch_add(a->errors, 1);
+      firkin_iter_free(it);
+    } else {
+      atomic_fetch_add(a->errors, 1);
+    }
+    usleep(20); /* widen the window between the count and the commit */
+    if (n < kSlotLimit) {
+      snprintf(key, sizeof key, "slot-%d-%d", a->thread, i);
+      tput(t, a->ns, key, "taken");
+    }
+    firkin_status s = firkin_txn_commit(t, NULL, NULL);
+    if (s == FIRKIN_E_CONFLICT) atomic_fetch_add(a->conflicts, 1);
+    else if (s != FIRKIN_OK) atomic_fetch_add(a->errors, 1);
+    firkin_txn_free(t);
+  }
+  return NULL;
+}
+
+static void test_phantom(void) {
+  char path[512];
+  dbpath(path, sizeof path, "phantom");
+  firkin_db *db = open_db(path);
+  firkin_ns *ns = NULL;
+  firkin_ns_create(db, "slots", &ns);
+  atomic_int errors = 0, conflicts = 0, ready = 0;
+  pthread_t th[kSlotThreads];
+  slot_arg args[kSlotThreads];
+  for (int i = 0; i < kSlotThreads; i++) {
+    args[i] = (slot_arg){db, ns, i, &errors, &conflicts, &ready};
+    pthread_create(&th[i], NULL, slot_worker, &args[i]);
+  }
+  for (int i = 0; i < kSlotThreads; i++) pthread_join(th[i], NULL);
+  firkin_iter *it = NULL;
+  firkin_iter_new(db, NULL, ns, &it);
+  int n = 0;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) n++;
+  firkin_iter_free(it);
+  printf("phantom: %d keys (limit %d), %d conflicts\n", n, kSlotLimit, atomic_load(&conflicts));
+  check(atomic_load(&errors) == 0, "phantom: no errors");
+  check(n == kSlotLimit, "phantom: exactly %d keys inserted, found %d", kSlotLimit, n);
+  check(atomic_load(&conflicts) > 0, "phantom: transactions overlapped (conflicts seen)");
+  firkin_ns_close(ns);
+  firkin_close(db);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Bank transfers. */
 
@@ -1105,6 +1187,7 @@ int main(int argc, char **argv) {
     void (*fn)(void);
   } groups[] = {{"api", test_api},   {"conflict", test_conflict}, {"bad", test_bad},
                 {"atomic", test_atomic}, {"elle", test_elle},   {"skew", test_skew},
+                {"phantom", test_phantom},
                 {"bank", test_bank}, {"crash", test_crash}};
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
     bool run = argc < 2;
