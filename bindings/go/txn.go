@@ -73,10 +73,13 @@ func (db *DB) Begin(iso Isolation) (*Txn, error) {
 		return nil, err
 	}
 	tx := &Txn{db: db, h: fkraw.SwigcptrStruct_SS_firkin_txn(uintptr(p)), n: new(int64), iso: iso}
-	err = wrap(fkraw.Fkb_txn_snapshot_seq(tx.h, tx.n))
-	tx.seq = uint64(*tx.n)
 	runtime.SetFinalizer(tx, (*Txn).Close)
-	return tx, err
+	if err := wrap(fkraw.Fkb_txn_snapshot_seq(tx.h, tx.n)); err != nil {
+		tx.Close()
+		return nil, err
+	}
+	tx.seq = uint64(*tx.n)
+	return tx, nil
 }
 
 // TxnOptions are the settings of DB.UpdateWith (nil = the defaults).
