@@ -6,6 +6,13 @@
 
 using namespace firkin::capi;
 
+static_assert(FIRKIN_TXN_MAX_OPS == firkin::Txn::kMaxOps, "header and core agree");
+static_assert(FIRKIN_TXN_MAX_BYTES == firkin::Txn::kMaxBytes, "header and core agree");
+static_assert(FIRKIN_TXN_SNAPSHOT == static_cast<int>(firkin::Txn::Isolation::kSnapshot) &&
+                  FIRKIN_TXN_SERIALIZABLE ==
+                      static_cast<int>(firkin::Txn::Isolation::kSerializable),
+              "isolation values agree");
+
 namespace {
 
 // Marks the handle in use for one call; a second thread calling at the

@@ -84,6 +84,10 @@ class DB : private CompactionHost {
   Status CreateNamespace(const std::string& name, bool exist_ok,
                          std::shared_ptr<NamespaceInfo>* out);
   Status DropNamespace(const std::string& name);
+  // Makes writes to ns tracked for serializable transactions that iterate
+  // it (ns_write_tracker.h); the first call per namespace drains the writes
+  // in flight. Any thread, not from inside a write.
+  void TrackWrites(NamespaceInfo* ns);
   Status Sync();
   // Compacts every sealed segment with dead bytes now (firkin_compact).
   // `progress` (may be empty): see Compactor::CompactAll.

@@ -129,7 +129,10 @@ Status Txn::Delete(const std::shared_ptr<NamespaceInfo>& ns, std::string_view ke
 Status Txn::IterateNs(const std::shared_ptr<NamespaceInfo>& ns, std::vector<std::string>* shadow,
                       std::vector<std::pair<std::string, std::string>>* puts) {
   FIRKIN_RETURN_IF_ERROR(CheckOpen());
-  if (iso_ == Isolation::kSerializable) iterated_.emplace(ns->id, ns);
+  if (iso_ == Isolation::kSerializable) {
+    db_->TrackWrites(ns.get());
+    iterated_.emplace(ns->id, ns);
+  }
   const std::string lo = MapKey(ns->id, {});
   for (auto it = writes_.lower_bound(lo); it != writes_.end(); ++it) {
     if (it->first.compare(0, lo.size(), lo) != 0) break;

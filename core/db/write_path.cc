@@ -77,7 +77,7 @@ class NsTracking {
     checked_.clear();
     for (size_t i = 0; i < n; i++) {
       if ((ops[i].kind == WriteOp::Kind::kPut || ops[i].kind == WriteOp::Kind::kDelete) &&
-          ops[i].ns != nullptr) {
+          ops[i].ns != nullptr && ops[i].ns->writes.enabled()) {
         AddOnce(&wrote_, ops[i].ns);
       }
     }
@@ -98,15 +98,11 @@ class NsTracking {
     checked_.clear();
     wrote_.clear();
   }
-  // How many writer entries this write holds on ns (for its own check).
-  static int64_t Own(const WriteOp* ops, size_t n, const NamespaceInfo* ns) {
-    for (size_t i = 0; i < n; i++) {
-      if ((ops[i].kind == WriteOp::Kind::kPut || ops[i].kind == WriteOp::Kind::kDelete) &&
-          ops[i].ns == ns) {
-        return 1;
-      }
-    }
-    return 0;
+  // How many writer entries the calling thread's write holds on ns (for
+  // its own check): the one NsTracking alive on this thread entered them.
+  static int64_t Own(const NamespaceInfo* ns) {
+    const std::vector<NamespaceInfo*>& v = Wrote();
+    return std::find(v.begin(), v.end(), ns) != v.end() ? 1 : 0;
   }
 
  private:
@@ -288,7 +284,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
     const WriteOp& op = ops[i];
     if (op.ns->dropped.load(std::memory_order_acquire)) return DroppedNs(op.ns);
     if (op.kind == WriteOp::Kind::kCheckNs) {
-      if (op.ns->writes.Changed(op.expected_version, NsTracking::Own(ops, n, op.ns))) {
+      if (op.ns->writes.Changed(op.expected_version, NsTracking::Own(op.ns))) {
         return Status(Status::Code::kConflict,
                       "conflict: namespace '" + op.ns->name + "' (iterated) was written after "
                       "the transaction's snapshot (sequence " +
@@ -402,6 +398,18 @@ Status DB::DropNamespace(const std::string& name) {
   }
   if (s.ok()) PurgeNamespace(existing->id);
   return FinishWrite(options_.sync_mode, r, s);
+}
+
+void DB::TrackWrites(NamespaceInfo* ns) {
+  if (ns->writes.enabled()) return;
+  std::lock_guard<std::mutex> l(ns_mu_);
+  if (ns->writes.enabled()) return;
+  ns->writes.BeginEnable();
+  // Every write that read the flag unset is in the gate: drain them (they
+  // publish before they leave), then everything published is older than
+  // tracking and everything later is tracked.
+  gate_.RunExclusive([] {});
+  ns->writes.FinishEnable(LastSeq());
 }
 
 void DB::PurgeNamespace(uint32_t ns_id) {

@@ -27,7 +27,19 @@
 // its reservation (no lock held, so no deadlock: a checker never waits on
 // the tracker, and a writer holds no lock while it waits).
 //
-// Thread contract: every method from any thread.
+// Enabling (the plain write's cost): a namespace no serializable
+// transaction ever iterated is not tracked at all -- writers read one
+// shared, read-mostly flag and skip the rest. The first such iteration
+// enables tracking: it sets the flag, then drains every write in flight
+// through the database's writer gate (a writer reads the flag inside the
+// gate, so every write that may have missed the flag is published by the
+// end of the drain), then records tracked_since = the published sequence
+// number. A checker whose snapshot is below tracked_since conflicts (writes
+// before that were not tracked); while tracking is being enabled
+// tracked_since is UINT64_MAX, so a racing checker conflicts too.
+//
+// Thread contract: every method from any thread; Enable's caller
+// serializes enabling and drains the writer gate (DB::TrackWrites).
 #ifndef FIRKIN_CORE_KEYSPACE_NS_WRITE_TRACKER_H_
 #define FIRKIN_CORE_KEYSPACE_NS_WRITE_TRACKER_H_
 
@@ -44,7 +56,16 @@ class NsWriteTracker {
   static constexpr unsigned kStripes = 16;
   static unsigned MyStripe() { return ThreadSlot() % kStripes; }
 
-  // A writer enters before it takes its shard locks.
+  // Whether writers must enter (read inside the writer gate).
+  bool enabled() const { return enabled_.load(std::memory_order_seq_cst); }
+  // Enabling, in two steps around the caller's drain of in-flight writes.
+  void BeginEnable() {
+    since_.store(UINT64_MAX, std::memory_order_seq_cst);
+    enabled_.store(true, std::memory_order_seq_cst);
+  }
+  void FinishEnable(uint64_t published) { since_.store(published, std::memory_order_seq_cst); }
+
+  // A writer enters before it takes its shard locks (only when enabled()).
   void EnterWriter() {
     std::atomic<int64_t>& c = stripes_[MyStripe()].in_flight;
     for (SpinWait w;; w.Once()) {
@@ -72,6 +93,7 @@ class NsWriteTracker {
   // Whether a write may have committed after `snap`; `own` writes of the
   // calling thread (its own EnterWriter calls) are not counted.
   bool Changed(uint64_t snap, int64_t own) const {
+    if (snap < since_.load(std::memory_order_seq_cst)) return true;  // not tracked back then
     int64_t in_flight = -own;
     for (const Stripe& s : stripes_) {
       in_flight += s.in_flight.load(std::memory_order_seq_cst);
@@ -87,6 +109,8 @@ class NsWriteTracker {
   };
   Stripe stripes_[kStripes];
   alignas(64) std::atomic<int64_t> checkers_{0};
+  std::atomic<bool> enabled_{false};
+  std::atomic<uint64_t> since_{UINT64_MAX};
 };
 
 }  // namespace firkin
