@@ -211,6 +211,11 @@ type handleSnap struct {
 	slot int
 }
 
+type handleTxn struct {
+	tx   *Txn
+	slot int
+}
+
 type caseState struct {
 	dir     string
 	opts    *Options
@@ -220,6 +225,7 @@ type caseState struct {
 	snaps   map[string]*handleSnap
 	iters   map[string]*iterState
 	batches map[string]*Batch
+	txns    map[string]*handleTxn
 	vars    map[string]uint64
 	bopts   BackupOptions // backup_opt
 }
@@ -252,6 +258,9 @@ func (c *caseState) close() {
 	for _, it := range c.iters {
 		it.it.Close()
 	}
+	for _, t := range c.txns {
+		t.tx.Close()
+	}
 	for _, s := range c.snaps {
 		s.s.Close()
 	}
@@ -276,6 +285,12 @@ func (c *caseState) closeSlot(slot int) outcome {
 		if it.slot == slot {
 			it.it.Close()
 			delete(c.iters, k)
+		}
+	}
+	for k, t := range c.txns {
+		if t.slot == slot {
+			t.tx.Close()
+			delete(c.txns, k)
 		}
 	}
 	for k, s := range c.snaps {
@@ -466,6 +481,14 @@ func decodeEntries(b []byte) [][2][]byte {
 	return out
 }
 
+func (c *caseState) txn(name string) *Txn {
+	t, ok := c.txns[name]
+	if !ok {
+		failf("transaction %q used before it was bound", name)
+	}
+	return t.tx
+}
+
 func (c *caseState) iter(name string) *iterState {
 	it, ok := c.iters[name]
 	if !ok {
@@ -613,6 +636,10 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		for k, it := range c.iters {
 			it.it.Close()
 			delete(c.iters, k)
+		}
+		for k, t := range c.txns {
+			t.tx.Close()
+			delete(c.txns, k)
 		}
 		for k, s := range c.snaps {
 			s.s.Close()
@@ -1093,6 +1120,91 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		if len(args) == 1 && n != c.number(args[0]) {
 			failf("count: got %d, want %s", n, args[0].text)
 		}
+	case "txn_begin":
+		needArgs(args, 1, 2)
+		if _, ok := c.txns[args[0].text]; ok {
+			failf("transaction %q exists", args[0].text)
+		}
+		iso := IsolationSnapshot
+		if len(args) == 2 {
+			switch args[1].text {
+			case "serializable":
+				iso = IsolationSerializable
+			case "snapshot":
+			default:
+				failf("unknown isolation %q", args[1].text)
+			}
+		}
+		tx, err := c.db(mods).Begin(iso)
+		if err != nil {
+			return fromErr(err)
+		}
+		c.txns[args[0].text] = &handleTxn{tx: tx, slot: c.slotOf(mods)}
+	case "txn_get":
+		needArgs(args, 2, 3)
+		v, err := c.txn(args[0].text).GetNS(c.nsOf(mods), args[1].b)
+		if err != nil {
+			if err == ErrNotFound {
+				return outcome{st: StatusNotFound}
+			}
+			return fromErr(err)
+		}
+		if len(args) == 3 {
+			eqBytes("txn_get", v, args[2].b)
+		}
+	case "txn_contains":
+		needArgs(args, 2, 3)
+		ok, err := c.txn(args[0].text).HasNS(c.nsOf(mods), args[1].b)
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 3 && ok != parseBool(args[2].text) {
+			failf("txn_contains: got %v", ok)
+		}
+	case "txn_put":
+		needArgs(args, 3, 3)
+		return fromErr(c.txn(args[0].text).PutNS(c.nsOf(mods), args[1].b, args[2].b))
+	case "txn_delete":
+		needArgs(args, 2, 2)
+		return fromErr(c.txn(args[0].text).DeleteNS(c.nsOf(mods), args[1].b))
+	case "txn_cas":
+		needArgs(args, 4, 4)
+		ok, err := c.txn(args[0].text).CompareAndSwapNS(c.nsOf(mods), args[1].b, args[2].b, args[3].b)
+		if err == nil && !ok {
+			return outcome{st: StatusConditionFailed}
+		}
+		return fromErr(err)
+	case "txn_iter_new":
+		needArgs(args, 2, 2)
+		if _, ok := c.iters[args[0].text]; ok {
+			failf("iterator %q exists", args[0].text)
+		}
+		t := c.txn(args[1].text)
+		it, err := t.NewIteratorNS(c.nsOf(mods))
+		if err != nil {
+			return fromErr(err)
+		}
+		c.iters[args[0].text] = &iterState{it: it, slot: c.txns[args[1].text].slot}
+	case "txn_commit":
+		needArgs(args, 1, 2)
+		t := c.txn(args[0].text)
+		if err := t.CommitWith(c.wo); err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 2 {
+			c.vars[args[1].text] = t.CommitSeq()
+		}
+	case "txn_rollback":
+		needArgs(args, 1, 1)
+		return fromErr(c.txn(args[0].text).Rollback())
+	case "txn_snapshot_seq":
+		needArgs(args, 2, 2)
+		c.vars[args[1].text] = c.txn(args[0].text).SnapshotSeq()
+	case "txn_free":
+		needArgs(args, 1, 1)
+		t := c.txn(args[0].text)
+		delete(c.txns, args[0].text)
+		return fromErr(t.Close())
 	case "snapshot", "snapshot_at":
 		db := c.db(mods)
 		var s *Snapshot
@@ -1389,7 +1501,8 @@ func runCases(dir string, only string) (int, int, []string) {
 					continue
 				}
 				cur = &caseState{dir: d, opts: opts, ns: map[string]*handleNs{}, snaps: map[string]*handleSnap{},
-					iters: map[string]*iterState{}, batches: map[string]*Batch{}, vars: map[string]uint64{}}
+					iters: map[string]*iterState{}, batches: map[string]*Batch{}, vars: map[string]uint64{},
+					txns: map[string]*handleTxn{}}
 				curFailed = false
 				continue
 			}

@@ -135,6 +135,17 @@
 %ignore firkin_changes_options_set_batch_markers;
 %ignore firkin_changes_options_get_batch_markers;
 %ignore firkin_changes_options;
+/* Transactions: begin, get, contains, cas, iter_new, commit and
+ * snapshot_seq go through fkb_txn_* (handle and owned outputs, the
+ * condition outcome as a value); put, delete, rollback and free are
+ * wrapped as they are. */
+%ignore firkin_txn_begin;
+%ignore firkin_txn_get;
+%ignore firkin_txn_contains;
+%ignore firkin_txn_cas;
+%ignore firkin_txn_iter_new;
+%ignore firkin_txn_commit;
+%ignore firkin_txn_snapshot_seq;
 /* Takes a firkin_status as input; the status typemaps are for returns. */
 %ignore firkin_strerror;
 /* Typed option accessors: wrapped once, by name, as fkb_options_[gs]et_typed. */
@@ -145,12 +156,17 @@
 %ignore FIRKIN_MAX_VALUE_SIZE;
 %ignore FIRKIN_MAX_KEY_SIZE;
 %ignore FIRKIN_MAX_NS_NAME;
+%ignore FIRKIN_TXN_MAX_BYTES;
 
 /* firkin_sync_mode crosses as a plain int; each binding has its own enum. */
 %apply int { firkin_sync_mode };
 %ignore firkin_sync_mode;
 %apply int { firkin_change_type };
 %ignore firkin_change_type;
+/* firkin_isolation likewise (the fkb_txn_begin helper takes an int). */
+%ignore firkin_isolation;
+%ignore FIRKIN_TXN_SNAPSHOT;
+%ignore FIRKIN_TXN_SERIALIZABLE;
 
 #define FIRKIN_API
 %include "firkin.h"
@@ -159,6 +175,12 @@
 %constant long long FIRKIN_MAX_KEY_BYTES = 65535;
 %constant long long FIRKIN_MAX_VALUE_BYTES = 268435456;
 %constant long long FIRKIN_MAX_NS_NAME_BYTES = 128;
+%constant long long FIRKIN_TXN_MAX_BUFFERED_BYTES = 33554432;
+%{
+/* The constants above restate the header's limits (their unsigned suffixes
+ * do not translate); the wrapper does not compile if the header changes. */
+typedef char fkb_txn_max_bytes_check_[FIRKIN_TXN_MAX_BYTES == 33554432u ? 1 : -1];
+%}
 
 /* ------------------------------------------------------------------------ */
 /* Binding helpers. Each returns a firkin_status and writes at most one      */
@@ -577,6 +599,64 @@ static firkin_status fkb_changes_oldest_seq(firkin_db *db, int64_t *OUT) {
   uint64_t v = 0;
   firkin_status st = firkin_changes_oldest_seq(db, &v);
   *OUT = (int64_t)v;
+  return st;
+}
+
+/* ---- transactions ---- */
+/* firkin_txn_begin with the isolation as an int (0 snapshot, 1
+ * serializable); *OUT = the transaction handle. */
+static firkin_status fkb_txn_begin(firkin_db *db, int isolation, int64_t *OUT) {
+  firkin_txn *h = NULL;
+  firkin_status st = firkin_txn_begin(db, (firkin_isolation)isolation, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+/* *OUT = the transaction's snapshot sequence number. */
+static firkin_status fkb_txn_snapshot_seq(const firkin_txn *txn, int64_t *OUT) {
+  *OUT = (int64_t)firkin_txn_snapshot_seq(txn);
+  return FIRKIN_OK;
+}
+/* The value of key as the transaction sees it, into (buf, cap): *OUT = its
+ * size, copied only if it fits (else call again with *OUT bytes: the
+ * transaction's view does not change in between); -1 if absent. */
+static firkin_status fkb_txn_get(firkin_txn *txn, const firkin_ns *ns, const void *key,
+                                 size_t key_len, void *buf, size_t cap, int64_t *OUT) {
+  void *v = NULL;
+  size_t n = 0;
+  firkin_status st = firkin_txn_get(txn, ns, key, key_len, &v, &n);
+  *OUT = -1;
+  if (st == FIRKIN_E_NOT_FOUND) return FIRKIN_OK;
+  if (st != FIRKIN_OK) return st;
+  fkb_copy_out_(v, n, buf, cap, OUT);
+  return FIRKIN_OK;
+}
+/* *OUT = 1 if key has a value as the transaction sees it, else 0. */
+static firkin_status fkb_txn_contains(firkin_txn *txn, const firkin_ns *ns, const void *key,
+                                      size_t key_len, int64_t *OUT) {
+  bool found = false;
+  firkin_status st = firkin_txn_contains(txn, ns, key, key_len, &found);
+  *OUT = found ? 1 : 0;
+  return st;
+}
+/* *OUT = 1 if the put was buffered, 0 if the value differed. */
+static firkin_status fkb_txn_cas(firkin_txn *txn, const firkin_ns *ns, const void *key,
+                                 size_t key_len, const void *expected, size_t expected_len,
+                                 const void *val, size_t val_len, int64_t *OUT) {
+  return fkb_cond_(
+      firkin_txn_cas(txn, ns, key, key_len, expected, expected_len, val, val_len), OUT);
+}
+static firkin_status fkb_txn_iter_new(firkin_txn *txn, const firkin_ns *ns, int64_t *OUT) {
+  firkin_iter *h = NULL;
+  firkin_status st = firkin_txn_iter_new(txn, ns, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+/* *OUT = the commit's sequence number (0 on failure). */
+static firkin_status fkb_txn_commit(firkin_txn *txn, const firkin_write_options *wo,
+                                    int64_t *OUT) {
+  uint64_t seq = 0;
+  firkin_status st = firkin_txn_commit(txn, wo, &seq);
+  *OUT = st == FIRKIN_OK ? (int64_t)seq : 0;
   return st;
 }
 %}

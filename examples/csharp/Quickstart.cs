@@ -36,6 +36,20 @@ static class Quickstart
                 }
             }
 
+            // A transaction (Dispose rolls back if it was not committed) ...
+            using (var tx = db.BeginTransaction(Isolation.Snapshot))
+            {
+                tx.Put(B("visits"), B("1"));
+                tx.Commit(); // ConflictException if another writer changed "visits" first
+            }
+            // ... or Update, which begins again when the commit conflicts.
+            db.Update(tx =>
+            {
+                int n = int.Parse(Encoding.UTF8.GetString(tx.Get(B("visits"))));
+                tx.Put(B("visits"), B((n + 1).ToString()));
+            });
+            Console.WriteLine("visits = " + Encoding.UTF8.GetString(db.Get(B("visits"))));
+
             // Errors are typed exceptions carrying the status code.
             try
             {

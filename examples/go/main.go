@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strconv"
 
 	"firkin.dev/firkin"
 )
@@ -75,6 +76,24 @@ func main() {
 	}
 	count, _ := users.Count()
 	fmt.Printf("users at the snapshot: %d, now: %d\n", n, count)
+
+	// A transaction, retried by Update when its commit conflicts.
+	err = db.Update(func(tx *firkin.Txn) error {
+		v, err := tx.Get([]byte("visits"))
+		if errors.Is(err, firkin.ErrNotFound) {
+			v, err = []byte("0"), nil
+		}
+		if err != nil {
+			return err
+		}
+		n, _ := strconv.Atoi(string(v))
+		return tx.Put([]byte("visits"), []byte(strconv.Itoa(n+1)))
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	visits, _ := db.Get([]byte("visits"))
+	fmt.Printf("visits = %s\n", visits)
 
 	// Errors carry the status code.
 	var e *firkin.Error

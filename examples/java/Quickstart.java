@@ -8,8 +8,10 @@ import org.firkin.Entry;
 import org.firkin.Firkin;
 import org.firkin.FirkinException;
 import org.firkin.FirkinIterator;
+import org.firkin.Isolation;
 import org.firkin.Namespace;
 import org.firkin.Snapshot;
+import org.firkin.Transaction;
 
 public class Quickstart {
   static byte[] b(String s) {
@@ -42,6 +44,18 @@ public class Quickstart {
           System.out.println("users at the snapshot: " + n + ", now: " + users.count());
         }
       }
+
+      // A transaction (close() rolls back if it was not committed) ...
+      try (Transaction tx = db.beginTransaction(Isolation.SNAPSHOT)) {
+        tx.put(b("visits"), b("1"));
+        tx.commit(); // FirkinException.Conflict if another writer changed "visits" first
+      }
+      // ... or update(), which begins again when the commit conflicts.
+      db.update(tx -> {
+        int n = Integer.parseInt(new String(tx.get(b("visits")), StandardCharsets.UTF_8));
+        tx.put(b("visits"), b(Integer.toString(n + 1)));
+      });
+      System.out.println("visits = " + new String(db.get(b("visits")), StandardCharsets.UTF_8));
 
       // Errors are typed exceptions carrying the status code.
       try {

@@ -33,6 +33,13 @@ with firkin.DB(path) as db:
         for key, value in sorted(users.items()):
             print("  %s %s" % (key.decode(), value.decode()))
 
+    # A transaction: commits when the block ends, rolls back if it raises.
+    with db.transaction() as tx:
+        tx[b"visits"] = b"%d" % (int(tx.get(b"visits") or b"0") + 1)
+    # db.update retries the function when its commit conflicts with another writer.
+    db.update(lambda tx: tx.put(b"visits", b"%d" % (int(tx[b"visits"]) + 1)))
+    print("visits =", db[b"visits"].decode())
+
     # Errors are typed exceptions carrying the status code.
     try:
         db.put(b"", b"v")

@@ -475,7 +475,7 @@ typedef struct {
   firkin_write_options *wo;
   firkin_backup_options *bopts; /* backup_opt; NULL until set */
   firkin_db *db[3]; /* slots 1 and 2 */
-  named_list ns, snaps, iters, batches;
+  named_list ns, snaps, iters, batches, txns;
   var *vars;
   size_t nvars, capvars;
   /* the current command */
@@ -605,15 +605,21 @@ static void free_snap_entry(ctx *c, named *e) {
   firkin_snapshot_free((firkin_snapshot *)e->h);
   named_remove(&c->snaps, e);
 }
+static void free_txn_entry(ctx *c, named *e) {
+  firkin_txn_free((firkin_txn *)e->h);
+  named_remove(&c->txns, e);
+}
 static void free_ns_entry(ctx *c, named *e) {
   firkin_ns_close((firkin_ns *)e->h);
   named_remove(&c->ns, e);
 }
 
-/* Frees the children (iterators, snapshots, namespace handles) created
- * through slot dbi (0 = all slots). */
+/* Frees the children (iterators, transactions, snapshots, namespace
+ * handles) created through slot dbi (0 = all slots). */
 static void free_children(ctx *c, int dbi) {
   size_t i;
+  for (i = c->txns.n; i-- > 0;)
+    if (dbi == 0 || c->txns.a[i].dbi == dbi) free_txn_entry(c, &c->txns.a[i]);
   for (i = c->iters.n; i-- > 0;)
     if (dbi == 0 || c->iters.a[i].dbi == dbi) free_iter_entry(c, &c->iters.a[i]);
   for (i = c->snaps.n; i-- > 0;)
@@ -1793,6 +1799,129 @@ static int cmd_count(ctx *c, token **a, size_t n) {
   return st;
 }
 
+/* ---- transactions ---- */
+
+static named *get_txn(ctx *c, const char *name) { return get_named(c, &c->txns, "transaction", name); }
+
+static int cmd_txn_begin(ctx *c, token **a, size_t n) {
+  firkin_txn *t = NULL;
+  firkin_isolation iso = FIRKIN_TXN_SNAPSHOT;
+  int st;
+  NEED_DB();
+  if (named_find(&c->txns, T(0))) return runner_error(c, "transaction '%s' exists", T(0));
+  if (n > 1) {
+    if (!strcmp(T(1), "serializable")) iso = FIRKIN_TXN_SERIALIZABLE;
+    else if (strcmp(T(1), "snapshot")) return runner_error(c, "unknown isolation '%s'", T(1));
+  }
+  st = api(c, firkin_txn_begin(cur_db(c), iso, &t));
+  if (st == FIRKIN_OK) {
+    if (!t) fail(c, "firkin_txn_begin returned OK and NULL");
+    else named_add(&c->txns, T(0), c->cur_dbi, t);
+  } else if (t) {
+    fail(c, "firkin_txn_begin failed but set *out");
+  }
+  return st;
+}
+
+static int cmd_txn_get(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(0));
+  void *v = NULL;
+  size_t vn = 0;
+  int st;
+  if (!e) return RUNNER_ERROR;
+  st = api(c, firkin_txn_get((firkin_txn *)e->h, c->cur_ns, a[1]->p, a[1]->n, &v, &vn));
+  if (st == FIRKIN_OK) {
+    if (!v) fail(c, "firkin_txn_get returned OK with a NULL buffer");
+    else if (n > 2 && !bytes_eq(v, vn, a[2]->p, a[2]->n)) fail_bytes(c, "value", a[2]->p, a[2]->n, v, vn);
+  }
+  firkin_free(v);
+  return st;
+}
+
+static int cmd_txn_contains(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(0));
+  bool found = false, want = false;
+  int st;
+  if (!e) return RUNNER_ERROR;
+  if (n > 2 && !bool_arg(c, a[2], &want)) return RUNNER_ERROR;
+  st = api(c, firkin_txn_contains((firkin_txn *)e->h, c->cur_ns, a[1]->p, a[1]->n, &found));
+  if (st == FIRKIN_OK && n > 2 && found != want)
+    fail(c, "txn_contains: expected %s, got %s", want ? "true" : "false", found ? "true" : "false");
+  return st;
+}
+
+static int cmd_txn_put(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(0));
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  return api(c, firkin_txn_put((firkin_txn *)e->h, c->cur_ns, a[1]->p, a[1]->n, a[2]->p, a[2]->n));
+}
+
+static int cmd_txn_delete(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(0));
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  return api(c, firkin_txn_delete((firkin_txn *)e->h, c->cur_ns, a[1]->p, a[1]->n));
+}
+
+static int cmd_txn_cas(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(0));
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  return api(c, firkin_txn_cas((firkin_txn *)e->h, c->cur_ns, a[1]->p, a[1]->n, a[2]->p, a[2]->n,
+                               a[3]->p, a[3]->n));
+}
+
+static int cmd_txn_iter_new(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(1));
+  firkin_iter *it = NULL;
+  int st;
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  if (named_find(&c->iters, T(0))) return runner_error(c, "iterator '%s' exists", T(0));
+  st = api(c, firkin_txn_iter_new((firkin_txn *)e->h, c->cur_ns, &it));
+  if (st == FIRKIN_OK) {
+    if (!it) fail(c, "firkin_txn_iter_new returned OK and NULL");
+    else named_add(&c->iters, T(0), e->dbi, it);
+  } else if (it) {
+    fail(c, "firkin_txn_iter_new failed but set *out");
+  }
+  return st;
+}
+
+static int cmd_txn_commit(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(0));
+  uint64_t seq = 0;
+  int st;
+  if (!e) return RUNNER_ERROR;
+  st = api(c, firkin_txn_commit((firkin_txn *)e->h, c->wo, &seq));
+  if (st == FIRKIN_OK && n > 1) var_set(c, T(1), seq);
+  return st;
+}
+
+static int cmd_txn_rollback(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(0));
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  return api(c, firkin_txn_rollback((firkin_txn *)e->h));
+}
+
+static int cmd_txn_snapshot_seq(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(0));
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  var_set(c, T(1), firkin_txn_snapshot_seq((const firkin_txn *)e->h));
+  return api(c, FIRKIN_OK);
+}
+
+static int cmd_txn_free(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(0));
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  free_txn_entry(c, e);
+  return api(c, FIRKIN_OK);
+}
+
 /* ---- snapshots ---- */
 
 static int cmd_snapshot(ctx *c, token **a, size_t n) {
@@ -2194,6 +2323,17 @@ static const command kCommands[] = {
     {"ns_name", cmd_ns_name, 1, 2, ""},
     {"ns_close", cmd_ns_close, 1, 1, ""},
     {"count", cmd_count, 0, 1, "nd"},
+    {"txn_begin", cmd_txn_begin, 1, 2, "d"},
+    {"txn_get", cmd_txn_get, 2, 3, "n"},
+    {"txn_contains", cmd_txn_contains, 2, 3, "n"},
+    {"txn_put", cmd_txn_put, 3, 3, "n"},
+    {"txn_delete", cmd_txn_delete, 2, 2, "n"},
+    {"txn_cas", cmd_txn_cas, 4, 4, "n"},
+    {"txn_iter_new", cmd_txn_iter_new, 2, 2, "n"},
+    {"txn_commit", cmd_txn_commit, 1, 2, ""},
+    {"txn_rollback", cmd_txn_rollback, 1, 1, ""},
+    {"txn_snapshot_seq", cmd_txn_snapshot_seq, 2, 2, ""},
+    {"txn_free", cmd_txn_free, 1, 1, ""},
     {"snapshot", cmd_snapshot, 1, 1, "d"},
     {"snapshot_at", cmd_snapshot_at, 2, 2, "d"},
     {"snapshot_seq", cmd_snapshot_seq, 2, 2, ""},
@@ -2449,6 +2589,7 @@ static void run_file(runner *r, const char *path) {
   free(c.snaps.a);
   free(c.iters.a);
   free(c.batches.a);
+  free(c.txns.a);
   free(c.vars);
   fclose(f);
 }

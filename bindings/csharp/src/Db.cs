@@ -164,6 +164,56 @@ namespace Firkin
         /// <summary>An explicit iterator over the default namespace at a new snapshot (MoveNext / Current); dispose it.</summary>
         public Iterator NewIterator() { return Iterator.Create(Handle, null, null); }
 
+        /// <summary>How many times <see cref="Update(Action{Transaction}, Isolation, int)"/> runs its action when commits keep conflicting.</summary>
+        public const int DefaultUpdateAttempts = 10;
+
+        /// <summary>Begins a transaction at a snapshot of the latest state (dispose it: using).</summary>
+        public Transaction BeginTransaction(Isolation isolation = Isolation.Snapshot)
+        {
+            return new Transaction(this, isolation);
+        }
+
+        /// <summary>
+        /// Runs fn in a new transaction and commits it. When the commit throws
+        /// <see cref="ConflictException"/>, begins a new transaction and runs fn
+        /// again, at most attempts times in all; then the last conflict is
+        /// thrown. An exception from fn rolls back and propagates (not retried).
+        /// fn must not commit or roll back itself, and should have no effects
+        /// outside the transaction that are unsafe to repeat.
+        /// </summary>
+        public void Update(Action<Transaction> fn, Isolation isolation = Isolation.Snapshot,
+                           int attempts = DefaultUpdateAttempts)
+        {
+            if (fn == null) throw new InvalidArgumentException("fn is null");
+            Update<object>(tx => { fn(tx); return null; }, isolation, attempts);
+        }
+
+        /// <summary>As <see cref="Update(Action{Transaction}, Isolation, int)"/>, returning fn's result.</summary>
+        public T Update<T>(Func<Transaction, T> fn, Isolation isolation = Isolation.Snapshot,
+                           int attempts = DefaultUpdateAttempts)
+        {
+            if (fn == null) throw new InvalidArgumentException("fn is null");
+            if (attempts < 1) throw new InvalidArgumentException("attempts must be at least 1");
+            for (int i = 1; ; i++)
+            {
+                using (var tx = BeginTransaction(isolation))
+                {
+                    tx.Managed = true;
+                    T result = fn(tx);
+                    tx.Managed = false;
+                    try
+                    {
+                        tx.Commit();
+                        return result;
+                    }
+                    catch (ConflictException)
+                    {
+                        if (i >= attempts) throw;
+                    }
+                }
+            }
+        }
+
         public Snapshot Snapshot()
         {
             long p;

@@ -53,6 +53,14 @@ namespace Firkin
             return new Iterator(p);
         }
 
+        /// <summary>An iterator over ns as transaction txn sees it now (firkin_txn_iter_new).</summary>
+        internal static Iterator Create(SWIGTYPE_p_firkin_txn txn, SWIGTYPE_p_firkin_ns ns)
+        {
+            long p;
+            FirkinNative.fkb_txn_iter_new(txn, ns, out p);
+            return new Iterator(p);
+        }
+
         internal SWIGTYPE_p_firkin_iter Handle
         {
             get

@@ -169,6 +169,8 @@ class Runner
     readonly Dictionary<string, int> snapSlot = new Dictionary<string, int>();
     readonly Dictionary<string, IterState> iters = new Dictionary<string, IterState>();
     readonly Dictionary<string, Batch> batches = new Dictionary<string, Batch>();
+    readonly Dictionary<string, Transaction> txns = new Dictionary<string, Transaction>();
+    readonly Dictionary<string, int> txnSlot = new Dictionary<string, int>();
     readonly Dictionary<string, ulong> vars = new Dictionary<string, ulong>();
 
     BackupOptions bopts = new BackupOptions();
@@ -178,6 +180,8 @@ class Runner
     void CloseAll()
     {
         foreach (var s in iters.Values) s.It.Dispose();
+        foreach (var t in txns.Values) t.Dispose();
+        txns.Clear(); txnSlot.Clear();
         foreach (var s in snaps.Values) s.Dispose();
         foreach (var s in ns.Values) s.Dispose();
         foreach (var s in batches.Values) s.Dispose();
@@ -194,6 +198,7 @@ class Runner
     Outcome CloseSlot(int slot)
     {
         foreach (var k in iters.Where(e => e.Value.Slot == slot).Select(e => e.Key).ToList()) { iters[k].It.Dispose(); iters.Remove(k); }
+        foreach (var k in txns.Keys.Where(k => txnSlot[k] == slot).ToList()) { txns[k].Dispose(); txns.Remove(k); }
         foreach (var k in snaps.Keys.Where(k => snapSlot[k] == slot).ToList()) { snaps[k].Dispose(); snaps.Remove(k); }
         foreach (var k in ns.Keys.Where(k => nsSlot[k] == slot).ToList()) { ns[k].Dispose(); ns.Remove(k); }
         var d = dbs[slot];
@@ -285,6 +290,13 @@ class Runner
         Namespace n;
         if (!ns.TryGetValue(name, out n)) throw new Fail("namespace handle " + name + " used before it was bound");
         return n;
+    }
+
+    Transaction Txn(string name)
+    {
+        Transaction t;
+        if (!txns.TryGetValue(name, out t)) throw new Fail("transaction " + name + " used before it was bound");
+        return t;
     }
 
     SWIGTYPE_p_firkin_ns Nsh(Dictionary<string, string> m) { var n = NsObj(m); return n == null ? null : n.Handle; }
@@ -447,6 +459,8 @@ class Runner
             }
             case "free_children":
                 foreach (var s in iters.Values) s.It.Dispose();
+                foreach (var t in txns.Values) t.Dispose();
+                txns.Clear();
                 foreach (var s in snaps.Values) s.Dispose();
                 foreach (var s in ns.Values) s.Dispose();
                 iters.Clear(); snaps.Clear(); ns.Clear();
@@ -812,6 +826,78 @@ class Runner
                 long n;
                 FirkinNative.fkb_count(DbOf(m).Handle, Nsh(m), out n);
                 if (a.Count == 1 && (ulong)n != Number(a[0])) throw new Fail("count: got " + n);
+                return Outcome.Ok;
+            }
+            case "txn_begin":
+            {
+                Args(a, 1, 2);
+                if (txns.ContainsKey(a[0].Text)) throw new Fail("transaction " + a[0].Text + " exists");
+                var iso = Isolation.Snapshot;
+                if (a.Count == 2)
+                {
+                    if (a[1].Text == "serializable") iso = Isolation.Serializable;
+                    else if (a[1].Text != "snapshot") throw new Fail("unknown isolation " + a[1].Text);
+                }
+                txns[a[0].Text] = DbOf(m).BeginTransaction(iso);
+                txnSlot[a[0].Text] = SlotOf(m);
+                return Outcome.Ok;
+            }
+            case "txn_get":
+            {
+                Args(a, 2, 3);
+                var v = Txn(a[0].Text).Get(NsObj(m), a[1].B);
+                if (v == null) return Outcome.Status(-1);
+                if (a.Count == 3) Eq("txn_get", v, a[2].B);
+                return Outcome.Ok;
+            }
+            case "txn_contains":
+            {
+                Args(a, 2, 3);
+                bool f = Txn(a[0].Text).Contains(NsObj(m), a[1].B);
+                if (a.Count == 3 && f != Bool(a[2].Text)) throw new Fail("txn_contains: got " + f);
+                return Outcome.Ok;
+            }
+            case "txn_put":
+                Args(a, 3, 3);
+                Txn(a[0].Text).Put(NsObj(m), a[1].B, a[2].B);
+                return Outcome.Ok;
+            case "txn_delete":
+                Args(a, 2, 2);
+                Txn(a[0].Text).Delete(NsObj(m), a[1].B);
+                return Outcome.Ok;
+            case "txn_cas":
+                Args(a, 4, 4);
+                return Txn(a[0].Text).CompareAndSwap(NsObj(m), a[1].B, a[2].B, a[3].B) ? Outcome.Ok : Outcome.Status(-7);
+            case "txn_iter_new":
+            {
+                Args(a, 2, 2);
+                if (iters.ContainsKey(a[0].Text)) throw new Fail("iterator " + a[0].Text + " exists");
+                var it = Txn(a[1].Text).NewIterator(NsObj(m));
+                iters[a[0].Text] = new IterState { It = it, Slot = txnSlot[a[1].Text] };
+                return Outcome.Ok;
+            }
+            case "txn_commit":
+            {
+                Args(a, 1, 2);
+                ulong seq = Txn(a[0].Text).Commit(wo);
+                if (a.Count == 2) vars[a[1].Text] = seq;
+                return Outcome.Ok;
+            }
+            case "txn_rollback":
+                Args(a, 1, 1);
+                Txn(a[0].Text).Rollback();
+                return Outcome.Ok;
+            case "txn_snapshot_seq":
+                Args(a, 2, 2);
+                vars[a[1].Text] = Txn(a[0].Text).SnapshotSeq;
+                return Outcome.Ok;
+            case "txn_free":
+            {
+                Args(a, 1, 1);
+                var t = Txn(a[0].Text);
+                txns.Remove(a[0].Text);
+                txnSlot.Remove(a[0].Text);
+                t.Dispose();
                 return Outcome.Ok;
             }
             case "snapshot":

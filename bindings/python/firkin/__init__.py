@@ -23,6 +23,7 @@ from . import errors
 from ._native import lib as _lib
 from .db import DB, Namespace, Reader, Snapshot, View, Writer, verify_path
 from .backup import BackupOptions, restore
+from .txn import Isolation, Transaction, TxnIterator, run_transaction
 from .errors import *  # noqa: F401,F403  (the typed exceptions)
 from .errors import STATUS, FirkinError, check as _check, error
 from .handles import CHANGE_TYPES, SYNC_MODES, Batch, Change, Changes, Iterator, Options, WriteOptions
@@ -38,4 +39,5 @@ def version() -> str:
 __all__ = ["DB", "Options", "WriteOptions", "Namespace", "Snapshot", "View", "Iterator", "Batch",
            "Change", "Changes", "CHANGE_TYPES",
            "Reader", "Writer", "FirkinError", "STATUS", "SYNC_MODES", "error", "version",
-           "verify_path", "BackupOptions", "restore"] + [n for n in errors.__all__ if n.endswith("Error") and n != "FirkinError"]
+           "verify_path", "BackupOptions", "restore", "Isolation", "Transaction", "TxnIterator",
+           "run_transaction"] + [n for n in errors.__all__ if n.endswith("Error") and n != "FirkinError"]

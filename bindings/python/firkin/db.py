@@ -12,7 +12,8 @@ or a keys()/items() generator) by one thread at a time.
 import ctypes
 import os
 import struct
-from typing import Any, Callable, Dict, Iterator as TIterator, List, Optional, Tuple, Union
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator as TIterator, List, Optional, Tuple,
+                    TypeVar, Union)
 
 from ._bytes import BytesLike, as_buf, to_bytes
 from . import _progress
@@ -21,6 +22,9 @@ from .errors import STATUS, FirkinError, NotFoundError, check, error
 from .handles import Batch, Change, Changes, Handle, Iterator, Options, WriteOptions, ns_handle, pairs, wo_handle
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
+T = TypeVar("T")
+if TYPE_CHECKING:
+    from .txn import IsolationLike, Transaction
 _BUF = 4096
 
 
@@ -360,6 +364,23 @@ class DB(Handle, Reader, Writer):
         p = c_void_p()
         check(lib.firkin_ns_list(self.handle(), ctypes.byref(p)))
         return [n for n in take_string(p).split("\n") if n]
+
+    def transaction(self, isolation: "IsolationLike" = "snapshot",
+                    wo: Optional[WriteOptions] = None) -> "Transaction":
+        """Begins an optimistic transaction (see firkin.Transaction): use it in
+        ``with`` (commit on normal exit, rollback on an exception). isolation:
+        "snapshot" (the default) or "serializable" (or firkin.Isolation); wo:
+        the write options its commit uses."""
+        from .txn import Transaction
+        return Transaction(self, isolation, wo)
+
+    def update(self, fn: "Callable[[Transaction], T]", isolation: "IsolationLike" = "snapshot",
+               attempts: int = 10, wo: Optional[WriteOptions] = None) -> "T":
+        """Runs fn(tx) in a transaction and commits it, retrying on
+        ConflictError up to ``attempts`` times in all (firkin.run_transaction);
+        returns fn's result."""
+        from .txn import run_transaction
+        return run_transaction(self, fn, isolation, attempts, wo)
 
     def snapshot(self, seq: Optional[int] = None) -> "Snapshot":
         """A read view at the latest state, or at an older sequence number seq."""

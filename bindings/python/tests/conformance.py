@@ -151,10 +151,13 @@ class Case:
         self.bopts = None
         self.dbs = {1: None, 2: None}
         self.ns, self.snaps, self.iters, self.batches, self.vars = {}, {}, {}, {}, {}
+        self.txns = {}
 
     def close_all(self):
         for it in self.iters.values():
             it[0].close()
+        for t in self.txns.values():
+            t[0].close()
         for s in self.snaps.values():
             s[0].close()
         for n in self.ns.values():
@@ -174,7 +177,7 @@ class Case:
             self.bopts.close()
 
     def close_slot(self, slot):
-        for m in (self.iters, self.snaps, self.ns):
+        for m in (self.iters, self.txns, self.snaps, self.ns):
             for k in [k for k, v in m.items() if v[1] == slot]:
                 m.pop(k)[0].close()
         d, self.dbs[slot] = self.dbs[slot], None
@@ -234,6 +237,11 @@ class Case:
         if self.bopts is None:
             self.bopts = firkin.BackupOptions()
         return self.bopts
+
+    def txn(self, name):
+        if name not in self.txns:
+            raise Fail("transaction %s used before it was bound" % name)
+        return self.txns[name][0]
 
     def batch(self, name):
         if name not in self.batches:
@@ -302,7 +310,7 @@ class Case:
                 raise Fail("no database in slot 1")
             d.close()
         elif cmd == "free_children":
-            for mp in (self.iters, self.snaps, self.ns):
+            for mp in (self.iters, self.txns, self.snaps, self.ns):
                 for v in mp.values():
                     v[0].close()
                 mp.clear()
@@ -505,6 +513,44 @@ class Case:
             n = self.writer(m).count()
             if a and n != self.num(a[0]):
                 raise Fail("count: got %d" % n)
+        elif cmd == "txn_begin":
+            if a[0].text in self.txns:
+                raise Fail("transaction %s exists" % a[0].text)
+            iso = a[1].text if len(a) > 1 else "snapshot"
+            self.txns[a[0].text] = (self.db(m).transaction(iso), self.slot(m))
+        elif cmd == "txn_get":
+            v = self.txn(a[0].text).get(a[1].b, ns=self.nso(m))
+            if v is None:
+                return -1
+            if len(a) == 3 and v != a[2].b:
+                raise Fail("txn_get %r: got %r" % (a[1].b, v))
+        elif cmd == "txn_contains":
+            v = self.txn(a[0].text).contains(a[1].b, ns=self.nso(m))
+            if len(a) == 3 and v != boolean(a[2].text):
+                raise Fail("txn_contains: got %s" % v)
+        elif cmd == "txn_put":
+            self.txn(a[0].text).put(a[1].b, a[2].b, ns=self.nso(m))
+        elif cmd == "txn_delete":
+            self.txn(a[0].text).delete(a[1].b, ns=self.nso(m))
+        elif cmd == "txn_cas":
+            if not self.txn(a[0].text).cas(a[1].b, a[2].b, a[3].b, ns=self.nso(m)):
+                return -7
+        elif cmd == "txn_iter_new":
+            if a[0].text in self.iters:
+                raise Fail("iterator %s exists" % a[0].text)
+            t = self.txn(a[1].text)
+            self.iters[a[0].text] = (t.iterate(ns=self.nso(m)), self.txns[a[1].text][1], [])
+        elif cmd == "txn_commit":
+            seq = self.txn(a[0].text).commit(self.wo)
+            if len(a) == 2:
+                self.vars[a[1].text] = seq
+        elif cmd == "txn_rollback":
+            self.txn(a[0].text).rollback()
+        elif cmd == "txn_snapshot_seq":
+            self.vars[a[1].text] = self.txn(a[0].text).snapshot_seq
+        elif cmd == "txn_free":
+            self.txn(a[0].text).close()
+            del self.txns[a[0].text]
         elif cmd in ("snapshot", "snapshot_at"):
             if cmd == "snapshot":
                 s = self.db(m).snapshot()

@@ -1,6 +1,8 @@
 package org.firkin;
 
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * An open Firkin database (firkin_db).
@@ -159,6 +161,71 @@ public final class Firkin implements AutoCloseable {
   /** Iterates the default namespace at a new snapshot. */
   public FirkinIterator iterator() {
     return FirkinIterator.create(handle(), null, null);
+  }
+
+  /** How many times {@link #update} runs its function when commits keep conflicting. */
+  public static final int DEFAULT_UPDATE_ATTEMPTS = 10;
+
+  /** Begins a snapshot-isolation transaction (close it: try-with-resources). */
+  public Transaction beginTransaction() {
+    return beginTransaction(Isolation.SNAPSHOT);
+  }
+
+  /** Begins a transaction at a snapshot of the latest state. */
+  public Transaction beginTransaction(Isolation isolation) {
+    return new Transaction(this, isolation);
+  }
+
+  /**
+   * Runs fn in a new snapshot-isolation transaction and commits it, retrying
+   * on {@link FirkinException.Conflict} (see {@link #updateAndGet(Isolation,
+   * int, Function)}).
+   */
+  public void update(Consumer<Transaction> fn) {
+    update(Isolation.SNAPSHOT, DEFAULT_UPDATE_ATTEMPTS, fn);
+  }
+
+  public void update(Isolation isolation, int attempts, Consumer<Transaction> fn) {
+    updateAndGet(
+        isolation,
+        attempts,
+        tx -> {
+          fn.accept(tx);
+          return null;
+        });
+  }
+
+  public <T> T updateAndGet(Function<Transaction, T> fn) {
+    return updateAndGet(Isolation.SNAPSHOT, DEFAULT_UPDATE_ATTEMPTS, fn);
+  }
+
+  /**
+   * Runs fn in a new transaction and commits it, returning fn's result. When
+   * the commit conflicts, begins a new transaction and runs fn again, at most
+   * attempts times in all; then throws the last {@link
+   * FirkinException.Conflict}. An exception from fn rolls back and propagates
+   * (not retried). fn must not commit or roll back itself, and should have no
+   * effects outside the transaction that are unsafe to repeat.
+   */
+  public <T> T updateAndGet(Isolation isolation, int attempts, Function<Transaction, T> fn) {
+    if (attempts < 1) {
+      throw FirkinException.create(-2, "attempts must be at least 1");
+    }
+    for (int i = 1; ; i++) {
+      try (Transaction tx = beginTransaction(isolation)) {
+        tx.setManaged(true);
+        T result = fn.apply(tx);
+        tx.setManaged(false);
+        try {
+          tx.commit();
+          return result;
+        } catch (FirkinException.Conflict e) {
+          if (i >= attempts) {
+            throw e;
+          }
+        }
+      }
+    }
   }
 
   public Snapshot snapshot() {

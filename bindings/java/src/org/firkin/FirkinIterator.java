@@ -48,6 +48,13 @@ public final class FirkinIterator implements Iterator<Entry>, Iterable<Entry>, A
     return new FirkinIterator(p[0]);
   }
 
+  /** An iterator over ns as transaction txn sees it now (firkin_txn_iter_new). */
+  static FirkinIterator create(SWIGTYPE_p_firkin_txn txn, SWIGTYPE_p_firkin_ns ns) {
+    long[] p = new long[1];
+    FirkinNative.fkb_txn_iter_new(txn, ns, p);
+    return new FirkinIterator(p[0]);
+  }
+
   SWIGTYPE_p_firkin_iter handle() {
     if (h == null) {
       throw new FirkinException.Closed("iterator is closed");

@@ -241,6 +241,8 @@ public final class ConformanceRunner {
   final Map<String, Integer> snapSlot = new HashMap<>();
   final Map<String, IterState> iters = new HashMap<>();
   final Map<String, Batch> batches = new HashMap<>();
+  final Map<String, Transaction> txns = new HashMap<>();
+  final Map<String, Integer> txnSlot = new HashMap<>();
   final Map<String, Long> vars = new HashMap<>();
 
   BackupOptions bopts = new BackupOptions();
@@ -258,6 +260,9 @@ public final class ConformanceRunner {
 
   void closeAll() {
     iters.values().forEach(s -> s.it.close());
+    txns.values().forEach(Transaction::close);
+    txns.clear();
+    txnSlot.clear();
     snaps.values().forEach(Snapshot::close);
     ns.values().forEach(Namespace::close);
     batches.values().forEach(Batch::close);
@@ -292,6 +297,13 @@ public final class ConformanceRunner {
     iters.entrySet().removeIf(e -> {
       if (e.getValue().slot == slot) {
         e.getValue().it.close();
+        return true;
+      }
+      return false;
+    });
+    txns.entrySet().removeIf(e -> {
+      if (txnSlot.get(e.getKey()) == slot) {
+        e.getValue().close();
         return true;
       }
       return false;
@@ -395,6 +407,26 @@ public final class ConformanceRunner {
       throw new Fail("database slot " + slotOf(mods) + " is not open");
     }
     return d;
+  }
+
+  Namespace nso(Map<String, String> mods) {
+    String name = mods.get("ns");
+    if (name == null) {
+      return null;
+    }
+    Namespace n = ns.get(name);
+    if (n == null) {
+      throw new Fail("namespace handle " + name + " used before it was bound");
+    }
+    return n;
+  }
+
+  Transaction txn(String name) {
+    Transaction t = txns.get(name);
+    if (t == null) {
+      throw new Fail("transaction " + name + " used before it was bound");
+    }
+    return t;
   }
 
   SWIGTYPE_p_firkin_ns nsh(Map<String, String> mods) {
@@ -616,6 +648,8 @@ public final class ConformanceRunner {
       }
       case "free_children":
         iters.values().forEach(s -> s.it.close());
+        txns.values().forEach(Transaction::close);
+        txns.clear();
         snaps.values().forEach(Snapshot::close);
         ns.values().forEach(Namespace::close);
         iters.clear();
@@ -1030,6 +1064,88 @@ public final class ConformanceRunner {
         if (a.size() == 1 && n[0] != number(a.get(0))) {
           throw new Fail("count: got " + n[0]);
         }
+        return OK;
+      }
+      case "txn_begin": {
+        args(a, 1, 2);
+        if (txns.containsKey(a.get(0).text)) {
+          throw new Fail("transaction " + a.get(0).text + " exists");
+        }
+        Isolation iso = Isolation.SNAPSHOT;
+        if (a.size() == 2) {
+          if (a.get(1).text.equals("serializable")) {
+            iso = Isolation.SERIALIZABLE;
+          } else if (!a.get(1).text.equals("snapshot")) {
+            throw new Fail("unknown isolation " + a.get(1).text);
+          }
+        }
+        txns.put(a.get(0).text, db(mods).beginTransaction(iso));
+        txnSlot.put(a.get(0).text, slotOf(mods));
+        return OK;
+      }
+      case "txn_get": {
+        args(a, 2, 3);
+        byte[] v = txn(a.get(0).text).get(nso(mods), a.get(1).b);
+        if (v == null) {
+          return status(-1);
+        }
+        if (a.size() == 3) {
+          eq("txn_get", v, a.get(2).b);
+        }
+        return OK;
+      }
+      case "txn_contains": {
+        args(a, 2, 3);
+        boolean v = txn(a.get(0).text).contains(nso(mods), a.get(1).b);
+        if (a.size() == 3 && v != bool(a.get(2).text)) {
+          throw new Fail("txn_contains: got " + v);
+        }
+        return OK;
+      }
+      case "txn_put":
+        args(a, 3, 3);
+        txn(a.get(0).text).put(nso(mods), a.get(1).b, a.get(2).b);
+        return OK;
+      case "txn_delete":
+        args(a, 2, 2);
+        txn(a.get(0).text).delete(nso(mods), a.get(1).b);
+        return OK;
+      case "txn_cas":
+        args(a, 4, 4);
+        return txn(a.get(0).text).compareAndSwap(nso(mods), a.get(1).b, a.get(2).b, a.get(3).b)
+            ? OK
+            : status(-7);
+      case "txn_iter_new": {
+        args(a, 2, 2);
+        if (iters.containsKey(a.get(0).text)) {
+          throw new Fail("iterator " + a.get(0).text + " exists");
+        }
+        FirkinIterator it = txn(a.get(1).text).iterator(nso(mods));
+        iters.put(a.get(0).text, new IterState(it, txnSlot.get(a.get(1).text)));
+        return OK;
+      }
+      case "txn_commit": {
+        args(a, 1, 2);
+        long seq = txn(a.get(0).text).commit(wo);
+        if (a.size() == 2) {
+          vars.put(a.get(1).text, seq);
+        }
+        return OK;
+      }
+      case "txn_rollback":
+        args(a, 1, 1);
+        txn(a.get(0).text).rollback();
+        return OK;
+      case "txn_snapshot_seq":
+        args(a, 2, 2);
+        vars.put(a.get(1).text, txn(a.get(0).text).snapshotSeq());
+        return OK;
+      case "txn_free": {
+        args(a, 1, 1);
+        Transaction t = txn(a.get(0).text);
+        txns.remove(a.get(0).text);
+        txnSlot.remove(a.get(0).text);
+        t.close();
         return OK;
       }
       case "snapshot":
