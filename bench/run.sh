@@ -165,7 +165,7 @@ w_fillcap() { m $1 $2 fillrandom --dir="$(d $2)/fr" --num=$NUM --duration=$FILLD
 w_read() { m $1 $2 $3 --dir="$(d $2)/main" --num=$NUM --duration=$DUR --warmup=$WARM; }
 w_overwrite() { m $1 $2 overwrite --dir="$(d $2)/main" --num=$NUM --duration=$DUR; }
 # Stores with transactions (Session::txn): the others are skipped.
-TXN_STORES="rocksdb lmdb sqlite"
+TXN_STORES="firkin rocksdb lmdb sqlite"
 w_txn() {
   echo " $TXN_STORES " | grep -q " $2 " || return 0
   m $1 $2 txnshort --threads=$3 --dir="$(d $2)/main" --num=$NUM --duration=$DUR --warmup=$WARM

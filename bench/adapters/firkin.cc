@@ -5,6 +5,7 @@
 // Reads use firkin_get_into (caller buffer, no allocation).
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "../bench.h"
@@ -27,6 +28,33 @@ class FirkinSession : public Session {
   }
   bool del(const char *k, size_t kl) override {
     return firkin_delete(db_, nullptr, nullptr, k, kl) == FIRKIN_OK;
+  }
+  // Snapshot isolation (the default), as RocksDB's optimistic transactions.
+  int txn(const char *const *rk, size_t nr, const char *const *wk, size_t nw, size_t kl,
+          const char *v, size_t vl, char *buf, size_t cap) override {
+    firkin_txn *t = nullptr;
+    if (firkin_txn_begin(db_, FIRKIN_TXN_SNAPSHOT, &t) != FIRKIN_OK) return -1;
+    for (size_t i = 0; i < nr; i++) {
+      void *val = nullptr;
+      size_t n = 0;
+      firkin_status s = firkin_txn_get(t, nullptr, rk[i], kl, &val, &n);
+      if (s == FIRKIN_OK) {
+        memcpy(buf, val, n < cap ? n : cap);
+        firkin_free(val);
+      } else if (s != FIRKIN_E_NOT_FOUND) {
+        firkin_txn_free(t);
+        return -1;
+      }
+    }
+    for (size_t i = 0; i < nw; i++) {
+      if (firkin_txn_put(t, nullptr, wk[i], kl, v, vl) != FIRKIN_OK) {
+        firkin_txn_free(t);
+        return -1;
+      }
+    }
+    firkin_status s = firkin_txn_commit(t, nullptr, nullptr);
+    firkin_txn_free(t);
+    return s == FIRKIN_OK ? 1 : s == FIRKIN_E_CONFLICT ? 0 : -1;
   }
 
  private:
@@ -76,6 +104,7 @@ class FirkinStore : public Store {
   bool sync() override { return firkin_sync(db_) == FIRKIN_OK; }
   bool settle() override { return firkin_compact(db_) == FIRKIN_OK; }
   bool native_interval() const override { return true; }
+  bool has_txn() const override { return true; }
   bool close() override {
     // FIRKIN_BENCH_STATS=1: the database's stats (JSON) on stderr at close,
     // for analysis (compaction, recycling, syncs per write).
