@@ -206,8 +206,10 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       RecordView newest;
       const Locator newest_loc = ks.FindNewest(h, r.ns_id, r.key(), &newest);
       if (newest_loc == loc) {
-        bool drop_tombstone = r.type == RecordType::kDelete && r.seq <= s_min &&
-                              r.seq < outside_min;
+        // An expired put (TTL) is absent, like a tombstone: it goes under
+        // the same rule, so that no older version elsewhere comes back.
+        const bool absent = r.type == RecordType::kDelete || host_->Expired(r);
+        bool drop_tombstone = absent && r.seq <= s_min && r.seq < outside_min;
         if (drop_tombstone) {
           plan->drops.push_back({h, loc, 0, static_cast<uint32_t>(r.size())});
         } else {
@@ -286,7 +288,9 @@ Status Compactor::WriteOutput(Plan* plan) {
     RecordView r = PeekRecord(k.rec);
     plan->out_locs.push_back(pos);  // offsets for now; locators once a slot is known
     // Re-encoded with its batch flag cleared: the batch is committed.
-    pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type, 0, r.key(), r.value()}, base + pos);
+    pos += EncodeRecord(
+        {r.seq, r.prev, r.ns_id, r.type, 0, r.key(), r.value(), r.time(), r.expiry()},
+        base + pos);
     since_throttle += r.size();
     if (since_throttle >= (1u << 20)) {
       Throttle(since_throttle);
