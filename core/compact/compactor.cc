@@ -124,13 +124,16 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
   uint64_t total = 0, live = 0;
   // Log segments at or past the floor hold retained change history.
   const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
+  const uint64_t now_ms = host_->NowMs();
   for (auto& s : host_->keyspace()->segments().List()) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
     total += bytes;
     live += std::min(bytes, s->live_bytes());
     const bool change_history =
         (s->flags() & kSegmentFlagCompacted) == 0 && s->id() >= change_floor;
-    if (s->sealed.load(std::memory_order_acquire) && s->dead_bytes() > 0 &&
+    // Expired records (TTL) count as reclaimable once their time has come.
+    const bool expired = s->min_expiry.load(std::memory_order_relaxed) <= now_ms;
+    if (s->sealed.load(std::memory_order_acquire) && (s->dead_bytes() > 0 || expired) &&
         !s->compact_hold.load(std::memory_order_relaxed) && !change_history) {
       sealed.push_back(s);
     }
@@ -142,7 +145,9 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
   std::vector<std::pair<double, std::shared_ptr<Segment>>> ranked;
   for (auto& s : sealed) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
-    ranked.emplace_back(bytes == 0 ? 1.0 : double(s->dead_bytes()) / double(bytes), s);
+    const bool expired = s->min_expiry.load(std::memory_order_relaxed) <= now_ms;
+    ranked.emplace_back(
+        bytes == 0 || expired ? 1.0 : double(s->dead_bytes()) / double(bytes), s);
   }
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -283,6 +288,8 @@ Status Compactor::WriteOutput(Plan* plan) {
   uint64_t pos = kSegmentHeaderSize;
   pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactInputs, 0, {}, ids}, base + pos);
   uint64_t since_throttle = 0;
+  uint64_t min_expiry = UINT64_MAX;
+  const uint64_t now_ms = host_->NowMs();
   plan->out_locs.clear();
   for (const Plan::Keep& k : plan->keep) {
     RecordView r = PeekRecord(k.rec);
@@ -291,6 +298,10 @@ Status Compactor::WriteOutput(Plan* plan) {
     pos += EncodeRecord(
         {r.seq, r.prev, r.ns_id, r.type, 0, r.key(), r.value(), r.time(), r.expiry()},
         base + pos);
+    // Only a future expiry: an expired record kept here (an older version
+    // elsewhere may still need it to shadow it) waits for a compaction
+    // with another reason, or this segment would be picked again at once.
+    if (r.expiry() > now_ms) min_expiry = std::min(min_expiry, r.expiry());
     since_throttle += r.size();
     if (since_throttle >= (1u << 20)) {
       Throttle(since_throttle);
@@ -326,6 +337,7 @@ Status Compactor::WriteOutput(Plan* plan) {
   out->sealed.store(true);
   out->synced_len = pos;
   out->min_seq.store(mseq);
+  out->min_expiry.store(min_expiry);
   Keyspace::SetCounts(out.get(), 2 * marker, 0);  // bookkeeping: never reclaimable alone
   for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
   plan->output = out;  // published by RunPass, under the retire mutex

@@ -80,7 +80,7 @@ class DB : private CompactionHost {
   // The database's clock: one per database (Options::clock, else the
   // system's real-time clock), never behind the newest commit time, so
   // expiry decisions never go back when the clock does. Any thread.
-  uint64_t NowMs() const;
+  uint64_t NowMs() const override;
   // Whether a record's expiry has passed (an expired put reads as absent).
   bool Expired(const RecordView& r) const override {
     const uint64_t e = r.expiry();

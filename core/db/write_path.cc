@@ -149,6 +149,9 @@ void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* d
                    op.ExpiryAt(time_ms)},
       dst);
   keyspace_->Install(p.hash, p.old_loc, p.old_loc ? p.old.size() : 0, loc, size);
+  if (const uint64_t e = op.ExpiryAt(time_ms)) {
+    keyspace_->segments().BySlot(LocatorSlot(loc))->NoteExpiry(e);  // TTL reclaim
+  }
   const bool was_live = p.old_loc != 0 && p.old.type == RecordType::kPut;
   if (is_live && !was_live) op.ns->live_keys.fetch_add(1, std::memory_order_relaxed);
   if (!is_live && was_live) op.ns->live_keys.fetch_sub(1, std::memory_order_relaxed);

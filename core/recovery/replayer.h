@@ -37,6 +37,7 @@ class Replayer {
   void Apply(Segment* seg, uint64_t off, const RecordView& r) {
     res_->records++;
     seg->NoteSeq(r.seq);
+    if (r.expiry() != 0) seg->NoteExpiry(r.expiry());  // TTL: compaction reclaims
     const Locator loc = MakeLocator(seg->slot(), off);
     if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone) {
       // Needed bookkeeping, never reclaimable on its own: counted live.
