@@ -213,8 +213,13 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       if (newest_loc == loc) {
         // An expired put (TTL) is absent, like a tombstone: it goes under
         // the same rule, so that no older version elsewhere comes back.
-        const bool absent = r.type == RecordType::kDelete || host_->Expired(r);
-        bool drop_tombstone = absent && r.seq <= s_min && r.seq < outside_min;
+        // An expired put that is the key's first version (prev 0: the
+        // index held nothing for the key when it was written, so no older
+        // version is left anywhere) has nothing to shadow and goes at once.
+        const bool expired = r.type == RecordType::kPut && host_->Expired(r);
+        const bool absent = r.type == RecordType::kDelete || expired;
+        bool drop_tombstone =
+            absent && r.seq <= s_min && (r.seq < outside_min || (expired && r.prev == 0));
         if (drop_tombstone) {
           plan->drops.push_back({h, loc, 0, static_cast<uint32_t>(r.size())});
         } else {

@@ -288,8 +288,10 @@ class DB : private CompactionHost {
   bool flusher_started_ = false;
   bool stop_flusher_ = false;
 
-  // The newest commit time handed out (or found in the log at open).
-  std::atomic<uint64_t> last_commit_ms_{0};
+  // The database's time: the high-water mark of the clock readings and of
+  // the commit times (those in the log at open included). Mutable: reading
+  // the clock raises it.
+  mutable std::atomic<uint64_t> last_commit_ms_{0};
 
   // Wakes change cursors waiting for new writes.
   ChangeNotifier change_notifier_;

@@ -25,10 +25,8 @@ uint64_t DB::RawClockMs() const {
 }
 
 uint64_t DB::NowMs() const {
-  return std::max(RawClockMs(), last_commit_ms_.load(std::memory_order_acquire));
-}
-
-uint64_t DB::CommitTimeMs() {
+  // A high-water mark of every reading and commit time: the database's time
+  // never goes back (an expired key never comes back when the clock does).
   const uint64_t now = RawClockMs();
   uint64_t last = last_commit_ms_.load(std::memory_order_acquire);
   while (now > last &&
@@ -36,6 +34,8 @@ uint64_t DB::CommitTimeMs() {
   }
   return std::max(now, last);
 }
+
+uint64_t DB::CommitTimeMs() { return NowMs(); }
 
 uint64_t DB::FirstRecordTime(const Segment& s) {
   LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
