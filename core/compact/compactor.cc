@@ -60,6 +60,7 @@ void Compactor::Loop() {
     poked_ = false;
     if (stop_) break;
     l.unlock();
+    ReleaseRetentionHolds();
     {
       std::lock_guard<std::mutex> run(run_mu_);
       // Passes back to back while there is work (each pass is bounded by one
@@ -85,8 +86,18 @@ void Compactor::Loop() {
   }
 }
 
+void Compactor::ReleaseRetentionHolds() {
+  // A segment held for history retention is held by a window that moves on
+  // with time (snapshots release their holds when they go): look again.
+  if (host_->options().history_retention_ms == 0) return;
+  for (auto& seg : host_->keyspace()->segments().List()) {
+    seg->compact_hold.store(false, std::memory_order_relaxed);
+  }
+}
+
 Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& progress) {
   std::lock_guard<std::mutex> run(run_mu_);
+  ReleaseRetentionHolds();
   uint64_t total = 0, done = 0;
   if (progress) {
     for (auto& seg : host_->keyspace()->segments().List()) {
