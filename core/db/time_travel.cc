@@ -35,7 +35,10 @@ uint64_t DB::NowMs() const {
   return std::max(now, last);
 }
 
-uint64_t DB::CommitTimeMs() { return NowMs(); }
+uint64_t DB::CommitTimeMs() {
+  // Never 0: a record's size counts its time field, which 0 would omit.
+  return std::max<uint64_t>(NowMs(), 1);
+}
 
 uint64_t DB::FirstRecordTime(const Segment& s) {
   LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
