@@ -9,6 +9,8 @@ using namespace firkin::capi;
 
 // A key's versions, newest first, copied when the iterator is made (a
 // history is short next to a scan; the copy keeps nothing pinned).
+// Thread contract: one thread at a time per handle (firkin.h); it keeps its
+// database alive.
 struct firkin_history {
   std::shared_ptr<firkin::DB> db;
   std::vector<firkin::DB::Version> versions;
