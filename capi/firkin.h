@@ -198,6 +198,7 @@ typedef struct firkin_batch firkin_batch;
 typedef struct firkin_changes firkin_changes;
 typedef struct firkin_changes_options firkin_changes_options;
 typedef struct firkin_txn firkin_txn;
+typedef struct firkin_history firkin_history;
 
 /* ------------------------------------------------------------------------ */
 /* Options                                                                   */
@@ -285,6 +286,13 @@ FIRKIN_API firkin_status firkin_options_set_change_retention_bytes(firkin_option
 FIRKIN_API firkin_status firkin_options_get_change_retention_bytes(const firkin_options *opts, uint64_t *out);
 FIRKIN_API firkin_status firkin_options_set_change_retention_seqs(firkin_options *opts, uint64_t seqs);
 FIRKIN_API firkin_status firkin_options_get_change_retention_seqs(const firkin_options *opts, uint64_t *out);
+/** Time travel (firkin_snapshot_at_time, firkin_history_new): compaction
+ *  keeps every version readable at any time within the last
+ *  history_retention_ms milliseconds of the database clock, and the log
+ *  that maps those times to sequence numbers. 0 (default): only what live
+ *  snapshots need is kept; older times may give FIRKIN_E_SNAPSHOT_TOO_OLD. */
+FIRKIN_API firkin_status firkin_options_set_history_retention_ms(firkin_options *opts, uint64_t ms);
+FIRKIN_API firkin_status firkin_options_get_history_retention_ms(const firkin_options *opts, uint64_t *out);
 
 /** Generic setter by name, for configuration files and bindings. Names are
  *  the option names above ("create_if_missing", "sync_mode", ...). Booleans
@@ -599,6 +607,104 @@ FIRKIN_API firkin_status firkin_snapshot_at(firkin_db *db, uint64_t seq,
 FIRKIN_API void firkin_snapshot_free(firkin_snapshot *snap);
 /** The snapshot's sequence number; 0 if snap is NULL. */
 FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
+
+/* ------------------------------------------------------------------------ */
+/* Time travel by clock time and version history                            */
+/* ------------------------------------------------------------------------ */
+
+/** The snapshot of the state as of unix_ms (milliseconds since the epoch,
+ *  on the database clock, see firkin_now_ms): it holds every write committed
+ *  at or before that time and none after (the newest commit with time ≤
+ *  unix_ms; a time before the first write gives the empty state, sequence
+ *  0). Writes made before format version 3 have no time and count as
+ *  before any time. FIRKIN_E_SNAPSHOT_TOO_OLD if the log that tells that
+ *  time is no longer kept (see history_retention_ms and "oldest_time" in
+ *  firkin_stats); reads through the snapshot may still give
+ *  FIRKIN_E_SNAPSHOT_TOO_OLD for a key whose history compaction took
+ *  (never a wrong value). *out is freed with firkin_snapshot_free and keeps
+ *  the database alive. Any thread. Cost: a scan of at most one log segment. */
+FIRKIN_API firkin_status firkin_snapshot_at_time(firkin_db *db, uint64_t unix_ms,
+                                                 firkin_snapshot **out);
+
+/** The versions of one key, newest first: its puts and deletes with their
+ *  sequence numbers, commit times (0 for writes made before format version
+ *  3) and expiries, as far back as they are kept. ns NULL = default.
+ *  The versions are copied when the iterator is made (it pins nothing; a
+ *  key without any version gives a valid iterator that is at its end).
+ *  The handle keeps the database alive; free it with firkin_history_free.
+ *  One thread at a time per handle. Loop:
+ *    for (; firkin_history_valid(h); firkin_history_next(h)) ...
+ *  Accessors on an iterator that is not valid return 0 / false. */
+FIRKIN_API firkin_status firkin_history_new(firkin_db *db, const firkin_ns *ns, const void *key,
+                                            size_t key_len, firkin_history **out);
+FIRKIN_API void firkin_history_free(firkin_history *h);
+FIRKIN_API bool firkin_history_valid(const firkin_history *h);
+FIRKIN_API void firkin_history_next(firkin_history *h);
+/** The version's sequence number (what firkin_get_version reports). */
+FIRKIN_API uint64_t firkin_history_seq(const firkin_history *h);
+/** Commit time in ms since the epoch; 0 = unknown (format version < 3). */
+FIRKIN_API uint64_t firkin_history_time(const firkin_history *h);
+/** Absolute expiry in ms since the epoch; 0 = none (see TTL). A version
+ *  whose expiry has passed is listed: the key read as absent from then on. */
+FIRKIN_API uint64_t firkin_history_expiry(const firkin_history *h);
+/** Whether the version is a delete (a tombstone: no value). */
+FIRKIN_API bool firkin_history_is_delete(const firkin_history *h);
+/** The version's value (empty for a delete), borrowed until the iterator
+ *  moves or is freed. */
+FIRKIN_API firkin_status firkin_history_value(const firkin_history *h, const void **val,
+                                              size_t *val_len);
+/** Whether older versions existed but are no longer kept (compacted). */
+FIRKIN_API bool firkin_history_truncated(const firkin_history *h);
+
+/* ------------------------------------------------------------------------ */
+/* TTL (expiring keys)                                                      */
+/* ------------------------------------------------------------------------ */
+
+/** firkin_ttl's answer for a key that never expires. */
+#define FIRKIN_TTL_NONE UINT64_MAX
+
+/** The database clock: milliseconds since the epoch. Each database has one
+ *  clock, the system's real-time clock, never behind the newest commit time
+ *  (so a clock set back does not make expired keys come back, nor commit
+ *  times go back). It decides expiry and stamps commits. Any thread. */
+FIRKIN_API firkin_status firkin_now_ms(firkin_db *db, uint64_t *out);
+
+/** Like firkin_put, and the key expires ttl_ms (> 0) milliseconds after the
+ *  write's commit time. From its expiry on, the key reads as absent
+ *  everywhere: get, get_into, contains, get_version, multi_get, firkin_ttl,
+ *  iterators, snapshots (expiry is decided at the time of the read, also
+ *  for reads through an older snapshot), and the conditions of put_if_absent,
+ *  cas and cas_version. Deleting an expired key writes nothing. Compaction
+ *  removes expired keys. firkin_count (and "live_keys" in stats) counts an
+ *  expired key until compaction removes it. A later put without a TTL
+ *  makes the key persistent. Statuses as firkin_put. */
+FIRKIN_API firkin_status firkin_put_ttl(firkin_db *db, const firkin_write_options *wo,
+                                        const firkin_ns *ns, const void *key, size_t key_len,
+                                        const void *val, size_t val_len, uint64_t ttl_ms);
+/** Like firkin_put_ttl with an absolute expiry: unix_ms (> 0) in ms since
+ *  the epoch on the database clock. A time already past writes a key that
+ *  reads as absent at once. */
+FIRKIN_API firkin_status firkin_put_expire_at(firkin_db *db, const firkin_write_options *wo,
+                                              const firkin_ns *ns, const void *key,
+                                              size_t key_len, const void *val, size_t val_len,
+                                              uint64_t unix_ms);
+/** Adds a put that expires ttl_ms (> 0) after the batch's commit time (one
+ *  time for the whole batch). */
+FIRKIN_API firkin_status firkin_batch_put_ttl(firkin_batch *b, const firkin_ns *ns,
+                                              const void *key, size_t key_len, const void *val,
+                                              size_t val_len, uint64_t ttl_ms);
+/** *remaining_ms receives the time left before the key (as seen through
+ *  snap, NULL = latest) expires, or FIRKIN_TTL_NONE if it never expires.
+ *  FIRKIN_E_NOT_FOUND if the key is absent or expired. */
+FIRKIN_API firkin_status firkin_ttl(firkin_db *db, const firkin_snapshot *snap,
+                                    const firkin_ns *ns, const void *key, size_t key_len,
+                                    uint64_t *remaining_ms);
+/** Removes the key's expiry: writes its current value again without one (a
+ *  new version). FIRKIN_OK and nothing written if it has none;
+ *  FIRKIN_E_NOT_FOUND if the key is absent or expired; FIRKIN_E_CONFLICT if
+ *  concurrent writers kept changing the key (64 attempts). */
+FIRKIN_API firkin_status firkin_persist(firkin_db *db, const firkin_write_options *wo,
+                                        const firkin_ns *ns, const void *key, size_t key_len);
 
 /* ------------------------------------------------------------------------ */
 /* Iterators: every live key of a namespace exactly once, unordered,         */

@@ -39,6 +39,10 @@ class CompactionHost {
   // the published sequence number.
   virtual uint64_t OldestSnapshot() const = 0;
   virtual bool HasSnapshots() const = 0;
+  // Whether a put's expiry (TTL) has passed: it is absent, like a tombstone.
+  virtual bool Expired(const RecordView& r) const = 0;
+  // The database clock (ms since the epoch) that decides expiry.
+  virtual uint64_t NowMs() const = 0;
   virtual uint64_t LastSeq() const = 0;
   // Makes durable every write whose index entries are installed by now,
   // writes still in flight included (it waits for them to publish).

@@ -60,6 +60,7 @@ void Compactor::Loop() {
     poked_ = false;
     if (stop_) break;
     l.unlock();
+    ReleaseRetentionHolds();
     {
       std::lock_guard<std::mutex> run(run_mu_);
       // Passes back to back while there is work (each pass is bounded by one
@@ -86,8 +87,18 @@ void Compactor::Loop() {
   }
 }
 
+void Compactor::ReleaseRetentionHolds() {
+  // A segment held for history retention is held by a window that moves on
+  // with time (snapshots release their holds when they go): look again.
+  if (host_->options().history_retention_ms == 0) return;
+  for (auto& seg : host_->keyspace()->segments().List()) {
+    seg->compact_hold.store(false, std::memory_order_relaxed);
+  }
+}
+
 Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& progress) {
   std::lock_guard<std::mutex> run(run_mu_);
+  ReleaseRetentionHolds();
   uint64_t total = 0, done = 0;
   if (progress) {
     for (auto& seg : host_->keyspace()->segments().List()) {
@@ -126,13 +137,16 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
   uint64_t total = 0, live = 0;
   // Log segments at or past the floor hold retained change history.
   const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
+  const uint64_t now_ms = host_->NowMs();
   for (auto& s : host_->keyspace()->segments().List()) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
     total += bytes;
     live += std::min(bytes, s->live_bytes());
     const bool change_history =
         (s->flags() & kSegmentFlagCompacted) == 0 && s->id() >= change_floor;
-    if (s->sealed.load(std::memory_order_acquire) && s->dead_bytes() > 0 &&
+    // Expired records (TTL) count as reclaimable once their time has come.
+    const bool expired = s->min_expiry.load(std::memory_order_relaxed) <= now_ms;
+    if (s->sealed.load(std::memory_order_acquire) && (s->dead_bytes() > 0 || expired) &&
         !s->compact_hold.load(std::memory_order_relaxed) && !change_history) {
       sealed.push_back(s);
     }
@@ -144,7 +158,9 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
   std::vector<std::pair<double, std::shared_ptr<Segment>>> ranked;
   for (auto& s : sealed) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
-    ranked.emplace_back(bytes == 0 ? 1.0 : double(s->dead_bytes()) / double(bytes), s);
+    const bool expired = s->min_expiry.load(std::memory_order_relaxed) <= now_ms;
+    ranked.emplace_back(
+        bytes == 0 || expired ? 1.0 : double(s->dead_bytes()) / double(bytes), s);
   }
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -259,8 +275,15 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       RecordView newest;
       const Locator newest_loc = ks.FindNewest(h, r.ns_id, r.key(), &newest);
       if (newest_loc == loc) {
-        bool drop_tombstone = r.type == RecordType::kDelete && r.seq <= s_min &&
-                              r.seq < outside_min;
+        // An expired put (TTL) is absent, like a tombstone: it goes under
+        // the same rule, so that no older version elsewhere comes back.
+        // An expired put that is the key's first version (prev 0: the
+        // index held nothing for the key when it was written, so no older
+        // version is left anywhere) has nothing to shadow and goes at once.
+        const bool expired = r.type == RecordType::kPut && host_->Expired(r);
+        const bool absent = r.type == RecordType::kDelete || expired;
+        bool drop_tombstone =
+            absent && r.seq <= s_min && (r.seq < outside_min || (expired && r.prev == 0));
         if (drop_tombstone) {
           plan->drops.push_back({h, loc, 0, static_cast<uint32_t>(r.size())});
         } else {
@@ -334,12 +357,20 @@ Status Compactor::WriteOutput(Plan* plan) {
   uint64_t pos = kSegmentHeaderSize;
   pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactInputs, 0, {}, ids}, base + pos);
   uint64_t since_throttle = 0;
+  uint64_t min_expiry = UINT64_MAX;
+  const uint64_t now_ms = host_->NowMs();
   plan->out_locs.clear();
   for (const Plan::Keep& k : plan->keep) {
     RecordView r = PeekRecord(k.rec);
     plan->out_locs.push_back(pos);  // offsets for now; locators once a slot is known
     // Re-encoded with its batch flag cleared: the batch is committed.
-    pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type, 0, r.key(), r.value()}, base + pos);
+    pos += EncodeRecord(
+        {r.seq, r.prev, r.ns_id, r.type, 0, r.key(), r.value(), r.time(), r.expiry()},
+        base + pos);
+    // Only a future expiry: an expired record kept here (an older version
+    // elsewhere may still need it to shadow it) waits for a compaction
+    // with another reason, or this segment would be picked again at once.
+    if (r.expiry() > now_ms) min_expiry = std::min(min_expiry, r.expiry());
     since_throttle += r.size();
     if (since_throttle >= (1u << 20)) {
       Throttle(since_throttle);
@@ -375,6 +406,7 @@ Status Compactor::WriteOutput(Plan* plan) {
   out->sealed.store(true);
   out->synced_len = pos;
   out->min_seq.store(mseq);  // (the first record's; see below for an empty output)
+  out->min_expiry.store(min_expiry);
   if (plan->keep.empty()) {
     // Kept nothing: the output only records the tombstones the pass dropped
     // (their inputs must go as one). Reclaimable as a whole, and it holds no

@@ -70,6 +70,9 @@ class Compactor {
   const CompactionStats& stats() const { return stats_; }
 
  private:
+  // With history_retention_ms: clears the holds of segments a past pass
+  // found needed by the retention window (it has moved on since).
+  void ReleaseRetentionHolds();
   struct Plan;
   void Loop();
   // Picks candidate segments; `all` = every sealed segment with dead bytes.

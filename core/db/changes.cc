@@ -73,9 +73,10 @@ uint64_t DB::OldestChangeSeq() const {
 uint64_t DB::ChangeRetentionSegmentFloor() const {
   const uint64_t bytes = options_.change_retention_bytes;
   const uint64_t seqs = options_.change_retention_seqs;
-  if (bytes == 0 && seqs == 0) return UINT64_MAX;
+  // History retention (time travel, time_travel.cc) keeps log segments too.
+  uint64_t floor = HistoryRetentionSegmentFloor();
+  if (bytes == 0 && seqs == 0) return floor;
   std::vector<std::shared_ptr<Segment>> logs = LogSegments();
-  uint64_t floor = UINT64_MAX;
   // The newest log segments holding at least `bytes` of log.
   uint64_t acc = 0;
   for (size_t i = logs.size(); i-- > 0 && acc < bytes;) {
@@ -185,7 +186,14 @@ void ChangeCursor::Fill() {
     if (res == LogReader::Result::kEnd) {
       if (!sealed) return;  // nothing more published yet
       std::shared_ptr<Segment> next = NextLogSegment(seg_->id());
-      if (next == nullptr) return;
+      if (next == nullptr) {
+        // No later log segment: every later change was compacted away
+        // (the newest segment was sealed and compacted before the next
+        // write opened a new one), unless there is none.
+        const uint64_t latest = db_->LastSeq();
+        if (latest > last_) status_ = GapError(latest + 1);
+        return;
+      }
       seg_ = std::move(next);
       off_ = kSegmentHeaderSize;
       continue;

@@ -176,6 +176,9 @@ Status DB::OpenImpl() {
   // Records a checkpoint let open skip were never validated: reads check
   // them even when verify_checksums is off.
   verify_reads_ = options_.verify_checksums || recovery_.used_checkpoint;
+  // Commit times never go back, not even across a restart with the clock
+  // set back: start from the newest commit time in the log.
+  last_commit_ms_.store(NewestLogTime());
   if (options_.read_only) return StartFollowing();
   {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
@@ -281,8 +284,12 @@ Status DB::Compact(const ProgressFn& progress) {
 }
 
 uint64_t DB::OldestSnapshot() const {
+  // History retention (history_retention_ms) holds history like a snapshot
+  // at the start of its window.
+  const uint64_t retained = HistoryRetentionSeq();
   std::lock_guard<std::mutex> l(snap_mu_);
-  return snapshots_.empty() ? LastSeq() : *snapshots_.begin();
+  const uint64_t snap = snapshots_.empty() ? LastSeq() : *snapshots_.begin();
+  return std::min(snap, retained);
 }
 
 // ---- interval flusher ----
@@ -324,7 +331,7 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   for (auto& s : segs) ends.push_back(s->published_len());
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
                           std::move(ends), verify_reads_,
-                          options_.read_only ? &history_floor_ : nullptr));
+                          options_.read_only ? &history_floor_ : nullptr, NowMs()));
   return Status::OK();
 }
 

@@ -76,6 +76,37 @@ class DB : private CompactionHost {
   // REQUIRES: the caller holds an Epoch::Guard while it uses *out.
   Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out) const;
 
+  // ---- clock, TTL and time travel (clock.cc, time_travel.cc) ----
+  // The database's clock: one per database (Options::clock, else the
+  // system's real-time clock), never behind the newest commit time, so
+  // expiry decisions never go back when the clock does. Any thread.
+  uint64_t NowMs() const override;
+  // Whether a record's expiry has passed (an expired put reads as absent).
+  bool Expired(const RecordView& r) const override {
+    const uint64_t e = r.expiry();
+    return e != 0 && e <= NowMs();
+  }
+  // The sequence number of the state as of unix_ms: the newest commit
+  // whose time is <= unix_ms (0: before the first write). kSnapshotTooOld
+  // when the log that would tell is no longer kept. Any thread.
+  Status SeqAtTime(uint64_t unix_ms, uint64_t* seq) const;
+  // The oldest time SeqAtTime can still answer (0: every time since the
+  // database was created; UINT64_MAX: none, e.g. no log left). Any thread.
+  uint64_t OldestReadableTime() const;
+  // One version of a key, for the history iterator.
+  struct Version {
+    uint64_t seq;
+    uint64_t time_ms;    // 0 = unknown (written before format version 3)
+    uint64_t expiry_ms;  // 0 = none
+    bool is_delete;
+    std::string value;
+  };
+  // The versions of (ns, key) newest first, as far back as the chain is
+  // kept; *truncated says whether older versions existed but are gone.
+  // Any thread.
+  Status History(const NamespaceInfo& ns, std::string_view key, std::vector<Version>* out,
+                 bool* truncated) const;
+
   // ---- writes ----
   // Applies ops (one op, or an atomic batch) as one write. *seq_out (may be
   // null) receives its sequence number, 0 if it wrote nothing.
@@ -119,6 +150,7 @@ class DB : private CompactionHost {
   // Oldest registered snapshot, or LastSeq() if none.
   uint64_t OldestSnapshot() const override;
   bool HasSnapshots() const override {
+    if (options_.history_retention_ms != 0) return true;  // retention holds history
     std::lock_guard<std::mutex> l(snap_mu_);
     return !snapshots_.empty();
   }
@@ -166,12 +198,35 @@ class DB : private CompactionHost {
   // then publishes it, whatever the status) and leaves r->seg null if not.
   Status ApplyOne(const WriteOp& op, LogWriter::Reservation* r);
   Status ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r);
-  // Checks op's condition against the key's newest record (old_loc/old).
-  static Status CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old);
+  // Checks op's condition against the key's newest record (old_loc/old);
+  // a record expired at now_ms counts as absent.
+  static Status CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old,
+                               uint64_t now_ms);
+  // The key's newest record is a put that has not expired.
+  bool OldIsLive(const PendingOp& p) const {
+    return p.old_loc != 0 && p.old.type == RecordType::kPut && !Expired(p.old);
+  }
+  // The log bytes op's record takes (commit time and expiry included).
+  static size_t OpRecordSize(const WriteOp& op);
+  // The commit time of a write being made now: NowMs(), and raises the
+  // newest commit time to it (monotonic within the database).
+  uint64_t CommitTimeMs();
+  // The system clock or the injected one (Options::clock).
+  uint64_t RawClockMs() const;
+  // time_travel.cc: commit times of log segments (0 = unknown / none).
+  uint64_t NewestLogTime() const;
+  static uint64_t FirstRecordTime(const Segment& s);
+  uint64_t LastRecordTime(const Segment& s) const;
+  // The sequence number history retention keeps readable (UINT64_MAX if
+  // history_retention_ms is 0), and the log segment id from which
+  // compaction must keep log segments for it (UINT64_MAX: none).
+  uint64_t HistoryRetentionSeq() const;
+  uint64_t HistoryRetentionSegmentFloor() const;
   // For a conditional op: the newest record it is decided on is intact.
   Status CheckOldRecord(const WriteOp& op, const PendingOp& p) const;
   // Encodes a key record (or a batch's) at r and installs it in the index.
-  void InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc);
+  void InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
+                      uint64_t time_ms);
   Status AppendNamespaceRecord(RecordType type, uint32_t id, const std::string& name,
                                LogWriter::Reservation* r);
   Status FinishWrite(SyncMode sync, const LogWriter::Reservation& r, Status s);
@@ -238,6 +293,11 @@ class DB : private CompactionHost {
   std::thread flusher_;
   bool flusher_started_ = false;
   bool stop_flusher_ = false;
+
+  // The database's time: the high-water mark of the clock readings and of
+  // the commit times (those in the log at open included). Mutable: reading
+  // the clock raises it.
+  mutable std::atomic<uint64_t> last_commit_ms_{0};
 
   // Wakes change cursors waiting for new writes.
   ChangeNotifier change_notifier_;

@@ -6,14 +6,16 @@ namespace firkin {
 
 Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
                    std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
-                   bool verify_checksums, const std::atomic<uint64_t>* history_floor)
+                   bool verify_checksums, const std::atomic<uint64_t>* history_floor,
+                   uint64_t expiry_now)
     : ks_(ks),
       ns_(std::move(ns)),
       snap_(snap),
       segs_(std::move(segs)),
       ends_(std::move(ends)),
       verify_(verify_checksums),
-      floor_(history_floor) {
+      floor_(history_floor),
+      now_(expiry_now) {
   off_ = kSegmentHeaderSize;
   Advance();
 }
@@ -100,7 +102,8 @@ void Iterator::Advance() {
                                    std::to_string(off_) + " during iteration");
       return;
     }
-    if (r.type == RecordType::kPut && r.ns_id == ns_->id && r.seq <= snap_ && Visible(r)) {
+    if (r.type == RecordType::kPut && r.ns_id == ns_->id && r.seq <= snap_ && Visible(r) &&
+        (now_ == 0 || r.expiry() == 0 || r.expiry() > now_)) {
       if (verify_ && !RecordChecksumOk(r)) {
         status_ = Status::Corruption(segs_[seg_]->path() + ": checksum mismatch at offset " +
                                      std::to_string(off_));

@@ -37,7 +37,8 @@ class Iterator {
  public:
   Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
            std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
-           bool verify_checksums, const std::atomic<uint64_t>* history_floor = nullptr);
+           bool verify_checksums, const std::atomic<uint64_t>* history_floor = nullptr,
+           uint64_t expiry_now = 0);
   Iterator(const Iterator&) = delete;
   Iterator& operator=(const Iterator&) = delete;
 
@@ -72,6 +73,8 @@ class Iterator {
   static constexpr uint64_t kHotDistance = 32;      // sequence numbers past snap
   static constexpr size_t kMaxHotKeys = 1 << 16;
   std::unordered_map<std::string, HotKey> hot_;
+  // Records whose expiry is at or before it read as absent (TTL); 0: none.
+  const uint64_t now_;
   size_t seg_ = 0;
   uint64_t off_ = 0;
   bool valid_ = false;

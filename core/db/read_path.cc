@@ -49,6 +49,7 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
                               std::to_string(r.seq) + "); the value is not returned");
   }
   if (r.type != RecordType::kPut) return Status::NotFound();
+  if (Expired(r)) return Status::NotFound();  // TTL: an expired key is absent
   *out = r;
   return Status::OK();
 }

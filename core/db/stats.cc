@@ -134,6 +134,16 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "retained_segments", kept, false);
   }
   j += "},";
+  j += "\"history\":{";
+  {
+    // The oldest time firkin_snapshot_at_time can answer (0: every time
+    // since the database was created; UINT64_MAX: none).
+    const uint64_t oldest = OldestReadableTime();
+    Field(&j, "oldest_time", oldest);
+    Field(&j, "now_ms", NowMs());
+    Field(&j, "retention_ms", options_.history_retention_ms, false);
+  }
+  j += "},";
   j += "\"checkpoint\":{";
   Field(&j, "written", checkpoints_.load());
   j += std::string("\"used_at_open\":") + (recovery_.used_checkpoint ? "true" : "false") + ",";

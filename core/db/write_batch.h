@@ -34,6 +34,19 @@ struct WriteOp {
   std::string_view expected;      // kValueEquals
   uint64_t expected_version = 0;  // kVersionEquals (0 = absent), kSeqAtMost, kCheckNs
   bool exist_ok = false;          // kNsCreate: return the existing one
+  // TTL (kPut): an absolute expiry in ms since the epoch, or one relative to
+  // the write's commit time; both 0 = the record never expires.
+  uint64_t expire_at_ms = 0;
+  uint64_t ttl_ms = 0;
+
+  bool has_expiry() const { return kind == Kind::kPut && (expire_at_ms != 0 || ttl_ms != 0); }
+  // The expiry to record for a write committed at commit_ms (0 = none).
+  uint64_t ExpiryAt(uint64_t commit_ms) const {
+    if (kind != Kind::kPut) return 0;
+    if (expire_at_ms != 0) return expire_at_ms;
+    if (ttl_ms == 0) return 0;
+    return commit_ms + ttl_ms < commit_ms ? UINT64_MAX : commit_ms + ttl_ms;
+  }
 };
 
 class WriteBatch {
@@ -44,6 +57,12 @@ class WriteBatch {
 
   void Put(std::shared_ptr<NamespaceInfo> ns, std::string_view key, std::string_view value) {
     Add(WriteOp::Kind::kPut, std::move(ns), key, value);
+  }
+  // A put that expires ttl_ms after the batch's commit time.
+  void PutTtl(std::shared_ptr<NamespaceInfo> ns, std::string_view key, std::string_view value,
+              uint64_t ttl_ms) {
+    Add(WriteOp::Kind::kPut, std::move(ns), key, value);
+    entries_.back().ttl_ms = ttl_ms;
   }
   void Delete(std::shared_ptr<NamespaceInfo> ns, std::string_view key) {
     Add(WriteOp::Kind::kDelete, std::move(ns), key, {});
@@ -65,6 +84,7 @@ class WriteBatch {
       op.ns = e.ns.get();
       op.key = std::string_view(buf_.data() + e.off, e.klen);
       op.value = std::string_view(buf_.data() + e.off + e.klen, e.vlen);
+      op.ttl_ms = e.ttl_ms;
       ops.push_back(op);
     }
     return ops;
@@ -75,10 +95,11 @@ class WriteBatch {
     WriteOp::Kind kind;
     std::shared_ptr<NamespaceInfo> ns;
     size_t off, klen, vlen;
+    uint64_t ttl_ms = 0;
   };
   void Add(WriteOp::Kind kind, std::shared_ptr<NamespaceInfo> ns, std::string_view k,
            std::string_view v) {
-    entries_.push_back(Entry{kind, std::move(ns), buf_.size(), k.size(), v.size()});
+    entries_.push_back(Entry{kind, std::move(ns), buf_.size(), k.size(), v.size(), 0});
     buf_.append(k.data(), k.size());
     buf_.append(v.data(), v.size());
   }

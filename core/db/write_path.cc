@@ -192,8 +192,11 @@ Status DB::CheckOldRecord(const WriteOp& op, const PendingOp& p) const {
                             std::to_string(p.old.seq) + "); the condition cannot be decided");
 }
 
-Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old) {
-  const bool exists = old_loc != 0 && old.type == RecordType::kPut;
+Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old,
+                          uint64_t now_ms) {
+  // An expired record (TTL) is absent to every condition.
+  const bool exists = old_loc != 0 && old.type == RecordType::kPut &&
+                      (old.expiry() == 0 || old.expiry() > now_ms);
   switch (op.cond) {
     case WriteOp::Cond::kNone:
       return Status::OK();
@@ -224,7 +227,14 @@ Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& 
   return Status::OK();
 }
 
-void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc) {
+size_t DB::OpRecordSize(const WriteOp& op) {
+  const bool put = op.kind == WriteOp::Kind::kPut;
+  return RecordSize(op.key.size(), put ? op.value.size() : 0,
+                    8 /* commit time */ + (op.has_expiry() ? 8 : 0));
+}
+
+void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
+                        uint64_t time_ms) {
   const WriteOp& op = *p.op;
   uint64_t prev = 0;
   if (p.old_loc != 0) {
@@ -234,9 +244,13 @@ void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* d
   const bool is_live = op.kind == WriteOp::Kind::kPut;
   const size_t size = EncodeRecord(
       RecordFields{seq, prev, op.ns->id, is_live ? RecordType::kPut : RecordType::kDelete, flags,
-                   op.key, is_live ? op.value : std::string_view()},
+                   op.key, is_live ? op.value : std::string_view(), time_ms,
+                   op.ExpiryAt(time_ms)},
       dst);
   keyspace_->Install(p.hash, p.old_loc, p.old_loc ? p.old.size() : 0, loc, size);
+  if (const uint64_t e = op.ExpiryAt(time_ms)) {
+    keyspace_->segments().BySlot(LocatorSlot(loc))->NoteExpiry(e);  // TTL reclaim
+  }
   const bool was_live = p.old_loc != 0 && p.old.type == RecordType::kPut;
   if (is_live && !was_live) op.ns->live_keys.fetch_add(1, std::memory_order_relaxed);
   if (!is_live && was_live) op.ns->live_keys.fetch_sub(1, std::memory_order_relaxed);
@@ -252,16 +266,16 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r) {
   if (op.ns->dropped.load(std::memory_order_acquire)) return DroppedNs(op.ns);
   p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
   FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
-  FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old));
-  if (op.kind == WriteOp::Kind::kDelete && (p.old_loc == 0 || p.old.type != RecordType::kPut)) {
+  // The clock is read only when the newest record can expire.
+  const uint64_t now_ms = p.old_loc != 0 && p.old.expiry() != 0 ? NowMs() : 0;
+  FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, now_ms));
+  if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p)) {
     return Status::OK();  // nothing to delete
   }
-  const uint64_t size =
-      RecordSize(op.key.size(), op.kind == WriteOp::Kind::kPut ? op.value.size() : 0);
-  FIRKIN_RETURN_IF_ERROR(log_->Reserve(size, r));
+  FIRKIN_RETURN_IF_ERROR(log_->Reserve(OpRecordSize(op), r));
   try {
     InstallPending(p, r->seq, 0, r->seg->mutable_data() + r->off,
-                   MakeLocator(r->seg->slot(), r->off));
+                   MakeLocator(r->seg->slot(), r->off), CommitTimeMs());
   } catch (const std::bad_alloc&) {
     // The record is in the log but not in the index: the in-memory state no
     // longer matches the log until a reopen replays it.
@@ -287,6 +301,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
   }
   ShardLocks locks(&keyspace_->index());
   locks.LockAll(&shards);
+  const uint64_t now_ms = NowMs();
   // Resolve each op against the newest state; later ops on a key win.
   for (size_t i = n; i-- > 0;) {
     const WriteOp& op = ops[i];
@@ -306,9 +321,9 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
     PendingOp p{&op, keyspace_->Hash(op.ns->id, op.key), 0, {}};
     p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
     FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
-    FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old));
+    FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, now_ms));
     if (op.kind == WriteOp::Kind::kCheck) continue;  // checked, nothing to write
-    if (op.kind == WriteOp::Kind::kDelete && (p.old_loc == 0 || p.old.type != RecordType::kPut)) {
+    if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p)) {
       continue;  // nothing to delete
     }
     todo.push_back(p);
@@ -316,20 +331,17 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
   if (todo.empty()) return Status::OK();
   std::reverse(todo.begin(), todo.end());  // back to the caller's order
   const bool batch = todo.size() > 1;
-  uint64_t total = batch ? RecordSize(0, 4) : 0;
-  for (const PendingOp& p : todo) {
-    total += RecordSize(p.op->key.size(), p.op->kind == WriteOp::Kind::kPut ? p.op->value.size() : 0);
-  }
+  uint64_t total = batch ? RecordSize(0, 4, 8) : 0;
+  for (const PendingOp& p : todo) total += OpRecordSize(*p.op);
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(total, r));
   char* base = r->seg->mutable_data();
   uint64_t pos = r->off;
+  const uint64_t time_ms = CommitTimeMs();  // one time for the whole batch
   try {
     for (const PendingOp& p : todo) {
-      const uint64_t size = RecordSize(
-          p.op->key.size(), p.op->kind == WriteOp::Kind::kPut ? p.op->value.size() : 0);
       InstallPending(p, r->seq, batch ? kRecordFlagBatch : 0, base + pos,
-                     MakeLocator(r->seg->slot(), pos));
-      pos += size;
+                     MakeLocator(r->seg->slot(), pos), time_ms);
+      pos += OpRecordSize(*p.op);
     }
   } catch (const std::bad_alloc&) {
     return log_->Fail(Status::NoMemory("out of memory growing the index"));
@@ -337,9 +349,10 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
   if (batch) {  // the commit marker carries no data: dead from the start
     char count[4];
     EncodeU32(count, static_cast<uint32_t>(todo.size()));
-    EncodeRecord(RecordFields{r->seq, 0, 0, RecordType::kCommit, 0, {}, std::string_view(count, 4)},
+    EncodeRecord(RecordFields{r->seq, 0, 0, RecordType::kCommit, 0, {},
+                              std::string_view(count, 4), time_ms},
                  base + pos);
-    keyspace_->CountDeadOnly(MakeLocator(r->seg->slot(), pos), RecordSize(0, 4));
+    keyspace_->CountDeadOnly(MakeLocator(r->seg->slot(), pos), RecordSize(0, 4, 8));
   }
   return Status::OK();
 }
@@ -349,9 +362,10 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
 Status DB::AppendNamespaceRecord(RecordType type, uint32_t id, const std::string& name,
                                  LogWriter::Reservation* r) {
   FIRKIN_RETURN_IF_ERROR(log_->sticky_error());
-  const uint64_t size = RecordSize(name.size(), 0);
+  const uint64_t size = RecordSize(name.size(), 0, 8);
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(size, r));
-  EncodeRecord(RecordFields{r->seq, 0, id, type, 0, name, {}}, r->seg->mutable_data() + r->off);
+  EncodeRecord(RecordFields{r->seq, 0, id, type, 0, name, {}, CommitTimeMs()},
+               r->seg->mutable_data() + r->off);
   keyspace_->CountLive(MakeLocator(r->seg->slot(), r->off), size);
   return Status::OK();
 }

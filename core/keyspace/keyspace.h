@@ -73,7 +73,7 @@ class Keyspace {
       const char* p = ResolveBounded(l, &r);
       if (p == nullptr) return false;
       if (r.ns_id == ns && r.key_len == key.size() &&
-          std::memcmp(p + kRecordHeaderSize, key.data(), key.size()) == 0) {
+          std::memcmp(p + kRecordHeaderSize + r.ext_len(), key.data(), key.size()) == 0) {
         *out = r;
         found = l;
         return true;

@@ -37,7 +37,15 @@ struct Options {
   // guaranteed (compaction may reclaim any sealed log segment).
   uint64_t change_retention_bytes = 0;
   uint64_t change_retention_seqs = 0;
+  // Time travel: compaction keeps every version readable at any time in
+  // the last history_retention_ms (0 = only what live snapshots need).
+  uint64_t history_retention_ms = 0;
   Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
+  // The database's clock (commit times, expiry): ms since the epoch.
+  // nullptr = the system's real-time clock; tests inject a fake one
+  // (tests/support, firkin_options_set_test_clock).
+  uint64_t (*clock)(void* ctx) = nullptr;
+  void* clock_ctx = nullptr;
   // Internal, not settable through the C API: open a directory that holds
   // the BACKUP-INCOMPLETE marker (online backup verifies its copy before it
   // removes the marker). Only with read_only.

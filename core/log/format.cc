@@ -134,28 +134,41 @@ uint64_t DecodeDurableLen(const char* header) {
 
 // ---- records ----
 size_t EncodeRecord(const RecordFields& f, char* dst) {
-  size_t size = RecordSize(f.key.size(), f.value.size());
+  uint8_t flags = f.flags & kRecordFlagBatch;
+  if (f.time != 0) flags |= kRecordFlagTime;
+  if (f.expiry != 0) flags |= kRecordFlagExpiry;
+  const size_t ext = RecordExtLen(flags);
+  size_t size = RecordSize(f.key.size(), f.value.size(), ext);
   EncodeU64(dst + 8, f.seq);
   EncodeU64(dst + 16, f.prev);
   EncodeU32(dst + 24, f.ns_id);
   EncodeU32(dst + 28, static_cast<uint32_t>(f.value.size()));
   EncodeU16(dst + 32, static_cast<uint16_t>(f.key.size()));
   dst[34] = static_cast<char>(f.type);
-  dst[35] = static_cast<char>(f.flags);
+  dst[35] = static_cast<char>(flags);
   EncodeU32(dst + 36, 0);
   char* p = dst + kRecordHeaderSize;
+  if (f.time != 0) {
+    EncodeU64(p, f.time);
+    p += 8;
+  }
+  if (f.expiry != 0) {
+    EncodeU64(p, f.expiry);
+    p += 8;
+  }
   if (!f.key.empty()) std::memcpy(p, f.key.data(), f.key.size());
   p += f.key.size();
   if (!f.value.empty()) std::memcpy(p, f.value.data(), f.value.size());
   p += f.value.size();
   std::memset(p, 0, static_cast<size_t>(dst + size - p));
-  EncodeU64(dst, Checksum(dst + 8, kRecordHeaderSize - 8 + f.key.size() + f.value.size()));
+  EncodeU64(dst,
+            Checksum(dst + 8, kRecordHeaderSize - 8 + ext + f.key.size() + f.value.size()));
   return size;
 }
 
 bool RecordChecksumOk(const RecordView& r) {
   return DecodeU64(r.base) ==
-         Checksum(r.base + 8, kRecordHeaderSize - 8 + r.key_len + r.value_len);
+         Checksum(r.base + 8, kRecordHeaderSize - 8 + r.ext_len() + r.key_len + r.value_len);
 }
 
 bool ValidateRecord(const char* p, size_t avail, RecordView* out) {
@@ -165,7 +178,7 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out) {
   uint8_t t = static_cast<uint8_t>(r.type);
   if (t < static_cast<uint8_t>(RecordType::kPut) || t > static_cast<uint8_t>(RecordType::kCompactDone))
     return false;
-  if ((r.flags & ~kRecordFlagBatch) != 0) return false;
+  if ((r.flags & ~kRecordFlagsKnown) != 0) return false;
   if (r.size() > avail) return false;
   if (r.seq == 0) return false;
   if (!RecordChecksumOk(r)) return false;

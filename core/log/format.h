@@ -1,4 +1,4 @@
-// The on-disk format (docs/format.md, format version 2): the identity file,
+// The on-disk format (docs/format.md, format version 3): the identity file,
 // the segment header and the record layout, with encoders and validators.
 //
 // Thread contract: pure functions and plain structs; safe from any thread.
@@ -16,8 +16,10 @@
 namespace firkin {
 
 // 2: recycled segments (a segment header may carry kSegmentFlagRecycled and
-// a sequence floor). A library reads every version up to its own.
-constexpr uint32_t kFormatVersion = 2;
+// a sequence floor). 3: records may carry a commit time and an expiry
+// (kRecordFlagTime, kRecordFlagExpiry). A library reads every version up to
+// its own.
+constexpr uint32_t kFormatVersion = 3;
 
 // ---- identity file ("FIRKIN") ----
 constexpr char kIdentityFileName[] = "FIRKIN";
@@ -96,7 +98,10 @@ uint64_t DecodeDurableLen(const char* header);
 // [34] u8  type
 // [35] u8  flags
 // [36] u32 reserved (0)
-// [40] key, value, zero padding to a multiple of 8
+// [40] optional fields, 8 bytes each, in this order (format version 3):
+//      u64 commit time (ms since the epoch) if flags & kRecordFlagTime,
+//      u64 expiry (ms since the epoch) if flags & kRecordFlagExpiry
+// [..] key, value, zero padding to a multiple of 8
 constexpr size_t kRecordHeaderSize = 40;
 constexpr size_t kRecordAlign = 8;
 
@@ -110,14 +115,23 @@ enum class RecordType : uint8_t {
   kCompactDone = 7,    // last record of a complete compaction output: same ids
 };
 constexpr uint8_t kRecordFlagBatch = 1;  // part of a batch: needs its commit marker
+constexpr uint8_t kRecordFlagTime = 2;   // an 8-byte commit time follows the header
+constexpr uint8_t kRecordFlagExpiry = 4; // an 8-byte expiry follows (after the time)
+constexpr uint8_t kRecordFlagsKnown = kRecordFlagBatch | kRecordFlagTime | kRecordFlagExpiry;
+
+// Bytes of optional fields a record with these flags carries.
+inline size_t RecordExtLen(uint8_t flags) {
+  return ((flags & kRecordFlagTime) ? 8 : 0) + ((flags & kRecordFlagExpiry) ? 8 : 0);
+}
 
 // Disk address: segment id in the high 32 bits, byte offset in the low 32.
 inline uint64_t MakeDiskAddr(uint64_t seg_id, uint64_t off) { return (seg_id << 32) | off; }
 inline uint64_t DiskAddrSegment(uint64_t a) { return a >> 32; }
 inline uint64_t DiskAddrOffset(uint64_t a) { return a & 0xFFFFFFFFull; }
 
-inline size_t RecordSize(size_t key_len, size_t value_len) {
-  return (kRecordHeaderSize + key_len + value_len + kRecordAlign - 1) & ~(kRecordAlign - 1);
+inline size_t RecordSize(size_t key_len, size_t value_len, size_t ext_len = 0) {
+  return (kRecordHeaderSize + ext_len + key_len + value_len + kRecordAlign - 1) &
+         ~(kRecordAlign - 1);
 }
 
 // A decoded view of a record in memory (a mapped segment).
@@ -131,10 +145,23 @@ struct RecordView {
   RecordType type = RecordType::kPut;
   uint8_t flags = 0;
 
-  std::string_view key() const { return {base + kRecordHeaderSize, key_len}; }
-  std::string_view value() const { return {base + kRecordHeaderSize + key_len, value_len}; }
-  size_t size() const { return RecordSize(key_len, value_len); }
+  size_t ext_len() const { return RecordExtLen(flags); }
+  std::string_view key() const { return {base + kRecordHeaderSize + ext_len(), key_len}; }
+  std::string_view value() const {
+    return {base + kRecordHeaderSize + ext_len() + key_len, value_len};
+  }
+  size_t size() const { return RecordSize(key_len, value_len, ext_len()); }
   bool is_batch() const { return (flags & kRecordFlagBatch) != 0; }
+  // Commit time in ms since the epoch; 0 = unknown (written before format
+  // version 3). REQUIRES: size() bytes are readable (bounds checked).
+  uint64_t time() const {
+    return (flags & kRecordFlagTime) ? DecodeU64(base + kRecordHeaderSize) : 0;
+  }
+  // Absolute expiry in ms since the epoch; 0 = none. Same REQUIRES.
+  uint64_t expiry() const {
+    if ((flags & kRecordFlagExpiry) == 0) return 0;
+    return DecodeU64(base + kRecordHeaderSize + ((flags & kRecordFlagTime) ? 8 : 0));
+  }
 };
 
 struct RecordFields {
@@ -145,10 +172,14 @@ struct RecordFields {
   uint8_t flags;
   std::string_view key;
   std::string_view value;
+  uint64_t time = 0;    // commit time; 0 = none (flag cleared)
+  uint64_t expiry = 0;  // 0 = none (flag cleared)
 };
 
-// Writes the record (header, key, value, padding) at dst; dst must have
-// RecordSize() bytes. Returns the size written.
+// Writes the record (header, optional fields, key, value, padding) at dst;
+// dst must have RecordSize(key, value, RecordExtLen(flags)) bytes, where the
+// time and expiry flags are set from f.time / f.expiry being non-zero (the
+// flags given for them are ignored). Returns the size written.
 size_t EncodeRecord(const RecordFields& f, char* dst);
 
 // Decodes the header at p without checking the checksum (hot read path).

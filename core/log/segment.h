@@ -115,6 +115,17 @@ class Segment {
            !min_seq.compare_exchange_weak(cur, seq, std::memory_order_relaxed)) {
     }
   }
+  // Earliest expiry (TTL) of a record written into the segment by this
+  // process, or found in it by compaction (UINT64_MAX: none known). Once
+  // it has passed, compaction takes the segment even without dead bytes,
+  // to reclaim the expired records.
+  std::atomic<uint64_t> min_expiry{UINT64_MAX};
+  void NoteExpiry(uint64_t e) {
+    uint64_t cur = min_expiry.load(std::memory_order_relaxed);
+    while (e < cur &&
+           !min_expiry.compare_exchange_weak(cur, e, std::memory_order_relaxed)) {
+    }
+  }
   // Synced prefix (written under the log's sync mutex; read by anyone).
   std::atomic<uint64_t> synced_len{0};
   // No more appends (set by the writer when it rolls, or at recovery).

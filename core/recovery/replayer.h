@@ -36,6 +36,7 @@ class Replayer {
 
   void Apply(Segment* seg, uint64_t off, const RecordView& r) {
     res_->records++;
+    if (r.expiry() != 0) seg->NoteExpiry(r.expiry());  // TTL: compaction reclaims
     const Locator loc = MakeLocator(seg->slot(), off);
     if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone) {
       // Bookkeeping of compaction (handled before replay), no version: it

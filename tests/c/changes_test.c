@@ -478,8 +478,10 @@ static void test_retention(void) {
     seen++;
   }
   check(dense && seen < last && firkin_changes_status(behind) == FIRKIN_E_SNAPSHOT_TOO_OLD,
-        "a cursor that fell behind ends with SNAPSHOT_TOO_OLD after %llu dense changes",
-        (unsigned long long)seen);
+        "a cursor that fell behind ends with SNAPSHOT_TOO_OLD after %llu dense changes "
+        "(dense %d, last %llu, status %d)",
+        (unsigned long long)seen, (int)dense, (unsigned long long)last,
+        firkin_changes_status(behind));
   firkin_changes_free(behind);
   firkin_close(db);
 

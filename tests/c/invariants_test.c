@@ -884,12 +884,18 @@ static void test_power(void) {
 
 /* ------------------------------------------------------------------------ */
 /* Record walking (docs/format.md: 8 KiB segment header; records of a     */
-/* 40-byte header, key, value, zero padding to 8; value_len u32 at 28,      */
-/* key_len u16 at 32)                                                        */
+/* 40-byte header, optional 8-byte time (flags bit 1) and expiry (bit 2),   */
+/* key, value, zero padding to 8; value_len u32 at 28, key_len u16 at 32,   */
+/* flags u8 at 35: format version 3)                                         */
 /* ------------------------------------------------------------------------ */
 
 #define SEG_HEADER 8192
 #define REC_HEADER 40
+
+/* Bytes of optional fields (commit time, expiry) after a record's header. */
+static size_t rec_ext(const unsigned char *rec) {
+  return ((rec[35] & 2) ? 8 : 0) + ((rec[35] & 4) ? 8 : 0);
+}
 
 static uint32_t rd_u32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -902,7 +908,8 @@ static size_t walk_records(const unsigned char *d, size_t len, size_t *offs, siz
   while (off + REC_HEADER <= len && n + 1 < cap) {
     uint32_t vl = rd_u32(d + off + 28);
     uint32_t kl = (uint32_t)d[off + 32] | (uint32_t)d[off + 33] << 8;
-    size_t sz = (REC_HEADER + kl + vl + 7) & ~(size_t)7;
+    size_t ext = rec_ext(d + off);
+    size_t sz = (REC_HEADER + ext + kl + vl + 7) & ~(size_t)7;
     uint8_t type = d[off + 34];
     if (type == 0 || type > 5 || off + sz > len) break;
     offs[n++] = off;
@@ -1179,7 +1186,7 @@ static void bitflip_round(int round) {
     {
       size_t kl = (size_t)data[offs[ri] + 32] | (size_t)data[offs[ri] + 33] << 8;
       size_t vl = rd_u32(data + offs[ri] + 28);
-      flip_at = offs[ri] + (size_t)rng_below(&r, REC_HEADER + kl + vl);
+      flip_at = offs[ri] + (size_t)rng_below(&r, REC_HEADER + rec_ext(data + offs[ri]) + kl + vl);
     }
     data[flip_at] ^= (unsigned char)(1u << rng_below(&r, 8));
     write_file(segs[victim], data, len);
@@ -1916,7 +1923,7 @@ static bool flip_in_record(const char *dir, int type, const char *key, size_t at
     for (j = 0; j < nr; j++) {
       const unsigned char *r = d + offs[j];
       size_t kl = (size_t)r[32] | (size_t)r[33] << 8;
-      if (r[34] == type && kl == klen && memcmp(r + REC_HEADER, key, klen) == 0) {
+      if (r[34] == type && kl == klen && memcmp(r + REC_HEADER + rec_ext(r), key, klen) == 0) {
         hit = names[i];
         hit_off = offs[j];
       }

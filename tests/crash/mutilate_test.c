@@ -44,7 +44,7 @@
 
 typedef struct mt_rec {
   int seg;           /* index into segs */
-  uint64_t off, end; /* record bytes [off, off + 40 + klen + vlen) */
+  uint64_t off, end; /* record bytes [off, off + 40 + ext + klen + vlen) */
   uint64_t padded_end;
   uint64_t seq;
   uint8_t type, flags;
@@ -183,7 +183,10 @@ static bool mt_parse(mt_base *B) {
       uint32_t klen = (uint32_t)h[32] | ((uint32_t)h[33] << 8);
       uint8_t type = h[34];
       if (seq == 0 || type == 0 || type > 15) break; /* zeros: end of data */
-      uint64_t end = off + 40 + klen + vlen;
+      /* format version 3: optional 8-byte commit time (flags bit 1) and
+       * expiry (bit 2) between the header and the key */
+      const uint64_t ext = ((h[35] & 2) ? 8 : 0) + ((h[35] & 4) ? 8 : 0);
+      uint64_t end = off + 40 + ext + klen + vlen;
       uint64_t pend = (end + 7) & ~(uint64_t)7;
       if (end > (uint64_t)sz) break;
       mt_rec *r = &B->recs[B->nrecs++];
@@ -199,12 +202,12 @@ static bool mt_parse(mt_base *B) {
       if ((type == 1 || type == 2) && klen == CC_KEY_LEN) {
         unsigned k;
         char kb[CC_KEY_LEN + 1];
-        memcpy(kb, h + 40, CC_KEY_LEN);
+        memcpy(kb, h + 40 + ext, CC_KEY_LEN);
         kb[CC_KEY_LEN] = 0;
         if (sscanf(kb, "k%8x!", &k) == 1 && k < MT_KEYS) r->key = (int)k;
         if (type == 1 && r->key >= 0) {
           uint64_t v;
-          if (cc_check_value(h + 40 + klen, vlen, (uint32_t)r->key, &v)) r->ver = v;
+          if (cc_check_value(h + 40 + ext + klen, vlen, (uint32_t)r->key, &v)) r->ver = v;
         }
       }
       off = pend;

@@ -144,7 +144,8 @@ static int stale_records(const char *dir, int *recycled_files) {
       const uint32_t vlen = (uint32_t)rd64(buf + off + 28) & 0xffffffffu;
       const uint32_t klen = buf[off + 32] | (buf[off + 33] << 8);
       if (seq <= floor) stale++;
-      off += (40 + klen + vlen + 7) & ~(size_t)7;
+      const size_t ext = ((buf[off + 35] & 2) ? 8 : 0) + ((buf[off + 35] & 4) ? 8 : 0);
+      off += (40 + ext + klen + vlen + 7) & ~(size_t)7;
     }
   }
   closedir(d);

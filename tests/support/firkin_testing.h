@@ -58,6 +58,15 @@ FIRKIN_API void firkin_fault_env_free(firkin_fault_env *env);
 FIRKIN_API firkin_status firkin_options_set_fault_env(firkin_options *opts,
                                                       firkin_fault_env *env);
 
+/** Gives a database opened with these options a fake clock (TTL expiry and
+ *  commit times, docs/api.md "The clock"): clock(ctx) returns the time in
+ *  milliseconds since the epoch, called from any of the database's threads
+ *  (it must be thread-safe). The database still never lets its time go
+ *  back (a clock set back reads as the newest commit time). NULL restores
+ *  the system clock. ctx must outlive the database. */
+FIRKIN_API firkin_status firkin_options_set_test_clock(firkin_options *opts,
+                                                       uint64_t (*clock)(void *ctx), void *ctx);
+
 /** Makes the nth call (1-based, counted from now) of kind op fail with
  *  error (FIRKIN_E_IO or FIRKIN_E_NO_SPACE). If sticky, that call and every
  *  later call of that kind fail. nth = 0 clears the fault for op. */

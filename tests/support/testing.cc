@@ -45,6 +45,16 @@ FIRKIN_API firkin_status firkin_options_set_fault_env(firkin_options* opts,
   return FIRKIN_OK;
 }
 
+FIRKIN_API firkin_status firkin_options_set_test_clock(firkin_options* opts,
+                                                        uint64_t (*clock)(void* ctx),
+                                                        void* ctx) {
+  if (opts == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "options handle is NULL");
+  opts->opts.clock = clock;
+  opts->opts.clock_ctx = clock == nullptr ? nullptr : ctx;
+  ClearLastError();
+  return FIRKIN_OK;
+}
+
 FIRKIN_API firkin_status firkin_fault_env_fail(firkin_fault_env* env, firkin_fault_op op,
                                                uint64_t nth, firkin_status error, bool sticky) {
   if (env == nullptr) return NullEnv();

@@ -1,0 +1,235 @@
+// The database's clock, commit times, and time travel by clock time
+// (DESIGN §5): mapping a time to the sequence number of the state then,
+// the history of one key, and what history retention keeps.
+//
+// Time -> sequence number needs no index in memory: log segments (not
+// compaction outputs) tile the sequence numbers in id order, each holds
+// its records in sequence order, and every record written by format
+// version 3 carries its commit time. So a lookup finds the newest log
+// segment whose first commit is at or before the time and scans it. The
+// cost is one scan of at most one segment per lookup, and no RAM.
+#include <algorithm>
+#include <chrono>
+
+#include "core/db/db.h"
+#include "core/log/log_reader.h"
+#include "core/util/epoch.h"
+
+namespace firkin {
+
+uint64_t DB::RawClockMs() const {
+  if (options_.clock != nullptr) return options_.clock(options_.clock_ctx);
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+uint64_t DB::NowMs() const {
+  // A high-water mark of every reading and commit time: the database's time
+  // never goes back (an expired key never comes back when the clock does).
+  const uint64_t now = RawClockMs();
+  uint64_t last = last_commit_ms_.load(std::memory_order_acquire);
+  while (now > last &&
+         !last_commit_ms_.compare_exchange_weak(last, now, std::memory_order_acq_rel)) {
+  }
+  return std::max(now, last);
+}
+
+uint64_t DB::CommitTimeMs() {
+  // Never 0: a record's size counts its time field, which 0 would omit.
+  return std::max<uint64_t>(NowMs(), 1);
+}
+
+uint64_t DB::FirstRecordTime(const Segment& s) {
+  LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
+  RecordView r;
+  uint64_t at;
+  if (reader.Next(&r, &at) != LogReader::Result::kRecord) return 0;
+  return r.time();
+}
+
+uint64_t DB::LastRecordTime(const Segment& s) const {
+  // Records are in sequence order and their times are monotonic: the
+  // largest time is the last one's, but a scan costs a segment read; look
+  // for the record that ends the segment first (as SegmentLastSeq does).
+  const uint64_t len = s.published_len();
+  const char* d = s.data();
+  if (s.sealed.load(std::memory_order_acquire) &&
+      len >= kSegmentHeaderSize + kRecordHeaderSize) {
+    for (uint64_t p = (len - kRecordHeaderSize) & ~uint64_t{kRecordAlign - 1};
+         p >= kSegmentHeaderSize; p -= kRecordAlign) {
+      RecordView r = PeekRecord(d + p);
+      RecordView v;
+      if (p + r.size() == len && ValidateRecord(d + p, len - p, &v)) return v.time();
+      if (p == kSegmentHeaderSize) break;
+    }
+  }
+  uint64_t last = 0;
+  LogReader reader(d, kSegmentHeaderSize, len);
+  RecordView r;
+  uint64_t at;
+  for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+    if (res == LogReader::Result::kDamaged) {
+      reader.Resync();
+      continue;
+    }
+    last = std::max(last, r.time());
+  }
+  return last;
+}
+
+uint64_t DB::NewestLogTime() const {
+  std::vector<std::shared_ptr<Segment>> logs = LogSegments();
+  uint64_t t = 0;
+  // The newest segment may be empty (just rolled): look one further back.
+  for (size_t i = logs.size(); i-- > 0 && t == 0;) t = LastRecordTime(*logs[i]);
+  return t;
+}
+
+Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
+  Epoch::Guard guard;
+  const uint64_t published = LastSeq();
+  // Every published commit has a time at or before the database's time.
+  if (unix_ms >= NowMs()) {
+    *seq = published;
+    return Status::OK();
+  }
+  std::vector<std::shared_ptr<Segment>> logs;
+  for (auto& s : LogSegments()) {
+    if (s->min_seq.load(std::memory_order_relaxed) != UINT64_MAX) logs.push_back(s);
+  }
+  if (logs.empty()) {
+    if (published == 0) {
+      *seq = 0;  // nothing was ever written
+      return Status::OK();
+    }
+    return Status::SnapshotTooOld("no log is kept that tells the state at time " +
+                                  std::to_string(unix_ms));
+  }
+  for (size_t i = logs.size(); i-- > 0;) {
+    const Segment& s = *logs[i];
+    if (FirstRecordTime(s) <= unix_ms) {
+      // The answer is in this segment: the last commit at or before the
+      // time (times are compared as a running maximum in sequence order,
+      // so writes in flight together whose times came out of order count
+      // at the later time).
+      uint64_t ans = s.min_seq.load(std::memory_order_relaxed);
+      uint64_t mx = 0;
+      LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
+      RecordView r;
+      uint64_t at;
+      for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+        if (res == LogReader::Result::kDamaged) {
+          reader.Resync();
+          continue;
+        }
+        if (r.seq > published) break;
+        mx = std::max(mx, r.time());
+        if (mx > unix_ms) break;
+        ans = r.seq;
+      }
+      *seq = std::min(ans, published);
+      return Status::OK();
+    }
+    // Every commit in this segment is later: the answer is before it, in
+    // the previous log segment if that one is still kept whole.
+    const uint64_t first = s.min_seq.load(std::memory_order_relaxed);
+    if (i == 0 || SegmentLastSeq(*logs[i - 1]) + 1 != first) {
+      if (first <= 1) {
+        *seq = 0;  // before the database's first write
+        return Status::OK();
+      }
+      return Status::SnapshotTooOld("the state at time " + std::to_string(unix_ms) +
+                                    " is no longer kept (the oldest readable time is " +
+                                    std::to_string(OldestReadableTime()) + ")");
+    }
+  }
+  return Status::Internal("unreachable");
+}
+
+uint64_t DB::OldestReadableTime() const {
+  Epoch::Guard guard;
+  std::vector<std::shared_ptr<Segment>> logs;
+  for (auto& s : LogSegments()) {
+    if (s->min_seq.load(std::memory_order_relaxed) != UINT64_MAX) logs.push_back(s);
+  }
+  if (logs.empty()) return LastSeq() == 0 ? 0 : UINT64_MAX;
+  size_t i = logs.size() - 1;
+  while (i > 0 &&
+         SegmentLastSeq(*logs[i - 1]) + 1 == logs[i]->min_seq.load(std::memory_order_relaxed)) {
+    i--;
+  }
+  if (logs[i]->min_seq.load(std::memory_order_relaxed) <= 1) return 0;
+  return FirstRecordTime(*logs[i]);
+}
+
+uint64_t DB::HistoryRetentionSeq() const {
+  const uint64_t keep = options_.history_retention_ms;
+  if (keep == 0) return UINT64_MAX;
+  const uint64_t now = NowMs();
+  uint64_t seq = 0;
+  if (now <= keep) return 0;
+  if (!SeqAtTime(now - keep, &seq).ok()) {
+    // Older than what is kept: keep everything still there.
+    const uint64_t oldest = OldestChangeSeq();
+    return oldest > 0 ? oldest - 1 : 0;
+  }
+  return seq;
+}
+
+uint64_t DB::HistoryRetentionSegmentFloor() const {
+  const uint64_t keep = options_.history_retention_ms;
+  if (keep == 0) return UINT64_MAX;
+  const uint64_t now = NowMs();
+  const uint64_t cutoff = now > keep ? now - keep : 0;
+  // Log segments holding a commit inside the window, and the one before
+  // them (it holds the state at the window's start), stay log segments so
+  // that SeqAtTime can tell times inside the window.
+  std::vector<std::shared_ptr<Segment>> logs = LogSegments();
+  for (size_t i = 0; i < logs.size(); i++) {
+    if (LastRecordTime(*logs[i]) >= cutoff) return logs[i > 0 ? i - 1 : 0]->id();
+  }
+  return UINT64_MAX;
+}
+
+Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Version>* out,
+                   bool* truncated) const {
+  out->clear();
+  *truncated = false;
+  if (ns.dropped.load(std::memory_order_acquire)) {
+    return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
+  }
+  Epoch::Guard guard;
+  const uint64_t published = LastSeq();
+  const uint64_t h = keyspace_->Hash(ns.id, key);
+  RecordView r;
+  if (keyspace_->FindNewest(h, ns.id, key, &r) == 0) return Status::OK();
+  for (uint64_t steps = 0;; steps++) {
+    if (verify_reads_ && !RecordChecksumOk(r)) {
+      return Status::Corruption("a version of the key failed its checksum (sequence " +
+                                std::to_string(r.seq) + ")");
+    }
+    if (r.ns_id != ns.id || r.key() != key) {
+      return Status::Corruption("version chain of a key leads to another key's record");
+    }
+    if (r.seq <= published) {  // a write not yet published is not history yet
+      out->push_back(Version{r.seq, r.time(), r.expiry(), r.type != RecordType::kPut,
+                             std::string(r.type == RecordType::kPut ? r.value() : "")});
+    }
+    if (r.prev == 0) return Status::OK();
+    const Segment* s = keyspace_->segments().ById(DiskAddrSegment(r.prev));
+    const uint64_t off = DiskAddrOffset(r.prev);
+    if (s == nullptr || off + kRecordHeaderSize > s->capacity()) {
+      *truncated = true;  // older versions were compacted away
+      return Status::OK();
+    }
+    RecordView p = PeekRecord(s->RecordAt(off));
+    if (p.size() > s->capacity() - off || p.seq >= r.seq || steps > (1u << 24)) {
+      return Status::Corruption(s->path() + ": damaged version chain at offset " +
+                                std::to_string(off));
+    }
+    r = p;
+  }
+}
+
+}  // namespace firkin

@@ -1,0 +1,692 @@
+/*
+ * timetravel_test.c — time travel by clock time and version history through
+ * the C API, on a fake clock (firkin_options_set_test_clock).
+ *
+ *   attime     writes at known times; firkin_snapshot_at_time returns exactly
+ *              the state at each boundary (the ms before a write, the ms of
+ *              it, between writes, before the first write, after the last),
+ *              batches whole, several writes in one ms; the same after a
+ *              reopen
+ *   monotonic  the clock set back: the next commit still gets a later time,
+ *              and older times still give the old state
+ *   history    a key's versions newest first: seq, commit time, delete
+ *              flag, value, expiry; an absent key; bad input
+ *   retention  history_retention_ms: after compaction every time inside the
+ *              window reads exactly; older times give SNAPSHOT_TOO_OLD or the
+ *              exact value, never a wrong one; stats "oldest_time"; without
+ *              retention compaction takes history and reads never go wrong
+ *   v2         a format-version-2 database written by hand (no commit
+ *              times) opens; its writes count as before any time
+ *   kill       commit times survive kill -9
+ *   concurrent 4 writers while the clock moves: for every time, the snapshot
+ *              at that time is exactly the writes whose (running maximum in
+ *              sequence order) commit time is at or before it, as read back
+ *              from the keys' histories
+ *
+ * Usage: timetravel_test [GROUP...]. Ends with "N passed, N failed".
+ */
+#define _GNU_SOURCE
+
+#include <dirent.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "firkin.h"
+#include "firkin_testing.h"
+
+static int passed, failed;
+static void check(bool ok, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (ok) {
+    passed++;
+  } else {
+    failed++;
+    printf("FAIL: ");
+    vprintf(fmt, ap);
+    printf(" (last error: %s)\n", firkin_last_error());
+  }
+  va_end(ap);
+}
+
+static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w) {
+  (void)s;
+  (void)f;
+  (void)w;
+  return remove(p);
+}
+static void rmrf(const char *p) { nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+static char base_dir[256];
+static void dbpath(char *out, size_t n, const char *name) {
+  snprintf(out, n, "%s/%s", base_dir, name);
+  rmrf(out);
+}
+
+#define T0 1700000000000ull
+static uint64_t fake_now = T0;
+static uint64_t fake_clock(void *ctx) {
+  (void)ctx;
+  return __atomic_load_n(&fake_now, __ATOMIC_SEQ_CST);
+}
+static void set_clock(uint64_t t) { __atomic_store_n(&fake_now, t, __ATOMIC_SEQ_CST); }
+
+static firkin_db *open_db(const char *path, const char *const *kv) {
+  firkin_options *o = NULL;
+  firkin_db *db = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_test_clock(o, fake_clock, NULL);
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_options_set(o, "compact_rate", "0");
+  for (; kv != NULL && kv[0] != NULL; kv += 2) firkin_options_set(o, kv[0], kv[1]);
+  if (firkin_open(path, o, &db) != FIRKIN_OK) {
+    printf("open %s failed: %s\n", path, firkin_last_error());
+    db = NULL;
+  }
+  firkin_options_free(o);
+  return db;
+}
+
+static firkin_status put_at(firkin_db *db, uint64_t t, const char *k, const char *v) {
+  set_clock(t);
+  return firkin_put(db, NULL, NULL, k, strlen(k), v, strlen(v));
+}
+
+/* The value of k through snap into buf ("" and *st set if none). */
+static const char *get(firkin_db *db, const firkin_snapshot *snap, const char *k,
+                       firkin_status *st) {
+  static char buf[4096];
+  void *v = NULL;
+  size_t n = 0;
+  buf[0] = 0;
+  *st = firkin_get(db, snap, NULL, k, strlen(k), &v, &n);
+  if (*st != FIRKIN_OK) return buf;
+  if (n >= sizeof buf) n = sizeof buf - 1;
+  memcpy(buf, v, n);
+  buf[n] = 0;
+  firkin_free(v);
+  return buf;
+}
+
+/* At time t, key k reads want (NULL = absent). */
+static void expect_at(firkin_db *db, uint64_t t, const char *k, const char *want,
+                      const char *what) {
+  firkin_snapshot *s = NULL;
+  firkin_status st = firkin_snapshot_at_time(db, t, &s);
+  if (st != FIRKIN_OK) {
+    check(false, "%s: snapshot_at_time(T0+%llu) = %d", what, (unsigned long long)(t - T0), st);
+    return;
+  }
+  const char *v = get(db, s, k, &st);
+  if (want == NULL) {
+    check(st == FIRKIN_E_NOT_FOUND, "%s: %s absent at T0+%llu (got %d '%s')", what, k,
+          (unsigned long long)(t - T0), st, v);
+  } else {
+    check(st == FIRKIN_OK && strcmp(v, want) == 0, "%s: %s = '%s' at T0+%llu (got %d '%s')",
+          what, k, want, (unsigned long long)(t - T0), st, v);
+  }
+  firkin_snapshot_free(s);
+}
+
+static uint64_t stat_u64(firkin_db *db, const char *field) {
+  char *j = NULL;
+  uint64_t v = UINT64_MAX;
+  if (firkin_stats(db, &j) == FIRKIN_OK) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", field);
+    const char *p = strstr(j, pat);
+    if (p != NULL) v = strtoull(p + strlen(pat), NULL, 10);
+  }
+  firkin_free(j);
+  return v;
+}
+
+static void write_story(firkin_db *db) {
+  put_at(db, T0 + 10, "k", "v1");
+  put_at(db, T0 + 20, "k", "v2");
+  set_clock(T0 + 30);
+  firkin_delete(db, NULL, NULL, "k", 1);
+  put_at(db, T0 + 40, "k", "v3");
+  set_clock(T0 + 50);
+  firkin_batch *b = NULL;
+  firkin_batch_new(&b);
+  firkin_batch_put(b, NULL, "a", 1, "A", 1);
+  firkin_batch_put(b, NULL, "b", 1, "B", 1);
+  firkin_write(db, NULL, b);
+  firkin_batch_free(b);
+  put_at(db, T0 + 60, "x", "1");
+  put_at(db, T0 + 60, "x", "2");
+  put_at(db, T0 + 60, "x", "3");
+}
+
+static void check_story(firkin_db *db, const char *what) {
+  expect_at(db, T0, "k", NULL, what);
+  expect_at(db, T0 + 9, "k", NULL, what);
+  expect_at(db, T0 + 10, "k", "v1", what);
+  expect_at(db, T0 + 19, "k", "v1", what);
+  expect_at(db, T0 + 20, "k", "v2", what);
+  expect_at(db, T0 + 29, "k", "v2", what);
+  expect_at(db, T0 + 30, "k", NULL, what);
+  expect_at(db, T0 + 39, "k", NULL, what);
+  expect_at(db, T0 + 40, "k", "v3", what);
+  expect_at(db, T0 + 49, "a", NULL, what);
+  expect_at(db, T0 + 49, "b", NULL, what);
+  expect_at(db, T0 + 50, "a", "A", what);
+  expect_at(db, T0 + 50, "b", "B", what);
+  expect_at(db, T0 + 59, "x", NULL, what);
+  expect_at(db, T0 + 60, "x", "3", what);
+  expect_at(db, T0 + 1000000, "k", "v3", what);
+  firkin_snapshot *s = NULL;
+  check(firkin_snapshot_at_time(db, 0, &s) == FIRKIN_OK && firkin_snapshot_seq(s) == 0,
+        "%s: time 0 is the empty state (seq 0)", what);
+  firkin_snapshot_free(s);
+  uint64_t last = 0;
+  firkin_last_seq(db, &last);
+  check(firkin_snapshot_at_time(db, T0 + 60, &s) == FIRKIN_OK && firkin_snapshot_seq(s) == last,
+        "%s: the last write's time is the latest state", what);
+  firkin_snapshot_free(s);
+}
+
+static void test_attime(void) {
+  char path[300];
+  dbpath(path, sizeof path, "attime");
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  write_story(db);
+  check_story(db, "live");
+  firkin_close(db);
+  set_clock(T0 + 5000);
+  db = open_db(path, NULL);
+  if (db == NULL) return;
+  check_story(db, "after reopen");
+  firkin_close(db);
+}
+
+static void test_monotonic(void) {
+  char path[300];
+  dbpath(path, sizeof path, "monotonic");
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  put_at(db, T0 + 100, "k", "late");
+  put_at(db, T0 + 50, "k", "clock back"); /* the clock went back 50 ms */
+  firkin_history *h = NULL;
+  check(firkin_history_new(db, NULL, "k", 1, &h) == FIRKIN_OK, "history");
+  uint64_t t1 = firkin_history_time(h);
+  firkin_history_next(h);
+  uint64_t t0 = firkin_history_time(h);
+  check(t1 == T0 + 100 && t0 == T0 + 100,
+        "a commit after the clock went back gets the newest time, not an older one "
+        "(%llu, %llu)",
+        (unsigned long long)(t1 - T0), (unsigned long long)(t0 - T0));
+  firkin_history_free(h);
+  expect_at(db, T0 + 99, "k", NULL, "monotonic");
+  expect_at(db, T0 + 100, "k", "clock back", "monotonic");
+  firkin_close(db);
+  /* after a restart with the clock still behind */
+  set_clock(T0 + 10);
+  db = open_db(path, NULL);
+  if (db == NULL) return;
+  put_at(db, T0 + 10, "k", "after restart");
+  check(firkin_history_new(db, NULL, "k", 1, &h) == FIRKIN_OK &&
+            firkin_history_time(h) >= T0 + 100,
+        "commit times do not go back across a restart");
+  firkin_history_free(h);
+  firkin_close(db);
+}
+
+static void test_history(void) {
+  char path[300];
+  dbpath(path, sizeof path, "history");
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  write_story(db);
+  set_clock(T0 + 70);
+  firkin_put_ttl(db, NULL, NULL, "k", 1, "v4", 2, 500);
+  struct {
+    uint64_t t;
+    bool del;
+    const char *v;
+    uint64_t exp;
+  } want[] = {{T0 + 70, false, "v4", T0 + 570},
+              {T0 + 40, false, "v3", 0},
+              {T0 + 30, true, "", 0},
+              {T0 + 20, false, "v2", 0},
+              {T0 + 10, false, "v1", 0}};
+  firkin_history *h = NULL;
+  check(firkin_history_new(db, NULL, "k", 1, &h) == FIRKIN_OK, "history_new");
+  size_t n = 0;
+  uint64_t prev_seq = UINT64_MAX;
+  bool ok = true;
+  for (; firkin_history_valid(h); firkin_history_next(h), n++) {
+    if (n >= 5) {
+      ok = false;
+      break;
+    }
+    const void *v = NULL;
+    size_t vl = 0;
+    firkin_status st = firkin_history_value(h, &v, &vl);
+    uint64_t seq = firkin_history_seq(h);
+    bool good = st == FIRKIN_OK && seq < prev_seq && seq > 0 &&
+                firkin_history_time(h) == want[n].t &&
+                firkin_history_is_delete(h) == want[n].del && vl == strlen(want[n].v) &&
+                memcmp(v, want[n].v, vl) == 0 && firkin_history_expiry(h) == want[n].exp;
+    check(good, "history entry %zu: seq %llu time T0+%llu del %d exp %llu", n,
+          (unsigned long long)seq, (unsigned long long)(firkin_history_time(h) - T0),
+          (int)firkin_history_is_delete(h), (unsigned long long)firkin_history_expiry(h));
+    prev_seq = seq;
+  }
+  check(ok && n == 5, "history has 5 versions newest first (%zu)", n);
+  check(!firkin_history_truncated(h), "nothing truncated");
+  check(firkin_history_seq(h) == 0 && !firkin_history_is_delete(h),
+        "accessors at the end give 0");
+  firkin_history_free(h);
+  /* version numbers agree with firkin_get_version */
+  uint64_t ver = 0;
+  firkin_get_version(db, NULL, NULL, "k", 1, &ver);
+  firkin_history_new(db, NULL, "k", 1, &h);
+  check(firkin_history_seq(h) == ver, "newest history seq = get_version");
+  firkin_history_free(h);
+  check(firkin_history_new(db, NULL, "nope", 4, &h) == FIRKIN_OK && !firkin_history_valid(h),
+        "an absent key has an empty history");
+  firkin_history_free(h);
+  /* bad input */
+  check(firkin_history_new(NULL, NULL, "k", 1, &h) == FIRKIN_E_INVALID_ARGUMENT && h == NULL,
+        "history_new NULL db");
+  check(firkin_history_new(db, NULL, "k", 1, NULL) == FIRKIN_E_INVALID_ARGUMENT,
+        "history_new NULL out");
+  check(firkin_history_new(db, NULL, NULL, 1, &h) == FIRKIN_E_INVALID_ARGUMENT,
+        "history_new NULL key");
+  const void *v;
+  size_t vl;
+  check(firkin_history_value(NULL, &v, &vl) == FIRKIN_E_INVALID_ARGUMENT,
+        "history_value NULL handle");
+  check(!firkin_history_valid(NULL) && firkin_history_seq(NULL) == 0, "NULL accessors");
+  firkin_history_next(NULL);
+  firkin_history_free(NULL);
+  firkin_snapshot *s = NULL;
+  check(firkin_snapshot_at_time(NULL, T0, &s) == FIRKIN_E_INVALID_ARGUMENT,
+        "snapshot_at_time NULL db");
+  check(firkin_snapshot_at_time(db, T0, NULL) == FIRKIN_E_INVALID_ARGUMENT,
+        "snapshot_at_time NULL out");
+  char path2[300];
+  dbpath(path2, sizeof path2, "history2");
+  firkin_db *db2 = open_db(path2, NULL);
+  firkin_ns *ns2 = NULL;
+  if (db2 != NULL) {
+    firkin_ns_open(db2, "other", true, &ns2);
+    check(firkin_history_new(db, ns2, "k", 1, &h) == FIRKIN_E_INVALID_ARGUMENT,
+          "history_new with another database's namespace");
+    firkin_ns_close(ns2);
+    firkin_close(db2);
+  }
+  firkin_close(db);
+}
+
+/* Writes versions of "h" every 100 ms from T0 + 100 to T0 + 100 * n, with
+ * filler so that segments (64 KiB) roll. */
+static void write_versions(firkin_db *db, int n) {
+  char v[32], k[32], pad[300];
+  memset(pad, 'p', sizeof pad - 1);
+  pad[sizeof pad - 1] = 0;
+  for (int i = 1; i <= n; i++) {
+    snprintf(v, sizeof v, "h%d", i);
+    put_at(db, T0 + 100 * (uint64_t)i, "h", v);
+    for (int j = 0; j < 20; j++) {
+      snprintf(k, sizeof k, "f%d", j);
+      firkin_put(db, NULL, NULL, k, strlen(k), pad, strlen(pad));
+    }
+  }
+}
+
+/* Probes every 50 ms: each read is SNAPSHOT_TOO_OLD or exact. Returns how
+ * many probes at or after `must_from` were not exact. */
+static int probe(firkin_db *db, int n, uint64_t must_from, int *wrong, int *too_old) {
+  int missing = 0;
+  for (uint64_t t = T0; t <= T0 + 100 * (uint64_t)n + 50; t += 50) {
+    char want[32];
+    const uint64_t i = (t - T0) / 100;
+    if (i == 0) strcpy(want, "");
+    else snprintf(want, sizeof want, "h%llu", (unsigned long long)i);
+    firkin_snapshot *s = NULL;
+    firkin_status st = firkin_snapshot_at_time(db, t, &s);
+    bool exact = false;
+    if (st == FIRKIN_OK) {
+      const char *v = get(db, s, "h", &st);
+      if (st == FIRKIN_OK) exact = strcmp(v, want) == 0;
+      else if (st == FIRKIN_E_NOT_FOUND) exact = want[0] == 0;
+      if (st != FIRKIN_E_SNAPSHOT_TOO_OLD && !exact) (*wrong)++;
+      firkin_snapshot_free(s);
+    } else if (st != FIRKIN_E_SNAPSHOT_TOO_OLD) {
+      (*wrong)++;
+    }
+    if (st == FIRKIN_E_SNAPSHOT_TOO_OLD) (*too_old)++;
+    if (t >= must_from && !exact) missing++;
+  }
+  return missing;
+}
+
+static void test_retention(void) {
+  const int n = 40; /* versions at T0+100 .. T0+4000 */
+  char path[300];
+  /* with retention: the last 1000 ms stay readable through compaction */
+  dbpath(path, sizeof path, "retention");
+  const char *opts[] = {"segment_size", "64K", "history_retention_ms", "1000", NULL};
+  firkin_db *db = open_db(path, opts);
+  if (db == NULL) return;
+  write_versions(db, n);
+  set_clock(T0 + 100 * n + 10);
+  check(firkin_compact(db) == FIRKIN_OK, "compact with retention");
+  check(stat_u64(db, "segments_retired") > 0, "compaction retired segments");
+  int wrong = 0, too_old = 0;
+  int missing = probe(db, n, T0 + 100 * n + 10 - 1000, &wrong, &too_old);
+  check(wrong == 0, "with retention: no wrong value (%d)", wrong);
+  check(missing == 0, "with retention: every time in the window reads exactly (%d missing)",
+        missing);
+  check(too_old > 0, "with retention: older times are refused (%d)", too_old);
+  const uint64_t oldest = stat_u64(db, "oldest_time");
+  check(oldest > T0 && oldest <= T0 + 100 * n + 10 - 1000,
+        "stats history.oldest_time inside the kept range (T0+%lld)",
+        (long long)(oldest - T0));
+  firkin_snapshot *s = NULL;
+  check(firkin_snapshot_at_time(db, oldest - 1, &s) == FIRKIN_E_SNAPSHOT_TOO_OLD && s == NULL,
+        "a time before oldest_time gives SNAPSHOT_TOO_OLD");
+  check(firkin_snapshot_at_time(db, oldest, &s) == FIRKIN_OK, "oldest_time itself is readable");
+  firkin_snapshot_free(s);
+  firkin_close(db);
+  db = open_db(path, opts);
+  if (db == NULL) return;
+  wrong = too_old = 0;
+  missing = probe(db, n, T0 + 100 * n + 10 - 1000, &wrong, &too_old);
+  check(wrong == 0 && missing == 0, "with retention after reopen: %d wrong, %d missing", wrong,
+        missing);
+  firkin_close(db);
+
+  /* without retention: compaction takes history; reads are never wrong */
+  dbpath(path, sizeof path, "noretention");
+  const char *opts0[] = {"segment_size", "64K", NULL};
+  db = open_db(path, opts0);
+  if (db == NULL) return;
+  write_versions(db, n);
+  check(firkin_compact(db) == FIRKIN_OK, "compact without retention");
+  wrong = too_old = 0;
+  probe(db, n, UINT64_MAX, &wrong, &too_old);
+  check(wrong == 0, "without retention: no wrong value (%d)", wrong);
+  check(too_old > 0, "without retention: old times are gone (%d too old)", too_old);
+  firkin_close(db);
+}
+
+/* ---- a format-version-2 database, written by hand (docs/format.md) ---- */
+
+static void put64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint64_t get64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+/* A version-2 record (no optional fields) at p; returns its size. */
+static size_t v2_record(unsigned char *p, uint64_t seq, uint64_t prev, uint8_t type,
+                        const char *k, const char *v) {
+  const size_t kl = strlen(k), vl = strlen(v);
+  const size_t size = (40 + kl + vl + 7) & ~(size_t)7;
+  memset(p, 0, size);
+  put64(p + 8, seq);
+  put64(p + 16, prev);
+  put32(p + 24, 0);
+  put32(p + 28, (uint32_t)vl);
+  p[32] = (unsigned char)kl;
+  p[33] = 0;
+  p[34] = type;
+  p[35] = 0;
+  memcpy(p + 40, k, kl);
+  memcpy(p + 40 + kl, v, vl);
+  put64(p, (uint64_t)XXH3_64bits(p + 8, 32 + kl + vl));
+  return size;
+}
+
+static bool write_v2_db(const char *path) {
+  /* The library makes the identity (db id, seed); then the directory is
+   * turned into a version-2 database with one hand-written segment. */
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return false;
+  firkin_close(db);
+  char f[600];
+  unsigned char id[48];
+  snprintf(f, sizeof f, "%s/FIRKIN", path);
+  FILE *fp = fopen(f, "r+b");
+  if (fp == NULL || fread(id, 1, 48, fp) != 48) return false;
+  put32(id + 8, 2);
+  put64(id + 40, (uint64_t)XXH3_64bits(id, 40));
+  rewind(fp);
+  fwrite(id, 1, 48, fp);
+  fclose(fp);
+  const uint64_t db_id = get64(id + 16);
+  DIR *d = opendir(path);
+  struct dirent *e;
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    if (strstr(e->d_name, ".seg") != NULL || strcmp(e->d_name, "CHECKPOINT") == 0) {
+      snprintf(f, sizeof f, "%s/%s", path, e->d_name);
+      unlink(f);
+    }
+  }
+  if (d) closedir(d);
+  static unsigned char seg[8192 + 4096];
+  memset(seg, 0, sizeof seg);
+  memcpy(seg, "FIRKSEG1", 8);
+  put32(seg + 8, 2);
+  put32(seg + 12, 0);
+  put64(seg + 16, 1);
+  put64(seg + 24, db_id);
+  put64(seg + 32, 0);
+  put64(seg + 40, (uint64_t)XXH3_64bits(seg, 40));
+  size_t off = 8192;
+  const uint64_t first = off;
+  off += v2_record(seg + off, 1, 0, 1, "old", "v2-value");
+  off += v2_record(seg + off, 2, (1ull << 32) | first, 1, "old", "v2-newer");
+  const uint64_t third = off;
+  off += v2_record(seg + off, 3, 0, 1, "gone", "x");
+  off += v2_record(seg + off, 4, (1ull << 32) | third, 2, "gone", "");
+  snprintf(f, sizeof f, "%s/%016llx.seg", path, 1ull);
+  int fd = open(f, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+  if (fd < 0) return false;
+  bool ok = write(fd, seg, off) == (ssize_t)off;
+  close(fd);
+  return ok;
+}
+
+static void test_v2(void) {
+  char path[300];
+  dbpath(path, sizeof path, "v2");
+  set_clock(T0);
+  check(write_v2_db(path), "write a version-2 database by hand");
+  set_clock(T0 + 1000);
+  firkin_db *db = open_db(path, NULL);
+  check(db != NULL, "a version-2 database opens");
+  if (db == NULL) return;
+  firkin_status st;
+  const char *v = get(db, NULL, "old", &st);
+  check(st == FIRKIN_OK && strcmp(v, "v2-newer") == 0, "its newest value reads (%d '%s')", st,
+        v);
+  get(db, NULL, "gone", &st);
+  check(st == FIRKIN_E_NOT_FOUND, "its delete holds");
+  firkin_history *h = NULL;
+  check(firkin_history_new(db, NULL, "old", 3, &h) == FIRKIN_OK && firkin_history_valid(h) &&
+            firkin_history_time(h) == 0,
+        "a version-2 record has commit time 0 (unknown)");
+  firkin_history_next(h);
+  check(firkin_history_valid(h) && firkin_history_seq(h) == 1, "its chain is followed");
+  firkin_history_free(h);
+  put_at(db, T0 + 2000, "old", "v3-value");
+  expect_at(db, T0 + 1, "old", "v2-newer", "v2 writes count as before any time");
+  expect_at(db, T0 + 1999, "old", "v2-newer", "v2");
+  expect_at(db, T0 + 2000, "old", "v3-value", "v2");
+  firkin_close(db);
+  db = open_db(path, NULL);
+  check(db != NULL, "reopens after a version-3 write");
+  if (db == NULL) return;
+  expect_at(db, T0 + 1999, "old", "v2-newer", "v2 after reopen");
+  expect_at(db, T0 + 2000, "old", "v3-value", "v2 after reopen");
+  firkin_close(db);
+}
+
+static void test_kill(void) {
+  char path[300];
+  dbpath(path, sizeof path, "kill");
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    firkin_options *o = NULL;
+    firkin_db *db = NULL;
+    firkin_options_new(&o);
+    firkin_options_set_test_clock(o, fake_clock, NULL);
+    firkin_options_set(o, "sync_mode", "none");
+    if (firkin_open(path, o, &db) != FIRKIN_OK) _exit(3);
+    write_story(db);
+    kill(getpid(), SIGKILL);
+    _exit(5);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed by SIGKILL");
+  set_clock(T0 + 5000);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  check_story(db, "after kill -9");
+  firkin_close(db);
+}
+
+#define CW_THREADS 4
+#define CW_WRITES 1500
+static firkin_db *cw_db;
+static int cw_done;
+static void *cw_writer(void *arg) {
+  const int t = (int)(intptr_t)arg;
+  char k[32];
+  for (int i = 0; i < CW_WRITES; i++) {
+    snprintf(k, sizeof k, "w%d-%d", t, i % 50);
+    firkin_put(cw_db, NULL, NULL, k, strlen(k), "v", 1);
+  }
+  __atomic_add_fetch(&cw_done, 1, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+static void *cw_ticker(void *arg) {
+  (void)arg;
+  while (__atomic_load_n(&cw_done, __ATOMIC_SEQ_CST) < CW_THREADS) {
+    __atomic_add_fetch(&fake_now, 1, __ATOMIC_SEQ_CST);
+    usleep(50);
+  }
+  return NULL;
+}
+static int cmp_u64(const void *a, const void *b) {
+  const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void test_concurrent(void) {
+  char path[300];
+  dbpath(path, sizeof path, "concurrent");
+  set_clock(T0);
+  cw_db = open_db(path, NULL);
+  if (cw_db == NULL) return;
+  cw_done = 0;
+  pthread_t th[CW_THREADS], tick;
+  pthread_create(&tick, NULL, cw_ticker, NULL);
+  for (int t = 0; t < CW_THREADS; t++) pthread_create(&th[t], NULL, cw_writer, (void *)(intptr_t)t);
+  for (int t = 0; t < CW_THREADS; t++) pthread_join(th[t], NULL);
+  pthread_join(tick, NULL);
+  /* (seq << 20 | time - T0) of every write, from the histories */
+  const size_t total = (size_t)CW_THREADS * CW_WRITES;
+  uint64_t *st = calloc(total, sizeof *st);
+  size_t n = 0;
+  char k[32];
+  for (int t = 0; t < CW_THREADS; t++) {
+    for (int i = 0; i < 50; i++) {
+      snprintf(k, sizeof k, "w%d-%d", t, i);
+      firkin_history *h = NULL;
+      firkin_history_new(cw_db, NULL, k, strlen(k), &h);
+      for (; firkin_history_valid(h) && n < total; firkin_history_next(h)) {
+        st[n++] = firkin_history_seq(h) << 24 | (firkin_history_time(h) - T0);
+      }
+      firkin_history_free(h);
+    }
+  }
+  check(n == total, "every write is in a history (%zu of %zu)", n, total);
+  qsort(st, n, sizeof *st, cmp_u64);
+  /* running maximum of times in sequence order */
+  uint64_t mx = 0, inversions = 0;
+  uint64_t *run = calloc(n, sizeof *run);
+  for (size_t i = 0; i < n; i++) {
+    const uint64_t t = st[i] & 0xffffff;
+    if (t < mx) inversions++;
+    mx = t > mx ? t : mx;
+    run[i] = mx;
+  }
+  check((st[n - 1] >> 24) == n, "sequence numbers are dense 1..%zu", n);
+  int bad = 0;
+  for (uint64_t t = 0; t <= mx + 1 && bad < 5; t++) {
+    /* expected: the last seq whose running maximum is <= t */
+    uint64_t want = 0;
+    for (size_t i = 0; i < n && run[i] <= t; i++) want = st[i] >> 24;
+    firkin_snapshot *s = NULL;
+    if (firkin_snapshot_at_time(cw_db, T0 + t, &s) != FIRKIN_OK ||
+        firkin_snapshot_seq(s) != want) {
+      bad++;
+      check(false, "snapshot_at_time(T0+%llu) = %llu, want %llu",
+            (unsigned long long)t, (unsigned long long)firkin_snapshot_seq(s),
+            (unsigned long long)want);
+    }
+    firkin_snapshot_free(s);
+  }
+  check(bad == 0, "snapshot_at_time agrees with the histories at %llu times (%llu inversions "
+        "between writes in flight together)", (unsigned long long)mx + 2,
+        (unsigned long long)inversions);
+  free(run);
+  free(st);
+  firkin_close(cw_db);
+}
+
+int main(int argc, char **argv) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(base_dir, sizeof base_dir, "%s/firkin-tt-XXXXXX", tmp ? tmp : "/tmp");
+  if (mkdtemp(base_dir) == NULL) {
+    perror("mkdtemp");
+    return 2;
+  }
+  struct {
+    const char *name;
+    void (*fn)(void);
+  } groups[] = {{"attime", test_attime},       {"monotonic", test_monotonic},
+                {"history", test_history},     {"retention", test_retention},
+                {"v2", test_v2},               {"kill", test_kill},
+                {"concurrent", test_concurrent}};
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+    bool run = argc < 2;
+    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
+    if (!run) continue;
+    const int f0 = failed;
+    set_clock(T0);
+    groups[i].fn();
+    printf("%s: %s\n", groups[i].name, failed == f0 ? "ok" : "FAILED");
+  }
+  rmrf(base_dir);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}

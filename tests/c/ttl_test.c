@@ -1,0 +1,557 @@
+/*
+ * ttl_test.c — expiring keys (TTL) through the C API, on a fake clock
+ * (firkin_options_set_test_clock of the test-only library): no sleeps.
+ *
+ *   reads      an expired key is absent in get, get_into, contains,
+ *              get_version, multi_get, firkin_ttl and iterators, exactly at
+ *              its expiry (one ms before it is still there); remaining time
+ *   absolute   firkin_put_expire_at; a time already past
+ *   persist    removes the expiry (a new version); absent and expired keys
+ *   conditions put_if_absent, cas and cas_version treat an expired key as
+ *              absent; delete of an expired key writes nothing
+ *   clockback  the clock set back never brings an expired key back
+ *   batch      firkin_batch_put_ttl beside plain puts, one commit time
+ *   reopen     expiry survives close and reopen (and a checkpoint-less
+ *              reopen after a crash-like exit in a child, kill -9 style)
+ *   compact    compaction reclaims expired records (stats before/after),
+ *              and an expired put never resurrects the older version it
+ *              shadowed, through compaction and reopen
+ *   bad        NULL handles and out pointers, ttl 0, foreign handles
+ *
+ * Usage: ttl_test [GROUP...]. Ends with "N passed, N failed".
+ */
+#define _GNU_SOURCE
+
+#include <ftw.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "firkin.h"
+#include "firkin_testing.h"
+
+static int passed, failed;
+static void check(bool ok, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (ok) {
+    passed++;
+  } else {
+    failed++;
+    printf("FAIL: ");
+    vprintf(fmt, ap);
+    printf(" (last error: %s)\n", firkin_last_error());
+  }
+  va_end(ap);
+}
+
+static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w) {
+  (void)s;
+  (void)f;
+  (void)w;
+  return remove(p);
+}
+static void rmrf(const char *p) { nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+static char base_dir[256];
+static void dbpath(char *out, size_t n, const char *name) {
+  snprintf(out, n, "%s/%s", base_dir, name);
+  rmrf(out);
+}
+
+/* The fake clock: ms since the epoch, read by the database's threads. */
+static uint64_t fake_now = 1700000000000ull;
+static uint64_t fake_clock(void *ctx) {
+  (void)ctx;
+  return __atomic_load_n(&fake_now, __ATOMIC_SEQ_CST);
+}
+static void set_clock(uint64_t t) { __atomic_store_n(&fake_now, t, __ATOMIC_SEQ_CST); }
+static void advance(uint64_t ms) { __atomic_add_fetch(&fake_now, ms, __ATOMIC_SEQ_CST); }
+
+static firkin_db *open_db(const char *path, const char *segsize) {
+  firkin_options *o = NULL;
+  firkin_db *db = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_test_clock(o, fake_clock, NULL);
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_options_set(o, "compact_rate", "0");
+  if (segsize != NULL) firkin_options_set(o, "segment_size", segsize);
+  if (firkin_open(path, o, &db) != FIRKIN_OK) {
+    printf("open %s failed: %s\n", path, firkin_last_error());
+    db = NULL;
+  }
+  firkin_options_free(o);
+  return db;
+}
+
+static firkin_status put(firkin_db *db, const char *k, const char *v) {
+  return firkin_put(db, NULL, NULL, k, strlen(k), v, strlen(v));
+}
+static firkin_status put_ttl(firkin_db *db, const char *k, const char *v, uint64_t ttl) {
+  return firkin_put_ttl(db, NULL, NULL, k, strlen(k), v, strlen(v), ttl);
+}
+/* The value of k as a NUL-terminated string in buf, or NULL with *st set. */
+static const char *get(firkin_db *db, const firkin_snapshot *snap, const char *k,
+                       firkin_status *st) {
+  static char buf[4096];
+  void *v = NULL;
+  size_t n = 0;
+  *st = firkin_get(db, snap, NULL, k, strlen(k), &v, &n);
+  if (*st != FIRKIN_OK) return NULL;
+  if (n >= sizeof buf) n = sizeof buf - 1;
+  memcpy(buf, v, n);
+  buf[n] = 0;
+  firkin_free(v);
+  return buf;
+}
+static bool has(firkin_db *db, const char *k) {
+  bool found = true;
+  firkin_status st = firkin_contains(db, NULL, NULL, k, strlen(k), &found);
+  return st == FIRKIN_OK && found;
+}
+static bool value_is(firkin_db *db, const char *k, const char *want) {
+  firkin_status st;
+  const char *v = get(db, NULL, k, &st);
+  return v != NULL && strcmp(v, want) == 0;
+}
+/* Whether an iterator over the default namespace yields k. */
+static bool iter_has(firkin_db *db, const char *k) {
+  firkin_iter *it = NULL;
+  bool seen = false;
+  if (firkin_iter_new(db, NULL, NULL, &it) != FIRKIN_OK) return false;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+    const void *key;
+    size_t kl;
+    firkin_iter_key(it, &key, &kl);
+    if (kl == strlen(k) && memcmp(key, k, kl) == 0) seen = true;
+  }
+  firkin_iter_free(it);
+  return seen;
+}
+static uint64_t stat_u64(firkin_db *db, const char *field) {
+  char *j = NULL;
+  uint64_t v = UINT64_MAX;
+  if (firkin_stats(db, &j) == FIRKIN_OK) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", field);
+    const char *p = strstr(j, pat);
+    if (p != NULL) v = strtoull(p + strlen(pat), NULL, 10);
+  }
+  firkin_free(j);
+  return v;
+}
+
+/* Every read call agrees that k is present (want true) or absent. */
+static void check_visible(firkin_db *db, const char *k, bool want, const char *when) {
+  firkin_status st;
+  const char *v = get(db, NULL, k, &st);
+  check(want ? v != NULL : st == FIRKIN_E_NOT_FOUND, "%s: get %s (%d)", when, k, st);
+  char buf[64];
+  size_t vl = 0;
+  st = firkin_get_into(db, NULL, NULL, k, strlen(k), buf, sizeof buf, &vl);
+  check(want ? st == FIRKIN_OK : st == FIRKIN_E_NOT_FOUND, "%s: get_into %s (%d)", when, k, st);
+  check(has(db, k) == want, "%s: contains %s", when, k);
+  uint64_t ver = 0;
+  st = firkin_get_version(db, NULL, NULL, k, strlen(k), &ver);
+  check(want ? st == FIRKIN_OK && ver > 0 : st == FIRKIN_E_NOT_FOUND,
+        "%s: get_version %s (%d)", when, k, st);
+  const void *keys[1] = {k};
+  size_t klens[1] = {strlen(k)}, vlens[1] = {0};
+  void *vals[1] = {NULL};
+  firkin_status sts[1] = {0};
+  st = firkin_multi_get(db, NULL, NULL, 1, keys, klens, vals, vlens, sts);
+  check(st == FIRKIN_OK && (want ? sts[0] == FIRKIN_OK : sts[0] == FIRKIN_E_NOT_FOUND),
+        "%s: multi_get %s (%d/%d)", when, k, st, sts[0]);
+  firkin_free(vals[0]);
+  uint64_t rem = 0;
+  st = firkin_ttl(db, NULL, NULL, k, strlen(k), &rem);
+  check(want ? st == FIRKIN_OK : st == FIRKIN_E_NOT_FOUND, "%s: firkin_ttl %s (%d)", when, k,
+        st);
+  check(iter_has(db, k) == want, "%s: iterator %s", when, k);
+}
+
+static void test_reads(void) {
+  char path[300];
+  dbpath(path, sizeof path, "reads");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  check(put_ttl(db, "t", "expiring", 100) == FIRKIN_OK, "put_ttl");
+  check(put(db, "p", "plain") == FIRKIN_OK, "plain put");
+  check_visible(db, "t", true, "at once");
+  uint64_t rem = 0;
+  check(firkin_ttl(db, NULL, NULL, "t", 1, &rem) == FIRKIN_OK && rem == 100,
+        "remaining 100 at once (%llu)", (unsigned long long)rem);
+  check(firkin_ttl(db, NULL, NULL, "p", 1, &rem) == FIRKIN_OK && rem == FIRKIN_TTL_NONE,
+        "a plain key has FIRKIN_TTL_NONE");
+  uint64_t now = 0;
+  check(firkin_now_ms(db, &now) == FIRKIN_OK && now == 1700000000000ull, "firkin_now_ms");
+  /* a snapshot taken now */
+  firkin_snapshot *snap = NULL;
+  check(firkin_snapshot_new(db, &snap) == FIRKIN_OK, "snapshot");
+  advance(99);
+  check_visible(db, "t", true, "1 ms before expiry");
+  check(firkin_ttl(db, NULL, NULL, "t", 1, &rem) == FIRKIN_OK && rem == 1,
+        "remaining 1 ms (%llu)", (unsigned long long)rem);
+  advance(1);
+  check_visible(db, "t", false, "at expiry");
+  check_visible(db, "p", true, "plain key at expiry");
+  firkin_status st;
+  check(get(db, snap, "t", &st) == NULL && st == FIRKIN_E_NOT_FOUND,
+        "expiry is decided at read time, also through an older snapshot");
+  firkin_snapshot_free(snap);
+  advance(100000);
+  check_visible(db, "t", false, "long after expiry");
+  /* a put without TTL over an expired key brings a new value */
+  check(put(db, "t", "back") == FIRKIN_OK && value_is(db, "t", "back"), "new put after expiry");
+  check(firkin_ttl(db, NULL, NULL, "t", 1, &rem) == FIRKIN_OK && rem == FIRKIN_TTL_NONE,
+        "the new put has no expiry");
+  /* a TTL put over a plain key */
+  check(put_ttl(db, "p", "soon", 5) == FIRKIN_OK && value_is(db, "p", "soon"), "ttl over plain");
+  advance(5);
+  check_visible(db, "p", false, "ttl over plain, expired");
+  firkin_close(db);
+}
+
+static void test_absolute(void) {
+  char path[300];
+  dbpath(path, sizeof path, "absolute");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  check(firkin_put_expire_at(db, NULL, NULL, "a", 1, "v", 1, 1700000000500ull) == FIRKIN_OK,
+        "put_expire_at");
+  uint64_t rem = 0;
+  check(firkin_ttl(db, NULL, NULL, "a", 1, &rem) == FIRKIN_OK && rem == 500, "remaining 500");
+  advance(499);
+  check(has(db, "a"), "present 1 ms before the absolute expiry");
+  advance(1);
+  check(!has(db, "a"), "absent at the absolute expiry");
+  check(firkin_put_expire_at(db, NULL, NULL, "past", 4, "v", 1, 1000) == FIRKIN_OK,
+        "put_expire_at in the past");
+  check_visible(db, "past", false, "expiry in the past");
+  firkin_close(db);
+}
+
+static void test_persist(void) {
+  char path[300];
+  dbpath(path, sizeof path, "persist");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  check(put_ttl(db, "k", "v", 100) == FIRKIN_OK, "put_ttl");
+  uint64_t v1 = 0, v2 = 0, rem = 0;
+  firkin_get_version(db, NULL, NULL, "k", 1, &v1);
+  check(firkin_persist(db, NULL, NULL, "k", 1) == FIRKIN_OK, "persist");
+  firkin_get_version(db, NULL, NULL, "k", 1, &v2);
+  check(v2 > v1, "persist writes a new version (%llu > %llu)", (unsigned long long)v2,
+        (unsigned long long)v1);
+  check(firkin_ttl(db, NULL, NULL, "k", 1, &rem) == FIRKIN_OK && rem == FIRKIN_TTL_NONE,
+        "no expiry after persist");
+  advance(1000);
+  check(value_is(db, "k", "v"), "persisted key outlives its old expiry");
+  uint64_t v3 = 0;
+  check(firkin_persist(db, NULL, NULL, "k", 1) == FIRKIN_OK, "persist of a persistent key");
+  firkin_get_version(db, NULL, NULL, "k", 1, &v3);
+  check(v3 == v2, "persist of a persistent key writes nothing");
+  check(firkin_persist(db, NULL, NULL, "none", 4) == FIRKIN_E_NOT_FOUND, "persist absent");
+  check(put_ttl(db, "e", "v", 10) == FIRKIN_OK, "put_ttl e");
+  advance(10);
+  check(firkin_persist(db, NULL, NULL, "e", 1) == FIRKIN_E_NOT_FOUND, "persist expired");
+  check(!has(db, "e"), "persist of an expired key did not revive it");
+  firkin_close(db);
+}
+
+static void test_conditions(void) {
+  char path[300];
+  dbpath(path, sizeof path, "conditions");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  put_ttl(db, "a", "old", 10);
+  put_ttl(db, "b", "old", 10);
+  put_ttl(db, "c", "old", 10);
+  put_ttl(db, "d", "old", 10);
+  check(firkin_put_if_absent(db, NULL, NULL, "a", 1, "x", 1) == FIRKIN_E_CONDITION_FAILED,
+        "put_if_absent on a live TTL key fails");
+  uint64_t ver = 0;
+  firkin_get_version(db, NULL, NULL, "c", 1, &ver);
+  advance(10);
+  check(firkin_put_if_absent(db, NULL, NULL, "a", 1, "new", 3) == FIRKIN_OK &&
+            value_is(db, "a", "new"),
+        "put_if_absent on an expired key succeeds");
+  check(firkin_cas(db, NULL, NULL, "b", 1, "old", 3, "new", 3) == FIRKIN_E_CONDITION_FAILED,
+        "cas on an expired key fails (absent)");
+  check(!has(db, "b"), "failed cas wrote nothing");
+  check(firkin_cas_version(db, NULL, NULL, "c", 1, ver, "new", 3) == FIRKIN_E_CONDITION_FAILED,
+        "cas_version with the expired version fails");
+  check(firkin_cas_version(db, NULL, NULL, "c", 1, 0, "new", 3) == FIRKIN_OK &&
+            value_is(db, "c", "new"),
+        "cas_version 0 (absent) on an expired key succeeds");
+  uint64_t last0 = 0, last1 = 0;
+  firkin_last_seq(db, &last0);
+  check(firkin_delete(db, NULL, NULL, "d", 1) == FIRKIN_OK, "delete of an expired key");
+  firkin_last_seq(db, &last1);
+  check(last1 == last0, "delete of an expired key writes nothing");
+  firkin_close(db);
+}
+
+static void test_clockback(void) {
+  char path[300];
+  dbpath(path, sizeof path, "clockback");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  put_ttl(db, "k", "v", 100);
+  advance(200);
+  check(!has(db, "k"), "expired");
+  set_clock(1700000000050ull);  /* back, before the expiry */
+  check(!has(db, "k"), "the clock set back does not bring it back");
+  uint64_t now = 0;
+  firkin_now_ms(db, &now);
+  check(now == 1700000000200ull, "the database time does not go back (%llu)",
+        (unsigned long long)now);
+  firkin_close(db);
+  db = open_db(path, NULL);
+  if (db == NULL) return;
+  /* after a reopen the database starts from its newest commit time */
+  firkin_now_ms(db, &now);
+  check(now >= 1700000000000ull, "after reopen the time is at least the last commit's");
+  firkin_close(db);
+}
+
+static void test_batch(void) {
+  char path[300];
+  dbpath(path, sizeof path, "batch");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  firkin_batch *b = NULL;
+  firkin_batch_new(&b);
+  check(firkin_batch_put_ttl(b, NULL, "x", 1, "1", 1, 50) == FIRKIN_OK, "batch_put_ttl x");
+  check(firkin_batch_put_ttl(b, NULL, "y", 1, "2", 1, 80) == FIRKIN_OK, "batch_put_ttl y");
+  check(firkin_batch_put(b, NULL, "z", 1, "3", 1) == FIRKIN_OK, "batch_put z");
+  check(firkin_batch_put_ttl(b, NULL, "w", 1, "4", 1, 0) == FIRKIN_E_INVALID_ARGUMENT,
+        "batch_put_ttl with ttl 0 is refused");
+  check(firkin_write(db, NULL, b) == FIRKIN_OK, "write batch");
+  firkin_batch_free(b);
+  uint64_t rx = 0, ry = 0, rz = 0;
+  firkin_ttl(db, NULL, NULL, "x", 1, &rx);
+  firkin_ttl(db, NULL, NULL, "y", 1, &ry);
+  firkin_ttl(db, NULL, NULL, "z", 1, &rz);
+  check(rx == 50 && ry == 80 && rz == FIRKIN_TTL_NONE, "batch expiries %llu %llu %llu",
+        (unsigned long long)rx, (unsigned long long)ry, (unsigned long long)rz);
+  advance(50);
+  check(!has(db, "x") && has(db, "y") && has(db, "z"), "x expired, y and z not");
+  advance(30);
+  check(!has(db, "y") && has(db, "z"), "y expired, z not");
+  firkin_close(db);
+}
+
+static void test_reopen(void) {
+  char path[300];
+  dbpath(path, sizeof path, "reopen");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  put_ttl(db, "k", "v", 1000);
+  put_ttl(db, "short", "v", 10);
+  firkin_close(db);
+  advance(400);
+  db = open_db(path, NULL);
+  if (db == NULL) return;
+  uint64_t rem = 0;
+  check(firkin_ttl(db, NULL, NULL, "k", 1, &rem) == FIRKIN_OK && rem == 600,
+        "expiry survives a reopen (remaining %llu)", (unsigned long long)rem);
+  check(!has(db, "short"), "an expired key stays expired after reopen");
+  firkin_close(db);
+
+  /* A writer killed (SIGKILL) after acknowledging TTL puts (sync none):
+   * the expiry is in the log and survives. */
+  char kpath[300];
+  dbpath(kpath, sizeof kpath, "killed");
+  set_clock(1700000000000ull);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    firkin_options *o = NULL;
+    firkin_db *cdb = NULL;
+    firkin_options_new(&o);
+    firkin_options_set_test_clock(o, fake_clock, NULL);
+    firkin_options_set(o, "sync_mode", "none");
+    if (firkin_open(kpath, o, &cdb) != FIRKIN_OK) _exit(3);
+    if (put_ttl(cdb, "k", "v", 1000) != FIRKIN_OK) _exit(4);
+    if (put(cdb, "p", "v") != FIRKIN_OK) _exit(4);
+    kill(getpid(), SIGKILL);
+    _exit(5);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  check(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed by SIGKILL");
+  advance(300);
+  db = open_db(kpath, NULL);
+  if (db == NULL) return;
+  check(firkin_ttl(db, NULL, NULL, "k", 1, &rem) == FIRKIN_OK && rem == 700,
+        "expiry survives kill -9 (remaining %llu)", (unsigned long long)rem);
+  uint64_t rp = 0;
+  check(firkin_ttl(db, NULL, NULL, "p", 1, &rp) == FIRKIN_OK && rp == FIRKIN_TTL_NONE,
+        "plain key after kill -9");
+  advance(700);
+  check(!has(db, "k"), "expires on time after kill -9 and reopen");
+  firkin_close(db);
+}
+
+static void fill(firkin_db *db, const char *prefix, int n, size_t vlen, uint64_t ttl) {
+  char k[64];
+  char *v = malloc(vlen + 1);
+  memset(v, 'x', vlen);
+  v[vlen] = 0;
+  for (int i = 0; i < n; i++) {
+    snprintf(k, sizeof k, "%s%05d", prefix, i);
+    firkin_status st = ttl ? put_ttl(db, k, v, ttl) : put(db, k, v);
+    if (st != FIRKIN_OK) {
+      check(false, "fill %s", k);
+      break;
+    }
+  }
+  free(v);
+}
+
+static void test_compact(void) {
+  char path[300];
+  dbpath(path, sizeof path, "compact");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, "64K");
+  if (db == NULL) return;
+  /* The shadowed versions: plain puts first, then TTL puts over them in
+   * later segments, then enough plain data to seal them all. */
+  fill(db, "r", 50, 100, 0);
+  fill(db, "pad", 600, 200, 0);
+  fill(db, "r", 50, 100, 30);      /* shadow r* with expiring versions */
+  fill(db, "e", 300, 500, 30);     /* expiring keys, alone in their segments */
+  fill(db, "keep", 100, 100, 0);
+  fill(db, "pad2_", 400, 200, 0);
+  check(has(db, "r00007") && has(db, "e00100"), "before expiry");
+  advance(30);
+  check(!has(db, "r00007") && !has(db, "e00100"), "after expiry");
+  const uint64_t live_before = stat_u64(db, "live_bytes");
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  const uint64_t live_after = stat_u64(db, "live_bytes");
+  check(live_after + 300 * 500 <= live_before,
+        "compaction reclaimed the expired records: live bytes %llu -> %llu",
+        (unsigned long long)live_before, (unsigned long long)live_after);
+  check(!has(db, "r00007") && !has(db, "e00100") && has(db, "keep00042"),
+        "after compaction: expired absent, others present");
+  check(stat_u64(db, "tombstones_dropped") != UINT64_MAX, "stats readable");
+  firkin_close(db);
+  db = open_db(path, "64K");
+  if (db == NULL) return;
+  int resurrected = 0, lost = 0;
+  char k[32];
+  for (int i = 0; i < 50; i++) {
+    snprintf(k, sizeof k, "r%05d", i);
+    resurrected += has(db, k);
+  }
+  for (int i = 0; i < 100; i++) {
+    snprintf(k, sizeof k, "keep%05d", i);
+    lost += !has(db, k);
+  }
+  check(resurrected == 0, "no older version came back after compaction and reopen (%d)",
+        resurrected);
+  check(lost == 0, "no plain key lost (%d)", lost);
+  check(firkin_compact(db) == FIRKIN_OK, "compact again");
+  firkin_close(db);
+  db = open_db(path, "64K");
+  if (db == NULL) return;
+  resurrected = 0;
+  for (int i = 0; i < 50; i++) {
+    snprintf(k, sizeof k, "r%05d", i);
+    resurrected += has(db, k);
+    resurrected += iter_has(db, k);
+  }
+  check(resurrected == 0, "still none after a second compaction and reopen (%d)", resurrected);
+  firkin_close(db);
+}
+
+static void test_bad(void) {
+  char path[300], path2[300];
+  dbpath(path, sizeof path, "bad");
+  dbpath(path2, sizeof path2, "bad2");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  firkin_db *db2 = open_db(path2, NULL);
+  if (db == NULL || db2 == NULL) return;
+  uint64_t rem = 0;
+  check(firkin_put_ttl(NULL, NULL, NULL, "k", 1, "v", 1, 10) == FIRKIN_E_INVALID_ARGUMENT,
+        "put_ttl NULL db");
+  check(firkin_put_ttl(db, NULL, NULL, "k", 1, "v", 1, 0) == FIRKIN_E_INVALID_ARGUMENT,
+        "put_ttl ttl 0");
+  check(firkin_put_expire_at(db, NULL, NULL, "k", 1, "v", 1, 0) == FIRKIN_E_INVALID_ARGUMENT,
+        "put_expire_at 0");
+  check(firkin_put_ttl(db, NULL, NULL, NULL, 1, "v", 1, 10) == FIRKIN_E_INVALID_ARGUMENT,
+        "put_ttl NULL key");
+  check(firkin_put_ttl(db, NULL, NULL, "k", 0, "v", 1, 10) == FIRKIN_E_INVALID_ARGUMENT,
+        "put_ttl empty key");
+  check(firkin_put_ttl(db, NULL, NULL, "k", FIRKIN_MAX_KEY_SIZE + 1, "v", 1, 10) ==
+            FIRKIN_E_INVALID_ARGUMENT || firkin_put_ttl(db, NULL, NULL, "k",
+            FIRKIN_MAX_KEY_SIZE + 1, "v", 1, 10) == FIRKIN_E_TOO_LARGE,
+        "put_ttl oversized key");
+  check(firkin_ttl(db, NULL, NULL, "k", 1, NULL) == FIRKIN_E_INVALID_ARGUMENT, "ttl NULL out");
+  check(firkin_ttl(NULL, NULL, NULL, "k", 1, &rem) == FIRKIN_E_INVALID_ARGUMENT, "ttl NULL db");
+  check(firkin_persist(NULL, NULL, NULL, "k", 1) == FIRKIN_E_INVALID_ARGUMENT,
+        "persist NULL db");
+  check(firkin_now_ms(db, NULL) == FIRKIN_E_INVALID_ARGUMENT, "now_ms NULL out");
+  check(firkin_now_ms(NULL, &rem) == FIRKIN_E_INVALID_ARGUMENT, "now_ms NULL db");
+  check(firkin_batch_put_ttl(NULL, NULL, "k", 1, "v", 1, 10) == FIRKIN_E_INVALID_ARGUMENT,
+        "batch_put_ttl NULL batch");
+  firkin_ns *ns2 = NULL;
+  firkin_snapshot *snap2 = NULL;
+  firkin_ns_open(db2, "other", true, &ns2);
+  firkin_snapshot_new(db2, &snap2);
+  check(firkin_put_ttl(db, NULL, ns2, "k", 1, "v", 1, 10) == FIRKIN_E_INVALID_ARGUMENT,
+        "put_ttl with another database's namespace");
+  check(firkin_ttl(db, snap2, NULL, "k", 1, &rem) == FIRKIN_E_INVALID_ARGUMENT,
+        "ttl with another database's snapshot");
+  check(firkin_persist(db, NULL, ns2, "k", 1) == FIRKIN_E_INVALID_ARGUMENT,
+        "persist with another database's namespace");
+  check(strlen(firkin_last_error()) > 0, "a message is left");
+  firkin_snapshot_free(snap2);
+  firkin_ns_close(ns2);
+  firkin_close(db2);
+  firkin_close(db);
+}
+
+int main(int argc, char **argv) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(base_dir, sizeof base_dir, "%s/firkin-ttl-XXXXXX", tmp ? tmp : "/tmp");
+  if (mkdtemp(base_dir) == NULL) {
+    perror("mkdtemp");
+    return 2;
+  }
+  struct {
+    const char *name;
+    void (*fn)(void);
+  } groups[] = {{"reads", test_reads},       {"absolute", test_absolute},
+                {"persist", test_persist},   {"conditions", test_conditions},
+                {"clockback", test_clockback}, {"batch", test_batch},
+                {"reopen", test_reopen},     {"compact", test_compact},
+                {"bad", test_bad}};
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+    bool run = argc < 2;
+    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
+    if (!run) continue;
+    const int f0 = failed;
+    groups[i].fn();
+    printf("%s: %s\n", groups[i].name, failed == f0 ? "ok" : "FAILED");
+  }
+  rmrf(base_dir);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
