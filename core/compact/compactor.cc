@@ -28,7 +28,8 @@ struct Compactor::Plan {
   uint64_t read = 0;
   uint64_t min_seq = UINT64_MAX;
   uint64_t max_seq = 0;  // of any record read from the inputs
-  std::shared_ptr<Segment> needs_snapshot;  // an input a snapshot still needs
+  std::shared_ptr<Segment> needs_snapshot;  // an input a snapshot (or a read) still needs
+  bool snapshot_hold = false;  // a live snapshot needs it (else a write in flight)
   std::shared_ptr<Segment> output;
   std::vector<Locator> out_locs;
 };
@@ -297,8 +298,12 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       // An older version: needed iff a live snapshot can see it, i.e. it is
       // on the chain from the newest version down to the one visible at the
       // oldest snapshot. Without snapshots nothing old is needed (readers of
-      // the latest state only follow chains inside their epoch guard).
-      if (!any_snapshot) continue;
+      // the latest state only follow chains inside their epoch guard) --
+      // unless the newest version is not published yet (installed by a
+      // write still in flight): a read or snapshot at the published state
+      // still needs the version before it. That is s_min's version too
+      // (s_min is the published sequence number when there is no snapshot).
+      if (!any_snapshot && newest.seq <= s_min) continue;
       // The oldest snapshot sees the key's version at s_min; every version
       // from that one up to the newest may be seen by some snapshot, older
       // ones by none. Computed once per key per pass (hot keys have long
@@ -317,6 +322,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       const bool needed = r.seq >= vit->second;
       if (needed) {
         plan->needs_snapshot = seg;
+        plan->snapshot_hold = any_snapshot;  // else: only until that write publishes
         return Status::OK();
       }
     }
@@ -433,9 +439,13 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
       return s;
     }
     if (!plan.needs_snapshot) break;
-    // A live snapshot still sees an old version in this input: leave it.
-    stats_.segments_skipped.fetch_add(1);
-    plan.needs_snapshot->compact_hold.store(true);
+    // A live snapshot still sees an old version in this input: leave it
+    // (held until a snapshot is released). Needed only because a write was
+    // in flight: leave it for this pass.
+    if (plan.snapshot_hold) {
+      stats_.segments_skipped.fetch_add(1);
+      plan.needs_snapshot->compact_hold.store(true);
+    }
     inputs.erase(std::find(inputs.begin(), inputs.end(), plan.needs_snapshot));
     if (inputs.empty()) return Status::OK();
   }
@@ -483,7 +493,13 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
 
   // A record superseded while we copied it left a newer record whose
   // version chain points into an input; keep the inputs while a snapshot
-  // might follow that chain.
+  // might follow that chain. The newer record may still be in flight (not
+  // published): let it publish first, so that no snapshot taken from now
+  // on is older than it.
+  if (failed > 0) {
+    Status ds = host_->SyncAll();
+    if (!ds.ok()) return ds;
+  }
   if (failed > 0 && host_->OldestSnapshot() < host_->LastSeq()) {
     for (auto& in : plan.inputs) in->compact_hold.store(true);
     return Status::OK();
