@@ -32,17 +32,21 @@ def ttl_ms(ttl: Seconds) -> int:
     """A TTL in whole ms, a positive one rounded up (1 µs is 1 ms, never 0);
     zero or negative gives 0, which the library rejects (InvalidArgumentError)."""
     if isinstance(ttl, datetime.timedelta):
-        s = ttl.total_seconds()
-    elif isinstance(ttl, (int, float)) and not isinstance(ttl, bool):
-        s = float(ttl)
+        us = ttl // datetime.timedelta(microseconds=1)  # exact
+    elif isinstance(ttl, int) and not isinstance(ttl, bool):
+        us = ttl * 1000000
+    elif isinstance(ttl, float):
+        if not ttl > 0:  # also NaN
+            return 0
+        if math.isinf(ttl) or ttl > 2**53:
+            return 2**63 - 1
+        us = round(ttl * 1000000)  # to whole µs first: 1.234 s is 1234 ms, not 1235
     else:
         raise TypeError("firkin: ttl must be a number of seconds or a timedelta, not %s"
                         % type(ttl).__name__)
-    if not s > 0:  # also NaN
+    if us <= 0:
         return 0
-    if math.isinf(s):
-        return 2**63 - 1
-    return min(int(math.ceil(s * 1000)), 2**63 - 1)
+    return min(-(-us // 1000), 2**63 - 1)
 
 
 def unix_ms(at: TimeLike) -> int:

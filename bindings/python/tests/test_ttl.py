@@ -48,6 +48,11 @@ def test_remaining_and_persist(path):
         db[b"p"] = b"1"
         assert db.ttl(b"p") is None
 
+        # float seconds go through whole microseconds: 1.234 s is 1234 ms, not 1235
+        db.put(b"f", b"v", ttl=1.234)
+        v = db.history(b"f")[0]
+        assert v.expiry_ms - v.time_ms == 1234
+
         v0 = db.version(b"k")
         assert db.persist(b"k") is True
         assert db.ttl(b"k") is None and db[b"k"] == b"v"
