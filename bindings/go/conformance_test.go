@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"firkin.dev/firkin/internal/fkraw"
 )
@@ -1375,6 +1376,97 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		st := c.iter(args[0].text)
 		delete(c.iters, args[0].text)
 		return fromErr(st.it.Close())
+	case "now_ms":
+		needArgs(args, 1, 1)
+		v, err := c.db(mods).NowMs()
+		if err != nil {
+			return fromErr(err)
+		}
+		c.vars[args[0].text] = uint64(v)
+	case "put_ttl", "put_expire_at":
+		needArgs(args, 3, 3)
+		db, _, nh := c.handles(mods)
+		ms := c.number(args[2])
+		if cmd == "put_ttl" {
+			return fromErr(db.putTTL(c.woh(), nh, args[0].b, args[1].b, time.Duration(ms)*time.Millisecond))
+		}
+		return fromErr(db.putExpireAt(c.woh(), nh, args[0].b, args[1].b, time.UnixMilli(int64(ms))))
+	case "batch_put_ttl":
+		needArgs(args, 4, 4)
+		d := time.Duration(c.number(args[3])) * time.Millisecond
+		return fromErr(c.batch(args[0].text).PutTTLNS(c.nsOf(mods), args[1].b, args[2].b, d))
+	case "ttl":
+		needArgs(args, 1, 2)
+		db, sh, nh := c.handles(mods)
+		rem, expires, err := db.ttl(sh, nh, args[0].b)
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(args) == 2 {
+			if args[1].text == "none" {
+				if expires {
+					failf("ttl: expected no expiry, got %v", rem)
+				}
+			} else if max := c.number(args[1]); !expires || rem <= 0 || uint64(rem/time.Millisecond) > max {
+				failf("ttl: expected 0 < remaining <= %d ms, got %v (expires %v)", max, rem, expires)
+			}
+		}
+	case "persist":
+		needArgs(args, 1, 1)
+		db, _, nh := c.handles(mods)
+		return fromErr(db.persist(c.woh(), nh, args[0].b))
+	case "snapshot_at_time":
+		needArgs(args, 2, 2)
+		s, err := c.db(mods).SnapshotAtTime(time.UnixMilli(int64(c.number(args[1]))))
+		if err != nil {
+			if s != nil {
+				failf("failed snapshot returned a handle")
+			}
+			return fromErr(err)
+		}
+		if old, ok := c.snaps[args[0].text]; ok {
+			old.s.Close()
+		}
+		c.snaps[args[0].text] = &handleSnap{s: s, slot: c.slotOf(mods)}
+	case "history":
+		if len(args) < 1 || (len(args)-1)%4 != 0 {
+			failf("history needs K then SEQ DEL EXPIRY VALUE groups")
+		}
+		db, _, nh := c.handles(mods)
+		h, err := db.history(nh, args[0].b)
+		if err != nil {
+			return fromErr(err)
+		}
+		if len(h.Versions) != (len(args)-1)/4 {
+			failf("history gave %d versions, expected %d", len(h.Versions), (len(args)-1)/4)
+		}
+		ms := func(t time.Time) uint64 {
+			if t.IsZero() {
+				return 0
+			}
+			return uint64(t.UnixMilli())
+		}
+		newer := uint64(1<<64 - 1)
+		for i, v := range h.Versions {
+			w := args[1+4*i:]
+			if v.Seq != c.number(w[0]) || v.Deleted != parseBool(w[1].text) {
+				failf("history version %d: seq %d deleted %v, expected %s %s", i, v.Seq, v.Deleted, w[0].text, w[1].text)
+			}
+			exp := ms(v.Expiry)
+			if w[2].text == "any" {
+				if exp == 0 {
+					failf("history version %d: no expiry", i)
+				}
+			} else if exp != c.number(w[2]) {
+				failf("history version %d: expiry %d, expected %s", i, exp, w[2].text)
+			}
+			t := ms(v.Time)
+			if t == 0 || t > newer {
+				failf("history version %d: commit time %d (newer version's %d)", i, t, newer)
+			}
+			newer = t
+			eqBytes("history value", v.Value, w[3].b)
+		}
 	case "check":
 		needArgs(args, 3, 3)
 		a, b := c.number(args[0]), c.number(args[2])

@@ -146,6 +146,18 @@
 %ignore firkin_txn_iter_new;
 %ignore firkin_txn_commit;
 %ignore firkin_txn_snapshot_seq;
+/* TTL and time travel by clock time: put_ttl, put_expire_at, batch_put_ttl
+ * and persist are wrapped as they are; now_ms, ttl, snapshot_at_time and the
+ * history iterator go through fkb_* (a scalar or a handle out, "no expiry"
+ * and "not found" as values, the whole history packed into one buffer). */
+%ignore firkin_now_ms;
+%ignore firkin_ttl;
+%ignore firkin_snapshot_at_time;
+%rename("$ignore", regextarget=1, fullname=1) "^firkin_history_.+";
+/* FIRKIN_TTL_NONE (UINT64_MAX) does not translate (Java has no unsigned
+ * long): fkb_ttl reports "never expires" as -1 and each binding turns it
+ * into its own "no expiry" value. */
+%ignore FIRKIN_TTL_NONE;
 /* Takes a firkin_status as input; the status typemaps are for returns. */
 %ignore firkin_strerror;
 /* Typed option accessors: wrapped once, by name, as fkb_options_[gs]et_typed. */
@@ -432,6 +444,8 @@ static firkin_status fkb_options_set_typed(firkin_options *opts, const char *nam
     return firkin_options_set_change_retention_bytes(opts, (uint64_t)v);
   if (!strcmp(name, "change_retention_seqs"))
     return firkin_options_set_change_retention_seqs(opts, (uint64_t)v);
+  if (!strcmp(name, "history_retention_ms"))
+    return firkin_options_set_history_retention_ms(opts, (uint64_t)v);
   return firkin_options_set(opts, name, ""); /* unknown name: the library's error */
 }
 static firkin_status fkb_options_get_typed(const firkin_options *opts, const char *name,
@@ -463,6 +477,11 @@ static firkin_status fkb_options_get_typed(const firkin_options *opts, const cha
   else if (!strcmp(name, "change_retention_bytes") || !strcmp(name, "change_retention_seqs")) {
     st = name[17] == 'b' ? firkin_options_get_change_retention_bytes(opts, &u64)
                          : firkin_options_get_change_retention_seqs(opts, &u64);
+    *OUT = (int64_t)u64;
+    return st;
+  }
+  else if (!strcmp(name, "history_retention_ms")) {
+    st = firkin_options_get_history_retention_ms(opts, &u64);
     *OUT = (int64_t)u64;
     return st;
   }
@@ -657,6 +676,101 @@ static firkin_status fkb_txn_commit(firkin_txn *txn, const firkin_write_options 
   uint64_t seq = 0;
   firkin_status st = firkin_txn_commit(txn, wo, &seq);
   *OUT = st == FIRKIN_OK ? (int64_t)seq : 0;
+  return st;
+}
+
+/* ---- TTL and time travel by clock time ---- */
+/* *OUT = the database clock, ms since the epoch. */
+static firkin_status fkb_now_ms(firkin_db *db, int64_t *OUT) {
+  uint64_t v = 0;
+  firkin_status st = firkin_now_ms(db, &v);
+  *OUT = (int64_t)v;
+  return st;
+}
+static firkin_status fkb_snapshot_at_time(firkin_db *db, uint64_t unix_ms, int64_t *OUT) {
+  firkin_snapshot *h = NULL;
+  firkin_status st = firkin_snapshot_at_time(db, unix_ms, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+/* *OUT = the ms left before key expires (at most INT64_MAX); -1 if it
+ * never expires (FIRKIN_TTL_NONE); -2 if it is absent or expired. */
+static firkin_status fkb_ttl(firkin_db *db, const firkin_snapshot *snap, const firkin_ns *ns,
+                             const void *key, size_t key_len, int64_t *OUT) {
+  uint64_t v = 0;
+  firkin_status st = firkin_ttl(db, snap, ns, key, key_len, &v);
+  if (st == FIRKIN_E_NOT_FOUND) {
+    *OUT = -2;
+    return FIRKIN_OK;
+  }
+  if (st != FIRKIN_OK) {
+    *OUT = 0;
+    return st;
+  }
+  *OUT = v == FIRKIN_TTL_NONE ? -1 : v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+  return FIRKIN_OK;
+}
+%}
+%{
+static void fkb_le32_(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void fkb_le64_(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+%}
+%inline %{
+/* The versions of one key (firkin_history_new), newest first, packed into
+ * (buf, cap): *OUT = the packed size, copied only if it fits (else call
+ * again with *OUT bytes: the answer may then hold newer versions). Layout,
+ * little-endian: u32 flags (bit 0: older versions were compacted away),
+ * u32 count, then per version u64 seq, u64 commit time (ms, 0 = unknown),
+ * u64 expiry (ms, 0 = none), u32 flags (bit 0: a delete), u32 value length,
+ * the value. */
+static firkin_status fkb_history(firkin_db *db, const firkin_ns *ns, const void *key,
+                                 size_t key_len, void *buf, size_t cap, int64_t *OUT) {
+  firkin_history *h = NULL;
+  unsigned char *out = NULL, *grown;
+  size_t len = 8, size = 256;
+  uint32_t count = 0;
+  firkin_status st = firkin_history_new(db, ns, key, key_len, &h);
+  *OUT = 0;
+  if (st != FIRKIN_OK) return st;
+  out = (unsigned char *)malloc(size);
+  for (; out != NULL && firkin_history_valid(h); firkin_history_next(h)) {
+    const void *v = NULL;
+    size_t vn = 0;
+    st = firkin_history_value(h, &v, &vn);
+    if (st != FIRKIN_OK) break;
+    while (size - len < 32 + vn) {
+      size *= 2;
+      grown = (unsigned char *)realloc(out, size);
+      if (grown == NULL) {
+        free(out);
+        out = NULL;
+        break;
+      }
+      out = grown;
+    }
+    if (out == NULL) break;
+    fkb_le64_(out + len, firkin_history_seq(h));
+    fkb_le64_(out + len + 8, firkin_history_time(h));
+    fkb_le64_(out + len + 16, firkin_history_expiry(h));
+    fkb_le32_(out + len + 24, firkin_history_is_delete(h) ? 1u : 0u);
+    fkb_le32_(out + len + 28, (uint32_t)vn);
+    if (vn > 0) memcpy(out + len + 32, v, vn);
+    len += 32 + vn;
+    count++;
+  }
+  if (out == NULL && st == FIRKIN_OK) st = FIRKIN_E_NO_MEMORY;
+  if (st == FIRKIN_OK) {
+    fkb_le32_(out, firkin_history_truncated(h) ? 1u : 0u);
+    fkb_le32_(out + 4, count);
+    if (len <= cap) memcpy(buf, out, len);
+    *OUT = (int64_t)len;
+  }
+  free(out);
+  firkin_history_free(h);
   return st;
 }
 %}

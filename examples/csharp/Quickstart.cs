@@ -50,6 +50,16 @@ static class Quickstart
             });
             Console.WriteLine("visits = " + Encoding.UTF8.GetString(db.Get(B("visits"))));
 
+            // A key that expires in ten minutes, its remaining time (TryGetTtl is
+            // false once expired), and its versions, newest first (time travel by
+            // clock time: SnapshotAt(DateTimeOffset)).
+            db.Put(B("session"), B("token"), TimeSpan.FromMinutes(10));
+            TimeSpan? left;
+            if (db.TryGetTtl(B("session"), out left))
+                Console.WriteLine("session expires in " + Math.Round(left.Value.TotalMinutes) + " min");
+            using (var h = db.History(B("visits")))
+                Console.WriteLine("visits has " + h.Count + " versions");
+
             // Errors are typed exceptions carrying the status code.
             try
             {

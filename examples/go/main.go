@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 	"strconv"
+	"time"
 
 	"firkin.dev/firkin"
 )
@@ -94,6 +95,21 @@ func main() {
 	}
 	visits, _ := db.Get([]byte("visits"))
 	fmt.Printf("visits = %s\n", visits)
+
+	// A key that expires in ten minutes, its remaining time, and its
+	// versions, newest first (time travel by clock time: SnapshotAtTime).
+	if err := db.PutTTL([]byte("session"), []byte("token"), 10*time.Minute); err != nil {
+		log.Fatal(err)
+	}
+	left, _, err := db.TTL([]byte("session"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	hist, err := db.History([]byte("visits"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("session expires in %v; visits has %d versions\n", left.Round(time.Minute), len(hist.Versions))
 
 	// Errors carry the status code.
 	var e *firkin.Error

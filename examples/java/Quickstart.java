@@ -57,6 +57,15 @@ public class Quickstart {
       });
       System.out.println("visits = " + new String(db.get(b("visits")), StandardCharsets.UTF_8));
 
+      // A key that expires in ten minutes, its remaining time (null once
+      // expired), and its versions, newest first (time travel by clock time:
+      // snapshotAt(Instant)).
+      db.put(b("session"), b("token"), java.time.Duration.ofMinutes(10));
+      System.out.println("session expires in " + db.ttl(b("session")).toMinutes() + " min");
+      try (org.firkin.KeyHistory h = db.history(b("visits"))) {
+        System.out.println("visits has " + h.size() + " versions");
+      }
+
       // Errors are typed exceptions carrying the status code.
       try {
         db.put(new byte[0], b("v"));

@@ -40,6 +40,12 @@ with firkin.DB(path) as db:
     db.update(lambda tx: tx.put(b"visits", b"%d" % (int(tx[b"visits"]) + 1)))
     print("visits =", db[b"visits"].decode())
 
+    # A key that expires in ten minutes, its remaining time (NotFoundError once
+    # expired), and its versions, newest first (time travel: db.snapshot(at=...)).
+    db.put(b"session", b"token", ttl=600)
+    print("session expires in", db.ttl(b"session"))
+    print("visits has %d versions" % len(db.history(b"visits")))
+
     # Errors are typed exceptions carrying the status code.
     try:
         db.put(b"", b"v")

@@ -1962,6 +1962,148 @@ static int cmd_snapshot_at(ctx *c, token **a, size_t n) {
   return st;
 }
 
+/* ---- TTL, the database clock, snapshots by clock time, key history ---- */
+
+/* now_ms VAR: firkin_now_ms, binds VAR. */
+static int cmd_now_ms(ctx *c, token **a, size_t n) {
+  uint64_t v = 0;
+  int st;
+  (void)n;
+  NEED_DB();
+  st = api(c, firkin_now_ms(cur_db(c), &v));
+  if (st == FIRKIN_OK) var_set(c, T(0), v);
+  return st;
+}
+
+/* put_ttl K V MS / put_expire_at K V MS. */
+static int cmd_put_ttl(ctx *c, token **a, size_t n) {
+  uint64_t ms;
+  (void)n;
+  NEED_DB();
+  if (!num_arg(c, a[2], &ms)) return RUNNER_ERROR;
+  return api(c, firkin_put_ttl(cur_db(c), c->wo, c->cur_ns, a[0]->p, a[0]->n, a[1]->p, a[1]->n, ms));
+}
+static int cmd_put_expire_at(ctx *c, token **a, size_t n) {
+  uint64_t ms;
+  (void)n;
+  NEED_DB();
+  if (!num_arg(c, a[2], &ms)) return RUNNER_ERROR;
+  return api(c, firkin_put_expire_at(cur_db(c), c->wo, c->cur_ns, a[0]->p, a[0]->n, a[1]->p,
+                                     a[1]->n, ms));
+}
+
+/* batch_put_ttl B K V MS. */
+static int cmd_batch_put_ttl(ctx *c, token **a, size_t n) {
+  named *e = get_named(c, &c->batches, "batch", T(0));
+  uint64_t ms;
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  if (!num_arg(c, a[3], &ms)) return RUNNER_ERROR;
+  return api(c, firkin_batch_put_ttl((firkin_batch *)e->h, c->cur_ns, a[1]->p, a[1]->n, a[2]->p,
+                                     a[2]->n, ms));
+}
+
+/* ttl K [MAX|none]: firkin_ttl; none = FIRKIN_TTL_NONE, else 0 < remaining <= MAX. */
+static int cmd_ttl(ctx *c, token **a, size_t n) {
+  uint64_t v = 0, max = 0;
+  bool none = n > 1 && strcmp(T(1), "none") == 0;
+  int st;
+  NEED_DB();
+  if (n > 1 && !none && !num_arg(c, a[1], &max)) return RUNNER_ERROR;
+  st = api(c, firkin_ttl(cur_db(c), c->cur_snap, c->cur_ns, a[0]->p, a[0]->n, &v));
+  if (st == FIRKIN_OK && n > 1) {
+    if (none && v != FIRKIN_TTL_NONE)
+      fail(c, "ttl: expected no expiry, got %llu ms", (unsigned long long)v);
+    else if (!none && (v == FIRKIN_TTL_NONE || v == 0 || v > max))
+      fail(c, "ttl: expected 0 < remaining <= %llu, got %s%llu", (unsigned long long)max,
+           v == FIRKIN_TTL_NONE ? "none " : "", (unsigned long long)v);
+  }
+  return st;
+}
+
+/* persist K. */
+static int cmd_persist(ctx *c, token **a, size_t n) {
+  (void)n;
+  NEED_DB();
+  return api(c, firkin_persist(cur_db(c), c->wo, c->cur_ns, a[0]->p, a[0]->n));
+}
+
+/* snapshot_at_time S MS: firkin_snapshot_at_time into snapshot S. */
+static int cmd_snapshot_at_time(ctx *c, token **a, size_t n) {
+  firkin_snapshot *s = NULL;
+  uint64_t ms;
+  int st;
+  (void)n;
+  NEED_DB();
+  if (named_find(&c->snaps, T(0))) return runner_error(c, "snapshot '%s' exists", T(0));
+  if (!num_arg(c, a[1], &ms)) return RUNNER_ERROR;
+  st = api(c, firkin_snapshot_at_time(cur_db(c), ms, &s));
+  if (st == FIRKIN_OK) {
+    if (!s) fail(c, "firkin_snapshot_at_time returned OK and NULL");
+    else named_add(&c->snaps, T(0), c->cur_dbi, s);
+  } else if (s) {
+    fail(c, "firkin_snapshot_at_time failed but set *out");
+  }
+  return st;
+}
+
+/* history K {SEQ DEL EXPIRY VALUE}: the versions newest first; EXPIRY 0 =
+ * none, `any` = some expiry; every commit time non-zero and not after the
+ * next newer one's. */
+static int cmd_history(ctx *c, token **a, size_t n) {
+  firkin_history *h = NULL;
+  size_t k, i = 0;
+  uint64_t newer_time = UINT64_MAX;
+  int st;
+  NEED_DB();
+  if ((n - 1) % 4) return runner_error(c, "history needs K then SEQ DEL EXPIRY VALUE groups");
+  k = (n - 1) / 4;
+  st = api(c, firkin_history_new(cur_db(c), c->cur_ns, a[0]->p, a[0]->n, &h));
+  if (st != FIRKIN_OK) {
+    if (h) fail(c, "firkin_history_new failed but set *out");
+    return st;
+  }
+  for (; firkin_history_valid(h) && !c->failed; firkin_history_next(h), i++) {
+    token **w = a + 1 + 4 * i;
+    const void *vp = NULL;
+    size_t vl = 0;
+    uint64_t seq = firkin_history_seq(h), t = firkin_history_time(h);
+    uint64_t exp = firkin_history_expiry(h), want_seq, want_exp = 0;
+    bool del = firkin_history_is_delete(h), want_del;
+    bool any = false;
+    if (i >= k) {
+      fail(c, "history: version %zu (seq %llu) beyond the %zu expected", i,
+           (unsigned long long)seq, k);
+      break;
+    }
+    any = strcmp((const char *)w[2]->p, "any") == 0;
+    if (!num_arg(c, w[0], &want_seq) || !bool_arg(c, w[1], &want_del) ||
+        (!any && !num_arg(c, w[2], &want_exp))) {
+      firkin_history_free(h);
+      return RUNNER_ERROR;
+    }
+    if (api(c, firkin_history_value(h, &vp, &vl)) != FIRKIN_OK) {
+      fail(c, "history: firkin_history_value failed on version %zu", i);
+    } else if (seq != want_seq || del != want_del) {
+      fail(c, "history version %zu: expected seq %llu %s, got seq %llu %s", i,
+           (unsigned long long)want_seq, want_del ? "delete" : "put", (unsigned long long)seq,
+           del ? "delete" : "put");
+    } else if (any ? exp == 0 : exp != want_exp) {
+      fail(c, "history version %zu: expected expiry %s, got %llu", i,
+           any ? "any" : (const char *)w[2]->p, (unsigned long long)exp);
+    } else if (t == 0 || t > newer_time) {
+      fail(c, "history version %zu: commit time %llu (newer version's %llu)", i,
+           (unsigned long long)t, (unsigned long long)newer_time);
+    } else if (!bytes_eq(vp, vl, w[3]->p, w[3]->n)) {
+      fail_bytes(c, "history value", w[3]->p, w[3]->n, vp, vl);
+    }
+    newer_time = t;
+  }
+  if (!c->failed && i != k) fail(c, "history gave %zu versions, expected %zu", i, k);
+  firkin_history_free(h);
+  return FIRKIN_OK;
+}
+
 static int cmd_snapshot_seq(ctx *c, token **a, size_t n) {
   named *e = get_named(c, &c->snaps, "snapshot", T(0));
   (void)n;
@@ -2351,6 +2493,14 @@ static const command kCommands[] = {
     {"iter_expect_count", cmd_iter_expect_count, 2, 2, ""},
     {"iter_free", cmd_iter_free, 1, 1, ""},
     {"check", cmd_check, 3, 3, ""},
+    {"now_ms", cmd_now_ms, 1, 1, "d"},
+    {"put_ttl", cmd_put_ttl, 3, 3, "nd"},
+    {"put_expire_at", cmd_put_expire_at, 3, 3, "nd"},
+    {"batch_put_ttl", cmd_batch_put_ttl, 4, 4, "n"},
+    {"ttl", cmd_ttl, 1, 2, "nsd"},
+    {"persist", cmd_persist, 1, 1, "nd"},
+    {"snapshot_at_time", cmd_snapshot_at_time, 2, 2, "d"},
+    {"history", cmd_history, 1, -1, "nd"},
     {"version", cmd_version, 0, 0, ""},
     {"strerror", cmd_strerror, 1, 1, ""},
 };

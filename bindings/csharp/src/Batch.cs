@@ -6,7 +6,7 @@ namespace Firkin
     /// Puts and deletes applied atomically by <see cref="Db.Write(Batch)"/>,
     /// across namespaces (firkin_batch). One thread at a time.
     /// </summary>
-    public sealed class Batch : IDisposable
+    public sealed partial class Batch : IDisposable
     {
         SWIGTYPE_p_firkin_batch h;
 

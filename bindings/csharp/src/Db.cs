@@ -17,7 +17,7 @@ namespace Firkin
     /// forgotten. Errors are <see cref="FirkinException"/> subclasses, one per
     /// status. Dispose must not race with other calls on the same handle.
     /// </summary>
-    public sealed class Db : IDisposable
+    public sealed partial class Db : IDisposable
     {
         volatile SWIGTYPE_p_firkin_db h;
 

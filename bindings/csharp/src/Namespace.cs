@@ -7,7 +7,7 @@ namespace Firkin
     /// It keeps the database alive, but operations still need the Db open.
     /// The handle of a dropped namespace gives <see cref="NamespaceNotFoundException"/>.
     /// </summary>
-    public sealed class Namespace : IDisposable
+    public sealed partial class Namespace : IDisposable
     {
         readonly Db db;
         SWIGTYPE_p_firkin_ns h;

@@ -64,7 +64,7 @@ namespace Firkin
     }
 
     /// <summary>Settings of <see cref="Db.Open(string, Options)"/> (firkin_options).</summary>
-    public sealed class Options : IDisposable
+    public sealed partial class Options : IDisposable
     {
         SWIGTYPE_p_firkin_options h;
 

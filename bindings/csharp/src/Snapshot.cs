@@ -6,7 +6,7 @@ namespace Firkin
     /// A consistent read view at a sequence number (firkin_snapshot). The
     /// overloads taking a Namespace read that namespace (null = default).
     /// </summary>
-    public sealed class Snapshot : IDisposable
+    public sealed partial class Snapshot : IDisposable
     {
         readonly Db db;
         SWIGTYPE_p_firkin_snapshot h;

@@ -1046,6 +1046,80 @@ class Runner
                 st.It.Dispose();
                 return Outcome.Ok;
             }
+            case "now_ms":
+                Args(a, 1, 1);
+                vars[a[0].Text] = (ulong)DbOf(m).NowMs();
+                return Outcome.Ok;
+            case "put_ttl":
+                Args(a, 3, 3);
+                FirkinNative.firkin_put_ttl(DbOf(m).Handle, Woh, Nsh(m), a[0].B, (ulong)a[0].B.Length, a[1].B, (ulong)a[1].B.Length, Number(a[2]));
+                return Outcome.Ok;
+            case "put_expire_at":
+                Args(a, 3, 3);
+                FirkinNative.firkin_put_expire_at(DbOf(m).Handle, Woh, Nsh(m), a[0].B, (ulong)a[0].B.Length, a[1].B, (ulong)a[1].B.Length, Number(a[2]));
+                return Outcome.Ok;
+            case "batch_put_ttl":
+                Args(a, 4, 4);
+                BatchOf(a[0].Text).Put(NsObj(m), a[1].B, a[2].B, TimeSpan.FromTicks((long)Number(a[3]) * TimeSpan.TicksPerMillisecond));
+                return Outcome.Ok;
+            case "ttl":
+            {
+                Args(a, 1, 2);
+                TimeSpan? rem;
+                if (!Ttl.TryGetTtl(DbOf(m).Handle, Snaph(m), Nsh(m), a[0].B, out rem)) return Outcome.Status(-1);
+                if (a.Count == 2)
+                {
+                    if (a[1].Text == "none")
+                    {
+                        if (rem != null) throw new Fail("ttl: expected no expiry, got " + rem);
+                    }
+                    else
+                    {
+                        ulong max = Number(a[1]);
+                        if (rem == null || rem.Value <= TimeSpan.Zero || (ulong)(rem.Value.Ticks / TimeSpan.TicksPerMillisecond) > max)
+                            throw new Fail("ttl: expected 0 < remaining <= " + max + " ms, got " + (rem == null ? "none" : rem.ToString()));
+                    }
+                }
+                return Outcome.Ok;
+            }
+            case "persist":
+                Args(a, 1, 1);
+                FirkinNative.firkin_persist(DbOf(m).Handle, Woh, Nsh(m), a[0].B, (ulong)a[0].B.Length);
+                return Outcome.Ok;
+            case "snapshot_at_time":
+            {
+                Args(a, 2, 2);
+                var s = DbOf(m).SnapshotAt(DateTimeOffset.FromUnixTimeMilliseconds((long)Number(a[1])));
+                Snapshot old;
+                if (snaps.TryGetValue(a[0].Text, out old)) old.Dispose();
+                snaps[a[0].Text] = s;
+                snapSlot[a[0].Text] = SlotOf(m);
+                return Outcome.Ok;
+            }
+            case "history":
+            {
+                if (a.Count < 1 || (a.Count - 1) % 4 != 0) throw new Fail("history needs K then SEQ DEL EXPIRY VALUE groups");
+                using (var h = Ttl.History(DbOf(m).Handle, Nsh(m), a[0].B))
+                {
+                    if (h.Count != (a.Count - 1) / 4) throw new Fail("history gave " + h.Count + " versions, expected " + (a.Count - 1) / 4);
+                    ulong newer = ulong.MaxValue;
+                    for (int i = 0; i < h.Count; i++)
+                    {
+                        var v = h[i];
+                        int w = 1 + 4 * i;
+                        if (v.Seq != Number(a[w]) || v.IsDelete != Bool(a[w + 1].Text))
+                            throw new Fail("history version " + i + ": seq " + v.Seq + " delete " + v.IsDelete + ", expected " + a[w].Text + " " + a[w + 1].Text);
+                        ulong exp = v.Expiry == null ? 0UL : (ulong)v.Expiry.Value.ToUnixTimeMilliseconds();
+                        if (a[w + 2].Text == "any" ? exp == 0 : exp != Number(a[w + 2]))
+                            throw new Fail("history version " + i + ": expiry " + exp + ", expected " + a[w + 2].Text);
+                        ulong t = v.CommitTime == null ? 0UL : (ulong)v.CommitTime.Value.ToUnixTimeMilliseconds();
+                        if (t == 0 || t > newer) throw new Fail("history version " + i + ": commit time " + t + " (newer version's " + newer + ")");
+                        newer = t;
+                        Eq("history value", v.Value ?? new byte[0], a[w + 3].B);
+                    }
+                }
+                return Outcome.Ok;
+            }
             case "check":
             {
                 Args(a, 3, 3);

@@ -27,8 +27,12 @@ static class LeakCheck
         using (var db = Db.Open(Path.Combine(dir, "db")))
         {
             for (int i = 0; i < 200; i++) db.Put(Encoding.ASCII.GetBytes("k" + i), val);
+            var tns = db.Namespace("ttl");
+            for (int i = 0; i < 8; i++) tns.Put(Encoding.ASCII.GetBytes("h"), val);
+            tns.Put(Encoding.ASCII.GetBytes("t"), val, TimeSpan.FromHours(1));
             var names = new[] { "gets (Get, Get into a buffer, MultiGet)", "iterators (open, walk 200, dispose)",
-                "handles (namespace, snapshot, batch, options, a second database)" };
+                "handles (namespace, snapshot, batch, options, a second database)",
+                "ttl and history (TryGetTtl, History of 8 x 4 KiB versions, SnapshotAt)" };
             var rounds = new Action[] {
                 () => {
                     var buf = new byte[8192];
@@ -56,6 +60,18 @@ static class LeakCheck
                             using (var d2 = Db.Open(Path.Combine(dir, "second"))) d2.Put(Encoding.ASCII.GetBytes("x"), val);
                     }
                 },
+                () => {
+                    var tk = Encoding.ASCII.GetBytes("t");
+                    var hk = Encoding.ASCII.GetBytes("h");
+                    for (int i = 0; i < 2000; i++) {
+                        TimeSpan? rem;
+                        if (!tns.TryGetTtl(tk, out rem) || rem == null) throw new Exception("ttl: absent or no expiry");
+                        if (i % 10 == 0) {
+                            using (var h = tns.History(hk)) if (h.Count == 0) throw new Exception("empty history");
+                            using (var s = db.SnapshotAt(DateTimeOffset.UtcNow)) { }
+                        }
+                    }
+                },
             };
             for (int r = 0; r < rounds.Length; r++)
             {
@@ -71,6 +87,7 @@ static class LeakCheck
                 Console.WriteLine("{0,-70} RssAnon {1,7} KiB -> {2,7} KiB ({3:+0;-0} KiB) {4}", names[r], before, after, after - before, ok ? "flat" : "GROWS");
                 if (ok) passed++; else failed++;
             }
+            tns.Dispose();
         }
         try { Directory.Delete(dir, true); } catch (IOException) { }
         Console.WriteLine(passed + " passed, " + failed + " failed");

@@ -26,6 +26,7 @@ from .backup import BackupOptions, restore
 from .txn import Isolation, Transaction, TxnIterator, run_transaction
 from .errors import *  # noqa: F401,F403  (the typed exceptions)
 from .errors import STATUS, FirkinError, check as _check, error
+from .ttl import History, KeyVersion
 from .handles import CHANGE_TYPES, SYNC_MODES, Batch, Change, Changes, Iterator, Options, WriteOptions
 
 __version__ = "0.1.0"
@@ -40,4 +41,4 @@ __all__ = ["DB", "Options", "WriteOptions", "Namespace", "Snapshot", "View", "It
            "Change", "Changes", "CHANGE_TYPES",
            "Reader", "Writer", "FirkinError", "STATUS", "SYNC_MODES", "error", "version",
            "verify_path", "BackupOptions", "restore", "Isolation", "Transaction", "TxnIterator",
-           "run_transaction"] + [n for n in errors.__all__ if n.endswith("Error") and n != "FirkinError"]
+           "run_transaction", "History", "KeyVersion"] + [n for n in errors.__all__ if n.endswith("Error") and n != "FirkinError"]

@@ -163,6 +163,26 @@ _fn("firkin_txn_cas", c_int, H, H, c_void_p, c_size_t, c_void_p, c_size_t, c_voi
 _fn("firkin_txn_iter_new", c_int, H, H, P(H))
 _fn("firkin_txn_commit", c_int, H, H, P(c_uint64))
 _fn("firkin_txn_rollback", c_int, H)
+# TTL, the database clock, time travel by clock time, key history.
+_fn("firkin_now_ms", c_int, H, P(c_uint64))
+_fn("firkin_put_ttl", c_int, H, H, H, c_void_p, c_size_t, c_void_p, c_size_t, c_uint64)
+_fn("firkin_put_expire_at", c_int, H, H, H, c_void_p, c_size_t, c_void_p, c_size_t, c_uint64)
+_fn("firkin_batch_put_ttl", c_int, H, H, c_void_p, c_size_t, c_void_p, c_size_t, c_uint64)
+_fn("firkin_ttl", c_int, H, H, H, c_void_p, c_size_t, P(c_uint64))
+_fn("firkin_persist", c_int, H, H, H, c_void_p, c_size_t)
+_fn("firkin_snapshot_at_time", c_int, H, c_uint64, P(H))
+_fn("firkin_history_new", c_int, H, H, c_void_p, c_size_t, P(H))
+_fn("firkin_history_free", None, H)
+_fn("firkin_history_valid", c_bool, H)
+_fn("firkin_history_next", None, H)
+_fn("firkin_history_seq", c_uint64, H)
+_fn("firkin_history_time", c_uint64, H)
+_fn("firkin_history_expiry", c_uint64, H)
+_fn("firkin_history_is_delete", c_bool, H)
+_fn("firkin_history_value", c_int, H, P(c_void_p), P(c_size_t))
+_fn("firkin_history_truncated", c_bool, H)
+#: firkin_ttl's answer for a key that never expires (FIRKIN_TTL_NONE).
+TTL_NONE = 2**64 - 1
 _fn("firkin_compact", c_int, H)
 _fn("firkin_checkpoint", c_int, H)
 _fn("firkin_verify", c_int, H, P(c_void_p))
@@ -191,7 +211,7 @@ for _n in ("compact_dead_ratio", "compact_space_amp"):
     _fn("firkin_options_set_" + _n, c_int, H, c_uint32)
     _fn("firkin_options_get_" + _n, c_int, H, P(c_uint32))
 for _n in ("segment_size", "compact_rate", "checkpoint_every", "change_retention_bytes",
-           "change_retention_seqs"):
+           "change_retention_seqs", "history_retention_ms"):
     _fn("firkin_options_set_" + _n, c_int, H, c_uint64)
     _fn("firkin_options_get_" + _n, c_int, H, P(c_uint64))
 

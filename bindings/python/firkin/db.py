@@ -10,6 +10,7 @@ or a keys()/items() generator) by one thread at a time.
 """
 
 import ctypes
+import datetime
 import os
 import struct
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator as TIterator, List, Optional, Tuple,
@@ -17,7 +18,8 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator as TIterator, L
 
 from ._bytes import BytesLike, as_buf, to_bytes
 from . import _progress
-from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, lib, take_string
+from ._native import TTL_NONE, H, c_bool, c_size_t, c_uint64, c_void_p, lib, take_string
+from .ttl import History, Seconds, TimeLike, read_history, ttl_ms, unix_ms
 from .errors import STATUS, FirkinError, NotFoundError, check, error
 from .handles import Batch, Change, Changes, Handle, Iterator, Options, WriteOptions, ns_handle, pairs, wo_handle
 
@@ -142,6 +144,21 @@ class Reader:
         """``for key in db``: the keys, as dict iteration does (items() gives pairs)."""
         return self.keys()
 
+    def ttl(self, key: BytesLike) -> Optional[datetime.timedelta]:
+        """The time left before key expires (whole ms); None if it never
+        expires; NotFoundError (a KeyError) if it is absent or expired.
+        Through a snapshot, expiry is decided at the time of the call."""
+        db, snap, ns = self._ctx()
+        k, kl = as_buf(key)
+        v = c_uint64()
+        st = lib.firkin_ttl(db, snap, ns, k, kl, ctypes.byref(v))
+        if st == -1:
+            raise NotFoundError(-1, "key not found or expired: %r" % (to_bytes(key),))
+        check(st)
+        if v.value == TTL_NONE:
+            return None
+        return datetime.timedelta(milliseconds=min(v.value, 86400000 * 999999999))
+
 
 class Writer:
     """Writes to one namespace."""
@@ -149,12 +166,46 @@ class Writer:
     def _wctx(self) -> Tuple[Any, Any]:  # (db handle, namespace or None)
         raise NotImplementedError
 
-    def put(self, key: BytesLike, value: BytesLike, wo: Optional[WriteOptions] = None) -> None:
-        """Stores value under key, replacing any previous value."""
+    def put(self, key: BytesLike, value: BytesLike, wo: Optional[WriteOptions] = None, *,
+            ttl: Optional[Seconds] = None, expire_at: Optional[TimeLike] = None) -> None:
+        """Stores value under key, replacing any previous value.
+
+        ``ttl`` (seconds or a timedelta, > 0, rounded up to whole ms): the key
+        expires that long after the write's commit time. ``expire_at`` (a
+        datetime or seconds since the epoch, on the database clock): the key
+        expires then; a time already past writes a key that reads as absent at
+        once. An expired key reads as absent everywhere. A put without either
+        makes the key persistent."""
         db, ns = self._wctx()
         k, kl = as_buf(key)
         v, vl = as_buf(value, "value")
-        check(lib.firkin_put(db, wo_handle(wo), ns, k, kl, v, vl))
+        if ttl is not None and expire_at is not None:
+            raise ValueError("firkin: give ttl or expire_at, not both")
+        if ttl is not None:
+            check(lib.firkin_put_ttl(db, wo_handle(wo), ns, k, kl, v, vl, ttl_ms(ttl)))
+        elif expire_at is not None:
+            check(lib.firkin_put_expire_at(db, wo_handle(wo), ns, k, kl, v, vl,
+                                           max(unix_ms(expire_at), 0)))
+        else:
+            check(lib.firkin_put(db, wo_handle(wo), ns, k, kl, v, vl))
+
+    def persist(self, key: BytesLike, wo: Optional[WriteOptions] = None) -> bool:
+        """Removes key's expiry (writes its value again without one; nothing
+        if it has none). False if the key is absent or expired."""
+        db, ns = self._wctx()
+        k, kl = as_buf(key)
+        st = lib.firkin_persist(db, wo_handle(wo), ns, k, kl)
+        if st == -1:
+            return False
+        check(st)
+        return True
+
+    def history(self, key: BytesLike) -> History:
+        """The versions of key, newest first, as far back as they are kept: a
+        list of KeyVersion (seq, time_ms, expiry_ms, deleted, value; .time and
+        .expiry as datetimes) with ``.truncated``."""
+        db, ns = self._wctx()
+        return read_history(db, ns, key)
 
     def __setitem__(self, key: BytesLike, value: BytesLike) -> None:
         """``db[key] = value``."""
@@ -382,10 +433,30 @@ class DB(Handle, Reader, Writer):
         from .txn import run_transaction
         return run_transaction(self, fn, isolation, attempts, wo)
 
-    def snapshot(self, seq: Optional[int] = None) -> "Snapshot":
-        """A read view at the latest state, or at an older sequence number seq."""
+    def now_ms(self) -> int:
+        """The database clock: ms since the epoch, never behind the newest
+        commit time; it decides expiry and stamps commits."""
+        v = c_uint64()
+        check(lib.firkin_now_ms(self.handle(), ctypes.byref(v)))
+        return v.value
+
+    def now(self) -> datetime.datetime:
+        """now_ms() as an aware UTC datetime."""
+        return datetime.datetime.fromtimestamp(self.now_ms() / 1000.0, datetime.timezone.utc)
+
+    def snapshot(self, seq: Optional[int] = None, *, at: Optional[TimeLike] = None) -> "Snapshot":
+        """A read view at the latest state, at an older sequence number seq, or
+        as of the time ``at`` (a datetime or seconds since the epoch, database
+        clock, whole ms): every write committed at or before it and none after
+        (a time before the first write gives the empty state, seq 0).
+        SnapshotTooOldError if the log that tells that time is no longer kept
+        (option history_retention_ms)."""
         h = H()
-        if seq is None:
+        if seq is not None and at is not None:
+            raise ValueError("firkin: give seq or at, not both")
+        if at is not None:
+            check(lib.firkin_snapshot_at_time(self.handle(), max(unix_ms(at), 0), ctypes.byref(h)))
+        elif seq is None:
             check(lib.firkin_snapshot_new(self.handle(), ctypes.byref(h)))
         else:
             check(lib.firkin_snapshot_at(self.handle(), seq, ctypes.byref(h)))

@@ -133,11 +133,18 @@ class Batch(Handle):
     def __init__(self) -> None:
         self._h = _new(lib.firkin_batch_new)
 
-    def put(self, key: BytesLike, value: BytesLike, ns: Any = None) -> "Batch":
-        """Queues key=value (in namespace ns, default when None)."""
+    def put(self, key: BytesLike, value: BytesLike, ns: Any = None, *,
+            ttl: Any = None) -> "Batch":
+        """Queues key=value (in namespace ns, default when None). With ``ttl``
+        (seconds or a timedelta, > 0) the key expires that long after the
+        batch's commit time (one time for the whole batch)."""
         k, kl = as_buf(key)
         v, vl = as_buf(value, "value")
-        check(lib.firkin_batch_put(self.handle(), ns_handle(ns), k, kl, v, vl))
+        if ttl is None:
+            check(lib.firkin_batch_put(self.handle(), ns_handle(ns), k, kl, v, vl))
+        else:
+            from .ttl import ttl_ms
+            check(lib.firkin_batch_put_ttl(self.handle(), ns_handle(ns), k, kl, v, vl, ttl_ms(ttl)))
         return self
 
     def delete(self, key: BytesLike, ns: Any = None) -> "Batch":

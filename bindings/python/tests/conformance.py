@@ -9,6 +9,7 @@ Prints failures and "N passed, N failed" (cases).
 Usage: conformance.py CASES_DIR [CASE]
 """
 import ctypes
+import datetime
 import glob
 import json
 import os
@@ -648,6 +649,56 @@ class Case:
                 raise Fail("iter_expect_count: got %d" % len(got))
         elif cmd == "iter_free":
             self.iters.pop(a[0].text)[0].close()
+        elif cmd == "now_ms":
+            self.vars[a[0].text] = self.db(m).now_ms()
+        elif cmd == "put_ttl":
+            self.writer(m).put(a[0].b, a[1].b, self.wo,
+                               ttl=datetime.timedelta(milliseconds=self.num(a[2])))
+        elif cmd == "put_expire_at":
+            self.writer(m).put(a[0].b, a[1].b, self.wo, expire_at=self.num(a[2]) / 1000.0)
+        elif cmd == "batch_put_ttl":
+            self.batch(a[0].text).put(a[1].b, a[2].b, self.nso(m),
+                                      ttl=datetime.timedelta(milliseconds=self.num(a[3])))
+        elif cmd == "ttl":
+            rem = self.reader(m).ttl(a[0].b)  # NotFoundError when absent or expired
+            if len(a) == 2:
+                if a[1].text == "none":
+                    if rem is not None:
+                        raise Fail("ttl: expected no expiry, got %s" % rem)
+                else:
+                    mx = self.num(a[1])
+                    if rem is None or rem <= datetime.timedelta(0) or \
+                            rem // datetime.timedelta(milliseconds=1) > mx:
+                        raise Fail("ttl: expected 0 < remaining <= %d ms, got %s" % (mx, rem))
+        elif cmd == "persist":
+            if not self.writer(m).persist(a[0].b, self.wo):
+                return -1
+        elif cmd == "snapshot_at_time":
+            s = self.db(m).snapshot(at=self.num(a[1]) / 1000.0)
+            old = self.snaps.pop(a[0].text, None)
+            if old:
+                old[0].close()
+            self.snaps[a[0].text] = (s, self.slot(m))
+        elif cmd == "history":
+            if (len(a) - 1) % 4:
+                raise Fail("history needs K then SEQ DEL EXPIRY VALUE groups")
+            h = self.writer(m).history(a[0].b)
+            if len(h) != (len(a) - 1) // 4:
+                raise Fail("history gave %d versions, expected %d" % (len(h), (len(a) - 1) // 4))
+            newer = 2**64 - 1
+            for i, v in enumerate(h):
+                w = a[1 + 4 * i:]
+                if v.seq != self.num(w[0]) or v.deleted != boolean(w[1].text):
+                    raise Fail("history version %d: seq %d deleted %s, expected %s %s"
+                               % (i, v.seq, v.deleted, w[0].text, w[1].text))
+                if (v.expiry_ms == 0) if w[2].text == "any" else (v.expiry_ms != self.num(w[2])):
+                    raise Fail("history version %d: expiry %d, expected %s" % (i, v.expiry_ms, w[2].text))
+                if v.time_ms == 0 or v.time_ms > newer:
+                    raise Fail("history version %d: commit time %d (newer version's %d)"
+                               % (i, v.time_ms, newer))
+                newer = v.time_ms
+                if (v.value or b"") != w[3].b:
+                    raise Fail("history value %d: got %r, want %r" % (i, v.value, w[3].b))
         elif cmd == "check":
             x, op, y = self.num(a[0]), a[1].text, self.num(a[2])
             ok = {"eq": x == y, "ne": x != y, "lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y}.get(op)

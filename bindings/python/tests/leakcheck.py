@@ -6,6 +6,7 @@ import gc
 import os
 import shutil
 import sys
+import time
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -55,8 +56,23 @@ def main():
                     with firkin.DB(os.path.join(d, "second")) as d2:
                         d2.put(b"x", val)
 
+        tns = db.namespace("ttl")
+        for _ in range(8):
+            tns.put(b"h", val)
+        tns.put(b"t", val, ttl=3600)
+
+        def ttl_history():
+            for i in range(1000):
+                assert tns.ttl(b"t") is not None
+                if i % 10 == 0:
+                    assert len(tns.history(b"h")) > 0
+                    with db.snapshot(at=time.time()):
+                        pass
+
         for name, f in (("gets (get, multi_get)", gets), ("iterators (open, walk 200, close)", iterators),
-                        ("handles (namespace, snapshot, batch, options, a second database)", handles)):
+                        ("handles (namespace, snapshot, batch, options, a second database)", handles),
+                        ("ttl and history (ttl, history of 8 x 4 KiB versions, snapshot(at=))",
+                         ttl_history)):
             for _ in range(2):
                 f()
             gc.collect()
@@ -69,6 +85,7 @@ def main():
             print("%-70s RssAnon %7d KiB -> %7d KiB (%+d KiB) %s" % (name, before, after, after - before,
                                                               "flat" if ok else "GROWS"))
             passed, failed = passed + ok, failed + (not ok)
+        tns.close()
     shutil.rmtree(d, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"firkin.dev/firkin"
 )
@@ -54,6 +55,13 @@ func main() {
 	for i := 0; i < 200; i++ {
 		check(db.Put([]byte(fmt.Sprintf("k%03d", i)), val))
 	}
+	tns, err := db.Namespace("ttl")
+	check(err)
+	defer tns.Close()
+	for i := 0; i < 8; i++ {
+		check(tns.Put([]byte("h"), val))
+	}
+	check(tns.PutTTL([]byte("t"), val, time.Hour))
 	loops := []struct {
 		name  string
 		round func()
@@ -110,6 +118,25 @@ func main() {
 					check(err)
 					check(d2.Put([]byte("x"), val))
 					check(d2.Close())
+				}
+			}
+		}},
+		{"ttl and history (TTL, History of 8 x 4 KiB versions, SnapshotAtTime)", func() {
+			for i := 0; i < 2000; i++ {
+				_, ok, err := tns.TTL([]byte("t"))
+				check(err)
+				if !ok {
+					check(fmt.Errorf("ttl: no expiry"))
+				}
+				if i%10 == 0 {
+					h, err := tns.History([]byte("h"))
+					check(err)
+					if len(h.Versions) == 0 {
+						check(fmt.Errorf("empty history"))
+					}
+					s, err := db.SnapshotAtTime(time.Now())
+					check(err)
+					check(s.Close())
 				}
 			}
 		}},

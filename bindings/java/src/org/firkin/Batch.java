@@ -1,5 +1,7 @@
 package org.firkin;
 
+import java.time.Duration;
+
 /**
  * Puts and deletes applied atomically by {@link Firkin#write}, across
  * namespaces (firkin_batch). Later operations on the same key win. One
@@ -27,6 +29,19 @@ public final class Batch implements AutoCloseable {
 
   public Batch put(Namespace ns, byte[] key, byte[] value) {
     FirkinNative.firkin_batch_put(handle(), Namespace.handleOf(ns), key, value);
+    return this;
+  }
+
+  /**
+   * Queues a put that expires ttl after the batch's commit time (one time
+   * for the whole batch).
+   */
+  public Batch put(byte[] key, byte[] value, Duration ttl) {
+    return put(null, key, value, ttl);
+  }
+
+  public Batch put(Namespace ns, byte[] key, byte[] value, Duration ttl) {
+    FirkinNative.firkin_batch_put_ttl(handle(), Namespace.handleOf(ns), key, value, Ttl.millis(ttl));
     return this;
   }
 

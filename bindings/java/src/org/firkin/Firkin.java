@@ -1,5 +1,8 @@
 package org.firkin;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -239,6 +242,87 @@ public final class Firkin implements AutoCloseable {
     long[] p = new long[1];
     FirkinNative.fkb_snapshot_at(handle(), seq, p);
     return new Snapshot(this, p[0]);
+  }
+
+  /**
+   * {@link #ttl}'s answer for a key that never expires: {@code
+   * ChronoUnit.FOREVER.getDuration()} (compare with equals).
+   */
+  public static final Duration NO_EXPIRY = ChronoUnit.FOREVER.getDuration();
+
+  /**
+   * Stores value under key; the key expires ttl after the write's commit
+   * time (rounded up to whole ms; zero or negative throws InvalidArgument).
+   * From then on it reads as absent everywhere. A later put without a TTL
+   * makes the key persistent.
+   */
+  public void put(byte[] key, byte[] value, Duration ttl) {
+    FirkinNative.firkin_put_ttl(handle(), null, null, key, value, Ttl.millis(ttl));
+  }
+
+  public void put(WriteOptions wo, byte[] key, byte[] value, Duration ttl) {
+    FirkinNative.firkin_put_ttl(handle(), WriteOptions.handleOf(wo), null, key, value, Ttl.millis(ttl));
+  }
+
+  /**
+   * Stores value under key; the key expires at {@code at} (database clock,
+   * whole ms). A time already past writes a key that reads as absent at
+   * once; a time at or before the epoch throws InvalidArgument.
+   */
+  public void putExpireAt(byte[] key, byte[] value, Instant at) {
+    FirkinNative.firkin_put_expire_at(handle(), null, null, key, value, Ttl.epochMillis(at));
+  }
+
+  /**
+   * The time left before key expires; {@link #NO_EXPIRY} if it never
+   * expires; null if it is absent or expired.
+   */
+  public Duration ttl(byte[] key) {
+    return Ttl.ttl(handle(), null, null, key);
+  }
+
+  /**
+   * Removes key's expiry (writes its value again without one; nothing if it
+   * has none). False if the key is absent or expired.
+   */
+  public boolean persist(byte[] key) {
+    return Ttl.persist(handle(), null, key);
+  }
+
+  /**
+   * The database clock in ms since the epoch: never behind the newest
+   * commit time; it decides expiry and stamps commits.
+   */
+  public long nowMillis() {
+    long[] n = new long[1];
+    FirkinNative.fkb_now_ms(handle(), n);
+    return n[0];
+  }
+
+  /** {@link #nowMillis()} as an Instant. */
+  public Instant now() {
+    return Instant.ofEpochMilli(nowMillis());
+  }
+
+  /**
+   * A snapshot of the state as of {@code at} (database clock, whole ms):
+   * every write committed at or before it and none after; a time before the
+   * first write gives the empty state (seq 0). Throws SnapshotTooOld if the
+   * log that tells that time is no longer kept (option history_retention_ms).
+   */
+  public Snapshot snapshotAt(Instant at) {
+    if (at == null) {
+      throw new FirkinException.InvalidArgument("time is null");
+    }
+    long ms = at.isBefore(Instant.EPOCH) ? 0 : Ttl.epochMillis(at);
+    long[] p = new long[1];
+    FirkinNative.fkb_snapshot_at_time(handle(), ms, p);
+    return new Snapshot(this, p[0]);
+  }
+
+  /** The versions of key (default namespace), newest first, as far back as kept. */
+  public KeyHistory history(byte[] key) {
+    return Ttl.history(handle(), null, key);
   }
 
   /** Applies the batch atomically. */

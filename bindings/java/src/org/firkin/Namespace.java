@@ -1,5 +1,8 @@
 package org.firkin;
 
+import java.time.Duration;
+import java.time.Instant;
+
 /**
  * A handle to a named key space (firkin_ns); its operations mirror
  * {@link Firkin}'s. It keeps the database alive, but operations still need the
@@ -103,5 +106,35 @@ public final class Namespace implements AutoCloseable {
 
   public FirkinIterator iterator() {
     return FirkinIterator.create(db.handle(), null, handle());
+  }
+
+  /** See {@link Firkin#put(byte[], byte[], Duration)}. */
+  public void put(byte[] key, byte[] value, Duration ttl) {
+    FirkinNative.firkin_put_ttl(db.handle(), null, handle(), key, value, Ttl.millis(ttl));
+  }
+
+  public void put(WriteOptions wo, byte[] key, byte[] value, Duration ttl) {
+    FirkinNative.firkin_put_ttl(
+        db.handle(), WriteOptions.handleOf(wo), handle(), key, value, Ttl.millis(ttl));
+  }
+
+  /** See {@link Firkin#putExpireAt}. */
+  public void putExpireAt(byte[] key, byte[] value, Instant at) {
+    FirkinNative.firkin_put_expire_at(db.handle(), null, handle(), key, value, Ttl.epochMillis(at));
+  }
+
+  /** See {@link Firkin#ttl}: {@link Firkin#NO_EXPIRY}, or null if absent or expired. */
+  public Duration ttl(byte[] key) {
+    return Ttl.ttl(db.handle(), null, handle(), key);
+  }
+
+  /** See {@link Firkin#persist}. */
+  public boolean persist(byte[] key) {
+    return Ttl.persist(db.handle(), handle(), key);
+  }
+
+  /** See {@link Firkin#history}. */
+  public KeyHistory history(byte[] key) {
+    return Ttl.history(db.handle(), handle(), key);
   }
 }

@@ -33,6 +33,22 @@ public final class Options implements AutoCloseable {
     return Scratch.text((b, n) -> FirkinNative.fkb_options_get(o, name, b, n));
   }
 
+  /**
+   * How long compaction keeps the history that time travel by clock time
+   * ({@link Firkin#snapshotAt(java.time.Instant)}, {@link Firkin#history})
+   * needs (history_retention_ms; zero, the default, keeps nothing extra).
+   */
+  public Options historyRetention(java.time.Duration d) {
+    if (d == null || d.isNegative()) {
+      throw new FirkinException.InvalidArgument("history retention must be a non-negative duration");
+    }
+    return setTyped("history_retention_ms", d.toMillis());
+  }
+
+  public java.time.Duration historyRetention() {
+    return java.time.Duration.ofMillis(getTyped("history_retention_ms"));
+  }
+
   /** The typed accessors firkin_options_set_NAME (value as a long). */
   Options setTyped(String name, long v) {
     FirkinNative.fkb_options_set_typed(handle(), name, v);

@@ -1,5 +1,7 @@
 package org.firkin;
 
+import java.time.Duration;
+
 /**
  * A consistent read view at a sequence number (firkin_snapshot): reads see
  * exactly the writes with a sequence number &lt;= {@link #seq()}. The methods
@@ -69,5 +71,18 @@ public final class Snapshot implements AutoCloseable {
 
   public FirkinIterator iterator(Namespace ns) {
     return FirkinIterator.create(db.handle(), handle(), Namespace.handleOf(ns));
+  }
+
+  /**
+   * The time left before key expires as seen through the snapshot (expiry
+   * is decided at the time of the call): {@link Firkin#NO_EXPIRY}, or null
+   * if absent or expired.
+   */
+  public Duration ttl(byte[] key) {
+    return ttl(null, key);
+  }
+
+  public Duration ttl(Namespace ns, byte[] key) {
+    return Ttl.ttl(db.handle(), handle(), Namespace.handleOf(ns), key);
   }
 }

@@ -1334,6 +1334,89 @@ public final class ConformanceRunner {
         st.it.close();
         return OK;
       }
+      case "now_ms":
+        args(a, 1, 1);
+        vars.put(a.get(0).text, db(mods).nowMillis());
+        return OK;
+      case "put_ttl":
+        args(a, 3, 3);
+        FirkinNative.firkin_put_ttl(db(mods).handle(), wo == null ? null : wo.handle(), nsh(mods),
+            a.get(0).b, a.get(1).b, number(a.get(2)));
+        return OK;
+      case "put_expire_at":
+        args(a, 3, 3);
+        FirkinNative.firkin_put_expire_at(db(mods).handle(), wo == null ? null : wo.handle(), nsh(mods),
+            a.get(0).b, a.get(1).b, number(a.get(2)));
+        return OK;
+      case "batch_put_ttl":
+        args(a, 4, 4);
+        batch(a.get(0).text).put(nsObj(mods), a.get(1).b, a.get(2).b, java.time.Duration.ofMillis(number(a.get(3))));
+        return OK;
+      case "ttl": {
+        args(a, 1, 2);
+        java.time.Duration rem = Ttl.ttl(db(mods).handle(), snaph(mods), nsh(mods), a.get(0).b);
+        if (rem == null) {
+          return status(-1);
+        }
+        if (a.size() == 2) {
+          if (a.get(1).text.equals("none")) {
+            if (!rem.equals(Firkin.NO_EXPIRY)) {
+              throw new Fail("ttl: expected no expiry, got " + rem);
+            }
+          } else {
+            long max = number(a.get(1));
+            if (rem.equals(Firkin.NO_EXPIRY) || rem.isZero() || rem.isNegative() || rem.toMillis() > max) {
+              throw new Fail("ttl: expected 0 < remaining <= " + max + " ms, got " + rem);
+            }
+          }
+        }
+        return OK;
+      }
+      case "persist":
+        args(a, 1, 1);
+        FirkinNative.firkin_persist(db(mods).handle(), wo == null ? null : wo.handle(), nsh(mods), a.get(0).b);
+        return OK;
+      case "snapshot_at_time": {
+        args(a, 2, 2);
+        Snapshot s = db(mods).snapshotAt(java.time.Instant.ofEpochMilli(number(a.get(1))));
+        Snapshot old = snaps.put(a.get(0).text, s);
+        if (old != null) {
+          old.close();
+        }
+        snapSlot.put(a.get(0).text, slotOf(mods));
+        return OK;
+      }
+      case "history": {
+        if (a.size() < 1 || (a.size() - 1) % 4 != 0) {
+          throw new Fail("history needs K then SEQ DEL EXPIRY VALUE groups");
+        }
+        try (KeyHistory h = Ttl.history(db(mods).handle(), nsh(mods), a.get(0).b)) {
+          if (h.size() != (a.size() - 1) / 4) {
+            throw new Fail("history gave " + h.size() + " versions, expected " + (a.size() - 1) / 4);
+          }
+          long newer = -1L; // unsigned max
+          int i = 0;
+          for (KeyVersion v : h) {
+            int w = 1 + 4 * i;
+            if (v.seq() != number(a.get(w)) || v.deleted() != bool(a.get(w + 1).text)) {
+              throw new Fail("history version " + i + ": seq " + v.seq() + " deleted " + v.deleted()
+                  + ", expected " + a.get(w).text + " " + a.get(w + 1).text);
+            }
+            long exp = v.expiry() == null ? 0 : v.expiry().toEpochMilli();
+            if (a.get(w + 2).text.equals("any") ? exp == 0 : exp != number(a.get(w + 2))) {
+              throw new Fail("history version " + i + ": expiry " + exp + ", expected " + a.get(w + 2).text);
+            }
+            long t = v.commitTime() == null ? 0 : v.commitTime().toEpochMilli();
+            if (t == 0 || Long.compareUnsigned(t, newer) > 0) {
+              throw new Fail("history version " + i + ": commit time " + t + " (newer version's " + newer + ")");
+            }
+            newer = t;
+            eq("history value", v.value() == null ? new byte[0] : v.value(), a.get(w + 3).b);
+            i++;
+          }
+        }
+        return OK;
+      }
       case "check": {
         args(a, 3, 3);
         long x = number(a.get(0));

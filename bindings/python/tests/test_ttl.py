@@ -1,0 +1,180 @@
+"""pytest: TTL, the database clock, snapshots at a time and key history.
+
+Expiries are absolute times in the past or far in the future and bounds come
+from the database clock, so nothing depends on timing."""
+import datetime
+import time
+
+import pytest
+
+import firkin
+
+H = datetime.timedelta(hours=1)
+
+
+def test_expired_key_is_absent(path):
+    with firkin.DB(path) as db:
+        db.put(b"gone", b"v", expire_at=db.now() - datetime.timedelta(seconds=1))
+        assert db.get(b"gone") is None and b"gone" not in db
+        with pytest.raises(KeyError):
+            db[b"gone"]
+        with pytest.raises(firkin.NotFoundError):
+            db.ttl(b"gone")
+        assert db.persist(b"gone") is False
+        with pytest.raises(firkin.NotFoundError):
+            db.ttl(b"never")
+        db[b"live"] = b"x"
+        assert list(db.keys()) == [b"live"]
+        # seconds since the epoch work too
+        db.put(b"gone2", b"v", expire_at=db.now_ms() / 1000.0 - 5)
+        assert db.get(b"gone2") is None
+
+
+def test_remaining_and_persist(path):
+    with firkin.DB(path) as db:
+        before = db.now_ms()
+        db.put(b"k", b"v", expire_at=(before + 60000) / 1000.0)
+        rem = db.ttl(b"k")
+        after = db.now_ms()
+        ms = rem // datetime.timedelta(milliseconds=1)
+        assert before + 60000 - after <= ms <= 60000, ms
+        assert db[b"k"] == b"v"
+
+        db.put(b"r", b"w", ttl=10)
+        assert datetime.timedelta(0) < db.ttl(b"r") <= datetime.timedelta(seconds=10)
+        db.put(b"r2", b"w", ttl=datetime.timedelta(minutes=1))
+        assert datetime.timedelta(seconds=10) < db.ttl(b"r2") <= datetime.timedelta(minutes=1)
+
+        db[b"p"] = b"1"
+        assert db.ttl(b"p") is None
+
+        # float seconds go through whole microseconds: 1.234 s is 1234 ms, not 1235
+        db.put(b"f", b"v", ttl=1.234)
+        v = db.history(b"f")[0]
+        assert v.expiry_ms - v.time_ms == 1234
+
+        v0 = db.version(b"k")
+        assert db.persist(b"k") is True
+        assert db.ttl(b"k") is None and db[b"k"] == b"v"
+        v1 = db.version(b"k")
+        assert v1 > v0
+        assert db.persist(b"k") is True  # no expiry: nothing written
+        assert db.version(b"k") == v1
+        db.put(b"r", b"w2")  # a put without a TTL makes the key persistent
+        assert db.ttl(b"r") is None
+
+
+def test_namespace_snapshot_and_batch(path):
+    with firkin.DB(path) as db, db.namespace("users") as users:
+        users.put(b"old", b"v", expire_at=db.now() - datetime.timedelta(minutes=1))
+        users.put(b"new", b"v", ttl=H)
+        assert users.get(b"old") is None and users[b"new"] == b"v" and db.get(b"new") is None
+        assert datetime.timedelta(0) < users.ttl(b"new") <= H
+        snap = db.snapshot()
+        assert users.persist(b"new")
+        old = snap.at(users).ttl(b"new")
+        assert old is not None and old <= H  # the snapshot predates persist
+        assert users.ttl(b"new") is None
+        snap.close()
+        with pytest.raises(firkin.ClosedError):
+            snap.ttl(b"new")
+
+        with firkin.Batch() as b:
+            b.put(b"a", b"1", ttl=60).put(b"b", b"2", users, ttl=datetime.timedelta(minutes=2))
+            b.put(b"c", b"3")
+            assert len(b) == 3
+            db.write(b)
+        assert datetime.timedelta(0) < db.ttl(b"a") <= datetime.timedelta(minutes=1)
+        assert datetime.timedelta(minutes=1) < users.ttl(b"b") <= datetime.timedelta(minutes=2)
+        assert db.ttl(b"c") is None
+        va, vb = db.history(b"a")[0], users.history(b"b")[0]
+        assert va.time_ms == vb.time_ms  # one commit time per batch
+        assert va.expiry_ms - va.time_ms == 60000 and vb.expiry_ms - vb.time_ms == 120000
+        assert va.expiry - va.time == datetime.timedelta(minutes=1)
+
+
+def test_bad_input(path):
+    db = firkin.DB(path)
+    for bad in (0, -1, datetime.timedelta(0), float("nan")):
+        with pytest.raises(firkin.InvalidArgumentError):
+            db.put(b"k", b"v", ttl=bad)
+    with pytest.raises(firkin.InvalidArgumentError):
+        db.put(b"k", b"v", expire_at=0)
+    with pytest.raises(firkin.InvalidArgumentError):
+        db.put(b"k", b"v", expire_at=-100.0)
+    with pytest.raises(TypeError):
+        db.put(b"k", b"v", ttl="10")
+    with pytest.raises(TypeError):
+        db.put(b"k", b"v", expire_at="tomorrow")
+    with pytest.raises(ValueError):
+        db.put(b"k", b"v", ttl=1, expire_at=time.time() + 10)
+    with pytest.raises(ValueError):
+        db.snapshot(1, at=time.time())
+    b = firkin.Batch()
+    with pytest.raises(firkin.InvalidArgumentError):
+        b.put(b"k", b"v", ttl=0)
+    b.close()
+    with pytest.raises(firkin.ClosedError):
+        b.put(b"k", b"v", ttl=1)
+    db.put(b"tiny", b"v", ttl=1e-6)  # rounded up to 1 ms, not rejected
+    with pytest.raises(firkin.FirkinError):
+        db.put(b"x" * 70000, b"v", ttl=1)
+    db.close()
+    for call in (lambda: db.put(b"k", b"v", ttl=1), lambda: db.ttl(b"k"),
+                 lambda: db.persist(b"k"), db.now_ms, lambda: db.history(b"k"),
+                 lambda: db.snapshot(at=time.time())):
+        with pytest.raises(firkin.ClosedError):
+            call()
+
+
+def test_history_order_and_fields(path):
+    with firkin.DB(path) as db:
+        h0 = db.history(b"k")
+        assert h0 == [] and h0.truncated is False
+        db[b"k"] = b"v1"
+        s1 = db.version(b"k")
+        now = db.now_ms()
+        db.put(b"k", b"v2", expire_at=(now + 3600000) / 1000.0)
+        s2 = db.version(b"k")
+        del db[b"k"]
+        h = db.history(b"k")
+        assert len(h) == 3 and not h.truncated
+        d, v2, v1 = h
+        assert isinstance(d, firkin.KeyVersion)
+        assert d.deleted and d.value is None and d.expiry_ms == 0 and d.expiry is None
+        assert d.seq == db.last_seq()
+        assert not v2.deleted and v2.value == b"v2" and v2.seq == s2 and v2.expiry_ms == now + 3600000
+        assert v1.value == b"v1" and v1.seq == s1 and v1.expiry is None
+        assert 0 < v1.time_ms <= now and v1.time.tzinfo is not None
+        assert d.time_ms >= v2.time_ms >= v1.time_ms
+        assert d.seq > v2.seq > v1.seq
+        big = bytes(range(256)) * 40
+        db[b"big"] = big
+        db[b"big"] = b""
+        hb = db.history(b"big")
+        assert [v.value for v in hb] == [b"", big]
+
+
+def test_snapshot_at_time(path):
+    opts = firkin.Options(history_retention_ms=3600000)
+    assert opts.get("history_retention_ms") == "3600000"
+    with firkin.DB(path, opts) as db:
+        db[b"k"] = b"v1"
+        time.sleep(0.003)  # distinct commit times (ms)
+        db[b"k"] = b"v2"
+        h = db.history(b"k")
+        t2, t1 = h[0].time_ms, h[1].time_ms
+        assert t2 > t1
+        with db.snapshot(at=(t1 - 1) / 1000.0) as s0:
+            assert s0.seq == 0 and s0.get(b"k") is None
+        with db.snapshot(at=h[1].time) as s:
+            assert s[b"k"] == b"v1" and s.seq == h[1].seq
+        with db.snapshot(at=(t2 - 1) / 1000.0) as s:
+            assert s[b"k"] == b"v1"
+        with db.snapshot(at=t2 / 1000.0) as s:
+            assert s[b"k"] == b"v2"
+        with db.snapshot(at=datetime.datetime.now(datetime.timezone.utc) + H) as s:
+            assert s[b"k"] == b"v2"
+        with db.snapshot(at=-5) as s:
+            assert s.get(b"k") is None
+    opts.close()
