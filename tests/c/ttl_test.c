@@ -37,34 +37,7 @@
 #include "firkin.h"
 #include "firkin_testing.h"
 
-static int passed, failed;
-static void check(bool ok, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (ok) {
-    passed++;
-  } else {
-    failed++;
-    printf("FAIL: ");
-    vprintf(fmt, ap);
-    printf(" (last error: %s)\n", firkin_last_error());
-  }
-  va_end(ap);
-}
-
-static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w) {
-  (void)s;
-  (void)f;
-  (void)w;
-  return remove(p);
-}
-static void rmrf(const char *p) { nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
-
-static char base_dir[256];
-static void dbpath(char *out, size_t n, const char *name) {
-  snprintf(out, n, "%s/%s", base_dir, name);
-  rmrf(out);
-}
+#include "check_harness.h"
 
 /* The fake clock: ms since the epoch, read by the database's threads. */
 static uint64_t fake_now = 1700000000000ull;

@@ -51,34 +51,7 @@
 
 #include "firkin.h"
 
-static int passed, failed;
-static void check(bool ok, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  if (ok) {
-    passed++;
-  } else {
-    failed++;
-    printf("FAIL: ");
-    vprintf(fmt, ap);
-    printf(" (last error: %s)\n", firkin_last_error());
-  }
-  va_end(ap);
-}
-
-static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w) {
-  (void)s;
-  (void)f;
-  (void)w;
-  return remove(p);
-}
-static void rmrf(const char *p) { nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
-
-static char base_dir[256];
-static void dbpath(char *out, size_t n, const char *name) {
-  snprintf(out, n, "%s/%s", base_dir, name);
-  rmrf(out);
-}
+#include "check_harness.h"
 
 static firkin_db *open_db(const char *path) {
   firkin_options *o = NULL;

@@ -1,0 +1,55 @@
+/*
+ * check_harness.h — the in-process check harness shared by the C test
+ * programs whose cases run in one process (changes, txn, ttl, timetravel):
+ * check() counts a passed or failed check and prints a failure with
+ * firkin_last_error(); dbpath() gives a fresh database path under
+ * base_dir (removed first). Each program prints "N passed, N failed" from
+ * passed/failed at its end. Header-only; include it once per program.
+ * (Programs whose cases run in child processes use forked_cases.h.)
+ */
+#ifndef FIRKIN_TESTS_C_CHECK_HARNESS_H_
+#define FIRKIN_TESTS_C_CHECK_HARNESS_H_
+
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "firkin.h"
+
+static int passed, failed;
+
+static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(bool ok, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (ok) {
+    passed++;
+  } else {
+    failed++;
+    printf("FAIL: ");
+    vprintf(fmt, ap);
+    printf(" (last error: %s)\n", firkin_last_error());
+  }
+  va_end(ap);
+}
+
+static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w) {
+  (void)s;
+  (void)f;
+  (void)w;
+  return remove(p);
+}
+static void rmrf(const char *p) __attribute__((unused));
+static void rmrf(const char *p) { nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* Set by main (a per-run directory under /tmp). */
+static char base_dir[256];
+static void dbpath(char *out, size_t n, const char *name) __attribute__((unused));
+static void dbpath(char *out, size_t n, const char *name) {
+  snprintf(out, n, "%s/%s", base_dir, name);
+  rmrf(out);
+}
+
+#endif  // FIRKIN_TESTS_C_CHECK_HARNESS_H_
