@@ -219,7 +219,14 @@ struct Values {
 
 struct Rng {  // xoshiro-ish splitmix, per thread
   uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  // The seed is hashed: seeds seed and seed + 1 (threads tid and tid + 1)
+  // must not give the same sequence shifted by one draw (a splitmix state
+  // of seed * G + 1 did: neighbouring threads then touched the same keys
+  // in lockstep, and txnshort counted their conflicts).
+  explicit Rng(uint64_t seed) : s(0) {
+    s = seed;
+    s = next() ^ 0x2545F4914F6CDD1Dull;
+  }
   uint64_t next() {
     uint64_t z = (s += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
