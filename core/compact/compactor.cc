@@ -13,6 +13,15 @@ namespace firkin {
 
 namespace {
 constexpr auto kBackgroundPeriod = std::chrono::milliseconds(250);
+
+// Whether a pass may take `s` as an input at all: sealed, not held for a
+// snapshot or retention, and not a log segment at or past the change
+// feed's retention floor (those hold retained change history).
+bool Compactable(const Segment& s, uint64_t change_floor) {
+  const bool change_history = (s.flags() & kSegmentFlagCompacted) == 0 && s.id() >= change_floor;
+  return s.sealed.load(std::memory_order_acquire) &&
+         !s.compact_hold.load(std::memory_order_relaxed) && !change_history;
+}
 }  // namespace
 
 struct Compactor::Plan {
@@ -134,34 +143,24 @@ Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& prog
 
 std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const {
   const Options& o = host_->options();
-  std::vector<std::shared_ptr<Segment>> sealed;
   uint64_t total = 0, live = 0;
-  // Log segments at or past the floor hold retained change history.
   const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
   const uint64_t now_ms = host_->NowMs();
-  for (auto& s : host_->keyspace()->segments().List()) {
-    uint64_t bytes = s->published_len() - kSegmentHeaderSize;
-    total += bytes;
-    live += std::min(bytes, s->live_bytes());
-    const bool change_history =
-        (s->flags() & kSegmentFlagCompacted) == 0 && s->id() >= change_floor;
-    // Expired records (TTL) count as reclaimable once their time has come.
-    const bool expired = s->min_expiry.load(std::memory_order_relaxed) <= now_ms;
-    if (s->sealed.load(std::memory_order_acquire) && (s->dead_bytes() > 0 || expired) &&
-        !s->compact_hold.load(std::memory_order_relaxed) && !change_history) {
-      sealed.push_back(s);
-    }
-  }
   // The byte counters change while we look (writers, relocations): read
   // each ratio once, then sort those values (sorting with a comparator that
   // re-reads live counters is not a strict weak order, and std::sort may
   // then run off the end of the array).
   std::vector<std::pair<double, std::shared_ptr<Segment>>> ranked;
-  for (auto& s : sealed) {
+  for (auto& s : host_->keyspace()->segments().List()) {
     uint64_t bytes = s->published_len() - kSegmentHeaderSize;
+    total += bytes;
+    live += std::min(bytes, s->live_bytes());
+    // Expired records (TTL) count as reclaimable once their time has come.
     const bool expired = s->min_expiry.load(std::memory_order_relaxed) <= now_ms;
-    ranked.emplace_back(
-        bytes == 0 || expired ? 1.0 : double(s->dead_bytes()) / double(bytes), s);
+    const uint64_t dead = s->dead_bytes();
+    if ((dead > 0 || expired) && Compactable(*s, change_floor)) {
+      ranked.emplace_back(bytes == 0 || expired ? 1.0 : double(dead) / double(bytes), s);
+    }
   }
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
@@ -195,11 +194,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
       outside_min = std::min(outside_min, m);
     }
   }
-  if (oldest == nullptr || !oldest->sealed.load(std::memory_order_acquire) ||
-      oldest->compact_hold.load(std::memory_order_relaxed) ||
-      ((oldest->flags() & kSegmentFlagCompacted) == 0 && oldest->id() >= change_floor)) {
-    return {};
-  }
+  if (oldest == nullptr || !Compactable(*oldest, change_floor)) return {};
   const uint64_t s_min = host_->OldestSnapshot();
   // The floor below which a tombstone of this segment may go; the same
   // segment under the same floor was scanned already and found wanting.
