@@ -588,7 +588,11 @@ FIRKIN_API const char *firkin_ns_name(const firkin_ns *ns);
 /** Releases the handle (not the namespace). Accepts NULL. */
 FIRKIN_API void firkin_ns_close(firkin_ns *ns);
 
-/** Number of live keys in the namespace, at the latest state. */
+/** Number of live keys in the namespace, at the latest state; expired keys
+ *  (TTL) are not counted. O(1) while no key of the namespace can have
+ *  expired yet (a per-namespace counter and the earliest expiry written);
+ *  after that, while expired keys wait for compaction, a walk of the index
+ *  (O(keys in the database)). Any thread. */
 FIRKIN_API firkin_status firkin_count(firkin_db *db, const firkin_ns *ns, uint64_t *out);
 
 /* ------------------------------------------------------------------------ */
@@ -675,8 +679,8 @@ FIRKIN_API firkin_status firkin_now_ms(firkin_db *db, uint64_t *out);
  *  iterators, snapshots (expiry is decided at the time of the read, also
  *  for reads through an older snapshot), and the conditions of put_if_absent,
  *  cas and cas_version. Deleting an expired key writes nothing. Compaction
- *  removes expired keys. firkin_count (and "live_keys" in stats) counts an
- *  expired key until compaction removes it. A later put without a TTL
+ *  removes expired keys. firkin_count (and "keys" in stats) does not count
+ *  an expired key. A later put without a TTL
  *  makes the key persistent. Statuses as firkin_put. */
 FIRKIN_API firkin_status firkin_put_ttl(firkin_db *db, const firkin_write_options *wo,
                                         const firkin_ns *ns, const void *key, size_t key_len,

@@ -75,6 +75,10 @@ class DB : private CompactionHost {
   // *out set to the record (a put), kNotFound, kSnapshotTooOld, kCorruption.
   // REQUIRES: the caller holds an Epoch::Guard while it uses *out.
   Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out) const;
+  // Keys of ns at the latest state, expired ones (TTL) not counted: the
+  // namespace's counter while no key of it can have expired yet, else a
+  // walk of the index. Any thread.
+  uint64_t CountKeys(const NamespaceInfo& ns) const;
 
   // ---- clock, TTL and time travel (clock.cc, time_travel.cc) ----
   // The database's clock: one per database (Options::clock, else the

@@ -77,16 +77,15 @@ uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
   return victims.size();
 }
 
-uint64_t Keyspace::Relocate(const Relocation* moves, size_t n) {
+uint64_t Keyspace::Relocate(Relocation* moves, size_t n) {
   uint64_t failed = 0;
   for (size_t i = 0; i < n; i++) {
-    const Relocation& m = moves[i];
-    bool moved;
+    Relocation& m = moves[i];
     {
       HashIndex::ShardGuard lock(&index_, m.hash);
-      moved = index_.ReplaceIf(m.hash, m.from, m.to);
+      m.moved = index_.ReplaceIf(m.hash, m.from, m.to);
     }
-    if (moved) {
+    if (m.moved) {
       CountDead(m.from, m.size);
       if (m.to != 0) CountLive(m.to, m.size);
     } else {

@@ -453,6 +453,65 @@ static void test_compact(void) {
   firkin_close(db);
 }
 
+static uint64_t count(firkin_db *db) {
+  uint64_t n = UINT64_MAX;
+  if (firkin_count(db, NULL, &n) != FIRKIN_OK) check(false, "count: %s", firkin_last_error());
+  return n;
+}
+/* Counts leave expired keys out (firkin_count and "keys" in stats), before
+ * and after compaction reclaims them, and across reopens from the
+ * checkpoint and from a full scan. */
+static void test_count(void) {
+  char path[300];
+  dbpath(path, sizeof path, "count");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, "64K");
+  if (db == NULL) return;
+  fill(db, "plain", 40, 100, 0);
+  fill(db, "soon", 30, 100, 1000);
+  fill(db, "later", 20, 100, 100000);
+  check(count(db) == 90, "before any expiry: %llu of 90", (unsigned long long)count(db));
+  advance(1000);
+  check(count(db) == 60, "30 keys expired: %llu of 60", (unsigned long long)count(db));
+  check(stat_u64(db, "keys") == 60, "stats keys leave expired ones out (%llu)",
+        (unsigned long long)stat_u64(db, "keys"));
+  /* Writes over expired keys: a put revives one (counted once), a
+   * delete writes nothing, a TTL put counts until it expires. */
+  put(db, "soon00000", "back");
+  firkin_delete(db, NULL, NULL, "soon00001", 9);
+  put_ttl(db, "soon00002", "again", 50);
+  check(count(db) == 62, "revived one, re-expiring one: %llu of 62", (unsigned long long)count(db));
+  advance(50);
+  check(count(db) == 61, "the re-expiring one expired: %llu of 61", (unsigned long long)count(db));
+  /* Seal the expired keys' segments, then compaction reclaims them. */
+  fill(db, "pad", 700, 200, 0);
+  const uint64_t before = count(db);
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(count(db) == before && before == 761, "compaction keeps the count: %llu, %llu of 761",
+        (unsigned long long)before, (unsigned long long)count(db));
+  check(stat_u64(db, "ttl_keys") == 20, "ttl_keys after compaction: %llu of 20 (the later* keys)",
+        (unsigned long long)stat_u64(db, "ttl_keys"));
+  firkin_close(db); /* writes a checkpoint */
+  db = open_db(path, "64K");
+  if (db == NULL) return;
+  check(count(db) == 761, "after a reopen from the checkpoint: %llu of 761",
+        (unsigned long long)count(db));
+  advance(100000);
+  check(count(db) == 741, "the later* keys expired: %llu of 741", (unsigned long long)count(db));
+  firkin_close(db);
+  char ck[400];
+  snprintf(ck, sizeof ck, "%s/CHECKPOINT", path);
+  check(unlink(ck) == 0, "checkpoint removed");
+  db = open_db(path, "64K");
+  if (db == NULL) return;
+  check(count(db) == 741, "after a full-scan reopen: %llu of 741", (unsigned long long)count(db));
+  check(firkin_compact(db) == FIRKIN_OK, "compact again");
+  check(count(db) == 741 && stat_u64(db, "ttl_keys") == 0,
+        "all expired keys reclaimed: count %llu, ttl_keys %llu", (unsigned long long)count(db),
+        (unsigned long long)stat_u64(db, "ttl_keys"));
+  firkin_close(db);
+}
+
 static void test_bad(void) {
   char path[300], path2[300];
   dbpath(path, sizeof path, "bad");
@@ -515,7 +574,7 @@ int main(int argc, char **argv) {
                 {"persist", test_persist},   {"conditions", test_conditions},
                 {"clockback", test_clockback}, {"batch", test_batch},
                 {"reopen", test_reopen},     {"compact", test_compact},
-                {"bad", test_bad}};
+                {"count", test_count},       {"bad", test_bad}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
