@@ -75,6 +75,7 @@ void Compactor::Loop() {
     poked_ = false;
     if (stop_) break;
     l.unlock();
+    host_->ReapTxns();
     ReleaseRetentionHolds();
     {
       std::lock_guard<std::mutex> run(run_mu_);
@@ -113,6 +114,7 @@ void Compactor::ReleaseRetentionHolds() {
 
 Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& progress) {
   std::lock_guard<std::mutex> run(run_mu_);
+  host_->ReapTxns();
   ReleaseRetentionHolds();
   uint64_t total = 0, done = 0;
   if (progress) {

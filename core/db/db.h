@@ -43,6 +43,7 @@
 namespace firkin {
 
 class Iterator;
+class Txn;
 class Compactor;
 struct BackupOptions;
 struct BackupReport;
@@ -158,6 +159,14 @@ class DB : private CompactionHost {
     std::lock_guard<std::mutex> l(snap_mu_);
     return !snapshots_.empty();
   }
+
+  // ---- transactions (txn.cc) ----
+  // Every open Txn is registered from Begin to its destruction.
+  void RegisterTxn(Txn* t);
+  void UnregisterTxn(Txn* t);
+  // Expires the registered transactions older than txn_max_age_ms that no
+  // call is using (Txn::ExpireIfOlder); returns how many. Any thread.
+  size_t ReapTxns() const override;
 
   // ---- iteration, stats ----
   // An iterator over ns at snap (must be registered by the caller).
@@ -290,6 +299,9 @@ class DB : private CompactionHost {
   // Snapshots.
   mutable std::mutex snap_mu_;
   std::multiset<uint64_t> snapshots_;
+  // Open transactions (the reaper's view); lock order: txn_mu_, snap_mu_.
+  mutable std::mutex txn_mu_;
+  std::set<Txn*> txns_;
 
   // Interval flusher.
   std::mutex flush_mu_;
