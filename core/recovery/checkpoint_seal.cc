@@ -22,6 +22,10 @@ Status SealCheckpoint(const Aead& aead, uint64_t db_id, std::string_view plain,
   EncodeU64(h + 16, db_id);
   uint8_t nonce[Aead::kNonceSize];
   FIRKIN_RETURN_IF_ERROR(RandomNonce(nonce));
+  // Domain separation from record nonces (salt || offset, offset < 2^31):
+  // the top bit of the last byte set makes the "offset" part >= 2^31, which
+  // no record has (docs/format.md, "Encryption").
+  nonce[11] |= 0x80;
   std::memcpy(h + kNonceAt, nonce, sizeof nonce);
   aead.Seal(nonce, std::string_view(h, kSealedCheckpointHeaderSize), plain.data(), plain.size(),
             h + kSealedCheckpointHeaderSize);
