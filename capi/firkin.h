@@ -1003,6 +1003,15 @@ FIRKIN_API firkin_status firkin_backup(firkin_db *db, const firkin_backup_option
 FIRKIN_API firkin_status firkin_restore(const char *backup_dir,
                                         const firkin_backup_options *opts,
                                         const char *dest_dir, char **report_json);
+/** firkin_restore of an encrypted backup (issue 12): db_opts carries the
+ *  key or passphrase the backup opens with (firkin_options_set_encryption_key
+ *  / _set_passphrase; other database options are ignored; NULL = none, as
+ *  firkin_restore). The restored database has the same data key and KEYS,
+ *  so it opens with the same key. FIRKIN_E_BAD_KEY as firkin_open. */
+FIRKIN_API firkin_status firkin_restore_v2(const char *backup_dir,
+                                           const firkin_options *db_opts,
+                                           const firkin_backup_options *opts,
+                                           const char *dest_dir, char **report_json);
 /* Change feed: every committed change, in sequence order, resumable         */
 /* ------------------------------------------------------------------------ */
 

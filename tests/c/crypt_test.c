@@ -440,6 +440,20 @@ static void test_backup(void) {
   check(open_with(b, kKey1, NULL, &db) == FIRKIN_OK, "backup opens with the key");
   check(count_intact(db) == 2 * NKEYS, "backup data intact");
   firkin_close(db);
+
+  /* Restore: without the key refused, with it a database of its own. */
+  char r[512];
+  dbpath(r, sizeof r, "brestored");
+  check(firkin_restore(b, NULL, r, NULL) == FIRKIN_E_BAD_KEY, "restore without key");
+  firkin_options *k2 = opts_with(kKey2, NULL), *k1 = opts_with(kKey1, NULL);
+  check(firkin_restore_v2(b, k2, NULL, r, NULL) == FIRKIN_E_BAD_KEY, "restore with wrong key");
+  check(firkin_restore_v2(b, k1, NULL, r, NULL) == FIRKIN_OK, "restore with the key");
+  check(exists(r, "KEYS"), "restored database holds KEYS");
+  check(open_with(r, kKey1, NULL, &db) == FIRKIN_OK, "restored opens with the key");
+  check(count_intact(db) == 2 * NKEYS, "restored data intact");
+  firkin_close(db);
+  firkin_options_free(k1);
+  firkin_options_free(k2);
 }
 
 /* An identity file with a feature bit this library does not know is refused

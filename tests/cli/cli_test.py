@@ -419,6 +419,12 @@ def encryption():
          err_has="not set")
     case("both key options", ["get", enc, "k", "--key-file", k1, "--passphrase-env",
                               "FIRKIN_TEST_PW"], 2, err_has="exclude")
+    bk, rs = db("encbackup"), db("encrestored")
+    case("backup encrypted", ["backup", enc, bk, "--passphrase-env", "FIRKIN_TEST_PW"], 0)
+    case("restore without key", ["restore", bk, rs], 3, err_has="is encrypted")
+    case("restore with key", ["restore", bk, rs, "--passphrase-env", "FIRKIN_TEST_PW"], 0)
+    case("restored opens", ["get", rs, "k", "--passphrase-env", "FIRKIN_TEST_PW"], 0,
+         out=b"v\n")
     plain = db("plainkey")
     case("plain put", ["put", plain, "k", "v"], 0)
     case("key on plain db", ["get", plain, "k", "--key-file", k1], 3, err_has="not encrypted")
