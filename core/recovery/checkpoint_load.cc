@@ -82,7 +82,10 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
                              " bytes are more than the segment files can need");
     }
     if (s.ok()) s = OpenSealedCheckpoint(*cipher, bytes, path, identity.db_id, &ck->plain);
-    if (s.ok()) bytes = ck->plain;
+    if (s.ok()) {
+      bytes = ck->plain;
+      ck->map.reset();  // the sealed bytes are no longer needed
+    }
   }
   CheckpointHeader h;
   if (s.ok()) s = DecodeCheckpointHeader(bytes, path, &h);
