@@ -329,7 +329,11 @@ FIRKIN_API firkin_status firkin_options_set_passphrase(firkin_options *opts,
  *  take "true"/"false"/"1"/"0"; sync_mode takes "none"/"interval"/"always";
  *  sizes take a decimal byte count with an optional K/M/G suffix.
  *  Unknown names and bad values give FIRKIN_E_INVALID_ARGUMENT with a
- *  message. */
+ *  message. Encryption (write-only names): "encryption_key" takes 64 hex
+ *  digits, "passphrase" the text (as firkin_options_set_encryption_key /
+ *  _set_passphrase); "kdf_memory_kib", "kdf_passes", "kdf_lanes" the
+ *  Argon2id cost; the getter's "encryption" reads "none", "key" or
+ *  "passphrase", never a secret. */
 FIRKIN_API firkin_status firkin_options_set(firkin_options *opts, const char *name,
                                             const char *value);
 /** Generic getter: *out receives the value as text (same spelling the setter

@@ -153,6 +153,25 @@ Status Options::Set(const std::string& name, const std::string& value) {
     FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
     return SetSegmentSize(v);
   }
+  // ---- encryption: the secrets (write-only; "encryption" reads the kind) ----
+  if (name == "encryption_key") {  // 64 hex digits
+    std::string key;
+    for (size_t i = 0; i + 1 < value.size() && value.size() == 2 * Aead::kKeySize; i += 2) {
+      auto hex = [](char c) {
+        return c >= '0' && c <= '9' ? c - '0'
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      };
+      const int hi = hex(value[i]), lo = hex(value[i + 1]);
+      if (hi < 0 || lo < 0) break;
+      key.push_back(static_cast<char>(hi << 4 | lo));
+    }
+    if (key.size() != Aead::kKeySize) {
+      return Status::InvalidArgument("option encryption_key: expected 64 hex digits (32 bytes)");
+    }
+    return SetEncryptionKey(key);
+  }
+  if (name == "passphrase") return SetPassphrase(value);
   // ---- encryption: Argon2id cost of a passphrase (memory in KiB) ----
   if (name == "kdf_memory_kib" || name == "kdf_passes" || name == "kdf_lanes") {
     uint64_t v = 0;
