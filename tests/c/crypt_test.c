@@ -516,6 +516,36 @@ static void test_no_secrets_on_disk(void) {
   }
 }
 
+/* Every file of an encrypted database, segments included, grepped for
+ * known plaintext: keys, values, namespace names (after writes, a
+ * compaction, a checkpoint and a reopen). Records are sealed by the record
+ * codec (the codec branch): until it is merged this group FAILS, so it is
+ * not in the default run; run it as `crypt_test plaintext`, and add it to
+ * the default groups (kDefault below) once records are sealed. */
+static void test_plaintext_records(void) {
+  char p[512], where[256] = "";
+  dbpath(p, sizeof p, "plaintext");
+  firkin_db *db = NULL;
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create");
+  fill(db);
+  for (int i = 0; i < NKEYS; i += 2) {  /* dead records for compaction */
+    char k[32], v[64];
+    kv(i, k, v);
+    firkin_delete(db, NULL, NULL, k, strlen(k));
+  }
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(firkin_checkpoint(db) == FIRKIN_OK, "checkpoint");
+  firkin_close(db);
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen");
+  firkin_close(db);
+  check(!dir_has(p, "userkey-", 8, where, sizeof where), "no key on disk (found in %s)", where);
+  check(!dir_has(p, "uservalue-", 10, where, sizeof where), "no value on disk (found in %s)",
+        where);
+  check(!dir_has(p, "plaintextmarker", 15, where, sizeof where), "no value on disk (%s)", where);
+  check(!dir_has(p, kNsName, strlen(kNsName), where, sizeof where),
+        "no namespace name on disk (found in %s)", where);
+}
+
 /* Bad input through the C API: NULLs, wrong key lengths, bad KDF costs. */
 static void test_bad_input(void) {
   firkin_options *o = NULL;
@@ -584,9 +614,12 @@ int main(int argc, char **argv) {
                 {"backup", test_backup},
                 {"features", test_identity_features},
                 {"secrets", test_no_secrets_on_disk},
-                {"bad", test_bad_input}};
+                {"bad", test_bad_input},
+                {"plaintext", test_plaintext_records}};
+  /* Groups run when none is named: all but "plaintext" (see there). */
+  const size_t kDefault = sizeof groups / sizeof groups[0] - 1;
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-    bool run = argc < 2;
+    bool run = argc < 2 && i < kDefault;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
     if (!run) continue;
     const int f0 = failed;
