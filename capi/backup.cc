@@ -194,6 +194,13 @@ FIRKIN_API firkin_status firkin_backup(firkin_db* db, const firkin_backup_option
 FIRKIN_API firkin_status firkin_restore(const char* backup_dir,
                                         const firkin_backup_options* opts,
                                         const char* dest_dir, char** report_json) {
+  return firkin_restore_v2(backup_dir, nullptr, opts, dest_dir, report_json);
+}
+
+FIRKIN_API firkin_status firkin_restore_v2(const char* backup_dir,
+                                           const firkin_options* db_opts,
+                                           const firkin_backup_options* opts,
+                                           const char* dest_dir, char** report_json) {
   return Guard([&] {
     if (report_json != nullptr) *report_json = nullptr;
     if (backup_dir == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "backup path is NULL");
@@ -203,6 +210,7 @@ FIRKIN_API firkin_status firkin_restore(const char* backup_dir,
     firkin::Options o;
     o.read_only = true;
     o.create_if_missing = false;
+    if (db_opts != nullptr) o.encryption = db_opts->opts.encryption;  // the key only
     std::unique_ptr<firkin::DB> db;
     firkin::Status s = firkin::DB::Open(backup_dir, o, &db);
     if (!s.ok()) {

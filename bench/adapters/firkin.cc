@@ -90,6 +90,22 @@ class FirkinStore : public Store {
         pos = comma + 1;
       }
     }
+    // ---- encryption at rest (issue 12): FIRKIN_BENCH_KEY = 64 hex digits
+    // (a raw 32-byte key) measures the encrypted store against the plain one.
+    if (const char *hex = getenv("FIRKIN_BENCH_KEY")) {
+      unsigned char key[32];
+      bool ok = std::strlen(hex) == 64;
+      for (size_t i = 0; ok && i < 32; i++) {
+        unsigned v = 0;
+        ok = std::sscanf(hex + 2 * i, "%2x", &v) == 1;
+        key[i] = static_cast<unsigned char>(v);
+      }
+      if (!ok || firkin_options_set_encryption_key(o, key, sizeof key) != FIRKIN_OK) {
+        *err = "FIRKIN_BENCH_KEY must be 64 hex digits (a 32-byte key)";
+        firkin_options_free(o);
+        return false;
+      }
+    }
     firkin_status s = firkin_open(p.dir.c_str(), o, &db_);
     firkin_options_free(o);
     if (s != FIRKIN_OK) {

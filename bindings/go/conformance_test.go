@@ -35,6 +35,7 @@ var statusNames = map[string]Status{
 	"CLOSED": StatusClosed, "VERSION": StatusVersion, "SNAPSHOT_TOO_OLD": StatusSnapshotTooOld,
 	"NAMESPACE_NOT_FOUND": StatusNamespaceNotFound, "EXISTS": StatusExists,
 	"NOT_A_DATABASE": StatusNotADatabase, "NOT_SUPPORTED": StatusNotSupported, "INTERNAL": StatusInternal,
+	"BAD_KEY": StatusBadKey,
 }
 
 func statusName(s Status) string {

@@ -34,6 +34,9 @@ const (
 	StatusNotADatabase      Status = -18
 	StatusNotSupported      Status = -19
 	StatusInternal          Status = -20
+	// StatusBadKey: an encrypted database without its key or with a wrong
+	// one, or an unencrypted one opened with a key (issue 12).
+	StatusBadKey Status = -21
 )
 
 // String is the library's static description of the code.
@@ -84,6 +87,7 @@ var (
 	ErrNotADatabase      = &Error{Code: StatusNotADatabase}
 	ErrNotSupported      = &Error{Code: StatusNotSupported}
 	ErrInternal          = &Error{Code: StatusInternal}
+	ErrBadKey            = &Error{Code: StatusBadKey}
 )
 
 // StatusOf returns the status code carried by err: StatusOK for nil, the

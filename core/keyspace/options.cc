@@ -60,6 +60,24 @@ Status Options::SetCompactSpaceAmp(uint32_t percent) {
   return Status::OK();
 }
 
+Status Options::SetEncryptionKey(std::string_view key) {
+  if (key.size() != Aead::kKeySize) {
+    return Status::InvalidArgument("an encryption key is exactly 32 bytes, got " +
+                                   std::to_string(key.size()));
+  }
+  encryption.kind = KdfKind::kRaw;
+  encryption.secret.assign(key.data(), key.size());
+  return Status::OK();
+}
+
+Status Options::SetPassphrase(std::string_view text) {
+  if (text.empty()) return Status::InvalidArgument("a passphrase is not empty");
+  if (text.size() > 4096) return Status::InvalidArgument("a passphrase is at most 4096 bytes");
+  encryption.kind = KdfKind::kArgon2id;
+  encryption.secret.assign(text.data(), text.size());
+  return Status::OK();
+}
+
 static Status ParseBool(const std::string& name, const std::string& v, bool* out) {
   if (v == "true" || v == "1" || v == "yes" || v == "on") { *out = true; return Status::OK(); }
   if (v == "false" || v == "0" || v == "no" || v == "off") { *out = false; return Status::OK(); }
@@ -136,6 +154,46 @@ Status Options::Set(const std::string& name, const std::string& value) {
     FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
     return SetSegmentSize(v);
   }
+  // ---- encryption: the secrets (write-only; "encryption" reads the kind) ----
+  if (name == "encryption_key") {  // 64 hex digits
+    std::string key;
+    for (size_t i = 0; i + 1 < value.size() && value.size() == 2 * Aead::kKeySize; i += 2) {
+      auto hex = [](char c) {
+        return c >= '0' && c <= '9' ? c - '0'
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      };
+      const int hi = hex(value[i]), lo = hex(value[i + 1]);
+      if (hi < 0 || lo < 0) break;
+      key.push_back(static_cast<char>(hi << 4 | lo));
+    }
+    if (key.size() != Aead::kKeySize) {
+      return Status::InvalidArgument("option encryption_key: expected 64 hex digits (32 bytes)");
+    }
+    return SetEncryptionKey(key);
+  }
+  if (name == "passphrase") return SetPassphrase(value);
+  // ---- encryption: Argon2id cost of a passphrase (memory in KiB) ----
+  if (name == "kdf_memory_kib" || name == "kdf_passes" || name == "kdf_lanes") {
+    uint64_t v = 0;
+    FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
+    if (v > UINT32_MAX) return Status::InvalidArgument("option " + name + " out of range");
+    const uint32_t u = static_cast<uint32_t>(v);
+    uint32_t lo = 1, hi = KdfParams::kMaxPasses, *field = &encryption.params.passes;
+    if (name == "kdf_memory_kib") {
+      lo = KdfParams::kMinMemoryKib, hi = KdfParams::kMaxMemoryKib;
+      field = &encryption.params.memory_kib;
+    } else if (name == "kdf_lanes") {
+      hi = KdfParams::kMaxLanes, field = &encryption.params.lanes;
+    }
+    // (memory >= 8 KiB x lanes is checked when the key file is written)
+    if (u < lo || u > hi) {
+      return Status::InvalidArgument("option " + name + " must be " + std::to_string(lo) + ".." +
+                                     std::to_string(hi) + ", got '" + value + "'");
+    }
+    *field = u;
+    return Status::OK();
+  }
   return Status::InvalidArgument("unknown option '" + name + "'");
 }
 
@@ -159,6 +217,14 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "change_retention_seqs") *value = std::to_string(change_retention_seqs);
   else if (name == "history_retention_ms") *value = std::to_string(history_retention_ms);
   else if (name == "txn_max_age_ms") *value = std::to_string(txn_max_age_ms);
+  else if (name == "kdf_memory_kib") *value = std::to_string(encryption.params.memory_kib);
+  else if (name == "kdf_passes") *value = std::to_string(encryption.params.passes);
+  else if (name == "kdf_lanes") *value = std::to_string(encryption.params.lanes);
+  // The secret itself is never handed back: only which kind is set.
+  else if (name == "encryption") {
+    *value = encryption.empty() ? "none"
+             : encryption.kind == KdfKind::kRaw ? "key" : "passphrase";
+  }
   else return Status::InvalidArgument("unknown option '" + name + "'");
   return Status::OK();
 }

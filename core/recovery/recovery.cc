@@ -103,7 +103,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   // The checkpoint is read first (bounded, nothing trusted yet): the
   // segments it lists are never taken for leftovers.
   LoadedCheckpoint ck;
-  ReadCheckpoint(env, dir, identity, ids, &ck);
+  ReadCheckpoint(env, dir, identity, options.cipher.get(), ids, &ck);
   // The tail of the log is the newest segment the log writer wrote
   // (compaction outputs may have higher ids but are always complete).
   uint64_t tail_id = 0;
@@ -123,6 +123,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   std::map<uint64_t, std::pair<std::shared_ptr<Segment>, uint64_t>> covered;
   if (ck.valid) FIRKIN_RETURN_IF_ERROR(InstallCheckpoint(&ck, ks, ns, res, &covered));
   ck.map.reset();  // the entries were copied into the index
+  std::string().swap(ck.plain);  // (an encrypted checkpoint's plaintext too)
 
   for (size_t i = 0; i < ids.size(); i++) {
     const uint64_t id = ids[i];

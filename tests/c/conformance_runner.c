@@ -121,6 +121,7 @@ static const struct {
     {"NOT_A_DATABASE", FIRKIN_E_NOT_A_DATABASE},
     {"NOT_SUPPORTED", FIRKIN_E_NOT_SUPPORTED},
     {"INTERNAL", FIRKIN_E_INTERNAL},
+    {"BAD_KEY", FIRKIN_E_BAD_KEY},
 };
 #define NSTATUS (sizeof kStatus / sizeof kStatus[0])
 

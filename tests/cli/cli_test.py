@@ -381,9 +381,53 @@ def main():
     code, out, err = run("verify", bad, "--json")
     check("verify of a damaged database exits 4", code == 4 and json.loads(out)["ok"] is False,
           "rc=%d %r %r" % (code, out[:200], err[:200]))
+    encryption()
     shutil.rmtree(TMP, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+def encryption():
+    """--key-file / --passphrase-env on every open, and `firkin rekey`."""
+    enc = db("enc")
+    k1, k2 = os.path.join(TMP, "k1"), os.path.join(TMP, "k2")
+    open(k1, "wb").write(bytes(range(32)))               # raw 32 bytes
+    open(k2, "w").write(bytes(range(32, 64)).hex() + "\n")  # 64 hex digits
+    open(os.path.join(TMP, "short"), "w").write("abcd\n")
+    case("encrypted put", ["put", enc, "k", "v", "--key-file", k1], 0)
+    case("encrypted get", ["get", enc, "k", "--key-file", k1], 0, out=b"v\n")
+    case("get without key", ["get", enc, "k"], 3, err_has="is encrypted")
+    case("get with wrong key", ["get", enc, "k", "--key-file", k2], 3, err_has="wrong key")
+    case("bad key file", ["get", enc, "k", "--key-file", os.path.join(TMP, "short")], 2,
+         err_has="64 hex digits")
+    case("missing key file", ["get", enc, "k", "--key-file", os.path.join(TMP, "nope")], 3)
+    case("rekey needs keys", ["rekey", enc], 2, err_has="current key")
+    case("rekey needs new key", ["rekey", enc, "--key-file", k1], 2, err_has="new key")
+    case("rekey wrong old key", ["rekey", enc, "--key-file", k2, "--new-key-file", k1], 3,
+         err_has="wrong key")
+    case("rekey to hex key", ["rekey", enc, "--key-file", k1, "--new-key-file", k2], 0)
+    case("old key refused", ["get", enc, "k", "--key-file", k1], 3, err_has="wrong key")
+    case("new key works", ["get", enc, "k", "--key-file", k2], 0, out=b"v\n")
+    os.environ["FIRKIN_TEST_PW"] = "open sesame"
+    case("rekey to passphrase", ["rekey", enc, "--key-file", k2, "--new-passphrase-env",
+                                 "FIRKIN_TEST_PW", "-O", "kdf_memory_kib=64", "-O",
+                                 "kdf_passes=1"], 0)
+    case("passphrase works", ["get", enc, "k", "--passphrase-env", "FIRKIN_TEST_PW"], 0,
+         out=b"v\n")
+    case("verify with passphrase", ["verify", enc, "--passphrase-env", "FIRKIN_TEST_PW"], 0)
+    case("unset passphrase variable", ["get", enc, "k", "--passphrase-env", "FIRKIN_NO_SUCH"], 2,
+         err_has="not set")
+    case("both key options", ["get", enc, "k", "--key-file", k1, "--passphrase-env",
+                              "FIRKIN_TEST_PW"], 2, err_has="exclude")
+    bk, rs = db("encbackup"), db("encrestored")
+    case("backup encrypted", ["backup", enc, bk, "--passphrase-env", "FIRKIN_TEST_PW"], 0)
+    case("restore without key", ["restore", bk, rs], 3, err_has="is encrypted")
+    case("restore with key", ["restore", bk, rs, "--passphrase-env", "FIRKIN_TEST_PW"], 0)
+    case("restored opens", ["get", rs, "k", "--passphrase-env", "FIRKIN_TEST_PW"], 0,
+         out=b"v\n")
+    plain = db("plainkey")
+    case("plain put", ["put", plain, "k", "v"], 0)
+    case("key on plain db", ["get", plain, "k", "--key-file", k1], 3, err_has="not encrypted")
 
 
 if __name__ == "__main__":

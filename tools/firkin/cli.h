@@ -60,6 +60,9 @@ struct cli {
   bool follow;              /* --follow (changes) */
   const char *opts[32];    /* -O NAME=VALUE, passed to firkin_options_set */
   int nopts;
+  /* encryption (cmd_crypt.c): the current key, and the new one for rekey */
+  const char *key_file, *passphrase_env;         /* --key-file, --passphrase-env */
+  const char *new_key_file, *new_passphrase_env; /* --new-key-file, --new-passphrase-env */
 };
 
 /* Errors: print "firkin: ..." to stderr and return the exit code. */
@@ -73,6 +76,9 @@ int apply_options(struct cli *c, firkin_options *o);
 /* Opens the database at c->args[0]: read-only unless `write` (or --write),
  * created if missing when `create`. Returns an exit code (0 = opened). */
 int open_db(struct cli *c, bool write, bool create, firkin_db **out);
+/* cmd_crypt.c: sets the key or passphrase of --key-file / --passphrase-env
+ * (new_key: --new-key-file / --new-passphrase-env) on o; exit code. */
+int apply_key(struct cli *c, firkin_options *o, bool new_key);
 /* Opens c->ns (NULL handle for the default namespace); exit code. */
 int open_ns(struct cli *c, firkin_db *db, bool create, firkin_ns **out);
 
@@ -123,5 +129,6 @@ int cmd_load(struct cli *c);
 int cmd_backup(struct cli *c);
 int cmd_restore(struct cli *c);
 int cmd_changes(struct cli *c);
+int cmd_rekey(struct cli *c);
 
 #endif /* FIRKIN_CLI_H */

@@ -88,6 +88,7 @@ int cmd_verify(struct cli *c) {
   firkin_status st = firkin_options_new(&o);
   if (st != FIRKIN_OK) return lib_error(st, "options");
   int rc = apply_options(c, o);
+  if (!rc) rc = apply_key(c, o, false);
   if (rc) {
     firkin_options_free(o);
     return rc;

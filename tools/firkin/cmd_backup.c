@@ -75,11 +75,15 @@ int cmd_restore(struct cli *c) {
   struct lib_progress bp = {c, "restore", NULL, 0};
   firkin_backup_options *bo = NULL;
   int rc = backup_options(c, &bp, &bo);
+  firkin_options *key = NULL; /* an encrypted backup's key (--key-file / --passphrase-env) */
+  if (!rc && firkin_options_new(&key) != FIRKIN_OK) rc = fail(EXIT_FAILURE_, "out of memory");
+  if (!rc) rc = apply_key(c, key, false);
   if (!rc) {
     char *report = NULL;
-    firkin_status st = firkin_restore(c->args[0], bo, c->args[1], &report);
+    firkin_status st = firkin_restore_v2(c->args[0], key, bo, c->args[1], &report);
     rc = finish(c, &bp, st, report, "restore");
   }
+  firkin_options_free(key);
   firkin_backup_options_free(bo);
   return rc;
 }

@@ -80,6 +80,14 @@ static const struct command commands[] = {
      "a writer process's writes as it makes them durable (a read-only open, refreshed).\n"
      "--limit stops after N changes. Exit 3 if the changes after N are no longer\n"
      "retained (see the change_retention_* options). Read-only open."},
+    {"rekey", cmd_rekey, 1, 1,
+     "rekey DB (--key-file F | --passphrase-env V) (--new-key-file F | --new-passphrase-env V)",
+     "Changes the key of an encrypted database (firkin_rekey): the data key is unwrapped\n"
+     "with the current key and wrapped again under the new one; KEYS is replaced\n"
+     "atomically. The database must not be open for writing. The data key itself stays\n"
+     "the same (see docs/format.md, \"Encryption\"): to re-encrypt everything, dump into\n"
+     "a new database. -O kdf_memory_kib=/kdf_passes=/kdf_lanes= set the new passphrase's\n"
+     "Argon2id cost."},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -100,6 +108,9 @@ static const char options_help[] =
     "  -i, --input FILE        load: read from FILE\n"
     "      --dump-format F     dump: jsonl (default) or raw\n"
     "  -O, --option NAME=VAL   a database option (firkin_options_set), e.g. -O sync_mode=always\n"
+    "      --key-file FILE     an encrypted database's key: 32 bytes or 64 hex digits\n"
+    "      --passphrase-env V  ... or its passphrase, read from environment variable V\n"
+    "      --new-key-file FILE, --new-passphrase-env V   rekey: the new key\n"
     "  -w, --write             open read commands writable (they open read-only by default)\n"
     "      --full, --copy      backup: copy everything again / never hard-link\n"
     "      --no-verify         backup, restore: do not verify the copy\n"
@@ -209,6 +220,7 @@ int open_db(struct cli *c, bool write, bool create, firkin_db **out) {
   firkin_options_set_read_only(o, !write);
   firkin_options_set_create_if_missing(o, create);
   int rc = apply_options(c, o);
+  if (!rc) rc = apply_key(c, o, false);
   if (rc) {
     firkin_options_free(o);
     return rc;
@@ -328,6 +340,18 @@ static int parse(int argc, char **argv, struct cli *c, const char **pos, int *np
       if (strcmp(val, "jsonl") != 0 && strcmp(val, "raw") != 0)
         return usage_error("unknown dump format '%s' (jsonl or raw)", val);
       c->dump_format = val;
+    } else if (strcmp(a, "--key-file") == 0) {
+      NEEDVAL();
+      c->key_file = val;
+    } else if (strcmp(a, "--passphrase-env") == 0) {
+      NEEDVAL();
+      c->passphrase_env = val;
+    } else if (strcmp(a, "--new-key-file") == 0) {
+      NEEDVAL();
+      c->new_key_file = val;
+    } else if (strcmp(a, "--new-passphrase-env") == 0) {
+      NEEDVAL();
+      c->new_passphrase_env = val;
     } else if (FLAG("-O", "--option")) {
       NEEDVAL();
       if (c->nopts == (int)(sizeof c->opts / sizeof c->opts[0]))

@@ -349,6 +349,17 @@ namespace Firkin
             return BackupReport.Once((byte[] b, ulong cap, out long n) => FirkinNative.fkb_restore(backupDir, flags, destDir, b, cap, out n));
         }
 
+        /// <summary>Offline key rotation of the encrypted database at path (firkin_rekey):
+        /// the data key is unwrapped with oldOptions' key or passphrase and wrapped again
+        /// under newOptions'. The data key itself stays the same. BusyException while the
+        /// database is open for writing; BadKeyException for a wrong old key.</summary>
+        public static void Rekey(string path, Options oldOptions, Options newOptions)
+        {
+            if (oldOptions == null || newOptions == null)
+                throw new InvalidArgumentException("rekey needs the old and the new options");
+            FirkinNative.firkin_rekey(path, oldOptions.Handle, newOptions.Handle);
+        }
+
         /// <summary>Verifies the database at path without a writer (nothing is modified).</summary>
         public static string VerifyPath(string path, Options options)
         {

@@ -102,6 +102,27 @@ namespace Firkin
             return Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_options_get(o, name, b, cap, out n));
         }
 
+        /// <summary>Encrypts a new database, or opens an encrypted one, with a raw 32-byte
+        /// key (copied; firkin_options_set_encryption_key). Opening an encrypted database
+        /// without its key or with a wrong one, or an unencrypted one with a key, throws
+        /// BadKeyException. InvalidArgumentException for another length.</summary>
+        public Options SetEncryptionKey(byte[] key)
+        {
+            if (key == null) throw new InvalidArgumentException("encryption key is null");
+            FirkinNative.firkin_options_set_encryption_key(Handle, key, (ulong)key.Length);
+            return this;
+        }
+
+        /// <summary>Like SetEncryptionKey, with a passphrase through Argon2id (cost: the
+        /// options kdf_memory_kib, kdf_passes, kdf_lanes; firkin_options_set_passphrase).</summary>
+        public Options SetPassphrase(string passphrase)
+        {
+            if (passphrase == null || passphrase.IndexOf('\0') >= 0)
+                throw new InvalidArgumentException("passphrase is null or holds a NUL character");
+            FirkinNative.firkin_options_set_passphrase(Handle, passphrase);
+            return this;
+        }
+
         internal Options SetTyped(string name, long v)
         {
             FirkinNative.fkb_options_set_typed(Handle, name, v);

@@ -27,6 +27,8 @@ namespace Firkin
         NotADatabase = -18,
         NotSupported = -19,
         Internal = -20,
+        /// <summary>Encryption at rest: missing, wrong or unexpected key (issue 12).</summary>
+        BadKey = -21,
     }
 
     /// <summary>
@@ -78,6 +80,7 @@ namespace Firkin
                 case -18: return new NotADatabaseException(message);
                 case -19: return new FirkinNotSupportedException(message);
                 case -20: return new InternalException(message);
+                case -21: return new BadKeyException(message);
                 default: return new FirkinException(code, message);
             }
         }
@@ -201,6 +204,13 @@ namespace Firkin
     public class InternalException : FirkinException
     {
         public InternalException(string message) : base(-20, message) { }
+    }
+
+    /// <summary>Status BAD_KEY (-21): an encrypted database opened without its key or with
+    /// a wrong one, or an unencrypted one opened with a key.</summary>
+    public class BadKeyException : FirkinException
+    {
+        public BadKeyException(string message) : base(-21, message) { }
     }
 
 }

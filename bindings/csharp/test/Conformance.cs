@@ -53,7 +53,7 @@ class Runner
         "OK", "NOT_FOUND", "INVALID_ARGUMENT", "IO", "CORRUPTION", "BUSY", "READ_ONLY",
         "CONDITION_FAILED", "CONFLICT", "NO_SPACE", "NO_MEMORY", "TOO_LARGE", "BUFFER_TOO_SMALL",
         "CLOSED", "VERSION", "SNAPSHOT_TOO_OLD", "NAMESPACE_NOT_FOUND", "EXISTS", "NOT_A_DATABASE",
-        "NOT_SUPPORTED", "INTERNAL" };
+        "NOT_SUPPORTED", "INTERNAL", "BAD_KEY" };
     static readonly Encoding Latin1 = Encoding.GetEncoding("ISO-8859-1");
 
     static readonly HashSet<string> Numeric = new HashSet<string> { "sync_interval_ms", "segment_size",
@@ -66,7 +66,7 @@ class Runner
         return -i;
     }
 
-    static string StatusName(int c) { return c <= 0 && c >= -20 ? StatusNames[-c] : c.ToString(); }
+    static string StatusName(int c) { return c <= 0 && c >= -21 ? StatusNames[-c] : c.ToString(); }
 
     static bool IsBare(char c)
     {

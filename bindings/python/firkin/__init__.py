@@ -21,7 +21,7 @@ Errors are FirkinError subclasses, one per status code (errors.py).
 
 from . import errors
 from ._native import lib as _lib
-from .db import DB, Namespace, Reader, Snapshot, View, Writer, verify_path
+from .db import DB, Namespace, Reader, Snapshot, View, Writer, rekey, verify_path
 from .backup import BackupOptions, restore
 from .txn import Isolation, Transaction, TxnIterator, run_transaction
 from .errors import *  # noqa: F401,F403  (the typed exceptions)
@@ -40,5 +40,5 @@ def version() -> str:
 __all__ = ["DB", "Options", "WriteOptions", "Namespace", "Snapshot", "View", "Iterator", "Batch",
            "Change", "Changes", "CHANGE_TYPES",
            "Reader", "Writer", "FirkinError", "STATUS", "SYNC_MODES", "error", "version",
-           "verify_path", "BackupOptions", "restore", "Isolation", "Transaction", "TxnIterator",
+           "verify_path", "rekey", "BackupOptions", "restore", "Isolation", "Transaction", "TxnIterator",
            "run_transaction", "History", "KeyVersion"] + [n for n in errors.__all__ if n.endswith("Error") and n != "FirkinError"]

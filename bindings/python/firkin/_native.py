@@ -216,6 +216,10 @@ for _n in ("segment_size", "compact_rate", "checkpoint_every", "change_retention
            "change_retention_seqs", "history_retention_ms", "txn_max_age_ms"):
     _fn("firkin_options_set_" + _n, c_int, H, c_uint64)
     _fn("firkin_options_get_" + _n, c_int, H, P(c_uint64))
+# Encryption at rest (issue 12).
+_fn("firkin_options_set_encryption_key", c_int, H, c_char_p, c_size_t)
+_fn("firkin_options_set_passphrase", c_int, H, c_char_p)
+_fn("firkin_rekey", c_int, c_char_p, H, H)
 
 
 def take_string(p: ctypes.c_void_p) -> str:

@@ -532,3 +532,11 @@ def verify_path(path: PathLike, options: Optional[Options] = None,
     if failure:
         raise failure[0]
     return report
+
+
+def rekey(path: str, old: "Options", new: "Options") -> None:
+    """Offline key rotation of an encrypted database (firkin_rekey): the data key is
+    wrapped again under ``new``'s key or passphrase; the data key itself, and so every
+    sealed byte, stays the same (docs/api.md, "Encryption"). BusyError while the database
+    is open for writing, BadKeyError for a wrong old key."""
+    check(lib.firkin_rekey(os.fsencode(path), old.handle(), new.handle()))

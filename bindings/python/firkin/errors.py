@@ -20,7 +20,8 @@ __all__ = ["STATUS", "FirkinError", "NotFoundError", "InvalidArgumentError", "Io
            "CorruptionError", "BusyError", "ReadOnlyError", "ConditionFailedError", "ConflictError",
            "NoSpaceError", "NoMemoryError", "TooLargeError", "BufferTooSmallError", "ClosedError",
            "VersionError", "SnapshotTooOldError", "NamespaceNotFoundError", "ExistsError",
-           "NotADatabaseError", "NotSupportedError", "InternalError", "error", "error_class"]
+           "NotADatabaseError", "NotSupportedError", "InternalError", "BadKeyError", "error",
+           "error_class"]
 
 #: status code -> name, as in capi/firkin.h (codes are never renumbered).
 STATUS: Dict[int, str] = {
@@ -28,7 +29,7 @@ STATUS: Dict[int, str] = {
     -6: "READ_ONLY", -7: "CONDITION_FAILED", -8: "CONFLICT", -9: "NO_SPACE", -10: "NO_MEMORY",
     -11: "TOO_LARGE", -12: "BUFFER_TOO_SMALL", -13: "CLOSED", -14: "VERSION",
     -15: "SNAPSHOT_TOO_OLD", -16: "NAMESPACE_NOT_FOUND", -17: "EXISTS", -18: "NOT_A_DATABASE",
-    -19: "NOT_SUPPORTED", -20: "INTERNAL"}
+    -19: "NOT_SUPPORTED", -20: "INTERNAL", -21: "BAD_KEY"}
 
 
 class FirkinError(Exception):
@@ -131,12 +132,18 @@ class InternalError(FirkinError):
     """FIRKIN_E_INTERNAL: a bug in the library."""
 
 
+class BadKeyError(FirkinError):
+    """FIRKIN_E_BAD_KEY: an encrypted database opened without its key or with a wrong
+    one, or an unencrypted one opened with a key."""
+
+
 _ERRORS: Dict[int, Type[FirkinError]] = {
     -1: NotFoundError, -2: InvalidArgumentError, -3: IoError, -4: CorruptionError,
     -5: BusyError, -6: ReadOnlyError, -7: ConditionFailedError, -8: ConflictError,
     -9: NoSpaceError, -10: NoMemoryError, -11: TooLargeError, -12: BufferTooSmallError,
     -13: ClosedError, -14: VersionError, -15: SnapshotTooOldError, -16: NamespaceNotFoundError,
-    -17: ExistsError, -18: NotADatabaseError, -19: NotSupportedError, -20: InternalError}
+    -17: ExistsError, -18: NotADatabaseError, -19: NotSupportedError, -20: InternalError,
+    -21: BadKeyError}
 
 
 def error_class(code: int) -> Type[FirkinError]:

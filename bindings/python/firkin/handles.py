@@ -71,10 +71,15 @@ class Options(Handle):
     _free = staticmethod(lib.firkin_options_free)
     _what = "options"
 
-    def __init__(self, **settings: Union[str, int, bool]) -> None:
+    def __init__(self, **settings: Union[str, int, bool, bytes]) -> None:
         self._h = _new(lib.firkin_options_new)
         for k, v in settings.items():
-            self.set(k, v)
+            if k == "encryption_key":  # the secrets have their own setters
+                self.set_encryption_key(v)  # type: ignore
+            elif k == "passphrase":
+                self.set_passphrase(v)  # type: ignore
+            else:
+                self.set(k, v)  # type: ignore
 
     def set(self, name: str, value: Union[str, int, bool]) -> "Options":
         """Sets one option by name (booleans, numbers, sizes like "64M", sync mode names)."""
@@ -88,6 +93,23 @@ class Options(Handle):
         p = c_void_p()
         check(lib.firkin_options_get(self.handle(), name.encode(), ctypes.byref(p)))
         return take_string(p)
+
+    def set_encryption_key(self, key: bytes) -> "Options":
+        """Encrypts a new database, or opens an encrypted one, with a raw 32-byte key
+        (firkin_options_set_encryption_key; InvalidArgumentError for another length)."""
+        key = bytes(key)
+        check(lib.firkin_options_set_encryption_key(self.handle(), key, len(key)))
+        return self
+
+    def set_passphrase(self, passphrase: Union[str, bytes]) -> "Options":
+        """Like set_encryption_key, with a passphrase through Argon2id (cost: the options
+        kdf_memory_kib, kdf_passes, kdf_lanes; firkin_options_set_passphrase)."""
+        if isinstance(passphrase, str):
+            passphrase = passphrase.encode()
+        if b"\0" in passphrase:
+            raise ValueError("firkin: a passphrase cannot hold a NUL byte")
+        check(lib.firkin_options_set_passphrase(self.handle(), passphrase))
+        return self
 
 
 class WriteOptions(Handle):

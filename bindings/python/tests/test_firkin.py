@@ -51,7 +51,7 @@ def test_one_class_per_status():
         assert cls.__name__ == "".join(p.capitalize() for p in name.split("_")) + "Error"
         assert getattr(firkin, cls.__name__) is cls
         seen.add(cls)
-    assert len(seen) == 20
+    assert len(seen) == 21
     e = firkin.error(-5, "held")
     assert isinstance(e, firkin.BusyError) and str(e) == "BUSY: held"
 

@@ -470,6 +470,19 @@ public final class Firkin implements AutoCloseable {
   }
 
   /** Verifies the database at path without a writer (nothing is modified). */
+  /**
+   * Offline key rotation of the encrypted database at path (firkin_rekey): the
+   * data key is unwrapped with oldOpts' key or passphrase and wrapped again
+   * under newOpts'. The data key itself stays the same. Busy while the
+   * database is open for writing; BadKey for a wrong old key.
+   */
+  public static void rekey(String path, Options oldOpts, Options newOpts) {
+    if (oldOpts == null || newOpts == null) {
+      throw new FirkinException.InvalidArgument("rekey needs the old and the new options");
+    }
+    FirkinNative.firkin_rekey(path, oldOpts.handle(), newOpts.handle());
+  }
+
   public static String verifyPath(String path, Options opts) {
     SWIGTYPE_p_firkin_options o = opts == null ? null : opts.handle();
     return Scratch.text((b, n) -> FirkinNative.fkb_verify_path(path, o, b, n));

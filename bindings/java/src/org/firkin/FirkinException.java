@@ -75,6 +75,8 @@ public class FirkinException extends RuntimeException {
         return new NotSupported(message);
       case -20:
         return new Internal(message);
+      case -21:
+        return new BadKey(message);
       default:
         return new FirkinException(code, message);
     }
@@ -260,4 +262,16 @@ public class FirkinException extends RuntimeException {
     }
   }
 
+
+  /**
+   * Status BAD_KEY (-21): an encrypted database opened without its key or with
+   * a wrong one, or an unencrypted one opened with a key.
+   */
+  public static class BadKey extends FirkinException {
+    private static final long serialVersionUID = 1L;
+
+    public BadKey(String message) {
+      super(-21, message);
+    }
+  }
 }

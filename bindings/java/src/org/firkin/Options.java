@@ -34,6 +34,32 @@ public final class Options implements AutoCloseable {
   }
 
   /**
+   * Encrypts a new database, or opens an encrypted one, with a raw 32-byte key
+   * (copied; firkin_options_set_encryption_key). Opening an encrypted database
+   * without its key or with a wrong one, or an unencrypted one with a key,
+   * throws {@link FirkinException.BadKey}. InvalidArgument for another length.
+   */
+  public Options encryptionKey(byte[] key) {
+    if (key == null) {
+      throw new FirkinException.InvalidArgument("encryption key is null");
+    }
+    FirkinNative.firkin_options_set_encryption_key(handle(), key);
+    return this;
+  }
+
+  /**
+   * Like {@link #encryptionKey}, with a passphrase through Argon2id (cost: the
+   * options kdf_memory_kib, kdf_passes, kdf_lanes; firkin_options_set_passphrase).
+   */
+  public Options passphrase(String passphrase) {
+    if (passphrase == null || passphrase.indexOf('\0') >= 0) {
+      throw new FirkinException.InvalidArgument("passphrase is null or holds a NUL character");
+    }
+    FirkinNative.firkin_options_set_passphrase(handle(), passphrase);
+    return this;
+  }
+
+  /**
    * How long compaction keeps the history that time travel by clock time
    * ({@link Firkin#snapshotAt(java.time.Instant)}, {@link Firkin#history})
    * needs (history_retention_ms; zero, the default, keeps nothing extra).

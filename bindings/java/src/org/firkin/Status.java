@@ -23,6 +23,8 @@ public enum Status {
   NOT_A_DATABASE(-18),
   NOT_SUPPORTED(-19),
   INTERNAL(-20),
+  /** Encryption at rest: missing, wrong or unexpected key (issue 12). */
+  BAD_KEY(-21),
   /** A code this binding does not know (a newer library). */
   UNKNOWN(Integer.MIN_VALUE);
 
@@ -39,7 +41,7 @@ public enum Status {
 
   /** The status for a numeric code, UNKNOWN if there is none. */
   public static Status of(int code) {
-    if (code <= 0 && code >= -20) {
+    if (code <= 0 && code >= -21) {
       return values()[-code];
     }
     return UNKNOWN;

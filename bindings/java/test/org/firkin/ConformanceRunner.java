@@ -34,7 +34,7 @@ public final class ConformanceRunner {
     "OK", "NOT_FOUND", "INVALID_ARGUMENT", "IO", "CORRUPTION", "BUSY", "READ_ONLY",
     "CONDITION_FAILED", "CONFLICT", "NO_SPACE", "NO_MEMORY", "TOO_LARGE", "BUFFER_TOO_SMALL",
     "CLOSED", "VERSION", "SNAPSHOT_TOO_OLD", "NAMESPACE_NOT_FOUND", "EXISTS", "NOT_A_DATABASE",
-    "NOT_SUPPORTED", "INTERNAL"
+    "NOT_SUPPORTED", "INTERNAL", "BAD_KEY"
   };
 
   static final Set<String> NUMERIC = Set.of("sync_interval_ms", "segment_size", "compact_dead_ratio",
