@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -69,9 +70,35 @@ struct State {
   std::atomic<size_t> not_run{0};          // retired and not yet finished
 };
 
+void AtForkPrepare();
+void AtForkParent();
+void AtForkChild();
+
 State& GetState() {
-  static State* const state = new State();
+  static State* const state = [] {
+    State* st = new State();
+    pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild);
+    return st;
+  }();
   return *state;
+}
+
+// fork() copies the slots of every thread but only the forking thread goes
+// on in the child. A slot left announcing an epoch by a thread of the
+// parent (inside a guard at that instant: a compactor, a reader) would hold
+// back reclamation in the child forever, and Drain (at close) would wait
+// for it forever. The child therefore frees every slot but its own. The
+// two mutexes are held across the fork so the child never inherits one
+// locked by a thread that does not exist there.
+void AtForkPrepare() {
+  State& st = GetState();
+  st.registry_mu.lock();
+  st.pending_mu.lock();
+}
+void AtForkParent() {
+  State& st = GetState();
+  st.pending_mu.unlock();
+  st.registry_mu.unlock();
 }
 
 // The global epoch, on its own cache line. Starts at 1 (any value works).
@@ -83,6 +110,20 @@ GlobalEpoch g_epoch;
 // Per-thread state. Trivial types, so access compiles to a plain TLS load.
 thread_local Slot* t_slot = nullptr;
 thread_local uint32_t t_depth = 0;
+
+void AtForkChild() {
+  State& st = GetState();
+  for (SlotBlock* b = st.head.load(std::memory_order_relaxed); b != nullptr;
+       b = b->next.load(std::memory_order_relaxed)) {
+    for (Slot& s : b->slots) {
+      if (&s == t_slot) continue;
+      s.epoch.store(kIdle, std::memory_order_relaxed);
+      s.in_use.store(false, std::memory_order_relaxed);
+    }
+  }
+  st.pending_mu.unlock();
+  st.registry_mu.unlock();
+}
 
 // Hands the thread's slot back at thread exit. A function-local
 // thread_local in RegisterThread(), so only threads that registered pay.

@@ -7,7 +7,9 @@
 #include "core/util/epoch.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -293,3 +295,44 @@ TEST(EpochTest, GuardMicroBenchmark) {
 
 }  // namespace
 }  // namespace firkin
+
+// fork() while another thread is inside a guard: the child (where that
+// thread does not exist) must still reclaim and drain, not wait forever.
+TEST(EpochTest, ForkChildIgnoresTheParentsOtherThreads) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false, release = false;
+  std::thread holder([&] {
+    firkin::Epoch::Guard g;
+    std::unique_lock<std::mutex> l(mu);
+    inside = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return inside; });
+  }
+  std::atomic<int> ran{0};
+  firkin::Epoch::Retire([&ran] { ran++; });
+  EXPECT_EQ(ran.load(), 0) << "the holder's guard delays the deleter in the parent";
+  fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    alarm(10);  // a hang becomes a SIGALRM death
+    firkin::Epoch::Drain();
+    _exit(ran.load() == 1 ? 0 : 3);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "child: drained and ran the deleter (status " << status << ")";
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  holder.join();
+  firkin::Epoch::Drain();
+  EXPECT_EQ(ran.load(), 1);
+}
