@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/log/record_codec.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -40,6 +41,14 @@ struct Options {
   // Time travel: compaction keeps every version readable at any time in
   // the last history_retention_ms (0 = only what live snapshots need).
   uint64_t history_retention_ms = 0;
+  // ---- compression of values (issue 12; core/log/record_codec.h) ----
+  // New puts whose value has at least compression_min_size bytes are
+  // stored compressed when that saves space. Records keep their algorithm
+  // (it is in each record), so the option may change from one open to the
+  // next. compression_level: Zstandard's level (kMinZstdLevel..kMaxZstdLevel).
+  Compression compression = Compression::kNone;
+  int32_t compression_level = 3;
+  uint32_t compression_min_size = 64;
   Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
   // The database's clock (commit times, expiry): ms since the epoch.
   // nullptr = the system's real-time clock; tests inject a fake one
@@ -54,6 +63,8 @@ struct Options {
   static constexpr uint64_t kMinSegmentSize = 64ull << 10;
   static constexpr uint64_t kMaxSegmentSize = 1ull << 30;
   static constexpr uint32_t kMaxRecycle = 64;
+  static constexpr int32_t kMinZstdLevel = -7;  // Zstandard's fast levels
+  static constexpr int32_t kMaxZstdLevel = 22;
 
   // Validating setters used by the C API.
   Status SetSyncMode(SyncMode m);
@@ -61,6 +72,8 @@ struct Options {
   Status SetSegmentSize(uint64_t bytes);
   Status SetCompactDeadRatio(uint32_t percent);
   Status SetCompactSpaceAmp(uint32_t percent);
+  Status SetCompression(Compression c);
+  Status SetCompressionLevel(int32_t level);
 
   // Generic interface: see firkin_options_set in capi/firkin.h.
   Status Set(const std::string& name, const std::string& value);
