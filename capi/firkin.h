@@ -170,6 +170,11 @@ typedef int firkin_status;
 #define FIRKIN_E_NOT_SUPPORTED (-19)
 /** An internal invariant failed (a bug); the message says which. */
 #define FIRKIN_E_INTERNAL (-20)
+/* ---- encryption at rest (issue 12) ---- */
+/** The key does not fit the database: an encrypted database opened without
+ *  a key or with the wrong key or passphrase, or an unencrypted one opened
+ *  with a key. Nothing was read or changed. */
+#define FIRKIN_E_BAD_KEY (-21)
 
 /** A static, never-NULL description of a status code ("unknown status" for
  *  codes this library does not know). */
@@ -340,6 +345,31 @@ FIRKIN_API firkin_status firkin_options_set_compression_min_size(firkin_options 
 FIRKIN_API firkin_status firkin_options_get_compression_min_size(const firkin_options *opts,
                                                                  uint32_t *out);
 
+/* ---- encryption at rest (issue 12; docs/api.md "Encryption") ---------- */
+/** Encrypts a new database, or opens an encrypted one, with a raw 256-bit
+ *  key (key_len must be 32; the bytes are copied). A new database gets a
+ *  random data key, wrapped under this key in the file KEYS of its
+ *  directory; every record and the checkpoint are sealed with AES-256-GCM.
+ *  An encrypted database opened without a key, or with the wrong one, and
+ *  an unencrypted one opened with a key: FIRKIN_E_BAD_KEY at firkin_open.
+ *  Replaces a passphrase set before. There is no getter for the secret:
+ *  firkin_options_get(opts, "encryption") says "none", "key" or
+ *  "passphrase".
+ *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL opts or key, key_len != 32).
+ *  Thread contract: as every options setter (one thread at a time). */
+FIRKIN_API firkin_status firkin_options_set_encryption_key(firkin_options *opts, const void *key,
+                                                           size_t key_len);
+/** Like firkin_options_set_encryption_key, but the key-encryption key is
+ *  derived from a NUL-terminated passphrase (1..4096 bytes) with Argon2id.
+ *  A new database (or a rekey) records the salt and the cost taken from the
+ *  options "kdf_memory_kib" (default 65536 = 64 MiB), "kdf_passes" (3) and
+ *  "kdf_lanes" (1), set with firkin_options_set; an existing database uses
+ *  the cost it recorded. Opening costs one derivation (about 0.1-0.5 s at
+ *  the defaults). Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL, empty or too
+ *  long). */
+FIRKIN_API firkin_status firkin_options_set_passphrase(firkin_options *opts,
+                                                       const char *passphrase);
+
 /** Generic setter by name, for configuration files and bindings. Names are
  *  the option names above ("create_if_missing", "sync_mode", ...). Booleans
  *  take "true"/"false"/"1"/"0"; sync_mode takes "none"/"interval"/"always";
@@ -371,12 +401,31 @@ FIRKIN_API firkin_status firkin_write_options_get_sync(const firkin_write_option
  *  Statuses: FIRKIN_E_NOT_FOUND (directory missing and create_if_missing is
  *  false), FIRKIN_E_EXISTS (error_if_exists), FIRKIN_E_NOT_A_DATABASE (a file,
  *  or a non-empty directory that is not a Firkin database), FIRKIN_E_BUSY
- *  (another writer holds the lock), FIRKIN_E_VERSION (newer format), FIRKIN_E_CORRUPTION (damage
+ *  (another writer holds the lock), FIRKIN_E_VERSION (newer format),
+ *  FIRKIN_E_BAD_KEY (encrypted database without the right key, or a key for
+ *  an unencrypted one), FIRKIN_E_CORRUPTION (damage
  *  outside the tail of the log; the message names file and offset; see the
  *  salvage option), FIRKIN_E_IO. A torn tail of the last segment after a
  *  crash is not an error: it is cut off and counted in the stats. */
 FIRKIN_API firkin_status firkin_open(const char *path, const firkin_options *opts,
                                      firkin_db **out);
+
+/** Offline key rotation of the encrypted database at `path`: unwraps its
+ *  data key with old_opts' key or passphrase and wraps it again under
+ *  new_opts' (a raw key, or a passphrase with new_opts' KDF cost and a new
+ *  salt); KEYS is replaced atomically (temp file, fsync, rename, directory
+ *  fsync). Only the wrapping changes: the data key, and so every sealed
+ *  byte on disk, stays the same; after it the old key no longer opens the
+ *  database, but someone who kept a copy of the old KEYS file and the old
+ *  key can still read the data (see docs/api.md, "Encryption": a full
+ *  re-encryption is a dump into a new database). Takes the writer lock:
+ *  FIRKIN_E_BUSY while the database is open for writing.
+ *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL path or options, either
+ *  options without a key), FIRKIN_E_BAD_KEY (the old key is wrong, or the
+ *  database is not encrypted), FIRKIN_E_NOT_A_DATABASE, FIRKIN_E_BUSY,
+ *  FIRKIN_E_CORRUPTION (KEYS damaged), FIRKIN_E_IO. Thread-safe. */
+FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *old_opts,
+                                      const firkin_options *new_opts);
 
 /*  Read-only handles beside a writer (option read_only).
  *  A read-only open takes only a shared lock on LOCK, which no writer waits

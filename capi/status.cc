@@ -65,6 +65,7 @@ FIRKIN_API const char* firkin_strerror(firkin_status status) {
     case FIRKIN_E_NOT_A_DATABASE: return "not a Firkin database";
     case FIRKIN_E_NOT_SUPPORTED: return "not supported";
     case FIRKIN_E_INTERNAL: return "internal error";
+    case FIRKIN_E_BAD_KEY: return "wrong, missing or unexpected encryption key";
     default: return "unknown status";
   }
 }

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <set>
 
+#include "core/crypto/key_file.h"
 #include "core/db/db.h"
 #include "core/recovery/checkpoint.h"
 
@@ -217,7 +218,10 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   for (const std::string& n : names) {
     if (n == kIdentityFileName) has_identity = true;
     else if (n == kBackupMarkerFileName) has_marker = true;
-    else if (n != kLockFileName && n != std::string(kIdentityFileName) + ".tmp") other = true;
+    else if (n != kLockFileName && n != std::string(kIdentityFileName) + ".tmp" &&
+             n != kKeyFileName && n != std::string(kKeyFileName) + ".tmp") {
+      other = true;  // (KEYS: an encrypted backup cut short, like FIRKIN.tmp)
+    }
   }
   if (has_identity) {
     const std::string ipath = dest + "/" + kIdentityFileName;
@@ -267,6 +271,17 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   FIRKIN_RETURN_IF_ERROR(s);
   FIRKIN_RETURN_IF_ERROR(env_->SyncDir(dest));
   dest_lock.reset();  // the marker keeps every open out from now on
+  if (identity_.encrypted()) {
+    // The key file goes with the data (before FIRKIN, as at creation), and
+    // again in every incremental backup: a rekey since the last one
+    // replaced it.
+    std::string keys;
+    FIRKIN_RETURN_IF_ERROR(env_->ReadFile(path_ + "/" + kKeyFileName, &keys));
+    Progress none(nullptr);
+    FIRKIN_RETURN_IF_ERROR(WriteFileAtomically(env_, dest + "/" + kKeyFileName, {}, keys.data(),
+                                               0, keys.size(), &none));
+    FIRKIN_RETURN_IF_ERROR(env_->SyncDir(dest));
+  }
   if (!has_identity) {
     std::string enc = EncodeIdentity(identity_);
     Progress none(nullptr);
@@ -386,6 +401,7 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
     vo.create_if_missing = false;
     vo.ignore_backup_marker = true;
     vo.env = options_.env;
+    vo.encryption = options_.encryption;  // the copy's KEYS wraps the same data key
     std::unique_ptr<DB> copy;
     s = DB::Open(dest, vo, &copy);
     std::string report;

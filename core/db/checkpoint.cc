@@ -3,6 +3,7 @@
 // file, fdatasync, rename, directory fsync.
 #include "core/db/db.h"
 #include "core/recovery/checkpoint.h"
+#include "core/recovery/checkpoint_seal.h"
 #include "core/util/coding.h"
 
 namespace firkin {
@@ -41,7 +42,14 @@ Status DB::Checkpoint() {
   const std::string tmp = final_path + ".tmp";
   std::unique_ptr<WritableFile> f;
   FIRKIN_RETURN_IF_ERROR(env_->NewWritableFile(tmp, &f));
-  Status s = f->Append(EncodeCheckpoint(c));
+  std::string file = EncodeCheckpoint(c);
+  Status s;
+  if (options_.cipher != nullptr) {  // encrypted database: the whole file sealed
+    std::string sealed;
+    s = SealCheckpoint(*options_.cipher, identity_.db_id, file, &sealed);
+    file.swap(sealed);
+  }
+  if (s.ok()) s = f->Append(file);
   if (s.ok()) s = f->Sync();
   Status cs = f->Close();
   if (s.ok()) s = cs;

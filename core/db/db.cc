@@ -80,7 +80,7 @@ Status DB::OpenImpl() {
   std::vector<std::string> names;
   FIRKIN_RETURN_IF_ERROR(env_->ListDir(path_, &names));
   bool has_identity = false, has_segments = false, has_other = false, has_lock = false;
-  bool has_identity_tmp = false;
+  bool has_identity_tmp = false, has_keys_only = false;
   for (const std::string& n : names) {
     uint64_t id;
     if (n == kBackupMarkerFileName && !options_.ignore_backup_marker) {
@@ -93,6 +93,11 @@ Status DB::OpenImpl() {
     else if (ParseSegmentFileName(n, &id)) has_segments = true;
     else if (n == kLockFileName) has_lock = true;
     else if (n == std::string(kIdentityFileName) + ".tmp") has_identity_tmp = true;
+    // KEYS (or its temp file) without FIRKIN: an encrypted creation cut
+    // short between the two (CreateKeys writes KEYS first).
+    else if (n == kKeyFileName || n == std::string(kKeyFileName) + ".tmp") {
+      has_keys_only = true;
+    }
     else has_other = true;
   }
   if (!has_identity) {
@@ -102,6 +107,7 @@ Status DB::OpenImpl() {
     }
     // A LOCK alone is not ours to adopt (any program may leave one); with
     // FIRKIN.tmp it is a creation of ours that was cut short.
+    if (has_keys_only) has_identity_tmp = true;
     if (has_other || (has_lock && !has_identity_tmp)) {
       return Status::NotADatabase(path_ + " is not empty and holds no Firkin database; "
                                   "nothing was changed");
@@ -130,6 +136,9 @@ Status DB::OpenImpl() {
     std::string data;
     FIRKIN_RETURN_IF_ERROR(env_->ReadFile(ipath, &data));
     FIRKIN_RETURN_IF_ERROR(DecodeIdentity(data, ipath, &identity_));
+    // The key is checked (and the data key unwrapped) before LOCK is
+    // touched too: a wrong key changes nothing.
+    FIRKIN_RETURN_IF_ERROR(CheckKeys());
   }
 
   const std::string lock_path = path_ + "/" + kLockFileName;
@@ -200,6 +209,7 @@ Status DB::CreateIdentity() {
   identity_.db_id = RandomU64();
   identity_.hash_seed = RandomU64();
   identity_.created_unix = static_cast<uint64_t>(std::time(nullptr));
+  FIRKIN_RETURN_IF_ERROR(CreateKeys());  // KEYS before FIRKIN (encrypted only)
   std::string final_path = path_ + "/" + kIdentityFileName;
   std::string tmp = final_path + ".tmp";
   std::unique_ptr<WritableFile> f;

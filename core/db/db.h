@@ -59,6 +59,14 @@ class DB : private CompactionHost {
  public:
   // Opens or creates the database in `path` (see firkin_open).
   static Status Open(const std::string& path, const Options& options, std::unique_ptr<DB>* out);
+  // ---- encryption at rest (encryption.cc) ----
+  // Offline key rotation (firkin_rekey): takes the writer lock, unwraps the
+  // data key with old_opts' key or passphrase and wraps it again under
+  // new_opts' (KEYS replaced atomically). The data key itself, and so every
+  // sealed byte on disk, stays the same.
+  static Status Rekey(const std::string& path, const Options& old_opts, const Options& new_opts);
+  // Whether the database is encrypted (identity feature bit).
+  bool encrypted() const { return identity_.encrypted(); }
   ~DB();
   DB(const DB&) = delete;
   DB& operator=(const DB&) = delete;
@@ -202,6 +210,11 @@ class DB : private CompactionHost {
                RecordView* out) const;
   Status OpenImpl();
   Status CreateIdentity();
+  // encryption.cc: checks the key against the identity and sets
+  // options_.cipher from KEYS (CheckKeys), or writes a new KEYS for a new
+  // encrypted database (CreateKeys).
+  Status CheckKeys();
+  Status CreateKeys();
 
   // write_path.cc. Each fills *r when it reserved log space (the caller
   // then publishes it, whatever the status) and leaves r->seg null if not.
@@ -270,7 +283,8 @@ class DB : private CompactionHost {
   std::mutex& retire_mutex() override { return retire_mu_; }
 
   const std::string path_;
-  const Options options_;
+  // Fixed after open; OpenImpl sets only options_.cipher (encryption.cc).
+  Options options_;
   Env* const env_;
   const RecordCodec codec_;
   std::unique_ptr<FileLock> lock_;

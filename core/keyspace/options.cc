@@ -81,6 +81,24 @@ Status Options::SetCompressionLevel(int32_t level) {
   return Status::OK();
 }
 
+Status Options::SetEncryptionKey(std::string_view key) {
+  if (key.size() != Aead::kKeySize) {
+    return Status::InvalidArgument("an encryption key is exactly 32 bytes, got " +
+                                   std::to_string(key.size()));
+  }
+  encryption.kind = KdfKind::kRaw;
+  encryption.secret.assign(key.data(), key.size());
+  return Status::OK();
+}
+
+Status Options::SetPassphrase(std::string_view text) {
+  if (text.empty()) return Status::InvalidArgument("a passphrase is not empty");
+  if (text.size() > 4096) return Status::InvalidArgument("a passphrase is at most 4096 bytes");
+  encryption.kind = KdfKind::kArgon2id;
+  encryption.secret.assign(text.data(), text.size());
+  return Status::OK();
+}
+
 static Status ParseBool(const std::string& name, const std::string& v, bool* out) {
   if (v == "true" || v == "1" || v == "yes" || v == "on") { *out = true; return Status::OK(); }
   if (v == "false" || v == "0" || v == "no" || v == "off") { *out = false; return Status::OK(); }
@@ -180,6 +198,27 @@ Status Options::Set(const std::string& name, const std::string& value) {
     compression_min_size = static_cast<uint32_t>(v);
     return Status::OK();
   }
+  // ---- encryption: Argon2id cost of a passphrase (memory in KiB) ----
+  if (name == "kdf_memory_kib" || name == "kdf_passes" || name == "kdf_lanes") {
+    uint64_t v = 0;
+    FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
+    if (v > UINT32_MAX) return Status::InvalidArgument("option " + name + " out of range");
+    const uint32_t u = static_cast<uint32_t>(v);
+    uint32_t lo = 1, hi = KdfParams::kMaxPasses, *field = &encryption.params.passes;
+    if (name == "kdf_memory_kib") {
+      lo = KdfParams::kMinMemoryKib, hi = KdfParams::kMaxMemoryKib;
+      field = &encryption.params.memory_kib;
+    } else if (name == "kdf_lanes") {
+      hi = KdfParams::kMaxLanes, field = &encryption.params.lanes;
+    }
+    // (memory >= 8 KiB x lanes is checked when the key file is written)
+    if (u < lo || u > hi) {
+      return Status::InvalidArgument("option " + name + " must be " + std::to_string(lo) + ".." +
+                                     std::to_string(hi) + ", got '" + value + "'");
+    }
+    *field = u;
+    return Status::OK();
+  }
   return Status::InvalidArgument("unknown option '" + name + "'");
 }
 
@@ -205,6 +244,14 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "compression") *value = CompressionName(compression);
   else if (name == "compression_level") *value = std::to_string(compression_level);
   else if (name == "compression_min_size") *value = std::to_string(compression_min_size);
+  else if (name == "kdf_memory_kib") *value = std::to_string(encryption.params.memory_kib);
+  else if (name == "kdf_passes") *value = std::to_string(encryption.params.passes);
+  else if (name == "kdf_lanes") *value = std::to_string(encryption.params.lanes);
+  // The secret itself is never handed back: only which kind is set.
+  else if (name == "encryption") {
+    *value = encryption.empty() ? "none"
+             : encryption.kind == KdfKind::kRaw ? "key" : "passphrase";
+  }
   else return Status::InvalidArgument("unknown option '" + name + "'");
   return Status::OK();
 }

@@ -6,9 +6,12 @@
 #define FIRKIN_CORE_KEYSPACE_OPTIONS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/log/record_codec.h"
+#include "core/crypto/aead.h"
+#include "core/crypto/key_file.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -49,6 +52,17 @@ struct Options {
   Compression compression = Compression::kNone;
   int32_t compression_level = 3;
   uint32_t compression_min_size = 64;
+  // ---- encryption at rest (issue 12; core/crypto/, docs/format.md) ----
+  // The user's raw 32-byte key or passphrase (empty = not encrypted), and
+  // for a passphrase the Argon2id cost used when a key file is written
+  // (creation, rekey; an existing database uses the cost it recorded).
+  KeySource encryption;
+  // Internal, set by open from the key file: the data key's cipher, for
+  // everything written sealed (records, checkpoint). nullptr = plaintext.
+  std::shared_ptr<const Aead> cipher;
+  Status SetEncryptionKey(std::string_view key);
+  Status SetPassphrase(std::string_view text);
+  // ---- end encryption ----
   Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
   // The database's clock (commit times, expiry): ms since the epoch.
   // nullptr = the system's real-time clock; tests inject a fake one

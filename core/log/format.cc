@@ -15,6 +15,7 @@ std::string EncodeIdentity(const Identity& id) {
   char b[kIdentitySize] = {};
   std::memcpy(b, kIdentityMagic, 8);
   EncodeU32(b + 8, id.format_version);
+  EncodeU32(b + 12, id.features);
   EncodeU64(b + 16, id.db_id);
   EncodeU64(b + 24, id.hash_seed);
   EncodeU64(b + 32, id.created_unix);
@@ -37,7 +38,17 @@ Status DecodeIdentity(std::string_view data, const std::string& path, Identity* 
                            std::to_string(kFormatVersion) + ")");
   }
   if (version == 0) return Status::Corruption(path + ": format version 0 is invalid");
+  const uint32_t features = DecodeU32(b + 12);
+  if ((features & ~kIdentityFeaturesKnown) != 0) {
+    return Status::Version(path + ": the database uses features this library does not know (" +
+                           std::to_string(features) + ")");
+  }
+  if (features != 0 && version < 4) {
+    return Status::Corruption(path + ": feature bits in a version " + std::to_string(version) +
+                              " identity file");
+  }
   out->format_version = version;
+  out->features = features;
   out->db_id = DecodeU64(b + 16);
   out->hash_seed = DecodeU64(b + 24);
   out->created_unix = DecodeU64(b + 32);

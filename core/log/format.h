@@ -18,8 +18,9 @@ namespace firkin {
 // 2: recycled segments (a segment header may carry kSegmentFlagRecycled and
 // a sequence floor). 3: records may carry a commit time and an expiry
 // (kRecordFlagTime, kRecordFlagExpiry). 4: a put's value may be stored
-// compressed (kRecordFlagLz4, kRecordFlagZstd). A library reads every
-// version up to its own.
+// compressed (kRecordFlagLz4, kRecordFlagZstd); encryption at rest (the
+// identity file's feature bits, kIdentityEncrypted; the KEYS file; sealed
+// records, kRecordFlagSealed). A library reads every version up to its own.
 constexpr uint32_t kFormatVersion = 4;
 
 // ---- identity file ("FIRKIN") ----
@@ -32,14 +33,23 @@ constexpr char kBackupMarkerFileName[] = "BACKUP-INCOMPLETE";
 constexpr char kIdentityMagic[8] = {'F', 'I', 'R', 'K', 'I', 'N', 'D', 'B'};
 constexpr size_t kIdentitySize = 48;
 
+// ---- identity feature bits (offset 12; version 4) ----
+// The database is encrypted: KEYS holds its wrapped data key, and every
+// record and checkpoint is sealed (docs/format.md, "Encryption").
+constexpr uint32_t kIdentityEncrypted = 1;
+constexpr uint32_t kIdentityFeaturesKnown = kIdentityEncrypted;
+
 struct Identity {
   uint32_t format_version = kFormatVersion;
+  uint32_t features = 0;  // kIdentity* bits
+  bool encrypted() const { return (features & kIdentityEncrypted) != 0; }
   uint64_t db_id = 0;
   uint64_t hash_seed = 0;
   uint64_t created_unix = 0;
 };
 std::string EncodeIdentity(const Identity& id);
-// Parses and checks magic, checksum and version (kVersion if newer).
+// Parses and checks magic, checksum, version and feature bits (kVersion if
+// newer or if a feature bit is unknown).
 Status DecodeIdentity(std::string_view data, const std::string& path, Identity* out);
 
 // ---- segments ----

@@ -6,6 +6,7 @@
 #include "core/keyspace/keyspace.h"
 #include "core/keyspace/namespaces.h"
 #include "core/keyspace/options.h"
+#include "core/recovery/checkpoint_seal.h"
 #include "core/recovery/recovery.h"
 #include "core/util/hash.h"
 
@@ -43,7 +44,8 @@ bool LoadedCheckpoint::Lists(uint64_t id) const {
 }
 
 void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
-                    const std::vector<uint64_t>& ids, LoadedCheckpoint* ck) {
+                    const Aead* cipher, const std::vector<uint64_t>& ids,
+                    LoadedCheckpoint* ck) {
   const std::string path = dir + "/" + kCheckpointFileName;
   bool is_dir = false;
   uint64_t fsize = 0;
@@ -52,38 +54,51 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
     ck->note = "checkpoint ignored: " + path + " is a directory";
     return;
   }
+  // Each entry points at a distinct record of at least a record header:
+  // more entries than the segments can hold is a forged or foreign count
+  // (checked before the body is read: a sparse 64 GiB file costs nothing).
+  uint64_t seg_bytes = 0;
+  for (uint64_t id : ids) {
+    uint64_t sz = 0;
+    bool d = false;
+    if (env->Stat(dir + "/" + SegmentFileName(id), &d, &sz).ok() && !d) {
+      seg_bytes += std::min<uint64_t>(sz, kMaxSegmentBytes);
+    }
+  }
   // Mapped, not read: the index image is used in place. The env refuses
   // anything that is not a regular file (FIFO, device).
   Status s = env->OpenMappedFile(path, false, &ck->map);
   std::string_view bytes;
   if (s.ok()) bytes = std::string_view(ck->map->data(), ck->map->size());
+  if (s.ok() && cipher != nullptr) {
+    // Encrypted: the counts are inside, so the size is bounded first by
+    // what the segments could hold (every entry and namespace stands for a
+    // record), then the whole file is authenticated and decrypted.
+    const uint64_t max_records = seg_bytes / kRecordHeaderSize;
+    const uint64_t max_plain = kCheckpointHeaderSize + ids.size() * kCheckpointSegmentSize +
+                               max_records * (kCheckpointEntrySize + kCheckpointNamespaceMax);
+    if (bytes.size() > max_plain + kSealedCheckpointOverhead) {
+      s = Status::Corruption(path + ": " + std::to_string(bytes.size()) +
+                             " bytes are more than the segment files can need");
+    }
+    if (s.ok()) s = OpenSealedCheckpoint(*cipher, bytes, path, identity.db_id, &ck->plain);
+    if (s.ok()) bytes = ck->plain;
+  }
   CheckpointHeader h;
   if (s.ok()) s = DecodeCheckpointHeader(bytes, path, &h);
   if (s.ok() && h.db_id != identity.db_id) {
     s = Status::Corruption(path + ": checkpoint of another database");
   }
-  if (s.ok()) {
-    // Each entry points at a distinct record of at least a record header:
-    // more entries than the segments can hold is a forged or foreign count
-    // (checked before the body is read: a sparse 64 GiB file costs nothing).
-    uint64_t seg_bytes = 0;
-    for (uint64_t id : ids) {
-      uint64_t sz = 0;
-      bool d = false;
-      if (env->Stat(dir + "/" + SegmentFileName(id), &d, &sz).ok() && !d) {
-        seg_bytes += std::min<uint64_t>(sz, kMaxSegmentBytes);
-      }
-    }
-    if (h.n_entries > seg_bytes / kRecordHeaderSize || h.n_segments > ids.size()) {
-      s = Status::Corruption(path + ": " + std::to_string(h.n_entries) + " entries and " +
-                             std::to_string(h.n_segments) +
-                             " segments are more than the segment files can hold");
-    }
+  if (s.ok() && (h.n_entries > seg_bytes / kRecordHeaderSize || h.n_segments > ids.size())) {
+    s = Status::Corruption(path + ": " + std::to_string(h.n_entries) + " entries and " +
+                           std::to_string(h.n_segments) +
+                           " segments are more than the segment files can hold");
   }
   if (s.ok()) s = DecodeCheckpoint(bytes, path, &ck->data);
   if (!s.ok()) {
     ck->note = "checkpoint ignored: " + s.message();
     ck->map.reset();
+    ck->plain.clear();
     ck->data = CheckpointData();
     return;
   }

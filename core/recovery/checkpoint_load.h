@@ -42,6 +42,7 @@
 
 namespace firkin {
 
+class Aead;
 class Keyspace;
 class NamespaceTable;
 class Segment;
@@ -51,6 +52,7 @@ struct RecoveryResult;
 // A checkpoint being loaded. Owns the mapping its entries point into.
 struct LoadedCheckpoint {
   std::unique_ptr<MappedFile> map;
+  std::string plain;  // an encrypted database's checkpoint, decrypted (data points here)
   CheckpointData data;
   bool decoded = false;  // checksums ok and this database's: its list is meaningful
   bool valid = false;    // validated against the segments: may be installed
@@ -61,9 +63,12 @@ struct LoadedCheckpoint {
 };
 
 // `ids`: the segment files present (sorted). Never fails: a checkpoint
-// that cannot be read is simply not decoded.
+// that cannot be read is simply not decoded. `cipher`: the data key of an
+// encrypted database (the checkpoint is then sealed: checkpoint_seal.h),
+// nullptr for a plaintext one.
 void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
-                    const std::vector<uint64_t>& ids, LoadedCheckpoint* ck);
+                    const Aead* cipher, const std::vector<uint64_t>& ids,
+                    LoadedCheckpoint* ck);
 
 // `ids`: the segments left after leftovers were removed; `tail_id`: the
 // tail of the log (mapped writable unless read-only). Sets ck->valid.

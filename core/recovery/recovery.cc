@@ -103,7 +103,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   // The checkpoint is read first (bounded, nothing trusted yet): the
   // segments it lists are never taken for leftovers.
   LoadedCheckpoint ck;
-  ReadCheckpoint(env, dir, identity, ids, &ck);
+  ReadCheckpoint(env, dir, identity, options.cipher.get(), ids, &ck);
   // The tail of the log is the newest segment the log writer wrote
   // (compaction outputs may have higher ids but are always complete).
   uint64_t tail_id = 0;

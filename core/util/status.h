@@ -36,6 +36,8 @@ class Status {
     kNotADatabase = -18,
     kNotSupported = -19,
     kInternal = -20,
+    // ---- encryption at rest (issue 12) ----
+    kBadKey = -21,
   };
 
   Status() = default;
@@ -61,6 +63,7 @@ class Status {
   static Status NotADatabase(std::string m) { return {Code::kNotADatabase, std::move(m)}; }
   static Status NotSupported(std::string m) { return {Code::kNotSupported, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status BadKey(std::string m) { return {Code::kBadKey, std::move(m)}; }
 
   // An I/O failure from errno: ENOSPC/EDQUOT become kNoSpace, others kIOError.
   static Status FromErrno(int err, std::string_view what);

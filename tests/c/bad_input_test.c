@@ -806,8 +806,9 @@ static void test_strerror(void) {
       FIRKIN_E_NO_SPACE, FIRKIN_E_NO_MEMORY, FIRKIN_E_TOO_LARGE, FIRKIN_E_BUFFER_TOO_SMALL,
       FIRKIN_E_CLOSED, FIRKIN_E_VERSION, FIRKIN_E_SNAPSHOT_TOO_OLD,
       FIRKIN_E_NAMESPACE_NOT_FOUND, FIRKIN_E_EXISTS, FIRKIN_E_NOT_A_DATABASE,
-      FIRKIN_E_NOT_SUPPORTED, FIRKIN_E_INTERNAL};
-  static const int unknown[] = {1, 42, -21, -100, -999, INT_MIN, INT_MAX};
+      FIRKIN_E_NOT_SUPPORTED, FIRKIN_E_INTERNAL,
+      FIRKIN_E_BAD_KEY};
+  static const int unknown[] = {1, 42, -22, -100, -999, INT_MIN, INT_MAX};
   size_t i, j;
   const char *u0 = firkin_strerror(unknown[0]);
   for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {

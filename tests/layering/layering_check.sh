@@ -11,13 +11,14 @@ set -u
 cd "$(dirname "$0")/../.."
 declare -A allowed=(
   [util]=""
+  [crypto]="util"
   [env]="util"
   [index]="util"
-  [log]="env index util"
-  [keyspace]="log env index util"
-  [compact]="keyspace log env index util"
-  [recovery]="keyspace log env index util"
-  [db]="compact recovery keyspace log env index util"
+  [log]="env index util crypto"
+  [keyspace]="log env index util crypto"
+  [compact]="keyspace log env index util crypto"
+  [recovery]="keyspace log env index util crypto"
+  [db]="compact recovery keyspace log env index util crypto"
 )
 passed=0 failed=0
 for f in $(find core -name '*.h' -o -name '*.cc' | sort); do

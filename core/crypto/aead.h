@@ -1,0 +1,73 @@
+// Aead: AES-256-GCM authenticated encryption under one 32-byte key, the one
+// primitive every encrypted byte of a database goes through (records, the
+// index checkpoint, the key file). 16-byte tag appended to the ciphertext,
+// 12-byte nonce supplied by the caller (see core/crypto/nonce.h and
+// docs/format.md, "Encryption", for why no nonce repeats under one key).
+//
+// Why OpenSSL's libcrypto and not libsodium: libsodium's AES-256-GCM needs
+// AES-NI + PCLMUL and refuses to run on a CPU without them
+// (crypto_aead_aes256gcm_is_available() == 0), so a database written on one
+// machine could be unreadable on another; OpenSSL uses the hardware where it
+// exists and falls back to a constant-time software AES/GHASH everywhere
+// else. It is also already on every build machine (libssl-dev), maintained by
+// Debian's security team, and FIPS-validated upstream.
+//
+// Thread contract: immutable after construction; Seal and Open may be called
+// from any number of threads at once. The expanded key lives in a fixed array
+// of EVP contexts owned by this object ("thread-affine slots": each thread
+// starts probing at its own slot, so in practice a thread reuses one context
+// and pays only an IV reset per call); the contexts are freed, and the key
+// schedule wiped, when the Aead is destroyed, not left in thread-locals.
+#ifndef FIRKIN_CORE_CRYPTO_AEAD_H_
+#define FIRKIN_CORE_CRYPTO_AEAD_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace firkin {
+
+class Aead {
+ public:
+  static constexpr size_t kKeySize = 32, kTagSize = 16, kNonceSize = 12;
+
+  // An Aead for a 32-byte key. nullptr only if libcrypto cannot set up
+  // AES-256-GCM at all (out of memory, or a crippled OpenSSL build).
+  static std::unique_ptr<Aead> Create(const uint8_t key[kKeySize]);
+
+  ~Aead();
+  Aead(const Aead&) = delete;
+  Aead& operator=(const Aead&) = delete;
+
+  // Encrypts in[0..n) and authenticates it together with aad. out has
+  // n + kTagSize bytes (ciphertext, then tag); in and out may be the same
+  // buffer. Never fails for valid sizes (throws std::bad_alloc only if a
+  // context cannot be allocated).
+  void Seal(const uint8_t nonce[kNonceSize], std::string_view aad, const char* in, size_t n,
+            char* out) const;
+
+  // Decrypts in[0..n), n including the tag, into out (n - kTagSize bytes;
+  // in and out may be the same buffer). false = authentication failed (wrong
+  // key, wrong nonce or aad, a changed byte, n < kTagSize); out then holds no
+  // usable plaintext (it is zeroed).
+  bool Open(const uint8_t nonce[kNonceSize], std::string_view aad, const char* in, size_t n,
+            char* out) const;
+
+ private:
+  struct Slot;
+  static constexpr size_t kSlots = 64;
+
+  Aead();
+  bool Init(const uint8_t key[kKeySize]);
+  Slot* Acquire() const;
+  void Release(Slot* s) const;
+
+  std::unique_ptr<Slot[]> slots_;
+  uint8_t key_[kKeySize];  // for contexts set up lazily; wiped on destruction
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_CRYPTO_AEAD_H_
