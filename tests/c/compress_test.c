@@ -18,6 +18,11 @@
  *              (length prefix changed, body overwritten): every read path
  *              gives FIRKIN_E_CORRUPTION, never other bytes; verify reports
  *              it; a flipped byte without a new checksum is corruption too
+ *   version    a version-3 database (identity and segments stamped 3) opens
+ *              with compression on; its records read; the new writes go to
+ *              version-4 segments (so a version-3 library refuses them), the
+ *              old segments keep version 3; a segment stamped 5 is refused
+ *              with FIRKIN_E_VERSION
  *   options    setters, getters, the generic names, bad values, NULL
  *
  * Usage: compress_test [GROUP...]. Ends with "N passed, N failed".
@@ -670,6 +675,99 @@ static void damage(void) {
   free(t);
 }
 
+/* Rewrites the u32 version at offset 8 of a file whose bytes [0, 40) are
+ * checksummed at 40 (FIRKIN and segment headers). */
+static bool stamp_version(const char *path, uint32_t version) {
+  size_t len = 0;
+  char *b = read_file(path, &len);
+  if (b == NULL || len < 48) {
+    free(b);
+    return false;
+  }
+  memcpy(b + 8, &version, 4);
+  const uint64_t sum = XXH3_64bits(b, 40);
+  memcpy(b + 40, &sum, 8);
+  const bool ok = write_file(path, b, 48) == 0;
+  free(b);
+  return ok;
+}
+
+static uint32_t file_version(const char *path) {
+  size_t len = 0;
+  char *b = read_file(path, &len);
+  const uint32_t v = b != NULL && len >= 12 ? le32(b + 8) : 0;
+  free(b);
+  return v;
+}
+
+static void version(void) {
+  char path[300], file[700];
+  snprintf(path, sizeof path, "%s/version", base_dir);
+  rmrf(path);
+  firkin_db *db = open_algo(path, "none");
+  char *old = text(1000, 21), *neu = text(1000, 22);
+  firkin_put(db, NULL, NULL, "old", 3, old, 1000);
+  firkin_close(db);
+  /* Stamp everything version 3 (what a version-3 library wrote). */
+  int segs = 0;
+  snprintf(file, sizeof file, "%s/FIRKIN", path);
+  check(stamp_version(file, 3), "stamp FIRKIN 3");
+  DIR *d = opendir(path);
+  struct dirent *e;
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    const size_t l = strlen(e->d_name);
+    if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
+    snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+    check(stamp_version(file, 3), "stamp %s 3", e->d_name);
+    segs++;
+  }
+  if (d != NULL) closedir(d);
+  check(segs >= 1, "segments stamped (%d)", segs);
+
+  db = open_algo(path, "zstd");
+  check(db != NULL, "a version-3 database opens with compression on");
+  if (db == NULL) return;
+  check_point_reads(db, "old", old, 1000, "v3 record");
+  firkin_put(db, NULL, NULL, "new", 3, neu, 1000);
+  check_point_reads(db, "new", neu, 1000, "v4 record");
+  firkin_close(db);
+  /* Old segments keep 3; the segment holding the compressed record is 4. */
+  int v3 = 0, v4 = 0, other = 0;
+  d = opendir(path);
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    const size_t l = strlen(e->d_name);
+    if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
+    snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+    const uint32_t v = file_version(file);
+    if (v == 3) v3++;
+    else if (v == 4) v4++;
+    else other++;
+  }
+  if (d != NULL) closedir(d);
+  check(v3 == segs && v4 >= 1 && other == 0, "segment versions: %d v3, %d v4, %d other", v3, v4,
+        other);
+  check(!segments_hold(path, neu + 100, 200), "the new value is stored compressed");
+
+  /* A segment from a newer library: refused with VERSION, never misread. */
+  d = opendir(path);
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    const size_t l = strlen(e->d_name);
+    if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
+    snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+    if (file_version(file) == 4) break;
+  }
+  if (d != NULL) closedir(d);
+  check(stamp_version(file, 5), "stamp a segment 5");
+  db = NULL;
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  check(firkin_open(path, o, &db) == FIRKIN_E_VERSION && db == NULL,
+        "a version-5 segment is refused with FIRKIN_E_VERSION");
+  firkin_options_free(o);
+  free(old);
+  free(neu);
+}
+
 static void options(void) {
   firkin_options *o = NULL;
   firkin_options_new(&o);
@@ -739,8 +837,8 @@ static void options(void) {
 int main(int argc, char **argv) {
   snprintf(base_dir, sizeof base_dir, "/tmp/firkin-compress-%d", (int)getpid());
   mkdir(base_dir, 0755);
-  const char *groups[] = {"roundtrip", "mixed", "damage", "options"};
-  for (size_t g = 0; g < 4; g++) {
+  const char *groups[] = {"roundtrip", "mixed", "damage", "version", "options"};
+  for (size_t g = 0; g < 5; g++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run = run || strcmp(argv[a], groups[g]) == 0;
     if (!run) continue;
@@ -752,6 +850,8 @@ int main(int argc, char **argv) {
       mixed();
     } else if (g == 2) {
       damage();
+    } else if (g == 3) {
+      version();
     } else {
       options();
     }
