@@ -294,7 +294,7 @@ static void check_all(firkin_db *db, const char *ctx) {
 static void put_all(firkin_db *db) {
   for (int i = 0; i < NVALS; i++) {
     check(firkin_put(db, NULL, NULL, kKeys[i], strlen(kKeys[i]), vals[i], lens[i]) == FIRKIN_OK,
-          "put %s", kKeys[i]);
+          "put key #%d", i);
   }
 }
 
