@@ -22,6 +22,7 @@ MESON_SETUP_ARGS ?=
 # Debian packages the build and the tests need.
 DEB_PACKAGES := g++ gcc pkg-config meson ninja-build libxxhash-dev libgtest-dev \
                 python3 binutils \
+                liblz4-dev libzstd-dev \
                 libssl-dev libargon2-dev
 # Debian packages the bindings need (issue: bindings).
 DEB_BINDINGS := swig golang-go mono-devel junit5 nunit-console libnunit-cil-dev \

@@ -255,6 +255,10 @@ typedef enum firkin_sync_mode {
  *    change_retention_seqs  0      (change feed: compaction leaves alone the
  *                                   log segments holding any of the newest
  *                                   this-many sequence numbers; 0 = none)
+ *    compression        FIRKIN_COMPRESSION_NONE (values of new puts: none,
+ *                                   lz4 or zstd; see below)
+ *    compression_level  3          (Zstandard level, -7..-1 or 1..22)
+ *    compression_min_size 64       (bytes: shorter values stay raw)
  *  Returns FIRKIN_E_INVALID_ARGUMENT if out is NULL. */
 FIRKIN_API firkin_status firkin_options_new(firkin_options **out);
 FIRKIN_API void firkin_options_free(firkin_options *opts);
@@ -309,6 +313,48 @@ FIRKIN_API firkin_status firkin_options_get_history_retention_ms(const firkin_op
  *  handle, freed by firkin_txn_free. */
 FIRKIN_API firkin_status firkin_options_set_txn_max_age_ms(firkin_options *opts, uint64_t ms);
 FIRKIN_API firkin_status firkin_options_get_txn_max_age_ms(const firkin_options *opts, uint64_t *out);
+
+/* ---- Compression (issue 12; docs/format.md "Compressed values") ------- */
+
+/** How new values are stored (values never renumbered). */
+typedef enum firkin_compression {
+  FIRKIN_COMPRESSION_NONE = 0, /**< stored as given (default) */
+  FIRKIN_COMPRESSION_LZ4 = 1,  /**< LZ4 block: fast, ~2x on text */
+  FIRKIN_COMPRESSION_ZSTD = 2  /**< Zstandard frame at compression_level */
+} firkin_compression;
+
+/** The compression of values written by this handle: a put whose value has
+ *  at least compression_min_size bytes is stored compressed when that makes
+ *  it smaller (an incompressible value stays raw). Keys are never
+ *  compressed. Each record says how it is stored, so the option may differ
+ *  from one open to the next: records written before keep their form
+ *  (compaction copies them as they are) and every read path returns the
+ *  value as written. A compressed value that does not decode (damage)
+ *  reads as FIRKIN_E_CORRUPTION, never as other bytes. A database holding
+ *  compressed records is format version 4: an older library refuses it
+ *  with FIRKIN_E_VERSION. firkin_stats reports under "compression" the
+ *  value bytes given to the compressor since open and the bytes stored;
+ *  firkin_verify the totals over the whole log.
+ *  Setter: FIRKIN_E_INVALID_ARGUMENT for a value outside the enum or a NULL
+ *  handle. Same thread rules as every options call. Generic name
+ *  "compression": "none", "lz4" or "zstd". */
+FIRKIN_API firkin_status firkin_options_set_compression(firkin_options *opts,
+                                                        firkin_compression v);
+FIRKIN_API firkin_status firkin_options_get_compression(const firkin_options *opts,
+                                                        firkin_compression *out);
+/** Zstandard's level: 1..22 (default 3; higher = smaller and slower) or a
+ *  fast level -7..-1. 0 and values outside are FIRKIN_E_INVALID_ARGUMENT.
+ *  Ignored by LZ4 and none. Generic name "compression_level". */
+FIRKIN_API firkin_status firkin_options_set_compression_level(firkin_options *opts, int32_t level);
+FIRKIN_API firkin_status firkin_options_get_compression_level(const firkin_options *opts,
+                                                              int32_t *out);
+/** Values shorter than this many bytes are never compressed (default 64;
+ *  any uint32_t; 0 = try every non-empty value). Generic name
+ *  "compression_min_size" (a size: "4K" works). */
+FIRKIN_API firkin_status firkin_options_set_compression_min_size(firkin_options *opts,
+                                                                 uint32_t bytes);
+FIRKIN_API firkin_status firkin_options_get_compression_min_size(const firkin_options *opts,
+                                                                 uint32_t *out);
 
 /* ---- encryption at rest (issue 12; docs/api.md "Encryption") ---------- */
 /** Encrypts a new database, or opens an encrypted one, with a raw 256-bit

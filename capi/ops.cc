@@ -48,6 +48,30 @@ firkin_status ReadOne(firkin_db* db, const firkin_snapshot* snap, const firkin_n
   return ReadAt(db, t, key, key_len, std::forward<Found>(found));
 }
 
+// Like ReadAt, for calls that need the value: calls found(value) with the
+// value as written (decoded by the record codec when it is stored
+// compressed; a value that does not decode is FIRKIN_E_CORRUPTION).
+template <typename Found>
+firkin_status ReadValueAt(const firkin_db* db, const Target& t, const void* key, size_t key_len,
+                          Found&& found) {
+  return ReadAt(db, t, key, key_len, [&](const RecordView& r) {
+    if ((r.flags & firkin::kRecordFlagsCodec) == 0) return found(r.value());  // plain: a view
+    thread_local std::string scratch;
+    std::string_view v;
+    Status s = db->db->Value(r, &scratch, &v);
+    if (!s.ok()) return Done(s);
+    return found(v);
+  });
+}
+
+template <typename Found>
+firkin_status ReadValueOne(firkin_db* db, const firkin_snapshot* snap, const firkin_ns* ns,
+                           const void* key, size_t key_len, Found&& found) {
+  Target t;
+  if (firkin_status c = Bind(db, ns, snap, &t)) return c;
+  return ReadValueAt(db, t, key, key_len, std::forward<Found>(found));
+}
+
 // Holds the snapshot a multi-get reads at (registered, so that its history
 // is kept until the last key is read).
 class PinnedRead {
@@ -105,9 +129,9 @@ FIRKIN_API firkin_status firkin_get(firkin_db* db, const firkin_snapshot* snap,
     }
     *val = nullptr;
     *val_len = 0;
-    return ReadOne(db, snap, ns, key, key_len, [&](const RecordView& r) {
-      *val = CopyOut(r.value());
-      *val_len = r.value_len;
+    return ReadValueOne(db, snap, ns, key, key_len, [&](std::string_view v) {
+      *val = CopyOut(v);
+      *val_len = v.size();
       return FIRKIN_OK;
     });
   });
@@ -120,14 +144,14 @@ FIRKIN_API firkin_status firkin_get_into(firkin_db* db, const firkin_snapshot* s
     if (val_len == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "length out pointer is NULL");
     if (firkin_status c = CheckBytes(buf, cap, "buffer")) return c;
     *val_len = 0;
-    return ReadOne(db, snap, ns, key, key_len, [&](const RecordView& r) {
-      *val_len = r.value_len;
-      if (r.value_len > cap) {
-        return Fail(FIRKIN_E_BUFFER_TOO_SMALL, "value of " + std::to_string(r.value_len) +
+    return ReadValueOne(db, snap, ns, key, key_len, [&](std::string_view v) {
+      *val_len = v.size();
+      if (v.size() > cap) {
+        return Fail(FIRKIN_E_BUFFER_TOO_SMALL, "value of " + std::to_string(v.size()) +
                                                    " bytes does not fit a buffer of " +
                                                    std::to_string(cap));
       }
-      if (r.value_len != 0) std::memcpy(buf, r.value().data(), r.value_len);
+      if (!v.empty()) std::memcpy(buf, v.data(), v.size());
       return FIRKIN_OK;
     });
   });
@@ -243,9 +267,9 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
     PinnedRead pin(db->db.get(), t.snap);
     t.snap = pin.seq();
     for (size_t i = 0; i < n; i++) {
-      statuses[i] = ReadAt(db, t, keys[i], key_lens[i], [&](const RecordView& r) {
-        vals[i] = CopyOut(r.value());
-        val_lens[i] = r.value_len;
+      statuses[i] = ReadValueAt(db, t, keys[i], key_lens[i], [&](std::string_view v) {
+        vals[i] = CopyOut(v);
+        val_lens[i] = v.size();
         return FIRKIN_OK;
       });
       if (FailsMultiGet(statuses[i])) {
@@ -290,9 +314,9 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
       }
       size_t mark = res.size();
       res.resize(mark + 4);
-      firkin_status st = ReadAt(db, t, p, kl, [&](const RecordView& r) {
-        firkin::PutU32(&res, r.value_len);
-        res.append(r.value().data(), r.value_len);
+      firkin_status st = ReadValueAt(db, t, p, kl, [&](std::string_view v) {
+        firkin::PutU32(&res, static_cast<uint32_t>(v.size()));
+        res.append(v.data(), v.size());
         return FIRKIN_OK;
       });
       if (FailsMultiGet(st)) return st;  // its message is already recorded

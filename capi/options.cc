@@ -92,6 +92,20 @@ FIRKIN_API firkin_status firkin_options_get_sync_mode(const firkin_options* o,
   return GetField(o, out, [](const firkin::Options& x) { return x.sync_mode; });
 }
 
+// ---- compression ----
+FIRKIN_CHECKED_OPTION(compression_level, int32_t, SetCompressionLevel)
+FIRKIN_PLAIN_OPTION(compression_min_size, uint32_t)
+
+FIRKIN_API firkin_status firkin_options_set_compression(firkin_options* o, firkin_compression v) {
+  return SetField(o, [&](firkin::Options& x) {
+    return x.SetCompression(static_cast<firkin::Compression>(EnumValue(v)));
+  });
+}
+FIRKIN_API firkin_status firkin_options_get_compression(const firkin_options* o,
+                                                        firkin_compression* out) {
+  return GetField(o, out, [](const firkin::Options& x) { return x.compression; });
+}
+
 FIRKIN_API firkin_status firkin_options_set(firkin_options* o, const char* name,
                                             const char* value) {
   return Guard([&] {

@@ -108,7 +108,11 @@ FIRKIN_API firkin_status firkin_persist(firkin_db* db, const firkin_write_option
         Status s = db->db->Get(firkin::kLatestSeq, *t.ns, Bytes(key, key_len), &r);
         if (!s.ok()) return Done(s);
         if (r.expiry() == 0) return FIRKIN_OK;  // already persistent
-        value.assign(r.value());
+        thread_local std::string scratch;
+        std::string_view v;
+        s = db->db->Value(r, &scratch, &v);
+        if (!s.ok()) return Done(s);
+        value.assign(v);
         version = r.seq;
       }
       WriteOp op;

@@ -3,7 +3,8 @@
 //               survives a process crash, like Firkin's none)
 //   interval -> sync=false + SyncWAL() every 100 ms from the harness
 //   always   -> WriteOptions.sync=true (leader-based group commit)
-// Options: no compression (values are random), 10-bit bloom filter, LRU
+// Options: no compression (values are random; FIRKIN_BENCH_ROCKSDB_COMPRESSION=
+// lz4|zstd sets it for the compression workloads), 10-bit bloom filter, LRU
 // block cache sized to hold the data set (warm reads), 64 MiB memtable
 // (the default), IncreaseParallelism(2) for 2 background jobs.
 // Transactions (workload txnshort): the database is opened as an
@@ -11,6 +12,7 @@
 // and Commit() returns Busy on a write-write conflict (snapshot isolation,
 // as Firkin's default).
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -91,6 +93,13 @@ class RocksStore : public Store {
     o.create_if_missing = true;
     o.IncreaseParallelism(2);
     o.compression = rocksdb::kNoCompression;
+    if (const char *c = getenv("FIRKIN_BENCH_ROCKSDB_COMPRESSION")) {
+      const std::string name(c);
+      if (name == "lz4") o.compression = rocksdb::kLZ4Compression;
+      else if (name == "zstd") o.compression = rocksdb::kZSTD;
+      else if (name != "none") { *err = "FIRKIN_BENCH_ROCKSDB_COMPRESSION: " + name; return false; }
+      compression_ = name;
+    }
     rocksdb::BlockBasedTableOptions t;
     size_t cache = std::max<uint64_t>(256ull << 20, expected_bytes(p) * 2);
     t.block_cache = rocksdb::NewLRUCache(cache);
@@ -127,10 +136,11 @@ class RocksStore : public Store {
     return ok;
   }
   std::string describe(Sync s) const override {
+    const std::string z = compression_.empty() ? "" : " compression=" + compression_;
     switch (s) {
-      case Sync::None: return "WriteOptions.sync=false (WAL on)";
-      case Sync::Interval: return "sync=false + SyncWAL() every 100 ms";
-      default: return "WriteOptions.sync=true";
+      case Sync::None: return "WriteOptions.sync=false (WAL on)" + z;
+      case Sync::Interval: return "sync=false + SyncWAL() every 100 ms" + z;
+      default: return "WriteOptions.sync=true" + z;
     }
   }
 
@@ -138,6 +148,7 @@ class RocksStore : public Store {
   rocksdb::DB *db_ = nullptr;
   rocksdb::OptimisticTransactionDB *tdb_ = nullptr;
   bool sync_ = false;
+  std::string compression_;
 };
 
 }  // namespace

@@ -372,10 +372,13 @@ Status Compactor::WriteOutput(Plan* plan) {
   for (const Plan::Keep& k : plan->keep) {
     RecordView r = PeekRecord(k.rec);
     plan->out_locs.push_back(pos);  // offsets for now; locators once a slot is known
-    // Re-encoded with its batch flag cleared: the batch is committed.
-    pos += EncodeRecord(
-        {r.seq, r.prev, r.ns_id, r.type, 0, r.key(), r.value(), r.time(), r.expiry()},
-        base + pos);
+    // Re-encoded with its batch flag cleared: the batch is committed. The
+    // value is copied as stored (a compressed one stays compressed, with
+    // its codec flag).
+    pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type,
+                         static_cast<uint8_t>(r.flags & kRecordFlagsCodec), r.key(), r.value(),
+                         r.time(), r.expiry()},
+                        base + pos);
     // Only a future expiry: an expired record kept here (an older version
     // elsewhere may still need it to shadow it) waits for a compaction
     // with another reason, or this segment would be picked again at once.

@@ -257,7 +257,10 @@ void ChangeCursor::Fill() {
       c.batch_count = static_cast<uint32_t>(ops.size());
       buf_.push_back(c);
     }
-    for (const RecordView& o : ops) {
+    values_.clear();
+    values_.resize(ops.size());  // no reallocation below: views stay valid
+    for (size_t i = 0; i < ops.size(); i++) {
+      const RecordView& o = ops[i];
       Change c;
       c.seq = o.seq;
       c.ns_id = o.ns_id;
@@ -265,7 +268,11 @@ void ChangeCursor::Fill() {
         case RecordType::kPut:
           c.type = ChangeType::kPut;
           c.key = o.key();
-          c.value = o.value();
+          if (Status vs = db_->Value(o, &values_[i], &c.value); !vs.ok()) {
+            status_ = vs;
+            buf_.clear();
+            return;
+          }
           c.ns_name = NsName(o.ns_id);
           break;
         case RecordType::kDelete:

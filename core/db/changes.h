@@ -148,6 +148,9 @@ class ChangeCursor {
   std::vector<Change> buf_;
   size_t pos_ = 0;
   std::map<uint32_t, std::string> names_;  // namespace id -> name
+  // Decoded (compressed) values of the changes in buf_, one per change
+  // that needs one; kept until the cursor moves past them.
+  std::vector<std::string> values_;
 };
 
 }  // namespace firkin

@@ -22,7 +22,10 @@ constexpr int kReaderRecoveryWaitMs = 30000;
 }  // namespace
 
 DB::DB(std::string path, const Options& options, Env* env)
-    : path_(std::move(path)), options_(options), env_(env) {}
+    : path_(std::move(path)),
+      options_(options),
+      env_(env),
+      codec_(options.compression, options.compression_level, options.compression_min_size) {}
 
 Status DB::Open(const std::string& path, const Options& options, std::unique_ptr<DB>* out) {
   if (path.empty()) return Status::InvalidArgument("database path is empty");
@@ -341,7 +344,7 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   for (auto& s : segs) ends.push_back(s->published_len());
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
                           std::move(ends), verify_reads_,
-                          options_.read_only ? &history_floor_ : nullptr, NowMs()));
+                          options_.read_only ? &history_floor_ : nullptr, NowMs(), &codec_));
   return Status::OK();
 }
 

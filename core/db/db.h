@@ -38,6 +38,7 @@
 #include "core/env/env.h"
 #include "core/log/format.h"
 #include "core/log/log_writer.h"
+#include "core/log/record_codec.h"
 #include "core/recovery/recovery.h"
 
 namespace firkin {
@@ -88,6 +89,14 @@ class DB : private CompactionHost {
   // namespace's counter while no key of it can have expired yet, else a
   // walk of the index. Any thread.
   uint64_t CountKeys(const NamespaceInfo& ns) const;
+  // The value of a put record found by Get (or any reader): a view into
+  // the record, or (compressed) decoded into *scratch. kCorruption if it
+  // does not decode. Any thread; same Epoch::Guard rule as Get.
+  Status Value(const RecordView& r, std::string* scratch, std::string_view* out) const {
+    return codec_.Value(r, scratch, out);
+  }
+  // The record codec (record_codec.h): how values are stored and read.
+  const RecordCodec& codec() const { return codec_; }
 
   // ---- clock, TTL and time travel (clock.cc, time_travel.cc) ----
   // The database's clock: one per database (Options::clock, else the
@@ -226,8 +235,13 @@ class DB : private CompactionHost {
   Status ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r);
   // Checks op's condition against the key's newest record (old_loc/old);
   // a record expired at now_ms counts as absent.
-  static Status CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old,
-                               uint64_t now_ms);
+  Status CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old,
+                        uint64_t now_ms) const;
+  // Compresses the values of ops' puts where the codec says so: *out gets
+  // copies of ops whose values are the stored bytes (and codec_flags set),
+  // the compressed bytes live in *bufs. False (nothing to do): use ops.
+  bool EncodeValues(const WriteOp* ops, size_t n, std::vector<WriteOp>* out,
+                    std::vector<std::string>* bufs);
   // The key's newest record is a put that has not expired.
   bool OldIsLive(const PendingOp& p) const {
     return p.old_loc != 0 && p.old.type == RecordType::kPut && !Expired(p.old);
@@ -285,6 +299,7 @@ class DB : private CompactionHost {
   // Fixed after open; OpenImpl sets only options_.cipher (encryption.cc).
   Options options_;
   Env* const env_;
+  const RecordCodec codec_;
   std::unique_ptr<FileLock> lock_;
   Identity identity_;
   RecoveryResult recovery_;
@@ -335,6 +350,10 @@ class DB : private CompactionHost {
   // Counters.
   StripedCounter writes_;
   StripedCounter bytes_written_;
+  // Values of puts written since open: as given (logical) and as stored
+  // (after compression); equal when nothing was compressed.
+  StripedCounter value_bytes_logical_;
+  StripedCounter value_bytes_stored_;
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<uint64_t> bytes_at_checkpoint_{0};
   bool verify_reads_ = true;  // check each record's checksum on read

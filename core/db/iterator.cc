@@ -7,7 +7,7 @@ namespace firkin {
 Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
                    std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
                    bool verify_checksums, const std::atomic<uint64_t>* history_floor,
-                   uint64_t expiry_now)
+                   uint64_t expiry_now, const RecordCodec* codec)
     : ks_(ks),
       ns_(std::move(ns)),
       snap_(snap),
@@ -15,7 +15,8 @@ Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64
       ends_(std::move(ends)),
       verify_(verify_checksums),
       floor_(history_floor),
-      now_(expiry_now) {
+      now_(expiry_now),
+      codec_(codec) {
   off_ = kSegmentHeaderSize;
   Advance();
 }
@@ -108,6 +109,18 @@ void Iterator::Advance() {
         status_ = Status::Corruption(segs_[seg_]->path() + ": checksum mismatch at offset " +
                                      std::to_string(off_));
         return;
+      }
+      if ((r.flags & kRecordFlagsCodec) == 0) {
+        value_ = r.value();
+      } else {
+        Status vs = codec_ != nullptr
+                        ? codec_->Value(r, &scratch_, &value_)
+                        : Status::Corruption("iterator has no record codec for a coded value");
+        if (!vs.ok()) {
+          status_ = Status::Corruption(segs_[seg_]->path() + " at offset " +
+                                       std::to_string(off_) + ": " + vs.message());
+          return;
+        }
       }
       cur_ = r;
       valid_ = true;

@@ -7,7 +7,9 @@
 // the snapshot (same sequence number as the index's version at the
 // snapshot) and a put, so each live key appears once, whatever was
 // overwritten, deleted or relocated meanwhile. Keys and values are
-// borrowed views into the pinned mappings.
+// borrowed views into the pinned mappings (a compressed value: into the
+// iterator's own buffer, decoded by the record codec when the iterator
+// lands on it; one that does not decode ends it with kCorruption).
 //
 // If the namespace is dropped while the iterator is open, its keys leave
 // the index and the visible version of the rest can no longer be told: the
@@ -29,6 +31,7 @@
 
 #include "core/keyspace/keyspace.h"
 #include "core/keyspace/namespaces.h"
+#include "core/log/record_codec.h"
 #include "core/log/segment.h"
 
 namespace firkin {
@@ -38,7 +41,7 @@ class Iterator {
   Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
            std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
            bool verify_checksums, const std::atomic<uint64_t>* history_floor = nullptr,
-           uint64_t expiry_now = 0);
+           uint64_t expiry_now = 0, const RecordCodec* codec = nullptr);
   Iterator(const Iterator&) = delete;
   Iterator& operator=(const Iterator&) = delete;
 
@@ -46,7 +49,7 @@ class Iterator {
   // REQUIRES: Valid().
   void Next();
   std::string_view key() const { return cur_.key(); }
-  std::string_view value() const { return cur_.value(); }
+  std::string_view value() const { return value_; }
   uint64_t seq() const { return cur_.seq; }
   const Status& status() const { return status_; }
 
@@ -79,6 +82,10 @@ class Iterator {
   uint64_t off_ = 0;
   bool valid_ = false;
   RecordView cur_;
+  // The value of cur_: a view into the record, or into scratch_ (decoded).
+  const RecordCodec* const codec_;
+  std::string_view value_;
+  std::string scratch_;
   Status status_;
 };
 

@@ -96,6 +96,16 @@ Status DB::StatsJson(std::string* out) const {
   Field(&j, "segments_recycled", log_ ? log_->recycled_count() : 0);
   Field(&j, "bytes_written", bytes_written_.Sum());
   Field(&j, "syncs", log_ ? log_->sync_count() : 0);
+  j += "\"compression\":{\"algorithm\":";
+  AppendEscaped(&j, CompressionName(options_.compression));
+  j += ",";
+  j += "\"level\":" + std::to_string(options_.compression_level) + ",";
+  Field(&j, "min_size", options_.compression_min_size);
+  // Values of the puts given to the compressor since open (compression on):
+  // bytes before (logical) and after (stored).
+  Field(&j, "value_bytes_logical", value_bytes_logical_.Sum());
+  Field(&j, "value_bytes_stored", value_bytes_stored_.Sum(), false);
+  j += "},";
   {
     std::lock_guard<std::mutex> l(snap_mu_);
     Field(&j, "snapshots", snapshots_.size());

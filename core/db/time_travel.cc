@@ -204,6 +204,7 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
   const uint64_t h = keyspace_->Hash(ns.id, key);
   RecordView r;
   if (keyspace_->FindNewest(h, ns.id, key, &r) == 0) return Status::OK();
+  std::string scratch;  // compressed values are decoded here
   for (uint64_t steps = 0;; steps++) {
     if (verify_reads_ && !RecordChecksumOk(r)) {
       return Status::Corruption("a version of the key failed its checksum (sequence " +
@@ -213,8 +214,10 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
       return Status::Corruption("version chain of a key leads to another key's record");
     }
     if (r.seq <= published) {  // a write not yet published is not history yet
+      std::string_view v;
+      if (r.type == RecordType::kPut) FIRKIN_RETURN_IF_ERROR(codec_.Value(r, &scratch, &v));
       out->push_back(Version{r.seq, r.time(), r.expiry(), r.type != RecordType::kPut,
-                             std::string(r.type == RecordType::kPut ? r.value() : "")});
+                             std::string(v)});
     }
     if (r.prev == 0) return Status::OK();
     const Segment* s = keyspace_->segments().ById(DiskAddrSegment(r.prev));

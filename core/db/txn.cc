@@ -100,7 +100,12 @@ Status Txn::Get(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
     Epoch::Guard guard;
     RecordView r;
     s = db_->Get(snap_, *ns, key, &r);
-    if (s.ok()) value->assign(r.value().data(), r.value().size());
+    if (s.ok()) {
+      thread_local std::string scratch;  // a compressed value is decoded here
+      std::string_view v;
+      s = db_->Value(r, &scratch, &v);
+      if (s.ok()) value->assign(v.data(), v.size());
+    }
   }
   if (!s.ok() && !s.IsNotFound()) return s;
   if (record) {

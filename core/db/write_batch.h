@@ -38,6 +38,9 @@ struct WriteOp {
   // the write's commit time; both 0 = the record never expires.
   uint64_t expire_at_ms = 0;
   uint64_t ttl_ms = 0;
+  // kPut: `value` is already the stored form (record_codec.h), with these
+  // record flags (kRecordFlagLz4 / kRecordFlagZstd); 0 = the value as given.
+  uint8_t codec_flags = 0;
 
   bool has_expiry() const { return kind == Kind::kPut && (expire_at_ms != 0 || ttl_ms != 0); }
   // The expiry to record for a write committed at commit_ms (0 = none).

@@ -157,6 +157,13 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   if (n == 0) return Status::OK();
   const SyncMode mode = sync == SyncMode::kDefault ? options_.sync_mode : sync;
   if (mode == SyncMode::kInterval && options_.sync_mode != SyncMode::kInterval) StartFlusher();
+  // Compression runs before any lock is taken (it is the expensive part of
+  // a compressed put): the ops then carry their stored bytes.
+  thread_local std::vector<WriteOp> encoded;
+  thread_local std::vector<std::string> bufs;
+  if (codec_.compression() != Compression::kNone && EncodeValues(ops, n, &encoded, &bufs)) {
+    ops = encoded.data();
+  }
   LogWriter::Reservation r;
   Status s;
   // The guard covers index lookups and the segment until the sync is done
@@ -171,6 +178,31 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   }
   if (seq_out != nullptr) *seq_out = r.seg != nullptr && s.ok() ? r.seq : 0;
   return FinishWrite(mode, r, s);
+}
+
+bool DB::EncodeValues(const WriteOp* ops, size_t n, std::vector<WriteOp>* out,
+                      std::vector<std::string>* bufs) {
+  bool any = false;
+  out->assign(ops, ops + n);
+  if (bufs->size() < n) bufs->resize(n);
+  uint64_t logical = 0, stored = 0;
+  for (size_t i = 0; i < n; i++) {
+    WriteOp& op = (*out)[i];
+    if (op.kind != WriteOp::Kind::kPut || op.codec_flags != 0) continue;
+    logical += op.value.size();
+    const uint8_t f = codec_.Encode(op.value, &(*bufs)[i]);
+    if (f != 0) {
+      op.value = (*bufs)[i];
+      op.codec_flags = f;
+      any = true;
+    }
+    stored += op.value.size();
+  }
+  // Counted for the stats before the write is decided (a put that then
+  // fails its condition is counted too: these are bytes given to the codec).
+  value_bytes_logical_.Add(logical);
+  value_bytes_stored_.Add(stored);
+  return any;
 }
 
 Status DB::FinishWrite(SyncMode mode, const LogWriter::Reservation& r, Status s) {
@@ -193,7 +225,7 @@ Status DB::CheckOldRecord(const WriteOp& op, const PendingOp& p) const {
 }
 
 Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old,
-                          uint64_t now_ms) {
+                          uint64_t now_ms) const {
   // An expired record (TTL) is absent to every condition.
   const bool exists = old_loc != 0 && old.type == RecordType::kPut &&
                       (old.expiry() == 0 || old.expiry() > now_ms);
@@ -204,8 +236,14 @@ Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& 
       return exists ? Status::ConditionFailed("key already exists") : Status::OK();
     case WriteOp::Cond::kValueEquals:
       if (!exists) return Status::ConditionFailed("key does not exist");
-      if (old.value() != op.expected) return Status::ConditionFailed("current value differs");
+    {
+      // The stored value may be compressed: compare what the user wrote.
+      thread_local std::string scratch;
+      std::string_view cur;
+      FIRKIN_RETURN_IF_ERROR(codec_.Value(old, &scratch, &cur));
+      if (cur != op.expected) return Status::ConditionFailed("current value differs");
       return Status::OK();
+    }
     case WriteOp::Cond::kSeqAtMost:
       if (old_loc != 0 && old.seq > op.expected_version) {
         return Status(Status::Code::kConflict,
@@ -243,9 +281,9 @@ void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* d
   }
   const bool is_live = op.kind == WriteOp::Kind::kPut;
   const size_t size = EncodeRecord(
-      RecordFields{seq, prev, op.ns->id, is_live ? RecordType::kPut : RecordType::kDelete, flags,
-                   op.key, is_live ? op.value : std::string_view(), time_ms,
-                   op.ExpiryAt(time_ms)},
+      RecordFields{seq, prev, op.ns->id, is_live ? RecordType::kPut : RecordType::kDelete,
+                   static_cast<uint8_t>(flags | (is_live ? op.codec_flags : 0)), op.key,
+                   is_live ? op.value : std::string_view(), time_ms, op.ExpiryAt(time_ms)},
       dst);
   keyspace_->Install(p.hash, p.old_loc, p.old_loc ? p.old.size() : 0, loc, size);
   if (const uint64_t e = op.ExpiryAt(time_ms)) {

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 namespace firkin {
@@ -57,6 +58,26 @@ Status Options::SetCompactSpaceAmp(uint32_t percent) {
                                    std::to_string(percent));
   }
   compact_space_amp = percent;
+  return Status::OK();
+}
+
+Status Options::SetCompression(Compression c) {
+  if (c != Compression::kNone && c != Compression::kLz4 && c != Compression::kZstd) {
+    return Status::InvalidArgument("compression must be none, lz4 or zstd, got " +
+                                   std::to_string(static_cast<int>(c)));
+  }
+  compression = c;
+  return Status::OK();
+}
+
+Status Options::SetCompressionLevel(int32_t level) {
+  if (level < kMinZstdLevel || level > kMaxZstdLevel || level == 0) {
+    return Status::InvalidArgument("compression_level must be in " +
+                                   std::to_string(kMinZstdLevel) + "..-1 or 1.." +
+                                   std::to_string(kMaxZstdLevel) + ", got " +
+                                   std::to_string(level));
+  }
+  compression_level = level;
   return Status::OK();
 }
 
@@ -173,6 +194,30 @@ Status Options::Set(const std::string& name, const std::string& value) {
     return SetEncryptionKey(key);
   }
   if (name == "passphrase") return SetPassphrase(value);
+  if (name == "compression") {
+    if (value == "none") return SetCompression(Compression::kNone);
+    if (value == "lz4") return SetCompression(Compression::kLz4);
+    if (value == "zstd") return SetCompression(Compression::kZstd);
+    return Status::InvalidArgument("option compression: expected none, lz4 or zstd, got '" +
+                                   value + "'");
+  }
+  if (name == "compression_level") {
+    errno = 0;
+    char* end = nullptr;
+    const long v = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno != 0 || v < INT32_MIN || v > INT32_MAX) {
+      return Status::InvalidArgument("option compression_level: expected an integer, got '" +
+                                     value + "'");
+    }
+    return SetCompressionLevel(static_cast<int32_t>(v));
+  }
+  if (name == "compression_min_size") {
+    uint64_t v = 0;
+    FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
+    if (v > UINT32_MAX) return Status::InvalidArgument("option compression_min_size out of range");
+    compression_min_size = static_cast<uint32_t>(v);
+    return Status::OK();
+  }
   // ---- encryption: Argon2id cost of a passphrase (memory in KiB) ----
   if (name == "kdf_memory_kib" || name == "kdf_passes" || name == "kdf_lanes") {
     uint64_t v = 0;
@@ -217,6 +262,9 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "change_retention_seqs") *value = std::to_string(change_retention_seqs);
   else if (name == "history_retention_ms") *value = std::to_string(history_retention_ms);
   else if (name == "txn_max_age_ms") *value = std::to_string(txn_max_age_ms);
+  else if (name == "compression") *value = CompressionName(compression);
+  else if (name == "compression_level") *value = std::to_string(compression_level);
+  else if (name == "compression_min_size") *value = std::to_string(compression_min_size);
   else if (name == "kdf_memory_kib") *value = std::to_string(encryption.params.memory_kib);
   else if (name == "kdf_passes") *value = std::to_string(encryption.params.passes);
   else if (name == "kdf_lanes") *value = std::to_string(encryption.params.lanes);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "core/log/record_codec.h"
 #include "core/crypto/aead.h"
 #include "core/crypto/key_file.h"
 #include "core/util/status.h"
@@ -47,6 +48,14 @@ struct Options {
   // snapshot at the next compaction check while no call is using it; its
   // next call gets kSnapshotTooOld. 0 = no limit.
   uint64_t txn_max_age_ms = 10 * 60 * 1000;
+  // ---- compression of values (issue 12; core/log/record_codec.h) ----
+  // New puts whose value has at least compression_min_size bytes are
+  // stored compressed when that saves space. Records keep their algorithm
+  // (it is in each record), so the option may change from one open to the
+  // next. compression_level: Zstandard's level (kMinZstdLevel..kMaxZstdLevel).
+  Compression compression = Compression::kNone;
+  int32_t compression_level = 3;
+  uint32_t compression_min_size = 64;
   // ---- encryption at rest (issue 12; core/crypto/, docs/format.md) ----
   // The user's raw 32-byte key or passphrase (empty = not encrypted), and
   // for a passphrase the Argon2id cost used when a key file is written
@@ -72,6 +81,8 @@ struct Options {
   static constexpr uint64_t kMinSegmentSize = 64ull << 10;
   static constexpr uint64_t kMaxSegmentSize = 1ull << 30;
   static constexpr uint32_t kMaxRecycle = 64;
+  static constexpr int32_t kMinZstdLevel = -7;  // Zstandard's fast levels
+  static constexpr int32_t kMaxZstdLevel = 22;
 
   // Validating setters used by the C API.
   Status SetSyncMode(SyncMode m);
@@ -79,6 +90,8 @@ struct Options {
   Status SetSegmentSize(uint64_t bytes);
   Status SetCompactDeadRatio(uint32_t percent);
   Status SetCompactSpaceAmp(uint32_t percent);
+  Status SetCompression(Compression c);
+  Status SetCompressionLevel(int32_t level);
 
   // Generic interface: see firkin_options_set in capi/firkin.h.
   Status Set(const std::string& name, const std::string& value);

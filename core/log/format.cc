@@ -145,7 +145,7 @@ uint64_t DecodeDurableLen(const char* header) {
 
 // ---- records ----
 size_t EncodeRecord(const RecordFields& f, char* dst) {
-  uint8_t flags = f.flags & kRecordFlagBatch;
+  uint8_t flags = f.flags & (kRecordFlagBatch | kRecordFlagsCodec);
   if (f.time != 0) flags |= kRecordFlagTime;
   if (f.expiry != 0) flags |= kRecordFlagExpiry;
   const size_t ext = RecordExtLen(flags);
@@ -190,6 +190,11 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out) {
   if (t < static_cast<uint8_t>(RecordType::kPut) || t > static_cast<uint8_t>(RecordType::kCompactDone))
     return false;
   if ((r.flags & ~kRecordFlagsKnown) != 0) return false;
+  if ((r.flags & kRecordFlagCompressed) != 0 &&
+      ((r.flags & kRecordFlagCompressed) == kRecordFlagCompressed || r.type != RecordType::kPut ||
+       r.value_len < 4)) {
+    return false;
+  }
   if (r.size() > avail) return false;
   if (r.seq == 0) return false;
   if (!RecordChecksumOk(r)) return false;

@@ -1,4 +1,4 @@
-// The on-disk format (docs/format.md, format version 3): the identity file,
+// The on-disk format (docs/format.md, format version 4): the identity file,
 // the segment header and the record layout, with encoders and validators.
 //
 // Thread contract: pure functions and plain structs; safe from any thread.
@@ -17,9 +17,10 @@ namespace firkin {
 
 // 2: recycled segments (a segment header may carry kSegmentFlagRecycled and
 // a sequence floor). 3: records may carry a commit time and an expiry
-// (kRecordFlagTime, kRecordFlagExpiry). 4: encryption at rest (the
-// identity file's feature bits, kIdentityEncrypted; the KEYS file). A
-// library reads every version up to its own.
+// (kRecordFlagTime, kRecordFlagExpiry). 4: a put's value may be stored
+// compressed (kRecordFlagLz4, kRecordFlagZstd); encryption at rest (the
+// identity file's feature bits, kIdentityEncrypted; the KEYS file; sealed
+// records, kRecordFlagSealed). A library reads every version up to its own.
 constexpr uint32_t kFormatVersion = 4;
 
 // ---- identity file ("FIRKIN") ----
@@ -127,7 +128,20 @@ enum class RecordType : uint8_t {
 constexpr uint8_t kRecordFlagBatch = 1;  // part of a batch: needs its commit marker
 constexpr uint8_t kRecordFlagTime = 2;   // an 8-byte commit time follows the header
 constexpr uint8_t kRecordFlagExpiry = 4; // an 8-byte expiry follows (after the time)
-constexpr uint8_t kRecordFlagsKnown = kRecordFlagBatch | kRecordFlagTime | kRecordFlagExpiry;
+// ---- record codec flags (format version 4; core/log/record_codec.h) ----
+// The value of a put is stored compressed: u32 raw length, then an LZ4
+// block (kRecordFlagLz4) or a Zstandard frame (kRecordFlagZstd). At most
+// one of the two; only on puts. value_len is the stored length.
+constexpr uint8_t kRecordFlagLz4 = 8;
+constexpr uint8_t kRecordFlagZstd = 16;
+constexpr uint8_t kRecordFlagCompressed = kRecordFlagLz4 | kRecordFlagZstd;
+// Reserved for record encryption (the key, value and optional fields are
+// sealed, the tag follows). Not known yet: a record carrying it is damage.
+constexpr uint8_t kRecordFlagSealed = 32;
+// Flags the stored value bytes depend on (kept by compaction's copies).
+constexpr uint8_t kRecordFlagsCodec = kRecordFlagCompressed;
+constexpr uint8_t kRecordFlagsKnown =
+    kRecordFlagBatch | kRecordFlagTime | kRecordFlagExpiry | kRecordFlagLz4 | kRecordFlagZstd;
 
 // Bytes of optional fields a record with these flags carries.
 inline size_t RecordExtLen(uint8_t flags) {
@@ -189,7 +203,8 @@ struct RecordFields {
 // Writes the record (header, optional fields, key, value, padding) at dst;
 // dst must have RecordSize(key, value, RecordExtLen(flags)) bytes, where the
 // time and expiry flags are set from f.time / f.expiry being non-zero (the
-// flags given for them are ignored). Returns the size written.
+// flags given for them are ignored); the batch and codec flags are kept
+// (f.value is then the stored, encoded value). Returns the size written.
 size_t EncodeRecord(const RecordFields& f, char* dst);
 
 // Decodes the header at p without checking the checksum (hot read path).
@@ -210,7 +225,8 @@ inline RecordView PeekRecord(const char* p) {
 bool RecordChecksumOk(const RecordView& r);
 
 // Full validation of a record at p with `avail` bytes readable: bounds,
-// type, reserved field, checksum. Used by recovery and iteration.
+// type, flags (codec flags only on puts, one algorithm at most), reserved
+// field, checksum. Used by recovery and iteration.
 bool ValidateRecord(const char* p, size_t avail, RecordView* out);
 
 }  // namespace firkin

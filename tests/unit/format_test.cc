@@ -1,5 +1,6 @@
 // Unit tests of the on-disk format encoders and validators (core/log/format).
 #include "core/log/format.h"
+#include "core/util/hash.h"
 
 #include <gtest/gtest.h>
 
@@ -115,10 +116,47 @@ TEST(Format, Version3TimeAndExpiry) {
   EXPECT_EQ(r.time(), 0u);
   EXPECT_EQ(r.expiry(), 0u);
   EXPECT_EQ(r.flags, 0u);
-  // A flag bit this version does not know is damage, never misread.
+  // A flag bit this version does not know is damage, never misread (the
+  // sealed flag is reserved for encryption, not known yet).
   std::vector<char> u = v2;
-  u[35] = static_cast<char>(8);
+  u[35] = static_cast<char>(kRecordFlagSealed);
   EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
+  u[35] = static_cast<char>(64);
+  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
+}
+
+// Rewrites the checksum of an encoded record after a test changed it.
+void Reseal(std::vector<char>* b) {
+  RecordView r = PeekRecord(b->data());
+  EncodeU64(b->data(),
+            Checksum(b->data() + 8, kRecordHeaderSize - 8 + r.ext_len() + r.key_len + r.value_len));
+}
+
+TEST(Format, Version4CodecFlags) {
+  EXPECT_EQ(kFormatVersion, 4u);
+  std::string key("key"), value("\x10\0\0\0stored bytes", 16);
+  for (uint8_t f : {kRecordFlagLz4, kRecordFlagZstd}) {
+    std::vector<char> buf(RecordSize(key.size(), value.size(), 8));
+    EncodeRecord({5, 0, 0, RecordType::kPut, f, key, value, 99}, buf.data());
+    RecordView r;
+    ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
+    EXPECT_EQ(r.flags, f | kRecordFlagTime);  // the codec flag is kept
+    EXPECT_EQ(r.value(), value);
+    // Both algorithms at once, or a codec flag on a non-put: damage.
+    std::vector<char> both = buf;
+    both[35] = static_cast<char>(kRecordFlagLz4 | kRecordFlagZstd | kRecordFlagTime);
+    Reseal(&both);
+    EXPECT_FALSE(ValidateRecord(both.data(), both.size(), &r));
+    std::vector<char> del = buf;
+    del[34] = static_cast<char>(RecordType::kDelete);
+    Reseal(&del);
+    EXPECT_FALSE(ValidateRecord(del.data(), del.size(), &r));
+  }
+  // A compressed value shorter than its length prefix: damage.
+  std::vector<char> shortv(RecordSize(key.size(), 3, 8));
+  EncodeRecord({5, 0, 0, RecordType::kPut, kRecordFlagLz4, key, "abc", 99}, shortv.data());
+  RecordView r;
+  EXPECT_FALSE(ValidateRecord(shortv.data(), shortv.size(), &r));
 }
 
 TEST(Format, SegmentVersionsUpToOursAreRead) {

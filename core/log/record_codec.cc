@@ -1,0 +1,124 @@
+#include "core/log/record_codec.h"
+
+#include <lz4.h>
+#include <zstd.h>
+
+#include <cstring>
+
+#include "core/util/coding.h"
+
+namespace firkin {
+
+namespace {
+
+// Per-thread Zstandard contexts (a context is ~hundreds of KiB to set up:
+// one per thread, made on first use, freed when the thread ends).
+struct ZstdContexts {
+  ZSTD_CCtx* c = nullptr;
+  ZSTD_DCtx* d = nullptr;
+  ~ZstdContexts() {
+    ZSTD_freeCCtx(c);
+    ZSTD_freeDCtx(d);
+  }
+};
+
+ZstdContexts& Zstd() {
+  thread_local ZstdContexts ctx;
+  return ctx;
+}
+
+Status Damaged(const RecordView& r, const char* algo, const std::string& why) {
+  return Status::Corruption(std::string("compressed value (") + algo + ") of the record with "
+                            "sequence " + std::to_string(r.seq) + " does not decode: " + why +
+                            "; the value is not returned");
+}
+
+}  // namespace
+
+const char* CompressionName(Compression c) {
+  switch (c) {
+    case Compression::kNone: return "none";
+    case Compression::kLz4: return "lz4";
+    case Compression::kZstd: return "zstd";
+  }
+  return "unknown";
+}
+
+uint8_t RecordCodec::Encode(std::string_view value, std::string* out) const {
+  if (compression_ == Compression::kNone || value.size() < min_size_ || value.empty() ||
+      value.size() > kMaxRawValue) {
+    return 0;
+  }
+  // Worth storing only if it saves space: the stored bytes (raw length
+  // prefix included) must be shorter than the value.
+  const size_t limit = value.size() - 1;
+  if (limit <= kRawLenSize) return 0;
+  if (compression_ == Compression::kLz4) {
+    out->resize(kRawLenSize + static_cast<size_t>(LZ4_compressBound(static_cast<int>(value.size()))));
+    const int n = LZ4_compress_default(value.data(), &(*out)[kRawLenSize],
+                                       static_cast<int>(value.size()),
+                                       static_cast<int>(out->size() - kRawLenSize));
+    if (n <= 0 || kRawLenSize + static_cast<size_t>(n) > limit) return 0;
+    out->resize(kRawLenSize + static_cast<size_t>(n));
+    EncodeU32(&(*out)[0], static_cast<uint32_t>(value.size()));
+    return kRecordFlagLz4;
+  }
+  ZstdContexts& z = Zstd();
+  if (z.c == nullptr && (z.c = ZSTD_createCCtx()) == nullptr) return 0;  // no memory: raw
+  out->resize(kRawLenSize + ZSTD_compressBound(value.size()));
+  const size_t n = ZSTD_compressCCtx(z.c, &(*out)[kRawLenSize], out->size() - kRawLenSize,
+                                     value.data(), value.size(), level_);
+  if (ZSTD_isError(n) || kRawLenSize + n > limit) return 0;
+  out->resize(kRawLenSize + n);
+  EncodeU32(&(*out)[0], static_cast<uint32_t>(value.size()));
+  return kRecordFlagZstd;
+}
+
+uint64_t RecordCodec::LogicalValueLen(const RecordView& r) {
+  if ((r.flags & kRecordFlagCompressed) == 0 || r.value_len < kRawLenSize) return r.value_len;
+  return DecodeU32(r.value().data());
+}
+
+Status RecordCodec::Decode(const RecordView& r, std::string* scratch, std::string_view* out) const {
+  const bool lz4 = (r.flags & kRecordFlagCompressed) == kRecordFlagLz4;
+  const char* algo = lz4 ? "lz4" : "zstd";
+  if ((r.flags & kRecordFlagCompressed) == kRecordFlagCompressed) {
+    return Damaged(r, "lz4+zstd", "both algorithm flags are set");
+  }
+  const std::string_view stored = r.value();
+  if (stored.size() < kRawLenSize) return Damaged(r, algo, "shorter than its length prefix");
+  const uint32_t raw = DecodeU32(stored.data());
+  const char* src = stored.data() + kRawLenSize;
+  const size_t n = stored.size() - kRawLenSize;
+  if (raw > kMaxRawValue) {
+    return Damaged(r, algo, "stated length " + std::to_string(raw) + " exceeds the value limit");
+  }
+  if (lz4) {
+    // An LZ4 block expands at most ~255 times: a larger stated length is
+    // damage (and would only make us allocate for it).
+    if (raw > 255ull * n + 16) return Damaged(r, algo, "stated length is impossible");
+    scratch->resize(raw);
+    const int got = LZ4_decompress_safe(src, &(*scratch)[0], static_cast<int>(n),
+                                        static_cast<int>(raw));
+    if (got < 0 || static_cast<uint32_t>(got) != raw) {
+      return Damaged(r, algo, "decoded " + std::to_string(got) + " bytes, expected " +
+                                  std::to_string(raw));
+    }
+  } else {
+    const unsigned long long content = ZSTD_getFrameContentSize(src, n);
+    if (content != raw) return Damaged(r, algo, "frame content size does not match");
+    ZstdContexts& z = Zstd();
+    if (z.d == nullptr && (z.d = ZSTD_createDCtx()) == nullptr) {
+      return Status::NoMemory("out of memory creating a Zstandard context");
+    }
+    scratch->resize(raw);
+    const size_t got = ZSTD_decompressDCtx(z.d, &(*scratch)[0], raw, src, n);
+    if (ZSTD_isError(got) || got != raw) {
+      return Damaged(r, algo, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output");
+    }
+  }
+  *out = std::string_view(scratch->data(), raw);
+  return Status::OK();
+}
+
+}  // namespace firkin
