@@ -17,9 +17,10 @@ namespace firkin {
 
 // 2: recycled segments (a segment header may carry kSegmentFlagRecycled and
 // a sequence floor). 3: records may carry a commit time and an expiry
-// (kRecordFlagTime, kRecordFlagExpiry). A library reads every version up to
-// its own.
-constexpr uint32_t kFormatVersion = 3;
+// (kRecordFlagTime, kRecordFlagExpiry). 4: a namespace create record's
+// value may hold namespace flags (ordered namespaces; issue 12). A library
+// reads every version up to its own.
+constexpr uint32_t kFormatVersion = 4;
 
 // ---- identity file ("FIRKIN") ----
 constexpr char kIdentityFileName[] = "FIRKIN";

@@ -6,15 +6,18 @@
 // does not match the segments on disk is ignored (full scan): see
 // ValidateCheckpoint in recovery.cc.
 //
-// Layout (little-endian), version 2:
+// Layout (little-endian), version 3 (version 2 is read too):
 //   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 reserved
 //   [16] u64 db_id          [24] u64 last_seq
 //   [32] u64 n_segments     [40] u64 n_namespaces  [48] u64 n_entries
 //   [56] u64 checksum of the body   [64] u64 checksum of bytes [0,64)
 //   body: n_segments x {u64 id, u32 slot, u32 flags, u64 len, u64 live,
 //                       u64 dead, u64 min_seq, u64 tail_check}  (56 bytes)
-//         n_namespaces x {u32 id, u8 dropped, u8 name_len, name,
+//         n_namespaces x {u32 id, u8 flags, u8 name_len, name,
 //                         i64 live_keys}
+//         flags: bit 0 = dropped, bit 1 = ordered (version 3; version 2
+//         had only "dropped" as 0/1). A version-2 library ignores a
+//         version-3 checkpoint (and then refuses the version-4 segments).
 //         n_entries x {u64 hash_bits, u64 locator}             (16 bytes)
 // tail_check = CheckpointTailCheck(segment bytes, len): a checksum of the
 // last (up to) 4 KiB of records below len, so that a checkpoint of another
@@ -59,6 +62,7 @@ struct CheckpointNamespace {
   bool dropped;
   std::string name;
   int64_t live_keys;
+  uint32_t flags = 0;  // kNsFlag* (version 3: bit 1 of the flags byte = ordered)
 };
 
 struct CheckpointData {

@@ -199,7 +199,7 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
     res->segments++;
   }
   for (const CheckpointNamespace& n : c.namespaces) {
-    NamespaceInfo* info = n.id == 0 ? ns->Default().get() : ns->Create(n.id, n.name).get();
+    NamespaceInfo* info = n.id == 0 ? ns->Default().get() : ns->Create(n.id, n.name, n.flags).get();
     info->live_keys.store(n.live_keys);
     if (n.dropped) ns->Drop(n.id);
   }
