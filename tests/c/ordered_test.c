@@ -13,6 +13,7 @@
  *   compact    compaction (small segments) while iterators are open
  *   reopen     ordered scans equal the model after close/reopen, with and
  *              without the checkpoint, and after a drop
+ *   readonly   a read-only handle follows the writer (refresh) with ordered scans
  *   crash      a child killed with SIGKILL while writing: after reopen the
  *              ordered scan equals the recovered key set (hash iteration) in
  *              order
@@ -867,6 +868,74 @@ static void test_reopen(void) {
   free(m.e);
 }
 
+/* ---- a read-only handle beside the writer follows it (refresh) ---- */
+static void test_readonly(void) {
+  char p[512];
+  dbpath(p, sizeof p, "ro");
+  firkin_db *db = open_db(p, 64 << 10, true);
+  firkin_ns *ns = ordered_ns(db, "ro");
+  list m = {0}, got = {0};
+  unsigned seed = 31;
+  for (int i = 0; i < 500; i++) {
+    unsigned char k[8];
+    size_t kl = rand_key(&seed, k);
+    put_u32(db, ns, k, kl, (uint32_t)i);
+    model_put(&m, k, kl, (uint32_t)i);
+  }
+  check(firkin_sync(db) == FIRKIN_OK, "sync");
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_read_only(o, true);
+  firkin_db *ro = NULL;
+  check(firkin_open(p, o, &ro) == FIRKIN_OK, "open read-only");
+  firkin_options_free(o);
+  firkin_ns *rns = NULL;
+  check(firkin_ns_open(ro, "ro", false, &rns) == FIRKIN_OK, "reader: ns");
+  check(scan_range(ro, NULL, rns, NULL, 0, NULL, 0, 0, &got) == FIRKIN_OK &&
+            lists_equal(&got, &m),
+        "reader: ordered scan = writer's state (%zu vs %zu)", got.n, m.n);
+  /* the writer goes on: new keys, deletes, a new ordered namespace, compaction */
+  firkin_ns *ns2 = ordered_ns(db, "ro2");
+  for (int i = 0; i < 2000; i++) {
+    unsigned char k[8];
+    size_t kl = rand_key(&seed, k);
+    if (rand_r(&seed) % 3) {
+      put_u32(db, ns, k, kl, (uint32_t)i + 1000);
+      model_put(&m, k, kl, (uint32_t)i + 1000);
+    } else {
+      firkin_delete(db, NULL, ns, k, kl);
+      model_del(&m, k, kl);
+    }
+    put_u32(db, ns2, k, kl, 5);
+  }
+  check(firkin_compact(db) == FIRKIN_OK, "writer compacts");
+  check(firkin_sync(db) == FIRKIN_OK, "sync");
+  check(firkin_refresh(ro) == FIRKIN_OK, "reader: refresh");
+  check(scan_range(ro, NULL, rns, NULL, 0, NULL, 0, 0, &got) == FIRKIN_OK &&
+            lists_equal(&got, &m),
+        "reader after refresh: ordered scan = writer's state (%zu vs %zu)", got.n, m.n);
+  check(scan_range(ro, NULL, rns, NULL, 0, NULL, 0, FIRKIN_ITER_REVERSE, &got) == FIRKIN_OK &&
+            got.n == m.n,
+        "reader after refresh: reverse scan");
+  firkin_ns *rns2 = NULL;
+  check(firkin_ns_open(ro, "ro2", false, &rns2) == FIRKIN_OK, "reader: ns created after open");
+  list w2 = {0};
+  check(scan_range(db, NULL, ns2, NULL, 0, NULL, 0, 0, &w2) == FIRKIN_OK, "writer ro2 scan");
+  check(scan_range(ro, NULL, rns2, NULL, 0, NULL, 0, 0, &got) == FIRKIN_OK && w2.n > 0 &&
+            lists_equal(&got, &w2),
+        "reader: namespace created after its open is ordered and complete (%zu vs %zu)", got.n,
+        w2.n);
+  free(w2.e);
+  firkin_ns_close(rns2);
+  firkin_ns_close(rns);
+  firkin_ns_close(ns2);
+  firkin_ns_close(ns);
+  firkin_close(ro);
+  firkin_close(db);
+  free(m.e);
+  free(got.e);
+}
+
 /* ---- kill -9 ---- */
 static void test_crash(void) {
   char p[512];
@@ -937,7 +1006,8 @@ int main(int argc, char **argv) {
     void (*fn)(void);
   } groups[] = {{"api", test_api},         {"model", test_model},     {"edges", test_edges},
                 {"snapshot", test_snapshot}, {"concurrent", test_concurrent},
-                {"compact", test_compact},   {"reopen", test_reopen},   {"crash", test_crash}};
+                {"compact", test_compact},   {"reopen", test_reopen},   {"readonly", test_readonly},
+                {"crash", test_crash}};
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[g].name) == 0;
