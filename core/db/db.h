@@ -174,6 +174,8 @@ class DB : private CompactionHost {
   // Whether checkpoint_every bytes were written since the last checkpoint.
   bool CheckpointDue() const override;
   bool read_only() const { return options_.read_only; }
+  // Whether reads check each record's checksum (see verify_reads_).
+  bool verify_reads() const { return verify_reads_; }
   // Read-only handle: a snapshot below this can no longer be told (a
   // refresh dropped segments the writer had retired).
   uint64_t history_floor() const { return history_floor_.load(std::memory_order_acquire); }

@@ -91,17 +91,34 @@ bool OrderedIterator::Fill() {
       return false;
     }
     keys_.clear();
+    recs_.clear();
     Epoch::Guard guard;  // records read by the index walk and by Get
     const bool more = ns_->ordered->Collect(has_cursor_ ? &cursor_ : nullptr, cursor_inclusive_,
-                                            range_.reverse, stop, batch_, &keys_);
+                                            range_.reverse, stop, batch_, &keys_, &recs_);
     if (!more) base_done_ = true;
     if (batch_ < kMaxBatch) batch_ *= 2;
     if (keys_.empty()) return false;
     cursor_ = keys_.back();
     has_cursor_ = true;
     cursor_inclusive_ = false;
-    for (std::string& k : keys_) {
+    // A read-only handle's refresh may drop versions below its floor:
+    // those reads go through Get, which reports it.
+    const bool fast = snap_ >= db_->history_floor();
+    for (size_t i = 0; i < keys_.size(); i++) {
+      std::string& k = keys_[i];
       if (ov_ != nullptr && ov_->shadow.count(k) != 0) continue;  // the txn's own write wins
+      const RecordView& newest = recs_[i];
+      if (fast && newest.base != nullptr && newest.seq <= snap_) {
+        // The newest version is the one visible at the snapshot.
+        if (newest.type != RecordType::kPut || db_->Expired(newest)) continue;
+        if (db_->verify_reads() && !RecordChecksumOk(newest)) {
+          status_ = Status::Corruption("record of a key failed its checksum (sequence " +
+                                       std::to_string(newest.seq) + ") during ordered iteration");
+          return false;
+        }
+        buf_.emplace_back(std::move(k), std::string(newest.value()));
+        continue;
+      }
       RecordView r;
       Status s = db_->Get(snap_, *ns_, k, &r);
       if (s.ok()) {

@@ -5,8 +5,12 @@
 // How: it takes keys from the namespace's OrderedIndex in small batches
 // (8 keys first, doubling up to 256, so a short scan reads little and a
 // long one takes the index lock rarely), each batch strictly after the last
-// key taken, and resolves each key through the normal snapshot read
-// (DB::Get: hash index, version chain, TTL). So a key appears at most once
+// key taken, and resolves each key at the snapshot: when the newest record
+// the index points at is not newer than the snapshot, it is the visible
+// version (a write still installing has a sequence number above every
+// snapshot, so an entry the index has not caught up with is never needed);
+// otherwise through the normal snapshot read (DB::Get: hash index, version
+// chain). So a key appears at most once
 // and in order whatever splits, moves or compaction happen between
 // batches; a key written after the snapshot reads as absent and is
 // skipped; a key deleted after it is still in the index (its tombstone is
@@ -97,6 +101,7 @@ class OrderedIterator {
   bool base_done_ = false;
   size_t batch_ = 8;
   std::vector<std::string> keys_;  // scratch
+  std::vector<RecordView> recs_;   // scratch: the keys' newest records
   // Overlay position (reverse: counts down; npos = before the first).
   size_t oi_ = 0;
   bool valid_ = false, from_overlay_ = false;

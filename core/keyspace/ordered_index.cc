@@ -19,15 +19,14 @@ uint64_t OrderedIndex::Prefix20(std::string_view key) {
   return (b0 << 12) | (b1 << 4) | (b2 >> 4);
 }
 
-std::string_view OrderedIndex::KeyOf(uint64_t e) const {
+bool OrderedIndex::ViewOf(uint64_t e, RecordView* r) const {
   const Locator l = EntryLoc(e);
   Segment* s = segs_->BySlot(LocatorSlot(l));
-  if (s == nullptr) return {};
+  if (s == nullptr) return false;
   const uint64_t off = LocatorOffset(l), end = s->capacity();
-  if (off + kRecordHeaderSize > end) return {};
-  RecordView r = PeekRecord(s->RecordAt(off));
-  if (r.size() > end - off) return {};
-  return r.key();
+  if (off + kRecordHeaderSize > end) return false;
+  *r = PeekRecord(s->RecordAt(off));
+  return r->size() <= end - off;
 }
 
 int OrderedIndex::Compare(uint64_t e, std::string_view key, uint64_t kp) const {
@@ -185,7 +184,8 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
 
 bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse,
                            const std::string* stop, size_t max,
-                           std::vector<std::string>* out) const {
+                           std::vector<std::string>* out,
+                           std::vector<RecordView>* recs) const {
   std::shared_lock<std::shared_mutex> l(mu_);
   if (chunks_.empty()) return false;
   // Position of the first entry to take, as a flat walk over (c, i).
@@ -221,8 +221,11 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
       if (!reverse ? c >= 0 : c < 0) return false;
     }
     if (out->size() >= max) return true;
-    std::string_view k = KeyOf(e);
+    RecordView r;
+    if (!ViewOf(e, &r)) r = RecordView();
+    std::string_view k = r.base != nullptr ? r.key() : std::string_view();
     out->emplace_back(k.data(), k.size());
+    if (recs != nullptr) recs->push_back(r);
     if (!reverse) {
       if (++p.i == chunks_[p.c]->n) {
         p = {p.c + 1, 0};

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "core/index/hash_index.h"
+#include "core/log/format.h"
 #include "core/log/segment.h"
 
 namespace firkin {
@@ -76,9 +77,12 @@ class OrderedIndex {
   // or the last if reverse) and stopping before `stop` is passed (forward:
   // keys >= *stop are not taken; reverse: keys < *stop are not taken;
   // nullptr: no stop). Returns false when the end of the index or the stop
-  // was reached (nothing follows what was taken).
+  // was reached (nothing follows what was taken). `recs` (may be null)
+  // receives, for each key, a view of the key's newest record as the index
+  // held it: readable while the caller's Epoch::Guard is held.
   bool Collect(const std::string* from, bool inclusive, bool reverse, const std::string* stop,
-               size_t max, std::vector<std::string>* out) const;
+               size_t max, std::vector<std::string>* out,
+               std::vector<RecordView>* recs = nullptr) const;
 
   // READER. Keys held, and bytes of memory (chunks and directory).
   uint64_t size() const { return size_.load(std::memory_order_relaxed); }
@@ -100,8 +104,13 @@ class OrderedIndex {
     return (Prefix20(key) << kLocatorBits) | loc;
   }
   static Locator EntryLoc(uint64_t e) { return e & ((uint64_t{1} << kLocatorBits) - 1); }
+  // The record of an entry (false if it cannot be resolved).
+  bool ViewOf(uint64_t e, RecordView* r) const;
   // The key of an entry's record (empty if it cannot be resolved).
-  std::string_view KeyOf(uint64_t e) const;
+  std::string_view KeyOf(uint64_t e) const {
+    RecordView r;
+    return ViewOf(e, &r) ? r.key() : std::string_view();
+  }
   // <0, 0, >0: entry vs (key with prefix kp).
   int Compare(uint64_t e, std::string_view key, uint64_t kp) const;
   // First position whose key is >= key (c == chunks_.size() at the end).
