@@ -8,14 +8,33 @@
 
 namespace firkin {
 
+namespace {
+// memcmp order, the shorter first on a tie.
+int KeyCmp(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  const int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
+  if (c != 0) return c;
+  return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
+}
+// The first 8 bytes big-endian, zero-padded (sorting at BulkLoad).
+uint64_t Head64(std::string_view k) {
+  unsigned char b[8] = {0};
+  std::memcpy(b, k.data(), std::min<size_t>(8, k.size()));
+  uint64_t v = 0;
+  for (unsigned char c : b) v = (v << 8) | c;
+  return v;
+}
+}  // namespace
+
 OrderedIndex::~OrderedIndex() {
   for (Chunk* c : chunks_) delete c;
 }
 
-uint64_t OrderedIndex::Prefix20(std::string_view key) {
+uint64_t OrderedIndex::Bits(std::string_view key, size_t skip) {
   const auto* p = reinterpret_cast<const unsigned char*>(key.data());
-  const uint64_t b0 = key.size() > 0 ? p[0] : 0, b1 = key.size() > 1 ? p[1] : 0,
-                 b2 = key.size() > 2 ? p[2] : 0;
+  const size_t n = key.size();
+  const uint64_t b0 = n > skip ? p[skip] : 0, b1 = n > skip + 1 ? p[skip + 1] : 0,
+                 b2 = n > skip + 2 ? p[skip + 2] : 0;
   return (b0 << 12) | (b1 << 4) | (b2 >> 4);
 }
 
@@ -29,23 +48,30 @@ bool OrderedIndex::ViewOf(uint64_t e, RecordView* r) const {
   return r->size() <= end - off;
 }
 
-int OrderedIndex::Compare(uint64_t e, std::string_view key, uint64_t kp) const {
-  const uint64_t ep = e >> kLocatorBits;
-  if (ep != kp) return ep < kp ? -1 : 1;
-  std::string_view k = KeyOf(e);
-  const size_t n = std::min(k.size(), key.size());
-  int c = n == 0 ? 0 : std::memcmp(k.data(), key.data(), n);
-  if (c != 0) return c;
-  return k.size() < key.size() ? -1 : (k.size() > key.size() ? 1 : 0);
+int OrderedIndex::Side(const Chunk* c, std::string_view key) {
+  const size_t skip = c->common.size();
+  const size_t n = std::min(key.size(), skip);
+  const int m = n == 0 ? 0 : std::memcmp(key.data(), c->common.data(), n);
+  if (m != 0) return m < 0 ? -1 : 1;
+  return key.size() < skip ? -1 : 0;  // a proper prefix of common sorts first
 }
 
-OrderedIndex::Pos OrderedIndex::LowerBound(std::string_view key, uint64_t kp) const {
+int OrderedIndex::Compare(const Chunk* c, size_t i, std::string_view key) const {
+  const int side = Side(c, key);
+  if (side != 0) return -side;
+  const uint64_t e = c->e[i];
+  const uint64_t ep = e >> kLocatorBits, kb = Bits(key, c->common.size());
+  if (ep != kb) return ep < kb ? -1 : 1;
+  return KeyCmp(KeyOf(e), key);
+}
+
+OrderedIndex::Pos OrderedIndex::LowerBound(std::string_view key) const {
   // The first chunk whose first key is > key; the key's place is in the
   // chunk before it (or at the very start).
   size_t lo = 0, hi = chunks_.size();
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (Compare(chunks_[mid]->e[0], key, kp) <= 0) {
+    if (Compare(chunks_[mid], 0, key) <= 0) {
       lo = mid + 1;
     } else {
       hi = mid;
@@ -54,10 +80,11 @@ OrderedIndex::Pos OrderedIndex::LowerBound(std::string_view key, uint64_t kp) co
   if (lo == 0) return {0, 0};
   const size_t c = lo - 1;
   const Chunk* ch = chunks_[c];
+  if (Side(ch, key) > 0) return {c + 1, 0};
   size_t a = 0, b = ch->n;
   while (a < b) {
     size_t mid = (a + b) / 2;
-    if (Compare(ch->e[mid], key, kp) < 0) {
+    if (Compare(ch, mid, key) < 0) {
       a = mid + 1;
     } else {
       b = mid;
@@ -67,12 +94,23 @@ OrderedIndex::Pos OrderedIndex::LowerBound(std::string_view key, uint64_t kp) co
   return {c, a};
 }
 
-void OrderedIndex::InsertAt(Pos p, uint64_t entry) {
+void OrderedIndex::Rebuild(Chunk* c) const {
+  std::string_view first = KeyOf(c->e[0]), last = KeyOf(c->e[c->n - 1]);
+  size_t lcp = 0;
+  while (lcp < first.size() && lcp < last.size() && first[lcp] == last[lcp]) lcp++;
+  c->common.assign(first.data(), lcp);
+  for (uint32_t i = 0; i < c->n; i++) {
+    c->e[i] = (Bits(KeyOf(c->e[i]), lcp) << kLocatorBits) | EntryLoc(c->e[i]);
+  }
+}
+
+void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
   if (chunks_.empty()) {
     auto* c = new Chunk;
-    c->e[0] = entry;
+    c->e[0] = loc;
     c->n = 1;
     chunks_.push_back(c);
+    Rebuild(c);
     return;
   }
   if (p.c == chunks_.size()) {  // past the last key: append to the last chunk
@@ -84,9 +122,10 @@ void OrderedIndex::InsertAt(Pos p, uint64_t entry) {
     auto* nc = new Chunk;
     if (p.c + 1 == chunks_.size() && p.i == ch->n) {
       // Ascending load: start a new chunk and leave this one full.
-      nc->e[0] = entry;
+      nc->e[0] = loc;
       nc->n = 1;
       chunks_.push_back(nc);
+      Rebuild(nc);
       return;
     }
     const uint32_t half = kChunkCap / 2;
@@ -94,14 +133,21 @@ void OrderedIndex::InsertAt(Pos p, uint64_t entry) {
     nc->n = kChunkCap - half;
     ch->n = half;
     chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(p.c) + 1, nc);
+    Rebuild(ch);  // each half may share a longer prefix
+    Rebuild(nc);
     if (p.i > half) {
       ch = nc;
       p.i -= half;
     }
   }
   std::memmove(ch->e + p.i + 1, ch->e + p.i, (ch->n - p.i) * sizeof(uint64_t));
-  ch->e[p.i] = entry;
   ch->n++;
+  if (Side(ch, key) == 0) {
+    ch->e[p.i] = (Bits(key, ch->common.size()) << kLocatorBits) | loc;
+  } else {
+    ch->e[p.i] = loc;  // a new first or last key outside the common prefix
+    Rebuild(ch);
+  }
 }
 
 void OrderedIndex::EraseAt(Pos p) {
@@ -121,26 +167,26 @@ void OrderedIndex::EraseAt(Pos p) {
     ch->n += next->n;
     delete next;
     chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(p.c) + 1);
+    Rebuild(ch);
   }
 }
 
 void OrderedIndex::Insert(std::string_view key, Locator loc) {
-  const uint64_t kp = Prefix20(key);
   std::unique_lock<std::shared_mutex> l(mu_);
-  Pos p = LowerBound(key, kp);
-  if (p.c < chunks_.size() && Compare(chunks_[p.c]->e[p.i], key, kp) == 0) {
-    chunks_[p.c]->e[p.i] = MakeEntry(key, loc);
+  Pos p = LowerBound(key);
+  if (p.c < chunks_.size() && Compare(chunks_[p.c], p.i, key) == 0) {
+    Chunk* c = chunks_[p.c];
+    c->e[p.i] = (Bits(key, c->common.size()) << kLocatorBits) | loc;
     return;
   }
-  InsertAt(p, MakeEntry(key, loc));
+  InsertAt(p, key, loc);
   size_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void OrderedIndex::Replace(std::string_view key, Locator to) {
-  const uint64_t kp = Prefix20(key);
   std::unique_lock<std::shared_mutex> l(mu_);
-  Pos p = LowerBound(key, kp);
-  const bool found = p.c < chunks_.size() && Compare(chunks_[p.c]->e[p.i], key, kp) == 0;
+  Pos p = LowerBound(key);
+  const bool found = p.c < chunks_.size() && Compare(chunks_[p.c], p.i, key) == 0;
   if (to == 0) {
     if (found) {
       EraseAt(p);
@@ -149,26 +195,24 @@ void OrderedIndex::Replace(std::string_view key, Locator to) {
     return;
   }
   if (found) {
-    chunks_[p.c]->e[p.i] = MakeEntry(key, to);
+    Chunk* c = chunks_[p.c];
+    c->e[p.i] = (Bits(key, c->common.size()) << kLocatorBits) | to;
   } else {
-    InsertAt(p, MakeEntry(key, to));
+    InsertAt(p, key, to);
     size_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
 void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
-  std::vector<uint64_t> es;
+  // Sorted by the first 8 key bytes, then by the whole key.
+  std::vector<std::pair<uint64_t, Locator>> es;
   es.reserve(locs.size());
-  for (Locator l : locs) {
-    // The prefix comes from the record; KeyOf reads only the locator bits.
-    es.push_back(MakeEntry(KeyOf(l), l));
-  }
+  for (Locator l : locs) es.emplace_back(Head64(KeyOf(l)), l);
   locs.clear();
   locs.shrink_to_fit();
-  std::sort(es.begin(), es.end(), [this](uint64_t a, uint64_t b) {
-    const uint64_t pa = a >> kLocatorBits, pb = b >> kLocatorBits;
-    if (pa != pb) return pa < pb;
-    return KeyOf(a) < KeyOf(b);
+  std::sort(es.begin(), es.end(), [this](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return KeyCmp(KeyOf(a.second), KeyOf(b.second)) < 0;
   });
   std::unique_lock<std::shared_mutex> l(mu_);
   for (Chunk* c : chunks_) delete c;
@@ -176,7 +220,8 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
   for (size_t i = 0; i < es.size(); i += kChunkCap) {
     auto* c = new Chunk;
     c->n = static_cast<uint32_t>(std::min(kChunkCap, es.size() - i));
-    std::memcpy(c->e, es.data() + i, c->n * sizeof(uint64_t));
+    for (uint32_t j = 0; j < c->n; j++) c->e[j] = es[i + j].second;
+    Rebuild(c);
     chunks_.push_back(c);
   }
   size_.store(es.size(), std::memory_order_relaxed);
@@ -188,16 +233,14 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
                            std::vector<RecordView>* recs) const {
   std::shared_lock<std::shared_mutex> l(mu_);
   if (chunks_.empty()) return false;
-  // Position of the first entry to take, as a flat walk over (c, i).
   Pos p;
   bool valid = true;
   if (from == nullptr) {
     p = reverse ? Pos{chunks_.size() - 1, chunks_.back()->n - 1u} : Pos{0, 0};
   } else {
-    const uint64_t kp = Prefix20(*from);
-    p = LowerBound(*from, kp);
+    p = LowerBound(*from);
     const bool at_end = p.c == chunks_.size();
-    const bool equal = !at_end && Compare(chunks_[p.c]->e[p.i], *from, kp) == 0;
+    const bool equal = !at_end && Compare(chunks_[p.c], p.i, *from) == 0;
     if (!reverse) {
       if (equal && !inclusive) {  // step past from
         if (++p.i == chunks_[p.c]->n) p = {p.c + 1, 0};
@@ -206,28 +249,27 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
     } else if (!(equal && inclusive)) {  // the last entry < from
       if (p.c == 0 && p.i == 0) {
         valid = false;
-      } else if (p.i == 0) {
+      } else if (p.c == chunks_.size() || p.i == 0) {
         p = {p.c - 1, chunks_[p.c - 1]->n - 1u};
       } else {
         p.i--;
       }
     }
   }
-  const uint64_t sp = stop != nullptr ? Prefix20(*stop) : 0;
   while (valid) {
-    const uint64_t e = chunks_[p.c]->e[p.i];
+    const Chunk* ch = chunks_[p.c];
     if (stop != nullptr) {
-      const int c = Compare(e, *stop, sp);
+      const int c = Compare(ch, p.i, *stop);
       if (!reverse ? c >= 0 : c < 0) return false;
     }
     if (out->size() >= max) return true;
     RecordView r;
-    if (!ViewOf(e, &r)) r = RecordView();
+    if (!ViewOf(ch->e[p.i], &r)) r = RecordView();
     std::string_view k = r.base != nullptr ? r.key() : std::string_view();
     out->emplace_back(k.data(), k.size());
     if (recs != nullptr) recs->push_back(r);
     if (!reverse) {
-      if (++p.i == chunks_[p.c]->n) {
+      if (++p.i == ch->n) {
         p = {p.c + 1, 0};
         valid = p.c < chunks_.size();
       }
@@ -244,7 +286,12 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
 
 uint64_t OrderedIndex::memory_bytes() const {
   std::shared_lock<std::shared_mutex> l(mu_);
-  return chunks_.size() * sizeof(Chunk) + chunks_.capacity() * sizeof(Chunk*) + sizeof(*this);
+  uint64_t common = 0;
+  for (const Chunk* c : chunks_) {
+    if (c->common.capacity() > 15) common += c->common.capacity() + 1;  // beyond SSO
+  }
+  return chunks_.size() * sizeof(Chunk) + chunks_.capacity() * sizeof(Chunk*) + common +
+         sizeof(*this);
 }
 
 }  // namespace firkin

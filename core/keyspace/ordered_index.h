@@ -4,9 +4,10 @@
 //
 // What it holds. Keys live in the log, so an entry is one 8-byte word: the
 // 44-bit Locator of the key's newest record (the same one the hash index
-// holds) and, in the 20 bits above it, the first 20 bits of the key
-// (big-endian, zero-padded). Two entries whose 20-bit prefixes differ are
-// ordered without touching the log; equal prefixes compare the full keys,
+// holds) and, in the 20 bits above it, 20 bits of the key taken right
+// after the prefix every key of its chunk shares (big-endian, zero-padded;
+// the chunk keeps that common prefix once). Two entries whose bits differ
+// are ordered without touching the log; equal bits compare the full keys,
 // read from the records. No per-key allocation, no pointers per key.
 //
 // Layout: a sorted directory of chunks, each a sorted array of up to
@@ -14,8 +15,9 @@
 // A full chunk splits in two halves, except when a key goes past the last
 // entry of the last chunk (ascending loads): then a new chunk starts, so
 // keys loaded in order fill chunks completely. Memory: 8 bytes per key at
-// full chunks, about 11.5 at the ~70% fill random inserts give, plus
-// 8 bytes per chunk in the directory (docs/format.md, "Ordered namespaces").
+// full chunks, about 11.5 at the ~70% fill random inserts give, plus per
+// chunk its directory slot and common prefix (docs/format.md, "Ordered
+// namespaces").
 //
 // Why the newest locator (updated by every write of the key, not only the
 // first): compaction and retirement only keep segments the index points
@@ -89,8 +91,14 @@ class OrderedIndex {
   uint64_t memory_bytes() const;
 
  private:
+  // A sorted run of entries. Every key in it starts with `common` (the
+  // longest common prefix of its first and last keys), and each entry's
+  // 20 prefix bits are the key's bits right after `common`: neighbouring
+  // keys (which share long prefixes, e.g. "user000123...") still differ
+  // there, so most comparisons never read the log.
   struct Chunk {
     uint32_t n = 0;
+    std::string common;
     uint64_t e[kChunkCap];
   };
   // A position: chunk index and entry index inside it.
@@ -99,10 +107,8 @@ class OrderedIndex {
     size_t i;
   };
 
-  static uint64_t Prefix20(std::string_view key);
-  static uint64_t MakeEntry(std::string_view key, Locator loc) {
-    return (Prefix20(key) << kLocatorBits) | loc;
-  }
+  // The 20 bits of key after its first `skip` bytes (zero-padded).
+  static uint64_t Bits(std::string_view key, size_t skip);
   static Locator EntryLoc(uint64_t e) { return e & ((uint64_t{1} << kLocatorBits) - 1); }
   // The record of an entry (false if it cannot be resolved).
   bool ViewOf(uint64_t e, RecordView* r) const;
@@ -111,11 +117,16 @@ class OrderedIndex {
     RecordView r;
     return ViewOf(e, &r) ? r.key() : std::string_view();
   }
-  // <0, 0, >0: entry vs (key with prefix kp).
-  int Compare(uint64_t e, std::string_view key, uint64_t kp) const;
+  // -1: key sorts before every key of c; +1: after every one; 0: key
+  // starts with c->common (undecided).
+  static int Side(const Chunk* c, std::string_view key);
+  // <0, 0, >0: entry i of chunk c vs key.
+  int Compare(const Chunk* c, size_t i, std::string_view key) const;
   // First position whose key is >= key (c == chunks_.size() at the end).
-  Pos LowerBound(std::string_view key, uint64_t kp) const;
-  void InsertAt(Pos p, uint64_t entry);
+  Pos LowerBound(std::string_view key) const;
+  // Recomputes c->common and every entry's bits (reads c->n keys).
+  void Rebuild(Chunk* c) const;
+  void InsertAt(Pos p, std::string_view key, Locator loc);
   void EraseAt(Pos p);
 
   const SegmentTable* segs_;
