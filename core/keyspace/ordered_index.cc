@@ -256,18 +256,23 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
       }
     }
   }
+  // The entries first (the stop check rarely reads the log), then their
+  // records, fetched all at once: in key order they lie anywhere in the
+  // log, so the misses overlap instead of queueing one after another.
+  thread_local std::vector<uint64_t> picked;
+  picked.clear();
+  bool more = false;
   while (valid) {
     const Chunk* ch = chunks_[p.c];
     if (stop != nullptr) {
       const int c = Compare(ch, p.i, *stop);
-      if (!reverse ? c >= 0 : c < 0) return false;
+      if (!reverse ? c >= 0 : c < 0) break;
     }
-    if (out->size() >= max) return true;
-    RecordView r;
-    if (!ViewOf(ch->e[p.i], &r)) r = RecordView();
-    std::string_view k = r.base != nullptr ? r.key() : std::string_view();
-    out->emplace_back(k.data(), k.size());
-    if (recs != nullptr) recs->push_back(r);
+    if (out->size() + picked.size() >= max) {
+      more = true;
+      break;
+    }
+    picked.push_back(ch->e[p.i]);
     if (!reverse) {
       if (++p.i == ch->n) {
         p = {p.c + 1, 0};
@@ -281,7 +286,21 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
       valid = false;
     }
   }
-  return false;
+  for (uint64_t e : picked) {
+    const Locator l = EntryLoc(e);
+    if (Segment* s = segs_->BySlot(LocatorSlot(l))) {
+      const uint64_t off = LocatorOffset(l);
+      if (off + kRecordHeaderSize <= s->capacity()) __builtin_prefetch(s->RecordAt(off));
+    }
+  }
+  for (uint64_t e : picked) {
+    RecordView r;
+    if (!ViewOf(e, &r)) r = RecordView();
+    std::string_view k = r.base != nullptr ? r.key() : std::string_view();
+    out->emplace_back(k.data(), k.size());
+    if (recs != nullptr) recs->push_back(r);
+  }
+  return more;
 }
 
 uint64_t OrderedIndex::memory_bytes() const {
