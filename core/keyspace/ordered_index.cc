@@ -16,14 +16,6 @@ int KeyCmp(std::string_view a, std::string_view b) {
   if (c != 0) return c;
   return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
 }
-// The first 8 bytes big-endian, zero-padded (sorting at BulkLoad).
-uint64_t Head64(std::string_view k) {
-  unsigned char b[8] = {0};
-  std::memcpy(b, k.data(), std::min<size_t>(8, k.size()));
-  uint64_t v = 0;
-  for (unsigned char c : b) v = (v << 8) | c;
-  return v;
-}
 }  // namespace
 
 OrderedIndex::~OrderedIndex() {
@@ -128,6 +120,45 @@ void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
       Rebuild(nc);
       return;
     }
+    // A neighbour with room takes part of this chunk instead of a split
+    // (B*-tree style): chunks stay fuller (memory per key) at the cost of
+    // re-deriving two chunks' prefixes.
+    constexpr uint32_t kMinRoom = kChunkCap / 8;
+    if (p.c + 1 < chunks_.size() && kChunkCap - chunks_[p.c + 1]->n >= kMinRoom) {
+      Chunk* nx = chunks_[p.c + 1];
+      const uint32_t m = (kChunkCap - nx->n) / 2;
+      std::memmove(nx->e + m, nx->e, nx->n * sizeof(uint64_t));
+      std::memcpy(nx->e, ch->e + (kChunkCap - m), m * sizeof(uint64_t));
+      nx->n += m;
+      ch->n -= m;
+      Rebuild(ch);
+      Rebuild(nx);
+      delete nc;
+      if (p.i > ch->n) {
+        p.i -= ch->n;
+        ch = nx;
+      }
+      InsertIntoRoom(ch, p.i, key, loc);
+      return;
+    }
+    if (p.c > 0 && kChunkCap - chunks_[p.c - 1]->n >= kMinRoom) {
+      Chunk* pv = chunks_[p.c - 1];
+      const uint32_t m = (kChunkCap - pv->n) / 2;
+      const uint32_t pv_n = pv->n;
+      std::memcpy(pv->e + pv->n, ch->e, m * sizeof(uint64_t));
+      pv->n += m;
+      std::memmove(ch->e, ch->e + m, (ch->n - m) * sizeof(uint64_t));
+      ch->n -= m;
+      Rebuild(ch);
+      Rebuild(pv);
+      delete nc;
+      if (p.i < m) {
+        InsertIntoRoom(pv, pv_n + p.i, key, loc);
+      } else {
+        InsertIntoRoom(ch, p.i - m, key, loc);
+      }
+      return;
+    }
     const uint32_t half = kChunkCap / 2;
     std::memcpy(nc->e, ch->e + half, (kChunkCap - half) * sizeof(uint64_t));
     nc->n = kChunkCap - half;
@@ -140,12 +171,16 @@ void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
       p.i -= half;
     }
   }
-  std::memmove(ch->e + p.i + 1, ch->e + p.i, (ch->n - p.i) * sizeof(uint64_t));
+  InsertIntoRoom(ch, p.i, key, loc);
+}
+
+void OrderedIndex::InsertIntoRoom(Chunk* ch, size_t i, std::string_view key, Locator loc) {
+  std::memmove(ch->e + i + 1, ch->e + i, (ch->n - i) * sizeof(uint64_t));
   ch->n++;
   if (Side(ch, key) == 0) {
-    ch->e[p.i] = (Bits(key, ch->common.size()) << kLocatorBits) | loc;
+    ch->e[i] = (Bits(key, ch->common.size()) << kLocatorBits) | loc;
   } else {
-    ch->e[p.i] = loc;  // a new first or last key outside the common prefix
+    ch->e[i] = loc;  // a new first or last key outside the common prefix
     Rebuild(ch);
   }
 }
@@ -204,15 +239,31 @@ void OrderedIndex::Replace(std::string_view key, Locator to) {
 }
 
 void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
-  // Sorted by the first 8 key bytes, then by the whole key.
-  std::vector<std::pair<uint64_t, Locator>> es;
-  es.reserve(locs.size());
-  for (Locator l : locs) es.emplace_back(Head64(KeyOf(l)), l);
+  // Each key's first 16 bytes (zero-padded) and length, read once: keys of
+  // up to 16 bytes (and most longer ones) sort and get their chunk prefix
+  // and bits without reading the log again.
+  struct Head {
+    unsigned char b[16];
+    uint16_t len;
+    Locator loc;
+  };
+  std::vector<Head> es(locs.size());
+  for (size_t i = 0; i < locs.size(); i++) {
+    std::string_view k = KeyOf(locs[i]);
+    std::memset(es[i].b, 0, sizeof es[i].b);
+    std::memcpy(es[i].b, k.data(), std::min<size_t>(16, k.size()));
+    es[i].len = static_cast<uint16_t>(k.size());
+    es[i].loc = locs[i];
+  }
   locs.clear();
   locs.shrink_to_fit();
-  std::sort(es.begin(), es.end(), [this](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first < b.first;
-    return KeyCmp(KeyOf(a.second), KeyOf(b.second)) < 0;
+  std::sort(es.begin(), es.end(), [this](const Head& a, const Head& b) {
+    const int c = std::memcmp(a.b, b.b, 16);
+    if (c != 0) return c < 0;
+    // Equal first 16 bytes: if one key is that short, it is a prefix of
+    // the other and sorts first; else the whole keys decide.
+    if (std::min(a.len, b.len) <= 16) return a.len < b.len;
+    return KeyCmp(KeyOf(a.loc), KeyOf(b.loc)) < 0;
   });
   std::unique_lock<std::shared_mutex> l(mu_);
   for (Chunk* c : chunks_) delete c;
@@ -220,8 +271,24 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
   for (size_t i = 0; i < es.size(); i += kChunkCap) {
     auto* c = new Chunk;
     c->n = static_cast<uint32_t>(std::min(kChunkCap, es.size() - i));
-    for (uint32_t j = 0; j < c->n; j++) c->e[j] = es[i + j].second;
-    Rebuild(c);
+    const Head& first = es[i];
+    const Head& last = es[i + c->n - 1];
+    size_t lcp = 0;
+    const size_t lim = std::min<size_t>({16, first.len, last.len});
+    while (lcp < lim && first.b[lcp] == last.b[lcp]) lcp++;
+    bool from_heads = lcp + 3 <= 16 && (lcp < 16 || std::min(first.len, last.len) <= 16);
+    if (from_heads) {
+      c->common.assign(reinterpret_cast<const char*>(first.b), lcp);
+      for (uint32_t j = 0; j < c->n; j++) {
+        const Head& h = es[i + j];
+        const uint64_t bits = (uint64_t{h.b[lcp]} << 12) | (uint64_t{h.b[lcp + 1]} << 4) |
+                              (uint64_t{h.b[lcp + 2]} >> 4);
+        c->e[j] = (bits << kLocatorBits) | h.loc;
+      }
+    } else {
+      for (uint32_t j = 0; j < c->n; j++) c->e[j] = es[i + j].loc;
+      Rebuild(c);
+    }
     chunks_.push_back(c);
   }
   size_.store(es.size(), std::memory_order_relaxed);

@@ -12,7 +12,8 @@
 //
 // Layout: a sorted directory of chunks, each a sorted array of up to
 // kChunkCap entries (a two-level B+tree: the directory is its inner level).
-// A full chunk splits in two halves, except when a key goes past the last
+// A full chunk first hands entries to a neighbour with room (B*-tree
+// style), else splits in two halves, except when a key goes past the last
 // entry of the last chunk (ascending loads): then a new chunk starts, so
 // keys loaded in order fill chunks completely. Memory: 8 bytes per key at
 // full chunks, about 11.5 at the ~70% fill random inserts give, plus per
@@ -127,6 +128,8 @@ class OrderedIndex {
   // Recomputes c->common and every entry's bits (reads c->n keys).
   void Rebuild(Chunk* c) const;
   void InsertAt(Pos p, std::string_view key, Locator loc);
+  // Inserts at entry i of ch, which has room.
+  void InsertIntoRoom(Chunk* ch, size_t i, std::string_view key, Locator loc);
   void EraseAt(Pos p);
 
   const SegmentTable* segs_;

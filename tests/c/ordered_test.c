@@ -3,6 +3,7 @@
  *   api        creation flags, hash namespaces refuse order-only calls, bad input
  *   model      random puts / deletes / batches against a sorted-array model:
  *              full, reverse, range, prefix scans and seeks after every round
+ *   big        ~10 K keys sharing a prefix (many chunks) against the model
  *   edges      empty ranges, start > end, binary keys with 0x00 / 0xFF,
  *              prefixes ending in 0xFF, seeks past either end, next_n
  *   snapshot   an iterator sees its snapshot only (inserts after it hidden,
@@ -402,6 +403,57 @@ static void test_model(void) {
   free(m.e);
   firkin_ns_close(ns);
   firkin_ns_close(other);
+  firkin_close(db);
+}
+
+/* Many keys (many chunks: splits, hand-offs to neighbours, merges) with
+ * long shared prefixes and random binary tails, against the model. */
+static void test_big(void) {
+  char p[512];
+  dbpath(p, sizeof p, "big");
+  firkin_db *db = open_db(p, 1 << 20, true);
+  firkin_ns *ns = ordered_ns(db, "big");
+  list m = {0}, got = {0}, want = {0};
+  unsigned seed = 4242;
+  for (int round = 0; round < 4; round++) {
+    for (int i = 0; i < 3000; i++) {
+      unsigned char k[8] = {'p', 'r', 'e', 'f'};
+      size_t kl = 4 + 1 + (size_t)(rand_r(&seed) % 4);
+      for (size_t j = 4; j < kl; j++) k[j] = (unsigned char)(rand_r(&seed) % 256);
+      if (rand_r(&seed) % 5) {
+        put_u32(db, ns, k, kl, (uint32_t)i);
+        model_put(&m, k, kl, (uint32_t)i);
+      } else if (m.n) { /* delete an existing key */
+        size_t v = (size_t)rand_r(&seed) % m.n;
+        unsigned char dk[8];
+        size_t dl = m.e[v].kl;
+        memcpy(dk, m.e[v].k, dl);
+        firkin_delete(db, NULL, ns, dk, dl);
+        model_del(&m, dk, dl);
+      }
+    }
+    check(scan_range(db, NULL, ns, NULL, 0, NULL, 0, 0, &got) == FIRKIN_OK &&
+              lists_equal(&got, &m),
+          "big round %d: full scan = model (%zu vs %zu)", round, got.n, m.n);
+    check(scan_range(db, NULL, ns, NULL, 0, NULL, 0, FIRKIN_ITER_REVERSE, &got) == FIRKIN_OK &&
+              got.n == m.n,
+          "big round %d: reverse scan", round);
+    for (int r = 0; r < 20; r++) {
+      unsigned char lo[8] = {'p', 'r', 'e', 'f', 0}, hi[8] = {'p', 'r', 'e', 'f', 0};
+      lo[4] = (unsigned char)(rand_r(&seed) % 256);
+      hi[4] = (unsigned char)(lo[4] + rand_r(&seed) % 8);
+      hi[5] = (unsigned char)(rand_r(&seed) % 256);
+      scan_range(db, NULL, ns, lo, 5, hi, 6, r & 1 ? FIRKIN_ITER_REVERSE : 0, &got);
+      model_range(&m, lo, 5, hi, 6, r & 1, &want);
+      check(lists_equal(&got, &want), "big round %d range %d: %zu vs %zu", round, r, got.n,
+            want.n);
+    }
+    if (round == 2) check(firkin_compact(db) == FIRKIN_OK, "compact");
+  }
+  free(m.e);
+  free(got.e);
+  free(want.e);
+  firkin_ns_close(ns);
   firkin_close(db);
 }
 
@@ -1004,7 +1056,8 @@ int main(int argc, char **argv) {
   struct {
     const char *name;
     void (*fn)(void);
-  } groups[] = {{"api", test_api},         {"model", test_model},     {"edges", test_edges},
+  } groups[] = {{"api", test_api},         {"model", test_model},     {"big", test_big},
+                {"edges", test_edges},
                 {"snapshot", test_snapshot}, {"concurrent", test_concurrent},
                 {"compact", test_compact},   {"reopen", test_reopen},   {"readonly", test_readonly},
                 {"crash", test_crash}};
