@@ -22,6 +22,7 @@
  */
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -692,7 +693,7 @@ typedef struct {
   firkin_db *db;
   firkin_ns *ns;
   int id;
-  volatile int *stop;
+  atomic_int *stop;
   long scans, bad;
 } worker;
 
@@ -701,7 +702,7 @@ typedef struct {
 static void *writer_main(void *arg) {
   worker *w = arg;
   unsigned seed = 77u + (unsigned)w->id;
-  for (int i = 0; !*w->stop && i < 4000; i++) {
+  for (int i = 0; !atomic_load(w->stop) && i < 4000; i++) {
     char a[16], b[16];
     int n = rand_r(&seed) % 500;
     int al = snprintf(a, sizeof a, "p%03da", n), bl = snprintf(b, sizeof b, "p%03db", n);
@@ -724,7 +725,7 @@ static void *writer_main(void *arg) {
 static void *reader_main(void *arg) {
   worker *w = arg;
   list got = {0};
-  while (!*w->stop) {
+  while (!atomic_load(w->stop)) {
     int rev = (int)(w->scans & 1);
     if (scan_range(w->db, NULL, w->ns, NULL, 0, NULL, 0, rev ? FIRKIN_ITER_REVERSE : 0, &got) !=
         FIRKIN_OK) {
@@ -754,7 +755,7 @@ static void test_concurrent(void) {
   dbpath(p, sizeof p, "conc");
   firkin_db *db = open_db(p, 256 << 10, true);
   firkin_ns *ns = ordered_ns(db, "c");
-  volatile int stop = 0, wstop = 0;
+  atomic_int stop = 0, wstop = 0;
   worker w[4];
   pthread_t th[4];
   for (int i = 0; i < 4; i++) {
@@ -763,7 +764,7 @@ static void test_concurrent(void) {
   }
   pthread_join(th[0], NULL);
   pthread_join(th[1], NULL);
-  stop = 1;
+  atomic_store(&stop, 1);
   pthread_join(th[2], NULL);
   pthread_join(th[3], NULL);
   check(w[0].bad == 0 && w[1].bad == 0, "writers ok");
