@@ -18,6 +18,8 @@
 //   txnshort                      existing database, T threads of transactions of 4
 //                                 reads + 2 writes of random keys (stores with
 //                                 transactions; conflicts retried and counted)
+//   txnhot                        the same over only the first 16 keys (high
+//                                 contention: the abort rate is the point)
 //   fillsync                      new database, T threads of puts with sync=always
 //   ycsbload                      new database, --records records of 1000-byte values
 //   ycsba ycsbb ycsbc ycsbd ycsbf YCSB core workloads on that database (zipfian,
@@ -510,7 +512,7 @@ int main(int argc, char **argv) {
   op.value_size = c.value_size;
   op.fresh = fresh;
   op.threads = c.threads + (w == "readwhilewriting" ? 1 : 0);
-  op.transactions = w == "txnshort";
+  op.transactions = w == "txnshort" || w == "txnhot";
   op.ordered = c.ordered || w == "ycsbe" || w == "scanall";
 
   std::string err;
@@ -812,11 +814,14 @@ int main(int argc, char **argv) {
     });
     if (kind != 'd') expect_found = true;
     p_reads = reads_total.load();
-  } else if (w == "txnshort") {
+  } else if (w == "txnshort" || w == "txnhot") {
     // Short transactions: 4 reads and 2 writes of distinct uniformly random
-    // keys (no contention to speak of), committed with the store's own
-    // conflict detection; a conflict is retried (counted). ops = commits.
+    // keys (txnshort: of all keys, no contention to speak of; txnhot: of
+    // the first 16, so concurrent transactions collide), committed with the
+    // store's own conflict detection; a conflict is retried (counted). ops =
+    // commits; the abort rate is conflicts / (commits + conflicts).
     if (!store->has_txn()) die(c.store + " has no transactions");
+    const uint64_t range = w == "txnhot" ? std::min<uint64_t>(16, c.num) : c.num;
     warmup();
     std::atomic<uint64_t> conflicts{0};
     p = run.phase(T, [&](int tid, Session &s, ThreadOut &o, uint64_t dl) {
@@ -831,7 +836,7 @@ int main(int argc, char **argv) {
         for (int j = 0; j < 6; j++) {
           bool dup;
           do {
-            ids[j] = r.uniform(c.num);
+            ids[j] = r.uniform(range);
             dup = false;
             for (int m = 0; m < j; m++) dup |= ids[m] == ids[j];
           } while (dup);
@@ -851,6 +856,9 @@ int main(int argc, char **argv) {
       conflicts += retries;
     });
     extra["conflicts"] = std::to_string(conflicts.load());
+    const uint64_t commits = p.ops;
+    extra["abort_rate"] = std::to_string(commits + conflicts.load() == 0 ? 0.0
+        : double(conflicts.load()) / double(commits + conflicts.load()));
   } else if (w == "memory") {
     T = 1;
     p = run.phase(1, [&](int, Session &s, ThreadOut &o, uint64_t dl) {

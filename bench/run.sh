@@ -170,6 +170,10 @@ w_txn() {
   echo " $TXN_STORES " | grep -q " $2 " || return 0
   m $1 $2 txnshort --threads=$3 --dir="$(d $2)/main" --num=$NUM --duration=$DUR --warmup=$WARM
 }
+w_txnhot() {
+  echo " $TXN_STORES " | grep -q " $2 " || return 0
+  m $1 $2 txnhot --threads=$3 --dir="$(d $2)/main" --num=$NUM --duration=$DUR --warmup=$WARM
+}
 w_delete() {
   if persistent $2; then rm -rf "$(d $2)/del"; cp -a "$(d $2)/main" "$(d $2)/del"; fi
   m $1 $2 deleterandom --dir="$(d $2)/del" --num=$NUM --duration=$DUR
@@ -203,6 +207,7 @@ each $REPS_MINOR 1 w_read readmissing
 each $REPS_MINOR 1 w_read readwhilewriting
 each $REPS_MAIN 1 w_overwrite
 for t in $THREAD_LIST; do each $REPS_MAIN 1 w_txn $t; done
+for t in $THREAD_LIST; do each $REPS_MAIN 1 w_txnhot $t; done
 each $REPS_MINOR 1 w_delete
 each 1 1 w_rm main
 echo "== durable puts, threads $THREAD_LIST"

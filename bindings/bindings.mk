@@ -120,7 +120,7 @@ test-java: bindings-java $(FK_JOUT)/test.stamp
 	  $(FK_JAVA_RUN) -jar $(FK_JUNIT) --class-path $(FK_JAR):$(FK_JOUT)/test-classes \
 	  --select-package org.firkin --details=tree --disable-banner --disable-ansi-colors; r2=$$?; \
 	$(FK_SUITE) java-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
-	  $(FK_JAVA_RUN) -Xmx256m -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.LeakCheck; r3=$$?; \
+	  $(FK_JAVA_RUN) -Xms256m -Xmx256m -XX:+AlwaysPreTouch -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.LeakCheck; r3=$$?; \
 	$(FK_SUITE) java-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  sh -c 'rm -rf $(FK_JOUT)/example-db && $(FK_JAVA_RUN) -cp $(FK_JAR):$(FK_JOUT)/example-classes Quickstart $(FK_JOUT)/example-db && echo "1 passed, 0 failed"'; r4=$$?; \
 	[ $$r1$$r2$$r3$$r4 = 0000 ]

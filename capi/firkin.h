@@ -293,6 +293,17 @@ FIRKIN_API firkin_status firkin_options_get_change_retention_seqs(const firkin_o
  *  snapshots need is kept; older times may give FIRKIN_E_SNAPSHOT_TOO_OLD. */
 FIRKIN_API firkin_status firkin_options_set_history_retention_ms(firkin_options *opts, uint64_t ms);
 FIRKIN_API firkin_status firkin_options_get_history_retention_ms(const firkin_options *opts, uint64_t *out);
+/** Abandoned transactions: a transaction open longer than txn_max_age_ms
+ *  milliseconds of the database clock (default 600000, 10 minutes; 0 = no
+ *  limit) gives up its snapshot at the next compaction cycle (every 250 ms
+ *  with auto_compact, and at firkin_compact) unless a call is using the
+ *  transaction at that moment; its next call
+ *  then fails with FIRKIN_E_SNAPSHOT_TOO_OLD and it is finished (free it).
+ *  Until then an open transaction pins its snapshot: compaction keeps every
+ *  version that snapshot can read. Its buffered writes are memory of the
+ *  handle, freed by firkin_txn_free. */
+FIRKIN_API firkin_status firkin_options_set_txn_max_age_ms(firkin_options *opts, uint64_t ms);
+FIRKIN_API firkin_status firkin_options_get_txn_max_age_ms(const firkin_options *opts, uint64_t *out);
 
 /** Generic setter by name, for configuration files and bindings. Names are
  *  the option names above ("create_if_missing", "sync_mode", ...). Booleans
@@ -588,7 +599,11 @@ FIRKIN_API const char *firkin_ns_name(const firkin_ns *ns);
 /** Releases the handle (not the namespace). Accepts NULL. */
 FIRKIN_API void firkin_ns_close(firkin_ns *ns);
 
-/** Number of live keys in the namespace, at the latest state. */
+/** Number of live keys in the namespace, at the latest state; expired keys
+ *  (TTL) are not counted. O(1) while no key of the namespace can have
+ *  expired yet (a per-namespace counter and the earliest expiry written);
+ *  after that, while expired keys wait for compaction, a walk of the index
+ *  (O(keys in the database)). Any thread. */
 FIRKIN_API firkin_status firkin_count(firkin_db *db, const firkin_ns *ns, uint64_t *out);
 
 /* ------------------------------------------------------------------------ */
@@ -675,8 +690,8 @@ FIRKIN_API firkin_status firkin_now_ms(firkin_db *db, uint64_t *out);
  *  iterators, snapshots (expiry is decided at the time of the read, also
  *  for reads through an older snapshot), and the conditions of put_if_absent,
  *  cas and cas_version. Deleting an expired key writes nothing. Compaction
- *  removes expired keys. firkin_count (and "live_keys" in stats) counts an
- *  expired key until compaction removes it. A later put without a TTL
+ *  removes expired keys. firkin_count (and "keys" in stats) does not count
+ *  an expired key. A later put without a TTL
  *  makes the key persistent. Statuses as firkin_put. */
 FIRKIN_API firkin_status firkin_put_ttl(firkin_db *db, const firkin_write_options *wo,
                                         const firkin_ns *ns, const void *key, size_t key_len,
@@ -878,6 +893,19 @@ FIRKIN_API firkin_status firkin_txn_contains(firkin_txn *txn, const firkin_ns *n
 /** Buffers a put (applied at commit). */
 FIRKIN_API firkin_status firkin_txn_put(firkin_txn *txn, const firkin_ns *ns, const void *key,
                                         size_t key_len, const void *val, size_t val_len);
+/** Buffers a put that expires ttl_ms (> 0) milliseconds after the commit's
+ *  time (TTL, as firkin_put_ttl). The transaction reads its own such put as
+ *  present. */
+FIRKIN_API firkin_status firkin_txn_put_ttl(firkin_txn *txn, const firkin_ns *ns,
+                                            const void *key, size_t key_len, const void *val,
+                                            size_t val_len, uint64_t ttl_ms);
+/** Buffers a put that expires at unix_ms (> 0, database clock), as
+ *  firkin_put_expire_at; a time already past reads as absent, in the
+ *  transaction too. */
+FIRKIN_API firkin_status firkin_txn_put_expire_at(firkin_txn *txn, const firkin_ns *ns,
+                                                  const void *key, size_t key_len,
+                                                  const void *val, size_t val_len,
+                                                  uint64_t unix_ms);
 /** Buffers a delete (applied at commit; deleting an absent key is allowed). */
 FIRKIN_API firkin_status firkin_txn_delete(firkin_txn *txn, const firkin_ns *ns,
                                            const void *key, size_t key_len);

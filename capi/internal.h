@@ -97,12 +97,11 @@ struct firkin_iter {
   }
 };
 
-// A transaction handle: the core transaction plus a flag that catches two
-// threads using it at once.
+// A transaction handle: the core transaction (whose in-use flag catches
+// two threads using it at once) and its database, kept alive.
 struct firkin_txn {
   std::shared_ptr<firkin::DB> db;
   std::unique_ptr<firkin::Txn> txn;
-  std::atomic<bool> busy{false};
 };
 
 struct firkin_changes_options {

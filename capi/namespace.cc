@@ -86,8 +86,7 @@ FIRKIN_API firkin_status firkin_count(firkin_db* db, const firkin_ns* ns, uint64
     if (firkin_status c = CheckOut(out)) return c;
     Target t;
     if (firkin_status c = Bind(db, ns, nullptr, &t)) return c;
-    int64_t n = t.ns->live_keys.load(std::memory_order_relaxed);
-    *out = n < 0 ? 0 : static_cast<uint64_t>(n);
+    *out = db->db->CountKeys(*t.ns);
     return FIRKIN_OK;
   });
 }

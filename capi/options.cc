@@ -79,6 +79,7 @@ FIRKIN_PLAIN_OPTION(checkpoint_every, uint64_t)
 FIRKIN_PLAIN_OPTION(change_retention_bytes, uint64_t)
 FIRKIN_PLAIN_OPTION(change_retention_seqs, uint64_t)
 FIRKIN_PLAIN_OPTION(history_retention_ms, uint64_t)
+FIRKIN_PLAIN_OPTION(txn_max_age_ms, uint64_t)
 FIRKIN_CHECKED_OPTION(sync_interval_ms, uint32_t, SetSyncIntervalMs)
 FIRKIN_CHECKED_OPTION(segment_size, uint64_t, SetSegmentSize)
 

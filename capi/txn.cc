@@ -20,11 +20,9 @@ namespace {
 // same time gets FIRKIN_E_BUSY instead of corrupting the transaction.
 class InUse {
  public:
-  explicit InUse(firkin_txn* t) : t_(t) {
-    ok_ = !t_->busy.exchange(true, std::memory_order_acquire);
-  }
+  explicit InUse(firkin_txn* t) : t_(t) { ok_ = t_->txn->TryEnter(); }
   ~InUse() {
-    if (ok_) t_->busy.store(false, std::memory_order_release);
+    if (ok_) t_->txn->Leave();
   }
   InUse(const InUse&) = delete;
   InUse& operator=(const InUse&) = delete;
@@ -36,7 +34,9 @@ class InUse {
 };
 
 firkin_status Busy() {
-  return Fail(FIRKIN_E_BUSY, "transaction handle is used by another thread at the same time");
+  return Fail(FIRKIN_E_BUSY,
+              "transaction handle is used by another thread at the same time (or is being "
+              "expired: txn_max_age_ms)");
 }
 
 // Checks the handle, that it is open and that ns (NULL = default) belongs
@@ -164,6 +164,29 @@ FIRKIN_API firkin_status firkin_txn_put(firkin_txn* txn, const firkin_ns* ns, co
     if (firkin_status c = CheckKey(key, key_len)) return c;
     if (firkin_status c = CheckValue(val, val_len)) return c;
     return Done(txn->txn->Put(info, Bytes(key, key_len), Bytes(val, val_len)));
+  });
+}
+
+FIRKIN_API firkin_status firkin_txn_put_ttl(firkin_txn* txn, const firkin_ns* ns,
+                                            const void* key, size_t key_len, const void* val,
+                                            size_t val_len, uint64_t ttl_ms) {
+  return WithTxn(txn, ns, [&](const std::shared_ptr<firkin::NamespaceInfo>& info) {
+    if (firkin_status c = CheckKey(key, key_len)) return c;
+    if (firkin_status c = CheckValue(val, val_len)) return c;
+    if (ttl_ms == 0) return Fail(FIRKIN_E_INVALID_ARGUMENT, "ttl_ms must be > 0");
+    return Done(txn->txn->Put(info, Bytes(key, key_len), Bytes(val, val_len), ttl_ms, 0));
+  });
+}
+
+FIRKIN_API firkin_status firkin_txn_put_expire_at(firkin_txn* txn, const firkin_ns* ns,
+                                                  const void* key, size_t key_len,
+                                                  const void* val, size_t val_len,
+                                                  uint64_t unix_ms) {
+  return WithTxn(txn, ns, [&](const std::shared_ptr<firkin::NamespaceInfo>& info) {
+    if (firkin_status c = CheckKey(key, key_len)) return c;
+    if (firkin_status c = CheckValue(val, val_len)) return c;
+    if (unix_ms == 0) return Fail(FIRKIN_E_INVALID_ARGUMENT, "expiry time must be > 0");
+    return Done(txn->txn->Put(info, Bytes(key, key_len), Bytes(val, val_len), 0, unix_ms));
   });
 }
 

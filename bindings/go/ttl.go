@@ -345,3 +345,56 @@ func (o *Options) SetHistoryRetention(d time.Duration) error {
 	}
 	return o.setTyped("history_retention_ms", int64(d/time.Millisecond))
 }
+
+// SetTxnMaxAge bounds how long an abandoned transaction pins its snapshot
+// ("txn_max_age_ms"; default 10 minutes, 0 = no limit): a transaction
+// older than d loses its snapshot at the next compaction cycle unless a
+// call is using it, and its next call fails with ErrSnapshotTooOld.
+func (o *Options) SetTxnMaxAge(d time.Duration) error {
+	if d < 0 {
+		return &Error{Code: StatusInvalidArgument, Msg: "transaction max age must not be negative"}
+	}
+	return o.setTyped("txn_max_age_ms", int64(d/time.Millisecond))
+}
+
+// PutTTL buffers key=val expiring ttl after the commit's time (applied at
+// commit). The transaction reads its own such put as present.
+func (tx *Txn) PutTTL(key, val []byte, ttl time.Duration) error {
+	return tx.PutTTLNS(nil, key, val, ttl)
+}
+
+// PutTTLNS is PutTTL in namespace ns.
+func (tx *Txn) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) error {
+	if err := tx.writable(); err != nil {
+		return err
+	}
+	nh, err := ns.handle()
+	if err != nil {
+		return err
+	}
+	err = wrap(fkraw.Firkin_txn_put_ttl(tx.h, nh, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
+	runtime.KeepAlive(tx)
+	runtime.KeepAlive(ns)
+	return err
+}
+
+// PutExpireAt buffers key=val expiring at time at (database clock); a time
+// already past reads as absent, in the transaction too.
+func (tx *Txn) PutExpireAt(key, val []byte, at time.Time) error {
+	return tx.PutExpireAtNS(nil, key, val, at)
+}
+
+// PutExpireAtNS is PutExpireAt in namespace ns.
+func (tx *Txn) PutExpireAtNS(ns *Namespace, key, val []byte, at time.Time) error {
+	if err := tx.writable(); err != nil {
+		return err
+	}
+	nh, err := ns.handle()
+	if err != nil {
+		return err
+	}
+	err = wrap(fkraw.Firkin_txn_put_expire_at(tx.h, nh, ptr(key), len(key), ptr(val), len(val), unixMs(at)))
+	runtime.KeepAlive(tx)
+	runtime.KeepAlive(ns)
+	return err
+}

@@ -2,6 +2,7 @@ package firkin
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -299,4 +300,89 @@ func TestSnapshotAtTime(t *testing.T) {
 	mustGet(t, at(t2).Get, "k", "v2")
 	mustGet(t, at(time.Now().Add(time.Hour)).Get, "k", "v2")
 	mustAbsent(t, at(time.Unix(-5, 0)).Get, "k") // before the epoch: empty state
+}
+
+func TestTxnTTL(t *testing.T) {
+	db := openTemp(t)
+	now, err := db.Now()
+	must(t, err)
+	must(t, db.Update(func(tx *Txn) error {
+		if err := tx.PutTTL([]byte("a"), []byte("va"), time.Hour); err != nil {
+			return err
+		}
+		if err := tx.PutExpireAt([]byte("gone"), []byte("v"), now.Add(-time.Second)); err != nil {
+			return err
+		}
+		mustGet(t, tx.Get, "a", "va")   // its own TTL put reads as present
+		mustAbsent(t, tx.Get, "gone") // its own put with a past expiry: absent
+		if err := tx.PutTTL([]byte("z"), []byte("v"), 0); !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("PutTTL(0) err = %v", err)
+		}
+		return nil
+	}))
+	rem, expires, err := db.TTL([]byte("a"))
+	must(t, err)
+	if !expires || rem <= 59*time.Minute || rem > time.Hour {
+		t.Fatalf("TTL after the transactional PutTTL = %v %v", rem, expires)
+	}
+	mustAbsent(t, db.Get, "gone")
+}
+
+func TestTxnMaxAge(t *testing.T) {
+	o, err := NewOptions()
+	must(t, err)
+	must(t, o.SetTxnMaxAge(time.Millisecond))
+	if v, err := o.Get("txn_max_age_ms"); err != nil || v != "1" {
+		t.Fatalf("txn_max_age_ms = %q %v", v, err)
+	}
+	if err := o.SetTxnMaxAge(-time.Second); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("negative max age: %v", err)
+	}
+	db, err := Open(t.TempDir(), o)
+	must(t, err)
+	defer db.Close()
+	o.Close()
+	tx, err := db.Begin(IsolationSnapshot)
+	must(t, err)
+	defer tx.Close()
+	must(t, tx.Put([]byte("k"), []byte("v")))
+	time.Sleep(5 * time.Millisecond)
+	must(t, db.Compact()) // a compaction cycle expires the abandoned transaction
+	if _, err := tx.Get([]byte("k")); !errors.Is(err, ErrSnapshotTooOld) {
+		t.Fatalf("Get on an expired transaction: %v", err)
+	}
+	if err := tx.Commit(); !errors.Is(err, ErrSnapshotTooOld) {
+		t.Fatalf("Commit of an expired transaction: %v", err)
+	}
+	mustAbsent(t, db.Get, "k")
+}
+
+func TestSnapshotAtTimeTooOld(t *testing.T) {
+	o, err := NewOptions()
+	must(t, err)
+	must(t, o.Set("segment_size", "64K"))
+	must(t, o.Set("auto_compact", "false"))
+	db, err := Open(t.TempDir(), o)
+	must(t, err)
+	defer db.Close()
+	o.Close()
+	must(t, db.Put([]byte("k"), []byte("v1")))
+	h, err := db.History([]byte("k"))
+	must(t, err)
+	t1 := h.Versions[0].Time
+	time.Sleep(3 * time.Millisecond)
+	pad := make([]byte, 1000)
+	for i := 0; i < 400; i++ { // several segments of overwrites
+		must(t, db.Put([]byte(fmt.Sprintf("p%d", i%10)), pad))
+	}
+	must(t, db.Put([]byte("k"), []byte("v2")))
+	must(t, db.Compact())
+	// No retention: the time of the first write is no longer mapped, and the
+	// answer is ErrSnapshotTooOld, never a wrong state.
+	if s, err := db.SnapshotAtTime(t1); !errors.Is(err, ErrSnapshotTooOld) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("SnapshotAtTime(before compaction's floor): %v", err)
+	}
 }

@@ -446,6 +446,7 @@ static firkin_status fkb_options_set_typed(firkin_options *opts, const char *nam
     return firkin_options_set_change_retention_seqs(opts, (uint64_t)v);
   if (!strcmp(name, "history_retention_ms"))
     return firkin_options_set_history_retention_ms(opts, (uint64_t)v);
+  if (!strcmp(name, "txn_max_age_ms")) return firkin_options_set_txn_max_age_ms(opts, (uint64_t)v);
   return firkin_options_set(opts, name, ""); /* unknown name: the library's error */
 }
 static firkin_status fkb_options_get_typed(const firkin_options *opts, const char *name,
@@ -482,6 +483,11 @@ static firkin_status fkb_options_get_typed(const firkin_options *opts, const cha
   }
   else if (!strcmp(name, "history_retention_ms")) {
     st = firkin_options_get_history_retention_ms(opts, &u64);
+    *OUT = (int64_t)u64;
+    return st;
+  }
+  else if (!strcmp(name, "txn_max_age_ms")) {
+    st = firkin_options_get_txn_max_age_ms(opts, &u64);
     *OUT = (int64_t)u64;
     return st;
   }

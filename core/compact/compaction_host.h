@@ -39,6 +39,10 @@ class CompactionHost {
   // the published sequence number.
   virtual uint64_t OldestSnapshot() const = 0;
   virtual bool HasSnapshots() const = 0;
+  // Releases the snapshots of abandoned transactions (open longer than
+  // txn_max_age_ms, not in use); called at the start of every compaction
+  // cycle, before anything reads the oldest snapshot. Returns how many.
+  virtual size_t ReapTxns() const = 0;
   // Whether a put's expiry (TTL) has passed: it is absent, like a tombstone.
   virtual bool Expired(const RecordView& r) const = 0;
   // The database clock (ms since the epoch) that decides expiry.

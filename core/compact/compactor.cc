@@ -32,7 +32,12 @@ struct Compactor::Plan {
     uint64_t hash;
   };
   std::vector<Keep> keep;
-  std::vector<Relocation> drops;  // tombstones leaving the index
+  std::vector<Relocation> drops;  // tombstones (and expired puts) leaving the index
+  struct DroppedPut {
+    uint32_t ns_id;
+    uint64_t expiry;
+  };
+  std::vector<DroppedPut> drop_puts;  // per drop: the expired put's namespace (0 expiry: a delete)
   uint64_t bytes = 0;             // of kept records
   uint64_t read = 0;
   uint64_t min_seq = UINT64_MAX;
@@ -70,6 +75,7 @@ void Compactor::Loop() {
     poked_ = false;
     if (stop_) break;
     l.unlock();
+    host_->ReapTxns();
     ReleaseRetentionHolds();
     {
       std::lock_guard<std::mutex> run(run_mu_);
@@ -108,6 +114,7 @@ void Compactor::ReleaseRetentionHolds() {
 
 Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& progress) {
   std::lock_guard<std::mutex> run(run_mu_);
+  host_->ReapTxns();
   ReleaseRetentionHolds();
   uint64_t total = 0, done = 0;
   if (progress) {
@@ -282,6 +289,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
             absent && r.seq <= s_min && (r.seq < outside_min || (expired && r.prev == 0));
         if (drop_tombstone) {
           plan->drops.push_back({h, loc, 0, static_cast<uint32_t>(r.size())});
+          plan->drop_puts.push_back({r.ns_id, expired ? r.expiry() : 0});
         } else {
           plan->keep.push_back({r.base, loc, h});
           plan->bytes += r.size();
@@ -485,6 +493,16 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   moves.insert(moves.end(), plan.drops.begin(), plan.drops.end());
   const uint64_t failed = host_->keyspace()->Relocate(moves.data(), moves.size());
   stats_.tombstones_dropped.fetch_add(plan.drops.size(), std::memory_order_relaxed);
+  // An expired put that left the index was its key's newest record: the
+  // key's counts go (a delete's were gone already).
+  const size_t first_drop = moves.size() - plan.drops.size();
+  for (size_t i = 0; i < plan.drop_puts.size(); i++) {
+    const Plan::DroppedPut& d = plan.drop_puts[i];
+    if (d.expiry == 0 || !moves[first_drop + i].moved) continue;
+    if (NamespaceInfo* info = host_->ns_table().ById(d.ns_id)) {
+      info->AccountNewest(true, d.expiry, false, 0);
+    }
+  }
 
   // A record superseded while we copied it left a newer record whose
   // version chain points into an input; keep the inputs while a snapshot

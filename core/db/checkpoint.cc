@@ -23,11 +23,12 @@ Status DB::Checkpoint() {
       const uint64_t len = s->published_len();
       c.segments.push_back({s->id(), len, s->live_bytes(), s->dead_bytes(),
                             s->min_seq.load(), CheckpointTailCheck(s->data(), len), s->slot(),
-                            s->flags()});
+                            s->flags(), s->min_expiry.load()});
     }
     for (const auto& info : ns_.AllIncludingDropped()) {
       c.namespaces.push_back({info->id, info->dropped.load(), info->name,
-                              info->live_keys.load(), info->flags});
+                              info->live_keys.load(), info->ttl_keys.load(),
+                              info->min_expiry.load(), info->flags});
     }
     c.entries.reserve(keyspace_->index().size() * 16);
     keyspace_->index().ForEachEntry([&](uint64_t h, Locator l) {

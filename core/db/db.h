@@ -43,6 +43,7 @@
 namespace firkin {
 
 class Iterator;
+class Txn;
 class OrderedIterator;
 struct OrderedRange;
 struct TxnOverlay;
@@ -78,6 +79,10 @@ class DB : private CompactionHost {
   // *out set to the record (a put), kNotFound, kSnapshotTooOld, kCorruption.
   // REQUIRES: the caller holds an Epoch::Guard while it uses *out.
   Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out) const;
+  // Keys of ns at the latest state, expired ones (TTL) not counted: the
+  // namespace's counter while no key of it can have expired yet, else a
+  // walk of the index. Any thread.
+  uint64_t CountKeys(const NamespaceInfo& ns) const;
 
   // ---- clock, TTL and time travel (clock.cc, time_travel.cc) ----
   // The database's clock: one per database (Options::clock, else the
@@ -159,6 +164,14 @@ class DB : private CompactionHost {
     std::lock_guard<std::mutex> l(snap_mu_);
     return !snapshots_.empty();
   }
+
+  // ---- transactions (txn.cc) ----
+  // Every open Txn is registered from Begin to its destruction.
+  void RegisterTxn(Txn* t);
+  void UnregisterTxn(Txn* t);
+  // Expires the registered transactions older than txn_max_age_ms that no
+  // call is using (Txn::ExpireIfOlder); returns how many. Any thread.
+  size_t ReapTxns() const override;
 
   // ---- iteration, stats ----
   // An iterator over ns at snap (must be registered by the caller).
@@ -301,6 +314,9 @@ class DB : private CompactionHost {
   // Snapshots.
   mutable std::mutex snap_mu_;
   std::multiset<uint64_t> snapshots_;
+  // Open transactions (the reaper's view); lock order: txn_mu_, snap_mu_.
+  mutable std::mutex txn_mu_;
+  std::set<Txn*> txns_;
 
   // Interval flusher.
   std::mutex flush_mu_;

@@ -4,6 +4,8 @@
 // verify_reads_): the versions skipped and the one returned. The common
 // case (the newest record is the answer) costs one checksum.
 // Lock-free: the caller holds an Epoch::Guard.
+#include <algorithm>
+
 #include "core/db/db.h"
 
 namespace firkin {
@@ -52,6 +54,41 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   if (Expired(r)) return Status::NotFound();  // TTL: an expired key is absent
   *out = r;
   return Status::OK();
+}
+
+uint64_t DB::CountKeys(const NamespaceInfo& ns) const {
+  const int64_t live = ns.live_keys.load(std::memory_order_relaxed);
+  const uint64_t now = NowMs();
+  const uint64_t bound = ns.min_expiry.load();
+  if (ns.ttl_keys.load(std::memory_order_relaxed) <= 0 || now < bound) {
+    return live < 0 ? 0 : static_cast<uint64_t>(live);
+  }
+  // Some key may have expired since it was counted: count the keys whose
+  // newest record is a put that has not expired (index entries point at
+  // the newest record of their key), and find the earliest expiry of all
+  // (expired ones included: while one waits for compaction, the counter
+  // overcounts and the walk is needed).
+  const uint64_t writes = ns.ttl_writes.load();
+  uint64_t n = 0, earliest = UINT64_MAX;
+  keyspace_->index().ForEach([&](Locator l) {
+    RecordView r;
+    if (keyspace_->ResolveBounded(l, &r) == nullptr) return;
+    if (r.ns_id != ns.id || r.type != RecordType::kPut) return;
+    const uint64_t e = r.expiry();
+    if (e != 0) earliest = std::min(earliest, e);
+    if (e == 0 || e > now) n++;
+  });
+  // Raise the bound to what the walk saw, unless a write with an expiry
+  // came meanwhile (it may be one the walk missed, with an expiry below
+  // `earliest`). A writer bumps ttl_writes before it lowers the bound: if
+  // its bump comes after the check below, its lowering comes after the
+  // raise; if before, the check sees it and the old bound comes back.
+  uint64_t expected = bound;
+  if (earliest > bound && ns.min_expiry.compare_exchange_strong(expected, earliest) &&
+      ns.ttl_writes.load() != writes) {
+    ns.NoteMinExpiry(bound);
+  }
+  return n;
 }
 
 }  // namespace firkin

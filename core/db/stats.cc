@@ -39,12 +39,15 @@ Status DB::StatsJson(std::string* out) const {
   int64_t keys = 0;
   std::string nss = "[";
   for (const auto& info : ns_.List()) {
-    int64_t k = info->live_keys.load(std::memory_order_relaxed);
+    // Expired keys (TTL) are not counted, as in firkin_count; ttl_keys:
+    // keys with an expiry not yet reclaimed, expired or not.
+    const int64_t k = static_cast<int64_t>(CountKeys(*info));
     keys += k;
     if (nss.size() > 1) nss.push_back(',');
     nss += "{\"name\":";
     AppendEscaped(&nss, info->name);
-    nss += ",\"id\":" + std::to_string(info->id) + ",\"keys\":" + std::to_string(k) + "}";
+    nss += ",\"id\":" + std::to_string(info->id) + ",\"keys\":" + std::to_string(k) +
+           ",\"ttl_keys\":" + std::to_string(info->ttl_keys.load(std::memory_order_relaxed)) + "}";
   }
   nss += "]";
   Field(&j, "keys", static_cast<uint64_t>(keys));

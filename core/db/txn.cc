@@ -11,11 +11,28 @@ Status Txn::Begin(DB* db, Isolation iso, std::unique_ptr<Txn>* out) {
   if (db->read_only()) return Status::ReadOnly("database was opened read-only");
   uint64_t snap = 0;
   FIRKIN_RETURN_IF_ERROR(db->AcquireSnapshot(kLatestSeq, &snap));
-  out->reset(new Txn(db, iso, snap));
+  out->reset(new Txn(db, iso, snap, db->NowMs()));
+  db->RegisterTxn(out->get());
   return Status::OK();
 }
 
-Txn::~Txn() { Finish(State::kRolledBack); }
+Txn::~Txn() {
+  db_->UnregisterTxn(this);  // waits out a reaper looking at it
+  Finish(State::kRolledBack);
+}
+
+bool Txn::ExpireIfOlder(uint64_t now_ms, uint64_t max_age_ms) {
+  if (now_ms < begin_ms_ || now_ms - begin_ms_ < max_age_ms) return false;
+  if (!TryEnter()) return false;  // in use: not abandoned (yet)
+  const bool expired = state_ == State::kOpen;
+  if (expired) Finish(State::kExpired);
+  Leave();
+  return expired;
+}
+
+bool Txn::ExpiredWrite(const Write& w) const {
+  return !w.del && w.expire_at_ms != 0 && w.expire_at_ms <= db_->NowMs();
+}
 
 void Txn::Finish(State s) {
   if (state_ == State::kOpen) state_ = s;
@@ -39,6 +56,10 @@ Status Txn::CheckOpen() const {
       return Status::InvalidArgument("transaction was rolled back");
     case State::kFailed:
       return Status::InvalidArgument("transaction failed to commit (it is finished)");
+    case State::kExpired:
+      return Status::SnapshotTooOld(
+          "transaction expired: it was open longer than txn_max_age_ms and its snapshot was "
+          "released (it is finished)");
   }
   return Status::OK();
 }
@@ -68,7 +89,7 @@ Status Txn::Get(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
   const std::string mk = MapKey(ns->id, key);
   auto w = writes_.find(mk);
   if (w != writes_.end()) {
-    if (w->second.del) return Status::NotFound();
+    if (w->second.del || ExpiredWrite(w->second)) return Status::NotFound();
     value->assign(w->second.value);
     return Status::OK();
   }
@@ -90,7 +111,7 @@ Status Txn::Get(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
 }
 
 Status Txn::Put(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
-                std::string_view value) {
+                std::string_view value, uint64_t ttl_ms, uint64_t expire_at_ms) {
   FIRKIN_RETURN_IF_ERROR(CheckOpen());
   std::string mk = MapKey(ns->id, key);
   auto w = writes_.find(mk);
@@ -107,6 +128,8 @@ Status Txn::Put(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
   bytes_ = bytes_ - old_bytes + value.size();
   w->second.del = false;
   w->second.value.assign(value.data(), value.size());
+  w->second.ttl_ms = ttl_ms;
+  w->second.expire_at_ms = expire_at_ms;
   return Status::OK();
 }
 
@@ -137,7 +160,7 @@ Status Txn::IterateNs(const std::shared_ptr<NamespaceInfo>& ns, std::vector<std:
   for (auto it = writes_.lower_bound(lo); it != writes_.end(); ++it) {
     if (it->first.compare(0, lo.size(), lo) != 0) break;
     std::string key = it->first.substr(lo.size());
-    if (!it->second.del) puts->emplace_back(key, it->second.value);
+    if (!it->second.del && !ExpiredWrite(it->second)) puts->emplace_back(key, it->second.value);
     shadow->push_back(std::move(key));
   }
   return Status::OK();
@@ -155,6 +178,8 @@ Status Txn::Commit(SyncMode sync, uint64_t* seq) {
     op.ns = w.ns.get();
     op.key = std::string_view(mk).substr(sizeof(uint32_t));
     op.value = w.value;
+    op.ttl_ms = w.ttl_ms;
+    op.expire_at_ms = w.expire_at_ms;
     ops.push_back(op);
   }
   if (iso_ == Isolation::kSerializable) {
@@ -184,5 +209,24 @@ Status Txn::Commit(SyncMode sync, uint64_t* seq) {
 }
 
 void Txn::Rollback() { Finish(State::kRolledBack); }
+
+void DB::RegisterTxn(Txn* t) {
+  std::lock_guard<std::mutex> l(txn_mu_);
+  txns_.insert(t);
+}
+
+void DB::UnregisterTxn(Txn* t) {
+  std::lock_guard<std::mutex> l(txn_mu_);
+  txns_.erase(t);
+}
+
+size_t DB::ReapTxns() const {
+  if (options_.txn_max_age_ms == 0) return 0;
+  const uint64_t now = NowMs();
+  size_t n = 0;
+  std::lock_guard<std::mutex> l(txn_mu_);
+  for (Txn* t : txns_) n += t->ExpireIfOlder(now, options_.txn_max_age_ms);
+  return n;
+}
 
 }  // namespace firkin

@@ -15,11 +15,19 @@
 // Limits: at most kMaxOps distinct keys read or written and kMaxBytes of
 // keys and values buffered (kTooLarge, the transaction stays usable).
 //
-// Thread contract: one thread at a time (the C layer detects overlapping
-// calls). The DB must outlive it.
+// Abandoned transactions: the DB registers every open transaction and, at
+// the start of each compaction cycle, expires those older than
+// txn_max_age_ms (DB::ReapTxns): one not in use at that moment (TryEnter
+// succeeds) releases its snapshot and buffers and answers kSnapshotTooOld
+// from then on.
+//
+// Thread contract: one thread at a time, bracketed by TryEnter/Leave (the
+// C layer: a second thread gets kBusy); the DB's reaper enters the same
+// way. The DB must outlive it.
 #ifndef FIRKIN_CORE_DB_TXN_H_
 #define FIRKIN_CORE_DB_TXN_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -43,6 +51,10 @@ class Txn {
 
   // Registers the snapshot (the latest state) the transaction reads at.
   static Status Begin(DB* db, Isolation iso, std::unique_ptr<Txn>* out);
+  // Marks the transaction in use; false if another thread (or the reaper)
+  // has it. Leave ends the use.
+  bool TryEnter() { return !busy_.exchange(true, std::memory_order_acquire); }
+  void Leave() { busy_.store(false, std::memory_order_release); }
   ~Txn();
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
@@ -57,8 +69,10 @@ class Txn {
   // The value visible to the transaction: its own write, else the
   // snapshot's. OK / kNotFound / errors. Records the read (serializable).
   Status Get(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key, std::string* value);
+  // ttl_ms / expire_at_ms (at most one non-zero): the put expires ttl_ms
+  // after the commit's time, or at that absolute time (TTL).
   Status Put(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
-             std::string_view value);
+             std::string_view value, uint64_t ttl_ms = 0, uint64_t expire_at_ms = 0);
   Status Delete(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key);
 
   // For an iterator over ns: records the namespace as iterated
@@ -74,15 +88,24 @@ class Txn {
   Status Commit(SyncMode sync, uint64_t* seq);
   // Drops the buffered writes and releases the snapshot. Idempotent.
   void Rollback();
+  // The reaper (DB::ReapTxns, under the DB's transaction registry lock):
+  // expires the transaction if it began max_age_ms or more before now_ms
+  // and no call is using it. True if it did.
+  bool ExpireIfOlder(uint64_t now_ms, uint64_t max_age_ms);
 
  private:
-  enum class State { kOpen, kCommitted, kRolledBack, kFailed };
+  enum class State { kOpen, kCommitted, kRolledBack, kFailed, kExpired };
   struct Write {
     std::shared_ptr<NamespaceInfo> ns;
     bool del = false;
     std::string value;
+    uint64_t ttl_ms = 0, expire_at_ms = 0;
   };
-  Txn(DB* db, Isolation iso, uint64_t snap) : db_(db), iso_(iso), snap_(snap) {}
+  Txn(DB* db, Isolation iso, uint64_t snap, uint64_t begin_ms)
+      : db_(db), iso_(iso), snap_(snap), begin_ms_(begin_ms) {}
+  // Whether a buffered put reads as absent already (an absolute expiry in
+  // the past).
+  bool ExpiredWrite(const Write& w) const;
   static std::string MapKey(uint32_t ns_id, std::string_view key);
   Status Room(std::string_view key, size_t value_bytes, bool new_entry) const;
   void Finish(State s);
@@ -90,6 +113,8 @@ class Txn {
   DB* const db_;
   const Isolation iso_;
   const uint64_t snap_;
+  const uint64_t begin_ms_;  // database clock at Begin
+  std::atomic<bool> busy_{false};
   State state_ = State::kOpen;
   bool pinned_ = true;
   // Keyed by 4 bytes of namespace id + key (ordered: commit ops sorted).

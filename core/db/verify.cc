@@ -109,7 +109,7 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
       AddProblem(&problems, "namespace with an invalid name (id " + std::to_string(info->id) + ")");
       bad_entries++;
     }
-    if (info->live_keys.load() < 0) {
+    if (info->live_keys.load() < 0 || info->ttl_keys.load() < 0) {
       AddProblem(&problems, "namespace '" + info->name + "' has a negative key count");
       bad_entries++;
     }

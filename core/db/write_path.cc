@@ -253,8 +253,8 @@ void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* d
     keyspace_->segments().BySlot(LocatorSlot(loc))->NoteExpiry(e);  // TTL reclaim
   }
   const bool was_live = p.old_loc != 0 && p.old.type == RecordType::kPut;
-  if (is_live && !was_live) op.ns->live_keys.fetch_add(1, std::memory_order_relaxed);
-  if (!is_live && was_live) op.ns->live_keys.fetch_sub(1, std::memory_order_relaxed);
+  op.ns->AccountNewest(was_live, was_live ? p.old.expiry() : 0, is_live,
+                       is_live ? op.ExpiryAt(time_ms) : 0);
 }
 
 Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r) {

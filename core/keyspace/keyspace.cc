@@ -130,15 +130,14 @@ uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
   return victims.size();
 }
 
-uint64_t Keyspace::Relocate(const Relocation* moves, size_t n) {
+uint64_t Keyspace::Relocate(Relocation* moves, size_t n) {
   uint64_t failed = 0;
   for (size_t i = 0; i < n; i++) {
-    const Relocation& m = moves[i];
-    bool moved;
+    Relocation& m = moves[i];
     {
       HashIndex::ShardGuard lock(&index_, m.hash);
-      moved = index_.ReplaceIf(m.hash, m.from, m.to);
-      if (moved && has_ordered_.load(std::memory_order_acquire)) {
+      m.moved = index_.ReplaceIf(m.hash, m.from, m.to);
+      if (m.moved && has_ordered_.load(std::memory_order_acquire)) {
         // The record at `from` is still mapped (the caller holds its
         // segment); its key places the move in the ordered index.
         Epoch::Guard guard;
@@ -148,7 +147,7 @@ uint64_t Keyspace::Relocate(const Relocation* moves, size_t n) {
         }
       }
     }
-    if (moved) {
+    if (m.moved) {
       CountDead(m.from, m.size);
       if (m.to != 0) CountLive(m.to, m.size);
     } else {

@@ -42,6 +42,7 @@ struct Relocation {
   Locator from;
   Locator to;
   uint32_t size;  // record bytes (for live/dead accounting)
+  bool moved = false;  // set by Relocate: whether the entry was moved
 };
 
 class Keyspace {
@@ -156,7 +157,7 @@ class Keyspace {
 
   // Applies compaction's index moves, each only if its entry still points
   // at `from` (a newer write always wins). Returns how many did not apply.
-  uint64_t Relocate(const Relocation* moves, size_t n);
+  uint64_t Relocate(Relocation* moves, size_t n);
 
   // Byte accounting (the one owner of Segment::live_bytes/dead_bytes).
   // A record's bytes move from live to dead (it was superseded or purged).

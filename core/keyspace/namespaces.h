@@ -1,5 +1,5 @@
 // NamespaceTable: the namespaces of a database (DESIGN §1): name <-> id,
-// whether dropped, and the live key count of each.
+// whether dropped, and the key counts of each.
 //
 // Namespace 0 is "default" and always exists. Ids are never reused, so a
 // handle to a dropped namespace can never reach a namespace created later
@@ -52,7 +52,36 @@ struct NamespaceInfo {
   // nullptr for hash-only namespaces.
   OrderedIndex* ordered = nullptr;
   std::atomic<bool> dropped{false};
+  // Keys whose newest record is a put (an expired one included, until
+  // compaction drops it).
   std::atomic<int64_t> live_keys{0};
+  // Of those, the keys whose newest put carries an expiry (TTL).
+  std::atomic<int64_t> ttl_keys{0};
+  // No key of ttl_keys expires before this: a lower bound, lowered by every
+  // write with an expiry (after it bumps ttl_writes) and raised only by a
+  // counting walk that saw every such key (DB::CountKeys). UINT64_MAX: none.
+  // Mutable: a cache that readers may raise.
+  mutable std::atomic<uint64_t> min_expiry{UINT64_MAX};
+  mutable std::atomic<uint64_t> ttl_writes{0};
+
+  // The counts for one key whose newest record goes from (was_put,
+  // was_expiry) to (is_put, expiry); an expiry of 0 is none. Called by
+  // whoever holds the key's decision (its sub-table lock, or recovery).
+  void AccountNewest(bool was_put, uint64_t was_expiry, bool is_put, uint64_t expiry) {
+    if (is_put != was_put) live_keys.fetch_add(is_put ? 1 : -1, std::memory_order_relaxed);
+    const bool was_ttl = was_put && was_expiry != 0;
+    const bool is_ttl = is_put && expiry != 0;
+    if (is_ttl != was_ttl) ttl_keys.fetch_add(is_ttl ? 1 : -1, std::memory_order_relaxed);
+    if (is_ttl) {
+      ttl_writes.fetch_add(1);  // before the bound is lowered: see DB::CountKeys
+      NoteMinExpiry(expiry);
+    }
+  }
+  void NoteMinExpiry(uint64_t e) const {
+    uint64_t cur = min_expiry.load(std::memory_order_relaxed);
+    while (e < cur && !min_expiry.compare_exchange_weak(cur, e, std::memory_order_relaxed)) {
+    }
+  }
   // Writes to this namespace, for serializable transactions that iterated it.
   NsWriteTracker writes;
 };

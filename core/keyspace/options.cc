@@ -100,6 +100,7 @@ Status Options::Set(const std::string& name, const std::string& value) {
   if (name == "change_retention_bytes") return ParseSize(name, value, &change_retention_bytes);
   if (name == "change_retention_seqs") return ParseSize(name, value, &change_retention_seqs);
   if (name == "history_retention_ms") return ParseSize(name, value, &history_retention_ms);
+  if (name == "txn_max_age_ms") return ParseSize(name, value, &txn_max_age_ms);
   if (name == "compact_dead_ratio" || name == "compact_space_amp") {
     uint64_t v = 0;
     FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
@@ -157,6 +158,7 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "change_retention_bytes") *value = std::to_string(change_retention_bytes);
   else if (name == "change_retention_seqs") *value = std::to_string(change_retention_seqs);
   else if (name == "history_retention_ms") *value = std::to_string(history_retention_ms);
+  else if (name == "txn_max_age_ms") *value = std::to_string(txn_max_age_ms);
   else return Status::InvalidArgument("unknown option '" + name + "'");
   return Status::OK();
 }

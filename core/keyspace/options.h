@@ -40,6 +40,10 @@ struct Options {
   // Time travel: compaction keeps every version readable at any time in
   // the last history_retention_ms (0 = only what live snapshots need).
   uint64_t history_retention_ms = 0;
+  // A transaction open longer than this (database clock) loses its
+  // snapshot at the next compaction check while no call is using it; its
+  // next call gets kSnapshotTooOld. 0 = no limit.
+  uint64_t txn_max_age_ms = 10 * 60 * 1000;
   Env* env = nullptr;  // nullptr = Env::Default(); tests set a FaultEnv
   // The database's clock (commit times, expiry): ms since the epoch.
   // nullptr = the system's real-time clock; tests inject a fake one

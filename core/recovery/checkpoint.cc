@@ -11,8 +11,7 @@ namespace firkin {
 
 namespace {
 constexpr char kMagic[8] = {'F', 'I', 'R', 'K', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kCheckpointVersion = 3;
-constexpr uint32_t kCheckpointOldestVersion = 2;  // read too (no namespace flags)
+constexpr uint32_t kCheckpointVersion = 4;  // 4: namespace flags byte (ordered)
 constexpr uint64_t kTailCheckWindow = 4096;
 }  // namespace
 
@@ -27,6 +26,7 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
     PutU64(&out, s.dead);
     PutU64(&out, s.min_seq);
     PutU64(&out, s.tail_check);
+    PutU64(&out, s.min_expiry);
   }
   for (const CheckpointNamespace& n : c.namespaces) {
     PutU32(&out, n.id);
@@ -35,6 +35,8 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
     out.push_back(static_cast<char>(n.name.size()));
     out += n.name;
     PutU64(&out, static_cast<uint64_t>(n.live_keys));
+    PutU64(&out, static_cast<uint64_t>(n.ttl_keys));
+    PutU64(&out, n.min_expiry);
   }
   out += c.entries;
   char* h = &out[0];
@@ -70,7 +72,7 @@ Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
   if (version > kCheckpointVersion) {
     return Status::Version(path + ": checkpoint version is newer than this library supports");
   }
-  if (version < kCheckpointOldestVersion) {
+  if (version < kCheckpointVersion) {
     return Status::Corruption(path + ": checkpoint version " + std::to_string(version) +
                               " is older than this library writes (it is rebuilt)");
   }
@@ -128,6 +130,7 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     s.dead = DecodeU64(p + 32);
     s.min_seq = DecodeU64(p + 40);
     s.tail_check = DecodeU64(p + 48);
+    s.min_expiry = DecodeU64(p + 56);
     out->segments.push_back(s);
   }
   for (uint64_t i = 0; i < nns; i++) {
@@ -140,11 +143,13 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     n.flags = (nf & 2) != 0 ? kNsFlagOrdered : 0;
     size_t len = static_cast<unsigned char>(data[pos + 5]);
     pos += 6;
-    if (end - pos < len + 8) return bad("namespace entry runs past the end", pos);
+    if (end - pos < len + 24) return bad("namespace entry runs past the end", pos);
     n.name.assign(data.data() + pos, len);
     pos += len;
     n.live_keys = static_cast<int64_t>(DecodeU64(data.data() + pos));
-    pos += 8;
+    n.ttl_keys = static_cast<int64_t>(DecodeU64(data.data() + pos + 8));
+    n.min_expiry = DecodeU64(data.data() + pos + 16);
+    pos += 24;
     out->namespaces.push_back(std::move(n));
   }
   if ((end - pos) / kCheckpointEntrySize != nent || (end - pos) % kCheckpointEntrySize != 0) return bad("index entry count does not match the size", pos);

@@ -6,24 +6,26 @@
 // does not match the segments on disk is ignored (full scan): see
 // ValidateCheckpoint in recovery.cc.
 //
-// Layout (little-endian), version 3 (version 2 is read too):
+// Layout (little-endian), version 4:
 //   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 reserved
 //   [16] u64 db_id          [24] u64 last_seq
 //   [32] u64 n_segments     [40] u64 n_namespaces  [48] u64 n_entries
 //   [56] u64 checksum of the body   [64] u64 checksum of bytes [0,64)
 //   body: n_segments x {u64 id, u32 slot, u32 flags, u64 len, u64 live,
-//                       u64 dead, u64 min_seq, u64 tail_check}  (56 bytes)
+//                       u64 dead, u64 min_seq, u64 tail_check,
+//                       u64 min_expiry}                        (64 bytes)
 //         n_namespaces x {u32 id, u8 flags, u8 name_len, name,
-//                         i64 live_keys}
-//         flags: bit 0 = dropped, bit 1 = ordered (version 3; version 2
-//         had only "dropped" as 0/1). A version-2 library ignores a
-//         version-3 checkpoint (and then refuses the version-4 segments).
+//                         i64 live_keys, i64 ttl_keys, u64 min_expiry}
+//         flags: bit 0 = dropped, bit 1 = ordered.
 //         n_entries x {u64 hash_bits, u64 locator}             (16 bytes)
 // tail_check = CheckpointTailCheck(segment bytes, len): a checksum of the
 // last (up to) 4 KiB of records below len, so that a checkpoint of another
 // copy of the segment (stale after a divergence, or forged) is detected
-// and len is known to be a record boundary of this file. Version 1
-// checkpoints (without it) are ignored.
+// and len is known to be a record boundary of this file. min_expiry (a
+// segment's earliest expiry, a namespace's lower bound of its keys'
+// expiries; UINT64_MAX = none) and ttl_keys came with version 3 (TTL); the
+// namespace byte became flags (bit 0 dropped, bit 1 ordered) in version 4.
+// Older checkpoints are ignored (open rebuilds by a full scan).
 //
 // Thread contract: plain functions and values.
 #ifndef FIRKIN_CORE_RECOVERY_CHECKPOINT_H_
@@ -40,15 +42,16 @@ namespace firkin {
 
 constexpr char kCheckpointFileName[] = "CHECKPOINT";
 constexpr size_t kCheckpointHeaderSize = 72;
-constexpr size_t kCheckpointSegmentSize = 56;
+constexpr size_t kCheckpointSegmentSize = 64;
 constexpr size_t kCheckpointEntrySize = 16;
-// A namespace entry is 14 bytes plus its name (at most 255 bytes).
-constexpr size_t kCheckpointNamespaceMin = 14;
-constexpr size_t kCheckpointNamespaceMax = 14 + 255;
+// A namespace entry is 30 bytes plus its name (at most 255 bytes).
+constexpr size_t kCheckpointNamespaceMin = 30;
+constexpr size_t kCheckpointNamespaceMax = 30 + 255;
 
 struct CheckpointSegment {
   uint64_t id, len, live, dead, min_seq, tail_check;
   uint32_t slot, flags;
+  uint64_t min_expiry = UINT64_MAX;
 };
 
 // The counts of a checkpoint header, readable before the body is
@@ -62,7 +65,9 @@ struct CheckpointNamespace {
   bool dropped;
   std::string name;
   int64_t live_keys;
-  uint32_t flags = 0;  // kNsFlag* (version 3: bit 1 of the flags byte = ordered)
+  int64_t ttl_keys = 0;
+  uint64_t min_expiry = UINT64_MAX;
+  uint32_t flags = 0;  // kNsFlag* (bit 1 of the flags byte = ordered)
 };
 
 struct CheckpointData {

@@ -142,7 +142,8 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
   // Namespaces: distinct ids, the default one, sane counts.
   std::set<uint32_t> ns_ids;
   for (const CheckpointNamespace& n : c.namespaces) {
-    if (!ns_ids.insert(n.id).second || n.live_keys < 0 ||
+    if (!ns_ids.insert(n.id).second || n.live_keys < 0 || n.ttl_keys < 0 ||
+        n.ttl_keys > n.live_keys ||
         (n.id != 0 && !NamespaceTable::ValidateName(n.name).ok()) || (n.id == 0 && n.dropped)) {
       return Ignore(ck, "implausible namespace table");
     }
@@ -194,6 +195,7 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
     seg->sealed.store(true);
     Keyspace::SetCounts(seg.get(), cs.live, cs.dead);
     seg->min_seq.store(cs.min_seq);
+    seg->min_expiry.store(cs.min_expiry);
     ks->segments().Add(seg);
     (*out)[cs.id] = {seg, cs.len};
     res->segments++;
@@ -201,6 +203,8 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
   for (const CheckpointNamespace& n : c.namespaces) {
     NamespaceInfo* info = n.id == 0 ? ns->Default().get() : ns->Create(n.id, n.name, n.flags).get();
     info->live_keys.store(n.live_keys);
+    info->ttl_keys.store(n.ttl_keys);
+    info->min_expiry.store(n.min_expiry);
     if (n.dropped) ns->Drop(n.id);
   }
   const char* e = c.entries_view.data();

@@ -298,7 +298,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
         if (r.type == RecordType::kPut) {
           stats_.puts_dropped++;
           if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
-            info->live_keys.fetch_sub(1, std::memory_order_relaxed);
+            info->AccountNewest(true, r.expiry(), false, 0);
           }
         }
       }

@@ -144,10 +144,9 @@ class Replayer {
       return;
     }
     if (NamespaceInfo* info = ns_->ByIdOrPlaceholder(r.ns_id)) {
-      bool was_live = old_loc != 0 && old.type == RecordType::kPut;
-      bool is_live = r.type == RecordType::kPut;
-      if (is_live && !was_live) info->live_keys.fetch_add(1, std::memory_order_relaxed);
-      if (!is_live && was_live) info->live_keys.fetch_sub(1, std::memory_order_relaxed);
+      const bool was_live = old_loc != 0 && old.type == RecordType::kPut;
+      const bool is_live = r.type == RecordType::kPut;
+      info->AccountNewest(was_live, was_live ? old.expiry() : 0, is_live, r.expiry());
     }
     ks_->Install(h, old_loc, old_loc ? old.size() : 0, loc, r.size(), ks_->OrderedFor(r.ns_id));
   }

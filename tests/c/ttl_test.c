@@ -453,6 +453,172 @@ static void test_compact(void) {
   firkin_close(db);
 }
 
+static uint64_t count(firkin_db *db) {
+  uint64_t n = UINT64_MAX;
+  if (firkin_count(db, NULL, &n) != FIRKIN_OK) check(false, "count: %s", firkin_last_error());
+  return n;
+}
+/* Counts leave expired keys out (firkin_count and "keys" in stats), before
+ * and after compaction reclaims them, and across reopens from the
+ * checkpoint and from a full scan. */
+static void test_count(void) {
+  char path[300];
+  dbpath(path, sizeof path, "count");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, "64K");
+  if (db == NULL) return;
+  fill(db, "plain", 40, 100, 0);
+  fill(db, "soon", 30, 100, 1000);
+  fill(db, "later", 20, 100, 100000);
+  check(count(db) == 90, "before any expiry: %llu of 90", (unsigned long long)count(db));
+  advance(1000);
+  check(count(db) == 60, "30 keys expired: %llu of 60", (unsigned long long)count(db));
+  check(stat_u64(db, "keys") == 60, "stats keys leave expired ones out (%llu)",
+        (unsigned long long)stat_u64(db, "keys"));
+  /* Writes over expired keys: a put revives one (counted once), a
+   * delete writes nothing, a TTL put counts until it expires. */
+  put(db, "soon00000", "back");
+  firkin_delete(db, NULL, NULL, "soon00001", 9);
+  put_ttl(db, "soon00002", "again", 50);
+  check(count(db) == 62, "revived one, re-expiring one: %llu of 62", (unsigned long long)count(db));
+  advance(50);
+  check(count(db) == 61, "the re-expiring one expired: %llu of 61", (unsigned long long)count(db));
+  /* Seal the expired keys' segments, then compaction reclaims them. */
+  fill(db, "pad", 700, 200, 0);
+  const uint64_t before = count(db);
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(count(db) == before && before == 761, "compaction keeps the count: %llu, %llu of 761",
+        (unsigned long long)before, (unsigned long long)count(db));
+  check(stat_u64(db, "ttl_keys") == 20, "ttl_keys after compaction: %llu of 20 (the later* keys)",
+        (unsigned long long)stat_u64(db, "ttl_keys"));
+  firkin_close(db); /* writes a checkpoint */
+  db = open_db(path, "64K");
+  if (db == NULL) return;
+  check(count(db) == 761, "after a reopen from the checkpoint: %llu of 761",
+        (unsigned long long)count(db));
+  advance(100000);
+  check(count(db) == 741, "the later* keys expired: %llu of 741", (unsigned long long)count(db));
+  /* Their segments hold no dead bytes: compaction finds them by the
+   * earliest expiry the checkpoint kept. */
+  check(firkin_compact(db) == FIRKIN_OK, "compact after the checkpointed reopen");
+  check(stat_u64(db, "ttl_keys") == 0 && count(db) == 741,
+        "expired keys reclaimed after a checkpointed reopen: ttl_keys %llu, count %llu",
+        (unsigned long long)stat_u64(db, "ttl_keys"), (unsigned long long)count(db));
+  fill(db, "later", 20, 100, 1000);
+  firkin_close(db);
+  advance(1000);
+  char ck[400];
+  snprintf(ck, sizeof ck, "%s/CHECKPOINT", path);
+  check(unlink(ck) == 0, "checkpoint removed");
+  db = open_db(path, "64K");
+  if (db == NULL) return;
+  check(count(db) == 741, "after a full-scan reopen: %llu of 741", (unsigned long long)count(db));
+  check(firkin_compact(db) == FIRKIN_OK, "compact again");
+  check(count(db) == 741 && stat_u64(db, "ttl_keys") == 0,
+        "all expired keys reclaimed: count %llu, ttl_keys %llu", (unsigned long long)count(db),
+        (unsigned long long)stat_u64(db, "ttl_keys"));
+  firkin_close(db);
+}
+
+/* TTL puts inside transactions (firkin_txn_put_ttl / _expire_at). */
+static void test_txn_ttl(void) {
+  char path[300];
+  dbpath(path, sizeof path, "txnttl");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  firkin_txn *t = NULL;
+  check(firkin_txn_begin(db, FIRKIN_TXN_SERIALIZABLE, &t) == FIRKIN_OK, "begin");
+  check(firkin_txn_put_ttl(t, NULL, "a", 1, "va", 2, 1000) == FIRKIN_OK, "txn put_ttl");
+  check(firkin_txn_put_expire_at(t, NULL, "b", 1, "vb", 2, 1700000000000ull + 5000) == FIRKIN_OK,
+        "txn put_expire_at");
+  check(firkin_txn_put_expire_at(t, NULL, "gone", 4, "v", 1, 1700000000000ull - 1) == FIRKIN_OK,
+        "txn put_expire_at in the past");
+  check(firkin_txn_put_ttl(t, NULL, "z", 1, "v", 1, 0) == FIRKIN_E_INVALID_ARGUMENT,
+        "ttl 0 refused");
+  check(firkin_txn_put_expire_at(t, NULL, "z", 1, "v", 1, 0) == FIRKIN_E_INVALID_ARGUMENT,
+        "expiry 0 refused");
+  bool found = false;
+  check(firkin_txn_contains(t, NULL, "a", 1, &found) == FIRKIN_OK && found,
+        "the transaction sees its own TTL put");
+  check(firkin_txn_contains(t, NULL, "gone", 4, &found) == FIRKIN_OK && !found,
+        "its own put with a past expiry reads as absent");
+  advance(100); /* the commit time, from which the relative TTL counts */
+  check(firkin_txn_commit(t, NULL, NULL) == FIRKIN_OK, "commit");
+  firkin_txn_free(t);
+  uint64_t rem = 0;
+  check(firkin_ttl(db, NULL, NULL, "a", 1, &rem) == FIRKIN_OK && rem == 1000,
+        "relative TTL counts from the commit time (remaining %llu)", (unsigned long long)rem);
+  check(firkin_ttl(db, NULL, NULL, "b", 1, &rem) == FIRKIN_OK && rem == 4900,
+        "absolute expiry kept (remaining %llu)", (unsigned long long)rem);
+  check(!has(db, "gone"), "past expiry: absent after commit");
+  advance(1000);
+  check(!has(db, "a") && has(db, "b"), "a expired, b not yet");
+  check(count(db) == 1, "count %llu of 1", (unsigned long long)count(db));
+  /* A plain put in a transaction over a TTL key makes it persistent. */
+  check(firkin_txn_begin(db, FIRKIN_TXN_SNAPSHOT, &t) == FIRKIN_OK, "begin 2");
+  check(firkin_txn_put(t, NULL, "b", 1, "vb2", 3) == FIRKIN_OK, "txn put over a TTL key");
+  check(firkin_txn_commit(t, NULL, NULL) == FIRKIN_OK, "commit 2");
+  firkin_txn_free(t);
+  check(firkin_ttl(db, NULL, NULL, "b", 1, &rem) == FIRKIN_OK && rem == FIRKIN_TTL_NONE,
+        "persistent after a plain transactional put");
+  firkin_close(db);
+}
+
+/* An abandoned transaction gives up its snapshot after txn_max_age_ms. */
+static void test_txn_expire(void) {
+  char path[300];
+  dbpath(path, sizeof path, "txnexpire");
+  set_clock(1700000000000ull);
+  firkin_options *o = NULL;
+  firkin_db *db = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_test_clock(o, fake_clock, NULL);
+  firkin_options_set(o, "auto_compact", "false");
+  check(firkin_options_set_txn_max_age_ms(o, 60000) == FIRKIN_OK, "set txn_max_age_ms");
+  uint64_t age = 0;
+  check(firkin_options_get_txn_max_age_ms(o, &age) == FIRKIN_OK && age == 60000, "get it back");
+  if (firkin_open(path, o, &db) != FIRKIN_OK) {
+    check(false, "open: %s", firkin_last_error());
+    firkin_options_free(o);
+    return;
+  }
+  firkin_options_free(o);
+  put(db, "k", "old");
+  firkin_txn *old = NULL, *young = NULL;
+  check(firkin_txn_begin(db, FIRKIN_TXN_SNAPSHOT, &old) == FIRKIN_OK, "begin the abandoned one");
+  check(firkin_txn_put(old, NULL, "w", 1, "x", 1) == FIRKIN_OK, "it buffers a write");
+  put(db, "k", "new");
+  check(stat_u64(db, "snapshots") == 1, "its snapshot is registered");
+  advance(59999);
+  check(firkin_compact(db) == FIRKIN_OK, "compact before the limit");
+  check(stat_u64(db, "snapshots") == 1, "still pinned just before txn_max_age_ms");
+  check(firkin_txn_begin(db, FIRKIN_TXN_SNAPSHOT, &young) == FIRKIN_OK, "begin a young one");
+  advance(1);
+  check(firkin_compact(db) == FIRKIN_OK, "compact at the limit");
+  check(stat_u64(db, "snapshots") == 1, "the old one's snapshot released, the young one's kept "
+        "(%llu registered)", (unsigned long long)stat_u64(db, "snapshots"));
+  char buf[8];
+  size_t n = 0;
+  void *v = NULL;
+  check(firkin_txn_get(old, NULL, "k", 1, &v, &n) == FIRKIN_E_SNAPSHOT_TOO_OLD,
+        "the expired transaction's next read: SNAPSHOT_TOO_OLD");
+  check(strstr(firkin_last_error(), "txn_max_age_ms") != NULL, "message names the option: %s",
+        firkin_last_error());
+  check(firkin_txn_commit(old, NULL, NULL) == FIRKIN_E_SNAPSHOT_TOO_OLD,
+        "its commit: SNAPSHOT_TOO_OLD, nothing written");
+  check(!has(db, "w"), "its buffered write was not applied");
+  firkin_txn_free(old);
+  check(firkin_txn_get(young, NULL, "k", 1, &v, &n) == FIRKIN_OK && n == 3 &&
+            memcpy(buf, v, 3) && memcmp(buf, "new", 3) == 0,
+        "the young one still reads");
+  firkin_free(v);
+  check(firkin_txn_commit(young, NULL, NULL) == FIRKIN_OK, "and commits");
+  firkin_txn_free(young);
+  check(stat_u64(db, "snapshots") == 0, "no snapshot left");
+  firkin_close(db);
+}
+
 static void test_bad(void) {
   char path[300], path2[300];
   dbpath(path, sizeof path, "bad");
@@ -515,7 +681,8 @@ int main(int argc, char **argv) {
                 {"persist", test_persist},   {"conditions", test_conditions},
                 {"clockback", test_clockback}, {"batch", test_batch},
                 {"reopen", test_reopen},     {"compact", test_compact},
-                {"bad", test_bad}};
+                {"count", test_count},       {"txn", test_txn_ttl},
+                {"txnexpire", test_txn_expire}, {"bad", test_bad}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;

@@ -28,6 +28,8 @@
  *              snapshots; the total is exact at the end and after a reopen
  *   crash      the bank in a child process killed with SIGKILL at a random
  *              time, 3 rounds: the reopened total is exact every time
+ *   busy       one handle used by two threads at once: overlapping calls
+ *              get BUSY and change nothing; the rest commits
  *
  * Usage: txn_test [GROUP...]. Ends with "N passed, N failed".
  */
@@ -1151,6 +1153,81 @@ static void test_crash(void) {
   }
 }
 
+/* One handle used by two threads at once: every overlapping call gets
+ * BUSY and changes nothing; the calls that succeeded all commit. */
+static firkin_txn *busy_txn;
+static atomic_int busy_stop, busy_seen, busy_other;
+static unsigned char busy_ok[20000];
+static void *busy_putter(void *arg) {
+  (void)arg;
+  char k[32];
+  /* Until both sides have overlapped many times (at least one pass over
+   * the keys), or 20 s: on a loaded machine the threads may take turns. */
+  const time_t end = time(NULL) + 20;
+  int oks = 0;
+  for (long j = 0;
+       (oks < 1000 || atomic_load(&busy_seen) < 100) && time(NULL) < end; j++) {
+    const int i = (int)(j % (long)sizeof busy_ok);
+    snprintf(k, sizeof k, "b%05d", i);
+    firkin_status st = firkin_txn_put(busy_txn, NULL, k, strlen(k), "v", 1);
+    if (st == FIRKIN_OK) {
+      busy_ok[i] = 1; /* applied at commit (a later BUSY changes nothing) */
+      oks++;
+    } else if (st == FIRKIN_E_BUSY) {
+      atomic_fetch_add(&busy_seen, 1);
+      sched_yield(); /* let the other thread finish its call */
+    }
+    else atomic_fetch_add(&busy_other, 1);
+  }
+  atomic_store(&busy_stop, 1);
+  return NULL;
+}
+static void *busy_getter(void *arg) {
+  (void)arg;
+  while (!atomic_load(&busy_stop)) {
+    bool found;
+    firkin_status st = firkin_txn_contains(busy_txn, NULL, "b00000", 6, &found);
+    if (st == FIRKIN_E_BUSY) {
+      atomic_fetch_add(&busy_seen, 1);
+      sched_yield();
+    } else if (st != FIRKIN_OK) {
+      atomic_fetch_add(&busy_other, 1);
+    }
+  }
+  return NULL;
+}
+static void test_busy(void) {
+  char path[512];
+  dbpath(path, sizeof path, "busy");
+  firkin_db *db = open_db(path);
+  if (db == NULL) return;
+  check(firkin_txn_begin(db, FIRKIN_TXN_SERIALIZABLE, &busy_txn) == FIRKIN_OK, "begin");
+  pthread_t a, b;
+  atomic_store(&busy_stop, 0);
+  pthread_create(&b, NULL, busy_getter, NULL);
+  pthread_create(&a, NULL, busy_putter, NULL);
+  pthread_join(a, NULL);
+  pthread_join(b, NULL);
+  check(atomic_load(&busy_seen) > 0, "overlapping calls got BUSY (%d times)",
+        atomic_load(&busy_seen));
+  check(atomic_load(&busy_other) == 0, "no other error (%d)", atomic_load(&busy_other));
+  check(firkin_txn_commit(busy_txn, NULL, NULL) == FIRKIN_OK, "the transaction still commits: %s",
+        firkin_last_error());
+  firkin_txn_free(busy_txn);
+  int wrong = 0, applied = 0;
+  char k[32];
+  for (int i = 0; i < (int)sizeof busy_ok; i++) {
+    snprintf(k, sizeof k, "b%05d", i);
+    bool found = false;
+    firkin_contains(db, NULL, NULL, k, strlen(k), &found);
+    wrong += found != (busy_ok[i] != 0);
+    applied += found;
+  }
+  check(wrong == 0 && applied > 0, "exactly the puts that returned OK were applied (%d wrong, %d)",
+        wrong, applied);
+  firkin_close(db);
+}
+
 int main(int argc, char **argv) {
   snprintf(base_dir, sizeof base_dir, "/tmp/firkin_txn_test.%d", (int)getpid());
   rmrf(base_dir);
@@ -1161,7 +1238,7 @@ int main(int argc, char **argv) {
   } groups[] = {{"api", test_api},   {"conflict", test_conflict}, {"bad", test_bad},
                 {"atomic", test_atomic}, {"elle", test_elle},   {"skew", test_skew},
                 {"phantom", test_phantom},
-                {"bank", test_bank}, {"crash", test_crash}};
+                {"bank", test_bank}, {"crash", test_crash}, {"busy", test_busy}};
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[g].name) == 0;

@@ -23,6 +23,10 @@
  * harness bites), and `always` images must have crashed with acknowledged
  * writes after the last segment roll.
  *
+ * Part D, the bank invariant: four threads transfer money in transactions
+ * while the power fails; the reopened total is exact, and in `always` mode
+ * every acknowledged transfer is there.
+ *
  * Part B, group commit. Twelve threads write in `always` mode (disjoint keys,
  * batches too) while the power fails at a random moment; every write that
  * was acknowledged before the crash must be present, the in-flight ones
@@ -612,6 +616,195 @@ static void pc_image(const char *base, cc_rng *r, bool pc_explicit) {
   if (lost > 3) cc_fail("%s: %" PRIu64 " keys lost synced versions in all", what, lost);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Part D: the bank invariant across power loss                              */
+/* ------------------------------------------------------------------------ */
+
+/* Four threads move money between PD_ACCOUNTS accounts in transactions
+ * (snapshot isolation, retry on conflict); each transfer also bumps its
+ * thread's transfer counter in the same transaction. Auto-compaction runs
+ * beside them; the power fails at a random moment (any crash mode). After
+ * the reopen: the total is exactly the initial one (a transaction is all
+ * or nothing), every account reads intact, and in `always` mode each
+ * thread's counter is at least its acknowledged transfers and at most one
+ * more (the one in flight). */
+
+#define PD_THREADS 4
+#define PD_ACCOUNTS 16
+#define PD_INITIAL 1000
+
+typedef struct pd_ctx {
+  firkin_db *db;
+  uint64_t seed;
+  int t;
+  _Atomic int stop;
+  _Atomic uint64_t acked;  /* transfers acknowledged */
+  _Atomic uint64_t errors; /* commit errors other than CONFLICT before the crash */
+} pd_ctx;
+
+static pd_ctx pd[PD_THREADS];
+static uint64_t pd_images, pd_transfers;
+
+static bool pd_read(firkin_txn *t, const char *k, long *out) {
+  void *v = NULL;
+  size_t n = 0;
+  if (firkin_txn_get(t, NULL, k, strlen(k), &v, &n) != FIRKIN_OK) return false;
+  char buf[32];
+  if (n >= sizeof buf) n = sizeof buf - 1;
+  memcpy(buf, v, n);
+  buf[n] = 0;
+  firkin_free(v);
+  *out = strtol(buf, NULL, 10);
+  return true;
+}
+static firkin_status pd_write(firkin_txn *t, const char *k, long v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%ld", v);
+  return firkin_txn_put(t, NULL, k, strlen(k), buf, strlen(buf));
+}
+
+static void *pd_worker(void *arg) {
+  pd_ctx *c = (pd_ctx *)arg;
+  cc_rng r;
+  cc_seed(&r, c->seed ^ (uint64_t)(c->t + 7));
+  char from[16], to[16], ctr[16];
+  snprintf(ctr, sizeof ctr, "ctr%d", c->t);
+  while (!atomic_load(&c->stop)) {
+    int a = (int)cc_below(&r, PD_ACCOUNTS), b = (int)cc_below(&r, PD_ACCOUNTS - 1);
+    if (b >= a) b++;
+    snprintf(from, sizeof from, "acct%02d", a);
+    snprintf(to, sizeof to, "acct%02d", b);
+    long amount = 1 + (long)cc_below(&r, 50), fa, tb, n = 0;
+    firkin_txn *t = NULL;
+    if (firkin_txn_begin(c->db, FIRKIN_TXN_SNAPSHOT, &t) != FIRKIN_OK) break;
+    bool ok = pd_read(t, from, &fa) && pd_read(t, to, &tb);
+    pd_read(t, ctr, &n); /* absent = 0 */
+    if (ok) {
+      if (fa < amount) amount = fa;
+      ok = pd_write(t, from, fa - amount) == FIRKIN_OK && pd_write(t, to, tb + amount) == FIRKIN_OK &&
+           pd_write(t, ctr, n + 1) == FIRKIN_OK;
+    }
+    firkin_status st = ok ? firkin_txn_commit(t, NULL, NULL) : FIRKIN_E_INTERNAL;
+    firkin_txn_free(t);
+    if (st == FIRKIN_OK) {
+      atomic_fetch_add(&c->acked, 1);
+    } else if (st != FIRKIN_E_CONFLICT) {
+      if (!atomic_load(&c->stop)) atomic_fetch_add(&c->errors, 1);
+      break; /* the crash made writes fail: stop */
+    }
+  }
+  return NULL;
+}
+
+static void pd_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_crash_mode cm) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/dbd", base);
+  cc_rmrf(dir);
+  uint64_t seed = cc_next(r);
+  char what[160];
+  snprintf(what, sizeof what, "bank image %s/%s seed %" PRIu64, cc_mode_name(mode),
+           cc_crash_name(cm), seed);
+  firkin_fault_env *env = NULL;
+  firkin_fault_env_new(&env);
+  firkin_options *o = cc_options(mode, 64 * 1024);
+  firkin_options_set(o, "compact_dead_ratio", "10");
+  firkin_options_set_fault_env(o, env);
+  firkin_db *db = NULL;
+  firkin_status s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    cc_fail("%s: open: %s", what, firkin_strerror(s));
+    firkin_fault_env_free(env);
+    return;
+  }
+  /* The initial balances, durable before the workload starts. */
+  firkin_batch *b = NULL;
+  firkin_batch_new(&b);
+  char k[16], v[16];
+  for (int i = 0; i < PD_ACCOUNTS; i++) {
+    snprintf(k, sizeof k, "acct%02d", i);
+    snprintf(v, sizeof v, "%d", PD_INITIAL);
+    firkin_batch_put(b, NULL, k, strlen(k), v, strlen(v));
+  }
+  s = firkin_write(db, NULL, b);
+  firkin_batch_free(b);
+  if (s == FIRKIN_OK) s = firkin_sync(db);
+  if (s != FIRKIN_OK) {
+    cc_fail("%s: setup: %s", what, firkin_strerror(s));
+    firkin_close(db);
+    firkin_fault_env_free(env);
+    return;
+  }
+  pthread_t th[PD_THREADS];
+  for (int t = 0; t < PD_THREADS; t++) {
+    pd[t].db = db;
+    pd[t].seed = seed;
+    pd[t].t = t;
+    atomic_store(&pd[t].stop, 0);
+    atomic_store(&pd[t].acked, 0);
+    atomic_store(&pd[t].errors, 0);
+    pthread_create(&th[t], NULL, pd_worker, &pd[t]);
+  }
+  usleep((useconds_t)(3000 + cc_below(r, 60000)));
+  uint64_t acked_before[PD_THREADS];
+  for (int t = 0; t < PD_THREADS; t++) acked_before[t] = atomic_load(&pd[t].acked);
+  firkin_fault_env_crash(env, cm, cc_next(r));
+  for (int t = 0; t < PD_THREADS; t++) atomic_store(&pd[t].stop, 1);
+  for (int t = 0; t < PD_THREADS; t++) pthread_join(th[t], NULL);
+  firkin_close(db);
+  firkin_fault_env_free(env);
+
+  o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
+  s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  pd_images++;
+  if (s != FIRKIN_OK) {
+    counts_b.corrupt++;
+    cc_fail("%s: open after the crash failed: %s (%s)", what, firkin_strerror(s),
+            firkin_last_error());
+    return;
+  }
+  firkin_txn *t = NULL;
+  long total = 0, x;
+  int unreadable = 0;
+  firkin_txn_begin(db, FIRKIN_TXN_SNAPSHOT, &t);
+  for (int i = 0; i < PD_ACCOUNTS; i++) {
+    snprintf(k, sizeof k, "acct%02d", i);
+    if (pd_read(t, k, &x)) total += x;
+    else unreadable++;
+  }
+  for (int th_i = 0; th_i < PD_THREADS; th_i++) {
+    snprintf(k, sizeof k, "ctr%d", th_i);
+    long n = 0;
+    if (!pd_read(t, k, &n)) n = 0;
+    pd_transfers += (uint64_t)n;
+    /* The counter moves with the transfers: all acknowledged ones must be
+     * there when every commit was synced; at most the one in flight more. */
+    const uint64_t acked = atomic_load(&pd[th_i].acked);
+    if (mode == FIRKIN_SYNC_ALWAYS && (uint64_t)n < acked_before[th_i]) {
+      counts_b.lost++;
+      cc_fail("%s: thread %d's counter is %ld after the crash, %" PRIu64 " transfers were "
+              "acknowledged before it",
+              what, th_i, n, acked_before[th_i]);
+    }
+    if ((uint64_t)n > acked + 1) {
+      counts_b.resurrected++;
+      cc_fail("%s: thread %d's counter %ld passes its %" PRIu64 " acknowledged transfers + 1",
+              what, th_i, n, acked);
+    }
+    if (atomic_load(&pd[th_i].errors) != 0) {
+      cc_fail("%s: thread %d: a commit failed before the crash", what, th_i);
+    }
+  }
+  firkin_txn_free(t);
+  firkin_close(db);
+  if (unreadable != 0 || total != (long)PD_ACCOUNTS * PD_INITIAL) {
+    counts_b.corrupt++;
+    cc_fail("%s: after the crash the total is %ld (want %d), %d accounts unreadable", what,
+            total, PD_ACCOUNTS * PD_INITIAL, unreadable);
+  }
+}
+
 int main(int argc, char **argv) {
   cc_parse_args(argc, argv);
   cc_resolve_optional();
@@ -669,6 +862,22 @@ int main(int argc, char **argv) {
       if (cc_failed - cc_before_ > 20) break;
     }
   });
+  {
+    const firkin_sync_mode bank_modes[2] = {FIRKIN_SYNC_ALWAYS, FIRKIN_SYNC_NONE};
+    for (int mi = 0; mi < 2; mi++) {
+      char name[128];
+      snprintf(name, sizeof name, "power loss beside 4 transferring transactions (%s): bank total",
+               cc_mode_name(bank_modes[mi]));
+      CC_GROUP(name, {
+        for (int it = 0; it < iters; it++) {
+          pd_image(base, &r, bank_modes[mi], cms[it % 4]);
+          if (cc_failed - cc_before_ > 20) break;
+        }
+      });
+    }
+  }
+  printf("powerloss: bank images %" PRIu64 ", %" PRIu64 " transfers recovered\n", pd_images,
+         pd_transfers);
   printf("powerloss: compaction images %" PRIu64 ", %" PRIu64 " keys checked\n", pc_images,
          pc_checked);
   printf("powerloss: %" PRIu64 " crash images, %" PRIu64 " acknowledged ops, %" PRIu64

@@ -28,7 +28,7 @@ namespace Firkin
     /// An open transaction pins the history its snapshot reads until it is
     /// committed, rolled back or disposed.
     /// </summary>
-    public sealed class Transaction : IDisposable
+    public sealed partial class Transaction : IDisposable
     {
         SWIGTYPE_p_firkin_txn h;
         internal bool Managed;

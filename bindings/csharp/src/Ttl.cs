@@ -286,4 +286,43 @@ namespace Firkin
             }
         }
     }
+
+    public sealed partial class Options
+    {
+        /// <summary>An abandoned transaction gives up its snapshot once older than this
+        /// (txn_max_age_ms; default 10 minutes, zero = no limit) at the next compaction
+        /// cycle; its next call throws SnapshotTooOldException. Whole ms; negative throws
+        /// InvalidArgumentException.</summary>
+        public TimeSpan TxnMaxAge
+        {
+            get { return TimeSpan.FromMilliseconds(GetTyped("txn_max_age_ms")); }
+            set
+            {
+                if (value < TimeSpan.Zero) throw new InvalidArgumentException("transaction max age must not be negative");
+                SetTyped("txn_max_age_ms", value.Ticks / TimeSpan.TicksPerMillisecond);
+            }
+        }
+    }
+
+    public sealed partial class Transaction
+    {
+        /// <summary>Buffers key=value expiring ttl after the commit's time (whole ms; zero
+        /// or negative throws InvalidArgumentException). The transaction reads its own
+        /// such put as present.</summary>
+        public void Put(byte[] key, byte[] value, TimeSpan ttl) { Put(null, key, value, ttl); }
+
+        public void Put(Namespace ns, byte[] key, byte[] value, TimeSpan ttl)
+        {
+            FirkinNative.firkin_txn_put_ttl(Handle, Namespace.HandleOf(ns), key, Db.L(key), value, Db.L(value), Ttl.Millis(ttl));
+        }
+
+        /// <summary>Buffers key=value expiring at <paramref name="at"/> (database clock); a
+        /// time already past reads as absent, in the transaction too.</summary>
+        public void PutExpireAt(byte[] key, byte[] value, DateTimeOffset at) { PutExpireAt(null, key, value, at); }
+
+        public void PutExpireAt(Namespace ns, byte[] key, byte[] value, DateTimeOffset at)
+        {
+            FirkinNative.firkin_txn_put_expire_at(Handle, Namespace.HandleOf(ns), key, Db.L(key), value, Db.L(value), Ttl.EpochMillis(at));
+        }
+    }
 }

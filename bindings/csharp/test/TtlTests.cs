@@ -250,5 +250,75 @@ namespace Firkin.Tests
                 }
             }
         }
+
+        [Test]
+        public void TransactionalTtl()
+        {
+            using (var db = Open())
+            {
+                var now = db.Now();
+                db.Update(tx =>
+                {
+                    tx.Put(B("a"), B("va"), TimeSpan.FromHours(1));
+                    tx.PutExpireAt(B("gone"), B("v"), now.AddSeconds(-1));
+                    Assert.AreEqual("va", S(tx.Get(B("a"))));   // its own TTL put reads as present
+                    Assert.IsNull(tx.Get(B("gone")));          // its own put with a past expiry: absent
+                    Assert.Throws<InvalidArgumentException>(() => tx.Put(B("z"), B("v"), TimeSpan.Zero));
+                });
+                TimeSpan? left;
+                Assert.IsTrue(db.TryGetTtl(B("a"), out left));
+                Assert.IsTrue(left.Value > TimeSpan.FromMinutes(59) && left.Value <= TimeSpan.FromHours(1), "remaining " + left);
+                Assert.IsNull(db.Get(B("gone")));
+            }
+        }
+
+        [Test]
+        public void AbandonedTransactionExpires()
+        {
+            using (var o = new Options())
+            {
+                o.TxnMaxAge = TimeSpan.FromMilliseconds(1);
+                Assert.AreEqual(TimeSpan.FromMilliseconds(1), o.TxnMaxAge);
+                Assert.Throws<InvalidArgumentException>(() => o.TxnMaxAge = TimeSpan.FromSeconds(-1));
+                using (var db = Open(o))
+                using (var tx = db.BeginTransaction())
+                {
+                    tx.Put(B("k"), B("v"));
+                    Thread.Sleep(5);
+                    db.Compact(); // a compaction cycle expires the abandoned transaction
+                    Assert.Throws<SnapshotTooOldException>(() => tx.Get(B("k")));
+                    Assert.Throws<SnapshotTooOldException>(() => tx.Commit());
+                    Assert.IsNull(db.Get(B("k")));
+                }
+            }
+        }
+
+        [Test]
+        public void SnapshotAtTimeBeyondWhatCompactionKept()
+        {
+            using (var o = new Options())
+            {
+                o.Set("segment_size", "64K");
+                o.Set("auto_compact", "false");
+                using (var db = Open(o))
+                {
+                    db.Put(B("k"), B("v1"));
+                    DateTimeOffset t1;
+                    using (var h = db.History(B("k")))
+                    {
+                        var e = h.GetEnumerator();
+                        e.MoveNext();
+                        t1 = e.Current.CommitTime.Value;
+                    }
+                    Thread.Sleep(3);
+                    var pad = new byte[1000];
+                    for (int i = 0; i < 400; i++) db.Put(B("p" + (i % 10)), pad);
+                    db.Put(B("k"), B("v2"));
+                    db.Compact();
+                    // No retention: never a wrong state, SnapshotTooOldException instead.
+                    Assert.Throws<SnapshotTooOldException>(() => db.SnapshotAt(t1));
+                }
+            }
+        }
     }
 }

@@ -158,6 +158,8 @@ _fn("firkin_txn_snapshot_seq", c_uint64, H)
 _fn("firkin_txn_get", c_int, H, H, c_void_p, c_size_t, P(c_void_p), P(c_size_t))
 _fn("firkin_txn_contains", c_int, H, H, c_void_p, c_size_t, P(c_bool))
 _fn("firkin_txn_put", c_int, H, H, c_void_p, c_size_t, c_void_p, c_size_t)
+_fn("firkin_txn_put_ttl", c_int, H, H, c_void_p, c_size_t, c_void_p, c_size_t, c_uint64)
+_fn("firkin_txn_put_expire_at", c_int, H, H, c_void_p, c_size_t, c_void_p, c_size_t, c_uint64)
 _fn("firkin_txn_delete", c_int, H, H, c_void_p, c_size_t)
 _fn("firkin_txn_cas", c_int, H, H, c_void_p, c_size_t, c_void_p, c_size_t, c_void_p, c_size_t)
 _fn("firkin_txn_iter_new", c_int, H, H, P(H))
@@ -211,7 +213,7 @@ for _n in ("compact_dead_ratio", "compact_space_amp"):
     _fn("firkin_options_set_" + _n, c_int, H, c_uint32)
     _fn("firkin_options_get_" + _n, c_int, H, P(c_uint32))
 for _n in ("segment_size", "compact_rate", "checkpoint_every", "change_retention_bytes",
-           "change_retention_seqs", "history_retention_ms"):
+           "change_retention_seqs", "history_retention_ms", "txn_max_age_ms"):
     _fn("firkin_options_set_" + _n, c_int, H, c_uint64)
     _fn("firkin_options_get_" + _n, c_int, H, P(c_uint64))
 

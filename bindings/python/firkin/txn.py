@@ -20,6 +20,7 @@ from ._bytes import BytesLike, as_buf, to_bytes
 from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, lib
 from .errors import ConflictError, NotFoundError, check
 from .handles import Handle, Iterator, WriteOptions, ns_handle, pairs, wo_handle
+from .ttl import Seconds, TimeLike, ttl_ms, unix_ms
 
 T = TypeVar("T")
 
@@ -136,11 +137,22 @@ class Transaction(Handle):
             return False
         return self.contains(key)  # type: ignore[arg-type]
 
-    def put(self, key: BytesLike, value: BytesLike, ns: Any = None) -> None:
-        """Buffers key=value (applied at commit)."""
+    def put(self, key: BytesLike, value: BytesLike, ns: Any = None, *,
+            ttl: Optional[Seconds] = None, expire_at: Optional[TimeLike] = None) -> None:
+        """Buffers key=value (applied at commit). ``ttl`` / ``expire_at`` as in
+        DB.put: the key expires that long after the commit's time, or at that
+        time (a time already past reads as absent, in the transaction too)."""
         k, kl = as_buf(key)
         v, vl = as_buf(value, "value")
-        check(lib.firkin_txn_put(self.handle(), ns_handle(ns), k, kl, v, vl))
+        if ttl is not None and expire_at is not None:
+            raise ValueError("firkin: give ttl or expire_at, not both")
+        if ttl is not None:
+            check(lib.firkin_txn_put_ttl(self.handle(), ns_handle(ns), k, kl, v, vl, ttl_ms(ttl)))
+        elif expire_at is not None:
+            check(lib.firkin_txn_put_expire_at(self.handle(), ns_handle(ns), k, kl, v, vl,
+                                               max(unix_ms(expire_at), 0)))
+        else:
+            check(lib.firkin_txn_put(self.handle(), ns_handle(ns), k, kl, v, vl))
 
     def __setitem__(self, key: BytesLike, value: BytesLike) -> None:
         self.put(key, value)

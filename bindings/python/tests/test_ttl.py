@@ -178,3 +178,53 @@ def test_snapshot_at_time(path):
         with db.snapshot(at=-5) as s:
             assert s.get(b"k") is None
     opts.close()
+
+
+def test_transactional_ttl(path):
+    with firkin.DB(path) as db:
+        now = db.now()
+        with db.transaction() as tx:
+            tx.put(b"a", b"va", ttl=H)
+            tx.put(b"gone", b"v", expire_at=now - datetime.timedelta(seconds=1))
+            assert tx.get(b"a") == b"va"  # its own TTL put reads as present
+            assert tx.get(b"gone") is None  # its own put with a past expiry: absent
+            with pytest.raises(firkin.InvalidArgumentError):
+                tx.put(b"z", b"v", ttl=0)
+            with pytest.raises(ValueError):
+                tx.put(b"z", b"v", ttl=H, expire_at=now)
+        left = db.ttl(b"a")
+        assert datetime.timedelta(minutes=59) < left <= H
+        assert db.get(b"gone") is None
+
+
+def test_abandoned_transaction_expires(path):
+    opts = firkin.Options(txn_max_age_ms=1)
+    assert opts.get("txn_max_age_ms") == "1"
+    with firkin.DB(path, opts) as db:
+        tx = db.transaction()
+        tx.put(b"k", b"v")
+        time.sleep(0.005)
+        db.compact()  # a compaction cycle expires the abandoned transaction
+        with pytest.raises(firkin.SnapshotTooOldError):
+            tx.get(b"k")
+        with pytest.raises(firkin.SnapshotTooOldError):
+            tx.commit()
+        tx.close()
+        assert db.get(b"k") is None
+    opts.close()
+
+
+def test_snapshot_at_time_beyond_what_compaction_kept(path):
+    opts = firkin.Options(segment_size="64K", auto_compact=False)
+    with firkin.DB(path, opts) as db:
+        db[b"k"] = b"v1"
+        t1 = db.history(b"k")[0].time_ms
+        time.sleep(0.003)
+        for i in range(400):
+            db[b"p%d" % (i % 10)] = bytes(1000)
+        db[b"k"] = b"v2"
+        db.compact()
+        # No retention: never a wrong state, SnapshotTooOldError instead.
+        with pytest.raises(firkin.SnapshotTooOldError):
+            db.snapshot(at=t1 / 1000.0)
+    opts.close()

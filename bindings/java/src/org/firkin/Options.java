@@ -49,6 +49,22 @@ public final class Options implements AutoCloseable {
     return java.time.Duration.ofMillis(getTyped("history_retention_ms"));
   }
 
+  /**
+   * An abandoned transaction gives up its snapshot once older than d
+   * ("txn_max_age_ms"; default 10 minutes, zero = no limit) at the next
+   * compaction cycle; its next call throws SnapshotTooOld.
+   */
+  public Options txnMaxAge(java.time.Duration d) {
+    if (d == null || d.isNegative()) {
+      throw new FirkinException.InvalidArgument("transaction max age must be a non-negative duration");
+    }
+    return setTyped("txn_max_age_ms", d.toMillis());
+  }
+
+  public java.time.Duration txnMaxAge() {
+    return java.time.Duration.ofMillis(getTyped("txn_max_age_ms"));
+  }
+
   /** The typed accessors firkin_options_set_NAME (value as a long). */
   Options setTyped(String name, long v) {
     FirkinNative.fkb_options_set_typed(handle(), name, v);

@@ -118,6 +118,32 @@ public final class Transaction implements AutoCloseable {
     FirkinNative.firkin_txn_put(handle(), Namespace.handleOf(ns), key, value);
   }
 
+  /**
+   * Buffers key=value expiring ttl after the commit's time (whole ms; zero
+   * or negative throws InvalidArgument). The transaction reads its own such
+   * put as present.
+   */
+  public void put(byte[] key, byte[] value, java.time.Duration ttl) {
+    put(null, key, value, ttl);
+  }
+
+  public void put(Namespace ns, byte[] key, byte[] value, java.time.Duration ttl) {
+    FirkinNative.firkin_txn_put_ttl(handle(), Namespace.handleOf(ns), key, value, Ttl.millis(ttl));
+  }
+
+  /**
+   * Buffers key=value expiring at {@code at} (database clock); a time
+   * already past reads as absent, in the transaction too.
+   */
+  public void putExpireAt(byte[] key, byte[] value, java.time.Instant at) {
+    putExpireAt(null, key, value, at);
+  }
+
+  public void putExpireAt(Namespace ns, byte[] key, byte[] value, java.time.Instant at) {
+    FirkinNative.firkin_txn_put_expire_at(handle(), Namespace.handleOf(ns), key, value,
+        Ttl.epochMillis(at));
+  }
+
   public void delete(byte[] key) {
     delete(null, key);
   }

@@ -8,6 +8,9 @@ import java.util.Arrays;
  * Loops of gets, iterators and handle open/close through the Java binding;
  * the process's anonymous resident memory (RssAnon: Java and native heaps;
  * the library's mapped log files are page cache, not leaks) must stay flat.
+ * Run with a fixed, pre-touched Java heap (-Xms = -Xmx, -XX:+AlwaysPreTouch,
+ * bindings.mk): G1 resizing the heap moved RssAnon by tens of MiB either
+ * way between rounds (a false "GROWS" in CI), so only native memory moves.
  * Prints one line per loop, then "N passed, N failed".
  */
 public final class LeakCheck {

@@ -245,4 +245,62 @@ class TtlTest {
       }
     }
   }
+
+  @Test
+  void transactionalTtl() {
+    try (Firkin db = open()) {
+      Instant now = db.now();
+      db.update(tx -> {
+        tx.put(b("a"), b("va"), Duration.ofHours(1));
+        tx.putExpireAt(b("gone"), b("v"), now.minusSeconds(1));
+        assertEquals("va", s(tx.get(b("a")))); // its own TTL put reads as present
+        assertNull(tx.get(b("gone"))); // its own put with a past expiry: absent
+        assertThrows(FirkinException.InvalidArgument.class,
+            () -> tx.put(b("z"), b("v"), Duration.ZERO));
+      });
+      Duration left = db.ttl(b("a"));
+      assertTrue(left.compareTo(Duration.ofMinutes(59)) > 0 && left.compareTo(Duration.ofHours(1)) <= 0,
+          "remaining " + left);
+      assertNull(db.get(b("gone")));
+    }
+  }
+
+  @Test
+  void abandonedTransactionExpires() throws InterruptedException {
+    try (Options o = new Options()) {
+      o.txnMaxAge(Duration.ofMillis(1));
+      assertEquals(Duration.ofMillis(1), o.txnMaxAge());
+      assertThrows(FirkinException.InvalidArgument.class, () -> o.txnMaxAge(Duration.ofSeconds(-1)));
+      try (Firkin db = Firkin.open(tmp.resolve("db").toString(), o);
+           Transaction tx = db.beginTransaction()) {
+        tx.put(b("k"), b("v"));
+        Thread.sleep(5);
+        db.compact(); // a compaction cycle expires the abandoned transaction
+        assertThrows(FirkinException.SnapshotTooOld.class, () -> tx.get(b("k")));
+        assertThrows(FirkinException.SnapshotTooOld.class, () -> tx.commit());
+        assertNull(db.get(b("k")));
+      }
+    }
+  }
+
+  @Test
+  void snapshotAtTimeBeyondWhatCompactionKept() throws InterruptedException {
+    try (Options o = new Options()) {
+      o.set("segment_size", "64K");
+      o.set("auto_compact", "false");
+      try (Firkin db = Firkin.open(tmp.resolve("db").toString(), o)) {
+        db.put(b("k"), b("v1"));
+        Instant t1 = db.history(b("k")).versions().get(0).commitTime();
+        Thread.sleep(3);
+        byte[] pad = new byte[1000];
+        for (int i = 0; i < 400; i++) {
+          db.put(b("p" + (i % 10)), pad);
+        }
+        db.put(b("k"), b("v2"));
+        db.compact();
+        // No retention: never a wrong state, SnapshotTooOld instead.
+        assertThrows(FirkinException.SnapshotTooOld.class, () -> db.snapshotAt(t1));
+      }
+    }
+  }
 }
