@@ -767,8 +767,8 @@ FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter *it, void *buf, size_t c
 /* ------------------------------------------------------------------------ */
 
 /** A namespace created with FIRKIN_NS_ORDERED keeps an ordered index beside
- *  its hash index (about 8-12 bytes of RAM per key, rebuilt at open from the
- *  hash index; docs/api.md "Ordered namespaces"). Keys compare as unsigned
+ *  its hash index (about 10 bytes of RAM per key, 8 after an open; rebuilt
+ *  at open from the hash index; docs/api.md "Ordered namespaces"). Keys compare as unsigned
  *  bytes (memcmp, then the shorter first). Every other call works on it as
  *  on any namespace; the hash-order firkin_iter_new works too. A database
  *  that holds an ordered namespace is format version 4: older libraries
