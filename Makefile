@@ -100,12 +100,15 @@ test-tsan:
 	@[ -f $(TSAN)/build.ninja ] || meson setup $(TSAN) -Db_sanitize=thread \
 	  -Db_lundef=false -Dbuildtype=debugoptimized -Dbench=false -Djava=disabled -Dcsharp=disabled \
 	  -Dexamples=false -Dwerror=false
-	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test
+	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank
+	@# Ordered namespaces (tests/c/ordered_test.c) without the fork-based crash group.
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  $(TSAN)/tests/ordered_test api model big edges snapshot concurrent compact reopen readonly
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).

@@ -30,6 +30,8 @@ struct OpenParams {
   bool fresh = true;            // true: the directory is empty (new database)
   bool transactions = false;    // the workload runs Session::txn
   int threads = 1;              // sessions that will run at once
+  bool ordered = false;         // Firkin: keys go to an ordered namespace
+                                // (scans); peers are always ordered
 };
 
 class Session {
@@ -49,6 +51,15 @@ class Session {
   virtual int txn(const char *const *rk, size_t nr, const char *const *wk, size_t nw, size_t kl,
                   const char *v, size_t vl, char *buf, size_t cap) {
     (void)rk, (void)nr, (void)wk, (void)nw, (void)kl, (void)v, (void)vl, (void)buf, (void)cap;
+    return -1;
+  }
+  // Ordered scan (workloads ycsbe, scanall): reads up to n entries in key
+  // order starting at the first key >= start (kl bytes), copying each value
+  // into buf (cap bytes; a longer value is cut). Returns the number read, or
+  // -1 on error (or when the store has no ordered scans: hash stores keep
+  // the default).
+  virtual long scan(const char *start, size_t kl, size_t n, char *buf, size_t cap) {
+    (void)start, (void)kl, (void)n, (void)buf, (void)cap;
     return -1;
   }
 };

@@ -24,6 +24,13 @@
 //   ycsbload                      new database, --records records of 1000-byte values
 //   ycsba ycsbb ycsbc ycsbd ycsbf YCSB core workloads on that database (zipfian,
 //                                 scrambled; D reads the latest records and inserts)
+//   ycsbe                         YCSB E on that database: 95% short ordered scans
+//                                 (1-100 entries, uniform) from a zipfian start key,
+//                                 5% inserts of new records (stores with scans)
+//   scanall                       existing database: one full ordered scan per op
+//                                 (ops = scans; extra: entries per second)
+//   --ordered=1                   Firkin: keys in an ordered namespace (implied by
+//                                 ycsbe and scanall; give it to ycsbload too)
 //   memory                        new database, N keys of 8 bytes with 8-byte values:
 //                                 anonymous RSS per key after the load
 //   open                          time to open an existing database + a first get
@@ -341,6 +348,7 @@ struct Config {
   size_t value_size = 0, key_size = 16;
   std::string end = "close";
   uint64_t seed = 42;
+  bool ordered = false;
   bool text_values = false;  // --values=text
 };
 
@@ -371,6 +379,7 @@ Config parse(int argc, char **argv, bool *header, bool *list) {
     else if (k == "value_size") c.value_size = std::stoull(v);
     else if (k == "end") c.end = v;
     else if (k == "seed") c.seed = std::stoull(v);
+    else if (k == "ordered") c.ordered = v == "1" || v == "true";
     else if (k == "values") {
       if (v == "text") c.text_values = true;
       else if (v != "random") die("bad --values " + v + " (random or text)");
@@ -500,7 +509,7 @@ int main(int argc, char **argv) {
   if (!store) die("store " + c.store + " is not built in (see --list)");
 
   const std::string &w = c.workload;
-  bool is_ycsb = w.rfind("ycsb", 0) == 0;
+  bool is_ycsb = w.rfind("ycsb", 0) == 0 || w == "scanall";
   bool fresh = w == "fillseq" || w == "fillrandom" || w == "fillsync" || w == "ycsbload" ||
                w == "memory" || w == "spaceamp";
   if (c.value_size == 0) c.value_size = is_ycsb ? 1000 : (w == "memory" ? 8 : 100);
@@ -536,6 +545,7 @@ int main(int argc, char **argv) {
   op.fresh = fresh;
   op.threads = c.threads + (w == "readwhilewriting" ? 1 : 0);
   op.transactions = w == "txnshort" || w == "txnhot";
+  op.ordered = c.ordered || w == "ycsbe" || w == "scanall";
 
   std::string err;
   double tpn0 = calibrate_tsc();
@@ -714,6 +724,68 @@ int main(int argc, char **argv) {
         if ((i & 255) == 0 && ticks() > dl) break;
       }
     });
+  } else if (w == "ycsbe") {
+    // E: 95% scans of 1..100 entries from a zipfian (scrambled) start key,
+    // 5% inserts of new records; ops = scans + inserts.
+    warmup();
+    Zipf z(c.records);
+    std::vector<uint64_t> ztab(1 << 20);
+    {
+      Rng zr(c.seed + 77);
+      for (auto &v : ztab) v = fnv64(z.next(zr)) % c.records;
+    }
+    std::atomic<uint64_t> next_insert{c.records};
+    std::atomic<uint64_t> scanned{0}, scans{0};
+    p = run.phase(T, [&](int tid, Session &s, ThreadOut &o, uint64_t dl) {
+      char k[64];
+      std::vector<char> buf(V + 64);
+      Rng r(c.seed + 4500 + tid);
+      uint64_t q = quota(tid), got = 0, ns = 0;
+      for (uint64_t i = 0; i < q; i++) {
+        bool is_scan = r.uniform(100) < 95;
+        uint64_t t0;
+        if (is_scan) {
+          kf.make(ztab[(i + uint64_t(tid) * 524309) & ((1 << 20) - 1)], k);
+          size_t len = 1 + size_t(r.uniform(100));
+          t0 = ticks();
+          long n = s.scan(k, K, len, buf.data(), buf.size());
+          o.h.add(ticks() - t0);
+          if (n < 0) { o.errors++; note_error("scan failed"); } else { got += uint64_t(n); }
+          ns++;
+        } else {
+          kf.make(next_insert.fetch_add(1), k);
+          t0 = ticks();
+          bool ok = s.put(k, K, vals.at(i + tid * 7919), V);
+          o.h.add(ticks() - t0);
+          if (!ok) { o.errors++; note_error("put failed"); }
+        }
+        o.ops++;
+        if ((i & 63) == 0 && ticks() > dl) break;
+      }
+      scanned += got;
+      scans += ns;
+    });
+    extra["scans"] = std::to_string(scans.load());
+    extra["entries_per_scan"] =
+        std::to_string(scans.load() ? double(scanned.load()) / double(scans.load()) : 0.0);
+  } else if (w == "scanall") {
+    // Full ordered scans from the first key; ops = scans.
+    T = 1;
+    std::atomic<uint64_t> scanned{0};
+    p = run.phase(1, [&](int, Session &s, ThreadOut &o, uint64_t dl) {
+      std::vector<char> buf(V + 64);
+      uint64_t q = c.ops ? c.ops : 3;
+      for (uint64_t i = 0; i < q; i++) {
+        uint64_t t0 = ticks();
+        long n = s.scan("", 0, size_t(1) << 62, buf.data(), buf.size());
+        o.h.add(ticks() - t0);
+        if (n < 0) { o.errors++; note_error("scan failed"); } else { scanned += uint64_t(n); }
+        o.ops++;
+        if (ticks() > dl) break;
+      }
+    });
+    extra["entries_per_s"] = std::to_string(uint64_t(double(scanned.load()) / p.seconds));
+    extra["entries_per_scan"] = std::to_string(p.ops ? scanned.load() / p.ops : 0);
   } else if (is_ycsb) {
     // A: 50% read / 50% update; B: 95/5; C: 100% read; D: 95% read of the
     // latest records / 5% insert; F: 50% read / 50% read-modify-write.

@@ -360,7 +360,9 @@ FIRKIN_API firkin_status firkin_options_get_compression_min_size(const firkin_op
 /** Encrypts a new database, or opens an encrypted one, with a raw 256-bit
  *  key (key_len must be 32; the bytes are copied). A new database gets a
  *  random data key, wrapped under this key in the file KEYS of its
- *  directory; every record and the checkpoint are sealed with AES-256-GCM.
+ *  directory; the checkpoint is sealed with AES-256-GCM. NOT YET COMPLETE:
+ *  log records (keys, values, namespace names) are still written in
+ *  plaintext in this version (docs/format.md, "Encryption").
  *  An encrypted database opened without a key, or with the wrong one, and
  *  an unencrypted one opened with a key: FIRKIN_E_BAD_KEY at firkin_open.
  *  Replaces a passphrase set before. There is no getter for the secret:
@@ -860,6 +862,76 @@ FIRKIN_API firkin_status firkin_iter_status(const firkin_iter *it);
  *  the size it needs. At the end: FIRKIN_OK with *count 0. */
 FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter *it, void *buf, size_t cap,
                                             size_t *used, size_t *count);
+
+/* ------------------------------------------------------------------------ */
+/* Ordered namespaces: range, prefix and reverse scans in key byte order.   */
+/* ------------------------------------------------------------------------ */
+
+/** A namespace created with FIRKIN_NS_ORDERED keeps an ordered index beside
+ *  its hash index (about 10 bytes of RAM per key, 8 after an open; rebuilt
+ *  at open from the hash index; docs/api.md "Ordered namespaces"). Keys compare as unsigned
+ *  bytes (memcmp, then the shorter first). Every other call works on it as
+ *  on any namespace; the hash-order firkin_iter_new works too. A database
+ *  that holds an ordered namespace is format version 4: older libraries
+ *  refuse it with FIRKIN_E_VERSION. */
+#define FIRKIN_NS_ORDERED 1u
+
+/** Creates namespace `name` with flags (0 or FIRKIN_NS_ORDERED): as
+ *  firkin_ns_create otherwise. FIRKIN_E_EXISTS if it exists (whatever its
+ *  flags); FIRKIN_E_INVALID_ARGUMENT for an unknown flag. The flag is
+ *  durable (in the namespace's create record). */
+FIRKIN_API firkin_status firkin_ns_create_v2(firkin_db *db, const char *name, uint32_t flags,
+                                             firkin_ns **out);
+/** The namespace's flags (FIRKIN_NS_ORDERED or 0) into *out. */
+FIRKIN_API firkin_status firkin_ns_flags(const firkin_ns *ns, uint32_t *out);
+
+/** Iterator flag: descending key order. */
+#define FIRKIN_ITER_REVERSE 1u
+
+/** An ordered iterator over the keys k of namespace ns (which must be
+ *  ordered, else FIRKIN_E_INVALID_ARGUMENT) with start <= k < end, at snap
+ *  (NULL = a new snapshot of the latest state). start NULL: from the first
+ *  key; end NULL: to the last (a NULL bound must have length 0). start >=
+ *  end gives an empty iterator, not an error. flags: 0 or
+ *  FIRKIN_ITER_REVERSE (from the last key below end down to start). The
+ *  handle is a firkin_iter: valid / next / key / value / status / next_n as
+ *  above, plus firkin_iter_seek; free it with firkin_iter_free. Snapshot
+ *  semantics: every key live at the snapshot exactly once, in order,
+ *  whatever is written, deleted or compacted meanwhile. Values are copies
+ *  owned by the iterator (borrowed until it moves, like any iterator's). */
+FIRKIN_API firkin_status firkin_range_iter_new(firkin_db *db, const firkin_snapshot *snap,
+                                               const firkin_ns *ns, const void *start,
+                                               size_t start_len, const void *end,
+                                               size_t end_len, uint32_t flags,
+                                               firkin_iter **out);
+/** The keys that start with prefix (prefix_len 0: every key), as
+ *  firkin_range_iter_new. */
+FIRKIN_API firkin_status firkin_prefix_iter_new(firkin_db *db, const firkin_snapshot *snap,
+                                                const firkin_ns *ns, const void *prefix,
+                                                size_t prefix_len, uint32_t flags,
+                                                firkin_iter **out);
+/** Repositions an ordered iterator, inside its range: forward to the first
+ *  key >= key, reverse to the last key <= key. An iterator that had ended
+ *  can seek again. Returns firkin_iter_status's value. On an iterator in
+ *  hash order (firkin_iter_new, firkin_txn_iter_new):
+ *  FIRKIN_E_INVALID_ARGUMENT with a message, the iterator unchanged. */
+FIRKIN_API firkin_status firkin_iter_seek(firkin_iter *it, const void *key, size_t key_len);
+/** Whether it is an ordered iterator (false for NULL). */
+FIRKIN_API bool firkin_iter_is_ordered(const firkin_iter *it);
+/** The transaction's view of [start, end) of ordered namespace ns, in
+ *  order: the snapshot's entries, the keys the transaction wrote replaced by
+ *  its own puts (or hidden by its deletes), as of when the iterator is made.
+ *  Serializable: commit fails with FIRKIN_E_CONFLICT if any write to ns
+ *  committed after the snapshot (phantoms), as for firkin_txn_iter_new.
+ *  FIRKIN_E_BUSY if another thread is using txn. */
+FIRKIN_API firkin_status firkin_txn_range_iter_new(firkin_txn *txn, const firkin_ns *ns,
+                                                   const void *start, size_t start_len,
+                                                   const void *end, size_t end_len,
+                                                   uint32_t flags, firkin_iter **out);
+/** The transaction's view of the keys starting with prefix. */
+FIRKIN_API firkin_status firkin_txn_prefix_iter_new(firkin_txn *txn, const firkin_ns *ns,
+                                                    const void *prefix, size_t prefix_len,
+                                                    uint32_t flags, firkin_iter **out);
 
 /* ------------------------------------------------------------------------ */
 /* Optimistic transactions                                                   */

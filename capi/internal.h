@@ -20,6 +20,7 @@
 #include "capi/firkin.h"
 #include "core/db/db.h"
 #include "core/db/iterator.h"
+#include "core/db/ordered_iterator.h"
 #include "core/db/txn.h"
 #include "core/db/write_batch.h"
 #include "core/util/status.h"
@@ -61,18 +62,29 @@ struct firkin_iter {
   uint64_t snap = 0;  // registered with db; released at free
   std::unique_ptr<firkin::Iterator> it;
   std::unique_ptr<firkin_txn_overlay> overlay;  // a transaction's iterator
+  // An ordered namespace's iterator (firkin_range_iter_new and friends):
+  // set instead of `it`; it merges a transaction's overlay itself.
+  std::unique_ptr<firkin::OrderedIterator> oit;
 
   // The merged view (the snapshot iterator alone without an overlay).
   bool Valid() const {
+    if (oit != nullptr) return oit->Valid();
     if (it->Valid()) return true;
     return overlay != nullptr && it->status().ok() && overlay->pos < overlay->puts.size();
   }
-  std::string_view Key() const { return it->Valid() ? it->key() : overlay->puts[overlay->pos].first; }
+  std::string_view Key() const {
+    if (oit != nullptr) return oit->key();
+    return it->Valid() ? it->key() : overlay->puts[overlay->pos].first;
+  }
   std::string_view Value() const {
+    if (oit != nullptr) return oit->value();
     return it->Valid() ? it->value() : overlay->puts[overlay->pos].second;
   }
+  const firkin::Status& Status() const { return oit != nullptr ? oit->status() : it->status(); }
   void Next() {
-    if (it->Valid()) {
+    if (oit != nullptr) {
+      oit->Next();
+    } else if (it->Valid()) {
       it->Next();
       SkipShadowed();
     } else if (overlay != nullptr) {
@@ -80,7 +92,7 @@ struct firkin_iter {
     }
   }
   void SkipShadowed() {
-    if (overlay == nullptr) return;
+    if (overlay == nullptr || it == nullptr) return;
     while (it->Valid() && overlay->shadow.count(std::string(it->key())) != 0) it->Next();
   }
 };

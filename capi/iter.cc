@@ -47,6 +47,7 @@ FIRKIN_API firkin_status firkin_iter_new(firkin_db* db, const firkin_snapshot* s
 FIRKIN_API void firkin_iter_free(firkin_iter* it) {
   if (it == nullptr) return;
   it->it.reset();
+  it->oit.reset();
   it->db->ReleaseSnapshot(it->snap);
   delete it;
 }
@@ -95,7 +96,7 @@ FIRKIN_API firkin_status firkin_iter_value(const firkin_iter* it, const void** v
 FIRKIN_API firkin_status firkin_iter_status(const firkin_iter* it) {
   return Guard([&] {
     if (it == nullptr) return NullIter();
-    return Done(it->it->status());
+    return Done(it->Status());
   });
 }
 
@@ -132,7 +133,7 @@ FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter* it, void* buf, size_t c
     }
     *used = pos;
     *count = n;
-    return Done(it->it->status());
+    return Done(it->Status());
   });
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "capi/internal.h"
+#include "capi/ordered_iter.h"
 
 using namespace firkin::capi;
 
@@ -69,6 +70,24 @@ firkin_status WithTxn(firkin_txn* t, const firkin_ns* ns, Fn&& fn) {
     std::shared_ptr<firkin::NamespaceInfo> info;
     if (firkin_status c = BindTxn(t, ns, &info)) return c;
     return fn(info);
+  });
+}
+
+template <typename Check, typename MakeRangeFn>
+firkin_status TxnRangeIter(firkin_txn* txn, const firkin_ns* ns, firkin_iter** out,
+                                  Check&& check, MakeRangeFn&& make_range) {
+  if (out != nullptr) *out = nullptr;
+  return WithTxn(txn, ns, [&](const std::shared_ptr<firkin::NamespaceInfo>& info) {
+    if (firkin_status c = CheckOut(out)) return c;
+    if (firkin_status c = check()) return c;
+    auto ov = std::make_unique<firkin::TxnOverlay>();
+    std::vector<std::string> shadow;
+    // Registers the namespace as iterated (serializable: phantom check).
+    firkin::Status s = txn->txn->IterateNs(info, &shadow, &ov->puts);
+    if (!s.ok()) return Done(s);
+    for (std::string& k : shadow) ov->shadow.insert(std::move(k));
+    return NewOrderedIter(txn->db, txn->txn->snapshot_seq(), info, make_range(), std::move(ov),
+                          out);
   });
 }
 
@@ -225,6 +244,27 @@ FIRKIN_API firkin_status firkin_txn_iter_new(firkin_txn* txn, const firkin_ns* n
     *out = it.release();
     return FIRKIN_OK;
   });
+}
+
+// ---- ordered namespaces (issue 12): a transaction's range iterators ----
+FIRKIN_API firkin_status firkin_txn_range_iter_new(firkin_txn* txn, const firkin_ns* ns,
+                                                   const void* start, size_t start_len,
+                                                   const void* end, size_t end_len,
+                                                   uint32_t flags, firkin_iter** out) {
+  return TxnRangeIter(
+      txn, ns, out, [&] { return CheckRangeArgs(start, start_len, end, end_len, flags); },
+      [&] { return MakeRange(start, start_len, end, end_len, flags); });
+}
+
+FIRKIN_API firkin_status firkin_txn_prefix_iter_new(firkin_txn* txn, const firkin_ns* ns,
+                                                    const void* prefix, size_t prefix_len,
+                                                    uint32_t flags, firkin_iter** out) {
+  return TxnRangeIter(
+      txn, ns, out, [&] { return CheckRangeArgs(prefix, prefix_len, nullptr, 0, flags); },
+      [&] {
+        return firkin::OrderedRange::Prefix(Bytes(prefix, prefix_len),
+                                            (flags & FIRKIN_ITER_REVERSE) != 0);
+      });
 }
 
 FIRKIN_API firkin_status firkin_txn_commit(firkin_txn* txn, const firkin_write_options* wo,

@@ -2,7 +2,10 @@
 //   none     -> sync_mode none
 //   interval -> sync_mode interval (the default, 100 ms background flush)
 //   always   -> sync_mode always (fdatasync per write group; group commit)
-// Reads use firkin_get_into (caller buffer, no allocation).
+// Reads use firkin_get_into (caller buffer, no allocation). With
+// OpenParams::ordered every operation goes to the ordered namespace
+// "ordered" (created with FIRKIN_NS_ORDERED), and scans use
+// firkin_range_iter_new on it.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,18 +19,36 @@ namespace {
 
 class FirkinSession : public Session {
  public:
-  explicit FirkinSession(firkin_db *db) : db_(db) {}
+  FirkinSession(firkin_db *db, firkin_ns *ns) : db_(db), ns_(ns) {}
   bool put(const char *k, size_t kl, const char *v, size_t vl) override {
-    return firkin_put(db_, nullptr, nullptr, k, kl, v, vl) == FIRKIN_OK;
+    return firkin_put(db_, nullptr, ns_, k, kl, v, vl) == FIRKIN_OK;
   }
   int get(const char *k, size_t kl, char *buf, size_t cap, size_t *vl) override {
-    firkin_status s = firkin_get_into(db_, nullptr, nullptr, k, kl, buf, cap, vl);
+    firkin_status s = firkin_get_into(db_, nullptr, ns_, k, kl, buf, cap, vl);
     if (s == FIRKIN_OK) return 1;
     if (s == FIRKIN_E_NOT_FOUND) return 0;
     return -1;
   }
   bool del(const char *k, size_t kl) override {
-    return firkin_delete(db_, nullptr, nullptr, k, kl) == FIRKIN_OK;
+    return firkin_delete(db_, nullptr, ns_, k, kl) == FIRKIN_OK;
+  }
+  long scan(const char *start, size_t kl, size_t n, char *buf, size_t cap) override {
+    firkin_iter *it = nullptr;
+    if (firkin_range_iter_new(db_, nullptr, ns_, kl ? start : nullptr, kl, nullptr, 0, 0, &it) !=
+        FIRKIN_OK) {
+      return -1;
+    }
+    long got = 0;
+    for (; got < long(n) && firkin_iter_valid(it); firkin_iter_next(it)) {
+      const void *v;
+      size_t vl;
+      firkin_iter_value(it, &v, &vl);
+      memcpy(buf, v, vl < cap ? vl : cap);
+      got++;
+    }
+    firkin_status s = firkin_iter_status(it);
+    firkin_iter_free(it);
+    return s == FIRKIN_OK ? got : -1;
   }
   // Snapshot isolation (the default), as RocksDB's optimistic transactions.
   int txn(const char *const *rk, size_t nr, const char *const *wk, size_t nw, size_t kl,
@@ -37,7 +58,7 @@ class FirkinSession : public Session {
     for (size_t i = 0; i < nr; i++) {
       void *val = nullptr;
       size_t n = 0;
-      firkin_status s = firkin_txn_get(t, nullptr, rk[i], kl, &val, &n);
+      firkin_status s = firkin_txn_get(t, ns_, rk[i], kl, &val, &n);
       if (s == FIRKIN_OK) {
         memcpy(buf, val, n < cap ? n : cap);
         firkin_free(val);
@@ -47,7 +68,7 @@ class FirkinSession : public Session {
       }
     }
     for (size_t i = 0; i < nw; i++) {
-      if (firkin_txn_put(t, nullptr, wk[i], kl, v, vl) != FIRKIN_OK) {
+      if (firkin_txn_put(t, ns_, wk[i], kl, v, vl) != FIRKIN_OK) {
         firkin_txn_free(t);
         return -1;
       }
@@ -59,6 +80,7 @@ class FirkinSession : public Session {
 
  private:
   firkin_db *db_;
+  firkin_ns *ns_;  // nullptr = default
 };
 
 class FirkinStore : public Store {
@@ -112,10 +134,18 @@ class FirkinStore : public Store {
       *err = std::string(firkin_strerror(s)) + ": " + firkin_last_error();
       return false;
     }
+    if (p.ordered) {
+      s = firkin_ns_create_v2(db_, "ordered", FIRKIN_NS_ORDERED, &ns_);
+      if (s == FIRKIN_E_EXISTS) s = firkin_ns_open(db_, "ordered", false, &ns_);
+      if (s != FIRKIN_OK) {
+        *err = std::string("ordered namespace: ") + firkin_last_error();
+        return false;
+      }
+    }
     return true;
   }
   std::unique_ptr<Session> session() override {
-    return std::unique_ptr<Session>(new FirkinSession(db_));
+    return std::unique_ptr<Session>(new FirkinSession(db_, ns_));
   }
   bool sync() override { return firkin_sync(db_) == FIRKIN_OK; }
   bool settle() override { return firkin_compact(db_) == FIRKIN_OK; }
@@ -129,6 +159,8 @@ class FirkinStore : public Store {
       if (firkin_stats(db_, &json) == FIRKIN_OK) fprintf(stderr, "firkin stats: %s\n", json);
       firkin_free(json);
     }
+    firkin_ns_close(ns_);
+    ns_ = nullptr;
     firkin_status s = firkin_close(db_);
     db_ = nullptr;
     return s == FIRKIN_OK;
@@ -139,6 +171,7 @@ class FirkinStore : public Store {
 
  private:
   firkin_db *db_ = nullptr;
+  firkin_ns *ns_ = nullptr;
 };
 
 }  // namespace

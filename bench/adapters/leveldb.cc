@@ -7,6 +7,7 @@
 // data set, 64 MiB write buffer (like RocksDB; LevelDB's default is 4 MiB).
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include <leveldb/cache.h>
@@ -35,6 +36,16 @@ class LevelSession : public Session {
   }
   bool del(const char *k, size_t kl) override {
     return db_->Delete(wo_, leveldb::Slice(k, kl)).ok();
+  }
+  long scan(const char *start, size_t kl, size_t n, char *buf, size_t cap) override {
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro_));
+    long got = 0;
+    for (it->Seek(leveldb::Slice(start, kl)); got < long(n) && it->Valid(); it->Next()) {
+      leveldb::Slice v = it->value();
+      memcpy(buf, v.data(), std::min(cap, v.size()));
+      got++;
+    }
+    return it->status().ok() ? got : -1;
   }
 
  private:

@@ -51,6 +51,31 @@ class LmdbSession : public Session {
     mdb_txn_reset(rtxn_);
     return r;
   }
+  // A cursor in the session's reused read transaction.
+  long scan(const char *start, size_t kl, size_t n, char *buf, size_t cap) override {
+    if (!rtxn_) {
+      if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &rtxn_)) return -1;
+    } else if (mdb_txn_renew(rtxn_)) {
+      return -1;
+    }
+    MDB_cursor *cur;
+    if (mdb_cursor_open(rtxn_, dbi_, &cur)) {
+      mdb_txn_reset(rtxn_);
+      return -1;
+    }
+    MDB_val key{kl, const_cast<char *>(start)}, val;
+    long got = 0;
+    int rc = kl ? mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE)
+                : mdb_cursor_get(cur, &key, &val, MDB_FIRST);
+    while (rc == 0 && got < long(n)) {
+      memcpy(buf, val.mv_data, std::min(cap, val.mv_size));
+      got++;
+      rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_reset(rtxn_);
+    return rc == 0 || rc == MDB_NOTFOUND ? got : -1;
+  }
   // One write transaction (LMDB has one writer at a time: no conflicts).
   int txn(const char *const *rk, size_t nr, const char *const *wk, size_t nw, size_t kl,
           const char *v, size_t vl, char *buf, size_t cap) override {

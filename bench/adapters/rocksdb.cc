@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include <rocksdb/cache.h>
@@ -73,6 +74,17 @@ class RocksSession : public Session {
   }
   bool del(const char *k, size_t kl) override {
     return db_->Delete(wo_, rocksdb::Slice(k, kl)).ok();
+  }
+  // An iterator per scan (its implicit snapshot, as Firkin's range iterator).
+  long scan(const char *start, size_t kl, size_t n, char *buf, size_t cap) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro_));
+    long got = 0;
+    for (it->Seek(rocksdb::Slice(start, kl)); got < long(n) && it->Valid(); it->Next()) {
+      rocksdb::Slice v = it->value();
+      memcpy(buf, v.data(), std::min(cap, v.size()));
+      got++;
+    }
+    return it->status().ok() ? got : -1;
   }
 
  private:

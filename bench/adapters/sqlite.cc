@@ -55,11 +55,14 @@ class SqliteSession : public Session {
     sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO kv(k,v) VALUES(?,?)", -1, &put_, nullptr);
     sqlite3_prepare_v2(db_, "SELECT v FROM kv WHERE k=?", -1, &get_, nullptr);
     sqlite3_prepare_v2(db_, "DELETE FROM kv WHERE k=?", -1, &del_, nullptr);
+    sqlite3_prepare_v2(db_, "SELECT v FROM kv WHERE k>=? ORDER BY k LIMIT ?", -1, &scan_,
+                       nullptr);
   }
   ~SqliteSession() override {
     sqlite3_finalize(put_);
     sqlite3_finalize(get_);
     sqlite3_finalize(del_);
+    sqlite3_finalize(scan_);
     sqlite3_close(db_);
   }
   bool put(const char *k, size_t kl, const char *v, size_t vl) override {
@@ -99,6 +102,20 @@ class SqliteSession : public Session {
     }
     return exec(db_, "COMMIT", nullptr) ? 1 : -1;
   }
+  long scan(const char *start, size_t kl, size_t n, char *buf, size_t cap) override {
+    sqlite3_bind_blob(scan_, 1, start, int(kl), SQLITE_STATIC);
+    sqlite3_bind_int64(scan_, 2, n > size_t(INT64_MAX) ? INT64_MAX : sqlite3_int64(n));
+    long got = 0;
+    int rc;
+    while ((rc = sqlite3_step(scan_)) == SQLITE_ROW) {
+      const void *p = sqlite3_column_blob(scan_, 0);
+      size_t vn = size_t(sqlite3_column_bytes(scan_, 0));
+      memcpy(buf, p, std::min(cap, vn));
+      got++;
+    }
+    sqlite3_reset(scan_);
+    return rc == SQLITE_DONE ? got : -1;
+  }
   bool del(const char *k, size_t kl) override {
     sqlite3_bind_blob(del_, 1, k, int(kl), SQLITE_STATIC);
     int rc = sqlite3_step(del_);
@@ -108,7 +125,7 @@ class SqliteSession : public Session {
 
  private:
   sqlite3 *db_;
-  sqlite3_stmt *put_ = nullptr, *get_ = nullptr, *del_ = nullptr;
+  sqlite3_stmt *put_ = nullptr, *get_ = nullptr, *del_ = nullptr, *scan_ = nullptr;
 };
 
 class SqliteStore : public Store {

@@ -29,7 +29,7 @@ Status DB::Checkpoint() {
     for (const auto& info : ns_.AllIncludingDropped()) {
       c.namespaces.push_back({info->id, info->dropped.load(), info->name,
                               info->live_keys.load(), info->ttl_keys.load(),
-                              info->min_expiry.load()});
+                              info->min_expiry.load(), info->flags});
     }
     c.entries.reserve(keyspace_->index().size() * 16);
     keyspace_->index().ForEachEntry([&](uint64_t h, Locator l) {

@@ -9,6 +9,7 @@
 
 #include "core/compact/compactor.h"
 #include "core/db/iterator.h"
+#include "core/db/ordered_iterator.h"
 #include "core/recovery/follower.h"
 #include "core/util/epoch.h"
 #include "core/util/hash.h"
@@ -191,6 +192,7 @@ Status DB::OpenImpl() {
   // Commit times never go back, not even across a restart with the clock
   // set back: start from the newest commit time in the log.
   last_commit_ms_.store(NewestLogTime());
+  BuildOrderedIndexes();
   if (options_.read_only) return StartFollowing();
   {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
@@ -346,6 +348,37 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
                           std::move(ends), verify_reads_,
                           options_.read_only ? &history_floor_ : nullptr, NowMs(), &codec_));
   return Status::OK();
+}
+
+Status DB::NewOrderedIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
+                              const OrderedRange& range, std::unique_ptr<TxnOverlay> overlay,
+                              std::unique_ptr<OrderedIterator>* out) {
+  if (ns->dropped.load(std::memory_order_acquire)) {
+    return Status::NamespaceNotFound("namespace '" + ns->name + "' was dropped");
+  }
+  if (ns->ordered == nullptr) {
+    return Status::InvalidArgument("namespace '" + ns->name +
+                                   "' is not ordered (create it with the ordered flag)");
+  }
+  out->reset(new OrderedIterator(this, std::move(ns), snap, range, std::move(overlay)));
+  return Status::OK();
+}
+
+// The ordered indexes are derived: rebuilt from the hash index at every
+// open (checkpoint or log replay alike), so nothing about them is on disk
+// but the namespace flag. See docs/format.md, "Ordered namespaces".
+void DB::BuildOrderedIndexes() {
+  std::vector<uint32_t> ids;
+  std::vector<std::shared_ptr<NamespaceInfo>> all = ns_.AllIncludingDropped();
+  for (const auto& info : all) {
+    if (info->is_ordered() && !info->dropped.load()) ids.push_back(info->id);
+  }
+  keyspace_->BuildOrdered(ids);
+  for (const auto& info : all) {
+    if (info->is_ordered() && !info->dropped.load()) {
+      info->ordered = keyspace_->OrderedFor(info->id);
+    }
+  }
 }
 
 }  // namespace firkin

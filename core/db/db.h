@@ -45,6 +45,9 @@ namespace firkin {
 
 class Iterator;
 class Txn;
+class OrderedIterator;
+struct OrderedRange;
+struct TxnOverlay;
 class Compactor;
 struct BackupOptions;
 struct BackupReport;
@@ -134,8 +137,10 @@ class DB : private CompactionHost {
   // null) receives its sequence number, 0 if it wrote nothing.
   Status Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic,
                uint64_t* seq_out = nullptr);
+  // flags: kNsFlag* (namespaces.h). An existing namespace is returned
+  // (exist_ok) whatever its flags: the caller checks them.
   Status CreateNamespace(const std::string& name, bool exist_ok,
-                         std::shared_ptr<NamespaceInfo>* out);
+                         std::shared_ptr<NamespaceInfo>* out, uint32_t flags = 0);
   Status DropNamespace(const std::string& name);
   // Makes writes to ns tracked for serializable transactions that iterate
   // it (ns_write_tracker.h); the first call per namespace drains the writes
@@ -189,10 +194,18 @@ class DB : private CompactionHost {
   // An iterator over ns at snap (must be registered by the caller).
   Status NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
                      std::unique_ptr<Iterator>* out);
+  // An ordered iterator over ns at snap (ordered_iterator.h); ns must be
+  // ordered (else kInvalidArgument). `overlay` (may be null): a
+  // transaction's own writes to merge in.
+  Status NewOrderedIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
+                            const OrderedRange& range, std::unique_ptr<TxnOverlay> overlay,
+                            std::unique_ptr<OrderedIterator>* out);
   Status StatsJson(std::string* out) const;
   // Whether checkpoint_every bytes were written since the last checkpoint.
   bool CheckpointDue() const override;
   bool read_only() const { return options_.read_only; }
+  // Whether reads check each record's checksum (see verify_reads_).
+  bool verify_reads() const { return verify_reads_; }
   // Read-only handle: a snapshot below this can no longer be told (a
   // refresh dropped segments the writer had retired).
   uint64_t history_floor() const { return history_floor_.load(std::memory_order_acquire); }
@@ -222,6 +235,8 @@ class DB : private CompactionHost {
   Status GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
                RecordView* out) const;
   Status OpenImpl();
+  // Builds the ordered namespaces' indexes from the hash index (open).
+  void BuildOrderedIndexes();
   Status CreateIdentity();
   // encryption.cc: checks the key against the identity and sets
   // options_.cipher from KEYS (CheckKeys), or writes a new KEYS for a new
@@ -268,7 +283,7 @@ class DB : private CompactionHost {
   void InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
                       uint64_t time_ms);
   Status AppendNamespaceRecord(RecordType type, uint32_t id, const std::string& name,
-                               LogWriter::Reservation* r);
+                               LogWriter::Reservation* r, uint32_t ns_flags = 0);
   Status FinishWrite(SyncMode sync, const LogWriter::Reservation& r, Status s);
   void PurgeNamespace(uint32_t ns_id);
   // The sequence number of the last record of a log segment.

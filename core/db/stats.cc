@@ -90,6 +90,11 @@ Status DB::StatsJson(std::string* out) const {
   j += std::string("\"bytes_per_entry\":") + bpk + ",";
   Field(&j, "grow_steps", idx.grow_count(), false);
   j += "},";
+  // Ordered namespaces' indexes (ordered_index.h), beside the hash index.
+  j += "\"ordered_index\":{";
+  Field(&j, "keys", keyspace_->OrderedKeys());
+  Field(&j, "memory_bytes", keyspace_->OrderedMemory(), false);
+  j += "},";
 
   Field(&j, "writes", writes_.Sum());
   Field(&j, "segment_rolls", log_ ? log_->roll_count() : 0);

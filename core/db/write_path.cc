@@ -285,7 +285,8 @@ void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* d
                    static_cast<uint8_t>(flags | (is_live ? op.codec_flags : 0)), op.key,
                    is_live ? op.value : std::string_view(), time_ms, op.ExpiryAt(time_ms)},
       dst);
-  keyspace_->Install(p.hash, p.old_loc, p.old_loc ? p.old.size() : 0, loc, size);
+  keyspace_->Install(p.hash, p.old_loc, p.old_loc ? p.old.size() : 0, loc, size,
+                     op.ns->ordered);
   if (const uint64_t e = op.ExpiryAt(time_ms)) {
     keyspace_->segments().BySlot(LocatorSlot(loc))->NoteExpiry(e);  // TTL reclaim
   }
@@ -398,19 +399,27 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r) {
 // ---- namespaces: rare; serialized among themselves by ns_mu_ ----
 
 Status DB::AppendNamespaceRecord(RecordType type, uint32_t id, const std::string& name,
-                                 LogWriter::Reservation* r) {
+                                 LogWriter::Reservation* r, uint32_t ns_flags) {
   FIRKIN_RETURN_IF_ERROR(log_->sticky_error());
-  const uint64_t size = RecordSize(name.size(), 0, 8);
+  // A namespace with flags keeps them in its create record's value (format
+  // version 4); one without keeps the empty value older libraries wrote.
+  char flag_bytes[4];
+  EncodeU32(flag_bytes, ns_flags);
+  const std::string_view value = ns_flags != 0 ? std::string_view(flag_bytes, 4) : std::string_view();
+  const uint64_t size = RecordSize(name.size(), value.size(), 8);
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(size, r));
-  EncodeRecord(RecordFields{r->seq, 0, id, type, 0, name, {}, CommitTimeMs()},
+  EncodeRecord(RecordFields{r->seq, 0, id, type, 0, name, value, CommitTimeMs()},
                r->seg->mutable_data() + r->off);
   keyspace_->CountLive(MakeLocator(r->seg->slot(), r->off), size);
   return Status::OK();
 }
 
 Status DB::CreateNamespace(const std::string& name, bool exist_ok,
-                           std::shared_ptr<NamespaceInfo>* out) {
+                           std::shared_ptr<NamespaceInfo>* out, uint32_t flags) {
   FIRKIN_RETURN_IF_ERROR(NamespaceTable::ValidateName(name));
+  if ((flags & ~kNsFlagsKnown) != 0) {
+    return Status::InvalidArgument("unknown namespace flags " + std::to_string(flags));
+  }
   if (auto existing = ns_.Find(name)) {
     if (!exist_ok) return Status::Exists("namespace '" + name + "' already exists");
     *out = existing;
@@ -429,8 +438,11 @@ Status DB::CreateNamespace(const std::string& name, bool exist_ok,
   {
     WriterGate::Scope gate(&gate_);
     const uint32_t id = ns_.next_id();
-    s = AppendNamespaceRecord(RecordType::kNsCreate, id, name, &r);
-    if (s.ok()) *out = ns_.Create(id, name);
+    s = AppendNamespaceRecord(RecordType::kNsCreate, id, name, &r, flags);
+    if (s.ok()) {
+      OrderedIndex* ord = (flags & kNsFlagOrdered) != 0 ? keyspace_->MakeOrdered(id) : nullptr;
+      *out = ns_.Create(id, name, flags, ord);
+    }
     if (r.seg != nullptr) log_->Publish(r);
   }
   return FinishWrite(options_.sync_mode, r, s);

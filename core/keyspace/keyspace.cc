@@ -50,7 +50,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
 }
 
 void Keyspace::Install(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc,
-                       size_t new_size) {
+                       size_t new_size, OrderedIndex* ord) {
   if (old_loc != 0) {
     index_.ReplaceIf(h, old_loc, new_loc);
     CountDead(old_loc, old_size);
@@ -58,6 +58,59 @@ void Keyspace::Install(uint64_t h, Locator old_loc, size_t old_size, Locator new
     index_.Upsert(h, new_loc, [](Locator) { return false; });
   }
   CountLive(new_loc, new_size);
+  if (ord != nullptr) {
+    RecordView r;
+    if (ResolveBounded(new_loc, &r) != nullptr) {
+      if (old_loc != 0) {
+        ord->Replace(r.key(), new_loc);
+      } else {
+        ord->Insert(r.key(), new_loc);
+      }
+    }
+  }
+}
+
+bool Keyspace::DropEntry(uint64_t h, Locator l, const RecordView& r) {
+  if (!index_.ReplaceIf(h, l, 0)) return false;
+  if (OrderedIndex* ord = OrderedOfRecord(r)) ord->Replace(r.key(), 0);
+  return true;
+}
+
+OrderedIndex* Keyspace::MakeOrdered(uint32_t ns) {
+  std::lock_guard<std::mutex> l(ordered_mu_);
+  auto& slot = ordered_[ns];
+  if (!slot) slot = std::make_unique<OrderedIndex>(&segments_);
+  has_ordered_.store(true, std::memory_order_release);
+  return slot.get();
+}
+
+void Keyspace::BuildOrdered(const std::vector<uint32_t>& ns_ids) {
+  std::map<uint32_t, std::vector<Locator>> locs;
+  for (uint32_t id : ns_ids) locs[id];
+  if (!locs.empty()) {
+    index_.ForEach([&](Locator l) {
+      RecordView r;
+      if (ResolveBounded(l, &r) == nullptr) return;
+      auto it = locs.find(r.ns_id);
+      if (it != locs.end()) it->second.push_back(l);
+    });
+  }
+  for (auto& [id, v] : locs) MakeOrdered(id)->BulkLoad(std::move(v));
+  ordered_live_.store(true, std::memory_order_release);
+}
+
+uint64_t Keyspace::OrderedMemory() const {
+  std::lock_guard<std::mutex> l(ordered_mu_);
+  uint64_t n = 0;
+  for (auto& [id, o] : ordered_) n += o->memory_bytes();
+  return n;
+}
+
+uint64_t Keyspace::OrderedKeys() const {
+  std::lock_guard<std::mutex> l(ordered_mu_);
+  uint64_t n = 0;
+  for (auto& [id, o] : ordered_) n += o->size();
+  return n;
 }
 
 uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
@@ -72,7 +125,7 @@ uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
     if (ResolveBounded(l, &r) == nullptr) continue;
     const uint64_t h = Hash(r.ns_id, r.key());
     HashIndex::ShardGuard lock(&index_, h);
-    if (index_.ReplaceIf(h, l, 0)) CountDead(l, r.size());
+    if (DropEntry(h, l, r)) CountDead(l, r.size());
   }
   return victims.size();
 }
@@ -84,6 +137,15 @@ uint64_t Keyspace::Relocate(Relocation* moves, size_t n) {
     {
       HashIndex::ShardGuard lock(&index_, m.hash);
       m.moved = index_.ReplaceIf(m.hash, m.from, m.to);
+      if (m.moved && has_ordered_.load(std::memory_order_acquire)) {
+        // The record at `from` is still mapped (the caller holds its
+        // segment); its key places the move in the ordered index.
+        Epoch::Guard guard;
+        RecordView r;
+        if (ResolveBounded(m.from, &r) != nullptr) {
+          if (OrderedIndex* ord = OrderedFor(r.ns_id)) ord->Replace(r.key(), m.to);
+        }
+      }
     }
     if (m.moved) {
       CountDead(m.from, m.size);

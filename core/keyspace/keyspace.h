@@ -10,15 +10,25 @@
 // HashIndex::ShardGuard), so that deciding about a key and installing its
 // new record are one atomic step. PurgeIf and Relocate take the sub-table
 // locks themselves. Any number of threads may call any method at once.
+//
+// Ordered namespaces (ordered_index.h): every change of the hash index
+// entry of a key of an ordered namespace (Install, Relocate, PurgeIf,
+// DropEntry) makes the same change in that namespace's OrderedIndex, under
+// the same sub-table lock, so both always point at the same record.
 #ifndef FIRKIN_CORE_KEYSPACE_KEYSPACE_H_
 #define FIRKIN_CORE_KEYSPACE_KEYSPACE_H_
 
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string_view>
+#include <vector>
 
 #include "core/index/hash_index.h"
+#include "core/keyspace/ordered_index.h"
 #include "core/log/format.h"
 #include "core/log/segment.h"
 #include "core/util/hash.h"
@@ -110,7 +120,36 @@ class Keyspace {
   // (from FindNewest; 0 if the key had no record). Moves the old record's
   // bytes from live to dead. REQUIRES: h's sub-table lock is held (or a
   // single-threaded phase). May throw std::bad_alloc (index growth).
-  void Install(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc, size_t new_size);
+  // `ord`: the OrderedIndex of the record's namespace, if it is ordered
+  // (nullptr otherwise, and during recovery before BuildOrdered).
+  void Install(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc, size_t new_size,
+               OrderedIndex* ord = nullptr);
+
+  // Removes the entry (hash h, record r at l) if the index still holds it
+  // (a read-only handle dropping entries of retired segments). REQUIRES:
+  // h's sub-table lock. Returns whether it was removed.
+  bool DropEntry(uint64_t h, Locator l, const RecordView& r);
+
+  // ---- ordered namespaces ----
+  // The OrderedIndex of namespace ns, creating it (empty) if needed. Any
+  // thread.
+  OrderedIndex* MakeOrdered(uint32_t ns);
+  // The OrderedIndex of ns, or nullptr (not ordered, or not built yet).
+  // Any thread; a relaxed load when no namespace is ordered.
+  OrderedIndex* OrderedFor(uint32_t ns) const {
+    if (!has_ordered_.load(std::memory_order_acquire)) return nullptr;
+    std::lock_guard<std::mutex> l(ordered_mu_);
+    auto it = ordered_.find(ns);
+    return it == ordered_.end() ? nullptr : it->second.get();
+  }
+  // Single-threaded (open, after recovery): builds the OrderedIndex of
+  // each namespace in `ns_ids` from the hash index; from then on
+  // ordered_live() is true and replayed namespace creations make theirs.
+  void BuildOrdered(const std::vector<uint32_t>& ns_ids);
+  bool ordered_live() const { return ordered_live_.load(std::memory_order_acquire); }
+  // Bytes of memory of every OrderedIndex, and keys they hold.
+  uint64_t OrderedMemory() const;
+  uint64_t OrderedKeys() const;
 
   // Removes from the index every key whose newest record matches pred
   // (e.g. it belongs to a dropped namespace). Returns how many.
@@ -134,9 +173,18 @@ class Keyspace {
   }
 
  private:
+  // The OrderedIndex of the record at loc's namespace (nullptr if none).
+  OrderedIndex* OrderedOfRecord(const RecordView& r) const {
+    return has_ordered_.load(std::memory_order_acquire) ? OrderedFor(r.ns_id) : nullptr;
+  }
+
   const uint64_t seed_;
   HashIndex index_;
   SegmentTable segments_;
+  mutable std::mutex ordered_mu_;
+  std::map<uint32_t, std::unique_ptr<OrderedIndex>> ordered_;  // never shrinks
+  std::atomic<bool> has_ordered_{false};
+  std::atomic<bool> ordered_live_{false};
 };
 
 }  // namespace firkin

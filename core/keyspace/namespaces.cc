@@ -37,12 +37,14 @@ std::vector<std::shared_ptr<NamespaceInfo>> NamespaceTable::List() const {
   return out;
 }
 
-std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::string& name) {
+std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::string& name,
+                                                     uint32_t flags, OrderedIndex* ordered) {
   std::lock_guard<std::mutex> l(mu_);
   if (id < by_id_.size() && by_id_[id] && by_id_[id]->name == name) {
     return by_id_[id];  // replayed again (checkpoint, compaction output): keep its counts
   }
-  auto info = std::make_shared<NamespaceInfo>(id, name);
+  auto info = std::make_shared<NamespaceInfo>(id, name, flags);
+  info->ordered = ordered;
   if (id < by_id_.size() && by_id_[id] && by_id_[id]->name.empty()) {
     // A placeholder made by recovery for keys met before this record.
     info->live_keys.store(by_id_[id]->live_keys.load());

@@ -22,14 +22,35 @@
 #include <vector>
 
 #include "core/keyspace/ns_write_tracker.h"
+#include "core/log/format.h"
 #include "core/util/status.h"
 
 namespace firkin {
 
+class OrderedIndex;
+
+// Namespace flags, durable in the namespace's create record (its value)
+// and in the checkpoint (docs/format.md).
+constexpr uint32_t kNsFlagOrdered = 1;  // keeps an OrderedIndex (ordered_index.h)
+constexpr uint32_t kNsFlagsKnown = kNsFlagOrdered;
+
+// The flags of a namespace create record: its value, a u32 (format
+// version 4); an empty value (older records) means none. Unknown bits are
+// ignored (a library that adds one also raises the format version).
+inline uint32_t NsCreateFlags(const RecordView& r) {
+  return r.value_len >= 4 ? (DecodeU32(r.value().data()) & kNsFlagsKnown) : 0;
+}
+
 struct NamespaceInfo {
-  NamespaceInfo(uint32_t i, std::string n) : id(i), name(std::move(n)) {}
+  NamespaceInfo(uint32_t i, std::string n, uint32_t f = 0) : id(i), name(std::move(n)), flags(f) {}
   const uint32_t id;
   const std::string name;
+  const uint32_t flags;
+  bool is_ordered() const { return (flags & kNsFlagOrdered) != 0; }
+  // The namespace's ordered index (owned by the Keyspace): set before the
+  // namespace is published (or, at open, before the database is shared);
+  // nullptr for hash-only namespaces.
+  OrderedIndex* ordered = nullptr;
   std::atomic<bool> dropped{false};
   // Keys whose newest record is a put (an expired one included, until
   // compaction drops it).
@@ -98,8 +119,10 @@ class NamespaceTable {
   NamespaceInfo* ById(uint32_t id) const {
     return id < by_id_.size() ? by_id_[id].get() : nullptr;
   }
-  // WRITER. Registers namespace `id` under `name` (id > 0).
-  std::shared_ptr<NamespaceInfo> Create(uint32_t id, const std::string& name);
+  // WRITER. Registers namespace `id` under `name` (id > 0), with its
+  // flags (kNsFlag*) and, for an ordered one, its OrderedIndex if built.
+  std::shared_ptr<NamespaceInfo> Create(uint32_t id, const std::string& name, uint32_t flags = 0,
+                                        OrderedIndex* ordered = nullptr);
   // WRITER. Marks the namespace dropped and forgets its name.
   void Drop(uint32_t id);
   // WRITER (recovery). The namespace with this id, creating a nameless

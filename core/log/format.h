@@ -17,10 +17,12 @@ namespace firkin {
 
 // 2: recycled segments (a segment header may carry kSegmentFlagRecycled and
 // a sequence floor). 3: records may carry a commit time and an expiry
-// (kRecordFlagTime, kRecordFlagExpiry). 4: a put's value may be stored
-// compressed (kRecordFlagLz4, kRecordFlagZstd); encryption at rest (the
-// identity file's feature bits, kIdentityEncrypted; the KEYS file; sealed
-// records, kRecordFlagSealed). A library reads every version up to its own.
+// (kRecordFlagTime, kRecordFlagExpiry). 4: a namespace create record's
+// value may hold namespace flags (ordered namespaces); a put's value may be
+// stored compressed (kRecordFlagLz4, kRecordFlagZstd); encryption at rest
+// (the identity file's feature bits, kIdentityEncrypted; the KEYS file;
+// sealed records, kRecordFlagSealed). A library reads every version up to
+// its own.
 constexpr uint32_t kFormatVersion = 4;
 
 // ---- identity file ("FIRKIN") ----

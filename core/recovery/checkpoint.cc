@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/keyspace/namespaces.h"
 #include "core/log/format.h"
 #include "core/util/coding.h"
 #include "core/util/hash.h"
@@ -10,7 +11,7 @@ namespace firkin {
 
 namespace {
 constexpr char kMagic[8] = {'F', 'I', 'R', 'K', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kCheckpointVersion = 3;
+constexpr uint32_t kCheckpointVersion = 4;  // 4: namespace flags byte (ordered)
 constexpr uint64_t kTailCheckWindow = 4096;
 }  // namespace
 
@@ -29,7 +30,8 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
   }
   for (const CheckpointNamespace& n : c.namespaces) {
     PutU32(&out, n.id);
-    out.push_back(static_cast<char>(n.dropped ? 1 : 0));
+    out.push_back(static_cast<char>((n.dropped ? 1 : 0) |
+                                    ((n.flags & kNsFlagOrdered) != 0 ? 2 : 0)));
     out.push_back(static_cast<char>(n.name.size()));
     out += n.name;
     PutU64(&out, static_cast<uint64_t>(n.live_keys));
@@ -135,7 +137,10 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     if (end - pos < 6) return bad("namespace table runs past the end", pos);
     CheckpointNamespace n;
     n.id = DecodeU32(data.data() + pos);
-    n.dropped = data[pos + 4] != 0;
+    const uint8_t nf = static_cast<uint8_t>(data[pos + 4]);
+    if (nf > 3) return bad("unknown namespace flags", pos + 4);
+    n.dropped = (nf & 1) != 0;
+    n.flags = (nf & 2) != 0 ? kNsFlagOrdered : 0;
     size_t len = static_cast<unsigned char>(data[pos + 5]);
     pos += 6;
     if (end - pos < len + 24) return bad("namespace entry runs past the end", pos);

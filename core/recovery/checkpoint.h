@@ -6,7 +6,7 @@
 // does not match the segments on disk is ignored (full scan): see
 // ValidateCheckpoint in recovery.cc.
 //
-// Layout (little-endian), version 3:
+// Layout (little-endian), version 4:
 //   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 reserved
 //   [16] u64 db_id          [24] u64 last_seq
 //   [32] u64 n_segments     [40] u64 n_namespaces  [48] u64 n_entries
@@ -14,15 +14,17 @@
 //   body: n_segments x {u64 id, u32 slot, u32 flags, u64 len, u64 live,
 //                       u64 dead, u64 min_seq, u64 tail_check,
 //                       u64 min_expiry}                        (64 bytes)
-//         n_namespaces x {u32 id, u8 dropped, u8 name_len, name,
+//         n_namespaces x {u32 id, u8 flags, u8 name_len, name,
 //                         i64 live_keys, i64 ttl_keys, u64 min_expiry}
+//         flags: bit 0 = dropped, bit 1 = ordered.
 //         n_entries x {u64 hash_bits, u64 locator}             (16 bytes)
 // tail_check = CheckpointTailCheck(segment bytes, len): a checksum of the
 // last (up to) 4 KiB of records below len, so that a checkpoint of another
 // copy of the segment (stale after a divergence, or forged) is detected
 // and len is known to be a record boundary of this file. min_expiry (a
 // segment's earliest expiry, a namespace's lower bound of its keys'
-// expiries; UINT64_MAX = none) and ttl_keys came with version 3 (TTL).
+// expiries; UINT64_MAX = none) and ttl_keys came with version 3 (TTL); the
+// namespace byte became flags (bit 0 dropped, bit 1 ordered) in version 4.
 // Older checkpoints are ignored (open rebuilds by a full scan).
 //
 // Thread contract: plain functions and values.
@@ -65,6 +67,7 @@ struct CheckpointNamespace {
   int64_t live_keys;
   int64_t ttl_keys = 0;
   uint64_t min_expiry = UINT64_MAX;
+  uint32_t flags = 0;  // kNsFlag* (bit 1 of the flags byte = ordered)
 };
 
 struct CheckpointData {

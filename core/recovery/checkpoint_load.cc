@@ -219,7 +219,7 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
     res->segments++;
   }
   for (const CheckpointNamespace& n : c.namespaces) {
-    NamespaceInfo* info = n.id == 0 ? ns->Default().get() : ns->Create(n.id, n.name).get();
+    NamespaceInfo* info = n.id == 0 ? ns->Default().get() : ns->Create(n.id, n.name, n.flags).get();
     info->live_keys.store(n.live_keys);
     info->ttl_keys.store(n.ttl_keys);
     info->min_expiry.store(n.min_expiry);

@@ -293,7 +293,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       if (ks_->ResolveBounded(l, &r) == nullptr) continue;
       const uint64_t h = ks_->Hash(r.ns_id, r.key());
       HashIndex::ShardGuard lock(&ks_->index(), h);
-      if (ks_->index().ReplaceIf(h, l, 0)) {
+      if (ks_->DropEntry(h, l, r)) {
         stats_.entries_dropped++;
         if (r.type == RecordType::kPut) {
           stats_.puts_dropped++;

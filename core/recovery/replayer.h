@@ -84,11 +84,20 @@ class Replayer {
         ks_->CountDeadOnly(loc, r.size());
         break;
       }
-      case RecordType::kNsCreate:
+      case RecordType::kNsCreate: {
         DiscardPending();
-        ns_->Create(r.ns_id, std::string(r.key()));
+        // The value holds the namespace flags (format version 4; empty
+        // before). An ordered namespace replayed once the ordered indexes
+        // are built (a read-only handle's refresh) gets its own now; at
+        // open they are built after recovery (Keyspace::BuildOrdered).
+        const uint32_t flags = NsCreateFlags(r);
+        OrderedIndex* ord = (flags & kNsFlagOrdered) != 0 && ks_->ordered_live()
+                                ? ks_->MakeOrdered(r.ns_id)
+                                : nullptr;
+        ns_->Create(r.ns_id, std::string(r.key()), flags, ord);
         ks_->CountLive(loc, r.size());
         break;
+      }
       case RecordType::kNsDrop:
         DiscardPending();
         ns_->Drop(r.ns_id);
@@ -127,7 +136,7 @@ class Replayer {
       if (concurrent_ && copy && old.seq == r.seq && old_loc != loc) {
         // Compaction's copy of the record the index holds: same bytes, and
         // the original's segment is about to be retired. Counts stay.
-        ks_->Install(h, old_loc, old.size(), loc, r.size());
+        ks_->Install(h, old_loc, old.size(), loc, r.size(), ks_->OrderedFor(r.ns_id));
         return;
       }
       // An older version met after a newer one (compaction output).
@@ -139,7 +148,7 @@ class Replayer {
       const bool is_live = r.type == RecordType::kPut;
       info->AccountNewest(was_live, was_live ? old.expiry() : 0, is_live, r.expiry());
     }
-    ks_->Install(h, old_loc, old_loc ? old.size() : 0, loc, r.size());
+    ks_->Install(h, old_loc, old_loc ? old.size() : 0, loc, r.size(), ks_->OrderedFor(r.ns_id));
   }
 
   Keyspace* ks_;

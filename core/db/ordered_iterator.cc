@@ -1,0 +1,208 @@
+#include "core/db/ordered_iterator.h"
+
+#include <algorithm>
+
+#include "core/db/db.h"
+#include "core/keyspace/ordered_index.h"
+#include "core/util/epoch.h"
+
+namespace firkin {
+
+namespace {
+constexpr size_t kNone = ~size_t{0};
+constexpr size_t kFirstBatch = 8;
+constexpr size_t kMaxBatch = 256;
+
+using Puts = std::vector<std::pair<std::string, std::string>>;
+// Index of the first put whose key is >= k (or > k with `after`).
+size_t PutsBound(const Puts& puts, std::string_view k, bool after) {
+  auto it = std::partition_point(puts.begin(), puts.end(), [&](const auto& p) {
+    const int c = std::string_view(p.first).compare(k);
+    return after ? c <= 0 : c < 0;
+  });
+  return static_cast<size_t>(it - puts.begin());
+}
+}  // namespace
+
+OrderedRange OrderedRange::Prefix(std::string_view prefix, bool reverse) {
+  OrderedRange r;
+  r.reverse = reverse;
+  if (prefix.empty()) return r;
+  r.has_lo = true;
+  r.lo.assign(prefix.data(), prefix.size());
+  // The first key after every key with the prefix: drop trailing 0xFF
+  // bytes and increment the last other byte; none (all 0xFF): no end.
+  std::string hi = r.lo;
+  while (!hi.empty() && static_cast<unsigned char>(hi.back()) == 0xFF) hi.pop_back();
+  if (!hi.empty()) {
+    hi.back() = static_cast<char>(static_cast<unsigned char>(hi.back()) + 1);
+    r.has_hi = true;
+    r.hi = std::move(hi);
+  }
+  return r;
+}
+
+OrderedIterator::OrderedIterator(const DB* db, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
+                                 OrderedRange range, std::unique_ptr<TxnOverlay> overlay)
+    : db_(db), ns_(std::move(ns)), snap_(snap), range_(std::move(range)), ov_(std::move(overlay)) {
+  Reset(nullptr, true);
+  if (ov_ != nullptr) {
+    if (!range_.reverse) {
+      oi_ = range_.has_lo ? PutsBound(ov_->puts, range_.lo, false) : 0;
+    } else {
+      const size_t end = range_.has_hi ? PutsBound(ov_->puts, range_.hi, false) : ov_->puts.size();
+      oi_ = end == 0 ? kNone : end - 1;
+    }
+  }
+  Settle();
+}
+
+void OrderedIterator::Reset(const std::string* from, bool inclusive) {
+  buf_.clear();
+  bi_ = 0;
+  base_done_ = false;
+  batch_ = kFirstBatch;
+  if (from != nullptr) {
+    cursor_ = *from;
+    has_cursor_ = true;
+    cursor_inclusive_ = inclusive;
+  } else if (!range_.reverse && range_.has_lo) {
+    cursor_ = range_.lo;
+    has_cursor_ = true;
+    cursor_inclusive_ = true;
+  } else if (range_.reverse && range_.has_hi) {
+    cursor_ = range_.hi;
+    has_cursor_ = true;
+    cursor_inclusive_ = false;
+  } else {
+    has_cursor_ = false;
+  }
+}
+
+bool OrderedIterator::Fill() {
+  buf_.clear();
+  bi_ = 0;
+  const std::string* stop = !range_.reverse ? (range_.has_hi ? &range_.hi : nullptr)
+                                            : (range_.has_lo ? &range_.lo : nullptr);
+  while (!base_done_ && status_.ok()) {
+    if (ns_->dropped.load(std::memory_order_acquire)) {
+      status_ =
+          Status::NamespaceNotFound("namespace '" + ns_->name + "' was dropped during iteration");
+      return false;
+    }
+    keys_.clear();
+    recs_.clear();
+    Epoch::Guard guard;  // records read by the index walk and by Get
+    const bool more = ns_->ordered->Collect(has_cursor_ ? &cursor_ : nullptr, cursor_inclusive_,
+                                            range_.reverse, stop, batch_, &keys_, &recs_);
+    if (!more) base_done_ = true;
+    if (batch_ < kMaxBatch) batch_ *= 2;
+    if (keys_.empty()) return false;
+    cursor_ = keys_.back();
+    has_cursor_ = true;
+    cursor_inclusive_ = false;
+    // A read-only handle's refresh may drop versions below its floor:
+    // those reads go through Get, which reports it.
+    const bool fast = snap_ >= db_->history_floor();
+    // The records' bytes, fetched together (they lie anywhere in the log).
+    for (const RecordView& r : recs_) {
+      if (r.base == nullptr || r.seq > snap_) continue;
+      const size_t n = std::min<size_t>(r.size(), 2048);
+      for (size_t off = 64; off < n; off += 64) __builtin_prefetch(r.base + off);
+    }
+    for (size_t i = 0; i < keys_.size(); i++) {
+      std::string& k = keys_[i];
+      if (ov_ != nullptr && ov_->shadow.count(k) != 0) continue;  // the txn's own write wins
+      const RecordView& newest = recs_[i];
+      if (fast && newest.base != nullptr && newest.seq <= snap_) {
+        // The newest version is the one visible at the snapshot.
+        if (newest.type != RecordType::kPut || db_->Expired(newest)) continue;
+        if (db_->verify_reads() && !RecordChecksumOk(newest)) {
+          status_ = Status::Corruption("record of a key failed its checksum (sequence " +
+                                       std::to_string(newest.seq) + ") during ordered iteration");
+          return false;
+        }
+        buf_.emplace_back(std::move(k), std::string(newest.value()));
+        continue;
+      }
+      RecordView r;
+      Status s = db_->Get(snap_, *ns_, k, &r);
+      if (s.ok()) {
+        buf_.emplace_back(std::move(k), std::string(r.value()));
+      } else if (!s.IsNotFound()) {
+        status_ = s;
+        return false;
+      }
+    }
+    if (!buf_.empty()) return true;
+  }
+  return false;
+}
+
+bool OrderedIterator::BaseHas() {
+  if (bi_ < buf_.size()) return true;
+  if (!status_.ok()) return false;
+  return Fill();
+}
+
+bool OrderedIterator::InRange(std::string_view k) const {
+  if (range_.has_lo && k.compare(range_.lo) < 0) return false;
+  if (range_.has_hi && k.compare(range_.hi) >= 0) return false;
+  return true;
+}
+
+bool OrderedIterator::OverlayHas() const {
+  return ov_ != nullptr && oi_ != kNone && oi_ < ov_->puts.size() && InRange(ov_key());
+}
+
+void OrderedIterator::Settle() {
+  const bool b = BaseHas();
+  const bool o = OverlayHas();
+  if (!status_.ok() || (!b && !o)) {
+    valid_ = false;
+    return;
+  }
+  if (b && o) {
+    const int c = std::string_view(buf_[bi_].first).compare(ov_key());
+    from_overlay_ = range_.reverse ? c < 0 : c > 0;
+  } else {
+    from_overlay_ = o;
+  }
+  valid_ = true;
+}
+
+void OrderedIterator::Next() {
+  if (!valid_) return;
+  if (from_overlay_) {
+    if (!range_.reverse) {
+      oi_++;
+    } else {
+      oi_ = oi_ == 0 ? kNone : oi_ - 1;
+    }
+  } else {
+    bi_++;
+  }
+  Settle();
+}
+
+void OrderedIterator::Seek(std::string_view target) {
+  std::string t(target);
+  if (!range_.reverse) {
+    if (range_.has_lo && t.compare(range_.lo) < 0) t = range_.lo;
+    Reset(&t, true);
+    if (ov_ != nullptr) oi_ = PutsBound(ov_->puts, t, false);
+  } else {
+    size_t end;
+    if (range_.has_hi && t.compare(range_.hi) >= 0) {
+      Reset(nullptr, true);  // from the end of the range
+      end = ov_ != nullptr ? PutsBound(ov_->puts, range_.hi, false) : 0;
+    } else {
+      Reset(&t, true);
+      end = ov_ != nullptr ? PutsBound(ov_->puts, t, true) : 0;
+    }
+    if (ov_ != nullptr) oi_ = end == 0 ? kNone : end - 1;
+  }
+  Settle();
+}
+
+}  // namespace firkin

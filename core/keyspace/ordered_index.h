@@ -1,0 +1,143 @@
+// OrderedIndex: the in-memory ordered index of one ordered namespace
+// (issue 12, item 1): the namespace's keys in byte order, beside the hash
+// index, for seek, range, prefix and reverse scans.
+//
+// What it holds. Keys live in the log, so an entry is one 8-byte word: the
+// 44-bit Locator of the key's newest record (the same one the hash index
+// holds) and, in the 20 bits above it, 20 bits of the key taken right
+// after the prefix every key of its chunk shares (big-endian, zero-padded;
+// the chunk keeps that common prefix once). Two entries whose bits differ
+// are ordered without touching the log; equal bits compare the full keys,
+// read from the records. No per-key allocation, no pointers per key.
+//
+// Layout: a sorted directory of chunks, each a sorted array of up to
+// kChunkCap entries (a two-level B+tree: the directory is its inner level).
+// A full chunk first hands entries to a neighbour with room (B*-tree
+// style), else splits in two halves, except when a key goes past the last
+// entry of the last chunk (ascending loads): then a new chunk starts, so
+// keys loaded in order fill chunks completely. Memory: 8 bytes per key at
+// full chunks, about 11.5 at the ~70% fill random inserts give, plus per
+// chunk its directory slot and common prefix (docs/format.md, "Ordered
+// namespaces").
+//
+// Why the newest locator (updated by every write of the key, not only the
+// first): compaction and retirement only keep segments the index points
+// into, so an entry that followed only the first record would dangle once
+// that record is compacted away. Following the hash index exactly (the
+// same Install / Relocate / purge calls move both, under the key's index
+// sub-table lock) keeps every entry pointing into a live segment.
+// Visibility is not decided here: iterators take keys from this index and
+// resolve each through the normal snapshot read (hash index + version
+// chain), so keys written after a snapshot are skipped and keys deleted
+// after it (their tombstone is the newest record, and stays in the index
+// while a snapshot may need what it hides) are still found.
+//
+// Thread contract: writers (Insert, Replace) take an exclusive lock and are
+// called with the key's hash-index sub-table lock held (lock order:
+// sub-table lock, then this lock; nothing takes them the other way);
+// readers (Collect, stats) take it shared. BulkLoad is single-threaded
+// (open, before the database is shared). Callers hold an Epoch::Guard or
+// otherwise keep the segments alive.
+#ifndef FIRKIN_CORE_KEYSPACE_ORDERED_INDEX_H_
+#define FIRKIN_CORE_KEYSPACE_ORDERED_INDEX_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/index/hash_index.h"
+#include "core/log/format.h"
+#include "core/log/segment.h"
+
+namespace firkin {
+
+class OrderedIndex {
+ public:
+  static constexpr size_t kChunkCap = 256;
+
+  explicit OrderedIndex(const SegmentTable* segments) : segs_(segments) {}
+  ~OrderedIndex();
+  OrderedIndex(const OrderedIndex&) = delete;
+  OrderedIndex& operator=(const OrderedIndex&) = delete;
+
+  // WRITER. Adds `key`, whose newest record is at loc (if present already,
+  // points it at loc).
+  void Insert(std::string_view key, Locator loc);
+  // WRITER. Points `key` at `to` (0: removes it). A key that is missing is
+  // inserted when to != 0 (never expected; keeps the index whole).
+  void Replace(std::string_view key, Locator to);
+
+  // Single-threaded. Replaces the content with these locators (any order;
+  // the keys are read from their records and must be distinct).
+  void BulkLoad(std::vector<Locator> locs);
+
+  // READER. Appends to *out up to `max` keys in order (descending if
+  // `reverse`), starting at `from` (inclusive or not; nullptr: the first,
+  // or the last if reverse) and stopping before `stop` is passed (forward:
+  // keys >= *stop are not taken; reverse: keys < *stop are not taken;
+  // nullptr: no stop). Returns false when the end of the index or the stop
+  // was reached (nothing follows what was taken). `recs` (may be null)
+  // receives, for each key, a view of the key's newest record as the index
+  // held it: readable while the caller's Epoch::Guard is held.
+  bool Collect(const std::string* from, bool inclusive, bool reverse, const std::string* stop,
+               size_t max, std::vector<std::string>* out,
+               std::vector<RecordView>* recs = nullptr) const;
+
+  // READER. Keys held, and bytes of memory (chunks and directory).
+  uint64_t size() const { return size_.load(std::memory_order_relaxed); }
+  uint64_t memory_bytes() const;
+
+ private:
+  // A sorted run of entries. Every key in it starts with `common` (the
+  // longest common prefix of its first and last keys), and each entry's
+  // 20 prefix bits are the key's bits right after `common`: neighbouring
+  // keys (which share long prefixes, e.g. "user000123...") still differ
+  // there, so most comparisons never read the log.
+  struct Chunk {
+    uint32_t n = 0;
+    std::string common;
+    uint64_t e[kChunkCap];
+  };
+  // A position: chunk index and entry index inside it.
+  struct Pos {
+    size_t c;
+    size_t i;
+  };
+
+  // The 20 bits of key after its first `skip` bytes (zero-padded).
+  static uint64_t Bits(std::string_view key, size_t skip);
+  static Locator EntryLoc(uint64_t e) { return e & ((uint64_t{1} << kLocatorBits) - 1); }
+  // The record of an entry (false if it cannot be resolved).
+  bool ViewOf(uint64_t e, RecordView* r) const;
+  // The key of an entry's record (empty if it cannot be resolved).
+  std::string_view KeyOf(uint64_t e) const {
+    RecordView r;
+    return ViewOf(e, &r) ? r.key() : std::string_view();
+  }
+  // -1: key sorts before every key of c; +1: after every one; 0: key
+  // starts with c->common (undecided).
+  static int Side(const Chunk* c, std::string_view key);
+  // <0, 0, >0: entry i of chunk c vs key.
+  int Compare(const Chunk* c, size_t i, std::string_view key) const;
+  // First position whose key is >= key (c == chunks_.size() at the end).
+  Pos LowerBound(std::string_view key) const;
+  // Recomputes c->common and every entry's bits (reads c->n keys).
+  void Rebuild(Chunk* c) const;
+  void InsertAt(Pos p, std::string_view key, Locator loc);
+  // Inserts at entry i of ch, which has room.
+  void InsertIntoRoom(Chunk* ch, size_t i, std::string_view key, Locator loc);
+  void EraseAt(Pos p);
+
+  const SegmentTable* segs_;
+  mutable std::shared_mutex mu_;
+  std::vector<Chunk*> chunks_;  // sorted, none empty
+  std::atomic<uint64_t> size_{0};
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_KEYSPACE_ORDERED_INDEX_H_
