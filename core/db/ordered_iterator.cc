@@ -122,13 +122,19 @@ bool OrderedIterator::Fill() {
                                        std::to_string(newest.seq) + ") during ordered iteration");
           return false;
         }
-        buf_.emplace_back(std::move(k), std::string(newest.value()));
+        std::string_view v;
+        status_ = db_->Value(newest, &scratch_, &v);  // decompressed (record codec)
+        if (!status_.ok()) return false;
+        buf_.emplace_back(std::move(k), std::string(v));
         continue;
       }
       RecordView r;
       Status s = db_->Get(snap_, *ns_, k, &r);
       if (s.ok()) {
-        buf_.emplace_back(std::move(k), std::string(r.value()));
+        std::string_view v;
+        status_ = db_->Value(r, &scratch_, &v);
+        if (!status_.ok()) return false;
+        buf_.emplace_back(std::move(k), std::string(v));
       } else if (!s.IsNotFound()) {
         status_ = s;
         return false;

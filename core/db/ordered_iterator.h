@@ -88,6 +88,7 @@ class OrderedIterator {
   // Picks the current entry of the merged streams.
   void Settle();
 
+  std::string scratch_;  // a compressed value decoded (DB::Value)
   const DB* db_;
   std::shared_ptr<NamespaceInfo> ns_;
   const uint64_t snap_;

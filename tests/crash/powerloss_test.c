@@ -643,6 +643,7 @@ typedef struct pd_ctx {
 } pd_ctx;
 
 static pd_ctx pd[PD_THREADS];
+static _Atomic int pd_crashing; /* set before the power fails: errors from then on are expected */
 static uint64_t pd_images, pd_transfers;
 
 static bool pd_read(firkin_txn *t, const char *k, long *out) {
@@ -689,7 +690,7 @@ static void *pd_worker(void *arg) {
     if (st == FIRKIN_OK) {
       atomic_fetch_add(&c->acked, 1);
     } else if (st != FIRKIN_E_CONFLICT) {
-      if (!atomic_load(&c->stop)) atomic_fetch_add(&c->errors, 1);
+      if (!atomic_load(&pd_crashing)) atomic_fetch_add(&c->errors, 1);
       break; /* the crash made writes fail: stop */
     }
   }
@@ -736,6 +737,7 @@ static void pd_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_
     return;
   }
   pthread_t th[PD_THREADS];
+  atomic_store(&pd_crashing, 0);
   for (int t = 0; t < PD_THREADS; t++) {
     pd[t].db = db;
     pd[t].seed = seed;
@@ -748,6 +750,7 @@ static void pd_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_
   usleep((useconds_t)(3000 + cc_below(r, 60000)));
   uint64_t acked_before[PD_THREADS];
   for (int t = 0; t < PD_THREADS; t++) acked_before[t] = atomic_load(&pd[t].acked);
+  atomic_store(&pd_crashing, 1);
   firkin_fault_env_crash(env, cm, cc_next(r));
   for (int t = 0; t < PD_THREADS; t++) atomic_store(&pd[t].stop, 1);
   for (int t = 0; t < PD_THREADS; t++) pthread_join(th[t], NULL);
