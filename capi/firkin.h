@@ -874,7 +874,7 @@ FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter *it, void *buf, size_t c
  *  on any namespace; the hash-order firkin_iter_new works too. A database
  *  that holds an ordered namespace is format version 4: older libraries
  *  refuse it with FIRKIN_E_VERSION. */
-#define FIRKIN_NS_ORDERED 1u
+#define FIRKIN_NS_ORDERED 1
 
 /** Creates namespace `name` with flags (0 or FIRKIN_NS_ORDERED): as
  *  firkin_ns_create otherwise. FIRKIN_E_EXISTS if it exists (whatever its
@@ -886,7 +886,7 @@ FIRKIN_API firkin_status firkin_ns_create_v2(firkin_db *db, const char *name, ui
 FIRKIN_API firkin_status firkin_ns_flags(const firkin_ns *ns, uint32_t *out);
 
 /** Iterator flag: descending key order. */
-#define FIRKIN_ITER_REVERSE 1u
+#define FIRKIN_ITER_REVERSE 1
 
 /** An ordered iterator over the keys k of namespace ns (which must be
  *  ordered, else FIRKIN_E_INVALID_ARGUMENT) with start <= k < end, at snap
