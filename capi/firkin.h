@@ -360,9 +360,10 @@ FIRKIN_API firkin_status firkin_options_get_compression_min_size(const firkin_op
 /** Encrypts a new database, or opens an encrypted one, with a raw 256-bit
  *  key (key_len must be 32; the bytes are copied). A new database gets a
  *  random data key, wrapped under this key in the file KEYS of its
- *  directory; the checkpoint is sealed with AES-256-GCM. NOT YET COMPLETE:
- *  log records (keys, values, namespace names) are still written in
- *  plaintext in this version (docs/format.md, "Encryption").
+ *  directory, which seals (AES-256-GCM) every key, value and namespace
+ *  name written to the log, and the checkpoint (docs/format.md,
+ *  "Encryption"). A sealed record whose bytes were changed reads as
+ *  FIRKIN_E_CORRUPTION, never as other data.
  *  An encrypted database opened without a key, or with the wrong one, and
  *  an unencrypted one opened with a key: FIRKIN_E_BAD_KEY at firkin_open.
  *  Replaces a passphrase set before. There is no getter for the secret:

@@ -55,7 +55,9 @@ template <typename Found>
 firkin_status ReadValueAt(const firkin_db* db, const Target& t, const void* key, size_t key_len,
                           Found&& found) {
   return ReadAt(db, t, key, key_len, [&](const RecordView& r) {
-    if ((r.flags & firkin::kRecordFlagsCodec) == 0) return found(r.value());  // plain: a view
+    if ((r.flags & (firkin::kRecordFlagsCodec | firkin::kRecordFlagSealed)) == 0) {
+      return found(r.value());  // plain: a view
+    }
     thread_local std::string scratch;
     std::string_view v;
     Status s = db->db->Value(r, &scratch, &v);

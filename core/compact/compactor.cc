@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/crypto/nonce.h"
 #include "core/util/background.h"
 #include "core/util/epoch.h"
 
@@ -30,6 +31,7 @@ struct Compactor::Plan {
     const char* rec;
     Locator from;  // 0 for namespace records (not in the index)
     uint64_t hash;
+    const char* seg;  // the input segment's mapping (a sealed record's nonce)
   };
   std::vector<Keep> keep;
   std::vector<Relocation> drops;  // tombstones (and expired puts) leaving the index
@@ -219,7 +221,9 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
     if (r.type != RecordType::kDelete || r.seq >= floor) continue;
     Epoch::Guard guard;
     RecordView newest;
-    if (ks.FindNewest(ks.Hash(r.ns_id, r.key()), r.ns_id, r.key(), &newest) ==
+    std::string kb;
+    const std::string_view key = ks.Key(r, &kb);
+    if (ks.FindNewest(ks.Hash(r.ns_id, key), r.ns_id, key, &newest) ==
         MakeLocator(oldest->slot(), at)) {
       droppable += r.size();
     }
@@ -262,7 +266,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       switch (r.type) {
         case RecordType::kNsCreate:
         case RecordType::kNsDrop:
-          plan->keep.push_back({r.base, 0, 0});
+          plan->keep.push_back({r.base, 0, 0, seg->data()});
           plan->bytes += r.size();
           plan->min_seq = std::min(plan->min_seq, r.seq);
           continue;
@@ -274,9 +278,11 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       }
       if (!host_->ns_table().IsLive(r.ns_id)) continue;  // dropped namespace: purged
       Epoch::Guard guard;
-      const uint64_t h = ks.Hash(r.ns_id, r.key());
+      std::string kb;
+      const std::string_view key = ks.Key(r, &kb);
+      const uint64_t h = ks.Hash(r.ns_id, key);
       RecordView newest;
-      const Locator newest_loc = ks.FindNewest(h, r.ns_id, r.key(), &newest);
+      const Locator newest_loc = ks.FindNewest(h, r.ns_id, key, &newest);
       if (newest_loc == loc) {
         // An expired put (TTL) is absent, like a tombstone: it goes under
         // the same rule, so that no older version elsewhere comes back.
@@ -291,7 +297,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
           plan->drops.push_back({h, loc, 0, static_cast<uint32_t>(r.size())});
           plan->drop_puts.push_back({r.ns_id, expired ? r.expiry() : 0});
         } else {
-          plan->keep.push_back({r.base, loc, h});
+          plan->keep.push_back({r.base, loc, h, seg->data()});
           plan->bytes += r.size();
           plan->min_seq = std::min(plan->min_seq, r.seq);
         }
@@ -312,7 +318,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       // ones by none. Computed once per key per pass (hot keys have long
       // chains: walking them for every old record would be quadratic).
       std::string ck(reinterpret_cast<const char*>(&r.ns_id), sizeof(r.ns_id));
-      ck.append(r.key().data(), r.key().size());
+      ck.append(key.data(), key.size());
       auto vit = visible_at_smin.find(ck);
       if (vit == visible_at_smin.end()) {
         RecordView v;
@@ -361,6 +367,16 @@ Status Compactor::WriteOutput(Plan* plan) {
   h.segment_id = id;
   h.db_id = host_->db_id();
   h.flags = kSegmentFlagCompacted;
+  const RecordCodec& codec = host_->keyspace()->codec();
+  if (codec.sealing()) {  // a fresh salt: the copies are sealed anew (new nonces)
+    h.flags |= kSegmentFlagSalted;
+    Status rs = RandomBytes(&h.salt, sizeof h.salt);
+    if (!rs.ok()) {
+      file.reset();
+      env->RemoveFile(tmp);
+      return rs;
+    }
+  }
   EncodeSegmentHeader(h, base);
   const uint64_t mseq = plan->min_seq == UINT64_MAX ? 1 : plan->min_seq;
   uint64_t pos = kSegmentHeaderSize;
@@ -369,16 +385,37 @@ Status Compactor::WriteOutput(Plan* plan) {
   uint64_t min_expiry = UINT64_MAX;
   const uint64_t now_ms = host_->NowMs();
   plan->out_locs.clear();
+  std::string plain, sealed;
   for (const Plan::Keep& k : plan->keep) {
-    RecordView r = PeekRecord(k.rec);
+    RecordView r = PeekRecord(k.rec, k.seg);
     plan->out_locs.push_back(pos);  // offsets for now; locators once a slot is known
     // Re-encoded with its batch flag cleared: the batch is committed. The
     // value is copied as stored (a compressed one stays compressed, with
-    // its codec flag).
-    pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type,
-                         static_cast<uint8_t>(r.flags & kRecordFlagsCodec), r.key(), r.value(),
-                         r.time(), r.expiry()},
-                        base + pos);
+    // its codec flag). A sealed record is opened (authenticated: damage
+    // stops the pass) and sealed again at its new place, under the
+    // output's salt: a nonce is never reused.
+    if (r.sealed()) {
+      Status os = codec.Open(r, &plain);
+      if (!os.ok()) {
+        file.reset();
+        env->RemoveFile(tmp);
+        return os;
+      }
+      sealed.resize(r.size());
+      EncodeRecord({r.seq, r.prev, r.ns_id, r.type,
+                    static_cast<uint8_t>((r.flags & kRecordFlagsCodec) | kRecordFlagSealed),
+                    std::string_view(plain.data(), r.key_len),
+                    std::string_view(plain.data() + r.key_len, r.value_len), r.time(),
+                    r.expiry()},
+                   &sealed[0]);
+      codec.SealTo(sealed.data(), base + pos, base);
+      pos += r.size();
+    } else {
+      pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type,
+                           static_cast<uint8_t>(r.flags & kRecordFlagsCodec), r.key(), r.value(),
+                           r.time(), r.expiry()},
+                          base + pos);
+    }
     // Only a future expiry: an expired record kept here (an older version
     // elsewhere may still need it to shadow it) waits for a compaction
     // with another reason, or this segment would be picked again at once.

@@ -200,4 +200,29 @@ bool Aead::Open(const uint8_t nonce[kNonceSize], std::string_view aad, const cha
   return ok;
 }
 
+void Aead::Peek(const uint8_t nonce[kNonceSize], const char* in, size_t n, char* out) const {
+  // GCM is counter mode plus GHASH: decrypting without feeding additional
+  // data and without the final tag check yields the plaintext prefix.
+  Slot* s = Acquire();
+  EVP_CIPHER_CTX* ctx = nullptr;
+  if (s != nullptr) {
+    if (s->dec == nullptr) s->dec = NewKeyedCtx(key_, false);
+    ctx = s->dec;
+  } else {
+    ctx = NewKeyedCtx(key_, false);
+  }
+  if (ctx == nullptr) {
+    Release(s);
+    throw std::bad_alloc();
+  }
+  const bool ok = EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
+                  UpdateAll(ctx, false, in, n, out);
+  if (s != nullptr) {
+    Release(s);
+  } else {
+    EVP_CIPHER_CTX_free(ctx);
+  }
+  if (!ok) throw std::bad_alloc();
+}
+
 }  // namespace firkin

@@ -55,6 +55,14 @@ class Aead {
   bool Open(const uint8_t nonce[kNonceSize], std::string_view aad, const char* in, size_t n,
             char* out) const;
 
+  // Decrypts the first n bytes of a message sealed with nonce (in: its
+  // ciphertext, at least n bytes) into out WITHOUT authenticating them: for
+  // reads that need only a prefix (a record's key, to compare or order it)
+  // and must not pay for the whole message. What Peek returns is trusted
+  // only as far as the caller's own checks go (a record checksum); anything
+  // handed to a user as data must come from Open.
+  void Peek(const uint8_t nonce[kNonceSize], const char* in, size_t n, char* out) const;
+
  private:
   struct Slot;
   static constexpr size_t kSlots = 64;

@@ -259,6 +259,8 @@ void ChangeCursor::Fill() {
     }
     values_.clear();
     values_.resize(ops.size());  // no reallocation below: views stay valid
+    keys_.clear();
+    keys_.resize(ops.size());
     for (size_t i = 0; i < ops.size(); i++) {
       const RecordView& o = ops[i];
       Change c;
@@ -267,7 +269,7 @@ void ChangeCursor::Fill() {
       switch (o.type) {
         case RecordType::kPut:
           c.type = ChangeType::kPut;
-          c.key = o.key();
+          c.key = db_->codec().Key(o, &keys_[i]);
           if (Status vs = db_->Value(o, &values_[i], &c.value); !vs.ok()) {
             status_ = vs;
             buf_.clear();
@@ -277,16 +279,15 @@ void ChangeCursor::Fill() {
           break;
         case RecordType::kDelete:
           c.type = ChangeType::kDelete;
-          c.key = o.key();
+          c.key = db_->codec().Key(o, &keys_[i]);
           c.ns_name = NsName(o.ns_id);
           break;
         case RecordType::kNsCreate:
         case RecordType::kNsDrop: {
           c.type = o.type == RecordType::kNsCreate ? ChangeType::kNsCreate : ChangeType::kNsDrop;
+          const std::string_view name = db_->codec().Key(o, &keys_[i]);
           auto it = names_.find(o.ns_id);
-          if (it == names_.end() || it->second != o.key()) {
-            names_[o.ns_id] = std::string(o.key());
-          }
+          if (it == names_.end() || it->second != name) names_[o.ns_id] = std::string(name);
           c.ns_name = names_[o.ns_id];
           break;
         }

@@ -151,6 +151,7 @@ class ChangeCursor {
   // Decoded (compressed) values of the changes in buf_, one per change
   // that needs one; kept until the cursor moves past them.
   std::vector<std::string> values_;
+  std::vector<std::string> keys_;  // decrypted keys of sealed records
 };
 
 }  // namespace firkin

@@ -183,6 +183,7 @@ Status DB::OpenImpl() {
     }
   }
 
+  codec_.set_cipher(options_.cipher.get());  // the data key (encrypted databases)
   FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, &keyspace_, &ns_,
                                  &recovery_, /*watermark_bound=*/writer_seen_));
   if (!options_.read_only) lock_->EndRecovery();  // the watermarks are final
@@ -199,6 +200,7 @@ Status DB::OpenImpl() {
                                        &keyspace_->segments(), recovery_.next_segment_id,
                                        recovery_.last_seq,
                                        recycle_safe_ ? options_.recycle_segments : 0);
+    log_->set_salted(codec_.sealing());
     if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
     compactor_ = std::make_unique<Compactor>(static_cast<CompactionHost*>(this));
     if (options_.auto_compact) compactor_->Start();

@@ -262,7 +262,10 @@ class DB : private CompactionHost {
     return p.old_loc != 0 && p.old.type == RecordType::kPut && !Expired(p.old);
   }
   // The log bytes op's record takes (commit time and expiry included).
-  static size_t OpRecordSize(const WriteOp& op);
+  size_t OpRecordSize(const WriteOp& op) const;
+  // Encodes a data record (put, delete, namespace record) at dst in seg,
+  // sealed when the database is encrypted. Returns its size.
+  size_t EncodeDataRecord(const RecordFields& f, char* dst, const Segment* seg) const;
   // The commit time of a write being made now: NowMs(), and raises the
   // newest commit time to it (monotonic within the database).
   uint64_t CommitTimeMs();
@@ -314,7 +317,7 @@ class DB : private CompactionHost {
   // Fixed after open; OpenImpl sets only options_.cipher (encryption.cc).
   Options options_;
   Env* const env_;
-  const RecordCodec codec_;
+  RecordCodec codec_;  // its cipher is set at open (CheckKeys), then fixed
   std::unique_ptr<FileLock> lock_;
   Identity identity_;
   RecoveryResult recovery_;

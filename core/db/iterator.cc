@@ -39,8 +39,10 @@ bool Iterator::Visible(const RecordView& r) {
   // Keys rewritten many times since the snapshot have long chains to walk:
   // their visible version is remembered after the first walk.
   std::string key;
+  std::string kb;
+  const std::string_view rkey = ks_->Key(r, &kb);
   if (!hot_.empty()) {
-    key.assign(r.key().data(), r.key().size());
+    key.assign(rkey.data(), rkey.size());
     auto it = hot_.find(key);
     if (it != hot_.end()) {
       if (!it->second.found) return false;
@@ -49,8 +51,8 @@ bool Iterator::Visible(const RecordView& r) {
       return at.base == r.base || !Pinned(at.base);
     }
   }
-  uint64_t h = ks_->Hash(r.ns_id, r.key());
-  if (ks_->FindNewest(h, r.ns_id, r.key(), &newest) == 0) {
+  uint64_t h = ks_->Hash(r.ns_id, rkey);
+  if (ks_->FindNewest(h, r.ns_id, rkey, &newest) == 0) {
     // A key the snapshot may see has left the index: its namespace was
     // dropped (the drop marks the namespace before it purges the keys, so
     // the mark is visible here). Its visible version can no longer be
@@ -66,7 +68,7 @@ bool Iterator::Visible(const RecordView& r) {
   Status s = ks_->VersionAt(newest, snap_, &at, verify_);
   if (newest.seq > snap_ + kHotDistance && (s.ok() || s.IsNotFound()) &&
       hot_.size() < kMaxHotKeys) {
-    if (key.empty()) key.assign(r.key().data(), r.key().size());
+    if (key.empty()) key.assign(rkey.data(), rkey.size());
     hot_.emplace(std::move(key), HotKey{s.ok(), at});
   }
   if (s.IsNotFound()) return false;
@@ -97,7 +99,7 @@ void Iterator::Advance() {
       continue;
     }
     const char* p = segs_[seg_]->RecordAt(off_);
-    RecordView r = PeekRecord(p);
+    RecordView r = PeekRecord(p, segs_[seg_]->data());
     if (r.size() > end - off_ || r.key_len + kRecordHeaderSize > end - off_) {
       status_ = Status::Corruption(segs_[seg_]->path() + ": bad record at offset " +
                                    std::to_string(off_) + " during iteration");
@@ -110,7 +112,7 @@ void Iterator::Advance() {
                                      std::to_string(off_));
         return;
       }
-      if ((r.flags & kRecordFlagsCodec) == 0) {
+      if ((r.flags & (kRecordFlagsCodec | kRecordFlagSealed)) == 0) {
         value_ = r.value();
       } else {
         Status vs = codec_ != nullptr
@@ -123,6 +125,7 @@ void Iterator::Advance() {
         }
       }
       cur_ = r;
+      key_ = ks_->Key(r, &key_scratch_);
       valid_ = true;
       return;
     }

@@ -48,7 +48,7 @@ class Iterator {
   bool Valid() const { return valid_; }
   // REQUIRES: Valid().
   void Next();
-  std::string_view key() const { return cur_.key(); }
+  std::string_view key() const { return key_; }
   std::string_view value() const { return value_; }
   uint64_t seq() const { return cur_.seq; }
   const Status& status() const { return status_; }
@@ -84,6 +84,8 @@ class Iterator {
   RecordView cur_;
   // The value of cur_: a view into the record, or into scratch_ (decoded).
   const RecordCodec* const codec_;
+  std::string_view key_;     // of cur_ (decrypted into key_scratch_ if sealed)
+  std::string key_scratch_;
   std::string_view value_;
   std::string scratch_;
   Status status_;

@@ -42,7 +42,7 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
     // Every version skipped on the way back is checked (VersionAt), the
     // one returned below: a read never relies on an unverified record.
     FIRKIN_RETURN_IF_ERROR(keyspace_->VersionAt(newest, at, &r, verify_reads_));
-    if (r.ns_id != ns.id || r.key() != key) {
+    if (r.ns_id != ns.id || !keyspace_->codec().KeyEquals(r, key)) {
       return Status::Corruption("version chain of a key leads to another key's record");
     }
   }

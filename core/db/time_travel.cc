@@ -210,7 +210,7 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
       return Status::Corruption("a version of the key failed its checksum (sequence " +
                                 std::to_string(r.seq) + ")");
     }
-    if (r.ns_id != ns.id || r.key() != key) {
+    if (r.ns_id != ns.id || !keyspace_->codec().KeyEquals(r, key)) {
       return Status::Corruption("version chain of a key leads to another key's record");
     }
     if (r.seq <= published) {  // a write not yet published is not history yet
@@ -226,7 +226,7 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
       *truncated = true;  // older versions were compacted away
       return Status::OK();
     }
-    RecordView p = PeekRecord(s->RecordAt(off));
+    RecordView p = PeekRecord(s->RecordAt(off), s->data());
     if (p.size() > s->capacity() - off || p.seq >= r.seq || steps > (1u << 24)) {
       return Status::Corruption(s->path() + ": damaged version chain at offset " +
                                 std::to_string(off));

@@ -265,10 +265,24 @@ Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& 
   return Status::OK();
 }
 
-size_t DB::OpRecordSize(const WriteOp& op) {
+size_t DB::OpRecordSize(const WriteOp& op) const {
   const bool put = op.kind == WriteOp::Kind::kPut;
   return RecordSize(op.key.size(), put ? op.value.size() : 0,
-                    8 /* commit time */ + (op.has_expiry() ? 8 : 0));
+                    8 /* commit time */ + (op.has_expiry() ? 8 : 0),
+                    RecordTailLen(codec_.seal_flag()));
+}
+
+size_t DB::EncodeDataRecord(const RecordFields& f, char* dst, const Segment* seg) const {
+  if (!codec_.sealing()) return EncodeRecord(f, dst);
+  // Encoded in a private buffer and sealed into the segment: the mapped
+  // page never holds the plaintext (the kernel may write it back any time).
+  thread_local std::string plain;
+  RecordFields sealed = f;
+  sealed.flags |= kRecordFlagSealed;
+  plain.resize(RecordSize(f.key.size(), f.value.size(), 16, kRecordSealTagSize));
+  const size_t size = EncodeRecord(sealed, &plain[0]);
+  codec_.SealTo(plain.data(), dst, seg->data());
+  return size;
 }
 
 void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
@@ -280,13 +294,13 @@ void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* d
     prev = MakeDiskAddr(s->id(), LocatorOffset(p.old_loc));
   }
   const bool is_live = op.kind == WriteOp::Kind::kPut;
-  const size_t size = EncodeRecord(
+  const size_t size = EncodeDataRecord(
       RecordFields{seq, prev, op.ns->id, is_live ? RecordType::kPut : RecordType::kDelete,
                    static_cast<uint8_t>(flags | (is_live ? op.codec_flags : 0)), op.key,
                    is_live ? op.value : std::string_view(), time_ms, op.ExpiryAt(time_ms)},
-      dst);
+      dst, keyspace_->segments().BySlot(LocatorSlot(loc)));
   keyspace_->Install(p.hash, p.old_loc, p.old_loc ? p.old.size() : 0, loc, size,
-                     op.ns->ordered);
+                     op.ns->ordered, op.key);
   if (const uint64_t e = op.ExpiryAt(time_ms)) {
     keyspace_->segments().BySlot(LocatorSlot(loc))->NoteExpiry(e);  // TTL reclaim
   }
@@ -406,10 +420,11 @@ Status DB::AppendNamespaceRecord(RecordType type, uint32_t id, const std::string
   char flag_bytes[4];
   EncodeU32(flag_bytes, ns_flags);
   const std::string_view value = ns_flags != 0 ? std::string_view(flag_bytes, 4) : std::string_view();
-  const uint64_t size = RecordSize(name.size(), value.size(), 8);
+  const uint64_t size =
+      RecordSize(name.size(), value.size(), 8, RecordTailLen(codec_.seal_flag()));
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(size, r));
-  EncodeRecord(RecordFields{r->seq, 0, id, type, 0, name, value, CommitTimeMs()},
-               r->seg->mutable_data() + r->off);
+  EncodeDataRecord(RecordFields{r->seq, 0, id, type, 0, name, value, CommitTimeMs()},
+                   r->seg->mutable_data() + r->off, r->seg);
   keyspace_->CountLive(MakeLocator(r->seg->slot(), r->off), size);
   return Status::OK();
 }

@@ -34,7 +34,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
       return Status::SnapshotTooOld("the version needed at sequence " + std::to_string(snap) +
                                     " is no longer kept");
     }
-    RecordView p = PeekRecord(s->RecordAt(off));
+    RecordView p = PeekRecord(s->RecordAt(off), s->data());
     if (p.size() > s->capacity() - off) {
       return Status::Corruption(s->path() + ": damaged record length at offset " +
                                 std::to_string(off));
@@ -50,7 +50,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
 }
 
 void Keyspace::Install(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc,
-                       size_t new_size, OrderedIndex* ord) {
+                       size_t new_size, OrderedIndex* ord, std::string_view key) {
   if (old_loc != 0) {
     index_.ReplaceIf(h, old_loc, new_loc);
     CountDead(old_loc, old_size);
@@ -60,11 +60,13 @@ void Keyspace::Install(uint64_t h, Locator old_loc, size_t old_size, Locator new
   CountLive(new_loc, new_size);
   if (ord != nullptr) {
     RecordView r;
-    if (ResolveBounded(new_loc, &r) != nullptr) {
+    std::string scratch;
+    if (!key.empty() || ResolveBounded(new_loc, &r) != nullptr) {
+      const std::string_view k = !key.empty() ? key : Key(r, &scratch);
       if (old_loc != 0) {
-        ord->Replace(r.key(), new_loc);
+        ord->Replace(k, new_loc);
       } else {
-        ord->Insert(r.key(), new_loc);
+        ord->Insert(k, new_loc);
       }
     }
   }
@@ -72,14 +74,17 @@ void Keyspace::Install(uint64_t h, Locator old_loc, size_t old_size, Locator new
 
 bool Keyspace::DropEntry(uint64_t h, Locator l, const RecordView& r) {
   if (!index_.ReplaceIf(h, l, 0)) return false;
-  if (OrderedIndex* ord = OrderedOfRecord(r)) ord->Replace(r.key(), 0);
+  if (OrderedIndex* ord = OrderedOfRecord(r)) {
+    std::string scratch;
+    ord->Replace(Key(r, &scratch), 0);
+  }
   return true;
 }
 
 OrderedIndex* Keyspace::MakeOrdered(uint32_t ns) {
   std::lock_guard<std::mutex> l(ordered_mu_);
   auto& slot = ordered_[ns];
-  if (!slot) slot = std::make_unique<OrderedIndex>(&segments_);
+  if (!slot) slot = std::make_unique<OrderedIndex>(&segments_, &codec_);
   has_ordered_.store(true, std::memory_order_release);
   return slot.get();
 }
@@ -123,7 +128,7 @@ uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
   for (Locator l : victims) {
     RecordView r;
     if (ResolveBounded(l, &r) == nullptr) continue;
-    const uint64_t h = Hash(r.ns_id, r.key());
+    const uint64_t h = HashOf(r);
     HashIndex::ShardGuard lock(&index_, h);
     if (DropEntry(h, l, r)) CountDead(l, r.size());
   }
@@ -143,7 +148,10 @@ uint64_t Keyspace::Relocate(Relocation* moves, size_t n) {
         Epoch::Guard guard;
         RecordView r;
         if (ResolveBounded(m.from, &r) != nullptr) {
-          if (OrderedIndex* ord = OrderedFor(r.ns_id)) ord->Replace(r.key(), m.to);
+          if (OrderedIndex* ord = OrderedFor(r.ns_id)) {
+            std::string scratch;
+            ord->Replace(Key(r, &scratch), m.to);
+          }
         }
       }
     }

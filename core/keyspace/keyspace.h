@@ -30,6 +30,7 @@
 #include "core/index/hash_index.h"
 #include "core/keyspace/ordered_index.h"
 #include "core/log/format.h"
+#include "core/log/record_codec.h"
 #include "core/log/segment.h"
 #include "core/util/hash.h"
 
@@ -47,8 +48,12 @@ struct Relocation {
 
 class Keyspace {
  public:
-  Keyspace(uint64_t hash_seed, uint64_t expected_keys)
-      : seed_(hash_seed), index_(expected_keys) {}
+  // `cipher`: the data key of an encrypted database (records are sealed;
+  // keys are read through codec()), else nullptr.
+  Keyspace(uint64_t hash_seed, uint64_t expected_keys, const Aead* cipher = nullptr)
+      : seed_(hash_seed), index_(expected_keys) {
+    codec_.set_cipher(cipher);
+  }
   Keyspace(const Keyspace&) = delete;
   Keyspace& operator=(const Keyspace&) = delete;
 
@@ -58,6 +63,19 @@ class Keyspace {
   const SegmentTable& segments() const { return segments_; }
 
   uint64_t Hash(uint32_t ns, std::string_view key) const { return KeyHash(seed_, ns, key); }
+
+  // The codec that reads keys of records (decrypting sealed ones; it does
+  // no compression: values are read through the database's codec).
+  const RecordCodec& codec() const { return codec_; }
+  // The key of r (decrypted into *scratch if r is sealed; see RecordCodec::Key).
+  std::string_view Key(const RecordView& r, std::string* scratch) const {
+    return codec_.Key(r, scratch);
+  }
+  // The key hash of record r.
+  uint64_t HashOf(const RecordView& r) const {
+    std::string scratch;
+    return Hash(r.ns_id, Key(r, &scratch));
+  }
 
   // READER. The record a locator points at, if its header and its stated
   // size fit in the segment's mapping (a damaged length field must never
@@ -70,7 +88,7 @@ class Keyspace {
     const uint64_t off = LocatorOffset(l), end = s->capacity();
     if (off + kRecordHeaderSize > end) return nullptr;
     const char* p = s->RecordAt(off);
-    *out = PeekRecord(p);
+    *out = PeekRecord(p, s->data());
     if (out->size() > end - off) return nullptr;
     return p;
   }
@@ -84,7 +102,9 @@ class Keyspace {
       const char* p = ResolveBounded(l, &r);
       if (p == nullptr) return false;
       if (r.ns_id == ns && r.key_len == key.size() &&
-          std::memcmp(p + kRecordHeaderSize + r.ext_len(), key.data(), key.size()) == 0) {
+          (r.sealed() ? codec_.KeyEquals(r, key)
+                      : std::memcmp(p + kRecordHeaderSize + r.ext_len(), key.data(),
+                                    key.size()) == 0)) {
         *out = r;
         found = l;
         return true;
@@ -121,9 +141,11 @@ class Keyspace {
   // bytes from live to dead. REQUIRES: h's sub-table lock is held (or a
   // single-threaded phase). May throw std::bad_alloc (index growth).
   // `ord`: the OrderedIndex of the record's namespace, if it is ordered
-  // (nullptr otherwise, and during recovery before BuildOrdered).
+  // (nullptr otherwise, and during recovery before BuildOrdered). `key`:
+  // the record's key in plaintext if the caller has it (else it is read
+  // from the record, decrypted if sealed).
   void Install(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc, size_t new_size,
-               OrderedIndex* ord = nullptr);
+               OrderedIndex* ord = nullptr, std::string_view key = std::string_view());
 
   // Removes the entry (hash h, record r at l) if the index still holds it
   // (a read-only handle dropping entries of retired segments). REQUIRES:
@@ -179,6 +201,7 @@ class Keyspace {
   }
 
   const uint64_t seed_;
+  RecordCodec codec_;  // key reads only (the cipher)
   HashIndex index_;
   SegmentTable segments_;
   mutable std::mutex ordered_mu_;

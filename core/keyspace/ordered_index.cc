@@ -36,7 +36,7 @@ bool OrderedIndex::ViewOf(uint64_t e, RecordView* r) const {
   if (s == nullptr) return false;
   const uint64_t off = LocatorOffset(l), end = s->capacity();
   if (off + kRecordHeaderSize > end) return false;
-  *r = PeekRecord(s->RecordAt(off));
+  *r = PeekRecord(s->RecordAt(off), s->data());
   return r->size() <= end - off;
 }
 
@@ -54,7 +54,8 @@ int OrderedIndex::Compare(const Chunk* c, size_t i, std::string_view key) const 
   const uint64_t e = c->e[i];
   const uint64_t ep = e >> kLocatorBits, kb = Bits(key, c->common.size());
   if (ep != kb) return ep < kb ? -1 : 1;
-  return KeyCmp(KeyOf(e), key);
+  thread_local std::string scratch;
+  return KeyCmp(KeyOf(e, &scratch), key);
 }
 
 OrderedIndex::Pos OrderedIndex::LowerBound(std::string_view key) const {
@@ -87,12 +88,13 @@ OrderedIndex::Pos OrderedIndex::LowerBound(std::string_view key) const {
 }
 
 void OrderedIndex::Rebuild(Chunk* c) const {
-  std::string_view first = KeyOf(c->e[0]), last = KeyOf(c->e[c->n - 1]);
+  std::string s1, s2, s3;
+  std::string_view first = KeyOf(c->e[0], &s1), last = KeyOf(c->e[c->n - 1], &s2);
   size_t lcp = 0;
   while (lcp < first.size() && lcp < last.size() && first[lcp] == last[lcp]) lcp++;
   c->common.assign(first.data(), lcp);
   for (uint32_t i = 0; i < c->n; i++) {
-    c->e[i] = (Bits(KeyOf(c->e[i]), lcp) << kLocatorBits) | EntryLoc(c->e[i]);
+    c->e[i] = (Bits(KeyOf(c->e[i], &s3), lcp) << kLocatorBits) | EntryLoc(c->e[i]);
   }
 }
 
@@ -248,8 +250,9 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
     Locator loc;
   };
   std::vector<Head> es(locs.size());
+  std::string scratch;
   for (size_t i = 0; i < locs.size(); i++) {
-    std::string_view k = KeyOf(locs[i]);
+    std::string_view k = KeyOf(locs[i], &scratch);
     std::memset(es[i].b, 0, sizeof es[i].b);
     std::memcpy(es[i].b, k.data(), std::min<size_t>(16, k.size()));
     es[i].len = static_cast<uint16_t>(k.size());
@@ -263,7 +266,8 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
     // Equal first 16 bytes: if one key is that short, it is a prefix of
     // the other and sorts first; else the whole keys decide.
     if (std::min(a.len, b.len) <= 16) return a.len < b.len;
-    return KeyCmp(KeyOf(a.loc), KeyOf(b.loc)) < 0;
+    std::string sa, sb;
+    return KeyCmp(KeyOf(a.loc, &sa), KeyOf(b.loc, &sb)) < 0;
   });
   std::unique_lock<std::shared_mutex> l(mu_);
   for (Chunk* c : chunks_) delete c;
@@ -363,7 +367,8 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
   for (uint64_t e : picked) {
     RecordView r;
     if (!ViewOf(e, &r)) r = RecordView();
-    std::string_view k = r.base != nullptr ? r.key() : std::string_view();
+    std::string scratch;
+    std::string_view k = r.base != nullptr ? codec_->Key(r, &scratch) : std::string_view();
     out->emplace_back(k.data(), k.size());
     if (recs != nullptr) recs->push_back(r);
   }

@@ -51,6 +51,7 @@
 
 #include "core/index/hash_index.h"
 #include "core/log/format.h"
+#include "core/log/record_codec.h"
 #include "core/log/segment.h"
 
 namespace firkin {
@@ -59,7 +60,9 @@ class OrderedIndex {
  public:
   static constexpr size_t kChunkCap = 256;
 
-  explicit OrderedIndex(const SegmentTable* segments) : segs_(segments) {}
+  // `codec` reads the keys of records (decrypting sealed ones).
+  OrderedIndex(const SegmentTable* segments, const RecordCodec* codec)
+      : segs_(segments), codec_(codec) {}
   ~OrderedIndex();
   OrderedIndex(const OrderedIndex&) = delete;
   OrderedIndex& operator=(const OrderedIndex&) = delete;
@@ -113,10 +116,11 @@ class OrderedIndex {
   static Locator EntryLoc(uint64_t e) { return e & ((uint64_t{1} << kLocatorBits) - 1); }
   // The record of an entry (false if it cannot be resolved).
   bool ViewOf(uint64_t e, RecordView* r) const;
-  // The key of an entry's record (empty if it cannot be resolved).
-  std::string_view KeyOf(uint64_t e) const {
+  // The key of an entry's record (empty if it cannot be resolved); a
+  // sealed record's key is decrypted into *scratch.
+  std::string_view KeyOf(uint64_t e, std::string* scratch) const {
     RecordView r;
-    return ViewOf(e, &r) ? r.key() : std::string_view();
+    return ViewOf(e, &r) ? codec_->Key(r, scratch) : std::string_view();
   }
   // -1: key sorts before every key of c; +1: after every one; 0: key
   // starts with c->common (undecided).
@@ -133,6 +137,7 @@ class OrderedIndex {
   void EraseAt(Pos p);
 
   const SegmentTable* segs_;
+  const RecordCodec* codec_;
   mutable std::shared_mutex mu_;
   std::vector<Chunk*> chunks_;  // sorted, none empty
   std::atomic<uint64_t> size_{0};

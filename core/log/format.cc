@@ -81,6 +81,7 @@ bool ParseSegmentFileName(std::string_view name, uint64_t* id) {
 // [0] magic[8] [8] u32 version [12] u32 flags [16] u64 segment_id
 // [24] u64 db_id [32] u64 seq_floor (recycled segments; else 0)
 // [40] u64 checksum of [0,40)
+// [48] u64 salt, [56] u64 checksum of [48,56) (kSegmentFlagSalted only)
 // [4096] u64 durable_len [4104] u64 check of durable_len
 void EncodeSegmentHeader(const SegmentHeader& h, char* dst) {
   std::memset(dst, 0, kSegmentHeaderSize);
@@ -91,7 +92,20 @@ void EncodeSegmentHeader(const SegmentHeader& h, char* dst) {
   EncodeU64(dst + 24, h.db_id);
   EncodeU64(dst + 32, h.seq_floor);
   EncodeU64(dst + 40, Checksum(dst, 40));
+  if ((h.flags & kSegmentFlagSalted) != 0) {
+    EncodeU64(dst + kSegmentSaltOffset, h.salt);
+    EncodeU64(dst + kSegmentSaltOffset + 8, Checksum(dst + kSegmentSaltOffset, 8));
+  }
   EncodeDurableLen(dst, 0);
+}
+
+bool SegmentSalt(const char* base, uint64_t* salt) {
+  if ((DecodeU32(base + 12) & kSegmentFlagSalted) == 0) return false;
+  if (DecodeU64(base + kSegmentSaltOffset + 8) != Checksum(base + kSegmentSaltOffset, 8)) {
+    return false;
+  }
+  *salt = DecodeU64(base + kSegmentSaltOffset);
+  return true;
 }
 
 Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& path,
@@ -119,6 +133,11 @@ Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& pat
       ((flags & kSegmentFlagRecycled) != 0 && version < 2)) {
     return Status::Corruption(path + ": segment header has unknown flags or a bad sequence floor");
   }
+  uint64_t salt = 0;
+  if ((flags & kSegmentFlagSalted) != 0 && (version < 4 || !SegmentSalt(src, &salt))) {
+    return Status::Corruption(path + ": segment salt checksum mismatch at offset 56");
+  }
+  out->salt = salt;
   out->format_version = version;
   out->flags = flags;
   out->segment_id = DecodeU64(src + 16);
@@ -148,8 +167,9 @@ size_t EncodeRecord(const RecordFields& f, char* dst) {
   uint8_t flags = f.flags & (kRecordFlagBatch | kRecordFlagsCodec);
   if (f.time != 0) flags |= kRecordFlagTime;
   if (f.expiry != 0) flags |= kRecordFlagExpiry;
+  flags |= f.flags & kRecordFlagSealed;
   const size_t ext = RecordExtLen(flags);
-  size_t size = RecordSize(f.key.size(), f.value.size(), ext);
+  size_t size = RecordSize(f.key.size(), f.value.size(), ext, RecordTailLen(flags));
   EncodeU64(dst + 8, f.seq);
   EncodeU64(dst + 16, f.prev);
   EncodeU32(dst + 24, f.ns_id);
@@ -172,19 +192,24 @@ size_t EncodeRecord(const RecordFields& f, char* dst) {
   if (!f.value.empty()) std::memcpy(p, f.value.data(), f.value.size());
   p += f.value.size();
   std::memset(p, 0, static_cast<size_t>(dst + size - p));
-  EncodeU64(dst,
-            Checksum(dst + 8, kRecordHeaderSize - 8 + ext + f.key.size() + f.value.size()));
+  EncodeU64(dst, (flags & kRecordFlagSealed) != 0
+                     ? 0
+                     : RecordChecksum(dst, flags, f.key.size(), f.value.size()));
   return size;
 }
 
-bool RecordChecksumOk(const RecordView& r) {
-  return DecodeU64(r.base) ==
-         Checksum(r.base + 8, kRecordHeaderSize - 8 + r.ext_len() + r.key_len + r.value_len);
+uint64_t RecordChecksum(const char* base, uint8_t flags, size_t key_len, size_t value_len) {
+  return Checksum(base + 8, kRecordHeaderSize - 8 + RecordExtLen(flags) + key_len + value_len +
+                                RecordTailLen(flags));
 }
 
-bool ValidateRecord(const char* p, size_t avail, RecordView* out) {
+bool RecordChecksumOk(const RecordView& r) {
+  return DecodeU64(r.base) == RecordChecksum(r.base, r.flags, r.key_len, r.value_len);
+}
+
+bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg) {
   if (avail < kRecordHeaderSize) return false;
-  RecordView r = PeekRecord(p);
+  RecordView r = PeekRecord(p, seg);
   if (DecodeU32(p + 36) != 0) return false;
   uint8_t t = static_cast<uint8_t>(r.type);
   if (t < static_cast<uint8_t>(RecordType::kPut) || t > static_cast<uint8_t>(RecordType::kCompactDone))
@@ -193,6 +218,11 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out) {
   if ((r.flags & kRecordFlagCompressed) != 0 &&
       ((r.flags & kRecordFlagCompressed) == kRecordFlagCompressed || r.type != RecordType::kPut ||
        r.value_len < 4)) {
+    return false;
+  }
+  if ((r.flags & kRecordFlagSealed) != 0 && r.type != RecordType::kPut &&
+      r.type != RecordType::kDelete && r.type != RecordType::kNsCreate &&
+      r.type != RecordType::kNsDrop) {
     return false;
   }
   if (r.size() > avail) return false;

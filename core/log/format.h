@@ -73,19 +73,30 @@ bool ParseSegmentFileName(std::string_view name, uint64_t* id);
 
 struct SegmentHeader {
   uint32_t format_version = kFormatVersion;
-  uint32_t flags = 0;  // kSegmentFlagCompacted, kSegmentFlagRecycled
+  uint32_t flags = 0;  // kSegmentFlagCompacted, kSegmentFlagRecycled, kSegmentFlagSalted
   uint64_t segment_id = 0;
   uint64_t db_id = 0;
   // Recycled segments only (0 otherwise): every record the file held in an
   // earlier life has a sequence number <= seq_floor, and every record of
   // this life a greater one, so a record at or below the floor is stale.
   uint64_t seq_floor = 0;
+  // Salted segments only (encrypted databases): 64 random bits drawn when
+  // this header was written, the first 8 bytes of its records' nonces.
+  uint64_t salt = 0;
 };
 constexpr uint32_t kSegmentFlagCompacted = 1;
 // The file is a retired segment reused as a log segment: bytes past the
 // records of this life are leftovers of an earlier one (docs/format.md).
 constexpr uint32_t kSegmentFlagRecycled = 2;
-constexpr uint32_t kSegmentFlagsKnown = kSegmentFlagCompacted | kSegmentFlagRecycled;
+// The header carries a salt (at offset 48, with its own check at 56): the
+// segment may hold sealed records (format version 4, encrypted databases).
+constexpr uint32_t kSegmentFlagSalted = 4;
+constexpr uint32_t kSegmentFlagsKnown =
+    kSegmentFlagCompacted | kSegmentFlagRecycled | kSegmentFlagSalted;
+constexpr size_t kSegmentSaltOffset = 48;
+// The salt of a segment whose mapped bytes start at `base`, and whether it
+// has one (a valid salted header; false for an unsalted segment).
+bool SegmentSalt(const char* base, uint64_t* salt);
 // The sequence floor of a segment whose mapped bytes start at `base`
 // (header included); 0 for a segment that was not recycled. Records with a
 // sequence number at or below it are stale (LogReader treats them as the
@@ -137,17 +148,27 @@ constexpr uint8_t kRecordFlagExpiry = 4; // an 8-byte expiry follows (after the 
 constexpr uint8_t kRecordFlagLz4 = 8;
 constexpr uint8_t kRecordFlagZstd = 16;
 constexpr uint8_t kRecordFlagCompressed = kRecordFlagLz4 | kRecordFlagZstd;
-// Reserved for record encryption (the key, value and optional fields are
-// sealed, the tag follows). Not known yet: a record carrying it is damage.
+// The record is sealed (encrypted databases, docs/format.md "Encryption"):
+// its key and value bytes are AES-256-GCM ciphertext under the data key,
+// with nonce = the segment's salt || the record's offset and additional
+// data = bytes [8, 40 + ext) (header fields and the optional fields, which
+// stay readable), and the 16-byte tag follows the value. key_len and
+// value_len are the stored lengths (the tag not included). The checksum
+// covers the stored bytes, tag included, so damage is found without the key.
 constexpr uint8_t kRecordFlagSealed = 32;
+constexpr size_t kRecordSealTagSize = 16;
 // Flags the stored value bytes depend on (kept by compaction's copies).
 constexpr uint8_t kRecordFlagsCodec = kRecordFlagCompressed;
-constexpr uint8_t kRecordFlagsKnown =
-    kRecordFlagBatch | kRecordFlagTime | kRecordFlagExpiry | kRecordFlagLz4 | kRecordFlagZstd;
+constexpr uint8_t kRecordFlagsKnown = kRecordFlagBatch | kRecordFlagTime | kRecordFlagExpiry |
+                                      kRecordFlagLz4 | kRecordFlagZstd | kRecordFlagSealed;
 
 // Bytes of optional fields a record with these flags carries.
 inline size_t RecordExtLen(uint8_t flags) {
   return ((flags & kRecordFlagTime) ? 8 : 0) + ((flags & kRecordFlagExpiry) ? 8 : 0);
+}
+// Bytes after the value a record with these flags carries (the seal's tag).
+inline size_t RecordTailLen(uint8_t flags) {
+  return (flags & kRecordFlagSealed) ? kRecordSealTagSize : 0;
 }
 
 // Disk address: segment id in the high 32 bits, byte offset in the low 32.
@@ -155,14 +176,19 @@ inline uint64_t MakeDiskAddr(uint64_t seg_id, uint64_t off) { return (seg_id << 
 inline uint64_t DiskAddrSegment(uint64_t a) { return a >> 32; }
 inline uint64_t DiskAddrOffset(uint64_t a) { return a & 0xFFFFFFFFull; }
 
-inline size_t RecordSize(size_t key_len, size_t value_len, size_t ext_len = 0) {
-  return (kRecordHeaderSize + ext_len + key_len + value_len + kRecordAlign - 1) &
+inline size_t RecordSize(size_t key_len, size_t value_len, size_t ext_len = 0,
+                         size_t tail_len = 0) {
+  return (kRecordHeaderSize + ext_len + key_len + value_len + tail_len + kRecordAlign - 1) &
          ~(kRecordAlign - 1);
 }
 
 // A decoded view of a record in memory (a mapped segment).
 struct RecordView {
   const char* base = nullptr;  // start of the record
+  // Start of the mapping of the segment holding it (header included), where
+  // known: a sealed record's nonce is the segment's salt and the record's
+  // offset (base - seg). Readers of sealed records (RecordCodec) need it.
+  const char* seg = nullptr;
   uint64_t seq = 0;
   uint64_t prev = 0;
   uint32_t ns_id = 0;
@@ -176,8 +202,9 @@ struct RecordView {
   std::string_view value() const {
     return {base + kRecordHeaderSize + ext_len() + key_len, value_len};
   }
-  size_t size() const { return RecordSize(key_len, value_len, ext_len()); }
+  size_t size() const { return RecordSize(key_len, value_len, ext_len(), RecordTailLen(flags)); }
   bool is_batch() const { return (flags & kRecordFlagBatch) != 0; }
+  bool sealed() const { return (flags & kRecordFlagSealed) != 0; }
   // Commit time in ms since the epoch; 0 = unknown (written before format
   // version 3). REQUIRES: size() bytes are readable (bounds checked).
   uint64_t time() const {
@@ -203,16 +230,21 @@ struct RecordFields {
 };
 
 // Writes the record (header, optional fields, key, value, padding) at dst;
-// dst must have RecordSize(key, value, RecordExtLen(flags)) bytes, where the
-// time and expiry flags are set from f.time / f.expiry being non-zero (the
-// flags given for them are ignored); the batch and codec flags are kept
-// (f.value is then the stored, encoded value). Returns the size written.
+// dst must have RecordSize(key, value, RecordExtLen(flags),
+// RecordTailLen(flags)) bytes, where the time and expiry flags are set from
+// f.time / f.expiry being non-zero (the flags given for them are ignored);
+// the batch, codec and sealed flags are kept (f.value is then the stored,
+// encoded value). A record with the sealed flag is written in plaintext
+// with a zero tag and no checksum: RecordCodec::SealTo completes it.
+// Returns the size written.
 size_t EncodeRecord(const RecordFields& f, char* dst);
 
 // Decodes the header at p without checking the checksum (hot read path).
-inline RecordView PeekRecord(const char* p) {
+// `seg`: the start of the segment mapping holding p, if known.
+inline RecordView PeekRecord(const char* p, const char* seg = nullptr) {
   RecordView r;
   r.base = p;
+  r.seg = seg;
   r.seq = DecodeU64(p + 8);
   r.prev = DecodeU64(p + 16);
   r.ns_id = DecodeU32(p + 24);
@@ -226,10 +258,15 @@ inline RecordView PeekRecord(const char* p) {
 // True if the record's checksum matches its bytes.
 bool RecordChecksumOk(const RecordView& r);
 
+// The checksum of a record's stored bytes (what EncodeRecord / SealTo
+// write at offset 0).
+uint64_t RecordChecksum(const char* base, uint8_t flags, size_t key_len, size_t value_len);
+
 // Full validation of a record at p with `avail` bytes readable: bounds,
-// type, flags (codec flags only on puts, one algorithm at most), reserved
-// field, checksum. Used by recovery and iteration.
-bool ValidateRecord(const char* p, size_t avail, RecordView* out);
+// type, flags (codec flags only on puts, one algorithm at most; sealed only
+// on puts, deletes and namespace records), reserved field, checksum. Used
+// by recovery and iteration. `seg` as for PeekRecord.
+bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg = nullptr);
 
 }  // namespace firkin
 

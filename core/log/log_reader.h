@@ -55,13 +55,13 @@ class LogReader {
   // segments) starts at `at`: what a crash leaves past this life's records.
   bool StaleAt(uint64_t at) const {
     RecordView r;
-    return floor_ != 0 && at < end_ && ValidateRecord(data_ + at, end_ - at, &r) &&
+    return floor_ != 0 && at < end_ && ValidateRecord(data_ + at, end_ - at, &r, data_) &&
            r.seq <= floor_;
   }
 
  private:
   bool Valid(uint64_t at, RecordView* r) const {
-    return ValidateRecord(data_ + at, end_ - at, r) && r->seq > floor_;
+    return ValidateRecord(data_ + at, end_ - at, r, data_) && r->seq > floor_;
   }
 
   const char* const data_;

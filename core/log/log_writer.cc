@@ -1,5 +1,7 @@
 #include "core/log/log_writer.h"
 
+#include "core/crypto/nonce.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -134,6 +136,18 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
   if (recycled) {
     h.flags = kSegmentFlagRecycled;
     h.seq_floor = floor;
+  }
+  if (salted_) {
+    // A fresh salt for every segment life (a recycled file's too): its
+    // records' nonces are (salt, offset), never used before under the key.
+    h.flags |= kSegmentFlagSalted;
+    s = RandomBytes(&h.salt, sizeof h.salt);
+    if (!s.ok()) {
+      file.reset();
+      env_->RemoveFile(tmp);
+      table_->FreeSlot(slot);
+      return s;
+    }
   }
   EncodeSegmentHeader(h, file->data());
   EncodeDurableLen(file->data(), kSegmentHeaderSize);

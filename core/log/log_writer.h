@@ -75,6 +75,10 @@ class LogWriter {
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
+  // Before the first write: new segments get a salted header (encrypted
+  // databases: their records are sealed with nonces from the salt).
+  void set_salted(bool salted) { salted_ = salted; }
+
   // Any thread. Reserves `bytes` (a multiple of 8) and one sequence number.
   // The caller MUST call Publish(r) afterwards, whatever happens, so the
   // sequence number completes.
@@ -145,6 +149,7 @@ class LogWriter {
   std::atomic<uint64_t> rolls_{0};
   std::atomic<uint64_t> recycled_{0};
   SegmentPool pool_;
+  bool salted_ = false;
 
   // Prefaulting ahead of the writers.
   std::mutex pf_mu_;

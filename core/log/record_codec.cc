@@ -4,7 +4,10 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <stdexcept>
 
+#include "core/crypto/aead.h"
+#include "core/crypto/nonce.h"
 #include "core/util/coding.h"
 
 namespace firkin {
@@ -75,17 +78,108 @@ uint8_t RecordCodec::Encode(std::string_view value, std::string* out) const {
 }
 
 uint64_t RecordCodec::LogicalValueLen(const RecordView& r) {
-  if ((r.flags & kRecordFlagCompressed) == 0 || r.value_len < kRawLenSize) return r.value_len;
+  if ((r.flags & kRecordFlagCompressed) == 0 || r.value_len < kRawLenSize || r.sealed()) {
+    return r.value_len;
+  }
   return DecodeU32(r.value().data());
 }
 
-Status RecordCodec::Decode(const RecordView& r, std::string* scratch, std::string_view* out) const {
+// ---- sealing ----
+
+namespace {
+
+// Sealed-record failures: never plaintext, always the record named.
+Status SealFailure(const RecordView& r, const std::string& why) {
+  return Status::Corruption("sealed record with sequence " + std::to_string(r.seq) + " " + why +
+                            "; nothing of it is returned");
+}
+
+// The additional data of a record: header fields and optional fields.
+std::string_view SealAad(const char* base, uint8_t flags) {
+  return std::string_view(base + 8, kRecordHeaderSize - 8 + RecordExtLen(flags));
+}
+
+}  // namespace
+
+bool RecordCodec::NonceOf(const RecordView& r, uint8_t nonce[12]) {
+  uint64_t salt = 0;
+  if (r.seg == nullptr || r.base < r.seg || !SegmentSalt(r.seg, &salt)) return false;
+  RecordNonce(salt, static_cast<uint32_t>(r.base - r.seg), nonce);
+  return true;
+}
+
+void RecordCodec::SealTo(const char* plain, char* dst, const char* seg) const {
+  const RecordView p = PeekRecord(plain);
+  const size_t ext = p.ext_len();
+  const size_t n = size_t{p.key_len} + p.value_len;
+  uint64_t salt = 0;
+  const bool salted = SegmentSalt(seg, &salt);
+  uint8_t nonce[12];
+  RecordNonce(salt, static_cast<uint32_t>(dst - seg), nonce);
+  if (!salted) throw std::logic_error("sealing a record into a segment without a salt");
+  std::memcpy(dst + 8, plain + 8, kRecordHeaderSize - 8 + ext);
+  aead_->Seal(nonce, SealAad(plain, p.flags), plain + kRecordHeaderSize + ext, n,
+              dst + kRecordHeaderSize + ext);
+  const size_t used = kRecordHeaderSize + ext + n + kRecordSealTagSize;
+  std::memset(dst + used, 0, p.size() - used);
+  EncodeU64(dst, RecordChecksum(dst, p.flags, p.key_len, p.value_len));
+}
+
+std::string_view RecordCodec::SealedKey(const RecordView& r, std::string* scratch) const {
+  uint8_t nonce[12];
+  if (aead_ == nullptr || !NonceOf(r, nonce)) return std::string_view();
+  scratch->resize(r.key_len);
+  aead_->Peek(nonce, r.base + kRecordHeaderSize + r.ext_len(), r.key_len, &(*scratch)[0]);
+  return std::string_view(scratch->data(), r.key_len);
+}
+
+bool RecordCodec::KeyEquals(const RecordView& r, std::string_view key) const {
+  if (r.key_len != key.size()) return false;
+  if (!r.sealed()) return std::memcmp(r.key().data(), key.data(), key.size()) == 0;
+  thread_local std::string buf;
+  const std::string_view k = SealedKey(r, &buf);
+  return k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0;
+}
+
+Status RecordCodec::Open(const RecordView& r, std::string* plain) const {
+  const size_t n = size_t{r.key_len} + r.value_len;
+  const char* stored = r.base + kRecordHeaderSize + r.ext_len();
+  if (!r.sealed()) {
+    plain->assign(stored, n);
+    return Status::OK();
+  }
+  uint8_t nonce[12];
+  if (aead_ == nullptr) return SealFailure(r, "cannot be opened without the database key");
+  if (!NonceOf(r, nonce)) return SealFailure(r, "is in a segment without a salt");
+  plain->resize(n);
+  if (!aead_->Open(nonce, SealAad(r.base, r.flags), stored, n + kRecordSealTagSize,
+                   n == 0 ? nullptr : &(*plain)[0])) {
+    plain->clear();
+    return SealFailure(r, "failed authentication (damaged, or moved from elsewhere)");
+  }
+  return Status::OK();
+}
+
+Status RecordCodec::SealedValue(const RecordView& r, std::string* scratch,
+                                std::string_view* out) const {
+  thread_local std::string opened;
+  std::string& buf = (r.flags & kRecordFlagsCodec) != 0 ? opened : *scratch;
+  FIRKIN_RETURN_IF_ERROR(Open(r, &buf));
+  const std::string_view stored(buf.data() + r.key_len, r.value_len);
+  if ((r.flags & kRecordFlagsCodec) == 0) {
+    *out = stored;
+    return Status::OK();
+  }
+  return Decode(r, stored, scratch, out);
+}
+
+Status RecordCodec::Decode(const RecordView& r, std::string_view stored, std::string* scratch,
+                           std::string_view* out) const {
   const bool lz4 = (r.flags & kRecordFlagCompressed) == kRecordFlagLz4;
   const char* algo = lz4 ? "lz4" : "zstd";
   if ((r.flags & kRecordFlagCompressed) == kRecordFlagCompressed) {
     return Damaged(r, "lz4+zstd", "both algorithm flags are set");
   }
-  const std::string_view stored = r.value();
   if (stored.size() < kRawLenSize) return Damaged(r, algo, "shorter than its length prefix");
   const uint32_t raw = DecodeU32(stored.data());
   const char* src = stored.data() + kRawLenSize;

@@ -13,9 +13,21 @@
 // Keys are never compressed: the index compares the key of every candidate
 // record on every lookup, in place.
 //
-// Thread contract: immutable after construction; Encode and Value may be
-// called from any number of threads at once (each thread keeps its own
-// compression contexts).
+// Sealing (encrypted databases, docs/format.md "Encryption"): with a cipher
+// set, the writers and compaction encode records with kRecordFlagSealed and
+// hand them to SealTo, which encrypts the key and value with AES-256-GCM
+// (nonce: the segment's salt and the record's offset) into the segment.
+// Every reader then gets keys through Key / KeyEquals (decrypted without
+// authentication: enough to compare and order; the checksum still guards
+// them against damage) and values through Value (authenticated: a changed
+// byte anywhere in the key, value or header fields gives kCorruption). An
+// unsealed record (any unencrypted database) costs one flag test more than
+// before.
+//
+// Thread contract: immutable once the cipher is set (set_cipher is called
+// during open, before the database is shared); Encode, SealTo, Key,
+// KeyEquals, Open and Value may be called from any number of threads at
+// once (each thread keeps its own compression contexts and buffers).
 #ifndef FIRKIN_CORE_LOG_RECORD_CODEC_H_
 #define FIRKIN_CORE_LOG_RECORD_CODEC_H_
 
@@ -27,6 +39,8 @@
 #include "core/util/status.h"
 
 namespace firkin {
+
+class Aead;
 
 // The compression of new records (never renumbered: the C API's
 // firkin_compression has the same values).
@@ -47,6 +61,33 @@ class RecordCodec {
 
   Compression compression() const { return compression_; }
 
+  // ---- sealing ----
+  // Sets the data-key cipher (nullptr: records are not sealed). Open only,
+  // before any other call; the Aead outlives the codec's users.
+  void set_cipher(const Aead* aead) { aead_ = aead; }
+  bool sealing() const { return aead_ != nullptr; }
+  // The flag new data records (puts, deletes, namespace records) get.
+  uint8_t seal_flag() const { return aead_ != nullptr ? kRecordFlagSealed : 0; }
+  // `plain` is a record written by EncodeRecord with kRecordFlagSealed (key
+  // and value in plaintext). Writes it sealed to dst, which is `dst - seg`
+  // bytes into the segment mapped at seg (a salted header). REQUIRES a
+  // cipher. plain and dst must not overlap. Never leaves plaintext at dst.
+  void SealTo(const char* plain, char* dst, const char* seg) const;
+  // The key of r: a view of the record for an unsealed one; for a sealed
+  // one, decrypted (unauthenticated) into *scratch. Empty if r is sealed and
+  // cannot be opened (no cipher, no segment, no salt): the caller's
+  // comparisons then fail, and Value reports the corruption.
+  std::string_view Key(const RecordView& r, std::string* scratch) const {
+    if (!r.sealed()) return r.key();
+    return SealedKey(r, scratch);
+  }
+  // Whether r's key equals key (no allocation for sealed records of short keys).
+  bool KeyEquals(const RecordView& r, std::string_view key) const;
+  // Authenticated: the plaintext key and value of r, concatenated, into
+  // *plain (for an unsealed record, a copy). kCorruption if a sealed
+  // record's tag fails (damage, or bytes moved between records).
+  Status Open(const RecordView& r, std::string* plain) const;
+
   // Write side. If the value should be stored compressed, writes the stored
   // bytes to *out and returns the record flag to set; else returns 0 (store
   // `value` as is; *out may have been used as a work buffer).
@@ -57,20 +98,28 @@ class RecordCodec {
   // *scratch and *out views it (valid until scratch changes). kCorruption
   // if the stored bytes do not decode to exactly their stated length.
   Status Value(const RecordView& r, std::string* scratch, std::string_view* out) const {
-    if ((r.flags & kRecordFlagsCodec) == 0) {
+    if ((r.flags & (kRecordFlagsCodec | kRecordFlagSealed)) == 0) {
       *out = r.value();
       return Status::OK();
     }
-    return Decode(r, scratch, out);
+    if (r.sealed()) return SealedValue(r, scratch, out);
+    return Decode(r, r.value(), scratch, out);
   }
 
   // The length of r's value as written by the user (decoded), without
-  // decoding it; for a compressed record, the stated raw length.
+  // decoding it; for a compressed record, the stated raw length (a sealed
+  // compressed record: the stored length, the raw one being sealed).
   static uint64_t LogicalValueLen(const RecordView& r);
 
  private:
-  Status Decode(const RecordView& r, std::string* scratch, std::string_view* out) const;
+  Status Decode(const RecordView& r, std::string_view stored, std::string* scratch,
+                std::string_view* out) const;
+  std::string_view SealedKey(const RecordView& r, std::string* scratch) const;
+  Status SealedValue(const RecordView& r, std::string* scratch, std::string_view* out) const;
+  // The nonce of sealed record r; false if it has no segment or salt.
+  static bool NonceOf(const RecordView& r, uint8_t nonce[12]);
 
+  const Aead* aead_ = nullptr;
   Compression compression_ = Compression::kNone;
   int level_ = 3;
   uint32_t min_size_ = 64;

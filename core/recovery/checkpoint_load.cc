@@ -172,6 +172,9 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
   const uint64_t n = c.entries_view.size() / kCheckpointEntrySize;
   if (n > covered / kRecordHeaderSize) return Ignore(ck, "too many entries");
   const uint64_t stride = n > kSampledEntries ? n / kSampledEntries : 1;
+  RecordCodec key_codec;  // reads keys of sealed records (encrypted databases)
+  key_codec.set_cipher(options.cipher.get());
+  std::string key_buf;
   for (uint64_t i = 0; i < n; i++, e += kCheckpointEntrySize) {
     const uint64_t hash_bits = DecodeU64(e);
     const Locator loc = DecodeU64(e + 8);
@@ -188,12 +191,13 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
     // whose key hashes to the entry (sampled ones: checksum too).
     const CheckpointSegment& cs = c.segments[it->second];
     const char* base = ck->files[it->second]->data();
-    RecordView r = PeekRecord(base + off);
+    RecordView r = PeekRecord(base + off, base);
     const bool ok =
-        sampled ? ValidateRecord(base + off, cs.len - off, &r) : r.size() <= cs.len - off;
+        sampled ? ValidateRecord(base + off, cs.len - off, &r, base) : r.size() <= cs.len - off;
     if (!ok || (r.type != RecordType::kPut && r.type != RecordType::kDelete) ||
         r.seq > c.last_seq ||
-        (KeyHash(identity.hash_seed, r.ns_id, r.key()) & ~kDroppedHashMask) != hash_bits) {
+        (KeyHash(identity.hash_seed, r.ns_id, key_codec.Key(r, &key_buf)) & ~kDroppedHashMask) !=
+            hash_bits) {
       return Ignore(ck, "index entry " + std::to_string(i) + " does not point at its key's " +
                             "record in " + SegmentFileName(cs.id));
     }

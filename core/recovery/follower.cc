@@ -249,6 +249,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
     if (done) complete_.insert(seg->id());
   }
   replay.Finish();
+  FIRKIN_RETURN_IF_ERROR(replay.status());
   if (replay.dropped_any()) {
     NamespaceTable* ns = ns_;
     ks_->PurgeIf([ns](const RecordView& r) {
@@ -291,7 +292,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
     for (Locator l : victims) {
       RecordView r;
       if (ks_->ResolveBounded(l, &r) == nullptr) continue;
-      const uint64_t h = ks_->Hash(r.ns_id, r.key());
+      const uint64_t h = ks_->HashOf(r);
       HashIndex::ShardGuard lock(&ks_->index(), h);
       if (ks_->DropEntry(h, l, r)) {
         stats_.entries_dropped++;

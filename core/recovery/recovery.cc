@@ -113,7 +113,8 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   res->checkpoint_note = ck.note;
   // The index is sized only from a validated checkpoint (issue 9, item 7).
   *keyspace = std::make_unique<Keyspace>(
-      identity.hash_seed, ck.valid ? ck.data.entries_view.size() / kCheckpointEntrySize : 0);
+      identity.hash_seed, ck.valid ? ck.data.entries_view.size() / kCheckpointEntrySize : 0,
+      options.cipher.get());
   Keyspace* ks = keyspace->get();
   Replayer replay(ks, ns, res);
   Epoch::Guard guard;  // FindNewest is a reader call
@@ -210,6 +211,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     seg->synced_len = end;
   }
   replay.Finish();
+  FIRKIN_RETURN_IF_ERROR(replay.status());
   if (replay.dropped_any()) {
     // Keys of namespaces dropped later in the log leave the index.
     ks->PurgeIf([ns](const RecordView& r) {

@@ -90,11 +90,20 @@ class Replayer {
         // before). An ordered namespace replayed once the ordered indexes
         // are built (a read-only handle's refresh) gets its own now; at
         // open they are built after recovery (Keyspace::BuildOrdered).
-        const uint32_t flags = NsCreateFlags(r);
+        // A sealed record (encrypted database) is opened, authenticated:
+        // the name and flags define the namespace.
+        std::string plain;
+        Status os = ks_->codec().Open(r, &plain);
+        if (!os.ok()) {
+          if (status_.ok()) status_ = os;
+          break;
+        }
+        const uint32_t flags =
+            r.value_len >= 4 ? DecodeU32(plain.data() + r.key_len) & kNsFlagsKnown : 0;
         OrderedIndex* ord = (flags & kNsFlagOrdered) != 0 && ks_->ordered_live()
                                 ? ks_->MakeOrdered(r.ns_id)
                                 : nullptr;
-        ns_->Create(r.ns_id, std::string(r.key()), flags, ord);
+        ns_->Create(r.ns_id, plain.substr(0, r.key_len), flags, ord);
         ks_->CountLive(loc, r.size());
         break;
       }
@@ -111,6 +120,9 @@ class Replayer {
 
   void Finish() { DiscardPending(); }
   bool dropped_any() const { return dropped_any_; }
+  // Not OK if a sealed namespace record failed authentication (its bytes
+  // pass their checksum, so it was changed on purpose or by a bad key).
+  const Status& status() const { return status_; }
 
  private:
   void DiscardPending() {
@@ -120,23 +132,26 @@ class Replayer {
   }
 
   void ApplyKV(Locator loc, const RecordView& r, bool copy) {
-    uint64_t h = ks_->Hash(r.ns_id, r.key());
+    std::string kb;
+    const std::string_view key = ks_->Key(r, &kb);
+    uint64_t h = ks_->Hash(r.ns_id, key);
     if (concurrent_) {
       HashIndex::ShardGuard lock(&ks_->index(), h);
-      ApplyKVLocked(h, loc, r, copy);
+      ApplyKVLocked(h, key, loc, r, copy);
     } else {
-      ApplyKVLocked(h, loc, r, copy);
+      ApplyKVLocked(h, key, loc, r, copy);
     }
   }
 
-  void ApplyKVLocked(uint64_t h, Locator loc, const RecordView& r, bool copy) {
+  void ApplyKVLocked(uint64_t h, std::string_view key, Locator loc, const RecordView& r,
+                     bool copy) {
     RecordView old;
-    Locator old_loc = ks_->FindNewest(h, r.ns_id, r.key(), &old);
+    Locator old_loc = ks_->FindNewest(h, r.ns_id, key, &old);
     if (old_loc != 0 && old.seq >= r.seq && RecordChecksumOk(old)) {
       if (concurrent_ && copy && old.seq == r.seq && old_loc != loc) {
         // Compaction's copy of the record the index holds: same bytes, and
         // the original's segment is about to be retired. Counts stay.
-        ks_->Install(h, old_loc, old.size(), loc, r.size(), ks_->OrderedFor(r.ns_id));
+        ks_->Install(h, old_loc, old.size(), loc, r.size(), ks_->OrderedFor(r.ns_id), key);
         return;
       }
       // An older version met after a newer one (compaction output).
@@ -148,7 +163,8 @@ class Replayer {
       const bool is_live = r.type == RecordType::kPut;
       info->AccountNewest(was_live, was_live ? old.expiry() : 0, is_live, r.expiry());
     }
-    ks_->Install(h, old_loc, old_loc ? old.size() : 0, loc, r.size(), ks_->OrderedFor(r.ns_id));
+    ks_->Install(h, old_loc, old_loc ? old.size() : 0, loc, r.size(), ks_->OrderedFor(r.ns_id),
+                 key);
   }
 
   Keyspace* ks_;
@@ -158,6 +174,7 @@ class Replayer {
   std::vector<std::pair<Locator, RecordView>> pending_;
   uint64_t pending_seq_ = 0;
   bool dropped_any_ = false;
+  Status status_;
   // The last compaction input-list marker replayed (an output that kept
   // nothing has its Done marker right after it).
   uint32_t inputs_slot_ = UINT32_MAX;

@@ -485,8 +485,8 @@ static void test_identity_features(void) {
 }
 
 /* Neither the raw key nor the passphrase is written anywhere; no value,
- * key or namespace name is in KEYS, FIRKIN or CHECKPOINT. Records are the
- * codec's: see test_plaintext_records. */
+ * key or namespace name is in KEYS, FIRKIN or CHECKPOINT (segments: see
+ * test_plaintext_records). */
 static void test_no_secrets_on_disk(void) {
   char p[512], where[256] = "";
   dbpath(p, sizeof p, "secrets");
@@ -519,9 +519,7 @@ static void test_no_secrets_on_disk(void) {
 /* Every file of an encrypted database, segments included, grepped for
  * known plaintext: keys, values, namespace names (after writes, a
  * compaction, a checkpoint and a reopen). Records are sealed by the record
- * codec (the codec branch): until it is merged this group FAILS, so it is
- * not in the default run; run it as `crypt_test plaintext`, and add it to
- * the default groups (kDefault below) once records are sealed. */
+ * codec (RecordCodec::SealTo). */
 static void test_plaintext_records(void) {
   char p[512], where[256] = "";
   dbpath(p, sizeof p, "plaintext");
@@ -544,6 +542,184 @@ static void test_plaintext_records(void) {
   check(!dir_has(p, "plaintextmarker", 15, where, sizeof where), "no value on disk (%s)", where);
   check(!dir_has(p, kNsName, strlen(kNsName), where, sizeof where),
         "no namespace name on disk (found in %s)", where);
+}
+
+/* ---- sealed records ------------------------------------------------------ */
+
+/* Finds, in the segment files of dir, the put record of `key` (scanning
+ * record by record from the header's end): its file name and offset, and
+ * its stored key/value lengths and ext length. The key is sealed, so the
+ * record is found by elimination: the only put in a database that holds
+ * one key. */
+typedef struct {
+  char file[64];
+  long off;
+  unsigned key_len, value_len, ext, flags;
+} found_rec;
+
+static unsigned rec_size(const unsigned char *r) {
+  unsigned vlen, klen;
+  memcpy(&vlen, r + 28, 4);
+  uint16_t k16;
+  memcpy(&k16, r + 32, 2);
+  klen = k16;
+  unsigned flags = r[35];
+  unsigned ext = ((flags & 2) ? 8 : 0) + ((flags & 4) ? 8 : 0);
+  unsigned n = 40 + ext + klen + vlen + ((flags & 32) ? 16 : 0);
+  return (n + 7) & ~7u;
+}
+
+static bool find_put(const char *dir, found_rec *out) {
+  DIR *d = opendir(dir);
+  if (d == NULL) return false;
+  bool found = false;
+  struct dirent *e;
+  while (!found && (e = readdir(d)) != NULL) {
+    size_t nl = strlen(e->d_name);
+    if (nl < 4 || strcmp(e->d_name + nl - 4, ".seg") != 0) continue;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    unsigned char *b = NULL;
+    long n = read_file(p, &b);
+    for (long off = 8192; off + 40 <= n;) {
+      const unsigned char *r = b + off;
+      uint64_t seq;
+      memcpy(&seq, r + 8, 8);
+      if (seq == 0) break;
+      const unsigned sz = rec_size(r);
+      if (r[34] == 1 /* put */) {
+        snprintf(out->file, sizeof out->file, "%s", e->d_name);
+        out->off = off;
+        uint16_t k16;
+        memcpy(&k16, r + 32, 2);
+        out->key_len = k16;
+        memcpy(&out->value_len, r + 28, 4);
+        out->flags = r[35];
+        out->ext = ((r[35] & 2) ? 8 : 0) + ((r[35] & 4) ? 8 : 0);
+        found = true;
+        break;
+      }
+      off += sz;
+    }
+    free(b);
+  }
+  closedir(d);
+  return found;
+}
+
+/* XORs byte `at` of the record in f with x and, with `fix`, writes the
+ * record checksum again (XXH3 over [8, end of tag)): damage made to pass
+ * the checksum, as someone changing the file on purpose would. */
+static bool tamper(const char *dir, const found_rec *f, long at, unsigned char x, bool fix) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, f->file);
+  unsigned char *b = NULL;
+  long n = read_file(p, &b);
+  bool ok = n > f->off + at;
+  if (ok) {
+    unsigned char *r = b + f->off;
+    r[at] ^= x;
+    if (fix) {
+      uint64_t sum = XXH3_64bits(r + 8, 32 + f->ext + f->key_len + f->value_len + 16);
+      memcpy(r, &sum, 8);
+    }
+    ok = write_file(p, b, n);
+  }
+  free(b);
+  return ok;
+}
+
+static bool verify_finds_problem(firkin_db *db) {
+  char *j = NULL;
+  firkin_status s = firkin_verify(db, &j);
+  bool problem = s != FIRKIN_OK || (j != NULL && strstr(j, "\"problems\":[]") == NULL);
+  firkin_free(j);
+  return problem;
+}
+
+/* One sealed put: the record carries the sealed flag and a salted segment;
+ * a changed ciphertext byte, a changed header field (additional data) and a
+ * changed key byte, each with the checksum fixed up so that only the seal
+ * can tell, are all refused: the value reads as FIRKIN_E_CORRUPTION (never
+ * garbage), verify reports the record. Also: the database reopens without
+ * its checkpoint (every record replayed, keys decrypted), read-only, and
+ * after a compaction (records sealed again under the output's salt). */
+static void test_sealed_records(void) {
+  const char *k = "tamperkey-1", *v = "tampervalue-abcdefghijklmnop";
+  for (int what = 0; what < 3; what++) {
+    char p[512];
+    char name[32];
+    snprintf(name, sizeof name, "tamper%d", what);
+    dbpath(p, sizeof p, name);
+    firkin_db *db = NULL;
+    check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create");
+    check(firkin_put(db, NULL, NULL, k, strlen(k), v, strlen(v)) == FIRKIN_OK, "put");
+    firkin_close(db);
+    found_rec f;
+    check(find_put(p, &f), "put record found");
+    check((f.flags & 32) != 0, "put record carries the sealed flag (flags %u)", f.flags);
+    check(f.key_len == strlen(k) && f.value_len == strlen(v), "stored lengths are the plain ones");
+    /* 0: a value byte; 1: the commit time (additional data); 2: a key byte. */
+    const long at = what == 0 ? 40 + f.ext + f.key_len + 3 : what == 1 ? 40 : 40 + f.ext + 1;
+    check(tamper(p, &f, at, 0x20, true), "tamper");
+    char ck[1024];
+    snprintf(ck, sizeof ck, "%s/CHECKPOINT", p);
+    remove(ck);
+    check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen after tampering (%d)", what);
+    void *got = NULL;
+    size_t len = 0;
+    firkin_status gs = firkin_get(db, NULL, NULL, k, strlen(k), &got, &len);
+    if (what < 2) {
+      check(gs == FIRKIN_E_CORRUPTION, "tampered record (%d) reads as corruption, got %d", what,
+            gs);
+    } else {
+      /* The key decrypts to another key: this one is absent, never a value. */
+      check(gs == FIRKIN_E_NOT_FOUND || gs == FIRKIN_E_CORRUPTION,
+            "tampered key: not found or corruption, got %d", gs);
+    }
+    firkin_free(got);
+    check(verify_finds_problem(db), "verify reports the tampered record (%d)", what);
+    firkin_close(db);
+  }
+
+  /* Untampered: replay without a checkpoint, read-only, after compaction. */
+  char p[512], where[256] = "";
+  dbpath(p, sizeof p, "sealedlife");
+  firkin_db *db = NULL;
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create");
+  fill(db);
+  firkin_close(db);
+  char ck[1024];
+  snprintf(ck, sizeof ck, "%s/CHECKPOINT", p);
+  check(remove(ck) == 0, "checkpoint removed");
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen by replay");
+  check(count_intact(db) == 2 * NKEYS, "every value after replay (%d)", count_intact(db));
+  char *j = NULL;
+  check(firkin_verify(db, &j) == FIRKIN_OK && strstr(j, "\"problems\":[]") != NULL &&
+            strstr(j, "\"sealed_records\":0") == NULL,
+        "verify: sealed records, no problem: %s", j ? j : "");
+  firkin_free(j);
+  for (int i = 0; i < NKEYS; i += 3) {
+    char kk[32], vv[64];
+    kv(i, kk, vv);
+    firkin_put(db, NULL, NULL, kk, strlen(kk), vv, strlen(vv));  /* same value, new record */
+  }
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(count_intact(db) == 2 * NKEYS, "every value after compaction (%d)", count_intact(db));
+  firkin_close(db);
+  remove(ck);
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen after compaction, by replay");
+  check(count_intact(db) == 2 * NKEYS, "every value after compaction and replay (%d)",
+        count_intact(db));
+  firkin_close(db);
+  firkin_options *o = opts_with(kKey1, NULL);
+  firkin_options_set_read_only(o, true);
+  check(firkin_open(p, o, &db) == FIRKIN_OK, "read-only open");
+  firkin_options_free(o);
+  check(count_intact(db) == 2 * NKEYS, "every value read-only (%d)", count_intact(db));
+  firkin_close(db);
+  check(!dir_has(p, "userkey-", 8, where, sizeof where), "no key on disk (found in %s)", where);
+  check(!dir_has(p, "plaintextmarker", 15, where, sizeof where), "no value on disk (%s)", where);
 }
 
 /* Bad input through the C API: NULLs, wrong key lengths, bad KDF costs. */
@@ -615,9 +791,9 @@ int main(int argc, char **argv) {
                 {"features", test_identity_features},
                 {"secrets", test_no_secrets_on_disk},
                 {"bad", test_bad_input},
-                {"plaintext", test_plaintext_records}};
-  /* Groups run when none is named: all but "plaintext" (see there). */
-  const size_t kDefault = sizeof groups / sizeof groups[0] - 1;
+                {"plaintext", test_plaintext_records},
+                {"sealed", test_sealed_records}};
+  const size_t kDefault = sizeof groups / sizeof groups[0];
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2 && i < kDefault;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
