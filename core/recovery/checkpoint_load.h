@@ -38,6 +38,7 @@
 #include "core/env/env.h"
 #include "core/log/format.h"
 #include "core/recovery/checkpoint.h"
+#include "core/recovery/checkpoint_ordered.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -58,9 +59,21 @@ struct LoadedCheckpoint {
   bool valid = false;    // validated against the segments: may be installed
   std::vector<std::unique_ptr<MappedFile>> files;  // one per data.segments when valid
   std::string note;                                // why it was ignored
+  std::vector<OrderedImage> ordered;  // the ordered section, when it may be loaded
+  std::string ordered_note;           // why the ordered section was not used
 
   bool Lists(uint64_t id) const;
 };
+
+// Entries checked against their records at open. Up to kFullCheckEntries,
+// every entry's record is checked (bounds, type, key hash: a forged entry
+// that would hide a key is caught); above that (open time must not grow
+// with the key count, DESIGN §10), every entry is checked structurally and
+// kSampledEntries of them fully (checksum too). Reads verify checksums when
+// the index came from a checkpoint, and firkin_verify checks every entry.
+// The ordered section follows the same rule (checkpoint_ordered.h).
+constexpr uint64_t kFullCheckEntries = uint64_t{1} << 20;
+constexpr uint64_t kSampledEntries = 256;
 
 // `ids`: the segment files present (sorted). Never fails: a checkpoint
 // that cannot be read is simply not decoded. `cipher`: the data key of an
