@@ -17,8 +17,12 @@
 //                       and counts are sane; every index entry points into a
 //                       listed segment below its covered length; a sample
 //                       of entries points at valid key records whose key
-//                       hash is the entry's.
-//   InstallCheckpoint   registers the segments, namespaces and entries.
+//                       hash is the entry's. Then the ordered section is
+//                       checked on its own (checkpoint_ordered.h): if it
+//                       fails, only it is dropped (ordered indexes are
+//                       rebuilt), the rest is still used.
+//   InstallCheckpoint   registers the segments, namespaces and entries, and
+//                       loads the ordered indexes of the ordered section.
 //
 // A checkpoint that fails any step is ignored (the caller scans every
 // segment) and the reason is kept in RecoveryResult::checkpoint_note.
