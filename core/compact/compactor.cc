@@ -451,7 +451,7 @@ Status Compactor::WriteOutput(Plan* plan) {
     env->SyncDir(host_->dir());
     return s;
   }
-  auto out = std::make_shared<Segment>(id, slot, std::move(file), pos, kSegmentFlagCompacted);
+  auto out = std::make_shared<Segment>(id, slot, std::move(file), pos, h.flags);
   out->sealed.store(true);
   out->synced_len = pos;
   out->min_seq.store(mseq);  // (the first record's; see below for an empty output)

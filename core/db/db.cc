@@ -245,8 +245,10 @@ Status DB::Close() {
     s = log_->SealActive();
     if (s.ok()) s = env_->SyncDir(path_);
     // A fresh checkpoint makes the next open fast (unless the one this
-    // open loaded is still exact: nothing replayed, written or compacted).
-    const bool unchanged = recovery_.used_checkpoint && recovery_.records == 0 &&
+    // open loaded is still exact: nothing replayed, written or compacted,
+    // and its ordered section, if any, was used).
+    const bool unchanged = recovery_.used_checkpoint && recovery_.ordered_note.empty() &&
+                           recovery_.records == 0 &&
                            recovery_.torn_bytes == 0 && bytes_written_.Sum() == 0 &&
                            compactor_->stats().runs.load() == 0;
     if (s.ok() && !unchanged) s = Checkpoint();
@@ -366,9 +368,10 @@ Status DB::NewOrderedIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   return Status::OK();
 }
 
-// The ordered indexes are derived: rebuilt from the hash index at every
-// open (checkpoint or log replay alike), so nothing about them is on disk
-// but the namespace flag. See docs/format.md, "Ordered namespaces".
+// The ordered indexes are derived from the hash index: those the checkpoint
+// held were loaded with it (and kept in step by the replay since); every
+// other ordered namespace's is built here from the hash index. See
+// docs/format.md, "Ordered namespaces".
 void DB::BuildOrderedIndexes() {
   std::vector<uint32_t> ids;
   std::vector<std::shared_ptr<NamespaceInfo>> all = ns_.AllIncludingDropped();

@@ -166,6 +166,12 @@ Status DB::StatsJson(std::string* out) const {
   Field(&j, "written", checkpoints_.load());
   j += std::string("\"used_at_open\":") + (recovery_.used_checkpoint ? "true" : "false") + ",";
   Field(&j, "entries_loaded", recovery_.checkpoint_entries);
+  // Keys of ordered indexes loaded from it (not rebuilt), and why its
+  // ordered section was not used, if it was not.
+  Field(&j, "ordered_keys_loaded", recovery_.ordered_keys_loaded);
+  j += "\"ordered_note\":";
+  AppendEscaped(&j, recovery_.ordered_note);
+  j += ",";
   j += "\"note\":";
   AppendEscaped(&j, recovery_.checkpoint_note);
   j += "},";

@@ -91,7 +91,9 @@ OrderedIndex* Keyspace::MakeOrdered(uint32_t ns) {
 
 void Keyspace::BuildOrdered(const std::vector<uint32_t>& ns_ids) {
   std::map<uint32_t, std::vector<Locator>> locs;
-  for (uint32_t id : ns_ids) locs[id];
+  for (uint32_t id : ns_ids) {
+    if (OrderedFor(id) == nullptr) locs[id];  // (one loaded from the checkpoint is kept)
+  }
   if (!locs.empty()) {
     index_.ForEach([&](Locator l) {
       RecordView r;

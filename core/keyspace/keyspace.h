@@ -165,7 +165,9 @@ class Keyspace {
     return it == ordered_.end() ? nullptr : it->second.get();
   }
   // Single-threaded (open, after recovery): builds the OrderedIndex of
-  // each namespace in `ns_ids` from the hash index; from then on
+  // each namespace in `ns_ids` from the hash index, except those that
+  // exist already (loaded from the checkpoint and kept in step by the
+  // replay since, Install's `ord`); from then on
   // ordered_live() is true and replayed namespace creations make theirs.
   void BuildOrdered(const std::vector<uint32_t>& ns_ids);
   bool ordered_live() const { return ordered_live_.load(std::memory_order_acquire); }

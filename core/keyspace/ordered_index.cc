@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "core/log/format.h"
+#include "core/util/coding.h"
 
 namespace firkin {
 
@@ -296,6 +297,29 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
     chunks_.push_back(c);
   }
   size_.store(es.size(), std::memory_order_relaxed);
+}
+
+void OrderedIndex::LoadChunks(const std::vector<ChunkImage>& chunks) {
+  std::unique_lock<std::shared_mutex> l(mu_);
+  for (Chunk* c : chunks_) delete c;
+  chunks_.clear();
+  chunks_.reserve(chunks.size());
+  uint64_t n = 0;
+  for (const ChunkImage& ci : chunks) {
+    auto* c = new Chunk;
+    c->n = ci.n;
+    c->common.assign(ci.common.data(), ci.common.size());
+    for (uint32_t j = 0; j < ci.n; j++) c->e[j] = DecodeU64(ci.words + 8 * j);
+    chunks_.push_back(c);
+    n += ci.n;
+  }
+  size_.store(n, std::memory_order_relaxed);
+}
+
+void OrderedIndex::ForEachChunk(
+    const std::function<void(std::string_view, const uint64_t*, uint32_t)>& fn) const {
+  std::shared_lock<std::shared_mutex> l(mu_);
+  for (const Chunk* c : chunks_) fn(c->common, c->e, c->n);
 }
 
 bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse,

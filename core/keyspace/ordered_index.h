@@ -35,14 +35,15 @@
 // Thread contract: writers (Insert, Replace) take an exclusive lock and are
 // called with the key's hash-index sub-table lock held (lock order:
 // sub-table lock, then this lock; nothing takes them the other way);
-// readers (Collect, stats) take it shared. BulkLoad is single-threaded
-// (open, before the database is shared). Callers hold an Epoch::Guard or
+// readers (Collect, ForEachChunk, stats) take it shared. BulkLoad and
+// LoadChunks are single-threaded (open, before the database is shared). Callers hold an Epoch::Guard or
 // otherwise keep the segments alive.
 #ifndef FIRKIN_CORE_KEYSPACE_ORDERED_INDEX_H_
 #define FIRKIN_CORE_KEYSPACE_ORDERED_INDEX_H_
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -78,6 +79,27 @@ class OrderedIndex {
   // the keys are read from their records and must be distinct).
   void BulkLoad(std::vector<Locator> locs);
 
+  // One chunk of a saved image (the checkpoint's ordered section): n entry
+  // words (prefix bits above the locator) whose keys all start with
+  // `common`, as ForEachChunk handed them out. `words`: n little-endian
+  // u64, not necessarily aligned.
+  struct ChunkImage {
+    std::string_view common;
+    const char* words;
+    uint32_t n;
+  };
+  // Single-threaded. Replaces the content with these chunks, given in key
+  // order and already validated (checkpoint_ordered.h): no key is read.
+  void LoadChunks(const std::vector<ChunkImage>& chunks);
+  // READER. Calls fn(common, entries, n) for each chunk, in key order.
+  void ForEachChunk(
+      const std::function<void(std::string_view, const uint64_t*, uint32_t)>& fn) const;
+
+  // The 20 prefix bits of key after its first `skip` bytes (zero-padded),
+  // and the locator of an entry word.
+  static uint64_t Bits(std::string_view key, size_t skip);
+  static Locator EntryLoc(uint64_t e) { return e & ((uint64_t{1} << kLocatorBits) - 1); }
+
   // READER. Appends to *out up to `max` keys in order (descending if
   // `reverse`), starting at `from` (inclusive or not; nullptr: the first,
   // or the last if reverse) and stopping before `stop` is passed (forward:
@@ -111,9 +133,6 @@ class OrderedIndex {
     size_t i;
   };
 
-  // The 20 bits of key after its first `skip` bytes (zero-padded).
-  static uint64_t Bits(std::string_view key, size_t skip);
-  static Locator EntryLoc(uint64_t e) { return e & ((uint64_t{1} << kLocatorBits) - 1); }
   // The record of an entry (false if it cannot be resolved).
   bool ViewOf(uint64_t e, RecordView* r) const;
   // The key of an entry's record (empty if it cannot be resolved); a

@@ -11,7 +11,8 @@ namespace firkin {
 
 namespace {
 constexpr char kMagic[8] = {'F', 'I', 'R', 'K', 'C', 'K', 'P', 'T'};
-constexpr uint32_t kCheckpointVersion = 4;  // 4: namespace flags byte (ordered)
+// 4: namespace flags byte (ordered); 5: the ordered section (80-byte header).
+constexpr uint32_t kCheckpointVersion = 5;
 constexpr uint64_t kTailCheckWindow = 4096;
 }  // namespace
 
@@ -39,6 +40,7 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
     PutU64(&out, n.min_expiry);
   }
   out += c.entries;
+  out += c.ordered;
   char* h = &out[0];
   std::memcpy(h, kMagic, 8);
   EncodeU32(h + 8, kCheckpointVersion);
@@ -47,8 +49,9 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
   EncodeU64(h + 32, c.segments.size());
   EncodeU64(h + 40, c.namespaces.size());
   EncodeU64(h + 48, c.entry_count());
-  EncodeU64(h + 56, Checksum(out.data() + kCheckpointHeaderSize, out.size() - kCheckpointHeaderSize));
-  EncodeU64(h + 64, Checksum(h, 64));
+  EncodeU64(h + 56, c.ordered.size());
+  EncodeU64(h + 64, Checksum(out.data() + kCheckpointHeaderSize, out.size() - kCheckpointHeaderSize));
+  EncodeU64(h + 72, Checksum(h, 72));
   return out;
 }
 
@@ -67,7 +70,8 @@ Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
     return bad("not a checkpoint (bad magic or size)", 0);
   }
   const char* h = data.data();
-  if (DecodeU64(h + 64) != Checksum(h, 64)) return bad("header checksum mismatch", 64);
+  // The version first: older versions had a shorter header (their
+  // checksum sits elsewhere) and are not read at all.
   const uint32_t version = DecodeU32(h + 8);
   if (version > kCheckpointVersion) {
     return Status::Version(path + ": checkpoint version is newer than this library supports");
@@ -76,22 +80,24 @@ Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
     return Status::Corruption(path + ": checkpoint version " + std::to_string(version) +
                               " is older than this library writes (it is rebuilt)");
   }
+  if (DecodeU64(h + 72) != Checksum(h, 72)) return bad("header checksum mismatch", 72);
   out->db_id = DecodeU64(h + 16);
   out->last_seq = DecodeU64(h + 24);
   out->n_segments = DecodeU64(h + 32);
   out->n_namespaces = DecodeU64(h + 40);
   out->n_entries = DecodeU64(h + 48);
+  out->ordered_bytes = DecodeU64(h + 56);
   // The size the counts imply (names are 0..255 bytes), in 128-bit-safe
   // steps: any count too large for the file is refused here, before the
   // body is read.
   const uint64_t size = data.size() - kCheckpointHeaderSize;
   if (out->n_segments > size / kCheckpointSegmentSize ||
       out->n_namespaces > size / kCheckpointNamespaceMin ||
-      out->n_entries > size / kCheckpointEntrySize) {
+      out->n_entries > size / kCheckpointEntrySize || out->ordered_bytes > size) {
     return bad("counts do not fit the file size", 32);
   }
-  const uint64_t fixed =
-      out->n_segments * kCheckpointSegmentSize + out->n_entries * kCheckpointEntrySize;
+  const uint64_t fixed = out->n_segments * kCheckpointSegmentSize +
+                        out->n_entries * kCheckpointEntrySize + out->ordered_bytes;
   const uint64_t ns_min = out->n_namespaces * kCheckpointNamespaceMin;
   const uint64_t ns_max = out->n_namespaces * kCheckpointNamespaceMax;
   if (fixed > size || size - fixed < ns_min || size - fixed > ns_max) {
@@ -107,15 +113,16 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
   CheckpointHeader hdr;
   FIRKIN_RETURN_IF_ERROR(DecodeCheckpointHeader(data, path, &hdr));
   const char* h = data.data();
-  if (DecodeU64(h + 56) !=
+  if (DecodeU64(h + 64) !=
       Checksum(data.data() + kCheckpointHeaderSize, data.size() - kCheckpointHeaderSize)) {
     return bad("body checksum mismatch", kCheckpointHeaderSize);
   }
   out->db_id = DecodeU64(h + 16);
   out->last_seq = DecodeU64(h + 24);
   const uint64_t nseg = DecodeU64(h + 32), nns = DecodeU64(h + 40), nent = DecodeU64(h + 48);
+  const uint64_t ordered_bytes = hdr.ordered_bytes;
   size_t pos = kCheckpointHeaderSize;
-  const size_t end = data.size();
+  const size_t end = data.size() - ordered_bytes;  // (the header check bounds it)
   if (nseg > (end - pos) / kCheckpointSegmentSize) {
     return bad("segment table runs past the end", pos);
   }
@@ -153,7 +160,8 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     out->namespaces.push_back(std::move(n));
   }
   if ((end - pos) / kCheckpointEntrySize != nent || (end - pos) % kCheckpointEntrySize != 0) return bad("index entry count does not match the size", pos);
-  out->entries_view = data.substr(pos);
+  out->entries_view = data.substr(pos, end - pos);
+  out->ordered_view = data.substr(end);
   return Status::OK();
 }
 

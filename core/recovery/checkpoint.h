@@ -6,11 +6,12 @@
 // does not match the segments on disk is ignored (full scan): see
 // ValidateCheckpoint in recovery.cc.
 //
-// Layout (little-endian), version 4:
+// Layout (little-endian), version 5:
 //   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 reserved
 //   [16] u64 db_id          [24] u64 last_seq
 //   [32] u64 n_segments     [40] u64 n_namespaces  [48] u64 n_entries
-//   [56] u64 checksum of the body   [64] u64 checksum of bytes [0,64)
+//   [56] u64 ordered_bytes (size of the ordered section)
+//   [64] u64 checksum of the body   [72] u64 checksum of bytes [0,72)
 //   body: n_segments x {u64 id, u32 slot, u32 flags, u64 len, u64 live,
 //                       u64 dead, u64 min_seq, u64 tail_check,
 //                       u64 min_expiry}                        (64 bytes)
@@ -18,14 +19,19 @@
 //                         i64 live_keys, i64 ttl_keys, u64 min_expiry}
 //         flags: bit 0 = dropped, bit 1 = ordered.
 //         n_entries x {u64 hash_bits, u64 locator}             (16 bytes)
+//         the ordered section (ordered_bytes bytes): the index of each
+//         ordered namespace as its chunks, in key order
+//         (checkpoint_ordered.h), so open loads it instead of rebuilding.
 // tail_check = CheckpointTailCheck(segment bytes, len): a checksum of the
 // last (up to) 4 KiB of records below len, so that a checkpoint of another
 // copy of the segment (stale after a divergence, or forged) is detected
 // and len is known to be a record boundary of this file. min_expiry (a
 // segment's earliest expiry, a namespace's lower bound of its keys'
 // expiries; UINT64_MAX = none) and ttl_keys came with version 3 (TTL); the
-// namespace byte became flags (bit 0 dropped, bit 1 ordered) in version 4.
-// Older checkpoints are ignored (open rebuilds by a full scan).
+// namespace byte became flags (bit 0 dropped, bit 1 ordered) in version 4;
+// the ordered section (and the header's ordered_bytes, which made the
+// header 80 bytes) came with version 5. Older checkpoints are ignored
+// (open rebuilds by a full scan).
 //
 // Thread contract: plain functions and values.
 #ifndef FIRKIN_CORE_RECOVERY_CHECKPOINT_H_
@@ -41,7 +47,7 @@
 namespace firkin {
 
 constexpr char kCheckpointFileName[] = "CHECKPOINT";
-constexpr size_t kCheckpointHeaderSize = 72;
+constexpr size_t kCheckpointHeaderSize = 80;
 constexpr size_t kCheckpointSegmentSize = 64;
 constexpr size_t kCheckpointEntrySize = 16;
 // A namespace entry is 30 bytes plus its name (at most 255 bytes).
@@ -58,6 +64,7 @@ struct CheckpointSegment {
 // checksummed (so that an implausible file is refused without reading it).
 struct CheckpointHeader {
   uint64_t db_id = 0, last_seq = 0, n_segments = 0, n_namespaces = 0, n_entries = 0;
+  uint64_t ordered_bytes = 0;
 };
 
 struct CheckpointNamespace {
@@ -77,6 +84,8 @@ struct CheckpointData {
   std::vector<CheckpointNamespace> namespaces;
   std::string entries;  // n x 16 bytes: hash_bits, locator (when encoding)
   std::string_view entries_view;  // the same, inside the decoded bytes
+  std::string ordered;            // the ordered section (when encoding)
+  std::string_view ordered_view;  // the same, inside the decoded bytes
   uint64_t entry_count() const { return entries.size() / 16; }
 };
 

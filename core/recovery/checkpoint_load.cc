@@ -13,14 +13,6 @@
 namespace firkin {
 namespace {
 
-// Entries checked against their records at open. Up to kFullCheckEntries,
-// every entry's record is checked (bounds, type, key hash: a forged entry
-// that would hide a key is caught); above that (open time must not grow
-// with the key count, DESIGN §10), every entry is checked structurally and
-// kSampledEntries of them fully (checksum too). Reads verify checksums when
-// the index came from a checkpoint, and firkin_verify checks every entry.
-constexpr uint64_t kFullCheckEntries = uint64_t{1} << 20;
-constexpr uint64_t kSampledEntries = 256;
 // Bits of a hash the index keeps (shard + tag): the rest of hash_bits is 0.
 constexpr int kKeptHashBits = 64 - kLocatorBits + 10;
 constexpr uint64_t kDroppedHashMask = (uint64_t{1} << (64 - kKeptHashBits)) - 1;
@@ -75,8 +67,11 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
     // what the segments could hold (every entry and namespace stands for a
     // record), then the whole file is authenticated and decrypted.
     const uint64_t max_records = seg_bytes / kRecordHeaderSize;
+    // (The ordered section: 8 bytes a key, plus per chunk and namespace a
+    // header and a common prefix no longer than a record.)
     const uint64_t max_plain = kCheckpointHeaderSize + ids.size() * kCheckpointSegmentSize +
-                               max_records * (kCheckpointEntrySize + kCheckpointNamespaceMax);
+                               max_records * (kCheckpointEntrySize + kCheckpointNamespaceMax) +
+                               max_records * 36 + seg_bytes;
     if (bytes.size() > max_plain + kSealedCheckpointOverhead) {
       s = Status::Corruption(path + ": " + std::to_string(bytes.size()) +
                              " bytes are more than the segment files can need");
@@ -92,7 +87,8 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
   if (s.ok() && h.db_id != identity.db_id) {
     s = Status::Corruption(path + ": checkpoint of another database");
   }
-  if (s.ok() && (h.n_entries > seg_bytes / kRecordHeaderSize || h.n_segments > ids.size())) {
+  if (s.ok() && (h.n_entries > seg_bytes / kRecordHeaderSize || h.n_segments > ids.size() ||
+                h.ordered_bytes > seg_bytes + (seg_bytes / kRecordHeaderSize) * 36)) {
     s = Status::Corruption(path + ": " + std::to_string(h.n_entries) + " entries and " +
                            std::to_string(h.n_segments) +
                            " segments are more than the segment files can hold");
@@ -175,7 +171,24 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
   RecordCodec key_codec;  // reads keys of sealed records (encrypted databases)
   key_codec.set_cipher(options.cipher.get());
   std::string key_buf;
+  // Keys per namespace, known when every entry's record is read (the
+  // ordered section must hold exactly its namespace's entries).
+  std::map<uint32_t, uint64_t> keys_per_ns;
+  uint32_t last_ns = UINT32_MAX;
+  uint64_t* last_count = nullptr;
+  const bool count_ns = !c.ordered_view.empty() && n <= kFullCheckEntries;
+  // Records are read in index order, anywhere in the log: the one
+  // kPrefetchAhead entries on is fetched early, so the misses overlap.
+  constexpr uint64_t kPrefetchAhead = 16;
   for (uint64_t i = 0; i < n; i++, e += kCheckpointEntrySize) {
+    if (n <= kFullCheckEntries && i + kPrefetchAhead < n) {
+      const Locator ahead = DecodeU64(e + kPrefetchAhead * kCheckpointEntrySize + 8);
+      auto at = by_slot.find(LocatorSlot(ahead));
+      if (at != by_slot.end() &&
+          LocatorOffset(ahead) + kRecordHeaderSize <= c.segments[at->second].len) {
+        __builtin_prefetch(ck->files[at->second]->data() + LocatorOffset(ahead));
+      }
+    }
     const uint64_t hash_bits = DecodeU64(e);
     const Locator loc = DecodeU64(e + 8);
     auto it = by_slot.find(LocatorSlot(loc));
@@ -201,8 +214,18 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
       return Ignore(ck, "index entry " + std::to_string(i) + " does not point at its key's " +
                             "record in " + SegmentFileName(cs.id));
     }
+    if (count_ns) {
+      if (r.ns_id != last_ns) {
+        last_ns = r.ns_id;
+        last_count = &keys_per_ns[r.ns_id];
+      }
+      ++*last_count;
+    }
   }
   ck->valid = true;
+  // The ordered section: used only if it matches the entries exactly; if
+  // not, the hash entries are still loaded and the ordered indexes rebuilt.
+  ck->ordered_note = CheckOrderedSection(*ck, key_codec, count_ns ? &keys_per_ns : nullptr, &ck->ordered);
   return Status::OK();
 }
 
@@ -234,6 +257,14 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
   for (uint64_t i = 0; i < n; i++, e += kCheckpointEntrySize) {
     ks->index().Upsert(DecodeU64(e), DecodeU64(e + 8), [](Locator) { return false; });
   }
+  // The ordered indexes saved with it: from now on the replay of the log
+  // past the checkpoint keeps them in step (Keyspace::Install), and open
+  // builds only the ordered namespaces that were not loaded here.
+  for (const OrderedImage& img : ck->ordered) {
+    ks->MakeOrdered(img.ns_id)->LoadChunks(img.chunks);
+    res->ordered_keys_loaded += img.n_keys;
+  }
+  res->ordered_note = ck->ordered_note;
   res->last_seq = c.last_seq;
   res->checkpoint_entries = n;
   res->used_checkpoint = true;

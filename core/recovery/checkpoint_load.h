@@ -17,8 +17,12 @@
 //                       and counts are sane; every index entry points into a
 //                       listed segment below its covered length; a sample
 //                       of entries points at valid key records whose key
-//                       hash is the entry's.
-//   InstallCheckpoint   registers the segments, namespaces and entries.
+//                       hash is the entry's. Then the ordered section is
+//                       checked on its own (checkpoint_ordered.h): if it
+//                       fails, only it is dropped (ordered indexes are
+//                       rebuilt), the rest is still used.
+//   InstallCheckpoint   registers the segments, namespaces and entries, and
+//                       loads the ordered indexes of the ordered section.
 //
 // A checkpoint that fails any step is ignored (the caller scans every
 // segment) and the reason is kept in RecoveryResult::checkpoint_note.
@@ -38,6 +42,7 @@
 #include "core/env/env.h"
 #include "core/log/format.h"
 #include "core/recovery/checkpoint.h"
+#include "core/recovery/checkpoint_ordered.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -58,9 +63,21 @@ struct LoadedCheckpoint {
   bool valid = false;    // validated against the segments: may be installed
   std::vector<std::unique_ptr<MappedFile>> files;  // one per data.segments when valid
   std::string note;                                // why it was ignored
+  std::vector<OrderedImage> ordered;  // the ordered section, when it may be loaded
+  std::string ordered_note;           // why the ordered section was not used
 
   bool Lists(uint64_t id) const;
 };
+
+// Entries checked against their records at open. Up to kFullCheckEntries,
+// every entry's record is checked (bounds, type, key hash: a forged entry
+// that would hide a key is caught); above that (open time must not grow
+// with the key count, DESIGN §10), every entry is checked structurally and
+// kSampledEntries of them fully (checksum too). Reads verify checksums when
+// the index came from a checkpoint, and firkin_verify checks every entry.
+// The ordered section follows the same rule (checkpoint_ordered.h).
+constexpr uint64_t kFullCheckEntries = uint64_t{1} << 20;
+constexpr uint64_t kSampledEntries = 256;
 
 // `ids`: the segment files present (sorted). Never fails: a checkpoint
 // that cannot be read is simply not decoded. `cipher`: the data key of an

@@ -123,7 +123,8 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   // offset from which the log must still be replayed.
   std::map<uint64_t, std::pair<std::shared_ptr<Segment>, uint64_t>> covered;
   if (ck.valid) FIRKIN_RETURN_IF_ERROR(InstallCheckpoint(&ck, ks, ns, res, &covered));
-  ck.map.reset();  // the entries were copied into the index
+  ck.map.reset();  // the entries were copied into the index (and the ordered ones)
+  ck.ordered.clear();
   std::string().swap(ck.plain);  // (an encrypted checkpoint's plaintext too)
 
   for (size_t i = 0; i < ids.size(); i++) {

@@ -44,6 +44,8 @@ struct RecoveryResult {
   bool used_checkpoint = false;          // the index came from the checkpoint
   uint64_t checkpoint_entries = 0;
   std::string checkpoint_note;           // why a checkpoint was ignored
+  uint64_t ordered_keys_loaded = 0;      // ordered-index keys loaded from it
+  std::string ordered_note;              // why its ordered section was not used
   // Every segment id the directory listed (those skipped included: a
   // follower must never replay a skipped input of a finished compaction).
   std::vector<uint64_t> listed_ids;

@@ -18,6 +18,14 @@
  *   crash      a child killed with SIGKILL while writing: after reopen the
  *              ordered scan equals the recovered key set (hash iteration) in
  *              order
+ *   ckpt       the ordered indexes saved in the checkpoint (format 5) and
+ *              loaded at open: writes, deletes, compaction, a checkpoint,
+ *              then a log tail replayed into the loaded indexes (and a
+ *              namespace created in the tail, rebuilt); plaintext and
+ *              encrypted; scans equal the model. A forged ordered section
+ *              (valid checksums: entries swapped, prefix bits flipped, an
+ *              entry pointing at another key, a wrong count) is not used:
+ *              the indexes are rebuilt and scans still equal the model
  * Ends with "N passed, N failed". Run a subset: ordered_test model edges ...
  */
 
@@ -29,6 +37,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "check_harness.h"
 
@@ -1050,6 +1061,246 @@ static void test_crash(void) {
   }
 }
 
+/* ---- ckpt: ordered indexes in the checkpoint ---- */
+static const unsigned char kCkptKey[32] = {7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                           16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
+                                           29, 30, 31};
+
+static firkin_db *open_ck(const char *path, bool enc) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_segment_size(o, 128 << 10);
+  firkin_options_set_auto_compact(o, false);
+  if (enc) check(firkin_options_set_encryption_key(o, kCkptKey, 32) == FIRKIN_OK, "set key");
+  firkin_db *db = NULL;
+  firkin_status s = firkin_open(path, o, &db);
+  firkin_options_free(o);
+  check(s == FIRKIN_OK, "open %s: %d %s", path, s, firkin_last_error());
+  return db;
+}
+
+/* A number (or, with str, a string's length: nonzero = non-empty) from the
+ * stats' "checkpoint" object. */
+static long long ck_stat(firkin_db *db, const char *field, bool str) {
+  char *js = NULL;
+  if (firkin_stats(db, &js) != FIRKIN_OK || js == NULL) return -1;
+  long long v = -1;
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":", field);
+  const char *c = strstr(js, "\"checkpoint\":{");
+  const char *f = c ? strstr(c, pat) : NULL;
+  if (f != NULL) {
+    f += strlen(pat);
+    if (str) {
+      v = f[0] == '"' && f[1] != '"' ? 1 : 0;
+    } else if (strncmp(f, "true", 4) == 0) {
+      v = 1;
+    } else if (strncmp(f, "false", 5) == 0) {
+      v = 0;
+    } else {
+      v = strtoll(f, NULL, 10);
+    }
+  }
+  firkin_free(js);
+  return v;
+}
+
+static bool copy_file(const char *from, const char *to) {
+  FILE *a = fopen(from, "rb"), *b = a ? fopen(to, "wb") : NULL;
+  bool ok = a != NULL && b != NULL;
+  char buf[65536];
+  size_t n;
+  while (ok && (n = fread(buf, 1, sizeof buf, a)) > 0) ok = fwrite(buf, 1, n, b) == n;
+  if (a) fclose(a);
+  if (b && fclose(b) != 0) ok = false;
+  return ok;
+}
+
+static uint64_t ld64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+static void st64(unsigned char *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Random puts (3 in 4) and deletes on ns, mirrored in model m. */
+static void churn(firkin_db *db, const firkin_ns *ns, list *m, unsigned *seed, int n,
+                  uint32_t base) {
+  for (int i = 0; i < n; i++) {
+    unsigned char k[8];
+    size_t kl = rand_key(seed, k);
+    if (rand_r(seed) % 4) {
+      put_u32(db, ns, k, kl, base + (uint32_t)i);
+      model_put(m, k, kl, base + (uint32_t)i);
+    } else {
+      check(firkin_delete(db, NULL, ns, k, kl) == FIRKIN_OK, "delete");
+      model_del(m, k, kl);
+    }
+  }
+}
+
+static void check_all(firkin_db *db, list *ms, const char **names, int n, unsigned *seed,
+                      const char *what) {
+  for (int i = 0; i < n; i++) {
+    firkin_ns *ns = NULL;
+    check(firkin_ns_open(db, names[i], false, &ns) == FIRKIN_OK, "%s: open ns %s", what,
+          names[i]);
+    char w[160];
+    snprintf(w, sizeof w, "%s (ns %s)", what, names[i]);
+    if (ns) check_against_model(db, ns, &ms[i], seed, w);
+    firkin_ns_close(ns);
+  }
+}
+
+/* Forges the ordered section of a plaintext checkpoint (checksums made
+ * valid again). mode 0: the first chunk's first two entries swapped; 1:
+ * the first entry's prefix bits flipped; 2: the first entry pointed at
+ * another hash entry's record; 3: the first namespace's key count + 1. */
+static bool forge_ordered(const char *ck, int mode) {
+  FILE *f = fopen(ck, "rb");
+  if (!f) return false;
+  static unsigned char b[1 << 23];
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  if (n < 80 || n == sizeof b) return false;
+  const uint64_t nent = ld64(b + 48), ord = ld64(b + 56);
+  if (ord < 16 + 4 + 16 || n < 80 + ord + nent * 16) return false;
+  unsigned char *sec = b + n - ord, *ent = sec - nent * 16;
+  unsigned char *chunk = sec + 16;
+  const unsigned cn = chunk[0] | (unsigned)chunk[1] << 8, cl = chunk[2] | (unsigned)chunk[3] << 8;
+  unsigned char *w = chunk + 4 + cl;
+  if (ld64(sec + 8) < 2 || cn < 2 || w + 16 > b + n) return false;
+  const uint64_t mask = (UINT64_C(1) << 44) - 1;
+  if (mode == 0) {
+    uint64_t a = ld64(w), c = ld64(w + 8);
+    st64(w, c);
+    st64(w + 8, a);
+  } else if (mode == 1) {
+    st64(w, ld64(w) ^ (UINT64_C(1) << 63));
+  } else if (mode == 2) {
+    const uint64_t mine = ld64(w) & mask;
+    uint64_t other = 0;
+    for (uint64_t i = 0; i < nent && other == 0; i++) {
+      uint64_t l = ld64(ent + 16 * i + 8);
+      if (l != mine) other = l;
+    }
+    if (other == 0) return false;
+    st64(w, (ld64(w) & ~mask) | other);
+  } else {
+    st64(sec + 8, ld64(sec + 8) + 1);
+  }
+  st64(b + 64, (uint64_t)XXH3_64bits(b + 80, n - 80));
+  st64(b + 72, (uint64_t)XXH3_64bits(b, 72));
+  f = fopen(ck, "wb");
+  if (!f) return false;
+  bool ok = fwrite(b, 1, n, f) == n;
+  return fclose(f) == 0 && ok;
+}
+
+static void ckpt_round(bool enc) {
+  char p[512], ck[600], saved[620], w[160];
+  dbpath(p, sizeof p, enc ? "ckpt_enc" : "ckpt");
+  snprintf(ck, sizeof ck, "%s/CHECKPOINT", p);
+  snprintf(saved, sizeof saved, "%s.saved", p);
+  const char *names[3] = {"c", "d", "e"};
+  list ms[3] = {{0}, {0}, {0}};
+  unsigned seed = enc ? 77 : 78;
+  const char *tag = enc ? "encrypted" : "plaintext";
+
+  firkin_db *db = open_ck(p, enc);
+  if (db == NULL) return;
+  firkin_ns *c = ordered_ns(db, "c"), *d = ordered_ns(db, "d"), *h = NULL;
+  check(firkin_ns_create(db, "h", &h) == FIRKIN_OK, "hash ns");
+  churn(db, c, &ms[0], &seed, 4000, 0);
+  for (uint32_t i = 0; i < 6000; i++) {  /* many chunks sharing a prefix */
+    char k[16];
+    snprintf(k, sizeof k, "u%07d", rand_r(&seed) % 10000000);
+    put_u32(db, c, k, 8, i);
+    model_put(&ms[0], k, 8, i);
+  }
+  churn(db, d, &ms[1], &seed, 800, 100000);
+  for (int i = 0; i < 500; i++) put_u32(db, h, &i, sizeof i, (uint32_t)i);
+  check(firkin_compact(db) == FIRKIN_OK, "%s: compact before the checkpoint", tag);
+  churn(db, c, &ms[0], &seed, 1500, 200000);
+  check(firkin_checkpoint(db) == FIRKIN_OK, "%s: checkpoint", tag);
+  check(copy_file(ck, saved), "%s: checkpoint saved", tag);
+  const long long live_at_ck = (long long)(ms[0].n + ms[1].n);
+  /* the tail: replayed at open into the loaded indexes */
+  churn(db, c, &ms[0], &seed, 1500, 300000);
+  churn(db, d, &ms[1], &seed, 400, 400000);
+  firkin_ns *e = ordered_ns(db, "e");  /* created in the tail: rebuilt */
+  churn(db, e, &ms[2], &seed, 600, 500000);
+  firkin_ns_close(c);
+  firkin_ns_close(d);
+  firkin_ns_close(e);
+  firkin_ns_close(h);
+  check(firkin_close(db) == FIRKIN_OK, "%s: close", tag);
+  check(copy_file(saved, ck), "%s: older checkpoint restored (its tail is replayed)", tag);
+
+  db = open_ck(p, enc);
+  if (db == NULL) return;
+  check(ck_stat(db, "used_at_open", false) == 1, "%s: checkpoint used", tag);
+  /* (tombstones are index entries too: at least the live keys) */
+  check(ck_stat(db, "ordered_keys_loaded", false) >= live_at_ck,
+        "%s: ordered keys loaded: %lld, live then %lld", tag,
+        ck_stat(db, "ordered_keys_loaded", false), live_at_ck);
+  check(ck_stat(db, "ordered_note", true) == 0, "%s: ordered section used", tag);
+  snprintf(w, sizeof w, "%s: checkpoint + tail", tag);
+  check_all(db, ms, names, 3, &seed, w);
+
+  /* deletes and compaction, then a clean close: a fresh checkpoint */
+  c = NULL;
+  firkin_ns_open(db, "c", false, &c);
+  for (size_t i = 0; i < ms[0].n; i += 2) {
+    check(firkin_delete(db, NULL, c, ms[0].e[i].k, ms[0].e[i].kl) == FIRKIN_OK, "delete");
+  }
+  list keep = {0};
+  for (size_t i = 1; i < ms[0].n; i += 2) list_push(&keep, ms[0].e[i].k, ms[0].e[i].kl, ms[0].e[i].v);
+  free(ms[0].e);
+  ms[0] = keep;
+  check(firkin_compact(db) == FIRKIN_OK, "%s: compact", tag);
+  churn(db, c, &ms[0], &seed, 300, 600000);
+  firkin_ns_close(c);
+  check(firkin_close(db) == FIRKIN_OK, "%s: close 2", tag);
+  db = open_ck(p, enc);
+  if (db == NULL) return;
+  check(ck_stat(db, "used_at_open", false) == 1 &&
+            ck_stat(db, "ordered_keys_loaded", false) >= (long long)(ms[0].n + ms[1].n + ms[2].n) &&
+            ck_stat(db, "ordered_note", true) == 0,
+        "%s: after compaction: ordered indexes loaded", tag);
+  snprintf(w, sizeof w, "%s: after deletes + compaction", tag);
+  check_all(db, ms, names, 3, &seed, w);
+  check(firkin_close(db) == FIRKIN_OK, "%s: close 3", tag);
+
+  if (!enc) {
+    /* forged ordered sections: not used, the indexes rebuilt, scans right */
+    check(copy_file(ck, saved), "pristine checkpoint saved");
+    for (int mode = 0; mode < 4; mode++) {
+      check(copy_file(saved, ck), "restore");
+      check(forge_ordered(ck, mode), "forge mode %d", mode);
+      db = open_ck(p, false);
+      if (db == NULL) return;
+      check(ck_stat(db, "used_at_open", false) == 1, "forge %d: hash entries still used", mode);
+      check(ck_stat(db, "ordered_keys_loaded", false) == 0 &&
+                ck_stat(db, "ordered_note", true) == 1,
+            "forge %d: ordered section refused", mode);
+      snprintf(w, sizeof w, "forged section %d", mode);
+      check_all(db, ms, names, 3, &seed, w);
+      firkin_close(db);
+    }
+    remove(saved);
+  }
+  rmrf(p);
+  for (int i = 0; i < 3; i++) free(ms[i].e);
+}
+
+static void test_ckpt(void) {
+  ckpt_round(false);
+  ckpt_round(true);
+}
+
 int main(int argc, char **argv) {
   snprintf(base_dir, sizeof base_dir, "/tmp/firkin_ordered_test.%d", (int)getpid());
   rmrf(base_dir);
@@ -1061,7 +1312,7 @@ int main(int argc, char **argv) {
                 {"edges", test_edges},
                 {"snapshot", test_snapshot}, {"concurrent", test_concurrent},
                 {"compact", test_compact},   {"reopen", test_reopen},   {"readonly", test_readonly},
-                {"crash", test_crash}};
+                {"crash", test_crash},       {"ckpt", test_ckpt}};
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[g].name) == 0;

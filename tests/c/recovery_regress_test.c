@@ -265,9 +265,11 @@ static int forge(const char *dir, int mode) {
   static unsigned char b[1 << 22];
   size_t n = fread(b, 1, sizeof b, f);
   fclose(f);
-  uint64_t nent = get64(b + 48);
-  if (nent < 2 || n < 72 + nent * 16) return 1;
-  unsigned char *e = b + n - nent * 16;
+  /* version 5: 80-byte header; the hash entries end where the ordered
+   * section (ordered_bytes at [56]) starts */
+  uint64_t nent = get64(b + 48), ord = get64(b + 56);
+  if (nent < 2 || n < 80 + nent * 16 + ord) return 1;
+  unsigned char *e = b + n - ord - nent * 16;
   if (mode == 0) {
     put64(e + 8, 0);
   } else {
@@ -275,8 +277,8 @@ static int forge(const char *dir, int mode) {
     put64(e + 8, c);
     put64(e + 16 + 8, a);
   }
-  put64(b + 56, (uint64_t)XXH3_64bits(b + 72, n - 72));
-  put64(b + 64, (uint64_t)XXH3_64bits(b, 64));
+  put64(b + 64, (uint64_t)XXH3_64bits(b + 80, n - 80));
+  put64(b + 72, (uint64_t)XXH3_64bits(b, 72));
   f = fopen(p, "wb");
   if (!f) return 1;
   fwrite(b, 1, n, f);
