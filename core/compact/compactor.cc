@@ -370,6 +370,7 @@ Status Compactor::WriteOutput(Plan* plan) {
   const RecordCodec& codec = host_->keyspace()->codec();
   if (codec.sealing()) {  // a fresh salt: the copies are sealed anew (new nonces)
     h.flags |= kSegmentFlagSalted;
+    h.format_version = kFormatVersion;
     Status rs = RandomBytes(&h.salt, sizeof h.salt);
     if (!rs.ok()) {
       file.reset();

@@ -209,11 +209,13 @@ Status DB::OpenImpl() {
 }
 
 Status DB::CreateIdentity() {
-  identity_.format_version = kFormatVersion;
+  identity_.format_version = kFormatVersionUnsealed;
   identity_.db_id = RandomU64();
   identity_.hash_seed = RandomU64();
   identity_.created_unix = static_cast<uint64_t>(std::time(nullptr));
   FIRKIN_RETURN_IF_ERROR(CreateKeys());  // KEYS before FIRKIN (encrypted only)
+  // Sealed records: an encrypted database is format version 5 (format.h).
+  if (options_.cipher != nullptr) identity_.format_version = kFormatVersion;
   std::string final_path = path_ + "/" + kIdentityFileName;
   std::string tmp = final_path + ".tmp";
   std::unique_ptr<WritableFile> f;

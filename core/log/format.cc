@@ -134,7 +134,7 @@ Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& pat
     return Status::Corruption(path + ": segment header has unknown flags or a bad sequence floor");
   }
   uint64_t salt = 0;
-  if ((flags & kSegmentFlagSalted) != 0 && (version < 4 || !SegmentSalt(src, &salt))) {
+  if ((flags & kSegmentFlagSalted) != 0 && (version < 5 || !SegmentSalt(src, &salt))) {
     return Status::Corruption(path + ": segment salt checksum mismatch at offset 56");
   }
   out->salt = salt;

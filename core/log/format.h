@@ -21,9 +21,16 @@ namespace firkin {
 // value may hold namespace flags (ordered namespaces); a put's value may be
 // stored compressed (kRecordFlagLz4, kRecordFlagZstd); encryption at rest
 // (the identity file's feature bits, kIdentityEncrypted; the KEYS file;
-// sealed records, kRecordFlagSealed). A library reads every version up to
-// its own.
-constexpr uint32_t kFormatVersion = 4;
+// records were not sealed yet). 5: sealed records (kRecordFlagSealed) in
+// salted segments (kSegmentFlagSalted): written only by encrypted
+// databases (their identity file and salted segment headers say 5), so a
+// library of version 4 refuses them with kVersion instead of reading
+// ciphertext as damage; an unencrypted database is still written as
+// version 4. A library reads every version up to its own.
+constexpr uint32_t kFormatVersion = 5;
+// The version of what an unencrypted database writes (identity file,
+// segment headers).
+constexpr uint32_t kFormatVersionUnsealed = 4;
 
 // ---- identity file ("FIRKIN") ----
 constexpr char kIdentityFileName[] = "FIRKIN";
@@ -42,7 +49,7 @@ constexpr uint32_t kIdentityEncrypted = 1;
 constexpr uint32_t kIdentityFeaturesKnown = kIdentityEncrypted;
 
 struct Identity {
-  uint32_t format_version = kFormatVersion;
+  uint32_t format_version = kFormatVersionUnsealed;  // kFormatVersion when encrypted
   uint32_t features = 0;  // kIdentity* bits
   bool encrypted() const { return (features & kIdentityEncrypted) != 0; }
   uint64_t db_id = 0;
@@ -72,7 +79,7 @@ std::string SegmentFileName(uint64_t id);
 bool ParseSegmentFileName(std::string_view name, uint64_t* id);
 
 struct SegmentHeader {
-  uint32_t format_version = kFormatVersion;
+  uint32_t format_version = kFormatVersionUnsealed;  // kFormatVersion when salted
   uint32_t flags = 0;  // kSegmentFlagCompacted, kSegmentFlagRecycled, kSegmentFlagSalted
   uint64_t segment_id = 0;
   uint64_t db_id = 0;

@@ -141,6 +141,7 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
     // A fresh salt for every segment life (a recycled file's too): its
     // records' nonces are (salt, offset), never used before under the key.
     h.flags |= kSegmentFlagSalted;
+    h.format_version = kFormatVersion;
     s = RandomBytes(&h.salt, sizeof h.salt);
     if (!s.ok()) {
       file.reset();

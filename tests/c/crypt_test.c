@@ -188,12 +188,12 @@ static void test_keys(void) {
   check(firkin_close(db) == FIRKIN_OK, "close");
   check(exists(p, "KEYS"), "KEYS written");
 
-  /* The identity file says version 4 and encrypted. */
+  /* The identity file says version 5 (sealed records) and encrypted. */
   char ip[1024];
   snprintf(ip, sizeof ip, "%s/FIRKIN", p);
   unsigned char *b = NULL;
   long n = read_file(ip, &b);
-  check(n == 48 && b[8] == 4 && b[12] == 1, "FIRKIN: version 4, feature bit 0");
+  check(n == 48 && b[8] == 5 && b[12] == 1, "FIRKIN: version 5, feature bit 0");
   free(b);
 
   remove((snprintf(ip, sizeof ip, "%s/LOCK", p), ip));
@@ -658,6 +658,25 @@ static void test_sealed_records(void) {
     found_rec f;
     check(find_put(p, &f), "put record found");
     check((f.flags & 32) != 0, "put record carries the sealed flag (flags %u)", f.flags);
+    if (what == 0) {  /* format version 5: identity file and the salted segment header */
+      unsigned char *b = NULL;
+      char fp[1024];
+      snprintf(fp, sizeof fp, "%s/FIRKIN", p);
+      long n = read_file(fp, &b);
+      uint32_t v = 0;
+      if (n >= 12) memcpy(&v, b + 8, 4);
+      check(v == 5, "identity of an encrypted database is version 5 (%u)", v);
+      free(b);
+      snprintf(fp, sizeof fp, "%s/%s", p, f.file);
+      n = read_file(fp, &b);
+      uint32_t sv = 0, sf = 0;
+      if (n >= 16) {
+        memcpy(&sv, b + 8, 4);
+        memcpy(&sf, b + 12, 4);
+      }
+      check(sv == 5 && (sf & 4) != 0, "segment: version 5, salted (%u, flags %u)", sv, sf);
+      free(b);
+    }
     check(f.key_len == strlen(k) && f.value_len == strlen(v), "stored lengths are the plain ones");
     /* 0: a value byte; 1: the commit time (additional data); 2: a key byte. */
     const long at = what == 0 ? 40 + f.ext + f.key_len + 3 : what == 1 ? 40 : 40 + f.ext + 1;
