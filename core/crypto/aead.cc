@@ -137,29 +137,49 @@ void Aead::Release(Slot* s) const {
   if (s != nullptr) s->busy.store(false, std::memory_order_release);
 }
 
-void Aead::Seal(const uint8_t nonce[kNonceSize], std::string_view aad, const char* in, size_t n,
-                char* out) const {
+struct Aead::Lease {
+  const Aead* owner;
+  Slot* slot;
+  EVP_CIPHER_CTX* ctx;
+  Lease(const Aead* o, Slot* s, EVP_CIPHER_CTX* c) : owner(o), slot(s), ctx(c) {}
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease() {
+    if (slot != nullptr) {
+      owner->Release(slot);
+    } else {
+      EVP_CIPHER_CTX_free(ctx);
+    }
+  }
+};
+
+Aead::Lease Aead::Borrow(bool encrypt) const {
   Slot* s = Acquire();
   EVP_CIPHER_CTX* ctx = nullptr;
   if (s != nullptr) {
-    if (s->enc == nullptr) s->enc = NewKeyedCtx(key_, true);
-    ctx = s->enc;
+    EVP_CIPHER_CTX*& own = encrypt ? s->enc : s->dec;
+    if (own == nullptr) own = NewKeyedCtx(key_, encrypt);
+    ctx = own;
   } else {
-    ctx = NewKeyedCtx(key_, true);
+    ctx = NewKeyedCtx(key_, encrypt);
   }
   if (ctx == nullptr) {
     Release(s);
     throw std::bad_alloc();
   }
-  bool ok = EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
-            AddAad(ctx, true, aad) && UpdateAll(ctx, true, in, n, out);
-  int outl = 0;
-  ok = ok && EVP_EncryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out + n), &outl) == 1;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagSize, out + n) == 1;
-  if (s != nullptr) {
-    Release(s);
-  } else {
-    EVP_CIPHER_CTX_free(ctx);
+  return Lease(this, s, ctx);
+}
+
+void Aead::Seal(const uint8_t nonce[kNonceSize], std::string_view aad, const char* in, size_t n,
+                char* out) const {
+  bool ok;
+  {
+    Lease l = Borrow(true);
+    ok = EVP_EncryptInit_ex(l.ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
+         AddAad(l.ctx, true, aad) && UpdateAll(l.ctx, true, in, n, out);
+    int outl = 0;
+    ok = ok && EVP_EncryptFinal_ex(l.ctx, reinterpret_cast<unsigned char*>(out + n), &outl) == 1;
+    ok = ok && EVP_CIPHER_CTX_ctrl(l.ctx, EVP_CTRL_GCM_GET_TAG, kTagSize, out + n) == 1;
   }
   // With a valid keyed context GCM encryption cannot fail; if libcrypto says
   // otherwise, nothing sealed may be written.
@@ -173,28 +193,15 @@ bool Aead::Open(const uint8_t nonce[kNonceSize], std::string_view aad, const cha
   // The tag is read before decrypting, as in and out may overlap.
   unsigned char tag[kTagSize];
   std::memcpy(tag, in + m, kTagSize);
-  Slot* s = Acquire();
-  EVP_CIPHER_CTX* ctx = nullptr;
-  if (s != nullptr) {
-    if (s->dec == nullptr) s->dec = NewKeyedCtx(key_, false);
-    ctx = s->dec;
-  } else {
-    ctx = NewKeyedCtx(key_, false);
-  }
-  if (ctx == nullptr) {
-    Release(s);
-    throw std::bad_alloc();
-  }
-  bool ok = EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
-            AddAad(ctx, false, aad) && UpdateAll(ctx, false, in, m, out) &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagSize, tag) == 1;
-  int outl = 0;
-  unsigned char fin[16];
-  ok = ok && EVP_DecryptFinal_ex(ctx, fin, &outl) == 1;
-  if (s != nullptr) {
-    Release(s);
-  } else {
-    EVP_CIPHER_CTX_free(ctx);
+  bool ok;
+  {
+    Lease l = Borrow(false);
+    ok = EVP_DecryptInit_ex(l.ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
+         AddAad(l.ctx, false, aad) && UpdateAll(l.ctx, false, in, m, out) &&
+         EVP_CIPHER_CTX_ctrl(l.ctx, EVP_CTRL_GCM_SET_TAG, kTagSize, tag) == 1;
+    int outl = 0;
+    unsigned char fin[16];
+    ok = ok && EVP_DecryptFinal_ex(l.ctx, fin, &outl) == 1;
   }
   if (!ok && m > 0) OPENSSL_cleanse(out, m);
   return ok;
@@ -203,24 +210,11 @@ bool Aead::Open(const uint8_t nonce[kNonceSize], std::string_view aad, const cha
 void Aead::Peek(const uint8_t nonce[kNonceSize], const char* in, size_t n, char* out) const {
   // GCM is counter mode plus GHASH: decrypting without feeding additional
   // data and without the final tag check yields the plaintext prefix.
-  Slot* s = Acquire();
-  EVP_CIPHER_CTX* ctx = nullptr;
-  if (s != nullptr) {
-    if (s->dec == nullptr) s->dec = NewKeyedCtx(key_, false);
-    ctx = s->dec;
-  } else {
-    ctx = NewKeyedCtx(key_, false);
-  }
-  if (ctx == nullptr) {
-    Release(s);
-    throw std::bad_alloc();
-  }
-  const bool ok = EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
-                  UpdateAll(ctx, false, in, n, out);
-  if (s != nullptr) {
-    Release(s);
-  } else {
-    EVP_CIPHER_CTX_free(ctx);
+  bool ok;
+  {
+    Lease l = Borrow(false);
+    ok = EVP_DecryptInit_ex(l.ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
+         UpdateAll(l.ctx, false, in, n, out);
   }
   if (!ok) throw std::bad_alloc();
 }

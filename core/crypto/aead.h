@@ -65,12 +65,16 @@ class Aead {
 
  private:
   struct Slot;
+  struct Lease;  // a keyed context borrowed for one call (aead.cc)
   static constexpr size_t kSlots = 64;
 
   Aead();
   bool Init(const uint8_t key[kKeySize]);
   Slot* Acquire() const;
   void Release(Slot* s) const;
+  // A keyed context for one call: a free slot's, else a temporary one;
+  // given back when the Lease goes. Throws std::bad_alloc if none can be made.
+  Lease Borrow(bool encrypt) const;
 
   std::unique_ptr<Slot[]> slots_;
   uint8_t key_[kKeySize];  // for contexts set up lazily; wiped on destruction

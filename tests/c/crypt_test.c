@@ -75,6 +75,16 @@ static void fill(firkin_db *db) {
   firkin_ns_close(ns);
 }
 
+/* Creates an encrypted database (kKey1) at a fresh path named `name`,
+ * fills it and closes it. */
+static void create_filled(char *p, size_t n, const char *name) {
+  dbpath(p, n, name);
+  firkin_db *db = NULL;
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create %s", name);
+  fill(db);
+  firkin_close(db);
+}
+
 /* Number of keys whose value reads back right, in both namespaces. */
 static int count_intact(firkin_db *db) {
   firkin_ns *ns = NULL;
@@ -489,11 +499,7 @@ static void test_identity_features(void) {
  * test_plaintext_records). */
 static void test_no_secrets_on_disk(void) {
   char p[512], where[256] = "";
-  dbpath(p, sizeof p, "secrets");
-  firkin_db *db = NULL;
-  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create");
-  fill(db);
-  firkin_close(db);
+  create_filled(p, sizeof p, "secrets");
   check(!dir_has(p, kKey1, 32, where, sizeof where), "raw key not on disk (%s)", where);
   firkin_options *k1 = opts_with(kKey1, NULL), *pw = opts_with(NULL, kPass);
   check(firkin_rekey(p, k1, pw) == FIRKIN_OK, "rekey to passphrase");
@@ -703,11 +709,8 @@ static void test_sealed_records(void) {
 
   /* Untampered: replay without a checkpoint, read-only, after compaction. */
   char p[512], where[256] = "";
-  dbpath(p, sizeof p, "sealedlife");
   firkin_db *db = NULL;
-  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create");
-  fill(db);
-  firkin_close(db);
+  create_filled(p, sizeof p, "sealedlife");
   char ck[1024];
   snprintf(ck, sizeof ck, "%s/CHECKPOINT", p);
   check(remove(ck) == 0, "checkpoint removed");
