@@ -319,14 +319,14 @@ namespace Firkin
         /// (null, the default namespace, is not).</summary>
         public Iterator RangeIterator(Namespace ns, Snapshot snap, byte[] start, byte[] end, bool reverse = false)
         {
-            return Iterator.Range(Handle, snap == null ? null : snap.Handle, Namespace.HandleOf(ns), start, end, reverse);
+            return Iterator.Range(Handle, snap == null ? null : snap.Handle, ns == null ? null : ns.Handle, start, end, reverse);
         }
 
         /// <summary>The keys of ordered namespace ns starting with prefix (null or
         /// empty: all), as RangeIterator.</summary>
         public Iterator PrefixIterator(Namespace ns, Snapshot snap, byte[] prefix, bool reverse = false)
         {
-            return Iterator.Prefix(Handle, snap == null ? null : snap.Handle, Namespace.HandleOf(ns), prefix, reverse);
+            return Iterator.Prefix(Handle, snap == null ? null : snap.Handle, ns == null ? null : ns.Handle, prefix, reverse);
         }
 
         public void DropNamespace(string name) { FirkinNative.firkin_ns_drop(Handle, name); }
