@@ -466,6 +466,17 @@ func eqBytes(what string, got, want []byte) {
 	}
 }
 
+// reverseArg is the optional trailing `reverse` argument at position i.
+func reverseArg(args []token, i int) bool {
+	if len(args) <= i {
+		return false
+	}
+	if args[i].text != "reverse" {
+		failf("expected 'reverse', got %q", args[i].text)
+	}
+	return true
+}
+
 func decodeEntries(b []byte) [][2][]byte {
 	var out [][2][]byte
 	for len(b) > 0 {
@@ -1048,7 +1059,7 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		b := c.batch(args[0].text)
 		delete(c.batches, args[0].text)
 		return fromErr(b.Close())
-	case "ns_open", "ns_create":
+	case "ns_open", "ns_create", "ns_create_ordered":
 		db := c.db(mods)
 		var ns *Namespace
 		var err error
@@ -1062,7 +1073,11 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 			}
 		} else {
 			needArgs(args, 1, 2)
-			ns, err = db.CreateNamespace(name)
+			if cmd == "ns_create_ordered" {
+				ns, err = db.CreateNamespaceOrdered(name)
+			} else {
+				ns, err = db.CreateNamespace(name)
+			}
 			if len(args) == 2 {
 				h = args[1].text
 			}
@@ -1103,6 +1118,15 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		}
 		if h.ns.Name() != want {
 			failf("ns_name: got %q, want %q", h.ns.Name(), want)
+		}
+	case "ns_ordered":
+		needArgs(args, 2, 2)
+		h, ok := c.ns[args[0].text]
+		if !ok {
+			failf("namespace handle %q used before it was bound", args[0].text)
+		}
+		if got := h.ns.IsOrdered(); got != parseBool(args[1].text) {
+			failf("ns_ordered: got %v", got)
 		}
 	case "ns_close":
 		needArgs(args, 1, 1)
@@ -1187,6 +1211,24 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 			return fromErr(err)
 		}
 		c.iters[args[0].text] = &iterState{it: it, slot: c.txns[args[1].text].slot}
+	case "txn_range_iter_new", "txn_prefix_iter_new":
+		if _, ok := c.iters[args[0].text]; ok {
+			failf("iterator %q exists", args[0].text)
+		}
+		t := c.txn(args[1].text)
+		var it *Iterator
+		var err error
+		if cmd == "txn_range_iter_new" {
+			needArgs(args, 4, 5)
+			it, err = t.RangeIterator(c.nsOf(mods), args[2].b, args[3].b, reverseArg(args, 4))
+		} else {
+			needArgs(args, 3, 4)
+			it, err = t.PrefixIterator(c.nsOf(mods), args[2].b, reverseArg(args, 3))
+		}
+		if err != nil {
+			return fromErr(err)
+		}
+		c.iters[args[0].text] = &iterState{it: it, slot: c.txns[args[1].text].slot}
 	case "txn_commit":
 		needArgs(args, 1, 2)
 		t := c.txn(args[0].text)
@@ -1258,6 +1300,48 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 			old.it.Close()
 		}
 		c.iters[args[0].text] = &iterState{it: it, slot: c.slotOf(mods)}
+	case "range_iter_new", "prefix_iter_new":
+		if _, ok := c.iters[args[0].text]; ok {
+			failf("iterator %q exists", args[0].text)
+		}
+		db := c.db(mods)
+		var it *Iterator
+		var err error
+		if cmd == "range_iter_new" {
+			needArgs(args, 3, 4)
+			it, err = db.RangeIterator(c.nsOf(mods), c.snapOf(mods), args[1].b, args[2].b, reverseArg(args, 3))
+		} else {
+			needArgs(args, 2, 3)
+			it, err = db.PrefixIterator(c.nsOf(mods), c.snapOf(mods), args[1].b, reverseArg(args, 2))
+		}
+		if err != nil {
+			return fromErr(err)
+		}
+		c.iters[args[0].text] = &iterState{it: it, slot: c.slotOf(mods)}
+	case "iter_seek":
+		needArgs(args, 2, 2)
+		return fromErr(c.iter(args[0].text).it.Seek(args[1].b))
+	case "iter_ordered":
+		needArgs(args, 2, 2)
+		if got := c.iter(args[0].text).it.IsOrdered(); got != parseBool(args[1].text) {
+			failf("iter_ordered: got %v", got)
+		}
+	case "iter_expect_ordered":
+		st := c.iter(args[0].text)
+		rest := args[1:]
+		if len(rest)%2 != 0 {
+			failf("iter_expect_ordered needs key/value pairs")
+		}
+		var want, got []string
+		for i := 0; i < len(rest); i += 2 {
+			want = append(want, fmt.Sprintf("%q=%q", rest[i].b, rest[i+1].b))
+		}
+		for _, e := range st.got {
+			got = append(got, fmt.Sprintf("%q=%q", e[0], e[1]))
+		}
+		if strings.Join(want, " ") != strings.Join(got, " ") {
+			failf("iter_expect_ordered: got %v, want %v", got, want)
+		}
 	case "iter_valid":
 		needArgs(args, 2, 2)
 		v := fkraw.Firkin_iter_valid(c.iter(args[0].text).it.h)

@@ -63,14 +63,18 @@
  * nothing); Java maps the (pointer, length) pair. */
 #if defined(SWIGCSHARP) || defined(SWIGGO)
 %apply const void *IN_BYTES { const void *key, const void *val, const void *expected,
-                              const void *keys };
+                              const void *keys, const void *start, const void *end,
+                              const void *prefix };
 %apply void *OUT_BUF { void *buf };
 #else
 %apply (const void *IN_BYTES, size_t IN_LEN) {
   (const void *key, size_t key_len),
   (const void *val, size_t val_len),
   (const void *expected, size_t expected_len),
-  (const void *keys, size_t keys_len)
+  (const void *keys, size_t keys_len),
+  (const void *start, size_t start_len),
+  (const void *end, size_t end_len),
+  (const void *prefix, size_t prefix_len)
 };
 %apply (void *OUT_BUF, size_t OUT_CAP) { (void *buf, size_t cap) };
 #endif
@@ -147,6 +151,16 @@
 %ignore firkin_txn_iter_new;
 %ignore firkin_txn_commit;
 %ignore firkin_txn_snapshot_seq;
+/* Ordered namespaces: the handle-creating calls go through fkb_ns_create_v2,
+ * fkb_ns_flags and fkb_*range_iter_new / fkb_*prefix_iter_new (a handle or
+ * a scalar out); firkin_iter_seek and firkin_iter_is_ordered are wrapped as
+ * they are. */
+%ignore firkin_ns_create_v2;
+%ignore firkin_ns_flags;
+%ignore firkin_range_iter_new;
+%ignore firkin_prefix_iter_new;
+%ignore firkin_txn_range_iter_new;
+%ignore firkin_txn_prefix_iter_new;
 /* TTL and time travel by clock time: put_ttl, put_expire_at, batch_put_ttl
  * and persist are wrapped as they are; now_ms, ttl, snapshot_at_time and the
  * history iterator go through fkb_* (a scalar or a handle out, "no expiry"
@@ -685,6 +699,61 @@ static firkin_status fkb_txn_commit(firkin_txn *txn, const firkin_write_options 
   uint64_t seq = 0;
   firkin_status st = firkin_txn_commit(txn, wo, &seq);
   *OUT = st == FIRKIN_OK ? (int64_t)seq : 0;
+  return st;
+}
+
+/* ---- ordered namespaces ---- */
+/* firkin_ns_create_v2: flags 0 or FIRKIN_NS_ORDERED; *OUT = the handle. */
+static firkin_status fkb_ns_create_v2(firkin_db *db, const char *name, int flags, int64_t *OUT) {
+  firkin_ns *h = NULL;
+  firkin_status st = firkin_ns_create_v2(db, name, (uint32_t)flags, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+/* *OUT = the namespace's flags (FIRKIN_NS_ORDERED or 0). */
+static firkin_status fkb_ns_flags(const firkin_ns *ns, int64_t *OUT) {
+  uint32_t f = 0;
+  firkin_status st = firkin_ns_flags(ns, &f);
+  *OUT = (int64_t)f;
+  return st;
+}
+/* Ordered iterators: a NULL bound (or prefix) is no bound; flags 0 or
+ * FIRKIN_ITER_REVERSE; *OUT = the iterator handle. The bindings pass NULL
+ * for a null or empty bound. */
+static firkin_status fkb_range_iter_new(firkin_db *db, const firkin_snapshot *snap,
+                                        const firkin_ns *ns, const void *start, size_t start_len,
+                                        const void *end, size_t end_len, int flags,
+                                        int64_t *OUT) {
+  firkin_iter *h = NULL;
+  firkin_status st = firkin_range_iter_new(db, snap, ns, start, start_len, end, end_len,
+                                           (uint32_t)flags, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_prefix_iter_new(firkin_db *db, const firkin_snapshot *snap,
+                                         const firkin_ns *ns, const void *prefix,
+                                         size_t prefix_len, int flags, int64_t *OUT) {
+  firkin_iter *h = NULL;
+  firkin_status st = firkin_prefix_iter_new(db, snap, ns, prefix, prefix_len, (uint32_t)flags, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_txn_range_iter_new(firkin_txn *txn, const firkin_ns *ns,
+                                            const void *start, size_t start_len,
+                                            const void *end, size_t end_len, int flags,
+                                            int64_t *OUT) {
+  firkin_iter *h = NULL;
+  firkin_status st = firkin_txn_range_iter_new(txn, ns, start, start_len, end, end_len,
+                                               (uint32_t)flags, &h);
+  *OUT = (int64_t)(intptr_t)h;
+  return st;
+}
+static firkin_status fkb_txn_prefix_iter_new(firkin_txn *txn, const firkin_ns *ns,
+                                             const void *prefix, size_t prefix_len, int flags,
+                                             int64_t *OUT) {
+  firkin_iter *h = NULL;
+  firkin_status st = firkin_txn_prefix_iter_new(txn, ns, prefix, prefix_len, (uint32_t)flags, &h);
+  *OUT = (int64_t)(intptr_t)h;
   return st;
 }
 

@@ -1715,6 +1715,32 @@ static int cmd_ns_create(ctx *c, token **a, size_t n) {
   return st;
 }
 
+/* ns_create_ordered NAME [H]: firkin_ns_create_v2 with FIRKIN_NS_ORDERED. */
+static int cmd_ns_create_ordered(ctx *c, token **a, size_t n) {
+  firkin_ns *h = NULL;
+  int st;
+  NEED_DB();
+  st = api(c, firkin_ns_create_v2(cur_db(c), T(0), FIRKIN_NS_ORDERED, &h));
+  if (st == FIRKIN_OK) store_ns(c, n > 1 ? T(1) : T(0), h);
+  else if (h) fail(c, "firkin_ns_create_v2 failed but set *out");
+  return st;
+}
+
+/* ns_ordered H B: firkin_ns_flags has FIRKIN_NS_ORDERED exactly when B. */
+static int cmd_ns_ordered(ctx *c, token **a, size_t n) {
+  named *e = get_named(c, &c->ns, "namespace handle", T(0));
+  uint32_t flags = 99;
+  bool want;
+  int st;
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  if (!bool_arg(c, a[1], &want)) return RUNNER_ERROR;
+  st = api(c, firkin_ns_flags((const firkin_ns *)e->h, &flags));
+  if (st == FIRKIN_OK && flags != (want ? (uint32_t)FIRKIN_NS_ORDERED : 0u))
+    fail(c, "ns_ordered: flags %u, expected %s", (unsigned)flags, want ? "ordered" : "0");
+  return st;
+}
+
 static int cmd_ns_drop(ctx *c, token **a, size_t n) {
   (void)n;
   NEED_DB();
@@ -1888,6 +1914,58 @@ static int cmd_txn_iter_new(ctx *c, token **a, size_t n) {
     fail(c, "firkin_txn_iter_new failed but set *out");
   }
   return st;
+}
+
+/* Ordered iterators. A bound or prefix written "" is passed as NULL (no
+ * bound); a trailing argument `reverse` sets FIRKIN_ITER_REVERSE. */
+#define BOUND(t) ((t)->n ? (const void *)(t)->p : NULL), (t)->n
+
+static bool reverse_arg(ctx *c, token **a, size_t n, size_t at, uint32_t *flags) {
+  *flags = 0;
+  if (n <= at) return true;
+  if (strcmp((const char *)a[at]->p, "reverse") != 0) {
+    runner_error(c, "expected 'reverse', got '%s'", (const char *)a[at]->p);
+    return false;
+  }
+  *flags = FIRKIN_ITER_REVERSE;
+  return true;
+}
+
+/* Stores the iterator a call made (st: the call's status, already
+ * recorded by api()). */
+static int store_new_iter(ctx *c, const char *name, int dbi, const char *fn, int st,
+                          firkin_iter *it) {
+  if (st == FIRKIN_OK) {
+    if (!it) fail(c, "%s returned OK and NULL", fn);
+    else named_add(&c->iters, name, dbi, it);
+  } else if (it) {
+    fail(c, "%s failed but set *out", fn);
+  }
+  return st;
+}
+
+/* txn_range_iter_new I T START END [reverse] (takes ns=) */
+static int cmd_txn_range_iter_new(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(1));
+  firkin_iter *it = NULL;
+  uint32_t flags;
+  if (!e) return RUNNER_ERROR;
+  if (named_find(&c->iters, T(0))) return runner_error(c, "iterator '%s' exists", T(0));
+  if (!reverse_arg(c, a, n, 4, &flags)) return RUNNER_ERROR;
+  int st = api(c, firkin_txn_range_iter_new((firkin_txn *)e->h, c->cur_ns, BOUND(a[2]), BOUND(a[3]), flags, &it));
+  return store_new_iter(c, T(0), e->dbi, "firkin_txn_range_iter_new", st, it);
+}
+
+/* txn_prefix_iter_new I T PREFIX [reverse] (takes ns=) */
+static int cmd_txn_prefix_iter_new(ctx *c, token **a, size_t n) {
+  named *e = get_txn(c, T(1));
+  firkin_iter *it = NULL;
+  uint32_t flags;
+  if (!e) return RUNNER_ERROR;
+  if (named_find(&c->iters, T(0))) return runner_error(c, "iterator '%s' exists", T(0));
+  if (!reverse_arg(c, a, n, 3, &flags)) return RUNNER_ERROR;
+  int st = api(c, firkin_txn_prefix_iter_new((firkin_txn *)e->h, c->cur_ns, BOUND(a[2]), flags, &it));
+  return store_new_iter(c, T(0), e->dbi, "firkin_txn_prefix_iter_new", st, it);
 }
 
 static int cmd_txn_commit(ctx *c, token **a, size_t n) {
@@ -2142,6 +2220,48 @@ static int cmd_iter_new(ctx *c, token **a, size_t n) {
   return st;
 }
 
+/* range_iter_new I START END [reverse] (takes ns=, snap=, db=) */
+static int cmd_range_iter_new(ctx *c, token **a, size_t n) {
+  firkin_iter *it = NULL;
+  uint32_t flags;
+  NEED_DB();
+  if (named_find(&c->iters, T(0))) return runner_error(c, "iterator '%s' exists", T(0));
+  if (!reverse_arg(c, a, n, 3, &flags)) return RUNNER_ERROR;
+  int st = api(c, firkin_range_iter_new(cur_db(c), c->cur_snap, c->cur_ns, BOUND(a[1]), BOUND(a[2]), flags, &it));
+  return store_new_iter(c, T(0), c->cur_dbi, "firkin_range_iter_new", st, it);
+}
+
+/* prefix_iter_new I PREFIX [reverse] (takes ns=, snap=, db=) */
+static int cmd_prefix_iter_new(ctx *c, token **a, size_t n) {
+  firkin_iter *it = NULL;
+  uint32_t flags;
+  NEED_DB();
+  if (named_find(&c->iters, T(0))) return runner_error(c, "iterator '%s' exists", T(0));
+  if (!reverse_arg(c, a, n, 2, &flags)) return RUNNER_ERROR;
+  int st = api(c, firkin_prefix_iter_new(cur_db(c), c->cur_snap, c->cur_ns, BOUND(a[1]), flags, &it));
+  return store_new_iter(c, T(0), c->cur_dbi, "firkin_prefix_iter_new", st, it);
+}
+
+/* iter_seek I K */
+static int cmd_iter_seek(ctx *c, token **a, size_t n) {
+  named *e = get_iter(c, T(0));
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  return api(c, firkin_iter_seek(ITER(e), a[1]->p, a[1]->n));
+}
+
+/* iter_ordered I B: firkin_iter_is_ordered = B. */
+static int cmd_iter_ordered(ctx *c, token **a, size_t n) {
+  named *e = get_iter(c, T(0));
+  bool want, got;
+  (void)n;
+  if (!e) return RUNNER_ERROR;
+  if (!bool_arg(c, a[1], &want)) return RUNNER_ERROR;
+  got = firkin_iter_is_ordered(ITER(e));
+  if (got != want) fail(c, "iter_ordered: expected %s, got %s", want ? "true" : "false", got ? "true" : "false");
+  return api(c, FIRKIN_OK);
+}
+
 static int cmd_iter_valid(ctx *c, token **a, size_t n) {
   named *e = get_iter(c, T(0));
   bool want, got;
@@ -2328,6 +2448,32 @@ static int cmd_iter_expect(ctx *c, token **a, size_t n) {
   return api(c, FIRKIN_OK);
 }
 
+/* iter_expect_ordered I { K V }: the collected entries are exactly the
+ * pairs, in this order. */
+static int cmd_iter_expect_ordered(ctx *c, token **a, size_t n) {
+  named *e = get_iter(c, T(0));
+  size_t k, i;
+  if (!e) return RUNNER_ERROR;
+  if ((n - 1) % 2) return runner_error(c, "iter_expect_ordered needs KEY VALUE pairs");
+  k = (n - 1) / 2;
+  for (i = 0; i < k && i < e->nseen; i++) {
+    token *wk = a[1 + 2 * i], *wv = a[2 + 2 * i];
+    if (!bytes_eq(wk->p, wk->n, e->seen[i].k.p, e->seen[i].k.n) ||
+        !bytes_eq(wv->p, wv->n, e->seen[i].v.p, e->seen[i].v.n)) {
+      char rk[256], rv[256], gk[256], gv[256];
+      render(rk, sizeof rk, wk->p, wk->n);
+      render(rv, sizeof rv, wv->p, wv->n);
+      render(gk, sizeof gk, e->seen[i].k.p, e->seen[i].k.n);
+      render(gv, sizeof gv, e->seen[i].v.p, e->seen[i].v.n);
+      fail(c, "iterator entry %zu: expected %s = %s, got %s = %s", i, rk, rv, gk, gv);
+      break;
+    }
+  }
+  if (!c->failed && k != e->nseen)
+    fail(c, "iterator produced %zu entries, expected %zu", e->nseen, k);
+  return api(c, FIRKIN_OK);
+}
+
 static int cmd_iter_expect_count(ctx *c, token **a, size_t n) {
   named *e = get_iter(c, T(0));
   uint64_t want;
@@ -2461,6 +2607,8 @@ static const command kCommands[] = {
     {"batch_free", cmd_batch_free, 1, 1, ""},
     {"ns_open", cmd_ns_open, 2, 3, "d"},
     {"ns_create", cmd_ns_create, 1, 2, "d"},
+    {"ns_create_ordered", cmd_ns_create_ordered, 1, 2, "d"},
+    {"ns_ordered", cmd_ns_ordered, 2, 2, ""},
     {"ns_drop", cmd_ns_drop, 1, 1, "d"},
     {"ns_list", cmd_ns_list, 0, -1, "d"},
     {"ns_name", cmd_ns_name, 1, 2, ""},
@@ -2473,6 +2621,8 @@ static const command kCommands[] = {
     {"txn_delete", cmd_txn_delete, 2, 2, "n"},
     {"txn_cas", cmd_txn_cas, 4, 4, "n"},
     {"txn_iter_new", cmd_txn_iter_new, 2, 2, "n"},
+    {"txn_range_iter_new", cmd_txn_range_iter_new, 4, 5, "n"},
+    {"txn_prefix_iter_new", cmd_txn_prefix_iter_new, 3, 4, "n"},
     {"txn_commit", cmd_txn_commit, 1, 2, ""},
     {"txn_rollback", cmd_txn_rollback, 1, 1, ""},
     {"txn_snapshot_seq", cmd_txn_snapshot_seq, 2, 2, ""},
@@ -2482,6 +2632,10 @@ static const command kCommands[] = {
     {"snapshot_seq", cmd_snapshot_seq, 2, 2, ""},
     {"snapshot_free", cmd_snapshot_free, 1, 1, ""},
     {"iter_new", cmd_iter_new, 1, 1, "nsd"},
+    {"range_iter_new", cmd_range_iter_new, 3, 4, "nsd"},
+    {"prefix_iter_new", cmd_prefix_iter_new, 2, 3, "nsd"},
+    {"iter_seek", cmd_iter_seek, 2, 2, ""},
+    {"iter_ordered", cmd_iter_ordered, 2, 2, ""},
     {"iter_valid", cmd_iter_valid, 2, 2, ""},
     {"iter_next", cmd_iter_next, 1, 1, ""},
     {"iter_key", cmd_iter_key, 1, 2, ""},
@@ -2491,6 +2645,7 @@ static const command kCommands[] = {
     {"iter_walk", cmd_iter_walk, 1, 1, ""},
     {"iter_drain", cmd_iter_drain, 2, 2, ""},
     {"iter_expect", cmd_iter_expect, 1, -1, ""},
+    {"iter_expect_ordered", cmd_iter_expect_ordered, 1, -1, ""},
     {"iter_expect_count", cmd_iter_expect_count, 2, 2, ""},
     {"iter_free", cmd_iter_free, 1, 1, ""},
     {"check", cmd_check, 3, 3, ""},

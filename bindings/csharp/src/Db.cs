@@ -301,6 +301,34 @@ namespace Firkin
             return new Namespace(this, p);
         }
 
+        /// <summary>Creates namespace name as an ordered namespace (firkin_ns_create_v2
+        /// with FIRKIN_NS_ORDERED, a durable property): its keys can be read in byte
+        /// order by RangeIterator and PrefixIterator. <see cref="ExistsException"/>
+        /// if a namespace of that name exists.</summary>
+        public Namespace CreateNamespaceOrdered(string name)
+        {
+            long p;
+            FirkinNative.fkb_ns_create_v2(Handle, name, FirkinNative.FIRKIN_NS_ORDERED, out p);
+            return new Namespace(this, p);
+        }
+
+        /// <summary>An ordered iterator over the keys k of ordered namespace ns with
+        /// start &lt;= k &lt; end, ascending (descending if reverse), at snap (null: a
+        /// new snapshot of the latest state); dispose it. A null or empty start or end
+        /// is no bound. <see cref="InvalidArgumentException"/> if ns is not ordered
+        /// (null, the default namespace, is not).</summary>
+        public Iterator RangeIterator(Namespace ns, Snapshot snap, byte[] start, byte[] end, bool reverse = false)
+        {
+            return Iterator.Range(Handle, snap == null ? null : snap.Handle, ns == null ? null : ns.Handle, start, end, reverse);
+        }
+
+        /// <summary>The keys of ordered namespace ns starting with prefix (null or
+        /// empty: all), as RangeIterator.</summary>
+        public Iterator PrefixIterator(Namespace ns, Snapshot snap, byte[] prefix, bool reverse = false)
+        {
+            return Iterator.Prefix(Handle, snap == null ? null : snap.Handle, ns == null ? null : ns.Handle, prefix, reverse);
+        }
+
         public void DropNamespace(string name) { FirkinNative.firkin_ns_drop(Handle, name); }
 
         /// <summary>The namespaces, "default" included.</summary>

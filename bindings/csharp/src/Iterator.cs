@@ -18,8 +18,10 @@ namespace Firkin
     }
 
     /// <summary>
-    /// Every live key of a namespace exactly once, unordered, as of one
-    /// snapshot (firkin_iter). Entries are fetched many at a time
+    /// Every live key of a namespace exactly once, as of one snapshot
+    /// (firkin_iter): unordered from NewIterator, in key byte order from
+    /// RangeIterator / PrefixIterator on an ordered namespace (which can also
+    /// Seek). Entries are fetched many at a time
     /// (firkin_iter_next_n), so most MoveNext calls make no P/Invoke. An
     /// error that ends the iteration early is thrown from MoveNext.
     ///
@@ -60,6 +62,69 @@ namespace Firkin
             FirkinNative.fkb_txn_iter_new(txn, ns, out p);
             return new Iterator(p);
         }
+
+        /// <summary>A null or empty range bound or prefix is no bound (NULL for the C API).</summary>
+        static byte[] Bound(byte[] b) { return b == null || b.Length == 0 ? null : b; }
+
+        static int Flags(bool reverse) { return reverse ? FirkinNative.FIRKIN_ITER_REVERSE : 0; }
+
+        /// <summary>An ordered iterator over [start, end) of ns at snap (firkin_range_iter_new).</summary>
+        internal static Iterator Range(SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns,
+                                       byte[] start, byte[] end, bool reverse)
+        {
+            long p;
+            start = Bound(start);
+            end = Bound(end);
+            FirkinNative.fkb_range_iter_new(db, snap, ns, start, Db.L(start), end, Db.L(end), Flags(reverse), out p);
+            return new Iterator(p);
+        }
+
+        /// <summary>An ordered iterator over the keys of ns starting with prefix (firkin_prefix_iter_new).</summary>
+        internal static Iterator Prefix(SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns,
+                                        byte[] prefix, bool reverse)
+        {
+            long p;
+            prefix = Bound(prefix);
+            FirkinNative.fkb_prefix_iter_new(db, snap, ns, prefix, Db.L(prefix), Flags(reverse), out p);
+            return new Iterator(p);
+        }
+
+        /// <summary>firkin_txn_range_iter_new.</summary>
+        internal static Iterator Range(SWIGTYPE_p_firkin_txn txn, SWIGTYPE_p_firkin_ns ns, byte[] start, byte[] end,
+                                       bool reverse)
+        {
+            long p;
+            start = Bound(start);
+            end = Bound(end);
+            FirkinNative.fkb_txn_range_iter_new(txn, ns, start, Db.L(start), end, Db.L(end), Flags(reverse), out p);
+            return new Iterator(p);
+        }
+
+        /// <summary>firkin_txn_prefix_iter_new.</summary>
+        internal static Iterator Prefix(SWIGTYPE_p_firkin_txn txn, SWIGTYPE_p_firkin_ns ns, byte[] prefix, bool reverse)
+        {
+            long p;
+            prefix = Bound(prefix);
+            FirkinNative.fkb_txn_prefix_iter_new(txn, ns, prefix, Db.L(prefix), Flags(reverse), out p);
+            return new Iterator(p);
+        }
+
+        /// <summary>
+        /// Repositions an ordered iterator inside its range: forward to the
+        /// first key &gt;= key, reverse to the last key &lt;= key; the next
+        /// MoveNext returns that entry (an iterator that had ended can seek
+        /// again). <see cref="InvalidArgumentException"/> on an unordered
+        /// (hash-order) iterator, which is left as it was.
+        /// </summary>
+        public void Seek(byte[] key)
+        {
+            FirkinNative.firkin_iter_seek(Handle, key, Db.L(key));
+            pos = end = 0;
+            done = false;
+        }
+
+        /// <summary>Whether this is an ordered (range or prefix) iterator (firkin_iter_is_ordered).</summary>
+        public bool IsOrdered { get { return FirkinNative.firkin_iter_is_ordered(Handle); } }
 
         internal SWIGTYPE_p_firkin_iter Handle
         {

@@ -35,6 +35,17 @@ namespace Firkin
 
         internal static SWIGTYPE_p_firkin_ns HandleOf(Namespace ns) { return ns == null ? null : ns.Handle; }
 
+        /// <summary>Whether the namespace was created ordered (firkin_ns_flags).</summary>
+        public bool IsOrdered
+        {
+            get
+            {
+                long f;
+                FirkinNative.fkb_ns_flags(Handle, out f);
+                return (f & FirkinNative.FIRKIN_NS_ORDERED) != 0;
+            }
+        }
+
         /// <summary>Releases the handle (not the namespace). Disposing twice is harmless.</summary>
         public void Dispose()
         {

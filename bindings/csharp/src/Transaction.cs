@@ -131,6 +131,22 @@ namespace Firkin
         /// conflict.</summary>
         public Iterator NewIterator(Namespace ns) { return Iterator.Create(Handle, Namespace.HandleOf(ns)); }
 
+        /// <summary>An ordered iterator over [start, end) of ordered namespace ns as the
+        /// transaction sees it now, its own uncommitted writes included
+        /// (firkin_txn_range_iter_new); null or empty bounds are no bound.
+        /// Serializable: a write to ns committed by others after the snapshot makes
+        /// the commit conflict.</summary>
+        public Iterator RangeIterator(Namespace ns, byte[] start, byte[] end, bool reverse = false)
+        {
+            return Iterator.Range(Handle, Namespace.HandleOf(ns), start, end, reverse);
+        }
+
+        /// <summary>The keys of ns starting with prefix as the transaction sees them, in order.</summary>
+        public Iterator PrefixIterator(Namespace ns, byte[] prefix, bool reverse = false)
+        {
+            return Iterator.Prefix(Handle, Namespace.HandleOf(ns), prefix, reverse);
+        }
+
         /// <summary>The entries of ns as the transaction sees them, for foreach and
         /// LINQ: each enumeration opens (and disposes) a new transaction iterator.</summary>
         public Entries Iterate(Namespace ns = null)

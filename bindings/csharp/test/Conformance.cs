@@ -301,13 +301,33 @@ class Runner
 
     SWIGTYPE_p_firkin_ns Nsh(Dictionary<string, string> m) { var n = NsObj(m); return n == null ? null : n.Handle; }
 
-    SWIGTYPE_p_firkin_snapshot Snaph(Dictionary<string, string> m)
+    Snapshot SnapObj(Dictionary<string, string> m)
     {
         string name;
         if (!m.TryGetValue("snap", out name)) return null;
         Snapshot s;
         if (!snaps.TryGetValue(name, out s)) throw new Fail("snapshot " + name + " used before it was bound");
-        return s.Handle;
+        return s;
+    }
+
+    SWIGTYPE_p_firkin_snapshot Snaph(Dictionary<string, string> m) { var s = SnapObj(m); return s == null ? null : s.Handle; }
+
+    /// <summary>The optional trailing "reverse" argument at position i.</summary>
+    static bool ReverseArg(List<Tok> a, int i)
+    {
+        if (a.Count <= i) return false;
+        if (a[i].Text != "reverse") throw new Fail("expected 'reverse', got " + a[i].Utf8);
+        return true;
+    }
+
+    void NewIter(string name, Iterator it, int slot)
+    {
+        if (iters.ContainsKey(name))
+        {
+            it.Dispose();
+            throw new Fail("iterator " + name + " exists");
+        }
+        iters[name] = new IterState { It = it, Slot = slot };
     }
 
     IterState Iter(string name)
@@ -770,6 +790,7 @@ class Runner
             }
             case "ns_open":
             case "ns_create":
+            case "ns_create_ordered":
             {
                 string name = a[0].Utf8, h = name;
                 Namespace n;
@@ -782,7 +803,7 @@ class Runner
                 else
                 {
                     Args(a, 1, 2);
-                    n = DbOf(m).CreateNamespace(name);
+                    n = cmd == "ns_create_ordered" ? DbOf(m).CreateNamespaceOrdered(name) : DbOf(m).CreateNamespace(name);
                     if (a.Count == 2) h = a[1].Text;
                 }
                 Namespace old;
@@ -809,6 +830,14 @@ class Runner
                 if (!ns.TryGetValue(a[0].Text, out n)) throw new Fail("namespace handle " + a[0].Text + " used before it was bound");
                 string want = a.Count == 2 ? a[1].Utf8 : a[0].Text;
                 if (n.Name != want) throw new Fail("ns_name: got " + n.Name);
+                return Outcome.Ok;
+            }
+            case "ns_ordered":
+            {
+                Args(a, 2, 2);
+                Namespace n;
+                if (!ns.TryGetValue(a[0].Text, out n)) throw new Fail("namespace handle " + a[0].Text + " used before it was bound");
+                if (n.IsOrdered != Bool(a[1].Text)) throw new Fail("ns_ordered: got " + n.IsOrdered);
                 return Outcome.Ok;
             }
             case "ns_close":
@@ -874,6 +903,22 @@ class Runner
                 if (iters.ContainsKey(a[0].Text)) throw new Fail("iterator " + a[0].Text + " exists");
                 var it = Txn(a[1].Text).NewIterator(NsObj(m));
                 iters[a[0].Text] = new IterState { It = it, Slot = txnSlot[a[1].Text] };
+                return Outcome.Ok;
+            }
+            case "txn_range_iter_new":
+            {
+                Args(a, 4, 5);
+                var t = Txn(a[1].Text);
+                if (iters.ContainsKey(a[0].Text)) throw new Fail("iterator " + a[0].Text + " exists");
+                NewIter(a[0].Text, t.RangeIterator(NsObj(m), a[2].B, a[3].B, ReverseArg(a, 4)), txnSlot[a[1].Text]);
+                return Outcome.Ok;
+            }
+            case "txn_prefix_iter_new":
+            {
+                Args(a, 3, 4);
+                var t = Txn(a[1].Text);
+                if (iters.ContainsKey(a[0].Text)) throw new Fail("iterator " + a[0].Text + " exists");
+                NewIter(a[0].Text, t.PrefixIterator(NsObj(m), a[2].B, ReverseArg(a, 3)), txnSlot[a[1].Text]);
                 return Outcome.Ok;
             }
             case "txn_commit":
@@ -942,6 +987,41 @@ class Runner
                 IterState old;
                 if (iters.TryGetValue(a[0].Text, out old)) old.It.Dispose();
                 iters[a[0].Text] = new IterState { It = it, Slot = SlotOf(m) };
+                return Outcome.Ok;
+            }
+            case "range_iter_new":
+            {
+                Args(a, 3, 4);
+                if (iters.ContainsKey(a[0].Text)) throw new Fail("iterator " + a[0].Text + " exists");
+                NewIter(a[0].Text, DbOf(m).RangeIterator(NsObj(m), SnapObj(m), a[1].B, a[2].B, ReverseArg(a, 3)), SlotOf(m));
+                return Outcome.Ok;
+            }
+            case "prefix_iter_new":
+            {
+                Args(a, 2, 3);
+                if (iters.ContainsKey(a[0].Text)) throw new Fail("iterator " + a[0].Text + " exists");
+                NewIter(a[0].Text, DbOf(m).PrefixIterator(NsObj(m), SnapObj(m), a[1].B, ReverseArg(a, 2)), SlotOf(m));
+                return Outcome.Ok;
+            }
+            case "iter_seek":
+                Args(a, 2, 2);
+                Iter(a[0].Text).It.Seek(a[1].B);
+                return Outcome.Ok;
+            case "iter_ordered":
+            {
+                Args(a, 2, 2);
+                bool v = Iter(a[0].Text).It.IsOrdered;
+                if (v != Bool(a[1].Text)) throw new Fail("iter_ordered: got " + v);
+                return Outcome.Ok;
+            }
+            case "iter_expect_ordered":
+            {
+                var st = Iter(a[0].Text);
+                var rest = a.Skip(1).ToList();
+                if (rest.Count % 2 != 0) throw new Fail("iter_expect_ordered needs key/value pairs");
+                var want = new List<string>();
+                for (int i = 0; i < rest.Count; i += 2) want.Add(EntryText(rest[i].B, rest[i + 1].B));
+                if (!want.SequenceEqual(st.Got)) throw new Fail("iter_expect_ordered: got " + string.Join(" ", st.Got) + ", want " + string.Join(" ", want));
                 return Outcome.Ok;
             }
             case "iter_valid":

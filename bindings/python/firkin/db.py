@@ -18,10 +18,11 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator as TIterator, L
 
 from ._bytes import BytesLike, as_buf, to_bytes
 from . import _progress
-from ._native import TTL_NONE, H, c_bool, c_size_t, c_uint64, c_void_p, lib, take_string
+from ._native import TTL_NONE, H, c_bool, c_size_t, c_uint32, c_uint64, c_void_p, lib, take_string
 from .ttl import History, Seconds, TimeLike, read_history, ttl_ms, unix_ms
 from .errors import STATUS, FirkinError, NotFoundError, check, error
-from .handles import Batch, Change, Changes, Handle, Iterator, Options, WriteOptions, ns_handle, pairs, wo_handle
+from .handles import (NS_ORDERED, Batch, Change, Changes, Handle, Iterator, Options, WriteOptions, ns_handle, pairs,
+                      wo_handle)
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
 T = TypeVar("T")
@@ -123,22 +124,34 @@ class Reader:
             out.append(v)
         return out
 
-    def iterate(self) -> Iterator:
-        """An Iterator of (key, value) pairs at one snapshot (close it, or use ``with``)."""
+    def iterate(self, start: Optional[BytesLike] = None, end: Optional[BytesLike] = None, *,
+                prefix: Optional[BytesLike] = None, reverse: bool = False,
+                ordered: Optional[bool] = None) -> Iterator:
+        """An Iterator of (key, value) pairs at one snapshot (close it, or use ``with``).
+        Unordered by default. With start/end (start <= key < end; None or b""
+        = unbounded), prefix, reverse=True or ordered=True it is an ordered
+        iterator, in key byte order (descending with reverse), with seek();
+        the namespace must be ordered (create_namespace(name, ordered=True)),
+        else InvalidArgumentError."""
         db, snap, ns = self._ctx()
-        return Iterator(db, snap, ns)
+        return Iterator(db, snap, ns, start, end, prefix=prefix, reverse=reverse, ordered=ordered)
 
-    def items(self) -> TIterator[Tuple[bytes, bytes]]:
-        """Every (key, value) pair once, unordered, at one snapshot."""
-        return pairs(self.iterate)
+    def items(self, start: Optional[BytesLike] = None, end: Optional[BytesLike] = None,
+              **kw: Any) -> TIterator[Tuple[bytes, bytes]]:
+        """Every (key, value) pair once at one snapshot: unordered, or in
+        order with iterate()'s arguments (``ns.items(b"a", b"m")``,
+        ``ns.items(prefix=b"user/", reverse=True)``)."""
+        return pairs(lambda: self.iterate(start, end, **kw))
 
-    def keys(self) -> TIterator[bytes]:
-        """Every key once, unordered, at one snapshot."""
-        return (k for k, _ in self.items())
+    def keys(self, start: Optional[BytesLike] = None, end: Optional[BytesLike] = None,
+             **kw: Any) -> TIterator[bytes]:
+        """Every key once at one snapshot (as items())."""
+        return (k for k, _ in self.items(start, end, **kw))
 
-    def values(self) -> TIterator[bytes]:
+    def values(self, start: Optional[BytesLike] = None, end: Optional[BytesLike] = None,
+               **kw: Any) -> TIterator[bytes]:
         """Every value once, in the order of keys()."""
-        return (v for _, v in self.items())
+        return (v for _, v in self.items(start, end, **kw))
 
     def __iter__(self) -> TIterator[bytes]:
         """``for key in db``: the keys, as dict iteration does (items() gives pairs)."""
@@ -400,10 +413,15 @@ class DB(Handle, Reader, Writer):
         check(lib.firkin_ns_open(self.handle(), name.encode(), create, ctypes.byref(h)))
         return Namespace(self, h.value)
 
-    def create_namespace(self, name: str) -> "Namespace":
-        """Creates namespace name; ExistsError if it exists."""
+    def create_namespace(self, name: str, *, ordered: bool = False) -> "Namespace":
+        """Creates namespace name; ExistsError if it exists. ordered=True keeps
+        its keys in byte order for range, prefix and reverse iteration
+        (firkin_ns_create_v2 with FIRKIN_NS_ORDERED; a durable property)."""
         h = H()
-        check(lib.firkin_ns_create(self.handle(), name.encode(), ctypes.byref(h)))
+        if ordered:
+            check(lib.firkin_ns_create_v2(self.handle(), name.encode(), NS_ORDERED, ctypes.byref(h)))
+        else:
+            check(lib.firkin_ns_create(self.handle(), name.encode(), ctypes.byref(h)))
         return Namespace(self, h.value)
 
     def drop_namespace(self, name: str) -> None:
@@ -476,6 +494,13 @@ class Namespace(Handle, Reader, Writer):
 
     def __enter__(self) -> "Namespace":
         return self
+
+    @property
+    def ordered(self) -> bool:
+        """True if the namespace was created ordered (firkin_ns_flags)."""
+        f = c_uint32()
+        check(lib.firkin_ns_flags(self.handle(), ctypes.byref(f)))
+        return bool(f.value & NS_ORDERED)
 
     def _ctx(self) -> Tuple[Any, Any, Any]:
         return self.db.handle(), None, self.handle()

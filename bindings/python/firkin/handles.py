@@ -190,19 +190,72 @@ def _scratch(size: int) -> Any:
     return ctypes.create_string_buffer(max(size, 1))
 
 
+#: FIRKIN_NS_ORDERED and FIRKIN_ITER_REVERSE (capi/firkin.h).
+NS_ORDERED = 1
+ITER_REVERSE = 1
+
+
+def bound(x: Any, what: str = "bound") -> Tuple[Any, int]:
+    """A range bound or prefix for C: None or empty is no bound (NULL, 0)."""
+    if x is None:
+        return None, 0
+    b, n = as_buf(x, what)
+    return (None, 0) if n == 0 else (b, n)
+
+
+def wants_order(start: Any, end: Any, prefix: Any, reverse: bool, ordered: Optional[bool]) -> bool:
+    """Whether iterate() should make an ordered iterator: asked for, or any
+    ordered-only argument given."""
+    if ordered is not None:
+        return ordered
+    return start is not None or end is not None or prefix is not None or reverse
+
+
+def ordered_args(start: Any, end: Any, prefix: Any) -> None:
+    if prefix is not None and (start is not None or end is not None):
+        raise ValueError("firkin: give a prefix or a start/end range, not both")
+
+
 class Iterator(Handle):
-    """Every live key of a namespace once, unordered, at one snapshot; yields
-    (key, value) pairs of bytes. A context manager; fetches entries many at a
-    time with firkin_iter_next_n. Raises the typed error that ended an
-    iteration early (e.g. CorruptionError) instead of stopping silently."""
+    """Every live key of a namespace once, at one snapshot; yields (key, value)
+    pairs of bytes. Unordered (hash order) by default; made with a range, a
+    prefix, reverse=True or ordered=True (an ordered namespace only), in key
+    byte order, and seek() repositions it. A context manager; fetches
+    entries many at a time with firkin_iter_next_n. Raises the typed error
+    that ended an iteration early (e.g. CorruptionError) instead of stopping
+    silently. One thread at a time."""
 
     _free = staticmethod(lib.firkin_iter_free)
     _what = "iterator"
 
-    def __init__(self, db: Any, snap: Any, ns: Any) -> None:
-        self._h = _new(lib.firkin_iter_new, db, snap, ns)
+    def __init__(self, db: Any, snap: Any, ns: Any, start: Any = None, end: Any = None, *,
+                 prefix: Any = None, reverse: bool = False, ordered: Optional[bool] = None) -> None:
+        flags = ITER_REVERSE if reverse else 0
+        if not wants_order(start, end, prefix, reverse, ordered):
+            self._h = _new(lib.firkin_iter_new, db, snap, ns)
+        elif prefix is not None:
+            ordered_args(start, end, prefix)
+            p, pl = bound(prefix, "prefix")
+            self._h = _new(lib.firkin_prefix_iter_new, db, snap, ns, p, pl, flags)
+        else:
+            (s, sl), (e, el) = bound(start, "start"), bound(end, "end")
+            self._h = _new(lib.firkin_range_iter_new, db, snap, ns, s, sl, e, el, flags)
         self._buf = _scratch(64 * 1024)
         self._data, self._off = b"", 0
+
+    @property
+    def ordered(self) -> bool:
+        """True for an ordered (range / prefix) iterator (firkin_iter_is_ordered)."""
+        return bool(lib.firkin_iter_is_ordered(self.handle()))
+
+    def seek(self, key: BytesLike) -> "Iterator":
+        """Repositions an ordered iterator inside its range: forward to the first
+        key >= key, reverse to the last key <= key; the next item comes from
+        there (also after the end). InvalidArgumentError on an unordered one."""
+        k, kl = as_buf(key)
+        check(lib.firkin_iter_seek(self.handle(), k, kl))
+        self._data, self._off = b"", 0
+        return self
 
     def __iter__(self) -> "Iterator":
         return self

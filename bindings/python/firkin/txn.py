@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterator as TIterator, Optional, Tuple, TypeVa
 from ._bytes import BytesLike, as_buf, to_bytes
 from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, lib
 from .errors import ConflictError, NotFoundError, check
-from .handles import Handle, Iterator, WriteOptions, ns_handle, pairs, wo_handle
+from .handles import (ITER_REVERSE, Handle, Iterator, WriteOptions, bound, ns_handle, ordered_args, pairs,
+                      wants_order, wo_handle)
 from .ttl import Seconds, TimeLike, ttl_ms, unix_ms
 
 T = TypeVar("T")
@@ -56,9 +57,19 @@ class TxnIterator(Iterator):
 
     _what = "transaction iterator"
 
-    def __init__(self, txn: Any, ns: Any) -> None:  # pylint: disable=super-init-not-called
+    def __init__(self, txn: Any, ns: Any, start: Any = None, end: Any = None, *,  # pylint: disable=super-init-not-called
+                 prefix: Any = None, reverse: bool = False, ordered: Optional[bool] = None) -> None:
         h = H()
-        check(lib.firkin_txn_iter_new(txn, ns, ctypes.byref(h)))
+        flags = ITER_REVERSE if reverse else 0
+        if not wants_order(start, end, prefix, reverse, ordered):
+            check(lib.firkin_txn_iter_new(txn, ns, ctypes.byref(h)))
+        elif prefix is not None:
+            ordered_args(start, end, prefix)
+            p, pl = bound(prefix, "prefix")
+            check(lib.firkin_txn_prefix_iter_new(txn, ns, p, pl, flags, ctypes.byref(h)))
+        else:
+            (s, sl), (e, el) = bound(start, "start"), bound(end, "end")
+            check(lib.firkin_txn_range_iter_new(txn, ns, s, sl, e, el, flags, ctypes.byref(h)))
         self._h = h.value
         self._buf = ctypes.create_string_buffer(64 * 1024)
         self._data, self._off = b"", 0
@@ -178,19 +189,28 @@ class Transaction(Handle):
         check(st)
         return True
 
-    def iterate(self, ns: Any = None) -> TxnIterator:
+    def iterate(self, ns: Any = None, start: Any = None, end: Any = None, *, prefix: Any = None,
+                reverse: bool = False, ordered: Optional[bool] = None) -> TxnIterator:
         """An iterator of (key, value) pairs of ns as the transaction sees it
-        now (close it, or use ``with``). Serializable: any write to ns
-        committed by others after the snapshot makes the commit conflict."""
-        return TxnIterator(self.handle(), ns_handle(ns))
+        now, its own uncommitted writes included (close it, or use ``with``).
+        Unordered by default; with start/end (start <= key < end, None or
+        b"" = unbounded), prefix, reverse=True or ordered=True it is an
+        ordered iterator of an ordered namespace (InvalidArgumentError on
+        another). Serializable: any write to ns committed by others after
+        the snapshot makes the commit conflict."""
+        return TxnIterator(self.handle(), ns_handle(ns), start, end, prefix=prefix,
+                           reverse=reverse, ordered=ordered)
 
-    def items(self, ns: Any = None) -> TIterator[Tuple[bytes, bytes]]:
-        """Every (key, value) pair of ns once, unordered, as the transaction sees it."""
-        return pairs(lambda: self.iterate(ns))
+    def items(self, ns: Any = None, start: Any = None, end: Any = None,
+              **kw: Any) -> TIterator[Tuple[bytes, bytes]]:
+        """Every (key, value) pair of ns once as the transaction sees it
+        (unordered, or in order with iterate()'s keyword arguments)."""
+        return pairs(lambda: self.iterate(ns, start, end, **kw))
 
-    def keys(self, ns: Any = None) -> TIterator[bytes]:
-        """Every key of ns once, unordered."""
-        return (k for k, _ in self.items(ns))
+    def keys(self, ns: Any = None, start: Any = None, end: Any = None,
+             **kw: Any) -> TIterator[bytes]:
+        """Every key of ns once (as items())."""
+        return (k for k, _ in self.items(ns, start, end, **kw))
 
     def __iter__(self) -> TIterator[bytes]:
         return self.keys()

@@ -133,6 +133,15 @@ def sync_name(v):
     return {v_: k for k, v_ in firkin.SYNC_MODES.items()}.get(v, str(v))
 
 
+def reverse(a, i):
+    """The optional trailing `reverse` argument at position i."""
+    if len(a) <= i:
+        return False
+    if a[i].text != "reverse":
+        raise Fail("expected 'reverse', got %r" % a[i].s())
+    return True
+
+
 def entries(data):
     out, off = [], 0
     while off < len(data):
@@ -482,13 +491,13 @@ class Case:
         elif cmd == "batch_free":
             self.batch(a[0].text).close()
             del self.batches[a[0].text]
-        elif cmd in ("ns_open", "ns_create"):
+        elif cmd in ("ns_open", "ns_create", "ns_create_ordered"):
             name = a[0].s()
             if cmd == "ns_open":
                 n = self.db(m).namespace(name, boolean(a[1].text))
                 h = a[2].text if len(a) == 3 else name
             else:
-                n = self.db(m).create_namespace(name)
+                n = self.db(m).create_namespace(name, ordered=cmd == "ns_create_ordered")
                 h = a[1].text if len(a) == 2 else name
             old = self.ns.pop(h, None)
             if old:
@@ -506,6 +515,11 @@ class Case:
             want = a[1].s() if len(a) == 2 else a[0].text
             if self.ns[a[0].text][0].name != want:
                 raise Fail("ns_name: got %s" % self.ns[a[0].text][0].name)
+        elif cmd == "ns_ordered":
+            if a[0].text not in self.ns:
+                raise Fail("namespace handle %s used before it was bound" % a[0].text)
+            if self.ns[a[0].text][0].ordered != boolean(a[1].text):
+                raise Fail("ns_ordered: got %s" % self.ns[a[0].text][0].ordered)
         elif cmd == "ns_close":
             if a[0].text not in self.ns:
                 raise Fail("namespace handle %s used before it was bound" % a[0].text)
@@ -541,6 +555,15 @@ class Case:
                 raise Fail("iterator %s exists" % a[0].text)
             t = self.txn(a[1].text)
             self.iters[a[0].text] = (t.iterate(ns=self.nso(m)), self.txns[a[1].text][1], [])
+        elif cmd in ("txn_range_iter_new", "txn_prefix_iter_new"):
+            if a[0].text in self.iters:
+                raise Fail("iterator %s exists" % a[0].text)
+            t = self.txn(a[1].text)
+            if cmd == "txn_range_iter_new":
+                it = t.iterate(self.nso(m), a[2].b, a[3].b, reverse=reverse(a, 4), ordered=True)
+            else:
+                it = t.iterate(self.nso(m), prefix=a[2].b, reverse=reverse(a, 3))
+            self.iters[a[0].text] = (it, self.txns[a[1].text][1], [])
         elif cmd == "txn_commit":
             seq = self.txn(a[0].text).commit(self.wo)
             if len(a) == 2:
@@ -579,6 +602,27 @@ class Case:
             if old:
                 old[0].close()
             self.iters[a[0].text] = (it, self.slot(m), [])
+        elif cmd in ("range_iter_new", "prefix_iter_new"):
+            if a[0].text in self.iters:
+                raise Fail("iterator %s exists" % a[0].text)
+            if cmd == "range_iter_new":
+                it = self.reader(m).iterate(a[1].b, a[2].b, reverse=reverse(a, 3), ordered=True)
+            else:
+                it = self.reader(m).iterate(prefix=a[1].b, reverse=reverse(a, 2))
+            self.iters[a[0].text] = (it, self.slot(m), [])
+        elif cmd == "iter_seek":
+            self.iter(a[0].text)[0].seek(a[1].b)
+        elif cmd == "iter_ordered":
+            v = self.iter(a[0].text)[0].ordered
+            if v != boolean(a[1].text):
+                raise Fail("iter_ordered: got %s" % v)
+        elif cmd == "iter_expect_ordered":
+            got = self.iter(a[0].text)[2]
+            if len(a[1:]) % 2:
+                raise Fail("iter_expect_ordered needs key/value pairs")
+            want = list(zip((t.b for t in a[1::2]), (t.b for t in a[2::2])))
+            if got != want:
+                raise Fail("iter_expect_ordered: got %r, want %r" % (got[:10], want[:10]))
         elif cmd == "iter_valid":
             v = _lib.firkin_iter_valid(self.iter(a[0].text)[0].handle())
             if v != boolean(a[1].text):

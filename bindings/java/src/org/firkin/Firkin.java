@@ -408,6 +408,37 @@ public final class Firkin implements AutoCloseable {
     return new Namespace(this, p[0]);
   }
 
+  /**
+   * Creates namespace name as an ordered namespace (firkin_ns_create_v2
+   * with FIRKIN_NS_ORDERED, a durable property): its keys can be read in
+   * byte order by {@link #rangeIterator} and {@link #prefixIterator}.
+   * {@link FirkinException.Exists} if a namespace of that name exists.
+   */
+  public Namespace createNamespaceOrdered(String name) {
+    long[] p = new long[1];
+    FirkinNative.fkb_ns_create_v2(handle(), name, FirkinNative.FIRKIN_NS_ORDERED, p);
+    return new Namespace(this, p[0]);
+  }
+
+  /**
+   * An ordered iterator over the keys k of ordered namespace ns with start
+   * &lt;= k &lt; end, ascending (descending if reverse), at snap (null: a
+   * new snapshot of the latest state). A null or empty start or end is no
+   * bound. {@link FirkinException.InvalidArgument} if ns is not ordered
+   * (null, the default namespace, is not).
+   */
+  public FirkinIterator rangeIterator(
+      Namespace ns, Snapshot snap, byte[] start, byte[] end, boolean reverse) {
+    return FirkinIterator.range(handle(), snap == null ? null : snap.handle(),
+        Namespace.handleOf(ns), start, end, reverse);
+  }
+
+  /** The keys of ordered namespace ns starting with prefix (null or empty: all), as rangeIterator. */
+  public FirkinIterator prefixIterator(Namespace ns, Snapshot snap, byte[] prefix, boolean reverse) {
+    return FirkinIterator.prefix(handle(), snap == null ? null : snap.handle(),
+        Namespace.handleOf(ns), prefix, reverse);
+  }
+
   public void dropNamespace(String name) {
     FirkinNative.firkin_ns_drop(handle(), name);
   }

@@ -6,8 +6,10 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 
 /**
- * Every live key of a namespace exactly once, unordered, as of one snapshot
- * (firkin_iter). Entries are fetched many at a time (firkin_iter_next_n), so
+ * Every live key of a namespace exactly once, as of one snapshot
+ * (firkin_iter): unordered from {@code iterator()}, in key byte order from
+ * {@code rangeIterator} / {@code prefixIterator} on an ordered namespace
+ * (which can also {@link #seek}). Entries are fetched many at a time (firkin_iter_next_n), so
  * most calls to next() make no JNI call. An error that ends the iteration
  * early (corruption, I/O) is thrown from hasNext()/next().
  *
@@ -53,6 +55,66 @@ public final class FirkinIterator implements Iterator<Entry>, Iterable<Entry>, A
     long[] p = new long[1];
     FirkinNative.fkb_txn_iter_new(txn, ns, p);
     return new FirkinIterator(p[0]);
+  }
+
+  /** A null or empty range bound or prefix is no bound (NULL for the C API). */
+  private static byte[] bound(byte[] b) {
+    return b == null || b.length == 0 ? null : b;
+  }
+
+  private static int flags(boolean reverse) {
+    return reverse ? FirkinNative.FIRKIN_ITER_REVERSE : 0;
+  }
+
+  /** An ordered iterator over [start, end) of ns at snap (firkin_range_iter_new). */
+  static FirkinIterator range(SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap,
+      SWIGTYPE_p_firkin_ns ns, byte[] start, byte[] end, boolean reverse) {
+    long[] p = new long[1];
+    FirkinNative.fkb_range_iter_new(db, snap, ns, bound(start), bound(end), flags(reverse), p);
+    return new FirkinIterator(p[0]);
+  }
+
+  /** An ordered iterator over the keys of ns starting with prefix (firkin_prefix_iter_new). */
+  static FirkinIterator prefix(SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap,
+      SWIGTYPE_p_firkin_ns ns, byte[] prefix, boolean reverse) {
+    long[] p = new long[1];
+    FirkinNative.fkb_prefix_iter_new(db, snap, ns, bound(prefix), flags(reverse), p);
+    return new FirkinIterator(p[0]);
+  }
+
+  /** firkin_txn_range_iter_new. */
+  static FirkinIterator range(SWIGTYPE_p_firkin_txn txn, SWIGTYPE_p_firkin_ns ns, byte[] start,
+      byte[] end, boolean reverse) {
+    long[] p = new long[1];
+    FirkinNative.fkb_txn_range_iter_new(txn, ns, bound(start), bound(end), flags(reverse), p);
+    return new FirkinIterator(p[0]);
+  }
+
+  /** firkin_txn_prefix_iter_new. */
+  static FirkinIterator prefix(SWIGTYPE_p_firkin_txn txn, SWIGTYPE_p_firkin_ns ns, byte[] prefix,
+      boolean reverse) {
+    long[] p = new long[1];
+    FirkinNative.fkb_txn_prefix_iter_new(txn, ns, bound(prefix), flags(reverse), p);
+    return new FirkinIterator(p[0]);
+  }
+
+  /**
+   * Repositions an ordered iterator inside its range: forward to the first
+   * key &gt;= key, reverse to the last key &lt;= key; the next entry comes
+   * from there (an iterator that had ended can seek again).
+   *
+   * @throws FirkinException.InvalidArgument on an unordered (hash-order)
+   *     iterator, which is left as it was
+   */
+  public void seek(byte[] key) {
+    FirkinNative.firkin_iter_seek(handle(), key);
+    buf.limit(0);
+    done = false;
+  }
+
+  /** Whether this is an ordered (range or prefix) iterator (firkin_iter_is_ordered). */
+  public boolean isOrdered() {
+    return FirkinNative.firkin_iter_is_ordered(handle());
   }
 
   SWIGTYPE_p_firkin_iter handle() {

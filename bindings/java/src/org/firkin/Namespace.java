@@ -35,6 +35,13 @@ public final class Namespace implements AutoCloseable {
     return name;
   }
 
+  /** Whether the namespace was created ordered (firkin_ns_flags). */
+  public boolean isOrdered() {
+    long[] f = new long[1];
+    FirkinNative.fkb_ns_flags(handle(), f);
+    return (f[0] & FirkinNative.FIRKIN_NS_ORDERED) != 0;
+  }
+
   /** Releases the handle (not the namespace). Closing twice is harmless. */
   @Override
   public synchronized void close() {

@@ -181,6 +181,22 @@ public final class Transaction implements AutoCloseable {
     return FirkinIterator.create(handle(), Namespace.handleOf(ns));
   }
 
+  /**
+   * An ordered iterator over [start, end) of ordered namespace ns as the
+   * transaction sees it now, its own uncommitted writes included
+   * (firkin_txn_range_iter_new); null or empty bounds are no bound.
+   * Serializable: a write to ns committed by others after the snapshot makes
+   * the commit conflict.
+   */
+  public FirkinIterator rangeIterator(Namespace ns, byte[] start, byte[] end, boolean reverse) {
+    return FirkinIterator.range(handle(), Namespace.handleOf(ns), start, end, reverse);
+  }
+
+  /** The keys of ns starting with prefix as the transaction sees them, in order. */
+  public FirkinIterator prefixIterator(Namespace ns, byte[] prefix, boolean reverse) {
+    return FirkinIterator.prefix(handle(), Namespace.handleOf(ns), prefix, reverse);
+  }
+
   /** Commits with the database's write options; returns the commit's sequence number. */
   public long commit() {
     return commit(null);

@@ -453,6 +453,37 @@ public final class ConformanceRunner {
     return n;
   }
 
+  Snapshot snapo(Map<String, String> mods) {
+    String name = mods.get("snap");
+    if (name == null) {
+      return null;
+    }
+    Snapshot s = snaps.get(name);
+    if (s == null) {
+      throw new Fail("snapshot " + name + " used before it was bound");
+    }
+    return s;
+  }
+
+  /** The optional trailing "reverse" argument at position i. */
+  static boolean reverseArg(List<Tok> a, int i) {
+    if (a.size() <= i) {
+      return false;
+    }
+    if (!"reverse".equals(a.get(i).text)) {
+      throw new Fail("expected 'reverse', got " + a.get(i).utf8());
+    }
+    return true;
+  }
+
+  void newIter(String name, FirkinIterator it, int slot) {
+    if (iters.containsKey(name)) {
+      it.close();
+      throw new Fail("iterator " + name + " exists");
+    }
+    iters.put(name, new IterState(it, slot));
+  }
+
   SWIGTYPE_p_firkin_snapshot snaph(Map<String, String> mods) {
     String name = mods.get("snap");
     if (name == null) {
@@ -999,7 +1030,8 @@ public final class ConformanceRunner {
         return OK;
       }
       case "ns_open":
-      case "ns_create": {
+      case "ns_create":
+      case "ns_create_ordered": {
         String name = a.get(0).utf8();
         String h = name;
         Namespace n;
@@ -1011,7 +1043,9 @@ public final class ConformanceRunner {
           }
         } else {
           args(a, 1, 2);
-          n = db(mods).createNamespace(name);
+          n = cmd.equals("ns_create_ordered")
+              ? db(mods).createNamespaceOrdered(name)
+              : db(mods).createNamespace(name);
           if (a.size() == 2) {
             h = a.get(1).text;
           }
@@ -1045,6 +1079,17 @@ public final class ConformanceRunner {
         String want = a.size() == 2 ? a.get(1).utf8() : a.get(0).text;
         if (!n.name().equals(want)) {
           throw new Fail("ns_name: got " + n.name());
+        }
+        return OK;
+      }
+      case "ns_ordered": {
+        args(a, 2, 2);
+        Namespace n = ns.get(a.get(0).text);
+        if (n == null) {
+          throw new Fail("namespace handle " + a.get(0).text + " used before it was bound");
+        }
+        if (n.isOrdered() != bool(a.get(1).text)) {
+          throw new Fail("ns_ordered: got " + n.isOrdered());
         }
         return OK;
       }
@@ -1124,6 +1169,27 @@ public final class ConformanceRunner {
         iters.put(a.get(0).text, new IterState(it, txnSlot.get(a.get(1).text)));
         return OK;
       }
+      case "txn_range_iter_new": {
+        args(a, 4, 5);
+        Transaction t = txn(a.get(1).text);
+        if (iters.containsKey(a.get(0).text)) {
+          throw new Fail("iterator " + a.get(0).text + " exists");
+        }
+        newIter(a.get(0).text,
+            t.rangeIterator(nso(mods), a.get(2).b, a.get(3).b, reverseArg(a, 4)),
+            txnSlot.get(a.get(1).text));
+        return OK;
+      }
+      case "txn_prefix_iter_new": {
+        args(a, 3, 4);
+        Transaction t = txn(a.get(1).text);
+        if (iters.containsKey(a.get(0).text)) {
+          throw new Fail("iterator " + a.get(0).text + " exists");
+        }
+        newIter(a.get(0).text, t.prefixIterator(nso(mods), a.get(2).b, reverseArg(a, 3)),
+            txnSlot.get(a.get(1).text));
+        return OK;
+      }
       case "txn_commit": {
         args(a, 1, 2);
         long seq = txn(a.get(0).text).commit(wo);
@@ -1194,6 +1260,53 @@ public final class ConformanceRunner {
         IterState old = iters.put(a.get(0).text, new IterState(it, slotOf(mods)));
         if (old != null) {
           old.it.close();
+        }
+        return OK;
+      }
+      case "range_iter_new": {
+        args(a, 3, 4);
+        if (iters.containsKey(a.get(0).text)) {
+          throw new Fail("iterator " + a.get(0).text + " exists");
+        }
+        newIter(a.get(0).text,
+            db(mods).rangeIterator(nso(mods), snapo(mods), a.get(1).b, a.get(2).b, reverseArg(a, 3)),
+            slotOf(mods));
+        return OK;
+      }
+      case "prefix_iter_new": {
+        args(a, 2, 3);
+        if (iters.containsKey(a.get(0).text)) {
+          throw new Fail("iterator " + a.get(0).text + " exists");
+        }
+        newIter(a.get(0).text,
+            db(mods).prefixIterator(nso(mods), snapo(mods), a.get(1).b, reverseArg(a, 2)),
+            slotOf(mods));
+        return OK;
+      }
+      case "iter_seek":
+        args(a, 2, 2);
+        iter(a.get(0).text).it.seek(a.get(1).b);
+        return OK;
+      case "iter_ordered": {
+        args(a, 2, 2);
+        boolean v = iter(a.get(0).text).it.isOrdered();
+        if (v != bool(a.get(1).text)) {
+          throw new Fail("iter_ordered: got " + v);
+        }
+        return OK;
+      }
+      case "iter_expect_ordered": {
+        IterState st = iter(a.get(0).text);
+        List<Tok> rest = a.subList(1, a.size());
+        if (rest.size() % 2 != 0) {
+          throw new Fail("iter_expect_ordered needs key/value pairs");
+        }
+        List<String> want = new ArrayList<>();
+        for (int i = 0; i < rest.size(); i += 2) {
+          want.add(entry(rest.get(i).b, rest.get(i + 1).b));
+        }
+        if (!want.equals(st.got)) {
+          throw new Fail("iter_expect_ordered: got " + st.got + ", want " + want);
         }
         return OK;
       }
