@@ -56,6 +56,19 @@ class MappedFile {
     (void)offset;
     (void)len;
   }
+  // Declares that the process will never write [offset, offset+len) again
+  // (whole pages; the caller rounds): the range is mapped again read-only
+  // at the same address (readers see the same bytes throughout) and its
+  // writeback is started without waiting. The kernel then writes those
+  // pages back without write-protecting a page-table entry per page (one
+  // TLB shootdown per page otherwise), and a later Sync of them has little
+  // left to do. A write into the range afterwards faults (SIGSEGV): the
+  // caller must never hand such a range out again. Promises nothing about
+  // durability; failures leave the mapping as it was.
+  virtual void WriteBehind(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+  }
 
  protected:
   MappedFile() = default;

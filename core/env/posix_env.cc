@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <utility>
 
 namespace firkin {
@@ -83,8 +84,9 @@ uint64_t PageSize() {
 // so a database of thousands of segments does not hold thousands of open
 // files (EMFILE). A later Truncate reopens the file by its path.
 //
-// Thread contract: Sync and Prefault from any thread; Truncate from one
-// thread at a time (the sealing one), beside Sync and Prefault.
+// Thread contract: Sync, Prefault and WriteBehind from any thread; Truncate
+// from one thread at a time (the sealing one), beside the others (fd_mu_
+// keeps WriteBehind off a descriptor that Truncate closes).
 class PosixMappedFile final : public MappedFile {
  public:
   PosixMappedFile(std::string path, int fd, char* base, uint64_t size)
@@ -127,12 +129,32 @@ class PosixMappedFile final : public MappedFile {
 #endif
   }
 
+  void WriteBehind(uint64_t offset, uint64_t len) override {
+    std::lock_guard<std::mutex> l(fd_mu_);
+    if (fd_ < 0 || len == 0 || base_ == nullptr || !writable_) return;
+    const uint64_t limit = std::min(size_, file_size_.load(std::memory_order_acquire));
+    const uint64_t page = PageSize();
+    if (offset % page != 0 || offset >= limit) return;
+    len = std::min(len, limit - offset) & ~(page - 1);
+    if (len == 0) return;
+    // MAP_FIXED replaces the writable mapping of the range in one step
+    // under the address-space lock: a concurrent reader never meets a hole.
+    // The dirty bits of the old entries move to the page cache, with one
+    // TLB flush for the whole range.
+    void* p = mmap(base_ + offset, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd_,
+                   static_cast<off_t>(offset));
+    if (p == MAP_FAILED) return;
+    sync_file_range(fd_, static_cast<off64_t>(offset), static_cast<off64_t>(len),
+                    SYNC_FILE_RANGE_WRITE);
+  }
+
   Status Truncate(uint64_t len) override {
     if (len > file_size_.load()) {
       return Status::InvalidArgument("truncate " + path_ + ": length " + std::to_string(len) +
                                      " is beyond the file size " +
                                      std::to_string(file_size_.load()));
     }
+    std::lock_guard<std::mutex> l(fd_mu_);
     if (fd_ < 0) {
       if (!writable_) {
         return Status::InvalidArgument("truncate " + path_ + ": the file is mapped read-only");
@@ -167,6 +189,7 @@ class PosixMappedFile final : public MappedFile {
 
  private:
   const std::string path_;
+  std::mutex fd_mu_;       // held by Truncate (which closes fd_) and WriteBehind
   int fd_;                 // -1 once closed (see the class comment)
   bool writable_ = true;
   char* const base_;       // nullptr for an empty mapping

@@ -22,15 +22,20 @@
 // the new segment's header and name durable, then switch. Sealing before
 // switching means a power loss can never leave a hole between segments.
 // A background thread faults in pages of the active segment ahead of the
-// writers (MappedFile::Prefault), so writers take no page faults. A new
+// writers (MappedFile::Prefault), so writers take no page faults, and
+// hands the published bytes behind them to writeback (MappedFile::
+// WriteBehind: mapped again read-only, writeback started), so that the
+// kernel writes them back without a TLB shootdown per page and sealing a
+// full segment, which every writer waits for, has little left to do. A new
 // segment reuses a retired one's file when the pool (SegmentPool) has one,
 // so its pages are already written blocks, often still cached.
 //
-// Durability watermark: each sync covers the watermark page together with
-// the new data; the watermark written there is the length made durable by
-// the previous sync (it is raised only after its data is durable), so the
-// persisted watermark never claims more than what is on disk, and lags it
-// by at most one sync. Sealing persists the final length.
+// Durability watermark: each sync makes the new records durable first,
+// then writes the length they reach into the watermark page and makes that
+// durable too, before any writer is acknowledged; so the persisted
+// watermark never claims more than what is on disk and never lags an
+// acknowledged durable write (docs/format.md). Sealing persists the final
+// length.
 //
 // After any failed sync the writer enters a sticky error state: every later
 // Reserve/Sync fails with that error until the database is reopened.
@@ -112,6 +117,8 @@ class LogWriter {
   uint64_t roll_count() const { return rolls_.load(std::memory_order_relaxed); }
   // How many segments were created by reusing a retired file.
   uint64_t recycled_count() const { return recycled_.load(std::memory_order_relaxed); }
+  // Bytes handed to writeback behind the writers (MappedFile::WriteBehind).
+  uint64_t written_behind() const { return written_behind_.load(std::memory_order_relaxed); }
   // Any thread: the file of a retired segment (already out of the segment
   // table), whose records all have sequence numbers <= max_seq, is kept for
   // reuse or removed (SegmentPool::Offer). The caller syncs the directory.
@@ -148,6 +155,7 @@ class LogWriter {
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> rolls_{0};
   std::atomic<uint64_t> recycled_{0};
+  std::atomic<uint64_t> written_behind_{0};
   SegmentPool pool_;
   bool salted_ = false;
 

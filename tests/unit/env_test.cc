@@ -6,10 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/env/env.h"
@@ -119,6 +121,71 @@ TEST_F(EnvTest, ZeroSizeFilesMap) {
     ASSERT_TRUE(env_->OpenMappedFile(P("empty2"), writable, &m).ok());
     EXPECT_EQ(m->size(), 0u);
     EXPECT_TRUE(m->Sync(0, 100).ok());
+  }
+}
+
+// WriteBehind maps a finished range again read-only at the same address:
+// the bytes stay readable throughout (a reader thread reads them while the
+// ranges are handed over), pages outside the range stay writable, a store
+// into the range faults (so the remap really happened), and Sync, Truncate
+// and the file's contents are unaffected.
+TEST_F(EnvTest, WriteBehindRemapsReadOnlyAndKeepsTheBytes) {
+  constexpr uint64_t kPages = 256;
+  std::unique_ptr<MappedFile> f;
+  ASSERT_TRUE(env_->NewMappedFile(P("seg"), kPages * kPage, &f).ok());
+  char* base = f->data();
+  for (uint64_t i = 0; i < kPages * kPage; i++) base[i] = static_cast<char>('a' + i % 23);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> bad{0}, rounds{0};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      for (uint64_t i = 0; i < kPages * kPage; i += 511) {
+        if (base[i] != static_cast<char>('a' + i % 23)) bad.fetch_add(1);
+      }
+      rounds.fetch_add(1);
+    }
+  });
+  // Hand over pages [3, 200) in steps of 7; an unaligned offset and a
+  // range past the end are ignored or clamped.
+  f->WriteBehind(2 * kPage + 1, kPage);  // unaligned: nothing happens
+  for (uint64_t at = 3; at < 200; at += 7) {
+    f->WriteBehind(at * kPage, std::min<uint64_t>(7, 200 - at) * kPage);
+  }
+  f->WriteBehind(250 * kPage, 100 * kPage);  // clamped to the file
+  while (rounds.load() < 3) std::this_thread::yield();
+  stop.store(true);
+  reader.join();
+  EXPECT_EQ(bad.load(), 0u);
+  // Outside the handed-over ranges the mapping is still writable.
+  base[kPage + 5] = 'W';
+  base[2 * kPage + 1] = 'U';  // page 2 was first offered unaligned: not taken
+  EXPECT_EQ(base[kPage + 5], 'W');
+  // Inside, a store faults: checked in a child, which must die of SIGSEGV.
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    signal(SIGSEGV, SIG_DFL);  // not a sanitizer's handler
+    f->data()[100 * kPage] = 'X';
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "a store into a handed-over page did not fault";
+  EXPECT_TRUE(f->Sync(0, kPages * kPage).ok());
+  ASSERT_TRUE(f->Truncate(210 * kPage).ok());
+  f->WriteBehind(200 * kPage, 5 * kPage);  // after Truncate: no descriptor, no effect
+  base[205 * kPage] = 'T';                 // still writable (below the new size)
+  f.reset();
+  std::string content;
+  ASSERT_TRUE(env_->ReadFile(P("seg"), &content).ok());
+  ASSERT_EQ(content.size(), 210 * kPage);
+  for (uint64_t i = 0; i < 210 * kPage; i++) {
+    char want = static_cast<char>('a' + i % 23);
+    if (i == kPage + 5) want = 'W';
+    if (i == 2 * kPage + 1) want = 'U';
+    if (i == 205 * kPage) want = 'T';
+    ASSERT_EQ(content[i], want) << "at " << i;
   }
 }
 
