@@ -61,6 +61,7 @@ void Compactor::Start() {
 }
 
 void Compactor::Stop() {
+  stopping_.store(true, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
@@ -255,10 +256,14 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len());
     RecordView r;
     uint64_t at;
+    uint64_t scanned = 0;
     for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
       if (res == LogReader::Result::kDamaged) {
         return Status::Corruption(seg->path() + ": damaged record at offset " +
                                   std::to_string(at) + " found by compaction");
+      }
+      if ((++scanned & 1023) == 0 && stopping_.load(std::memory_order_relaxed)) {
+        return Status::Busy("compaction stopped: the database is closing");
       }
       plan->read += r.size();
       plan->max_seq = std::max(plan->max_seq, r.seq);
@@ -479,7 +484,7 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
     plan = Plan();
     Status s = BuildPlan(inputs, &plan);
     if (!s.ok()) {
-      stats_.failures.fetch_add(1);
+      if (!stopping_.load(std::memory_order_relaxed)) stats_.failures.fetch_add(1);
       return s;
     }
     if (!plan.needs_snapshot) break;

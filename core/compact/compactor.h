@@ -101,6 +101,10 @@ class Compactor {
   std::condition_variable cv_;
   bool stop_ = false;
   bool poked_ = false;
+  // Set by Stop before it waits: a pass still scanning its inputs
+  // (BuildPlan, which changes nothing) gives up, so closing the database
+  // does not wait for a whole pass over 64 MiB segments.
+  std::atomic<bool> stopping_{false};
   std::thread thread_;
   CompactionStats stats_;
 };

@@ -284,6 +284,14 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
   return SyncRangeLocked(seg, std::max(end, seg->published_len()));
 }
 
+void LogWriter::SyncBehind(Segment* seg, uint64_t upto) {
+  std::lock_guard<std::mutex> l(sync_mu_);
+  if (has_sticky_.load(std::memory_order_relaxed)) return;
+  if (seg->sealed.load(std::memory_order_acquire)) return;
+  // A failure is sticky (SyncRangeLocked), as for any sync.
+  (void)SyncRangeLocked(seg, upto);
+}
+
 Status LogWriter::SyncPublished() {
   Epoch::Guard guard;  // the segment loaded below may be sealed and compacted
   std::lock_guard<std::mutex> l(sync_mu_);
@@ -346,6 +354,14 @@ void LogWriter::PrefaultLoop() {
           seg->file()->WriteBehind(written, published - written);
           written_behind_.fetch_add(published - written, std::memory_order_relaxed);
           written = published;
+          // Sync-behind: once an eighth of the segment has been handed
+          // over since the last sync, make it durable here (its writeback
+          // is under way already), so that the seal of the full segment,
+          // which every writer waits for, finds at most that much left.
+          if (written >= seg->synced_len.load(std::memory_order_acquire) +
+                             std::max<uint64_t>(kWriteBehindChunk, seg->capacity() / 8)) {
+            SyncBehind(seg, written);
+          }
         }
       }
     }

@@ -25,8 +25,10 @@
 // writers (MappedFile::Prefault), so writers take no page faults, and
 // hands the published bytes behind them to writeback (MappedFile::
 // WriteBehind: mapped again read-only, writeback started), so that the
-// kernel writes them back without a TLB shootdown per page and sealing a
-// full segment, which every writer waits for, has little left to do. A new
+// kernel writes them back without a TLB shootdown per page; every eighth
+// of a segment handed over is then synced there too (SyncBehind), so that
+// sealing a full segment, which every writer waits for, has little left to
+// do. A new
 // segment reuses a retired one's file when the pool (SegmentPool) has one,
 // so its pages are already written blocks, often still cached.
 //
@@ -134,6 +136,9 @@ class LogWriter {
   Status CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out);
   Status SealLocked(Segment* seg, uint64_t end);
   Status SyncRangeLocked(Segment* seg, uint64_t upto);
+  // The prefault thread: makes [synced, upto) of the active segment
+  // durable ahead of its seal (nothing if it was sealed meanwhile).
+  void SyncBehind(Segment* seg, uint64_t upto);
   void SetSticky(const Status& s);
   void PrefaultLoop();
 
