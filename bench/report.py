@@ -368,6 +368,16 @@ plot for [i=2:{len(d.stores) + 1}] '{dat}' using i:xtic(1) title columnheader(i)
     return "\n\n".join(out) + "\n"
 
 
+def section_file(name):
+    """A hand-written section kept in bench/sections/ (measured by its own
+    script or by hand, not by the quick matrix), placed as it is."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sections", name)
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        return "\n" + f.read().rstrip("\n") + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("csv")
@@ -430,6 +440,9 @@ def main():
 - Every operation goes through the store's public API, one operation per call and per
   transaction (no batching anywhere), and every get copies the value into a caller buffer.
   Firkin is used through its C API (`firkin_put`, `firkin_get_into`, `firkin_delete`).
+- Encryption at rest (issue 12): `FIRKIN_BENCH_KEY=<64 hex digits>` makes the Firkin adapter
+  open (create) its database encrypted with that raw 32-byte key, so the same workloads measure
+  the cost against the unencrypted store (`FIRKIN_BENCH_OPTIONS` sets any other option).
 - Throughput = operations / wall time of the measured phase. Latency: each operation is timed
   with the TSC (about 10 ns per pair, included in the numbers), in a log-linear histogram of ~3%
   resolution; p50 / p99 / p99.9 in µs.
@@ -467,6 +480,7 @@ def main():
     L.append("## Budgets (DESIGN §10)\n")
     L.append(budgets(d, machine))
     L.append("")
+    L.append(section_file("after_budgets.md"))
     L.append("## Throughput\n")
     L.append("Operations per second, median; **bold** = best peer; the last column is Firkin's ratio "
              "to the best peer (the ceiling is not a peer).\n")
@@ -486,6 +500,7 @@ def main():
              for c, m in a.scaling]
     sets = [st for st in sets if st.g]
     L.append(scaling_report.section(sets, a.scaling_plots or os.path.join(md_dir, "plots"), md_dir))
+    L.append(section_file("after_scaling.md"))
     L.append("\n## Memory, open time, space\n")
     L.append(other_table(d))
     L.append("\nRSS counts anonymous memory only: LMDB, Tkrzw and Kyoto keep their data in file-backed "
