@@ -67,31 +67,22 @@ func newIteratorFrom(p int64) *Iterator {
 // no bound. start >= end gives an empty iterator. ErrInvalidArgument if ns
 // is not ordered (nil is the default namespace, which is not).
 func (db *DB) RangeIterator(ns *Namespace, snap *Snapshot, start, end []byte, reverse bool) (*Iterator, error) {
-	if err := db.check(); err != nil {
-		return nil, err
-	}
-	nh, err := ns.handle()
-	if err != nil {
-		return nil, err
-	}
-	sh, err := snap.handle()
-	if err != nil {
-		return nil, err
-	}
-	var p int64
-	err = wrap(fkraw.Fkb_range_iter_new(db.h, sh, nh, ptr(start), len(start), ptr(end), len(end), iterFlags(reverse), &p))
-	runtime.KeepAlive(db)
-	runtime.KeepAlive(ns)
-	runtime.KeepAlive(snap)
-	if err != nil {
-		return nil, err
-	}
-	return newIteratorFrom(p), nil
+	return db.orderedIterator(ns, snap, func(sh fkraw.Struct_SS_firkin_snapshot, nh fkraw.Struct_SS_firkin_ns, p *int64) error {
+		return fkraw.Fkb_range_iter_new(db.h, sh, nh, ptr(start), len(start), ptr(end), len(end), iterFlags(reverse), p)
+	})
 }
 
 // PrefixIterator iterates the keys of ordered namespace ns that start with
 // prefix (nil or empty: every key), as RangeIterator.
 func (db *DB) PrefixIterator(ns *Namespace, snap *Snapshot, prefix []byte, reverse bool) (*Iterator, error) {
+	return db.orderedIterator(ns, snap, func(sh fkraw.Struct_SS_firkin_snapshot, nh fkraw.Struct_SS_firkin_ns, p *int64) error {
+		return fkraw.Fkb_prefix_iter_new(db.h, sh, nh, ptr(prefix), len(prefix), iterFlags(reverse), p)
+	})
+}
+
+// orderedIterator checks the handles, calls open with the snapshot and
+// namespace handles, and wraps the iterator it returns.
+func (db *DB) orderedIterator(ns *Namespace, snap *Snapshot, open func(sh fkraw.Struct_SS_firkin_snapshot, nh fkraw.Struct_SS_firkin_ns, p *int64) error) (*Iterator, error) {
 	if err := db.check(); err != nil {
 		return nil, err
 	}
@@ -104,7 +95,7 @@ func (db *DB) PrefixIterator(ns *Namespace, snap *Snapshot, prefix []byte, rever
 		return nil, err
 	}
 	var p int64
-	err = wrap(fkraw.Fkb_prefix_iter_new(db.h, sh, nh, ptr(prefix), len(prefix), iterFlags(reverse), &p))
+	err = wrap(open(sh, nh, &p))
 	runtime.KeepAlive(db)
 	runtime.KeepAlive(ns)
 	runtime.KeepAlive(snap)
