@@ -102,7 +102,7 @@ test-tsan:
 	  -Dexamples=false -Dwerror=false
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind
+	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind stress_group_commit
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank

@@ -273,15 +273,42 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
 }
 
 Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
-  if (seg->synced_len.load(std::memory_order_acquire) >= end) {
-    return has_sticky_.load(std::memory_order_acquire) ? sticky_error() : Status::OK();
+  for (;;) {
+    if (seg->synced_len.load(std::memory_order_acquire) >= end) {
+      return has_sticky_.load(std::memory_order_acquire) ? sticky_error() : Status::OK();
+    }
+    uint64_t gen;
+    {
+      std::lock_guard<std::mutex> g(group_mu_);
+      gen = group_gen_;
+    }
+    std::unique_lock<std::mutex> l(sync_mu_, std::try_to_lock);
+    if (l.owns_lock()) {
+      Status s;
+      if (has_sticky_.load(std::memory_order_relaxed)) {
+        s = sticky_;
+      } else if (!seg->sealed.load(std::memory_order_acquire) &&
+                 seg->synced_len.load(std::memory_order_relaxed) < end) {
+        // Group commit: cover everything published by now, not just this write.
+        s = SyncRangeLocked(seg, std::max(end, seg->published_len()));
+      }
+      l.unlock();
+      {
+        std::lock_guard<std::mutex> g(group_mu_);
+        group_gen_++;
+      }
+      group_cv_.notify_all();
+      return s;
+    }
+    // A sync is in flight (or a seal): wait for it to end rather than queue
+    // behind the sync mutex. It may cover this write, which must then
+    // return at once, not after the next group's sync. (Only SyncTo
+    // announces its end; after another holder's the timeout looks again.)
+    std::unique_lock<std::mutex> g(group_mu_);
+    group_cv_.wait_for(g, std::chrono::milliseconds(1), [&] {
+      return group_gen_ != gen || seg->synced_len.load(std::memory_order_acquire) >= end;
+    });
   }
-  std::lock_guard<std::mutex> l(sync_mu_);
-  if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
-  if (seg->sealed.load(std::memory_order_acquire)) return Status::OK();
-  if (seg->synced_len.load(std::memory_order_relaxed) >= end) return Status::OK();
-  // Group commit: cover everything published by now, not just this write.
-  return SyncRangeLocked(seg, std::max(end, seg->published_len()));
 }
 
 void LogWriter::SyncBehind(Segment* seg, uint64_t upto) {

@@ -10,10 +10,12 @@
 //     until every earlier one is complete too (SeqPublisher), so that a
 //     snapshot boundary never has a hole, then raises the segment's
 //     published length over its range.
-//  4. SyncTo (sync mode `always`): group commit. Durable writers queue on
-//     the sync mutex; whoever holds it syncs everything published so far,
-//     so one flush covers every writer that published before it started,
-//     and writers that do not sync keep appending meanwhile (pipelined).
+//  4. SyncTo (sync mode `always`): group commit. The durable writer that
+//     takes the sync mutex syncs everything published so far, so one flush
+//     covers every writer that published before it started; the others
+//     wait for that sync to end (not for the mutex: a write the sync in
+//     flight covers returns as soon as it ends), and writers that do not
+//     sync keep appending meanwhile (pipelined).
 //
 // A segment that fills up is closed by the first reservation that does not
 // fit; that writer (or any writer that meets the closed segment) rolls
@@ -155,6 +157,11 @@ class LogWriter {
   uint64_t next_base_seq_;                 // under roll_mu_: seq before the next segment's
 
   mutable std::mutex sync_mu_;  // guards syncs, seals and sticky_
+  // Group commit's followers wait here for the sync in flight to end
+  // (SyncTo): group_gen_ counts the syncs SyncTo has finished.
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  uint64_t group_gen_ = 0;  // under group_mu_
   Status sticky_;
   std::atomic<bool> has_sticky_{false};
   std::atomic<uint64_t> syncs_{0};

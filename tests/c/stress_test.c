@@ -29,8 +29,11 @@
  * mapped again read-only while readers read them), and the test checks
  * that it did.
  *
+ * With --durable-every N one owned put in N is durable (`always`; 32 by
+ * default): 1 makes every owned put a group commit.
+ *
  * Usage: stress_test [--threads N] [--seconds S] [--dir D] [--encrypted]
- *                    [--segment-kb N].
+ *                    [--segment-kb N] [--durable-every N].
  * Runs under TSan in `make test` (Makefile target test-tsan), plain and
  * encrypted. Ends with "N passed, N failed".
  */
@@ -64,6 +67,7 @@ static atomic_int g_stop;
 static atomic_int g_failures;
 static int g_threads = 8;
 static double g_seconds = 3.0;
+static int g_durable_every = 32; /* one owned put in N is durable */
 
 #define CHECK(cond, ...)                                  \
   do {                                                    \
@@ -297,7 +301,7 @@ static void *worker(void *arg) {
       key_name(key, "own", t, i);
       counter++;
       size_t n = make_value(val, key, (uint64_t)t, counter, rnd(&seed) % 200);
-      firkin_status s = firkin_put(g_db, rnd(&seed) % 32 == 0 ? g_durable : NULL, NULL, key,
+      firkin_status s = firkin_put(g_db, rnd(&seed) % (uint64_t)g_durable_every == 0 ? g_durable : NULL, NULL, key,
                                    strlen(key), val, n);
       CHECK(s == FIRKIN_OK, "put %s: %d", key, s);
       if (s == FIRKIN_OK) atomic_store(&g_acked[t][i], counter);
@@ -444,9 +448,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--dir") && i + 1 < argc) snprintf(dir, sizeof dir, "%s", argv[++i]);
     else if (!strcmp(argv[i], "--encrypted")) g_encrypted = true;
     else if (!strcmp(argv[i], "--segment-kb") && i + 1 < argc) g_segment_kb = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--durable-every") && i + 1 < argc) g_durable_every = atoi(argv[++i]);
   }
   if (g_threads < 1 || g_threads > MAX_THREADS) g_threads = 8;
   if (g_segment_kb < 64) g_segment_kb = 256;
+  if (g_durable_every < 1) g_durable_every = 32;
   if (!dir[0]) {
     snprintf(dir, sizeof dir, "/tmp/firkin-stress-XXXXXX");
     if (!mkdtemp(dir)) return 2;
