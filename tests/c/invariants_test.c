@@ -1619,6 +1619,9 @@ static void *bank_reader(void *arg) {
         }
       }
       if (ok) ok = firkin_iter_status(it) == FIRKIN_OK && n == BANK_ACCOUNTS;
+      if (!ok && t->errors < 3)
+        detail("snapshot iterator: %d of %d accounts, status %d", n, BANK_ACCOUNTS,
+               it ? (int)firkin_iter_status(it) : -999);
       firkin_iter_free(it);
       sum2 = sum;
     } else {
@@ -1649,7 +1652,7 @@ static void *bank_reader(void *arg) {
     }
     firkin_snapshot_free(s);
     if (!ok) {
-      t->errors++;
+      if (t->errors++ < 3) detail("snapshot reader (mode %d) failed: %s", mode, firkin_last_error());
       continue;
     }
     t->checks++;
