@@ -123,7 +123,8 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
       // Compaction is not behind the writer gate: it may have moved this
       // entry to its copy since ForEach read it. The same version found
       // there (same sequence number and type) is consistent.
-      const Locator found = keyspace_->FindNewest(keyspace_->Hash(r.ns_id, key), r.ns_id, key, &newest);
+      const Locator found =
+          keyspace_->FindNewest(keyspace_->Hash(r.ns_id, key), r.ns_id, key, &newest);
       if (found != l && !(found != 0 && newest.seq == r.seq && newest.type == r.type)) {
         bad_entries++;
         AddProblem(&problems, seg->path() + ": index entry at offset " + std::to_string(off) +

@@ -347,9 +347,6 @@ void LogWriter::PrefaultLoop() {
   const Segment* last = nullptr;
   uint64_t done = 0;     // prefaulted up to here in `last`
   uint64_t written = 0;  // handed to writeback up to here in `last`
-  // The header (its watermark page is rewritten by every sync) is never
-  // handed over: write-behind starts at the first record.
-  constexpr uint64_t kFirstWriteBehind = kSegmentHeaderSize;
   std::unique_lock<std::mutex> l(pf_mu_);
   while (!pf_stop_) {
     pf_cv_.wait_for(l, std::chrono::milliseconds(50), [this] { return pf_stop_ || pf_poked_; });
@@ -363,7 +360,9 @@ void LogWriter::PrefaultLoop() {
         if (seg != last) {
           last = seg;
           done = 0;
-          written = kFirstWriteBehind;
+          // The header (its watermark page is rewritten by every sync) is
+          // never handed over: write-behind starts at the first record.
+          written = kSegmentHeaderSize;
         }
         const uint64_t tail = seg->reserved_len();
         const uint64_t from = std::max(done, tail);

@@ -1652,7 +1652,8 @@ static void *bank_reader(void *arg) {
     }
     firkin_snapshot_free(s);
     if (!ok) {
-      if (t->errors++ < 3) detail("snapshot reader (mode %d) failed: %s", mode, firkin_last_error());
+      if (t->errors++ < 3)
+        detail("snapshot reader (mode %d) failed: %s", mode, firkin_last_error());
       continue;
     }
     t->checks++;
@@ -2074,9 +2075,11 @@ static void test_matcher(void) {
   w.s[6].keys[0] = 5;
   for (k = 0; k < 5; k++) state[k] = k;
   state[5] = -1;
-  report(match_prefix(&w, state, 6) == 7, "matcher: 6 acknowledged, state after 5 == after 7: got %d, want 7",
+  report(match_prefix(&w, state, 6) == 7,
+         "matcher: 6 acknowledged, state after 5 == after 7: got %d, want 7",
          match_prefix(&w, state, 6));
-  report(match_prefix(&w, state, 5) == 5, "matcher: hint 5 gets 5 (got %d)", match_prefix(&w, state, 5));
+  report(match_prefix(&w, state, 5) == 5, "matcher: hint 5 gets 5 (got %d)",
+         match_prefix(&w, state, 5));
   report(match_prefix(&w, state, 0) == 5, "matcher: hint 0 gets the nearest, 5 (got %d)",
          match_prefix(&w, state, 0));
   state[4] = 3; /* key 4 holds key 3's step: no prefix */

@@ -301,7 +301,8 @@ static void *worker(void *arg) {
       key_name(key, "own", t, i);
       counter++;
       size_t n = make_value(val, key, (uint64_t)t, counter, rnd(&seed) % 200);
-      firkin_status s = firkin_put(g_db, rnd(&seed) % (uint64_t)g_durable_every == 0 ? g_durable : NULL, NULL, key,
+      const bool durable = rnd(&seed) % (uint64_t)g_durable_every == 0;
+      firkin_status s = firkin_put(g_db, durable ? g_durable : NULL, NULL, key,
                                    strlen(key), val, n);
       CHECK(s == FIRKIN_OK, "put %s: %d", key, s);
       if (s == FIRKIN_OK) atomic_store(&g_acked[t][i], counter);
