@@ -1,5 +1,6 @@
 #include "core/db/iterator.h"
 
+#include "core/util/coding.h"
 #include "core/util/epoch.h"
 
 namespace firkin {
@@ -17,8 +18,33 @@ Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64
       floor_(history_floor),
       now_(expiry_now),
       codec_(codec) {
+  SkipReplacedInputs();
   off_ = kSegmentHeaderSize;
   Advance();
+}
+
+void Iterator::SkipReplacedInputs() {
+  skip_.assign(segs_.size(), false);
+  for (size_t i = 0; i < segs_.size() && status_.ok(); i++) {
+    if ((segs_[i]->flags() & kSegmentFlagCompacted) == 0) continue;
+    // An output is published complete: its first record is its input list.
+    RecordView r;
+    if (ends_[i] <= kSegmentHeaderSize ||
+        !ValidateRecord(segs_[i]->RecordAt(kSegmentHeaderSize), ends_[i] - kSegmentHeaderSize,
+                        &r, segs_[i]->data()) ||
+        r.type != RecordType::kCompactInputs) {
+      status_ = Status::Corruption(segs_[i]->path() +
+                                   ": compaction output without its input list");
+      return;
+    }
+    const std::string_view list = r.value();
+    for (size_t k = 0; k + 8 <= list.size(); k += 8) {
+      const uint64_t in = DecodeU64(list.data() + k);
+      for (size_t j = 0; j < segs_.size(); j++) {
+        if (segs_[j]->id() == in) skip_[j] = true;
+      }
+    }
+  }
 }
 
 void Iterator::Next() {
@@ -47,8 +73,7 @@ bool Iterator::Visible(const RecordView& r) {
     if (it != hot_.end()) {
       if (!it->second.found) return false;
       at = it->second.at;
-      if (at.seq != r.seq || at.type != RecordType::kPut) return false;
-      return at.base == r.base || !Pinned(at.base);
+      return at.seq == r.seq && at.type == RecordType::kPut;
     }
   }
   uint64_t h = ks_->Hash(r.ns_id, rkey);
@@ -76,23 +101,15 @@ bool Iterator::Visible(const RecordView& r) {
     status_ = s;
     return false;
   }
-  if (at.seq != r.seq || at.type != RecordType::kPut) return false;
-  // Compaction may have copied the record: yield this copy unless the copy
-  // the index knows is another one this iterator scans too (exactly once).
-  return at.base == r.base || !Pinned(at.base);
-}
-
-bool Iterator::Pinned(const char* p) const {
-  for (const auto& s : segs_) {
-    if (p >= s->data() && p < s->data() + s->capacity()) return true;
-  }
-  return false;
+  // Any copy of that version will do (each is scanned at most once: see
+  // SkipReplacedInputs); where the index points to is not looked at.
+  return at.seq == r.seq && at.type == RecordType::kPut;
 }
 
 void Iterator::Advance() {
   valid_ = false;
   while (status_.ok() && seg_ < segs_.size()) {
-    const uint64_t end = ends_[seg_];
+    const uint64_t end = skip_[seg_] ? 0 : ends_[seg_];
     if (off_ >= end) {
       seg_++;
       off_ = kSegmentHeaderSize;

@@ -6,7 +6,17 @@
 // then. A record is yielded only if it is the version of its key visible at
 // the snapshot (same sequence number as the index's version at the
 // snapshot) and a put, so each live key appears once, whatever was
-// overwritten, deleted or relocated meanwhile. Keys and values are
+// overwritten, deleted or relocated meanwhile.
+//
+// Compaction copies records (same sequence number) into an output segment
+// that names its inputs; an output and some of its inputs can both be
+// pinned. Which copy is yielded is decided once, from the pinned set alone,
+// never from where the index points (that moves while the iterator runs,
+// and a choice made per record at different times could skip both copies
+// or yield both): an input of a pinned output is not scanned, because the
+// output holds every record of it that any snapshot still open when the
+// pass was planned could see (an input holding an older version a snapshot
+// needs is never an input). Keys and values are
 // borrowed views into the pinned mappings (a compressed value: into the
 // iterator's own buffer, decoded by the record codec when the iterator
 // lands on it; one that does not decode ends it with kCorruption).
@@ -56,14 +66,16 @@ class Iterator {
  private:
   void Advance();  // moves to the next yieldable record from (seg_, off_)
   bool Visible(const RecordView& r);
-  // Whether p points into one of the segments this iterator scans.
-  bool Pinned(const char* p) const;
+  // Marks the pinned segments that are inputs of a pinned compaction output
+  // (skip_), from the input list in each output's first record.
+  void SkipReplacedInputs();
 
   const Keyspace* ks_;
   std::shared_ptr<NamespaceInfo> ns_;
   const uint64_t snap_;
   std::vector<std::shared_ptr<Segment>> segs_;
   std::vector<uint64_t> ends_;
+  std::vector<bool> skip_;  // per pinned segment: its records are read from its output
   const bool verify_;
   // A read-only handle's refresh that dropped retired segments raises it:
   // a snapshot below it can no longer be told (kSnapshotTooOld).

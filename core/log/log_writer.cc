@@ -86,9 +86,8 @@ Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
 }
 
 void LogWriter::Publish(const Reservation& r) {
-  publisher_.Complete(r.seq);
-  publisher_.WaitFor(r.seq);
-  r.seg->PublishUpTo(r.off + r.bytes);
+  publisher_.Complete(r.seq, r.seg, r.off + r.bytes);
+  publisher_.WaitFor(r.seq);  // the length is raised over the record before
 }
 
 Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {

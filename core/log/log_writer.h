@@ -8,8 +8,9 @@
 //     parallel with other writers) and installs its index entries.
 //  3. Publish: the sequence number is marked complete; the caller waits
 //     until every earlier one is complete too (SeqPublisher), so that a
-//     snapshot boundary never has a hole, then raises the segment's
-//     published length over its range.
+//     snapshot boundary never has a hole. Whoever raises that watermark
+//     first raises the segment's published length over the records it
+//     passes, so a scan never finds the watermark ahead of the length.
 //  4. SyncTo (sync mode `always`): group commit. The durable writer that
 //     takes the sync mutex syncs everything published so far, so one flush
 //     covers every writer that published before it started; the others
@@ -93,8 +94,8 @@ class LogWriter {
   // sequence number completes.
   Status Reserve(uint64_t bytes, Reservation* r);
   // Any thread. The reservation's bytes are written and installed: marks
-  // its sequence number complete, waits until it is published, and makes
-  // the bytes visible to scans (published length).
+  // its sequence number complete and waits until it is published (its
+  // bytes are then visible to scans: below the published length).
   void Publish(const Reservation& r);
   // The snapshot boundary: every sequence number up to it is complete.
   uint64_t published_seq() const { return publisher_.published(); }

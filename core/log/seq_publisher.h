@@ -1,21 +1,41 @@
 // SeqPublisher: the completed-prefix watermark of sequence numbers
-// (DESIGN §3). Writers take sequence numbers in log order but finish their
-// copies and index installs in any order; Complete(seq) records that one
-// finished, and published() is the highest S such that every sequence
-// number <= S has completed. That is the snapshot boundary: a reader at
-// published() never sees a write whose predecessor is still missing, and a
-// write is acknowledged only once published() has reached it.
+// (DESIGN §3), and the published lengths of segments that go with it.
+// Writers take sequence numbers in log order but finish their copies and
+// index installs in any order; Complete(seq, seg, end) records that one
+// finished (its record ends at `end` of `seg`), and published() is the
+// highest S such that every sequence number <= S has completed. That is the
+// snapshot boundary: a reader at published() never sees a write whose
+// predecessor is still missing, and a write is acknowledged only once
+// published() has reached it.
+//
+// Published lengths move with it: before the watermark is raised to S, the
+// length of S's segment is raised over S's record (Segment::PublishUpTo).
+// So a scan that takes the watermark and then the segments' lengths finds
+// every record at or below the watermark below those lengths (an iterator
+// at a snapshot, the change feed). Raising the length first is what makes
+// that hold: when each writer raised its own length after the watermark
+// had passed it, a snapshot taken in between saw the write in the index
+// but not in the scan (an iterator missed it; invariants_test (h)). The
+// records of a segment below S's are complete too (log order = sequence
+// order within a segment); those of an earlier segment were published
+// whole when it was sealed, before any later sequence number existed.
 //
 // Mechanism: a ring of kRing slots, one cache line each (consecutive
 // sequence numbers are completed by different threads at about the same
-// time); slot (s mod kRing) holds s once s has completed. Whoever completes advances the watermark over every
-// consecutive completed slot with one CAS. A sequence number may be at most
-// kRing ahead of the watermark: every writer holds at most one unpublished
-// sequence number (it waits for publication before it returns), so this
-// holds while fewer than kRing threads write at once.
+// time); slot (s mod kRing) holds s, with its segment and end, once s has
+// completed. Whoever completes advances the watermark over every
+// consecutive completed slot with one CAS, after raising the length of the
+// last one's segment. A sequence number may be at most kRing ahead of the
+// watermark: every writer holds at most one unpublished sequence number
+// (it waits for publication before it returns), so this holds while fewer
+// than kRing threads write at once.
 //
 // Thread contract: every method may be called from any thread at once;
-// lock-free except WaitFor, which spins and then yields.
+// lock-free except WaitFor, which spins and then yields. Complete and
+// WaitFor REQUIRE an Epoch::Guard: advancing raises the length of a
+// segment named in a slot, which a guard taken before the watermark was
+// read keeps mapped (a segment is retired only after the watermark passed
+// all of it).
 #ifndef FIRKIN_CORE_LOG_SEQ_PUBLISHER_H_
 #define FIRKIN_CORE_LOG_SEQ_PUBLISHER_H_
 
@@ -23,6 +43,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "core/log/segment.h"
 #include "core/util/spin.h"
 
 namespace firkin {
@@ -39,10 +60,13 @@ class SeqPublisher {
 
   uint64_t published() const { return published_.load(std::memory_order_acquire); }
 
-  // Marks seq complete (its records are written and installed, or it holds
-  // nothing) and advances the watermark as far as it can.
-  void Complete(uint64_t seq) {
-    slots_[seq & (kRing - 1)].seq.store(seq, std::memory_order_release);
+  // Marks seq complete (its record, ending at `end` of `seg`, is written
+  // and installed) and advances the watermark as far as it can.
+  void Complete(uint64_t seq, Segment* seg, uint64_t end) {
+    Slot& s = slots_[seq & (kRing - 1)];
+    s.seg.store(seg, std::memory_order_relaxed);
+    s.end.store(end, std::memory_order_relaxed);
+    s.seq.store(seq, std::memory_order_release);
     Advance();
   }
 
@@ -58,16 +82,30 @@ class SeqPublisher {
       uint64_t q = p;
       while (slots_[(q + 1) & (kRing - 1)].seq.load(std::memory_order_acquire) == q + 1) q++;
       if (q == p) return;
-      // On failure p is reloaded: another thread advanced; go on from there.
-      if (published_.compare_exchange_weak(p, q, std::memory_order_acq_rel,
-                                           std::memory_order_acquire)) {
-        p = q;
+      // q's segment and end, read seqlock-style: if the slot was taken by
+      // q + kRing meanwhile, the watermark is past q already (go on from
+      // where it is) and what was read may belong to the newer one.
+      Slot& s = slots_[q & (kRing - 1)];
+      Segment* seg = s.seg.load(std::memory_order_relaxed);
+      const uint64_t end = s.end.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (s.seq.load(std::memory_order_relaxed) == q) {
+        seg->PublishUpTo(end);
+        // On failure p is reloaded: another thread advanced; go on from there.
+        if (published_.compare_exchange_weak(p, q, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+          p = q;
+        }
+      } else {
+        p = published_.load(std::memory_order_acquire);
       }
     }
   }
 
   struct alignas(64) Slot {
     std::atomic<uint64_t> seq{0};
+    std::atomic<Segment*> seg{nullptr};
+    std::atomic<uint64_t> end{0};
   };
   std::unique_ptr<Slot[]> slots_;
   alignas(64) std::atomic<uint64_t> published_{0};

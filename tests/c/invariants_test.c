@@ -1562,7 +1562,7 @@ static void *bank_writer_locked(void *arg) {
         firkin_batch_put(batch, b->ns, kb, strlen(kb), vb, strlen(vb));
         rc = firkin_write(b->db, NULL, batch);
         firkin_batch_free(batch);
-        if (rc == FIRKIN_OK) b->transfers++;
+        if (rc == FIRKIN_OK) __atomic_add_fetch(&b->transfers, 1, __ATOMIC_SEQ_CST);
         else b->errors++;
       } else {
         b->errors++;
@@ -1656,7 +1656,7 @@ static void *bank_reader(void *arg) {
         detail("snapshot reader (mode %d) failed: %s", mode, firkin_last_error());
       continue;
     }
-    t->checks++;
+    __atomic_add_fetch(&t->checks, 1, __ATOMIC_SEQ_CST);
     if (sum != (long)BANK_ACCOUNTS * BANK_INITIAL || sum2 != sum) {
       if (t->violations++ < 3)
         detail("snapshot (reader mode %d): total %ld then %ld, expected %ld", mode, sum, sum2,
@@ -1697,7 +1697,9 @@ static void test_snapshots(void) {
   /* run until enough transfers and checks happened (no timing assertion) */
   for (i = 0; i < 4000; i++) {
     long tr_done = __atomic_load_n(&b.transfers, __ATOMIC_SEQ_CST);
-    if (tr_done > (g_long ? 200000 : 20000) && rt[0].checks > 100 && rt[1].checks > 100) break;
+    if (tr_done > (g_long ? 200000 : 20000) && __atomic_load_n(&rt[0].checks, __ATOMIC_SEQ_CST) > 100 &&
+        __atomic_load_n(&rt[1].checks, __ATOMIC_SEQ_CST) > 100)
+      break;
     usleep(5000);
   }
   __atomic_store_n(&b.stop, 1, __ATOMIC_SEQ_CST);
@@ -2102,10 +2104,145 @@ static void test_chains(void) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* (m) scans: an iterator at a snapshot holds every write acknowledged       */
+/*     before the snapshot, exactly once, while many writers append and     */
+/*     compaction moves records                                              */
+/* ------------------------------------------------------------------------ */
+
+#define SCAN_WRITERS 8
+#define SCAN_KEYS 3000 /* per writer */
+
+typedef struct {
+  firkin_db *db;
+  firkin_ns *ns;
+  int stop;
+  long acked[SCAN_WRITERS];   /* keys 0..acked-1 of writer t are acknowledged */
+  long started[SCAN_WRITERS]; /* no key at or past it was written yet */
+  long errors;
+} scan_state;
+
+typedef struct {
+  scan_state *st;
+  int t;
+} scan_writer_t;
+
+static size_t scan_key(int t, long i, char *buf) { return (size_t)sprintf(buf, "w%d-%06ld", t, i); }
+
+/* Inserts new keys, and rewrites an old one now and then (same value), so
+ * that segments hold dead bytes and compaction moves the live records. */
+static void *scan_writer(void *arg) {
+  scan_writer_t *w = arg;
+  scan_state *st = w->st;
+  rng r;
+  long i;
+  rng_seed(&r, g_seed + 77 + (uint64_t)w->t);
+  for (i = 0; i < SCAN_KEYS && !__atomic_load_n(&st->stop, __ATOMIC_SEQ_CST); i++) {
+    char kb[32];
+    size_t kl;
+    __atomic_store_n(&st->started[w->t], i + 1, __ATOMIC_SEQ_CST);
+    kl = scan_key(w->t, i, kb);
+    if (firkin_put(st->db, NULL, st->ns, kb, kl, kb, kl) != FIRKIN_OK) __atomic_add_fetch(&st->errors, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&st->acked[w->t], i + 1, __ATOMIC_SEQ_CST);
+    if (i > 0 && rng_below(&r, 2) == 0) {
+      kl = scan_key(w->t, (long)rng_below(&r, (uint64_t)i), kb);
+      if (firkin_put(st->db, NULL, st->ns, kb, kl, kb, kl) != FIRKIN_OK) __atomic_add_fetch(&st->errors, 1, __ATOMIC_SEQ_CST);
+    }
+  }
+  return NULL;
+}
+
+static void test_scans(void) {
+  char dir[1200];
+  scan_state st;
+  scan_writer_t wt[SCAN_WRITERS];
+  pthread_t th[SCAN_WRITERS];
+  firkin_options *o = make_opts(FIRKIN_SYNC_NONE, 64 * 1024);
+  unsigned char *seen = calloc((size_t)SCAN_WRITERS * SCAN_KEYS, 1);
+  long scans = 0, missing = 0, twice = 0, unwritten = 0, errors = 0;
+  int t, round, rounds = g_long ? 10 : 3;
+  g_details = 0;
+  firkin_options_set_compact_dead_ratio(o, 10);
+  for (round = 0; round < rounds; round++) {
+    fresh_dir(dir, sizeof dir, "scans");
+    memset(&st, 0, sizeof st);
+    if (firkin_open(dir, o, &st.db) != FIRKIN_OK || firkin_ns_create(st.db, "scan", &st.ns) != FIRKIN_OK) {
+      report(false, "scans: setup: %s", firkin_last_error());
+      firkin_close(st.db);
+      break;
+    }
+    for (t = 0; t < SCAN_WRITERS; t++) {
+      wt[t].st = &st;
+      wt[t].t = t;
+      pthread_create(&th[t], NULL, scan_writer, &wt[t]);
+    }
+    for (;;) {
+      long lo[SCAN_WRITERS], hi[SCAN_WRITERS], done = 0;
+      firkin_snapshot *s = NULL;
+      firkin_iter *it = NULL;
+      for (t = 0; t < SCAN_WRITERS; t++) {
+        lo[t] = __atomic_load_n(&st.acked[t], __ATOMIC_SEQ_CST);
+        done += lo[t] == SCAN_KEYS;
+      }
+      if (firkin_snapshot_new(st.db, &s) != FIRKIN_OK || firkin_iter_new(st.db, s, st.ns, &it) != FIRKIN_OK) {
+        errors++;
+        firkin_snapshot_free(s);
+        break;
+      }
+      memset(seen, 0, (size_t)SCAN_WRITERS * SCAN_KEYS);
+      for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+        const void *kp;
+        size_t kl;
+        int wt_id;
+        long i;
+        char kb[32];
+        if (firkin_iter_key(it, &kp, &kl) != FIRKIN_OK || kl >= sizeof kb) {
+          errors++;
+          break;
+        }
+        memcpy(kb, kp, kl);
+        kb[kl] = 0;
+        if (sscanf(kb, "w%d-%ld", &wt_id, &i) != 2 || wt_id < 0 || wt_id >= SCAN_WRITERS || i < 0 || i >= SCAN_KEYS) {
+          errors++;
+          continue;
+        }
+        if (seen[wt_id * SCAN_KEYS + i]++ && twice++ < 3) detail("round %d: key %s yielded twice", round, kb);
+      }
+      if (firkin_iter_status(it) != FIRKIN_OK) errors++;
+      firkin_iter_free(it);
+      firkin_snapshot_free(s);
+      for (t = 0; t < SCAN_WRITERS; t++) hi[t] = __atomic_load_n(&st.started[t], __ATOMIC_SEQ_CST);
+      for (t = 0; t < SCAN_WRITERS; t++) {
+        long i;
+        for (i = 0; i < SCAN_KEYS; i++) {
+          bool in = seen[t * SCAN_KEYS + i] != 0;
+          if (i < lo[t] && !in && missing++ < 3) detail("round %d: acknowledged key w%d-%06ld missing", round, t, i);
+          if (i >= hi[t] && in) unwritten++;
+        }
+      }
+      scans++;
+      if (done == SCAN_WRITERS) break;
+    }
+    __atomic_store_n(&st.stop, 1, __ATOMIC_SEQ_CST);
+    for (t = 0; t < SCAN_WRITERS; t++) pthread_join(th[t], NULL);
+    errors += st.errors;
+    firkin_ns_close(st.ns);
+    firkin_close(st.db);
+    rm_rf(dir);
+  }
+  report(missing == 0, "scans: %ld acknowledged keys missing from an iterator at a later snapshot (%ld scans)", missing, scans);
+  report(twice == 0, "scans: %ld keys yielded twice by one iterator", twice);
+  report(unwritten == 0, "scans: %ld keys yielded before they were written", unwritten);
+  report(errors == 0, "scans: %ld errors", errors);
+  report(scans > 10, "scans: too few scans (%ld)", scans);
+  free(seen);
+  firkin_options_free(o);
+}
+
+/* ------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR"), *lg = getenv("FIRKIN_TEST_LONG");
-  const char *groups = "abcdefghijkl";
+  const char *groups = "abcdefghijklm";
   char only[16] = "";
   int i;
   g_long = lg && *lg && strcmp(lg, "0") != 0;
@@ -2113,7 +2250,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--long") == 0) g_long = true;
     else if (strlen(argv[i]) == 1 && strchr(groups, argv[i][0]) && strlen(only) < 15) strncat(only, argv[i], 1);
     else {
-      fprintf(stderr, "usage: %s [--long] [a..k]...\n", argv[0]);
+      fprintf(stderr, "usage: %s [--long] [a..m]...\n", argv[0]);
       return 2;
     }
   }
@@ -2146,6 +2283,7 @@ int main(int argc, char **argv) {
       case 'j': name = "faults"; test_faults(); break;
       case 'k': name = "chains"; test_chains(); break;
       case 'l': name = "matcher"; test_matcher(); break;
+      case 'm': name = "scans"; test_scans(); break;
       default: break;
     }
     printf("(%c) %-10s %d passed, %d failed\n", only[i], name, g_passed - before_p, g_failed - before_f);
