@@ -141,7 +141,8 @@ class Segment {
   const uint32_t slot_;
   const uint32_t flags_;
   std::unique_ptr<MappedFile> file_;
-  std::atomic<uint64_t> published_len_;
+  // Own cache line: raised on every publish, while writers read the fields above.
+  alignas(64) std::atomic<uint64_t> published_len_;
 
   friend class Keyspace;
   // Striped: every write adds to the active segment's counters.
