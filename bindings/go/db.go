@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"firkin.dev/firkin/internal/fkraw"
 )
@@ -42,9 +43,10 @@ const (
 
 // DB is an open database (firkin_db).
 type DB struct {
-	h      fkraw.Struct_SS_firkin_db
-	closed atomic.Bool
-	path   string
+	h       fkraw.Struct_SS_firkin_db
+	closed  atomic.Bool
+	path    string
+	getHint atomic.Int64 // see get
 }
 
 // Open opens (or, by default, creates) the database in directory path. opts
@@ -112,61 +114,76 @@ func putScratch(s *scratch) {
 
 // The operations, shared by DB (default namespace), Namespace and Snapshot.
 
+// getN is one cgo call with no out-parameter and no status string
+// (fkb_get_n): the value's size (copied into buf only if it fits), or
+// ErrNotFound, or the call's error. An error is rare: its message comes
+// from repeating the read through fkb_get, which returns it from the same
+// cgo call (firkin_last_error is per OS thread, and a goroutine may move
+// between two calls).
+func (db *DB) getN(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte, buf unsafe.Pointer, bufLen int) (int, error) {
+	r := fkraw.Fkb_get_n(db.h, snap, ns, ptr(key), len(key), buf, bufLen)
+	if r >= 0 {
+		return int(r), nil
+	}
+	if r == -1 {
+		return 0, ErrNotFound
+	}
+	var n int64
+	if err := wrap(fkraw.Fkb_get(db.h, snap, ns, ptr(key), len(key), buf, bufLen, &n)); err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		return 0, ErrNotFound
+	}
+	return int(n), nil // it succeeded when repeated
+}
+
+// The first buffer a Get reads into: as large as the largest value read so
+// far, up to getHintMax (a larger value takes a second call, into a buffer
+// of its exact size). Reading straight into the result saves the copy from
+// a pooled scratch buffer and the pool itself.
+const getHintMin = 64
+const getHintMax = 1024
+
 func (db *DB) get(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) ([]byte, error) {
 	if err := db.check(); err != nil {
 		return nil, err
 	}
-	s := getScratch()
-	buf := s.buf
-	var out []byte
-	var err error
-	for {
-		err = fkraw.Fkb_get(db.h, snap, ns, ptr(key), len(key), ptr(buf), len(buf), s.n)
-		if err != nil {
-			err = wrap(err)
-			break
-		}
-		n := *s.n
-		if n < 0 {
-			err = ErrNotFound
-			break
-		}
-		if n <= int64(len(buf)) {
-			if out == nil {
-				out = make([]byte, n)
-				copy(out, buf)
-			} else {
-				out = out[:n]
-			}
-			break
-		}
-		out = make([]byte, n) // read straight into the result
-		buf = out
+	c := int(db.getHint.Load())
+	if c < getHintMin {
+		c = getHintMin
 	}
-	putScratch(s)
-	runtime.KeepAlive(db)
-	return out, err
+	for {
+		out := make([]byte, c)
+		n, err := db.getN(snap, ns, key, unsafe.Pointer(&out[0]), c)
+		if err != nil {
+			runtime.KeepAlive(db)
+			return nil, err
+		}
+		if n <= c {
+			if n > int(db.getHint.Load()) && n <= getHintMax {
+				db.getHint.Store(int64((n + 15) &^ 15))
+			}
+			runtime.KeepAlive(db)
+			return out[:n], nil
+		}
+		c = n
+	}
 }
 
 func (db *DB) getInto(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key, buf []byte) (int, error) {
 	if err := db.check(); err != nil {
 		return 0, err
 	}
-	s := getScratch()
-	err := wrap(fkraw.Fkb_get(db.h, snap, ns, ptr(key), len(key), ptr(buf), len(buf), s.n))
-	n := *s.n
-	putScratch(s)
+	n, err := db.getN(snap, ns, key, ptr(buf), len(buf))
 	runtime.KeepAlive(db)
 	if err != nil {
 		return 0, err
 	}
-	if n < 0 {
-		return 0, ErrNotFound
+	if n > len(buf) {
+		return n, &Error{Code: StatusBufferTooSmall, Msg: "buffer too small: the value has " + strconv.Itoa(n) + " bytes"}
 	}
-	if n > int64(len(buf)) {
-		return int(n), &Error{Code: StatusBufferTooSmall, Msg: "buffer too small: the value has " + strconv.FormatInt(n, 10) + " bytes"}
-	}
-	return int(n), nil
+	return n, nil
 }
 
 func (db *DB) has(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (bool, error) {

@@ -96,6 +96,16 @@ func TestErrorCarriesStatusAndMessage(t *testing.T) {
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversized key: %v", err)
 	}
+	// Reads take a path without a status string (fkb_get_n): a failure
+	// still carries its status and message.
+	_, err = db.Get(nil)
+	if !errors.As(err, &e) || e.Code != StatusInvalidArgument || e.Msg == "" {
+		t.Fatalf("Get(empty key): %#v", err)
+	}
+	_, err = db.GetInto(bytes.Repeat([]byte("k"), MaxKeySize+1), make([]byte, 8))
+	if !errors.As(err, &e) || e.Code != StatusTooLarge || e.Msg == "" {
+		t.Fatalf("GetInto(oversized key): %#v", err)
+	}
 }
 
 // Messages are read in the failing cgo call, so each goroutine sees its own
@@ -296,7 +306,7 @@ func TestNamespaces(t *testing.T) {
 		t.Fatalf("Count = %d %v", n, err)
 	}
 	must(t, db.DropNamespace("users"))
-	if _, err := ns.Get([]byte("k")); !errors.Is(err, ErrNamespaceNotFound) {
+	if _, err := ns.Get([]byte("k")); !errors.Is(err, ErrNamespaceNotFound) || !strings.Contains(err.Error(), "users") {
 		t.Fatalf("dropped namespace: %v", err)
 	}
 }

@@ -317,6 +317,18 @@ static firkin_status fkb_get(firkin_db *db, const firkin_snapshot *snap, const f
   return st == FIRKIN_E_NOT_FOUND ? FIRKIN_OK : st;
 }
 
+/* The same read with no out-parameter (Go's hot path: a pointer argument
+ * costs a cgo pointer check, a status return a string): the value's size
+ * (copied only if <= cap), FIRKIN_E_NOT_FOUND (-1) if absent, or a failed
+ * call's status (< -1; call fkb_get for its message). */
+static int64_t fkb_get_n(firkin_db *db, const firkin_snapshot *snap, const firkin_ns *ns,
+                         const void *key, size_t key_len, void *buf, size_t cap) {
+  size_t n = 0;
+  firkin_status st = firkin_get_into(db, snap, ns, key, key_len, buf, cap, &n);
+  if (st == FIRKIN_OK || st == FIRKIN_E_BUFFER_TOO_SMALL) return (int64_t)n;
+  return st;
+}
+
 /* *OUT = 1 if key has a value, else 0. */
 static firkin_status fkb_contains(firkin_db *db, const firkin_snapshot *snap, const firkin_ns *ns,
                                   const void *key, size_t key_len, int64_t *OUT) {
