@@ -185,12 +185,17 @@ void ChangeCursor::Fill() {
     LogReader::Result res = reader.Next(&r, &at);
     if (res == LogReader::Result::kEnd) {
       if (!sealed) return;  // nothing more published yet
+      // The last sequence number before the listing: a segment is listed
+      // before any of its numbers is published, so every change up to it
+      // lies in a segment the listing holds. (Read after the listing, it
+      // could count writes into a segment the writer added meanwhile: a
+      // false gap, seen under ASan in CI.)
+      const uint64_t latest = db_->LastSeq();
       std::shared_ptr<Segment> next = NextLogSegment(seg_->id());
       if (next == nullptr) {
         // No later log segment: every later change was compacted away
         // (the newest segment was sealed and compacted before the next
         // write opened a new one), unless there is none.
-        const uint64_t latest = db_->LastSeq();
         if (latest > last_) status_ = GapError(latest + 1);
         return;
       }
