@@ -88,8 +88,8 @@ func (db *DB) check() error {
 	return nil
 }
 
-// scratch is per-call state of the hot paths, pooled so that a Get makes
-// one allocation (the returned value) and one cgo call.
+// scratch is per-call state (out-parameters) of calls that have them,
+// pooled so that they allocate nothing. Gets need none (see getN).
 //
 // n is allocated on its own: cgo refuses a pointer into an object that also
 // holds Go pointers (buf).

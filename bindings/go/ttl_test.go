@@ -313,7 +313,7 @@ func TestTxnTTL(t *testing.T) {
 		if err := tx.PutExpireAt([]byte("gone"), []byte("v"), now.Add(-time.Second)); err != nil {
 			return err
 		}
-		mustGet(t, tx.Get, "a", "va")   // its own TTL put reads as present
+		mustGet(t, tx.Get, "a", "va") // its own TTL put reads as present
 		mustAbsent(t, tx.Get, "gone") // its own put with a past expiry: absent
 		if err := tx.PutTTL([]byte("z"), []byte("v"), 0); !errors.Is(err, ErrInvalidArgument) {
 			t.Fatalf("PutTTL(0) err = %v", err)
