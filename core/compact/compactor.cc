@@ -287,7 +287,11 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       const std::string_view key = ks.Key(r, &kb);
       const uint64_t h = ks.Hash(r.ns_id, key);
       RecordView newest;
-      const Locator newest_loc = ks.FindNewest(h, r.ns_id, key, &newest);
+      // A live record (the index points at it) is told without reading the
+      // key's newest record; only a superseded one needs it.
+      const bool live = ks.Indexes(h, loc);
+      const Locator newest_loc = live ? loc : ks.FindNewest(h, r.ns_id, key, &newest);
+      if (live) newest = r;
       if (newest_loc == loc) {
         // An expired put (TTL) is absent, like a tombstone: it goes under
         // the same rule, so that no older version elsewhere comes back.

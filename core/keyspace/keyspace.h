@@ -114,6 +114,14 @@ class Keyspace {
     return found;
   }
 
+  // READER. Whether the index holds `loc` under h's tag. A locator names
+  // one record, and the index holds one entry per key, so then that record
+  // is its key's newest, found without reading any record (FindNewest reads
+  // each candidate's header to compare keys: a cache miss per call).
+  bool Indexes(uint64_t h, Locator loc) const {
+    return index_.Find(h, [loc](Locator l) { return l == loc; });
+  }
+
   // READER. Whether a record the index holds under h's tag fails its
   // checksum: a key whose record is damaged must read as corruption, not
   // as absent.
