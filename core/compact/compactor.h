@@ -88,6 +88,8 @@ class Compactor {
   Status RunPass(const std::vector<std::shared_ptr<Segment>>& inputs);
   Status BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan);
   Status WriteOutput(Plan* plan);
+  // The ids an output names as replaced (its kCompactInputs list).
+  std::string ReplacedIds(const Plan& plan) const;
   // Takes the inputs out of the segment table and retires their files;
   // `written`: bytes of the output that replaces them (0: none).
   // REQUIRES the host's retire mutex.
