@@ -12,7 +12,7 @@
 namespace firkin {
 
 namespace {
-constexpr uint64_t kPrefaultAhead = 4ull << 20;  // bytes faulted in ahead of the tail
+constexpr uint64_t kPrefaultAhead = 16ull << 20; // bytes faulted in ahead of the tail
 constexpr int kPokeShift = 20;                   // writers poke once per MiB written
 // Published bytes are handed to the kernel's writeback in chunks of this
 // size (MappedFile::WriteBehind), so that sealing a full segment finds
