@@ -45,6 +45,11 @@ struct Compactor::Plan {
   uint64_t min_seq = UINT64_MAX;
   uint64_t max_seq = 0;  // of any record read from the inputs
   std::shared_ptr<Segment> needs_snapshot;  // an input a snapshot (or a read) still needs
+  // With no snapshot open when the plan began: the newest sequence number
+  // of a version that superseded a dropped one and was published after the
+  // plan began (0: none). A snapshot older than it, registered during the
+  // scan, could see a dropped version: RunPass plans again.
+  uint64_t superseded_after_start = 0;
   bool snapshot_hold = false;  // a live snapshot needs it (else a write in flight)
   std::shared_ptr<Segment> output;
   std::vector<Locator> out_locs;
@@ -151,7 +156,7 @@ Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& prog
   }
 }
 
-std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const {
+std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) {
   const Options& o = host_->options();
   uint64_t total = 0, live = 0;
   const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
@@ -175,6 +180,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) const 
   std::sort(ranked.begin(), ranked.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
   const bool over_amp = live > 0 && total * 100 > live * uint64_t{o.compact_space_amp};
+  behind_ = over_amp;
   std::vector<std::shared_ptr<Segment>> picked;
   uint64_t out_bytes = 0;
   for (auto& [ratio, s] : ranked) {
@@ -242,6 +248,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   plan->inputs = inputs;
   const uint64_t s_min = host_->OldestSnapshot();
   const bool any_snapshot = host_->HasSnapshots();
+  uint64_t published = s_min;  // LastSeq(), read again when a newer version is met
   std::unordered_map<std::string, uint64_t> visible_at_smin;  // (ns, key) -> seq
   // Smallest sequence number held outside the inputs: a tombstone newer than
   // it may still shadow an older version elsewhere.
@@ -321,7 +328,19 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       // write still in flight): a read or snapshot at the published state
       // still needs the version before it. That is s_min's version too
       // (s_min is the published sequence number when there is no snapshot).
-      if (!any_snapshot && newest.seq <= s_min) continue;
+      if (!any_snapshot) {
+        if (newest.seq <= s_min) continue;
+        // Published since the pass began (a long scan under steady updates
+        // meets many such): not needed either, provided no snapshot older
+        // than it is taken before the pass retires its inputs. RunPass
+        // checks that (superseded_after_start); a snapshot registered
+        // later starts at the published number, which is past it.
+        if (newest.seq > published) published = host_->LastSeq();
+        if (newest.seq <= published) {
+          plan->superseded_after_start = std::max(plan->superseded_after_start, newest.seq);
+          continue;
+        }
+      }
       // The oldest snapshot sees the key's version at s_min; every version
       // from that one up to the newest may be seen by some snapshot, older
       // ones by none. Computed once per key per pass (hot keys have long
@@ -350,7 +369,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
 
 void Compactor::Throttle(uint64_t bytes) {
   const uint64_t rate = host_->options().compact_rate;
-  if (rate == 0 || bytes == 0) return;
+  if (rate == 0 || bytes == 0 || behind_) return;
   auto pause = std::chrono::microseconds(bytes * 1000000 / rate);
   std::this_thread::sleep_for(pause);
 }
@@ -406,11 +425,21 @@ Status Compactor::WriteOutput(Plan* plan) {
   // Written under a temporary name that recovery never reads as a segment
   // (it removes it), made durable, and only then named: a named output is
   // complete, whatever order its pages reached the disk in (issue 9, 6b).
+  // Written with appends from a staging buffer, not through a writable
+  // mapping: the page cache then takes whole pages (no zero-filled fresh
+  // page per fault) and the sync write-protects no page-table entries (a
+  // TLB shootdown per page on every core running the process, which was
+  // the largest kernel cost of compaction under updates).
   const std::string path = host_->dir() + "/" + SegmentFileName(id);
   const std::string tmp = path + ".tmp";
-  std::unique_ptr<MappedFile> file;
-  FIRKIN_RETURN_IF_ERROR(env->NewMappedFile(tmp, (len + 4095) & ~uint64_t{4095}, &file));
-  char* base = file->data();
+  std::unique_ptr<WritableFile> wf;
+  FIRKIN_RETURN_IF_ERROR(env->NewWritableFile(tmp, &wf));
+  auto fail = [&](Status st) {
+    if (wf != nullptr) wf->Close();
+    wf.reset();
+    env->RemoveFile(tmp);
+    return st;
+  };
   SegmentHeader h;
   h.segment_id = id;
   h.db_id = host_->db_id();
@@ -420,16 +449,34 @@ Status Compactor::WriteOutput(Plan* plan) {
     h.flags |= kSegmentFlagSalted;
     h.format_version = kFormatVersion;
     Status rs = RandomBytes(&h.salt, sizeof h.salt);
-    if (!rs.ok()) {
-      file.reset();
-      env->RemoveFile(tmp);
-      return rs;
-    }
+    if (!rs.ok()) return fail(rs);
   }
-  EncodeSegmentHeader(h, base);
+  // The staging buffer holds the bytes from `flushed` (a page boundary) on;
+  // whole pages go out once about 1 MiB has gathered. Record sizes do not
+  // change when re-encoded, so the length (and the header's durability
+  // watermark, written first) is known now; the end checks it.
+  constexpr uint64_t kChunk = 1u << 20;
+  std::string buf(kSegmentHeaderSize, '\0');
+  EncodeSegmentHeader(h, &buf[0]);
+  EncodeDurableLen(&buf[0], len);
+  uint64_t flushed = 0;
+  auto room = [&](uint64_t pos, size_t n) -> char* {
+    if (buf.size() < pos - flushed + n) buf.resize(pos - flushed + n);
+    return &buf[pos - flushed];
+  };
+  auto flush = [&](uint64_t pos, bool all) -> Status {
+    const uint64_t upto = all ? pos : pos & ~uint64_t{4095};
+    if (upto <= flushed) return Status::OK();
+    const size_t n = upto - flushed;
+    FIRKIN_RETURN_IF_ERROR(wf->Append(std::string_view(buf.data(), n)));
+    buf.erase(0, n);
+    flushed = upto;
+    return Status::OK();
+  };
   const uint64_t mseq = plan->min_seq == UINT64_MAX ? 1 : plan->min_seq;
   uint64_t pos = kSegmentHeaderSize;
-  pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactInputs, 0, {}, ids}, base + pos);
+  pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactInputs, 0, {}, ids},
+                      room(pos, marker));
   uint64_t since_throttle = 0;
   uint64_t min_expiry = UINT64_MAX;
   const uint64_t now_ms = host_->NowMs();
@@ -443,13 +490,12 @@ Status Compactor::WriteOutput(Plan* plan) {
     // its codec flag). A sealed record is opened (authenticated: damage
     // stops the pass) and sealed again at its new place, under the
     // output's salt: a nonce is never reused.
+    if (pos + r.size() > len - marker) {
+      return fail(Status::Corruption("compaction output overflows its planned length"));
+    }
     if (r.sealed()) {
       Status os = codec.Open(r, &plain);
-      if (!os.ok()) {
-        file.reset();
-        env->RemoveFile(tmp);
-        return os;
-      }
+      if (!os.ok()) return fail(os);
       sealed.resize(r.size());
       EncodeRecord({r.seq, r.prev, r.ns_id, r.type,
                     static_cast<uint8_t>((r.flags & kRecordFlagsCodec) | kRecordFlagSealed),
@@ -457,29 +503,38 @@ Status Compactor::WriteOutput(Plan* plan) {
                     std::string_view(plain.data() + r.key_len, r.value_len), r.time(),
                     r.expiry()},
                    &sealed[0]);
-      codec.SealTo(sealed.data(), base + pos, base);
+      codec.SealAt(sealed.data(), room(pos, r.size()), h.salt, static_cast<uint32_t>(pos));
       pos += r.size();
     } else {
       pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type,
                            static_cast<uint8_t>(r.flags & kRecordFlagsCodec), r.key(), r.value(),
                            r.time(), r.expiry()},
-                          base + pos);
+                          room(pos, r.size()));
     }
     // Only a future expiry: an expired record kept here (an older version
     // elsewhere may still need it to shadow it) waits for a compaction
     // with another reason, or this segment would be picked again at once.
     if (r.expiry() > now_ms) min_expiry = std::min(min_expiry, r.expiry());
     since_throttle += r.size();
-    if (since_throttle >= (1u << 20)) {
+    if (since_throttle >= kChunk) {
+      Status fs = flush(pos, false);
+      if (!fs.ok()) return fail(fs);
       Throttle(since_throttle);
       since_throttle = 0;
     }
   }
   Throttle(since_throttle);
-  pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactDone, 0, {}, ids}, base + pos);
-  EncodeDurableLen(base, pos);
-  Status s = file->Truncate(pos);  // truncate + fdatasync: the output is durable
-  file.reset();
+  pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactDone, 0, {}, ids}, room(pos, marker));
+  if (pos != len) {
+    return fail(Status::Corruption("compaction output is " + std::to_string(pos) +
+                                   " bytes, planned " + std::to_string(len)));
+  }
+  Status s = flush(pos, true);
+  if (s.ok()) s = wf->Sync();  // fdatasync: the output is durable
+  if (s.ok()) s = wf->Close();
+  if (!s.ok()) return fail(s);
+  wf.reset();
+  std::unique_ptr<MappedFile> file;
   if (s.ok()) s = env->RenameFile(tmp, path);
   if (s.ok()) s = env->SyncDir(host_->dir());
   // Mapped again under its final name (read-only: it is sealed), so that
@@ -523,6 +578,7 @@ Status Compactor::WriteOutput(Plan* plan) {
 Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   std::vector<std::shared_ptr<Segment>> inputs = picked;
   Plan plan;
+  int replans = 0;
   for (;;) {
     plan = Plan();
     Status s = BuildPlan(inputs, &plan);
@@ -530,7 +586,18 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
       if (!stopping_.load(std::memory_order_relaxed)) stats_.failures.fetch_add(1);
       return s;
     }
-    if (!plan.needs_snapshot) break;
+    if (!plan.needs_snapshot) {
+      // A snapshot registered during the scan, older than a version the
+      // plan treated as superseded for everyone: plan again (the snapshot
+      // is seen now). One registered from here on starts at the published
+      // number, past every such version.
+      if (plan.superseded_after_start != 0 &&
+          host_->OldestSnapshot() < plan.superseded_after_start) {
+        if (++replans > 3) return Status::OK();  // snapshots come and go: later
+        continue;
+      }
+      break;
+    }
     // A live snapshot still sees an old version in this input: leave it
     // (held until a snapshot is released). Needed only because a write was
     // in flight: leave it for this pass.

@@ -76,7 +76,8 @@ class Compactor {
   struct Plan;
   void Loop();
   // Picks candidate segments; `all` = every sealed segment with dead bytes.
-  std::vector<std::shared_ptr<Segment>> PickCandidates(bool all) const;
+  // Sets behind_. REQUIRES run_mu_.
+  std::vector<std::shared_ptr<Segment>> PickCandidates(bool all);
   // When PickCandidates finds nothing: the oldest sealed segment, if the
   // tombstones it could drop (plus its dead bytes) reach compact_dead_ratio
   // of it (with `all`: if it could drop any). A tombstone counts as live
@@ -94,11 +95,18 @@ class Compactor {
   // `written`: bytes of the output that replaces them (0: none).
   // REQUIRES the host's retire mutex.
   Status RetireInputs(const Plan& plan, uint64_t written);
+  // Sleeps so that output is written at compact_rate, unless behind_.
   void Throttle(uint64_t bytes);
 
   CompactionHost* const host_;
   std::mutex run_mu_;  // one pass at a time
   uint64_t swept_id_ = 0, swept_floor_ = 0;  // under run_mu_: the last sweep scan
+  // Under run_mu_: the last pick found the log over compact_space_amp of
+  // the live data. The pass then runs unthrottled: compact_rate spares the
+  // foreground while compaction keeps up, but a log that outgrows its
+  // space bound (steady updates) must be caught up with, or the disk fills
+  // and every new segment is a fresh file (no recycling).
+  bool behind_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -109,14 +109,19 @@ bool RecordCodec::NonceOf(const RecordView& r, uint8_t nonce[12]) {
 }
 
 void RecordCodec::SealTo(const char* plain, char* dst, const char* seg) const {
+  uint64_t salt = 0;
+  if (!SegmentSalt(seg, &salt)) {
+    throw std::logic_error("sealing a record into a segment without a salt");
+  }
+  SealAt(plain, dst, salt, static_cast<uint32_t>(dst - seg));
+}
+
+void RecordCodec::SealAt(const char* plain, char* dst, uint64_t salt, uint32_t offset) const {
   const RecordView p = PeekRecord(plain);
   const size_t ext = p.ext_len();
   const size_t n = size_t{p.key_len} + p.value_len;
-  uint64_t salt = 0;
-  const bool salted = SegmentSalt(seg, &salt);
   uint8_t nonce[12];
-  RecordNonce(salt, static_cast<uint32_t>(dst - seg), nonce);
-  if (!salted) throw std::logic_error("sealing a record into a segment without a salt");
+  RecordNonce(salt, offset, nonce);
   std::memcpy(dst + 8, plain + 8, kRecordHeaderSize - 8 + ext);
   aead_->Seal(nonce, SealAad(plain, p.flags), plain + kRecordHeaderSize + ext, n,
               dst + kRecordHeaderSize + ext);

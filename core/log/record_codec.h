@@ -73,6 +73,10 @@ class RecordCodec {
   // bytes into the segment mapped at seg (a salted header). REQUIRES a
   // cipher. plain and dst must not overlap. Never leaves plaintext at dst.
   void SealTo(const char* plain, char* dst, const char* seg) const;
+  // The same for a record that will be written `offset` bytes into a
+  // segment whose header carries `salt` (dst is a staging buffer: a
+  // compaction output written with appends, not through a mapping).
+  void SealAt(const char* plain, char* dst, uint64_t salt, uint32_t offset) const;
   // The key of r: a view of the record for an unsealed one; for a sealed
   // one, decrypted (unauthenticated) into *scratch. Empty if r is sealed and
   // cannot be opened (no cipher, no segment, no salt): the caller's
