@@ -604,6 +604,8 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
     if (plan.snapshot_hold) {
       stats_.segments_skipped.fetch_add(1);
       plan.needs_snapshot->compact_hold.store(true);
+    } else {
+      stats_.segments_deferred.fetch_add(1, std::memory_order_relaxed);
     }
     inputs.erase(std::find(inputs.begin(), inputs.end(), plan.needs_snapshot));
     if (inputs.empty()) return Status::OK();

@@ -11,6 +11,7 @@ namespace firkin {
 
 Status DB::Checkpoint() {
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
+  std::lock_guard<std::mutex> one_at_a_time(checkpoint_mu_);
   CheckpointData c;
   c.db_id = identity_.db_id;
   // Between writes (the gate is closed: every write is published or not

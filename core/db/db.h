@@ -342,6 +342,10 @@ class DB : private CompactionHost {
   std::mutex ns_mu_;
   // Segment retirement vs. online backup (CompactionHost::retire_mutex).
   std::mutex retire_mu_;
+  // One checkpoint at a time (the compactor's, firkin_checkpoint's, the
+  // close's): they share the temporary file name, and a slower, older cut
+  // must not replace a newer one. Taken before retire_mu_.
+  std::mutex checkpoint_mu_;
 
   // Snapshots.
   mutable std::mutex snap_mu_;

@@ -106,6 +106,19 @@ void Keyspace::BuildOrdered(const std::vector<uint32_t>& ns_ids) {
   ordered_live_.store(true, std::memory_order_release);
 }
 
+void Keyspace::FillOrdered(uint32_t ns, OrderedIndex* ord) {
+  std::vector<Locator> locs;
+  index_.ForEach([&](Locator l) {
+    RecordView r;
+    if (ResolveBounded(l, &r) != nullptr && r.ns_id == ns) locs.push_back(l);
+  });
+  std::string scratch;
+  for (Locator l : locs) {
+    RecordView r;
+    if (ResolveBounded(l, &r) != nullptr) ord->Insert(Key(r, &scratch), l);
+  }
+}
+
 uint64_t Keyspace::OrderedMemory() const {
   std::lock_guard<std::mutex> l(ordered_mu_);
   uint64_t n = 0;

@@ -179,6 +179,12 @@ class Keyspace {
   // ordered_live() is true and replayed namespace creations make theirs.
   void BuildOrdered(const std::vector<uint32_t>& ns_ids);
   bool ordered_live() const { return ordered_live_.load(std::memory_order_acquire); }
+  // The index's writer (a read-only handle's refresh): adds to `ord`, the
+  // OrderedIndex just made for namespace ns, every hash index entry of ns
+  // installed before it existed. A refresh replays segments in id order,
+  // and a compaction output (a higher id) can carry a namespace's creation
+  // that the log segments before it already hold keys of.
+  void FillOrdered(uint32_t ns, OrderedIndex* ord);
   // Bytes of memory of every OrderedIndex, and keys they hold.
   uint64_t OrderedMemory() const;
   uint64_t OrderedKeys() const;

@@ -104,6 +104,10 @@ class Replayer {
                                 ? ks_->MakeOrdered(r.ns_id)
                                 : nullptr;
         ns_->Create(r.ns_id, plain.substr(0, r.key_len), flags, ord);
+        // Keys of it met before its creation (a refresh replays a
+        // compaction output, which may carry the creation, after the log
+        // segments that followed it) are in the hash index only.
+        if (ord != nullptr) ks_->FillOrdered(r.ns_id, ord);
         ks_->CountLive(loc, r.size());
         break;
       }
