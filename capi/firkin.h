@@ -240,7 +240,10 @@ typedef enum firkin_sync_mode {
  *                                   dead bytes reach this share, 1..100)
  *    compact_space_amp  150        (percent: also compact while total log
  *                                   bytes exceed this share of live bytes)
- *    compact_rate       64 MiB     (bytes per second compaction may write;
+ *    compact_rate       64 MiB     (bytes per second compaction may write
+ *                                   while the log is within
+ *                                   compact_space_amp; over it, compaction
+ *                                   runs unthrottled to catch up;
  *                                   0 = unlimited)
  *    checkpoint_every   256 MiB    (write an index checkpoint after this
  *                                   many bytes of log; 0 = only at close)
