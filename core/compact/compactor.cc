@@ -394,16 +394,11 @@ std::string Compactor::ReplacedIds(const Plan& plan) const {
   const SegmentTable& table = host_->keyspace()->segments();
   for (const auto& s : plan.inputs) {
     if ((s->flags() & kSegmentFlagCompacted) == 0) continue;
-    LogReader reader(s->data(), kSegmentHeaderSize, s->published_len());
-    RecordView r;
-    uint64_t at;
-    if (reader.Next(&r, &at) != LogReader::Result::kRecord ||
-        r.type != RecordType::kCompactInputs) {
+    std::vector<uint64_t> inputs;
+    if (!ReadCompactionInputs(s->data(), s->published_len(), &inputs)) {
       continue;  // BuildPlan read this input whole: it is not damaged
     }
-    const std::string_view list = r.value();
-    for (size_t i = 0; i + 8 <= list.size(); i += 8) {
-      const uint64_t in = DecodeU64(list.data() + i);
+    for (uint64_t in : inputs) {
       if (table.ById(in) != nullptr && std::find(named.begin(), named.end(), in) == named.end()) {
         named.push_back(in);
       }

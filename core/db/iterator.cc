@@ -1,5 +1,6 @@
 #include "core/db/iterator.h"
 
+#include "core/log/log_reader.h"
 #include "core/util/coding.h"
 #include "core/util/epoch.h"
 
@@ -28,18 +29,13 @@ void Iterator::SkipReplacedInputs() {
   for (size_t i = 0; i < segs_.size() && status_.ok(); i++) {
     if ((segs_[i]->flags() & kSegmentFlagCompacted) == 0) continue;
     // An output is published complete: its first record is its input list.
-    RecordView r;
-    if (ends_[i] <= kSegmentHeaderSize ||
-        !ValidateRecord(segs_[i]->RecordAt(kSegmentHeaderSize), ends_[i] - kSegmentHeaderSize,
-                        &r, segs_[i]->data()) ||
-        r.type != RecordType::kCompactInputs) {
+    std::vector<uint64_t> inputs;
+    if (!ReadCompactionInputs(segs_[i]->data(), ends_[i], &inputs)) {
       status_ = Status::Corruption(segs_[i]->path() +
                                    ": compaction output without its input list");
       return;
     }
-    const std::string_view list = r.value();
-    for (size_t k = 0; k + 8 <= list.size(); k += 8) {
-      const uint64_t in = DecodeU64(list.data() + k);
+    for (uint64_t in : inputs) {
       for (size_t j = 0; j < segs_.size(); j++) {
         if (segs_[j]->id() == in) skip_[j] = true;
       }

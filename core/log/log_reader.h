@@ -13,8 +13,11 @@
 #define FIRKIN_CORE_LOG_LOG_READER_H_
 
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "core/log/format.h"
+#include "core/util/coding.h"
 
 namespace firkin {
 
@@ -69,6 +72,30 @@ class LogReader {
   const uint64_t end_;
   const uint64_t floor_;
 };
+
+// ---- a compaction output's list of replaced segments ----
+// The first record of an output (kCompactInputs) and its last (kCompactDone,
+// once complete) name the segment ids it replaces, as u64s.
+inline std::vector<uint64_t> DecodeSegmentIds(std::string_view list) {
+  std::vector<uint64_t> ids;
+  for (size_t i = 0; i + 8 <= list.size(); i += 8) ids.push_back(DecodeU64(list.data() + i));
+  return ids;
+}
+
+// The ids named by the kCompactInputs record that starts the compaction
+// output mapped at `data` (records end at `end`). False if that record is
+// missing or damaged.
+inline bool ReadCompactionInputs(const char* data, uint64_t end, std::vector<uint64_t>* ids) {
+  LogReader reader(data, kSegmentHeaderSize, end);
+  RecordView r;
+  uint64_t at;
+  if (reader.Next(&r, &at) != LogReader::Result::kRecord ||
+      r.type != RecordType::kCompactInputs) {
+    return false;
+  }
+  *ids = DecodeSegmentIds(r.value());
+  return true;
+}
 
 }  // namespace firkin
 

@@ -113,16 +113,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       }
       n.flags = h.flags;
       if ((h.flags & kSegmentFlagCompacted) != 0) {
-        LogReader reader(n.file->data(), kSegmentHeaderSize, n.file->size());
-        RecordView r;
-        uint64_t at;
-        if (reader.Next(&r, &at) != LogReader::Result::kRecord ||
-            r.type != RecordType::kCompactInputs) {
+        if (!ReadCompactionInputs(n.file->data(), n.file->size(), &n.inputs)) {
           return Status::Corruption(path + ": compaction output without its input list");
-        }
-        const std::string_view list = r.value();
-        for (size_t i = 0; i + 8 <= list.size(); i += 8) {
-          n.inputs.push_back(DecodeU64(list.data() + i));
         }
       }
       fresh.push_back(std::move(n));

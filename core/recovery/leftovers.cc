@@ -79,9 +79,8 @@ void CheckCompactionOutput(Env* env, const std::string& dir, uint64_t id,
   }
   if (!any || first.type != RecordType::kCompactInputs) return;  // damaged
   const bool complete = valid && last.type == RecordType::kCompactDone;
-  std::vector<uint64_t> inputs;
-  const std::string_view list = complete ? last.value() : first.value();
-  for (size_t i = 0; i + 8 <= list.size(); i += 8) inputs.push_back(DecodeU64(list.data() + i));
+  const std::vector<uint64_t> inputs =
+      DecodeSegmentIds(complete ? last.value() : first.value());
   if (complete) {
     for (uint64_t in : inputs) {
       if (in != id && std::find(ids.begin(), ids.end(), in) != ids.end()) {
