@@ -65,9 +65,13 @@ class MappedFile {
   // left to do. A write into the range afterwards faults (SIGSEGV): the
   // caller must never hand such a range out again. Promises nothing about
   // durability; failures leave the mapping as it was.
-  virtual void WriteBehind(uint64_t offset, uint64_t len) {
+  // Returns how many bytes from `offset` on were handed over: the range may
+  // end early (the posix Env ends it on a 2 MiB boundary of the address
+  // space), and the caller offers the rest again later. This default hands
+  // over nothing but reports all of it taken.
+  virtual uint64_t WriteBehind(uint64_t offset, uint64_t len) {
     (void)offset;
-    (void)len;
+    return len;
   }
 
  protected:

@@ -17,7 +17,7 @@ constexpr int kPokeShift = 20;                   // writers poke once per MiB wr
 // Published bytes are handed to the kernel's writeback in chunks of this
 // size (MappedFile::WriteBehind), so that sealing a full segment finds
 // only the last chunk still dirty instead of the whole segment.
-constexpr uint64_t kWriteBehindChunk = 1ull << 20;
+constexpr uint64_t kWriteBehindChunk = 2ull << 20;
 }  // namespace
 
 LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
@@ -376,9 +376,9 @@ void LogWriter::PrefaultLoop() {
         // the roll) short. Durability is unchanged: only Sync promises it.
         const uint64_t published = seg->published_len() & ~uint64_t{4095};
         if (published >= written + kWriteBehindChunk) {
-          seg->file()->WriteBehind(written, published - written);
-          written_behind_.fetch_add(published - written, std::memory_order_relaxed);
-          written = published;
+          const uint64_t handed = seg->file()->WriteBehind(written, published - written);
+          written_behind_.fetch_add(handed, std::memory_order_relaxed);
+          written += handed;
           // Sync-behind: once an eighth of the segment has been handed
           // over since the last sync, make it durable here (its writeback
           // is under way already), so that the seal of the full segment,
