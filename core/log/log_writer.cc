@@ -258,6 +258,12 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
   // Make the records durable, and only then let the watermark claim them
   // all (a watermark persisted ahead of its data would turn a power loss
   // into "corruption"); then truncate + fdatasync, which persists it.
+  // Every record is complete and nothing writes here again: the whole
+  // record area is handed over first (to the end of the file, so not cut
+  // at a 2 MiB boundary), and the sync write-protects no page-table entry
+  // page by page (a TLB shootdown each, on every core, while every writer
+  // waits for this roll).
+  seg->file()->WriteBehind(kSegmentHeaderSize, seg->capacity() - kSegmentHeaderSize);
   Status s = SyncRangeLocked(seg, end);
   if (s.ok()) s = seg->file()->Truncate(end);
   syncs_.fetch_add(1, std::memory_order_relaxed);
