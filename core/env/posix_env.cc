@@ -183,6 +183,12 @@ class PosixMappedFile final : public MappedFile {
                static_cast<off_t>(offset));
     }
     if (p == MAP_FAILED) return 0;
+#ifdef MADV_POPULATE_READ
+    // The remap dropped the range's page-table entries: map its pages
+    // again now (they are in the page cache), or every read of a record
+    // written in the last few MiB (the hot ones) takes a page fault.
+    madvise(p, len, MADV_POPULATE_READ);
+#endif
     sync_file_range(fd_, static_cast<off64_t>(offset), static_cast<off64_t>(len),
                     SYNC_FILE_RANGE_WRITE);
     return len;
