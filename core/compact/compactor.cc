@@ -485,9 +485,6 @@ Status Compactor::WriteOutput(Plan* plan) {
     // its codec flag). A sealed record is opened (authenticated: damage
     // stops the pass) and sealed again at its new place, under the
     // output's salt: a nonce is never reused.
-    if (pos + r.size() > len - marker) {
-      return fail(Status::Corruption("compaction output overflows its planned length"));
-    }
     if (r.sealed()) {
       Status os = codec.Open(r, &plain);
       if (!os.ok()) return fail(os);
