@@ -231,10 +231,16 @@ typedef enum firkin_sync_mode {
  *    sync_interval_ms   100        (1..60000)
  *    segment_size       64 MiB     (64 KiB .. 1 GiB; rounded up to 4 KiB)
  *    salvage            false      (skip damaged records on open, report them)
- *    verify_checksums   true       (check each record's checksum on read;
- *                                   when off, records open did not validate
- *                                   itself, i.e. those an index checkpoint
- *                                   covered, are still checked)
+ *    verify_checksums   false      (true: check the checksum of every
+ *                                   record on every read. false: check each
+ *                                   record until this handle knows its
+ *                                   segment intact: segments it wrote, that
+ *                                   open scanned, or that the background
+ *                                   scrub validated after an open that
+ *                                   loaded a checkpoint; a damaged segment
+ *                                   stays checked on every read. Only
+ *                                   damage done to a file while it is open
+ *                                   needs true to be caught)
  *    auto_compact       true       (background compaction)
  *    compact_dead_ratio 50         (percent: compact a sealed segment whose
  *                                   dead bytes reach this share, 1..100)

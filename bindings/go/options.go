@@ -130,7 +130,9 @@ func (o *Options) SetSegmentSize(bytes uint64) error {
 // SetSalvage skips damaged records on open (and reports them).
 func (o *Options) SetSalvage(v bool) error { return o.Set("salvage", strconv.FormatBool(v)) }
 
-// SetVerifyChecksums checks each record's checksum on read.
+// SetVerifyChecksums checks every record's checksum on every read (default
+// false: a record is checked until its segment is known intact; see the
+// verify_checksums option in firkin.h).
 func (o *Options) SetVerifyChecksums(v bool) error {
 	return o.Set("verify_checksums", strconv.FormatBool(v))
 }

@@ -549,6 +549,9 @@ Status Compactor::WriteOutput(Plan* plan) {
   }
   auto out = std::make_shared<Segment>(id, slot, std::move(file), pos, h.flags);
   out->sealed.store(true);
+  // Its records are the plan's, each validated when the inputs were
+  // scanned (LogReader), or written by this pass.
+  out->checked.store(true);
   out->synced_len = pos;
   out->min_seq.store(mseq);  // (the first record's; see below for an empty output)
   out->min_expiry.store(min_expiry);

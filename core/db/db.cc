@@ -188,12 +188,14 @@ Status DB::OpenImpl() {
                                  &recovery_, /*watermark_bound=*/writer_seen_));
   if (!options_.read_only) lock_->EndRecovery();  // the watermarks are final
   // Records a checkpoint let open skip were never validated: reads check
-  // them even when verify_checksums is off.
-  verify_reads_ = options_.verify_checksums || recovery_.used_checkpoint;
+  // them (their segments are not Segment::checked) until the scrub has.
+  check_all_reads_ = options_.verify_checksums;
   // Commit times never go back, not even across a restart with the clock
   // set back: start from the newest commit time in the log.
   last_commit_ms_.store(NewestLogTime());
   BuildOrderedIndexes();
+  // Segments the checkpoint let recovery skip are validated in the background.
+  scrubber_.Start(keyspace_->segments().List());
   if (options_.read_only) return StartFollowing();
   {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
@@ -235,6 +237,7 @@ DB::~DB() { Close(); }
 Status DB::Close() {
   if (closed_) return close_status_;
   closed_ = true;
+  scrubber_.Stop();
   if (compactor_ != nullptr) compactor_->Stop();
   {
     std::lock_guard<std::mutex> l(flush_mu_);
@@ -351,7 +354,7 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   std::vector<uint64_t> ends;
   for (auto& s : segs) ends.push_back(s->published_len());
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
-                          std::move(ends), verify_reads_,
+                          std::move(ends), check_all_reads_,
                           options_.read_only ? &history_floor_ : nullptr, NowMs(), &codec_));
   return Status::OK();
 }

@@ -40,6 +40,7 @@
 #include "core/log/log_writer.h"
 #include "core/log/record_codec.h"
 #include "core/recovery/recovery.h"
+#include "core/recovery/scrubber.h"
 
 namespace firkin {
 
@@ -204,8 +205,9 @@ class DB : private CompactionHost {
   // Whether checkpoint_every bytes were written since the last checkpoint.
   bool CheckpointDue() const override;
   bool read_only() const { return options_.read_only; }
-  // Whether reads check each record's checksum (see verify_reads_).
-  bool verify_reads() const { return verify_reads_; }
+  // Whether reads check the checksum of every record, also of those known
+  // intact (see check_all_reads_).
+  bool check_all_reads() const { return check_all_reads_; }
   // Read-only handle: a snapshot below this can no longer be told (a
   // refresh dropped segments the writer had retired).
   uint64_t history_floor() const { return history_floor_.load(std::memory_order_acquire); }
@@ -358,6 +360,7 @@ class DB : private CompactionHost {
   std::mutex flush_mu_;
   std::condition_variable flush_cv_;
   std::thread flusher_;
+  Scrubber scrubber_;  // validates segments a checkpoint let open skip
   bool flusher_started_ = false;
   bool stop_flusher_ = false;
 
@@ -378,7 +381,10 @@ class DB : private CompactionHost {
   StripedCounter value_bytes_stored_;
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<uint64_t> bytes_at_checkpoint_{0};
-  bool verify_reads_ = true;  // check each record's checksum on read
+  // The verify_checksums option: every read checks its records' checksums,
+  // also in segments known intact (Segment::checked). Off, a read checks
+  // only records of segments not yet validated (ReadIntact).
+  bool check_all_reads_ = false;
   bool closed_ = false;
   Status close_status_;
 };

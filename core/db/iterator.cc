@@ -8,14 +8,14 @@ namespace firkin {
 
 Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
                    std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
-                   bool verify_checksums, const std::atomic<uint64_t>* history_floor,
+                   bool check_all, const std::atomic<uint64_t>* history_floor,
                    uint64_t expiry_now, const RecordCodec* codec)
     : ks_(ks),
       ns_(std::move(ns)),
       snap_(snap),
       segs_(std::move(segs)),
       ends_(std::move(ends)),
-      verify_(verify_checksums),
+      check_all_(check_all),
       floor_(history_floor),
       now_(expiry_now),
       codec_(codec) {
@@ -86,7 +86,7 @@ bool Iterator::Visible(const RecordView& r) {
   }
   // Every version skipped on the way back to the snapshot is verified; the
   // record yielded is verified by Advance.
-  Status s = ks_->VersionAt(newest, snap_, &at, verify_);
+  Status s = ks_->VersionAt(newest, snap_, &at, check_all_);
   if (newest.seq > snap_ + kHotDistance && (s.ok() || s.IsNotFound()) &&
       hot_.size() < kMaxHotKeys) {
     if (key.empty()) key.assign(rkey.data(), rkey.size());
@@ -111,8 +111,7 @@ void Iterator::Advance() {
       off_ = kSegmentHeaderSize;
       continue;
     }
-    const char* p = segs_[seg_]->RecordAt(off_);
-    RecordView r = PeekRecord(p, segs_[seg_]->data());
+    RecordView r = segs_[seg_]->Peek(off_);
     if (r.size() > end - off_ || r.key_len + kRecordHeaderSize > end - off_) {
       status_ = Status::Corruption(segs_[seg_]->path() + ": bad record at offset " +
                                    std::to_string(off_) + " during iteration");
@@ -120,7 +119,7 @@ void Iterator::Advance() {
     }
     if (r.type == RecordType::kPut && r.ns_id == ns_->id && r.seq <= snap_ && Visible(r) &&
         (now_ == 0 || r.expiry() == 0 || r.expiry() > now_)) {
-      if (verify_ && !RecordChecksumOk(r)) {
+      if (!ReadIntact(r, check_all_)) {
         status_ = Status::Corruption(segs_[seg_]->path() + ": checksum mismatch at offset " +
                                      std::to_string(off_));
         return;

@@ -50,7 +50,7 @@ class Iterator {
  public:
   Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
            std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
-           bool verify_checksums, const std::atomic<uint64_t>* history_floor = nullptr,
+           bool check_all, const std::atomic<uint64_t>* history_floor = nullptr,
            uint64_t expiry_now = 0, const RecordCodec* codec = nullptr);
   Iterator(const Iterator&) = delete;
   Iterator& operator=(const Iterator&) = delete;
@@ -76,7 +76,7 @@ class Iterator {
   std::vector<std::shared_ptr<Segment>> segs_;
   std::vector<uint64_t> ends_;
   std::vector<bool> skip_;  // per pinned segment: its records are read from its output
-  const bool verify_;
+  const bool check_all_;  // check every record read (ReadIntact)
   // A read-only handle's refresh that dropped retired segments raises it:
   // a snapshot below it can no longer be told (kSnapshotTooOld).
   const std::atomic<uint64_t>* const floor_;

@@ -117,7 +117,7 @@ bool OrderedIterator::Fill() {
       if (fast && newest.base != nullptr && newest.seq <= snap_) {
         // The newest version is the one visible at the snapshot.
         if (newest.type != RecordType::kPut || db_->Expired(newest)) continue;
-        if (db_->verify_reads() && !RecordChecksumOk(newest)) {
+        if (!ReadIntact(newest, db_->check_all_reads())) {
           status_ = Status::Corruption("record of a key failed its checksum (sequence " +
                                        std::to_string(newest.seq) + ") during ordered iteration");
           return false;

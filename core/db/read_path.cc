@@ -1,8 +1,10 @@
 // The read path (DESIGN §1): hash -> index candidates -> record in a mapped
 // segment -> key compare -> version chain back to the snapshot -> checksum.
-// Every record the answer depends on is verified when reads verify (see
-// verify_reads_): the versions skipped and the one returned. The common
-// case (the newest record is the answer) costs one checksum.
+// Every record the answer depends on is intact (ReadIntact): the versions
+// skipped and the one returned. A record of a segment known intact
+// (Segment::checked) costs no checksum unless every read is checked
+// (check_all_reads_, the verify_checksums option); otherwise the common
+// case (the newest record is the answer) costs one.
 // Lock-free: the caller holds an Epoch::Guard.
 #include <algorithm>
 
@@ -32,7 +34,7 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   const uint64_t h = keyspace_->Hash(ns.id, key);
   RecordView newest;
   if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) {
-    if (verify_reads_ && keyspace_->DamagedCandidate(h)) {
+    if (keyspace_->DamagedCandidate(h, check_all_reads_)) {
       return Status::Corruption("a record that may hold this key failed its checksum");
     }
     return Status::NotFound();
@@ -41,12 +43,12 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   if (r.seq > at) {
     // Every version skipped on the way back is checked (VersionAt), the
     // one returned below: a read never relies on an unverified record.
-    FIRKIN_RETURN_IF_ERROR(keyspace_->VersionAt(newest, at, &r, verify_reads_));
+    FIRKIN_RETURN_IF_ERROR(keyspace_->VersionAt(newest, at, &r, check_all_reads_));
     if (r.ns_id != ns.id || !keyspace_->codec().KeyEquals(r, key)) {
       return Status::Corruption("version chain of a key leads to another key's record");
     }
   }
-  if (verify_reads_ && !RecordChecksumOk(r)) {
+  if (!ReadIntact(r, check_all_reads_)) {
     return Status::Corruption("record of a key failed its checksum (sequence " +
                               std::to_string(r.seq) + "); the value is not returned");
   }

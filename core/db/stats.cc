@@ -164,6 +164,16 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "retention_ms", options_.history_retention_ms, false);
   }
   j += "},";
+  j += "\"scrub\":{";
+  {
+    const Scrubber::Stats& sc = scrubber_.stats();
+    Field(&j, "segments_checked", sc.segments_checked.load());
+    Field(&j, "segments_damaged", sc.segments_damaged.load());
+    Field(&j, "segments_pending", sc.pending.load());
+    Field(&j, "bytes", sc.bytes.load());
+    j += std::string("\"done\":") + (sc.done.load() ? "true" : "false");
+  }
+  j += "},";
   j += "\"checkpoint\":{";
   Field(&j, "written", checkpoints_.load());
   j += std::string("\"used_at_open\":") + (recovery_.used_checkpoint ? "true" : "false") + ",";

@@ -206,7 +206,7 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
   if (keyspace_->FindNewest(h, ns.id, key, &r) == 0) return Status::OK();
   std::string scratch;  // compressed values are decoded here
   for (uint64_t steps = 0;; steps++) {
-    if (verify_reads_ && !RecordChecksumOk(r)) {
+    if (!ReadIntact(r, check_all_reads_)) {
       return Status::Corruption("a version of the key failed its checksum (sequence " +
                                 std::to_string(r.seq) + ")");
     }
@@ -226,7 +226,7 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
       *truncated = true;  // older versions were compacted away
       return Status::OK();
     }
-    RecordView p = PeekRecord(s->RecordAt(off), s->data());
+    RecordView p = s->Peek(off);
     if (p.size() > s->capacity() - off || p.seq >= r.seq || steps > (1u << 24)) {
       return Status::Corruption(s->path() + ": damaged version chain at offset " +
                                 std::to_string(off));

@@ -8,7 +8,7 @@
 namespace firkin {
 
 Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out,
-                           bool verify) const {
+                           bool check_all) const {
   RecordView r = rec;
   // Each step goes strictly back in sequence order; a bound guards against
   // a damaged chain that loops.
@@ -16,7 +16,8 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     // r is skipped on the strength of its sequence number and left through
     // its prev address: both must be intact, or a damaged seq turns a newer
     // version (a tombstone) into a detour to an older value.
-    if (verify && !RecordChecksumOk(r)) {
+    const bool checksummed = check_all || !r.checked;
+    if (checksummed && !RecordChecksumOk(r)) {
       return Status::Corruption("a newer version of the key failed its checksum (sequence " +
                                 std::to_string(r.seq) +
                                 "); the version visible at the snapshot cannot be told");
@@ -27,14 +28,14 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     if (s == nullptr || off + kRecordHeaderSize > s->capacity()) {
       // A damaged record can point anywhere: only an intact one means the
       // history is really gone.
-      if (!verify && !RecordChecksumOk(r)) {
+      if (!checksummed && !RecordChecksumOk(r)) {
         return Status::Corruption("record of a key failed its checksum (sequence " +
                                   std::to_string(r.seq) + ")");
       }
       return Status::SnapshotTooOld("the version needed at sequence " + std::to_string(snap) +
                                     " is no longer kept");
     }
-    RecordView p = PeekRecord(s->RecordAt(off), s->data());
+    RecordView p = s->Peek(off);
     if (p.size() > s->capacity() - off) {
       return Status::Corruption(s->path() + ": damaged record length at offset " +
                                 std::to_string(off));

@@ -88,7 +88,7 @@ class Keyspace {
     const uint64_t off = LocatorOffset(l), end = s->capacity();
     if (off + kRecordHeaderSize > end) return nullptr;
     const char* p = s->RecordAt(off);
-    *out = PeekRecord(p, s->data());
+    *out = s->Peek(off);
     if (out->size() > end - off) return nullptr;
     return p;
   }
@@ -122,27 +122,27 @@ class Keyspace {
     return index_.Find(h, [loc](Locator l) { return l == loc; });
   }
 
-  // READER. Whether a record the index holds under h's tag fails its
-  // checksum: a key whose record is damaged must read as corruption, not
-  // as absent.
-  bool DamagedCandidate(uint64_t h) const {
+  // READER. Whether a record the index holds under h's tag is damaged (out
+  // of bounds, or not ReadIntact): a key whose record is damaged must read
+  // as corruption, not as absent.
+  bool DamagedCandidate(uint64_t h, bool check_all) const {
     return index_.Find(h, [&](Locator l) {
       RecordView r;
-      return ResolveBounded(l, &r) == nullptr || !RecordChecksumOk(r);
+      return ResolveBounded(l, &r) == nullptr || !ReadIntact(r, check_all);
     });
   }
 
   // READER. From the newest record `rec`, the newest version with
   // seq <= snap. kNotFound if the key had no version then;
   // kSnapshotTooOld if the chain leads into history no longer kept.
-  // With `verify`, every record the walk skips (its seq and prev decide
-  // where the walk goes) must pass its checksum, else kCorruption; the
-  // record returned is not checked here (the caller checks it once, so a
-  // read whose newest record is the answer costs one checksum at most).
-  // Without `verify` (every record was validated at open) nothing is
-  // checksummed unless the chain leaves the kept segments.
+  // Every record the walk skips (its seq and prev decide where the walk
+  // goes) must be ReadIntact(r, check_all), else kCorruption; the record
+  // returned is not checked here (the caller checks it once, so a read
+  // whose newest record is the answer costs one checksum at most). A
+  // record not checked that way is checksummed when the chain leaves the
+  // kept segments (a damaged prev would look like history compacted away).
   Status VersionAt(const RecordView& rec, uint64_t snap, RecordView* out,
-                   bool verify = true) const;
+                   bool check_all = true) const;
 
   // Points the key (hash h) at the record at new_loc, replacing old_loc
   // (from FindNewest; 0 if the key had no record). Moves the old record's

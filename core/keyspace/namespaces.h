@@ -108,7 +108,9 @@ class NamespaceTable {
       if (p) out.push_back(p);
     return out;
   }
-  std::shared_ptr<NamespaceInfo> Default() const { return default_; }
+  // By reference: set once in the constructor, never replaced (a copy would
+  // bump a shared reference count on every default-namespace call).
+  const std::shared_ptr<NamespaceInfo>& Default() const { return default_; }
 
   // Any thread: whether namespace `id` exists and is not dropped.
   bool IsLive(uint32_t id) const {

@@ -28,7 +28,7 @@ struct Options {
   uint32_t sync_interval_ms = 100;
   uint64_t segment_size = 64ull << 20;
   bool salvage = false;
-  bool verify_checksums = true;
+  bool verify_checksums = false;
   bool auto_compact = true;
   uint32_t compact_dead_ratio = 50;   // percent
   uint32_t compact_space_amp = 150;   // percent

@@ -37,7 +37,7 @@ bool OrderedIndex::ViewOf(uint64_t e, RecordView* r) const {
   if (s == nullptr) return false;
   const uint64_t off = LocatorOffset(l), end = s->capacity();
   if (off + kRecordHeaderSize > end) return false;
-  *r = PeekRecord(s->RecordAt(off), s->data());
+  *r = s->Peek(off);
   return r->size() <= end - off;
 }
 

@@ -203,6 +203,11 @@ struct RecordView {
   uint16_t key_len = 0;
   RecordType type = RecordType::kPut;
   uint8_t flags = 0;
+  // The record's segment is known intact in this process (Segment::checked:
+  // this process wrote it, or validated every record of it), so a read may
+  // rely on it without its checksum. Set by Segment::Peek; a view made any
+  // other way says false (not known: check it).
+  bool checked = false;
 
   size_t ext_len() const { return RecordExtLen(flags); }
   std::string_view key() const { return {base + kRecordHeaderSize + ext_len(), key_len}; }
@@ -264,6 +269,14 @@ inline RecordView PeekRecord(const char* p, const char* seg = nullptr) {
 
 // True if the record's checksum matches its bytes.
 bool RecordChecksumOk(const RecordView& r);
+
+// Whether a read may rely on r: it passes its checksum, or its segment is
+// known intact (r.checked) and the caller does not check every read
+// (`check_all`, the verify_checksums option). The one rule of the read
+// paths (gets, iterators, history, conditions).
+inline bool ReadIntact(const RecordView& r, bool check_all) {
+  return (r.checked && !check_all) || RecordChecksumOk(r);
+}
 
 // The checksum of a record's stored bytes (what EncodeRecord / SealTo
 // write at offset 0).

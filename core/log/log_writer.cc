@@ -176,6 +176,7 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
   }
   file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
   *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, h.flags);
+  (*out)->checked.store(true);  // every record a reader can reach in it is ours
   if (recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
 }

@@ -8,7 +8,13 @@ namespace firkin {
 
 Segment::Segment(uint64_t id, uint32_t slot, std::unique_ptr<MappedFile> file, uint64_t len,
                  uint32_t flags)
-    : id_(id), slot_(slot), flags_(flags), file_(std::move(file)), published_len_(len) {}
+    : id_(id),
+      slot_(slot),
+      flags_(flags),
+      file_(std::move(file)),
+      data_(file_->data()),
+      capacity_(file_->size()),
+      published_len_(len) {}
 
 SegmentTable::SegmentTable()
     : slots_(new std::atomic<Segment*>[kSlots]), by_id_(new std::vector<Segment*>()) {

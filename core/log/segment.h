@@ -43,9 +43,11 @@ class Segment {
   uint32_t flags() const { return flags_; }
   const std::string& path() const { return file_->path(); }
   MappedFile* file() { return file_.get(); }
-  const char* data() const { return file_->data(); }
-  char* mutable_data() { return file_->data(); }
-  uint64_t capacity() const { return file_->size(); }
+  // The mapping's start and size never change while the file is mapped
+  // (MappedFile): kept here, so a read does not call through the file.
+  const char* data() const { return data_; }
+  char* mutable_data() { return data_; }
+  uint64_t capacity() const { return capacity_; }
 
   // Bytes of the segment that hold published, readable records (header
   // included). Release/acquire: bytes below are fully written.
@@ -134,13 +136,28 @@ class Segment {
   // old version in it); cleared when snapshots are released.
   std::atomic<bool> compact_hold{false};
 
+  // Every record of the segment that a reader can reach is known intact
+  // in this process: it wrote the segment (log writer, compaction output),
+  // or recovery, a read-only handle's refresh or the scrub (scrubber.h)
+  // validated every record of it. Reads then skip the checksum
+  // (ReadIntact). Only ever goes from false to true.
+  std::atomic<bool> checked{false};
+
   const char* RecordAt(uint64_t offset) const { return data() + offset; }
+  // The record at `offset` (not bounds checked), with `checked` set.
+  RecordView Peek(uint64_t offset) const {
+    RecordView r = PeekRecord(RecordAt(offset), data());
+    r.checked = checked.load(std::memory_order_acquire);
+    return r;
+  }
 
  private:
   const uint64_t id_;
   const uint32_t slot_;
   const uint32_t flags_;
   std::unique_ptr<MappedFile> file_;
+  char* const data_;
+  const uint64_t capacity_;
   // Own cache line: raised on every publish, while writers read the fields above.
   alignas(64) std::atomic<uint64_t> published_len_;
 

@@ -238,6 +238,9 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       replay.Apply(seg.get(), off, r);
     }
     seg->set_published_len(end);
+    // Read from its first record: every record of it the index can reach
+    // was validated (later ones are, by later refreshes).
+    if (from == kSegmentHeaderSize) seg->checked.store(true);
     if (done) complete_.insert(seg->id());
   }
   replay.Finish();

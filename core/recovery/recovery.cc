@@ -169,6 +169,9 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       // when it seals: only what lies below the watermark is read.
       end = std::max(std::min(durable, size), std::min(off, size));
     }
+    // A segment read from its first record with nothing skipped has had
+    // every record validated: reads need not check them again.
+    bool validated = off == kSegmentHeaderSize;
     LogReader reader(data, off, end);
     for (;;) {
       RecordView r;
@@ -189,6 +192,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       if (!options.salvage) {
         return Status::Corruption(where + " (open with the salvage option to skip it)");
       }
+      validated = false;
       const uint64_t skipped = reader.Resync();
       res->salvaged_regions++;
       res->salvaged_bytes += skipped;
@@ -210,6 +214,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     }
     seg->set_published_len(end);
     seg->synced_len = end;
+    if (validated) seg->checked.store(true);
   }
   replay.Finish();
   FIRKIN_RETURN_IF_ERROR(replay.status());

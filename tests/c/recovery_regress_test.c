@@ -380,16 +380,10 @@ static int t_directory(void) {
   return 0;
 }
 
-/* A conditional write decides on the key's newest record: when that record
- * is damaged, the write fails with CORRUPTION instead of deciding on
- * garbage (issue 9 follow-up to item 1). The damage is done while the
- * database is open (through the file, which its shared mapping sees), so
- * that nothing at open can catch it first. */
-static int t_condition_on_damaged_record(void) {
-  const char *dir = fresh("cond");
-  CHECK(fill(dir, 1, 1) == 0, "fill");
-  firkin_db *db;
-  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "reopen: %s", firkin_last_error());
+static long long stat_num(firkin_db *db, const char *field);
+
+/* Flips one value byte of key000000's record in segment 1. */
+static int damage_key0(const char *dir) {
   char path[1024];
   snprintf(path, sizeof path, "%.900s/0000000000000001.seg", dir);
   FILE *f = fopen(path, "r+b");
@@ -402,14 +396,63 @@ static int t_condition_on_damaged_record(void) {
   fseek(f, (long)(hit + 12 - buf), SEEK_SET);
   fputc(hit[12] ^ 0x20, f);
   fclose(f);
+  return 0;
+}
+
+static int conditions_fail(firkin_db *db, const char *how) {
   char k[16];
   key_of(k, 0);
   firkin_status s = firkin_cas_version(db, NULL, NULL, k, strlen(k), 12345, "x", 1);
-  CHECK(s == FIRKIN_E_CORRUPTION, "cas_version on a damaged record: %d", s);
+  CHECK(s == FIRKIN_E_CORRUPTION, "%s: cas_version on a damaged record: %d", how, s);
   s = firkin_put_if_absent(db, NULL, NULL, k, strlen(k), "x", 1);
-  CHECK(s == FIRKIN_E_CORRUPTION, "put_if_absent on a damaged record: %d", s);
+  CHECK(s == FIRKIN_E_CORRUPTION, "%s: put_if_absent on a damaged record: %d", how, s);
   s = firkin_cas(db, NULL, NULL, k, strlen(k), "value", 5, "x", 1);
-  CHECK(s == FIRKIN_E_CORRUPTION, "cas on a damaged record: %d", s);
+  CHECK(s == FIRKIN_E_CORRUPTION, "%s: cas on a damaged record: %d", how, s);
+  void *v = NULL;
+  size_t n = 0;
+  s = firkin_get(db, NULL, NULL, k, strlen(k), &v, &n);
+  firkin_free(v);
+  CHECK(s == FIRKIN_E_CORRUPTION, "%s: get of a damaged record: %d", how, s);
+  return 0;
+}
+
+/* A conditional write decides on the key's newest record: when that record
+ * is damaged, the write fails with CORRUPTION instead of deciding on
+ * garbage (issue 9 follow-up to item 1).
+ * 1. Default options, damage done while closed: the open loads the
+ *    checkpoint and does not read the segment; the background scrub finds
+ *    the damage and leaves the segment unvalidated, so its records are
+ *    checked on every read, before and after the scrub.
+ * 2. verify_checksums on, damage done while the database is open (through
+ *    the file, which its shared mapping sees) after the scrub validated the
+ *    segment: only checking every read can catch that. */
+static int t_condition_on_damaged_record(void) {
+  const char *dir = fresh("cond");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  if (damage_key0(dir) != 0) return 1;
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "reopen: %s", firkin_last_error());
+  CHECK(stat_num(db, "entries_loaded") > 0, "the open did not load the checkpoint");
+  if (conditions_fail(db, "damaged before open, scrub running") != 0) return 1;
+  for (int i = 0; i < 1000 && stat_num(db, "segments_pending") != 0; i++) usleep(10000);
+  CHECK(stat_num(db, "segments_pending") == 0, "the scrub did not finish");
+  CHECK(stat_num(db, "segments_damaged") == 1, "the scrub found %lld damaged segments, not 1",
+        stat_num(db, "segments_damaged"));
+  CHECK(stat_num(db, "segments_checked") > 0, "the scrub validated no segment");
+  if (conditions_fail(db, "damaged before open, after the scrub") != 0) return 1;
+  firkin_close(db);
+
+  dir = fresh("cond2");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  firkin_options *o = opts(0, 0);
+  firkin_options_set_verify_checksums(o, true);
+  firkin_status s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  CHECK(s == FIRKIN_OK, "reopen: %s", firkin_last_error());
+  for (int i = 0; i < 1000 && stat_num(db, "segments_pending") != 0; i++) usleep(10000);
+  CHECK(stat_num(db, "segments_damaged") == 0, "the scrub found damage in an intact log");
+  if (damage_key0(dir) != 0) return 1;
+  if (conditions_fail(db, "verify_checksums, damaged while open") != 0) return 1;
   firkin_close(db);
   return 0;
 }
