@@ -4,6 +4,7 @@
 
 #include "core/db/db.h"
 #include "core/keyspace/ordered_index.h"
+#include "core/log/segment.h"
 #include "core/util/epoch.h"
 
 namespace firkin {
@@ -58,7 +59,7 @@ OrderedIterator::OrderedIterator(const DB* db, std::shared_ptr<NamespaceInfo> ns
 }
 
 void OrderedIterator::Reset(const std::string* from, bool inclusive) {
-  buf_.clear();
+  bn_ = 0;
   bi_ = 0;
   base_done_ = false;
   batch_ = kFirstBatch;
@@ -80,8 +81,9 @@ void OrderedIterator::Reset(const std::string* from, bool inclusive) {
 }
 
 bool OrderedIterator::Fill() {
-  buf_.clear();
+  bn_ = 0;
   bi_ = 0;
+  pins_.clear();  // the previous batch's values are no longer handed out
   const std::string* stop = !range_.reverse ? (range_.has_hi ? &range_.hi : nullptr)
                                             : (range_.has_lo ? &range_.lo : nullptr);
   while (!base_done_ && status_.ok()) {
@@ -90,15 +92,18 @@ bool OrderedIterator::Fill() {
           Status::NamespaceNotFound("namespace '" + ns_->name + "' was dropped during iteration");
       return false;
     }
-    keys_.clear();
     recs_.clear();
+    segs_.clear();
+    size_t nk = 0;
     Epoch::Guard guard;  // records read by the index walk and by Get
-    const bool more = ns_->ordered->Collect(has_cursor_ ? &cursor_ : nullptr, cursor_inclusive_,
-                                            range_.reverse, stop, batch_, &keys_, &recs_);
+    const bool more =
+        ns_->ordered->Collect(has_cursor_ ? &cursor_ : nullptr, cursor_inclusive_, range_.reverse,
+                              stop, batch_, &keys_, &nk, &recs_, &segs_);
     if (!more) base_done_ = true;
     if (batch_ < kMaxBatch) batch_ *= 2;
-    if (keys_.empty()) return false;
-    cursor_ = keys_.back();
+    if (nk == 0) return false;
+    if (buf_.size() < bn_ + nk) buf_.resize(bn_ + nk);
+    cursor_ = keys_[nk - 1];
     has_cursor_ = true;
     cursor_inclusive_ = false;
     // A read-only handle's refresh may drop versions below its floor:
@@ -110,7 +115,7 @@ bool OrderedIterator::Fill() {
       const size_t n = std::min<size_t>(r.size(), 2048);
       for (size_t off = 64; off < n; off += 64) __builtin_prefetch(r.base + off);
     }
-    for (size_t i = 0; i < keys_.size(); i++) {
+    for (size_t i = 0; i < nk; i++) {
       std::string& k = keys_[i];
       if (ov_ != nullptr && ov_->shadow.count(k) != 0) continue;  // the txn's own write wins
       const RecordView& newest = recs_[i];
@@ -122,10 +127,20 @@ bool OrderedIterator::Fill() {
                                        std::to_string(newest.seq) + ") during ordered iteration");
           return false;
         }
-        std::string_view v;
-        status_ = db_->Value(newest, &scratch_, &v);  // decompressed (record codec)
-        if (!status_.ok()) return false;
-        buf_.emplace_back(std::move(k), std::string(v));
+        // Borrowed: its segment is pinned (under the guard it is still
+        // owned by the segment table or by the epoch's retired list).
+        const Segment* seg = segs_[i];
+        if (seg == nullptr) {
+          status_ = Status::Corruption("ordered index entry points at no segment");
+          return false;
+        }
+        bool pinned = false;
+        for (const auto& p : pins_) pinned = pinned || p.get() == seg;
+        if (!pinned) pins_.push_back(seg->shared_from_this());
+        Entry& e = buf_[bn_++];
+        e.key.swap(k);
+        e.rec = newest;
+        e.copied = false;
         continue;
       }
       RecordView r;
@@ -134,19 +149,22 @@ bool OrderedIterator::Fill() {
         std::string_view v;
         status_ = db_->Value(r, &scratch_, &v);
         if (!status_.ok()) return false;
-        buf_.emplace_back(std::move(k), std::string(v));
+        Entry& e = buf_[bn_++];
+        e.key.swap(k);
+        e.value.assign(v.data(), v.size());
+        e.copied = true;
       } else if (!s.IsNotFound()) {
         status_ = s;
         return false;
       }
     }
-    if (!buf_.empty()) return true;
+    if (bn_ > 0) return true;
   }
   return false;
 }
 
 bool OrderedIterator::BaseHas() {
-  if (bi_ < buf_.size()) return true;
+  if (bi_ < bn_) return true;
   if (!status_.ok()) return false;
   return Fill();
 }
@@ -169,10 +187,24 @@ void OrderedIterator::Settle() {
     return;
   }
   if (b && o) {
-    const int c = std::string_view(buf_[bi_].first).compare(ov_key());
+    const int c = std::string_view(buf_[bi_].key).compare(ov_key());
     from_overlay_ = range_.reverse ? c < 0 : c > 0;
   } else {
     from_overlay_ = o;
+  }
+  if (!from_overlay_) {
+    const Entry& e = buf_[bi_];
+    if (e.copied) {
+      value_ = e.value;
+    } else if ((e.rec.flags & (kRecordFlagsCodec | kRecordFlagSealed)) == 0) {
+      value_ = e.rec.value();  // in a pinned segment
+    } else {
+      status_ = db_->Value(e.rec, &scratch_, &value_);  // decoded (record codec)
+      if (!status_.ok()) {
+        valid_ = false;
+        return;
+      }
+    }
   }
   valid_ = true;
 }

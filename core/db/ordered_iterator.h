@@ -15,8 +15,11 @@
 // batches; a key written after the snapshot reads as absent and is
 // skipped; a key deleted after it is still in the index (its tombstone is
 // the newest record, kept while the snapshot needs what it hides) and is
-// found. Values are copied out of the log (the record may move as soon as
-// the batch is resolved).
+// found. Values are borrowed from the log: the iterator pins (shares
+// ownership of) the segments holding its batch's records, so they stay
+// mapped and unchanged even if compaction moves the records meanwhile; a
+// value is copied only when it has to be decoded (compressed, encrypted)
+// or was found through a version chain.
 //
 // A transaction's iterator merges an overlay: the transaction's own puts
 // (sorted) and every key it wrote (those hide the snapshot's version).
@@ -35,11 +38,13 @@
 #include <vector>
 
 #include "core/keyspace/namespaces.h"
+#include "core/log/format.h"
 #include "core/util/status.h"
 
 namespace firkin {
 
 class DB;
+class Segment;
 
 // The keys an ordered iterator visits: [lo, hi) (each bound optional),
 // ascending or, with `reverse`, descending.
@@ -70,8 +75,8 @@ class OrderedIterator {
   // Forward: moves to the first key >= target (and >= lo); reverse: to the
   // last key <= target (and < hi). Clears a previous end, not an error.
   void Seek(std::string_view target);
-  std::string_view key() const { return from_overlay_ ? ov_key() : buf_[bi_].first; }
-  std::string_view value() const { return from_overlay_ ? ov_val() : buf_[bi_].second; }
+  std::string_view key() const { return from_overlay_ ? ov_key() : buf_[bi_].key; }
+  std::string_view value() const { return from_overlay_ ? ov_val() : value_; }
   const Status& status() const { return status_; }
 
  private:
@@ -88,21 +93,36 @@ class OrderedIterator {
   // Picks the current entry of the merged streams.
   void Settle();
 
+  // One resolved entry of the base stream: the visible version's record,
+  // borrowed from a pinned segment, or (`copied`) its value.
+  struct Entry {
+    std::string key;
+    RecordView rec;
+    std::string value;
+    bool copied = false;
+  };
+
   std::string scratch_;  // a compressed value decoded (DB::Value)
+  std::string_view value_;  // the current base entry's value
   const DB* db_;
   std::shared_ptr<NamespaceInfo> ns_;
   const uint64_t snap_;
   const OrderedRange range_;
   std::unique_ptr<TxnOverlay> ov_;
   // Base stream: resolved entries, and where the index walk resumes.
-  std::vector<std::pair<std::string, std::string>> buf_;
+  // Entries [0, bn_) of buf_ are the batch (the vector and its strings are
+  // reused from batch to batch); pins_ the segments its records lie in.
+  std::vector<Entry> buf_;
+  size_t bn_ = 0;
   size_t bi_ = 0;
+  std::vector<std::shared_ptr<const Segment>> pins_;
   std::string cursor_;
   bool has_cursor_ = false, cursor_inclusive_ = false;
   bool base_done_ = false;
   size_t batch_ = 8;
-  std::vector<std::string> keys_;  // scratch
+  std::vector<std::string> keys_;  // scratch (reused)
   std::vector<RecordView> recs_;   // scratch: the keys' newest records
+  std::vector<const Segment*> segs_;  // scratch: the segments holding them
   // Overlay position (reverse: counts down; npos = before the first).
   size_t oi_ = 0;
   bool valid_ = false, from_overlay_ = false;

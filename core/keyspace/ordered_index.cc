@@ -324,8 +324,10 @@ void OrderedIndex::ForEachChunk(
 
 bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse,
                            const std::string* stop, size_t max,
-                           std::vector<std::string>* out,
-                           std::vector<RecordView>* recs) const {
+                           std::vector<std::string>* out, size_t* n,
+                           std::vector<RecordView>* recs,
+                           std::vector<const Segment*>* segs) const {
+  *n = 0;
   std::shared_lock<std::shared_mutex> l(mu_);
   if (chunks_.empty()) return false;
   Pos p;
@@ -363,7 +365,7 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
       const int c = Compare(ch, p.i, *stop);
       if (!reverse ? c >= 0 : c < 0) break;
     }
-    if (out->size() + picked.size() >= max) {
+    if (picked.size() >= max) {
       more = true;
       break;
     }
@@ -388,13 +390,15 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
       if (off + kRecordHeaderSize <= s->capacity()) __builtin_prefetch(s->RecordAt(off));
     }
   }
+  std::string scratch;
+  if (out->size() < picked.size()) out->resize(picked.size());
   for (uint64_t e : picked) {
     RecordView r;
     if (!ViewOf(e, &r)) r = RecordView();
-    std::string scratch;
     std::string_view k = r.base != nullptr ? codec_->Key(r, &scratch) : std::string_view();
-    out->emplace_back(k.data(), k.size());
+    (*out)[(*n)++].assign(k.data(), k.size());
     if (recs != nullptr) recs->push_back(r);
+    if (segs != nullptr) segs->push_back(r.base != nullptr ? segs_->BySlot(LocatorSlot(EntryLoc(e))) : nullptr);
   }
   return more;
 }

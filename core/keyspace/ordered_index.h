@@ -100,17 +100,21 @@ class OrderedIndex {
   static uint64_t Bits(std::string_view key, size_t skip);
   static Locator EntryLoc(uint64_t e) { return e & ((uint64_t{1} << kLocatorBits) - 1); }
 
-  // READER. Appends to *out up to `max` keys in order (descending if
-  // `reverse`), starting at `from` (inclusive or not; nullptr: the first,
-  // or the last if reverse) and stopping before `stop` is passed (forward:
-  // keys >= *stop are not taken; reverse: keys < *stop are not taken;
-  // nullptr: no stop). Returns false when the end of the index or the stop
-  // was reached (nothing follows what was taken). `recs` (may be null)
-  // receives, for each key, a view of the key's newest record as the index
-  // held it: readable while the caller's Epoch::Guard is held.
+  // READER. Takes up to `max` keys in order (descending if `reverse`),
+  // starting at `from` (inclusive or not; nullptr: the first, or the last
+  // if reverse) and stopping before `stop` is passed (forward: keys >=
+  // *stop are not taken; reverse: keys < *stop are not taken; nullptr: no
+  // stop), into (*out)[0, *n): the strings already there are reused (their
+  // memory too), the vector grows as needed and is never shrunk. Returns
+  // false when the end of the index or the stop was reached (nothing
+  // follows what was taken). `recs` (may be null) receives (appended), for
+  // each key, a view of the key's newest record as the index held it, and
+  // `segs` (may be null) the segment holding it (nullptr where the entry
+  // points nowhere): readable while the caller's Epoch::Guard is held.
   bool Collect(const std::string* from, bool inclusive, bool reverse, const std::string* stop,
-               size_t max, std::vector<std::string>* out,
-               std::vector<RecordView>* recs = nullptr) const;
+               size_t max, std::vector<std::string>* out, size_t* n,
+               std::vector<RecordView>* recs = nullptr,
+               std::vector<const Segment*>* segs = nullptr) const;
 
   // READER. Keys held, and bytes of memory (chunks and directory).
   uint64_t size() const { return size_.load(std::memory_order_relaxed); }

@@ -31,7 +31,7 @@
 
 namespace firkin {
 
-class Segment {
+class Segment : public std::enable_shared_from_this<Segment> {
  public:
   Segment(uint64_t id, uint32_t slot, std::unique_ptr<MappedFile> file, uint64_t len,
           uint32_t flags);
