@@ -13,6 +13,7 @@ namespace {
 constexpr size_t kNone = ~size_t{0};
 constexpr size_t kFirstBatch = 8;
 constexpr size_t kMaxBatch = 256;
+constexpr size_t kPrefetchAhead = 4;
 
 using Puts = std::vector<std::pair<std::string, std::string>>;
 // Index of the first put whose key is >= k (or > k with `after`).
@@ -92,32 +93,32 @@ bool OrderedIterator::Fill() {
           Status::NamespaceNotFound("namespace '" + ns_->name + "' was dropped during iteration");
       return false;
     }
+    // (No entry refers to keys_ now: bn_ is 0.)
+    keys_.clear();
+    key_ends_.clear();
     recs_.clear();
     segs_.clear();
-    size_t nk = 0;
     Epoch::Guard guard;  // records read by the index walk and by Get
     const bool more =
         ns_->ordered->Collect(has_cursor_ ? &cursor_ : nullptr, cursor_inclusive_, range_.reverse,
-                              stop, batch_, &keys_, &nk, &recs_, &segs_);
+                              stop, batch_, &keys_, &key_ends_, &recs_, &segs_);
     if (!more) base_done_ = true;
     if (batch_ < kMaxBatch) batch_ *= 2;
+    const size_t nk = key_ends_.size();
     if (nk == 0) return false;
     if (buf_.size() < bn_ + nk) buf_.resize(bn_ + nk);
-    cursor_ = keys_[nk - 1];
+    const size_t last = nk == 1 ? 0 : key_ends_[nk - 2];
+    cursor_.assign(keys_, last, key_ends_[nk - 1] - last);
     has_cursor_ = true;
     cursor_inclusive_ = false;
     // A read-only handle's refresh may drop versions below its floor:
     // those reads go through Get, which reports it.
     const bool fast = snap_ >= db_->history_floor();
-    // The records' bytes, fetched together (they lie anywhere in the log).
-    for (const RecordView& r : recs_) {
-      if (r.base == nullptr || r.seq > snap_) continue;
-      const size_t n = std::min<size_t>(r.size(), 2048);
-      for (size_t off = 64; off < n; off += 64) __builtin_prefetch(r.base + off);
-    }
     for (size_t i = 0; i < nk; i++) {
-      std::string& k = keys_[i];
-      if (ov_ != nullptr && ov_->shadow.count(k) != 0) continue;  // the txn's own write wins
+      const size_t from = i == 0 ? 0 : key_ends_[i - 1];
+      const std::string_view k(keys_.data() + from, key_ends_[i] - from);
+      // The transaction's own write wins.
+      if (ov_ != nullptr && ov_->shadow.count(std::string(k)) != 0) continue;
       const RecordView& newest = recs_[i];
       if (fast && newest.base != nullptr && newest.seq <= snap_) {
         // The newest version is the one visible at the snapshot.
@@ -138,7 +139,7 @@ bool OrderedIterator::Fill() {
         for (const auto& p : pins_) pinned = pinned || p.get() == seg;
         if (!pinned) pins_.push_back(seg->shared_from_this());
         Entry& e = buf_[bn_++];
-        e.key.swap(k);
+        e.key = k;
         e.rec = newest;
         e.copied = false;
         continue;
@@ -150,7 +151,7 @@ bool OrderedIterator::Fill() {
         status_ = db_->Value(r, &scratch_, &v);
         if (!status_.ok()) return false;
         Entry& e = buf_[bn_++];
-        e.key.swap(k);
+        e.key = k;
         e.value.assign(v.data(), v.size());
         e.copied = true;
       } else if (!s.IsNotFound()) {
@@ -193,6 +194,19 @@ void OrderedIterator::Settle() {
     from_overlay_ = o;
   }
   if (!from_overlay_) {
+    // The records of a range lie anywhere in the log: the value of the
+    // entry kPrefetchAhead - 1 places on is fetched while this one is used
+    // (on a batch's first entry, all of the first kPrefetchAhead), so the
+    // caller's reads of values overlap their misses. Fetching the whole
+    // batch at once was slower: most of those fetches were dropped or
+    // evicted before use, and a short scan needs few of them.
+    const size_t first = bi_ == 0 ? 0 : bi_ + kPrefetchAhead - 1;
+    for (size_t j = first; j < bi_ + kPrefetchAhead && j < bn_; j++) {
+      const Entry& a = buf_[j];
+      if (a.copied || a.rec.base == nullptr) continue;
+      const size_t n = std::min<size_t>(a.rec.size(), 2048);
+      for (size_t off = 64; off < n; off += 64) __builtin_prefetch(a.rec.base + off);
+    }
     const Entry& e = buf_[bi_];
     if (e.copied) {
       value_ = e.value;

@@ -17,9 +17,11 @@
 // the newest record, kept while the snapshot needs what it hides) and is
 // found. Values are borrowed from the log: the iterator pins (shares
 // ownership of) the segments holding its batch's records, so they stay
-// mapped and unchanged even if compaction moves the records meanwhile; a
-// value is copied only when it has to be decoded (compressed, encrypted)
-// or was found through a version chain.
+// mapped and unchanged whatever compaction does meanwhile (today the
+// snapshot already makes compaction keep those segments; the pin does not
+// rely on that policy); a value is copied only when it has to be decoded
+// (compressed, encrypted) or was found through a version chain. Keys are
+// kept one after the other in one buffer per batch (no allocation per key).
 //
 // A transaction's iterator merges an overlay: the transaction's own puts
 // (sorted) and every key it wrote (those hide the snapshot's version).
@@ -96,7 +98,7 @@ class OrderedIterator {
   // One resolved entry of the base stream: the visible version's record,
   // borrowed from a pinned segment, or (`copied`) its value.
   struct Entry {
-    std::string key;
+    std::string_view key;  // in keys_
     RecordView rec;
     std::string value;
     bool copied = false;
@@ -120,7 +122,8 @@ class OrderedIterator {
   bool has_cursor_ = false, cursor_inclusive_ = false;
   bool base_done_ = false;
   size_t batch_ = 8;
-  std::vector<std::string> keys_;  // scratch (reused)
+  std::string keys_;            // the batch's keys, one after the other
+  std::vector<size_t> key_ends_;  // where each ends in keys_
   std::vector<RecordView> recs_;   // scratch: the keys' newest records
   std::vector<const Segment*> segs_;  // scratch: the segments holding them
   // Overlay position (reverse: counts down; npos = before the first).

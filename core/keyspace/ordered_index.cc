@@ -324,10 +324,9 @@ void OrderedIndex::ForEachChunk(
 
 bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse,
                            const std::string* stop, size_t max,
-                           std::vector<std::string>* out, size_t* n,
+                           std::string* keys, std::vector<size_t>* ends,
                            std::vector<RecordView>* recs,
                            std::vector<const Segment*>* segs) const {
-  *n = 0;
   std::shared_lock<std::shared_mutex> l(mu_);
   if (chunks_.empty()) return false;
   Pos p;
@@ -391,12 +390,12 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
     }
   }
   std::string scratch;
-  if (out->size() < picked.size()) out->resize(picked.size());
   for (uint64_t e : picked) {
     RecordView r;
     if (!ViewOf(e, &r)) r = RecordView();
     std::string_view k = r.base != nullptr ? codec_->Key(r, &scratch) : std::string_view();
-    (*out)[(*n)++].assign(k.data(), k.size());
+    keys->append(k.data(), k.size());
+    ends->push_back(keys->size());
     if (recs != nullptr) recs->push_back(r);
     if (segs != nullptr) segs->push_back(r.base != nullptr ? segs_->BySlot(LocatorSlot(EntryLoc(e))) : nullptr);
   }

@@ -104,15 +104,15 @@ class OrderedIndex {
   // starting at `from` (inclusive or not; nullptr: the first, or the last
   // if reverse) and stopping before `stop` is passed (forward: keys >=
   // *stop are not taken; reverse: keys < *stop are not taken; nullptr: no
-  // stop), into (*out)[0, *n): the strings already there are reused (their
-  // memory too), the vector grows as needed and is never shrunk. Returns
-  // false when the end of the index or the stop was reached (nothing
-  // follows what was taken). `recs` (may be null) receives (appended), for
-  // each key, a view of the key's newest record as the index held it, and
-  // `segs` (may be null) the segment holding it (nullptr where the entry
-  // points nowhere): readable while the caller's Epoch::Guard is held.
+  // stop). Each key taken is appended to *keys (the keys one after the
+  // other) and its end offset in *keys to *ends. Returns false when the end
+  // of the index or the stop was reached (nothing follows what was taken).
+  // `recs` (may be null) receives (appended), for each key, a view of the
+  // key's newest record as the index held it, and `segs` (may be null) the
+  // segment holding it (nullptr where the entry points nowhere): readable
+  // while the caller's Epoch::Guard is held.
   bool Collect(const std::string* from, bool inclusive, bool reverse, const std::string* stop,
-               size_t max, std::vector<std::string>* out, size_t* n,
+               size_t max, std::string* keys, std::vector<size_t>* ends,
                std::vector<RecordView>* recs = nullptr,
                std::vector<const Segment*>* segs = nullptr) const;
 
