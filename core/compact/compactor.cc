@@ -220,7 +220,8 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
   swept_floor_ = floor;
   const Keyspace& ks = *host_->keyspace();
   uint64_t droppable = 0;
-  LogReader reader(oldest->data(), kSegmentHeaderSize, oldest->published_len());
+  LogReader reader(oldest->data(), kSegmentHeaderSize, oldest->published_len(),
+                   /*checksums=*/!oldest->checked.load());
   RecordView r;
   uint64_t at;
   for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
@@ -260,7 +261,9 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   }
   const Keyspace& ks = *host_->keyspace();
   for (auto& seg : inputs) {
-    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len());
+    // A segment known intact is walked without checksums (as reads do).
+    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(),
+                     /*checksums=*/!seg->checked.load());
     RecordView r;
     uint64_t at;
     uint64_t scanned = 0;
@@ -550,7 +553,7 @@ Status Compactor::WriteOutput(Plan* plan) {
   auto out = std::make_shared<Segment>(id, slot, std::move(file), pos, h.flags);
   out->sealed.store(true);
   // Its records are the plan's, each validated when the inputs were
-  // scanned (LogReader), or written by this pass.
+  // scanned (LogReader) or in an input known intact, or written by this pass.
   out->checked.store(true);
   out->synced_len = pos;
   out->min_seq.store(mseq);  // (the first record's; see below for an empty output)

@@ -207,7 +207,8 @@ bool RecordChecksumOk(const RecordView& r) {
   return DecodeU64(r.base) == RecordChecksum(r.base, r.flags, r.key_len, r.value_len);
 }
 
-bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg) {
+bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg,
+                    bool checksum) {
   if (avail < kRecordHeaderSize) return false;
   RecordView r = PeekRecord(p, seg);
   if (DecodeU32(p + 36) != 0) return false;
@@ -227,7 +228,7 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* se
   }
   if (r.size() > avail) return false;
   if (r.seq == 0) return false;
-  if (!RecordChecksumOk(r)) return false;
+  if (checksum && !RecordChecksumOk(r)) return false;
   *out = r;
   return true;
 }

@@ -286,7 +286,10 @@ uint64_t RecordChecksum(const char* base, uint8_t flags, size_t key_len, size_t 
 // type, flags (codec flags only on puts, one algorithm at most; sealed only
 // on puts, deletes and namespace records), reserved field, checksum. Used
 // by recovery and iteration. `seg` as for PeekRecord.
-bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg = nullptr);
+// `checksum` false: everything but the checksum (for a segment known
+// intact, Segment::checked).
+bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg = nullptr,
+                    bool checksum = true);
 
 }  // namespace firkin
 

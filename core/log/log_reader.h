@@ -26,9 +26,11 @@ class LogReader {
   enum class Result { kRecord, kEnd, kDamaged };
 
   // Reads the records of data[from, end). `data` is the start of the
-  // segment's mapping (its header included).
-  LogReader(const char* data, uint64_t from, uint64_t end)
-      : data_(data), off_(from), end_(end), floor_(SegmentSeqFloor(data)) {}
+  // segment's mapping (its header included). `checksums` false: records
+  // are validated in every way but their checksum (a segment known intact,
+  // Segment::checked, whose records the caller only needs to walk).
+  LogReader(const char* data, uint64_t from, uint64_t end, bool checksums = true)
+      : data_(data), off_(from), end_(end), floor_(SegmentSeqFloor(data)), checksums_(checksums) {}
 
   // kRecord: *r is the next record, at *at. kEnd: the range is done.
   // kDamaged: the bytes at *at are not a valid record; the reader stays
@@ -64,13 +66,14 @@ class LogReader {
 
  private:
   bool Valid(uint64_t at, RecordView* r) const {
-    return ValidateRecord(data_ + at, end_ - at, r, data_) && r->seq > floor_;
+    return ValidateRecord(data_ + at, end_ - at, r, data_, checksums_) && r->seq > floor_;
   }
 
   const char* const data_;
   uint64_t off_;
   const uint64_t end_;
   const uint64_t floor_;
+  const bool checksums_;
 };
 
 // ---- a compaction output's list of replaced segments ----
