@@ -115,9 +115,7 @@ void Compactor::ReleaseRetentionHolds() {
   // A segment held for history retention is held by a window that moves on
   // with time (snapshots release their holds when they go): look again.
   if (host_->options().history_retention_ms == 0) return;
-  for (auto& seg : host_->keyspace()->segments().List()) {
-    seg->compact_hold.store(false, std::memory_order_relaxed);
-  }
+  host_->keyspace()->segments().ReleaseHolds(/*force=*/true);
 }
 
 Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& progress) {
@@ -601,7 +599,7 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
     // in flight: leave it for this pass.
     if (plan.snapshot_hold) {
       stats_.segments_skipped.fetch_add(1);
-      plan.needs_snapshot->compact_hold.store(true);
+      host_->keyspace()->segments().Hold(plan.needs_snapshot.get());
     } else {
       stats_.segments_deferred.fetch_add(1, std::memory_order_relaxed);
     }
@@ -670,7 +668,7 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
     if (!ds.ok()) return ds;
   }
   if (failed > 0 && host_->OldestSnapshot() < host_->LastSeq()) {
-    for (auto& in : plan.inputs) in->compact_hold.store(true);
+    for (auto& in : plan.inputs) host_->keyspace()->segments().Hold(in.get());
     return Status::OK();
   }
   return RetireInputs(plan, plan.output->published_len());

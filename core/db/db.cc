@@ -291,7 +291,7 @@ void DB::ReleaseSnapshot(uint64_t seq) {
   snapshots_.erase(it);
   // History the oldest snapshot held back may be compactable now.
   if (was_oldest && keyspace_ != nullptr) {
-    for (auto& s : keyspace_->segments().List()) s->compact_hold.store(false);
+    keyspace_->segments().ReleaseHolds();
   }
 }
 

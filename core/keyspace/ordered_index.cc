@@ -327,7 +327,7 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
                            std::string* keys, std::vector<size_t>* ends,
                            std::vector<RecordView>* recs,
                            std::vector<const Segment*>* segs) const {
-  std::shared_lock<std::shared_mutex> l(mu_);
+  std::shared_lock<std::shared_mutex> shared(mu_);
   if (chunks_.empty()) return false;
   Pos p;
   bool valid = true;
@@ -382,6 +382,11 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
       valid = false;
     }
   }
+  // The records are read after the lock is let go (writers wait for no
+  // cache miss of ours): the entry words picked under it say which record
+  // was each key's newest then, and the caller's Epoch::Guard keeps those
+  // records (and the slots naming their segments) where they are.
+  shared.unlock();
   for (uint64_t e : picked) {
     const Locator l = EntryLoc(e);
     if (Segment* s = segs_->BySlot(LocatorSlot(l))) {

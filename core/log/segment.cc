@@ -113,4 +113,14 @@ std::vector<std::shared_ptr<Segment>> SegmentTable::List() const {
   return owned_;
 }
 
+void SegmentTable::ReleaseHolds(bool force) {
+  if (!holds_.exchange(false, std::memory_order_seq_cst) && !force) return;
+  Epoch::Guard guard;  // the id-ordered directory is replaced copy-on-write
+  for (Segment* s : *by_id_.load(std::memory_order_acquire)) {
+    if (s->compact_hold.load(std::memory_order_relaxed)) {
+      s->compact_hold.store(false, std::memory_order_relaxed);
+    }
+  }
+}
+
 }  // namespace firkin

@@ -210,8 +210,21 @@ class SegmentTable {
   // iterator can pin them).
   std::vector<std::shared_ptr<Segment>> List() const;
 
+  // Any thread. Sets seg's compact_hold (compaction leaves it alone until
+  // holds are released).
+  void Hold(Segment* seg) {
+    holds_.store(true, std::memory_order_seq_cst);
+    seg->compact_hold.store(true, std::memory_order_seq_cst);
+  }
+  // Any thread. Clears every segment's compact_hold, if Hold was called
+  // since the last release (or always, with `force`): a snapshot released
+  // (its history may be compactable now) costs nothing while no segment is
+  // held, neither a walk nor shared ownership of the list.
+  void ReleaseHolds(bool force = false);
+
  private:
   std::unique_ptr<std::atomic<Segment*>[]> slots_;
+  std::atomic<bool> holds_{false};  // Hold() called since the last release
   // Segments sorted by id, replaced copy-on-write (old copies retired).
   std::atomic<const std::vector<Segment*>*> by_id_;
   mutable std::mutex mu_;  // guards owned_ and free_slots_
