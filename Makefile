@@ -112,7 +112,7 @@ test-tsan:
 	  $(TSAN)/tests/invariants_test h m
 	@# Ordered namespaces (tests/c/ordered_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/ordered_test api model big edges snapshot concurrent compact reopen readonly
+	  $(TSAN)/tests/ordered_test api model big edges snapshot concurrent compact moved reopen readonly
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).
