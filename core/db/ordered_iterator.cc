@@ -11,7 +11,7 @@ namespace firkin {
 
 namespace {
 constexpr size_t kNone = ~size_t{0};
-constexpr size_t kFirstBatch = 8;
+constexpr size_t kFirstBatch = 12;
 constexpr size_t kMaxBatch = 256;
 constexpr size_t kPrefetchAhead = 4;
 
@@ -103,7 +103,7 @@ bool OrderedIterator::Fill() {
         ns_->ordered->Collect(has_cursor_ ? &cursor_ : nullptr, cursor_inclusive_, range_.reverse,
                               stop, batch_, &keys_, &key_ends_, &recs_, &segs_);
     if (!more) base_done_ = true;
-    if (batch_ < kMaxBatch) batch_ *= 2;
+    if (batch_ < kMaxBatch) batch_ = std::min(kMaxBatch, batch_ + batch_ / 2);
     const size_t nk = key_ends_.size();
     if (nk == 0) return false;
     if (buf_.size() < bn_ + nk) buf_.resize(bn_ + nk);

@@ -3,7 +3,7 @@
 // and compaction go on (issue 12, item 1; firkin_range_iter_new).
 //
 // How: it takes keys from the namespace's OrderedIndex in small batches
-// (8 keys first, doubling up to 256, so a short scan reads little and a
+// (12 keys first, growing by half up to 256, so a short scan reads little and a
 // long one takes the index lock rarely), each batch strictly after the last
 // key taken, and resolves each key at the snapshot: when the newest record
 // the index points at is not newer than the snapshot, it is the visible
