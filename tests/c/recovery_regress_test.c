@@ -427,11 +427,29 @@ static int conditions_fail(firkin_db *db, const char *how) {
  *    the file, which its shared mapping sees) after the scrub validated the
  *    segment: only checking every read can catch that. */
 static int t_condition_on_damaged_record(void) {
-  const char *dir = fresh("cond");
-  CHECK(fill(dir, 1, 1) == 0, "fill");
-  if (damage_key0(dir) != 0) return 1;
-  firkin_db *db;
-  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "reopen: %s", firkin_last_error());
+  /* The open checks a sample of the checkpoint's entries against their
+   * records (a sample in hash order, which a new database's seed changes):
+   * when the damaged record is in it, the checkpoint is refused, the full
+   * scan finds the damage and the open fails with CORRUPTION. That is
+   * right, but not this case: try again in a new database. */
+  const char *dir = NULL;
+  firkin_db *db = NULL;
+  int refused = 0;
+  for (int attempt = 0; attempt < 30 && db == NULL; attempt++) {
+    char name[32];
+    snprintf(name, sizeof name, "cond-%d", attempt);
+    dir = fresh(name);
+    CHECK(fill(dir, 1, 1) == 0, "fill");
+    if (damage_key0(dir) != 0) return 1;
+    firkin_status s = open_db(dir, 0, 0, &db);
+    if (s == FIRKIN_E_CORRUPTION && strstr(firkin_last_error(), "0000000000000001.seg")) {
+      refused++;
+      db = NULL;
+      continue;
+    }
+    CHECK(s == FIRKIN_OK, "reopen: %s", firkin_last_error());
+  }
+  CHECK(db != NULL, "every one of %d opens found the damage at open", refused);
   CHECK(stat_num(db, "entries_loaded") > 0, "the open did not load the checkpoint");
   if (conditions_fail(db, "damaged before open, scrub running") != 0) return 1;
   for (int i = 0; i < 1000 && stat_num(db, "segments_pending") != 0; i++) usleep(10000);
