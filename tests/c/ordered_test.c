@@ -12,6 +12,8 @@
  *   concurrent writers (atomic pair batches) + scanning readers: every scan
  *              sorted, no duplicates, pairs whole (snapshot-consistent)
  *   compact    compaction (small segments) while iterators are open
+ *   moved      an iterator's batch (values borrowed from the log) read after
+ *              compaction moved its live records and released the inputs
  *   reopen     ordered scans equal the model after close/reopen, with and
  *              without the checkpoint, and after a drop
  *   readonly   a read-only handle follows the writer (refresh) with ordered scans
