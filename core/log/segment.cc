@@ -114,6 +114,9 @@ std::vector<std::shared_ptr<Segment>> SegmentTable::List() const {
 }
 
 void SegmentTable::ReleaseHolds(bool force) {
+  // A plain load first: releases from many threads then only share the
+  // flag's cache line while no hold is set.
+  if (!force && !holds_.load(std::memory_order_seq_cst)) return;
   if (!holds_.exchange(false, std::memory_order_seq_cst) && !force) return;
   Epoch::Guard guard;  // the id-ordered directory is replaced copy-on-write
   for (Segment* s : *by_id_.load(std::memory_order_acquire)) {
