@@ -210,7 +210,7 @@ void OrderedIndex::EraseAt(Pos p) {
 }
 
 void OrderedIndex::Insert(std::string_view key, Locator loc) {
-  std::unique_lock<std::shared_mutex> l(mu_);
+  std::unique_lock<SharedSpinLock> l(mu_);
   Pos p = LowerBound(key);
   if (p.c < chunks_.size() && Compare(chunks_[p.c], p.i, key) == 0) {
     Chunk* c = chunks_[p.c];
@@ -222,7 +222,7 @@ void OrderedIndex::Insert(std::string_view key, Locator loc) {
 }
 
 void OrderedIndex::Replace(std::string_view key, Locator to) {
-  std::unique_lock<std::shared_mutex> l(mu_);
+  std::unique_lock<SharedSpinLock> l(mu_);
   Pos p = LowerBound(key);
   const bool found = p.c < chunks_.size() && Compare(chunks_[p.c], p.i, key) == 0;
   if (to == 0) {
@@ -270,7 +270,7 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
     std::string sa, sb;
     return KeyCmp(KeyOf(a.loc, &sa), KeyOf(b.loc, &sb)) < 0;
   });
-  std::unique_lock<std::shared_mutex> l(mu_);
+  std::unique_lock<SharedSpinLock> l(mu_);
   for (Chunk* c : chunks_) delete c;
   chunks_.clear();
   for (size_t i = 0; i < es.size(); i += kChunkCap) {
@@ -300,7 +300,7 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
 }
 
 void OrderedIndex::LoadChunks(const std::vector<ChunkImage>& chunks) {
-  std::unique_lock<std::shared_mutex> l(mu_);
+  std::unique_lock<SharedSpinLock> l(mu_);
   for (Chunk* c : chunks_) delete c;
   chunks_.clear();
   chunks_.reserve(chunks.size());
@@ -318,7 +318,7 @@ void OrderedIndex::LoadChunks(const std::vector<ChunkImage>& chunks) {
 
 void OrderedIndex::ForEachChunk(
     const std::function<void(std::string_view, const uint64_t*, uint32_t)>& fn) const {
-  std::shared_lock<std::shared_mutex> l(mu_);
+  std::shared_lock<SharedSpinLock> l(mu_);
   for (const Chunk* c : chunks_) fn(c->common, c->e, c->n);
 }
 
@@ -327,7 +327,7 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
                            std::string* keys, std::vector<size_t>* ends,
                            std::vector<RecordView>* recs,
                            std::vector<const Segment*>* segs) const {
-  std::shared_lock<std::shared_mutex> shared(mu_);
+  std::shared_lock<SharedSpinLock> shared(mu_);
   if (chunks_.empty()) return false;
   Pos p;
   bool valid = true;
@@ -408,7 +408,7 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
 }
 
 uint64_t OrderedIndex::memory_bytes() const {
-  std::shared_lock<std::shared_mutex> l(mu_);
+  std::shared_lock<SharedSpinLock> l(mu_);
   uint64_t common = 0;
   for (const Chunk* c : chunks_) {
     if (c->common.capacity() > 15) common += c->common.capacity() + 1;  // beyond SSO

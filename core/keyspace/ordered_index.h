@@ -45,7 +45,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <shared_mutex>
+#include <shared_mutex>  // std::shared_lock
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +54,7 @@
 #include "core/log/format.h"
 #include "core/log/record_codec.h"
 #include "core/log/segment.h"
+#include "core/util/shared_spin_lock.h"
 
 namespace firkin {
 
@@ -161,7 +162,9 @@ class OrderedIndex {
 
   const SegmentTable* segs_;
   const RecordCodec* codec_;
-  mutable std::shared_mutex mu_;
+  // Held briefly (a batch picked, an insert placed): waiters spin rather
+  // than sleep (shared_spin_lock.h).
+  mutable SharedSpinLock mu_;
   std::vector<Chunk*> chunks_;  // sorted, none empty
   std::atomic<uint64_t> size_{0};
 };
