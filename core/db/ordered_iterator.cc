@@ -106,7 +106,7 @@ bool OrderedIterator::Fill() {
     if (batch_ < kMaxBatch) batch_ = std::min(kMaxBatch, batch_ + batch_ / 2);
     const size_t nk = key_ends_.size();
     if (nk == 0) return false;
-    if (buf_.size() < bn_ + nk) buf_.resize(bn_ + nk);
+    if (buf_.size() < nk) buf_.resize(nk);
     const size_t last = nk == 1 ? 0 : key_ends_[nk - 2];
     cursor_.assign(keys_, last, key_ends_[nk - 1] - last);
     has_cursor_ = true;
@@ -210,10 +210,10 @@ void OrderedIterator::Settle() {
     const Entry& e = buf_[bi_];
     if (e.copied) {
       value_ = e.value;
-    } else if ((e.rec.flags & (kRecordFlagsCodec | kRecordFlagSealed)) == 0) {
-      value_ = e.rec.value();  // in a pinned segment
     } else {
-      status_ = db_->Value(e.rec, &scratch_, &value_);  // decoded (record codec)
+      // A plain value is a view into the pinned segment; a coded one is
+      // decoded into scratch_ (record codec).
+      status_ = db_->Value(e.rec, &scratch_, &value_);
       if (!status_.ok()) {
         valid_ = false;
         return;

@@ -121,7 +121,7 @@ class OrderedIterator {
   std::string cursor_;
   bool has_cursor_ = false, cursor_inclusive_ = false;
   bool base_done_ = false;
-  size_t batch_ = 8;
+  size_t batch_ = 0;  // set by Reset
   std::string keys_;            // the batch's keys, one after the other
   std::vector<size_t> key_ends_;  // where each ends in keys_
   std::vector<RecordView> recs_;   // scratch: the keys' newest records

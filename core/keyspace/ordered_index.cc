@@ -402,7 +402,9 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
     keys->append(k.data(), k.size());
     ends->push_back(keys->size());
     if (recs != nullptr) recs->push_back(r);
-    if (segs != nullptr) segs->push_back(r.base != nullptr ? segs_->BySlot(LocatorSlot(EntryLoc(e))) : nullptr);
+    if (segs != nullptr) {
+      segs->push_back(r.base != nullptr ? segs_->BySlot(LocatorSlot(EntryLoc(e))) : nullptr);
+    }
   }
   return more;
 }

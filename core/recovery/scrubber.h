@@ -51,7 +51,7 @@ class Scrubber {
   const Stats& stats() const { return stats_; }
 
   // Validates every record of seg below its published length; true if all
-  // pass. Any thread (used by the scrub thread; tests call it directly).
+  // pass (false also when *stop is raised). Used by the scrub thread.
   static bool ValidateSegment(const Segment& seg, const std::atomic<bool>* stop,
                               uint64_t* bytes);
 
