@@ -662,12 +662,18 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
   // version chain points into an input; keep the inputs while a snapshot
   // might follow that chain. The newer record may still be in flight (not
   // published): let it publish first, so that no snapshot taken from now
-  // on is older than it.
+  // on is older than it. The published number is read before the oldest
+  // snapshot: with none registered, OldestSnapshot() is the published
+  // number at its own (later) call, so writers that go on meanwhile do not
+  // make an input look needed (it was then held until some snapshot was
+  // released, which a workload without snapshots never does: its space was
+  // never reclaimed).
   if (failed > 0) {
     Status ds = host_->SyncAll();
     if (!ds.ok()) return ds;
   }
-  if (failed > 0 && host_->OldestSnapshot() < host_->LastSeq()) {
+  const uint64_t published = host_->LastSeq();
+  if (failed > 0 && host_->OldestSnapshot() < published) {
     for (auto& in : plan.inputs) host_->keyspace()->segments().Hold(in.get());
     return Status::OK();
   }
