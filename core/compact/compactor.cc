@@ -18,6 +18,26 @@ constexpr auto kBackgroundPeriod = std::chrono::milliseconds(250);
 // Whether a pass may take `s` as an input at all: sealed, not held for a
 // snapshot or retention, and not a log segment at or past the change
 // feed's retention floor (those hold retained change history).
+// Whether a namespace is ordered, remembered for the last one asked
+// (Keyspace::OrderedFor takes a mutex; a segment's records are mostly of
+// one namespace).
+class OrderedLookup {
+ public:
+  explicit OrderedLookup(const Keyspace& ks) : ks_(ks) {}
+  bool operator()(uint32_t ns) {
+    if (ns != ns_) {
+      ns_ = ns;
+      ordered_ = ks_.OrderedFor(ns) != nullptr;
+    }
+    return ordered_;
+  }
+
+ private:
+  const Keyspace& ks_;
+  uint32_t ns_ = UINT32_MAX;
+  bool ordered_ = false;
+};
+
 bool Compactable(const Segment& s, uint64_t change_floor) {
   const bool change_history = (s.flags() & kSegmentFlagCompacted) == 0 && s.id() >= change_floor;
   return s.sealed.load(std::memory_order_acquire) &&
@@ -122,10 +142,18 @@ Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& prog
   std::lock_guard<std::mutex> run(run_mu_);
   host_->ReapTxns();
   ReleaseRetentionHolds();
+  // First the records of ordered namespaces, merged in key order (their
+  // dead records go in the same passes); then every other segment with
+  // dead bytes.
+  const auto clusters = PickClusters();
   uint64_t total = 0, done = 0;
   if (progress) {
     for (auto& seg : host_->keyspace()->segments().List()) {
-      if (seg->sealed.load(std::memory_order_acquire) && seg->dead_bytes() > 0) {
+      bool clustered = false;
+      for (const auto& g : clusters) {
+        clustered |= std::find(g.begin(), g.end(), seg) != g.end();
+      }
+      if (seg->sealed.load(std::memory_order_acquire) && (seg->dead_bytes() > 0 || clustered)) {
         total += seg->published_len() - kSegmentHeaderSize;
       }
     }
@@ -135,6 +163,14 @@ Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& prog
     if (progress && s.ok()) progress(total, total);
     return s;
   };
+  for (const auto& group : clusters) {
+    const uint64_t read_before = stats_.bytes_read.load();
+    FIRKIN_RETURN_IF_ERROR(RunPass(group));
+    if (progress) {
+      done = std::min(total, done + (stats_.bytes_read.load() - read_before));
+      progress(done, total);
+    }
+  }
   // Passes until nothing is left that can be compacted now (a pass that
   // retires nothing means the rest is held by snapshots).
   for (;;) {
@@ -410,6 +446,128 @@ std::string Compactor::ReplacedIds(const Plan& plan) const {
   return ids;
 }
 
+size_t Compactor::SortForScans(Plan* plan) const {
+  const Keyspace& ks = *host_->keyspace();
+  if (!ks.HasOrdered()) return 0;
+  // Sorted on (namespace, the key's first 8 bytes big-endian) in memory,
+  // the whole keys compared only on a tie: the records themselves are read
+  // once, in plan order.
+  struct Entry {
+    uint32_t ns;
+    uint64_t prefix;
+    uint32_t at;  // index into plan->keep
+  };
+  OrderedLookup ordered(ks);
+  std::vector<Entry> sorted;
+  std::vector<Plan::Keep> rest;
+  rest.reserve(plan->keep.size());
+  for (size_t i = 0; i < plan->keep.size(); i++) {
+    const Plan::Keep& k = plan->keep[i];
+    const RecordView r = PeekRecord(k.rec);
+    const bool data = r.type == RecordType::kPut || r.type == RecordType::kDelete;
+    if (!data || r.sealed() || !ordered(r.ns_id)) {
+      rest.push_back(k);
+      continue;
+    }
+    const std::string_view key = r.key();
+    uint64_t prefix = 0;
+    for (size_t b = 0; b < 8; b++) {
+      prefix = prefix << 8 | (b < key.size() ? static_cast<uint8_t>(key[b]) : 0);
+    }
+    sorted.push_back({r.ns_id, prefix, static_cast<uint32_t>(i)});
+  }
+  if (sorted.size() < 2) return sorted.size();
+  const std::vector<Plan::Keep>& keep = plan->keep;
+  std::stable_sort(sorted.begin(), sorted.end(), [&](const Entry& a, const Entry& b) {
+    if (a.ns != b.ns) return a.ns < b.ns;
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    // Equal first 8 bytes: the keys decide (versions of one key keep their
+    // plan order; recovery orders them by sequence number anyway).
+    return PeekRecord(keep[a.at].rec).key() < PeekRecord(keep[b.at].rec).key();
+  });
+  for (const Entry& e : sorted) rest.push_back(keep[e.at]);
+  plan->keep.swap(rest);
+  return sorted.size();
+}
+
+uint8_t Compactor::KeyOrderOf(Segment* s) const {
+  const uint8_t known = s->key_order.load(std::memory_order_relaxed);
+  if (known != Segment::kKeyOrderUnknown) return known;
+  OrderedLookup ordered(*host_->keyspace());
+  std::vector<std::pair<uint32_t, std::string>> last;  // per ordered namespace met
+  uint8_t order = Segment::kKeyOrderNone;
+  LogReader reader(s->data(), kSegmentHeaderSize, s->published_len(),
+                   /*checksums=*/!s->checked.load());
+  RecordView r;
+  uint64_t at;
+  for (LogReader::Result res; order != Segment::kKeyOrderUnsorted &&
+                              (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+    // Damage: left as it is (BuildPlan reports it when a pass takes it).
+    if (res == LogReader::Result::kDamaged) return Segment::kKeyOrderNone;
+    if ((r.type != RecordType::kPut && r.type != RecordType::kDelete) || r.sealed() ||
+        !ordered(r.ns_id)) {
+      continue;
+    }
+    order = Segment::kKeyOrderSorted;
+    auto it = std::find_if(last.begin(), last.end(),
+                           [&](const auto& e) { return e.first == r.ns_id; });
+    if (it == last.end()) {
+      last.emplace_back(r.ns_id, std::string(r.key()));
+    } else if (r.key() < std::string_view(it->second)) {
+      order = Segment::kKeyOrderUnsorted;
+    } else {
+      it->second.assign(r.key().data(), r.key().size());
+    }
+  }
+  // Only a sealed segment's answer is final (the active one grows).
+  if (s->sealed.load(std::memory_order_acquire)) {
+    s->key_order.store(order, std::memory_order_relaxed);
+  }
+  return order;
+}
+
+uint64_t Compactor::ClusterBytes() const {
+  return std::min<uint64_t>(4 * host_->options().segment_size, Options::kMaxSegmentSize);
+}
+
+std::vector<std::vector<std::shared_ptr<Segment>>> Compactor::PickClusters() {
+  if (!host_->keyspace()->HasOrdered()) return {};
+  const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
+  const uint64_t limit = ClusterBytes();
+  // Every compactable segment with records of an ordered namespace, except
+  // a sorted one of at least half a group (a settled run: merging it again
+  // would rewrite it on every full compaction of a large database).
+  std::vector<std::shared_ptr<Segment>> cand;
+  for (auto& s : host_->keyspace()->segments().List()) {
+    if (!Compactable(*s, change_floor)) continue;
+    const uint8_t order = KeyOrderOf(s.get());
+    if (order == Segment::kKeyOrderNone) continue;
+    if (order == Segment::kKeyOrderSorted && s->published_len() >= limit / 2) continue;
+    cand.push_back(s);
+  }
+  std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  std::vector<std::vector<std::shared_ptr<Segment>>> groups;
+  std::vector<std::shared_ptr<Segment>> group;
+  uint64_t bytes = 0;
+  auto close = [&] {
+    // A group of one sorted segment has nothing to merge.
+    if (group.size() > 1 ||
+        (group.size() == 1 && KeyOrderOf(group[0].get()) == Segment::kKeyOrderUnsorted)) {
+      groups.push_back(group);
+    }
+    group.clear();
+    bytes = 0;
+  };
+  for (auto& s : cand) {
+    const uint64_t b = s->published_len();
+    if (!group.empty() && bytes + b > limit) close();
+    group.push_back(s);
+    bytes += b;
+  }
+  close();
+  return groups;
+}
+
 Status Compactor::WriteOutput(Plan* plan) {
   Env* env = host_->env();
   const uint64_t id = host_->AllocateSegmentId();
@@ -477,6 +635,7 @@ Status Compactor::WriteOutput(Plan* plan) {
   uint64_t min_expiry = UINT64_MAX;
   const uint64_t now_ms = host_->NowMs();
   plan->out_locs.clear();
+  const bool ordered_records = SortForScans(plan) > 0;
   std::string plain, sealed;
   for (const Plan::Keep& k : plan->keep) {
     RecordView r = PeekRecord(k.rec, k.seg);
@@ -553,6 +712,8 @@ Status Compactor::WriteOutput(Plan* plan) {
   // Its records are the plan's, each validated when the inputs were
   // scanned (LogReader) or in an input known intact, or written by this pass.
   out->checked.store(true);
+  // Sorted by SortForScans (sealed records have no readable key: "none").
+  out->key_order.store(ordered_records ? Segment::kKeyOrderSorted : Segment::kKeyOrderNone);
   out->synced_len = pos;
   out->min_seq.store(mseq);  // (the first record's; see below for an empty output)
   out->min_expiry.store(min_expiry);

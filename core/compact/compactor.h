@@ -92,6 +92,21 @@ class Compactor {
   Status RunPass(const std::vector<std::shared_ptr<Segment>>& inputs);
   Status BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan);
   Status WriteOutput(Plan* plan);
+  // Puts the kept records of ordered namespaces in key order, each
+  // namespace's together after every other record (which keep their
+  // order): a range scan then reads the output front to back. Sealed
+  // (encrypted) records keep their order: their keys are ciphertext.
+  // Returns how many records it sorted.
+  size_t SortForScans(Plan* plan) const;
+  // Segment::key_order of `s`: cached on the segment once known, found by
+  // a scan of the segment otherwise.
+  uint8_t KeyOrderOf(Segment* s) const;
+  // For a full compaction: groups of segments whose records of ordered
+  // namespaces a pass each should merge into one output in key order (a
+  // bulk load in random key order, or several sorted runs whose ranges
+  // interleave); a group is at most ClusterBytes() of segments.
+  std::vector<std::vector<std::shared_ptr<Segment>>> PickClusters();
+  uint64_t ClusterBytes() const;
   // The ids an output names as replaced (its kCompactInputs list).
   std::string ReplacedIds(const Plan& plan) const;
   // Takes the inputs out of the segment table and retires their files;

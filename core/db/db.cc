@@ -298,10 +298,14 @@ void DB::ReleaseSnapshot(uint64_t seq) {
 Status DB::Compact(const ProgressFn& progress) {
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
   // A full compaction covers the active segment too: seal it (the next
-  // write starts a new one) if it holds dead bytes.
+  // write starts a new one) if it holds dead bytes, or records that an
+  // ordered namespace may hold (they are then merged in key order).
   FIRKIN_RETURN_IF_ERROR(gate_.RunExclusive([&]() -> Status {
     Segment* active = log_->active();
-    if (active == nullptr || active->dead_bytes() == 0) return Status::OK();
+    if (active == nullptr) return Status::OK();
+    const bool ordered_data =
+        keyspace_->HasOrdered() && active->published_len() > kSegmentHeaderSize;
+    if (active->dead_bytes() == 0 && !ordered_data) return Status::OK();
     return log_->SealActive();
   }));
   return compactor_->CompactAll(progress);

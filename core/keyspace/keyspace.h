@@ -164,6 +164,8 @@ class Keyspace {
   // The OrderedIndex of namespace ns, creating it (empty) if needed. Any
   // thread.
   OrderedIndex* MakeOrdered(uint32_t ns);
+  // Whether any namespace has an OrderedIndex. Any thread.
+  bool HasOrdered() const { return has_ordered_.load(std::memory_order_acquire); }
   // The OrderedIndex of ns, or nullptr (not ordered, or not built yet).
   // Any thread; a relaxed load when no namespace is ordered.
   OrderedIndex* OrderedFor(uint32_t ns) const {

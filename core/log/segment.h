@@ -143,6 +143,18 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // (ReadIntact). Only ever goes from false to true.
   std::atomic<bool> checked{false};
 
+  // Whether the segment holds records of ordered namespaces and whether
+  // they lie in key order (each namespace's by itself), so that a range
+  // scan reads them front to back: kKeyOrderUnknown until compaction writes
+  // the segment or a full compaction scans it (Compactor::KeyOrderOf).
+  enum : uint8_t {
+    kKeyOrderUnknown = 0,
+    kKeyOrderNone = 1,  // no record of an ordered namespace
+    kKeyOrderSorted = 2,
+    kKeyOrderUnsorted = 3,
+  };
+  std::atomic<uint8_t> key_order{kKeyOrderUnknown};
+
   const char* RecordAt(uint64_t offset) const { return data() + offset; }
   // The record at `offset` (not bounds checked), with `checked` set.
   RecordView Peek(uint64_t offset) const {
