@@ -515,7 +515,11 @@ FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
 /** Compacts now: seals the active segment if it holds dead bytes, rewrites
  *  every sealed segment that holds dead bytes (and whose dead versions no
  *  live snapshot needs), then retires the old segments. Returns when done. Background compaction does the same
- *  incrementally when auto_compact is on. */
+ *  incrementally when auto_compact is on. With ordered namespaces it also
+ *  merges the segments holding their records out of key order into sorted
+ *  outputs (groups of up to 4 segment sizes, 1 GiB at most; docs/api.md
+ *  "Ordered namespaces", Layout): call it after a bulk load for fast range
+ *  scans. */
 FIRKIN_API firkin_status firkin_compact(firkin_db *db);
 
 /** Progress of a long call (firkin_compact_v2, firkin_verify_v2,
