@@ -287,6 +287,14 @@ class DB : private CompactionHost {
   // Encodes a key record (or a batch's) at r and installs it in the index.
   void InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
                       uint64_t time_ms);
+  // The record of p at dst, its previous version at p.old_loc (0: none).
+  size_t EncodePending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
+                       uint64_t time_ms) const;
+  // Points the index (and the counts) at the record EncodePending wrote.
+  void InstallEncoded(const PendingOp& p, Locator loc, size_t size, uint64_t time_ms);
+  // ApplyOne for an unconditional put (write_path.cc): false if the key's
+  // tag has several index entries (then nothing was done).
+  bool ApplyBlindPut(PendingOp* p, LogWriter::Reservation* r, Status* s);
   Status AppendNamespaceRecord(RecordType type, uint32_t id, const std::string& name,
                                LogWriter::Reservation* r, uint32_t ns_flags = 0);
   Status FinishWrite(SyncMode sync, const LogWriter::Reservation& r, Status s);

@@ -98,20 +98,36 @@ class Keyspace {
   Locator FindNewest(uint64_t h, uint32_t ns, std::string_view key, RecordView* out) const {
     Locator found = 0;
     index_.Find(h, [&](Locator l) {
-      RecordView r;
-      const char* p = ResolveBounded(l, &r);
-      if (p == nullptr) return false;
-      if (r.ns_id == ns && r.key_len == key.size() &&
-          (r.sealed() ? codec_.KeyEquals(r, key)
-                      : std::memcmp(p + kRecordHeaderSize + r.ext_len(), key.data(),
-                                    key.size()) == 0)) {
-        *out = r;
-        found = l;
-        return true;
-      }
-      return false;
+      if (!IsRecordOf(l, ns, key, out)) return false;
+      found = l;
+      return true;
     });
     return found;
+  }
+
+  // READER. Whether the record at l is one of (ns, key); then *out is it.
+  bool IsRecordOf(Locator l, uint32_t ns, std::string_view key, RecordView* out) const {
+    RecordView r;
+    const char* p = ResolveBounded(l, &r);
+    if (p == nullptr || r.ns_id != ns || r.key_len != key.size()) return false;
+    if (r.sealed() ? !codec_.KeyEquals(r, key)
+                   : std::memcmp(p + kRecordHeaderSize + r.ext_len(), key.data(), key.size()) != 0) {
+      return false;
+    }
+    *out = r;
+    return true;
+  }
+
+  // READER. The one index entry under h's tag (*n = 1), or none (*n = 0);
+  // *n = 2 when there are more (then *out is unset). An entry found is the
+  // newest record of the key being looked for or of another key with the
+  // same tag: IsRecordOf tells which.
+  void SoleCandidate(uint64_t h, Locator* out, int* n) const {
+    *n = 0;
+    index_.Find(h, [&](Locator l) {
+      *out = l;
+      return ++*n > 1;
+    });
   }
 
   // READER. Whether the index holds `loc` under h's tag. A locator names

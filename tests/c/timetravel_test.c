@@ -18,6 +18,12 @@
  *   v2         a format-version-2 database written by hand (no commit
  *              times) opens; its writes count as before any time
  *   kill       commit times survive kill -9
+ *   twins      two keys whose hashes share the index's sub-table and tag
+ *              (found from the database's hash seed): the second key's
+ *              first put (an unconditional put encodes before it confirms
+ *              the sole entry under the tag is its own) links to no older
+ *              version, so a snapshot from before it finds nothing and
+ *              its history is its own; the same after a reopen
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -636,6 +642,114 @@ static void test_concurrent(void) {
   firkin_close(cw_db);
 }
 
+/* The hash of (namespace 0, key) as the index computes it (docs/format.md:
+ * XXH3-64 of the key seeded with the database's hash seed mixed with the
+ * namespace id); the index's sub-table and tag are its top 10 + 20 bits. */
+static uint64_t index_hash(uint64_t seed, const char *k, size_t kl) {
+  return XXH3_64bits_withSeed(k, kl, seed ^ 0x9E3779B97F4A7C15ull);
+}
+
+typedef struct {
+  uint32_t top; /* the top 30 bits of the hash */
+  uint32_t i;
+} twin_probe;
+static int twin_cmp(const void *a, const void *b) {
+  const twin_probe *x = a, *y = b;
+  return x->top != y->top ? (x->top < y->top ? -1 : 1) : (x->i < y->i ? -1 : x->i > y->i);
+}
+
+static void expect_get(firkin_db *db, const firkin_snapshot *snap, const char *k,
+                       const char *want, const char *what) {
+  void *v = NULL;
+  size_t vl = 0;
+  firkin_status st = firkin_get(db, snap, NULL, k, strlen(k), &v, &vl);
+  if (want == NULL) {
+    check(st == FIRKIN_E_NOT_FOUND, "%s: %s absent (status %d, %zu bytes)", what, k, st, vl);
+  } else {
+    check(st == FIRKIN_OK && vl == strlen(want) && memcmp(v, want, vl) == 0,
+          "%s: %s = %s (status %d)", what, k, want, st);
+  }
+  firkin_free(v);
+}
+
+static size_t history_len(firkin_db *db, const char *k) {
+  firkin_history *h = NULL;
+  size_t n = 0;
+  if (firkin_history_new(db, NULL, k, strlen(k), &h) != FIRKIN_OK) return 999;
+  for (; firkin_history_valid(h); firkin_history_next(h)) n++;
+  firkin_history_free(h);
+  return n;
+}
+
+static void test_twins(void) {
+  char path[300], idp[400];
+  dbpath(path, sizeof path, "twins");
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  /* the hash seed from the identity file (offset 24) */
+  unsigned char ident[48];
+  snprintf(idp, sizeof idp, "%s/FIRKIN", path);
+  FILE *f = fopen(idp, "rb");
+  size_t got = f ? fread(ident, 1, sizeof ident, f) : 0;
+  if (f) fclose(f);
+  check(got == sizeof ident, "twins: read the identity file");
+  uint64_t seed = 0;
+  for (int b = 7; b >= 0; b--) seed = seed << 8 | ident[24 + b];
+  /* Birthday search: 2^30 buckets, 200,000 keys give about 18 pairs. */
+  enum { N = 200000 };
+  twin_probe *pr = malloc(N * sizeof *pr);
+  char ka[32] = "", kb[32] = "";
+  for (uint32_t i = 0; i < N; i++) {
+    char k[64] = {0};
+    int kl = snprintf(k, sizeof k, "twin-%u", i);
+    pr[i].top = (uint32_t)(index_hash(seed, k, (size_t)kl) >> 34);
+    pr[i].i = i;
+  }
+  qsort(pr, N, sizeof *pr, twin_cmp);
+  for (uint32_t i = 1; i < N && ka[0] == 0; i++) {
+    if (pr[i].top == pr[i - 1].top) {
+      snprintf(ka, sizeof ka, "twin-%u", pr[i - 1].i);
+      snprintf(kb, sizeof kb, "twin-%u", pr[i].i);
+    }
+  }
+  free(pr);
+  check(ka[0] != 0, "twins: two keys with one sub-table and tag");
+  if (ka[0] == 0) {
+    firkin_close(db);
+    return;
+  }
+  check(firkin_put(db, NULL, NULL, ka, strlen(ka), "a1", 2) == FIRKIN_OK, "twins: put a");
+  firkin_snapshot *before = NULL;
+  check(firkin_snapshot_new(db, &before) == FIRKIN_OK, "twins: snapshot");
+  /* b's first put: the only entry under its tag is a's record */
+  check(firkin_put(db, NULL, NULL, kb, strlen(kb), "b1", 2) == FIRKIN_OK, "twins: put b");
+  for (int round = 0; round < 2; round++) {
+    const char *what = round == 0 ? "twins" : "twins after reopen";
+    expect_get(db, NULL, ka, "a1", what);
+    expect_get(db, NULL, kb, "b1", what);
+    if (before != NULL) {
+      expect_get(db, before, kb, NULL, what);  /* b did not exist then */
+      expect_get(db, before, ka, "a1", what);
+    }
+    check(history_len(db, kb) == 1, "%s: %s has one version, not %zu", what, kb,
+          history_len(db, kb));
+    check(history_len(db, ka) == 1, "%s: %s has one version", what, ka);
+    if (round == 0) {
+      firkin_snapshot_free(before);
+      before = NULL;
+      firkin_close(db);
+      db = open_db(path, NULL);
+      if (db == NULL) return;
+    }
+  }
+  /* both entries under the tag now: a put takes the general path */
+  check(firkin_put(db, NULL, NULL, kb, strlen(kb), "b2", 2) == FIRKIN_OK, "twins: put b again");
+  expect_get(db, NULL, kb, "b2", "twins, second put");
+  expect_get(db, NULL, ka, "a1", "twins, second put");
+  check(history_len(db, kb) == 2, "twins: %s has two versions", kb);
+  firkin_close(db);
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-tt-XXXXXX", tmp ? tmp : "/tmp");
@@ -649,6 +763,7 @@ int main(int argc, char **argv) {
   } groups[] = {{"attime", test_attime},       {"monotonic", test_monotonic},
                 {"history", test_history},     {"retention", test_retention},
                 {"v2", test_v2},               {"kill", test_kill},
+                {"twins", test_twins},
                 {"concurrent", test_concurrent}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
