@@ -107,9 +107,10 @@ test-tsan:
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank
-	@# Snapshots and iterators against many writers and compaction (groups h, m).
+	@# Snapshots and iterators against many writers and compaction (groups h, m);
+	@# compaction passes under steady writers (group n).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/invariants_test h m
+	  $(TSAN)/tests/invariants_test h m n
 	@# Ordered namespaces (tests/c/ordered_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/ordered_test api model big edges snapshot concurrent compact moved reopen readonly

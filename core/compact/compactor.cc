@@ -70,6 +70,10 @@ struct Compactor::Plan {
   // plan began (0: none). A snapshot older than it, registered during the
   // scan, could see a dropped version: RunPass plans again.
   uint64_t superseded_after_start = 0;
+  // Some version was dropped without reading its successor (BuildPlan):
+  // a snapshot older than the published number after RunPass's sync may
+  // need it.
+  bool unread_superseded = false;
   bool snapshot_hold = false;  // a live snapshot needs it (else a write in flight)
   std::shared_ptr<Segment> output;
   std::vector<Locator> out_locs;
@@ -294,6 +298,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     }
   }
   const Keyspace& ks = *host_->keyspace();
+  bool unread_superseded = false;
   for (auto& seg : inputs) {
     // A segment known intact is walked without checksums (as reads do).
     LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(),
@@ -334,6 +339,19 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       // A live record (the index points at it) is told without reading the
       // key's newest record; only a superseded one needs it.
       const bool live = ks.Indexes(h, loc);
+      if (!live && !any_snapshot && ks.CandidatesPublished(h)) {
+        // Superseded (the index holds the key's newest record elsewhere)
+        // or never indexed (an abandoned batch record), and whichever
+        // entry under the tag is the key's newest, its write has completed
+        // (its segment's published length covers it): no reader needs this
+        // version, as below, but found without reading the newest record
+        // (a cache miss per superseded record, most of a pass's scan under
+        // steady updates). Its sequence number is published once RunPass's
+        // sync has closed the writer gate; a snapshot registered before
+        // that makes RunPass plan again (unread_superseded).
+        unread_superseded = true;
+        continue;
+      }
       const Locator newest_loc = live ? loc : ks.FindNewest(h, r.ns_id, key, &newest);
       if (live) newest = r;
       if (newest_loc == loc) {
@@ -401,6 +419,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       }
     }
   }
+  plan->unread_superseded = unread_superseded;
   return Status::OK();
 }
 
@@ -429,6 +448,10 @@ std::string Compactor::ReplacedIds(const Plan& plan) const {
   std::vector<uint64_t> named;
   for (const auto& s : plan.inputs) named.push_back(s->id());
   const SegmentTable& table = host_->keyspace()->segments();
+  // ById reads the table's id directory, which a concurrent Add or Remove
+  // replaces and frees through the epoch (found by TSan: a writer's index
+  // growth reclaimed it under this loop).
+  Epoch::Guard guard;
   for (const auto& s : plan.inputs) {
     if ((s->flags() & kSegmentFlagCompacted) == 0) continue;
     std::vector<uint64_t> inputs;
@@ -744,12 +767,26 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
       return s;
     }
     if (!plan.needs_snapshot) {
+      // The plan dropped every input record whose key had a newer version
+      // in the index when BuildPlan looked; those newer versions may still
+      // sit in the unsynced active segment, some not even published yet.
+      // They must be durable before the output is named (recovery finishes
+      // a compaction whose output is complete by removing its inputs) and
+      // before the inputs go, or a power failure loses both; a read-only
+      // process, which reads the log only up to its durability watermark,
+      // would find neither. So the sync comes after the plan, never before
+      // it. It also waits for every write in flight to publish.
+      Status ss = host_->SyncAll();
+      if (!ss.ok()) return ss;
       // A snapshot registered during the scan, older than a version the
       // plan treated as superseded for everyone: plan again (the snapshot
       // is seen now). One registered from here on starts at the published
-      // number, past every such version.
-      if (plan.superseded_after_start != 0 &&
-          host_->OldestSnapshot() < plan.superseded_after_start) {
+      // number, past every such version. Versions whose successors the
+      // plan did not read (unread_superseded) were published by the sync
+      // at the latest, so the published number read now bounds them.
+      uint64_t after = plan.superseded_after_start;
+      if (plan.unread_superseded) after = std::max(after, host_->LastSeq());
+      if (after != 0 && host_->OldestSnapshot() < after) {
         if (++replans > 3) return Status::OK();  // snapshots come and go: later
         continue;
       }
@@ -767,16 +804,6 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
     inputs.erase(std::find(inputs.begin(), inputs.end(), plan.needs_snapshot));
     if (inputs.empty()) return Status::OK();
   }
-  // The plan dropped every input record whose key had a newer version in
-  // the index when BuildPlan looked; those newer versions may still sit in
-  // the unsynced active segment, some not even published yet. They must be
-  // durable before the output is named (recovery finishes a compaction
-  // whose output is complete by removing its inputs) and before the inputs
-  // go, or a power failure loses both; a read-only process, which reads
-  // the log only up to its durability watermark, would find neither. So
-  // the sync comes after the plan, never before it.
-  Status ss = host_->SyncAll();
-  if (!ss.ok()) return ss;
   stats_.runs.fetch_add(1, std::memory_order_relaxed);
   stats_.bytes_read.fetch_add(plan.read, std::memory_order_relaxed);
   if (plan.keep.empty() && plan.drops.empty()) {

@@ -201,6 +201,8 @@ class SegmentTable {
     return slots_[slot].load(std::memory_order_acquire);
   }
   // READER. The segment with this id, or nullptr (retired or never existed).
+  // REQUIRES: an Epoch::Guard is held (the id-ordered directory it reads
+  // is replaced copy-on-write and the old one freed through Epoch::Retire).
   Segment* ById(uint64_t id) const;
 
   // WRITER. Picks a free slot; kNoSpace-like failure if all are taken.
