@@ -15,12 +15,9 @@ namespace firkin {
 namespace {
 constexpr auto kBackgroundPeriod = std::chrono::milliseconds(250);
 
-// Whether a pass may take `s` as an input at all: sealed, not held for a
-// snapshot or retention, and not a log segment at or past the change
-// feed's retention floor (those hold retained change history).
 // Whether a namespace is ordered, remembered for the last one asked
 // (Keyspace::OrderedFor takes a mutex; a segment's records are mostly of
-// one namespace).
+// one namespace). Not thread-safe: a local of one scan.
 class OrderedLookup {
  public:
   explicit OrderedLookup(const Keyspace& ks) : ks_(ks) {}
@@ -38,6 +35,9 @@ class OrderedLookup {
   bool ordered_ = false;
 };
 
+// Whether a pass may take `s` as an input at all: sealed, not held for a
+// snapshot or retention, and not a log segment at or past the change
+// feed's retention floor (those hold retained change history).
 bool Compactable(const Segment& s, uint64_t change_floor) {
   const bool change_history = (s.flags() & kSegmentFlagCompacted) == 0 && s.id() >= change_floor;
   return s.sealed.load(std::memory_order_acquire) &&
