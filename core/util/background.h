@@ -1,5 +1,6 @@
 // LowerThreadPriority: called at the start of a background thread
-// (compaction, prefaulting). On Linux it raises the calling thread's nice
+// (compaction, the scrubber; not the log's prefault thread, which does
+// the writers' page faults ahead of them). On Linux it raises the calling thread's nice
 // value, so that on a machine with fewer cores than busy threads the
 // scheduler prefers foreground writers: a writer preempted while it holds a
 // sequence number delays every later writer's acknowledgment.
