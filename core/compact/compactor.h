@@ -46,9 +46,6 @@ struct CompactionStats {
   std::atomic<uint64_t> bytes_reclaimed{0};
   std::atomic<uint64_t> segments_retired{0};
   std::atomic<uint64_t> segments_skipped{0};  // held back by a snapshot
-  // Left out of a pass because a write still in flight (not published)
-  // superseded a version in it: tried again by a later pass.
-  std::atomic<uint64_t> segments_deferred{0};
   std::atomic<uint64_t> tombstones_dropped{0};
   std::atomic<uint64_t> failures{0};
 };

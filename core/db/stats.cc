@@ -138,7 +138,6 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "bytes_reclaimed", cs.bytes_reclaimed.load());
     Field(&j, "segments_retired", cs.segments_retired.load());
     Field(&j, "segments_held_by_snapshots", cs.segments_skipped.load());
-    Field(&j, "segments_deferred", cs.segments_deferred.load());
     Field(&j, "tombstones_dropped", cs.tombstones_dropped.load());
     Field(&j, "failures", cs.failures.load(), false);
     j += "},";

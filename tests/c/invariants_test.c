@@ -2317,7 +2317,7 @@ static void test_space(void) {
   pthread_t th[SPACE_WRITERS];
   firkin_options *o = make_opts(FIRKIN_SYNC_NONE, SPACE_SEGMENT);
   firkin_db *db = NULL;
-  uint64_t max_log = 0, log = 0, runs = 0, deferred = 0;
+  uint64_t max_log = 0, log = 0, runs = 0;
   int i, stop = 0, errors = 0, wrong = 0;
   long ops = 0;
   const double start = space_now();
@@ -2352,22 +2352,13 @@ static void test_space(void) {
     ops += wt[i].ops;
   }
   stats_number(db, "runs", &runs);
-  stats_number(db, "segments_deferred", &deferred);
-  printf("space: %ld updates (%.0f MB), the log peaked at %llu bytes, %llu compaction passes, "
-         "%llu inputs deferred\n",
+  printf("space: %ld updates (%.0f MB), the log peaked at %llu bytes, %llu compaction passes\n",
          ops, (double)ops * SPACE_VALUE / 1e6, (unsigned long long)max_log,
-         (unsigned long long)runs, (unsigned long long)deferred);
+         (unsigned long long)runs);
   report(errors == 0, "space: %d puts failed", errors);
   report(runs >= SPACE_MIN_PASSES,
          "space: %llu compaction passes completed while %d writers updated %d keys",
          (unsigned long long)runs, SPACE_WRITERS, SPACE_KEYS);
-  /* A version superseded after the pass began is not needed once its
-   * successor is published (no snapshot is open): only a write still in
-   * flight may hold an input back. Passes used to give up an input for
-   * every such version (more inputs than there were passes here). */
-  report(deferred <= runs / 4 + 2,
-         "space: %llu inputs were left out of %llu passes for versions no reader needs",
-         (unsigned long long)deferred, (unsigned long long)runs);
   report(max_log < SPACE_MAX_LOG,
          "space: the log reached %llu bytes while 4 MB were live: compaction fell behind",
          (unsigned long long)max_log);
