@@ -65,14 +65,10 @@ struct Compactor::Plan {
   uint64_t min_seq = UINT64_MAX;
   uint64_t max_seq = 0;  // of any record read from the inputs
   std::shared_ptr<Segment> needs_snapshot;  // an input a live snapshot still needs
-  // With no snapshot open when the plan began: the newest sequence number
-  // of a version that superseded a dropped one and was published after the
-  // plan began or not yet (0: none). A snapshot older than it, registered during the
-  // scan, could see a dropped version: RunPass plans again.
-  uint64_t superseded_after_start = 0;
-  // Some version was dropped without reading its successor (BuildPlan):
-  // a snapshot older than the published number after RunPass's sync may
-  // need it.
+  // With no snapshot open when the plan began, some superseded version was
+  // dropped: a snapshot registered during the scan, older than the
+  // published number after RunPass's sync, may need it (RunPass plans
+  // again).
   bool unread_superseded = false;
   std::shared_ptr<Segment> output;
   std::vector<Locator> out_locs;
@@ -337,16 +333,18 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       // A live record (the index points at it) is told without reading the
       // key's newest record; only a superseded one needs it.
       const bool live = ks.Indexes(h, loc);
-      if (!live && !any_snapshot && ks.CandidatesPublished(h)) {
+      if (!live && !any_snapshot) {
         // Superseded (the index holds the key's newest record elsewhere)
-        // or never indexed (an abandoned batch record), and whichever
-        // entry under the tag is the key's newest, its write has completed
-        // (its segment's published length covers it): no reader needs this
-        // version, as below, but found without reading the newest record
-        // (a cache miss per superseded record, most of a pass's scan under
-        // steady updates). Its sequence number is published once RunPass's
-        // sync has closed the writer gate; a snapshot registered before
-        // that makes RunPass plan again (unread_superseded).
+        // or never indexed (an abandoned batch record), with no snapshot
+        // open: no reader needs this version (readers of the latest state
+        // only follow chains inside their epoch guard), and the newest
+        // record is not read (a cache miss per superseded record, most of
+        // a pass's scan under steady updates). Its successor may have been
+        // published during the scan, or be in a write still in flight:
+        // RunPass's sync waits for every write in flight to publish before
+        // the pass changes anything, and a snapshot registered before that
+        // makes RunPass plan again (unread_superseded). One registered
+        // after it starts at the published number, past every successor.
         unread_superseded = true;
         continue;
       }
@@ -373,27 +371,10 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         continue;
       }
       if (newest_loc == 0) continue;  // not indexed: an abandoned batch record
-      // An older version: needed iff a live snapshot can see it, i.e. it is
-      // on the chain from the newest version down to the one visible at the
-      // oldest snapshot. Without snapshots nothing old is needed (readers of
-      // the latest state only follow chains inside their epoch guard) --
-      // A newer version published since the pass began (a long scan under
-      // steady updates meets many such), or installed by a write still in
-      // flight, is not yet in every view: a snapshot registered now, at the
-      // published number, still sees the version before it. RunPass's sync
-      // waits for every write in flight to publish before the pass changes
-      // anything, and then checks that no snapshot older than such a
-      // version was registered meanwhile (superseded_after_start; it plans
-      // again if one was). A snapshot registered after that check starts
-      // at the published number, past every such version. (An input used
-      // to be left out of the pass for a write in flight: under a loaded
-      // sanitizer build, 15 inputs in 40 passes.)
-      if (!any_snapshot) {
-        if (newest.seq > s_min) {
-          plan->superseded_after_start = std::max(plan->superseded_after_start, newest.seq);
-        }
-        continue;
-      }
+      // An older version, with a snapshot open (without one, it went
+      // above): needed iff a live snapshot can see it, i.e. it is on the
+      // chain from the newest version down to the one visible at the
+      // oldest snapshot.
       // The oldest snapshot sees the key's version at s_min; every version
       // from that one up to the newest may be seen by some snapshot, older
       // ones by none. Computed once per key per pass (hot keys have long
@@ -778,11 +759,11 @@ Status Compactor::RunPass(const std::vector<std::shared_ptr<Segment>>& picked) {
       // A snapshot registered during the scan, older than a version the
       // plan treated as superseded for everyone: plan again (the snapshot
       // is seen now). One registered from here on starts at the published
-      // number, past every such version. Versions whose successors the
-      // plan did not read (unread_superseded) were published by the sync
-      // at the latest, so the published number read now bounds them.
-      uint64_t after = plan.superseded_after_start;
-      if (plan.unread_superseded) after = std::max(after, host_->LastSeq());
+      // number, past every such version. The successors of the versions
+      // dropped (unread_superseded) were published by the sync at the
+      // latest, so the published number read now bounds them (read before
+      // OldestSnapshot, which without a snapshot is the published number).
+      const uint64_t after = plan.unread_superseded ? host_->LastSeq() : 0;
       if (after != 0 && host_->OldestSnapshot() < after) {
         if (++replans > 3) return Status::OK();  // snapshots come and go: later
         continue;

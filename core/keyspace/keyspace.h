@@ -138,17 +138,6 @@ class Keyspace {
     return index_.Find(h, [loc](Locator l) { return l == loc; });
   }
 
-  // READER. Whether every index entry under h's tag names a published
-  // record (below its segment's published length), so that whichever of
-  // them is a key's newest version, that version is published (its
-  // sequence number is at most the published one). Reads no record.
-  bool CandidatesPublished(uint64_t h) const {
-    return !index_.Find(h, [this](Locator l) {
-      const Segment* s = segments_.BySlot(LocatorSlot(l));
-      return s == nullptr || LocatorOffset(l) >= s->published_len();  // stop: not known
-    });
-  }
-
   // READER. Whether a record the index holds under h's tag is damaged (out
   // of bounds, or not ReadIntact): a key whose record is damaged must read
   // as corruption, not as absent.
