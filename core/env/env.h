@@ -47,8 +47,12 @@ class MappedFile {
   // Shrinks the file on disk to `len` bytes and makes that durable
   // (ftruncate + fdatasync). The mapping stays valid for reads below len.
   virtual Status Truncate(uint64_t len) = 0;
-  // The path this file was opened with.
+  // The path this file was opened with, or last given to SetPath.
   virtual const std::string& path() const = 0;
+  // Records that the caller renamed the file to `path` (Env::RenameFile);
+  // the mapping is unaffected. REQUIRES: no other thread uses the file yet
+  // (the log renames a spare segment file before it publishes it).
+  virtual void SetPath(const std::string& path) = 0;
   // Hint: map and dirty-fault pages [offset, offset+len) now, so that
   // later writes there take no page fault (madvise MADV_POPULATE_WRITE).
   // Never changes the contents; failures are ignored.

@@ -123,6 +123,7 @@ class PosixMappedFile final : public MappedFile {
   char* data() override { return base_; }
   uint64_t size() const override { return size_; }
   const std::string& path() const override { return path_; }
+  void SetPath(const std::string& path) override { path_ = path; }
 
   Status Sync(uint64_t offset, uint64_t len) override {
     // Only pages still backed by the file can be synced.
@@ -234,7 +235,7 @@ class PosixMappedFile final : public MappedFile {
   }
 
  private:
-  const std::string path_;
+  std::string path_;
   std::mutex fd_mu_;       // held by Truncate (which closes fd_) and WriteBehind
   int fd_;                 // -1 once closed (see the class comment)
   bool writable_ = true;

@@ -12,7 +12,10 @@ namespace firkin {
 
 namespace {
 constexpr uint64_t kPrefaultAhead = 16ull << 20; // bytes faulted in ahead of the tail
-constexpr int kPokeShift = 20;                   // writers poke once per MiB written
+// Writers poke the prefault thread once per 4 MiB written. Each poke is a
+// futex wake, and the woken thread often preempted the writer on its core:
+// once per MiB that was 3% of a YCSB A writer's time (sched_switch trace).
+constexpr int kPokeShift = 22;
 // Published bytes are handed to the kernel's writeback in chunks of this
 // size (MappedFile::WriteBehind), so that sealing a full segment finds
 // only the last chunk still dirty instead of the whole segment.
@@ -41,6 +44,7 @@ LogWriter::~LogWriter() {
   }
   pf_cv_.notify_all();
   pf_thread_.join();
+  DropSpare();
 }
 
 Status LogWriter::sticky_error() const {
@@ -73,8 +77,12 @@ Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
         r->bytes = bytes;
         r->seq = seq;
         if ((off >> kPokeShift) != ((off + bytes) >> kPokeShift)) {
-          std::lock_guard<std::mutex> l(pf_mu_);
-          pf_poked_ = true;
+          {
+            std::lock_guard<std::mutex> l(pf_mu_);
+            pf_poked_ = true;
+          }
+          // After the unlock: woken under it, the thread blocked on the
+          // mutex and the unlock woke it a second time.
           pf_cv_.notify_one();
         }
         return Status::OK();
@@ -89,7 +97,7 @@ void LogWriter::Publish(const Reservation& r) {
   publisher_.WaitFor(r.seq);  // the length is raised over the record before
 }
 
-Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
+Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, bool* spare_used) {
   if (next_id_.load() > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
   uint64_t size = std::max<uint64_t>(segment_size_, kSegmentHeaderSize + bytes);
   size = (size + 4095) & ~uint64_t{4095};
@@ -103,30 +111,21 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
   // unfinished creation. (The caller syncs the directory.)
   const std::string path = dir_ + "/" + SegmentFileName(id);
   const std::string tmp = path + ".tmp";
-  std::unique_ptr<MappedFile> file;
-  // A retired file first (recycling): every record it still holds has a
+  // A retired file (recycling): every record it still holds has a
   // sequence number at or below the floor written into the new header, and
   // every record of the new life a greater one, so recovery tells them
-  // apart (docs/format.md). Any failure falls back to a fresh file.
+  // apart (docs/format.md). A spare taken from the pool holds records at
+  // or below the published number when it was taken, which is at or below
+  // this floor.
   const uint64_t floor = next_base_seq_;
   bool recycled = false;
-  // A read-only handle (of any process) may still map a retired file: none
-  // is reused while one is open (they announce themselves on LOCK).
-  bool readers = true;
-  if (floor > 0 && pool_.size() > 0) env_->ProbeReaders(dir_ + "/" + kLockFileName, &readers);
-  if (floor > 0 && !readers && pool_.Take(floor, tmp)) {
-    Status rs = env_->PrepareReuse(tmp, size);
-    if (rs.ok()) rs = env_->OpenMappedFile(tmp, /*writable=*/true, &file);
-    if (rs.ok() && file->size() >= size && file->size() <= kMaxSegmentBytes) {
-      recycled = true;
-    } else {
-      file.reset();
-      env_->RemoveFile(tmp);
-    }
-  }
+  std::unique_ptr<MappedFile> file = TakeSpare(size, &recycled);
+  const bool spare = file != nullptr;
+  *spare_used = spare;
+  std::string from = spare ? spare_path() : tmp;  // the file's name until it is named `path`
   Status s;
-  if (!recycled) {
-    s = env_->NewMappedFile(tmp, size, &file);
+  if (!spare) {
+    s = MakeSegmentFile(floor, size, tmp, &file, &recycled);
     if (!s.ok()) {
       table_->FreeSlot(slot);
       return s;  // e.g. ENOSPC: nothing acknowledged, not sticky
@@ -147,7 +146,7 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
     s = RandomBytes(&h.salt, sizeof h.salt);
     if (!s.ok()) {
       file.reset();
-      env_->RemoveFile(tmp);
+      env_->RemoveFile(from);
       table_->FreeSlot(slot);
       return s;
     }
@@ -156,28 +155,107 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out) {
   EncodeDurableLen(file->data(), kSegmentHeaderSize);
   s = file->Sync(0, kSegmentHeaderSize);
   syncs_.fetch_add(1, std::memory_order_relaxed);
-  file.reset();
   if (!s.ok()) {  // any failed sync is sticky (DESIGN §3)
-    env_->RemoveFile(tmp);
+    file.reset();
+    env_->RemoveFile(from);
     table_->FreeSlot(slot);
     std::lock_guard<std::mutex> l(sync_mu_);
     SetSticky(s);
     return sticky_;
   }
-  s = env_->RenameFile(tmp, path);
-  if (s.ok()) s = env_->OpenMappedFile(path, /*writable=*/true, &file);
+  // A spare keeps its mapping (its first pages are faulted in already);
+  // a file made here is mapped again under its name.
+  if (!spare) file.reset();
+  s = env_->RenameFile(from, path);
+  if (s.ok()) {
+    if (spare) {
+      file->SetPath(path);
+    } else {
+      s = env_->OpenMappedFile(path, /*writable=*/true, &file);
+    }
+  }
   if (!s.ok()) {
     file.reset();
-    env_->RemoveFile(tmp);
+    env_->RemoveFile(from);
     env_->RemoveFile(path);
     table_->FreeSlot(slot);
     return s;
   }
-  file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
+  if (!spare) file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
   *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, h.flags);
   (*out)->checked.store(true);  // every record a reader can reach in it is ours
   if (recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
+  if (spare) spares_used_.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
+}
+
+Status LogWriter::MakeSegmentFile(uint64_t floor, uint64_t size, const std::string& name,
+                                  std::unique_ptr<MappedFile>* file, bool* recycled) {
+  // A retired file first (recycling). Any failure falls back to a fresh
+  // file. A read-only handle (of any process) may still map a retired file:
+  // none is reused while one is open (they announce themselves on LOCK).
+  *recycled = false;
+  bool readers = true;
+  if (floor > 0 && pool_.size() > 0) env_->ProbeReaders(dir_ + "/" + kLockFileName, &readers);
+  if (floor > 0 && !readers && pool_.Take(floor, name)) {
+    Status rs = env_->PrepareReuse(name, size);
+    if (rs.ok()) rs = env_->OpenMappedFile(name, /*writable=*/true, file);
+    if (rs.ok() && (*file)->size() >= size && (*file)->size() <= kMaxSegmentBytes) {
+      *recycled = true;
+      return Status::OK();
+    }
+    file->reset();
+    env_->RemoveFile(name);
+  }
+  return env_->NewMappedFile(name, size, file);
+}
+
+std::string LogWriter::spare_path() const {
+  // A segment name no segment can have (ids stop at kMaxSegmentId), as a
+  // temporary file: recovery removes it (IsTempSegmentName).
+  return dir_ + "/" + SegmentFileName(kMaxSegmentId + 1) + ".tmp";
+}
+
+void LogWriter::PrepareSpare() {
+  {
+    std::lock_guard<std::mutex> l(spare_mu_);
+    if (spare_ != nullptr) return;
+  }
+  if (has_sticky_.load(std::memory_order_acquire)) return;
+  const uint64_t size = (segment_size_ + 4095) & ~uint64_t{4095};
+  // Every record a pooled file holds is compacted, so published: the
+  // published number now is a floor for it (see CreateSegment).
+  std::unique_ptr<MappedFile> file;
+  bool recycled = false;
+  const std::string name = spare_path();
+  if (!MakeSegmentFile(publisher_.published(), size, name, &file, &recycled).ok()) {
+    env_->RemoveFile(name);  // nothing, or a half-made file
+    return;
+  }
+  // The header page and the first records' pages, as the prefault thread
+  // does for the active segment.
+  file->Prefault(0, std::min<uint64_t>(kPrefaultAhead, size));
+  std::lock_guard<std::mutex> l(spare_mu_);
+  spare_ = std::move(file);
+  spare_recycled_ = recycled;
+}
+
+std::unique_ptr<MappedFile> LogWriter::TakeSpare(uint64_t size, bool* recycled) {
+  std::lock_guard<std::mutex> l(spare_mu_);
+  if (spare_ == nullptr || spare_->size() < size) return nullptr;
+  *recycled = spare_recycled_;
+  return std::move(spare_);
+}
+
+void LogWriter::DropSpare() {
+  std::unique_ptr<MappedFile> file;
+  {
+    std::lock_guard<std::mutex> l(spare_mu_);
+    file = std::move(spare_);
+  }
+  if (file == nullptr) return;
+  file.reset();
+  env_->RemoveFile(spare_path());
 }
 
 Status LogWriter::Roll(Segment* full, uint64_t bytes) {
@@ -203,7 +281,8 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
     next_base_seq_ = cur->end_seq();
   }
   std::shared_ptr<Segment> next;
-  FIRKIN_RETURN_IF_ERROR(CreateSegment(bytes, &next));
+  bool spare = false;
+  FIRKIN_RETURN_IF_ERROR(CreateSegment(bytes, &next, &spare));
   // The new segment's name is durable (its header already is) before any
   // of its records can be acknowledged as durable.
   Status s = env_->SyncDir(dir_);
@@ -222,11 +301,15 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   table_->Add(std::move(next));
   active_.store(raw, std::memory_order_release);
   rolls_.fetch_add(1, std::memory_order_relaxed);
-  {
-    std::lock_guard<std::mutex> l(pf_mu_);
-    pf_poked_ = true;
+  // A spare's first pages are faulted in already: the writers' first poke
+  // will do. A file made here has only its first 4 MiB.
+  if (!spare) {
+    {
+      std::lock_guard<std::mutex> l(pf_mu_);
+      pf_poked_ = true;
+    }
+    pf_cv_.notify_one();
   }
-  pf_cv_.notify_one();
   return Status::OK();
 }
 
@@ -402,13 +485,26 @@ void LogWriter::PrefaultLoop() {
           // over since the last sync, make it durable here (its writeback
           // is under way already), so that the seal of the full segment,
           // which every writer waits for, finds at most that much left.
-          if (written >= seg->synced_len.load(std::memory_order_acquire) +
-                             std::max<uint64_t>(kWriteBehindChunk, seg->capacity() / 8)) {
+          // Not in the last eighth: the seal comes soon and syncs anyway,
+          // and it would wait for the sync mutex while this sync (data and
+          // watermark, two flushes) finished (YCSB A: 1.4 ms per roll).
+          const uint64_t eighth = std::max<uint64_t>(kWriteBehindChunk, seg->capacity() / 8);
+          if (written >= seg->synced_len.load(std::memory_order_acquire) + eighth &&
+              seg->reserved_len() + eighth < seg->capacity()) {
             SyncBehind(seg, written);
           }
         }
       }
     }
+    // Ready the next segment's file once the active one is half full (the
+    // pool then holds the files compaction retired meanwhile).
+    bool half;
+    {
+      Epoch::Guard guard;
+      Segment* seg = active_.load(std::memory_order_acquire);
+      half = seg != nullptr && seg->reserved_len() > seg->capacity() / 2;
+    }
+    if (half) PrepareSpare();
     // Run the deleters of retired segments (an unmap each) here, outside
     // any guard, rather than leave them to whichever writer rolls next
     // (SegmentPool::Take reclaims first): in YCSB A they were 1% of the

@@ -33,7 +33,12 @@
 // sealing a full segment, which every writer waits for, has little left to
 // do. A new
 // segment reuses a retired one's file when the pool (SegmentPool) has one,
-// so its pages are already written blocks, often still cached.
+// so its pages are already written blocks, often still cached. The same
+// thread readies that file (the spare) while the active segment fills:
+// taken from the pool or created, mapped, its first pages faulted in,
+// under a temporary name that recovery removes. The roll then only writes
+// and syncs its header and names it, instead of every writer waiting while
+// the file is made and mapped and its pages are faulted in.
 //
 // Durability watermark: each sync makes the new records durable first,
 // then writes the length they reach into the watermark page and makes that
@@ -122,6 +127,8 @@ class LogWriter {
   uint64_t roll_count() const { return rolls_.load(std::memory_order_relaxed); }
   // How many segments were created by reusing a retired file.
   uint64_t recycled_count() const { return recycled_.load(std::memory_order_relaxed); }
+  // How many rolls took the spare file the prefault thread had readied.
+  uint64_t spare_count() const { return spares_used_.load(std::memory_order_relaxed); }
   // Bytes handed to writeback behind the writers (MappedFile::WriteBehind).
   uint64_t written_behind() const { return written_behind_.load(std::memory_order_relaxed); }
   // Any thread: the file of a retired segment (already out of the segment
@@ -136,7 +143,8 @@ class LogWriter {
 
  private:
   Status Roll(Segment* full, uint64_t bytes);
-  Status CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out);
+  // A new segment for a roll (*spare_used: it is the prepared spare).
+  Status CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, bool* spare_used);
   Status SealLocked(Segment* seg, uint64_t end);
   Status SyncRangeLocked(Segment* seg, uint64_t upto);
   // The prefault thread: makes [synced, upto) of the active segment
@@ -144,6 +152,17 @@ class LogWriter {
   void SyncBehind(Segment* seg, uint64_t upto);
   void SetSticky(const Status& s);
   void PrefaultLoop();
+  // The prefault thread: readies the spare file if there is none (failures
+  // leave none; the roll then makes its file itself).
+  void PrepareSpare();
+  // A file of at least `size` bytes named `name` for a new segment: a
+  // pooled one whose records are all at or below `floor` (*recycled), or a
+  // new one.
+  Status MakeSegmentFile(uint64_t floor, uint64_t size, const std::string& name,
+                         std::unique_ptr<MappedFile>* file, bool* recycled);
+  // The roll: the spare file if it is at least `size` bytes (else null).
+  std::unique_ptr<MappedFile> TakeSpare(uint64_t size, bool* recycled);
+  void DropSpare();
 
   Env* const env_;
   const std::string dir_;
@@ -169,6 +188,7 @@ class LogWriter {
   std::atomic<uint64_t> rolls_{0};
   std::atomic<uint64_t> recycled_{0};
   std::atomic<uint64_t> written_behind_{0};
+  std::atomic<uint64_t> spares_used_{0};
   SegmentPool pool_;
   bool salted_ = false;
 
@@ -178,6 +198,12 @@ class LogWriter {
   bool pf_stop_ = false;
   bool pf_poked_ = false;
   std::thread pf_thread_;
+
+  // The next segment's file, readied ahead of the roll (PrepareSpare).
+  std::mutex spare_mu_;
+  std::unique_ptr<MappedFile> spare_;  // under spare_mu_; named spare_path()
+  bool spare_recycled_ = false;        // under spare_mu_
+  std::string spare_path() const;
 };
 
 }  // namespace firkin

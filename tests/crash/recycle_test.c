@@ -16,6 +16,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -403,6 +404,67 @@ static int t_off_and_clean_close(void) {
   return 0;
 }
 
+/* The spare: the log's prefault thread readies the next segment's file
+ * (from the pool or new, mapped, first pages faulted in) under a temporary
+ * name while the active segment fills, and the roll takes it. A clean close
+ * removes it; a kill -9 leaves it, and recovery removes it without losing
+ * an acknowledged write or bringing back an earlier life's record. */
+#define SPARE_NAME "0000000100000000.seg.tmp"
+static bool spare_exists(const char *dir) {
+  char p[600];
+  struct stat st;
+  snprintf(p, sizeof p, "%s/" SPARE_NAME, dir);
+  return stat(p, &st) == 0;
+}
+
+/* Puts keys [from, to) in bursts, pausing after each so the prefault
+ * thread (it also wakes every 50 ms) readies a spare. */
+static int put_slowly(firkin_db *db, int from, int to) {
+  for (int i = from; i < to; i++) {
+    if (!put(db, i)) return 0;
+    if ((i - from) % 100 == 99) usleep(60 * 1000);
+  }
+  return 1;
+}
+
+static int t_spare_segment(void) {
+  const char *dir = fresh("spare");
+  firkin_db *db;
+  if (earlier_life(dir, NULL, NULL, &db) != 0) return 1;
+  CHECK(put_slowly(db, OLD_KEYS, OLD_KEYS + NEW_KEYS), "put");
+  CHECK(stat_of(db, "segments_from_spare") > 0, "no roll took a spare (%" PRIu64 " rolls)",
+        stat_of(db, "segment_rolls"));
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  CHECK(!spare_exists(dir), "a clean close left the spare file");
+  int n = 0;
+  if (prefix_only(dir, &n) != 0) return 1;
+  CHECK(n == NEW_KEYS, "after a clean close %d of %d keys", n, NEW_KEYS);
+
+  dir = fresh("spare-kill");
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (earlier_life(dir, NULL, NULL, &db) != 0) _exit(2);
+    if (!put_slowly(db, OLD_KEYS, OLD_KEYS + NEW_KEYS)) _exit(3);
+    /* until a spare is ready (half the active segment, then a wake-up):
+     * the same puts again, so the keys and values stay as they were */
+    for (int i = 0; i < 2000 && !spare_exists(dir); i++) {
+      if (!put(db, OLD_KEYS + i % NEW_KEYS)) _exit(3);
+      if (i % 50 == 49) usleep(20 * 1000);
+    }
+    if (!spare_exists(dir)) _exit(4);
+    _exit(0); /* no close: as kill -9 */
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer child failed (%d): 4 = no spare readied",
+        WEXITSTATUS(st));
+  CHECK(spare_exists(dir), "the killed writer's spare file is gone before recovery");
+  if (prefix_only(dir, &n) != 0) return 1;
+  CHECK(n == NEW_KEYS, "after kill -9 only %d of %d acknowledged keys", n, NEW_KEYS);
+  CHECK(!spare_exists(dir), "recovery left the spare file");
+  return 0;
+}
+
 int main(void) {
   snprintf(root, sizeof root, "/tmp/firkin-recycle-%d", (int)getpid());
   sh("rm -rf '%s'; mkdir -p '%s'", root, root);
@@ -415,6 +477,8 @@ int main(void) {
       t_readers_block_reuse);
   run("recycle_segments=0 turns recycling off; a clean close removes the pool",
       t_off_and_clean_close);
+  run("a spare segment file readied ahead of the roll: taken, removed at close and by recovery",
+      t_spare_segment);
   if (getenv("RECYCLE_KEEP") == NULL) sh("rm -rf '%s'", root); /* kept for debugging */
   return forked_cases_summary();
 }

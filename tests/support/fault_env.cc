@@ -240,13 +240,14 @@ class FaultMappedFile final : public MappedFile {
   char* data() override { return node_->buf; }
   uint64_t size() const override { return size_; }
   const std::string& path() const override { return path_; }
+  void SetPath(const std::string& path) override { path_ = path; }
   Status Sync(uint64_t offset, uint64_t len) override;
   Status Truncate(uint64_t len) override;
 
  private:
   FaultEnvImpl* const env_;
   const std::shared_ptr<Node> node_;
-  const std::string path_;
+  std::string path_;
   const uint64_t size_;
   const bool writable_;
 };
