@@ -147,6 +147,7 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
     if (!s.ok()) {
       file.reset();
       env_->RemoveFile(from);
+      if (spare) SpareNamed();
       table_->FreeSlot(slot);
       return s;
     }
@@ -158,6 +159,7 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
   if (!s.ok()) {  // any failed sync is sticky (DESIGN §3)
     file.reset();
     env_->RemoveFile(from);
+    if (spare) SpareNamed();
     table_->FreeSlot(slot);
     std::lock_guard<std::mutex> l(sync_mu_);
     SetSticky(s);
@@ -178,9 +180,11 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
     file.reset();
     env_->RemoveFile(from);
     env_->RemoveFile(path);
+    if (spare) SpareNamed();
     table_->FreeSlot(slot);
     return s;
   }
+  if (spare) SpareNamed();
   if (!spare) file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
   *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, h.flags);
   (*out)->checked.store(true);  // every record a reader can reach in it is ours
@@ -218,8 +222,9 @@ std::string LogWriter::spare_path() const {
 
 void LogWriter::PrepareSpare() {
   {
+    // Not while a roll names the last spare: this one would take its name.
     std::lock_guard<std::mutex> l(spare_mu_);
-    if (spare_ != nullptr) return;
+    if (spare_ != nullptr || spare_naming_) return;
   }
   if (has_sticky_.load(std::memory_order_acquire)) return;
   const uint64_t size = (segment_size_ + 4095) & ~uint64_t{4095};
@@ -244,7 +249,13 @@ std::unique_ptr<MappedFile> LogWriter::TakeSpare(uint64_t size, bool* recycled) 
   std::lock_guard<std::mutex> l(spare_mu_);
   if (spare_ == nullptr || spare_->size() < size) return nullptr;
   *recycled = spare_recycled_;
+  spare_naming_ = true;  // until SpareNamed
   return std::move(spare_);
+}
+
+void LogWriter::SpareNamed() {
+  std::lock_guard<std::mutex> l(spare_mu_);
+  spare_naming_ = false;
 }
 
 void LogWriter::DropSpare() {

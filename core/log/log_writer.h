@@ -161,7 +161,9 @@ class LogWriter {
   Status MakeSegmentFile(uint64_t floor, uint64_t size, const std::string& name,
                          std::unique_ptr<MappedFile>* file, bool* recycled);
   // The roll: the spare file if it is at least `size` bytes (else null).
+  // Until SpareNamed, no new spare is readied (it would take the same name).
   std::unique_ptr<MappedFile> TakeSpare(uint64_t size, bool* recycled);
+  void SpareNamed();
   void DropSpare();
 
   Env* const env_;
@@ -203,6 +205,7 @@ class LogWriter {
   std::mutex spare_mu_;
   std::unique_ptr<MappedFile> spare_;  // under spare_mu_; named spare_path()
   bool spare_recycled_ = false;        // under spare_mu_
+  bool spare_naming_ = false;          // under spare_mu_: a roll renames the spare
   std::string spare_path() const;
 };
 

@@ -2298,7 +2298,13 @@ static void *space_writer(void *arg) {
     int k = w->t + SPACE_WRITERS * (int)rng_below(&r, SPACE_KEYS / SPACE_WRITERS);
     size_t kl = (size_t)sprintf(key, "hot-%04d", k);
     space_value(k, (uint64_t)i + 1, val);
-    if (firkin_put(w->db, NULL, NULL, key, kl, val, SPACE_VALUE) != FIRKIN_OK) w->errors++;
+    firkin_status st = firkin_put(w->db, NULL, NULL, key, kl, val, SPACE_VALUE);
+    if (st != FIRKIN_OK) {
+      if (w->errors++ == 0) {
+        fprintf(stderr, "space: writer %d: put failed: %s: %s\n", w->t, firkin_strerror(st),
+                firkin_last_error());
+      }
+    }
     w->last[k] = (uint64_t)i + 1;
   }
   w->ops = i;
