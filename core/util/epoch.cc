@@ -14,20 +14,6 @@
 //    on both sides (after the reader's announcement, before the reclaimer's
 //    scan) make the classic store/load race safe: either the scan sees the
 //    announcement, or the reader's later loads see the unlink.
-//  - Asymmetric fences (Linux, not under TSan). The reader's side of that
-//    handshake runs on every guard, the reclaimer's only when something was
-//    retired. Where the kernel offers membarrier(PRIVATE_EXPEDITED), the
-//    reader's announcement is a plain store with only a compiler barrier,
-//    and the reclaimer calls membarrier() before it scans: every thread of
-//    the process that is running then executes a full barrier (one that is
-//    not running passes a context switch, which is one). A reader whose
-//    announcement was still in its store buffer has it drained by that
-//    barrier, so the scan sees it; a reader that announces after its barrier
-//    loads after it too, and sees the unlink. The same guarantee as the
-//    fences on both sides, with the cost moved to the rare side (a
-//    `lock xchg` per guard was 4% of a YCSB C profile). Where membarrier is
-//    missing, both sides keep their fences. The mode is chosen once, before
-//    any thread announces, and never changes.
 //  - Slots live in blocks of kSlotsPerBlock, linked in a list that only
 //    grows and is never freed, so a scan may walk it without a lock. A slot
 //    is handed back (for reuse by a later thread) at thread exit.
@@ -35,18 +21,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <pthread.h>
 #include <thread>
-
-#if defined(__linux__)
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 #include <utility>
 #include <vector>
 
@@ -95,29 +74,9 @@ void AtForkPrepare();
 void AtForkParent();
 void AtForkChild();
 
-// Whether readers announce without a fence (see the protocol above). Set
-// once, inside GetState()'s initialization, which every thread passes
-// before its first announcement and every reclaimer before its first scan.
-bool g_asymmetric = false;
-
-#if defined(__linux__) && !defined(FIRKIN_EPOCH_TSAN)
-long Membarrier(int cmd) { return syscall(__NR_membarrier, cmd, 0u, 0); }
-
-// Registers the process for expedited private barriers; false where the
-// kernel cannot give them (too old, or forbidden by a seccomp filter).
-bool RegisterMembarrier() {
-  const long cmds = Membarrier(MEMBARRIER_CMD_QUERY);
-  if (cmds < 0 || (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
-  return Membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
-}
-#else
-bool RegisterMembarrier() { return false; }
-#endif
-
 State& GetState() {
   static State* const state = [] {
     State* st = new State();
-    g_asymmetric = RegisterMembarrier();
     pthread_atfork(AtForkPrepare, AtForkParent, AtForkChild);
     return st;
   }();
@@ -154,11 +113,6 @@ thread_local uint32_t t_depth = 0;
 
 void AtForkChild() {
   State& st = GetState();
-  // The registration belongs to the address space. Whether a child's copy
-  // inherits it is the kernel's business, so register again (the child has
-  // one thread until it starts more). Should that fail, a later scan
-  // (ScanFence) fails too and aborts rather than reclaim unsafely.
-  if (g_asymmetric) (void)RegisterMembarrier();
   for (SlotBlock* b = st.head.load(std::memory_order_relaxed); b != nullptr;
        b = b->next.load(std::memory_order_relaxed)) {
     for (Slot& s : b->slots) {
@@ -218,16 +172,15 @@ Slot* RegisterThread() {
 }
 
 // Publishes a thread's announcement, ordered before the loads that follow
-// (the store-load order a seq_cst fence gives). In asymmetric mode the
-// reclaimer's membarrier() supplies that order, so only the compiler is
-// held back here. Otherwise: on x86-64 a seq_cst exchange is a full barrier
-// and cheaper than mfence; TSan rejects fences.
+// (the store-load order a seq_cst fence gives). On x86-64 a seq_cst exchange
+// is a full barrier and cheaper than mfence; TSan rejects fences.
+// (Tried 2026-11-24: a plain store here, with membarrier(PRIVATE_EXPEDITED)
+// on the reclaimer's side before its scan. A guard cost 1.9 ns instead of
+// 6.1, no read throughput change could be measured, and a fill of new keys
+// fell from 3.2 M to 2.1 M puts/s: every index sub-table growth retires the
+// old array, and each Retire's scan then paid a barrier IPI to every core
+// running the process. Not kept.)
 inline void Announce(Slot* slot, uint64_t epoch) {
-  if (g_asymmetric) {
-    slot->epoch.store(epoch, std::memory_order_relaxed);
-    std::atomic_signal_fence(std::memory_order_seq_cst);
-    return;
-  }
 #if defined(__x86_64__) || defined(FIRKIN_EPOCH_TSAN)
   slot->epoch.exchange(epoch, std::memory_order_seq_cst);
 #else
@@ -242,13 +195,6 @@ inline void ScanFence() {
   g_epoch.value.fetch_add(0, std::memory_order_seq_cst);
 #else
   std::atomic_thread_fence(std::memory_order_seq_cst);
-#if defined(__linux__)
-  if (g_asymmetric && Membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
-    // Readers announce without a fence: scanning now could free what one of
-    // them is about to read. Cannot happen once registered; never guess.
-    std::abort();
-  }
-#endif
 #endif
 }
 
@@ -293,7 +239,8 @@ void Epoch::Retire(std::function<void()> deleter) {
 
 size_t Epoch::Reclaim() {
   State& st = GetState();
-  // Nothing retired: spare the scan (and its membarrier).
+  // Nothing retired: spare the scan (the log's prefault thread calls this
+  // after every round).
   if (st.not_run.load(std::memory_order_acquire) == 0) return 0;
   const uint64_t min = MinActiveEpoch();
   std::vector<std::function<void()>> ready;

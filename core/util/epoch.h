@@ -6,8 +6,7 @@
 // Epoch::Retire(); the deleter runs only after every guard that was active
 // at the time of the Retire call has ended. Readers do no locking and no
 // CAS: entering a guard is one store to a thread-private, cache-line sized
-// slot (plus a fence only where the kernel lacks membarrier: epoch.cc);
-// leaving it is one store.
+// slot plus a fence; leaving it is one store.
 //
 // Thread contract: Guard is used by the thread that created it (nesting is
 // allowed and cheap). Retire() and Reclaim() may be called from any thread.
