@@ -122,7 +122,7 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
   std::unique_ptr<MappedFile> file = TakeSpare(size, &recycled);
   const bool spare = file != nullptr;
   *spare_used = spare;
-  std::string from = spare ? spare_path() : tmp;  // the file's name until it is named `path`
+  const std::string from = spare ? spare_path() : tmp;  // its name until it is named `path`
   Status s;
   if (!spare) {
     s = MakeSegmentFile(floor, size, tmp, &file, &recycled);
@@ -184,8 +184,11 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
     table_->FreeSlot(slot);
     return s;
   }
-  if (spare) SpareNamed();
-  if (!spare) file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
+  if (spare) {
+    SpareNamed();
+  } else {
+    file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
+  }
   *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, h.flags);
   (*out)->checked.store(true);  // every record a reader can reach in it is ours
   if (recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
