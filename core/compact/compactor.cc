@@ -293,6 +293,15 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   }
   const Keyspace& ks = *host_->keyspace();
   bool unread_superseded = false;
+  // Whether the namespace of the last record was live: asked again only
+  // when the namespace changes or every 1024 records (the table's mutex per
+  // record was 6% of the compactor's time). A namespace dropped meanwhile
+  // is the same race as a drop just after its records were scanned: the
+  // drop purges their index entries, so the moves of them find nothing to
+  // move, and the next pass leaves them out.
+  uint32_t memo_ns = UINT32_MAX;
+  bool memo_live = false;
+  uint64_t memo_age = 0;
   for (auto& seg : inputs) {
     // A segment known intact is walked without checksums (as reads do).
     LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(),
@@ -324,7 +333,12 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         default:
           continue;  // commit markers and compaction bookkeeping go
       }
-      if (!host_->ns_table().IsLive(r.ns_id)) continue;  // dropped namespace: purged
+      if (r.ns_id != memo_ns || ++memo_age == 1024) {
+        memo_ns = r.ns_id;
+        memo_live = host_->ns_table().IsLive(r.ns_id);
+        memo_age = 0;
+      }
+      if (!memo_live) continue;  // dropped namespace: purged
       Epoch::Guard guard;
       std::string kb;
       const std::string_view key = ks.Key(r, &kb);
