@@ -100,6 +100,7 @@ Status DB::StatsJson(std::string* out) const {
   Field(&j, "segment_rolls", log_ ? log_->roll_count() : 0);
   Field(&j, "segments_recycled", log_ ? log_->recycled_count() : 0);
   Field(&j, "segments_from_spare", log_ ? log_->spare_count() : 0);
+  Field(&j, "spare_failures", log_ ? log_->spare_failures() : 0);
   Field(&j, "bytes_written_behind", log_ ? log_->written_behind() : 0);
   Field(&j, "bytes_written", bytes_written_.Sum());
   Field(&j, "syncs", log_ ? log_->sync_count() : 0);

@@ -238,6 +238,7 @@ void LogWriter::PrepareSpare() {
   const std::string name = spare_path();
   if (!MakeSegmentFile(publisher_.published(), size, name, &file, &recycled).ok()) {
     env_->RemoveFile(name);  // nothing, or a half-made file
+    spares_failed_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   // The header page and the first records' pages, as the prefault thread

@@ -129,6 +129,9 @@ class LogWriter {
   uint64_t recycled_count() const { return recycled_.load(std::memory_order_relaxed); }
   // How many rolls took the spare file the prefault thread had readied.
   uint64_t spare_count() const { return spares_used_.load(std::memory_order_relaxed); }
+  // How many times readying a spare failed (the roll then made its file
+  // itself; nothing was acknowledged on it, so nothing reports it).
+  uint64_t spare_failures() const { return spares_failed_.load(std::memory_order_relaxed); }
   // Bytes handed to writeback behind the writers (MappedFile::WriteBehind).
   uint64_t written_behind() const { return written_behind_.load(std::memory_order_relaxed); }
   // Any thread: the file of a retired segment (already out of the segment
@@ -191,6 +194,7 @@ class LogWriter {
   std::atomic<uint64_t> recycled_{0};
   std::atomic<uint64_t> written_behind_{0};
   std::atomic<uint64_t> spares_used_{0};
+  std::atomic<uint64_t> spares_failed_{0};
   SegmentPool pool_;
   bool salted_ = false;
 

@@ -249,6 +249,17 @@ static void ft_check(firkin_db *db, ft_hist *h, const char *what) {
   (void)maybe_any;
 }
 
+/* A number from firkin_stats (0 if absent or unreadable). */
+static uint64_t ft_stat(firkin_db *db, const char *field) {
+  char *json = NULL, pat[64];
+  if (db == NULL || firkin_stats(db, &json) != FIRKIN_OK) return 0;
+  snprintf(pat, sizeof pat, "\"%s\":", field);
+  const char *p = strstr(json, pat);
+  uint64_t v = p ? strtoull(p + strlen(pat), NULL, 10) : 0;
+  firkin_free(json);
+  return v;
+}
+
 /* Sticky / non-sticky checks over single-thread histories. */
 static void ft_check_sticky(ft_hist *h, firkin_fault_op kind, const char *what, bool sticky) {
   int n = atomic_load(&h->n);
@@ -294,7 +305,7 @@ static bool ft_run(int sc, firkin_fault_op kind, firkin_status err, uint64_t nth
   atomic_store(&h.n, 0);
   cc_rng r;
   cc_seed(&r, seed);
-  bool reached = false, reported = false;
+  bool reached = false, reported = false, spare_failed = false;
   uint64_t armed_at = 0;
   firkin_fault_env *env = NULL;
   firkin_fault_env_new(&env);
@@ -308,6 +319,10 @@ static bool ft_run(int sc, firkin_fault_op kind, firkin_status err, uint64_t nth
     firkin_fault_env_fail(env, kind, nth, err, sticky);
     s = firkin_open(dir, o, &db);
     reached = firkin_fault_env_count(env, kind) - armed_at >= nth;
+  /* The log readies the next segment's file in the background (the spare);
+   * an allocate, open or rename that fails there is handled (the roll makes
+   * the file itself) and counted in firkin_stats, not reported by a call. */
+  spare_failed = ft_stat(db, "spare_failures") > 0;
     if (s != FIRKIN_OK) reported = true;
     if (db) firkin_close(db);
     db = NULL;
@@ -438,7 +453,7 @@ verify:
     /* (compaction and checkpoints are advisory work, and an open may
      * survive a failed read of the checkpoint, which is only a hint: there
      * the state check below is what counts) */
-    if (!reported && !(sc == SC_COMPACT || sc == SC_CHECKPOINT || sc == SC_OPEN)) {
+    if (!reported && !spare_failed && !(sc == SC_COMPACT || sc == SC_CHECKPOINT || sc == SC_OPEN)) {
       swallowed++;
       cc_fail("%s: the failing %s call was reached but no call reported an error", what,
               op_names[kind]);
