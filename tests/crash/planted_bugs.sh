@@ -118,7 +118,12 @@ for bug in $BUGS; do
   for s in $SUITES; do
     if [ ! -f "$OUT/$bug.$s.log" ]; then printf '%-12s' "-"; continue; fi
     new=$(comm -13 <(failed_groups "$OUT/none.$s.log") <(failed_groups "$OUT/$bug.$s.log"))
-    if [ -n "$new" ]; then printf '%-12s' "CAUGHT"; any=1; else printf '%-12s' "pass"; fi
+    read -r rc _ <"$OUT/$bug.$s.rc" 2>/dev/null || rc=0
+    if [ -n "$new" ]; then printf '%-12s' "CAUGHT"; any=1
+    # Killed by a signal (or the timeout) with no failing group: the suite
+    # did not judge the data, so this is not a catch; shown, never hidden.
+    elif [ "$rc" -ge 124 ] 2>/dev/null; then printf '%-12s' "DIED($rc)"
+    else printf '%-12s' "pass"; fi
   done
   echo
   if [ $any = 0 ]; then status=1; fi
