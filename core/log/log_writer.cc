@@ -122,6 +122,15 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
   std::unique_ptr<MappedFile> file = TakeSpare(size, &recycled);
   const bool spare = file != nullptr;
   *spare_used = spare;
+  // Whatever happens below, a taken spare has been named (or removed) when
+  // this returns, and the next one may be readied.
+  struct NamingDone {
+    LogWriter* w;
+    bool taken;
+    ~NamingDone() {
+      if (taken) w->SpareNamed();
+    }
+  } naming_done{this, spare};
   const std::string from = spare ? spare_path() : tmp;  // its name until it is named `path`
   Status s;
   if (!spare) {
@@ -147,7 +156,6 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
     if (!s.ok()) {
       file.reset();
       env_->RemoveFile(from);
-      if (spare) SpareNamed();
       table_->FreeSlot(slot);
       return s;
     }
@@ -159,7 +167,6 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
   if (!s.ok()) {  // any failed sync is sticky (DESIGN §3)
     file.reset();
     env_->RemoveFile(from);
-    if (spare) SpareNamed();
     table_->FreeSlot(slot);
     std::lock_guard<std::mutex> l(sync_mu_);
     SetSticky(s);
@@ -180,15 +187,10 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
     file.reset();
     env_->RemoveFile(from);
     env_->RemoveFile(path);
-    if (spare) SpareNamed();
     table_->FreeSlot(slot);
     return s;
   }
-  if (spare) {
-    SpareNamed();
-  } else {
-    file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
-  }
+  if (!spare) file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
   *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, h.flags);
   (*out)->checked.store(true);  // every record a reader can reach in it is ours
   if (recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
@@ -468,9 +470,11 @@ void LogWriter::PrefaultLoop() {
     pf_poked_ = false;
     if (pf_stop_) break;
     l.unlock();
+    bool half = false;  // the active segment is half full: ready a spare
     {
       Epoch::Guard guard;  // a sealed segment may be compacted and unmapped
       Segment* seg = active_.load(std::memory_order_acquire);
+      half = seg != nullptr && seg->reserved_len() > seg->capacity() / 2;
       if (seg != nullptr && !seg->closed()) {
         if (seg != last) {
           last = seg;
@@ -512,13 +516,8 @@ void LogWriter::PrefaultLoop() {
       }
     }
     // Ready the next segment's file once the active one is half full (the
-    // pool then holds the files compaction retired meanwhile).
-    bool half;
-    {
-      Epoch::Guard guard;
-      Segment* seg = active_.load(std::memory_order_acquire);
-      half = seg != nullptr && seg->reserved_len() > seg->capacity() / 2;
-    }
+    // pool then holds the files compaction retired meanwhile); outside the
+    // guard, as the pool runs the epoch's deleters.
     if (half) PrepareSpare();
     // Run the deleters of retired segments (an unmap each) here, outside
     // any guard, rather than leave them to whichever writer rolls next
