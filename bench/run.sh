@@ -263,6 +263,12 @@ cp "$CSV" "$RESULTS/latest.csv"
 cp "$MACHINE" "$RESULTS/latest.machine.txt"
 echo "run.sh: $(( $(date +%s) - T0 )) s; results in $CSV"
 if [ -z "${BENCH_NO_REPORT:-}" ]; then
+  # Committed runs from other machines (bench/results/device-*.csv with
+  # their .machine.txt, e.g. the 16-core matrix) stay in the scaling section.
+  extra=()
+  for c in "$RESULTS"/device-*.csv; do
+    [ -f "$c" ] && [ -f "${c%.csv}.machine.txt" ] && extra+=(--scaling "$c" "${c%.csv}.machine.txt")
+  done
   python3 "$HERE/report.py" "$CSV" "$MACHINE" --out "$ROOT/docs/benchmarks.md" --plots "$HERE/plots" --notes "$HERE/notes.md" \
-    || echo "run.sh: report generation failed" >&2
+    "${extra[@]}" || echo "run.sh: report generation failed" >&2
 fi

@@ -157,6 +157,7 @@ set ylabel 'operations per second (log scale)'
 set logscale x 2
 set logscale y
 set xtics ({xt})
+set xrange [{min(st.threads) / 1.25}:{max(st.threads) * 1.25}]
 set grid
 set key outside right top
 set datafile missing 'NaN'

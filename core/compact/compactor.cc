@@ -95,6 +95,7 @@ void Compactor::Stop() {
 }
 
 void Compactor::Loop() {
+  NameThisThread("firkin-compact");
   LowerThreadPriority();
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {

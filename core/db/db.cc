@@ -11,6 +11,7 @@
 #include "core/db/iterator.h"
 #include "core/db/ordered_iterator.h"
 #include "core/recovery/follower.h"
+#include "core/util/background.h"
 #include "core/util/epoch.h"
 #include "core/util/hash.h"
 
@@ -330,6 +331,7 @@ void DB::StartFlusher() {
 }
 
 void DB::FlusherLoop() {
+  NameThisThread("firkin-flush");
   const auto period = std::chrono::milliseconds(options_.sync_interval_ms);
   std::unique_lock<std::mutex> l(flush_mu_);
   while (!stop_flusher_) {

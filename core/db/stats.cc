@@ -98,6 +98,9 @@ Status DB::StatsJson(std::string* out) const {
 
   Field(&j, "writes", writes_.Sum());
   Field(&j, "segment_rolls", log_ ? log_->roll_count() : 0);
+  Field(&j, "roll_us", log_ ? log_->roll_us() : 0);
+  Field(&j, "roll_us_max", log_ ? log_->roll_us_max() : 0);
+  Field(&j, "seal_us", log_ ? log_->seal_us() : 0);
   Field(&j, "segments_recycled", log_ ? log_->recycled_count() : 0);
   Field(&j, "segments_from_spare", log_ ? log_->spare_count() : 0);
   Field(&j, "spare_failures", log_ ? log_->spare_failures() : 0);

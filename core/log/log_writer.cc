@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/util/background.h"
 #include "core/util/epoch.h"
 #include "core/util/spin.h"
 
@@ -35,6 +36,7 @@ LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment
       next_base_seq_(last_seq),
       pool_(env, dir_, recycle, segment_size / 2) {
   pf_thread_ = std::thread([this] { PrefaultLoop(); });
+  wb_thread_ = std::thread([this] { WritebackLoop(); });
 }
 
 LogWriter::~LogWriter() {
@@ -44,6 +46,12 @@ LogWriter::~LogWriter() {
   }
   pf_cv_.notify_all();
   pf_thread_.join();
+  {
+    std::lock_guard<std::mutex> l(wb_mu_);
+    wb_stop_ = true;
+  }
+  wb_cv_.notify_all();
+  wb_thread_.join();
   DropSpare();
 }
 
@@ -280,6 +288,12 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   if (has_sticky_.load(std::memory_order_acquire)) return sticky_error();
   Segment* cur = active_.load(std::memory_order_acquire);
   if (cur != full) return Status::OK();  // another writer rolled meanwhile
+  using Clock = std::chrono::steady_clock;
+  const auto us_since = [](Clock::time_point t) {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
+  };
+  const Clock::time_point start = Clock::now();
   if (cur != nullptr) {
     // Close it if no reservation has (this write is too big for it).
     uint64_t o, q;
@@ -293,9 +307,11 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
     // locks before reserving, and never wait for a roll).
     publisher_.WaitFor(cur->end_seq());
     cur->PublishUpTo(cur->end_off());
+    const Clock::time_point seal_start = Clock::now();
     std::lock_guard<std::mutex> l(sync_mu_);
     FIRKIN_RETURN_IF_ERROR(SealLocked(cur, cur->end_off()));
     next_base_seq_ = cur->end_seq();
+    seal_us_.fetch_add(us_since(seal_start), std::memory_order_relaxed);
   }
   std::shared_ptr<Segment> next;
   bool spare = false;
@@ -318,6 +334,11 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   table_->Add(std::move(next));
   active_.store(raw, std::memory_order_release);
   rolls_.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t took = us_since(start);
+  roll_us_.fetch_add(took, std::memory_order_relaxed);
+  if (took > roll_us_max_.load(std::memory_order_relaxed)) {
+    roll_us_max_.store(took, std::memory_order_relaxed);
+  }
   // A spare's first pages are faulted in already: the writers' first poke
   // will do. A file made here has only its first 4 MiB.
   if (!spare) {
@@ -362,7 +383,7 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
   // the record area is handed over first (to the end of the file, so not
   // cut at a 2 MiB boundary), and the sync write-protects no page-table
   // entry page by page (a TLB shootdown each, on every core, while every
-  // writer waits for this roll). Only the rest: the prefault thread handed
+  // writer waits for this roll). Only the rest: the writeback thread handed
   // over the front already, and mapping that again (and populating its
   // page-table entries again) was 12% of a writer's time in YCSB A.
   const uint64_t from = std::max<uint64_t>(
@@ -455,6 +476,7 @@ Status LogWriter::SealActive() {
 }
 
 void LogWriter::PrefaultLoop() {
+  NameThisThread("firkin-prefault");
   // Not lowered in priority, unlike compaction: this thread does the
   // writers' own page faults ahead of them, and a writer that faults while
   // it holds a sequence number delays every later writer's acknowledgment.
@@ -462,14 +484,16 @@ void LogWriter::PrefaultLoop() {
   // the writers took the faults (zero-filling pages) themselves: YCSB A
   // +6-8% at 1 and 2 threads with it at the writers' priority.
   const Segment* last = nullptr;
-  uint64_t done = 0;     // prefaulted up to here in `last`
-  uint64_t written = 0;  // handed to writeback up to here in `last`
+  uint64_t done = 0;  // prefaulted up to here in `last`
   std::unique_lock<std::mutex> l(pf_mu_);
   while (!pf_stop_) {
     pf_cv_.wait_for(l, std::chrono::milliseconds(50), [this] { return pf_stop_ || pf_poked_; });
     pf_poked_ = false;
     if (pf_stop_) break;
     l.unlock();
+    // The writers poke this thread only (once per 4 MiB); it passes the
+    // poke on, so the writers pay for one wake-up, not two.
+    PokeWriteback();
     bool half = false;  // the active segment is half full: ready a spare
     {
       Epoch::Guard guard;  // a sealed segment may be compacted and unmapped
@@ -479,9 +503,6 @@ void LogWriter::PrefaultLoop() {
         if (seg != last) {
           last = seg;
           done = 0;
-          // The header (its watermark page is rewritten by every sync) is
-          // never handed over: write-behind starts at the first record.
-          written = kSegmentHeaderSize;
         }
         const uint64_t tail = seg->reserved_len();
         const uint64_t from = std::max(done, tail);
@@ -489,29 +510,6 @@ void LogWriter::PrefaultLoop() {
         if (to > from + (1u << kPokeShift) / 2) {
           seg->file()->Prefault(from, to - from);
           done = to;
-        }
-        // Write-behind: published records are immutable; starting their
-        // writeback now keeps the seal of a full segment (which waits for
-        // all of its pages to reach the disk, with every writer waiting on
-        // the roll) short. Durability is unchanged: only Sync promises it.
-        const uint64_t published = seg->published_len() & ~uint64_t{4095};
-        if (published >= written + kWriteBehindChunk) {
-          const uint64_t handed = seg->file()->WriteBehind(written, published - written);
-          written_behind_.fetch_add(handed, std::memory_order_relaxed);
-          written += handed;
-          seg->handed_over.store(written, std::memory_order_release);
-          // Sync-behind: once an eighth of the segment has been handed
-          // over since the last sync, make it durable here (its writeback
-          // is under way already), so that the seal of the full segment,
-          // which every writer waits for, finds at most that much left.
-          // Not in the last eighth: the seal comes soon and syncs anyway,
-          // and it would wait for the sync mutex while this sync (data and
-          // watermark, two flushes) finished (YCSB A: 1.4 ms per roll).
-          const uint64_t eighth = std::max<uint64_t>(kWriteBehindChunk, seg->capacity() / 8);
-          if (written >= seg->synced_len.load(std::memory_order_acquire) + eighth &&
-              seg->reserved_len() + eighth < seg->capacity()) {
-            SyncBehind(seg, written);
-          }
         }
       }
     }
@@ -524,6 +522,68 @@ void LogWriter::PrefaultLoop() {
     // (SegmentPool::Take reclaims first): in YCSB A they were 1% of the
     // writer's time, with every other writer waiting for the roll.
     Epoch::Reclaim();
+    l.lock();
+  }
+}
+
+void LogWriter::PokeWriteback() {
+  {
+    std::lock_guard<std::mutex> l(wb_mu_);
+    wb_poked_ = true;
+  }
+  wb_cv_.notify_one();
+}
+
+void LogWriter::WritebackLoop() {
+  NameThisThread("firkin-writeback");
+  const Segment* last = nullptr;
+  uint64_t written = 0;  // handed to writeback up to here in `last`
+  bool busy = false;     // the last round found a whole chunk: look again at once
+  std::unique_lock<std::mutex> l(wb_mu_);
+  while (!wb_stop_) {
+    if (!busy) {
+      wb_cv_.wait_for(l, std::chrono::milliseconds(50), [this] { return wb_stop_ || wb_poked_; });
+    }
+    wb_poked_ = false;
+    if (wb_stop_) break;
+    l.unlock();
+    busy = false;
+    {
+      Epoch::Guard guard;  // a sealed segment may be compacted and unmapped
+      Segment* seg = active_.load(std::memory_order_acquire);
+      if (seg != nullptr && !seg->closed()) {
+        if (seg != last) {
+          last = seg;
+          // The header (its watermark page is rewritten by every sync) is
+          // never handed over: write-behind starts at the first record.
+          written = kSegmentHeaderSize;
+        }
+        // Write-behind: published records are immutable; starting their
+        // writeback now keeps the seal of a full segment (which waits for
+        // all of its pages to reach the disk, with every writer waiting on
+        // the roll) short. Durability is unchanged: only Sync promises it.
+        const uint64_t published = seg->published_len() & ~uint64_t{4095};
+        if (published >= written + kWriteBehindChunk) {
+          const uint64_t handed = seg->file()->WriteBehind(written, published - written);
+          written_behind_.fetch_add(handed, std::memory_order_relaxed);
+          written += handed;
+          seg->handed_over.store(written, std::memory_order_release);
+          busy = handed > 0;
+          // Sync-behind: once a sixteenth of the segment has been handed
+          // over since the last sync, make it durable here (its writeback
+          // is under way already), so that the seal of the full segment,
+          // which every writer waits for, finds at most that much left.
+          // Not in the last sixteenth: the seal comes soon and syncs anyway,
+          // and it would wait for the sync mutex while this sync (data and
+          // watermark, two flushes) finished (YCSB A: 1.4 ms per roll).
+          const uint64_t part = std::max<uint64_t>(kWriteBehindChunk, seg->capacity() / 16);
+          if (written >= seg->synced_len.load(std::memory_order_acquire) + part &&
+              seg->reserved_len() + part < seg->capacity()) {
+            SyncBehind(seg, written);
+          }
+        }
+      }
+    }
     l.lock();
   }
 }

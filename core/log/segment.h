@@ -132,7 +132,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   std::atomic<uint64_t> synced_len{0};
   // The record bytes below this offset are handed over to writeback
   // (MappedFile::WriteBehind: mapped again read-only). Raised by the log's
-  // prefault thread and by the seal; the seal hands over only the rest.
+  // writeback thread and by the seal; the seal hands over only the rest.
   std::atomic<uint64_t> handed_over{0};
   // No more appends (set by the writer when it rolls, or at recovery).
   std::atomic<bool> sealed{false};

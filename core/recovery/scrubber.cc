@@ -44,6 +44,7 @@ bool Scrubber::ValidateSegment(const Segment& seg, const std::atomic<bool>* stop
 }
 
 void Scrubber::Run(std::vector<std::weak_ptr<Segment>> segs) {
+  NameThisThread("firkin-scrub");
   LowerThreadPriority();
   for (auto& w : segs) {
     if (stop_.load(std::memory_order_acquire)) break;

@@ -434,6 +434,14 @@ static int t_spare_segment(void) {
   CHECK(put_slowly(db, OLD_KEYS, OLD_KEYS + NEW_KEYS), "put");
   CHECK(stat_of(db, "segments_from_spare") > 0, "no roll took a spare (%" PRIu64 " rolls)",
         stat_of(db, "segment_rolls"));
+  /* The roll timings: every roll takes some time (a header sync at least),
+   * the seal is part of the roll, and the longest is part of the total. */
+  const uint64_t roll_us = stat_of(db, "roll_us"), seal_us = stat_of(db, "seal_us");
+  const uint64_t roll_max = stat_of(db, "roll_us_max");
+  CHECK(roll_us > 0 && roll_us != UINT64_MAX, "roll_us %" PRIu64, roll_us);
+  CHECK(seal_us <= roll_us, "seal_us %" PRIu64 " > roll_us %" PRIu64, seal_us, roll_us);
+  CHECK(roll_max > 0 && roll_max <= roll_us, "roll_us_max %" PRIu64 " (total %" PRIu64 ")",
+        roll_max, roll_us);
   CHECK(firkin_close(db) == FIRKIN_OK, "close");
   CHECK(!spare_exists(dir), "a clean close left the spare file");
   int n = 0;
