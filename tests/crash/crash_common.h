@@ -359,7 +359,7 @@ static CC_UNUSED void cc_free_names(char **names, int n) {
 
 static CC_UNUSED bool cc_is_segment(const char *name) {
   size_t l = strlen(name);
-  return l == 20 && strcmp(name + 16, ".seg") == 0 && strspn(name, "0123456789abcdef") == 16;
+  return l == 20 && strspn(name, "0123456789abcdef") == 16 && memcmp(name + 16, ".seg", 4) == 0;
 }
 
 /* A file of the database that is neither a segment nor the identity nor the
