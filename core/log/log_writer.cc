@@ -21,6 +21,12 @@ constexpr int kPokeShift = 22;
 // size (MappedFile::WriteBehind), so that sealing a full segment finds
 // only the last chunk still dirty instead of the whole segment.
 constexpr uint64_t kWriteBehindChunk = 2ull << 20;
+
+using Clock = std::chrono::steady_clock;
+uint64_t NsSince(Clock::time_point t) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
+}
 }  // namespace
 
 LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
@@ -288,11 +294,6 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   if (has_sticky_.load(std::memory_order_acquire)) return sticky_error();
   Segment* cur = active_.load(std::memory_order_acquire);
   if (cur != full) return Status::OK();  // another writer rolled meanwhile
-  using Clock = std::chrono::steady_clock;
-  const auto us_since = [](Clock::time_point t) {
-    return static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
-  };
   const Clock::time_point start = Clock::now();
   if (cur != nullptr) {
     // Close it if no reservation has (this write is too big for it).
@@ -311,7 +312,7 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
     std::lock_guard<std::mutex> l(sync_mu_);
     FIRKIN_RETURN_IF_ERROR(SealLocked(cur, cur->end_off()));
     next_base_seq_ = cur->end_seq();
-    seal_us_.fetch_add(us_since(seal_start), std::memory_order_relaxed);
+    seal_us_.fetch_add(NsSince(seal_start) / 1000, std::memory_order_relaxed);
   }
   std::shared_ptr<Segment> next;
   bool spare = false;
@@ -334,7 +335,7 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   table_->Add(std::move(next));
   active_.store(raw, std::memory_order_release);
   rolls_.fetch_add(1, std::memory_order_relaxed);
-  const uint64_t took = us_since(start);
+  const uint64_t took = NsSince(start) / 1000;
   roll_us_.fetch_add(took, std::memory_order_relaxed);
   if (took > roll_us_max_.load(std::memory_order_relaxed)) {
     roll_us_max_.store(took, std::memory_order_relaxed);
@@ -435,35 +436,13 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
       } else if (!seg->sealed.load(std::memory_order_acquire) &&
                  seg->synced_len.load(std::memory_order_relaxed) < end) {
         // Group commit: cover everything published by now, not just this
-        // write. The writers the last sync covered come back with their
-        // next write a moment after it ended; a leader that started at once
-        // left them to the group after (8 writers made alternating groups
-        // of about 4). So first wait until as many writers have arrived
-        // since the last sync's cover point as were inside SyncTo when it
-        // ended, for half of its time at most.
-        const uint32_t want = expect_.load(std::memory_order_relaxed);
-        const uint64_t mark = cover_mark_.load(std::memory_order_relaxed);
-        if (want > 1 && arrivals_.load(std::memory_order_acquire) - mark < want) {
-          // Asleep, not spinning: on a machine with few cores the writers
-          // it waits for need the core. At most 5 ms, whatever the last
-          // sync took.
-          const uint64_t ns =
-              std::min<uint64_t>(last_sync_ns_.load(std::memory_order_relaxed) / 2, 5000000);
-          std::unique_lock<std::mutex> g(gather_mu_);
-          gathering_.store(true);
-          gather_cv_.wait_for(g, std::chrono::nanoseconds(ns),
-                              [&] { return arrivals_.load() - mark >= want; });
-          gathering_.store(false);
-        }
-        cover_mark_.store(arrivals_.load(std::memory_order_acquire), std::memory_order_relaxed);
-        const auto t0 = std::chrono::steady_clock::now();
+        // write, once the group has gathered.
+        GatherGroupLocked();
+        cover_mark_ = arrivals_.load();
+        const Clock::time_point t0 = Clock::now();
         s = SyncRangeLocked(seg, std::max(end, seg->published_len()));
-        last_sync_ns_.store(static_cast<uint64_t>(
-                                std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::steady_clock::now() - t0)
-                                    .count()),
-                            std::memory_order_relaxed);
-        expect_.store(in_sync_.load(std::memory_order_acquire), std::memory_order_relaxed);
+        last_sync_ns_ = NsSince(t0);
+        expect_ = in_sync_.load(std::memory_order_acquire);
       }
       l.unlock();
       {
@@ -482,6 +461,24 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
       return group_gen_ != gen || seg->synced_len.load(std::memory_order_acquire) >= end;
     });
   }
+}
+
+void LogWriter::GatherGroupLocked() {
+  // The writers the last sync covered come back with their next write a
+  // moment after it ended; a leader that started at once left them to the
+  // group after (8 writers made alternating groups of about 4). So wait
+  // until as many writers have arrived since the last sync's cover point
+  // as were inside SyncTo when it ended, for half of its time at most (and
+  // at most 5 ms, whatever it took). Asleep, not spinning: on a machine
+  // with few cores the writers it waits for need the core.
+  const uint64_t mark = cover_mark_;
+  const uint32_t want = expect_;
+  if (want <= 1 || arrivals_.load() - mark >= want) return;
+  std::unique_lock<std::mutex> g(gather_mu_);
+  gathering_.store(true);
+  gather_cv_.wait_for(g, std::chrono::nanoseconds(std::min<uint64_t>(last_sync_ns_ / 2, 5000000)),
+                      [&] { return arrivals_.load() - mark >= want; });
+  gathering_.store(false);
 }
 
 void LogWriter::SyncBehind(Segment* seg, uint64_t upto) {

@@ -165,6 +165,9 @@ class LogWriter {
   Status CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, bool* spare_used);
   Status SealLocked(Segment* seg, uint64_t end);
   Status SyncRangeLocked(Segment* seg, uint64_t upto);
+  // Group commit's leader (sync_mu_ held): waits briefly for the group to
+  // gather before its sync (see SyncTo).
+  void GatherGroupLocked();
   // The writeback thread: makes [synced, upto) of the active segment
   // durable ahead of its seal (nothing if it was sealed meanwhile).
   void SyncBehind(Segment* seg, uint64_t upto);
@@ -205,16 +208,16 @@ class LogWriter {
   std::mutex group_mu_;
   std::condition_variable group_cv_;
   uint64_t group_gen_ = 0;  // under group_mu_
-  // Gathering a group (SyncTo): durable writers inside SyncTo; how many
-  // entered SyncTo ever; that count when the last group's sync read the
-  // published length (writers that entered after it are not covered);
-  // how many were inside when that sync ended (the writers to expect);
-  // and how long that sync took.
+  // Gathering a group (SyncTo): durable writers inside SyncTo, and how
+  // many entered SyncTo ever; then, written by the leader under sync_mu_:
+  // that count when the last group's sync read the published length
+  // (writers that entered after it are not covered), how many were inside
+  // when that sync ended (the writers to expect), and how long it took.
   std::atomic<uint32_t> in_sync_{0};
   std::atomic<uint64_t> arrivals_{0};
-  std::atomic<uint64_t> cover_mark_{0};
-  std::atomic<uint32_t> expect_{0};
-  std::atomic<uint64_t> last_sync_ns_{0};
+  uint64_t cover_mark_ = 0;    // under sync_mu_
+  uint32_t expect_ = 0;        // under sync_mu_
+  uint64_t last_sync_ns_ = 0;  // under sync_mu_
   // A leader gathering its group sleeps here; entrants wake it.
   std::mutex gather_mu_;
   std::condition_variable gather_cv_;
