@@ -319,10 +319,11 @@ static bool ft_run(int sc, firkin_fault_op kind, firkin_status err, uint64_t nth
     firkin_fault_env_fail(env, kind, nth, err, sticky);
     s = firkin_open(dir, o, &db);
     reached = firkin_fault_env_count(env, kind) - armed_at >= nth;
-  /* The log readies the next segment's file in the background (the spare);
-   * an allocate, open or rename that fails there is handled (the roll makes
-   * the file itself) and counted in firkin_stats, not reported by a call. */
-  spare_failed = ft_stat(db, "spare_failures") > 0;
+    /* The log readies the next segment's file in the background (the
+     * spare); an allocate, open or rename that fails there is handled (the
+     * roll makes the file itself) and counted in firkin_stats, not reported
+     * by a call. */
+    spare_failed = ft_stat(db, "spare_failures") > 0;
     if (s != FIRKIN_OK) reported = true;
     if (db) firkin_close(db);
     db = NULL;
@@ -364,7 +365,7 @@ static bool ft_run(int sc, firkin_fault_op kind, firkin_status err, uint64_t nth
   }
 
   armed_at = firkin_fault_env_count(env, kind);
-    firkin_fault_env_fail(env, kind, nth, err, sticky);
+  firkin_fault_env_fail(env, kind, nth, err, sticky);
   switch (sc) {
     case SC_PUTS:
       for (int i = 0; i < 60; i++) {
@@ -432,6 +433,9 @@ static bool ft_run(int sc, firkin_fault_op kind, firkin_status err, uint64_t nth
       break;
   }
   reached = firkin_fault_env_count(env, kind) - armed_at >= nth;
+  /* The failing call may have been the background spare's (see SC_CREATE):
+   * handled, counted, and not any call's error. */
+  spare_failed = ft_stat(db, "spare_failures") > 0;
   if (sc != SC_GROUP && sc != SC_COMPACT && sc != SC_CHECKPOINT) ft_check_sticky(&h, kind, what, sticky);
   if (sc == SC_COMPACT || sc == SC_CHECKPOINT) {
     /* a failed sync during compaction/checkpoint: the data path must not
