@@ -617,7 +617,7 @@ Status Compactor::WriteOutput(Plan* plan) {
   const RecordCodec& codec = host_->keyspace()->codec();
   if (codec.sealing()) {  // a fresh salt: the copies are sealed anew (new nonces)
     h.flags |= kSegmentFlagSalted;
-    h.format_version = kFormatVersion;
+    h.format_version = kFormatVersionSealed;
     Status rs = RandomBytes(&h.salt, sizeof h.salt);
     if (!rs.ok()) return fail(rs);
   }

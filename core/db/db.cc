@@ -218,7 +218,7 @@ Status DB::CreateIdentity() {
   identity_.created_unix = static_cast<uint64_t>(std::time(nullptr));
   FIRKIN_RETURN_IF_ERROR(CreateKeys());  // KEYS before FIRKIN (encrypted only)
   // Sealed records: an encrypted database is format version 5 (format.h).
-  if (options_.cipher != nullptr) identity_.format_version = kFormatVersion;
+  if (options_.cipher != nullptr) identity_.format_version = kFormatVersionSealed;
   std::string final_path = path_ + "/" + kIdentityFileName;
   std::string tmp = final_path + ".tmp";
   std::unique_ptr<WritableFile> f;
@@ -255,7 +255,8 @@ Status DB::Close() {
     // and its ordered section, if any, was used).
     const bool unchanged = recovery_.used_checkpoint && recovery_.ordered_note.empty() &&
                            recovery_.records == 0 &&
-                           recovery_.torn_bytes == 0 && bytes_written_.Sum() == 0 &&
+                           recovery_.torn_bytes == 0 && recovery_.segments_cut == 0 &&
+                           bytes_written_.Sum() == 0 &&
                            compactor_->stats().runs.load() == 0;
     if (s.ok() && !unchanged) s = Checkpoint();
   }

@@ -101,8 +101,10 @@ Status DB::StatsJson(std::string* out) const {
   Field(&j, "roll_us", log_ ? log_->roll_us() : 0);
   Field(&j, "roll_us_max", log_ ? log_->roll_us_max() : 0);
   Field(&j, "seal_us", log_ ? log_->seal_us() : 0);
+  Field(&j, "seals_behind", log_ ? log_->seals_behind() : 0);
   Field(&j, "segments_recycled", log_ ? log_->recycled_count() : 0);
   Field(&j, "segments_from_spare", log_ ? log_->spare_count() : 0);
+  Field(&j, "spares_restamped", log_ ? log_->spares_restamped() : 0);
   Field(&j, "spare_failures", log_ ? log_->spare_failures() : 0);
   Field(&j, "bytes_written_behind", log_ ? log_->written_behind() : 0);
   Field(&j, "bytes_written", bytes_written_.Sum());
@@ -124,6 +126,7 @@ Status DB::StatsJson(std::string* out) const {
   j += "\"recovery\":{";
   Field(&j, "records", recovery_.records);
   Field(&j, "torn_bytes_cut", recovery_.torn_bytes);
+  Field(&j, "segments_cut", recovery_.segments_cut);
   Field(&j, "salvaged_regions", recovery_.salvaged_regions);
   Field(&j, "salvaged_bytes", recovery_.salvaged_bytes);
   Field(&j, "discarded_batch_records", recovery_.discarded_batch_records);

@@ -128,9 +128,11 @@ Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& pat
   if (version == 0) return Status::Corruption(path + ": segment format version 0 is invalid");
   const uint32_t flags = DecodeU32(src + 12);
   const uint64_t floor = DecodeU64(src + 32);
-  if ((flags & ~kSegmentFlagsKnown) != 0 ||
-      ((flags & kSegmentFlagRecycled) != 0) != (floor != 0) ||
-      ((flags & kSegmentFlagRecycled) != 0 && version < 2)) {
+  const bool recycled = (flags & kSegmentFlagRecycled) != 0;
+  const bool after_unsealed = (flags & kSegmentFlagAfterUnsealed) != 0;
+  if ((flags & ~kSegmentFlagsKnown) != 0 || (recycled && (floor == 0 || version < 2)) ||
+      (!recycled && !after_unsealed && floor != 0) ||
+      (after_unsealed && version < kFormatVersionAfterUnsealed)) {
     return Status::Corruption(path + ": segment header has unknown flags or a bad sequence floor");
   }
   uint64_t salt = 0;
@@ -147,7 +149,9 @@ Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& pat
 }
 
 uint64_t SegmentSeqFloor(const char* base) {
-  return (DecodeU32(base + 12) & kSegmentFlagRecycled) != 0 ? DecodeU64(base + 32) : 0;
+  return (DecodeU32(base + 12) & (kSegmentFlagRecycled | kSegmentFlagAfterUnsealed)) != 0
+             ? DecodeU64(base + 32)
+             : 0;
 }
 
 static uint64_t DurableCheck(uint64_t len) { return Checksum(&len, 8) ^ 0x5EA1ED5EA1ED5EA1ull; }

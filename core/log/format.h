@@ -26,8 +26,17 @@ namespace firkin {
 // databases (their identity file and salted segment headers say 5), so a
 // library of version 4 refuses them with kVersion instead of reading
 // ciphertext as damage; an unencrypted database is still written as
-// version 4. A library reads every version up to its own.
-constexpr uint32_t kFormatVersion = 5;
+// version 4. 6: a log segment may carry kSegmentFlagAfterUnsealed (it was
+// created while the previous log segment's seal was still under way, and
+// its seq_floor is that segment's last sequence number); only such segment
+// headers say 6, so a library of version 5 refuses them with kVersion
+// instead of taking the unsealed segment before them for damage. A library
+// reads every version up to its own.
+constexpr uint32_t kFormatVersion = 6;
+// What an encrypted database writes (identity file, salted segment headers).
+constexpr uint32_t kFormatVersionSealed = 5;
+// What a segment header with kSegmentFlagAfterUnsealed says.
+constexpr uint32_t kFormatVersionAfterUnsealed = 6;
 // The version of what an unencrypted database writes (identity file,
 // segment headers).
 constexpr uint32_t kFormatVersionUnsealed = 4;
@@ -49,7 +58,7 @@ constexpr uint32_t kIdentityEncrypted = 1;
 constexpr uint32_t kIdentityFeaturesKnown = kIdentityEncrypted;
 
 struct Identity {
-  uint32_t format_version = kFormatVersionUnsealed;  // kFormatVersion when encrypted
+  uint32_t format_version = kFormatVersionUnsealed;  // kFormatVersionSealed when encrypted
   uint32_t features = 0;  // kIdentity* bits
   bool encrypted() const { return (features & kIdentityEncrypted) != 0; }
   uint64_t db_id = 0;
@@ -79,13 +88,19 @@ std::string SegmentFileName(uint64_t id);
 bool ParseSegmentFileName(std::string_view name, uint64_t* id);
 
 struct SegmentHeader {
-  uint32_t format_version = kFormatVersionUnsealed;  // kFormatVersion when salted
-  uint32_t flags = 0;  // kSegmentFlagCompacted, kSegmentFlagRecycled, kSegmentFlagSalted
+  // kFormatVersionSealed when salted, kFormatVersionAfterUnsealed with
+  // that flag
+  uint32_t format_version = kFormatVersionUnsealed;
+  // kSegmentFlagCompacted, kSegmentFlagRecycled, kSegmentFlagSalted,
+  // kSegmentFlagAfterUnsealed
+  uint32_t flags = 0;
   uint64_t segment_id = 0;
   uint64_t db_id = 0;
-  // Recycled segments only (0 otherwise): every record the file held in an
-  // earlier life has a sequence number <= seq_floor, and every record of
-  // this life a greater one, so a record at or below the floor is stale.
+  // Recycled segments and segments after an unsealed one (0 otherwise):
+  // every record the file held in an earlier life has a sequence number
+  // <= seq_floor, and every record of this life a greater one, so a record
+  // at or below the floor is stale. With kSegmentFlagAfterUnsealed it is
+  // exactly the last sequence number of the log segment before this one.
   uint64_t seq_floor = 0;
   // Salted segments only (encrypted databases): 64 random bits drawn when
   // this header was written, the first 8 bytes of its records' nonces.
@@ -98,8 +113,14 @@ constexpr uint32_t kSegmentFlagRecycled = 2;
 // The header carries a salt (at offset 48, with its own check at 56): the
 // segment may hold sealed records (format version 4, encrypted databases).
 constexpr uint32_t kSegmentFlagSalted = 4;
-constexpr uint32_t kSegmentFlagsKnown =
-    kSegmentFlagCompacted | kSegmentFlagRecycled | kSegmentFlagSalted;
+// The log segment before this one was not sealed yet when this one was
+// created (its seal ran in the background): recovery may find that one cut
+// short by a power loss, and then keeps no record of this one or of any
+// later log segment (docs/format.md, "Segments sealed in the background").
+// seq_floor is that segment's last sequence number. Format version 6.
+constexpr uint32_t kSegmentFlagAfterUnsealed = 8;
+constexpr uint32_t kSegmentFlagsKnown = kSegmentFlagCompacted | kSegmentFlagRecycled |
+                                        kSegmentFlagSalted | kSegmentFlagAfterUnsealed;
 constexpr size_t kSegmentSaltOffset = 48;
 // The salt of a segment whose mapped bytes start at `base`, and whether it
 // has one (a valid salted header; false for an unsalted segment).

@@ -11,6 +11,13 @@
 
 namespace firkin {
 
+// How many full segments may wait for their seal (LogWriter::Roll). One
+// was too few on 2 cores: with compaction writing too, a 64 MiB seal took
+// up to 100 ms, longer than the next segment took to fill, and the roll
+// then waited for it. Each waiting segment is at most one segment of dirty
+// pages more for the kernel to write back.
+constexpr size_t kMaxQueuedSeals = 2;
+
 namespace {
 constexpr uint64_t kPrefaultAhead = 16ull << 20; // bytes faulted in ahead of the tail
 // Writers poke the prefault thread once per 4 MiB written. Each poke is a
@@ -111,29 +118,54 @@ void LogWriter::Publish(const Reservation& r) {
   publisher_.WaitFor(r.seq);  // the length is raised over the record before
 }
 
-Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, bool* spare_used) {
-  if (next_id_.load() > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
+Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared_ptr<Segment>* out,
+                                 bool* spare_used) {
   uint64_t size = std::max<uint64_t>(segment_size_, kSegmentHeaderSize + bytes);
   size = (size + 4095) & ~uint64_t{4095};
   size = std::min<uint64_t>(size, kMaxSegmentBytes);
   uint32_t slot = 0;
   FIRKIN_RETURN_IF_ERROR(table_->AllocateSlot(&slot));
-  const uint64_t id = next_id_.fetch_add(1);
-  // Created under a temporary name (recovery removes such files) and named
-  // only once its header is durable: a named segment always has a valid
-  // header, so a blank or headerless named segment is damage, never an
-  // unfinished creation. (The caller syncs the directory.)
-  const std::string path = dir_ + "/" + SegmentFileName(id);
-  const std::string tmp = path + ".tmp";
   // A retired file (recycling): every record it still holds has a
   // sequence number at or below the floor written into the new header, and
   // every record of the new life a greater one, so recovery tells them
   // apart (docs/format.md). A spare taken from the pool holds records at
-  // or below the published number when it was taken, which is at or below
-  // this floor.
+  // or below the published number when it was taken, the floor its header
+  // was written with.
   const uint64_t floor = next_base_seq_;
   bool recycled = false;
-  std::unique_ptr<MappedFile> file = TakeSpare(size, &recycled);
+  uint64_t id = 0;
+  uint32_t flags = 0;
+  std::unique_ptr<MappedFile> file = TakeSpare(size, &recycled, &id, &flags);
+  if (file != nullptr && id + 1 != next_id_.load()) {
+    // An id was handed out after the spare's (a compaction output, or a
+    // segment a roll made itself while the spare was too small or not
+    // ready): log segment ids must grow with the log, and a checkpoint
+    // requires every segment it does not list to be newer than all it
+    // lists. So the spare takes a fresh id, and its header is written
+    // again (the one flush this roll then waits for).
+    const uint64_t floor_was = SegmentSeqFloor(file->data());
+    bool sync_failed = false;
+    Status hs = next_id_.load() > kMaxSegmentId ? Status::NoSpace("segment ids exhausted")
+                                                : Status::OK();
+    if (hs.ok()) {
+      id = next_id_.fetch_add(1);
+      hs = WriteHeader(file.get(), id, flags & ~kSegmentFlagSalted, floor_was, &flags,
+                       &sync_failed);
+      restamped_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!hs.ok()) {
+      file.reset();
+      env_->RemoveFile(spare_path());
+      SpareNamed();
+      if (sync_failed) {
+        table_->FreeSlot(slot);
+        std::lock_guard<std::mutex> l(sync_mu_);  // any failed sync is sticky (DESIGN §3)
+        SetSticky(hs);
+        return sticky_;
+      }
+      recycled = false;  // a file is made below
+    }
+  }
   const bool spare = file != nullptr;
   *spare_used = spare;
   // Whatever happens below, a taken spare has been named (or removed) when
@@ -145,6 +177,19 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
       if (taken) w->SpareNamed();
     }
   } naming_done{this, spare};
+  if (!spare) {
+    if (next_id_.load() > kMaxSegmentId) {
+      table_->FreeSlot(slot);
+      return Status::NoSpace("segment ids exhausted");
+    }
+    id = next_id_.fetch_add(1);
+  }
+  // Created under a temporary name (recovery removes such files) and named
+  // only once its header is durable: a named segment always has a valid
+  // header, so a blank or headerless named segment is damage, never an
+  // unfinished creation. (The caller syncs the directory.)
+  const std::string path = dir_ + "/" + SegmentFileName(id);
+  const std::string tmp = path + ".tmp";
   const std::string from = spare ? spare_path() : tmp;  // its name until it is named `path`
   Status s;
   if (!spare) {
@@ -153,38 +198,24 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
       table_->FreeSlot(slot);
       return s;  // e.g. ENOSPC: nothing acknowledged, not sticky
     }
-  }
-  SegmentHeader h;
-  h.segment_id = id;
-  h.db_id = db_id_;
-  if (recycled) {
-    h.flags = kSegmentFlagRecycled;
-    h.seq_floor = floor;
-  }
-  if (salted_) {
-    // A fresh salt for every segment life (a recycled file's too): its
-    // records' nonces are (salt, offset), never used before under the key.
-    h.flags |= kSegmentFlagSalted;
-    h.format_version = kFormatVersion;
-    s = RandomBytes(&h.salt, sizeof h.salt);
+    // The header says whether the segment before it may be unsealed (its
+    // seal queued), with that segment's last sequence number as floor.
+    bool sync_failed = false;
+    s = WriteHeader(file.get(), id,
+                    (recycled ? kSegmentFlagRecycled : 0) |
+                        (after_unsealed ? kSegmentFlagAfterUnsealed : 0),
+                    recycled || after_unsealed ? floor : 0, &flags, &sync_failed);
     if (!s.ok()) {
       file.reset();
       env_->RemoveFile(from);
       table_->FreeSlot(slot);
+      if (sync_failed) {
+        std::lock_guard<std::mutex> l(sync_mu_);  // any failed sync is sticky (DESIGN §3)
+        SetSticky(s);
+        return sticky_;
+      }
       return s;
     }
-  }
-  EncodeSegmentHeader(h, file->data());
-  EncodeDurableLen(file->data(), kSegmentHeaderSize);
-  s = file->Sync(0, kSegmentHeaderSize);
-  syncs_.fetch_add(1, std::memory_order_relaxed);
-  if (!s.ok()) {  // any failed sync is sticky (DESIGN §3)
-    file.reset();
-    env_->RemoveFile(from);
-    table_->FreeSlot(slot);
-    std::lock_guard<std::mutex> l(sync_mu_);
-    SetSticky(s);
-    return sticky_;
   }
   // A spare keeps its mapping (its first pages are faulted in already);
   // a file made here is mapped again under its name.
@@ -205,10 +236,38 @@ Status LogWriter::CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, b
     return s;
   }
   if (!spare) file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
-  *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, h.flags);
+  *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, flags);
   (*out)->checked.store(true);  // every record a reader can reach in it is ours
   if (recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
   if (spare) spares_used_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+Status LogWriter::WriteHeader(MappedFile* file, uint64_t id, uint32_t flags, uint64_t floor,
+                              uint32_t* flags_out, bool* sync_failed) {
+  *sync_failed = false;
+  SegmentHeader h;
+  h.segment_id = id;
+  h.db_id = db_id_;
+  h.flags = flags;
+  h.seq_floor = floor;
+  if ((flags & kSegmentFlagAfterUnsealed) != 0) h.format_version = kFormatVersionAfterUnsealed;
+  if (salted_) {
+    // A fresh salt for every segment life (a recycled file's too): its
+    // records' nonces are (salt, offset), never used before under the key.
+    h.flags |= kSegmentFlagSalted;
+    h.format_version = std::max(h.format_version, kFormatVersionSealed);
+    FIRKIN_RETURN_IF_ERROR(RandomBytes(&h.salt, sizeof h.salt));
+  }
+  EncodeSegmentHeader(h, file->data());
+  EncodeDurableLen(file->data(), kSegmentHeaderSize);
+  Status s = file->Sync(0, kSegmentHeaderSize);
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  if (!s.ok()) {
+    *sync_failed = true;
+    return s;
+  }
+  *flags_out = h.flags;
   return Status::OK();
 }
 
@@ -252,7 +311,8 @@ void LogWriter::PrepareSpare() {
   std::unique_ptr<MappedFile> file;
   bool recycled = false;
   const std::string name = spare_path();
-  if (!MakeSegmentFile(publisher_.published(), size, name, &file, &recycled).ok()) {
+  const uint64_t published_at_take = publisher_.published();
+  if (!MakeSegmentFile(published_at_take, size, name, &file, &recycled).ok()) {
     env_->RemoveFile(name);  // nothing, or a half-made file
     spares_failed_.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -260,15 +320,46 @@ void LogWriter::PrepareSpare() {
   // The header page and the first records' pages, as the prefault thread
   // does for the active segment.
   file->Prefault(0, std::min<uint64_t>(kPrefaultAhead, size));
+  // Its header now, made durable here: a flush at the roll waits behind
+  // the writeback of the full segment (14 ms of an 8 KiB msync in a trace
+  // of YCSB A), and every writer waits for the roll. Its id is taken now
+  // (ids are never reused; a spare dropped at close leaves one unused).
+  // Every spare says the segment before it may be unsealed: when it is
+  // taken, the roll has queued the full segment's seal, or that segment
+  // was sealed (close, full compaction) and the flag is moot. The floor is
+  // that of a recycled file's records only; recovery reads the previous
+  // segment's last sequence number off this one's first record.
+  uint32_t flags = 0;
+  uint64_t id = 0;
+  Status hs = next_id_.load() > kMaxSegmentId ? Status::NoSpace("segment ids exhausted")
+                                              : Status::OK();
+  if (hs.ok()) {
+    id = next_id_.fetch_add(1);
+    bool sync_failed = false;  // (not sticky here: nothing depends on a spare)
+    hs = WriteHeader(file.get(), id,
+                     kSegmentFlagAfterUnsealed | (recycled ? kSegmentFlagRecycled : 0),
+                     recycled ? published_at_take : 0, &flags, &sync_failed);
+  }
+  if (!hs.ok()) {
+    file.reset();
+    env_->RemoveFile(name);
+    spares_failed_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   std::lock_guard<std::mutex> l(spare_mu_);
   spare_ = std::move(file);
   spare_recycled_ = recycled;
+  spare_id_ = id;
+  spare_flags_ = flags;
 }
 
-std::unique_ptr<MappedFile> LogWriter::TakeSpare(uint64_t size, bool* recycled) {
+std::unique_ptr<MappedFile> LogWriter::TakeSpare(uint64_t size, bool* recycled, uint64_t* id,
+                                                 uint32_t* flags) {
   std::lock_guard<std::mutex> l(spare_mu_);
   if (spare_ == nullptr || spare_->size() < size) return nullptr;
   *recycled = spare_recycled_;
+  *id = spare_id_;
+  *flags = spare_flags_;
   spare_naming_ = true;  // until SpareNamed
   return std::move(spare_);
 }
@@ -300,23 +391,44 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
     uint64_t o, q;
     while (!cur->closed()) cur->TryReserve(0, cur->capacity() + 8, &o, &q);
   }
+  bool after_unsealed = false;
   if (cur != nullptr && !cur->sealed.load(std::memory_order_acquire)) {
-    // Seal the closed segment before the next one exists on disk, so that
-    // recovery never meets an unsealed segment that is not the newest.
-    // Every record of it is complete once its last sequence number is
-    // published (its writers hold no lock we hold: they took their key
-    // locks before reserving, and never wait for a roll).
+    // Every record of the closed segment is complete once its last
+    // sequence number is published (its writers hold no lock we hold: they
+    // took their key locks before reserving, and never wait for a roll).
     publisher_.WaitFor(cur->end_seq());
     cur->PublishUpTo(cur->end_off());
-    const Clock::time_point seal_start = Clock::now();
-    std::lock_guard<std::mutex> l(sync_mu_);
-    FIRKIN_RETURN_IF_ERROR(SealLocked(cur, cur->end_off()));
     next_base_seq_ = cur->end_seq();
-    seal_us_.fetch_add(NsSince(seal_start) / 1000, std::memory_order_relaxed);
+    // Queue its seal for the writeback thread rather than wait for the
+    // disk here; the next segment's header says that this one may not be
+    // sealed (recovery then keeps nothing of it if a power loss cut this
+    // one short). At most kMaxQueuedSeals wait: with that many still
+    // queued, they are sealed now (under the sync mutex; the queue alone
+    // has its own, so that a roll does not wait for a sync in flight). (A roll that failed after queueing it
+    // comes back here with it queued.)
+    size_t queued = 0;
+    {
+      std::lock_guard<std::mutex> q(queue_mu_);
+      queued = unsealed_.size();
+    }
+    if (queued >= kMaxQueuedSeals) {
+      std::lock_guard<std::mutex> l(sync_mu_);
+      FIRKIN_RETURN_IF_ERROR(SealQueuedLocked());
+    }
+    {
+      std::lock_guard<std::mutex> q(queue_mu_);
+      if (!cur->sealed.load(std::memory_order_acquire) &&
+          (unsealed_.empty() || unsealed_.back() != cur)) {
+        unsealed_.push_back(cur);
+        seal_queued_.store(true, std::memory_order_release);
+      }
+    }
+    if (has_sticky_.load(std::memory_order_acquire)) return sticky_error();
+    after_unsealed = true;
   }
   std::shared_ptr<Segment> next;
   bool spare = false;
-  FIRKIN_RETURN_IF_ERROR(CreateSegment(bytes, &next, &spare));
+  FIRKIN_RETURN_IF_ERROR(CreateSegment(bytes, after_unsealed, &next, &spare));
   // The new segment's name is durable (its header already is) before any
   // of its records can be acknowledged as durable.
   Status s = env_->SyncDir(dir_);
@@ -340,6 +452,7 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   if (took > roll_us_max_.load(std::memory_order_relaxed)) {
     roll_us_max_.store(took, std::memory_order_relaxed);
   }
+  if (after_unsealed) PokeWriteback();  // the queued seal
   // A spare's first pages are faulted in already: the writers' first poke
   // will do. A file made here has only its first 4 MiB.
   if (!spare) {
@@ -353,6 +466,41 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
 }
 
 Status LogWriter::SyncRangeLocked(Segment* seg, uint64_t upto) {
+  if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
+  // A record is durable only once every record before it is: a queued
+  // seal first (recovery keeps nothing past a segment a power loss cut).
+  if (seal_queued_.load(std::memory_order_acquire)) {
+    FIRKIN_RETURN_IF_ERROR(SealQueuedLocked());
+    if (seg->sealed.load(std::memory_order_acquire)) return Status::OK();
+  }
+  return SyncSegmentLocked(seg, upto);
+}
+
+Status LogWriter::SealQueuedLocked(size_t* sealed) {
+  if (sealed != nullptr) *sealed = 0;
+  for (;;) {
+    Segment* seg = nullptr;
+    {
+      std::lock_guard<std::mutex> q(queue_mu_);
+      if (unsealed_.empty()) {
+        seal_queued_.store(false, std::memory_order_release);
+        return Status::OK();
+      }
+      seg = unsealed_.front();
+    }
+    // (Sticky: nothing is sealed or synced again; recovery finishes it.)
+    if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
+    const Clock::time_point start = Clock::now();
+    Status s = SealLocked(seg, seg->end_off());
+    seal_us_.fetch_add(NsSince(start) / 1000, std::memory_order_relaxed);
+    FIRKIN_RETURN_IF_ERROR(s);
+    if (sealed != nullptr) ++*sealed;
+    std::lock_guard<std::mutex> q(queue_mu_);
+    unsealed_.erase(unsealed_.begin());
+  }
+}
+
+Status LogWriter::SyncSegmentLocked(Segment* seg, uint64_t upto) {
   if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
   const uint64_t synced = seg->synced_len.load(std::memory_order_relaxed);
   if (upto <= synced) return Status::OK();
@@ -393,7 +541,7 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
     seg->handed_over.store(from + seg->file()->WriteBehind(from, seg->capacity() - from),
                            std::memory_order_release);
   }
-  Status s = SyncRangeLocked(seg, end);
+  Status s = SyncSegmentLocked(seg, end);
   if (s.ok()) s = seg->file()->Truncate(end);
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
@@ -493,6 +641,7 @@ Status LogWriter::SyncPublished() {
   Epoch::Guard guard;  // the segment loaded below may be sealed and compacted
   std::lock_guard<std::mutex> l(sync_mu_);
   if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
+  FIRKIN_RETURN_IF_ERROR(SealQueuedLocked());
   Segment* seg = active_.load(std::memory_order_acquire);
   if (seg == nullptr || seg->sealed.load(std::memory_order_acquire)) return Status::OK();
   return SyncRangeLocked(seg, seg->published_len());
@@ -506,6 +655,8 @@ Status LogWriter::SealActive() {
   while (!cur->closed()) cur->TryReserve(0, cur->capacity() + 8, &o, &q);
   publisher_.WaitFor(cur->end_seq());  // no writer is in flight: immediate
   std::lock_guard<std::mutex> l(sync_mu_);
+  if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
+  FIRKIN_RETURN_IF_ERROR(SealQueuedLocked());
   FIRKIN_RETURN_IF_ERROR(SealLocked(cur, cur->end_off()));
   next_base_seq_ = cur->end_seq();
   active_.store(nullptr, std::memory_order_release);
@@ -585,6 +736,13 @@ void LogWriter::WritebackLoop() {
     if (wb_stop_) break;
     l.unlock();
     busy = false;
+    if (seal_queued_.load(std::memory_order_acquire)) {
+      // The seal of the segment the last roll closed (see Roll).
+      std::lock_guard<std::mutex> sl(sync_mu_);
+      size_t n = 0;
+      (void)SealQueuedLocked(&n);  // a failure is sticky (SealLocked)
+      seals_behind_.fetch_add(n, std::memory_order_relaxed);
+    }
     {
       Epoch::Guard guard;  // a sealed segment may be compacted and unmapped
       Segment* seg = active_.load(std::memory_order_acquire);

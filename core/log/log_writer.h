@@ -26,10 +26,18 @@
 //
 // A segment that fills up is closed by the first reservation that does not
 // fit; that writer (or any writer that meets the closed segment) rolls
-// under the roll mutex: create the next segment, wait for the old one's
-// writers to finish their copies, seal it (sync, watermark, truncate), make
-// the new segment's header and name durable, then switch. Sealing before
-// switching means a power loss can never leave a hole between segments.
+// under the roll mutex: wait for the old one's writers to finish their
+// copies, queue it to be sealed (sync, watermark, truncate), make the new
+// segment's header and name durable, then switch. The seal runs on the
+// writeback thread, not on the writers' path (it waits for the disk: at 16
+// threads a third of the writers' time went to it). The new segment's
+// header says so (kSegmentFlagAfterUnsealed, with the old segment's last
+// sequence number): a power loss that cut the old segment short makes
+// recovery keep nothing of the new one, so there is never a hole. Anything
+// that promises durability (a sync, a checkpoint, close) seals the queued
+// segments first; at most two wait (a roll that finds two still queued
+// seals them itself). A spare's header is written and made durable when
+// the spare is readied, so a roll that takes it waits for no flush.
 // A background thread (the prefault thread) faults in pages of the active
 // segment ahead of the writers (MappedFile::Prefault), so writers take no
 // page faults. A second one (the writeback thread) hands the published
@@ -73,6 +81,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/env/env.h"
 #include "core/log/segment.h"
@@ -135,13 +144,20 @@ class LogWriter {
   uint64_t sync_count() const { return syncs_.load(std::memory_order_relaxed); }
   uint64_t roll_count() const { return rolls_.load(std::memory_order_relaxed); }
   // Time spent in rolls (every writer waits for one), in microseconds: the
-  // total, the longest, and the part of the total spent sealing the full
-  // segment (its last records synced, truncated, synced again).
+  // total and the longest; and the time spent sealing full segments (their
+  // last records synced, truncated, synced again), mostly off the rolls.
   uint64_t roll_us() const { return roll_us_.load(std::memory_order_relaxed); }
   uint64_t roll_us_max() const { return roll_us_max_.load(std::memory_order_relaxed); }
   uint64_t seal_us() const { return seal_us_.load(std::memory_order_relaxed); }
+  // How many full segments the writeback thread sealed (off the writers'
+  // path); the others were sealed by a sync, a checkpoint, close, or a roll
+  // that found the previous seal still queued.
+  uint64_t seals_behind() const { return seals_behind_.load(std::memory_order_relaxed); }
   // How many segments were created by reusing a retired file.
   uint64_t recycled_count() const { return recycled_.load(std::memory_order_relaxed); }
+  // How many spares were given a fresh id (and header) at the roll: an id
+  // was handed out after theirs.
+  uint64_t spares_restamped() const { return restamped_.load(std::memory_order_relaxed); }
   // How many rolls took the spare file the prefault thread had readied.
   uint64_t spare_count() const { return spares_used_.load(std::memory_order_relaxed); }
   // How many times readying a spare failed (the roll then made its file
@@ -162,9 +178,18 @@ class LogWriter {
  private:
   Status Roll(Segment* full, uint64_t bytes);
   // A new segment for a roll (*spare_used: it is the prepared spare).
-  Status CreateSegment(uint64_t bytes, std::shared_ptr<Segment>* out, bool* spare_used);
+  // after_unsealed: the previous log segment is queued for its seal (the
+  // header then says so, with next_base_seq_ as its floor).
+  Status CreateSegment(uint64_t bytes, bool after_unsealed, std::shared_ptr<Segment>* out,
+                       bool* spare_used);
   Status SealLocked(Segment* seg, uint64_t end);
+  // Seals the segments a roll queued (unsealed_), oldest first (*sealed:
+  // how many).
+  Status SealQueuedLocked(size_t* sealed = nullptr);
+  // Makes [synced, upto) of `seg` durable, and its watermark; the queued
+  // seals first, as a record is durable only once every earlier one is.
   Status SyncRangeLocked(Segment* seg, uint64_t upto);
+  Status SyncSegmentLocked(Segment* seg, uint64_t upto);
   // Group commit's leader (sync_mu_ held): waits briefly for the group to
   // gather before its sync (see SyncTo).
   void GatherGroupLocked();
@@ -186,7 +211,13 @@ class LogWriter {
                          std::unique_ptr<MappedFile>* file, bool* recycled);
   // The roll: the spare file if it is at least `size` bytes (else null).
   // Until SpareNamed, no new spare is readied (it would take the same name).
-  std::unique_ptr<MappedFile> TakeSpare(uint64_t size, bool* recycled);
+  std::unique_ptr<MappedFile> TakeSpare(uint64_t size, bool* recycled, uint64_t* id,
+                                        uint32_t* flags);
+  // The header of a new segment file (a spare's, or one the roll makes),
+  // written into its mapping and made durable (*sync_failed: the sync
+  // failed, which the roll makes sticky).
+  Status WriteHeader(MappedFile* file, uint64_t id, uint32_t flags, uint64_t floor,
+                     uint32_t* flags_out, bool* sync_failed);
   void SpareNamed();
   void DropSpare();
 
@@ -203,6 +234,12 @@ class LogWriter {
   uint64_t next_base_seq_;                 // under roll_mu_: seq before the next segment's
 
   mutable std::mutex sync_mu_;  // guards syncs, seals and sticky_
+  // Closed, fully published segments waiting for their seal (at most one;
+  // owned by table_, and never compacted before they are sealed).
+  // Pushed by a roll, popped by whoever seals (sync_mu_ held) once sealed.
+  std::mutex queue_mu_;
+  std::vector<Segment*> unsealed_;        // under queue_mu_
+  std::atomic<bool> seal_queued_{false};  // set by a roll before the next segment is active
   // Group commit's followers wait here for the sync in flight to end
   // (SyncTo): group_gen_ counts the syncs SyncTo has finished.
   std::mutex group_mu_;
@@ -228,10 +265,12 @@ class LogWriter {
   std::atomic<uint64_t> rolls_{0};
   std::atomic<uint64_t> roll_us_{0};      // written under roll_mu_
   std::atomic<uint64_t> roll_us_max_{0};  // written under roll_mu_
-  std::atomic<uint64_t> seal_us_{0};      // written under roll_mu_
+  std::atomic<uint64_t> seal_us_{0};      // written under sync_mu_
+  std::atomic<uint64_t> seals_behind_{0};  // seals the writeback thread ran
   std::atomic<uint64_t> recycled_{0};
   std::atomic<uint64_t> written_behind_{0};
   std::atomic<uint64_t> spares_used_{0};
+  std::atomic<uint64_t> restamped_{0};  // spares whose id was taken again at the roll
   std::atomic<uint64_t> spares_failed_{0};
   SegmentPool pool_;
   bool salted_ = false;
@@ -252,6 +291,11 @@ class LogWriter {
   std::mutex spare_mu_;
   std::unique_ptr<MappedFile> spare_;  // under spare_mu_; named spare_path()
   bool spare_recycled_ = false;        // under spare_mu_
+  // Its header, written and made durable when it was readied (so that the
+  // roll, which waits for no disk flush when it takes a spare, only names
+  // it): its segment id and header flags.
+  uint64_t spare_id_ = 0;     // under spare_mu_
+  uint32_t spare_flags_ = 0;  // under spare_mu_
   bool spare_naming_ = false;          // under spare_mu_: a roll renames the spare
   std::string spare_path() const;
 };

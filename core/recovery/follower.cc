@@ -214,7 +214,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   Replayer replay(ks_, ns_, &res, /*concurrent=*/true);
   Epoch::Guard guard;  // FindNewest is a reader call
   for (auto& [seg, from] : todo) {
-    const uint64_t end = bounds[seg->id()].first, file_end = bounds[seg->id()].second;
+    uint64_t end = bounds[seg->id()].first;
+    const uint64_t file_end = bounds[seg->id()].second;
     const bool newest = seg->id() == newest_log;
     // A segment that is not the newest of the log is sealed (or a complete
     // compaction output): once read to its end it never changes again.
@@ -229,6 +230,16 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       RecordView r;
       const LogReader::Result got = reader.Next(&r, &off);
       if (got == LogReader::Result::kEnd) break;
+      if (got == LogReader::Result::kDamaged && !newest &&
+          (seg->flags() & kSegmentFlagCompacted) == 0 && off >= ReadWatermark(seg->data())) {
+        // A log segment the writer closed but has not sealed yet (its seal
+        // runs in the background, LogWriter::Roll): every record of it is
+        // complete, and they end here; past them are zeros (or an earlier
+        // life's records) until the seal truncates the file. Read again
+        // later, until it has.
+        end = off;
+        break;
+      }
       if (got == LogReader::Result::kDamaged) {
         seg->set_published_len(off);
         replay.Finish();
@@ -241,7 +252,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
     // Read from its first record: every record of it the index can reach
     // was validated (later ones are, by later refreshes).
     if (from == kSegmentHeaderSize) seg->checked.store(true);
-    if (done) complete_.insert(seg->id());
+    if (done && end == file_end) complete_.insert(seg->id());
   }
   replay.Finish();
   FIRKIN_RETURN_IF_ERROR(replay.status());

@@ -85,6 +85,31 @@ Status OpenSegment(Env* env, const std::string& path, uint64_t id, bool last,
   return Status::OK();
 }
 
+// The first log segment (not a compaction output) after ids[i]: its
+// header, and the sequence number of its first record (0 if it has no
+// valid one of its own). False if there is none or it cannot be read (it is then
+// opened, and judged, when its turn comes).
+bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t>& ids, size_t i,
+                    SegmentHeader* h, uint64_t* first_seq) {
+  for (size_t k = i + 1; k < ids.size(); k++) {
+    const std::string path = dir + "/" + SegmentFileName(ids[k]);
+    std::unique_ptr<MappedFile> file;
+    if (!env->OpenMappedFile(path, /*writable=*/false, &file).ok()) return false;
+    if (!DecodeSegmentHeader(file->data(), file->size(), path, h).ok()) return false;
+    if ((h->flags & kSegmentFlagCompacted) != 0) continue;
+    LogReader reader(file->data(), kSegmentHeaderSize, file->size());
+    RecordView r;
+    uint64_t at;
+    // (A record at or below a recycled file's floor is from its earlier
+    // life: this one holds no record of its own there.)
+    *first_seq = reader.Next(&r, &at) == LogReader::Result::kRecord && r.seq > h->seq_floor
+                     ? r.seq
+                     : 0;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status Recover(Env* env, const std::string& dir, const Identity& identity,
@@ -127,11 +152,38 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   ck.ordered.clear();
   std::string().swap(ck.plain);  // (an encrypted checkpoint's plaintext too)
 
+  // A log segment is sealed in the background after the next one exists
+  // (LogWriter::Roll), and that next one says so (kSegmentFlagAfterUnsealed,
+  // with the sealing one's last sequence number). Such an unsealed segment
+  // is read like the tail of the log: a power loss may have cut it short,
+  // and then every later log segment follows a hole and is dropped (`cut`).
+  bool cut = false;
   for (size_t i = 0; i < ids.size(); i++) {
     const uint64_t id = ids[i];
     const bool last = (id == tail_id);
     const std::string path = dir + "/" + SegmentFileName(id);
     res->next_segment_id = std::max(res->next_segment_id, id + 1);
+    if (cut) {
+      // Compaction outputs stay (their inputs were sealed before the cut
+      // segment was created); log segments go.
+      SegmentHeader h;
+      bool log_segment = true;
+      std::unique_ptr<MappedFile> file;
+      if (env->OpenMappedFile(path, false, &file).ok() &&
+          DecodeSegmentHeader(file->data(), file->size(), path, &h).ok()) {
+        log_segment = (h.flags & kSegmentFlagCompacted) == 0;
+      }
+      file.reset();
+      if (log_segment) {
+        if (covered.count(id) != 0) {
+          return Status::Corruption(path + ": the checkpoint covers a log segment that follows "
+                                           "one a power loss cut short");
+        }
+        res->segments_cut++;
+        if (!options.read_only) FIRKIN_RETURN_IF_ERROR(env->RemoveFile(path));
+        continue;
+      }
+    }
     std::shared_ptr<Segment> seg;
     uint64_t off = kSegmentHeaderSize;
     auto ck = covered.find(id);
@@ -146,6 +198,30 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     const char* data = seg->data();
     const uint64_t size = seg->capacity();
     const uint64_t durable = DecodeDurableLen(data);
+    // Not the last, but maybe not sealed when the next log segment was
+    // made (that one says so)? A sealed segment was truncated to its
+    // records (its size is a record boundary and its watermark), an
+    // unsealed one is still its preallocated size (whole pages) with a
+    // watermark below it. The first record of the next log segment has
+    // the sequence number that follows this one's last.
+    bool unsealed = false;
+    uint64_t next_first = 0;
+    if (!last && (seg->flags() & kSegmentFlagCompacted) == 0 && durable < size) {
+      SegmentHeader nh;
+      unsealed = NextLogSegment(env, dir, ids, i, &nh, &next_first) &&
+                 (nh.flags & kSegmentFlagAfterUnsealed) != 0;
+    }
+    const bool tail = last || unsealed;
+    // The file to cut and seal through: the tail's own mapping is
+    // writable; an unsealed segment before it is mapped read-only, so a
+    // second, writable mapping of it (msync and ftruncate act on the file).
+    std::unique_ptr<MappedFile> wfile;
+    auto writable = [&]() -> Status {
+      if (last) return Status::OK();
+      if (wfile == nullptr) FIRKIN_RETURN_IF_ERROR(env->OpenMappedFile(path, true, &wfile));
+      return Status::OK();
+    };
+    auto wf = [&]() -> MappedFile* { return last ? seg->file() : wfile.get(); };
     // A recycled segment's floor is a sequence number that was handed out
     // before it: sequence numbers never go back, even if every record up
     // to it has been compacted away.
@@ -181,11 +257,14 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
         replay.Apply(seg.get(), off, r);
         continue;
       }
-      if (last && off >= durable) {
+      if (tail && off >= durable) {
         // The torn tail of the log: cut it off.
         res->torn_bytes += TornExtent(data, off, end, reader);
         end = off;
-        if (!options.read_only) FIRKIN_RETURN_IF_ERROR(seg->file()->Truncate(end));
+        if (!options.read_only) {
+          FIRKIN_RETURN_IF_ERROR(writable());
+          FIRKIN_RETURN_IF_ERROR(wf()->Truncate(end));
+        }
         break;
       }
       std::string where = path + ": damaged record at offset " + std::to_string(off);
@@ -204,17 +283,24 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // watermark, and until that writer's first write the old tail is the
     // newest: left at a writer's last sync (it was killed between syncs), a
     // reader would see less than it saw while no writer ran (readers_test).
-    if (last && !options.read_only && end > durable) {
-      Status ss = seg->file()->Sync(durable, end - durable);
+    if (tail && !options.read_only && end > durable) {
+      FIRKIN_RETURN_IF_ERROR(writable());
+      Status ss = wf()->Sync(durable, end - durable);
       if (ss.ok()) {
-        EncodeDurableLen(seg->mutable_data(), end);
-        ss = seg->file()->Sync(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset);
+        EncodeDurableLen(wf()->data(), end);
+        ss = wf()->Sync(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset);
       }
       FIRKIN_RETURN_IF_ERROR(ss);
     }
+    wfile.reset();
     seg->set_published_len(end);
     seg->synced_len = end;
     if (validated) seg->checked.store(true);
+    // Every record of an unsealed segment up to the one before the next
+    // segment's first must be here (the records, or a checkpoint that
+    // covered them); if any is missing, so is everything after it. (A next
+    // segment without a valid first record keeps nothing of its own.)
+    if (unsealed && next_first != 0 && res->last_seq + 1 < next_first) cut = true;
   }
   replay.Finish();
   FIRKIN_RETURN_IF_ERROR(replay.status());

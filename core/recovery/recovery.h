@@ -34,7 +34,11 @@ struct RecoveryResult {
   uint64_t next_segment_id = 1;
   uint64_t segments = 0;
   uint64_t records = 0;
-  uint64_t torn_bytes = 0;               // cut from the tail of the last segment
+  uint64_t torn_bytes = 0;               // cut from the tail of the log
+  // Log segments after one a power loss cut short (it was not sealed yet
+  // when they were created: kSegmentFlagAfterUnsealed): none of their
+  // records was kept, as they follow a hole.
+  uint64_t segments_cut = 0;
   uint64_t salvaged_regions = 0;         // damaged regions skipped (salvage)
   uint64_t salvaged_bytes = 0;
   uint64_t discarded_batch_records = 0;  // batches without a commit marker

@@ -773,12 +773,12 @@ static void version(void) {
     if (file_version(file) == 4) break;
   }
   if (d != NULL) closedir(d);
-  check(stamp_version(file, 6), "stamp a segment 6");
+  check(stamp_version(file, 7), "stamp a segment 7");
   db = NULL;
   firkin_options *o = NULL;
   firkin_options_new(&o);
   check(firkin_open(path, o, &db) == FIRKIN_E_VERSION && db == NULL,
-        "a version-6 segment (newer than this library) is refused with FIRKIN_E_VERSION");
+        "a version-7 segment (newer than this library) is refused with FIRKIN_E_VERSION");
   firkin_options_free(o);
   free(old);
   free(neu);

@@ -22,6 +22,11 @@
  *  space   after every key is deleted and the database compacted, the
  *          segments of tombstones go too (they show no dead bytes), also
  *          across a reopen; the keys stay deleted.
+ *  seal    a log segment cut short by a power loss while its seal was
+ *          queued (the next one says so: header flag 8) ends the log: the
+ *          keys before the cut, nothing after, the later segment removed
+ *          (not by a read-only open); whole, it is kept whole; cut without
+ *          the flag, it is CORRUPTION.
  *  files   a database of ~300 segments is written, reopened, read and
  *          followed by a read-only handle under a 64-file limit: a sealed
  *          segment holds its mapping, not an open file (no EMFILE).
@@ -587,6 +592,165 @@ static int t_many_segments_few_files(void) {
   return 0;
 }
 
+
+/* ---- segments sealed in the background (format version 6) ----
+ * The power-loss image a queued seal can leave: log segment k not sealed
+ * (its file still preallocated, its watermark at the header) and, when
+ * `cut`, its records cut short; segment k+1, the newest, created while k's
+ * seal was queued (header flag 8, floor = k's last sequence number).
+ * `flag` 0: k+1 does not say so (then a cut k is damage in a sealed
+ * segment). Returns the number of keys written before segment k+1. */
+static int unseal(const char *dir, int cut, int flag, int *keys_before_next) {
+  char names[64][64], p[1200];
+  sh("rm -f '%s/CHECKPOINT'", dir); /* every segment is scanned */
+  int n = segments(dir, names, 64);
+  if (n < 5) return 1;
+  const int k = n - 3;
+  for (int i = k + 2; i < n; i++) { /* k+1 becomes the newest */
+    snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+    if (unlink(p) != 0) return 1;
+  }
+  static unsigned char b[64 * 1024];
+  /* segment k+1: its first record's sequence number, then the flag */
+  snprintf(p, sizeof p, "%s/%s", dir, names[k + 1]);
+  FILE *f = fopen(p, "r+b");
+  if (!f || fread(b, 1, 8192 + 16, f) != 8192 + 16) return 1;
+  const uint64_t first_seq = get64(b + 8192 + 8);
+  /* keys are written in order, one record each: key i is sequence number
+   * first_seq - (first key of k+1) + i; the value names its key */
+  /* (the writer sets the flag itself whenever the seal was still queued
+   * at the roll, as it usually is: set or clear it here) */
+  if (b[12] & 2) return 1; /* recycled: not in this test's databases */
+  if (flag) {
+    b[8] = 6, b[9] = b[10] = b[11] = 0; /* u32 version 6 */
+    b[12] |= 8;
+    put64(b + 32, first_seq - 1);
+  } else {
+    b[12] &= (unsigned char)~8;
+    put64(b + 32, 0);
+  }
+  put64(b + 40, (uint64_t)XXH3_64bits(b, 40));
+  fseek(f, 0, SEEK_SET);
+  if (fwrite(b, 1, 48, f) != 48) return 1;
+  fclose(f);
+  /* segment k: unsealed (64 KiB again, watermark at the header), cut */
+  snprintf(p, sizeof p, "%s/%s", dir, names[k]);
+  f = fopen(p, "r+b");
+  if (!f) return 1;
+  memset(b, 0, sizeof b);
+  size_t len = fread(b, 1, sizeof b, f);
+  if (len <= 8192 + 512) return 1;
+  if (cut) memset(b + 8192 + (len - 8192) / 2, 0, len - 8192 - (len - 8192) / 2);
+  uint64_t wm = 8192;
+  put64(b + 4096, wm);
+  put64(b + 4104, (uint64_t)XXH3_64bits(&wm, 8) ^ 0x5EA1ED5EA1ED5EA1ull);
+  fseek(f, 0, SEEK_SET);
+  if (fwrite(b, 1, sizeof b, f) != sizeof b) return 1;
+  fclose(f);
+  /* how many keys lie before k+1: the first key of k+1 read from its file */
+  snprintf(p, sizeof p, "%s/%s", dir, names[k + 1]);
+  f = fopen(p, "rb");
+  if (!f || fread(b, 1, 8192 + 256, f) != 8192 + 256) return 1;
+  fclose(f);
+  const unsigned char *key = memmem(b + 8192, 256, "key", 3);
+  if (key == NULL) return 1;
+  *keys_before_next = atoi((const char *)key + 3);
+  return 0;
+}
+
+/* Keys [0, *prefix) hold generation 1 and every later key is absent. */
+static int prefix_of(firkin_db *db, int *prefix) {
+  char k[16], v[100];
+  *prefix = -1;
+  for (int i = 0; i < NKEYS; i++) {
+    key_of(k, i);
+    val_of(v, i, 1);
+    void *got = NULL;
+    size_t n = 0;
+    firkin_status s = firkin_get(db, NULL, NULL, k, strlen(k), &got, &n);
+    int ok = s == FIRKIN_OK && n == strlen(v) && memcmp(got, v, n) == 0;
+    firkin_free(got);
+    if (*prefix < 0 && !ok) {
+      if (s != FIRKIN_E_NOT_FOUND) return 0;
+      *prefix = i;
+    } else if (*prefix >= 0 && s != FIRKIN_E_NOT_FOUND) {
+      fprintf(stderr, "  key %d present after the hole at %d\n", i, *prefix);
+      return 0;
+    }
+  }
+  if (*prefix < 0) *prefix = NKEYS;
+  return 1;
+}
+
+static int t_cut_after_unsealed(void) {
+  char names[64][64];
+  /* cut short, next flagged: the prefix up to the cut, the next segment
+   * removed, also read-only (nothing removed) and after a reopen */
+  const char *dir = fresh("unsealed-cut");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  int before = 0;
+  CHECK(unseal(dir, 1, 1, &before) == 0, "build the image");
+  const int nseg = segments(dir, names, 64);
+  firkin_db *db;
+  int prefix = 0;
+  CHECK(open_db(dir, 0, 1, &db) == FIRKIN_OK, "read-only open");
+  CHECK(prefix_of(db, &prefix), "read-only: a prefix");
+  CHECK(prefix > 0 && prefix < before, "read-only: %d keys kept (the cut segment ends before %d)",
+        prefix, before);
+  CHECK(stat_num(db, "segments_cut") == 1, "read-only: segments_cut %lld",
+        stat_num(db, "segments_cut"));
+  firkin_close(db);
+  CHECK(segments(dir, names, 64) == nseg, "a read-only open removed a file");
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open");
+  int prefix2 = 0;
+  CHECK(prefix_of(db, &prefix2) && prefix2 == prefix, "open: prefix %d (read-only saw %d)",
+        prefix2, prefix);
+  CHECK(stat_num(db, "segments_cut") == 1, "segments_cut %lld", stat_num(db, "segments_cut"));
+  CHECK(segments(dir, names, 64) == nseg - 1, "the segment after the hole is still there");
+  /* writes go on after the prefix, and survive a reopen */
+  char k[16], v[100];
+  key_of(k, NKEYS - 1);
+  val_of(v, NKEYS - 1, 1);
+  CHECK(firkin_put(db, NULL, NULL, k, strlen(k), v, strlen(v)) == FIRKIN_OK, "put");
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "reopen");
+  CHECK(stat_num(db, "segments_cut") == 0, "reopen cut again: %lld", stat_num(db, "segments_cut"));
+  void *got = NULL;
+  size_t n = 0;
+  CHECK(firkin_get(db, NULL, NULL, k, strlen(k), &got, &n) == FIRKIN_OK, "the new put");
+  firkin_free(got);
+  key_of(k, prefix);
+  CHECK(firkin_get(db, NULL, NULL, k, strlen(k), &got, &n) == FIRKIN_E_NOT_FOUND,
+        "a key past the hole came back");
+  firkin_close(db);
+
+  /* not cut (the seal was only interrupted, or a kill -9): everything */
+  dir = fresh("unsealed-whole");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  CHECK(unseal(dir, 0, 1, &before) == 0, "build the image");
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open");
+  /* (the segments after k+1 were removed by unseal: their keys are gone) */
+  CHECK(prefix_of(db, &prefix), "a prefix");
+  CHECK(prefix > before && prefix < NKEYS, "%d keys kept; segment k+1 starts at key %d", prefix,
+        before);
+  CHECK(prefix == stat_num(db, "records"), "%d keys kept of %lld records", prefix,
+        stat_num(db, "records"));
+  CHECK(stat_num(db, "segments_cut") == 0, "segments_cut %lld", stat_num(db, "segments_cut"));
+  firkin_close(db);
+
+  /* cut short, but the next segment does not say it was unsealed: damage
+   * in a sealed segment, never a silent cut */
+  dir = fresh("unsealed-noflag");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  CHECK(unseal(dir, 1, 0, &before) == 0, "build the image");
+  const int nseg2 = segments(dir, names, 64);
+  firkin_status os = open_db(dir, 0, 0, &db);
+  CHECK(os == FIRKIN_E_CORRUPTION, "open of a cut sealed segment: %s (%s)", firkin_strerror(os),
+        firkin_last_error());
+  CHECK(segments(dir, names, 64) == nseg2, "a refused open removed a file");
+  return 0;
+}
+
 int main(void) {
   forked_case_alarm_s = 60;
   snprintf(root, sizeof root, "/tmp/firkin-recovery-regress-%d", (int)getpid());
@@ -605,6 +769,8 @@ int main(void) {
       t_condition_on_damaged_record);
   run("item 10: directory checks (LOCK-only, foreign, no LOCK, missing parent)", t_directory);
   run("space: segments of tombstones are reclaimed", t_tombstone_segments_reclaimed);
+  run("version 6: after an unsealed segment cut short, later log segments are dropped",
+      t_cut_after_unsealed);
   run("files: ~300 segments under a 64-file limit (writer, reopen, reader)",
       t_many_segments_few_files);
   sh("rm -rf '%s'", root);

@@ -64,6 +64,13 @@ typedef struct mt_base {
                    compaction output (flag bit 0 at header offset 12);
                    compaction outputs may have higher ids */
   uint64_t seg_watermark[MT_MAX_SEGS];
+  uint32_t seg_flags[MT_MAX_SEGS]; /* header flags (offset 12); 0 without the magic */
+  /* A log segment the writer closed but had not sealed yet when the base
+   * was taken (format version 6): the next log segment's header has flag 8
+   * and this one's watermark is below its size. It belongs to the tail of
+   * the log: damage at or after its watermark reads as a power-loss cut,
+   * and recovery then keeps nothing of any later log segment. */
+  bool seg_unsealed[MT_MAX_SEGS];
   int nrecs;
   mt_rec recs[MT_MAX_RECS];
   uint64_t model[MT_KEYS]; /* expected newest version, 0 = absent */
@@ -172,6 +179,8 @@ static bool mt_parse(mt_base *B) {
       B->seg_watermark[s] = w <= (uint64_t)sz ? w : 0;
       /* a file without the header magic was cut short while being created
        * (it holds nothing and recovery removes it): not the tail */
+      B->seg_flags[s] = sz >= 16 && memcmp(d, "FIRKSEG1", 8) == 0 ? cc_get_u32(d + 12) : 0;
+      B->seg_unsealed[s] = false;
       if (sz >= 16 && memcmp(d, "FIRKSEG1", 8) == 0 && (cc_get_u32(d + 12) & 1u) == 0)
         B->tail_seg = s;
     }
@@ -215,6 +224,13 @@ static bool mt_parse(mt_base *B) {
     free(d);
   }
   if (B->tail_seg < 0) B->tail_seg = B->nsegs - 1;
+  for (int s = 0; s < B->tail_seg; s++) {
+    if (B->seg_flags[s] & 1u) continue; /* a compaction output */
+    int n2 = s + 1;
+    while (n2 < B->nsegs && (B->seg_flags[n2] & 1u)) n2++;
+    B->seg_unsealed[s] = n2 < B->nsegs && (B->seg_flags[n2] & 8u) &&
+                         B->seg_watermark[s] < B->seg_size[s];
+  }
   B->watermark_last = B->tail_seg >= 0 ? B->seg_watermark[B->tail_seg] : 0;
   return true;
 }
@@ -264,6 +280,12 @@ typedef struct mt_case {
   int seg2;
 } mt_case;
 
+/* The tail of the log: its newest segment, and the unsealed ones before
+ * it (log segments, not compaction outputs). */
+static bool mt_in_tail(const mt_base *B, int s) {
+  return s == B->tail_seg || (s >= 0 && s < B->nsegs && B->seg_unsealed[s]);
+}
+
 /* Which records may be gone: overlapped (checksummed bytes), everything
  * after the first damaged record of the last segment, whole segments for
  * header damage and swaps, and whole batches. */
@@ -278,6 +300,7 @@ static void mt_affected(const mt_case *c, bool *aff, bool *checksummed_hit) {
   if (!c->swap_case && c->lo >= 48 && c->hi <= 8192) return;
   bool header = c->lo < 48;
   uint64_t first_last = UINT64_MAX;
+  int first_seg = -1;
   for (int i = 0; i < B->nrecs; i++) {
     const mt_rec *r = &B->recs[i];
     bool hit = false;
@@ -286,13 +309,16 @@ static void mt_affected(const mt_case *c, bool *aff, bool *checksummed_hit) {
     if (hit) {
       aff[i] = true;
       if (c->swap_case || header || (c->lo < r->end && c->hi > r->off)) *checksummed_hit = true;
-      if (r->seg == B->tail_seg && r->off < first_last) first_last = r->off;
+      if (mt_in_tail(B, r->seg) && first_seg < 0) first_seg = r->seg, first_last = r->off;
     }
   }
-  /* truncation beyond the last record still "hits" nothing */
+  /* truncation beyond the last record still "hits" nothing. A cut in an
+   * unsealed segment loses every later log segment too. */
   for (int i = 0; i < B->nrecs; i++) {
     const mt_rec *r = &B->recs[i];
-    if (r->seg == B->tail_seg && r->off >= first_last) aff[i] = true;
+    if (first_seg >= 0 && mt_in_tail(B, r->seg) &&
+        (r->seg > first_seg || (r->seg == first_seg && r->off >= first_last)))
+      aff[i] = true;
   }
   /* whole batches */
   for (int i = 0; i < B->nrecs; i++) {
@@ -407,12 +433,14 @@ static void mt_child(const mt_case *c, int fd) {
   bool hit;
   mt_affected(c, aff, &hit);
   const mt_base *B = c->B;
-  bool last = c->seg == B->tail_seg;
-  /* tail: the last segment at or after its durable watermark must open;
-   * if nothing beyond the header was durable, losing the whole last
-   * segment (even for header damage) is a legitimate tail cut too. */
-  bool tail = last && c->lo >= B->watermark_last && c->lo >= 8192 && !c->swap_case;
-  bool may_lose = tail || (last && !c->swap_case && B->watermark_last <= 8192);
+  /* the tail of the log (its newest segment, or an unsealed one before it) */
+  bool last = mt_in_tail(B, c->seg);
+  const uint64_t wm = c->seg >= 0 ? B->seg_watermark[c->seg] : 0;
+  /* tail: a tail segment at or after its durable watermark must open;
+   * if nothing beyond the header was durable, losing the whole segment
+   * (even for header damage) is a legitimate tail cut too. */
+  bool tail = last && c->lo >= wm && c->lo >= 8192 && !c->swap_case;
+  bool may_lose = tail || (last && !c->swap_case && wm <= 8192);
   firkin_db *db = NULL;
   firkin_status s = mt_open(work, false, true, &db);
   if (c->ident_case) {
@@ -478,7 +506,7 @@ static void mt_child(const mt_case *c, int fd) {
     } else if (tail) {
       cc_fail("%s: tail damage (offset %" PRIu64 " >= durable %" PRIu64
               ") made the open fail: %s",
-              c->what, c->lo, B->watermark_last, msg);
+              c->what, c->lo, wm, msg);
     } else if (!hit) {
       cc_fail("%s: damage outside any checksummed byte made the open fail: %s", c->what, msg);
     }
@@ -926,9 +954,13 @@ int main(int argc, char **argv) {
         snprintf(c.what, sizeof c.what, "%s: pristine", bases[b].name);
         cc_copy_dir(bases[b].dir, work);
         mt_run_case(&c);
-        printf("base %s: %d segments, %d records, tail of the log %s, durable watermark of the "
+        int unsealed = 0;
+        for (int s = 0; s < bases[b].nsegs; s++) unsealed += bases[b].seg_unsealed[s];
+        printf("base %s: %d segments (%d unsealed before the newest), %d records, tail of the "
+               "log %s, durable watermark of the "
                "tail %" PRIu64 " of %" PRIu64 " bytes, checkpoint %s\n",
-               bases[b].name, bases[b].nsegs, bases[b].nrecs, bases[b].segs[bases[b].tail_seg],
+               bases[b].name, bases[b].nsegs, unsealed, bases[b].nrecs,
+               bases[b].segs[bases[b].tail_seg],
                bases[b].watermark_last, bases[b].seg_size[bases[b].tail_seg],
                bases[b].ckpt[0] ? bases[b].ckpt : "none");
         CC_CHECK(bases[b].nsegs >= 4, "base %s: only %d segments", bases[b].name, bases[b].nsegs);

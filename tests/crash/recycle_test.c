@@ -291,6 +291,10 @@ static int t_hard_linked_file_not_reused(void) {
   firkin_db *db;
   CHECK(open_db(dir, NULL, &db) == FIRKIN_OK, "open");
   for (int i = 0; i < OLD_KEYS; i++) CHECK(put(db, i), "put");
+  /* A sync seals the full segments whose seal is still queued (their seal
+   * truncates them and writes their watermark), so that every segment but
+   * the active one is final before it is linked. */
+  CHECK(firkin_sync(db) == FIRKIN_OK, "sync");
   /* Link every sealed segment; each must survive as it is. */
   char links[64][600], names[64][64];
   int nl = 0;
@@ -435,11 +439,16 @@ static int t_spare_segment(void) {
   CHECK(stat_of(db, "segments_from_spare") > 0, "no roll took a spare (%" PRIu64 " rolls)",
         stat_of(db, "segment_rolls"));
   /* The roll timings: every roll takes some time (a header sync at least),
-   * the seal is part of the roll, and the longest is part of the total. */
+   * and the longest is part of the total. The seal of a full segment is
+   * not part of the roll: the writeback thread runs it (sync mode none,
+   * nothing else asks for it first), and it takes time too. */
   const uint64_t roll_us = stat_of(db, "roll_us"), seal_us = stat_of(db, "seal_us");
   const uint64_t roll_max = stat_of(db, "roll_us_max");
+  const uint64_t behind = stat_of(db, "seals_behind");
   CHECK(roll_us > 0 && roll_us != UINT64_MAX, "roll_us %" PRIu64, roll_us);
-  CHECK(seal_us <= roll_us, "seal_us %" PRIu64 " > roll_us %" PRIu64, seal_us, roll_us);
+  CHECK(seal_us > 0 && seal_us != UINT64_MAX, "seal_us %" PRIu64, seal_us);
+  CHECK(behind > 0 && behind != UINT64_MAX, "seals_behind %" PRIu64 " of %" PRIu64 " rolls",
+        behind, stat_of(db, "segment_rolls"));
   CHECK(roll_max > 0 && roll_max <= roll_us, "roll_us_max %" PRIu64 " (total %" PRIu64 ")",
         roll_max, roll_us);
   CHECK(firkin_close(db) == FIRKIN_OK, "close");

@@ -161,7 +161,7 @@ TEST(Format, Version4CodecFlags) {
 
 // Version 5: salted segment headers and sealed records (encrypted databases).
 TEST(Format, Version5SaltAndSealedFlag) {
-  EXPECT_EQ(kFormatVersion, 5u);
+  EXPECT_EQ(kFormatVersionSealed, 5u);
   std::vector<char> hv(kSegmentHeaderSize);
   SegmentHeader h;
   h.format_version = 5;
@@ -229,6 +229,42 @@ TEST(Format, SegmentFileNames) {
   EXPECT_FALSE(ParseSegmentFileName("00000000000001f.seg", &id));
   EXPECT_FALSE(ParseSegmentFileName("000000000000001F.seg", &id));
   EXPECT_FALSE(ParseSegmentFileName("000000000000001f.log", &id));
+}
+
+
+// Version 6: a log segment created while the one before it was still being
+// sealed carries kSegmentFlagAfterUnsealed and that segment's last sequence
+// number as its floor (0 allowed: the one before held no record).
+TEST(Format, Version6AfterUnsealedFlag) {
+  EXPECT_EQ(kFormatVersion, 6u);
+  std::vector<char> hv(kSegmentHeaderSize);
+  SegmentHeader h;
+  h.format_version = kFormatVersionAfterUnsealed;
+  h.flags = kSegmentFlagAfterUnsealed;
+  h.segment_id = 9;
+  h.db_id = 1234;
+  h.seq_floor = 777;
+  EncodeSegmentHeader(h, hv.data());
+  SegmentHeader out;
+  ASSERT_TRUE(DecodeSegmentHeader(hv.data(), hv.size(), "x", &out).ok());
+  EXPECT_EQ(out.flags, kSegmentFlagAfterUnsealed);
+  EXPECT_EQ(out.seq_floor, 777u);
+  EXPECT_EQ(SegmentSeqFloor(hv.data()), 777u);
+  h.seq_floor = 0;
+  EncodeSegmentHeader(h, hv.data());
+  EXPECT_TRUE(DecodeSegmentHeader(hv.data(), hv.size(), "x", &out).ok());
+  // The flag under an older version is damage, not a segment to trust.
+  h.format_version = kFormatVersionSealed;
+  EncodeSegmentHeader(h, hv.data());
+  EXPECT_EQ(DecodeSegmentHeader(hv.data(), hv.size(), "x", &out).code(),
+            Status::Code::kCorruption);
+  // A floor without either flag is damage too.
+  h.format_version = kFormatVersionAfterUnsealed;
+  h.flags = 0;
+  h.seq_floor = 5;
+  EncodeSegmentHeader(h, hv.data());
+  EXPECT_EQ(DecodeSegmentHeader(hv.data(), hv.size(), "x", &out).code(),
+            Status::Code::kCorruption);
 }
 
 }  // namespace
