@@ -32,6 +32,12 @@ Status DB::Checkpoint() {
                             s->min_seq.load(), CheckpointTailCheck(s->data(), len), s->slot(),
                             s->flags(), s->min_expiry.load()});
     }
+    // A spare whose id is below one listed here takes a fresh one when a
+    // roll names it: every segment a checkpoint does not list must be
+    // newer than all it lists.
+    uint64_t max_listed = 0;
+    for (const CheckpointSegment& cs : c.segments) max_listed = std::max(max_listed, cs.id);
+    log_->NoteListed(max_listed);
     for (const auto& info : ns_.AllIncludingDropped()) {
       c.namespaces.push_back({info->id, info->dropped.load(), info->name,
                               info->live_keys.load(), info->ttl_keys.load(),

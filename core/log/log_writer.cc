@@ -136,13 +136,15 @@ Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared
   uint64_t id = 0;
   uint32_t flags = 0;
   std::unique_ptr<MappedFile> file = TakeSpare(size, &recycled, &id, &flags);
-  if (file != nullptr && id + 1 != next_id_.load()) {
-    // An id was handed out after the spare's (a compaction output, or a
-    // segment a roll made itself while the spare was too small or not
-    // ready): log segment ids must grow with the log, and a checkpoint
-    // requires every segment it does not list to be newer than all it
-    // lists. So the spare takes a fresh id, and its header is written
-    // again (the one flush this roll then waits for).
+  if (file != nullptr && (id <= last_log_id_ || id < listed_max_.load())) {
+    // A roll made a segment itself after the spare's id was taken (the
+    // spare was too small, or not ready yet), and log segment ids must grow
+    // with the log; or a checkpoint listed a newer segment (a compaction
+    // output) meanwhile, and a checkpoint requires every segment it does
+    // not list to be newer than all it lists. So the spare takes a fresh
+    // id, and its header is written again (the one flush this roll then
+    // waits for). (A compaction output's id above the spare's is otherwise
+    // harmless: outputs are not part of the log's order.)
     const uint64_t floor_was = SegmentSeqFloor(file->data());
     bool sync_failed = false;
     Status hs = next_id_.load() > kMaxSegmentId ? Status::NoSpace("segment ids exhausted")
@@ -236,11 +238,18 @@ Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared
     return s;
   }
   if (!spare) file->Prefault(kSegmentHeaderSize, std::min<uint64_t>(kPrefaultAhead / 4, size));
+  last_log_id_ = id;
   *out = std::make_shared<Segment>(id, slot, std::move(file), kSegmentHeaderSize, flags);
   (*out)->checked.store(true);  // every record a reader can reach in it is ours
   if (recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
   if (spare) spares_used_.fetch_add(1, std::memory_order_relaxed);
   return Status::OK();
+}
+
+void LogWriter::NoteListed(uint64_t max_id) {
+  uint64_t cur = listed_max_.load();
+  while (max_id > cur && !listed_max_.compare_exchange_weak(cur, max_id)) {
+  }
 }
 
 Status LogWriter::WriteHeader(MappedFile* file, uint64_t id, uint32_t flags, uint64_t floor,
@@ -429,18 +438,13 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   std::shared_ptr<Segment> next;
   bool spare = false;
   FIRKIN_RETURN_IF_ERROR(CreateSegment(bytes, after_unsealed, &next, &spare));
-  // The new segment's name is durable (its header already is) before any
-  // of its records can be acknowledged as durable.
-  Status s = env_->SyncDir(dir_);
-  if (!s.ok()) {
-    const std::string path = next->path();
-    table_->FreeSlot(next->slot());
-    next.reset();
-    env_->RemoveFile(path);
-    std::lock_guard<std::mutex> l(sync_mu_);
-    SetSticky(s);
-    return sticky_;
-  }
+  // The new segment's name must be durable (its header already is) before
+  // any of its records is acknowledged as durable: the next sync does it
+  // (SyncSegmentLocked), not the roll, which every writer waits for (the
+  // directory fsync took 3-23 ms when it met a journal commit behind the
+  // writeback). Until then a power loss may undo the name: the segment
+  // is then gone with records nobody was promised.
+  dir_unsynced_.store(true, std::memory_order_release);
   next->synced_len.store(kSegmentHeaderSize, std::memory_order_relaxed);
   next->StartAppending(kSegmentHeaderSize, next_base_seq_);
   Segment* raw = next.get();
@@ -504,6 +508,18 @@ Status LogWriter::SyncSegmentLocked(Segment* seg, uint64_t upto) {
   if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
   const uint64_t synced = seg->synced_len.load(std::memory_order_relaxed);
   if (upto <= synced) return Status::OK();
+  // The names of the segments rolls made since the last sync (Roll), before
+  // any record is made durable.
+  if (dir_unsynced_.load(std::memory_order_acquire)) {
+    dir_unsynced_.store(false, std::memory_order_relaxed);
+    Status ds = env_->SyncDir(dir_);
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    if (!ds.ok()) {
+      dir_unsynced_.store(true, std::memory_order_relaxed);
+      SetSticky(ds);  // any failed sync is sticky (DESIGN §3)
+      return sticky_;
+    }
+  }
   // The records first; only then may the watermark claim them, and it is
   // made durable before anything is acknowledged: recovery treats damage
   // below the persisted watermark as corruption, never as a torn tail, so a

@@ -27,8 +27,9 @@
 // A segment that fills up is closed by the first reservation that does not
 // fit; that writer (or any writer that meets the closed segment) rolls
 // under the roll mutex: wait for the old one's writers to finish their
-// copies, queue it to be sealed (sync, watermark, truncate), make the new
-// segment's header and name durable, then switch. The seal runs on the
+// copies, queue it to be sealed (sync, watermark, truncate), name the new
+// segment (its header is durable; its name is made durable by the next
+// sync, before any of its records is), then switch. The seal runs on the
 // writeback thread, not on the writers' path (it waits for the disk: at 16
 // threads a third of the writers' time went to it). The new segment's
 // header says so (kSegmentFlagAfterUnsealed, with the old segment's last
@@ -155,8 +156,14 @@ class LogWriter {
   uint64_t seals_behind() const { return seals_behind_.load(std::memory_order_relaxed); }
   // How many segments were created by reusing a retired file.
   uint64_t recycled_count() const { return recycled_.load(std::memory_order_relaxed); }
-  // How many spares were given a fresh id (and header) at the roll: an id
-  // was handed out after theirs.
+  // A checkpoint listed the segments up to `max_id` (under the writer
+  // gate, so no roll runs meanwhile): a spare whose id is below it takes a
+  // fresh id when it is named (a checkpoint requires every segment it does
+  // not list to be newer than all it lists).
+  void NoteListed(uint64_t max_id);
+  // How many spares were given a fresh id (and header) at the roll: a
+  // checkpoint listed a newer id, or a roll made a segment itself, after
+  // the spare's id was taken.
   uint64_t spares_restamped() const { return restamped_.load(std::memory_order_relaxed); }
   // How many rolls took the spare file the prefault thread had readied.
   uint64_t spare_count() const { return spares_used_.load(std::memory_order_relaxed); }
@@ -240,6 +247,12 @@ class LogWriter {
   std::mutex queue_mu_;
   std::vector<Segment*> unsealed_;        // under queue_mu_
   std::atomic<bool> seal_queued_{false};  // set by a roll before the next segment is active
+  // A roll named a segment and the directory was not synced since: the
+  // next SyncSegmentLocked syncs it first. Set by a roll before the segment
+  // is active; cleared under sync_mu_.
+  std::atomic<bool> dir_unsynced_{false};
+  uint64_t last_log_id_ = 0;             // under roll_mu_: the newest log segment's id
+  std::atomic<uint64_t> listed_max_{0};  // NoteListed
   // Group commit's followers wait here for the sync in flight to end
   // (SyncTo): group_gen_ counts the syncs SyncTo has finished.
   std::mutex group_mu_;
