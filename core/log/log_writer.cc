@@ -698,11 +698,11 @@ void LogWriter::PrefaultLoop() {
     // The writers poke this thread only (once per 4 MiB); it passes the
     // poke on, so the writers pay for one wake-up, not two.
     PokeWriteback();
-    bool half = false;  // the active segment is half full: ready a spare
+    bool ready_spare = false;  // the active segment is an eighth full
     {
       Epoch::Guard guard;  // a sealed segment may be compacted and unmapped
       Segment* seg = active_.load(std::memory_order_acquire);
-      half = seg != nullptr && seg->reserved_len() > seg->capacity() / 2;
+      ready_spare = seg != nullptr && seg->reserved_len() > seg->capacity() / 8;
       if (seg != nullptr && !seg->closed()) {
         if (seg != last) {
           last = seg;
@@ -717,10 +717,15 @@ void LogWriter::PrefaultLoop() {
         }
       }
     }
-    // Ready the next segment's file once the active one is half full (the
-    // pool then holds the files compaction retired meanwhile); outside the
-    // guard, as the pool runs the epoch's deleters.
-    if (half) PrepareSpare();
+    // Ready the next segment's file once the active one is an eighth full
+    // (the pool then holds the files compaction retired meanwhile);
+    // outside the guard, as the pool runs the epoch's deleters. At half
+    // full, one roll in five (YCSB A, 2 cores) found no spare ready yet:
+    // readying one (a pooled file's pages read back, the header's msync
+    // behind the writeback of the full segment) took longer than the second
+    // half of a 64 MiB segment took to fill, and that roll then made its
+    // file itself (2-9 ms, every writer waiting).
+    if (ready_spare) PrepareSpare();
     // Run the deleters of retired segments (an unmap each) here, outside
     // any guard, rather than leave them to whichever writer rolls next
     // (SegmentPool::Take reclaims first): in YCSB A they were 1% of the
