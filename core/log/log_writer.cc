@@ -412,9 +412,9 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
     // disk here; the next segment's header says that this one may not be
     // sealed (recovery then keeps nothing of it if a power loss cut this
     // one short). At most kMaxQueuedSeals wait: with that many still
-    // queued, they are sealed now (under the sync mutex; the queue alone
-    // has its own, so that a roll does not wait for a sync in flight). (A roll that failed after queueing it
-    // comes back here with it queued.)
+    // queued, they are sealed now, under the sync mutex (the queue has its
+    // own, so that a roll does not wait for a sync in flight). A roll that
+    // failed after queueing it comes back here with it queued.
     size_t queued = 0;
     {
       std::lock_guard<std::mutex> q(queue_mu_);
