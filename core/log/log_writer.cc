@@ -147,10 +147,8 @@ Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared
     // harmless: outputs are not part of the log's order.)
     const uint64_t floor_was = SegmentSeqFloor(file->data());
     bool sync_failed = false;
-    Status hs = next_id_.load() > kMaxSegmentId ? Status::NoSpace("segment ids exhausted")
-                                                : Status::OK();
+    Status hs = TakeSegmentId(&id);
     if (hs.ok()) {
-      id = next_id_.fetch_add(1);
       hs = WriteHeader(file.get(), id, flags & ~kSegmentFlagSalted, floor_was, &flags,
                        &sync_failed);
       restamped_.fetch_add(1, std::memory_order_relaxed);
@@ -180,11 +178,11 @@ Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared
     }
   } naming_done{this, spare};
   if (!spare) {
-    if (next_id_.load() > kMaxSegmentId) {
+    Status is = TakeSegmentId(&id);
+    if (!is.ok()) {
       table_->FreeSlot(slot);
-      return Status::NoSpace("segment ids exhausted");
+      return is;
     }
-    id = next_id_.fetch_add(1);
   }
   // Created under a temporary name (recovery removes such files) and named
   // only once its header is durable: a named segment always has a valid
@@ -243,6 +241,12 @@ Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared
   (*out)->checked.store(true);  // every record a reader can reach in it is ours
   if (recycled) recycled_.fetch_add(1, std::memory_order_relaxed);
   if (spare) spares_used_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+Status LogWriter::TakeSegmentId(uint64_t* id) {
+  if (next_id_.load() > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
+  *id = next_id_.fetch_add(1);
   return Status::OK();
 }
 
@@ -340,10 +344,8 @@ void LogWriter::PrepareSpare() {
   // segment's last sequence number off this one's first record.
   uint32_t flags = 0;
   uint64_t id = 0;
-  Status hs = next_id_.load() > kMaxSegmentId ? Status::NoSpace("segment ids exhausted")
-                                              : Status::OK();
+  Status hs = TakeSegmentId(&id);
   if (hs.ok()) {
-    id = next_id_.fetch_add(1);
     bool sync_failed = false;  // (not sticky here: nothing depends on a spare)
     hs = WriteHeader(file.get(), id,
                      kSegmentFlagAfterUnsealed | (recycled ? kSegmentFlagRecycled : 0),

@@ -220,6 +220,9 @@ class LogWriter {
   // Until SpareNamed, no new spare is readied (it would take the same name).
   std::unique_ptr<MappedFile> TakeSpare(uint64_t size, bool* recycled, uint64_t* id,
                                         uint32_t* flags);
+  // A fresh segment id (ids are never reused), or NoSpace once they are
+  // exhausted.
+  Status TakeSegmentId(uint64_t* id);
   // The header of a new segment file (a spare's, or one the roll makes),
   // written into its mapping and made durable (*sync_failed: the sync
   // failed, which the roll makes sticky).
