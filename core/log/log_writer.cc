@@ -746,7 +746,7 @@ void LogWriter::PokeWriteback() {
 }
 
 void LogWriter::WritebackLoop() {
-  NameThisThread("firkin-writeback");
+  NameThisThread("firkin-writebk");
   const Segment* last = nullptr;
   uint64_t written = 0;  // handed to writeback up to here in `last`
   bool busy = false;     // the last round found a whole chunk: look again at once

@@ -14,6 +14,7 @@
 #define FIRKIN_CORE_UTIL_BACKGROUND_H_
 
 #include <pthread.h>
+#include <cstddef>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -27,7 +28,11 @@ inline void LowerThreadPriority() {
 #endif
 }
 
-inline void NameThisThread(const char *name) {
+// Linux keeps at most 15 bytes of a thread's name and refuses a longer one
+// (the thread keeps the process's name): the size is checked at compile time.
+template <size_t N>
+inline void NameThisThread(const char (&name)[N]) {
+  static_assert(N <= 16, "a thread name is at most 15 characters on Linux");
 #ifdef __linux__
   (void)pthread_setname_np(pthread_self(), name);
 #else
