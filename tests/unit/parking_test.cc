@@ -1,0 +1,149 @@
+// Unit tests of Parking (core/util/parking.h) and SeqPublisher
+// (core/log/seq_publisher.h), whose WaitFor sleeps on a Parking:
+//  - a waiter sleeps until the condition holds and is woken by Wake, with
+//    no guard timeout, so a lost wake-up hangs the test (and meson's
+//    timeout fails it) instead of being hidden by the 1 ms guard;
+//  - the watermark is the completed prefix, whatever the completion order;
+//  - many more writers than cores (each completes out of order, then
+//    waits for its own number): WaitFor never returns before the watermark
+//    reaches the caller, the watermark only grows, and the segment's
+//    published length always covers the watermark's record.
+#include "core/util/parking.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/log/segment.h"
+#include "core/log/seq_publisher.h"
+#include "core/util/epoch.h"
+
+namespace firkin {
+namespace {
+
+TEST(ParkingTest, PingPongLosesNoWakeUp) {
+  // Two threads hand a counter back and forth, each sleeping until the
+  // other has moved it; no guard timeout.
+  Parking ping(0), pong(0);
+  std::atomic<uint64_t> ball{0};
+  constexpr uint64_t kRounds = 20000;
+  std::thread other([&] {
+    for (uint64_t i = 1; i <= kRounds; i += 2) {
+      ping.Wait([&] { return ball.load(std::memory_order_seq_cst) == i; });
+      ball.store(i + 1, std::memory_order_seq_cst);
+      pong.Wake();
+    }
+  });
+  for (uint64_t i = 0; i < kRounds; i += 2) {
+    ball.store(i + 1, std::memory_order_seq_cst);
+    ping.Wake();
+    pong.Wait([&] { return ball.load(std::memory_order_seq_cst) == i + 2; });
+  }
+  other.join();
+  EXPECT_EQ(ball.load(), kRounds);
+}
+
+TEST(ParkingTest, ManySleepersAllWoken) {
+  Parking lot(0);
+  std::atomic<uint64_t> level{0};
+  constexpr int kThreads = 8;
+  constexpr uint64_t kSteps = 2000;
+  std::atomic<uint64_t> seen{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; t++) {
+    ts.emplace_back([&] {
+      for (uint64_t want = 1; want <= kSteps; want++) {
+        lot.Wait([&] { return level.load(std::memory_order_seq_cst) >= want; });
+        seen.fetch_add(1);
+      }
+    });
+  }
+  for (uint64_t i = 1; i <= kSteps; i++) {
+    level.store(i, std::memory_order_seq_cst);
+    lot.Wake();
+    if (i % 64 == 0) std::this_thread::yield();
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(seen.load(), kThreads * kSteps);
+}
+
+// A MappedFile in process memory: SeqPublisher touches only the segment's
+// published length.
+class MemFile : public MappedFile {
+ public:
+  explicit MemFile(uint64_t size) : buf_(size) {}
+  char* data() override { return buf_.data(); }
+  uint64_t size() const override { return buf_.size(); }
+  Status Sync(uint64_t, uint64_t) override { return Status::OK(); }
+  Status Truncate(uint64_t) override { return Status::OK(); }
+  const std::string& path() const override { return path_; }
+  void SetPath(const std::string& p) override { path_ = p; }
+
+ private:
+  std::vector<char> buf_;
+  std::string path_ = "mem";
+};
+
+constexpr uint64_t kRecord = 64;  // every test record's size
+
+uint64_t EndOf(uint64_t seq) { return seq * kRecord; }
+
+TEST(SeqPublisherTest, WatermarkIsTheCompletedPrefix) {
+  Segment seg(1, 0, std::make_unique<MemFile>(1 << 20), 0, 0);
+  SeqPublisher pub(10);
+  Epoch::Guard guard;
+  EXPECT_EQ(pub.published(), 10u);
+  pub.Complete(12, &seg, EndOf(12));
+  EXPECT_EQ(pub.published(), 10u);  // 11 is missing
+  EXPECT_EQ(seg.published_len(), 0u);
+  pub.Complete(13, &seg, EndOf(13));
+  EXPECT_EQ(pub.published(), 10u);
+  pub.Complete(11, &seg, EndOf(11));
+  EXPECT_EQ(pub.published(), 13u);
+  EXPECT_EQ(seg.published_len(), EndOf(13));
+  pub.WaitFor(13);  // returns at once
+  pub.Complete(14, &seg, EndOf(14));
+  pub.WaitFor(14);
+  EXPECT_EQ(pub.published(), 14u);
+}
+
+TEST(SeqPublisherTest, ManyMoreWritersThanCores) {
+  Segment seg(1, 0, std::make_unique<MemFile>(1 << 20), 0, 0);
+  SeqPublisher pub(0);
+  constexpr int kThreads = 24;
+  constexpr uint64_t kPerThread = 4000;
+  std::atomic<uint64_t> next{1};
+  std::atomic<uint64_t> errors{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; t++) {
+    ts.emplace_back([&, t] {
+      std::mt19937_64 rng(t);
+      Epoch::Guard guard;
+      uint64_t last_seen = 0;
+      for (uint64_t i = 0; i < kPerThread; i++) {
+        const uint64_t seq = next.fetch_add(1);
+        // Sometimes give the core away between taking a number and
+        // completing it: later writers then wait (and sleep) for this one.
+        if (rng() % 16 == 0) std::this_thread::yield();
+        pub.Complete(seq, &seg, EndOf(seq));
+        pub.WaitFor(seq);
+        const uint64_t p = pub.published();
+        if (p < seq || p < last_seen) errors.fetch_add(1);
+        if (seg.published_len() < EndOf(seq)) errors.fetch_add(1);
+        last_seen = p;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(errors.load(), 0u);
+  EXPECT_EQ(pub.published(), kThreads * kPerThread);
+  EXPECT_EQ(seg.published_len(), EndOf(kThreads * kPerThread));
+}
+
+}  // namespace
+}  // namespace firkin
