@@ -253,7 +253,7 @@ typedef enum firkin_sync_mode {
  *                                   0 = unlimited)
  *    checkpoint_every   256 MiB    (write an index checkpoint after this
  *                                   many bytes of log; 0 = only at close)
- *    recycle_segments   4          (0..64; generic setter only: how many
+ *    recycle_segments   8          (0..64; generic setter only: how many
  *                                   retired segment files compaction keeps
  *                                   for reuse as new log segments, named
  *                                   <id>.seg.free meanwhile; 0 = delete them)

@@ -86,7 +86,10 @@ class Compactor {
   // the versions it shadowed were compacted away. Scans a segment once per
   // (segment, floor) pair. REQUIRES run_mu_.
   std::vector<std::shared_ptr<Segment>> PickTombstoneSweep(bool all);
-  Status RunPass(const std::vector<std::shared_ptr<Segment>>& inputs);
+  // Takes `inputs` by value: the pass drops its references to them as it
+  // retires them (the segment pool reuses a file only once no one holds
+  // its Segment).
+  Status RunPass(std::vector<std::shared_ptr<Segment>> inputs);
   Status BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan);
   Status WriteOutput(Plan* plan);
   // Puts the kept records of ordered namespaces in key order, each
@@ -106,10 +109,11 @@ class Compactor {
   uint64_t ClusterBytes() const;
   // The ids an output names as replaced (its kCompactInputs list).
   std::string ReplacedIds(const Plan& plan) const;
-  // Takes the inputs out of the segment table and retires their files;
+  // Takes the inputs out of the segment table and retires their files,
+  // dropping the plan's references to them (plan->inputs is left empty);
   // `written`: bytes of the output that replaces them (0: none).
   // REQUIRES the host's retire mutex.
-  Status RetireInputs(const Plan& plan, uint64_t written);
+  Status RetireInputs(Plan* plan, uint64_t written);
   // Sleeps so that output is written at compact_rate, unless behind_.
   void Throttle(uint64_t bytes);
 

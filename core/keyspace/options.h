@@ -34,7 +34,7 @@ struct Options {
   uint32_t compact_space_amp = 150;   // percent
   uint64_t compact_rate = 64ull << 20;  // bytes per second, 0 = unlimited
   uint64_t checkpoint_every = 256ull << 20;  // bytes of log, 0 = only at close
-  uint32_t recycle_segments = 4;  // retired segment files kept for reuse, 0..kMaxRecycle
+  uint32_t recycle_segments = 8;  // retired segment files kept for reuse, 0..kMaxRecycle
   // Change history compaction must keep for the change feed: at least the
   // newest change_retention_bytes of log, and every change among the
   // newest change_retention_seqs sequence numbers. 0 and 0 = none

@@ -401,8 +401,8 @@ static int t_off_and_clean_close(void) {
   CHECK(firkin_options_set(o, "recycle_segments", "-1") == FIRKIN_E_INVALID_ARGUMENT,
         "recycle_segments -1 accepted");
   char *v = NULL;
-  CHECK(firkin_options_get(o, "recycle_segments", &v) == FIRKIN_OK && strcmp(v, "4") == 0,
-        "default recycle_segments is not 4");
+  CHECK(firkin_options_get(o, "recycle_segments", &v) == FIRKIN_OK && strcmp(v, "8") == 0,
+        "default recycle_segments is not 8");
   firkin_free(v);
   firkin_options_free(o);
   return 0;
