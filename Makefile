@@ -26,7 +26,8 @@ DEB_PACKAGES := g++ gcc pkg-config meson ninja-build libxxhash-dev libgtest-dev 
                 libssl-dev libargon2-dev
 # Debian packages the bindings need (issue: bindings).
 DEB_BINDINGS := swig golang-go mono-devel junit5 nunit-console libnunit-cil-dev \
-                openjdk-17-jdk-headless python3-pytest python3-setuptools python3-wheel python3-pip
+                openjdk-17-jdk-headless python3-pytest python3-setuptools python3-wheel python3-pip \
+                python3-dev
 # Peers for the benchmark (a missing one is skipped, never a failure).
 DEB_BENCH    := librocksdb-dev libleveldb-dev liblmdb-dev libtkrzw-dev \
                 libkyotocabinet-dev libsqlite3-dev gnuplot-nox

@@ -51,7 +51,7 @@ FK_GOENV = GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=1 \
 
 .PHONY: bindings bindings-go bindings-java bindings-csharp test-go test-java test-csharp \
         test-python install-python bench-bindings install-bindings install-java install-csharp \
-        install-go fk-check-lib
+        install-go fk-check-lib fk-python-ext
 
 fk-check-lib:
 	@[ -e $(FK_LIB) ] || { echo "bindings: $(FK_LIB) is missing; build the library first (make build)"; exit 1; }
@@ -123,7 +123,7 @@ test-java: bindings-java $(FK_JOUT)/test.stamp
 	  $(FK_JAVA_RUN) -Xms256m -Xmx256m -XX:+AlwaysPreTouch -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.LeakCheck; r3=$$?; \
 	$(FK_SUITE) java-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  sh -c 'rm -rf $(FK_JOUT)/example-db && $(FK_JAVA_RUN) -cp $(FK_JAR):$(FK_JOUT)/example-classes Quickstart $(FK_JOUT)/example-db && echo "1 passed, 0 failed"'; r4=$$?; \
-	[ $$r1$$r2$$r3$$r4 = 0000 ]
+	[ $$r1$$r2$$r3$$r4$$r5 = 00000 ]
 
 # ---------------------------------------------------------------- C# --------
 FK_COUT := $(FK_OUT)/csharp
@@ -167,13 +167,22 @@ test-csharp: bindings-csharp $(FK_COUT)/test.stamp
 	  sh -c 'cd $(FK_COUT) && $(FK_ENV) mono FirkinLeakCheck.exe'; r3=$$?; \
 	$(FK_SUITE) csharp-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  sh -c 'rm -rf $(FK_COUT)/example-db && cd $(FK_COUT) && $(FK_ENV) mono Quickstart.exe $(FK_COUT)/example-db && echo "1 passed, 0 failed"'; r4=$$?; \
-	[ $$r1$$r2$$r3$$r4 = 0000 ]
+	[ $$r1$$r2$$r3$$r4$$r5 = 00000 ]
 
 # ---------------------------------------------------------------- Python ----
 # The package is bindings/python (pytest from Debian's python3-pytest; the
 # default python3 may lack it, e.g. a pyenv one, so fall back to Debian's).
 FK_PYDIR  := $(FK_ROOT)/bindings/python
-FK_PYENV = FIRKIN_LIB=$(FK_LIBDIR)/libfirkin.so PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(FK_PYDIR)
+# The optional C accelerator for gets (bindings/python/_firkin_speedups.c) is
+# built for the tests into FK_PYEXT when Python's headers are installed
+# (python3-dev); FIRKIN_EXPECT_SPEEDUPS then makes the suite check that it is
+# in use. Without them only the ctypes path is tested (and said so).
+FK_PYEXT  := $(FK_OUT)/python-ext
+FK_PYINC   = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+FK_PYSUF   = $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+FK_PYSO    = $(FK_PYEXT)/_firkin_speedups$(FK_PYSUF)
+FK_PYENV = FIRKIN_LIB=$(FK_LIBDIR)/libfirkin.so PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=$(FK_PYDIR):$(FK_PYEXT) \
+           FIRKIN_EXPECT_SPEEDUPS=$$([ -e $(FK_PYSO) ] && echo 1 || echo 0)
 FK_PYTEST = $(shell $(PYTHON) -c 'import pytest' 2>/dev/null && echo $(PYTHON) || echo /usr/bin/python3) \
             -m pytest -p no:cacheprovider -v $(FK_PYDIR)/tests
 
@@ -193,16 +202,25 @@ install-python:
 	$(FK_PYPIP) -m pip install --no-index --no-build-isolation --no-deps --no-cache-dir \
 	  --disable-pip-version-check --upgrade --target $(DESTDIR)$(FK_PYSITE) $(FK_OUT)/python-src
 
-test-python: fk-check-lib
+fk-python-ext:
+	@mkdir -p $(FK_PYEXT); rm -f $(FK_PYEXT)/_firkin_speedups*; \
+	if [ -f "$(FK_PYINC)/Python.h" ]; then \
+	  $(FK_CC) -O2 -Wall -Wextra -Werror -shared -fPIC -I$(FK_PYINC) \
+	    bindings/python/_firkin_speedups.c -o $(FK_PYSO) || exit 1; \
+	else echo "test-python: no Python headers (python3-dev): the ctypes path only"; fi
+
+test-python: fk-check-lib fk-python-ext
 	@$(FK_SUITE) python-conformance lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  env $(FK_PYENV) $(PYTHON) bindings/python/tests/conformance.py $(FK_CASES); r1=$$?; \
+	$(FK_SUITE) python-conformance-ctypes lines $(FK_SUMMARY) $(FK_LOGS) -- \
+	  env $(FK_PYENV) FIRKIN_PY_SPEEDUPS=0 FIRKIN_EXPECT_SPEEDUPS=0 $(PYTHON) bindings/python/tests/conformance.py $(FK_CASES); r5=$$?; \
 	$(FK_SUITE) python-pytest lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  env $(FK_PYENV) $(FK_PYTEST); r2=$$?; \
 	$(FK_SUITE) python-leak lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  env $(FK_PYENV) $(PYTHON) bindings/python/tests/leakcheck.py; r3=$$?; \
 	$(FK_SUITE) python-example lines $(FK_SUMMARY) $(FK_LOGS) -- \
 	  sh -c 'rm -rf $(FK_OUT)/python-example-db && env $(FK_PYENV) $(PYTHON) examples/python/quickstart.py $(FK_OUT)/python-example-db && echo "1 passed, 0 failed"'; r4=$$?; \
-	[ $$r1$$r2$$r3$$r4 = 0000 ]
+	[ $$r1$$r2$$r3$$r4$$r5 = 00000 ]
 
 # ---------------------------------------------------------------- all -------
 test-bindings:: fk-check-lib
@@ -221,7 +239,9 @@ bench-bindings: bindings $(FK_JOUT)/test.stamp $(FK_COUT)/test.stamp
 	@echo "== Go ==";     cd bindings/go && $(FK_GOENV) go test -run XXX -bench . -benchtime 1000000x .
 	@echo "== Java ==";   $(FK_ENV) java -Djava.library.path=$(FK_JOUT) -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.Bench $(FK_OUT)/bench/db-java
 	@echo "== C# ==";     cd $(FK_COUT) && $(FK_ENV) mono -O=all FirkinBench.exe $(FK_OUT)/bench/db-cs
-	@echo "== Python =="; env $(FK_PYENV) $(PYTHON) bindings/python/tests/bench.py $(FK_OUT)/bench/db-py
+	@$(MAKE) --no-print-directory fk-python-ext
+	@echo "== Python (with _firkin_speedups if built) =="; env $(FK_PYENV) $(PYTHON) bindings/python/tests/bench.py $(FK_OUT)/bench/db-py
+	@echo "== Python, ctypes only =="; env $(FK_PYENV) FIRKIN_PY_SPEEDUPS=0 $(PYTHON) bindings/python/tests/bench.py $(FK_OUT)/bench/db-py2
 
 # ---------------------------------------------------------------- install ---
 # Installs every binding this machine can build and skips, saying why, the

@@ -237,3 +237,24 @@ def take_string(p: ctypes.c_void_p) -> str:
         return ctypes.string_at(p.value).decode("utf-8") if p.value else ""
     finally:
         lib.firkin_free(p)
+
+
+def _speedups() -> Any:
+    """The optional C accelerator's get (module ``_firkin_speedups``, built from
+    bindings/python/_firkin_speedups.c when a compiler and Python's headers are
+    at hand), bound to the library loaded above; None if it is absent or
+    ``FIRKIN_PY_SPEEDUPS=0``. Reader.get then uses ctypes alone."""
+    if os.environ.get("FIRKIN_PY_SPEEDUPS", "1") == "0":
+        return None
+    try:
+        import _firkin_speedups  # type: ignore
+    except ImportError:
+        return None
+    _firkin_speedups.bind(ctypes.cast(lib.firkin_get_into, c_void_p).value)
+    return _firkin_speedups.get
+
+
+#: get(db, snap, ns, key, default, SLOW) -> the value, default if absent, or SLOW
+#: for the ctypes path to handle (see _speedups); None without the accelerator.
+fast_get: Any = _speedups()
+SLOW = object()
