@@ -1,4 +1,4 @@
-"""Builds the optional C accelerator for gets (_firkin_speedups.c) with the
+"""Builds the optional C accelerator for gets and puts (_firkin_speedups.c) with the
 package; pyproject.toml holds everything else. optional=True: without a
 compiler or Python's headers (python3-dev) the package installs without it
 and uses ctypes alone."""

@@ -240,7 +240,7 @@ def take_string(p: ctypes.c_void_p) -> str:
 
 
 def _speedups() -> Any:
-    """The optional C accelerator's get (module ``_firkin_speedups``, built from
+    """The optional C accelerator (module ``_firkin_speedups``, built from
     bindings/python/_firkin_speedups.c when a compiler and Python's headers are
     at hand), bound to the library loaded above; None if it is absent or
     ``FIRKIN_PY_SPEEDUPS=0``. Reader.get then uses ctypes alone."""
@@ -250,11 +250,16 @@ def _speedups() -> Any:
         import _firkin_speedups  # type: ignore
     except ImportError:
         return None
-    _firkin_speedups.bind(ctypes.cast(lib.firkin_get_into, c_void_p).value)
-    return _firkin_speedups.get
+    _firkin_speedups.bind(ctypes.cast(lib.firkin_get_into, c_void_p).value,
+                          ctypes.cast(lib.firkin_put, c_void_p).value)
+    return _firkin_speedups
 
 
+_fast = _speedups()
 #: get(db, snap, ns, key, default, SLOW) -> the value, default if absent, or SLOW
 #: for the ctypes path to handle (see _speedups); None without the accelerator.
-fast_get: Any = _speedups()
+fast_get: Any = None if _fast is None else _fast.get
+#: put(db, wo, ns, key, value, SLOW) -> None (stored), an int status (failed:
+#: raise it, never retry), or SLOW (not bytes: nothing done); None without it.
+fast_put: Any = None if _fast is None else _fast.put
 SLOW = object()

@@ -1,8 +1,9 @@
-"""pytest: the optional C accelerator for gets (_firkin_speedups) gives exactly
-what the ctypes path gives: present, absent and empty values, values larger
-than its buffer, keys that are not bytes, snapshots, namespaces, dropped
-namespaces, closed handles and handles of another database. When the test
-runner built it (FIRKIN_EXPECT_SPEEDUPS=1), it must be in use."""
+"""pytest: the optional C accelerator for gets and puts (_firkin_speedups)
+gives exactly what the ctypes path gives: present, absent and empty values,
+values larger than its buffer, keys that are not bytes, snapshots,
+namespaces, dropped namespaces, closed handles and handles of another
+database; puts of every such kind, failed puts raising the same error. When
+the test runner built it (FIRKIN_EXPECT_SPEEDUPS=1), it must be in use."""
 import os
 
 import pytest
@@ -23,19 +24,19 @@ def test_in_use_when_built():
 
 def both(fn):
     """fn() with the accelerator (if any) and with ctypes alone: (fast, ctypes); each
-    is ("ok", value) or ("raises", exception type)."""
+    is ("ok", value) or ("raises", exception type). fn must be idempotent."""
     def run():
         try:
             return ("ok", fn())
         except Exception as e:  # noqa: BLE001 - the type is what is compared
             return ("raises", type(e))
     fast = run()
-    saved = dbmod.fast_get
-    dbmod.fast_get = None
+    saved = dbmod.fast_get, dbmod.fast_put
+    dbmod.fast_get = dbmod.fast_put = None
     try:
         slow = run()
     finally:
-        dbmod.fast_get = saved
+        dbmod.fast_get, dbmod.fast_put = saved
     return fast, slow
 
 
@@ -115,3 +116,35 @@ def test_threads_share_it(path):
         for t in ts:
             t.join()
         assert errors == []
+
+
+def test_puts_same_as_ctypes(path):
+    with firkin.DB(path) as db, db.create_namespace("n") as ns, \
+            firkin.WriteOptions(sync="always") as wo:
+        big = os.urandom(100000)
+        cases = [
+            lambda: (db.put(b"a", b"1"), db.get(b"a")),
+            lambda: (db.put(b"e", b""), db.get(b"e")),
+            lambda: (db.put(b"big", big), db.get(b"big") == big),
+            lambda: (db.put(bytearray(b"ba"), b"x"), db.get(b"ba")),
+            lambda: (db.put(b"mv", memoryview(b"yy")), db.get(b"mv")),
+            lambda: (db.put(b"w", b"durable", wo), db.get(b"w")),
+            lambda: (ns.put(b"a", b"in-ns"), ns.get(b"a"), db.get(b"a")),
+            lambda: (db.put(b"t", b"ttl", ttl=60), db.get(b"t")),
+            lambda: db.put(b"", b"v"),  # empty key: InvalidArgumentError
+            lambda: db.put(b"x" * 70000, b"v"),  # oversized key
+            lambda: db.put("str", b"v"),  # TypeError
+            lambda: db.put(b"k", "str"),  # TypeError
+        ]
+        for i, case in enumerate(cases):
+            fast, slow = both(case)
+            assert fast == slow, "case %d: accelerator %r, ctypes %r" % (i, fast, slow)
+        assert both(lambda: db.put(b"", b"v"))[0] == ("raises", firkin.InvalidArgumentError)
+        ns2 = db.namespace("n")
+        ns2.close()
+        # A closed namespace raises; it must not write to the default one.
+        fast, slow = both(lambda: ns2.put(b"stray", b"v"))
+        assert fast == slow == ("raises", firkin.ClosedError)
+        assert db.get(b"stray") is None
+    fast, slow = both(lambda: db.put(b"a", b"v"))
+    assert fast == slow == ("raises", firkin.ClosedError)
