@@ -545,11 +545,23 @@ class Namespace(Handle, Reader, Writer):
 class View(Reader):
     """Reads of a namespace at a snapshot (Snapshot.at(ns)); borrows both handles."""
 
-    def __init__(self, ctx: Callable[[], Tuple[Any, Any, Any]]) -> None:
-        self._get_ctx = ctx
+    def __init__(self, snap: "Snapshot", ns: Optional[Namespace]) -> None:
+        self._snap = snap
+        self._ns = ns
 
     def _ctx(self) -> Tuple[Any, Any, Any]:
-        return self._get_ctx()
+        return self._snap.db.handle(), self._snap.handle(), ns_handle(self._ns)
+
+    def get(self, key: BytesLike, default: Optional[bytes] = None) -> Optional[bytes]:
+        """The value of key in the namespace at the snapshot, or default (None) if absent."""
+        # As DB.get. A freed snapshot or closed namespace must not reach C as
+        # None (the latest state, the default namespace): Reader.get raises.
+        s, ns = self._snap._h, self._ns
+        n = None if ns is None else ns._h
+        if fast_get is None or s is None or (n is None and ns is not None):
+            return Reader.get(self, key, default)
+        r = fast_get(self._snap.db._h, s, n, key, default, SLOW)
+        return r if r is not SLOW else Reader.get(self, key, default)
 
 
 class Snapshot(Handle, Reader):
@@ -580,7 +592,7 @@ class Snapshot(Handle, Reader):
 
     def at(self, ns: Optional[Namespace]) -> View:
         """A reader of namespace ns at this snapshot (shares the handle)."""
-        return View(lambda: (self.db.handle(), self.handle(), ns_handle(ns)))
+        return View(self, ns)
 
 
 def verify_path(path: PathLike, options: Optional[Options] = None,

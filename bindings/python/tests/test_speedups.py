@@ -90,6 +90,13 @@ def test_same_results_as_ctypes(path, tmp_path):
         ns2.close()
         fast, slow = both(lambda: ns2.get(b"k"))
         assert fast == slow == ("raises", firkin.ClosedError), (fast, slow)
+        with db.snapshot() as snap2:
+            fast, slow = both(lambda: snap2.at(ns2).get(b"k"))  # closed namespace
+            assert fast == slow == ("raises", firkin.ClosedError), (fast, slow)
+            view = snap2.at(ns)
+            assert both(lambda: view.get(b"k")) == (("ok", b"in-ns"), ("ok", b"in-ns"))
+        fast, slow = both(lambda: view.get(b"k"))  # freed snapshot
+        assert fast == slow == ("raises", firkin.ClosedError), (fast, slow)
         db.drop_namespace("n")
         fast, slow = both(lambda: ns.get(b"k"))
         assert fast == slow == ("raises", firkin.NamespaceNotFoundError)
