@@ -5,7 +5,7 @@
  * through ctypes costs about 2 us in argument conversion, against about
  * 55 ns for the C call; the bindings' budget is C + 150 ns. This module
  * makes one call of firkin_get_into with no conversion objects: about
- * 190 ns for Reader.get on the 2-core machine (docs/bindings.md).
+ * 145 ns for DB.get on the 2-core machine (docs/bindings.md).
  *
  * It does not link against libfirkin: the package passes it the address of
  * firkin_get_into from the library ctypes loaded (bind), so there is one
@@ -27,7 +27,7 @@
  * FIRKIN_PY_SPEEDUPS=0 gives the ctypes path, which releases the GIL.
  *
  * put (a put without TTL) makes one call of firkin_put, with the GIL
- * released (a put may wait for a sync): about 1,240 -> 400 ns.
+ * released (a put may wait for a sync): about 1,240 -> 442-472 ns.
  *
  * Thread contract: bind is called once, at import, before any other call;
  * get and put may be called from any thread (get's buffer is per thread).
