@@ -80,6 +80,21 @@ static bool g_long;
 static char g_base[1024];
 static uint64_t g_seed;
 
+/* What the test is doing now, for a run killed by the harness's timeout
+ * (meson sends SIGTERM): the handler writes it to stderr, so a hang says
+ * where it hung. Set with phase(); read only by the handler. */
+static const char *volatile g_phase = "start";
+static void phase(const char *what) { g_phase = what; }
+static void on_term(int sig) {
+  const char *p = g_phase;
+  static const char head[] = "\ninvariants_test: killed (timeout?) while: ";
+  (void)!write(2, head, sizeof head - 1);
+  (void)!write(2, p, strlen(p));
+  (void)!write(2, "\n", 1);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 static void report(bool ok, const char *fmt, ...) {
   va_list ap;
   if (ok) {
@@ -2341,6 +2356,7 @@ static void test_space(void) {
     wt[i].stop = &stop;
     pthread_create(&th[i], NULL, space_writer, &wt[i]);
   }
+  phase("space: writers updating hot keys");
   /* The writers go on until compaction completed SPACE_PASSES passes (its
    * background thread looks every 250 ms), the log reached its cap
    * (compaction fell behind), or 30 s passed (a sanitizer build). */
@@ -2352,6 +2368,7 @@ static void test_space(void) {
     nanosleep(&ts, NULL);
   }
   __atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
+  phase("space: joining the writers");
   for (i = 0; i < SPACE_WRITERS; i++) {
     pthread_join(th[i], NULL);
     errors += wt[i].errors;
@@ -2376,7 +2393,9 @@ static void test_space(void) {
    * YCSB A). */
   {
     uint64_t dead = UINT64_MAX, segs = 0;
-    firkin_status cs = firkin_compact(db);
+    firkin_status cs;
+    phase("space: full compaction");
+    cs = firkin_compact(db);
     report(cs == FIRKIN_OK, "space: compact: %s", firkin_last_error());
     stats_number(db, "dead_bytes", &dead);
     stats_number(db, "segment_count", &segs);
@@ -2398,6 +2417,7 @@ static void test_space(void) {
     firkin_free(got);
   }
   report(wrong == 0, "space: %d keys do not read back their last value", wrong);
+  phase("space: close");
   report(firkin_close(db) == FIRKIN_OK, "space: close: %s", firkin_last_error());
 }
 
@@ -2429,30 +2449,35 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGTERM, on_term);
+  /* Line-buffered: what a run killed by a timeout printed is not lost. */
+  setvbuf(stdout, NULL, _IOLBF, 0);
   for (i = 0; only[i]; i++) {
     int before_p = g_passed, before_f = g_failed;
     const char *name = "";
     fflush(stdout);
     switch (only[i]) {
-      case 'a': name = "readers"; test_readers(); break;
-      case 'b': name = "kill"; test_kill(); break;
-      case 'c': name = "power"; test_power(); break;
-      case 'd': name = "torn"; test_torn(); break;
-      case 'e': name = "bitflip"; test_bitflip(); break;
-      case 'f': name = "busy"; test_busy(); break;
-      case 'g': name = "foreign"; test_foreign(); break;
-      case 'h': name = "snapshots"; test_snapshots(); break;
-      case 'i': name = "deletes"; test_deletes(); break;
-      case 'j': name = "faults"; test_faults(); break;
-      case 'k': name = "chains"; test_chains(); break;
-      case 'l': name = "matcher"; test_matcher(); break;
-      case 'm': name = "scans"; test_scans(); break;
-      case 'n': name = "space"; test_space(); break;
+      case 'a': phase(name = "readers"); test_readers(); break;
+      case 'b': phase(name = "kill"); test_kill(); break;
+      case 'c': phase(name = "power"); test_power(); break;
+      case 'd': phase(name = "torn"); test_torn(); break;
+      case 'e': phase(name = "bitflip"); test_bitflip(); break;
+      case 'f': phase(name = "busy"); test_busy(); break;
+      case 'g': phase(name = "foreign"); test_foreign(); break;
+      case 'h': phase(name = "snapshots"); test_snapshots(); break;
+      case 'i': phase(name = "deletes"); test_deletes(); break;
+      case 'j': phase(name = "faults"); test_faults(); break;
+      case 'k': phase(name = "chains"); test_chains(); break;
+      case 'l': phase(name = "matcher"); test_matcher(); break;
+      case 'm': phase(name = "scans"); test_scans(); break;
+      case 'n': phase(name = "space"); test_space(); break;
       default: break;
     }
     printf("(%c) %-10s %d passed, %d failed\n", only[i], name, g_passed - before_p, g_failed - before_f);
   }
+  phase("removing the test directory");
   rm_rf(g_base);
   printf("%d passed, %d failed\n", g_passed, g_failed);
+  phase("exit (leak check under ASan)");
   return g_failed ? 1 : 0;
 }
