@@ -95,6 +95,36 @@ static void on_term(int sig) {
   raise(sig);
 }
 
+/* A run that takes far longer than it ever should (normally 5-30 s, under
+ * a sanitizer too) is hung: before the harness kills it, print every
+ * thread's stack with gdb if the machine has it, then abort with the phase
+ * (on_term). HANG_SECONDS stays well below meson's 600 s timeout. */
+#define HANG_SECONDS 360
+static void on_hang(int sig) {
+  static const char head[] = "\ninvariants_test: no progress for a long time; thread stacks:\n";
+  char pid[24];
+  int n = 0;
+  pid_t self = getpid(), child;
+  (void)sig;
+  (void)!write(2, head, sizeof head - 1);
+  /* (async-signal-safe: no stdio, no malloc) */
+  {
+    char rev[24];
+    pid_t v = self;
+    do rev[n++] = (char)('0' + v % 10); while ((v /= 10) > 0 && n < 23);
+    for (int i = 0; i < n; i++) pid[i] = rev[n - 1 - i];
+    pid[n] = 0;
+  }
+  child = fork();
+  if (child == 0) {
+    dup2(2, 1);
+    execlp("gdb", "gdb", "-p", pid, "-batch", "-ex", "thread apply all bt", (char *)NULL);
+    _exit(127);
+  }
+  if (child > 0) waitpid(child, NULL, 0);
+  on_term(SIGABRT);
+}
+
 static void report(bool ok, const char *fmt, ...) {
   va_list ap;
   if (ok) {
@@ -2450,6 +2480,8 @@ int main(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   signal(SIGTERM, on_term);
+  signal(SIGALRM, on_hang);
+  alarm(g_long ? 0 : HANG_SECONDS);
   /* Line-buffered: what a run killed by a timeout printed is not lost. */
   setvbuf(stdout, NULL, _IOLBF, 0);
   for (i = 0; only[i]; i++) {
