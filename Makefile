@@ -19,9 +19,10 @@ JOBS     ?= 2
 DBDIR    ?= firkin-data
 MESON_SETUP_ARGS ?=
 
-# Debian packages the build and the tests need.
+# Debian packages the build and the tests need (gdb: a test that hangs
+# prints every thread's stack before the harness kills it).
 DEB_PACKAGES := g++ gcc pkg-config meson ninja-build libxxhash-dev libgtest-dev \
-                python3 binutils \
+                python3 binutils gdb \
                 liblz4-dev libzstd-dev \
                 libssl-dev libargon2-dev
 # Debian packages the bindings need (issue: bindings).
