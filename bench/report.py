@@ -454,7 +454,7 @@ def main():
   keys), **deleterandom** (on a copy of the database), **fillsync** (puts with the `always`
   setting, at each thread count of `run.sh --threads`, 1 and 2 by default: group commit), **ycsbload** then YCSB **A** (50% read / 50% update),
   **B** (95/5), **C** (100% read), **D** (95% read of the latest records / 5% insert), **F** (50%
-  read / 50% read-modify-write), zipfian θ=0.99 scrambled, at each thread count (1 and 2 by default; D at 1 and 2); **memory** (8-byte keys,
+  read / 50% read-modify-write), zipfian θ=0.99 scrambled, at each thread count (1 and 2 by default; D at 1 and 2), each phase on the one loaded database, settled first, untimed, in every store (Firkin `firkin_compact`, RocksDB and LevelDB `CompactRange`; the others update in place and have nothing to do); **memory** (8-byte keys,
   8-byte values, anonymous RSS growth from `/proc/self/status` RssAnon divided by keys loaded;
   quick mode caps the load at 2 s, so slow stores load fewer keys), **open_clean** / **open_kill**
   (open of that database after a clean close / after SIGKILL of the loading process, plus one get),
