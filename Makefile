@@ -103,7 +103,7 @@ test-tsan:
 	  -Db_lundef=false -Dbuildtype=debugoptimized -Dbench=false -Djava=disabled -Dcsharp=disabled \
 	  -Dexamples=false -Dwerror=false
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
-	  tests/invariants_test tests/unit/parking_test
+	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind stress_group_commit
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
@@ -119,6 +119,8 @@ test-tsan:
 	@# The publication watermark's waits (spin, yield, sleep and wake-up) with
 	@# many more writers than cores.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/parking_test
+	@# The reservation word: disjoint ranges, one closer, a roll's close.
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/segment_test
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).

@@ -399,8 +399,7 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   const Clock::time_point start = Clock::now();
   if (cur != nullptr) {
     // Close it if no reservation has (this write is too big for it).
-    uint64_t o, q;
-    while (!cur->closed()) cur->TryReserve(0, cur->capacity() + 8, &o, &q);
+    cur->Close();
   }
   bool after_unsealed = false;
   if (cur != nullptr && !cur->sealed.load(std::memory_order_acquire)) {
@@ -669,8 +668,7 @@ Status LogWriter::SealActive() {
   std::lock_guard<std::mutex> roll(roll_mu_);
   Segment* cur = active_.load(std::memory_order_acquire);
   if (cur == nullptr) return sticky_error();
-  uint64_t o, q;
-  while (!cur->closed()) cur->TryReserve(0, cur->capacity() + 8, &o, &q);
+  cur->Close();
   publisher_.WaitFor(cur->end_seq());  // no writer is in flight: immediate
   std::lock_guard<std::mutex> l(sync_mu_);
   if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;

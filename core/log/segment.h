@@ -22,11 +22,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/env/env.h"
 #include "core/index/hash_index.h"
 #include "core/log/format.h"
+#include "core/util/spin.h"
 #include "core/util/striped_counter.h"
 
 namespace firkin {
@@ -79,8 +81,15 @@ class Segment : public std::enable_shared_from_this<Segment> {
   }
   // REQUIRES: bytes is a multiple of 8, nseq <= 1.
   Reserve TryReserve(uint64_t nseq, uint64_t bytes, uint64_t* off, uint64_t* seq) {
-    const uint64_t old = tail_.fetch_add((nseq << kSeqShift) | (bytes >> 3),
-                                         std::memory_order_acq_rel);
+    return Settle(Claim(nseq, bytes), nseq, bytes, off, seq);
+  }
+  // TryReserve in its two steps, the one atomic add and what follows from
+  // the word it returned; apart only so that a test can stop a closer
+  // between them (tests/unit/segment_test.cc). Use TryReserve.
+  uint64_t Claim(uint64_t nseq, uint64_t bytes) {
+    return tail_.fetch_add((nseq << kSeqShift) | (bytes >> 3), std::memory_order_acq_rel);
+  }
+  Reserve Settle(uint64_t old, uint64_t nseq, uint64_t bytes, uint64_t* off, uint64_t* seq) {
     const uint64_t at = (old & kOffMask) << 3;
     if (at + bytes <= capacity()) {
       *off = at;
@@ -92,6 +101,26 @@ class Segment : public std::enable_shared_from_this<Segment> {
     end_seq_ = base_seq_ + (old >> kSeqShift);
     closed_.store(true, std::memory_order_release);
     return Reserve::kClosedByMe;
+  }
+  // Closes the segment for a roll or a seal, unless a reservation has, and
+  // returns once closed() is true. At most one add to the reservation word:
+  // if a reservation closed it first, its writer may be preempted between
+  // its add and its store of closed_, and this waits for that store. (It
+  // once added again on every turn until closed() was true: each turn
+  // moved the offset a capacity on, and a preemption of a few milliseconds
+  // carried the offset into the sequence count, closing the segment a
+  // second time with an end sequence number no writer ever had; the roll
+  // then waited for it forever. Seen once, a CI timeout under ASan.)
+  void Close() {
+    uint64_t off, seq;
+    if (!closed()) TryReserve(0, capacity() + 8, &off, &seq);
+    for (uint32_t spins = 0; !closed(); ++spins) {
+      if (spins < 256) {
+        CpuRelax();
+      } else {
+        std::this_thread::yield();
+      }
+    }
   }
   // Whether the segment was closed, and then where its records end and the
   // last sequence number it holds (valid once closed() is true).
