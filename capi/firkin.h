@@ -214,7 +214,12 @@ typedef enum firkin_sync_mode {
   /** Use the database's default (only meaningful in write options). */
   FIRKIN_SYNC_DEFAULT = -1,
   /** Acknowledged once in the OS page cache. Survives a process crash;
-   *  power loss may lose a suffix of recent writes. */
+   *  power loss may lose a suffix of recent writes. Its log segments are
+   *  mapped with 2 MiB pages where the file system allows (Linux THP on
+   *  ext4: fewer page faults and TLB misses), so a firkin_sync or a
+   *  per-write FIRKIN_SYNC_ALWAYS on such a database writes whole 2 MiB
+   *  pages; INTERVAL and ALWAYS databases, which sync often, keep 4 KiB
+   *  pages (docs/write_path.md, "Large pages"). */
   FIRKIN_SYNC_NONE = 0,
   /** Like NONE, plus a background flush every sync_interval_ms. */
   FIRKIN_SYNC_INTERVAL = 1,

@@ -204,6 +204,7 @@ Status DB::OpenImpl() {
                                        recovery_.last_seq,
                                        recycle_safe_ ? options_.recycle_segments : 0);
     log_->set_salted(codec_.sealing());
+    log_->set_huge_pages(options_.sync_mode == SyncMode::kNone);
     if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
     compactor_ = std::make_unique<Compactor>(static_cast<CompactionHost*>(this));
     if (options_.auto_compact) compactor_->Start();

@@ -77,6 +77,13 @@ class MappedFile {
     (void)offset;
     return len;
   }
+  // Hint: back the mapping with 2 MiB pages of the page cache where the
+  // file system can (madvise MADV_HUGEPAGE; pages faulted in later are
+  // then large folios, mapped by one page-table entry each). Fewer faults
+  // and TLB misses, but a sync of a few bytes inside such a page writes all
+  // 2 MiB of it: only for files that are synced rarely. Never changes the
+  // contents; failures are ignored.
+  virtual void AdviseHugePages() {}
 
  protected:
   MappedFile() = default;

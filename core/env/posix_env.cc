@@ -153,6 +153,12 @@ class PosixMappedFile final : public MappedFile {
 #endif
   }
 
+  void AdviseHugePages() override {
+#ifdef MADV_HUGEPAGE
+    if (base_ != nullptr) madvise(base_, size_, MADV_HUGEPAGE);
+#endif
+  }
+
   uint64_t WriteBehind(uint64_t offset, uint64_t len) override {
     std::lock_guard<std::mutex> l(fd_mu_);
     if (fd_ < 0 || len == 0 || base_ == nullptr || !writable_) return 0;

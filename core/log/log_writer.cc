@@ -226,6 +226,7 @@ Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared
       file->SetPath(path);
     } else {
       s = env_->OpenMappedFile(path, /*writable=*/true, &file);
+      if (s.ok() && huge_pages_) file->AdviseHugePages();
     }
   }
   if (!s.ok()) {
@@ -297,12 +298,15 @@ Status LogWriter::MakeSegmentFile(uint64_t floor, uint64_t size, const std::stri
     if (rs.ok()) rs = env_->OpenMappedFile(name, /*writable=*/true, file);
     if (rs.ok() && (*file)->size() >= size && (*file)->size() <= kMaxSegmentBytes) {
       *recycled = true;
+      if (huge_pages_) (*file)->AdviseHugePages();
       return Status::OK();
     }
     file->reset();
     env_->RemoveFile(name);
   }
-  return env_->NewMappedFile(name, size, file);
+  Status s = env_->NewMappedFile(name, size, file);
+  if (s.ok() && huge_pages_) (*file)->AdviseHugePages();
+  return s;
 }
 
 std::string LogWriter::spare_path() const {

@@ -112,6 +112,12 @@ class LogWriter {
   // Before the first write: new segments get a salted header (encrypted
   // databases: their records are sealed with nonces from the salt).
   void set_salted(bool salted) { salted_ = salted; }
+  // Before the first write: new segments' mappings are backed by 2 MiB
+  // pages where the file system can (MappedFile::AdviseHugePages). For
+  // databases that sync rarely (sync mode none): a sync inside a large
+  // folio writes all 2 MiB of it, which group commit and the interval
+  // flush would pay on every sync.
+  void set_huge_pages(bool huge) { huge_pages_ = huge; }
 
   // Any thread. Reserves `bytes` (a multiple of 8) and one sequence number.
   // The caller MUST call Publish(r) afterwards, whatever happens, so the
@@ -290,6 +296,7 @@ class LogWriter {
   std::atomic<uint64_t> spares_failed_{0};
   SegmentPool pool_;
   bool salted_ = false;
+  bool huge_pages_ = false;
 
   // Prefaulting ahead of the writers.
   std::mutex pf_mu_;
