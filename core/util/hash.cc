@@ -17,7 +17,39 @@ uint64_t KeyHash(uint64_t seed, uint32_t ns_id, std::string_view key) {
                               seed ^ (0x9E3779B97F4A7C15ull * (uint64_t{ns_id} + 1)));
 }
 
-uint64_t Checksum(const void* data, size_t len) { return XXH3_64bits(data, len); }
+#if defined(FIRKIN_HAVE_AVX2_CHECKSUM)
+extern "C" uint64_t firkin_internal_checksum_avx2(const void* data, size_t len);
+#endif
+
+namespace {
+
+uint64_t ChecksumDefault(const void* data, size_t len) { return XXH3_64bits(data, len); }
+
+using ChecksumFn = uint64_t (*)(const void*, size_t);
+
+// XXH3 over records (1 KB in YCSB) runs 1.8x faster with AVX2 than with the
+// SSE2 code x86-64 compilers target by default (55 -> 30 ns per cached
+// 1040-byte record, 257 -> 183 ns uncached, on the 2-core machine): picked
+// once, by what this CPU has. Both give the same value (XXH3 is defined
+// bit for bit; the vector width only changes the speed).
+ChecksumFn PickChecksum() {
+#if defined(FIRKIN_HAVE_AVX2_CHECKSUM)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) return firkin_internal_checksum_avx2;
+#endif
+  return ChecksumDefault;
+}
+
+}  // namespace
+
+uint64_t Checksum(const void* data, size_t len) {
+  // Below 240 bytes XXH3 has no vector loop: the call through the pointer
+  // would only add its cost.
+  // (A function-local static: no order among the library's static
+  // initializers to depend on.)
+  static const ChecksumFn long_checksum = PickChecksum();
+  return len <= 240 ? XXH3_64bits(data, len) : long_checksum(data, len);
+}
 
 uint64_t RandomU64() {
   uint64_t v = 0;
