@@ -174,31 +174,42 @@ size_t EncodeRecord(const RecordFields& f, char* dst) {
   flags |= f.flags & kRecordFlagSealed;
   const size_t ext = RecordExtLen(flags);
   size_t size = RecordSize(f.key.size(), f.value.size(), ext, RecordTailLen(flags));
-  EncodeU64(dst + 8, f.seq);
-  EncodeU64(dst + 16, f.prev);
-  EncodeU32(dst + 24, f.ns_id);
-  EncodeU32(dst + 28, static_cast<uint32_t>(f.value.size()));
-  EncodeU16(dst + 32, static_cast<uint16_t>(f.key.size()));
-  dst[34] = static_cast<char>(f.type);
-  dst[35] = static_cast<char>(flags);
-  EncodeU32(dst + 36, 0);
-  char* p = dst + kRecordHeaderSize;
+  // The header (and optional fields) is built on the stack and copied out:
+  // the checksum then reads it, the key and the value where they already
+  // are in cache, never the destination (fresh log lines whose ownership
+  // the core is still fetching: reading them back stalled each put for a
+  // memory latency).
+  char h[kRecordHeaderSize + 16];
+  EncodeU64(h + 8, f.seq);
+  EncodeU64(h + 16, f.prev);
+  EncodeU32(h + 24, f.ns_id);
+  EncodeU32(h + 28, static_cast<uint32_t>(f.value.size()));
+  EncodeU16(h + 32, static_cast<uint16_t>(f.key.size()));
+  h[34] = static_cast<char>(f.type);
+  h[35] = static_cast<char>(flags);
+  EncodeU32(h + 36, 0);
+  char* x = h + kRecordHeaderSize;
   if (f.time != 0) {
-    EncodeU64(p, f.time);
-    p += 8;
+    EncodeU64(x, f.time);
+    x += 8;
   }
   if (f.expiry != 0) {
-    EncodeU64(p, f.expiry);
-    p += 8;
+    EncodeU64(x, f.expiry);
+    x += 8;
   }
+  const size_t head = kRecordHeaderSize + ext;
+  // A sealed record's checksum is written by RecordCodec::SealTo over its
+  // sealed bytes; a plain one covers [8, head) + key + value (no tail).
+  EncodeU64(h, (flags & kRecordFlagSealed) != 0
+                   ? 0
+                   : Checksum3(std::string_view(h + 8, head - 8), f.key, f.value));
+  std::memcpy(dst, h, head);
+  char* p = dst + head;
   if (!f.key.empty()) std::memcpy(p, f.key.data(), f.key.size());
   p += f.key.size();
   if (!f.value.empty()) std::memcpy(p, f.value.data(), f.value.size());
   p += f.value.size();
   std::memset(p, 0, static_cast<size_t>(dst + size - p));
-  EncodeU64(dst, (flags & kRecordFlagSealed) != 0
-                     ? 0
-                     : RecordChecksum(dst, flags, f.key.size(), f.value.size()));
   return size;
 }
 

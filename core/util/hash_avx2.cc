@@ -1,6 +1,6 @@
 // The checksum's AVX2 build (core/util/hash.cc picks it at run time when the
 // CPU has AVX2). This file alone is compiled with -mavx2, so it holds only
-// XXH3's static inline code and one C-linkage entry point: no C++ inline
+// XXH3's static inline code and C-linkage entry points: no C++ inline
 // function with external linkage may be emitted here, or the linker could
 // pick this AVX2 copy for callers on CPUs without it.
 //
@@ -14,4 +14,14 @@
 
 extern "C" uint64_t firkin_internal_checksum_avx2(const void* data, size_t len) {
   return XXH3_64bits(data, len);
+}
+
+extern "C" uint64_t firkin_internal_checksum3_avx2(const void* a, size_t alen, const void* b,
+                                                   size_t blen, const void* c, size_t clen) {
+  XXH3_state_t st;
+  XXH3_64bits_reset(&st);
+  XXH3_64bits_update(&st, a, alen);
+  XXH3_64bits_update(&st, b, blen);
+  XXH3_64bits_update(&st, c, clen);
+  return XXH3_64bits_digest(&st);
 }
