@@ -255,7 +255,16 @@ typedef enum firkin_sync_mode {
  *                                   while the log is within
  *                                   compact_space_amp; over it, compaction
  *                                   runs unthrottled to catch up;
- *                                   0 = unlimited)
+ *                                   0 = unlimited). With auto_compact,
+ *                                   writes also wait for compaction while
+ *                                   the log exceeds three times
+ *                                   compact_space_amp of the live bytes
+ *                                   (and at least 16 segments) and
+ *                                   compaction has segments it can
+ *                                   reclaim: each write waits at most 1 s,
+ *                                   before it takes any lock; counted in
+ *                                   firkin_stats as compaction.write_stalls
+ *                                   and write_stall_us
  *    checkpoint_every   256 MiB    (write an index checkpoint after this
  *                                   many bytes of log; 0 = only at close)
  *    recycle_segments   8          (0..64; generic setter only: how many

@@ -86,6 +86,7 @@ void Compactor::Start() {
 
 void Compactor::Stop() {
   stopping_.store(true, std::memory_order_relaxed);
+  SetStalled(false);
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
@@ -121,6 +122,9 @@ void Compactor::Loop() {
         if (picked.empty() || !RunPass(std::move(picked)).ok()) break;
         changed = true;
       }
+      // Nothing more it can do now (or closing): writes go on; the next
+      // roll over the limit stalls them again if there is work by then.
+      SetStalled(false);
       // Periodic checkpoint, and a fresh one after compaction retired
       // segments (the old one would no longer match the files).
       if (host_->CheckpointDue() || (changed && host_->options().checkpoint_every != 0)) {
@@ -215,6 +219,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) {
             [](const auto& a, const auto& b) { return a.first > b.first; });
   const bool over_amp = live > 0 && total * 100 > live * uint64_t{o.compact_space_amp};
   behind_ = over_amp;
+  if (total <= StallLimit(live)) SetStalled(false);
   std::vector<std::shared_ptr<Segment>> picked;
   uint64_t out_bytes = 0;
   for (auto& [ratio, s] : ranked) {
@@ -414,6 +419,62 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   }
   plan->unread_superseded = unread_superseded;
   return Status::OK();
+}
+
+namespace {
+constexpr auto kMaxWriteStall = std::chrono::seconds(1);
+constexpr uint64_t kStallMinSegments = 16;
+}  // namespace
+
+uint64_t Compactor::StallLimit(uint64_t live) const {
+  const Options& o = host_->options();
+  return std::max(live / 100 * 3 * o.compact_space_amp, kStallMinSegments * o.segment_size);
+}
+
+void Compactor::SetStalled(bool on) {
+  if (stalled_.load(std::memory_order_relaxed) == on) return;
+  {
+    std::lock_guard<std::mutex> l(stall_mu_);
+    stalled_.store(on, std::memory_order_relaxed);
+  }
+  if (!on) stall_cv_.notify_all();
+}
+
+void Compactor::NoteLogGrew() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!thread_.joinable() || stop_) return;  // no background compaction
+  }
+  uint64_t total = 0, live = 0;
+  bool reclaimable = false;
+  const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
+  for (auto& s : host_->keyspace()->segments().List()) {
+    const uint64_t bytes = s->published_len() - kSegmentHeaderSize;
+    total += bytes;
+    live += std::min(bytes, s->live_bytes());
+    reclaimable |= s->dead_bytes() > 0 && Compactable(*s, change_floor);
+  }
+  if (total <= StallLimit(live) || !reclaimable) return;
+  SetStalled(true);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    poked_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Compactor::WaitWhileStalled() {
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::unique_lock<std::mutex> l(stall_mu_);
+    stall_cv_.wait_for(l, kMaxWriteStall, [this] { return !stalled(); });
+  }
+  stats_.write_stalls.fetch_add(1, std::memory_order_relaxed);
+  stats_.write_stall_us.fetch_add(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                            start)
+          .count(),
+      std::memory_order_relaxed);
 }
 
 void Compactor::Throttle(uint64_t bytes) {

@@ -16,10 +16,17 @@
 // An output names its inputs in its first and last records; recovery
 // finishes or discards a pass that a crash interrupted.
 //
+// Backpressure: while the log is over its stall limit (three times
+// compact_space_amp of the live bytes, and at least 16 segments) and the
+// background thread has segments it can compact, new writes wait for it
+// (WaitWhileStalled, at most a second per write), so writers that outrun
+// a compactor running at low priority cannot fill the disk.
+//
 // Thread contract: one compaction pass at a time (internal mutex). The
 // background thread and manual Compact() share it. Index moves take one
 // sub-table lock at a time, so a foreground write waits at most for one
-// move. The compactor sees the database only through CompactionHost.
+// move. NoteLogGrew, stalled and WaitWhileStalled are safe from any thread.
+// The compactor sees the database only through CompactionHost.
 #ifndef FIRKIN_CORE_COMPACT_COMPACTOR_H_
 #define FIRKIN_CORE_COMPACT_COMPACTOR_H_
 
@@ -48,6 +55,8 @@ struct CompactionStats {
   std::atomic<uint64_t> segments_skipped{0};  // held back by a snapshot
   std::atomic<uint64_t> tombstones_dropped{0};
   std::atomic<uint64_t> failures{0};
+  std::atomic<uint64_t> write_stalls{0};    // writes that waited for compaction
+  std::atomic<uint64_t> write_stall_us{0};  // their total wait
 };
 
 class Compactor {
@@ -68,6 +77,19 @@ class Compactor {
   Status CompactAll(const std::function<void(uint64_t done, uint64_t total)>& progress = {});
 
   const CompactionStats& stats() const { return stats_; }
+
+  // Called after the log grew by a segment (the log writer's roll; the
+  // caller may hold key locks, so this never blocks): if the log is over
+  // its stall limit and the background thread runs, stalls new writes and
+  // wakes the thread at once.
+  void NoteLogGrew();
+  // Whether new writes should wait (one relaxed load).
+  bool stalled() const { return stalled_.load(std::memory_order_relaxed); }
+  // Waits while writes are stalled, at most kMaxWriteStall, so that a
+  // compactor that cannot catch up never stops writes for good.
+  // REQUIRES: the caller holds no lock and no epoch guard (compaction
+  // needs both to make progress).
+  void WaitWhileStalled();
 
  private:
   // With history_retention_ms: clears the holds of segments a past pass
@@ -116,6 +138,9 @@ class Compactor {
   Status RetireInputs(Plan* plan, uint64_t written);
   // Sleeps so that output is written at compact_rate, unless behind_.
   void Throttle(uint64_t bytes);
+  // The log bytes at which writes stall, for `live` live bytes.
+  uint64_t StallLimit(uint64_t live) const;
+  void SetStalled(bool on);
 
   CompactionHost* const host_;
   std::mutex run_mu_;  // one pass at a time
@@ -134,6 +159,9 @@ class Compactor {
   // (BuildPlan, which changes nothing) gives up, so closing the database
   // does not wait for a whole pass over 64 MiB segments.
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> stalled_{false};
+  std::mutex stall_mu_;  // guards nothing but the wait on stall_cv_
+  std::condition_variable stall_cv_;
   std::thread thread_;
   CompactionStats stats_;
 };

@@ -207,6 +207,7 @@ Status DB::OpenImpl() {
     log_->set_huge_pages(options_.sync_mode == SyncMode::kNone);
     if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
     compactor_ = std::make_unique<Compactor>(static_cast<CompactionHost*>(this));
+    log_->set_roll_listener([c = compactor_.get()] { c->NoteLogGrew(); });
     if (options_.auto_compact) compactor_->Start();
   }
   return Status::OK();
@@ -303,6 +304,10 @@ Status DB::Compact(const ProgressFn& progress) {
   // A full compaction covers the active segment too: seal it (the next
   // write starts a new one) if it holds dead bytes, or records that an
   // ordered namespace may hold (they are then merged in key order).
+  // Full segments whose seal a roll queued for the writeback thread are
+  // sealed first: unsealed, compaction would pass them over (a compaction
+  // right after a burst of writes then left their dead bytes in place).
+  FIRKIN_RETURN_IF_ERROR(log_->SealQueued());
   FIRKIN_RETURN_IF_ERROR(gate_.RunExclusive([&]() -> Status {
     Segment* active = log_->active();
     if (active == nullptr) return Status::OK();

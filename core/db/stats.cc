@@ -147,7 +147,9 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "segments_retired", cs.segments_retired.load());
     Field(&j, "segments_held_by_snapshots", cs.segments_skipped.load());
     Field(&j, "tombstones_dropped", cs.tombstones_dropped.load());
-    Field(&j, "failures", cs.failures.load(), false);
+    Field(&j, "failures", cs.failures.load());
+    Field(&j, "write_stalls", cs.write_stalls.load());
+    Field(&j, "write_stall_us", cs.write_stall_us.load(), false);
     j += "},";
   }
   j += "\"changes\":{";

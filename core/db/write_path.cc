@@ -155,6 +155,10 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   (void)atomic;  // a multi-op write is always atomic
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
   if (n == 0) return Status::OK();
+  // Backpressure: while compaction is behind (the log over its stall
+  // limit), a new write waits for it here, before it takes any lock or
+  // epoch guard that compaction would need (Compactor::WaitWhileStalled).
+  if (compactor_ != nullptr && compactor_->stalled()) compactor_->WaitWhileStalled();
   const SyncMode mode = sync == SyncMode::kDefault ? options_.sync_mode : sync;
   if (mode == SyncMode::kInterval && options_.sync_mode != SyncMode::kInterval) StartFlusher();
   // Compression runs before any lock is taken (it is the expensive part of

@@ -462,6 +462,7 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
     roll_us_max_.store(took, std::memory_order_relaxed);
   }
   if (after_unsealed) PokeWriteback();  // the queued seal
+  if (on_roll_) on_roll_();  // backpressure: is compaction keeping up?
   // A spare's first pages are faulted in already: the writers' first poke
   // will do. A file made here has only its first 4 MiB.
   if (!spare) {
@@ -681,6 +682,12 @@ Status LogWriter::SealActive() {
   next_base_seq_ = cur->end_seq();
   active_.store(nullptr, std::memory_order_release);
   return Status::OK();
+}
+
+Status LogWriter::SealQueued() {
+  std::lock_guard<std::mutex> l(sync_mu_);
+  if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
+  return SealQueuedLocked();
 }
 
 void LogWriter::PrefaultLoop() {

@@ -78,6 +78,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -118,6 +119,11 @@ class LogWriter {
   // folio writes all 2 MiB of it, which group commit and the interval
   // flush would pay on every sync.
   void set_huge_pages(bool huge) { huge_pages_ = huge; }
+  // Before the first write: called after each roll, on the rolling
+  // writer's thread while it holds its key locks and the roll mutex (so it
+  // must not block); the database's compactor decides there whether
+  // writers must wait for it (backpressure).
+  void set_roll_listener(std::function<void()> f) { on_roll_ = std::move(f); }
 
   // Any thread. Reserves `bytes` (a multiple of 8) and one sequence number.
   // The caller MUST call Publish(r) afterwards, whatever happens, so the
@@ -139,6 +145,9 @@ class LogWriter {
   // EXCLUSIVE (no writer in flight). Seals the active segment (the next
   // write starts a new one). Used by close and full compaction.
   Status SealActive();
+  // Any thread. Seals now the full segments whose seal a roll queued for
+  // the writeback thread (a full compaction must see them sealed).
+  Status SealQueued();
 
   Status sticky_error() const;
   // Any thread: puts the log into the sticky failed state with `s` (the
@@ -297,6 +306,7 @@ class LogWriter {
   SegmentPool pool_;
   bool salted_ = false;
   bool huge_pages_ = false;
+  std::function<void()> on_roll_;  // set before the first write
 
   // Prefaulting ahead of the writers.
   std::mutex pf_mu_;

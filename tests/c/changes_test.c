@@ -384,19 +384,6 @@ static void churn(firkin_db *db, int rounds) {
   }
 }
 
-static uint64_t stat_u64(firkin_db *db, const char *field) {
-  char *j = NULL;
-  uint64_t v = UINT64_MAX;
-  if (firkin_stats(db, &j) == FIRKIN_OK) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", field);
-    const char *p = strstr(j, pat);
-    if (p != NULL) v = strtoull(p + strlen(pat), NULL, 10);
-  }
-  firkin_free(j);
-  return v;
-}
-
 /* Reads every change after since; returns how many writes (seq numbers)
  * were delivered, and the cursor's status in *st. */
 static uint64_t drain(firkin_db *db, uint64_t since, firkin_status *st) {

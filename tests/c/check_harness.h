@@ -3,7 +3,8 @@
  * programs whose cases run in one process (changes, txn, ttl, timetravel):
  * check() counts a passed or failed check and prints a failure with
  * firkin_last_error(); dbpath() gives a fresh database path under
- * base_dir (removed first). Each program prints "N passed, N failed" from
+ * base_dir (removed first); stat_u64() reads a number from firkin_stats
+ * (UINT64_MAX if absent). Each program prints "N passed, N failed" from
  * passed/failed at its end. Header-only; include it once per program.
  * (Programs whose cases run in child processes use forked_cases.h.)
  */
@@ -13,7 +14,10 @@
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "firkin.h"
@@ -50,6 +54,21 @@ static void dbpath(char *out, size_t n, const char *name) __attribute__((unused)
 static void dbpath(char *out, size_t n, const char *name) {
   snprintf(out, n, "%s/%s", base_dir, name);
   rmrf(out);
+}
+
+/* The first number named `field` in the database's stats (JSON). */
+static uint64_t stat_u64(firkin_db *db, const char *field) __attribute__((unused));
+static uint64_t stat_u64(firkin_db *db, const char *field) {
+  char *j = NULL;
+  uint64_t v = UINT64_MAX;
+  if (firkin_stats(db, &j) == FIRKIN_OK) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", field);
+    const char *p = strstr(j, pat);
+    if (p != NULL) v = strtoull(p + strlen(pat), NULL, 10);
+  }
+  firkin_free(j);
+  return v;
 }
 
 #endif  // FIRKIN_TESTS_C_CHECK_HARNESS_H_

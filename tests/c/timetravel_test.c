@@ -120,19 +120,6 @@ static void expect_at(firkin_db *db, uint64_t t, const char *k, const char *want
   firkin_snapshot_free(s);
 }
 
-static uint64_t stat_u64(firkin_db *db, const char *field) {
-  char *j = NULL;
-  uint64_t v = UINT64_MAX;
-  if (firkin_stats(db, &j) == FIRKIN_OK) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", field);
-    const char *p = strstr(j, pat);
-    if (p != NULL) v = strtoull(p + strlen(pat), NULL, 10);
-  }
-  firkin_free(j);
-  return v;
-}
-
 static void write_story(firkin_db *db) {
   put_at(db, T0 + 10, "k", "v1");
   put_at(db, T0 + 20, "k", "v2");

@@ -108,19 +108,6 @@ static bool iter_has(firkin_db *db, const char *k) {
   firkin_iter_free(it);
   return seen;
 }
-static uint64_t stat_u64(firkin_db *db, const char *field) {
-  char *j = NULL;
-  uint64_t v = UINT64_MAX;
-  if (firkin_stats(db, &j) == FIRKIN_OK) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", field);
-    const char *p = strstr(j, pat);
-    if (p != NULL) v = strtoull(p + strlen(pat), NULL, 10);
-  }
-  firkin_free(j);
-  return v;
-}
-
 /* Every read call agrees that k is present (want true) or absent. */
 static void check_visible(firkin_db *db, const char *k, bool want, const char *when) {
   firkin_status st;
