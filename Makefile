@@ -103,7 +103,7 @@ test-tsan:
 	  -Db_lundef=false -Dbuildtype=debugoptimized -Dbench=false -Djava=disabled -Dcsharp=disabled \
 	  -Dexamples=false -Dwerror=false
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
-	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test
+	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind stress_group_commit
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
@@ -113,6 +113,8 @@ test-tsan:
 	@# compaction passes under steady writers (group n).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/invariants_test h m n
+	@# Backpressure: writers waiting for compaction, and let go by it.
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/compact_test
 	@# Ordered namespaces (tests/c/ordered_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/ordered_test api model big edges snapshot concurrent compact moved reopen readonly
