@@ -8,6 +8,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "core/util/xxh3_pieces.h"
+
 namespace firkin {
 
 uint64_t KeyHash(uint64_t seed, uint32_t ns_id, std::string_view key) {
@@ -29,16 +31,6 @@ uint64_t ChecksumDefault(const void* data, size_t len) { return XXH3_64bits(data
 
 using ChecksumFn = uint64_t (*)(const void*, size_t);
 using Checksum3Fn = uint64_t (*)(const void*, size_t, const void*, size_t, const void*, size_t);
-
-uint64_t Checksum3Default(const void* a, size_t alen, const void* b, size_t blen, const void* c,
-                          size_t clen) {
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, a, alen);
-  XXH3_64bits_update(&st, b, blen);
-  XXH3_64bits_update(&st, c, clen);
-  return XXH3_64bits_digest(&st);
-}
 
 bool HaveAvx2() {
 #if defined(FIRKIN_HAVE_AVX2_CHECKSUM)
@@ -65,7 +57,7 @@ Checksum3Fn PickChecksum3() {
 #if defined(FIRKIN_HAVE_AVX2_CHECKSUM)
   if (HaveAvx2()) return firkin_internal_checksum3_avx2;
 #endif
-  return Checksum3Default;
+  return Xxh3OfPieces;
 }
 
 }  // namespace

@@ -12,16 +12,13 @@
 #define XXH_VECTOR XXH_AVX2
 #include <xxhash.h>
 
+#include "core/util/xxh3_pieces.h"
+
 extern "C" uint64_t firkin_internal_checksum_avx2(const void* data, size_t len) {
   return XXH3_64bits(data, len);
 }
 
 extern "C" uint64_t firkin_internal_checksum3_avx2(const void* a, size_t alen, const void* b,
                                                    size_t blen, const void* c, size_t clen) {
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, a, alen);
-  XXH3_64bits_update(&st, b, blen);
-  XXH3_64bits_update(&st, c, clen);
-  return XXH3_64bits_digest(&st);
+  return Xxh3OfPieces(a, alen, b, blen, c, clen);
 }
