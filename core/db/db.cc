@@ -301,13 +301,13 @@ void DB::ReleaseSnapshot(uint64_t seq) {
 
 Status DB::Compact(const ProgressFn& progress) {
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
-  // A full compaction covers the active segment too: seal it (the next
-  // write starts a new one) if it holds dead bytes, or records that an
-  // ordered namespace may hold (they are then merged in key order).
   // Full segments whose seal a roll queued for the writeback thread are
   // sealed first: unsealed, compaction would pass them over (a compaction
   // right after a burst of writes then left their dead bytes in place).
   FIRKIN_RETURN_IF_ERROR(log_->SealQueued());
+  // A full compaction covers the active segment too: seal it (the next
+  // write starts a new one) if it holds dead bytes, or records that an
+  // ordered namespace may hold (they are then merged in key order).
   FIRKIN_RETURN_IF_ERROR(gate_.RunExclusive([&]() -> Status {
     Segment* active = log_->active();
     if (active == nullptr) return Status::OK();
