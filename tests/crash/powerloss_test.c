@@ -808,6 +808,92 @@ static void pd_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_
   }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Part E: a durable write right after a roll, the full segment's seal queued */
+/* ------------------------------------------------------------------------ */
+
+/* A roll queues the full segment's seal for the writeback thread. A durable
+ * write in the next segment must seal it first (LogWriter::SyncTo): records
+ * after an unsealed segment that a power loss cut short are dropped by
+ * recovery. The writeback thread, poked at the roll, normally seals it
+ * before any writer syncs, so crash points drawn at random never fell in
+ * between (the planted bug sync_before_seal went uncaught). Here the fault
+ * env holds that thread inside its first write-behind call, so the seal
+ * stays queued: `none` writes fill a 4 MiB segment (nothing of it synced),
+ * the log rolls, one write with `always` lands in the new segment and is
+ * acknowledged, the power fails (DROP), and that write must be there. */
+#define PE_SEGMENT (4u << 20)
+#define PE_VALUE 1000
+
+static firkin_status pe_put(firkin_db *db, const firkin_write_options *wo, int i) {
+  char key[32], val[PE_VALUE];
+  int kl = snprintf(key, sizeof key, "pe%06d", i);
+  memset(val, 'a' + i % 26, sizeof val);
+  return firkin_put(db, wo, NULL, key, (size_t)kl, val, sizeof val);
+}
+
+static void pe_image(const char *base) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/pe", base);
+  cc_rmrf(dir);
+  firkin_fault_env *env = NULL;
+  firkin_fault_env_new(&env);
+  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, PE_SEGMENT);
+  firkin_options_set_auto_compact(o, false);
+  firkin_options_set(o, "checkpoint_every", "0");
+  firkin_options_set_fault_env(o, env);
+  firkin_db *db = NULL;
+  firkin_status s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    cc_fail("queued seal: open: %s (%s)", firkin_strerror(s), firkin_last_error());
+    firkin_fault_env_free(env);
+    return;
+  }
+  firkin_fault_env_hold_writebehind(env);
+  /* Past the first 2 MiB write-behind piece of the first segment, then wait
+   * for the writeback thread to stop in it (it looks every 50 ms). */
+  int n = 0, bad = 0;
+  for (; n < 2400; n++) bad += pe_put(db, NULL, n) != FIRKIN_OK;
+  for (int w = 0; w < 400 && !firkin_fault_env_holding(env); w++) usleep(5000);
+  const bool held = firkin_fault_env_holding(env);
+  CC_CHECK(held, "queued seal: the writeback thread never made a write-behind call");
+  /* Fill the segment and roll: its seal is queued, the thread cannot take it. */
+  for (; n < 4500; n++) bad += pe_put(db, NULL, n) != FIRKIN_OK;
+  firkin_write_options *wo = NULL;
+  firkin_write_options_new(&wo);
+  firkin_write_options_set_sync(wo, FIRKIN_SYNC_ALWAYS);
+  s = pe_put(db, wo, n);
+  firkin_write_options_free(wo);
+  CC_CHECK(bad == 0 && s == FIRKIN_OK, "queued seal: puts failed (%d, durable: %s)", bad,
+           firkin_strerror(s));
+  firkin_fault_env_crash(env, FIRKIN_CRASH_DROP, 1);
+  firkin_fault_env_release(env);
+  firkin_close(db); /* fails: the "machine" is off */
+  firkin_fault_env_free(env);
+  if (!held || s != FIRKIN_OK) return;
+
+  o = cc_options(FIRKIN_SYNC_NONE, PE_SEGMENT);
+  s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    counts_a.corrupt++;
+    cc_fail("queued seal: open after the crash: %s (%s)", firkin_strerror(s), firkin_last_error());
+    return;
+  }
+  char key[32], got[PE_VALUE];
+  size_t len = 0;
+  int kl = snprintf(key, sizeof key, "pe%06d", n);
+  s = firkin_get_into(db, NULL, NULL, key, (size_t)kl, got, sizeof got, &len);
+  if (s != FIRKIN_OK || len != PE_VALUE || got[0] != 'a' + n % 26) {
+    counts_a.lost++;
+    cc_fail("queued seal: the write acknowledged as durable (`always`, right after the roll) is "
+            "gone after a power loss: %s",
+            firkin_strerror(s));
+  }
+  firkin_close(db);
+}
+
 int main(int argc, char **argv) {
   cc_parse_args(argc, argv);
   cc_resolve_optional();
@@ -859,6 +945,9 @@ int main(int argc, char **argv) {
       }
     });
   }
+  CC_GROUP("power loss after a durable write whose segment follows one with its seal queued "
+           "(none + always, drop)",
+           { pe_image(base); });
   CC_GROUP("power loss while compaction retires segments beside 4 writers (none, drop)", {
     for (int it = 0; it < iters * 2; it++) {
       pc_image(base, &r, it % 4 != 3);

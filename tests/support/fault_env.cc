@@ -39,6 +39,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -243,6 +244,7 @@ class FaultMappedFile final : public MappedFile {
   void SetPath(const std::string& path) override { path_ = path; }
   Status Sync(uint64_t offset, uint64_t len) override;
   Status Truncate(uint64_t len) override;
+  uint64_t WriteBehind(uint64_t offset, uint64_t len) override;
 
  private:
   FaultEnvImpl* const env_;
@@ -303,8 +305,13 @@ class FaultEnvImpl final : public FaultEnv {
   uint64_t Count(Op op) const override;
   Status Crash(CrashMode mode, uint64_t seed) override;
   void Reset() override;
+  void HoldNextWriteBehind() override;
+  bool Holding() const override;
+  void ReleaseHeld() override;
 
   // --- called by the file objects ---
+  // Waits here if the next write-behind call is to be held.
+  void MaybeHoldWriteBehind();
   Status SyncMapped(Node* node, uint64_t handle_size, uint64_t offset, uint64_t len);
   Status TruncateMapped(Node* node, bool writable, uint64_t len);
   Status AppendSequential(Node* node, std::string_view data);
@@ -337,12 +344,50 @@ class FaultEnvImpl final : public FaultEnv {
   Fault faults_[kOpCount];
   std::map<std::string, std::shared_ptr<Node>> nodes_;  // attached nodes by path
   std::vector<NameOp> name_ops_;                          // oldest first
+  // HoldNextWriteBehind: its own mutex (the held thread waits on it, and
+  // must not keep mu_ from the rest of the env).
+  mutable std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  bool hold_armed_ = false;  // the next write-behind call waits
+  bool holding_ = false;     // a call is waiting
 };
 
 // ---------------------------------------------------------------------------
 // File objects.
 
 FaultMappedFile::~FaultMappedFile() { env_->Release(node_); }
+
+uint64_t FaultMappedFile::WriteBehind(uint64_t offset, uint64_t len) {
+  env_->MaybeHoldWriteBehind();
+  return MappedFile::WriteBehind(offset, len);  // hands nothing over: "page cache" stays
+}
+
+void FaultEnvImpl::HoldNextWriteBehind() {
+  std::lock_guard<std::mutex> l(hold_mu_);
+  hold_armed_ = true;
+}
+
+bool FaultEnvImpl::Holding() const {
+  std::lock_guard<std::mutex> l(hold_mu_);
+  return holding_;
+}
+
+void FaultEnvImpl::ReleaseHeld() {
+  {
+    std::lock_guard<std::mutex> l(hold_mu_);
+    hold_armed_ = false;
+    holding_ = false;
+  }
+  hold_cv_.notify_all();
+}
+
+void FaultEnvImpl::MaybeHoldWriteBehind() {
+  std::unique_lock<std::mutex> l(hold_mu_);
+  if (!hold_armed_) return;
+  hold_armed_ = false;
+  holding_ = true;
+  hold_cv_.wait(l, [this] { return !holding_; });
+}
 
 Status FaultMappedFile::Sync(uint64_t offset, uint64_t len) {
   return env_->SyncMapped(node_.get(), size_, offset, len);
@@ -437,12 +482,15 @@ uint64_t FaultEnvImpl::Count(Op op) const {
 }
 
 void FaultEnvImpl::Reset() {
-  std::lock_guard<std::mutex> l(mu_);
-  crashed_ = false;
-  for (int i = 0; i < kOpCount; i++) {
-    counts_[i] = 0;
-    faults_[i] = Fault();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    crashed_ = false;
+    for (int i = 0; i < kOpCount; i++) {
+      counts_[i] = 0;
+      faults_[i] = Fault();
+    }
   }
+  ReleaseHeld();
 }
 
 // ---------------------------------------------------------------------------
@@ -839,6 +887,7 @@ Status FaultEnvImpl::Crash(CrashMode mode, uint64_t seed) {
   }
   nodes_.clear();
   epoch_++;
+  ReleaseHeld();  // the held thread goes on, into a dead environment
   return first;
 }
 

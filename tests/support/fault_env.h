@@ -9,7 +9,8 @@
 // prefix of them is written through, or a random prefix followed by random
 // garbage; files created since the last SyncDir are removed; un-synced
 // renames are undone. After a crash every call fails with kIOError until
-// Reset(). It can also make the N-th call of a kind fail with EIO/ENOSPC.
+// Reset(). It can also make the N-th call of a kind fail with EIO/ENOSPC,
+// and hold the next write-behind call (HoldNextWriteBehind).
 //
 // Exact model (fault_env.cc has the details):
 //  - Durable image = the real file. Mapped files: data() is a private buffer
@@ -77,8 +78,18 @@ class FaultEnv : public Env {
   virtual uint64_t Count(Op op) const = 0;
   // Simulated power loss; see the class comment.
   virtual Status Crash(CrashMode mode, uint64_t seed) = 0;
-  // Clears faults, the crashed state and counters.
+  // Clears faults, the crashed state and counters (and lets a held call go).
   virtual void Reset() = 0;
+  // Holds the next MappedFile::WriteBehind call (the log writer's
+  // writeback thread hands published pages over with it, then seals queued
+  // segments on its next round): the thread that makes it waits inside it
+  // until ReleaseHeld(), a Crash or a Reset. One call: later ones pass. A
+  // test uses it to keep that thread from sealing a full segment, so that
+  // a durable write in the next one must seal it itself.
+  virtual void HoldNextWriteBehind() = 0;
+  // Whether a held call is waiting now.
+  virtual bool Holding() const = 0;
+  virtual void ReleaseHeld() = 0;
 };
 
 }  // namespace firkin

@@ -83,8 +83,20 @@ FIRKIN_API uint64_t firkin_fault_env_count(const firkin_fault_env *env, firkin_f
 FIRKIN_API firkin_status firkin_fault_env_crash(firkin_fault_env *env, firkin_crash_mode mode,
                                                 uint64_t seed);
 
-/** Clears all faults, the crashed state and the counters. */
+/** Clears all faults, the crashed state and the counters (and lets a held
+ *  write-behind call go). */
 FIRKIN_API firkin_status firkin_fault_env_reset(firkin_fault_env *env);
+
+/** Holds the next write-behind call made through env: the database's
+ *  writeback thread, which hands published log pages over and seals the
+ *  full segments a roll queued, then waits inside that call (and so seals
+ *  nothing) until firkin_fault_env_release, a crash or a reset. One call
+ *  only; later ones pass. */
+FIRKIN_API firkin_status firkin_fault_env_hold_writebehind(firkin_fault_env *env);
+/** Whether a held write-behind call is waiting now. */
+FIRKIN_API bool firkin_fault_env_holding(const firkin_fault_env *env);
+/** Lets a held write-behind call go (and disarms a hold not yet met). */
+FIRKIN_API firkin_status firkin_fault_env_release(firkin_fault_env *env);
 
 #ifdef __cplusplus
 } /* extern "C" */

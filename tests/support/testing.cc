@@ -98,4 +98,22 @@ FIRKIN_API firkin_status firkin_fault_env_reset(firkin_fault_env* env) {
   return FIRKIN_OK;
 }
 
+FIRKIN_API firkin_status firkin_fault_env_hold_writebehind(firkin_fault_env* env) {
+  if (env == nullptr) return NullEnv();
+  env->env->HoldNextWriteBehind();
+  ClearLastError();
+  return FIRKIN_OK;
+}
+
+FIRKIN_API bool firkin_fault_env_holding(const firkin_fault_env* env) {
+  return env != nullptr && env->env->Holding();
+}
+
+FIRKIN_API firkin_status firkin_fault_env_release(firkin_fault_env* env) {
+  if (env == nullptr) return NullEnv();
+  env->env->ReleaseHeld();
+  ClearLastError();
+  return FIRKIN_OK;
+}
+
 }  // extern "C"

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -18,6 +20,7 @@ namespace {
 constexpr uint64_t kPage = 4096;
 using Op = FaultEnv::Op;
 using Mode = FaultEnv::CrashMode;
+using namespace std::chrono_literals;
 
 class FaultEnvTest : public ::testing::Test {
  protected:
@@ -90,6 +93,34 @@ TEST_F(FaultEnvTest, DropLosesUnsyncedBytesAndKeepsSyncedOnes) {
   ASSERT_EQ(after.size(), 4 * kPage);
   EXPECT_EQ(after.substr(0, kPage), std::string(kPage, 'a'));
   EXPECT_EQ(after.substr(kPage), std::string(3 * kPage, '\0'));
+}
+
+// HoldNextWriteBehind holds exactly one write-behind call, on its thread,
+// until ReleaseHeld; the next call passes; a crash lets a held call go.
+TEST_F(FaultEnvTest, HoldNextWriteBehindHoldsOneCallUntilReleased) {
+  auto f = NewSegment("held", 4);
+  env_->HoldNextWriteBehind();
+  std::atomic<bool> returned{false};
+  std::thread t([&] {
+    f->WriteBehind(0, kPage);
+    returned = true;
+  });
+  for (int i = 0; i < 2000 && !env_->Holding(); i++) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(env_->Holding());
+  std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(returned.load());
+  EXPECT_EQ(f->WriteBehind(kPage, kPage), kPage);  // the next call passes
+  env_->ReleaseHeld();
+  t.join();
+  EXPECT_TRUE(returned.load());
+  EXPECT_FALSE(env_->Holding());
+  env_->HoldNextWriteBehind();
+  std::thread u([&] { f->WriteBehind(0, kPage); });
+  for (int i = 0; i < 2000 && !env_->Holding(); i++) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(env_->Holding());
+  ASSERT_TRUE(env_->Crash(Mode::kDrop, 1).ok());
+  u.join();  // the crash let it go
+  EXPECT_FALSE(env_->Holding());
 }
 
 TEST_F(FaultEnvTest, SyncWritesExactlyTheRange) {
