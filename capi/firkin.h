@@ -478,10 +478,12 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  writer never waits for a reader: readers are invisible to it.
  *  What a read-only handle sees: while a writer holds the database, the
  *  writer's durable state as of the open -- every record below the
- *  durability watermark of the newest log segment (the writer persists it
- *  at each sync: at most sync_interval_ms behind with FIRKIN_SYNC_INTERVAL,
- *  at once with FIRKIN_SYNC_ALWAYS, only at firkin_sync / segment rolls /
- *  checkpoints / close with FIRKIN_SYNC_NONE) and all sealed segments and
+ *  durability watermark of the newest log segment (the writer raises it
+ *  after each sync: at most sync_interval_ms behind with
+ *  FIRKIN_SYNC_INTERVAL, at once with FIRKIN_SYNC_ALWAYS, only at
+ *  firkin_sync / segment rolls / checkpoints / close with FIRKIN_SYNC_NONE;
+ *  on disk it may trail a group commit briefly: docs/format.md) and all
+ *  sealed segments and
  *  compaction outputs. That is a completed prefix of the log: never part of
  *  a batch, never a half-written record, never a hole. Without a writer, it
  *  sees every complete record (as a writable open would, without cutting

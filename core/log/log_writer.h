@@ -58,12 +58,13 @@
 // and syncs its header and names it, instead of every writer waiting while
 // the file is made and mapped and its pages are faulted in.
 //
-// Durability watermark: each sync makes the new records durable first,
-// then writes the length they reach into the watermark page and makes that
-// durable too, before any writer is acknowledged; so the persisted
-// watermark never claims more than what is on disk and never lags an
-// acknowledged durable write (docs/format.md). Sealing persists the final
-// length.
+// Durability watermark: the length a sync reached is written into the
+// watermark page only after that sync has ended, so the page never claims
+// a byte that is not durable. The next sync writes the page together with
+// its new records, one flush for both (MappedFile::SyncTwo): the watermark
+// on disk trails the acknowledged durable writes by one group, until the
+// next sync, the writeback thread (once syncs pause), the seal, or an
+// explicit sync (SyncPublished) persists it (docs/format.md).
 //
 // After any failed sync the writer enters a sticky error state: every later
 // Reserve/Sync fails with that error until the database is reopened.
@@ -208,10 +209,15 @@ class LogWriter {
   // Seals the segments a roll queued (unsealed_), oldest first (*sealed:
   // how many).
   Status SealQueuedLocked(size_t* sealed = nullptr);
-  // Makes [synced, upto) of `seg` durable, and its watermark; the queued
-  // seals first, as a record is durable only once every earlier one is.
-  Status SyncRangeLocked(Segment* seg, uint64_t upto);
-  Status SyncSegmentLocked(Segment* seg, uint64_t upto);
+  // Makes [synced, upto) of `seg` durable; the queued seals first, as a
+  // record is durable only once every earlier one is. The watermark on disk
+  // trails by this sync (one flush, see SyncSegmentLocked) unless
+  // `watermark` asks for it to reach `upto` too (a second flush).
+  Status SyncRangeLocked(Segment* seg, uint64_t upto, bool watermark);
+  Status SyncSegmentLocked(Segment* seg, uint64_t upto, bool watermark);
+  // Makes the watermark on disk claim all of seg's synced bytes (a flush of
+  // the watermark page) if it does not yet.
+  Status PersistWatermarkLocked(Segment* seg);
   // Group commit's leader (sync_mu_ held): waits briefly for the group to
   // gather before its sync (see SyncTo).
   void GatherGroupLocked();
@@ -286,6 +292,10 @@ class LogWriter {
   uint64_t cover_mark_ = 0;    // under sync_mu_
   uint32_t expect_ = 0;        // under sync_mu_
   uint64_t last_sync_ns_ = 0;  // under sync_mu_
+  // When the last sync of any kind ended (steady-clock ns; written under
+  // sync_mu_): the writeback thread persists a trailing watermark only once
+  // no sync has come for a while (WritebackLoop).
+  std::atomic<int64_t> last_sync_end_ns_{0};
   // A leader gathering its group sleeps here; entrants wake it.
   std::mutex gather_mu_;
   std::condition_variable gather_cv_;

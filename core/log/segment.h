@@ -159,6 +159,9 @@ class Segment : public std::enable_shared_from_this<Segment> {
   }
   // Synced prefix (written under the log's sync mutex; read by anyone).
   std::atomic<uint64_t> synced_len{0};
+  // What the watermark on disk claims (at most synced_len; it trails it by
+  // one group commit: LogWriter::SyncSegmentLocked). Under the sync mutex.
+  std::atomic<uint64_t> watermark_durable{0};
   // The record bytes below this offset are handed over to writeback
   // (MappedFile::WriteBehind: mapped again read-only). Raised by the log's
   // writeback thread and by the seal; the seal hands over only the rest.

@@ -31,7 +31,13 @@
  * batches too) while the power fails at a random moment; every write that
  * was acknowledged before the crash must be present, the in-flight ones
  * (one per thread) all or nothing.
+ *
+ * Part E, a durable write right after a roll whose seal is held queued.
+ *
+ * Part F, the watermark on disk after durable writes: it trails the last
+ * group commit only until syncs pause (see pf_image).
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -894,6 +900,157 @@ static void pe_image(const char *base) {
   firkin_close(db);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Part F: the watermark on disk after durable writes                       */
+/* ------------------------------------------------------------------------ */
+
+/* A group commit makes its records durable with one flush; the watermark
+ * page goes in the same flush but claims only what the previous sync made
+ * durable, so it trails by one group (LogWriter::SyncSegmentLocked). Once
+ * syncs pause, the writeback thread persists it. Checked here: durable
+ * writes, a pause, a power loss (DROP); the watermark on disk must cover
+ * the last acknowledged record, and damage to that record must then be
+ * reported (open or get: corruption), never cut off as a torn tail with
+ * the key silently gone. With `instant` the power fails right after the
+ * last write: every acknowledged write must be there (whatever the
+ * watermark says), and the watermark on disk must not claim more than the
+ * records written. */
+#define PF_WRITES 20
+
+static uint64_t pf_le64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+/* The newest segment file of `dir` (the largest 16-hex-digit name) read
+ * whole into *buf (caller frees); its path in `path`. */
+static size_t pf_read_newest_segment(const char *dir, char *path, size_t path_len,
+                                     unsigned char **buf) {
+  char best[64] = "";
+  DIR *d = opendir(dir);
+  *buf = NULL;
+  if (!d) return 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    size_t l = strlen(e->d_name);
+    if (l == 20 && strcmp(e->d_name + 16, ".seg") == 0 && strcmp(e->d_name, best) > 0) {
+      snprintf(best, sizeof best, "%s", e->d_name);
+    }
+  }
+  closedir(d);
+  if (best[0] == 0) return 0;
+  snprintf(path, path_len, "%s/%s", dir, best);
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return 0;
+  fseek(fp, 0, SEEK_END);
+  long len = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  *buf = malloc(len > 0 ? (size_t)len : 1);
+  size_t got = len > 0 && *buf ? fread(*buf, 1, (size_t)len, fp) : 0;
+  fclose(fp);
+  return got;
+}
+
+static void pf_image(const char *base, bool instant) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/pf", base);
+  cc_rmrf(dir);
+  firkin_fault_env *env = NULL;
+  firkin_fault_env_new(&env);
+  firkin_options *o = cc_options(FIRKIN_SYNC_ALWAYS, 4u << 20);
+  firkin_options_set_auto_compact(o, false);
+  firkin_options_set(o, "checkpoint_every", "0");
+  firkin_options_set_fault_env(o, env);
+  firkin_db *db = NULL;
+  firkin_status s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    cc_fail("watermark: open: %s (%s)", firkin_strerror(s), firkin_last_error());
+    firkin_fault_env_free(env);
+    return;
+  }
+  int bad = 0;
+  for (int i = 0; i < PF_WRITES; i++) {
+    char key[32], val[200];
+    int kl = snprintf(key, sizeof key, "pf-key-%04d", i);
+    memset(val, 'A' + i % 26, sizeof val);
+    bad += firkin_put(db, NULL, NULL, key, (size_t)kl, val, sizeof val) != FIRKIN_OK;
+  }
+  CC_CHECK(bad == 0, "watermark: %d durable puts failed", bad);
+  /* The writeback thread looks at least every 50 ms and persists the
+   * watermark once no sync has come for 5 ms. */
+  if (!instant) usleep(300 * 1000);
+  firkin_fault_env_crash(env, FIRKIN_CRASH_DROP, 1);
+  firkin_close(db); /* fails: the "machine" is off */
+  firkin_fault_env_free(env);
+  if (bad != 0) return;
+
+  char path[4400];
+  unsigned char *buf = NULL;
+  const size_t len = pf_read_newest_segment(dir, path, sizeof path, &buf);
+  const char *last_key = "pf-key-0019";
+  const unsigned char *hit =
+      len > 0 ? memmem(buf, len, last_key, strlen(last_key)) : NULL;
+  const uint64_t wm = len >= 4104 ? pf_le64(buf + 4096) : 0;
+  const size_t key_at = hit ? (size_t)(hit - buf) : 0;
+  CC_CHECK(hit != NULL, "watermark: the last durable record is not in %s (%zu bytes)", path, len);
+  if (hit == NULL) {
+    free(buf);
+    return;
+  }
+  /* The record's value follows its key: its end is past key_at + 200. */
+  if (instant) {
+    /* Not past the last record's end (its key, 200-byte value, then at
+     * most a tail and padding). */
+    const size_t rec_end = key_at + strlen(last_key) + 200 + 16;
+    CC_CHECK(wm <= rec_end,
+             "watermark: on disk it claims %" PRIu64 " bytes, past the last record (ends by %zu)",
+             wm, rec_end);
+  } else {
+    CC_CHECK(wm > key_at + 200,
+             "watermark: 300 ms after the last durable write it is %" PRIu64
+             " on disk, below the end of that write's record (key at %zu)",
+             wm, key_at);
+    /* Damage the value of the last record (below the watermark). */
+    buf[key_at + strlen(last_key) + 50] ^= 0x10;
+    FILE *fp = fopen(path, "r+b");
+    if (fp) {
+      fseek(fp, (long)(key_at + strlen(last_key) + 50), SEEK_SET);
+      fputc(buf[key_at + strlen(last_key) + 50], fp);
+      fclose(fp);
+    }
+  }
+  free(buf);
+
+  o = cc_options(FIRKIN_SYNC_NONE, 4u << 20);
+  s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (!instant && s == FIRKIN_E_CORRUPTION) return; /* reported at open: right */
+  if (s != FIRKIN_OK) {
+    cc_fail("watermark: open after the crash%s: %s (%s)", instant ? "" : " and the damage",
+            firkin_strerror(s), firkin_last_error());
+    return;
+  }
+  for (int i = 0; i < PF_WRITES; i++) {
+    char key[32], got[200];
+    size_t gl = 0;
+    int kl = snprintf(key, sizeof key, "pf-key-%04d", i);
+    s = firkin_get_into(db, NULL, NULL, key, (size_t)kl, got, sizeof got, &gl);
+    if (!instant && i == PF_WRITES - 1) {
+      CC_CHECK(s == FIRKIN_E_CORRUPTION,
+               "watermark: the damaged durable record read as %s, not as corruption (cut off "
+               "as a torn tail?)",
+               firkin_strerror(s));
+      continue;
+    }
+    if (s != FIRKIN_OK || gl != sizeof got || got[0] != 'A' + i % 26) {
+      counts_a.lost++;
+      cc_fail("watermark: durable write %d is gone after a power loss: %s", i, firkin_strerror(s));
+    }
+  }
+  firkin_close(db);
+}
+
 int main(int argc, char **argv) {
   cc_parse_args(argc, argv);
   cc_resolve_optional();
@@ -948,6 +1105,12 @@ int main(int argc, char **argv) {
   CC_GROUP("power loss after a durable write whose segment follows one with its seal queued "
            "(none + always, drop)",
            { pe_image(base); });
+  CC_GROUP("power loss right after durable writes: all there, the watermark on disk not ahead "
+           "(always, drop)",
+           { pf_image(base, true); });
+  CC_GROUP("power loss 300 ms after durable writes: the watermark on disk covers them, damage "
+           "to the last is corruption (always, drop)",
+           { pf_image(base, false); });
   CC_GROUP("power loss while compaction retires segments beside 4 writers (none, drop)", {
     for (int it = 0; it < iters * 2; it++) {
       pc_image(base, &r, it % 4 != 3);

@@ -243,6 +243,7 @@ class FaultMappedFile final : public MappedFile {
   const std::string& path() const override { return path_; }
   void SetPath(const std::string& path) override { path_ = path; }
   Status Sync(uint64_t offset, uint64_t len) override;
+  Status SyncTwo(uint64_t offset_a, uint64_t len_a, uint64_t offset_b, uint64_t len_b) override;
   Status Truncate(uint64_t len) override;
   uint64_t WriteBehind(uint64_t offset, uint64_t len) override;
 
@@ -312,7 +313,10 @@ class FaultEnvImpl final : public FaultEnv {
   // --- called by the file objects ---
   // Waits here if the next write-behind call is to be held.
   void MaybeHoldWriteBehind();
-  Status SyncMapped(Node* node, uint64_t handle_size, uint64_t offset, uint64_t len);
+  // One sync operation (one fault point) that makes [offset, offset+len)
+  // durable, and [offset_b, offset_b+len_b) with it (SyncTwo).
+  Status SyncMapped(Node* node, uint64_t handle_size, uint64_t offset, uint64_t len,
+                    uint64_t offset_b = 0, uint64_t len_b = 0);
   Status TruncateMapped(Node* node, bool writable, uint64_t len);
   Status AppendSequential(Node* node, std::string_view data);
   Status SyncSequential(Node* node);
@@ -391,6 +395,11 @@ void FaultEnvImpl::MaybeHoldWriteBehind() {
 
 Status FaultMappedFile::Sync(uint64_t offset, uint64_t len) {
   return env_->SyncMapped(node_.get(), size_, offset, len);
+}
+
+Status FaultMappedFile::SyncTwo(uint64_t offset_a, uint64_t len_a, uint64_t offset_b,
+                                uint64_t len_b) {
+  return env_->SyncMapped(node_.get(), size_, offset_a, len_a, offset_b, len_b);
 }
 
 Status FaultMappedFile::Truncate(uint64_t len) {
@@ -575,14 +584,17 @@ Status FaultEnvImpl::OpenMappedFile(const std::string& path, bool writable,
 }
 
 Status FaultEnvImpl::SyncMapped(Node* node, uint64_t handle_size, uint64_t offset,
-                                uint64_t len) {
+                                uint64_t len, uint64_t offset_b, uint64_t len_b) {
   std::lock_guard<std::mutex> l(mu_);
   FIRKIN_RETURN_IF_ERROR(Begin(Op::kSync, node->path));
   if (node->epoch != epoch_) return PowerLoss();
   const uint64_t limit = std::min({handle_size, node->size, node->disk_size});
-  if (!node->disk_writable || offset >= limit || len == 0) return Status::OK();
-  len = std::min(len, limit - offset);
-  std::memcpy(node->disk->data() + offset, node->buf + offset, len);
+  if (!node->disk_writable) return Status::OK();
+  for (auto [at, n] : {std::pair<uint64_t, uint64_t>{offset, len}, {offset_b, len_b}}) {
+    if (at >= limit || n == 0) continue;
+    n = std::min(n, limit - at);
+    std::memcpy(node->disk->data() + at, node->buf + at, n);
+  }
   return Status::OK();
 }
 
