@@ -257,14 +257,17 @@ typedef enum firkin_sync_mode {
  *                                   runs unthrottled to catch up;
  *                                   0 = unlimited). With auto_compact,
  *                                   writes also wait for compaction while
- *                                   the log exceeds three times
- *                                   compact_space_amp of the live bytes
- *                                   (and at least 16 segments) and
+ *                                   the log exceeds write_stall_factor
+ *                                   times compact_space_amp of the live
+ *                                   bytes (and at least 16 segments) and
  *                                   compaction has segments it can
  *                                   reclaim: each write waits at most 1 s,
  *                                   before it takes any lock; counted in
  *                                   firkin_stats as compaction.write_stalls
  *                                   and write_stall_us
+ *    write_stall_factor 3          (generic setter only: 0 = writes never
+ *                                   wait for compaction, whatever the log
+ *                                   grows to; else 2..1000)
  *    checkpoint_every   256 MiB    (write an index checkpoint after this
  *                                   many bytes of log; 0 = only at close)
  *    recycle_segments   8          (0..64; generic setter only: how many

@@ -428,7 +428,8 @@ constexpr uint64_t kStallMinSegments = 16;
 
 uint64_t Compactor::StallLimit(uint64_t live) const {
   const Options& o = host_->options();
-  return std::max(live / 100 * 3 * o.compact_space_amp, kStallMinSegments * o.segment_size);
+  return std::max(live / 100 * o.write_stall_factor * o.compact_space_amp,
+                  kStallMinSegments * o.segment_size);
 }
 
 void Compactor::SetStalled(bool on) {
@@ -441,6 +442,7 @@ void Compactor::SetStalled(bool on) {
 }
 
 void Compactor::NoteLogGrew() {
+  if (host_->options().write_stall_factor == 0) return;  // writes never wait
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!thread_.joinable() || stop_) return;  // no background compaction

@@ -16,11 +16,12 @@
 // An output names its inputs in its first and last records; recovery
 // finishes or discards a pass that a crash interrupted.
 //
-// Backpressure: while the log is over its stall limit (three times
-// compact_space_amp of the live bytes, and at least 16 segments) and the
-// background thread has segments it can compact, new writes wait for it
-// (WaitWhileStalled, at most a second per write), so writers that outrun
-// a compactor running at low priority cannot fill the disk.
+// Backpressure: while the log is over its stall limit (write_stall_factor,
+// 3 by default, times compact_space_amp of the live bytes, and at least 16
+// segments) and the background thread has segments it can compact, new
+// writes wait for it (WaitWhileStalled, at most a second per write), so
+// writers that outrun a compactor running at low priority cannot fill the
+// disk. write_stall_factor 0 turns it off: writes never wait.
 //
 // Thread contract: one compaction pass at a time (internal mutex). The
 // background thread and manual Compact() share it. Index moves take one

@@ -160,6 +160,17 @@ Status Options::Set(const std::string& name, const std::string& value) {
     if (v > UINT32_MAX) return Status::InvalidArgument("option sync_interval_ms out of range");
     return SetSyncIntervalMs(static_cast<uint32_t>(v));
   }
+  if (name == "write_stall_factor") {
+    uint64_t v = 0;
+    FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
+    if (v == 1 || v > 1000) {
+      return Status::InvalidArgument(
+          "option write_stall_factor must be 0 (writes never wait for compaction) or 2..1000, "
+          "got '" + value + "'");
+    }
+    write_stall_factor = static_cast<uint32_t>(v);
+    return Status::OK();
+  }
   if (name == "recycle_segments") {
     uint64_t v = 0;
     FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
@@ -256,6 +267,7 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "compact_dead_ratio") *value = std::to_string(compact_dead_ratio);
   else if (name == "compact_space_amp") *value = std::to_string(compact_space_amp);
   else if (name == "compact_rate") *value = std::to_string(compact_rate);
+  else if (name == "write_stall_factor") *value = std::to_string(write_stall_factor);
   else if (name == "checkpoint_every") *value = std::to_string(checkpoint_every);
   else if (name == "recycle_segments") *value = std::to_string(recycle_segments);
   else if (name == "change_retention_bytes") *value = std::to_string(change_retention_bytes);

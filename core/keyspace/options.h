@@ -33,6 +33,10 @@ struct Options {
   uint32_t compact_dead_ratio = 50;   // percent
   uint32_t compact_space_amp = 150;   // percent
   uint64_t compact_rate = 64ull << 20;  // bytes per second, 0 = unlimited
+  // Backpressure: writes wait for compaction while the log exceeds this
+  // many times compact_space_amp of the live bytes (and 16 segments), and
+  // compaction can reclaim something. 0 = writes never wait; else 2..1000.
+  uint32_t write_stall_factor = 3;
   uint64_t checkpoint_every = 256ull << 20;  // bytes of log, 0 = only at close
   uint32_t recycle_segments = 8;  // retired segment files kept for reuse, 0..kMaxRecycle
   // Change history compaction must keep for the change feed: at least the
