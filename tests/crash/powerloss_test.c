@@ -838,24 +838,40 @@ static firkin_status pe_put(firkin_db *db, const firkin_write_options *wo, int i
   return firkin_put(db, wo, NULL, key, (size_t)kl, val, sizeof val);
 }
 
-static void pe_image(const char *base) {
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/pe", base);
+/* Opens a fresh database `name` under `base` (path in dir) through a new
+ * fault env (*env; freed here on failure), with background compaction and
+ * checkpoints off. NULL on failure, reported as `what`. */
+static firkin_db *pl_open_faulty(const char *base, const char *name, char *dir, size_t dir_len,
+                                 firkin_sync_mode mode, uint64_t segment,
+                                 firkin_fault_env **env, const char *what) {
+  snprintf(dir, dir_len, "%s/%s", base, name);
   cc_rmrf(dir);
-  firkin_fault_env *env = NULL;
-  firkin_fault_env_new(&env);
-  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, PE_SEGMENT);
+  *env = NULL;
+  firkin_fault_env_new(env);
+  firkin_options *o = cc_options(mode, segment);
   firkin_options_set_auto_compact(o, false);
   firkin_options_set(o, "checkpoint_every", "0");
-  firkin_options_set_fault_env(o, env);
+  firkin_options_set_fault_env(o, *env);
   firkin_db *db = NULL;
   firkin_status s = firkin_open(dir, o, &db);
   firkin_options_free(o);
   if (s != FIRKIN_OK) {
-    cc_fail("queued seal: open: %s (%s)", firkin_strerror(s), firkin_last_error());
-    firkin_fault_env_free(env);
-    return;
+    cc_fail("%s: open: %s (%s)", what, firkin_strerror(s), firkin_last_error());
+    firkin_fault_env_free(*env);
+    *env = NULL;
+    return NULL;
   }
+  return db;
+}
+
+static void pe_image(const char *base) {
+  char dir[4096];
+  firkin_fault_env *env = NULL;
+  firkin_db *db =
+      pl_open_faulty(base, "pe", dir, sizeof dir, FIRKIN_SYNC_NONE, PE_SEGMENT, &env, "queued seal");
+  if (db == NULL) return;
+  firkin_status s;
+  firkin_options *o;
   firkin_fault_env_hold_writebehind(env);
   /* Past the first 2 MiB write-behind piece of the first segment, then wait
    * for the writeback thread to stop in it (it looks every 50 ms). */
@@ -953,22 +969,12 @@ static size_t pf_read_newest_segment(const char *dir, char *path, size_t path_le
 
 static void pf_image(const char *base, bool instant) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s/pf", base);
-  cc_rmrf(dir);
   firkin_fault_env *env = NULL;
-  firkin_fault_env_new(&env);
-  firkin_options *o = cc_options(FIRKIN_SYNC_ALWAYS, 4u << 20);
-  firkin_options_set_auto_compact(o, false);
-  firkin_options_set(o, "checkpoint_every", "0");
-  firkin_options_set_fault_env(o, env);
-  firkin_db *db = NULL;
-  firkin_status s = firkin_open(dir, o, &db);
-  firkin_options_free(o);
-  if (s != FIRKIN_OK) {
-    cc_fail("watermark: open: %s (%s)", firkin_strerror(s), firkin_last_error());
-    firkin_fault_env_free(env);
-    return;
-  }
+  firkin_db *db =
+      pl_open_faulty(base, "pf", dir, sizeof dir, FIRKIN_SYNC_ALWAYS, 4u << 20, &env, "watermark");
+  if (db == NULL) return;
+  firkin_status s;
+  firkin_options *o;
   int bad = 0;
   for (int i = 0; i < PF_WRITES; i++) {
     char key[32], val[200];
