@@ -146,7 +146,10 @@ class PosixMappedFile final : public MappedFile {
     // trips in a row. Instead both ranges are written at once
     // (sync_file_range, which flushes nothing), waited for, and then one
     // msync of a single page flushes the device: every write that completed
-    // before it is then durable.
+    // before it is then durable. (That fsync covers the inode, not only its
+    // page: ext4 and XFS commit there whatever metadata the writes changed,
+    // e.g. unwritten extents converted at their completion, and flush the
+    // device whether or not the page itself had anything to write.)
     std::unique_lock<std::mutex> l(fd_mu_);
     const uint64_t limit = std::min(size_, file_size_.load(std::memory_order_acquire));
     if (fd_ < 0 || len_a == 0 || len_b == 0 || offset_a >= limit || offset_b >= limit) {
