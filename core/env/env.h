@@ -44,11 +44,11 @@ class MappedFile {
   virtual uint64_t size() const = 0;
   // Makes bytes [offset, offset+len) durable (msync(MS_SYNC) / fdatasync).
   virtual Status Sync(uint64_t offset, uint64_t len) = 0;
-  // Makes both ranges durable with one flush where the Env can (posix: one
-  // msync over their span; clean pages between them cost nothing, so the
-  // device is flushed once instead of twice). Either range may be reached
-  // before the other: nothing is promised about their order on disk until
-  // the call returns. This default syncs each in turn.
+  // Makes both ranges durable with one device flush where the Env can
+  // (posix: both written with sync_file_range, then one msync of a single
+  // page flushes the device once instead of twice). Either range may be
+  // reached before the other: nothing is promised about their order on
+  // disk until the call returns. This default syncs each in turn.
   virtual Status SyncTwo(uint64_t offset_a, uint64_t len_a, uint64_t offset_b, uint64_t len_b) {
     Status s = Sync(offset_a, len_a);
     return s.ok() ? Sync(offset_b, len_b) : s;
