@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <unordered_map>
 
@@ -725,11 +726,11 @@ Status Compactor::WriteOutput(Plan* plan) {
   for (const Plan::Keep& k : plan->keep) {
     RecordView r = PeekRecord(k.rec, k.seg);
     plan->out_locs.push_back(pos);  // offsets for now; locators once a slot is known
-    // Re-encoded with its batch flag cleared: the batch is committed. The
-    // value is copied as stored (a compressed one stays compressed, with
-    // its codec flag). A sealed record is opened (authenticated: damage
-    // stops the pass) and sealed again at its new place, under the
-    // output's salt: a nonce is never reused.
+    // A batch record is re-encoded with its batch flag cleared: the batch
+    // is committed. The value is copied as stored (a compressed one stays
+    // compressed, with its codec flag). A sealed record is opened
+    // (authenticated: damage stops the pass) and sealed again at its new
+    // place, under the output's salt: a nonce is never reused.
     if (r.sealed()) {
       Status os = codec.Open(r, &plain);
       if (!os.ok()) return fail(os);
@@ -741,6 +742,14 @@ Status Compactor::WriteOutput(Plan* plan) {
                     r.expiry()},
                    &sealed[0]);
       codec.SealAt(sealed.data(), room(pos, r.size()), h.salt, static_cast<uint32_t>(pos));
+      pos += r.size();
+    } else if (!r.is_batch()) {
+      // Nothing changes at the new place (a plain record holds no offset
+      // and its flags stay as they are): the bytes are copied as they are,
+      // checksum included, with no second checksum computed. Damage that
+      // came after the scan validated it stays detectable, where a
+      // re-encoding would have covered it with a fresh checksum.
+      std::memcpy(room(pos, r.size()), r.base, r.size());
       pos += r.size();
     } else {
       pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type,

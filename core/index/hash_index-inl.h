@@ -111,6 +111,30 @@ inline Locator HashIndex::Upsert(uint64_t hash, Locator loc, IsSame&& is_same) {
   return 0;
 }
 
+inline void HashIndex::LoadEntry(uint64_t hash, Locator loc) {
+  assert(loc != 0 && loc < kDeletedEntry);
+  const size_t shard = ShardOf(hash);
+  const uint64_t word = shards_[shard].load(std::memory_order_relaxed);
+  Entry* table = TableOf(word);
+  const uint64_t cap = ClassCapacity(ClassOf(word));
+  const uint64_t tag = TagOf(hash);
+  const uint64_t entry = (tag << kLocatorBits) | loc;
+  ShardMeta& m = meta_[shard];
+  const uint32_t used = m.used_lock.load(std::memory_order_relaxed);  // no lock bit: quiescent
+  if (NeedsRoomFor(uint64_t{used} + 1, cap)) {
+    InsertSlow(shard, entry);  // rebuilds the sub-table with `entry` in it
+    return;
+  }
+  size_t i = HomeOf(tag, cap);
+  while (table[i].load(std::memory_order_relaxed) != 0) {
+    if (++i == cap) i = 0;
+  }
+  table[i].store(entry, std::memory_order_relaxed);
+  ++m.live;
+  m.used_lock.store(used + 1, std::memory_order_relaxed);
+  size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 template <typename IsSame>
 inline Locator HashIndex::Remove(uint64_t hash, IsSame&& is_same) {
   const size_t shard = ShardOf(hash);

@@ -78,6 +78,12 @@ class HashIndex {
   template <typename IsSame>
   Locator Upsert(uint64_t hash, Locator loc, IsSame&& is_same);
 
+  // QUIESCENT (no other thread uses the index: loading a checkpoint at
+  // open). Inserts an entry without looking for another of its key, as
+  // Upsert does with an is_same that is never true, but with plain stores
+  // where Upsert has atomic read-modify-writes (two locked instructions an
+  // entry, about a fifth of the time to load 10 M entries).
+  void LoadEntry(uint64_t hash, Locator loc);
   // WRITER. Removes the entry for which is_same is true; returns it or 0.
   template <typename IsSame>
   Locator Remove(uint64_t hash, IsSame&& is_same);

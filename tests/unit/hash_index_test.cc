@@ -333,6 +333,52 @@ TEST(HashIndexTest, ExpectedKeysPresizes) {
   Epoch::Drain();
 }
 
+// LoadEntry (the checkpoint load at open) gives the index Upsert would:
+// every key found exactly once at its locator, the same size, and growth
+// (more entries than the index was sized for) and later writer calls work.
+TEST(HashIndexTest, LoadEntryMatchesUpsert) {
+  constexpr uint64_t kKeys = 200000;
+  SideTable side;
+  std::vector<std::pair<uint64_t, Locator>> saved;
+  {
+    HashIndex source;
+    for (uint64_t k = 0; k < kKeys; ++k) {
+      source.Upsert(HashOf(k), side.Add(k), [](Locator) { return false; });
+    }
+    source.ForEachEntry([&](uint64_t h, Locator l) { saved.push_back({h, l}); });
+    Epoch::Drain();
+  }
+  ASSERT_EQ(saved.size(), kKeys);
+  for (uint64_t sized : {kKeys, kKeys / 16}) {  // presized, and far too small (grows)
+    HashIndex loaded(sized);
+    for (const auto& [h, l] : saved) loaded.LoadEntry(h, l);
+    EXPECT_EQ(loaded.size(), kKeys);
+    if (sized < kKeys) {
+      EXPECT_GT(loaded.grow_count(), 0u);
+    }
+    for (uint64_t k = 0; k < kKeys; ++k) {
+      Locator found = 0;
+      ASSERT_EQ(CountMatches(loaded, side, k, &found), 1) << "key " << k;
+      EXPECT_EQ(side.KeyOf(found), k);
+    }
+    // The writer calls see the loaded bookkeeping (live and used counts).
+    for (uint64_t k = 0; k < kKeys; k += 2) {
+      const Locator old = loaded.Remove(HashOf(k), [&](Locator l) { return side.KeyOf(l) == k; });
+      EXPECT_NE(old, 0u);
+    }
+    EXPECT_EQ(loaded.size(), kKeys / 2);
+    for (uint64_t k = kKeys; k < kKeys + 50000; ++k) {
+      loaded.Upsert(HashOf(k), side.Add(k), [](Locator) { return false; });
+    }
+    EXPECT_EQ(loaded.size(), kKeys / 2 + 50000);
+    Locator found = 0;
+    EXPECT_EQ(CountMatches(loaded, side, 1, &found), 1);
+    EXPECT_EQ(CountMatches(loaded, side, 2, &found), 0);
+    EXPECT_EQ(CountMatches(loaded, side, kKeys + 7, &found), 1);
+    Epoch::Drain();
+  }
+}
+
 // One writer grows, shrinks, replaces and removes while readers look up keys
 // under Epoch::Guard. Stable keys (inserted before the readers start, never
 // touched) and hot keys (replaced over and over, never removed) must always
