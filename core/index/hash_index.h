@@ -102,6 +102,19 @@ class HashIndex {
   // belongs (used to save and load index checkpoints).
   void ForEachEntry(const std::function<void(uint64_t, Locator)>& fn) const;
 
+  // An entry of ForEachEntry in 8 bytes (the tag and Locator the index
+  // stores), for a caller that holds the entries in memory for a while (a
+  // checkpoint being written). The shard is not in it: a walk in
+  // ForEachEntry's order meets the shards one after the other, ascending,
+  // so the caller counts the entries of each and gives the shard back.
+  static uint64_t PackEntry(uint64_t hash_bits, Locator loc) {
+    return (TagOf(hash_bits) << kLocatorBits) | loc;
+  }
+  static uint64_t UnpackHashBits(size_t shard, uint64_t packed) {
+    return (uint64_t{shard} << (64 - kShardBits)) |
+           ((packed >> kLocatorBits) << (64 - kShardBits - kTagBits));
+  }
+  static Locator UnpackLocator(uint64_t packed) { return packed & kLocatorMask; }
   // Number of entries; allocated entry slots; bytes of memory held
   // (tables included, retired-but-not-freed ones excluded).
   uint64_t size() const;

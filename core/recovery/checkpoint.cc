@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/index/hash_index.h"
 #include "core/keyspace/namespaces.h"
 #include "core/log/format.h"
 #include "core/util/coding.h"
@@ -16,8 +17,11 @@ constexpr uint32_t kCheckpointVersion = 5;
 constexpr uint64_t kTailCheckWindow = 4096;
 }  // namespace
 
-std::string EncodeCheckpoint(const CheckpointData& c) {
-  std::string out(kCheckpointHeaderSize, '\0');
+namespace {
+
+// The body's first part: the segments and the namespaces (small).
+std::string EncodeTables(const CheckpointData& c) {
+  std::string out;
   for (const CheckpointSegment& s : c.segments) {
     PutU64(&out, s.id);
     PutU32(&out, s.slot);
@@ -39,9 +43,48 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
     PutU64(&out, static_cast<uint64_t>(n.ttl_keys));
     PutU64(&out, n.min_expiry);
   }
-  out += c.entries;
-  out += c.ordered;
-  char* h = &out[0];
+  return out;
+}
+
+// The file's 16-byte entries (hash_bits, locator), made from the packed
+// ones 128 KiB at a time.
+Status EmitEntries(const CheckpointData& c, const std::function<Status(std::string_view)>& sink) {
+  constexpr size_t kRun = 8192;  // entries per piece (128 KiB)
+  std::string buf;
+  buf.reserve(kRun * kCheckpointEntrySize);
+  size_t next = 0;
+  for (size_t shard = 0; shard < c.shard_counts.size(); ++shard) {
+    if (c.shard_counts[shard] > c.packed_entries.size() - next) {
+      return Status::InvalidArgument("checkpoint: shard counts exceed the entries");
+    }
+    for (uint32_t k = 0; k < c.shard_counts[shard]; ++k, ++next) {
+      const uint64_t e = c.packed_entries[next];
+      PutU64(&buf, HashIndex::UnpackHashBits(shard, e));
+      PutU64(&buf, HashIndex::UnpackLocator(e));
+      if (buf.size() == kRun * kCheckpointEntrySize) {
+        FIRKIN_RETURN_IF_ERROR(sink(buf));
+        buf.clear();
+      }
+    }
+  }
+  return buf.empty() ? Status::OK() : sink(buf);
+}
+
+}  // namespace
+
+Status WriteCheckpoint(const CheckpointData& c,
+                       const std::function<Status(std::string_view)>& sink) {
+  const std::string tables = EncodeTables(c);
+  // The body's checksum goes into the header, before the body: a first
+  // pass over the entries computes it, the second writes them.
+  ChecksumStream body;
+  body.Update(tables);
+  EmitEntries(c, [&](std::string_view piece) {
+    body.Update(piece);
+    return Status::OK();
+  });
+  body.Update(c.ordered);
+  char h[kCheckpointHeaderSize] = {};
   std::memcpy(h, kMagic, 8);
   EncodeU32(h + 8, kCheckpointVersion);
   EncodeU64(h + 16, c.db_id);
@@ -50,8 +93,22 @@ std::string EncodeCheckpoint(const CheckpointData& c) {
   EncodeU64(h + 40, c.namespaces.size());
   EncodeU64(h + 48, c.entry_count());
   EncodeU64(h + 56, c.ordered.size());
-  EncodeU64(h + 64, Checksum(out.data() + kCheckpointHeaderSize, out.size() - kCheckpointHeaderSize));
+  EncodeU64(h + 64, body.Digest());
   EncodeU64(h + 72, Checksum(h, 72));
+  FIRKIN_RETURN_IF_ERROR(sink(std::string_view(h, sizeof h)));
+  FIRKIN_RETURN_IF_ERROR(sink(tables));
+  FIRKIN_RETURN_IF_ERROR(EmitEntries(c, sink));
+  return c.ordered.empty() ? Status::OK() : sink(c.ordered);
+}
+
+std::string EncodeCheckpoint(const CheckpointData& c) {
+  std::string out;
+  out.reserve(kCheckpointHeaderSize + c.segments.size() * kCheckpointSegmentSize +
+              c.entry_count() * kCheckpointEntrySize + c.ordered.size());
+  WriteCheckpoint(c, [&](std::string_view piece) {
+    out.append(piece.data(), piece.size());
+    return Status::OK();
+  });
   return out;
 }
 

@@ -38,6 +38,7 @@
 #define FIRKIN_CORE_RECOVERY_CHECKPOINT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,13 +83,25 @@ struct CheckpointData {
   uint64_t last_seq = 0;
   std::vector<CheckpointSegment> segments;
   std::vector<CheckpointNamespace> namespaces;
-  std::string entries;  // n x 16 bytes: hash_bits, locator (when encoding)
-  std::string_view entries_view;  // the same, inside the decoded bytes
+  // When encoding: the index entries as HashIndex::PackEntry gives them
+  // (8 bytes each, half the file's 16) in ForEachEntry's order, and how
+  // many each shard holds (HashIndex::kShards counts; the file's entries
+  // are made from them in pieces as it is written).
+  std::vector<uint64_t> packed_entries;
+  std::vector<uint32_t> shard_counts;
+  std::string_view entries_view;  // decoded: n x 16 bytes (hash_bits, locator)
   std::string ordered;            // the ordered section (when encoding)
   std::string_view ordered_view;  // the same, inside the decoded bytes
-  uint64_t entry_count() const { return entries.size() / 16; }
+  uint64_t entry_count() const { return packed_entries.size(); }
 };
 
+// Hands the checkpoint file's bytes to `sink`, in order and in pieces (the
+// index entries 64 KiB at a time), so that writing a checkpoint never holds
+// the file in memory (160 MB at 10 M keys). Returns sink's first error.
+// REQUIRES: the shard counts add up to the entries.
+Status WriteCheckpoint(const CheckpointData& c,
+                       const std::function<Status(std::string_view)>& sink);
+// The whole file as one string (an encrypted database seals it whole).
 std::string EncodeCheckpoint(const CheckpointData& c);
 // Checks magic, version and the header checksum, and that the file size is
 // the one the counts imply; kCorruption/kVersion with the path. Reads only

@@ -86,6 +86,20 @@ uint64_t Checksum3(std::string_view a, std::string_view b, std::string_view c) {
   return checksum3(a.data(), a.size(), b.data(), b.size(), c.data(), c.size());
 }
 
+static_assert(sizeof(XXH3_state_t) <= sizeof(unsigned char[640]) &&
+                  alignof(XXH3_state_t) <= 64,
+              "ChecksumStream's buffer must hold an XXH3_state_t");
+
+ChecksumStream::ChecksumStream() { XXH3_64bits_reset(reinterpret_cast<XXH3_state_t*>(state_)); }
+
+void ChecksumStream::Update(std::string_view bytes) {
+  XXH3_64bits_update(reinterpret_cast<XXH3_state_t*>(state_), bytes.data(), bytes.size());
+}
+
+uint64_t ChecksumStream::Digest() const {
+  return XXH3_64bits_digest(reinterpret_cast<const XXH3_state_t*>(state_));
+}
+
 uint64_t RandomU64() {
   uint64_t v = 0;
   if (getrandom(&v, sizeof(v), 0) != static_cast<ssize_t>(sizeof(v))) {

@@ -26,6 +26,23 @@ uint64_t Checksum(const void* data, size_t len);
 // fresh memory).
 uint64_t Checksum3(std::string_view a, std::string_view b, std::string_view c);
 
+// Checksum of bytes handed over in pieces: Update(x), Update(y), ... then
+// Digest() equals Checksum() of the pieces laid end to end. For a file
+// written in pieces (an index checkpoint) whose checksum must not need the
+// whole file in memory.
+// Thread contract: one object per thread.
+class ChecksumStream {
+ public:
+  ChecksumStream();
+  ChecksumStream(const ChecksumStream&) = delete;
+  ChecksumStream& operator=(const ChecksumStream&) = delete;
+  void Update(std::string_view bytes);
+  uint64_t Digest() const;
+
+ private:
+  alignas(64) unsigned char state_[640];  // an XXH3_state_t (hash.cc checks the size)
+};
+
 // A random 64-bit value from the OS (getrandom), for database ids and seeds.
 uint64_t RandomU64();
 
