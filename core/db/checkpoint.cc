@@ -14,6 +14,17 @@ Status DB::Checkpoint() {
   std::lock_guard<std::mutex> one_at_a_time(checkpoint_mu_);
   CheckpointData c;
   c.db_id = identity_.db_id;
+  // Readied before the gate closes, since every writer waits while it is
+  // closed: room for the entries with its pages faulted in (a fault per
+  // 4 KiB under the gate made the wait longer), and the log synced, so
+  // that the sync under the gate has only the last moments' writes left.
+  // At 10 M keys the writers' longest wait fell from 235-410 ms to 60-115
+  // ms (with the walk below in HashIndex::ForEachPacked, no call per entry);
+  // the walk of the index is what is left of it.
+  const uint64_t expected = keyspace_->index().size();
+  c.packed_entries.resize(expected + expected / 16 + 1024);
+  c.shard_counts.assign(HashIndex::kShards, 0);
+  FIRKIN_RETURN_IF_ERROR(log_->SyncPublished());
   // Between writes (the gate is closed: every write is published or not
   // begun), so the index, the segments' lengths and the last sequence
   // number agree exactly.
@@ -45,12 +56,17 @@ Status DB::Checkpoint() {
     }
     // The entries in 8 bytes each (the file's are 16), counted per shard;
     // the file is made from them in pieces after the gate reopens.
-    c.packed_entries.reserve(keyspace_->index().size());
-    c.shard_counts.assign(HashIndex::kShards, 0);
-    keyspace_->index().ForEachEntry([&](uint64_t h, Locator l) {
-      c.packed_entries.push_back(HashIndex::PackEntry(h, l));
-      ++c.shard_counts[HashIndex::ShardOf(h)];
+    size_t n = 0;
+    keyspace_->index().ForEachPacked([&](size_t shard, uint64_t packed) {
+      if (n < c.packed_entries.size()) {
+        c.packed_entries[n] = packed;
+      } else {  // more keys than when the room was made
+        c.packed_entries.push_back(packed);
+      }
+      ++n;
+      ++c.shard_counts[shard];
     });
+    c.packed_entries.resize(n);
     // Each ordered namespace's index, as its chunks: open loads it instead
     // of rebuilding it (checkpoint_ordered.h).
     for (const auto& info : ns_.AllIncludingDropped()) {

@@ -18,6 +18,8 @@
 #include <array>
 #include <cassert>
 
+#include "core/util/epoch.h"
+
 namespace firkin {
 namespace hash_index_internal {
 
@@ -133,6 +135,20 @@ inline void HashIndex::LoadEntry(uint64_t hash, Locator loc) {
   ++m.live;
   m.used_lock.store(used + 1, std::memory_order_relaxed);
   size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+template <typename Fn>
+inline void HashIndex::ForEachPacked(Fn&& fn) const {
+  Epoch::Guard guard;  // as in ForEachEntry
+  for (size_t s = 0; s < kShards; ++s) {
+    const uint64_t word = shards_[s].load(std::memory_order_acquire);
+    const Entry* table = TableOf(word);
+    const uint64_t cap = ClassCapacity(ClassOf(word));
+    for (uint64_t i = 0; i < cap; ++i) {
+      const uint64_t e = table[i].load(std::memory_order_acquire);
+      if (e != 0 && e != kDeletedEntry) fn(s, e);
+    }
+  }
 }
 
 template <typename IsSame>

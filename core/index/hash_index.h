@@ -102,6 +102,12 @@ class HashIndex {
   // belongs (used to save and load index checkpoints).
   void ForEachEntry(const std::function<void(uint64_t, Locator)>& fn) const;
 
+  // WRITER (or quiescent). ForEachEntry's walk, each entry given packed
+  // (PackEntry's form, which is how the table stores it) with its shard:
+  // fn(size_t shard, uint64_t packed). Inlined, no call per entry: a
+  // checkpoint walks every entry while writers wait.
+  template <typename Fn>
+  void ForEachPacked(Fn&& fn) const;
   // An entry of ForEachEntry in 8 bytes (the tag and Locator the index
   // stores), for a caller that holds the entries in memory for a while (a
   // checkpoint being written). The shard is not in it: a walk in

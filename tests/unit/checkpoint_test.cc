@@ -52,9 +52,11 @@ CheckpointData FromIndex(uint64_t n, std::multimap<uint64_t, Locator>* want) {
   c.segments.push_back({1, 1 << 20, 100, 20, 1, 42, 1, 0, UINT64_MAX});
   c.namespaces.push_back({0, false, "", static_cast<int64_t>(n), 0, UINT64_MAX, 0});
   c.shard_counts.assign(HashIndex::kShards, 0);
+  index.ForEachPacked([&](size_t shard, uint64_t packed) {  // as DB::Checkpoint
+    c.packed_entries.push_back(packed);
+    ++c.shard_counts[shard];
+  });
   index.ForEachEntry([&](uint64_t h, Locator l) {
-    c.packed_entries.push_back(HashIndex::PackEntry(h, l));
-    ++c.shard_counts[HashIndex::ShardOf(h)];
     want->insert({h, l});  // (30 bits of hash: some keys share them)
   });
   Epoch::Drain();

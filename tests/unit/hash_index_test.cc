@@ -379,6 +379,28 @@ TEST(HashIndexTest, LoadEntryMatchesUpsert) {
   }
 }
 
+// ForEachPacked (the checkpoint's walk) gives ForEachEntry's entries in the
+// same order, packed, with their shards; PackEntry/Unpack* round-trip them.
+TEST(HashIndexTest, ForEachPackedMatchesForEachEntry) {
+  HashIndex index;
+  for (uint64_t k = 1; k <= 30000; ++k) index.Upsert(HashOf(k), k, [](Locator) { return false; });
+  for (uint64_t k = 1; k <= 30000; k += 3) index.Remove(HashOf(k), [&](Locator l) { return l == k; });
+  std::vector<std::pair<uint64_t, Locator>> entries;
+  index.ForEachEntry([&](uint64_t h, Locator l) { entries.push_back({h, l}); });
+  std::vector<std::pair<size_t, uint64_t>> packed;
+  index.ForEachPacked([&](size_t shard, uint64_t p) { packed.push_back({shard, p}); });
+  ASSERT_EQ(entries.size(), 20000u);
+  ASSERT_EQ(packed.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto [h, l] = entries[i];
+    EXPECT_EQ(packed[i].first, HashIndex::ShardOf(h));
+    EXPECT_EQ(packed[i].second, HashIndex::PackEntry(h, l));
+    EXPECT_EQ(HashIndex::UnpackHashBits(packed[i].first, packed[i].second), h);
+    EXPECT_EQ(HashIndex::UnpackLocator(packed[i].second), l);
+  }
+  Epoch::Drain();
+}
+
 // One writer grows, shrinks, replaces and removes while readers look up keys
 // under Epoch::Guard. Stable keys (inserted before the readers start, never
 // touched) and hot keys (replaced over and over, never removed) must always
