@@ -7,7 +7,10 @@
 namespace firkin::capi {
 
 namespace {
-thread_local std::string t_last_error;
+// Cleared by every call (ClearLastError): initial-exec TLS, one
+// %fs-relative access instead of a call into the dynamic linker's TLS
+// descriptor (see core/util/epoch.cc's t_slot).
+__attribute__((tls_model("initial-exec"))) thread_local std::string t_last_error;
 }
 
 void SetLastError(std::string_view msg) { t_last_error.assign(msg.data(), msg.size()); }
