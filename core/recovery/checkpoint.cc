@@ -17,10 +17,8 @@ constexpr uint32_t kCheckpointVersion = 5;
 constexpr uint64_t kTailCheckWindow = 4096;
 }  // namespace
 
-namespace {
-
 // The body's first part: the segments and the namespaces (small).
-std::string EncodeTables(const CheckpointData& c) {
+std::string EncodeCheckpointTables(const CheckpointData& c) {
   std::string out;
   for (const CheckpointSegment& s : c.segments) {
     PutU64(&out, s.id);
@@ -46,6 +44,28 @@ std::string EncodeTables(const CheckpointData& c) {
   return out;
 }
 
+void EncodeCheckpointEntry(size_t shard, uint64_t packed, char* out) {
+  EncodeU64(out, HashIndex::UnpackHashBits(shard, packed));
+  EncodeU64(out + 8, HashIndex::UnpackLocator(packed));
+}
+
+void EncodeCheckpointHeader(const CheckpointData& c, uint64_t n_entries, uint64_t body_checksum,
+                            char* h) {
+  std::memset(h, 0, kCheckpointHeaderSize);
+  std::memcpy(h, kMagic, 8);
+  EncodeU32(h + 8, kCheckpointVersion);
+  EncodeU64(h + 16, c.db_id);
+  EncodeU64(h + 24, c.last_seq);
+  EncodeU64(h + 32, c.segments.size());
+  EncodeU64(h + 40, c.namespaces.size());
+  EncodeU64(h + 48, n_entries);
+  EncodeU64(h + 56, c.ordered.size());
+  EncodeU64(h + 64, body_checksum);
+  EncodeU64(h + 72, Checksum(h, 72));
+}
+
+namespace {
+
 // The file's 16-byte entries (hash_bits, locator), made from the packed
 // ones 128 KiB at a time.
 Status EmitEntries(const CheckpointData& c, const std::function<Status(std::string_view)>& sink) {
@@ -58,9 +78,9 @@ Status EmitEntries(const CheckpointData& c, const std::function<Status(std::stri
       return Status::InvalidArgument("checkpoint: shard counts exceed the entries");
     }
     for (uint32_t k = 0; k < c.shard_counts[shard]; ++k, ++next) {
-      const uint64_t e = c.packed_entries[next];
-      PutU64(&buf, HashIndex::UnpackHashBits(shard, e));
-      PutU64(&buf, HashIndex::UnpackLocator(e));
+      char e[kCheckpointEntrySize];
+      EncodeCheckpointEntry(shard, c.packed_entries[next], e);
+      buf.append(e, sizeof e);
       if (buf.size() == kRun * kCheckpointEntrySize) {
         FIRKIN_RETURN_IF_ERROR(sink(buf));
         buf.clear();
@@ -74,7 +94,7 @@ Status EmitEntries(const CheckpointData& c, const std::function<Status(std::stri
 
 Status WriteCheckpoint(const CheckpointData& c,
                        const std::function<Status(std::string_view)>& sink) {
-  const std::string tables = EncodeTables(c);
+  const std::string tables = EncodeCheckpointTables(c);
   // The body's checksum goes into the header, before the body: a first
   // pass over the entries computes it, the second writes them.
   ChecksumStream body;
@@ -84,17 +104,8 @@ Status WriteCheckpoint(const CheckpointData& c,
     return Status::OK();
   });
   body.Update(c.ordered);
-  char h[kCheckpointHeaderSize] = {};
-  std::memcpy(h, kMagic, 8);
-  EncodeU32(h + 8, kCheckpointVersion);
-  EncodeU64(h + 16, c.db_id);
-  EncodeU64(h + 24, c.last_seq);
-  EncodeU64(h + 32, c.segments.size());
-  EncodeU64(h + 40, c.namespaces.size());
-  EncodeU64(h + 48, c.entry_count());
-  EncodeU64(h + 56, c.ordered.size());
-  EncodeU64(h + 64, body.Digest());
-  EncodeU64(h + 72, Checksum(h, 72));
+  char h[kCheckpointHeaderSize];
+  EncodeCheckpointHeader(c, c.entry_count(), body.Digest(), h);
   FIRKIN_RETURN_IF_ERROR(sink(std::string_view(h, sizeof h)));
   FIRKIN_RETURN_IF_ERROR(sink(tables));
   FIRKIN_RETURN_IF_ERROR(EmitEntries(c, sink));

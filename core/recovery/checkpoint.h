@@ -103,6 +103,16 @@ Status WriteCheckpoint(const CheckpointData& c,
                        const std::function<Status(std::string_view)>& sink);
 // The whole file as one string (an encrypted database seals it whole).
 std::string EncodeCheckpoint(const CheckpointData& c);
+// The file's pieces, for a writer that lays it out itself (a plain
+// database writes the entries straight into the mapped file): the tables
+// (segments and namespaces) that open the body; the 16-byte entry of a
+// packed index entry of `shard`; and the header of a file of `n_entries`
+// entries whose body (everything after the header) has checksum
+// `body_checksum`.
+std::string EncodeCheckpointTables(const CheckpointData& c);
+void EncodeCheckpointEntry(size_t shard, uint64_t packed, char* out);
+void EncodeCheckpointHeader(const CheckpointData& c, uint64_t n_entries, uint64_t body_checksum,
+                            char* out);
 // Checks magic, version and the header checksum, and that the file size is
 // the one the counts imply; kCorruption/kVersion with the path. Reads only
 // the first kCheckpointHeaderSize bytes.

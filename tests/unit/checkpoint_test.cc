@@ -10,6 +10,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <cstring>
 #include <map>
 #include <random>
 #include <string>
@@ -99,6 +100,34 @@ TEST(CheckpointTest, PiecesEqualTheWholeAndDecodeToTheIndexEntries) {
     CheckpointData x;
     EXPECT_FALSE(DecodeCheckpoint(bad, "CHECKPOINT", &x).ok()) << "flip at " << at;
   }
+}
+
+// The layout a plain database writes into its mapped file (tables, one
+// EncodeCheckpointEntry per entry of ForEachPacked, the ordered section,
+// then the header over the body) is the file EncodeCheckpoint makes.
+TEST(CheckpointTest, LaidOutInPlaceEqualsTheEncodedFile) {
+  std::multimap<uint64_t, Locator> want;
+  CheckpointData c = FromIndex(30000, &want);
+  c.ordered = "ordered section bytes";
+  const std::string whole = EncodeCheckpoint(c);
+  const std::string tables = EncodeCheckpointTables(c);
+  std::string file(kCheckpointHeaderSize + tables.size() +
+                       c.entry_count() * kCheckpointEntrySize + c.ordered.size(),
+                   '\0');
+  std::memcpy(&file[kCheckpointHeaderSize], tables.data(), tables.size());
+  size_t at = kCheckpointHeaderSize + tables.size();
+  size_t next = 0;
+  for (size_t shard = 0; shard < c.shard_counts.size(); ++shard) {
+    for (uint32_t k = 0; k < c.shard_counts[shard]; ++k, at += kCheckpointEntrySize) {
+      EncodeCheckpointEntry(shard, c.packed_entries[next++], &file[at]);
+    }
+  }
+  std::memcpy(&file[at], c.ordered.data(), c.ordered.size());
+  EncodeCheckpointHeader(c, c.entry_count(),
+                         Checksum(file.data() + kCheckpointHeaderSize,
+                                  file.size() - kCheckpointHeaderSize),
+                         &file[0]);
+  EXPECT_EQ(file, whole);
 }
 
 TEST(CheckpointTest, SinkErrorStopsTheWrite) {
