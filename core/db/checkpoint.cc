@@ -56,7 +56,7 @@ Status DB::Checkpoint() {
   // faulting in the file's pages takes a while, and at 2 M inserts a second
   // the keys outgrew it.)
   const uint64_t expected = keyspace_->index().size();
-  const uint64_t room_entries = expected + expected / 8 + 65536;
+  const uint64_t room_entries = expected + expected / 8 + 8192;
   std::unique_ptr<MappedFile> map;
   if (options_.cipher == nullptr) {
     const uint64_t size =
