@@ -74,7 +74,12 @@ Status DB::Checkpoint() {
   }
   if (map == nullptr) c.packed_entries.resize(room_entries);
   c.shard_counts.assign(HashIndex::kShards, 0);
-  FIRKIN_RETURN_IF_ERROR(log_->SyncPublished());
+  Status s = log_->SyncPublished();
+  if (!s.ok()) {
+    map.reset();
+    env_->RemoveFile(tmp);
+    return s;
+  }
   bool laid_out = false;  // the body is in `map` (else in `c`, entries packed)
   uint64_t in_file = 0;   // entries written into `map`
   uint64_t tables_len = 0;
@@ -85,7 +90,7 @@ Status DB::Checkpoint() {
   // compaction pass's index moves (Keyspace::Relocate) do not fall between
   // the hash entries and the ordered indexes taken below.
   std::unique_lock<std::mutex> retire(retire_mu_);
-  Status s = gate_.RunExclusive([&]() -> Status {
+  s = gate_.RunExclusive([&]() -> Status {
     // The checkpoint covers only durable log: open does not re-read what it
     // covers, so nothing it covers may be lost by a power failure.
     FIRKIN_RETURN_IF_ERROR(log_->SyncPublished());
