@@ -63,7 +63,8 @@ Status DB::Checkpoint() {
         kCheckpointHeaderSize +
         (keyspace_->segments().List().size() + 64) * kCheckpointSegmentSize +
         (ns_.AllIncludingDropped().size() + 16) * kCheckpointNamespaceMax +
-        room_entries * kCheckpointEntrySize + OrderedRoom(*keyspace_, ns_);
+        kCheckpointShardCountsSize + room_entries * kCheckpointEntrySize +
+        OrderedRoom(*keyspace_, ns_);
     env_->RemoveFile(tmp);  // a leftover of a checkpoint that failed
     if (env_->NewMappedFile(tmp, size, &map).ok()) {
       map->Prefault(0, size);
@@ -123,22 +124,26 @@ Status DB::Checkpoint() {
     const std::string tables = EncodeCheckpointTables(c);
     tables_len = tables.size();
     const uint64_t n = keyspace_->index().size();  // exact: no write is in flight
-    if (map != nullptr && kCheckpointHeaderSize + tables_len + n * kCheckpointEntrySize +
-                                  c.ordered.size() <= map->size()) {
-      // The body laid out in the file: tables, entries, ordered section.
+    if (map != nullptr && kCheckpointHeaderSize + tables_len + kCheckpointShardCountsSize +
+                                  n * kCheckpointEntrySize + c.ordered.size() <=
+                              map->size()) {
+      // The body laid out in the file: tables, shard counts, entries (the
+      // index's own 8-byte form), ordered section.
       char* body = map->data() + kCheckpointHeaderSize;
       std::memcpy(body, tables.data(), tables_len);
-      char* out = body + tables_len;
+      char* out = body + tables_len + kCheckpointShardCountsSize;
       keyspace_->index().ForEachPacked([&](size_t shard, uint64_t packed) {
-        if (in_file < n) EncodeCheckpointEntry(shard, packed, out + in_file * kCheckpointEntrySize);
+        if (in_file < n) EncodeCheckpointEntry(packed, out + in_file * kCheckpointEntrySize);
         ++in_file;
+        ++c.shard_counts[shard];
       });
       if (in_file != n) return Status::Corruption("checkpoint: the index changed under the gate");
+      EncodeCheckpointShardCounts(c.shard_counts, body + tables_len);
       std::memcpy(out + n * kCheckpointEntrySize, c.ordered.data(), c.ordered.size());
       laid_out = true;
     } else {
-      // The entries in 8 bytes each (the file's are 16), counted per
-      // shard; the file is made from them in pieces after the gate reopens.
+      // The entries in memory, counted per shard; the file is made from
+      // them in pieces after the gate reopens.
       c.packed_entries.reserve(n);  // no regrowth (a copy) if the room was made elsewhere
       size_t k = 0;
       keyspace_->index().ForEachPacked([&](size_t shard, uint64_t packed) {
@@ -165,8 +170,8 @@ Status DB::Checkpoint() {
     // Laid out in the mapped file: its header, then handed over read-only
     // (its writeback then write-protects no page-table entry one page at a
     // time) and cut to its length, which syncs it.
-    const uint64_t end = kCheckpointHeaderSize + tables_len + in_file * kCheckpointEntrySize +
-                         c.ordered.size();
+    const uint64_t end = kCheckpointHeaderSize + tables_len + kCheckpointShardCountsSize +
+                         in_file * kCheckpointEntrySize + c.ordered.size();
     EncodeCheckpointHeader(c, in_file,
                            Checksum(map->data() + kCheckpointHeaderSize,
                                     end - kCheckpointHeaderSize),
@@ -188,7 +193,7 @@ Status DB::Checkpoint() {
       s = SealCheckpoint(*options_.cipher, identity_.db_id, EncodeCheckpoint(c), &sealed);
       if (s.ok()) s = f->Append(sealed);
     } else if (s.ok()) {
-      // Written in pieces: the file (16 bytes a key) is never in memory.
+      // Written in pieces: the file is never in memory twice.
       s = WriteCheckpoint(c, [&](std::string_view piece) { return f->Append(piece); });
     }
     if (s.ok()) s = f->Sync();

@@ -1,5 +1,6 @@
 #include "core/recovery/checkpoint.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/index/hash_index.h"
@@ -12,8 +13,9 @@ namespace firkin {
 
 namespace {
 constexpr char kMagic[8] = {'F', 'I', 'R', 'K', 'C', 'K', 'P', 'T'};
-// 4: namespace flags byte (ordered); 5: the ordered section (80-byte header).
-constexpr uint32_t kCheckpointVersion = 5;
+// 4: namespace flags byte (ordered); 5: the ordered section (80-byte header);
+// 6: 8-byte entries after per-shard counts (they were 16 bytes).
+constexpr uint32_t kCheckpointVersion = 6;
 constexpr uint64_t kTailCheckWindow = 4096;
 }  // namespace
 
@@ -44,9 +46,11 @@ std::string EncodeCheckpointTables(const CheckpointData& c) {
   return out;
 }
 
-void EncodeCheckpointEntry(size_t shard, uint64_t packed, char* out) {
-  EncodeU64(out, HashIndex::UnpackHashBits(shard, packed));
-  EncodeU64(out + 8, HashIndex::UnpackLocator(packed));
+void EncodeCheckpointShardCounts(const std::vector<uint32_t>& counts, char* out) {
+  std::memset(out, 0, kCheckpointShardCountsSize);
+  for (size_t i = 0; i < counts.size() && i < kCheckpointShards; ++i) {
+    EncodeU32(out + 4 * i, counts[i]);
+  }
 }
 
 void EncodeCheckpointHeader(const CheckpointData& c, uint64_t n_entries, uint64_t body_checksum,
@@ -66,34 +70,40 @@ void EncodeCheckpointHeader(const CheckpointData& c, uint64_t n_entries, uint64_
 
 namespace {
 
-// The file's 16-byte entries (hash_bits, locator), made from the packed
-// ones 128 KiB at a time.
+// The shard counts, then the entries 128 KiB at a time.
 Status EmitEntries(const CheckpointData& c, const std::function<Status(std::string_view)>& sink) {
-  constexpr size_t kRun = 8192;  // entries per piece (128 KiB)
-  std::string buf;
-  buf.reserve(kRun * kCheckpointEntrySize);
-  size_t next = 0;
-  for (size_t shard = 0; shard < c.shard_counts.size(); ++shard) {
-    if (c.shard_counts[shard] > c.packed_entries.size() - next) {
-      return Status::InvalidArgument("checkpoint: shard counts exceed the entries");
+  char counts[kCheckpointShardCountsSize];
+  EncodeCheckpointShardCounts(c.shard_counts, counts);
+  FIRKIN_RETURN_IF_ERROR(sink(std::string_view(counts, sizeof counts)));
+  constexpr size_t kRun = 16384;  // entries per piece (128 KiB)
+  std::string buf(kRun * kCheckpointEntrySize, '\0');
+  for (size_t next = 0; next < c.packed_entries.size();) {
+    const size_t n = std::min(kRun, c.packed_entries.size() - next);
+    for (size_t k = 0; k < n; ++k) {
+      EncodeCheckpointEntry(c.packed_entries[next + k], &buf[k * kCheckpointEntrySize]);
     }
-    for (uint32_t k = 0; k < c.shard_counts[shard]; ++k, ++next) {
-      char e[kCheckpointEntrySize];
-      EncodeCheckpointEntry(shard, c.packed_entries[next], e);
-      buf.append(e, sizeof e);
-      if (buf.size() == kRun * kCheckpointEntrySize) {
-        FIRKIN_RETURN_IF_ERROR(sink(buf));
-        buf.clear();
-      }
-    }
+    FIRKIN_RETURN_IF_ERROR(sink(std::string_view(buf.data(), n * kCheckpointEntrySize)));
+    next += n;
   }
-  return buf.empty() ? Status::OK() : sink(buf);
+  return Status::OK();
+}
+
+// The shard counts must add up to the entries, or a reader would take
+// entries for the wrong shard.
+bool CountsMatch(const CheckpointData& c) {
+  if (c.shard_counts.size() != kCheckpointShards) return false;
+  uint64_t sum = 0;
+  for (uint32_t n : c.shard_counts) sum += n;
+  return sum == c.packed_entries.size();
 }
 
 }  // namespace
 
 Status WriteCheckpoint(const CheckpointData& c,
                        const std::function<Status(std::string_view)>& sink) {
+  if (!CountsMatch(c)) {
+    return Status::InvalidArgument("checkpoint: shard counts do not add up to the entries");
+  }
   const std::string tables = EncodeCheckpointTables(c);
   // The body's checksum goes into the header, before the body: a first
   // pass over the entries computes it, the second writes them.
@@ -115,7 +125,8 @@ Status WriteCheckpoint(const CheckpointData& c,
 std::string EncodeCheckpoint(const CheckpointData& c) {
   std::string out;
   out.reserve(kCheckpointHeaderSize + c.segments.size() * kCheckpointSegmentSize +
-              c.entry_count() * kCheckpointEntrySize + c.ordered.size());
+              kCheckpointShardCountsSize + c.entry_count() * kCheckpointEntrySize +
+              c.ordered.size());
   WriteCheckpoint(c, [&](std::string_view piece) {
     out.append(piece.data(), piece.size());
     return Status::OK();
@@ -164,7 +175,7 @@ Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
       out->n_entries > size / kCheckpointEntrySize || out->ordered_bytes > size) {
     return bad("counts do not fit the file size", 32);
   }
-  const uint64_t fixed = out->n_segments * kCheckpointSegmentSize +
+  const uint64_t fixed = out->n_segments * kCheckpointSegmentSize + kCheckpointShardCountsSize +
                         out->n_entries * kCheckpointEntrySize + out->ordered_bytes;
   const uint64_t ns_min = out->n_namespaces * kCheckpointNamespaceMin;
   const uint64_t ns_max = out->n_namespaces * kCheckpointNamespaceMax;
@@ -227,7 +238,15 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     pos += 24;
     out->namespaces.push_back(std::move(n));
   }
-  if ((end - pos) / kCheckpointEntrySize != nent || (end - pos) % kCheckpointEntrySize != 0) return bad("index entry count does not match the size", pos);
+  if (end - pos < kCheckpointShardCountsSize) return bad("shard counts run past the end", pos);
+  uint64_t sum = 0;
+  for (size_t i = 0; i < kCheckpointShards; ++i) sum += DecodeU32(data.data() + pos + 4 * i);
+  if (sum != nent) return bad("shard counts do not add up to the entries", pos);
+  out->shard_counts_view = data.substr(pos, kCheckpointShardCountsSize);
+  pos += kCheckpointShardCountsSize;
+  if ((end - pos) / kCheckpointEntrySize != nent || (end - pos) % kCheckpointEntrySize != 0) {
+    return bad("index entry count does not match the size", pos);
+  }
   out->entries_view = data.substr(pos, end - pos);
   out->ordered_view = data.substr(end);
   return Status::OK();

@@ -6,7 +6,7 @@
 // does not match the segments on disk is ignored (full scan): see
 // ValidateCheckpoint in recovery.cc.
 //
-// Layout (little-endian), version 5:
+// Layout (little-endian), version 6:
 //   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 reserved
 //   [16] u64 db_id          [24] u64 last_seq
 //   [32] u64 n_segments     [40] u64 n_namespaces  [48] u64 n_entries
@@ -18,7 +18,12 @@
 //         n_namespaces x {u32 id, u8 flags, u8 name_len, name,
 //                         i64 live_keys, i64 ttl_keys, u64 min_expiry}
 //         flags: bit 0 = dropped, bit 1 = ordered.
-//         n_entries x {u64 hash_bits, u64 locator}             (16 bytes)
+//         kCheckpointShards x u32: how many entries each index shard has
+//         n_entries x u64 (tag << 44 | locator)                (8 bytes)
+//           the index's own packed form, shard after shard ascending (the
+//           counts above say where each shard's run ends); the tag is the
+//           20 hash bits below the shard's 10, the only bits the index
+//           keeps, so hash_bits = shard << 54 | tag << 34
 //         the ordered section (ordered_bytes bytes): the index of each
 //         ordered namespace as its chunks, in key order
 //         (checkpoint_ordered.h), so open loads it instead of rebuilding.
@@ -30,7 +35,9 @@
 // expiries; UINT64_MAX = none) and ttl_keys came with version 3 (TTL); the
 // namespace byte became flags (bit 0 dropped, bit 1 ordered) in version 4;
 // the ordered section (and the header's ordered_bytes, which made the
-// header 80 bytes) came with version 5. Older checkpoints are ignored
+// header 80 bytes) came with version 5; 8-byte entries with the shard
+// counts (they were {u64 hash_bits, u64 locator}, 16 bytes, holding the
+// same 30 bits of hash) with version 6. Older checkpoints are ignored
 // (open rebuilds by a full scan).
 //
 // Thread contract: plain functions and values.
@@ -43,6 +50,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/index/hash_index.h"
+#include "core/util/coding.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -50,7 +59,10 @@ namespace firkin {
 constexpr char kCheckpointFileName[] = "CHECKPOINT";
 constexpr size_t kCheckpointHeaderSize = 80;
 constexpr size_t kCheckpointSegmentSize = 64;
-constexpr size_t kCheckpointEntrySize = 16;
+constexpr size_t kCheckpointEntrySize = 8;
+// The index's shards, one u32 count each.
+constexpr size_t kCheckpointShards = HashIndex::kShards;
+constexpr size_t kCheckpointShardCountsSize = kCheckpointShards * 4;
 // A namespace entry is 30 bytes plus its name (at most 255 bytes).
 constexpr size_t kCheckpointNamespaceMin = 30;
 constexpr size_t kCheckpointNamespaceMax = 30 + 255;
@@ -89,7 +101,8 @@ struct CheckpointData {
   // are made from them in pieces as it is written).
   std::vector<uint64_t> packed_entries;
   std::vector<uint32_t> shard_counts;
-  std::string_view entries_view;  // decoded: n x 16 bytes (hash_bits, locator)
+  std::string_view entries_view;       // decoded: n x 8 bytes (tag << 44 | locator)
+  std::string_view shard_counts_view;  // decoded: kCheckpointShards x u32, adding up to n
   std::string ordered;            // the ordered section (when encoding)
   std::string_view ordered_view;  // the same, inside the decoded bytes
   uint64_t entry_count() const { return packed_entries.size(); }
@@ -105,12 +118,13 @@ Status WriteCheckpoint(const CheckpointData& c,
 std::string EncodeCheckpoint(const CheckpointData& c);
 // The file's pieces, for a writer that lays it out itself (a plain
 // database writes the entries straight into the mapped file): the tables
-// (segments and namespaces) that open the body; the 16-byte entry of a
-// packed index entry of `shard`; and the header of a file of `n_entries`
-// entries whose body (everything after the header) has checksum
-// `body_checksum`.
+// (segments and namespaces) that open the body; the shard counts
+// (kCheckpointShardCountsSize bytes) that follow them; the entry of a
+// packed index entry; and the header of a file of `n_entries` entries
+// whose body (everything after the header) has checksum `body_checksum`.
 std::string EncodeCheckpointTables(const CheckpointData& c);
-void EncodeCheckpointEntry(size_t shard, uint64_t packed, char* out);
+void EncodeCheckpointShardCounts(const std::vector<uint32_t>& counts, char* out);
+inline void EncodeCheckpointEntry(uint64_t packed, char* out) { EncodeU64(out, packed); }
 void EncodeCheckpointHeader(const CheckpointData& c, uint64_t n_entries, uint64_t body_checksum,
                             char* out);
 // Checks magic, version and the header checksum, and that the file size is
@@ -121,6 +135,22 @@ Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
 // DecodeCheckpointHeader, then the body checksum and layout.
 // out->entries_view points into data (no copy of the index image).
 Status DecodeCheckpoint(std::string_view data, const std::string& path, CheckpointData* out);
+// Calls fn(i, hash_bits, locator) for each entry of a decoded checkpoint,
+// in file order (hash_bits: the shard and tag bits, the rest 0).
+// REQUIRES: c was decoded by DecodeCheckpoint (the counts add up).
+template <typename Fn>
+void ForEachCheckpointEntry(const CheckpointData& c, Fn&& fn) {
+  const char* e = c.entries_view.data();
+  uint64_t i = 0;
+  for (size_t shard = 0; shard < kCheckpointShards; ++shard) {
+    const uint64_t end = i + DecodeU32(c.shard_counts_view.data() + 4 * shard);
+    for (; i < end; ++i, e += kCheckpointEntrySize) {
+      const uint64_t packed = DecodeU64(e);
+      fn(i, HashIndex::UnpackHashBits(shard, packed), HashIndex::UnpackLocator(packed));
+    }
+  }
+}
+
 // The tail check of a segment whose bytes are `seg` (mapped), covered up to
 // `len` (REQUIRES: kSegmentHeaderSize <= len <= the mapped size).
 uint64_t CheckpointTailCheck(const char* seg, uint64_t len);

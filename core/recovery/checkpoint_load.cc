@@ -166,7 +166,6 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
   }
   if (!ns_ids.count(0)) return Ignore(ck, "no default namespace");
   // Entries: every one inside a listed segment's covered bytes.
-  const char* e = c.entries_view.data();
   const uint64_t n = c.entries_view.size() / kCheckpointEntrySize;
   if (n > covered / kRecordHeaderSize) return Ignore(ck, "too many entries");
   const uint64_t stride = n > kSampledEntries ? n / kSampledEntries : 1;
@@ -182,28 +181,31 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
   // Records are read in index order, anywhere in the log: the one
   // kPrefetchAhead entries on is fetched early, so the misses overlap.
   constexpr uint64_t kPrefetchAhead = 16;
-  for (uint64_t i = 0; i < n; i++, e += kCheckpointEntrySize) {
+  std::string why;  // the first entry found bad
+  ForEachCheckpointEntry(c, [&](uint64_t i, uint64_t hash_bits, Locator loc) {
+    if (!why.empty()) return;
     if (n <= kFullCheckEntries && i + kPrefetchAhead < n) {
-      const Locator ahead = DecodeU64(e + kPrefetchAhead * kCheckpointEntrySize + 8);
+      const Locator ahead = HashIndex::UnpackLocator(
+          DecodeU64(c.entries_view.data() + (i + kPrefetchAhead) * kCheckpointEntrySize));
       const int32_t at = by_slot[LocatorSlot(ahead)];
       if (at >= 0 && LocatorOffset(ahead) + kRecordHeaderSize <= c.segments[at].len) {
         __builtin_prefetch(ck->files[at]->data() + LocatorOffset(ahead));
       }
     }
-    const uint64_t hash_bits = DecodeU64(e);
-    const Locator loc = DecodeU64(e + 8);
     // (A Locator's slot is below kSlots by construction; one past the mask
     // is refused before the table is indexed.)
     if ((hash_bits & kDroppedHashMask) != 0 || loc >= kLocatorMaskAll) {
-      return Ignore(ck, "index entry " + std::to_string(i) + " points outside the log");
+      why = "index entry " + std::to_string(i) + " points outside the log";
+      return;
     }
     const int32_t at = by_slot[LocatorSlot(loc)];
     const uint64_t off = LocatorOffset(loc);
     if (at < 0 || off < kSegmentHeaderSize || off + kRecordHeaderSize > c.segments[at].len) {
-      return Ignore(ck, "index entry " + std::to_string(i) + " points outside the log");
+      why = "index entry " + std::to_string(i) + " points outside the log";
+      return;
     }
     const bool sampled = i % stride == 0;
-    if (!sampled && n > kFullCheckEntries) continue;
+    if (!sampled && n > kFullCheckEntries) return;
     // A key record inside the covered bytes, no newer than the checkpoint,
     // whose key hashes to the entry (sampled ones: checksum too).
     const CheckpointSegment& cs = c.segments[at];
@@ -215,8 +217,9 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
         r.seq > c.last_seq ||
         (KeyHash(identity.hash_seed, r.ns_id, key_codec.Key(r, &key_buf)) & ~kDroppedHashMask) !=
             hash_bits) {
-      return Ignore(ck, "index entry " + std::to_string(i) + " does not point at its key's " +
-                            "record in " + SegmentFileName(cs.id));
+      why = "index entry " + std::to_string(i) + " does not point at its key's " +
+            "record in " + SegmentFileName(cs.id);
+      return;
     }
     if (count_ns) {
       if (r.ns_id != last_ns) {
@@ -225,7 +228,8 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
       }
       ++*last_count;
     }
-  }
+  });
+  if (!why.empty()) return Ignore(ck, why);
   ck->valid = true;
   // The ordered section: used only if it matches the entries exactly; if
   // not, the hash entries are still loaded and the ordered indexes rebuilt.
@@ -256,11 +260,10 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
     info->min_expiry.store(n.min_expiry);
     if (n.dropped) ns->Drop(n.id);
   }
-  const char* e = c.entries_view.data();
   const uint64_t n = c.entries_view.size() / kCheckpointEntrySize;
-  for (uint64_t i = 0; i < n; i++, e += kCheckpointEntrySize) {
-    ks->index().LoadEntry(DecodeU64(e), DecodeU64(e + 8));  // open: no other thread yet
-  }
+  ForEachCheckpointEntry(c, [&](uint64_t, uint64_t hash_bits, Locator loc) {
+    ks->index().LoadEntry(hash_bits, loc);  // open: no other thread yet
+  });
   // The ordered indexes saved with it: from now on the replay of the log
   // past the checkpoint keeps them in step (Keyspace::Install), and open
   // builds only the ordered namespaces that were not loaded here.

@@ -114,7 +114,8 @@ std::string CheckOrderedSection(const LoadedCheckpoint& ck, const RecordCodec& c
   }
   const char* e = c.entries_view.data();
   for (uint64_t i = 0; i < n_entries; i++, e += kCheckpointEntrySize) {
-    const Locator l = DecodeU64(e + 8);  // validated: inside a listed segment
+    // validated: inside a listed segment
+    const Locator l = HashIndex::UnpackLocator(DecodeU64(e));
     const uint64_t b = LocatorOffset(l) / kRecordAlign;
     marks[slots[LocatorSlot(l)]][b / 64] |= uint64_t{1} << (b % 64);
   }

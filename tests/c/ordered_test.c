@@ -1453,8 +1453,10 @@ static bool forge_ordered(const char *ck, int mode) {
   fclose(f);
   if (n < 80 || n == sizeof b) return false;
   const uint64_t nent = ld64(b + 48), ord = ld64(b + 56);
-  if (ord < 16 + 4 + 16 || n < 80 + ord + nent * 16) return false;
-  unsigned char *sec = b + n - ord, *ent = sec - nent * 16;
+  /* version 6: the 8-byte hash entries (tag << 44 | locator) end where the
+   * ordered section starts */
+  if (ord < 16 + 4 + 16 || n < 80 + 4096 + ord + nent * 8) return false;
+  unsigned char *sec = b + n - ord, *ent = sec - nent * 8;
   unsigned char *chunk = sec + 16;
   const unsigned cn = chunk[0] | (unsigned)chunk[1] << 8, cl = chunk[2] | (unsigned)chunk[3] << 8;
   unsigned char *w = chunk + 4 + cl;
@@ -1470,7 +1472,7 @@ static bool forge_ordered(const char *ck, int mode) {
     const uint64_t mine = ld64(w) & mask;
     uint64_t other = 0;
     for (uint64_t i = 0; i < nent && other == 0; i++) {
-      uint64_t l = ld64(ent + 16 * i + 8);
+      uint64_t l = ld64(ent + 8 * i) & mask;
       if (l != mine) other = l;
     }
     if (other == 0) return false;

@@ -853,17 +853,21 @@ static void mt_do_ckpt_cases(mt_base *B, cc_rng *r, int ncases) {
         FILE *f = fopen(p, "rb");
         size_t len = f ? fread(b, 1, sizeof b, f) : 0;
         if (f) fclose(f);
-        uint64_t nent = len >= 72 ? rd64(b + 48) : 0;
-        if (nent < 2 || len < 72 + nent * 16) continue;
-        unsigned char *e = b + len - nent * 16;
+        /* version 6: 80-byte header, checksums at [64] (body) and [72]
+         * (header); 8-byte entries (tag << 44 | locator) end where the
+         * ordered section (its size at [56]) starts. */
+        const uint64_t loc_mask = (UINT64_C(1) << 44) - 1;
+        uint64_t nent = len >= 80 ? rd64(b + 48) : 0, ord = len >= 80 ? rd64(b + 56) : 0;
+        if (nent < 2 || ord > len || len - ord < 80 + 4096 + nent * 8) continue;
+        unsigned char *e = b + len - ord - nent * 8;
         uint64_t i = cc_below(r, nent), j = cc_below(r, nent - 1);
         if (j >= i) j++;
-        unsigned char t[8];
-        memcpy(t, e + i * 16 + 8, 8);
-        memcpy(e + i * 16 + 8, e + j * 16 + 8, 8);
-        memcpy(e + j * 16 + 8, t, 8);
-        cc_put_u64(b + 56, (uint64_t)XXH3_64bits(b + 72, len - 72));
-        cc_put_u64(b + 64, (uint64_t)XXH3_64bits(b, 64));
+        const uint64_t a = rd64(e + i * 8), o = rd64(e + j * 8);
+        if ((a & loc_mask) == (o & loc_mask)) continue;
+        cc_put_u64(e + i * 8, (a & ~loc_mask) | (o & loc_mask));
+        cc_put_u64(e + j * 8, (o & ~loc_mask) | (a & loc_mask));
+        cc_put_u64(b + 64, (uint64_t)XXH3_64bits(b + 80, len - 80));
+        cc_put_u64(b + 72, (uint64_t)XXH3_64bits(b, 72));
         f = fopen(p, "wb");
         if (!f) continue;
         fwrite(b, 1, len, f);

@@ -1,7 +1,8 @@
 // Unit tests of the index checkpoint's encoding (core/recovery/checkpoint.h):
 // the file written in pieces is the file encoded whole, it decodes back to
-// the index's entries (packed in 8 bytes while it is written, 16 in the
-// file), and its checksums catch a flipped byte. ChecksumStream equals
+// the index's entries (the index's own 8-byte form, after per-shard
+// counts), and its checksums and counts catch a flipped byte or a count
+// that does not add up. ChecksumStream equals
 // Checksum of the concatenation at any split.
 #include "core/recovery/checkpoint.h"
 
@@ -79,7 +80,9 @@ TEST(CheckpointTest, PiecesEqualTheWholeAndDecodeToTheIndexEntries) {
   EXPECT_EQ(pieces, whole);
   EXPECT_GT(calls, 4u);  // the 800 KB of entries came in pieces
   EXPECT_EQ(whole.size(), kCheckpointHeaderSize + kCheckpointSegmentSize + kCheckpointNamespaceMin +
-                              want.size() * kCheckpointEntrySize + c.ordered.size());
+                              kCheckpointShardCountsSize + want.size() * kCheckpointEntrySize +
+                              c.ordered.size());
+  EXPECT_EQ(kCheckpointEntrySize, 8u);
 
   CheckpointData d;
   ASSERT_TRUE(DecodeCheckpoint(whole, "CHECKPOINT", &d).ok());
@@ -88,9 +91,12 @@ TEST(CheckpointTest, PiecesEqualTheWholeAndDecodeToTheIndexEntries) {
   ASSERT_EQ(d.entries_view.size(), want.size() * kCheckpointEntrySize);
   EXPECT_EQ(d.ordered_view, c.ordered);
   std::multimap<uint64_t, Locator> got;
-  for (size_t i = 0; i < d.entries_view.size(); i += kCheckpointEntrySize) {
-    got.insert({DecodeU64(d.entries_view.data() + i), DecodeU64(d.entries_view.data() + i + 8)});
-  }
+  uint64_t next = 0;
+  ForEachCheckpointEntry(d, [&](uint64_t i, uint64_t h, Locator l) {
+    EXPECT_EQ(i, next++);
+    got.insert({h, l});
+  });
+  EXPECT_EQ(next, want.size());
   EXPECT_EQ(got, want);
 
   // A flipped byte anywhere in the body or the header is refused.
@@ -102,25 +108,25 @@ TEST(CheckpointTest, PiecesEqualTheWholeAndDecodeToTheIndexEntries) {
   }
 }
 
-// The layout a plain database writes into its mapped file (tables, one
-// EncodeCheckpointEntry per entry of ForEachPacked, the ordered section,
-// then the header over the body) is the file EncodeCheckpoint makes.
+// The layout a plain database writes into its mapped file (tables, the
+// shard counts, one EncodeCheckpointEntry per entry of ForEachPacked, the
+// ordered section, then the header over the body) is the file
+// EncodeCheckpoint makes.
 TEST(CheckpointTest, LaidOutInPlaceEqualsTheEncodedFile) {
   std::multimap<uint64_t, Locator> want;
   CheckpointData c = FromIndex(30000, &want);
   c.ordered = "ordered section bytes";
   const std::string whole = EncodeCheckpoint(c);
   const std::string tables = EncodeCheckpointTables(c);
-  std::string file(kCheckpointHeaderSize + tables.size() +
+  std::string file(kCheckpointHeaderSize + tables.size() + kCheckpointShardCountsSize +
                        c.entry_count() * kCheckpointEntrySize + c.ordered.size(),
                    '\0');
   std::memcpy(&file[kCheckpointHeaderSize], tables.data(), tables.size());
-  size_t at = kCheckpointHeaderSize + tables.size();
-  size_t next = 0;
-  for (size_t shard = 0; shard < c.shard_counts.size(); ++shard) {
-    for (uint32_t k = 0; k < c.shard_counts[shard]; ++k, at += kCheckpointEntrySize) {
-      EncodeCheckpointEntry(shard, c.packed_entries[next++], &file[at]);
-    }
+  EncodeCheckpointShardCounts(c.shard_counts, &file[kCheckpointHeaderSize + tables.size()]);
+  size_t at = kCheckpointHeaderSize + tables.size() + kCheckpointShardCountsSize;
+  for (uint64_t packed : c.packed_entries) {
+    EncodeCheckpointEntry(packed, &file[at]);
+    at += kCheckpointEntrySize;
   }
   std::memcpy(&file[at], c.ordered.data(), c.ordered.size());
   EncodeCheckpointHeader(c, c.entry_count(),
@@ -146,6 +152,48 @@ TEST(CheckpointTest, ShardCountsBeyondTheEntriesAreRefused) {
   CheckpointData c = FromIndex(1000, &want);
   c.shard_counts[HashIndex::kShards - 1] += 1;
   EXPECT_FALSE(WriteCheckpoint(c, [](std::string_view) { return Status::OK(); }).ok());
+  c.shard_counts[HashIndex::kShards - 1] -= 2;  // short of the entries
+  EXPECT_FALSE(WriteCheckpoint(c, [](std::string_view) { return Status::OK(); }).ok());
+}
+
+// Re-signs a file whose bytes were changed: the body checksum, then the
+// header's own (as a forger would).
+void Resign(std::string* f) {
+  EncodeU64(&(*f)[64], Checksum(f->data() + kCheckpointHeaderSize,
+                                f->size() - kCheckpointHeaderSize));
+  EncodeU64(&(*f)[72], Checksum(f->data(), 72));
+}
+
+TEST(CheckpointTest, DecodeRefusesCountsThatDoNotAddUpAndOlderVersions) {
+  std::multimap<uint64_t, Locator> want;
+  CheckpointData c = FromIndex(5000, &want);
+  const std::string whole = EncodeCheckpoint(c);
+  const size_t counts_at = kCheckpointHeaderSize + EncodeCheckpointTables(c).size();
+  {
+    CheckpointData ok;
+    ASSERT_TRUE(DecodeCheckpoint(whole, "CHECKPOINT", &ok).ok());
+  }
+  // A count one higher, checksums made to match: the sum is off.
+  std::string bad = whole;
+  EncodeU32(&bad[counts_at + 4 * 7], DecodeU32(&bad[counts_at + 4 * 7]) + 1);
+  Resign(&bad);
+  CheckpointData x;
+  Status s = DecodeCheckpoint(bad, "CHECKPOINT", &x);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find("shard counts"), std::string::npos) << s.ToString();
+  // A count wrapped to look small (adds up modulo 2^32 only).
+  bad = whole;
+  EncodeU32(&bad[counts_at], DecodeU32(&bad[counts_at]) + 0x80000000u);
+  EncodeU32(&bad[counts_at + 4], DecodeU32(&bad[counts_at + 4]) + 0x80000000u);
+  Resign(&bad);
+  EXPECT_FALSE(DecodeCheckpoint(bad, "CHECKPOINT", &x).ok());
+  // Version 5 (16-byte entries): ignored as older (open rebuilds it).
+  bad = whole;
+  EncodeU32(&bad[8], 5);
+  Resign(&bad);
+  s = DecodeCheckpoint(bad, "CHECKPOINT", &x);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find("older"), std::string::npos) << s.ToString();
 }
 
 }  // namespace
