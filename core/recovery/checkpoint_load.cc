@@ -70,6 +70,7 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
     // (The ordered section: 8 bytes a key, plus per chunk and namespace a
     // header and a common prefix no longer than a record.)
     const uint64_t max_plain = kCheckpointHeaderSize + ids.size() * kCheckpointSegmentSize +
+                               kCheckpointShardCountsSize +
                                max_records * (kCheckpointEntrySize + kCheckpointNamespaceMax) +
                                max_records * 36 + seg_bytes;
     if (bytes.size() > max_plain + kSealedCheckpointOverhead) {
