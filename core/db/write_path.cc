@@ -80,31 +80,44 @@ bool IsCheckOnly(const WriteOp& op) {
 // install and the reservation.
 class NsTracking {
  public:
+  // The per-thread lists are fetched only when an op needs them: most
+  // writes name no tracked namespace, and each thread_local touched costs
+  // a call into the dynamic linker's TLS descriptor on every write.
   NsTracking(const WriteOp* ops, size_t n) {
-    wrote_.clear();
-    checked_.clear();
     for (size_t i = 0; i < n; i++) {
       if ((ops[i].kind == WriteOp::Kind::kPut || ops[i].kind == WriteOp::Kind::kDelete) &&
           ops[i].ns != nullptr && ops[i].ns->writes.enabled()) {
-        AddOnce(&wrote_, ops[i].ns);
+        if (wrote_ == nullptr) wrote_ = Lists(&Wrote);
+        AddOnce(wrote_, ops[i].ns);
       }
     }
-    for (NamespaceInfo* ns : wrote_) ns->writes.EnterWriter();
+    if (wrote_ != nullptr) {
+      for (NamespaceInfo* ns : *wrote_) ns->writes.EnterWriter();
+    }
     for (size_t i = 0; i < n; i++) {
       if (ops[i].kind == WriteOp::Kind::kCheckNs && ops[i].ns != nullptr) {
-        AddOnce(&checked_, ops[i].ns);
+        if (checked_ == nullptr) checked_ = Lists(&Checked);
+        AddOnce(checked_, ops[i].ns);
       }
     }
-    for (NamespaceInfo* ns : checked_) ns->writes.BeginCheck();
+    if (checked_ != nullptr) {
+      for (NamespaceInfo* ns : *checked_) ns->writes.BeginCheck();
+    }
   }
   ~NsTracking() { Done(0); }
   NsTracking(const NsTracking&) = delete;
   NsTracking& operator=(const NsTracking&) = delete;
   void Done(uint64_t seq) {
-    for (NamespaceInfo* ns : checked_) ns->writes.EndCheck();
-    for (NamespaceInfo* ns : wrote_) ns->writes.LeaveWriter(seq);
-    checked_.clear();
-    wrote_.clear();
+    if (checked_ != nullptr) {
+      for (NamespaceInfo* ns : *checked_) ns->writes.EndCheck();
+      checked_->clear();
+      checked_ = nullptr;
+    }
+    if (wrote_ != nullptr) {
+      for (NamespaceInfo* ns : *wrote_) ns->writes.LeaveWriter(seq);
+      wrote_->clear();
+      wrote_ = nullptr;
+    }
   }
   // How many writer entries the calling thread's write holds on ns (for
   // its own check): the one NsTracking alive on this thread entered them.
@@ -117,9 +130,15 @@ class NsTracking {
   static void AddOnce(std::vector<NamespaceInfo*>* v, NamespaceInfo* ns) {
     if (std::find(v->begin(), v->end(), ns) == v->end()) v->push_back(ns);
   }
-  // Reused per thread (a write is not re-entrant): no allocation per write.
-  std::vector<NamespaceInfo*>& wrote_ = Wrote();
-  std::vector<NamespaceInfo*>& checked_ = Checked();
+  // The thread's list, emptied (a write is not re-entrant: reused, no
+  // allocation per write).
+  static std::vector<NamespaceInfo*>* Lists(std::vector<NamespaceInfo*>& (*which)()) {
+    std::vector<NamespaceInfo*>* v = &which();
+    v->clear();
+    return v;
+  }
+  std::vector<NamespaceInfo*>* wrote_ = nullptr;
+  std::vector<NamespaceInfo*>* checked_ = nullptr;
   static std::vector<NamespaceInfo*>& Wrote() {
     thread_local std::vector<NamespaceInfo*> v;
     return v;
@@ -163,10 +182,11 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   if (mode == SyncMode::kInterval && options_.sync_mode != SyncMode::kInterval) StartFlusher();
   // Compression runs before any lock is taken (it is the expensive part of
   // a compressed put): the ops then carry their stored bytes.
-  thread_local std::vector<WriteOp> encoded;
-  thread_local std::vector<std::string> bufs;
-  if (codec_.compression() != Compression::kNone && EncodeValues(ops, n, &encoded, &bufs)) {
-    ops = encoded.data();
+  if (codec_.compression() != Compression::kNone) {
+    // (Declared here: a thread_local is a TLS descriptor call per write.)
+    thread_local std::vector<WriteOp> encoded;
+    thread_local std::vector<std::string> bufs;
+    if (EncodeValues(ops, n, &encoded, &bufs)) ops = encoded.data();
   }
   LogWriter::Reservation r;
   Status s;
