@@ -7,73 +7,45 @@
 
 namespace firkin::capi {
 
-namespace {
-
-firkin_status ForeignHandle(const char* what) {
+firkin_status FailForeign(const char* what) {
   return Fail(FIRKIN_E_INVALID_ARGUMENT, std::string(what) + " belongs to another database");
 }
 
-firkin_status Dropped(const NamespaceInfo& info) {
+firkin_status FailDropped(const NamespaceInfo& info) {
   return Fail(FIRKIN_E_NAMESPACE_NOT_FOUND, "namespace '" + info.name + "' was dropped");
 }
 
-}  // namespace
-
-firkin_status CheckBytes(const void* p, size_t len, const char* what) {
-  if (p == nullptr && len != 0) {
-    return Fail(FIRKIN_E_INVALID_ARGUMENT,
-                std::string(what) + " is NULL with length " + std::to_string(len));
-  }
-  return FIRKIN_OK;
+firkin_status FailBytes(const char* what, size_t len) {
+  return Fail(FIRKIN_E_INVALID_ARGUMENT,
+              std::string(what) + " is NULL with length " + std::to_string(len));
 }
 
-firkin_status CheckKey(const void* key, size_t len) {
+firkin_status FailKey(const void* key, size_t len) {
   if (len == 0) return Fail(FIRKIN_E_INVALID_ARGUMENT, "key is empty");
   if (len > FIRKIN_MAX_KEY_SIZE) {
     return Fail(FIRKIN_E_TOO_LARGE, "key of " + std::to_string(len) +
                                         " bytes exceeds the limit of " +
                                         std::to_string(FIRKIN_MAX_KEY_SIZE));
   }
-  return CheckBytes(key, len, "key");
+  if (key == nullptr) return FailBytes("key", len);
+  return FIRKIN_OK;
 }
 
-firkin_status CheckValue(const void* val, size_t len) {
+firkin_status FailValue(const void* val, size_t len) {
   if (len > FIRKIN_MAX_VALUE_SIZE) {
     return Fail(FIRKIN_E_TOO_LARGE, "value of " + std::to_string(len) +
                                         " bytes exceeds the limit of " +
                                         std::to_string(FIRKIN_MAX_VALUE_SIZE));
   }
-  return CheckBytes(val, len, "value");
-}
-
-firkin_status CheckDb(const firkin_db* db) {
-  if (db == nullptr || !db->db) return Fail(FIRKIN_E_INVALID_ARGUMENT, "database handle is NULL");
+  if (val == nullptr && len != 0) return FailBytes("value", len);
   return FIRKIN_OK;
 }
 
-firkin_status CheckOut(const void* out) {
-  if (out == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
-  return FIRKIN_OK;
+firkin_status FailNullDb() {
+  return Fail(FIRKIN_E_INVALID_ARGUMENT, "database handle is NULL");
 }
 
-firkin_status Bind(const firkin_db* db, const firkin_ns* ns, const firkin_snapshot* snap,
-                   Target* out) {
-  if (firkin_status c = CheckDb(db)) return c;
-  if (ns == nullptr) {
-    out->ns = db->db->namespaces().Default().get();
-  } else {
-    if (ns->db != db->db) return ForeignHandle("namespace handle");
-    if (ns->info->dropped.load(std::memory_order_acquire)) return Dropped(*ns->info);
-    out->ns = ns->info.get();
-  }
-  if (snap == nullptr) {
-    out->snap = kLatestSeq;
-  } else {
-    if (snap->db != db->db) return ForeignHandle("snapshot");
-    out->snap = snap->seq;
-  }
-  return FIRKIN_OK;
-}
+firkin_status FailNullOut() { return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL"); }
 
 firkin_status BindBatchNs(firkin_batch* b, const firkin_ns* ns,
                           std::shared_ptr<NamespaceInfo>* out) {
@@ -98,14 +70,14 @@ firkin_status BindBatch(const firkin_db* db, const firkin_batch* b, std::vector<
   if (firkin_status c = CheckDb(db)) return c;
   if (b == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "batch handle is NULL");
   // An expired owner is a closed database: not this one either.
-  if (b->bound && b->owner.lock() != db->db) return ForeignHandle("a namespace of the batch");
+  if (b->bound && b->owner.lock() != db->db) return FailForeign("a namespace of the batch");
   *ops = b->batch.Ops();
   NamespaceInfo* def = db->db->namespaces().Default().get();
   for (WriteOp& op : *ops) {
     if (op.ns == nullptr) {
       op.ns = def;
     } else if (op.ns->dropped.load(std::memory_order_acquire)) {
-      return Dropped(*op.ns);
+      return FailDropped(*op.ns);
     }
   }
   return FIRKIN_OK;

@@ -169,11 +169,42 @@ firkin_status Guard(Fn&& fn) noexcept {
 // this one that happens to have the same number), a dropped namespace is
 // NAMESPACE_NOT_FOUND. (Iterator calls take only the iterator, which
 // carries its own database.)
-firkin_status CheckBytes(const void* p, size_t len, const char* what);
-firkin_status CheckKey(const void* key, size_t len);
-firkin_status CheckValue(const void* val, size_t len);
-firkin_status CheckDb(const firkin_db* db);
-firkin_status CheckOut(const void* out);
+// The checks are inline (every call runs several; a call each with its
+// frame was about a tenth of a get's instructions); what they report on
+// failure is built out of line, in checks.cc.
+firkin_status FailBytes(const char* what, size_t len);
+firkin_status FailKey(const void* key, size_t len);
+firkin_status FailValue(const void* val, size_t len);
+firkin_status FailNullDb();
+firkin_status FailNullOut();
+firkin_status FailForeign(const char* what);
+firkin_status FailDropped(const firkin::NamespaceInfo& info);
+
+inline firkin_status CheckBytes(const void* p, size_t len, const char* what) {
+  if (__builtin_expect(p == nullptr && len != 0, 0)) return FailBytes(what, len);
+  return FIRKIN_OK;
+}
+// Empty, longer than FIRKIN_MAX_KEY_SIZE, or NULL: refused.
+inline firkin_status CheckKey(const void* key, size_t len) {
+  if (__builtin_expect(len - 1 >= FIRKIN_MAX_KEY_SIZE || key == nullptr, 0)) {
+    return FailKey(key, len);
+  }
+  return FIRKIN_OK;
+}
+inline firkin_status CheckValue(const void* val, size_t len) {
+  if (__builtin_expect(len > FIRKIN_MAX_VALUE_SIZE || (val == nullptr && len != 0), 0)) {
+    return FailValue(val, len);
+  }
+  return FIRKIN_OK;
+}
+inline firkin_status CheckDb(const firkin_db* db) {
+  if (__builtin_expect(db == nullptr || !db->db, 0)) return FailNullDb();
+  return FIRKIN_OK;
+}
+inline firkin_status CheckOut(const void* out) {
+  if (__builtin_expect(out == nullptr, 0)) return FailNullOut();
+  return FIRKIN_OK;
+}
 
 // What a call on a database reads or writes, its handles checked.
 struct Target {
@@ -182,8 +213,26 @@ struct Target {
 };
 // Checks db, then that ns (NULL = default) and snap (NULL = latest) belong
 // to it and that ns is not dropped.
-firkin_status Bind(const firkin_db* db, const firkin_ns* ns, const firkin_snapshot* snap,
-                   Target* out);
+inline firkin_status Bind(const firkin_db* db, const firkin_ns* ns, const firkin_snapshot* snap,
+                          Target* out) {
+  if (firkin_status c = CheckDb(db)) return c;
+  if (ns == nullptr) {
+    out->ns = db->db->namespaces().Default().get();
+  } else {
+    if (__builtin_expect(ns->db != db->db, 0)) return FailForeign("namespace handle");
+    if (__builtin_expect(ns->info->dropped.load(std::memory_order_acquire), 0)) {
+      return FailDropped(*ns->info);
+    }
+    out->ns = ns->info.get();
+  }
+  if (snap == nullptr) {
+    out->snap = kLatestSeq;
+  } else {
+    if (__builtin_expect(snap->db != db->db, 0)) return FailForeign("snapshot");
+    out->snap = snap->seq;
+  }
+  return FIRKIN_OK;
+}
 // The namespace an operation added to b refers to (NULL = "default",
 // resolved at write time); ties b to ns's database, and refuses a handle
 // of another database than the one b is already tied to.
