@@ -13,9 +13,14 @@ Status Status::FromErrno(int err, std::string_view what) {
   return Status(Code::kIOError, std::move(m));
 }
 
+const std::string& Status::EmptyMessage() {
+  static const std::string* const empty = new std::string();  // never destroyed
+  return *empty;
+}
+
 std::string Status::ToString() const {
   if (ok()) return "OK";
-  return "status " + std::to_string(raw_code()) + ": " + msg_;
+  return "status " + std::to_string(raw_code()) + ": " + message();
 }
 
 }  // namespace firkin

@@ -1,11 +1,18 @@
 // Status: the result of a core operation, a code plus a message.
 //
+// The message lives on the heap and only when there is one: an OK status
+// (the common result, passed up through several calls on every read and
+// write) is a code and a null pointer, made and dropped with two stores
+// and a test, where a std::string member cost a string's construction,
+// moves and destruction at each step.
+//
 // Thread contract: a Status is a value type; distinct objects may be used
 // from distinct threads freely. Each Code maps one-to-one onto a FIRKIN_E_*
 // status of the C API (capi/firkin.h) and has the same numeric value.
 #ifndef FIRKIN_CORE_UTIL_STATUS_H_
 #define FIRKIN_CORE_UTIL_STATUS_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,7 +48,19 @@ class Status {
   };
 
   Status() = default;
-  Status(Code code, std::string msg) : code_(code), msg_(std::move(msg)) {}
+  Status(Code code, std::string msg)
+      : code_(code), msg_(msg.empty() ? nullptr : new std::string(std::move(msg))) {}
+  Status(const Status& o) : code_(o.code_), msg_(o.msg_ ? new std::string(*o.msg_) : nullptr) {}
+  Status& operator=(const Status& o) {
+    if (this != &o) {
+      code_ = o.code_;
+      msg_.reset(o.msg_ ? new std::string(*o.msg_) : nullptr);
+    }
+    return *this;
+  }
+  Status(Status&& o) noexcept = default;
+  Status& operator=(Status&& o) noexcept = default;
+  ~Status() = default;
 
   static Status OK() { return Status(); }
   static Status NotFound(std::string m = "") { return {Code::kNotFound, std::move(m)}; }
@@ -72,12 +91,14 @@ class Status {
   bool IsNotFound() const { return code_ == Code::kNotFound; }
   Code code() const { return code_; }
   int raw_code() const { return static_cast<int>(code_); }
-  const std::string& message() const { return msg_; }
+  const std::string& message() const { return msg_ ? *msg_ : EmptyMessage(); }
   std::string ToString() const;
 
  private:
+  static const std::string& EmptyMessage();
+
   Code code_ = Code::kOk;
-  std::string msg_;
+  std::unique_ptr<std::string> msg_;  // null: no message
 };
 
 // Propagates a non-OK status to the caller.
