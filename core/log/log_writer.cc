@@ -75,8 +75,7 @@ LogWriter::~LogWriter() {
   DropSpare();
 }
 
-Status LogWriter::sticky_error() const {
-  if (!has_sticky_.load(std::memory_order_acquire)) return Status::OK();
+Status LogWriter::StickyErrorSlow() const {
   std::lock_guard<std::mutex> l(sync_mu_);
   return sticky_;
 }

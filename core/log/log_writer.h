@@ -150,7 +150,11 @@ class LogWriter {
   // the writeback thread (a full compaction must see them sealed).
   Status SealQueued();
 
-  Status sticky_error() const;
+  // Inline: every write asks, and almost always there is none.
+  Status sticky_error() const {
+    if (__builtin_expect(!has_sticky_.load(std::memory_order_acquire), 1)) return Status();
+    return StickyErrorSlow();
+  }
   // Any thread: puts the log into the sticky failed state with `s` (the
   // in-memory state no longer matches the log); returns the sticky error.
   Status Fail(const Status& s) {
@@ -301,6 +305,7 @@ class LogWriter {
   std::condition_variable gather_cv_;
   std::atomic<bool> gathering_{false};
   Status sticky_;
+  Status StickyErrorSlow() const;  // takes sync_mu_ to copy sticky_
   std::atomic<bool> has_sticky_{false};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> rolls_{0};
