@@ -95,10 +95,9 @@ struct CheckpointData {
   uint64_t last_seq = 0;
   std::vector<CheckpointSegment> segments;
   std::vector<CheckpointNamespace> namespaces;
-  // When encoding: the index entries as HashIndex::PackEntry gives them
-  // (8 bytes each, half the file's 16) in ForEachEntry's order, and how
-  // many each shard holds (HashIndex::kShards counts; the file's entries
-  // are made from them in pieces as it is written).
+  // When encoding: the index entries in the index's packed form (as
+  // ForEachPacked gives them, shard after shard), and how many each shard
+  // holds (HashIndex::kShards counts).
   std::vector<uint64_t> packed_entries;
   std::vector<uint32_t> shard_counts;
   std::string_view entries_view;       // decoded: n x 8 bytes (tag << 44 | locator)
@@ -109,8 +108,8 @@ struct CheckpointData {
 };
 
 // Hands the checkpoint file's bytes to `sink`, in order and in pieces (the
-// index entries 64 KiB at a time), so that writing a checkpoint never holds
-// the file in memory (160 MB at 10 M keys). Returns sink's first error.
+// index entries 128 KiB at a time), so that writing a checkpoint never holds
+// a second copy of them (80 MB at 10 M keys). Returns sink's first error.
 // REQUIRES: the shard counts add up to the entries.
 Status WriteCheckpoint(const CheckpointData& c,
                        const std::function<Status(std::string_view)>& sink);

@@ -193,9 +193,10 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
         __builtin_prefetch(ck->files[at]->data() + LocatorOffset(ahead));
       }
     }
-    // (A Locator's slot is below kSlots by construction; one past the mask
-    // is refused before the table is indexed.)
-    if ((hash_bits & kDroppedHashMask) != 0 || loc >= kLocatorMaskAll) {
+    // (A Locator's slot is below kSlots by construction; the all-ones one,
+    // the index's deleted marker, is refused before the table is indexed.
+    // The entry's hash bits hold only the shard and tag by construction.)
+    if (loc == kLocatorMaskAll) {
       why = "index entry " + std::to_string(i) + " points outside the log";
       return;
     }
