@@ -28,16 +28,22 @@ firkin_status WriteOne(firkin_db* db, const firkin_write_options* wo, const firk
 }
 
 // Looks key up at t; on success calls found(record) under the epoch guard
-// (the record's bytes are valid only inside it).
+// (the record's bytes are valid only inside it). If the record was
+// overwritten in place while found() copied it (ReadStable), the read is
+// made again: found() must be safe to call again (it replaces what it
+// produced before).
 template <typename Found>
 firkin_status ReadAt(const firkin_db* db, const Target& t, const void* key, size_t key_len,
                      Found&& found) {
   if (firkin_status c = CheckKey(key, key_len)) return c;
   firkin::Epoch::Guard guard;
-  RecordView r;
-  Status s = db->db->Get(t.snap, *t.ns, Bytes(key, key_len), &r);
-  if (!s.ok()) return Done(s);
-  return found(r);
+  for (;;) {
+    RecordView r;
+    Status s = db->db->Get(t.snap, *t.ns, Bytes(key, key_len), &r);
+    if (!s.ok()) return Done(s);
+    const firkin_status st = found(r);
+    if (firkin::ReadStable(r)) return st;
+  }
 }
 
 template <typename Found>
@@ -132,6 +138,7 @@ FIRKIN_API firkin_status firkin_get(firkin_db* db, const firkin_snapshot* snap,
     *val = nullptr;
     *val_len = 0;
     return ReadValueOne(db, snap, ns, key, key_len, [&](std::string_view v) {
+      firkin_free(*val);  // (a read made again)
       *val = CopyOut(v);
       *val_len = v.size();
       return FIRKIN_OK;
@@ -270,6 +277,7 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
     t.snap = pin.seq();
     for (size_t i = 0; i < n; i++) {
       statuses[i] = ReadValueAt(db, t, keys[i], key_lens[i], [&](std::string_view v) {
+        firkin_free(vals[i]);  // (a read made again)
         vals[i] = CopyOut(v);
         val_lens[i] = v.size();
         return FIRKIN_OK;
@@ -317,6 +325,7 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
       size_t mark = res.size();
       res.resize(mark + 4);
       firkin_status st = ReadValueAt(db, t, p, kl, [&](std::string_view v) {
+        res.resize(mark + 4);  // (a read made again)
         firkin::PutU32(&res, static_cast<uint32_t>(v.size()));
         res.append(v.data(), v.size());
         return FIRKIN_OK;

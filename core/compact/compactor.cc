@@ -743,7 +743,7 @@ Status Compactor::WriteOutput(Plan* plan) {
                    &sealed[0]);
       codec.SealAt(sealed.data(), room(pos, r.size()), h.salt, static_cast<uint32_t>(pos));
       pos += r.size();
-    } else if (!r.is_batch()) {
+    } else if (!r.is_batch() && DecodeU32(r.base + kRecordCounterOffset) == 0) {
       // Nothing changes at the new place (a plain record holds no offset
       // and its flags stay as they are): the bytes are copied as they are,
       // checksum included, with no second checksum computed. Damage that
@@ -752,6 +752,9 @@ Status Compactor::WriteOutput(Plan* plan) {
       std::memcpy(room(pos, r.size()), r.base, r.size());
       pos += r.size();
     } else {
+      // A batch record (its batch flag cleared: the batch is committed), or
+      // a record updated in place (its counter back to 0: outputs say no
+      // kSegmentFlagInPlace, and nothing overwrites it there).
       pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type,
                            static_cast<uint8_t>(r.flags & kRecordFlagsCodec), r.key(), r.value(),
                            r.time(), r.expiry()},

@@ -185,6 +185,9 @@ Status LinkSegment(Env* env, const Segment& seg, const std::string& path) {
 }  // namespace
 
 Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupReport* rep) {
+  // The copy of the active segment must not change under it (nor the
+  // versions of its snapshot).
+  InPlaceBlock no_in_place(this);
   *rep = BackupReport();
   std::string dest = dest_in;
   while (dest.size() > 1 && dest.back() == '/') dest.pop_back();

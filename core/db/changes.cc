@@ -67,7 +67,13 @@ uint64_t DB::OldestChangeSeq() const {
     if (SegmentLastSeq(*logs[i]) + 1 != oldest) break;
     oldest = logs[i]->min_seq.load(std::memory_order_relaxed);
   }
-  return std::min(oldest, next);
+  // A record updated in place replaced versions older than its number:
+  // the changes up to it are no longer all in the log.
+  uint64_t overwritten = 0;
+  for (const auto& s : logs) {
+    overwritten = std::max(overwritten, s->inplace_max_seq.load(std::memory_order_relaxed));
+  }
+  return std::min(std::max(oldest, overwritten + 1), next);
 }
 
 uint64_t DB::ChangeRetentionSegmentFloor() const {
@@ -105,7 +111,15 @@ uint64_t DB::ChangeRetentionSegmentFloor() const {
 
 // ---- ChangeCursor ----
 
+ChangeCursor::~ChangeCursor() {
+  if (blocked_) db_->UnblockInPlace();
+}
+
 Status ChangeCursor::Init() {
+  if (!blocked_) {
+    db_->BlockInPlace();
+    blocked_ = true;
+  }
   const uint64_t latest = db_->LastSeq();
   if (last_ > latest) {
     return Status::InvalidArgument("since_seq " + std::to_string(last_) +

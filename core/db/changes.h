@@ -109,6 +109,9 @@ class ChangeCursor {
   // boundaries. Call Init() before anything else.
   ChangeCursor(DB* db, uint64_t since, bool markers)
       : db_(db), last_(since), markers_(markers) {}
+  // Turns in-place updates back on (Init turned them off: an overwrite
+  // would take a change from under the cursor).
+  ~ChangeCursor();
   ChangeCursor(const ChangeCursor&) = delete;
   ChangeCursor& operator=(const ChangeCursor&) = delete;
 
@@ -140,6 +143,7 @@ class ChangeCursor {
   Status GapError(uint64_t seq) const;
 
   DB* const db_;
+  bool blocked_ = false;  // Init called DB::BlockInPlace
   uint64_t last_;  // every write with seq <= last_ was delivered (or skipped)
   const bool markers_;
   Status status_;

@@ -205,6 +205,21 @@ Status DB::OpenImpl() {
                                        recycle_safe_ ? options_.recycle_segments : 0);
     log_->set_salted(codec_.sealing());
     log_->set_huge_pages(options_.sync_mode == SyncMode::kNone);
+    // In-place updates (in_place.cc): never where a write's old version
+    // must stay in the log (history and change retention), where a record
+    // is sealed (its nonce is its offset) or compressed, or where every
+    // write is synced anyway. The LIVE file is made after recovery read
+    // the previous writer's; without in-place updates there is none.
+    if (options_.in_place_updates && !codec_.sealing() &&
+        options_.compression == Compression::kNone && options_.sync_mode != SyncMode::kAlways &&
+        options_.history_retention_ms == 0 && options_.change_retention_bytes == 0 &&
+        options_.change_retention_seqs == 0) {
+      FIRKIN_RETURN_IF_ERROR(LiveFile::Create(env_, path_, recovery_.last_seq, &live_));
+      log_->EnableInPlace(live_.get());
+    } else {
+      Status rs = env_->RemoveFile(path_ + "/" + LiveFile::kFileName);
+      (void)rs;  // (absent: nothing to do)
+    }
     if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
     compactor_ = std::make_unique<Compactor>(static_cast<CompactionHost*>(this));
     log_->set_roll_listener([c = compactor_.get()] { c->NoteLogGrew(); });
@@ -264,6 +279,7 @@ Status DB::Close() {
   }
   close_status_ = s;
   log_.reset();  // joins the prefault thread before the segments go
+  live_.reset();
   Epoch::Drain();
   keyspace_.reset();  // unmaps segments (no reader can remain)
   Epoch::Drain();
@@ -274,10 +290,15 @@ Status DB::Close() {
 // ---- snapshots ----
 
 Status DB::AcquireSnapshot(uint64_t seq, uint64_t* out) {
+  // While a snapshot lives no update goes in place (it would destroy the
+  // versions the snapshot reads); the overwrites under way end and are
+  // published before its number is taken.
+  BlockInPlace();
   std::lock_guard<std::mutex> l(snap_mu_);
   uint64_t latest = LastSeq();
   if (seq == kLatestSeq) seq = latest;
   if (seq > latest) {
+    UnblockInPlace();
     return Status::InvalidArgument("snapshot sequence " + std::to_string(seq) +
                                    " is in the future (last is " + std::to_string(latest) +
                                    ")");
@@ -293,6 +314,7 @@ void DB::ReleaseSnapshot(uint64_t seq) {
   if (it == snapshots_.end()) return;
   const bool was_oldest = it == snapshots_.begin();
   snapshots_.erase(it);
+  UnblockInPlace();
   // History the oldest snapshot held back may be compactable now.
   if (was_oldest && keyspace_ != nullptr) {
     keyspace_->segments().ReleaseHolds();

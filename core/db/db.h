@@ -175,6 +175,26 @@ class DB : private CompactionHost {
   // kInvalidArgument if seq is in the future.
   Status AcquireSnapshot(uint64_t seq, uint64_t* out);
   void ReleaseSnapshot(uint64_t seq);
+  // A holder of old versions (snapshot, change cursor, backup, verify)
+  // turns in-place updates off while it lives (LogWriter::Block). Any
+  // thread; no-ops on a read-only handle.
+  void BlockInPlace() const {
+    if (log_ != nullptr) log_->Block();
+  }
+  void UnblockInPlace() const {
+    if (log_ != nullptr) log_->Unblock();
+  }
+  // Scoped BlockInPlace.
+  class InPlaceBlock {
+   public:
+    explicit InPlaceBlock(const DB* db) : db_(db) { db_->BlockInPlace(); }
+    ~InPlaceBlock() { db_->UnblockInPlace(); }
+    InPlaceBlock(const InPlaceBlock&) = delete;
+    InPlaceBlock& operator=(const InPlaceBlock&) = delete;
+
+   private:
+    const DB* db_;
+  };
   // Oldest registered snapshot, or LastSeq() if none.
   uint64_t OldestSnapshot() const override;
   bool HasSnapshots() const override {
@@ -248,7 +268,13 @@ class DB : private CompactionHost {
 
   // write_path.cc. Each fills *r when it reserved log space (the caller
   // then publishes it, whatever the status) and leaves r->seg null if not.
-  Status ApplyOne(const WriteOp& op, LogWriter::Reservation* r);
+  // may_in_place: the write's sync mode allows an in-place update
+  // (in_place.cc).
+  Status ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_place);
+  // in_place.cc: overwrites the key's newest record in place if it may
+  // (see there); true if it did (then *r holds the sequence number taken,
+  // to publish). REQUIRES: op is an unconditional put; its key's lock held.
+  bool TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r);
   Status ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r);
   // Checks op's condition against the key's newest record (old_loc/old);
   // a record expired at now_ms counts as absent.
@@ -334,6 +360,9 @@ class DB : private CompactionHost {
   std::unique_ptr<Keyspace> keyspace_;
   NamespaceTable ns_;
   bool recycle_safe_ = false;  // LOCK existed (or the database is new): see OpenImpl
+  // The LIVE file (in-place updates on; it outlives log_, which keeps the
+  // published sequence number in it).
+  std::unique_ptr<LiveFile> live_;
   std::unique_ptr<LogWriter> log_;
   std::unique_ptr<Compactor> compactor_;
 
@@ -382,6 +411,7 @@ class DB : private CompactionHost {
 
   // Counters.
   StripedCounter writes_;
+  StripedCounter in_place_;  // puts that overwrote their key's record (in_place.cc)
   StripedCounter bytes_written_;
   // Values of puts written since open: as given (logical) and as stored
   // (after compression); equal when nothing was compressed.

@@ -7,8 +7,10 @@
 // case (the newest record is the answer) costs one.
 // Lock-free: the caller holds an Epoch::Guard.
 #include <algorithm>
+#include <thread>
 
 #include "core/db/db.h"
+#include "core/util/spin.h"
 
 namespace firkin {
 
@@ -30,7 +32,7 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   if (ns.dropped.load(std::memory_order_acquire)) {
     return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
   }
-  const uint64_t at = snap != kLatestSeq ? snap : LastSeq();
+  uint64_t at = snap != kLatestSeq ? snap : LastSeq();
   const uint64_t h = keyspace_->Hash(ns.id, key);
   RecordView newest;
   if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) {
@@ -46,23 +48,74 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   // A caller that wants no value (contains) pays only the bandwidth.
   const size_t fetch = std::min<size_t>(newest.size(), 4096);
   for (size_t off = 64; off < fetch; off += 64) __builtin_prefetch(newest.base + off);
-  RecordView r = newest;
-  if (r.seq > at) {
-    // Every version skipped on the way back is checked (VersionAt), the
-    // one returned below: a read never relies on an unverified record.
-    FIRKIN_RETURN_IF_ERROR(keyspace_->VersionAt(newest, at, &r, check_all_reads_));
-    if (r.ns_id != ns.id || !keyspace_->codec().KeyEquals(r, key)) {
-      return Status::Corruption("version chain of a key leads to another key's record");
+  // In-place updates (docs/write_path.md): the newest record of a key in a
+  // segment that allows them may be overwritten while it is read. Its
+  // counter is taken before its fields and checked again after the
+  // caller's copy (ReadStable); an odd one is an overwrite under way.
+  const bool watched = newest.seg != nullptr && SegmentInPlace(newest.seg);
+  for (uint32_t tries = 0;; tries++) {
+    RecordView r = newest;
+    if (watched) {
+      const uint32_t c0 = LoadRecordCounter(newest.base);
+      if ((c0 & 1) != 0) {
+        CpuRelax();
+        if (tries > 256) std::this_thread::yield();
+        continue;
+      }
+      r = PeekRecord(newest.base, newest.seg);  // its number may have changed
+      r.checked = newest.checked;
+      r.watch = newest.base;
+      r.watch_counter = c0;
+      if (!ReadStable(r)) continue;  // fields read while an overwrite began
+      if (r.watch_counter != 0 && r.seq > at) {
+        // Overwritten in place by a write not yet published: the versions
+        // it replaced are gone from the chain. A read of the latest state
+        // waits for it (it is being published); a snapshot cannot.
+        if (snap != kLatestSeq || log_ == nullptr) {
+          return Status::SnapshotTooOld("the key was updated in place after sequence " +
+                                        std::to_string(at));
+        }
+        log_->WaitPublished(r.seq);
+        at = LastSeq();
+        continue;
+      }
     }
+    const char* watch = r.watch;
+    const uint32_t watch_counter = r.watch_counter;
+    if (r.seq > at) {
+      // Every version skipped on the way back is checked (VersionAt), the
+      // one returned below: a read never relies on an unverified record.
+      RecordView head = r;
+      Status vs = keyspace_->VersionAt(head, at, &r, check_all_reads_);
+      if (!vs.ok()) {
+        if (!ReadStable(head)) continue;  // the newest changed under the walk
+        if (vs.code() == Status::Code::kSnapshotTooOld && snap == kLatestSeq &&
+            log_ != nullptr) {
+          // The walk met a version an in-place update replaced (by a write
+          // not yet published): a read of the latest state waits for the
+          // newest version's publication and reads that.
+          log_->WaitPublished(head.seq);
+          at = LastSeq();
+          continue;
+        }
+        return vs;
+      }
+      if (r.ns_id != ns.id || !keyspace_->codec().KeyEquals(r, key)) {
+        return Status::Corruption("version chain of a key leads to another key's record");
+      }
+    }
+    r.watch = watch;
+    r.watch_counter = watch_counter;
+    if (!ReadIntact(r, check_all_reads_)) {
+      if (!ReadStable(r)) continue;  // an overwrite, not damage
+      return Status::Corruption("record of a key failed its checksum (sequence " +
+                                std::to_string(r.seq) + "); the value is not returned");
+    }
+    if (r.type != RecordType::kPut) return Status::NotFound();
+    if (Expired(r)) return Status::NotFound();  // TTL: an expired key is absent
+    *out = r;
+    return Status::OK();
   }
-  if (!ReadIntact(r, check_all_reads_)) {
-    return Status::Corruption("record of a key failed its checksum (sequence " +
-                              std::to_string(r.seq) + "); the value is not returned");
-  }
-  if (r.type != RecordType::kPut) return Status::NotFound();
-  if (Expired(r)) return Status::NotFound();  // TTL: an expired key is absent
-  *out = r;
-  return Status::OK();
 }
 
 uint64_t DB::CountKeys(const NamespaceInfo& ns) const {

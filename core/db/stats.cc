@@ -97,6 +97,10 @@ Status DB::StatsJson(std::string* out) const {
   j += "},";
 
   Field(&j, "writes", writes_.Sum());
+  // Puts that overwrote their key's record in place (in_place.cc), among
+  // the writes; and whether in-place updates are on for this handle.
+  Field(&j, "in_place_updates", in_place_.Sum());
+  j += std::string("\"in_place_enabled\":") + (live_ != nullptr ? "true" : "false") + ",";
   Field(&j, "segment_rolls", log_ ? log_->roll_count() : 0);
   Field(&j, "roll_us", log_ ? log_->roll_us() : 0);
   Field(&j, "roll_us_max", log_ ? log_->roll_us_max() : 0);

@@ -44,8 +44,13 @@ uint64_t DB::FirstRecordTime(const Segment& s) {
   LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
   RecordView r;
   uint64_t at;
-  if (reader.Next(&r, &at) != LogReader::Result::kRecord) return 0;
-  return r.time();
+  // Records updated in place carry a later commit than their place says
+  // (docs/write_path.md): the first one that was not stands for the
+  // segment's start (its time is at or after the first commit's).
+  while (reader.Next(&r, &at) == LogReader::Result::kRecord) {
+    if (DecodeU32(r.base + kRecordCounterOffset) == 0) return r.time();
+  }
+  return 0;
 }
 
 uint64_t DB::LastRecordTime(const Segment& s) const {
@@ -54,7 +59,9 @@ uint64_t DB::LastRecordTime(const Segment& s) const {
   // for the record that ends the segment first (as SegmentLastSeq does).
   const uint64_t len = s.published_len();
   const char* d = s.data();
-  if (s.sealed.load(std::memory_order_acquire) &&
+  // (Not where records may have been updated in place: one of them may
+  // carry the latest time.)
+  if (s.sealed.load(std::memory_order_acquire) && !s.inplace() &&
       len >= kSegmentHeaderSize + kRecordHeaderSize) {
     for (uint64_t p = (len - kRecordHeaderSize) & ~uint64_t{kRecordAlign - 1};
          p >= kSegmentHeaderSize; p -= kRecordAlign) {
@@ -123,6 +130,10 @@ Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
           reader.Resync();
           continue;
         }
+        // A record updated in place is a later commit than its place:
+        // passed over (a read at the answer that needs it, or a version
+        // it replaced, is told SnapshotTooOld: VersionAt).
+        if (DecodeU32(r.base + kRecordCounterOffset) != 0) continue;
         if (r.seq > published) break;
         mx = std::max(mx, r.time());
         if (mx > unix_ms) break;
@@ -199,6 +210,8 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
   if (ns.dropped.load(std::memory_order_acquire)) {
     return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
   }
+  // The newest record is copied below: no update goes in place meanwhile.
+  InPlaceBlock no_in_place(this);
   Epoch::Guard guard;
   const uint64_t published = LastSeq();
   const uint64_t h = keyspace_->Hash(ns.id, key);
@@ -218,6 +231,10 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
       if (r.type == RecordType::kPut) FIRKIN_RETURN_IF_ERROR(codec_.Value(r, &scratch, &v));
       out->push_back(Version{r.seq, r.time(), r.expiry(), r.type != RecordType::kPut,
                              std::string(v)});
+    }
+    if (DecodeU32(r.base + kRecordCounterOffset) != 0) {
+      *truncated = true;  // updated in place: the versions it replaced are gone
+      return Status::OK();
     }
     if (r.prev == 0) return Status::OK();
     const Segment* s = keyspace_->segments().ById(DiskAddrSegment(r.prev));

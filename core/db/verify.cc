@@ -31,6 +31,8 @@ std::string JsonString(const std::string& s) {
 }  // namespace
 
 Status DB::Verify(std::string* report, const ProgressFn& progress) {
+  // Records read while they are overwritten in place would look damaged.
+  InPlaceBlock no_in_place(this);
   uint64_t records = 0, bad_records = 0, entries = 0, bad_entries = 0;
   // Put records' values in the log (every version, dead ones included):
   // as written and as stored, and how many are stored compressed.

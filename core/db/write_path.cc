@@ -196,7 +196,9 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   {
     WriterGate::Scope gate(&gate_);
     NsTracking tracking(ops, n);  // before any shard lock (ns_write_tracker.h)
-    s = n == 1 && !IsCheckOnly(ops[0]) ? ApplyOne(ops[0], &r) : ApplyBatch(ops, n, &r);
+    s = n == 1 && !IsCheckOnly(ops[0])
+            ? ApplyOne(ops[0], &r, live_ != nullptr && mode != SyncMode::kAlways)
+            : ApplyBatch(ops, n, &r);
     tracking.Done(r.seg != nullptr ? r.seq : 0);
     if (r.seg != nullptr) log_->Publish(r);
   }
@@ -343,7 +345,7 @@ void DB::InstallEncoded(const PendingOp& p, Locator loc, size_t size, uint64_t t
                        is_live ? op.ExpiryAt(time_ms) : 0);
 }
 
-Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r) {
+Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_place) {
   if (op.ns == nullptr || op.ns->dropped.load(std::memory_order_acquire)) return DroppedNs(op.ns);
   FIRKIN_RETURN_IF_ERROR(log_->sticky_error());
   PendingOp p{&op, keyspace_->Hash(op.ns->id, op.key), 0, {}};
@@ -354,6 +356,7 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r) {
   // (Not when records are sealed: encoding twice would seal two texts
   // under one nonce, and the mapped page may reach the disk in between.)
   if (op.kind == WriteOp::Kind::kPut && op.cond == WriteOp::Cond::kNone && !codec_.sealing()) {
+    if (may_in_place && TryInPlace(op, p.hash, r)) return Status::OK();
     Status s;
     if (ApplyBlindPut(&p, r, &s)) return s;
   }

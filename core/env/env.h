@@ -217,6 +217,12 @@ class Env {
     *recovering = false;
     return Status::OK();
   }
+  // The id of this boot of the machine (Linux: /proc/sys/kernel/random/
+  // boot_id), "" if unknown. Two calls give the same id until the machine
+  // restarts: a file written on this boot that was never synced is still
+  // in the page cache (LiveFile). An Env that simulates power loss returns
+  // a new id after each one.
+  virtual std::string BootId();
 };
 
 }  // namespace firkin

@@ -706,6 +706,22 @@ Status PosixEnv::ProbeLock(const std::string& path, bool* held) {
   return Status::OK();
 }
 
+std::string Env::BootId() {
+  // Read once: it cannot change while this process runs.
+  static const std::string id = [] {
+    std::string v;
+    const int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return v;
+    char buf[64];
+    const ssize_t n = read(fd, buf, sizeof buf);
+    close(fd);
+    if (n > 0) v.assign(buf, static_cast<size_t>(n));
+    while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+    return v;
+  }();
+  return id;
+}
+
 Env* Env::Default() {
   static PosixEnv* env = new PosixEnv();
   return env;

@@ -22,6 +22,14 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
                                 std::to_string(r.seq) +
                                 "); the version visible at the snapshot cannot be told");
     }
+    if (DecodeU32(r.base + kRecordCounterOffset) != 0) {
+      // Updated in place (docs/write_path.md): the versions it replaced,
+      // between its prev and itself, are gone; the one visible at snap may
+      // be among them. Never a wrong value: too old.
+      return Status::SnapshotTooOld("the version needed at sequence " + std::to_string(snap) +
+                                    " was overwritten in place (sequence " +
+                                    std::to_string(r.seq) + ")");
+    }
     if (r.prev == 0) return Status::NotFound();
     Segment* s = segments_.ById(DiskAddrSegment(r.prev));
     uint64_t off = DiskAddrOffset(r.prev);

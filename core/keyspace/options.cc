@@ -133,6 +133,7 @@ Status Options::Set(const std::string& name, const std::string& value) {
   if (name == "read_only") return ParseBool(name, value, &read_only);
   if (name == "salvage") return ParseBool(name, value, &salvage);
   if (name == "verify_checksums") return ParseBool(name, value, &verify_checksums);
+  if (name == "in_place_updates") return ParseBool(name, value, &in_place_updates);
   if (name == "auto_compact") return ParseBool(name, value, &auto_compact);
   if (name == "compact_rate") return ParseSize(name, value, &compact_rate);
   if (name == "checkpoint_every") return ParseSize(name, value, &checkpoint_every);
@@ -260,6 +261,7 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "read_only") *value = b(read_only);
   else if (name == "salvage") *value = b(salvage);
   else if (name == "verify_checksums") *value = b(verify_checksums);
+  else if (name == "in_place_updates") *value = b(in_place_updates);
   else if (name == "sync_mode") *value = SyncModeName(sync_mode);
   else if (name == "sync_interval_ms") *value = std::to_string(sync_interval_ms);
   else if (name == "segment_size") *value = std::to_string(segment_size);

@@ -29,6 +29,12 @@ struct Options {
   uint64_t segment_size = 64ull << 20;
   bool salvage = false;
   bool verify_checksums = false;
+  // A put of a key whose newest record is still in the unsynced tail of
+  // the log, with a value of the same length, overwrites that record in
+  // place instead of appending (docs/write_path.md, "In-place updates").
+  // Never in sync mode always, encrypted or compressed databases, or with
+  // history or change retention.
+  bool in_place_updates = true;
   bool auto_compact = true;
   uint32_t compact_dead_ratio = 50;   // percent
   uint32_t compact_space_amp = 150;   // percent

@@ -132,7 +132,9 @@ Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& pat
   const bool after_unsealed = (flags & kSegmentFlagAfterUnsealed) != 0;
   if ((flags & ~kSegmentFlagsKnown) != 0 || (recycled && (floor == 0 || version < 2)) ||
       (!recycled && !after_unsealed && floor != 0) ||
-      (after_unsealed && version < kFormatVersionAfterUnsealed)) {
+      (after_unsealed && version < kFormatVersionAfterUnsealed) ||
+      ((flags & kSegmentFlagInPlace) != 0 &&
+       (version < kFormatVersionInPlace || (flags & kSegmentFlagCompacted) != 0))) {
     return Status::Corruption(path + ": segment header has unknown flags or a bad sequence floor");
   }
   uint64_t salt = 0;
@@ -190,7 +192,7 @@ size_t EncodeRecord(const RecordFields& f, char* dst) {
   EncodeU16(h + 32, static_cast<uint16_t>(f.key.size()));
   h[34] = static_cast<char>(f.type);
   h[35] = static_cast<char>(flags);
-  EncodeU32(h + 36, 0);
+  EncodeU32(h + 36, f.counter);
   char* x = h + kRecordHeaderSize;
   if (f.time != 0) {
     EncodeU64(x, f.time);
@@ -229,7 +231,14 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* se
                     bool checksum) {
   if (avail < kRecordHeaderSize) return false;
   RecordView r = PeekRecord(p, seg);
-  if (DecodeU32(p + 36) != 0) return false;
+  if (const uint32_t counter = DecodeU32(p + 36)) {
+    // An in-place counter: only on a plain put of a segment that may hold
+    // one, and even (odd: an overwrite was under way when it stopped).
+    if (seg == nullptr || !SegmentInPlace(seg) || (counter & 1) != 0 ||
+        r.type != RecordType::kPut || r.flags != kRecordFlagTime) {
+      return false;
+    }
+  }
   uint8_t t = static_cast<uint8_t>(r.type);
   if (t < static_cast<uint8_t>(RecordType::kPut) || t > static_cast<uint8_t>(RecordType::kCompactDone))
     return false;

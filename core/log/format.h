@@ -31,12 +31,19 @@ namespace firkin {
 // its seq_floor is that segment's last sequence number); only such segment
 // headers say 6, so a library of version 5 refuses them with kVersion
 // instead of taking the unsealed segment before them for damage. A library
-// reads every version up to its own.
-constexpr uint32_t kFormatVersion = 6;
+// reads every version up to its own. 7: a log segment may carry
+// kSegmentFlagInPlace (its records may have been updated in place while it
+// was the active segment: a put record's u32 at offset 36 is then its
+// in-place counter, not 0); only such segment headers say 7, so a library
+// of version 6 refuses them with kVersion instead of reading the counter as
+// damage.
+constexpr uint32_t kFormatVersion = 7;
 // What an encrypted database writes (identity file, salted segment headers).
 constexpr uint32_t kFormatVersionSealed = 5;
 // What a segment header with kSegmentFlagAfterUnsealed says.
 constexpr uint32_t kFormatVersionAfterUnsealed = 6;
+// What a segment header with kSegmentFlagInPlace says.
+constexpr uint32_t kFormatVersionInPlace = 7;
 // The version of what an unencrypted database writes (identity file,
 // segment headers).
 constexpr uint32_t kFormatVersionUnsealed = 4;
@@ -119,8 +126,14 @@ constexpr uint32_t kSegmentFlagSalted = 4;
 // later log segment (docs/format.md, "Segments sealed in the background").
 // seq_floor is that segment's last sequence number. Format version 6.
 constexpr uint32_t kSegmentFlagAfterUnsealed = 8;
+// The segment's put records may have been updated in place (docs/
+// write_path.md, "In-place updates"): such a record's u32 at offset 36 is
+// its in-place counter (0: never overwritten; odd: an overwrite was under
+// way), covered by its checksum. Format version 7; log segments only.
+constexpr uint32_t kSegmentFlagInPlace = 16;
 constexpr uint32_t kSegmentFlagsKnown = kSegmentFlagCompacted | kSegmentFlagRecycled |
-                                        kSegmentFlagSalted | kSegmentFlagAfterUnsealed;
+                                        kSegmentFlagSalted | kSegmentFlagAfterUnsealed |
+                                        kSegmentFlagInPlace;
 constexpr size_t kSegmentSaltOffset = 48;
 // The salt of a segment whose mapped bytes start at `base`, and whether it
 // has one (a valid salted header; false for an unsalted segment).
@@ -130,6 +143,11 @@ bool SegmentSalt(const char* base, uint64_t* salt);
 // sequence number at or below it are stale (LogReader treats them as the
 // end of the valid records).
 uint64_t SegmentSeqFloor(const char* base);
+// Whether the segment whose mapped bytes start at `base` says
+// kSegmentFlagInPlace (its header is not checked: callers validated it).
+inline bool SegmentInPlace(const char* base) {
+  return (DecodeU32(base + 12) & kSegmentFlagInPlace) != 0;
+}
 
 void EncodeSegmentHeader(const SegmentHeader& h, char* dst /* kSegmentHeaderSize */);
 // Checks magic, checksum, version. kCorruption / kVersion with path in msg.
@@ -149,7 +167,9 @@ uint64_t DecodeDurableLen(const char* header);
 // [32] u16 key_len
 // [34] u8  type
 // [35] u8  flags
-// [36] u32 reserved (0)
+// [36] u32 reserved (0); in segments with kSegmentFlagInPlace, a put's
+//      in-place counter: 0 until the record is first overwritten in place,
+//      odd while an overwrite is under way, then even again
 // [40] optional fields, 8 bytes each, in this order (format version 3):
 //      u64 commit time (ms since the epoch) if flags & kRecordFlagTime,
 //      u64 expiry (ms since the epoch) if flags & kRecordFlagExpiry
@@ -229,6 +249,12 @@ struct RecordView {
   // rely on it without its checksum. Set by Segment::Peek; a view made any
   // other way says false (not known: check it).
   bool checked = false;
+  // A read that copies the record's bytes checks ReadStable(*this) after
+  // the copy: set by the read path when the key's newest record may be
+  // overwritten in place meanwhile (its segment says kSegmentFlagInPlace):
+  // that record and its in-place counter when the read began.
+  const char* watch = nullptr;
+  uint32_t watch_counter = 0;
 
   size_t ext_len() const { return RecordExtLen(flags); }
   std::string_view key() const { return {base + kRecordHeaderSize + ext_len(), key_len}; }
@@ -260,6 +286,7 @@ struct RecordFields {
   std::string_view value;
   uint64_t time = 0;    // commit time; 0 = none (flag cleared)
   uint64_t expiry = 0;  // 0 = none (flag cleared)
+  uint32_t counter = 0; // in-place counter (offset 36); 0 but for in-place updates
 };
 
 // Writes the record (header, optional fields, key, value, padding) at dst;
@@ -288,6 +315,25 @@ inline RecordView PeekRecord(const char* p, const char* seg = nullptr) {
   return r;
 }
 
+// Offset of the in-place counter in a record (kSegmentFlagInPlace).
+constexpr size_t kRecordCounterOffset = 36;
+
+// The in-place counter of the record at base (a seqlock's sequence: odd
+// while an overwrite is under way). Acquire: bytes read after it are at
+// least as new.
+inline uint32_t LoadRecordCounter(const char* base) {
+  return __atomic_load_n(reinterpret_cast<const uint32_t*>(base + kRecordCounterOffset),
+                         __ATOMIC_ACQUIRE);
+}
+// After a copy of the bytes a read returned: true if no in-place overwrite
+// of the record it watched began or ended meanwhile (else read again).
+inline bool ReadStable(const RecordView& r) {
+  if (r.watch == nullptr) return true;
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  return __atomic_load_n(reinterpret_cast<const uint32_t*>(r.watch + kRecordCounterOffset),
+                         __ATOMIC_RELAXED) == r.watch_counter;
+}
+
 // True if the record's checksum matches its bytes.
 bool RecordChecksumOk(const RecordView& r);
 
@@ -305,7 +351,9 @@ uint64_t RecordChecksum(const char* base, uint8_t flags, size_t key_len, size_t 
 
 // Full validation of a record at p with `avail` bytes readable: bounds,
 // type, flags (codec flags only on puts, one algorithm at most; sealed only
-// on puts, deletes and namespace records), reserved field, checksum. Used
+// on puts, deletes and namespace records), reserved field (an even
+// in-place counter on a plain put is allowed where `seg` says
+// kSegmentFlagInPlace), checksum. Used
 // by recovery and iteration. `seg` as for PeekRecord.
 // `checksum` false: everything but the checksum (for a segment known
 // intact, Segment::checked).

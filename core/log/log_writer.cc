@@ -86,6 +86,9 @@ void LogWriter::SetSticky(const Status& s) {
   sticky_ = Status(s.code() == Status::Code::kNoSpace ? Status::Code::kIOError : s.code(),
                    "database is in a failed state (reopen to recover): " + s.message());
   has_sticky_.store(true, std::memory_order_release);
+  // The kernel may have dropped dirty pages: recovery must not trust the
+  // page cache (an index that could not grow leaves the log intact).
+  if (live_ != nullptr && s.code() != Status::Code::kNoMemory) live_->Distrust();
 }
 
 Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
@@ -117,6 +120,40 @@ Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
     }
     FIRKIN_RETURN_IF_ERROR(Roll(seg, bytes));
   }
+}
+
+void LogWriter::WaitInPlaceIdle() {
+  const uint32_t n = ip_hi_.load(std::memory_order_seq_cst);
+  for (uint32_t i = 0; i < n; i++) {
+    // An overwrite is a copy of at most LiveFile::kMaxRecord bytes under
+    // its key's lock: it ends within a microsecond unless preempted.
+    for (uint32_t spins = 0; ip_slots_[i].active.load(std::memory_order_seq_cst) != 0; ++spins) {
+      if (spins < 256) {
+        CpuRelax();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+}
+
+void LogWriter::Block() {
+  ip_blockers_.fetch_add(1, std::memory_order_seq_cst);
+  if (live_ == nullptr) return;
+  WaitInPlaceIdle();
+  // Their sequence numbers published too: a snapshot taken now is above
+  // every version an overwrite replaced.
+  Epoch::Guard guard;
+  publisher_.WaitFor(last_ip_seq_.load(std::memory_order_seq_cst));
+}
+
+uint64_t LogWriter::Freeze(Segment* seg, uint64_t target) {
+  target = std::min(target, seg->capacity());
+  uint64_t cur = seg->frozen.load(std::memory_order_relaxed);
+  while (cur < target && !seg->frozen.compare_exchange_weak(cur, target, std::memory_order_seq_cst)) {
+  }
+  if (live_ != nullptr && seg->inplace()) WaitInPlaceIdle();
+  return std::max(cur, target);
 }
 
 void LogWriter::Publish(const Reservation& r) {
@@ -272,6 +309,10 @@ Status LogWriter::WriteHeader(MappedFile* file, uint64_t id, uint32_t flags, uin
   h.flags = flags;
   h.seq_floor = floor;
   if ((flags & kSegmentFlagAfterUnsealed) != 0) h.format_version = kFormatVersionAfterUnsealed;
+  if (live_ != nullptr) {
+    h.flags |= kSegmentFlagInPlace;
+    h.format_version = kFormatVersionInPlace;
+  }
   if (salted_) {
     // A fresh salt for every segment life (a recycled file's too): its
     // records' nonces are (salt, offset), never used before under the key.
@@ -583,6 +624,7 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
   // writer waits for this roll). Only the rest: the writeback thread handed
   // over the front already, and mapping that again (and populating its
   // page-table entries again) was 12% of a writer's time in YCSB A.
+  Freeze(seg, seg->capacity());  // nothing changes here again
   const uint64_t from = std::max<uint64_t>(
       kSegmentHeaderSize, seg->handed_over.load(std::memory_order_acquire) & ~uint64_t{4095});
   if (from < seg->capacity()) {
@@ -639,7 +681,15 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
         GatherGroupLocked();
         cover_mark_ = arrivals_.load();
         const Clock::time_point t0 = Clock::now();
-        s = SyncRangeLocked(seg, std::max(end, seg->published_len()), /*watermark=*/false);
+        // (Published bytes are below what was reserved when it froze.)
+        const uint64_t upto = std::max(end, seg->published_len());
+        Freeze(seg, seg->reserved_len());
+        // A record overwritten in place in the range: the watermark on disk
+        // must claim it now, not one group later (recovery after a power
+        // loss cuts at the first overwritten record above the watermark).
+        const bool wm = seg->inplace_hi.load(std::memory_order_acquire) >
+                        seg->watermark_durable.load(std::memory_order_relaxed);
+        s = SyncRangeLocked(seg, upto, /*watermark=*/wm);
         last_sync_ns_ = NsSince(t0);
         expect_ = in_sync_.load(std::memory_order_acquire);
       }
@@ -695,7 +745,9 @@ Status LogWriter::SyncPublished() {
   FIRKIN_RETURN_IF_ERROR(SealQueuedLocked());
   Segment* seg = active_.load(std::memory_order_acquire);
   if (seg == nullptr || seg->sealed.load(std::memory_order_acquire)) return Status::OK();
-  return SyncRangeLocked(seg, seg->published_len(), /*watermark=*/true);
+  const uint64_t upto = seg->published_len();
+  Freeze(seg, seg->reserved_len());
+  return SyncRangeLocked(seg, upto, /*watermark=*/true);
 }
 
 Status LogWriter::SealActive() {
@@ -835,6 +887,8 @@ void LogWriter::WritebackLoop() {
         // the roll) short. Durability is unchanged: only Sync promises it.
         const uint64_t published = seg->published_len() & ~uint64_t{4095};
         if (published >= written + kWriteBehindChunk) {
+          // What is handed over is mapped read-only: frozen first.
+          Freeze(seg, seg->reserved_len());
           const uint64_t handed = seg->file()->WriteBehind(written, published - written);
           written_behind_.fetch_add(handed, std::memory_order_relaxed);
           written += handed;

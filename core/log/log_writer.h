@@ -87,6 +87,7 @@
 #include <vector>
 
 #include "core/env/env.h"
+#include "core/log/live_file.h"
 #include "core/log/segment.h"
 #include "core/log/segment_pool.h"
 #include "core/log/seq_publisher.h"
@@ -126,6 +127,61 @@ class LogWriter {
   // writers must wait for it (backpressure).
   void set_roll_listener(std::function<void()> f) { on_roll_ = std::move(f); }
 
+  // Before the first write: in-place updates (docs/write_path.md, "In-place
+  // updates"). New log segments say kSegmentFlagInPlace, and the published
+  // sequence number lives in `live` (which must outlive this writer), so
+  // that recovery after a kill -9 reads it.
+  void EnableInPlace(LiveFile* live) {
+    live_ = live;
+    publisher_.Attach(live->published_word());
+  }
+  bool inplace_enabled() const { return live_ != nullptr; }
+  LiveFile* live() const { return live_; }
+
+  // ---- in-place updates (the gate between overwriters and freezers) ----
+  // An overwriter (a put under its key's lock, thread slot `slot` <
+  // LiveFile::kUndoSlots) calls BeginInPlace; on true it may overwrite the
+  // record at `off` of `seg`, takes its sequence number with ReserveSeq,
+  // and calls EndInPlace once the bytes are written (before Publish). False:
+  // not now (the record is frozen, the segment is not active, or a holder
+  // of old versions is registered: Block).
+  bool BeginInPlace(size_t slot, Segment* seg, uint64_t off) {
+    InPlaceSlot& me = ip_slots_[slot];
+    // (The slot is counted before its flag is set: a freezer that reads
+    // the count after its store then sees the flag.)
+    if (slot >= ip_hi_.load(std::memory_order_relaxed)) RaiseSlots(slot);
+    me.active.store(1, std::memory_order_seq_cst);
+    if (ip_blockers_.load(std::memory_order_seq_cst) == 0 && seg->inplace() &&
+        off >= seg->frozen.load(std::memory_order_seq_cst) &&
+        active_.load(std::memory_order_acquire) == seg) {
+      return true;
+    }
+    me.active.store(0, std::memory_order_release);
+    return false;
+  }
+  void EndInPlace(size_t slot) { ip_slots_[slot].active.store(0, std::memory_order_release); }
+  // A sequence number without bytes, from `seg` (false: it is closed).
+  bool ReserveSeq(Segment* seg, Reservation* r) {
+    uint64_t off = 0, seq = 0;
+    if (seg->TryReserve(1, 0, &off, &seq) != Segment::Reserve::kOk) return false;
+    r->seg = seg;
+    r->seq = seq;
+    uint64_t cur = last_ip_seq_.load(std::memory_order_relaxed);
+    while (seq > cur && !last_ip_seq_.compare_exchange_weak(cur, seq)) {
+    }
+    return true;
+  }
+  // Any thread: a holder of old versions (a snapshot, iterator,
+  // transaction, change cursor, backup, verify) registers. Once it
+  // returns, no update goes in place until Unblock, and every overwrite
+  // that began before is published.
+  void Block();
+  void Unblock() { ip_blockers_.fetch_sub(1, std::memory_order_seq_cst); }
+  uint64_t inplace_blocked() const { return ip_blockers_.load(std::memory_order_relaxed); }
+  // Raises seg's freeze offset to at least `target` and waits for the
+  // overwriters that may not have seen it. Returns the offset.
+  uint64_t Freeze(Segment* seg, uint64_t target);
+
   // Any thread. Reserves `bytes` (a multiple of 8) and one sequence number.
   // The caller MUST call Publish(r) afterwards, whatever happens, so the
   // sequence number completes.
@@ -136,6 +192,9 @@ class LogWriter {
   void Publish(const Reservation& r);
   // The snapshot boundary: every sequence number up to it is complete.
   uint64_t published_seq() const { return publisher_.published(); }
+  // Any thread (holding an Epoch::Guard): waits until `seq`, which a writer
+  // holds, is published.
+  void WaitPublished(uint64_t seq) { publisher_.WaitFor(seq); }
 
   // Any thread: makes every published byte up to `end` of `seg` durable
   // (group commit). REQUIRES: the bytes are published.
@@ -256,8 +315,28 @@ class LogWriter {
   void SpareNamed();
   void DropSpare();
 
+  void RaiseSlots(size_t slot) {
+    uint32_t cur = ip_hi_.load(std::memory_order_relaxed);
+    while (slot + 1 > cur && !ip_hi_.compare_exchange_weak(cur, static_cast<uint32_t>(slot + 1))) {
+    }
+  }
+  // Waits until no overwriter that began before this call is still writing.
+  void WaitInPlaceIdle();
+
   Env* const env_;
   const std::string dir_;
+  // In-place updates (EnableInPlace): one flag per thread slot, set while
+  // that thread overwrites a record; 1 + the highest slot ever used; the
+  // registered holders of old versions; the highest sequence number an
+  // overwrite took.
+  struct alignas(64) InPlaceSlot {
+    std::atomic<uint32_t> active{0};
+  };
+  LiveFile* live_ = nullptr;
+  std::unique_ptr<InPlaceSlot[]> ip_slots_{new InPlaceSlot[LiveFile::kUndoSlots]};
+  std::atomic<uint32_t> ip_hi_{0};
+  std::atomic<uint32_t> ip_blockers_{0};
+  std::atomic<uint64_t> last_ip_seq_{0};
   const uint64_t db_id_;
   const uint64_t segment_size_;
   SegmentTable* const table_;

@@ -76,6 +76,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // sequence numbers following `base_seq`.
   void StartAppending(uint64_t off, uint64_t base_seq) {
     base_seq_ = base_seq;
+    frozen.store(off, std::memory_order_relaxed);
     min_seq.store(base_seq + 1, std::memory_order_relaxed);  // its first record's
     tail_.store(off >> 3, std::memory_order_relaxed);
   }
@@ -166,6 +167,24 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // (MappedFile::WriteBehind: mapped again read-only). Raised by the log's
   // writeback thread and by the seal; the seal hands over only the rest.
   std::atomic<uint64_t> handed_over{0};
+  // In-place updates (kSegmentFlagInPlace; docs/write_path.md): the
+  // record bytes below `frozen` never change again. Raised (LogWriter::
+  // Freeze) before any range is synced or handed over to writeback; a put
+  // overwrites a record in place only at or above it. And the end of the
+  // highest record overwritten in place so far (a sync over it persists the
+  // watermark with it: LogWriter::SyncSegmentLocked).
+  std::atomic<uint64_t> frozen{0};
+  std::atomic<uint64_t> inplace_hi{0};
+  // The highest sequence number an in-place update gave a record of this
+  // segment (0: none): the change feed and time travel cannot tell what
+  // happened before it here (the versions it replaced are gone).
+  std::atomic<uint64_t> inplace_max_seq{0};
+  void NoteInPlaceSeq(uint64_t seq) {
+    uint64_t cur = inplace_max_seq.load(std::memory_order_relaxed);
+    while (seq > cur && !inplace_max_seq.compare_exchange_weak(cur, seq)) {
+    }
+  }
+  bool inplace() const { return (flags_ & kSegmentFlagInPlace) != 0; }
   // No more appends (set by the writer when it rolls, or at recovery).
   std::atomic<bool> sealed{false};
   // Compaction must leave this segment alone for now (a snapshot needs an

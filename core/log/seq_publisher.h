@@ -58,12 +58,19 @@ class SeqPublisher {
   static constexpr uint32_t kYieldRounds = 8;
 
   explicit SeqPublisher(uint64_t last_seq) : slots_(new Slot[kRing]) {
-    published_.store(last_seq, std::memory_order_release);
+    own_.store(last_seq, std::memory_order_release);
+  }
+  // Before the first Complete: the watermark lives at `word` from now on
+  // (LiveFile's shared page, so that recovery after a kill -9 reads it),
+  // starting at the current value.
+  void Attach(std::atomic<uint64_t>* word) {
+    word->store(own_.load(std::memory_order_acquire), std::memory_order_release);
+    published_ = word;
   }
   SeqPublisher(const SeqPublisher&) = delete;
   SeqPublisher& operator=(const SeqPublisher&) = delete;
 
-  uint64_t published() const { return published_.load(std::memory_order_acquire); }
+  uint64_t published() const { return published_->load(std::memory_order_acquire); }
 
   // Marks seq complete (its record, ending at `end` of `seg`, is written
   // and installed) and advances the watermark as far as it can.
@@ -98,13 +105,13 @@ class SeqPublisher {
     }
     parking_.Wait([&] {
       Advance();
-      return published_.load(std::memory_order_seq_cst) >= seq;
+      return published_->load(std::memory_order_seq_cst) >= seq;
     });
   }
 
  private:
   void Advance() {
-    uint64_t p = published_.load(std::memory_order_acquire);
+    uint64_t p = published_->load(std::memory_order_acquire);
     bool advanced = false;
     for (;;) {
       uint64_t q = p;
@@ -123,13 +130,13 @@ class SeqPublisher {
       if (s.seq.load(std::memory_order_relaxed) == q) {
         seg->PublishUpTo(end);
         // On failure p is reloaded: another thread advanced; go on from there.
-        if (published_.compare_exchange_weak(p, q, std::memory_order_seq_cst,
+        if (published_->compare_exchange_weak(p, q, std::memory_order_seq_cst,
                                              std::memory_order_acquire)) {
           p = q;
           advanced = true;
         }
       } else {
-        p = published_.load(std::memory_order_acquire);
+        p = published_->load(std::memory_order_acquire);
       }
     }
   }
@@ -140,7 +147,8 @@ class SeqPublisher {
     std::atomic<uint64_t> end{0};
   };
   std::unique_ptr<Slot[]> slots_;
-  alignas(64) std::atomic<uint64_t> published_{0};
+  alignas(64) std::atomic<uint64_t> own_{0};
+  std::atomic<uint64_t>* published_ = &own_;  // own_, or the LiveFile's word
   Parking parking_;
 };
 

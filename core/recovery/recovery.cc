@@ -2,6 +2,7 @@
 #include "core/recovery/recovery.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "core/keyspace/keyspace.h"
 #include "core/keyspace/namespaces.h"
 #include "core/keyspace/options.h"
+#include "core/log/live_file.h"
 #include "core/recovery/checkpoint.h"
 #include "core/recovery/checkpoint_load.h"
 #include "core/recovery/leftovers.h"
@@ -110,6 +112,41 @@ bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t
   return false;
 }
 
+// In-place updates, after a kill -9 on this boot (LiveFile): puts back
+// the undo image of every record of segment `id` (mapped writable at
+// `data`, `size` bytes) that an overwrite left torn or newer than the
+// published sequence number. Of several images of one record (slots of
+// earlier overwrites stay behind), the newest at or below that number is
+// the version the overwrite replaced.
+void RestoreUndo(char* data, uint64_t size, uint64_t id, const LiveFile::Recovered& live,
+                 RecoveryResult* res) {
+  std::map<uint64_t, const LiveFile::Recovered::Undo*> pick;  // offset -> image
+  for (const LiveFile::Recovered::Undo& u : live.undo) {
+    if (u.segment_id != id || u.offset < kSegmentHeaderSize || u.offset > size ||
+        u.image.size() > size - u.offset) {
+      continue;
+    }
+    const uint64_t seq = DecodeU64(u.image.data() + 8);
+    if (seq > live.published) continue;
+    auto [it, fresh] = pick.emplace(u.offset, &u);
+    if (!fresh && DecodeU64(it->second->image.data() + 8) < seq) it->second = &u;
+  }
+  for (const auto& [off, u] : pick) {
+    char* cur = data + off;
+    RecordView r;
+    if (ValidateRecord(cur, size - off, &r, data) && r.seq <= live.published) continue;
+    // The lengths an overwrite never changes must agree with the image's.
+    const RecordView img = PeekRecord(u->image.data());
+    const RecordView now = PeekRecord(cur);
+    if (now.key_len != img.key_len || now.value_len != img.value_len || now.flags != img.flags ||
+        now.type != img.type) {
+      continue;
+    }
+    std::memcpy(cur, u->image.data(), u->image.size());
+    res->undo_restored++;
+  }
+}
+
 }  // namespace
 
 Status Recover(Env* env, const std::string& dir, const Identity& identity,
@@ -129,6 +166,11 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   // segments it lists are never taken for leftovers.
   LoadedCheckpoint ck;
   ReadCheckpoint(env, dir, identity, options.cipher.get(), ids, &ck);
+  // The previous writer's LIVE file (in-place updates): on the same boot
+  // the page cache it wrote is intact.
+  LiveFile::Recovered live;
+  FIRKIN_RETURN_IF_ERROR(LiveFile::Read(env, dir, &live));
+  res->same_boot = live.same_boot;
   // The tail of the log is the newest segment the log writer wrote
   // (compaction outputs may have higher ids but are always complete).
   uint64_t tail_id = 0;
@@ -248,12 +290,34 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // A segment read from its first record with nothing skipped has had
     // every record validated: reads need not check them again.
     bool validated = off == kSegmentHeaderSize;
+    // A segment whose records may have been updated in place
+    // (docs/write_path.md, "In-place updates"), read like the tail: after a
+    // kill -9 on this boot, the overwrites cut short are undone and every
+    // record up to the published number kept; after a power loss, the log
+    // is cut at the first record above the watermark that was overwritten
+    // (the numbers it had before are lost) or that does not follow its
+    // predecessor's number (it follows one an overwrite took).
+    const bool inplace_tail = tail && (seg->flags() & kSegmentFlagInPlace) != 0;
+    if (inplace_tail && live.same_boot && !options.read_only) {
+      FIRKIN_RETURN_IF_ERROR(writable());
+      RestoreUndo(wf()->data(), size, id, live, res);
+    }
+    uint64_t prev_seq = 0;
     LogReader reader(data, off, end);
     for (;;) {
       RecordView r;
-      const LogReader::Result got = reader.Next(&r, &off);
+      LogReader::Result got = reader.Next(&r, &off);
       if (got == LogReader::Result::kEnd) break;
+      if (got == LogReader::Result::kRecord && inplace_tail && off >= durable) {
+        const bool keep =
+            live.same_boot
+                ? r.seq <= live.published
+                : DecodeU32(r.base + kRecordCounterOffset) == 0 &&
+                      (prev_seq == 0 || r.seq == prev_seq || r.seq == prev_seq + 1);
+        if (!keep) got = LogReader::Result::kDamaged;  // cut here, as a torn tail
+      }
       if (got == LogReader::Result::kRecord) {
+        prev_seq = r.seq;
         replay.Apply(seg.get(), off, r);
         continue;
       }

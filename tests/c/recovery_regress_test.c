@@ -612,6 +612,9 @@ static int t_many_segments_few_files(void) {
 static int unseal(const char *dir, int cut, int flag, int *keys_before_next) {
   char names[64][64], p[1200];
   sh("rm -f '%s/CHECKPOINT'", dir); /* every segment is scanned */
+  /* a power-loss image: the writer's LIVE page (in-place updates) is from
+   * another boot, as good as absent */
+  sh("rm -f '%s/LIVE'", dir);
   int n = segments(dir, names, 64);
   if (n < 5) return 1;
   const int k = n - 3;
@@ -631,7 +634,7 @@ static int unseal(const char *dir, int cut, int flag, int *keys_before_next) {
    * at the roll, as it usually is: set or clear it here) */
   if (b[12] & 2) return 1; /* recycled: not in this test's databases */
   if (flag) {
-    b[8] = 6, b[9] = b[10] = b[11] = 0; /* u32 version 6 */
+    if (b[8] < 6) b[8] = 6, b[9] = b[10] = b[11] = 0; /* u32 version 6 (7: in place) */
     b[12] |= 8;
     put64(b + 32, first_seq - 1);
   } else {

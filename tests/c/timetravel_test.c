@@ -70,6 +70,11 @@ static firkin_db *open_db(const char *path, const char *const *kv) {
   firkin_options_set_test_clock(o, fake_clock, NULL);
   firkin_options_set(o, "auto_compact", "false");
   firkin_options_set(o, "compact_rate", "0");
+  /* Without history_retention_ms the log keeps old versions only until
+   * compaction, and until an in-place update overwrites them (on by
+   * default): these groups test the history the log keeps, the group
+   * "inplace" what in-place updates leave of it. */
+  firkin_options_set(o, "in_place_updates", "false");
   for (; kv != NULL && kv[0] != NULL; kv += 2) firkin_options_set(o, kv[0], kv[1]);
   if (firkin_open(path, o, &db) != FIRKIN_OK) {
     printf("open %s failed: %s\n", path, firkin_last_error());
@@ -524,6 +529,7 @@ static void test_kill(void) {
     firkin_options_new(&o);
     firkin_options_set_test_clock(o, fake_clock, NULL);
     firkin_options_set(o, "sync_mode", "none");
+    firkin_options_set(o, "in_place_updates", "false"); /* (see open_db) */
     if (firkin_open(path, o, &db) != FIRKIN_OK) _exit(3);
     write_story(db);
     kill(getpid(), SIGKILL);
@@ -737,6 +743,96 @@ static void test_twins(void) {
   firkin_close(db);
 }
 
+/* In-place updates on (the default): a key updated in place keeps only its
+ * newest version of those it had in the unsynced tail. Time travel and the
+ * history then never give a wrong value: a time before the overwrite reads
+ * SNAPSHOT_TOO_OLD for that key (or its state then, where that is still in
+ * the log), the history ends at the overwritten record and says so
+ * (truncated), and a key that was not overwritten reads exactly. */
+static void test_inplace(void) {
+  char path[300];
+  dbpath(path, sizeof path, "inplace");
+  const char *kv[] = {"in_place_updates", "true", "sync_mode", "none", NULL};
+  firkin_db *db = open_db(path, kv);
+  if (db == NULL) return;
+  /* k: v1 at T0+10, v2 at T0+20, v3 at T0+30 (same length: in place);
+   * c: written once at T0+15, never overwritten. */
+  set_clock(T0 + 10);
+  check(firkin_put(db, NULL, NULL, "k", 1, "v1", 2) == FIRKIN_OK, "put k v1");
+  set_clock(T0 + 15);
+  check(firkin_put(db, NULL, NULL, "c", 1, "c1", 2) == FIRKIN_OK, "put c c1");
+  set_clock(T0 + 20);
+  check(firkin_put(db, NULL, NULL, "k", 1, "v2", 2) == FIRKIN_OK, "put k v2");
+  set_clock(T0 + 30);
+  check(firkin_put(db, NULL, NULL, "k", 1, "v3", 2) == FIRKIN_OK, "put k v3");
+  set_clock(T0 + 40);
+  check(stat_u64(db, "in_place_updates") == 2, "two puts went in place (%llu)",
+        (unsigned long long)stat_u64(db, "in_place_updates"));
+  for (int round = 0; round < 2; round++) {
+    const char *when = round == 0 ? "live" : "after reopen";
+    /* the history: the newest version only, marked truncated */
+    firkin_history *h = NULL;
+    check(firkin_history_new(db, NULL, "k", 1, &h) == FIRKIN_OK, "%s: history_new", when);
+    size_t n = 0;
+    bool newest_ok = false;
+    for (; h != NULL && firkin_history_valid(h); firkin_history_next(h), n++) {
+      const void *v = NULL;
+      size_t vl = 0;
+      if (n == 0) {
+        newest_ok = firkin_history_value(h, &v, &vl) == FIRKIN_OK && vl == 2 &&
+                    memcmp(v, "v3", 2) == 0 && firkin_history_time(h) == T0 + 30;
+      }
+    }
+    check(n == 1 && newest_ok, "%s: history lists the newest version only (%zu)", when, n);
+    check(h != NULL && firkin_history_truncated(h), "%s: history says it is truncated", when);
+    firkin_history_free(h);
+    /* time travel: every answer exact or SNAPSHOT_TOO_OLD, never wrong */
+    static const struct {
+      uint64_t t;
+      const char *k, *c; /* NULL: absent */
+    } at[] = {{T0 + 5, NULL, NULL},  {T0 + 10, "v1", NULL}, {T0 + 15, "v1", "c1"},
+              {T0 + 20, "v2", "c1"}, {T0 + 29, "v2", "c1"}, {T0 + 30, "v3", "c1"},
+              {T0 + 35, "v3", "c1"}};
+    int exact = 0, too_old = 0;
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+      firkin_snapshot *snap = NULL;
+      firkin_status st = firkin_snapshot_at_time(db, at[i].t, &snap);
+      if (st == FIRKIN_E_SNAPSHOT_TOO_OLD) {
+        too_old++;
+        continue;
+      }
+      check(st == FIRKIN_OK, "%s: snapshot_at_time(T0+%llu) = %d", when,
+            (unsigned long long)(at[i].t - T0), st);
+      if (st != FIRKIN_OK) continue;
+      const char *keys[2] = {"k", "c"};
+      const char *want[2] = {at[i].k, at[i].c};
+      for (int j = 0; j < 2; j++) {
+        void *v = NULL;
+        size_t vl = 0;
+        firkin_status g = firkin_get(db, snap, NULL, keys[j], 1, &v, &vl);
+        bool right = want[j] == NULL ? g == FIRKIN_E_NOT_FOUND
+                                     : g == FIRKIN_OK && vl == 2 && memcmp(v, want[j], 2) == 0;
+        if (g == FIRKIN_E_SNAPSHOT_TOO_OLD) {
+          too_old++;
+        } else {
+          check(right, "%s: %s at T0+%llu: got %d '%.*s', want %s", when, keys[j],
+                (unsigned long long)(at[i].t - T0), g, (int)(g == FIRKIN_OK ? vl : 0),
+                g == FIRKIN_OK ? (const char *)v : "", want[j] ? want[j] : "absent");
+          exact += right;
+        }
+        firkin_free(v);
+      }
+      firkin_snapshot_free(snap);
+    }
+    check(too_old > 0, "%s: versions overwritten in place read SNAPSHOT_TOO_OLD (%d)", when,
+          too_old);
+    check(exact > 0, "%s: what is still in the log reads exactly (%d)", when, exact);
+    firkin_close(db);
+    db = round == 0 ? open_db(path, kv) : NULL;
+    if (round == 0 && db == NULL) return;
+  }
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-tt-XXXXXX", tmp ? tmp : "/tmp");
@@ -751,7 +847,7 @@ int main(int argc, char **argv) {
                 {"history", test_history},     {"retention", test_retention},
                 {"v2", test_v2},               {"kill", test_kill},
                 {"twins", test_twins},
-                {"concurrent", test_concurrent}};
+                {"concurrent", test_concurrent}, {"inplace", test_inplace}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;

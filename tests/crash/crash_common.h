@@ -365,8 +365,9 @@ static CC_UNUSED bool cc_is_segment(const char *name) {
 /* A file of the database that is neither a segment nor the identity nor the
  * lock: the index checkpoint (and its temporaries). */
 static CC_UNUSED bool cc_is_checkpoint(const char *name) {
+  /* (LIVE is the writer's shared page, not a checkpoint: docs/format.md.) */
   return !cc_is_segment(name) && strcmp(name, "FIRKIN") != 0 && strcmp(name, "LOCK") != 0 &&
-         strcmp(name, "FIRKIN.tmp") != 0;
+         strcmp(name, "FIRKIN.tmp") != 0 && strcmp(name, "LIVE") != 0;
 }
 
 /* Removes every checkpoint file of the database at dir; returns how many. */

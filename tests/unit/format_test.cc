@@ -242,7 +242,7 @@ TEST(Format, SegmentFileNames) {
 // sealed carries kSegmentFlagAfterUnsealed and that segment's last sequence
 // number as its floor (0 allowed: the one before held no record).
 TEST(Format, Version6AfterUnsealedFlag) {
-  EXPECT_EQ(kFormatVersion, 6u);
+  EXPECT_EQ(kFormatVersionAfterUnsealed, 6u);
   std::vector<char> hv(kSegmentHeaderSize);
   SegmentHeader h;
   h.format_version = kFormatVersionAfterUnsealed;

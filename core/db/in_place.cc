@@ -1,0 +1,111 @@
+// In-place updates of hot keys (docs/write_path.md, "In-place updates").
+//
+// An unconditional put of a key whose newest record is a plain put of the
+// same value length, in the active segment at or above its freeze offset
+// and published, overwrites that record instead of appending a new one:
+// the index, the byte counts and the key counts do not change. What keeps
+// the promises:
+//
+//  - bytes below the freeze offset never change again, and the offset is
+//    raised before any range is synced or handed over to writeback
+//    (LogWriter::Freeze), so synced bytes are never overwritten;
+//  - the old record is first copied into this thread's undo slot of the
+//    LIVE file, whose shared page also holds the published sequence number:
+//    after a kill -9 recovery restores it if the overwrite was cut short or
+//    not published (recovery.cc);
+//  - the record's in-place counter (offset 36) is odd while it changes:
+//    readers check it around their copy (ReadStable) and read again;
+//  - holders of old versions (snapshots, iterators, transactions, change
+//    cursors, backups, verify) turn it off while they live
+//    (LogWriter::Block), and a new write sequence number goes on the record,
+//    so a power loss that keeps it cuts the log before it (recovery.cc).
+#include <cstring>
+
+#include "core/db/db.h"
+#include "core/util/striped_counter.h"
+
+namespace firkin {
+namespace {
+
+// Writes src over the record at dst (same size) as a seqlock writer:
+// counter odd, the bytes (all but the counter), counter even again.
+#if defined(__SANITIZE_THREAD__)
+// ThreadSanitizer does not know seqlocks: readers copy these bytes while
+// they change and throw the copy away when the counter moved. The
+// overwrite is left out of its view (no instrumentation, no intercepted
+// memcpy), so it reports the races the readers handle, not these.
+__attribute__((no_sanitize("thread"))) void OverwriteRecord(char* dst, const char* src,
+                                                             size_t size, uint32_t counter) {
+  volatile uint32_t* c = reinterpret_cast<volatile uint32_t*>(dst + kRecordCounterOffset);
+  *c = counter + 1;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  volatile char* d = dst;
+  for (size_t i = 0; i < size; i++) {
+    if (i < kRecordCounterOffset || i >= kRecordCounterOffset + 4) d[i] = src[i];
+  }
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  *c = counter + 2;
+}
+#else
+void OverwriteRecord(char* dst, const char* src, size_t size, uint32_t counter) {
+  uint32_t* c = reinterpret_cast<uint32_t*>(dst + kRecordCounterOffset);
+  __atomic_store_n(c, counter + 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);  // odd before any byte changes
+  std::memcpy(dst, src, kRecordCounterOffset);
+  std::memcpy(dst + kRecordCounterOffset + 4, src + kRecordCounterOffset + 4,
+              size - kRecordCounterOffset - 4);
+  __atomic_store_n(c, counter + 2, __ATOMIC_RELEASE);
+}
+#endif
+
+}  // namespace
+
+bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r) {
+  // (The caller checked: an unconditional put, not `always`, in-place on.)
+  if (op.codec_flags != 0 || op.has_expiry() || op.ns->ordered != nullptr) return false;
+  const unsigned slot = ThreadSlot();
+  if (slot >= LiveFile::kUndoSlots) return false;
+  Locator cand = 0;
+  int n = 0;
+  keyspace_->SoleCandidate(hash, &cand, &n);
+  if (n != 1) return false;
+  Segment* seg = log_->active();
+  if (seg == nullptr || LocatorSlot(cand) != seg->slot()) return false;
+  RecordView old;
+  if (!keyspace_->IsRecordOf(cand, op.ns->id, op.key, &old)) return false;
+  if (old.type != RecordType::kPut || old.flags != kRecordFlagTime ||
+      old.value_len != op.value.size() || old.size() > LiveFile::kMaxRecord ||
+      old.seq > log_->published_seq()) {
+    return false;
+  }
+  const uint64_t off = LocatorOffset(cand);
+  char* base = seg->mutable_data() + off;
+  // No overwrite of this record is under way (we hold its key's lock). A
+  // counter about to wrap to 0 (never overwritten, to recovery) appends.
+  const uint32_t counter = LoadRecordCounter(base);
+  if (counter >= 0xFFFFFFF0u) return false;
+  if (!log_->BeginInPlace(slot, seg, off)) return false;
+  if (!log_->ReserveSeq(seg, r)) {  // closed: the append rolls
+    log_->EndInPlace(slot);
+    return false;
+  }
+  const size_t size = old.size();
+  char rec[LiveFile::kMaxRecord];
+  EncodeRecord(RecordFields{r->seq, old.prev, op.ns->id, RecordType::kPut, 0, op.key, op.value,
+                            CommitTimeMs(), 0, counter + 2},
+               rec);
+  live_->Undo(slot, seg->id(), off, base, size);
+  __atomic_thread_fence(__ATOMIC_RELEASE);  // the undo image before the overwrite
+  OverwriteRecord(base, rec, size, counter);
+  uint64_t hi = seg->inplace_hi.load(std::memory_order_relaxed);
+  while (off + size > hi && !seg->inplace_hi.compare_exchange_weak(hi, off + size)) {
+  }
+  seg->NoteInPlaceSeq(r->seq);
+  log_->EndInPlace(slot);
+  r->off = off;
+  r->bytes = size;
+  in_place_.Add(1);
+  return true;
+}
+
+}  // namespace firkin

@@ -1,0 +1,97 @@
+// LiveFile: the writer's small shared mapping `LIVE` that lets recovery
+// after a kill -9 trust the page cache (docs/write_path.md, "In-place
+// updates"). It holds:
+//
+//  - the boot id of the machine the writer runs on (Env::BootId) and a
+//    `trusted` flag, cleared when a sync fails (the kernel may then have
+//    dropped dirty pages);
+//  - the published sequence number (SeqPublisher's watermark word lives
+//    here, so it is in the page cache the moment a write is acknowledged);
+//  - one undo slot per writer thread: before a put overwrites a record in
+//    place it copies the old record there (segment id, offset, the bytes).
+//
+// It is never synced: after a power loss (another boot id) recovery
+// ignores it. On the same boot, recovery restores from the undo slots every
+// record that an overwrite left torn or newer than the published number,
+// then keeps every record at or below that number.
+//
+// Layout (little-endian): [0] magic "FIRKLIVE" [8] u32 version (1)
+// [12] u32 flags (1 = trusted) [16] boot id, 48 bytes, zero-padded
+// [64] u64 checksum of [0, 64) [128] u64 published sequence number
+// [4096] undo slots, kUndoSlots of kUndoSlotSize bytes each: [0] u64
+// segment id [8] u64 offset [16] u32 record length [20] u32 0 [24] u64
+// check of [0, 24) and the image's own checksum [64] the record image.
+//
+// Thread contract: the writer opens it (Create) after recovery and before
+// the log writer starts; Undo(slot) is written only by the thread owning
+// the slot (ThreadSlot); published_word() is an atomic any thread may use;
+// Distrust may be called from any thread. Read (static Read) only by
+// recovery, before anything else touches the database.
+#ifndef FIRKIN_CORE_LOG_LIVE_FILE_H_
+#define FIRKIN_CORE_LOG_LIVE_FILE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/env/env.h"
+#include "core/util/status.h"
+
+namespace firkin {
+
+class LiveFile {
+ public:
+  static constexpr char kFileName[] = "LIVE";
+  static constexpr size_t kUndoSlots = 256;
+  static constexpr size_t kUndoSlotSize = 8192;
+  static constexpr size_t kUndoHeader = 64;
+  // The largest record an in-place update may overwrite (its undo image
+  // must fit a slot).
+  static constexpr size_t kMaxRecord = kUndoSlotSize - kUndoHeader;
+  static constexpr size_t kSlotsOffset = 4096;
+  static constexpr size_t kFileSize = kSlotsOffset + kUndoSlots * kUndoSlotSize;
+
+  // What recovery reads from a LIVE file left by the previous writer.
+  struct Recovered {
+    bool same_boot = false;  // written on this boot, trusted: the page cache is intact
+    uint64_t published = 0;  // the published sequence number (same_boot only)
+    struct Undo {
+      uint64_t segment_id;
+      uint64_t offset;
+      std::string image;  // a whole record, its checksum valid
+    };
+    std::vector<Undo> undo;  // the valid slots (same_boot only)
+  };
+  // Reads dir/LIVE (absent or damaged: not same_boot; an I/O error is
+  // returned).
+  static Status Read(Env* env, const std::string& dir, Recovered* out);
+
+  // Creates (or resets) dir/LIVE for a new writer: this boot's id, trusted,
+  // `published` as the watermark, every undo slot empty.
+  static Status Create(Env* env, const std::string& dir, uint64_t published,
+                       std::unique_ptr<LiveFile>* out);
+  LiveFile(const LiveFile&) = delete;
+  LiveFile& operator=(const LiveFile&) = delete;
+
+  std::atomic<uint64_t>* published_word() {
+    return reinterpret_cast<std::atomic<uint64_t>*>(file_->data() + kPublishedOffset);
+  }
+  // Thread `slot`'s undo image: the record of `len` bytes at `rec`, at
+  // `offset` of segment `segment_id`. Written before the overwrite begins
+  // (the caller fences between the two). REQUIRES: slot < kUndoSlots,
+  // len <= kMaxRecord, the record's checksum is valid.
+  void Undo(size_t slot, uint64_t segment_id, uint64_t offset, const char* rec, size_t len);
+  // A sync failed: recovery must not trust the page cache.
+  void Distrust();
+
+ private:
+  static constexpr size_t kPublishedOffset = 128;
+  explicit LiveFile(std::unique_ptr<MappedFile> file) : file_(std::move(file)) {}
+  std::unique_ptr<MappedFile> file_;
+};
+
+}  // namespace firkin
+
+#endif  // FIRKIN_CORE_LOG_LIVE_FILE_H_

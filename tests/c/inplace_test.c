@@ -1,0 +1,1202 @@
+/*
+ * inplace_test.c — in-place updates of hot keys (option "in_place_updates",
+ * stat "in_place_updates"): an unconditional single-key put of a key whose
+ * newest record is a plain put of the same value length, still in the
+ * mutable (unsynced) tail of the log, overwrites that record instead of
+ * appending; it still takes a new sequence number.
+ *
+ *   basic      20,000 overwrites of one 1000-byte key: most go in place,
+ *              the last value and strictly increasing versions, reopen
+ *   model      many keys, mixed lengths, deletes, a checkpoint and a
+ *              compaction in the middle, against an in-memory model,
+ *              through reopen and firkin_verify
+ *   off        in_place_updates=false: the stat stays 0, the getter says so
+ *   conditions appends instead when the length changes, a snapshot, an
+ *              iterator, a transaction or a change cursor is open, per-write
+ *              and database sync "always", batches of two, TTL puts, CAS, large
+ *              records, ordered namespaces, encryption, compression,
+ *              history and change retention; in place again afterwards
+ *   torn       a writer overwrites 8 hot keys for 1.5 s while readers
+ *              (get_into, get, multi_get) check every value is whole and
+ *              never older than one they saw before
+ *   kill       kill -9 of a child overwriting 16 hot keys (1 writer thread,
+ *              then 4 writers plus checkpoints): after reopen each key holds
+ *              its last acknowledged value or the one in flight, whole
+ *   bad        bad option values, the getter's spelling
+ *
+ * Values are self-describing: one 8-byte word (key id in the top byte, a
+ * counter below) repeated over the whole value, so a mixture of two
+ * versions (or of two keys) is detected.
+ *
+ * Usage: inplace_test [GROUP...]. Ends with "N passed, N failed".
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firkin.h"
+
+#include "check_harness.h"
+
+#define VAL_LEN 1000
+#define NOSTAT UINT64_MAX /* stat_u64: the field is absent */
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng_next(uint64_t *s) {
+  uint64_t x = *s;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  *s = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* The value of (key id, counter): the word repeated over len bytes (a
+ * partial word at the end holds the word's first bytes). */
+static void fill(unsigned char *buf, size_t len, unsigned key_id, uint64_t counter) {
+  uint64_t w = ((uint64_t)(key_id & 0xFF) << 56) | (counter & 0x00FFFFFFFFFFFFFFull);
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) memcpy(buf + i, &w, 8);
+  if (i < len) memcpy(buf + i, &w, len - i);
+}
+
+/* Whether v is a whole value: every word (and the partial tail) equal to
+ * the first. Sets *key_id and *counter from it. */
+static bool decode(const void *v, size_t len, unsigned *key_id, uint64_t *counter) {
+  const unsigned char *p = (const unsigned char *)v;
+  if (len < 8) return false;
+  uint64_t w;
+  memcpy(&w, p, 8);
+  size_t i = 8;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t x;
+    memcpy(&x, p + i, 8);
+    if (x != w) return false;
+  }
+  if (i < len && memcmp(p + i, &w, len - i) != 0) return false;
+  *key_id = (unsigned)(w >> 56);
+  *counter = w & 0x00FFFFFFFFFFFFFFull;
+  return true;
+}
+
+static firkin_status put_val(firkin_db *db, const firkin_write_options *wo, const firkin_ns *ns,
+                             const char *key, unsigned key_id, uint64_t counter, size_t len) {
+  unsigned char buf[16384];
+  if (len > sizeof buf) return FIRKIN_E_TOO_LARGE;
+  fill(buf, len, key_id, counter);
+  return firkin_put(db, wo, ns, key, strlen(key), buf, len);
+}
+
+/* Reads key (latest or at snap): true if present, whole, of key_id and of
+ * length want_len (0: any); *counter receives its counter. */
+static bool read_val(firkin_db *db, const firkin_snapshot *snap, const firkin_ns *ns,
+                     const char *key, unsigned key_id, size_t want_len, uint64_t *counter) {
+  void *v = NULL;
+  size_t n = 0;
+  if (firkin_get(db, snap, ns, key, strlen(key), &v, &n) != FIRKIN_OK) return false;
+  unsigned kid = 0;
+  bool ok = decode(v, n, &kid, counter) && kid == (key_id & 0xFF) &&
+            (want_len == 0 || n == want_len);
+  firkin_free(v);
+  return ok;
+}
+
+static uint64_t version_of(firkin_db *db, const firkin_snapshot *snap, const char *key) {
+  uint64_t ver = 0;
+  if (firkin_get_version(db, snap, NULL, key, strlen(key), &ver) != FIRKIN_OK) return 0;
+  return ver;
+}
+
+static uint64_t ipu(firkin_db *db) { return stat_u64(db, "in_place_updates"); }
+
+/* Options: sync mode by name, 64 MiB segments, no background compaction
+ * (so that the tail is the writer's alone); in_place "true"/"false" or NULL
+ * (leave the default). */
+static firkin_options *make_opts(const char *sync, const char *in_place) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set(o, "sync_mode", sync);
+  firkin_options_set(o, "segment_size", "64M");
+  firkin_options_set(o, "auto_compact", "false");
+  if (in_place != NULL) {
+    firkin_status st = firkin_options_set(o, "in_place_updates", in_place);
+    check(st == FIRKIN_OK, "firkin_options_set(in_place_updates, %s) (%d)", in_place, st);
+  }
+  return o;
+}
+
+static firkin_db *open_with(const char *path, firkin_options *o) {
+  firkin_db *db = NULL;
+  firkin_status st = firkin_open(path, o, &db);
+  check(st == FIRKIN_OK, "open %s (%d)", path, st);
+  firkin_options_free(o);
+  return st == FIRKIN_OK ? db : NULL;
+}
+
+/* n plain puts of key (same length len, counters from *counter + 1);
+ * returns how much the in_place_updates stat grew (NOSTAT if it is
+ * absent). Puts that fail are counted as failures. */
+static uint64_t puts_delta(firkin_db *db, const firkin_write_options *wo, const firkin_ns *ns,
+                           const char *key, unsigned key_id, uint64_t *counter, int n,
+                           size_t len) {
+  uint64_t before = ipu(db);
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    ++*counter;
+    if (put_val(db, wo, ns, key, key_id, *counter, len) != FIRKIN_OK) bad++;
+  }
+  check(bad == 0, "%d of %d puts of %s failed", bad, n, key);
+  uint64_t after = ipu(db);
+  if (before == NOSTAT || after == NOSTAT) return NOSTAT;
+  return after - before;
+}
+
+/* ------------------------------------------------------------------------ */
+/* basic                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void test_basic(void) {
+  char path[300];
+  dbpath(path, sizeof path, "basic");
+  firkin_db *db = open_with(path, make_opts("none", "true"));
+  if (db == NULL) return;
+  uint64_t i0 = ipu(db), w0 = stat_u64(db, "writes");
+  check(i0 == 0, "in_place_updates is 0 after open (%llu)", (unsigned long long)i0);
+  check(w0 != NOSTAT, "stat writes present");
+
+  const int N = 20000;
+  int bad = 0;
+  uint64_t c = 0;
+  double t0 = now_s();
+  for (int i = 0; i < N; i++)
+    if (put_val(db, NULL, NULL, "hot", 1, ++c, VAL_LEN) != FIRKIN_OK) bad++;
+  double dt = now_s() - t0;
+  check(bad == 0, "%d of %d overwrites failed", bad, N);
+  uint64_t i1 = ipu(db), w1 = stat_u64(db, "writes");
+  printf("  basic: %d overwrites in %.3f s: writes %llu, in place %llu\n", N, dt,
+         (unsigned long long)(w1 - w0), (unsigned long long)i1);
+  check(i1 != NOSTAT, "stat in_place_updates present");
+  check(i1 != NOSTAT && i1 > 0, "overwrites went in place (%llu)", (unsigned long long)i1);
+  check(w1 - w0 >= (uint64_t)N, "writes counts every put (%llu)", (unsigned long long)(w1 - w0));
+  check(i1 != NOSTAT && i1 <= w1 - w0 && (w1 - w0) - i1 <= (uint64_t)N / 20,
+        "nearly all overwrites in place: writes %llu, in place %llu",
+        (unsigned long long)(w1 - w0), (unsigned long long)i1);
+
+  uint64_t got = 0;
+  check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c,
+        "get gives the last value (%llu, want %llu)", (unsigned long long)got,
+        (unsigned long long)c);
+  unsigned char buf[VAL_LEN + 8];
+  size_t vl = 0;
+  unsigned kid = 0;
+  got = 0;
+  check(firkin_get_into(db, NULL, NULL, "hot", 3, buf, sizeof buf, &vl) == FIRKIN_OK &&
+            vl == VAL_LEN && decode(buf, vl, &kid, &got) && kid == 1 && got == c,
+        "get_into gives the last value (%llu)", (unsigned long long)got);
+
+  /* Versions: each in-place put takes a new sequence number. */
+  uint64_t prev = version_of(db, NULL, "hot");
+  check(prev > 0, "get_version");
+  uint64_t ib = ipu(db);
+  bool increasing = true, seq_matches = true;
+  for (int i = 0; i < 8; i++) {
+    check(put_val(db, NULL, NULL, "hot", 1, ++c, VAL_LEN) == FIRKIN_OK, "put %d", i);
+    uint64_t v = version_of(db, NULL, "hot"), last = 0;
+    firkin_last_seq(db, &last);
+    if (v <= prev) increasing = false;
+    if (v != last) seq_matches = false;
+    prev = v;
+  }
+  check(ipu(db) != NOSTAT && ipu(db) - ib == 8, "the 8 version puts went in place (%llu)",
+        (unsigned long long)(ipu(db) - ib));
+  check(increasing, "get_version strictly increases across in-place puts");
+  check(seq_matches, "get_version equals firkin_last_seq after each in-place put");
+  /* A snapshot taken now sees the newest value. */
+  firkin_snapshot *s = NULL;
+  check(firkin_snapshot_new(db, &s) == FIRKIN_OK, "snapshot");
+  got = 0;
+  check(read_val(db, s, NULL, "hot", 1, VAL_LEN, &got) && got == c, "snapshot read after in-place");
+  check(version_of(db, s, "hot") == prev, "snapshot version after in-place");
+  firkin_snapshot_free(s);
+  check(firkin_close(db) == FIRKIN_OK, "close");
+
+  /* Reopen: the last value, a version not older, in place again. */
+  db = open_with(path, make_opts("none", NULL));
+  if (db == NULL) return;
+  got = 0;
+  check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c,
+        "reopen: the last value (%llu, want %llu)", (unsigned long long)got,
+        (unsigned long long)c);
+  check(version_of(db, NULL, "hot") >= prev, "reopen: version not older");
+  check(ipu(db) == 0, "reopen: stat counts since open (%llu)", (unsigned long long)ipu(db));
+  char *rep = NULL;
+  check(firkin_verify(db, &rep) == FIRKIN_OK, "reopen: verify (%s)", rep ? rep : "");
+  firkin_free(rep);
+  uint64_t d = puts_delta(db, NULL, NULL, "hot", 1, &c, 100, VAL_LEN);
+  check(d != NOSTAT && d > 0, "in place again after reopen (%llu)", (unsigned long long)d);
+  got = 0;
+  check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "after reopen puts");
+  /* A clean close after in-place puts; and open once more. */
+  check(firkin_close(db) == FIRKIN_OK, "close 2");
+  db = open_with(path, make_opts("none", NULL));
+  if (db == NULL) return;
+  got = 0;
+  check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c,
+        "second reopen: the last value");
+  firkin_close(db);
+}
+
+/* ------------------------------------------------------------------------ */
+/* model                                                                     */
+/* ------------------------------------------------------------------------ */
+
+#define MK 64
+
+static size_t model_len(unsigned k) {
+  static const size_t lens[4] = {16, 200, 1000, 4000};
+  return lens[k % 4];
+}
+
+static void model_check(firkin_db *db, const uint64_t *cnt, const size_t *len, const bool *live,
+                        const char *when) {
+  int wrong = 0;
+  for (unsigned k = 0; k < MK; k++) {
+    char key[32];
+    snprintf(key, sizeof key, "m%02u", k);
+    if (!live[k]) {
+      void *v = NULL;
+      size_t n = 0;
+      if (firkin_get(db, NULL, NULL, key, strlen(key), &v, &n) != FIRKIN_E_NOT_FOUND) wrong++;
+      firkin_free(v);
+      continue;
+    }
+    uint64_t got = 0;
+    if (!read_val(db, NULL, NULL, key, k, len[k], &got) || got != cnt[k]) wrong++;
+  }
+  check(wrong == 0, "%s: %d of %d keys differ from the model", when, wrong, MK);
+  /* An iterator sees the same. */
+  firkin_iter *it = NULL;
+  int seen = 0, bad = 0;
+  if (firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK) {
+    for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+      const void *kp, *vp;
+      size_t kl, vl;
+      firkin_iter_key(it, &kp, &kl);
+      firkin_iter_value(it, &vp, &vl);
+      unsigned k = 0, kid = 0;
+      uint64_t got = 0;
+      if (kl != 3 || sscanf((const char *)kp + 1, "%2u", &k) != 1 || k >= MK || !live[k] ||
+          vl != len[k] || !decode(vp, vl, &kid, &got) || kid != k || got != cnt[k])
+        bad++;
+      seen++;
+    }
+    check(firkin_iter_status(it) == FIRKIN_OK, "%s: iterator status", when);
+  }
+  firkin_iter_free(it);
+  int nlive = 0;
+  for (unsigned k = 0; k < MK; k++) nlive += live[k];
+  check(bad == 0 && seen == nlive, "%s: iterator (%d seen, %d live, %d wrong)", when, seen, nlive,
+        bad);
+}
+
+static void test_model(void) {
+  char path[300];
+  dbpath(path, sizeof path, "model");
+  firkin_db *db = open_with(path, make_opts("none", "true"));
+  if (db == NULL) return;
+  uint64_t cnt[MK] = {0};
+  size_t len[MK];
+  bool live[MK] = {false};
+  for (unsigned k = 0; k < MK; k++) len[k] = model_len(k);
+  uint64_t rng = 0x1234567ull, c = 0;
+  const int N = 30000;
+  int bad = 0;
+  for (int i = 0; i < N; i++) {
+    unsigned k = (unsigned)(rng_next(&rng) % 100);
+    k = k < 70 ? k % 8 : k % MK; /* 8 hot keys take most writes */
+    char key[32];
+    snprintf(key, sizeof key, "m%02u", k);
+    unsigned r = (unsigned)(rng_next(&rng) % 100);
+    if (r < 3) {
+      if (firkin_delete(db, NULL, NULL, key, strlen(key)) != FIRKIN_OK) bad++;
+      live[k] = false;
+    } else {
+      if (r < 5) len[k] = len[k] == model_len(k) ? model_len(k) + 8 : model_len(k);
+      if (put_val(db, NULL, NULL, key, k, ++c, len[k]) != FIRKIN_OK) bad++;
+      cnt[k] = c;
+      live[k] = true;
+    }
+    if (i == N / 3) check(firkin_checkpoint(db) == FIRKIN_OK, "checkpoint midway");
+    if (i == 2 * N / 3) check(firkin_compact(db) == FIRKIN_OK, "compact midway");
+    if (i == N / 2) check(firkin_sync(db) == FIRKIN_OK, "sync midway");
+  }
+  check(bad == 0, "%d writes failed", bad);
+  uint64_t n_in = ipu(db);
+  printf("  model: %d writes, %llu in place\n", N, (unsigned long long)n_in);
+  check(n_in != NOSTAT && n_in > 0, "model: some puts went in place");
+  model_check(db, cnt, len, live, "model");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+  db = open_with(path, make_opts("none", NULL));
+  if (db == NULL) return;
+  model_check(db, cnt, len, live, "model after reopen");
+  char *rep = NULL;
+  check(firkin_verify(db, &rep) == FIRKIN_OK, "model: verify (%s)", rep ? rep : "");
+  firkin_free(rep);
+  firkin_close(db);
+}
+
+/* ------------------------------------------------------------------------ */
+/* off                                                                       */
+/* ------------------------------------------------------------------------ */
+
+static void test_off(void) {
+  char path[300];
+  dbpath(path, sizeof path, "off");
+  firkin_options *o = make_opts("none", "false");
+  char *s = NULL;
+  check(firkin_options_get(o, "in_place_updates", &s) == FIRKIN_OK && s != NULL &&
+            strcmp(s, "false") == 0,
+        "getter says false (%s)", s ? s : "(null)");
+  firkin_free(s);
+  firkin_db *db = open_with(path, o);
+  if (db == NULL) return;
+  uint64_t c = 0;
+  uint64_t d = puts_delta(db, NULL, NULL, "hot", 1, &c, 20000, VAL_LEN);
+  check(d == 0, "option off: nothing in place (%llu)", (unsigned long long)d);
+  uint64_t got = 0;
+  check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "option off: last value");
+  firkin_close(db);
+
+  /* "0" works as false too, and "1" turns it back on. */
+  dbpath(path, sizeof path, "off0");
+  db = open_with(path, make_opts("none", "0"));
+  if (db == NULL) return;
+  c = 0;
+  d = puts_delta(db, NULL, NULL, "hot", 1, &c, 500, VAL_LEN);
+  check(d == 0, "option \"0\": nothing in place (%llu)", (unsigned long long)d);
+  firkin_close(db);
+  dbpath(path, sizeof path, "on1");
+  db = open_with(path, make_opts("none", "1"));
+  if (db == NULL) return;
+  c = 0;
+  d = puts_delta(db, NULL, NULL, "hot", 1, &c, 500, VAL_LEN);
+  check(d != NOSTAT && d > 0, "option \"1\": in place (%llu)", (unsigned long long)d);
+  firkin_close(db);
+}
+
+/* ------------------------------------------------------------------------ */
+/* conditions                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Puts until the key is being updated in place (a precondition of the
+ * cases below: they show that something turns it off). */
+static void warm(firkin_db *db, const firkin_ns *ns, const char *key, unsigned kid, uint64_t *c,
+                 size_t len, const char *when) {
+  uint64_t d = puts_delta(db, NULL, ns, key, kid, c, 50, len);
+  check(d != NOSTAT && d > 0, "%s: in place before (%llu)", when, (unsigned long long)d);
+}
+
+static void test_conditions(void) {
+  char path[300];
+  dbpath(path, sizeof path, "cond");
+  firkin_db *db = open_with(path, make_opts("none", "true"));
+  if (db == NULL) return;
+  uint64_t c = 0, got = 0, d;
+
+  /* Values of a different length: appended. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "length");
+  {
+    uint64_t before = ipu(db);
+    for (int i = 0; i < 100; i++)
+      check(put_val(db, NULL, NULL, "hot", 1, ++c, i % 2 ? VAL_LEN : VAL_LEN + 8) == FIRKIN_OK,
+            "length put %d", i);
+    uint64_t after = ipu(db);
+    check(before != NOSTAT && after == before, "length changes: nothing in place (%llu)",
+          (unsigned long long)(after - before));
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "length: last value");
+  }
+
+  /* A snapshot open: appended; the snapshot keeps its value. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "snapshot");
+  {
+    firkin_snapshot *s = NULL;
+    check(firkin_snapshot_new(db, &s) == FIRKIN_OK, "snapshot_new");
+    uint64_t old = c, oldver = version_of(db, NULL, "hot");
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 100, VAL_LEN);
+    check(d == 0, "snapshot open: nothing in place (%llu)", (unsigned long long)d);
+    got = 0;
+    check(read_val(db, s, NULL, "hot", 1, VAL_LEN, &got) && got == old,
+          "snapshot still reads the old value (%llu, want %llu)", (unsigned long long)got,
+          (unsigned long long)old);
+    check(version_of(db, s, "hot") == oldver, "snapshot still reads the old version");
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c,
+          "latest read beside the snapshot");
+    firkin_snapshot_free(s);
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 100, VAL_LEN);
+    check(d != NOSTAT && d > 0, "snapshot released: in place again (%llu)",
+          (unsigned long long)d);
+  }
+
+  /* An iterator open: appended; its borrowed value stays the old one. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "iterator");
+  {
+    firkin_iter *it = NULL;
+    check(firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK, "iter_new");
+    const void *vp = NULL;
+    size_t vl = 0;
+    for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+      const void *kp;
+      size_t kl;
+      firkin_iter_key(it, &kp, &kl);
+      if (kl == 3 && memcmp(kp, "hot", 3) == 0) {
+        firkin_iter_value(it, &vp, &vl);
+        break;
+      }
+    }
+    check(vp != NULL && vl == VAL_LEN, "iterator finds hot");
+    unsigned char copy[VAL_LEN];
+    if (vp != NULL && vl == VAL_LEN) memcpy(copy, vp, VAL_LEN);
+    uint64_t old = c;
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 100, VAL_LEN);
+    check(d == 0, "iterator open: nothing in place (%llu)", (unsigned long long)d);
+    unsigned kid = 0;
+    got = 0;
+    check(vp != NULL && vl == VAL_LEN && memcmp(vp, copy, VAL_LEN) == 0 &&
+              decode(vp, vl, &kid, &got) && got == old,
+          "iterator's borrowed value unchanged by later puts");
+    while (firkin_iter_valid(it)) firkin_iter_next(it);
+    check(firkin_iter_status(it) == FIRKIN_OK, "iterator status");
+    firkin_iter_free(it);
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 100, VAL_LEN);
+    check(d != NOSTAT && d > 0, "iterator freed: in place again (%llu)", (unsigned long long)d);
+  }
+
+  /* A transaction open: appended; it reads its snapshot. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "txn");
+  {
+    firkin_txn *t = NULL;
+    check(firkin_txn_begin(db, FIRKIN_TXN_SNAPSHOT, &t) == FIRKIN_OK, "txn_begin");
+    uint64_t old = c;
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 100, VAL_LEN);
+    check(d == 0, "transaction open: nothing in place (%llu)", (unsigned long long)d);
+    void *v = NULL;
+    size_t n = 0;
+    unsigned kid = 0;
+    got = 0;
+    check(firkin_txn_get(t, NULL, "hot", 3, &v, &n) == FIRKIN_OK && decode(v, n, &kid, &got) &&
+              got == old,
+          "transaction reads its snapshot (%llu, want %llu)", (unsigned long long)got,
+          (unsigned long long)old);
+    firkin_free(v);
+    firkin_txn_free(t);
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 100, VAL_LEN);
+    check(d != NOSTAT && d > 0, "transaction freed: in place again (%llu)",
+          (unsigned long long)d);
+  }
+
+  /* A change cursor open: appended; it delivers every put. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "changes");
+  {
+    uint64_t since = 0;
+    firkin_last_seq(db, &since);
+    firkin_changes *ch = NULL;
+    check(firkin_changes_open(db, since, NULL, &ch) == FIRKIN_OK, "changes_open");
+    uint64_t first = c + 1;
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 100, VAL_LEN);
+    check(d == 0, "change cursor open: nothing in place (%llu)", (unsigned long long)d);
+    int puts = 0, wrong = 0;
+    uint64_t want = first;
+    /* Opened with nothing after since: look for what was published since. */
+    if (!firkin_changes_valid(ch)) firkin_changes_next(ch);
+    for (; firkin_changes_valid(ch); firkin_changes_next(ch)) {
+      if (firkin_changes_type(ch) != FIRKIN_CHANGE_PUT) continue;
+      const void *vp;
+      size_t vl;
+      unsigned kid = 0;
+      firkin_changes_value(ch, &vp, &vl);
+      if (!decode(vp, vl, &kid, &got) || got != want) wrong++;
+      want++;
+      puts++;
+    }
+    check(firkin_changes_status(ch) == FIRKIN_OK, "change cursor status");
+    check(puts == 100 && wrong == 0, "change cursor: %d puts, %d wrong", puts, wrong);
+    firkin_changes_free(ch);
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 100, VAL_LEN);
+    check(d != NOSTAT && d > 0, "change cursor freed: in place again (%llu)",
+          (unsigned long long)d);
+  }
+
+  /* Per-write sync "always": appended. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "per-write sync");
+  {
+    firkin_write_options *wo = NULL;
+    firkin_write_options_new(&wo);
+    firkin_write_options_set_sync(wo, FIRKIN_SYNC_ALWAYS);
+    d = puts_delta(db, wo, NULL, "hot", 1, &c, 50, VAL_LEN);
+    check(d == 0, "per-write sync always: nothing in place (%llu)", (unsigned long long)d);
+    firkin_write_options_free(wo);
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "sync: last value");
+  }
+
+  /* Batches of two puts: appended (one batch record set under one
+   * sequence number). A batch of one op is written as a plain put and may
+   * go in place. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "batch");
+  {
+    uint64_t before = ipu(db);
+    firkin_batch *b = NULL;
+    firkin_batch_new(&b);
+    unsigned char buf[VAL_LEN];
+    for (int i = 0; i < 100; i++) {
+      firkin_batch_clear(b);
+      fill(buf, VAL_LEN, 1, ++c);
+      firkin_batch_put(b, NULL, "hot", 3, buf, VAL_LEN);
+      firkin_batch_put(b, NULL, "batch-other", 11, buf, VAL_LEN);
+      check(firkin_write(db, NULL, b) == FIRKIN_OK, "batch write %d", i);
+    }
+    firkin_batch_free(b);
+    check(before != NOSTAT && ipu(db) == before, "batches: nothing in place");
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "batch: last value");
+  }
+
+  /* TTL puts: appended. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "ttl");
+  {
+    uint64_t before = ipu(db);
+    unsigned char buf[VAL_LEN];
+    for (int i = 0; i < 100; i++) {
+      fill(buf, VAL_LEN, 1, ++c);
+      check(firkin_put_ttl(db, NULL, NULL, "hot", 3, buf, VAL_LEN, 3600000) == FIRKIN_OK,
+            "put_ttl %d", i);
+    }
+    check(before != NOSTAT && ipu(db) == before, "TTL puts: nothing in place");
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "ttl: last value");
+    /* A plain put after a TTL put: the newest record is no plain put, but
+     * the value must be right and the expiry gone. */
+    check(put_val(db, NULL, NULL, "hot", 1, ++c, VAL_LEN) == FIRKIN_OK, "plain after ttl");
+    uint64_t rem = 0;
+    check(firkin_ttl(db, NULL, NULL, "hot", 3, &rem) == FIRKIN_OK && rem == FIRKIN_TTL_NONE,
+          "plain put after TTL puts clears the expiry");
+  }
+
+  /* Compare-and-swap (value and version): appended. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "cas");
+  {
+    uint64_t before = ipu(db);
+    unsigned char cur[VAL_LEN], nxt[VAL_LEN];
+    fill(cur, VAL_LEN, 1, c);
+    for (int i = 0; i < 50; i++) {
+      fill(nxt, VAL_LEN, 1, ++c);
+      check(firkin_cas(db, NULL, NULL, "hot", 3, cur, VAL_LEN, nxt, VAL_LEN) == FIRKIN_OK,
+            "cas %d", i);
+      memcpy(cur, nxt, VAL_LEN);
+    }
+    for (int i = 0; i < 50; i++) {
+      uint64_t ver = version_of(db, NULL, "hot");
+      fill(nxt, VAL_LEN, 1, ++c);
+      check(firkin_cas_version(db, NULL, NULL, "hot", 3, ver, nxt, VAL_LEN) == FIRKIN_OK,
+            "cas_version %d", i);
+    }
+    check(before != NOSTAT && ipu(db) == before, "CAS: nothing in place");
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "cas: last value");
+  }
+
+  /* Large records (over ~8 KiB): appended; 4000 bytes: in place. */
+  {
+    uint64_t cb = 0;
+    d = puts_delta(db, NULL, NULL, "big", 2, &cb, 60, 10000);
+    check(d == 0, "10000-byte values: nothing in place (%llu)", (unsigned long long)d);
+    check(read_val(db, NULL, NULL, "big", 2, 10000, &got) && got == cb, "big: last value");
+    uint64_t cm = 0;
+    d = puts_delta(db, NULL, NULL, "mid", 3, &cm, 60, 4000);
+    check(d != NOSTAT && d > 0, "4000-byte values: in place (%llu)", (unsigned long long)d);
+    check(read_val(db, NULL, NULL, "mid", 3, 4000, &got) && got == cm, "mid: last value");
+  }
+
+  /* A delete in between: the next put appends (the newest record is a
+   * delete) and reads right. */
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "delete");
+  {
+    check(firkin_delete(db, NULL, NULL, "hot", 3) == FIRKIN_OK, "delete");
+    void *v = NULL;
+    size_t n = 0;
+    check(firkin_get(db, NULL, NULL, "hot", 3, &v, &n) == FIRKIN_E_NOT_FOUND,
+          "deleted after in-place puts");
+    firkin_free(v);
+    uint64_t before = ipu(db);
+    check(put_val(db, NULL, NULL, "hot", 1, ++c, VAL_LEN) == FIRKIN_OK, "put after delete");
+    check(before != NOSTAT && ipu(db) == before, "put over a delete: appended");
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "after delete: value");
+  }
+
+  /* Ordered namespace: appended. A plain named namespace beside it reads
+   * right whatever it does. */
+  {
+    firkin_ns *ord = NULL;
+    check(firkin_ns_create_v2(db, "ord", FIRKIN_NS_ORDERED, &ord) == FIRKIN_OK, "ordered ns");
+    uint64_t co = 0;
+    d = puts_delta(db, NULL, ord, "hot", 4, &co, 100, VAL_LEN);
+    check(d == 0, "ordered namespace: nothing in place (%llu)", (unsigned long long)d);
+    check(read_val(db, NULL, ord, "hot", 4, VAL_LEN, &got) && got == co, "ordered: last value");
+    firkin_ns *pl = NULL;
+    check(firkin_ns_create(db, "plain", &pl) == FIRKIN_OK, "plain ns");
+    uint64_t cp = 0;
+    puts_delta(db, NULL, pl, "hot", 5, &cp, 100, VAL_LEN);
+    check(read_val(db, NULL, pl, "hot", 5, VAL_LEN, &got) && got == cp, "plain ns: last value");
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c,
+          "default ns unaffected by the same key elsewhere");
+    firkin_ns_close(ord);
+    firkin_ns_close(pl);
+  }
+  firkin_close(db);
+
+  /* Database-level settings that turn it off. */
+  struct {
+    const char *name;
+    int puts;
+  } cfg[] = {{"sync always", 50},        {"encryption", 100},
+             {"compression lz4", 100},   {"compression zstd", 100},
+             {"history_retention_ms", 100}, {"change_retention_bytes", 100},
+             {"change_retention_seqs", 100}};
+  for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "cfg%u", (unsigned)i);
+    dbpath(path, sizeof path, name);
+    firkin_options *o = make_opts(i == 0 ? "always" : "none", "true");
+    switch (i) {
+      case 1: {
+        unsigned char key[32];
+        for (int j = 0; j < 32; j++) key[j] = (unsigned char)(j * 7 + 1);
+        check(firkin_options_set_encryption_key(o, key, 32) == FIRKIN_OK, "encryption key");
+        break;
+      }
+      case 2: check(firkin_options_set_compression(o, FIRKIN_COMPRESSION_LZ4) == FIRKIN_OK, "lz4"); break;
+      case 3: check(firkin_options_set_compression(o, FIRKIN_COMPRESSION_ZSTD) == FIRKIN_OK, "zstd"); break;
+      case 4: check(firkin_options_set_history_retention_ms(o, 60000) == FIRKIN_OK, "history"); break;
+      case 5: check(firkin_options_set_change_retention_bytes(o, 1 << 20) == FIRKIN_OK, "crb"); break;
+      case 6: check(firkin_options_set_change_retention_seqs(o, 1000) == FIRKIN_OK, "crs"); break;
+      default: break;
+    }
+    db = open_with(path, o);
+    if (db == NULL) continue;
+    uint64_t cc = 0;
+    d = puts_delta(db, NULL, NULL, "hot", 1, &cc, cfg[i].puts, VAL_LEN);
+    check(d == 0, "%s: nothing in place (%llu)", cfg[i].name, (unsigned long long)d);
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == cc, "%s: last value",
+          cfg[i].name);
+    firkin_close(db);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* torn                                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define TK 8
+
+typedef struct torn_ctx {
+  firkin_db *db;
+  atomic_bool stop;
+  uint64_t last[TK]; /* writer: last counter per key (read after join) */
+  uint64_t writes;
+  int write_errors;
+} torn_ctx;
+
+typedef struct reader_ctx {
+  torn_ctx *t;
+  int mode; /* 0 get_into, 1 get, 2 multi_get */
+  uint64_t seed;
+  uint64_t reads, torn, backwards, errors, wrong_key;
+} reader_ctx;
+
+/* Counts a failed read; the first few are printed with their status. */
+static void read_error(reader_ctx *r, firkin_status st) {
+  if (r->errors++ < 3) printf("  torn: read failed: %s (%s)\n", firkin_strerror(st), firkin_last_error());
+}
+
+
+static const char *torn_key(unsigned k) {
+  static const char *keys[TK] = {"h0", "h1", "h2", "h3", "h4", "h5", "h6", "h7"};
+  return keys[k];
+}
+
+static void *torn_writer(void *arg) {
+  torn_ctx *t = (torn_ctx *)arg;
+  uint64_t rng = 0x9E3779B97F4A7C15ull, c = TK; /* counters start above the seeds */
+  unsigned char buf[VAL_LEN];
+  while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
+    unsigned k = (unsigned)(rng_next(&rng) % TK);
+    fill(buf, VAL_LEN, k, ++c);
+    if (firkin_put(t->db, NULL, NULL, torn_key(k), 2, buf, VAL_LEN) != FIRKIN_OK)
+      t->write_errors++;
+    else
+      t->last[k] = c;
+    t->writes++;
+  }
+  return NULL;
+}
+
+static void reader_seen(reader_ctx *r, uint64_t *seen, unsigned k, const void *v, size_t n) {
+  unsigned kid = 0;
+  uint64_t cnt = 0;
+  if (n != VAL_LEN || !decode(v, n, &kid, &cnt)) {
+    if (r->torn++ < 3) {
+      const unsigned char *p = (const unsigned char *)v;
+      uint64_t a = 0, b = 0;
+      if (n >= 8) memcpy(&a, p, 8);
+      if (n >= 16) memcpy(&b, p + n - 8, 8);
+      printf("  torn read of %s: len %zu, first word %016llx, last word %016llx\n",
+             torn_key(k), n, (unsigned long long)a, (unsigned long long)b);
+    }
+    return;
+  }
+  if (kid != k) {
+    r->wrong_key++;
+    return;
+  }
+  if (cnt < seen[k]) r->backwards++;
+  else seen[k] = cnt;
+}
+
+static void *torn_reader(void *arg) {
+  reader_ctx *r = (reader_ctx *)arg;
+  torn_ctx *t = r->t;
+  uint64_t seen[TK] = {0};
+  unsigned char buf[VAL_LEN + 64];
+  uint64_t rng = r->seed;
+  const void *keys[TK];
+  size_t klens[TK];
+  for (unsigned k = 0; k < TK; k++) {
+    keys[k] = torn_key(k);
+    klens[k] = 2;
+  }
+  while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
+    if (r->mode == 2) {
+      void *vals[TK] = {NULL};
+      size_t vlens[TK] = {0};
+      firkin_status sts[TK];
+      firkin_status ms = firkin_multi_get(t->db, NULL, NULL, TK, keys, klens, vals, vlens, sts);
+      if (ms != FIRKIN_OK) {
+        read_error(r, ms);
+        continue;
+      }
+      for (unsigned k = 0; k < TK; k++) {
+        if (sts[k] != FIRKIN_OK) read_error(r, sts[k]);
+        else reader_seen(r, seen, k, vals[k], vlens[k]);
+        firkin_free(vals[k]);
+      }
+      r->reads += TK;
+      continue;
+    }
+    unsigned k = (unsigned)(rng_next(&rng) % TK);
+    if (r->mode == 0) {
+      size_t n = 0;
+      firkin_status gs = firkin_get_into(t->db, NULL, NULL, torn_key(k), 2, buf, sizeof buf, &n);
+      if (gs != FIRKIN_OK)
+        read_error(r, gs);
+      else
+        reader_seen(r, seen, k, buf, n);
+    } else {
+      void *v = NULL;
+      size_t n = 0;
+      firkin_status gs = firkin_get(t->db, NULL, NULL, torn_key(k), 2, &v, &n);
+      if (gs != FIRKIN_OK)
+        read_error(r, gs);
+      else
+        reader_seen(r, seen, k, v, n);
+      firkin_free(v);
+    }
+    r->reads++;
+  }
+  return NULL;
+}
+
+static void test_torn(void) {
+  char path[300];
+  dbpath(path, sizeof path, "torn");
+  firkin_db *db = open_with(path, make_opts("none", "true"));
+  if (db == NULL) return;
+  static torn_ctx t;
+  memset(&t, 0, sizeof t);
+  t.db = db;
+  atomic_init(&t.stop, false);
+  for (unsigned k = 0; k < TK; k++) {
+    check(put_val(db, NULL, NULL, torn_key(k), k, k + 1, VAL_LEN) == FIRKIN_OK, "seed %u", k);
+    t.last[k] = k + 1;
+  }
+  enum { NR = 4 };
+  reader_ctx rc[NR];
+  memset(rc, 0, sizeof rc);
+  /* two get_into readers, one get reader, one multi_get reader */
+  const int modes[NR] = {0, 0, 1, 2};
+  pthread_t w, rt[NR];
+  uint64_t i0 = ipu(db);
+  pthread_create(&w, NULL, torn_writer, &t);
+  for (int i = 0; i < NR; i++) {
+    rc[i].t = &t;
+    rc[i].mode = modes[i];
+    rc[i].seed = 0x51ED2701ull * (uint64_t)(i + 1);
+    pthread_create(&rt[i], NULL, torn_reader, &rc[i]);
+  }
+  struct timespec ts = {1, 500000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+  atomic_store(&t.stop, true);
+  pthread_join(w, NULL);
+  uint64_t reads = 0, torn = 0, back = 0, errs = 0, wk = 0;
+  for (int i = 0; i < NR; i++) {
+    pthread_join(rt[i], NULL);
+    reads += rc[i].reads;
+    torn += rc[i].torn;
+    back += rc[i].backwards;
+    errs += rc[i].errors;
+    wk += rc[i].wrong_key;
+    printf("  torn: reader %d (%s): %llu reads, %llu torn, %llu backwards\n", i,
+           modes[i] == 0 ? "get_into" : modes[i] == 1 ? "get" : "multi_get",
+           (unsigned long long)rc[i].reads, (unsigned long long)rc[i].torn,
+           (unsigned long long)rc[i].backwards);
+  }
+  uint64_t i1 = ipu(db);
+  printf("  torn: %llu writes (%llu in place), %llu reads\n", (unsigned long long)t.writes,
+         (unsigned long long)(i1 - i0), (unsigned long long)reads);
+  check(t.write_errors == 0, "torn: %d writes failed", t.write_errors);
+  check(i0 != NOSTAT && i1 != NOSTAT && i1 - i0 > 0, "torn: the writer went in place");
+  check(t.writes > 1000 && reads > 1000, "torn: enough work (%llu writes, %llu reads)",
+        (unsigned long long)t.writes, (unsigned long long)reads);
+  for (int i = 0; i < NR; i++) check(rc[i].reads > 0, "torn: reader %d read", i);
+  check(torn == 0, "torn: %llu torn reads", (unsigned long long)torn);
+  check(wk == 0, "torn: %llu reads gave another key's value", (unsigned long long)wk);
+  check(back == 0, "torn: %llu reads went backwards", (unsigned long long)back);
+  check(errs == 0, "torn: %llu read errors", (unsigned long long)errs);
+  int wrong = 0;
+  for (unsigned k = 0; k < TK; k++) {
+    uint64_t got = 0;
+    if (!read_val(db, NULL, NULL, torn_key(k), k, VAL_LEN, &got) || got != t.last[k]) wrong++;
+  }
+  check(wrong == 0, "torn: %d keys differ from the writer's last value", wrong);
+  firkin_close(db);
+}
+
+/* ------------------------------------------------------------------------ */
+/* kill                                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define KK 16
+
+typedef struct kill_shared {
+  _Atomic uint64_t acked[KK]; /* last acknowledged counter per key */
+  _Atomic int ready;           /* the child opened the database */
+  _Atomic uint64_t puts;       /* acknowledged puts in this round */
+  _Atomic uint64_t in_place;   /* the child's stat, sampled */
+} kill_shared;
+
+typedef struct kill_child_ctx {
+  firkin_db *db;
+  kill_shared *sh;
+  int t, nthreads;
+} kill_child_ctx;
+
+static const char *kill_key(unsigned k) {
+  static const char *keys[KK] = {"k00", "k01", "k02", "k03", "k04", "k05", "k06", "k07",
+                                 "k08", "k09", "k10", "k11", "k12", "k13", "k14", "k15"};
+  return keys[k];
+}
+
+static void *kill_writer(void *arg) {
+  kill_child_ctx *c = (kill_child_ctx *)arg;
+  unsigned per = KK / (unsigned)c->nthreads, lo = (unsigned)c->t * per;
+  uint64_t cnt[KK];
+  for (unsigned k = 0; k < KK; k++) cnt[k] = atomic_load(&c->sh->acked[k]);
+  unsigned char buf[VAL_LEN];
+  uint64_t rng = 0xC0FFEEull + (uint64_t)c->t * 7919u + (uint64_t)getpid();
+  for (uint64_t i = 0;; i++) {
+    unsigned k = lo + (unsigned)(rng_next(&rng) % per);
+    uint64_t v = cnt[k] + 1;
+    fill(buf, VAL_LEN, k, v);
+    firkin_status st = firkin_put(c->db, NULL, NULL, kill_key(k), 3, buf, VAL_LEN);
+    if (st != FIRKIN_OK) {
+      fprintf(stderr, "kill child: put failed: %s (%s)\n", firkin_strerror(st),
+              firkin_last_error());
+      _exit(6);
+    }
+    cnt[k] = v;
+    atomic_store_explicit(&c->sh->acked[k], v, memory_order_release);
+    atomic_fetch_add_explicit(&c->sh->puts, 1, memory_order_relaxed);
+    if (c->t == 0 && (i & 1023) == 1023) {
+      uint64_t n = ipu(c->db);
+      if (n != NOSTAT) atomic_store(&c->sh->in_place, n);
+    }
+  }
+  return NULL;
+}
+
+static void *kill_checkpointer(void *arg) {
+  kill_child_ctx *c = (kill_child_ctx *)arg;
+  for (;;) {
+    usleep(25000);
+    firkin_status st = firkin_checkpoint(c->db);
+    if (st != FIRKIN_OK) {
+      fprintf(stderr, "kill child: checkpoint failed: %s (%s)\n", firkin_strerror(st),
+              firkin_last_error());
+      _exit(7);
+    }
+  }
+  return NULL;
+}
+
+static void kill_child(const char *path, kill_shared *sh, int nthreads, bool interval,
+                       bool checkpoints) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set(o, "sync_mode", interval ? "interval" : "none");
+  firkin_options_set(o, "sync_interval_ms", "20");
+  firkin_options_set(o, "in_place_updates", "true"); /* the default once it exists */
+  firkin_db *db = NULL;
+  firkin_status st = firkin_open(path, o, &db);
+  firkin_options_free(o);
+  if (st != FIRKIN_OK) {
+    fprintf(stderr, "kill child: open failed: %s (%s)\n", firkin_strerror(st),
+            firkin_last_error());
+    _exit(4);
+  }
+  static kill_child_ctx ctx[5];
+  pthread_t th[5];
+  atomic_store(&sh->ready, 1);
+  for (int t = 0; t < nthreads; t++) {
+    ctx[t].db = db;
+    ctx[t].sh = sh;
+    ctx[t].t = t;
+    ctx[t].nthreads = nthreads;
+    pthread_create(&th[t], NULL, kill_writer, &ctx[t]);
+  }
+  if (checkpoints) {
+    ctx[nthreads].db = db;
+    ctx[nthreads].sh = sh;
+    pthread_create(&th[nthreads], NULL, kill_checkpointer, &ctx[nthreads]);
+  }
+  for (;;) pause();
+}
+
+static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpoints,
+                        uint64_t *seed) {
+  char path[300];
+  dbpath(path, sizeof path, name);
+  kill_shared *sh = mmap(NULL, sizeof(kill_shared), PROT_READ | PROT_WRITE,
+                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (sh == MAP_FAILED) {
+    check(false, "mmap");
+    return;
+  }
+  memset(sh, 0, sizeof *sh);
+  uint64_t total_puts = 0, max_in_place = 0;
+  int bad_rounds = 0;
+  for (int r = 0; r < rounds; r++) {
+    bool interval = r % 3 == 2;
+    atomic_store(&sh->ready, 0);
+    atomic_store(&sh->puts, 0);
+    atomic_store(&sh->in_place, 0);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+      check(false, "fork");
+      break;
+    }
+    if (pid == 0) {
+      alarm(30);
+      kill_child(path, sh, nthreads, interval, checkpoints);
+      _exit(0);
+    }
+    double t0 = now_s();
+    bool exited = false;
+    int status = 0;
+    while (!atomic_load(&sh->ready) && now_s() - t0 < 10) {
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        break;
+      }
+      usleep(1000);
+    }
+    if (!exited) {
+      usleep((useconds_t)(50000 + rng_next(seed) % 250001));
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    }
+    bool killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    check(killed, "%s round %d: child killed by SIGKILL (%s %d)", name, r,
+          WIFSIGNALED(status) ? "signal" : "exit",
+          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    total_puts += atomic_load(&sh->puts);
+    uint64_t ip = atomic_load(&sh->in_place);
+    if (ip > max_in_place) max_in_place = ip;
+
+    firkin_db *db = NULL;
+    firkin_options *o = NULL;
+    firkin_options_new(&o);
+    firkin_options_set(o, "sync_mode", "none");
+    firkin_status st = firkin_open(path, o, &db);
+    firkin_options_free(o);
+    check(st == FIRKIN_OK, "%s round %d: reopen (%d)", name, r, st);
+    if (st != FIRKIN_OK) {
+      bad_rounds++;
+      break;
+    }
+    int torn = 0, lost = 0, ahead = 0, missing = 0, other = 0;
+    for (unsigned k = 0; k < KK; k++) {
+      uint64_t acked = atomic_load(&sh->acked[k]);
+      void *v = NULL;
+      size_t n = 0;
+      st = firkin_get(db, NULL, NULL, kill_key(k), 3, &v, &n);
+      if (st == FIRKIN_E_NOT_FOUND) {
+        /* Only a key never acknowledged may be absent. */
+        if (acked != 0) missing++;
+        continue;
+      }
+      if (st != FIRKIN_OK) {
+        other++;
+        continue;
+      }
+      unsigned kid = 0;
+      uint64_t cnt = 0;
+      if (n != VAL_LEN || !decode(v, n, &kid, &cnt) || kid != k) {
+        torn++;
+      } else if (cnt < acked) {
+        lost++;
+        printf("  %s round %d: %s holds %llu, acknowledged %llu\n", name, r, kill_key(k),
+               (unsigned long long)cnt, (unsigned long long)acked);
+      } else if (cnt > acked + 1) {
+        ahead++;
+      } else {
+        /* The next round goes on from what the database holds. */
+        atomic_store(&sh->acked[k], cnt);
+      }
+      firkin_free(v);
+    }
+    check(torn == 0, "%s round %d: %d torn values", name, r, torn);
+    check(lost == 0, "%s round %d: %d keys older than acknowledged", name, r, lost);
+    check(missing == 0, "%s round %d: %d acknowledged keys missing", name, r, missing);
+    check(ahead == 0, "%s round %d: %d keys ahead of acknowledged + 1", name, r, ahead);
+    check(other == 0, "%s round %d: %d reads failed", name, r, other);
+    char *rep = NULL;
+    st = firkin_verify(db, &rep);
+    check(st == FIRKIN_OK, "%s round %d: verify (%s)", name, r, rep ? rep : "");
+    firkin_free(rep);
+    if (torn + lost + missing + ahead + other != 0 || st != FIRKIN_OK) bad_rounds++;
+    /* Keep the log small across rounds (an appending writer writes a lot). */
+    check(firkin_compact(db) == FIRKIN_OK, "%s round %d: compact", name, r);
+    check(firkin_close(db) == FIRKIN_OK, "%s round %d: close", name, r);
+    if (bad_rounds > 0) break; /* the values are no longer a base to go on from */
+  }
+  printf("  %s: %d rounds, %llu acknowledged puts, up to %llu in place in a round\n", name,
+         rounds, (unsigned long long)total_puts, (unsigned long long)max_in_place);
+  check(total_puts > 0, "%s: the children wrote", name);
+  check(max_in_place > 0, "%s: the children went in place", name);
+  munmap(sh, sizeof *sh);
+  rmrf(path);
+}
+
+static void test_kill(void) {
+  uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20) ^ 0xABCDEF12345ull;
+  if (seed == 0) seed = 1;
+  const char *e = getenv("FIRKIN_INPLACE_SEED");
+  if (e != NULL) seed = strtoull(e, NULL, 0) | 1;
+  printf("  kill: seed %llu (FIRKIN_INPLACE_SEED)\n", (unsigned long long)seed);
+  kill_rounds("kill1", 15, 1, false, &seed);
+  kill_rounds("kill4", 15, 4, true, &seed);
+}
+
+/* ------------------------------------------------------------------------ */
+/* bad                                                                       */
+/* ------------------------------------------------------------------------ */
+
+static void test_bad(void) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  char *s = NULL;
+  check(firkin_options_get(o, "in_place_updates", &s) == FIRKIN_OK && s != NULL &&
+            strcmp(s, "true") == 0,
+        "default is true (%s)", s ? s : "(null)");
+  firkin_free(s);
+  check(firkin_options_set(o, "in_place_updates", "maybe") == FIRKIN_E_INVALID_ARGUMENT,
+        "\"maybe\" is refused");
+  check(firkin_options_set(o, "in_place_updates", "") == FIRKIN_E_INVALID_ARGUMENT,
+        "\"\" is refused");
+  check(firkin_options_set(o, "in_place_updates", NULL) == FIRKIN_E_INVALID_ARGUMENT,
+        "NULL is refused");
+  s = NULL;
+  check(firkin_options_get(o, "in_place_updates", &s) == FIRKIN_OK && s != NULL &&
+            strcmp(s, "true") == 0,
+        "a refused value changes nothing (%s)", s ? s : "(null)");
+  firkin_free(s);
+  check(firkin_options_set(o, "in_place_updates", "false") == FIRKIN_OK, "set false");
+  s = NULL;
+  check(firkin_options_get(o, "in_place_updates", &s) == FIRKIN_OK && s != NULL &&
+            strcmp(s, "false") == 0,
+        "getter after false (%s)", s ? s : "(null)");
+  firkin_free(s);
+  check(firkin_options_set(o, "in_place_updates", "true") == FIRKIN_OK, "set true");
+  s = NULL;
+  check(firkin_options_get(o, "in_place_updates", &s) == FIRKIN_OK && s != NULL &&
+            strcmp(s, "true") == 0,
+        "getter after true (%s)", s ? s : "(null)");
+  firkin_free(s);
+  check(firkin_options_set(NULL, "in_place_updates", "true") == FIRKIN_E_INVALID_ARGUMENT,
+        "NULL options refused");
+  firkin_options_free(o);
+}
+
+/* ------------------------------------------------------------------------ */
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  const char *tmp = getenv("TMPDIR");
+  snprintf(base_dir, sizeof base_dir, "%s/firkin-inplace-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (mkdtemp(base_dir) == NULL) {
+    perror("mkdtemp");
+    return 2;
+  }
+  struct {
+    const char *name;
+    void (*fn)(void);
+  } groups[] = {{"basic", test_basic}, {"model", test_model},
+                {"off", test_off},     {"conditions", test_conditions},
+                {"torn", test_torn},   {"kill", test_kill},
+                {"bad", test_bad}};
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+    bool run = argc < 2;
+    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
+    if (!run) continue;
+    const int f0 = failed;
+    double t0 = now_s();
+    groups[i].fn();
+    printf("%s: %s (%.1f s)\n", groups[i].name, failed == f0 ? "ok" : "FAILED", now_s() - t0);
+  }
+  rmrf(base_dir);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
