@@ -103,9 +103,15 @@ test-tsan:
 	  -Db_lundef=false -Dbuildtype=debugoptimized -Dbench=false -Djava=disabled -Dcsharp=disabled \
 	  -Dexamples=false -Dwerror=false
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
-	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test
+	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
+	  tests/inplace_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind stress_group_commit
+	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind \
+	  stress_group_commit stress_in_place
+	@# In-place updates (tests/c/inplace_test.c) without the fork-based kill group:
+	@# readers copying records while writers overwrite them (a seqlock).
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  $(TSAN)/tests/inplace_test basic model off conditions torn bad
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank

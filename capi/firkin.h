@@ -285,6 +285,24 @@ typedef enum firkin_sync_mode {
  *                                   lz4 or zstd; see below)
  *    compression_level  3          (Zstandard level, -7..-1 or 1..22)
  *    compression_min_size 64       (bytes: shorter values stay raw)
+ *    in_place_updates   true       (generic setter only: a put of a key
+ *                                   whose newest record is a plain put of
+ *                                   the same value length, still in the
+ *                                   unsynced tail of the log, overwrites
+ *                                   that record instead of appending; never
+ *                                   with sync mode always (database or
+ *                                   write), encryption, compression,
+ *                                   history or change retention, or while
+ *                                   a snapshot, iterator, transaction,
+ *                                   change cursor, backup or verify is
+ *                                   open. The versions it replaces are gone:
+ *                                   a snapshot at an older sequence or time
+ *                                   then reads FIRKIN_E_SNAPSHOT_TOO_OLD
+ *                                   for that key, never a wrong value.
+ *                                   Crash promises are unchanged; the
+ *                                   writer keeps a small file LIVE beside
+ *                                   the log for them. firkin_stats:
+ *                                   in_place_updates, in_place_enabled)
  *  Returns FIRKIN_E_INVALID_ARGUMENT if out is NULL. */
 FIRKIN_API firkin_status firkin_options_new(firkin_options **out);
 FIRKIN_API void firkin_options_free(firkin_options *opts);

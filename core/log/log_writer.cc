@@ -28,6 +28,10 @@ constexpr int kPokeShift = 22;
 // size (MappedFile::WriteBehind), so that sealing a full segment finds
 // only the last chunk still dirty instead of the whole segment.
 constexpr uint64_t kWriteBehindChunk = 2ull << 20;
+// With in-place updates, write-behind leaves the newest bytes this long
+// alone (a hand-over freezes what it hands over: docs/write_path.md,
+// "In-place updates"), so a hot key's record stays mutable for a while.
+constexpr uint64_t kInPlaceWindow = 16ull << 20;
 
 using Clock = std::chrono::steady_clock;
 uint64_t NsSince(Clock::time_point t) {
@@ -885,10 +889,14 @@ void LogWriter::WritebackLoop() {
         // writeback now keeps the seal of a full segment (which waits for
         // all of its pages to reach the disk, with every writer waiting on
         // the roll) short. Durability is unchanged: only Sync promises it.
-        const uint64_t published = seg->published_len() & ~uint64_t{4095};
+        uint64_t published = seg->published_len() & ~uint64_t{4095};
+        if (live_ != nullptr) {
+          const uint64_t window = std::min(kInPlaceWindow, seg->capacity() / 4);
+          published = published > window ? published - window : 0;
+        }
         if (published >= written + kWriteBehindChunk) {
           // What is handed over is mapped read-only: frozen first.
-          Freeze(seg, seg->reserved_len());
+          Freeze(seg, published);
           const uint64_t handed = seg->file()->WriteBehind(written, published - written);
           written_behind_.fetch_add(handed, std::memory_order_relaxed);
           written += handed;

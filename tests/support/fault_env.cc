@@ -43,6 +43,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <atomic>
 #include <mutex>
 #include <random>
 #include <utility>
@@ -300,6 +301,14 @@ class FaultEnvImpl final : public FaultEnv {
   Status ProbeRecovering(const std::string& path, bool* recovering) override {
     return base_->ProbeRecovering(path, recovering);
   }
+  // A simulated machine: its own boot id, a new one after each simulated
+  // power loss (Crash). A LIVE file (in-place updates) written through it
+  // is then never taken for this boot's by a later open, through it after
+  // a crash or through the real environment: its page cache is gone.
+  std::string BootId() override {
+    std::lock_guard<std::mutex> l(boot_mu_);
+    return "fault-env-" + std::to_string(instance_) + "-" + std::to_string(boots_);
+  }
 
   // --- FaultEnv ---
   void FailNth(Op op, uint64_t nth, Status::Code error, bool sticky) override;
@@ -324,6 +333,15 @@ class FaultEnvImpl final : public FaultEnv {
   void Release(const std::shared_ptr<Node>& node);
 
  private:
+  std::mutex boot_mu_;
+  uint64_t boots_ = 0;  // simulated power losses so far (BootId)
+  // Never the same for two environments (of any process: a random start).
+  const uint64_t instance_ = NextInstance();
+  static uint64_t NextInstance() {
+    static std::atomic<uint64_t> next{std::random_device{}() * 1000003ull};
+    return next.fetch_add(1);
+  }
+
   struct Fault {
     uint64_t at = 0;  // 0: none; else the failing call number
     Status::Code code = Status::Code::kIOError;
@@ -874,6 +892,10 @@ void FaultEnvImpl::Undo(const NameOp& op, Status* first) {
 }
 
 Status FaultEnvImpl::Crash(CrashMode mode, uint64_t seed) {
+  {
+    std::lock_guard<std::mutex> l(boot_mu_);
+    boots_++;
+  }
   std::lock_guard<std::mutex> l(mu_);
   if (crashed_) return Status::OK();
   crashed_ = true;
