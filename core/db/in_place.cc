@@ -102,8 +102,10 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   }
   seg->NoteInPlaceSeq(r->seq);
   log_->EndInPlace(slot);
+  // No log bytes were added: nothing for checkpoint_every or bytes_written
+  // to count, nothing for the published length to cover.
   r->off = off;
-  r->bytes = size;
+  r->bytes = 0;
   in_place_.Add(1);
   return true;
 }

@@ -50,24 +50,29 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   for (size_t off = 64; off < fetch; off += 64) __builtin_prefetch(newest.base + off);
   // In-place updates (docs/write_path.md): the newest record of a key in a
   // segment that allows them may be overwritten while it is read. Its
-  // counter is taken before its fields and checked again after the
-  // caller's copy (ReadStable); an odd one is an overwrite under way.
+  // counter is taken after FindNewest read its header and checked again
+  // after the caller's copy (ReadStable); an odd one is an overwrite under
+  // way.
   const bool watched = newest.seg != nullptr && SegmentInPlace(newest.seg);
   for (uint32_t tries = 0;; tries++) {
     RecordView r = newest;
     if (watched) {
+      // (Acquire: if the header FindNewest read was already an overwrite's,
+      // the counter loaded now shows that overwrite.)
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
       const uint32_t c0 = LoadRecordCounter(newest.base);
       if ((c0 & 1) != 0) {
         CpuRelax();
         if (tries > 256) std::this_thread::yield();
         continue;
       }
-      r = PeekRecord(newest.base, newest.seg);  // its number may have changed
-      r.checked = newest.checked;
       r.watch = newest.base;
       r.watch_counter = c0;
-      if (!ReadStable(r)) continue;  // fields read while an overwrite began
-      if (r.watch_counter != 0 && r.seq > at) {
+      // Of the header, an overwrite changes only the sequence number (and
+      // the checksum, the commit time: read from the record when needed).
+      // An 8-byte store: the old number or the new one, never a mix.
+      if (c0 != 0) r.seq = DecodeU64(newest.base + 8);
+      if (c0 != 0 && r.seq > at) {
         // Overwritten in place by a write not yet published: the versions
         // it replaced are gone from the chain. A read of the latest state
         // waits for it (it is being published); a snapshot cannot.
