@@ -118,12 +118,14 @@ bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t
 // published sequence number. Of several images of one record (slots of
 // earlier overwrites stay behind), the newest at or below that number is
 // the version the overwrite replaced.
-void RestoreUndo(char* data, uint64_t size, uint64_t id, const LiveFile::Recovered& live,
-                 RecoveryResult* res) {
+// Synced bytes (below `durable`) never change, so no image is put back
+// there.
+void RestoreUndo(char* data, uint64_t size, uint64_t id, uint64_t durable,
+                 const LiveFile::Recovered& live, RecoveryResult* res) {
   std::map<uint64_t, const LiveFile::Recovered::Undo*> pick;  // offset -> image
   for (const LiveFile::Recovered::Undo& u : live.undo) {
-    if (u.segment_id != id || u.offset < kSegmentHeaderSize || u.offset > size ||
-        u.image.size() > size - u.offset) {
+    if (u.segment_id != id || u.offset < std::max<uint64_t>(kSegmentHeaderSize, durable) ||
+        u.offset > size || u.image.size() > size - u.offset) {
       continue;
     }
     const uint64_t seq = DecodeU64(u.image.data() + 8);
@@ -298,9 +300,27 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // (the numbers it had before are lost) or that does not follow its
     // predecessor's number (it follows one an overwrite took).
     const bool inplace_tail = tail && (seg->flags() & kSegmentFlagInPlace) != 0;
+    if (inplace_tail && live.same_boot) {
+      // A LIVE page that claims less than what is durable here is not the
+      // page of the writer that wrote this (damaged, or a copy from another
+      // moment): recovery then trusts nothing of it.
+      const uint64_t synced_end = std::min(durable, end);
+      if (off < synced_end) {
+        LogReader below(data, off, synced_end, /*checksums=*/false);
+        RecordView r;
+        uint64_t at;
+        while (below.Next(&r, &at) == LogReader::Result::kRecord) {
+          if (r.seq > live.published) {
+            live.same_boot = false;
+            res->same_boot = false;
+            break;
+          }
+        }
+      }
+    }
     if (inplace_tail && live.same_boot && !options.read_only) {
       FIRKIN_RETURN_IF_ERROR(writable());
-      RestoreUndo(wf()->data(), size, id, live, res);
+      RestoreUndo(wf()->data(), size, id, durable, live, res);
     }
     uint64_t prev_seq = 0;
     LogReader reader(data, off, end);

@@ -13,7 +13,9 @@
  *   the header), flip 1-3 bits, zero a 512 B or 4 KiB block, append
  *   garbage to the last segment, swap two segments; damage, delete, replace
  *   with a stale copy or with another database's copy the checkpoint;
- *   damage the identity file.
+ *   damage the identity file; delete, zero, garble, truncate or replace
+ *   with the stale copy the LIVE file (in-place updates), also in a third
+ *   base, "hot", whose puts went in place in the tail of the log.
  * Expectations (each case runs in a child process under alarm(), so a crash
  * or a hang is a failure, not the end of the suite):
  *   - tail damage (last segment, at or after its durable watermark) opens
@@ -23,6 +25,9 @@
  *     option then opens it;
  *   - a damaged, missing, stale or foreign checkpoint is never trusted:
  *     open succeeds and the state is exact;
+ *   - a damaged, missing or stale LIVE: open succeeds; in a crashed base
+ *     only writes in the tail of the log above its durable watermark may be
+ *     lost (recovery may take it for a power loss), in the closed base none;
  *   - in every successful open (normal or salvage) and with read checksums
  *     on and off: a get returns an intact value that was written for that
  *     key; a key whose newest record is undamaged has exactly that state;
@@ -50,6 +55,7 @@ typedef struct mt_rec {
   uint8_t type, flags;
   int key;           /* -1 if not one of ours */
   uint64_t ver;      /* value version (puts) */
+  uint32_t counter;  /* in-place counter ([36]; not 0: overwritten in place) */
 } mt_rec;
 
 typedef struct mt_base {
@@ -75,14 +81,23 @@ typedef struct mt_base {
   mt_rec recs[MT_MAX_RECS];
   uint64_t model[MT_KEYS]; /* expected newest version, 0 = absent */
   char ckpt[64];           /* checkpoint file name or "" */
+  bool live;               /* the writer left a LIVE file (in-place updates) */
+  int recs_in_place;       /* records whose in-place counter is not 0 */
+  int recs_in_place_tail;  /* of them, in the tail of the log */
 } mt_base;
 
-static mt_base bases[2];
+static mt_base bases[3]; /* crashed, closed; hot (the LIVE group only) */
 static cc_counts counts, counts_bug;
 static cc_counts *mt_cur = &counts;
 static int mt_group_start; /* cc_failed when the current group began */ /* the known-bug groups count apart */
 static uint64_t cases_lazy;
 static uint64_t cases, cases_corruption, cases_tail_ok, cases_salvaged, cases_ckpt;
+/* LIVE cases: run, and keys found older or absent where the case allowed
+ * it (their newest write in the tail above the durable watermark) */
+static uint64_t cases_live, live_keys_tolerated;
+static uint64_t mt_tolerated; /* in the checking child: such keys so far */
+static uint64_t mt_last_tolerated; /* of the last case run */
+static uint64_t live_tolerated[3][7]; /* per base and LIVE case kind */
 static char *tmp;
 static char work[4096];
 
@@ -90,7 +105,21 @@ static char work[4096];
 
 static uint64_t mt_ver(int i, int j) { return ((uint64_t)(i + 1) << 4) | (uint64_t)j; }
 
-static void mt_write_base(const char *dir, const char *stale_dir, uint64_t seed, bool close_it) {
+/* The third base, "hot" (for the LIVE group only): half the single-key
+ * puts go to MT_HOT keys, and every put's version is picked so that its
+ * value has its key's one length (mt_hot_len), so that a put of a key whose
+ * newest record is a put in the unsynced tail goes in place. */
+#define MT_HOT 8
+static size_t mt_hot_len(uint32_t k) { return CC_VAL_MIN + 60 + k % 100; }
+static uint64_t mt_hot_ver(uint32_t k, int i, int j) {
+  const uint64_t base = ((uint64_t)(i + 1) << 20) | ((uint64_t)j << 16);
+  for (uint64_t t = 0; t < 65536; t++)
+    if (cc_val_len(k, base | t) == mt_hot_len(k)) return base | t;
+  return base;
+}
+
+static void mt_write_base(const char *dir, const char *stale_dir, uint64_t seed, bool close_it,
+                          bool hot) {
   firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
   firkin_options_set_auto_compact(o, false);
   firkin_options_set(o, "checkpoint_every", "0");
@@ -107,11 +136,12 @@ static void mt_write_base(const char *dir, const char *stale_dir, uint64_t seed,
     firkin_status s;
     if (x < 80) {
       uint32_t k = (uint32_t)cc_below(&r, MT_KEYS);
+      if (hot && cc_chance(&r, 50)) k = (uint32_t)cc_below(&r, MT_HOT);
       cc_key(key, k);
       if (x < 10) {
         s = firkin_delete(db, NULL, NULL, key, CC_KEY_LEN);
       } else {
-        size_t vl = cc_value(val, k, mt_ver(i, 0));
+        size_t vl = cc_value(val, k, hot ? mt_hot_ver(k, i, 0) : mt_ver(i, 0));
         s = firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl);
       }
     } else {
@@ -123,7 +153,7 @@ static void mt_write_base(const char *dir, const char *stale_dir, uint64_t seed,
         if (cc_chance(&r, 20)) {
           firkin_batch_delete(b, NULL, key, CC_KEY_LEN);
         } else {
-          size_t vl = cc_value(val, k, mt_ver(i, j));
+          size_t vl = cc_value(val, k, hot ? mt_hot_ver(k, i, j) : mt_ver(i, j));
           firkin_batch_put(b, NULL, key, CC_KEY_LEN, val, vl);
         }
       }
@@ -137,11 +167,31 @@ static void mt_write_base(const char *dir, const char *stale_dir, uint64_t seed,
     if (i == MT_OPS - 60) firkin_sync(db);
   }
   firkin_batch_free(b);
+  {
+    /* how many puts went in place (docs/write_path.md, "In-place
+     * updates"): in the crashed and closed bases the values' lengths vary
+     * per version, so few do; in the hot base many */
+    char *js = NULL;
+    const char *ip = NULL;
+    if (firkin_stats(db, &js) == FIRKIN_OK && js) ip = strstr(js, "\"in_place_updates\":");
+    if (ip) {
+      printf("base writer (%s): stats in_place_updates %llu\n",
+             hot ? "hot" : close_it ? "closed" : "crashed",
+             strtoull(ip + strlen("\"in_place_updates\":"), NULL, 10));
+    } else {
+      printf("base writer (%s): no in_place_updates in firkin_stats\n",
+             hot ? "hot" : close_it ? "closed" : "crashed");
+    }
+    fflush(stdout);
+    firkin_free(js);
+  }
   if (close_it) firkin_close(db);
   _exit(0);
 }
 
 static uint64_t rd64(const unsigned char *p) { return cc_get_u64(p); }
+
+static bool mt_in_tail(const mt_base *B, int s);
 
 static bool mt_parse(mt_base *B) {
   char **names;
@@ -208,6 +258,7 @@ static bool mt_parse(mt_base *B) {
       r->flags = h[35];
       r->key = -1;
       r->ver = 0;
+      r->counter = cc_get_u32(h + 36);
       if ((type == 1 || type == 2) && klen == CC_KEY_LEN) {
         unsigned k;
         char kb[CC_KEY_LEN + 1];
@@ -232,18 +283,29 @@ static bool mt_parse(mt_base *B) {
                          B->seg_watermark[s] < B->seg_size[s];
   }
   B->watermark_last = B->tail_seg >= 0 ? B->seg_watermark[B->tail_seg] : 0;
+  B->recs_in_place = B->recs_in_place_tail = 0;
+  for (int i = 0; i < B->nrecs; i++) {
+    if (B->recs[i].counter == 0) continue;
+    B->recs_in_place++;
+    B->recs_in_place_tail += mt_in_tail(B, B->recs[i].seg);
+  }
+  {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/LIVE", B->dir);
+    B->live = cc_file_size(p) > 0;
+  }
   return true;
 }
 
 /* Expected newest state from the parsed records; cross-checked against a
  * clean open of the pristine copy. */
-static bool mt_build(mt_base *B, const char *name, uint64_t seed, bool close_it) {
+static bool mt_build(mt_base *B, const char *name, uint64_t seed, bool close_it, bool hot) {
   snprintf(B->name, sizeof B->name, "%s", name);
   snprintf(B->dir, sizeof B->dir, "%s/base-%s", tmp, name);
   snprintf(B->stale, sizeof B->stale, "%s/stale-%s", tmp, name);
   fflush(stdout);
   pid_t pid = fork();
-  if (pid == 0) mt_write_base(B->dir, B->stale, seed, close_it);
+  if (pid == 0) mt_write_base(B->dir, B->stale, seed, close_it, hot);
   int st;
   waitpid(pid, &st, 0);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -278,6 +340,7 @@ typedef struct mt_case {
   bool ident_case;     /* identity damage: any error, never a wrong value */
   bool swap_case;      /* two segments swapped */
   int seg2;
+  bool live_case;      /* LIVE damaged (counted apart) */
 } mt_case;
 
 /* The tail of the log: its newest segment, and the unsealed ones before
@@ -371,6 +434,8 @@ static int mt_check_db(firkin_db *db, const mt_case *c, const bool *aff, bool ex
           cc_fail("%s [%s]: key %d: expected %" PRIx64 ", got %" PRIx64
                   " although its newest record is intact",
                   c->what, how, k, B->model[k], got);
+        } else {
+          mt_tolerated++; /* its newest record is damaged or cut off */
         }
       }
     } else if (exact || newest_ok) {
@@ -379,6 +444,8 @@ static int mt_check_db(firkin_db *db, const mt_case *c, const bool *aff, bool ex
       bad++;
       cc_fail("%s [%s]: key %d: get: %s (%s)", c->what, how, k, firkin_strerror(s),
               firkin_last_error());
+    } else {
+      mt_tolerated++;
     }
     firkin_free(v);
   }
@@ -422,6 +489,7 @@ typedef struct mt_result {
   cc_counts c;
   int failures;
   int outcome; /* 0 ok, 1 corruption+salvaged, 2 ckpt ok, 3 other error, 4 lazy open */
+  uint64_t tolerated; /* keys older or absent where the damage allowed it */
 } mt_result;
 
 static void mt_child(const mt_case *c, int fd) {
@@ -539,6 +607,7 @@ static void mt_child(const mt_case *c, int fd) {
     firkin_free(rep);
   }
   res.failures = cc_failed - f0;
+  res.tolerated = mt_tolerated;
   if (write(fd, &res, sizeof res) != (ssize_t)sizeof res) _exit(9);
   fflush(stderr);
   _exit(0);
@@ -574,9 +643,15 @@ static void mt_run_case(mt_case *c) {
   mt_cur->resurrected += res.c.resurrected;
   cc_failed += res.failures;
   if (res.outcome == 1) cases_corruption++, cases_salvaged++;
-  if (res.outcome == 0 && c->seg == c->B->tail_seg) cases_tail_ok++;
+  if (res.outcome == 0 && c->seg == c->B->tail_seg && !c->live_case) cases_tail_ok++;
   if (res.outcome == 2) cases_ckpt++;
   if (res.outcome == 4) cases_lazy++;
+  mt_last_tolerated = res.tolerated;
+  if (c->live_case) {
+    cases_live++;
+    live_keys_tolerated += res.tolerated;
+    cc_note("%s: %" PRIu64 " key reads older or absent where allowed", c->what, res.tolerated);
+  }
 }
 
 /* ---- mutations ---- */
@@ -936,6 +1011,212 @@ static void mt_do_ident_cases(mt_base *B, cc_rng *r) {
   }
 }
 
+/* LIVE (docs/format.md, "In-place updates (version 7)"): the writer's
+ * shared page (boot id, published sequence number, undo images of
+ * overwrites) that recovery reads to tell a kill -9 on this boot (trust the
+ * page cache, up to the published number) from a power loss (cut the tail
+ * above the durable watermark at the first overwritten record or number
+ * gap). Damaged, missing or stale, it may make recovery keep less, never
+ * something wrong: the open succeeds, no value is wrong or comes back, and
+ *   - crashed base: only keys whose newest write lies in the tail of the
+ *     log at or above its durable watermark may be older or absent (as for
+ *     damage there: c.lo = the watermark of the first tail segment);
+ *   - closed base: nothing may be lost (the close sealed every segment);
+ *   - undo slots garbled alone (the header and the published number
+ *     intact): nothing may be lost either (no overwrite was under way). */
+static void mt_do_live_cases(mt_base *B, cc_rng *r) {
+  mt_group_start = cc_failed;
+  if (!B->live) return;
+  const bool closed = strcmp(B->name, "closed") == 0;
+  /* The first segment of the tail of the log with a record at or past its
+   * durable watermark (an unsealed segment may have all its records below
+   * it: then the cut may start in the next one); -1: every record of the
+   * tail is durable. */
+  int first_tail = -1;
+  for (int i = 0; i < B->nrecs && first_tail < 0; i++) {
+    const mt_rec *rec = &B->recs[i];
+    const uint64_t wm = B->seg_watermark[rec->seg] > 8192 ? B->seg_watermark[rec->seg] : 8192;
+    if (mt_in_tail(B, rec->seg) && rec->padded_end > wm) first_tail = rec->seg;
+  }
+  char p[4200], sp[4200];
+  for (int kind = 0; kind < 7; kind++) {
+    mt_case c;
+    memset(&c, 0, sizeof c);
+    c.B = B;
+    c.seg = -1;
+    c.live_case = true;
+    cc_copy_dir(B->dir, work);
+    mt_path(p, sizeof p, "LIVE");
+    const int64_t size = cc_file_size(p);
+    if (size <= 0) return;
+    const char *how = "";
+    switch (kind) {
+      case 0:
+        unlink(p);
+        how = "deleted";
+        break;
+      case 1:
+        mt_zero(p, 0, 4096);
+        how = "first 4 KiB zeroed";
+        break;
+      case 2:
+        mt_garbage(p, 0, 4096, r);
+        how = "first 4 KiB garbage";
+        break;
+      case 3:
+        snprintf(sp, sizeof sp, "%s/LIVE", B->stale);
+        if (cc_file_size(sp) <= 0) {
+          printf("  (%s: no LIVE in the stale copy; case skipped)\n", B->name);
+          continue;
+        }
+        cc_copy_file(sp, p);
+        how = "replaced by the stale copy from half-way";
+        break;
+      case 4:
+        if (truncate(p, (off_t)(size / 2)) != 0) perror("truncate");
+        how = "truncated to half its size";
+        break;
+      case 5: /* the published number: outside the header's checksum */
+        mt_garbage(p, 128, 8, r);
+        how = "published sequence number garbled";
+        break;
+      case 6: /* the first 8 undo slots */
+        for (int i = 0; i < 16; i++) mt_garbage(p, 4096 + 4096 * (uint64_t)i, 4096, r);
+        how = "undo slots 0-7 garbage";
+        break;
+    }
+    if (!closed && kind != 6 && first_tail >= 0) {
+      /* like damage at the durable watermark of the (first) tail segment */
+      c.seg = first_tail;
+      c.lo = B->seg_watermark[first_tail] > 8192 ? B->seg_watermark[first_tail] : 8192;
+      c.hi = UINT64_MAX;
+    }
+    snprintf(c.what, sizeof c.what, "%s: LIVE %s%s", B->name, how,
+             c.seg < 0 ? " (nothing may be lost)" : " (the tail above the watermark may be lost)");
+    mt_last_tolerated = 0;
+    mt_run_case(&c);
+    live_tolerated[B - bases][kind] = mt_last_tolerated;
+    if (cc_failed - mt_group_start > 30) return; /* per group */
+  }
+}
+
+/* LIVE's published number (offset 128) is the writer's watermark itself,
+ * outside the header's checksum. A writer overwrites key 0 in place (4
+ * puts of one length), appends key 1, calls firkin_sync (every record
+ * durable, the watermark past them) and exits without closing (same boot).
+ * The number is then lowered to the sequence number of the undo image in
+ * slot 0 (the version the last overwrite replaced). Synced bytes never
+ * change (docs/write_path.md): whatever recovery makes of the number, the
+ * synced records must stay, so key 0 must read its 4th version and key 1
+ * be there. Returns the number of failures (checked in a child: a crash or
+ * a hang is one). */
+static int mt_live_published_case(void) {
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/published", tmp);
+  cc_rmrf(dir);
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
+    firkin_options_set_auto_compact(o, false);
+    firkin_options_set(o, "checkpoint_every", "0");
+    firkin_db *db = NULL;
+    if (firkin_open(dir, o, &db) != FIRKIN_OK) _exit(3);
+    static unsigned char val[CC_VAL_MAX];
+    char key[CC_KEY_LEN];
+    for (int i = 0; i < 4; i++) {
+      cc_key(key, 0);
+      size_t vl = cc_value(val, 0, mt_hot_ver(0, i, 0));
+      if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
+    }
+    cc_key(key, 1);
+    size_t vl = cc_value(val, 1, mt_ver(4, 0));
+    if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
+    if (firkin_sync(db) != FIRKIN_OK) _exit(5);
+    _exit(0); /* no close: a crash, on this boot */
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    cc_fail("LIVE published: the writer failed (status %d)", st);
+    return 1;
+  }
+  char p[4300];
+  snprintf(p, sizeof p, "%s/LIVE", dir);
+  unsigned char slot[128], pub[8];
+  int fd = open(p, O_RDWR);
+  if (fd < 0 || pread(fd, slot, sizeof slot, 4096) != (ssize_t)sizeof slot ||
+      pread(fd, pub, 8, 128) != 8) {
+    if (fd >= 0) close(fd);
+    cc_fail("LIVE published: no LIVE file to read (in-place updates off?)");
+    return 1;
+  }
+  /* slot: [0] segment id, [8] offset, [16] length, [64] the record image
+   * (its sequence number at [8]) */
+  const uint64_t img_seq = rd64(slot + 64 + 8), was = rd64(pub);
+  unsigned char b[8];
+  cc_put_u64(b, img_seq);
+  const bool wrote = rd64(slot + 16) != 0 && img_seq != 0 && img_seq < was &&
+                     pwrite(fd, b, 8, 128) == 8;
+  close(fd);
+  if (!wrote) {
+    cc_fail("LIVE published: slot 0 holds no undo image below the published number %" PRIu64
+            " (image sequence %" PRIu64 "): did the puts go in place?",
+            was, img_seq);
+    return 1;
+  }
+  cc_note("LIVE published: lowered from %" PRIu64 " to %" PRIu64 " (the undo image's)", was,
+          img_seq);
+  int fds[2];
+  if (pipe(fds) != 0) exit(2);
+  pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    alarm(30);
+    int failures = 0;
+    firkin_db *db = NULL;
+    firkin_status s = mt_open(dir, false, true, &db);
+    if (s != FIRKIN_OK) {
+      cc_fail("LIVE published lowered: open: %s (%s)", firkin_strerror(s), firkin_last_error());
+      failures++;
+    } else {
+      for (uint32_t k = 0; k < 2; k++) {
+        const uint64_t want = k == 0 ? mt_hot_ver(0, 3, 0) : mt_ver(4, 0);
+        char key[CC_KEY_LEN];
+        cc_key(key, k);
+        void *v = NULL;
+        size_t vl = 0;
+        uint64_t got = 0;
+        s = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
+        if (s == FIRKIN_OK && !cc_check_value(v, vl, k, &got)) got = UINT64_MAX;
+        if (s != FIRKIN_OK || got != want) {
+          cc_fail("LIVE published lowered to the undo image's number: key %u reads %s version "
+                  "%" PRIx64 ", want %" PRIx64 " (written before firkin_sync: durable)",
+                  k, firkin_strerror(s), got, want);
+          failures++;
+        }
+        firkin_free(v);
+      }
+      firkin_close(db);
+    }
+    if (write(fds[1], &failures, sizeof failures) != (ssize_t)sizeof failures) _exit(9);
+    _exit(0);
+  }
+  close(fds[1]);
+  int failures = -1;
+  ssize_t n = read(fds[0], &failures, sizeof failures);
+  close(fds[0]);
+  waitpid(pid, &st, 0);
+  if (n != (ssize_t)sizeof failures || !WIFEXITED(st)) {
+    cc_fail("LIVE published lowered: the checking process %s (status %d)",
+            WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "HUNG" : "CRASHED", st);
+    return 1;
+  }
+  cc_failed += failures;
+  return failures;
+}
+
 int main(int argc, char **argv) {
   cc_parse_args(argc, argv);
   cc_resolve_optional();
@@ -946,10 +1227,11 @@ int main(int argc, char **argv) {
   cc_seed(&r, cc_seed_arg);
   int n = cc_long ? 1500 : 150;
 
-  CC_GROUP("mutilate: build base databases (crashed and closed)", {
-    if (mt_build(&bases[0], "crashed", cc_seed_arg, false) &&
-        mt_build(&bases[1], "closed", cc_seed_arg + 1, true)) {
-      for (int b = 0; b < 2; b++) {
+  CC_GROUP("mutilate: build base databases (crashed, closed, hot)", {
+    if (mt_build(&bases[0], "crashed", cc_seed_arg, false, false) &&
+        mt_build(&bases[1], "closed", cc_seed_arg + 1, true, false) &&
+        mt_build(&bases[2], "hot", cc_seed_arg + 2, false, true)) {
+      for (int b = 0; b < 3; b++) {
         /* the pristine copies open and match the parsed newest state */
         mt_case c;
         memset(&c, 0, sizeof c);
@@ -967,6 +1249,10 @@ int main(int argc, char **argv) {
                bases[b].segs[bases[b].tail_seg],
                bases[b].watermark_last, bases[b].seg_size[bases[b].tail_seg],
                bases[b].ckpt[0] ? bases[b].ckpt : "none");
+        printf("base %s: %d records overwritten in place (in-place counter not 0), %d of them in "
+               "the tail of the log; LIVE %s\n",
+               bases[b].name, bases[b].recs_in_place, bases[b].recs_in_place_tail,
+               bases[b].live ? "present" : "absent");
         CC_CHECK(bases[b].nsegs >= 4, "base %s: only %d segments", bases[b].name, bases[b].nsegs);
       }
     }
@@ -1012,11 +1298,56 @@ int main(int argc, char **argv) {
     else printf("skip %s (no checkpoint file in this core)\n", name);
     snprintf(name, sizeof name, "mutilate %s base: identity file", bases[b].name);
     CC_GROUP(name, mt_do_ident_cases(&bases[b], &r));
+    /* LIVE (in-place updates), with a random stream of its own: the groups
+     * above draw what they drew before it existed. */
+    snprintf(name, sizeof name,
+             "mutilate %s base: LIVE deleted, zeroed, garbage, stale, truncated (in-place updates)",
+             bases[b].name);
+    if (bases[b].live) {
+      cc_rng lr;
+      cc_seed(&lr, cc_seed_arg ^ 0x11FEull ^ (uint64_t)b);
+      CC_GROUP(name, mt_do_live_cases(&bases[b], &lr));
+    } else {
+      printf("skip %s (the base has no LIVE file)\n", name);
+    }
   }
+  if (bases[2].name[0]) {
+    /* The hot base: puts went in place also above the durable watermark
+     * of the tail, so a missing or unreadable LIVE (taken for a power loss)
+     * makes recovery cut there. */
+    const mt_base *H = &bases[2];
+    int ip_above = 0;
+    for (int i = 0; i < H->nrecs; i++) {
+      const mt_rec *rec = &H->recs[i];
+      const uint64_t wm = H->seg_watermark[rec->seg] > 8192 ? H->seg_watermark[rec->seg] : 8192;
+      ip_above += rec->counter != 0 && mt_in_tail(H, rec->seg) && rec->off >= wm;
+    }
+    printf("base hot: %d records overwritten in place above the durable watermark of the tail\n",
+           ip_above);
+    CC_GROUP("mutilate hot base (in-place updates in the tail): LIVE deleted, zeroed, garbage, "
+             "stale, truncated", {
+      cc_rng lr;
+      cc_seed(&lr, cc_seed_arg ^ 0x11FEull ^ 2);
+      if (H->live) mt_do_live_cases(&bases[2], &lr);
+      CC_CHECK(H->live, "the hot base has no LIVE file");
+      CC_CHECK(ip_above > 0,
+               "the hot base has no record overwritten in place above the durable watermark of "
+               "its tail: the group does not reach recovery's power-loss cut");
+      CC_CHECK(ip_above == 0 || live_tolerated[2][0] > 0,
+               "hot base, LIVE deleted: nothing was lost, although recovery without LIVE must cut "
+               "the tail at the first record overwritten in place above the watermark (%d such)",
+               ip_above);
+    });
+  }
+  CC_GROUP("mutilate: LIVE published number lowered to an undo image's: synced in-place "
+           "updates stay (crashed writer, same boot)",
+           { (void)mt_live_published_case(); });
   printf("mutilate: %" PRIu64 " cases: %" PRIu64 " gave CORRUPTION and were salvaged, %" PRIu64
          " tail cases opened, %" PRIu64 " checkpoint cases rebuilt, %" PRIu64
          " opened lazily from a checkpoint despite damage\n",
          cases, cases_corruption, cases_tail_ok, cases_ckpt, cases_lazy);
+  printf("mutilate: %" PRIu64 " LIVE cases, %" PRIu64 " keys older or absent where allowed\n",
+         cases_live, live_keys_tolerated);
   cc_print_counts("mutilate", &counts);
   cc_print_counts("mutilate, known engine bugs 1-2 groups", &counts_bug);
   CC_GROUP("mutilate: corrupt (wrong values) is 0, and lost/resurrected only where damaged", {
@@ -1025,7 +1356,11 @@ int main(int argc, char **argv) {
   CC_GROUP("mutilate: the harness bites (damage detected and salvaged)", {
     CC_CHECK(cases_corruption > 0 && cases_tail_ok > 0, "no corruption / tail case");
   });
-  cc_rmrf(tmp);
+  if (getenv("FIRKIN_CRASH_KEEP")) {
+    printf("kept %s (FIRKIN_CRASH_KEEP)\n", tmp); /* the bases, for diagnosis */
+  } else {
+    cc_rmrf(tmp);
+  }
   free(tmp);
   return cc_finish();
 }

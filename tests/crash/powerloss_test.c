@@ -36,6 +36,12 @@
  *
  * Part F, the watermark on disk after durable writes: it trails the last
  * group commit only until syncs pause (see pf_image).
+ *
+ * Part G, power loss with in-place updates: Part A's method with a
+ * workload of hot keys and values of fixed lengths, so that puts overwrite
+ * their key's record in the unsynced tail (see pg_image). Replay one image:
+ * --inplace-image MODE CRASH SEED [K] (MODE 0 none, 1 interval; CRASH
+ * 0 drop, 1 prefix, 2 garbage, 3 pages).
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -127,8 +133,12 @@ static void pl_model_apply(uint64_t *st, const pl_op *op) {
   for (int j = 0; j < op->n; j++) st[op->key[j]] = op->del[j] ? 0 : pl_valver(op, j);
 }
 
-/* Reads every key; obs[k] = value version or 0; returns #corrupt. */
-static uint64_t pl_read_all(firkin_db *db, uint64_t *obs, uint32_t nkeys, const char *what) {
+typedef bool (*pl_checker)(const void *v, size_t len, uint32_t key_id, uint64_t *version);
+
+/* Reads every key; obs[k] = value version or 0; returns #corrupt. check
+ * says whether a value is an intact value of its key. */
+static uint64_t pl_read_all_with(firkin_db *db, uint64_t *obs, uint32_t nkeys, const char *what,
+                                 pl_checker check) {
   uint64_t bad = 0;
   for (uint32_t k = 0; k < nkeys; k++) {
     char key[CC_KEY_LEN];
@@ -139,7 +149,7 @@ static uint64_t pl_read_all(firkin_db *db, uint64_t *obs, uint32_t nkeys, const 
     obs[k] = 0;
     if (s == FIRKIN_OK) {
       uint64_t ver;
-      if (cc_check_value(v, vl, k, &ver)) {
+      if (check(v, vl, k, &ver)) {
         obs[k] = ver;
       } else {
         bad++;
@@ -156,6 +166,10 @@ static uint64_t pl_read_all(firkin_db *db, uint64_t *obs, uint32_t nkeys, const 
   return bad;
 }
 
+static uint64_t pl_read_all(firkin_db *db, uint64_t *obs, uint32_t nkeys, const char *what) {
+  return pl_read_all_with(db, obs, nkeys, what, cc_check_value);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Part A                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -163,6 +177,65 @@ static uint64_t pl_read_all(firkin_db *db, uint64_t *obs, uint32_t nkeys, const 
 static pl_op ops[PL_MAX_OPS];
 static uint64_t pl_fixed_seed; /* --image MODE CRASH SEED K: replay one image, keep its dir */
 static uint64_t pl_fixed_k = UINT64_MAX;
+
+/* The recovered state obs (key -> value version, 0 absent, UINT64_MAX
+ * unreadable) against the history ops[0..acked): returns the largest p such
+ * that the state after the first p ops equals obs, or -1 when there is none
+ * (a hole, a torn batch or a resurrected key: reported as `what` and counted
+ * in *cnt). nkeys <= PL_KEYS. */
+static int pl_match_prefix(const char *what, const pl_op *hist, int acked, const uint64_t *obs,
+                           int nkeys, cc_counts *cnt) {
+  static uint64_t st[PL_KEYS];
+  /* Find the prefixes p (0..acked) whose state equals obs. */
+  memset(st, 0, sizeof st[0] * (size_t)nkeys);
+  uint64_t mism = 0;
+  for (int kk = 0; kk < nkeys; kk++) mism += st[kk] != obs[kk];
+  int best = -1, best_mism_p = 0;
+  uint64_t best_mism = mism;
+  if (mism == 0) best = 0;
+  for (int p = 1; p <= acked; p++) {
+    const pl_op *op = &hist[p - 1];
+    if (op->kind == 0) {
+      uint32_t uk[PL_MAX_BATCH];
+      int nu = 0;
+      for (int j = 0; j < op->n; j++) {
+        bool dup = false;
+        for (int m = 0; m < nu; m++) dup |= uk[m] == op->key[j];
+        if (!dup) uk[nu++] = op->key[j];
+      }
+      for (int j = 0; j < nu; j++) mism -= st[uk[j]] != obs[uk[j]];
+      pl_model_apply(st, op);
+      for (int j = 0; j < nu; j++) mism += st[uk[j]] != obs[uk[j]];
+    }
+    if (mism == 0) best = p;
+    if (mism <= best_mism) {
+      best_mism = mism;
+      best_mism_p = p;
+    }
+  }
+  if (best < 0) {
+    /* No prefix: a hole, a torn batch or a resurrected key. Classify the
+     * differences against the closest prefix. */
+    memset(st, 0, sizeof st[0] * (size_t)nkeys);
+    for (int p = 1; p <= best_mism_p; p++) pl_model_apply(st, &hist[p - 1]);
+    uint64_t lost = 0, res = 0, other = 0;
+    for (int kk = 0; kk < nkeys; kk++) {
+      if (st[kk] == obs[kk] || obs[kk] == UINT64_MAX) continue;
+      if (obs[kk] == 0) lost++;
+      else if (st[kk] == 0) res++;
+      else if (obs[kk] < st[kk]) lost++;
+      else other++;
+    }
+    cnt->lost += lost + other;
+    cnt->resurrected += res;
+    cc_fail("%s: recovered state is no prefix of the acknowledged history (%d ops acked; "
+            "closest prefix %d differs in %" PRIu64 " keys: %" PRIu64 " lost, %" PRIu64
+            " resurrected, %" PRIu64 " newer)",
+            what, acked, best_mism_p, best_mism, lost, res, other);
+    return -1;
+  }
+  return best;
+}
 
 static void pl_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_crash_mode cm,
                      uint64_t max_syncs, uint64_t *syncs_seen) {
@@ -237,59 +310,13 @@ static void pl_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_
             firkin_last_error());
     return;
   }
-  static uint64_t obs[PL_KEYS], st[PL_KEYS];
+  static uint64_t obs[PL_KEYS];
   counts_a.corrupt += pl_read_all(db, obs, PL_KEYS, what);
   counts_a.checked += PL_KEYS;
   firkin_close(db);
 
-  /* Find the prefixes p (0..acked) whose state equals obs. */
-  memset(st, 0, sizeof st);
-  uint64_t mism = 0;
-  for (int kk = 0; kk < PL_KEYS; kk++) mism += st[kk] != obs[kk];
-  int best = -1, best_mism_p = 0;
-  uint64_t best_mism = mism;
-  if (mism == 0) best = 0;
-  for (int p = 1; p <= acked; p++) {
-    const pl_op *op = &ops[p - 1];
-    if (op->kind == 0) {
-      uint32_t uk[PL_MAX_BATCH];
-      int nu = 0;
-      for (int j = 0; j < op->n; j++) {
-        bool dup = false;
-        for (int m = 0; m < nu; m++) dup |= uk[m] == op->key[j];
-        if (!dup) uk[nu++] = op->key[j];
-      }
-      for (int j = 0; j < nu; j++) mism -= st[uk[j]] != obs[uk[j]];
-      pl_model_apply(st, op);
-      for (int j = 0; j < nu; j++) mism += st[uk[j]] != obs[uk[j]];
-    }
-    if (mism == 0) best = p;
-    if (mism <= best_mism) {
-      best_mism = mism;
-      best_mism_p = p;
-    }
-  }
-  if (best < 0) {
-    /* No prefix: a hole, a torn batch or a resurrected key. Classify the
-     * differences against the closest prefix. */
-    memset(st, 0, sizeof st);
-    for (int p = 1; p <= best_mism_p; p++) pl_model_apply(st, &ops[p - 1]);
-    uint64_t lost = 0, res = 0, other = 0;
-    for (int kk = 0; kk < PL_KEYS; kk++) {
-      if (st[kk] == obs[kk] || obs[kk] == UINT64_MAX) continue;
-      if (obs[kk] == 0) lost++;
-      else if (st[kk] == 0) res++;
-      else if (obs[kk] < st[kk]) lost++;
-      else other++;
-    }
-    counts_a.lost += lost + other;
-    counts_a.resurrected += res;
-    cc_fail("%s: recovered state is no prefix of the acknowledged history (%d ops acked; "
-            "closest prefix %d differs in %" PRIu64 " keys: %" PRIu64 " lost, %" PRIu64
-            " resurrected, %" PRIu64 " newer)",
-            what, acked, best_mism_p, best_mism, lost, res, other);
-    return;
-  }
+  int best = pl_match_prefix(what, ops, acked, obs, PL_KEYS, &counts_a);
+  if (best < 0) return;
   if (best < durable) {
     counts_a.lost += (uint64_t)(durable - best);
     cc_fail("%s: %d ops acknowledged as durable (%s) lost: state is the prefix %d of %d", what,
@@ -874,12 +901,23 @@ static void pe_image(const char *base) {
   firkin_options *o;
   firkin_fault_env_hold_writebehind(env);
   /* Past the first 2 MiB write-behind piece of the first segment, then wait
-   * for the writeback thread to stop in it (it looks every 50 ms). */
+   * for the writeback thread to stop in it (it looks every 50 ms). With
+   * in-place updates on (the default) write-behind stays a window of a
+   * quarter of the segment (1 MiB here, LogWriter::WritebackLoop) behind
+   * the published length, so the first piece is handed over only past
+   * 3 MiB + the header: 3300 records of 1056 bytes are 3.3 MiB (a segment
+   * holds about 3970). */
   int n = 0, bad = 0;
-  for (; n < 2400; n++) bad += pe_put(db, NULL, n) != FIRKIN_OK;
+  for (; n < 3300; n++) bad += pe_put(db, NULL, n) != FIRKIN_OK;
   for (int w = 0; w < 400 && !firkin_fault_env_holding(env); w++) usleep(5000);
   const bool held = firkin_fault_env_holding(env);
   CC_CHECK(held, "queued seal: the writeback thread never made a write-behind call");
+  if (!held) {
+    /* Disarm the hold: armed, it would stop the seal of the roll below
+     * (its write-behind call) and the durable write would wait for it
+     * forever. */
+    firkin_fault_env_release(env);
+  }
   /* Fill the segment and roll: its seal is queued, the thread cannot take it. */
   for (; n < 4500; n++) bad += pe_put(db, NULL, n) != FIRKIN_OK;
   firkin_write_options *wo = NULL;
@@ -1057,6 +1095,315 @@ static void pf_image(const char *base, bool instant) {
   firkin_close(db);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Part G: power loss with in-place updates                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Part A's method, with a workload whose puts go in place (docs/write_path.md
+ * and docs/format.md, "In-place updates"): PG_HOT hot keys overwritten with
+ * values of one length, puts of the other keys with values of another fixed
+ * length (so they go in place too when their key comes back before a sync),
+ * deletes, batches of 2..4 (they append), an explicit firkin_sync now and
+ * then, rarely firkin_compact and firkin_checkpoint; sync modes `none` and
+ * `interval` (`always` never updates in place). The power fails at the k-th
+ * sync (or after a random op) with DROP, PREFIX, GARBAGE or PAGES; the
+ * fault env's boot id changes with the crash, so the reopen takes the
+ * power-loss path of recovery (the tail above the durable watermark cut at
+ * the first overwritten record or sequence-number gap). Checked:
+ *   - the state equals the state after a prefix p of the acknowledged ops,
+ *     p >= the ops acknowledged before the last successful firkin_sync;
+ *   - every value read is an intact value of its key, of its key's length;
+ *   - the recovered database updates in place again (3 rounds of puts of
+ *     the hot keys), closes, and reopens with exactly that state.
+ * Self-checks: the stat in_place_updates, read just before the crash, is
+ * above 0 in most images; images with in-place updates (also after the
+ * last firkin_sync) lost writes in some images (the cut bites). */
+#define PG_KEYS 160 /* <= PL_KEYS */
+#define PG_HOT 8
+#define PG_HOT_LEN 200
+#define PG_COLD_LEN 120
+#define PG_MAX_BATCH 4
+
+static cc_counts counts_g;
+static uint64_t pg_images, pg_images_ip, pg_images_busy, pg_images_busy_ip, pg_ip_total,
+    pg_images_lost, pg_images_ip_lost, pg_images_ip_after_sync, pg_images_ip_after_sync_lost,
+    pg_none_drop, pg_none_drop_lost, pg_suffix_lost, pg_acked_total, pg_post_ip_images,
+    pg_post_images;
+static bool pg_fixed; /* --inplace-image: replay one image (pl_fixed_seed, pl_fixed_k) */
+
+static size_t pg_len(uint32_t k) { return k < PG_HOT ? PG_HOT_LEN : PG_COLD_LEN; }
+
+/* Self-describing value of fixed length per key: "VP" u32 key u64 version
+ * u32 length, then bytes derived from key and version. */
+static size_t pg_value(unsigned char *buf, uint32_t k, uint64_t ver) {
+  const size_t len = pg_len(k);
+  buf[0] = 'V';
+  buf[1] = 'P';
+  cc_put_u32(buf + 2, k);
+  cc_put_u64(buf + 6, ver);
+  cc_put_u32(buf + 14, (uint32_t)len);
+  uint64_t st = cc_mix64(((uint64_t)k << 32) ^ ver ^ 0x1E1Eull);
+  for (size_t i = CC_VAL_MIN; i < len; i++) {
+    if (((i - CC_VAL_MIN) & 7) == 0) st = cc_mix64(st);
+    buf[i] = (unsigned char)(st >> (8 * (i & 7)));
+  }
+  return len;
+}
+
+static bool pg_check_value(const void *v, size_t len, uint32_t k, uint64_t *ver) {
+  unsigned char want[PG_HOT_LEN > PG_COLD_LEN ? PG_HOT_LEN : PG_COLD_LEN];
+  if (len != pg_len(k)) return false;
+  const uint64_t w = cc_get_u64((const unsigned char *)v + 6);
+  pg_value(want, k, w);
+  if (memcmp(want, v, len) != 0) return false;
+  *ver = w;
+  return true;
+}
+
+static void pg_gen(cc_rng *r, uint64_t idx, pl_op *op) {
+  unsigned x = (unsigned)cc_below(r, 1000);
+  op->ver = idx + 1;
+  op->n = 0;
+  if (x < 12) {
+    op->kind = 1; /* explicit sync */
+    return;
+  }
+  if (x < 14) {
+    op->kind = 2; /* compact (seals the active segment) */
+    return;
+  }
+  if (x < 16) {
+    op->kind = 3; /* checkpoint */
+    return;
+  }
+  op->kind = 0;
+  op->n = x < 100 ? 2 + (int)cc_below(r, PG_MAX_BATCH - 1) : 1;
+  for (int j = 0; j < op->n; j++) {
+    op->key[j] = cc_chance(r, 70) ? (uint32_t)cc_below(r, PG_HOT)
+                                  : PG_HOT + (uint32_t)cc_below(r, PG_KEYS - PG_HOT);
+    op->del[j] = op->n == 1 ? x < 145 : cc_chance(r, 20);
+  }
+}
+
+static firkin_status pg_apply(firkin_db *db, firkin_batch *b, const pl_op *op) {
+  if (op->kind != 0) return pl_apply(db, b, op); /* sync, compact, checkpoint */
+  char key[CC_KEY_LEN];
+  unsigned char val[PG_HOT_LEN > PG_COLD_LEN ? PG_HOT_LEN : PG_COLD_LEN];
+  if (op->n == 1) {
+    cc_key(key, op->key[0]);
+    if (op->del[0]) return firkin_delete(db, NULL, NULL, key, CC_KEY_LEN);
+    size_t vl = pg_value(val, op->key[0], pl_valver(op, 0));
+    return firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl);
+  }
+  firkin_batch_clear(b);
+  for (int j = 0; j < op->n; j++) {
+    cc_key(key, op->key[j]);
+    if (op->del[j]) {
+      firkin_batch_delete(b, NULL, key, CC_KEY_LEN);
+    } else {
+      size_t vl = pg_value(val, op->key[j], pl_valver(op, j));
+      firkin_batch_put(b, NULL, key, CC_KEY_LEN, val, vl);
+    }
+  }
+  return firkin_write(db, NULL, b);
+}
+
+/* A number from firkin_stats' JSON ("name":N, the first one); UINT64_MAX
+ * if absent. */
+static uint64_t pg_stat(firkin_db *db, const char *name) {
+  char *js = NULL;
+  uint64_t v = UINT64_MAX;
+  if (firkin_stats(db, &js) == FIRKIN_OK && js != NULL) {
+    char pat[96];
+    snprintf(pat, sizeof pat, "\"%s\":", name);
+    const char *p = strstr(js, pat);
+    if (p != NULL) v = strtoull(p + strlen(pat), NULL, 10);
+  }
+  firkin_free(js);
+  return v;
+}
+
+static bool pg_stat_true(firkin_db *db, const char *name) {
+  char *js = NULL;
+  bool v = false;
+  if (firkin_stats(db, &js) == FIRKIN_OK && js != NULL) {
+    char pat[96];
+    snprintf(pat, sizeof pat, "\"%s\":true", name);
+    v = strstr(js, pat) != NULL;
+  }
+  firkin_free(js);
+  return v;
+}
+
+/* The recovered database at dir (open, state obs checked): the hot keys
+ * are put 3 times (from the second round on in place), then it is closed
+ * and reopened; the state must be obs with the hot keys at their last
+ * round. */
+static void pg_after(const char *dir, firkin_db *db, uint64_t *obs, const char *what) {
+  char key[CC_KEY_LEN];
+  unsigned char val[PG_HOT_LEN];
+  firkin_status s = FIRKIN_OK;
+  const uint64_t ip0 = pg_stat(db, "in_place_updates");
+  for (int round = 0; round < 3 && s == FIRKIN_OK; round++) {
+    for (uint32_t h = 0; h < PG_HOT && s == FIRKIN_OK; h++) {
+      /* versions no op of the history has (those are below PL_MAX_OPS + 1 << 4) */
+      const uint64_t ver = ((uint64_t)(PL_MAX_OPS + 10 + round) << 4) | (h & 15);
+      cc_key(key, h);
+      size_t vl = pg_value(val, h, ver);
+      s = firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl);
+      obs[h] = ver;
+    }
+  }
+  CC_CHECK(s == FIRKIN_OK, "%s: a put after the recovery failed: %s (%s)", what,
+           firkin_strerror(s), firkin_last_error());
+  const uint64_t ip1 = pg_stat(db, "in_place_updates");
+  pg_post_images++;
+  if (ip0 != UINT64_MAX && ip1 != UINT64_MAX && ip1 > ip0) pg_post_ip_images++;
+  s = firkin_close(db);
+  CC_CHECK(s == FIRKIN_OK, "%s: close after the recovery and the in-place puts: %s (%s)", what,
+           firkin_strerror(s), firkin_last_error());
+  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
+  s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    counts_g.corrupt++;
+    cc_fail("%s: reopen after the recovery, in-place puts and a clean close: %s (%s)", what,
+            firkin_strerror(s), firkin_last_error());
+    return;
+  }
+  static uint64_t again[PG_KEYS];
+  char what2[240];
+  snprintf(what2, sizeof what2, "%s (after in-place puts and a clean close)", what);
+  counts_g.corrupt += pl_read_all_with(db, again, PG_KEYS, what2, pg_check_value);
+  counts_g.checked += PG_KEYS;
+  firkin_close(db);
+  uint64_t lost = 0, res = 0, other = 0;
+  for (int k = 0; k < PG_KEYS; k++) {
+    if (again[k] == obs[k] || again[k] == UINT64_MAX) continue;
+    if (again[k] == 0) lost++;
+    else if (obs[k] == 0) res++;
+    else other++;
+    if (lost + res + other <= 3) {
+      cc_fail("%s: key %d reads version %" PRIx64 ", want %" PRIx64, what2, k, again[k], obs[k]);
+    }
+  }
+  counts_g.lost += lost + other;
+  counts_g.resurrected += res;
+}
+
+static void pg_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_crash_mode cm,
+                     uint64_t max_syncs, uint64_t *syncs_seen) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/dbg", base);
+  cc_rmrf(dir);
+  char what[200];
+  uint64_t img_seed = pg_fixed ? pl_fixed_seed : cc_next(r);
+  snprintf(what, sizeof what, "in-place image %s/%s seed %" PRIu64, cc_mode_name(mode),
+           cc_crash_name(cm), img_seed);
+  cc_rng ir;
+  cc_seed(&ir, img_seed);
+  int nops = 300 + (int)cc_below(&ir, PL_MAX_OPS - 300);
+  for (int i = 0; i < nops; i++) pg_gen(&ir, (uint64_t)i, &ops[i]);
+  uint64_t k = max_syncs > 0 && cc_chance(&ir, 75) ? 1 + cc_below(&ir, max_syncs) : 0;
+  if (pg_fixed && pl_fixed_k != UINT64_MAX) k = pl_fixed_k;
+  snprintf(what + strlen(what), sizeof what - strlen(what), " k %" PRIu64, k);
+  int crash_after = k ? nops : (int)cc_below(&ir, (uint64_t)nops + 1);
+
+  firkin_fault_env *env = NULL;
+  firkin_fault_env_new(&env);
+  firkin_options *o = cc_options(mode, 64 * 1024);
+  firkin_options_set(o, "in_place_updates", "true");
+  firkin_options_set_fault_env(o, env);
+  firkin_db *db = NULL;
+  firkin_status s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    cc_fail("%s: open through the fault env: %s (%s)", what, firkin_strerror(s),
+            firkin_last_error());
+    firkin_fault_env_free(env);
+    return;
+  }
+  CC_CHECK(pg_stat_true(db, "in_place_enabled"), "%s: in_place_enabled is not true after open",
+           what);
+  firkin_batch *b = NULL;
+  firkin_batch_new(&b);
+  int acked = 0, durable = 0; /* ops acknowledged; acknowledged before the last sync */
+  uint64_t ip_at_sync = 0;    /* in-place updates when the last firkin_sync returned */
+  for (int i = 0; i < nops; i++) {
+    if (i == crash_after) break;
+    if (k && firkin_fault_env_count(env, FIRKIN_FAULT_SYNC) >= k) break;
+    s = pg_apply(db, b, &ops[i]);
+    if (s != FIRKIN_OK) {
+      cc_fail("%s: op %d failed before the crash: %s (%s)", what, i, firkin_strerror(s),
+              firkin_last_error());
+      break;
+    }
+    acked = i + 1;
+    if (ops[i].kind == 1) {
+      durable = acked;
+      ip_at_sync = pg_stat(db, "in_place_updates");
+    }
+  }
+  /* Read before the crash: the count since open of puts that went in place. */
+  const uint64_t ip = pg_stat(db, "in_place_updates");
+  *syncs_seen = firkin_fault_env_count(env, FIRKIN_FAULT_SYNC);
+  firkin_fault_env_crash(env, cm, cc_next(&ir));
+  firkin_close(db); /* fails: the "machine" is off */
+  firkin_batch_free(b);
+  firkin_fault_env_free(env);
+  CC_CHECK(ip != UINT64_MAX, "%s: no in_place_updates in firkin_stats", what);
+  const bool had_ip = ip != UINT64_MAX && ip > 0;
+  const bool ip_after_sync = had_ip && ip_at_sync != UINT64_MAX && ip > ip_at_sync;
+  snprintf(what + strlen(what), sizeof what - strlen(what),
+           " (%d ops acked, %d before the last sync, %" PRIu64 " in place)", acked, durable,
+           ip == UINT64_MAX ? 0 : ip);
+
+  /* Power is back: reopen on the real files (another boot). */
+  o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
+  s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  pg_images++;
+  pg_acked_total += (uint64_t)acked;
+  if (had_ip) pg_images_ip++, pg_ip_total += ip;
+  if (acked >= 100) {
+    pg_images_busy++;
+    if (had_ip) pg_images_busy_ip++;
+  }
+  if (ip_after_sync) pg_images_ip_after_sync++;
+  if (s != FIRKIN_OK) {
+    counts_g.corrupt++;
+    cc_fail("%s: open after the crash failed: %s (%s)", what, firkin_strerror(s),
+            firkin_last_error());
+    return;
+  }
+  static uint64_t obs[PG_KEYS];
+  const uint64_t bad = pl_read_all_with(db, obs, PG_KEYS, what, pg_check_value);
+  counts_g.corrupt += bad;
+  counts_g.checked += PG_KEYS;
+  const int best = pl_match_prefix(what, ops, acked, obs, PG_KEYS, &counts_g);
+  if (best < 0 || bad != 0) {
+    firkin_close(db);
+    return;
+  }
+  if (best < durable) {
+    counts_g.lost += (uint64_t)(durable - best);
+    cc_fail("%s: %d ops acknowledged before firkin_sync lost: state is the prefix %d", what,
+            durable - best, best);
+  }
+  cc_note("%s: recovered prefix %d", what, best);
+  pg_suffix_lost += (uint64_t)(acked - best);
+  if (best < acked) {
+    pg_images_lost++;
+    if (had_ip) pg_images_ip_lost++;
+    if (ip_after_sync) pg_images_ip_after_sync_lost++;
+  }
+  if (mode == FIRKIN_SYNC_NONE && cm == FIRKIN_CRASH_DROP) {
+    pg_none_drop++;
+    if (best < acked) pg_none_drop_lost++;
+  }
+  pg_after(dir, db, obs, what);
+}
+
 int main(int argc, char **argv) {
   cc_parse_args(argc, argv);
   cc_resolve_optional();
@@ -1072,6 +1419,19 @@ int main(int argc, char **argv) {
     cc_verbose = true;
     pl_image(base, &r, (firkin_sync_mode)m, (firkin_crash_mode)c, 0, &seen);
     printf("kept %s/db\n", base);
+    return cc_finish();
+  }
+  for (int i = 1; i + 3 < argc; i++) {
+    /* --inplace-image MODE CRASH SEED [K]: replay one image of part G */
+    if (strcmp(argv[i], "--inplace-image") != 0) continue;
+    int m = atoi(argv[i + 1]), c = atoi(argv[i + 2]);
+    pg_fixed = true;
+    pl_fixed_seed = strtoull(argv[i + 3], NULL, 0);
+    if (i + 4 < argc) pl_fixed_k = strtoull(argv[i + 4], NULL, 0);
+    uint64_t seen = 0;
+    cc_verbose = true;
+    pg_image(base, &r, (firkin_sync_mode)m, (firkin_crash_mode)c, 0, &seen);
+    printf("kept %s/dbg\n", base);
     return cc_finish();
   }
   int iters = cc_long ? 150 : 25;
@@ -1137,6 +1497,32 @@ int main(int argc, char **argv) {
       });
     }
   }
+  {
+    /* Part G, with its own random stream: the images of the parts above
+     * stay what they were for a given seed. */
+    cc_rng rg;
+    cc_seed(&rg, cc_seed_arg ^ 0x1E1ACE5ull);
+    int g_iters = cc_long ? 200 : 40;
+    const char *ge = getenv("FIRKIN_POWERLOSS_INPLACE_ITERS");
+    if (ge) g_iters = atoi(ge);
+    const firkin_sync_mode g_modes[2] = {FIRKIN_SYNC_NONE, FIRKIN_SYNC_INTERVAL};
+    for (int mi = 0; mi < 2; mi++) {
+      for (int ci = 0; ci < 4; ci++) {
+        char name[128];
+        snprintf(name, sizeof name, "power loss with in-place updates, %s mode, %s",
+                 cc_mode_name(g_modes[mi]), cc_crash_name(cms[ci]));
+        CC_GROUP(name, {
+          uint64_t max_syncs = 0;
+          for (int it = 0; it < g_iters; it++) {
+            uint64_t seen = 0;
+            pg_image(base, &rg, g_modes[mi], cms[ci], max_syncs, &seen);
+            if (seen > max_syncs) max_syncs = seen;
+            if (cc_failed - cc_before_ > 20) break;
+          }
+        });
+      }
+    }
+  }
   printf("powerloss: bank images %" PRIu64 ", %" PRIu64 " transfers recovered\n", pd_images,
          pd_transfers);
   printf("powerloss: compaction images %" PRIu64 ", %" PRIu64 " keys checked\n", pc_images,
@@ -1146,14 +1532,47 @@ int main(int argc, char **argv) {
          "), %" PRIu64 " always-mode images crashed after a segment roll\n",
          images, acked_ops_total, images_lost_some, suffix_lost_total, images_none_drop_lost,
          images_none_drop, always_images_after_roll);
+  printf("powerloss in place: %" PRIu64 " crash images, %" PRIu64 " acknowledged ops; %" PRIu64
+         " images updated in place before the crash (%" PRIu64 " updates; %" PRIu64 " of %" PRIu64
+         " images with >= 100 ops acked), %" PRIu64 " also after the last firkin_sync; %" PRIu64
+         " images lost a suffix (%" PRIu64 " ops in all; %" PRIu64 " with in-place updates, %" PRIu64
+         " with some after the last sync; none+drop: %" PRIu64 " of %" PRIu64 "); after the "
+         "recovery %" PRIu64 " of %" PRIu64 " updated in place again\n",
+         pg_images, pg_acked_total, pg_images_ip, pg_ip_total, pg_images_busy_ip, pg_images_busy,
+         pg_images_ip_after_sync, pg_images_lost, pg_suffix_lost, pg_images_ip_lost,
+         pg_images_ip_after_sync_lost, pg_none_drop_lost, pg_none_drop, pg_post_ip_images,
+         pg_post_images);
   cc_print_counts("powerloss ordered", &counts_a);
   cc_print_counts("powerloss group commit", &counts_b);
+  cc_print_counts("powerloss in place", &counts_g);
   CC_GROUP("power loss: lost, corrupt, resurrected are 0", {
     CC_CHECK(counts_a.lost + counts_a.corrupt + counts_a.resurrected + counts_b.lost +
-                     counts_b.corrupt + counts_b.resurrected ==
+                     counts_b.corrupt + counts_b.resurrected + counts_g.lost + counts_g.corrupt +
+                     counts_g.resurrected ==
                  0,
              "non-zero loss counts");
   });
+  if (pg_images > 0) {
+    CC_GROUP("power loss with in-place updates: the harness bites (updates in place before the "
+             "crash, writes lost, in place again after the recovery)", {
+      CC_CHECK(pg_images_busy_ip * 10 >= pg_images_busy * 9,
+               "only %" PRIu64 " of %" PRIu64 " images with >= 100 ops acknowledged updated in "
+               "place before the crash",
+               pg_images_busy_ip, pg_images_busy);
+      CC_CHECK(pg_images_ip * 2 > pg_images,
+               "only %" PRIu64 " of %" PRIu64 " images updated in place before the crash",
+               pg_images_ip, pg_images);
+      CC_CHECK(pg_images_ip_lost > 0 && pg_images_ip_after_sync_lost > 0,
+               "images with in-place updates that lost a write: %" PRIu64 " (%" PRIu64
+               " with some after the last sync); want both > 0",
+               pg_images_ip_lost, pg_images_ip_after_sync_lost);
+      CC_CHECK(pg_none_drop_lost > 0, "no `none` + DROP image lost a write (of %" PRIu64 ")",
+               pg_none_drop);
+      CC_CHECK(pg_post_ip_images * 10 >= pg_post_images * 9,
+               "only %" PRIu64 " of %" PRIu64 " recovered databases updated in place again",
+               pg_post_ip_images, pg_post_images);
+    });
+  }
   CC_GROUP("power loss: the harness bites (none + drop loses writes)", {
     CC_CHECK(images_none_drop_lost > 0,
              "no `none` + DROP crash image lost a write: the fault env does not drop data");
