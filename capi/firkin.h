@@ -287,7 +287,8 @@ typedef enum firkin_sync_mode {
  *    compression_min_size 64       (bytes: shorter values stay raw)
  *    in_place_updates   true       (generic setter only: a put of a key
  *                                   whose newest record is a plain put of
- *                                   the same value length, still in the
+ *                                   the same value length (a record of at
+ *                                   most 4032 bytes), still in the
  *                                   unsynced tail of the log, overwrites
  *                                   that record instead of appending; never
  *                                   with sync mode always (database or

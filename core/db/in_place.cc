@@ -22,7 +22,7 @@
 #include <cstring>
 
 #include "core/db/db.h"
-#include "core/util/striped_counter.h"
+#include "core/util/epoch.h"
 
 namespace firkin {
 namespace {
@@ -63,7 +63,9 @@ void OverwriteRecord(char* dst, const char* src, size_t size, uint32_t counter) 
 bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r) {
   // (The caller checked: an unconditional put, not `always`, in-place on.)
   if (op.codec_flags != 0 || op.has_expiry() || op.ns->ordered != nullptr) return false;
-  const unsigned slot = ThreadSlot();
+  // (Threads alive at once, not threads ever made: a slot is reused once
+  // its thread has exited.)
+  const unsigned slot = Epoch::ThreadIndex();
   if (slot >= LiveFile::kUndoSlots) return false;
   Locator cand = 0;
   int n = 0;

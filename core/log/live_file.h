@@ -44,8 +44,8 @@ namespace firkin {
 class LiveFile {
  public:
   static constexpr char kFileName[] = "LIVE";
-  static constexpr size_t kUndoSlots = 256;
-  static constexpr size_t kUndoSlotSize = 8192;
+  static constexpr size_t kUndoSlots = 64;
+  static constexpr size_t kUndoSlotSize = 4096;
   static constexpr size_t kUndoHeader = 64;
   // The largest record an in-place update may overwrite (its undo image
   // must fit a slot).

@@ -48,6 +48,7 @@ constexpr int kSlotsPerBlock = 64;
 struct alignas(64) Slot {
   std::atomic<uint64_t> epoch{kIdle};
   std::atomic<bool> in_use{false};
+  uint32_t index = 0;  // its place in the list (Epoch::ThreadIndex); set once
 };
 
 struct SlotBlock {
@@ -147,9 +148,11 @@ Slot* RegisterThread() {
   {
     std::lock_guard<std::mutex> lock(st.registry_mu);
     SlotBlock* last = nullptr;
+    uint32_t blocks = 0;
     for (SlotBlock* b = st.head.load(std::memory_order_acquire); b != nullptr && slot == nullptr;
          b = b->next.load(std::memory_order_acquire)) {
       last = b;
+      blocks++;
       for (Slot& s : b->slots) {
         if (!s.in_use.load(std::memory_order_relaxed)) {
           s.in_use.store(true, std::memory_order_relaxed);
@@ -160,6 +163,7 @@ Slot* RegisterThread() {
     }
     if (slot == nullptr) {
       SlotBlock* block = new SlotBlock();
+      for (int i = 0; i < kSlotsPerBlock; i++) block->slots[i].index = blocks * kSlotsPerBlock + i;
       block->slots[0].in_use.store(true, std::memory_order_relaxed);
       slot = &block->slots[0];
       if (last == nullptr) {
@@ -275,6 +279,12 @@ void Epoch::Drain() {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   }
+}
+
+uint32_t Epoch::ThreadIndex() {
+  // (Inside a guard the thread holds its slot; it keeps it until it exits.)
+  Slot* slot = t_slot != nullptr ? t_slot : RegisterThread();
+  return slot->index;
 }
 
 size_t Epoch::Pending() { return GetState().not_run.load(std::memory_order_acquire); }

@@ -17,6 +17,7 @@
 #define FIRKIN_CORE_UTIL_EPOCH_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 namespace firkin {
@@ -45,6 +46,13 @@ class Epoch {
 
   // Number of retired deleters not yet run (for stats and tests).
   static size_t Pending();
+
+  // A small number naming the calling thread among the threads alive now:
+  // the place of its slot, 0, 1, 2, ... A thread keeps it until it exits;
+  // then a new thread may get it (unlike ThreadSlot, which never reuses
+  // one). Used for per-thread state that must not grow with thread churn
+  // (the in-place updates' undo slots, LiveFile).
+  static uint32_t ThreadIndex();
 };
 
 }  // namespace firkin

@@ -626,16 +626,17 @@ static void test_conditions(void) {
     check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "cas: last value");
   }
 
-  /* Large records (over ~8 KiB): appended; 4000 bytes: in place. */
+  /* Records over 4032 bytes (an undo slot of LIVE) append: a 4000-byte
+   * value (a 4056-byte record) appends, a 3900-byte one goes in place. */
   {
     uint64_t cb = 0;
-    d = puts_delta(db, NULL, NULL, "big", 2, &cb, 60, 10000);
-    check(d == 0, "10000-byte values: nothing in place (%llu)", (unsigned long long)d);
-    check(read_val(db, NULL, NULL, "big", 2, 10000, &got) && got == cb, "big: last value");
+    d = puts_delta(db, NULL, NULL, "big", 2, &cb, 60, 4000);
+    check(d == 0, "4000-byte values: nothing in place (%llu)", (unsigned long long)d);
+    check(read_val(db, NULL, NULL, "big", 2, 4000, &got) && got == cb, "big: last value");
     uint64_t cm = 0;
-    d = puts_delta(db, NULL, NULL, "mid", 3, &cm, 60, 4000);
-    check(d != NOSTAT && d > 0, "4000-byte values: in place (%llu)", (unsigned long long)d);
-    check(read_val(db, NULL, NULL, "mid", 3, 4000, &got) && got == cm, "mid: last value");
+    d = puts_delta(db, NULL, NULL, "mid", 3, &cm, 60, 3900);
+    check(d != NOSTAT && d > 0, "3900-byte values: in place (%llu)", (unsigned long long)d);
+    check(read_val(db, NULL, NULL, "mid", 3, 3900, &got) && got == cm, "mid: last value");
   }
 
   /* A delete in between: the next put appends (the newest record is a
