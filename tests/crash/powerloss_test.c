@@ -93,7 +93,13 @@ static void pl_gen(cc_rng *r, uint64_t idx, pl_op *op) {
  * unique per record. */
 static uint64_t pl_valver(const pl_op *op, int j) { return (op->ver << 4) | (uint64_t)j; }
 
-static firkin_status pl_apply(firkin_db *db, firkin_batch *b, const pl_op *op) {
+/* A record's value for key k at version ver (written into buf, at most
+ * CC_VAL_MAX bytes); returns its length. */
+typedef size_t (*pl_value_fn)(unsigned char *buf, uint32_t k, uint64_t ver);
+
+/* Applies op through the API, its values made by `value`. */
+static firkin_status pl_apply_with(firkin_db *db, firkin_batch *b, const pl_op *op,
+                                   pl_value_fn value) {
   char key[CC_KEY_LEN];
   static unsigned char val[CC_VAL_MAX];
   switch (op->kind) {
@@ -111,7 +117,7 @@ static firkin_status pl_apply(firkin_db *db, firkin_batch *b, const pl_op *op) {
   if (op->n == 1) {
     cc_key(key, op->key[0]);
     if (op->del[0]) return firkin_delete(db, NULL, NULL, key, CC_KEY_LEN);
-    size_t vl = cc_value(val, op->key[0], pl_valver(op, 0));
+    size_t vl = value(val, op->key[0], pl_valver(op, 0));
     return firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl);
   }
   firkin_batch_clear(b);
@@ -120,11 +126,15 @@ static firkin_status pl_apply(firkin_db *db, firkin_batch *b, const pl_op *op) {
     if (op->del[j]) {
       firkin_batch_delete(b, NULL, key, CC_KEY_LEN);
     } else {
-      size_t vl = cc_value(val, op->key[j], pl_valver(op, j));
+      size_t vl = value(val, op->key[j], pl_valver(op, j));
       firkin_batch_put(b, NULL, key, CC_KEY_LEN, val, vl);
     }
   }
   return firkin_write(db, NULL, b);
+}
+
+static firkin_status pl_apply(firkin_db *db, firkin_batch *b, const pl_op *op) {
+  return pl_apply_with(db, b, op, cc_value);
 }
 
 /* Applies op to a state array (key -> value version, 0 = absent). */
@@ -1186,26 +1196,7 @@ static void pg_gen(cc_rng *r, uint64_t idx, pl_op *op) {
 }
 
 static firkin_status pg_apply(firkin_db *db, firkin_batch *b, const pl_op *op) {
-  if (op->kind != 0) return pl_apply(db, b, op); /* sync, compact, checkpoint */
-  char key[CC_KEY_LEN];
-  unsigned char val[PG_HOT_LEN > PG_COLD_LEN ? PG_HOT_LEN : PG_COLD_LEN];
-  if (op->n == 1) {
-    cc_key(key, op->key[0]);
-    if (op->del[0]) return firkin_delete(db, NULL, NULL, key, CC_KEY_LEN);
-    size_t vl = pg_value(val, op->key[0], pl_valver(op, 0));
-    return firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl);
-  }
-  firkin_batch_clear(b);
-  for (int j = 0; j < op->n; j++) {
-    cc_key(key, op->key[j]);
-    if (op->del[j]) {
-      firkin_batch_delete(b, NULL, key, CC_KEY_LEN);
-    } else {
-      size_t vl = pg_value(val, op->key[j], pl_valver(op, j));
-      firkin_batch_put(b, NULL, key, CC_KEY_LEN, val, vl);
-    }
-  }
-  return firkin_write(db, NULL, b);
+  return pl_apply_with(db, b, op, pg_value);
 }
 
 /* A number from firkin_stats' JSON ("name":N, the first one); UINT64_MAX
