@@ -11,6 +11,7 @@
 #include "core/keyspace/namespaces.h"
 #include "core/keyspace/options.h"
 #include "core/log/live_file.h"
+#include "core/log/seq_publisher.h"
 #include "core/recovery/checkpoint.h"
 #include "core/recovery/checkpoint_load.h"
 #include "core/recovery/leftovers.h"
@@ -301,16 +302,19 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // predecessor's number (it follows one an overwrite took).
     const bool inplace_tail = tail && (seg->flags() & kSegmentFlagInPlace) != 0;
     if (inplace_tail && live.same_boot) {
-      // A LIVE page that claims less than what is durable here is not the
-      // page of the writer that wrote this (damaged, or a copy from another
-      // moment): recovery then trusts nothing of it.
+      // A LIVE page that claims much less than what is durable here is not
+      // the page of the writer that wrote this (damaged, or a copy from
+      // another moment): recovery then trusts nothing of it. (A little
+      // less is a kill between a raise of the published length, which a
+      // sync may cover, and the raise of the number: SeqPublisher keeps
+      // them at most kRing apart.)
       const uint64_t synced_end = std::min(durable, end);
       if (off < synced_end) {
         LogReader below(data, off, synced_end, /*checksums=*/false);
         RecordView r;
         uint64_t at;
         while (below.Next(&r, &at) == LogReader::Result::kRecord) {
-          if (r.seq > live.published) {
+          if (r.seq > live.published + SeqPublisher::kRing) {
             live.same_boot = false;
             res->same_boot = false;
             break;
