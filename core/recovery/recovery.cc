@@ -171,8 +171,11 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   ReadCheckpoint(env, dir, identity, options.cipher.get(), ids, &ck);
   // The previous writer's LIVE file (in-place updates): on the same boot
   // the page cache it wrote is intact.
+  // (Not beside a live writer: a reader reads only what that writer made
+  // durable or closed, bytes no overwrite changes any more; its LIVE page
+  // moves on meanwhile.)
   LiveFile::Recovered live;
-  FIRKIN_RETURN_IF_ERROR(LiveFile::Read(env, dir, &live));
+  if (!watermark_bound) FIRKIN_RETURN_IF_ERROR(LiveFile::Read(env, dir, &live));
   res->same_boot = live.same_boot;
   // The tail of the log is the newest segment the log writer wrote
   // (compaction outputs may have higher ids but are always complete).
@@ -300,7 +303,8 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // is cut at the first record above the watermark that was overwritten
     // (the numbers it had before are lost) or that does not follow its
     // predecessor's number (it follows one an overwrite took).
-    const bool inplace_tail = tail && (seg->flags() & kSegmentFlagInPlace) != 0;
+    const bool inplace_tail =
+        tail && !watermark_bound && (seg->flags() & kSegmentFlagInPlace) != 0;
     if (inplace_tail && live.same_boot) {
       // A LIVE page that claims much less than what is durable here is not
       // the page of the writer that wrote this (damaged, or a copy from
