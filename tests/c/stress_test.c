@@ -99,6 +99,9 @@ static size_t make_value(char *buf, const char *key, uint64_t a, uint64_t b, siz
  * that puts of a key go in place (in-place updates) while no snapshot or
  * iterator is open; 0: lengths vary (most puts append). */
 static size_t g_fixed_len = 0;
+/* --no-in-place: in_place_updates off (write-behind then hands pages over
+ * right behind the writers instead of a quarter segment back). */
+static bool g_no_in_place = false;
 static size_t put_value(char *buf, const char *key, uint64_t a, uint64_t b, size_t pad) {
   if (g_fixed_len == 0) return make_value(buf, key, a, b, pad);
   const size_t head = make_value(buf, key, a, b, 0);
@@ -449,6 +452,7 @@ static firkin_status open_db(const char *dir) {
   firkin_options_set_compact_rate(o, 0);
   firkin_options_set_compact_dead_ratio(o, 30);
   firkin_options_set_checkpoint_every(o, 1 << 20);
+  if (g_no_in_place) firkin_options_set(o, "in_place_updates", "false");
   firkin_status s = firkin_open(dir, o, &g_db);
   firkin_options_free(o);
   if (s == FIRKIN_OK) s = firkin_ns_open(g_db, "b", true, &g_nsb);
@@ -465,6 +469,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--segment-kb") && i + 1 < argc) g_segment_kb = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--durable-every") && i + 1 < argc) g_durable_every = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--fixed-length") && i + 1 < argc) g_fixed_len = (size_t)atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--no-in-place")) g_no_in_place = true;
   }
   if (g_threads < 1 || g_threads > MAX_THREADS) g_threads = 8;
   if (g_segment_kb < 64) g_segment_kb = 256;
