@@ -301,7 +301,9 @@ class DB : private CompactionHost {
   uint64_t RawClockMs() const;
   // time_travel.cc: commit times of log segments (0 = unknown / none).
   uint64_t NewestLogTime() const;
-  static uint64_t FirstRecordTime(const Segment& s);
+  // (*overwritten, if given: records before the one it read were updated
+  // in place, so earlier commits' times are unknown.)
+  static uint64_t FirstRecordTime(const Segment& s, bool* overwritten = nullptr);
   uint64_t LastRecordTime(const Segment& s) const;
   // The sequence number history retention keeps readable (UINT64_MAX if
   // history_retention_ms is 0), and the log segment id from which

@@ -40,15 +40,18 @@ uint64_t DB::CommitTimeMs() {
   return std::max<uint64_t>(NowMs(), 1);
 }
 
-uint64_t DB::FirstRecordTime(const Segment& s) {
+uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten) {
   LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
   RecordView r;
   uint64_t at;
   // Records updated in place carry a later commit than their place says
   // (docs/write_path.md): the first one that was not stands for the
-  // segment's start (its time is at or after the first commit's).
+  // segment's start (its time is at or after the first commit's), and
+  // *overwritten says that earlier commits' times are unknown.
+  if (overwritten != nullptr) *overwritten = false;
   while (reader.Next(&r, &at) == LogReader::Result::kRecord) {
     if (DecodeU32(r.base + kRecordCounterOffset) == 0) return r.time();
+    if (overwritten != nullptr) *overwritten = true;
   }
   return 0;
 }
@@ -103,6 +106,15 @@ Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
   }
   std::vector<std::shared_ptr<Segment>> logs;
   for (auto& s : LogSegments()) {
+    // Updated in place (docs/write_path.md): the commits a record had
+    // before are gone, and the times of the log no longer tell the state
+    // at an earlier time. Never a wrong state: too old. (History
+    // retention turns in-place updates off.)
+    if (s->inplace_max_seq.load(std::memory_order_relaxed) != 0) {
+      return Status::SnapshotTooOld("the state at time " + std::to_string(unix_ms) +
+                                    " is no longer kept (the log was updated in place since; "
+                                    "history_retention_ms keeps it)");
+    }
     if (s->min_seq.load(std::memory_order_relaxed) != UINT64_MAX) logs.push_back(s);
   }
   if (logs.empty()) {
@@ -115,7 +127,15 @@ Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
   }
   for (size_t i = logs.size(); i-- > 0;) {
     const Segment& s = *logs[i];
-    if (FirstRecordTime(s) <= unix_ms) {
+    bool overwritten = false;
+    const uint64_t first_time = FirstRecordTime(s, &overwritten);
+    if (first_time > unix_ms && overwritten) {
+      // Its first commits were overwritten in place: whether one of them
+      // was at or before the time is no longer known.
+      return Status::SnapshotTooOld("the state at time " + std::to_string(unix_ms) +
+                                    " is no longer kept (updated in place since)");
+    }
+    if (first_time <= unix_ms) {
       // The answer is in this segment: the last commit at or before the
       // time (times are compared as a running maximum in sequence order,
       // so writes in flight together whose times came out of order count
