@@ -71,7 +71,7 @@ uint64_t DB::OldestChangeSeq() const {
   // the changes up to it are no longer all in the log.
   uint64_t overwritten = 0;
   for (const auto& s : logs) {
-    overwritten = std::max(overwritten, s->inplace_max_seq.load(std::memory_order_relaxed));
+    overwritten = std::max(overwritten, s->InPlaceSeqBound());
   }
   return std::min(std::max(oldest, overwritten + 1), next);
 }

@@ -81,28 +81,37 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
     return false;
   }
   const uint64_t off = LocatorOffset(cand);
+  // Never a segment's first record: recovery reads the previous segment's
+  // last sequence number off it (NextLogSegment), and an overwrite would
+  // give it a newer one (the segment before would look cut short).
+  if (off == kSegmentHeaderSize) return false;
   char* base = seg->mutable_data() + off;
   // No overwrite of this record is under way (we hold its key's lock). A
   // counter about to wrap to 0 (never overwritten, to recovery) appends.
   const uint32_t counter = LoadRecordCounter(base);
   if (counter >= 0xFFFFFFF0u) return false;
   if (!log_->BeginInPlace(slot, seg, off)) return false;
+  const size_t size = old.size();
+  // The undo image before the sequence number is taken: from then on every
+  // later writer waits for this one to publish, so the window holds only
+  // what needs the number. (An image of a record that is then left alone
+  // is harmless: recovery puts back only over a torn record or one newer
+  // than the published number.)
+  live_->Undo(slot, seg->id(), off, base, size);
   if (!log_->ReserveSeq(seg, r)) {  // closed: the append rolls
     log_->EndInPlace(slot);
     return false;
   }
-  const size_t size = old.size();
   char rec[LiveFile::kMaxRecord];
   EncodeRecord(RecordFields{r->seq, old.prev, op.ns->id, RecordType::kPut, 0, op.key, op.value,
                             CommitTimeMs(), 0, counter + 2},
                rec);
-  live_->Undo(slot, seg->id(), off, base, size);
   __atomic_thread_fence(__ATOMIC_RELEASE);  // the undo image before the overwrite
   OverwriteRecord(base, rec, size, counter);
   uint64_t hi = seg->inplace_hi.load(std::memory_order_relaxed);
   while (off + size > hi && !seg->inplace_hi.compare_exchange_weak(hi, off + size)) {
   }
-  seg->NoteInPlaceSeq(r->seq);
+  seg->NoteInPlace();
   log_->EndInPlace(slot);
   // No log bytes were added: nothing for checkpoint_every or bytes_written
   // to count, nothing for the published length to cover.

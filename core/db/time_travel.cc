@@ -110,7 +110,7 @@ Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
     // before are gone, and the times of the log no longer tell the state
     // at an earlier time. Never a wrong state: too old. (History
     // retention turns in-place updates off.)
-    if (s->inplace_max_seq.load(std::memory_order_relaxed) != 0) {
+    if (s->InPlaceSeqBound() != 0) {
       return Status::SnapshotTooOld("the state at time " + std::to_string(unix_ms) +
                                     " is no longer kept (the log was updated in place since; "
                                     "history_retention_ms keeps it)");

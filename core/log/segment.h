@@ -17,6 +17,7 @@
 #ifndef FIRKIN_CORE_LOG_SEGMENT_H_
 #define FIRKIN_CORE_LOG_SEGMENT_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -176,13 +177,33 @@ class Segment : public std::enable_shared_from_this<Segment> {
   std::atomic<uint64_t> frozen{0};
   std::atomic<uint64_t> inplace_hi{0};
   // The highest sequence number an in-place update gave a record of this
-  // segment (0: none): the change feed and time travel cannot tell what
-  // happened before it here (the versions it replaced are gone).
+  // segment, found by recovery (0: none): the change feed and time travel
+  // cannot tell what happened before it here (the versions it replaced
+  // are gone). See InPlaceSeqBound.
   std::atomic<uint64_t> inplace_max_seq{0};
   void NoteInPlaceSeq(uint64_t seq) {
     uint64_t cur = inplace_max_seq.load(std::memory_order_relaxed);
     while (seq > cur && !inplace_max_seq.compare_exchange_weak(cur, seq)) {
     }
+  }
+  // A put of this process went in place here. Set once: an update of a
+  // shared word on every overwrite (NoteInPlaceSeq, as it once was) put a
+  // contended cache line on the hot path, beside fields every writer reads.
+  void NoteInPlace() {
+    if (!inplace_any_.load(std::memory_order_relaxed)) {
+      inplace_any_.store(true, std::memory_order_release);
+    }
+  }
+  // At least every sequence number an in-place update gave a record of
+  // this segment (0: none): recovery's exact figure, or, once this process
+  // updated in place here, every number the segment handed out.
+  uint64_t InPlaceSeqBound() const {
+    uint64_t b = inplace_max_seq.load(std::memory_order_relaxed);
+    if (inplace_any_.load(std::memory_order_acquire)) {
+      b = std::max(b, closed() ? end_seq_
+                               : base_seq_ + (tail_.load(std::memory_order_acquire) >> kSeqShift));
+    }
+    return b;
   }
   bool inplace() const { return (flags_ & kSegmentFlagInPlace) != 0; }
   // No more appends (set by the writer when it rolls, or at recovery).
@@ -238,6 +259,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   alignas(64) std::atomic<uint64_t> tail_{0};
   uint64_t base_seq_ = 0;
   std::atomic<bool> closed_{false};
+  std::atomic<bool> inplace_any_{false};
   uint64_t end_off_ = 0;  // written by the closer before closed_ (release)
   uint64_t end_seq_ = 0;
 };

@@ -756,7 +756,10 @@ static void test_inplace(void) {
   firkin_db *db = open_db(path, kv);
   if (db == NULL) return;
   /* k: v1 at T0+10, v2 at T0+20, v3 at T0+30 (same length: in place);
-   * c: written once at T0+15, never overwritten. */
+   * c: written once at T0+15, never overwritten; z first, at T0+1 (the
+   * first record of a log segment is never updated in place). */
+  set_clock(T0 + 1);
+  check(firkin_put(db, NULL, NULL, "z", 1, "z0", 2) == FIRKIN_OK, "put z z0");
   set_clock(T0 + 10);
   check(firkin_put(db, NULL, NULL, "k", 1, "v1", 2) == FIRKIN_OK, "put k v1");
   set_clock(T0 + 15);
