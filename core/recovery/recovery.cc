@@ -93,7 +93,8 @@ Status OpenSegment(Env* env, const std::string& path, uint64_t id, bool last,
 // valid one of its own). False if there is none or it cannot be read (it is then
 // opened, and judged, when its turn comes).
 bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t>& ids, size_t i,
-                    SegmentHeader* h, uint64_t* first_seq) {
+                    SegmentHeader* h, uint64_t* first_seq, bool* overwritten) {
+  *overwritten = false;
   for (size_t k = i + 1; k < ids.size(); k++) {
     const std::string path = dir + "/" + SegmentFileName(ids[k]);
     std::unique_ptr<MappedFile> file;
@@ -108,6 +109,11 @@ bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t
     *first_seq = reader.Next(&r, &at) == LogReader::Result::kRecord && r.seq > h->seq_floor
                      ? r.seq
                      : 0;
+    // A first record updated in place (this library never does that, the
+    // build before it did: docs/write_path.md, "The first record of a
+    // segment") carries a newer number than the one that followed the
+    // previous segment: it tells nothing.
+    if (*first_seq != 0 && DecodeU32(r.base + kRecordCounterOffset) != 0) *overwritten = true;
     return true;
   }
   return false;
@@ -256,8 +262,14 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     uint64_t next_first = 0;
     if (!last && (seg->flags() & kSegmentFlagCompacted) == 0 && durable < size) {
       SegmentHeader nh;
-      unsealed = NextLogSegment(env, dir, ids, i, &nh, &next_first) &&
+      bool overwritten = false;
+      unsealed = NextLogSegment(env, dir, ids, i, &nh, &next_first, &overwritten) &&
                  (nh.flags & kSegmentFlagAfterUnsealed) != 0;
+      // Without the witness: beside a live writer, or after a kill -9 on
+      // this boot, the page cache holds the whole segment (nothing to
+      // cut); after a power loss nothing is known, and the cut below
+      // keeps what is sure.
+      if (overwritten && (watermark_bound || live.same_boot)) next_first = 0;
     }
     const bool tail = last || unsealed;
     // The file to cut and seal through: the tail's own mapping is
