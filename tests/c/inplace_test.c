@@ -964,6 +964,8 @@ typedef struct kill_shared {
   _Atomic int ready;           /* the child opened the database */
   _Atomic uint64_t puts;       /* acknowledged puts in this round */
   _Atomic uint64_t in_place;   /* the child's stat, sampled */
+  _Atomic uint64_t fillers;    /* acknowledged filler puts in this round (roll rounds) */
+  _Atomic int round;           /* names this round's filler keys */
 } kill_shared;
 
 typedef struct kill_child_ctx {
@@ -1006,6 +1008,35 @@ static void *kill_writer(void *arg) {
   return NULL;
 }
 
+/* Roll rounds: a thread that appends new keys (f<round>.<n>, 200-byte
+ * values) so that 64 KiB segments roll several times a second while the
+ * hot keys are updated in place; each roll queues the full segment's seal
+ * and the hot keys' next puts append into the new one, one of them as its
+ * first record. */
+static void filler_key(char *buf, size_t n, int round, uint64_t i) {
+  snprintf(buf, n, "f%d.%llu", round, (unsigned long long)i);
+}
+
+static void *kill_filler(void *arg) {
+  kill_child_ctx *c = (kill_child_ctx *)arg;
+  const int round = atomic_load(&c->sh->round);
+  unsigned char buf[200];
+  memset(buf, 'f', sizeof buf);
+  for (uint64_t i = 0;; i++) {
+    char key[48];
+    filler_key(key, sizeof key, round, i);
+    firkin_status st = firkin_put(c->db, NULL, NULL, key, strlen(key), buf, sizeof buf);
+    if (st != FIRKIN_OK) {
+      fprintf(stderr, "kill child: filler put failed: %s (%s)\n", firkin_strerror(st),
+              firkin_last_error());
+      _exit(8);
+    }
+    atomic_store_explicit(&c->sh->fillers, i + 1, memory_order_release);
+    usleep(50);
+  }
+  return NULL;
+}
+
 static void *kill_checkpointer(void *arg) {
   kill_child_ctx *c = (kill_child_ctx *)arg;
   for (;;) {
@@ -1021,10 +1052,11 @@ static void *kill_checkpointer(void *arg) {
 }
 
 static void kill_child(const char *path, kill_shared *sh, int nthreads, bool interval,
-                       bool checkpoints) {
+                       bool checkpoints, bool roll) {
   firkin_options *o = NULL;
   firkin_options_new(&o);
   firkin_options_set(o, "sync_mode", interval ? "interval" : "none");
+  if (roll) firkin_options_set(o, "segment_size", "64K");
   firkin_options_set(o, "sync_interval_ms", "20");
   firkin_options_set(o, "in_place_updates", "true"); /* the default once it exists */
   firkin_db *db = NULL;
@@ -1035,8 +1067,8 @@ static void kill_child(const char *path, kill_shared *sh, int nthreads, bool int
             firkin_last_error());
     _exit(4);
   }
-  static kill_child_ctx ctx[5];
-  pthread_t th[5];
+  static kill_child_ctx ctx[6];
+  pthread_t th[6];
   atomic_store(&sh->ready, 1);
   for (int t = 0; t < nthreads; t++) {
     ctx[t].db = db;
@@ -1050,10 +1082,15 @@ static void kill_child(const char *path, kill_shared *sh, int nthreads, bool int
     ctx[nthreads].sh = sh;
     pthread_create(&th[nthreads], NULL, kill_checkpointer, &ctx[nthreads]);
   }
+  if (roll) {
+    ctx[nthreads + 1].db = db;
+    ctx[nthreads + 1].sh = sh;
+    pthread_create(&th[nthreads + 1], NULL, kill_filler, &ctx[nthreads + 1]);
+  }
   for (;;) pause();
 }
 
-static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpoints,
+static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpoints, bool roll,
                         uint64_t *seed) {
   char path[300];
   dbpath(path, sizeof path, name);
@@ -1071,6 +1108,8 @@ static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpo
     atomic_store(&sh->ready, 0);
     atomic_store(&sh->puts, 0);
     atomic_store(&sh->in_place, 0);
+    atomic_store(&sh->fillers, 0);
+    atomic_store(&sh->round, r);
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
@@ -1080,7 +1119,7 @@ static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpo
     }
     if (pid == 0) {
       alarm(30);
-      kill_child(path, sh, nthreads, interval, checkpoints);
+      kill_child(path, sh, nthreads, interval, checkpoints, roll);
       _exit(0);
     }
     double t0 = now_s();
@@ -1153,6 +1192,23 @@ static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpo
     check(missing == 0, "%s round %d: %d acknowledged keys missing", name, r, missing);
     check(ahead == 0, "%s round %d: %d keys ahead of acknowledged + 1", name, r, ahead);
     check(other == 0, "%s round %d: %d reads failed", name, r, other);
+    /* Every acknowledged filler key is there (a log segment dropped after
+     * a kill takes the newest of them). */
+    const uint64_t fillers = atomic_load(&sh->fillers);
+    uint64_t fillers_missing = 0;
+    for (uint64_t i = 0; i < fillers; i++) {
+      char key[48];
+      filler_key(key, sizeof key, r, i);
+      void *v = NULL;
+      size_t n = 0;
+      if (firkin_get(db, NULL, NULL, key, strlen(key), &v, &n) != FIRKIN_OK || n != 200) {
+        fillers_missing++;
+      }
+      firkin_free(v);
+    }
+    check(fillers_missing == 0, "%s round %d: %llu of %llu acknowledged filler keys missing",
+          name, r, (unsigned long long)fillers_missing, (unsigned long long)fillers);
+    if (fillers_missing != 0) bad_rounds++;
     char *rep = NULL;
     st = firkin_verify(db, &rep);
     check(st == FIRKIN_OK, "%s round %d: verify (%s)", name, r, rep ? rep : "");
@@ -1177,8 +1233,10 @@ static void test_kill(void) {
   const char *e = getenv("FIRKIN_INPLACE_SEED");
   if (e != NULL) seed = strtoull(e, NULL, 0) | 1;
   printf("  kill: seed %llu (FIRKIN_INPLACE_SEED)\n", (unsigned long long)seed);
-  kill_rounds("kill1", 15, 1, false, &seed);
-  kill_rounds("kill4", 15, 4, true, &seed);
+  kill_rounds("kill1", 15, 1, false, false, &seed);
+  kill_rounds("kill4", 15, 4, true, false, &seed);
+  /* 64 KiB segments rolling under a filler: seals queued at the kill. */
+  kill_rounds("killroll", 15, 2, false, true, &seed);
 }
 
 /* ------------------------------------------------------------------------ */
