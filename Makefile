@@ -111,7 +111,7 @@ test-tsan:
 	@# In-place updates (tests/c/inplace_test.c) without the fork-based kill group:
 	@# readers copying records while writers overwrite them (a seqlock).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/inplace_test basic model off conditions first torn bad
+	  $(TSAN)/tests/inplace_test basic model off conditions first nospace torn bad
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank

@@ -66,7 +66,7 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // (Threads alive at once, not threads ever made: a slot is reused once
   // its thread has exited.)
   const unsigned slot = Epoch::ThreadIndex();
-  if (slot >= LiveFile::kUndoSlots) return false;
+  if (slot >= LiveFile::kUndoSlots || !live_->SlotReady(slot)) return false;
   Locator cand = 0;
   int n = 0;
   keyspace_->SoleCandidate(hash, &cand, &n);

@@ -93,6 +93,15 @@ class MappedFile {
   // 2 MiB of it: only for files that are synced rarely. Never changes the
   // contents; failures are ignored.
   virtual void AdviseHugePages() {}
+  // Reserves disk space for [offset, offset+len) of a file made by
+  // NewSparseMappedFile (posix_fallocate), so that stores there can no
+  // longer fault with SIGBUS for lack of it. ENOSPC gives kNoSpace. This
+  // default (every file preallocated whole) has nothing to do.
+  virtual Status Allocate(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+    return Status::OK();
+  }
 
  protected:
   MappedFile() = default;
@@ -139,6 +148,14 @@ class Env {
   // and maps it read-write. ENOSPC gives Status kNoSpace.
   virtual Status NewMappedFile(const std::string& path, uint64_t size,
                                std::unique_ptr<MappedFile>* out) = 0;
+  // As NewMappedFile, but sparse: no disk space is reserved, and a store
+  // into the mapping may fault (SIGBUS) on a full disk unless its range was
+  // reserved with MappedFile::Allocate first. For a file most of whose
+  // pages are never written (LIVE). This default preallocates it whole.
+  virtual Status NewSparseMappedFile(const std::string& path, uint64_t size,
+                                     std::unique_ptr<MappedFile>* out) {
+    return NewMappedFile(path, size, out);
+  }
   // Readies an existing file for reuse as a mapped file of at least `size`
   // bytes (a recycled log segment): it must be a regular file with no other
   // name (a hard link, e.g. from a backup, gives kBusy: its bytes are not

@@ -199,6 +199,16 @@ class PosixMappedFile final : public MappedFile {
 #endif
   }
 
+  Status Allocate(uint64_t offset, uint64_t len) override {
+    std::lock_guard<std::mutex> l(fd_mu_);
+    if (fd_ < 0) return Status::IOError(path_ + ": closed");
+    int err;
+    do {
+      err = posix_fallocate(fd_, static_cast<off_t>(offset), static_cast<off_t>(len));
+    } while (err == EINTR);
+    return err == 0 ? Status::OK() : PosixError(err, "fallocate", path_);
+  }
+
   void AdviseHugePages() override {
 #ifdef MADV_HUGEPAGE
     if (base_ != nullptr) madvise(base_, size_, MADV_HUGEPAGE);
@@ -406,6 +416,16 @@ class PosixFileLock final : public FileLock {
 
 Status PosixEnv::NewMappedFile(const std::string& path, uint64_t size,
                                std::unique_ptr<MappedFile>* out) {
+  return NewMapped(path, size, /*sparse=*/false, out);
+}
+
+Status PosixEnv::NewSparseMappedFile(const std::string& path, uint64_t size,
+                                     std::unique_ptr<MappedFile>* out) {
+  return NewMapped(path, size, /*sparse=*/true, out);
+}
+
+Status PosixEnv::NewMapped(const std::string& path, uint64_t size, bool sparse,
+                           std::unique_ptr<MappedFile>* out) {
   int fd = RetryEintr([&] { return open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644); });
   if (fd < 0) return PosixError(errno, "open", path);
   // From here on a failure removes the half-made file.
@@ -416,11 +436,17 @@ Status PosixEnv::NewMappedFile(const std::string& path, uint64_t size,
   };
   char* base = nullptr;
   if (size > 0) {
-    int err;
-    do {
-      err = posix_fallocate(fd, 0, static_cast<off_t>(size));
-    } while (err == EINTR);
-    if (err != 0) return fail(PosixError(err, "fallocate", path));
+    if (sparse) {
+      if (RetryEintr([&] { return ftruncate(fd, static_cast<off_t>(size)); }) != 0) {
+        return fail(PosixError(errno, "ftruncate", path));
+      }
+    } else {
+      int err;
+      do {
+        err = posix_fallocate(fd, 0, static_cast<off_t>(size));
+      } while (err == EINTR);
+      if (err != 0) return fail(PosixError(err, "fallocate", path));
+    }
     void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) return fail(PosixError(errno, "mmap", path));
     base = static_cast<char*>(p);

@@ -23,6 +23,8 @@ class PosixEnv final : public Env {
 
   Status NewMappedFile(const std::string& path, uint64_t size,
                        std::unique_ptr<MappedFile>* out) override;
+  Status NewSparseMappedFile(const std::string& path, uint64_t size,
+                             std::unique_ptr<MappedFile>* out) override;
   Status PrepareReuse(const std::string& path, uint64_t size) override;
   Status ProbeReaders(const std::string& path, bool* present) override;
   Status ProbeRecovering(const std::string& path, bool* recovering) override;
@@ -40,6 +42,10 @@ class PosixEnv final : public Env {
   Status LockFile(const std::string& path, bool exclusive,
                   std::unique_ptr<FileLock>* out) override;
   Status ProbeLock(const std::string& path, bool* held) override;
+
+ private:
+  Status NewMapped(const std::string& path, uint64_t size, bool sparse,
+                   std::unique_ptr<MappedFile>* out);
 };
 
 // The status for a failed system call: "<op> <path>: <strerror(err)>".

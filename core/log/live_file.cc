@@ -74,8 +74,11 @@ Status LiveFile::Create(Env* env, const std::string& dir, uint64_t published,
     f.reset();
     Status rs = env->RemoveFile(path);
     if (!rs.ok() && !rs.IsNotFound()) return rs;
-    FIRKIN_RETURN_IF_ERROR(env->NewMappedFile(path, kFileSize, &f));
+    FIRKIN_RETURN_IF_ERROR(env->NewSparseMappedFile(path, kFileSize, &f));
   }
+  // The header page now (the slots' pages when their threads first need
+  // them: SlotReady); a reused file may be sparse too.
+  FIRKIN_RETURN_IF_ERROR(f->Allocate(0, kSlotsOffset));
   char* d = f->data();
   // The header first invalid, the slots emptied, then the header written.
   std::memset(d, 0, kSlotsOffset);
@@ -108,6 +111,12 @@ void LiveFile::Undo(size_t slot, uint64_t segment_id, uint64_t offset, const cha
   EncodeU32(p + 20, 0);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   EncodeU64(p + 24, SlotCheck(p));
+}
+
+bool LiveFile::ReserveSlot(size_t slot) {
+  const bool ok = file_->Allocate(kSlotsOffset + slot * kUndoSlotSize, kUndoSlotSize).ok();
+  slot_state_[slot].store(ok ? kSlotReady : kSlotFailed, std::memory_order_release);
+  return ok;
 }
 
 void LiveFile::Distrust() {

@@ -10,6 +10,11 @@
 //  - one undo slot per writer thread: before a put overwrites a record in
 //    place it copies the old record there (segment id, offset, the bytes).
 //
+// The file is sparse: the header page is allocated when it is made, each
+// undo slot's page when its thread first updates in place (SlotReady), so
+// a database whose puts never go in place, or go in place from one thread,
+// holds 4-8 KiB of it on disk, not 260 KiB.
+//
 // It is never synced: after a power loss (another boot id) recovery
 // ignores it. On the same boot, recovery restores from the undo slots every
 // record that an overwrite left torn or newer than the published number,
@@ -24,7 +29,8 @@
 //
 // Thread contract: the writer opens it (Create) after recovery and before
 // the log writer starts; Undo(slot) is written only by the thread owning
-// the slot (ThreadSlot); published_word() is an atomic any thread may use;
+// the slot (Epoch::ThreadIndex), and so is SlotReady(slot); published_word()
+// is an atomic any thread may use;
 // Distrust may be called from any thread. Read (static Read) only by
 // recovery, before anything else touches the database.
 #ifndef FIRKIN_CORE_LOG_LIVE_FILE_H_
@@ -83,13 +89,24 @@ class LiveFile {
   // (the caller fences between the two). REQUIRES: slot < kUndoSlots,
   // len <= kMaxRecord, the record's checksum is valid.
   void Undo(size_t slot, uint64_t segment_id, uint64_t offset, const char* rec, size_t len);
+  // Whether thread `slot`'s page has disk space, so that Undo cannot
+  // fault for lack of it: reserved on the first call (one fallocate); false
+  // if that failed (the disk is full: the thread's puts append, and fail
+  // there with a clear status), for the life of this LiveFile.
+  bool SlotReady(size_t slot) {
+    const uint8_t st = slot_state_[slot].load(std::memory_order_acquire);
+    return st == kSlotReady || (st == kSlotUnknown && ReserveSlot(slot));
+  }
   // A sync failed: recovery must not trust the page cache.
   void Distrust();
 
  private:
   static constexpr size_t kPublishedOffset = 128;
+  static constexpr uint8_t kSlotUnknown = 0, kSlotReady = 1, kSlotFailed = 2;
   explicit LiveFile(std::unique_ptr<MappedFile> file) : file_(std::move(file)) {}
+  bool ReserveSlot(size_t slot);
   std::unique_ptr<MappedFile> file_;
+  std::atomic<uint8_t> slot_state_[kUndoSlots] = {};
 };
 
 }  // namespace firkin

@@ -51,6 +51,7 @@
 #include <unistd.h>
 
 #include "firkin.h"
+#include "firkin_testing.h"
 
 #include "check_harness.h"
 
@@ -469,6 +470,72 @@ static void test_first(void) {
   check(read_val(db, NULL, NULL, "k0", 0, VAL_LEN, &got) && got == 1,
         "first key after reopen (counter %llu)", (unsigned long long)got);
   firkin_close(db);
+}
+
+/* LIVE is sparse: a thread's undo page gets its disk space at its first
+ * in-place update. When that fails (a full disk) the thread's puts
+ * append, with no fault and no error, and other threads go on in place. */
+typedef struct nospace_ctx {
+  firkin_db *db;
+  uint64_t counter;
+  int bad;
+} nospace_ctx;
+
+static void *nospace_writer(void *arg) {
+  nospace_ctx *c = (nospace_ctx *)arg;
+  for (int i = 0; i < 10; i++) {
+    if (put_val(c->db, NULL, NULL, "hot", 1, ++c->counter, VAL_LEN) != FIRKIN_OK) c->bad++;
+  }
+  return NULL;
+}
+
+static void test_nospace(void) {
+  char path[300];
+  dbpath(path, sizeof path, "nospace");
+  firkin_fault_env *env = NULL;
+  check(firkin_fault_env_new(&env) == FIRKIN_OK, "fault env");
+  if (env == NULL) return;
+  firkin_options *o = make_opts("none", "true");
+  firkin_options_set_fault_env(o, env);
+  firkin_db *db = open_with(path, o);
+  if (db == NULL) {
+    firkin_fault_env_free(env);
+    return;
+  }
+  uint64_t c = 0, got = 0;
+  check(put_val(db, NULL, NULL, "z", 2, 1, VAL_LEN) == FIRKIN_OK, "first put");
+  warm(db, NULL, "hot", 1, &c, VAL_LEN, "nospace");
+  const uint64_t before = ipu(db);
+  check(before != NOSTAT && before > 0, "this thread goes in place (%llu)",
+        (unsigned long long)before);
+  /* Every allocation fails from now on: another thread's first in-place
+   * update cannot reserve its undo page. */
+  firkin_fault_env_fail(env, FIRKIN_FAULT_ALLOCATE, 1, FIRKIN_E_NO_SPACE, true);
+  nospace_ctx ctx = {db, c, 0};
+  pthread_t th;
+  check(pthread_create(&th, NULL, nospace_writer, &ctx) == 0, "thread");
+  pthread_join(th, NULL);
+  c = ctx.counter;
+  check(ctx.bad == 0, "%d puts of the other thread failed", ctx.bad);
+  check(ipu(db) == before, "the other thread's puts appended (%llu in place)",
+        (unsigned long long)(ipu(db) - before));
+  check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "its last value");
+  firkin_fault_env_fail(env, FIRKIN_FAULT_ALLOCATE, 0, FIRKIN_E_NO_SPACE, false);
+  /* This thread's page has its space: in place as before. */
+  check(put_val(db, NULL, NULL, "hot", 1, ++c, VAL_LEN) == FIRKIN_OK, "put after");
+  check(ipu(db) == before + 1, "this thread still goes in place (%llu)",
+        (unsigned long long)(ipu(db) - before));
+  check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "value after");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+  o = make_opts("none", "true");
+  firkin_options_set_fault_env(o, env);
+  db = open_with(path, o);
+  if (db != NULL) {
+    got = 0;
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "value after reopen");
+    firkin_close(db);
+  }
+  firkin_fault_env_free(env);
 }
 
 static void test_conditions(void) {
@@ -1292,7 +1359,7 @@ int main(int argc, char **argv) {
     void (*fn)(void);
   } groups[] = {{"basic", test_basic}, {"model", test_model},
                 {"off", test_off},     {"conditions", test_conditions},
-                {"first", test_first},
+                {"first", test_first},  {"nospace", test_nospace},
                 {"torn", test_torn},   {"kill", test_kill},
                 {"bad", test_bad}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {

@@ -247,6 +247,9 @@ class FaultMappedFile final : public MappedFile {
   Status SyncTwo(uint64_t offset_a, uint64_t len_a, uint64_t offset_b, uint64_t len_b) override;
   Status Truncate(uint64_t len) override;
   uint64_t WriteBehind(uint64_t offset, uint64_t len) override;
+  // The memory is whole already (NewMappedFile preallocates): only counted
+  // (kAllocate), so that a test can make it fail.
+  Status Allocate(uint64_t offset, uint64_t len) override;
 
  private:
   FaultEnvImpl* const env_;
@@ -327,6 +330,11 @@ class FaultEnvImpl final : public FaultEnv {
   Status SyncMapped(Node* node, uint64_t handle_size, uint64_t offset, uint64_t len,
                     uint64_t offset_b = 0, uint64_t len_b = 0);
   Status TruncateMapped(Node* node, bool writable, uint64_t len);
+  // MappedFile::Allocate of a file made here: a counted kAllocate call.
+  Status CountAllocate(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    return Begin(Op::kAllocate, path);
+  }
   Status AppendSequential(Node* node, std::string_view data);
   Status SyncSequential(Node* node);
   Status CheckAlive(const Node* node);
@@ -422,6 +430,12 @@ Status FaultMappedFile::SyncTwo(uint64_t offset_a, uint64_t len_a, uint64_t offs
 
 Status FaultMappedFile::Truncate(uint64_t len) {
   return env_->TruncateMapped(node_.get(), writable_, len);
+}
+
+Status FaultMappedFile::Allocate(uint64_t offset, uint64_t len) {
+  (void)offset;
+  (void)len;
+  return env_->CountAllocate(path_);
 }
 
 FaultWritableFile::~FaultWritableFile() {

@@ -37,7 +37,7 @@
 //  - No real fsync is issued (speed); SyncDir only checks the directory.
 //  - Counted ops: kOpen = NewMappedFile, OpenMappedFile, NewWritableFile,
 //    ReadFile; kAllocate = the preallocation of NewMappedFile (counted after
-//    kOpen passed) and PrepareReuse (a recycled segment: the real file is
+//    kOpen passed), MappedFile::Allocate (LIVE's pages) and PrepareReuse (a recycled segment: the real file is
 //    extended, a clean cached copy forgotten; an open or dirty one refused); kWrite = WritableFile::Append, MappedFile::Truncate;
 //    kSync = MappedFile::Sync, WritableFile::Sync, SyncDir, and
 //    MappedFile::Truncate (counted after kWrite passed); kRename =

@@ -36,7 +36,7 @@ typedef enum firkin_fault_op {
   FIRKIN_FAULT_SYNC = 1,     /* fdatasync / msync of a file, or of a directory */
   FIRKIN_FAULT_RENAME = 2,   /* rename */
   FIRKIN_FAULT_OPEN = 3,     /* opening or creating a file */
-  FIRKIN_FAULT_ALLOCATE = 4, /* preallocation (fallocate) of a new segment */
+  FIRKIN_FAULT_ALLOCATE = 4, /* preallocation (fallocate) of a new segment or of LIVE's pages */
   FIRKIN_FAULT_OP_COUNT = 5
 } firkin_fault_op;
 

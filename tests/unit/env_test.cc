@@ -83,6 +83,39 @@ TEST_F(EnvTest, MappedFileWriteSyncReopen) {
   EXPECT_EQ(content[5], 'Z');
 }
 
+// A sparse mapped file holds no disk blocks until written or allocated;
+// Allocate reserves exactly the range asked for (LIVE: its header page at
+// once, a slot's page when its thread first needs it).
+TEST_F(EnvTest, SparseMappedFileAllocatesOnlyWhatIsAskedFor) {
+  const uint64_t size = 64 * kPage;
+  std::unique_ptr<MappedFile> f;
+  ASSERT_TRUE(env_->NewSparseMappedFile(P("live"), size, &f).ok());
+  ASSERT_EQ(f->size(), size);
+  auto blocks = [&]() {
+    struct stat st;
+    EXPECT_EQ(stat(P("live").c_str(), &st), 0);
+    return static_cast<uint64_t>(st.st_blocks) * 512;
+  };
+  uint64_t disk_size = 0;
+  bool is_dir = true;
+  ASSERT_TRUE(env_->Stat(P("live"), &is_dir, &disk_size).ok());
+  EXPECT_EQ(disk_size, size);  // its full size, as a hole
+  EXPECT_LT(blocks(), 4 * kPage) << "a sparse file holds (almost) no blocks";
+  ASSERT_TRUE(f->Allocate(0, kPage).ok());
+  ASSERT_TRUE(f->Allocate(10 * kPage, kPage).ok());
+  EXPECT_GE(blocks(), 2 * kPage);
+  EXPECT_LT(blocks(), 8 * kPage) << "Allocate reserved more than asked";
+  f->data()[10 * kPage + 7] = 'y';
+  for (uint64_t i = 0; i < size; i += kPage) ASSERT_EQ(f->data()[i + 1], 0);
+  f.reset();
+  std::string content;
+  ASSERT_TRUE(env_->ReadFile(P("live"), &content).ok());
+  ASSERT_EQ(content.size(), size);
+  EXPECT_EQ(content[10 * kPage + 7], 'y');
+  // Like NewMappedFile, it refuses an existing file.
+  EXPECT_EQ(env_->NewSparseMappedFile(P("live"), size, &f).code(), Status::Code::kExists);
+}
+
 TEST_F(EnvTest, NewMappedFileRefusesAnExistingFile) {
   std::unique_ptr<MappedFile> f;
   ASSERT_TRUE(env_->NewMappedFile(P("seg"), kPage, &f).ok());
