@@ -15,6 +15,10 @@
 # On the other machine: `cd DEST && ./run_matrix.sh` (options are passed on
 # to scaling.sh, e.g. --threads 1,2,4,8,16 --reps 3). Bring the CSV back and
 # render it: bench/scaling_report.py CSV MACHINE --update docs/benchmarks.md.
+# The device runner brings back at most 8 files from $OUT (2026-11-26: a
+# run's perf reports were left out): run_matrix.sh leaves the CSV, the
+# machine description and the log there and packs anything else a wrapper
+# script adds into one tarball (results.tgz) before it exits.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -27,6 +31,11 @@ rm -rf "$DEST"
 mkdir -p "$DEST/lib"
 cp "$BIN" "$DEST/firkin_bench"
 for f in "$BUILD"/capi/libfirkin.so*; do [ -d "$f" ] || cp -P "$f" "$DEST/lib/"; done
+# Debug sections out (the device runner carries at most 64 MiB with the
+# tree; firkin_bench's were 4.4 of its 4.9 MB); symbols stay, for perf.
+for f in "$DEST/firkin_bench" "$DEST"/lib/libfirkin.so.*.*; do
+  [ -f "$f" ] && ! [ -L "$f" ] && strip --strip-debug "$f"
+done
 # Every resolved library (path after "=>"), and the loader (the absolute path
 # on its own line). A library ldd cannot find is an error: the pack would not run.
 if ldd "$BIN" | grep -q 'not found'; then
@@ -57,9 +66,17 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$HERE/results}
 export BENCH_FIRKIN_REV=$(cat "$HERE/firkin_rev.txt" 2>/dev/null || echo '?')
-exec "$HERE/scaling.sh" \
+mkdir -p "$OUT"
+"$HERE/scaling.sh" \
   --bin "$HERE/lib/ld-linux-x86-64.so.2 --library-path $HERE/lib $HERE/firkin_bench" \
   --big --duration 0.3 --threads 1,2,4,8,16 --reps 3 --budget 480 --out "$OUT" --tag matrix "$@"
+rc=$?
+# At most 8 files come back: the scaling-latest copies go, anything else
+# beside matrix.* is packed into results.tgz.
+rm -f "$OUT"/scaling-latest.*
+( cd "$OUT" && extra=$(ls | grep -v -e '^matrix\.' -e '^results\.tgz$') &&
+  [ -n "$extra" ] && tar czf results.tgz $extra && rm -rf $extra )
+exit $rc
 EOF
 chmod +x "$DEST/run_matrix.sh" "$DEST/scaling.sh" "$DEST/firkin_bench"
 echo "device_pack.sh: $(du -sh "$DEST" | cut -f1) in $DEST ($(ls "$DEST/lib" | wc -l) libraries); run: cd $DEST && ./run_matrix.sh"
