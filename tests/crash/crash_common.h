@@ -470,6 +470,7 @@ static CC_UNUSED const char *cc_crash_name(firkin_crash_mode m) {
     case FIRKIN_CRASH_PREFIX: return "prefix";
     case FIRKIN_CRASH_GARBAGE: return "garbage";
     case FIRKIN_CRASH_PAGES: return "pages in any order";
+    case FIRKIN_CRASH_KILL: return "kill -9";
   }
   return "?";
 }

@@ -37,6 +37,10 @@
  * Part F, the watermark on disk after durable writes: it trails the last
  * group commit only until syncs pause (see pf_image).
  *
+ * Part H, a kill -9 (CRASH_KILL: the files keep every byte written) after
+ * in-place updates in the segment that follows one whose seal is held
+ * queued: nothing acknowledged may be lost (see ph_image).
+ *
  * Part G, power loss with in-place updates: Part A's method with a
  * workload of hot keys and values of fixed lengths, so that puts overwrite
  * their key's record in the unsynced tail (see pg_image). Replay one image:
@@ -965,6 +969,136 @@ static void pe_image(const char *base) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Part H: a kill -9 with a roll's seal queued, in-place updates after it   */
+/* ------------------------------------------------------------------------ */
+
+/* Recovery checks a log segment that was never sealed (its seal still
+ * queued for the writeback thread when the log rolled) against the first
+ * record of the next log segment, which must carry the sequence number
+ * after the segment's last; if it does not, a power loss cut the segment
+ * short and every later log segment is dropped. An in-place update of that
+ * first record gave it a newer number, and a reopen after a kill -9 then
+ * dropped every write after the roll (found by readers_test, 2026-11-26;
+ * docs/write_path.md, "In-place updates"). Random kills almost never hit
+ * the window between a roll and its seal, so here the fault env holds the
+ * writeback thread (the seal stays queued), `none` writes fill a 4 MiB
+ * segment and roll, the first record of the next segment and 40 records
+ * after it are each updated 12 times with values of the same length (in
+ * place, except the first record), and the process "dies" (CRASH_KILL:
+ * everything written reaches the files, same boot). Every acknowledged
+ * value must be there after the reopen, and nothing cut. */
+#define PH_AFTER 40
+#define PH_ROUNDS 12
+
+static uint64_t pg_stat(firkin_db *db, const char *name);
+
+static firkin_status ph_put(firkin_db *db, int i, int v) {
+  char key[32], val[PE_VALUE];
+  int kl = snprintf(key, sizeof key, "pe%06d", i);
+  memset(val, 'a' + (i + v) % 26, sizeof val);
+  snprintf(val, 16, "v%d", v);
+  return firkin_put(db, NULL, NULL, key, (size_t)kl, val, sizeof val);
+}
+
+static bool ph_check(firkin_db *db, int i, int v) {
+  char key[32], want[PE_VALUE], got[PE_VALUE];
+  size_t len = 0;
+  int kl = snprintf(key, sizeof key, "pe%06d", i);
+  memset(want, 'a' + (i + v) % 26, sizeof want);
+  snprintf(want, 16, "v%d", v);
+  firkin_status s = firkin_get_into(db, NULL, NULL, key, (size_t)kl, got, sizeof got, &len);
+  return s == FIRKIN_OK && len == PE_VALUE && memcmp(got, want, PE_VALUE) == 0;
+}
+
+static void ph_image(const char *base) {
+  char dir[4096];
+  firkin_fault_env *env = NULL;
+  firkin_db *db = pl_open_faulty(base, "ph", dir, sizeof dir, FIRKIN_SYNC_NONE, PE_SEGMENT, &env,
+                                 "kill, queued seal");
+  if (db == NULL) return;
+  /* Values by key: the version last acknowledged (0 = ph_put's first). */
+  static int ver[6000];
+  memset(ver, 0, sizeof ver);
+  firkin_fault_env_hold_writebehind(env);
+  /* As in part E: past the first write-behind piece, then wait for the
+   * writeback thread to stop in it. */
+  int n = 0, bad = 0;
+  for (; n < 3300; n++) bad += ph_put(db, n, 0) != FIRKIN_OK;
+  for (int w = 0; w < 400 && !firkin_fault_env_holding(env); w++) usleep(5000);
+  const bool held = firkin_fault_env_holding(env);
+  CC_CHECK(held, "kill, queued seal: the writeback thread never made a write-behind call");
+  if (!held) firkin_fault_env_release(env); /* else the roll's seal below waits forever */
+  /* Up to the roll: the put after which segment_rolls moved wrote the first
+   * record of the next segment (one writer). */
+  const uint64_t rolls0 = pg_stat(db, "segment_rolls");
+  int first = -1;
+  for (; n < 5000 && first < 0; n++) {
+    bad += ph_put(db, n, 0) != FIRKIN_OK;
+    if (pg_stat(db, "segment_rolls") != rolls0) first = n;
+  }
+  CC_CHECK(first >= 0, "kill, queued seal: the log never rolled (%d puts)", n);
+  for (; first >= 0 && n <= first + PH_AFTER; n++) bad += ph_put(db, n, 0) != FIRKIN_OK;
+  const uint64_t ip0 = pg_stat(db, "in_place_updates");
+  for (int v = 1; first >= 0 && v <= PH_ROUNDS; v++) {
+    for (int i = first; i <= first + PH_AFTER; i++) {
+      bad += ph_put(db, i, v) != FIRKIN_OK;
+      ver[i] = v;
+    }
+  }
+  const uint64_t ip = pg_stat(db, "in_place_updates") - ip0;
+  if (cc_verbose) {
+    printf("  kill, queued seal: held %d, %d keys, the next segment from key %d, %llu of %d "
+           "updates in place\n",
+           held, n, first, (unsigned long long)ip, (PH_AFTER + 1) * PH_ROUNDS);
+  }
+  /* The scenario itself: the seal still queued, the updates in place. */
+  CC_CHECK(!held || firkin_fault_env_holding(env),
+           "kill, queued seal: the writeback thread went on (the seal was not held)");
+  CC_CHECK(ip != UINT64_MAX && ip >= (uint64_t)PH_AFTER * (PH_ROUNDS - 1),
+           "kill, queued seal: only %llu of %d updates went in place",
+           (unsigned long long)ip, (PH_AFTER + 1) * PH_ROUNDS);
+  CC_CHECK(bad == 0, "kill, queued seal: %d puts failed", bad);
+  firkin_fault_env_crash(env, FIRKIN_CRASH_KILL, 1);
+  firkin_fault_env_release(env);
+  firkin_close(db); /* fails: the process is "gone" */
+  if (!held || first < 0 || bad != 0) {
+    firkin_fault_env_free(env);
+    return;
+  }
+  /* Reopened on the same boot (the same environment, reset): the page
+   * cache held every byte, so nothing may be cut. */
+  firkin_fault_env_reset(env);
+  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, PE_SEGMENT);
+  firkin_options_set_fault_env(o, env);
+  firkin_status s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    counts_a.corrupt++;
+    cc_fail("kill, queued seal: open after the kill: %s (%s)", firkin_strerror(s),
+            firkin_last_error());
+    firkin_fault_env_free(env);
+    return;
+  }
+  int lost = 0, first_lost = -1;
+  for (int i = 0; i < n; i++) {
+    if (ph_check(db, i, ver[i])) continue;
+    if (lost++ == 0) first_lost = i;
+  }
+  if (lost > 0) {
+    counts_a.lost += (uint64_t)lost;
+    cc_fail("kill, queued seal: %d of %d acknowledged writes lost or not at their last value "
+            "after a kill -9 (the first: key %d; the next segment starts at key %d; "
+            "segments cut: %llu)",
+            lost, n, first_lost, first, (unsigned long long)pg_stat(db, "segments_cut"));
+  }
+  const uint64_t cut = pg_stat(db, "segments_cut");
+  CC_CHECK(cut == 0, "kill, queued seal: recovery cut %llu segments after a kill -9",
+           (unsigned long long)cut);
+  firkin_close(db);
+  firkin_fault_env_free(env);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Part F: the watermark on disk after durable writes                       */
 /* ------------------------------------------------------------------------ */
 
@@ -1462,6 +1596,9 @@ int main(int argc, char **argv) {
   CC_GROUP("power loss after a durable write whose segment follows one with its seal queued "
            "(none + always, drop)",
            { pe_image(base); });
+  CC_GROUP("kill -9 after in-place updates in the segment after one whose seal is queued "
+           "(none, kill)",
+           { ph_image(base); });
   CC_GROUP("power loss right after durable writes: all there, the watermark on disk not ahead "
            "(always, drop)",
            { pf_image(base, true); });

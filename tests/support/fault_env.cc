@@ -835,6 +835,7 @@ uint64_t PickCut(FaultEnv::CrashMode mode, uint64_t total, std::mt19937_64* rng)
     case FaultEnv::CrashMode::kPrefix: return (*rng)() % (total + 1);
     case FaultEnv::CrashMode::kGarbage: return total == 0 ? 0 : (*rng)() % total;
     case FaultEnv::CrashMode::kPages: return (*rng)() % (total + 1);  // sequential files
+    case FaultEnv::CrashMode::kKill: return total;                     // the page cache survives
   }
   return 0;
 }
@@ -906,7 +907,8 @@ void FaultEnvImpl::Undo(const NameOp& op, Status* first) {
 }
 
 Status FaultEnvImpl::Crash(CrashMode mode, uint64_t seed) {
-  {
+  const bool kill = mode == CrashMode::kKill;  // the machine stays up
+  if (!kill) {
     std::lock_guard<std::mutex> l(boot_mu_);
     boots_++;
   }
@@ -924,8 +926,11 @@ Status FaultEnvImpl::Crash(CrashMode mode, uint64_t seed) {
       ResolveSequential(node.get(), mode, &rng, &first);
     }
   }
-  // 2. Names: undo what no SyncDir made durable, newest first.
-  for (auto it = name_ops_.rbegin(); it != name_ops_.rend(); ++it) Undo(*it, &first);
+  // 2. Names: undo what no SyncDir made durable, newest first (a killed
+  //    process leaves them all: the kernel has them).
+  if (!kill) {
+    for (auto it = name_ops_.rbegin(); it != name_ops_.rend(); ++it) Undo(*it, &first);
+  }
   name_ops_.clear();
   // 3. Everything opened so far is dead. Buffers stay mapped for handles.
   for (auto& [key, node] : nodes_) {

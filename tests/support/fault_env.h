@@ -46,6 +46,12 @@
 //    has no effect (a failed Sync writes nothing through).
 //  - After Crash, file objects opened before it fail forever, even after
 //    Reset(); their data() stays valid memory until they are destroyed.
+//  - kKill is a process crash (kill -9), not a power loss: every byte
+//    written so far reaches the real file (the page cache survives), no
+//    creation or rename is undone, and the boot id stays (BootId), so a
+//    reopen through this environment after Reset() is on the same boot.
+//    The files then count as durable: a later simulated power loss cannot
+//    lose what the killed process left unsynced (a simplification).
 //
 // Thread contract: all methods are thread-safe (one internal mutex). The
 // FaultEnv must outlive every file object it returned.
@@ -63,7 +69,7 @@ class FaultEnv : public Env {
  public:
   enum class Op : int { kWrite = 0, kSync = 1, kRename = 2, kOpen = 3, kAllocate = 4 };
   static constexpr int kOpCount = 5;
-  enum class CrashMode : int { kDrop = 0, kPrefix = 1, kGarbage = 2, kPages = 3 };
+  enum class CrashMode : int { kDrop = 0, kPrefix = 1, kGarbage = 2, kPages = 3, kKill = 4 };
 
   // Creates a fault environment over `base` (the real file system,
   // normally Env::Default()).

@@ -45,8 +45,13 @@ typedef enum firkin_crash_mode {
   FIRKIN_CRASH_DROP = 0,    /* all unsynced data is lost */
   FIRKIN_CRASH_PREFIX = 1,  /* a random prefix of each file's unsynced data is kept */
   FIRKIN_CRASH_GARBAGE = 2, /* a random prefix is kept, then random bytes follow */
-  FIRKIN_CRASH_PAGES = 3    /* writeback in any order: each unsynced page of a mapped
+  FIRKIN_CRASH_PAGES = 3,   /* writeback in any order: each unsynced page of a mapped
                                file is kept whole or lost, independently */
+  FIRKIN_CRASH_KILL = 4     /* not a power loss: the process is killed (kill -9) and the
+                               machine stays up, so every byte written reaches the files,
+                               no creation or rename is undone, and a reopen through the
+                               same environment (after firkin_fault_env_reset) is on the
+                               same boot; the files then count as durable */
 } firkin_crash_mode;
 
 FIRKIN_API firkin_status firkin_fault_env_new(firkin_fault_env **out);
@@ -77,8 +82,8 @@ FIRKIN_API firkin_status firkin_fault_env_fail(firkin_fault_env *env, firkin_fau
 /** Number of calls of kind op made through env so far (failed ones too). */
 FIRKIN_API uint64_t firkin_fault_env_count(const firkin_fault_env *env, firkin_fault_op op);
 
-/** Simulates a power loss now, as described above, using seed for the random
- *  choices. Afterwards every call through env fails with FIRKIN_E_IO until
+/** Simulates a power loss now (or, FIRKIN_CRASH_KILL, a process crash), as
+ *  described above, using seed for the random choices. Afterwards every call through env fails with FIRKIN_E_IO until
  *  firkin_fault_env_reset. */
 FIRKIN_API firkin_status firkin_fault_env_crash(firkin_fault_env *env, firkin_crash_mode mode,
                                                 uint64_t seed);

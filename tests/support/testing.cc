@@ -84,7 +84,7 @@ FIRKIN_API firkin_status firkin_fault_env_crash(firkin_fault_env* env, firkin_cr
   return Guard([&] {
     if (env == nullptr) return NullEnv();
     const int m = EnumValue(mode);
-    if (m < FIRKIN_CRASH_DROP || m > FIRKIN_CRASH_PAGES) {
+    if (m < FIRKIN_CRASH_DROP || m > FIRKIN_CRASH_KILL) {
       return Fail(FIRKIN_E_INVALID_ARGUMENT, "unknown crash mode");
     }
     return Done(env->env->Crash(static_cast<FaultEnv::CrashMode>(m), seed));

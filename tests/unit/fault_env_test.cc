@@ -286,6 +286,39 @@ TEST_F(FaultEnvTest, UnsyncedCreationsAreRemovedByACrash) {
   EXPECT_FALSE(Exists("ckpt"));
 }
 
+// kKill is a process crash: every byte written reaches the files (mapped
+// and appended, synced or not), no creation or rename is undone, and the
+// boot id stays, so a reopen after Reset() is on the same boot.
+TEST_F(FaultEnvTest, KillKeepsEverythingWrittenAndTheBoot) {
+  WriteFile("a", "A", true);
+  ASSERT_TRUE(env_->SyncDir(dir_).ok());
+  std::unique_ptr<MappedFile> m;
+  ASSERT_TRUE(env_->NewMappedFile(P("seg"), 2 * kPage, &m).ok());  // no SyncDir
+  std::memset(m->data(), 'k', kPage + 9);                           // never synced
+  std::unique_ptr<WritableFile> w;
+  ASSERT_TRUE(env_->NewWritableFile(P("log"), &w).ok());
+  ASSERT_TRUE(w->Append("appended").ok());  // never synced
+  ASSERT_TRUE(env_->RenameFile(P("a"), P("b")).ok());
+  const std::string boot = env_->BootId();
+  ASSERT_TRUE(env_->Crash(Mode::kKill, 7).ok());
+  EXPECT_FALSE(env_->Stat(P("seg"), nullptr, nullptr).ok());  // crashed: every call fails
+  m.reset();
+  w.reset();
+  ASSERT_TRUE(Exists("seg"));
+  const std::string seg = Disk("seg");
+  ASSERT_EQ(seg.size(), 2 * kPage);
+  EXPECT_EQ(seg.substr(0, kPage + 9), std::string(kPage + 9, 'k'));
+  EXPECT_EQ(seg.substr(kPage + 9), std::string(kPage - 9, '\0'));
+  EXPECT_EQ(Disk("log"), "appended");
+  EXPECT_FALSE(Exists("a"));
+  EXPECT_EQ(Disk("b"), "A");
+  env_->Reset();
+  EXPECT_EQ(env_->BootId(), boot);
+  // A power loss after it is a new boot.
+  ASSERT_TRUE(env_->Crash(Mode::kDrop, 7).ok());
+  EXPECT_NE(env_->BootId(), boot);
+}
+
 TEST_F(FaultEnvTest, SyncDirMakesCreationsStay) {
   std::unique_ptr<MappedFile> m;
   ASSERT_TRUE(env_->NewMappedFile(P("seg"), kPage, &m).ok());
