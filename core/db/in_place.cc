@@ -103,9 +103,9 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
     return false;
   }
   char rec[LiveFile::kMaxRecord];
-  EncodeRecord(RecordFields{r->seq, old.prev, op.ns->id, RecordType::kPut, 0, op.key, op.value,
-                            CommitTimeMs(), 0, counter + 2},
-               rec);
+  EncodeRecordCached(RecordFields{r->seq, old.prev, op.ns->id, RecordType::kPut, 0, op.key,
+                                  op.value, CommitTimeMs(), 0, counter + 2},
+                     rec);
   __atomic_thread_fence(__ATOMIC_RELEASE);  // the undo image before the overwrite
   OverwriteRecord(base, rec, size, counter);
   uint64_t hi = seg->inplace_hi.load(std::memory_order_relaxed);

@@ -169,22 +169,20 @@ uint64_t DecodeDurableLen(const char* header) {
 }
 
 // ---- records ----
-size_t EncodeRecord(const RecordFields& f, char* dst) {
+namespace {
+
+// The record's flags (from f: the time and expiry flags from the fields).
+uint8_t EncodedFlags(const RecordFields& f) {
   uint8_t flags = f.flags & (kRecordFlagBatch | kRecordFlagsCodec);
   if (f.time != 0) flags |= kRecordFlagTime;
   if (f.expiry != 0) flags |= kRecordFlagExpiry;
   flags |= f.flags & kRecordFlagSealed;
-  const size_t ext = RecordExtLen(flags);
-  size_t size = RecordSize(f.key.size(), f.value.size(), ext, RecordTailLen(flags));
-  // The destination's lines are asked for (for writing) before the
-  // checksum is computed, so that their ownership is fetched while it runs.
-  for (size_t off = 0; off < size && off < 4096; off += 64) __builtin_prefetch(dst + off, 1);
-  // The header (and optional fields) is built on the stack and copied out:
-  // the checksum then reads it, the key and the value where they already
-  // are in cache, never the destination (fresh log lines whose ownership
-  // the core is still fetching: reading them back stalled each put for a
-  // memory latency).
-  char h[kRecordHeaderSize + 16];
+  return flags;
+}
+
+// Header bytes [8, 40) and the optional fields at h; returns their end
+// (kRecordHeaderSize + ext). The checksum (bytes [0, 8)) is left alone.
+size_t EncodeHead(const RecordFields& f, uint8_t flags, char* h) {
   EncodeU64(h + 8, f.seq);
   EncodeU64(h + 16, f.prev);
   EncodeU32(h + 24, f.ns_id);
@@ -202,19 +200,59 @@ size_t EncodeRecord(const RecordFields& f, char* dst) {
     EncodeU64(x, f.expiry);
     x += 8;
   }
-  const size_t head = kRecordHeaderSize + ext;
-  // A sealed record's checksum is written by RecordCodec::SealTo over its
-  // sealed bytes; a plain one covers [8, head) + key + value (no tail).
-  EncodeU64(h, (flags & kRecordFlagSealed) != 0
-                   ? 0
-                   : Checksum3(std::string_view(h + 8, head - 8), f.key, f.value));
-  std::memcpy(dst, h, head);
+  return static_cast<size_t>(x - h);
+}
+
+// Key, value and the zero padding after the head at dst; returns the end
+// of the value.
+char* EncodeBody(const RecordFields& f, size_t head, size_t size, char* dst) {
   char* p = dst + head;
   if (!f.key.empty()) std::memcpy(p, f.key.data(), f.key.size());
   p += f.key.size();
   if (!f.value.empty()) std::memcpy(p, f.value.data(), f.value.size());
   p += f.value.size();
   std::memset(p, 0, static_cast<size_t>(dst + size - p));
+  return p;
+}
+
+}  // namespace
+
+size_t EncodeRecord(const RecordFields& f, char* dst) {
+  const uint8_t flags = EncodedFlags(f);
+  const size_t ext = RecordExtLen(flags);
+  size_t size = RecordSize(f.key.size(), f.value.size(), ext, RecordTailLen(flags));
+  // The destination's lines are asked for (for writing) before the
+  // checksum is computed, so that their ownership is fetched while it runs.
+  for (size_t off = 0; off < size && off < 4096; off += 64) __builtin_prefetch(dst + off, 1);
+  // The header (and optional fields) is built on the stack and copied out:
+  // the checksum then reads it, the key and the value where they already
+  // are in cache, never the destination (fresh log lines whose ownership
+  // the core is still fetching: reading them back stalled each put for a
+  // memory latency).
+  char h[kRecordHeaderSize + 16];
+  const size_t head = EncodeHead(f, flags, h);
+  // A sealed record's checksum is written by RecordCodec::SealTo over its
+  // sealed bytes; a plain one covers [8, head) + key + value (no tail).
+  EncodeU64(h, (flags & kRecordFlagSealed) != 0
+                   ? 0
+                   : Checksum3(std::string_view(h + 8, head - 8), f.key, f.value));
+  std::memcpy(dst, h, head);
+  EncodeBody(f, head, size, dst);
+  return size;
+}
+
+size_t EncodeRecordCached(const RecordFields& f, char* dst) {
+  const uint8_t flags = EncodedFlags(f);
+  const size_t ext = RecordExtLen(flags);
+  const size_t size = RecordSize(f.key.size(), f.value.size(), ext, RecordTailLen(flags));
+  // Everything is written first, then the checksum read back in one pass:
+  // XXH3 over one range costs about half of XXH3 over three through its
+  // streaming state (1 KB: 42 against 82 ns, 2-core machine).
+  const size_t head = EncodeHead(f, flags, dst);
+  const char* end = EncodeBody(f, head, size, dst);
+  EncodeU64(dst, (flags & kRecordFlagSealed) != 0
+                     ? 0
+                     : Checksum(dst + 8, static_cast<size_t>(end - dst) - 8));
   return size;
 }
 

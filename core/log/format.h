@@ -298,6 +298,11 @@ struct RecordFields {
 // with a zero tag and no checksum: RecordCodec::SealTo completes it.
 // Returns the size written.
 size_t EncodeRecord(const RecordFields& f, char* dst);
+// The same record, for a destination that is cheap to read back (in this
+// core's cache: a buffer on the stack): the checksum is computed over the
+// written bytes in one pass. EncodeRecord's streaming over the parts costs
+// more for long records, but never reads dst (fresh log lines).
+size_t EncodeRecordCached(const RecordFields& f, char* dst);
 
 // Decodes the header at p without checking the checksum (hot read path).
 // `seg`: the start of the segment mapping holding p, if known.
