@@ -215,6 +215,9 @@ char* EncodeBody(const RecordFields& f, size_t head, size_t size, char* dst) {
   return p;
 }
 
+// Records up to this size are encoded on the stack (EncodeRecord).
+constexpr size_t kStagedRecordMax = 4096;
+
 }  // namespace
 
 size_t EncodeRecord(const RecordFields& f, char* dst) {
@@ -224,11 +227,20 @@ size_t EncodeRecord(const RecordFields& f, char* dst) {
   // The destination's lines are asked for (for writing) before the
   // checksum is computed, so that their ownership is fetched while it runs.
   for (size_t off = 0; off < size && off < 4096; off += 64) __builtin_prefetch(dst + off, 1);
-  // The header (and optional fields) is built on the stack and copied out:
-  // the checksum then reads it, the key and the value where they already
-  // are in cache, never the destination (fresh log lines whose ownership
-  // the core is still fetching: reading them back stalled each put for a
-  // memory latency).
+  // The checksum never reads the destination (fresh log lines whose
+  // ownership the core is still fetching: reading them back stalled each
+  // put for a memory latency). A record of up to 4 KiB is built on the
+  // stack, checksummed there in one pass and copied out: the copy costs
+  // less than XXH3's streaming state over the parts (YCSB A with every
+  // update appended, 1 KB values, 1 thread: median latency 0.34 -> 0.30 us).
+  if (size <= kStagedRecordMax) {
+    alignas(64) char staged[kStagedRecordMax];
+    EncodeRecordCached(f, staged);
+    std::memcpy(dst, staged, size);
+    return size;
+  }
+  // Longer ones: the header (and optional fields) on the stack, the
+  // checksum streamed over it, the key and the value where they are.
   char h[kRecordHeaderSize + 16];
   const size_t head = EncodeHead(f, flags, h);
   // A sealed record's checksum is written by RecordCodec::SealTo over its

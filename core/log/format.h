@@ -300,8 +300,9 @@ struct RecordFields {
 size_t EncodeRecord(const RecordFields& f, char* dst);
 // The same record, for a destination that is cheap to read back (in this
 // core's cache: a buffer on the stack): the checksum is computed over the
-// written bytes in one pass. EncodeRecord's streaming over the parts costs
-// more for long records, but never reads dst (fresh log lines).
+// written bytes in one pass. EncodeRecord never reads dst back (fresh log
+// lines): it builds a record of up to 4 KiB on the stack this way and
+// copies it, and streams the checksum over the parts of a longer one.
 size_t EncodeRecordCached(const RecordFields& f, char* dst);
 
 // Decodes the header at p without checking the checksum (hot read path).

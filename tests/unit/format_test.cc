@@ -332,16 +332,19 @@ TEST(Format, EncodedChecksumIsTheStoredBytesChecksum) {
   }
 }
 
-// EncodeRecordCached (in-place updates: one checksum pass over the written
-// bytes) writes exactly what EncodeRecord writes, for every length, flag
-// and optional field, over a destination full of garbage.
+// EncodeRecordCached (one checksum pass over the written bytes) writes
+// exactly what EncodeRecord writes (which uses it up to 4 KiB and streams
+// the checksum over the parts beyond), for every length, flag and optional
+// field, over a destination full of garbage; and the checksum is the one
+// over the stored bytes.
 TEST(Format, EncodeRecordCachedWritesWhatEncodeRecordWrites) {
   std::mt19937_64 rng(11);
-  std::string all(3000, '\0');
+  std::string all(6000, '\0');
   for (char& c : all) c = static_cast<char>(rng());
   const uint8_t flag_sets[] = {0, kRecordFlagBatch, kRecordFlagLz4, kRecordFlagSealed};
   for (size_t klen : {size_t{0}, size_t{1}, size_t{16}, size_t{23}}) {
-    for (size_t vlen : {size_t{0}, size_t{7}, size_t{100}, size_t{200}, size_t{1000}, size_t{2500}}) {
+    for (size_t vlen : {size_t{0}, size_t{7}, size_t{100}, size_t{200}, size_t{1000}, size_t{2500},
+                        size_t{4000}, size_t{5000}}) {
       for (uint8_t fl : flag_sets) {
         for (uint64_t time : {uint64_t{0}, uint64_t{1795663443448}}) {
           for (uint64_t expiry : {uint64_t{0}, uint64_t{1795663449999}}) {
@@ -360,6 +363,9 @@ TEST(Format, EncodeRecordCachedWritesWhatEncodeRecordWrites) {
             ASSERT_EQ(EncodeRecordCached(f, b.data()), size);
             ASSERT_EQ(std::memcmp(a.data(), b.data(), size + 8), 0)
                 << "key " << klen << ", value " << vlen << ", flags " << int(flags);
+            if ((flags & kRecordFlagSealed) == 0) {
+              ASSERT_EQ(DecodeU64(a.data()), RecordChecksum(a.data(), flags, klen, vlen));
+            }
           }
         }
       }
