@@ -83,8 +83,8 @@ FIRKIN_API firkin_status firkin_fault_env_fail(firkin_fault_env *env, firkin_fau
 FIRKIN_API uint64_t firkin_fault_env_count(const firkin_fault_env *env, firkin_fault_op op);
 
 /** Simulates a power loss now (or, FIRKIN_CRASH_KILL, a process crash), as
- *  described above, using seed for the random choices. Afterwards every call through env fails with FIRKIN_E_IO until
- *  firkin_fault_env_reset. */
+ *  described above, using seed for the random choices. Afterwards every
+ *  call through env fails with FIRKIN_E_IO until firkin_fault_env_reset. */
 FIRKIN_API firkin_status firkin_fault_env_crash(firkin_fault_env *env, firkin_crash_mode mode,
                                                 uint64_t seed);
 
