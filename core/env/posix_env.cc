@@ -44,6 +44,17 @@ auto RetryEintr(F f) -> decltype(f()) {
   return r;
 }
 
+// posix_fallocate of [offset, offset + len) of fd, retried on EINTR (it
+// returns the error instead of setting errno); path names the file in the
+// status.
+Status Fallocate(int fd, uint64_t offset, uint64_t len, const std::string& path) {
+  int err;
+  do {
+    err = posix_fallocate(fd, static_cast<off_t>(offset), static_cast<off_t>(len));
+  } while (err == EINTR);
+  return err == 0 ? Status::OK() : PosixError(err, "fallocate", path);
+}
+
 // Opens `path` without ever blocking (a FIFO would block open(2) and a
 // device read without end) and refuses anything that is not a regular file:
 // the files of a database are plain files, and a FIFO, socket, device or a
@@ -202,11 +213,7 @@ class PosixMappedFile final : public MappedFile {
   Status Allocate(uint64_t offset, uint64_t len) override {
     std::lock_guard<std::mutex> l(fd_mu_);
     if (fd_ < 0) return Status::IOError(path_ + ": closed");
-    int err;
-    do {
-      err = posix_fallocate(fd_, static_cast<off_t>(offset), static_cast<off_t>(len));
-    } while (err == EINTR);
-    return err == 0 ? Status::OK() : PosixError(err, "fallocate", path_);
+    return Fallocate(fd_, offset, len, path_);
   }
 
   void AdviseHugePages() override {
@@ -441,11 +448,8 @@ Status PosixEnv::NewMapped(const std::string& path, uint64_t size, bool sparse,
         return fail(PosixError(errno, "ftruncate", path));
       }
     } else {
-      int err;
-      do {
-        err = posix_fallocate(fd, 0, static_cast<off_t>(size));
-      } while (err == EINTR);
-      if (err != 0) return fail(PosixError(err, "fallocate", path));
+      Status fs = Fallocate(fd, 0, size, path);
+      if (!fs.ok()) return fail(fs);
     }
     void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) return fail(PosixError(errno, "mmap", path));
@@ -465,11 +469,7 @@ Status PosixEnv::PrepareReuse(const std::string& path, uint64_t size) {
     s = Status::Busy(path + ": has " + std::to_string(st.st_nlink) +
                      " names (a hard link): not reused");
   } else if (static_cast<uint64_t>(st.st_size) < size) {
-    int e;
-    do {
-      e = posix_fallocate(fd, 0, static_cast<off_t>(size));
-    } while (e == EINTR);
-    if (e != 0) s = PosixError(e, "fallocate", path);
+    s = Fallocate(fd, 0, size, path);
   }
   close(fd);
   return s;
