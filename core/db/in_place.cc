@@ -114,9 +114,11 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   seg->NoteInPlace();
   log_->EndInPlace(slot);
   // No log bytes were added: nothing for checkpoint_every or bytes_written
-  // to count, nothing for the published length to cover.
-  r->off = off;
-  r->bytes = 0;
+  // to count. r->off stays ReserveSeq's: the end of the records numbered
+  // before this one, which the published length must cover once the
+  // watermark passes this number (this record's own offset did not: the
+  // watermark then covered appends past the published length, which
+  // scans, verify and iterators did not see; stress_in_place, 2026-11-26).
   in_place_.Add(1);
   return true;
 }

@@ -161,11 +161,17 @@ class LogWriter {
   }
   void EndInPlace(size_t slot) { ip_slots_[slot].active.store(0, std::memory_order_release); }
   // A sequence number without bytes, from `seg` (false: it is closed).
+  // r->off is the segment's tail then, the end of every record numbered
+  // before it, with no bytes: its publication raises the published length
+  // over them (SeqPublisher raises it to the end of the last number it
+  // passes, and an overwritten record's own offset lies below theirs).
   bool ReserveSeq(Segment* seg, Reservation* r) {
     uint64_t off = 0, seq = 0;
     if (seg->TryReserve(1, 0, &off, &seq) != Segment::Reserve::kOk) return false;
     r->seg = seg;
     r->seq = seq;
+    r->off = off;
+    r->bytes = 0;
     uint64_t cur = last_ip_seq_.load(std::memory_order_relaxed);
     while (seq > cur && !last_ip_seq_.compare_exchange_weak(cur, seq)) {
     }

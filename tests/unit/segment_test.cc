@@ -3,14 +3,21 @@
 // closer that was stopped between its add and its store of closed_.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <atomic>
+#include <filesystem>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/env/env.h"
+#include "core/log/format.h"
+#include "core/log/log_writer.h"
 #include "core/log/segment.h"
+#include "core/util/epoch.h"
 
 namespace firkin {
 namespace {
@@ -133,6 +140,42 @@ TEST(SegmentReserve, CloseOfAnOpenSegmentClosesItWhereItEnds) {
   const uint64_t len = seg->reserved_len();
   seg->Close();  // closed already: adds nothing
   EXPECT_EQ(seg->reserved_len(), len);
+}
+
+// A number taken for an in-place update (ReserveSeq, no bytes) is
+// published with the end of every record numbered before it: when the
+// watermark passes it, the published length covers them. Here append A
+// takes 1, the in-place number 2 completes first (its writer waits for 1),
+// then A completes and, as the head, passes both: the published length
+// must reach A's end. (It stayed at the overwritten record's offset, so a
+// scan at the watermark missed A: stress_in_place's verify, 2026-11-26.)
+TEST(LogWriterInPlace, ASequenceNumberWithoutBytesPublishesTheRecordsBeforeIt) {
+  char tmpl[] = "/tmp/firkin_segment_test_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    SegmentTable table;
+    LogWriter log(Env::Default(), dir, 1, 1 << 20, &table, 1, 0);
+    LogWriter::Reservation a, ip;
+    ASSERT_TRUE(log.Reserve(64, &a).ok());
+    ASSERT_TRUE(log.ReserveSeq(a.seg, &ip));
+    ASSERT_EQ(ip.seq, a.seq + 1);
+    EXPECT_EQ(ip.bytes, 0u);
+    EXPECT_EQ(ip.off, a.off + a.bytes);
+    std::thread t([&] {
+      Epoch::Guard guard;
+      log.Publish(ip);  // waits for a
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    {
+      Epoch::Guard guard;
+      log.Publish(a);
+    }
+    t.join();
+    EXPECT_EQ(log.published_seq(), ip.seq);
+    EXPECT_GE(a.seg->published_len(), a.off + a.bytes);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
