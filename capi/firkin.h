@@ -890,8 +890,12 @@ FIRKIN_API firkin_status firkin_persist(firkin_db *db, const firkin_write_option
  *  The iterator keeps the database alive. If its namespace is dropped while
  *  it is open, the iterator may not finish its snapshot: it then ends
  *  (firkin_iter_valid false, firkin_iter_next_n returns the error) and
- *  firkin_iter_status returns FIRKIN_E_NAMESPACE_NOT_FOUND. It never ends
- *  early with FIRKIN_OK; the entries it yielded before were correct. */
+ *  firkin_iter_status returns FIRKIN_E_NAMESPACE_NOT_FOUND. A damaged
+ *  record header anywhere in the log it walks (an old version's too: past
+ *  it, the scan cannot tell where the next record starts), or a checksum
+ *  mismatch in an entry it would yield, ends it with FIRKIN_E_CORRUPTION
+ *  naming the file and offset. It never ends early with
+ *  FIRKIN_OK; the entries it yielded before were correct. */
 FIRKIN_API firkin_status firkin_iter_new(firkin_db *db, const firkin_snapshot *snap,
                                          const firkin_ns *ns, firkin_iter **out);
 FIRKIN_API void firkin_iter_free(firkin_iter *it);

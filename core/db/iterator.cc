@@ -111,8 +111,15 @@ void Iterator::Advance() {
       off_ = kSegmentHeaderSize;
       continue;
     }
-    RecordView r = segs_[seg_]->Peek(off_);
-    if (r.size() > end - off_ || r.key_len + kRecordHeaderSize > end - off_) {
+    // The header is read only where it fits below the end (a damaged
+    // range, zeros to the end of a sealed segment say, must not walk the
+    // scan past its mapping), and is checked before its length is trusted.
+    // (ValidateRecord would also reject a record that an in-place update
+    // is rewriting right now; ReadIntact deals with those.)
+    RecordView r;
+    if (end - off_ >= kRecordHeaderSize) r = segs_[seg_]->Peek(off_);
+    if (end - off_ < kRecordHeaderSize || !RecordHeaderPlausible(r) || r.size() > end - off_ ||
+        r.key_len + kRecordHeaderSize > end - off_) {
       status_ = Status::Corruption(segs_[seg_]->path() + ": bad record at offset " +
                                    std::to_string(off_) + " during iteration");
       return;

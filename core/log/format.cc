@@ -289,9 +289,7 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* se
       return false;
     }
   }
-  uint8_t t = static_cast<uint8_t>(r.type);
-  if (t < static_cast<uint8_t>(RecordType::kPut) || t > static_cast<uint8_t>(RecordType::kCompactDone))
-    return false;
+  if (!RecordHeaderPlausible(r)) return false;
   if ((r.flags & ~kRecordFlagsKnown) != 0) return false;
   if ((r.flags & kRecordFlagCompressed) != 0 &&
       ((r.flags & kRecordFlagCompressed) == kRecordFlagCompressed || r.type != RecordType::kPut ||
@@ -304,7 +302,6 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* se
     return false;
   }
   if (r.size() > avail) return false;
-  if (r.seq == 0) return false;
   if (checksum && !RecordChecksumOk(r)) return false;
   *out = r;
   return true;

@@ -321,6 +321,16 @@ inline RecordView PeekRecord(const char* p, const char* seg = nullptr) {
   return r;
 }
 
+// True if the header of r names a record type this format knows and a
+// sequence number (zeros, as a damaged or never-written range reads, do
+// not). The cheap part of ValidateRecord, for scans that check the rest
+// (the checksum) only on the records they use.
+inline bool RecordHeaderPlausible(const RecordView& r) {
+  const uint8_t t = static_cast<uint8_t>(r.type);
+  return r.seq != 0 && t >= static_cast<uint8_t>(RecordType::kPut) &&
+         t <= static_cast<uint8_t>(RecordType::kCompactDone);
+}
+
 // Offset of the in-place counter in a record (kSegmentFlagInPlace).
 constexpr size_t kRecordCounterOffset = 36;
 

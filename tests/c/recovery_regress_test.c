@@ -27,6 +27,8 @@
  *          keys before the cut, nothing after, the later segment removed
  *          (not by a read-only open); whole, it is kept whole; cut without
  *          the flag, it is CORRUPTION.
+ *  scan    zeroed records (old versions) in a sealed segment end a full
+ *          scan with CORRUPTION naming the file, never silently.
  *  files   a database of ~300 segments is written, reopened, read and
  *          followed by a read-only handle under a 64-file limit: a sealed
  *          segment holds its mapping, not an open file (no EMFILE).
@@ -207,6 +209,72 @@ static int t_blank_leftover_removed(void) {
   firkin_status s = open_db(dir, 0, 0, &db);
   CHECK(s == FIRKIN_E_CORRUPTION, "open with a blank named segment: %d", s);
   CHECK(exists(dir, name), "the blank named segment was deleted");
+  return 0;
+}
+
+/* ---- an iterator over zeros in a sealed segment ---- */
+
+/* Zeros over whole records in the middle of a sealed segment that the
+ * checkpoint covers (so the open does not scan it: the records are old
+ * versions, which no index entry points at, and the last 4 KiB, which the
+ * checkpoint checks, stay): a full scan must end with CORRUPTION naming the
+ * file. It used to step over zeros as 40-byte records of no type: here
+ * the zeroed range is a multiple of 40 bytes long, so it went on at the
+ * next record and ended OK, the damage unreported (and where zeros reached
+ * the end of a segment, it read the last header past the end of the
+ * mapping: mutilate_test's "zero ... bytes of ... at ..." under ASan). */
+static int t_iterator_zeroed_records(void) {
+  const char *dir = fresh("iter-zeroed");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  CHECK(fill(dir, 2, 1) == 0, "fill again"); /* the first segments hold only old versions */
+  char segs[64][64];
+  int n = segments(dir, segs, 64);
+  CHECK(n >= 3, "only %d segments", n);
+  char path[700];
+  snprintf(path, sizeof path, "%s/%s", dir, segs[1]);
+  FILE *f = fopen(path, "r+b");
+  CHECK(f != NULL, "open %s", path);
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  unsigned char *b = malloc((size_t)size);
+  fseek(f, 0, SEEK_SET);
+  CHECK(fread(b, 1, (size_t)size, f) == (size_t)size, "read %s", path);
+  /* Record boundaries (header: value_len u32 at 28, key_len u16 at 32,
+   * flags at 35: time +8, expiry +8; 8-byte aligned); zero from the 50th
+   * to the first later boundary a multiple of 40 bytes on, at least 5
+   * records, ending before the last 4 KiB. */
+  long off = 8192, first = 0, last = 0;
+  int walked = 0;
+  while (off + 40 <= size - 4096 && last == 0) {
+    uint32_t vlen = (uint32_t)b[28 + off] | (uint32_t)b[29 + off] << 8 |
+                    (uint32_t)b[30 + off] << 16 | (uint32_t)b[31 + off] << 24;
+    uint16_t klen = (uint16_t)(b[32 + off] | b[33 + off] << 8);
+    unsigned flags = b[35 + off];
+    off += (40 + ((flags & 2) ? 8 : 0) + ((flags & 4) ? 8 : 0) + klen + vlen + 7) & ~7L;
+    if (++walked == 50) first = off;
+    if (walked >= 55 && first != 0 && (off - first) % 40 == 0 && off <= size - 4096) last = off;
+  }
+  CHECK(last > first && first > 8192, "no range to zero in %s (%d records walked)", path,
+        walked);
+  memset(b + first, 0, (size_t)(last - first));
+  fseek(f, first, SEEK_SET);
+  CHECK(fwrite(b + first, 1, (size_t)(last - first), f) == (size_t)(last - first), "write");
+  fclose(f);
+  free(b);
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open (the checkpoint covers %s): %s", segs[1],
+        firkin_last_error());
+  firkin_iter *it = NULL;
+  CHECK(firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK, "iter_new: %s", firkin_last_error());
+  int seen = 0;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) seen++;
+  firkin_status s = firkin_iter_status(it);
+  CHECK(s == FIRKIN_E_CORRUPTION, "a scan over zeros in %s [%ld, %ld) ended with %s after %d keys",
+        segs[1], first, last, firkin_strerror(s), seen);
+  CHECK(strstr(firkin_last_error(), segs[1]) != NULL, "message does not name %s: %s", segs[1],
+        firkin_last_error());
+  firkin_iter_free(it);
+  firkin_close(db);
   return 0;
 }
 
@@ -836,6 +904,7 @@ int main(void) {
   run("item 2: a newest segment with zeroed first pages is CORRUPTION", t_zeroed_newest_segment);
   run("item 2/6b: unnamed segments (.seg.tmp) are removed; a blank named one is CORRUPTION",
       t_blank_leftover_removed);
+  run("a scan over zeroed records of a sealed segment is CORRUPTION", t_iterator_zeroed_records);
   run("item 5: a diverged checkpoint is ignored (with and without salvage)",
       t_diverged_checkpoint);
   run("item 7: a sparse 64 GiB CHECKPOINT is ignored, nothing sized from it",
