@@ -51,6 +51,12 @@ class CompactionHost {
   // Makes durable every write whose index entries are installed by now,
   // writes still in flight included (it waits for them to publish).
   virtual Status SyncAll() = 0;
+  // Waits until every write whose index entries are installed by now is
+  // published; returns the log position that covers them all.
+  virtual LogPosition PublishInFlight() = 0;
+  // Whether the log is durable up to `p` (LogWriter::Durable): true once
+  // the database's own syncs got there; nothing is synced for it.
+  virtual bool LogDurable(const LogPosition& p) const = 0;
   virtual bool CheckpointDue() const = 0;
   virtual Status CheckpointNow() = 0;
 

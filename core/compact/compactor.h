@@ -58,6 +58,12 @@ struct CompactionStats {
   std::atomic<uint64_t> failures{0};
   std::atomic<uint64_t> write_stalls{0};    // writes that waited for compaction
   std::atomic<uint64_t> write_stall_us{0};  // their total wait
+  // Passes whose superseding versions became durable by the database's own
+  // syncs while the pass waited (AwaitDurable), and passes that synced the
+  // log themselves (out of patience, stalled writers, close, a full
+  // compaction).
+  std::atomic<uint64_t> durable_waits{0};
+  std::atomic<uint64_t> log_syncs{0};
 };
 
 class Compactor {
@@ -115,6 +121,13 @@ class Compactor {
   Status RunPass(std::vector<std::shared_ptr<Segment>> inputs);
   Status BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan);
   Status WriteOutput(Plan* plan);
+  // Before a pass names its output or retires inputs without one: the
+  // versions that superseded the records it drops must be durable (else a
+  // power loss loses both). Waits for the log to be durable up to `p` by
+  // the database's own syncs, for at most kDurablePatience and only in a
+  // background pass that no writer waits for (patient_, no stall, not
+  // closing); otherwise, or then, syncs the log (SyncAll).
+  Status AwaitDurable(const LogPosition& p);
   // Puts the kept records of ordered namespaces in key order, each
   // namespace's together after every other record (which keep their
   // order): a range scan then reads the output front to back. Sealed
@@ -152,6 +165,9 @@ class Compactor {
   // space bound (steady updates) must be caught up with, or the disk fills
   // and every new segment is a fresh file (no recycling).
   bool behind_ = false;
+  // Under run_mu_: the pass runs in the background loop (AwaitDurable may
+  // wait); false in a full compaction, which its caller waits for.
+  bool patient_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -348,6 +348,11 @@ class DB : private CompactionHost {
     gate_.RunExclusive([] {});
     return Sync();
   }
+  LogPosition PublishInFlight() override {
+    gate_.RunExclusive([] {});  // (as SyncAll: every write in flight publishes)
+    return log_->PublishedPosition();
+  }
+  bool LogDurable(const LogPosition& p) const override { return log_->Durable(p); }
   Status CheckpointNow() override { return Checkpoint(); }
   std::mutex& retire_mutex() override { return retire_mu_; }
 

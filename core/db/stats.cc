@@ -153,7 +153,9 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "tombstones_dropped", cs.tombstones_dropped.load());
     Field(&j, "failures", cs.failures.load());
     Field(&j, "write_stalls", cs.write_stalls.load());
-    Field(&j, "write_stall_us", cs.write_stall_us.load(), false);
+    Field(&j, "write_stall_us", cs.write_stall_us.load());
+    Field(&j, "durable_waits", cs.durable_waits.load());
+    Field(&j, "log_syncs", cs.log_syncs.load(), false);
     j += "},";
   }
   j += "\"changes\":{";

@@ -208,6 +208,17 @@ class LogWriter {
   // Any thread (the interval flusher, DB::Sync): makes everything published
   // so far durable.
   Status SyncPublished();
+  // Any thread: the end of what is published now.
+  LogPosition PublishedPosition() const;
+  // Any thread: whether everything published at `p` is durable: below the
+  // active segment's watermark on disk (records there are trusted after a
+  // power loss), every segment before it sealed. It gets there without a
+  // sync of its own: write-behind syncs what it hands over, the interval
+  // flusher, group commits and seals sync too. A sync made only to get
+  // there would freeze the active segment up to its tail (a synced record
+  // is never overwritten in place), so the next update of every record
+  // below it would append instead.
+  bool Durable(const LogPosition& p) const;
   // EXCLUSIVE (no writer in flight). Seals the active segment (the next
   // write starts a new one). Used by close and full compaction.
   Status SealActive();

@@ -34,6 +34,14 @@
 
 namespace firkin {
 
+// A byte offset of a log segment: how far the log was published at some
+// moment (LogWriter::PublishedPosition), to ask later whether it is all
+// durable (LogWriter::Durable). segment_id 0: nothing was published.
+struct LogPosition {
+  uint64_t segment_id = 0;
+  uint64_t offset = 0;
+};
+
 class Segment : public std::enable_shared_from_this<Segment> {
  public:
   Segment(uint64_t id, uint32_t slot, std::unique_ptr<MappedFile> file, uint64_t len,

@@ -178,5 +178,52 @@ TEST(LogWriterInPlace, ASequenceNumberWithoutBytesPublishesTheRecordsBeforeIt) {
   std::filesystem::remove_all(dir);
 }
 
+// LogWriter::Durable: what compaction waits for instead of syncing the log
+// (Compactor::AwaitDurable). A position is durable once the active
+// segment's watermark on disk reaches it, or once its segment was sealed.
+TEST(LogWriterDurable, APositionIsDurableOnceTheWatermarkOrASealCoversIt) {
+  char tmpl[] = "/tmp/firkin_segment_test_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    SegmentTable table;
+    LogWriter log(Env::Default(), dir, 1, 1 << 20, &table, 1, 0);
+    EXPECT_TRUE(log.Durable(LogPosition{}));  // nothing published: nothing to wait for
+    auto append = [&](uint64_t bytes) {
+      LogWriter::Reservation r;
+      EXPECT_TRUE(log.Reserve(bytes, &r).ok());
+      Epoch::Guard guard;
+      log.Publish(r);
+      return r;
+    };
+    const LogWriter::Reservation a = append(64);
+    const LogPosition p = log.PublishedPosition();
+    EXPECT_EQ(p.segment_id, a.seg->id());
+    EXPECT_EQ(p.offset, a.off + a.bytes);
+    // Published, never synced: not durable (nothing syncs 64 bytes behind
+    // the writers' backs: write-behind leaves the newest half alone).
+    EXPECT_FALSE(log.Durable(p));
+    ASSERT_TRUE(log.SyncPublished().ok());
+    EXPECT_TRUE(log.Durable(p));
+    // Later records are not, until their segment is sealed: a record that
+    // does not fit rolls the log, the roll queues the full segment's seal,
+    // and the writeback thread seals it.
+    append(4096);
+    const LogPosition q = log.PublishedPosition();
+    EXPECT_EQ(q.segment_id, p.segment_id);
+    EXPECT_FALSE(log.Durable(q));
+    const LogWriter::Reservation big = append((1 << 20) - 8192 - 64);
+    EXPECT_NE(big.seg->id(), q.segment_id);
+    bool durable = false;
+    for (int i = 0; i < 500 && !durable; i++) {
+      durable = log.Durable(q);
+      if (!durable) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(durable) << "the rolled segment was never sealed";
+    EXPECT_FALSE(log.Durable(log.PublishedPosition()));  // the new segment's record
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace firkin
