@@ -434,8 +434,14 @@ static bool ft_run(int sc, firkin_fault_op kind, firkin_status err, uint64_t nth
   }
   reached = firkin_fault_env_count(env, kind) - armed_at >= nth;
   /* The failing call may have been the background spare's (see SC_CREATE):
-   * handled, counted, and not any call's error. */
+   * handled, counted, and not any call's error. The prefault thread counts
+   * it a moment after the call failed (it removes the half-made file
+   * first): a fault reached and not reported waits for that count. */
   spare_failed = ft_stat(db, "spare_failures") > 0;
+  for (int w = 0; reached && !reported && !spare_failed && w < 200; w++) {
+    usleep(5000);
+    spare_failed = ft_stat(db, "spare_failures") > 0;
+  }
   if (sc != SC_GROUP && sc != SC_COMPACT && sc != SC_CHECKPOINT) ft_check_sticky(&h, kind, what, sticky);
   if (sc == SC_COMPACT || sc == SC_CHECKPOINT) {
     /* a failed sync during compaction/checkpoint: the data path must not
