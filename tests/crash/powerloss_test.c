@@ -581,30 +581,48 @@ static void *pc_compactor(void *arg) {
   return NULL;
 }
 
-/* pc_explicit: a thread also calls firkin_compact (a full compaction, which
- * seals and so syncs the active segment) besides auto-compaction. */
-static void pc_image(const char *base, cc_rng *r, bool pc_explicit) {
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/dbc", base);
+/* Opens a fresh database `name` under `base` (path in dir) through a new
+ * fault env (*env; freed here on failure), with checkpoints off (each one
+ * syncs the log) and background compaction off, or at `dead_ratio`
+ * percent (parts C and I). NULL on failure, reported as `what`. */
+static firkin_db *pl_open_faulty(const char *base, const char *name, char *dir, size_t dir_len,
+                                 firkin_sync_mode mode, uint64_t segment,
+                                 firkin_fault_env **env, const char *what,
+                                 const char *dead_ratio) {
+  snprintf(dir, dir_len, "%s/%s", base, name);
   cc_rmrf(dir);
-  uint64_t seed = cc_next(r);
-  char what[128];
-  snprintf(what, sizeof what, "compaction image seed %" PRIu64, seed);
-  firkin_fault_env *env = NULL;
-  firkin_fault_env_new(&env);
-  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
-  firkin_options_set(o, "compact_dead_ratio", "10");
-  /* no checkpoint after each pass: its sync would close the window */
+  *env = NULL;
+  firkin_fault_env_new(env);
+  firkin_options *o = cc_options(mode, segment);
+  if (dead_ratio == NULL) firkin_options_set_auto_compact(o, false);
+  else firkin_options_set(o, "compact_dead_ratio", dead_ratio);
   firkin_options_set(o, "checkpoint_every", "0");
-  firkin_options_set_fault_env(o, env);
+  firkin_options_set_fault_env(o, *env);
   firkin_db *db = NULL;
   firkin_status s = firkin_open(dir, o, &db);
   firkin_options_free(o);
   if (s != FIRKIN_OK) {
-    cc_fail("%s: open: %s", what, firkin_strerror(s));
-    firkin_fault_env_free(env);
-    return;
+    cc_fail("%s: open: %s (%s)", what, firkin_strerror(s), firkin_last_error());
+    firkin_fault_env_free(*env);
+    *env = NULL;
+    return NULL;
   }
+  return db;
+}
+
+/* pc_explicit: a thread also calls firkin_compact (a full compaction, which
+ * seals and so syncs the active segment) besides auto-compaction. */
+static void pc_image(const char *base, cc_rng *r, bool pc_explicit) {
+  char dir[4096];
+  uint64_t seed = cc_next(r);
+  char what[128];
+  snprintf(what, sizeof what, "compaction image seed %" PRIu64, seed);
+  firkin_fault_env *env = NULL;
+  firkin_db *db =
+      pl_open_faulty(base, "dbc", dir, sizeof dir, FIRKIN_SYNC_NONE, 64 * 1024, &env, what, "10");
+  if (db == NULL) return;
+  firkin_options *o;
+  firkin_status s;
   pthread_t th[PC_THREADS], ct;
   for (int t = 0; t < PC_THREADS; t++) {
     pc[t].db = db;
@@ -879,37 +897,12 @@ static firkin_status pe_put(firkin_db *db, const firkin_write_options *wo, int i
   return firkin_put(db, wo, NULL, key, (size_t)kl, val, sizeof val);
 }
 
-/* Opens a fresh database `name` under `base` (path in dir) through a new
- * fault env (*env; freed here on failure), with background compaction and
- * checkpoints off. NULL on failure, reported as `what`. */
-static firkin_db *pl_open_faulty(const char *base, const char *name, char *dir, size_t dir_len,
-                                 firkin_sync_mode mode, uint64_t segment,
-                                 firkin_fault_env **env, const char *what) {
-  snprintf(dir, dir_len, "%s/%s", base, name);
-  cc_rmrf(dir);
-  *env = NULL;
-  firkin_fault_env_new(env);
-  firkin_options *o = cc_options(mode, segment);
-  firkin_options_set_auto_compact(o, false);
-  firkin_options_set(o, "checkpoint_every", "0");
-  firkin_options_set_fault_env(o, *env);
-  firkin_db *db = NULL;
-  firkin_status s = firkin_open(dir, o, &db);
-  firkin_options_free(o);
-  if (s != FIRKIN_OK) {
-    cc_fail("%s: open: %s (%s)", what, firkin_strerror(s), firkin_last_error());
-    firkin_fault_env_free(*env);
-    *env = NULL;
-    return NULL;
-  }
-  return db;
-}
-
 static void pe_image(const char *base) {
   char dir[4096];
   firkin_fault_env *env = NULL;
   firkin_db *db =
-      pl_open_faulty(base, "pe", dir, sizeof dir, FIRKIN_SYNC_NONE, PE_SEGMENT, &env, "queued seal");
+      pl_open_faulty(base, "pe", dir, sizeof dir, FIRKIN_SYNC_NONE, PE_SEGMENT, &env, "queued seal",
+                     NULL);
   if (db == NULL) return;
   firkin_status s;
   firkin_options *o;
@@ -992,29 +985,41 @@ static void pe_image(const char *base) {
 
 static uint64_t pg_stat(firkin_db *db, const char *name);
 
-static firkin_status ph_put(firkin_db *db, int i, int v) {
+/* Versioned values of PE_VALUE bytes (parts H and I): version v of key
+ * <prefix><i> is a letter that depends on (i, v), with "v<v>" in front. */
+static firkin_status pv_put(firkin_db *db, const char *prefix, int i, int v) {
   char key[32], val[PE_VALUE];
-  int kl = snprintf(key, sizeof key, "pe%06d", i);
+  int kl = snprintf(key, sizeof key, "%s%06d", prefix, i);
   memset(val, 'a' + (i + v) % 26, sizeof val);
   snprintf(val, 16, "v%d", v);
   return firkin_put(db, NULL, NULL, key, (size_t)kl, val, sizeof val);
 }
 
-static bool ph_check(firkin_db *db, int i, int v) {
-  char key[32], want[PE_VALUE], got[PE_VALUE];
+/* The version in [0, max_v] key <prefix><i> reads; -2 if absent, -1 if it
+ * reads another value. */
+static int pv_version(firkin_db *db, const char *prefix, int i, int max_v) {
+  char key[32], got[PE_VALUE], want[PE_VALUE];
   size_t len = 0;
-  int kl = snprintf(key, sizeof key, "pe%06d", i);
-  memset(want, 'a' + (i + v) % 26, sizeof want);
-  snprintf(want, 16, "v%d", v);
+  int kl = snprintf(key, sizeof key, "%s%06d", prefix, i);
   firkin_status s = firkin_get_into(db, NULL, NULL, key, (size_t)kl, got, sizeof got, &len);
-  return s == FIRKIN_OK && len == PE_VALUE && memcmp(got, want, PE_VALUE) == 0;
+  if (s == FIRKIN_E_NOT_FOUND) return -2;
+  for (int v = max_v; s == FIRKIN_OK && len == PE_VALUE && v >= 0; v--) {
+    memset(want, 'a' + (i + v) % 26, sizeof want);
+    snprintf(want, 16, "v%d", v);
+    if (memcmp(got, want, PE_VALUE) == 0) return v;
+  }
+  return -1;
 }
+
+static firkin_status ph_put(firkin_db *db, int i, int v) { return pv_put(db, "pe", i, v); }
+
+static bool ph_check(firkin_db *db, int i, int v) { return pv_version(db, "pe", i, v) == v; }
 
 static void ph_image(const char *base) {
   char dir[4096];
   firkin_fault_env *env = NULL;
   firkin_db *db = pl_open_faulty(base, "ph", dir, sizeof dir, FIRKIN_SYNC_NONE, PE_SEGMENT, &env,
-                                 "kill, queued seal");
+                                 "kill, queued seal", NULL);
   if (db == NULL) return;
   /* Values by key: the version last acknowledged (0 = ph_put's first). */
   static int ver[12000];
@@ -1153,7 +1158,8 @@ static void pf_image(const char *base, bool instant) {
   char dir[4096];
   firkin_fault_env *env = NULL;
   firkin_db *db =
-      pl_open_faulty(base, "pf", dir, sizeof dir, FIRKIN_SYNC_ALWAYS, 4u << 20, &env, "watermark");
+      pl_open_faulty(base, "pf", dir, sizeof dir, FIRKIN_SYNC_ALWAYS, 4u << 20, &env, "watermark",
+                     NULL);
   if (db == NULL) return;
   firkin_status s;
   firkin_options *o;
@@ -1358,57 +1364,23 @@ static firkin_status pg_apply(firkin_db *db, firkin_batch *b, const pl_op *op) {
 #define PI_KEYS 120
 #define PI_NEW 30
 
-static firkin_status pi_put(firkin_db *db, int i, int v) {
-  char key[32], val[PE_VALUE];
-  int kl = snprintf(key, sizeof key, "pi%06d", i);
-  memset(val, 'a' + (i + v) % 26, sizeof val);
-  snprintf(val, 16, "v%d", v);
-  return firkin_put(db, NULL, NULL, key, (size_t)kl, val, sizeof val);
-}
-
-/* The version key i reads (1 or 2), 0 if absent, -1 if wrong. */
-static int pi_version(firkin_db *db, int i) {
-  char key[32], got[PE_VALUE];
-  size_t len = 0;
-  int kl = snprintf(key, sizeof key, "pi%06d", i);
-  firkin_status s = firkin_get_into(db, NULL, NULL, key, (size_t)kl, got, sizeof got, &len);
-  if (s == FIRKIN_E_NOT_FOUND) return 0;
-  for (int v = 1; v <= 2; v++) {
-    char want[PE_VALUE];
-    memset(want, 'a' + (i + v) % 26, sizeof want);
-    snprintf(want, 16, "v%d", v);
-    if (s == FIRKIN_OK && len == PE_VALUE && memcmp(got, want, PE_VALUE) == 0) return v;
-  }
-  return -1;
-}
-
 static uint64_t pg_stat(firkin_db *db, const char *name);
 
 static void pi_image(const char *base, bool synced) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s/pi", base);
-  cc_rmrf(dir);
   firkin_fault_env *env = NULL;
-  firkin_fault_env_new(&env);
-  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
-  firkin_options_set(o, "checkpoint_every", "0"); /* (a checkpoint syncs the log) */
-  firkin_options_set(o, "compact_dead_ratio", "40");
-  firkin_options_set_fault_env(o, env);
-  firkin_db *db = NULL;
-  firkin_status s = firkin_open(dir, o, &db);
-  firkin_options_free(o);
-  if (s != FIRKIN_OK) {
-    cc_fail("compaction wait: open: %s (%s)", firkin_strerror(s), firkin_last_error());
-    firkin_fault_env_free(env);
-    return;
-  }
+  firkin_db *db = pl_open_faulty(base, "pi", dir, sizeof dir, FIRKIN_SYNC_NONE, 64 * 1024, &env,
+                                 "compaction wait", "40");
+  if (db == NULL) return;
+  firkin_options *o;
+  firkin_status s;
   int bad = 0;
-  for (int i = 0; i < PI_KEYS; i++) bad += pi_put(db, i, 1) != FIRKIN_OK;
+  for (int i = 0; i < PI_KEYS; i++) bad += pv_put(db, "pi", i, 1) != FIRKIN_OK;
   bad += firkin_sync(db) != FIRKIN_OK;
   const uint64_t rolls = pg_stat(db, "segment_rolls");
   const uint64_t retired = pg_stat(db, "segments_retired");
   const uint64_t syncs0 = pg_stat(db, "log_syncs");
-  for (int i = 0; i < PI_NEW; i++) bad += pi_put(db, i, 2) != FIRKIN_OK;
+  for (int i = 0; i < PI_NEW; i++) bad += pv_put(db, "pi", i, 2) != FIRKIN_OK;
   if (synced) bad += firkin_sync(db) != FIRKIN_OK;
   CC_CHECK(bad == 0, "compaction wait: %d writes failed", bad);
   CC_CHECK(pg_stat(db, "segment_rolls") == rolls,
@@ -1446,10 +1418,10 @@ static void pi_image(const char *base, bool synced) {
   }
   int lost = 0, wrong = 0, first = -1;
   for (int i = 0; i < PI_KEYS; i++) {
-    const int v = pi_version(db, i);
+    const int v = pv_version(db, "pi", i, 2);
     const int synced_v = synced && i < PI_NEW ? 2 : 1;
-    if (v == -1) wrong++;
-    else if (v < synced_v) lost++;
+    if (v == -1 || v == 0) wrong++;
+    else if (v < synced_v) lost++; /* (absent: -2) */
     if ((v == -1 || v < synced_v) && first < 0) first = i;
   }
   counts_a.lost += (uint64_t)lost;

@@ -39,6 +39,23 @@ class MemoryFile final : public MappedFile {
   std::string path_ = "memory";
 };
 
+// A fresh directory under /tmp for a LogWriter, removed with everything in
+// it when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/firkin_segment_test_XXXXXX";
+    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    if (!path_.empty()) std::filesystem::remove_all(path_);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 std::shared_ptr<Segment> NewSegment(uint64_t capacity, uint64_t start, uint64_t base_seq) {
   auto seg = std::make_shared<Segment>(1, 0, std::make_unique<MemoryFile>(capacity), start, 0);
   seg->StartAppending(start, base_seq);
@@ -150,12 +167,11 @@ TEST(SegmentReserve, CloseOfAnOpenSegmentClosesItWhereItEnds) {
 // must reach A's end. (It stayed at the overwritten record's offset, so a
 // scan at the watermark missed A: stress_in_place's verify, 2026-11-26.)
 TEST(LogWriterInPlace, ASequenceNumberWithoutBytesPublishesTheRecordsBeforeIt) {
-  char tmpl[] = "/tmp/firkin_segment_test_XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
   {
     SegmentTable table;
-    LogWriter log(Env::Default(), dir, 1, 1 << 20, &table, 1, 0);
+    LogWriter log(Env::Default(), dir.path(), 1, 1 << 20, &table, 1, 0);
     LogWriter::Reservation a, ip;
     ASSERT_TRUE(log.Reserve(64, &a).ok());
     ASSERT_TRUE(log.ReserveSeq(a.seg, &ip));
@@ -175,19 +191,17 @@ TEST(LogWriterInPlace, ASequenceNumberWithoutBytesPublishesTheRecordsBeforeIt) {
     EXPECT_EQ(log.published_seq(), ip.seq);
     EXPECT_GE(a.seg->published_len(), a.off + a.bytes);
   }
-  std::filesystem::remove_all(dir);
 }
 
 // LogWriter::Durable: what compaction waits for instead of syncing the log
 // (Compactor::AwaitDurable). A position is durable once the active
 // segment's watermark on disk reaches it, or once its segment was sealed.
 TEST(LogWriterDurable, APositionIsDurableOnceTheWatermarkOrASealCoversIt) {
-  char tmpl[] = "/tmp/firkin_segment_test_XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
   {
     SegmentTable table;
-    LogWriter log(Env::Default(), dir, 1, 1 << 20, &table, 1, 0);
+    LogWriter log(Env::Default(), dir.path(), 1, 1 << 20, &table, 1, 0);
     EXPECT_TRUE(log.Durable(LogPosition{}));  // nothing published: nothing to wait for
     auto append = [&](uint64_t bytes) {
       LogWriter::Reservation r;
@@ -222,7 +236,6 @@ TEST(LogWriterDurable, APositionIsDurableOnceTheWatermarkOrASealCoversIt) {
     EXPECT_TRUE(durable) << "the rolled segment was never sealed";
     EXPECT_FALSE(log.Durable(log.PublishedPosition()));  // the new segment's record
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
