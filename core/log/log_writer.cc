@@ -33,9 +33,9 @@ constexpr uint64_t kWriteBehindChunk = 2ull << 20;
 // "In-place updates"), so a hot key's record stays mutable for a while;
 // at most half the segment. A record frozen below the window appends on
 // its next update. YCSB A, 2 cores, 50 K records: 16 MiB (and a quarter of
-// the segment) left 12% of the updates appending, 32 MiB 3% (20-30% more
-// updates a second at 1 and 2 threads, YCSB F too), once compaction no
-// longer synced the log (docs/write_path.md). Larger windows leave more
+// the segment) left 12% of the updates appending, 32 MiB 3% (YCSB A and F:
+// 20-26% more operations a second at 2 threads, 5-9% at 1), once
+// compaction no longer synced the log (docs/write_path.md). Larger windows leave more
 // for the seal, which runs on the writeback thread.
 constexpr uint64_t kInPlaceWindow = 32ull << 20;
 
