@@ -51,6 +51,11 @@ int64_t NowNs() {
 // The writeback thread persists a watermark that trails the synced records
 // once no sync has come for this long (LogWriter::WritebackLoop).
 constexpr int64_t kWatermarkIdleNs = 5'000'000;
+// A sync carries the watermark page along only once the page on disk was
+// last written this long ago (SyncSegmentLocked): under a stream of syncs
+// the watermark on disk trails the durable records by at most this, plus
+// one group.
+constexpr int64_t kWatermarkLagNs = 10'000'000;
 }  // namespace
 
 LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
@@ -584,24 +589,34 @@ Status LogWriter::SyncSegmentLocked(Segment* seg, uint64_t upto, bool watermark)
       return sticky_;
     }
   }
-  // One flush for the new records and the watermark page. The page holds
-  // the length the previous sync reached, written only after that sync
-  // ended: whatever order the two reach the disk in, the watermark on disk
-  // never claims a byte that is not durable (recovery treats damage below
-  // it as corruption, never as a torn tail). It trails the records this
-  // sync makes durable until the next sync of the segment carries it, or
-  // the writeback thread persists it once syncs pause (WritebackLoop), or
-  // the seal does; explicit syncs (`watermark`) persist it at once. A
-  // second flush per sync, for the watermark alone, halved the throughput
-  // of durable writes (fillsync, 1 and 2 threads).
-  Status s = seg->file()->SyncTwo(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset, synced,
-                                  upto - synced);
+  // The watermark page holds the length the previous sync reached, written
+  // into it only after that sync ended: whatever order the page and the
+  // records reach the disk in, the watermark on disk never claims a byte
+  // that is not durable (recovery treats damage below it as corruption,
+  // never as a torn tail). The page goes along with the records in one
+  // flush (MappedFile::SyncTwo), but only once the page on disk is
+  // kWatermarkLagNs old: a second page in every group commit cost 15-25%
+  // of the durable writes' throughput (fillsync, 1 and 2 threads), and a
+  // second flush per sync, for the page alone, halved it. So the watermark
+  // on disk trails the durable records by at most that long plus one
+  // group while syncs stream, until the writeback thread persists it once
+  // syncs pause (WritebackLoop), or the seal does; explicit syncs
+  // (`watermark`) persist it at once, after the records.
+  const int64_t now = NowNs();
+  const bool page = !watermark && seg->watermark_durable.load(std::memory_order_relaxed) < synced &&
+                    now - watermark_written_ns_ >= kWatermarkLagNs;
+  Status s = page ? seg->file()->SyncTwo(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset,
+                                         synced, upto - synced)
+                  : seg->file()->Sync(synced, upto - synced);
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
     SetSticky(s);
     return sticky_;
   }
-  seg->watermark_durable.store(synced, std::memory_order_relaxed);
+  if (page) {
+    seg->watermark_durable.store(synced, std::memory_order_relaxed);
+    watermark_written_ns_ = now;
+  }
   EncodeDurableLen(seg->mutable_data(), upto);
   seg->synced_len.store(upto, std::memory_order_release);
   last_sync_end_ns_.store(NowNs(), std::memory_order_relaxed);
@@ -619,7 +634,8 @@ Status LogWriter::PersistWatermarkLocked(Segment* seg) {
     return sticky_;
   }
   seg->watermark_durable.store(synced, std::memory_order_relaxed);
-  last_sync_end_ns_.store(NowNs(), std::memory_order_relaxed);
+  watermark_written_ns_ = NowNs();
+  last_sync_end_ns_.store(watermark_written_ns_, std::memory_order_relaxed);
   return Status::OK();
 }
 

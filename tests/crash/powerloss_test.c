@@ -1108,17 +1108,29 @@ static void ph_image(const char *base) {
 /* ------------------------------------------------------------------------ */
 
 /* A group commit makes its records durable with one flush; the watermark
- * page goes in the same flush but claims only what the previous sync made
- * durable, so it trails by one group (LogWriter::SyncSegmentLocked). Once
- * syncs pause, the writeback thread persists it. Checked here: durable
- * writes, a pause, a power loss (DROP); the watermark on disk must cover
- * the last acknowledged record, and damage to that record must then be
- * reported (open or get: corruption), never cut off as a torn tail with
- * the key silently gone. With `instant` the power fails right after the
- * last write: every acknowledged write must be there (whatever the
- * watermark says), and the watermark on disk must not claim more than the
- * records written. */
+ * page goes in the same flush, but only once the page on disk is 10 ms
+ * old, and it claims only what the previous sync made durable
+ * (LogWriter::SyncSegmentLocked). Once syncs pause, the writeback thread
+ * persists it. Checked here: durable writes, then
+ *  - PF_PAUSE: a pause, a power loss (DROP); the watermark on disk must
+ *    cover the last acknowledged record, and damage to that record must
+ *    then be reported (open or get: corruption), never cut off as a torn
+ *    tail with the key silently gone;
+ *  - PF_STREAM: 40 ms more of durable writes to other keys with no pause,
+ *    then the power loss: the watermark on disk must cover that record too
+ *    (the stream's syncs carried the page along), with the same check of
+ *    damage to it;
+ *  - PF_INSTANT: the power fails right after the last write: every
+ *    acknowledged write must be there (whatever the watermark says), and
+ *    the watermark on disk must not claim more than the records written. */
 #define PF_WRITES 20
+enum pf_mode { PF_INSTANT, PF_PAUSE, PF_STREAM };
+
+static double pf_now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
 
 static uint64_t pf_le64(const unsigned char *p) {
   uint64_t v = 0;
@@ -1126,23 +1138,9 @@ static uint64_t pf_le64(const unsigned char *p) {
   return v;
 }
 
-/* The newest segment file of `dir` (the largest 16-hex-digit name) read
- * whole into *buf (caller frees); its path in `path`. */
-static size_t pf_read_newest_segment(const char *dir, char *path, size_t path_len,
-                                     unsigned char **buf) {
-  char best[64] = "";
-  DIR *d = opendir(dir);
+/* The file at `path` read whole into *buf (caller frees; NULL if none). */
+static size_t pf_read_file(const char *path, unsigned char **buf) {
   *buf = NULL;
-  if (!d) return 0;
-  for (struct dirent *e; (e = readdir(d)) != NULL;) {
-    size_t l = strlen(e->d_name);
-    if (l == 20 && strcmp(e->d_name + 16, ".seg") == 0 && strcmp(e->d_name, best) > 0) {
-      snprintf(best, sizeof best, "%s", e->d_name);
-    }
-  }
-  closedir(d);
-  if (best[0] == 0) return 0;
-  snprintf(path, path_len, "%s/%s", dir, best);
   FILE *fp = fopen(path, "rb");
   if (!fp) return 0;
   fseek(fp, 0, SEEK_END);
@@ -1154,7 +1152,40 @@ static size_t pf_read_newest_segment(const char *dir, char *path, size_t path_le
   return got;
 }
 
-static void pf_image(const char *base, bool instant) {
+/* The newest segment file of `dir` (the largest 16-hex-digit name) that
+ * holds the bytes of `key`, read whole into *buf (caller frees); its path
+ * in `path`. (A stream of writes may have rolled past it.) */
+static size_t pf_read_segment_holding(const char *dir, const char *key, char *path,
+                                      size_t path_len, unsigned char **buf) {
+  char best[64] = "";
+  size_t best_len = 0;
+  DIR *d = opendir(dir);
+  *buf = NULL;
+  if (!d) return 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    size_t l = strlen(e->d_name);
+    if (l != 20 || strcmp(e->d_name + 16, ".seg") != 0 || strcmp(e->d_name, best) <= 0) continue;
+    char p[4400];
+    unsigned char *b = NULL;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    const size_t n = pf_read_file(p, &b);
+    if (n > 0 && memmem(b, n, key, strlen(key)) != NULL) {
+      snprintf(best, sizeof best, "%s", e->d_name);
+      free(*buf);
+      *buf = b;
+      best_len = n;
+    } else {
+      free(b);
+    }
+  }
+  closedir(d);
+  if (best[0] == 0) return 0;
+  snprintf(path, path_len, "%s/%s", dir, best);
+  return best_len;
+}
+
+static void pf_image(const char *base, enum pf_mode mode) {
+  const bool instant = mode == PF_INSTANT;
   char dir[4096];
   firkin_fault_env *env = NULL;
   firkin_db *db =
@@ -1173,7 +1204,22 @@ static void pf_image(const char *base, bool instant) {
   CC_CHECK(bad == 0, "watermark: %d durable puts failed", bad);
   /* The writeback thread looks at least every 50 ms and persists the
    * watermark once no sync has come for 5 ms. */
-  if (!instant) usleep(300 * 1000);
+  if (mode == PF_PAUSE) usleep(300 * 1000);
+  if (mode == PF_STREAM) {
+    /* A sync every half millisecond (this env's syncs take microseconds,
+     * and a roll would seal the segment, which persists its watermark): the
+     * writeback thread finds no pause of 5 ms, unless the machine stalls
+     * this writer that long. */
+    const double until = pf_now_ms() + 40.0;
+    for (int i = 0; bad == 0 && (i < 20 || pf_now_ms() < until); i++) {
+      usleep(500);
+      char key[32], val[200];
+      int kl = snprintf(key, sizeof key, "pf-more-%06d", i);
+      memset(val, 'a' + i % 26, sizeof val);
+      bad += firkin_put(db, NULL, NULL, key, (size_t)kl, val, sizeof val) != FIRKIN_OK;
+    }
+    CC_CHECK(bad == 0, "watermark: a durable put of the stream failed");
+  }
   firkin_fault_env_crash(env, FIRKIN_CRASH_DROP, 1);
   firkin_close(db); /* fails: the "machine" is off */
   firkin_fault_env_free(env);
@@ -1181,8 +1227,8 @@ static void pf_image(const char *base, bool instant) {
 
   char path[4400];
   unsigned char *buf = NULL;
-  const size_t len = pf_read_newest_segment(dir, path, sizeof path, &buf);
   const char *last_key = "pf-key-0019";
+  const size_t len = pf_read_segment_holding(dir, last_key, path, sizeof path, &buf);
   const unsigned char *hit =
       len > 0 ? memmem(buf, len, last_key, strlen(last_key)) : NULL;
   const uint64_t wm = len >= 4104 ? pf_le64(buf + 4096) : 0;
@@ -1202,8 +1248,10 @@ static void pf_image(const char *base, bool instant) {
              wm, rec_end);
   } else {
     CC_CHECK(wm > key_at + 200,
-             "watermark: 300 ms after the last durable write it is %" PRIu64
+             "watermark: %s it is %" PRIu64
              " on disk, below the end of that write's record (key at %zu)",
+             mode == PF_PAUSE ? "300 ms after the last durable write"
+                              : "after 40 ms more of durable writes",
              wm, key_at);
     /* Damage the value of the last record (below the watermark). */
     buf[key_at + strlen(last_key) + 50] ^= 0x10;
@@ -1699,10 +1747,13 @@ int main(int argc, char **argv) {
            { ph_image(base); });
   CC_GROUP("power loss right after durable writes: all there, the watermark on disk not ahead "
            "(always, drop)",
-           { pf_image(base, true); });
+           { pf_image(base, PF_INSTANT); });
   CC_GROUP("power loss 300 ms after durable writes: the watermark on disk covers them, damage "
            "to the last is corruption (always, drop)",
-           { pf_image(base, false); });
+           { pf_image(base, PF_PAUSE); });
+  CC_GROUP("power loss after 40 ms more of durable writes: the watermark on disk covers the "
+           "first ones, damage to them is corruption (always, drop)",
+           { pf_image(base, PF_STREAM); });
   if (cc_have_compact && !getenv("FIRKIN_CRASH_NO_COMPACT")) {
     CC_GROUP("power loss right after a compaction pass whose successors were not synced "
              "(none, drop)",
