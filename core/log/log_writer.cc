@@ -56,6 +56,11 @@ constexpr int64_t kWatermarkIdleNs = 5'000'000;
 // the watermark on disk trails the durable records by at most this, plus
 // one group.
 constexpr int64_t kWatermarkLagNs = 10'000'000;
+// A sync of at least this many bytes goes through MappedFile::SyncTwo
+// (with the watermark page) whatever the page's age: its range may cross
+// several mappings (write-behind hands over 2 MiB pieces), and msync
+// flushes the device once per mapping, SyncTwo once.
+constexpr uint64_t kSyncTwoMinBytes = 256 << 10;
 }  // namespace
 
 LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
@@ -601,10 +606,14 @@ Status LogWriter::SyncSegmentLocked(Segment* seg, uint64_t upto, bool watermark)
   // on disk trails the durable records by at most that long plus one
   // group while syncs stream, until the writeback thread persists it once
   // syncs pause (WritebackLoop), or the seal does; explicit syncs
-  // (`watermark`) persist it at once, after the records.
+  // (`watermark`) persist it at once, after the records. Long ranges (the
+  // writeback thread's sync-behind, seals, explicit syncs after a while)
+  // always take the page along (kSyncTwoMinBytes).
   const int64_t now = NowNs();
-  const bool page = !watermark && seg->watermark_durable.load(std::memory_order_relaxed) < synced &&
-                    now - watermark_written_ns_ >= kWatermarkLagNs;
+  const bool page =
+      upto - synced >= kSyncTwoMinBytes ||
+      (!watermark && seg->watermark_durable.load(std::memory_order_relaxed) < synced &&
+       now - watermark_written_ns_ >= kWatermarkLagNs);
   Status s = page ? seg->file()->SyncTwo(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset,
                                          synced, upto - synced)
                   : seg->file()->Sync(synced, upto - synced);
