@@ -142,7 +142,7 @@ $(FK_CSSO): $(FK_COUT)/gen.stamp | fk-check-lib
 	$(FK_CC) $(FK_CFLAGS) $(FK_COUT)/firkin_csharp_wrap.c -o $@ $(FK_WRAP_LDFLAGS)
 
 $(FK_DLL): $(FK_COUT)/gen.stamp $(FK_CSRC) bindings/csharp/Firkin.dll.config
-	$(FK_MCS) -target:library -doc:$(FK_COUT)/Firkin.xml -out:$@ $(FK_COUT)/gen/*.cs $(FK_CSRC)
+	$(FK_MCS) -unsafe -target:library -doc:$(FK_COUT)/Firkin.xml -out:$@ $(FK_COUT)/gen/*.cs $(FK_CSRC)
 	cp bindings/csharp/Firkin.dll.config $(FK_COUT)/Firkin.dll.config
 
 $(FK_COUT)/test.stamp: $(FK_DLL) $(FK_CTST) examples/csharp/Quickstart.cs

@@ -3,7 +3,8 @@
  * libfirkin_csharp.so. The public API is the hand-written classes in src/. */
 %module(imclassname="FirkinNativePINVOKE") FirkinNative
 
-%pragma(csharp) moduleclassmodifiers="internal class"
+/* unsafe: its methods pin byte arrays with `fixed` (firkin_csharp.swg). */
+%pragma(csharp) moduleclassmodifiers="internal unsafe class"
 %pragma(csharp) imclassclassmodifiers="internal class"
 
 %include "firkin.i"
