@@ -600,9 +600,10 @@ Status LogWriter::SyncSegmentLocked(Segment* seg, uint64_t upto, bool watermark)
   // that is not durable (recovery treats damage below it as corruption,
   // never as a torn tail). The page goes along with the records in one
   // flush (MappedFile::SyncTwo), but only once the page on disk is
-  // kWatermarkLagNs old: a second page in every group commit cost 15-25%
-  // of the durable writes' throughput (fillsync, 1 and 2 threads), and a
-  // second flush per sync, for the page alone, halved it. So the watermark
+  // kWatermarkLagNs old: the page in every group commit cost 5% of the
+  // durable writes' throughput at 1 thread and 17% at 2 (fillsync,
+  // docs/write_path.md), and a second flush per sync, for the page alone,
+  // halved it. So the watermark
   // on disk trails the durable records by at most that long plus one
   // group while syncs stream, until the writeback thread persists it once
   // syncs pause (WritebackLoop), or the seal does; explicit syncs

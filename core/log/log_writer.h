@@ -62,7 +62,7 @@
 // watermark page only after that sync has ended, so the page never claims
 // a byte that is not durable. A later sync writes the page together with
 // its new records, one flush for both (MappedFile::SyncTwo), once the page
-// on disk is 10 ms old (a page in every sync cost 15-25% of the durable
+// on disk is 10 ms old (the page in every sync cost 5-17% of the durable
 // writes' throughput): the watermark on disk trails the acknowledged
 // durable writes by at most that plus one group, until the writeback
 // thread (once syncs pause), the seal, or an explicit sync
