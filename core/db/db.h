@@ -343,13 +343,13 @@ class DB : private CompactionHost {
     return log_->Retire(seg, max_seq);
   }
   Status SyncAll() override {
-    // A write in flight may have installed index entries the compactor
-    // saw: closing the gate once waits until every such write is published.
-    gate_.RunExclusive([] {});
+    PublishInFlight();
     return Sync();
   }
   LogPosition PublishInFlight() override {
-    gate_.RunExclusive([] {});  // (as SyncAll: every write in flight publishes)
+    // A write in flight may have installed index entries the compactor
+    // saw: closing the gate once waits until every such write is published.
+    gate_.RunExclusive([] {});
     return log_->PublishedPosition();
   }
   bool LogDurable(const LogPosition& p) const override { return log_->Durable(p); }
