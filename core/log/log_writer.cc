@@ -603,13 +603,12 @@ Status LogWriter::SyncSegmentLocked(Segment* seg, uint64_t upto, bool watermark)
   // kWatermarkLagNs old: the page in every group commit cost 5% of the
   // durable writes' throughput at 1 thread and 17% at 2 (fillsync,
   // docs/write_path.md), and a second flush per sync, for the page alone,
-  // halved it. So the watermark
-  // on disk trails the durable records by at most that long plus one
-  // group while syncs stream, until the writeback thread persists it once
-  // syncs pause (WritebackLoop), or the seal does; explicit syncs
-  // (`watermark`) persist it at once, after the records. Long ranges (the
-  // writeback thread's sync-behind, seals, explicit syncs after a while)
-  // always take the page along (kSyncTwoMinBytes).
+  // halved it. So the watermark on disk trails the durable records by at
+  // most that long plus one group while syncs stream, until the writeback
+  // thread persists it once syncs pause (WritebackLoop), or the seal does;
+  // explicit syncs (`watermark`) persist it at once, after the records.
+  // Long ranges (the writeback thread's sync-behind, seals, explicit syncs
+  // after a while) always take the page along (kSyncTwoMinBytes).
   const int64_t now = NowNs();
   const bool page =
       upto - synced >= kSyncTwoMinBytes ||
