@@ -685,12 +685,10 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
 Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
   // (seq_cst: the arrival and the leader's flag form a store-load pair;
   // a missed wake-up would only cost the leader its timeout.)
-  arrivals_.fetch_add(1);
+  const uint64_t arrived = arrivals_.fetch_add(1) + 1;
   in_sync_.fetch_add(1, std::memory_order_acq_rel);
-  if (gathering_.load()) {
-    { std::lock_guard<std::mutex> g(gather_mu_); }
-    gather_cv_.notify_one();
-  }
+  const uint64_t until = gather_until_.load();
+  if (until != 0 && arrived >= until) gather_park_.Wake();
   struct Leave {
     std::atomic<uint32_t>* n;
     ~Leave() { n->fetch_sub(1, std::memory_order_acq_rel); }
@@ -699,11 +697,7 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
     if (seg->synced_len.load(std::memory_order_acquire) >= end) {
       return has_sticky_.load(std::memory_order_acquire) ? sticky_error() : Status::OK();
     }
-    uint64_t gen;
-    {
-      std::lock_guard<std::mutex> g(group_mu_);
-      gen = group_gen_;
-    }
+    const uint64_t gen = group_gen_.load();
     std::unique_lock<std::mutex> l(sync_mu_, std::try_to_lock);
     if (l.owns_lock()) {
       Status s;
@@ -729,20 +723,17 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
         expect_ = in_sync_.load(std::memory_order_acquire);
       }
       l.unlock();
-      {
-        std::lock_guard<std::mutex> g(group_mu_);
-        group_gen_++;
-      }
-      group_cv_.notify_all();
+      group_gen_.fetch_add(1);
+      group_park_.Wake();
       return s;
     }
     // A sync is in flight (or a seal): wait for it to end rather than queue
     // behind the sync mutex. It may cover this write, which must then
     // return at once, not after the next group's sync. (Only SyncTo
-    // announces its end; after another holder's the timeout looks again.)
-    std::unique_lock<std::mutex> g(group_mu_);
-    group_cv_.wait_for(g, std::chrono::milliseconds(1), [&] {
-      return group_gen_ != gen || seg->synced_len.load(std::memory_order_acquire) >= end;
+    // announces its end; after another holder's the guard, 1 ms, looks
+    // again.)
+    group_park_.SleepUnless([&] {
+      return group_gen_.load() != gen || seg->synced_len.load() >= end;
     });
   }
 }
@@ -758,11 +749,17 @@ void LogWriter::GatherGroupLocked() {
   const uint64_t mark = cover_mark_;
   const uint32_t want = expect_;
   if (want <= 1 || arrivals_.load() - mark >= want) return;
-  std::unique_lock<std::mutex> g(gather_mu_);
-  gathering_.store(true);
-  gather_cv_.wait_for(g, std::chrono::nanoseconds(std::min<uint64_t>(last_sync_ns_ / 2, 5000000)),
-                      [&] { return arrivals_.load() - mark >= want; });
-  gathering_.store(false);
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::nanoseconds(std::min<uint64_t>(last_sync_ns_ / 2, 5000000));
+  gather_until_.store(mark + want);
+  auto gathered = [&] { return arrivals_.load() - mark >= want; };
+  while (!gathered()) {
+    const int64_t left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             deadline - Clock::now()).count();
+    if (left <= 0) break;
+    gather_park_.SleepUnless(gathered, static_cast<long>(left));
+  }
+  gather_until_.store(0);
 }
 
 void LogWriter::SyncBehind(Segment* seg, uint64_t upto) {

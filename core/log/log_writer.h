@@ -93,6 +93,7 @@
 #include "core/log/segment.h"
 #include "core/log/segment_pool.h"
 #include "core/log/seq_publisher.h"
+#include "core/util/parking.h"
 
 namespace firkin {
 
@@ -379,11 +380,12 @@ class LogWriter {
   std::atomic<bool> dir_unsynced_{false};
   uint64_t last_log_id_ = 0;             // under roll_mu_: the newest log segment's id
   std::atomic<uint64_t> listed_max_{0};  // NoteListed
-  // Group commit's followers wait here for the sync in flight to end
-  // (SyncTo): group_gen_ counts the syncs SyncTo has finished.
-  std::mutex group_mu_;
-  std::condition_variable group_cv_;
-  uint64_t group_gen_ = 0;  // under group_mu_
+  // Group commit's followers sleep here until the sync in flight ends
+  // (SyncTo): group_gen_ counts the syncs SyncTo has finished, and its
+  // leader wakes them all at once. (A condition variable woke them into a
+  // convoy on its mutex, each taking it in turn.)
+  std::atomic<uint64_t> group_gen_{0};
+  Parking group_park_;
   // Gathering a group (SyncTo): durable writers inside SyncTo, and how
   // many entered SyncTo ever; then, written by the leader under sync_mu_:
   // that count when the last group's sync read the published length
@@ -402,10 +404,11 @@ class LogWriter {
   // sync_mu_): group commits carry the page only once it is
   // kWatermarkLagNs old (SyncSegmentLocked).
   int64_t watermark_written_ns_ = 0;
-  // A leader gathering its group sleeps here; entrants wake it.
-  std::mutex gather_mu_;
-  std::condition_variable gather_cv_;
-  std::atomic<bool> gathering_{false};
+  // A leader gathering its group sleeps here until the arrivals count
+  // reaches gather_until_ (0: no leader gathering); the entrant that makes
+  // it reach it wakes the leader.
+  Parking gather_park_;
+  std::atomic<uint64_t> gather_until_{0};
   Status sticky_;
   Status StickyErrorSlow() const;  // takes sync_mu_ to copy sticky_
   std::atomic<bool> has_sticky_{false};

@@ -61,13 +61,25 @@ class Parking {
         sleepers_.fetch_sub(1, std::memory_order_relaxed);
         return;
       }
-      Sleep(gen);
+      Sleep(gen, guard_ns_);
       sleepers_.fetch_sub(1, std::memory_order_relaxed);
       if (pred()) return;
     }
   }
 
-  // Wakes every thread asleep in Wait. Call after the condition was made
+  // Sleeps once, unless pred() is true: until Wake(), or `timeout_ns`
+  // (0: the guard) passes. For a caller that checks its condition in a
+  // loop of its own (one that also wakes on a timer, or on a condition a
+  // waker of this Parking does not announce). Same contract as Wait.
+  template <class Pred>
+  void SleepUnless(Pred pred, long timeout_ns = 0) {
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    const uint32_t gen = gen_.load(std::memory_order_seq_cst);
+    if (!pred()) Sleep(gen, timeout_ns > 0 ? timeout_ns : guard_ns_);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // Wakes every thread asleep in Wait or SleepUnless. Call after the condition was made
   // true (by a sequentially consistent store or read-modify-write).
   void Wake() {
     if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
@@ -79,14 +91,16 @@ class Parking {
   }
 
  private:
-  void Sleep(uint32_t gen) {
+  // Sleeps while the generation is `gen`, for `limit_ns` at most (0: no limit).
+  void Sleep(uint32_t gen, long limit_ns) {
 #ifdef __linux__
     static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "futex word");
-    struct timespec limit = {guard_ns_ / 1000000000, guard_ns_ % 1000000000};
+    struct timespec limit = {limit_ns / 1000000000, limit_ns % 1000000000};
     syscall(SYS_futex, reinterpret_cast<uint32_t*>(&gen_), FUTEX_WAIT_PRIVATE, gen,
-            guard_ns_ > 0 ? &limit : nullptr, nullptr, 0);
+            limit_ns > 0 ? &limit : nullptr, nullptr, 0);
 #else
     (void)gen;
+    (void)limit_ns;
     std::this_thread::sleep_for(std::chrono::microseconds(50));  // polls: no lost wake-up
 #endif
   }

@@ -1,8 +1,10 @@
 // Unit tests of Parking (core/util/parking.h) and SeqPublisher
-// (core/log/seq_publisher.h), whose WaitFor sleeps on a Parking:
+// (core/log/seq_publisher.h), whose WaitFor sleeps on a Parking (as do
+// group commit's followers and leader, with SleepUnless):
 //  - a waiter sleeps until the condition holds and is woken by Wake, with
 //    no guard timeout, so a lost wake-up hangs the test (and meson's
-//    timeout fails it) instead of being hidden by the 1 ms guard;
+//    timeout fails it) instead of being hidden by the 1 ms guard; the
+//    same for SleepUnless in a loop, which also ends at its own timeout;
 //  - the watermark is the completed prefix, whatever the completion order;
 //  - many more writers than cores (each completes out of order, then
 //    waits for its own number): WaitFor never returns before the watermark
@@ -13,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <random>
 #include <string>
@@ -70,6 +73,48 @@ TEST(ParkingTest, ManySleepersAllWoken) {
   }
   for (auto& t : ts) t.join();
   EXPECT_EQ(seen.load(), kThreads * kSteps);
+}
+
+TEST(ParkingTest, SleepUnlessLosesNoWakeUp) {
+  // Group commit's followers (LogWriter::SyncTo) sleep once at a time and
+  // check their condition in a loop of their own; no guard timeout here,
+  // so a lost wake-up hangs the test.
+  Parking lot(0);
+  std::atomic<uint64_t> level{0};
+  constexpr int kThreads = 8;
+  constexpr uint64_t kSteps = 2000;
+  std::atomic<uint64_t> seen{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; t++) {
+    ts.emplace_back([&] {
+      for (uint64_t want = 1; want <= kSteps; want++) {
+        auto reached = [&] { return level.load(std::memory_order_seq_cst) >= want; };
+        while (!reached()) lot.SleepUnless(reached);
+        seen.fetch_add(1);
+      }
+    });
+  }
+  for (uint64_t i = 1; i <= kSteps; i++) {
+    level.store(i, std::memory_order_seq_cst);
+    lot.Wake();
+    if (i % 64 == 0) std::this_thread::yield();
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(seen.load(), kThreads * kSteps);
+}
+
+TEST(ParkingTest, SleepUnlessEndsAtItsTimeout) {
+  // No Wake at all: a sleep with a timeout ends by itself (a group commit
+  // leader gathering its group sleeps at most until its deadline), and one
+  // whose condition already holds does not sleep.
+  Parking lot(0);
+  const auto t0 = std::chrono::steady_clock::now();
+  lot.SleepUnless([] { return false; }, 2 * 1000 * 1000);
+  const auto slept = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(slept, std::chrono::microseconds(500));  // it did sleep (futex timeout: 2 ms)
+  bool asked = false;
+  lot.SleepUnless([&] { return asked = true; });  // no guard: would hang if it slept
+  EXPECT_TRUE(asked);
 }
 
 // A MappedFile in process memory: SeqPublisher touches only the segment's
