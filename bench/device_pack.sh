@@ -7,6 +7,11 @@
 #   lib/                         libfirkin.so*, every library `ldd firkin_bench`
 #                                lists (the peers' included), ld-linux-x86-64.so.2
 #   scaling.sh                   the matrix (bench/scaling.sh)
+#   ab.sh, lib_old/              bench/ab.sh, and with OLD_LIB=DIR set, the
+#                                libfirkin.so* of DIR (a baseline build): an
+#                                old-against-new run there is then
+#                                `./ab.sh --old lib_old --new lib --bin ./firkin_bench
+#                                 --loader "lib/ld-linux-x86-64.so.2 --library-path lib" ...`
 #   peers.txt                    the peers' Debian versions, read here
 #   run_matrix.sh                runs the whole thread-scaling matrix through
 #                                the copied loader, within 9 minutes, results
@@ -48,6 +53,13 @@ ldd "$BIN" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | s
 [ -f "$DEST/lib/ld-linux-x86-64.so.2" ] ||
   cp -L /lib64/ld-linux-x86-64.so.2 "$DEST/lib/ld-linux-x86-64.so.2"
 cp "$HERE/scaling.sh" "$DEST/scaling.sh"
+cp "$HERE/ab.sh" "$DEST/ab.sh"
+if [ -n "${OLD_LIB:-}" ]; then
+  ls "$OLD_LIB"/libfirkin.so* >/dev/null 2>&1 || { echo "device_pack.sh: no libfirkin.so* in OLD_LIB=$OLD_LIB" >&2; exit 2; }
+  mkdir -p "$DEST/lib_old"
+  for f in "$OLD_LIB"/libfirkin.so*; do [ -d "$f" ] || cp -P "$f" "$DEST/lib_old/"; done
+  for f in "$DEST"/lib_old/libfirkin.so.*.*; do [ -f "$f" ] && ! [ -L "$f" ] && strip --strip-debug "$f"; done
+fi
 for p in librocksdb-dev libleveldb-dev liblmdb-dev libtkrzw-dev libkyotocabinet-dev libsqlite3-dev; do
   echo "$p $(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo missing)"
 done >"$DEST/peers.txt"
@@ -78,5 +90,5 @@ rm -f "$OUT"/scaling-latest.*
   [ -n "$extra" ] && tar czf results.tgz $extra && rm -rf $extra )
 exit $rc
 EOF
-chmod +x "$DEST/run_matrix.sh" "$DEST/scaling.sh" "$DEST/firkin_bench"
+chmod +x "$DEST/run_matrix.sh" "$DEST/scaling.sh" "$DEST/ab.sh" "$DEST/firkin_bench"
 echo "device_pack.sh: $(du -sh "$DEST" | cut -f1) in $DEST ($(ls "$DEST/lib" | wc -l) libraries); run: cd $DEST && ./run_matrix.sh"

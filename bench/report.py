@@ -462,6 +462,11 @@ def main():
   live bytes).
 - The non-durable workloads run with every store in its `none` setting (below); fillsync in
   `always`.
+- Before/after figures in the sections below compare two builds of the library in the same
+  minutes: `bench/ab.sh --old DIR` runs the new and the old `libfirkin.so` (and a peer, with
+  `--peer`) in alternation, each measurement in a fresh process, and prints the rows and the
+  medians with new/old and new/peer (`bench/device_pack.sh` carries it, with `OLD_LIB=DIR`, to
+  a machine without packages).
 """)
     L.append("## Durability matching\n")
     L.append("Each Firkin sync mode and the setting of each peer that gives the same promise. `none`: "
