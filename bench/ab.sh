@@ -118,7 +118,7 @@ for w in $WORKLOADS; do
     declare -A med=()
     for v in $VARIANTS; do
       m=$(awk -F, -v w="$w" -v t="$t" -v v="$v" '$4 == w && $5 == t && $2 == v {print $6}' "$ROWS" |
-          sort -n | awk '{a[NR] = $1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}')
+          sort -n | awk '{a[NR] = $1} END {if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}')
       med[$v]=$m
       line="$line  $v $m"
     done

@@ -77,7 +77,7 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   if (!keyspace_->IsRecordOf(cand, op.ns->id, op.key, &old)) return false;
   if (old.type != RecordType::kPut || old.flags != kRecordFlagTime ||
       old.value_len != op.value.size() || old.size() > LiveFile::kMaxRecord ||
-      old.seq > log_->published_seq()) {
+      !log_->IsPublished(old.seq)) {
     return false;
   }
   const uint64_t off = LocatorOffset(cand);

@@ -32,7 +32,16 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   if (ns.dropped.load(std::memory_order_acquire)) {
     return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
   }
-  uint64_t at = snap != kLatestSeq ? snap : LastSeq();
+  // A read of the latest state starts from the published number as this
+  // thread last saw it (a lower bound, read without touching the
+  // watermark's cache line) and looks at the watermark itself only when
+  // the record found is newer than that (`fresh` below). A record at or
+  // below the bound is published either way.
+  const bool latest = snap == kLatestSeq && log_ != nullptr;
+  uint64_t at = snap != kLatestSeq ? snap : (latest ? log_->PublishedSeen() : LastSeq());
+  auto fresh = [&](uint64_t seq) {
+    if (latest && seq > at) at = log_->PublishedNow();
+  };
   const uint64_t h = keyspace_->Hash(ns.id, key);
   RecordView newest;
   if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) {
@@ -72,6 +81,7 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
       // the checksum, the commit time: read from the record when needed).
       // An 8-byte store: the old number or the new one, never a mix.
       if (c0 != 0) r.seq = DecodeU64(newest.base + 8);
+      fresh(r.seq);
       if (c0 != 0 && r.seq > at) {
         // Overwritten in place by a write not yet published: the versions
         // it replaced are gone from the chain. A read of the latest state
@@ -81,12 +91,13 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
                                         std::to_string(at));
         }
         log_->WaitPublished(r.seq);
-        at = LastSeq();
+        at = log_->PublishedNow();
         continue;
       }
     }
     const char* watch = r.watch;
     const uint32_t watch_counter = r.watch_counter;
+    fresh(r.seq);
     if (r.seq > at) {
       // Every version skipped on the way back is checked (VersionAt), the
       // one returned below: a read never relies on an unverified record.
@@ -100,7 +111,7 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
           // not yet published): a read of the latest state waits for the
           // newest version's publication and reads that.
           log_->WaitPublished(head.seq);
-          at = LastSeq();
+          at = log_->PublishedNow();
           continue;
         }
         return vs;

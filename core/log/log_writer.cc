@@ -179,6 +179,7 @@ uint64_t LogWriter::Freeze(Segment* seg, uint64_t target) {
 void LogWriter::Publish(const Reservation& r) {
   publisher_.Complete(r.seq, r.seg, r.off + r.bytes);
   publisher_.WaitFor(r.seq);  // the length is raised over the record before
+  NoteSeen(r.seq);            // (what this thread now knows is published)
 }
 
 Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared_ptr<Segment>* out,
