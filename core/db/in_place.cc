@@ -102,6 +102,10 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
     log_->EndInPlace(slot);
     return false;
   }
+  // Now, while this core holds the line of the reservation word that the
+  // flag shares: read after the overwrite, another writer's reservation
+  // had often taken the line away (8% of TryInPlace's samples, 2 threads).
+  seg->NoteInPlace();
   char rec[LiveFile::kMaxRecord];
   EncodeRecordCached(RecordFields{r->seq, old.prev, op.ns->id, RecordType::kPut, 0, op.key,
                                   op.value, CommitTimeMs(), 0, counter + 2},
@@ -111,7 +115,6 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   uint64_t hi = seg->inplace_hi.load(std::memory_order_relaxed);
   while (off + size > hi && !seg->inplace_hi.compare_exchange_weak(hi, off + size)) {
   }
-  seg->NoteInPlace();
   log_->EndInPlace(slot);
   // No log bytes were added: nothing for checkpoint_every or bytes_written
   // to count. r->off stays ReserveSeq's: the end of the records numbered
