@@ -23,6 +23,7 @@
 
 #include "core/db/db.h"
 #include "core/util/epoch.h"
+#include "core/util/prefetch.h"
 
 namespace firkin {
 namespace {
@@ -90,8 +91,13 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // counter about to wrap to 0 (never overwritten, to recovery) appends.
   const uint32_t counter = LoadRecordCounter(base);
   if (counter >= 0xFFFFFFF0u) return false;
-  if (!log_->BeginInPlace(slot, seg, off)) return false;
   const size_t size = old.size();
+  // Every line of the record, for writing: the undo copy below reads them
+  // and the overwrite writes them, and a reader's copy on another core
+  // would otherwise cost each line a second trip (shared, then owned),
+  // paid at the latest by Publish's fence.
+  for (size_t o = 0; o < size; o += 64) PrefetchForWrite(base + o);
+  if (!log_->BeginInPlace(slot, seg, off)) return false;
   // The undo image before the sequence number is taken: from then on every
   // later writer waits for this one to publish, so the window holds only
   // what needs the number. (An image of a record that is then left alone
