@@ -121,7 +121,7 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   uint64_t hi = seg->inplace_hi.load(std::memory_order_relaxed);
   while (off + size > hi && !seg->inplace_hi.compare_exchange_weak(hi, off + size)) {
   }
-  log_->EndInPlace(slot);
+  log_->EndInPlace(slot, r->seq);
   // No log bytes were added: nothing for checkpoint_every or bytes_written
   // to count. r->off stays ReserveSeq's: the end of the records numbered
   // before this one, which the published length must cover once the

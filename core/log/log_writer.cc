@@ -162,9 +162,16 @@ void LogWriter::Block() {
   if (live_ == nullptr) return;
   WaitInPlaceIdle();
   // Their sequence numbers published too: a snapshot taken now is above
-  // every version an overwrite replaced.
+  // every version an overwrite replaced. (Each slot's number was stored
+  // before its flag was cleared, and WaitInPlaceIdle saw every flag clear;
+  // no overwrite starts now that a blocker is counted.)
+  uint64_t hi = 0;
+  const uint32_t n = ip_hi_.load(std::memory_order_seq_cst);
+  for (uint32_t i = 0; i < n; i++) {
+    hi = std::max(hi, ip_slots_[i].seq.load(std::memory_order_acquire));
+  }
   Epoch::Guard guard;
-  publisher_.WaitFor(last_ip_seq_.load(std::memory_order_seq_cst));
+  publisher_.WaitFor(hi);
 }
 
 uint64_t LogWriter::Freeze(Segment* seg, uint64_t target) {

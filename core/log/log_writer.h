@@ -163,7 +163,12 @@ class LogWriter {
     me.active.store(0, std::memory_order_release);
     return false;
   }
-  void EndInPlace(size_t slot) { ip_slots_[slot].active.store(0, std::memory_order_release); }
+  // `seq`: the number the overwrite took (0: it did not overwrite), noted
+  // in the slot's own line for Block.
+  void EndInPlace(size_t slot, uint64_t seq = 0) {
+    if (seq != 0) ip_slots_[slot].seq.store(seq, std::memory_order_relaxed);
+    ip_slots_[slot].active.store(0, std::memory_order_release);
+  }
   // A sequence number without bytes, from `seg` (false: it is closed).
   // r->off is the segment's tail then, the end of every record numbered
   // before it, with no bytes: its publication raises the published length
@@ -176,9 +181,6 @@ class LogWriter {
     r->seq = seq;
     r->off = off;
     r->bytes = 0;
-    uint64_t cur = last_ip_seq_.load(std::memory_order_relaxed);
-    while (seq > cur && !last_ip_seq_.compare_exchange_weak(cur, seq)) {
-    }
     return true;
   }
   // Any thread: a holder of old versions (a snapshot, iterator,
@@ -368,17 +370,19 @@ class LogWriter {
   Env* const env_;
   const std::string dir_;
   // In-place updates (EnableInPlace): one flag per thread slot, set while
-  // that thread overwrites a record; 1 + the highest slot ever used; the
-  // registered holders of old versions; the highest sequence number an
-  // overwrite took.
+  // that thread overwrites a record, and the number its last overwrite
+  // took (Block waits for the highest); 1 + the highest slot ever used;
+  // the registered holders of old versions. (The highest number was one
+  // shared word that every overwrite CASed, on the line of the two counts
+  // that every overwrite reads.)
   struct alignas(64) InPlaceSlot {
     std::atomic<uint32_t> active{0};
+    std::atomic<uint64_t> seq{0};
   };
   LiveFile* live_ = nullptr;
   std::unique_ptr<InPlaceSlot[]> ip_slots_{new InPlaceSlot[LiveFile::kUndoSlots]};
   std::atomic<uint32_t> ip_hi_{0};
   std::atomic<uint32_t> ip_blockers_{0};
-  std::atomic<uint64_t> last_ip_seq_{0};
   const uint64_t db_id_;
   const uint64_t segment_size_;
   SegmentTable* const table_;
