@@ -183,12 +183,14 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // highest record overwritten in place so far (a sync over it persists the
   // watermark with it: LogWriter::SyncSegmentLocked).
   std::atomic<uint64_t> frozen{0};
-  std::atomic<uint64_t> inplace_hi{0};
+  // (A line of its own: raised by overwrites of newly appended records,
+  // while every overwrite reads `frozen` and every read `checked`.)
+  alignas(64) std::atomic<uint64_t> inplace_hi{0};
   // The highest sequence number an in-place update gave a record of this
   // segment, found by recovery (0: none): the change feed and time travel
   // cannot tell what happened before it here (the versions it replaced
   // are gone). See InPlaceSeqBound.
-  std::atomic<uint64_t> inplace_max_seq{0};
+  alignas(64) std::atomic<uint64_t> inplace_max_seq{0};
   void NoteInPlaceSeq(uint64_t seq) {
     uint64_t cur = inplace_max_seq.load(std::memory_order_relaxed);
     while (seq > cur && !inplace_max_seq.compare_exchange_weak(cur, seq)) {
