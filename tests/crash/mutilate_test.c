@@ -341,6 +341,7 @@ typedef struct mt_case {
   bool swap_case;      /* two segments swapped */
   int seg2;
   bool live_case;      /* LIVE damaged (counted apart) */
+  bool cut;            /* the file was truncated at lo */
 } mt_case;
 
 /* The tail of the log: its newest segment, and the unsealed ones before
@@ -375,6 +376,13 @@ static void mt_affected(const mt_case *c, bool *aff, bool *checksummed_hit) {
       if (mt_in_tail(B, r->seg) && first_seg < 0) first_seg = r->seg, first_last = r->off;
     }
   }
+  /* A file cut below the durable length its header records is damage
+   * recovery sees (the file is shorter than what was made durable), even
+   * where the bytes cut were only the last record's padding: it must not
+   * open as if intact. (A cut in the padding alone was counted as damage
+   * to no checksummed byte, and the open's CORRUPTION as a failure: seed
+   * 8417450683, truncate at 18035 of a segment sealed at 18040.) */
+  if (c->cut && c->lo >= 48 && c->lo < B->seg_watermark[c->seg]) *checksummed_hit = true;
   /* truncation beyond the last record still "hits" nothing. A cut in an
    * unsealed segment loses every later log segment too. */
   for (int i = 0; i < B->nrecs; i++) {
@@ -709,6 +717,7 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
         if (truncate(p, (off_t)at) != 0) perror("truncate");
         c.lo = at;
         c.hi = UINT64_MAX;
+        c.cut = true;
         snprintf(c.what, sizeof c.what, "%s: truncate %s at %" PRIu64, B->name, B->segs[s], at);
         break;
       }
@@ -720,6 +729,7 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
         if (truncate(p, (off_t)at) != 0) perror("truncate");
         c.lo = at;
         c.hi = UINT64_MAX;
+        c.cut = true;
         snprintf(c.what, sizeof c.what, "%s: truncate %s at record boundary %" PRIu64, B->name,
                  B->segs[s], at);
         break;
