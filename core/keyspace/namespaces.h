@@ -53,8 +53,9 @@ struct NamespaceInfo {
   OrderedIndex* ordered = nullptr;
   std::atomic<bool> dropped{false};
   // Keys whose newest record is a put (an expired one included, until
-  // compaction drops it).
-  std::atomic<int64_t> live_keys{0};
+  // compaction drops it). (From here on a line away from `dropped`, which
+  // every read loads: inserts and deletes write these.)
+  alignas(64) std::atomic<int64_t> live_keys{0};
   // Of those, the keys whose newest put carries an expiry (TTL).
   std::atomic<int64_t> ttl_keys{0};
   // No key of ttl_keys expires before this: a lower bound, lowered by every
