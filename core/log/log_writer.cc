@@ -126,6 +126,7 @@ Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
         r->off = off;
         r->bytes = bytes;
         r->seq = seq;
+        publisher_.Prepare(seq);
         if ((off >> kPokeShift) != ((off + bytes) >> kPokeShift)) {
           {
             std::lock_guard<std::mutex> l(pf_mu_);

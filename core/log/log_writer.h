@@ -181,6 +181,7 @@ class LogWriter {
     r->seq = seq;
     r->off = off;
     r->bytes = 0;
+    publisher_.Prepare(seq);
     return true;
   }
   // Any thread: a holder of old versions (a snapshot, iterator,

@@ -57,6 +57,7 @@
 
 #include "core/log/segment.h"
 #include "core/util/parking.h"
+#include "core/util/prefetch.h"
 #include "core/util/spin.h"
 
 namespace firkin {
@@ -81,6 +82,11 @@ class SeqPublisher {
   SeqPublisher& operator=(const SeqPublisher&) = delete;
 
   uint64_t published() const { return published_->load(std::memory_order_acquire); }
+
+  // A hint, as soon as seq is taken: fetch seq's slot for writing, so that
+  // Complete's sequentially consistent store does not wait for the line
+  // (the head completer read it last, on another core).
+  void Prepare(uint64_t seq) const { PrefetchForWrite(&slots_[seq & (kRing - 1)]); }
 
   // Marks seq complete (its record, ending at `end` of `seg`, is written
   // and installed) and advances the watermark as far as it can.
