@@ -38,6 +38,9 @@
 #endif
 
 namespace firkin {
+namespace epoch_detail {
+__thread uint32_t t_index1 __attribute__((tls_model("initial-exec"))) = 0;
+}  // namespace epoch_detail
 namespace {
 
 constexpr uint64_t kIdle = ~uint64_t{0};
@@ -138,6 +141,7 @@ struct SlotReleaser {
       t_slot->epoch.store(kIdle, std::memory_order_release);
       t_slot->in_use.store(false, std::memory_order_release);
       t_slot = nullptr;
+      epoch_detail::t_index1 = 0;
     }
   }
 };
@@ -174,6 +178,7 @@ Slot* RegisterThread() {
     }
   }
   t_slot = slot;
+  epoch_detail::t_index1 = slot->index + 1;
   thread_local SlotReleaser releaser;  // its destructor runs at thread exit
   (void)releaser;
   return slot;
@@ -281,7 +286,7 @@ void Epoch::Drain() {
   }
 }
 
-uint32_t Epoch::ThreadIndex() {
+uint32_t Epoch::ThreadIndexSlow() {
   // (Inside a guard the thread holds its slot; it keeps it until it exits.)
   Slot* slot = t_slot != nullptr ? t_slot : RegisterThread();
   return slot->index;

@@ -53,7 +53,24 @@ class Epoch {
   // one). Used for per-thread state that must not grow with thread churn
   // (the in-place updates' undo slots, LiveFile).
   static uint32_t ThreadIndex();
+
+ private:
+  static uint32_t ThreadIndexSlow();
 };
+
+namespace epoch_detail {
+// 1 + Epoch::ThreadIndex() of the calling thread once it has a slot, 0
+// before (and after it exits). `__thread`, a plain initial-exec variable
+// with no dynamic initializer, so that reading it from another file is one
+// %fs-relative load, not a call (ThreadIndex is on the read path: 4 of the
+// static TLS bytes a dlopen'ed library may take, beside epoch.cc's 12).
+extern __thread uint32_t t_index1 __attribute__((tls_model("initial-exec")));
+}  // namespace epoch_detail
+
+inline uint32_t Epoch::ThreadIndex() {
+  const uint32_t i = epoch_detail::t_index1;
+  return i != 0 ? i - 1 : ThreadIndexSlow();
+}
 
 }  // namespace firkin
 
