@@ -51,8 +51,11 @@ TEST(ParkingTest, PingPongLosesNoWakeUp) {
   EXPECT_EQ(ball.load(), kRounds);
 }
 
-TEST(ParkingTest, ManySleepersAllWoken) {
-  Parking lot(0);
+// kThreads sleepers each wait for `level` to reach 1, 2, ..., kSteps, the
+// way wait_until(lot, reached) waits, while this thread raises it and wakes
+// them; returns how many steps the sleepers missed (0: they saw them all).
+template <class WaitUntil>
+uint64_t StepSleepers(Parking& lot, WaitUntil wait_until) {
   std::atomic<uint64_t> level{0};
   constexpr int kThreads = 8;
   constexpr uint64_t kSteps = 2000;
@@ -61,7 +64,7 @@ TEST(ParkingTest, ManySleepersAllWoken) {
   for (int t = 0; t < kThreads; t++) {
     ts.emplace_back([&] {
       for (uint64_t want = 1; want <= kSteps; want++) {
-        lot.Wait([&] { return level.load(std::memory_order_seq_cst) >= want; });
+        wait_until(lot, [&] { return level.load(std::memory_order_seq_cst) >= want; });
         seen.fetch_add(1);
       }
     });
@@ -72,7 +75,12 @@ TEST(ParkingTest, ManySleepersAllWoken) {
     if (i % 64 == 0) std::this_thread::yield();
   }
   for (auto& t : ts) t.join();
-  EXPECT_EQ(seen.load(), kThreads * kSteps);
+  return kThreads * kSteps - seen.load();
+}
+
+TEST(ParkingTest, ManySleepersAllWoken) {
+  Parking lot(0);
+  EXPECT_EQ(StepSleepers(lot, [](Parking& l, auto reached) { l.Wait(reached); }), 0u);
 }
 
 TEST(ParkingTest, SleepUnlessLosesNoWakeUp) {
@@ -80,27 +88,11 @@ TEST(ParkingTest, SleepUnlessLosesNoWakeUp) {
   // check their condition in a loop of their own; no guard timeout here,
   // so a lost wake-up hangs the test.
   Parking lot(0);
-  std::atomic<uint64_t> level{0};
-  constexpr int kThreads = 8;
-  constexpr uint64_t kSteps = 2000;
-  std::atomic<uint64_t> seen{0};
-  std::vector<std::thread> ts;
-  for (int t = 0; t < kThreads; t++) {
-    ts.emplace_back([&] {
-      for (uint64_t want = 1; want <= kSteps; want++) {
-        auto reached = [&] { return level.load(std::memory_order_seq_cst) >= want; };
-        while (!reached()) lot.SleepUnless(reached);
-        seen.fetch_add(1);
-      }
-    });
-  }
-  for (uint64_t i = 1; i <= kSteps; i++) {
-    level.store(i, std::memory_order_seq_cst);
-    lot.Wake();
-    if (i % 64 == 0) std::this_thread::yield();
-  }
-  for (auto& t : ts) t.join();
-  EXPECT_EQ(seen.load(), kThreads * kSteps);
+  EXPECT_EQ(StepSleepers(lot,
+                         [](Parking& l, auto reached) {
+                           while (!reached()) l.SleepUnless(reached);
+                         }),
+            0u);
 }
 
 TEST(ParkingTest, SleepUnlessEndsAtItsTimeout) {
