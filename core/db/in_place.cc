@@ -1,18 +1,20 @@
 // In-place updates of hot keys (docs/write_path.md, "In-place updates").
 //
 // An unconditional put of a key whose newest record is a plain put of the
-// same value length, in the active segment at or above its freeze offset
-// and published, overwrites that record instead of appending a new one:
-// the index, the byte counts and the key counts do not change. What keeps
-// the promises:
+// same value length, in the active segment at or above its freeze offset,
+// in a published place (its append's number is published), overwrites
+// that record instead of appending a new one: the index, the byte counts
+// and the key counts do not change. What keeps the promises:
 //
 //  - bytes below the freeze offset never change again, and the offset is
 //    raised before any range is synced or handed over to writeback
 //    (LogWriter::Freeze), so synced bytes are never overwritten;
 //  - the old record is first copied into this thread's undo slot of the
 //    LIVE file, whose shared page also holds the published sequence number:
-//    after a kill -9 recovery restores it if the overwrite was cut short or
-//    not published (recovery.cc);
+//    after a kill -9 recovery restores it if the overwrite was cut short
+//    (the record is not whole), and keeps every whole overwrite, published
+//    or not: the put returns before its number is published
+//    (LogWriter::Complete), and reads of the latest state see it then;
 //  - the record's in-place counter (offset 36) is odd while it changes:
 //    readers check it around their copy (ReadStable) and read again;
 //  - holders of old versions (snapshots, iterators, transactions, change
@@ -77,8 +79,7 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   RecordView old;
   if (!keyspace_->IsRecordOf(cand, op.ns->id, op.key, &old)) return false;
   if (old.type != RecordType::kPut || old.flags != kRecordFlagTime ||
-      old.value_len != op.value.size() || old.size() > LiveFile::kMaxRecord ||
-      !log_->IsPublished(old.seq)) {
+      old.value_len != op.value.size() || old.size() > LiveFile::kMaxRecord) {
     return false;
   }
   const uint64_t off = LocatorOffset(cand);
@@ -91,6 +92,12 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // counter about to wrap to 0 (never overwritten, to recovery) appends.
   const uint32_t counter = LoadRecordCounter(base);
   if (counter >= 0xFFFFFFF0u) return false;
+  // The record's place must be published (below the published length, in
+  // every scan; recovery keeps every whole overwrite there). An appended
+  // record is once its number is; an overwritten one was before its first
+  // overwrite, whether the last overwrite's number is published or not
+  // (overwrites do not wait for publication: LogWriter::Complete).
+  if (counter == 0 && !log_->IsPublished(old.seq)) return false;
   const size_t size = old.size();
   // Every line of the record, for writing: the undo copy below reads them
   // and the overwrite writes them, and a reader's copy on another core
@@ -99,10 +106,9 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   for (size_t o = 0; o < size; o += 64) PrefetchForWrite(base + o);
   if (!log_->BeginInPlace(slot, seg, off)) return false;
   // The undo image before the sequence number is taken: from then on every
-  // later writer waits for this one to publish, so the window holds only
+  // later append waits for this one to complete, so the window holds only
   // what needs the number. (An image of a record that is then left alone
-  // is harmless: recovery puts back only over a torn record or one newer
-  // than the published number.)
+  // is harmless: recovery puts an image back only over a torn record.)
   live_->Undo(slot, seg->id(), off, base, size);
   if (!log_->ReserveSeq(seg, r)) {  // closed: the append rolls
     log_->EndInPlace(slot);

@@ -65,6 +65,7 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   const bool watched = newest.seg != nullptr && SegmentInPlace(newest.seg);
   for (uint32_t tries = 0;; tries++) {
     RecordView r = newest;
+    bool overwritten = false;  // (the newest record, overwritten in place: r is its state now)
     if (watched) {
       // (Acquire: if the header FindNewest read was already an overwrite's,
       // the counter loaded now shows that overwrite.)
@@ -80,25 +81,27 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
       // Of the header, an overwrite changes only the sequence number (and
       // the checksum, the commit time: read from the record when needed).
       // An 8-byte store: the old number or the new one, never a mix.
-      if (c0 != 0) r.seq = DecodeU64(newest.base + 8);
-      fresh(r.seq);
-      if (c0 != 0 && r.seq > at) {
-        // Overwritten in place by a write not yet published: the versions
-        // it replaced are gone from the chain. A read of the latest state
-        // waits for it (it is being published); a snapshot cannot.
-        if (snap != kLatestSeq || log_ == nullptr) {
+      if (c0 != 0) {
+        r.seq = DecodeU64(newest.base + 8);
+        overwritten = true;
+        // Overwritten in place by a write that may not be published yet
+        // (its writer does not wait: LogWriter::Complete): the versions it
+        // replaced are gone from the chain. A read of the latest state
+        // takes it as it is (whole: the counter is even, and checked again
+        // after the copy), which is what recovery keeps after a kill; a
+        // snapshot below its number cannot be answered. (Holders of old
+        // versions turn overwrites off, so a snapshot read meets one only
+        // when it is above the snapshot's number: the key changed after.)
+        if (!latest && r.seq > at) {
           return Status::SnapshotTooOld("the key was updated in place after sequence " +
                                         std::to_string(at));
         }
-        log_->WaitPublished(r.seq);
-        at = log_->PublishedNow();
-        continue;
       }
     }
     const char* watch = r.watch;
     const uint32_t watch_counter = r.watch_counter;
-    fresh(r.seq);
-    if (r.seq > at) {
+    if (!(overwritten && latest)) fresh(r.seq);
+    if (r.seq > at && !(overwritten && latest)) {
       // Every version skipped on the way back is checked (VersionAt), the
       // one returned below: a read never relies on an unverified record.
       RecordView head = r;

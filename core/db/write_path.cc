@@ -200,7 +200,11 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
             ? ApplyOne(ops[0], &r, live_ != nullptr && mode != SyncMode::kAlways)
             : ApplyBatch(ops, n, &r);
     tracking.Done(r.seg != nullptr ? r.seq : 0);
-    if (r.seg != nullptr) log_->Publish(r);
+    if (r.overwrite) {
+      log_->Complete(r);  // an in-place update does not wait (LogWriter::Complete)
+    } else if (r.seg != nullptr) {
+      log_->Publish(r);
+    }
   }
   if (seq_out != nullptr) *seq_out = r.seg != nullptr && s.ok() ? r.seq : 0;
   return FinishWrite(mode, r, s);

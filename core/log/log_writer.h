@@ -106,6 +106,7 @@ class LogWriter {
     uint64_t off = 0;
     uint64_t bytes = 0;
     uint64_t seq = 0;
+    bool overwrite = false;  // ReserveSeq's: an in-place update (Complete, not Publish)
   };
 
   // `recycle`: how many retired segment files to keep for reuse (0: none).
@@ -174,6 +175,17 @@ class LogWriter {
   // before it, with no bytes: its publication raises the published length
   // over them (SeqPublisher raises it to the end of the last number it
   // passes, and an overwritten record's own offset lies below theirs).
+  //
+  // An overwrite does not wait for its publication (Complete), so a thread
+  // may take number after number while an earlier one, another thread's,
+  // is still being written: the publisher's ring holds kRing numbers. A
+  // number more than kAheadMax past the watermark waits here until the
+  // watermark is that close (REQUIRES an Epoch::Guard). Every number above
+  // watermark + kAheadMax then belongs to a thread waiting here or for its
+  // append's publication, one number each, so no number is more than
+  // kAheadMax + (threads writing) past the watermark: under kRing while
+  // fewer than kRing - kAheadMax threads write at once.
+  static constexpr uint64_t kAheadMax = SeqPublisher::kRing / 2;
   bool ReserveSeq(Segment* seg, Reservation* r) {
     uint64_t off = 0, seq = 0;
     if (seg->TryReserve(1, 0, &off, &seq) != Segment::Reserve::kOk) return false;
@@ -181,9 +193,17 @@ class LogWriter {
     r->seq = seq;
     r->off = off;
     r->bytes = 0;
+    r->overwrite = true;
     publisher_.Prepare(seq);
+    // (The thread's last look first: the watermark's line only when far ahead.)
+    if (seq > PublishedSeen() + kAheadMax && seq > PublishedNow() + kAheadMax) {
+      ahead_waits_.fetch_add(1, std::memory_order_relaxed);
+      publisher_.WaitFor(seq - kAheadMax);
+    }
     return true;
   }
+  // How many overwrites waited for the watermark in ReserveSeq.
+  uint64_t ahead_waits() const { return ahead_waits_.load(std::memory_order_relaxed); }
   // Any thread: a holder of old versions (a snapshot, iterator,
   // transaction, change cursor, backup, verify) registers. Once it
   // returns, no update goes in place until Unblock, and every overwrite
@@ -203,6 +223,17 @@ class LogWriter {
   // its sequence number complete and waits until it is published (its
   // bytes are then visible to scans: below the published length).
   void Publish(const Reservation& r);
+  // Any thread, for an overwrite (ReserveSeq) whose bytes are written:
+  // marks its number complete and returns without waiting for every
+  // earlier number (docs/write_path.md, "Overwrites that do not wait").
+  // The watermark passes it once they complete. What makes that safe: a
+  // read of the latest state takes an overwritten record as it is, without
+  // its publication (DB::GetAt); recovery after a kill keeps every
+  // overwrite that is whole (recovery.cc); a holder of old versions waits
+  // for the publication of every overwrite (Block); and a sync covers it
+  // whether published or not (the record's place was published before its
+  // first overwrite: it lies below the published length).
+  void Complete(const Reservation& r) { publisher_.Complete(r.seq, r.seg, r.off + r.bytes); }
   // The snapshot boundary: every sequence number up to it is complete.
   uint64_t published_seq() const { return publisher_.published(); }
   // Any thread: the published number as this thread last saw it (a lower
@@ -397,6 +428,7 @@ class LogWriter {
     std::atomic<uint64_t> seq{0};
   };
   std::unique_ptr<SeenSlot[]> seen_{new SeenSlot[kSeenSlots]};
+  std::atomic<uint64_t> ahead_waits_{0};
   void NoteSeen(uint64_t seq) {
     const uint32_t i = Epoch::ThreadIndex();
     if (i < kSeenSlots && seq > seen_[i].seq.load(std::memory_order_relaxed)) {

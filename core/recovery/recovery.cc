@@ -121,10 +121,13 @@ bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t
 
 // In-place updates, after a kill -9 on this boot (LiveFile): puts back
 // the undo image of every record of segment `id` (mapped writable at
-// `data`, `size` bytes) that an overwrite left torn or newer than the
-// published sequence number. Of several images of one record (slots of
-// earlier overwrites stay behind), the newest at or below that number is
-// the version the overwrite replaced.
+// `data`, `size` bytes) that an overwrite left torn (not a whole record).
+// A whole overwrite stays, published or not: its put may have returned
+// before its number was published (LogWriter::Complete). Of several
+// images of one record (slots of earlier overwrites stay behind), the
+// newest is the version the torn overwrite replaced: overwrites of one
+// record take turns under its key's lock, and each copies the record, a
+// whole one, before it changes it.
 // Synced bytes (below `durable`) never change, so no image is put back
 // there.
 void RestoreUndo(char* data, uint64_t size, uint64_t id, uint64_t durable,
@@ -136,14 +139,13 @@ void RestoreUndo(char* data, uint64_t size, uint64_t id, uint64_t durable,
       continue;
     }
     const uint64_t seq = DecodeU64(u.image.data() + 8);
-    if (seq > live.published) continue;
     auto [it, fresh] = pick.emplace(u.offset, &u);
     if (!fresh && DecodeU64(it->second->image.data() + 8) < seq) it->second = &u;
   }
   for (const auto& [off, u] : pick) {
     char* cur = data + off;
     RecordView r;
-    if (ValidateRecord(cur, size - off, &r, data) && r.seq <= live.published) continue;
+    if (ValidateRecord(cur, size - off, &r, data)) continue;
     // The lengths an overwrite never changes must agree with the image's.
     const RecordView img = PeekRecord(u->image.data());
     const RecordView now = PeekRecord(cur);
@@ -310,8 +312,9 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     bool validated = off == kSegmentHeaderSize;
     // A segment whose records may have been updated in place
     // (docs/write_path.md, "In-place updates"), read like the tail: after a
-    // kill -9 on this boot, the overwrites cut short are undone and every
-    // record up to the published number kept; after a power loss, the log
+    // kill -9 on this boot, the overwrites cut short are undone, and every
+    // record up to the published number kept, and every whole overwrite
+    // (its put does not wait for its publication); after a power loss, the log
     // is cut at the first record above the watermark that was overwritten
     // (the numbers it had before are lost) or that does not follow its
     // predecessor's number (it follows one an overwrite took).
@@ -349,11 +352,14 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       LogReader::Result got = reader.Next(&r, &off);
       if (got == LogReader::Result::kEnd) break;
       if (got == LogReader::Result::kRecord && inplace_tail && off >= durable) {
+        // (Same boot: an overwritten record lies in a place that was
+        // published before its first overwrite, below every append not yet
+        // published; whole, after RestoreUndo, it is kept at any number.)
+        const uint32_t counter = DecodeU32(r.base + kRecordCounterOffset);
         const bool keep =
             live.same_boot
-                ? r.seq <= live.published
-                : DecodeU32(r.base + kRecordCounterOffset) == 0 &&
-                      (prev_seq == 0 || r.seq == prev_seq || r.seq == prev_seq + 1);
+                ? r.seq <= live.published || counter != 0
+                : counter == 0 && (prev_seq == 0 || r.seq == prev_seq || r.seq == prev_seq + 1);
         if (!keep) got = LogReader::Result::kDamaged;  // cut here, as a torn tail
       }
       if (got == LogReader::Result::kRecord) {
