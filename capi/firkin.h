@@ -302,8 +302,12 @@ typedef enum firkin_sync_mode {
  *                                   for that key, never a wrong value.
  *                                   Crash promises are unchanged; the
  *                                   writer keeps a small file LIVE beside
- *                                   the log for them. firkin_stats:
- *                                   in_place_updates, in_place_enabled)
+ *                                   the log for them. Such a put returns
+ *                                   without waiting for concurrent writes
+ *                                   numbered before it (at most 2048
+ *                                   numbers ahead of the published one).
+ *                                   firkin_stats: in_place_updates,
+ *                                   in_place_ahead_waits, in_place_enabled)
  *  Returns FIRKIN_E_INVALID_ARGUMENT if out is NULL. */
 FIRKIN_API firkin_status firkin_options_new(firkin_options **out);
 FIRKIN_API void firkin_options_free(firkin_options *opts);
