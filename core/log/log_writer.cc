@@ -117,6 +117,10 @@ Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
     return Status::TooLarge("write of " + std::to_string(bytes) +
                             " bytes exceeds the largest segment");
   }
+  // Past kFreeWriters threads, one at a time (unlocked in Publish, or
+  // below if no number is taken).
+  std::unique_lock<std::mutex> crowd(crowd_mu_, std::defer_lock);
+  if (Epoch::ThreadIndex() >= kFreeWriters) crowd.lock();
   for (;;) {
     Segment* seg = active_.load(std::memory_order_acquire);
     if (seg != nullptr && bytes <= seg->capacity() - kSegmentHeaderSize) {
@@ -126,6 +130,8 @@ Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
         r->off = off;
         r->bytes = bytes;
         r->seq = seq;
+        r->queued = crowd.owns_lock();
+        if (r->queued) crowd.release();  // held until Publish
         publisher_.Prepare(seq);
         if ((off >> kPokeShift) != ((off + bytes) >> kPokeShift)) {
           {
@@ -188,6 +194,7 @@ void LogWriter::Publish(const Reservation& r) {
   publisher_.Complete(r.seq, r.seg, r.off + r.bytes);
   publisher_.WaitFor(r.seq);  // the length is raised over the record before
   NoteSeen(r.seq);            // (what this thread now knows is published)
+  if (r.queued) crowd_mu_.unlock();  // (taken by this thread in Reserve)
 }
 
 Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared_ptr<Segment>* out,

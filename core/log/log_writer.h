@@ -107,7 +107,19 @@ class LogWriter {
     uint64_t bytes = 0;
     uint64_t seq = 0;
     bool overwrite = false;  // ReserveSeq's: an in-place update (Complete, not Publish)
+    bool queued = false;     // Reserve's, past kFreeWriters: Publish releases the queue
   };
+
+  // Threads whose Epoch::ThreadIndex is below this append freely; the
+  // others take turns (one at a time, from Reserve until Publish
+  // returns). So at most kFreeWriters + 1 appends hold an unpublished
+  // number at once, however many threads write: with the overwrites'
+  // allowance (kAheadMax, for the LiveFile::kUndoSlots threads that may
+  // overwrite) every number stays less than SeqPublisher::kRing past the
+  // watermark, which the publisher's ring needs (a number a whole ring
+  // ahead would take the slot of one not yet published, and the watermark
+  // would stop there for good).
+  static constexpr uint32_t kFreeWriters = 1024;
 
   // `recycle`: how many retired segment files to keep for reuse (0: none).
   LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
@@ -183,9 +195,11 @@ class LogWriter {
   // watermark is that close (REQUIRES an Epoch::Guard). Every number above
   // watermark + kAheadMax then belongs to a thread waiting here or for its
   // append's publication, one number each, so no number is more than
-  // kAheadMax + (threads writing) past the watermark: under kRing while
-  // fewer than kRing - kAheadMax threads write at once.
+  // kAheadMax + (threads writing) past the watermark: under kRing, as at
+  // most kUndoSlots threads overwrite and kFreeWriters + 1 append at once.
   static constexpr uint64_t kAheadMax = SeqPublisher::kRing / 2;
+  static_assert(kAheadMax + LiveFile::kUndoSlots + kFreeWriters + 1 < SeqPublisher::kRing,
+                "every unpublished number within the publisher's ring");
   bool ReserveSeq(Segment* seg, Reservation* r) {
     uint64_t off = 0, seq = 0;
     if (seg->TryReserve(1, 0, &off, &seq) != Segment::Reserve::kOk) return false;
@@ -429,6 +443,7 @@ class LogWriter {
   };
   std::unique_ptr<SeenSlot[]> seen_{new SeenSlot[kSeenSlots]};
   std::atomic<uint64_t> ahead_waits_{0};
+  std::mutex crowd_mu_;  // the appenders past kFreeWriters, one at a time
   void NoteSeen(uint64_t seq) {
     const uint32_t i = Epoch::ThreadIndex();
     if (i < kSeenSlots && seq > seen_[i].seq.load(std::memory_order_relaxed)) {

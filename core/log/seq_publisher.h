@@ -36,9 +36,10 @@
 // the watermark's cache line: at 16 threads of YCSB A on 16 cores that
 // line and the spinning on it took 42% of the CPU time, perf, in
 // LogWriter::Publish and SeqPublisher::WaitFor.) A sequence number may be
-// at most kRing ahead of the watermark: every writer holds at most one
-// unpublished sequence number (it waits for publication before it
-// returns), so this holds while fewer than kRing threads write at once.
+// at most kRing ahead of the watermark: LogWriter keeps it so (an
+// appender holds one unpublished number until it is published, at most
+// LogWriter::kFreeWriters + 1 threads append at once, and an overwrite,
+// which does not wait, runs at most LogWriter::kAheadMax ahead).
 //
 // Thread contract: every method may be called from any thread at once;
 // lock-free except WaitFor, which spins, yields and then sleeps; whoever
