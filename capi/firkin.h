@@ -305,9 +305,11 @@ typedef enum firkin_sync_mode {
  *                                   the log for them. Such a put returns
  *                                   without waiting for concurrent writes
  *                                   numbered before it (at most 2048
- *                                   numbers ahead of the published one).
+ *                                   numbers ahead of the published one;
+ *                                   further ahead it appends and waits).
  *                                   firkin_stats: in_place_updates,
- *                                   in_place_ahead_waits, in_place_enabled)
+ *                                   in_place_ahead_appends,
+ *                                   in_place_enabled)
  *  Returns FIRKIN_E_INVALID_ARGUMENT if out is NULL. */
 FIRKIN_API firkin_status firkin_options_new(firkin_options **out);
 FIRKIN_API void firkin_options_free(firkin_options *opts);

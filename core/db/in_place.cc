@@ -110,7 +110,7 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // what needs the number. (An image of a record that is then left alone
   // is harmless: recovery puts an image back only over a torn record.)
   live_->Undo(slot, seg->id(), off, base, size);
-  if (!log_->ReserveSeq(seg, r)) {  // closed: the append rolls
+  if (!log_->ReserveSeq(seg, r)) {  // closed (the append rolls), or too far ahead
     log_->EndInPlace(slot);
     return false;
   }

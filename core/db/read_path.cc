@@ -105,14 +105,16 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
       // Every version skipped on the way back is checked (VersionAt), the
       // one returned below: a read never relies on an unverified record.
       RecordView head = r;
-      Status vs = keyspace_->VersionAt(head, at, &r, check_all_reads_);
+      // (A record updated in place on the way is the answer of a read of
+      // the latest state: the appends after it have not returned.)
+      Status vs = keyspace_->VersionAt(head, at, &r, check_all_reads_, latest);
       if (!vs.ok()) {
         if (!ReadStable(head)) continue;  // the newest changed under the walk
         if (vs.code() == Status::Code::kSnapshotTooOld && snap == kLatestSeq &&
             log_ != nullptr) {
-          // The walk met a version an in-place update replaced (by a write
-          // not yet published): a read of the latest state waits for the
-          // newest version's publication and reads that.
+          // The walk left the history that is kept (the version the
+          // published number sees is gone): a read of the latest state
+          // waits for the newest version's publication and reads that.
           log_->WaitPublished(head.seq);
           at = log_->PublishedNow();
           continue;

@@ -100,9 +100,10 @@ Status DB::StatsJson(std::string* out) const {
   // Puts that overwrote their key's record in place (in_place.cc), among
   // the writes; and whether in-place updates are on for this handle.
   Field(&j, "in_place_updates", in_place_.Sum());
-  // Of them, how many waited because their number ran too far ahead of the
-  // published one (LogWriter::ReserveSeq: an earlier write still in flight).
-  Field(&j, "in_place_ahead_waits", log_ != nullptr ? log_->ahead_waits() : 0);
+  // Puts that would have gone in place but appended: their number ran too
+  // far ahead of the published one (LogWriter::ReserveSeq: an earlier write
+  // still in flight).
+  Field(&j, "in_place_ahead_appends", log_ != nullptr ? log_->ahead_appends() : 0);
   j += std::string("\"in_place_enabled\":") + (live_ != nullptr ? "true" : "false") + ",";
   Field(&j, "segment_rolls", log_ ? log_->roll_count() : 0);
   Field(&j, "roll_us", log_ ? log_->roll_us() : 0);

@@ -8,7 +8,7 @@
 namespace firkin {
 
 Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out,
-                           bool check_all) const {
+                           bool check_all, bool take_overwritten) const {
   RecordView r = rec;
   // Each step goes strictly back in sequence order; a bound guards against
   // a damaged chain that loops.
@@ -23,6 +23,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
                                 "); the version visible at the snapshot cannot be told");
     }
     if (DecodeU32(r.base + kRecordCounterOffset) != 0) {
+      if (take_overwritten) break;  // (its checksum held above, or its segment is checked)
       // Updated in place (docs/write_path.md): the versions it replaced,
       // between its prev and itself, are gone; the one visible at snap may
       // be among them. Never a wrong value: too old.

@@ -157,8 +157,14 @@ class Keyspace {
   // whose newest record is the answer costs one checksum at most). A
   // record not checked that way is checksummed when the chain leaves the
   // kept segments (a damaged prev would look like history compacted away).
+  // A record updated in place above snap ends the walk with
+  // kSnapshotTooOld (the versions it replaced are gone), unless
+  // `take_overwritten` (a read of the latest state, with snap the
+  // published number): it is then the answer, the newest version whose
+  // put may have returned (an overwrite returns before its publication;
+  // the newer records skipped are appends whose puts have not).
   Status VersionAt(const RecordView& rec, uint64_t snap, RecordView* out,
-                   bool check_all = true) const;
+                   bool check_all = true, bool take_overwritten = false) const;
 
   // Points the key (hash h) at the record at new_loc, replacing old_loc
   // (from FindNewest; 0 if the key had no record). Moves the old record's

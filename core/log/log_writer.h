@@ -191,33 +191,39 @@ class LogWriter {
   // An overwrite does not wait for its publication (Complete), so a thread
   // may take number after number while an earlier one, another thread's,
   // is still being written: the publisher's ring holds kRing numbers. A
-  // number more than kAheadMax past the watermark waits here until the
-  // watermark is that close (REQUIRES an Epoch::Guard). Every number above
-  // watermark + kAheadMax then belongs to a thread waiting here or for its
-  // append's publication, one number each, so no number is more than
-  // kAheadMax + (threads writing) past the watermark: under kRing, as at
-  // most kUndoSlots threads overwrite and kFreeWriters + 1 append at once.
+  // number more than kAheadMax past the watermark is not used for an
+  // overwrite: it is completed at once, with no record (a gap, as every
+  // overwrite's number is one in its segment's records), and ReserveSeq
+  // returns false, so the put appends, and waits for its publication as
+  // every append does, holding neither its key's lock nor the overwriter's
+  // flag (which freezers and holders of old versions wait for). Every
+  // number above watermark + kAheadMax then belongs to a thread completing
+  // it at once or waiting for its append's publication, one number each,
+  // so no number is more than kAheadMax + (threads writing) past the
+  // watermark: under kRing, as at most kUndoSlots threads overwrite and
+  // kFreeWriters + 1 append at once.
   static constexpr uint64_t kAheadMax = SeqPublisher::kRing / 2;
   static_assert(kAheadMax + LiveFile::kUndoSlots + kFreeWriters + 1 < SeqPublisher::kRing,
                 "every unpublished number within the publisher's ring");
   bool ReserveSeq(Segment* seg, Reservation* r) {
     uint64_t off = 0, seq = 0;
     if (seg->TryReserve(1, 0, &off, &seq) != Segment::Reserve::kOk) return false;
+    publisher_.Prepare(seq);
+    // (The thread's last look first: the watermark's line only when far ahead.)
+    if (seq > PublishedSeen() + kAheadMax && seq > PublishedNow() + kAheadMax) {
+      ahead_appends_.fetch_add(1, std::memory_order_relaxed);
+      publisher_.Complete(seq, seg, off);  // REQUIRES an Epoch::Guard
+      return false;
+    }
     r->seg = seg;
     r->seq = seq;
     r->off = off;
     r->bytes = 0;
     r->overwrite = true;
-    publisher_.Prepare(seq);
-    // (The thread's last look first: the watermark's line only when far ahead.)
-    if (seq > PublishedSeen() + kAheadMax && seq > PublishedNow() + kAheadMax) {
-      ahead_waits_.fetch_add(1, std::memory_order_relaxed);
-      publisher_.WaitFor(seq - kAheadMax);
-    }
     return true;
   }
-  // How many overwrites waited for the watermark in ReserveSeq.
-  uint64_t ahead_waits() const { return ahead_waits_.load(std::memory_order_relaxed); }
+  // How many overwrites appended instead, their number too far ahead.
+  uint64_t ahead_appends() const { return ahead_appends_.load(std::memory_order_relaxed); }
   // Any thread: a holder of old versions (a snapshot, iterator,
   // transaction, change cursor, backup, verify) registers. Once it
   // returns, no update goes in place until Unblock, and every overwrite
@@ -442,7 +448,7 @@ class LogWriter {
     std::atomic<uint64_t> seq{0};
   };
   std::unique_ptr<SeenSlot[]> seen_{new SeenSlot[kSeenSlots]};
-  std::atomic<uint64_t> ahead_waits_{0};
+  std::atomic<uint64_t> ahead_appends_{0};
   std::mutex crowd_mu_;  // the appenders past kFreeWriters, one at a time
   void NoteSeen(uint64_t seq) {
     const uint32_t i = Epoch::ThreadIndex();

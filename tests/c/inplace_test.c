@@ -1316,8 +1316,9 @@ static void test_kill(void) {
  * publication), another thread's in-place puts of a hot key are
  * acknowledged, read back by a third, and (in a child killed with SIGKILL)
  * recovered; they run at most the publisher's allowance ahead (2048
- * numbers), then wait (in_place_ahead_waits), and go on once the stalled
- * append is released. Before, every such put waited for the stalled one.
+ * numbers), then append instead and wait for that append's publication
+ * (in_place_ahead_appends), and go on once the stalled append is
+ * released. Before, every such put waited for the stalled one.
  * (The stalled append holds its key's sub-table lock: a hot key in the
  * same one of 1024 would wait on that lock, so each attempt uses fresh
  * key names and a round without progress is tried again, twice.) */
@@ -1376,6 +1377,37 @@ static void *ahead_hot(void *arg) {
   return NULL;
 }
 
+/* A firkin_sync, or a read of the hot key, on a thread of its own: the
+ * test waits for it with a timeout (a call that blocked until the stalled
+ * append is released would otherwise hang the test). */
+typedef struct ahead_call {
+  firkin_db *db;
+  const char *key;  /* NULL: firkin_sync */
+  _Atomic int done;
+  firkin_status st;
+  bool ok;
+  uint64_t got;
+} ahead_call;
+
+static void *ahead_caller(void *arg) {
+  ahead_call *y = (ahead_call *)arg;
+  if (y->key == NULL) {
+    y->st = firkin_sync(y->db);
+  } else {
+    y->ok = read_val(y->db, NULL, NULL, y->key, 1, VAL_LEN, &y->got);
+  }
+  atomic_store(&y->done, 1);
+  return NULL;
+}
+
+/* Starts y on *th and waits up to 5 s for it; returns whether it ended. */
+static bool ahead_call_within(ahead_call *y, pthread_t *th) {
+  pthread_create(th, NULL, ahead_caller, y);
+  double t0 = now_s();
+  while (!atomic_load(&y->done) && now_s() - t0 < 5) usleep(1000);
+  return atomic_load(&y->done);
+}
+
 /* Waits up to `secs` for *v to reach `want`; returns whether it did. */
 static bool ahead_wait_u64(_Atomic uint64_t *v, uint64_t want, double secs) {
   double t0 = now_s();
@@ -1420,7 +1452,11 @@ static void ahead_in_process(void) {
     memset(&a, 0, sizeof a);
     a.attempt = attempt;
     ahead_thread stall, hot;
-    pthread_t stall_th, hot_th;
+    pthread_t stall_th, hot_th, call_th[2];
+    ahead_call rd, sy;
+    memset(&rd, 0, sizeof rd);
+    memset(&sy, 0, sizeof sy);
+    int calls = 0;
     firkin_db *db = ahead_open(path, &a, &stall, &stall_th);
     if (db == NULL) return;
     hot.db = db;
@@ -1456,12 +1492,31 @@ static void ahead_in_process(void) {
             (unsigned long long)(last - 1));
       check(last - 1 >= AHEAD_MAX - 8, "ahead: the puts ran up to the allowance (%llu)",
             (unsigned long long)(last - 1));
-      check(stat_u64(db, "in_place_ahead_waits") >= 1, "ahead: in_place_ahead_waits counted");
+      check(stat_u64(db, "in_place_ahead_appends") >= 1,
+            "ahead: in_place_ahead_appends counted");
+      /* The writer past the allowance appended: its record, not yet
+       * published, is the key's newest. A read of the latest state takes
+       * the overwritten record under it (the append has not returned)
+       * instead of waiting for the stalled append. */
+      rd.db = db;
+      rd.key = hot.key;
+      calls++;
+      check(ahead_call_within(&rd, &call_th[0]) && rd.ok && rd.got == last,
+            "ahead: a read under the unpublished append returns %llu (got %llu)",
+            (unsigned long long)last, (unsigned long long)rd.got);
+      /* That writer waits for its append's publication holding no
+       * overwriter's flag: a sync (which freezes the segment and waits for
+       * those flags) returns while the append is stalled. */
+      sy.db = db;
+      calls++;
+      check(ahead_call_within(&sy, &call_th[1]) && sy.st == FIRKIN_OK,
+            "ahead: firkin_sync returned while the append was stalled (%d)", sy.st);
     } else {
       printf("  ahead: attempt %d: no put returned while the append was in flight\n", attempt);
     }
     atomic_store(&a.release, 1);
     pthread_join(stall_th, NULL);
+    for (int c = 0; c < calls; c++) pthread_join(call_th[c], NULL);
     /* Released: the hot writer goes on. */
     const uint64_t before = atomic_load(&a.acked);
     if (progressed) {
