@@ -212,6 +212,9 @@ class LogWriter {
     // (The thread's last look first: the watermark's line only when far ahead.)
     if (seq > PublishedSeen() + kAheadMax && seq > PublishedNow() + kAheadMax) {
       ahead_appends_.fetch_add(1, std::memory_order_relaxed);
+      // (Counted with the overwrites' numbers, InPlaceSeqBound: a change
+      // cursor opened later starts past this gap too.)
+      seg->NoteInPlace();
       publisher_.Complete(seq, seg, off);  // REQUIRES an Epoch::Guard
       return false;
     }

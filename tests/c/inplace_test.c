@@ -135,6 +135,17 @@ static uint64_t version_of(firkin_db *db, const firkin_snapshot *snap, const cha
 
 static uint64_t ipu(firkin_db *db) { return stat_u64(db, "in_place_updates"); }
 
+/* fork() with the output flushed first; the child dies of SIGALRM after
+ * 30 s (it runs until the parent kills it). < 0: failed (reported). */
+static pid_t fork_child(void) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) check(false, "fork");
+  if (pid == 0) alarm(30);
+  return pid;
+}
+
 /* Options: sync mode by name, 64 MiB segments, no background compaction
  * (so that the tail is the writer's alone); in_place "true"/"false" or NULL
  * (leave the default). */
@@ -1177,15 +1188,9 @@ static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpo
     atomic_store(&sh->in_place, 0);
     atomic_store(&sh->fillers, 0);
     atomic_store(&sh->round, r);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-      check(false, "fork");
-      break;
-    }
+    pid_t pid = fork_child();
+    if (pid < 0) break;
     if (pid == 0) {
-      alarm(30);
       kill_child(path, sh, nthreads, interval, checkpoints, roll);
       _exit(0);
     }
@@ -1564,15 +1569,9 @@ static void ahead_kill(void) {
     memset(a, 0, sizeof *a);
     a->attempt = attempt;
     a->pace_us = 200;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-      check(false, "fork");
-      break;
-    }
+    pid_t pid = fork_child();
+    if (pid < 0) break;
     if (pid == 0) {
-      alarm(30);
       ahead_thread stall, hot;
       pthread_t stall_th, hot_th;
       firkin_db *db = ahead_open(path, a, &stall, &stall_th);
