@@ -109,9 +109,11 @@ test-tsan:
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind \
 	  stress_group_commit stress_in_place
 	@# In-place updates (tests/c/inplace_test.c) without the fork-based kill group:
-	@# readers copying records while writers overwrite them (a seqlock).
+	@# readers copying records while writers overwrite them (a seqlock), and
+	@# overwrites that return while an earlier append is in flight (ahead; its
+	@# child forks from a parent with no other thread).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/inplace_test basic model off conditions first nospace torn bad
+	  $(TSAN)/tests/inplace_test basic model off conditions first nospace torn ahead bad
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank
