@@ -1145,8 +1145,8 @@ static void kill_child(const char *path, kill_shared *sh, int nthreads, bool int
             firkin_last_error());
     _exit(4);
   }
-  static kill_child_ctx ctx[6];
-  pthread_t th[6];
+  static kill_child_ctx ctx[10];
+  pthread_t th[10];
   atomic_store(&sh->ready, 1);
   for (int t = 0; t < nthreads; t++) {
     ctx[t].db = db;
@@ -1307,6 +1307,9 @@ static void test_kill(void) {
   printf("  kill: seed %llu (FIRKIN_INPLACE_SEED)\n", (unsigned long long)seed);
   kill_rounds("kill1", 15, 1, false, false, &seed);
   kill_rounds("kill4", 15, 4, true, false, &seed);
+  /* 8 writers on 2 keys each: on 2 cores, overwrites acknowledged while
+   * an earlier number is in flight (a preempted writer) are common. */
+  kill_rounds("kill8", 15, 8, true, false, &seed);
   /* 64 KiB segments rolling under a filler: seals queued at the kill. */
   kill_rounds("killroll", 15, 2, false, true, &seed);
 }
