@@ -480,7 +480,10 @@ def main():
              "array of 2× the expected keys (they cannot grow it online) and Kyoto a map of 2× the data; "
              "LMDB a 32 GiB sparse map, one write transaction per put, a renewed read transaction per "
              "get; SQLite a `WITHOUT ROWID` table, one connection per thread, prepared statements, "
-             "1 GiB mmap and 64 MiB cache. Firkin runs with its defaults (64 MiB segments).\n")
+             "1 GiB mmap and 64 MiB cache. Firkin runs with its defaults (64 MiB segments) and, "
+             "since 2026-11-26 (14:30 UTC), `expected_keys` set to the expected keys, the hint "
+             "the hash peers get (its index is then made that large at open instead of growing; "
+             "`FIRKIN_BENCH_OPTIONS=expected_keys=0` leaves it out).\n")
 
     L.append("## Budgets (DESIGN §10)\n")
     L.append(budgets(d, machine))

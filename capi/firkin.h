@@ -274,6 +274,15 @@ typedef enum firkin_sync_mode {
  *                                   retired segment files compaction keeps
  *                                   for reuse as new log segments, named
  *                                   <id>.seg.free meanwhile; 0 = delete them)
+ *    expected_keys      0          (0..4G; generic setter only: how many
+ *                                   keys the database is expected to hold;
+ *                                   the index is made that large at open,
+ *                                   so filling it does not grow it step by
+ *                                   step; 0 = start small and grow. Memory
+ *                                   is taken at open, about 11-12 bytes a
+ *                                   key; more than half of the machine's
+ *                                   memory: the open fails with
+ *                                   FIRKIN_E_INVALID_ARGUMENT)
  *    change_retention_bytes 0      (change feed: compaction leaves alone the
  *                                   newest log segments holding at least
  *                                   this many bytes of log; 0 = no such

@@ -93,6 +93,16 @@ class FirkinStore : public Store {
                                                   : FIRKIN_SYNC_ALWAYS;
     firkin_options_set_sync_mode(o, m);
     firkin_options_set_create_if_missing(o, true);
+    // The same sizing hint the hash peers get (Kyoto's and Tkrzw's bucket
+    // arrays): the index is made that large at open instead of growing.
+    // FIRKIN_BENCH_OPTIONS=expected_keys=0 turns it off.
+    if (p.expected_keys != 0 &&
+        firkin_options_set(o, "expected_keys", std::to_string(p.expected_keys).c_str()) !=
+            FIRKIN_OK) {
+      *err = std::string("expected_keys: ") + firkin_last_error();
+      firkin_options_free(o);
+      return false;
+    }
     // FIRKIN_BENCH_OPTIONS="name=value,name=value" (e.g. auto_compact=false)
     // sets further options through the generic setter.
     if (const char *extra = getenv("FIRKIN_BENCH_OPTIONS")) {

@@ -60,7 +60,12 @@ inline uint64_t LocatorOffset(Locator l) { return (l & ((1ull << kOffsetBits) - 
 class HashIndex {
  public:
   // expected_keys sizes the initial sub-tables (0 = small).
+  // Made to hold expected_keys entries without growing (about 1 in 40
+  // sub-tables grows once while they fill); its memory is taken at once.
+  // Throws std::bad_alloc.
   explicit HashIndex(uint64_t expected_keys = 0);
+  // The memory the constructor takes for expected_keys.
+  static uint64_t BytesFor(uint64_t expected_keys);
   ~HashIndex();
   HashIndex(const HashIndex&) = delete;
   HashIndex& operator=(const HashIndex&) = delete;
@@ -215,6 +220,7 @@ class HashIndex {
   // False (nothing changed) if the new table cannot be allocated.
   bool Rebuild(size_t shard, unsigned cls, uint64_t extra_entry);
   static unsigned ClassFor(uint64_t live);
+  static unsigned ClassForExpected(uint64_t expected_keys);
   static Entry* AllocTable(uint64_t cap);
   static void FreeTable(Entry* table, uint64_t cap);
   static uint64_t TableBytes(uint64_t cap);

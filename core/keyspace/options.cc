@@ -172,6 +172,16 @@ Status Options::Set(const std::string& name, const std::string& value) {
     write_stall_factor = static_cast<uint32_t>(v);
     return Status::OK();
   }
+  if (name == "expected_keys") {
+    uint64_t v = 0;
+    FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
+    if (v > kMaxExpectedKeys) {
+      return Status::InvalidArgument("option expected_keys must be 0.." +
+                                     std::to_string(kMaxExpectedKeys) + ", got '" + value + "'");
+    }
+    expected_keys = v;
+    return Status::OK();
+  }
   if (name == "recycle_segments") {
     uint64_t v = 0;
     FIRKIN_RETURN_IF_ERROR(ParseSize(name, value, &v));
@@ -272,6 +282,7 @@ Status Options::Get(const std::string& name, std::string* value) const {
   else if (name == "write_stall_factor") *value = std::to_string(write_stall_factor);
   else if (name == "checkpoint_every") *value = std::to_string(checkpoint_every);
   else if (name == "recycle_segments") *value = std::to_string(recycle_segments);
+  else if (name == "expected_keys") *value = std::to_string(expected_keys);
   else if (name == "change_retention_bytes") *value = std::to_string(change_retention_bytes);
   else if (name == "change_retention_seqs") *value = std::to_string(change_retention_seqs);
   else if (name == "history_retention_ms") *value = std::to_string(history_retention_ms);

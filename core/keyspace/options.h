@@ -45,6 +45,13 @@ struct Options {
   uint32_t write_stall_factor = 3;
   uint64_t checkpoint_every = 256ull << 20;  // bytes of log, 0 = only at close
   uint32_t recycle_segments = 8;  // retired segment files kept for reuse, 0..kMaxRecycle
+  // How many keys the database is expected to hold: the index is made
+  // that large at open (or as large as the checkpoint needs, if larger),
+  // so that filling it up does not grow it step by step (each step a
+  // rebuild of a sub-table and fresh pages for it). 0 = start small and
+  // grow. At most kMaxExpectedKeys.
+  uint64_t expected_keys = 0;
+  static constexpr uint64_t kMaxExpectedKeys = 1ull << 32;
   // Change history compaction must keep for the change feed: at least the
   // newest change_retention_bytes of log, and every change among the
   // newest change_retention_seqs sequence numbers. 0 and 0 = none
