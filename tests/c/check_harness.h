@@ -48,8 +48,21 @@ static int rm_cb(const char *p, const struct stat *s, int f, struct FTW *w) {
 static void rmrf(const char *p) __attribute__((unused));
 static void rmrf(const char *p) { nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
 
-/* Set by main (a per-run directory under /tmp). */
+/* Set by main (a per-run directory under /tmp): make_base_dir. */
 static char base_dir[256];
+
+/* Makes base_dir, $TMPDIR/firkin-<name>-XXXXXX (TMPDIR unset: /tmp);
+ * false (reported) if it cannot. */
+static bool make_base_dir(const char *name) __attribute__((unused));
+static bool make_base_dir(const char *name) {
+  const char *tmp = getenv("TMPDIR");
+  snprintf(base_dir, sizeof base_dir, "%s/firkin-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+  if (mkdtemp(base_dir) == NULL) {
+    perror("mkdtemp");
+    return false;
+  }
+  return true;
+}
 static void dbpath(char *out, size_t n, const char *name) __attribute__((unused));
 static void dbpath(char *out, size_t n, const char *name) {
   snprintf(out, n, "%s/%s", base_dir, name);

@@ -123,12 +123,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
   }
-  const char *tmp = getenv("TMPDIR");
-  snprintf(base_dir, sizeof base_dir, "%s/firkin-crowd-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (mkdtemp(base_dir) == NULL) {
-    perror("mkdtemp");
-    return 2;
-  }
+  if (!make_base_dir("crowd")) return 2;
   char path[300];
   dbpath(path, sizeof path, "crowd");
   firkin_options *o = NULL;

@@ -69,12 +69,7 @@ static uint64_t index_field(firkin_db *db, const char *field) {
 
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(base_dir, sizeof base_dir, "%s/firkin-expected-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (mkdtemp(base_dir) == NULL) {
-    perror("mkdtemp");
-    return 2;
-  }
+  if (!make_base_dir("expected")) return 2;
   char grown[300], sized[300];
   dbpath(grown, sizeof grown, "grown");
   dbpath(sized, sizeof sized, "sized");

@@ -1662,12 +1662,7 @@ static void test_bad(void) {
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  const char *tmp = getenv("TMPDIR");
-  snprintf(base_dir, sizeof base_dir, "%s/firkin-inplace-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (mkdtemp(base_dir) == NULL) {
-    perror("mkdtemp");
-    return 2;
-  }
+  if (!make_base_dir("inplace")) return 2;
   struct {
     const char *name;
     void (*fn)(void);
