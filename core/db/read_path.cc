@@ -100,8 +100,11 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
     }
     const char* watch = r.watch;
     const uint32_t watch_counter = r.watch_counter;
-    if (!(overwritten && latest)) fresh(r.seq);
-    if (r.seq > at && !(overwritten && latest)) {
+    // An overwritten newest record is the answer of a read of the latest
+    // state as it is: no look at the watermark, no walk.
+    const bool take_as_is = overwritten && latest;
+    if (!take_as_is) fresh(r.seq);
+    if (!take_as_is && r.seq > at) {
       // Every version skipped on the way back is checked (VersionAt), the
       // one returned below: a read never relies on an unverified record.
       RecordView head = r;
