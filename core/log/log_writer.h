@@ -210,12 +210,12 @@ class LogWriter {
     if (seg->TryReserve(1, 0, &off, &seq) != Segment::Reserve::kOk) return false;
     publisher_.Prepare(seq);
     // (The thread's last look first: the watermark's line only when far ahead.)
-    if (seq > PublishedSeen() + kAheadMax && seq > PublishedNow() + kAheadMax) {
+    if (seq > PublishedSeen() + kAheadMax && seq > PublishedCaughtUp() + kAheadMax) {
       ahead_appends_.fetch_add(1, std::memory_order_relaxed);
       // (Counted with the overwrites' numbers, InPlaceSeqBound: a change
       // cursor opened later starts past this gap too.)
       seg->NoteInPlace();
-      publisher_.Complete(seq, seg, off);  // REQUIRES an Epoch::Guard
+      publisher_.CompleteLazily(seq, seg, off);  // REQUIRES an Epoch::Guard
       return false;
     }
     r->seg = seg;
@@ -256,9 +256,17 @@ class LogWriter {
   // for the publication of every overwrite (Block); and a sync covers it
   // whether published or not (the record's place was published before its
   // first overwrite: it lies below the published length).
-  void Complete(const Reservation& r) { publisher_.Complete(r.seq, r.seg, r.off + r.bytes); }
-  // The snapshot boundary: every sequence number up to it is complete.
-  uint64_t published_seq() const { return publisher_.published(); }
+  // It does not advance the watermark either (SeqPublisher::CompleteLazily):
+  // the next thread that needs it does.
+  void Complete(const Reservation& r) {
+    publisher_.CompleteLazily(r.seq, r.seg, r.off + r.bytes);
+  }
+  // The snapshot boundary: every sequence number up to it is complete
+  // (advanced over every completed number first: SeqPublisher::Current).
+  uint64_t published_seq() const {
+    Epoch::Guard guard;  // (advancing raises a segment's published length)
+    return publisher_.Current();
+  }
   // Any thread: the published number as this thread last saw it (a lower
   // bound of published_seq(), 0 if it never looked), read without touching
   // the watermark's cache line, which every publication writes and which,
@@ -275,6 +283,13 @@ class LogWriter {
   // Any thread: published_seq(), noted as this thread's last look.
   uint64_t PublishedNow() {
     const uint64_t p = publisher_.published();
+    NoteSeen(p);
+    return p;
+  }
+  // Any thread (holding an Epoch::Guard): published_seq(), noted as this
+  // thread's last look.
+  uint64_t PublishedCaughtUp() {
+    const uint64_t p = publisher_.Current();
     NoteSeen(p);
     return p;
   }

@@ -79,6 +79,9 @@ class Parking {
     sleepers_.fetch_sub(1, std::memory_order_relaxed);
   }
 
+  // Whether a thread is in Wait or SleepUnless now (a sequentially
+  // consistent load: the same pairing with the condition as Wake's).
+  bool HasSleepers() const { return sleepers_.load(std::memory_order_seq_cst) != 0; }
   // Wakes every thread asleep in Wait or SleepUnless. Call after the condition was made
   // true (by a sequentially consistent store or read-modify-write).
   void Wake() {
