@@ -77,7 +77,11 @@ class SeqPublisher {
   static constexpr uint32_t kSpinRounds = 256;  // about 6 us of pause on a Zen 5
   static constexpr uint32_t kYieldRounds = 8;
 
-  explicit SeqPublisher(uint64_t last_seq) : slots_(new Slot[kRing]) {
+  // `guard_ns`: how long a sleeping waiter sleeps at most before it looks
+  // again (Parking's guard; unit tests pass 0, no limit, so that a lost
+  // wake-up hangs instead of costing a millisecond).
+  explicit SeqPublisher(uint64_t last_seq, long guard_ns = 1000 * 1000)
+      : slots_(new Slot[kRing]), parking_(guard_ns) {
     own_.store(last_seq, std::memory_order_release);
   }
   // Before the first Complete: the watermark lives at `word` from now on
@@ -128,6 +132,9 @@ class SeqPublisher {
     const_cast<SeqPublisher*>(this)->Advance();
     return published();
   }
+
+  // Whether a waiter sleeps in WaitFor now.
+  bool HasSleepers() const { return parking_.HasSleepers(); }
 
   // Waits until published() >= seq. REQUIRES: seq will complete.
   //

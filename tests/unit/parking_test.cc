@@ -12,8 +12,10 @@
 //    published length always covers the watermark's record;
 //  - numbers completed lazily (CompleteLazily: an overwrite, which does not
 //    wait) are advanced over by whoever needs the watermark: Current, a
-//    waiter, the head's Complete; with many threads mixing both kinds, the
-//    same checks as above, and Current reaches every number at the end.
+//    waiter, the head's Complete; a waiter asleep behind a lazily
+//    completed number is woken by that completion (no guard: a lost
+//    wake-up hangs); with many threads mixing both kinds, the same checks
+//    as above, and Current reaches every number at the end.
 #include "core/util/parking.h"
 
 #include <gtest/gtest.h>
@@ -204,6 +206,33 @@ TEST(SeqPublisherTest, LazyCompletionsAreAdvancedOverByWhoNeedsThem) {
   pub.WaitFor(16);                    // the waiter advances over both
   EXPECT_EQ(pub.published(), 16u);
   EXPECT_EQ(seg.published_len(), EndOf(16));
+}
+
+// A waiter asleep behind a number completed lazily is woken by that
+// completion (CompleteLazily advances when it finds a sleeper). No guard:
+// a lost wake-up hangs here, and meson's timeout fails the test.
+TEST(SeqPublisherTest, LazyCompletionWakesASleepingWaiter) {
+  Segment seg(1, 0, std::make_unique<MemFile>(1 << 20), 0, 0);
+  for (int round = 0; round < 50; round++) {
+    SeqPublisher pub(0, /*guard_ns=*/0);
+    std::atomic<bool> done{false};
+    std::thread waiter([&] {
+      Epoch::Guard guard;
+      pub.Complete(2, &seg, EndOf(2));  // not the head: 1 is missing
+      pub.WaitFor(2);                   // spins, yields, then sleeps
+      done.store(true);
+    });
+    // Until the waiter sleeps (or, rarely, is about to: then its own look
+    // may find 1 complete, which is the other half of the pairing).
+    while (!pub.HasSleepers() && !done.load()) std::this_thread::yield();
+    {
+      Epoch::Guard guard;
+      pub.CompleteLazily(1, &seg, EndOf(1));
+    }
+    waiter.join();
+    EXPECT_TRUE(done.load());
+    EXPECT_EQ(pub.published(), 2u);
+  }
 }
 
 TEST(SeqPublisherTest, LazyAndWaitingWritersMixed) {
