@@ -31,8 +31,9 @@
 // hand-over between the two: the completer stores its slot and then loads
 // the watermark, the head CASes the watermark and then loads the next
 // slot, all sequentially consistent, so either the completer sees that it
-// became the head or the head sees its slot. Waiters only read the
-// watermark. (Every completer and every waiter used to advance, CASing
+// became the head or the head sees its slot. Waiters read the watermark
+// and the slot after it, and advance only when that slot is complete (see
+// CompleteLazily below). (Every completer and every waiter used to advance, CASing
 // the watermark's cache line: at 16 threads of YCSB A on 16 cores that
 // line and the spinning on it took 42% of the CPU time, perf, in
 // LogWriter::Publish and SeqPublisher::WaitFor.) A completer that does not
@@ -51,8 +52,8 @@
 //
 // Thread contract: every method may be called from any thread at once;
 // lock-free except WaitFor, which spins, yields and then sleeps; whoever
-// advances the watermark wakes the sleepers. Complete and
-// WaitFor REQUIRE an Epoch::Guard: advancing raises the length of a
+// advances the watermark wakes the sleepers. Complete, CompleteLazily,
+// WaitFor and Current REQUIRE an Epoch::Guard: advancing raises the length of a
 // segment named in a slot, which a guard taken before the watermark was
 // read keeps mapped (a segment is retired only after the watermark passed
 // all of it).
