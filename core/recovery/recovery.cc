@@ -213,13 +213,11 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
           std::to_string(phys >> 20) + " MiB of memory");
     }
   }
+  const uint64_t index_keys = std::max<uint64_t>(options.expected_keys, ck_keys);
   try {
-    *keyspace = std::make_unique<Keyspace>(
-        identity.hash_seed, std::max<uint64_t>(options.expected_keys, ck_keys),
-        options.cipher.get());
+    *keyspace = std::make_unique<Keyspace>(identity.hash_seed, index_keys, options.cipher.get());
   } catch (const std::bad_alloc&) {
-    return Status::NoMemory("out of memory making the index for " +
-                            std::to_string(std::max<uint64_t>(options.expected_keys, ck_keys)) +
+    return Status::NoMemory("out of memory making the index for " + std::to_string(index_keys) +
                             " keys (expected_keys, or the checkpoint's count)");
   }
   Keyspace* ks = keyspace->get();
