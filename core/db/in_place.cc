@@ -9,12 +9,13 @@
 //  - bytes below the freeze offset never change again, and the offset is
 //    raised before any range is synced or handed over to writeback
 //    (LogWriter::Freeze), so synced bytes are never overwritten;
-//  - the old record is first copied into this thread's undo slot of the
-//    LIVE file, whose shared page also holds the published sequence number:
-//    after a kill -9 recovery restores it if the overwrite was cut short
-//    (the record is not whole), and keeps every whole overwrite, published
-//    or not: the put returns before its number is published
-//    (LogWriter::Complete), and reads of the latest state see it then;
+//  - the new record is first encoded into this thread's image slot of the
+//    LIVE file, whose shared page also holds the published sequence
+//    number, and copied from there: after a kill -9 recovery puts the
+//    image in the record's place if the copy was cut short (the record is
+//    not whole), and keeps every whole overwrite, published or not: the
+//    put returns before its number is published (LogWriter::Complete), and
+//    reads of the latest state see it then;
 //  - the record's in-place counter (offset 36) is odd while it changes:
 //    readers check it around their copy (ReadStable) and read again;
 //  - holders of old versions (snapshots, iterators, transactions, change
@@ -69,7 +70,7 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // (Threads alive at once, not threads ever made: a slot is reused once
   // its thread has exited.)
   const unsigned slot = Epoch::ThreadIndex();
-  if (slot >= LiveFile::kUndoSlots || !live_->SlotReady(slot)) return false;
+  if (slot >= LiveFile::kSlots || !live_->SlotReady(slot)) return false;
   Locator cand = 0;
   int n = 0;
   keyspace_->SoleCandidate(hash, &cand, &n);
@@ -99,17 +100,12 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // (overwrites do not wait for publication: LogWriter::Complete).
   if (counter == 0 && !log_->IsPublished(old.seq)) return false;
   const size_t size = old.size();
-  // Every line of the record, for writing: the undo copy below reads them
-  // and the overwrite writes them, and a reader's copy on another core
-  // would otherwise cost each line a second trip (shared, then owned),
-  // paid at the latest by Publish's fence.
+  // Every line of the record, for writing, while the new record is
+  // encoded: a line that a reader's copy on another core holds would
+  // otherwise be fetched by the overwrite's stores, paid at the latest by
+  // Publish's fence.
   for (size_t o = 0; o < size; o += 64) PrefetchForWrite(base + o);
   if (!log_->BeginInPlace(slot, seg, off)) return false;
-  // The undo image before the sequence number is taken: from then on every
-  // later append waits for this one to complete, so the window holds only
-  // what needs the number. (An image of a record that is then left alone
-  // is harmless: recovery puts an image back only over a torn record.)
-  live_->Undo(slot, seg->id(), off, base, size);
   if (!log_->ReserveSeq(seg, r)) {  // closed (the append rolls), or too far ahead
     log_->EndInPlace(slot);
     return false;
@@ -118,12 +114,19 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // flag shares: read after the overwrite, another writer's reservation
   // had often taken the line away (8% of TryInPlace's samples, 2 threads).
   seg->NoteInPlace();
-  char rec[LiveFile::kMaxRecord];
+  // The new record is encoded (and checksummed, in one pass) in this
+  // thread's slot of LIVE, and copied from there over the old one: a kill
+  // -9 that cuts the copy short leaves a torn record and a whole image of
+  // what it was becoming, which recovery puts in its place. (The slot held
+  // the old record until 2026-11-26, copied before the sequence number was
+  // taken: one 1 KB copy more per put, for the same guarantee.)
+  char* img = live_->BeginImage(slot);
   EncodeRecordCached(RecordFields{r->seq, old.prev, op.ns->id, RecordType::kPut, 0, op.key,
                                   op.value, CommitTimeMs(), 0, counter + 2},
-                     rec);
-  __atomic_thread_fence(__ATOMIC_RELEASE);  // the undo image before the overwrite
-  OverwriteRecord(base, rec, size, counter);
+                     img);
+  live_->EndImage(slot, seg->id(), off, size);
+  __atomic_thread_fence(__ATOMIC_RELEASE);  // the image before the overwrite
+  OverwriteRecord(base, img, size, counter);
   uint64_t hi = seg->inplace_hi.load(std::memory_order_relaxed);
   while (off + size > hi && !seg->inplace_hi.compare_exchange_weak(hi, off + size)) {
   }

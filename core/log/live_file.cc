@@ -19,7 +19,7 @@ constexpr size_t kHeaderCheck = 64;  // u64 checksum of [0, 64)
 uint64_t SlotCheck(const char* slot) {
   char b[32];
   std::memcpy(b, slot, 24);
-  std::memcpy(b + 24, slot + LiveFile::kUndoHeader, 8);  // the image's checksum
+  std::memcpy(b + 24, slot + LiveFile::kSlotHeader, 8);  // the image's checksum
   return Checksum(b, sizeof b) ^ 0x11FE11FE11FE11FEull;
 }
 
@@ -45,20 +45,20 @@ Status LiveFile::Read(Env* env, const std::string& dir, Recovered* out) {
   if (std::memcmp(d + 16, want, kBootIdLen) != 0) return Status::OK();
   out->same_boot = true;
   out->published = DecodeU64(d + kPublishedOffset);
-  for (size_t i = 0; i < kUndoSlots; i++) {
-    const char* slot = d + kSlotsOffset + i * kUndoSlotSize;
+  for (size_t i = 0; i < kSlots; i++) {
+    const char* slot = d + kSlotsOffset + i * kSlotSize;
     const uint32_t len = DecodeU32(slot + 16);
     if (len < kRecordHeaderSize || len > kMaxRecord) continue;
     if (DecodeU64(slot + 24) != SlotCheck(slot)) continue;
     // A whole put record whose checksum holds (its counter, if any, is
     // checked where it is restored, against its segment).
-    const char* img = slot + kUndoHeader;
+    const char* img = slot + kSlotHeader;
     const RecordView r = PeekRecord(img);
     if (r.type != RecordType::kPut || r.flags != kRecordFlagTime || r.size() != len ||
         !RecordChecksumOk(r)) {
       continue;
     }
-    out->undo.push_back({DecodeU64(slot), DecodeU64(slot + 8), std::string(img, len)});
+    out->images.push_back({DecodeU64(slot), DecodeU64(slot + 8), std::string(img, len)});
   }
   return Status::OK();
 }
@@ -82,9 +82,9 @@ Status LiveFile::Create(Env* env, const std::string& dir, uint64_t published,
   char* d = f->data();
   // The header first invalid, the slots emptied, then the header written.
   std::memset(d, 0, kSlotsOffset);
-  for (size_t i = 0; i < kUndoSlots; i++) {
-    char* slot = d + kSlotsOffset + i * kUndoSlotSize;
-    if (DecodeU32(slot + 16) != 0) std::memset(slot, 0, kUndoHeader);
+  for (size_t i = 0; i < kSlots; i++) {
+    char* slot = d + kSlotsOffset + i * kSlotSize;
+    if (DecodeU32(slot + 16) != 0) std::memset(slot, 0, kSlotHeader);
   }
   const std::string boot = env->BootId();
   std::memcpy(d, kMagic, 8);
@@ -97,14 +97,18 @@ Status LiveFile::Create(Env* env, const std::string& dir, uint64_t published,
   return Status::OK();
 }
 
-void LiveFile::Undo(size_t slot, uint64_t segment_id, uint64_t offset, const char* rec,
-                    size_t len) {
-  char* p = file_->data() + kSlotsOffset + slot * kUndoSlotSize;
+char* LiveFile::BeginImage(size_t slot) {
+  char* p = file_->data() + kSlotsOffset + slot * kSlotSize;
   // Invalid while it changes: a kill in between leaves a slot whose check
-  // fails (the record it would restore is untouched until this returns).
+  // fails (the record it names is untouched until EndImage has returned).
   EncodeU64(p + 24, 0);
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  std::memcpy(p + kUndoHeader, rec, len);
+  return p + kSlotHeader;
+}
+
+void LiveFile::EndImage(size_t slot, uint64_t segment_id, uint64_t offset, size_t len) {
+  char* p = file_->data() + kSlotsOffset + slot * kSlotSize;
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // the image first
   EncodeU64(p, segment_id);
   EncodeU64(p + 8, offset);
   EncodeU32(p + 16, static_cast<uint32_t>(len));
@@ -114,7 +118,7 @@ void LiveFile::Undo(size_t slot, uint64_t segment_id, uint64_t offset, const cha
 }
 
 bool LiveFile::ReserveSlot(size_t slot) {
-  const bool ok = file_->Allocate(kSlotsOffset + slot * kUndoSlotSize, kUndoSlotSize).ok();
+  const bool ok = file_->Allocate(kSlotsOffset + slot * kSlotSize, kSlotSize).ok();
   slot_state_[slot].store(ok ? kSlotReady : kSlotFailed, std::memory_order_release);
   return ok;
 }

@@ -114,7 +114,7 @@ class LogWriter {
   // others take turns (one at a time, from Reserve until Publish
   // returns). So at most kFreeWriters + 1 appends hold an unpublished
   // number at once, however many threads write: with the overwrites'
-  // allowance (kAheadMax, for the LiveFile::kUndoSlots threads that may
+  // allowance (kAheadMax, for the LiveFile::kSlots threads that may
   // overwrite) every number stays less than SeqPublisher::kRing past the
   // watermark, which the publisher's ring needs (a number a whole ring
   // ahead would take the slot of one not yet published, and the watermark
@@ -157,7 +157,7 @@ class LogWriter {
 
   // ---- in-place updates (the gate between overwriters and freezers) ----
   // An overwriter (a put under its key's lock, thread slot `slot` <
-  // LiveFile::kUndoSlots) calls BeginInPlace; on true it may overwrite the
+  // LiveFile::kSlots) calls BeginInPlace; on true it may overwrite the
   // record at `off` of `seg`, takes its sequence number with ReserveSeq,
   // and calls EndInPlace once the bytes are written (before Publish). False:
   // not now (the record is frozen, the segment is not active, or a holder
@@ -200,10 +200,10 @@ class LogWriter {
   // number above watermark + kAheadMax then belongs to a thread completing
   // it at once or waiting for its append's publication, one number each,
   // so no number is more than kAheadMax + (threads writing) past the
-  // watermark: under kRing, as at most kUndoSlots threads overwrite and
+  // watermark: under kRing, as at most kSlots threads overwrite and
   // kFreeWriters + 1 append at once.
   static constexpr uint64_t kAheadMax = SeqPublisher::kRing / 2;
-  static_assert(kAheadMax + LiveFile::kUndoSlots + kFreeWriters + 1 < SeqPublisher::kRing,
+  static_assert(kAheadMax + LiveFile::kSlots + kFreeWriters + 1 < SeqPublisher::kRing,
                 "every unpublished number within the publisher's ring");
   bool ReserveSeq(Segment* seg, Reservation* r) {
     uint64_t off = 0, seq = 0;
@@ -450,7 +450,7 @@ class LogWriter {
     std::atomic<uint64_t> seq{0};
   };
   LiveFile* live_ = nullptr;
-  std::unique_ptr<InPlaceSlot[]> ip_slots_{new InPlaceSlot[LiveFile::kUndoSlots]};
+  std::unique_ptr<InPlaceSlot[]> ip_slots_{new InPlaceSlot[LiveFile::kSlots]};
   std::atomic<uint32_t> ip_hi_{0};
   std::atomic<uint32_t> ip_blockers_{0};
   const uint64_t db_id_;

@@ -122,21 +122,24 @@ bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t
   return false;
 }
 
-// In-place updates, after a kill -9 on this boot (LiveFile): puts back
-// the undo image of every record of segment `id` (mapped writable at
-// `data`, `size` bytes) that an overwrite left torn (not a whole record).
-// A whole overwrite stays, published or not: its put may have returned
-// before its number was published (LogWriter::Complete). Of several
-// images of one record (slots of earlier overwrites stay behind), the
-// newest is the version the torn overwrite replaced: overwrites of one
-// record take turns under its key's lock, and each copies the record, a
-// whole one, before it changes it.
+// In-place updates, after a kill -9 on this boot (LiveFile): puts the
+// slot image of every record of segment `id` (mapped writable at `data`,
+// `size` bytes) that an overwrite left torn (not a whole record) in its
+// place. A whole overwrite stays, published or not: its put may have
+// returned before its number was published (LogWriter::Complete). Of
+// several images of one place (slots of earlier overwrites stay behind),
+// the newest is that of the overwrite the kill cut short: overwrites of
+// one record take turns under its key's lock, and each writes its whole
+// image, the record it makes, before it changes the record. (A LIVE file
+// of a library before 2026-11-26 holds undo images, the records the
+// overwrites replaced: the newest is then the version the torn overwrite
+// replaced, and putting it back is as right.)
 // Synced bytes (below `durable`) never change, so no image is put back
 // there.
-void RestoreUndo(char* data, uint64_t size, uint64_t id, uint64_t durable,
+void RestoreImages(char* data, uint64_t size, uint64_t id, uint64_t durable,
                  const LiveFile::Recovered& live, RecoveryResult* res) {
-  std::map<uint64_t, const LiveFile::Recovered::Undo*> pick;  // offset -> image
-  for (const LiveFile::Recovered::Undo& u : live.undo) {
+  std::map<uint64_t, const LiveFile::Recovered::Image*> pick;  // offset -> image
+  for (const LiveFile::Recovered::Image& u : live.images) {
     if (u.segment_id != id || u.offset < std::max<uint64_t>(kSegmentHeaderSize, durable) ||
         u.offset > size || u.image.size() > size - u.offset) {
       continue;
@@ -157,7 +160,7 @@ void RestoreUndo(char* data, uint64_t size, uint64_t id, uint64_t durable,
       continue;
     }
     std::memcpy(cur, u->image.data(), u->image.size());
-    res->undo_restored++;
+    res->images_restored++;
   }
 }
 
@@ -336,7 +339,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     bool validated = off == kSegmentHeaderSize;
     // A segment whose records may have been updated in place
     // (docs/write_path.md, "In-place updates"), read like the tail: after a
-    // kill -9 on this boot, the overwrites cut short are undone, and every
+    // kill -9 on this boot, the overwrites cut short are made whole, and every
     // record up to the published number kept, and every whole overwrite
     // (its put does not wait for its publication); after a power loss, the log
     // is cut at the first record above the watermark that was overwritten
@@ -367,7 +370,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     }
     if (inplace_tail && live.same_boot && !options.read_only) {
       FIRKIN_RETURN_IF_ERROR(writable());
-      RestoreUndo(wf()->data(), size, id, durable, live, res);
+      RestoreImages(wf()->data(), size, id, durable, live, res);
     }
     uint64_t prev_seq = 0;
     LogReader reader(data, off, end);
@@ -378,7 +381,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       if (got == LogReader::Result::kRecord && inplace_tail && off >= durable) {
         // (Same boot: an overwritten record lies in a place that was
         // published before its first overwrite, below every append not yet
-        // published; whole, after RestoreUndo, it is kept at any number.)
+        // published; whole, after RestoreImages, it is kept at any number.)
         const uint32_t counter = DecodeU32(r.base + kRecordCounterOffset);
         const bool keep =
             live.same_boot

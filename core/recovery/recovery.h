@@ -40,10 +40,10 @@ struct RecoveryResult {
   // records was kept, as they follow a hole.
   uint64_t segments_cut = 0;
   // In-place updates (docs/write_path.md): records put back from the LIVE
-  // file's undo images (an overwrite cut short by a kill, or not
-  // published), and whether the previous writer's LIVE file showed the
-  // same boot (then the tail was kept up to its published sequence number).
-  uint64_t undo_restored = 0;
+  // file's images (an overwrite cut short by a kill), and whether the
+  // previous writer's LIVE file showed the same boot (then the tail was
+  // kept up to its published sequence number).
+  uint64_t images_restored = 0;
   bool same_boot = false;
   uint64_t salvaged_regions = 0;         // damaged regions skipped (salvage)
   uint64_t salvaged_bytes = 0;

@@ -51,7 +51,7 @@ class Epoch {
   // the place of its slot, 0, 1, 2, ... A thread keeps it until it exits;
   // then a new thread may get it (unlike ThreadSlot, which never reuses
   // one). Used for per-thread state that must not grow with thread churn
-  // (the in-place updates' undo slots, LiveFile).
+  // (the in-place updates' image slots, LiveFile).
   static uint32_t ThreadIndex();
 
  private:

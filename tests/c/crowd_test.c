@@ -13,7 +13,7 @@
  * once; then every key must hold its last value, the hot key one of the
  * threads' last values, and verify must pass, and a reopen must find the
  * same. Threads past 1024 go through the turn-taking path (their puts
- * append: in-place updates need one of 64 undo slots); about 3,400 of
+ * append: in-place updates need one of 64 image slots); about 3,400 of
  * the reservations here take it. (What the turns prevent, more than 4096
  * threads holding unpublished numbers at the same moment, this machine
  * cannot be made to do on demand: the test checks that the path works.)

@@ -483,7 +483,7 @@ static void test_first(void) {
   firkin_close(db);
 }
 
-/* LIVE is sparse: a thread's undo page gets its disk space at its first
+/* LIVE is sparse: a thread's image page gets its disk space at its first
  * in-place update. When that fails (a full disk) the thread's puts
  * append, with no fault and no error, and other threads go on in place. */
 typedef struct nospace_ctx {
@@ -520,7 +520,7 @@ static void test_nospace(void) {
   check(before != NOSTAT && before > 0, "this thread goes in place (%llu)",
         (unsigned long long)before);
   /* Every allocation fails from now on: another thread's first in-place
-   * update cannot reserve its undo page. */
+   * update cannot reserve its image page. */
   firkin_fault_env_fail(env, FIRKIN_FAULT_ALLOCATE, 1, FIRKIN_E_NO_SPACE, true);
   nospace_ctx ctx = {db, c, 0};
   pthread_t th;
@@ -754,7 +754,7 @@ static void test_conditions(void) {
     check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "cas: last value");
   }
 
-  /* Records over 4032 bytes (an undo slot of LIVE) append: a 4000-byte
+  /* Records over 4032 bytes (an image slot of LIVE) append: a 4000-byte
    * value (a 4056-byte record) appends, a 3900-byte one goes in place. */
   {
     uint64_t cb = 0;
@@ -1555,9 +1555,10 @@ static void ahead_in_process(void) {
  * every acknowledged overwrite is recovered (its number is above the
  * published one; recovery keeps whole overwrites). The hot writer pauses
  * 200 us between puts, so the kill finds it between two overwrites, well
- * before the allowance: its undo image is then of the version before the
- * last acknowledged one, which a recovery that put back every image above
- * the published number restored (a lost write). */
+ * before the allowance. (While a slot of LIVE held the record an overwrite
+ * replaced, until 2026-11-26, its image was then of the version before
+ * the last acknowledged one, which a recovery that put back every image
+ * above the published number restored: a lost write.) */
 static void ahead_kill(void) {
   char path[300];
   dbpath(path, sizeof path, "aheadkill");

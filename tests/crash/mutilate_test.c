@@ -1022,7 +1022,7 @@ static void mt_do_ident_cases(mt_base *B, cc_rng *r) {
 }
 
 /* LIVE (docs/format.md, "In-place updates (version 7)"): the writer's
- * shared page (boot id, published sequence number, undo images of
+ * shared page (boot id, published sequence number, images of
  * overwrites) that recovery reads to tell a kill -9 on this boot (trust the
  * page cache, up to the published number) from a power loss (cut the tail
  * above the durable watermark at the first overwritten record or number
@@ -1032,7 +1032,7 @@ static void mt_do_ident_cases(mt_base *B, cc_rng *r) {
  *     log at or above its durable watermark may be older or absent (as for
  *     damage there: c.lo = the watermark of the first tail segment);
  *   - closed base: nothing may be lost (the close sealed every segment);
- *   - undo slots garbled alone (the header and the published number
+ *   - image slots garbled alone (the header and the published number
  *     intact): nothing may be lost either (no overwrite was under way). */
 static void mt_do_live_cases(mt_base *B, cc_rng *r) {
   mt_group_start = cc_failed;
@@ -1090,9 +1090,9 @@ static void mt_do_live_cases(mt_base *B, cc_rng *r) {
         mt_garbage(p, 128, 8, r);
         how = "published sequence number garbled";
         break;
-      case 6: /* the first 8 undo slots */
+      case 6: /* the first 8 image slots */
         for (int i = 0; i < 16; i++) mt_garbage(p, 4096 + 4096 * (uint64_t)i, 4096, r);
-        how = "undo slots 0-7 garbage";
+        how = "image slots 0-7 garbage";
         break;
     }
     if (!closed && kind != 6 && first_tail >= 0) {
@@ -1114,8 +1114,8 @@ static void mt_do_live_cases(mt_base *B, cc_rng *r) {
  * outside the header's checksum. A writer overwrites key 0 in place (4
  * puts of one length), appends key 1, calls firkin_sync (every record
  * durable, the watermark past them) and exits without closing (same boot).
- * The number is then lowered to the sequence number of the undo image in
- * slot 0 (the version the last overwrite replaced). Synced bytes never
+ * The number is then lowered to the sequence number of the image in slot 0
+ * (the record the last overwrite made; below key 1's number). Synced bytes never
  * change (docs/write_path.md): whatever recovery makes of the number, the
  * synced records must stay, so key 0 must read its 4th version and key 1
  * be there. Returns the number of failures (checked in a child: a crash or
@@ -1171,12 +1171,12 @@ static int mt_live_published_case(void) {
                      pwrite(fd, b, 8, 128) == 8;
   close(fd);
   if (!wrote) {
-    cc_fail("LIVE published: slot 0 holds no undo image below the published number %" PRIu64
+    cc_fail("LIVE published: slot 0 holds no image below the published number %" PRIu64
             " (image sequence %" PRIu64 "): did the puts go in place?",
             was, img_seq);
     return 1;
   }
-  cc_note("LIVE published: lowered from %" PRIu64 " to %" PRIu64 " (the undo image's)", was,
+  cc_note("LIVE published: lowered from %" PRIu64 " to %" PRIu64 " (the slot image's)", was,
           img_seq);
   int fds[2];
   if (pipe(fds) != 0) exit(2);
@@ -1201,7 +1201,7 @@ static int mt_live_published_case(void) {
         s = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
         if (s == FIRKIN_OK && !cc_check_value(v, vl, k, &got)) got = UINT64_MAX;
         if (s != FIRKIN_OK || got != want) {
-          cc_fail("LIVE published lowered to the undo image's number: key %u reads %s version "
+          cc_fail("LIVE published lowered to the slot image's number: key %u reads %s version "
                   "%" PRIx64 ", want %" PRIx64 " (written before firkin_sync: durable)",
                   k, firkin_strerror(s), got, want);
           failures++;
@@ -1220,6 +1220,156 @@ static int mt_live_published_case(void) {
   waitpid(pid, &st, 0);
   if (n != (ssize_t)sizeof failures || !WIFEXITED(st)) {
     cc_fail("LIVE published lowered: the checking process %s (status %d)",
+            WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "HUNG" : "CRASHED", st);
+    return 1;
+  }
+  cc_failed += failures;
+  return failures;
+}
+
+/* A kill -9 that lands while an overwrite copies its record leaves the
+ * record torn (its in-place counter odd, its bytes part new, part old)
+ * and the writer's slot of LIVE holding a whole image of the record
+ * (docs/write_path.md, "In-place updates"). The copy takes tens of
+ * nanoseconds, so the kill suites rarely land there; this case makes that
+ * state by hand. A writer puts key 0 four times (one length: the last
+ * three go in place), appends key 1 and exits without closing or syncing
+ * (same boot). The record slot 0 names is then torn: its counter made odd
+ * and its second half garbled. Recovery must put the slot's image in its
+ * place, so key 0 reads the image's version, whole (the last put's: the
+ * image is of the record an overwrite is making), and key 1, appended
+ * after it, is still there (the log is not cut at the torn record).
+ * Returns the number of failures (checked in a child). */
+static int mt_live_torn_case(void) {
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/torn", tmp);
+  cc_rmrf(dir);
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
+    firkin_options_set_auto_compact(o, false);
+    firkin_options_set(o, "checkpoint_every", "0");
+    firkin_db *db = NULL;
+    if (firkin_open(dir, o, &db) != FIRKIN_OK) _exit(3);
+    static unsigned char val[CC_VAL_MAX];
+    char key[CC_KEY_LEN];
+    for (int i = 0; i < 4; i++) {
+      cc_key(key, 0);
+      size_t vl = cc_value(val, 0, mt_hot_ver(0, i, 0));
+      if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
+    }
+    cc_key(key, 1);
+    size_t vl = cc_value(val, 1, mt_ver(4, 0));
+    if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
+    _exit(0); /* no close, no sync: a crash, on this boot */
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    cc_fail("LIVE torn: the writer failed (status %d)", st);
+    return 1;
+  }
+  /* slot 0: [0] segment id, [8] offset, [16] length, [64] the image */
+  char p[4300];
+  snprintf(p, sizeof p, "%s/LIVE", dir);
+  static unsigned char slot[4096];
+  int fd = open(p, O_RDONLY);
+  const bool read_ok = fd >= 0 && pread(fd, slot, sizeof slot, 4096) == (ssize_t)sizeof slot;
+  if (fd >= 0) close(fd);
+  const uint64_t seg = rd64(slot), off = rd64(slot + 8);
+  const uint32_t len = cc_get_u32(slot + 16);
+  if (!read_ok || len < 64 || len > 4096 - 64) {
+    cc_fail("LIVE torn: slot 0 holds no image (in-place updates off?)");
+    return 1;
+  }
+  /* The image's value: after the 40-byte header, the 8-byte commit time
+   * and the key. */
+  const unsigned char *img = slot + 64;
+  const uint32_t img_vlen = cc_get_u32(img + 28);
+  uint64_t img_ver = 0;
+  if (40 + 8 + CC_KEY_LEN + (size_t)img_vlen > len ||
+      !cc_check_value(img + 40 + 8 + CC_KEY_LEN, img_vlen, 0, &img_ver)) {
+    cc_fail("LIVE torn: slot 0's image is not a record of key 0");
+    return 1;
+  }
+  if (img_ver != mt_hot_ver(0, 3, 0)) {
+    cc_fail("LIVE torn: slot 0's image is of version %" PRIx64 ", not of the last put's %" PRIx64,
+            img_ver, mt_hot_ver(0, 3, 0));
+    return 1;
+  }
+  snprintf(p, sizeof p, "%s/%016" PRIx64 ".seg", dir, seg);
+  static unsigned char rec[4096];
+  fd = open(p, O_RDWR);
+  bool torn = fd >= 0 && pread(fd, rec, len, (off_t)off) == (ssize_t)len &&
+              memcmp(rec, img, len) == 0; /* the overwrite finished */
+  if (torn) {
+    const uint32_t counter = cc_get_u32(rec + 36);
+    cc_put_u32(rec + 36, counter - 1); /* odd: the copy under way */
+    for (uint32_t i = len / 2; i < len; i++) rec[i] ^= 0x5A;
+    torn = counter >= 2 && (counter & 1) == 0 && pwrite(fd, rec, len, (off_t)off) == (ssize_t)len;
+  }
+  if (fd >= 0) close(fd);
+  if (!torn) {
+    cc_fail("LIVE torn: the record slot 0 names (segment %" PRIu64 ", offset %" PRIu64
+            ") is not its image with an even in-place counter",
+            seg, off);
+    return 1;
+  }
+  cc_note("LIVE torn: record at segment %" PRIu64 " offset %" PRIu64 " (%u bytes) torn", seg, off,
+          len);
+  int fds[2];
+  if (pipe(fds) != 0) exit(2);
+  pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    alarm(30);
+    int failures = 0;
+    firkin_db *db = NULL;
+    firkin_status s = mt_open(dir, false, true, &db);
+    if (s != FIRKIN_OK) {
+      cc_fail("LIVE torn: open: %s (%s)", firkin_strerror(s), firkin_last_error());
+      failures++;
+    } else {
+      for (uint32_t k = 0; k < 2; k++) {
+        const uint64_t want = k == 0 ? img_ver : mt_ver(4, 0);
+        char key[CC_KEY_LEN];
+        cc_key(key, k);
+        void *v = NULL;
+        size_t vl = 0;
+        uint64_t got = 0;
+        s = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
+        if (s == FIRKIN_OK && !cc_check_value(v, vl, k, &got)) got = UINT64_MAX;
+        if (s != FIRKIN_OK || got != want) {
+          cc_fail("LIVE torn: key %u reads %s version %" PRIx64 ", want %" PRIx64, k,
+                  firkin_strerror(s), got, want);
+          failures++;
+        }
+        firkin_free(v);
+      }
+      if (cc_have_verify) {
+        char *rep = NULL;
+        firkin_status vs = cc_verify(db, &rep);
+        if (vs != FIRKIN_OK) {
+          cc_fail("LIVE torn: verify after recovery: %s (%s)", firkin_strerror(vs),
+                  rep ? rep : "");
+          failures++;
+        }
+        firkin_free(rep);
+      }
+      firkin_close(db);
+    }
+    if (write(fds[1], &failures, sizeof failures) != (ssize_t)sizeof failures) _exit(9);
+    _exit(0);
+  }
+  close(fds[1]);
+  int failures = -1;
+  ssize_t n = read(fds[0], &failures, sizeof failures);
+  close(fds[0]);
+  waitpid(pid, &st, 0);
+  if (n != (ssize_t)sizeof failures || !WIFEXITED(st)) {
+    cc_fail("LIVE torn: the checking process %s (status %d)",
             WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "HUNG" : "CRASHED", st);
     return 1;
   }
@@ -1349,9 +1499,12 @@ int main(int argc, char **argv) {
                ip_above);
     });
   }
-  CC_GROUP("mutilate: LIVE published number lowered to an undo image's: synced in-place "
+  CC_GROUP("mutilate: LIVE published number lowered to a slot image's: synced in-place "
            "updates stay (crashed writer, same boot)",
            { (void)mt_live_published_case(); });
+  CC_GROUP("mutilate: LIVE: an overwrite torn by a kill is made whole from its slot's image "
+           "(crashed writer, same boot)",
+           { (void)mt_live_torn_case(); });
   printf("mutilate: %" PRIu64 " cases: %" PRIu64 " gave CORRUPTION and were salvaged, %" PRIu64
          " tail cases opened, %" PRIu64 " checkpoint cases rebuilt, %" PRIu64
          " opened lazily from a checkpoint despite damage\n",
