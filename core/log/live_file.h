@@ -35,8 +35,8 @@
 // the log writer starts; a slot (BeginImage, EndImage) is written only by
 // the thread owning it (Epoch::ThreadIndex), and so is SlotReady(slot);
 // published_word() is an atomic any thread may use; Distrust may be called
-// from any thread. Read (static Read) only by
-// recovery, before anything else touches the database.
+// from any thread. Read (static Read) only by recovery, before anything
+// else touches the database.
 #ifndef FIRKIN_CORE_LOG_LIVE_FILE_H_
 #define FIRKIN_CORE_LOG_LIVE_FILE_H_
 

@@ -137,7 +137,7 @@ bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t
 // Synced bytes (below `durable`) never change, so no image is put back
 // there.
 void RestoreImages(char* data, uint64_t size, uint64_t id, uint64_t durable,
-                 const LiveFile::Recovered& live, RecoveryResult* res) {
+                   const LiveFile::Recovered& live, RecoveryResult* res) {
   std::map<uint64_t, const LiveFile::Recovered::Image*> pick;  // offset -> image
   for (const LiveFile::Recovered::Image& u : live.images) {
     if (u.segment_id != id || u.offset < std::max<uint64_t>(kSegmentHeaderSize, durable) ||
