@@ -1348,6 +1348,14 @@ static int mt_live_torn_case(void) {
         }
         firkin_free(v);
       }
+      char *js = NULL;
+      if (firkin_stats(db, &js) != FIRKIN_OK || js == NULL ||
+          strstr(js, "\"images_restored\":1,") == NULL) {
+        cc_fail("LIVE torn: firkin_stats does not count one image restored: %s",
+                js ? js : "(no stats)");
+        failures++;
+      }
+      firkin_free(js);
       if (cc_have_verify) {
         char *rep = NULL;
         firkin_status vs = cc_verify(db, &rep);
