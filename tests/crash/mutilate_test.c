@@ -1110,19 +1110,14 @@ static void mt_do_live_cases(mt_base *B, cc_rng *r) {
   }
 }
 
-/* LIVE's published number (offset 128) is the writer's watermark itself,
- * outside the header's checksum. A writer overwrites key 0 in place (4
- * puts of one length), appends key 1, calls firkin_sync (every record
- * durable, the watermark past them) and exits without closing (same boot).
- * The number is then lowered to the sequence number of the image in slot 0
- * (the record the last overwrite made; below key 1's number). Synced bytes never
- * change (docs/write_path.md): whatever recovery makes of the number, the
- * synced records must stay, so key 0 must read its 4th version and key 1
- * be there. Returns the number of failures (checked in a child: a crash or
- * a hang is one). */
-static int mt_live_published_case(void) {
-  char dir[4200];
-  snprintf(dir, sizeof dir, "%s/published", tmp);
+/* The two hand-made LIVE cases below share their writer and their check.
+ *
+ * The writer (a child process): a fresh database in `dir` with 64 KiB
+ * segments, no compaction or checkpoints; key 0 put four times at one
+ * length (the last three go in place), key 1 appended after, firkin_sync
+ * if `sync`, then exit without closing: a crash on this boot. Returns
+ * whether it did all that (failures are reported as `what`'s). */
+static bool mt_live_writer(const char *dir, bool sync, const char *what) {
   cc_rmrf(dir);
   fflush(stdout);
   fflush(stderr);
@@ -1143,15 +1138,106 @@ static int mt_live_published_case(void) {
     cc_key(key, 1);
     size_t vl = cc_value(val, 1, mt_ver(4, 0));
     if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
-    if (firkin_sync(db) != FIRKIN_OK) _exit(5);
+    if (sync && firkin_sync(db) != FIRKIN_OK) _exit(5);
     _exit(0); /* no close: a crash, on this boot */
   }
   int st = 0;
   waitpid(pid, &st, 0);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    cc_fail("LIVE published: the writer failed (status %d)", st);
+    cc_fail("%s: the writer failed (status %d)", what, st);
+    return false;
+  }
+  return true;
+}
+
+/* The check (in a child, so that a crash or a hang is one failure): the
+ * database in `dir` opens, key 0 reads version `want0`, key 1 its one
+ * version, firkin_stats counts `images` images restored (if >= 0), and
+ * verify passes. Returns the number of failures, also added to cc_failed. */
+static int mt_live_check(const char *dir, uint64_t want0, int images, const char *what) {
+  int fds[2];
+  if (pipe(fds) != 0) exit(2);
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    alarm(30);
+    int failures = 0;
+    firkin_db *db = NULL;
+    firkin_status s = mt_open(dir, false, true, &db);
+    if (s != FIRKIN_OK) {
+      cc_fail("%s: open: %s (%s)", what, firkin_strerror(s), firkin_last_error());
+      failures++;
+    } else {
+      for (uint32_t k = 0; k < 2; k++) {
+        const uint64_t want = k == 0 ? want0 : mt_ver(4, 0);
+        char key[CC_KEY_LEN];
+        cc_key(key, k);
+        void *v = NULL;
+        size_t vl = 0;
+        uint64_t got = 0;
+        s = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
+        if (s == FIRKIN_OK && !cc_check_value(v, vl, k, &got)) got = UINT64_MAX;
+        if (s != FIRKIN_OK || got != want) {
+          cc_fail("%s: key %u reads %s version %" PRIx64 ", want %" PRIx64, what, k,
+                  firkin_strerror(s), got, want);
+          failures++;
+        }
+        firkin_free(v);
+      }
+      if (images >= 0) {
+        char want[64];
+        snprintf(want, sizeof want, "\"images_restored\":%d,", images);
+        char *js = NULL;
+        if (firkin_stats(db, &js) != FIRKIN_OK || js == NULL || strstr(js, want) == NULL) {
+          cc_fail("%s: firkin_stats does not say %s: %s", what, want, js ? js : "(no stats)");
+          failures++;
+        }
+        firkin_free(js);
+      }
+      if (cc_have_verify) {
+        char *rep = NULL;
+        firkin_status vs = cc_verify(db, &rep);
+        if (vs != FIRKIN_OK) {
+          cc_fail("%s: verify after recovery: %s (%s)", what, firkin_strerror(vs),
+                  rep ? rep : "");
+          failures++;
+        }
+        firkin_free(rep);
+      }
+      firkin_close(db);
+    }
+    if (write(fds[1], &failures, sizeof failures) != (ssize_t)sizeof failures) _exit(9);
+    _exit(0);
+  }
+  close(fds[1]);
+  int failures = -1;
+  ssize_t n = read(fds[0], &failures, sizeof failures);
+  close(fds[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (n != (ssize_t)sizeof failures || !WIFEXITED(st)) {
+    cc_fail("%s: the checking process %s (status %d)", what,
+            WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "HUNG" : "CRASHED", st);
     return 1;
   }
+  cc_failed += failures;
+  return failures;
+}
+
+/* LIVE's published number (offset 128) is the writer's watermark itself,
+ * outside the header's checksum. The writer above with firkin_sync (every
+ * record durable, the watermark past them); the number is then lowered to
+ * the sequence number of the image in slot 0 (the record the last
+ * overwrite made; below key 1's number). Synced bytes never change
+ * (docs/write_path.md): whatever recovery makes of the number, the synced
+ * records must stay, so key 0 must read its 4th version and key 1 be
+ * there. Returns the number of failures. */
+static int mt_live_published_case(void) {
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/published", tmp);
+  if (!mt_live_writer(dir, true, "LIVE published")) return 1;
   char p[4300];
   snprintf(p, sizeof p, "%s/LIVE", dir);
   unsigned char slot[128], pub[8];
@@ -1178,99 +1264,27 @@ static int mt_live_published_case(void) {
   }
   cc_note("LIVE published: lowered from %" PRIu64 " to %" PRIu64 " (the slot image's)", was,
           img_seq);
-  int fds[2];
-  if (pipe(fds) != 0) exit(2);
-  pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    alarm(30);
-    int failures = 0;
-    firkin_db *db = NULL;
-    firkin_status s = mt_open(dir, false, true, &db);
-    if (s != FIRKIN_OK) {
-      cc_fail("LIVE published lowered: open: %s (%s)", firkin_strerror(s), firkin_last_error());
-      failures++;
-    } else {
-      for (uint32_t k = 0; k < 2; k++) {
-        const uint64_t want = k == 0 ? mt_hot_ver(0, 3, 0) : mt_ver(4, 0);
-        char key[CC_KEY_LEN];
-        cc_key(key, k);
-        void *v = NULL;
-        size_t vl = 0;
-        uint64_t got = 0;
-        s = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
-        if (s == FIRKIN_OK && !cc_check_value(v, vl, k, &got)) got = UINT64_MAX;
-        if (s != FIRKIN_OK || got != want) {
-          cc_fail("LIVE published lowered to the slot image's number: key %u reads %s version "
-                  "%" PRIx64 ", want %" PRIx64 " (written before firkin_sync: durable)",
-                  k, firkin_strerror(s), got, want);
-          failures++;
-        }
-        firkin_free(v);
-      }
-      firkin_close(db);
-    }
-    if (write(fds[1], &failures, sizeof failures) != (ssize_t)sizeof failures) _exit(9);
-    _exit(0);
-  }
-  close(fds[1]);
-  int failures = -1;
-  ssize_t n = read(fds[0], &failures, sizeof failures);
-  close(fds[0]);
-  waitpid(pid, &st, 0);
-  if (n != (ssize_t)sizeof failures || !WIFEXITED(st)) {
-    cc_fail("LIVE published lowered: the checking process %s (status %d)",
-            WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "HUNG" : "CRASHED", st);
-    return 1;
-  }
-  cc_failed += failures;
-  return failures;
+  return mt_live_check(dir, mt_hot_ver(0, 3, 0), -1,
+                       "LIVE published lowered to the slot image's number (written before "
+                       "firkin_sync: durable)");
 }
 
 /* A kill -9 that lands while an overwrite copies its record leaves the
  * record torn (its in-place counter odd, its bytes part new, part old)
  * and the writer's slot of LIVE holding a whole image of the record
  * (docs/write_path.md, "In-place updates"). The copy takes tens of
- * nanoseconds, so the kill suites rarely land there; this case makes that
- * state by hand. A writer puts key 0 four times (one length: the last
- * three go in place), appends key 1 and exits without closing or syncing
- * (same boot). The record slot 0 names is then torn: its counter made odd
- * and its second half garbled. Recovery must put the slot's image in its
- * place, so key 0 reads the image's version, whole (the last put's: the
- * image is of the record an overwrite is making), and key 1, appended
- * after it, is still there (the log is not cut at the torn record).
- * Returns the number of failures (checked in a child). */
+ * nanoseconds, so the kill suites land there only now and then; this case
+ * makes that state by hand. The writer above without firkin_sync; the
+ * record slot 0 names is then torn: its counter made odd and its second
+ * half garbled. Recovery must put the slot's image in its place (and
+ * count it in firkin_stats), so key 0 reads the image's version, whole
+ * (the last put's: the image is of the record an overwrite is making),
+ * and key 1, appended after it, is still there (the log is not cut at the
+ * torn record). Returns the number of failures. */
 static int mt_live_torn_case(void) {
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/torn", tmp);
-  cc_rmrf(dir);
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
-    firkin_options_set_auto_compact(o, false);
-    firkin_options_set(o, "checkpoint_every", "0");
-    firkin_db *db = NULL;
-    if (firkin_open(dir, o, &db) != FIRKIN_OK) _exit(3);
-    static unsigned char val[CC_VAL_MAX];
-    char key[CC_KEY_LEN];
-    for (int i = 0; i < 4; i++) {
-      cc_key(key, 0);
-      size_t vl = cc_value(val, 0, mt_hot_ver(0, i, 0));
-      if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
-    }
-    cc_key(key, 1);
-    size_t vl = cc_value(val, 1, mt_ver(4, 0));
-    if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
-    _exit(0); /* no close, no sync: a crash, on this boot */
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-    cc_fail("LIVE torn: the writer failed (status %d)", st);
-    return 1;
-  }
+  if (!mt_live_writer(dir, false, "LIVE torn")) return 1;
   /* slot 0: [0] segment id, [8] offset, [16] length, [64] the image */
   char p[4300];
   snprintf(p, sizeof p, "%s/LIVE", dir);
@@ -1319,70 +1333,7 @@ static int mt_live_torn_case(void) {
   }
   cc_note("LIVE torn: record at segment %" PRIu64 " offset %" PRIu64 " (%u bytes) torn", seg, off,
           len);
-  int fds[2];
-  if (pipe(fds) != 0) exit(2);
-  pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    alarm(30);
-    int failures = 0;
-    firkin_db *db = NULL;
-    firkin_status s = mt_open(dir, false, true, &db);
-    if (s != FIRKIN_OK) {
-      cc_fail("LIVE torn: open: %s (%s)", firkin_strerror(s), firkin_last_error());
-      failures++;
-    } else {
-      for (uint32_t k = 0; k < 2; k++) {
-        const uint64_t want = k == 0 ? img_ver : mt_ver(4, 0);
-        char key[CC_KEY_LEN];
-        cc_key(key, k);
-        void *v = NULL;
-        size_t vl = 0;
-        uint64_t got = 0;
-        s = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
-        if (s == FIRKIN_OK && !cc_check_value(v, vl, k, &got)) got = UINT64_MAX;
-        if (s != FIRKIN_OK || got != want) {
-          cc_fail("LIVE torn: key %u reads %s version %" PRIx64 ", want %" PRIx64, k,
-                  firkin_strerror(s), got, want);
-          failures++;
-        }
-        firkin_free(v);
-      }
-      char *js = NULL;
-      if (firkin_stats(db, &js) != FIRKIN_OK || js == NULL ||
-          strstr(js, "\"images_restored\":1,") == NULL) {
-        cc_fail("LIVE torn: firkin_stats does not count one image restored: %s",
-                js ? js : "(no stats)");
-        failures++;
-      }
-      firkin_free(js);
-      if (cc_have_verify) {
-        char *rep = NULL;
-        firkin_status vs = cc_verify(db, &rep);
-        if (vs != FIRKIN_OK) {
-          cc_fail("LIVE torn: verify after recovery: %s (%s)", firkin_strerror(vs),
-                  rep ? rep : "");
-          failures++;
-        }
-        firkin_free(rep);
-      }
-      firkin_close(db);
-    }
-    if (write(fds[1], &failures, sizeof failures) != (ssize_t)sizeof failures) _exit(9);
-    _exit(0);
-  }
-  close(fds[1]);
-  int failures = -1;
-  ssize_t n = read(fds[0], &failures, sizeof failures);
-  close(fds[0]);
-  waitpid(pid, &st, 0);
-  if (n != (ssize_t)sizeof failures || !WIFEXITED(st)) {
-    cc_fail("LIVE torn: the checking process %s (status %d)",
-            WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "HUNG" : "CRASHED", st);
-    return 1;
-  }
-  cc_failed += failures;
-  return failures;
+  return mt_live_check(dir, img_ver, 1, "LIVE torn");
 }
 
 int main(int argc, char **argv) {
