@@ -278,7 +278,9 @@ typedef enum firkin_sync_mode {
  *                                   keys the database is expected to hold;
  *                                   the index is made that large at open,
  *                                   so filling it does not grow it step by
- *                                   step; 0 = start small and grow. Memory
+ *                                   step (a sub-table its random share of
+ *                                   keys overfills may grow once); 0 =
+ *                                   start small and grow. Memory
  *                                   is taken at open, about 11-12 bytes a
  *                                   key; more than half of the machine's
  *                                   memory: the open fails with

@@ -4,10 +4,12 @@
  * Without it the index starts small and grows as keys arrive (stats
  * index.grow_steps counts the steps: each rebuilds a sub-table into fresh
  * pages). With expected_keys = N the index holds N keys from the start:
- * filling N keys takes no step, and the index takes at most a quarter
- * more memory than growing to N did. A reopen sizes it from the checkpoint or the option,
- * whichever is larger. A hint whose index would take more than half of
- * the machine's memory is refused at open. (Bad values:
+ * filling N keys takes almost no step (a sub-table that its random share
+ * of the keys fills past its threshold grows once), and the index takes
+ * at most a quarter more memory than growing to N did. A reopen sizes it
+ * from the checkpoint or the option, whichever is larger. A hint whose
+ * index would take more than half of the machine's memory is refused at
+ * open. (Bad values:
  * tests/conformance/11_maintenance.case.)
  */
 #ifndef _GNU_SOURCE
@@ -99,8 +101,17 @@ int main(void) {
   printf("  expected_keys=%d: capacity %llu at open, %llu grow steps, %llu bytes of index\n", N,
          (unsigned long long)cap0, (unsigned long long)sized_steps,
          (unsigned long long)sized_mem);
-  check(sized_steps == 0, "with the option filling takes no grow step (%llu)",
+  /* Keys fall into the 1024 sub-tables at random; each is made to hold
+   * its share plus two standard deviations below its growth threshold, so
+   * a few may grow once while they fill (about 1 in 40 at the worst N;
+   * at this N the odds are about 1 in 100 that any does: CI met one,
+   * 2026-11-26, with "no grow step" asserted). At most 1 in 20, and
+   * nothing like the steps of growing from small. */
+  check(sized_steps != UINT64_MAX && sized_steps <= 1024 / 20,
+        "with the option filling takes at most %d grow steps (%llu)", 1024 / 20,
         (unsigned long long)sized_steps);
+  check(sized_steps * 100 < grow_steps, "with the option, under 1%% of growing's steps (%llu, %llu)",
+        (unsigned long long)sized_steps, (unsigned long long)grow_steps);
   /* Every sub-table gets the size class N needs on average, where grown
    * ones end in classes that fit their own counts: a little more memory
    * (here 3.78 MB against 3.42 MB, 12.6 B a key). */
