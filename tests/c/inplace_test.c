@@ -1231,12 +1231,8 @@ static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpo
     /* Overwrites the kill cut short and the open made whole from their
      * images in LIVE (rare: the copy takes tens of nanoseconds; counted, not
      * required: mutilate_test makes that state by hand). */
-    char *js = NULL;
-    if (firkin_stats(db, &js) == FIRKIN_OK && js != NULL) {
-      const char *ir = strstr(js, "\"images_restored\":");
-      if (ir != NULL) images_restored += strtoull(ir + strlen("\"images_restored\":"), NULL, 10);
-    }
-    firkin_free(js);
+    const uint64_t restored = stat_u64(db, "images_restored");
+    if (restored != NOSTAT) images_restored += restored;
     int torn = 0, lost = 0, ahead = 0, missing = 0, other = 0;
     for (unsigned k = 0; k < KK; k++) {
       uint64_t acked = atomic_load(&sh->acked[k]);
