@@ -300,7 +300,10 @@ typedef enum firkin_sync_mode {
  *                                   whose newest record is a plain put of
  *                                   the same value length (a record of at
  *                                   most 4032 bytes), still in the
- *                                   unsynced tail of the log, overwrites
+ *                                   unsynced tail of the log (at most the
+ *                                   newest 3/4 of the active segment: a
+ *                                   larger segment_size keeps more hot
+ *                                   keys there), overwrites
  *                                   that record instead of appending; never
  *                                   with sync mode always (database or
  *                                   write), encryption, compression,

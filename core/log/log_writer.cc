@@ -28,16 +28,21 @@ constexpr int kPokeShift = 22;
 // size (MappedFile::WriteBehind), so that sealing a full segment finds
 // only the last chunk still dirty instead of the whole segment.
 constexpr uint64_t kWriteBehindChunk = 2ull << 20;
-// With in-place updates, write-behind leaves the newest bytes this long
-// alone (a hand-over freezes what it hands over: docs/write_path.md,
-// "In-place updates"), so a hot key's record stays mutable for a while;
-// at most half the segment. A record frozen below the window appends on
-// its next update. YCSB A, 2 cores, 50 K records: 16 MiB (and a quarter of
-// the segment) left 12% of the updates appending, 32 MiB 3% (YCSB A and F:
-// 20-26% more operations a second at 2 threads, 5-9% at 1), once
-// compaction no longer synced the log (docs/write_path.md). Larger windows leave more
-// for the seal, which runs on the writeback thread.
-constexpr uint64_t kInPlaceWindow = 32ull << 20;
+// With in-place updates, write-behind leaves the newest bytes of the
+// active segment alone (a hand-over freezes what it hands over:
+// docs/write_path.md, "In-place updates"), so that a record stays mutable
+// while this much of the log is appended after it: the window is the
+// in-place updates' cache. A record frozen below it appends on its next
+// update, and the keys whose records fit in it are the ones updated in
+// place, so the window is a fraction of the segment, not a fixed size: a
+// larger `segment_size` gives a larger hot set its updates in place.
+// YCSB A, 2 threads, 1000-byte values: a window of 32 MiB (the fixed cap
+// until 2026-11-26, half of a 64 MiB segment) left 2.6-3.3% of the updates
+// appending at 50 K records and 18-21% at 200 K; three quarters (48 MiB)
+// 1.1-1.8% and 16%. (16 MiB: 12% at 50 K.) What it costs: the seal of a
+// full segment has up to the window left to write back (on the writeback
+// thread, behind the writers), and the window is dirty page cache.
+constexpr uint64_t InPlaceWindow(uint64_t capacity) { return capacity / 4 * 3; }
 
 using Clock = std::chrono::steady_clock;
 uint64_t NsSince(Clock::time_point t) {
@@ -955,7 +960,7 @@ void LogWriter::WritebackLoop() {
         // the roll) short. Durability is unchanged: only Sync promises it.
         uint64_t published = seg->published_len() & ~uint64_t{4095};
         if (live_ != nullptr) {
-          const uint64_t window = std::min(kInPlaceWindow, seg->capacity() / 2);
+          const uint64_t window = InPlaceWindow(seg->capacity());
           published = published > window ? published - window : 0;
         }
         if (published >= written + kWriteBehindChunk) {

@@ -884,10 +884,18 @@ static void pd_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_
  * before any writer syncs, so crash points drawn at random never fell in
  * between (the planted bug sync_before_seal went uncaught). Here the fault
  * env holds that thread inside its first write-behind call, so the seal
- * stays queued: `none` writes fill an 8 MiB segment (nothing of it synced),
+ * stays queued: `none` writes fill a 16 MiB segment (nothing of it synced),
  * the log rolls, one write with `always` lands in the new segment and is
  * acknowledged, the power fails (DROP), and that write must be there. */
-#define PE_SEGMENT (8u << 20)
+#define PE_SEGMENT (16u << 20)
+/* Past the first 2 MiB write-behind piece of a PE_SEGMENT segment: with
+ * in-place updates on (the default) write-behind stays three quarters of
+ * the segment (12 MiB, LogWriter's InPlaceWindow) behind the published
+ * length, so the first piece is handed over only past 14 MiB + the header:
+ * 14300 records of 1056 bytes are 14.4 MiB (a segment holds about 15880);
+ * 18000 are past the roll. */
+#define PE_PAST_PIECE 14300
+#define PE_ROLLED 18000
 #define PE_VALUE 1000
 
 static firkin_status pe_put(firkin_db *db, const firkin_write_options *wo, int i) {
@@ -907,15 +915,10 @@ static void pe_image(const char *base) {
   firkin_status s;
   firkin_options *o;
   firkin_fault_env_hold_writebehind(env);
-  /* Past the first 2 MiB write-behind piece of the first segment, then wait
-   * for the writeback thread to stop in it (it looks every 50 ms). With
-   * in-place updates on (the default) write-behind stays a window of half
-   * the segment (4 MiB here, LogWriter::WritebackLoop) behind the
-   * published length, so the first piece is handed over only past 6 MiB +
-   * the header: 6600 records of 1056 bytes are 6.6 MiB (a segment holds
-   * about 7940). */
+  /* Past the first write-behind piece of the first segment (PE_PAST_PIECE),
+   * then wait for the writeback thread to stop in it (it looks every 50 ms). */
   int n = 0, bad = 0;
-  for (; n < 6600; n++) bad += pe_put(db, NULL, n) != FIRKIN_OK;
+  for (; n < PE_PAST_PIECE; n++) bad += pe_put(db, NULL, n) != FIRKIN_OK;
   for (int w = 0; w < 400 && !firkin_fault_env_holding(env); w++) usleep(5000);
   const bool held = firkin_fault_env_holding(env);
   CC_CHECK(held, "queued seal: the writeback thread never made a write-behind call");
@@ -926,7 +929,7 @@ static void pe_image(const char *base) {
     firkin_fault_env_release(env);
   }
   /* Fill the segment and roll: its seal is queued, the thread cannot take it. */
-  for (; n < 9000; n++) bad += pe_put(db, NULL, n) != FIRKIN_OK;
+  for (; n < PE_ROLLED; n++) bad += pe_put(db, NULL, n) != FIRKIN_OK;
   firkin_write_options *wo = NULL;
   firkin_write_options_new(&wo);
   firkin_write_options_set_sync(wo, FIRKIN_SYNC_ALWAYS);
@@ -974,7 +977,7 @@ static void pe_image(const char *base) {
  * dropped every write after the roll (found by readers_test, 2026-11-26;
  * docs/write_path.md, "In-place updates"). Random kills almost never hit
  * the window between a roll and its seal, so here the fault env holds the
- * writeback thread (the seal stays queued), `none` writes fill an 8 MiB
+ * writeback thread (the seal stays queued), `none` writes fill a 16 MiB
  * segment and roll, the first record of the next segment and 40 records
  * after it are each updated 12 times with values of the same length (in
  * place, except the first record), and the process "dies" (CRASH_KILL:
@@ -1022,13 +1025,13 @@ static void ph_image(const char *base) {
                                  "kill, queued seal", NULL);
   if (db == NULL) return;
   /* Values by key: the version last acknowledged (0 = ph_put's first). */
-  static int ver[12000];
+  static int ver[PE_ROLLED + PH_AFTER + 1];
   memset(ver, 0, sizeof ver);
   firkin_fault_env_hold_writebehind(env);
   /* As in part E: past the first write-behind piece, then wait for the
    * writeback thread to stop in it. */
   int n = 0, bad = 0;
-  for (; n < 6600; n++) bad += ph_put(db, n, 0) != FIRKIN_OK;
+  for (; n < PE_PAST_PIECE; n++) bad += ph_put(db, n, 0) != FIRKIN_OK;
   for (int w = 0; w < 400 && !firkin_fault_env_holding(env); w++) usleep(5000);
   const bool held = firkin_fault_env_holding(env);
   CC_CHECK(held, "kill, queued seal: the writeback thread never made a write-behind call");
@@ -1037,7 +1040,7 @@ static void ph_image(const char *base) {
    * record of the next segment (one writer). */
   const uint64_t rolls0 = pg_stat(db, "segment_rolls");
   int first = -1;
-  for (; n < 10000 && first < 0; n++) {
+  for (; n < PE_ROLLED && first < 0; n++) {
     bad += ph_put(db, n, 0) != FIRKIN_OK;
     if (pg_stat(db, "segment_rolls") != rolls0) first = n;
   }
