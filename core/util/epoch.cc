@@ -158,7 +158,9 @@ Slot* RegisterThread() {
       last = b;
       blocks++;
       for (Slot& s : b->slots) {
-        if (!s.in_use.load(std::memory_order_relaxed)) {
+        // acquire: the index's last owner released it (SlotReleaser), and
+        // per-thread cells indexed by it (Striped) carry on from its writes.
+        if (!s.in_use.load(std::memory_order_acquire)) {
           s.in_use.store(true, std::memory_order_relaxed);
           slot = &s;
           break;
