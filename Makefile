@@ -104,7 +104,7 @@ test-tsan:
 	  -Dexamples=false -Dwerror=false
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
-	  tests/inplace_test
+	  tests/inplace_test tests/unit/fences_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind \
 	  stress_group_commit stress_in_place
@@ -131,6 +131,9 @@ test-tsan:
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/parking_test
 	@# The reservation word: disjoint ranges, one closer, a roll's close.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/segment_test
+	@# The writer gate and striped counters without locked instructions
+	@# (asymmetric fences, cells owned per thread), with thread churn.
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/fences_test
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).

@@ -17,8 +17,12 @@
 //
 // ChangeNotifier: how a waiting cursor is woken by the writers'
 // publication rather than by polling: a writer that published checks a
-// waiter count (one fence and a load when nobody waits) and, if a cursor
-// waits, bumps a generation under a mutex and notifies a condition variable.
+// waiter count (a load, after a LightFence, when nobody waits) and, if a
+// cursor waits, bumps a generation under a mutex and notifies a condition
+// variable. The waiter registers, then fences (HeavyFence), then looks:
+// either the writer sees the waiter or the waiter sees the write
+// (core/util/asymmetric_fence.h; a full fence on the writer's side waited
+// for an in-place put's copy to leave the store buffer).
 //
 // Thread contract: ChangeNotifier may be used from any thread. A
 // ChangeCursor is used by one thread at a time; it pins the segment it
@@ -40,6 +44,7 @@
 
 #include "core/log/format.h"
 #include "core/log/segment.h"
+#include "core/util/asymmetric_fence.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -72,7 +77,7 @@ class ChangeNotifier {
   // Writer side, after a write was published (its bytes are below the
   // segment's published length).
   void Notify() {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    LightFence();
     if (waiters_.load(std::memory_order_relaxed) == 0) return;
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -86,7 +91,7 @@ class ChangeNotifier {
   // look always wakes the waiter.
   uint64_t BeginWait() {
     waiters_.fetch_add(1, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    HeavyFence();
     std::lock_guard<std::mutex> l(mu_);
     return gen_;
   }

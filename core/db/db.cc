@@ -11,6 +11,7 @@
 #include "core/db/iterator.h"
 #include "core/db/ordered_iterator.h"
 #include "core/recovery/follower.h"
+#include "core/util/asymmetric_fence.h"
 #include "core/util/background.h"
 #include "core/util/epoch.h"
 #include "core/util/hash.h"
@@ -31,6 +32,10 @@ DB::DB(std::string path, const Options& options, Env* env)
 
 Status DB::Open(const std::string& path, const Options& options, std::unique_ptr<DB>* out) {
   if (path.empty()) return Status::InvalidArgument("database path is empty");
+  // Once, at the first open, before any database exists: the writer gate
+  // and the change notifier then fence lightly on the write path
+  // (core/util/asymmetric_fence.h).
+  EnableAsymmetricFences();
   Env* env = options.env != nullptr ? options.env : Env::Default();
   std::string p = path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();

@@ -2,19 +2,25 @@
 // (an exact checkpoint, verify, sealing the active segment for a full
 // compaction) run while no write is in flight, without making writers
 // share a lock. Writers enter and leave the gate through a counter on a
-// cache line of their own (one of kStripes, chosen per thread), so the
-// write path touches no shared, written cache line here; an exclusive
-// holder closes the gate and waits until every stripe is empty.
+// cache line of their own (each of the first kOwned threads alive owns
+// one, by Epoch::ThreadIndex(), and changes it with a plain load and
+// store; threads beyond share kShared counters changed atomically), so the
+// write path touches no shared, written cache line here and runs no locked
+// instruction; an exclusive holder closes the gate and waits until every
+// counter is zero.
 //
-// Protocol (Dekker): a writer increments its stripe, then reads `closed_`
-// (seq_cst); the exclusive holder sets `closed_`, then reads every stripe
-// (seq_cst). At least one of them sees the other: either the writer sees
+// Protocol (Dekker): a writer increments its counter, fences, then reads
+// `closed_`; the exclusive holder sets `closed_`, fences, then reads every
+// counter. At least one of them sees the other: either the writer sees
 // the gate closed (it backs out and waits), or the holder sees the writer
-// and waits for it to leave.
+// and waits for it to leave. The writer's fence is a LightFence and the
+// holder's a HeavyFence (core/util/asymmetric_fence.h): a full fence on
+// every write waited for the stores before it to drain.
 //
 // Thread contract: Enter/Leave from any thread (not re-entrant: a thread
-// inside the gate must not call RunExclusive). RunExclusive from any
-// thread; exclusive holders are serialized by an internal mutex.
+// inside the gate must not call RunExclusive); a thread leaves from the
+// thread it entered on. RunExclusive from any thread; exclusive holders
+// are serialized by an internal mutex.
 #ifndef FIRKIN_CORE_DB_WRITER_GATE_H_
 #define FIRKIN_CORE_DB_WRITER_GATE_H_
 
@@ -22,31 +28,37 @@
 #include <cstdint>
 #include <mutex>
 
+#include "core/util/asymmetric_fence.h"
+#include "core/util/epoch.h"
 #include "core/util/spin.h"
-#include "core/util/striped_counter.h"
 
 namespace firkin {
 
 class WriterGate {
  public:
   void Enter() {
-    std::atomic<int64_t>& c = stripes_[ThreadStripe()].count;
+    const uint32_t i = Epoch::ThreadIndex();
     for (SpinWait w;; w.Once()) {
-      c.fetch_add(1, std::memory_order_seq_cst);
-      if (!closed_.load(std::memory_order_seq_cst)) return;
-      c.fetch_sub(1, std::memory_order_release);
+      Add(i, 1);
+      LightFence();
+      if (!closed_.load(std::memory_order_acquire)) return;
+      Add(i, -1);
       while (closed_.load(std::memory_order_acquire)) w.Once();
     }
   }
-  void Leave() { stripes_[ThreadStripe()].count.fetch_sub(1, std::memory_order_release); }
+  void Leave() { Add(Epoch::ThreadIndex(), -1); }
 
   // Runs fn with no writer inside the gate; returns its result.
   template <typename Fn>
   auto RunExclusive(Fn&& fn) -> decltype(fn()) {
     std::lock_guard<std::mutex> l(mu_);
     closed_.store(true, std::memory_order_seq_cst);
-    for (auto& s : stripes_) {
-      for (SpinWait w; s.count.load(std::memory_order_seq_cst) != 0;) w.Once();
+    HeavyFence();
+    for (auto& c : owned_) {
+      for (SpinWait w; c.count.load(std::memory_order_acquire) != 0;) w.Once();
+    }
+    for (auto& c : shared_) {
+      for (SpinWait w; c.count.load(std::memory_order_acquire) != 0;) w.Once();
     }
     struct Reopen {
       std::atomic<bool>* closed;
@@ -68,12 +80,23 @@ class WriterGate {
   };
 
  private:
-  static constexpr unsigned kStripes = 64;
-  static unsigned ThreadStripe() { return ThreadSlot() % kStripes; }
-  struct alignas(64) Stripe {
+  static constexpr unsigned kOwned = 64;
+  static constexpr unsigned kShared = 4;
+  struct alignas(64) Counter {
     std::atomic<int64_t> count{0};
   };
-  Stripe stripes_[kStripes];
+  // release: what the writer did inside the gate happens before the
+  // holder's acquire load that sees its counter back at zero.
+  void Add(uint32_t i, int64_t d) {
+    if (__builtin_expect(i < kOwned, 1)) {
+      std::atomic<int64_t>& c = owned_[i].count;  // this thread's alone
+      c.store(c.load(std::memory_order_relaxed) + d, std::memory_order_release);
+    } else {
+      shared_[i % kShared].count.fetch_add(d, std::memory_order_acq_rel);
+    }
+  }
+  Counter owned_[kOwned];
+  Counter shared_[kShared];
   alignas(64) std::atomic<bool> closed_{false};
   std::mutex mu_;
 };

@@ -29,7 +29,7 @@ namespace firkin {
 
 // A small number that identifies the calling thread (0, 1, 2, ... in the
 // order threads first ask; never reused), for picking a stripe that
-// threads may share (WriterGate, NsWriteTracker: updated atomically).
+// threads may share (NsWriteTracker: updated atomically).
 // Initial-exec TLS (one %fs access, not a call into the dynamic linker's
 // TLS descriptor), and constant-initialized (a dynamic initializer would
 // add a guard variable, reached through the descriptor): every write looks
