@@ -44,8 +44,8 @@ inline void LightFence() {
   }
 }
 
-// The rare side, between its store and its load (a system call: a few
-// microseconds with other threads running).
+// The rare side, between its store and its load (a system call that
+// interrupts every core running a thread of the process).
 void HeavyFence();
 
 }  // namespace firkin

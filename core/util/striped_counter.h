@@ -32,8 +32,9 @@ namespace firkin {
 // threads may share (NsWriteTracker: updated atomically).
 // Initial-exec TLS (one %fs access, not a call into the dynamic linker's
 // TLS descriptor), and constant-initialized (a dynamic initializer would
-// add a guard variable, reached through the descriptor): every write looks
-// it up. 4 bytes of the static TLS that a dlopen'ed library may take.
+// add a guard variable, reached through the descriptor): a write to a
+// tracked namespace looks it up. 4 bytes of the static TLS that a
+// dlopen'ed library may take.
 inline unsigned ThreadSlot() {
   static std::atomic<unsigned> next{0};
   __attribute__((tls_model("initial-exec"))) thread_local unsigned mine = 0;  // slot + 1
