@@ -132,6 +132,11 @@ class Segment : public std::enable_shared_from_this<Segment> {
       }
     }
   }
+  // The sequence number the next reservation would take (a hint:
+  // reservations move it concurrently; past the end once closed).
+  uint64_t NextSeqHint() const {
+    return base_seq_ + (tail_.load(std::memory_order_relaxed) >> kSeqShift) + 1;
+  }
   // Whether the segment was closed, and then where its records end and the
   // last sequence number it holds (valid once closed() is true).
   bool closed() const { return closed_.load(std::memory_order_acquire); }

@@ -294,10 +294,8 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       bool overwritten = false;
       unsealed = NextLogSegment(env, dir, ids, i, &nh, &next_first, &overwritten) &&
                  (nh.flags & kSegmentFlagAfterUnsealed) != 0;
-      // Without the witness: beside a live writer, or after a kill -9 on
-      // this boot, the page cache holds the whole segment (nothing to
-      // cut); after a power loss nothing is known, and the cut below
-      // keeps what is sure.
+      // Without the witness (after a power loss nothing is known, and the
+      // cut below keeps what is sure).
       if (overwritten && (watermark_bound || live.same_boot)) next_first = 0;
     }
     const bool tail = last || unsealed;
@@ -437,7 +435,17 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // segment's first must be here (the records, or a checkpoint that
     // covered them); if any is missing, so is everything after it. (A next
     // segment without a valid first record keeps nothing of its own.)
-    if (unsealed && next_first != 0 && res->last_seq + 1 < next_first) cut = true;
+    // Not beside a live writer, nor after a kill -9 on this boot (LIVE
+    // trusted): the page cache holds the whole segment, and the next one
+    // was made only once every number of this one was published
+    // (LogWriter::Roll), so nothing is missing. There the check could only
+    // be wrong: a segment written before 2026-11-27 may end with a number
+    // on no record (LogWriter::ReserveSeq), and the whole next segment,
+    // acknowledged writes and all, was dropped for it.
+    if (unsealed && next_first != 0 && !watermark_bound && !live.same_boot &&
+        res->last_seq + 1 < next_first) {
+      cut = true;
+    }
   }
   replay.Finish();
   FIRKIN_RETURN_IF_ERROR(replay.status());

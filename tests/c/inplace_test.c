@@ -1217,6 +1217,18 @@ static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpo
     uint64_t ip = atomic_load(&sh->in_place);
     if (ip > max_in_place) max_in_place = ip;
 
+    /* FIRKIN_KILL_KEEP=1: the files as the kill left them, copied before
+     * the reopen changes them, are kept beside the database when a round
+     * fails (path.pre), for a debugger's reopen. */
+    const char *keep_dir = getenv("FIRKIN_KILL_KEEP");
+    const bool keep = keep_dir != NULL && *keep_dir != 0;
+    char pre[400];
+    snprintf(pre, sizeof pre, "%s/%s.pre", keep ? keep_dir : ".", name);
+    if (keep) {
+      char cmd[1400];
+      snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", pre, path, pre);
+      if (system(cmd) != 0) printf("  (copy of %s failed)\n", path);
+    }
     firkin_db *db = NULL;
     firkin_options *o = NULL;
     firkin_options_new(&o);
@@ -1291,6 +1303,20 @@ static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpo
     check(st == FIRKIN_OK, "%s round %d: verify (%s)", name, r, rep ? rep : "");
     firkin_free(rep);
     if (torn + lost + missing + ahead + other != 0 || st != FIRKIN_OK) bad_rounds++;
+    if (bad_rounds > 0) {
+      char *js = NULL;
+      if (firkin_stats(db, &js) == FIRKIN_OK) {
+        const char *rec = strstr(js, "\"recovery\"");
+        printf("  %s round %d (%s): %.400s\n", name, r, interval ? "interval" : "none",
+               rec ? rec : js);
+      }
+      firkin_free(js);
+      if (keep) {
+        printf("  %s round %d: the files before the reopen are in %s\n", name, r, pre);
+        munmap(sh, sizeof *sh);
+        return;
+      }
+    }
     /* Keep the log small across rounds (an appending writer writes a lot). */
     check(firkin_compact(db) == FIRKIN_OK, "%s round %d: compact", name, r);
     check(firkin_close(db) == FIRKIN_OK, "%s round %d: close", name, r);

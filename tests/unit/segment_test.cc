@@ -193,6 +193,55 @@ TEST(LogWriterInPlace, ASequenceNumberWithoutBytesPublishesTheRecordsBeforeIt) {
   }
 }
 
+// An overwrite's number too far past the watermark (an append before it
+// not yet written) is not taken: ReserveSeq refuses before it claims one,
+// so every number the segment hands out is on a record. (It once took the
+// number and completed it with no record; when that gap was a segment's
+// last number, recovery after a kill -9 dropped the whole next segment as
+// one that followed a hole: inplace_test killroll, 2026-11-27.)
+TEST(LogWriterInPlace, ANumberTooFarAheadIsNotTaken) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  {
+    SegmentTable table;
+    LogWriter log(Env::Default(), dir.path(), 1, 1 << 20, &table, 1, 0);
+    LogWriter::Reservation a;
+    ASSERT_TRUE(log.Reserve(64, &a).ok());  // written, never published yet: the watermark stays
+    uint64_t last = a.seq;
+    uint64_t taken = 0;
+    for (;;) {
+      LogWriter::Reservation ip;
+      if (!log.ReserveSeq(a.seg, &ip)) break;
+      ASSERT_EQ(ip.seq, last + 1) << "a number was skipped";
+      last = ip.seq;
+      Epoch::Guard guard;
+      log.Complete(ip);
+      ASSERT_LT(++taken, SeqPublisher::kRing) << "never refused";
+    }
+    EXPECT_EQ(last, a.seq - 1 + LogWriter::kAheadMax);  // (the watermark is a.seq - 1)
+    EXPECT_EQ(log.ahead_appends(), 1u);
+    // Refused again, still taking nothing.
+    LogWriter::Reservation ip;
+    EXPECT_FALSE(log.ReserveSeq(a.seg, &ip));
+    EXPECT_EQ(a.seg->NextSeqHint(), last + 1);
+    // The put appends instead: its number follows the last overwrite's.
+    LogWriter::Reservation b;
+    ASSERT_TRUE(log.Reserve(64, &b).ok());
+    EXPECT_EQ(b.seq, last + 1);
+    std::thread t([&] {
+      Epoch::Guard guard;
+      log.Publish(b);  // waits for a
+    });
+    {
+      Epoch::Guard guard;
+      log.Publish(a);
+    }
+    t.join();
+    EXPECT_EQ(log.published_seq(), b.seq);
+    EXPECT_EQ(a.seg->NextSeqHint(), b.seq + 1);
+  }
+}
+
 // LogWriter::Durable: what compaction waits for instead of syncing the log
 // (Compactor::AwaitDurable). A position is durable once the active
 // segment's watermark on disk reaches it, or once its segment was sealed.
