@@ -96,8 +96,7 @@ Status OpenSegment(Env* env, const std::string& path, uint64_t id, bool last,
 // valid one of its own). False if there is none or it cannot be read (it is then
 // opened, and judged, when its turn comes).
 bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t>& ids, size_t i,
-                    SegmentHeader* h, uint64_t* first_seq, bool* overwritten) {
-  *overwritten = false;
+                    SegmentHeader* h, uint64_t* first_seq) {
   for (size_t k = i + 1; k < ids.size(); k++) {
     const std::string path = dir + "/" + SegmentFileName(ids[k]);
     std::unique_ptr<MappedFile> file;
@@ -112,11 +111,10 @@ bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t
     *first_seq = reader.Next(&r, &at) == LogReader::Result::kRecord && r.seq > h->seq_floor
                      ? r.seq
                      : 0;
-    // A first record updated in place (this library never does that, the
-    // build before it did: docs/write_path.md, "The first record of a
-    // segment") carries a newer number than the one that followed the
-    // previous segment: it tells nothing.
-    if (*first_seq != 0 && DecodeU32(r.base + kRecordCounterOffset) != 0) *overwritten = true;
+    // (A first record updated in place, which only the build of
+    // 2026-11-25 wrote, carries a newer number than the one that followed
+    // the previous segment: after a power loss the next segment is then
+    // cut, as it would be after a hole; it was never synced, see below.)
     return true;
   }
   return false;
@@ -291,12 +289,8 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     uint64_t next_first = 0;
     if (!last && (seg->flags() & kSegmentFlagCompacted) == 0 && durable < size) {
       SegmentHeader nh;
-      bool overwritten = false;
-      unsealed = NextLogSegment(env, dir, ids, i, &nh, &next_first, &overwritten) &&
+      unsealed = NextLogSegment(env, dir, ids, i, &nh, &next_first) &&
                  (nh.flags & kSegmentFlagAfterUnsealed) != 0;
-      // Without the witness (after a power loss nothing is known, and the
-      // cut below keeps what is sure).
-      if (overwritten && (watermark_bound || live.same_boot)) next_first = 0;
     }
     const bool tail = last || unsealed;
     // The file to cut and seal through: the tail's own mapping is
@@ -441,7 +435,9 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // (LogWriter::Roll), so nothing is missing. There the check could only
     // be wrong: a segment written before 2026-11-27 may end with a number
     // on no record (LogWriter::ReserveSeq), and the whole next segment,
-    // acknowledged writes and all, was dropped for it.
+    // acknowledged writes and all, was dropped for it. After a power loss
+    // the next segment holds nothing that was synced: every sync seals the
+    // queued segment first (LogWriter::SyncRangeLocked).
     if (unsealed && next_first != 0 && !watermark_bound && !live.same_boot &&
         res->last_seq + 1 < next_first) {
       cut = true;
