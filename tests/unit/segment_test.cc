@@ -210,19 +210,22 @@ TEST(LogWriterInPlace, ANumberTooFarAheadIsNotTaken) {
     uint64_t last = a.seq;
     uint64_t taken = 0;
     for (;;) {
+      Epoch::Guard guard;  // (ReserveSeq may advance the watermark: a writer's guard)
       LogWriter::Reservation ip;
       if (!log.ReserveSeq(a.seg, &ip)) break;
       ASSERT_EQ(ip.seq, last + 1) << "a number was skipped";
       last = ip.seq;
-      Epoch::Guard guard;
       log.Complete(ip);
       ASSERT_LT(++taken, SeqPublisher::kRing) << "never refused";
     }
     EXPECT_EQ(last, a.seq - 1 + LogWriter::kAheadMax);  // (the watermark is a.seq - 1)
     EXPECT_EQ(log.ahead_appends(), 1u);
     // Refused again, still taking nothing.
-    LogWriter::Reservation ip;
-    EXPECT_FALSE(log.ReserveSeq(a.seg, &ip));
+    {
+      Epoch::Guard guard;
+      LogWriter::Reservation ip;
+      EXPECT_FALSE(log.ReserveSeq(a.seg, &ip));
+    }
     EXPECT_EQ(a.seg->NextSeqHint(), last + 1);
     // The put appends instead: its number follows the last overwrite's.
     LogWriter::Reservation b;
