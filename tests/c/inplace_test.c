@@ -1246,9 +1246,10 @@ static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpo
     if (ip > max_in_place) max_in_place = ip;
     ahead_appends += atomic_load(&sh->ahead);
 
-    /* FIRKIN_KILL_KEEP=1: the files as the kill left them, copied before
-     * the reopen changes them, are kept beside the database when a round
-     * fails (path.pre), for a debugger's reopen. */
+    /* FIRKIN_KILL_KEEP=DIR: each round copies the files as the kill left
+     * them (before the reopen changes them) to DIR/<name>.pre; a failing
+     * round ends the group there and leaves that copy, for a debugger's
+     * reopen with a fixed or instrumented library. */
     const char *keep_dir = getenv("FIRKIN_KILL_KEEP");
     const bool keep = keep_dir != NULL && *keep_dir != 0;
     char pre[400];
@@ -1342,6 +1343,7 @@ static void kill_rounds(const char *name, int rounds, int nthreads, bool checkpo
       firkin_free(js);
       if (keep) {
         printf("  %s round %d: the files before the reopen are in %s\n", name, r, pre);
+        firkin_close(db);
         munmap(sh, sizeof *sh);
         return;
       }
