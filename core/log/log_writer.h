@@ -210,7 +210,7 @@ class LogWriter {
   // record: when such a gap was the last number of a segment, recovery
   // after a kill -9 took the next segment for one that followed a hole and
   // dropped it, with every acknowledged write in it (inplace_test
-  // killroll, about 1 run in 20 with the CPU shared).
+  // killroll, about 1 run in 15 with the CPU shared).
   static constexpr uint64_t kAheadMax = SeqPublisher::kRing / 2;
   static_assert(kAheadMax + LiveFile::kSlots + kFreeWriters + 1 < SeqPublisher::kRing,
                 "every unpublished number within the publisher's ring");
