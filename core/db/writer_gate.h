@@ -31,6 +31,7 @@
 #include "core/util/asymmetric_fence.h"
 #include "core/util/epoch.h"
 #include "core/util/spin.h"
+#include "core/util/striped_counter.h"
 
 namespace firkin {
 
@@ -39,14 +40,14 @@ class WriterGate {
   void Enter() {
     const uint32_t i = Epoch::ThreadIndex();
     for (SpinWait w;; w.Once()) {
-      Add(i, 1);
+      counts_.AddAt(i, 1);
       LightFence();
       if (!closed_.load(std::memory_order_acquire)) return;
-      Add(i, -1);
+      counts_.AddAt(i, -1);
       while (closed_.load(std::memory_order_acquire)) w.Once();
     }
   }
-  void Leave() { Add(Epoch::ThreadIndex(), -1); }
+  void Leave() { counts_.Add(-1); }
 
   // Runs fn with no writer inside the gate; returns its result.
   template <typename Fn>
@@ -54,12 +55,9 @@ class WriterGate {
     std::lock_guard<std::mutex> l(mu_);
     closed_.store(true, std::memory_order_seq_cst);
     HeavyFence();
-    for (auto& c : owned_) {
-      for (SpinWait w; c.count.load(std::memory_order_acquire) != 0;) w.Once();
-    }
-    for (auto& c : shared_) {
-      for (SpinWait w; c.count.load(std::memory_order_acquire) != 0;) w.Once();
-    }
+    // (A thread leaves on the thread it entered on, so no counter is ever
+    // below zero: the sum is zero only when every counter is.)
+    for (SpinWait w; counts_.Sum() != 0;) w.Once();
     struct Reopen {
       std::atomic<bool>* closed;
       ~Reopen() { closed->store(false, std::memory_order_release); }
@@ -80,23 +78,10 @@ class WriterGate {
   };
 
  private:
-  static constexpr unsigned kOwned = 64;
-  static constexpr unsigned kShared = 4;
-  struct alignas(64) Counter {
-    std::atomic<int64_t> count{0};
-  };
-  // release: what the writer did inside the gate happens before the
-  // holder's acquire load that sees its counter back at zero.
-  void Add(uint32_t i, int64_t d) {
-    if (__builtin_expect(i < kOwned, 1)) {
-      std::atomic<int64_t>& c = owned_[i].count;  // this thread's alone
-      c.store(c.load(std::memory_order_relaxed) + d, std::memory_order_release);
-    } else {
-      shared_[i % kShared].count.fetch_add(d, std::memory_order_acq_rel);
-    }
-  }
-  Counter owned_[kOwned];
-  Counter shared_[kShared];
+  // Writers inside: each of the first 64 threads alive owns a counter
+  // (a plain load and store), later ones share 4 (atomic adds); an add
+  // releases what its writer did inside the gate to the holder's Sum.
+  Striped<int64_t, 64, 4, /*kOrdered=*/true> counts_;
   alignas(64) std::atomic<bool> closed_{false};
   std::mutex mu_;
 };

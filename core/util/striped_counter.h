@@ -42,22 +42,26 @@ inline unsigned ThreadSlot() {
   return mine - 1;
 }
 
-template <typename T, unsigned N, unsigned S>
+// kOrdered: each add releases what its thread did before it, and Sum
+// acquires what every add it sees released (WriterGate's counts); without
+// it, adds and the sum are relaxed (statistics).
+template <typename T, unsigned N, unsigned S, bool kOrdered = false>
 class Striped {
  public:
-  void Add(T n) {
-    const uint32_t i = Epoch::ThreadIndex();
+  void Add(T n) { AddAt(Epoch::ThreadIndex(), n); }
+  // Add for a caller that has its Epoch::ThreadIndex() at hand.
+  void AddAt(uint32_t i, T n) {
     if (__builtin_expect(i < N, 1)) {
       std::atomic<T>& c = owned_[i].v;  // this thread's alone
-      c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+      c.store(c.load(std::memory_order_relaxed) + n, kAddOrder);
     } else {
-      shared_[i % S].v.fetch_add(n, std::memory_order_relaxed);
+      shared_[i % S].v.fetch_add(n, kOrdered ? std::memory_order_acq_rel : kAddOrder);
     }
   }
   T Sum() const {
     T s = 0;
-    for (const Cell& c : owned_) s += c.v.load(std::memory_order_relaxed);
-    for (const Cell& c : shared_) s += c.v.load(std::memory_order_relaxed);
+    for (const Cell& c : owned_) s += c.v.load(kSumOrder);
+    for (const Cell& c : shared_) s += c.v.load(kSumOrder);
     return s;
   }
   void Set(T v) {
@@ -67,6 +71,10 @@ class Striped {
   }
 
  private:
+  static constexpr std::memory_order kAddOrder =
+      kOrdered ? std::memory_order_release : std::memory_order_relaxed;
+  static constexpr std::memory_order kSumOrder =
+      kOrdered ? std::memory_order_acquire : std::memory_order_relaxed;
   struct alignas(64) Cell {
     std::atomic<T> v{0};
   };
