@@ -94,7 +94,7 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // Publish's fence. Hints only: a candidate that turns out not to fit
   // cost the bandwidth.
   const size_t size = OpRecordSize(op);
-  if (size > LiveFile::kMaxRecord || off + size > seg->capacity()) return false;
+  if (size > LiveFile::kMaxRecord) return false;
   for (size_t o = 0; o < size; o += 64) PrefetchForWrite(base + o);
   PrefetchForWrite(base + size - 1);
   const uint64_t time_ms = CommitTimeMs();
