@@ -104,7 +104,7 @@ test-tsan:
 	  -Dexamples=false -Dwerror=false
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
-	  tests/inplace_test tests/unit/fences_test
+	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind \
 	  stress_group_commit stress_in_place
@@ -134,6 +134,8 @@ test-tsan:
 	@# The writer gate and striped counters without locked instructions
 	@# (asymmetric fences, cells owned per thread), with thread churn.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/fences_test
+	@# The commit-time clock's window (a seqlock over two words) read by many threads.
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/realtime_clock_test
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).

@@ -9,19 +9,17 @@
 // segment whose first commit is at or before the time and scans it. The
 // cost is one scan of at most one segment per lookup, and no RAM.
 #include <algorithm>
-#include <chrono>
 
 #include "core/db/db.h"
 #include "core/log/log_reader.h"
 #include "core/util/epoch.h"
+#include "core/util/realtime_clock.h"
 
 namespace firkin {
 
 uint64_t DB::RawClockMs() const {
   if (options_.clock != nullptr) return options_.clock(options_.clock_ctx);
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+  return RealtimeMsClock::Process().NowMs();
 }
 
 uint64_t DB::NowMs() const {

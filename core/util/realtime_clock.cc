@@ -1,0 +1,130 @@
+// RealtimeMsClock (realtime_clock.h): the window's slow path and its
+// calibration.
+#include "core/util/realtime_clock.h"
+
+#include <time.h>
+
+#include <cstdio>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+namespace firkin {
+namespace {
+
+constexpr uint64_t kNsPerMs = 1000000;
+// The calibration's shortest interval, and how far two successive ones may
+// differ before it starts over.
+constexpr uint64_t kCalibrateNs = 10 * kNsPerMs;
+constexpr double kRateTolerance = 0.01;
+// A window ends this much before the millisecond boundary: a share of what
+// is left of the millisecond (the rate's error) and a fixed time (how far a
+// plain RDTSC may run ahead of the loads before it).
+constexpr double kWindowShare = 0.98;
+constexpr double kGuardNs = 5000;
+
+uint64_t Ns(const timespec& ts) {
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t ReadRealtimeNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return Ns(ts);
+}
+
+}  // namespace
+
+// (The kernel then has found the TSC invariant and in step on every CPU.)
+bool RealtimeMsClock::KernelUsesTsc() {
+#if defined(__x86_64__)
+  FILE* f = std::fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+  if (f == nullptr) return false;
+  char buf[32] = {0};
+  const bool read = std::fgets(buf, sizeof(buf), f) != nullptr;
+  std::fclose(f);
+  return read && std::strcmp(buf, "tsc\n") == 0;
+#else
+  return false;
+#endif
+}
+
+RealtimeMsClock::RealtimeMsClock(Mode mode) {
+#if defined(__x86_64__)
+  tsc_ok_ = mode == Mode::kAuto && KernelUsesTsc();
+#else
+  (void)mode;
+#endif
+}
+
+RealtimeMsClock& RealtimeMsClock::Process() {
+  static RealtimeMsClock clock(Mode::kAuto);
+  return clock;
+}
+
+uint64_t RealtimeMsClock::Tsc() {
+#if defined(__x86_64__)
+  return __rdtsc();
+#else
+  return 0;
+#endif
+}
+
+uint64_t RealtimeMsClock::Slow() {
+  uint32_t v = version_.load(std::memory_order_relaxed);
+  if (!tsc_ok_ || (v & 1) != 0 ||
+      !version_.compare_exchange_strong(v, v + 1, std::memory_order_acquire,
+                                        std::memory_order_relaxed)) {
+    return ReadRealtimeNs() / kNsPerMs;  // no TSC, or another thread rewrites the window
+  }
+  // The odd version is visible before any word of the window changes.
+  std::atomic_thread_fence(std::memory_order_release);
+#if defined(__x86_64__)
+  // Ordered reads around the clock's: the window starts no later than the
+  // reading, and the calibration's pair is taken at one moment.
+  _mm_lfence();
+  const uint64_t t0 = __rdtsc();
+  _mm_lfence();
+#else
+  const uint64_t t0 = 0;
+#endif
+  const uint64_t real_ns = ReadRealtimeNs();
+  timespec mono;
+  clock_gettime(CLOCK_MONOTONIC_RAW, &mono);
+  const uint64_t mono_ns = Ns(mono);
+  // Calibration: the TSC's rate against CLOCK_MONOTONIC_RAW over at least
+  // kCalibrateNs; each interval's rate must agree with the one before.
+  if (base_ns_ == 0 || t0 < base_tsc_ || mono_ns < base_ns_) {
+    base_tsc_ = t0;
+    base_ns_ = mono_ns;
+    ticks_per_ns_ = 0;
+    windows_ok_ = false;
+  } else if (mono_ns - base_ns_ >= kCalibrateNs) {
+    const double rate =
+        static_cast<double>(t0 - base_tsc_) / static_cast<double>(mono_ns - base_ns_);
+    const bool agrees = ticks_per_ns_ > 0 && rate > ticks_per_ns_ * (1 - kRateTolerance) &&
+                        rate < ticks_per_ns_ * (1 + kRateTolerance);
+    // A first estimate is kept to be checked; one that disagrees with the
+    // one before starts the calibration over (no window meanwhile).
+    ticks_per_ns_ = rate > 0 ? rate : 0;
+    windows_ok_ = agrees;
+    base_tsc_ = t0;
+    base_ns_ = mono_ns;
+  }
+  const uint64_t ms = real_ns / kNsPerMs;
+  uint64_t until = 0;
+  if (windows_ok_) {
+    const double left_ns =
+        static_cast<double>(kNsPerMs - real_ns % kNsPerMs) * kWindowShare - kGuardNs;
+    if (left_ns > 0) until = t0 + static_cast<uint64_t>(left_ns * ticks_per_ns_);
+  }
+  ms_.store(ms, std::memory_order_relaxed);
+  until_.store(until, std::memory_order_relaxed);
+  version_.store(v + 2, std::memory_order_release);
+  if (until != 0) windows_.fetch_add(1, std::memory_order_relaxed);
+  return ms;
+}
+
+}  // namespace firkin
