@@ -7,10 +7,6 @@
 #include <cstdio>
 #include <cstring>
 
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#endif
-
 namespace firkin {
 namespace {
 
@@ -62,14 +58,6 @@ RealtimeMsClock::RealtimeMsClock(Mode mode) {
 RealtimeMsClock& RealtimeMsClock::Process() {
   static RealtimeMsClock clock(Mode::kAuto);
   return clock;
-}
-
-uint64_t RealtimeMsClock::Tsc() {
-#if defined(__x86_64__)
-  return __rdtsc();
-#else
-  return 0;
-#endif
 }
 
 uint64_t RealtimeMsClock::Slow() {

@@ -39,6 +39,10 @@
 #include <atomic>
 #include <cstdint>
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
 namespace firkin {
 
 class RealtimeMsClock {
@@ -77,7 +81,15 @@ class RealtimeMsClock {
   static bool KernelUsesTsc();
 
  private:
-  static uint64_t Tsc();
+  // A plain RDTSC (not ordered with the loads before it: the window's
+  // guard covers that).
+  static uint64_t Tsc() {
+#if defined(__x86_64__)
+    return __rdtsc();
+#else
+    return 0;
+#endif
+  }
   uint64_t Slow();
 
   // The window: ms_ is the clock's reading while the TSC is below until_
