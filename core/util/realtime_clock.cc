@@ -2,6 +2,7 @@
 // calibration.
 #include "core/util/realtime_clock.h"
 
+#include <sys/prctl.h>
 #include <time.h>
 
 #include <cstdio>
@@ -34,8 +35,14 @@ uint64_t ReadRealtimeNs() {
 }  // namespace
 
 // (The kernel then has found the TSC invariant and in step on every CPU.)
+// A process that made RDTSC fault (prctl PR_SET_TSC, as some sandboxes
+// do) is left on clock_gettime, which the kernel serves another way then.
 bool RealtimeMsClock::KernelUsesTsc() {
 #if defined(__x86_64__)
+#if defined(PR_GET_TSC)
+  int tsc_state = 0;
+  if (prctl(PR_GET_TSC, &tsc_state, 0, 0, 0) != 0 || tsc_state != PR_TSC_ENABLE) return false;
+#endif
   FILE* f = std::fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
   if (f == nullptr) return false;
   char buf[32] = {0};

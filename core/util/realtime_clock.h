@@ -21,7 +21,9 @@
 //
 // When it uses the TSC: only where the kernel itself keeps time with it
 // (clocksource `tsc`: it has checked that the counter is invariant and in
-// step on every CPU), and only once a calibration over at least 10 ms of
+// step on every CPU) and the process may execute RDTSC (prctl PR_GET_TSC;
+// a process that turns it off after the clock's first use is not
+// supported), and only once a calibration over at least 10 ms of
 // CLOCK_MONOTONIC_RAW agrees with the last one within 1% (a rate that
 // moves, as after a migration to another host, restarts the calibration,
 // and meanwhile every read goes to the clock). Anywhere else every read is
