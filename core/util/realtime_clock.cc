@@ -21,6 +21,9 @@ constexpr double kRateTolerance = 0.01;
 // plain RDTSC may run ahead of the loads before it).
 constexpr double kWindowShare = 0.98;
 constexpr double kGuardNs = 5000;
+// How often the slow path checks that the kernel still keeps time with the
+// TSC (a file read, some microseconds).
+constexpr uint64_t kRecheckNs = 1000 * kNsPerMs;
 
 uint64_t Ns(const timespec& ts) {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
@@ -56,7 +59,7 @@ bool RealtimeMsClock::KernelUsesTsc() {
 
 RealtimeMsClock::RealtimeMsClock(Mode mode) {
 #if defined(__x86_64__)
-  tsc_ok_ = mode == Mode::kAuto && KernelUsesTsc();
+  tsc_ok_.store(mode == Mode::kAuto && KernelUsesTsc(), std::memory_order_relaxed);
 #else
   (void)mode;
 #endif
@@ -69,7 +72,7 @@ RealtimeMsClock& RealtimeMsClock::Process() {
 
 uint64_t RealtimeMsClock::Slow() {
   uint32_t v = version_.load(std::memory_order_relaxed);
-  if (!tsc_ok_ || (v & 1) != 0 ||
+  if (!tsc_ok_.load(std::memory_order_relaxed) || (v & 1) != 0 ||
       !version_.compare_exchange_strong(v, v + 1, std::memory_order_acquire,
                                         std::memory_order_relaxed)) {
     return ReadRealtimeNs() / kNsPerMs;  // no TSC, or another thread rewrites the window
@@ -89,6 +92,11 @@ uint64_t RealtimeMsClock::Slow() {
   timespec mono;
   clock_gettime(CLOCK_MONOTONIC_RAW, &mono);
   const uint64_t mono_ns = Ns(mono);
+  if (checked_ns_ == 0) checked_ns_ = mono_ns;
+  if (mono_ns - checked_ns_ >= kRecheckNs) {
+    checked_ns_ = mono_ns;
+    if (!KernelUsesTsc()) tsc_ok_.store(false, std::memory_order_relaxed);
+  }
   // Calibration: the TSC's rate against CLOCK_MONOTONIC_RAW over at least
   // kCalibrateNs; each interval's rate must agree with the one before.
   if (base_ns_ == 0 || t0 < base_tsc_ || mono_ns < base_ns_) {
@@ -109,16 +117,17 @@ uint64_t RealtimeMsClock::Slow() {
     base_ns_ = mono_ns;
   }
   const uint64_t ms = real_ns / kNsPerMs;
-  uint64_t until = 0;
-  if (windows_ok_) {
+  uint64_t span = 0;
+  if (windows_ok_ && tsc_ok_.load(std::memory_order_relaxed)) {
     const double left_ns =
         static_cast<double>(kNsPerMs - real_ns % kNsPerMs) * kWindowShare - kGuardNs;
-    if (left_ns > 0) until = t0 + static_cast<uint64_t>(left_ns * ticks_per_ns_);
+    if (left_ns > 0) span = static_cast<uint64_t>(left_ns * ticks_per_ns_);
   }
   ms_.store(ms, std::memory_order_relaxed);
-  until_.store(until, std::memory_order_relaxed);
+  from_.store(t0, std::memory_order_relaxed);
+  span_.store(span, std::memory_order_relaxed);
   version_.store(v + 2, std::memory_order_release);
-  if (until != 0) windows_.fetch_add(1, std::memory_order_relaxed);
+  if (span != 0) windows_.fetch_add(1, std::memory_order_relaxed);
   return ms;
 }
 

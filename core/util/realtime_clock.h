@@ -27,7 +27,11 @@
 // CLOCK_MONOTONIC_RAW agrees with the last one within 1% (a rate that
 // moves, as after a migration to another host, restarts the calibration,
 // and meanwhile every read goes to the clock). Anywhere else every read is
-// a clock_gettime, as before. A clock that is set back is read back at the
+// a clock_gettime, as before. The clocksource is looked at again about
+// once a second: if the kernel has left the TSC (it found it unstable),
+// so does this clock, for good. A TSC that goes back (one reset across a
+// suspend) is below the window's start, which ends the window and starts
+// the calibration over. A clock that is set back is read back at the
 // next window, as CLOCK_REALTIME would be; DB::NowMs keeps the database's
 // time from going back.
 //
@@ -65,9 +69,11 @@ class RealtimeMsClock {
 #if defined(__x86_64__)
     const uint32_t v = version_.load(std::memory_order_acquire);
     const uint64_t ms = ms_.load(std::memory_order_relaxed);
-    const uint64_t until = until_.load(std::memory_order_relaxed);
+    const uint64_t from = from_.load(std::memory_order_relaxed);
+    const uint64_t span = span_.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (__builtin_expect((v & 1) == 0 && Tsc() < until &&
+    // (One compare for both ends: a TSC below the window's start wraps.)
+    if (__builtin_expect((v & 1) == 0 && Tsc() - from < span &&
                              version_.load(std::memory_order_relaxed) == v,
                          1)) {
       return ms;
@@ -94,13 +100,19 @@ class RealtimeMsClock {
   }
   uint64_t Slow();
 
-  // The window: ms_ is the clock's reading while the TSC is below until_
-  // (0: no window). version_ is odd while they are rewritten.
+  // The window: ms_ is the clock's reading while the TSC is in [from_,
+  // from_ + span_) (span_ 0: no window). version_ is odd while they are
+  // rewritten.
   alignas(64) std::atomic<uint32_t> version_{0};
   std::atomic<uint64_t> ms_{0};
-  std::atomic<uint64_t> until_{0};
+  std::atomic<uint64_t> from_{0};
+  std::atomic<uint64_t> span_{0};
+  // Whether this clock may use the TSC: set at construction, turned off
+  // for good if the kernel stops keeping time with it (checked again about
+  // once a second, by the slow path).
+  std::atomic<bool> tsc_ok_{false};
   // Written only by the thread holding the odd version.
-  bool tsc_ok_ = false;         // this clock may use the TSC at all (set once)
+  uint64_t checked_ns_ = 0;     // when the clocksource was last checked (MONOTONIC_RAW)
   uint64_t base_tsc_ = 0;       // the calibration's start
   uint64_t base_ns_ = 0;        // (CLOCK_MONOTONIC_RAW; 0 = none)
   double ticks_per_ns_ = 0;     // the last interval's rate (0 = none yet)
