@@ -134,7 +134,7 @@ test-tsan:
 	@# The writer gate and striped counters without locked instructions
 	@# (asymmetric fences, cells owned per thread), with thread churn.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/fences_test
-	@# The commit-time clock's window (a seqlock over two words) read by many threads.
+	@# The commit-time clock's window (a seqlock over three words) read by many threads.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/realtime_clock_test
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the

@@ -36,7 +36,7 @@
 // time from going back.
 //
 // Thread contract: any thread, concurrently. NowMs is wait-free: the
-// window is a seqlock over two words, rewritten by one thread at a time
+// window is a seqlock over three words, rewritten by one thread at a time
 // (the one that wins a compare-and-swap on its version); a reader that
 // finds it being rewritten reads the clock itself.
 #ifndef FIRKIN_CORE_UTIL_REALTIME_CLOCK_H_
