@@ -16,6 +16,10 @@ constexpr uint64_t kNsPerMs = 1000000;
 // differ before it starts over.
 constexpr uint64_t kCalibrateNs = 10 * kNsPerMs;
 constexpr double kRateTolerance = 0.01;
+// A calibration pair (TSC, CLOCK_MONOTONIC_RAW) counts only if the TSC
+// reads around it are this close (about 10-25 µs at 2-5 GHz: at most
+// 0.25% of an interval).
+constexpr uint64_t kTightTicks = 50000;
 // A window ends this much before the millisecond boundary: a share of what
 // is left of the millisecond (the rate's error) and a fixed time (how far a
 // plain RDTSC may run ahead of the loads before it).
@@ -80,8 +84,11 @@ uint64_t RealtimeMsClock::Slow() {
   // The odd version is visible before any word of the window changes.
   std::atomic_thread_fence(std::memory_order_release);
 #if defined(__x86_64__)
-  // Ordered reads around the clock's: the window starts no later than the
-  // reading, and the calibration's pair is taken at one moment.
+  // Ordered TSC reads around the clock's: the window starts no later than
+  // the reading (t0), and the calibration's pair is taken at one moment
+  // (t0..t1, or not at all: a thread preempted between them would skew
+  // the rate by the time it waited, and the calibration would start over
+  // again and again on a loaded machine).
   _mm_lfence();
   const uint64_t t0 = __rdtsc();
   _mm_lfence();
@@ -92,28 +99,42 @@ uint64_t RealtimeMsClock::Slow() {
   timespec mono;
   clock_gettime(CLOCK_MONOTONIC_RAW, &mono);
   const uint64_t mono_ns = Ns(mono);
+#if defined(__x86_64__)
+  _mm_lfence();
+  const uint64_t t1 = __rdtsc();
+#else
+  const uint64_t t1 = 0;
+#endif
+  const bool tight = t1 >= t0 && t1 - t0 < kTightTicks;
+  const uint64_t tm = t0 + (t1 - t0) / 2;  // the pair's TSC (if tight)
   if (checked_ns_ == 0) checked_ns_ = mono_ns;
   if (mono_ns - checked_ns_ >= kRecheckNs) {
     checked_ns_ = mono_ns;
     if (!KernelUsesTsc()) tsc_ok_.store(false, std::memory_order_relaxed);
   }
   // Calibration: the TSC's rate against CLOCK_MONOTONIC_RAW over at least
-  // kCalibrateNs; each interval's rate must agree with the one before.
-  if (base_ns_ == 0 || t0 < base_tsc_ || mono_ns < base_ns_) {
-    base_tsc_ = t0;
-    base_ns_ = mono_ns;
+  // kCalibrateNs; each interval's rate must agree with the one before. A
+  // TSC or clock that went back starts it over.
+  if (base_ns_ != 0 && (t0 < base_tsc_ || mono_ns < base_ns_)) {
+    base_ns_ = 0;
     ticks_per_ns_ = 0;
     windows_ok_ = false;
+  }
+  if (!tight) {
+    // No pair this time; the window (below) needs none.
+  } else if (base_ns_ == 0) {
+    base_tsc_ = tm;
+    base_ns_ = mono_ns;
   } else if (mono_ns - base_ns_ >= kCalibrateNs) {
     const double rate =
-        static_cast<double>(t0 - base_tsc_) / static_cast<double>(mono_ns - base_ns_);
+        static_cast<double>(tm - base_tsc_) / static_cast<double>(mono_ns - base_ns_);
     const bool agrees = ticks_per_ns_ > 0 && rate > ticks_per_ns_ * (1 - kRateTolerance) &&
                         rate < ticks_per_ns_ * (1 + kRateTolerance);
     // A first estimate is kept to be checked; one that disagrees with the
     // one before starts the calibration over (no window meanwhile).
     ticks_per_ns_ = rate > 0 ? rate : 0;
     windows_ok_ = agrees;
-    base_tsc_ = t0;
+    base_tsc_ = tm;
     base_ns_ = mono_ns;
   }
   const uint64_t ms = real_ns / kNsPerMs;
