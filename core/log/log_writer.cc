@@ -382,7 +382,17 @@ Status LogWriter::MakeSegmentFile(uint64_t floor, uint64_t size, const std::stri
   bool readers = true;
   if (floor > 0 && pool_.size() > 0) env_->ProbeReaders(dir_ + "/" + kLockFileName, &readers);
   if (floor > 0 && !readers && pool_.Take(floor, name)) {
-    Status rs = env_->PrepareReuse(name, size);
+    // The file's names made durable before a byte of it changes: its
+    // retirement (segment -> pooled name) and this take (-> `name`) may
+    // still be pending (compaction hands a file to the pool before its
+    // directory sync, and the roll that takes it syncs the directory only
+    // later). A power loss that undid them while the new header reached
+    // the disk left a file under its old segment name with another
+    // segment's header, and the database refused to open (powerloss_test,
+    // bank image always/drop, 2026-11-27). Off the writers' path: spares
+    // are readied by the prefault thread.
+    Status rs = env_->SyncDir(dir_);
+    if (rs.ok()) rs = env_->PrepareReuse(name, size);
     if (rs.ok()) rs = env_->OpenMappedFile(name, /*writable=*/true, file);
     if (rs.ok() && (*file)->size() >= size && (*file)->size() <= kMaxSegmentBytes) {
       *recycled = true;
