@@ -134,7 +134,9 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
                                   op.value, time_ms, 0, counter + 2},
                      img);
   live_->EndImage(slot, seg->id(), off, size);
-  __atomic_thread_fence(__ATOMIC_RELEASE);  // the image before the overwrite
+  // The image before the overwrite, and the slot's record and flag
+  // (BeginInPlace) before the odd counter (LogWriter::OverwriteHolds).
+  __atomic_thread_fence(__ATOMIC_RELEASE);
   OverwriteRecord(base, img, size, counter);
   uint64_t hi = seg->inplace_hi.load(std::memory_order_relaxed);
   while (off + size > hi && !seg->inplace_hi.compare_exchange_weak(hi, off + size)) {

@@ -167,6 +167,8 @@ class LogWriter {
     // (The slot is counted before its flag is set: a freezer that reads
     // the count after its store then sees the flag.)
     if (slot >= ip_hi_.load(std::memory_order_relaxed)) RaiseSlots(slot);
+    // (The record before the flag, both released: OverwriteHolds.)
+    me.record.store(seg->data() + off, std::memory_order_release);
     me.active.store(1, std::memory_order_seq_cst);
     if (ip_blockers_.load(std::memory_order_seq_cst) == 0 && seg->inplace() &&
         off >= seg->frozen.load(std::memory_order_seq_cst) &&
@@ -175,6 +177,29 @@ class LogWriter {
     }
     me.active.store(0, std::memory_order_release);
     return false;
+  }
+  // For a reader that loaded `counter`, odd, from the in-place counter of
+  // the record at `base` (before this call): true while an overwriter may
+  // be writing that record (the reader waits and reads again); false when
+  // none is and the counter is still that value: the odd counter is then
+  // no overwrite under way but damage (a flipped bit in the file), which
+  // no wait would end. Exact, not a timeout: an overwriter publishes its
+  // record and flag (BeginInPlace) before the release fence that precedes
+  // its odd store, so a reader that saw the odd value (and fences after)
+  // finds the flag raised, or finds it lowered or the slot on another
+  // record only after the overwrite ended, when the counter has moved on.
+  // The slow path of a read: scans every slot ever used.
+  bool OverwriteHolds(const char* base, uint32_t counter) const {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const uint32_t n = ip_hi_.load(std::memory_order_acquire);
+    for (uint32_t i = 0; i < n; i++) {
+      if (ip_slots_[i].active.load(std::memory_order_acquire) != 0 &&
+          ip_slots_[i].record.load(std::memory_order_acquire) == base) {
+        return true;
+      }
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return LoadRecordCounter(base) != counter;
   }
   // `seq`: the number the overwrite took (0: it did not overwrite), noted
   // in the slot's own line for Block.
@@ -446,7 +471,7 @@ class LogWriter {
   Env* const env_;
   const std::string dir_;
   // In-place updates (EnableInPlace): one flag per thread slot, set while
-  // that thread overwrites a record, and the number its last overwrite
+  // that thread overwrites a record, the record, and the number its last overwrite
   // took (Block waits for the highest); 1 + the highest slot ever used;
   // the registered holders of old versions. (The highest number was one
   // shared word that every overwrite CASed, on the line of the two counts
@@ -454,6 +479,7 @@ class LogWriter {
   struct alignas(64) InPlaceSlot {
     std::atomic<uint32_t> active{0};
     std::atomic<uint64_t> seq{0};
+    std::atomic<const char*> record{nullptr};  // what it overwrites (or last did)
   };
   LiveFile* live_ = nullptr;
   std::unique_ptr<InPlaceSlot[]> ip_slots_{new InPlaceSlot[LiveFile::kSlots]};
