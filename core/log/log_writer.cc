@@ -389,8 +389,9 @@ Status LogWriter::MakeSegmentFile(uint64_t floor, uint64_t size, const std::stri
     // later). A power loss that undid them while the new header reached
     // the disk left a file under its old segment name with another
     // segment's header, and the database refused to open (powerloss_test,
-    // bank image always/drop, 2026-11-27). Off the writers' path: spares
-    // are readied by the prefault thread.
+    // bank image always/drop, 2026-11-27; tests/unit/recycle_test). Mostly
+    // off the writers' path: the prefault thread readies spares, and only
+    // a roll that found none ready makes its file (and pays this) itself.
     Status rs = env_->SyncDir(dir_);
     if (rs.ok()) rs = env_->PrepareReuse(name, size);
     if (rs.ok()) rs = env_->OpenMappedFile(name, /*writable=*/true, file);
