@@ -15,6 +15,7 @@
 
 #include "core/env/env.h"
 #include "core/log/format.h"
+#include "core/log/live_file.h"
 #include "core/log/log_writer.h"
 #include "core/log/segment.h"
 #include "core/util/epoch.h"
@@ -190,6 +191,53 @@ TEST(LogWriterInPlace, ASequenceNumberWithoutBytesPublishesTheRecordsBeforeIt) {
     t.join();
     EXPECT_EQ(log.published_seq(), ip.seq);
     EXPECT_GE(a.seg->published_len(), a.off + a.bytes);
+  }
+}
+
+// LogWriter::OverwriteHolds: a reader that found a record's in-place
+// counter odd waits while an overwriter's slot names that record, and
+// not once none does and the counter has not moved: then the odd counter
+// is damage (a flipped bit in a file), which no wait would end. (A get
+// waited for it forever: mutilate_test, "in-place counters made odd",
+// 2026-11-27.)
+TEST(LogWriterInPlace, AnOddCounterNoOverwriterHoldsIsNotWaitedFor) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  {
+    std::unique_ptr<LiveFile> live;
+    ASSERT_TRUE(LiveFile::Create(Env::Default(), dir.path(), 0, &live).ok());
+    SegmentTable table;
+    LogWriter log(Env::Default(), dir.path(), 1, 1 << 20, &table, 1, 0);
+    log.EnableInPlace(live.get());
+    LogWriter::Reservation a, b;
+    ASSERT_TRUE(log.Reserve(64, &a).ok());
+    ASSERT_TRUE(log.Reserve(64, &b).ok());
+    {
+      Epoch::Guard guard;
+      log.Publish(a);
+      log.Publish(b);
+    }
+    char* ra = a.seg->mutable_data() + a.off;
+    char* rb = b.seg->mutable_data() + b.off;
+    auto set_counter = [](char* rec, uint32_t c) {
+      __atomic_store_n(reinterpret_cast<uint32_t*>(rec + kRecordCounterOffset), c,
+                       __ATOMIC_RELEASE);
+    };
+    // Slot 3 overwrites b: b's odd counter is held, a's is not.
+    ASSERT_TRUE(log.BeginInPlace(3, b.seg, b.off));
+    set_counter(rb, 1);
+    set_counter(ra, 5);
+    EXPECT_TRUE(log.OverwriteHolds(rb, 1));
+    EXPECT_FALSE(log.OverwriteHolds(ra, 5));
+    // A counter that moved since the reader loaded it: read again.
+    set_counter(ra, 6);
+    EXPECT_TRUE(log.OverwriteHolds(ra, 5));
+    // The overwrite ended, its counter left odd (what a flipped bit shows).
+    log.EndInPlace(3);
+    EXPECT_FALSE(log.OverwriteHolds(rb, 1));
+    // The overwrite ended, its counter even again: the reader's odd value moved.
+    set_counter(rb, 2);
+    EXPECT_TRUE(log.OverwriteHolds(rb, 1));
   }
 }
 
