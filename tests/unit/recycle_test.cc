@@ -21,25 +21,12 @@
 #include "core/log/log_writer.h"
 #include "core/log/segment.h"
 #include "core/util/epoch.h"
+#include "tests/unit/log_append.h"
+#include "tests/unit/temp_dir.h"
 #include "tests/support/fault_env.h"
 
 namespace firkin {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/firkin_recycle_test_XXXXXX";
-    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    if (!path_.empty()) std::filesystem::remove_all(path_);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The header of the real file at `path` (what a machine would find after
 // the power came back), if it holds a valid one.
@@ -56,7 +43,7 @@ bool HeaderOnDisk(const std::string& path, SegmentHeader* h) {
 // roll readies a fresh spare for segment 2, and then no pooled file is
 // taken); the check of what the power loss left is made either way.
 bool TryTheWindow() {
-  TempDir dir;
+  TempDir dir("firkin_recycle_test");
   EXPECT_FALSE(dir.path().empty());
   std::unique_ptr<FaultEnv> env = FaultEnv::Create(Env::Default());
   constexpr uint64_t kSegment = 1 << 20;
@@ -73,13 +60,7 @@ bool TryTheWindow() {
   {
     SegmentTable table;
     LogWriter log(env.get(), dir.path(), 1, kSegment, &table, 1, 0, /*recycle=*/4);
-    auto append = [&](uint64_t bytes) {
-      LogWriter::Reservation r;
-      EXPECT_TRUE(log.Reserve(bytes, &r).ok());
-      Epoch::Guard guard;
-      log.Publish(r);
-      return r;
-    };
+    auto append = [&](uint64_t bytes) { return AppendPublished(log, bytes); };
     SegmentHeader h;
     // Segment 1 past an eighth: the prefault thread readies a spare from a
     // fresh file (the pool is empty).

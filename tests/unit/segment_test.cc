@@ -19,6 +19,8 @@
 #include "core/log/log_writer.h"
 #include "core/log/segment.h"
 #include "core/util/epoch.h"
+#include "tests/unit/log_append.h"
+#include "tests/unit/temp_dir.h"
 
 namespace firkin {
 namespace {
@@ -38,23 +40,6 @@ class MemoryFile final : public MappedFile {
  private:
   std::vector<char> bytes_;
   std::string path_ = "memory";
-};
-
-// A fresh directory under /tmp for a LogWriter, removed with everything in
-// it when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/firkin_segment_test_XXXXXX";
-    if (mkdtemp(tmpl) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    if (!path_.empty()) std::filesystem::remove_all(path_);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 std::shared_ptr<Segment> NewSegment(uint64_t capacity, uint64_t start, uint64_t base_seq) {
@@ -168,7 +153,7 @@ TEST(SegmentReserve, CloseOfAnOpenSegmentClosesItWhereItEnds) {
 // must reach A's end. (It stayed at the overwritten record's offset, so a
 // scan at the watermark missed A: stress_in_place's verify, 2026-11-26.)
 TEST(LogWriterInPlace, ASequenceNumberWithoutBytesPublishesTheRecordsBeforeIt) {
-  TempDir dir;
+  TempDir dir("firkin_segment_test");
   ASSERT_FALSE(dir.path().empty());
   {
     SegmentTable table;
@@ -201,7 +186,7 @@ TEST(LogWriterInPlace, ASequenceNumberWithoutBytesPublishesTheRecordsBeforeIt) {
 // waited for it forever: mutilate_test, "in-place counters made odd",
 // 2026-11-27.)
 TEST(LogWriterInPlace, AnOddCounterNoOverwriterHoldsIsNotWaitedFor) {
-  TempDir dir;
+  TempDir dir("firkin_segment_test");
   ASSERT_FALSE(dir.path().empty());
   {
     std::unique_ptr<LiveFile> live;
@@ -248,7 +233,7 @@ TEST(LogWriterInPlace, AnOddCounterNoOverwriterHoldsIsNotWaitedFor) {
 // last number, recovery after a kill -9 dropped the whole next segment as
 // one that followed a hole: inplace_test killroll, 2026-11-27.)
 TEST(LogWriterInPlace, ANumberTooFarAheadIsNotTaken) {
-  TempDir dir;
+  TempDir dir("firkin_segment_test");
   ASSERT_FALSE(dir.path().empty());
   {
     SegmentTable table;
@@ -297,19 +282,13 @@ TEST(LogWriterInPlace, ANumberTooFarAheadIsNotTaken) {
 // (Compactor::AwaitDurable). A position is durable once the active
 // segment's watermark on disk reaches it, or once its segment was sealed.
 TEST(LogWriterDurable, APositionIsDurableOnceTheWatermarkOrASealCoversIt) {
-  TempDir dir;
+  TempDir dir("firkin_segment_test");
   ASSERT_FALSE(dir.path().empty());
   {
     SegmentTable table;
     LogWriter log(Env::Default(), dir.path(), 1, 1 << 20, &table, 1, 0);
     EXPECT_TRUE(log.Durable(LogPosition{}));  // nothing published: nothing to wait for
-    auto append = [&](uint64_t bytes) {
-      LogWriter::Reservation r;
-      EXPECT_TRUE(log.Reserve(bytes, &r).ok());
-      Epoch::Guard guard;
-      log.Publish(r);
-      return r;
-    };
+    auto append = [&](uint64_t bytes) { return AppendPublished(log, bytes); };
     const LogWriter::Reservation a = append(64);
     const LogPosition p = log.PublishedPosition();
     EXPECT_EQ(p.segment_id, a.seg->id());
