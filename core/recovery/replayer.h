@@ -124,6 +124,11 @@ class Replayer {
   }
 
   void Finish() { DiscardPending(); }
+  // The number of a batch some of whose records were met, but not its
+  // commit record (0 if none): at the end of a segment, a batch that the
+  // end of its records cut short. Its number counts in last_seq (records
+  // carry it) although none of the batch is applied.
+  uint64_t pending_batch() const { return pending_.empty() ? 0 : pending_seq_; }
   bool dropped_any() const { return dropped_any_; }
   // Not OK if a sealed namespace record failed authentication (its bytes
   // pass their checksum, so it was changed on purpose or by a bad key).

@@ -315,7 +315,7 @@ static CC_UNUSED int cc_copy_dir(const char *from, const char *to) {
   int rc = 0;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.') continue;
-    char a[4096 + 256 + 8], b[4096 + 256 + 8]; /* a directory path and a name */
+    char a[8192], b[8192]; /* a directory path (up to about 4200) and a name */
     snprintf(a, sizeof a, "%s/%s", from, e->d_name);
     snprintf(b, sizeof b, "%s/%s", to, e->d_name);
     struct stat st;

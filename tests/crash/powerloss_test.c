@@ -246,6 +246,16 @@ static int pl_match_prefix(const char *what, const pl_op *hist, int acked, const
             "closest prefix %d differs in %" PRIu64 " keys: %" PRIu64 " lost, %" PRIu64
             " resurrected, %" PRIu64 " newer)",
             what, acked, best_mism_p, best_mism, lost, res, other);
+    /* Which keys, and from which ops (a value's version is (op + 1) << 4 |
+     * its place in a batch; 0: absent). */
+    int shown = 0;
+    for (int kk = 0; kk < nkeys && shown < 12; kk++) {
+      if (st[kk] == obs[kk] || obs[kk] == UINT64_MAX) continue;
+      shown++;
+      fprintf(stderr, "  key %d: recovered op %" PRId64 " [%u], the prefix's op %" PRId64 " [%u]\n",
+              kk, obs[kk] ? (int64_t)(obs[kk] >> 4) - 1 : -1, (unsigned)(obs[kk] & 15),
+              st[kk] ? (int64_t)(st[kk] >> 4) - 1 : -1, (unsigned)(st[kk] & 15));
+    }
     return -1;
   }
   return best;
@@ -312,7 +322,14 @@ static void pl_image(const char *base, cc_rng *r, firkin_sync_mode mode, firkin_
   if (mode == FIRKIN_SYNC_ALWAYS && acked_at_last_roll >= 0 && acked > acked_at_last_roll)
     always_images_after_roll++;
 
-  /* Power is back: reopen on the real files. */
+  /* Power is back: reopen on the real files. (Replaying one image, --image:
+   * the files as the power loss left them are kept beside, in db.crash.) */
+  if (pl_fixed_seed) {
+    char keep[4200];
+    snprintf(keep, sizeof keep, "%s.crash", dir);
+    cc_rmrf(keep);
+    cc_copy_dir(dir, keep);
+  }
   o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
   s = firkin_open(dir, o, &db);
   firkin_options_free(o);
@@ -1107,6 +1124,152 @@ static void ph_image(const char *base) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Part J: a power loss that tears the batch ending a segment whose seal was */
+/* queued                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Recovery reads a log segment that was not sealed when the next one was
+ * made like the tail of the log, and keeps nothing of later log segments
+ * if a power loss cut it short: short of the number before the next
+ * segment's first record. A batch's records share one number, so a batch
+ * torn at the end of that segment (its first records whole, its commit
+ * record lost) left that number on records, and the check passed: the
+ * batch was dropped and the next segment's records kept, a hole
+ * (powerloss_test, interval/garbage, 1 image in about 400: "no prefix",
+ * 2026-11-27). Here, as in part H, the fault env holds the writeback
+ * thread (the seal stays queued); `none` writes fill a 16 MiB segment and
+ * the log rolls on a batch of 3, so the batch before it ends the segment;
+ * 40 puts follow in the next segment. The process dies (CRASH_KILL: every
+ * byte reaches the files); then the files are made what a power loss may
+ * leave: LIVE removed (a new boot), and the last 64 bytes of the full
+ * segment's records zeroed (the batch's commit record and the end of its
+ * last put never reached the disk). After the reopen the state must be a
+ * prefix: every key before the torn batch there, the batch and everything
+ * after it gone. */
+#define PJ_BATCH 3
+
+static firkin_status pj_batch(firkin_db *db, firkin_batch *b, int i) {
+  char key[32], val[PE_VALUE];
+  firkin_batch_clear(b);
+  for (int j = 0; j < PJ_BATCH; j++) {
+    int kl = snprintf(key, sizeof key, "pe%06d", i + j);
+    memset(val, 'a' + (i + j) % 26, sizeof val);
+    snprintf(val, 16, "v0");
+    firkin_batch_put(b, NULL, key, (size_t)kl, val, sizeof val);
+  }
+  return firkin_write(db, NULL, b);
+}
+
+/* Zeroes the last `n` bytes of the records of segment file `path` (its
+ * preallocated rest is zeros); returns the records' end, or 0. */
+static uint64_t pj_tear(const char *path, uint64_t n) {
+  int fd = open(path, O_RDWR);
+  if (fd < 0) return 0;
+  struct stat st;
+  uint64_t end = 0;
+  if (fstat(fd, &st) == 0) {
+    static unsigned char buf[1 << 16];
+    for (uint64_t at = (uint64_t)st.st_size; at > 8192 && end == 0;) {
+      const uint64_t len = at - 8192 < sizeof buf ? at - 8192 : sizeof buf;
+      at -= len;
+      if (pread(fd, buf, (size_t)len, (off_t)at) != (ssize_t)len) break;
+      for (uint64_t i = len; i > 0 && end == 0; i--)
+        if (buf[i - 1] != 0) end = at + i;
+    }
+  }
+  end = (end + 7) & ~(uint64_t)7;
+  static const unsigned char zeros[256];
+  if (end < 8192 + n || n > sizeof zeros || pwrite(fd, zeros, n, (off_t)(end - n)) != (ssize_t)n)
+    end = 0;
+  close(fd);
+  return end;
+}
+
+static void pj_image(const char *base) {
+  char dir[4096];
+  firkin_fault_env *env = NULL;
+  firkin_db *db = pl_open_faulty(base, "pj", dir, sizeof dir, FIRKIN_SYNC_NONE, PE_SEGMENT, &env,
+                                 "torn batch, queued seal", NULL);
+  if (db == NULL) return;
+  firkin_fault_env_hold_writebehind(env);
+  int n = 0, bad = 0;
+  for (; n < PE_PAST_PIECE; n++) bad += ph_put(db, n, 0) != FIRKIN_OK;
+  for (int w = 0; w < 400 && !firkin_fault_env_holding(env); w++) usleep(5000);
+  const bool held = firkin_fault_env_holding(env);
+  CC_CHECK(held, "torn batch, queued seal: the writeback thread never made a write-behind call");
+  if (!held) firkin_fault_env_release(env); /* else the roll's seal below waits forever */
+  /* Batches until one rolls the log: the one before it ends the segment. */
+  firkin_batch *b = NULL;
+  firkin_batch_new(&b);
+  const uint64_t rolls0 = pg_stat(db, "segment_rolls");
+  int torn = -1, first = -1;
+  for (; n < PE_ROLLED && first < 0; n += PJ_BATCH) {
+    bad += pj_batch(db, b, n) != FIRKIN_OK;
+    if (pg_stat(db, "segment_rolls") != rolls0) first = n;
+    else torn = n;
+  }
+  firkin_batch_free(b);
+  CC_CHECK(first >= 0 && torn >= 0, "torn batch, queued seal: the log never rolled (%d keys)", n);
+  for (; first >= 0 && n < first + PJ_BATCH + PH_AFTER; n++) bad += ph_put(db, n, 0) != FIRKIN_OK;
+  CC_CHECK(!held || firkin_fault_env_holding(env),
+           "torn batch, queued seal: the writeback thread went on (the seal was not held)");
+  CC_CHECK(bad == 0, "torn batch, queued seal: %d writes failed", bad);
+  firkin_fault_env_crash(env, FIRKIN_CRASH_KILL, 1);
+  firkin_fault_env_release(env);
+  firkin_close(db); /* fails: the process is "gone" */
+  firkin_fault_env_free(env);
+  if (!held || first < 0 || torn < 0 || bad != 0) return;
+  /* A new boot, and the full segment (the log segment before the newest)
+   * torn in its last batch. */
+  char path[4200];
+  snprintf(path, sizeof path, "%s/LIVE", dir);
+  unlink(path);
+  char **names = NULL;
+  const int nn = cc_list_dir(dir, &names);
+  const char *full = NULL, *newest = NULL;
+  for (int i = 0; i < nn; i++) {
+    if (!cc_is_segment(names[i])) continue;
+    full = newest;
+    newest = names[i];
+  }
+  uint64_t end = 0;
+  if (full != NULL) {
+    snprintf(path, sizeof path, "%s/%s", dir, full);
+    end = pj_tear(path, 64);
+  }
+  CC_CHECK(end != 0, "torn batch, queued seal: no full segment to tear (%s)",
+           full != NULL ? full : "none");
+  cc_free_names(names, nn);
+  if (end == 0) return;
+
+  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, PE_SEGMENT);
+  firkin_status s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    counts_a.corrupt++;
+    cc_fail("torn batch, queued seal: open after the power loss: %s (%s)", firkin_strerror(s),
+            firkin_last_error());
+    return;
+  }
+  int missing = 0, kept = 0, first_missing = -1, first_kept = -1;
+  for (int i = 0; i < n; i++) {
+    const int v = pv_version(db, "pe", i, 0);
+    if (i < torn && v != 0 && missing++ == 0) first_missing = i;
+    if (i >= torn && v != -2 && kept++ == 0) first_kept = i;
+  }
+  if (missing > 0 || kept > 0) {
+    counts_a.lost += (uint64_t)missing;
+    counts_a.resurrected += (uint64_t)kept;
+    cc_fail("torn batch, queued seal: no prefix after the power loss: %d keys before the torn "
+            "batch (keys %d-%d) missing (the first: %d), %d keys from it on kept (the first: %d; "
+            "the next segment starts at key %d; segments cut: %llu)",
+            missing, torn, torn + PJ_BATCH - 1, first_missing, kept, first_kept, first,
+            (unsigned long long)pg_stat(db, "segments_cut"));
+  }
+  firkin_close(db);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Part F: the watermark on disk after durable writes                       */
 /* ------------------------------------------------------------------------ */
 
@@ -1692,7 +1855,7 @@ int main(int argc, char **argv) {
     uint64_t seen = 0;
     cc_verbose = true;
     pl_image(base, &r, (firkin_sync_mode)m, (firkin_crash_mode)c, 0, &seen);
-    printf("kept %s/db\n", base);
+    printf("kept %s/db (and the files as the power loss left them: %s/db.crash)\n", base, base);
     return cc_finish();
   }
   for (int i = 1; i + 3 < argc; i++) {
@@ -1748,6 +1911,9 @@ int main(int argc, char **argv) {
   CC_GROUP("kill -9 after in-place updates in the segment after one whose seal is queued "
            "(none, kill)",
            { ph_image(base); });
+  CC_GROUP("power loss that tears the batch ending a segment whose seal was queued: nothing "
+           "after it kept (none, kill + torn)",
+           { pj_image(base); });
   CC_GROUP("power loss right after durable writes: all there, the watermark on disk not ahead "
            "(always, drop)",
            { pf_image(base, PF_INSTANT); });
