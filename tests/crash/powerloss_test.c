@@ -1135,8 +1135,8 @@ static void ph_image(const char *base) {
  * torn at the end of that segment (its first records whole, its commit
  * record lost) left that number on records, and the check passed: the
  * batch was dropped and the next segment's records kept, a hole
- * (powerloss_test, interval/garbage, 1 image in about 400: "no prefix",
- * 2026-11-27). Here, as in part H, the fault env holds the writeback
+ * (part A, interval/garbage: "no prefix", twice in about 60 runs of this
+ * suite; fixed 2026-11-27). Here, as in part H, the fault env holds the writeback
  * thread (the seal stays queued); `none` writes fill a 16 MiB segment and
  * the log rolls on a batch of 3, so the batch before it ends the segment;
  * 40 puts follow in the next segment. The process dies (CRASH_KILL: every
