@@ -1140,13 +1140,19 @@ static void ph_image(const char *base) {
  * thread (the seal stays queued); `none` writes fill a 16 MiB segment and
  * the log rolls on a batch of 3, so the batch before it ends the segment;
  * 40 puts follow in the next segment. The process dies (CRASH_KILL: every
- * byte reaches the files); then the files are made what a power loss may
- * leave: LIVE removed (a new boot), and the last 64 bytes of the full
- * segment's records zeroed (the batch's commit record and the end of its
- * last put never reached the disk). After the reopen the state must be a
- * prefix: every key before the torn batch there, the batch and everything
- * after it gone. */
+ * byte reaches the files); then copies of the files are made what a power
+ * loss may leave: LIVE removed (a new boot), and the end of the full
+ * segment's records zeroed (pj_tears: from a part of the batch's commit
+ * record to the whole batch, which never reached the disk). After each
+ * reopen the state must be a prefix: every key before the torn batch
+ * there, the batch and everything after it gone. */
 #define PJ_BATCH 3
+/* Bytes cut off the end of the full segment's records (a record of a
+ * 8-byte key and a PE_VALUE value is 1056 bytes, a batch's commit record
+ * 56): into the commit record, all of it, into the last put, the last put
+ * whole, two puts, and the whole batch (the segment then ends at the put
+ * before it: a tear at a record boundary). */
+static const uint64_t pj_tears[] = {8, 56, 64, 1100, 1112, 2200, 3224};
 
 static firkin_status pj_batch(firkin_db *db, firkin_batch *b, int i) {
   char key[32], val[PE_VALUE];
@@ -1178,9 +1184,13 @@ static uint64_t pj_tear(const char *path, uint64_t n) {
     }
   }
   end = (end + 7) & ~(uint64_t)7;
-  static const unsigned char zeros[256];
-  if (end < 8192 + n || n > sizeof zeros || pwrite(fd, zeros, n, (off_t)(end - n)) != (ssize_t)n)
-    end = 0;
+  static const unsigned char zeros[4096];
+  if (end < 8192 + n) end = 0;
+  for (uint64_t done = 0; end != 0 && done < n;) {
+    const size_t len = n - done < sizeof zeros ? (size_t)(n - done) : sizeof zeros;
+    if (pwrite(fd, zeros, len, (off_t)(end - n + done)) != (ssize_t)len) end = 0;
+    done += len;
+  }
   close(fd);
   return end;
 }
@@ -1219,11 +1229,8 @@ static void pj_image(const char *base) {
   firkin_close(db); /* fails: the process is "gone" */
   firkin_fault_env_free(env);
   if (!held || first < 0 || torn < 0 || bad != 0) return;
-  /* A new boot, and the full segment (the log segment before the newest)
-   * torn in its last batch. */
-  char path[4200];
-  snprintf(path, sizeof path, "%s/LIVE", dir);
-  unlink(path);
+  /* Each tear on a copy of the files: a new boot, and the full segment
+   * (the log segment before the newest) cut short by `pj_tears[t]` bytes. */
   char **names = NULL;
   const int nn = cc_list_dir(dir, &names);
   const char *full = NULL, *newest = NULL;
@@ -1232,41 +1239,44 @@ static void pj_image(const char *base) {
     full = newest;
     newest = names[i];
   }
-  uint64_t end = 0;
-  if (full != NULL) {
-    snprintf(path, sizeof path, "%s/%s", dir, full);
-    end = pj_tear(path, 64);
+  CC_CHECK(full != NULL, "torn batch, queued seal: no full segment to tear");
+  char copy[4200], path[4300];
+  snprintf(copy, sizeof copy, "%s.torn", dir);
+  for (size_t t = 0; full != NULL && t < sizeof pj_tears / sizeof pj_tears[0]; t++) {
+    cc_copy_dir(dir, copy);
+    snprintf(path, sizeof path, "%s/LIVE", copy);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/%s", copy, full);
+    const uint64_t end = pj_tear(path, pj_tears[t]);
+    CC_CHECK(end != 0, "torn batch, queued seal: %s could not be torn", full);
+    if (end == 0) break;
+    firkin_options *o = cc_options(FIRKIN_SYNC_NONE, PE_SEGMENT);
+    firkin_status s = firkin_open(copy, o, &db);
+    firkin_options_free(o);
+    if (s != FIRKIN_OK) {
+      counts_a.corrupt++;
+      cc_fail("torn batch, queued seal: open after the power loss (%" PRIu64 " bytes torn): "
+              "%s (%s)", pj_tears[t], firkin_strerror(s), firkin_last_error());
+      continue;
+    }
+    int missing = 0, kept = 0, first_missing = -1, first_kept = -1;
+    for (int i = 0; i < n; i++) {
+      const int v = pv_version(db, "pe", i, 0);
+      if (i < torn && v != 0 && missing++ == 0) first_missing = i;
+      if (i >= torn && v != -2 && kept++ == 0) first_kept = i;
+    }
+    if (missing > 0 || kept > 0) {
+      counts_a.lost += (uint64_t)missing;
+      counts_a.resurrected += (uint64_t)kept;
+      cc_fail("torn batch, queued seal: no prefix after the power loss (%" PRIu64 " bytes torn): "
+              "%d keys before the torn batch (keys %d-%d) missing (the first: %d), %d keys from "
+              "it on kept (the first: %d; the next segment starts at key %d; segments cut: %llu)",
+              pj_tears[t], missing, torn, torn + PJ_BATCH - 1, first_missing, kept, first_kept,
+              first, (unsigned long long)pg_stat(db, "segments_cut"));
+    }
+    firkin_close(db);
   }
-  CC_CHECK(end != 0, "torn batch, queued seal: no full segment to tear (%s)",
-           full != NULL ? full : "none");
   cc_free_names(names, nn);
-  if (end == 0) return;
-
-  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, PE_SEGMENT);
-  firkin_status s = firkin_open(dir, o, &db);
-  firkin_options_free(o);
-  if (s != FIRKIN_OK) {
-    counts_a.corrupt++;
-    cc_fail("torn batch, queued seal: open after the power loss: %s (%s)", firkin_strerror(s),
-            firkin_last_error());
-    return;
-  }
-  int missing = 0, kept = 0, first_missing = -1, first_kept = -1;
-  for (int i = 0; i < n; i++) {
-    const int v = pv_version(db, "pe", i, 0);
-    if (i < torn && v != 0 && missing++ == 0) first_missing = i;
-    if (i >= torn && v != -2 && kept++ == 0) first_kept = i;
-  }
-  if (missing > 0 || kept > 0) {
-    counts_a.lost += (uint64_t)missing;
-    counts_a.resurrected += (uint64_t)kept;
-    cc_fail("torn batch, queued seal: no prefix after the power loss: %d keys before the torn "
-            "batch (keys %d-%d) missing (the first: %d), %d keys from it on kept (the first: %d; "
-            "the next segment starts at key %d; segments cut: %llu)",
-            missing, torn, torn + PJ_BATCH - 1, first_missing, kept, first_kept, first,
-            (unsigned long long)pg_stat(db, "segments_cut"));
-  }
-  firkin_close(db);
 }
 
 /* ------------------------------------------------------------------------ */
