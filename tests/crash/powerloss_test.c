@@ -1035,6 +1035,23 @@ static firkin_status ph_put(firkin_db *db, int i, int v) { return pv_put(db, "pe
 
 static bool ph_check(firkin_db *db, int i, int v) { return pv_version(db, "pe", i, v) == v; }
 
+/* Parts H and J: holds the writeback thread in its first write-behind
+ * call, then `none` puts of keys 0.. (version 0) past the first
+ * write-behind piece of a PE_SEGMENT segment (*n of them; *bad counts
+ * failures), and waits for the thread to stop in the call. Returns whether
+ * it did; if not, the hold is let go (armed, it would stop the seal of the
+ * roll to come, which a later durable write then waits for forever). */
+static bool pq_fill_held(firkin_db *db, firkin_fault_env *env, const char *what, int *n,
+                         int *bad) {
+  firkin_fault_env_hold_writebehind(env);
+  for (; *n < PE_PAST_PIECE; (*n)++) *bad += ph_put(db, *n, 0) != FIRKIN_OK;
+  for (int w = 0; w < 400 && !firkin_fault_env_holding(env); w++) usleep(5000);
+  const bool held = firkin_fault_env_holding(env);
+  CC_CHECK(held, "%s: the writeback thread never made a write-behind call", what);
+  if (!held) firkin_fault_env_release(env);
+  return held;
+}
+
 static void ph_image(const char *base) {
   char dir[4096];
   firkin_fault_env *env = NULL;
@@ -1044,15 +1061,10 @@ static void ph_image(const char *base) {
   /* Values by key: the version last acknowledged (0 = ph_put's first). */
   static int ver[PE_ROLLED + PH_AFTER + 1];
   memset(ver, 0, sizeof ver);
-  firkin_fault_env_hold_writebehind(env);
-  /* As in part E: past the first write-behind piece, then wait for the
-   * writeback thread to stop in it. */
+  /* As in part E: past the first write-behind piece, the writeback thread
+   * stopped in it. */
   int n = 0, bad = 0;
-  for (; n < PE_PAST_PIECE; n++) bad += ph_put(db, n, 0) != FIRKIN_OK;
-  for (int w = 0; w < 400 && !firkin_fault_env_holding(env); w++) usleep(5000);
-  const bool held = firkin_fault_env_holding(env);
-  CC_CHECK(held, "kill, queued seal: the writeback thread never made a write-behind call");
-  if (!held) firkin_fault_env_release(env); /* else the roll's seal below waits forever */
+  const bool held = pq_fill_held(db, env, "kill, queued seal", &n, &bad);
   /* Up to the roll: the put after which segment_rolls moved wrote the first
    * record of the next segment (one writer). */
   const uint64_t rolls0 = pg_stat(db, "segment_rolls");
@@ -1201,13 +1213,8 @@ static void pj_image(const char *base) {
   firkin_db *db = pl_open_faulty(base, "pj", dir, sizeof dir, FIRKIN_SYNC_NONE, PE_SEGMENT, &env,
                                  "torn batch, queued seal", NULL);
   if (db == NULL) return;
-  firkin_fault_env_hold_writebehind(env);
   int n = 0, bad = 0;
-  for (; n < PE_PAST_PIECE; n++) bad += ph_put(db, n, 0) != FIRKIN_OK;
-  for (int w = 0; w < 400 && !firkin_fault_env_holding(env); w++) usleep(5000);
-  const bool held = firkin_fault_env_holding(env);
-  CC_CHECK(held, "torn batch, queued seal: the writeback thread never made a write-behind call");
-  if (!held) firkin_fault_env_release(env); /* else the roll's seal below waits forever */
+  const bool held = pq_fill_held(db, env, "torn batch, queued seal", &n, &bad);
   /* Batches until one rolls the log: the one before it ends the segment. */
   firkin_batch *b = NULL;
   firkin_batch_new(&b);
