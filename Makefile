@@ -46,7 +46,7 @@ define apt_install_missing
 	fi
 endef
 
-.PHONY: all deps deps-bindings deps-bench setup build run test test-c test-asan test-tsan \
+.PHONY: all deps deps-bindings deps-bench setup build run test test-c test-asan test-tsan test-soak \
         test-bindings test-planted install test-install bench bench-peers bench-full clean
 
 all: build
@@ -141,6 +141,12 @@ test-tsan:
 # crash suites catch it (10-20 minutes; not part of make test).
 test-planted: deps
 	tests/crash/planted_bugs.sh
+
+# The crash suites in a loop with fresh random seeds (tests/crash/soak.sh;
+# docs/testing.md, "Soak"): SOAK_MINUTES=120 make test-soak for a long one.
+SOAK_MINUTES ?= 10
+test-soak: build
+	tests/crash/soak.sh --minutes $(SOAK_MINUTES) --build $(BUILD)
 
 # The library, header and firkin.pc, then every binding this machine can
 # build (install-bindings skips, and says so, what it cannot: no SWIG, no
