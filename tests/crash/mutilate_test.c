@@ -929,10 +929,11 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
 /* Every bit of one record's header (and commit time) flipped, one case
  * each: the newest record of a key, a put, in a sealed log segment that
  * allows in-place updates where the base has one (a checkpoint lets the
- * open skip it: reads meet the damage first, before the scrub). A random flip meets a given bit about once in
- * 50 runs; a reader that trusted one field of an unchecked record (the
- * in-place counter, 2026-11-27: the read waited forever) is met here in
- * every run. */
+ * open skip it: reads meet the damage first, before the scrub). The random
+ * flips meet a given bit rarely (CI met the in-place counter's once; 49
+ * runs here did not); a reader that trusted one field of an unchecked
+ * record (that counter, 2026-11-27: the read waited forever) is met here
+ * in every run. */
 static void mt_do_header_bits(mt_base *B) {
   mt_group_start = cc_failed;
   int pick = -1;

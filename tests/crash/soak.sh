@@ -2,9 +2,9 @@
 # soak.sh — the crash suites in a loop, each run with a fresh random seed,
 # for as long as asked: what found the rare crash-safety bugs that single
 # runs miss (docs/testing.md, "Soak"; the "Fixed:" entries of 2026-11-27:
-# a read that waited forever on a damaged record, about 1 mutilate run in
-# 50; a hole after a power loss, about 1 powerloss run in 30 to 60; a
-# recycled file under its old name, 1 powerloss run in 23).
+# a read that waited forever on a damaged record, met once by CI and not
+# in 49 runs by hand; a hole after a power loss, twice in about 60
+# powerloss runs; a recycled file under its old name, once in 23).
 #
 #   tests/crash/soak.sh                          # 10 minutes, every suite
 #   tests/crash/soak.sh --minutes 120            # longer
