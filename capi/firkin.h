@@ -795,7 +795,10 @@ FIRKIN_API firkin_status firkin_count(firkin_db *db, const firkin_ns *ns, uint64
 FIRKIN_API firkin_status firkin_snapshot_new(firkin_db *db, firkin_snapshot **out);
 /** A snapshot at an older sequence number (time travel): seq must be ≤
  *  firkin_last_seq. Reads through it give FIRKIN_E_SNAPSHOT_TOO_OLD where the
- *  history they need is no longer kept, never a wrong value. */
+ *  history they need is no longer kept, never a wrong value: a key whose
+ *  versions compaction dropped, and below the history floors compaction
+ *  raises (docs/api.md, "Snapshots"), a key found absent and any iterator
+ *  (which then ends at once with that status). */
 FIRKIN_API firkin_status firkin_snapshot_at(firkin_db *db, uint64_t seq,
                                             firkin_snapshot **out);
 FIRKIN_API void firkin_snapshot_free(firkin_snapshot *snap);
@@ -847,7 +850,12 @@ FIRKIN_API bool firkin_history_is_delete(const firkin_history *h);
  *  moves or is freed. */
 FIRKIN_API firkin_status firkin_history_value(const firkin_history *h, const void **val,
                                               size_t *val_len);
-/** Whether older versions existed but are no longer kept (compacted). */
+/** Whether older versions may have existed that are no longer kept:
+ *  compacted away, replaced by an update in place, or (once compaction has
+ *  dropped any tombstone) a past before a tombstone that went, which a key
+ *  whose oldest listed version has no predecessor, or a key with no
+ *  version, may have had. False: the list goes back to the key's first
+ *  version. */
 FIRKIN_API bool firkin_history_truncated(const firkin_history *h);
 
 /* ------------------------------------------------------------------------ */

@@ -39,6 +39,17 @@ class CompactionHost {
   // the published sequence number.
   virtual uint64_t OldestSnapshot() const = 0;
   virtual bool HasSnapshots() const = 0;
+  // A pass is about to drop history: every version older than the one
+  // visible at `history` (its OldestSnapshot), and the copies of records
+  // updated in place up to `history` too (their replaced versions are gone
+  // for good); tombstones and expired puts up to `absent`. Called before
+  // anything the pass changes is visible. The database raises its history
+  // floors (DB::RaiseHistoryFloors): a snapshot read below them that could
+  // need what is gone says SnapshotTooOld instead of a wrong answer.
+  virtual void HistoryDropped(uint64_t history, uint64_t absent) = 0;
+  // The history floor now (recorded in each output's first record, so that
+  // the next open knows it: docs/format.md, "Compaction outputs").
+  virtual uint64_t HistoryFloor() const = 0;
   // Releases the snapshots of abandoned transactions (open longer than
   // txn_max_age_ms, not in use); called at the start of every compaction
   // cycle, before anything reads the oldest snapshot. Returns how many.

@@ -312,6 +312,8 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   }
   const Keyspace& ks = *host_->keyspace();
   bool unread_superseded = false;
+  uint64_t absent_max = 0;    // the newest tombstone or expired put dropped
+  uint64_t replaced_max = 0;  // the newest record kept that was updated in place
   // Whether the namespace of the last record was live: asked again only
   // when the namespace changes or every 1024 records (the table's mutex per
   // record was 6% of the compactor's time). A namespace dropped meanwhile
@@ -396,7 +398,14 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         if (drop_tombstone) {
           plan->drops.push_back({h, loc, 0, static_cast<uint32_t>(r.size())});
           plan->drop_puts.push_back({r.ns_id, expired ? r.expiry() : 0});
+          absent_max = std::max(absent_max, r.seq);
         } else {
+          // A record updated in place is copied with kPrevReplaced
+          // (WriteOutput): what it replaced was gone already, but nothing
+          // in the output says where; the floor covers it.
+          if (DecodeU32(r.base + kRecordCounterOffset) != 0) {
+            replaced_max = std::max(replaced_max, r.seq);
+          }
           plan->keep.push_back({r.base, loc, h, seg->data()});
           plan->bytes += r.size();
           plan->min_seq = std::min(plan->min_seq, r.seq);
@@ -419,8 +428,13 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         RecordView v;
         Status vs = ks.VersionAt(newest, s_min, &v);
         // Not found at s_min: every version is newer than the oldest
-        // snapshot; history already gone: nothing older is reachable.
-        uint64_t floor = vs.ok() ? v.seq : vs.IsNotFound() ? 0 : UINT64_MAX;
+        // snapshot, and any may be seen by some snapshot. The version at
+        // s_min already gone (compacted, or replaced in place): the oldest
+        // snapshot cannot read this key, but a younger one may need any
+        // version still reachable, so every one is needed too. (Until
+        // 2026-11-27 none was: a pass then dropped the version a younger
+        // snapshot read, which said SnapshotTooOld while it was held.)
+        uint64_t floor = vs.ok() ? v.seq : 0;
         vit = visible_at_smin.emplace(std::move(ck), floor).first;
       }
       const bool needed = r.seq >= vit->second;
@@ -431,6 +445,9 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     }
   }
   plan->unread_superseded = unread_superseded;
+  // Before anything the pass drops is gone: snapshots below s_min may need
+  // the versions it drops (time_travel.cc, "History floors").
+  host_->HistoryDropped(std::max(s_min, replaced_max), absent_max);
   return Status::OK();
 }
 
@@ -727,7 +744,10 @@ Status Compactor::WriteOutput(Plan* plan) {
   };
   const uint64_t mseq = plan->min_seq == UINT64_MAX ? 1 : plan->min_seq;
   uint64_t pos = kSegmentHeaderSize;
-  pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactInputs, 0, {}, ids},
+  // Its prev field carries the history floor (no record has a prev
+  // there): the next open reads it back (DB::LoadHistoryFloors). The pass
+  // raised the floor for what it drops (BuildPlan) before this.
+  pos += EncodeRecord({mseq, host_->HistoryFloor(), 0, RecordType::kCompactInputs, 0, {}, ids},
                       room(pos, marker));
   uint64_t since_throttle = 0;
   uint64_t min_expiry = UINT64_MAX;
@@ -766,8 +786,13 @@ Status Compactor::WriteOutput(Plan* plan) {
     } else {
       // A batch record (its batch flag cleared: the batch is committed), or
       // a record updated in place (its counter back to 0: outputs say no
-      // kSegmentFlagInPlace, and nothing overwrites it there).
-      pos += EncodeRecord({r.seq, r.prev, r.ns_id, r.type,
+      // kSegmentFlagInPlace, and nothing overwrites it there). The counter
+      // was what told reads that the versions between its prev and itself
+      // are gone: its prev now says so (kPrevReplaced). Until 2026-11-27 it
+      // kept the old prev, and a snapshot read between the two took the
+      // older version behind it for its answer (a stale value).
+      const bool replaced = DecodeU32(r.base + kRecordCounterOffset) != 0;
+      pos += EncodeRecord({r.seq, replaced ? kPrevReplaced : r.prev, r.ns_id, r.type,
                            static_cast<uint8_t>(r.flags & kRecordFlagsCodec), r.key(), r.value(),
                            r.time(), r.expiry()},
                           room(pos, r.size()));
@@ -830,10 +855,15 @@ Status Compactor::WriteOutput(Plan* plan) {
   out->min_seq.store(mseq);  // (the first record's; see below for an empty output)
   out->min_expiry.store(min_expiry);
   if (plan->keep.empty()) {
-    // Kept nothing: the output only records the tombstones the pass dropped
-    // (their inputs must go as one). Reclaimable as a whole, and it holds no
-    // version, so it never holds back another segment's tombstones.
-    Keyspace::SetCounts(out.get(), 0, 2 * marker);
+    // Kept nothing: the output records the inputs that go as one (with
+    // the tombstones the pass dropped) and the history floor. It holds no
+    // version, so it never holds back another segment's tombstones. Never
+    // picked alone (counted live): every later pass takes it along and
+    // retires it (MarkerOnly), and its own output records the floor again.
+    // Until 2026-11-27 it was counted dead and picked alone, and a pass
+    // that kept and dropped nothing wrote no output: the floor it raised
+    // would have been lost at the next open.
+    Keyspace::SetCounts(out.get(), 2 * marker, 0);
     out->min_seq.store(UINT64_MAX);
   } else {
     Keyspace::SetCounts(out.get(), 2 * marker, 0);  // bookkeeping: never reclaimable alone
@@ -861,7 +891,27 @@ Status Compactor::AwaitDurable(const LogPosition& p) {
   return host_->SyncAll();
 }
 
+bool Compactor::MarkerOnly(const Segment& s) {
+  return (s.flags() & kSegmentFlagCompacted) != 0 &&
+         s.min_seq.load(std::memory_order_relaxed) == UINT64_MAX &&
+         s.sealed.load(std::memory_order_acquire);
+}
+
 Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
+  // The outputs that kept no record go along with every pass: they are
+  // never picked alone (WriteOutput), so at most a few are ever there.
+  for (auto& s : host_->keyspace()->segments().List()) {
+    if (MarkerOnly(*s) && std::find(inputs.begin(), inputs.end(), s) == inputs.end()) {
+      inputs.push_back(s);
+    }
+  }
+  auto only_markers = [&inputs] {
+    for (const auto& s : inputs) {
+      if (!MarkerOnly(*s)) return false;
+    }
+    return true;
+  };
+  if (only_markers()) return Status::OK();
   Plan plan;
   int replans = 0;
   for (;;) {
@@ -896,6 +946,11 @@ Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
         if (++replans > 3) return Status::OK();  // snapshots come and go: later
         continue;
       }
+      // The successors of the versions dropped unread may be above s_min:
+      // a snapshot below them may need those versions (the floor covers
+      // them before anything changes). No snapshot is below `after` now,
+      // and one registered from now on is not either.
+      if (after != 0) host_->HistoryDropped(after, 0);
       break;
     }
     // A live snapshot still sees an old version in this input: leave it
@@ -903,20 +958,13 @@ Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
     stats_.segments_skipped.fetch_add(1);
     host_->keyspace()->segments().Hold(plan.needs_snapshot.get());
     inputs.erase(std::find(inputs.begin(), inputs.end(), plan.needs_snapshot));
-    if (inputs.empty()) return Status::OK();
+    if (only_markers()) return Status::OK();  // (they wait for the next pass)
   }
   stats_.runs.fetch_add(1, std::memory_order_relaxed);
   stats_.bytes_read.fetch_add(plan.read, std::memory_order_relaxed);
-  if (plan.keep.empty() && plan.drops.empty()) {
-    // Every record of the inputs is superseded by a version outside them
-    // (one inside would be kept, or dropped as a tombstone): the inputs can
-    // go one by one, in any order, without an output.
-    Status ds = AwaitDurable(plan.durable_at);
-    if (!ds.ok()) return ds;
-    std::lock_guard<std::mutex> retire(host_->retire_mutex());
-    inputs.clear();
-    return RetireInputs(&plan, 0);
-  }
+  // (A pass that keeps and drops nothing, every record of its inputs
+  // superseded by a version outside them, writes an output of its two
+  // markers too: the floor it raised must reach the next open.)
   Status s = WriteOutput(&plan);
   if (!s.ok()) {
     stats_.failures.fetch_add(1);

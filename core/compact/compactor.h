@@ -143,6 +143,9 @@ class Compactor {
   // interleave); a group is at most ClusterBytes() of segments.
   std::vector<std::vector<std::shared_ptr<Segment>>> PickClusters();
   uint64_t ClusterBytes() const;
+  // An output that kept no record (its two markers only): taken along by
+  // every pass, never picked alone.
+  static bool MarkerOnly(const Segment& s);
   // The ids an output names as replaced (its kCompactInputs list).
   std::string ReplacedIds(const Plan& plan) const;
   // Takes the inputs out of the segment table and retires their files,

@@ -226,6 +226,7 @@ Status DB::OpenImpl() {
       (void)rs;  // (absent: nothing to do)
     }
     if (options_.sync_mode == SyncMode::kInterval) StartFlusher();
+    LoadHistoryFloors();  // before any compaction pass raises them
     compactor_ = std::make_unique<Compactor>(static_cast<CompactionHost*>(this));
     log_->set_roll_listener([c = compactor_.get()] { c->NoteLogGrew(); });
     if (options_.auto_compact) compactor_->Start();
@@ -393,9 +394,16 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   std::vector<std::shared_ptr<Segment>> segs = keyspace_->segments().List();
   std::vector<uint64_t> ends;
   for (auto& s : segs) ends.push_back(s->published_len());
+  const bool inexact = !options_.read_only && snap != kLatestSeq && ScanInexact(snap);
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
                           std::move(ends), check_all_reads_,
                           options_.read_only ? &history_floor_ : nullptr, NowMs(), &codec_));
+  if (inexact) {
+    (*out)->Fail(Status::SnapshotTooOld(
+        "the state at sequence " + std::to_string(snap) +
+        " can no longer be scanned whole: compaction or an update in place since dropped "
+        "versions it may hold (history_retention_ms keeps them)"));
+  }
   return Status::OK();
 }
 

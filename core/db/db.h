@@ -197,6 +197,10 @@ class DB : private CompactionHost {
   };
   // Oldest registered snapshot, or LastSeq() if none.
   uint64_t OldestSnapshot() const override;
+  void HistoryDropped(uint64_t history, uint64_t absent) override;
+  uint64_t HistoryFloor() const override {
+    return history_floor_.load(std::memory_order_acquire);
+  }
   bool HasSnapshots() const override {
     if (options_.history_retention_ms != 0) return true;  // retention holds history
     std::lock_guard<std::mutex> l(snap_mu_);
@@ -229,8 +233,16 @@ class DB : private CompactionHost {
   // intact (see check_all_reads_).
   bool check_all_reads() const { return check_all_reads_; }
   // Read-only handle: a snapshot below this can no longer be told (a
-  // refresh dropped segments the writer had retired).
+  // refresh dropped segments the writer had retired). Writer: compaction
+  // may have dropped versions a snapshot below this needs (history_floor_).
   uint64_t history_floor() const { return history_floor_.load(std::memory_order_acquire); }
+  // Writer: a key a snapshot below this reads as absent may have been
+  // there (absent_floor_).
+  uint64_t absent_floor() const { return absent_floor_.load(std::memory_order_acquire); }
+  // Writer: whether a scan of the state at `snap` (an iterator) could miss
+  // a key whose versions compaction dropped or an update in place replaced
+  // (then it must say SnapshotTooOld). Call with in-place updates blocked.
+  bool ScanInexact(uint64_t snap) const;
 
   // ---- change feed (changes.cc) ----
   // The log writer's segments (not compaction outputs), in id order.
@@ -378,6 +390,16 @@ class DB : private CompactionHost {
   bool writer_seen_ = false;  // a writer held LOCK when the handle opened
   std::atomic<uint64_t> reader_seq_{0};
   std::atomic<uint64_t> history_floor_{0};
+  // The writer's history floors (time_travel.cc, "History floors"):
+  // compaction may have dropped, below history_floor_, versions a snapshot
+  // there needs (a read finds the chain broken: SnapshotTooOld; a scan
+  // cannot tell), and below absent_floor_ a key's tombstone or expired put
+  // with everything before it (a read of it finds nothing at all). Raised
+  // by HistoryDropped before a pass changes anything; at open, from the
+  // compaction outputs (LoadHistoryFloors).
+  std::atomic<uint64_t> absent_floor_{0};
+  void RaiseHistoryFloors(uint64_t history, uint64_t absent);
+  void LoadHistoryFloors();
   std::unique_ptr<Follower> follower_;
   mutable std::mutex refresh_mu_;  // serializes Refresh; guards follower_ stats
   Status StartFollowing();

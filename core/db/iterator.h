@@ -62,6 +62,12 @@ class Iterator {
   std::string_view value() const { return value_; }
   uint64_t seq() const { return cur_.seq; }
   const Status& status() const { return status_; }
+  // Ends the iteration with `s` (the database found at its start that the
+  // snapshot's state can no longer be scanned whole).
+  void Fail(Status s) {
+    valid_ = false;
+    status_ = std::move(s);
+  }
 
  private:
   void Advance();  // moves to the next yieldable record from (seg_, off_)

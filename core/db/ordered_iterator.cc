@@ -93,6 +93,16 @@ bool OrderedIterator::Fill() {
           Status::NamespaceNotFound("namespace '" + ns_->name + "' was dropped during iteration");
       return false;
     }
+    // The index holds the keys that are there now: a key compaction
+    // dropped with its tombstone may have been there at the snapshot
+    // (time_travel.cc, "History floors").
+    if (!db_->read_only() && snap_ < db_->absent_floor()) {
+      status_ = Status::SnapshotTooOld(
+          "the state at sequence " + std::to_string(snap_) +
+          " can no longer be scanned whole: compaction dropped deleted keys' history up to "
+          "sequence " + std::to_string(db_->absent_floor()));
+      return false;
+    }
     // (No entry refers to keys_ now: bn_ is 0.)
     keys_.clear();
     key_ends_.clear();
@@ -112,8 +122,10 @@ bool OrderedIterator::Fill() {
     has_cursor_ = true;
     cursor_inclusive_ = false;
     // A read-only handle's refresh may drop versions below its floor:
-    // those reads go through Get, which reports it.
-    const bool fast = snap_ >= db_->history_floor();
+    // those reads go through Get, which reports it. (A writer's floor
+    // leaves the newest version alone: it is the one visible when it is
+    // not newer than the snapshot.)
+    const bool fast = !db_->read_only() || snap_ >= db_->history_floor();
     for (size_t i = 0; i < nk; i++) {
       const size_t from = i == 0 ? 0 : key_ends_[i - 1];
       const std::string_view k(keys_.data() + from, key_ends_[i] - from);

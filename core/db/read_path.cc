@@ -19,10 +19,21 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   Status s = GetAt(snap, ns, key, out);
   // A read-only handle's refresh raises the floor before it drops index
   // entries: a read that may have missed one finds the floor raised here.
-  if (snap != kLatestSeq && snap < history_floor_.load(std::memory_order_acquire)) {
-    return Status::SnapshotTooOld("a refresh of this read-only handle dropped segments the "
-                                  "writer retired; sequence " + std::to_string(snap) +
-                                  " can no longer be told");
+  if (snap == kLatestSeq) return s;
+  if (options_.read_only) {
+    if (snap < history_floor_.load(std::memory_order_acquire)) {
+      return Status::SnapshotTooOld("a refresh of this read-only handle dropped segments the "
+                                    "writer retired; sequence " + std::to_string(snap) +
+                                    " can no longer be told");
+    }
+  } else if (s.IsNotFound() && snap < absent_floor_.load(std::memory_order_acquire)) {
+    // Compaction dropped tombstones with everything before them up to the
+    // floor (time_travel.cc, "History floors"): the key may have been
+    // there at snap.
+    return Status::SnapshotTooOld("whether the key existed at sequence " + std::to_string(snap) +
+                                  " can no longer be told (compaction dropped deleted keys' "
+                                  "history up to sequence " +
+                                  std::to_string(absent_floor_.load()) + ")");
   }
   return s;
 }

@@ -221,6 +221,88 @@ uint64_t DB::HistoryRetentionSegmentFloor() const {
   return UINT64_MAX;
 }
 
+// ---- History floors ----
+//
+// Compaction keeps, of each key, the versions from the one visible at the
+// oldest snapshot (or the retention window's start) up; it drops the older
+// ones, and tombstones and expired puts no snapshot needs, with the key's
+// whole past. A snapshot at an older sequence number (firkin_snapshot_at,
+// firkin_snapshot_at_time) may need what went. A read of one key finds
+// out from the key's chain (its prev address names a record that is gone,
+// or kPrevReplaced), but not when the key left the index altogether, and a
+// scan (an iterator) cannot tell a version that is gone from one that
+// never was. So the writer keeps two floors: below history_floor_ a scan
+// says SnapshotTooOld, and below absent_floor_ a read that finds nothing
+// does (and a key's history whose chain ends may be truncated). Until
+// 2026-11-27 the writer kept neither: a snapshot at an older number read
+// a deleted key as absent, and iterated without it, once compaction had
+// dropped its tombstone (helpers' review, tests/c/timetravel_test.c).
+
+void DB::RaiseHistoryFloors(uint64_t history, uint64_t absent) {
+  auto raise = [](std::atomic<uint64_t>* f, uint64_t v) {
+    uint64_t cur = f->load(std::memory_order_relaxed);
+    while (v > cur && !f->compare_exchange_weak(cur, v, std::memory_order_seq_cst)) {
+    }
+  };
+  raise(&history_floor_, std::max(history, absent));
+  raise(&absent_floor_, absent);
+}
+
+void DB::HistoryDropped(uint64_t history, uint64_t absent) {
+  RaiseHistoryFloors(history, absent);
+}
+
+void DB::LoadHistoryFloors() {
+  // Each compaction output's first record (its input list) carries the
+  // history floor at the time it was written, in its prev field (0 if an
+  // older library wrote it: then nothing is known and the whole past is
+  // taken as gone). Floors only rise, and an output is retired only by a
+  // later one, which carries the later floor.
+  const uint64_t last = LastSeq();
+  uint64_t floor = 0;
+  bool unknown = false, any_output = false;
+  uint64_t first_log = UINT64_MAX;
+  for (const auto& s : keyspace_->segments().List()) {
+    if ((s->flags() & kSegmentFlagCompacted) != 0) {
+      any_output = true;
+      RecordView r;
+      if (s->published_len() < kSegmentHeaderSize + kRecordHeaderSize) {
+        unknown = true;
+        continue;
+      }
+      r = s->Peek(kSegmentHeaderSize);
+      if (r.type != RecordType::kCompactInputs || r.prev == 0) {
+        unknown = true;
+      } else {
+        floor = std::max(floor, r.prev);
+      }
+    } else {
+      first_log = std::min(first_log, s->min_seq.load(std::memory_order_relaxed));
+    }
+  }
+  // No output, yet the log does not start at the first write: segments
+  // were compacted into nothing (every record dropped), by a library that
+  // recorded no floor there.
+  if (!any_output && last > 0 && (first_log == UINT64_MAX || first_log > 1)) unknown = true;
+  if (unknown) floor = last;
+  floor = std::min(floor, last);
+  RaiseHistoryFloors(floor, floor);
+}
+
+bool DB::ScanInexact(uint64_t snap) const {
+  if (snap < history_floor_.load(std::memory_order_acquire)) return true;
+  // An update in place replaced a version with a newer number: a snapshot
+  // below that number may need the version it replaced (a snapshot taken
+  // of the latest state is above every one: LogWriter::Block). Recovery
+  // found those of earlier processes; compaction outputs hold none (their
+  // copies raised the floor).
+  uint64_t hi = log_ != nullptr ? log_->InPlaceMaxSeq() : 0;
+  for (const auto& s : keyspace_->segments().List()) {
+    hi = std::max(hi, s->inplace_max_seq.load(std::memory_order_relaxed));
+  }
+  return snap < hi;
+}
+
 Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Version>* out,
                    bool* truncated) const {
   out->clear();
@@ -234,7 +316,13 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
   const uint64_t published = LastSeq();
   const uint64_t h = keyspace_->Hash(ns.id, key);
   RecordView r;
-  if (keyspace_->FindNewest(h, ns.id, key, &r) == 0) return Status::OK();
+  // A chain that ends (no version, or a first one) may have had a past
+  // before it: a tombstone compaction dropped with everything before it.
+  const bool may_have_past = absent_floor_.load(std::memory_order_acquire) > 0;
+  if (keyspace_->FindNewest(h, ns.id, key, &r) == 0) {
+    *truncated = may_have_past;
+    return Status::OK();
+  }
   std::string scratch;  // compressed values are decoded here
   for (uint64_t steps = 0;; steps++) {
     if (!ReadIntact(r, check_all_reads_)) {
@@ -254,7 +342,14 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
       *truncated = true;  // updated in place: the versions it replaced are gone
       return Status::OK();
     }
-    if (r.prev == 0) return Status::OK();
+    if (r.prev == 0) {
+      *truncated = may_have_past;
+      return Status::OK();
+    }
+    if (r.prev == kPrevReplaced) {
+      *truncated = true;  // its copy says so (it was updated in place)
+      return Status::OK();
+    }
     const Segment* s = keyspace_->segments().ById(DiskAddrSegment(r.prev));
     const uint64_t off = DiskAddrOffset(r.prev);
     if (s == nullptr || off + kRecordHeaderSize > s->capacity()) {

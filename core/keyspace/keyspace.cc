@@ -32,6 +32,12 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
                                     std::to_string(r.seq) + ")");
     }
     if (r.prev == 0) return Status::NotFound();
+    if (r.prev == kPrevReplaced) {  // (a compacted copy of such a record)
+      if (take_overwritten) break;
+      return Status::SnapshotTooOld("the version needed at sequence " + std::to_string(snap) +
+                                    " was overwritten in place (sequence " +
+                                    std::to_string(r.seq) + ")");
+    }
     Segment* s = segments_.ById(DiskAddrSegment(r.prev));
     uint64_t off = DiskAddrOffset(r.prev);
     if (s == nullptr || off + kRecordHeaderSize > s->capacity()) {

@@ -334,6 +334,15 @@ inline bool RecordHeaderPlausible(const RecordView& r) {
 // Offset of the in-place counter in a record (kSegmentFlagInPlace).
 constexpr size_t kRecordCounterOffset = 36;
 
+// A record's prev when the versions before it are gone for good: a
+// compaction output's copy of a record that was updated in place (the copy
+// resets the counter, which said that the versions between the record's
+// prev and itself were replaced). It names no record (segment 0, offset 1:
+// no segment has id 0 and no record starts at 1), so a walk back through
+// it ends in SnapshotTooOld, never at the older version behind it, which a
+// snapshot between the two would have taken for its answer.
+constexpr uint64_t kPrevReplaced = 1;
+
 // The in-place counter of the record at base (a seqlock's sequence: odd
 // while an overwrite is under way). Acquire: bytes read after it are at
 // least as new.

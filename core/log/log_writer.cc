@@ -177,13 +177,18 @@ void LogWriter::Block() {
   // every version an overwrite replaced. (Each slot's number was stored
   // before its flag was cleared, and WaitInPlaceIdle saw every flag clear;
   // no overwrite starts now that a blocker is counted.)
+  const uint64_t hi = InPlaceMaxSeq();
+  Epoch::Guard guard;
+  publisher_.WaitFor(hi);
+}
+
+uint64_t LogWriter::InPlaceMaxSeq() const {
   uint64_t hi = 0;
   const uint32_t n = ip_hi_.load(std::memory_order_seq_cst);
   for (uint32_t i = 0; i < n; i++) {
     hi = std::max(hi, ip_slots_[i].seq.load(std::memory_order_acquire));
   }
-  Epoch::Guard guard;
-  publisher_.WaitFor(hi);
+  return hi;
 }
 
 uint64_t LogWriter::Freeze(Segment* seg, uint64_t target) {

@@ -264,6 +264,9 @@ class LogWriter {
   // that began before is published.
   void Block();
   void Unblock() { ip_blockers_.fetch_sub(1, std::memory_order_seq_cst); }
+  // The highest sequence number an in-place update of this process gave a
+  // record (0: none). Exact once Block returned (no overwrite under way).
+  uint64_t InPlaceMaxSeq() const;
   uint64_t inplace_blocked() const { return ip_blockers_.load(std::memory_order_relaxed); }
   // Raises seg's freeze offset to at least `target` and waits for the
   // overwriters that may not have seen it. Returns the offset.

@@ -40,22 +40,12 @@ class Replayer {
     const Locator loc = MakeLocator(seg->slot(), off);
     if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone) {
       // Bookkeeping of compaction (handled before replay), no version: it
-      // does not lower the segment's min_seq. Needed while the output holds
-      // copies: counted live. An output that kept nothing (it only records
-      // tombstones its pass dropped: Done right after Inputs) is
-      // reclaimable as a whole: counted dead, as the compactor counts it.
-      if (r.type == RecordType::kCompactDone && seg->slot() == inputs_slot_ && off == inputs_end_) {
-        ks_->CountDead(inputs_loc_, inputs_size_);
-        ks_->CountDeadOnly(loc, r.size());
-      } else {
-        ks_->CountLive(loc, r.size());
-      }
-      if (r.type == RecordType::kCompactInputs) {
-        inputs_slot_ = seg->slot();
-        inputs_loc_ = loc;
-        inputs_size_ = r.size();
-        inputs_end_ = off + r.size();
-      }
+      // does not lower the segment's min_seq. Counted live: needed while
+      // the output holds copies, and an output that kept nothing (Done
+      // right after Inputs) is never picked alone either: the next pass
+      // takes it along (Compactor::MarkerOnly), as the compactor counts it.
+      // (Until 2026-11-27 those were counted dead, reclaimable alone.)
+      ks_->CountLive(loc, r.size());
       return;
     }
     seg->NoteSeq(r.seq);
@@ -187,9 +177,6 @@ class Replayer {
   Status status_;
   // The last compaction input-list marker replayed (an output that kept
   // nothing has its Done marker right after it).
-  uint32_t inputs_slot_ = UINT32_MAX;
-  Locator inputs_loc_ = 0;
-  uint64_t inputs_size_ = 0, inputs_end_ = 0;
 };
 
 }  // namespace firkin

@@ -24,6 +24,13 @@
  *              the sole entry under the tag is its own) links to no older
  *              version, so a snapshot from before it finds nothing and
  *              its history is its own; the same after a reopen
+ *   floors     what compaction dropped (a deleted key's tombstone and its
+ *              past; a record updated in place, copied) is never read as
+ *              absent or as an older value through an older snapshot: gets,
+ *              contains, hash and ordered scans say SNAPSHOT_TOO_OLD; the
+ *              history says truncated; a held snapshot of the latest state
+ *              keeps its versions beside an older one; with retention,
+ *              scans inside the window stay whole; live and after a reopen
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -836,6 +843,301 @@ static void test_inplace(void) {
   }
 }
 
+/* ---- history floors: what compaction dropped is never read as absent ---- */
+
+/* Iterates snap over ns (ordered: a range iterator): the status it ends
+ * with, and whether key `want` was seen with value `val`. */
+static firkin_status scan(firkin_db *db, const firkin_snapshot *snap, const firkin_ns *ns,
+                          bool ordered, const char *want, const char *val, bool *seen) {
+  firkin_iter *it = NULL;
+  firkin_status st = ordered ? firkin_range_iter_new(db, snap, ns, NULL, 0, NULL, 0, 0, &it)
+                             : firkin_iter_new(db, snap, ns, &it);
+  *seen = false;
+  if (st != FIRKIN_OK) return st;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+    const void *k = NULL, *v = NULL;
+    size_t kl = 0, vl = 0;
+    firkin_iter_key(it, &k, &kl);
+    firkin_iter_value(it, &v, &vl);
+    if (kl == strlen(want) && memcmp(k, want, kl) == 0) {
+      *seen = vl == strlen(val) && memcmp(v, val, vl) == 0;
+    }
+  }
+  st = firkin_iter_status(it);
+  firkin_iter_free(it);
+  return st;
+}
+
+static uint64_t last_seq(firkin_db *db) {
+  uint64_t s = 0;
+  firkin_last_seq(db, &s);
+  return s;
+}
+
+/* Key k through a snapshot at seq: want (NULL = absent) or SNAPSHOT_TOO_OLD,
+ * never anything else. Returns the status. */
+static firkin_status expect_or_too_old(firkin_db *db, uint64_t seq, const firkin_ns *ns,
+                                       const char *k, const char *want, const char *what) {
+  firkin_snapshot *snap = NULL;
+  firkin_status st = firkin_snapshot_at(db, seq, &snap);
+  check(st == FIRKIN_OK, "%s: snapshot_at(%llu) = %d", what, (unsigned long long)seq, st);
+  if (st != FIRKIN_OK) return st;
+  void *v = NULL;
+  size_t n = 0;
+  st = firkin_get(db, snap, ns, k, strlen(k), &v, &n);
+  bool right = want == NULL ? st == FIRKIN_E_NOT_FOUND
+                            : st == FIRKIN_OK && n == strlen(want) && memcmp(v, want, n) == 0;
+  check(right || st == FIRKIN_E_SNAPSHOT_TOO_OLD, "%s: %s at %llu: got %d '%.*s', want %s", what,
+        k, (unsigned long long)seq, st, (int)(st == FIRKIN_OK ? n : 0),
+        st == FIRKIN_OK ? (const char *)v : "", want ? want : "absent");
+  firkin_free(v);
+  bool found = false;
+  firkin_status cs = firkin_contains(db, snap, ns, k, strlen(k), &found);
+  check(cs == FIRKIN_E_SNAPSHOT_TOO_OLD || (cs == FIRKIN_OK && found == (want != NULL)),
+        "%s: contains %s at %llu: %d found=%d", what, k, (unsigned long long)seq, cs, found);
+  firkin_snapshot_free(snap);
+  return st;
+}
+
+static bool history_truncated(firkin_db *db, const char *k) {
+  firkin_history *h = NULL;
+  if (firkin_history_new(db, NULL, k, strlen(k), &h) != FIRKIN_OK) return false;
+  const bool t = firkin_history_truncated(h);
+  firkin_history_free(h);
+  return t;
+}
+
+static void test_floors(void) {
+  char path[300];
+  /* (1) a deleted key whose tombstone compaction dropped, with everything
+   * before it: a snapshot from when it was there reads SNAPSHOT_TOO_OLD,
+   * never "absent"; scans of that state say so too; live and after a
+   * reopen (the floor comes back from the compaction output). */
+  dbpath(path, sizeof path, "floors");
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  firkin_ns *ord = NULL;
+  check(firkin_ns_create_v2(db, "ord", FIRKIN_NS_ORDERED, &ord) == FIRKIN_OK, "ordered ns");
+  check(firkin_put(db, NULL, NULL, "k1", 2, "old", 3) == FIRKIN_OK, "put k1");
+  check(firkin_put(db, NULL, NULL, "k2", 2, "old", 3) == FIRKIN_OK, "put k2");
+  check(firkin_put(db, NULL, ord, "o1", 2, "old", 3) == FIRKIN_OK, "put o1");
+  const uint64_t s1 = last_seq(db);
+  check(firkin_delete(db, NULL, NULL, "k1", 2) == FIRKIN_OK, "delete k1");
+  check(firkin_delete(db, NULL, ord, "o1", 2) == FIRKIN_OK, "delete o1");
+  check(firkin_put(db, NULL, NULL, "k2", 2, "newer", 5) == FIRKIN_OK, "overwrite k2");
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(stat_u64(db, "tombstones_dropped") >= 2, "the tombstones went (%llu)",
+        (unsigned long long)stat_u64(db, "tombstones_dropped"));
+  for (int round = 0; round < 2; round++) {
+    const char *when = round == 0 ? "live" : "after reopen";
+    check(expect_or_too_old(db, s1, NULL, "k1", "old", when) == FIRKIN_E_SNAPSHOT_TOO_OLD,
+          "%s: k1 (deleted, compacted) at s1 reads SNAPSHOT_TOO_OLD", when);
+    expect_or_too_old(db, s1, NULL, "k2", "old", when);
+    expect_or_too_old(db, s1, ord, "o1", "old", when);
+    expect_or_too_old(db, last_seq(db), NULL, "k2", "newer", when);
+    check(expect_or_too_old(db, last_seq(db), NULL, "k1", NULL, when) == FIRKIN_E_NOT_FOUND,
+          "%s: k1 is absent now", when);
+    firkin_snapshot *snap = NULL;
+    check(firkin_snapshot_at(db, s1, &snap) == FIRKIN_OK, "%s: snapshot_at(s1)", when);
+    bool seen = false;
+    firkin_status st = scan(db, snap, NULL, false, "k1", "old", &seen);
+    check(st == FIRKIN_E_SNAPSHOT_TOO_OLD || (st == FIRKIN_OK && seen),
+          "%s: a scan at s1 has k1 or says SNAPSHOT_TOO_OLD (%d, seen %d)", when, st, seen);
+    st = scan(db, snap, ord, true, "o1", "old", &seen);
+    check(st == FIRKIN_E_SNAPSHOT_TOO_OLD || (st == FIRKIN_OK && seen),
+          "%s: an ordered scan at s1 has o1 or says SNAPSHOT_TOO_OLD (%d, seen %d)", when, st,
+          seen);
+    firkin_snapshot_free(snap);
+    /* the latest state scans exactly */
+    check(firkin_snapshot_new(db, &snap) == FIRKIN_OK, "%s: snapshot_new", when);
+    st = scan(db, snap, NULL, false, "k2", "newer", &seen);
+    check(st == FIRKIN_OK && seen, "%s: a scan of the latest state is whole (%d)", when, st);
+    firkin_snapshot_free(snap);
+    check(history_truncated(db, "k1"), "%s: k1's history may be truncated", when);
+    firkin_ns_close(ord); /* (a namespace handle keeps the database open) */
+    ord = NULL;
+    firkin_close(db);
+    db = round == 0 ? open_db(path, NULL) : NULL;
+    if (round == 0 && db == NULL) return;
+    if (db != NULL) {
+      check(firkin_ns_open(db, "ord", false, &ord) == FIRKIN_OK, "reopen: ns ord");
+    }
+  }
+  /* a key put again after its tombstone went: its history may be truncated */
+  db = open_db(path, NULL);
+  if (db == NULL) return;
+  check(firkin_put(db, NULL, NULL, "k1", 2, "again", 5) == FIRKIN_OK, "put k1 again");
+  check(history_truncated(db, "k1"), "k1 put again: its history may be truncated");
+  firkin_close(db);
+
+  /* (2) a record updated in place, copied by compaction, while an older
+   * version of its key stays in a segment the pass does not take (held for
+   * a snapshot from before it): a snapshot between the two reads
+   * SNAPSHOT_TOO_OLD, never the older value (the copy's prev says
+   * kPrevReplaced), and its history says truncated. The new segment's dead
+   * bytes are a dropped namespace's: no older version in it holds it back. */
+  dbpath(path, sizeof path, "floors-inplace");
+  const char *kv[] = {"in_place_updates", "true", "sync_mode", "none", "segment_size", "64K",
+                      NULL};
+  db = open_db(path, kv);
+  if (db == NULL) return;
+  char big[1000], key[32];
+  memset(big, 'f', sizeof big);
+  check(firkin_put(db, NULL, NULL, "z", 1, "z0", 2) == FIRKIN_OK, "put z");
+  check(firkin_put(db, NULL, NULL, "k", 1, "ZZ", 2) == FIRKIN_OK, "put k ZZ");
+  const uint64_t a = last_seq(db);
+  for (int i = 0; stat_u64(db, "segment_count") < 2 && i < 1000; i++) {
+    snprintf(key, sizeof key, "f%05d", i);
+    firkin_put(db, NULL, NULL, key, strlen(key), big, sizeof big);
+  }
+  check(firkin_put(db, NULL, NULL, "k", 1, "AAAA", 4) == FIRKIN_OK, "put k AAAA");
+  const uint64_t sa = last_seq(db);
+  const uint64_t ip0 = stat_u64(db, "in_place_updates");
+  check(firkin_put(db, NULL, NULL, "k", 1, "BBBB", 4) == FIRKIN_OK, "put k BBBB");
+  check(stat_u64(db, "in_place_updates") == ip0 + 1, "BBBB went in place");
+  firkin_ns *tmp = NULL;
+  check(firkin_ns_create(db, "tmp", &tmp) == FIRKIN_OK, "ns tmp");
+  check(firkin_put(db, NULL, tmp, "t", 1, big, sizeof big) == FIRKIN_OK, "put in tmp");
+  firkin_ns_close(tmp);
+  check(firkin_ns_drop(db, "tmp") == FIRKIN_OK, "drop tmp (dead bytes)");
+  firkin_snapshot *held = NULL; /* holds ZZ's segment out of the pass */
+  check(firkin_snapshot_at(db, a, &held) == FIRKIN_OK, "snapshot_at(a)");
+  const uint64_t retired0 = stat_u64(db, "segments_retired");
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(stat_u64(db, "segments_retired") > retired0, "the segment of BBBB was compacted");
+  expect_or_too_old(db, sa, NULL, "k", "AAAA", "in place, compacted");
+  expect_or_too_old(db, a, NULL, "k", "ZZ", "in place, compacted, older");
+  check(history_truncated(db, "k"), "in place, compacted: k's history says truncated");
+  {
+    firkin_snapshot *snap = NULL;
+    check(firkin_snapshot_at(db, sa, &snap) == FIRKIN_OK, "snapshot_at(sa)");
+    bool seen = false;
+    firkin_status st = scan(db, snap, NULL, false, "k", "AAAA", &seen);
+    check(st == FIRKIN_E_SNAPSHOT_TOO_OLD || (st == FIRKIN_OK && seen),
+          "in place: a scan at sa has k=AAAA or says SNAPSHOT_TOO_OLD (%d, seen %d)", st, seen);
+    firkin_snapshot_free(snap);
+  }
+  firkin_snapshot_free(held);
+  firkin_close(db);
+
+  /* (3) a snapshot of the latest state keeps what it reads while an older
+   * snapshot is held whose version of the same key compaction took
+   * already: the pass may not take that key's versions for unneeded. */
+  dbpath(path, sizeof path, "floors-younger");
+  const char *ykv[] = {"segment_size", "64K", NULL};
+  db = open_db(path, ykv);
+  if (db == NULL) return;
+  check(firkin_put(db, NULL, NULL, "k", 1, "v1", 2) == FIRKIN_OK, "put k v1");
+  const uint64_t y = last_seq(db);
+  for (int i = 0; stat_u64(db, "segment_count") < 2 && i < 1000; i++) {
+    snprintf(key, sizeof key, "f%05d", i);
+    firkin_put(db, NULL, NULL, key, strlen(key), big, sizeof big);
+  }
+  check(firkin_put(db, NULL, NULL, "k", 1, "v22", 3) == FIRKIN_OK, "put k v22");
+  check(firkin_compact(db) == FIRKIN_OK, "compact: v1 goes");
+  firkin_snapshot *old = NULL, *cur = NULL;
+  check(firkin_snapshot_at(db, y, &old) == FIRKIN_OK, "snapshot_at(y)");
+  expect_or_too_old(db, y, NULL, "k", "v1", "younger");
+  check(firkin_snapshot_new(db, &cur) == FIRKIN_OK, "snapshot_new");
+  check(firkin_put(db, NULL, NULL, "k", 1, "v333", 4) == FIRKIN_OK, "put k v333");
+  check(firkin_compact(db) == FIRKIN_OK, "compact again");
+  {
+    firkin_status st;
+    const char *v = get(db, cur, "k", &st);
+    check(st == FIRKIN_OK && strcmp(v, "v22") == 0,
+          "a held snapshot of the latest state reads k=v22 after compaction (%d '%s')", st, v);
+  }
+  firkin_snapshot_free(cur);
+  firkin_snapshot_free(old);
+  firkin_close(db);
+
+  /* (5) a pass whose inputs hold only versions superseded elsewhere
+   * (nothing kept, nothing dropped) still records the floor it raised: an
+   * output of its two markers. After a reopen, a scan of a state from
+   * before it says SNAPSHOT_TOO_OLD; with the floor of the output before
+   * it, the scan would have gone on without the key. */
+  dbpath(path, sizeof path, "floors-nooutput");
+  db = open_db(path, ykv);
+  if (db == NULL) return;
+  check(firkin_put(db, NULL, NULL, "p0", 2, "x", 1) == FIRKIN_OK, "put p0");
+  check(firkin_put(db, NULL, NULL, "p0", 2, "xy", 2) == FIRKIN_OK, "put p0 again (dead)");
+  int f = 0;
+  for (; stat_u64(db, "segment_count") < 2 && f < 1000; f++) {
+    snprintf(key, sizeof key, "F%05d", f);
+    firkin_put(db, NULL, NULL, key, strlen(key), big, sizeof big);
+  }
+  char flast[32]; /* the put that rolled went to the next segment */
+  snprintf(flast, sizeof flast, "F%05d", f - 1);
+  check(firkin_compact(db) == FIRKIN_OK, "first pass: an output with records");
+  check(firkin_put(db, NULL, NULL, "k", 1, "v1", 2) == FIRKIN_OK, "put k v1");
+  const uint64_t x0 = last_seq(db);
+  int g = 0;
+  for (; stat_u64(db, "segment_count") < 3 && g < 1000; g++) {
+    snprintf(key, sizeof key, "G%05d", g);
+    firkin_put(db, NULL, NULL, key, strlen(key), big, sizeof big);
+  }
+  check(firkin_put(db, NULL, NULL, "k", 1, "v2", 2) == FIRKIN_OK, "put k v2");
+  /* every record of that segment superseded (the last G went to the next
+   * one, where nothing is superseded: that one stays out of the pass) */
+  for (int i = 0; i + 1 < g; i++) {
+    snprintf(key, sizeof key, "G%05d", i);
+    firkin_put(db, NULL, NULL, key, strlen(key), big, 10);
+  }
+  firkin_put(db, NULL, NULL, flast, strlen(flast), big, 10);
+  const uint64_t retired1 = stat_u64(db, "segments_retired");
+  check(firkin_compact(db) == FIRKIN_OK, "second pass: everything superseded");
+  check(stat_u64(db, "segments_retired") > retired1, "the superseded segment went");
+  firkin_close(db);
+  db = open_db(path, ykv);
+  if (db == NULL) return;
+  {
+    firkin_snapshot *snap = NULL;
+    check(firkin_snapshot_at(db, x0, &snap) == FIRKIN_OK, "no output: snapshot_at(x0)");
+    bool seen = false;
+    firkin_status st = scan(db, snap, NULL, false, "k", "v1", &seen);
+    check(st == FIRKIN_E_SNAPSHOT_TOO_OLD || (st == FIRKIN_OK && seen),
+          "no output, after reopen: a scan at x0 has k=v1 or says SNAPSHOT_TOO_OLD (%d, seen %d)",
+          st, seen);
+    firkin_snapshot_free(snap);
+  }
+  firkin_close(db);
+
+  /* (4) with history retention, scans of times inside the window stay
+   * whole after compaction and after a reopen (the floor each output
+   * records is the window's, not the last sequence number). */
+  dbpath(path, sizeof path, "floors-retention");
+  const char *rkv[] = {"segment_size", "64K", "history_retention_ms", "100000", NULL};
+  db = open_db(path, rkv);
+  if (db == NULL) return;
+  set_clock(T0 + 10);
+  check(firkin_put(db, NULL, NULL, "r", 1, "r1", 2) == FIRKIN_OK, "put r1");
+  set_clock(T0 + 20);
+  check(firkin_delete(db, NULL, NULL, "r", 1) == FIRKIN_OK, "delete r");
+  set_clock(T0 + 30);
+  for (int i = 0; i < 200; i++) {
+    snprintf(key, sizeof key, "w%03d", i % 20);
+    firkin_put(db, NULL, NULL, key, strlen(key), big, 500 + (i % 2) * 100);
+  }
+  set_clock(T0 + 40);
+  check(firkin_compact(db) == FIRKIN_OK, "compact with retention");
+  for (int round = 0; round < 2; round++) {
+    const char *when = round == 0 ? "retention, live" : "retention, after reopen";
+    firkin_snapshot *snap = NULL;
+    check(firkin_snapshot_at_time(db, T0 + 15, &snap) == FIRKIN_OK, "%s: snapshot_at_time",
+          when);
+    bool seen = false;
+    firkin_status st = scan(db, snap, NULL, false, "r", "r1", &seen);
+    check(st == FIRKIN_OK && seen, "%s: the scan at T0+15 is whole, with r=r1 (%d, seen %d)",
+          when, st, seen);
+    firkin_snapshot_free(snap);
+    expect_at(db, T0 + 15, "r", "r1", when);
+    expect_at(db, T0 + 25, "r", NULL, when);
+    firkin_close(db);
+    db = round == 0 ? open_db(path, rkv) : NULL;
+    if (round == 0 && db == NULL) return;
+  }
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-tt-XXXXXX", tmp ? tmp : "/tmp");
@@ -850,7 +1152,8 @@ int main(int argc, char **argv) {
                 {"history", test_history},     {"retention", test_retention},
                 {"v2", test_v2},               {"kill", test_kill},
                 {"twins", test_twins},
-                {"concurrent", test_concurrent}, {"inplace", test_inplace}};
+                {"concurrent", test_concurrent}, {"inplace", test_inplace},
+                {"floors", test_floors}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
