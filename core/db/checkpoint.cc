@@ -37,6 +37,7 @@ Status DB::Checkpoint() {
   std::lock_guard<std::mutex> one_at_a_time(checkpoint_mu_);
   CheckpointData c;
   c.db_id = identity_.db_id;
+  c.flags = kCheckpointFlagPassesLeaveOutputs;  // (Compactor::RunPass)
   const std::string final_path = path_ + "/" + kCheckpointFileName;
   const std::string tmp = final_path + ".tmp";
   // Readied before the gate closes, since every writer waits while it is

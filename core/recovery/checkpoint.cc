@@ -58,6 +58,7 @@ void EncodeCheckpointHeader(const CheckpointData& c, uint64_t n_entries, uint64_
   std::memset(h, 0, kCheckpointHeaderSize);
   std::memcpy(h, kMagic, 8);
   EncodeU32(h + 8, kCheckpointVersion);
+  EncodeU32(h + 12, c.flags);
   EncodeU64(h + 16, c.db_id);
   EncodeU64(h + 24, c.last_seq);
   EncodeU64(h + 32, c.segments.size());
@@ -160,6 +161,7 @@ Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
                               " is older than this library writes (it is rebuilt)");
   }
   if (DecodeU64(h + 72) != Checksum(h, 72)) return bad("header checksum mismatch", 72);
+  out->flags = DecodeU32(h + 12);
   out->db_id = DecodeU64(h + 16);
   out->last_seq = DecodeU64(h + 24);
   out->n_segments = DecodeU64(h + 32);
@@ -197,6 +199,7 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     return bad("body checksum mismatch", kCheckpointHeaderSize);
   }
   out->db_id = DecodeU64(h + 16);
+  out->flags = DecodeU32(h + 12);
   out->last_seq = DecodeU64(h + 24);
   const uint64_t nseg = DecodeU64(h + 32), nns = DecodeU64(h + 40), nent = DecodeU64(h + 48);
   const uint64_t ordered_bytes = hdr.ordered_bytes;

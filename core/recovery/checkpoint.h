@@ -7,7 +7,7 @@
 // ValidateCheckpoint in recovery.cc.
 //
 // Layout (little-endian), version 6:
-//   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 reserved
+//   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 flags (kCheckpointFlag*)
 //   [16] u64 db_id          [24] u64 last_seq
 //   [32] u64 n_segments     [40] u64 n_namespaces  [48] u64 n_entries
 //   [56] u64 ordered_bytes (size of the ordered section)
@@ -78,6 +78,7 @@ struct CheckpointSegment {
 struct CheckpointHeader {
   uint64_t db_id = 0, last_seq = 0, n_segments = 0, n_namespaces = 0, n_entries = 0;
   uint64_t ordered_bytes = 0;
+  uint32_t flags = 0;
 };
 
 struct CheckpointNamespace {
@@ -90,9 +91,17 @@ struct CheckpointNamespace {
   uint32_t flags = 0;  // kNsFlag* (bit 1 of the flags byte = ordered)
 };
 
+// Header flag (the u32 at offset 12, 0 before 2026-11-27; older libraries
+// ignore it): the writer's every compaction pass leaves an output, which a
+// checkpoint written before it does not list. So a listed segment that is
+// gone while no unlisted output is there was removed by something else:
+// open refuses the database (damage).
+constexpr uint32_t kCheckpointFlagPassesLeaveOutputs = 1;
+
 struct CheckpointData {
   uint64_t db_id = 0;
   uint64_t last_seq = 0;
+  uint32_t flags = 0;  // kCheckpointFlag*
   std::vector<CheckpointSegment> segments;
   std::vector<CheckpointNamespace> namespaces;
   // When encoding: the index entries in the index's packed form (as

@@ -6,6 +6,7 @@
 #include "core/keyspace/keyspace.h"
 #include "core/keyspace/namespaces.h"
 #include "core/keyspace/options.h"
+#include "core/log/log_reader.h"
 #include "core/recovery/checkpoint_seal.h"
 #include "core/recovery/recovery.h"
 #include "core/util/hash.h"
@@ -18,6 +19,12 @@ constexpr int kKeptHashBits = 64 - kLocatorBits + 10;
 constexpr uint64_t kDroppedHashMask = (uint64_t{1} << (64 - kKeptHashBits)) - 1;
 constexpr uint64_t kLocatorMaskAll = (uint64_t{1} << kLocatorBits) - 1;
 
+// A checkpoint that counts more than the segment files present can hold is
+// still read (checksummed) up to this size, to tell whether a segment file
+// it lists is missing: the bound keeps a forged count from making the open
+// read a huge sparse file.
+constexpr uint64_t kMissingCheckMaxBytes = uint64_t{4} << 30;
+
 // Marks the checkpoint as not to be used; returns OK (ignoring it is not
 // an error: the caller scans).
 Status Ignore(LoadedCheckpoint* ck, const std::string& why) {
@@ -25,6 +32,36 @@ Status Ignore(LoadedCheckpoint* ck, const std::string& why) {
   ck->valid = false;
   ck->files.clear();
   return Status::OK();
+}
+
+// Whether compaction may have retired segment `gone` since the checkpoint
+// was written: a compaction output it does not list is among `ids` (a pass
+// published it after the checkpoint; an output there then is listed, and
+// its id may be lower than a listed log segment's, taken before that one
+// was made; every pass leaves one, and a later pass that retires it leaves
+// another), or an output present names `gone` among its inputs (a pass
+// kept its inputs in the table for a while, where a checkpoint listed
+// them beside the output, and retired them later, or recovery removed them
+// just now: FinishCompactions).
+bool CompactedSince(Env* env, const std::string& dir, const std::vector<uint64_t>& ids,
+                    const CheckpointData& c, uint64_t gone) {
+  std::set<uint64_t> listed;
+  for (const CheckpointSegment& cs : c.segments) listed.insert(cs.id);
+  for (uint64_t id : ids) {
+    std::unique_ptr<MappedFile> f;
+    SegmentHeader h;
+    const std::string path = dir + "/" + SegmentFileName(id);
+    if (!env->OpenMappedFile(path, false, &f).ok() ||
+        !DecodeSegmentHeader(f->data(), f->size(), path, &h).ok()) {
+      return true;  // unreadable: not this check's to judge (the replay reports it)
+    }
+    if ((h.flags & kSegmentFlagCompacted) == 0) continue;
+    if (listed.count(id) == 0) return true;
+    std::vector<uint64_t> inputs;
+    if (!ReadCompactionInputs(f->data(), f->size(), &inputs)) return true;  // (as above)
+    if (std::find(inputs.begin(), inputs.end(), gone) != inputs.end()) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -73,7 +110,7 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
                                kCheckpointShardCountsSize +
                                max_records * (kCheckpointEntrySize + kCheckpointNamespaceMax) +
                                max_records * 36 + seg_bytes;
-    if (bytes.size() > max_plain + kSealedCheckpointOverhead) {
+    if (bytes.size() > max_plain + kSealedCheckpointOverhead && fsize > kMissingCheckMaxBytes) {
       s = Status::Corruption(path + ": " + std::to_string(bytes.size()) +
                              " bytes are more than the segment files can need");
     }
@@ -88,13 +125,21 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
   if (s.ok() && h.db_id != identity.db_id) {
     s = Status::Corruption(path + ": checkpoint of another database");
   }
+  std::string over;
   if (s.ok() && (h.n_entries > seg_bytes / kRecordHeaderSize || h.n_segments > ids.size() ||
                 h.ordered_bytes > seg_bytes + (seg_bytes / kRecordHeaderSize) * 36)) {
-    s = Status::Corruption(path + ": " + std::to_string(h.n_entries) + " entries and " +
-                           std::to_string(h.n_segments) +
-                           " segments are more than the segment files can hold");
+    over = path + ": " + std::to_string(h.n_entries) + " entries and " +
+           std::to_string(h.n_segments) + " segments are more than the segment files can hold";
+    // A segment file it lists may be missing (the open must then refuse
+    // the database, not scan on without it): a checkpoint of a library
+    // whose passes leave outputs, of a size whose check is cheap, is read
+    // to tell (ValidateCheckpoint); never installed.
+    if ((h.flags & kCheckpointFlagPassesLeaveOutputs) == 0 || fsize > kMissingCheckMaxBytes) {
+      s = Status::Corruption(over);
+    }
   }
   if (s.ok()) s = DecodeCheckpoint(bytes, path, &ck->data);
+  if (s.ok()) ck->over_bound = over;
   if (!s.ok()) {
     ck->note = "checkpoint ignored: " + s.message();
     ck->map.reset();
@@ -127,6 +172,17 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
       return Ignore(ck, "duplicate or invalid segment id/slot (" + name + ")");
     }
     if (std::find(ids.begin(), ids.end(), cs.id) == ids.end()) {
+      if ((c.flags & kCheckpointFlagPassesLeaveOutputs) != 0 &&
+          !CompactedSince(env, dir, ids, c, cs.id)) {
+        // No compaction retired it (that would have left an output the
+        // checkpoint does not list, or one that names it): the file went
+        // some other way, with the records it held. Until 2026-11-27 the
+        // open went on without them.
+        return Status::Corruption(dir + "/" + name +
+                                  " is missing: the checkpoint lists it and no compaction "
+                                  "since retired it (restore it, or the database from a "
+                                  "backup)");
+      }
       return Ignore(ck, "it lists a segment that is gone (" + name + ")");
     }
     if (cs.len < kSegmentHeaderSize || cs.len % kRecordAlign != 0 || cs.len > kMaxSegmentBytes ||
@@ -151,6 +207,7 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
     by_slot[cs.slot] = static_cast<int32_t>(i);
     ck->files.push_back(std::move(f));
   }
+  if (!ck->over_bound.empty()) return Ignore(ck, ck->over_bound);
   for (uint64_t id : ids) {
     if (!seen_ids.count(id) && id < max_listed) {
       return Ignore(ck, "an older segment is not in it (" + SegmentFileName(id) + ")");

@@ -60,6 +60,10 @@ struct LoadedCheckpoint {
   std::string plain;  // an encrypted database's checkpoint, decrypted (data points here)
   CheckpointData data;
   bool decoded = false;  // checksums ok and this database's: its list is meaningful
+  // Decoded although it counts more than the segment files present can
+  // hold: read only to tell whether a segment it lists is missing
+  // (ValidateCheckpoint), never installed.
+  std::string over_bound;
   bool valid = false;    // validated against the segments: may be installed
   std::vector<std::unique_ptr<MappedFile>> files;  // one per data.segments when valid
   std::string note;                                // why it was ignored

@@ -795,6 +795,84 @@ static void test_identity(void) {
   rm_rf(dir);
 }
 
+/* A segment file the checkpoint lists goes missing (a lost file, a bad
+ * restore): the open refuses the database with FIRKIN_E_CORRUPTION naming
+ * the file, writer and reader alike, instead of going on without the keys
+ * it held (until 2026-11-27 it opened, 796 of 3,000 keys read as absent
+ * and firkin_verify said ok). Put back, it opens with every key. */
+static void test_missing_segment(void) {
+  char dir[1200], from[1300], to[1300];
+  firkin_db *db = NULL;
+  firkin_options *o = NULL;
+  make_dir(dir, sizeof dir, "missing-segment");
+  OK(firkin_options_new(&o));
+  OK(firkin_options_set_segment_size(o, 64 << 10));
+  OK(firkin_options_set_auto_compact(o, false));
+  OK(firkin_open(dir, o, &db));
+  if (db == NULL) {
+    firkin_options_free(o);
+    return;
+  }
+  char k[32];
+  for (int i = 0; i < 3000; i++) {
+    snprintf(k, sizeof k, "key%d", i);
+    firkin_put(db, NULL, NULL, k, strlen(k), "value-value-value", 17);
+  }
+  OK(firkin_close(db));
+  db = NULL;
+  /* the second segment file in name order (the first of the middle) */
+  char name[64] = "";
+  {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char names[64][64];
+    int n = 0;
+    while (d && (e = readdir(d)) != NULL && n < 64) {
+      if (strstr(e->d_name, ".seg") && strlen(e->d_name) < 64) strcpy(names[n++], e->d_name);
+    }
+    if (d) closedir(d);
+    for (int i = 0; i < n; i++) {
+      for (int j = i + 1; j < n; j++) {
+        if (strcmp(names[j], names[i]) < 0) {
+          char t[64];
+          strcpy(t, names[i]);
+          strcpy(names[i], names[j]);
+          strcpy(names[j], t);
+        }
+      }
+    }
+    CHECK(n >= 3);
+    if (n >= 3) strcpy(name, names[1]);
+  }
+  if (name[0] != 0) {
+    path_join(from, sizeof from, dir, name);
+    path_join(to, sizeof to, dir, "moved-away");
+    CHECK(rename(from, to) == 0);
+    EXPECT(firkin_open(dir, o, &db), FIRKIN_E_CORRUPTION);
+    CHECK(db == NULL);
+    CHECK(strstr(firkin_last_error(), name) != NULL && strstr(firkin_last_error(), "missing"));
+    {
+      firkin_options *ro = NULL;
+      firkin_options_new(&ro);
+      firkin_options_set_read_only(ro, true);
+      EXPECT(firkin_open(dir, ro, &db), FIRKIN_E_CORRUPTION);
+      CHECK(db == NULL);
+      firkin_options_free(ro);
+    }
+    EXPECT(firkin_verify_path(dir, NULL, NULL), FIRKIN_E_CORRUPTION);
+    CHECK(rename(to, from) == 0);
+    OK(firkin_open(dir, o, &db));
+    if (db) {
+      uint64_t count = 0;
+      OK(firkin_count(db, NULL, &count));
+      CHECK(count == 3000);
+      firkin_close(db);
+    }
+  }
+  firkin_options_free(o);
+  rm_rf(dir);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Errors: strerror, last_error per thread                                   */
 /* ------------------------------------------------------------------------ */
@@ -1060,6 +1138,7 @@ int main(void) {
   test_success_clears_error();
   test_fault_env_nulls();
   test_identity();
+  test_missing_segment();
   rm_rf(g_base);
   printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed ? 1 : 0;
