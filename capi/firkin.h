@@ -817,8 +817,9 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  before any time. FIRKIN_E_SNAPSHOT_TOO_OLD if the log that tells that
  *  time is no longer kept (see history_retention_ms and "oldest_time" in
  *  firkin_stats); reads through the snapshot may still give
- *  FIRKIN_E_SNAPSHOT_TOO_OLD for a key whose history compaction took
- *  (never a wrong value). *out is freed with firkin_snapshot_free and keeps
+ *  FIRKIN_E_SNAPSHOT_TOO_OLD for a key whose history compaction took or an
+ *  update in place replaced, and iterators over it as firkin_snapshot_at
+ *  says (never a wrong value). *out is freed with firkin_snapshot_free and keeps
  *  the database alive. Any thread. Cost: a scan of at most one log segment. */
 FIRKIN_API firkin_status firkin_snapshot_at_time(firkin_db *db, uint64_t unix_ms,
                                                  firkin_snapshot **out);

@@ -228,6 +228,11 @@ class Segment : public std::enable_shared_from_this<Segment> {
   bool inplace() const { return (flags_ & kSegmentFlagInPlace) != 0; }
   // No more appends (set by the writer when it rolls, or at recovery).
   std::atomic<bool> sealed{false};
+  // Set by recovery before the open publishes the segment (read-only
+  // after): a log segment that may hold records updated in place
+  // (inplace()) whose bytes a checkpoint let recovery skip, so
+  // inplace_max_seq does not cover them (DB::ScanInexact).
+  bool inplace_unreplayed = false;
   // Compaction must leave this segment alone for now (a snapshot needs an
   // old version in it); cleared when snapshots are released.
   std::atomic<bool> compact_hold{false};
