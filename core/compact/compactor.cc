@@ -866,7 +866,15 @@ Status Compactor::WriteOutput(Plan* plan) {
     Keyspace::SetCounts(out.get(), 2 * marker, 0);
     out->min_seq.store(UINT64_MAX);
   } else {
-    Keyspace::SetCounts(out.get(), 2 * marker, 0);  // bookkeeping: never reclaimable alone
+    // Bookkeeping (never reclaimable alone) and the namespace records it
+    // kept, which no index entry stands for (the moves count the rest), as
+    // the replay counts them. (Until 2026-11-27 those were counted neither
+    // live nor dead.)
+    uint64_t ns_bytes = 0;
+    for (const auto& k : plan->keep) {
+      if (k.from == 0) ns_bytes += PeekRecord(k.rec).size();
+    }
+    Keyspace::SetCounts(out.get(), 2 * marker + ns_bytes, 0);
   }
   for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
   plan->output = out;  // published by RunPass, under the retire mutex
