@@ -290,12 +290,14 @@ void DB::LoadHistoryFloors() {
   // Log segments that may hold records an earlier process updated in
   // place, unseen by recovery (a checkpoint covered them): such an update
   // took its number from the segment while it was the log's active one,
-  // so below the next log segment's first number (and the last number now).
+  // so below the next log segment's first number, and at most the last
+  // number now: a state at or above that number has every such update
+  // (an update from a to b leaves the states in [a, b) unreadable whole).
   const std::vector<std::shared_ptr<Segment>> logs = LogSegments();
   for (size_t i = 0; i < logs.size(); i++) {
     if (!logs[i]->inplace_unreplayed) continue;
     const uint64_t lo = logs[i]->min_seq.load(std::memory_order_relaxed);
-    uint64_t hi = last + 1;
+    uint64_t hi = last;
     for (size_t j = i + 1; j < logs.size(); j++) {
       const uint64_t m = logs[j]->min_seq.load(std::memory_order_relaxed);
       if (m != UINT64_MAX) {
