@@ -80,6 +80,14 @@ firkin_status TxnRangeIter(firkin_txn* txn, const firkin_ns* ns, firkin_iter** o
   return WithTxn(txn, ns, [&](const std::shared_ptr<firkin::NamespaceInfo>& info) {
     if (firkin_status c = CheckOut(out)) return c;
     if (firkin_status c = check()) return c;
+    // Refused before the namespace counts as iterated: a call that fails
+    // must not leave a phantom check behind (until 2026-11-27 a range
+    // iterator over an unordered namespace did, and the commit then
+    // reported a false conflict).
+    if (!info->is_ordered()) {
+      return Done(firkin::Status::InvalidArgument(
+          "namespace '" + info->name + "' is not ordered (create it with the ordered flag)"));
+    }
     auto ov = std::make_unique<firkin::TxnOverlay>();
     std::vector<std::string> shadow;
     // Registers the namespace as iterated (serializable: phantom check).

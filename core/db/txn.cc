@@ -122,8 +122,13 @@ Status Txn::Put(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
   auto w = writes_.find(mk);
   const bool fresh = w == writes_.end();
   const size_t old_bytes = fresh ? 0 : w->second.value.size();
-  if (value.size() > old_bytes) {
-    FIRKIN_RETURN_IF_ERROR(Room(fresh ? key : std::string_view(), value.size() - old_bytes,
+  // A new key always counts (its key bytes and one more key), an empty
+  // value too: until 2026-11-27 only a value longer than the one buffered
+  // was checked, and puts of empty values grew a transaction past both
+  // limits (found by review; txn_test "limits").
+  if (fresh || value.size() > old_bytes) {
+    FIRKIN_RETURN_IF_ERROR(Room(fresh ? key : std::string_view(),
+                                value.size() > old_bytes ? value.size() - old_bytes : 0,
                                 fresh && reads_.count(mk) == 0));
   }
   if (fresh) {

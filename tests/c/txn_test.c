@@ -426,6 +426,38 @@ static void test_bad(void) {
   check(s == FIRKIN_E_TOO_LARGE && n == FIRKIN_TXN_MAX_OPS, "op limit enforced at %d", n);
   check(firkin_txn_commit(t, NULL, NULL) == FIRKIN_OK, "a transaction at the limit commits");
   firkin_txn_free(t);
+  /* The same with puts of empty values (until 2026-11-27 they were never
+   * checked: 65,546 keys went into one transaction and committed). */
+  firkin_txn_begin(db, FIRKIN_TXN_SNAPSHOT, &t);
+  s = FIRKIN_OK;
+  n = 0;
+  for (int i = 0; i < FIRKIN_TXN_MAX_OPS + 10 && s == FIRKIN_OK; i++) {
+    char key[16];
+    snprintf(key, sizeof key, "e%d", i);
+    s = firkin_txn_put(t, NULL, key, strlen(key), "", 0);
+    if (s == FIRKIN_OK) n++;
+  }
+  check(s == FIRKIN_E_TOO_LARGE && n == FIRKIN_TXN_MAX_OPS,
+        "op limit enforced on empty values at %d (status %d)", n, s);
+  firkin_txn_free(t);
+  /* A range iterator refused (an unordered namespace) leaves no phantom
+   * check behind: the commit of writes elsewhere is no conflict when the
+   * refused namespace is written meanwhile (until 2026-11-27 it was). */
+  {
+    firkin_ns *ord = NULL;
+    check(firkin_ns_create_v2(db, "ord-limits", FIRKIN_NS_ORDERED, &ord) == FIRKIN_OK, "ord ns");
+    firkin_txn_begin(db, FIRKIN_TXN_SERIALIZABLE, &t);
+    firkin_iter *it = NULL;
+    check(firkin_txn_range_iter_new(t, NULL, NULL, 0, NULL, 0, 0, &it) ==
+              FIRKIN_E_INVALID_ARGUMENT && it == NULL,
+          "a range iterator over the default namespace is refused");
+    check(firkin_put(db, NULL, NULL, "unrelated", 9, "x", 1) == FIRKIN_OK, "a write elsewhere");
+    check(firkin_txn_put(t, ord, "o", 1, "1", 1) == FIRKIN_OK, "txn put into ord");
+    check(firkin_txn_commit(t, NULL, NULL) == FIRKIN_OK,
+          "the refused iterator left no phantom check (%s)", firkin_last_error());
+    firkin_txn_free(t);
+    firkin_ns_close(ord);
+  }
   firkin_ns_close(other);
   firkin_close(db2);
   /* A transaction keeps its database alive: close the db handle first. */
