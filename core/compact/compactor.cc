@@ -810,7 +810,14 @@ Status Compactor::WriteOutput(Plan* plan) {
     }
   }
   Throttle(since_throttle);
-  pos += EncodeRecord({mseq, 0, 0, RecordType::kCompactDone, 0, {}, ids}, room(pos, marker));
+  // Its prev field carries the highest sequence number of any record the
+  // inputs held (kept or dropped): recovery takes it into the last number,
+  // so numbers never go back when the pass dropped the log's newest
+  // records with nothing after them (a tombstone and its put, say) and the
+  // process then died before a checkpoint (until 2026-11-27 the next open
+  // handed those numbers out again: found by review).
+  pos += EncodeRecord({mseq, plan->max_seq, 0, RecordType::kCompactDone, 0, {}, ids},
+                      room(pos, marker));
   if (pos != len) {
     return fail(Status::Corruption("compaction output is " + std::to_string(pos) +
                                    " bytes, planned " + std::to_string(len)));

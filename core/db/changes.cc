@@ -73,6 +73,11 @@ uint64_t DB::OldestChangeSeq() const {
   for (const auto& s : logs) {
     overwritten = std::max(overwritten, s->InPlaceSeqBound());
   }
+  // (Not those of an earlier process that recovery did not see, a
+  // checkpoint covering them: which segments hold any is not known without
+  // reading them, and every log segment may (DB::unreplayed_inplace_);
+  // counting them all would refuse every cursor older than the open. Such
+  // a cursor reports SnapshotTooOld when it reaches one: docs/api.md.)
   return std::min(std::max(oldest, overwritten + 1), next);
 }
 
@@ -198,7 +203,17 @@ void ChangeCursor::Fill() {
     uint64_t at;
     LogReader::Result res = reader.Next(&r, &at);
     if (res == LogReader::Result::kEnd) {
-      if (!sealed) return;  // nothing more published yet
+      if (!sealed) {
+        // Closed by a roll, its seal still queued for the writeback thread:
+        // once every number it handed out is published, its published
+        // length is final (read again: it may have grown since `end`), and
+        // the cursor goes on to the next segment without waiting for the
+        // seal, which wakes no waiter. (Until 2026-11-27 it waited: a
+        // change at the start of the next segment was not seen, and
+        // firkin_changes_wait slept its whole timeout: found by review.)
+        if (!seg_->closed() || db_->LastSeq() < seg_->end_seq()) return;
+        if (seg_->published_len() > end) continue;
+      }
       // The last sequence number before the listing: a segment is listed
       // before any of its numbers is published, so every change up to it
       // lies in a segment the listing holds. (Read after the listing, it

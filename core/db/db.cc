@@ -394,7 +394,10 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   std::vector<std::shared_ptr<Segment>> segs = keyspace_->segments().List();
   std::vector<uint64_t> ends;
   for (auto& s : segs) ends.push_back(s->published_len());
-  const bool inexact = !options_.read_only && snap != kLatestSeq && ScanInexact(snap);
+  const bool inexact =
+      snap != kLatestSeq &&
+      (options_.read_only ? snap < reader_scan_floor_.load(std::memory_order_acquire)
+                          : ScanInexact(snap));
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
                           std::move(ends), check_all_reads_,
                           options_.read_only ? &history_floor_ : nullptr, NowMs(), &codec_));

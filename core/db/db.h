@@ -239,6 +239,10 @@ class DB : private CompactionHost {
   // Writer: a key a snapshot below this reads as absent may have been
   // there (absent_floor_).
   uint64_t absent_floor() const { return absent_floor_.load(std::memory_order_acquire); }
+  // Read-only handle: a scan of a state below this cannot be told whole.
+  uint64_t reader_scan_floor() const {
+    return reader_scan_floor_.load(std::memory_order_acquire);
+  }
   // Writer: whether a scan of the state at `snap` (an iterator) could miss
   // a key whose versions compaction dropped or an update in place replaced
   // (then it must say SnapshotTooOld). Call with in-place updates blocked.
@@ -390,6 +394,9 @@ class DB : private CompactionHost {
   bool writer_seen_ = false;  // a writer held LOCK when the handle opened
   std::atomic<uint64_t> reader_seq_{0};
   std::atomic<uint64_t> history_floor_{0};
+  // Read-only handle: a scan of a state below this cannot be told whole
+  // (a refresh dropped segments the writer retired: Follower::CatchUp).
+  std::atomic<uint64_t> reader_scan_floor_{0};
   // The writer's history floors (time_travel.cc, "History floors"):
   // compaction may have dropped, below history_floor_, versions a snapshot
   // there needs (a read finds the chain broken: SnapshotTooOld; a scan

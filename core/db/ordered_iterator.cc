@@ -96,11 +96,13 @@ bool OrderedIterator::Fill() {
     // The index holds the keys that are there now: a key compaction
     // dropped with its tombstone may have been there at the snapshot
     // (time_travel.cc, "History floors").
-    if (!db_->read_only() && snap_ < db_->absent_floor()) {
+    // (A read-only handle: a refresh dropped segments the writer retired.)
+    const uint64_t floor = db_->read_only() ? db_->reader_scan_floor() : db_->absent_floor();
+    if (snap_ < floor) {
       status_ = Status::SnapshotTooOld(
           "the state at sequence " + std::to_string(snap_) +
           " can no longer be scanned whole: compaction dropped deleted keys' history up to "
-          "sequence " + std::to_string(db_->absent_floor()));
+          "sequence " + std::to_string(floor));
       return false;
     }
     // (No entry refers to keys_ now: bn_ is 0.)

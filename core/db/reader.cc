@@ -25,7 +25,7 @@ Status DB::Refresh() {
   // (Whether a writer is live does not matter here: the follower never
   // reads past a watermark, where a writer could truncate the file.)
   uint64_t seq = reader_seq_.load(std::memory_order_relaxed);
-  FIRKIN_RETURN_IF_ERROR(follower_->CatchUp(&seq, &history_floor_));
+  FIRKIN_RETURN_IF_ERROR(follower_->CatchUp(&seq, &history_floor_, &reader_scan_floor_));
   // Readers of the new state need everything installed above: publish
   // after it (release).
   reader_seq_.store(seq, std::memory_order_release);

@@ -80,7 +80,8 @@ Status Follower::ReadableEnd(const std::string& path, const char* data, uint64_t
   return Status::OK();
 }
 
-Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor) {
+Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
+                         std::atomic<uint64_t>* scan_floor) {
   std::vector<uint64_t> ids;
   std::vector<NewSegment> fresh;
   std::vector<std::shared_ptr<Segment>> held;
@@ -294,6 +295,10 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
     }
     uint64_t cur = history_floor->load(std::memory_order_relaxed);
     while (cur < floor && !history_floor->compare_exchange_weak(cur, floor)) {
+    }
+    const uint64_t scan = *last_seq + 1;  // every state this handle could show so far
+    cur = scan_floor->load(std::memory_order_relaxed);
+    while (cur < scan && !scan_floor->compare_exchange_weak(cur, scan)) {
     }
     for (Locator l : victims) {
       RecordView r;

@@ -69,9 +69,14 @@ class Follower {
   // (before the entries go) when index entries are dropped with retired
   // segments: an explicit snapshot below it can no longer be told. (Dropped
   // segments alone need no floor: a read that needs one fails with
-  // kSnapshotTooOld by itself.) On failure nothing new is visible below
-  // *last_seq (unchanged).
-  Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor);
+  // kSnapshotTooOld by itself.) *scan_floor is raised to the number held
+  // before the call + 1 when any segment is dropped: a scan of an older
+  // state cannot tell the versions it held from versions that never were
+  // (an iterator opened later over such a snapshot must fail, not end
+  // early: until 2026-11-27 it ended with OK and no keys). On failure
+  // nothing new is visible below *last_seq (unchanged).
+  Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
+                 std::atomic<uint64_t>* scan_floor);
 
   const FollowStats& stats() const { return stats_; }
 

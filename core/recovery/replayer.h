@@ -46,6 +46,9 @@ class Replayer {
       // takes it along (Compactor::MarkerOnly), as the compactor counts it.
       // (Until 2026-11-27 those were counted dead, reclaimable alone.)
       ks_->CountLive(loc, r.size());
+      // The done marker's prev: the highest number its inputs held
+      // (Compactor::WriteOutput; 0 from older libraries).
+      if (r.type == RecordType::kCompactDone) res_->last_seq = std::max(res_->last_seq, r.prev);
       return;
     }
     seg->NoteSeq(r.seq);

@@ -491,6 +491,16 @@ static int t_retire(void) {
   firkin_status rc = firkin_get(r, old, NULL, "k0", 2, &v, &vl);
   CHECK(rc == FIRKIN_E_SNAPSHOT_TOO_OLD, "old snapshot after a retiring refresh: %s",
         firkin_strerror(rc));
+  /* nor scanned: an iterator opened now over it ends at once with
+   * SNAPSHOT_TOO_OLD (until 2026-11-27 it yielded nothing, status OK) */
+  it = NULL;
+  seen = 0;
+  CHECK(firkin_iter_new(r, old, NULL, &it) == FIRKIN_OK, "iter over the old snapshot");
+  for (; it != NULL && firkin_iter_valid(it); firkin_iter_next(it)) seen++;
+  CHECK(it != NULL && (firkin_iter_status(it) == FIRKIN_E_SNAPSHOT_TOO_OLD || seen == 400),
+        "an iterator over the old snapshot after a retiring refresh: status %d, %llu keys",
+        it ? firkin_iter_status(it) : -1, (unsigned long long)seen);
+  firkin_iter_free(it);
   firkin_snapshot_free(old);
   char *js = NULL;
   CHECK(firkin_stats(r, &js) == FIRKIN_OK, "stats");

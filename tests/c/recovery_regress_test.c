@@ -22,6 +22,8 @@
  *  space   after every key is deleted and the database compacted, the
  *          segments of tombstones go too (they show no dead bytes), also
  *          across a reopen; the keys stay deleted.
+ *  seq     a compaction that dropped the log's newest records, then a
+ *          crash: the reopen's last number is not below them.
  *  seal    a log segment cut short by a power loss while its seal was
  *          queued (the next one says so: header flag 8) ends the log: the
  *          keys before the cut, nothing after, the later segment removed
@@ -972,6 +974,60 @@ static int t_checkpoint_spare_order(void) {
   return 0;
 }
 
+/* A compaction that drops the log's newest records (a put and its
+ * tombstone, nothing after them), then a crash before any checkpoint: the
+ * next open must not hand their numbers out again (until 2026-11-27 it
+ * did: last_seq went back by 2, a change cursor resumed past the new
+ * writes and a backup opened below its reported number). */
+static int t_seq_after_dropped_tail(void) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s", fresh("seq-dropped-tail"));
+  int pfd[2];
+  CHECK(pipe(pfd) == 0, "pipe");
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    firkin_db *db;
+    firkin_options *o = opts(0, 0);
+    firkin_options_set(o, "sync_mode", "always");
+    firkin_options_set(o, "auto_compact", "false");
+    if (firkin_open(dir, o, &db) != FIRKIN_OK) _exit(2);
+    char k[16], v[100];
+    for (int i = 0; i < 500; i++) {
+      key_of(k, i % 50);
+      val_of(v, i % 50, i);
+      if (firkin_put(db, NULL, NULL, k, strlen(k), v, strlen(v)) != FIRKIN_OK) _exit(3);
+    }
+    if (firkin_put(db, NULL, NULL, "x", 1, "1", 1) != FIRKIN_OK) _exit(4);
+    if (firkin_delete(db, NULL, NULL, "x", 1) != FIRKIN_OK) _exit(5);
+    uint64_t last = 0;
+    firkin_last_seq(db, &last);
+    if (write(pfd[1], &last, sizeof last) != sizeof last) _exit(6);
+    if (firkin_compact(db) != FIRKIN_OK) _exit(7);
+    _exit(0); /* a crash: no close, no checkpoint */
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer failed (status %d)", st);
+  uint64_t acked = 0;
+  CHECK(read(pfd[0], &acked, sizeof acked) == sizeof acked && acked > 0, "writer's last number");
+  close(pfd[0]);
+  close(pfd[1]);
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open: %s", firkin_last_error());
+  uint64_t last = 0;
+  firkin_last_seq(db, &last);
+  CHECK(last >= acked, "last_seq %llu after the reopen, below the %llu acknowledged",
+        (unsigned long long)last, (unsigned long long)acked);
+  CHECK(firkin_put(db, NULL, NULL, "y", 1, "2", 1) == FIRKIN_OK, "put y");
+  uint64_t ver = 0;
+  firkin_get_version(db, NULL, NULL, "y", 1, &ver);
+  CHECK(ver > acked, "a new write got number %llu, not above %llu", (unsigned long long)ver,
+        (unsigned long long)acked);
+  firkin_close(db);
+  return 0;
+}
+
 int main(void) {
   forked_case_alarm_s = 60;
   snprintf(root, sizeof root, "/tmp/firkin-recovery-regress-%d", (int)getpid());
@@ -997,6 +1053,8 @@ int main(void) {
       t_gap_after_unsealed);
   run("version 6: a spare named after a checkpoint that listed a newer id takes a fresh one",
       t_checkpoint_spare_order);
+  run("numbers never go back after a compaction dropped the log's newest records",
+      t_seq_after_dropped_tail);
   run("files: ~300 segments under a 64-file limit (writer, reopen, reader)",
       t_many_segments_few_files);
   sh("rm -rf '%s'", root);
