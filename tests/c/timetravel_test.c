@@ -885,6 +885,19 @@ static firkin_status scan(firkin_db *db, const firkin_snapshot *snap, const firk
   return st;
 }
 
+/* Puts keys prefix00000, prefix00001, ... of `big` (1000 bytes) until the
+ * database has `segments` segments; returns how many it put (the last one
+ * went to the newest segment: the put that rolled). */
+static int fill_segments(firkin_db *db, char prefix, uint64_t segments, const char *big) {
+  char key[32];
+  int n = 0;
+  for (; stat_u64(db, "segment_count") < segments && n < 1000; n++) {
+    snprintf(key, sizeof key, "%c%05d", prefix, n);
+    firkin_put(db, NULL, NULL, key, strlen(key), big, 1000);
+  }
+  return n;
+}
+
 static uint64_t last_seq(firkin_db *db) {
   uint64_t s = 0;
   firkin_last_seq(db, &s);
@@ -1003,10 +1016,7 @@ static void test_floors(void) {
   check(firkin_put(db, NULL, NULL, "z", 1, "z0", 2) == FIRKIN_OK, "put z");
   check(firkin_put(db, NULL, NULL, "k", 1, "ZZ", 2) == FIRKIN_OK, "put k ZZ");
   const uint64_t a = last_seq(db);
-  for (int i = 0; stat_u64(db, "segment_count") < 2 && i < 1000; i++) {
-    snprintf(key, sizeof key, "f%05d", i);
-    firkin_put(db, NULL, NULL, key, strlen(key), big, sizeof big);
-  }
+  fill_segments(db, 'f', 2, big);
   check(firkin_put(db, NULL, NULL, "k", 1, "AAAA", 4) == FIRKIN_OK, "put k AAAA");
   const uint64_t sa = last_seq(db);
   const uint64_t ip0 = stat_u64(db, "in_place_updates");
@@ -1046,10 +1056,7 @@ static void test_floors(void) {
   if (db == NULL) return;
   check(firkin_put(db, NULL, NULL, "k", 1, "v1", 2) == FIRKIN_OK, "put k v1");
   const uint64_t y = last_seq(db);
-  for (int i = 0; stat_u64(db, "segment_count") < 2 && i < 1000; i++) {
-    snprintf(key, sizeof key, "f%05d", i);
-    firkin_put(db, NULL, NULL, key, strlen(key), big, sizeof big);
-  }
+  fill_segments(db, 'f', 2, big);
   check(firkin_put(db, NULL, NULL, "k", 1, "v22", 3) == FIRKIN_OK, "put k v22");
   check(firkin_compact(db) == FIRKIN_OK, "compact: v1 goes");
   firkin_snapshot *old = NULL, *cur = NULL;
@@ -1078,21 +1085,13 @@ static void test_floors(void) {
   if (db == NULL) return;
   check(firkin_put(db, NULL, NULL, "p0", 2, "x", 1) == FIRKIN_OK, "put p0");
   check(firkin_put(db, NULL, NULL, "p0", 2, "xy", 2) == FIRKIN_OK, "put p0 again (dead)");
-  int f = 0;
-  for (; stat_u64(db, "segment_count") < 2 && f < 1000; f++) {
-    snprintf(key, sizeof key, "F%05d", f);
-    firkin_put(db, NULL, NULL, key, strlen(key), big, sizeof big);
-  }
+  const int f = fill_segments(db, 'F', 2, big);
   char flast[32]; /* the put that rolled went to the next segment */
   snprintf(flast, sizeof flast, "F%05d", f - 1);
   check(firkin_compact(db) == FIRKIN_OK, "first pass: an output with records");
   check(firkin_put(db, NULL, NULL, "k", 1, "v1", 2) == FIRKIN_OK, "put k v1");
   const uint64_t x0 = last_seq(db);
-  int g = 0;
-  for (; stat_u64(db, "segment_count") < 3 && g < 1000; g++) {
-    snprintf(key, sizeof key, "G%05d", g);
-    firkin_put(db, NULL, NULL, key, strlen(key), big, sizeof big);
-  }
+  const int g = fill_segments(db, 'G', 3, big);
   check(firkin_put(db, NULL, NULL, "k", 1, "v2", 2) == FIRKIN_OK, "put k v2");
   /* every record of that segment superseded (the last G went to the next
    * one, where nothing is superseded: that one stays out of the pass) */
