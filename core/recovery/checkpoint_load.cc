@@ -152,7 +152,7 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
 
 Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& identity,
                           const Options& options, const std::vector<uint64_t>& ids,
-                          uint64_t tail_id, LoadedCheckpoint* ck) {
+                          uint64_t tail_id, LoadedCheckpoint* ck, bool writer_live) {
   if (!ck->decoded) return Status::OK();
   const CheckpointData& c = ck->data;
   // Segments: distinct ids and slots, present, ours, long enough, and the
@@ -172,7 +172,7 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
       return Ignore(ck, "duplicate or invalid segment id/slot (" + name + ")");
     }
     if (std::find(ids.begin(), ids.end(), cs.id) == ids.end()) {
-      if ((c.flags & kCheckpointFlagPassesLeaveOutputs) != 0 &&
+      if ((c.flags & kCheckpointFlagPassesLeaveOutputs) != 0 && !writer_live &&
           !CompactedSince(env, dir, ids, c, cs.id)) {
         // No compaction retired it (that would have left an output the
         // checkpoint does not list, or one that names it): the file went

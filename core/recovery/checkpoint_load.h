@@ -93,10 +93,16 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
 
 // `ids`: the segments left after leftovers were removed; `tail_id`: the
 // tail of the log (mapped writable unless read-only). Sets ck->valid.
-// Fails only for an I/O error that is not about the checkpoint's contents.
+// Fails only for an I/O error that is not about the checkpoint's contents,
+// and with kCorruption for a segment file it lists that is gone with no
+// compaction to account for it (kCheckpointFlagPassesLeaveOutputs).
+// `writer_live`: a writer holds the database (a read-only open beside it):
+// its passes may retire segments while the directory is listed, so a
+// listed segment that is gone is never taken for damage then.
 Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& identity,
                           const Options& options, const std::vector<uint64_t>& ids,
-                          uint64_t tail_id, LoadedCheckpoint* ck);
+                          uint64_t tail_id, LoadedCheckpoint* ck,
+                          bool writer_live = false);
 
 // REQUIRES: ck->valid. *out maps a segment id to the segment and the
 // offset from which its log must still be replayed.

@@ -194,7 +194,8 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   uint64_t tail_id = 0;
   FIRKIN_RETURN_IF_ERROR(FinishCompactions(env, dir, options, &ids, res, &tail_id));
   res->tail_id = tail_id;
-  FIRKIN_RETURN_IF_ERROR(ValidateCheckpoint(env, dir, identity, options, ids, tail_id, &ck));
+  FIRKIN_RETURN_IF_ERROR(
+      ValidateCheckpoint(env, dir, identity, options, ids, tail_id, &ck, watermark_bound));
   res->checkpoint_note = ck.note;
   // The index is sized only from a validated checkpoint (issue 9, item 7),
   // or from the option expected_keys if that is larger: made that large at
