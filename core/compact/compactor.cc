@@ -68,6 +68,7 @@ struct Compactor::Plan {
   };
   std::vector<DroppedPut> drop_puts;  // per drop: the expired put's namespace (0 expiry: a delete)
   uint64_t bytes = 0;             // of kept records
+  uint64_t ns_bytes = 0;          // of those, namespace records (no index entry stands for them)
   uint64_t read = 0;
   uint64_t min_seq = UINT64_MAX;
   uint64_t max_seq = 0;  // of any record read from the inputs
@@ -346,6 +347,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         case RecordType::kNsDrop:
           plan->keep.push_back({r.base, 0, 0, seg->data()});
           plan->bytes += r.size();
+          plan->ns_bytes += r.size();
           plan->min_seq = std::min(plan->min_seq, r.seq);
           continue;
         case RecordType::kPut:
@@ -877,11 +879,7 @@ Status Compactor::WriteOutput(Plan* plan) {
     // kept, which no index entry stands for (the moves count the rest), as
     // the replay counts them. (Until 2026-11-27 those were counted neither
     // live nor dead.)
-    uint64_t ns_bytes = 0;
-    for (const auto& k : plan->keep) {
-      if (k.from == 0) ns_bytes += PeekRecord(k.rec).size();
-    }
-    Keyspace::SetCounts(out.get(), 2 * marker + ns_bytes, 0);
+    Keyspace::SetCounts(out.get(), 2 * marker + plan->ns_bytes, 0);
   }
   for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
   plan->output = out;  // published by RunPass, under the retire mutex

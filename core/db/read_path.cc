@@ -26,14 +26,17 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
                                     "writer retired; sequence " + std::to_string(snap) +
                                     " can no longer be told");
     }
-  } else if (s.IsNotFound() && snap < absent_floor_.load(std::memory_order_acquire)) {
+  } else if (s.IsNotFound()) {
     // Compaction dropped tombstones with everything before them up to the
     // floor (time_travel.cc, "History floors"): the key may have been
     // there at snap.
-    return Status::SnapshotTooOld("whether the key existed at sequence " + std::to_string(snap) +
-                                  " can no longer be told (compaction dropped deleted keys' "
-                                  "history up to sequence " +
-                                  std::to_string(absent_floor_.load()) + ")");
+    const uint64_t floor = absent_floor_.load(std::memory_order_acquire);
+    if (snap < floor) {
+      return Status::SnapshotTooOld("whether the key existed at sequence " +
+                                    std::to_string(snap) +
+                                    " can no longer be told (compaction dropped deleted keys' "
+                                    "history up to sequence " + std::to_string(floor) + ")");
+    }
   }
   return s;
 }
