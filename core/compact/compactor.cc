@@ -405,7 +405,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
           // A record updated in place is copied with kPrevReplaced
           // (WriteOutput): what it replaced was gone already, but nothing
           // in the output says where; the floor covers it.
-          if (DecodeU32(r.base + kRecordCounterOffset) != 0) {
+          if (r.counter() != 0) {
             replaced_max = std::max(replaced_max, r.seq);
           }
           plan->keep.push_back({r.base, loc, h, seg->data()});
@@ -709,10 +709,12 @@ Status Compactor::WriteOutput(Plan* plan) {
   h.segment_id = id;
   h.db_id = host_->db_id();
   h.flags = kSegmentFlagCompacted;
+  // Version 8: its markers have the short layout, and so do the copies of
+  // short records (a long record's copy stays long: sizes are as planned).
+  h.format_version = kFormatVersionShort;
   const RecordCodec& codec = host_->keyspace()->codec();
   if (codec.sealing()) {  // a fresh salt: the copies are sealed anew (new nonces)
     h.flags |= kSegmentFlagSalted;
-    h.format_version = kFormatVersionSealed;
     Status rs = RandomBytes(&h.salt, sizeof h.salt);
     if (!rs.ok()) return fail(rs);
   }
@@ -773,11 +775,11 @@ Status Compactor::WriteOutput(Plan* plan) {
                     static_cast<uint8_t>((r.flags & kRecordFlagsCodec) | kRecordFlagSealed),
                     std::string_view(plain.data(), r.key_len),
                     std::string_view(plain.data() + r.key_len, r.value_len), r.time(),
-                    r.expiry()},
+                    r.expiry(), 0, !r.short_header()},
                    &sealed[0]);
       codec.SealAt(sealed.data(), room(pos, r.size()), h.salt, static_cast<uint32_t>(pos));
       pos += r.size();
-    } else if (!r.is_batch() && DecodeU32(r.base + kRecordCounterOffset) == 0) {
+    } else if (!r.is_batch() && r.counter() == 0) {
       // Nothing changes at the new place (a plain record holds no offset
       // and its flags stay as they are): the bytes are copied as they are,
       // checksum included, with no second checksum computed. Damage that
@@ -793,10 +795,10 @@ Status Compactor::WriteOutput(Plan* plan) {
       // are gone: its prev now says so (kPrevReplaced). Until 2026-11-27 it
       // kept the old prev, and a snapshot read between the two took the
       // older version behind it for its answer (a stale value).
-      const bool replaced = DecodeU32(r.base + kRecordCounterOffset) != 0;
+      const bool replaced = r.counter() != 0;
       pos += EncodeRecord({r.seq, replaced ? kPrevReplaced : r.prev, r.ns_id, r.type,
                            static_cast<uint8_t>(r.flags & kRecordFlagsCodec), r.key(), r.value(),
-                           r.time(), r.expiry()},
+                           r.time(), r.expiry(), 0, !r.short_header()},
                           room(pos, r.size()));
     }
     // Only a future expiry: an expired record kept here (an older version

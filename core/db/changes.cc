@@ -28,8 +28,8 @@ uint64_t DB::SegmentLastSeq(const Segment& s) const {
   // record is usually small, so this reads a few bytes).
   const uint64_t len = s.published_len();
   const char* d = s.data();
-  if (len >= kSegmentHeaderSize + kRecordHeaderSize) {
-    for (uint64_t p = (len - kRecordHeaderSize) & ~uint64_t{kRecordAlign - 1};
+  if (len >= kSegmentHeaderSize + kRecordMinSize) {
+    for (uint64_t p = (len - kRecordMinSize) & ~uint64_t{kRecordAlign - 1};
          p >= kSegmentHeaderSize; p -= kRecordAlign) {
       RecordView r = PeekRecord(d + p);
       RecordView v;

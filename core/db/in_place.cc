@@ -40,24 +40,25 @@ namespace {
 // memcpy), so it reports the races the readers handle, not these.
 __attribute__((no_sanitize("thread"))) void OverwriteRecord(char* dst, const char* src,
                                                              size_t size, uint32_t counter) {
-  volatile uint32_t* c = reinterpret_cast<volatile uint32_t*>(dst + kRecordCounterOffset);
+  const size_t co = RecordCounterOffset(RecordFlagsAt(src));
+  volatile uint32_t* c = reinterpret_cast<volatile uint32_t*>(dst + co);
   *c = counter + 1;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   volatile char* d = dst;
   for (size_t i = 0; i < size; i++) {
-    if (i < kRecordCounterOffset || i >= kRecordCounterOffset + 4) d[i] = src[i];
+    if (i < co || i >= co + 4) d[i] = src[i];
   }
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   *c = counter + 2;
 }
 #else
 void OverwriteRecord(char* dst, const char* src, size_t size, uint32_t counter) {
-  uint32_t* c = reinterpret_cast<uint32_t*>(dst + kRecordCounterOffset);
+  const size_t co = RecordCounterOffset(RecordFlagsAt(src));
+  uint32_t* c = reinterpret_cast<uint32_t*>(dst + co);
   __atomic_store_n(c, counter + 1, __ATOMIC_RELAXED);
   __atomic_thread_fence(__ATOMIC_RELEASE);  // odd before any byte changes
-  std::memcpy(dst, src, kRecordCounterOffset);
-  std::memcpy(dst + kRecordCounterOffset + 4, src + kRecordCounterOffset + 4,
-              size - kRecordCounterOffset - 4);
+  std::memcpy(dst, src, co);
+  std::memcpy(dst + co + 4, src + co + 4, size - co - 4);
   __atomic_store_n(c, counter + 2, __ATOMIC_RELEASE);
 }
 #endif
@@ -100,7 +101,9 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   const uint64_t time_ms = CommitTimeMs();
   RecordView old;
   if (!keyspace_->IsRecordOf(cand, op.ns->id, op.key, &old)) return false;
-  if (old.type != RecordType::kPut || old.flags != kRecordFlagTime ||
+  // (The short layout: the image below is encoded in it. Records of the
+  // active segment are this library's, so always.)
+  if (old.type != RecordType::kPut || old.flags != (kRecordFlagTime | kRecordFlagShort) ||
       old.value_len != op.value.size() || old.size() != size) {
     return false;
   }

@@ -117,9 +117,8 @@ void Iterator::Advance() {
     // (ValidateRecord would also reject a record that an in-place update
     // is rewriting right now; ReadIntact deals with those.)
     RecordView r;
-    if (end - off_ >= kRecordHeaderSize) r = segs_[seg_]->Peek(off_);
-    if (end - off_ < kRecordHeaderSize || !RecordHeaderPlausible(r) || r.size() > end - off_ ||
-        r.key_len + kRecordHeaderSize > end - off_) {
+    if (end - off_ >= kRecordPeekSize) r = segs_[seg_]->Peek(off_);
+    if (end - off_ < kRecordPeekSize || !RecordHeaderPlausible(r) || r.size() > end - off_) {
       status_ = Status::Corruption(segs_[seg_]->path() + ": bad record at offset " +
                                    std::to_string(off_) + " during iteration");
       return;

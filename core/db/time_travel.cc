@@ -48,7 +48,7 @@ uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten) {
   // *overwritten says that earlier commits' times are unknown.
   if (overwritten != nullptr) *overwritten = false;
   while (reader.Next(&r, &at) == LogReader::Result::kRecord) {
-    if (DecodeU32(r.base + kRecordCounterOffset) == 0) return r.time();
+    if (r.counter() == 0) return r.time();
     if (overwritten != nullptr) *overwritten = true;
   }
   return 0;
@@ -63,8 +63,8 @@ uint64_t DB::LastRecordTime(const Segment& s) const {
   // (Not where records may have been updated in place: one of them may
   // carry the latest time.)
   if (s.sealed.load(std::memory_order_acquire) && !s.inplace() &&
-      len >= kSegmentHeaderSize + kRecordHeaderSize) {
-    for (uint64_t p = (len - kRecordHeaderSize) & ~uint64_t{kRecordAlign - 1};
+      len >= kSegmentHeaderSize + kRecordMinSize) {
+    for (uint64_t p = (len - kRecordMinSize) & ~uint64_t{kRecordAlign - 1};
          p >= kSegmentHeaderSize; p -= kRecordAlign) {
       RecordView r = PeekRecord(d + p);
       RecordView v;
@@ -151,7 +151,7 @@ Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
         // A record updated in place is a later commit than its place:
         // passed over (a read at the answer that needs it, or a version
         // it replaced, is told SnapshotTooOld: VersionAt).
-        if (DecodeU32(r.base + kRecordCounterOffset) != 0) continue;
+        if (r.counter() != 0) continue;
         if (r.seq > published) break;
         mx = std::max(mx, r.time());
         if (mx > unix_ms) break;
@@ -266,7 +266,7 @@ void DB::LoadHistoryFloors() {
     if ((s->flags() & kSegmentFlagCompacted) != 0) {
       any_output = true;
       RecordView r;
-      if (s->published_len() < kSegmentHeaderSize + kRecordHeaderSize) {
+      if (s->published_len() < kSegmentHeaderSize + kRecordMinSize) {
         unknown = true;
         continue;
       }
@@ -362,7 +362,7 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
       out->push_back(Version{r.seq, r.time(), r.expiry(), r.type != RecordType::kPut,
                              std::string(v)});
     }
-    if (DecodeU32(r.base + kRecordCounterOffset) != 0) {
+    if (r.counter() != 0) {
       *truncated = true;  // updated in place: the versions it replaced are gone
       return Status::OK();
     }
@@ -376,7 +376,7 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
     }
     const Segment* s = keyspace_->segments().ById(DiskAddrSegment(r.prev));
     const uint64_t off = DiskAddrOffset(r.prev);
-    if (s == nullptr || off + kRecordHeaderSize > s->capacity()) {
+    if (s == nullptr || off + kRecordPeekSize > s->capacity()) {
       *truncated = true;  // older versions were compacted away
       return Status::OK();
     }

@@ -22,7 +22,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
                                 std::to_string(r.seq) +
                                 "); the version visible at the snapshot cannot be told");
     }
-    if (DecodeU32(r.base + kRecordCounterOffset) != 0) {
+    if (r.counter() != 0) {
       if (take_overwritten) break;  // (its checksum held above, or its segment is checked)
       // Updated in place (docs/write_path.md): the versions it replaced,
       // between its prev and itself, are gone; the one visible at snap may
@@ -40,7 +40,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     }
     Segment* s = segments_.ById(DiskAddrSegment(r.prev));
     uint64_t off = DiskAddrOffset(r.prev);
-    if (s == nullptr || off + kRecordHeaderSize > s->capacity()) {
+    if (s == nullptr || off + kRecordPeekSize > s->capacity()) {
       // A damaged record can point anywhere: only an intact one means the
       // history is really gone.
       if (!checksummed && !RecordChecksumOk(r)) {

@@ -86,7 +86,7 @@ class Keyspace {
     Segment* s = segments_.BySlot(LocatorSlot(l));
     if (s == nullptr) return nullptr;
     const uint64_t off = LocatorOffset(l), end = s->capacity();
-    if (off + kRecordHeaderSize > end) return nullptr;
+    if (off + kRecordPeekSize > end) return nullptr;
     const char* p = s->RecordAt(off);
     *out = s->Peek(off);
     if (out->size() > end - off) return nullptr;
@@ -111,7 +111,7 @@ class Keyspace {
     const char* p = ResolveBounded(l, &r);
     if (p == nullptr || r.ns_id != ns || r.key_len != key.size()) return false;
     if (r.sealed() ? !codec_.KeyEquals(r, key)
-                   : std::memcmp(p + kRecordHeaderSize + r.ext_len(), key.data(), key.size()) != 0) {
+                   : std::memcmp(p + r.head_len(), key.data(), key.size()) != 0) {
       return false;
     }
     *out = r;

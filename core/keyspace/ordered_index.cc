@@ -36,7 +36,7 @@ bool OrderedIndex::ViewOf(uint64_t e, RecordView* r) const {
   Segment* s = segs_->BySlot(LocatorSlot(l));
   if (s == nullptr) return false;
   const uint64_t off = LocatorOffset(l), end = s->capacity();
-  if (off + kRecordHeaderSize > end) return false;
+  if (off + kRecordPeekSize > end) return false;
   *r = s->Peek(off);
   return r->size() <= end - off;
 }
@@ -391,7 +391,7 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
     const Locator l = EntryLoc(e);
     if (Segment* s = segs_->BySlot(LocatorSlot(l))) {
       const uint64_t off = LocatorOffset(l);
-      if (off + kRecordHeaderSize <= s->capacity()) __builtin_prefetch(s->RecordAt(off));
+      if (off + kRecordPeekSize <= s->capacity()) __builtin_prefetch(s->RecordAt(off));
     }
   }
   std::string scratch;

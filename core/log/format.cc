@@ -174,14 +174,16 @@ namespace {
 // The record's flags (from f: the time and expiry flags from the fields).
 uint8_t EncodedFlags(const RecordFields& f) {
   uint8_t flags = f.flags & (kRecordFlagBatch | kRecordFlagsCodec);
+  if (!f.long_header) flags |= kRecordFlagShort;
   if (f.time != 0) flags |= kRecordFlagTime;
   if (f.expiry != 0) flags |= kRecordFlagExpiry;
   flags |= f.flags & kRecordFlagSealed;
   return flags;
 }
 
-// Header bytes [8, 40) and the optional fields at h; returns their end
-// (kRecordHeaderSize + ext). The checksum (bytes [0, 8)) is left alone.
+// The header but its checksum, and the optional fields, at h; returns
+// their end (RecordHeaderLen + ext). The checksum (bytes [0, 4) or [0, 8))
+// is left alone.
 size_t EncodeHead(const RecordFields& f, uint8_t flags, char* h) {
   EncodeU64(h + 8, f.seq);
   EncodeU64(h + 16, f.prev);
@@ -190,8 +192,8 @@ size_t EncodeHead(const RecordFields& f, uint8_t flags, char* h) {
   EncodeU16(h + 32, static_cast<uint16_t>(f.key.size()));
   h[34] = static_cast<char>(f.type);
   h[35] = static_cast<char>(flags);
-  EncodeU32(h + 36, f.counter);
-  char* x = h + kRecordHeaderSize;
+  EncodeU32(h + RecordCounterOffset(flags), f.counter);
+  char* x = h + RecordHeaderLen(flags);
   if (f.time != 0) {
     EncodeU64(x, f.time);
     x += 8;
@@ -223,7 +225,8 @@ constexpr size_t kStagedRecordMax = 4096;
 size_t EncodeRecord(const RecordFields& f, char* dst) {
   const uint8_t flags = EncodedFlags(f);
   const size_t ext = RecordExtLen(flags);
-  size_t size = RecordSize(f.key.size(), f.value.size(), ext, RecordTailLen(flags));
+  size_t size = RecordSize(f.key.size(), f.value.size(), ext, RecordTailLen(flags),
+                           RecordHeaderLen(flags));
   // The destination's lines are asked for (for writing) before the
   // checksum is computed, so that their ownership is fetched while it runs.
   for (size_t off = 0; off < size && off < 4096; off += 64) __builtin_prefetch(dst + off, 1);
@@ -241,13 +244,16 @@ size_t EncodeRecord(const RecordFields& f, char* dst) {
   }
   // Longer ones: the header (and optional fields) on the stack, the
   // checksum streamed over it, the key and the value where they are.
-  char h[kRecordHeaderSize + 16];
+  char h[kRecordHeaderLong + 16];
   const size_t head = EncodeHead(f, flags, h);
   // A sealed record's checksum is written by RecordCodec::SealTo over its
-  // sealed bytes; a plain one covers [8, head) + key + value (no tail).
-  EncodeU64(h, (flags & kRecordFlagSealed) != 0
-                   ? 0
-                   : Checksum3(std::string_view(h + 8, head - 8), f.key, f.value));
+  // sealed bytes; a plain one covers the header after the checksum, the
+  // optional fields, key and value (no tail).
+  const size_t cl = RecordChecksumLen(flags);
+  StoreRecordChecksum(h, flags, (flags & kRecordFlagSealed) != 0
+                                    ? 0
+                                    : Checksum3(std::string_view(h + cl, head - cl), f.key,
+                                                f.value));
   std::memcpy(dst, h, head);
   EncodeBody(f, head, size, dst);
   return size;
@@ -256,36 +262,47 @@ size_t EncodeRecord(const RecordFields& f, char* dst) {
 size_t EncodeRecordCached(const RecordFields& f, char* dst) {
   const uint8_t flags = EncodedFlags(f);
   const size_t ext = RecordExtLen(flags);
-  const size_t size = RecordSize(f.key.size(), f.value.size(), ext, RecordTailLen(flags));
+  const size_t size = RecordSize(f.key.size(), f.value.size(), ext, RecordTailLen(flags),
+                                 RecordHeaderLen(flags));
   // Everything is written first, then the checksum read back in one pass:
   // XXH3 over one range costs about half of XXH3 over three through its
   // streaming state (1 KB: 42 against 82 ns, 2-core machine).
   const size_t head = EncodeHead(f, flags, dst);
   const char* end = EncodeBody(f, head, size, dst);
-  EncodeU64(dst, (flags & kRecordFlagSealed) != 0
-                     ? 0
-                     : Checksum(dst + 8, static_cast<size_t>(end - dst) - 8));
+  const size_t cl = RecordChecksumLen(flags);
+  StoreRecordChecksum(dst, flags, (flags & kRecordFlagSealed) != 0
+                                      ? 0
+                                      : Checksum(dst + cl, static_cast<size_t>(end - dst) - cl));
   return size;
 }
 
 uint64_t RecordChecksum(const char* base, uint8_t flags, size_t key_len, size_t value_len) {
-  return Checksum(base + 8, kRecordHeaderSize - 8 + RecordExtLen(flags) + key_len + value_len +
-                                RecordTailLen(flags));
+  const size_t cl = RecordChecksumLen(flags);
+  const uint64_t c = Checksum(base + cl, RecordHeaderLen(flags) - cl + RecordExtLen(flags) +
+                                             key_len + value_len + RecordTailLen(flags));
+  return (flags & kRecordFlagShort) ? (c & 0xFFFFFFFFull) : c;
 }
 
 bool RecordChecksumOk(const RecordView& r) {
-  return DecodeU64(r.base) == RecordChecksum(r.base, r.flags, r.key_len, r.value_len);
+  return StoredRecordChecksum(r.base, r.flags) ==
+         RecordChecksum(r.base, r.flags, r.key_len, r.value_len);
 }
 
 bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg,
                     bool checksum) {
-  if (avail < kRecordHeaderSize) return false;
+  if (avail < kRecordPeekSize) return false;
   RecordView r = PeekRecord(p, seg);
-  if (const uint32_t counter = DecodeU32(p + 36)) {
+  if (r.short_header()) {
+    // Only in segments of format version 8 or later.
+    if (seg != nullptr && DecodeU32(seg + 8) < kFormatVersionShort) return false;
+  } else if (avail < kRecordHeaderLong) {
+    return false;
+  }
+  if (const uint32_t counter = r.counter()) {
     // An in-place counter: only on a plain put of a segment that may hold
     // one, and even (odd: an overwrite was under way when it stopped).
     if (seg == nullptr || !SegmentInPlace(seg) || (counter & 1) != 0 ||
-        r.type != RecordType::kPut || r.flags != kRecordFlagTime) {
+        r.type != RecordType::kPut || (r.flags & ~kRecordFlagShort) != kRecordFlagTime) {
       return false;
     }
   }

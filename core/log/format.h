@@ -36,14 +36,22 @@ namespace firkin {
 // was the active segment: a put record's u32 at offset 36 is then its
 // in-place counter, not 0); only such segment headers say 7, so a library
 // of version 6 refuses them with kVersion instead of reading the counter as
-// damage.
-constexpr uint32_t kFormatVersion = 7;
+// damage. 8: records may have the short layout (kRecordFlagShort: a 4-byte
+// checksum and the in-place counter at offset 4, the key at 36 + ext).
+// Every segment header this library writes says 8 (or more), and every
+// record it writes has the short layout (compaction's copies of long
+// records stay long): a library of version 7 refuses such segments with
+// kVersion instead of reading short records as damage.
+constexpr uint32_t kFormatVersion = 8;
 // What an encrypted database writes (identity file, salted segment headers).
 constexpr uint32_t kFormatVersionSealed = 5;
 // What a segment header with kSegmentFlagAfterUnsealed says.
 constexpr uint32_t kFormatVersionAfterUnsealed = 6;
-// What a segment header with kSegmentFlagInPlace says.
+// What a segment header with kSegmentFlagInPlace says (at least).
 constexpr uint32_t kFormatVersionInPlace = 7;
+// What every segment header this library writes says: its records have
+// the short layout (kRecordFlagShort).
+constexpr uint32_t kFormatVersionShort = 8;
 // The version of what an unencrypted database writes (identity file,
 // segment headers).
 constexpr uint32_t kFormatVersionUnsealed = 4;
@@ -127,8 +135,8 @@ constexpr uint32_t kSegmentFlagSalted = 4;
 // seq_floor is that segment's last sequence number. Format version 6.
 constexpr uint32_t kSegmentFlagAfterUnsealed = 8;
 // The segment's put records may have been updated in place (docs/
-// write_path.md, "In-place updates"): such a record's u32 at offset 36 is
-// its in-place counter (0: never overwritten; odd: an overwrite was under
+// write_path.md, "In-place updates"): such a record's u32 at
+// RecordCounterOffset (36 long, 4 short) is its in-place counter (0: never overwritten; odd: an overwrite was under
 // way), covered by its checksum. Format version 7; log segments only.
 constexpr uint32_t kSegmentFlagInPlace = 16;
 constexpr uint32_t kSegmentFlagsKnown = kSegmentFlagCompacted | kSegmentFlagRecycled |
@@ -159,7 +167,22 @@ void EncodeDurableLen(char* header, uint64_t len);
 uint64_t DecodeDurableLen(const char* header);
 
 // ---- records ----
-// [0]  u64 checksum  XXH3 over bytes [8, 40 + key_len + value_len)
+// Two layouts share bytes [8, 36); a record's flags byte (35) says which
+// it has (kRecordFlagShort). The short one is what this library writes
+// (format version 8); the long one is what versions up to 7 wrote, read
+// wherever it is found (and kept as it is by compaction's copies).
+//
+// Short (flags & kRecordFlagShort; format version 8):
+// [0]  u32 checksum  low 32 bits of XXH3 over bytes [4, 36 + ext + key_len +
+//                    value_len + tail)
+// [4]  u32 in-place counter (in segments with kSegmentFlagInPlace: 0 until
+//      the record is first overwritten in place, odd while an overwrite is
+//      under way, then even again; 0 elsewhere)
+// [8]  ... as the long layout's [8, 36) ...
+// [36] optional fields, key, value, tail, zero padding to a multiple of 8
+//
+// Long (format versions 1-7):
+// [0]  u64 checksum  XXH3 over bytes [8, 40 + ext + key_len + value_len + tail)
 // [8]  u64 seq
 // [16] u64 prev      disk address of the key's previous version, 0 if none
 // [24] u32 ns_id
@@ -168,13 +191,22 @@ uint64_t DecodeDurableLen(const char* header);
 // [34] u8  type
 // [35] u8  flags
 // [36] u32 reserved (0); in segments with kSegmentFlagInPlace, a put's
-//      in-place counter: 0 until the record is first overwritten in place,
-//      odd while an overwrite is under way, then even again
+//      in-place counter (as the short layout's at [4])
 // [40] optional fields, 8 bytes each, in this order (format version 3):
 //      u64 commit time (ms since the epoch) if flags & kRecordFlagTime,
 //      u64 expiry (ms since the epoch) if flags & kRecordFlagExpiry
 // [..] key, value, zero padding to a multiple of 8
-constexpr size_t kRecordHeaderSize = 40;
+//
+// The short layout saves the record 4 bytes (8 after padding for half of
+// all lengths: a 16-byte key with a 100-byte value and its commit time
+// takes 160 bytes, not 168).
+constexpr size_t kRecordHeaderLong = 40;
+constexpr size_t kRecordHeaderShort = 36;
+// The bytes of a header every reader may decode before it knows the
+// layout (PeekRecord reads [8, 36)).
+constexpr size_t kRecordPeekSize = 36;
+// The smallest record of either layout (an empty short one, padded).
+constexpr size_t kRecordMinSize = 40;
 constexpr size_t kRecordAlign = 8;
 
 enum class RecordType : uint8_t {
@@ -207,8 +239,22 @@ constexpr uint8_t kRecordFlagSealed = 32;
 constexpr size_t kRecordSealTagSize = 16;
 // Flags the stored value bytes depend on (kept by compaction's copies).
 constexpr uint8_t kRecordFlagsCodec = kRecordFlagCompressed;
+// The record has the short layout (format version 8; see above). Only in
+// segments whose header says version 8 or later.
+constexpr uint8_t kRecordFlagShort = 64;
 constexpr uint8_t kRecordFlagsKnown = kRecordFlagBatch | kRecordFlagTime | kRecordFlagExpiry |
-                                      kRecordFlagLz4 | kRecordFlagZstd | kRecordFlagSealed;
+                                      kRecordFlagLz4 | kRecordFlagZstd | kRecordFlagSealed |
+                                      kRecordFlagShort;
+
+// Bytes of the header of a record with these flags (before the optional
+// fields), of its checksum at offset 0, and where its in-place counter is.
+inline size_t RecordHeaderLen(uint8_t flags) {
+  return (flags & kRecordFlagShort) ? kRecordHeaderShort : kRecordHeaderLong;
+}
+inline size_t RecordChecksumLen(uint8_t flags) { return (flags & kRecordFlagShort) ? 4 : 8; }
+inline size_t RecordCounterOffset(uint8_t flags) { return (flags & kRecordFlagShort) ? 4 : 36; }
+// The flags byte of the record at base (immutable once written).
+inline uint8_t RecordFlagsAt(const char* base) { return static_cast<uint8_t>(base[35]); }
 
 // Bytes of optional fields a record with these flags carries.
 inline size_t RecordExtLen(uint8_t flags) {
@@ -224,9 +270,10 @@ inline uint64_t MakeDiskAddr(uint64_t seg_id, uint64_t off) { return (seg_id << 
 inline uint64_t DiskAddrSegment(uint64_t a) { return a >> 32; }
 inline uint64_t DiskAddrOffset(uint64_t a) { return a & 0xFFFFFFFFull; }
 
+// The size of a record; `header`: its layout's (the short one unless said).
 inline size_t RecordSize(size_t key_len, size_t value_len, size_t ext_len = 0,
-                         size_t tail_len = 0) {
-  return (kRecordHeaderSize + ext_len + key_len + value_len + tail_len + kRecordAlign - 1) &
+                         size_t tail_len = 0, size_t header = kRecordHeaderShort) {
+  return (header + ext_len + key_len + value_len + tail_len + kRecordAlign - 1) &
          ~(kRecordAlign - 1);
 }
 
@@ -257,22 +304,28 @@ struct RecordView {
   uint32_t watch_counter = 0;
 
   size_t ext_len() const { return RecordExtLen(flags); }
-  std::string_view key() const { return {base + kRecordHeaderSize + ext_len(), key_len}; }
-  std::string_view value() const {
-    return {base + kRecordHeaderSize + ext_len() + key_len, value_len};
+  size_t header_len() const { return RecordHeaderLen(flags); }
+  // Bytes before the key: the header and the optional fields.
+  size_t head_len() const { return header_len() + ext_len(); }
+  bool short_header() const { return (flags & kRecordFlagShort) != 0; }
+  std::string_view key() const { return {base + head_len(), key_len}; }
+  std::string_view value() const { return {base + head_len() + key_len, value_len}; }
+  size_t size() const {
+    return RecordSize(key_len, value_len, ext_len(), RecordTailLen(flags), header_len());
   }
-  size_t size() const { return RecordSize(key_len, value_len, ext_len(), RecordTailLen(flags)); }
+  // The in-place counter (kSegmentFlagInPlace segments; 0 elsewhere).
+  uint32_t counter() const { return DecodeU32(base + RecordCounterOffset(flags)); }
   bool is_batch() const { return (flags & kRecordFlagBatch) != 0; }
   bool sealed() const { return (flags & kRecordFlagSealed) != 0; }
   // Commit time in ms since the epoch; 0 = unknown (written before format
   // version 3). REQUIRES: size() bytes are readable (bounds checked).
   uint64_t time() const {
-    return (flags & kRecordFlagTime) ? DecodeU64(base + kRecordHeaderSize) : 0;
+    return (flags & kRecordFlagTime) ? DecodeU64(base + header_len()) : 0;
   }
   // Absolute expiry in ms since the epoch; 0 = none. Same REQUIRES.
   uint64_t expiry() const {
     if ((flags & kRecordFlagExpiry) == 0) return 0;
-    return DecodeU64(base + kRecordHeaderSize + ((flags & kRecordFlagTime) ? 8 : 0));
+    return DecodeU64(base + header_len() + ((flags & kRecordFlagTime) ? 8 : 0));
   }
 };
 
@@ -286,12 +339,16 @@ struct RecordFields {
   std::string_view value;
   uint64_t time = 0;    // commit time; 0 = none (flag cleared)
   uint64_t expiry = 0;  // 0 = none (flag cleared)
-  uint32_t counter = 0; // in-place counter (offset 36); 0 but for in-place updates
+  uint32_t counter = 0; // in-place counter; 0 but for in-place updates
+  // Write the long layout (format version 7 and before): only compaction's
+  // re-encoded copies of records that had it, so that their sizes stay.
+  bool long_header = false;
 };
 
-// Writes the record (header, optional fields, key, value, padding) at dst;
+// Writes the record (header, optional fields, key, value, padding) at dst,
+// in the short layout (kRecordFlagShort set) unless f.long_header;
 // dst must have RecordSize(key, value, RecordExtLen(flags),
-// RecordTailLen(flags)) bytes, where the time and expiry flags are set from
+// RecordTailLen(flags), that layout's header) bytes, where the time and expiry flags are set from
 // f.time / f.expiry being non-zero (the flags given for them are ignored);
 // the batch, codec and sealed flags are kept (f.value is then the stored,
 // encoded value). A record with the sealed flag is written in plaintext
@@ -331,9 +388,6 @@ inline bool RecordHeaderPlausible(const RecordView& r) {
          t <= static_cast<uint8_t>(RecordType::kCompactDone);
 }
 
-// Offset of the in-place counter in a record (kSegmentFlagInPlace).
-constexpr size_t kRecordCounterOffset = 36;
-
 // A record's prev when the versions before it are gone for good: a
 // compaction output's copy of a record that was updated in place (the copy
 // resets the counter, which said that the versions between the record's
@@ -347,15 +401,17 @@ constexpr uint64_t kPrevReplaced = 1;
 // while an overwrite is under way). Acquire: bytes read after it are at
 // least as new.
 inline uint32_t LoadRecordCounter(const char* base) {
-  return __atomic_load_n(reinterpret_cast<const uint32_t*>(base + kRecordCounterOffset),
-                         __ATOMIC_ACQUIRE);
+  return __atomic_load_n(
+      reinterpret_cast<const uint32_t*>(base + RecordCounterOffset(RecordFlagsAt(base))),
+      __ATOMIC_ACQUIRE);
 }
 // After a copy of the bytes a read returned: true if no in-place overwrite
 // of the record it watched began or ended meanwhile (else read again).
 inline bool ReadStable(const RecordView& r) {
   if (r.watch == nullptr) return true;
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
-  return __atomic_load_n(reinterpret_cast<const uint32_t*>(r.watch + kRecordCounterOffset),
+  return __atomic_load_n(reinterpret_cast<const uint32_t*>(
+                             r.watch + RecordCounterOffset(RecordFlagsAt(r.watch))),
                          __ATOMIC_RELAXED) == r.watch_counter;
 }
 
@@ -371,8 +427,19 @@ inline bool ReadIntact(const RecordView& r, bool check_all) {
 }
 
 // The checksum of a record's stored bytes (what EncodeRecord / SealTo
-// write at offset 0).
+// write at offset 0: all 64 bits in the long layout, the low 32 in the
+// short one), and the one stored there.
 uint64_t RecordChecksum(const char* base, uint8_t flags, size_t key_len, size_t value_len);
+inline uint64_t StoredRecordChecksum(const char* base, uint8_t flags) {
+  return (flags & kRecordFlagShort) ? DecodeU32(base) : DecodeU64(base);
+}
+inline void StoreRecordChecksum(char* base, uint8_t flags, uint64_t checksum) {
+  if (flags & kRecordFlagShort) {
+    EncodeU32(base, static_cast<uint32_t>(checksum));
+  } else {
+    EncodeU64(base, checksum);
+  }
+}
 
 // Full validation of a record at p with `avail` bytes readable: bounds,
 // type, flags (codec flags only on puts, one algorithm at most; sealed only

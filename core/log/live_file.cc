@@ -48,13 +48,14 @@ Status LiveFile::Read(Env* env, const std::string& dir, Recovered* out) {
   for (size_t i = 0; i < kSlots; i++) {
     const char* slot = d + kSlotsOffset + i * kSlotSize;
     const uint32_t len = DecodeU32(slot + 16);
-    if (len < kRecordHeaderSize || len > kMaxRecord) continue;
+    if (len < kRecordMinSize || len > kMaxRecord) continue;
     if (DecodeU64(slot + 24) != SlotCheck(slot)) continue;
     // A whole put record whose checksum holds (its counter, if any, is
     // checked where it is restored, against its segment).
     const char* img = slot + kSlotHeader;
     const RecordView r = PeekRecord(img);
-    if (r.type != RecordType::kPut || r.flags != kRecordFlagTime || r.size() != len ||
+    if (r.type != RecordType::kPut || (r.flags & ~kRecordFlagShort) != kRecordFlagTime ||
+        r.size() != len ||
         !RecordChecksumOk(r)) {
       continue;
     }

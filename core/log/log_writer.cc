@@ -354,16 +354,14 @@ Status LogWriter::WriteHeader(MappedFile* file, uint64_t id, uint32_t flags, uin
   h.db_id = db_id_;
   h.flags = flags;
   h.seq_floor = floor;
-  if ((flags & kSegmentFlagAfterUnsealed) != 0) h.format_version = kFormatVersionAfterUnsealed;
-  if (live_ != nullptr) {
-    h.flags |= kSegmentFlagInPlace;
-    h.format_version = kFormatVersionInPlace;
-  }
+  // Every record this library writes has the short layout (format version
+  // 8, which covers the flags below: after-unsealed 6, in-place 7, salted 5).
+  h.format_version = kFormatVersionShort;
+  if (live_ != nullptr) h.flags |= kSegmentFlagInPlace;
   if (salted_) {
     // A fresh salt for every segment life (a recycled file's too): its
     // records' nonces are (salt, offset), never used before under the key.
     h.flags |= kSegmentFlagSalted;
-    h.format_version = std::max(h.format_version, kFormatVersionSealed);
     FIRKIN_RETURN_IF_ERROR(RandomBytes(&h.salt, sizeof h.salt));
   }
   EncodeSegmentHeader(h, file->data());

@@ -94,9 +94,11 @@ Status SealFailure(const RecordView& r, const std::string& why) {
                             "; nothing of it is returned");
 }
 
-// The additional data of a record: header fields and optional fields.
+// The additional data of a record: header fields (after the checksum)
+// and optional fields.
 std::string_view SealAad(const char* base, uint8_t flags) {
-  return std::string_view(base + 8, kRecordHeaderSize - 8 + RecordExtLen(flags));
+  const size_t cl = RecordChecksumLen(flags);
+  return std::string_view(base + cl, RecordHeaderLen(flags) - cl + RecordExtLen(flags));
 }
 
 }  // namespace
@@ -118,23 +120,23 @@ void RecordCodec::SealTo(const char* plain, char* dst, const char* seg) const {
 
 void RecordCodec::SealAt(const char* plain, char* dst, uint64_t salt, uint32_t offset) const {
   const RecordView p = PeekRecord(plain);
-  const size_t ext = p.ext_len();
+  const size_t head = p.head_len();
+  const size_t cl = RecordChecksumLen(p.flags);
   const size_t n = size_t{p.key_len} + p.value_len;
   uint8_t nonce[12];
   RecordNonce(salt, offset, nonce);
-  std::memcpy(dst + 8, plain + 8, kRecordHeaderSize - 8 + ext);
-  aead_->Seal(nonce, SealAad(plain, p.flags), plain + kRecordHeaderSize + ext, n,
-              dst + kRecordHeaderSize + ext);
-  const size_t used = kRecordHeaderSize + ext + n + kRecordSealTagSize;
+  std::memcpy(dst + cl, plain + cl, head - cl);
+  aead_->Seal(nonce, SealAad(plain, p.flags), plain + head, n, dst + head);
+  const size_t used = head + n + kRecordSealTagSize;
   std::memset(dst + used, 0, p.size() - used);
-  EncodeU64(dst, RecordChecksum(dst, p.flags, p.key_len, p.value_len));
+  StoreRecordChecksum(dst, p.flags, RecordChecksum(dst, p.flags, p.key_len, p.value_len));
 }
 
 std::string_view RecordCodec::SealedKey(const RecordView& r, std::string* scratch) const {
   uint8_t nonce[12];
   if (aead_ == nullptr || !NonceOf(r, nonce)) return std::string_view();
   scratch->resize(r.key_len);
-  aead_->Peek(nonce, r.base + kRecordHeaderSize + r.ext_len(), r.key_len, &(*scratch)[0]);
+  aead_->Peek(nonce, r.base + r.head_len(), r.key_len, &(*scratch)[0]);
   return std::string_view(scratch->data(), r.key_len);
 }
 
@@ -148,7 +150,7 @@ bool RecordCodec::KeyEquals(const RecordView& r, std::string_view key) const {
 
 Status RecordCodec::Open(const RecordView& r, std::string* plain) const {
   const size_t n = size_t{r.key_len} + r.value_len;
-  const char* stored = r.base + kRecordHeaderSize + r.ext_len();
+  const char* stored = r.base + r.head_len();
   if (!r.sealed()) {
     plain->assign(stored, n);
     return Status::OK();

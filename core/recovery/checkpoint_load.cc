@@ -103,7 +103,7 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
     // Encrypted: the counts are inside, so the size is bounded first by
     // what the segments could hold (every entry and namespace stands for a
     // record), then the whole file is authenticated and decrypted.
-    const uint64_t max_records = seg_bytes / kRecordHeaderSize;
+    const uint64_t max_records = seg_bytes / kRecordMinSize;
     // (The ordered section: 8 bytes a key, plus per chunk and namespace a
     // header and a common prefix no longer than a record.)
     const uint64_t max_plain = kCheckpointHeaderSize + ids.size() * kCheckpointSegmentSize +
@@ -126,8 +126,8 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
     s = Status::Corruption(path + ": checkpoint of another database");
   }
   std::string over;
-  if (s.ok() && (h.n_entries > seg_bytes / kRecordHeaderSize || h.n_segments > ids.size() ||
-                h.ordered_bytes > seg_bytes + (seg_bytes / kRecordHeaderSize) * 36)) {
+  if (s.ok() && (h.n_entries > seg_bytes / kRecordMinSize || h.n_segments > ids.size() ||
+                h.ordered_bytes > seg_bytes + (seg_bytes / kRecordMinSize) * 36)) {
     over = path + ": " + std::to_string(h.n_entries) + " entries and " +
            std::to_string(h.n_segments) + " segments are more than the segment files can hold";
     // A segment file it lists may be missing (the open must then refuse
@@ -225,7 +225,7 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
   if (!ns_ids.count(0)) return Ignore(ck, "no default namespace");
   // Entries: every one inside a listed segment's covered bytes.
   const uint64_t n = c.entries_view.size() / kCheckpointEntrySize;
-  if (n > covered / kRecordHeaderSize) return Ignore(ck, "too many entries");
+  if (n > covered / kRecordMinSize) return Ignore(ck, "too many entries");
   const uint64_t stride = n > kSampledEntries ? n / kSampledEntries : 1;
   RecordCodec key_codec;  // reads keys of sealed records (encrypted databases)
   key_codec.set_cipher(options.cipher.get());
@@ -246,7 +246,7 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
       const Locator ahead = HashIndex::UnpackLocator(
           DecodeU64(c.entries_view.data() + (i + kPrefetchAhead) * kCheckpointEntrySize));
       const int32_t at = by_slot[LocatorSlot(ahead)];
-      if (at >= 0 && LocatorOffset(ahead) + kRecordHeaderSize <= c.segments[at].len) {
+      if (at >= 0 && LocatorOffset(ahead) + kRecordPeekSize <= c.segments[at].len) {
         __builtin_prefetch(ck->files[at]->data() + LocatorOffset(ahead));
       }
     }
@@ -259,7 +259,7 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
     }
     const int32_t at = by_slot[LocatorSlot(loc)];
     const uint64_t off = LocatorOffset(loc);
-    if (at < 0 || off < kSegmentHeaderSize || off + kRecordHeaderSize > c.segments[at].len) {
+    if (at < 0 || off < kSegmentHeaderSize || off + kRecordPeekSize > c.segments[at].len) {
       why = "index entry " + std::to_string(i) + " points outside the log";
       return;
     }

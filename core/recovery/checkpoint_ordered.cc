@@ -144,7 +144,7 @@ std::string CheckOrderedSection(const LoadedCheckpoint& ck, const RecordCodec& c
     const Locator l = OrderedIndex::EntryLoc(word);
     const int s = slots[LocatorSlot(l)];
     const uint64_t off = LocatorOffset(l), len = c.segments[s].len;
-    if (off + kRecordHeaderSize > len) return false;
+    if (off + kRecordPeekSize > len) return false;
     RecordView r = PeekRecord(ck.files[s]->data() + off, ck.files[s]->data());
     if (r.size() > len - off || (r.type != RecordType::kPut && r.type != RecordType::kDelete) ||
         r.ns_id != ns || r.seq > c.last_seq) {

@@ -376,7 +376,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
         // (Same boot: an overwritten record lies in a place that was
         // published before its first overwrite, below every append not yet
         // published; whole, after RestoreImages, it is kept at any number.)
-        const uint32_t counter = DecodeU32(r.base + kRecordCounterOffset);
+        const uint32_t counter = r.counter();
         const bool keep =
             live.same_boot
                 ? r.seq <= live.published || counter != 0

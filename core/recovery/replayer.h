@@ -52,7 +52,7 @@ class Replayer {
       return;
     }
     seg->NoteSeq(r.seq);
-    if (DecodeU32(r.base + kRecordCounterOffset) != 0) seg->NoteInPlaceSeq(r.seq);
+    if (r.counter() != 0) seg->NoteInPlaceSeq(r.seq);
     res_->last_seq = std::max(res_->last_seq, r.seq);
     const bool copy = (seg->flags() & kSegmentFlagCompacted) != 0;
     switch (r.type) {

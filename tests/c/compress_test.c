@@ -19,10 +19,11 @@
  *              (length prefix changed, body overwritten): every read path
  *              gives FIRKIN_E_CORRUPTION, never other bytes; verify reports
  *              it; a flipped byte without a new checksum is corruption too
- *   version    a version-3 database (identity and segments stamped 3) opens
- *              with compression on; its records read; the new writes go to
- *              version-4 segments (so a version-3 library refuses them), the
- *              old segments keep version 3; a segment stamped 6 (newer than
+ *   version    a version-3 database (identity stamped 3, segments rewritten
+ *              with long-layout records and stamped 3) opens with
+ *              compression on; its records read; the new writes go to
+ *              version-8 segments (so an older library refuses them), the
+ *              old segments keep version 3; a segment stamped 9 (newer than
  *              the library) is refused with FIRKIN_E_VERSION
  *   options    setters, getters, the generic names, bad values, NULL
  *
@@ -43,6 +44,7 @@
 #include "firkin.h"
 
 #include "check_harness.h"
+#include "record_layout.h"
 
 /* ---- values ---- */
 
@@ -509,10 +511,11 @@ static bool find_record(const char *dir, char *file, size_t fn, size_t *rec_off)
     snprintf(file, fn, "%s/%s", dir, e->d_name);
     size_t len = 0;
     char *b = read_file(file, &len);
-    /* header 40 + commit time 8, then the key "victim" */
-    for (size_t off = 8192; b != NULL && off + 54 <= len; off += 8) {
-      if (memcmp(b + off + 48, "victim", 6) == 0 && b[off + 34] == 1 &&
-          (unsigned char)b[off + 32] == 6) {
+    /* header (36 short, 40 long) + commit time 8, then the key "victim" */
+    for (size_t off = 8192; b != NULL && off + 56 <= len; off += 8) {
+      const unsigned char *r = (const unsigned char *)b + off;
+      if (r[34] == 1 && r[32] == 6 && r[33] == 0 && (rec_flags(r) & 2) != 0 &&
+          memcmp(rec_key(r), "victim", 6) == 0) {
         *rec_off = off;
         found = true;
         break;
@@ -609,7 +612,7 @@ static void damage_one(const char *algo, int how) {
   const uint8_t flags = (uint8_t)rec[35];
   check((flags & (strcmp(algo, "lz4") == 0 ? 8 : 16)) != 0 && vlen < 4000,
         "%s: the record is stored compressed (flags %u, %u bytes)", algo, flags, vlen);
-  char *val = rec + 48 + 6;
+  char *val = (char *)rec_value((const unsigned char *)rec);
   const char *what = "";
   switch (how) {
     case 0: { /* stated length one more than the real one */
@@ -630,8 +633,9 @@ static void damage_one(const char *algo, int how) {
       break;
   }
   /* A valid checksum over the damage: only the codec can catch it. */
-  const uint64_t sum = XXH3_64bits(rec + 8, 40 - 8 + 8 + 6 + le32(rec + 28));
-  memcpy(rec, &sum, 8);
+  size_t from, n;
+  rec_covered((const unsigned char *)rec, &from, &n);
+  rec_store_checksum((unsigned char *)rec, XXH3_64bits(rec + from, n));
   check(write_file(file, b, len) == 0, "write damaged file");
   free(b);
   /* No checkpoint: recovery reads the records (and must accept the record
@@ -667,7 +671,7 @@ static void damage(void) {
   size_t off = 0, len = 0;
   if (find_record(path, file, sizeof file, &off)) {
     char *b = read_file(file, &len);
-    b[off + 48 + 6 + 20] ^= 0x40;
+    b[(size_t)((const char *)rec_value((const unsigned char *)b + off) - b) + 20] ^= 0x40;
     write_file(file, b, len);
     free(b);
     db = NULL;
@@ -708,6 +712,45 @@ static bool stamp_version(const char *path, uint32_t version) {
   return ok;
 }
 
+/* Rewrites a segment file of this library as one a library of format
+ * `version` (3..7) wrote: every record in the long layout (record_layout.h,
+ * checksum recomputed), the header stamped `version`, the durability
+ * watermark moved to the new length. The records move: the caller removes
+ * the checkpoint. */
+static bool make_old_segment(const char *path, uint32_t version) {
+  size_t len = 0;
+  char *b = read_file(path, &len);
+  if (b == NULL || len < 8192) {
+    free(b);
+    return false;
+  }
+  unsigned char *in = (unsigned char *)b, *out = calloc(1, 8192 + 2 * len);
+  memcpy(out, in, 8192);
+  size_t off = 8192, at = 8192;
+  while (off + REC_MIN_SIZE <= len && rec_seq(in + off) != 0) {
+    const size_t n = rec_record_size(in + off);
+    if (off + n > len) break;
+    const size_t m = rec_copy_long(in + off, out + at);
+    size_t from, covered;
+    rec_covered(out + at, &from, &covered);
+    rec_store_checksum(out + at, XXH3_64bits(out + at + from, covered));
+    off += n;
+    at += m;
+  }
+  memcpy(out + 8, &version, 4);
+  const uint64_t sum = XXH3_64bits(out, 40);
+  memcpy(out + 40, &sum, 8);
+  const uint64_t wm = at, check = XXH3_64bits(&wm, 8) ^ 0x5EA1ED5EA1ED5EA1ull;
+  memcpy(out + 4096, &wm, 8);
+  memcpy(out + 4104, &check, 8);
+  FILE *f = fopen(path, "wb");
+  const bool ok = f != NULL && fwrite(out, 1, at, f) == at;
+  if (f != NULL) fclose(f);
+  free(out);
+  free(b);
+  return ok;
+}
+
 static uint32_t file_version(const char *path) {
   size_t len = 0;
   char *b = read_file(path, &len);
@@ -727,7 +770,8 @@ static void version(void) {
   char *old = text(1000, 21), *neu = text(1000, 22);
   firkin_put(db, NULL, NULL, "old", 3, old, 1000);
   firkin_close(db);
-  /* Stamp everything version 3 (what a version-3 library wrote). */
+  /* Make everything what a version-3 library wrote: records of the long
+   * layout, headers that say 3; no checkpoint (the records moved). */
   int segs = 0;
   snprintf(file, sizeof file, "%s/FIRKIN", path);
   check(stamp_version(file, 3), "stamp FIRKIN 3");
@@ -737,11 +781,13 @@ static void version(void) {
     const size_t l = strlen(e->d_name);
     if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
     snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-    check(stamp_version(file, 3), "stamp %s 3", e->d_name);
+    check(make_old_segment(file, 3), "make %s version 3", e->d_name);
     segs++;
   }
   if (d != NULL) closedir(d);
   check(segs >= 1, "segments stamped (%d)", segs);
+  snprintf(file, sizeof file, "%s/CHECKPOINT", path);
+  unlink(file);
 
   db = open_algo(path, "zstd");
   check(db != NULL, "a version-3 database opens with compression on");
@@ -750,7 +796,8 @@ static void version(void) {
   firkin_put(db, NULL, NULL, "new", 3, neu, 1000);
   check_point_reads(db, "new", neu, 1000, "v4 record");
   firkin_close(db);
-  /* Old segments keep 3; the segment holding the compressed record is 4. */
+  /* Old segments keep 3; the segment holding the compressed record says 8
+   * (every segment this library writes: records of the short layout). */
   int v3 = 0, v4 = 0, other = 0;
   d = opendir(path);
   while (d != NULL && (e = readdir(d)) != NULL) {
@@ -759,11 +806,11 @@ static void version(void) {
     snprintf(file, sizeof file, "%s/%s", path, e->d_name);
     const uint32_t v = file_version(file);
     if (v == 3) v3++;
-    else if (v == 4) v4++;
+    else if (v == 8) v4++;
     else other++;
   }
   if (d != NULL) closedir(d);
-  check(v3 == segs && v4 >= 1 && other == 0, "segment versions: %d v3, %d v4, %d other", v3, v4,
+  check(v3 == segs && v4 >= 1 && other == 0, "segment versions: %d v3, %d v8, %d other", v3, v4,
         other);
   check(!segments_hold(path, neu + 100, 200), "the new value is stored compressed");
 
@@ -773,15 +820,15 @@ static void version(void) {
     const size_t l = strlen(e->d_name);
     if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
     snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-    if (file_version(file) == 4) break;
+    if (file_version(file) == 8) break;
   }
   if (d != NULL) closedir(d);
-  check(stamp_version(file, 8), "stamp a segment 8");
+  check(stamp_version(file, 9), "stamp a segment 9");
   db = NULL;
   firkin_options *o = NULL;
   firkin_options_new(&o);
   check(firkin_open(path, o, &db) == FIRKIN_E_VERSION && db == NULL,
-        "a version-8 segment (newer than this library) is refused with FIRKIN_E_VERSION");
+        "a version-9 segment (newer than this library) is refused with FIRKIN_E_VERSION");
   firkin_options_free(o);
   free(old);
   free(neu);

@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "check_harness.h"
+#include "record_layout.h"
 
 #define NKEYS 300
 
@@ -563,17 +564,6 @@ typedef struct {
   unsigned key_len, value_len, ext, flags;
 } found_rec;
 
-static unsigned rec_size(const unsigned char *r) {
-  unsigned vlen, klen;
-  memcpy(&vlen, r + 28, 4);
-  uint16_t k16;
-  memcpy(&k16, r + 32, 2);
-  klen = k16;
-  unsigned flags = r[35];
-  unsigned ext = ((flags & 2) ? 8 : 0) + ((flags & 4) ? 8 : 0);
-  unsigned n = 40 + ext + klen + vlen + ((flags & 32) ? 16 : 0);
-  return (n + 7) & ~7u;
-}
 
 static bool find_put(const char *dir, found_rec *out) {
   DIR *d = opendir(dir);
@@ -587,12 +577,12 @@ static bool find_put(const char *dir, found_rec *out) {
     snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
     unsigned char *b = NULL;
     long n = read_file(p, &b);
-    for (long off = 8192; off + 40 <= n;) {
+    for (long off = 8192; off + REC_MIN_SIZE <= n;) {
       const unsigned char *r = b + off;
       uint64_t seq;
       memcpy(&seq, r + 8, 8);
       if (seq == 0) break;
-      const unsigned sz = rec_size(r);
+      const unsigned sz = (unsigned)rec_record_size(r);
       if (r[34] == 1 /* put */) {
         snprintf(out->file, sizeof out->file, "%s", e->d_name);
         out->off = off;
@@ -601,7 +591,7 @@ static bool find_put(const char *dir, found_rec *out) {
         out->key_len = k16;
         memcpy(&out->value_len, r + 28, 4);
         out->flags = r[35];
-        out->ext = ((r[35] & 2) ? 8 : 0) + ((r[35] & 4) ? 8 : 0);
+        out->ext = rec_ext_len(r[35]);
         found = true;
         break;
       }
@@ -614,7 +604,7 @@ static bool find_put(const char *dir, found_rec *out) {
 }
 
 /* XORs byte `at` of the record in f with x and, with `fix`, writes the
- * record checksum again (XXH3 over [8, end of tag)): damage made to pass
+ * record checksum again (record_layout.h: over [4 or 8, end of tag)): damage made to pass
  * the checksum, as someone changing the file on purpose would. */
 static bool tamper(const char *dir, const found_rec *f, long at, unsigned char x, bool fix) {
   char p[1024];
@@ -626,8 +616,9 @@ static bool tamper(const char *dir, const found_rec *f, long at, unsigned char x
     unsigned char *r = b + f->off;
     r[at] ^= x;
     if (fix) {
-      uint64_t sum = XXH3_64bits(r + 8, 32 + f->ext + f->key_len + f->value_len + 16);
-      memcpy(r, &sum, 8);
+      size_t from, len;
+      rec_covered(r, &from, &len);
+      rec_store_checksum(r, XXH3_64bits(r + from, len));
     }
     ok = write_file(p, b, n);
   }
@@ -664,7 +655,7 @@ static void test_sealed_records(void) {
     found_rec f;
     check(find_put(p, &f), "put record found");
     check((f.flags & 32) != 0, "put record carries the sealed flag (flags %u)", f.flags);
-    if (what == 0) {  /* format version 5: identity file and the salted segment header */
+    if (what == 0) {  /* identity file version 5; the salted segment header says 8 (short records) */
       unsigned char *b = NULL;
       char fp[1024];
       snprintf(fp, sizeof fp, "%s/FIRKIN", p);
@@ -680,12 +671,15 @@ static void test_sealed_records(void) {
         memcpy(&sv, b + 8, 4);
         memcpy(&sf, b + 12, 4);
       }
-      check(sv == 5 && (sf & 4) != 0, "segment: version 5, salted (%u, flags %u)", sv, sf);
+      check(sv == 8 && (sf & 4) != 0, "segment: version 8, salted (%u, flags %u)", sv, sf);
       free(b);
     }
     check(f.key_len == strlen(k) && f.value_len == strlen(v), "stored lengths are the plain ones");
     /* 0: a value byte; 1: the commit time (additional data); 2: a key byte. */
-    const long at = what == 0 ? 40 + f.ext + f.key_len + 3 : what == 1 ? 40 : 40 + f.ext + 1;
+    const long head = (long)rec_head_len(f.flags);
+    const long at = what == 0   ? head + f.key_len + 3
+                    : what == 1 ? (long)rec_header_len(f.flags)
+                                : head + 1;
     check(tamper(p, &f, at, 0x20, true), "tamper");
     char ck[1024];
     snprintf(ck, sizeof ck, "%s/CHECKPOINT", p);

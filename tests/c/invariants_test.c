@@ -65,6 +65,7 @@
 
 #include "firkin.h"
 #include "firkin_testing.h"
+#include "record_layout.h"
 
 /* Paths here are short; silence GCC's worst-case path-length analysis. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -953,26 +954,15 @@ static void test_power(void) {
 /* ------------------------------------------------------------------------ */
 
 #define SEG_HEADER 8192
-#define REC_HEADER 40
 
-/* Bytes of optional fields (commit time, expiry) after a record's header. */
-static size_t rec_ext(const unsigned char *rec) {
-  return ((rec[35] & 2) ? 8 : 0) + ((rec[35] & 4) ? 8 : 0);
-}
-
-static uint32_t rd_u32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+static uint32_t rd_u32(const unsigned char *p) { return rec_u32(p); }
 
 /* Offsets of the records of a segment image (and the end offset of the
  * last one as offs[n]). Stops at a zero header or anything implausible. */
 static size_t walk_records(const unsigned char *d, size_t len, size_t *offs, size_t cap) {
   size_t off = SEG_HEADER, n = 0;
-  while (off + REC_HEADER <= len && n + 1 < cap) {
-    uint32_t vl = rd_u32(d + off + 28);
-    uint32_t kl = (uint32_t)d[off + 32] | (uint32_t)d[off + 33] << 8;
-    size_t ext = rec_ext(d + off);
-    size_t sz = (REC_HEADER + ext + kl + vl + 7) & ~(size_t)7;
+  while (off + REC_MIN_SIZE <= len && n + 1 < cap) {
+    size_t sz = rec_record_size(d + off);
     uint8_t type = d[off + 34];
     if (type == 0 || type > 7 || off + sz > len) break; /* 6, 7: a compaction output's lists */
     offs[n++] = off;
@@ -1261,7 +1251,7 @@ static void bitflip_round(int round) {
     {
       size_t kl = (size_t)data[offs[ri] + 32] | (size_t)data[offs[ri] + 33] << 8;
       size_t vl = rd_u32(data + offs[ri] + 28);
-      flip_at = offs[ri] + (size_t)rng_below(&r, REC_HEADER + rec_ext(data + offs[ri]) + kl + vl);
+      flip_at = offs[ri] + (size_t)rng_below(&r, rec_head_len(rec_flags(data + offs[ri])) + kl + vl);
     }
     data[flip_at] ^= (unsigned char)(1u << rng_below(&r, 8));
     write_file(segs[victim], data, len);
@@ -2011,7 +2001,7 @@ static bool flip_in_record(const char *dir, int type, const char *key, size_t at
     for (j = 0; j < nr; j++) {
       const unsigned char *r = d + offs[j];
       size_t kl = (size_t)r[32] | (size_t)r[33] << 8;
-      if (r[34] == type && kl == klen && memcmp(r + REC_HEADER + rec_ext(r), key, klen) == 0) {
+      if (r[34] == type && kl == klen && memcmp(rec_key(r), key, klen) == 0) {
         hit = names[i];
         hit_off = offs[j];
       }

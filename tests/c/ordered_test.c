@@ -49,6 +49,7 @@
 #include <xxhash.h>
 
 #include "check_harness.h"
+#include "record_layout.h"
 
 /* ---- helpers ---- */
 
@@ -902,17 +903,14 @@ static void walk_segment(const char *path,
                          void *arg) {
   size_t len = 0, off = 8192;
   unsigned char *d = read_file(path, &len);
-  while (d && off + 40 <= len) {
+  while (d && off + REC_MIN_SIZE <= len) {
     const unsigned char *r = d + off;
-    uint32_t ns, vl;
-    memcpy(&ns, r + 24, 4);
-    memcpy(&vl, r + 28, 4);
-    size_t kl = (size_t)r[32] | (size_t)r[33] << 8;
-    uint8_t type = r[34], flags = r[35];
-    size_t ext = ((flags & 2) ? 8 : 0) + ((flags & 4) ? 8 : 0);
-    size_t sz = (40 + ext + kl + vl + ((flags & 32) ? 16 : 0) + 7) & ~(size_t)7;
+    const uint32_t ns = rec_ns(r);
+    const size_t kl = rec_klen(r);
+    const uint8_t type = r[34];
+    const size_t sz = rec_record_size(r);
     if (type == 0 || type > 7 || off + sz > len) break;
-    fn(r, ns, type, r + 40 + ext, kl, arg);
+    fn(r, ns, type, rec_key(r), kl, arg);
     off += sz;
   }
   free(d);

@@ -55,6 +55,7 @@
 
 #include "firkin.h"
 #include "forked_cases.h"
+#include "record_layout.h"
 
 static char root[256];
 #define NKEYS 3000
@@ -241,18 +242,13 @@ static int t_iterator_zeroed_records(void) {
   unsigned char *b = malloc((size_t)size);
   fseek(f, 0, SEEK_SET);
   CHECK(fread(b, 1, (size_t)size, f) == (size_t)size, "read %s", path);
-  /* Record boundaries (header: value_len u32 at 28, key_len u16 at 32,
-   * flags at 35: time +8, expiry +8; 8-byte aligned); zero from the 50th
+  /* Record boundaries (record_layout.h); zero from the 50th
    * to the first later boundary a multiple of 40 bytes on, at least 5
    * records, ending before the last 4 KiB. */
   long off = 8192, first = 0, last = 0;
   int walked = 0;
   while (off + 40 <= size - 4096 && last == 0) {
-    uint32_t vlen = (uint32_t)b[28 + off] | (uint32_t)b[29 + off] << 8 |
-                    (uint32_t)b[30 + off] << 16 | (uint32_t)b[31 + off] << 24;
-    uint16_t klen = (uint16_t)(b[32 + off] | b[33 + off] << 8);
-    unsigned flags = b[35 + off];
-    off += (40 + ((flags & 2) ? 8 : 0) + ((flags & 4) ? 8 : 0) + klen + vlen + 7) & ~7L;
+    off += (long)rec_record_size(b + off);
     if (++walked == 50) first = off;
     if (walked >= 55 && first != 0 && (off - first) % 40 == 0 && off <= size - 4096) last = off;
   }
@@ -843,18 +839,16 @@ static int shift_seqs(const char *path) {
   memset(b, 0, sizeof b);
   const size_t len = fread(b, 1, sizeof b, f);
   int n = 0;
-  for (size_t off = 8192; off + 40 <= len;) {
+  for (size_t off = 8192; off + REC_MIN_SIZE <= len;) {
     const uint64_t seq = get64(b + off + 8);
-    const uint32_t vlen = (uint32_t)get64(b + off + 28);
-    const uint16_t klen = (uint16_t)(b[off + 32] | b[off + 33] << 8);
-    const unsigned flags = b[off + 35];
     if (seq == 0) break;
-    const size_t ext = ((flags & 2) ? 8 : 0) + ((flags & 4) ? 8 : 0);
-    const size_t body = 40 + ext + klen + vlen;
-    if (off + body > len) return 1;
+    const size_t size = rec_record_size(b + off);
+    if (off + size > len) return 1;
     put64(b + off + 8, seq + 1);
-    put64(b + off, (uint64_t)XXH3_64bits(b + off + 8, body - 8));
-    off += (body + 7) & ~(size_t)7;
+    size_t from, n_covered;
+    rec_covered(b + off, &from, &n_covered);
+    rec_store_checksum(b + off, (uint64_t)XXH3_64bits(b + off + from, n_covered));
+    off += size;
     n++;
   }
   fseek(f, 0, SEEK_SET);

@@ -39,6 +39,7 @@
 #include <sys/wait.h>
 
 #include "crash_common.h"
+#include "../c/record_layout.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -50,7 +51,7 @@
 
 typedef struct mt_rec {
   int seg;           /* index into segs */
-  uint64_t off, end; /* record bytes [off, off + 40 + ext + klen + vlen) */
+  uint64_t off, end; /* record bytes [off, off + head + klen + vlen) (record_layout.h) */
   uint64_t padded_end;
   uint64_t seq;
   uint8_t type, flags;
@@ -253,17 +254,17 @@ static bool mt_parse(mt_base *B) {
         B->tail_seg = s;
     }
     uint64_t off = 8192; /* records start after the 8 KiB header */
-    while (off + 40 <= (uint64_t)sz && B->nrecs < MT_MAX_RECS) {
+    while (off + REC_MIN_SIZE <= (uint64_t)sz && B->nrecs < MT_MAX_RECS) {
       const unsigned char *h = d + off;
       uint64_t seq = rd64(h + 8);
       uint32_t vlen = cc_get_u32(h + 28);
       uint32_t klen = (uint32_t)h[32] | ((uint32_t)h[33] << 8);
       uint8_t type = h[34];
       if (seq == 0 || type == 0 || type > 15) break; /* zeros: end of data */
-      /* format version 3: optional 8-byte commit time (flags bit 1) and
-       * expiry (bit 2) between the header and the key */
-      const uint64_t ext = ((h[35] & 2) ? 8 : 0) + ((h[35] & 4) ? 8 : 0);
-      uint64_t end = off + 40 + ext + klen + vlen;
+      /* the header (36 or 40 bytes), then optional 8-byte commit time
+       * (flags bit 1) and expiry (bit 2), then the key */
+      const uint64_t head = rec_head_len(h[35]);
+      uint64_t end = off + rec_body_end(h[35], klen, vlen);
       uint64_t pend = (end + 7) & ~(uint64_t)7;
       if (end > (uint64_t)sz) break;
       mt_rec *r = &B->recs[B->nrecs++];
@@ -276,16 +277,16 @@ static bool mt_parse(mt_base *B) {
       r->flags = h[35];
       r->key = -1;
       r->ver = 0;
-      r->counter = cc_get_u32(h + 36);
+      r->counter = rec_counter(h);
       if ((type == 1 || type == 2) && klen == CC_KEY_LEN) {
         unsigned k;
         char kb[CC_KEY_LEN + 1];
-        memcpy(kb, h + 40 + ext, CC_KEY_LEN);
+        memcpy(kb, h + head, CC_KEY_LEN);
         kb[CC_KEY_LEN] = 0;
         if (sscanf(kb, "k%8x!", &k) == 1 && k < MT_KEYS) r->key = (int)k;
         if (type == 1 && r->key >= 0) {
           uint64_t v;
-          if (cc_check_value(h + 40 + ext + klen, vlen, (uint32_t)r->key, &v)) r->ver = v;
+          if (cc_check_value(h + head + klen, vlen, (uint32_t)r->key, &v)) r->ver = v;
         }
       }
       off = pend;
@@ -865,7 +866,7 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
                  PRIu64 " of %s", B->name, bit, rec->off, B->segs[s]);
         break;
       }
-      case 13: { /* make a put's in-place counter odd (bit 0 of byte 36) */
+      case 13: { /* make a put's in-place counter odd (bit 0 of its byte 4, or 36 if long) */
         /* An odd counter is what an overwrite under way shows readers
          * (docs/write_path.md, "In-place updates"); in a file it is
          * damage. Until 2026-11-27 a get of such a record in a segment a
@@ -876,8 +877,8 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
           if (B->recs[i].seg == s && B->recs[i].type == 1) cand[nc++] = i;
         if (nc == 0 || !(B->seg_flags[s] & 16)) continue;
         const mt_rec *rec = &B->recs[cand[cc_below(r, (uint64_t)nc)]];
-        mt_flip(p, rec->off + 36, 0);
-        c.lo = rec->off + 36;
+        mt_flip(p, rec->off + rec_counter_off(rec->flags), 0);
+        c.lo = rec->off + rec_counter_off(rec->flags);
         c.hi = c.lo + 1;
         snprintf(c.what, sizeof c.what, "%s: in-place counter of the put at %" PRIu64
                  " of %s made odd", B->name, rec->off, B->segs[s]);
@@ -1404,13 +1405,13 @@ static int mt_live_torn_case(void) {
     cc_fail("LIVE torn: slot 0 holds no image (in-place updates off?)");
     return 1;
   }
-  /* The image's value: after the 40-byte header, the 8-byte commit time
-   * and the key. */
+  /* The image's value: after the header, the 8-byte commit time and the
+   * key. */
   const unsigned char *img = slot + 64;
   const uint32_t img_vlen = cc_get_u32(img + 28);
   uint64_t img_ver = 0;
-  if (40 + 8 + CC_KEY_LEN + (size_t)img_vlen > len ||
-      !cc_check_value(img + 40 + 8 + CC_KEY_LEN, img_vlen, 0, &img_ver)) {
+  if (rec_head_len(img[35]) + CC_KEY_LEN + (size_t)img_vlen > len ||
+      !cc_check_value(img + rec_head_len(img[35]) + CC_KEY_LEN, img_vlen, 0, &img_ver)) {
     cc_fail("LIVE torn: slot 0's image is not a record of key 0");
     return 1;
   }
@@ -1425,8 +1426,8 @@ static int mt_live_torn_case(void) {
   bool torn = fd >= 0 && pread(fd, rec, len, (off_t)off) == (ssize_t)len &&
               memcmp(rec, img, len) == 0; /* the overwrite finished */
   if (torn) {
-    const uint32_t counter = cc_get_u32(rec + 36);
-    cc_put_u32(rec + 36, counter - 1); /* odd: the copy under way */
+    const uint32_t counter = rec_counter(rec);
+    cc_put_u32(rec + rec_counter_off(rec[35]), counter - 1); /* odd: the copy under way */
     for (uint32_t i = len / 2; i < len; i++) rec[i] ^= 0x5A;
     torn = counter >= 2 && (counter & 1) == 0 && pwrite(fd, rec, len, (off_t)off) == (ssize_t)len;
   }

@@ -1161,10 +1161,11 @@ static void ph_image(const char *base) {
 #define PJ_BATCH 3
 /* Bytes cut off the end of the full segment's records (a record of a
  * 8-byte key and a PE_VALUE value is 1056 bytes, a batch's commit record
- * 56): into the commit record, all of it, into the last put, the last put
- * whole, two puts, and the whole batch (the segment then ends at the put
- * before it: a tear at a record boundary). */
-static const uint64_t pj_tears[] = {8, 56, 64, 1100, 1112, 2200, 3224};
+ * 48: short layouts, format version 8): into the commit record, all of it,
+ * into the last put, the last put whole, two puts, and the whole batch
+ * (the segment then ends at the put before it: a tear at a record
+ * boundary). */
+static const uint64_t pj_tears[] = {8, 48, 56, 1100, 1104, 2200, 3216};
 
 static firkin_status pj_batch(firkin_db *db, firkin_batch *b, int i) {
   char key[32], val[PE_VALUE];

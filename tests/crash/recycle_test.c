@@ -29,6 +29,7 @@
 
 #include "firkin.h"
 #include "../c/forked_cases.h"
+#include "../c/record_layout.h"
 #include "firkin_testing.h"
 
 static char root[256];
@@ -142,11 +143,8 @@ static int stale_records(const char *dir, int *recycled_files) {
     const uint64_t floor = rd64(buf + 32);
     for (size_t off = 8192; off + 40 <= n;) {
       const uint64_t seq = rd64(buf + off + 8);
-      const uint32_t vlen = (uint32_t)rd64(buf + off + 28) & 0xffffffffu;
-      const uint32_t klen = buf[off + 32] | (buf[off + 33] << 8);
       if (seq <= floor) stale++;
-      const size_t ext = ((buf[off + 35] & 2) ? 8 : 0) + ((buf[off + 35] & 4) ? 8 : 0);
-      off += (40 + ext + klen + vlen + 7) & ~(size_t)7;
+      off += rec_record_size(buf + off);
     }
   }
   closedir(d);

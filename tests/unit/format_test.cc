@@ -31,18 +31,72 @@ TEST(Format, RecordRoundTrip) {
   EXPECT_EQ(r.key(), key);
   EXPECT_EQ(r.value(), value);
   EXPECT_TRUE(r.is_batch());
+  // Format version 8: the short layout, 36 header bytes (4 + 11 bytes of
+  // key and value: 51, padded to 56).
+  EXPECT_TRUE(r.short_header());
+  EXPECT_EQ(r.key().data(), buf.data() + kRecordHeaderShort);
+  EXPECT_EQ(buf.size(), 56u);
+  EXPECT_EQ(r.size(), buf.size());
+}
+
+// A record of the long layout (format versions up to 7, and compaction's
+// copies of such records) is read as it always was: key at 40, a 64-bit
+// checksum over [8, ...).
+TEST(Format, LongLayoutStillReads) {
+  std::string key("k\0ey", 4), value("value bytes");
+  RecordFields f{42, MakeDiskAddr(3, 128), 7, RecordType::kPut, 0, key, value, 1234};
+  f.long_header = true;
+  std::vector<char> buf(RecordSize(key.size(), value.size(), 8, 0, kRecordHeaderLong));
+  ASSERT_EQ(EncodeRecord(f, buf.data()), buf.size());
+  RecordView r;
+  ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
+  EXPECT_FALSE(r.short_header());
+  EXPECT_EQ(r.flags, kRecordFlagTime);
+  EXPECT_EQ(r.time(), 1234u);
+  EXPECT_EQ(r.key().data(), buf.data() + kRecordHeaderLong + 8);
+  EXPECT_EQ(r.key(), key);
+  EXPECT_EQ(r.value(), value);
+  EXPECT_EQ(DecodeU64(buf.data()),
+            Checksum(buf.data() + 8, kRecordHeaderLong - 8 + 8 + key.size() + value.size()));
+  // The same fields in the short layout: 4 bytes less before padding (so
+  // 8 less for half of all lengths: a 16-byte key, a 100-byte value and a
+  // commit time take 160 bytes, not 168; here both pad to 64).
+  EXPECT_EQ(RecordSize(16, 100, 8), 160u);
+  EXPECT_EQ(RecordSize(16, 100, 8, 0, kRecordHeaderLong), 168u);
+  f.long_header = false;
+  std::vector<char> s(RecordSize(key.size(), value.size(), 8));
+  ASSERT_EQ(EncodeRecord(f, s.data()), s.size());
+  EXPECT_EQ(s.size(), buf.size());
+  ASSERT_TRUE(ValidateRecord(s.data(), s.size(), &r));
+  EXPECT_EQ(DecodeU32(s.data()),
+            static_cast<uint32_t>(Checksum(s.data() + 4, 32 + 8 + key.size() + value.size())));
+  // Only in a segment of version 8 or later: a short record in an older
+  // segment is damage, never read.
+  std::vector<char> seg(kSegmentHeaderSize + s.size());
+  for (uint32_t v : {kFormatVersionInPlace, kFormatVersionShort}) {
+    EncodeSegmentHeader({v, 0, 9, 1234}, seg.data());
+    std::memcpy(seg.data() + kSegmentHeaderSize, s.data(), s.size());
+    EXPECT_EQ(ValidateRecord(seg.data() + kSegmentHeaderSize, s.size(), &r, seg.data()),
+              v >= kFormatVersionShort)
+        << v;
+  }
 }
 
 TEST(Format, EveryFlippedBitIsDetected) {
   std::string key = "key", value(100, 'v');
-  std::vector<char> buf(RecordSize(key.size(), value.size()));
-  EncodeRecord({1, 0, 0, RecordType::kPut, 0, key, value}, buf.data());
-  const size_t covered = kRecordHeaderSize + key.size() + value.size();
-  for (size_t bit = 0; bit < covered * 8; bit++) {
-    std::vector<char> b = buf;
-    b[bit / 8] ^= static_cast<char>(1 << (bit % 8));
-    RecordView r;
-    EXPECT_FALSE(ValidateRecord(b.data(), b.size(), &r)) << "bit " << bit;
+  for (bool long_header : {false, true}) {
+    RecordFields f{1, 0, 0, RecordType::kPut, 0, key, value};
+    f.long_header = long_header;
+    const size_t header = long_header ? kRecordHeaderLong : kRecordHeaderShort;
+    std::vector<char> buf(RecordSize(key.size(), value.size(), 0, 0, header));
+    ASSERT_EQ(EncodeRecord(f, buf.data()), buf.size());
+    const size_t covered = header + key.size() + value.size();
+    for (size_t bit = 0; bit < covered * 8; bit++) {
+      std::vector<char> b = buf;
+      b[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+      RecordView r;
+      EXPECT_FALSE(ValidateRecord(b.data(), b.size(), &r)) << "bit " << bit << " " << long_header;
+    }
   }
 }
 
@@ -96,14 +150,14 @@ TEST(Format, Version3TimeAndExpiry) {
   EXPECT_EQ(n, buf.size());
   RecordView r;
   ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
-  EXPECT_EQ(r.flags, kRecordFlagBatch | kRecordFlagTime | kRecordFlagExpiry);
+  EXPECT_EQ(r.flags, kRecordFlagBatch | kRecordFlagTime | kRecordFlagExpiry | kRecordFlagShort);
   EXPECT_EQ(r.time(), 1700000000123ull);
   EXPECT_EQ(r.expiry(), 1700000005000ull);
   EXPECT_EQ(r.key(), key);
   EXPECT_EQ(r.value(), value);
   EXPECT_EQ(r.size(), buf.size());
   // Every bit of the optional fields is covered by the checksum.
-  for (size_t bit = kRecordHeaderSize * 8; bit < (kRecordHeaderSize + 16) * 8; bit++) {
+  for (size_t bit = kRecordHeaderShort * 8; bit < (kRecordHeaderShort + 16) * 8; bit++) {
     std::vector<char> b = buf;
     b[bit / 8] ^= static_cast<char>(1 << (bit % 8));
     EXPECT_FALSE(ValidateRecord(b.data(), b.size(), &r)) << "bit " << bit;
@@ -121,21 +175,24 @@ TEST(Format, Version3TimeAndExpiry) {
   ASSERT_TRUE(ValidateRecord(v2.data(), v2.size(), &r));
   EXPECT_EQ(r.time(), 0u);
   EXPECT_EQ(r.expiry(), 0u);
-  EXPECT_EQ(r.flags, 0u);
-  // A flag bit this version does not know is damage, never misread (the
-  // sealed flag is reserved for encryption, not known yet).
+  EXPECT_EQ(r.flags, kRecordFlagShort);
+  // A flag bit this version does not know is damage, never misread; so is
+  // a flag changed under an intact checksum (the layout's, or the seal's).
   std::vector<char> u = v2;
-  u[35] = static_cast<char>(kRecordFlagSealed);
+  u[35] = static_cast<char>(kRecordFlagShort | 128);
   EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
-  u[35] = static_cast<char>(64);
+  StoreRecordChecksum(u.data(), kRecordFlagShort, RecordChecksum(u.data(), kRecordFlagShort, 4, 5));
+  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
+  u[35] = static_cast<char>(kRecordFlagSealed | kRecordFlagShort);
+  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
+  u[35] = 0;  // the long layout read over short bytes
   EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
 }
 
 // Rewrites the checksum of an encoded record after a test changed it.
 void Reseal(std::vector<char>* b) {
   RecordView r = PeekRecord(b->data());
-  EncodeU64(b->data(),
-            Checksum(b->data() + 8, kRecordHeaderSize - 8 + r.ext_len() + r.key_len + r.value_len));
+  StoreRecordChecksum(b->data(), r.flags, RecordChecksum(b->data(), r.flags, r.key_len, r.value_len));
 }
 
 TEST(Format, Version4CodecFlags) {
@@ -146,11 +203,12 @@ TEST(Format, Version4CodecFlags) {
     EncodeRecord({5, 0, 0, RecordType::kPut, f, key, value, 99}, buf.data());
     RecordView r;
     ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
-    EXPECT_EQ(r.flags, f | kRecordFlagTime);  // the codec flag is kept
+    EXPECT_EQ(r.flags, f | kRecordFlagTime | kRecordFlagShort);  // the codec flag is kept
     EXPECT_EQ(r.value(), value);
     // Both algorithms at once, or a codec flag on a non-put: damage.
     std::vector<char> both = buf;
-    both[35] = static_cast<char>(kRecordFlagLz4 | kRecordFlagZstd | kRecordFlagTime);
+    both[35] =
+        static_cast<char>(kRecordFlagLz4 | kRecordFlagZstd | kRecordFlagTime | kRecordFlagShort);
     Reseal(&both);
     EXPECT_FALSE(ValidateRecord(both.data(), both.size(), &r));
     std::vector<char> del = buf;
@@ -206,11 +264,12 @@ TEST(Format, Version5SaltAndSealedFlag) {
     EncodeRecord({5, 0, 0, t, kRecordFlagSealed, key, value, 99}, buf.data());
     RecordView r = PeekRecord(buf.data());
     EXPECT_EQ(r.size(), buf.size());
-    EncodeU64(buf.data(), RecordChecksum(buf.data(), r.flags, r.key_len, r.value_len));
+    StoreRecordChecksum(buf.data(), r.flags,
+                        RecordChecksum(buf.data(), r.flags, r.key_len, r.value_len));
     EXPECT_EQ(ValidateRecord(buf.data(), buf.size(), &r), t != RecordType::kCommit)
         << static_cast<int>(t);
     // The checksum covers the tag.
-    buf[kRecordHeaderSize + 8 + key.size() + value.size() + 3] ^= 1;
+    buf[r.head_len() + key.size() + value.size() + 3] ^= 1;
     EXPECT_FALSE(ValidateRecord(buf.data(), buf.size(), &r));
   }
 }
@@ -322,10 +381,12 @@ TEST(Format, EncodedChecksumIsTheStoredBytesChecksum) {
       RecordFields f{9, 0, 1, RecordType::kPut, 0, "key", value};
       f.time = time;
       f.expiry = expiry;
-      const uint8_t flags = (time ? kRecordFlagTime : 0) | (expiry ? kRecordFlagExpiry : 0);
+      const uint8_t flags =
+          kRecordFlagShort | (time ? kRecordFlagTime : 0) | (expiry ? kRecordFlagExpiry : 0);
       std::vector<char> buf(RecordSize(3, value.size(), RecordExtLen(flags), 0));
       EncodeRecord(f, buf.data());
-      EXPECT_EQ(DecodeU64(buf.data()), RecordChecksum(buf.data(), flags, 3, value.size()));
+      EXPECT_EQ(StoredRecordChecksum(buf.data(), flags),
+                RecordChecksum(buf.data(), flags, 3, value.size()));
       RecordView r;
       EXPECT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
     }
@@ -348,13 +409,16 @@ TEST(Format, EncodeRecordCachedWritesWhatEncodeRecordWrites) {
       for (uint8_t fl : flag_sets) {
         for (uint64_t time : {uint64_t{0}, uint64_t{1795663443448}}) {
           for (uint64_t expiry : {uint64_t{0}, uint64_t{1795663449999}}) {
+           for (bool long_header : {false, true}) {
             RecordFields f{77, MakeDiskAddr(5, 4096), 3, RecordType::kPut, fl,
                            std::string_view(all.data(), klen),
                            std::string_view(all.data() + 40, vlen), time, expiry,
-                           static_cast<uint32_t>(rng() & 0xFFFE)};
+                           static_cast<uint32_t>(rng() & 0xFFFE), long_header};
             const uint8_t flags = fl | (time ? kRecordFlagTime : 0) |
-                                  (expiry ? kRecordFlagExpiry : 0);
-            const size_t size = RecordSize(klen, vlen, RecordExtLen(flags), RecordTailLen(flags));
+                                  (expiry ? kRecordFlagExpiry : 0) |
+                                  (long_header ? 0 : kRecordFlagShort);
+            const size_t size = RecordSize(klen, vlen, RecordExtLen(flags), RecordTailLen(flags),
+                                           RecordHeaderLen(flags));
             std::vector<char> a(size + 8, '\x5a'), b(size + 8, '\x5a');
             for (char& c : b) c = static_cast<char>(rng());
             b[size] = a[size];  // past the record: untouched by both
@@ -364,8 +428,10 @@ TEST(Format, EncodeRecordCachedWritesWhatEncodeRecordWrites) {
             ASSERT_EQ(std::memcmp(a.data(), b.data(), size + 8), 0)
                 << "key " << klen << ", value " << vlen << ", flags " << int(flags);
             if ((flags & kRecordFlagSealed) == 0) {
-              ASSERT_EQ(DecodeU64(a.data()), RecordChecksum(a.data(), flags, klen, vlen));
+              ASSERT_EQ(StoredRecordChecksum(a.data(), flags),
+                        RecordChecksum(a.data(), flags, klen, vlen));
             }
+           }
           }
         }
       }

@@ -205,7 +205,7 @@ TEST(LogWriterInPlace, AnOddCounterNoOverwriterHoldsIsNotWaitedFor) {
     char* ra = a.seg->mutable_data() + a.off;
     char* rb = b.seg->mutable_data() + b.off;
     auto set_counter = [](char* rec, uint32_t c) {
-      __atomic_store_n(reinterpret_cast<uint32_t*>(rec + kRecordCounterOffset), c,
+      __atomic_store_n(reinterpret_cast<uint32_t*>(rec + RecordCounterOffset(RecordFlagsAt(rec))), c,
                        __ATOMIC_RELEASE);
     };
     // Slot 3 overwrites b: b's odd counter is held, a's is not.
