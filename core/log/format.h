@@ -231,7 +231,8 @@ constexpr uint8_t kRecordFlagCompressed = kRecordFlagLz4 | kRecordFlagZstd;
 // The record is sealed (encrypted databases, docs/format.md "Encryption"):
 // its key and value bytes are AES-256-GCM ciphertext under the data key,
 // with nonce = the segment's salt || the record's offset and additional
-// data = bytes [8, 40 + ext) (header fields and the optional fields, which
+// data = the header after its checksum and the optional fields (bytes
+// [4, 36 + ext) short, [8, 40 + ext) long), which
 // stay readable), and the 16-byte tag follows the value. key_len and
 // value_len are the stored lengths (the tag not included). The checksum
 // covers the stored bytes, tag included, so damage is found without the key.
