@@ -107,13 +107,16 @@ class Compactor {
   // Picks candidate segments; `all` = every sealed segment with dead bytes.
   // Sets behind_. REQUIRES run_mu_.
   std::vector<std::shared_ptr<Segment>> PickCandidates(bool all);
-  // When PickCandidates finds nothing: the oldest sealed segment, if the
-  // tombstones it could drop (plus its dead bytes) reach compact_dead_ratio
-  // of it (with `all`: if it could drop any). A tombstone counts as live
-  // while it may shadow an older version, so a segment of tombstones shows
-  // no dead bytes and would otherwise never be picked, however long ago
-  // the versions it shadowed were compacted away. Scans a segment once per
-  // (segment, floor) pair. REQUIRES run_mu_.
+  // When PickCandidates finds nothing: the oldest sealed segments (by
+  // their smallest sequence number, as many as one output holds), if the
+  // tombstones they could drop together (plus their dead bytes) reach
+  // compact_dead_ratio of them (with `all`: if they could drop any). A
+  // tombstone counts as live while it may shadow an older version, so a
+  // segment of tombstones shows no dead bytes and would otherwise never be
+  // picked, however long ago the versions it shadowed were compacted away.
+  // Expired puts count as tombstones. Scans the same segments once per
+  // floor, and again once a put it found not yet expired has expired.
+  // REQUIRES run_mu_.
   std::vector<std::shared_ptr<Segment>> PickTombstoneSweep(bool all);
   // Takes `inputs` by value: the pass drops its references to them as it
   // retires them (the segment pool reuses a file only once no one holds
@@ -161,7 +164,12 @@ class Compactor {
 
   CompactionHost* const host_;
   std::mutex run_mu_;  // one pass at a time
-  uint64_t swept_id_ = 0, swept_floor_ = 0;  // under run_mu_: the last sweep scan
+  // Under run_mu_: the last sweep scan (its segments' ids combined, its floor).
+  uint64_t swept_key_ = 0, swept_floor_ = 0;
+  // Under run_mu_: the earliest expiry of a put the last sweep scan found
+  // not yet expired (UINT64_MAX: none); the same scan is done again once
+  // it has passed.
+  uint64_t swept_recheck_ms_ = UINT64_MAX;
   // Under run_mu_: the last pick found the log over compact_space_amp of
   // the live data. The pass then runs unthrottled: compact_rate spares the
   // foreground while compaction keeps up, but a log that outgrows its
