@@ -87,8 +87,11 @@ class DB : private CompactionHost {
   }
   // Finds the version of (ns, key) visible at snap (kLatestSeq = latest): OK with
   // *out set to the record (a put), kNotFound, kSnapshotTooOld, kCorruption.
-  // REQUIRES: the caller holds an Epoch::Guard while it uses *out.
-  Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out) const;
+  // Expiry is decided at `now_ms` (0: the clock now; an iterator passes
+  // the time it was made). REQUIRES: the caller holds an Epoch::Guard while
+  // it uses *out.
+  Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out,
+             uint64_t now_ms = 0) const;
   // Keys of ns at the latest state, expired ones (TTL) not counted: the
   // namespace's counter while no key of it can have expired yet, else a
   // walk of the index. Any thread.
@@ -271,7 +274,7 @@ class DB : private CompactionHost {
   DB(std::string path, const Options& options, Env* env);
   // Get without the read-only handle's history floor check (read_path.cc).
   Status GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
-               RecordView* out) const;
+               RecordView* out, uint64_t now_ms = 0) const;
   Status OpenImpl();
   // Builds the ordered namespaces' indexes from the hash index (open).
   void BuildOrderedIndexes();

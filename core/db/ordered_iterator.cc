@@ -46,7 +46,12 @@ OrderedRange OrderedRange::Prefix(std::string_view prefix, bool reverse) {
 
 OrderedIterator::OrderedIterator(const DB* db, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
                                  OrderedRange range, std::unique_ptr<TxnOverlay> overlay)
-    : db_(db), ns_(std::move(ns)), snap_(snap), range_(std::move(range)), ov_(std::move(overlay)) {
+    : db_(db),
+      ns_(std::move(ns)),
+      snap_(snap),
+      now_(db->NowMs()),
+      range_(std::move(range)),
+      ov_(std::move(overlay)) {
   Reset(nullptr, true);
   if (ov_ != nullptr) {
     if (!range_.reverse) {
@@ -136,7 +141,10 @@ bool OrderedIterator::Fill() {
       const RecordView& newest = recs_[i];
       if (fast && newest.base != nullptr && newest.seq <= snap_) {
         // The newest version is the one visible at the snapshot.
-        if (newest.type != RecordType::kPut || db_->Expired(newest)) continue;
+        if (newest.type != RecordType::kPut ||
+            (newest.expiry() != 0 && newest.expiry() <= now_)) {
+          continue;
+        }
         if (!ReadIntact(newest, db_->check_all_reads())) {
           status_ = Status::Corruption("record of a key failed its checksum (sequence " +
                                        std::to_string(newest.seq) + ") during ordered iteration");
@@ -159,7 +167,7 @@ bool OrderedIterator::Fill() {
         continue;
       }
       RecordView r;
-      Status s = db_->Get(snap_, *ns_, k, &r);
+      Status s = db_->Get(snap_, *ns_, k, &r, now_);
       if (s.ok()) {
         std::string_view v;
         status_ = db_->Value(r, &scratch_, &v);

@@ -109,6 +109,11 @@ class OrderedIterator {
   const DB* db_;
   std::shared_ptr<NamespaceInfo> ns_;
   const uint64_t snap_;
+  // The clock when the iterator was made: expiry is decided at it, so a
+  // key that expires during the scan is still returned (as the hash-order
+  // iterator does; docs/api.md, TTL). Until 2026-11-27 each step read the
+  // clock (found by review).
+  const uint64_t now_;
   const OrderedRange range_;
   std::unique_ptr<TxnOverlay> ov_;
   // Base stream: resolved entries, and where the index walk resumes.

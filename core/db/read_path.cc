@@ -15,8 +15,8 @@
 namespace firkin {
 
 Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
-               RecordView* out) const {
-  Status s = GetAt(snap, ns, key, out);
+               RecordView* out, uint64_t now_ms) const {
+  Status s = GetAt(snap, ns, key, out, now_ms);
   // A read-only handle's refresh raises the floor before it drops index
   // entries: a read that may have missed one finds the floor raised here.
   if (snap == kLatestSeq) return s;
@@ -42,7 +42,7 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
 }
 
 Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
-                 RecordView* out) const {
+                 RecordView* out, uint64_t now_ms) const {
   if (ns.dropped.load(std::memory_order_acquire)) {
     return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
   }
@@ -164,7 +164,10 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
                                 std::to_string(r.seq) + "); the value is not returned");
     }
     if (r.type != RecordType::kPut) return Status::NotFound();
-    if (Expired(r)) return Status::NotFound();  // TTL: an expired key is absent
+    // TTL: an expired key is absent.
+    if (r.expiry() != 0 && r.expiry() <= (now_ms != 0 ? now_ms : NowMs())) {
+      return Status::NotFound();
+    }
     *out = r;
     return Status::OK();
   }
