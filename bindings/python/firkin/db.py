@@ -19,11 +19,11 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator as TIterator, L
 from ._bytes import BytesLike, as_buf, to_bytes
 from . import _progress
 from ._native import (SLOW, TTL_NONE, H, c_bool, c_size_t, c_uint32, c_uint64, c_void_p, fast_get, fast_put,
-                      lib, take_string)
-from .ttl import History, Seconds, TimeLike, read_history, ttl_ms, unix_ms
-from .errors import STATUS, FirkinError, NotFoundError, check, error
-from .handles import (NS_ORDERED, Batch, Change, Changes, Handle, Iterator, Options, WriteOptions, ns_handle, pairs,
-                      wo_handle)
+                      lib, take_string, u64)
+from .ttl import History, Seconds, TimeLike, expiry_ms, read_history, time_ms, ttl_ms
+from .errors import FirkinError, NotFoundError, check, error
+from .handles import (NS_ORDERED, Batch, Change, Changes, Handle, Iterator, NamespaceHandle, Options, WriteOptions,
+                      ns_handle, ns_name, pairs, wo_handle)
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
 T = TypeVar("T")
@@ -124,13 +124,32 @@ class Reader:
         return res
 
     def multi_get(self, keys: List[BytesLike]) -> List[Optional[bytes]]:
-        """Values of many keys at one snapshot; None for absent ones."""
+        """Values of many keys at one snapshot; None for absent ones. A key
+        that cannot be read raises its typed error, with the library's message
+        (e.g. TooLargeError for an oversized key) naming the key's index."""
         out: List[Optional[bytes]] = []
-        for st, v in self.multi_get_raw(keys):
+        for i, (st, v) in enumerate(self.multi_get_raw(keys)):
             if st not in (0, -1):
-                raise error(st, STATUS.get(st, str(st)))
+                raise self._key_error(i, keys[i], st)
             out.append(v)
         return out
+
+    def _key_error(self, i: int, key: BytesLike, st: int) -> FirkinError:
+        """The error for key i of a multi_get, which failed with status st.
+        The packed call itself succeeded, and a call that succeeds clears the
+        library's message (firkin_last_error): the key is read again alone
+        (firkin_get) for it. Should that read give another outcome (the state
+        changed meanwhile), the status's description stands in."""
+        db, snap, ns = self._ctx()
+        k, kl = as_buf(key)
+        p, n = c_void_p(), c_size_t()
+        st2 = lib.firkin_get(db, snap, ns, k, kl, ctypes.byref(p), ctypes.byref(n))
+        msg = (lib.firkin_last_error() or b"").decode("utf-8", "replace") if st2 == st else ""
+        if st2 == 0:
+            lib.firkin_free(p)
+        if not msg:
+            msg = (lib.firkin_strerror(st) or b"").decode("utf-8", "replace")
+        return error(st, "multi_get key %d: %s" % (i, msg))
 
     def iterate(self, start: Optional[BytesLike] = None, end: Optional[BytesLike] = None, *,
                 prefix: Optional[BytesLike] = None, reverse: bool = False,
@@ -194,9 +213,11 @@ class Writer:
         ``ttl`` (seconds or a timedelta, > 0, rounded up to whole ms): the key
         expires that long after the write's commit time. ``expire_at`` (a
         datetime or seconds since the epoch, on the database clock): the key
-        expires then; a time already past writes a key that reads as absent at
-        once. An expired key reads as absent everywhere. A put without either
-        makes the key persistent."""
+        expires then; a time already past (the epoch or before included)
+        writes a key that reads as absent at once. An expired key reads as
+        absent everywhere. A put without either makes the key persistent.
+        A TTL or time beyond 2**64 - 1 ms saturates there (never expires in
+        practice) instead of wrapping."""
         db, ns = self._wctx()
         if fast_put is not None and ttl is None and expire_at is None:
             # One C call (_firkin_speedups) for bytes key and value: None
@@ -215,7 +236,7 @@ class Writer:
             check(lib.firkin_put_ttl(db, wo_handle(wo), ns, k, kl, v, vl, ttl_ms(ttl)))
         elif expire_at is not None:
             check(lib.firkin_put_expire_at(db, wo_handle(wo), ns, k, kl, v, vl,
-                                           max(unix_ms(expire_at), 0)))
+                                           expiry_ms(expire_at)))
         else:
             check(lib.firkin_put(db, wo_handle(wo), ns, k, kl, v, vl))
 
@@ -278,12 +299,14 @@ class Writer:
 
     def compare_and_swap_version(self, key: BytesLike, expected_version: int, value: BytesLike,
                                  wo: Optional[WriteOptions] = None) -> bool:
-        """Stores value only if key's version equals expected_version (0: absent)."""
+        """Stores value only if key's version equals expected_version (0: absent).
+        InvalidArgumentError (a ValueError) if expected_version is not in
+        [0, 2**64 - 1]."""
+        ver = u64(expected_version, "expected_version")
         db, ns = self._wctx()
         k, kl = as_buf(key)
         v, vl = as_buf(value, "value")
-        return self._cond(lib.firkin_cas_version(db, wo_handle(wo), ns, k, kl, expected_version,
-                                                 v, vl))
+        return self._cond(lib.firkin_cas_version(db, wo_handle(wo), ns, k, kl, ver, v, vl))
 
     def count(self) -> int:
         """Number of live keys at the latest state (a counter: cheap)."""
@@ -367,7 +390,8 @@ class DB(Handle, Reader, Writer):
     def changes(self, since: int = 0, batch_markers: bool = True) -> Changes:
         """A cursor over the committed changes after sequence number ``since``
         (see Changes). Raises SnapshotTooOldError if they are no longer retained,
-        InvalidArgumentError if ``since`` is past last_seq()."""
+        InvalidArgumentError if ``since`` is past last_seq() (or negative, or
+        beyond 2**64 - 1)."""
         return Changes(self.handle(), since, batch_markers)
 
     def oldest_change_seq(self) -> int:
@@ -433,9 +457,9 @@ class DB(Handle, Reader, Writer):
         return backup(self, dest, options, progress=progress, **settings)
 
     def namespace(self, name: str, create: bool = True) -> "Namespace":
-        """Opens namespace name (creating it unless create=False)."""
+        """Opens namespace name, a str (creating it unless create=False)."""
         h = H()
-        check(lib.firkin_ns_open(self.handle(), name.encode(), create, ctypes.byref(h)))
+        check(lib.firkin_ns_open(self.handle(), ns_name(name), create, ctypes.byref(h)))
         return Namespace(self, h.value)
 
     def create_namespace(self, name: str, *, ordered: bool = False) -> "Namespace":
@@ -444,14 +468,14 @@ class DB(Handle, Reader, Writer):
         (firkin_ns_create_v2 with FIRKIN_NS_ORDERED; a durable property)."""
         h = H()
         if ordered:
-            check(lib.firkin_ns_create_v2(self.handle(), name.encode(), NS_ORDERED, ctypes.byref(h)))
+            check(lib.firkin_ns_create_v2(self.handle(), ns_name(name), NS_ORDERED, ctypes.byref(h)))
         else:
-            check(lib.firkin_ns_create(self.handle(), name.encode(), ctypes.byref(h)))
+            check(lib.firkin_ns_create(self.handle(), ns_name(name), ctypes.byref(h)))
         return Namespace(self, h.value)
 
     def drop_namespace(self, name: str) -> None:
         """Drops namespace name and all its keys."""
-        check(lib.firkin_ns_drop(self.handle(), name.encode()))
+        check(lib.firkin_ns_drop(self.handle(), ns_name(name)))
 
     def namespaces(self) -> List[str]:
         """The namespaces' names, "default" included."""
@@ -491,22 +515,24 @@ class DB(Handle, Reader, Writer):
         """A read view at the latest state, at an older sequence number seq, or
         as of the time ``at`` (a datetime or seconds since the epoch, database
         clock, whole ms): every write committed at or before it and none after
-        (a time before the first write gives the empty state, seq 0).
-        SnapshotTooOldError if the log that tells that time is no longer kept
-        (option history_retention_ms)."""
+        (a time before the first write gives the empty state, seq 0; one
+        beyond 2**64 - 1 ms saturates there). SnapshotTooOldError if the log
+        that tells that time is no longer kept (option history_retention_ms);
+        InvalidArgumentError if seq is past last_seq() (or negative, or beyond
+        2**64 - 1)."""
         h = H()
         if seq is not None and at is not None:
             raise ValueError("firkin: give seq or at, not both")
         if at is not None:
-            check(lib.firkin_snapshot_at_time(self.handle(), max(unix_ms(at), 0), ctypes.byref(h)))
+            check(lib.firkin_snapshot_at_time(self.handle(), time_ms(at), ctypes.byref(h)))
         elif seq is None:
             check(lib.firkin_snapshot_new(self.handle(), ctypes.byref(h)))
         else:
-            check(lib.firkin_snapshot_at(self.handle(), seq, ctypes.byref(h)))
+            check(lib.firkin_snapshot_at(self.handle(), u64(seq, "seq"), ctypes.byref(h)))
         return Snapshot(self, h.value)
 
 
-class Namespace(Handle, Reader, Writer):
+class Namespace(NamespaceHandle, Reader, Writer):
     """A named key space (firkin_ns): the same dict-like operations as DB."""
 
     _free = staticmethod(lib.firkin_ns_close)
@@ -546,6 +572,8 @@ class View(Reader):
     """Reads of a namespace at a snapshot (Snapshot.at(ns)); borrows both handles."""
 
     def __init__(self, snap: "Snapshot", ns: Optional[Namespace]) -> None:
+        if ns is not None and not isinstance(ns, NamespaceHandle):
+            ns_handle(ns)  # raises the TypeError
         self._snap = snap
         self._ns = ns
 

@@ -10,7 +10,7 @@ import struct
 from typing import Any, Dict, Iterator as TIterator, NamedTuple, Optional, Tuple, Union
 
 from ._bytes import BytesLike, as_buf
-from ._native import H, c_int, c_size_t, c_void_p, lib, take_string
+from ._native import H, MAX_U32, c_int, c_size_t, c_void_p, i32, lib, take_string, u64
 from .errors import check, closed
 
 #: sync modes by name (firkin_sync_mode).
@@ -132,17 +132,45 @@ class WriteOptions(Handle):
 
     @sync.setter
     def sync(self, mode: Union[str, int]) -> None:
-        if isinstance(mode, str) and mode not in SYNC_MODES:
-            raise ValueError("firkin: unknown sync mode %r (one of %s)" % (mode, ", ".join(SYNC_MODES)))
-        check(lib.firkin_write_options_set_sync(self.handle(), SYNC_MODES.get(mode, mode)))  # type: ignore
+        if isinstance(mode, str):
+            if mode not in SYNC_MODES:
+                raise ValueError("firkin: unknown sync mode %r (one of %s)" % (mode, ", ".join(SYNC_MODES)))
+            m = SYNC_MODES[mode]
+        else:
+            m = i32(mode, "sync mode")
+        check(lib.firkin_write_options_set_sync(self.handle(), m))
 
 
 def wo_handle(wo: Optional[WriteOptions]) -> Any:
     return None if wo is None else wo.handle()
 
 
+class NamespaceHandle(Handle):
+    """The handle part of a Namespace (db.Namespace): what ``ns=`` arguments take."""
+
+    _what = "namespace"
+
+
 def ns_handle(ns: Any) -> Any:
-    return None if ns is None else ns.handle()
+    """The firkin_ns for an ``ns=`` argument: None (the default namespace) or
+    a Namespace; TypeError for anything else (a name: open it with
+    db.namespace(name) first)."""
+    if ns is None:
+        return None
+    if isinstance(ns, NamespaceHandle):
+        return ns.handle()
+    raise TypeError("firkin: ns must be a Namespace (db.namespace(name)) or None, not %s"
+                    % type(ns).__name__)
+
+
+def ns_name(name: Any) -> bytes:
+    """A namespace name for C: a str, encoded as UTF-8; TypeError for anything
+    else, ValueError for one holding a NUL (C would cut the name there)."""
+    if not isinstance(name, str):
+        raise TypeError("firkin: a namespace name must be a str, not %s" % type(name).__name__)
+    if "\0" in name:
+        raise ValueError("firkin: a namespace name cannot hold a NUL character")
+    return name.encode()
 
 
 class Batch(Handle):
@@ -310,6 +338,7 @@ class Changes(Handle):
     _what = "change cursor"
 
     def __init__(self, db: Any, since: int = 0, batch_markers: bool = True) -> None:
+        since = u64(since, "since")
         o = _new(lib.firkin_changes_options_new)
         try:
             check(lib.firkin_changes_options_set_batch_markers(o, batch_markers))
@@ -349,11 +378,14 @@ class Changes(Handle):
         return Change(CHANGE_TYPES.get(t, str(t)), seq, ns, key, value)
 
     def wait(self, timeout: float) -> bool:
-        """Blocks until a change is published or ``timeout`` seconds pass;
-        True if there is a change to read."""
+        """Blocks until a change is published or ``timeout`` seconds pass
+        (at most 2**32 - 1 ms, about 49 days, per call; longer, infinity
+        included, waits that long); True if there is a change to read."""
         if self._off < len(self._data):
             return True
-        ms = max(0, min(int(timeout * 1000), 0xFFFFFFFF))
+        if timeout != timeout:
+            raise ValueError("firkin: timeout is NaN")
+        ms = 0 if timeout <= 0 else MAX_U32 if timeout * 1000 >= MAX_U32 else int(timeout * 1000)
         check(lib.firkin_changes_wait(self.handle(), ms))
         return self._fill()
 

@@ -6,6 +6,14 @@ an absolute time is an aware ``datetime`` (a naive one is local time, as
 ``datetime.timestamp`` reads it) or a number of seconds since the epoch, as
 ``time.time()`` gives.
 
+Times and TTLs are never wrapped into the library's uint64_t: one beyond
+2**64 - 1 ms (about 584 million years) saturates to 2**64 - 1, the expiry the
+library itself gives when commit time + TTL overflows (core/db/write_batch.h),
+so such a key never expires in practice. An absolute expiry at or before the
+epoch is already past: it is sent as 1 ms (the smallest the library accepts,
+which refuses 0), so the key is written and reads as absent at once, like
+any past time.
+
 Thread contract: pure functions, and KeyVersion / History values that are
 plain copies (no native resource); read_history makes and frees its native
 iterator within the call.
@@ -17,7 +25,7 @@ import math
 from typing import Any, List, NamedTuple, Optional, Union
 
 from ._bytes import BytesLike, as_buf
-from ._native import H, c_size_t, c_void_p, lib
+from ._native import MAX_U64, H, c_size_t, c_void_p, lib
 from .errors import check
 
 #: What the TTL arguments accept.
@@ -29,8 +37,9 @@ _UTC = datetime.timezone.utc
 
 
 def ttl_ms(ttl: Seconds) -> int:
-    """A TTL in whole ms, a positive one rounded up (1 µs is 1 ms, never 0);
-    zero or negative gives 0, which the library rejects (InvalidArgumentError)."""
+    """A TTL in whole ms, a positive one rounded up (1 µs is 1 ms, never 0)
+    and saturating at 2**64 - 1; zero or negative gives 0, which the library
+    rejects (InvalidArgumentError)."""
     if isinstance(ttl, datetime.timedelta):
         us = ttl // datetime.timedelta(microseconds=1)  # exact
     elif isinstance(ttl, int) and not isinstance(ttl, bool):
@@ -39,30 +48,47 @@ def ttl_ms(ttl: Seconds) -> int:
         if not ttl > 0:  # also NaN
             return 0
         if math.isinf(ttl) or ttl > 2**53:
-            return 2**63 - 1
+            return MAX_U64
         us = round(ttl * 1000000)  # to whole µs first: 1.234 s is 1234 ms, not 1235
     else:
         raise TypeError("firkin: ttl must be a number of seconds or a timedelta, not %s"
                         % type(ttl).__name__)
     if us <= 0:
         return 0
-    return min(-(-us // 1000), 2**63 - 1)
+    return min(-(-us // 1000), MAX_U64)
 
 
 def unix_ms(at: TimeLike) -> int:
-    """An absolute time in ms since the epoch (negative before it)."""
+    """An absolute time in whole ms since the epoch (negative before it), not
+    bounded (expiry_ms and time_ms bound it for the library)."""
     if isinstance(at, datetime.datetime):
         s = at.timestamp()
-    elif isinstance(at, (int, float)) and not isinstance(at, bool):
-        s = float(at)
+    elif isinstance(at, int) and not isinstance(at, bool):
+        return at * 1000  # exact, also beyond a float's 53 bits
+    elif isinstance(at, float):
+        s = at
     else:
         raise TypeError("firkin: a time must be a datetime or seconds since the epoch, not %s"
                         % type(at).__name__)
     if math.isnan(s):
         raise ValueError("firkin: time is NaN")
     if math.isinf(s):
-        return 2**63 - 1 if s > 0 else -1
+        return MAX_U64 if s > 0 else -1
     return int(round(s * 1000))
+
+
+def expiry_ms(at: TimeLike) -> int:
+    """An absolute expiry for firkin_put_expire_at: unix_ms(at) in [1, 2**64 - 1].
+    A time at or before the epoch becomes 1 ms (already past: the key reads
+    as absent at once, as the library does for any past time; it refuses
+    0); one beyond 2**64 - 1 ms saturates (never expires in practice)."""
+    return min(max(unix_ms(at), 1), MAX_U64)
+
+
+def time_ms(at: TimeLike) -> int:
+    """A time for firkin_snapshot_at_time: unix_ms(at) in [0, 2**64 - 1] (before
+    the epoch is 0, before any write; beyond 2**64 - 1 ms, the latest state)."""
+    return min(max(unix_ms(at), 0), MAX_U64)
 
 
 def to_datetime(ms: int) -> Optional[datetime.datetime]:

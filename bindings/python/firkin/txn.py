@@ -17,11 +17,11 @@ import enum
 from typing import Any, Callable, Iterator as TIterator, Optional, Tuple, TypeVar, Union
 
 from ._bytes import BytesLike, as_buf, to_bytes
-from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, lib
+from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, i32, lib
 from .errors import ConflictError, NotFoundError, check
 from .handles import (ITER_REVERSE, Handle, Iterator, WriteOptions, bound, ns_handle, ordered_args, pairs,
                       wants_order, wo_handle)
-from .ttl import Seconds, TimeLike, ttl_ms, unix_ms
+from .ttl import Seconds, TimeLike, expiry_ms, ttl_ms
 
 T = TypeVar("T")
 
@@ -48,7 +48,7 @@ def _isolation(iso: IsolationLike) -> int:
         except KeyError:
             raise ValueError("firkin: unknown isolation %r (snapshot or serializable)"
                              % (iso,)) from None
-    return int(iso)
+    return i32(iso, "isolation")
 
 
 class TxnIterator(Iterator):
@@ -144,15 +144,21 @@ class Transaction(Handle):
         return f.value
 
     def __contains__(self, key: object) -> bool:
+        """``key in tx``: whether key has a value as the transaction sees it
+        (non-bytes keys are never present), as ``key in db``."""
         if isinstance(key, str):
             return False
-        return self.contains(key)  # type: ignore[arg-type]
+        try:
+            return self.contains(key)  # type: ignore[arg-type]
+        except TypeError:
+            return False
 
     def put(self, key: BytesLike, value: BytesLike, ns: Any = None, *,
             ttl: Optional[Seconds] = None, expire_at: Optional[TimeLike] = None) -> None:
         """Buffers key=value (applied at commit). ``ttl`` / ``expire_at`` as in
         DB.put: the key expires that long after the commit's time, or at that
-        time (a time already past reads as absent, in the transaction too)."""
+        time (a time already past, the epoch or before included, reads as
+        absent, in the transaction too; beyond 2**64 - 1 ms saturates)."""
         k, kl = as_buf(key)
         v, vl = as_buf(value, "value")
         if ttl is not None and expire_at is not None:
@@ -161,7 +167,7 @@ class Transaction(Handle):
             check(lib.firkin_txn_put_ttl(self.handle(), ns_handle(ns), k, kl, v, vl, ttl_ms(ttl)))
         elif expire_at is not None:
             check(lib.firkin_txn_put_expire_at(self.handle(), ns_handle(ns), k, kl, v, vl,
-                                               max(unix_ms(expire_at), 0)))
+                                               expiry_ms(expire_at)))
         else:
             check(lib.firkin_txn_put(self.handle(), ns_handle(ns), k, kl, v, vl))
 

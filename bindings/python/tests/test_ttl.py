@@ -98,10 +98,8 @@ def test_bad_input(path):
     for bad in (0, -1, datetime.timedelta(0), float("nan")):
         with pytest.raises(firkin.InvalidArgumentError):
             db.put(b"k", b"v", ttl=bad)
-    with pytest.raises(firkin.InvalidArgumentError):
-        db.put(b"k", b"v", expire_at=0)
-    with pytest.raises(firkin.InvalidArgumentError):
-        db.put(b"k", b"v", expire_at=-100.0)
+    # (expire_at at or before the epoch is a past time, not bad input:
+    # test_past_expire_at_writes_an_expired_key)
     with pytest.raises(TypeError):
         db.put(b"k", b"v", ttl="10")
     with pytest.raises(TypeError):
@@ -178,6 +176,70 @@ def test_snapshot_at_time(path):
         with db.snapshot(at=-5) as s:
             assert s.get(b"k") is None
     opts.close()
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+PAST_TIMES = (1, 0, -5, 0.0004, -1e300, float("-inf"), EPOCH,
+              datetime.datetime(1969, 12, 31, tzinfo=datetime.timezone.utc))
+
+
+def test_past_expire_at_writes_an_expired_key(path):
+    """DB.put / Transaction.put: "a time already past writes a key that reads
+    as absent at once", the epoch and before included. The library refuses
+    an expiry of 0, so such a time is sent as 1 ms (also past); it used to be
+    sent as 0 and raise InvalidArgumentError ("expiry time must be > 0")."""
+    with firkin.DB(path) as db, db.namespace("users") as users:
+        for i, at in enumerate(PAST_TIMES):
+            for w in (db, users):
+                k = b"k%d" % i
+                want = 1000 if at == 1 else 1  # 1 s, else the epoch's 1 ms
+                w.put(k, b"live")  # a previous value that the expired put hides
+                w.put(k, b"v", expire_at=at)
+                assert w.get(k) is None and k not in w, at
+                assert w.persist(k) is False
+                v = w.history(k)[0]
+                assert not v.deleted and v.value == b"v"
+                assert v.expiry_ms == want, at
+                with db.transaction() as tx:
+                    tx.put(k + b"t", b"v", ns=None if w is db else w, expire_at=at)
+                    assert tx.get(k + b"t", ns=None if w is db else w) is None  # in the transaction
+                assert w.get(k + b"t") is None
+                assert w.history(k + b"t")[0].expiry_ms == want
+        assert len(db) == 0 and len(users) == 0
+
+
+def test_far_future_saturates(path):
+    """A TTL or an absolute expiry beyond 2**64 - 1 ms saturates there (the
+    expiry the library gives when commit time + TTL overflows): the key is
+    live and never expires in practice. An expire_at of 1.8446744073709556e16 s
+    used to wrap modulo 2**64 to 4096 ms (1970): the key read as absent at once."""
+    top = 2**64 - 1
+    with firkin.DB(path) as db:
+        cases = {b"f": dict(expire_at=1.8446744073709556e16), b"g": dict(expire_at=2**70),
+                 b"inf": dict(expire_at=float("inf")), b"t": dict(ttl=2**70),
+                 b"tf": dict(ttl=1e300), b"ti": dict(ttl=float("inf"))}
+        for k, kw in cases.items():
+            db.put(k, b"v", **kw)
+            assert db.get(k) == b"v", kw
+            assert db.history(k)[0].expiry_ms == top, kw
+            assert db.ttl(k) > datetime.timedelta(days=365 * 10**6), kw
+        # the largest whole second below 2**64 ms goes as it is (exact: an int)
+        db.put(b"edge", b"v", expire_at=top // 1000)
+        assert db.history(b"edge")[0].expiry_ms == top // 1000 * 1000
+        with db.transaction() as tx:
+            tx.put(b"x", b"v", expire_at=2**70)
+            tx.put(b"y", b"v", ttl=2**70)
+        assert db.history(b"x")[0].expiry_ms == top and db.history(b"y")[0].expiry_ms == top
+        b = firkin.Batch()
+        b.put(b"z", b"v", ttl=2**70)
+        db.write(b)
+        b.close()
+        assert db.history(b"z")[0].expiry_ms == top
+        # a snapshot at a time beyond 2**64 - 1 ms is the latest state
+        with db.snapshot(at=2**70) as s:
+            assert s.seq == db.last_seq() and s.get(b"f") == b"v"
+        with db.snapshot(at=float("inf")) as s:
+            assert s.seq == db.last_seq()
 
 
 def test_transactional_ttl(path):
