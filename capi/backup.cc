@@ -221,7 +221,7 @@ FIRKIN_API firkin_status firkin_restore_v2(const char* backup_dir,
       return Fail(s);
     }
     firkin::BackupOptions bo = CoreOptions(opts);
-    bo.require_empty = true;  // a new database, never merged into another
+    bo.restore = true;        // a new database of its own, never merged into another
     bo.hard_links = false;    // independent of the backup's files
     bo.incremental = false;
     firkin::BackupReport rep;

@@ -1199,9 +1199,18 @@ FIRKIN_API firkin_status firkin_backup_options_get(const firkin_backup_options *
  *  the state the handle opened).
  *
  *  dest_dir may be missing (it is created; its parent must exist), empty,
- *  or an earlier backup of the same database (incremental: only what is new
- *  is copied; segment files the new backup does not hold are removed before
- *  it is marked complete). Sealed segment files are hard-linked when
+ *  the start of a backup of this database cut short (BACKUP-INCOMPLETE), or
+ *  an earlier complete backup of the same database: it carries the mark a
+ *  completed firkin_backup writes last (a file named BACKUP: the database
+ *  id, S and every segment file with its size) and holds exactly those
+ *  segment files, i.e. it was not opened for writing since. Then the backup
+ *  is incremental: a segment file already there is kept only when it is the
+ *  source's own file (a hard link) or equal to the copy byte for byte
+ *  (compared in full); segment files the new backup does not hold are
+ *  removed before it is marked complete. A database (live or restored:
+ *  it carries no mark) or a backup written to since is refused
+ *  (FIRKIN_E_EXISTS), so swapped arguments never roll a database back.
+ *  Sealed segment files are hard-linked when
  *  possible (see hard_links), the newest log segment is copied up to S's
  *  record boundary, then the identity file and (see checkpoint) the
  *  checkpoint. While the backup is written the directory holds a marker
@@ -1221,8 +1230,10 @@ FIRKIN_API firkin_status firkin_backup_options_get(const firkin_backup_options *
  *  dest_dir is the database directory, lies inside it or holds it),
  *  FIRKIN_E_NOT_A_DATABASE (dest_dir is a file, or a non-empty directory that
  *  is not a backup of a Firkin database; nothing is changed),
- *  FIRKIN_E_EXISTS (dest_dir holds a backup or database of another database;
- *  nothing is changed), FIRKIN_E_BUSY (dest_dir is open as a database, or
+ *  FIRKIN_E_EXISTS (dest_dir holds a database, a backup of another
+ *  database, or a backup opened for writing since it was written; nothing
+ *  is changed), FIRKIN_E_NOT_A_DATABASE also for a damaged BACKUP mark,
+ *  FIRKIN_E_BUSY (dest_dir is open as a database, or
  *  another backup into it is running), FIRKIN_E_CORRUPTION (the copy failed
  *  verification; it stays marked incomplete), FIRKIN_E_IO,
  *  FIRKIN_E_NO_SPACE. On any failure dest_dir is left marked incomplete (or
@@ -1234,10 +1245,16 @@ FIRKIN_API firkin_status firkin_backup(firkin_db *db, const firkin_backup_option
 
 /** Restore: copies the backup in backup_dir (opened read-only, unchanged)
  *  into dest_dir, which must be missing or empty (FIRKIN_E_EXISTS
- *  otherwise), as a new database (files copied, never linked), verified as
- *  firkin_backup does (opts: verify, checkpoint, progress; incremental and
- *  hard_links are ignored). Opening a backup directly (firkin_open) works
- *  too; restore gives a copy that leaves the backup as it was.
+ *  otherwise), as a new database of its own (files copied, never linked),
+ *  verified as firkin_backup does (opts: verify, checkpoint, progress;
+ *  incremental and hard_links are ignored). The copy gets a database id of
+ *  its own (in its identity file, segment headers and key file; its index
+ *  checkpoint is written anew) and no BACKUP mark, so no backup takes it
+ *  for the source or an earlier backup, nor the source or the source's
+ *  backups for it. Opening a backup directly (firkin_open) works too;
+ *  restore gives a copy that leaves the backup as it was (a backup opened
+ *  for writing and written to is no longer one that firkin_backup adds
+ *  to).
  *  FIRKIN_E_NOT_FOUND if backup_dir holds no database, FIRKIN_E_NOT_A_DATABASE
  *  if it is an incomplete backup (or not a database); otherwise as
  *  firkin_backup. *report_json as for firkin_backup. */
@@ -1247,8 +1264,9 @@ FIRKIN_API firkin_status firkin_restore(const char *backup_dir,
 /** firkin_restore of an encrypted backup (issue 12): db_opts carries the
  *  key or passphrase the backup opens with (firkin_options_set_encryption_key
  *  / _set_passphrase; other database options are ignored; NULL = none, as
- *  firkin_restore). The restored database has the same data key and KEYS,
- *  so it opens with the same key. FIRKIN_E_BAD_KEY as firkin_open. */
+ *  firkin_restore). The restored database has the same data key, its KEYS
+ *  wrapped again under the same key for its own database id, so it opens
+ *  with the same key. FIRKIN_E_BAD_KEY as firkin_open. */
 FIRKIN_API firkin_status firkin_restore_v2(const char *backup_dir,
                                            const firkin_options *db_opts,
                                            const firkin_backup_options *opts,

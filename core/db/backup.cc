@@ -4,17 +4,23 @@
 #include "core/db/backup.h"
 
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "core/crypto/key_file.h"
 #include "core/db/db.h"
+#include "core/log/live_file.h"
 #include "core/recovery/checkpoint.h"
+#include "core/util/hash.h"
 
 namespace firkin {
 
@@ -33,10 +39,87 @@ std::string BackupReport::ToJson() const {
 namespace {
 
 constexpr uint64_t kCopyChunk = 1u << 20;
-// An incremental backup keeps a segment file already in the destination
-// when it has the same name (segment ids are never reused), the same size,
-// the same header page and the same last 64 KiB.
-constexpr uint64_t kCompareTail = 64u << 10;
+
+// The mark of a complete backup (docs/format.md, "Backups"): written last
+// by a backup (restore writes none), it names the database the backup is
+// of, its sequence number and every segment file it wrote with its size. A
+// later backup into the directory requires it, with the same database id
+// and exactly those segment files: a database opened for writing since
+// (the writer makes a new log segment; compaction adds and removes
+// segments), a restored database, or a live one carries none, or does not
+// match, and is refused.
+constexpr char kBackupMarkFileName[] = "BACKUP";
+constexpr char kBackupMarkMagic[] = "firkin-backup 1\n";
+
+struct BackupMark {
+  uint64_t db_id = 0;
+  uint64_t seq = 0;
+  // Segment files and their sizes; kLinked: a hard link of the source's
+  // file (whose size the source may still change: a background seal
+  // trims it), so only its presence is checked.
+  std::vector<std::pair<std::string, uint64_t>> files;
+};
+constexpr uint64_t kLinked = ~0ull;
+
+std::string EncodeBackupMark(const BackupMark& m) {
+  char line[128];
+  std::string out = kBackupMarkMagic;
+  std::snprintf(line, sizeof line, "db_id %016" PRIx64 "\nseq %" PRIu64 "\n", m.db_id, m.seq);
+  out += line;
+  for (const auto& f : m.files) {
+    if (f.second == kLinked) {
+      std::snprintf(line, sizeof line, "segment %s linked\n", f.first.c_str());
+    } else {
+      std::snprintf(line, sizeof line, "segment %s %" PRIu64 "\n", f.first.c_str(), f.second);
+    }
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "checksum %016" PRIx64 "\n", Checksum(out.data(), out.size()));
+  return out + line;
+}
+
+Status DecodeBackupMark(const std::string& data, const std::string& path, BackupMark* m) {
+  const Status bad = Status::Corruption(path + ": damaged backup mark");
+  const size_t last = data.rfind("checksum ");
+  if (data.compare(0, std::strlen(kBackupMarkMagic), kBackupMarkMagic) != 0 ||
+      last == std::string::npos || data.empty() || data.back() != '\n') {
+    return bad;
+  }
+  uint64_t sum = 0;
+  int used = 0;
+  if (std::sscanf(data.c_str() + last, "checksum %16" SCNx64 "%n", &sum, &used) != 1 ||
+      last + used + 1 != data.size() || sum != Checksum(data.data(), last)) {
+    return bad;
+  }
+  size_t pos = std::strlen(kBackupMarkMagic);
+  bool have_id = false, have_seq = false;
+  while (pos < last) {
+    const size_t nl = data.find('\n', pos);
+    const std::string l = data.substr(pos, nl - pos);
+    pos = nl + 1;
+    char name[64];
+    uint64_t v = 0;
+    if (std::sscanf(l.c_str(), "db_id %16" SCNx64 "%n", &v, &used) == 1 &&
+        static_cast<size_t>(used) == l.size()) {
+      m->db_id = v;
+      have_id = true;
+    } else if (std::sscanf(l.c_str(), "seq %" SCNu64 "%n", &v, &used) == 1 &&
+               static_cast<size_t>(used) == l.size()) {
+      m->seq = v;
+      have_seq = true;
+    } else if ((std::sscanf(l.c_str(), "segment %63s %" SCNu64 "%n", name, &v, &used) == 2 ||
+                (std::sscanf(l.c_str(), "segment %63s linked%n", name, &used) == 1 &&
+                 (v = kLinked, true))) &&
+               static_cast<size_t>(used) == l.size()) {
+      uint64_t id = 0;
+      if (!ParseSegmentFileName(name, &id)) return bad;
+      m->files.emplace_back(name, v);
+    } else {
+      return bad;
+    }
+  }
+  return have_id && have_seq ? Status::OK() : bad;
+}
 
 bool HasSuffix(const std::string& s, const char* suffix) {
   const size_t n = std::strlen(suffix);
@@ -115,6 +198,18 @@ struct Item {
   enum class How { kCopy, kLink, kKeep } how = How::kCopy;
 };
 
+// Whether `path` is the source's segment file itself (a hard link of it:
+// the same inode). Only immutable segments are linked (never the tail).
+bool SameInode(const std::string& path, const Segment& seg) {
+  struct stat a, b;
+  return ::stat(path.c_str(), &a) == 0 && ::stat(seg.path().c_str(), &b) == 0 &&
+         a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// Whether the file at `path` holds exactly the bytes CopySegment would
+// write for the segment's first `len` bytes: the header page, the
+// watermark `len`, and every record byte (compared in full: a same-named
+// file of another history may agree on its size, header and last bytes).
 bool SameSegmentFile(Env* env, const std::string& path, const Segment& seg, uint64_t len) {
   bool is_dir = false;
   uint64_t size = 0;
@@ -124,9 +219,10 @@ bool SameSegmentFile(Env* env, const std::string& path, const Segment& seg, uint
   }
   std::unique_ptr<MappedFile> f;
   if (!env->OpenMappedFile(path, false, &f).ok() || f->size() != len) return false;
-  if (std::memcmp(f->data(), seg.data(), kSegmentHeaderSize) != 0) return false;
-  const uint64_t from = std::max<uint64_t>(kSegmentHeaderSize, len - std::min(len, kCompareTail));
-  return std::memcmp(f->data() + from, seg.data() + from, len - from) == 0;
+  return std::memcmp(f->data(), seg.data(), kWatermarkOffset) == 0 &&
+         DecodeDurableLen(f->data()) == len &&
+         std::memcmp(f->data() + kSegmentHeaderSize, seg.data() + kSegmentHeaderSize,
+                     len - kSegmentHeaderSize) == 0;
 }
 
 void RemoveIfThere(Env* env, const std::string& path) { (void)env->RemoveFile(path); }
@@ -161,12 +257,29 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view h
 // Copies a segment's first `len` bytes. The copy's durability watermark
 // says `len`: the copy is synced before the backup is complete, so it is a
 // sealed segment whatever the source's watermark said when it was read.
+// `new_db_id` (restore; 0: keep the source's) replaces the database id in
+// the header.
 Status CopySegment(Env* env, const Segment& seg, uint64_t len, const std::string& path,
-                   Progress* pr) {
+                   uint64_t new_db_id, Progress* pr) {
   // The header page as it is; the watermark page is built anew (the
   // writer rewrites the source's in place at each sync, so it is not read).
   std::string header(kSegmentHeaderSize, '\0');
   std::memcpy(header.data(), seg.data(), kWatermarkOffset);
+  if (new_db_id != 0) {
+    // Decoded and encoded again with the new id; a header that does not
+    // encode back to itself holds something this code would lose: refused.
+    SegmentHeader h;
+    FIRKIN_RETURN_IF_ERROR(DecodeSegmentHeader(seg.data(), len, seg.path(), &h));
+    std::string page(kSegmentHeaderSize, '\0');
+    EncodeSegmentHeader(h, page.data());
+    if (std::memcmp(page.data(), seg.data(), kWatermarkOffset) != 0) {
+      return Status::Internal(seg.path() + ": segment header does not re-encode to itself; "
+                              "cannot give the restored copy a database id of its own");
+    }
+    h.db_id = new_db_id;
+    EncodeSegmentHeader(h, page.data());
+    std::memcpy(header.data(), page.data(), kWatermarkOffset);
+  }
   EncodeDurableLen(header.data(), len);
   return WriteFileAtomically(env, path, header, seg.data(), kSegmentHeaderSize, len, pr);
 }
@@ -179,6 +292,86 @@ Status LinkSegment(Env* env, const Segment& seg, const std::string& path) {
   Status s = env->RenameFile(tmp, path);
   // rename() of two links to one file does nothing and leaves `tmp`.
   RemoveIfThere(env, tmp);
+  return s;
+}
+
+// A complete directory holding this database's identity file is taken for
+// an earlier backup only when it carries the mark of one (for this
+// database id) and holds exactly the segment files the mark lists, with
+// their sizes (a writable open that writes anything starts a new log
+// segment; compaction adds and removes segments): a live database, a
+// restored one (it has an id of its own anyway) or a backup written to
+// since is refused, and nothing there is changed.
+Status CheckEarlierBackup(Env* env, const std::string& dest, const std::vector<std::string>& names,
+                          bool has_mark, uint64_t db_id) {
+  if (!has_mark) {
+    return Status::Exists(dest + " holds a database, not a backup (it has no " +
+                          kBackupMarkFileName +
+                          " mark of a complete backup): back up into a new or empty directory; "
+                          "nothing was changed");
+  }
+  const std::string mpath = dest + "/" + kBackupMarkFileName;
+  std::string data;
+  BackupMark m;
+  bool d = false;
+  uint64_t size = 0;
+  Status s = env->Stat(mpath, &d, &size);
+  if (s.ok() && (d || size > (64u << 20))) s = Status::Corruption(mpath + ": not a backup mark");
+  if (s.ok()) s = env->ReadFile(mpath, &data);
+  if (s.ok()) s = DecodeBackupMark(data, mpath, &m);
+  if (!s.ok()) {
+    if (s.code() == Status::Code::kIOError) return s;
+    return Status::NotADatabase(dest + ": " + s.message() + "; nothing was changed");
+  }
+  if (m.db_id != db_id) {
+    return Status::NotADatabase(dest + ": its backup mark names another database than its "
+                                "identity file; nothing was changed");
+  }
+  std::set<std::string> listed;
+  for (const auto& f : m.files) listed.insert(f.first);
+  std::string changed;
+  for (const std::string& n : names) {
+    uint64_t id = 0;
+    if (ParseSegmentFileName(n, &id)) {
+      if (listed.count(n) == 0) changed = "segment " + n + " is new";
+    } else if (n != kIdentityFileName && n != kKeyFileName && n != kCheckpointFileName &&
+               n != kLockFileName && n != kBackupMarkFileName && n != LiveFile::kFileName) {
+      // (LIVE: a writable open that wrote nothing leaves it, and only it;
+      // a write goes to a new log segment, which the listing shows.)
+      changed = "file " + n + " is new";
+    }
+    if (!changed.empty()) break;
+  }
+  for (size_t i = 0; changed.empty() && i < m.files.size(); i++) {
+    const std::string& n = m.files[i].first;
+    if (!env->Stat(dest + "/" + n, &d, &size).ok() || d) {
+      changed = "segment " + n + " is gone";
+    } else if (m.files[i].second != kLinked && size != m.files[i].second) {
+      changed = "segment " + n + " changed size";
+    }
+  }
+  if (!changed.empty()) {
+    return Status::Exists(dest + " is no longer the backup of sequence number " +
+                          std::to_string(m.seq) + " written there (" + changed +
+                          ": it was opened as a database and written since?): back up into a "
+                          "new or empty directory; nothing was changed");
+  }
+  return Status::OK();
+}
+
+// The key file `data` (of the database opened with `src`) wrapping the same
+// data key for database id `db_id` (restore).
+Status RewrapKeyFile(const std::string& data, const std::string& path, const KeySource& src,
+                     uint64_t db_id, std::string* out) {
+  KeyFileData kf;
+  FIRKIN_RETURN_IF_ERROR(DecodeKeyFileHeader(data, path, &kf));
+  uint8_t kek[32], dek[32];
+  Status s = DeriveKek(src, kf, kek);
+  if (s.ok()) s = UnwrapKeyFile(data, path, kek, dek);
+  kf.db_id = db_id;
+  if (s.ok()) s = EncodeKeyFile(kf, kek, dek, out);
+  OPENSSL_cleanse(kek, sizeof kek);
+  OPENSSL_cleanse(dek, sizeof dek);
   return s;
 }
 
@@ -213,14 +406,15 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   }
   std::vector<std::string> names;
   FIRKIN_RETURN_IF_ERROR(env_->ListDir(dest, &names));
-  if (bo.require_empty && !names.empty()) {
+  if (bo.restore && !names.empty()) {
     return Status::Exists(dest + " is not empty: restore needs a new or empty directory; "
                                  "nothing was changed");
   }
-  bool has_identity = false, has_marker = false, other = false;
+  bool has_identity = false, has_marker = false, has_mark = false, other = false;
   for (const std::string& n : names) {
     if (n == kIdentityFileName) has_identity = true;
     else if (n == kBackupMarkerFileName) has_marker = true;
+    else if (n == kBackupMarkFileName) has_mark = true;
     else if (n != kLockFileName && n != std::string(kIdentityFileName) + ".tmp" &&
              n != kKeyFileName && n != std::string(kKeyFileName) + ".tmp") {
       other = true;  // (KEYS: an encrypted backup cut short, like FIRKIN.tmp)
@@ -245,10 +439,13 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
       char ids[80];
       std::snprintf(ids, sizeof ids, "%016" PRIx64 ", this database is %016" PRIx64,
                     theirs.db_id, identity_.db_id);
-      return Status::Exists(dest + " holds a backup of another database (id " + ids +
-                            "); nothing was changed");
+      return Status::Exists(dest + " holds a backup of another database, or another "
+                                   "database (id " + ids + "); nothing was changed");
     }
-  } else if (!names.empty() && (other || !has_marker)) {
+    // With the marker: a backup cut short (open refuses such a directory,
+    // so nothing was written there since). Without it: only a complete
+    // backup of this database that nothing changed since.
+  } else if (!names.empty() && (other || has_mark || !has_marker)) {
     // Without an identity file only the start of a backup that was cut
     // short (its marker) is ours: the identity is written right after it.
     return Status::NotADatabase(dest + " is not empty and is not a backup of this database; "
@@ -266,6 +463,10 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
                                  "nothing was changed");
     }
     FIRKIN_RETURN_IF_ERROR(s);
+    // (Checked under the lock: no writer can open it meanwhile.)
+    if (!has_marker) {
+      FIRKIN_RETURN_IF_ERROR(CheckEarlierBackup(env_, dest, names, has_mark, identity_.db_id));
+    }
   }
   s = env_->LockFile(dest + "/" + kBackupMarkerFileName, true, &marker_lock);
   if (s.code() == Status::Code::kBusy) {
@@ -274,19 +475,38 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   FIRKIN_RETURN_IF_ERROR(s);
   FIRKIN_RETURN_IF_ERROR(env_->SyncDir(dest));
   dest_lock.reset();  // the marker keeps every open out from now on
+  if (has_mark) {
+    // The mark says "complete": only a finished backup carries it.
+    FIRKIN_RETURN_IF_ERROR(env_->RemoveFile(dest + "/" + kBackupMarkFileName));
+    FIRKIN_RETURN_IF_ERROR(env_->SyncDir(dest));
+  }
+  // Restore: the copy is a database of its own, with an id of its own, so
+  // that no backup takes it (or its backups) for the source (or the
+  // source's backups), nor the other way round.
+  Identity ident = identity_;
+  if (bo.restore) {
+    do ident.db_id = RandomU64();
+    while (ident.db_id == 0 || ident.db_id == identity_.db_id);
+  }
   if (identity_.encrypted()) {
     // The key file goes with the data (before FIRKIN, as at creation), and
     // again in every incremental backup: a rekey since the last one
     // replaced it.
     std::string keys;
     FIRKIN_RETURN_IF_ERROR(env_->ReadFile(path_ + "/" + kKeyFileName, &keys));
+    if (bo.restore) {
+      std::string rewrapped;
+      FIRKIN_RETURN_IF_ERROR(RewrapKeyFile(keys, path_ + "/" + kKeyFileName,
+                                           options_.encryption, ident.db_id, &rewrapped));
+      keys.swap(rewrapped);
+    }
     Progress none(nullptr);
     FIRKIN_RETURN_IF_ERROR(WriteFileAtomically(env_, dest + "/" + kKeyFileName, {}, keys.data(),
                                                0, keys.size(), &none));
     FIRKIN_RETURN_IF_ERROR(env_->SyncDir(dest));
   }
   if (!has_identity) {
-    std::string enc = EncodeIdentity(identity_);
+    std::string enc = EncodeIdentity(ident);
     Progress none(nullptr);
     FIRKIN_RETURN_IF_ERROR(WriteFileAtomically(env_, dest + "/" + kIdentityFileName, {},
                                                enc.data(), 0, enc.size(), &none));
@@ -315,7 +535,9 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
       FIRKIN_RETURN_IF_ERROR(take());
     }
     // The checkpoint as it is now (open validates it against the copy).
-    if (bo.checkpoint) {
+    // (Restore: a checkpoint names its database id; a new one is written
+    // for the copy below.)
+    if (bo.checkpoint && !bo.restore) {
       if (!env_->OpenMappedFile(path_ + "/" + kCheckpointFileName, false, &ckpt).ok() ||
           ckpt->size() == 0) {
         ckpt.reset();
@@ -333,11 +555,12 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
     if (tail != nullptr) tail->tail = true;
     pr.SetTotal(total);
     pr.Mute(true);
-    // Keep or link the immutable segments while they are sure to exist.
+    // Link the immutable segments while they are sure to exist (a file
+    // that already is the source's, a link of an earlier backup, is kept).
     for (Item& it : items) {
       if (it.tail) continue;
       const std::string dpath = dest + "/" + SegmentFileName(it.seg->id());
-      if (bo.incremental && has_identity && SameSegmentFile(env_, dpath, *it.seg, it.len)) {
+      if (bo.incremental && has_identity && SameInode(dpath, *it.seg)) {
         it.how = Item::How::kKeep;
         rep->kept++;
         rep->bytes_kept += it.len;
@@ -355,16 +578,28 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
         return s;
       }
       // Not linkable here (another file system, links refused, or the
-      // file is already gone): copied below, from the pinned mapping.
+      // file is already gone): kept or copied below, from the pinned
+      // mapping.
     }
   }
   pr.Mute(false);
 
   // ---- Copies, from the pinned mappings (writers and compaction go on).
+  // An immutable segment already there byte for byte is kept (compared in
+  // full: the same name and size say nothing of the content).
   for (Item& it : items) {
     if (it.how != Item::How::kCopy) continue;
-    FIRKIN_RETURN_IF_ERROR(
-        CopySegment(env_, *it.seg, it.len, dest + "/" + SegmentFileName(it.seg->id()), &pr));
+    const std::string dpath = dest + "/" + SegmentFileName(it.seg->id());
+    if (!it.tail && bo.incremental && has_identity &&
+        SameSegmentFile(env_, dpath, *it.seg, it.len)) {
+      it.how = Item::How::kKeep;
+      rep->kept++;
+      rep->bytes_kept += it.len;
+      pr.Add(it.len);
+      continue;
+    }
+    FIRKIN_RETURN_IF_ERROR(CopySegment(env_, *it.seg, it.len, dpath,
+                                       bo.restore ? ident.db_id : 0, &pr));
     rep->copied++;
     rep->bytes_copied += it.len;
   }
@@ -380,8 +615,15 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   FIRKIN_RETURN_IF_ERROR(env_->SyncDir(dest));
 
   // ---- Files of an earlier backup that this one does not hold.
-  std::set<uint64_t> ids;
-  for (const Item& it : items) ids.insert(it.seg->id());
+  std::set<uint64_t> ids, linked;
+  for (const Item& it : items) {
+    ids.insert(it.seg->id());
+    if (it.how == Item::How::kLink ||
+        (it.how == Item::How::kKeep && SameInode(dest + "/" + SegmentFileName(it.seg->id()),
+                                                 *it.seg))) {
+      linked.insert(it.seg->id());
+    }
+  }
   rep->segments = items.size();
   items.clear();  // unpins the segments
   FIRKIN_RETURN_IF_ERROR(env_->ListDir(dest, &names));
@@ -396,6 +638,27 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
     }
   }
   if (removed_any) FIRKIN_RETURN_IF_ERROR(env_->SyncDir(dest));
+
+  // ---- Restore: the copy's own checkpoint (it has an id of its own),
+  // written by the copy opened as a database.
+  if (bo.restore && bo.checkpoint) {
+    Options wo;
+    wo.create_if_missing = false;
+    wo.ignore_backup_marker = true;
+    wo.auto_compact = false;
+    wo.in_place_updates = false;
+    wo.env = options_.env;
+    wo.encryption = options_.encryption;
+    std::unique_ptr<DB> copy;
+    s = DB::Open(dest, wo, &copy);
+    if (s.ok()) s = copy->Checkpoint();
+    if (copy) {
+      Status c = copy->Close();
+      if (s.ok()) s = c;
+    }
+    FIRKIN_RETURN_IF_ERROR(s);
+    rep->checkpoint = true;
+  }
 
   // ---- Verify the copy as it will be opened, then mark it complete.
   if (bo.verify) {
@@ -420,6 +683,24 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
                                 s.message());
     }
     rep->verified = true;
+  }
+  if (!bo.restore) {
+    // The mark of a complete backup, written last (before the marker goes).
+    BackupMark m;
+    m.db_id = identity_.db_id;
+    m.seq = rep->seq;
+    for (uint64_t id : ids) {
+      const std::string n = SegmentFileName(id);
+      bool d = false;
+      uint64_t size = 0;
+      FIRKIN_RETURN_IF_ERROR(env_->Stat(dest + "/" + n, &d, &size));
+      m.files.emplace_back(n, linked.count(id) != 0 ? kLinked : size);
+    }
+    const std::string enc = EncodeBackupMark(m);
+    Progress none(nullptr);
+    FIRKIN_RETURN_IF_ERROR(WriteFileAtomically(env_, dest + "/" + kBackupMarkFileName, {},
+                                               enc.data(), 0, enc.size(), &none));
+    FIRKIN_RETURN_IF_ERROR(env_->SyncDir(dest));
   }
   FIRKIN_RETURN_IF_ERROR(env_->RemoveFile(dest + "/" + kBackupMarkerFileName));
   FIRKIN_RETURN_IF_ERROR(env_->SyncDir(dest));

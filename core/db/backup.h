@@ -24,9 +24,18 @@
 //    the copied segments and ignores it when it does not match).
 //  * Everything is fsynced, files of an earlier backup that the new one
 //    does not hold are removed, the copy is verified (opened read-only,
-//    every record and index entry checked) and only then is the marker
-//    removed (and the directory fsynced). A crash at any point leaves the
-//    marker, and open refuses a directory that holds it.
+//    every record and index entry checked), the BACKUP mark is written
+//    (the database id, S, every segment file and its size) and only then
+//    is the marker removed (and the directory fsynced). A crash at any
+//    point leaves the marker, and open refuses a directory that holds it.
+//  * The destination is accepted only when missing, empty, the start of a
+//    backup cut short (the marker, and at most this database's identity),
+//    or a complete backup of this database (its BACKUP mark) holding
+//    exactly the segment files the mark lists: never a database (live,
+//    restored, or a backup opened for writing since).
+//  * Incremental: a segment file already there is kept only when it is the
+//    source's own file (a hard link: same inode) or equal to the copy byte
+//    for byte (compared in full).
 //
 // Thread contract: plain values.
 #ifndef FIRKIN_CORE_DB_BACKUP_H_
@@ -51,8 +60,12 @@ struct BackupOptions {
   // Copy the source's index checkpoint too (open of the copy is then fast
   // when it still matches).
   bool checkpoint = true;
-  // Restore: the destination must be missing or empty (kExists otherwise).
-  bool require_empty = false;
+  // Restore (firkin_restore): the destination must be missing or empty
+  // (kExists otherwise); the copy gets a database id of its own (segment
+  // headers, identity, key file; its checkpoint is written anew) and no
+  // BACKUP mark: it is a database of its own, never taken for a backup of
+  // the source, nor the source for a backup of it.
+  bool restore = false;
   // Called with (bytes done, bytes in all) as the backup goes; may be empty.
   std::function<void(uint64_t, uint64_t)> progress;
 };

@@ -685,10 +685,26 @@ static void test_bad_input(void) {
         firkin_last_error());
   CHECK(!exists(dst, "BACKUP-INCOMPLETE"), "a refused backup marked the directory");
   CHECK_ST(firkin_backup(db2, NULL, src, NULL), FIRKIN_E_EXISTS);  /* a live database */
-  firkin_db *open_bak = open_db(dst, false, 0);
+  firkin_db *open_bak = open_db(dst, true, 0);  /* read-only: the backup goes on */
+  CHECK_ST(firkin_backup(db, NULL, dst, NULL), FIRKIN_OK);
+  firkin_close(open_bak);
+  open_bak = open_db(dst, false, 0);
   CHECK_ST(firkin_backup(db, NULL, dst, NULL), FIRKIN_E_BUSY);
   CHECK(!exists(dst, "BACKUP-INCOMPLETE"), "a busy backup marked the directory");
   firkin_close(open_bak);
+  /* Opened for writing, nothing written: still the backup written there. */
+  CHECK_ST(firkin_backup(db, NULL, dst, NULL), FIRKIN_OK);
+  /* Written to since: no longer that backup (test_identity has more). */
+  open_bak = open_db(dst, false, 0);
+  if (open_bak != NULL) {
+    CHECK_ST(firkin_put(open_bak, NULL, NULL, "w", 1, "x", 1), FIRKIN_OK);
+    firkin_close(open_bak);
+  }
+  CHECK_ST(firkin_backup(db, NULL, dst, NULL), FIRKIN_E_EXISTS);
+  CHECK(strstr(firkin_last_error(), "no longer the backup") != NULL, "message: %s",
+        firkin_last_error());
+  CHECK(!exists(dst, "BACKUP-INCOMPLETE"), "a refused backup marked the directory");
+  rm_rf(dst);
   CHECK_ST(firkin_backup(db, NULL, dst, NULL), FIRKIN_OK);
 
   /* Options. */
@@ -822,6 +838,187 @@ static void test_read_only_restore_progress(void) {
   sl_free(&want);
 }
 
+/* ---------------------------------------------------------------------- */
+/* identity: a restored database is a database of its own; a destination   */
+/* is taken for an earlier backup only when it carries the mark of one and */
+/* was not written since                                                   */
+/* ---------------------------------------------------------------------- */
+
+static bool has_key(const char *path, const char *key, const char *want) {
+  firkin_db *d = open_db(path, true, 0);
+  if (d == NULL) return false;
+  void *v = NULL;
+  size_t vl = 0;
+  firkin_status s = firkin_get(d, NULL, NULL, key, strlen(key), &v, &vl);
+  bool ok = s == FIRKIN_OK && vl == strlen(want) && memcmp(v, want, vl) == 0;
+  firkin_free(v);
+  firkin_close(d);
+  return ok;
+}
+
+static void put_one(const char *path, const char *k, const char *v) {
+  firkin_db *d = open_db(path, false, 0);
+  if (d == NULL) return;
+  CHECK_ST(firkin_put(d, NULL, NULL, k, strlen(k), v, strlen(v)), FIRKIN_OK);
+  firkin_close(d);
+}
+
+static void test_identity(void) {
+  char src[512], bak[512], res[512], bak2[512];
+  path_of(src, "id-src");
+  path_of(bak, "id-bak");
+  path_of(res, "id-res");
+  path_of(bak2, "id-bak2");
+  put_one(src, "a", "1");
+  firkin_db *db = open_db(src, true, 0);
+  if (db == NULL) return;
+  CHECK_ST(firkin_backup(db, NULL, bak, NULL), FIRKIN_OK);
+  CHECK(exists(bak, "BACKUP"), "a complete backup carries no mark");
+  firkin_close(db);
+  CHECK_ST(firkin_restore(bak, NULL, res, NULL), FIRKIN_OK);
+  CHECK(!exists(res, "BACKUP"), "a restored database carries the backup mark");
+  put_one(res, "only_in_restored", "precious");
+  put_one(src, "prod_key", "after_backup");
+
+  /* The source into the restored database: refused, nothing lost. */
+  db = open_db(src, true, 0);
+  if (db == NULL) return;
+  CHECK_ST(firkin_backup(db, NULL, res, NULL), FIRKIN_E_EXISTS);
+  firkin_close(db);
+  CHECK(has_key(res, "only_in_restored", "precious"), "the restored database lost a write");
+  /* The restored database into the source, or into the source's backup. */
+  firkin_db *r = open_db(res, true, 0);
+  if (r == NULL) return;
+  CHECK_ST(firkin_backup(r, NULL, src, NULL), FIRKIN_E_EXISTS);
+  CHECK_ST(firkin_backup(r, NULL, bak, NULL), FIRKIN_E_EXISTS);
+  CHECK(strstr(firkin_last_error(), "another database") != NULL, "message: %s",
+        firkin_last_error());
+  /* Its own backups are its own: the source's backups are not taken. */
+  CHECK_ST(firkin_backup(r, NULL, bak2, NULL), FIRKIN_OK);
+  firkin_close(r);
+  db = open_db(src, true, 0);
+  if (db == NULL) return;
+  CHECK_ST(firkin_backup(db, NULL, bak2, NULL), FIRKIN_E_EXISTS);
+  firkin_close(db);
+  CHECK(has_key(src, "prod_key", "after_backup"), "the source was rolled back");
+  CHECK(has_key(bak2, "only_in_restored", "precious"), "the restored db's backup was overwritten");
+
+  /* Swapped arguments: the backup (opened read-only) into the live source. */
+  firkin_db *b = open_db(bak, true, 0);
+  if (b == NULL) return;
+  CHECK_ST(firkin_backup(b, NULL, src, NULL), FIRKIN_E_EXISTS);
+  CHECK(strstr(firkin_last_error(), "not a backup") != NULL, "message: %s", firkin_last_error());
+  firkin_close(b);
+  CHECK(has_key(src, "prod_key", "after_backup"), "the source was rolled back");
+  CHECK(!exists(src, "BACKUP-INCOMPLETE") && !exists(src, "BACKUP"), "the source was marked");
+
+  /* A backup written to since (opened as a database): refused, kept. */
+  put_one(bak, "written_in_backup", "x");
+  db = open_db(src, true, 0);
+  if (db == NULL) return;
+  CHECK_ST(firkin_backup(db, NULL, bak, NULL), FIRKIN_E_EXISTS);
+  firkin_close(db);
+  CHECK(has_key(bak, "written_in_backup", "x"), "a write in the backup was lost");
+
+  /* A damaged mark: refused. */
+  char m[600];
+  path_of(bak, "id-bak3");
+  db = open_db(src, true, 0);
+  if (db == NULL) return;
+  CHECK_ST(firkin_backup(db, NULL, bak, NULL), FIRKIN_OK);
+  snprintf(m, sizeof m, "%s/BACKUP", bak);
+  FILE *f = fopen(m, "r+");
+  if (f != NULL) {
+    fseek(f, 20, SEEK_SET);
+    fputc('Z', f);
+    fclose(f);
+  }
+  CHECK_ST(firkin_backup(db, NULL, bak, NULL), FIRKIN_E_NOT_A_DATABASE);
+  firkin_close(db);
+}
+
+/* An encrypted database restored: an id of its own, its key file rewrapped. */
+static void test_identity_encrypted(void) {
+  char src[512], bak[512], res[512];
+  path_of(src, "ide-src");
+  path_of(bak, "ide-bak");
+  path_of(res, "ide-res");
+  uint8_t key[32];
+  for (int i = 0; i < 32; i++) key[i] = (uint8_t)(i * 7 + 1);
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_encryption_key(o, key, sizeof key);
+  firkin_db *db = NULL;
+  CHECK_ST(firkin_open(src, o, &db), FIRKIN_OK);
+  if (db == NULL) return;
+  fill(db, "k", 0, 300, 100);
+  CHECK_ST(firkin_backup(db, NULL, bak, NULL), FIRKIN_OK);
+  char *rep = NULL;
+  CHECK_ST(firkin_restore_v2(bak, o, NULL, res, &rep), FIRKIN_OK);
+  CHECK(rep != NULL && json_true(rep, "verified") && json_true(rep, "checkpoint"),
+        "restore: %s", rep ? rep : "");
+  firkin_free(rep);
+  firkin_db *r = NULL;
+  CHECK_ST(firkin_open(res, o, &r), FIRKIN_OK);
+  if (r != NULL) {
+    void *v = NULL;
+    size_t vl = 0;
+    CHECK_ST(firkin_get(r, NULL, NULL, "k0", 2, &v, &vl), FIRKIN_OK);
+    firkin_free(v);
+    CHECK_ST(firkin_backup(r, NULL, bak, NULL), FIRKIN_E_EXISTS);  /* another database */
+    firkin_close(r);
+  }
+  CHECK_ST(firkin_verify_path(res, o, NULL), FIRKIN_OK);
+  firkin_close(db);
+  firkin_options_free(o);
+}
+
+/* Incremental keeps a same-named segment only when every byte is the same. */
+static void test_incremental_full_compare(void) {
+  char src[512], dst[512];
+  path_of(src, "cmp-src");
+  path_of(dst, "cmp-bak");
+  firkin_db *db = open_db(src, false, 1 << 20);
+  if (db == NULL) return;
+  fill(db, "k", 0, 8000, 400);
+  firkin_backup_options *bo = bopts(true, true, false);  /* copies, no links */
+  CHECK_ST(firkin_backup(db, bo, dst, NULL), FIRKIN_OK);
+  /* A byte in the middle of the first segment (not its header, not its
+   * last 64 KiB) differs: an incremental backup must copy it again. */
+  char p[600], q[600];
+  snprintf(p, sizeof p, "%s/%016x.seg", dst, 1);
+  snprintf(q, sizeof q, "%s/%016x.seg", src, 1);
+  struct stat st;
+  CHECK(stat(p, &st) == 0 && st.st_size > (300 << 10), "segment 1 too small");
+  int fd = open(p, O_RDWR);
+  unsigned char c = 0;
+  off_t at = (off_t)(st.st_size / 2);
+  CHECK(fd >= 0 && pread(fd, &c, 1, at) == 1, "read %s", p);
+  c ^= 0x5a;
+  CHECK(pwrite(fd, &c, 1, at) == 1, "write %s", p);
+  close(fd);
+  char *rep = NULL;
+  CHECK_ST(firkin_backup(db, bo, dst, &rep), FIRKIN_OK);
+  CHECK(rep != NULL && json_u64(rep, "copied") >= 2, "the changed segment was kept: %s",
+        rep ? rep : "");
+  firkin_free(rep);
+  /* The copy equals the source byte for byte past the header. */
+  int a = open(p, O_RDONLY), b = open(q, O_RDONLY);
+  unsigned char x = 1, y = 2;
+  CHECK(a >= 0 && b >= 0 && pread(a, &x, 1, at) == 1 && pread(b, &y, 1, at) == 1 && x == y,
+        "the backup's segment differs from the source's");
+  if (a >= 0) close(a);
+  if (b >= 0) close(b);
+  /* Unchanged segments are kept. */
+  rep = NULL;
+  CHECK_ST(firkin_backup(db, bo, dst, &rep), FIRKIN_OK);
+  CHECK(rep != NULL && json_u64(rep, "kept") + 1 == json_u64(rep, "segments"),
+        "unchanged segments not kept: %s", rep ? rep : "");
+  firkin_free(rep);
+  firkin_backup_options_free(bo);
+  firkin_close(db);
+}
+
 typedef struct {
   const char *name;
   void (*fn)(void);
@@ -839,6 +1036,9 @@ int main(int argc, char **argv) {
       {"incremental", test_incremental},
       {"online", test_online},
       {"crash", test_crash},
+      {"identity", test_identity},
+      {"identity_encrypted", test_identity_encrypted},
+      {"incremental_full_compare", test_incremental_full_compare},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     if (only && strcmp(only, cases[i].name) != 0) continue;

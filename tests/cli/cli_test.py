@@ -102,6 +102,21 @@ def main():
     case("del absent: exit 1", ["del", a, "hello"], 1, err_has="key not found")
     case("get deleted: exit 1", ["get", a, "hello"], 1)
 
+    # an invalid key is a usage error before anything is created
+    case("put of an empty key", ["put", db("nokey"), "", "v"], 2, err_has="key")
+    check("the empty key created no database", not os.path.exists(db("nokey")))
+    case("put of a key over 65535 bytes", ["put", a, "-n", "newns", "a" * 65536, "v"], 2,
+         err_has="key")
+    case("the long key created no namespace", ["ns", "list", a], 0, b"default\n")
+    # -o is dump's, -i is load's: the other one is a usage error
+    open(os.path.join(TMP, "keepme"), "w").write("precious")
+    case("dump -i is a usage error", ["dump", a, "-i", os.path.join(TMP, "keepme")], 2,
+         err_has="-i/--input")
+    case("load -o is a usage error", ["load", db("lo"), "-o", os.path.join(TMP, "keepme")], 2,
+         err_has="-o/--output")
+    check("dump -i left the file alone", open(os.path.join(TMP, "keepme")).read() == "precious")
+    check("load -o created nothing", not os.path.exists(db("lo")))
+
     # --- namespaces, scan, count --------------------------------------------
     case("ns create", ["ns", "create", a, "users"], 0)
     case("ns create twice fails", ["ns", "create", a, "users"], 3, err_has="exists")
@@ -122,6 +137,7 @@ def main():
     out = case("scan --limit --keys-only", ["scan", a, "-n", "users", "--limit", "3",
                                             "--keys-only"], 0)
     check("scan --limit 3", len(out.splitlines()) == 3 and b"\t" not in out, repr(out))
+    case("scan --limit 0 prints nothing", ["scan", a, "-n", "users", "--limit", "0"], 0, b"")
     case("scan of a missing namespace: exit 1", ["scan", a, "-n", "nope"], 1)
     case("ns drop", ["ns", "drop", a, "users"], 0)
     case("ns drop absent: exit 1", ["ns", "drop", a, "users"], 1)
@@ -155,6 +171,9 @@ def main():
         time.sleep(0.01)
     check("beside: the loader holds the database (a reader's stats see a writer)", held)
     case("beside: get", ["get", a, "beside"], 0, out=b"yes\n")
+    # online backup works beside a writer process (it opens read-only)
+    case("beside: backup", ["backup", a, db("beside-bak")], 0)
+    case("beside: the backup opens", ["get", db("beside-bak"), "beside"], 0, out=b"yes\n")
     case("beside: get absent", ["get", a, "nobody"], 1)
     o = case("beside: scan", ["scan", a, "--keys-only"], 0)
     check("beside: scan sees the key", b"beside\n" in o, repr(o[:200]))
@@ -215,7 +234,8 @@ def main():
         code, data, _ = run("dump", src, "--dump-format", fmt)
         check("dump to stdout " + fmt, code == 0 and data == open(dump, "rb").read())
         case("load from stdin " + fmt, ["load", db("pipe-" + fmt), "--json"], 0,
-             b'{"namespaces":4,"entries":%d}\n' % sum(map(len, want.values())), stdin=data)
+             b'{"namespaces":4,"entries":%d,"expired":0}\n' % sum(map(len, want.values())),
+             stdin=data)
         check("round trip via pipe " + fmt, contents(db("pipe-" + fmt)) == want)
         # a truncated dump is refused (no end record)
         cut = data[:len(data) * 2 // 3]
@@ -225,6 +245,63 @@ def main():
     case("load of an empty input", ["load", db("g")], 3, err_has="empty", stdin=b"")
     case("load of a bad jsonl line", ["load", db("g")], 3, err_has="line 2",
          stdin=b'{"firkin_dump":1,"seq":1}\n{"k":"!!","v":""}\n')
+    # version 1 dumps (before expiries and namespace flags) still load
+    case("load of a version 1 dump", ["load", db("v1")], 0, stdin=b'{"firkin_dump":1,"seq":1}\n'
+         b'{"ns":"default"}\n{"k":"YQ==","v":"Yg=="}\n{"end":true,"namespaces":1,"entries":1}\n')
+    case("v1 contents", ["get", db("v1"), "a"], 0, b"b\n")
+    case("load of a version 1 raw dump", ["load", db("v1raw")], 0,
+         stdin=b"FIRKDUMP\x01\0\0\0" + b"\0" * 8 + b"N\x07\0\0\0default" +
+         b"P\x01\0\0\0\x01\0\0\0ab" + b"E\x01\0\0\0\x01" + b"\0" * 7)
+    case("v1 raw contents", ["get", db("v1raw"), "a"], 0, b"b\n")
+    # strict jsonl records
+    hdr = b'{"firkin_dump":2,"seq":1}\n'
+    for name, body in [
+            ("end:false is not an end", b'{"ns":"default"}\n{"end":false}\n'),
+            ("end:false with counts", b'{"ns":"default"}\n{"end":false,"namespaces":1,"entries":0}\n'),
+            ("a count of 2^64 does not wrap",
+             b'{"ns":"default"}\n{"end":true,"namespaces":18446744073709551617,"entries":0}\n'),
+            ("a record of two kinds", b'{"ns":"default"}\n{"ns":"x","k":"YQ==","v":"YQ=="}\n'
+             b'{"end":true,"namespaces":2,"entries":0}\n'),
+            ("an entry with an extra field", b'{"ns":"default"}\n{"k":"YQ==","v":"YQ==","end":true,'
+             b'"namespaces":1,"entries":1}\n{"end":true,"namespaces":1,"entries":1}\n'),
+            ("a field twice", b'{"ns":"default"}\n{"k":"YQ==","v":"YQ==","v":"Yg=="}\n'
+             b'{"end":true,"namespaces":1,"entries":1}\n'),
+            ("an unknown field", b'{"ns":"default","colour":"red"}\n'
+             b'{"end":true,"namespaces":1,"entries":0}\n')]:
+        # (a version 1 header: the rules are the same for both versions)
+        case("load refuses: " + name, ["load", db("strict")], 3, err_has="bad dump",
+             stdin=b'{"firkin_dump":1,"seq":1}\n' + body)
+    case("a dump may start with blank lines", ["load", db("blank"), "--json"], 0,
+         b'{"namespaces":1,"entries":1,"expired":0}\n',
+         stdin=b"\n  \n" + hdr + b'{"ns":"default"}\n\n{"k":"YQ==","v":"Yg=="}\n'
+         b'{"end":true,"namespaces":1,"entries":1}\n')
+    # expiries and ordered namespaces survive dump -> load (both formats);
+    # an entry already expired is skipped
+    now_ms = int(time.time() * 1000)
+    far = now_ms + 3600 * 1000
+    ttl_dump = hdr + (b'{"ns":"default"}\n{"k":"a2VlcA==","v":"MQ=="}\n'
+                      b'{"k":"dHRs","v":"Mg==","x":%d}\n{"k":"b2xk","v":"Mw==","x":%d}\n'
+                      b'{"ns":"sorted","ordered":true}\n{"k":"YQ==","v":"MQ==","x":%d}\n'
+                      b'{"end":true,"namespaces":2,"entries":4}\n') % (far, now_ms - 1000, far)
+    case("load expiries and an ordered namespace", ["load", db("ttl0"), "--json"], 0,
+         b'{"namespaces":2,"entries":4,"expired":1}\n', stdin=ttl_dump)
+    case("the expired entry was skipped", ["get", db("ttl0"), "old"], 1)
+
+    def ttl_records(path):
+        out = run("dump", path)[1].decode().splitlines()
+        return [json.loads(l) for l in out[1:]]
+
+    recs = ttl_records(db("ttl0"))
+    for fmt in ("jsonl", "raw"):
+        code, data, _ = run("dump", db("ttl0"), "--dump-format", fmt)
+        case("load the ttl dump " + fmt, ["load", db("ttl-" + fmt)], 0, stdin=data)
+        got = ttl_records(db("ttl-" + fmt))
+        ok = len(got) == len(recs) == 6 and all(
+            set(g) == set(w) and all(abs(g[f] - w[f]) < 60000 if f == "x" else g[f] == w[f]
+                                     for f in g) for g, w in zip(got, recs))
+        check("expiries and ordered flags round trip " + fmt, ok, repr((got, recs)))
+        check("the expiry is kept " + fmt, any(r.get("x", 0) > now_ms + 3000 * 1000 for r in got)
+              and {"ns": "sorted", "ordered": True} in got, repr(got))
     dump_one = run("dump", src, "-n", "empty")[1]
     golden("dump-empty-ns.txt", dump_one.decode().split("\n", 1)[1])  # after the header (seq)
 
@@ -275,6 +352,27 @@ def main():
          err_has="incomplete backup")
     case("a backup completes an incomplete one", ["backup", src, marked], 0)
     case("then it opens", ["get", marked, "late"], 0, b"write\n")
+    # a restored database is a database of its own: a backup never takes it
+    # for an earlier backup, nor the source for one (nor a backup's source
+    # for the backup: swapped arguments)
+    case("put in the restored database", ["put", res, "only_in_restored", "precious"], 0)
+    case("backup into a restored database is refused", ["backup", src, res], 3,
+         err_has="another database")
+    case("the restored database keeps its write", ["get", res, "only_in_restored"], 0,
+         b"precious\n")
+    case("put after the backups", ["put", src, "prod_key", "after_backup"], 0)
+    case("backup of a restored database into the source is refused", ["backup", res, src], 3)
+    case("swapped arguments: a backup into its live database is refused", ["backup", bak, src],
+         3, err_has="not a backup")
+    case("the source keeps its newer write", ["get", src, "prod_key"], 0, b"after_backup\n")
+    check("the source was not marked", not os.path.exists(os.path.join(src, "BACKUP")) and
+          not os.path.exists(os.path.join(src, "BACKUP-INCOMPLETE")))
+    case("the restored database's backup", ["backup", res, db("resbak")], 0)
+    case("is not taken for the source's", ["backup", src, db("resbak")], 3,
+         err_has="another database")
+    case("a write into the backup", ["put", bak, "written_in_backup", "x"], 0)
+    case("then a backup into it is refused", ["backup", src, bak], 3, err_has="no longer")
+    case("the backup keeps that write", ["get", bak, "written_in_backup"], 0, b"x\n")
 
     # --- progress: on a terminal only -----------------------------------------
     code, _, err = run("dump", src, "-o", os.path.join(TMP, "q"))
@@ -328,6 +426,10 @@ def main():
     check("changes --json", lines == [
         {"seq": 4, "type": "delete", "ns": "default", "key": "YQ=="},
         {"seq": 5, "type": "put", "ns": "default", "key": "Ymlu", "value": "AP8="}], repr(lines))
+    case("changes --limit 0 prints nothing", ["changes", ch, "--limit", "0"], 0, b"")
+    out = case("changes --json -f raw", ["changes", ch, "--since", "4", "--json", "-f", "raw"], 0)
+    check("changes --json -f raw is base64", [json.loads(l) for l in out.decode().splitlines()] ==
+          [{"seq": 5, "type": "put", "ns": "default", "key": "Ymlu", "value": "AP8="}], repr(out))
     case("changes --since in the future", ["changes", ch, "--since", "99"], 2,
          err_has="in the future")
     case("changes --since not a number", ["changes", ch, "--since", "x"], 2)

@@ -45,10 +45,11 @@ struct cli {
   bool json;               /* --json: machine-readable output */
   const char *ns;          /* --ns NAME (NULL: default namespace) */
   const char *prefix;      /* --prefix KEY (scan, count) */
-  uint64_t limit;          /* --limit N (scan; 0 = no limit) */
+  uint64_t limit;          /* --limit N (scan, changes; UINT64_MAX = no limit, 0 = none) */
   bool keys_only;          /* --keys-only (scan) */
   bool value_stdin;        /* --stdin (put: value read from standard input) */
-  const char *file;        /* --output / --input FILE (dump, load) */
+  const char *output;      /* --output FILE (dump) */
+  const char *input;       /* --input FILE (load) */
   const char *dump_format; /* --dump-format jsonl|raw */
   int progress;            /* -1 auto (stderr is a terminal), 0 off, 1 on */
   bool writable;           /* --write: open read commands writable */

@@ -50,13 +50,14 @@ static void print_change(struct cli *c, firkin_changes *ch) {
       buf_adds(&b, ",\"ns\":");
       json_string(ns, strlen(ns), &b);
     }
+    /* (raw in JSON is base64, as everywhere: encode_json) */
     if (has_key) {
       buf_adds(&b, ",\"key\":");
-      encode_json(kc, k, kl, &b);
+      encode_json(c->key_codec, k, kl, &b);
     }
     if (t == FIRKIN_CHANGE_PUT) {
       buf_adds(&b, ",\"value\":");
-      encode_json(vc, v, vl, &b);
+      encode_json(c->value_codec, v, vl, &b);
     }
     buf_adds(&b, "}\n");
   } else {
@@ -99,7 +100,7 @@ int cmd_changes(struct cli *c) {
   }
   uint64_t n = 0;
   while (!rc && !stop_) {
-    for (; firkin_changes_valid(ch) && !(c->limit && n >= c->limit); firkin_changes_next(ch)) {
+    for (; firkin_changes_valid(ch) && n < c->limit; firkin_changes_next(ch)) {
       print_change(c, ch);
       n++;
     }
@@ -112,7 +113,7 @@ int cmd_changes(struct cli *c) {
       if (errno != EPIPE) rc = fail(EXIT_FAILURE_, "cannot write the output: %s", strerror(errno));
       break;
     }
-    if (!c->follow || (c->limit && n >= c->limit)) break;
+    if (!c->follow || n >= c->limit) break;
     /* Woken by this process's own writes (--write); the timeout lets a
      * signal be noticed and, on a read-only open, the refresh below catch
      * up with a writer process's durable writes. */

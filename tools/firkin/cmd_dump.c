@@ -49,22 +49,40 @@ int cmd_dump(struct cli *c) {
     total += n;
   }
   FILE *f = stdout;
-  if (!rc && c->file && strcmp(c->file, "-") != 0 && (f = fopen(c->file, "wb")) == NULL)
-    rc = fail(EXIT_FAILURE_, "dump: cannot create '%s'", c->file);
+  if (!rc && c->output && strcmp(c->output, "-") != 0 && (f = fopen(c->output, "wb")) == NULL)
+    rc = fail(EXIT_FAILURE_, "dump: cannot create '%s'", c->output);
   uint64_t entries = 0, bytes = 0;
   struct progress *p = rc ? NULL : progress_start(c, "dump", "entries", total);
   if (!rc) dump_header(f, kind, firkin_snapshot_seq(snap));
   j = 0;
   for (size_t i = 0; !rc && i < list.len; i += strlen((char *)list.p + i) + 1, j++) {
-    dump_ns(f, kind, (char *)list.p + i);
+    uint32_t flags = 0;
+    st = firkin_ns_flags(ns[j], &flags);
+    if (st == FIRKIN_OK) dump_ns(f, kind, (char *)list.p + i, flags);
     firkin_iter *it = NULL;
-    st = firkin_iter_new(db, snap, ns[j], &it);
+    if (st == FIRKIN_OK) st = firkin_iter_new(db, snap, ns[j], &it);
     for (; st == FIRKIN_OK && firkin_iter_valid(it); firkin_iter_next(it)) {
       const void *k, *v;
       size_t kl, vl;
       firkin_iter_key(it, &k, &kl);
       firkin_iter_value(it, &v, &vl);
-      dump_entry(f, kind, k, kl, v, vl);
+      /* The expiry, as an absolute time (load gives the entry what is left
+       * of it then); an entry that expired since the iterator met it is
+       * left out. */
+      uint64_t left = FIRKIN_TTL_NONE, expiry = 0;
+      st = firkin_ttl(db, snap, ns[j], k, kl, &left);
+      if (st == FIRKIN_E_NOT_FOUND) {
+        st = FIRKIN_OK;
+        continue;
+      }
+      if (st != FIRKIN_OK) break;
+      if (left != FIRKIN_TTL_NONE) {
+        uint64_t now = 0;
+        if ((st = firkin_now_ms(db, &now)) != FIRKIN_OK) break;
+        expiry = now + left;
+        if (expiry == 0) expiry = 1;
+      }
+      dump_entry(f, kind, k, kl, v, vl, expiry);
       entries++;
       bytes += kl + vl;
       progress_update(p, entries, bytes);
@@ -79,7 +97,7 @@ int cmd_dump(struct cli *c) {
   if (!rc) dump_end(f, kind, nns, entries);
   progress_done(p, entries, bytes);
   if (f != stdout && f != NULL && fclose(f) != 0 && !rc)
-    rc = fail(EXIT_FAILURE_, "dump: cannot write '%s'", c->file);
+    rc = fail(EXIT_FAILURE_, "dump: cannot write '%s'", c->output);
   if (!rc && f == stdout && (fflush(stdout) != 0 || ferror(stdout)))
     rc = fail(EXIT_FAILURE_, "dump: cannot write the output");
   for (size_t i = 0; i < nns; i++) firkin_ns_close(ns[i]);
@@ -99,6 +117,29 @@ struct loader {
   size_t n, bytes;
 };
 
+/* Makes l->ns the namespace `name`, created with `flags` if absent; an
+ * ordered one in the dump must be ordered here. Exit code. */
+static int load_ns(struct loader *l, const struct record *rec) {
+  const char *name = (const char *)rec->name.p;
+  firkin_status st = strlen(name) != rec->name.len ? FIRKIN_E_INVALID_ARGUMENT
+                                                   : firkin_ns_open(l->db, name, false, &l->ns);
+  if (st == FIRKIN_E_NAMESPACE_NOT_FOUND)
+    st = rec->ns_flags ? firkin_ns_create_v2(l->db, name, rec->ns_flags, &l->ns)
+                       : firkin_ns_open(l->db, name, true, &l->ns);
+  uint32_t flags = 0;
+  if (st == FIRKIN_OK) st = firkin_ns_flags(l->ns, &flags);
+  if (st != FIRKIN_OK) {
+    char what[300];
+    snprintf(what, sizeof what, "load: namespace '%s'", name);
+    int rc = lib_error(st, what);
+    return rc == EXIT_USAGE ? EXIT_FAILURE_ : rc; /* bad input file, not a bad command line */
+  }
+  if ((rec->ns_flags & FIRKIN_NS_ORDERED) && !(flags & FIRKIN_NS_ORDERED))
+    return fail(EXIT_FAILURE_,
+                "load: namespace '%s' is ordered in the dump, and exists here unordered", name);
+  return 0;
+}
+
 static int flush(struct loader *l) {
   if (l->n == 0) return 0;
   firkin_status st = firkin_write(l->db, NULL, l->batch);
@@ -109,8 +150,8 @@ static int flush(struct loader *l) {
 
 int cmd_load(struct cli *c) {
   FILE *f = stdin;
-  if (c->file && strcmp(c->file, "-") != 0 && (f = fopen(c->file, "rb")) == NULL)
-    return fail(EXIT_FAILURE_, "load: cannot open '%s'", c->file);
+  if (c->input && strcmp(c->input, "-") != 0 && (f = fopen(c->input, "rb")) == NULL)
+    return fail(EXIT_FAILURE_, "load: cannot open '%s'", c->input);
   uint64_t size = 0;
   struct stat sb;
   if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) size = (uint64_t)sb.st_size;
@@ -123,7 +164,7 @@ int cmd_load(struct cli *c) {
     if (st != FIRKIN_OK) rc = lib_error(st, "load");
   }
   struct progress *p = rc ? NULL : progress_start(c, "load", "B", size);
-  uint64_t entries = 0, namespaces = 0;
+  uint64_t entries = 0, namespaces = 0, expired = 0;
   bool ended = false, have_ns = false;
   while (!rc && !(rc = dump_read(&r)) && r.rec.type != REC_EOF) {
     struct record *rec = &r.rec;
@@ -135,23 +176,27 @@ int cmd_load(struct cli *c) {
         l.ns = NULL;
         namespaces++;
         have_ns = true;
-        firkin_status st = strlen((char *)rec->name.p) != rec->name.len
-                               ? FIRKIN_E_INVALID_ARGUMENT
-                               : firkin_ns_open(l.db, (char *)rec->name.p, true, &l.ns);
-        if (st != FIRKIN_OK) {
-          char what[300];
-          snprintf(what, sizeof what, "load: namespace '%s'", (char *)rec->name.p);
-          rc = lib_error(st, what);
-          if (rc == EXIT_USAGE) rc = EXIT_FAILURE_; /* bad input file, not a bad command line */
-        }
+        rc = load_ns(&l, rec);
       }
     } else if (rec->type == REC_ENTRY) {
       if (!have_ns) {
         rc = fail(EXIT_FAILURE_, "load: an entry before any namespace record");
         break;
       }
-      firkin_status st =
-          firkin_batch_put(l.batch, l.ns, rec->key.p, rec->key.len, rec->value.p, rec->value.len);
+      /* An entry with an expiry gets what is left of it; one already
+       * expired is skipped (counted as in the dump, not written). */
+      uint64_t now = 0;
+      firkin_status st = rec->expiry ? firkin_now_ms(l.db, &now) : FIRKIN_OK;
+      if (st == FIRKIN_OK && rec->expiry && rec->expiry <= now) {
+        entries++;
+        expired++;
+        continue;
+      }
+      if (st == FIRKIN_OK)
+        st = rec->expiry ? firkin_batch_put_ttl(l.batch, l.ns, rec->key.p, rec->key.len,
+                                                rec->value.p, rec->value.len, rec->expiry - now)
+                         : firkin_batch_put(l.batch, l.ns, rec->key.p, rec->key.len,
+                                            rec->value.p, rec->value.len);
       if (st != FIRKIN_OK) {
         rc = lib_error(st, "load: entry");
         if (rc == EXIT_USAGE) rc = EXIT_FAILURE_;
@@ -185,8 +230,9 @@ int cmd_load(struct cli *c) {
     if (st != FIRKIN_OK) rc = lib_error(st, "load: sync");
   }
   if (!rc && c->json)
-    printf("{\"namespaces\":%llu,\"entries\":%llu}\n", (unsigned long long)namespaces,
-           (unsigned long long)entries);
+    printf("{\"namespaces\":%llu,\"entries\":%llu,\"expired\":%llu}\n",
+           (unsigned long long)namespaces, (unsigned long long)entries,
+           (unsigned long long)expired);
   firkin_ns_close(l.ns);
   firkin_batch_free(l.batch);
   firkin_status cst = firkin_close(l.db);

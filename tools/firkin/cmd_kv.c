@@ -68,6 +68,11 @@ int cmd_put(struct cli *c) {
     return usage_error("put takes a VALUE argument or --stdin (one of the two)");
   struct buf k = {0}, v = {0};
   int rc = key_arg(c, c->args[1], &k);
+  /* Checked before the open creates the database or the namespace: a usage
+   * error means nothing was done. */
+  if (!rc && (k.len == 0 || k.len > FIRKIN_MAX_KEY_SIZE))
+    rc = usage_error("put: the key must be 1 to %u bytes, not %zu", (unsigned)FIRKIN_MAX_KEY_SIZE,
+                     k.len);
   if (!rc && c->value_stdin) {
     char chunk[65536];
     size_t n;
@@ -76,6 +81,9 @@ int cmd_put(struct cli *c) {
   } else if (!rc) {
     rc = decode_arg(c->value_codec, c->args[2], &v, "value");
   }
+  if (!rc && v.len > FIRKIN_MAX_VALUE_SIZE)
+    rc = usage_error("put: the value must be at most %llu bytes, not %zu",
+                     (unsigned long long)FIRKIN_MAX_VALUE_SIZE, v.len);
   firkin_db *db = NULL;
   firkin_ns *ns = NULL;
   if (!rc) rc = open_db(c, true, true, &db);
@@ -131,7 +139,7 @@ static int walk(struct cli *c, bool print, uint64_t *n) {
     firkin_status st = firkin_iter_new(db, NULL, ns, &it);
     if (st != FIRKIN_OK) rc = lib_error(st, "scan");
   }
-  for (; !rc && firkin_iter_valid(it) && !(c->limit && *n >= c->limit); firkin_iter_next(it)) {
+  for (; !rc && firkin_iter_valid(it) && *n < c->limit; firkin_iter_next(it)) {
     const void *k, *v;
     size_t kl, vl;
     firkin_iter_key(it, &k, &kl);

@@ -21,21 +21,22 @@ static void put64(FILE *f, uint64_t v) {
 
 void dump_header(FILE *f, enum dump_kind kind, uint64_t seq) {
   if (kind == DUMP_JSONL) {
-    fprintf(f, "{\"firkin_dump\":1,\"seq\":%llu,\"version\":\"%s\"}\n", (unsigned long long)seq,
-            firkin_version_string());
+    fprintf(f, "{\"firkin_dump\":%d,\"seq\":%llu,\"version\":\"%s\"}\n", DUMP_VERSION,
+            (unsigned long long)seq, firkin_version_string());
   } else {
     fwrite("FIRKDUMP", 1, 8, f);
-    put32(f, 1);
+    put32(f, DUMP_VERSION);
     put64(f, seq);
   }
 }
 
-void dump_ns(FILE *f, enum dump_kind kind, const char *name) {
+void dump_ns(FILE *f, enum dump_kind kind, const char *name, uint32_t flags) {
   size_t n = strlen(name);
   if (kind == DUMP_JSONL) {
     struct buf b = {0};
     buf_adds(&b, "{\"ns\":");
     json_string(name, n, &b);
+    if (flags & FIRKIN_NS_ORDERED) buf_adds(&b, ",\"ordered\":true");
     buf_adds(&b, "}\n");
     fwrite(b.p, 1, b.len, f);
     buf_free(&b);
@@ -43,23 +44,32 @@ void dump_ns(FILE *f, enum dump_kind kind, const char *name) {
     fputc('N', f);
     put32(f, (uint32_t)n);
     fwrite(name, 1, n, f);
+    put32(f, flags);
   }
 }
 
-void dump_entry(FILE *f, enum dump_kind kind, const void *k, size_t kl, const void *v, size_t vl) {
+void dump_entry(FILE *f, enum dump_kind kind, const void *k, size_t kl, const void *v, size_t vl,
+                uint64_t expiry) {
   if (kind == DUMP_JSONL) {
     struct buf b = {0};
     buf_adds(&b, "{\"k\":\"");
     base64_encode(k, kl, &b);
     buf_adds(&b, "\",\"v\":\"");
     base64_encode(v, vl, &b);
-    buf_adds(&b, "\"}\n");
+    buf_addc(&b, '"');
+    if (expiry) {
+      char x[40];
+      snprintf(x, sizeof x, ",\"x\":%llu", (unsigned long long)expiry);
+      buf_adds(&b, x);
+    }
+    buf_adds(&b, "}\n");
     fwrite(b.p, 1, b.len, f);
     buf_free(&b);
   } else {
-    fputc('P', f);
+    fputc(expiry ? 'X' : 'P', f);
     put32(f, (uint32_t)kl);
     put32(f, (uint32_t)vl);
+    if (expiry) put64(f, expiry);
     fwrite(k, 1, kl, f);
     fwrite(v, 1, vl, f);
   }
@@ -108,9 +118,11 @@ static int read_raw(struct dump_reader *r) {
     return 0;
   }
   if (e) return e;
-  if (t == 'N' || t == 'P') {
-    if ((e = readn(r, b, t == 'N' ? 4 : 8, false))) return e;
-    size_t kl = (size_t)le(b, 4), vl = t == 'P' ? (size_t)le(b + 4, 4) : 0;
+  if (t == 'N' || t == 'P' || t == 'X') {
+    if ((e = readn(r, b, t == 'N' ? 4 : t == 'P' ? 8 : 16, false))) return e;
+    size_t kl = (size_t)le(b, 4), vl = t != 'N' ? (size_t)le(b + 4, 4) : 0;
+    rec->expiry = t == 'X' ? le(b + 8, 8) : 0;
+    if (t == 'X' && rec->expiry == 0) return bad(r, "an entry with expiry 0");
     if (kl > (t == 'N' ? FIRKIN_MAX_NS_NAME : FIRKIN_MAX_KEY_SIZE) || vl > FIRKIN_MAX_VALUE_SIZE)
       return bad(r, "length above the limits");
     struct buf *k = t == 'N' ? &rec->name : &rec->key;
@@ -125,6 +137,12 @@ static int read_raw(struct dump_reader *r) {
     rec->value.len = 0;
     buf_add(&rec->value, p + kl, vl); /* non-NULL even when empty */
     free(p);
+    rec->ns_flags = 0;
+    if (t == 'N' && r->rec.version >= 2) {
+      if ((e = readn(r, b, 4, false))) return e;
+      rec->ns_flags = (uint32_t)le(b, 4);
+      if (rec->ns_flags & ~(uint32_t)FIRKIN_NS_ORDERED) return bad(r, "unknown namespace flags");
+    }
     rec->type = t == 'N' ? REC_NS : REC_ENTRY;
     return 0;
   }
@@ -221,6 +239,9 @@ static int parse_object(char *p, struct field *f, int max, int *nf) {
     char *name;
     size_t nn;
     if ((p = parse_str(p, &name, &nn)) == NULL || nn >= sizeof f->name) return -1;
+    if (memchr(name, 0, nn) != NULL) return -1;
+    for (int i = 0; i < *nf; i++)
+      if (strlen(f[i].name) == nn && memcmp(f[i].name, name, nn) == 0) return -1; /* twice */
     struct field *x = &f[(*nf)++];
     memcpy(x->name, name, nn);
     x->name[nn] = 0;
@@ -233,7 +254,11 @@ static int parse_object(char *p, struct field *f, int max, int *nf) {
     } else if (*p >= '0' && *p <= '9') {
       x->type = F_NUM;
       x->num = 0;
-      while (*p >= '0' && *p <= '9') x->num = x->num * 10 + (uint64_t)(*p++ - '0');
+      while (*p >= '0' && *p <= '9') {
+        const uint64_t d = (uint64_t)(*p++ - '0');
+        if (x->num > (UINT64_MAX - d) / 10) return -1; /* above 2^64 - 1 */
+        x->num = x->num * 10 + d;
+      }
     } else if (strncmp(p, "true", 4) == 0 || strncmp(p, "false", 5) == 0) {
       x->type = F_BOOL;
       x->num = *p == 't';
@@ -274,17 +299,26 @@ static int read_jsonl(struct dump_reader *r) {
     return bad(r, r->linebuf[len - 1] != '\n'
                       ? "the dump is truncated (its last line is incomplete)"
                       : "not a dump record (JSON object)");
+  /* The record's kind is named by one field; every other field must be
+   * one that kind has (a record mixing kinds is refused, not guessed). */
   struct field *x;
+  const char *allowed;
   if ((x = get(f, nf, "firkin_dump", F_NUM)) != NULL) {
-    if (x->num != 1) return bad(r, "unsupported dump version");
+    allowed = " firkin_dump seq version ";
+    if (x->num != 1 && x->num != 2) return bad(r, "unsupported dump version");
     rec->type = REC_HEADER;
+    rec->version = (uint32_t)x->num;
     x = get(f, nf, "seq", F_NUM);
     rec->seq = x ? x->num : 0;
   } else if ((x = get(f, nf, "ns", F_STR)) != NULL) {
+    allowed = " ns ordered ";
     rec->type = REC_NS;
     rec->name.len = 0;
     buf_add(&rec->name, x->s, x->n);
+    x = get(f, nf, "ordered", F_BOOL);
+    rec->ns_flags = x && x->num ? FIRKIN_NS_ORDERED : 0;
   } else if ((x = get(f, nf, "k", F_STR)) != NULL) {
+    allowed = " k v x ";
     struct field *v = get(f, nf, "v", F_STR);
     if (v == NULL) return bad(r, "entry without a \"v\" string");
     rec->type = REC_ENTRY;
@@ -292,7 +326,12 @@ static int read_jsonl(struct dump_reader *r) {
     if (base64_decode(x->s, x->n, &rec->key) != 0 || base64_decode(v->s, v->n, &rec->value) != 0)
       return bad(r, "bad base64");
     buf_add(&rec->value, NULL, 0); /* a non-NULL pointer even when empty */
-  } else if (get(f, nf, "end", F_BOOL) != NULL) {
+    x = get(f, nf, "x", F_NUM);
+    rec->expiry = x ? x->num : 0;
+    if (x && x->num == 0) return bad(r, "an entry with expiry 0");
+  } else if ((x = get(f, nf, "end", F_BOOL)) != NULL) {
+    allowed = " end namespaces entries ";
+    if (!x->num) return bad(r, "an end record must say \"end\":true");
     struct field *a = get(f, nf, "namespaces", F_NUM), *b = get(f, nf, "entries", F_NUM);
     if (a == NULL || b == NULL) return bad(r, "end record without counts");
     rec->type = REC_END;
@@ -301,6 +340,28 @@ static int read_jsonl(struct dump_reader *r) {
   } else {
     return bad(r, "unknown record");
   }
+  for (int i = 0; i < nf; i++) {
+    char name[sizeof f[i].name + 3];
+    const size_t nl = strlen(f[i].name);
+    name[0] = ' ';
+    memcpy(name + 1, f[i].name, nl);
+    name[nl + 1] = ' ';
+    name[nl + 2] = 0;
+    /* (a known field of the wrong type was not found by get: refused too) */
+    if (strstr(allowed, name) == NULL) return bad(r, "a field this record kind does not have");
+  }
+  for (int i = 0; i < nf; i++) {
+    static const struct {
+      const char *name;
+      int type;
+    } types[] = {{"firkin_dump", F_NUM}, {"seq", F_NUM},     {"version", F_STR},
+                 {"ns", F_STR},          {"ordered", F_BOOL}, {"k", F_STR},
+                 {"v", F_STR},           {"x", F_NUM},        {"end", F_BOOL},
+                 {"namespaces", F_NUM},  {"entries", F_NUM}};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+      if (strcmp(types[t].name, f[i].name) == 0 && types[t].type != (int)f[i].type)
+        return bad(r, "a field of the wrong type");
+  }
   return 0;
 }
 
@@ -308,9 +369,15 @@ int dump_reader_open(struct dump_reader *r, FILE *f) {
   memset(r, 0, sizeof *r);
   r->f = f;
   int c = getc(f);
+  /* jsonl allows blank lines, the first ones too (raw starts with 'F') */
+  while (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+    r->offset++;
+    if (c == '\n') r->line++;
+    c = getc(f);
+  }
   if (c == EOF) return fail(EXIT_FAILURE_, "load: the input is empty (not a dump)");
   ungetc(c, f);
-  if (c == '{') {
+  if (c == '{' || r->offset > 0) {
     r->kind = DUMP_JSONL;
     int e = read_jsonl(r);
     if (e) return e;
@@ -325,8 +392,9 @@ int dump_reader_open(struct dump_reader *r, FILE *f) {
     return fail(EXIT_FAILURE_, "load: the input is not a Firkin dump (jsonl or raw)");
   int e = readn(r, h + 8, sizeof h - 8, false);
   if (e) return e;
-  if (le(h + 8, 4) != 1) return bad(r, "unsupported dump version");
+  if (le(h + 8, 4) != 1 && le(h + 8, 4) != 2) return bad(r, "unsupported dump version");
   r->rec.type = REC_HEADER;
+  r->rec.version = (uint32_t)le(h + 8, 4);
   r->rec.seq = le(h + 12, 8);
   return 0;
 }

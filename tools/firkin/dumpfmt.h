@@ -2,15 +2,17 @@
  * (docs/cli.md has the full description):
  *
  *  jsonl: one JSON object per line.
- *    {"firkin_dump":1,"seq":N,"version":"0.1.0"}   header (first line)
- *    {"ns":"NAME"}                                  the following entries' namespace
- *    {"k":"BASE64","v":"BASE64"}                    one entry
+ *    {"firkin_dump":2,"seq":N,"version":"0.1.0"}   header (first line)
+ *    {"ns":"NAME"[,"ordered":true]}                 the following entries' namespace
+ *    {"k":"BASE64","v":"BASE64"[,"x":MS]}           one entry (x: absolute expiry)
  *    {"end":true,"namespaces":N,"entries":N}       end record (last line)
  *  raw: little-endian binary.
- *    "FIRKDUMP" u32 version(1) u64 seq              header
- *    'N' u32 len NAME                               namespace
+ *    "FIRKDUMP" u32 version(2) u64 seq              header
+ *    'N' u32 len NAME u32 flags                     namespace (version 1: no flags)
  *    'P' u32 klen u32 vlen KEY VALUE                entry
+ *    'X' u32 klen u32 vlen u64 expiry KEY VALUE     entry with an expiry (ms, unix)
  *    'E' u32 namespaces u64 entries                 end record
+ *  Version 1 dumps (no flags, no expiries) are read too.
  *
  * A writer streams records to a FILE; a reader yields them one at a time.
  * Neither is shared between threads. */
@@ -28,14 +30,21 @@ enum rec_type { REC_HEADER, REC_NS, REC_ENTRY, REC_END, REC_EOF };
 struct record {
   enum rec_type type;
   uint64_t seq;                 /* header */
+  uint32_t version;             /* header: the dump format version (1 or 2) */
   struct buf name;              /* ns */
+  uint32_t ns_flags;            /* ns: FIRKIN_NS_ORDERED or 0 */
   struct buf key, value;        /* entry */
+  uint64_t expiry;              /* entry: unix ms it expires at; 0 = never */
   uint64_t namespaces, entries; /* end */
 };
 
 void dump_header(FILE *f, enum dump_kind kind, uint64_t seq);
-void dump_ns(FILE *f, enum dump_kind kind, const char *name);
-void dump_entry(FILE *f, enum dump_kind kind, const void *k, size_t kl, const void *v, size_t vl);
+/* The format version written (readers take 1 and 2). */
+#define DUMP_VERSION 2
+void dump_ns(FILE *f, enum dump_kind kind, const char *name, uint32_t flags);
+/* expiry: unix ms the entry expires at (0: never). */
+void dump_entry(FILE *f, enum dump_kind kind, const void *k, size_t kl, const void *v, size_t vl,
+                uint64_t expiry);
 void dump_end(FILE *f, enum dump_kind kind, uint64_t namespaces, uint64_t entries);
 
 /* A reader; the format is recognised from the first byte. */

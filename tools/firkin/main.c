@@ -30,8 +30,8 @@ static const struct command commands[] = {
     {"scan", cmd_scan, 1, 1, "scan DB [--prefix KEY] [--limit N] [--keys-only]",
      "Prints every key and value of the namespace, one per line (KEY<TAB>VALUE), in no\n"
      "particular order, at one snapshot. --prefix keeps keys starting with KEY (encoded\n"
-     "with --format like any key); --limit stops after N entries. --json: JSON lines\n"
-     "{\"key\":...,\"value\":...}. Read-only open."},
+     "with --format like any key); --limit stops after N entries (0: prints nothing).\n"
+     "--json: JSON lines {\"key\":...,\"value\":...}. Read-only open."},
     {"count", cmd_count, 1, 1, "count DB [--prefix KEY]",
      "Prints the number of live keys of the namespace (with --prefix: of those keys,\n"
      "counted by a scan). Read-only open."},
@@ -62,15 +62,20 @@ static const struct command commands[] = {
      "backup DB DEST [--full] [--copy] [--no-verify] [--no-checkpoint]",
      "Copies the database into directory DEST as of one snapshot, while other readers\n"
      "may keep reading (firkin_backup; opens DB read-only, --write to open it writable).\n"
-     "DEST is created, or must be empty or an earlier backup of the same database: then\n"
-     "only what is new is copied (--full: everything again). Sealed segments are\n"
-     "hard-linked on the same file system (--copy: always copied). The copy is verified\n"
-     "(--no-verify: not) before it is marked complete; an interrupted backup leaves\n"
-     "DEST marked incomplete (it does not open) until a backup completes it."},
+     "DEST is created, or must be empty or an earlier complete backup of the same\n"
+     "database that was not opened for writing since: then only what is new is copied\n"
+     "(--full: everything again). Anything else (a database, a restored database,\n"
+     "another database's backup, a backup written to since) is refused with exit 3 and\n"
+     "left unchanged. Sealed segments are hard-linked on the same file system (--copy:\n"
+     "always copied). The copy is verified (--no-verify: not) before it is marked\n"
+     "complete; an interrupted backup leaves DEST marked incomplete (it does not open)\n"
+     "until a backup completes it."},
     {"restore", cmd_restore, 2, 2, "restore BACKUP DEST [--no-verify] [--no-checkpoint]",
      "Copies the backup in BACKUP (left unchanged) into DEST, which must be new or\n"
-     "empty, as a database of its own, and verifies it (firkin_restore). A backup is\n"
-     "also a database: it may be opened in place."},
+     "empty, as a database of its own (with a database id of its own: never taken for\n"
+     "the source or a backup of it), and verifies it (firkin_restore). A backup is also\n"
+     "a database: it may be opened in place (written to, it is no longer a backup that\n"
+     "backup adds to)."},
     {"changes", cmd_changes, 1, 1, "changes DB [--since N] [--follow] [--limit N]",
      "Prints the committed changes after sequence number N (default 0: from the first\n"
      "retained one), in order, one per line: SEQ, TYPE (put, delete, ns_create, ns_drop,\n"
@@ -78,8 +83,8 @@ static const struct command commands[] = {
      "tab-separated. --json: JSON lines {\"seq\":...,\"type\":...,\"ns\":...,\"key\":...,\n"
      "\"value\":...}. --follow keeps waiting for new changes until interrupted, following\n"
      "a writer process's writes as it makes them durable (a read-only open, refreshed).\n"
-     "--limit stops after N changes. Exit 3 if the changes after N are no longer\n"
-     "retained (see the change_retention_* options). Read-only open."},
+     "--limit stops after N changes (0: prints nothing). Exit 3 if the changes after N\n"
+     "are no longer retained (see the change_retention_* options). Read-only open."},
     {"rekey", cmd_rekey, 1, 1,
      "rekey DB (--key-file F | --passphrase-env V) (--new-key-file F | --new-passphrase-env V)",
      "Changes the key of an encrypted database (firkin_rekey): the data key is unwrapped\n"
@@ -99,13 +104,13 @@ static const char options_help[] =
     "  -j, --json              machine-readable output\n"
     "  -n, --ns NAME           the namespace (default: \"default\")\n"
     "      --prefix KEY        scan/count: only keys starting with KEY\n"
-    "      --limit N           scan, changes: at most N entries\n"
+    "      --limit N           scan, changes: at most N entries (0: none)\n"
     "      --keys-only         scan: keys only\n"
     "      --since N           changes: after sequence number N\n"
     "      --follow            changes: keep waiting for new changes\n"
     "      --stdin             put: the value is standard input\n"
-    "  -o, --output FILE       dump: write to FILE\n"
-    "  -i, --input FILE        load: read from FILE\n"
+    "  -o, --output FILE       dump only: write to FILE\n"
+    "  -i, --input FILE        load only: read from FILE\n"
     "      --dump-format F     dump: jsonl (default) or raw\n"
     "  -O, --option NAME=VAL   a database option (firkin_options_set), e.g. -O sync_mode=always\n"
     "      --key-file FILE     an encrypted database's key: 32 bytes or 64 hex digits\n"
@@ -332,9 +337,12 @@ static int parse(int argc, char **argv, struct cli *c, const char **pos, int *np
     } else if (strcmp(a, "--limit") == 0) {
       NEEDVAL();
       if (!parse_u64(val, &c->limit)) return usage_error("--limit expects a number, got '%s'", val);
-    } else if (FLAG("-o", "--output") || FLAG("-i", "--input")) {
+    } else if (FLAG("-o", "--output")) {
       NEEDVAL();
-      c->file = val;
+      c->output = val;
+    } else if (FLAG("-i", "--input")) {
+      NEEDVAL();
+      c->input = val;
     } else if (strcmp(a, "--dump-format") == 0) {
       NEEDVAL();
       if (strcmp(val, "jsonl") != 0 && strcmp(val, "raw") != 0)
@@ -371,6 +379,7 @@ int main(int argc, char **argv) {
   memset(&c, 0, sizeof c);
   c.progress = -1;
   c.dump_format = "jsonl";
+  c.limit = UINT64_MAX;
   const char **pos = calloc((size_t)argc + 1, sizeof *pos);
   int npos = 0;
   if (pos == NULL) return EXIT_FAILURE_;
@@ -390,6 +399,10 @@ int main(int argc, char **argv) {
         rc = usage_error("unknown command '%s' (see firkin --help)", pos[0]);
       } else if (c.nargs < cmd->min_args || c.nargs > cmd->max_args) {
         rc = usage_error("usage: firkin %s (see firkin help %s)", cmd->synopsis, cmd->name);
+      } else if (c.output && cmd->run != cmd_dump) {
+        rc = usage_error("-o/--output is an option of dump only (load reads -i FILE)");
+      } else if (c.input && cmd->run != cmd_load) {
+        rc = usage_error("-i/--input is an option of load only (dump writes -o FILE)");
       } else {
         rc = cmd->run(&c);
       }
