@@ -249,17 +249,25 @@ constexpr uint8_t kRecordFlagsKnown = kRecordFlagBatch | kRecordFlagTime | kReco
 
 // Bytes of the header of a record with these flags (before the optional
 // fields), of its checksum at offset 0, and where its in-place counter is.
+// (Arithmetic, not branches: these sit on every read's path.)
+static_assert(kRecordFlagShort == 64, "the arithmetic below");
 inline size_t RecordHeaderLen(uint8_t flags) {
-  return (flags & kRecordFlagShort) ? kRecordHeaderShort : kRecordHeaderLong;
+  return kRecordHeaderLong - ((flags & kRecordFlagShort) >> 4);  // 40 or 36
 }
-inline size_t RecordChecksumLen(uint8_t flags) { return (flags & kRecordFlagShort) ? 4 : 8; }
-inline size_t RecordCounterOffset(uint8_t flags) { return (flags & kRecordFlagShort) ? 4 : 36; }
+inline size_t RecordChecksumLen(uint8_t flags) {
+  return 8 - ((flags & kRecordFlagShort) >> 4);  // 8 or 4
+}
+inline size_t RecordCounterOffset(uint8_t flags) {
+  return 36 - ((flags & kRecordFlagShort) >> 1);  // 36 or 4
+}
 // The flags byte of the record at base (immutable once written).
 inline uint8_t RecordFlagsAt(const char* base) { return static_cast<uint8_t>(base[35]); }
 
 // Bytes of optional fields a record with these flags carries.
 inline size_t RecordExtLen(uint8_t flags) {
-  return ((flags & kRecordFlagTime) ? 8 : 0) + ((flags & kRecordFlagExpiry) ? 8 : 0);
+  static_assert(kRecordFlagTime == 2 && kRecordFlagExpiry == 4, "the arithmetic below");
+  return (static_cast<size_t>(flags & kRecordFlagTime) << 2) +
+         (static_cast<size_t>(flags & kRecordFlagExpiry) << 1);
 }
 // Bytes after the value a record with these flags carries (the seal's tag).
 inline size_t RecordTailLen(uint8_t flags) {
