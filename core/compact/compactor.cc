@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/compact/key_filters.h"
 #include "core/crypto/nonce.h"
 #include "core/util/background.h"
 #include "core/util/epoch.h"
@@ -72,6 +73,8 @@ struct Compactor::Plan {
   uint64_t read = 0;
   uint64_t min_seq = UINT64_MAX;
   uint64_t max_seq = 0;  // of any record read from the inputs
+  uint64_t absent_kept = 0;  // bytes of kept tombstones and expired puts (newest)
+  uint64_t s_min = 0;        // the oldest snapshot when it was planned
   std::shared_ptr<Segment> needs_snapshot;  // an input a live snapshot still needs
   // With no snapshot open when the plan began, some superseded version was
   // dropped: a snapshot registered during the scan, older than the
@@ -87,6 +90,11 @@ struct Compactor::Plan {
 };
 
 Compactor::Compactor(CompactionHost* host) : host_(host) {}
+
+SegmentKeyFilters* Compactor::Filters() {
+  if (filters_ == nullptr) filters_ = std::make_unique<SegmentKeyFilters>(host_->keyspace());
+  return filters_.get();
+}
 
 Compactor::~Compactor() { Stop(); }
 
@@ -137,11 +145,20 @@ void Compactor::Loop() {
         // went on (a session cache of 30-ms TTLs: 2.7 MB of log for 0.1 MB
         // of live data after 80 rounds, reclaimed only once writes paused).
         std::vector<std::shared_ptr<Segment>> picked;
-        if (pass % 4 == 3) picked = PickTombstoneSweep(false);
+        bool swept = false;
+        if (pass % 4 == 3) swept = !(picked = PickTombstoneSweep(false)).empty();
         if (picked.empty()) picked = PickCandidates(false);
-        if (picked.empty()) picked = PickTombstoneSweep(false);
+        if (picked.empty()) swept = !(picked = PickTombstoneSweep(false)).empty();
+        const uint64_t dropped = stats_.tombstones_dropped.load();
+        const uint64_t freed = stats_.bytes_reclaimed.load();
         if (picked.empty() || !RunPass(std::move(picked)).ok()) break;
         changed = true;
+        // A sweep that dropped and freed nothing (what it counted on was
+        // held after all): no more passes now, or it would go round.
+        if (swept && stats_.tombstones_dropped.load() == dropped &&
+            stats_.bytes_reclaimed.load() == freed) {
+          break;
+        }
       }
       patient_ = false;
       // Nothing more it can do now (or closing): writes go on; the next
@@ -166,6 +183,11 @@ void Compactor::ReleaseRetentionHolds() {
 
 Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& progress) {
   std::lock_guard<std::mutex> run(run_mu_);
+  exhaustive_ = true;
+  struct Reset {
+    bool* flag;
+    ~Reset() { *flag = false; }
+  } reset{&exhaustive_};
   host_->ReapTxns();
   ReleaseRetentionHolds();
   // First the records of ordered namespaces, merged in key order (their
@@ -199,18 +221,25 @@ Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& prog
   }
   // Passes until nothing is left that can be compacted now (a pass that
   // retires nothing means the rest is held by snapshots).
+  // A sweep's pass that dropped and freed nothing ends it too (what the
+  // sweep counted on was held after all: another would go round).
   for (;;) {
     auto picked = PickCandidates(true);
-    if (picked.empty()) picked = PickTombstoneSweep(true);
+    bool swept = false;
+    if (picked.empty()) swept = !(picked = PickTombstoneSweep(true)).empty();
     if (picked.empty()) return finish(Status::OK());
     const uint64_t before = stats_.segments_retired.load() + stats_.segments_skipped.load();
     const uint64_t read_before = stats_.bytes_read.load();
+    const uint64_t dropped = stats_.tombstones_dropped.load();
+    const uint64_t freed = stats_.bytes_reclaimed.load();
     FIRKIN_RETURN_IF_ERROR(RunPass(std::move(picked)));
     if (progress) {
       done = std::min(total, done + (stats_.bytes_read.load() - read_before));
       progress(done, total);
     }
-    if (stats_.segments_retired.load() + stats_.segments_skipped.load() == before) {
+    if (stats_.segments_retired.load() + stats_.segments_skipped.load() == before ||
+        (swept && stats_.tombstones_dropped.load() == dropped &&
+         stats_.bytes_reclaimed.load() == freed)) {
       return finish(Status::OK());
     }
   }
@@ -256,6 +285,81 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) {
   return picked;
 }
 
+Compactor::Older Compactor::OlderOutside(const std::vector<std::shared_ptr<Segment>>& outside,
+                                         uint64_t h, uint64_t seq,
+                                         std::vector<std::shared_ptr<Segment>>* may) {
+  // (outside is in ascending min_seq: the segments that may hold an older
+  // number come first. Past a bound the answer is "unknown": the filters
+  // cost a probe each, and a scan to build the first time.)
+  constexpr size_t kMaxChecks = 64;
+  Older result = Older::kNone;
+  for (size_t i = 0; i < outside.size(); i++) {
+    const std::shared_ptr<Segment>& s = outside[i];
+    if (s->min_seq.load(std::memory_order_relaxed) >= seq) break;
+    if (i == kMaxChecks || !s->sealed.load(std::memory_order_acquire)) return Older::kUnknown;
+    if (!Filters()->SurelyLacks(s, h)) {
+      if (!Filters()->Filterable(s)) return Older::kUnknown;
+      result = Older::kMaybe;
+      if (may != nullptr && std::find(may->begin(), may->end(), s) == may->end()) {
+        may->push_back(s);
+      }
+    }
+  }
+  return result;
+}
+
+uint64_t Compactor::SweepScan(const Segment& seg,
+                              const std::vector<std::shared_ptr<Segment>>& outside,
+                              uint64_t s_min, uint64_t* recheck, bool* damaged, uint64_t* maybe) {
+  const Keyspace& ks = *host_->keyspace();
+  const uint64_t outside_min =
+      outside.empty() ? UINT64_MAX : outside.front()->min_seq.load(std::memory_order_relaxed);
+  uint64_t droppable = 0;
+  LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(),
+                   /*checksums=*/!seg.checked.load());
+  RecordView r;
+  uint64_t at;
+  std::string kb;
+  for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+    if (res == LogReader::Result::kDamaged) {
+      *damaged = true;  // BuildPlan reports it when picked
+      return 0;
+    }
+    // What BuildPlan drops (the same rule): a tombstone, or an expired put
+    // (absent too), that is its key's newest record, up to the oldest
+    // snapshot, with no older record of its key outside (by sequence
+    // range, or by the segments' key filters); an expired put that was its
+    // key's first version (prev 0) in any case.
+    const bool expiring = r.type == RecordType::kPut && r.expiry() != 0;
+    if (!expiring && r.type != RecordType::kDelete) continue;
+    if (r.seq > s_min) continue;
+    if (expiring && !host_->Expired(r)) {
+      *recheck = std::min(*recheck, r.expiry());
+      continue;
+    }
+    Epoch::Guard guard;
+    RecordView newest;
+    const std::string_view k = ks.Key(r, &kb);
+    const uint64_t h = ks.Hash(r.ns_id, k);
+    if (ks.FindNewest(h, r.ns_id, k, &newest) != MakeLocator(seg.slot(), at)) continue;
+    if (r.seq < outside_min || (expiring && r.prev == 0)) {
+      droppable += r.size();
+      continue;
+    }
+    switch (OlderOutside(outside, h, r.seq, nullptr)) {
+      case Older::kNone:
+        droppable += r.size();
+        break;
+      case Older::kMaybe:
+        *maybe += r.size();  // BuildPlan tells for sure (VerifyMaybes)
+        break;
+      case Older::kUnknown:
+        break;
+    }
+  }
+  return droppable;
+}
+
 std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
   const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
   std::vector<std::shared_ptr<Segment>> segs = host_->keyspace()->segments().List();
@@ -264,12 +368,20 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
   };
   std::sort(segs.begin(), segs.end(),
             [&](const auto& a, const auto& b) { return min_seq(a) < min_seq(b); });
-  // The oldest segments, as many as one output holds (by their live
-  // bytes): a tombstone may go once no record older than it is left
-  // outside its pass, and two segments whose sequence ranges overlap can
-  // each hold what keeps the other's tombstones (until 2026-11-27 the sweep
-  // took the oldest segment alone, and such pairs of outputs kept their
-  // tombstones and expired puts for good; found by review).
+  Filters()->Prune();
+  const uint64_t s_min = host_->OldestSnapshot();
+  const uint64_t now_ms = host_->NowMs();
+  const uint64_t retired = stats_.segments_retired.load(std::memory_order_relaxed);
+  const uint32_t ratio = host_->options().compact_dead_ratio;
+  // Whether a group is worth a pass: with `all`, anything to drop.
+  auto want = [&](uint64_t droppable, uint64_t dead, uint64_t bytes) {
+    return droppable > 0 && (all || (droppable + dead) * 100 >= bytes * ratio);
+  };
+  // 1. The oldest segments, as many as one output holds (by their live
+  // bytes): two segments whose sequence ranges overlap can each hold what
+  // keeps the other's tombstones (until 2026-11-27 the sweep took the
+  // oldest segment alone, and such pairs of outputs kept their tombstones
+  // and expired puts for good; found by review).
   std::vector<std::shared_ptr<Segment>> group;
   uint64_t keep = 0, key = 0;
   size_t next = 0;
@@ -281,69 +393,62 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
     keep += s.live_bytes();
     key = key * 1000003 + s.id();
   }
-  if (group.empty()) return {};
-  const uint64_t outside_min = next < segs.size() ? min_seq(segs[next]) : UINT64_MAX;
-  const uint64_t s_min = host_->OldestSnapshot();
-  // The floor below which a tombstone of these segments may go; the same
-  // segments under the same floor were scanned already and found wanting,
-  // unless an expiry passed since then.
-  const uint64_t floor = std::min(s_min + 1, outside_min);
-  const uint64_t now_ms = host_->NowMs();
-  // (Background sweeps only: firkin_compact scans again, as the last scan
-  // may have found what it could drop too little for a background pass.)
-  if (!all && key == swept_key_ && floor == swept_floor_ && now_ms < swept_recheck_ms_) return {};
-  swept_key_ = key;
-  swept_floor_ = floor;
-  uint64_t recheck = UINT64_MAX;  // the earliest expiry of a put not expired yet
-  const Keyspace& ks = *host_->keyspace();
-  uint64_t droppable = 0, bytes = 0, dead = 0;
-  for (const auto& seg : group) {
-    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(),
-                     /*checksums=*/!seg->checked.load());
-    RecordView r;
-    uint64_t at;
-    for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
-      if (res == LogReader::Result::kDamaged) {
-        swept_recheck_ms_ = recheck;
-        return {};  // BuildPlan reports it when picked
-      }
-      // What BuildPlan drops: a tombstone, or an expired put (absent too),
-      // that is its key's newest record, below the floor; an expired put
-      // that was its key's first version (prev 0) at any number up to the
-      // oldest snapshot. (Expired puts were left out until 2026-11-27: one
-      // kept by a pass to shadow an older version outside it lay in an
-      // output that nothing picked again, its expiry being past, so under
-      // steady TTL writes the log and the index grew without bound.)
-      bool under = r.seq < floor;
-      if (r.type == RecordType::kPut && r.expiry() != 0) {
-        if (!host_->Expired(r)) {
-          if (under || r.prev == 0) recheck = std::min(recheck, r.expiry());
-          continue;
-        }
-        under = under || (r.prev == 0 && r.seq <= s_min);
-      } else if (r.type != RecordType::kDelete) {
-        continue;
-      }
-      if (!under) continue;
-      Epoch::Guard guard;
-      RecordView newest;
-      std::string kb;
-      const std::string_view k = ks.Key(r, &kb);
-      if (ks.FindNewest(ks.Hash(r.ns_id, k), r.ns_id, k, &newest) ==
-          MakeLocator(seg->slot(), at)) {
-        droppable += r.size();
-      }
+  // The same segments, with nothing retired and the same oldest snapshot
+  // since, were scanned already and found wanting, unless an expiry passed
+  // (background sweeps only: firkin_compact scans again).
+  if (!group.empty() &&
+      (all || key != swept_key_ || retired != swept_retired_ || s_min != swept_smin_ ||
+       now_ms >= swept_recheck_ms_)) {
+    swept_key_ = key;
+    swept_retired_ = retired;
+    swept_smin_ = s_min;
+    uint64_t recheck = UINT64_MAX, droppable = 0, bytes = 0, dead = 0, maybe = 0;
+    bool damaged = false;
+    const std::vector<std::shared_ptr<Segment>> outside(segs.begin() + next, segs.end());
+    for (const auto& seg : group) {
+      droppable += SweepScan(*seg, outside, s_min, &recheck, &damaged, &maybe);
+      bytes += seg->published_len() - kSegmentHeaderSize;
+      dead += seg->dead_bytes();
     }
-    bytes += seg->published_len() - kSegmentHeaderSize;
-    dead += seg->dead_bytes();
+    swept_recheck_ms_ = recheck;
+    if (!damaged && want(droppable + maybe / kMaybeShare, dead, bytes)) return group;
   }
-  swept_recheck_ms_ = recheck;
-  const uint64_t reclaimable = droppable + dead;
-  const bool want = all ? droppable > 0
-                        : droppable > 0 &&
-                              reclaimable * 100 >= bytes * host_->options().compact_dead_ratio;
-  if (!want) return {};
-  return group;
+  // 2. Outputs a pass left tombstones or expired puts in (kept because an
+  // older record of their key may have been outside it): once a segment
+  // retires or a snapshot goes, the key filters may tell that none is left
+  // (a queue of unique keys, put and deleted beside a cold segment, kept
+  // one tombstone per job until 2026-11-27). A background sweep scans two
+  // of them at most.
+  int scans = 0;
+  for (auto it = absent_kept_.begin(); it != absent_kept_.end();) {
+    auto at = std::find_if(segs.begin(), segs.end(),
+                           [&](const auto& s) { return s->id() == it->first; });
+    if (at == segs.end()) {
+      it = absent_kept_.erase(it);
+      continue;
+    }
+    AbsentKept& a = it->second;
+    const std::shared_ptr<Segment> seg = *at;
+    ++it;
+    if (!Compactable(*seg, change_floor)) continue;
+    if (!all && a.retired == retired && a.s_min == s_min && now_ms < a.recheck_ms) continue;
+    if (!all && scans++ == 2) break;
+    a.retired = retired;
+    a.s_min = s_min;
+    a.recheck_ms = UINT64_MAX;
+    std::vector<std::shared_ptr<Segment>> outside;
+    for (const auto& s : segs) {
+      if (s != seg) outside.push_back(s);
+    }
+    bool damaged = false;
+    uint64_t maybe = 0;
+    const uint64_t droppable = SweepScan(*seg, outside, s_min, &a.recheck_ms, &damaged, &maybe);
+    if (!damaged && want(droppable + maybe / kMaybeShare, seg->dead_bytes(),
+                         seg->published_len() - kSegmentHeaderSize)) {
+      return {seg};
+    }
+  }
+  return {};
 }
 
 Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan) {
@@ -353,12 +458,22 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   std::unordered_map<std::string, uint64_t> visible_at_smin;  // (ns, key) -> seq
   // Smallest sequence number held outside the inputs: a tombstone newer than
   // it may still shadow an older version elsewhere.
-  uint64_t outside_min = UINT64_MAX;
+  // The segments outside the inputs, in ascending smallest number (for
+  // the key filters: NoOlderOutside).
+  std::vector<std::shared_ptr<Segment>> outside;
   for (auto& s : host_->keyspace()->segments().List()) {
-    if (std::find(inputs.begin(), inputs.end(), s) == inputs.end()) {
-      outside_min = std::min(outside_min, s->min_seq.load(std::memory_order_relaxed));
-    }
+    if (std::find(inputs.begin(), inputs.end(), s) == inputs.end()) outside.push_back(s);
   }
+  std::sort(outside.begin(), outside.end(), [](const auto& a, const auto& b) {
+    return a->min_seq.load(std::memory_order_relaxed) < b->min_seq.load(std::memory_order_relaxed);
+  });
+  const uint64_t outside_min =
+      outside.empty() ? UINT64_MAX : outside.front()->min_seq.load(std::memory_order_relaxed);
+  Filters()->Prune();
+  // Kept absent records whose key the filters of some segments outside may
+  // hold (false positives, mostly), and those segments: VerifyMaybes.
+  std::vector<Maybe> maybes;
+  std::vector<std::shared_ptr<Segment>> may_hold;
   const Keyspace& ks = *host_->keyspace();
   bool unread_superseded = false;
   uint64_t absent_max = 0;    // the newest tombstone or expired put dropped
@@ -441,10 +556,26 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         // An expired put that is the key's first version (prev 0: the
         // index held nothing for the key when it was written, so no older
         // version is left anywhere) has nothing to shadow and goes at once.
+        // Otherwise it goes once no older record of its key is left outside
+        // the pass: by sequence range (nothing older outside at all), or by
+        // the key filters of the segments outside that hold older numbers.
         const bool expired = r.type == RecordType::kPut && host_->Expired(r);
         const bool absent = r.type == RecordType::kDelete || expired;
         bool drop_tombstone =
             absent && r.seq <= s_min && (r.seq < outside_min || (expired && r.prev == 0));
+        bool maybe = false;
+        if (absent && r.seq <= s_min && !drop_tombstone) {
+          switch (OlderOutside(outside, h, r.seq, &may_hold)) {
+            case Older::kNone:
+              drop_tombstone = true;
+              break;
+            case Older::kMaybe:
+              maybe = true;  // VerifyMaybes tells for sure, after the scan
+              break;
+            case Older::kUnknown:
+              break;
+          }
+        }
         if (drop_tombstone) {
           plan->drops.push_back({h, loc, 0, static_cast<uint32_t>(r.size())});
           plan->drop_puts.push_back({r.ns_id, expired ? r.expiry() : 0});
@@ -456,9 +587,11 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
           if (r.counter() != 0) {
             replaced_max = std::max(replaced_max, r.seq);
           }
+          if (maybe) maybes.push_back({plan->keep.size(), r.seq, expired ? r.expiry() : 0});
           plan->keep.push_back({r.base, loc, h, seg->data()});
           plan->bytes += r.size();
           plan->min_seq = std::min(plan->min_seq, r.seq);
+          if (absent) plan->absent_kept += r.size();
         }
         continue;
       }
@@ -495,9 +628,65 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     }
   }
   plan->unread_superseded = unread_superseded;
+  plan->s_min = s_min;
+  FIRKIN_RETURN_IF_ERROR(VerifyMaybes(may_hold, &maybes, plan, &absent_max));
   // Before anything the pass drops is gone: snapshots below s_min may need
   // the versions it drops (time_travel.cc, "History floors").
   host_->HistoryDropped(std::max(s_min, replaced_max), absent_max);
+  return Status::OK();
+}
+
+Status Compactor::VerifyMaybes(const std::vector<std::shared_ptr<Segment>>& may_hold,
+                               std::vector<Maybe>* maybes, Plan* plan, uint64_t* absent_max) {
+  // Worth a scan of the segments that may hold them only when they are a
+  // share of the output (kMaybeShare), or in firkin_compact: a filter's
+  // false positive is the same for the key at every pass.
+  uint64_t maybe_bytes = 0;
+  for (const Maybe& m : *maybes) maybe_bytes += PeekRecord(plan->keep[m.keep].rec).size();
+  if (maybes->empty() || (!exhaustive_ && maybe_bytes * kMaybeShare < plan->bytes)) {
+    return Status::OK();
+  }
+  // The oldest number of each kept absent record's key in those segments.
+  std::unordered_map<uint64_t, uint64_t> oldest;  // key hash -> smallest seq found
+  for (const Maybe& m : *maybes) oldest.emplace(plan->keep[m.keep].hash, UINT64_MAX);
+  const Keyspace& ks = *host_->keyspace();
+  std::string kb;
+  for (const auto& seg : may_hold) {
+    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(),
+                     /*checksums=*/!seg->checked.load());
+    RecordView r;
+    uint64_t at;
+    for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+      if (res == LogReader::Result::kDamaged) return Status::OK();  // keep them all
+      if (r.type != RecordType::kPut && r.type != RecordType::kDelete) continue;
+      const std::string_view k = ks.Key(r, &kb);
+      if (r.sealed() && k.size() != r.key_len) return Status::OK();
+      auto it = oldest.find(ks.Hash(r.ns_id, k));
+      if (it != oldest.end()) it->second = std::min(it->second, r.seq);
+    }
+  }
+  // Those with no record of their key's hash below their own number in any
+  // of them go (a hash shared with another key keeps it: never wrong).
+  std::vector<bool> gone(plan->keep.size(), false);
+  for (const Maybe& m : *maybes) {
+    const Plan::Keep& k = plan->keep[m.keep];
+    if (oldest[k.hash] < m.seq) continue;
+    const RecordView r = PeekRecord(k.rec);
+    plan->drops.push_back({k.hash, k.from, 0, static_cast<uint32_t>(r.size())});
+    plan->drop_puts.push_back({r.ns_id, m.expiry});
+    *absent_max = std::max(*absent_max, m.seq);
+    plan->bytes -= r.size();
+    plan->absent_kept -= r.size();
+    gone[m.keep] = true;
+  }
+  size_t w = 0;
+  plan->min_seq = UINT64_MAX;
+  for (size_t i = 0; i < plan->keep.size(); i++) {
+    if (gone[i]) continue;
+    plan->min_seq = std::min(plan->min_seq, PeekRecord(plan->keep[i].rec).seq);
+    plan->keep[w++] = plan->keep[i];
+  }
+  plan->keep.resize(w);
   return Status::OK();
 }
 
@@ -1082,7 +1271,15 @@ Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
     return Status::OK();
   }
   inputs.clear();
-  return RetireInputs(&plan, plan.output->published_len());
+  const Status rs = RetireInputs(&plan, plan.output->published_len());
+  // Its kept tombstones and expired puts: the sweep looks at them again
+  // once other segments retire or the oldest snapshot moves (this pass
+  // asked about them with everything else as it is now).
+  if (plan.absent_kept > 0) {
+    absent_kept_[plan.output->id()] =
+        AbsentKept{stats_.segments_retired.load(std::memory_order_relaxed), plan.s_min, UINT64_MAX};
+  }
+  return rs;
 }
 
 Status Compactor::RetireInputs(Plan* plan, uint64_t written) {

@@ -35,6 +35,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,6 +47,8 @@
 #include "core/util/status.h"
 
 namespace firkin {
+
+class SegmentKeyFilters;
 
 struct CompactionStats {
   std::atomic<uint64_t> runs{0};
@@ -164,8 +167,49 @@ class Compactor {
 
   CompactionHost* const host_;
   std::mutex run_mu_;  // one pass at a time
-  // Under run_mu_: the last sweep scan (its segments' ids combined, its floor).
-  uint64_t swept_key_ = 0, swept_floor_ = 0;
+  // Whether a record of the key with hash h older than seq lies in
+  // `outside` (ascending smallest number): kNone for sure (by their numbers
+  // or their key filters); kMaybe if some filters may hold it (they are
+  // added to *may, if given); kUnknown if it cannot be told (a segment not
+  // sealed, or too many to ask). REQUIRES run_mu_.
+  enum class Older { kNone, kMaybe, kUnknown };
+  Older OlderOutside(const std::vector<std::shared_ptr<Segment>>& outside, uint64_t h,
+                     uint64_t seq, std::vector<std::shared_ptr<Segment>>* may);
+  // The bytes of seg's tombstones and expired puts BuildPlan would drop
+  // with `outside` (ascending) left out of the pass (*maybe: those only
+  // VerifyMaybes could tell); *recheck lowered to the expiry of a put not
+  // expired yet; *damaged on a bad record. REQUIRES run_mu_.
+  uint64_t SweepScan(const Segment& seg, const std::vector<std::shared_ptr<Segment>>& outside,
+                     uint64_t s_min, uint64_t* recheck, bool* damaged, uint64_t* maybe);
+  // A kept absent record (tombstone or expired put) whose key the filters
+  // of `may_hold` may hold: its place in Plan::keep, number and expiry.
+  struct Maybe {
+    size_t keep;
+    uint64_t seq;
+    uint64_t expiry;
+  };
+  // When the maybes are a share of the plan's output (1 / kMaybeShare) or
+  // in CompactAll: scans may_hold for their keys' hashes and moves those
+  // with no older record there from keep to the drops.
+  Status VerifyMaybes(const std::vector<std::shared_ptr<Segment>>& may_hold,
+                      std::vector<Maybe>* maybes, Plan* plan, uint64_t* absent_max);
+  static constexpr uint64_t kMaybeShare = 4;
+  // Under run_mu_: set while CompactAll runs (VerifyMaybes always scans).
+  bool exhaustive_ = false;
+
+  // Under run_mu_: the key filters of sealed segments (key_filters.h),
+  // made at first use.
+  SegmentKeyFilters* Filters();
+  std::unique_ptr<SegmentKeyFilters> filters_;
+  // Under run_mu_: the last scan of the oldest group (its segments' ids
+  // combined, segments retired and the oldest snapshot then).
+  uint64_t swept_key_ = 0, swept_retired_ = 0, swept_smin_ = 0;
+  // Under run_mu_: outputs a pass left tombstones or expired puts in, by
+  // id, with what their last sweep scan saw (UINT64_MAX: not scanned yet).
+  struct AbsentKept {
+    uint64_t retired = UINT64_MAX, s_min = UINT64_MAX, recheck_ms = 0;
+  };
+  std::map<uint64_t, AbsentKept> absent_kept_;
   // Under run_mu_: the earliest expiry of a put the last sweep scan found
   // not yet expired (UINT64_MAX: none); the same scan is done again once
   // it has passed.

@@ -308,6 +308,11 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* se
   }
   if (!RecordHeaderPlausible(r)) return false;
   if ((r.flags & ~kRecordFlagsKnown) != 0) return false;
+  // A key is 1..65535 bytes: an empty one (a checksum made over it on
+  // purpose) is damage, never a key no call could have written (review).
+  if (r.key_len == 0 && (r.type == RecordType::kPut || r.type == RecordType::kDelete)) {
+    return false;
+  }
   if ((r.flags & kRecordFlagCompressed) != 0 &&
       ((r.flags & kRecordFlagCompressed) == kRecordFlagCompressed || r.type != RecordType::kPut ||
        r.value_len < 4)) {

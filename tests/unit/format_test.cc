@@ -100,6 +100,22 @@ TEST(Format, EveryFlippedBitIsDetected) {
   }
 }
 
+// A put or delete with an empty key is damage even with a valid checksum
+// (keys are 1..65535 bytes; found by review).
+TEST(Format, EmptyKeyIsInvalid) {
+  for (RecordType t : {RecordType::kPut, RecordType::kDelete}) {
+    std::vector<char> buf(RecordSize(0, 3));
+    EncodeRecord({5, 0, 0, t, 0, "", "abc"}, buf.data());
+    RecordView r;
+    EXPECT_FALSE(ValidateRecord(buf.data(), buf.size(), &r)) << static_cast<int>(t);
+  }
+  std::vector<char> commit(RecordSize(0, 4));
+  EncodeRecord({5, 0, 0, RecordType::kCommit, 0, "", std::string_view("\1\0\0\0", 4)},
+               commit.data());
+  RecordView r;
+  EXPECT_TRUE(ValidateRecord(commit.data(), commit.size(), &r));
+}
+
 TEST(Format, ZeroesAndTruncationAreInvalid) {
   std::vector<char> zeros(256, 0);
   RecordView r;

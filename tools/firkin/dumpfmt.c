@@ -110,7 +110,7 @@ static uint64_t le(const unsigned char *b, int n) {
 }
 
 static int read_raw(struct dump_reader *r) {
-  unsigned char t, b[12];
+  unsigned char t, b[16];  /* the longest fixed part: X, u32 + u32 + u64 */
   struct record *rec = &r->rec;
   int e = readn(r, &t, 1, true);
   if (e == -1) {

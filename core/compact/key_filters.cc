@@ -1,0 +1,94 @@
+// SegmentKeyFilters (key_filters.h).
+#include "core/compact/key_filters.h"
+
+#include <string>
+
+#include "core/keyspace/keyspace.h"
+#include "core/log/log_reader.h"
+#include "core/log/segment.h"
+
+namespace firkin {
+namespace {
+
+// The probes of a hash: double hashing over a mixed copy of it (the index
+// keeps the hash's top bits for its shard and tag; the mix spreads all 64).
+struct Probes {
+  uint64_t a, b;
+  explicit Probes(uint64_t h) {
+    uint64_t x = h ^ (h >> 31);
+    x *= 0x9E3779B97F4A7C15ull;
+    x ^= x >> 29;
+    a = x;
+    b = (x >> 32 | x << 32) | 1;
+  }
+  uint64_t Bit(int i, uint64_t nbits) const { return (a + static_cast<uint64_t>(i) * b) % nbits; }
+};
+
+}  // namespace
+
+KeyFilter::KeyFilter(const std::vector<uint64_t>& hashes) {
+  const uint64_t nbits = std::max<uint64_t>(64, hashes.size() * 10);
+  bits_.assign((nbits + 63) / 64, 0);
+  const uint64_t m = bits_.size() * 64;
+  for (uint64_t h : hashes) {
+    const Probes p(h);
+    for (int i = 0; i < kProbes; i++) {
+      const uint64_t bit = p.Bit(i, m);
+      bits_[bit / 64] |= uint64_t{1} << (bit % 64);
+    }
+  }
+}
+
+bool KeyFilter::MayContain(uint64_t hash) const {
+  const uint64_t m = bits_.size() * 64;
+  const Probes p(hash);
+  for (int i = 0; i < kProbes; i++) {
+    const uint64_t bit = p.Bit(i, m);
+    if ((bits_[bit / 64] & (uint64_t{1} << (bit % 64))) == 0) return false;
+  }
+  return true;
+}
+
+std::shared_ptr<const KeyFilter> SegmentKeyFilters::Build(const Segment& seg) const {
+  // Every put and delete of the segment, as recovery would read them
+  // (checksums checked unless the segment is known intact).
+  std::vector<uint64_t> hashes;
+  LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(),
+                   /*checksums=*/!seg.checked.load());
+  RecordView r;
+  uint64_t at;
+  std::string scratch;
+  for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+    if (res == LogReader::Result::kDamaged) return nullptr;  // cannot be told
+    if (r.type != RecordType::kPut && r.type != RecordType::kDelete) continue;
+    const std::string_view key = ks_->Key(r, &scratch);
+    if (r.sealed() && key.size() != r.key_len) return nullptr;  // a key it cannot open
+    hashes.push_back(ks_->Hash(r.ns_id, key));
+  }
+  return std::make_shared<const KeyFilter>(hashes);
+}
+
+bool SegmentKeyFilters::SurelyLacks(const std::shared_ptr<Segment>& seg, uint64_t hash) {
+  if (!seg->sealed.load(std::memory_order_acquire)) return false;  // it may still change
+  auto it = filters_.find(seg->id());
+  if (it == filters_.end() || it->second.seg.lock() != seg) {
+    Entry e{seg, Build(*seg)};
+    built_++;
+    it = filters_.insert_or_assign(seg->id(), std::move(e)).first;
+  }
+  const auto& f = it->second.filter;
+  return f != nullptr && !f->MayContain(hash);
+}
+
+bool SegmentKeyFilters::Filterable(const std::shared_ptr<Segment>& seg) const {
+  auto it = filters_.find(seg->id());
+  return it != filters_.end() && it->second.filter != nullptr && it->second.seg.lock() == seg;
+}
+
+void SegmentKeyFilters::Prune() {
+  for (auto it = filters_.begin(); it != filters_.end();) {
+    it = it->second.seg.expired() ? filters_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace firkin
