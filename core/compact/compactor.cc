@@ -96,6 +96,12 @@ SegmentKeyFilters* Compactor::Filters() {
   return filters_.get();
 }
 
+void Compactor::NoteFilters() {
+  if (filters_ == nullptr) return;
+  stats_.key_filter_bytes.store(filters_->bytes(), std::memory_order_relaxed);
+  stats_.key_filters_built.store(filters_->built(), std::memory_order_relaxed);
+}
+
 Compactor::~Compactor() { Stop(); }
 
 void Compactor::Start() {
@@ -369,6 +375,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
   std::sort(segs.begin(), segs.end(),
             [&](const auto& a, const auto& b) { return min_seq(a) < min_seq(b); });
   Filters()->Prune();
+  NoteFilters();
   const uint64_t s_min = host_->OldestSnapshot();
   const uint64_t now_ms = host_->NowMs();
   const uint64_t retired = stats_.segments_retired.load(std::memory_order_relaxed);
@@ -630,6 +637,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   plan->unread_superseded = unread_superseded;
   plan->s_min = s_min;
   FIRKIN_RETURN_IF_ERROR(VerifyMaybes(may_hold, &maybes, plan, &absent_max));
+  NoteFilters();
   // Before anything the pass drops is gone: snapshots below s_min may need
   // the versions it drops (time_travel.cc, "History floors").
   host_->HistoryDropped(std::max(s_min, replaced_max), absent_max);

@@ -67,6 +67,10 @@ struct CompactionStats {
   // compaction).
   std::atomic<uint64_t> durable_waits{0};
   std::atomic<uint64_t> log_syncs{0};
+  // Memory the key filters of sealed segments hold now (key_filters.h),
+  // and the filters built so far (a scan of a segment each).
+  std::atomic<uint64_t> key_filter_bytes{0};
+  std::atomic<uint64_t> key_filters_built{0};
 };
 
 class Compactor {
@@ -200,6 +204,7 @@ class Compactor {
   // Under run_mu_: the key filters of sealed segments (key_filters.h),
   // made at first use.
   SegmentKeyFilters* Filters();
+  void NoteFilters();  // their size into stats_
   std::unique_ptr<SegmentKeyFilters> filters_;
   // Under run_mu_: the last scan of the oldest group (its segments' ids
   // combined, segments retired and the oldest snapshot then).

@@ -74,6 +74,8 @@ bool SegmentKeyFilters::SurelyLacks(const std::shared_ptr<Segment>& seg, uint64_
   if (it == filters_.end() || it->second.seg.lock() != seg) {
     Entry e{seg, Build(*seg)};
     built_++;
+    if (e.filter != nullptr) bytes_ += e.filter->bytes();
+    if (it != filters_.end() && it->second.filter != nullptr) bytes_ -= it->second.filter->bytes();
     it = filters_.insert_or_assign(seg->id(), std::move(e)).first;
   }
   const auto& f = it->second.filter;
@@ -87,7 +89,12 @@ bool SegmentKeyFilters::Filterable(const std::shared_ptr<Segment>& seg) const {
 
 void SegmentKeyFilters::Prune() {
   for (auto it = filters_.begin(); it != filters_.end();) {
-    it = it->second.seg.expired() ? filters_.erase(it) : std::next(it);
+    if (!it->second.seg.expired()) {
+      ++it;
+      continue;
+    }
+    if (it->second.filter != nullptr) bytes_ -= it->second.filter->bytes();
+    it = filters_.erase(it);
   }
 }
 

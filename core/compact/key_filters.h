@@ -68,6 +68,7 @@ class SegmentKeyFilters {
 
   size_t count() const { return filters_.size(); }
   uint64_t built() const { return built_; }
+  uint64_t bytes() const { return bytes_; }  // of the filters held
 
  private:
   struct Entry {
@@ -79,6 +80,7 @@ class SegmentKeyFilters {
   const Keyspace* ks_;
   std::unordered_map<uint64_t, Entry> filters_;  // by segment id
   uint64_t built_ = 0;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace firkin

@@ -160,7 +160,9 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "write_stalls", cs.write_stalls.load());
     Field(&j, "write_stall_us", cs.write_stall_us.load());
     Field(&j, "durable_waits", cs.durable_waits.load());
-    Field(&j, "log_syncs", cs.log_syncs.load(), false);
+    Field(&j, "log_syncs", cs.log_syncs.load());
+    Field(&j, "key_filter_bytes", cs.key_filter_bytes.load());
+    Field(&j, "key_filters_built", cs.key_filters_built.load(), false);
     j += "},";
   }
   j += "\"changes\":{";

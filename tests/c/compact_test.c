@@ -223,6 +223,11 @@ static void test_queue(void) {
   const uint64_t log = stat_u64(db, "log_bytes");
   check(log < 1200u * 1024, "queue: the log is the cold data's size (%llu bytes)",
         (unsigned long long)log);
+  check(stat_u64(db, "key_filters_built") > 0 && stat_u64(db, "key_filter_bytes") > 0 &&
+            stat_u64(db, "key_filter_bytes") < 64u * 1024,
+        "queue: the cold segments' key filters were built (%llu, %llu bytes)",
+        (unsigned long long)stat_u64(db, "key_filters_built"),
+        (unsigned long long)stat_u64(db, "key_filter_bytes"));
   firkin_close(db);
   snprintf(ck, sizeof ck, "%s/CHECKPOINT", path);
   unlink(ck);
