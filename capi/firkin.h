@@ -574,7 +574,10 @@ FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
 
 /** Compacts now: seals the active segment if it holds dead bytes, rewrites
  *  every sealed segment that holds dead bytes (and whose dead versions no
- *  live snapshot needs), then retires the old segments. Returns when done. Background compaction does the same
+ *  live snapshot needs), then retires the old segments. Returns when done:
+ *  beside writers that keep writing, after passes for about the segments
+ *  there were when it was called (twice as many passes, and 16 more), not
+ *  when no dead byte is left. Background compaction does the same
  *  incrementally when auto_compact is on. With ordered namespaces it also
  *  merges the segments holding their records out of key order into sorted
  *  outputs (groups of up to 4 segment sizes, 1 GiB at most; docs/api.md

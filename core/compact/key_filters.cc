@@ -50,11 +50,14 @@ bool KeyFilter::MayContain(uint64_t hash) const {
 }
 
 std::shared_ptr<const KeyFilter> SegmentKeyFilters::Build(const Segment& seg) const {
-  // Every put and delete of the segment, as recovery would read them
-  // (checksums checked unless the segment is known intact).
+  // Every put and delete of the segment, as recovery would read them. Its
+  // checksums are checked even in a segment this process wrote (known
+  // intact to reads): a filter is proof that a key is absent, and damage
+  // since (a length that swallows the next record) would leave a key out
+  // of it, and a tombstone would go that a salvage open then misses
+  // (found by review).
   std::vector<uint64_t> hashes;
-  LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(),
-                   /*checksums=*/!seg.checked.load());
+  LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(), /*checksums=*/true);
   RecordView r;
   uint64_t at;
   std::string scratch;

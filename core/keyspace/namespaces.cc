@@ -46,19 +46,36 @@ std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::st
   auto info = std::make_shared<NamespaceInfo>(id, name, flags);
   info->ordered = ordered;
   if (id < by_id_.size() && by_id_[id] && by_id_[id]->name.empty()) {
-    // A placeholder made by recovery for keys met before this record.
+    // A placeholder made by recovery for keys met before this record, or
+    // for its drop record met first.
     info->live_keys.store(by_id_[id]->live_keys.load());
     if (by_id_[id]->dropped.load()) info->dropped.store(true);
   }
   if (by_id_.size() <= id) by_id_.resize(id + 1);
   by_id_[id] = info;
-  by_name_[name] = info;
+  // The name goes to the newest live namespace that had it. Ids only grow,
+  // so a higher id is a later create; recovery replays segments in id
+  // order, and a compaction output (a higher segment id) may carry the
+  // create of an older namespace of the same name after the log segment
+  // that dropped it and created the newer one. Until 2026-11-27 the older
+  // one took the name back, and the newer one's keys read as "no such
+  // namespace" after a reopen without a checkpoint (found by review).
+  auto it = by_name_.find(name);
+  if (!info->dropped.load() && (it == by_name_.end() || it->second->id < id)) {
+    by_name_[name] = info;
+  }
   return info;
 }
 
 void NamespaceTable::Drop(uint32_t id) {
   std::lock_guard<std::mutex> l(mu_);
-  if (id == 0 || id >= by_id_.size() || !by_id_[id]) return;
+  if (id == 0) return;
+  if (id >= by_id_.size() || !by_id_[id]) {
+    // Its create record not replayed yet (it lies in a compaction output
+    // replayed later): a placeholder remembers the drop for it.
+    if (by_id_.size() <= id) by_id_.resize(id + 1);
+    by_id_[id] = std::make_shared<NamespaceInfo>(id, std::string());
+  }
   auto& info = by_id_[id];
   info->dropped.store(true, std::memory_order_release);
   auto it = by_name_.find(info->name);

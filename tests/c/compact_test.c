@@ -18,9 +18,24 @@
  *       without the checkpoint (every record replayed) no deleted key is
  *       back and every cold key is there (the cold segments' key filters
  *       tell that they hold none of the queue's keys; until 2026-11-27 one
- *       tombstone per job stayed for good).
+ *       tombstone per job stayed for good);
+ *   (f) a namespace dropped and created again under the same name, with
+ *       compaction between: after a reopen without the checkpoint the name
+ *       is the newest namespace's, with its keys (recovery replays a
+ *       compaction output, holding an older create record, after the log
+ *       segment that dropped it and created the newer one; until 2026-11-27
+ *       the older one took the name back and the keys read as "no such
+ *       namespace");
+ *   (g) a key filter is proof that a segment lacks a key only if every
+ *       record of it passed its checksum: damage after the segment was
+ *       written (a length that swallows the next record) makes its filter
+ *       "cannot tell", so the tombstone of the swallowed key stays and a
+ *       salvage open does not bring the key back (found by review);
+ *   (h) firkin_compact returns while writers keep writing (it compacts what
+ *       is there when called; it went on for good beside them).
  * Ends with "N passed, N failed".
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +44,7 @@
 #include <unistd.h>
 
 #include "check_harness.h"
+#include "record_layout.h"
 
 #define SEGMENT (1u << 20)
 #define VALUE 1000
@@ -260,6 +276,204 @@ static void test_queue(void) {
   firkin_close(db);
 }
 
+static void test_ns_recreate(void) {
+  for (int rounds = 2; rounds <= 9; rounds++) {
+    char name[32], path[512], ck[600];
+    snprintf(name, sizeof name, "nsre%d", rounds);
+    dbpath(path, sizeof path, name);
+    firkin_db *db = open_db(name, false, 64u << 10);
+    if (db == NULL) return;
+    firkin_ns *a = NULL;
+    char key[32], val[100];
+    memset(val, 'x', sizeof val);
+    int bad = firkin_ns_open(db, "a", true, &a) != FIRKIN_OK;
+    for (int r = 0; r < rounds && !bad; r++) {
+      for (int i = 0; i < 50; i++) {
+        const int kl = snprintf(key, sizeof key, "key%d", i);
+        bad += firkin_put(db, NULL, a, key, (size_t)kl, val, sizeof val) != FIRKIN_OK;
+      }
+      for (int i = 0; i < 200; i++) {
+        const int kl = snprintf(key, sizeof key, "filler%d", i);
+        bad += firkin_put(db, NULL, NULL, key, (size_t)kl, val, sizeof val) != FIRKIN_OK;
+      }
+      firkin_ns_close(a);
+      bad += firkin_ns_drop(db, "a") != FIRKIN_OK;
+      bad += firkin_ns_open(db, "a", true, &a) != FIRKIN_OK;
+      if (r % 3 == 2) bad += firkin_compact(db) != FIRKIN_OK;
+    }
+    for (int i = 0; i < 10; i++) {
+      const int kl = snprintf(key, sizeof key, "key%d", i);
+      bad += firkin_put(db, NULL, a, key, (size_t)kl, "new", 3) != FIRKIN_OK;
+    }
+    firkin_ns_close(a);
+    firkin_close(db);
+    check(bad == 0, "%s: the writes ran", name);
+    snprintf(ck, sizeof ck, "%s/CHECKPOINT", path);
+    unlink(ck);
+    db = NULL;
+    firkin_options *o = NULL;
+    firkin_options_new(&o);
+    firkin_options_set_auto_compact(o, false);
+    check(firkin_open(path, o, &db) == FIRKIN_OK, "%s: reopen", name);
+    firkin_options_free(o);
+    if (db == NULL) return;
+    a = NULL;
+    int lost = 0, back = 0;
+    check(firkin_ns_open(db, "a", false, &a) == FIRKIN_OK, "%s: namespace a is there", name);
+    for (int i = 0; a != NULL && i < 50; i++) {
+      const int kl = snprintf(key, sizeof key, "key%d", i);
+      void *v = NULL;
+      size_t vl = 0;
+      const firkin_status g = firkin_get(db, NULL, a, key, (size_t)kl, &v, &vl);
+      if (i < 10) lost += g != FIRKIN_OK || vl != 3 || memcmp(v, "new", 3) != 0;
+      if (i >= 10) back += g != FIRKIN_E_NOT_FOUND;
+      firkin_free(v);
+    }
+    check(lost == 0 && back == 0,
+          "%s: after a reopen without the checkpoint, %d of 10 keys of the newest a lost, %d "
+          "keys of older ones back (%s)",
+          name, lost, back, firkin_last_error());
+    firkin_ns_close(a);
+    firkin_close(db);
+  }
+}
+
+static firkin_db *open_damage(const char *path, bool salvage) {
+  firkin_options *o = NULL;
+  firkin_db *db = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_sync_mode(o, FIRKIN_SYNC_NONE);
+  firkin_options_set_auto_compact(o, true);
+  firkin_options_set_compact_dead_ratio(o, 40);
+  firkin_options_set_segment_size(o, 65536);
+  firkin_options_set_salvage(o, salvage);
+  if (firkin_open(path, o, &db) != FIRKIN_OK) db = NULL;
+  firkin_options_free(o);
+  return db;
+}
+
+static void test_damaged_filter(void) {
+  char path[512], seg[600], ck[600];
+  dbpath(path, sizeof path, "damaged-filter");
+  firkin_db *db = open_damage(path, false);
+  check(db != NULL, "damaged filter: open");
+  if (db == NULL) return;
+  char key[32], val[200];
+  memset(val, 'c', sizeof val);
+  /* Segment 1 starts with a0, then victim's first version, then cold data
+   * (live: background compaction leaves it alone at a 40% dead ratio). */
+  int bad = firkin_put(db, NULL, NULL, "a0", 2, val, 100) != FIRKIN_OK;
+  bad += firkin_put(db, NULL, NULL, "victim", 6, "old", 3) != FIRKIN_OK;
+  for (int i = 0; i < 600; i++) {
+    const int kl = snprintf(key, sizeof key, "cold%04d", i);
+    bad += firkin_put(db, NULL, NULL, key, (size_t)kl, val, sizeof val) != FIRKIN_OK;
+  }
+  bad += firkin_delete(db, NULL, NULL, "victim", 6) != FIRKIN_OK;
+  memset(val, 'h', sizeof val);
+  for (int i = 0; i < 2000; i++) {
+    const int kl = snprintf(key, sizeof key, "hot%03d", i % 200);
+    bad += firkin_put(db, NULL, NULL, key, (size_t)kl, val, (size_t)(100 + i % 3)) != FIRKIN_OK;
+  }
+  bad += firkin_sync(db) != FIRKIN_OK;
+  /* a0's value length made to swallow victim's record (record_layout.h). */
+  snprintf(seg, sizeof seg, "%s/0000000000000001.seg", path);
+  FILE *f = fopen(seg, "r+b");
+  unsigned char h[2][64];
+  bool patched = false;
+  if (f != NULL && fseek(f, 8192, SEEK_SET) == 0 && fread(h[0], 1, 64, f) == 64) {
+    const size_t first = rec_record_size(h[0]);
+    if (fseek(f, (long)(8192 + first), SEEK_SET) == 0 && fread(h[1], 1, 64, f) == 64 &&
+        rec_klen(h[1]) == 6 && memcmp(rec_key(h[1]), "victim", 6) == 0) {
+      const uint32_t vlen = rec_vlen(h[0]) + (uint32_t)rec_record_size(h[1]);
+      patched = fseek(f, 8192 + 28, SEEK_SET) == 0 && fwrite(&vlen, 4, 1, f) == 1;
+    }
+  }
+  if (f != NULL) fclose(f);
+  check(patched, "damaged filter: segment 1 patched");
+  /* Overwrites until background compaction has worked on the segments
+   * after segment 1 (the tombstone's among them): up to 10 s. */
+  for (int round = 0; round < 100 && stat_u64(db, "key_filters_built") == 0; round++) {
+    for (int i = 0; i < 600; i++) {
+      const int kl = snprintf(key, sizeof key, "hot%03d", i % 200);
+      bad += firkin_put(db, NULL, NULL, key, (size_t)kl, val, (size_t)(100 + i % 3)) != FIRKIN_OK;
+    }
+    usleep(100000);
+  }
+  check(bad == 0, "damaged filter: the writes ran");
+  check(stat_u64(db, "key_filters_built") > 0,
+        "damaged filter: compaction asked a filter about the tombstone (the test's premise)");
+  firkin_close(db);
+  snprintf(ck, sizeof ck, "%s/CHECKPOINT", path);
+  unlink(ck);
+  db = open_damage(path, false);
+  check(db == NULL, "damaged filter: a plain open finds the damage");
+  if (db != NULL) firkin_close(db);
+  db = open_damage(path, true);
+  check(db != NULL, "damaged filter: a salvage open");
+  if (db == NULL) return;
+  void *v = NULL;
+  size_t vl = 0;
+  const firkin_status g = firkin_get(db, NULL, NULL, "victim", 6, &v, &vl);
+  check(g == FIRKIN_E_NOT_FOUND, "damaged filter: the deleted key stays deleted (got %d, %.*s)", g,
+        (int)vl, v != NULL ? (const char *)v : "");
+  firkin_free(v);
+  firkin_close(db);
+}
+
+struct writer_arg {
+  firkin_db *db;
+  int id;
+  volatile int *stop;
+  int bad;
+};
+
+static void *keep_writing(void *p) {
+  struct writer_arg *w = p;
+  char key[32], val[300];
+  memset(val, 'w', sizeof val);
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; !__atomic_load_n(w->stop, __ATOMIC_ACQUIRE); i++) {
+    if ((i & 1023) == 0) {  /* 60 s at most, then they stop on their own */
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      if (now.tv_sec - t0.tv_sec >= 60) {
+        __atomic_store_n(w->stop, 1, __ATOMIC_RELEASE);
+        break;
+      }
+    }
+    const int kl = snprintf(key, sizeof key, "w%d-%ld", w->id, i % 500);
+    w->bad += firkin_put(w->db, NULL, NULL, key, (size_t)kl, val, sizeof val) != FIRKIN_OK;
+  }
+  return NULL;
+}
+
+static void test_compact_beside_writers(void) {
+  firkin_db *db = open_db("beside", true, 64u << 10);
+  if (db == NULL) return;
+  volatile int stop = 0;
+  struct writer_arg w[2] = {{db, 0, &stop, 0}, {db, 1, &stop, 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, keep_writing, &w[i]);
+  usleep(300000);
+  /* The writers stop on their own after 60 s at the latest; compaction
+   * must have returned before that. */
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  volatile int done = 0;
+  firkin_status s = FIRKIN_OK;
+  for (int round = 0; round < 3; round++) s = s == FIRKIN_OK ? firkin_compact(db) : s;
+  done = 1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  const int still_writing = !__atomic_load_n(&stop, __ATOMIC_ACQUIRE);
+  __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  check(s == FIRKIN_OK && done && still_writing && w[0].bad + w[1].bad == 0,
+        "beside writers: three firkin_compact calls returned while the writers were still "
+        "writing (%.1f s)",
+        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  firkin_close(db);
+}
+
 int main(void) {
   snprintf(base_dir, sizeof base_dir, "/tmp/firkin_compact_test_%d", (int)getpid());
   mkdir(base_dir, 0755);
@@ -267,6 +481,9 @@ int main(void) {
   test_stall_with_snapshot();
   test_accounting();
   test_queue();
+  test_ns_recreate();
+  test_damaged_filter();
+  test_compact_beside_writers();
   rmrf(base_dir);
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
