@@ -208,8 +208,24 @@ static void test_accounting(void) {
   firkin_close(db);
 }
 
+/* Opens the database at path again after removing its checkpoint (every
+ * record replayed), without background compaction; NULL if it fails.
+ * (open_db would empty the directory.) */
+static firkin_db *reopen_without_checkpoint(const char *path, const char *what) {
+  char ck[600];
+  snprintf(ck, sizeof ck, "%s/CHECKPOINT", path);
+  unlink(ck);
+  firkin_db *db = NULL;
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_auto_compact(o, false);
+  check(firkin_open(path, o, &db) == FIRKIN_OK, "%s: reopen without the checkpoint", what);
+  firkin_options_free(o);
+  return db;
+}
+
 static void test_queue(void) {
-  char path[512], ck[600];
+  char path[512];
   dbpath(path, sizeof path, "queue");
   firkin_db *db = open_db("queue", true, 256u << 10);
   if (db == NULL) return;
@@ -245,14 +261,7 @@ static void test_queue(void) {
         (unsigned long long)stat_u64(db, "key_filters_built"),
         (unsigned long long)stat_u64(db, "key_filter_bytes"));
   firkin_close(db);
-  snprintf(ck, sizeof ck, "%s/CHECKPOINT", path);
-  unlink(ck);
-  db = NULL;
-  firkin_options *o = NULL;
-  firkin_options_new(&o);
-  firkin_options_set_auto_compact(o, false);
-  check(firkin_open(path, o, &db) == FIRKIN_OK, "queue: reopen");  /* (open_db empties it) */
-  firkin_options_free(o);
+  db = reopen_without_checkpoint(path, "queue");
   if (db == NULL) return;
   int back = 0, lost = 0;
   for (long j = 0; j < id; j += 7) {
@@ -278,7 +287,7 @@ static void test_queue(void) {
 
 static void test_ns_recreate(void) {
   for (int rounds = 2; rounds <= 9; rounds++) {
-    char name[32], path[512], ck[600];
+    char name[32], path[512];
     snprintf(name, sizeof name, "nsre%d", rounds);
     dbpath(path, sizeof path, name);
     firkin_db *db = open_db(name, false, 64u << 10);
@@ -308,14 +317,7 @@ static void test_ns_recreate(void) {
     firkin_ns_close(a);
     firkin_close(db);
     check(bad == 0, "%s: the writes ran", name);
-    snprintf(ck, sizeof ck, "%s/CHECKPOINT", path);
-    unlink(ck);
-    db = NULL;
-    firkin_options *o = NULL;
-    firkin_options_new(&o);
-    firkin_options_set_auto_compact(o, false);
-    check(firkin_open(path, o, &db) == FIRKIN_OK, "%s: reopen", name);
-    firkin_options_free(o);
+    db = reopen_without_checkpoint(path, name);
     if (db == NULL) return;
     a = NULL;
     int lost = 0, back = 0;
