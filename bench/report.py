@@ -248,7 +248,8 @@ def budgets(d, machine):
                      f"{fus(with_c)} µs with vs {fus(without_c)} µs without (overwrite, 4 MiB segments)",
                      f"{r:.2f}×", "**met**" if r <= 10 else "**not met**"])
     res.append(["binding call overhead (get, 100 B)", "≤ C time + 150 ns", "—", "—",
-                "not measured here: the bindings issue measures it"])
+                "not measured by this run: `make bench-bindings` measures it; "
+                "docs/bindings.md has the figures and \"Binding call overhead\" below a summary"])
     return md_table(["budget (DESIGN §10)", "target", "measured", "ratio", "status"], res)
 
 
