@@ -68,16 +68,13 @@ uint64_t DB::OldestChangeSeq() const {
     oldest = logs[i]->min_seq.load(std::memory_order_relaxed);
   }
   // A record updated in place replaced versions older than its number:
-  // the changes up to it are no longer all in the log.
+  // the changes up to it are no longer all in the log. (Those of an
+  // earlier process that recovery did not read, a checkpoint covering
+  // them, are in the bound the checkpoint gave the segment.)
   uint64_t overwritten = 0;
   for (const auto& s : logs) {
     overwritten = std::max(overwritten, s->InPlaceSeqBound());
   }
-  // (Not those of an earlier process that recovery did not see, a
-  // checkpoint covering them: which segments hold any is not known without
-  // reading them, and every log segment may (DB::unreplayed_inplace_);
-  // counting them all would refuse every cursor older than the open. Such
-  // a cursor reports SnapshotTooOld when it reaches one: docs/api.md.)
   return std::min(std::max(oldest, overwritten + 1), next);
 }
 

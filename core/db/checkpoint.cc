@@ -99,9 +99,11 @@ Status DB::Checkpoint() {
     c.last_seq = LastSeq();
     for (const auto& s : keyspace_->segments().List()) {
       const uint64_t len = s->published_len();
+      // (InPlaceSeqBound: the sync above froze every byte below len, so
+      // no update in place lands there after this.)
       c.segments.push_back({s->id(), len, s->live_bytes(), s->dead_bytes(),
                             s->min_seq.load(), CheckpointTailCheck(s->data(), len), s->slot(),
-                            s->flags(), s->min_expiry.load()});
+                            s->flags(), s->min_expiry.load(), s->InPlaceSeqBound()});
     }
     // A spare whose id is below one listed here takes a fresh one when a
     // roll names it: every segment a checkpoint does not list must be

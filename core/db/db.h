@@ -408,10 +408,6 @@ class DB : private CompactionHost {
   // by HistoryDropped before a pass changes anything; at open, from the
   // compaction outputs (LoadHistoryFloors).
   std::atomic<uint64_t> absent_floor_{0};
-  // Sequence ranges [lo, hi) of log segments whose records updated in
-  // place recovery did not see (Segment::inplace_unreplayed): a scan of a
-  // state inside one cannot be told whole. Set at open, read-only after.
-  std::vector<std::pair<uint64_t, uint64_t>> unreplayed_inplace_;
   void RaiseHistoryFloors(uint64_t history, uint64_t absent);
   void LoadHistoryFloors();
   std::unique_ptr<Follower> follower_;

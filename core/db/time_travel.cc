@@ -287,26 +287,6 @@ void DB::LoadHistoryFloors() {
   if (unknown) floor = last;
   floor = std::min(floor, last);
   RaiseHistoryFloors(floor, floor);
-  // Log segments that may hold records an earlier process updated in
-  // place, unseen by recovery (a checkpoint covered them): such an update
-  // took its number from the segment while it was the log's active one,
-  // so below the next log segment's first number, and at most the last
-  // number now: a state at or above that number has every such update
-  // (an update from a to b leaves the states in [a, b) unreadable whole).
-  const std::vector<std::shared_ptr<Segment>> logs = LogSegments();
-  for (size_t i = 0; i < logs.size(); i++) {
-    if (!logs[i]->inplace_unreplayed) continue;
-    const uint64_t lo = logs[i]->min_seq.load(std::memory_order_relaxed);
-    uint64_t hi = last;
-    for (size_t j = i + 1; j < logs.size(); j++) {
-      const uint64_t m = logs[j]->min_seq.load(std::memory_order_relaxed);
-      if (m != UINT64_MAX) {
-        hi = std::min(hi, m);
-        break;
-      }
-    }
-    if (lo != UINT64_MAX && lo < hi) unreplayed_inplace_.push_back({lo, hi});
-  }
 }
 
 bool DB::ScanInexact(uint64_t snap) const {
@@ -320,11 +300,7 @@ bool DB::ScanInexact(uint64_t snap) const {
   for (const auto& s : keyspace_->segments().List()) {
     hi = std::max(hi, s->inplace_max_seq.load(std::memory_order_relaxed));
   }
-  if (snap < hi) return true;
-  for (const auto& [lo, up] : unreplayed_inplace_) {
-    if (snap >= lo && snap < up) return true;
-  }
-  return false;
+  return snap < hi;
 }
 
 Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Version>* out,

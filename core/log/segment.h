@@ -197,7 +197,8 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // while every overwrite reads `frozen` and every read `checked`.)
   alignas(64) std::atomic<uint64_t> inplace_hi{0};
   // The highest sequence number an in-place update gave a record of this
-  // segment, found by recovery (0: none): the change feed and time travel
+  // segment, found by recovery, or at least that, from the checkpoint that
+  // let recovery skip the records (0: none): the change feed and time travel
   // cannot tell what happened before it here (the versions it replaced
   // are gone). See InPlaceSeqBound.
   alignas(64) std::atomic<uint64_t> inplace_max_seq{0};
@@ -228,11 +229,6 @@ class Segment : public std::enable_shared_from_this<Segment> {
   bool inplace() const { return (flags_ & kSegmentFlagInPlace) != 0; }
   // No more appends (set by the writer when it rolls, or at recovery).
   std::atomic<bool> sealed{false};
-  // Set by recovery before the open publishes the segment (read-only
-  // after): a log segment that may hold records updated in place
-  // (inplace()) whose bytes a checkpoint let recovery skip, so
-  // inplace_max_seq does not cover them (DB::ScanInexact).
-  bool inplace_unreplayed = false;
   // Compaction must leave this segment alone for now (a snapshot needs an
   // old version in it); cleared when snapshots are released.
   std::atomic<bool> compact_hold{false};

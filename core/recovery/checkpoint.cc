@@ -14,8 +14,9 @@ namespace firkin {
 namespace {
 constexpr char kMagic[8] = {'F', 'I', 'R', 'K', 'C', 'K', 'P', 'T'};
 // 4: namespace flags byte (ordered); 5: the ordered section (80-byte header);
-// 6: 8-byte entries after per-shard counts (they were 16 bytes).
-constexpr uint32_t kCheckpointVersion = 6;
+// 6: 8-byte entries after per-shard counts (they were 16 bytes); 7: the
+// segments' in-place bound (72-byte segment entries).
+constexpr uint32_t kCheckpointVersion = 7;
 constexpr uint64_t kTailCheckWindow = 4096;
 }  // namespace
 
@@ -32,6 +33,7 @@ std::string EncodeCheckpointTables(const CheckpointData& c) {
     PutU64(&out, s.min_seq);
     PutU64(&out, s.tail_check);
     PutU64(&out, s.min_expiry);
+    PutU64(&out, s.inplace_seq);
   }
   for (const CheckpointNamespace& n : c.namespaces) {
     PutU32(&out, n.id);
@@ -220,6 +222,7 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     s.min_seq = DecodeU64(p + 40);
     s.tail_check = DecodeU64(p + 48);
     s.min_expiry = DecodeU64(p + 56);
+    s.inplace_seq = DecodeU64(p + 64);
     out->segments.push_back(s);
   }
   for (uint64_t i = 0; i < nns; i++) {

@@ -6,7 +6,7 @@
 // does not match the segments on disk is ignored (full scan): see
 // ValidateCheckpoint in recovery.cc.
 //
-// Layout (little-endian), version 6:
+// Layout (little-endian), version 7:
 //   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 flags (kCheckpointFlag*)
 //   [16] u64 db_id          [24] u64 last_seq
 //   [32] u64 n_segments     [40] u64 n_namespaces  [48] u64 n_entries
@@ -14,7 +14,7 @@
 //   [64] u64 checksum of the body   [72] u64 checksum of bytes [0,72)
 //   body: n_segments x {u64 id, u32 slot, u32 flags, u64 len, u64 live,
 //                       u64 dead, u64 min_seq, u64 tail_check,
-//                       u64 min_expiry}                        (64 bytes)
+//                       u64 min_expiry, u64 inplace_seq}       (72 bytes)
 //         n_namespaces x {u32 id, u8 flags, u8 name_len, name,
 //                         i64 live_keys, i64 ttl_keys, u64 min_expiry}
 //         flags: bit 0 = dropped, bit 1 = ordered.
@@ -37,8 +37,13 @@
 // the ordered section (and the header's ordered_bytes, which made the
 // header 80 bytes) came with version 5; 8-byte entries with the shard
 // counts (they were {u64 hash_bits, u64 locator}, 16 bytes, holding the
-// same 30 bits of hash) with version 6. Older checkpoints are ignored
-// (open rebuilds by a full scan).
+// same 30 bits of hash) with version 6; inplace_seq with version 7: at
+// least every sequence number an update in place gave a record of the
+// segment below len (Segment::InPlaceSeqBound; 0 = none), so that the
+// open knows it without reading those records (the change feed's oldest
+// change and time travel depend on it; bytes below len never change
+// again: the checkpoint syncs, which freezes them). Older checkpoints are
+// ignored (open rebuilds by a full scan).
 //
 // Thread contract: plain functions and values.
 #ifndef FIRKIN_CORE_RECOVERY_CHECKPOINT_H_
@@ -58,7 +63,7 @@ namespace firkin {
 
 constexpr char kCheckpointFileName[] = "CHECKPOINT";
 constexpr size_t kCheckpointHeaderSize = 80;
-constexpr size_t kCheckpointSegmentSize = 64;
+constexpr size_t kCheckpointSegmentSize = 72;
 constexpr size_t kCheckpointEntrySize = 8;
 // The index's shards, one u32 count each.
 constexpr size_t kCheckpointShards = HashIndex::kShards;
@@ -71,6 +76,7 @@ struct CheckpointSegment {
   uint64_t id, len, live, dead, min_seq, tail_check;
   uint32_t slot, flags;
   uint64_t min_expiry = UINT64_MAX;
+  uint64_t inplace_seq = 0;  // Segment::InPlaceSeqBound below len (0: none)
 };
 
 // The counts of a checkpoint header, readable before the body is

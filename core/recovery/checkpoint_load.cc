@@ -308,6 +308,7 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
     Keyspace::SetCounts(seg.get(), cs.live, cs.dead);
     seg->min_seq.store(cs.min_seq);
     seg->min_expiry.store(cs.min_expiry);
+    seg->NoteInPlaceSeq(cs.inplace_seq);
     ks->segments().Add(seg);
     (*out)[cs.id] = {seg, cs.len};
     res->segments++;

@@ -272,7 +272,6 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     if (ck != covered.end()) {
       seg = ck->second.first;
       off = ck->second.second;
-      seg->inplace_unreplayed = seg->inplace() && off > kSegmentHeaderSize;
     } else {
       FIRKIN_RETURN_IF_ERROR(OpenSegment(env, path, id, last, identity, options, ks, res, &seg));
       if (seg == nullptr) continue;  // skipped (leftover, or salvage)

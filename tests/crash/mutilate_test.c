@@ -1045,7 +1045,7 @@ static void mt_do_ckpt_cases(mt_base *B, cc_rng *r, int ncases) {
         FILE *f = fopen(p, "rb");
         size_t len = f ? fread(b, 1, sizeof b, f) : 0;
         if (f) fclose(f);
-        /* version 6: 80-byte header, checksums at [64] (body) and [72]
+        /* version 7: 80-byte header, checksums at [64] (body) and [72]
          * (header); 8-byte entries (tag << 44 | locator) end where the
          * ordered section (its size at [56]) starts. */
         const uint64_t loc_mask = (UINT64_C(1) << 44) - 1;

@@ -51,7 +51,7 @@ CheckpointData FromIndex(uint64_t n, std::multimap<uint64_t, Locator>* want) {
   CheckpointData c;
   c.db_id = 0x1234;
   c.last_seq = n + 10;
-  c.segments.push_back({1, 1 << 20, 100, 20, 1, 42, 1, 0, UINT64_MAX});
+  c.segments.push_back({1, 1 << 20, 100, 20, 1, 42, 1, 0, UINT64_MAX, 77});
   c.namespaces.push_back({0, false, "", static_cast<int64_t>(n), 0, UINT64_MAX, 0});
   c.shard_counts.assign(HashIndex::kShards, 0);
   index.ForEachPacked([&](size_t shard, uint64_t packed) {  // as DB::Checkpoint
@@ -88,6 +88,9 @@ TEST(CheckpointTest, PiecesEqualTheWholeAndDecodeToTheIndexEntries) {
   ASSERT_TRUE(DecodeCheckpoint(whole, "CHECKPOINT", &d).ok());
   EXPECT_EQ(d.db_id, c.db_id);
   EXPECT_EQ(d.last_seq, c.last_seq);
+  ASSERT_EQ(d.segments.size(), 1u);
+  EXPECT_EQ(d.segments[0].min_expiry, UINT64_MAX);
+  EXPECT_EQ(d.segments[0].inplace_seq, 77u);  // (version 7)
   ASSERT_EQ(d.entries_view.size(), want.size() * kCheckpointEntrySize);
   EXPECT_EQ(d.ordered_view, c.ordered);
   std::multimap<uint64_t, Locator> got;
