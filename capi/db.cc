@@ -52,7 +52,7 @@ FIRKIN_API firkin_status firkin_last_seq(firkin_db* db, uint64_t* out) {
   return Guard([&] {
     if (firkin_status c = CheckDb(db)) return c;
     if (firkin_status c = CheckOut(out)) return c;
-    *out = db->db->LastSeq();
+    *out = db->db->AcknowledgedSeq();
     return FIRKIN_OK;
   });
 }

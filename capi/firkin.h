@@ -562,7 +562,9 @@ FIRKIN_API firkin_status firkin_close(firkin_db *db);
 FIRKIN_API firkin_status firkin_sync(firkin_db *db);
 
 /** The newest published sequence number (every acknowledged write has a
- *  sequence number ≤ it). */
+ *  sequence number ≤ it: an update in place returns before the writes
+ *  numbered below it are published, so this call may wait, microseconds,
+ *  for those in flight). */
 FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
 
 /** Statistics as a JSON object, freed with firkin_free: keys, namespaces,

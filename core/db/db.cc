@@ -295,6 +295,18 @@ Status DB::Close() {
 
 // ---- snapshots ----
 
+uint64_t DB::AcknowledgedSeq() const {
+  if (log_ == nullptr) return LastSeq();
+  // (Each overwriter's slot holds the number of its latest overwrite,
+  // stored before the put returns.)
+  const uint64_t hi = log_->InPlaceMaxSeq();
+  if (hi > log_->published_seq()) {
+    Epoch::Guard guard;
+    log_->WaitPublished(hi);
+  }
+  return LastSeq();
+}
+
 Status DB::AcquireSnapshot(uint64_t seq, uint64_t* out) {
   // While a snapshot lives no update goes in place (it would destroy the
   // versions the snapshot reads); the overwrites under way end and are

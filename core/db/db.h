@@ -85,6 +85,13 @@ class DB : private CompactionHost {
   uint64_t LastSeq() const override {
     return log_ != nullptr ? log_->published_seq() : reader_seq_.load(std::memory_order_acquire);
   }
+  // LastSeq once every update in place that has returned is published too:
+  // such a put returns before the numbers below its own complete
+  // (docs/write_path.md, "Overwrites that do not wait"), so the published
+  // number may still be below it. Every acknowledged write is at or below
+  // this one (firkin_last_seq). Any thread; may wait for the writes in
+  // flight before the newest overwrite (microseconds).
+  uint64_t AcknowledgedSeq() const;
   // Finds the version of (ns, key) visible at snap (kLatestSeq = latest): OK with
   // *out set to the record (a put), kNotFound, kSnapshotTooOld, kCorruption.
   // Expiry is decided at `now_ms` (0: the clock now; an iterator passes

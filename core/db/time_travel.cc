@@ -96,7 +96,9 @@ uint64_t DB::NewestLogTime() const {
 
 Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
   Epoch::Guard guard;
-  const uint64_t published = LastSeq();
+  // (Acknowledged: a time from now on covers every write that returned,
+  // updates in place included.)
+  const uint64_t published = AcknowledgedSeq();
   // Every published commit has a time at or before the database's time.
   if (unix_ms >= NowMs()) {
     *seq = published;
