@@ -173,6 +173,15 @@ static firkin_db *open_with(const char *path, firkin_options *o) {
   return st == FIRKIN_OK ? db : NULL;
 }
 
+/* A fresh database `name` in path (sync none, updates in place on) with
+ * segments of seg bytes. NULL if the open failed (reported). */
+static firkin_db *open_inplace(char *path, size_t cap, const char *name, const char *seg) {
+  dbpath(path, cap, name);
+  firkin_options *o = make_opts("none", "true");
+  firkin_options_set(o, "segment_size", seg);
+  return open_with(path, o);
+}
+
 /* n plain puts of key (same length len, counters from *counter + 1);
  * returns how much the in_place_updates stat grew (NOSTAT if it is
  * absent). Puts that fail are counted as failures. */
@@ -445,10 +454,7 @@ static void warm(firkin_db *db, const firkin_ns *ns, const char *key, unsigned k
  * backwards across reopen"), and a reopen after a kill -9 lost writes. */
 static void test_first(void) {
   char path[300];
-  dbpath(path, sizeof path, "first");
-  firkin_options *o = make_opts("none", "true");
-  firkin_options_set(o, "segment_size", "64K");
-  firkin_db *db = open_with(path, o);
+  firkin_db *db = open_inplace(path, sizeof path, "first", "64K");
   if (db == NULL) return;
   uint64_t c = 0, got = 0;
   /* Fill the first segment with distinct keys until one put rolls: that
@@ -1754,10 +1760,7 @@ static void *lastseq_appender(void *p) {
 
 static void test_lastseq(void) {
   char path[300];
-  dbpath(path, sizeof path, "lastseq");
-  firkin_options *o = make_opts("none", "true");
-  firkin_options_set(o, "segment_size", "1M");
-  firkin_db *db = open_with(path, o);
+  firkin_db *db = open_inplace(path, sizeof path, "lastseq", "1M");
   if (db == NULL) return;
   enum { kOwners = 2, kAppenders = 2 };
   _Atomic int stop = 0;
