@@ -3,6 +3,7 @@ package firkin
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"firkin.dev/firkin/internal/fkraw"
 )
@@ -119,3 +120,14 @@ func errClosed(what string) error {
 }
 
 func errNotFound() error { return &Error{Code: StatusNotFound, Msg: "not found"} }
+
+// cInt checks v for a C int parameter: cgo keeps only its low 32 bits
+// (SyncMode(1<<32 + 2) would arrive as SyncAlways), so a value out of the
+// int32 range gives ErrInvalidArgument instead.
+func cInt(v int, what string) (int, error) {
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		return 0, &Error{Code: StatusInvalidArgument,
+			Msg: fmt.Sprintf("%s %d is out of range (a C int: %d to %d)", what, v, math.MinInt32, math.MaxInt32)}
+	}
+	return v, nil
+}

@@ -176,7 +176,9 @@ func (wo *WriteOptions) handle() (fkraw.Struct_SS_firkin_write_options, error) {
 	return wo.h, nil
 }
 
-// SetSync sets when writes made with these options are acknowledged.
+// SetSync sets when writes made with these options are acknowledged. A mode
+// outside the C int range gives ErrInvalidArgument (never its low 32 bits);
+// an unknown one in range, the library's ErrInvalidArgument.
 func (wo *WriteOptions) SetSync(m SyncMode) error {
 	h, err := wo.handle()
 	if err != nil {
@@ -185,7 +187,11 @@ func (wo *WriteOptions) SetSync(m SyncMode) error {
 	if h == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "nil write options"}
 	}
-	err = wrap(fkraw.Firkin_write_options_set_sync(h, int(m)))
+	v, err := cInt(int(m), "sync mode")
+	if err != nil {
+		return err
+	}
+	err = wrap(fkraw.Firkin_write_options_set_sync(h, v))
 	runtime.KeepAlive(wo)
 	return err
 }

@@ -2,6 +2,7 @@ package firkin
 
 import (
 	"encoding/binary"
+	"math"
 	"runtime"
 	"time"
 
@@ -11,33 +12,64 @@ import (
 // TTL (expiring keys), the database clock and time travel by clock time.
 // An expired key reads as absent everywhere (Get, Has, iterators, TTL, ...).
 // Times are on the database clock (DB.Now), in whole milliseconds.
+//
+// Times and TTLs are never wrapped into the library's uint64 milliseconds:
+// a time.Time reaches far beyond what int64 milliseconds hold (t.UnixMilli
+// wraps there), so a time beyond 2^64 - 1 ms (about 584 million years)
+// saturates to 2^64 - 1, the expiry the library itself gives when commit
+// time + TTL overflows: such a key never expires in practice. An absolute
+// expiry at or before the epoch (the zero time.Time included) is already
+// past: it is sent as 1 ms (the library refuses 0), so the key is written
+// and reads as absent at once, like any past time.
 
 // ttlMs turns a duration into the library's milliseconds, rounding a
-// positive duration up (a 1µs TTL is 1 ms, never 0). A duration <= 0 gives
-// 0, which the library rejects with ErrInvalidArgument.
+// positive duration up (a 1µs TTL is 1 ms, never 0; the largest Duration
+// is 9223372036855 ms). A duration <= 0 gives 0, which the library rejects
+// with ErrInvalidArgument.
 func ttlMs(d time.Duration) uint64 {
 	if d <= 0 {
 		return 0
 	}
-	return uint64((d + time.Millisecond - 1) / time.Millisecond)
+	ms := uint64(d / time.Millisecond)
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	return ms
 }
 
-// unixMs is t in ms since the epoch; 0 for times at or before the epoch
-// (which the write calls reject with ErrInvalidArgument).
-func unixMs(t time.Time) uint64 {
-	ms := t.UnixMilli()
-	if ms <= 0 {
+// timeMs is t in whole ms since the epoch (rounded down), bounded to
+// [0, 2^64 - 1]: 0 for times before the epoch, 2^64 - 1 beyond it.
+func timeMs(t time.Time) uint64 {
+	s := t.Unix()
+	if s < 0 {
 		return 0
 	}
-	return uint64(ms)
+	if uint64(s) > math.MaxUint64/1000 {
+		return math.MaxUint64
+	}
+	ms := uint64(s)*1000 + uint64(t.Nanosecond())/uint64(time.Millisecond)
+	if ms < uint64(s)*1000 { // past 2^64 - 1 within the last second
+		return math.MaxUint64
+	}
+	return ms
 }
 
-// msTime is a library time (ms since the epoch); the zero time.Time for 0.
+// expiryMs is an absolute expiry for the library: timeMs(t), at least 1
+// (a time at or before the epoch is past; the library refuses 0).
+func expiryMs(t time.Time) uint64 {
+	if ms := timeMs(t); ms > 0 {
+		return ms
+	}
+	return 1
+}
+
+// msTime is a library time (ms since the epoch, all of uint64); the zero
+// time.Time for 0.
 func msTime(ms uint64) time.Time {
 	if ms == 0 {
 		return time.Time{}
 	}
-	return time.UnixMilli(int64(ms))
+	return time.Unix(int64(ms/1000), int64(ms%1000)*int64(time.Millisecond))
 }
 
 func (db *DB) putTTL(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte, ttl time.Duration) error {
@@ -53,7 +85,7 @@ func (db *DB) putExpireAt(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Stru
 	if err := db.check(); err != nil {
 		return err
 	}
-	err := wrap(fkraw.Firkin_put_expire_at(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val), unixMs(at)))
+	err := wrap(fkraw.Firkin_put_expire_at(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val), expiryMs(at)))
 	runtime.KeepAlive(db)
 	return err
 }
@@ -122,8 +154,9 @@ func (db *DB) PutTTLWith(wo *WriteOptions, key, val []byte, ttl time.Duration) e
 }
 
 // PutExpireAt stores val under key; the key expires at time at (on the
-// database clock, whole ms). A time already past writes a key that reads
-// as absent at once; a time at or before the epoch gives ErrInvalidArgument.
+// database clock, whole ms). A time already past, the epoch and before (the
+// zero time.Time) included, writes a key that reads as absent at once; one
+// beyond 2^64 - 1 ms saturates there (never expires in practice).
 func (db *DB) PutExpireAt(key, val []byte, at time.Time) error {
 	return db.putExpireAt(nil, nil, key, val, at)
 }
@@ -162,19 +195,16 @@ func (db *DB) Now() (time.Time, error) {
 
 // SnapshotAtTime is a snapshot of the state as of t (database clock, whole
 // ms): every write committed at or before t and none after. A time before
-// the first write gives the empty state (Seq 0). ErrSnapshotTooOld if the
+// the first write gives the empty state (Seq 0); one beyond 2^64 - 1 ms
+// saturates there (the latest state). ErrSnapshotTooOld if the
 // log that tells that time is no longer kept (Options
 // "history_retention_ms" keeps it).
 func (db *DB) SnapshotAtTime(t time.Time) (*Snapshot, error) {
 	if err := db.check(); err != nil {
 		return nil, err
 	}
-	ms := t.UnixMilli()
-	if ms < 0 {
-		ms = 0
-	}
 	var p int64
-	err := wrap(fkraw.Fkb_snapshot_at_time(db.h, uint64(ms), &p))
+	err := wrap(fkraw.Fkb_snapshot_at_time(db.h, timeMs(t), &p))
 	runtime.KeepAlive(db)
 	if err != nil {
 		return nil, err
@@ -378,8 +408,9 @@ func (tx *Txn) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) error
 	return err
 }
 
-// PutExpireAt buffers key=val expiring at time at (database clock); a time
-// already past reads as absent, in the transaction too.
+// PutExpireAt buffers key=val expiring at time at (database clock), as
+// DB.PutExpireAt; a time already past (the epoch and before included)
+// reads as absent, in the transaction too.
 func (tx *Txn) PutExpireAt(key, val []byte, at time.Time) error {
 	return tx.PutExpireAtNS(nil, key, val, at)
 }
@@ -393,7 +424,7 @@ func (tx *Txn) PutExpireAtNS(ns *Namespace, key, val []byte, at time.Time) error
 	if err != nil {
 		return err
 	}
-	err = wrap(fkraw.Firkin_txn_put_expire_at(tx.h, nh, ptr(key), len(key), ptr(val), len(val), unixMs(at)))
+	err = wrap(fkraw.Firkin_txn_put_expire_at(tx.h, nh, ptr(key), len(key), ptr(val), len(val), expiryMs(at)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
 	return err

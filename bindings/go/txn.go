@@ -61,13 +61,18 @@ type Txn struct {
 	readOnly bool
 }
 
-// Begin starts a transaction at a snapshot of the latest state.
+// Begin starts a transaction at a snapshot of the latest state. An
+// isolation outside the C int range, or unknown, gives ErrInvalidArgument.
 func (db *DB) Begin(iso Isolation) (*Txn, error) {
 	if err := db.check(); err != nil {
 		return nil, err
 	}
+	v, err := cInt(int(iso), "isolation")
+	if err != nil {
+		return nil, err
+	}
 	var p int64
-	err := wrap(fkraw.Fkb_txn_begin(db.h, int(iso), &p))
+	err = wrap(fkraw.Fkb_txn_begin(db.h, v, &p))
 	runtime.KeepAlive(db)
 	if err != nil {
 		return nil, err

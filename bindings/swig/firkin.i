@@ -39,7 +39,9 @@
  */
 
 %{
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "firkin.h"
@@ -445,9 +447,22 @@ static firkin_status fkb_iter_next_n(firkin_iter *it, void *buf, size_t cap, int
   *OUT = (int64_t)used;
   return FIRKIN_OK;
 }
-
+%}
+%{
+/* A value out of the typed setter's C type (it would be truncated) goes to
+ * the text setter as its decimal text instead, which refuses it with the
+ * library's own INVALID_ARGUMENT message. */
+static firkin_status fkb_options_refuse_(firkin_options *opts, const char *name, int64_t v) {
+  char text[24];
+  snprintf(text, sizeof text, "%lld", (long long)v);
+  return firkin_options_set(opts, name, text);
+}
+%}
+%inline %{
 /* The typed option accessors (firkin_options_[gs]et_NAME), selected by
- * name, with the value as an int64 (booleans 0/1, sync modes as the enum). */
+ * name, with the value as an int64 (booleans 0/1, sync modes as the enum;
+ * a uint64_t option's value in the int64's bits, as Java and C# carry it).
+ * Never truncated: an int or uint32_t option out of its range is refused. */
 static firkin_status fkb_options_set_typed(firkin_options *opts, const char *name, int64_t v) {
   if (name == NULL) return firkin_options_set(opts, name, "");
   if (!strcmp(name, "create_if_missing")) return firkin_options_set_create_if_missing(opts, v != 0);
@@ -455,15 +470,18 @@ static firkin_status fkb_options_set_typed(firkin_options *opts, const char *nam
   if (!strcmp(name, "read_only")) return firkin_options_set_read_only(opts, v != 0);
   if (!strcmp(name, "salvage")) return firkin_options_set_salvage(opts, v != 0);
   if (!strcmp(name, "verify_checksums")) return firkin_options_set_verify_checksums(opts, v != 0);
-  if (!strcmp(name, "sync_mode")) return firkin_options_set_sync_mode(opts, (firkin_sync_mode)v);
+  if (!strcmp(name, "sync_mode")) {
+    if (v < INT_MIN || v > INT_MAX) return fkb_options_refuse_(opts, name, v);
+    return firkin_options_set_sync_mode(opts, (firkin_sync_mode)v);
+  }
   if (!strcmp(name, "sync_interval_ms")) {
-    if (v < 0 || v > (int64_t)UINT32_MAX) return firkin_options_set(opts, name, "-1");
+    if (v < 0 || v > (int64_t)UINT32_MAX) return fkb_options_refuse_(opts, name, v);
     return firkin_options_set_sync_interval_ms(opts, (uint32_t)v);
   }
   if (!strcmp(name, "segment_size")) return firkin_options_set_segment_size(opts, (uint64_t)v);
   if (!strcmp(name, "auto_compact")) return firkin_options_set_auto_compact(opts, v != 0);
   if (!strcmp(name, "compact_dead_ratio") || !strcmp(name, "compact_space_amp")) {
-    if (v < 0 || v > (int64_t)UINT32_MAX) return firkin_options_set(opts, name, "-1");
+    if (v < 0 || v > (int64_t)UINT32_MAX) return fkb_options_refuse_(opts, name, v);
     return name[8] == 'd' ? firkin_options_set_compact_dead_ratio(opts, (uint32_t)v)
                           : firkin_options_set_compact_space_amp(opts, (uint32_t)v);
   }

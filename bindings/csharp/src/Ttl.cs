@@ -21,11 +21,33 @@ namespace Firkin
             return (ulong)ms;
         }
 
-        /// <summary>An absolute time in ms since the epoch; 0 (rejected) at or before the epoch.</summary>
-        internal static ulong EpochMillis(DateTimeOffset at)
+        /// <summary>An absolute expiry in ms since the epoch. A time at or before the
+        /// epoch is already past: it goes as 1 ms (the library refuses 0), so the key
+        /// is written and reads as absent at once, like any past time.
+        /// (DateTimeOffset ends in 9999, far inside the library's 2^64 - 1 ms.)</summary>
+        internal static ulong ExpiryMillis(DateTimeOffset at)
+        {
+            long ms = at.ToUnixTimeMilliseconds();
+            return ms <= 0 ? 1UL : (ulong)ms;
+        }
+
+        /// <summary>A time for snapshots by clock time: ms since the epoch, 0 before
+        /// the epoch (before any write).</summary>
+        internal static ulong TimeMillis(DateTimeOffset at)
         {
             long ms = at.ToUnixTimeMilliseconds();
             return ms <= 0 ? 0UL : (ulong)ms;
+        }
+
+        /// <summary>A library duration (uint64 ms, in a long's bits as the typed
+        /// option accessors carry it) as a TimeSpan, saturating at
+        /// TimeSpan.MaxValue (TimeSpan.FromMilliseconds would throw
+        /// OverflowException, and 2^63 ms and more would read negative).</summary>
+        internal static TimeSpan Duration(long ms)
+        {
+            ulong u = unchecked((ulong)ms);
+            if (u > (ulong)(TimeSpan.MaxValue.Ticks / TimeSpan.TicksPerMillisecond)) return TimeSpan.MaxValue;
+            return TimeSpan.FromTicks((long)u * TimeSpan.TicksPerMillisecond);
         }
 
         /// <summary>A library time (ms since the epoch); null for 0.</summary>
@@ -182,12 +204,12 @@ namespace Firkin
 
         /// <summary>
         /// Stores value under key; the key expires at <paramref name="at"/> (database
-        /// clock, whole ms). A time already past writes a key that reads as absent at
-        /// once; a time at or before the epoch throws InvalidArgumentException.
+        /// clock, whole ms). A time already past, the epoch and before included,
+        /// writes a key that reads as absent at once.
         /// </summary>
         public void PutExpireAt(byte[] key, byte[] value, DateTimeOffset at)
         {
-            FirkinNative.firkin_put_expire_at(Handle, null, null, key, L(key), value, L(value), Ttl.EpochMillis(at));
+            FirkinNative.firkin_put_expire_at(Handle, null, null, key, L(key), value, L(value), Ttl.ExpiryMillis(at));
         }
 
         /// <summary>
@@ -221,7 +243,7 @@ namespace Firkin
         public Snapshot SnapshotAt(DateTimeOffset at)
         {
             long p;
-            FirkinNative.fkb_snapshot_at_time(Handle, Ttl.EpochMillis(at), out p);
+            FirkinNative.fkb_snapshot_at_time(Handle, Ttl.TimeMillis(at), out p);
             return new Snapshot(this, p);
         }
 
@@ -240,7 +262,7 @@ namespace Firkin
 
         public void PutExpireAt(byte[] key, byte[] value, DateTimeOffset at)
         {
-            FirkinNative.firkin_put_expire_at(db.Handle, null, Handle, key, Db.L(key), value, Db.L(value), Ttl.EpochMillis(at));
+            FirkinNative.firkin_put_expire_at(db.Handle, null, Handle, key, Db.L(key), value, Db.L(value), Ttl.ExpiryMillis(at));
         }
 
         public bool TryGetTtl(byte[] key, out TimeSpan? remaining) { return Ttl.TryGetTtl(db.Handle, null, Handle, key, out remaining); }
@@ -278,7 +300,7 @@ namespace Firkin
         /// default, keeps nothing extra). Whole ms; negative throws InvalidArgumentException.</summary>
         public TimeSpan HistoryRetention
         {
-            get { return TimeSpan.FromMilliseconds(GetTyped("history_retention_ms")); }
+            get { return Ttl.Duration(GetTyped("history_retention_ms")); }
             set
             {
                 if (value < TimeSpan.Zero) throw new InvalidArgumentException("history retention must not be negative");
@@ -295,7 +317,7 @@ namespace Firkin
         /// InvalidArgumentException.</summary>
         public TimeSpan TxnMaxAge
         {
-            get { return TimeSpan.FromMilliseconds(GetTyped("txn_max_age_ms")); }
+            get { return Ttl.Duration(GetTyped("txn_max_age_ms")); }
             set
             {
                 if (value < TimeSpan.Zero) throw new InvalidArgumentException("transaction max age must not be negative");
@@ -317,12 +339,13 @@ namespace Firkin
         }
 
         /// <summary>Buffers key=value expiring at <paramref name="at"/> (database clock); a
-        /// time already past reads as absent, in the transaction too.</summary>
+        /// time already past (the epoch and before included) reads as absent, in the
+        /// transaction too.</summary>
         public void PutExpireAt(byte[] key, byte[] value, DateTimeOffset at) { PutExpireAt(null, key, value, at); }
 
         public void PutExpireAt(Namespace ns, byte[] key, byte[] value, DateTimeOffset at)
         {
-            FirkinNative.firkin_txn_put_expire_at(Handle, Namespace.HandleOf(ns), key, Db.L(key), value, Db.L(value), Ttl.EpochMillis(at));
+            FirkinNative.firkin_txn_put_expire_at(Handle, Namespace.HandleOf(ns), key, Db.L(key), value, Db.L(value), Ttl.ExpiryMillis(at));
         }
     }
 }

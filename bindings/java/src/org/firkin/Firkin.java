@@ -147,10 +147,15 @@ public final class Firkin implements AutoCloseable {
     return n[0] == 1;
   }
 
-  /** Stores value only if key's version equals expected (0 = absent). */
+  /**
+   * Stores value only if key's version equals expected (0 = absent).
+   *
+   * @throws FirkinException.InvalidArgument if expected is negative
+   */
   public boolean compareAndSwapVersion(byte[] key, long expected, byte[] value) {
+    long v = Ranges.u64(expected, "expected version");
     long[] n = Scratch.get().n;
-    FirkinNative.fkb_cas_version(handle(), null, null, key, expected, value, n);
+    FirkinNative.fkb_cas_version(handle(), null, null, key, v, value, n);
     return n[0] == 1;
   }
 
@@ -237,10 +242,15 @@ public final class Firkin implements AutoCloseable {
     return new Snapshot(this, p[0]);
   }
 
-  /** A snapshot at an older sequence number (time travel). */
+  /**
+   * A snapshot at an older sequence number (time travel).
+   *
+   * @throws FirkinException.InvalidArgument if seq is negative or past {@link #lastSeq()}
+   */
   public Snapshot snapshotAt(long seq) {
+    long q = Ranges.u64(seq, "seq");
     long[] p = new long[1];
-    FirkinNative.fkb_snapshot_at(handle(), seq, p);
+    FirkinNative.fkb_snapshot_at(handle(), q, p);
     return new Snapshot(this, p[0]);
   }
 
@@ -252,7 +262,8 @@ public final class Firkin implements AutoCloseable {
 
   /**
    * Stores value under key; the key expires ttl after the write's commit
-   * time (rounded up to whole ms; zero or negative throws InvalidArgument).
+   * time (rounded up to whole ms, saturating at 2^64 - 1 ms; zero or
+   * negative throws InvalidArgument).
    * From then on it reads as absent everywhere. A later put without a TTL
    * makes the key persistent.
    */
@@ -266,11 +277,12 @@ public final class Firkin implements AutoCloseable {
 
   /**
    * Stores value under key; the key expires at {@code at} (database clock,
-   * whole ms). A time already past writes a key that reads as absent at
-   * once; a time at or before the epoch throws InvalidArgument.
+   * whole ms). A time already past, the epoch and before included, writes
+   * a key that reads as absent at once; one beyond 2^64 - 1 ms saturates
+   * there (never expires in practice).
    */
   public void putExpireAt(byte[] key, byte[] value, Instant at) {
-    FirkinNative.firkin_put_expire_at(handle(), null, null, key, value, Ttl.epochMillis(at));
+    FirkinNative.firkin_put_expire_at(handle(), null, null, key, value, Ttl.expiryMillis(at));
   }
 
   /**
@@ -307,14 +319,12 @@ public final class Firkin implements AutoCloseable {
   /**
    * A snapshot of the state as of {@code at} (database clock, whole ms):
    * every write committed at or before it and none after; a time before the
-   * first write gives the empty state (seq 0). Throws SnapshotTooOld if the
-   * log that tells that time is no longer kept (option history_retention_ms).
+   * first write gives the empty state (seq 0); one beyond 2^64 - 1 ms
+   * saturates there (the latest state). Throws SnapshotTooOld if the log
+   * that tells that time is no longer kept (option history_retention_ms).
    */
   public Snapshot snapshotAt(Instant at) {
-    if (at == null) {
-      throw new FirkinException.InvalidArgument("time is null");
-    }
-    long ms = at.isBefore(Instant.EPOCH) ? 0 : Ttl.epochMillis(at);
+    long ms = Ttl.timeMillis(at);
     long[] p = new long[1];
     FirkinNative.fkb_snapshot_at_time(handle(), ms, p);
     return new Snapshot(this, p[0]);
@@ -361,7 +371,7 @@ public final class Firkin implements AutoCloseable {
    * (0 = from the first); batchMarkers delivers BATCH_BEGIN/END around batches.
    *
    * @throws FirkinException.SnapshotTooOld if they are no longer retained
-   * @throws FirkinException.InvalidArgument if since is past {@link #lastSeq()}
+   * @throws FirkinException.InvalidArgument if since is negative or past {@link #lastSeq()}
    */
   public FirkinChanges changes(long since, boolean batchMarkers) {
     return FirkinChanges.open(handle(), since, batchMarkers);

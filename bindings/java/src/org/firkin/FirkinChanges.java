@@ -88,8 +88,9 @@ public final class FirkinChanges implements Iterator<FirkinChanges.Change>, Auto
   }
 
   static FirkinChanges open(SWIGTYPE_p_firkin_db db, long since, boolean batchMarkers) {
+    long s = Ranges.u64(since, "since");
     long[] p = new long[1];
-    FirkinNative.fkb_changes_open(db, since, batchMarkers, p);
+    FirkinNative.fkb_changes_open(db, s, batchMarkers, p);
     return new FirkinChanges(p[0]);
   }
 

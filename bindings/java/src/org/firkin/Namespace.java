@@ -99,9 +99,11 @@ public final class Namespace implements AutoCloseable {
     return n[0] == 1;
   }
 
+  /** See {@link Firkin#compareAndSwapVersion}: a negative expected version throws InvalidArgument. */
   public boolean compareAndSwapVersion(byte[] key, long expected, byte[] value) {
+    long v = Ranges.u64(expected, "expected version");
     long[] n = Scratch.get().n;
-    FirkinNative.fkb_cas_version(db.handle(), null, handle(), key, expected, value, n);
+    FirkinNative.fkb_cas_version(db.handle(), null, handle(), key, v, value, n);
     return n[0] == 1;
   }
 
@@ -127,7 +129,7 @@ public final class Namespace implements AutoCloseable {
 
   /** See {@link Firkin#putExpireAt}. */
   public void putExpireAt(byte[] key, byte[] value, Instant at) {
-    FirkinNative.firkin_put_expire_at(db.handle(), null, handle(), key, value, Ttl.epochMillis(at));
+    FirkinNative.firkin_put_expire_at(db.handle(), null, handle(), key, value, Ttl.expiryMillis(at));
   }
 
   /** See {@link Firkin#ttl}: {@link Firkin#NO_EXPIRY}, or null if absent or expired. */

@@ -68,11 +68,11 @@ public final class Options implements AutoCloseable {
     if (d == null || d.isNegative()) {
       throw new FirkinException.InvalidArgument("history retention must be a non-negative duration");
     }
-    return setTyped("history_retention_ms", d.toMillis());
+    return setTyped("history_retention_ms", Ranges.millis(d, false));
   }
 
   public java.time.Duration historyRetention() {
-    return java.time.Duration.ofMillis(getTyped("history_retention_ms"));
+    return Ranges.duration(getTyped("history_retention_ms"));
   }
 
   /**
@@ -84,11 +84,11 @@ public final class Options implements AutoCloseable {
     if (d == null || d.isNegative()) {
       throw new FirkinException.InvalidArgument("transaction max age must be a non-negative duration");
     }
-    return setTyped("txn_max_age_ms", d.toMillis());
+    return setTyped("txn_max_age_ms", Ranges.millis(d, false));
   }
 
   public java.time.Duration txnMaxAge() {
-    return java.time.Duration.ofMillis(getTyped("txn_max_age_ms"));
+    return Ranges.duration(getTyped("txn_max_age_ms"));
   }
 
   /** The typed accessors firkin_options_set_NAME (value as a long). */
@@ -136,12 +136,14 @@ public final class Options implements AutoCloseable {
     return SyncMode.of(getTyped("sync_mode"));
   }
 
+  /** The background flush interval (1..60000 ms); negative throws InvalidArgument. */
   public Options syncIntervalMs(int ms) {
-    return setTyped("sync_interval_ms", ms & 0xffffffffL);
+    return setTyped("sync_interval_ms", Ranges.u32(ms, "sync_interval_ms"));
   }
 
+  /** The log segment size in bytes; negative throws InvalidArgument. */
   public Options segmentSize(long bytes) {
-    return setTyped("segment_size", bytes);
+    return setTyped("segment_size", Ranges.u64(bytes, "segment_size"));
   }
 
   public Options salvage(boolean v) {

@@ -132,8 +132,9 @@ public final class Transaction implements AutoCloseable {
   }
 
   /**
-   * Buffers key=value expiring at {@code at} (database clock); a time
-   * already past reads as absent, in the transaction too.
+   * Buffers key=value expiring at {@code at} (database clock), as {@link
+   * Firkin#putExpireAt}; a time already past (the epoch and before included)
+   * reads as absent, in the transaction too.
    */
   public void putExpireAt(byte[] key, byte[] value, java.time.Instant at) {
     putExpireAt(null, key, value, at);
@@ -141,7 +142,7 @@ public final class Transaction implements AutoCloseable {
 
   public void putExpireAt(Namespace ns, byte[] key, byte[] value, java.time.Instant at) {
     FirkinNative.firkin_txn_put_expire_at(handle(), Namespace.handleOf(ns), key, value,
-        Ttl.epochMillis(at));
+        Ttl.expiryMillis(at));
   }
 
   public void delete(byte[] key) {

@@ -13,43 +13,47 @@ final class Ttl {
   private Ttl() {}
 
   /**
-   * A TTL in whole milliseconds, a positive duration rounded up (1 ns is
-   * 1 ms, never 0). Zero or negative gives 0, which the library rejects with
-   * INVALID_ARGUMENT; null is rejected here.
+   * A TTL in whole milliseconds (the library's uint64_t, in a long's bits),
+   * a positive duration rounded up (1 ns is 1 ms, never 0) and saturating at
+   * 2^64 - 1 ms (never expires in practice). Zero or negative gives 0, which
+   * the library rejects with INVALID_ARGUMENT; null is rejected here.
    */
   static long millis(Duration ttl) {
     if (ttl == null) {
       throw new FirkinException.InvalidArgument("ttl is null");
     }
-    if (ttl.isNegative() || ttl.isZero()) {
-      return 0;
-    }
-    try {
-      Duration up = ttl.plusNanos(999_999);
-      return up.toMillis();
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE;
-    }
+    return ttl.isZero() ? 0 : Ranges.millis(ttl, true);
   }
 
-  /** An absolute time in ms since the epoch; 0 (rejected) at or before the epoch. */
-  static long epochMillis(Instant at) {
+  /**
+   * An absolute expiry in ms since the epoch (a uint64_t in a long's bits),
+   * saturating at 2^64 - 1 ms. A time at or before the epoch is already
+   * past: it goes as 1 ms (the library refuses 0), so the key is written and
+   * reads as absent at once, like any past time.
+   */
+  static long expiryMillis(Instant at) {
     if (at == null) {
       throw new FirkinException.InvalidArgument("time is null");
     }
-    if (!at.isAfter(Instant.EPOCH)) {
-      return 0;
-    }
-    try {
-      return at.toEpochMilli();
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE;
-    }
+    long ms = Ranges.epochMillis(at);
+    return ms == 0 ? 1 : ms;
   }
 
-  /** A library time (ms since the epoch) as an Instant; null for 0. */
+  /**
+   * A time for snapshots by clock time: ms since the epoch in [0, 2^64 - 1]
+   * (0 before the epoch, before any write; 2^64 - 1 beyond it, the latest
+   * state).
+   */
+  static long timeMillis(Instant at) {
+    if (at == null) {
+      throw new FirkinException.InvalidArgument("time is null");
+    }
+    return Ranges.epochMillis(at);
+  }
+
+  /** A library time (unsigned ms since the epoch) as an Instant; null for 0. */
   static Instant instant(long ms) {
-    return ms == 0 ? null : Instant.ofEpochMilli(ms);
+    return ms == 0 ? null : Ranges.instant(ms);
   }
 
   static Duration ttl(
