@@ -5,10 +5,14 @@
 // handle to a dropped namespace can never reach a namespace created later
 // under the same name.
 //
-// Thread contract: Find/List take an internal mutex and may be called from
-// any thread. Create/Drop (mutations) are called only by the database's
-// single writer (or by recovery before the database is shared); the writer
-// may call ById without the mutex because no other thread mutates.
+// Thread contract: Find/List/ById take an internal mutex and may be called
+// from any thread. Create/Drop (mutations) are serialized by the caller
+// (the database's namespace lock, or recovery before the database is
+// shared). A NamespaceInfo is never freed while the table lives (dropped
+// ones stay), so a pointer ById returns stays valid; its table slot may
+// move when Create grows the table, which is why ById locks (until
+// 2026-11-27 a compaction pass read the table unlocked while
+// firkin_ns_create grew it: a TSan race, a dangling pointer at worst).
 #ifndef FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
 #define FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
 
@@ -118,8 +122,9 @@ class NamespaceTable {
     std::lock_guard<std::mutex> l(mu_);
     return id < by_id_.size() && by_id_[id] && !by_id_[id]->dropped.load();
   }
-  // WRITER. By id (dropped ones included); nullptr if unknown.
+  // Any thread. By id (dropped ones included); nullptr if unknown.
   NamespaceInfo* ById(uint32_t id) const {
+    std::lock_guard<std::mutex> l(mu_);
     return id < by_id_.size() ? by_id_[id].get() : nullptr;
   }
   // WRITER. Registers namespace `id` under `name` (id > 0), with its

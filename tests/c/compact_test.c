@@ -32,7 +32,11 @@
  *       "cannot tell", so the tombstone of the swallowed key stays and a
  *       salvage open does not bring the key back (found by review);
  *   (h) firkin_compact returns while writers keep writing (it compacts what
- *       is there when called; it went on for good beside them).
+ *       is there when called; it went on for good beside them);
+ *   (i) namespaces created and dropped while compaction drops expired puts
+ *       (each looked up by its namespace id): under ThreadSanitizer (make
+ *       test-tsan) the pass read the namespace table unlocked while
+ *       firkin_ns_create grew it (found by review).
  * Ends with "N passed, N failed".
  */
 #include <pthread.h>
@@ -476,6 +480,70 @@ static void test_compact_beside_writers(void) {
   firkin_close(db);
 }
 
+/* (i): three threads for about a second; every call must succeed, and the
+ * TSan build (make test-tsan runs compact_test) must report nothing. */
+struct ns_race_arg {
+  firkin_db *db;
+  volatile int *stop;
+  int bad;
+};
+
+static void *ttl_puts(void *p) {
+  struct ns_race_arg *a = p;
+  char key[16], val[64];
+  memset(val, 'x', sizeof val);
+  for (unsigned i = 0; !__atomic_load_n(a->stop, __ATOMIC_ACQUIRE); i++) {
+    const int kl = snprintf(key, sizeof key, "t%u", (i * 2654435761u) % 5000);
+    a->bad += firkin_put_ttl(a->db, NULL, NULL, key, (size_t)kl, val, sizeof val, 1 + i % 5) !=
+              FIRKIN_OK;
+  }
+  return NULL;
+}
+
+static void *compacts(void *p) {
+  struct ns_race_arg *a = p;
+  while (!__atomic_load_n(a->stop, __ATOMIC_ACQUIRE)) {
+    a->bad += firkin_compact(a->db) != FIRKIN_OK;
+    usleep(500);
+  }
+  return NULL;
+}
+
+static void *ns_churn(void *p) {
+  struct ns_race_arg *a = p;
+  char name[32];
+  for (int i = 0; !__atomic_load_n(a->stop, __ATOMIC_ACQUIRE); i++) {
+    snprintf(name, sizeof name, "ns%d", i);
+    firkin_ns *ns = NULL;
+    if (firkin_ns_create(a->db, name, &ns) != FIRKIN_OK) {
+      a->bad++;
+      continue;
+    }
+    a->bad += firkin_put(a->db, NULL, ns, "a", 1, "b", 1) != FIRKIN_OK;
+    firkin_ns_close(ns);
+    a->bad += firkin_ns_drop(a->db, name) != FIRKIN_OK;
+  }
+  return NULL;
+}
+
+static void test_ns_beside_ttl_compaction(void) {
+  firkin_db *db = open_db("ns_ttl", true, 64u << 10);
+  if (db == NULL) return;
+  volatile int stop = 0;
+  struct ns_race_arg a[3] = {{db, &stop, 0}, {db, &stop, 0}, {db, &stop, 0}};
+  void *(*fn[3])(void *) = {ttl_puts, compacts, ns_churn};
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, fn[i], &a[i]);
+  usleep(1000000);
+  __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+  check(a[0].bad + a[1].bad + a[2].bad == 0,
+        "namespaces created beside compaction of expired puts: every call succeeded "
+        "(ttl %d, compact %d, namespaces %d failed)",
+        a[0].bad, a[1].bad, a[2].bad);
+  firkin_close(db);
+}
+
 int main(void) {
   snprintf(base_dir, sizeof base_dir, "/tmp/firkin_compact_test_%d", (int)getpid());
   mkdir(base_dir, 0755);
@@ -486,6 +554,7 @@ int main(void) {
   test_ns_recreate();
   test_damaged_filter();
   test_compact_beside_writers();
+  test_ns_beside_ttl_compaction();
   rmrf(base_dir);
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
