@@ -42,7 +42,9 @@
  *     firkin_strerror(code) gives a static description; firkin_last_error()
  *     gives the message of the last failed call made on the calling thread
  *     (for example the file name and offset of a corruption); a call that
- *     succeeds clears it. Out parameters
+ *     succeeds clears it, except a multi-get (firkin_multi_get,
+ *     firkin_multi_get_packed) that succeeds while some of its keys failed
+ *     each on its own: it leaves their messages. Out parameters
  *     are left untouched, or set to NULL / 0, when a call fails.
  *
  *  6. Argument order. The handle first, then inputs, then outputs.
@@ -181,8 +183,9 @@ typedef int firkin_status;
 FIRKIN_API const char *firkin_strerror(firkin_status status);
 
 /** The message of the last failed call on this thread, or "" if the last
- *  call succeeded. Never NULL. Valid until the next firkin call on this
- *  thread. */
+ *  call succeeded (after a multi-get that succeeded: the messages of the
+ *  keys that failed, "" if none did; see firkin_multi_get). Never NULL.
+ *  Valid until the next firkin call on this thread. */
 FIRKIN_API const char *firkin_last_error(void);
 
 /** Frees memory returned by the library through a void ** or char ** out
@@ -584,7 +587,12 @@ FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
  *  merges the segments holding their records out of key order into sorted
  *  outputs (groups of up to 4 segment sizes, 1 GiB at most; docs/api.md
  *  "Ordered namespaces", Layout): call it after a bulk load for fast range
- *  scans. */
+ *  scans. A damaged record in a segment it would rewrite (every checksum is
+ *  checked, also in segments this process wrote and damaged since) stops
+ *  it with FIRKIN_E_CORRUPTION naming the file and offset; that segment is
+ *  left as it is: reads check its records from then on (the damage is
+ *  reported, never returned), background compaction leaves it alone and
+ *  compacts the rest, and an open with salvage repairs it. */
 FIRKIN_API firkin_status firkin_compact(firkin_db *db);
 
 /** Progress of a long call (firkin_compact_v2, firkin_verify_v2,
@@ -704,10 +712,19 @@ FIRKIN_API firkin_status firkin_cas_version(firkin_db *db, const firkin_write_op
 /** Reads n keys at one snapshot. keys[i]/key_lens[i] are inputs. For each i,
  *  statuses[i] receives FIRKIN_OK (vals[i] is a new buffer of val_lens[i]
  *  bytes, freed with firkin_free), FIRKIN_E_NOT_FOUND (vals[i] = NULL) or an
- *  error about that key (a bad key, a corruption). The call itself fails,
- *  with every vals[i] NULL, on bad arguments, on a namespace or snapshot of
- *  another database (FIRKIN_E_INVALID_ARGUMENT) and on a dropped namespace
- *  (FIRKIN_E_NAMESPACE_NOT_FOUND, also when it is dropped during the call). */
+ *  error about that key (a bad key, a corruption, a snapshot too old for
+ *  it; vals[i] = NULL). The call itself fails, with every vals[i] NULL, on
+ *  bad arguments, on a namespace or snapshot of another database
+ *  (FIRKIN_E_INVALID_ARGUMENT) and on a dropped namespace
+ *  (FIRKIN_E_NAMESPACE_NOT_FOUND, also when it is dropped during the call);
+ *  firkin_last_error() then says why, as for any call.
+ *  Messages of the keys that failed: when the call returns FIRKIN_OK,
+ *  firkin_last_error() holds the message of each key whose status is an
+ *  error (not FIRKIN_E_NOT_FOUND), after its index, in key order, joined
+ *  by "; ": "key 3: <message>; key 7: <message>"; the first 8 such keys
+ *  only, then "; and N more keys failed (their statuses say which)".
+ *  "" when every status is FIRKIN_OK or FIRKIN_E_NOT_FOUND. (Until
+ *  2026-11-27 the call's success cleared them.) */
 FIRKIN_API firkin_status firkin_multi_get(firkin_db *db, const firkin_snapshot *snap,
                                           const firkin_ns *ns, size_t n,
                                           const void *const *keys, const size_t *key_lens,
@@ -720,7 +737,10 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db *db, const firkin_snapshot *
  *  for each key in order, a 4-byte little-endian int32 status, then if the
  *  status is FIRKIN_OK a 4-byte little-endian value length and the value.
  *  The call fails (*out NULL) as firkin_multi_get does: bad arguments, a
- *  handle of another database, a dropped namespace. */
+ *  handle of another database, a dropped namespace. When it succeeds,
+ *  firkin_last_error() holds the messages of the keys whose status is an
+ *  error, as firkin_multi_get says (the index is the key's position in
+ *  `keys`, from 0). */
 FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db *db, const firkin_snapshot *snap,
                                                  const firkin_ns *ns, const void *keys,
                                                  size_t keys_len, void **out,

@@ -129,6 +129,9 @@ namespace firkin::capi {
 void SetLastError(std::string_view msg);
 void ClearLastError();
 const char* LastErrorCStr();
+// Makes *msg the thread's message (the old one is left in *msg). Never
+// throws (no allocation).
+void SwapLastError(std::string* msg) noexcept;
 
 // Returns the status code, recording the message.
 firkin_status Fail(const Status& s);
@@ -146,7 +149,8 @@ inline firkin_status Done(const Status& s) {
 
 // Runs fn (returning firkin_status) and turns any exception into a status.
 // This is the one place that clears the thread's error message on success:
-// every entry point that returns a status runs inside it.
+// every entry point that returns a status runs inside it (a multi-get
+// through GuardItems, below, which then sets its keys' messages).
 template <typename Fn>
 firkin_status Guard(Fn&& fn) noexcept {
   try {
@@ -160,6 +164,56 @@ firkin_status Guard(Fn&& fn) noexcept {
   } catch (...) {
     return Fail(FIRKIN_E_INTERNAL, "internal error: unknown exception");
   }
+}
+
+// The messages of the items of one call that failed each on its own while
+// the call as a whole succeeds (a multi-get's keys: statuses[i]). Note(i)
+// right after item i failed, while its message is the thread's last error.
+// The message GuardItems leaves: the first kListed failed items' messages,
+// each after its index ("key 3: ..."), joined by "; ", then how many more
+// failed. Not thread-safe: a local of one call.
+class ItemErrors {
+ public:
+  static constexpr size_t kListed = 8;
+  void Note(size_t i) {
+    if (listed_ == kListed) {
+      more_++;
+      return;
+    }
+    if (listed_++ != 0) msg_ += "; ";
+    msg_ += "key ";
+    msg_ += std::to_string(i);
+    msg_ += ": ";
+    msg_ += LastErrorCStr();
+  }
+  // The message, complete (called once, before Swap).
+  void Finish() {
+    if (more_ != 0) {
+      msg_ += "; and " + std::to_string(more_) + (more_ == 1 ? " more key" : " more keys") +
+              " failed (their statuses say which)";
+    }
+  }
+  std::string* message() { return &msg_; }
+
+ private:
+  std::string msg_;
+  size_t listed_ = 0;
+  size_t more_ = 0;
+};
+
+// Guard for calls whose items fail each on its own (ItemErrors): on
+// FIRKIN_OK the thread's message is the failed items' ("" if none failed)
+// instead of being cleared; otherwise as Guard (the call's own failure).
+template <typename Fn>
+firkin_status GuardItems(Fn&& fn) noexcept {
+  ItemErrors items;
+  const firkin_status st = Guard([&] {
+    const firkin_status s = fn(&items);
+    if (s == FIRKIN_OK) items.Finish();  // (may throw: Guard catches it)
+    return s;
+  });
+  if (st == FIRKIN_OK) SwapLastError(items.message());
+  return st;
 }
 
 // ---- Argument checks (checks.cc): the one validation layer ----

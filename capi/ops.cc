@@ -260,7 +260,7 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
                                           const void* const* keys, const size_t* key_lens,
                                           void** vals, size_t* val_lens,
                                           firkin_status* statuses) {
-  return Guard([&] {
+  return GuardItems([&](ItemErrors* failed) {
     if (firkin_status c = CheckDb(db)) return c;
     if (n != 0 && (keys == nullptr || key_lens == nullptr || vals == nullptr ||
                    val_lens == nullptr || statuses == nullptr)) {
@@ -291,6 +291,9 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
         }
         return Fail(statuses[i], msg);
       }
+      // Its message goes into the call's (a later key's read replaces the
+      // thread's, and the call's success would clear it).
+      if (statuses[i] != FIRKIN_OK && statuses[i] != FIRKIN_E_NOT_FOUND) failed->Note(i);
     }
     return FIRKIN_OK;
   });
@@ -300,7 +303,7 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
                                                  const firkin_ns* ns, const void* keys,
                                                  size_t keys_len, void** out,
                                                  size_t* out_len) {
-  return Guard([&] {
+  return GuardItems([&](ItemErrors* failed) {
     if (firkin_status c = CheckDb(db)) return c;
     if (out == nullptr || out_len == nullptr) {
       return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
@@ -315,7 +318,7 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
     const char* p = static_cast<const char*>(keys);
     const char* end = p + keys_len;
     std::string res;
-    while (p < end) {
+    for (size_t i = 0; p < end; i++) {
       if (end - p < 4) return Fail(FIRKIN_E_INVALID_ARGUMENT, "packed keys: truncated length");
       uint32_t kl = firkin::DecodeU32(p);
       p += 4;
@@ -331,6 +334,7 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
         return FIRKIN_OK;
       });
       if (FailsMultiGet(st)) return st;  // its message is already recorded
+      if (st != FIRKIN_OK && st != FIRKIN_E_NOT_FOUND) failed->Note(i);
       firkin::EncodeU32(&res[mark], static_cast<uint32_t>(st));
       p += kl;
     }

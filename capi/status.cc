@@ -15,6 +15,7 @@ __attribute__((tls_model("initial-exec"))) thread_local std::string t_last_error
 
 void SetLastError(std::string_view msg) { t_last_error.assign(msg.data(), msg.size()); }
 const char* LastErrorCStr() { return t_last_error.c_str(); }
+void SwapLastError(std::string* msg) noexcept { t_last_error.swap(*msg); }
 void ClearLastError() {
   if (!t_last_error.empty()) t_last_error.clear();
 }

@@ -102,6 +102,15 @@ void Compactor::NoteFilters() {
   stats_.key_filters_built.store(filters_->built(), std::memory_order_relaxed);
 }
 
+void Compactor::NoteDamaged(Segment* s) {
+  // Reads stop trusting it: its records are checked one by one from now
+  // on (ReadIntact), so the damage is reported, never returned.
+  s->checked.store(false, std::memory_order_release);
+  damaged_.insert(s->id());
+}
+
+bool Compactor::KnownDamaged(const Segment& s) const { return damaged_.count(s.id()) != 0; }
+
 Compactor::~Compactor() { Stop(); }
 
 void Compactor::Start() {
@@ -274,7 +283,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) {
     // Expired records (TTL) count as reclaimable once their time has come.
     const bool expired = s->min_expiry.load(std::memory_order_relaxed) <= now_ms;
     const uint64_t dead = s->dead_bytes();
-    if ((dead > 0 || expired) && Compactable(*s, change_floor)) {
+    if ((dead > 0 || expired) && Compactable(*s, change_floor) && (all || !KnownDamaged(*s))) {
       ranked.emplace_back(bytes == 0 || expired ? 1.0 : double(dead) / double(bytes), s);
     }
   }
@@ -320,21 +329,21 @@ Compactor::Older Compactor::OlderOutside(const std::vector<std::shared_ptr<Segme
   return result;
 }
 
-uint64_t Compactor::SweepScan(const Segment& seg,
-                              const std::vector<std::shared_ptr<Segment>>& outside,
+uint64_t Compactor::SweepScan(Segment& seg, const std::vector<std::shared_ptr<Segment>>& outside,
                               uint64_t s_min, uint64_t* recheck, bool* damaged, uint64_t* maybe) {
   const Keyspace& ks = *host_->keyspace();
   const uint64_t outside_min =
       outside.empty() ? UINT64_MAX : outside.front()->min_seq.load(std::memory_order_relaxed);
   uint64_t droppable = 0;
-  LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(),
-                   /*checksums=*/!seg.checked.load());
+  // Every checksum (as BuildPlan's scan, which this one foresees).
+  LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(), /*checksums=*/true);
   RecordView r;
   uint64_t at;
   std::string kb;
   for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
     if (res == LogReader::Result::kDamaged) {
-      *damaged = true;  // BuildPlan reports it when picked
+      *damaged = true;  // not picked (firkin_compact's pass reports it)
+      NoteDamaged(&seg);
       return 0;
     }
     // What BuildPlan drops (the same rule): a tombstone, or an expired put
@@ -400,7 +409,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
   size_t next = 0;
   for (; next < segs.size(); next++) {
     const Segment& s = *segs[next];
-    if (!Compactable(s, change_floor)) break;
+    if (!Compactable(s, change_floor) || (!all && KnownDamaged(s))) break;
     if (!group.empty() && keep + s.live_bytes() > host_->options().segment_size) break;
     group.push_back(segs[next]);
     keep += s.live_bytes();
@@ -443,7 +452,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
     AbsentKept& a = it->second;
     const std::shared_ptr<Segment> seg = *at;
     ++it;
-    if (!Compactable(*seg, change_floor)) continue;
+    if (!Compactable(*seg, change_floor) || (!all && KnownDamaged(*seg))) continue;
     if (!all && a.retired == retired && a.s_min == s_min && now_ms < a.recheck_ms) continue;
     if (!all && scans++ == 2) break;
     a.retired = retired;
@@ -501,14 +510,21 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   bool memo_live = false;
   uint64_t memo_age = 0;
   for (auto& seg : inputs) {
-    // A segment known intact is walked without checksums (as reads do).
-    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(),
-                     /*checksums=*/!seg->checked.load());
+    // Every checksum is checked, also in a segment known intact to reads
+    // (Segment::checked: this process wrote it, or validated it): what the
+    // pass decides here is final (what it leaves out of the output is gone
+    // with the input), and damage since the segment was validated, a
+    // length that swallows the next records say, would make it walk over
+    // records as if they were not there: a tombstone neither kept nor
+    // dropped brought its key back at the next salvage open, a live put
+    // went (until 2026-11-27; found by review, as the key filters' scans).
+    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(), /*checksums=*/true);
     RecordView r;
     uint64_t at;
     uint64_t scanned = 0;
     for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
       if (res == LogReader::Result::kDamaged) {
+        NoteDamaged(seg.get());
         return Status::Corruption(seg->path() + ": damaged record at offset " +
                                   std::to_string(at) + " found by compaction");
       }
@@ -852,20 +868,24 @@ size_t Compactor::SortForScans(Plan* plan) const {
   return sorted.size();
 }
 
-uint8_t Compactor::KeyOrderOf(Segment* s) const {
+uint8_t Compactor::KeyOrderOf(Segment* s) {
   const uint8_t known = s->key_order.load(std::memory_order_relaxed);
   if (known != Segment::kKeyOrderUnknown) return known;
   OrderedLookup ordered(*host_->keyspace());
   std::vector<std::pair<uint32_t, std::string>> last;  // per ordered namespace met
   uint8_t order = Segment::kKeyOrderNone;
-  LogReader reader(s->data(), kSegmentHeaderSize, s->published_len(),
-                   /*checksums=*/!s->checked.load());
+  // Every checksum (as BuildPlan's scan): a damaged length would make the
+  // order read here that of records that are not there.
+  LogReader reader(s->data(), kSegmentHeaderSize, s->published_len(), /*checksums=*/true);
   RecordView r;
   uint64_t at;
   for (LogReader::Result res; order != Segment::kKeyOrderUnsorted &&
                               (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
     // Damage: left as it is (BuildPlan reports it when a pass takes it).
-    if (res == LogReader::Result::kDamaged) return Segment::kKeyOrderNone;
+    if (res == LogReader::Result::kDamaged) {
+      NoteDamaged(s);
+      return Segment::kKeyOrderNone;
+    }
     if ((r.type != RecordType::kPut && r.type != RecordType::kDelete) || r.sealed() ||
         !ordered(r.ns_id)) {
       continue;
@@ -1108,8 +1128,8 @@ Status Compactor::WriteOutput(Plan* plan) {
   }
   auto out = std::make_shared<Segment>(id, slot, std::move(file), pos, h.flags);
   out->sealed.store(true);
-  // Its records are the plan's, each validated when the inputs were
-  // scanned (LogReader) or in an input known intact, or written by this pass.
+  // Its records are the plan's, each validated (checksum included) when
+  // the inputs were scanned, or written by this pass.
   out->checked.store(true);
   // Sorted by SortForScans (sealed records have no readable key: "none").
   out->key_order.store(ordered_records ? Segment::kKeyOrderSorted : Segment::kKeyOrderNone);

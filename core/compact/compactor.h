@@ -16,6 +16,14 @@
 // An output names its inputs in its first and last records; recovery
 // finishes or discards a pass that a crash interrupted.
 //
+// Damage: every scan of an input checks every record's checksum, also in a
+// segment this process wrote (which reads trust without one): what a pass
+// leaves out of its output is gone with the input, so damage since the
+// segment was written must stop the pass, never be walked over. A damaged
+// input fails the pass with kCorruption (firkin_compact reports it, the
+// background counts a failure); reads stop trusting the segment, and
+// background passes leave it alone from then on (a salvage open repairs).
+//
 // Backpressure: while the log is over its stall limit (write_stall_factor,
 // 3 by default, times compact_space_amp of the live bytes, and at least 16
 // segments) and the background thread has segments it can compact, new
@@ -38,6 +46,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,7 +120,8 @@ class Compactor {
   void ReleaseRetentionHolds();
   struct Plan;
   void Loop();
-  // Picks candidate segments; `all` = every sealed segment with dead bytes.
+  // Picks candidate segments; `all` = every sealed segment with dead bytes
+  // (known damaged ones included: without `all` they are left alone).
   // Sets behind_. REQUIRES run_mu_.
   std::vector<std::shared_ptr<Segment>> PickCandidates(bool all);
   // When PickCandidates finds nothing: the oldest sealed segments (by
@@ -145,8 +155,8 @@ class Compactor {
   // Returns how many records it sorted.
   size_t SortForScans(Plan* plan) const;
   // Segment::key_order of `s`: cached on the segment once known, found by
-  // a scan of the segment otherwise.
-  uint8_t KeyOrderOf(Segment* s) const;
+  // a scan of the segment otherwise. REQUIRES run_mu_.
+  uint8_t KeyOrderOf(Segment* s);
   // For a full compaction: groups of segments whose records of ordered
   // namespaces a pass each should merge into one output in key order (a
   // bulk load in random key order, or several sorted runs whose ranges
@@ -183,8 +193,20 @@ class Compactor {
   // with `outside` (ascending) left out of the pass (*maybe: those only
   // VerifyMaybes could tell); *recheck lowered to the expiry of a put not
   // expired yet; *damaged on a bad record. REQUIRES run_mu_.
-  uint64_t SweepScan(const Segment& seg, const std::vector<std::shared_ptr<Segment>>& outside,
+  uint64_t SweepScan(Segment& seg, const std::vector<std::shared_ptr<Segment>>& outside,
                      uint64_t s_min, uint64_t* recheck, bool* damaged, uint64_t* maybe);
+  // A scan of this pass found a record of `s` damaged (every scan of
+  // compaction checks every checksum, also in segments this process
+  // wrote: damage can come after): reads stop relying on it
+  // (Segment::checked cleared) and background passes leave it alone
+  // (KnownDamaged), so the rest of the log is still compacted; a full
+  // compaction (firkin_compact) takes it and reports the corruption.
+  // REQUIRES run_mu_.
+  void NoteDamaged(Segment* s);
+  bool KnownDamaged(const Segment& s) const;
+  // Under run_mu_: ids of the segments NoteDamaged saw (ids are never
+  // reused; such a segment stays until a salvage open).
+  std::set<uint64_t> damaged_;
   // A kept absent record (tombstone or expired put) whose key the filters
   // of `may_hold` may hold: its place in Plan::keep, number and expiry.
   struct Maybe {

@@ -66,7 +66,6 @@ class SegmentKeyFilters {
   // expired), e.g. after a pass retired its inputs.
   void Prune();
 
-  size_t count() const { return filters_.size(); }
   uint64_t built() const { return built_; }
   uint64_t bytes() const { return bytes_; }  // of the filters held
 

@@ -33,7 +33,12 @@ uint64_t DB::SegmentLastSeq(const Segment& s) const {
          p >= kSegmentHeaderSize; p -= kRecordAlign) {
       RecordView r = PeekRecord(d + p);
       RecordView v;
-      if (p + r.size() == len && ValidateRecord(d + p, len - p, &v)) return v.seq;
+      // (Validated against its segment, its layout included. A record
+      // updated in place, which the check refused while it was given no
+      // segment, is still passed over: the scan below reads every number.)
+      if (p + r.size() == len && ValidateRecord(d + p, len - p, &v, d) && v.counter() == 0) {
+        return v.seq;
+      }
       if (p == kSegmentHeaderSize) break;
     }
   }

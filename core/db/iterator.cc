@@ -115,10 +115,13 @@ void Iterator::Advance() {
     // range, zeros to the end of a sealed segment say, must not walk the
     // scan past its mapping), and is checked before its length is trusted.
     // (ValidateRecord would also reject a record that an in-place update
-    // is rewriting right now; ReadIntact deals with those.)
+    // is rewriting right now; ReadIntact deals with those.) A record of
+    // the short layout in a segment older than it is damage too: its
+    // length is not to be trusted either.
     RecordView r;
     if (end - off_ >= kRecordPeekSize) r = segs_[seg_]->Peek(off_);
-    if (end - off_ < kRecordPeekSize || !RecordHeaderPlausible(r) || r.size() > end - off_) {
+    if (end - off_ < kRecordPeekSize || !RecordHeaderPlausible(r) ||
+        !RecordLayoutFits(r.flags, r.seg) || r.size() > end - off_) {
       status_ = Status::Corruption(segs_[seg_]->path() + ": bad record at offset " +
                                    std::to_string(off_) + " during iteration");
       return;

@@ -68,7 +68,7 @@ uint64_t DB::LastRecordTime(const Segment& s) const {
          p >= kSegmentHeaderSize; p -= kRecordAlign) {
       RecordView r = PeekRecord(d + p);
       RecordView v;
-      if (p + r.size() == len && ValidateRecord(d + p, len - p, &v)) return v.time();
+      if (p + r.size() == len && ValidateRecord(d + p, len - p, &v, d)) return v.time();
       if (p == kSegmentHeaderSize) break;
     }
   }
@@ -272,8 +272,10 @@ void DB::LoadHistoryFloors() {
         unknown = true;
         continue;
       }
-      r = s->Peek(kSegmentHeaderSize);
-      if (r.type != RecordType::kCompactInputs || r.prev == 0) {
+      // (Validated: a damaged record says nothing about the floor.)
+      if (!ValidateRecord(s->RecordAt(kSegmentHeaderSize),
+                          s->published_len() - kSegmentHeaderSize, &r, s->data()) ||
+          r.type != RecordType::kCompactInputs || r.prev == 0) {
         unknown = true;
       } else {
         floor = std::max(floor, r.prev);

@@ -17,7 +17,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     // its prev address: both must be intact, or a damaged seq turns a newer
     // version (a tombstone) into a detour to an older value.
     const bool checksummed = check_all || !r.checked;
-    if (checksummed && !RecordChecksumOk(r)) {
+    if (checksummed && !RecordIntact(r)) {
       return Status::Corruption("a newer version of the key failed its checksum (sequence " +
                                 std::to_string(r.seq) +
                                 "); the version visible at the snapshot cannot be told");
@@ -43,7 +43,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     if (s == nullptr || off + kRecordPeekSize > s->capacity()) {
       // A damaged record can point anywhere: only an intact one means the
       // history is really gone.
-      if (!checksummed && !RecordChecksumOk(r)) {
+      if (!checksummed && !RecordIntact(r)) {
         return Status::Corruption("record of a key failed its checksum (sequence " +
                                   std::to_string(r.seq) + ")");
       }

@@ -293,8 +293,9 @@ bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* se
   if (avail < kRecordPeekSize) return false;
   RecordView r = PeekRecord(p, seg);
   if (r.short_header()) {
-    // Only in segments of format version 8 or later.
-    if (seg != nullptr && DecodeU32(seg + 8) < kFormatVersionShort) return false;
+    // Only in segments of format version 8 or later (a buffer outside any
+    // segment, seg nullptr, cannot tell).
+    if (seg != nullptr && !RecordLayoutFits(r.flags, seg)) return false;
   } else if (avail < kRecordHeaderLong) {
     return false;
   }

@@ -424,15 +424,37 @@ inline bool ReadStable(const RecordView& r) {
                          __ATOMIC_RELAXED) == r.watch_counter;
 }
 
-// True if the record's checksum matches its bytes.
+// True if the record's checksum matches its bytes. (Its bytes only: a
+// record read from a segment is checked with RecordIntact, which also
+// checks its layout against the segment.)
 bool RecordChecksumOk(const RecordView& r);
 
-// Whether a read may rely on r: it passes its checksum, or its segment is
-// known intact (r.checked) and the caller does not check every read
-// (`check_all`, the verify_checksums option). The one rule of the read
-// paths (gets, iterators, history, conditions).
+// Whether a record with these flags may lie in the segment whose mapped
+// bytes start at `seg` (its header first): a record of the short layout
+// (kRecordFlagShort) only where the header says format version 8 or
+// later. Elsewhere it is damage whatever its checksum says: no library of
+// version 7 or before wrote one (docs/format.md, "Record"). A long record
+// fits anywhere (compaction copies them as they are into version-8
+// outputs). `seg` nullptr (not known): a short record does not fit.
+inline bool RecordLayoutFits(uint8_t flags, const char* seg) {
+  return (flags & kRecordFlagShort) == 0 ||
+         (seg != nullptr && DecodeU32(seg + 8) >= kFormatVersionShort);
+}
+
+// Whether record r of a segment (r.seg set, as Segment::Peek does) is
+// whole: its layout fits its segment (RecordLayoutFits) and its checksum
+// holds. The check of every read that relies on a record's bytes.
+inline bool RecordIntact(const RecordView& r) {
+  return RecordLayoutFits(r.flags, r.seg) && RecordChecksumOk(r);
+}
+
+// Whether a read may rely on r: it is intact (RecordIntact), or its
+// segment is known intact (r.checked: every record of it was validated,
+// layout included, or this process wrote it) and the caller does not check
+// every read (`check_all`, the verify_checksums option). The one rule of
+// the read paths (gets, iterators, history, conditions).
 inline bool ReadIntact(const RecordView& r, bool check_all) {
-  return (r.checked && !check_all) || RecordChecksumOk(r);
+  return (r.checked && !check_all) || RecordIntact(r);
 }
 
 // The checksum of a record's stored bytes (what EncodeRecord / SealTo
@@ -452,13 +474,18 @@ inline void StoreRecordChecksum(char* base, uint8_t flags, uint64_t checksum) {
 
 // Full validation of a record at p with `avail` bytes readable: bounds,
 // type, flags (codec flags only on puts, one algorithm at most; sealed only
-// on puts, deletes and namespace records), reserved field (an even
-// in-place counter on a plain put is allowed where `seg` says
-// kSegmentFlagInPlace), checksum. Used
-// by recovery and iteration. `seg` as for PeekRecord.
+// on puts, deletes and namespace records; the short layout only where
+// `seg`'s header says version 8 or later: RecordLayoutFits), reserved
+// field (an even in-place counter on a plain put is allowed where `seg`
+// says kSegmentFlagInPlace), checksum. Used by recovery and every scan
+// (LogReader). `seg`: the start of the mapping of the segment holding p;
+// every record read from a segment is validated against it (so it has no
+// default). nullptr only for a record outside any segment (a buffer the
+// caller made, in tests): no header then says which layouts may be there,
+// and the layout is not checked (an in-place counter is refused).
 // `checksum` false: everything but the checksum (for a segment known
 // intact, Segment::checked).
-bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg = nullptr,
+bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg,
                     bool checksum = true);
 
 }  // namespace firkin

@@ -237,7 +237,9 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // in this process: it wrote the segment (log writer, compaction output),
   // or recovery, a read-only handle's refresh or the scrub (scrubber.h)
   // validated every record of it. Reads then skip the checksum
-  // (ReadIntact). Only ever goes from false to true.
+  // (ReadIntact). Goes from false to true, and back to false only when
+  // compaction's scan (which checks every checksum) finds a record of it
+  // damaged since: reads then check each record again.
   std::atomic<bool> checked{false};
 
   // Whether the segment holds records of ordered namespaces and whether

@@ -270,8 +270,10 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
     const CheckpointSegment& cs = c.segments[at];
     const char* base = ck->files[at]->data();
     RecordView r = PeekRecord(base + off, base);
-    const bool ok =
-        sampled ? ValidateRecord(base + off, cs.len - off, &r, base) : r.size() <= cs.len - off;
+    // (Not sampled: the layout too, cheaply; reads check the rest,
+    // RecordIntact, until the scrub has validated the segment.)
+    const bool ok = sampled ? ValidateRecord(base + off, cs.len - off, &r, base)
+                            : r.size() <= cs.len - off && RecordLayoutFits(r.flags, base);
     if (!ok || (r.type != RecordType::kPut && r.type != RecordType::kDelete) ||
         r.seq > c.last_seq ||
         (KeyHash(identity.hash_seed, r.ns_id, key_codec.Key(r, &key_buf)) & ~kDroppedHashMask) !=

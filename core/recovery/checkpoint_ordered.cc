@@ -146,8 +146,9 @@ std::string CheckOrderedSection(const LoadedCheckpoint& ck, const RecordCodec& c
     const uint64_t off = LocatorOffset(l), len = c.segments[s].len;
     if (off + kRecordPeekSize > len) return false;
     RecordView r = PeekRecord(ck.files[s]->data() + off, ck.files[s]->data());
-    if (r.size() > len - off || (r.type != RecordType::kPut && r.type != RecordType::kDelete) ||
-        r.ns_id != ns || r.seq > c.last_seq) {
+    if (r.size() > len - off || !RecordLayoutFits(r.flags, r.seg) ||
+        (r.type != RecordType::kPut && r.type != RecordType::kDelete) || r.ns_id != ns ||
+        r.seq > c.last_seq) {
       return false;
     }
     *key = codec.Key(r, buf);

@@ -150,11 +150,13 @@ void RestoreImages(char* data, uint64_t size, uint64_t id, uint64_t durable,
     char* cur = data + off;
     RecordView r;
     if (ValidateRecord(cur, size - off, &r, data)) continue;
-    // The lengths an overwrite never changes must agree with the image's.
+    // The lengths an overwrite never changes must agree with the image's,
+    // and its layout must fit the segment (LiveFile::Read checked its
+    // checksum, without a segment to check the layout against).
     const RecordView img = PeekRecord(u->image.data());
     const RecordView now = PeekRecord(cur);
     if (now.key_len != img.key_len || now.value_len != img.value_len || now.flags != img.flags ||
-        now.type != img.type) {
+        now.type != img.type || !RecordLayoutFits(img.flags, data)) {
       continue;
     }
     std::memcpy(cur, u->image.data(), u->image.size());

@@ -150,7 +150,7 @@ class Replayer {
                      bool copy) {
     RecordView old;
     Locator old_loc = ks_->FindNewest(h, r.ns_id, key, &old);
-    if (old_loc != 0 && old.seq >= r.seq && RecordChecksumOk(old)) {
+    if (old_loc != 0 && old.seq >= r.seq && RecordIntact(old)) {
       if (concurrent_ && copy && old.seq == r.seq && old_loc != loc) {
         // Compaction's copy of the record the index holds: same bytes, and
         // the original's segment is about to be retired. Counts stay.

@@ -5,7 +5,8 @@
  *
  * Also: handles of another database (a namespace, a snapshot, a batch
  * holding another database's namespace) are refused by every call, and
- * every successful call clears the thread's error message.
+ * every successful call clears the thread's error message (but a multi-get
+ * that succeeds keeps the messages of the keys that failed).
  *
  * Every check is one test; the program ends with "N passed, N failed".
  * C99 + POSIX; links libfirkin (and uses xxHash's header only, to craft an
@@ -954,6 +955,101 @@ static void test_last_error(void) {
   fixture_close(&f);
 }
 
+/* A multi-get that succeeds as a whole keeps the messages of the keys that
+ * failed (firkin.h, firkin_multi_get): each after its index. Until
+ * 2026-11-27 the call's success cleared them (and a later key's not-found
+ * did already), so a caller saw statuses[i] = FIRKIN_E_CORRUPTION with
+ * firkin_last_error() "". */
+static void test_multi_get_messages(void) {
+  char dir[1200], seg[1300];
+  firkin_options *o = NULL;
+  firkin_db *db = NULL;
+  make_dir(dir, sizeof dir, "multi-get-messages");
+  OK(firkin_options_new(&o));
+  OK(firkin_options_set_segment_size(o, 64 << 10));
+  OK(firkin_options_set_verify_checksums(o, true)); /* reads check every record */
+  OK(firkin_open(dir, o, &db));
+  firkin_options_free(o);
+  if (db == NULL) return;
+  static const char bravo[] = "bravo-value-the-one-damaged-below";
+  OK(firkin_put(db, NULL, NULL, "a", 1, "alpha", 5));
+  OK(firkin_put(db, NULL, NULL, "b", 1, bravo, sizeof bravo - 1));
+  OK(firkin_put(db, NULL, NULL, "c", 1, "charlie", 7));
+  /* b's value damaged in the file (the writer maps it shared: its reads
+   * see the change); its checksum then fails. */
+  bool damaged = false;
+  path_join(seg, sizeof seg, dir, "0000000000000001.seg");
+  {
+    size_t n = 0;
+    unsigned char *b = read_file(seg, &n);
+    for (size_t i = 0; b != NULL && i + sizeof bravo - 1 <= n; i++) {
+      if (memcmp(b + i, bravo, sizeof bravo - 1) != 0) continue;
+      FILE *f = fopen(seg, "r+b");
+      damaged = f != NULL && fseek(f, (long)i + 3, SEEK_SET) == 0 && fputc('X', f) != EOF;
+      if (f != NULL) damaged = fclose(f) == 0 && damaged;
+      break;
+    }
+    free(b);
+  }
+  CHECK(damaged);
+  {
+    const void *keys[5] = {"a", "", "b", "nope", "c"};
+    size_t klens[5] = {1, 0, 1, 4, 1}, vlens[5];
+    void *vals[5];
+    firkin_status sts[5];
+    OK(firkin_multi_get(db, NULL, NULL, 5, keys, klens, vals, vlens, sts));
+    const char *m = firkin_last_error();
+    CHECK(sts[0] == FIRKIN_OK && sts[1] == FIRKIN_E_INVALID_ARGUMENT &&
+          sts[2] == FIRKIN_E_CORRUPTION && sts[3] == FIRKIN_E_NOT_FOUND && sts[4] == FIRKIN_OK);
+    if (strstr(m, "key 1: ") == NULL || strstr(m, "key 2: ") == NULL ||
+        strstr(m, "checksum") == NULL || strstr(m, "key 3") != NULL) {
+      failf(__LINE__, "multi_get: the failed keys' messages are lost: \"%s\"%s", m, "");
+    } else {
+      pass();
+    }
+    for (int i = 0; i < 5; i++) firkin_free(vals[i]);
+    /* every key found or absent: no message */
+    INVALID(firkin_put(NULL, NULL, NULL, "k", 1, "v", 1));
+    keys[1] = "c";
+    klens[1] = 1;
+    OK(firkin_multi_get(db, NULL, NULL, 2, keys, klens, vals, vlens, sts));
+    CHECK(firkin_last_error()[0] == 0);
+    for (int i = 0; i < 2; i++) firkin_free(vals[i]);
+  }
+  {
+    /* the packed form: "a", "b" (damaged), "" */
+    unsigned char packed[4 + 1 + 4 + 1 + 4] = {1, 0, 0, 0, 'a', 1, 0, 0, 0, 'b', 0, 0, 0, 0};
+    void *out = NULL;
+    size_t out_len = 0;
+    OK(firkin_multi_get_packed(db, NULL, NULL, packed, sizeof packed, &out, &out_len));
+    const char *m = firkin_last_error();
+    if (strstr(m, "key 1: ") == NULL || strstr(m, "checksum") == NULL ||
+        strstr(m, "key 2: ") == NULL) {
+      failf(__LINE__, "multi_get_packed: the failed keys' messages are lost: \"%s\"%s", m, "");
+    } else {
+      pass();
+    }
+    firkin_free(out);
+  }
+  {
+    /* more failed keys than the message lists: it says how many more */
+    const void *keys[12];
+    size_t klens[12], vlens[12];
+    void *vals[12];
+    firkin_status sts[12];
+    for (int i = 0; i < 12; i++) {
+      keys[i] = "";
+      klens[i] = 0;
+    }
+    OK(firkin_multi_get(db, NULL, NULL, 12, keys, klens, vals, vlens, sts));
+    const char *m = firkin_last_error();
+    CHECK(strstr(m, "key 0: ") != NULL && strstr(m, "key 7: ") != NULL &&
+          strstr(m, "key 8: ") == NULL && strstr(m, "4 more keys failed") != NULL);
+  }
+  firkin_close(db);
+  rm_rf(dir);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Handles of another database (issue 9, item 3)                            */
 /* ------------------------------------------------------------------------ */
@@ -1134,6 +1230,7 @@ int main(void) {
   test_paths();
   test_strerror();
   test_last_error();
+  test_multi_get_messages();
   test_foreign_handles();
   test_success_clears_error();
   test_fault_env_nulls();

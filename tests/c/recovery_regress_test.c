@@ -31,6 +31,9 @@
  *          the flag, it is CORRUPTION.
  *  scan    zeroed records (old versions) in a sealed segment end a full
  *          scan with CORRUPTION naming the file, never silently.
+ *  short   records of the short layout (version 8) in a segment whose
+ *          header says 7 are damage to every read path (a get at an old
+ *          snapshot, the history, an iterator), not only to the scan.
  *  files   a database of ~300 segments is written, reopened, read and
  *          followed by a read-only handle under a 64-file limit: a sealed
  *          segment holds its mapping, not an open file (no EMFILE).
@@ -1022,6 +1025,83 @@ static int t_seq_after_dropped_tail(void) {
   return 0;
 }
 
+/* Records of the short layout (format version 8) inside a segment whose
+ * header says version 7 or below are damage, whatever their checksums say
+ * (docs/format.md, "Record"): a library of version 7 never wrote one. Here
+ * a segment holding only old versions (every key written again after it)
+ * gets a header that says 7, so each of its records is such a forgery
+ * with a valid checksum. Recovery's scan refused it already; a
+ * checkpoint-based open does not read the segment (the checkpoint's
+ * entries all point elsewhere), and until 2026-11-27 the reads that reach
+ * its records took them on their checksums alone: a get at an old
+ * snapshot and the key's history returned the forged version, an
+ * iterator walked over the segment and ended OK. */
+static int t_short_records_in_v7_segment(void) {
+  const char *dir = fresh("short-in-v7");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  CHECK(fill(dir, 2, 1) == 0, "fill again"); /* segment 1 holds only old versions */
+  char segs[64][64];
+  CHECK(segments(dir, segs, 64) >= 3, "segments");
+  char path[1200];
+  snprintf(path, sizeof path, "%s/%s", dir, segs[0]);
+  FILE *f = fopen(path, "r+b");
+  CHECK(f != NULL, "open %s", path);
+  unsigned char h[48];
+  CHECK(fread(h, 1, sizeof h, f) == sizeof h && (get64(h + 8) & 0xFFFFFFFFull) == 8,
+        "segment 1 says version 8");
+  put64(h + 8, (get64(h + 8) & ~0xFFFFFFFFull) | 7);  /* the version (u32 at 8) */
+  put64(h + 40, XXH3_64bits(h, 40));
+  CHECK(fseek(f, 0, SEEK_SET) == 0 && fwrite(h, 1, sizeof h, f) == sizeof h, "stamp version 7");
+  fclose(f);
+
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open with the checkpoint: %s",
+        firkin_last_error());
+  char *js = NULL;
+  CHECK(firkin_stats(db, &js) == FIRKIN_OK, "stats");
+  const int used = strstr(js, "\"used_at_open\":true") != NULL;
+  firkin_free(js);
+  CHECK(used, "the checkpoint was used (the premise: the segment is not scanned at open)");
+  char k[16], v[100];
+  key_of(k, 0);
+  val_of(v, 0, 1);
+  /* key000000's first version is the first write: sequence number 1. */
+  firkin_snapshot *snap = NULL;
+  CHECK(firkin_snapshot_at(db, 1, &snap) == FIRKIN_OK, "snapshot at 1");
+  void *got = NULL;
+  size_t n = 0;
+  firkin_status s = firkin_get(db, snap, NULL, k, strlen(k), &got, &n);
+  const int forged_read = s == FIRKIN_OK;
+  firkin_free(got);
+  CHECK(s == FIRKIN_E_CORRUPTION, "a get at the old snapshot: status %d%s", s,
+        forged_read ? " (the forged record's value returned)" : "");
+  firkin_history *hist = NULL;
+  s = firkin_history_new(db, NULL, k, strlen(k), &hist);
+  int versions = 0;
+  for (; s == FIRKIN_OK && firkin_history_valid(hist); firkin_history_next(hist)) versions++;
+  firkin_history_free(hist);
+  CHECK(s == FIRKIN_E_CORRUPTION, "the key's history: status %d, %d versions", s, versions);
+  firkin_iter *it = NULL;
+  CHECK(firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK, "iterator");
+  int yielded = 0;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) yielded++;
+  s = firkin_iter_status(it);
+  firkin_iter_free(it);
+  CHECK(s == FIRKIN_E_CORRUPTION && strstr(firkin_last_error(), segs[0]) != NULL,
+        "an iterator walking the segment: status %d after %d keys", s, yielded);
+  firkin_snapshot_free(snap);
+  char *report = NULL;
+  CHECK(firkin_verify(db, &report) == FIRKIN_E_CORRUPTION, "verify reports it");
+  firkin_free(report);
+  firkin_close(db);
+  /* Without the checkpoint, recovery's scan refuses it, naming the file. */
+  sh("rm -f '%s/CHECKPOINT'", dir);
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_E_CORRUPTION &&
+            strstr(firkin_last_error(), segs[0]) != NULL,
+        "a full scan refuses the segment");
+  return 0;
+}
+
 int main(void) {
   forked_case_alarm_s = 60;
   snprintf(root, sizeof root, "/tmp/firkin-recovery-regress-%d", (int)getpid());
@@ -1049,6 +1129,8 @@ int main(void) {
       t_checkpoint_spare_order);
   run("numbers never go back after a compaction dropped the log's newest records",
       t_seq_after_dropped_tail);
+  run("short records in a segment that says version 7 are damage to every read",
+      t_short_records_in_v7_segment);
   run("files: ~300 segments under a 64-file limit (writer, reopen, reader)",
       t_many_segments_few_files);
   sh("rm -rf '%s'", root);

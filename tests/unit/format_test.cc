@@ -23,7 +23,7 @@ TEST(Format, RecordRoundTrip) {
                buf.data());
   EXPECT_EQ(buf.size() % kRecordAlign, 0u);
   RecordView r;
-  ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
+  ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r, nullptr));
   EXPECT_EQ(r.seq, 42u);
   EXPECT_EQ(DiskAddrSegment(r.prev), 3u);
   EXPECT_EQ(DiskAddrOffset(r.prev), 128u);
@@ -49,7 +49,7 @@ TEST(Format, LongLayoutStillReads) {
   std::vector<char> buf(RecordSize(key.size(), value.size(), 8, 0, kRecordHeaderLong));
   ASSERT_EQ(EncodeRecord(f, buf.data()), buf.size());
   RecordView r;
-  ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
+  ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r, nullptr));
   EXPECT_FALSE(r.short_header());
   EXPECT_EQ(r.flags, kRecordFlagTime);
   EXPECT_EQ(r.time(), 1234u);
@@ -67,7 +67,7 @@ TEST(Format, LongLayoutStillReads) {
   std::vector<char> s(RecordSize(key.size(), value.size(), 8));
   ASSERT_EQ(EncodeRecord(f, s.data()), s.size());
   EXPECT_EQ(s.size(), buf.size());
-  ASSERT_TRUE(ValidateRecord(s.data(), s.size(), &r));
+  ASSERT_TRUE(ValidateRecord(s.data(), s.size(), &r, nullptr));
   EXPECT_EQ(DecodeU32(s.data()),
             static_cast<uint32_t>(Checksum(s.data() + 4, 32 + 8 + key.size() + value.size())));
   // Only in a segment of version 8 or later: a short record in an older
@@ -79,7 +79,22 @@ TEST(Format, LongLayoutStillReads) {
     EXPECT_EQ(ValidateRecord(seg.data() + kSegmentHeaderSize, s.size(), &r, seg.data()),
               v >= kFormatVersionShort)
         << v;
+    // The reads' check of a record they reach by its address (a version
+    // chain, an index entry, an iterator's walk) says the same, whatever
+    // the checksum says (until 2026-11-27 only the scan's did: a short
+    // record in a version-7 segment was read on its checksum alone).
+    const RecordView p = PeekRecord(seg.data() + kSegmentHeaderSize, seg.data());
+    EXPECT_TRUE(RecordChecksumOk(p)) << v;
+    EXPECT_EQ(RecordIntact(p), v >= kFormatVersionShort) << v;
+    EXPECT_EQ(ReadIntact(p, /*check_all=*/false), v >= kFormatVersionShort) << v;
+    EXPECT_EQ(RecordLayoutFits(p.flags, seg.data()), v >= kFormatVersionShort) << v;
+    // A long record fits anywhere.
+    EXPECT_TRUE(RecordLayoutFits(kRecordFlagTime, seg.data())) << v;
   }
+  // A view whose segment is not known: a short record cannot be placed.
+  const RecordView unplaced = PeekRecord(s.data());
+  EXPECT_FALSE(RecordIntact(unplaced));
+  EXPECT_TRUE(RecordIntact(PeekRecord(buf.data())));  // (long: fits anywhere)
 }
 
 TEST(Format, EveryFlippedBitIsDetected) {
@@ -95,7 +110,8 @@ TEST(Format, EveryFlippedBitIsDetected) {
       std::vector<char> b = buf;
       b[bit / 8] ^= static_cast<char>(1 << (bit % 8));
       RecordView r;
-      EXPECT_FALSE(ValidateRecord(b.data(), b.size(), &r)) << "bit " << bit << " " << long_header;
+      EXPECT_FALSE(ValidateRecord(b.data(), b.size(), &r, nullptr))
+          << "bit " << bit << " " << long_header;
     }
   }
 }
@@ -107,23 +123,23 @@ TEST(Format, EmptyKeyIsInvalid) {
     std::vector<char> buf(RecordSize(0, 3));
     EncodeRecord({5, 0, 0, t, 0, "", "abc"}, buf.data());
     RecordView r;
-    EXPECT_FALSE(ValidateRecord(buf.data(), buf.size(), &r)) << static_cast<int>(t);
+    EXPECT_FALSE(ValidateRecord(buf.data(), buf.size(), &r, nullptr)) << static_cast<int>(t);
   }
   std::vector<char> commit(RecordSize(0, 4));
   EncodeRecord({5, 0, 0, RecordType::kCommit, 0, "", std::string_view("\1\0\0\0", 4)},
                commit.data());
   RecordView r;
-  EXPECT_TRUE(ValidateRecord(commit.data(), commit.size(), &r));
+  EXPECT_TRUE(ValidateRecord(commit.data(), commit.size(), &r, nullptr));
 }
 
 TEST(Format, ZeroesAndTruncationAreInvalid) {
   std::vector<char> zeros(256, 0);
   RecordView r;
-  EXPECT_FALSE(ValidateRecord(zeros.data(), zeros.size(), &r));
+  EXPECT_FALSE(ValidateRecord(zeros.data(), zeros.size(), &r, nullptr));
   std::vector<char> buf(RecordSize(3, 10));
   EncodeRecord({5, 0, 0, RecordType::kDelete, 0, "abc", "0123456789"}, buf.data());
-  EXPECT_FALSE(ValidateRecord(buf.data(), buf.size() - 8, &r));
-  EXPECT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
+  EXPECT_FALSE(ValidateRecord(buf.data(), buf.size() - 8, &r, nullptr));
+  EXPECT_TRUE(ValidateRecord(buf.data(), buf.size(), &r, nullptr));
 }
 
 TEST(Format, SegmentHeader) {
@@ -165,7 +181,7 @@ TEST(Format, Version3TimeAndExpiry) {
       buf.data());
   EXPECT_EQ(n, buf.size());
   RecordView r;
-  ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
+  ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r, nullptr));
   EXPECT_EQ(r.flags, kRecordFlagBatch | kRecordFlagTime | kRecordFlagExpiry | kRecordFlagShort);
   EXPECT_EQ(r.time(), 1700000000123ull);
   EXPECT_EQ(r.expiry(), 1700000005000ull);
@@ -176,19 +192,19 @@ TEST(Format, Version3TimeAndExpiry) {
   for (size_t bit = kRecordHeaderShort * 8; bit < (kRecordHeaderShort + 16) * 8; bit++) {
     std::vector<char> b = buf;
     b[bit / 8] ^= static_cast<char>(1 << (bit % 8));
-    EXPECT_FALSE(ValidateRecord(b.data(), b.size(), &r)) << "bit " << bit;
+    EXPECT_FALSE(ValidateRecord(b.data(), b.size(), &r, nullptr)) << "bit " << bit;
   }
   // Time only: the expiry reads as none; a version-2 record (no fields)
   // has time 0 ("unknown") and costs nothing more.
   std::vector<char> t(RecordSize(key.size(), value.size(), 8));
   EncodeRecord({9, 0, 2, RecordType::kDelete, 0, key, value, 77}, t.data());
-  ASSERT_TRUE(ValidateRecord(t.data(), t.size(), &r));
+  ASSERT_TRUE(ValidateRecord(t.data(), t.size(), &r, nullptr));
   EXPECT_EQ(r.time(), 77u);
   EXPECT_EQ(r.expiry(), 0u);
   EXPECT_EQ(r.key(), key);
   std::vector<char> v2(RecordSize(key.size(), value.size()));
   EncodeRecord({9, 0, 2, RecordType::kPut, 0, key, value}, v2.data());
-  ASSERT_TRUE(ValidateRecord(v2.data(), v2.size(), &r));
+  ASSERT_TRUE(ValidateRecord(v2.data(), v2.size(), &r, nullptr));
   EXPECT_EQ(r.time(), 0u);
   EXPECT_EQ(r.expiry(), 0u);
   EXPECT_EQ(r.flags, kRecordFlagShort);
@@ -196,13 +212,13 @@ TEST(Format, Version3TimeAndExpiry) {
   // a flag changed under an intact checksum (the layout's, or the seal's).
   std::vector<char> u = v2;
   u[35] = static_cast<char>(kRecordFlagShort | 128);
-  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
+  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r, nullptr));
   StoreRecordChecksum(u.data(), kRecordFlagShort, RecordChecksum(u.data(), kRecordFlagShort, 4, 5));
-  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
+  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r, nullptr));
   u[35] = static_cast<char>(kRecordFlagSealed | kRecordFlagShort);
-  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
+  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r, nullptr));
   u[35] = 0;  // the long layout read over short bytes
-  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r));
+  EXPECT_FALSE(ValidateRecord(u.data(), u.size(), &r, nullptr));
 }
 
 // Rewrites the checksum of an encoded record after a test changed it.
@@ -218,7 +234,7 @@ TEST(Format, Version4CodecFlags) {
     std::vector<char> buf(RecordSize(key.size(), value.size(), 8));
     EncodeRecord({5, 0, 0, RecordType::kPut, f, key, value, 99}, buf.data());
     RecordView r;
-    ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
+    ASSERT_TRUE(ValidateRecord(buf.data(), buf.size(), &r, nullptr));
     EXPECT_EQ(r.flags, f | kRecordFlagTime | kRecordFlagShort);  // the codec flag is kept
     EXPECT_EQ(r.value(), value);
     // Both algorithms at once, or a codec flag on a non-put: damage.
@@ -226,17 +242,17 @@ TEST(Format, Version4CodecFlags) {
     both[35] =
         static_cast<char>(kRecordFlagLz4 | kRecordFlagZstd | kRecordFlagTime | kRecordFlagShort);
     Reseal(&both);
-    EXPECT_FALSE(ValidateRecord(both.data(), both.size(), &r));
+    EXPECT_FALSE(ValidateRecord(both.data(), both.size(), &r, nullptr));
     std::vector<char> del = buf;
     del[34] = static_cast<char>(RecordType::kDelete);
     Reseal(&del);
-    EXPECT_FALSE(ValidateRecord(del.data(), del.size(), &r));
+    EXPECT_FALSE(ValidateRecord(del.data(), del.size(), &r, nullptr));
   }
   // A compressed value shorter than its length prefix: damage.
   std::vector<char> shortv(RecordSize(key.size(), 3, 8));
   EncodeRecord({5, 0, 0, RecordType::kPut, kRecordFlagLz4, key, "abc", 99}, shortv.data());
   RecordView r;
-  EXPECT_FALSE(ValidateRecord(shortv.data(), shortv.size(), &r));
+  EXPECT_FALSE(ValidateRecord(shortv.data(), shortv.size(), &r, nullptr));
 }
 
 // Version 5: salted segment headers and sealed records (encrypted databases).
@@ -282,11 +298,11 @@ TEST(Format, Version5SaltAndSealedFlag) {
     EXPECT_EQ(r.size(), buf.size());
     StoreRecordChecksum(buf.data(), r.flags,
                         RecordChecksum(buf.data(), r.flags, r.key_len, r.value_len));
-    EXPECT_EQ(ValidateRecord(buf.data(), buf.size(), &r), t != RecordType::kCommit)
+    EXPECT_EQ(ValidateRecord(buf.data(), buf.size(), &r, nullptr), t != RecordType::kCommit)
         << static_cast<int>(t);
     // The checksum covers the tag.
     buf[r.head_len() + key.size() + value.size() + 3] ^= 1;
-    EXPECT_FALSE(ValidateRecord(buf.data(), buf.size(), &r));
+    EXPECT_FALSE(ValidateRecord(buf.data(), buf.size(), &r, nullptr));
   }
 }
 
@@ -404,7 +420,7 @@ TEST(Format, EncodedChecksumIsTheStoredBytesChecksum) {
       EXPECT_EQ(StoredRecordChecksum(buf.data(), flags),
                 RecordChecksum(buf.data(), flags, 3, value.size()));
       RecordView r;
-      EXPECT_TRUE(ValidateRecord(buf.data(), buf.size(), &r));
+      EXPECT_TRUE(ValidateRecord(buf.data(), buf.size(), &r, nullptr));
     }
   }
 }
