@@ -95,6 +95,9 @@ func (db *DB) Backup(dir string, opts *BackupOptions) (*BackupReport, error) {
 	if err := db.check(); err != nil {
 		return nil, err
 	}
+	if err := cString(dir, "a backup path"); err != nil {
+		return nil, err
+	}
 	r, err := reportOnce(func(buf []byte, n *int64) error {
 		return fkraw.Fkb_backup(db.h, opts.flags(), dir, ptr(buf), len(buf), n)
 	})
@@ -107,6 +110,12 @@ func (db *DB) Backup(dir string, opts *BackupOptions) (*BackupReport, error) {
 // its own, and verifies it (firkin_restore). Full and NoHardLinks do not
 // apply: a restore always copies every file. opts may be nil.
 func Restore(backupDir, destDir string, opts *BackupOptions) (*BackupReport, error) {
+	if err := cString(backupDir, "a backup path"); err != nil {
+		return nil, err
+	}
+	if err := cString(destDir, "a path"); err != nil {
+		return nil, err
+	}
 	return reportOnce(func(buf []byte, n *int64) error {
 		return fkraw.Fkb_restore(backupDir, opts.flags(), destDir, ptr(buf), len(buf), n)
 	})

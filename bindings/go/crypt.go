@@ -42,7 +42,7 @@ func (o *Options) SetPassphrase(passphrase string) error {
 	if h == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "nil options"}
 	}
-	if strings.IndexByte(passphrase, 0) >= 0 {
+	if strings.IndexByte(passphrase, 0) >= 0 { // not cString: the message must not show it
 		return &Error{Code: StatusInvalidArgument, Msg: "a passphrase cannot hold a NUL byte"}
 	}
 	err = wrap(fkraw.Firkin_options_set_passphrase(h, passphrase))
@@ -65,6 +65,9 @@ func Rekey(path string, oldOpts, newOpts *Options) error {
 	}
 	if oh == nil || nh == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "rekey needs the old and the new options"}
+	}
+	if err := cString(path, "a path"); err != nil {
+		return err
 	}
 	err = wrap(fkraw.Firkin_rekey(path, oh, nh))
 	runtime.KeepAlive(oldOpts)

@@ -13,12 +13,27 @@
 //
 // A DB may be used from many goroutines at once. Namespace and Snapshot
 // handles may be shared; Iterator, Batch, Options and WriteOptions must be
-// used by one goroutine at a time. Close must not race with other calls on
-// the same handle.
+// used by one goroutine at a time.
+//
+// Close and concurrent calls: once Close has returned, every call on the
+// handle returns ErrClosed and never reaches C. Calling Close while other
+// goroutines are still inside calls on the same handle (or start one while
+// it runs) is a caller error with undefined behaviour: the check that a
+// handle is open is not a lock (one would cost every Get), so such a call
+// can pass it and then use the freed C handle, which may crash the process.
+// Stop or wait for the other goroutines first (a sync.WaitGroup), then Close.
+//
+// Strings for C (paths, namespace names, option names and values,
+// passphrases) holding a NUL byte give ErrInvalidArgument (C would cut them
+// there), and a MultiGet key whose length does not fit the packed format's
+// 32-bit field gives ErrTooLarge; a failing MultiGet key's error reads
+// "multi-get key N: <the library's message>".
 package firkin
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"runtime"
 	"strconv"
 	"sync"
@@ -54,6 +69,9 @@ type DB struct {
 func Open(path string, opts *Options) (*DB, error) {
 	oh, err := opts.handle()
 	if err != nil {
+		return nil, err
+	}
+	if err := cString(path, "a path"); err != nil {
 		return nil, err
 	}
 	var p int64
@@ -218,7 +236,14 @@ func (db *DB) multiGet(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_
 		return nil, err
 	}
 	size := 0
-	for _, k := range keys {
+	for i, k := range keys {
+		// The packed format's length field is 32 bits: a longer key would
+		// wrap (4 GiB + 5 -> 5) and read another key's value.
+		if err := checkU32Len(len(k), "key"); err != nil {
+			e := err.(*Error)
+			e.Msg = fmt.Sprintf("multi-get key %d: %s", i, e.Msg)
+			return nil, e
+		}
 		size += 4 + len(k)
 	}
 	packed := make([]byte, 0, size)
@@ -245,8 +270,36 @@ func (db *DB) multiGet(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_
 		out, err = decodeMultiGet(buf[:n], len(keys))
 	}
 	putScratch(s)
+	if kf, ok := err.(*keyFailure); ok {
+		err = db.multiGetKeyError(snap, ns, kf.index, keys[kf.index], kf.code)
+	}
 	runtime.KeepAlive(db)
 	return out, err
+}
+
+// keyFailure is a multi-get key's own error status (decodeMultiGet).
+type keyFailure struct {
+	index int
+	code  Status
+}
+
+func (e *keyFailure) Error() string { return fmt.Sprintf("multi-get key %d: %s", e.index, e.code) }
+
+// multiGetKeyError is the error for key i of a multi-get, which failed with
+// status code. The packed result carries a status per key but no message,
+// and the multi-get call itself succeeded, which clears the library's
+// message (firkin_last_error): the key is read again alone for it. Should
+// that read give another outcome (the state changed meanwhile), the
+// status's description stands in. "multi-get key N: <message>", as
+// Python's "multi_get key N: <message>".
+func (db *DB) multiGetKeyError(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, i int, key []byte, code Status) error {
+	msg := code.String()
+	_, err := db.get(snap, ns, key)
+	var e *Error
+	if errors.As(err, &e) && e.Code == code && e.Msg != "" {
+		msg = e.Msg
+	}
+	return &Error{Code: code, Msg: fmt.Sprintf("multi-get key %d: %s", i, msg)}
 }
 
 // decodeMultiGet copies the values into one allocation and slices it.
@@ -275,7 +328,7 @@ func decodeMultiGet(b []byte, n int) ([][]byte, error) {
 			off += vl
 		case StatusNotFound:
 		default:
-			return nil, &Error{Code: st, Msg: st.String()}
+			return nil, &keyFailure{index: i, code: st}
 		}
 	}
 	return out, nil
@@ -517,6 +570,9 @@ func (db *DB) Verify() (string, error) {
 func VerifyPath(path string, opts *Options) (string, error) {
 	oh, err := opts.handle()
 	if err != nil {
+		return "", err
+	}
+	if err := cString(path, "a path"); err != nil {
 		return "", err
 	}
 	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_verify_path(path, oh, ptr(buf), len(buf), n) })

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"firkin.dev/firkin/internal/fkraw"
 )
@@ -117,6 +118,26 @@ func wrap(err error) error {
 
 func errClosed(what string) error {
 	return &Error{Code: StatusClosed, Msg: fmt.Sprintf("%s is closed", what)}
+}
+
+// cString checks s for a C string parameter (a path, a namespace name, an
+// option name or value, a passphrase): C reads it up to its first NUL, so
+// DropNamespace("users\x00archive") would drop "users". A NUL gives
+// ErrInvalidArgument instead.
+func cString(s, what string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return &Error{Code: StatusInvalidArgument, Msg: fmt.Sprintf("%s cannot hold a NUL byte: %q", what, s)}
+	}
+	return nil
+}
+
+// checkU32Len checks a length for a 32-bit length field (the packed
+// multi-get format): one of 4 GiB or more would wrap and read another key.
+func checkU32Len(n int, what string) error {
+	if uint64(n) > math.MaxUint32 {
+		return &Error{Code: StatusTooLarge, Msg: fmt.Sprintf("%s of %d bytes does not fit a 32-bit length (at most %d)", what, n, uint64(math.MaxUint32))}
+	}
+	return nil
 }
 
 func errNotFound() error { return &Error{Code: StatusNotFound, Msg: "not found"} }

@@ -24,6 +24,9 @@ func (db *DB) OpenNamespace(name string, create bool) (*Namespace, error) {
 	if err := db.check(); err != nil {
 		return nil, err
 	}
+	if err := cString(name, "a namespace name"); err != nil {
+		return nil, err
+	}
 	var p int64
 	err := wrap(fkraw.Fkb_ns_open(db.h, name, create, &p))
 	runtime.KeepAlive(db)
@@ -39,6 +42,9 @@ func (db *DB) Namespace(name string) (*Namespace, error) { return db.OpenNamespa
 // CreateNamespace creates namespace name; ErrExists if it exists.
 func (db *DB) CreateNamespace(name string) (*Namespace, error) {
 	if err := db.check(); err != nil {
+		return nil, err
+	}
+	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
 	var p int64
@@ -60,6 +66,9 @@ func newNamespace(db *DB, p int64) *Namespace {
 // DropNamespace drops namespace name and all its keys.
 func (db *DB) DropNamespace(name string) error {
 	if err := db.check(); err != nil {
+		return err
+	}
+	if err := cString(name, "a namespace name"); err != nil {
 		return err
 	}
 	err := wrap(fkraw.Firkin_ns_drop(db.h, name))

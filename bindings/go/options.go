@@ -75,6 +75,12 @@ func (o *Options) Set(name, value string) error {
 	if h == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "nil options"}
 	}
+	if err := cString(name, "an option name"); err != nil {
+		return err
+	}
+	if err := cString(value, "an option value"); err != nil {
+		return err
+	}
 	err = wrap(fkraw.Firkin_options_set(h, name, value))
 	runtime.KeepAlive(o)
 	return err
@@ -88,6 +94,9 @@ func (o *Options) Get(name string) (string, error) {
 	}
 	if h == nil {
 		return "", &Error{Code: StatusInvalidArgument, Msg: "nil options"}
+	}
+	if err := cString(name, "an option name"); err != nil {
+		return "", err
 	}
 	b, err := readText(func(buf []byte, n *int64) error {
 		return fkraw.Fkb_options_get(h, name, ptr(buf), len(buf), n)

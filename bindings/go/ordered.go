@@ -26,6 +26,9 @@ func (db *DB) CreateNamespaceOrdered(name string) (*Namespace, error) {
 	if err := db.check(); err != nil {
 		return nil, err
 	}
+	if err := cString(name, "a namespace name"); err != nil {
+		return nil, err
+	}
 	var p int64
 	err := wrap(fkraw.Fkb_ns_create_v2(db.h, name, nsOrdered, &p))
 	runtime.KeepAlive(db)

@@ -15,7 +15,16 @@ namespace Firkin
     /// IDisposable: disposing twice is harmless, using a disposed handle throws
     /// <see cref="ClosedException"/>, finalizers only release what was
     /// forgotten. Errors are <see cref="FirkinException"/> subclasses, one per
-    /// status. Dispose must not race with other calls on the same handle.
+    /// status.
+    /// Dispose and concurrent calls: once Dispose has returned, every call on
+    /// the handle throws <see cref="ClosedException"/> and never reaches C.
+    /// Calling Dispose while other threads are still inside calls on the same
+    /// handle (or start one while it runs) is a caller error with undefined
+    /// behaviour: the open check is not a lock (one would cost every Get), so
+    /// such a call can pass it and then use the freed native handle, which may
+    /// crash the process. Stop or join the other threads first, then Dispose.
+    /// A string holding a NUL character (a path, a namespace name, an option)
+    /// throws <see cref="InvalidArgumentException"/>.
     /// </summary>
     public sealed partial class Db : IDisposable
     {

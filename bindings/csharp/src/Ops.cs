@@ -63,8 +63,13 @@ namespace Firkin
         /// <summary>The raw packed output of firkin_multi_get_packed.</summary>
         internal static byte[] MultiGetRaw(SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns, byte[][] keys)
         {
-            int size = 0;
-            foreach (var k in keys) size += 4 + (k == null ? 0 : k.Length);
+            if (keys == null) throw new InvalidArgumentException("multi-get: keys is null");
+            // A key's length (an int, under 2^31) always fits the 32-bit length
+            // field; the whole must fit one array (int arithmetic would wrap).
+            long size = 0;
+            foreach (var k in keys) size += 4L + (k == null ? 0 : k.Length);
+            if (size > int.MaxValue - 64)
+                throw new TooLargeException("multi-get: " + keys.Length + " keys take " + size + " bytes packed, more than one array holds");
             var packed = new byte[size];
             int off = 0;
             foreach (var k in keys)
@@ -98,10 +103,30 @@ namespace Firkin
                 }
                 else if (st != -1)
                 {
-                    throw FirkinException.Create(st, FirkinNative.fkb_strerror(st) + " (multi-get key " + i + ")");
+                    throw KeyError(db, snap, ns, i, keys[i], st);
                 }
             }
             return outv;
+        }
+
+        /// <summary>The error for key i of a multi-get, which failed with status st. The packed
+        /// result carries a status per key but no message, and the multi-get call itself
+        /// succeeded, which clears the library's message (firkin_last_error): the key is read
+        /// again alone for it. Should that read give another outcome (the state changed
+        /// meanwhile), the status's description stands in. "multi-get key N: message", as
+        /// Python's "multi_get key N: message".</summary>
+        internal static FirkinException KeyError(SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns, int i, byte[] key, int st)
+        {
+            string msg = FirkinNative.fkb_strerror(st);
+            try
+            {
+                Get(db, snap, ns, key);
+            }
+            catch (FirkinException e)
+            {
+                if (e.Code == st && !string.IsNullOrEmpty(e.Message)) msg = e.Message;
+            }
+            return FirkinException.Create(st, "multi-get key " + i + ": " + msg);
         }
 
         internal static List<string> Lines(string s)

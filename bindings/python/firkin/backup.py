@@ -19,7 +19,7 @@ import os
 from typing import Any, Callable, Dict, Optional, Union
 
 from ._native import H, PROGRESS_FN, c_void_p, lib, take_string
-from .errors import check
+from .errors import c_path, c_text, check
 from .handles import Handle, _new
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
@@ -43,13 +43,15 @@ class BackupOptions(Handle):
         """Sets one option ("incremental", "verify", "hard_links", "checkpoint")."""
         if isinstance(value, bool):
             value = "true" if value else "false"
-        check(lib.firkin_backup_options_set(self.handle(), name.encode(), str(value).encode()))
+        check(lib.firkin_backup_options_set(self.handle(), c_text(name, "an option name"),
+                                            c_text(str(value), "an option value")))
         return self
 
     def get(self, name: str) -> str:
         """One option's value, "true" or "false"."""
         p = c_void_p()
-        check(lib.firkin_backup_options_get(self.handle(), name.encode(), ctypes.byref(p)))
+        check(lib.firkin_backup_options_get(self.handle(), c_text(name, "an option name"),
+                                            ctypes.byref(p)))
         return take_string(p)
 
 
@@ -94,7 +96,7 @@ def backup(db: Any, dest: PathLike, options: Optional[BackupOptions] = None, *,
            progress: Optional[Progress] = None, **settings: Union[str, bool]) -> Dict[str, Any]:
     """firkin_backup of db into dest; see DB.backup."""
     h = db.handle()
-    d = os.fsencode(dest)
+    d = c_path(dest, "a backup path")
     return _run(lambda o, out: lib.firkin_backup(h, o, d, out), options, progress, settings)
 
 
@@ -105,5 +107,5 @@ def restore(backup_dir: PathLike, dest: PathLike, options: Optional[BackupOption
     missing or empty (ExistsError otherwise), as a database of its own, and
     verifies it (firkin_restore). Returns the report (a dict). incremental and
     hard_links do not apply: a restore copies every file."""
-    b, d = os.fsencode(backup_dir), os.fsencode(dest)
+    b, d = c_path(backup_dir, "a backup path"), c_path(dest, "a path")
     return _run(lambda o, out: lib.firkin_restore(b, o, d, out), options, progress, settings)

@@ -6,7 +6,11 @@ reads at one sequence number. Keys and values are bytes-like in, ``bytes`` out.
 
 Thread contract (as in capi/firkin.h): a DB, its Namespace and Snapshot
 objects may be used from many threads at once; each iteration (an Iterator
-or a keys()/items() generator) by one thread at a time.
+or a keys()/items() generator) by one thread at a time. Once close() has
+returned, every call raises ClosedError and never reaches C; calling close()
+while other threads are still inside calls on the same handle is a caller
+error with undefined behaviour (ctypes releases the GIL during a call, so it
+may use the freed C handle and crash the process): stop or join them first.
 """
 
 import ctypes
@@ -18,10 +22,10 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator as TIterator, L
 
 from ._bytes import BytesLike, as_buf, to_bytes
 from . import _progress
-from ._native import (SLOW, TTL_NONE, H, c_bool, c_size_t, c_uint32, c_uint64, c_void_p, fast_get, fast_put,
+from ._native import (MAX_U32, SLOW, TTL_NONE, H, c_bool, c_size_t, c_uint32, c_uint64, c_void_p, fast_get, fast_put,
                       lib, take_string, u64)
 from .ttl import History, Seconds, TimeLike, expiry_ms, read_history, time_ms, ttl_ms
-from .errors import FirkinError, NotFoundError, check, error
+from .errors import FirkinError, NotFoundError, TooLargeError, c_path, check, error
 from .handles import (NS_ORDERED, Batch, Change, Changes, Handle, Iterator, NamespaceHandle, Options, WriteOptions,
                       ns_handle, ns_name, pairs, wo_handle)
 
@@ -100,7 +104,15 @@ class Reader:
     def multi_get_raw(self, keys: List[BytesLike]) -> List[Tuple[int, Optional[bytes]]]:
         """firkin_multi_get_packed: a (status, value or None) pair per key."""
         db, snap, ns = self._ctx()
-        packed = b"".join(struct.pack("<I", len(k)) + k for k in (to_bytes(x) for x in keys))
+        parts = []
+        for i, x in enumerate(keys):
+            k = to_bytes(x)
+            if len(k) > MAX_U32:  # the packed format's length field is 32 bits
+                raise TooLargeError(-11, "multi_get key %d: key of %d bytes does not fit the packed "
+                                    "format's 32-bit length" % (i, len(k)))
+            parts.append(struct.pack("<I", len(k)))
+            parts.append(k)
+        packed = b"".join(parts)
         out, n = c_void_p(), c_size_t()
         check(lib.firkin_multi_get_packed(db, snap, ns, packed, len(packed), ctypes.byref(out),
                                           ctypes.byref(n)))
@@ -338,7 +350,7 @@ class DB(Handle, Reader, Writer):
             raise TypeError("firkin: pass either an Options or keyword settings, not both")
         try:
             h = H()
-            check(lib.firkin_open(os.fsencode(path), None if options is None else options.handle(),
+            check(lib.firkin_open(c_path(path), None if options is None else options.handle(),
                                   ctypes.byref(h)))
         finally:
             if own is not None:
@@ -630,7 +642,7 @@ def verify_path(path: PathLike, options: Optional[Options] = None,
     report, raises CorruptionError if damaged. progress as DB.verify's."""
     cb, failure = _progress.callback(progress)
     p = c_void_p()
-    st = lib.firkin_verify_path_v2(os.fsencode(path),
+    st = lib.firkin_verify_path_v2(c_path(path),
                                    None if options is None else options.handle(), cb, None,
                                    ctypes.byref(p))
     report = take_string(p)
@@ -645,4 +657,4 @@ def rekey(path: str, old: "Options", new: "Options") -> None:
     wrapped again under ``new``'s key or passphrase; the data key itself, and so every
     sealed byte, stays the same (docs/api.md, "Encryption"). BusyError while the database
     is open for writing, BadKeyError for a wrong old key."""
-    check(lib.firkin_rekey(os.fsencode(path), old.handle(), new.handle()))
+    check(lib.firkin_rekey(c_path(path), old.handle(), new.handle()))

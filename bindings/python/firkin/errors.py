@@ -12,7 +12,8 @@ thread's last error message, so it must be called on the thread, and right
 after the call, that failed.
 """
 
-from typing import Dict, Optional, Type
+import os
+from typing import Any, Dict, Optional, Type
 
 from ._native import lib
 
@@ -169,3 +170,17 @@ def check(st: int) -> None:
 
 def closed(what: str) -> ClosedError:
     return ClosedError(-13, what + " is closed")
+
+
+def c_text(s: Any, what: str) -> bytes:
+    """A str (as UTF-8) or bytes for a NUL-terminated C string: InvalidArgumentError
+    if it holds a NUL (C would cut the text there and act on the prefix)."""
+    b = s.encode() if isinstance(s, str) else bytes(s)
+    if b"\0" in b:
+        raise InvalidArgumentError(-2, "firkin: %s cannot hold a NUL character" % what)
+    return b
+
+
+def c_path(p: Any, what: str = "a path") -> bytes:
+    """os.fsencode(p) for C, refused (InvalidArgumentError) if it holds a NUL."""
+    return c_text(os.fsencode(p), what)

@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterator as TIterator, NamedTuple, Optional, Tuple
 
 from ._bytes import BytesLike, as_buf
 from ._native import H, MAX_U32, c_int, c_size_t, c_void_p, i32, lib, take_string, u64
-from .errors import check, closed
+from .errors import c_text, check, closed
 
 #: sync modes by name (firkin_sync_mode).
 SYNC_MODES: Dict[str, int] = {"default": -1, "none": 0, "interval": 1, "always": 2}
@@ -19,7 +19,12 @@ SYNC_MODES: Dict[str, int] = {"default": -1, "none": 0, "interval": 1, "always":
 
 class Handle:
     """An owned C handle: a context manager whose close() frees it (twice is harmless);
-    using it after close raises ClosedError."""
+    using it after close raises ClosedError (a closed Iterator or Changes at
+    once, even with entries still buffered). A handle has one owner:
+    copy.copy, copy.deepcopy and pickle raise TypeError (a copy would free the
+    C handle under the original; a pickle would carry a pointer into another
+    process). Closing while another thread is inside a call on the same handle
+    is a caller error with undefined behaviour."""
 
     _h: Optional[int] = None
     _what = "handle"
@@ -50,6 +55,28 @@ class Handle:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    # A handle has one owner: a copy would be a second owner of the C handle
+    # (the first close frees it, the other then uses freed memory), and a
+    # pickle would carry a raw pointer into another process. Both are refused.
+    def _refuse(self, how: str) -> TypeError:
+        return TypeError("firkin: a %s (%s) cannot be %s: it owns a C handle; open another one "
+                         "instead" % (self._what, type(self).__name__, how))
+
+    def __copy__(self) -> Any:
+        raise self._refuse("copied")
+
+    def __deepcopy__(self, memo: Any) -> Any:
+        raise self._refuse("copied")
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        raise self._refuse("pickled")
+
+    def __reduce__(self) -> Any:
+        raise self._refuse("pickled")
+
+    def __getstate__(self) -> Any:
+        raise self._refuse("pickled")
 
     def __del__(self) -> None:  # a backstop only; __init__ may have failed before _h was set
         try:
@@ -85,13 +112,14 @@ class Options(Handle):
         """Sets one option by name (booleans, numbers, sizes like "64M", sync mode names)."""
         if isinstance(value, bool):
             value = "true" if value else "false"
-        check(lib.firkin_options_set(self.handle(), name.encode(), str(value).encode()))
+        check(lib.firkin_options_set(self.handle(), c_text(name, "an option name"),
+                                     c_text(str(value), "an option value")))
         return self
 
     def get(self, name: str) -> str:
         """One option's value as text."""
         p = c_void_p()
-        check(lib.firkin_options_get(self.handle(), name.encode(), ctypes.byref(p)))
+        check(lib.firkin_options_get(self.handle(), c_text(name, "an option name"), ctypes.byref(p)))
         return take_string(p)
 
     def set_encryption_key(self, key: bytes) -> "Options":
@@ -104,11 +132,7 @@ class Options(Handle):
     def set_passphrase(self, passphrase: Union[str, bytes]) -> "Options":
         """Like set_encryption_key, with a passphrase through Argon2id (cost: the options
         kdf_memory_kib, kdf_passes, kdf_lanes; firkin_options_set_passphrase)."""
-        if isinstance(passphrase, str):
-            passphrase = passphrase.encode()
-        if b"\0" in passphrase:
-            raise ValueError("firkin: a passphrase cannot hold a NUL byte")
-        check(lib.firkin_options_set_passphrase(self.handle(), passphrase))
+        check(lib.firkin_options_set_passphrase(self.handle(), c_text(passphrase, "a passphrase")))
         return self
 
 
@@ -165,12 +189,11 @@ def ns_handle(ns: Any) -> Any:
 
 def ns_name(name: Any) -> bytes:
     """A namespace name for C: a str, encoded as UTF-8; TypeError for anything
-    else, ValueError for one holding a NUL (C would cut the name there)."""
+    else, InvalidArgumentError (a ValueError) for one holding a NUL (C would
+    cut the name there: drop_namespace("users\\0archive") would drop "users")."""
     if not isinstance(name, str):
         raise TypeError("firkin: a namespace name must be a str, not %s" % type(name).__name__)
-    if "\0" in name:
-        raise ValueError("firkin: a namespace name cannot hold a NUL character")
-    return name.encode()
+    return c_text(name, "a namespace name")
 
 
 class Batch(Handle):
@@ -289,6 +312,8 @@ class Iterator(Handle):
         return self
 
     def __next__(self) -> Tuple[bytes, bytes]:
+        if self._h is None:  # closed: never hand out what was buffered
+            raise closed(self._what)
         if self._off >= len(self._data):
             used, count = c_size_t(), c_size_t()
             while True:
@@ -366,6 +391,8 @@ class Changes(Handle):
             return True
 
     def __next__(self) -> Change:
+        if self._h is None:  # closed: never hand out what was buffered
+            raise closed(self._what)
         if self._off >= len(self._data) and not self._fill():
             raise StopIteration
         t, nl, seq, kl, vl = struct.unpack_from("<IIQII", self._data, self._off)
@@ -381,6 +408,8 @@ class Changes(Handle):
         """Blocks until a change is published or ``timeout`` seconds pass
         (at most 2**32 - 1 ms, about 49 days, per call; longer, infinity
         included, waits that long); True if there is a change to read."""
+        if self._h is None:
+            raise closed(self._what)
         if self._off < len(self._data):
             return True
         if timeout != timeout:

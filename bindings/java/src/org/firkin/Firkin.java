@@ -21,8 +21,20 @@ import java.util.function.Function;
  * (Firkin, Options, WriteOptions, Namespace, Snapshot, FirkinIterator, Batch)
  * is AutoCloseable: closing twice is harmless, and using a closed handle
  * throws {@link FirkinException.Closed}. Errors are the unchecked
- * {@link FirkinException} subclasses, one per status. close() must not race
- * with other calls on the same handle.
+ * {@link FirkinException} subclasses, one per status.
+ *
+ * <p>close() and concurrent calls: once close() has returned, every call on the
+ * handle throws {@link FirkinException.Closed} and never reaches C. Calling
+ * close() while other threads are still inside calls on the same handle (or
+ * start one while it runs) is a caller error with undefined behaviour: the
+ * open check is not a lock (one would cost every get), so such a call can pass
+ * it and then use the freed native handle, which may crash the JVM. Stop or
+ * join the other threads first, then close.
+ *
+ * <p>Strings reach C as true UTF-8 (never JNI's modified UTF-8), so paths,
+ * namespace names, option values and passphrases outside the BMP mean the same
+ * bytes as in the other bindings; one holding a NUL character throws
+ * InvalidArgument.
  */
 public final class Firkin implements AutoCloseable {
   private volatile SWIGTYPE_p_firkin_db h;

@@ -32,7 +32,12 @@ public class FirkinException extends RuntimeException {
     return getClass().getName() + " [" + status() + "]: " + getMessage();
   }
 
-  /** The typed exception for a status (called from the JNI wrapper). */
+  /** The typed exception for a status, its message as UTF-8 bytes (called from the JNI wrapper). */
+  static FirkinException create(int code, byte[] message) {
+    return create(code, Utf8.string(message));
+  }
+
+  /** The typed exception for a status. */
   public static FirkinException create(int code, String message) {
     switch (code) {
       case -1:

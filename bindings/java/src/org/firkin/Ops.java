@@ -64,12 +64,28 @@ final class Ops {
     return n[0];
   }
 
+  /**
+   * The keys in firkin_multi_get_packed's input format (a 4-byte length, then the
+   * bytes, per key). InvalidArgument for a null array or key (as put(null, ...)),
+   * TooLarge when the whole does not fit one Java array (a key's own length, under
+   * 2^31, always fits the 32-bit length field).
+   */
   static byte[] pack(byte[][] keys) {
-    int size = 0;
-    for (byte[] k : keys) {
-      size += 4 + k.length;
+    if (keys == null) {
+      throw new FirkinException.InvalidArgument("multi-get: keys is null");
     }
-    ByteBuffer p = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    long size = 0;
+    for (int i = 0; i < keys.length; i++) {
+      if (keys[i] == null) {
+        throw new FirkinException.InvalidArgument("multi-get key " + i + ": key is null");
+      }
+      size += 4L + keys[i].length;
+    }
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new FirkinException.TooLarge(
+          "multi-get: " + keys.length + " keys take " + size + " bytes packed, more than one Java array holds");
+    }
+    ByteBuffer p = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
     for (byte[] k : keys) {
       p.putInt(k.length).put(k);
     }
@@ -103,10 +119,36 @@ final class Ops {
         b.get(v);
         out[i] = v;
       } else if (st != -1) {
-        throw FirkinException.create(st, Status.of(st).description() + " (multi-get key " + i + ")");
+        throw keyError(db, snap, ns, i, keys[i], st);
       }
     }
     return out;
+  }
+
+  /**
+   * The error for key i of a multi-get, which failed with status st. The packed
+   * result carries a status per key but no message, and the multi-get call itself
+   * succeeded, which clears the library's message (firkin_last_error): the key is
+   * read again alone for it. Should that read give another outcome (the state
+   * changed meanwhile), the status's description stands in. "multi-get key N:
+   * message", as Python's "multi_get key N: message".
+   */
+  static FirkinException keyError(
+      SWIGTYPE_p_firkin_db db,
+      SWIGTYPE_p_firkin_snapshot snap,
+      SWIGTYPE_p_firkin_ns ns,
+      int i,
+      byte[] key,
+      int st) {
+    String msg = Status.of(st).description();
+    try {
+      get(db, snap, ns, key);
+    } catch (FirkinException e) {
+      if (e.code() == st && e.getMessage() != null && !e.getMessage().isEmpty()) {
+        msg = e.getMessage();
+      }
+    }
+    return FirkinException.create(st, "multi-get key " + i + ": " + msg);
   }
 
   static List<String> lines(String s) {

@@ -1,0 +1,80 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Firkin;
+using NUnit.Framework;
+
+namespace Firkin.Tests
+{
+    /// <summary>A NUL in a string for C is refused; a failing multi-get key keeps the library's message.</summary>
+    [TestFixture]
+    public class ReviewTests
+    {
+        string tmp;
+
+        [SetUp]
+        public void SetUp()
+        {
+            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(tmp);
+        }
+
+        [TearDown]
+        public void TearDown()
+        {
+            try { Directory.Delete(tmp, true); } catch (IOException) { }
+        }
+
+        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
+
+        [Test]
+        public void NulInStringsIsInvalidArgument()
+        {
+            string real = Path.Combine(tmp, "real");
+            Assert.Throws<InvalidArgumentException>(() => Db.Open(real + "\0ignored"));
+            Assert.Throws<InvalidArgumentException>(() => Db.VerifyPath(real + "\0x", null));
+            Assert.Throws<InvalidArgumentException>(() => Db.Restore(real + "\0x", Path.Combine(tmp, "r")));
+            Assert.Throws<InvalidArgumentException>(() => Db.Restore(Path.Combine(tmp, "b"), real + "\0x"));
+            using (var o = new Options())
+            {
+                Assert.Throws<InvalidArgumentException>(() => Db.Rekey(real + "\0x", o, o));
+                Assert.Throws<InvalidArgumentException>(() => o.Set("sync_mode\0x", "always"));
+                Assert.Throws<InvalidArgumentException>(() => o.Set("sync_mode", "always\0x"));
+                Assert.Throws<InvalidArgumentException>(() => o.Get("sync_mode\0x"));
+                Assert.Throws<InvalidArgumentException>(() => o.SetPassphrase("pw\0x"));
+            }
+            Assert.IsFalse(Directory.Exists(real), "the path was cut at the NUL");
+            using (var db = Db.Open(Path.Combine(tmp, "db")))
+            {
+                db.Namespace("users").Dispose();
+                Assert.Throws<InvalidArgumentException>(() => db.DropNamespace("users\0archive"));
+                Assert.Throws<InvalidArgumentException>(() => db.Namespace("users\0x"));
+                Assert.Throws<InvalidArgumentException>(() => db.CreateNamespace("users\0x"));
+                Assert.Throws<InvalidArgumentException>(() => db.CreateNamespaceOrdered("users\0x"));
+                Assert.Throws<InvalidArgumentException>(() => db.Backup(real + "\0x"));
+                CollectionAssert.Contains(db.Namespaces(), "users");
+            }
+            Assert.AreEqual(1, Directory.GetFileSystemEntries(tmp).Length, "a directory was created");
+        }
+
+        [Test]
+        public void MultiGetKeyErrorKeepsLibraryMessage()
+        {
+            using (var db = Db.Open(Path.Combine(tmp, "db")))
+            using (var ns = db.Namespace("n"))
+            using (var snap = db.Snapshot())
+            {
+                var big = new byte[65536];
+                Func<byte[][], byte[][]>[] calls = { k => db.MultiGet(k), k => ns.MultiGet(k), k => snap.MultiGet(null, k) };
+                foreach (var mg in calls)
+                {
+                    var e = Assert.Throws<TooLargeException>(() => mg(new[] { B("a"), big }));
+                    StringAssert.StartsWith("multi-get key 1: ", e.Message);
+                    StringAssert.Contains("65536", e.Message);
+                }
+                Assert.IsNull(db.MultiGet(B("a"))[0]);
+            }
+        }
+    }
+}
