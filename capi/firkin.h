@@ -546,7 +546,9 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  older snapshot or iterator (or firkin_snapshot_at an older sequence
  *  number) that needs history those segments held fails with
  *  FIRKIN_E_SNAPSHOT_TOO_OLD, never with a wrong value ("history_floor" in
- *  the stats: snapshots below it can no longer be told at all).
+ *  the stats: snapshots below it can no longer be told at all); an
+ *  iterator opened after it over an older state ends at once with that
+ *  status. The state the refresh reaches always iterates whole.
  *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db), FIRKIN_E_CORRUPTION (a
  *  record below the watermark failed its checks; nothing new is visible),
  *  FIRKIN_E_BUSY (the directory kept changing under it for 8 listings in a

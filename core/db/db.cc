@@ -287,6 +287,10 @@ Status DB::Close() {
   log_.reset();  // joins the prefault thread before the segments go
   live_.reset();
   Epoch::Drain();
+  {
+    std::lock_guard<std::mutex> l(reader_view_mu_);
+    reader_view_.reset();  // its segments go with the keyspace's
+  }
   keyspace_.reset();  // unmaps segments (no reader can remain)
   Epoch::Drain();
   lock_.reset();
@@ -402,14 +406,29 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
     return Status::NamespaceNotFound("namespace '" + ns->name + "' was dropped");
   }
   // Segments and their published lengths after the snapshot was taken:
-  // every record with seq <= snap lies below these lengths.
-  std::vector<std::shared_ptr<Segment>> segs = keyspace_->segments().List();
+  // every record with seq <= snap lies below these lengths. A read-only
+  // handle: those of the last refresh that completed (a refresh running
+  // now has segments in the list it has not replayed yet), which took
+  // every snapshot it can have; its scan floor then goes with them (one
+  // raised since by a refresh still running is for the state that refresh
+  // makes; the entries it drops raise history_floor_, which the iterator
+  // looks at as it goes).
+  std::vector<std::shared_ptr<Segment>> segs;
   std::vector<uint64_t> ends;
-  for (auto& s : segs) ends.push_back(s->published_len());
+  std::shared_ptr<const ReaderView> view = options_.read_only ? reader_view() : nullptr;
+  if (view != nullptr) {
+    segs = view->segs;
+    ends = view->ends;
+  } else {
+    segs = keyspace_->segments().List();
+    for (auto& s : segs) ends.push_back(s->published_len());
+  }
   const bool inexact =
       snap != kLatestSeq &&
-      (options_.read_only ? snap < reader_scan_floor_.load(std::memory_order_acquire)
-                          : ScanInexact(snap));
+      (options_.read_only
+           ? snap < (view != nullptr ? view->scan_floor
+                                     : reader_scan_floor_.load(std::memory_order_acquire))
+           : ScanInexact(snap));
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
                           std::move(ends), check_all_reads_,
                           options_.read_only ? &history_floor_ : nullptr, NowMs(), &codec_));

@@ -406,7 +406,27 @@ class DB : private CompactionHost {
   std::atomic<uint64_t> history_floor_{0};
   // Read-only handle: a scan of a state below this cannot be told whole
   // (a refresh dropped segments the writer retired: Follower::CatchUp).
+  // Raised during a refresh, before any entry goes (ordered iterators look
+  // at it as they go).
   std::atomic<uint64_t> reader_scan_floor_{0};
+  // Read-only handle: what an iterator scans, as of the last refresh that
+  // completed (published with reader_seq_, after it). The live segment
+  // list is no such state while a refresh runs: it holds outputs not yet
+  // replayed (published length: the header), whose input lists are past
+  // an iterator's end (until 2026-11-27 such an iterator failed with
+  // kCorruption). Guarded by reader_view_mu_; the view itself is immutable.
+  struct ReaderView {
+    std::vector<std::shared_ptr<Segment>> segs;
+    std::vector<uint64_t> ends;  // published lengths then
+    uint64_t scan_floor = 0;     // reader_scan_floor_ then
+  };
+  mutable std::mutex reader_view_mu_;
+  std::shared_ptr<const ReaderView> reader_view_;
+  void PublishReaderView();  // reader.cc; under refresh_mu_ (or at open)
+  std::shared_ptr<const ReaderView> reader_view() const {
+    std::lock_guard<std::mutex> l(reader_view_mu_);
+    return reader_view_;
+  }
   // The writer's history floors (time_travel.cc, "History floors"):
   // compaction may have dropped, below history_floor_, versions a snapshot
   // there needs (a read finds the chain broken: SnapshotTooOld; a scan

@@ -3,7 +3,9 @@
 //
 // It scans the segments that existed when it was created (pinned by shared
 // ownership, so their mappings stay valid), up to the lengths published
-// then. A record is yielded only if it is the version of its key visible at
+// then (a read-only handle: those of its last refresh that completed,
+// DB::PublishReaderView; a refresh drops the inputs of every output it
+// replays, so the same holds there for the handle's own state). A record is yielded only if it is the version of its key visible at
 // the snapshot (same sequence number as the index's version at the
 // snapshot) and a put, so each live key appears once, whatever was
 // overwritten, deleted or relocated meanwhile.

@@ -2,13 +2,24 @@
 // a writer process has the database open it sees the writer's durable
 // state as of its open, and Refresh moves it to the writer's latest
 // durable state (core/recovery/follower.h says what is read and why it is
-// a consistent state).
+// a consistent state). Iterators scan the segments as of the last refresh
+// that completed (PublishReaderView), never a refresh's state in between.
 #include "core/db/db.h"
 #include "core/recovery/follower.h"
 
 namespace firkin {
 
+void DB::PublishReaderView() {
+  auto v = std::make_shared<ReaderView>();
+  v->segs = keyspace_->segments().List();
+  for (const auto& s : v->segs) v->ends.push_back(s->published_len());
+  v->scan_floor = reader_scan_floor_.load(std::memory_order_acquire);
+  std::lock_guard<std::mutex> l(reader_view_mu_);
+  reader_view_ = std::move(v);
+}
+
 Status DB::StartFollowing() {
+  PublishReaderView();
   reader_seq_.store(recovery_.last_seq, std::memory_order_release);
   follower_ = std::make_unique<Follower>(env_, path_, identity_, options_, keyspace_.get(), &ns_,
                                          recovery_);
@@ -27,7 +38,9 @@ Status DB::Refresh() {
   uint64_t seq = reader_seq_.load(std::memory_order_relaxed);
   FIRKIN_RETURN_IF_ERROR(follower_->CatchUp(&seq, &history_floor_, &reader_scan_floor_));
   // Readers of the new state need everything installed above: publish
-  // after it (release).
+  // after it (release). The iterators' view first: an iterator over a
+  // snapshot taken at the new number scans the segments that hold it.
+  PublishReaderView();
   reader_seq_.store(seq, std::memory_order_release);
   return Status::OK();
 }

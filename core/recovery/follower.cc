@@ -265,15 +265,36 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
     });
   }
 
-  // Segments the writer retired: nothing live is left in them (see the
-  // class comment); entries still pointing there are versions that were
-  // superseded or deleted (a tombstone compaction dropped) as of now.
+  // Segments the writer retired, and those a compaction output replayed
+  // above replaces (the writer retires them next; until 2026-11-27 they
+  // stayed until their files went, and their entries with them: a put a
+  // dropped tombstone had deleted read as live, and iterators, which skip
+  // an output's inputs, disagreed with reads). Nothing live is left in them
+  // (see the class comment); entries still pointing there are versions that
+  // were superseded or deleted (a tombstone compaction dropped) as of now.
+  std::set<uint64_t> replaced;
+  for (const NewSegment& n : fresh) {
+    if (now_ignored.count(n.id) == 0) replaced.insert(n.inputs.begin(), n.inputs.end());
+  }
   std::set<uint32_t> gone_slots;
   std::vector<uint64_t> gone_ids;
   for (const auto& s : held) {
-    if (present.count(s->id()) == 0) {
+    if (present.count(s->id()) == 0 || replaced.count(s->id()) != 0) {
       gone_slots.insert(s->slot());
       gone_ids.push_back(s->id());
+    }
+  }
+  const uint64_t new_seq = std::max(*last_seq, res.last_seq);
+  // A scan of a state older than the new one cannot be told whole once a
+  // segment it may need goes, or once versions between the old and the new
+  // state were never read (inputs never replayed: compaction may have
+  // dropped versions they held). The new state itself is whole (until
+  // 2026-11-27 the floor was the old state + 1: a refresh that retired
+  // segments without a new write made every iterator over the handle's
+  // own state fail). Raised before any entry goes.
+  if (!gone_ids.empty() || !now_ignored.empty()) {
+    uint64_t cur = scan_floor->load(std::memory_order_relaxed);
+    while (cur < new_seq && !scan_floor->compare_exchange_weak(cur, new_seq)) {
     }
   }
   if (!gone_ids.empty()) {
@@ -295,10 +316,6 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
     }
     uint64_t cur = history_floor->load(std::memory_order_relaxed);
     while (cur < floor && !history_floor->compare_exchange_weak(cur, floor)) {
-    }
-    const uint64_t scan = *last_seq + 1;  // every state this handle could show so far
-    cur = scan_floor->load(std::memory_order_relaxed);
-    while (cur < scan && !scan_floor->compare_exchange_weak(cur, scan)) {
     }
     for (Locator l : victims) {
       RecordView r;
@@ -322,7 +339,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   }
   stats_.refreshes++;
   stats_.records += res.records;
-  *last_seq = std::max(*last_seq, res.last_seq);
+  *last_seq = new_seq;
   return Status::OK();
 }
 

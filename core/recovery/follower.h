@@ -15,9 +15,11 @@
 // Compaction under a follower: a new compaction output is replayed (its
 // copies take over the index entries of the records they copy); inputs the
 // follower never replayed are never replayed; a segment that vanished from
-// the directory (retired by the writer) is dropped after the replay, and
-// every index entry still pointing into it goes too (a retired segment
-// holds nothing live: compaction syncs the log before it retires, and the
+// the directory (retired by the writer), or that a replayed output names
+// as an input (the writer retires it next; its file may still be listed),
+// is dropped after the replay, and every index entry still pointing into
+// it goes too (such a segment holds nothing live: the writer makes the log
+// durable under what a pass drops before it names the output, and the
 // follower reads the watermarks after listing the directory). The mapping
 // of a retired file stays valid until then (unlinked files stay readable).
 //
@@ -69,12 +71,15 @@ class Follower {
   // (before the entries go) when index entries are dropped with retired
   // segments: an explicit snapshot below it can no longer be told. (Dropped
   // segments alone need no floor: a read that needs one fails with
-  // kSnapshotTooOld by itself.) *scan_floor is raised to the number held
-  // before the call + 1 when any segment is dropped: a scan of an older
-  // state cannot tell the versions it held from versions that never were
-  // (an iterator opened later over such a snapshot must fail, not end
-  // early: until 2026-11-27 it ended with OK and no keys). On failure
-  // nothing new is visible below *last_seq (unchanged).
+  // kSnapshotTooOld by itself.) *scan_floor is raised to the new *last_seq
+  // when any segment is dropped or any is ignored (inputs never replayed):
+  // a scan of an older state, also one between the old and the new number,
+  // cannot tell the versions it held from versions that never were (an
+  // iterator opened later over such a snapshot must fail, not end early);
+  // the new state itself is whole and scans (until 2026-11-27 the floor was
+  // the old number + 1, above the new state when no write came with the
+  // retirement). On failure nothing new is visible below *last_seq
+  // (unchanged).
   Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
                  std::atomic<uint64_t>* scan_floor);
 

@@ -32,6 +32,22 @@
  *               contents), also for a database whose writer was killed
  *               (torn tail not cut), and work on a read-only copy as an
  *               unprivileged user.
+ *  idle_iter    a refresh that drops retired segments without a new write
+ *               (same sequence number): iterators over the handle's own
+ *               state (NULL snapshot, a new snapshot, an ordered one) still
+ *               see every key; an older state never ends OK with keys
+ *               missing (until 2026-11-27 every such iterator failed
+ *               SNAPSHOT_TOO_OLD, forever).
+ *  iter_race    iterators made while another thread refreshes the handle,
+ *               beside a compacting writer process: none fails (until
+ *               2026-11-27 some ended with CORRUPTION "compaction output
+ *               without its input list").
+ *  replaced     a refresh that finds a compaction output while its inputs'
+ *               files are still listed (the writer retires them next; the
+ *               test keeps them listed with hard links): a put the pass
+ *               dropped with its tombstone reads as absent, and iterators
+ *               and reads agree (until 2026-11-27 reads saw the put,
+ *               iterators did not).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -731,6 +747,268 @@ static int t_untouched(void) {
   return bad;
 }
 
+/* Counts the keys of an iterator; its status into *st. */
+static long count_iter(firkin_iter *it, firkin_status *st) {
+  long n = 0;
+  for (; it != NULL && firkin_iter_valid(it); firkin_iter_next(it)) n++;
+  *st = it != NULL ? firkin_iter_status(it) : FIRKIN_E_INVALID_ARGUMENT;
+  firkin_iter_free(it);
+  return n;
+}
+
+static int t_idle_iter(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "idle_iter");
+  firkin_options *o = writer_opts();
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(firkin_open(dir, o, &w) == FIRKIN_OK, "writer open");
+  firkin_options_free(o);
+  firkin_ns *wo = NULL;
+  CHECK(firkin_ns_create_v2(w, "o", FIRKIN_NS_ORDERED, &wo) == FIRKIN_OK, "ordered ns");
+  char key[32], val[100];
+  memset(val, 'v', sizeof val);
+  /* overwritten many times: compaction retires every segment */
+  for (int i = 0; i < 20000; i++) {
+    int kl = snprintf(key, sizeof key, "k%d", i % 2000);
+    CHECK(firkin_put(w, NULL, i % 5 == 0 ? wo : NULL, key, (size_t)kl, val, 50 + i % 40) ==
+              FIRKIN_OK, "put");
+  }
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+  firkin_ns *ro = NULL;
+  CHECK(firkin_ns_open(r, "o", false, &ro) == FIRKIN_OK, "reader ns");
+  uint64_t before = 0, after = 0;
+  firkin_last_seq(r, &before);
+  CHECK(firkin_compact(w) == FIRKIN_OK, "compact");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  for (int round = 0; round < 2; round++) {
+    CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh after compaction");
+    firkin_last_seq(r, &after);
+    CHECK(after == before, "the compaction wrote nothing: seq %llu -> %llu",
+          (unsigned long long)before, (unsigned long long)after);
+    char *js = NULL;
+    CHECK(firkin_stats(r, &js) == FIRKIN_OK, "stats");
+    CHECK(strstr(js, "\"segments_dropped\":0,") == NULL, "no segment was dropped: %s", js);
+    firkin_free(js);
+    firkin_status st;
+    firkin_iter *it = NULL;
+    CHECK(firkin_iter_new(r, NULL, NULL, &it) == FIRKIN_OK, "iter");
+    long n = count_iter(it, &st);
+    CHECK(st == FIRKIN_OK && n == 1600, "iterator over the current state: status %d, %ld keys",
+          st, n);
+    firkin_snapshot *snap = NULL;
+    CHECK(firkin_snapshot_new(r, &snap) == FIRKIN_OK, "snapshot");
+    CHECK(firkin_iter_new(r, snap, NULL, &it) == FIRKIN_OK, "iter");
+    n = count_iter(it, &st);
+    CHECK(st == FIRKIN_OK && n == 1600, "iterator over a new snapshot: status %d, %ld keys", st,
+          n);
+    CHECK(firkin_range_iter_new(r, snap, ro, NULL, 0, NULL, 0, 0, &it) == FIRKIN_OK, "range");
+    n = count_iter(it, &st);
+    CHECK(st == FIRKIN_OK && n == 400, "ordered iterator over a new snapshot: status %d, %ld keys",
+          st, n);
+    firkin_snapshot_free(snap);
+    CHECK(firkin_range_iter_new(r, NULL, ro, NULL, 0, NULL, 0, 0, &it) == FIRKIN_OK, "range");
+    n = count_iter(it, &st);
+    CHECK(st == FIRKIN_OK && n == 400, "ordered iterator, current state: status %d, %ld keys",
+          st, n);
+    /* an older state: every key or SNAPSHOT_TOO_OLD, never fewer keys */
+    CHECK(firkin_snapshot_at(r, after - 1, &snap) == FIRKIN_OK, "snapshot_at");
+    CHECK(firkin_iter_new(r, snap, NULL, &it) == FIRKIN_OK, "iter");
+    n = count_iter(it, &st);
+    CHECK(st == FIRKIN_E_SNAPSHOT_TOO_OLD || (st == FIRKIN_OK && n == 1600),
+          "iterator over an older state: status %d, %ld keys", st, n);
+    firkin_snapshot_free(snap);
+  }
+  firkin_ns_close(ro);
+  firkin_ns_close(wo);
+  firkin_close(r);
+  firkin_close(w);
+  return 0;
+}
+
+static int race_writer(const char *dir, double secs) {
+  firkin_options *o = writer_opts();
+  firkin_options_set(o, "sync_interval_ms", "1");
+  firkin_db *w = NULL;
+  if (firkin_open(dir, o, &w) != FIRKIN_OK) return 1;
+  firkin_options_free(o);
+  char key[32], val[300];
+  uint64_t x = 88172645463325252ull;
+  double t0 = now_s(), tc = t0;
+  while (now_s() - t0 < secs) {
+    for (int i = 0; i < 200; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      int kl = snprintf(key, sizeof key, "k%d", (int)(x % 3000));
+      size_t n = 20 + (x >> 20) % 250;
+      memset(val, 'a' + (int)(x % 26), n);
+      if (x % 5 == 0) firkin_delete(w, NULL, NULL, key, (size_t)kl);
+      else firkin_put(w, NULL, NULL, key, (size_t)kl, val, n);
+    }
+    if (now_s() - tc > 0.003) {
+      firkin_compact(w);
+      tc = now_s();
+    }
+  }
+  return firkin_close(w) == FIRKIN_OK ? 0 : 1;
+}
+
+struct refresher {
+  firkin_db *r;
+  volatile int stop;
+  int bad;
+};
+
+static void *refresher_main(void *arg) {
+  struct refresher *f = arg;
+  while (!f->stop) {
+    firkin_status rc = firkin_refresh(f->r);
+    if (rc != FIRKIN_OK && rc != FIRKIN_E_BUSY) f->bad = rc;
+  }
+  return NULL;
+}
+
+static int t_iter_race(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "iter_race");
+  CHECK(create_db(dir) == 0, "create");
+  fflush(stdout);
+  pid_t w = fork();
+  if (w == 0) _exit(race_writer(dir, 4.0));
+  usleep(200000);
+  firkin_db *r = NULL;
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  struct refresher f = {r, 0, 0};
+  pthread_t th;
+  pthread_create(&th, NULL, refresher_main, &f);
+  long its = 0, corrupt = 0, other = 0;
+  double t0 = now_s();
+  while (now_s() - t0 < 3.0) {
+    firkin_iter *it = NULL;
+    if (firkin_iter_new(r, NULL, NULL, &it) != FIRKIN_OK) {
+      other++;
+      continue;
+    }
+    firkin_status st = firkin_iter_status(it);
+    its++;
+    if (st == FIRKIN_E_CORRUPTION) {
+      if (corrupt++ == 0) fprintf(stderr, "  iterator: CORRUPTION %s\n", firkin_last_error());
+    } else if (st != FIRKIN_OK && st != FIRKIN_E_SNAPSHOT_TOO_OLD) {
+      other++;
+    }
+    firkin_iter_free(it);
+  }
+  f.stop = 1;
+  pthread_join(th, NULL);
+  int bad = wait_ok(w, "writer");
+  firkin_close(r);
+  CHECK(!bad && f.bad == 0, "writer or refresh failed (refresh %d)", f.bad);
+  CHECK(its > 1000, "only %ld iterators", its);
+  CHECK(corrupt == 0 && other == 0, "%ld of %ld iterators failed with CORRUPTION, %ld otherwise",
+        corrupt, its, other);
+  return 0;
+}
+
+#define REPLACED_NF 220 /* filler keys f0.. */
+
+static int t_replaced(void) {
+  char dir[512], keep[600];
+  fresh(dir, sizeof dir, "replaced");
+  snprintf(keep, sizeof keep, "%s/replaced-keep", root);
+  sh("rm -rf '%s'; mkdir -p '%s'", keep, keep);
+  firkin_options *o = writer_opts();
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_options_set(o, "compact_dead_ratio", "1");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(firkin_open(dir, o, &w) == FIRKIN_OK, "writer open");
+  firkin_options_free(o);
+  char key[32], val[1000];
+  memset(val, 'f', sizeof val);
+  /* d0..d49 in a segment the reader replays; fillers roll it */
+  for (int i = 0; i < 50; i++) {
+    int kl = snprintf(key, sizeof key, "d%d", i);
+    CHECK(firkin_put(w, NULL, NULL, key, (size_t)kl, val, 600) == FIRKIN_OK, "put");
+  }
+  for (int i = 0; i < 80; i++) {
+    int kl = snprintf(key, sizeof key, "f%d", i);
+    CHECK(firkin_put(w, NULL, NULL, key, (size_t)kl, val, sizeof val) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+  /* the first segment (d0..d49 and fillers, sealed, replayed by the
+   * reader) stays listed through the compaction below, as an input is
+   * between the moment the writer names its output and the moment it
+   * retires it; the one the deletes go to (the reader has only its start)
+   * goes, and the compaction drops the puts with their tombstones */
+  sh("ln '%s'/0000000000000001.seg '%s'/", dir, keep);
+  /* deleted past what the reader has read */
+  for (int i = 0; i < 50; i++) {
+    int kl = snprintf(key, sizeof key, "d%d", i);
+    CHECK(firkin_delete(w, NULL, NULL, key, (size_t)kl) == FIRKIN_OK, "delete");
+  }
+  for (int i = 80; i < 150; i++) {
+    int kl = snprintf(key, sizeof key, "f%d", i);
+    CHECK(firkin_put(w, NULL, NULL, key, (size_t)kl, val, sizeof val) == FIRKIN_OK, "put");
+  }
+  /* (dead bytes beside the tombstones: their segment is compacted too) */
+  for (int i = 0; i < 20; i++) {
+    int kl = snprintf(key, sizeof key, "f%d", 80 + i % 10);
+    CHECK(firkin_put(w, NULL, NULL, key, (size_t)kl, val, sizeof val) == FIRKIN_OK, "put");
+  }
+  for (int i = 150; i < REPLACED_NF; i++) {
+    int kl = snprintf(key, sizeof key, "f%d", i);
+    CHECK(firkin_put(w, NULL, NULL, key, (size_t)kl, val, sizeof val) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(firkin_compact(w) == FIRKIN_OK, "compact");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  sh("cd '%s' && for f in *.seg; do [ -e '%s'/\"$f\" ] || ln \"$f\" '%s'/\"$f\"; done", keep, dir,
+     dir);
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+  firkin_snapshot *snap = NULL;
+  CHECK(firkin_snapshot_new(r, &snap) == FIRKIN_OK, "snapshot");
+  int model[REPLACED_NF + 50] = {0};
+  long live = 0;
+  for (int i = 0; i < REPLACED_NF + 50; i++) {
+    int kl = i < REPLACED_NF ? snprintf(key, sizeof key, "f%d", i)
+                              : snprintf(key, sizeof key, "d%d", i - REPLACED_NF);
+    void *v = NULL;
+    size_t vl = 0;
+    firkin_status rc = firkin_get(r, snap, NULL, key, (size_t)kl, &v, &vl);
+    CHECK(rc == FIRKIN_OK || rc == FIRKIN_E_NOT_FOUND, "get %s: %s", key, firkin_strerror(rc));
+    firkin_free(v);
+    model[i] = rc == FIRKIN_OK;
+    live += model[i];
+    CHECK(i >= REPLACED_NF || rc == FIRKIN_OK, "%s lost", key);
+    CHECK(i < REPLACED_NF || rc == FIRKIN_E_NOT_FOUND, "%s was deleted, the reader reads it", key);
+  }
+  firkin_iter *it = NULL;
+  CHECK(firkin_iter_new(r, snap, NULL, &it) == FIRKIN_OK, "iter");
+  long n = 0;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+    const void *k;
+    size_t kl;
+    firkin_iter_key(it, &k, &kl);
+    int i = atoi((const char *)k + 1) + (((const char *)k)[0] == 'd' ? REPLACED_NF : 0);
+    CHECK(model[i], "iterator yielded %.*s, absent to reads", (int)kl, (const char *)k);
+    n++;
+  }
+  CHECK(firkin_iter_status(it) == FIRKIN_OK && n == live,
+        "iterator: status %d, %ld keys, reads found %ld", firkin_iter_status(it), n, live);
+  firkin_iter_free(it);
+  firkin_snapshot_free(snap);
+  char *js = NULL;
+  CHECK(firkin_stats(r, &js) == FIRKIN_OK, "stats");
+  CHECK(strstr(js, "\"segments_dropped\":0,") == NULL, "no input was dropped: %s", js);
+  firkin_free(js);
+  firkin_close(r);
+  firkin_close(w);
+  sh("rm -rf '%s'", keep);
+  return 0;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   snprintf(root, sizeof root, "/tmp/firkin-readers-XXXXXX");
@@ -746,6 +1024,9 @@ int main(void) {
   run("threads: refresh while other threads read", t_threads);
   run("recovering: a read-only open waits for the writer's recovery", t_recovering);
   run("untouched: readers change nothing", t_untouched);
+  run("idle_iter: a retiring refresh without writes, iterators", t_idle_iter);
+  run("iter_race: iterators made during refreshes", t_iter_race);
+  run("replaced: inputs of a replayed output still listed", t_replaced);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();
 }
