@@ -7,24 +7,8 @@ using NUnit.Framework;
 namespace Firkin.Tests
 {
     [TestFixture]
-    public class BackupTests
+    public class BackupTests : TempDirFixture
     {
-        string tmp;
-
-        [SetUp]
-        public void SetUp()
-        {
-            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-backup-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(tmp);
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            try { Directory.Delete(tmp, true); } catch (IOException) { }
-        }
-
-        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
         string P(string name) { return Path.Combine(tmp, name); }
 
         [Test]

@@ -8,25 +8,8 @@ namespace Firkin.Tests
 {
     /// <summary>Encryption at rest: keys, passphrases, BadKey, rekey, bad input.</summary>
     [TestFixture]
-    public class CryptTests
+    public class CryptTests : TempDirFixture
     {
-        string tmp;
-
-        [SetUp]
-        public void SetUp()
-        {
-            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-crypt-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(tmp);
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            try { Directory.Delete(tmp, true); } catch (IOException) { }
-        }
-
-        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
-
         static byte[] Key(int b)
         {
             var k = new byte[32];

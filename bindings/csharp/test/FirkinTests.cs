@@ -10,25 +10,8 @@ using NUnit.Framework;
 namespace Firkin.Tests
 {
     [TestFixture]
-    public class FirkinTests
+    public class FirkinTests : TempDirFixture
     {
-        string tmp;
-
-        [SetUp]
-        public void SetUp()
-        {
-            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(tmp);
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            try { Directory.Delete(tmp, true); } catch (IOException) { }
-        }
-
-        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
-
         Db Open() { return Db.Open(Path.Combine(tmp, "db")); }
 
         [Test]

@@ -10,24 +10,8 @@ namespace Firkin.Tests
 {
     /// <summary>Ordered namespaces: CreateNamespaceOrdered, range / prefix iterators, Seek.</summary>
     [TestFixture]
-    public class OrderedTests
+    public class OrderedTests : TempDirFixture
     {
-        string tmp;
-
-        [SetUp]
-        public void SetUp()
-        {
-            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-ordered-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(tmp);
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            try { Directory.Delete(tmp, true); } catch (IOException) { }
-        }
-
-        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
         static string S(byte[] b) { return Encoding.UTF8.GetString(b); }
         static string K(int i) { return string.Format("k{0:D5}", i); }
 

@@ -14,24 +14,8 @@ namespace Firkin.Tests
     /// types are TimeSpan and DateTimeOffset, both well inside 2^64 ms.
     /// </summary>
     [TestFixture]
-    public class RangesTests
+    public class RangesTests : TempDirFixture
     {
-        string tmp;
-
-        [SetUp]
-        public void SetUp()
-        {
-            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-ranges-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(tmp);
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            try { Directory.Delete(tmp, true); } catch (IOException) { }
-        }
-
-        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
         Db Open() { return Db.Open(Path.Combine(tmp, "db")); }
 
         static KeyVersion Newest(Db db, Namespace ns, string key)

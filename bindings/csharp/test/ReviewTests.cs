@@ -9,25 +9,8 @@ namespace Firkin.Tests
 {
     /// <summary>A NUL in a string for C is refused; a failing multi-get key keeps the library's message.</summary>
     [TestFixture]
-    public class ReviewTests
+    public class ReviewTests : TempDirFixture
     {
-        string tmp;
-
-        [SetUp]
-        public void SetUp()
-        {
-            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(tmp);
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            try { Directory.Delete(tmp, true); } catch (IOException) { }
-        }
-
-        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
-
         [Test]
         public void NulInStringsIsInvalidArgument()
         {

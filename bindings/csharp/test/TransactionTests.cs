@@ -10,24 +10,8 @@ using NUnit.Framework;
 namespace Firkin.Tests
 {
     [TestFixture]
-    public class TransactionTests
+    public class TransactionTests : TempDirFixture
     {
-        string tmp;
-
-        [SetUp]
-        public void SetUp()
-        {
-            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-txn-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(tmp);
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            try { Directory.Delete(tmp, true); } catch (IOException) { }
-        }
-
-        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
         static string S(byte[] b) { return b == null ? null : Encoding.UTF8.GetString(b); }
         Db Open(string name = "db") { return Db.Open(Path.Combine(tmp, name)); }
 

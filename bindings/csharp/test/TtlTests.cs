@@ -14,24 +14,8 @@ namespace Firkin.Tests
     /// from the database clock, so nothing depends on timing.
     /// </summary>
     [TestFixture]
-    public class TtlTests
+    public class TtlTests : TempDirFixture
     {
-        string tmp;
-
-        [SetUp]
-        public void SetUp()
-        {
-            tmp = Path.Combine(Path.GetTempPath(), "firkin-nunit-ttl-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(tmp);
-        }
-
-        [TearDown]
-        public void TearDown()
-        {
-            try { Directory.Delete(tmp, true); } catch (IOException) { }
-        }
-
-        static byte[] B(string s) { return Encoding.UTF8.GetBytes(s); }
         static string S(byte[] b) { return b == null ? null : Encoding.UTF8.GetString(b); }
         Db Open(Options o = null) { return Db.Open(Path.Combine(tmp, "db"), o); }
 
