@@ -90,6 +90,18 @@ static firkin_options *writer_opts(void) {
   return o;
 }
 
+/* Opens the writer of dir with writer_opts, background compaction off
+ * (the test compacts when it wants), and compact_dead_ratio `ratio` (NULL:
+ * writer_opts' 20). */
+static firkin_status open_writer_manual(const char *dir, const char *ratio, firkin_db **w) {
+  firkin_options *o = writer_opts();
+  firkin_options_set(o, "auto_compact", "false");
+  if (ratio != NULL) firkin_options_set(o, "compact_dead_ratio", ratio);
+  const firkin_status s = firkin_open(dir, o, w);
+  firkin_options_free(o);
+  return s;
+}
+
 static firkin_status open_ro(const char *dir, firkin_db **db) {
   firkin_options *o = NULL;
   firkin_options_new(&o);
@@ -435,11 +447,8 @@ static int t_kill9(void) {
 static int t_retire(void) {
   char dir[512];
   fresh(dir, sizeof dir, "retire");
-  firkin_options *o = writer_opts();
-  firkin_options_set(o, "auto_compact", "false");
   firkin_db *w = NULL, *r = NULL;
-  CHECK(firkin_open(dir, o, &w) == FIRKIN_OK, "writer open");
-  firkin_options_free(o);
+  CHECK(open_writer_manual(dir, NULL, &w) == FIRKIN_OK, "writer open");
   char key[32], val[700];
   memset(val, 'x', sizeof val);
   for (int i = 0; i < 400; i++) {
@@ -759,11 +768,8 @@ static long count_iter(firkin_iter *it, firkin_status *st) {
 static int t_idle_iter(void) {
   char dir[512];
   fresh(dir, sizeof dir, "idle_iter");
-  firkin_options *o = writer_opts();
-  firkin_options_set(o, "auto_compact", "false");
   firkin_db *w = NULL, *r = NULL;
-  CHECK(firkin_open(dir, o, &w) == FIRKIN_OK, "writer open");
-  firkin_options_free(o);
+  CHECK(open_writer_manual(dir, NULL, &w) == FIRKIN_OK, "writer open");
   firkin_ns *wo = NULL;
   CHECK(firkin_ns_create_v2(w, "o", FIRKIN_NS_ORDERED, &wo) == FIRKIN_OK, "ordered ns");
   char key[32], val[100];
@@ -917,12 +923,8 @@ static int t_replaced(void) {
   fresh(dir, sizeof dir, "replaced");
   snprintf(keep, sizeof keep, "%s/replaced-keep", root);
   sh("rm -rf '%s'; mkdir -p '%s'", keep, keep);
-  firkin_options *o = writer_opts();
-  firkin_options_set(o, "auto_compact", "false");
-  firkin_options_set(o, "compact_dead_ratio", "1");
   firkin_db *w = NULL, *r = NULL;
-  CHECK(firkin_open(dir, o, &w) == FIRKIN_OK, "writer open");
-  firkin_options_free(o);
+  CHECK(open_writer_manual(dir, "1", &w) == FIRKIN_OK, "writer open");
   char key[32], val[1000];
   memset(val, 'f', sizeof val);
   /* d0..d49 in a segment the reader replays; fillers roll it */
