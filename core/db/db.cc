@@ -202,7 +202,10 @@ Status DB::OpenImpl() {
   BuildOrderedIndexes();
   // Segments the checkpoint let recovery skip are validated in the background.
   scrubber_.Start(keyspace_->segments().List());
-  if (options_.read_only) return StartFollowing();
+  if (options_.read_only) {
+    LoadHistoryFloors();  // what compaction dropped before this open
+    return StartFollowing();
+  }
   {
     log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
                                        &keyspace_->segments(), recovery_.next_segment_id,

@@ -433,7 +433,9 @@ class DB : private CompactionHost {
   // cannot tell), and below absent_floor_ a key's tombstone or expired put
   // with everything before it (a read of it finds nothing at all). Raised
   // by HistoryDropped before a pass changes anything; at open, from the
-  // compaction outputs (LoadHistoryFloors).
+  // compaction outputs (LoadHistoryFloors). A read-only handle keeps
+  // absent_floor_ too, from the outputs it replays (at open, and at each
+  // refresh: Follower::CatchUp), and starts reader_scan_floor_ there.
   std::atomic<uint64_t> absent_floor_{0};
   void RaiseHistoryFloors(uint64_t history, uint64_t absent);
   void LoadHistoryFloors();

@@ -20,16 +20,18 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   // A read-only handle's refresh raises the floor before it drops index
   // entries: a read that may have missed one finds the floor raised here.
   if (snap == kLatestSeq) return s;
-  if (options_.read_only) {
-    if (snap < history_floor_.load(std::memory_order_acquire)) {
-      return Status::SnapshotTooOld("a refresh of this read-only handle dropped segments the "
-                                    "writer retired; sequence " + std::to_string(snap) +
-                                    " can no longer be told");
-    }
-  } else if (s.IsNotFound()) {
+  if (options_.read_only && snap < history_floor_.load(std::memory_order_acquire)) {
+    return Status::SnapshotTooOld("a refresh of this read-only handle dropped segments the "
+                                  "writer retired; sequence " + std::to_string(snap) +
+                                  " can no longer be told");
+  }
+  if (s.IsNotFound()) {
     // Compaction dropped tombstones with everything before them up to the
     // floor (time_travel.cc, "History floors"): the key may have been
-    // there at snap.
+    // there at snap. (A read-only handle takes the floor from the outputs
+    // it replayed: at open, LoadHistoryFloors; at each refresh,
+    // Follower::CatchUp. Until 2026-11-28 it had none, and read such keys
+    // as absent.)
     const uint64_t floor = absent_floor_.load(std::memory_order_acquire);
     if (snap < floor) {
       return Status::SnapshotTooOld("whether the key existed at sequence " +

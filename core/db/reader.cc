@@ -36,7 +36,8 @@ Status DB::Refresh() {
   // (Whether a writer is live does not matter here: the follower never
   // reads past a watermark, where a writer could truncate the file.)
   uint64_t seq = reader_seq_.load(std::memory_order_relaxed);
-  FIRKIN_RETURN_IF_ERROR(follower_->CatchUp(&seq, &history_floor_, &reader_scan_floor_));
+  FIRKIN_RETURN_IF_ERROR(follower_->CatchUp(&seq, &history_floor_, &reader_scan_floor_,
+                                             &absent_floor_));
   // Readers of the new state need everything installed above: publish
   // after it (release). The iterators' view first: an iterator over a
   // snapshot taken at the new number scans the segments that hold it.

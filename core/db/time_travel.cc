@@ -260,7 +260,8 @@ void DB::LoadHistoryFloors() {
   // older library wrote it: then nothing is known and the whole past is
   // taken as gone). Floors only rise, and an output is retired only by a
   // later one, which carries the later floor.
-  const uint64_t last = LastSeq();
+  // (A read-only handle: before StartFollowing publishes its number.)
+  const uint64_t last = options_.read_only ? recovery_.last_seq : LastSeq();
   uint64_t floor = 0;
   bool unknown = false, any_output = false;
   uint64_t first_log = UINT64_MAX;
@@ -290,6 +291,14 @@ void DB::LoadHistoryFloors() {
   if (!any_output && last > 0 && (first_log == UINT64_MAX || first_log > 1)) unknown = true;
   if (unknown) floor = last;
   floor = std::min(floor, last);
+  if (options_.read_only) {
+    // A reader's history_floor_ refuses every read below it, found or not
+    // (a refresh dropped entries): these floors refuse what they should, a
+    // key found absent and a scan.
+    absent_floor_.store(floor, std::memory_order_release);
+    reader_scan_floor_.store(floor, std::memory_order_release);
+    return;
+  }
   RaiseHistoryFloors(floor, floor);
 }
 

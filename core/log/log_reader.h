@@ -87,8 +87,11 @@ inline std::vector<uint64_t> DecodeSegmentIds(std::string_view list) {
 
 // The ids named by the kCompactInputs record that starts the compaction
 // output mapped at `data` (records end at `end`). False if that record is
-// missing or damaged.
-inline bool ReadCompactionInputs(const char* data, uint64_t end, std::vector<uint64_t>* ids) {
+// missing or damaged. *history_floor (if given): the history floor the
+// writer had when it wrote the output, kept in that record's prev field
+// (0: not recorded, by a library before the floors).
+inline bool ReadCompactionInputs(const char* data, uint64_t end, std::vector<uint64_t>* ids,
+                                 uint64_t* history_floor = nullptr) {
   LogReader reader(data, kSegmentHeaderSize, end);
   RecordView r;
   uint64_t at;
@@ -97,6 +100,7 @@ inline bool ReadCompactionInputs(const char* data, uint64_t end, std::vector<uin
     return false;
   }
   *ids = DecodeSegmentIds(r.value());
+  if (history_floor != nullptr) *history_floor = r.prev;
   return true;
 }
 

@@ -32,7 +32,15 @@ struct NewSegment {
   uint32_t flags;
   std::unique_ptr<MappedFile> file;
   std::vector<uint64_t> inputs;  // a compaction output's input ids
+  uint64_t history_floor = 0;    // the floor it records (0: none recorded)
 };
+
+// Raises *f to at least v.
+void RaiseTo(std::atomic<uint64_t>* f, uint64_t v) {
+  uint64_t cur = f->load(std::memory_order_relaxed);
+  while (cur < v && !f->compare_exchange_weak(cur, v, std::memory_order_seq_cst)) {
+  }
+}
 
 }  // namespace
 
@@ -81,7 +89,8 @@ Status Follower::ReadableEnd(const std::string& path, const char* data, uint64_t
 }
 
 Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
-                         std::atomic<uint64_t>* scan_floor) {
+                         std::atomic<uint64_t>* scan_floor,
+                         std::atomic<uint64_t>* absent_floor) {
   std::vector<uint64_t> ids;
   std::vector<NewSegment> fresh;
   std::vector<std::shared_ptr<Segment>> held;
@@ -114,7 +123,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       }
       n.flags = h.flags;
       if ((h.flags & kSegmentFlagCompacted) != 0) {
-        if (!ReadCompactionInputs(n.file->data(), n.file->size(), &n.inputs)) {
+        if (!ReadCompactionInputs(n.file->data(), n.file->size(), &n.inputs,
+                                  &n.history_floor)) {
           return Status::Corruption(path + ": compaction output without its input list");
         }
       }
@@ -178,6 +188,23 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       return Status::Busy("the database directory kept changing during the refresh; try again");
     }
     break;
+  }
+
+  // Each new compaction output tells how far back its pass may have
+  // dropped keys whole (a put with its tombstone): a read below that which
+  // finds a key absent cannot tell (DB::Get), as on the writer. Raised
+  // before anything of the output is replayed; an output without a floor
+  // (an older library's) dropped the whole past before it, known once its
+  // records are read (below).
+  bool floor_unknown = false;
+  for (const NewSegment& n : fresh) {
+    if ((n.flags & kSegmentFlagCompacted) == 0) continue;
+    if (n.history_floor == 0) {
+      floor_unknown = true;
+      RaiseTo(absent_floor, *last_seq);
+    } else {
+      RaiseTo(absent_floor, n.history_floor);
+    }
   }
 
   // Publish the new segments (readers meet them only through entries
@@ -292,11 +319,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   // 2026-11-27 the floor was the old state + 1: a refresh that retired
   // segments without a new write made every iterator over the handle's
   // own state fail). Raised before any entry goes.
-  if (!gone_ids.empty() || !now_ignored.empty()) {
-    uint64_t cur = scan_floor->load(std::memory_order_relaxed);
-    while (cur < new_seq && !scan_floor->compare_exchange_weak(cur, new_seq)) {
-    }
-  }
+  if (!gone_ids.empty() || !now_ignored.empty()) RaiseTo(scan_floor, new_seq);
+  if (floor_unknown) RaiseTo(absent_floor, new_seq);
   if (!gone_ids.empty()) {
     std::vector<Locator> victims;
     ks_->index().ForEach([&](Locator l) {

@@ -78,10 +78,13 @@ class Follower {
   // iterator opened later over such a snapshot must fail, not end early);
   // the new state itself is whole and scans (until 2026-11-27 the floor was
   // the old number + 1, above the new state when no write came with the
-  // retirement). On failure nothing new is visible below *last_seq
-  // (unchanged).
+  // retirement). *absent_floor is raised to the history floor each new
+  // compaction output records (the new *last_seq where it records none):
+  // below it a read that finds a key absent cannot tell whether a pass
+  // dropped the key's put with its tombstone (DB::Get). On failure nothing
+  // new is visible below *last_seq (unchanged).
   Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
-                 std::atomic<uint64_t>* scan_floor);
+                 std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor);
 
   const FollowStats& stats() const { return stats_; }
 
