@@ -374,8 +374,9 @@ FIRKIN_API firkin_status firkin_options_get_history_retention_ms(const firkin_op
  *  milliseconds of the database clock (default 600000, 10 minutes; 0 = no
  *  limit) gives up its snapshot at the next compaction cycle (every 250 ms
  *  with auto_compact, and at firkin_compact) unless a call is using the
- *  transaction at that moment; its next call
- *  then fails with FIRKIN_E_SNAPSHOT_TOO_OLD and it is finished (free it).
+ *  transaction at that moment; it is then finished, and every later call
+ *  on it (firkin_txn_rollback included) fails with
+ *  FIRKIN_E_SNAPSHOT_TOO_OLD (free it).
  *  Until then an open transaction pins its snapshot: compaction keeps every
  *  version that snapshot can read. Its buffered writes are memory of the
  *  handle, freed by firkin_txn_free. */
@@ -1095,7 +1096,9 @@ FIRKIN_API uint64_t firkin_txn_snapshot_seq(const firkin_txn *txn);
 
 /* The calls below take the transaction and a namespace handle of its
  * database (NULL = default). A finished transaction (committed, rolled
- * back, or its commit failed) refuses them with FIRKIN_E_INVALID_ARGUMENT;
+ * back, or its commit failed) refuses them with FIRKIN_E_INVALID_ARGUMENT
+ * (one given up as abandoned: FIRKIN_E_SNAPSHOT_TOO_OLD, see
+ * txn_max_age_ms);
  * a namespace of another database is FIRKIN_E_INVALID_ARGUMENT, a dropped
  * one FIRKIN_E_NAMESPACE_NOT_FOUND. Keys and values are checked as in
  * firkin_put. */
@@ -1156,7 +1159,8 @@ FIRKIN_API firkin_status firkin_txn_iter_new(firkin_txn *txn, const firkin_ns *n
 FIRKIN_API firkin_status firkin_txn_commit(firkin_txn *txn, const firkin_write_options *wo,
                                            uint64_t *commit_seq);
 /** Discards the buffered writes and releases the snapshot; the handle stays
- *  to be freed. FIRKIN_E_INVALID_ARGUMENT if already finished. */
+ *  to be freed. FIRKIN_E_INVALID_ARGUMENT if already finished
+ *  (FIRKIN_E_SNAPSHOT_TOO_OLD if given up as abandoned: txn_max_age_ms). */
 FIRKIN_API firkin_status firkin_txn_rollback(firkin_txn *txn);
 
 /* ------------------------------------------------------------------------ */
@@ -1322,7 +1326,10 @@ typedef enum firkin_change_type {
 
 /** Options of a change cursor. Defaults: batch_markers = true (batches
  *  are delivered between FIRKIN_CHANGE_BATCH_BEGIN and _END; when false,
- *  only their operations, which still share one sequence number). */
+ *  only their operations, which still share one sequence number). A batch
+ *  is a write of two or more operations (firkin_write, a transaction's
+ *  commit); one that writes a single operation is delivered as that put
+ *  or delete, without markers. */
 FIRKIN_API firkin_status firkin_changes_options_new(firkin_changes_options **out);
 FIRKIN_API void firkin_changes_options_free(firkin_changes_options *opts);
 FIRKIN_API firkin_status firkin_changes_options_set_batch_markers(firkin_changes_options *opts,
@@ -1334,7 +1341,8 @@ FIRKIN_API firkin_status firkin_changes_options_get_batch_markers(
  *  since_seq, in sequence order (0 = from the first change). Each write is
  *  one sequence number: a put, a delete, a namespace create or drop, or a
  *  batch (all of it, never part: it is delivered only once its commit is
- *  in the log, between BATCH_BEGIN/END markers by default). A change is
+ *  in the log, between BATCH_BEGIN/END markers by default; a batch of one
+ *  operation is that operation, without markers). A change is
  *  delivered only once published (every write before it is complete, as
  *  for snapshots). To resume after a restart, store the sequence number of
  *  the last change applied and pass it as since_seq.

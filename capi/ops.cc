@@ -261,14 +261,18 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
                                           void** vals, size_t* val_lens,
                                           firkin_status* statuses) {
   return GuardItems([&](ItemErrors* failed) {
+    // Every out-array the caller gave is cleared before anything is
+    // checked: a call that fails on any argument leaves vals[i] NULL, as
+    // the header says (until 2026-11-28 a NULL db or a NULL statuses
+    // array left the caller's vals as they were).
+    for (size_t i = 0; i < n; i++) {
+      if (vals != nullptr) vals[i] = nullptr;
+      if (val_lens != nullptr) val_lens[i] = 0;
+    }
     if (firkin_status c = CheckDb(db)) return c;
     if (n != 0 && (keys == nullptr || key_lens == nullptr || vals == nullptr ||
                    val_lens == nullptr || statuses == nullptr)) {
       return Fail(FIRKIN_E_INVALID_ARGUMENT, "multi_get array argument is NULL");
-    }
-    for (size_t i = 0; i < n; i++) {
-      vals[i] = nullptr;
-      val_lens[i] = 0;
     }
     Target t;
     if (firkin_status c = Bind(db, ns, snap, &t)) return c;
@@ -304,12 +308,12 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
                                                  size_t keys_len, void** out,
                                                  size_t* out_len) {
   return GuardItems([&](ItemErrors* failed) {
+    if (out != nullptr) *out = nullptr;  // (before any check: see firkin_multi_get)
+    if (out_len != nullptr) *out_len = 0;
     if (firkin_status c = CheckDb(db)) return c;
     if (out == nullptr || out_len == nullptr) {
       return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
     }
-    *out = nullptr;
-    *out_len = 0;
     if (firkin_status c = CheckBytes(keys, keys_len, "keys")) return c;
     Target t;
     if (firkin_status c = Bind(db, ns, snap, &t)) return c;

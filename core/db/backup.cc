@@ -176,11 +176,18 @@ class Progress {
     done_ += n;
     if (!muted_) Report();
   }
+  // Muted: counted, not reported (the caller holds a lock the callback
+  // must not run under). Unmuted, the reports start at 0 if none was made
+  // yet, as firkin_backup_progress_fn promises (until 2026-11-28 the first
+  // report of a backup that linked segments was the linked bytes).
   void Mute(bool m) {
     muted_ = m;
-    if (!m) Report();
+    if (m) return;
+    if (!reported_ && done_ > 0 && fn_) fn_(0, total_);
+    Report();
   }
   void Report() {
+    reported_ = true;
     if (fn_) fn_(std::min(done_, total_), total_);
   }
 
@@ -188,6 +195,7 @@ class Progress {
   const std::function<void(uint64_t, uint64_t)> fn_;
   uint64_t done_ = 0, total_ = 0;
   bool muted_ = false;
+  bool reported_ = false;
 };
 
 // One segment file of the backup.

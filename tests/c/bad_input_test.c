@@ -448,6 +448,19 @@ static void test_db_nulls(void) {
     unsigned char bad_packed[8] = {200, 0, 0, 0, 'k', 'k'};
     void *out = NULL;
     size_t out_len = 0;
+    /* a failed call leaves every vals[i] NULL, whatever argument it
+     * refused (the db and the statuses array too: review, 2026-11-28) */
+    for (int bad = 0; bad < 3; bad++) {
+      vals[0] = vals[1] = (void *)1;
+      vlens[0] = vlens[1] = 7;
+      INVALID(firkin_multi_get(bad == 0 ? NULL : f.db, NULL, NULL, 2, bad == 1 ? NULL : keys,
+                               klens, vals, vlens, bad == 2 ? NULL : sts));
+      CHECK(vals[0] == NULL && vals[1] == NULL && vlens[0] == 0 && vlens[1] == 0);
+    }
+    out = (void *)1;
+    out_len = 7;
+    INVALID(firkin_multi_get_packed(NULL, NULL, NULL, packed, 5, &out, &out_len));
+    CHECK(out == NULL && out_len == 0);
     INVALID(firkin_multi_get(NULL, NULL, NULL, 2, keys, klens, vals, vlens, sts));
     INVALID(firkin_multi_get(f.db, NULL, NULL, 2, NULL, klens, vals, vlens, sts));
     INVALID(firkin_multi_get(f.db, NULL, NULL, 2, keys, NULL, vals, vlens, sts));

@@ -177,6 +177,20 @@ static void test_basic(void) {
   uint64_t oldest = 0;
   check(firkin_changes_oldest_seq(db, &oldest) == FIRKIN_OK && oldest == 1,
         "oldest retained change is 1, got %llu", (unsigned long long)oldest);
+
+  /* A batch of one operation is that operation, without markers
+   * (firkin.h, firkin_changes_options_new). */
+  uint64_t before = 0;
+  firkin_last_seq(db, &before);
+  firkin_batch_new(&b);
+  firkin_batch_put(b, NULL, "solo", 4, "s", 1);
+  check(firkin_write(db, NULL, b) == FIRKIN_OK, "one-op batch write");
+  firkin_batch_free(b);
+  check(firkin_changes_open(db, before, NULL, &c) == FIRKIN_OK, "open at the one-op batch");
+  n = collect(c, got, 32);
+  check(n == 1 && strncmp(got[0], "put ", 4) == 0 && strstr(got[0], " solo s") != NULL,
+        "a one-op batch: %d changes, first '%s'", n, n > 0 ? got[0] : "");
+  firkin_changes_free(c);
   firkin_close(db);
 }
 

@@ -713,6 +713,8 @@ static void test_txn_expire(void) {
         firkin_last_error());
   check(firkin_txn_commit(old, NULL, NULL) == FIRKIN_E_SNAPSHOT_TOO_OLD,
         "its commit: SNAPSHOT_TOO_OLD, nothing written");
+  check(firkin_txn_rollback(old) == FIRKIN_E_SNAPSHOT_TOO_OLD,
+        "and every later call, rollback too (firkin.h, txn_max_age_ms)");
   check(!has(db, "w"), "its buffered write was not applied");
   firkin_txn_free(old);
   check(firkin_txn_get(young, NULL, "k", 1, &v, &n) == FIRKIN_OK && n == 3 &&
