@@ -1,8 +1,12 @@
 // DB::Verify (firkin_verify): checks every record's checksum, that every
-// index entry points at a valid record that is the newest of its key, and
-// the namespace table; reports as JSON.
+// index entry points at a valid record that is the newest of its key, that
+// every key record of the log is reachable from the index (its key's
+// newest entry is at least as new), that each namespace's key counts are
+// its index entries', and the namespace table; reports as JSON.
 #include <algorithm>
 #include <cinttypes>
+#include <map>
+#include <set>
 
 #include "core/log/log_reader.h"
 #include "core/db/db.h"
@@ -33,6 +37,9 @@ std::string JsonString(const std::string& s) {
 Status DB::Verify(std::string* report, const ProgressFn& progress) {
   // Records read while they are overwritten in place would look damaged.
   InPlaceBlock no_in_place(this);
+  // A read-only handle's index changes only by refreshes: none meanwhile.
+  std::unique_lock<std::mutex> no_refresh(refresh_mu_, std::defer_lock);
+  if (options_.read_only) no_refresh.lock();
   uint64_t records = 0, bad_records = 0, entries = 0, bad_entries = 0;
   // Put records' values in the log (every version, dead ones included):
   // as written and as stored, and how many are stored compressed.
@@ -42,14 +49,52 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
   for (const std::string& r : recovery_.salvage_report) AddProblem(&problems, "at open: " + r);
   bad_records += recovery_.salvaged_regions;
 
+  // Key records whose key's newest index entry was older than they are,
+  // or missing (looked at again below, under the retire mutex: a
+  // compaction pass may have dropped the entry with the record's segment
+  // still listed). A writer's only: a read-only handle's index follows
+  // the writer's by refreshes, and may have dropped entries of versions it
+  // never read the end of.
+  struct Unreached {
+    std::shared_ptr<Segment> seg;
+    uint64_t off;
+  };
+  std::vector<Unreached> unreached;
+  const bool completeness = log_ != nullptr;
+  // Whether r's key has an index entry at least as new as r (the caller
+  // holds an epoch guard).
+  auto ReachedByIndex = [this](const RecordView& r) {
+    std::string kb;
+    const std::string_view key = keyspace_->Key(r, &kb);
+    RecordView newest;
+    return keyspace_->FindNewest(keyspace_->Hash(r.ns_id, key), r.ns_id, key, &newest) != 0 &&
+           newest.seq >= r.seq;
+  };
+
   // 1. Every record of every segment, up to what is published.
   const auto segments = keyspace_->segments().List();
+  // The segments a listed compaction output replaces (its input list):
+  // their records need no entry (the pass may have dropped them while
+  // they stay listed, held for a snapshot).
+  auto Replaced = [](const std::vector<std::shared_ptr<Segment>>& segs) {
+    std::set<uint64_t> ids;
+    for (const auto& seg : segs) {
+      if ((seg->flags() & kSegmentFlagCompacted) == 0) continue;
+      std::vector<uint64_t> ins;
+      if (ReadCompactionInputs(seg->data(), seg->published_len(), &ins)) {
+        ids.insert(ins.begin(), ins.end());
+      }
+    }
+    return ids;
+  };
+  const std::set<uint64_t> replaced = completeness ? Replaced(segments) : std::set<uint64_t>();
   uint64_t total = 0, done = 0;
   for (auto& seg : segments) total += seg->published_len() - kSegmentHeaderSize;
   if (progress) progress(0, total);
   for (auto& seg : segments) {
     if (progress && done > 0) progress(std::min(done, total), total);
     done += seg->published_len() - kSegmentHeaderSize;
+    Epoch::Guard guard;  // the index lookups below
     LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len());
     RecordView r;
     uint64_t at;
@@ -69,6 +114,10 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
                                       os.message());
             continue;
           }
+        }
+        if (completeness && (r.type == RecordType::kPut || r.type == RecordType::kDelete) &&
+            !ReachedByIndex(r) && replaced.count(seg->id()) == 0 && ns_.IsLive(r.ns_id)) {
+          if (unreached.size() < 1000) unreached.push_back({seg, at});
         }
         if (r.type == RecordType::kPut) {
           stored_values += r.value_len;
@@ -96,8 +145,48 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
     }
   }
 
-  // 2. The index, as the writer (no write moves it while it is walked;
-  // compaction may move an entry to its copy, see below).
+  // 2. The index, as the writer: under the namespace mutex (a namespace
+  // drop holds it until its purge has taken every entry of the namespace
+  // out; until 2026-11-28 a verify beside a drop reported the entries
+  // not purged yet, and those a compaction had since left pointing at
+  // retired segments, as damage), the retire mutex (no compaction pass
+  // moves or drops entries meanwhile; taken before the gate, as backup
+  // does) and the writer gate (no write moves one). A read-only handle
+  // holds its refresh mutex instead, for the whole of verify (above).
+  std::unique_lock<std::mutex> ns_lock(ns_mu_, std::defer_lock);
+  std::unique_lock<std::mutex> retire(retire_mu_, std::defer_lock);
+  if (log_ != nullptr) {
+    ns_lock.lock();
+    retire.lock();
+  }
+  // Each namespace's put entries (and those with an expiry), to hold
+  // against its counters.
+  std::map<uint32_t, std::pair<int64_t, int64_t>> counted;
+  if (completeness) {
+    // The unreached records again, now that no pass runs: a record still
+    // unreached, in a segment still listed that no listed output replaces
+    // (its entries may be gone with the pass that named it), of a live
+    // namespace, is a key the index lost.
+    const auto now_listed = keyspace_->segments().List();
+    const std::set<uint64_t> now_replaced = Replaced(now_listed);
+    std::set<uint64_t> listed;
+    for (const auto& seg : now_listed) listed.insert(seg->id());
+    Epoch::Guard guard;
+    for (const Unreached& u : unreached) {
+      RecordView r;
+      if (listed.count(u.seg->id()) == 0 || now_replaced.count(u.seg->id()) != 0 ||
+          !ValidateRecord(u.seg->RecordAt(u.off), u.seg->published_len() - u.off, &r,
+                          u.seg->data()) ||
+          !ns_.IsLive(r.ns_id) || ReachedByIndex(r)) {
+        continue;
+      }
+      bad_entries++;
+      AddProblem(&problems, u.seg->path() + ": the record at offset " + std::to_string(u.off) +
+                                " (sequence " + std::to_string(r.seq) +
+                                ") is not reached by the index: its key's newest entry is "
+                                "missing or older");
+    }
+  }
   Status s = gate_.RunExclusive([&]() -> Status {
     Epoch::Guard guard;
     keyspace_->index().ForEach([&](Locator l) {
@@ -137,9 +226,34 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
         AddProblem(&problems, seg->path() + ": index entry of a dropped namespace at offset " +
                                   std::to_string(off));
       }
+      if (r.type == RecordType::kPut) {
+        auto& c = counted[r.ns_id];
+        c.first++;
+        if (r.expiry() != 0) c.second++;
+      }
     });
+    // Each namespace's counters against its entries (no write and no pass
+    // changes either now).
+    if (completeness) {
+      for (const auto& info : ns_.List()) {
+        if (info->dropped.load(std::memory_order_acquire)) continue;
+        const auto it = counted.find(info->id);
+        const int64_t keys = it == counted.end() ? 0 : it->second.first;
+        const int64_t ttl = it == counted.end() ? 0 : it->second.second;
+        if (info->live_keys.load() != keys || info->ttl_keys.load() != ttl) {
+          bad_entries++;
+          AddProblem(&problems, "namespace '" + info->name + "' counts " +
+                                    std::to_string(info->live_keys.load()) + " keys (" +
+                                    std::to_string(info->ttl_keys.load()) +
+                                    " with a TTL); its index holds " + std::to_string(keys) +
+                                    " (" + std::to_string(ttl) + ")");
+        }
+      }
+    }
     return Status::OK();
   });
+  if (retire.owns_lock()) retire.unlock();
+  if (ns_lock.owns_lock()) ns_lock.unlock();
   if (!s.ok()) return s;
 
   // 3. Namespaces: the default exists; names are valid; counts are sane.

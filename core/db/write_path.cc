@@ -560,6 +560,15 @@ Status DB::DropNamespace(const std::string& name) {
   std::lock_guard<std::mutex> l(ns_mu_);
   auto existing = ns_.Find(name);
   if (!existing) return Status::NamespaceNotFound("namespace '" + name + "' does not exist");
+  // From the drop to the end of the purge no compaction pass retires a
+  // segment or moves an entry (both under the retire mutex): a pass that
+  // saw the namespace dropped leaves its records out of its output, and
+  // had it retired their segment before the purge, the purge could not
+  // read those entries' records and left them, pointing at a retired
+  // segment (or into whatever segment took its slot) for good (until
+  // 2026-11-28: verify_test online, which verify reported as damage).
+  // Taken before the gate, as backup does.
+  std::lock_guard<std::mutex> no_retire(retire_mu_);
   LogWriter::Reservation r;
   Status s;
   Epoch::Guard guard;  // the segment stays mapped until the sync is done
