@@ -492,7 +492,9 @@ FIRKIN_API firkin_status firkin_write_options_get_sync(const firkin_write_option
  *  FIRKIN_E_BAD_KEY (encrypted database without the right key, or a key for
  *  an unencrypted one), FIRKIN_E_CORRUPTION (damage
  *  outside the tail of the log; the message names file and offset; see the
- *  salvage option), FIRKIN_E_IO. A torn tail of the last segment after a
+ *  salvage option; also a segment file the checkpoint lists that is gone,
+ *  or a log segment file compaction retired that was put back, each named),
+ *  FIRKIN_E_IO. A torn tail of the last segment after a
  *  crash is not an error: it is cut off and counted in the stats. */
 FIRKIN_API firkin_status firkin_open(const char *path, const firkin_options *opts,
                                      firkin_db **out);
@@ -622,7 +624,14 @@ FIRKIN_API firkin_status firkin_compact_v2(firkin_db *db, firkin_progress_fn pro
 FIRKIN_API firkin_status firkin_checkpoint(firkin_db *db);
 
 /** Verifies an open database: every record's checksum, that every index
- *  entry points at a valid record of its key, and the namespace table.
+ *  entry points at a valid record of its key, and the namespace table;
+ *  on a writable handle also the log against the index: every put or
+ *  delete record of a live namespace is reached by its key's newest index
+ *  entry (one at least as new), and each namespace's key and TTL counts
+ *  are its index entries' (a key the index lost is reported, not only a
+ *  damaged one). Runs beside writers; compaction passes and namespace
+ *  drops wait while it walks the index (under the writer gate, briefly
+ *  stopping writes too), and updates in place are off while it runs.
  *  *report_json (may be NULL if not wanted; freed with firkin_free) receives
  *  {"ok":bool,"records":N,"bad_records":N,"index_entries":N,
  *   "bad_index_entries":N,"problems":[...]}. Returns FIRKIN_OK if no
@@ -1410,9 +1419,12 @@ FIRKIN_API firkin_status firkin_changes_status(const firkin_changes *c);
  *  Returns firkin_changes_status (entries before an error are in buf). */
 FIRKIN_API firkin_status firkin_changes_next_n(firkin_changes *c, void *buf, size_t cap,
                                                size_t *used, size_t *count);
-/** *out receives the sequence number of the oldest change still retained
- *  (firkin_last_seq + 1 if there is none): firkin_changes_open accepts any
- *  since_seq >= *out - 1. Also in firkin_stats as changes.oldest_seq. */
+/** *out receives the sequence number of the oldest change from which every
+ *  change up to firkin_last_seq is still retained (firkin_last_seq + 1 if
+ *  there is none): firkin_changes_open accepts any since_seq >= *out - 1,
+ *  and refuses an older one with FIRKIN_E_SNAPSHOT_TOO_OLD; a cursor opened
+ *  there meets no gap unless compaction reclaims history after the call.
+ *  Also in firkin_stats as changes.oldest_seq. */
 FIRKIN_API firkin_status firkin_changes_oldest_seq(firkin_db *db, uint64_t *out);
 
 #ifdef __cplusplus

@@ -58,12 +58,34 @@ uint64_t DB::SegmentLastSeq(const Segment& s) const {
 }
 
 uint64_t DB::OldestChangeSeq() const {
-  const uint64_t next = LastSeq() + 1;
+  // The last number before the listing: a segment is listed before any of
+  // its numbers is published, so every change up to it lies in a listed
+  // log segment unless compaction took it (as in ChangeCursor::Fill).
+  const uint64_t latest = LastSeq();
+  const uint64_t next = latest + 1;
   std::vector<std::shared_ptr<Segment>> logs;
   for (auto& s : LogSegments()) {
     if (s->min_seq.load(std::memory_order_relaxed) != UINT64_MAX) logs.push_back(s);
   }
   if (logs.empty()) return next;
+  // The run of log segments must reach the newest change. Compaction may
+  // retire the newest log segments (firkin_compact seals the active one)
+  // and keep an older one whose records are all live: the changes after
+  // it are then only in compaction outputs, which the feed does not read,
+  // and nothing is retained from which a cursor reaches the end. Until
+  // 2026-11-28 this walked back from that older segment and named its
+  // first change: a cursor opened there ended with SNAPSHOT_TOO_OLD at its
+  // end (found by review: changes_test compacted_tail). The writer's
+  // active segment (neither closed nor sealed) is never compacted and
+  // takes every later number: it reaches the end by definition (and is
+  // not scanned for it). An empty one ends where its numbers start.
+  {
+    const Segment& newest = *logs.back();
+    if (newest.closed() || newest.sealed.load(std::memory_order_acquire)) {
+      const uint64_t starts = newest.min_seq.load(std::memory_order_relaxed);
+      if (std::max(SegmentLastSeq(newest), starts > 0 ? starts - 1 : 0) < latest) return next;
+    }
+  }
   // Log segments tile the sequence numbers in id order (each starts where
   // the previous one ended); walk back while the next older one ends
   // right before the newer one starts.

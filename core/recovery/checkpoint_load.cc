@@ -187,7 +187,13 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
     }
     if (cs.len < kSegmentHeaderSize || cs.len % kRecordAlign != 0 || cs.len > kMaxSegmentBytes ||
         (cs.flags & ~kSegmentFlagsKnown) != 0 || cs.live > cs.len || cs.dead > cs.len ||
-        (cs.min_seq != UINT64_MAX && cs.min_seq > c.last_seq)) {
+        (cs.min_seq != UINT64_MAX && cs.min_seq > c.last_seq) || cs.inplace_seq > c.last_seq) {
+      // (An in-place bound is a number an update in place gave a record
+      // below the covered length, taken under the writer gate with
+      // last_seq: never past it. Until 2026-11-28 a forged one was
+      // installed: every iterator over the latest state then said
+      // SNAPSHOT_TOO_OLD, and the close wrote it into the next checkpoint;
+      // found by review.)
       return Ignore(ck, "implausible entry for " + name);
     }
     std::unique_ptr<MappedFile> f;
@@ -209,9 +215,60 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
   }
   if (!ck->over_bound.empty()) return Ignore(ck, ck->over_bound);
   for (uint64_t id : ids) {
-    if (!seen_ids.count(id) && id < max_listed) {
+    if (seen_ids.count(id) || id >= max_listed) continue;
+    // A segment file older than one the checkpoint lists, which it does
+    // not list. A compaction output may be one (its id is taken when its
+    // pass starts, and a checkpoint may be cut between the log rolling
+    // past that id and the pass publishing it): the checkpoint is then
+    // ignored and every segment scanned. A log segment may not, with a
+    // checkpoint of a library whose passes leave outputs (it keeps both
+    // rules below since 2026-11-25):
+    //  - every log segment named after a checkpoint is newer than all it
+    //    lists (LogWriter::NoteListed: a spare is given a fresh id), and
+    //    one named before it is listed (a roll names and adds a segment
+    //    inside the writer gate, which the cut closes);
+    //  - a retired segment left the table, and its file its name (removed
+    //    or pooled, ".free"), with a directory sync, all under the retire
+    //    mutex, which the cut holds too: a checkpoint that leaves it out
+    //    was cut after its name was durably gone, and a power loss cannot
+    //    bring it back. A crash between an output and the removal of its
+    //    inputs leaves inputs the output names: FinishCompactions removed
+    //    them before this. (A pooled file taken for a new segment gets the
+    //    new segment's id and header. A removal or rename that failed, an
+    //    I/O error the pass reported, would leave the file too: refused as
+    //    well, which is the safe side, since scanning it would bring old
+    //    records back just the same.)
+    // So it is a retired file put back (an older copy of the database
+    // restored over this one), whose records are older than the state the
+    // checkpoint holds: scanning it brought back what was deleted or
+    // overwritten since, deleted keys among them, with open and verify ok
+    // (until 2026-11-28; found by review: bad_input_test stale segment).
+    // The open refuses it, as it refuses a listed file that is missing;
+    // salvage skips it (and leaves it there). Beside a live writer the
+    // directory may be listed before a pass retires a segment and the
+    // checkpoint read after: the checkpoint is only ignored then.
+    const std::string path = dir + "/" + SegmentFileName(id);
+    std::unique_ptr<MappedFile> f;
+    SegmentHeader h;
+    const bool retired_log_segment =
+        (c.flags & kCheckpointFlagPassesLeaveOutputs) != 0 && !writer_live &&
+        env->OpenMappedFile(path, false, &f).ok() &&
+        DecodeSegmentHeader(f->data(), f->size(), path, &h).ok() &&
+        h.db_id == identity.db_id && h.segment_id == id &&
+        (h.flags & kSegmentFlagCompacted) == 0;
+    f.reset();
+    if (!retired_log_segment) {
       return Ignore(ck, "an older segment is not in it (" + SegmentFileName(id) + ")");
     }
+    const std::string why =
+        path + " is a log segment older than segments the checkpoint lists, which does not list "
+               "it: a file compaction retired, put back (from an older copy?); its records would "
+               "bring back keys deleted or overwritten since";
+    if (!options.salvage) {
+      return Status::Corruption(why + " (remove it, or open with the salvage option to skip it)");
+    }
+    ck->stale.push_back(id);
+    ck->stale_notes.push_back(why + " (file skipped)");
   }
   // Namespaces: distinct ids, the default one, sane counts.
   std::set<uint32_t> ns_ids;

@@ -13,7 +13,9 @@
 //                       the checkpoint saw (tail check: a stale checkpoint
 //                       of a diverged copy, or a forged one, is refused and
 //                       the covered length is a record boundary); no older
-//                       segment is missing from it; slots, ids, namespaces
+//                       segment is missing from it (an older log segment
+//                       is a retired file put back: the open is refused);
+//                       slots, ids, namespaces
 //                       and counts are sane; every index entry points into a
 //                       listed segment below its covered length; a sample
 //                       of entries points at valid key records whose key
@@ -67,6 +69,11 @@ struct LoadedCheckpoint {
   bool valid = false;    // validated against the segments: may be installed
   std::vector<std::unique_ptr<MappedFile>> files;  // one per data.segments when valid
   std::string note;                                // why it was ignored
+  // Log segment files older than segments it lists, which it does not
+  // list: retired files put back (ValidateCheckpoint). Only under salvage
+  // (otherwise the open is refused): the scan skips them, and why.
+  std::vector<uint64_t> stale;
+  std::vector<std::string> stale_notes;
   std::vector<OrderedImage> ordered;  // the ordered section, when it may be loaded
   std::string ordered_note;           // why the ordered section was not used
 
@@ -95,7 +102,9 @@ void ReadCheckpoint(Env* env, const std::string& dir, const Identity& identity,
 // tail of the log (mapped writable unless read-only). Sets ck->valid.
 // Fails only for an I/O error that is not about the checkpoint's contents,
 // and with kCorruption for a segment file it lists that is gone with no
-// compaction to account for it (kCheckpointFlagPassesLeaveOutputs).
+// compaction to account for it (kCheckpointFlagPassesLeaveOutputs), or for
+// a log segment file older than one it lists that it does not list (a
+// retired file put back; under salvage it goes to ck->stale instead).
 // `writer_live`: a writer holds the database (a read-only open beside it):
 // its passes may retire segments while the directory is listed, so a
 // listed segment that is gone is never taken for damage then.

@@ -199,6 +199,18 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   FIRKIN_RETURN_IF_ERROR(
       ValidateCheckpoint(env, dir, identity, options, ids, tail_id, &ck, watermark_bound));
   res->checkpoint_note = ck.note;
+  // Retired log segments put back, which salvage skips (ValidateCheckpoint):
+  // left in place, never scanned.
+  for (size_t i = 0; i < ck.stale.size(); i++) {
+    ids.erase(std::remove(ids.begin(), ids.end(), ck.stale[i]), ids.end());
+    uint64_t size = 0;
+    bool is_dir = false;
+    if (env->Stat(dir + "/" + SegmentFileName(ck.stale[i]), &is_dir, &size).ok()) {
+      res->salvaged_bytes += size;
+    }
+    res->salvaged_regions++;
+    res->salvage_report.push_back(ck.stale_notes[i]);
+  }
   // The index is sized only from a validated checkpoint (issue 9, item 7),
   // or from the option expected_keys if that is larger: made that large at
   // once, its pages populated. A hint whose index would take more than

@@ -14,6 +14,9 @@
  *              behind ends with SNAPSHOT_TOO_OLD); with change_retention_seqs
  *              / _bytes the window survives compaction that retires older
  *              segments, across a reopen too
+ *   compacted_tail  compaction kept an older log segment and retired the
+ *              newer ones: oldest_seq reaches last_seq from where it points,
+ *              also after a reopen; a cursor below it is refused at open
  *   wait       returns on a new write (woken, well before the timeout);
  *              times out otherwise
  *   bad        NULL handles and out pointers, options getters/setters,
@@ -553,6 +556,61 @@ static void test_inplace_reopen(void) {
   }
 }
 
+/* ---- a compacted tail ----
+ * Compaction retires the log segments of overwrites (mostly dead) and
+ * keeps an older segment of unique keys (all live): the changes after it
+ * are then only in compaction outputs. Until 2026-11-28 oldest_seq walked
+ * back from the newest log segment left and said 1 (also after a reopen);
+ * a cursor opened there delivered the 377 changes of the kept segment,
+ * then ended with SNAPSHOT_TOO_OLD ("changes 378..3600 are no longer
+ * retained"): found by review. Now oldest_seq names a point from which
+ * every change up to last_seq is delivered, and a cursor below it is
+ * refused when it is opened. */
+static void test_compacted_tail(void) {
+  char path[300];
+  firkin_status st = FIRKIN_OK;
+  dbpath(path, sizeof path, "compacted_tail");
+  const char *opts[] = {"sync_mode", "none", "segment_size", "64K", "auto_compact", "false",
+                        "in_place_updates", "false", NULL};
+  firkin_db *db = open_db(path, opts);
+  if (db == NULL) return;
+  char k[16], v[128];
+  for (int i = 0; i < 600; i++) {  /* unique keys, then overwrites of 10 hot ones */
+    int kl = snprintf(k, sizeof k, "u%d", i);
+    snprintf(v, sizeof v, "unique-%d-%090d", i, i);
+    firkin_put(db, NULL, NULL, k, (size_t)kl, v, 100);
+  }
+  for (int i = 0; i < 3000; i++) {
+    int kl = snprintf(k, sizeof k, "h%d", i % 10);
+    snprintf(v, sizeof v, "hot-%d-%090d", i, i);
+    firkin_put(db, NULL, NULL, k, (size_t)kl, v, 100 + (size_t)(i & 1));
+  }
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(stat_u64(db, "segments_retired") > 0, "compaction retired segments");
+  for (int round = 0; round < 2; round++) {  /* and after a reopen */
+    const char *when = round == 0 ? "after compact" : "after reopen";
+    uint64_t oldest = 0, last = 0;
+    firkin_changes_oldest_seq(db, &oldest);
+    firkin_last_seq(db, &last);
+    check(last == 3600 && oldest >= 1 && oldest <= last + 1, "%s: last %llu, oldest %llu", when,
+          (unsigned long long)last, (unsigned long long)oldest);
+    uint64_t n = drain(db, oldest - 1, &st);
+    check(n == last - (oldest - 1) && st == FIRKIN_OK,
+          "%s: a cursor from oldest_seq - 1 = %llu reads every change to %llu (%llu read, %d)",
+          when, (unsigned long long)(oldest - 1), (unsigned long long)last,
+          (unsigned long long)n, st);
+    /* The changes of the hot keys are gone: 0 is below what is retained
+     * and refused up front, not after the changes that are left. */
+    firkin_changes *c = NULL;
+    check(firkin_changes_open(db, 0, NULL, &c) == FIRKIN_E_SNAPSHOT_TOO_OLD && c == NULL,
+          "%s: a cursor from 0 is refused when it is opened", when);
+    firkin_changes_free(c);
+    firkin_close(db);
+    db = round == 0 ? open_db(path, opts) : NULL;
+    if (round == 0 && db == NULL) return;
+  }
+}
+
 /* ---- wait ---- */
 
 static void *late_writer(void *p) {
@@ -710,7 +768,8 @@ int main(int argc, char **argv) {
   } groups[] = {{"basic", test_basic},         {"resume", test_resume},
                 {"concurrent", test_concurrent}, {"retention", test_retention},
                 {"wait", test_wait},           {"bad", test_bad},
-                {"rolls", test_rolls},         {"inplace_reopen", test_inplace_reopen}};
+                {"rolls", test_rolls},         {"inplace_reopen", test_inplace_reopen},
+                {"compacted_tail", test_compacted_tail}};
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[g].name) == 0;

@@ -15,7 +15,8 @@
  *          from it (under a 4 GiB address-space limit when not under ASan).
  *  item 8  FIFOs and symlinks to /dev/zero named FIRKIN, CHECKPOINT, LOCK or
  *          like a segment never block an open.
- *  item 9  a forged CHECKPOINT with valid checksums is ignored.
+ *  item 9  a forged CHECKPOINT with valid checksums is ignored; so is one
+ *          whose in-place bound of a segment is past its last number.
  *  item 10 LOCK-only directories are refused; verify and read-only opens
  *          create no LOCK; a refused foreign directory gets no LOCK; a
  *          missing parent is not FIRKIN_E_NOT_FOUND.
@@ -380,6 +381,84 @@ static int t_forged_checkpoint(void) {
     CHECK(caught, "forgery %d was not refused by the entry check", mode);
     firkin_close(db);
   }
+  return 0;
+}
+
+/* A forged in-place bound: the newest segment's entry (72 bytes each from
+ * offset 80; the bound at +64) says an update in place gave one of its
+ * records a number 1000 past the checkpoint's last (at [24]). Until
+ * 2026-11-28 it was accepted: every iterator over the latest state ended
+ * at once with SNAPSHOT_TOO_OLD, and the close wrote the bound back into
+ * the next CHECKPOINT (found by review). It is implausible, like a min_seq
+ * past last_seq: the checkpoint is ignored (the open scans) with a note. */
+static int forge_inplace_bound(const char *dir, uint64_t *last_seq) {
+  char p[1200];
+  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
+  FILE *f = fopen(p, "rb");
+  if (!f) return 1;
+  static unsigned char b[1 << 22];
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  const uint64_t nseg = get64(b + 32);
+  if (n < 80 || nseg == 0 || n < 80 + nseg * 72) return 1;
+  *last_seq = get64(b + 24);
+  put64(b + 80 + (nseg - 1) * 72 + 64, *last_seq + 1000);
+  put64(b + 64, (uint64_t)XXH3_64bits(b + 80, n - 80));
+  put64(b + 72, (uint64_t)XXH3_64bits(b, 72));
+  f = fopen(p, "wb");
+  if (!f) return 1;
+  fwrite(b, 1, n, f);
+  fclose(f);
+  return 0;
+}
+
+/* The largest in-place bound a CHECKPOINT gives a segment, and its last_seq. */
+static int max_inplace_bound(const char *dir, uint64_t *bound, uint64_t *last_seq) {
+  char p[1200];
+  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
+  FILE *f = fopen(p, "rb");
+  if (!f) return 1;
+  static unsigned char b[1 << 16];
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  const uint64_t nseg = get64(b + 32);
+  if (n < 80 + nseg * 72) return 1;
+  *last_seq = get64(b + 24);
+  *bound = 0;
+  for (uint64_t i = 0; i < nseg; i++) {
+    const uint64_t v = get64(b + 80 + i * 72 + 64);
+    if (v > *bound) *bound = v;
+  }
+  return 0;
+}
+
+static int t_forged_inplace_bound(void) {
+  const char *dir = fresh("forged-inplace");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  uint64_t last = 0, bound = 0, last2 = 0;
+  CHECK(forge_inplace_bound(dir, &last) == 0, "forge");
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open: %s", firkin_last_error());
+  char *js = NULL;
+  CHECK(firkin_stats(db, &js) == FIRKIN_OK, "stats");
+  const int noted = strstr(js, "checkpoint ignored: implausible entry") != NULL;
+  if (!noted) fprintf(stderr, "stats: %s\n", js);
+  firkin_free(js);
+  firkin_iter *it = NULL;
+  CHECK(firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK, "iter_new");
+  int seen = 0;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) seen++;
+  firkin_status s = firkin_iter_status(it);
+  firkin_iter_free(it);
+  CHECK(s == FIRKIN_OK && seen == NKEYS, "an iterator ended with %s after %d of %d keys",
+        firkin_strerror(s), seen, NKEYS);
+  CHECK(exact(db, 1, 0, 0), "values");
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  /* The close wrote a checkpoint of its own, without the bound. */
+  CHECK(max_inplace_bound(dir, &bound, &last2) == 0, "read the new CHECKPOINT");
+  CHECK(last2 == last && bound <= last2, "the new CHECKPOINT has an in-place bound %llu (last %llu)",
+        (unsigned long long)bound, (unsigned long long)last2);
+  CHECK(noted, "the forged bound was not refused with a note");
   return 0;
 }
 
@@ -1116,6 +1195,8 @@ int main(void) {
   run("item 7: a sparse 64 GiB CHECKPOINT is ignored, nothing sized from it",
       t_sparse_checkpoint);
   run("item 9: a forged CHECKPOINT with valid checksums is ignored", t_forged_checkpoint);
+  run("a CHECKPOINT whose in-place bound is past its last number is ignored",
+      t_forged_inplace_bound);
   run("item 8: FIFOs and /dev/zero symlinks never block an open", t_special_files);
   run("a conditional write on a damaged newest record is CORRUPTION",
       t_condition_on_damaged_record);

@@ -11,6 +11,10 @@
  *            puts that expire, batches), namespaces created and dropped,
  *            background compaction on 64 KiB segments and firkin_compact:
  *            every verify says ok (a false alarm there is a defect too)
+ *   forged   a CHECKPOINT re-signed without one index entry (the open
+ *            installs it: each entry it has is right, and the key is lost),
+ *            and one with a namespace's key count raised: verify reports
+ *            the key record no entry reaches, and the count
  *
  * Ends with "N passed, N failed".
  */
@@ -25,6 +29,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "firkin.h"
 #include "forked_cases.h"
@@ -155,6 +162,159 @@ static int t_online(void) {
   return 0;
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* forged                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static uint64_t get64(const unsigned char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* CHECKPOINT (docs/format.md): an 80-byte header ([24] last seq, [32]
+ * segments, [40] namespaces, [48] entries, [64] body checksum, [72] header
+ * checksum), 72 bytes per segment, per namespace {u32 id, u8 flags, u8
+ * name length, name, i64 live keys, i64 TTL keys, u64 expiry bound}, 1024
+ * u32 shard counts, the 8-byte entries, the ordered section. */
+static unsigned char ckpt[1 << 22];
+static size_t ckpt_len;
+
+static int ckpt_read(const char *dir) {
+  char p[600];
+  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
+  FILE *f = fopen(p, "rb");
+  if (f == NULL) return 1;
+  ckpt_len = fread(ckpt, 1, sizeof ckpt, f);
+  fclose(f);
+  return ckpt_len < 80 ? 1 : 0;
+}
+
+static int ckpt_write(const char *dir) {
+  put64(ckpt + 64, (uint64_t)XXH3_64bits(ckpt + 80, ckpt_len - 80));
+  put64(ckpt + 72, (uint64_t)XXH3_64bits(ckpt, 72));
+  char p[600];
+  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
+  FILE *f = fopen(p, "wb");
+  if (f == NULL) return 1;
+  const size_t n = fwrite(ckpt, 1, ckpt_len, f);
+  fclose(f);
+  return n == ckpt_len ? 0 : 1;
+}
+
+/* The offset of the first namespace entry and of the shard counts. */
+static void ckpt_layout(size_t *ns_at, size_t *shards_at) {
+  size_t p = 80 + (size_t)get64(ckpt + 32) * 72;
+  *ns_at = p;
+  for (uint64_t i = 0; i < get64(ckpt + 40); i++) p += 6 + ckpt[p + 5] + 24;
+  *shards_at = p;
+}
+
+/* Removes the first index entry (its shard's count and the header's with
+ * it). */
+static int ckpt_drop_entry(void) {
+  size_t ns_at, shards_at;
+  ckpt_layout(&ns_at, &shards_at);
+  const size_t entries_at = shards_at + 4 * 1024;
+  if (get64(ckpt + 48) == 0 || entries_at + 8 > ckpt_len) return 1;
+  for (int sh = 0; sh < 1024; sh++) {
+    uint32_t c;
+    memcpy(&c, ckpt + shards_at + 4 * sh, 4);
+    if (c == 0) continue;
+    c--;
+    memcpy(ckpt + shards_at + 4 * sh, &c, 4);
+    break;
+  }
+  memmove(ckpt + entries_at, ckpt + entries_at + 8, ckpt_len - entries_at - 8);
+  ckpt_len -= 8;
+  put64(ckpt + 48, get64(ckpt + 48) - 1);
+  return 0;
+}
+
+/* Adds `by` to the key count of the namespace with id 0 (default). */
+static int ckpt_raise_count(int64_t by) {
+  size_t p, shards_at;
+  ckpt_layout(&p, &shards_at);
+  for (uint64_t i = 0; i < get64(ckpt + 40); i++) {
+    uint32_t id;
+    memcpy(&id, ckpt + p, 4);
+    if (id == 0) {
+      const size_t at = p + 6 + ckpt[p + 5];
+      put64(ckpt + at, get64(ckpt + at) + (uint64_t)by);
+      return 0;
+    }
+    p += 6 + ckpt[p + 5] + 24;
+  }
+  return 1;
+}
+
+#define FORGED_KEYS 500
+
+/* A database of FORGED_KEYS keys, closed (its CHECKPOINT written). */
+static int forged_db(const char *dir) {
+  sh("rm -rf '%s'", dir);
+  firkin_db *db = NULL;
+  CHECK(firkin_open(dir, NULL, &db) == FIRKIN_OK, "open");
+  char key[32];
+  for (int i = 0; i < FORGED_KEYS; i++) {
+    const int kl = snprintf(key, sizeof key, "key%d", i);
+    CHECK(firkin_put(db, NULL, NULL, key, (size_t)kl, "value", 5) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  return 0;
+}
+
+/* Opens dir, counts the keys an iterator yields, and verifies. */
+static int forged_open_verify(const char *dir, long *keys, firkin_status *vs, char **rep) {
+  firkin_db *db = NULL;
+  CHECK(firkin_open(dir, NULL, &db) == FIRKIN_OK, "open the forged database");
+  firkin_iter *it = NULL;
+  CHECK(firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK, "iter");
+  *keys = 0;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) (*keys)++;
+  firkin_iter_free(it);
+  *vs = firkin_verify(db, rep);
+  firkin_close(db);
+  return 0;
+}
+
+static int t_forged(void) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/forged", root);
+  long keys = 0;
+  firkin_status vs;
+  char *rep = NULL;
+
+  /* An entry left out: the open installs the rest (each is right). */
+  CHECK(forged_db(dir) == 0, "fill");
+  CHECK(ckpt_read(dir) == 0 && ckpt_drop_entry() == 0 && ckpt_write(dir) == 0, "forge");
+  CHECK(forged_open_verify(dir, &keys, &vs, &rep) == 0, "open");
+  if (keys == FORGED_KEYS) {
+    /* (the open saw through it and scanned: nothing lost, nothing to find) */
+    CHECK(vs == FIRKIN_OK, "verify of a database the open rebuilt: %s", rep ? rep : "");
+    printf("  (the open did not take the forged checkpoint)\n");
+  } else {
+    CHECK(keys == FORGED_KEYS - 1, "%ld keys", keys);
+    CHECK(vs == FIRKIN_E_CORRUPTION && rep != NULL && strstr(rep, "not reached by the index"),
+          "a key lost from the index, verify says %s: %s", firkin_strerror(vs), rep ? rep : "");
+  }
+  firkin_free(rep);
+  rep = NULL;
+
+  /* A key count raised by 5. */
+  CHECK(forged_db(dir) == 0, "fill");
+  CHECK(ckpt_read(dir) == 0 && ckpt_raise_count(5) == 0 && ckpt_write(dir) == 0, "forge");
+  CHECK(forged_open_verify(dir, &keys, &vs, &rep) == 0, "open");
+  CHECK(keys == FORGED_KEYS, "%ld keys", keys);
+  CHECK(vs == FIRKIN_E_CORRUPTION && rep != NULL && strstr(rep, "counts 505 keys"),
+        "a count off by 5, verify says %s: %s", firkin_strerror(vs), rep ? rep : "");
+  firkin_free(rep);
+  sh("rm -rf '%s'", dir);
+  return 0;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   snprintf(root, sizeof root, "/tmp/firkin-verify-XXXXXX");
@@ -163,6 +323,7 @@ int main(void) {
     return 1;
   }
   run("online: verify beside writers, TTL, namespaces and compaction", t_online);
+  run("forged: an index entry left out, a key count raised", t_forged);
   sh("rm -rf '%s'", root);
   return forked_cases_summary();
 }
