@@ -126,8 +126,10 @@ class DB : private CompactionHost {
   // whose time is <= unix_ms (0: before the first write). kSnapshotTooOld
   // when the log that would tell is no longer kept. Any thread.
   Status SeqAtTime(uint64_t unix_ms, uint64_t* seq) const;
-  // The oldest time SeqAtTime can still answer (0: every time since the
-  // database was created; UINT64_MAX: none, e.g. no log left). Any thread.
+  // The oldest time from which SeqAtTime can answer every time (0: every
+  // time since the database was created; UINT64_MAX: none, e.g. no log
+  // left, or compaction retired the newest log segments and kept an older
+  // one). Any thread.
   uint64_t OldestReadableTime() const;
   // One version of a key, for the history iterator.
   struct Version {

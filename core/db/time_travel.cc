@@ -142,6 +142,7 @@ Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
       // at the later time).
       uint64_t ans = s.min_seq.load(std::memory_order_relaxed);
       uint64_t mx = 0;
+      bool found_later = false;  // a commit after the time, or past the published number
       LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
       RecordView r;
       uint64_t at;
@@ -154,10 +155,37 @@ Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
         // passed over (a read at the answer that needs it, or a version
         // it replaced, is told SnapshotTooOld: VersionAt).
         if (r.counter() != 0) continue;
-        if (r.seq > published) break;
+        if (r.seq > published) {
+          found_later = true;
+          break;
+        }
         mx = std::max(mx, r.time());
-        if (mx > unix_ms) break;
+        if (mx > unix_ms) {
+          found_later = true;
+          break;
+        }
         ans = r.seq;
+      }
+      // Every commit of this segment was at or before the time: the answer
+      // is its last one only if the next commit is in the log segment
+      // after it (or there is none: the published number). Where
+      // compaction retired the log segments after it, the commits between
+      // are only in outputs, which keep no order: whether they were before
+      // the time is not known (until 2026-11-28 the answer was this
+      // segment's last number, a state that lacked writes committed before
+      // the time: review of changes_test compacted_tail). The writer's
+      // active segment takes every later number: nothing is after it. A
+      // segment's last number counts those updates in place gave its
+      // records (passed over above, as everywhere here).
+      const bool active = !s.closed() && !s.sealed.load(std::memory_order_acquire);
+      const uint64_t next =
+          i + 1 < logs.size() ? logs[i + 1]->min_seq.load(std::memory_order_relaxed)
+                              : published + 1;
+      const uint64_t last = std::max(SegmentLastSeq(s), s.InPlaceSeqBound());
+      if (!found_later && !active && last + 1 < next) {
+        return Status::SnapshotTooOld("the state at time " + std::to_string(unix_ms) +
+                                      " is no longer kept (compaction retired the log "
+                                      "segments after sequence " + std::to_string(last) + ")");
       }
       *seq = std::min(ans, published);
       return Status::OK();
@@ -185,6 +213,21 @@ uint64_t DB::OldestReadableTime() const {
     if (s->min_seq.load(std::memory_order_relaxed) != UINT64_MAX) logs.push_back(s);
   }
   if (logs.empty()) return LastSeq() == 0 ? 0 : UINT64_MAX;
+  // The newest log segment must reach the last number, unless it is the
+  // writer's active one (SeqAtTime: compaction may retire the newest log
+  // segments and keep an older one; the times after it are then not
+  // known, and SeqAtTime answers none below now).
+  {
+    const uint64_t latest = LastSeq();
+    const Segment& newest = *logs.back();
+    if (newest.closed() || newest.sealed.load(std::memory_order_acquire)) {
+      const uint64_t starts = newest.min_seq.load(std::memory_order_relaxed);
+      if (std::max({SegmentLastSeq(newest), newest.InPlaceSeqBound(),
+                    starts > 0 ? starts - 1 : 0}) < latest) {
+        return UINT64_MAX;
+      }
+    }
+  }
   size_t i = logs.size() - 1;
   while (i > 0 &&
          SegmentLastSeq(*logs[i - 1]) + 1 == logs[i]->min_seq.load(std::memory_order_relaxed)) {
