@@ -104,7 +104,7 @@ test-tsan:
 	  -Dexamples=false -Dwerror=false
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
-	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test
+	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind \
 	  stress_group_commit stress_in_place
@@ -136,6 +136,9 @@ test-tsan:
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/fences_test
 	@# The commit-time clock's window (a seqlock over three words) read by many threads.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/realtime_clock_test
+	@# Verify beside writers, namespace drops (the retire mutex to the end of
+	@# the purge) and compaction.
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/verify_test
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).
