@@ -492,6 +492,17 @@ int main(int argc, char **argv) {
   for (int t = 0; t < g_threads; t++) pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t);
   struct timespec ts = {(time_t)g_seconds, (long)((g_seconds - (time_t)g_seconds) * 1e9)};
   nanosleep(&ts, NULL);
+  /* With --fixed-length the run must show puts in place beside the
+   * snapshots (checked below). On a loaded machine (a sanitizer build, the
+   * CI's other jobs) the snapshot threads can leave no window for one in
+   * the whole run (once under a load average of 10, 2026-11-27): the
+   * threads go on, a second at a time, for up to 10 s more, until one
+   * has gone in place. */
+  for (int extra = 0; g_fixed_len != 0 && extra < 10 && stat_of("in_place_updates") == 0;
+       extra++) {
+    struct timespec one = {1, 0};
+    nanosleep(&one, NULL);
+  }
   atomic_store(&g_stop, 1);
   for (int t = 0; t < g_threads; t++) pthread_join(th[t], NULL);
   int live_ok = atomic_load(&g_failures) == 0;
