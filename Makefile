@@ -137,8 +137,8 @@ test-tsan:
 	@# The commit-time clock's window (a seqlock over three words) read by many threads.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/realtime_clock_test
 	@# Verify beside writers, namespace drops (the retire mutex to the end of
-	@# the purge) and compaction.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/verify_test
+	@# the purge) and compaction; snapshot reads beside drops.
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/verify_test online drop_get
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).

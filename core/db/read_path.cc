@@ -64,6 +64,12 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
     if (keyspace_->DamagedCandidate(h, check_all_reads_)) {
       return Status::Corruption("a record that may hold this key failed its checksum");
     }
+    // A drop's purge may have taken the entry since the check above (it
+    // sets the flag before): that is no answer for the key (until
+    // 2026-11-28 a snapshot read said NOT_FOUND for a key it held).
+    if (ns.dropped.load(std::memory_order_acquire)) {
+      return Status::NamespaceNotFound("namespace '" + ns.name + "' was dropped");
+    }
     return Status::NotFound();
   }
   // The rest of the record (its value, up to 4 KiB: the hardware prefetcher

@@ -12,6 +12,7 @@
 
 #include "core/db/db.h"
 #include "core/log/log_reader.h"
+#include "core/util/atomic_bound.h"
 #include "core/util/epoch.h"
 #include "core/util/realtime_clock.h"
 
@@ -284,13 +285,8 @@ uint64_t DB::HistoryRetentionSegmentFloor() const {
 // dropped its tombstone (helpers' review, tests/c/timetravel_test.c).
 
 void DB::RaiseHistoryFloors(uint64_t history, uint64_t absent) {
-  auto raise = [](std::atomic<uint64_t>* f, uint64_t v) {
-    uint64_t cur = f->load(std::memory_order_relaxed);
-    while (v > cur && !f->compare_exchange_weak(cur, v, std::memory_order_seq_cst)) {
-    }
-  };
-  raise(&history_floor_, std::max(history, absent));
-  raise(&absent_floor_, absent);
+  RaiseTo(&history_floor_, std::max(history, absent));
+  RaiseTo(&absent_floor_, absent);
 }
 
 void DB::HistoryDropped(uint64_t history, uint64_t absent) {

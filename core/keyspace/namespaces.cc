@@ -47,9 +47,16 @@ std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::st
   info->ordered = ordered;
   if (id < by_id_.size() && by_id_[id] && by_id_[id]->name.empty()) {
     // A placeholder made by recovery for keys met before this record, or
-    // for its drop record met first.
-    info->live_keys.store(by_id_[id]->live_keys.load());
-    if (by_id_[id]->dropped.load()) info->dropped.store(true);
+    // for its drop record met first: every count of those keys comes
+    // along (until 2026-11-28 only live_keys did: the TTL count and the
+    // expiry bound stayed empty, so firkin_count took its O(1) path and
+    // counted expired keys).
+    const NamespaceInfo& ph = *by_id_[id];
+    info->live_keys.store(ph.live_keys.load());
+    info->ttl_keys.store(ph.ttl_keys.load());
+    info->min_expiry.store(ph.min_expiry.load());
+    info->ttl_writes.store(ph.ttl_writes.load());
+    if (ph.dropped.load()) info->dropped.store(true);
   }
   if (by_id_.size() <= id) by_id_.resize(id + 1);
   by_id_[id] = info;

@@ -27,6 +27,7 @@
 
 #include "core/keyspace/ns_write_tracker.h"
 #include "core/log/format.h"
+#include "core/util/atomic_bound.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -82,11 +83,7 @@ struct NamespaceInfo {
       NoteMinExpiry(expiry);
     }
   }
-  void NoteMinExpiry(uint64_t e) const {
-    uint64_t cur = min_expiry.load(std::memory_order_relaxed);
-    while (e < cur && !min_expiry.compare_exchange_weak(cur, e, std::memory_order_relaxed)) {
-    }
-  }
+  void NoteMinExpiry(uint64_t e) const { LowerTo(&min_expiry, e, std::memory_order_relaxed); }
   // Writes to this namespace, for serializable transactions that iterated it.
   NsWriteTracker writes;
 };

@@ -340,11 +340,7 @@ Status LogWriter::TakeSegmentId(uint64_t* id) {
   return Status::OK();
 }
 
-void LogWriter::NoteListed(uint64_t max_id) {
-  uint64_t cur = listed_max_.load();
-  while (max_id > cur && !listed_max_.compare_exchange_weak(cur, max_id)) {
-  }
-}
+void LogWriter::NoteListed(uint64_t max_id) { RaiseTo(&listed_max_, max_id); }
 
 Status LogWriter::WriteHeader(MappedFile* file, uint64_t id, uint32_t flags, uint64_t floor,
                               uint32_t* flags_out, bool* sync_failed) {

@@ -29,6 +29,7 @@
 #include "core/env/env.h"
 #include "core/index/hash_index.h"
 #include "core/log/format.h"
+#include "core/util/atomic_bound.h"
 #include "core/util/prefetch.h"
 #include "core/util/spin.h"
 #include "core/util/striped_counter.h"
@@ -160,23 +161,13 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // Smallest sequence number of any record in the segment (UINT64_MAX if
   // none yet); compaction uses it to know where older versions may live.
   std::atomic<uint64_t> min_seq{UINT64_MAX};
-  void NoteSeq(uint64_t seq) {
-    uint64_t cur = min_seq.load(std::memory_order_relaxed);
-    while (seq < cur &&
-           !min_seq.compare_exchange_weak(cur, seq, std::memory_order_relaxed)) {
-    }
-  }
+  void NoteSeq(uint64_t seq) { LowerTo(&min_seq, seq, std::memory_order_relaxed); }
   // Earliest expiry (TTL) of a record written into the segment by this
   // process, or found in it by compaction (UINT64_MAX: none known). Once
   // it has passed, compaction takes the segment even without dead bytes,
   // to reclaim the expired records.
   std::atomic<uint64_t> min_expiry{UINT64_MAX};
-  void NoteExpiry(uint64_t e) {
-    uint64_t cur = min_expiry.load(std::memory_order_relaxed);
-    while (e < cur &&
-           !min_expiry.compare_exchange_weak(cur, e, std::memory_order_relaxed)) {
-    }
-  }
+  void NoteExpiry(uint64_t e) { LowerTo(&min_expiry, e, std::memory_order_relaxed); }
   // Synced prefix (written under the log's sync mutex; read by anyone).
   std::atomic<uint64_t> synced_len{0};
   // What the watermark on disk claims (at most synced_len; it trails it by
@@ -202,11 +193,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // cannot tell what happened before it here (the versions it replaced
   // are gone). See InPlaceSeqBound.
   alignas(64) std::atomic<uint64_t> inplace_max_seq{0};
-  void NoteInPlaceSeq(uint64_t seq) {
-    uint64_t cur = inplace_max_seq.load(std::memory_order_relaxed);
-    while (seq > cur && !inplace_max_seq.compare_exchange_weak(cur, seq)) {
-    }
-  }
+  void NoteInPlaceSeq(uint64_t seq) { RaiseTo(&inplace_max_seq, seq); }
   // A put of this process went in place here. Set once: an update of a
   // shared word on every overwrite (NoteInPlaceSeq, as it once was) put a
   // contended cache line on the hot path, beside fields every writer reads.

@@ -8,6 +8,7 @@
 #include "core/keyspace/options.h"
 #include "core/log/log_reader.h"
 #include "core/recovery/replayer.h"
+#include "core/util/atomic_bound.h"
 #include "core/util/coding.h"
 #include "core/util/epoch.h"
 
@@ -34,13 +35,6 @@ struct NewSegment {
   std::vector<uint64_t> inputs;  // a compaction output's input ids
   uint64_t history_floor = 0;    // the floor it records (0: none recorded)
 };
-
-// Raises *f to at least v.
-void RaiseTo(std::atomic<uint64_t>* f, uint64_t v) {
-  uint64_t cur = f->load(std::memory_order_relaxed);
-  while (cur < v && !f->compare_exchange_weak(cur, v, std::memory_order_seq_cst)) {
-  }
-}
 
 }  // namespace
 
@@ -338,9 +332,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       // "absent" correctly; older ones have lost the key's history.
       floor = std::max(floor, r.type == RecordType::kPut ? std::max(res.last_seq, r.seq) : r.seq);
     }
-    uint64_t cur = history_floor->load(std::memory_order_relaxed);
-    while (cur < floor && !history_floor->compare_exchange_weak(cur, floor)) {
-    }
+    RaiseTo(history_floor, floor);
     for (Locator l : victims) {
       RecordView r;
       if (ks_->ResolveBounded(l, &r) == nullptr) continue;
