@@ -57,6 +57,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "checkpoint_file.h"
 #include "firkin.h"
 #include "forked_cases.h"
 #include "record_layout.h"
@@ -333,33 +334,21 @@ static void put64(unsigned char *p, uint64_t v) {
 
 /* mode 0: an entry's locator becomes 0; 1: two entries swap locators. */
 static int forge(const char *dir, int mode) {
-  char p[1200];
-  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
-  FILE *f = fopen(p, "rb");
-  if (!f) return 1;
-  static unsigned char b[1 << 22];
-  size_t n = fread(b, 1, sizeof b, f);
-  fclose(f);
-  /* version 6: 80-byte header; the 8-byte hash entries (tag << 44 |
-   * locator) end where the ordered section (ordered_bytes at [56]) starts */
+  if (ckpt_read(dir) != 0) return 1;
+  /* the 8-byte hash entries (tag << 44 | locator) end where the ordered
+   * section (ordered_bytes at [56]) starts */
   const uint64_t loc_mask = (UINT64_C(1) << 44) - 1;
-  uint64_t nent = get64(b + 48), ord = get64(b + 56);
-  if (nent < 2 || n < 80 + 4096 + nent * 8 + ord) return 1;
-  unsigned char *e = b + n - ord - nent * 8;
+  uint64_t nent = ckpt_u64(48), ord = ckpt_u64(56);
+  if (nent < 2 || ckpt_len < 80 + 4096 + nent * 8 + ord) return 1;
+  const size_t e = ckpt_len - ord - nent * 8;
   if (mode == 0) {
-    put64(e, get64(e) & ~loc_mask);
+    ckpt_put_u64(e, ckpt_u64(e) & ~loc_mask);
   } else {
-    uint64_t a = get64(e), c = get64(e + 8);
-    put64(e, (a & ~loc_mask) | (c & loc_mask));
-    put64(e + 8, (c & ~loc_mask) | (a & loc_mask));
+    uint64_t a = ckpt_u64(e), c = ckpt_u64(e + 8);
+    ckpt_put_u64(e, (a & ~loc_mask) | (c & loc_mask));
+    ckpt_put_u64(e + 8, (c & ~loc_mask) | (a & loc_mask));
   }
-  put64(b + 64, (uint64_t)XXH3_64bits(b + 80, n - 80));
-  put64(b + 72, (uint64_t)XXH3_64bits(b, 72));
-  f = fopen(p, "wb");
-  if (!f) return 1;
-  fwrite(b, 1, n, f);
-  fclose(f);
-  return 0;
+  return ckpt_write(dir);
 }
 
 static int t_forged_checkpoint(void) {
@@ -392,41 +381,23 @@ static int t_forged_checkpoint(void) {
  * the next CHECKPOINT (found by review). It is implausible, like a min_seq
  * past last_seq: the checkpoint is ignored (the open scans) with a note. */
 static int forge_inplace_bound(const char *dir, uint64_t *last_seq) {
-  char p[1200];
-  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
-  FILE *f = fopen(p, "rb");
-  if (!f) return 1;
-  static unsigned char b[1 << 22];
-  size_t n = fread(b, 1, sizeof b, f);
-  fclose(f);
-  const uint64_t nseg = get64(b + 32);
-  if (n < 80 || nseg == 0 || n < 80 + nseg * 72) return 1;
-  *last_seq = get64(b + 24);
-  put64(b + 80 + (nseg - 1) * 72 + 64, *last_seq + 1000);
-  put64(b + 64, (uint64_t)XXH3_64bits(b + 80, n - 80));
-  put64(b + 72, (uint64_t)XXH3_64bits(b, 72));
-  f = fopen(p, "wb");
-  if (!f) return 1;
-  fwrite(b, 1, n, f);
-  fclose(f);
-  return 0;
+  if (ckpt_read(dir) != 0) return 1;
+  const uint64_t nseg = ckpt_u64(32);
+  if (nseg == 0 || ckpt_len < 80 + nseg * 72) return 1;
+  *last_seq = ckpt_u64(24);
+  ckpt_put_u64(80 + (nseg - 1) * 72 + 64, *last_seq + 1000);
+  return ckpt_write(dir);
 }
 
 /* The largest in-place bound a CHECKPOINT gives a segment, and its last_seq. */
 static int max_inplace_bound(const char *dir, uint64_t *bound, uint64_t *last_seq) {
-  char p[1200];
-  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
-  FILE *f = fopen(p, "rb");
-  if (!f) return 1;
-  static unsigned char b[1 << 16];
-  size_t n = fread(b, 1, sizeof b, f);
-  fclose(f);
-  const uint64_t nseg = get64(b + 32);
-  if (n < 80 + nseg * 72) return 1;
-  *last_seq = get64(b + 24);
+  if (ckpt_read(dir) != 0) return 1;
+  const uint64_t nseg = ckpt_u64(32);
+  if (ckpt_len < 80 + nseg * 72) return 1;
+  *last_seq = ckpt_u64(24);
   *bound = 0;
   for (uint64_t i = 0; i < nseg; i++) {
-    const uint64_t v = get64(b + 80 + i * 72 + 64);
+    const uint64_t v = ckpt_u64(80 + i * 72 + 64);
     if (v > *bound) *bound = v;
   }
   return 0;

@@ -42,6 +42,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "checkpoint_file.h"
 #include "firkin.h"
 #include "forked_cases.h"
 
@@ -341,85 +342,37 @@ static int t_drop_get(void) {
 /* forged                                                                    */
 /* ------------------------------------------------------------------------ */
 
-static uint64_t get64(const unsigned char *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
-static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
-
-/* CHECKPOINT (docs/format.md): an 80-byte header ([24] last seq, [32]
- * segments, [40] namespaces, [48] entries, [64] body checksum, [72] header
- * checksum), 72 bytes per segment, per namespace {u32 id, u8 flags, u8
- * name length, name, i64 live keys, i64 TTL keys, u64 expiry bound}, 1024
- * u32 shard counts, the 8-byte entries, the ordered section. */
-static unsigned char ckpt[1 << 22];
-static size_t ckpt_len;
-
-static int ckpt_read(const char *dir) {
-  char p[600];
-  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
-  FILE *f = fopen(p, "rb");
-  if (f == NULL) return 1;
-  ckpt_len = fread(ckpt, 1, sizeof ckpt, f);
-  fclose(f);
-  return ckpt_len < 80 ? 1 : 0;
-}
-
-static int ckpt_write(const char *dir) {
-  put64(ckpt + 64, (uint64_t)XXH3_64bits(ckpt + 80, ckpt_len - 80));
-  put64(ckpt + 72, (uint64_t)XXH3_64bits(ckpt, 72));
-  char p[600];
-  snprintf(p, sizeof p, "%s/CHECKPOINT", dir);
-  FILE *f = fopen(p, "wb");
-  if (f == NULL) return 1;
-  const size_t n = fwrite(ckpt, 1, ckpt_len, f);
-  fclose(f);
-  return n == ckpt_len ? 0 : 1;
-}
-
-/* The offset of the first namespace entry and of the shard counts. */
-static void ckpt_layout(size_t *ns_at, size_t *shards_at) {
-  size_t p = 80 + (size_t)get64(ckpt + 32) * 72;
-  *ns_at = p;
-  for (uint64_t i = 0; i < get64(ckpt + 40); i++) p += 6 + ckpt[p + 5] + 24;
-  *shards_at = p;
-}
-
 /* Removes the first index entry (its shard's count and the header's with
  * it). */
 static int ckpt_drop_entry(void) {
-  size_t ns_at, shards_at;
-  ckpt_layout(&ns_at, &shards_at);
-  const size_t entries_at = shards_at + 4 * 1024;
-  if (get64(ckpt + 48) == 0 || entries_at + 8 > ckpt_len) return 1;
+  const size_t shards_at = ckpt_shards_at(), entries_at = ckpt_entries_at();
+  if (ckpt_u64(48) == 0 || entries_at + 8 > ckpt_len) return 1;
   for (int sh = 0; sh < 1024; sh++) {
     uint32_t c;
-    memcpy(&c, ckpt + shards_at + 4 * sh, 4);
+    memcpy(&c, ckpt_buf + shards_at + 4 * sh, 4);
     if (c == 0) continue;
     c--;
-    memcpy(ckpt + shards_at + 4 * sh, &c, 4);
+    memcpy(ckpt_buf + shards_at + 4 * sh, &c, 4);
     break;
   }
-  memmove(ckpt + entries_at, ckpt + entries_at + 8, ckpt_len - entries_at - 8);
+  memmove(ckpt_buf + entries_at, ckpt_buf + entries_at + 8, ckpt_len - entries_at - 8);
   ckpt_len -= 8;
-  put64(ckpt + 48, get64(ckpt + 48) - 1);
+  ckpt_put_u64(48, ckpt_u64(48) - 1);
   return 0;
 }
 
 /* Adds `by` to the key count of the namespace with id 0 (default). */
 static int ckpt_raise_count(int64_t by) {
-  size_t p, shards_at;
-  ckpt_layout(&p, &shards_at);
-  for (uint64_t i = 0; i < get64(ckpt + 40); i++) {
+  size_t p = ckpt_namespaces_at();
+  for (uint64_t i = 0; i < ckpt_u64(40); i++) {
     uint32_t id;
-    memcpy(&id, ckpt + p, 4);
+    memcpy(&id, ckpt_buf + p, 4);
     if (id == 0) {
-      const size_t at = p + 6 + ckpt[p + 5];
-      put64(ckpt + at, get64(ckpt + at) + (uint64_t)by);
+      const size_t at = p + 6 + ckpt_buf[p + 5];
+      ckpt_put_u64(at, ckpt_u64(at) + (uint64_t)by);
       return 0;
     }
-    p += 6 + ckpt[p + 5] + 24;
+    p += 6 + ckpt_buf[p + 5] + 24;
   }
   return 1;
 }
