@@ -851,7 +851,12 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  at or before that time and none after (the newest commit with time ≤
  *  unix_ms; a time before the first write gives the empty state, sequence
  *  0). Writes made before format version 3 have no time and count as
- *  before any time. FIRKIN_E_SNAPSHOT_TOO_OLD if the log that tells that
+ *  before any time. unix_ms equal to the database's now (firkin_now_ms)
+ *  first moves the clock past it (at most 1 ms ahead of the real clock)
+ *  and waits for the writes in flight, so that every write of that
+ *  millisecond is in the state and every later one has a later time; a
+ *  later time gives the latest state as of the call (writes that commit
+ *  after the call are not in it, whatever their time). FIRKIN_E_SNAPSHOT_TOO_OLD if the log that tells that
  *  time is no longer kept (see history_retention_ms and "oldest_time" in
  *  firkin_stats); reads through the snapshot may still give
  *  FIRKIN_E_SNAPSHOT_TOO_OLD for a key whose history compaction took or an

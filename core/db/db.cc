@@ -426,11 +426,22 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
     segs = keyspace_->segments().List();
     for (auto& s : segs) ends.push_back(s->published_len());
   }
+  // (A read-only handle's scan floor, and the updates in place the
+  // writer made in the segments it scans, which recovery and refreshes
+  // found: until 2026-11-28 a reader's iterator below one ended OK without
+  // the key it replaced, found by review.)
+  auto in_place_above = [&]() {
+    for (const auto& s : segs) {
+      if (snap < s->inplace_max_seq.load(std::memory_order_relaxed)) return true;
+    }
+    return false;
+  };
   const bool inexact =
       snap != kLatestSeq &&
       (options_.read_only
            ? snap < (view != nullptr ? view->scan_floor
-                                     : reader_scan_floor_.load(std::memory_order_acquire))
+                                     : reader_scan_floor_.load(std::memory_order_acquire)) ||
+                 in_place_above()
            : ScanInexact(snap));
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
                           std::move(ends), check_all_reads_,

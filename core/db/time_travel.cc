@@ -96,15 +96,27 @@ uint64_t DB::NewestLogTime() const {
 }
 
 Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
-  Epoch::Guard guard;
-  // (Acknowledged: a time from now on covers every write that returned,
-  // updates in place included.)
-  const uint64_t published = AcknowledgedSeq();
-  // Every published commit has a time at or before the database's time.
+  // A time not yet past. The database's millisecond now is not over:
+  // writes may still commit in it, and the state "at or before" it would
+  // lack them (until 2026-11-28 a put in the same millisecond, after the
+  // call, had that time and was not in the snapshot: found by review). So
+  // the clock moves past it first (it is a high-water mark of readings:
+  // at most 1 ms ahead of the real clock now), the writes that took their
+  // time before that are drained (they publish before they leave the
+  // gate), and the state is the last acknowledged one: every later write
+  // has a later time. A later time than now gives the latest state as of
+  // the call (firkin.h): the clock is not moved into the future.
   if (unix_ms >= NowMs()) {
-    *seq = published;
+    if (log_ != nullptr && unix_ms == NowMs()) {
+      RaiseTo(&last_commit_ms_, unix_ms + 1);
+      const_cast<WriterGate&>(gate_).RunExclusive([] {});
+    }
+    *seq = AcknowledgedSeq();
     return Status::OK();
   }
+  Epoch::Guard guard;
+  // (Acknowledged: every write that returned, updates in place included.)
+  const uint64_t published = AcknowledgedSeq();
   std::vector<std::shared_ptr<Segment>> logs;
   for (auto& s : LogSegments()) {
     if (s->min_seq.load(std::memory_order_relaxed) != UINT64_MAX) logs.push_back(s);
@@ -263,6 +275,14 @@ uint64_t DB::HistoryRetentionSegmentFloor() const {
   std::vector<std::shared_ptr<Segment>> logs = LogSegments();
   for (size_t i = 0; i < logs.size(); i++) {
     if (LastRecordTime(*logs[i]) >= cutoff) return logs[i > 0 ? i - 1 : 0]->id();
+  }
+  // No commit inside the window (writes paused for longer than it): the
+  // state at every time inside it is the newest commit's, which the
+  // newest log segment with records holds. Until 2026-11-28 nothing was
+  // kept then, and after a compaction every time inside the window said
+  // SnapshotTooOld (found by review).
+  for (size_t i = logs.size(); i-- > 0;) {
+    if (logs[i]->min_seq.load(std::memory_order_relaxed) != UINT64_MAX) return logs[i]->id();
   }
   return UINT64_MAX;
 }

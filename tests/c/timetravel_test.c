@@ -15,6 +15,12 @@
  *              window reads exactly; older times give SNAPSHOT_TOO_OLD or the
  *              exact value, never a wrong one; stats "oldest_time"; without
  *              retention compaction takes history and reads never go wrong
+ *   now        the state at the clock's current millisecond: a put after the
+ *              call is in it or has a later time (never both out of it and
+ *              at or before the time); a later time is the latest state
+ *   idle       with retention, writes paused longer than the window, then
+ *              compaction: every time inside the window is the last
+ *              write's state (not SNAPSHOT_TOO_OLD), also after one more put
  *   v2         a format-version-2 database written by hand (no commit
  *              times) opens; its writes count as before any time
  *   kill       commit times survive kill -9
@@ -354,6 +360,87 @@ static int probe(firkin_db *db, int n, uint64_t must_from, int *wrong, int *too_
     if (t >= must_from && !exact) missing++;
   }
   return missing;
+}
+
+static void test_now(void) {
+  char path[300];
+  dbpath(path, sizeof path, "now");
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  int bad = 0;
+  for (int i = 0; i < 20; i++) {
+    const uint64_t t = T0 + 1000 + (uint64_t)i * 10;
+    check(put_at(db, t, "k", "before") == FIRKIN_OK, "put");
+    uint64_t now = 0;
+    firkin_now_ms(db, &now);
+    firkin_snapshot *s = NULL;
+    check(firkin_snapshot_at_time(db, now, &s) == FIRKIN_OK, "snapshot_at_time(now)");
+    /* the clock has not moved: a put now, in "the same" millisecond */
+    check(firkin_put(db, NULL, NULL, "k", 1, "after", 5) == FIRKIN_OK, "put");
+    uint64_t seq = 0;
+    firkin_last_seq(db, &seq);
+    firkin_history *h = NULL;
+    check(firkin_history_new(db, NULL, "k", 1, &h) == FIRKIN_OK, "history");
+    const uint64_t put_time = firkin_history_time(h);
+    firkin_history_free(h);
+    if (put_time <= now && firkin_snapshot_seq(s) < seq) {
+      bad++;
+      printf("  the state at %llu (sequence %llu) lacks the put at %llu (sequence %llu)\n",
+             (unsigned long long)now, (unsigned long long)firkin_snapshot_seq(s),
+             (unsigned long long)put_time, (unsigned long long)seq);
+    }
+    firkin_snapshot_free(s);
+    /* a time not yet come: the latest state as of the call */
+    check(firkin_snapshot_at_time(db, now + 60000, &s) == FIRKIN_OK &&
+              firkin_snapshot_seq(s) == seq,
+          "a later time: the latest state");
+    firkin_snapshot_free(s);
+  }
+  check(bad == 0, "%d of 20 snapshots at the current millisecond lacked a later put of it", bad);
+  firkin_close(db);
+}
+
+static void test_idle(void) {
+  char path[300];
+  dbpath(path, sizeof path, "idle");
+  const char *opts[] = {"segment_size", "64K", "history_retention_ms", "10000", NULL};
+  firkin_db *db = open_db(path, opts);
+  if (db == NULL) return;
+  char k[16], v[100];
+  memset(v, 'x', sizeof v - 1);
+  v[sizeof v - 1] = 0;
+  for (int i = 0; i < 2000; i++) {
+    snprintf(k, sizeof k, "k%02d", i % 50);
+    check(put_at(db, T0 + (uint64_t)i / 100, k, v) == FIRKIN_OK, "put");
+  }
+  uint64_t last = 0;
+  firkin_last_seq(db, &last);
+  set_clock(T0 + 60000);  /* a minute later, nothing written meanwhile */
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(stat_u64(db, "segments_retired") > 0, "compaction retired segments");
+  int refused = 0, wrong = 0;
+  for (uint64_t back = 1; back < 10000; back *= 3) {
+    firkin_snapshot *s = NULL;
+    const firkin_status st = firkin_snapshot_at_time(db, T0 + 60000 - back, &s);
+    refused += st != FIRKIN_OK;
+    wrong += st == FIRKIN_OK && firkin_snapshot_seq(s) != last;
+    firkin_snapshot_free(s);
+  }
+  check(refused == 0 && wrong == 0,
+        "times inside the window after an idle minute: %d refused, %d not the last write's "
+        "state",
+        refused, wrong);
+  /* one more write: the times before it stay readable */
+  check(put_at(db, T0 + 63000, "new", "v") == FIRKIN_OK, "put");
+  set_clock(T0 + 63100);
+  firkin_snapshot *s = NULL;
+  const firkin_status st = firkin_snapshot_at_time(db, T0 + 58000, &s);
+  check(st == FIRKIN_OK && firkin_snapshot_seq(s) == last,
+        "a time in the window before the new put: %s, sequence %llu (want %llu)",
+        firkin_strerror(st), (unsigned long long)firkin_snapshot_seq(s),
+        (unsigned long long)last);
+  firkin_snapshot_free(s);
+  firkin_close(db);
 }
 
 static void test_retention(void) {
@@ -1166,6 +1253,7 @@ int main(int argc, char **argv) {
     void (*fn)(void);
   } groups[] = {{"attime", test_attime},       {"monotonic", test_monotonic},
                 {"history", test_history},     {"retention", test_retention},
+                {"idle", test_idle},           {"now", test_now},
                 {"v2", test_v2},               {"kill", test_kill},
                 {"twins", test_twins},
                 {"concurrent", test_concurrent}, {"inplace", test_inplace},
