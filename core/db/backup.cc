@@ -550,6 +550,28 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
           ckpt->size() == 0) {
         ckpt.reset();
       }
+      // A read-only handle's cut is its own state, and the file is the
+      // writer's, of the writer's segments now: copied only where it lists
+      // exactly the segments of the cut and no later state (until
+      // 2026-11-28 always, and a backup made after the writer compacted
+      // and checkpointed failed its own verification: "the checkpoint
+      // lists" a segment the cut did not have; found by review). A sealed
+      // one (encrypted) is not read here: left out. The copy's open then
+      // scans.
+      if (ckpt != nullptr && options_.read_only) {
+        CheckpointData cd;
+        bool same = !codec_.sealing() &&
+                    DecodeCheckpoint(std::string_view(ckpt->data(), ckpt->size()),
+                                     ckpt->path(), &cd)
+                        .ok() &&
+                    cd.last_seq <= rep->seq && cd.segments.size() == items.size();
+        if (same) {
+          std::set<uint64_t> cut;
+          for (const Item& it : items) cut.insert(it.seg->id());
+          for (const CheckpointSegment& cs : cd.segments) same = same && cut.count(cs.id) != 0;
+        }
+        if (!same) ckpt.reset();
+      }
     }
     Item* tail = nullptr;
     uint64_t total = ckpt ? ckpt->size() : 0;

@@ -570,26 +570,24 @@ Status DB::DropNamespace(const std::string& name) {
   // Taken before the gate, as backup does.
   std::lock_guard<std::mutex> no_retire(retire_mu_);
   LogWriter::Reservation r;
-  Status s;
   Epoch::Guard guard;  // the segment stays mapped until the sync is done
-  {
-    WriterGate::Scope gate(&gate_);
-    s = AppendNamespaceRecord(RecordType::kNsDrop, existing->id, name, &r);
-    if (s.ok()) ns_.Drop(existing->id);
+  // The drop's record and flag with no write in flight. Writers check
+  // `dropped` under their key's sub-table lock, inside the gate, and take
+  // their sequence number after: one that read it unset and was still
+  // inside took a number above the drop's and returned OK (a put ordered
+  // after the drop of its namespace, which a change cursor or a reader
+  // replayed into the dropped namespace), and could install an entry
+  // behind the purge's walk, which takes no lock (it stayed in the index
+  // for good). Every writer that enters after reads it set. (Until
+  // 2026-11-28 the drop ran beside writers: found by review, writers
+  // putting through handles opened before the drop.)
+  Status s = gate_.RunExclusive([&]() -> Status {
+    Status st = AppendNamespaceRecord(RecordType::kNsDrop, existing->id, name, &r);
+    if (st.ok()) ns_.Drop(existing->id);
     if (r.seg != nullptr) log_->Publish(r);
-  }
-  if (s.ok()) {
-    // Writers check `dropped` under their key's sub-table lock, inside the
-    // gate; one that read it unset may still be installing an entry of the
-    // namespace, and the purge's walk, which takes no lock, could pass its
-    // sub-table before it does: drain them first (as TrackWrites does).
-    // Every writer that enters after reads it set. (Until 2026-11-28 the
-    // purge ran at once, and such an entry stayed in the index for good:
-    // found by review, writers putting through handles opened before the
-    // drop.)
-    gate_.RunExclusive([] {});
-    PurgeNamespace(existing->id);
-  }
+    return st;
+  });
+  if (s.ok()) PurgeNamespace(existing->id);
   return FinishWrite(options_.sync_mode, r, s);
 }
 
