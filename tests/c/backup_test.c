@@ -810,6 +810,7 @@ static void test_reader_after_writer_checkpoint(void) {
   firkin_close(r);
   firkin_close(w);
   check_same(dst, &want, "backup of a read-only handle behind its writer's checkpoint");
+  sl_free(&want);
 }
 
 static void test_read_only_restore_progress(void) {
