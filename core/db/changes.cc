@@ -57,6 +57,13 @@ uint64_t DB::SegmentLastSeq(const Segment& s) const {
   return last;
 }
 
+bool DB::LogReaches(const Segment& newest, uint64_t latest) const {
+  if (!newest.closed() && !newest.sealed.load(std::memory_order_acquire)) return true;
+  const uint64_t starts = newest.min_seq.load(std::memory_order_relaxed);
+  return std::max({SegmentLastSeq(newest), newest.InPlaceSeqBound(),
+                   starts > 0 ? starts - 1 : 0}) >= latest;
+}
+
 uint64_t DB::OldestChangeSeq() const {
   // The last number before the listing: a segment is listed before any of
   // its numbers is published, so every change up to it lies in a listed
@@ -79,13 +86,7 @@ uint64_t DB::OldestChangeSeq() const {
   // active segment (neither closed nor sealed) is never compacted and
   // takes every later number: it reaches the end by definition (and is
   // not scanned for it). An empty one ends where its numbers start.
-  {
-    const Segment& newest = *logs.back();
-    if (newest.closed() || newest.sealed.load(std::memory_order_acquire)) {
-      const uint64_t starts = newest.min_seq.load(std::memory_order_relaxed);
-      if (std::max(SegmentLastSeq(newest), starts > 0 ? starts - 1 : 0) < latest) return next;
-    }
-  }
+  if (!LogReaches(*logs.back(), latest)) return next;
   // Log segments tile the sequence numbers in id order (each starts where
   // the previous one ended); walk back while the next older one ends
   // right before the newer one starts.

@@ -357,6 +357,13 @@ class DB : private CompactionHost {
   void PurgeNamespace(uint32_t ns_id);
   // The sequence number of the last record of a log segment.
   uint64_t SegmentLastSeq(const Segment& s) const;
+  // Whether the log still holds every change up to `latest` at its end:
+  // `newest`, the newest log segment with records, is the writer's active
+  // one (it takes every later number), or ends at `latest` (its last
+  // record's number, or one an update in place gave a record of it).
+  // False where compaction retired the log segments after it and kept it:
+  // the changes after it are only in outputs (changes.cc).
+  bool LogReaches(const Segment& newest, uint64_t latest) const;
   void StartFlusher();
   void FlusherLoop();
 

@@ -226,21 +226,10 @@ uint64_t DB::OldestReadableTime() const {
     if (s->min_seq.load(std::memory_order_relaxed) != UINT64_MAX) logs.push_back(s);
   }
   if (logs.empty()) return LastSeq() == 0 ? 0 : UINT64_MAX;
-  // The newest log segment must reach the last number, unless it is the
-  // writer's active one (SeqAtTime: compaction may retire the newest log
-  // segments and keep an older one; the times after it are then not
-  // known, and SeqAtTime answers none below now).
-  {
-    const uint64_t latest = LastSeq();
-    const Segment& newest = *logs.back();
-    if (newest.closed() || newest.sealed.load(std::memory_order_acquire)) {
-      const uint64_t starts = newest.min_seq.load(std::memory_order_relaxed);
-      if (std::max({SegmentLastSeq(newest), newest.InPlaceSeqBound(),
-                    starts > 0 ? starts - 1 : 0}) < latest) {
-        return UINT64_MAX;
-      }
-    }
-  }
+  // Compaction may retire the newest log segments and keep an older one:
+  // the times after it are then not known, and SeqAtTime answers none
+  // below now.
+  if (!LogReaches(*logs.back(), LastSeq())) return UINT64_MAX;
   size_t i = logs.size() - 1;
   while (i > 0 &&
          SegmentLastSeq(*logs[i - 1]) + 1 == logs[i]->min_seq.load(std::memory_order_relaxed)) {
