@@ -73,6 +73,7 @@ struct Compactor::Plan {
   uint64_t read = 0;
   uint64_t min_seq = UINT64_MAX;
   uint64_t max_seq = 0;  // of any record read from the inputs
+  uint64_t max_time = 0; // the newest commit time of any record read (its done marker keeps it)
   uint64_t absent_kept = 0;  // bytes of kept tombstones and expired puts (newest)
   uint64_t s_min = 0;        // the oldest snapshot when it was planned
   std::shared_ptr<Segment> needs_snapshot;  // an input a live snapshot still needs
@@ -533,6 +534,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       }
       plan->read += r.size();
       plan->max_seq = std::max(plan->max_seq, r.seq);
+      plan->max_time = std::max(plan->max_time, r.time());
       const Locator loc = MakeLocator(seg->slot(), at);
       switch (r.type) {
         case RecordType::kNsCreate:
@@ -956,7 +958,10 @@ Status Compactor::WriteOutput(Plan* plan) {
   if (id > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
   const std::string ids = ReplacedIds(*plan);
   const uint64_t marker = RecordSize(0, ids.size());
-  const uint64_t len = kSegmentHeaderSize + plan->bytes + 2 * marker;
+  // The done marker carries the inputs' newest commit time (when any had one).
+  const uint64_t done_marker = RecordSize(0, ids.size(), plan->max_time != 0 ? 8 : 0);
+  const uint64_t markers = marker + done_marker;
+  const uint64_t len = kSegmentHeaderSize + plan->bytes + markers;
   if (len > kMaxSegmentBytes) return Status::TooLarge("compaction output too large");
   // Written under a temporary name that recovery never reads as a segment
   // (it removes it), made durable, and only then named: a named output is
@@ -1091,8 +1096,14 @@ Status Compactor::WriteOutput(Plan* plan) {
   // records with nothing after them (a tombstone and its put, say) and the
   // process then died before a checkpoint (until 2026-11-27 the next open
   // handed those numbers out again: found by review).
-  pos += EncodeRecord({mseq, plan->max_seq, 0, RecordType::kCompactDone, 0, {}, ids},
-                      room(pos, marker));
+  // Its commit time is the newest of any record the inputs held (kept or
+  // dropped, their own done markers included): an open takes the database
+  // clock from it (DB::NewestCommitTime), so the clock never goes back when
+  // the pass dropped or moved the log's newest commits and the system clock
+  // was then set back (before the fifth outside review, expired keys read as live again).
+  pos += EncodeRecord({mseq, plan->max_seq, 0, RecordType::kCompactDone, 0, {}, ids,
+                       plan->max_time},
+                      room(pos, done_marker));
   if (pos != len) {
     return fail(Status::Corruption("compaction output is " + std::to_string(pos) +
                                    " bytes, planned " + std::to_string(len)));
@@ -1145,14 +1156,14 @@ Status Compactor::WriteOutput(Plan* plan) {
     // Until 2026-11-27 it was counted dead and picked alone, and a pass
     // that kept and dropped nothing wrote no output: the floor it raised
     // would have been lost at the next open.
-    Keyspace::SetCounts(out.get(), 2 * marker, 0);
+    Keyspace::SetCounts(out.get(), markers, 0);
     out->min_seq.store(UINT64_MAX);
   } else {
     // Bookkeeping (never reclaimable alone) and the namespace records it
     // kept, which no index entry stands for (the moves count the rest), as
     // the replay counts them. (Until 2026-11-27 those were counted neither
     // live nor dead.)
-    Keyspace::SetCounts(out.get(), 2 * marker + plan->ns_bytes, 0);
+    Keyspace::SetCounts(out.get(), markers + plan->ns_bytes, 0);
   }
   for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
   plan->output = out;  // published by RunPass, under the retire mutex

@@ -197,8 +197,9 @@ Status DB::OpenImpl() {
   // them (their segments are not Segment::checked) until the scrub has.
   check_all_reads_ = options_.verify_checksums;
   // Commit times never go back, not even across a restart with the clock
-  // set back: start from the newest commit time in the log.
-  last_commit_ms_.store(NewestLogTime());
+  // set back: start from the newest commit time in the log (and in the
+  // compaction outputs' done markers).
+  last_commit_ms_.store(NewestCommitTime());
   BuildOrderedIndexes();
   // Segments the checkpoint let recovery skip are validated in the background.
   scrubber_.Start(keyspace_->segments().List());

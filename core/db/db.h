@@ -328,7 +328,9 @@ class DB : private CompactionHost {
   // The system clock or the injected one (Options::clock).
   uint64_t RawClockMs() const;
   // time_travel.cc: commit times of log segments (0 = unknown / none).
-  uint64_t NewestLogTime() const;
+  // The newest commit time the files hold: the log segments' newest record
+  // and the compaction outputs' done markers (which keep their inputs').
+  uint64_t NewestCommitTime() const;
   // (*overwritten, if given: records before the one it read were updated
   // in place, so earlier commits' times are unknown.)
   static uint64_t FirstRecordTime(const Segment& s, bool* overwritten = nullptr);

@@ -87,11 +87,35 @@ uint64_t DB::LastRecordTime(const Segment& s) const {
   return last;
 }
 
-uint64_t DB::NewestLogTime() const {
+uint64_t DB::NewestCommitTime() const {
   std::vector<std::shared_ptr<Segment>> logs = LogSegments();
   uint64_t t = 0;
   // The newest segment may be empty (just rolled): look one further back.
   for (size_t i = logs.size(); i-- > 0 && t == 0;) t = LastRecordTime(*logs[i]);
+  // Compaction may have moved or dropped newer commits than the log
+  // segments left hold: each output's done marker carries the newest
+  // commit time its inputs held (none from libraries before the fifth outside review).
+  if (keyspace_ == nullptr) return t;
+  for (auto& s : keyspace_->segments().List()) {
+    if ((s->flags() & kSegmentFlagCompacted) == 0) continue;
+    const uint64_t len = s->published_len();
+    const char* d = s->data();
+    // A named output is complete: its last record is the done marker,
+    // usually the only record that ends exactly at its length.
+    for (uint64_t p = len >= kSegmentHeaderSize + kRecordMinSize
+                          ? (len - kRecordMinSize) & ~uint64_t{kRecordAlign - 1}
+                          : 0;
+         p >= kSegmentHeaderSize; p -= kRecordAlign) {
+      RecordView r = PeekRecord(d + p);
+      RecordView v;
+      if (r.type == RecordType::kCompactDone && p + r.size() == len &&
+          ValidateRecord(d + p, len - p, &v, d)) {
+        t = std::max(t, v.time());
+        break;
+      }
+      if (p == kSegmentHeaderSize) break;
+    }
+  }
   return t;
 }
 
