@@ -57,7 +57,9 @@
  *     wait for each other only when their keys share one of 1024 index
  *     sub-table locks, briefly; a write returns once every write with a
  *     smaller sequence number is complete; durable writes share syncs).
- *     A write that returned is seen by every read that starts after it.
+ *     A write that returned is seen by every read that starts after it,
+ *     and so is the write a failed condition (put_if_absent, the CAS forms,
+ *     a transaction's conflict) or a delete of an absent key was decided on.
  *     docs/write_path.md has the details. firkin_ns and firkin_snapshot handles are
  *     immutable and may be shared between threads. firkin_iter, firkin_batch,
  *     firkin_txn, firkin_options and firkin_write_options must be used by one
@@ -847,10 +849,16 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
 /* ------------------------------------------------------------------------ */
 
 /** The snapshot of the state as of unix_ms (milliseconds since the epoch,
- *  on the database clock, see firkin_now_ms): it holds every write committed
- *  at or before that time and none after (the newest commit with time ≤
- *  unix_ms; a time before the first write gives the empty state, sequence
- *  0). Writes made before format version 3 have no time and count as
+ *  on the database clock, see firkin_now_ms): it holds no write committed
+ *  after that time, and every write committed at or before it that was not
+ *  numbered after a later-stamped one (the longest run of sequence numbers
+ *  from the start whose commit times are all ≤ unix_ms; a time before the
+ *  first write gives the empty state, sequence 0). Commit times follow
+ *  sequence order only as closely as writers read the clock: a writer
+ *  delayed between taking its number and reading the clock (preempted, on
+ *  a loaded machine: up to milliseconds; otherwise microseconds) stamps a
+ *  later time than writes numbered after it, and a time between the two
+ *  leaves those out with it (firkin_history_time shows the stamps). Writes made before format version 3 have no time and count as
  *  before any time. unix_ms equal to the database's now (firkin_now_ms)
  *  first moves the clock past it (at most 1 ms ahead of the real clock)
  *  and waits for the writes in flight, so that every write of that

@@ -297,13 +297,18 @@ class DB : private CompactionHost {
   // write_path.cc. Each fills *r when it reserved log space (the caller
   // then publishes it, whatever the status) and leaves r->seg null if not.
   // may_in_place: the write's sync mode allows an in-place update
-  // (in_place.cc).
-  Status ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_place);
+  // (in_place.cc). *decided_on: raised to the sequence number of every
+  // newest record a condition, or a delete with nothing to delete, was
+  // decided on (the caller waits for its publication when nothing was
+  // written, DB::Write).
+  Status ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_place,
+                  uint64_t* decided_on);
   // in_place.cc: overwrites the key's newest record in place if it may
   // (see there); true if it did (then *r holds the sequence number taken,
   // to publish). REQUIRES: op is an unconditional put; its key's lock held.
   bool TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r);
-  Status ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r);
+  Status ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
+                    uint64_t* decided_on);
   // Checks op's condition against the key's newest record (old_loc/old);
   // a record expired at now_ms counts as absent.
   Status CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old,
