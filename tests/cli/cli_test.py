@@ -94,6 +94,11 @@ def main():
     case("bad hex is a usage error", ["get", a, "-f", "hex", "zz"], 2, err_has="not valid hex")
     case("bad base64 is a usage error", ["put", a, "-f", "base64", "a", "b"], 2)
     case("bad escape is a usage error", ["put", a, "a\\q", "b"], 2, err_has="unknown escape")
+    # a lone backslash at the end is an incomplete escape (the message used to
+    # name an escape '\ ', a space that is not in the input)
+    code, _, e = run("put", a, "abc\\", "v")
+    check("a trailing backslash is an incomplete escape", code == 2 and b"incomplete escape" in e
+          and b"'\\ '" not in e, repr((code, e)))
     case("empty key is a usage error", ["put", a, "", "v"], 2)
     case("put with value and --stdin", ["put", a, "k", "v", "--stdin"], 2)
     case("utf-8 passes through", ["put", a, "clé", "värde"], 0)
@@ -108,6 +113,18 @@ def main():
     case("put of a key over 65535 bytes", ["put", a, "-n", "newns", "a" * 65536, "v"], 2,
          err_has="key")
     case("the long key created no namespace", ["ns", "list", a], 0, b"default\n")
+    # so is a bad namespace name (put -n creates the namespace)
+    case("put -n with a bad namespace name", ["put", db("badns"), "k", "v", "-n", "bad name!"], 2,
+         err_has="namespace")
+    check("the bad namespace name created no database", not os.path.exists(db("badns")))
+    # ns create is not put: on a path with no database it fails like ns drop,
+    # del, compact and checkpoint (a typo in DB makes no fresh database)
+    for sub in ("create", "drop"):
+        case("ns %s on a missing database" % sub, ["ns", sub, db("nons"), "users"], 3,
+             err_has="no database there")
+        case("ns %s of a bad name on a missing database" % sub,
+             ["ns", sub, db("nons"), "bad name!"], 2, err_has="namespace")
+    check("ns create created no database", not os.path.exists(db("nons")))
     # -o is dump's, -i is load's: the other one is a usage error
     open(os.path.join(TMP, "keepme"), "w").write("precious")
     case("dump -i is a usage error", ["dump", a, "-i", os.path.join(TMP, "keepme")], 2,
@@ -195,6 +212,9 @@ def main():
     rnd = random.Random(7)
     src = db("src")
     want = {}
+    # (ns create needs a database: put creates it, del leaves it empty)
+    case("create src", ["put", src, "seed", "x"], 0)
+    case("empty src", ["del", src, "seed"], 0)
     for ns in ("default", "bin", "empty", "big"):
         if ns != "default":
             case("create " + ns, ["ns", "create", src, ns], 0)
@@ -243,6 +263,11 @@ def main():
              stdin=cut)
     case("load of garbage", ["load", db("g")], 3, err_has="not a Firkin dump", stdin=b"hello")
     case("load of an empty input", ["load", db("g")], 3, err_has="empty", stdin=b"")
+    # a directory cannot be read: said so, not taken for an empty dump
+    code, _, e = run("load", db("g"), "-i", TMP)
+    check("load -i of a directory", code == 3 and b"cannot read" in e and
+          b"Is a directory" in e and b"empty" not in e, repr((code, e)))
+    check("load -i of a directory created nothing", not os.path.exists(db("g")))
     case("load of a bad jsonl line", ["load", db("g")], 3, err_has="line 2",
          stdin=b'{"firkin_dump":1,"seq":1}\n{"k":"!!","v":""}\n')
     # version 1 dumps (before expiries and namespace flags) still load
@@ -484,6 +509,8 @@ def main():
     check("verify of a damaged database exits 4", code == 4 and json.loads(out)["ok"] is False,
           "rc=%d %r %r" % (code, out[:200], err[:200]))
     encryption()
+    text_escapes()
+    output_errors()
     shutil.rmtree(TMP, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
@@ -530,6 +557,92 @@ def encryption():
     plain = db("plainkey")
     case("plain put", ["put", plain, "k", "v"], 0)
     case("key on plain db", ["get", plain, "k", "--key-file", k1], 3, err_has="not encrypted")
+
+
+
+def text_escapes():
+    """Text output escapes, as \\xNN per byte, the characters that are valid
+    UTF-8 but not printable: C1 controls (U+0085 NEL breaks lines, U+009B is
+    an 8-bit CSI), U+2028/U+2029, bidi controls, invisible ones (U+200B,
+    U+FEFF) and noncharacters; every printed key pastes back into get."""
+    t = db("esc")
+    odd = {"c1 nel": "a\u0085b", "c1 csi": "\u009b31m", "c1 first/last": "\u0080\u009f",
+           "line separator": "l\u2028s", "paragraph separator": "p\u2029s",
+           "bidi override": "\u202eevil", "bidi isolate": "\u2066x\u2069",
+           "arabic letter mark": "\u061cx", "lrm/rlm": "\u200e\u200f", "zwsp": "a\u200bb",
+           "bom": "\ufeffk", "noncharacter fffe": "\ufffe", "noncharacter ffff": "\uffff",
+           "noncharacter fdd0": "\ufdd0", "noncharacter 10ffff": "\U0010ffff"}
+    plain = {"latin": "clé", "nbsp": "a\u00a0b", "cjk": "漢字", "emoji zwj": "👩\u200d💻",
+             "zwnj": "\u0645\u06cc\u200c\u062e", "u+00a0": "\u00a0"}
+    for i, (name, s) in enumerate(list(odd.items()) + list(plain.items())):
+        raw = s.encode()
+        case("esc put " + name, ["put", t, "-f", "hex", raw.hex(), raw.hex()], 0)
+        code, out, err = run("get", t, "-f", "hex", raw.hex(), "--value-format", "text")
+        want = "".join("\\x%02x" % b for b in raw) if name in odd else None
+        printed = out.decode("utf-8", "replace").rstrip("\n")
+        if name in odd:
+            esc = "".join(c if ord(c) < 0x80 else "".join("\\x%02x" % b for b in c.encode())
+                          for c in s)
+            check("esc %s is escaped" % name, code == 0 and printed == esc,
+                  repr((code, out, err, esc)))
+        else:
+            check("esc %s is printed as it is" % name, code == 0 and out == raw + b"\n",
+                  repr((code, out, err)))
+        # what scan prints pastes back into get (the key), and gives the bytes
+        code, line, _ = run("scan", t, "--prefix", printed)
+        key = line.split(b"\t", 1)[0].decode() if line else ""
+        code, out, err = run("get", t, key, "--value-format", "hex")
+        check("esc %s pastes back" % name, code == 0 and out == raw.hex().encode() + b"\n",
+              repr((key, code, out, err)))
+    # the scan output of a key with NEL or U+2028 stays one line for readers
+    # that split on them (Python's str.splitlines)
+    code, out, _ = run("scan", t, "--prefix", "a\\xc2\\x85")
+    check("esc NEL scan is one line", code == 0 and len(out.decode().splitlines()) == 1,
+          repr(out))
+
+
+def output_errors():
+    """A failed write to standard output is exit 3 with a message, for every
+    command that prints, also when one entry is larger than the output buffer
+    (written past the buffer, where only the write itself reports the error)."""
+    if not os.path.exists("/dev/full"):
+        print("output_errors: no /dev/full, skipped")
+        return
+    w = db("full")
+    big = bytes(random.Random(3).randrange(256) for _ in range(100000))
+    case("full: put big", ["put", w, "big", "--stdin"], 0, stdin=big)
+    case("full: put long key", ["put", w, "k" * 60000, "v"], 0)
+    case("full: ns", ["ns", "create", w, "users"], 0)
+    cmds = [["get", w, "big", "-f", "raw"], ["get", w, "big"], ["get", w, "big", "-j"],
+            ["get", w, "big", "--value-format", "hex"], ["scan", w], ["scan", w, "-j"],
+            ["scan", w, "--keys-only"], ["scan", w, "--prefix", "b"], ["changes", w],
+            ["changes", w, "-j"], ["dump", w], ["dump", w, "--dump-format", "raw"],
+            ["dump", w, "-o", "/dev/full"], ["count", w], ["count", w, "-j"],
+            ["ns", "list", w], ["ns", "list", w, "-j"], ["stats", w], ["verify", w],
+            ["verify", w, "-j"], ["backup", w, db("full-bak")], ["--help"], ["help", "scan"],
+            ["--version"]]
+    for args in cmds:
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([FIRKIN, *args], stdout=full, stderr=subprocess.PIPE, cwd=TMP)
+        check("full: %s exits 3" % " ".join(a[:20] for a in args),
+              p.returncode == 3 and b"cannot write" in p.stderr, repr((p.returncode, p.stderr)))
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([FIRKIN, "load", db("full-load"), "--json"], stdout=full,
+                           stderr=subprocess.PIPE, input=run("dump", w)[1], cwd=TMP)
+    check("full: load --json exits 3", p.returncode == 3 and b"cannot write" in p.stderr,
+          repr((p.returncode, p.stderr)))
+    # changes --follow whose reader went away (EPIPE) ends quietly, exit 0
+    p = subprocess.Popen([FIRKIN, "changes", w, "--follow"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=TMP)
+    p.stdout.close()
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    err = p.stderr.read()
+    check("changes --follow ends at a closed pipe with exit 0", p.returncode == 0,
+          repr((p.returncode, err)))
 
 
 if __name__ == "__main__":

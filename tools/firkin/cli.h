@@ -64,6 +64,9 @@ struct cli {
   /* encryption (cmd_crypt.c): the current key, and the new one for rekey */
   const char *key_file, *passphrase_env;         /* --key-file, --passphrase-env */
   const char *new_key_file, *new_passphrase_env; /* --new-key-file, --new-passphrase-env */
+  /* changes: standard output's reader went away (EPIPE), the normal end of
+   * a followed feed: main does not report the close of stdout as a failure */
+  bool output_gone;
 };
 
 /* Errors: print "firkin: ..." to stderr and return the exit code. */
@@ -71,6 +74,20 @@ int usage_error(const char *fmt, ...);
 int fail(int code, const char *fmt, ...);
 /* The exit code for a library status; prints what failed and the message. */
 int lib_error(firkin_status st, const char *what);
+
+/* Standard output. Every write is checked: glibc's fwrite of a block larger
+ * than the stdio buffer writes it directly, and the fflush of the then empty
+ * buffer at exit reports nothing, so only the write itself sees the error.
+ * out_write / out_printf return 0, or -1 with errno set; output_failed
+ * prints "cannot write the output: ..." from errno and returns exit 3.
+ * main also checks the close of stdout (the last buffered bytes). */
+int out_write(const void *p, size_t n);
+int out_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int output_failed(void);
+/* 0, or a usage error (exit 2) for a namespace name the library would refuse
+ * (1..FIRKIN_MAX_NS_NAME bytes of [A-Za-z0-9_.-]): checked before a command
+ * opens or creates anything. */
+int check_ns_name(const char *name);
 
 /* Applies the -O NAME=VALUE options to o; exit code. */
 int apply_options(struct cli *c, firkin_options *o);

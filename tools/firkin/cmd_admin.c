@@ -27,10 +27,10 @@ static int ns_list(struct cli *c) {
       s += n + (nl != NULL);
     }
     buf_adds(&b, "]\n");
-    fwrite(b.p, 1, b.len, stdout);
+    if (out_write(b.p, b.len)) rc = output_failed();
     buf_free(&b);
   } else if (!rc) {
-    fputs(names, stdout);
+    if (out_write(names, strlen(names))) rc = output_failed();
   }
   firkin_free(names);
   firkin_close(db);
@@ -49,8 +49,13 @@ int cmd_ns(struct cli *c) {
   if (!create && strcmp(sub, "drop") != 0)
     return usage_error("unknown ns command '%s' (list, create or drop)", sub);
   if (c->nargs != 2) return usage_error("usage: firkin ns %s DB NAME", sub);
+  /* The name is checked before the open (a usage error did nothing). The
+   * open never creates a database: only put and load do, and a typo in DB
+   * is "no database there" (exit 3), as for ns drop, del or compact. */
+  int rc = check_ns_name(c->args[1]);
+  if (rc) return rc;
   firkin_db *db = NULL;
-  int rc = open_db(c, true, create, &db);
+  rc = open_db(c, true, false, &db);
   if (!rc) {
     firkin_ns *ns = NULL;
     firkin_status st =
@@ -75,8 +80,8 @@ int cmd_stats(struct cli *c) {
     firkin_status st = firkin_stats(db, &json);
     if (st != FIRKIN_OK)
       rc = lib_error(st, "stats");
-    else
-      printf("%s\n", json);
+    else if (out_printf("%s\n", json))
+      rc = output_failed();
   }
   firkin_free(json);
   firkin_close(db);
@@ -99,10 +104,11 @@ int cmd_verify(struct cli *c) {
   lib_progress_end(&lp);
   firkin_options_free(o);
   if (report != NULL) {
-    if (!c->json) printf("verify: %s\n", st == FIRKIN_OK ? "ok" : "DAMAGED");
-    printf("%s\n", report);
+    if ((!c->json && out_printf("verify: %s\n", st == FIRKIN_OK ? "ok" : "DAMAGED")) ||
+        out_printf("%s\n", report))
+      rc = output_failed();
   }
-  if (st != FIRKIN_OK) {
+  if (st != FIRKIN_OK) { /* damage (exit 4) says more than an unwritten report */
     char what[512];
     snprintf(what, sizeof what, "verify '%s'", c->args[0]);
     rc = lib_error(st, what);

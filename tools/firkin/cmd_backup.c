@@ -24,17 +24,16 @@ static uint64_t field(const char *json, const char *name) {
   return p ? strtoull(p + strlen(pat), NULL, 10) : 0;
 }
 
-static void print_report(const struct cli *c, const char *what, const char *json) {
-  if (c->json) {
-    printf("%s\n", json);
-    return;
-  }
-  printf("%s: snapshot %" PRIu64 ", %" PRIu64 " segments (%" PRIu64 " linked, %" PRIu64
-         " copied, %" PRIu64 " kept, %" PRIu64 " removed), %" PRIu64 " bytes copied%s%s\n",
-         what, field(json, "seq"), field(json, "segments"), field(json, "linked"),
-         field(json, "copied"), field(json, "kept"), field(json, "removed"),
-         field(json, "bytes_copied"), strstr(json, "\"checkpoint\":true") ? ", checkpoint" : "",
-         strstr(json, "\"verified\":true") ? ", verified" : ", not verified");
+/* 0, or -1 (errno set) if the write failed. */
+static int print_report(const struct cli *c, const char *what, const char *json) {
+  if (c->json) return out_printf("%s\n", json);
+  return out_printf(
+      "%s: snapshot %" PRIu64 ", %" PRIu64 " segments (%" PRIu64 " linked, %" PRIu64
+      " copied, %" PRIu64 " kept, %" PRIu64 " removed), %" PRIu64 " bytes copied%s%s\n",
+      what, field(json, "seq"), field(json, "segments"), field(json, "linked"),
+      field(json, "copied"), field(json, "kept"), field(json, "removed"),
+      field(json, "bytes_copied"), strstr(json, "\"checkpoint\":true") ? ", checkpoint" : "",
+      strstr(json, "\"verified\":true") ? ", verified" : ", not verified");
 }
 
 static int finish(struct cli *c, struct lib_progress *bp, firkin_status st, char *report,
@@ -42,7 +41,7 @@ static int finish(struct cli *c, struct lib_progress *bp, firkin_status st, char
   lib_progress_end(bp);
   int rc = EXIT_OK_;
   if (st == FIRKIN_OK) {
-    print_report(c, what, report);
+    if (print_report(c, what, report)) rc = output_failed();
   } else {
     char msg[1024];
     snprintf(msg, sizeof msg, "%s '%s' -> '%s'", what, c->args[0], c->args[1]);

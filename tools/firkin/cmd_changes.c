@@ -25,8 +25,9 @@ static const char *type_name(firkin_change_type t) {
   return "unknown";
 }
 
-/* One line: SEQ<TAB>TYPE[<TAB>NS[<TAB>KEY[<TAB>VALUE]]], or a JSON object. */
-static void print_change(struct cli *c, firkin_changes *ch) {
+/* One line: SEQ<TAB>TYPE[<TAB>NS[<TAB>KEY[<TAB>VALUE]]], or a JSON object.
+ * 0, or -1 with errno set if the write failed. */
+static int print_change(struct cli *c, firkin_changes *ch) {
   const firkin_change_type t = firkin_changes_type(ch);
   const char *ns = firkin_changes_namespace(ch);
   const void *k = NULL, *v = NULL;
@@ -78,8 +79,11 @@ static void print_change(struct cli *c, firkin_changes *ch) {
     }
     buf_addc(&b, '\n');
   }
-  fwrite(b.p, 1, b.len, stdout);
+  int r = out_write(b.p, b.len);
+  int e = errno;
   buf_free(&b);
+  errno = e;
+  return r;
 }
 
 int cmd_changes(struct cli *c) {
@@ -99,18 +103,31 @@ int cmd_changes(struct cli *c) {
     signal(SIGPIPE, SIG_IGN);
   }
   uint64_t n = 0;
+  int werr = 0; /* errno of a failed write */
   while (!rc && !stop_) {
     for (; firkin_changes_valid(ch) && n < c->limit; firkin_changes_next(ch)) {
-      print_change(c, ch);
+      if (print_change(c, ch) != 0) {
+        werr = errno ? errno : EIO;
+        break;
+      }
       n++;
     }
-    firkin_status st = firkin_changes_status(ch);
+    firkin_status st = werr ? FIRKIN_OK : firkin_changes_status(ch);
     if (st != FIRKIN_OK) {
       rc = lib_error(st, "changes");
       break;
     }
-    if (fflush(stdout) != 0) {
-      if (errno != EPIPE) rc = fail(EXIT_FAILURE_, "cannot write the output: %s", strerror(errno));
+    if (!werr && fflush(stdout) != 0) werr = errno ? errno : EIO;
+    if (werr) {
+      /* The reader went away (EPIPE: SIGPIPE is ignored while following):
+       * the normal end of a followed feed, exit 0. Any other write error is
+       * exit 3. */
+      if (werr == EPIPE) {
+        c->output_gone = true;
+      } else {
+        errno = werr;
+        rc = output_failed();
+      }
       break;
     }
     if (!c->follow || n >= c->limit) break;

@@ -89,8 +89,8 @@ int cmd_rekey(struct cli *c) {
       char what[512];
       snprintf(what, sizeof what, "cannot rekey '%s'", c->args[0]);
       rc = lib_error(st, what);
-    } else if (c->json) {
-      printf("{\"rekeyed\":true}\n");
+    } else if (c->json && out_printf("{\"rekeyed\":true}\n")) {
+      rc = output_failed();
     }
   }
   firkin_options_free(old_o);

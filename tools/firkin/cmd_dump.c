@@ -3,6 +3,7 @@
  * format back, writing atomic batches). Both show a progress line on a
  * terminal. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,12 +54,17 @@ int cmd_dump(struct cli *c) {
     rc = fail(EXIT_FAILURE_, "dump: cannot create '%s'", c->output);
   uint64_t entries = 0, bytes = 0;
   struct progress *p = rc ? NULL : progress_start(c, "dump", "entries", total);
-  if (!rc) dump_header(f, kind, firkin_snapshot_seq(snap));
+  /* A failed write stops the dump at once (exit 3); werr is its errno. */
+  int werr = 0;
+  if (!rc && dump_header(f, kind, firkin_snapshot_seq(snap))) werr = errno ? errno : EIO;
   j = 0;
-  for (size_t i = 0; !rc && i < list.len; i += strlen((char *)list.p + i) + 1, j++) {
+  for (size_t i = 0; !rc && !werr && i < list.len; i += strlen((char *)list.p + i) + 1, j++) {
     uint32_t flags = 0;
     st = firkin_ns_flags(ns[j], &flags);
-    if (st == FIRKIN_OK) dump_ns(f, kind, (char *)list.p + i, flags);
+    if (st == FIRKIN_OK && dump_ns(f, kind, (char *)list.p + i, flags)) {
+      werr = errno ? errno : EIO;
+      break;
+    }
     firkin_iter *it = NULL;
     if (st == FIRKIN_OK) st = firkin_iter_new(db, snap, ns[j], &it);
     for (; st == FIRKIN_OK && firkin_iter_valid(it); firkin_iter_next(it)) {
@@ -82,24 +88,34 @@ int cmd_dump(struct cli *c) {
         expiry = now + left;
         if (expiry == 0) expiry = 1;
       }
-      dump_entry(f, kind, k, kl, v, vl, expiry);
+      if (dump_entry(f, kind, k, kl, v, vl, expiry)) {
+        werr = errno ? errno : EIO;
+        break;
+      }
       entries++;
       bytes += kl + vl;
       progress_update(p, entries, bytes);
     }
-    if (st == FIRKIN_OK) st = firkin_iter_status(it);
+    if (st == FIRKIN_OK && !werr) st = firkin_iter_status(it);
     firkin_iter_free(it);
-    if (st != FIRKIN_OK)
-      rc = lib_error(st, "dump");
-    else if (ferror(f))
-      rc = fail(EXIT_FAILURE_, "dump: cannot write the output");
+    if (st != FIRKIN_OK) rc = lib_error(st, "dump");
   }
-  if (!rc) dump_end(f, kind, nns, entries);
+  if (!rc && !werr && dump_end(f, kind, nns, entries)) werr = errno ? errno : EIO;
   progress_done(p, entries, bytes);
-  if (f != stdout && f != NULL && fclose(f) != 0 && !rc)
-    rc = fail(EXIT_FAILURE_, "dump: cannot write '%s'", c->output);
-  if (!rc && f == stdout && (fflush(stdout) != 0 || ferror(stdout)))
-    rc = fail(EXIT_FAILURE_, "dump: cannot write the output");
+  /* The last buffered bytes go out at the close of FILE, or the flush of
+   * stdout; an error an earlier write left in the flag counts too. */
+  if (f != NULL) {
+    bool flagged = ferror(f) != 0;
+    errno = 0;
+    int closed = f == stdout ? fflush(f) : fclose(f);
+    if (!werr && (closed != 0 || flagged)) werr = errno ? errno : EIO;
+  }
+  if (!rc && werr) {
+    if (f == stdout)
+      rc = fail(EXIT_FAILURE_, "dump: cannot write the output: %s", strerror(werr));
+    else
+      rc = fail(EXIT_FAILURE_, "dump: cannot write '%s': %s", c->output, strerror(werr));
+  }
   for (size_t i = 0; i < nns; i++) firkin_ns_close(ns[i]);
   free(ns);
   buf_free(&list);
@@ -229,10 +245,11 @@ int cmd_load(struct cli *c) {
     firkin_status st = firkin_sync(l.db);
     if (st != FIRKIN_OK) rc = lib_error(st, "load: sync");
   }
-  if (!rc && c->json)
-    printf("{\"namespaces\":%llu,\"entries\":%llu,\"expired\":%llu}\n",
-           (unsigned long long)namespaces, (unsigned long long)entries,
-           (unsigned long long)expired);
+  if (!rc && c->json &&
+      out_printf("{\"namespaces\":%llu,\"entries\":%llu,\"expired\":%llu}\n",
+                 (unsigned long long)namespaces, (unsigned long long)entries,
+                 (unsigned long long)expired))
+    rc = output_failed();
   firkin_ns_close(l.ns);
   firkin_batch_free(l.batch);
   firkin_status cst = firkin_close(l.db);

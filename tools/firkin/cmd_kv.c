@@ -5,15 +5,14 @@
 
 #include "cli.h"
 
-static void out(const struct buf *b) { fwrite(b->p, 1, b->len, stdout); }
-
 static int key_arg(struct cli *c, const char *s, struct buf *k) {
   return decode_arg(c->key_codec == CODEC_RAW ? CODEC_TEXT : c->key_codec, s, k, "key");
 }
 
-/* Prints one entry: KEY<TAB>VALUE (or JSON) per the options. */
-static void print_entry(struct cli *c, const void *k, size_t kl, const void *v, size_t vl,
-                        bool with_key, bool with_value) {
+/* Prints one entry: KEY<TAB>VALUE (or JSON) per the options. Exit code (3
+ * if the write failed: a scan stops there). */
+static int print_entry(struct cli *c, const void *k, size_t kl, const void *v, size_t vl,
+                       bool with_key, bool with_value) {
   struct buf b = {0};
   if (c->json) {
     buf_addc(&b, '{');
@@ -33,8 +32,9 @@ static void print_entry(struct cli *c, const void *k, size_t kl, const void *v, 
     if (with_value) encode(c->value_codec, v, vl, &b);
     if (!(with_value && !with_key && c->value_codec == CODEC_RAW)) buf_addc(&b, '\n');
   }
-  out(&b);
+  int rc = out_write(b.p, b.len) ? output_failed() : EXIT_OK_;
   buf_free(&b);
+  return rc;
 }
 
 int cmd_get(struct cli *c) {
@@ -49,7 +49,7 @@ int cmd_get(struct cli *c) {
     size_t vl = 0;
     firkin_status st = firkin_get(db, NULL, ns, k.p, k.len, &v, &vl);
     if (st == FIRKIN_OK) {
-      print_entry(c, k.p, k.len, v, vl, c->json, true);
+      rc = print_entry(c, k.p, k.len, v, vl, c->json, true);
     } else if (st == FIRKIN_E_NOT_FOUND) {
       rc = fail(EXIT_NOT_FOUND, "key not found: %s", c->args[1]);
     } else {
@@ -73,6 +73,7 @@ int cmd_put(struct cli *c) {
   if (!rc && (k.len == 0 || k.len > FIRKIN_MAX_KEY_SIZE))
     rc = usage_error("put: the key must be 1 to %u bytes, not %zu", (unsigned)FIRKIN_MAX_KEY_SIZE,
                      k.len);
+  if (!rc && c->ns) rc = check_ns_name(c->ns); /* -n creates the namespace */
   if (!rc && c->value_stdin) {
     char chunk[65536];
     size_t n;
@@ -147,7 +148,7 @@ static int walk(struct cli *c, bool print, uint64_t *n) {
     (*n)++;
     if (!print) continue;
     firkin_iter_value(it, &v, &vl);
-    print_entry(c, k, kl, v, vl, true, !c->keys_only);
+    rc = print_entry(c, k, kl, v, vl, true, !c->keys_only);
   }
   if (!rc) {
     firkin_status st = firkin_iter_status(it);
@@ -188,10 +189,10 @@ int cmd_count(struct cli *c) {
     buf_adds(&b, "{\"namespace\":");
     const char *name = c->ns ? c->ns : "default";
     json_string(name, strlen(name), &b);
-    printf("%s,\"count\":%llu}\n", (const char *)b.p, (unsigned long long)n);
+    rc = out_printf("%s,\"count\":%llu}\n", (const char *)b.p, (unsigned long long)n);
     buf_free(&b);
   } else {
-    printf("%llu\n", (unsigned long long)n);
+    rc = out_printf("%llu\n", (unsigned long long)n);
   }
-  return EXIT_OK_;
+  return rc ? output_failed() : EXIT_OK_;
 }

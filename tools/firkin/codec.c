@@ -1,6 +1,6 @@
 /* codec.c — byte buffers and the key/value encodings of the CLI: text (UTF-8
  * with the escapes \\ \n \r \t \0 \xNN for anything that is not printable
- * UTF-8), hex, base64 and raw. Encoding then decoding gives the same bytes
+ * UTF-8: see text_encode), hex, base64 and raw. Encoding then decoding gives the same bytes
  * back for every codec, so printed keys can be pasted into the next command.
  * Pure functions; no shared state. */
 #include <stdarg.h>
@@ -114,13 +114,52 @@ static size_t utf8_seq(const unsigned char *p, size_t n) {
   return len;
 }
 
+/* The code point of the valid sequence of len (2..4) bytes at p. */
+static uint32_t utf8_cp(const unsigned char *p, size_t len) {
+  uint32_t cp = p[0] & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+  for (size_t i = 1; i < len; i++) cp = cp << 6 | (p[i] & 0x3F);
+  return cp;
+}
+
+/* Valid UTF-8 that is still not printed as it is: a terminal or a reader
+ * would not show it as the text it is, or would break the line on it.
+ *  - C1 controls U+0080..U+009F (U+0085 NEL ends a line for some readers,
+ *    U+009B is an 8-bit CSI to some terminals);
+ *  - U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR (line ends to
+ *    Python's str.splitlines, JavaScript, editors);
+ *  - the bidirectional controls (Unicode's Bidi_Control: U+061C, U+200E,
+ *    U+200F, U+202A..U+202E, U+2066..U+2069), which reorder what follows
+ *    them on screen ("Trojan Source");
+ *  - the invisible U+200B ZERO WIDTH SPACE and U+FEFF (BOM / zero width
+ *    no-break space);
+ *  - the noncharacters U+FDD0..U+FDEF and U+nFFFE, U+nFFFF of every plane.
+ * U+200C/U+200D (ZWNJ, ZWJ) are kept: ordinary text in Persian or Indic
+ * scripts and emoji sequences holds them. */
+static bool unprintable(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x061C ||
+         cp == 0x200B || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF || (cp >= 0xFDD0 && cp <= 0xFDEF) ||
+         (cp & 0xFFFE) == 0xFFFE;
+}
+
+/* Printable UTF-8 as it is; everything else \xNN per byte (or \\ \n \r
+ * \t), which decode_arg reads back to the same bytes. */
 static void text_encode(const unsigned char *p, size_t n, struct buf *out) {
   for (size_t i = 0; i < n;) {
     unsigned char c = p[i];
     if (c >= 0x80) {
       size_t len = utf8_seq(p + i, n - i);
-      if (len) {
+      if (len && !unprintable(utf8_cp(p + i, len))) {
         buf_add(out, p + i, len);
+        i += len;
+        continue;
+      }
+      if (len) { /* valid but unprintable: every byte of it escaped */
+        for (size_t j = 0; j < len; j++) {
+          char esc[5];
+          snprintf(esc, sizeof esc, "\\x%02x", p[i + j]);
+          buf_adds(out, esc);
+        }
         i += len;
         continue;
       }
@@ -217,6 +256,12 @@ int decode_arg(enum codec codec, const char *s, struct buf *out, const char *wha
           continue;
         }
         char e = s[++i];
+        /* a lone backslash at the end (e is the terminating NUL) */
+        if (e == 0)
+          return usage_error(
+              "%s: incomplete escape: a lone '\\' at the end (write \\\\ for a "
+              "backslash): '%s'",
+              what, s);
         switch (e) {
           case '\\':
             buf_addc(out, '\\');
@@ -245,7 +290,7 @@ int decode_arg(enum codec codec, const char *s, struct buf *out, const char *wha
             return usage_error(
                 "%s: unknown escape '\\%c' (text keys and values understand "
                 "\\\\ \\n \\r \\t \\0 \\xNN; or use --format hex|base64): '%s'",
-                what, e ? e : ' ', s);
+                what, e, s);
         }
       }
       return 0;

@@ -5,32 +5,46 @@
 #define _POSIX_C_SOURCE 200809L
 #include "dumpfmt.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void put32(FILE *f, uint32_t v) {
+/* The writers return 0, or -1 (errno set) if a write failed: every fwrite,
+ * fputc and fprintf is checked, as one of a block larger than the stdio
+ * buffer is written directly and only it sees the error. */
+static int put(FILE *f, const void *p, size_t n) {
+  return n == 0 || fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+static int put32(FILE *f, uint32_t v) {
   unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
                         (unsigned char)(v >> 24)};
-  fwrite(b, 1, 4, f);
+  return put(f, b, 4);
 }
 
-static void put64(FILE *f, uint64_t v) {
-  put32(f, (uint32_t)v);
-  put32(f, (uint32_t)(v >> 32));
+static int put64(FILE *f, uint64_t v) {
+  return put32(f, (uint32_t)v) || put32(f, (uint32_t)(v >> 32)) ? -1 : 0;
 }
 
-void dump_header(FILE *f, enum dump_kind kind, uint64_t seq) {
-  if (kind == DUMP_JSONL) {
-    fprintf(f, "{\"firkin_dump\":%d,\"seq\":%llu,\"version\":\"%s\"}\n", DUMP_VERSION,
-            (unsigned long long)seq, firkin_version_string());
-  } else {
-    fwrite("FIRKDUMP", 1, 8, f);
-    put32(f, DUMP_VERSION);
-    put64(f, seq);
-  }
+/* Writes b, then frees it. */
+static int putb(FILE *f, struct buf *b) {
+  int r = put(f, b->p, b->len);
+  int e = errno;
+  buf_free(b);
+  errno = e;
+  return r;
 }
 
-void dump_ns(FILE *f, enum dump_kind kind, const char *name, uint32_t flags) {
+int dump_header(FILE *f, enum dump_kind kind, uint64_t seq) {
+  if (kind == DUMP_JSONL)
+    return fprintf(f, "{\"firkin_dump\":%d,\"seq\":%llu,\"version\":\"%s\"}\n", DUMP_VERSION,
+                   (unsigned long long)seq, firkin_version_string()) < 0
+               ? -1
+               : 0;
+  return put(f, "FIRKDUMP", 8) || put32(f, DUMP_VERSION) || put64(f, seq) ? -1 : 0;
+}
+
+int dump_ns(FILE *f, enum dump_kind kind, const char *name, uint32_t flags) {
   size_t n = strlen(name);
   if (kind == DUMP_JSONL) {
     struct buf b = {0};
@@ -38,18 +52,13 @@ void dump_ns(FILE *f, enum dump_kind kind, const char *name, uint32_t flags) {
     json_string(name, n, &b);
     if (flags & FIRKIN_NS_ORDERED) buf_adds(&b, ",\"ordered\":true");
     buf_adds(&b, "}\n");
-    fwrite(b.p, 1, b.len, f);
-    buf_free(&b);
-  } else {
-    fputc('N', f);
-    put32(f, (uint32_t)n);
-    fwrite(name, 1, n, f);
-    put32(f, flags);
+    return putb(f, &b);
   }
+  return put(f, "N", 1) || put32(f, (uint32_t)n) || put(f, name, n) || put32(f, flags) ? -1 : 0;
 }
 
-void dump_entry(FILE *f, enum dump_kind kind, const void *k, size_t kl, const void *v, size_t vl,
-                uint64_t expiry) {
+int dump_entry(FILE *f, enum dump_kind kind, const void *k, size_t kl, const void *v, size_t vl,
+               uint64_t expiry) {
   if (kind == DUMP_JSONL) {
     struct buf b = {0};
     buf_adds(&b, "{\"k\":\"");
@@ -63,27 +72,21 @@ void dump_entry(FILE *f, enum dump_kind kind, const void *k, size_t kl, const vo
       buf_adds(&b, x);
     }
     buf_adds(&b, "}\n");
-    fwrite(b.p, 1, b.len, f);
-    buf_free(&b);
-  } else {
-    fputc(expiry ? 'X' : 'P', f);
-    put32(f, (uint32_t)kl);
-    put32(f, (uint32_t)vl);
-    if (expiry) put64(f, expiry);
-    fwrite(k, 1, kl, f);
-    fwrite(v, 1, vl, f);
+    return putb(f, &b);
   }
+  return put(f, expiry ? "X" : "P", 1) || put32(f, (uint32_t)kl) || put32(f, (uint32_t)vl) ||
+                 (expiry && put64(f, expiry)) || put(f, k, kl) || put(f, v, vl)
+             ? -1
+             : 0;
 }
 
-void dump_end(FILE *f, enum dump_kind kind, uint64_t namespaces, uint64_t entries) {
-  if (kind == DUMP_JSONL) {
-    fprintf(f, "{\"end\":true,\"namespaces\":%llu,\"entries\":%llu}\n",
-            (unsigned long long)namespaces, (unsigned long long)entries);
-  } else {
-    fputc('E', f);
-    put32(f, (uint32_t)namespaces);
-    put64(f, entries);
-  }
+int dump_end(FILE *f, enum dump_kind kind, uint64_t namespaces, uint64_t entries) {
+  if (kind == DUMP_JSONL)
+    return fprintf(f, "{\"end\":true,\"namespaces\":%llu,\"entries\":%llu}\n",
+                   (unsigned long long)namespaces, (unsigned long long)entries) < 0
+               ? -1
+               : 0;
+  return put(f, "E", 1) || put32(f, (uint32_t)namespaces) || put64(f, entries) ? -1 : 0;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -94,11 +97,19 @@ static int bad(struct dump_reader *r, const char *why) {
   return fail(EXIT_FAILURE_, "load: bad dump at byte %llu: %s", (unsigned long long)r->offset, why);
 }
 
+/* A read that failed (not the end of the input): says why, from errno (a
+ * directory given as the input reads as EISDIR, not as an empty dump). */
+static int read_error(void) {
+  int e = errno;
+  return fail(EXIT_FAILURE_, "load: cannot read the input%s%s", e ? ": " : "",
+              e ? strerror(e) : "");
+}
+
 static int readn(struct dump_reader *r, void *p, size_t n, bool eof_ok) {
   size_t got = n ? fread(p, 1, n, r->f) : 0;
   r->offset += got;
   if (got == n) return 0;
-  if (ferror(r->f)) return fail(EXIT_FAILURE_, "load: cannot read the input");
+  if (ferror(r->f)) return read_error();
   if (got == 0 && eof_ok) return -1;
   return bad(r, "truncated record");
 }
@@ -285,7 +296,7 @@ static int read_jsonl(struct dump_reader *r) {
   do {
     len = getline(&r->linebuf, &r->linecap, r->f);
     if (len < 0) {
-      if (ferror(r->f)) return fail(EXIT_FAILURE_, "load: cannot read the input");
+      if (ferror(r->f)) return read_error();
       rec->type = REC_EOF;
       return 0;
     }
@@ -375,6 +386,7 @@ int dump_reader_open(struct dump_reader *r, FILE *f) {
     if (c == '\n') r->line++;
     c = getc(f);
   }
+  if (c == EOF && ferror(f)) return read_error();
   if (c == EOF) return fail(EXIT_FAILURE_, "load: the input is empty (not a dump)");
   ungetc(c, f);
   if (c == '{' || r->offset > 0) {

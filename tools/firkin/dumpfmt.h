@@ -38,14 +38,15 @@ struct record {
   uint64_t namespaces, entries; /* end */
 };
 
-void dump_header(FILE *f, enum dump_kind kind, uint64_t seq);
+/* The writers return 0, or -1 (errno set) if a write failed. */
+int dump_header(FILE *f, enum dump_kind kind, uint64_t seq);
 /* The format version written (readers take 1 and 2). */
 #define DUMP_VERSION 2
-void dump_ns(FILE *f, enum dump_kind kind, const char *name, uint32_t flags);
+int dump_ns(FILE *f, enum dump_kind kind, const char *name, uint32_t flags);
 /* expiry: unix ms the entry expires at (0: never). */
-void dump_entry(FILE *f, enum dump_kind kind, const void *k, size_t kl, const void *v, size_t vl,
-                uint64_t expiry);
-void dump_end(FILE *f, enum dump_kind kind, uint64_t namespaces, uint64_t entries);
+int dump_entry(FILE *f, enum dump_kind kind, const void *k, size_t kl, const void *v, size_t vl,
+               uint64_t expiry);
+int dump_end(FILE *f, enum dump_kind kind, uint64_t namespaces, uint64_t entries);
 
 /* A reader; the format is recognised from the first byte. */
 struct dump_reader {

@@ -37,7 +37,8 @@ static const struct command commands[] = {
      "counted by a scan). Read-only open."},
     {"ns", cmd_ns, 2, 3, "ns list DB | ns create DB NAME | ns drop DB NAME",
      "Lists (read-only), creates or drops namespaces. Dropping a namespace deletes all\n"
-     "its keys; dropping an absent one exits 1."},
+     "its keys; dropping an absent one exits 1. ns create never creates a database: on\n"
+     "a path with none it exits 3, like ns drop (put -n NAME creates both)."},
     {"stats", cmd_stats, 1, 1, "stats DB",
      "Prints the database's statistics (a JSON object). Read-only open."},
     {"verify", cmd_verify, 1, 1, "verify DB",
@@ -199,6 +200,40 @@ int lib_error(firkin_status st, const char *what) {
     default:
       return EXIT_FAILURE_;
   }
+}
+
+int out_write(const void *p, size_t n) {
+  if (n == 0) return 0;
+  errno = 0;
+  return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+}
+
+int out_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  errno = 0;
+  int n = vprintf(fmt, ap);
+  va_end(ap);
+  return n < 0 ? -1 : 0;
+}
+
+int output_failed(void) {
+  int e = errno;
+  return fail(EXIT_FAILURE_, "cannot write the output%s%s", e ? ": " : "", e ? strerror(e) : "");
+}
+
+int check_ns_name(const char *name) {
+  size_t n = strlen(name);
+  if (n == 0 || n > FIRKIN_MAX_NS_NAME)
+    return usage_error("namespace '%s': the name must be 1 to %u bytes, not %zu", name,
+                       (unsigned)FIRKIN_MAX_NS_NAME, n);
+  for (size_t i = 0; i < n; i++) {
+    char ch = name[i];
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+          ch == '_' || ch == '.' || ch == '-'))
+      return usage_error("namespace '%s': the name has a character outside [A-Za-z0-9_.-]", name);
+  }
+  return EXIT_OK_;
 }
 
 int apply_options(struct cli *c, firkin_options *o) {
@@ -409,6 +444,12 @@ int main(int argc, char **argv) {
     }
   }
   free(pos);
-  if (fflush(stdout) != 0 && rc == EXIT_OK_) rc = fail(EXIT_FAILURE_, "cannot write the output");
+  /* The last buffered bytes go out at the close of stdout: a failure there,
+   * or one an earlier write left in the error flag, is exit 3 too (unless
+   * the command failed already and said why, or changes' reader went away). */
+  bool bad = ferror(stdout) != 0;
+  errno = 0;
+  if (fclose(stdout) != 0) bad = true;
+  if (bad && rc == EXIT_OK_ && !c.output_gone) rc = output_failed();
   return rc;
 }

@@ -49,7 +49,9 @@ def ttl_ms(ttl: Seconds) -> int:
             return 0
         if math.isinf(ttl) or ttl > 2**53:
             return MAX_U64
-        us = round(ttl * 1000000)  # to whole µs first: 1.234 s is 1234 ms, not 1235
+        # to whole µs first: 1.234 s is 1234 ms, not 1235; but at least 1 µs,
+        # as a positive TTL below 0.5 µs rounds to 0 µs, which would be refused
+        us = max(round(ttl * 1000000), 1)
     else:
         raise TypeError("firkin: ttl must be a number of seconds or a timedelta, not %s"
                         % type(ttl).__name__)

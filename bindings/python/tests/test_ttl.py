@@ -125,6 +125,28 @@ def test_bad_input(path):
             call()
 
 
+def test_tiny_positive_ttl_rounds_up(path):
+    """Any positive TTL is at least 1 ms: a float below 0.5 µs used to round
+    to 0 µs, then 0 ms, which the library refuses (InvalidArgumentError)."""
+    from firkin.ttl import ttl_ms
+    for tiny in (4e-7, 1e-9, 5e-324, 1e-6, 0.0009, datetime.timedelta(microseconds=1)):
+        assert ttl_ms(tiny) == 1, tiny
+    assert ttl_ms(0.0011) == 2 and ttl_ms(1.234) == 1234
+    for zero in (0.0, -4e-7, -5e-324, 0, datetime.timedelta(0)):
+        assert ttl_ms(zero) == 0, zero
+    with firkin.DB(path) as db:
+        db.put(b"d", b"v", ttl=4e-7)
+        b = firkin.Batch()
+        b.put(b"b", b"v", ttl=4e-7)
+        db.write(b)
+        b.close()
+        with db.transaction() as tx:
+            tx.put(b"t", b"v", ttl=5e-324)
+        for k in (b"d", b"b", b"t"):
+            h = db.history(k)
+            assert h[0].expiry_ms and h[0].expiry_ms - h[0].time_ms == 1, (k, h)
+
+
 def test_history_order_and_fields(path):
     with firkin.DB(path) as db:
         h0 = db.history(b"k")
