@@ -1193,7 +1193,8 @@ FIRKIN_API firkin_status firkin_txn_rollback(firkin_txn *txn);
  *  mean the defaults). Booleans, with their generic names:
  *    incremental  true   into an existing backup of the same database, keep
  *                        the segment files already there with the same
- *                        content (same name, size, header and last 64 KiB);
+ *                        content (the source's own file, or equal byte for
+ *                        byte: see firkin_backup);
  *                        false copies (or links) every file again
  *    verify       true   open the finished copy read-only and verify every
  *                        record and index entry before marking it complete
