@@ -104,7 +104,8 @@ test-tsan:
 	  -Dexamples=false -Dwerror=false
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
-	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test
+	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test \
+	  tests/ttl_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind \
 	  stress_group_commit stress_in_place
@@ -117,6 +118,9 @@ test-tsan:
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank
+	@# Abandoned transactions expired while their threads use them (tests/c/ttl_test.c).
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  $(TSAN)/tests/ttl_test txnexpire txnexpire_race
 	@# Snapshots and iterators against many writers and compaction (groups h, m);
 	@# compaction passes under steady writers (group n).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \

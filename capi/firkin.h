@@ -378,7 +378,8 @@ FIRKIN_API firkin_status firkin_options_get_history_retention_ms(const firkin_op
  *  with auto_compact, and at firkin_compact) unless a call is using the
  *  transaction at that moment; it is then finished, and every later call
  *  on it (firkin_txn_rollback included) fails with
- *  FIRKIN_E_SNAPSHOT_TOO_OLD (free it).
+ *  FIRKIN_E_SNAPSHOT_TOO_OLD (free it). A call made while it is being
+ *  given up waits for that (briefly), never FIRKIN_E_BUSY.
  *  Until then an open transaction pins its snapshot: compaction keeps every
  *  version that snapshot can read. Its buffered writes are memory of the
  *  handle, freed by firkin_txn_free. */
@@ -629,7 +630,9 @@ FIRKIN_API firkin_status firkin_checkpoint(firkin_db *db);
  *  entry points at a valid record of its key, and the namespace table;
  *  on a writable handle also the log against the index: every put or
  *  delete record of a live namespace is reached by its key's newest index
- *  entry (one at least as new), and each namespace's key and TTL counts
+ *  entry (one at least as new; a batch's records only if their commit
+ *  record is there: those of a batch a crash cut short were never applied,
+ *  and stay until compaction drops them), and each namespace's key and TTL counts
  *  are its index entries' (a key the index lost is reported, not only a
  *  damaged one). Runs beside writers; compaction passes and namespace
  *  drops wait while it walks the index (under the writer gate, briefly

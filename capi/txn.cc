@@ -17,7 +17,9 @@ static_assert(FIRKIN_TXN_SNAPSHOT == static_cast<int>(firkin::Txn::Isolation::kS
 namespace {
 
 // Marks the handle in use for one call; a second thread calling at the
-// same time gets FIRKIN_E_BUSY instead of corrupting the transaction.
+// same time gets FIRKIN_E_BUSY instead of corrupting the transaction. (The
+// expiry of abandoned transactions, txn_max_age_ms, never does: a call
+// waits for it, then gets FIRKIN_E_SNAPSHOT_TOO_OLD or goes on.)
 class InUse {
  public:
   explicit InUse(firkin_txn* t) : t_(t) { ok_ = t_->txn->TryEnter(); }
@@ -34,9 +36,7 @@ class InUse {
 };
 
 firkin_status Busy() {
-  return Fail(FIRKIN_E_BUSY,
-              "transaction handle is used by another thread at the same time (or is being "
-              "expired: txn_max_age_ms)");
+  return Fail(FIRKIN_E_BUSY, "transaction handle is used by another thread at the same time");
 }
 
 // Checks the handle, that it is open and that ns (NULL = default) belongs

@@ -4,6 +4,7 @@
 
 #include "core/db/write_batch.h"
 #include "core/util/epoch.h"
+#include "core/util/spin.h"
 
 namespace firkin {
 
@@ -21,12 +22,35 @@ Txn::~Txn() {
   Finish(State::kRolledBack);
 }
 
+bool Txn::TryEnter() {
+  SpinWait spin;
+  for (int round = 0;; round++) {
+    uint8_t who = kFree;
+    if (use_.compare_exchange_strong(who, kCall, std::memory_order_seq_cst)) return true;
+    if (who == kCall) return false;  // another thread's call: the caller's kBusy
+    // The reaper: it expires the transaction or finds it finished, and is
+    // gone (a few microseconds, but it runs at a lowered priority, and may
+    // be preempted meanwhile): spin a little, then sleep until it wakes us.
+    if (round < 200) {
+      spin.Once();
+    } else {
+      reaped_.Wait([this] { return use_.load(std::memory_order_seq_cst) != kReaper; });
+    }
+  }
+}
+
 bool Txn::ExpireIfOlder(uint64_t now_ms, uint64_t max_age_ms) {
   if (now_ms < begin_ms_ || now_ms - begin_ms_ < max_age_ms) return false;
-  if (!TryEnter()) return false;  // in use: not abandoned (yet)
+  uint8_t who = kFree;
+  if (!use_.compare_exchange_strong(who, kReaper, std::memory_order_seq_cst)) {
+    return false;  // a call is using it: not abandoned (yet)
+  }
   const bool expired = state_ == State::kOpen;
   if (expired) Finish(State::kExpired);
-  Leave();
+  use_.store(kFree, std::memory_order_seq_cst);
+  // (The transaction is still here: its destructor unregisters it first,
+  // which waits for the registry lock the caller, DB::ReapTxns, holds.)
+  reaped_.Wake();
   return expired;
 }
 

@@ -17,13 +17,18 @@
 //
 // Abandoned transactions: the DB registers every open transaction and, at
 // the start of each compaction cycle, expires those older than
-// txn_max_age_ms (DB::ReapTxns): one not in use at that moment (TryEnter
-// succeeds) releases its snapshot and buffers and answers kSnapshotTooOld
-// from then on.
+// txn_max_age_ms (DB::ReapTxns): one not in use at that moment (no call
+// has entered it) releases its snapshot and buffers and answers
+// kSnapshotTooOld from then on.
 //
 // Thread contract: one thread at a time, bracketed by TryEnter/Leave (the
-// C layer: a second thread gets kBusy); the DB's reaper enters the same
-// way. The DB must outlive it.
+// C layer: a second thread calling at the same time gets kBusy). The DB's
+// reaper takes the transaction its own way (ExpireIfOlder), only while no
+// call has it; a call that comes meanwhile waits for the reaper (brief)
+// and then finds the transaction expired or open: the reaper never makes
+// a call busy (before the fifth outside review it did: a transaction used by one thread
+// got kBusy from txn_get, txn_put, txn_commit and txn_rollback). The DB
+// must outlive it.
 #ifndef FIRKIN_CORE_DB_TXN_H_
 #define FIRKIN_CORE_DB_TXN_H_
 
@@ -39,6 +44,7 @@
 
 #include "core/db/db.h"
 #include "core/keyspace/namespaces.h"
+#include "core/util/parking.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -51,10 +57,11 @@ class Txn {
 
   // Registers the snapshot (the latest state) the transaction reads at.
   static Status Begin(DB* db, Isolation iso, std::unique_ptr<Txn>* out);
-  // Marks the transaction in use; false if another thread (or the reaper)
-  // has it. Leave ends the use.
-  bool TryEnter() { return !busy_.exchange(true, std::memory_order_acquire); }
-  void Leave() { busy_.store(false, std::memory_order_release); }
+  // Marks the transaction in use by a call; false if another call has it
+  // (another thread). If the reaper has it, waits until it is done first.
+  // Leave ends the use.
+  bool TryEnter();
+  void Leave() { use_.store(kFree, std::memory_order_release); }
   ~Txn();
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
@@ -114,7 +121,11 @@ class Txn {
   const Isolation iso_;
   const uint64_t snap_;
   const uint64_t begin_ms_;  // database clock at Begin
-  std::atomic<bool> busy_{false};
+  // Who has the transaction: nobody, a call (TryEnter), or the reaper
+  // (ExpireIfOlder), which wakes calls parked on reaped_ when it is done.
+  enum : uint8_t { kFree = 0, kCall = 1, kReaper = 2 };
+  std::atomic<uint8_t> use_{kFree};
+  Parking reaped_;
   State state_ = State::kOpen;
   bool pinned_ = true;
   // Keyed by 4 bytes of namespace id + key (ordered: commit ops sorted).

@@ -5,15 +5,18 @@
 // decision (recovery: a torn tail past the watermark, corruption, or a
 // region salvage skips; verify: a problem to count; compaction and the
 // leftover check: the segment is not what it claims). Resync() finds the
-// next valid record after damage, for salvage and verify.
+// next valid record after damage, for salvage and verify. BatchRule (below)
+// is the one rule for which batch records count: recovery's and verify's.
 //
-// Thread contract: a LogReader is used by one thread; the bytes it reads
-// must stay mapped and unchanged below `end` while it is used.
+// Thread contract: a LogReader (and a BatchRule) is used by one thread;
+// the bytes it reads must stay mapped and unchanged below `end` while it is
+// used.
 #ifndef FIRKIN_CORE_LOG_LOG_READER_H_
 #define FIRKIN_CORE_LOG_LOG_READER_H_
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/log/format.h"
@@ -74,6 +77,84 @@ class LogReader {
   const uint64_t end_;
   const uint64_t floor_;
   const bool checksums_;
+};
+
+// ---- which batch records count ----
+// BatchRule: the one rule that decides whether a batch's records were
+// committed, fed the records of the log in order. A batch is written as its
+// records (kRecordFlagBatch, all with the batch's sequence number) and then
+// its commit record (the same number, its value the count of records): the
+// records count only if that commit record follows them, number and count
+// agreeing. Anything else met first (a key record outside the batch, a
+// batch record of another number, a namespace record, a commit record that
+// does not match) or the end of the records (Finish) discards them: the
+// write was cut short (a crash tore its commit record) and was never
+// acknowledged. Compaction's markers (and types it does not know) leave a
+// pending batch alone. Recovery applies by it (Replayer: the index never
+// holds a discarded record); verify leaves what it discards out of its
+// check that every key record is reached by the index.
+//
+// Item: what the caller keeps of a held record (recovery: its locator and
+// view; verify: its offset).
+template <typename Item>
+class BatchRule {
+ public:
+  // Feeds r, the next record (item: the caller's of it). First settles the
+  // records held before it: commit(held) if r is their commit record,
+  // discard(held) if r ends them otherwise (each takes a
+  // std::vector<Item>&, cleared afterwards). Returns true if r itself is a
+  // batch record, now held (the caller does nothing more with it yet).
+  template <typename Commit, typename Discard>
+  bool Feed(const RecordView& r, Item item, Commit&& commit, Discard&& discard) {
+    switch (r.type) {
+      case RecordType::kPut:
+      case RecordType::kDelete:
+        if (!r.is_batch()) {
+          Settle(discard);
+          return false;
+        }
+        if (!held_.empty() && seq_ != r.seq) Settle(discard);
+        seq_ = r.seq;
+        held_.push_back(std::move(item));
+        return true;
+      case RecordType::kCommit: {
+        const uint32_t count = r.value_len >= 4 ? DecodeU32(r.value().data()) : 0;
+        if (!held_.empty() && seq_ == r.seq && held_.size() == count) {
+          Settle(commit);
+        } else {
+          Settle(discard);
+        }
+        return false;
+      }
+      case RecordType::kNsCreate:
+      case RecordType::kNsDrop:
+        Settle(discard);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  // The end of the records: what is held is discarded.
+  template <typename Discard>
+  void Finish(Discard&& discard) {
+    Settle(discard);
+  }
+
+  // The number of the batch held (some of its records met, not its commit
+  // record yet), or 0.
+  uint64_t pending() const { return held_.empty() ? 0 : seq_; }
+
+ private:
+  template <typename Fn>
+  void Settle(Fn& fn) {
+    if (held_.empty()) return;
+    fn(held_);
+    held_.clear();
+  }
+
+  std::vector<Item> held_;
+  uint64_t seq_ = 0;
 };
 
 // ---- a compaction output's list of replaced segments ----

@@ -21,6 +21,7 @@
 #include "core/keyspace/keyspace.h"
 #include "core/keyspace/namespaces.h"
 #include "core/log/format.h"
+#include "core/log/log_reader.h"
 #include "core/recovery/recovery.h"
 #include "core/util/coding.h"
 
@@ -55,31 +56,24 @@ class Replayer {
     if (r.counter() != 0) seg->NoteInPlaceSeq(r.seq);
     res_->last_seq = std::max(res_->last_seq, r.seq);
     const bool copy = (seg->flags() & kSegmentFlagCompacted) != 0;
+    // A batch's records wait for its commit record (BatchRule, shared with
+    // verify): applied with it, or discarded.
+    const bool held = batch_.Feed(
+        r, Pending{loc, r},
+        [&](std::vector<Pending>& batch) {
+          for (auto& [l, pr] : batch) ApplyKV(l, pr, copy);
+        },
+        [&](std::vector<Pending>& batch) { Discard(batch); });
+    if (held) return;
     switch (r.type) {
       case RecordType::kPut:
       case RecordType::kDelete:
-        if (r.is_batch()) {
-          if (!pending_.empty() && pending_seq_ != r.seq) DiscardPending();
-          pending_seq_ = r.seq;
-          pending_.emplace_back(loc, r);
-        } else {
-          DiscardPending();
-          ApplyKV(loc, r, copy);
-        }
+        ApplyKV(loc, r, copy);
         break;
-      case RecordType::kCommit: {
-        uint32_t count = r.value_len >= 4 ? DecodeU32(r.value().data()) : 0;
-        if (!pending_.empty() && pending_seq_ == r.seq && pending_.size() == count) {
-          for (auto& [l, pr] : pending_) ApplyKV(l, pr, copy);
-          pending_.clear();
-        } else {
-          DiscardPending();
-        }
+      case RecordType::kCommit:
         ks_->CountDeadOnly(loc, r.size());
         break;
-      }
       case RecordType::kNsCreate: {
-        DiscardPending();
         // The value holds the namespace flags (format version 4; empty
         // before). An ordered namespace replayed once the ordered indexes
         // are built (a read-only handle's refresh) gets its own now; at
@@ -106,7 +100,6 @@ class Replayer {
         break;
       }
       case RecordType::kNsDrop:
-        DiscardPending();
         ns_->Drop(r.ns_id);
         dropped_any_ = true;
         ks_->CountLive(loc, r.size());
@@ -116,22 +109,25 @@ class Replayer {
     }
   }
 
-  void Finish() { DiscardPending(); }
+  void Finish() {
+    batch_.Finish([&](std::vector<Pending>& batch) { Discard(batch); });
+  }
   // The number of a batch some of whose records were met, but not its
   // commit record (0 if none): at the end of a segment, a batch that the
   // end of its records cut short. Its number counts in last_seq (records
   // carry it) although none of the batch is applied.
-  uint64_t pending_batch() const { return pending_.empty() ? 0 : pending_seq_; }
+  uint64_t pending_batch() const { return batch_.pending(); }
   bool dropped_any() const { return dropped_any_; }
   // Not OK if a sealed namespace record failed authentication (its bytes
   // pass their checksum, so it was changed on purpose or by a bad key).
   const Status& status() const { return status_; }
 
  private:
-  void DiscardPending() {
-    for (auto& [l, pr] : pending_) ks_->CountDeadOnly(l, pr.size());
-    res_->discarded_batch_records += pending_.size();
-    pending_.clear();
+  using Pending = std::pair<Locator, RecordView>;
+
+  void Discard(const std::vector<Pending>& batch) {
+    for (auto& [l, pr] : batch) ks_->CountDeadOnly(l, pr.size());
+    res_->discarded_batch_records += batch.size();
   }
 
   void ApplyKV(Locator loc, const RecordView& r, bool copy) {
@@ -174,8 +170,7 @@ class Replayer {
   NamespaceTable* ns_;
   RecoveryResult* res_;
   const bool concurrent_;
-  std::vector<std::pair<Locator, RecordView>> pending_;
-  uint64_t pending_seq_ = 0;
+  BatchRule<Pending> batch_;
   bool dropped_any_ = false;
   Status status_;
   // The last compaction input-list marker replayed (an output that kept

@@ -18,6 +18,16 @@
  *   compact    compaction reclaims expired records (stats before/after),
  *              and an expired put never resurrects the older version it
  *              shadowed, through compaction and reopen
+ *   txnexpire  an abandoned transaction gives up its snapshot after
+ *              txn_max_age_ms; every later call: SNAPSHOT_TOO_OLD
+ *   txnexpire_race  2 threads run transactions (each its own: 1000
+ *              buffered puts, then calls a few microseconds apart) for 2 s
+ *              while the main thread expires them as fast as it can
+ *              (txn_max_age_ms 1, the clock moved on before each
+ *              firkin_compact): a call racing the expiry waits for it and
+ *              gets SNAPSHOT_TOO_OLD or goes on, never FIRKIN_E_BUSY (before the
+ *              fifth outside review txn_get, txn_put, txn_commit and txn_rollback
+ *              did: about 100 times a run)
  *   bad        NULL handles and out pointers, ttl 0, foreign handles
  *   reclaim    a session cache (plain puts, then TTL puts over them, a hot
  *              set overwritten): after compaction only the hot set is left
@@ -29,8 +39,10 @@
 #define _GNU_SOURCE
 
 #include <ftw.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +50,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "firkin.h"
@@ -768,6 +781,143 @@ static void test_txn_expire(void) {
   firkin_close(db);
 }
 
+/* Transactions expired while their own thread uses them: never BUSY. */
+static firkin_db *race_db;
+static atomic_bool race_stop;
+/* Calls that got BUSY; anything else unexpected; transactions found
+ * expired; transactions committed. */
+static atomic_long race_busy, race_other, race_expired, race_committed;
+static char race_what[160];  /* the last of them, under race_mu */
+static pthread_mutex_t race_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void race_note(const char *call, firkin_status st) {
+  atomic_fetch_add(st == FIRKIN_E_BUSY ? &race_busy : &race_other, 1);
+  pthread_mutex_lock(&race_mu);
+  snprintf(race_what, sizeof race_what, "%s: %s (%s)", call, firkin_strerror(st),
+           firkin_last_error());
+  pthread_mutex_unlock(&race_mu);
+}
+
+/* A pause of a few microseconds between calls: the expiry finds the
+ * transaction free. */
+static void race_pause(uint64_t *seed) {
+  *seed ^= *seed << 13;
+  *seed ^= *seed >> 7;
+  *seed ^= *seed << 17;
+  for (volatile unsigned n = 1000 + (unsigned)(*seed % 4096); n > 0; n--) {
+  }
+}
+
+/* Puts each transaction buffers first: the expiry frees them, which takes
+ * a while, and the next call comes meanwhile. */
+#define RACE_PUTS 1000
+
+static void *race_owner(void *arg) {
+  const int id = (int)(intptr_t)arg;
+  uint64_t seed = 0x9E3779B97F4A7C15ull * (uint64_t)(id + 1);
+  char key[32], val[64];
+  memset(val, 'v', sizeof val);
+  for (unsigned long round = 0; !atomic_load(&race_stop); round++) {
+    firkin_txn *t = NULL;
+    firkin_status st = firkin_txn_begin(
+        race_db, round % 2 ? FIRKIN_TXN_SERIALIZABLE : FIRKIN_TXN_SNAPSHOT, &t);
+    if (st != FIRKIN_OK) {
+      race_note("txn_begin", st);
+      continue;
+    }
+    const char *call = "txn_put";
+    for (int i = 0; i < RACE_PUTS && st == FIRKIN_OK; i++) {
+      const int kl = snprintf(key, sizeof key, "own%d.%d", id, i);
+      st = firkin_txn_put(t, NULL, key, (size_t)kl, val, sizeof val);
+    }
+    /* Calls until the expiry takes it (or, one round in 8, a commit after
+     * a few). */
+    const int commit_at = round % 8 == 0 ? 4 : -1;
+    for (int i = 0; st == FIRKIN_OK && !atomic_load(&race_stop); i++) {
+      race_pause(&seed);
+      void *v = NULL;
+      size_t vl = 0;
+      call = "txn_get";
+      st = firkin_txn_get(t, NULL, i % 2 ? "k" : key, i % 2 ? 1 : strlen(key), &v, &vl);
+      firkin_free(v);
+      if (st != FIRKIN_OK) break;
+      race_pause(&seed);
+      call = "txn_put";
+      st = firkin_txn_put(t, NULL, key, strlen(key), "v", 1);
+      if (st != FIRKIN_OK || i != commit_at) continue;
+      race_pause(&seed);
+      call = "txn_commit";
+      st = firkin_txn_commit(t, NULL, NULL);
+      if (st == FIRKIN_OK) atomic_fetch_add(&race_committed, 1);
+      break;
+    }
+    if (st == FIRKIN_E_SNAPSHOT_TOO_OLD) {
+      atomic_fetch_add(&race_expired, 1);
+      /* Finished: rollback says so too (never BUSY). */
+      const firkin_status rb = firkin_txn_rollback(t);
+      if (rb != FIRKIN_E_SNAPSHOT_TOO_OLD) race_note("txn_rollback after expiry", rb);
+    } else if (st != FIRKIN_OK) {
+      race_note(call, st);
+    }
+    firkin_txn_free(t);
+  }
+  return NULL;
+}
+
+static void test_txn_expire_race(void) {
+  char path[300];
+  dbpath(path, sizeof path, "txnrace");
+  set_clock(1700000000000ull);
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_test_clock(o, fake_clock, NULL);
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_options_set(o, "compact_rate", "0");
+  firkin_options_set_txn_max_age_ms(o, 1);
+  race_db = NULL;
+  const firkin_status os = firkin_open(path, o, &race_db);
+  firkin_options_free(o);
+  if (os != FIRKIN_OK) {
+    check(false, "open: %s", firkin_last_error());
+    return;
+  }
+  check(put(race_db, "k", "v") == FIRKIN_OK, "put k");
+  atomic_store(&race_stop, false);
+  atomic_store(&race_busy, 0);
+  atomic_store(&race_other, 0);
+  atomic_store(&race_expired, 0);
+  atomic_store(&race_committed, 0);
+  race_what[0] = 0;
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, race_owner, (void *)(intptr_t)i);
+  /* The reaper: every transaction begun before the clock moved is older
+   * than txn_max_age_ms at the next compaction cycle. */
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long cycles = 0;
+  firkin_status cs = FIRKIN_OK;
+  for (;; cycles++) {
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 2000) break;
+    advance(1);
+    if ((cs = firkin_compact(race_db)) != FIRKIN_OK) break;
+  }
+  atomic_store(&race_stop, true);
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  check(cs == FIRKIN_OK, "compact: %s", firkin_strerror(cs));
+  printf("  %ld expiry cycles: %ld transactions expired, %ld committed, %ld BUSY\n", cycles,
+         atomic_load(&race_expired), atomic_load(&race_committed), atomic_load(&race_busy));
+  check(atomic_load(&race_busy) == 0,
+        "no call on a transaction its own thread uses gets BUSY from the expiry (%ld did; "
+        "last: %s)",
+        atomic_load(&race_busy), race_what);
+  check(atomic_load(&race_other) == 0, "no other unexpected status (%ld; last: %s)",
+        atomic_load(&race_other), race_what);
+  check(atomic_load(&race_expired) > 0, "transactions were expired under their threads");
+  check(stat_u64(race_db, "snapshots") == 0, "no snapshot left");
+  firkin_close(race_db);
+}
+
 static void test_bad(void) {
   char path[300], path2[300];
   dbpath(path, sizeof path, "bad");
@@ -832,7 +982,8 @@ int main(int argc, char **argv) {
                 {"batch", test_batch},
                 {"reopen", test_reopen},     {"compact", test_compact},
                 {"count", test_count},       {"txn", test_txn_ttl},
-                {"txnexpire", test_txn_expire}, {"bad", test_bad},
+                {"txnexpire", test_txn_expire}, {"txnexpire_race", test_txn_expire_race},
+                {"bad", test_bad},
                 {"reclaim", test_reclaim}, {"ordered", test_ordered}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
