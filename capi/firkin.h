@@ -435,7 +435,11 @@ FIRKIN_API firkin_status firkin_options_get_compression_min_size(const firkin_op
  *  directory, which seals (AES-256-GCM) every key, value and namespace
  *  name written to the log, and the checkpoint (docs/format.md,
  *  "Encryption"). A sealed record whose bytes were changed reads as
- *  FIRKIN_E_CORRUPTION, never as other data.
+ *  FIRKIN_E_CORRUPTION, never as other data (nor as absent): its header
+ *  fields and key are authenticated with it, by the open for every record
+ *  it replays (such a record is damage: firkin_open fails naming it, or
+ *  the salvage option skips it), and by reads of records a checkpoint let
+ *  the open skip until the background scrub has authenticated them.
  *  An encrypted database opened without a key, or with the wrong one, and
  *  an unencrypted one opened with a key: FIRKIN_E_BAD_KEY at firkin_open.
  *  Replaces a passphrase set before. There is no getter for the secret:

@@ -519,7 +519,12 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     // records as if they were not there: a tombstone neither kept nor
     // dropped brought its key back at the next salvage open, a live put
     // went (until 2026-11-27; found by review, as the key filters' scans).
-    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(), /*checksums=*/true);
+    // A sealed record of a segment not validated yet (checkpoint, before
+    // the scrub) is authenticated: its key and header decide what the pass
+    // drops, and one changed on purpose (checksum made to match) would
+    // have it drop its key's newest record as another key's old one.
+    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(), /*checksums=*/true,
+                     ks.AuthFor(*seg));
     RecordView r;
     uint64_t at;
     uint64_t scanned = 0;
@@ -684,8 +689,10 @@ Status Compactor::VerifyMaybes(const std::vector<std::shared_ptr<Segment>>& may_
   const Keyspace& ks = *host_->keyspace();
   std::string kb;
   for (const auto& seg : may_hold) {
-    // (Checksums checked: as the filters, this is proof of absence.)
-    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(), /*checksums=*/true);
+    // (Checksums checked, and sealed records of a segment not validated
+    // yet authenticated: as the filters, this is proof of absence.)
+    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(), /*checksums=*/true,
+                     ks.AuthFor(*seg));
     RecordView r;
     uint64_t at;
     for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {

@@ -207,6 +207,36 @@ bool Aead::Open(const uint8_t nonce[kNonceSize], std::string_view aad, const cha
   return ok;
 }
 
+bool Aead::Verify(const uint8_t nonce[kNonceSize], std::string_view aad, const char* in,
+                  size_t n, char* prefix, size_t prefix_n) const {
+  if (n < kTagSize || prefix_n > n - kTagSize) return false;
+  const size_t m = n - kTagSize;
+  unsigned char tag[kTagSize];
+  std::memcpy(tag, in + m, kTagSize);
+  alignas(16) char buf[4096];
+  bool ok;
+  {
+    Lease l = Borrow(false);
+    ok = EVP_DecryptInit_ex(l.ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
+         AddAad(l.ctx, false, aad);
+    for (size_t done = 0; ok && done < m;) {
+      const size_t c = m - done < sizeof(buf) ? m - done : sizeof(buf);
+      ok = UpdateAll(l.ctx, false, in + done, c, buf);
+      if (ok && done < prefix_n) {
+        std::memcpy(prefix + done, buf, prefix_n - done < c ? prefix_n - done : c);
+      }
+      done += c;
+    }
+    ok = ok && EVP_CIPHER_CTX_ctrl(l.ctx, EVP_CTRL_GCM_SET_TAG, kTagSize, tag) == 1;
+    int outl = 0;
+    unsigned char fin[16];
+    ok = ok && EVP_DecryptFinal_ex(l.ctx, fin, &outl) == 1;
+  }
+  if (m > 0) OPENSSL_cleanse(buf, m < sizeof(buf) ? m : sizeof(buf));
+  if (!ok && prefix_n > 0) OPENSSL_cleanse(prefix, prefix_n);
+  return ok;
+}
+
 void Aead::Peek(const uint8_t nonce[kNonceSize], const char* in, size_t n, char* out) const {
   // GCM is counter mode plus GHASH: decrypting without feeding additional
   // data and without the final tag check yields the plaintext prefix.

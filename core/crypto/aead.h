@@ -55,6 +55,16 @@ class Aead {
   bool Open(const uint8_t nonce[kNonceSize], std::string_view aad, const char* in, size_t n,
             char* out) const;
 
+  // Whether in[0..n), n including the tag, is authentic under nonce and aad
+  // (what Open would say), without keeping the plaintext: it goes through a
+  // small buffer on the stack, wiped before the return, but for its first
+  // `prefix_n` bytes, copied to `prefix` (a sealed record's key; zeroed if
+  // the tag fails). For checks that need the verdict and at most a prefix
+  // (recovery authenticates every sealed record it replays, and hashes its
+  // key), with no allocation however long the message.
+  bool Verify(const uint8_t nonce[kNonceSize], std::string_view aad, const char* in, size_t n,
+              char* prefix = nullptr, size_t prefix_n = 0) const;
+
   // Decrypts the first n bytes of a message sealed with nonce (in: its
   // ciphertext, at least n bytes) into out WITHOUT authenticating them: for
   // reads that need only a prefix (a record's key, to compare or order it)

@@ -223,7 +223,10 @@ void ChangeCursor::Fill() {
     // Sealed first: once it is, the published length is final.
     const bool sealed = seg_->sealed.load(std::memory_order_acquire);
     const uint64_t end = seg_->published_len();
-    LogReader reader(seg_->data(), off_, end);
+    // (Sealed records of a segment not validated yet are authenticated: a
+    // change's key, type and number are handed out as they are.)
+    LogReader reader(seg_->data(), off_, end, /*checksums=*/true,
+                     db_->AuthFor(*seg_));
     RecordView r;
     uint64_t at;
     LogReader::Result res = reader.Next(&r, &at);

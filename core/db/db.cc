@@ -202,7 +202,9 @@ Status DB::OpenImpl() {
   last_commit_ms_.store(NewestCommitTime());
   BuildOrderedIndexes();
   // Segments the checkpoint let recovery skip are validated in the background.
-  scrubber_.Start(keyspace_->segments().List());
+  // (Sealed records authenticated: until then reads authenticate those they
+  // rely on, Keyspace::Trusted.)
+  scrubber_.Start(keyspace_->segments().List(), &keyspace_->codec());
   if (options_.read_only) {
     LoadHistoryFloors();  // what compaction dropped before this open
     return StartFollowing();

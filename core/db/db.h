@@ -244,6 +244,11 @@ class DB : private CompactionHost {
   // Whether reads check the checksum of every record, also of those known
   // intact (see check_all_reads_).
   bool check_all_reads() const { return check_all_reads_; }
+  // Whether a read may rely on record r (Keyspace::Trusted: intact, and a
+  // sealed record of a segment not validated yet authenticated).
+  bool Trusted(const RecordView& r) const { return keyspace_->Trusted(r, check_all_reads_); }
+  // The codec a scan of s authenticates sealed records with (Keyspace::AuthFor).
+  const RecordCodec* AuthFor(const Segment& s) const { return keyspace_->AuthFor(s); }
   // Read-only handle: a snapshot below this can no longer be told (a
   // refresh dropped segments the writer had retired). Writer: compaction
   // may have dropped versions a snapshot below this needs (history_floor_).

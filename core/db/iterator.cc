@@ -81,6 +81,12 @@ bool Iterator::Visible(const RecordView& r) {
     if (ns_->dropped.load(std::memory_order_acquire)) {
       status_ =
           Status::NamespaceNotFound("namespace '" + ns_->name + "' was dropped during iteration");
+    } else if (r.sealed() && ks_->DamagedCandidate(h, check_all_)) {
+      // The key's newest record may be one whose key or namespace was
+      // changed on purpose (its checksum made to match): as a get, the
+      // iterator reports it rather than skip the key.
+      status_ = Status::Corruption("a record that may hold a key failed its checksum (or its "
+                                   "authentication) during iteration");
     }
     return false;
   }
@@ -95,6 +101,15 @@ bool Iterator::Visible(const RecordView& r) {
   if (s.IsNotFound()) return false;
   if (!s.ok()) {
     status_ = s;
+    return false;
+  }
+  // The version that decides (its type and number) must be authentic when
+  // sealed and in a segment not validated yet (Keyspace::Trusted); r itself
+  // is authenticated by Advance, with its value.
+  if (at.sealed() && at.base != r.base && !ks_->Trusted(at, check_all_)) {
+    status_ = Status::Corruption("the newest version of a key failed its checksum (or its "
+                                 "authentication) during iteration (sequence " +
+                                 std::to_string(at.seq) + ")");
     return false;
   }
   // Any copy of that version will do (each is scanned at most once: see
@@ -148,6 +163,17 @@ void Iterator::Advance() {
       cur_ = r;
       key_ = ks_->Key(r, &key_scratch_);
       valid_ = true;
+      return;
+    }
+    if (!status_.ok()) return;
+    // A sealed record passed over in a segment not validated yet (a
+    // checkpoint let the open skip it, and the scrub has not been there)
+    // is authenticated: one whose type, namespace or key was changed on
+    // purpose (its checksum made to match) would otherwise hide its key.
+    if (r.sealed() && !r.checked && !ks_->codec().Authentic(r)) {
+      status_ = Status::Corruption(segs_[seg_]->path() + ": sealed record at offset " +
+                                   std::to_string(off_) +
+                                   " failed authentication during iteration");
       return;
     }
     off_ += r.size();

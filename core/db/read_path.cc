@@ -1,6 +1,6 @@
 // The read path (DESIGN §1): hash -> index candidates -> record in a mapped
 // segment -> key compare -> version chain back to the snapshot -> checksum.
-// Every record the answer depends on is intact (ReadIntact): the versions
+// Every record the answer depends on is intact (Keyspace::Trusted): the versions
 // skipped and the one returned. A record of a segment known intact
 // (Segment::checked) costs no checksum unless every read is checked
 // (check_all_reads_, the verify_checksums option); otherwise the common
@@ -62,7 +62,8 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   RecordView newest;
   if (keyspace_->FindNewest(h, ns.id, key, &newest) == 0) {
     if (keyspace_->DamagedCandidate(h, check_all_reads_)) {
-      return Status::Corruption("a record that may hold this key failed its checksum");
+      return Status::Corruption("a record that may hold this key failed its checksum "
+                                "(or, sealed, its authentication)");
     }
     // A drop's purge may have taken the entry since the check above (it
     // sets the flag before): that is no answer for the key (until
@@ -166,7 +167,9 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
     }
     r.watch = watch;
     r.watch_counter = watch_counter;
-    if (!ReadIntact(r, check_all_reads_)) {
+    // (Trusted: a sealed record of a segment not validated yet is
+    // authenticated too; its type and key decide the answer.)
+    if (!keyspace_->Trusted(r, check_all_reads_)) {
       if (!ReadStable(r)) continue;  // an overwrite, not damage
       return Status::Corruption("record of a key failed its checksum (sequence " +
                                 std::to_string(r.seq) + "); the value is not returned");

@@ -410,7 +410,7 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
   }
   std::string scratch;  // compressed values are decoded here
   for (uint64_t steps = 0;; steps++) {
-    if (!ReadIntact(r, check_all_reads_)) {
+    if (!keyspace_->Trusted(r, check_all_reads_)) {
       return Status::Corruption("a version of the key failed its checksum (sequence " +
                                 std::to_string(r.seq) + ")");
     }

@@ -17,7 +17,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     // its prev address: both must be intact, or a damaged seq turns a newer
     // version (a tombstone) into a detour to an older value.
     const bool checksummed = check_all || !r.checked;
-    if (checksummed && !RecordIntact(r)) {
+    if (checksummed && !(RecordIntact(r) && (r.checked || codec_.Authentic(r)))) {
       return Status::Corruption("a newer version of the key failed its checksum (sequence " +
                                 std::to_string(r.seq) +
                                 "); the version visible at the snapshot cannot be told");

@@ -138,13 +138,34 @@ class Keyspace {
     return index_.Find(h, [loc](Locator l) { return l == loc; });
   }
 
+  // READER. Whether a read may rely on record r: ReadIntact, and a sealed
+  // record of a segment not known intact (r.checked false: a checkpoint let
+  // the open skip it and the scrub has not validated it yet, or compaction
+  // found damage in it) must be authentic too (RecordCodec::Authentic): its
+  // checksum can be made to match changed bytes, and its type, sequence,
+  // previous version, namespace and key (not authenticated by Key /
+  // KeyEquals) would then decide the read. In a checked segment every
+  // sealed record was authenticated already (recovery, a refresh and the
+  // scrub authenticate what they validate; this process wrote the rest).
+  // An unsealed record costs one flag test more than ReadIntact.
+  bool Trusted(const RecordView& r, bool check_all) const {
+    return ReadIntact(r, check_all) && (r.checked || codec_.Authentic(r));
+  }
+  // The codec a scan of segment s must authenticate sealed records with
+  // (LogReader's `auth`): the database's while s is not known intact;
+  // nullptr for a checked segment, or an unencrypted database.
+  const RecordCodec* AuthFor(const Segment& s) const {
+    return codec_.sealing() && !s.checked.load(std::memory_order_acquire) ? &codec_ : nullptr;
+  }
+
   // READER. Whether a record the index holds under h's tag is damaged (out
-  // of bounds, or not ReadIntact): a key whose record is damaged must read
-  // as corruption, not as absent.
+  // of bounds, or not Trusted): a key whose record is damaged must read
+  // as corruption, not as absent. (A sealed record whose key or namespace
+  // was changed on purpose is not the key's any more; its tag tells.)
   bool DamagedCandidate(uint64_t h, bool check_all) const {
     return index_.Find(h, [&](Locator l) {
       RecordView r;
-      return ResolveBounded(l, &r) == nullptr || !ReadIntact(r, check_all);
+      return ResolveBounded(l, &r) == nullptr || !Trusted(r, check_all);
     });
   }
 
@@ -152,7 +173,7 @@ class Keyspace {
   // seq <= snap. kNotFound if the key had no version then;
   // kSnapshotTooOld if the chain leads into history no longer kept.
   // Every record the walk skips (its seq and prev decide where the walk
-  // goes) must be ReadIntact(r, check_all), else kCorruption; the record
+  // goes) must be Trusted(r, check_all), else kCorruption; the record
   // returned is not checked here (the caller checks it once, so a read
   // whose newest record is the answer costs one checksum at most). A
   // record not checked that way is checksummed when the chain leaves the

@@ -8,6 +8,15 @@
 // next valid record after damage, for salvage and verify. BatchRule (below)
 // is the one rule for which batch records count: recovery's and verify's.
 //
+// Sealed records (encrypted databases): given `auth` (the database's
+// codec), a sealed record is valid only if it is also authentic
+// (RecordCodec::Authentic: its GCM tag holds over its header fields, key
+// and value). A sealed record changed on purpose, its checksum made to
+// match, is then damage at its offset like any other, never a record of
+// another key, namespace or type. Recovery, a read-only handle's refresh
+// and the scrub pass it (their records decide what the index holds), as do
+// the scans that read a segment no one has validated yet.
+//
 // Thread contract: a LogReader (and a BatchRule) is used by one thread;
 // the bytes it reads must stay mapped and unchanged below `end` while it is
 // used.
@@ -15,11 +24,13 @@
 #define FIRKIN_CORE_LOG_LOG_READER_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/log/format.h"
+#include "core/log/record_codec.h"
 #include "core/util/coding.h"
 
 namespace firkin {
@@ -32,8 +43,16 @@ class LogReader {
   // segment's mapping (its header included). `checksums` false: records
   // are validated in every way but their checksum (a segment known intact,
   // Segment::checked, whose records the caller only needs to walk).
-  LogReader(const char* data, uint64_t from, uint64_t end, bool checksums = true)
-      : data_(data), off_(from), end_(end), floor_(SegmentSeqFloor(data)), checksums_(checksums) {}
+  // `auth`: see the file comment (nullptr, or a codec without a cipher:
+  // sealed records are not authenticated).
+  LogReader(const char* data, uint64_t from, uint64_t end, bool checksums = true,
+            const RecordCodec* auth = nullptr)
+      : data_(data),
+        off_(from),
+        end_(end),
+        floor_(SegmentSeqFloor(data)),
+        checksums_(checksums),
+        auth_(auth != nullptr && auth->sealing() ? auth : nullptr) {}
 
   // kRecord: *r is the next record, at *at. kEnd: the range is done.
   // kDamaged: the bytes at *at are not a valid record; the reader stays
@@ -59,6 +78,11 @@ class LogReader {
 
   uint64_t offset() const { return off_; }
 
+  // With `auth`, after Next returned a sealed record: its key, taken from
+  // the authentication (so authenticated, and not decrypted a second time);
+  // valid until the next call. nullptr otherwise.
+  const std::string* authenticated_key() const { return keyed_ ? &key_ : nullptr; }
+
   // True if a valid record of the segment's earlier life (recycled
   // segments) starts at `at`: what a crash leaves past this life's records.
   bool StaleAt(uint64_t at) const {
@@ -69,7 +93,13 @@ class LogReader {
 
  private:
   bool Valid(uint64_t at, RecordView* r) const {
-    return ValidateRecord(data_ + at, end_ - at, r, data_, checksums_) && r->seq > floor_;
+    keyed_ = false;
+    if (!(ValidateRecord(data_ + at, end_ - at, r, data_, checksums_) && r->seq > floor_)) {
+      return false;
+    }
+    if (auth_ == nullptr || !r->sealed()) return true;
+    keyed_ = auth_->Authentic(*r, &key_);
+    return keyed_;
   }
 
   const char* const data_;
@@ -77,6 +107,9 @@ class LogReader {
   const uint64_t end_;
   const uint64_t floor_;
   const bool checksums_;
+  const RecordCodec* const auth_;
+  mutable std::string key_;     // authenticated_key()
+  mutable bool keyed_ = false;
 };
 
 // ---- which batch records count ----

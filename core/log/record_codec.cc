@@ -167,6 +167,16 @@ Status RecordCodec::Open(const RecordView& r, std::string* plain) const {
   return Status::OK();
 }
 
+bool RecordCodec::SealedAuthentic(const RecordView& r, std::string* key) const {
+  uint8_t nonce[12];
+  if (aead_ == nullptr || !NonceOf(r, nonce)) return false;
+  const size_t n = size_t{r.key_len} + r.value_len;
+  if (key != nullptr) key->resize(r.key_len);
+  return aead_->Verify(nonce, SealAad(r.base, r.flags), r.base + r.head_len(),
+                       n + kRecordSealTagSize, key != nullptr ? &(*key)[0] : nullptr,
+                       key != nullptr ? r.key_len : 0);
+}
+
 Status RecordCodec::SealedValue(const RecordView& r, std::string* scratch,
                                 std::string_view* out) const {
   thread_local std::string opened;

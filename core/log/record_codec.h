@@ -91,6 +91,22 @@ class RecordCodec {
   // *plain (for an unsealed record, a copy). kCorruption if a sealed
   // record's tag fails (damage, or bytes moved between records).
   Status Open(const RecordView& r, std::string* plain) const;
+  // Whether r may be relied on for what its header and key say: an
+  // unsealed record is (its checksum is the caller's business); a sealed
+  // one if its tag holds over its header fields, key and value (Open's
+  // check, nothing of the plaintext kept). A sealed record whose checksum
+  // was made to match changed bytes passes every check but this one, and
+  // its header (namespace, type, sequence, previous version) and its key
+  // (Key / KeyEquals are not authenticated) then say whatever was written
+  // there: recovery, a read-only handle's refresh and the scrub
+  // (LogReader's `auth`), and reads of a segment none of them has
+  // validated (Keyspace::Trusted), check it before they use them.
+  // key: if given, and r is sealed and authentic, receives its plaintext
+  // key (authenticated, unlike Key's).
+  bool Authentic(const RecordView& r, std::string* key = nullptr) const {
+    if (!r.sealed()) return true;
+    return SealedAuthentic(r, key);
+  }
 
   // Write side. If the value should be stored compressed, writes the stored
   // bytes to *out and returns the record flag to set; else returns 0 (store
@@ -119,6 +135,7 @@ class RecordCodec {
   Status Decode(const RecordView& r, std::string_view stored, std::string* scratch,
                 std::string_view* out) const;
   std::string_view SealedKey(const RecordView& r, std::string* scratch) const;
+  bool SealedAuthentic(const RecordView& r, std::string* key) const;
   Status SealedValue(const RecordView& r, std::string* scratch, std::string_view* out) const;
   // The nonce of sealed record r; false if it has no segment or salt.
   static bool NonceOf(const RecordView& r, uint8_t nonce[12]);

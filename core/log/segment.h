@@ -223,8 +223,9 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // Every record of the segment that a reader can reach is known intact
   // in this process: it wrote the segment (log writer, compaction output),
   // or recovery, a read-only handle's refresh or the scrub (scrubber.h)
-  // validated every record of it. Reads then skip the checksum
-  // (ReadIntact). Goes from false to true, and back to false only when
+  // validated every record of it (a sealed one authenticated too). Reads
+  // then skip the checksum (ReadIntact) and a sealed record's tag
+  // (Keyspace::Trusted). Goes from false to true, and back to false only when
   // compaction's scan (which checks every checksum) finds a record of it
   // damaged since: reads then check each record again.
   std::atomic<bool> checked{false};

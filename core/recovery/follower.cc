@@ -246,7 +246,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       if (done) complete_.insert(seg->id());
       continue;
     }
-    LogReader reader(seg->data(), from, end);
+    // Sealed records authenticated before they are applied (recovery.cc).
+    LogReader reader(seg->data(), from, end, /*checksums=*/true, &ks_->codec());
     uint64_t off = from;
     for (;;) {
       RecordView r;
@@ -268,7 +269,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
         return Status::Corruption(seg->path() + ": damaged record at offset " +
                                   std::to_string(off) + " (below what the writer made durable)");
       }
-      replay.Apply(seg.get(), off, r);
+      replay.Apply(seg.get(), off, r, reader.authenticated_key());
     }
     seg->set_published_len(end);
     // Read from its first record: every record of it the index can reach

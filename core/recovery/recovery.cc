@@ -380,7 +380,11 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       RestoreImages(wf()->data(), size, id, durable, live, res);
     }
     uint64_t prev_seq = 0;
-    LogReader reader(data, off, end);
+    // Sealed records are authenticated before they are applied (a record
+    // whose checksum was made to match changed bytes would otherwise be
+    // replayed as another key's, namespace's or type): a failed tag is
+    // damage at its offset, as a failed checksum.
+    LogReader reader(data, off, end, /*checksums=*/true, &ks->codec());
     for (;;) {
       RecordView r;
       LogReader::Result got = reader.Next(&r, &off);
@@ -398,7 +402,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       }
       if (got == LogReader::Result::kRecord) {
         prev_seq = r.seq;
-        replay.Apply(seg.get(), off, r);
+        replay.Apply(seg.get(), off, r, reader.authenticated_key());
         continue;
       }
       if (tail && off >= durable) {

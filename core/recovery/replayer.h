@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -35,7 +36,10 @@ class Replayer {
   Replayer(Keyspace* ks, NamespaceTable* ns, RecoveryResult* res, bool concurrent = false)
       : ks_(ks), ns_(ns), res_(res), concurrent_(concurrent) {}
 
-  void Apply(Segment* seg, uint64_t off, const RecordView& r) {
+  // `key`: r's key if the caller has it authenticated already
+  // (LogReader::authenticated_key), else nullptr (decrypted here).
+  void Apply(Segment* seg, uint64_t off, const RecordView& r,
+             const std::string* key = nullptr) {
     res_->records++;
     if (r.expiry() != 0) seg->NoteExpiry(r.expiry());  // TTL: compaction reclaims
     const Locator loc = MakeLocator(seg->slot(), off);
@@ -68,7 +72,7 @@ class Replayer {
     switch (r.type) {
       case RecordType::kPut:
       case RecordType::kDelete:
-        ApplyKV(loc, r, copy);
+        ApplyKV(loc, r, copy, key);
         break;
       case RecordType::kCommit:
         ks_->CountDeadOnly(loc, r.size());
@@ -130,9 +134,9 @@ class Replayer {
     res_->discarded_batch_records += batch.size();
   }
 
-  void ApplyKV(Locator loc, const RecordView& r, bool copy) {
+  void ApplyKV(Locator loc, const RecordView& r, bool copy, const std::string* known = nullptr) {
     std::string kb;
-    const std::string_view key = ks_->Key(r, &kb);
+    const std::string_view key = known != nullptr ? std::string_view(*known) : ks_->Key(r, &kb);
     uint64_t h = ks_->Hash(r.ns_id, key);
     if (concurrent_) {
       HashIndex::ShardGuard lock(&ks_->index(), h);
@@ -146,7 +150,7 @@ class Replayer {
                      bool copy) {
     RecordView old;
     Locator old_loc = ks_->FindNewest(h, r.ns_id, key, &old);
-    if (old_loc != 0 && old.seq >= r.seq && RecordIntact(old)) {
+    if (old_loc != 0 && old.seq >= r.seq && ks_->Trusted(old, /*check_all=*/true)) {
       if (concurrent_ && copy && old.seq == r.seq && old_loc != loc) {
         // Compaction's copy of the record the index holds: same bytes, and
         // the original's segment is about to be retired. Counts stay.

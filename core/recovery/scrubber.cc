@@ -7,7 +7,8 @@
 
 namespace firkin {
 
-void Scrubber::Start(std::vector<std::shared_ptr<Segment>> segs) {
+void Scrubber::Start(std::vector<std::shared_ptr<Segment>> segs, const RecordCodec* auth) {
+  auth_ = auth;
   std::vector<std::weak_ptr<Segment>> todo;
   for (auto& s : segs) {
     if (!s->checked.load(std::memory_order_acquire)) todo.push_back(s);
@@ -27,11 +28,12 @@ void Scrubber::Stop() {
 }
 
 bool Scrubber::ValidateSegment(const Segment& seg, const std::atomic<bool>* stop,
-                               uint64_t* bytes) {
+                               uint64_t* bytes, const RecordCodec* auth) {
   // Bytes below the published length are complete and never change (a
   // segment a reader can reach beyond it is one this process appends to,
   // which is checked already).
-  LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len());
+  LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(), /*checksums=*/true,
+                   auth);
   RecordView r;
   uint64_t at = 0;
   for (;;) {
@@ -54,7 +56,7 @@ void Scrubber::Run(std::vector<std::weak_ptr<Segment>> segs) {
       continue;
     }
     uint64_t bytes = 0;
-    const bool ok = ValidateSegment(*s, &stop_, &bytes);
+    const bool ok = ValidateSegment(*s, &stop_, &bytes, auth_);
     stats_.bytes.fetch_add(bytes, std::memory_order_relaxed);
     if (stop_.load(std::memory_order_acquire)) break;
     if (ok) {

@@ -1,8 +1,9 @@
 // Scrubber: after an open that loaded a checkpoint, validates in the
 // background every record of the segments the checkpoint let recovery skip
-// (each record's bounds, type and checksum, through LogReader), and marks
+// (each record's bounds, type and checksum, through LogReader; a sealed
+// record's tag too, in an encrypted database), and marks
 // each segment that passes Segment::checked. Until then reads check the
-// records of such a segment one by one (ReadIntact); after, they rely on
+// records of such a segment one by one (Keyspace::Trusted); after, they rely on
 // them as on records recovery or this process wrote. A damaged segment is
 // left unmarked (its records keep being checked on every read, so a damaged
 // one is reported, never returned) and counted.
@@ -26,6 +27,8 @@
 
 namespace firkin {
 
+class RecordCodec;
+
 class Scrubber {
  public:
   struct Stats {
@@ -42,23 +45,27 @@ class Scrubber {
   Scrubber& operator=(const Scrubber&) = delete;
 
   // Starts scrubbing those of `segs` that are not checked yet (if none,
-  // only records that it is done).
-  void Start(std::vector<std::shared_ptr<Segment>> segs);
+  // only records that it is done). `auth`: the codec that authenticates
+  // sealed records (an encrypted database's; nullptr otherwise), which
+  // must outlive the scrub (Stop).
+  void Start(std::vector<std::shared_ptr<Segment>> segs, const RecordCodec* auth = nullptr);
   // Stops the scrub (at the next record boundary of a large segment) and
   // waits for its thread.
   void Stop();
 
   const Stats& stats() const { return stats_; }
 
-  // Validates every record of seg below its published length; true if all
-  // pass (false also when *stop is raised). Used by the scrub thread.
+  // Validates every record of seg below its published length (sealed
+  // ones authenticated with `auth`, if given); true if all pass (false
+  // also when *stop is raised). Used by the scrub thread.
   static bool ValidateSegment(const Segment& seg, const std::atomic<bool>* stop,
-                              uint64_t* bytes);
+                              uint64_t* bytes, const RecordCodec* auth = nullptr);
 
  private:
   void Run(std::vector<std::weak_ptr<Segment>> segs);
 
   Stats stats_;
+  const RecordCodec* auth_ = nullptr;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

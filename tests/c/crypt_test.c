@@ -4,8 +4,10 @@
  * (damage of one copy and of both), the sealed checkpoint (used when
  * intact; damaged -> ignored, full scan, data intact), rekey, backups of an
  * encrypted database, the identity file's feature bit (an unknown bit is
- * refused with FIRKIN_E_VERSION), bad input, and a grep of every file in
- * the directory for known plaintext. Ends with "N passed, N failed".
+ * refused with FIRKIN_E_VERSION), bad input, a grep of every file in
+ * the directory for known plaintext, and sealed records tampered with on
+ * purpose (checksum written again: "sealed", "forged"). Ends with
+ * "N passed, N failed".
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -637,8 +640,9 @@ static bool verify_finds_problem(firkin_db *db) {
 /* One sealed put: the record carries the sealed flag and a salted segment;
  * a changed ciphertext byte, a changed header field (additional data) and a
  * changed key byte, each with the checksum fixed up so that only the seal
- * can tell, are all refused: the value reads as FIRKIN_E_CORRUPTION (never
- * garbage), verify reports the record. Also: the database reopens without
+ * can tell, are all refused: the open (which replays every record, the
+ * checkpoint removed) fails with FIRKIN_E_CORRUPTION, salvage skips the
+ * record and says so (never garbage), verify reports the record. Also: the database reopens without
  * its checkpoint (every record replayed, keys decrypted), read-only, and
  * after a compaction (records sealed again under the output's salt). */
 static void test_sealed_records(void) {
@@ -684,18 +688,26 @@ static void test_sealed_records(void) {
     char ck[1024];
     snprintf(ck, sizeof ck, "%s/CHECKPOINT", p);
     remove(ck);
-    check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen after tampering (%d)", what);
+    /* Recovery authenticates every sealed record it replays: the tampered
+     * one is damage at its offset (until 2026-11-27, the open succeeded and a
+     * tampered key read as another key's record: test_sealed_forgery). */
+    db = NULL;
+    firkin_status os = open_with(p, kKey1, NULL, &db);
+    check(os == FIRKIN_E_CORRUPTION, "reopen after tampering (%d): %d, want corruption", what,
+          os);
+    if (db != NULL) firkin_close(db);
+    firkin_options *o = opts_with(kKey1, NULL);
+    firkin_options_set_salvage(o, true);
+    db = NULL;
+    check(firkin_open(p, o, &db) == FIRKIN_OK, "salvage open after tampering (%d)", what);
+    firkin_options_free(o);
+    if (db == NULL) continue;
+    check(stats_has(db, "\"salvaged_regions\":1"), "salvage reports the record (%d)", what);
     void *got = NULL;
     size_t len = 0;
     firkin_status gs = firkin_get(db, NULL, NULL, k, strlen(k), &got, &len);
-    if (what < 2) {
-      check(gs == FIRKIN_E_CORRUPTION, "tampered record (%d) reads as corruption, got %d", what,
-            gs);
-    } else {
-      /* The key decrypts to another key: this one is absent, never a value. */
-      check(gs == FIRKIN_E_NOT_FOUND || gs == FIRKIN_E_CORRUPTION,
-            "tampered key: not found or corruption, got %d", gs);
-    }
+    /* Its only record was skipped: absent (and reported), never a value. */
+    check(gs == FIRKIN_E_NOT_FOUND, "tampered record (%d) skipped by salvage, got %d", what, gs);
     firkin_free(got);
     check(verify_finds_problem(db), "verify reports the tampered record (%d)", what);
     firkin_close(db);
@@ -736,6 +748,181 @@ static void test_sealed_records(void) {
   firkin_close(db);
   check(!dir_has(p, "userkey-", 8, where, sizeof where), "no key on disk (found in %s)", where);
   check(!dir_has(p, "plaintextmarker", 15, where, sizeof where), "no value on disk (%s)", where);
+}
+
+#define FORGE_FILLERS 20 /* keys written after the forged record */
+
+/* The put records of the segment file `file` of dir, in log order (the
+ * offsets of at most `max`); returns how many. */
+static int list_puts(const char *dir, const char *file, long *offs, int max) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, file);
+  unsigned char *b = NULL;
+  long n = read_file(p, &b);
+  int got = 0;
+  for (long off = 8192; off + REC_MIN_SIZE <= n && got < max;) {
+    const unsigned char *r = b + off;
+    if (rec_seq(r) == 0) break;
+    if (rec_type(r) == 1 /* put */) offs[got++] = off;
+    off += (long)rec_record_size(r);
+  }
+  free(b);
+  return got;
+}
+
+/* Forges the record at `off` of dir/file (the newest put of "victim"),
+ * `older` being the older put of the same key, then writes its checksum
+ * again: 0 a key ciphertext byte, 1 its namespace id (offset 24), 2 its
+ * type put -> delete, 3 its key, value and tag replaced by the older
+ * record's (same lengths). */
+static bool forge(const char *dir, const char *file, long off, long older, int what) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, file);
+  unsigned char *b = NULL;
+  long n = read_file(p, &b);
+  bool ok = n > off + (long)REC_PEEK_SIZE && n > older + (long)REC_PEEK_SIZE;
+  if (ok) {
+    unsigned char *r = b + off;
+    const unsigned char *o = b + older;
+    const unsigned f = rec_flags(r);
+    const size_t body = rec_klen(r) + rec_vlen(r) + rec_tail_len(f);
+    switch (what) {
+      case 0: r[rec_head_len(f) + 1] ^= 0x01; break;
+      case 1: r[24] = 7; break;
+      case 2: r[34] = 2; break;
+      default:
+        ok = rec_klen(o) == rec_klen(r) && rec_vlen(o) == rec_vlen(r) && rec_flags(o) == f;
+        if (ok) memcpy(r + rec_head_len(f), o + rec_head_len(f), body);
+        break;
+    }
+    size_t from, len;
+    rec_covered(r, &from, &len);
+    rec_store_checksum(r, XXH3_64bits(r + from, len));
+    ok = ok && write_file(p, b, n);
+  }
+  free(b);
+  return ok;
+}
+
+/* The reads of "victim" in a database whose newest record of it was
+ * forged: each gives FIRKIN_E_CORRUPTION, never the older value (a
+ * rollback) nor FIRKIN_E_NOT_FOUND (a silent delete); an iterator never
+ * yields it with the older value and ends with FIRKIN_E_CORRUPTION; the
+ * count has no extra key; verify reports the record. */
+static void check_forged_reads(firkin_db *db, int what, const char *how) {
+  void *got = NULL;
+  size_t len = 0;
+  firkin_status gs = firkin_get(db, NULL, NULL, "victim", 6, &got, &len);
+  check(gs == FIRKIN_E_CORRUPTION, "forgery %d (%s): get -> %d (%.*s), want corruption", what,
+        how, gs, gs == FIRKIN_OK ? (int)len : 0, gs == FIRKIN_OK ? (const char *)got : "");
+  firkin_free(got);
+  bool found = false;
+  firkin_status cs = firkin_contains(db, NULL, NULL, "victim", 6, &found);
+  check(cs == FIRKIN_E_CORRUPTION, "forgery %d (%s): contains -> %d/%d, want corruption", what,
+        how, cs, found);
+  firkin_iter *it = NULL;
+  check(firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK, "iter");
+  bool old_seen = false;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+    const void *k, *v;
+    size_t kl, vl;
+    firkin_iter_key(it, &k, &kl);
+    firkin_iter_value(it, &v, &vl);
+    old_seen |= kl == 6 && memcmp(k, "victim", 6) == 0;
+  }
+  firkin_status is = firkin_iter_status(it);
+  firkin_iter_free(it);
+  check(!old_seen, "forgery %d (%s): the iterator yields victim", what, how);
+  check(is == FIRKIN_E_CORRUPTION, "forgery %d (%s): iterator ends with %d, want corruption",
+        what, how, is);
+  uint64_t c = 0;
+  firkin_status ns = firkin_count(db, NULL, &c);
+  check(ns == FIRKIN_E_CORRUPTION || (ns == FIRKIN_OK && c <= FORGE_FILLERS + 1),
+        "forgery %d (%s): count -> %d, %llu keys (%d written)", what, how, ns,
+        (unsigned long long)c, FORGE_FILLERS + 1);
+  check(verify_finds_problem(db), "forgery %d (%s): verify reports it", what, how);
+}
+
+/* A sealed record's header fields and key are its tag's additional data
+ * and plaintext: one changed on purpose, its checksum written again, must
+ * read as corruption, never as another key's, namespace's or type's
+ * record (review: the key byte, the namespace id and put -> delete read
+ * victim's older value or NOT_FOUND; so did the value replaced by the older
+ * record's ciphertext). The newest record of "victim" is forged four ways;
+ * the open with the checkpoint (used, or ignored when an entry no longer
+ * hashes to its key) either fails with FIRKIN_E_CORRUPTION or reads
+ * corruption; without the checkpoint (every record replayed) the open
+ * fails with FIRKIN_E_CORRUPTION, and salvage skips the record and says
+ * so. Also the scrub (after a checkpoint open) counts the segment damaged,
+ * and a read-only handle refuses it as recovery does. */
+static void test_sealed_forgery(void) {
+  for (int what = 0; what < 4; what++) {
+    char p[512], name[32];
+    snprintf(name, sizeof name, "forged%d", what);
+    dbpath(p, sizeof p, name);
+    firkin_db *db = NULL;
+    check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create");
+    check(firkin_put(db, NULL, NULL, "victim", 6, "OLDVALUE", 8) == FIRKIN_OK, "put old");
+    check(firkin_put(db, NULL, NULL, "victim", 6, "NEWVALUE", 8) == FIRKIN_OK, "put new");
+    /* More than the checkpoint's tail check (its segments' last 4 KiB)
+     * after it: the checkpoint stays valid, and reads meet the record. */
+    char filler[300];
+    memset(filler, 'f', sizeof filler);
+    for (int i = 0; i < FORGE_FILLERS; i++) {
+      char fk[16];
+      snprintf(fk, sizeof fk, "filler%02d", i);
+      check(firkin_put(db, NULL, NULL, fk, strlen(fk), filler, sizeof filler) == FIRKIN_OK,
+            "put filler");
+    }
+    firkin_close(db);
+    const char *seg = "0000000000000001.seg";
+    long offs[FORGE_FILLERS + 2];
+    check(list_puts(p, seg, offs, FORGE_FILLERS + 2) == FORGE_FILLERS + 2,
+          "every put in the first segment");
+    check(forge(p, seg, offs[1], offs[0], what), "forge %d", what);
+
+    /* With the checkpoint close wrote. */
+    firkin_status os = open_with(p, kKey1, NULL, &db);
+    check(os == FIRKIN_OK || os == FIRKIN_E_CORRUPTION, "forgery %d: open -> %d", what, os);
+    if (os == FIRKIN_OK) {
+      check_forged_reads(db, what, "checkpoint");
+      /* The scrub authenticates what the checkpoint let the open skip. */
+      for (int i = 0; i < 500 && !stats_has(db, "\"segments_damaged\":1"); i++) usleep(10000);
+      check(stats_has(db, "\"segments_damaged\":1"), "forgery %d: the scrub finds it", what);
+      check_forged_reads(db, what, "after the scrub");
+      firkin_close(db);
+    }
+
+    /* Every record replayed: the forged one is damage at its offset. */
+    char ck[1024];
+    snprintf(ck, sizeof ck, "%s/CHECKPOINT", p);
+    remove(ck);
+    db = NULL;
+    os = open_with(p, kKey1, NULL, &db);
+    check(os == FIRKIN_E_CORRUPTION, "forgery %d: open without checkpoint -> %d", what, os);
+    check(os != FIRKIN_OK || strstr(firkin_last_error(), "damaged record") != NULL,
+          "message: %s", firkin_last_error());
+    if (os == FIRKIN_OK) firkin_close(db);
+    firkin_options *o = opts_with(kKey1, NULL);
+    firkin_options_set_read_only(o, true);
+    db = NULL;
+    os = firkin_open(p, o, &db);
+    check(os == FIRKIN_E_CORRUPTION, "forgery %d: read-only open -> %d", what, os);
+    if (os == FIRKIN_OK) firkin_close(db);
+    firkin_options_set_read_only(o, false);
+    firkin_options_set_salvage(o, true);
+    db = NULL;
+    check(firkin_open(p, o, &db) == FIRKIN_OK, "forgery %d: salvage open", what);
+    firkin_options_free(o);
+    if (db != NULL) {
+      check(stats_has(db, "\"salvaged_regions\":1"), "forgery %d: salvage reports the record",
+            what);
+      uint64_t c = 0;
+      check(firkin_count(db, NULL, &c) == FIRKIN_OK && c == FORGE_FILLERS + 1,
+            "forgery %d: salvage count %llu", what, (unsigned long long)c);
+      firkin_close(db);
+    }
+  }
 }
 
 /* Bad input through the C API: NULLs, wrong key lengths, bad KDF costs. */
@@ -808,7 +995,8 @@ int main(int argc, char **argv) {
                 {"secrets", test_no_secrets_on_disk},
                 {"bad", test_bad_input},
                 {"plaintext", test_plaintext_records},
-                {"sealed", test_sealed_records}};
+                {"sealed", test_sealed_records},
+                {"forged", test_sealed_forgery}};
   const size_t kDefault = sizeof groups / sizeof groups[0];
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2 && i < kDefault;

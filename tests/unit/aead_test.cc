@@ -102,6 +102,23 @@ TEST(Aead, EveryTamperingIsRefused) {
   EXPECT_FALSE(a->Open(n, aad, sealed.data(), Aead::kTagSize - 1, out.data()));
   EXPECT_FALSE(a->Open(n, aad, sealed.data(), sealed.size() - 1, out.data()));
   EXPECT_TRUE(a->Open(n, aad, sealed.data(), sealed.size(), out.data()));
+  // Verify says what Open says (a changed byte of ciphertext, tag or aad),
+  // and hands out only the prefix asked for, zeroed after a refusal.
+  EXPECT_TRUE(a->Verify(n, aad, sealed.data(), sealed.size()));
+  char prefix[8];
+  ASSERT_GE(out.size(), sizeof prefix);
+  EXPECT_TRUE(a->Verify(n, aad, sealed.data(), sealed.size(), prefix, sizeof prefix));
+  EXPECT_EQ(std::string(prefix, sizeof prefix), out.substr(0, sizeof prefix));
+  for (size_t bit = 0; bit < sealed.size() * 8; bit += 7) {
+    std::string b = sealed;
+    b[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    EXPECT_FALSE(a->Verify(n, aad, b.data(), b.size(), prefix, sizeof prefix)) << "bit " << bit;
+    EXPECT_EQ(std::string(prefix, sizeof prefix), std::string(sizeof prefix, '\0'));
+  }
+  std::string aad2 = aad;
+  aad2[0] ^= 1;
+  EXPECT_FALSE(a->Verify(n, aad2, sealed.data(), sealed.size()));
+  EXPECT_FALSE(a->Verify(n, aad, sealed.data(), Aead::kTagSize - 1));
 }
 
 TEST(Aead, InPlaceAndLarge) {
@@ -118,6 +135,10 @@ TEST(Aead, InPlaceAndLarge) {
   std::string buf = pt + std::string(Aead::kTagSize, '\0');
   a->Seal(nonce, "hdr", buf.data(), pt.size(), buf.data());
   EXPECT_NE(buf.substr(0, pt.size()), pt);
+  // (Verify goes through its stack buffer in chunks: a prefix longer than one.)
+  std::string prefix(10000, '\0');
+  EXPECT_TRUE(a->Verify(nonce, "hdr", buf.data(), buf.size(), &prefix[0], prefix.size()));
+  EXPECT_EQ(prefix, pt.substr(0, prefix.size()));
   ASSERT_TRUE(a->Open(nonce, "hdr", buf.data(), buf.size(), buf.data()));
   EXPECT_EQ(buf.substr(0, pt.size()), pt);
 }
