@@ -139,6 +139,7 @@ void Compactor::Loop() {
     cv_.wait_for(l, kBackgroundPeriod, [this] { return stop_ || poked_; });
     poked_ = false;
     if (stop_) break;
+    if (callers_waiting_.load(std::memory_order_acquire) > 0) continue;  // it compacts all
     l.unlock();
     host_->ReapTxns();
     ReleaseRetentionHolds();
@@ -154,6 +155,7 @@ void Compactor::Loop() {
           std::lock_guard<std::mutex> sl(mu_);
           if (stop_) break;
         }
+        if (callers_waiting_.load(std::memory_order_acquire) > 0) break;
         // Every fourth pass looks at the oldest segments' tombstones first:
         // under steady writes there are always segments with dead bytes,
         // and a sweep that waited for none (until 2026-11-27) let outputs
@@ -198,7 +200,9 @@ void Compactor::ReleaseRetentionHolds() {
 }
 
 Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& progress) {
-  std::lock_guard<std::mutex> run(run_mu_);
+  callers_waiting_.fetch_add(1, std::memory_order_acq_rel);
+  std::unique_lock<std::mutex> run(run_mu_);
+  callers_waiting_.fetch_sub(1, std::memory_order_acq_rel);
   exhaustive_ = true;
   struct Reset {
     bool* flag;
@@ -238,15 +242,21 @@ Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& prog
   // Passes until nothing is left that can be compacted now (a pass that
   // retires nothing means the rest is held by snapshots).
   // A sweep's pass that dropped and freed nothing ends it too (what the
-  // sweep counted on was held after all: another would go round). So does
-  // a bound on the passes, twice the segments there were at the start and
-  // 16 more: writers that keep writing always leave new segments with dead
-  // bytes, and a firkin_compact beside them went on for good (review; it
-  // is meant to compact what is there when it is called).
+  // sweep counted on was held after all: another would go round).
+  // firkin_compact compacts what is there when it is called: the passes
+  // for dead bytes take only segments that were there then (ids are handed
+  // out in order, outputs included). Writers that keep writing leave new
+  // segments with dead bytes, and make this call's own outputs dead again
+  // as they overwrite hot keys: passes over those went on for good beside
+  // them (review). A bound on the passes, twice the segments there were at
+  // the start and 16 more, stays for the sweeps, whose groups may include
+  // this call's outputs.
+  uint64_t max_id = 0;
+  for (const auto& seg : host_->keyspace()->segments().List()) max_id = std::max(max_id, seg->id());
   const size_t max_passes = 2 * host_->keyspace()->segments().List().size() + 16;
   for (size_t passes = 0;; passes++) {
     if (passes == max_passes) return finish(Status::OK());
-    auto picked = PickCandidates(true);
+    auto picked = PickCandidates(true, max_id);
     bool swept = false;
     if (picked.empty()) swept = !(picked = PickTombstoneSweep(true)).empty();
     if (picked.empty()) return finish(Status::OK());
@@ -267,7 +277,7 @@ Status Compactor::CompactAll(const std::function<void(uint64_t, uint64_t)>& prog
   }
 }
 
-std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) {
+std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all, uint64_t max_id) {
   const Options& o = host_->options();
   uint64_t total = 0, live = 0;
   const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
@@ -284,7 +294,8 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all) {
     // Expired records (TTL) count as reclaimable once their time has come.
     const bool expired = s->min_expiry.load(std::memory_order_relaxed) <= now_ms;
     const uint64_t dead = s->dead_bytes();
-    if ((dead > 0 || expired) && Compactable(*s, change_floor) && (all || !KnownDamaged(*s))) {
+    if ((dead > 0 || expired) && s->id() <= max_id && Compactable(*s, change_floor) &&
+        (all || !KnownDamaged(*s))) {
       ranked.emplace_back(bytes == 0 || expired ? 1.0 : double(dead) / double(bytes), s);
     }
   }

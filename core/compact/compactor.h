@@ -122,8 +122,9 @@ class Compactor {
   void Loop();
   // Picks candidate segments; `all` = every sealed segment with dead bytes
   // (known damaged ones included: without `all` they are left alone).
-  // Sets behind_. REQUIRES run_mu_.
-  std::vector<std::shared_ptr<Segment>> PickCandidates(bool all);
+  // Only segments whose id is at most `max_id` are picked (firkin_compact:
+  // those there when it was called). Sets behind_. REQUIRES run_mu_.
+  std::vector<std::shared_ptr<Segment>> PickCandidates(bool all, uint64_t max_id = UINT64_MAX);
   // When PickCandidates finds nothing: the oldest sealed segments (by
   // their smallest sequence number, as many as one output holds), if the
   // tombstones they could drop together (plus their dead bytes) reach
@@ -181,6 +182,12 @@ class Compactor {
 
   CompactionHost* const host_;
   std::mutex run_mu_;  // one pass at a time
+  // firkin_compact calls waiting for run_mu_: the background loop gives way
+  // to them between passes and does not start a round while one waits
+  // (std::mutex is not fair: the loop, poked by every roll beside busy
+  // writers, took it back again and again, and a firkin_compact waited
+  // 20 s and more).
+  std::atomic<int> callers_waiting_{0};
   // Whether a record of the key with hash h older than seq lies in
   // `outside` (ascending smallest number): kNone for sure (by their numbers
   // or their key filters); kMaybe if some filters may hold it (they are
