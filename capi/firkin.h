@@ -708,7 +708,11 @@ FIRKIN_API firkin_status firkin_delete(firkin_db *db, const firkin_write_options
                                        size_t key_len);
 
 /** Stores value only if key is absent; FIRKIN_E_CONDITION_FAILED if it
- *  exists. */
+ *  exists. The conditional writes (this, firkin_cas, firkin_cas_version,
+ *  and a batch's or transaction's conditions) give FIRKIN_E_CORRUPTION and
+ *  write nothing when the key's newest record, or a record that may be it
+ *  (one under the key's hash whose checksum or authentication failed),
+ *  is damaged: a get of the key says the same. */
 FIRKIN_API firkin_status firkin_put_if_absent(firkin_db *db, const firkin_write_options *wo,
                                               const firkin_ns *ns, const void *key,
                                               size_t key_len, const void *val,

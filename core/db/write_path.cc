@@ -261,7 +261,18 @@ Status DB::FinishWrite(SyncMode mode, const LogWriter::Reservation& r, Status s)
 Status DB::CheckOldRecord(const WriteOp& op, const PendingOp& p) const {
   // A condition is decided on the key's newest record: it must be intact
   // (a damaged type or sequence byte would decide it wrongly).
-  if (op.cond == WriteOp::Cond::kNone || p.old_loc == 0) return Status::OK();
+  if (op.cond == WriteOp::Cond::kNone) return Status::OK();
+  if (p.old_loc == 0) {
+    // No record is the key's, unless a damaged one under its tag is (a
+    // changed key byte, or a sealed record's forged key, hides it): the key
+    // then reads as corruption (Get), and "absent" would decide the
+    // condition on a guess (until the session after the fifth review, a
+    // put_if_absent over such a record succeeded). Costs a look only
+    // where another key shares the tag.
+    if (!keyspace_->DamagedCandidate(p.hash, check_all_reads_)) return Status::OK();
+    return Status::Corruption("a record that may hold this key failed its checksum (or, "
+                              "sealed, its authentication); the condition cannot be decided");
+  }
   if (keyspace_->Trusted(p.old, check_all_reads_)) return Status::OK();
   return Status::Corruption("the newest record of the key failed its checksum (sequence " +
                             std::to_string(p.old.seq) + "); the condition cannot be decided");

@@ -808,7 +808,8 @@ static bool forge(const char *dir, const char *file, long off, long older, int w
  * forged: each gives FIRKIN_E_CORRUPTION, never the older value (a
  * rollback) nor FIRKIN_E_NOT_FOUND (a silent delete); an iterator never
  * yields it with the older value and ends with FIRKIN_E_CORRUPTION; the
- * count has no extra key; verify reports the record. */
+ * count has no extra key; verify reports the record; conditional writes
+ * of the key give FIRKIN_E_CORRUPTION and write nothing. */
 static void check_forged_reads(firkin_db *db, int what, const char *how) {
   void *got = NULL;
   size_t len = 0;
@@ -841,6 +842,14 @@ static void check_forged_reads(firkin_db *db, int what, const char *how) {
         "forgery %d (%s): count -> %d, %llu keys (%d written)", what, how, ns,
         (unsigned long long)c, FORGE_FILLERS + 1);
   check(verify_finds_problem(db), "forgery %d (%s): verify reports it", what, how);
+  /* Nor is a condition decided on the forged record (put_if_absent and a
+   * CAS of version 0 would write over it). */
+  firkin_status ps = firkin_put_if_absent(db, NULL, NULL, "victim", 6, "IFABSENT", 8);
+  check(ps == FIRKIN_E_CORRUPTION, "forgery %d (%s): put_if_absent -> %d, want corruption", what,
+        how, ps);
+  firkin_status vs = firkin_cas_version(db, NULL, NULL, "victim", 6, 0, "CASV0", 5);
+  check(vs == FIRKIN_E_CORRUPTION, "forgery %d (%s): cas_version 0 -> %d, want corruption", what,
+        how, vs);
 }
 
 /* A sealed record's header fields and key are its tag's additional data

@@ -516,7 +516,10 @@ static int t_directory(void) {
 static long long stat_num(firkin_db *db, const char *field);
 
 /* Flips one value byte of key000000's record in segment 1. */
-static int damage_key0(const char *dir) {
+/* Flips a bit of key000000's record: a value byte, or with `in_key` the
+ * last byte of its key (the record is then no key's: only its checksum
+ * tells that it was key000000's). */
+static int damage_key0_at(const char *dir, bool in_key) {
   char path[1024];
   snprintf(path, sizeof path, "%.900s/0000000000000001.seg", dir);
   FILE *f = fopen(path, "r+b");
@@ -526,11 +529,15 @@ static int damage_key0(const char *dir) {
   const char *needle = "value-0-1-";
   unsigned char *hit = memmem(buf, n, needle, strlen(needle));
   CHECK(hit != NULL, "record of key000000 not found");
-  fseek(f, (long)(hit + 12 - buf), SEEK_SET);
-  fputc(hit[12] ^ 0x20, f);
+  CHECK(hit - buf >= 9 && memcmp(hit - 9, "key000000", 9) == 0, "the key precedes the value");
+  const long at = in_key ? -1 : 12;
+  fseek(f, (long)(hit + at - buf), SEEK_SET);
+  fputc(hit[at] ^ 0x20, f);
   fclose(f);
   return 0;
 }
+
+static int damage_key0(const char *dir) { return damage_key0_at(dir, false); }
 
 static int conditions_fail(firkin_db *db, const char *how) {
   char k[16];
@@ -558,7 +565,11 @@ static int conditions_fail(firkin_db *db, const char *how) {
  *    checked on every read, before and after the scrub.
  * 2. verify_checksums on, damage done while the database is open (through
  *    the file, which its shared mapping sees) after the scrub validated the
- *    segment: only checking every read can catch that. */
+ *    segment: only checking every read can catch that.
+ * 3. As 2, the damage in the key: no record is the key's any more, and a
+ *    damaged one under its hash's tag may be. A get says corruption;
+ *    until the session after the fifth review the conditions took the key
+ *    as absent (put_if_absent wrote, cas_version said "not found"). */
 static int t_condition_on_damaged_record(void) {
   /* The open checks a sample of the checkpoint's entries against their
    * records (a sample in hash order, which a new database's seed changes):
@@ -604,6 +615,18 @@ static int t_condition_on_damaged_record(void) {
   CHECK(stat_num(db, "segments_damaged") == 0, "the scrub found damage in an intact log");
   if (damage_key0(dir) != 0) return 1;
   if (conditions_fail(db, "verify_checksums, damaged while open") != 0) return 1;
+  firkin_close(db);
+
+  dir = fresh("cond3");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  o = opts(0, 0);
+  firkin_options_set_verify_checksums(o, true);
+  s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  CHECK(s == FIRKIN_OK, "reopen: %s", firkin_last_error());
+  for (int i = 0; i < 1000 && stat_num(db, "segments_pending") != 0; i++) usleep(10000);
+  if (damage_key0_at(dir, true) != 0) return 1;
+  if (conditions_fail(db, "verify_checksums, key damaged while open") != 0) return 1;
   firkin_close(db);
   return 0;
 }
