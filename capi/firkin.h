@@ -870,12 +870,14 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  a loaded machine: up to milliseconds; otherwise microseconds) stamps a
  *  later time than writes numbered after it, and a time between the two
  *  leaves those out with it (firkin_history_time shows the stamps). Writes made before format version 3 have no time and count as
- *  before any time. unix_ms equal to the database's now (firkin_now_ms)
- *  first moves the clock past it (at most 1 ms ahead of the real clock)
- *  and waits for the writes in flight, so that every write of that
- *  millisecond is in the state and every later one has a later time; a
- *  later time gives the latest state as of the call (writes that commit
- *  after the call are not in it, whatever their time). FIRKIN_E_SNAPSHOT_TOO_OLD if the log that tells that
+ *  before any time. The call first waits for the writes in flight (one
+ *  stamped at or before the time may not be readable yet), so the answer
+ *  for a time does not change later; unix_ms equal to the database's now
+ *  (firkin_now_ms) then moves the clock past it (at most 1 ms ahead of
+ *  the real clock), so that every write of that millisecond is in the
+ *  state and every later one has a later time; a later time gives the
+ *  latest state as of the call (writes that commit after the call are not
+ *  in it, whatever their time). FIRKIN_E_SNAPSHOT_TOO_OLD if the log that tells that
  *  time is no longer kept (see history_retention_ms and "oldest_time" in
  *  firkin_stats); reads through the snapshot may still give
  *  FIRKIN_E_SNAPSHOT_TOO_OLD for a key whose history compaction took or an

@@ -122,10 +122,15 @@ class DB : private CompactionHost {
     const uint64_t e = r.expiry();
     return e != 0 && e <= NowMs();
   }
-  // The sequence number of the state as of unix_ms: the newest commit
-  // whose time is <= unix_ms (0: before the first write). kSnapshotTooOld
-  // when the log that would tell is no longer kept. Any thread.
-  Status SeqAtTime(uint64_t unix_ms, uint64_t* seq) const;
+  // The sequence number of the state as of unix_ms (firkin_snapshot_at_time):
+  // the longest run of numbers from the start whose commit times are all
+  // <= unix_ms (0: before the first write); a later time gives the latest
+  // state. Waits for the writes in flight (a write takes its number before
+  // it reads the clock: one stamped at or before unix_ms may not be
+  // published yet), so the answer for a time does not change later.
+  // kSnapshotTooOld when the log that would tell is no longer kept. Any
+  // thread not inside the writer gate.
+  Status SeqAtTime(uint64_t unix_ms, uint64_t* seq);
   // The oldest time from which SeqAtTime can answer every time (0: every
   // time since the database was created; UINT64_MAX: none, e.g. no log
   // left, or compaction retired the newest log segments and kept an older
@@ -342,8 +347,15 @@ class DB : private CompactionHost {
   // and the compaction outputs' done markers (which keep their inputs').
   uint64_t NewestCommitTime() const;
   // (*overwritten, if given: records before the one it read were updated
-  // in place, so earlier commits' times are unknown.)
-  static uint64_t FirstRecordTime(const Segment& s, bool* overwritten = nullptr);
+  // in place, so earlier commits' times are unknown. *found, if given:
+  // whether a record not updated in place was read; 0 is returned when
+  // none was, and for a record with no time, before format version 3.)
+  static uint64_t FirstRecordTime(const Segment& s, bool* overwritten = nullptr,
+                                  bool* found = nullptr);
+  // SeqAtTime's lookup in the log for a time before now, as of the writes
+  // published so far (HistoryRetentionSeq, on compaction's thread, does
+  // not wait for the writes in flight).
+  Status ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const;
   uint64_t LastRecordTime(const Segment& s) const;
   // The sequence number history retention keeps readable (UINT64_MAX if
   // history_retention_ms is 0), and the log segment id from which

@@ -39,7 +39,7 @@ uint64_t DB::CommitTimeMs() {
   return std::max<uint64_t>(NowMs(), 1);
 }
 
-uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten) {
+uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found) {
   LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
   RecordView r;
   uint64_t at;
@@ -48,8 +48,12 @@ uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten) {
   // segment's start (its time is at or after the first commit's), and
   // *overwritten says that earlier commits' times are unknown.
   if (overwritten != nullptr) *overwritten = false;
+  if (found != nullptr) *found = false;
   while (reader.Next(&r, &at) == LogReader::Result::kRecord) {
-    if (r.counter() == 0) return r.time();
+    if (r.counter() == 0) {
+      if (found != nullptr) *found = true;
+      return r.time();
+    }
     if (overwritten != nullptr) *overwritten = true;
   }
   return 0;
@@ -119,25 +123,52 @@ uint64_t DB::NewestCommitTime() const {
   return t;
 }
 
-Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
-  // A time not yet past. The database's millisecond now is not over:
-  // writes may still commit in it, and the state "at or before" it would
-  // lack them (until 2026-11-28 a put in the same millisecond, after the
-  // call, had that time and was not in the snapshot: found by review). So
-  // the clock moves past it first (it is a high-water mark of readings:
-  // at most 1 ms ahead of the real clock now), the writes that took their
-  // time before that are drained (they publish before they leave the
-  // gate), and the state is the last acknowledged one: every later write
-  // has a later time. A later time than now gives the latest state as of
-  // the call (firkin.h): the clock is not moved into the future.
-  if (unix_ms >= NowMs()) {
-    if (log_ != nullptr && unix_ms == NowMs()) {
-      RaiseTo(&last_commit_ms_, unix_ms + 1);
-      const_cast<WriterGate&>(gate_).RunExclusive([] {});
-    }
+Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) {
+  // A later time than now gives the latest state as of the call (firkin.h):
+  // the clock is not moved into the future.
+  if (unix_ms > NowMs()) {
     *seq = AcknowledgedSeq();
     return Status::OK();
   }
+  if (log_ != nullptr) {
+    // A write takes its number, then reads the clock: one stamped at or
+    // before unix_ms may still be in flight, its number not published, and
+    // a state without it would change once it is (review: a writer held up
+    // at a roll left a past time's answer short by one write for 90 ms).
+    // The writes in flight are drained (they publish before they leave the
+    // gate).
+    //
+    // unix_ms still now once they are: that millisecond is not over, and
+    // writes may still commit in it (until 2026-11-28 a put in the same
+    // millisecond, after the call, had that time and was not in the
+    // snapshot). With none in flight, every number handed out so far was
+    // stamped at or before now, and the clock moves past it (a high-water
+    // mark of readings: at most 1 ms ahead of the real clock) before the
+    // next write reads it: the state is exactly every write so far. Until
+    // the review after the fifth, the clock moved before the drain, and a
+    // write that read it in between, stamped later, was in the state.
+    bool exact = false;
+    uint64_t upto = 0;
+    gate_.RunExclusive([&] {
+      if (NowMs() != unix_ms) return;
+      RaiseTo(&last_commit_ms_, unix_ms + 1);
+      exact = true;
+      upto = std::max(LastSeq(), log_->InPlaceMaxSeq());
+    });
+    if (exact) {
+      if (upto > log_->published_seq()) {
+        Epoch::Guard guard;
+        log_->WaitPublished(upto);
+      }
+      *seq = upto;
+      return Status::OK();
+    }
+  }
+  // A past time (or now passed while the writes drained).
+  return ScanSeqAtTime(unix_ms, seq);
+}
+
+Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
   Epoch::Guard guard;
   // (Acknowledged: every write that returned, updates in place included.)
   const uint64_t published = AcknowledgedSeq();
@@ -164,15 +195,19 @@ Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
   }
   for (size_t i = logs.size(); i-- > 0;) {
     const Segment& s = *logs[i];
-    bool overwritten = false;
-    const uint64_t first_time = FirstRecordTime(s, &overwritten);
-    if (first_time > unix_ms && overwritten) {
+    bool overwritten = false, found = false;
+    const uint64_t first_time = FirstRecordTime(s, &overwritten, &found);
+    if ((first_time > unix_ms || !found) && overwritten) {
       // Its first commits were overwritten in place: whether one of them
       // was at or before the time is no longer known.
       return Status::SnapshotTooOld("the state at time " + std::to_string(unix_ms) +
                                     " is no longer kept (updated in place since)");
     }
-    if (first_time <= unix_ms) {
+    // (A segment with no record published yet, just rolled, holds no
+    // commit at or before the time: the answer is before it. Until the
+    // review after the fifth its first time read as 0, "before every
+    // time", and the answer was the latest state whatever the time.)
+    if (found && first_time <= unix_ms) {
       // The answer is in this segment: the last commit at or before the
       // time (times are compared as a running maximum in sequence order,
       // so writes in flight together whose times came out of order count
@@ -269,7 +304,7 @@ uint64_t DB::HistoryRetentionSeq() const {
   const uint64_t now = NowMs();
   uint64_t seq = 0;
   if (now <= keep) return 0;
-  if (!SeqAtTime(now - keep, &seq).ok()) {
+  if (!ScanSeqAtTime(now - keep, &seq).ok()) {
     // Older than what is kept: keep everything still there.
     const uint64_t oldest = OldestChangeSeq();
     return oldest > 0 ? oldest - 1 : 0;

@@ -37,6 +37,11 @@
  *              history says truncated; a held snapshot of the latest state
  *              keeps its versions beside an older one; with retention,
  *              scans inside the window stay whole; live and after a reopen
+ *   inflight   writes in flight (held up between their number and their
+ *              commit time) when the state at a time is asked for: in it
+ *              exactly when stamped at or before the time, the same state
+ *              when asked again; also while the held-up write starts a
+ *              new log segment
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -70,8 +75,23 @@
 
 #define T0 1700000000000ull
 static uint64_t fake_now = T0;
+/* Group "inflight": a thread with delay_me set is held up 50 ms in its next
+ * clock read (a writer between taking its number and its commit time),
+ * which returns the time read after the wait (1) or before it (2; the
+ * database's clock is a high-water mark of readings: the commit time is
+ * then still at least every time read meanwhile). */
+static __thread int delay_me;
+static int in_clock;
 static uint64_t fake_clock(void *ctx) {
   (void)ctx;
+  if (delay_me != 0) {
+    const int mode = delay_me;
+    delay_me = 0;
+    const uint64_t before = __atomic_load_n(&fake_now, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&in_clock, 1, __ATOMIC_SEQ_CST);
+    usleep(50000);
+    if (mode == 2) return before;
+  }
   return __atomic_load_n(&fake_now, __ATOMIC_SEQ_CST);
 }
 static void set_clock(uint64_t t) { __atomic_store_n(&fake_now, t, __ATOMIC_SEQ_CST); }
@@ -397,6 +417,95 @@ static void test_now(void) {
     firkin_snapshot_free(s);
   }
   check(bad == 0, "%d of 20 snapshots at the current millisecond lacked a later put of it", bad);
+  firkin_close(db);
+}
+
+struct delayed_put {
+  firkin_db *db;
+  const char *key;
+  int mode;
+  firkin_status st;
+};
+
+static void *delayed_put(void *p) {
+  struct delayed_put *d = p;
+  delay_me = d->mode;
+  d->st = firkin_put(d->db, NULL, NULL, d->key, strlen(d->key), "v", 1);
+  return NULL;
+}
+
+/* Starts a put of key held up in its clock read (mode as fake_clock's),
+ * and returns once it is there. */
+static void start_delayed(pthread_t *t, struct delayed_put *d, firkin_db *db, const char *key,
+                          int mode) {
+  *d = (struct delayed_put){db, key, mode, FIRKIN_OK};
+  __atomic_store_n(&in_clock, 0, __ATOMIC_SEQ_CST);
+  pthread_create(t, NULL, delayed_put, d);
+  while (!__atomic_load_n(&in_clock, __ATOMIC_SEQ_CST)) usleep(100);
+}
+
+/* Writes in flight when firkin_snapshot_at_time is called (each writer
+ * held up between taking its number and reading the clock; found by the
+ * review after the fifth):
+ *   1. the time is now: the write is in the state exactly when its time
+ *      is at or before it (the clock moved past the time, then the writes
+ *      in flight were waited for and all taken: the held-up one read the
+ *      moved clock, and a write stamped after the time was in the state);
+ *   2. a past time while the writer held up starts a new log segment: the
+ *      state at the time (it was the latest state, whatever the time: the
+ *      new segment, with no record published yet, read as holding a commit
+ *      before every time). */
+static void test_inflight(void) {
+  char path[300];
+  dbpath(path, sizeof path, "inflight");
+  const char *kv[] = {"history_retention_ms", "100000000", NULL};
+  firkin_db *db = open_db(path, kv);
+  if (db == NULL) return;
+  pthread_t t;
+  struct delayed_put d;
+  firkin_snapshot *s = NULL;
+  firkin_status st;
+
+  check(put_at(db, T0 + 100, "first", "1") == FIRKIN_OK, "put first");
+  start_delayed(&t, &d, db, "late", 1);
+  uint64_t now = 0;
+  firkin_now_ms(db, &now);
+  check(now == T0 + 100 && firkin_snapshot_at_time(db, now, &s) == FIRKIN_OK,
+        "inflight 1: snapshot_at_time(now)");
+  pthread_join(t, NULL);
+  check(d.st == FIRKIN_OK, "inflight 1: the held-up put");
+  firkin_history *h = NULL;
+  check(firkin_history_new(db, NULL, "late", 4, &h) == FIRKIN_OK && firkin_history_valid(h),
+        "inflight 1: history");
+  const uint64_t late_time = h != NULL ? firkin_history_time(h) : 0;
+  firkin_history_free(h);
+  get(db, s, "late", &st);
+  check((st == FIRKIN_OK) == (late_time <= now),
+        "inflight 1: the held-up write is in the state exactly when stamped at or before the "
+        "time (stamped T0+%llu, get %d)",
+        (unsigned long long)(late_time - T0), st);
+  check(strcmp(get(db, s, "first", &st), "1") == 0, "inflight 1: the write before is");
+  firkin_snapshot_free(s);
+
+  check(put_at(db, T0 + 300, "k1", "old") == FIRKIN_OK, "put k1");
+  set_clock(T0 + 400);
+  check(firkin_delete(db, NULL, NULL, "k1", 2) == FIRKIN_OK, "delete k1");
+  check(put_at(db, T0 + 400, "k2", "x") == FIRKIN_OK, "put k2");
+  /* The active segment holds dead bytes: compaction seals it, and the next
+   * write starts a new one. */
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  set_clock(T0 + 500);
+  start_delayed(&t, &d, db, "roller", 2);
+  check(firkin_snapshot_at_time(db, T0 + 350, &s) == FIRKIN_OK, "inflight 2: snapshot_at_time");
+  pthread_join(t, NULL);
+  check(d.st == FIRKIN_OK, "inflight 2: the held-up put");
+  const char *v = get(db, s, "k1", &st);
+  check(st == FIRKIN_OK && strcmp(v, "old") == 0,
+        "inflight 2: the state at the time: k1 = old (got %d '%s', sequence %llu)", st, v,
+        (unsigned long long)firkin_snapshot_seq(s));
+  get(db, s, "k2", &st);
+  check(st == FIRKIN_E_NOT_FOUND, "inflight 2: k2, written later, is not in it (%d)", st);
+  firkin_snapshot_free(s);
   firkin_close(db);
 }
 
@@ -1257,7 +1366,7 @@ int main(int argc, char **argv) {
                 {"v2", test_v2},               {"kill", test_kill},
                 {"twins", test_twins},
                 {"concurrent", test_concurrent}, {"inplace", test_inplace},
-                {"floors", test_floors}};
+                {"floors", test_floors},       {"inflight", test_inflight}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
