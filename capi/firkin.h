@@ -930,9 +930,14 @@ FIRKIN_API bool firkin_history_truncated(const firkin_history *h);
 #define FIRKIN_TTL_NONE UINT64_MAX
 
 /** The database clock: milliseconds since the epoch. Each database has one
- *  clock, the system's real-time clock, never behind the newest commit time
- *  (so a clock set back does not make expired keys come back, nor commit
- *  times go back). It decides expiry and stamps commits. Any thread. */
+ *  clock, the system's real-time clock kept as a high-water mark of its
+ *  readings, never behind the newest commit time (so a clock set back does
+ *  not make expired keys come back, nor commit times go back). Across a
+ *  reopen it starts from the newest commit time, or from its reading when
+ *  the last log segment was sealed (firkin_close seals the active one) if
+ *  later; after a crash, readings since the last seal that no commit
+ *  stamped are not kept. It decides expiry and stamps commits. Any
+ *  thread. */
 FIRKIN_API firkin_status firkin_now_ms(firkin_db *db, uint64_t *out);
 
 /** Like firkin_put, and the key expires ttl_ms (> 0) milliseconds after the

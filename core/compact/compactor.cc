@@ -73,7 +73,7 @@ struct Compactor::Plan {
   uint64_t read = 0;
   uint64_t min_seq = UINT64_MAX;
   uint64_t max_seq = 0;  // of any record read from the inputs
-  uint64_t max_time = 0; // the newest commit time of any record read (its done marker keeps it)
+  uint64_t max_time = 0; // the newest commit time of any record read, or seal clock (its done marker keeps it)
   uint64_t absent_kept = 0;  // bytes of kept tombstones and expired puts (newest)
   uint64_t s_min = 0;        // the oldest snapshot when it was planned
   std::shared_ptr<Segment> needs_snapshot;  // an input a live snapshot still needs
@@ -539,6 +539,9 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     RecordView r;
     uint64_t at;
     uint64_t scanned = 0;
+    // (The clock its seal recorded, too: the done marker keeps it for the
+    // next open's clock once this segment is gone.)
+    plan->max_time = std::max(plan->max_time, DecodeSealClock(seg->data()));
     for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
       if (res == LogReader::Result::kDamaged) {
         NoteDamaged(seg.get());

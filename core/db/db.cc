@@ -205,7 +205,9 @@ Status DB::OpenImpl() {
   check_all_reads_ = options_.verify_checksums;
   // Commit times never go back, not even across a restart with the clock
   // set back: start from the newest commit time in the log (and in the
-  // compaction outputs' done markers).
+  // compaction outputs' done markers), or the clock a log segment's seal
+  // recorded (a close seals the active segment) if later: the clock also
+  // moves with readings, and an expired key must not come back.
   last_commit_ms_.store(NewestCommitTime());
   BuildOrderedIndexes();
   // Segments the checkpoint let recovery skip are validated in the background.
@@ -222,6 +224,7 @@ Status DB::OpenImpl() {
                                        recovery_.last_seq,
                                        recycle_safe_ ? options_.recycle_segments : 0);
     log_->set_salted(codec_.sealing());
+    log_->set_clock(&last_commit_ms_);
     log_->set_huge_pages(options_.sync_mode == SyncMode::kNone);
     // In-place updates (in_place.cc): never where a write's old version
     // must stay in the log (history and change retention), where a record

@@ -96,6 +96,11 @@ uint64_t DB::NewestCommitTime() const {
   uint64_t t = 0;
   // The newest segment may be empty (just rolled): look one further back.
   for (size_t i = logs.size(); i-- > 0 && t == 0;) t = LastRecordTime(*logs[i]);
+  // The clock each seal recorded (the database's reading then, which may be
+  // past its newest commit: reads move it too; until the review after the
+  // fifth a key that had expired by the clock but after the newest commit
+  // read as live again after a reopen with the system clock set back).
+  for (const auto& s : logs) t = std::max(t, DecodeSealClock(s->data()));
   // Compaction may have moved or dropped newer commits than the log
   // segments left hold: each output's done marker carries the newest
   // commit time its inputs held (none from libraries before the fifth outside review).

@@ -168,6 +168,18 @@ uint64_t DecodeDurableLen(const char* header) {
   return DecodeU64(header + kWatermarkOffset + 8) == DurableCheck(len) ? len : 0;
 }
 
+static uint64_t SealClockCheck(uint64_t ms) { return Checksum(&ms, 8) ^ 0xC10CC10CC10CC10Cull; }
+
+void EncodeSealClock(char* header, uint64_t ms) {
+  EncodeU64(header + kWatermarkOffset + 16, ms);
+  EncodeU64(header + kWatermarkOffset + 24, SealClockCheck(ms));
+}
+
+uint64_t DecodeSealClock(const char* header) {
+  const uint64_t ms = DecodeU64(header + kWatermarkOffset + 16);
+  return DecodeU64(header + kWatermarkOffset + 24) == SealClockCheck(ms) ? ms : 0;
+}
+
 // ---- records ----
 namespace {
 

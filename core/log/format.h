@@ -165,6 +165,11 @@ Status DecodeSegmentHeader(const char* src, size_t avail, const std::string& pat
 // synced at some point. Stored with its own check so a torn update reads 0.
 void EncodeDurableLen(char* header, uint64_t len);
 uint64_t DecodeDurableLen(const char* header);
+// The database's clock (its high-water mark of readings, ms) when the
+// segment was sealed, in the watermark page after the watermark, with its
+// own check (0 when absent or torn): an open starts its clock no earlier.
+void EncodeSealClock(char* header, uint64_t ms);
+uint64_t DecodeSealClock(const char* header);
 
 // ---- records ----
 // Two layouts share bytes [8, 36); a record's flags byte (35) says which

@@ -700,6 +700,10 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
   // (One flush for the records; the truncate's fdatasync then persists the
   // watermark page, which claims `end` by then.)
   Status s = SyncSegmentLocked(seg, end, /*watermark=*/false);
+  // The clock goes with the watermark page (the truncate persists both).
+  if (clock_ms_ != nullptr) {
+    EncodeSealClock(seg->mutable_data(), clock_ms_->load(std::memory_order_acquire));
+  }
   if (s.ok()) s = seg->file()->Truncate(end);
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {

@@ -132,6 +132,10 @@ class LogWriter {
   // Before the first write: new segments get a salted header (encrypted
   // databases: their records are sealed with nonces from the salt).
   void set_salted(bool salted) { salted_ = salted; }
+  // Before the first write: the database's clock (a high-water mark of its
+  // readings, ms), written into each segment's watermark page when it is
+  // sealed (EncodeSealClock), so that a reopen's clock does not go back.
+  void set_clock(const std::atomic<uint64_t>* clock_ms) { clock_ms_ = clock_ms; }
   // Before the first write: new segments' mappings are backed by 2 MiB
   // pages where the file system can (MappedFile::AdviseHugePages). For
   // databases that sync rarely (sync mode none): a sync inside a large
@@ -572,6 +576,7 @@ class LogWriter {
   std::atomic<uint64_t> spares_failed_{0};
   SegmentPool pool_;
   bool salted_ = false;
+  const std::atomic<uint64_t>* clock_ms_ = nullptr;
   bool huge_pages_ = false;
   std::function<void()> on_roll_;  // set before the first write
 

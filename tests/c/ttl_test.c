@@ -298,12 +298,31 @@ static void test_clockback(void) {
   check(now == 1700000000200ull, "the database time does not go back (%llu)",
         (unsigned long long)now);
   firkin_close(db);
-  db = open_db(path, NULL);
-  if (db == NULL) return;
-  /* after a reopen the database starts from its newest commit time */
-  firkin_now_ms(db, &now);
-  check(now >= 1700000000000ull, "after reopen the time is at least the last commit's");
-  firkin_close(db);
+  /* After a reopen, the clock still set back: the database starts from the
+   * clock the close's seal recorded (+200), past its newest commit (+0),
+   * with the CHECKPOINT file or without it, and once compaction has taken
+   * the sealed segment (its output's done marker keeps that clock). Until
+   * the review after the fifth it started from the newest commit, and k
+   * read as live again. */
+  for (int round = 0; round < 3; round++) {
+    if (round == 1) {
+      char ck[400];
+      snprintf(ck, sizeof ck, "%s/CHECKPOINT", path);
+      unlink(ck);
+    }
+    db = open_db(path, NULL);
+    if (db == NULL) return;
+    firkin_now_ms(db, &now);
+    check(now >= 1700000000200ull, "reopen %d: the time does not go back (+%llu)", round,
+          (unsigned long long)(now - 1700000000000ull));
+    check(!has(db, "k"), "reopen %d: the clock set back does not bring the key back", round);
+    if (round == 1) {
+      check(put(db, "other", "x") == FIRKIN_OK && firkin_delete(db, NULL, NULL, "other", 5) ==
+                FIRKIN_OK, "dead bytes");
+      check(firkin_compact(db) == FIRKIN_OK, "compact");
+    }
+    firkin_close(db);
+  }
 }
 
 static void test_batch(void) {
