@@ -809,7 +809,8 @@ FIRKIN_API firkin_status firkin_write(firkin_db *db, const firkin_write_options 
  *  it cannot be dropped. Other namespaces are created, opened and dropped
  *  by name. A firkin_ns handle keeps the database alive. Operations through
  *  the handle of a dropped namespace return FIRKIN_E_NAMESPACE_NOT_FOUND,
- *  even if a namespace of the same name is created again. */
+ *  even if a namespace of the same name is created again; the handle's own
+ *  properties (firkin_ns_name, firkin_ns_flags) still read as they were. */
 
 /** Opens namespace `name`. If it does not exist: creates it when create is
  *  true, else FIRKIN_E_NAMESPACE_NOT_FOUND. */
@@ -1049,9 +1050,10 @@ FIRKIN_API firkin_status firkin_ns_flags(const firkin_ns *ns, uint32_t *out);
 
 /** An ordered iterator over the keys k of namespace ns (which must be
  *  ordered, else FIRKIN_E_INVALID_ARGUMENT) with start <= k < end, at snap
- *  (NULL = a new snapshot of the latest state). start NULL: from the first
- *  key; end NULL: to the last (a NULL bound must have length 0). start >=
- *  end gives an empty iterator, not an error. flags: 0 or
+ *  (NULL = a new snapshot of the latest state). start NULL or empty: from
+ *  the first key; end NULL or empty: to the last (a NULL bound must have
+ *  length 0; an empty bound is no bound whatever its pointer, as no key is
+ *  empty). start >= end gives an empty iterator, not an error. flags: 0 or
  *  FIRKIN_ITER_REVERSE (from the last key below end down to start). The
  *  handle is a firkin_iter: valid / next / key / value / status / next_n as
  *  above, plus firkin_iter_seek; free it with firkin_iter_free. Snapshot
@@ -1072,8 +1074,10 @@ FIRKIN_API firkin_status firkin_prefix_iter_new(firkin_db *db, const firkin_snap
 /** Repositions an ordered iterator, inside its range: forward to the first
  *  key >= key, reverse to the last key <= key. An iterator that had ended
  *  can seek again. Returns firkin_iter_status's value. On an iterator in
- *  hash order (firkin_iter_new, firkin_txn_iter_new):
- *  FIRKIN_E_INVALID_ARGUMENT with a message, the iterator unchanged. */
+ *  hash order (firkin_iter_new, firkin_txn_iter_new), and for bad
+ *  arguments (NULL iterator, NULL key with a length, a key over 65535
+ *  bytes): FIRKIN_E_INVALID_ARGUMENT with a message, the iterator and its
+ *  status unchanged. */
 FIRKIN_API firkin_status firkin_iter_seek(firkin_iter *it, const void *key, size_t key_len);
 /** Whether it is an ordered iterator (false for NULL). */
 FIRKIN_API bool firkin_iter_is_ordered(const firkin_iter *it);

@@ -28,11 +28,15 @@ firkin::OrderedRange MakeRange(const void* start, size_t start_len, const void* 
                                size_t end_len, uint32_t flags) {
   firkin::OrderedRange r;
   r.reverse = (flags & FIRKIN_ITER_REVERSE) != 0;
-  if (start != nullptr) {
+  // An empty bound is no bound, whatever its pointer: (p, 0) and (NULL, 0)
+  // are the same bytes (firkin.h, convention 2), and no key is empty. An
+  // empty end with a non-NULL pointer gave an empty range until the review
+  // after the fifth (a C++ std::string() or a zero-length buffer).
+  if (start_len != 0) {
     r.has_lo = true;
     r.lo.assign(static_cast<const char*>(start), start_len);
   }
-  if (end != nullptr) {
+  if (end_len != 0) {
     r.has_hi = true;
     r.hi.assign(static_cast<const char*>(end), end_len);
   }

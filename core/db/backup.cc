@@ -133,26 +133,45 @@ bool Within(const std::string& a, const std::string& b) {
   return a.size() > b.size() && a.compare(0, b.size(), b) == 0 && a[b.size()] == '/';
 }
 
+// `path` resolved (symlinks, "..") as far as it exists: its deepest
+// existing ancestor resolved, then the rest of it taken by name ("." and
+// ".." applied as written). False if no ancestor resolves.
+bool ResolveAsFarAsExists(const std::string& path, std::string* out) {
+  char buf[PATH_MAX];
+  std::vector<std::string> rest;  // the missing components, innermost last
+  std::string cur = path;
+  while (realpath(cur.c_str(), buf) == nullptr) {
+    if (cur == "." || cur == "/") return false;
+    const size_t slash = cur.find_last_of('/');
+    rest.insert(rest.begin(), slash == std::string::npos ? cur : cur.substr(slash + 1));
+    cur = slash == std::string::npos ? "." : slash == 0 ? "/" : cur.substr(0, slash);
+  }
+  std::string d = buf;
+  for (const std::string& c : rest) {
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      const size_t slash = d.find_last_of('/');
+      d = slash == 0 || slash == std::string::npos ? "/" : d.substr(0, slash);
+      continue;
+    }
+    if (d != "/") d += '/';
+    d += c;
+  }
+  *out = d;
+  return true;
+}
+
 // The destination must be neither the database directory, nor inside it,
-// nor hold it. Paths are resolved (symlinks, "..") as far as they exist;
-// the destination may not exist yet, its parent then must.
+// nor hold it. Paths are resolved as far as they exist: the destination,
+// or directories above it, may not exist yet (until the review after the
+// fifth, one inside the database directory under a missing directory gave
+// FIRKIN_E_IO "its parent directory does not exist", not this refusal).
 Status CheckPaths(const std::string& src, const std::string& dest) {
   char buf[PATH_MAX];
   if (realpath(src.c_str(), buf) == nullptr) return Status::OK();
   const std::string s = buf;
   std::string d;
-  if (realpath(dest.c_str(), buf) != nullptr) {
-    d = buf;
-  } else {
-    const size_t slash = dest.find_last_of('/');
-    const std::string parent =
-        slash == std::string::npos ? "." : slash == 0 ? "/" : dest.substr(0, slash);
-    const std::string base = slash == std::string::npos ? dest : dest.substr(slash + 1);
-    if (realpath(parent.c_str(), buf) == nullptr) return Status::OK();  // reported later
-    d = buf;
-    if (d != "/") d += '/';
-    d += base;
-  }
+  if (!ResolveAsFarAsExists(dest, &d)) return Status::OK();  // reported later
   if (Within(d, s)) {
     return Status::InvalidArgument("the backup destination " + dest +
                                    " is the database directory or lies inside it (" + s +

@@ -659,6 +659,15 @@ static void test_bad_input(void) {
   snprintf(p, sizeof p, "%s/inside", src);
   CHECK_ST(firkin_backup(db, NULL, p, NULL), FIRKIN_E_INVALID_ARGUMENT);
   CHECK(!exists(src, "inside"), "a directory was made inside the source");
+  /* Inside the source under a directory that does not exist: the same
+   * refusal (it was FIRKIN_E_IO, "its parent directory does not exist",
+   * until the review after the fifth); under one whose ".." leads out of
+   * the source, the missing parent is what is wrong. */
+  snprintf(p, sizeof p, "%s/sub/deeper", src);
+  CHECK_ST(firkin_backup(db, NULL, p, NULL), FIRKIN_E_INVALID_ARGUMENT);
+  CHECK(!exists(src, "sub"), "a directory was made inside the source");
+  snprintf(p, sizeof p, "%s/sub/../../elsewhere/x", src);
+  CHECK_ST(firkin_backup(db, NULL, p, NULL), FIRKIN_E_IO);
   snprintf(p, sizeof p, "%s/../bad-src/", src);
   CHECK_ST(firkin_backup(db, NULL, p, NULL), FIRKIN_E_INVALID_ARGUMENT);
   CHECK_ST(firkin_backup(db, NULL, g_root, NULL), FIRKIN_E_INVALID_ARGUMENT);  /* holds src */
