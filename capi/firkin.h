@@ -1333,7 +1333,9 @@ FIRKIN_API firkin_status firkin_backup(firkin_db *db, const firkin_backup_option
  *  to).
  *  FIRKIN_E_NOT_FOUND if backup_dir holds no database, FIRKIN_E_NOT_A_DATABASE
  *  if it is an incomplete backup (or not a database); otherwise as
- *  firkin_backup. *report_json as for firkin_backup. */
+ *  firkin_backup. A restore that failed or was killed leaves dest_dir
+ *  marked incomplete (firkin_open refuses it): remove the directory, then
+ *  restore again. *report_json as for firkin_backup. */
 FIRKIN_API firkin_status firkin_restore(const char *backup_dir,
                                         const firkin_backup_options *opts,
                                         const char *dest_dir, char **report_json);
@@ -1460,7 +1462,10 @@ FIRKIN_API firkin_status firkin_changes_next_n(firkin_changes *c, void *buf, siz
  *  there is none): firkin_changes_open accepts any since_seq >= *out - 1,
  *  and refuses an older one with FIRKIN_E_SNAPSHOT_TOO_OLD; a cursor opened
  *  there meets no gap unless compaction reclaims history after the call.
- *  Also in firkin_stats as changes.oldest_seq. */
+ *  Without change retention, updates in place (in_place_updates) after the
+ *  call move it too: firkin_changes_open with the answer may then give
+ *  FIRKIN_E_SNAPSHOT_TOO_OLD (ask again); change_retention_bytes or _seqs
+ *  turn updates in place off. Also in firkin_stats as changes.oldest_seq. */
 FIRKIN_API firkin_status firkin_changes_oldest_seq(firkin_db *db, uint64_t *out);
 
 #ifdef __cplusplus

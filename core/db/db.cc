@@ -100,8 +100,9 @@ Status DB::OpenImpl() {
     if (n == kBackupMarkerFileName && !options_.ignore_backup_marker) {
       return Status::NotADatabase(
           path_ + " is an incomplete backup (it holds " + kBackupMarkerFileName +
-          ": a backup into it was interrupted or is still running); run the backup again. "
-          "Nothing was changed");
+          ": a backup or restore into it was interrupted or is still running); run the "
+          "backup again (a restore: remove the directory, then restore again). Nothing was "
+          "changed");
     }
     if (n == kIdentityFileName) has_identity = true;
     else if (ParseSegmentFileName(n, &id)) has_segments = true;
