@@ -130,7 +130,13 @@ typedef int firkin_status;
  *  an empty key, a bad option value, a bad namespace name. */
 #define FIRKIN_E_INVALID_ARGUMENT (-2)
 /** An I/O call failed (the message names the file). After a failed sync the
- *  database refuses writes with this code until it is reopened. */
+ *  database refuses writes with this code until it is reopened. A failed
+ *  sync of log records means the kernel may have dropped their pages: the
+ *  next open then recovers as after a power loss (writes acknowledged
+ *  since the last successful sync, in sync modes none and interval, may
+ *  be lost; never a hole or a torn batch). Other failures (a directory
+ *  sync, a new segment's header, a seal's truncate once its records were
+ *  synced) lose nothing acknowledged. */
 #define FIRKIN_E_IO (-3)
 /** A file failed its checks: bad checksum, bad header, inconsistent data.
  *  The message names the file and offset. */

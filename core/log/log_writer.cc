@@ -105,15 +105,15 @@ Status LogWriter::StickyErrorSlow() const {
   return sticky_;
 }
 
-void LogWriter::SetSticky(const Status& s) {
+void LogWriter::SetSticky(const Status& s, bool pages_at_risk) {
   // REQUIRES: sync_mu_ held.
+  // The kernel may have dropped dirty pages: recovery must not trust the
+  // page cache (set even if a failure came first, which did not say so).
+  if (pages_at_risk && live_ != nullptr) live_->Distrust();
   if (has_sticky_.load(std::memory_order_relaxed)) return;
   sticky_ = Status(s.code() == Status::Code::kNoSpace ? Status::Code::kIOError : s.code(),
                    "database is in a failed state (reopen to recover): " + s.message());
   has_sticky_.store(true, std::memory_order_release);
-  // The kernel may have dropped dirty pages: recovery must not trust the
-  // page cache (an index that could not grow leaves the log intact).
-  if (live_ != nullptr && s.code() != Status::Code::kNoMemory) live_->Distrust();
 }
 
 Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
@@ -650,7 +650,7 @@ Status LogWriter::SyncSegmentLocked(Segment* seg, uint64_t upto, bool watermark)
                   : seg->file()->Sync(synced, upto - synced);
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
-    SetSticky(s);
+    SetSticky(s, /*pages_at_risk=*/true);
     return sticky_;
   }
   if (page) {
@@ -670,7 +670,7 @@ Status LogWriter::PersistWatermarkLocked(Segment* seg) {
   Status s = seg->file()->Sync(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset);
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
-    SetSticky(s);
+    SetSticky(s, /*pages_at_risk=*/true);
     return sticky_;
   }
   seg->watermark_durable.store(synced, std::memory_order_relaxed);

@@ -439,7 +439,16 @@ class LogWriter {
   // The writeback thread: makes [synced, upto) of the active segment
   // durable ahead of its seal (nothing if it was sealed meanwhile).
   void SyncBehind(Segment* seg, uint64_t upto);
-  void SetSticky(const Status& s);
+  // Puts the writer in its failed state (every later write gets s). With
+  // `pages_at_risk` (a sync of a segment's records or watermark page
+  // failed: the kernel may have dropped their dirty pages), the LIVE file
+  // is distrusted too, so the next open recovers as after a power loss.
+  // Not for failures that leave no record's page in doubt (a directory
+  // sync, a new segment's header, a seal's truncate after its records were
+  // synced): until the review after the fifth, every failure did, and the
+  // next open cut the log at the first record updated in place since the
+  // last sync, losing acknowledged writes that no failure had touched.
+  void SetSticky(const Status& s, bool pages_at_risk = false);
   void PrefaultLoop();
   void WritebackLoop();
   // Wakes the writeback thread (the prefault thread calls it each round).
