@@ -178,6 +178,19 @@ class Env {
                                  std::unique_ptr<WritableFile>* out) = 0;
   // Reads a whole file into *out.
   virtual Status ReadFile(const std::string& path, std::string* out) = 0;
+  // Reads at most len bytes of `path` from offset into *out: fewer where
+  // the file ends first (a file that shrinks is read as it is then, never
+  // a fault, unlike a mapping). The default reads the whole file.
+  virtual Status ReadRange(const std::string& path, uint64_t offset, uint64_t len,
+                           std::string* out) {
+    FIRKIN_RETURN_IF_ERROR(ReadFile(path, out));
+    if (offset >= out->size()) {
+      out->clear();
+    } else {
+      *out = out->substr(offset, len);
+    }
+    return Status::OK();
+  }
 
   // --- names ---
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;

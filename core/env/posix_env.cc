@@ -530,6 +530,32 @@ Status PosixEnv::ReadFile(const std::string& path, std::string* out) {
   return Status::OK();
 }
 
+Status PosixEnv::ReadRange(const std::string& path, uint64_t offset, uint64_t len,
+                           std::string* out) {
+  out->clear();
+  struct stat st;
+  Status err;
+  int fd = OpenRegular(path, O_RDONLY, &st, &err);
+  if (fd < 0) return err;
+  out->resize(static_cast<size_t>(len));
+  uint64_t got = 0;
+  while (got < len) {
+    const ssize_t n = pread(fd, &(*out)[got], static_cast<size_t>(len - got),
+                            static_cast<off_t>(offset + got));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = PosixError(errno, "pread", path);
+      close(fd);
+      return s;
+    }
+    if (n == 0) break;  // the end of the file
+    got += static_cast<uint64_t>(n);
+  }
+  close(fd);
+  out->resize(static_cast<size_t>(got));
+  return Status::OK();
+}
+
 Status PosixEnv::RenameFile(const std::string& from, const std::string& to) {
   if (rename(from.c_str(), to.c_str()) != 0) return PosixError(errno, "rename", from + " -> " + to);
   return Status::OK();

@@ -32,6 +32,8 @@ class PosixEnv final : public Env {
                         std::unique_ptr<MappedFile>* out) override;
   Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) override;
   Status ReadFile(const std::string& path, std::string* out) override;
+  Status ReadRange(const std::string& path, uint64_t offset, uint64_t len,
+                   std::string* out) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
   Status LinkFile(const std::string& from, const std::string& to) override;

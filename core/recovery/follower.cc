@@ -82,6 +82,22 @@ Status Follower::ReadableEnd(const std::string& path, const char* data, uint64_t
   return Status::OK();
 }
 
+Status Follower::ClosedRecordsEnd(const Segment& seg, uint64_t from, uint64_t* end) {
+  const uint64_t start = std::max(from, ReadWatermark(seg.data()));
+  if (start >= *end) return Status::OK();  // below the watermark: in the file for good
+  std::string copy;
+  FIRKIN_RETURN_IF_ERROR(env_->ReadRange(seg.path(), start, *end - start, &copy));
+  uint64_t at = start;
+  while (at - start + kRecordPeekSize <= copy.size()) {
+    const char* p = copy.data() + (at - start);
+    RecordView r;
+    if (!ValidateRecord(p, copy.size() - (at - start), &r, seg.data())) break;
+    at += r.size();
+  }
+  *end = at;
+  return Status::OK();
+}
+
 Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
                          std::atomic<uint64_t>* scan_floor,
                          std::atomic<uint64_t>* absent_floor) {
@@ -245,6 +261,16 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
     if (end <= from) {
       if (done) complete_.insert(seg->id());
       continue;
+    }
+    if (!newest && (seg->flags() & kSegmentFlagCompacted) == 0) {
+      // A log segment the writer closed may not be sealed yet: its records
+      // end past the watermark, and the seal may truncate the file there
+      // at any moment. A mapped read of the page after the last record
+      // would then fault (SIGBUS: found by the review after the fifth,
+      // where the records ended at a page boundary). Where they end is
+      // found in a copy read with pread, which stops at the end of the file
+      // instead, and the mapping is read only up to there.
+      FIRKIN_RETURN_IF_ERROR(ClosedRecordsEnd(*seg, from, &end));
     }
     // Sealed records authenticated before they are applied (recovery.cc).
     LogReader reader(seg->data(), from, end, /*checksums=*/true, &ks_->codec());

@@ -95,6 +95,12 @@ class Follower {
   // *file_end: the file's length now.
   Status ReadableEnd(const std::string& path, const char* data, uint64_t capacity,
                      uint32_t flags, bool newest_log, uint64_t* end, uint64_t* file_end);
+  // For a log segment that is not the newest (closed, maybe not sealed
+  // yet): lowers *end to where its whole records from `from` end, found in
+  // a copy of the bytes past its watermark read with pread (the seal may
+  // truncate the file after the last record at any moment: a mapped read
+  // past it would fault).
+  Status ClosedRecordsEnd(const Segment& seg, uint64_t from, uint64_t* end);
 
   Env* const env_;
   const std::string dir_;
