@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/env/env.h"
 #include "core/log/format.h"
 #include "core/log/record_codec.h"
 #include "core/util/coding.h"
@@ -216,6 +217,28 @@ inline bool ReadCompactionInputs(const char* data, uint64_t end, std::vector<uin
   *ids = DecodeSegmentIds(r.value());
   if (history_floor != nullptr) *history_floor = r.prev;
   return true;
+}
+
+// Where the whole records of a segment file from `start` (a record
+// boundary) end, at most `limit`: found in a copy read with Env::ReadRange,
+// not through the mapping `base` (read only for the segment's format
+// version). For a log segment its writer closed but may not have sealed
+// yet, by another process: the seal may truncate the file after the last
+// record at any moment, and a mapped read past it would fault (SIGBUS).
+inline Status WholeRecordsEnd(Env* env, const std::string& path, const char* base,
+                              uint64_t start, uint64_t limit, uint64_t* end) {
+  *end = start;
+  if (start >= limit) return Status::OK();
+  std::string copy;
+  FIRKIN_RETURN_IF_ERROR(env->ReadRange(path, start, limit - start, &copy));
+  uint64_t at = start;
+  while (at - start + kRecordPeekSize <= copy.size()) {
+    RecordView r;
+    if (!ValidateRecord(copy.data() + (at - start), copy.size() - (at - start), &r, base)) break;
+    at += r.size();
+  }
+  *end = at;
+  return Status::OK();
 }
 
 }  // namespace firkin

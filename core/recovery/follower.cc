@@ -85,16 +85,16 @@ Status Follower::ReadableEnd(const std::string& path, const char* data, uint64_t
 Status Follower::ClosedRecordsEnd(const Segment& seg, uint64_t from, uint64_t* end) {
   const uint64_t start = std::max(from, ReadWatermark(seg.data()));
   if (start >= *end) return Status::OK();  // below the watermark: in the file for good
-  std::string copy;
-  FIRKIN_RETURN_IF_ERROR(env_->ReadRange(seg.path(), start, *end - start, &copy));
-  uint64_t at = start;
-  while (at - start + kRecordPeekSize <= copy.size()) {
-    const char* p = copy.data() + (at - start);
-    RecordView r;
-    if (!ValidateRecord(p, copy.size() - (at - start), &r, seg.data())) break;
-    at += r.size();
+  uint64_t whole = start;
+  Status s = WholeRecordsEnd(env_, seg.path(), seg.data(), start, *end, &whole);
+  if (s.IsNotFound()) {
+    // Gone since (compaction retired it, so it was sealed: its watermark
+    // is the end of its records now, and the mapping holds them).
+    whole = std::max(from, ReadWatermark(seg.data()));
+    s = Status::OK();
   }
-  *end = at;
+  FIRKIN_RETURN_IF_ERROR(s);
+  *end = std::min(*end, whole);
   return Status::OK();
 }
 

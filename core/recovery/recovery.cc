@@ -340,6 +340,17 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       // A live writer appends past the watermark and truncates the file
       // when it seals: only what lies below the watermark is read.
       end = std::max(std::min(durable, size), std::min(off, size));
+    } else if (unsealed && watermark_bound) {
+      // One it closed and may seal (truncate) at any moment: where its
+      // records end is read with pread, not through the mapping, which
+      // would fault past the truncated end (as Follower::CatchUp).
+      Status ws =
+          WholeRecordsEnd(env, path, data, std::max(off, std::min(durable, size)), size, &end);
+      if (ws.IsNotFound()) {  // retired since, so sealed: its watermark ends its records
+        end = std::max(off, std::min(DecodeDurableLen(data), size));
+        ws = Status::OK();
+      }
+      FIRKIN_RETURN_IF_ERROR(ws);
     }
     // A segment read from its first record with nothing skipped has had
     // every record validated: reads need not check them again.
