@@ -34,7 +34,14 @@
  *     caller's reference and the database shuts down (final flush, lock released) when its last child
  *     is freed. Children may therefore be freed in any order, before or after
  *     firkin_close(), which suits garbage-collected languages. After
- *     firkin_close() the caller must not pass the db handle again.
+ *     firkin_close() the caller must not pass the db handle again, and
+ *     firkin_close() must not be called while another thread is inside a
+ *     call on that handle (the calls it starts must have returned: a close
+ *     racing them is undefined, as for free()); calls on child handles may
+ *     go on. A process made by fork() must not use or close its parent's
+ *     handles (it has none of the database's threads, and a close would
+ *     seal the parent's active segment under it): it exits, or execs, and
+ *     opens the database itself.
  *
  *  5. Errors. Every fallible call returns a firkin_status: FIRKIN_OK (0) or a
  *     negative FIRKIN_E_* code. Codes are never renumbered. A missing key is
