@@ -198,9 +198,7 @@ uint64_t DB::CountKeys(const NamespaceInfo& ns) const {
   // overcounts and the walk is needed).
   const uint64_t writes = ns.ttl_writes.load();
   uint64_t n = 0, earliest = UINT64_MAX;
-  keyspace_->index().ForEach([&](Locator l) {
-    RecordView r;
-    if (keyspace_->ResolveBounded(l, &r) == nullptr) return;
+  keyspace_->ForEachRecord([&](Locator, const RecordView& r) {
     if (r.ns_id != ns.id || r.type != RecordType::kPut) return;
     const uint64_t e = r.expiry();
     if (e != 0) earliest = std::min(earliest, e);

@@ -105,15 +105,38 @@ OrderedIndex* Keyspace::MakeOrdered(uint32_t ns) {
   return slot.get();
 }
 
+void Keyspace::ForEachRecord(const std::function<void(Locator, const RecordView&)>& fn) const {
+  // A ring of the entries whose headers are on their way.
+  constexpr size_t kAhead = 16;
+  Locator ring[kAhead];
+  size_t n = 0;
+  auto visit = [&](Locator l) {
+    RecordView r;
+    if (ResolveBounded(l, &r) != nullptr) fn(l, r);
+  };
+  index_.ForEach([&](Locator l) {
+    if (Segment* s = segments_.BySlot(LocatorSlot(l))) {
+      const uint64_t off = LocatorOffset(l);
+      if (off + kRecordPeekSize <= s->capacity()) {
+        const char* p = s->RecordAt(off);
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + kRecordPeekSize - 1);
+      }
+    }
+    if (n >= kAhead) visit(ring[n % kAhead]);
+    ring[n % kAhead] = l;
+    n++;
+  });
+  for (size_t i = n > kAhead ? n - kAhead : 0; i < n; i++) visit(ring[i % kAhead]);
+}
+
 void Keyspace::BuildOrdered(const std::vector<uint32_t>& ns_ids) {
   std::map<uint32_t, std::vector<Locator>> locs;
   for (uint32_t id : ns_ids) {
     if (OrderedFor(id) == nullptr) locs[id];  // (one loaded from the checkpoint is kept)
   }
   if (!locs.empty()) {
-    index_.ForEach([&](Locator l) {
-      RecordView r;
-      if (ResolveBounded(l, &r) == nullptr) return;
+    ForEachRecord([&](Locator l, const RecordView& r) {
       auto it = locs.find(r.ns_id);
       if (it != locs.end()) it->second.push_back(l);
     });
@@ -124,9 +147,8 @@ void Keyspace::BuildOrdered(const std::vector<uint32_t>& ns_ids) {
 
 void Keyspace::FillOrdered(uint32_t ns, OrderedIndex* ord) {
   std::vector<Locator> locs;
-  index_.ForEach([&](Locator l) {
-    RecordView r;
-    if (ResolveBounded(l, &r) != nullptr && r.ns_id == ns) locs.push_back(l);
+  ForEachRecord([&](Locator l, const RecordView& r) {
+    if (r.ns_id == ns) locs.push_back(l);
   });
   std::string scratch;
   for (Locator l : locs) {
@@ -151,9 +173,8 @@ uint64_t Keyspace::OrderedKeys() const {
 
 uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
   std::vector<Locator> victims;
-  index_.ForEach([&](Locator l) {
-    RecordView r;
-    if (ResolveBounded(l, &r) != nullptr && pred(r)) victims.push_back(l);
+  ForEachRecord([&](Locator l, const RecordView& r) {
+    if (pred(r)) victims.push_back(l);
   });
   Epoch::Guard guard;  // the records are read; compaction may retire segments
   for (Locator l : victims) {

@@ -234,6 +234,15 @@ class Keyspace {
   uint64_t OrderedMemory() const;
   uint64_t OrderedKeys() const;
 
+  // READER. Calls fn(l, r) for every index entry l whose record r
+  // resolves (ResolveBounded), in index order. Each record's header is
+  // fetched a few entries ahead of fn: a walk of the whole index is
+  // otherwise one cache miss per key, one after the other (a namespace
+  // drop in a database of 2 M keys spent 150-330 ms in them). The caller
+  // keeps the segments mapped (an Epoch::Guard, or compaction held off).
+  // fn may not change the index.
+  void ForEachRecord(const std::function<void(Locator, const RecordView&)>& fn) const;
+
   // Removes from the index every key whose newest record matches pred
   // (e.g. it belongs to a dropped namespace). Returns how many.
   uint64_t PurgeIf(const std::function<bool(const RecordView&)>& pred);
