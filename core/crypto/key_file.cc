@@ -137,4 +137,17 @@ Status UnwrapKeyFile(std::string_view data, const std::string& path, const uint8
   return Status::OK();
 }
 
+int KeyFileDamagedCopy(std::string_view data) {
+  if (data.size() != kKeyFileSize) return 0;
+  const bool first = CopyIntact(data.data()), second = CopyIntact(data.data() + kKeyFileCopySize);
+  return first == second ? 0 : (first ? 2 : 1);
+}
+
+std::string KeyFileFromIntactCopy(std::string_view data) {
+  const char* p = IntactCopy(data);
+  std::string out(p, kKeyFileCopySize);
+  out.append(p, kKeyFileCopySize);
+  return out;
+}
+
 }  // namespace firkin

@@ -83,6 +83,13 @@ Status DecodeKeyFileHeader(std::string_view data, const std::string& path, KeyFi
 Status UnwrapKeyFile(std::string_view data, const std::string& path, const uint8_t kek[32],
                      uint8_t dek[32]);
 
+// Which copy of a key file of the right size is damaged (its checksum
+// fails) while the other is intact: 1 or 2; 0 when both are intact or
+// neither is (nothing to repair from).
+int KeyFileDamagedCopy(std::string_view data);
+// The key file with its intact copy written twice (REQUIRES: one is).
+std::string KeyFileFromIntactCopy(std::string_view data);
+
 }  // namespace firkin
 
 #endif  // FIRKIN_CORE_CRYPTO_KEY_FILE_H_

@@ -285,9 +285,14 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view h
 // says `len`: the copy is synced before the backup is complete, so it is a
 // sealed segment whatever the source's watermark said when it was read.
 // `new_db_id` (restore; 0: keep the source's) replaces the database id in
-// the header.
+// the header. `clock_ms`: the database's clock at the cut, kept in the
+// copy's watermark page as a seal's clock is (the higher of it and the
+// source's), so that the copy's clock never starts behind the source's
+// (until the review of TTL and backups a backup or a restore left it out,
+// and a key that had expired read as live again in the copy when the
+// system clock was behind).
 Status CopySegment(Env* env, const Segment& seg, uint64_t len, const std::string& path,
-                   uint64_t new_db_id, Progress* pr) {
+                   uint64_t new_db_id, uint64_t clock_ms, Progress* pr) {
   // The header page as it is; the watermark page is built anew (the
   // writer rewrites the source's in place at each sync, so it is not read).
   std::string header(kSegmentHeaderSize, '\0');
@@ -308,6 +313,7 @@ Status CopySegment(Env* env, const Segment& seg, uint64_t len, const std::string
     std::memcpy(header.data(), page.data(), kWatermarkOffset);
   }
   EncodeDurableLen(header.data(), len);
+  EncodeSealClock(header.data(), std::max(clock_ms, DecodeSealClock(seg.data())));
   return WriteFileAtomically(env, path, header, seg.data(), kSegmentHeaderSize, len, pr);
 }
 
@@ -544,10 +550,12 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   Progress pr(bo.progress);
   std::vector<Item> items;
   std::unique_ptr<MappedFile> ckpt;
+  uint64_t clock_ms = 0;  // the database's clock at the cut
   {
     std::lock_guard<std::mutex> retire(retire_mu_);
     auto take = [&]() -> Status {
       rep->seq = LastSeq();
+      clock_ms = NowMs();
       for (auto& seg : keyspace_->segments().List()) {
         Item it;
         it.len = seg->published_len();
@@ -648,7 +656,7 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
       continue;
     }
     FIRKIN_RETURN_IF_ERROR(CopySegment(env_, *it.seg, it.len, dpath,
-                                       bo.restore ? ident.db_id : 0, &pr));
+                                       bo.restore ? ident.db_id : 0, clock_ms, &pr));
     rep->copied++;
     rep->bytes_copied += it.len;
   }

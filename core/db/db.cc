@@ -186,6 +186,7 @@ Status DB::OpenImpl() {
     uint64_t lsize = 0;
     recycle_safe_ = !has_identity || env_->Stat(lock_path, &d, &lsize).ok();
     FIRKIN_RETURN_IF_ERROR(env_->LockFile(lock_path, true, &lock_));
+    if (identity_.encrypted()) RepairKeys();
   }
 
   if (!has_identity) {

@@ -303,6 +303,12 @@ class DB : private CompactionHost {
   // encrypted database (CreateKeys).
   Status CheckKeys();
   Status CreateKeys();
+  // A writer, holding LOCK: rewrites KEYS from its intact copy when the
+  // other is damaged (best effort: on failure KEYS stays as it was, and
+  // verify reports the damaged copy).
+  void RepairKeys();
+  // Verify: the damaged copy of KEYS, as a problem ("" when none).
+  std::string KeysProblem() const;
 
   // write_path.cc. Each fills *r when it reserved log space (the caller
   // then publishes it, whatever the status) and leaves r->seg null if not.

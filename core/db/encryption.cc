@@ -42,7 +42,8 @@ Status ReadKeyFile(Env* env, const std::string& dir, std::string* data) {
   if (d || size != kKeyFileSize) {
     return Status::Corruption(path + ": not a key file (" +
                               (d ? std::string("a directory") : std::to_string(size) + " bytes") +
-                              ")");
+                              "; a key file is a regular file of " + std::to_string(kKeyFileSize) +
+                              " bytes)");
   }
   return env->ReadFile(path, data);
 }
@@ -119,6 +120,24 @@ Status DB::CheckKeys() {
   if (s.ok()) s = MakeCipher(dek, &options_.cipher);
   OPENSSL_cleanse(dek, sizeof dek);
   return s;
+}
+
+void DB::RepairKeys() {
+  std::string data;
+  if (!ReadKeyFile(env_, path_, &data).ok() || KeyFileDamagedCopy(data) == 0) return;
+  // The two copies are the same bytes: the intact one, twice (no key needed).
+  WriteFileAtomic(env_, path_, kKeyFileName, KeyFileFromIntactCopy(data));
+}
+
+std::string DB::KeysProblem() const {
+  if (!identity_.encrypted()) return "";
+  std::string data;
+  if (!ReadKeyFile(env_, path_, &data).ok()) return "";  // the open read it: gone since
+  const int c = KeyFileDamagedCopy(data);
+  if (c == 0) return "";
+  return path_ + "/" + kKeyFileName + ": copy " + std::to_string(c) +
+         " of 2 of the wrapped data key is damaged; the other is intact (a writable open "
+         "writes it over the damaged one)";
 }
 
 Status DB::CreateKeys() {

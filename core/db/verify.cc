@@ -49,6 +49,7 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
   std::string scratch;
   std::vector<std::string> problems;
   for (const std::string& r : recovery_.salvage_report) AddProblem(&problems, "at open: " + r);
+  if (std::string k = KeysProblem(); !k.empty()) AddProblem(&problems, k);
   bad_records += recovery_.salvaged_regions;
 
   // Key records whose key's newest index entry was older than they are,

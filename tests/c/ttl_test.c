@@ -12,6 +12,10 @@
  *   clockback  the clock set back never brings an expired key back
  *   clockback_compacted  nor after compaction moved the newest commits out
  *              of the log segments and the database was reopened
+ *   clockback_backup  nor in a backup (taken from a live handle and from a
+ *              reopened one) or a restored copy opened with the clock set
+ *              back (before the review of TTL and backups the copy's
+ *              clock started at its newest commit: the key read as live)
  *   batch      firkin_batch_put_ttl beside plain puts, one commit time
  *   reopen     expiry survives close and reopen (and a checkpoint-less
  *              reopen after a crash-like exit in a child, kill -9 style)
@@ -321,6 +325,44 @@ static void test_clockback(void) {
                 FIRKIN_OK, "dead bytes");
       check(firkin_compact(db) == FIRKIN_OK, "compact");
     }
+    firkin_close(db);
+  }
+}
+
+static void test_clockback_backup(void) {
+  char path[300], bk_live[300], bk_reopen[300], rs[300];
+  dbpath(path, sizeof path, "clockback_backup");
+  dbpath(bk_live, sizeof bk_live, "clockback_backup_live");
+  dbpath(bk_reopen, sizeof bk_reopen, "clockback_backup_reopen");
+  dbpath(rs, sizeof rs, "clockback_backup_restored");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, NULL);
+  if (db == NULL) return;
+  check(put_ttl(db, "k", "v", 1000) == FIRKIN_OK && put(db, "p", "v") == FIRKIN_OK, "puts");
+  advance(5000);
+  check(!has(db, "k"), "expired");
+  /* From the live handle: the newest commit is 5 s behind the clock. */
+  check(firkin_backup(db, NULL, bk_live, NULL) == FIRKIN_OK, "backup (live): %s",
+        firkin_last_error());
+  firkin_close(db);
+  db = open_db(path, NULL);
+  if (db == NULL) return;
+  check(firkin_backup(db, NULL, bk_reopen, NULL) == FIRKIN_OK, "backup (reopened): %s",
+        firkin_last_error());
+  firkin_close(db);
+  check(firkin_restore(bk_reopen, NULL, rs, NULL) == FIRKIN_OK, "restore: %s",
+        firkin_last_error());
+  set_clock(1700000000010ull);  /* back, before k's expiry */
+  const char *dirs[] = {path, bk_live, bk_reopen, rs};
+  for (int i = 0; i < 4; i++) {
+    db = open_db(dirs[i], NULL);
+    if (db == NULL) return;
+    uint64_t now = 0;
+    firkin_now_ms(db, &now);
+    check(now >= 1700000005000ull, "%s: the time does not go back (+%llu)", dirs[i],
+          (unsigned long long)(now - 1700000000000ull));
+    check(!has(db, "k"), "%s: the clock set back does not bring the key back", dirs[i]);
+    check(has(db, "p"), "%s: the plain key is there", dirs[i]);
     firkin_close(db);
   }
 }
@@ -998,6 +1040,7 @@ int main(int argc, char **argv) {
   } groups[] = {{"reads", test_reads},       {"absolute", test_absolute},
                 {"persist", test_persist},   {"conditions", test_conditions},
                 {"clockback", test_clockback}, {"clockback_compacted", test_clockback_compacted},
+                {"clockback_backup", test_clockback_backup},
                 {"batch", test_batch},
                 {"reopen", test_reopen},     {"compact", test_compact},
                 {"count", test_count},       {"txn", test_txn_ttl},

@@ -529,7 +529,10 @@ def encryption():
     case("get with wrong key", ["get", enc, "k", "--key-file", k2], 3, err_has="wrong key")
     case("bad key file", ["get", enc, "k", "--key-file", os.path.join(TMP, "short")], 2,
          err_has="64 hex digits")
-    case("missing key file", ["get", enc, "k", "--key-file", os.path.join(TMP, "nope")], 3)
+    case("missing key file", ["get", enc, "k", "--key-file", os.path.join(TMP, "nope")], 3,
+         err_has="No such file")
+    case("key file is a directory", ["get", enc, "k", "--key-file", TMP], 3,
+         err_has="Is a directory")
     case("rekey needs keys", ["rekey", enc], 2, err_has="current key")
     case("rekey needs new key", ["rekey", enc, "--key-file", k1], 2, err_has="new key")
     case("rekey wrong old key", ["rekey", enc, "--key-file", k2, "--new-key-file", k1], 3,

@@ -4,6 +4,7 @@
  * bytes raw, or as 64 hex digits (a trailing newline is allowed). Secrets
  * never come from the command line itself (it is visible in ps). */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,19 @@ static int hexval(int ch) {
 /* Reads a 32-byte key from path into key; exit code. */
 static int read_key_file(const char *path, unsigned char key[32]) {
   FILE *f = fopen(path, "rb");
-  if (f == NULL) return fail(EXIT_FAILURE_, "cannot read the key file '%s'", path);
+  if (f == NULL) {
+    return fail(EXIT_FAILURE_, "cannot read the key file '%s': %s", path, strerror(errno));
+  }
   unsigned char b[80];
   size_t n = fread(b, 1, sizeof b, f);
+  /* fopen takes a directory; its read fails (EISDIR): the reason, not
+   * "must hold 32 bytes". */
+  const int err = ferror(f) ? errno : 0;
   fclose(f);
+  if (err != 0) {
+    memset(b, 0, sizeof b);
+    return fail(EXIT_FAILURE_, "cannot read the key file '%s': %s", path, strerror(err));
+  }
   if (n == 32) {
     memcpy(key, b, 32);
     memset(b, 0, sizeof b);
