@@ -560,7 +560,7 @@ func (db *DB) Verify() (string, error) {
 	if err := db.check(); err != nil {
 		return "", err
 	}
-	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_verify(db.h, ptr(buf), len(buf), n) })
+	b, err := readTextSized(verifyReportSize, func(buf []byte, n *int64) error { return fkraw.Fkb_verify(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	return string(b), err
 }
@@ -575,7 +575,7 @@ func VerifyPath(path string, opts *Options) (string, error) {
 	if err := cString(path, "a path"); err != nil {
 		return "", err
 	}
-	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_verify_path(path, oh, ptr(buf), len(buf), n) })
+	b, err := readTextSized(verifyReportSize, func(buf []byte, n *int64) error { return fkraw.Fkb_verify_path(path, oh, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(opts)
 	return string(b), err
 }

@@ -3,6 +3,7 @@ package firkin
 import (
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"firkin.dev/firkin/internal/fkraw"
 )
@@ -15,7 +16,7 @@ type Namespace struct {
 	db     *DB
 	h      fkraw.Struct_SS_firkin_ns
 	name   string
-	closed bool
+	closed atomic.Bool // CompareAndSwap in Close: the handle may be shared
 }
 
 // OpenNamespace opens namespace name, creating it if create is true
@@ -93,7 +94,7 @@ func (ns *Namespace) handle() (fkraw.Struct_SS_firkin_ns, error) {
 	if ns == nil {
 		return nil, nil // the default namespace
 	}
-	if ns.closed {
+	if ns.closed.Load() {
 		return nil, errClosed("namespace " + ns.name)
 	}
 	return ns.h, nil
@@ -104,10 +105,9 @@ func (ns *Namespace) Name() string { return ns.name }
 
 // Close releases the handle (not the namespace). Closing twice is harmless.
 func (ns *Namespace) Close() error {
-	if ns == nil || ns.closed {
+	if ns == nil || !ns.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	ns.closed = true
 	runtime.SetFinalizer(ns, nil)
 	fkraw.Firkin_ns_close(ns.h)
 	return nil

@@ -234,7 +234,18 @@ func (wo *WriteOptions) Close() error {
 
 // readText calls f with a growing buffer until the text fits.
 func readText(f func(buf []byte, n *int64) error) ([]byte, error) {
-	buf := make([]byte, 256)
+	return readTextSized(256, f)
+}
+
+// verifyReportSize is the first buffer of a verify report: one that does
+// not fit means running the whole verification again (a 256-byte first
+// buffer did, for every report). 100 problems, the most a report lists,
+// of a few hundred bytes each fit.
+const verifyReportSize = 1 << 20
+
+// readTextSized is readText with a first buffer of size bytes.
+func readTextSized(size int, f func(buf []byte, n *int64) error) ([]byte, error) {
+	buf := make([]byte, size)
 	for {
 		var n int64
 		if err := wrap(f(buf, &n)); err != nil {

@@ -42,7 +42,7 @@ func (db *DB) CreateNamespaceOrdered(name string) (*Namespace, error) {
 // (firkin_ns_flags). False for the default namespace (nil) and for a closed
 // handle.
 func (ns *Namespace) IsOrdered() bool {
-	if ns == nil || ns.closed {
+	if ns == nil || ns.closed.Load() {
 		return false
 	}
 	var f int64

@@ -2,6 +2,7 @@ package firkin
 
 import (
 	"runtime"
+	"sync/atomic"
 
 	"firkin.dev/firkin/internal/fkraw"
 )
@@ -13,7 +14,7 @@ type Snapshot struct {
 	db     *DB
 	h      fkraw.Struct_SS_firkin_snapshot
 	seq    uint64
-	closed bool
+	closed atomic.Bool // CompareAndSwap in Close: the handle may be shared
 }
 
 // NewSnapshot takes a snapshot of the latest state.
@@ -56,7 +57,7 @@ func (s *Snapshot) handle() (fkraw.Struct_SS_firkin_snapshot, error) {
 	if s == nil {
 		return nil, nil // the latest state
 	}
-	if s.closed {
+	if s.closed.Load() {
 		return nil, errClosed("snapshot")
 	}
 	return s.h, nil
@@ -67,10 +68,9 @@ func (s *Snapshot) Seq() uint64 { return s.seq }
 
 // Close releases the snapshot. Closing twice is harmless.
 func (s *Snapshot) Close() error {
-	if s == nil || s.closed {
+	if s == nil || !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	s.closed = true
 	runtime.SetFinalizer(s, nil)
 	fkraw.Firkin_snapshot_free(s.h)
 	return nil
@@ -152,7 +152,7 @@ func (s *Snapshot) NewIteratorNS(ns *Namespace) (*Iterator, error) {
 }
 
 func (s *Snapshot) handles(ns *Namespace) (fkraw.Struct_SS_firkin_snapshot, fkraw.Struct_SS_firkin_ns, error) {
-	if s == nil || s.closed {
+	if s == nil || s.closed.Load() {
 		return nil, nil, errClosed("snapshot")
 	}
 	nh, err := ns.handle()

@@ -15,6 +15,7 @@ namespace Firkin
             long p;
             FirkinNative.fkb_batch_new(out p);
             h = new SWIGTYPE_p_firkin_batch(new IntPtr(p), false);
+            h.Owner = this;
         }
 
         internal SWIGTYPE_p_firkin_batch Handle

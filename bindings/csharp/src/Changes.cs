@@ -67,6 +67,7 @@ namespace Firkin
         Changes(long p)
         {
             h = new SWIGTYPE_p_firkin_changes(new IntPtr(p), false);
+            h.Owner = this;
         }
 
         internal static Changes Open(SWIGTYPE_p_firkin_db db, ulong since, bool batchMarkers)

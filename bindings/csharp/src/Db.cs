@@ -35,6 +35,7 @@ namespace Firkin
         Db(SWIGTYPE_p_firkin_db h, string path)
         {
             this.h = h;
+            h.Owner = this;
             Path = path;
         }
 
@@ -358,7 +359,7 @@ namespace Firkin
         public string Verify()
         {
             var d = Handle;
-            return Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_verify(d, b, cap, out n));
+            return Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_verify(d, b, cap, out n), Scratch.VerifyReportSize);
         }
 
         /// <summary>Online backup: writes into directory dir a copy of the database as of
@@ -401,7 +402,7 @@ namespace Firkin
         public static string VerifyPath(string path, Options options)
         {
             var o = options == null ? null : options.Handle;
-            return Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_verify_path(path, o, b, cap, out n));
+            return Scratch.Text((byte[] b, ulong cap, out long n) => FirkinNative.fkb_verify_path(path, o, b, cap, out n), Scratch.VerifyReportSize);
         }
 
         internal static ulong L(byte[] b) { return b == null ? 0UL : (ulong)b.Length; }

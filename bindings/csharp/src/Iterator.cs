@@ -46,6 +46,7 @@ namespace Firkin
         Iterator(long p)
         {
             h = new SWIGTYPE_p_firkin_iter(new IntPtr(p), false);
+            h.Owner = this;
         }
 
         internal static Iterator Create(SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns)

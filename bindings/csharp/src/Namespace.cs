@@ -18,6 +18,7 @@ namespace Firkin
         {
             this.db = db;
             h = new SWIGTYPE_p_firkin_ns(new IntPtr(p), false);
+            h.Owner = this;
             Name = FirkinNative.firkin_ns_name(h);
         }
 

@@ -40,9 +40,12 @@ namespace Firkin
 
         internal delegate void TextCall(byte[] b, ulong cap, out long n);
 
-        internal static byte[] Bytes(TextCall f)
+        /// <summary>minSize: a buffer at least that large from the first call (verify: a
+        /// report that does not fit means running the verification again).</summary>
+        internal static byte[] Bytes(TextCall f, int minSize = 0)
         {
             var b = Buffer;
+            if (b.Length < minSize) b = Grow(minSize);
             for (;;)
             {
                 long n;
@@ -57,10 +60,14 @@ namespace Firkin
             }
         }
 
-        internal static string Text(TextCall f)
+        internal static string Text(TextCall f, int minSize = 0)
         {
-            return Encoding.UTF8.GetString(Bytes(f));
+            return Encoding.UTF8.GetString(Bytes(f, minSize));
         }
+
+        /// <summary>The first buffer of a verify report (100 problems, the most a report
+        /// lists, of a few hundred bytes each fit).</summary>
+        internal const int VerifyReportSize = Keep;
     }
 
     /// <summary>Settings of <see cref="Db.Open(string, Options)"/> (firkin_options).</summary>
@@ -74,6 +81,7 @@ namespace Firkin
             long p;
             FirkinNative.fkb_options_new(out p);
             h = new SWIGTYPE_p_firkin_options(new IntPtr(p), false);
+            h.Owner = this;
         }
 
         internal SWIGTYPE_p_firkin_options Handle
@@ -215,6 +223,7 @@ namespace Firkin
             long p;
             FirkinNative.fkb_write_options_new(out p);
             h = new SWIGTYPE_p_firkin_write_options(new IntPtr(p), false);
+            h.Owner = this;
         }
 
         internal SWIGTYPE_p_firkin_write_options Handle

@@ -17,6 +17,7 @@ namespace Firkin
         {
             this.db = db;
             h = new SWIGTYPE_p_firkin_snapshot(new IntPtr(p), false);
+            h.Owner = this;
             Seq = FirkinNative.firkin_snapshot_seq(h);
         }
 

@@ -46,6 +46,7 @@ namespace Firkin
             long p;
             FirkinNative.fkb_txn_begin(db.Handle, (int)isolation, out p);
             h = new SWIGTYPE_p_firkin_txn(new IntPtr(p), false);
+            h.Owner = this;
             Isolation = isolation;
             long s;
             FirkinNative.fkb_txn_snapshot_seq(h, out s);

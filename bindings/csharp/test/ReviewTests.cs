@@ -41,6 +41,22 @@ namespace Firkin.Tests
             Assert.AreEqual(1, Directory.GetFileSystemEntries(tmp).Length, "a directory was created");
         }
 
+        /// <summary>An unpaired surrogate has no UTF-8 form: the binding's InvalidArgumentException,
+        /// not the marshaller's ArgumentException.</summary>
+        [Test]
+        public void UnpairedSurrogateIsInvalidArgument()
+        {
+            foreach (var bad in new[] { "a\uD800", "a\uDBFF", "a\uDC00b", "\uD800\uD800" })
+                Assert.Throws<InvalidArgumentException>(() => Db.Open(Path.Combine(tmp, bad)));
+            Assert.AreEqual(0, Directory.GetFileSystemEntries(tmp).Length, "a directory was created");
+            using (var db = Db.Open(Path.Combine(tmp, "db\uD83D\uDE00")))
+            {
+                Assert.Throws<InvalidArgumentException>(() => db.Namespace("n\uD800"));
+                Assert.Throws<InvalidArgumentException>(() => db.DropNamespace("n\uD800"));
+                db.Namespace("n").Dispose();
+            }
+        }
+
         [Test]
         public void MultiGetKeyErrorKeepsLibraryMessage()
         {

@@ -106,9 +106,10 @@ public final class Firkin implements AutoCloseable {
   }
 
   /**
-   * Reads the value of key into buf without allocating. Returns the value's
-   * size, or -1 if absent; if the size is larger than buf.length nothing is
-   * copied.
+   * Reads the value of key into buf, without allocating for a value of up to
+   * 1 MiB (a larger one goes through a direct buffer of its size). Returns the
+   * value's size, or -1 if absent; if the size is larger than buf.length nothing
+   * is copied. InvalidArgument if buf is null.
    */
   public int get(byte[] key, byte[] buf) {
     return Ops.getInto(handle(), null, null, key, buf);
@@ -487,7 +488,7 @@ public final class Firkin implements AutoCloseable {
    */
   public String verify() {
     SWIGTYPE_p_firkin_db d = handle();
-    return Scratch.text((b, n) -> FirkinNative.fkb_verify(d, b, n));
+    return Scratch.text((b, n) -> FirkinNative.fkb_verify(d, b, n), Scratch.KEEP);
   }
 
   /** {@link #backup(String, BackupOptions)} with the default options. */
@@ -538,6 +539,6 @@ public final class Firkin implements AutoCloseable {
 
   public static String verifyPath(String path, Options opts) {
     SWIGTYPE_p_firkin_options o = opts == null ? null : opts.handle();
-    return Scratch.text((b, n) -> FirkinNative.fkb_verify_path(path, o, b, n));
+    return Scratch.text((b, n) -> FirkinNative.fkb_verify_path(path, o, b, n), Scratch.KEEP);
   }
 }

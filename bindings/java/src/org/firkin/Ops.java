@@ -34,20 +34,37 @@ final class Ops {
       SWIGTYPE_p_firkin_ns ns,
       byte[] key,
       byte[] buf) {
+    if (buf == null) {
+      throw new FirkinException.InvalidArgument("get: buf is null");
+    }
+    // The library writes into a window of the thread's direct buffer of at
+    // most Scratch.KEEP bytes (or what it already has), not buf.length: a
+    // larger window would be a fresh direct buffer on every call, whatever
+    // the value's size (120 ms a call with a 32 MiB buf). A value larger
+    // than the window that fits buf is read again into one of its size.
     Scratch s = Scratch.get();
     ByteBuffer b = s.buf;
-    if (b.capacity() < buf.length) {
-      b = s.grow(buf.length);
+    int window = Math.min(buf.length, Scratch.KEEP);
+    if (b.capacity() < window) {
+      b = s.grow(window);
     }
-    FirkinNative.fkb_get(db, snap, ns, key, b.capacity() == buf.length ? b : b.slice(0, buf.length), s.n);
-    long n = s.n[0];
-    if (n < 0) {
-      return -1;
+    window = Math.min(buf.length, b.capacity());
+    for (;;) {
+      FirkinNative.fkb_get(db, snap, ns, key, b.capacity() == window ? b : b.slice(0, window), s.n);
+      long n = s.n[0];
+      if (n < 0) {
+        return -1;
+      }
+      if (n <= window) {
+        b.get(0, buf, 0, (int) n);
+        return (int) n;
+      }
+      if (n > buf.length) {
+        return (int) n; // too small: nothing copied
+      }
+      b = s.grow(n);
+      window = (int) n;
     }
-    if (n <= buf.length) {
-      b.get(0, buf, 0, (int) n);
-    }
-    return (int) n;
   }
 
   static boolean contains(

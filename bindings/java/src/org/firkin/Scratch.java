@@ -44,8 +44,19 @@ final class Scratch {
   }
 
   static String text(TextCall f) {
+    return text(f, 0);
+  }
+
+  /**
+   * text with a buffer of at least minSize bytes from the first call (verify:
+   * a report that does not fit means running the verification again).
+   */
+  static String text(TextCall f, int minSize) {
     Scratch s = get();
     ByteBuffer b = s.buf;
+    if (b.capacity() < minSize) {
+      b = s.grow(minSize);
+    }
     for (;;) {
       f.call(b, s.n);
       long n = s.n[0];

@@ -13,7 +13,9 @@ final class Utf8 {
   /**
    * The UTF-8 bytes of s (null for null) for a NUL-terminated C string; InvalidArgument
    * if s holds a NUL, where C would cut it (dropNamespace("users\0archive") would
-   * drop "users"). An unpaired surrogate becomes '?'.
+   * drop "users"). InvalidArgument too for an unpaired surrogate, which has no
+   * UTF-8 form: getBytes would write '?' for it, so "a\uD800" and "a\uDBFF" would
+   * name one directory, and two passphrases one key.
    */
   static byte[] cstr(String s) {
     if (s == null) {
@@ -22,6 +24,16 @@ final class Utf8 {
     if (s.indexOf('\0') >= 0) {
       throw new FirkinException.InvalidArgument(
           "a string passed to the library (a path, a name, an option or a passphrase) cannot hold a NUL character");
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new FirkinException.InvalidArgument(
+            "a string passed to the library (a path, a name, an option or a passphrase) holds an unpaired surrogate at index "
+                + i + " (it has no UTF-8 form)");
+      }
     }
     return s.getBytes(StandardCharsets.UTF_8);
   }

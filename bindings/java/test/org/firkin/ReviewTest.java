@@ -75,6 +75,50 @@ class ReviewTest {
     }
   }
 
+  /** An unpaired surrogate has no UTF-8 form: refused, never written as '?'. */
+  @Test
+  void unpairedSurrogateIsInvalidArgument() throws Exception {
+    for (String bad : new String[] {"a\uD800", "a\uDBFF", "a\uDC00b", "\uD800\uD800"}) {
+      // (a String, not a Path: java.nio refuses such a name itself)
+      assertThrows(FirkinException.InvalidArgument.class, () -> Firkin.open(tmp + "/" + bad));
+    }
+    try (Stream<Path> s = Files.list(tmp)) {
+      assertEquals(0, s.count(), "a directory was created");
+    }
+    try (Firkin db = Firkin.open(tmp.resolve("db-" + SMILE).toString())) {
+      assertThrows(FirkinException.InvalidArgument.class, () -> db.namespace("n\uD800"));
+      try (Options o = new Options()) {
+        assertThrows(FirkinException.InvalidArgument.class, () -> o.passphrase("pw\uDFFF"));
+      }
+    }
+  }
+
+  /**
+   * get(key, buf) with a large buf: the value is read through the thread's
+   * buffer (a 32 MiB buf made a fresh direct buffer of 32 MiB per call), and a
+   * value over 1 MiB that fits buf is still read whole; a null buf is
+   * InvalidArgument, not a NullPointerException.
+   */
+  @Test
+  void getIntoLargeBuffer() {
+    try (Firkin db = Firkin.open(tmp.resolve("db").toString())) {
+      db.put(b("small"), b("v"));
+      byte[] big = new byte[3 << 20];
+      for (int i = 0; i < big.length; i++) big[i] = (byte) (i * 31);
+      db.put(b("big"), big);
+      byte[] buf = new byte[32 << 20];
+      for (int i = 0; i < 50; i++) {
+        assertEquals(1, db.get(b("small"), buf));
+        assertEquals('v', buf[0]);
+      }
+      assertEquals(big.length, db.get(b("big"), buf));
+      assertArrayEquals(big, java.util.Arrays.copyOf(buf, big.length));
+      assertEquals(big.length, db.get(b("big"), new byte[10]), "too small: the size");
+      assertEquals(-1, db.get(b("absent"), buf));
+      assertThrows(FirkinException.InvalidArgument.class, () -> db.get(b("small"), (byte[]) null));
+    }
+  }
+
   @Test
   void nulInStringsIsInvalidArgument() {
     Path real = tmp.resolve("real");
