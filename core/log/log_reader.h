@@ -23,6 +23,7 @@
 #ifndef FIRKIN_CORE_LOG_LOG_READER_H_
 #define FIRKIN_CORE_LOG_LOG_READER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -224,13 +225,20 @@ inline bool ReadCompactionInputs(const char* data, uint64_t end, std::vector<uin
 // not through the mapping `base` (read only for the segment's format
 // version). For a log segment its writer closed but may not have sealed
 // yet, by another process: the seal may truncate the file after the last
-// record at any moment, and a mapped read past it would fault (SIGBUS).
+// record at any moment, and a mapped read past it would fault (SIGBUS). A
+// file gone meanwhile was retired, so sealed first: its watermark (in the
+// mapping's header) ends its records, and *end is that, within [start, limit].
 inline Status WholeRecordsEnd(Env* env, const std::string& path, const char* base,
                               uint64_t start, uint64_t limit, uint64_t* end) {
   *end = start;
   if (start >= limit) return Status::OK();
   std::string copy;
-  FIRKIN_RETURN_IF_ERROR(env->ReadRange(path, start, limit - start, &copy));
+  Status s = env->ReadRange(path, start, limit - start, &copy);
+  if (s.IsNotFound()) {
+    *end = std::max(start, std::min(DecodeDurableLen(base), limit));
+    return Status::OK();
+  }
+  FIRKIN_RETURN_IF_ERROR(s);
   uint64_t at = start;
   while (at - start + kRecordPeekSize <= copy.size()) {
     RecordView r;

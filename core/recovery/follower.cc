@@ -86,14 +86,9 @@ Status Follower::ClosedRecordsEnd(const Segment& seg, uint64_t from, uint64_t* e
   const uint64_t start = std::max(from, ReadWatermark(seg.data()));
   if (start >= *end) return Status::OK();  // below the watermark: in the file for good
   uint64_t whole = start;
-  Status s = WholeRecordsEnd(env_, seg.path(), seg.data(), start, *end, &whole);
-  if (s.IsNotFound()) {
-    // Gone since (compaction retired it, so it was sealed: its watermark
-    // is the end of its records now, and the mapping holds them).
-    whole = std::max(from, ReadWatermark(seg.data()));
-    s = Status::OK();
-  }
-  FIRKIN_RETURN_IF_ERROR(s);
+  // (Gone since: compaction retired it, so it was sealed, its watermark is
+  // the end of its records now, and the mapping holds them.)
+  FIRKIN_RETURN_IF_ERROR(WholeRecordsEnd(env_, seg.path(), seg.data(), start, *end, &whole));
   *end = std::min(*end, whole);
   return Status::OK();
 }

@@ -470,6 +470,27 @@ static int t_special_files(void) {
       firkin_free(rep);
     }
   }
+  /* A dangling symbolic link named like a segment: CORRUPTION naming it,
+   * for a writer and a reader alike (it was NOT_FOUND, the status of a
+   * missing database directory). */
+  const char *dir = fresh("dangling");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  char segs[64][64], p[1200];
+  int n = segments(dir, segs, 64);
+  snprintf(p, sizeof p, "%s/%016llx.seg", dir, strtoull(segs[n - 1], NULL, 16) + 1);
+  CHECK(symlink("/nonexistent/firkin-segment", p) == 0, "symlink");
+  for (int ro = 0; ro < 2; ro++) {
+    firkin_options *o = NULL;
+    firkin_db *db = NULL;
+    firkin_options_new(&o);
+    if (ro) firkin_options_set(o, "read_only", "true");
+    firkin_status s = firkin_open(dir, o, &db);
+    firkin_options_free(o);
+    CHECK(s == FIRKIN_E_CORRUPTION && strstr(firkin_last_error(), "dangling") != NULL,
+          "dangling segment link, %s open: %s: %s", ro ? "read-only" : "writable",
+          firkin_strerror(s), firkin_last_error());
+    if (s == FIRKIN_OK) firkin_close(db);
+  }
   return 0;
 }
 
