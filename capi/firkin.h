@@ -652,8 +652,12 @@ FIRKIN_API firkin_status firkin_checkpoint(firkin_db *db);
  *  and stay until compaction drops them), and each namespace's key and TTL counts
  *  are its index entries' (a key the index lost is reported, not only a
  *  damaged one). Runs beside writers; compaction passes and namespace
- *  drops wait while it walks the index (under the writer gate, briefly
- *  stopping writes too), and updates in place are off while it runs.
+ *  creations and drops wait while it walks the index; each write waits at
+ *  most for the part of the walk over its key's sub-table (1/1024 of the
+ *  index), except during the last step on a writable handle, a pass that
+ *  counts each namespace's put entries under the writer gate (writes
+ *  stop for it: about 0.1 us an entry, 0.2 s at 2 M keys on a 2-core
+ *  machine); updates in place are off while verify runs.
  *  *report_json (may be NULL if not wanted; freed with firkin_free) receives
  *  {"ok":bool,"records":N,"bad_records":N,"index_entries":N,
  *   "bad_index_entries":N,"problems":[...]}. Returns FIRKIN_OK if no

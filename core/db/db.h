@@ -103,6 +103,10 @@ class DB : private CompactionHost {
   // namespace's counter while no key of it can have expired yet, else a
   // walk of the index. Any thread.
   uint64_t CountKeys(const NamespaceInfo& ns) const;
+  // CountKeys of m namespaces into out[0, m), with one walk of the index
+  // for all of those that need one (stats: one per namespace made it
+  // namespaces x keys).
+  void CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) const;
   // The value of a put record found by Get (or any reader): a view into
   // the record, or (compressed) decoded into *scratch. kCorruption if it
   // does not decode. Any thread; same Epoch::Guard rule as Get.

@@ -8,6 +8,7 @@
 // Lock-free: the caller holds an Epoch::Guard.
 #include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "core/db/db.h"
 #include "core/util/spin.h"
@@ -185,36 +186,61 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
 }
 
 uint64_t DB::CountKeys(const NamespaceInfo& ns) const {
-  const int64_t live = ns.live_keys.load(std::memory_order_relaxed);
-  const uint64_t now = NowMs();
-  const uint64_t bound = ns.min_expiry.load();
-  if (ns.ttl_keys.load(std::memory_order_relaxed) <= 0 || now < bound) {
-    return live < 0 ? 0 : static_cast<uint64_t>(live);
-  }
-  // Some key may have expired since it was counted: count the keys whose
-  // newest record is a put that has not expired (index entries point at
-  // the newest record of their key), and find the earliest expiry of all
-  // (expired ones included: while one waits for compaction, the counter
-  // overcounts and the walk is needed).
-  const uint64_t writes = ns.ttl_writes.load();
-  uint64_t n = 0, earliest = UINT64_MAX;
-  keyspace_->ForEachRecord([&](Locator, const RecordView& r) {
-    if (r.ns_id != ns.id || r.type != RecordType::kPut) return;
-    const uint64_t e = r.expiry();
-    if (e != 0) earliest = std::min(earliest, e);
-    if (e == 0 || e > now) n++;
-  });
-  // Raise the bound to what the walk saw, unless a write with an expiry
-  // came meanwhile (it may be one the walk missed, with an expiry below
-  // `earliest`). A writer bumps ttl_writes before it lowers the bound: if
-  // its bump comes after the check below, its lowering comes after the
-  // raise; if before, the check sees it and the old bound comes back.
-  uint64_t expected = bound;
-  if (earliest > bound && ns.min_expiry.compare_exchange_strong(expected, earliest) &&
-      ns.ttl_writes.load() != writes) {
-    ns.NoteMinExpiry(bound);
-  }
+  const NamespaceInfo* one = &ns;
+  uint64_t n = 0;
+  CountKeys(&one, 1, &n);
   return n;
+}
+
+void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) const {
+  const uint64_t now = NowMs();
+  // The namespaces a walk counts: their place in nss by id (-1: none).
+  struct Walk {
+    size_t i;
+    uint64_t bound, writes;
+    uint64_t n = 0, earliest = UINT64_MAX;
+  };
+  std::vector<Walk> walks;
+  std::vector<int32_t> by_id;
+  for (size_t i = 0; i < m; i++) {
+    const NamespaceInfo& ns = *nss[i];
+    const int64_t live = ns.live_keys.load(std::memory_order_relaxed);
+    const uint64_t bound = ns.min_expiry.load();
+    if (ns.ttl_keys.load(std::memory_order_relaxed) <= 0 || now < bound) {
+      out[i] = live < 0 ? 0 : static_cast<uint64_t>(live);
+      continue;
+    }
+    // Some key may have expired since it was counted: the walk counts the
+    // keys whose newest record is a put that has not expired (index
+    // entries point at the newest record of their key), and finds the
+    // earliest expiry of all (expired ones included: while one waits for
+    // compaction, the counter overcounts and the walk is needed).
+    if (by_id.size() <= ns.id) by_id.resize(ns.id + 1, -1);
+    by_id[ns.id] = static_cast<int32_t>(walks.size());
+    walks.push_back(Walk{i, bound, ns.ttl_writes.load()});
+  }
+  if (walks.empty()) return;
+  keyspace_->ForEachRecord([&](Locator, const RecordView& r) {
+    if (r.ns_id >= by_id.size() || by_id[r.ns_id] < 0 || r.type != RecordType::kPut) return;
+    Walk& w = walks[static_cast<size_t>(by_id[r.ns_id])];
+    const uint64_t e = r.expiry();
+    if (e != 0) w.earliest = std::min(w.earliest, e);
+    if (e == 0 || e > now) w.n++;
+  });
+  for (const Walk& w : walks) {
+    const NamespaceInfo& ns = *nss[w.i];
+    out[w.i] = w.n;
+    // Raise the bound to what the walk saw, unless a write with an expiry
+    // came meanwhile (it may be one the walk missed, with an expiry below
+    // `earliest`). A writer bumps ttl_writes before it lowers the bound: if
+    // its bump comes after the check below, its lowering comes after the
+    // raise; if before, the check sees it and the old bound comes back.
+    uint64_t expected = w.bound;
+    if (w.earliest > w.bound && ns.min_expiry.compare_exchange_strong(expected, w.earliest) &&
+        ns.ttl_writes.load() != w.writes) {
+      ns.NoteMinExpiry(w.bound);
+    }
+  }
 }
 
 }  // namespace firkin

@@ -190,7 +190,8 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
   }
   // Each namespace's put entries (and those with an expiry), to hold
   // against its counters.
-  std::map<uint32_t, std::pair<int64_t, int64_t>> counted;
+  // (By namespace id: a map lookup per entry was a third of the walk.)
+  std::vector<std::pair<int64_t, int64_t>> counted;
   if (completeness) {
     // The unreached records again, now that no pass runs: a record still
     // unreached, in a segment still listed that no listed output replaces
@@ -216,15 +217,26 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
                                 "missing or older");
     }
   }
-  Status s = gate_.RunExclusive([&]() -> Status {
+  // Every entry, one sub-table at a time under its writer lock: only the
+  // writers of that sub-table wait, for the length of its part of the walk
+  // (until the review of performance the whole walk, a checksum and a key
+  // lookup per entry, ran under the writer gate: every writer stopped for
+  // 0.7 s at 0.4 M keys and 3.6 s at 2.2 M). A writer installs its entry
+  // under that lock after its record is written whole, and publishes it
+  // after, so an entry may point past the published length at a whole
+  // record: the bound is the segment's capacity. (No update goes in place
+  // meanwhile: InPlaceBlock above.)
+  HashIndex& index = keyspace_->index();
+  for (size_t shard = 0; shard < HashIndex::kShards; shard++) {
+    index.LockShard(shard);
     Epoch::Guard guard;
-    keyspace_->index().ForEach([&](Locator l) {
+    index.ForEachInShard(shard, [&](Locator l) {
       entries++;
       Segment* seg = keyspace_->segments().BySlot(LocatorSlot(l));
       uint64_t off = LocatorOffset(l);
       RecordView r;
-      if (seg == nullptr || off >= seg->published_len() ||
-          !ValidateRecord(seg->RecordAt(off), seg->published_len() - off, &r, seg->data())) {
+      if (seg == nullptr || off < kSegmentHeaderSize || off >= seg->capacity() ||
+          !ValidateRecord(seg->RecordAt(off), seg->capacity() - off, &r, seg->data())) {
         bad_entries++;
         AddProblem(&problems, "index entry (slot " + std::to_string(LocatorSlot(l)) +
                                   ", offset " + std::to_string(off) +
@@ -240,9 +252,8 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
       RecordView newest;
       std::string kb;
       const std::string_view key = keyspace_->Key(r, &kb);
-      // Compaction is not behind the writer gate: it may have moved this
-      // entry to its copy since ForEach read it. The same version found
-      // there (same sequence number and type) is consistent.
+      // (The key's hash is in this sub-table: under its lock, and with
+      // no compaction pass running, no other entry of the key can appear.)
       const Locator found =
           keyspace_->FindNewest(keyspace_->Hash(r.ns_id, key), r.ns_id, key, &newest);
       if (found != l && !(found != 0 && newest.seq == r.seq && newest.type == r.type)) {
@@ -255,28 +266,35 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
         AddProblem(&problems, seg->path() + ": index entry of a dropped namespace at offset " +
                                   std::to_string(off));
       }
-      if (r.type == RecordType::kPut) {
-        auto& c = counted[r.ns_id];
-        c.first++;
-        if (r.expiry() != 0) c.second++;
-      }
     });
-    // Each namespace's counters against its entries (no write and no pass
-    // changes either now).
-    if (completeness) {
-      for (const auto& info : ns_.List()) {
-        if (info->dropped.load(std::memory_order_acquire)) continue;
-        const auto it = counted.find(info->id);
-        const int64_t keys = it == counted.end() ? 0 : it->second.first;
-        const int64_t ttl = it == counted.end() ? 0 : it->second.second;
-        if (info->live_keys.load() != keys || info->ttl_keys.load() != ttl) {
-          bad_entries++;
-          AddProblem(&problems, "namespace '" + info->name + "' counts " +
-                                    std::to_string(info->live_keys.load()) + " keys (" +
-                                    std::to_string(info->ttl_keys.load()) +
-                                    " with a TTL); its index holds " + std::to_string(keys) +
-                                    " (" + std::to_string(ttl) + ")");
-        }
+    index.UnlockShard(shard);
+  }
+  // Each namespace's counters against its put entries (and those with an
+  // expiry): under the writer gate (writers change both), a walk that
+  // reads each entry's header, fetched ahead (ForEachRecord), and nothing
+  // more.
+  Status s = gate_.RunExclusive([&]() -> Status {
+    if (!completeness) return Status::OK();
+    Epoch::Guard guard;
+    keyspace_->ForEachRecord([&](Locator, const RecordView& r) {
+      if (r.type != RecordType::kPut) return;
+      if (r.ns_id >= counted.size()) counted.resize(r.ns_id + 1);
+      auto& c = counted[r.ns_id];
+      c.first++;
+      if (r.expiry() != 0) c.second++;
+    });
+    for (const auto& info : ns_.List()) {
+      if (info->dropped.load(std::memory_order_acquire)) continue;
+      const bool any = info->id < counted.size();
+      const int64_t keys = any ? counted[info->id].first : 0;
+      const int64_t ttl = any ? counted[info->id].second : 0;
+      if (info->live_keys.load() != keys || info->ttl_keys.load() != ttl) {
+        bad_entries++;
+        AddProblem(&problems, "namespace '" + info->name + "' counts " +
+                                  std::to_string(info->live_keys.load()) + " keys (" +
+                                  std::to_string(info->ttl_keys.load()) +
+                                  " with a TTL); its index holds " + std::to_string(keys) +
+                                  " (" + std::to_string(ttl) + ")");
       }
     }
     return Status::OK();

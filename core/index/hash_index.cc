@@ -276,6 +276,17 @@ void HashIndex::ForEachEntry(const std::function<void(uint64_t, Locator)>& fn) c
   }
 }
 
+void HashIndex::ForEachInShard(size_t shard, const std::function<void(Locator)>& fn) const {
+  Epoch::Guard guard;  // (as ForEachEntry: fn may grow this sub-table)
+  const uint64_t word = shards_[shard].load(std::memory_order_acquire);
+  const Entry* table = TableOf(word);
+  const uint64_t cap = ClassCapacity(ClassOf(word));
+  for (uint64_t i = 0; i < cap; ++i) {
+    const uint64_t e = table[i].load(std::memory_order_acquire);
+    if (e != 0 && e != kDeletedEntry) fn(e & kLocatorMask);
+  }
+}
+
 uint64_t HashIndex::size() const { return size_.load(std::memory_order_relaxed); }
 uint64_t HashIndex::capacity() const { return capacity_.load(std::memory_order_relaxed); }
 uint64_t HashIndex::memory_bytes() const { return memory_.load(std::memory_order_relaxed); }

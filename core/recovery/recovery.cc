@@ -53,11 +53,12 @@ Status OpenSegment(Env* env, const std::string& path, uint64_t id, bool last,
   Status hs = env->OpenMappedFile(path, last && !options.read_only, &file);
   if (hs.IsNotFound()) {
     // Listed, then not there: a dangling symbolic link, or a file removed
-    // meanwhile (a read-only open beside a writer starts over on it). Not
-    // the key-absent status, which firkin_open gives only for a missing
+    // meanwhile (a read-only open beside a writer starts over on it, and
+    // salvage must not skip it as damage: returned at once). Not the
+    // key-absent status, which firkin_open gives only for a missing
     // database directory.
-    hs = Status::Corruption(path + " is listed in the database directory but cannot be opened (" +
-                            hs.message() + "; a dangling symbolic link?)");
+    return Status::Corruption(path + " is listed in the database directory but cannot be " +
+                              "opened (" + hs.message() + "; a dangling symbolic link?)");
   }
   if (hs.ok() && file->size() > kMaxSegmentBytes) {
     hs = Status::Corruption(path + ": " + std::to_string(file->size()) +
