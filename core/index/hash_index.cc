@@ -261,29 +261,21 @@ void HashIndex::ForEachEntry(const std::function<void(uint64_t, Locator)>& fn) c
   // The walk goes on in that frozen table, so each entry present at the
   // start is seen at most once; entries written during the walk may or may
   // not be seen.
-  Epoch::Guard guard;
-  for (size_t s = 0; s < kShards; ++s) {
-    const uint64_t word = shards_[s].load(std::memory_order_acquire);
-    const Entry* table = TableOf(word);
-    const uint64_t cap = ClassCapacity(ClassOf(word));
-    for (uint64_t i = 0; i < cap; ++i) {
-      const uint64_t e = table[i].load(std::memory_order_acquire);
-      if (e == 0 || e == kDeletedEntry) continue;
-      const uint64_t tag = e >> kLocatorBits;
-      fn((uint64_t{s} << (64 - kShardBits)) | (tag << (64 - kShardBits - kTagBits)),
-         e & kLocatorMask);
-    }
-  }
+  for (size_t s = 0; s < kShards; ++s) ForEachInShard(s, fn);
 }
 
-void HashIndex::ForEachInShard(size_t shard, const std::function<void(Locator)>& fn) const {
+void HashIndex::ForEachInShard(size_t shard,
+                               const std::function<void(uint64_t, Locator)>& fn) const {
   Epoch::Guard guard;  // (as ForEachEntry: fn may grow this sub-table)
   const uint64_t word = shards_[shard].load(std::memory_order_acquire);
   const Entry* table = TableOf(word);
   const uint64_t cap = ClassCapacity(ClassOf(word));
   for (uint64_t i = 0; i < cap; ++i) {
     const uint64_t e = table[i].load(std::memory_order_acquire);
-    if (e != 0 && e != kDeletedEntry) fn(e & kLocatorMask);
+    if (e == 0 || e == kDeletedEntry) continue;
+    const uint64_t tag = e >> kLocatorBits;
+    fn((uint64_t{shard} << (64 - kShardBits)) | (tag << (64 - kShardBits - kTagBits)),
+       e & kLocatorMask);
   }
 }
 

@@ -100,9 +100,10 @@ class HashIndex {
 
   // WRITER (or quiescent). Calls fn(Locator) for every entry.
   void ForEach(const std::function<void(Locator)>& fn) const;
-  // Calls fn(Locator) for every entry of one sub-table. REQUIRES: its
-  // writer lock is held (LockShard), or the caller is the writer.
-  void ForEachInShard(size_t shard, const std::function<void(Locator)>& fn) const;
+  // Calls fn(hash_bits, Locator) (as ForEachEntry) for every entry of one
+  // sub-table. REQUIRES: its writer lock is held (LockShard), or the
+  // caller is the writer.
+  void ForEachInShard(size_t shard, const std::function<void(uint64_t, Locator)>& fn) const;
 
   // WRITER (or quiescent). Calls fn(hash_bits, Locator) for every entry,
   // where hash_bits keeps exactly the bits of the original hash that the
