@@ -241,8 +241,10 @@ typedef enum firkin_sync_mode {
   FIRKIN_SYNC_NONE = 0,
   /** Like NONE, plus a background flush every sync_interval_ms. */
   FIRKIN_SYNC_INTERVAL = 1,
-  /** Acknowledged after fdatasync covering the write; concurrent writers
-   *  share one flush (group commit). Survives power loss. */
+  /** Acknowledged once the write is on stable storage (the mapped log's
+   *  pages written and flushed: sync_file_range and msync, or fdatasync;
+   *  README, "Durability"); concurrent writers share one flush (group
+   *  commit). Survives power loss. */
   FIRKIN_SYNC_ALWAYS = 2
 } firkin_sync_mode;
 
@@ -475,10 +477,11 @@ FIRKIN_API firkin_status firkin_options_set_passphrase(firkin_options *opts,
 
 /** Generic setter by name, for configuration files and bindings. Names are
  *  the option names above ("create_if_missing", "sync_mode", ...). Booleans
- *  take "true"/"false"/"1"/"0"; sync_mode takes "none"/"interval"/"always";
+ *  take "true"/"false", "1"/"0", "yes"/"no" or "on"/"off" (lower case); sync_mode takes "none"/"interval"/"always";
  *  sizes take a decimal byte count with an optional K/M/G suffix.
  *  Unknown names and bad values give FIRKIN_E_INVALID_ARGUMENT with a
- *  message. Encryption (write-only names): "encryption_key" takes 64 hex
+ *  message (a bound that depends on another option, kdf_memory_kib's
+ *  minimum of 8 KiB per kdf_lane, is checked by firkin_open). Encryption (write-only names): "encryption_key" takes 64 hex
  *  digits, "passphrase" the text (as firkin_options_set_encryption_key /
  *  _set_passphrase); "kdf_memory_kib", "kdf_passes", "kdf_lanes" the
  *  Argon2id cost; the getter's "encryption" reads "none", "key" or
@@ -799,7 +802,10 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db *db, const firkin_sna
  *  one database (firkin_batch_put/_delete refuse another one's with
  *  FIRKIN_E_INVALID_ARGUMENT), and it may be written only to that one (a NULL
  *  namespace means the default namespace of the database it is written to).
- *  firkin_batch_clear forgets the database. */
+ *  firkin_batch_clear forgets the database. A batch does not keep its
+ *  namespaces' database open (it holds no handle): closed and opened
+ *  again, the database is another one to the batch (FIRKIN_E_INVALID_ARGUMENT
+ *  from firkin_write; clear it and fill it again). */
 FIRKIN_API firkin_status firkin_batch_new(firkin_batch **out);
 FIRKIN_API void firkin_batch_free(firkin_batch *b);
 FIRKIN_API firkin_status firkin_batch_put(firkin_batch *b, const firkin_ns *ns,
@@ -1143,7 +1149,9 @@ typedef enum firkin_isolation {
  *  What it pins: its snapshot is registered like firkin_snapshot_new's, so
  *  compaction keeps the history it reads, from begin until commit,
  *  rollback or free -- an abandoned open transaction holds that history
- *  until it is freed (or the database closes). Its writes are buffered in
+ *  until it is freed, the database closes, or it is older than
+ *  txn_max_age_ms (10 minutes by default): then it gives its snapshot up
+ *  and its calls return FIRKIN_E_SNAPSHOT_TOO_OLD. Its writes are buffered in
  *  memory (at most FIRKIN_TXN_MAX_BYTES) and touch nothing until commit.
  *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db or out, unknown
  *  isolation), FIRKIN_E_READ_ONLY. Thread contract: one thread at a time
@@ -1243,7 +1251,14 @@ FIRKIN_API firkin_status firkin_txn_rollback(firkin_txn *txn);
  *                        copies
  *    checkpoint   true   copy the index checkpoint too (the copy then opens
  *                        fast while it matches; it is validated at open and
- *                        ignored when it does not)
+ *                        ignored when it does not). Left out (the report's
+ *                        "checkpoint":false; the copy's first open scans
+ *                        its segments) when there is none yet, when the
+ *                        database is encrypted and the handle read-only,
+ *                        and from a read-only handle whose cut is not the
+ *                        state the writer's file lists (a writer beside it
+ *                        compacted or wrote since). The CLI's backup opens
+ *                        read-only
  *  and a progress callback (none by default). Used by one thread at a
  *  time. */
 typedef struct firkin_backup_options firkin_backup_options;
@@ -1326,7 +1341,7 @@ FIRKIN_API firkin_status firkin_backup_options_get(const firkin_backup_options *
  *  FIRKIN_E_EXISTS (dest_dir holds a database, a backup of another
  *  database, or a backup opened for writing since it was written; nothing
  *  is changed), FIRKIN_E_NOT_A_DATABASE also for a damaged BACKUP mark,
- *  FIRKIN_E_BUSY (dest_dir is open as a database, or
+ *  FIRKIN_E_BUSY (dest_dir is a backup of this database open as a database, or
  *  another backup into it is running), FIRKIN_E_CORRUPTION (the copy failed
  *  verification; it stays marked incomplete), FIRKIN_E_IO,
  *  FIRKIN_E_NO_SPACE. On any failure dest_dir is left marked incomplete (or

@@ -15,7 +15,7 @@ import ctypes
 import ctypes.util
 import operator
 import os
-from typing import Any, List
+from typing import Any, Iterator, List
 
 c_void_p = ctypes.c_void_p
 c_size_t = ctypes.c_size_t
@@ -94,29 +94,31 @@ U32 = _strict(c_uint32, 0, MAX_U32)
 I32 = _strict(c_int, -2**31, 2**31 - 1)
 
 
-def _candidates() -> List[str]:
-    out = []
+def _candidates() -> Iterator[str]:
+    # A generator: each place is looked at only if the ones before it did
+    # not load. (find_library runs ldconfig and the compiler: until the
+    # review of the Python package it ran on every import, 70 ms of it,
+    # even with FIRKIN_LIB set or the library beside the package.)
     env = os.environ.get("FIRKIN_LIB")
     if env:
-        out.append(env)
+        yield env
     here = os.path.dirname(os.path.abspath(__file__))
     for name in ("libfirkin.so.0", "libfirkin.so"):
         p = os.path.join(here, name)
         if os.path.exists(p):
-            out.append(p)
+            yield p
     try:
         from ._libdir import LIBDIR  # written by `make install-python`
 
         p = os.path.join(LIBDIR, "libfirkin.so.0")
         if os.path.exists(p):
-            out.append(p)
+            yield p
     except ImportError:
         pass
+    yield "libfirkin.so.0"  # the loader's own search (LD_LIBRARY_PATH, ld.so.cache)
     found = ctypes.util.find_library("firkin")
     if found:
-        out.append(found)
-    out.append("libfirkin.so.0")
-    return out
+        yield found
 
 
 def _load() -> ctypes.CDLL:

@@ -58,6 +58,9 @@ class BackupOptions(Handle):
 def _run(call: Callable[[Any, Any], int], options: Optional[BackupOptions],
          progress: Optional[Progress], settings: Dict[str, Union[str, bool]]) -> Dict[str, Any]:
     own = options is None
+    if not own and not isinstance(options, BackupOptions):
+        raise TypeError("firkin: options must be a BackupOptions or None, not %s"
+                        % type(options).__name__)
     opts = BackupOptions(**settings) if own else options
     assert opts is not None
     if not own:

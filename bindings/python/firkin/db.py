@@ -27,7 +27,7 @@ from ._native import (MAX_U32, SLOW, TTL_NONE, H, c_bool, c_size_t, c_uint32, c_
 from .ttl import History, Seconds, TimeLike, expiry_ms, read_history, time_ms, ttl_ms
 from .errors import FirkinError, NotFoundError, TooLargeError, c_path, check, error
 from .handles import (NS_ORDERED, Batch, Change, Changes, Handle, Iterator, NamespaceHandle, Options, WriteOptions,
-                      ns_handle, ns_name, pairs, wo_handle)
+                      ns_handle, ns_name, pairs, typed_handle, wo_handle)
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
 T = TypeVar("T")
@@ -104,6 +104,7 @@ class Reader:
     def multi_get_raw(self, keys: List[BytesLike]) -> List[Tuple[int, Optional[bytes]]]:
         """firkin_multi_get_packed: a (status, value or None) pair per key."""
         db, snap, ns = self._ctx()
+        keys = list(keys)  # (read twice: a generator was empty the second time)
         parts = []
         for i, x in enumerate(keys):
             k = to_bytes(x)
@@ -139,6 +140,7 @@ class Reader:
         """Values of many keys at one snapshot; None for absent ones. A key
         that cannot be read raises its typed error, with the library's message
         (e.g. TooLargeError for an oversized key) naming the key's index."""
+        keys = list(keys)  # (indexed below: a set or a generator is not)
         out: List[Optional[bytes]] = []
         for i, (st, v) in enumerate(self.multi_get_raw(keys)):
             if st not in (0, -1):
@@ -350,7 +352,7 @@ class DB(Handle, Reader, Writer):
             raise TypeError("firkin: pass either an Options or keyword settings, not both")
         try:
             h = H()
-            check(lib.firkin_open(c_path(path), None if options is None else options.handle(),
+            check(lib.firkin_open(c_path(path), typed_handle(options, Options, "options"),
                                   ctypes.byref(h)))
         finally:
             if own is not None:
@@ -383,7 +385,8 @@ class DB(Handle, Reader, Writer):
 
     def write(self, batch: Batch, wo: Optional[WriteOptions] = None) -> None:
         """Applies a Batch atomically."""
-        check(lib.firkin_write(self.handle(), wo_handle(wo), batch.handle()))
+        check(lib.firkin_write(self.handle(), wo_handle(wo),
+                               typed_handle(batch, Batch, "batch", optional=False)))
 
     def sync(self) -> None:
         """Makes every acknowledged write durable now."""
@@ -642,9 +645,8 @@ def verify_path(path: PathLike, options: Optional[Options] = None,
     report, raises CorruptionError if damaged. progress as DB.verify's."""
     cb, failure = _progress.callback(progress)
     p = c_void_p()
-    st = lib.firkin_verify_path_v2(c_path(path),
-                                   None if options is None else options.handle(), cb, None,
-                                   ctypes.byref(p))
+    st = lib.firkin_verify_path_v2(c_path(path), typed_handle(options, Options, "options"), cb,
+                                   None, ctypes.byref(p))
     report = take_string(p)
     check(st)
     if failure:
@@ -657,4 +659,5 @@ def rekey(path: str, old: "Options", new: "Options") -> None:
     wrapped again under ``new``'s key or passphrase; the data key itself, and so every
     sealed byte, stays the same (docs/api.md, "Encryption"). BusyError while the database
     is open for writing, BadKeyError for a wrong old key."""
-    check(lib.firkin_rekey(c_path(path), old.handle(), new.handle()))
+    check(lib.firkin_rekey(c_path(path), typed_handle(old, Options, "old", optional=False),
+                           typed_handle(new, Options, "new", optional=False)))

@@ -49,6 +49,11 @@ class FirkinError(Exception):
     def __str__(self) -> str:
         return "%s: %s" % (self.status, self.message)
 
+    def __reduce__(self) -> Any:
+        # (Exception pickles as cls(*args), and args is (message,): pickle,
+        # copy and multiprocessing failed with a TypeError for every error.)
+        return (type(self), (self.code, self.message))
+
 
 class NotFoundError(FirkinError, KeyError):
     """FIRKIN_E_NOT_FOUND: a key or a path is absent (also a KeyError)."""
@@ -175,7 +180,16 @@ def closed(what: str) -> ClosedError:
 def c_text(s: Any, what: str) -> bytes:
     """A str (as UTF-8) or bytes for a NUL-terminated C string: InvalidArgumentError
     if it holds a NUL (C would cut the text there and act on the prefix)."""
-    b = s.encode() if isinstance(s, str) else bytes(s)
+    if isinstance(s, str):
+        try:
+            b = s.encode()
+        except UnicodeEncodeError as e:  # a lone surrogate: no UTF-8 form
+            raise InvalidArgumentError(-2, "firkin: %s holds a character with no UTF-8 form (%s)"
+                                       % (what, e.reason)) from None
+    elif isinstance(s, (bytes, bytearray, memoryview)):
+        b = bytes(s)
+    else:  # (bytes(3) would be three NUL bytes)
+        raise TypeError("firkin: %s must be str or bytes, not %s" % (what, type(s).__name__))
     if b"\0" in b:
         raise InvalidArgumentError(-2, "firkin: %s cannot hold a NUL character" % what)
     return b

@@ -7,11 +7,12 @@ thread uses it is the caller's error (as in C).
 
 import ctypes
 import struct
+import time
 from typing import Any, Dict, Iterator as TIterator, NamedTuple, Optional, Tuple, Union
 
 from ._bytes import BytesLike, as_buf
 from ._native import H, MAX_U32, c_int, c_size_t, c_void_p, i32, lib, take_string, u64
-from .errors import c_text, check, closed
+from .errors import c_text, check, closed, error
 
 #: sync modes by name (firkin_sync_mode).
 SYNC_MODES: Dict[str, int] = {"default": -1, "none": 0, "interval": 1, "always": 2}
@@ -125,6 +126,11 @@ class Options(Handle):
     def set_encryption_key(self, key: bytes) -> "Options":
         """Encrypts a new database, or opens an encrypted one, with a raw 32-byte key
         (firkin_options_set_encryption_key; InvalidArgumentError for another length)."""
+        # (bytes(32) is 32 zero bytes, and bytes of a list of ints a key too:
+        # only a bytes-like object is a key.)
+        if isinstance(key, str) or not isinstance(key, (bytes, bytearray, memoryview)):
+            raise TypeError("firkin: an encryption key must be bytes-like (32 bytes), not %s"
+                            % type(key).__name__)
         key = bytes(key)
         check(lib.firkin_options_set_encryption_key(self.handle(), key, len(key)))
         return self
@@ -165,8 +171,22 @@ class WriteOptions(Handle):
         check(lib.firkin_write_options_set_sync(self.handle(), m))
 
 
+def typed_handle(obj: Any, cls: type, what: str, optional: bool = True) -> Any:
+    """obj's C handle if obj is a cls (None for None when optional); TypeError
+    otherwise. Every handle argument goes through here: a handle of another type
+    (Options where BackupOptions or WriteOptions belong, a Snapshot for a Batch)
+    reached C as the wrong kind of pointer (a crash, or a wrong setting read
+    silently)."""
+    if obj is None and optional:
+        return None
+    if isinstance(obj, cls):
+        return obj.handle()
+    raise TypeError("firkin: %s must be a %s%s, not %s"
+                    % (what, cls.__name__, " or None" if optional else "", type(obj).__name__))
+
+
 def wo_handle(wo: Optional[WriteOptions]) -> Any:
-    return None if wo is None else wo.handle()
+    return typed_handle(wo, WriteOptions, "wo")
 
 
 class NamespaceHandle(Handle):
@@ -293,6 +313,7 @@ class Iterator(Handle):
             self._h = _new(lib.firkin_range_iter_new, db, snap, ns, s, sl, e, el, flags)
         self._buf = _scratch(64 * 1024)
         self._data, self._off = b"", 0
+        self._failure: Optional[Exception] = None
 
     @property
     def ordered(self) -> bool:
@@ -315,15 +336,23 @@ class Iterator(Handle):
         if self._h is None:  # closed: never hand out what was buffered
             raise closed(self._what)
         if self._off >= len(self._data):
+            if self._failure is not None:  # after the entries that came with it
+                raise self._failure
             used, count = c_size_t(), c_size_t()
             while True:
                 st = lib.firkin_iter_next_n(self.handle(), self._buf, len(self._buf),
                                             ctypes.byref(used), ctypes.byref(count))
-                if st == -12:
+                if st == -12 and count.value == 0:
                     self._buf = _scratch(used.value)
                     continue
-                check(st)
                 break
+            if st != 0 and count.value > 0:
+                # The entries copied before the error are correct (firkin.h):
+                # yielded first, then the error (raised at once until the
+                # review of the Python package, losing them).
+                self._failure = error(st)
+            elif st != 0:
+                check(st)
             if count.value == 0:
                 check(lib.firkin_iter_status(self.handle()))
                 raise StopIteration
@@ -415,8 +444,15 @@ class Changes(Handle):
         if timeout != timeout:
             raise ValueError("firkin: timeout is NaN")
         ms = 0 if timeout <= 0 else MAX_U32 if timeout * 1000 >= MAX_U32 else int(timeout * 1000)
-        check(lib.firkin_changes_wait(self.handle(), ms))
-        return self._fill()
+        # In slices of at most 100 ms: the C call holds no GIL, and Python
+        # handles a signal (Ctrl-C) only between bytecodes, so one long call
+        # kept KeyboardInterrupt until the whole timeout had passed.
+        deadline = time.monotonic() + ms / 1000.0
+        while True:
+            left = int((deadline - time.monotonic()) * 1000)
+            check(lib.firkin_changes_wait(self.handle(), max(0, min(left, 100))))
+            if self._fill() or left <= 100:
+                return self._off < len(self._data)
 
     def follow(self, poll: float = 1.0) -> TIterator[Change]:
         """Every change, waiting for new ones without end (break out of the loop)."""

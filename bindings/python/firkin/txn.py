@@ -19,8 +19,8 @@ from typing import Any, Callable, Iterator as TIterator, Optional, Tuple, TypeVa
 from ._bytes import BytesLike, as_buf, to_bytes
 from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, i32, lib
 from .errors import ConflictError, NotFoundError, check
-from .handles import (ITER_REVERSE, Handle, Iterator, WriteOptions, bound, ns_handle, ordered_args, pairs,
-                      wants_order, wo_handle)
+from .handles import (ITER_REVERSE, Handle, Iterator, NamespaceHandle, WriteOptions, bound, ns_handle,
+                      ordered_args, pairs, wants_order, wo_handle)
 from .ttl import Seconds, TimeLike, expiry_ms, ttl_ms
 
 T = TypeVar("T")
@@ -73,6 +73,7 @@ class TxnIterator(Iterator):
         self._h = h.value
         self._buf = ctypes.create_string_buffer(64 * 1024)
         self._data, self._off = b"", 0
+        self._failure = None
 
 
 class Transaction(Handle):
@@ -117,6 +118,11 @@ class Transaction(Handle):
 
     def get(self, key: BytesLike, default: Optional[bytes] = None, ns: Any = None) -> Optional[bytes]:
         """The value of key as the transaction sees it, or default (None) if absent."""
+        if isinstance(default, NamespaceHandle):
+            # (tx.get(k, users) read the default namespace and returned the
+            # Namespace when the key was absent: contains and put take ns second.)
+            raise TypeError("firkin: get's second argument is the default value; pass the "
+                            "namespace as ns=")
         k, kl = as_buf(key)
         p, n = c_void_p(), c_size_t()
         st = lib.firkin_txn_get(self.handle(), ns_handle(ns), k, kl, ctypes.byref(p),
