@@ -477,7 +477,10 @@ func (db *DB) WriteWith(wo *WriteOptions, b *Batch) error {
 	if err != nil {
 		return err
 	}
-	if b == nil || b.closed {
+	if b == nil {
+		return &Error{Code: StatusInvalidArgument, Msg: "batch is nil"}
+	}
+	if b.closed {
 		return errClosed("batch")
 	}
 	err = wrap(fkraw.Firkin_write(db.h, wh, b.h))

@@ -1,6 +1,7 @@
 package firkin
 
 import (
+	"errors"
 	"runtime"
 
 	"firkin.dev/firkin/internal/fkraw"
@@ -153,8 +154,11 @@ func (it *Iterator) Seek(key []byte) error {
 	}
 	err := wrap(fkraw.Firkin_iter_seek(it.h, ptr(key), len(key)))
 	runtime.KeepAlive(it)
-	if err != nil && !it.IsOrdered() {
-		return err // nothing moved
+	// Nothing moved: an unordered iterator (it cannot seek), or bad
+	// arguments (firkin.h: the iterator and its status unchanged; until the
+	// review of the bindings' API an ordered one was ended by them).
+	if err != nil && (!it.IsOrdered() || errors.Is(err, ErrInvalidArgument)) {
+		return err
 	}
 	it.data, it.off, it.key, it.val = nil, 0, nil, nil
 	it.done, it.err = false, nil

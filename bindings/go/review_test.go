@@ -1,7 +1,9 @@
 package firkin
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,5 +135,104 @@ func TestConcurrentCloseOfSharedHandles(t *testing.T) {
 		if _, err := ns.Get([]byte("k")); !errors.Is(err, ErrClosed) {
 			t.Fatalf("namespace after close: %v", err)
 		}
+	}
+}
+
+// An iteration that meets damage yields every entry before it, then the
+// error: the entries C delivered in the same call as the error were dropped
+// (the shared SWIG helper returned the error at once). The same iteration
+// one entry per call is the reference.
+func TestIteratorKeepsEntriesBeforeAnError(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "db")
+	db, err := Open(dir, nil)
+	must(t, err)
+	val := make([]byte, 200)
+	for i := 0; i < 2000; i++ {
+		must(t, db.Put([]byte(fmt.Sprintf("key%05d", i)), val))
+	}
+	must(t, db.Close())
+	o, err := NewOptions()
+	must(t, err)
+	defer o.Close()
+	must(t, o.SetVerifyChecksums(true))
+	db, err = Open(dir, o)
+	must(t, err)
+	defer db.Close()
+	// Damaged once open (the open may check any record; the file is mapped
+	// shared, so the iteration reads the changed byte).
+	seg := filepath.Join(dir, "0000000000000001.seg")
+	data, err := os.ReadFile(seg)
+	must(t, err)
+	at := bytes.Index(data, []byte("key01000"))
+	if at < 0 {
+		t.Fatal("key01000 not found in the first segment")
+	}
+	f, err := os.OpenFile(seg, os.O_WRONLY, 0)
+	must(t, err)
+	_, err = f.WriteAt([]byte{data[at+8+50] ^ 0xFF}, int64(at+8+50)) // inside its value
+	must(t, err)
+	must(t, f.Close())
+	count := func(oneAtATime bool) int {
+		it, err := db.NewIterator()
+		must(t, err)
+		defer it.Close()
+		if oneAtATime {
+			it.buf = make([]byte, 1) // grows to exactly one entry
+		}
+		n := 0
+		for it.Next() {
+			n++
+		}
+		if !errors.Is(it.Err(), ErrCorruption) {
+			t.Fatalf("iteration ended with %v, want corruption", it.Err())
+		}
+		return n
+	}
+	whole, single := count(false), count(true)
+	if whole != single || whole == 0 || whole >= 2000 {
+		t.Fatalf("entries before the error: %d in batches, %d one at a time", whole, single)
+	}
+}
+
+// Write(nil) is an invalid argument (it said "batch is closed"); Update and
+// View with a nil function too (a nil pointer panic before).
+func TestNilBatchAndFunction(t *testing.T) {
+	db := openTemp(t)
+	if err := db.Write(nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("Write(nil) = %v", err)
+	}
+	if err := db.Update(nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("Update(nil) = %v", err)
+	}
+	if err := db.View(nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("View(nil) = %v", err)
+	}
+}
+
+// A Seek with bad arguments leaves an ordered iterator as it was (firkin.h);
+// it ended the iteration.
+func TestSeekBadArgumentKeepsOrderedIterator(t *testing.T) {
+	db := openTemp(t)
+	ns, err := db.CreateNamespaceOrdered("o")
+	must(t, err)
+	defer ns.Close()
+	for c := 'a'; c <= 'j'; c++ {
+		must(t, ns.Put([]byte{byte(c)}, []byte("v")))
+	}
+	it, err := db.RangeIterator(ns, nil, nil, nil, false)
+	must(t, err)
+	defer it.Close()
+	if !it.Next() {
+		t.Fatal("no first entry")
+	}
+	if err := it.Seek(make([]byte, 70000)); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("Seek(70000 bytes) = %v", err)
+	}
+	n := 0
+	for it.Next() {
+		n++
+	}
+	if n != 9 || it.Err() != nil {
+		t.Fatalf("after the refused seek: %d more entries, err %v; want 9, nil", n, it.Err())
 	}
 }

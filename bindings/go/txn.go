@@ -110,6 +110,9 @@ func (db *DB) UpdateWith(opts *TxnOptions, fn func(tx *Txn) error) error {
 	if opts != nil {
 		o = *opts
 	}
+	if fn == nil {
+		return &Error{Code: StatusInvalidArgument, Msg: "fn is nil"}
+	}
 	if o.Attempts < 0 {
 		return &Error{Code: StatusInvalidArgument, Msg: "Attempts must not be negative"}
 	}
@@ -147,6 +150,9 @@ func (db *DB) runOnce(o TxnOptions, fn func(tx *Txn) error) (retry bool, err err
 // its Put, Delete and CompareAndSwap fail with ErrReadOnly, and it is
 // rolled back when fn returns. fn's error is returned.
 func (db *DB) View(fn func(tx *Txn) error) error {
+	if fn == nil {
+		return &Error{Code: StatusInvalidArgument, Msg: "fn is nil"}
+	}
 	tx, err := db.Begin(IsolationSnapshot)
 	if err != nil {
 		return err

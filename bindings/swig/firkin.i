@@ -442,7 +442,11 @@ static firkin_status fkb_iter_next_n(firkin_iter *it, void *buf, size_t cap, int
     *OUT = (int64_t)(used > cap ? used : cap + 1);
     return FIRKIN_OK;
   }
-  if (st != FIRKIN_OK) return st;
+  /* Entries delivered before an error come first; the error comes with the
+   * next call (the iterator keeps it: invalid, its status the error). Until
+   * the review of the bindings' API the error was returned at once and
+   * those entries were lost, in Go, Java and C#. */
+  if (st != FIRKIN_OK && count == 0) return st;
   if (count == 0) return firkin_iter_status(it);
   *OUT = (int64_t)used;
   return FIRKIN_OK;

@@ -76,6 +76,12 @@ def main():
     # --- missing database: read commands never create one ------------------
     case("get on a missing database fails", ["get", db("missing"), "k"], 3, err_has="cannot open")
     check("read command created nothing", not os.path.exists(db("missing")))
+    # -O cannot turn a read command into one that creates (review of the CLI)
+    case("-O cannot make a read command create", ["scan", db("missing"), "-O", "read_only=false",
+         "-O", "create_if_missing=true"], 3, err_has="cannot open")
+    check("-O created nothing", not os.path.exists(db("missing")))
+    case("an on/off option takes no value", ["stats", a, "--write=no"], 2, err_has="takes no value")
+    case("--limit is for scan and changes", ["count", a, "--limit", "1"], 2, err_has="--limit")
 
     # --- put / get / del and exit codes -------------------------------------
     case("put", ["put", a, "hello", "world"], 0, b"")
@@ -646,6 +652,31 @@ def output_errors():
     err = p.stderr.read()
     check("changes --follow ends at a closed pipe with exit 0", p.returncode == 0,
           repr((p.returncode, err)))
+    # ... also when no change comes after the reader went away (it kept
+    # following for good), and without --follow a closed pipe is a cut
+    # output: exit 3 (it was 0); dump | head: exit 3 with a message, not
+    # SIGPIPE (141). (The review of the CLI.)
+    import time
+    for args, want in ((["changes", w, "--since", "2", "--follow"], 0), (["dump", w], 3),
+                       (["changes", w], 3)):
+        p = subprocess.Popen([FIRKIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             cwd=TMP)
+        p.stdout.read(10)
+        p.stdout.close()
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        err = p.stderr.read()
+        check("%s: a reader gone after 10 bytes -> exit %d" % (" ".join(args[:1] + args[2:]), want),
+              p.returncode == want and (want == 0 or b"cannot write" in err),
+              repr((p.returncode, err)))
+    # put --stdin stops reading one byte past the largest value
+    p = subprocess.run("head -c 300000000 /dev/zero | %s put %s huge --stdin" % (FIRKIN, w),
+                       shell=True, stderr=subprocess.PIPE, cwd=TMP)
+    check("put --stdin of 300 MB -> exit 2", p.returncode == 2 and b"at most" in p.stderr,
+          repr((p.returncode, p.stderr[:200])))
 
 
 if __name__ == "__main__":

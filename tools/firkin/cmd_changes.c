@@ -2,8 +2,10 @@
  * the change feed (firkin_changes_*), one change per line. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -119,10 +121,10 @@ int cmd_changes(struct cli *c) {
     }
     if (!werr && fflush(stdout) != 0) werr = errno ? errno : EIO;
     if (werr) {
-      /* The reader went away (EPIPE: SIGPIPE is ignored while following):
-       * the normal end of a followed feed, exit 0. Any other write error is
-       * exit 3. */
-      if (werr == EPIPE) {
+      /* The reader went away (EPIPE: SIGPIPE is ignored): the normal end of
+       * a followed feed, exit 0. Any other write error, and a closed pipe
+       * without --follow (its output is cut short), is exit 3. */
+      if (werr == EPIPE && c->follow) {
         c->output_gone = true;
       } else {
         errno = werr;
@@ -131,6 +133,14 @@ int cmd_changes(struct cli *c) {
       break;
     }
     if (!c->follow || n >= c->limit) break;
+    /* A reader that went away while nothing new came is noticed without a
+     * write: a pipe whose reading end is closed reports POLLERR (until the
+     * review of the CLI a quiet feed kept following for good). */
+    struct pollfd out = {STDOUT_FILENO, 0, 0};
+    if (poll(&out, 1, 0) == 1 && (out.revents & (POLLERR | POLLHUP)) != 0) {
+      c->output_gone = true;
+      break;
+    }
     /* Woken by this process's own writes (--write); the timeout lets a
      * signal be noticed and, on a read-only open, the refresh below catch
      * up with a writer process's durable writes. */

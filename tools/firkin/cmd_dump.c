@@ -51,7 +51,7 @@ int cmd_dump(struct cli *c) {
   }
   FILE *f = stdout;
   if (!rc && c->output && strcmp(c->output, "-") != 0 && (f = fopen(c->output, "wb")) == NULL)
-    rc = fail(EXIT_FAILURE_, "dump: cannot create '%s'", c->output);
+    rc = fail(EXIT_FAILURE_, "dump: cannot create '%s': %s", c->output, strerror(errno));
   uint64_t entries = 0, bytes = 0;
   struct progress *p = rc ? NULL : progress_start(c, "dump", "entries", total);
   /* A failed write stops the dump at once (exit 3); werr is its errno. */
@@ -167,7 +167,7 @@ static int flush(struct loader *l) {
 int cmd_load(struct cli *c) {
   FILE *f = stdin;
   if (c->input && strcmp(c->input, "-") != 0 && (f = fopen(c->input, "rb")) == NULL)
-    return fail(EXIT_FAILURE_, "load: cannot open '%s'", c->input);
+    return fail(EXIT_FAILURE_, "load: cannot open '%s': %s", c->input, strerror(errno));
   uint64_t size = 0;
   struct stat sb;
   if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) size = (uint64_t)sb.st_size;

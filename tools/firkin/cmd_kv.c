@@ -1,6 +1,7 @@
 /* cmd_kv.c — the key-value commands of the CLI: get, put, del, scan, count.
  * Read commands open the database read-only (unless --write). */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <string.h>
 
 #include "cli.h"
@@ -77,8 +78,12 @@ int cmd_put(struct cli *c) {
   if (!rc && c->value_stdin) {
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0) buf_add(&v, chunk, n);
-    if (ferror(stdin)) rc = fail(EXIT_FAILURE_, "cannot read standard input");
+    /* Up to one byte more than a value may hold, then stop: reading all of
+     * an endless input (< /dev/zero) took memory until it ran out. */
+    while (v.len <= FIRKIN_MAX_VALUE_SIZE && (n = fread(chunk, 1, sizeof chunk, stdin)) > 0) {
+      buf_add(&v, chunk, n);
+    }
+    if (ferror(stdin)) rc = fail(EXIT_FAILURE_, "cannot read standard input: %s", strerror(errno));
   } else if (!rc) {
     rc = decode_arg(c->value_codec, c->args[2], &v, "value");
   }

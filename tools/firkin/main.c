@@ -3,6 +3,7 @@
  * Uses only the public C API (firkin.h). Single-threaded. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,11 +79,12 @@ static const struct command commands[] = {
      "a database: it may be opened in place (written to, it is no longer a backup that\n"
      "backup adds to)."},
     {"changes", cmd_changes, 1, 1, "changes DB [--since N] [--follow] [--limit N]",
-     "Prints the committed changes after sequence number N (default 0: from the first\n"
-     "retained one), in order, one per line: SEQ, TYPE (put, delete, ns_create, ns_drop,\n"
+     "Prints the committed changes after sequence number N (default 0: from the first;\n"
+     "exit 3 if history since then was compacted away), in order, one per line: SEQ, TYPE (put, delete, ns_create, ns_drop,\n"
      "batch_begin, batch_end), then NS, KEY and VALUE where the change has them,\n"
      "tab-separated. --json: JSON lines {\"seq\":...,\"type\":...,\"ns\":...,\"key\":...,\n"
-     "\"value\":...}. --follow keeps waiting for new changes until interrupted, following\n"
+     "\"value\":...}. --follow keeps waiting for new changes until interrupted or its reader\n"
+     "goes away (exit 0), following\n"
      "a writer process's writes as it makes them durable (a read-only open, refreshed).\n"
      "--limit stops after N changes (0: prints nothing). Exit 3 if the changes after N\n"
      "are no longer retained (see the change_retention_* options). Read-only open."},
@@ -164,12 +166,44 @@ static int not_available(struct cli *c) {
               c->cmd);
 }
 
+/* Writes s to stderr with control bytes (and DEL) as \xNN: a message may
+ * quote a name or path taken from a file or the command line, and until the
+ * review of the CLI a dump's namespace name could put terminal escapes and
+ * forged lines ("firkin: load ok") into the output. */
+static void put_message(const char *s) {
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch < 0x20 || ch == 0x7f) fprintf(stderr, "\\x%02x", ch);
+    else fputc(ch, stderr);
+  }
+}
+
+static void vmessage(const char *fmt, va_list ap) {
+  char small[512];
+  va_list again;
+  va_copy(again, ap);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  fputs("firkin: ", stderr);
+  if (n >= 0 && (size_t)n < sizeof small) {
+    put_message(small);
+  } else if (n >= 0) {
+    char *big = malloc((size_t)n + 1);
+    if (big != NULL) {
+      vsnprintf(big, (size_t)n + 1, fmt, again);
+      put_message(big);
+      free(big);
+    } else {
+      put_message(small);
+    }
+  }
+  va_end(again);
+  fputc('\n', stderr);
+}
+
 int usage_error(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "firkin: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
+  vmessage(fmt, ap);
   va_end(ap);
   return EXIT_USAGE;
 }
@@ -177,17 +211,21 @@ int usage_error(const char *fmt, ...) {
 int fail(int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "firkin: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
+  vmessage(fmt, ap);
   va_end(ap);
   return code;
 }
 
+static void message(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vmessage(fmt, ap);
+  va_end(ap);
+}
+
 int lib_error(firkin_status st, const char *what) {
   const char *msg = firkin_last_error();
-  fprintf(stderr, "firkin: %s: %s%s%s\n", what, firkin_strerror(st), msg && *msg ? ": " : "",
-          msg ? msg : "");
+  message("%s: %s%s%s", what, firkin_strerror(st), msg && *msg ? ": " : "", msg ? msg : "");
   switch (st) {
     case FIRKIN_E_NOT_FOUND:
     case FIRKIN_E_NAMESPACE_NOT_FOUND:
@@ -257,9 +295,12 @@ int open_db(struct cli *c, bool write, bool create, firkin_db **out) {
   firkin_status st = firkin_options_new(&o);
   if (st != FIRKIN_OK) return lib_error(st, "options");
   write = write || c->writable;
+  /* -O first: the command decides how it opens (until the review of the
+   * CLI, -O read_only=false -O create_if_missing=true made a read command
+   * create a database). */
+  int rc = apply_options(c, o);
   firkin_options_set_read_only(o, !write);
   firkin_options_set_create_if_missing(o, create);
-  int rc = apply_options(c, o);
   if (!rc) rc = apply_key(c, o, false);
   if (rc) {
     firkin_options_free(o);
@@ -318,6 +359,15 @@ static int parse(int argc, char **argv, struct cli *c, const char **pos, int *np
       a = name;
     }
 #define FLAG(s, l) (strcmp(a, s) == 0 || strcmp(a, l) == 0)
+    /* An on/off option takes no value: "--write=no" opened the database
+     * for writing until the review of the CLI. */
+    static const char *const kOnOff[] = {"--json", "--write", "--keys-only", "--follow",
+                                         "--stdin", "--no-verify", "--full", "--copy",
+                                         "--no-checkpoint", "--progress", "--no-progress",
+                                         "--help", "--version", NULL};
+    for (int f = 0; val != NULL && kOnOff[f] != NULL; f++) {
+      if (strcmp(a, kOnOff[f]) == 0) return usage_error("option %s takes no value", a);
+    }
 #define NEEDVAL()                                                          \
   do {                                                                     \
     if (val == NULL) {                                                     \
@@ -418,6 +468,10 @@ int main(int argc, char **argv) {
   const char **pos = calloc((size_t)argc + 1, sizeof *pos);
   int npos = 0;
   if (pos == NULL) return EXIT_FAILURE_;
+  /* A reader of the output that goes away (dump | head) makes writes fail
+   * with EPIPE: exit 3 with a message (docs/cli.md), not death by SIGPIPE
+   * (exit 141, no message); changes --follow ends with exit 0. */
+  signal(SIGPIPE, SIG_IGN);
   int rc = parse(argc, argv, &c, pos, &npos);
   if (rc < 0) {
     if (npos == 0) {
@@ -438,6 +492,9 @@ int main(int argc, char **argv) {
         rc = usage_error("-o/--output is an option of dump only (load reads -i FILE)");
       } else if (c.input && cmd->run != cmd_load) {
         rc = usage_error("-i/--input is an option of load only (dump writes -o FILE)");
+      } else if (c.limit != UINT64_MAX && cmd->run != cmd_scan && cmd->run != cmd_changes) {
+        /* (count --limit N counted at most N) */
+        rc = usage_error("--limit is an option of scan and changes only");
       } else {
         rc = cmd->run(&c);
       }

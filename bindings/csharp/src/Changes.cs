@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Text;
+using System.Threading;
 
 namespace Firkin
 {
@@ -139,13 +140,25 @@ namespace Firkin
 
         IEnumerator IEnumerable.GetEnumerator() { return GetEnumerator(); }
 
-        /// <summary>Blocks until a change is published or timeoutMs pass;
-        /// true if a change is available.</summary>
+        /// <summary>Blocks until a change is published or timeoutMs pass
+        /// (Timeout.Infinite, -1: no limit); true if a change is available. It
+        /// waits in native calls of at most 100 ms, so Thread.Interrupt ends it
+        /// with ThreadInterruptedException (one long call ignored it, and -1
+        /// did not wait at all).</summary>
         public bool Wait(int timeoutMs)
         {
             if (pos < end) return true;
-            FirkinNative.firkin_changes_wait(Handle, (uint)Math.Max(0, timeoutMs));
-            return Fill();
+            if (timeoutMs < -1)
+                throw new InvalidArgumentException("timeoutMs must be -1 (no limit) or more");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (;;)
+            {
+                long left = timeoutMs == Timeout.Infinite ? long.MaxValue : timeoutMs - clock.ElapsedMilliseconds;
+                FirkinNative.firkin_changes_wait(Handle, (uint)Math.Max(0, Math.Min(left, 100)));
+                if (Fill()) return true;
+                if (left <= 100) return false;
+                Thread.Sleep(0);  // throws ThreadInterruptedException if one is pending
+            }
         }
 
         /// <summary>Releases the cursor. Disposing twice is harmless.</summary>

@@ -244,6 +244,7 @@ namespace Firkin
 
         public void Write(WriteOptions wo, Batch b)
         {
+            if (b == null) throw new InvalidArgumentException("batch is null");
             FirkinNative.firkin_write(Handle, WriteOptions.HandleOf(wo), b.Handle);
         }
 

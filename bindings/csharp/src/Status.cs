@@ -1,5 +1,6 @@
 // Status codes and the typed exceptions of the Firkin C# binding.
 using System;
+using System.Runtime.Serialization;
 
 namespace Firkin
 {
@@ -37,6 +38,7 @@ namespace Firkin
     /// status has its own subclass (BusyException, ...). "Not found" is never
     /// thrown by reads: Get returns null.
     /// </summary>
+    [Serializable]
     public class FirkinException : Exception
     {
         /// <summary>The numeric firkin_status.</summary>
@@ -48,6 +50,19 @@ namespace Firkin
         public FirkinException(int code, string message) : base(message)
         {
             Code = code;
+        }
+
+        /// <summary>Serialization (remoting, AppDomains, BinaryFormatter): the
+        /// exceptions were not serializable until the review of the bindings' API.</summary>
+        protected FirkinException(SerializationInfo info, StreamingContext context) : base(info, context)
+        {
+            Code = info.GetInt32("FirkinCode");
+        }
+
+        public override void GetObjectData(SerializationInfo info, StreamingContext context)
+        {
+            base.GetObjectData(info, context);
+            info.AddValue("FirkinCode", Code);
         }
 
         public override string ToString()
@@ -87,130 +102,172 @@ namespace Firkin
     }
 
     /// <summary>Status NOT_FOUND (-1).</summary>
+    [Serializable]
     public class NotFoundException : FirkinException
     {
         public NotFoundException(string message) : base(-1, message) { }
+        protected NotFoundException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status INVALID_ARGUMENT (-2).</summary>
+    [Serializable]
     public class InvalidArgumentException : FirkinException
     {
         public InvalidArgumentException(string message) : base(-2, message) { }
+        protected InvalidArgumentException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status IO (-3).</summary>
+    [Serializable]
     public class FirkinIOException : FirkinException
     {
         public FirkinIOException(string message) : base(-3, message) { }
+        protected FirkinIOException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status CORRUPTION (-4).</summary>
+    [Serializable]
     public class CorruptionException : FirkinException
     {
         public CorruptionException(string message) : base(-4, message) { }
+        protected CorruptionException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status BUSY (-5).</summary>
+    [Serializable]
     public class BusyException : FirkinException
     {
         public BusyException(string message) : base(-5, message) { }
+        protected BusyException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status READ_ONLY (-6).</summary>
+    [Serializable]
     public class ReadOnlyException : FirkinException
     {
         public ReadOnlyException(string message) : base(-6, message) { }
+        protected ReadOnlyException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status CONDITION_FAILED (-7).</summary>
+    [Serializable]
     public class ConditionFailedException : FirkinException
     {
         public ConditionFailedException(string message) : base(-7, message) { }
+        protected ConditionFailedException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status CONFLICT (-8).</summary>
+    [Serializable]
     public class ConflictException : FirkinException
     {
         public ConflictException(string message) : base(-8, message) { }
+        protected ConflictException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status NO_SPACE (-9).</summary>
+    [Serializable]
     public class NoSpaceException : FirkinException
     {
         public NoSpaceException(string message) : base(-9, message) { }
+        protected NoSpaceException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status NO_MEMORY (-10).</summary>
+    [Serializable]
     public class NoMemoryException : FirkinException
     {
         public NoMemoryException(string message) : base(-10, message) { }
+        protected NoMemoryException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status TOO_LARGE (-11).</summary>
+    [Serializable]
     public class TooLargeException : FirkinException
     {
         public TooLargeException(string message) : base(-11, message) { }
+        protected TooLargeException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status BUFFER_TOO_SMALL (-12).</summary>
+    [Serializable]
     public class BufferTooSmallException : FirkinException
     {
         public BufferTooSmallException(string message) : base(-12, message) { }
+        protected BufferTooSmallException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status CLOSED (-13).</summary>
+    [Serializable]
     public class ClosedException : FirkinException
     {
         public ClosedException(string message) : base(-13, message) { }
+        protected ClosedException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status VERSION (-14).</summary>
+    [Serializable]
     public class VersionException : FirkinException
     {
         public VersionException(string message) : base(-14, message) { }
+        protected VersionException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status SNAPSHOT_TOO_OLD (-15).</summary>
+    [Serializable]
     public class SnapshotTooOldException : FirkinException
     {
         public SnapshotTooOldException(string message) : base(-15, message) { }
+        protected SnapshotTooOldException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status NAMESPACE_NOT_FOUND (-16).</summary>
+    [Serializable]
     public class NamespaceNotFoundException : FirkinException
     {
         public NamespaceNotFoundException(string message) : base(-16, message) { }
+        protected NamespaceNotFoundException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status EXISTS (-17).</summary>
+    [Serializable]
     public class ExistsException : FirkinException
     {
         public ExistsException(string message) : base(-17, message) { }
+        protected ExistsException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status NOT_A_DATABASE (-18).</summary>
+    [Serializable]
     public class NotADatabaseException : FirkinException
     {
         public NotADatabaseException(string message) : base(-18, message) { }
+        protected NotADatabaseException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status NOT_SUPPORTED (-19).</summary>
+    [Serializable]
     public class FirkinNotSupportedException : FirkinException
     {
         public FirkinNotSupportedException(string message) : base(-19, message) { }
+        protected FirkinNotSupportedException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status INTERNAL (-20).</summary>
+    [Serializable]
     public class InternalException : FirkinException
     {
         public InternalException(string message) : base(-20, message) { }
+        protected InternalException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
     /// <summary>Status BAD_KEY (-21): an encrypted database opened without its key or with
     /// a wrong one, or an unencrypted one opened with a key.</summary>
+    [Serializable]
     public class BadKeyException : FirkinException
     {
         public BadKeyException(string message) : base(-21, message) { }
+        protected BadKeyException(SerializationInfo info, StreamingContext context) : base(info, context) { }
     }
 
 }

@@ -57,6 +57,42 @@ namespace Firkin.Tests
             }
         }
 
+        /// <summary>The review of the bindings' API: Wait(-1) waits (it returned at once),
+        /// Thread.Interrupt ends a Wait, exceptions serialize, a null batch is InvalidArgument.</summary>
+        [Test]
+        public void WaitSerializationAndNullBatch()
+        {
+            using (var db = Db.Open(Path.Combine(tmp, "db")))
+            using (var ch = db.Changes(0))
+            {
+                foreach (var c in ch) { }
+                var waiter = new System.Threading.Thread(() =>
+                {
+                    try { ch.Wait(System.Threading.Timeout.Infinite); }
+                    catch (System.Threading.ThreadInterruptedException) { }
+                });
+                waiter.Start();
+                System.Threading.Thread.Sleep(300);
+                Assert.IsTrue(waiter.IsAlive, "Wait(Infinite) waits");
+                waiter.Interrupt();
+                Assert.IsTrue(waiter.Join(5000), "Interrupt ended the wait");
+                Assert.Throws<InvalidArgumentException>(() => db.Write(null));
+                FirkinException e = null;
+                try { db.Get(new byte[70000]); } catch (FirkinException x) { e = x; }
+                Assert.IsNotNull(e);
+                var f = new System.Runtime.Serialization.Formatters.Binary.BinaryFormatter();
+                using (var ms = new MemoryStream())
+                {
+                    f.Serialize(ms, e);
+                    ms.Position = 0;
+                    var back = (FirkinException)f.Deserialize(ms);
+                    Assert.AreEqual(e.GetType(), back.GetType());
+                    Assert.AreEqual(e.Code, back.Code);
+                    Assert.AreEqual(e.Message, back.Message);
+                }
+            }
+        }
+
         [Test]
         public void MultiGetKeyErrorKeepsLibraryMessage()
         {

@@ -207,6 +207,9 @@ public final class Firkin implements AutoCloseable {
   }
 
   public void update(Isolation isolation, int attempts, Consumer<Transaction> fn) {
+    if (fn == null) {
+      throw new FirkinException.InvalidArgument("fn is null");
+    }
     updateAndGet(
         isolation,
         attempts,
@@ -231,6 +234,9 @@ public final class Firkin implements AutoCloseable {
   public <T> T updateAndGet(Isolation isolation, int attempts, Function<Transaction, T> fn) {
     if (attempts < 1) {
       throw FirkinException.create(-2, "attempts must be at least 1");
+    }
+    if (fn == null) {
+      throw new FirkinException.InvalidArgument("fn is null");
     }
     for (int i = 1; ; i++) {
       try (Transaction tx = beginTransaction(isolation)) {
@@ -354,6 +360,9 @@ public final class Firkin implements AutoCloseable {
   }
 
   public void write(WriteOptions wo, Batch b) {
+    if (b == null) {
+      throw new FirkinException.InvalidArgument("batch is null");
+    }
     FirkinNative.firkin_write(handle(), WriteOptions.handleOf(wo), b.handle());
   }
 

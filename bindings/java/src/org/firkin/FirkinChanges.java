@@ -145,7 +145,11 @@ public final class FirkinChanges implements Iterator<FirkinChanges.Change>, Auto
   }
 
   /**
-   * Blocks until a change is published or timeoutMs milliseconds pass.
+   * Blocks until a change is published or timeoutMs milliseconds pass, or the
+   * thread is interrupted (it then returns at once, within about 100 ms, with
+   * its interrupt flag still set). It waits in native calls of at most 100 ms:
+   * one long call ignored {@link Thread#interrupt()} until the whole timeout
+   * had passed.
    *
    * @return whether a change is available
    */
@@ -153,9 +157,15 @@ public final class FirkinChanges implements Iterator<FirkinChanges.Change>, Auto
     if (buf.hasRemaining()) {
       return true;
     }
-    long ms = Math.max(0, Math.min(timeoutMs, 0xFFFFFFFFL));
-    FirkinNative.firkin_changes_wait(handle(), ms);
-    return hasNext();
+    long ms = Math.max(0, Math.min(timeoutMs, 0xFFFFFFFFL));  // (as C: about 49 days at most)
+    long deadline = System.nanoTime() + ms * 1_000_000L;
+    for (;;) {
+      long left = (deadline - System.nanoTime()) / 1_000_000L;
+      FirkinNative.firkin_changes_wait(handle(), Math.max(0, Math.min(left, 100)));
+      if (hasNext() || left <= 100 || Thread.currentThread().isInterrupted()) {
+        return hasNext();
+      }
+    }
   }
 
   /** Releases the cursor. Closing twice is harmless. */

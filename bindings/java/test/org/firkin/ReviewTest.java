@@ -75,6 +75,28 @@ class ReviewTest {
     }
   }
 
+  /**
+   * The review of the bindings' API: await ends soon after an interrupt (one
+   * native wait ignored it for the whole timeout); a null batch or function is
+   * InvalidArgument, not a NullPointerException.
+   */
+  @Test
+  void awaitInterruptAndNullArguments() throws Exception {
+    try (Firkin db = Firkin.open(tmp.resolve("db").toString());
+        FirkinChanges c = db.changes(0)) {
+      while (c.hasNext()) {
+        c.next();
+      }
+      Thread.currentThread().interrupt();
+      long t0 = System.nanoTime();
+      assertFalse(c.await(10_000));
+      assertTrue(Thread.interrupted(), "the interrupt flag stays set");
+      assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "await ended soon after the interrupt");
+      assertThrows(FirkinException.InvalidArgument.class, () -> db.write(null));
+      assertThrows(FirkinException.InvalidArgument.class, () -> db.update(null));
+    }
+  }
+
   /** An unpaired surrogate has no UTF-8 form: refused, never written as '?'. */
   @Test
   void unpairedSurrogateIsInvalidArgument() throws Exception {
