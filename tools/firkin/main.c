@@ -79,15 +79,15 @@ static const struct command commands[] = {
      "a database: it may be opened in place (written to, it is no longer a backup that\n"
      "backup adds to)."},
     {"changes", cmd_changes, 1, 1, "changes DB [--since N] [--follow] [--limit N]",
-     "Prints the committed changes after sequence number N (default 0: from the first;\n"
-     "exit 3 if history since then was compacted away), in order, one per line: SEQ, TYPE (put, delete, ns_create, ns_drop,\n"
-     "batch_begin, batch_end), then NS, KEY and VALUE where the change has them,\n"
-     "tab-separated. --json: JSON lines {\"seq\":...,\"type\":...,\"ns\":...,\"key\":...,\n"
-     "\"value\":...}. --follow keeps waiting for new changes until interrupted or its reader\n"
-     "goes away (exit 0), following\n"
-     "a writer process's writes as it makes them durable (a read-only open, refreshed).\n"
-     "--limit stops after N changes (0: prints nothing). Exit 3 if the changes after N\n"
-     "are no longer retained (see the change_retention_* options). Read-only open."},
+     "Prints the committed changes after sequence number N (default 0: from the first),\n"
+     "in order, one per line: SEQ, TYPE (put, delete, ns_create, ns_drop, batch_begin,\n"
+     "batch_end), then NS, KEY and VALUE where the change has them, tab-separated.\n"
+     "--json: JSON lines {\"seq\":...,\"type\":...,\"ns\":...,\"key\":...,\"value\":...}.\n"
+     "--follow keeps waiting for new changes until interrupted or until the reader of\n"
+     "its output goes away (exit 0), following a writer process's writes as it makes\n"
+     "them durable (a read-only open, refreshed). --limit stops after N changes (0:\n"
+     "prints nothing). Exit 3 if the changes after N are no longer retained (history\n"
+     "compacted away; see the change_retention_* options). Read-only open."},
     {"rekey", cmd_rekey, 1, 1,
      "rekey DB (--key-file F | --passphrase-env V) (--new-key-file F | --new-passphrase-env V)",
      "Changes the key of an encrypted database (firkin_rekey): the data key is unwrapped\n"
