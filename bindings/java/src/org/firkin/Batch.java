@@ -1,5 +1,6 @@
 package org.firkin;
 
+import java.lang.ref.Cleaner;
 import java.time.Duration;
 
 /**
@@ -9,11 +10,18 @@ import java.time.Duration;
  */
 public final class Batch implements AutoCloseable {
   private SWIGTYPE_p_firkin_batch h;
+  private final Cleaner.Cleanable release;
 
   public Batch() {
     long[] p = new long[1];
     FirkinNative.fkb_batch_new(p);
     h = new SWIGTYPE_p_firkin_batch(p[0], false);
+    h.owner = this;
+    release = Handles.register(this, free(p[0]));
+  }
+
+  private static Runnable free(long p) {
+    return () -> FirkinNative.firkin_batch_free(new SWIGTYPE_p_firkin_batch(p, false));
   }
 
   synchronized SWIGTYPE_p_firkin_batch handle() {
@@ -69,8 +77,8 @@ public final class Batch implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (h != null) {
-      FirkinNative.firkin_batch_free(h);
       h = null;
+      release.clean();
     }
   }
 }

@@ -1,5 +1,6 @@
 package org.firkin;
 
+import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -20,8 +21,11 @@ import java.util.function.Function;
  * <p>A database may be used from many threads at once. Every handle class
  * (Firkin, Options, WriteOptions, Namespace, Snapshot, FirkinIterator, Batch)
  * is AutoCloseable: closing twice is harmless, and using a closed handle
- * throws {@link FirkinException.Closed}. Errors are the unchecked
- * {@link FirkinException} subclasses, one per status.
+ * throws {@link FirkinException.Closed}. A handle never closed is released
+ * once unreachable (one shared Cleaner): a forgotten database is closed
+ * then, and the error of its final flush lost; close() is still the way to
+ * release at once. Errors are the unchecked {@link FirkinException}
+ * subclasses, one per status.
  *
  * <p>close() and concurrent calls: once close() has returned, every call on the
  * handle throws {@link FirkinException.Closed} and never reaches C. Calling
@@ -39,10 +43,20 @@ import java.util.function.Function;
 public final class Firkin implements AutoCloseable {
   private volatile SWIGTYPE_p_firkin_db h;
   private final String path;
+  private final Cleaner.Cleanable release;
 
-  private Firkin(SWIGTYPE_p_firkin_db h, String path) {
-    this.h = h;
+  private Firkin(long p, String path) {
+    SWIGTYPE_p_firkin_db d = new SWIGTYPE_p_firkin_db(p, false);
+    d.owner = this;
+    this.h = d;
     this.path = path;
+    this.release = Handles.register(this, free(p));
+  }
+
+  // A database never closed is closed once unreachable; an error of its
+  // final flush is then lost (close() throws it).
+  private static Runnable free(long p) {
+    return () -> FirkinNative.firkin_close(new SWIGTYPE_p_firkin_db(p, false));
   }
 
   /** Opens (or, by default, creates) the database in directory path. */
@@ -54,7 +68,7 @@ public final class Firkin implements AutoCloseable {
   public static Firkin open(String path, Options opts) {
     long[] p = new long[1];
     FirkinNative.fkb_open(path, opts == null ? null : opts.handle(), p);
-    return new Firkin(new SWIGTYPE_p_firkin_db(p[0], false), path);
+    return new Firkin(p[0], path);
   }
 
   /** The library's version, "major.minor.patch". */
@@ -92,7 +106,7 @@ public final class Firkin implements AutoCloseable {
       h = null;
     }
     if (d != null) {
-      FirkinNative.firkin_close(d);
+      release.clean();
     }
   }
 

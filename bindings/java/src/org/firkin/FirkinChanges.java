@@ -1,5 +1,6 @@
 package org.firkin;
 
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -77,6 +78,7 @@ public final class FirkinChanges implements Iterator<FirkinChanges.Change>, Auto
   }
 
   private SWIGTYPE_p_firkin_changes h;
+  private final Cleaner.Cleanable release;
   private ByteBuffer buf =
       ByteBuffer.allocateDirect(FirkinIterator.BUF).order(ByteOrder.LITTLE_ENDIAN);
   private final long[] n = new long[1];
@@ -84,7 +86,13 @@ public final class FirkinChanges implements Iterator<FirkinChanges.Change>, Auto
 
   private FirkinChanges(long p) {
     h = new SWIGTYPE_p_firkin_changes(p, false);
+    h.owner = this;
+    release = Handles.register(this, free(p));
     buf.limit(0);
+  }
+
+  private static Runnable free(long p) {
+    return () -> FirkinNative.firkin_changes_free(new SWIGTYPE_p_firkin_changes(p, false));
   }
 
   static FirkinChanges open(SWIGTYPE_p_firkin_db db, long since, boolean batchMarkers) {
@@ -173,8 +181,8 @@ public final class FirkinChanges implements Iterator<FirkinChanges.Change>, Auto
   public void close() {
     closed = true;
     if (h != null) {
-      FirkinNative.firkin_changes_free(h);
       h = null;
+      release.clean();
       buf.limit(0);
     }
   }

@@ -1,5 +1,6 @@
 package org.firkin;
 
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Iterator;
@@ -32,6 +33,7 @@ public final class FirkinIterator implements Iterator<Entry>, Iterable<Entry>, A
   static final int BUF = 64 * 1024;
 
   private SWIGTYPE_p_firkin_iter h;
+  private final Cleaner.Cleanable release;
   private ByteBuffer buf = ByteBuffer.allocateDirect(BUF).order(ByteOrder.LITTLE_ENDIAN);
   private final long[] n = new long[1];
   private boolean done;
@@ -40,7 +42,13 @@ public final class FirkinIterator implements Iterator<Entry>, Iterable<Entry>, A
 
   private FirkinIterator(long p) {
     h = new SWIGTYPE_p_firkin_iter(p, false);
+    h.owner = this;
+    release = Handles.register(this, free(p));
     buf.limit(0);
+  }
+
+  private static Runnable free(long p) {
+    return () -> FirkinNative.firkin_iter_free(new SWIGTYPE_p_firkin_iter(p, false));
   }
 
   static FirkinIterator create(
@@ -188,8 +196,8 @@ public final class FirkinIterator implements Iterator<Entry>, Iterable<Entry>, A
   public void close() {
     closed = true;
     if (h != null) {
-      FirkinNative.firkin_iter_free(h);
       h = null;
+      release.clean();
       buf.limit(0);
       done = true;
     }

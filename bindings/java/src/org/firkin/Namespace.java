@@ -1,5 +1,6 @@
 package org.firkin;
 
+import java.lang.ref.Cleaner;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -12,12 +13,19 @@ import java.time.Instant;
 public final class Namespace implements AutoCloseable {
   private final Firkin db;
   private SWIGTYPE_p_firkin_ns h;
+  private final Cleaner.Cleanable release;
   private final String name;
 
   Namespace(Firkin db, long p) {
     this.db = db;
     this.h = new SWIGTYPE_p_firkin_ns(p, false);
+    h.owner = this;
+    release = Handles.register(this, free(p));
     this.name = FirkinNative.firkin_ns_name(h);
+  }
+
+  private static Runnable free(long p) {
+    return () -> FirkinNative.firkin_ns_close(new SWIGTYPE_p_firkin_ns(p, false));
   }
 
   synchronized SWIGTYPE_p_firkin_ns handle() {
@@ -46,8 +54,8 @@ public final class Namespace implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (h != null) {
-      FirkinNative.firkin_ns_close(h);
       h = null;
+      release.clean();
     }
   }
 

@@ -1,17 +1,26 @@
 package org.firkin;
 
+import java.lang.ref.Cleaner;
+
 /**
  * Settings for {@link Firkin#open} (firkin_options). Create, set, pass to
  * open, close. {@code Firkin.open} copies what it needs.
  */
 public final class Options implements AutoCloseable {
   private SWIGTYPE_p_firkin_options h;
+  private final Cleaner.Cleanable release;
 
   /** The defaults (see capi/firkin.h). */
   public Options() {
     long[] p = new long[1];
     FirkinNative.fkb_options_new(p);
     h = new SWIGTYPE_p_firkin_options(p[0], false);
+    h.owner = this;
+    release = Handles.register(this, free(p[0]));
+  }
+
+  private static Runnable free(long p) {
+    return () -> FirkinNative.firkin_options_free(new SWIGTYPE_p_firkin_options(p, false));
   }
 
   synchronized SWIGTYPE_p_firkin_options handle() {
@@ -158,8 +167,8 @@ public final class Options implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (h != null) {
-      FirkinNative.firkin_options_free(h);
       h = null;
+      release.clean();
     }
   }
 }

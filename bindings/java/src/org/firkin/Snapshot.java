@@ -1,5 +1,6 @@
 package org.firkin;
 
+import java.lang.ref.Cleaner;
 import java.time.Duration;
 
 /**
@@ -10,12 +11,19 @@ import java.time.Duration;
 public final class Snapshot implements AutoCloseable {
   private final Firkin db;
   private SWIGTYPE_p_firkin_snapshot h;
+  private final Cleaner.Cleanable release;
   private final long seq;
 
   Snapshot(Firkin db, long p) {
     this.db = db;
     this.h = new SWIGTYPE_p_firkin_snapshot(p, false);
+    h.owner = this;
+    release = Handles.register(this, free(p));
     this.seq = FirkinNative.firkin_snapshot_seq(h);
+  }
+
+  private static Runnable free(long p) {
+    return () -> FirkinNative.firkin_snapshot_free(new SWIGTYPE_p_firkin_snapshot(p, false));
   }
 
   synchronized SWIGTYPE_p_firkin_snapshot handle() {
@@ -32,8 +40,8 @@ public final class Snapshot implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (h != null) {
-      FirkinNative.firkin_snapshot_free(h);
       h = null;
+      release.clean();
     }
   }
 

@@ -1,5 +1,6 @@
 package org.firkin;
 
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 
 /**
@@ -26,6 +27,7 @@ import java.nio.ByteBuffer;
  */
 public final class Transaction implements AutoCloseable {
   private SWIGTYPE_p_firkin_txn h;
+  private final Cleaner.Cleanable release;
   private final Isolation isolation;
   private final long snapshotSeq;
   private final long[] n = new long[1];
@@ -40,9 +42,15 @@ public final class Transaction implements AutoCloseable {
     long[] p = new long[1];
     FirkinNative.fkb_txn_begin(db.handle(), isolation.code, p);
     this.h = new SWIGTYPE_p_firkin_txn(p[0], false);
+    h.owner = this;
+    release = Handles.register(this, free(p[0]));
     this.isolation = isolation;
     FirkinNative.fkb_txn_snapshot_seq(h, n);
     this.snapshotSeq = n[0];
+  }
+
+  private static Runnable free(long p) {
+    return () -> FirkinNative.firkin_txn_free(new SWIGTYPE_p_firkin_txn(p, false));
   }
 
   SWIGTYPE_p_firkin_txn handle() {
@@ -239,8 +247,8 @@ public final class Transaction implements AutoCloseable {
   @Override
   public void close() {
     if (h != null) {
-      FirkinNative.firkin_txn_free(h);
       h = null;
+      release.clean();
       finished = true;
     }
   }

@@ -1,14 +1,23 @@
 package org.firkin;
 
+import java.lang.ref.Cleaner;
+
 /** Per-write settings (firkin_write_options). */
 public final class WriteOptions implements AutoCloseable {
   private SWIGTYPE_p_firkin_write_options h;
+  private final Cleaner.Cleanable release;
 
   /** Sync = DEFAULT (the database's mode). */
   public WriteOptions() {
     long[] p = new long[1];
     FirkinNative.fkb_write_options_new(p);
     h = new SWIGTYPE_p_firkin_write_options(p[0], false);
+    h.owner = this;
+    release = Handles.register(this, free(p[0]));
+  }
+
+  private static Runnable free(long p) {
+    return () -> FirkinNative.firkin_write_options_free(new SWIGTYPE_p_firkin_write_options(p, false));
   }
 
   synchronized SWIGTYPE_p_firkin_write_options handle() {
@@ -37,8 +46,8 @@ public final class WriteOptions implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (h != null) {
-      FirkinNative.firkin_write_options_free(h);
       h = null;
+      release.clean();
     }
   }
 }
