@@ -54,10 +54,13 @@ class CompactionHost {
   // txn_max_age_ms, not in use); called at the start of every compaction
   // cycle, before anything reads the oldest snapshot. Returns how many.
   virtual size_t ReapTxns() const = 0;
-  // Whether a put's expiry (TTL) has passed: it is absent, like a tombstone.
-  virtual bool Expired(const RecordView& r) const = 0;
-  // The database clock (ms since the epoch) that decides expiry.
-  virtual uint64_t NowMs() const = 0;
+  // The time (ms since the epoch) up to which expired puts (TTL) may be
+  // dropped: the database clock, or the oldest time an open iterator
+  // decides expiry by, if older (an iterator yields a put that had not
+  // expired when it was made). A put whose expiry is at or before it is
+  // absent, like a tombstone. It never goes back (the clock does not, and
+  // an iterator made later takes a later time).
+  virtual uint64_t ExpiryHorizonMs() const = 0;
   virtual uint64_t LastSeq() const = 0;
   // Makes durable every write whose index entries are installed by now,
   // writes still in flight included (it waits for them to publish).

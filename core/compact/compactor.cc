@@ -281,7 +281,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all, uint64
   const Options& o = host_->options();
   uint64_t total = 0, live = 0;
   const uint64_t change_floor = host_->ChangeRetentionSegmentFloor();
-  const uint64_t now_ms = host_->NowMs();
+  const uint64_t now_ms = host_->ExpiryHorizonMs();
   // The byte counters change while we look (writers, relocations): read
   // each ratio once, then sort those values (sorting with a comparator that
   // re-reads live counters is not a strict weak order, and std::sort may
@@ -347,6 +347,7 @@ uint64_t Compactor::SweepScan(Segment& seg, const std::vector<std::shared_ptr<Se
   const uint64_t outside_min =
       outside.empty() ? UINT64_MAX : outside.front()->min_seq.load(std::memory_order_relaxed);
   uint64_t droppable = 0;
+  const uint64_t horizon = host_->ExpiryHorizonMs();
   // Every checksum (as BuildPlan's scan, which this one foresees).
   LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(), /*checksums=*/true);
   RecordView r;
@@ -366,7 +367,7 @@ uint64_t Compactor::SweepScan(Segment& seg, const std::vector<std::shared_ptr<Se
     const bool expiring = r.type == RecordType::kPut && r.expiry() != 0;
     if (!expiring && r.type != RecordType::kDelete) continue;
     if (r.seq > s_min) continue;
-    if (expiring && !host_->Expired(r)) {
+    if (expiring && r.expiry() > horizon) {
       *recheck = std::min(*recheck, r.expiry());
       continue;
     }
@@ -404,7 +405,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
   Filters()->Prune();
   NoteFilters();
   const uint64_t s_min = host_->OldestSnapshot();
-  const uint64_t now_ms = host_->NowMs();
+  const uint64_t now_ms = host_->ExpiryHorizonMs();
   const uint64_t retired = stats_.segments_retired.load(std::memory_order_relaxed);
   const uint32_t ratio = host_->options().compact_dead_ratio;
   // Whether a group is worth a pass: with `all`, anything to drop.
@@ -488,6 +489,9 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
 Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan) {
   plan->inputs = inputs;
   const uint64_t s_min = host_->OldestSnapshot();
+  // Expired puts go up to here: not past the clock of an open iterator,
+  // which still yields a put that had not expired when it was made.
+  const uint64_t horizon = host_->ExpiryHorizonMs();
   const bool any_snapshot = host_->HasSnapshots();
   std::unordered_map<std::string, uint64_t> visible_at_smin;  // (ns, key) -> seq
   // Smallest sequence number held outside the inputs: a tombstone newer than
@@ -609,7 +613,8 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         // Otherwise it goes once no older record of its key is left outside
         // the pass: by sequence range (nothing older outside at all), or by
         // the key filters of the segments outside that hold older numbers.
-        const bool expired = r.type == RecordType::kPut && host_->Expired(r);
+        const bool expired =
+            r.type == RecordType::kPut && r.expiry() != 0 && r.expiry() <= horizon;
         const bool absent = r.type == RecordType::kDelete || expired;
         bool drop_tombstone =
             absent && r.seq <= s_min && (r.seq < outside_min || (expired && r.prev == 0));
@@ -1052,7 +1057,7 @@ Status Compactor::WriteOutput(Plan* plan) {
                       room(pos, marker));
   uint64_t since_throttle = 0;
   uint64_t min_expiry = UINT64_MAX;
-  const uint64_t now_ms = host_->NowMs();
+  const uint64_t now_ms = host_->ExpiryHorizonMs();
   plan->out_locs.clear();
   const bool ordered_records = SortForScans(plan) > 0;
   std::string plain, sealed;

@@ -381,6 +381,33 @@ Status DB::Compact(const ProgressFn& progress) {
   return compactor_->CompactAll(progress);
 }
 
+ScanClock::ScanClock(const DB* db) : db_(db), ms_(db->PinScanClock()) {}
+
+ScanClock::~ScanClock() {
+  if (db_ != nullptr) db_->UnpinScanClock(ms_);
+}
+
+uint64_t DB::PinScanClock() const {
+  std::lock_guard<std::mutex> l(snap_mu_);
+  // Read under the lock: a horizon computed before this pin took a clock
+  // at or below this one, so nothing it let a pass drop was live at it.
+  const uint64_t ms = NowMs();
+  scan_clocks_.insert(ms);
+  return ms;
+}
+
+void DB::UnpinScanClock(uint64_t ms) const {
+  std::lock_guard<std::mutex> l(snap_mu_);
+  auto it = scan_clocks_.find(ms);
+  if (it != scan_clocks_.end()) scan_clocks_.erase(it);
+}
+
+uint64_t DB::ExpiryHorizonMs() const {
+  std::lock_guard<std::mutex> l(snap_mu_);
+  const uint64_t now = NowMs();
+  return scan_clocks_.empty() ? now : std::min(now, *scan_clocks_.begin());
+}
+
 uint64_t DB::OldestSnapshot() const {
   // History retention (history_retention_ms) holds history like a snapshot
   // at the start of its window.
@@ -460,7 +487,8 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
            : ScanInexact(snap));
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
                           std::move(ends), check_all_reads_,
-                          options_.read_only ? &history_floor_ : nullptr, NowMs(), &codec_));
+                          options_.read_only ? &history_floor_ : nullptr, ScanClock(this),
+                          &codec_));
   if (inexact) {
     (*out)->Fail(Status::SnapshotTooOld(
         "the state at sequence " + std::to_string(snap) +

@@ -120,9 +120,14 @@ class DB : private CompactionHost {
   // The database's clock: one per database (Options::clock, else the
   // system's real-time clock), never behind the newest commit time, so
   // expiry decisions never go back when the clock does. Any thread.
-  uint64_t NowMs() const override;
+  uint64_t NowMs() const;
+  // An iterator's clock (scan_clock.h): the time it decides expiry by,
+  // registered until Unpin so that compaction keeps every put that had not
+  // expired then (ExpiryHorizonMs). Any thread.
+  uint64_t PinScanClock() const;
+  void UnpinScanClock(uint64_t ms) const;
   // Whether a record's expiry has passed (an expired put reads as absent).
-  bool Expired(const RecordView& r) const override {
+  bool Expired(const RecordView& r) const {
     const uint64_t e = r.expiry();
     return e != 0 && e <= NowMs();
   }
@@ -218,6 +223,7 @@ class DB : private CompactionHost {
   };
   // Oldest registered snapshot, or LastSeq() if none.
   uint64_t OldestSnapshot() const override;
+  uint64_t ExpiryHorizonMs() const override;
   void HistoryDropped(uint64_t history, uint64_t absent) override;
   uint64_t HistoryFloor() const override {
     return history_floor_.load(std::memory_order_acquire);
@@ -500,6 +506,8 @@ class DB : private CompactionHost {
   // Snapshots.
   mutable std::mutex snap_mu_;
   std::multiset<uint64_t> snapshots_;
+  // The clocks of open iterators (PinScanClock), under snap_mu_.
+  mutable std::multiset<uint64_t> scan_clocks_;
   // Open transactions (the reaper's view); lock order: txn_mu_, snap_mu_.
   mutable std::mutex txn_mu_;
   std::set<Txn*> txns_;

@@ -9,7 +9,7 @@ namespace firkin {
 Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
                    std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
                    bool check_all, const std::atomic<uint64_t>* history_floor,
-                   uint64_t expiry_now, const RecordCodec* codec)
+                   ScanClock clock, const RecordCodec* codec)
     : ks_(ks),
       ns_(std::move(ns)),
       snap_(snap),
@@ -17,7 +17,8 @@ Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64
       ends_(std::move(ends)),
       check_all_(check_all),
       floor_(history_floor),
-      now_(expiry_now),
+      clock_(std::move(clock)),
+      now_(clock_.ms()),
       codec_(codec) {
   SkipReplacedInputs();
   off_ = kSegmentHeaderSize;

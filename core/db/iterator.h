@@ -41,6 +41,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/db/scan_clock.h"
 #include "core/keyspace/keyspace.h"
 #include "core/keyspace/namespaces.h"
 #include "core/log/record_codec.h"
@@ -52,8 +53,8 @@ class Iterator {
  public:
   Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
            std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
-           bool check_all, const std::atomic<uint64_t>* history_floor = nullptr,
-           uint64_t expiry_now = 0, const RecordCodec* codec = nullptr);
+           bool check_all, const std::atomic<uint64_t>* history_floor,
+           ScanClock clock, const RecordCodec* codec = nullptr);
   Iterator(const Iterator&) = delete;
   Iterator& operator=(const Iterator&) = delete;
 
@@ -97,6 +98,7 @@ class Iterator {
   static constexpr size_t kMaxHotKeys = 1 << 16;
   std::unordered_map<std::string, HotKey> hot_;
   // Records whose expiry is at or before it read as absent (TTL); 0: none.
+  ScanClock clock_;  // expiry is decided at it; pinned while the iterator lives
   const uint64_t now_;
   size_t seg_ = 0;
   uint64_t off_ = 0;

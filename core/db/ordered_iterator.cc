@@ -49,7 +49,8 @@ OrderedIterator::OrderedIterator(const DB* db, std::shared_ptr<NamespaceInfo> ns
     : db_(db),
       ns_(std::move(ns)),
       snap_(snap),
-      now_(db->NowMs()),
+      clock_(db),
+      now_(clock_.ms()),
       range_(std::move(range)),
       ov_(std::move(overlay)) {
   Reset(nullptr, true);

@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/db/scan_clock.h"
 #include "core/keyspace/namespaces.h"
 #include "core/log/format.h"
 #include "core/util/status.h"
@@ -112,7 +113,9 @@ class OrderedIterator {
   // The clock when the iterator was made: expiry is decided at it, so a
   // key that expires during the scan is still returned (as the hash-order
   // iterator does; docs/api.md, TTL). Until 2026-11-27 each step read the
-  // clock (found by review).
+  // clock (found by review). Pinned while the iterator lives, so that
+  // compaction keeps the puts it still yields (scan_clock.h).
+  ScanClock clock_;
   const uint64_t now_;
   const OrderedRange range_;
   std::unique_ptr<TxnOverlay> ov_;
