@@ -270,7 +270,8 @@ typedef enum firkin_sync_mode {
  *    compact_dead_ratio 50         (percent: compact a sealed segment whose
  *                                   dead bytes reach this share, 1..100)
  *    compact_space_amp  150        (percent: also compact while total log
- *                                   bytes exceed this share of live bytes)
+ *                                   bytes exceed this share of live bytes;
+ *                                   110..10000)
  *    compact_rate       64 MiB     (bytes per second compaction may write
  *                                   while the log is within
  *                                   compact_space_amp; over it, compaction

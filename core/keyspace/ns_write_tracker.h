@@ -2,7 +2,8 @@
 // needs to learn at commit, without a global lock: whether any write to the
 // namespace committed (or may commit before it) after its snapshot.
 //
-// State: kStripes cache lines, one chosen per thread, each holding the
+// State: kStripes cache lines (allocated when tracking is first enabled),
+// one chosen per thread, each holding the
 // number of writes in flight from its threads and the highest sequence
 // number they installed; and one `checkers` count of serializable commits
 // validating against the namespace right now (read by every writer, written
@@ -45,6 +46,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 
 #include "core/util/spin.h"
 #include "core/util/striped_counter.h"
@@ -60,6 +62,7 @@ class NsWriteTracker {
   bool enabled() const { return enabled_.load(std::memory_order_seq_cst); }
   // Enabling, in two steps around the caller's drain of in-flight writes.
   void BeginEnable() {
+    if (stripes_ == nullptr) stripes_.reset(new Stripe[kStripes]);
     since_.store(UINT64_MAX, std::memory_order_seq_cst);
     enabled_.store(true, std::memory_order_seq_cst);
   }
@@ -93,9 +96,13 @@ class NsWriteTracker {
   // Whether a write may have committed after `snap`; `own` writes of the
   // calling thread (its own EnterWriter calls) are not counted.
   bool Changed(uint64_t snap, int64_t own) const {
-    if (snap < since_.load(std::memory_order_seq_cst)) return true;  // not tracked back then
+    // Not tracked back then (UINT64_MAX: not tracked yet, or being enabled;
+    // stripes_ is read only past this, after FinishEnable's store).
+    const uint64_t since = since_.load(std::memory_order_seq_cst);
+    if (since == UINT64_MAX || snap < since) return true;
     int64_t in_flight = -own;
-    for (const Stripe& s : stripes_) {
+    for (unsigned i = 0; i < kStripes; i++) {
+      const Stripe& s = stripes_[i];
       in_flight += s.in_flight.load(std::memory_order_seq_cst);
       if (s.max_seq.load(std::memory_order_seq_cst) > snap) return true;
     }
@@ -107,7 +114,12 @@ class NsWriteTracker {
     std::atomic<int64_t> in_flight{0};
     std::atomic<uint64_t> max_seq{0};
   };
-  Stripe stripes_[kStripes];
+  // Allocated by the first BeginEnable, before enabled_ and since_ are
+  // stored (seq_cst): a writer that read enabled() set, and a checker that
+  // read since_ below UINT64_MAX, see it. A namespace no serializable
+  // transaction iterated has none: 1 KiB less per namespace, dropped ones
+  // included, which the table keeps for good (namespaces.h).
+  std::unique_ptr<Stripe[]> stripes_;
   alignas(64) std::atomic<int64_t> checkers_{0};
   std::atomic<bool> enabled_{false};
   std::atomic<uint64_t> since_{UINT64_MAX};
