@@ -2,7 +2,8 @@
  * firkin.h — the C interface of Firkin, an embedded key-value store.
  *
  * This header is the manual. It is the only public interface of the library
- * (libfirkin.so); nothing of the C++ core is exposed.
+ * (libfirkin.so); nothing of the C++ core is exposed. It needs C99 or later
+ * (it uses <stdbool.h> and <stdint.h>), or any C++.
  *
  * CONVENTIONS
  *
@@ -1052,8 +1053,9 @@ FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter *it, void *buf, size_t c
 /* ------------------------------------------------------------------------ */
 
 /** A namespace created with FIRKIN_NS_ORDERED keeps an ordered index beside
- *  its hash index (about 10 bytes of RAM per key, 8 after an open; rebuilt
- *  at open from the hash index; docs/api.md "Ordered namespaces"). Keys compare as unsigned
+ *  its hash index (about 10 bytes of RAM per key, 8 after an open that
+ *  rebuilds it; saved in the checkpoint and loaded from it at open, else
+ *  rebuilt from the hash index; docs/api.md "Ordered namespaces"). Keys compare as unsigned
  *  bytes (memcmp, then the shorter first). Every other call works on it as
  *  on any namespace; the hash-order firkin_iter_new works too. A database
  *  that holds an ordered namespace is format version 4: older libraries

@@ -1,6 +1,11 @@
 // Quickstart: the C# binding of Firkin in one page.
 //
-//   mcs -r:Firkin.dll Quickstart.cs && mono Quickstart.exe /tmp/firkin-quickstart
+//   mcs -r:PREFIX/lib/mono/firkin/Firkin.dll Quickstart.cs
+//   MONO_PATH=PREFIX/lib/mono/firkin mono Quickstart.exe /tmp/firkin-quickstart
+//
+// (after `make install PREFIX=...`; Firkin.dll finds the native glue
+// through Firkin.dll.config beside it, so copy both, or use MONO_PATH as
+// above: docs/bindings.md)
 using System;
 using System.Text;
 using Firkin;

@@ -1,6 +1,10 @@
 // Quickstart: the Go binding of Firkin in one page.
 //
 //	go run . /tmp/firkin-quickstart
+//
+// against the installed module (`make install`; docs/bindings.md, Go):
+// cgo finds libfirkin through pkg-config. In the source tree, `make
+// test-go` builds and runs it with the uninstalled library.
 package main
 
 import (

@@ -71,6 +71,9 @@ def main():
     case("unknown option", ["get", a, "k", "--bogus"], 2, err_has="unknown option")
     case("missing argument", ["get", a], 2, err_has="usage: firkin get DB KEY")
     case("help of an unknown command", ["help", "nope"], 2)
+    # `help [COMMAND]` is listed among the commands: its own help works
+    # (exited 2, "no such command", until the review of the packaging)
+    case("help help", ["help", "help"], 0)
     case("bad format", ["get", a, "k", "-f", "rot13"], 2, err_has="unknown format")
 
     # --- missing database: read commands never create one ------------------

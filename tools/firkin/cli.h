@@ -20,7 +20,8 @@ enum {
   EXIT_USAGE = 2,      /* bad command line or bad input text (nothing done) */
   EXIT_FAILURE_ = 3,   /* the operation failed (I/O, busy, bad dump file, ...) */
   EXIT_CORRUPTION = 4, /* the database is damaged (verify found problems) */
-  EXIT_UNAVAILABLE = 5 /* the command is not available in this version */
+  /* (5 was "not available in this version", for `changes` before it was
+   * built; no command returns it now, and it is not reused.) */
 };
 
 /* How keys and values are written on the command line and printed. */

@@ -18,8 +18,6 @@ struct command {
   const char *help;
 };
 
-static int not_available(struct cli *c);
-
 static const struct command commands[] = {
     {"get", cmd_get, 2, 2, "get DB KEY",
      "Prints the value of KEY (exit 1 if absent). --format raw prints the exact bytes,\n"
@@ -130,13 +128,12 @@ static const char options_help[] =
 
 static const char exit_help[] =
     "Exit status: 0 ok, 1 not found (key or namespace), 2 usage error, 3 failure,\n"
-    "4 the database is damaged, 5 not yet available.\n";
+    "4 the database is damaged.\n";
 
 static void print_usage(FILE *f) {
   fprintf(f, "usage: firkin COMMAND DB [ARGS] [OPTIONS]\n\nCommands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++) {
-    fprintf(f, "  %s%s\n", commands[i].synopsis,
-            commands[i].run == not_available ? "    (not yet available)" : "");
+    fprintf(f, "  %s\n", commands[i].synopsis);
   }
   fprintf(f, "  help [COMMAND]\n\n%s\n%s", options_help, exit_help);
   fprintf(f, "See `firkin help COMMAND` and docs/cli.md.\n");
@@ -153,17 +150,14 @@ static int help(const char *topic) {
     print_usage(stdout);
     return EXIT_OK_;
   }
+  if (strcmp(topic, "help") == 0) {
+    printf("usage: firkin help [COMMAND]\n\nPrints the usage of COMMAND, or of every command.\n");
+    return EXIT_OK_;
+  }
   const struct command *cmd = find(topic);
   if (cmd == NULL) return usage_error("no such command: '%s' (see firkin --help)", topic);
   printf("usage: firkin %s\n\n%s\n\n%s\n%s", cmd->synopsis, cmd->help, options_help, exit_help);
   return EXIT_OK_;
-}
-
-static int not_available(struct cli *c) {
-  return fail(EXIT_UNAVAILABLE,
-              "'%s' is not yet available: it needs a library call this version does not have "
-              "(issue 10)",
-              c->cmd);
 }
 
 /* Writes s to stderr with control bytes (and DEL) as \xNN: a message may
