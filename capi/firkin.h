@@ -162,7 +162,9 @@ typedef int firkin_status;
 #define FIRKIN_E_CONFLICT (-8)
 /** The disk is full. Nothing was acknowledged; the database stays usable. */
 #define FIRKIN_E_NO_SPACE (-9)
-/** Memory allocation failed. */
+/** Memory allocation failed: the heap, or the address space for a log
+ *  segment's mapping (ENOMEM: `ulimit -v`, vm.max_map_count); the message
+ *  names the file. */
 #define FIRKIN_E_NO_MEMORY (-10)
 /** A key, value or batch is larger than the limits. */
 #define FIRKIN_E_TOO_LARGE (-11)

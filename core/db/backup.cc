@@ -353,7 +353,7 @@ Status CheckEarlierBackup(Env* env, const std::string& dest, const std::vector<s
   if (s.ok()) s = env->ReadFile(mpath, &data);
   if (s.ok()) s = DecodeBackupMark(data, mpath, &m);
   if (!s.ok()) {
-    if (s.code() == Status::Code::kIOError) return s;
+    if (s.code() == Status::Code::kIOError || s.code() == Status::Code::kNoMemory) return s;
     return Status::NotADatabase(dest + ": " + s.message() + "; nothing was changed");
   }
   if (m.db_id != db_id) {
@@ -464,7 +464,10 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
     if (s.ok()) s = env_->ReadFile(ipath, &data);
     if (s.ok()) s = DecodeIdentity(data, ipath, &theirs);
     if (!s.ok()) {
-      if (s.code() == Status::Code::kVersion || s.code() == Status::Code::kIOError) return s;
+      if (s.code() == Status::Code::kVersion || s.code() == Status::Code::kIOError ||
+          s.code() == Status::Code::kNoMemory) {
+        return s;
+      }
       return Status::NotADatabase(dest + " holds a damaged or foreign identity file (" +
                                   s.message() + "); nothing was changed");
     }

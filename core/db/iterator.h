@@ -97,8 +97,9 @@ class Iterator {
   static constexpr uint64_t kHotDistance = 32;      // sequence numbers past snap
   static constexpr size_t kMaxHotKeys = 1 << 16;
   std::unordered_map<std::string, HotKey> hot_;
-  // Records whose expiry is at or before it read as absent (TTL); 0: none.
-  ScanClock clock_;  // expiry is decided at it; pinned while the iterator lives
+  // The clock the iterator was made at, pinned while it lives
+  // (scan_clock.h): records whose expiry is at or before it read as absent.
+  ScanClock clock_;
   const uint64_t now_;
   size_t seg_ = 0;
   uint64_t off_ = 0;

@@ -10,6 +10,9 @@ Status Status::FromErrno(int err, std::string_view what) {
   m += ": ";
   m += std::strerror(err);
   if (err == ENOSPC || err == EDQUOT) return Status(Code::kNoSpace, std::move(m));
+  // mmap, mremap and friends out of memory or address space (until
+  // 2026-11-28 an I/O error: found by review, a put under `ulimit -v`).
+  if (err == ENOMEM) return Status(Code::kNoMemory, std::move(m));
   return Status(Code::kIOError, std::move(m));
 }
 

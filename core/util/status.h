@@ -84,7 +84,8 @@ class Status {
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
   static Status BadKey(std::string m) { return {Code::kBadKey, std::move(m)}; }
 
-  // An I/O failure from errno: ENOSPC/EDQUOT become kNoSpace, others kIOError.
+  // An I/O failure from errno: ENOSPC/EDQUOT become kNoSpace, ENOMEM
+  // kNoMemory, others kIOError.
   static Status FromErrno(int err, std::string_view what);
 
   bool ok() const { return code_ == Code::kOk; }

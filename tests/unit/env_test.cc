@@ -40,6 +40,16 @@ class EnvTest : public ::testing::Test {
 
 TEST_F(EnvTest, DefaultIsASingleton) { EXPECT_EQ(Env::Default(), Env::Default()); }
 
+// errno to status: a full disk and a quota are NoSpace, out of memory (an
+// mmap beyond `ulimit -v` or vm.max_map_count) NoMemory, the rest IOError.
+TEST_F(EnvTest, ErrnoCodes) {
+  EXPECT_EQ(Status::FromErrno(ENOSPC, "w").code(), Status::Code::kNoSpace);
+  EXPECT_EQ(Status::FromErrno(EDQUOT, "w").code(), Status::Code::kNoSpace);
+  EXPECT_EQ(Status::FromErrno(ENOMEM, "mmap f").code(), Status::Code::kNoMemory);
+  EXPECT_NE(Status::FromErrno(ENOMEM, "mmap f").message().find("mmap f"), std::string::npos);
+  EXPECT_EQ(Status::FromErrno(EIO, "r").code(), Status::Code::kIOError);
+}
+
 TEST_F(EnvTest, MappedFileWriteSyncReopen) {
   const uint64_t size = 3 * kPage + 100;
   std::unique_ptr<MappedFile> f;
