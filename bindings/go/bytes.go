@@ -14,3 +14,12 @@ func ptr(b []byte) unsafe.Pointer {
 	}
 	return unsafe.Pointer(&b[0])
 }
+
+// cptr is a handle's C pointer as an integer (0 for none), for the calls
+// made by hand (internal/fkraw/fast.go).
+func cptr(h interface{ Swigcptr() uintptr }) uintptr {
+	if h == nil {
+		return 0
+	}
+	return h.Swigcptr()
+}

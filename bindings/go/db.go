@@ -139,7 +139,8 @@ func putScratch(s *scratch) {
 // cgo call (firkin_last_error is per OS thread, and a goroutine may move
 // between two calls).
 func (db *DB) getN(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte, buf unsafe.Pointer, bufLen int) (int, error) {
-	r := fkraw.Fkb_get_n(db.h, snap, ns, ptr(key), len(key), buf, bufLen)
+	// (fkraw.GetN: integers only, no cgo pointer check; internal/fkraw/fast.go.)
+	r := fkraw.GetN(db.h.Swigcptr(), cptr(snap), cptr(ns), ptr(key), len(key), buf, bufLen)
 	if r >= 0 {
 		return int(r), nil
 	}
