@@ -76,6 +76,11 @@ struct Compactor::Plan {
   uint64_t max_time = 0; // the newest commit time of any record read, or seal clock (its done marker keeps it)
   uint64_t absent_kept = 0;  // bytes of kept tombstones and expired puts (newest)
   uint64_t s_min = 0;        // the oldest snapshot when it was planned
+  // The expiry horizon it was planned at (ExpiryHorizonMs): the output's
+  // earliest expiry counts every put kept as not expired by it (read
+  // again at the write, a horizon that an iterator freed in between moved
+  // left such puts out, and the output was never picked for them).
+  uint64_t horizon = 0;
   std::shared_ptr<Segment> needs_snapshot;  // an input a live snapshot still needs
   // With no snapshot open when the plan began, some superseded version was
   // dropped: a snapshot registered during the scan, older than the
@@ -492,6 +497,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   // Expired puts go up to here: not past the clock of an open iterator,
   // which still yields a put that had not expired when it was made.
   const uint64_t horizon = host_->ExpiryHorizonMs();
+  plan->horizon = horizon;
   const bool any_snapshot = host_->HasSnapshots();
   std::unordered_map<std::string, uint64_t> visible_at_smin;  // (ns, key) -> seq
   // Smallest sequence number held outside the inputs: a tombstone newer than
@@ -1057,7 +1063,7 @@ Status Compactor::WriteOutput(Plan* plan) {
                       room(pos, marker));
   uint64_t since_throttle = 0;
   uint64_t min_expiry = UINT64_MAX;
-  const uint64_t now_ms = host_->ExpiryHorizonMs();
+  const uint64_t now_ms = plan->horizon;
   plan->out_locs.clear();
   const bool ordered_records = SortForScans(plan) > 0;
   std::string plain, sealed;

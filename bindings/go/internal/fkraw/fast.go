@@ -8,12 +8,13 @@ package fkraw
 // What makes passing Go memory as an integer sound here, rule by rule of
 // cgo's pointer passing: the key and the buffer are byte arrays, which hold
 // no Go pointers; the library reads the key and writes the buffer only
-// during the call and keeps neither; Go's heap does not move, and a
-// goroutine's stack is not moved while it is in a cgo call (the call runs
-// as a system call: no stack shrink, and the goroutine runs no Go code to
-// grow it); and GetN keeps both alive until the call has returned
-// (runtime.KeepAlive), which the pointer arguments of a cgo call do by
-// themselves.
+// during the call and keeps neither; both are on the heap, which does not
+// move (GetN makes them escape, as a cgo call's pointer arguments do: a
+// byte array left on a goroutine's stack could move between the
+// conversion to an integer and the C call, whose generated Go wrapper may
+// grow or shrink the stack; the session's code review reproduced C
+// writing into a moved stack 80 times in 8,000 calls without it); and GetN
+// keeps both alive until the call has returned (runtime.KeepAlive).
 
 // #include <stdint.h>
 // #include "firkin.h"
@@ -35,11 +36,21 @@ import (
 	"unsafe"
 )
 
+// escapes is never set: the assignments it guards make the compiler
+// allocate GetN's key and buf on the heap (escape analysis cannot know it
+// stays false).
+var escapes bool
+var escapeSink unsafe.Pointer
+
 // GetN is fkb_get_n: the value's size (copied into buf only if it fits in
 // bufLen), -1 if key is absent, or a failed call's status (< -1: call
 // Fkb_get for its message). db, snap and ns are handles' Swigcptr() (0 for
 // none); key and buf point at byte arrays (nil when their length is 0).
 func GetN(db, snap, ns uintptr, key unsafe.Pointer, keyLen int, buf unsafe.Pointer, bufLen int) int64 {
+	if escapes {
+		escapeSink = key
+		escapeSink = buf
+	}
 	r := int64(C.fk_fast_get_n(C.uintptr_t(db), C.uintptr_t(snap), C.uintptr_t(ns),
 		C.uintptr_t(uintptr(key)), C.size_t(keyLen), C.uintptr_t(uintptr(buf)), C.size_t(bufLen)))
 	runtime.KeepAlive(key)
