@@ -18,7 +18,6 @@ Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64
       check_all_(check_all),
       floor_(history_floor),
       clock_(std::move(clock)),
-      now_(clock_.ms()),
       codec_(codec) {
   SkipReplacedInputs();
   off_ = kSegmentHeaderSize;
@@ -143,7 +142,7 @@ void Iterator::Advance() {
       return;
     }
     if (r.type == RecordType::kPut && r.ns_id == ns_->id && r.seq <= snap_ && Visible(r) &&
-        (now_ == 0 || r.expiry() == 0 || r.expiry() > now_)) {
+        (clock_.ms() == 0 || r.expiry() == 0 || r.expiry() > clock_.ms())) {
       if (!ReadIntact(r, check_all_)) {
         status_ = Status::Corruption(segs_[seg_]->path() + ": checksum mismatch at offset " +
                                      std::to_string(off_));

@@ -100,7 +100,6 @@ class Iterator {
   // The clock the iterator was made at, pinned while it lives
   // (scan_clock.h): records whose expiry is at or before it read as absent.
   ScanClock clock_;
-  const uint64_t now_;
   size_t seg_ = 0;
   uint64_t off_ = 0;
   bool valid_ = false;

@@ -50,7 +50,6 @@ OrderedIterator::OrderedIterator(const DB* db, std::shared_ptr<NamespaceInfo> ns
       ns_(std::move(ns)),
       snap_(snap),
       clock_(db),
-      now_(clock_.ms()),
       range_(std::move(range)),
       ov_(std::move(overlay)) {
   Reset(nullptr, true);
@@ -146,7 +145,7 @@ bool OrderedIterator::Fill() {
         // there: in a segment not validated yet it is authenticated,
         // Keyspace::Trusted, as its type may have been changed on purpose.)
         const bool absent = newest.type != RecordType::kPut ||
-                            (newest.expiry() != 0 && newest.expiry() <= now_);
+                            (newest.expiry() != 0 && newest.expiry() <= clock_.ms());
         if ((!absent || newest.sealed()) && !db_->Trusted(newest)) {
           status_ = Status::Corruption("record of a key failed its checksum (sequence " +
                                        std::to_string(newest.seq) + ") during ordered iteration");
@@ -170,7 +169,7 @@ bool OrderedIterator::Fill() {
         continue;
       }
       RecordView r;
-      Status s = db_->Get(snap_, *ns_, k, &r, now_);
+      Status s = db_->Get(snap_, *ns_, k, &r, clock_.ms());
       if (s.ok()) {
         std::string_view v;
         status_ = db_->Value(r, &scratch_, &v);

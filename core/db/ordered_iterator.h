@@ -116,7 +116,6 @@ class OrderedIterator {
   // clock (found by review). Pinned while the iterator lives, so that
   // compaction keeps the puts it still yields (scan_clock.h).
   ScanClock clock_;
-  const uint64_t now_;
   const OrderedRange range_;
   std::unique_ptr<TxnOverlay> ov_;
   // Base stream: resolved entries, and where the index walk resumes.

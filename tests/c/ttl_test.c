@@ -52,6 +52,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -565,6 +566,18 @@ static void test_compact(void) {
 
 static uint64_t count(firkin_db *db);
 
+/* Moves it on until it ends or *n reaches limit, counting entries in *n and
+ * noting in *seen whether key (of kl bytes) was among them. */
+static void scan_for(firkin_iter *it, int limit, const char *key, size_t kl, int *n, bool *seen) {
+  for (; it != NULL && firkin_iter_valid(it) && *n < limit; firkin_iter_next(it)) {
+    const void *k;
+    size_t l;
+    firkin_iter_key(it, &k, &l);
+    *seen |= l == kl && memcmp(k, key, kl) == 0;
+    (*n)++;
+  }
+}
+
 /* Compaction keeps what an open iterator still yields: a key live when the
  * iterator was made, which expires while the scan is on its way to it, and
  * a pass runs (the put in a sealed segment). Until 2026-11-28 the pass
@@ -607,26 +620,12 @@ static void test_ordered_compact(void) {
         "iterators");
   int n[3] = {0, 0, 0};
   bool seen[3] = {false, false, false};
-  for (int i = 0; i < 3; i++) {
-    for (; it[i] != NULL && firkin_iter_valid(it[i]) && n[i] < 5; firkin_iter_next(it[i])) {
-      const void *key;
-      size_t kl;
-      firkin_iter_key(it[i], &key, &kl);
-      seen[i] |= kl == 4 && memcmp(key, "k150", 4) == 0;
-      n[i]++;
-    }
-  }
+  for (int i = 0; i < 3; i++) scan_for(it[i], 5, "k150", 4, &n[i], &seen[i]);
   advance(700); /* k150 expires */
   const uint64_t dropped0 = stat_u64(db, "tombstones_dropped");
   check(firkin_compact(db) == FIRKIN_OK, "compact with the scans open");
   for (int i = 0; i < 3; i++) {
-    for (; it[i] != NULL && firkin_iter_valid(it[i]); firkin_iter_next(it[i])) {
-      const void *key;
-      size_t kl;
-      firkin_iter_key(it[i], &key, &kl);
-      seen[i] |= kl == 4 && memcmp(key, "k150", 4) == 0;
-      n[i]++;
-    }
+    scan_for(it[i], INT_MAX, "k150", 4, &n[i], &seen[i]);
     check(it[i] != NULL && firkin_iter_status(it[i]) == FIRKIN_OK && n[i] == 300 && seen[i],
           "the %s scan made before the expiry, a pass in the middle: 300 keys with k150 "
           "(%d, %s)",
