@@ -221,10 +221,14 @@ Status DB::OpenImpl() {
     return StartFollowing();
   }
   {
-    log_ = std::make_unique<LogWriter>(env_, path_, identity_.db_id, options_.segment_size,
-                                       &keyspace_->segments(), recovery_.next_segment_id,
-                                       recovery_.last_seq,
-                                       recycle_safe_ ? options_.recycle_segments : 0);
+    // The directory is held open for the log's syncs of new segments'
+    // names (Directory).
+    std::unique_ptr<Directory> directory;
+    FIRKIN_RETURN_IF_ERROR(env_->OpenDirectory(path_, &directory));
+    log_ = std::make_unique<LogWriter>(
+        env_, path_, std::move(directory), identity_.db_id, options_.segment_size,
+        &keyspace_->segments(), recovery_.next_segment_id, recovery_.last_seq,
+        recycle_safe_ ? options_.recycle_segments : 0);
     log_->set_salted(codec_.sealing());
     log_->set_clock(&last_commit_ms_);
     log_->set_huge_pages(options_.sync_mode == SyncMode::kNone);

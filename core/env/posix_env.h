@@ -38,6 +38,7 @@ class PosixEnv final : public Env {
   Status RemoveFile(const std::string& path) override;
   Status LinkFile(const std::string& from, const std::string& to) override;
   Status SyncDir(const std::string& dir) override;
+  Status OpenDirectory(const std::string& dir, std::unique_ptr<Directory>* out) override;
   Status ListDir(const std::string& dir, std::vector<std::string>* names) override;
   Status CreateDir(const std::string& dir) override;
   Status Stat(const std::string& path, bool* is_dir, uint64_t* size) override;

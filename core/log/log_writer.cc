@@ -68,11 +68,12 @@ constexpr int64_t kWatermarkLagNs = 10'000'000;
 constexpr uint64_t kSyncTwoMinBytes = 256 << 10;
 }  // namespace
 
-LogWriter::LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
-                     SegmentTable* table, uint64_t next_segment_id, uint64_t last_seq,
-                     size_t recycle)
+LogWriter::LogWriter(Env* env, std::string dir, std::unique_ptr<Directory> directory,
+                     uint64_t db_id, uint64_t segment_size, SegmentTable* table,
+                     uint64_t next_segment_id, uint64_t last_seq, size_t recycle)
     : env_(env),
       dir_(std::move(dir)),
+      directory_(std::move(directory)),
       db_id_(db_id),
       segment_size_(segment_size),
       table_(table),
@@ -285,6 +286,7 @@ Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared
     s = MakeSegmentFile(floor, size, tmp, &file, &recycled);
     if (!s.ok()) {
       table_->FreeSlot(slot);
+      GiveBackSegmentId(id, tmp);
       return s;  // e.g. ENOSPC: nothing acknowledged, not sticky
     }
     // The header says whether the segment before it may be unsealed (its
@@ -303,6 +305,7 @@ Status LogWriter::CreateSegment(uint64_t bytes, bool after_unsealed, std::shared
         SetSticky(s);
         return sticky_;
       }
+      GiveBackSegmentId(id, tmp);
       return s;
     }
   }
@@ -338,6 +341,21 @@ Status LogWriter::TakeSegmentId(uint64_t* id) {
   if (next_id_.load() > kMaxSegmentId) return Status::NoSpace("segment ids exhausted");
   *id = next_id_.fetch_add(1);
   return Status::OK();
+}
+
+void LogWriter::GiveBackSegmentId(uint64_t id, const std::string& tmp) {
+  // Only while no file carries the id: a roll that failed before naming its
+  // segment removed its temporary file (and recovery removes any such
+  // file), so nothing on disk, durable or not, can hold the id. And only
+  // if no id was taken since (the prefault thread's spares take them too).
+  // A failed roll is retried by the next write: on a full disk, every put
+  // of a retrying caller used to burn one of the 2^32 ids, and once they
+  // ran out the database could never roll again.
+  bool is_dir = false;
+  uint64_t size = 0;
+  if (!env_->Stat(tmp, &is_dir, &size).IsNotFound()) return;
+  uint64_t next = id + 1;
+  next_id_.compare_exchange_strong(next, id);
 }
 
 void LogWriter::NoteListed(uint64_t max_id) { RaiseTo(&listed_max_, max_id); }
@@ -391,7 +409,7 @@ Status LogWriter::MakeSegmentFile(uint64_t floor, uint64_t size, const std::stri
     // bank image always/drop, 2026-11-27; tests/unit/recycle_test). Mostly
     // off the writers' path: the prefault thread readies spares, and only
     // a roll that found none ready makes its file (and pays this) itself.
-    Status rs = env_->SyncDir(dir_);
+    Status rs = directory_->Sync();
     if (rs.ok()) rs = env_->PrepareReuse(name, size);
     if (rs.ok()) rs = env_->OpenMappedFile(name, /*writable=*/true, file);
     if (rs.ok() && (*file)->size() >= size && (*file)->size() <= kMaxSegmentBytes) {
@@ -617,7 +635,7 @@ Status LogWriter::SyncSegmentLocked(Segment* seg, uint64_t upto, bool watermark)
   // any record is made durable.
   if (dir_unsynced_.load(std::memory_order_acquire)) {
     dir_unsynced_.store(false, std::memory_order_relaxed);
-    Status ds = env_->SyncDir(dir_);
+    Status ds = directory_->Sync();
     syncs_.fetch_add(1, std::memory_order_relaxed);
     if (!ds.ok()) {
       dir_unsynced_.store(true, std::memory_order_relaxed);

@@ -122,9 +122,11 @@ class LogWriter {
   static constexpr uint32_t kFreeWriters = 1024;
 
   // `recycle`: how many retired segment files to keep for reuse (0: none).
-  LogWriter(Env* env, std::string dir, uint64_t db_id, uint64_t segment_size,
-            SegmentTable* table, uint64_t next_segment_id, uint64_t last_seq,
-            size_t recycle = 0);
+  // `directory`: `dir` held open (Env::OpenDirectory), for the syncs that
+  // make new segments' names durable.
+  LogWriter(Env* env, std::string dir, std::unique_ptr<Directory> directory, uint64_t db_id,
+            uint64_t segment_size, SegmentTable* table, uint64_t next_segment_id,
+            uint64_t last_seq, size_t recycle = 0);
   ~LogWriter();
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
@@ -465,9 +467,12 @@ class LogWriter {
   // Until SpareNamed, no new spare is readied (it would take the same name).
   std::unique_ptr<MappedFile> TakeSpare(uint64_t size, bool* recycled, uint64_t* id,
                                         uint32_t* flags);
-  // A fresh segment id (ids are never reused), or NoSpace once they are
-  // exhausted.
+  // A fresh segment id (ids are never reused once a file carried one), or
+  // NoSpace once they are exhausted.
   Status TakeSegmentId(uint64_t* id);
+  // A roll that failed before it named its segment (its temporary file at
+  // `tmp` is gone) returns `id`, if it is still the newest taken.
+  void GiveBackSegmentId(uint64_t id, const std::string& tmp);
   // The header of a new segment file (a spare's, or one the roll makes),
   // written into its mapping and made durable (*sync_failed: the sync
   // failed, which the roll makes sticky).
@@ -486,6 +491,7 @@ class LogWriter {
 
   Env* const env_;
   const std::string dir_;
+  const std::unique_ptr<Directory> directory_;  // dir_, held open
   // In-place updates (EnableInPlace): one flag per thread slot, set while
   // that thread overwrites a record, the record, and the number its last overwrite
   // took (Block waits for the highest); 1 + the highest slot ever used;

@@ -28,6 +28,14 @@
 namespace firkin {
 namespace {
 
+// The database directory held open, as DB::Open does for its LogWriter.
+std::unique_ptr<Directory> HeldDir(Env* env, const std::string& dir) {
+  std::unique_ptr<Directory> d;
+  EXPECT_TRUE(env->OpenDirectory(dir, &d).ok());
+  return d;
+}
+
+
 // The header of the real file at `path` (what a machine would find after
 // the power came back), if it holds a valid one.
 bool HeaderOnDisk(const std::string& path, SegmentHeader* h) {
@@ -59,7 +67,8 @@ bool TryTheWindow() {
   bool reached = false;
   {
     SegmentTable table;
-    LogWriter log(env.get(), dir.path(), 1, kSegment, &table, 1, 0, /*recycle=*/4);
+    LogWriter log(env.get(), dir.path(), HeldDir(env.get(), dir.path()), 1, kSegment, &table, 1,
+                  0, /*recycle=*/4);
     auto append = [&](uint64_t bytes) { return AppendPublished(log, bytes); };
     SegmentHeader h;
     // Segment 1 past an eighth: the prefault thread readies a spare from a

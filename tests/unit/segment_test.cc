@@ -25,6 +25,13 @@
 namespace firkin {
 namespace {
 
+// The database directory held open, as DB::Open does for its LogWriter.
+std::unique_ptr<Directory> HeldDir(Env* env, const std::string& dir) {
+  std::unique_ptr<Directory> d;
+  EXPECT_TRUE(env->OpenDirectory(dir, &d).ok());
+  return d;
+}
+
 // A MappedFile over process memory: the reservation word never touches
 // the file, only its size.
 class MemoryFile final : public MappedFile {
@@ -157,7 +164,8 @@ TEST(LogWriterInPlace, ASequenceNumberWithoutBytesPublishesTheRecordsBeforeIt) {
   ASSERT_FALSE(dir.path().empty());
   {
     SegmentTable table;
-    LogWriter log(Env::Default(), dir.path(), 1, 1 << 20, &table, 1, 0);
+    LogWriter log(Env::Default(), dir.path(), HeldDir(Env::Default(), dir.path()), 1, 1 << 20,
+                  &table, 1, 0);
     LogWriter::Reservation a, ip;
     ASSERT_TRUE(log.Reserve(64, &a).ok());
     ASSERT_TRUE(log.ReserveSeq(a.seg, &ip));
@@ -192,7 +200,8 @@ TEST(LogWriterInPlace, AnOddCounterNoOverwriterHoldsIsNotWaitedFor) {
     std::unique_ptr<LiveFile> live;
     ASSERT_TRUE(LiveFile::Create(Env::Default(), dir.path(), 0, &live).ok());
     SegmentTable table;
-    LogWriter log(Env::Default(), dir.path(), 1, 1 << 20, &table, 1, 0);
+    LogWriter log(Env::Default(), dir.path(), HeldDir(Env::Default(), dir.path()), 1, 1 << 20,
+                  &table, 1, 0);
     log.EnableInPlace(live.get());
     LogWriter::Reservation a, b;
     ASSERT_TRUE(log.Reserve(64, &a).ok());
@@ -237,7 +246,8 @@ TEST(LogWriterInPlace, ANumberTooFarAheadIsNotTaken) {
   ASSERT_FALSE(dir.path().empty());
   {
     SegmentTable table;
-    LogWriter log(Env::Default(), dir.path(), 1, 1 << 20, &table, 1, 0);
+    LogWriter log(Env::Default(), dir.path(), HeldDir(Env::Default(), dir.path()), 1, 1 << 20,
+                  &table, 1, 0);
     LogWriter::Reservation a;
     ASSERT_TRUE(log.Reserve(64, &a).ok());  // written, never published yet: the watermark stays
     uint64_t last = a.seq;
@@ -286,7 +296,8 @@ TEST(LogWriterDurable, APositionIsDurableOnceTheWatermarkOrASealCoversIt) {
   ASSERT_FALSE(dir.path().empty());
   {
     SegmentTable table;
-    LogWriter log(Env::Default(), dir.path(), 1, 1 << 20, &table, 1, 0);
+    LogWriter log(Env::Default(), dir.path(), HeldDir(Env::Default(), dir.path()), 1, 1 << 20,
+                  &table, 1, 0);
     EXPECT_TRUE(log.Durable(LogPosition{}));  // nothing published: nothing to wait for
     auto append = [&](uint64_t bytes) { return AppendPublished(log, bytes); };
     const LogWriter::Reservation a = append(64);
