@@ -544,8 +544,9 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
                                       const firkin_options *new_opts);
 
 /*  Read-only handles beside a writer (option read_only).
- *  A read-only open takes only a shared lock on LOCK, which no writer waits
- *  for (while one is held the writer reuses no retired segment file), and
+ *  A read-only open takes only a shared lock on LOCK and on the directory,
+ *  which no writer waits for (while one is held the writer reuses no
+ *  retired segment file), and
  *  writes nothing to the directory (no
  *  LOCK created, no leftover removed, no tail cut, no checkpoint), so any
  *  number of read-only handles, in any processes, may be open while one

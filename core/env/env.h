@@ -239,7 +239,9 @@ class Env {
   // byte; the file is created if missing), or shared on the readers' byte
   // for read-only opens, which announces a reader without ever conflicting
   // with a writer (never created: a missing file gives OK and a lock object
-  // that holds nothing; see ProbeLock and ProbeReaders). Never
+  // that holds no lock on it; see ProbeLock and ProbeReaders). A reader
+  // also takes the readers' byte of the directory that holds `path`, so
+  // that it is seen when there is no file to lock. Never
   // blocks: a conflicting lock, held by this or another process, gives
   // kBusy. A dead holder's lock is released by the kernel. A symlink or a
   // file that is not regular gives kCorruption.
@@ -252,8 +254,9 @@ class Env {
   // symlink or a file that is not regular gives kCorruption. Never blocks.
   virtual Status ProbeLock(const std::string& path, bool* held) = 0;
   // Whether any read-only open (of any process, or of another handle of
-  // this one) holds its shared lock on `path` right now, taking nothing. A
-  // missing file: none. Cannot tell: *present = true. The writer asks
+  // this one) holds its shared lock on `path` or on its directory right
+  // now, taking nothing. A missing file and an unlocked directory: none.
+  // Cannot tell: *present = true. The writer asks
   // before it reuses a retired segment file that a reader may still map.
   virtual Status ProbeReaders(const std::string& path, bool* present) {
     (void)path;
