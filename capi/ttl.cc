@@ -97,6 +97,9 @@ FIRKIN_API firkin_status firkin_persist(firkin_db* db, const firkin_write_option
     if (firkin_status c = CheckKey(key, key_len)) return c;
     Target t;
     if (firkin_status c = Bind(db, ns, nullptr, &t)) return c;
+    // A write, whether or not there is anything to change (it answered OK
+    // or NOT_FOUND on a read-only handle until 2026-11-28).
+    if (db->db->read_only()) return Done(firkin::Status::ReadOnly("database is read-only"));
     // Read the live value, then write it again without an expiry if the key
     // still holds that version (a concurrent write wins: read again).
     for (int attempt = 0; attempt < 64; attempt++) {

@@ -126,11 +126,6 @@ class DB : private CompactionHost {
   // expired then (ExpiryHorizonMs). Any thread.
   uint64_t PinScanClock() const;
   void UnpinScanClock(uint64_t ms) const;
-  // Whether a record's expiry has passed (an expired put reads as absent).
-  bool Expired(const RecordView& r) const {
-    const uint64_t e = r.expiry();
-    return e != 0 && e <= NowMs();
-  }
   // The sequence number of the state as of unix_ms (firkin_snapshot_at_time):
   // the longest run of numbers from the start whose commit times are all
   // <= unix_ms (0: before the first write); a later time gives the latest
@@ -345,8 +340,10 @@ class DB : private CompactionHost {
   bool EncodeValues(const WriteOp* ops, size_t n, std::vector<WriteOp>* out,
                     std::vector<std::string>* bufs);
   // The key's newest record is a put that has not expired.
-  bool OldIsLive(const PendingOp& p) const {
-    return p.old_loc != 0 && p.old.type == RecordType::kPut && !Expired(p.old);
+  // (At now_ms, the write's commit time.)
+  bool OldIsLive(const PendingOp& p, uint64_t now_ms) const {
+    const uint64_t e = p.old.expiry();
+    return p.old_loc != 0 && p.old.type == RecordType::kPut && (e == 0 || e > now_ms);
   }
   // The log bytes op's record takes (commit time and expiry included).
   size_t OpRecordSize(const WriteOp& op) const;

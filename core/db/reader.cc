@@ -42,7 +42,11 @@ Status DB::Refresh() {
   // after it (release). The iterators' view first: an iterator over a
   // snapshot taken at the new number scans the segments that hold it.
   PublishReaderView();
-  reader_seq_.store(seq, std::memory_order_release);
+  const uint64_t was = reader_seq_.exchange(seq, std::memory_order_acq_rel);
+  // On a read-only handle the refresh publishes: wake the change cursors
+  // that wait (firkin_changes_wait slept its whole timeout before
+  // 2026-11-28; readers review).
+  if (seq != was) change_notifier_.Notify();
   return Status::OK();
 }
 

@@ -392,16 +392,20 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_pl
   p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
   if (p.old_loc != 0) *decided_on = std::max(*decided_on, p.old.seq);
   FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
-  // The clock is read only when the newest record can expire.
-  const uint64_t now_ms = p.old_loc != 0 && p.old.expiry() != 0 ? NowMs() : 0;
-  FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, now_ms));
-  if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p)) {
+  // One reading of the clock decides whether the newest record has expired
+  // and is the new record's commit time. (Until 2026-11-28 the record was
+  // stamped with a second reading, after its reservation: a CAS could take
+  // a value that had expired before its own commit time, and the history
+  // showed a CAS over a value that was gone; concurrency review.)
+  const uint64_t time_ms = CommitTimeMs();
+  FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, time_ms));
+  if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p, time_ms)) {
     return Status::OK();  // nothing to delete
   }
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(OpRecordSize(op), r));
   try {
     InstallPending(p, r->seq, 0, r->seg->mutable_data() + r->off,
-                   MakeLocator(r->seg->slot(), r->off), CommitTimeMs());
+                   MakeLocator(r->seg->slot(), r->off), time_ms);
   } catch (const std::bad_alloc&) {
     // The record is in the log but not in the index: the in-memory state no
     // longer matches the log until a reopen replays it.
@@ -469,7 +473,9 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   }
   ShardLocks locks(&keyspace_->index());
   locks.LockAll(&shards);
-  const uint64_t now_ms = NowMs();
+  // One time for the whole batch: its conditions are decided at the commit
+  // time its records carry (as in ApplyOne).
+  const uint64_t time_ms = CommitTimeMs();
   // Resolve each op against the newest state; later ops on a key win.
   for (size_t i = n; i-- > 0;) {
     const WriteOp& op = ops[i];
@@ -490,9 +496,9 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
     p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
     if (p.old_loc != 0) *decided_on = std::max(*decided_on, p.old.seq);
     FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
-    FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, now_ms));
+    FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, time_ms));
     if (op.kind == WriteOp::Kind::kCheck) continue;  // checked, nothing to write
-    if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p)) {
+    if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p, time_ms)) {
       continue;  // nothing to delete
     }
     todo.push_back(p);
@@ -505,7 +511,6 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(total, r));
   char* base = r->seg->mutable_data();
   uint64_t pos = r->off;
-  const uint64_t time_ms = CommitTimeMs();  // one time for the whole batch
   try {
     for (const PendingOp& p : todo) {
       InstallPending(p, r->seq, batch ? kRecordFlagBatch : 0, base + pos,

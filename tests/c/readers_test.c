@@ -53,6 +53,8 @@
  *               rolls: it reuses no segment file the reader maps, and the
  *               reader's state reads whole; once the reader closed, files
  *               are reused again.
+ *  reader_publishes  a refresh wakes a change cursor waiting on the reader;
+ *               firkin_persist on a reader gives READ_ONLY.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -1306,6 +1308,53 @@ static int t_no_lock_file(void) {
   return 0;
 }
 
+/* A refresh publishes on a read-only handle: it wakes a change cursor that
+ * waits (firkin_changes_wait slept its whole timeout until 2026-11-28).
+ * And every write call refuses with READ_ONLY, firkin_persist included
+ * (it answered OK for a key without TTL and NOT_FOUND for an absent one). */
+static firkin_changes *wake_cursor;
+static double wake_after;
+static void *wake_waiter(void *arg) {
+  (void)arg;
+  const double t0 = now_s();
+  firkin_changes_wait(wake_cursor, 10000);
+  wake_after = now_s() - t0;
+  return NULL;
+}
+
+static int t_reader_publishes(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "reader-publishes");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(open_writer_manual(dir, NULL, &w) == FIRKIN_OK, "writer open");
+  CHECK(firkin_put(w, NULL, NULL, "a", 1, "1", 1) == FIRKIN_OK, "put");
+  CHECK(firkin_put_ttl(w, NULL, NULL, "t", 1, "1", 1, 3600000) == FIRKIN_OK, "put_ttl");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  CHECK(firkin_changes_open(r, 2, NULL, &wake_cursor) == FIRKIN_OK, "changes_open");
+  CHECK(!firkin_changes_valid(wake_cursor), "a change past the reader's state");
+  pthread_t th;
+  pthread_create(&th, NULL, wake_waiter, NULL);
+  usleep(100 * 1000);
+  CHECK(firkin_put(w, NULL, NULL, "b", 1, "2", 1) == FIRKIN_OK, "put");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+  pthread_join(th, NULL);
+  CHECK(firkin_changes_valid(wake_cursor) && firkin_changes_seq(wake_cursor) == 3,
+        "the cursor is not on the new change");
+  CHECK(wake_after < 5.0, "the waiter slept %.3f s of its 10 s past the refresh", wake_after);
+  firkin_changes_free(wake_cursor);
+  const char *keys[3] = {"a", "t", "absent"};
+  for (int i = 0; i < 3; i++) {
+    const firkin_status st = firkin_persist(r, NULL, NULL, keys[i], strlen(keys[i]));
+    CHECK(st == FIRKIN_E_READ_ONLY, "persist of '%s' on a reader: %s", keys[i],
+          firkin_strerror(st));
+  }
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  return 0;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   snprintf(root, sizeof root, "/tmp/firkin-readers-XXXXXX");
@@ -1328,6 +1377,7 @@ int main(void) {
   run("placeholder_ttl: TTL counts of keys replayed before their namespace", t_placeholder_ttl);
   run("inplace_iter: a reader's iterator below an update in place", t_inplace_iter);
   run("no_lock_file: a reader of a directory without LOCK, a restarted writer", t_no_lock_file);
+  run("reader_publishes: a refresh wakes change waiters; persist is a write", t_reader_publishes);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();
 }

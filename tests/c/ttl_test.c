@@ -41,6 +41,9 @@
  *   ordered    an ordered iterator decides expiry at the time it was made
  *   ordered_compact  compaction keeps the expired puts an open iterator
  *              still yields (ordered both ways, hash order)
+ *   cas_race   CAS, cas_version and put_if_absent on hot keys with short
+ *              TTLs while the clock runs: each success agrees with the
+ *              version before it at its own commit time (history)
  *
  * Usage: ttl_test [GROUP...]. Ends with "N passed, N failed".
  */
@@ -1164,6 +1167,179 @@ static void test_bad(void) {
   firkin_close(db);
 }
 
+/* ---- cas_race: conditions decided at the commit time ----
+ * 3 threads run CAS, cas_version, put_if_absent, put, put_ttl (1-3 ms) and
+ * delete on 2 hot keys while a 4th moves the fake clock on by 1 ms every
+ * few microseconds; history retention keeps every version. Each value is
+ * unique (thread, count), so the history tells which call wrote each
+ * version; every successful conditional write must agree with the version
+ * before it at its own commit time: a CAS's predecessor holds the expected
+ * value and had not expired then, cas_version's has the expected number,
+ * put_if_absent's is absent, deleted or expired. (Until 2026-11-28 the
+ * condition was decided with an earlier reading of the clock than the one
+ * the record carried: a CAS over a value that had expired before its
+ * commit, about 30 times in a 2-s run on the real clock.) */
+#define CR_THREADS 3
+#define CR_KEYS 2
+#define CR_MAX 200000
+typedef struct {
+  uint8_t kind; /* 0 none/failed, 1 cas, 2 cas_version, 3 put_if_absent, 4 other write */
+  uint32_t exp_tid, exp_cnt; /* cas: the value it expected */
+  uint64_t exp_ver;          /* cas_version: the version it expected */
+} cr_op;
+static cr_op *cr_ops[CR_THREADS];
+static firkin_db *cr_db;
+static atomic_bool cr_stop;
+static atomic_int cr_errors;
+
+static uint64_t cr_rnd(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+static void *cr_worker(void *arg) {
+  const uint32_t tid = (uint32_t)(intptr_t)arg;
+  uint64_t seed = 0x9E3779B97F4A7C15ull * (tid + 1);
+  for (uint32_t cnt = 1; cnt < CR_MAX && !atomic_load(&cr_stop); cnt++) {
+    char k[4] = {'h', (char)('0' + cr_rnd(&seed) % CR_KEYS), 0};
+    uint32_t nv[2] = {tid, cnt};
+    cr_op *o = &cr_ops[tid][cnt];
+    const unsigned r = (unsigned)(cr_rnd(&seed) % 100);
+    firkin_status s;
+    if (r < 35) {
+      void *v = NULL;
+      size_t n = 0;
+      s = firkin_get(cr_db, NULL, NULL, k, 2, &v, &n);
+      if (s != FIRKIN_OK) continue;
+      if (n == sizeof nv) {
+        memcpy(&o->exp_tid, v, 4);
+        memcpy(&o->exp_cnt, (char *)v + 4, 4);
+      }
+      s = firkin_cas(cr_db, NULL, NULL, k, 2, v, n, nv, sizeof nv);
+      firkin_free(v);
+      if (s == FIRKIN_OK) o->kind = 1;
+    } else if (r < 60) {
+      uint64_t ver = 0;
+      if (firkin_get_version(cr_db, NULL, NULL, k, 2, &ver) != FIRKIN_OK) ver = 0;
+      s = firkin_cas_version(cr_db, NULL, NULL, k, 2, ver, nv, sizeof nv);
+      if (s == FIRKIN_OK) {
+        o->kind = 2;
+        o->exp_ver = ver;
+      }
+    } else if (r < 75) {
+      s = firkin_put_if_absent(cr_db, NULL, NULL, k, 2, nv, sizeof nv);
+      if (s == FIRKIN_OK) o->kind = 3;
+    } else if (r < 87) {
+      s = firkin_put(cr_db, NULL, NULL, k, 2, nv, sizeof nv);
+      o->kind = 4;
+    } else if (r < 98) {
+      s = firkin_put_ttl(cr_db, NULL, NULL, k, 2, nv, sizeof nv, 1 + cr_rnd(&seed) % 3);
+      o->kind = 4;
+    } else {
+      s = firkin_delete(cr_db, NULL, NULL, k, 2);
+      o->kind = 4;
+    }
+    if (s != FIRKIN_OK && s != FIRKIN_E_CONDITION_FAILED && s != FIRKIN_E_NOT_FOUND) {
+      atomic_fetch_add(&cr_errors, 1);
+    }
+  }
+  return NULL;
+}
+
+static void *cr_ticker(void *arg) {
+  (void)arg;
+  while (!atomic_load(&cr_stop)) {
+    advance(1);
+    for (volatile int i = 0; i < 2000; i++) {
+    }
+  }
+  return NULL;
+}
+
+static void test_cas_race(void) {
+  char path[300];
+  dbpath(path, sizeof path, "casrace");
+  set_clock(1700000000000ull);
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_test_clock(o, fake_clock, NULL);
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_options_set(o, "history_retention_ms", "3600000000");
+  cr_db = NULL;
+  const firkin_status os = firkin_open(path, o, &cr_db);
+  firkin_options_free(o);
+  if (os != FIRKIN_OK) {
+    check(false, "open: %s", firkin_last_error());
+    return;
+  }
+  for (int t = 0; t < CR_THREADS; t++) cr_ops[t] = calloc(CR_MAX, sizeof(cr_op));
+  atomic_store(&cr_stop, false);
+  atomic_store(&cr_errors, 0);
+  pthread_t th[CR_THREADS + 1];
+  for (int t = 0; t < CR_THREADS; t++) {
+    pthread_create(&th[t], NULL, cr_worker, (void *)(intptr_t)t);
+  }
+  pthread_create(&th[CR_THREADS], NULL, cr_ticker, NULL);
+  struct timespec d = {1, 0};
+  nanosleep(&d, NULL);
+  atomic_store(&cr_stop, true);
+  for (int t = 0; t <= CR_THREADS; t++) pthread_join(th[t], NULL);
+  check(atomic_load(&cr_errors) == 0, "cas_race: %d calls failed", atomic_load(&cr_errors));
+  long checked = 0, wrong = 0;
+  for (int key = 0; key < CR_KEYS; key++) {
+    char k[4] = {'h', (char)('0' + key), 0};
+    firkin_history *h = NULL;
+    if (firkin_history_new(cr_db, NULL, k, 2, &h) != FIRKIN_OK) {
+      check(false, "history of %s", k);
+      continue;
+    }
+    check(!firkin_history_truncated(h), "history of %s truncated", k);
+    /* Newest first: each version is checked against the next (older) one. */
+    bool have = false;
+    uint64_t seq = 0, time = 0;
+    cr_op *op = NULL;
+    for (; firkin_history_valid(h); firkin_history_next(h)) {
+      const bool del = firkin_history_is_delete(h);
+      const uint64_t pexp = firkin_history_expiry(h), pseq = firkin_history_seq(h);
+      uint32_t pv[2] = {UINT32_MAX, UINT32_MAX};
+      const void *v = NULL;
+      size_t vl = 0;
+      if (!del) {
+        firkin_history_value(h, &v, &vl);
+        if (vl == sizeof pv) memcpy(pv, v, sizeof pv);
+      }
+      if (have && op != NULL) {
+        const bool live = !del && (pexp == 0 || pexp > time);
+        bool ok = true;
+        if (op->kind == 1) ok = live && pv[0] == op->exp_tid && pv[1] == op->exp_cnt;
+        if (op->kind == 2) ok = op->exp_ver == 0 ? !live : live && pseq == op->exp_ver;
+        if (op->kind == 3) ok = !live;
+        if (op->kind >= 1 && op->kind <= 3) {
+          checked++;
+          if (!ok && wrong++ < 3) {
+            printf("  key %s seq %llu (kind %d, commit time %llu) over seq %llu (%s, expiry "
+                   "%llu)\n",
+                   k, (unsigned long long)seq, op->kind, (unsigned long long)time,
+                   (unsigned long long)pseq, del ? "delete" : "put", (unsigned long long)pexp);
+          }
+        }
+      }
+      have = true;
+      seq = pseq;
+      time = firkin_history_time(h);
+      op = !del && pv[0] < CR_THREADS && pv[1] < CR_MAX ? &cr_ops[pv[0]][pv[1]] : NULL;
+    }
+    firkin_history_free(h);
+  }
+  check(checked > 1000, "cas_race: only %ld conditional writes checked", checked);
+  check(wrong == 0, "cas_race: %ld of %ld conditional writes disagree with the version before "
+        "them at their commit time", wrong, checked);
+  check(firkin_close(cr_db) == FIRKIN_OK, "close");
+  for (int t = 0; t < CR_THREADS; t++) free(cr_ops[t]);
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-ttl-XXXXXX", tmp ? tmp : "/tmp");
@@ -1184,7 +1360,7 @@ int main(int argc, char **argv) {
                 {"txnexpire", test_txn_expire}, {"txnexpire_race", test_txn_expire_race},
                 {"bad", test_bad},
                 {"reclaim", test_reclaim}, {"ordered", test_ordered},
-                {"ordered_compact", test_ordered_compact}};
+                {"ordered_compact", test_ordered_compact}, {"cas_race", test_cas_race}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
