@@ -379,12 +379,15 @@ class DB : private CompactionHost {
   Status CheckOldRecord(const WriteOp& op, const PendingOp& p) const;
   // Encodes a key record (or a batch's) at r and installs it in the index.
   void InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
-                      uint64_t time_ms);
+                      uint64_t time_ms, NamespaceInfo::CountDelta* counts = nullptr);
   // The record of p at dst, its previous version at p.old_loc (0: none).
   size_t EncodePending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
                        uint64_t time_ms) const;
   // Points the index (and the counts) at the record EncodePending wrote.
-  void InstallEncoded(const PendingOp& p, Locator loc, size_t size, uint64_t time_ms);
+  // With `counts`, the key's change to its namespace's counts is added
+  // there instead (a batch applies them together).
+  void InstallEncoded(const PendingOp& p, Locator loc, size_t size, uint64_t time_ms,
+                      NamespaceInfo::CountDelta* counts = nullptr);
   // ApplyOne for an unconditional put (write_path.cc): false if the key's
   // tag has several index entries (then nothing was done).
   bool ApplyBlindPut(PendingOp* p, LogWriter::Reservation* r, Status* s);

@@ -340,8 +340,8 @@ size_t DB::EncodeDataRecord(const RecordFields& f, char* dst, const Segment* seg
 }
 
 void DB::InstallPending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
-                        uint64_t time_ms) {
-  InstallEncoded(p, loc, EncodePending(p, seq, flags, dst, loc, time_ms), time_ms);
+                        uint64_t time_ms, NamespaceInfo::CountDelta* counts) {
+  InstallEncoded(p, loc, EncodePending(p, seq, flags, dst, loc, time_ms), time_ms, counts);
 }
 
 size_t DB::EncodePending(const PendingOp& p, uint64_t seq, uint8_t flags, char* dst, Locator loc,
@@ -360,7 +360,8 @@ size_t DB::EncodePending(const PendingOp& p, uint64_t seq, uint8_t flags, char* 
       dst, keyspace_->segments().BySlot(LocatorSlot(loc)));
 }
 
-void DB::InstallEncoded(const PendingOp& p, Locator loc, size_t size, uint64_t time_ms) {
+void DB::InstallEncoded(const PendingOp& p, Locator loc, size_t size, uint64_t time_ms,
+                        NamespaceInfo::CountDelta* counts) {
   const WriteOp& op = *p.op;
   const bool is_live = op.kind == WriteOp::Kind::kPut;
   keyspace_->Install(p.hash, p.old_loc, p.old_loc ? p.old.size() : 0, loc, size,
@@ -369,8 +370,10 @@ void DB::InstallEncoded(const PendingOp& p, Locator loc, size_t size, uint64_t t
     keyspace_->segments().BySlot(LocatorSlot(loc))->NoteExpiry(e);  // TTL reclaim
   }
   const bool was_live = p.old_loc != 0 && p.old.type == RecordType::kPut;
-  op.ns->AccountNewest(was_live, was_live ? p.old.expiry() : 0, is_live,
-                       is_live ? op.ExpiryAt(time_ms) : 0);
+  NamespaceInfo::CountDelta one;
+  op.ns->AccountKey(counts != nullptr ? counts : &one, was_live, was_live ? p.old.expiry() : 0,
+                    is_live, is_live ? op.ExpiryAt(time_ms) : 0);
+  if (counts == nullptr) op.ns->ApplyCounts(one);
 }
 
 Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_place,
@@ -511,15 +514,32 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(total, r));
   char* base = r->seg->mutable_data();
   uint64_t pos = r->off;
+  // The namespaces' key counts change once per namespace, after every key
+  // is installed: firkin_count never sees part of a batch (it saw every
+  // count in between; concurrency review, 2026-11-28).
+  thread_local std::vector<std::pair<NamespaceInfo*, NamespaceInfo::CountDelta>> counts;
+  counts.clear();
+  auto counts_of = [&](NamespaceInfo* ns) {
+    for (auto& c : counts) {
+      if (c.first == ns) return &c.second;
+    }
+    counts.emplace_back(ns, NamespaceInfo::CountDelta{});
+    return &counts.back().second;
+  };
+  auto apply_counts = [&] {
+    for (const auto& c : counts) c.first->ApplyCounts(c.second);
+  };
   try {
     for (const PendingOp& p : todo) {
       InstallPending(p, r->seq, batch ? kRecordFlagBatch : 0, base + pos,
-                     MakeLocator(r->seg->slot(), pos), time_ms);
+                     MakeLocator(r->seg->slot(), pos), time_ms, counts_of(p.op->ns));
       pos += OpRecordSize(*p.op);
     }
   } catch (const std::bad_alloc&) {
+    apply_counts();  // of the keys installed
     return log_->Fail(Status::NoMemory("out of memory growing the index"));
   }
+  apply_counts();
   if (batch) {  // the commit marker carries no data: dead from the start
     char count[4];
     EncodeU32(count, static_cast<uint32_t>(todo.size()));

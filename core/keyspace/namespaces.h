@@ -70,18 +70,37 @@ struct NamespaceInfo {
   mutable std::atomic<uint64_t> min_expiry{UINT64_MAX};
   mutable std::atomic<uint64_t> ttl_writes{0};
 
-  // The counts for one key whose newest record goes from (was_put,
-  // was_expiry) to (is_put, expiry); an expiry of 0 is none. Called by
-  // whoever holds the key's decision (its sub-table lock, or recovery).
-  void AccountNewest(bool was_put, uint64_t was_expiry, bool is_put, uint64_t expiry) {
-    if (is_put != was_put) live_keys.fetch_add(is_put ? 1 : -1, std::memory_order_relaxed);
+  // What the newest records of some keys changing does to live_keys and
+  // ttl_keys: an atomic batch adds it up over its keys and applies it once
+  // (ApplyCounts), so that a count never sees part of a batch.
+  struct CountDelta {
+    int64_t live = 0, ttl = 0;
+  };
+  // One key's newest record goes from (was_put, was_expiry) to (is_put,
+  // expiry); an expiry of 0 is none. Called by whoever holds the key's
+  // decision (its sub-table lock, or recovery). The expiry bound is lowered
+  // here, before the counts change (a count that then sees the old counts
+  // and the new bound walks the index).
+  void AccountKey(CountDelta* d, bool was_put, uint64_t was_expiry, bool is_put,
+                  uint64_t expiry) {
+    if (is_put != was_put) d->live += is_put ? 1 : -1;
     const bool was_ttl = was_put && was_expiry != 0;
     const bool is_ttl = is_put && expiry != 0;
-    if (is_ttl != was_ttl) ttl_keys.fetch_add(is_ttl ? 1 : -1, std::memory_order_relaxed);
+    if (is_ttl != was_ttl) d->ttl += is_ttl ? 1 : -1;
     if (is_ttl) {
       ttl_writes.fetch_add(1);  // before the bound is lowered: see DB::CountKeys
       NoteMinExpiry(expiry);
     }
+  }
+  void ApplyCounts(const CountDelta& d) {
+    if (d.live != 0) live_keys.fetch_add(d.live, std::memory_order_relaxed);
+    if (d.ttl != 0) ttl_keys.fetch_add(d.ttl, std::memory_order_relaxed);
+  }
+  // AccountKey and ApplyCounts for one key.
+  void AccountNewest(bool was_put, uint64_t was_expiry, bool is_put, uint64_t expiry) {
+    CountDelta d;
+    AccountKey(&d, was_put, was_expiry, is_put, expiry);
+    ApplyCounts(d);
   }
   void NoteMinExpiry(uint64_t e) const { LowerTo(&min_expiry, e, std::memory_order_relaxed); }
   // Writes to this namespace, for serializable transactions that iterated it.
