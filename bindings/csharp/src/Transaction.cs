@@ -167,10 +167,13 @@ namespace Firkin
         {
             var t = Handle;
             if (Managed) throw new InvalidArgumentException("Commit of a transaction managed by Db.Update: return instead");
+            // Before the try: closed write options refuse the call, and the
+            // commit never ran (the transaction stays open).
+            var w = WriteOptions.HandleOf(wo);
             long seq;
             try
             {
-                FirkinNative.fkb_txn_commit(t, WriteOptions.HandleOf(wo), out seq);
+                FirkinNative.fkb_txn_commit(t, w, out seq);
             }
             finally
             {

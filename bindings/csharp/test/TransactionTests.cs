@@ -75,6 +75,26 @@ namespace Firkin.Tests
         }
 
         [Test]
+        public void CommitRefusedForClosedWriteOptionsLeavesTheTransactionOpen()
+        {
+            // (IsFinished was set though the commit never ran, and a second
+            // Commit still applied the writes; review of the C# binding.)
+            using (var db = Open())
+            using (var tx = db.BeginTransaction())
+            {
+                tx.Put(B("k"), B("v"));
+                var wo = new WriteOptions();
+                wo.Dispose();
+                Assert.Throws<ClosedException>(() => tx.Commit(wo));
+                Assert.IsFalse(tx.IsFinished);
+                Assert.IsNull(db.Get(B("k")));
+                tx.Commit();
+                Assert.IsTrue(tx.IsFinished);
+                Assert.AreEqual("v", S(db.Get(B("k"))));
+            }
+        }
+
+        [Test]
         public void RollbackAndDisposeDiscard()
         {
             using (var db = Open())

@@ -332,12 +332,21 @@ class Iterator(Handle):
     def __iter__(self) -> "Iterator":
         return self
 
+    def _take_failure(self) -> Exception:
+        failure, self._failure = self._failure, None
+        assert failure is not None
+        return failure
+
     def __next__(self) -> Tuple[bytes, bytes]:
         if self._h is None:  # closed: never hand out what was buffered
             raise closed(self._what)
         if self._off >= len(self._data):
             if self._failure is not None:  # after the entries that came with it
-                raise self._failure
+                # Handed over, not kept: the raised error's traceback holds
+                # this frame and so the iterator, and an iterator holding
+                # the error made a cycle that kept the database locked
+                # until a cyclic collection (review of the bindings).
+                raise self._take_failure()
             used, count = c_size_t(), c_size_t()
             while True:
                 st = lib.firkin_iter_next_n(self.handle(), self._buf, len(self._buf),

@@ -210,6 +210,37 @@ def test_iteration_keeps_entries_before_an_error(path):
         assert 0 < n < 2000 and got == n, (got, n)
 
 
+def test_iterator_that_failed_frees_its_database_without_a_collection(path):
+    """A forgotten iterator whose iteration ended in an error it had kept
+    (raised after the entries that came with it) releases the database as
+    soon as its last reference goes, like every other handle: it kept the
+    error, whose traceback held the iterator, a cycle that left the database
+    locked until a cyclic collection (review of the bindings)."""
+    import gc
+    db = firkin.DB(path)
+    ns = db.namespace("n")
+    for i in range(2000):
+        ns.put(b"k%05d" % i, b"v" * 1000)
+    it = ns.iterate()
+    got = 0
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(firkin.NamespaceNotFoundError):
+            for _ in it:
+                got += 1
+                if got == 1:
+                    db.drop_namespace("n")
+        assert got > 1  # the entries copied with the error came first
+        ns.close()
+        db.close()
+        del it, ns, db
+        firkin.DB(path).close()  # BusyError while the cycle held the database
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def test_multi_get_takes_any_iterable(path):
     """A generator was read twice (INTERNAL: extra bytes); a set was indexed."""
     with firkin.DB(path) as db:
