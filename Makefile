@@ -118,9 +118,10 @@ test-tsan:
 	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank
-	@# Abandoned transactions expired while their threads use them (tests/c/ttl_test.c).
+	@# Abandoned transactions expired while their threads use them; conditions
+	@# racing expiry; counts beside batches (tests/c/ttl_test.c).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/ttl_test txnexpire txnexpire_race
+	  $(TSAN)/tests/ttl_test txnexpire txnexpire_race cas_race count_batch
 	@# Snapshots and iterators against many writers and compaction (groups h, m);
 	@# compaction passes under steady writers (group n).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \

@@ -860,7 +860,8 @@ FIRKIN_API void firkin_ns_close(firkin_ns *ns);
 /** Number of live keys in the namespace, at the latest state; expired keys
  *  (TTL) are not counted. O(1) while no key of the namespace can have
  *  expired yet (a per-namespace counter and the earliest expiry written;
- *  an atomic batch changes it once, never part of the way); after that,
+ *  an atomic batch changes it once, never part of the way, and so does a
+ *  refresh of a read-only handle); after that,
  *  while expired keys wait for compaction, a walk of the index (O(keys in
  *  the database)), which counts each key as it passes it: beside writes
  *  it may count part of a batch being written. Any thread. */
@@ -900,7 +901,10 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  delayed between taking its number and reading the clock (preempted, on
  *  a loaded machine: up to milliseconds; otherwise microseconds) stamps a
  *  later time than writes numbered after it, and a time between the two
- *  leaves those out with it (firkin_history_time shows the stamps). Writes made before format version 3 have no time and count as
+ *  leaves those out with it (firkin_history_time shows the stamps). A
+ *  conditional write whose key's version expired while the write waited
+ *  for its log space (a roll) is stamped the last millisecond that version
+ *  was live, earlier than writes numbered before it. Writes made before format version 3 have no time and count as
  *  before any time. The call first waits for the writes in flight (one
  *  stamped at or before the time may not be readable yet), so the answer
  *  for a time does not change later; unix_ms equal to the database's now

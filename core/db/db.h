@@ -340,13 +340,16 @@ class DB : private CompactionHost {
   bool EncodeValues(const WriteOp* ops, size_t n, std::vector<WriteOp>* out,
                     std::vector<std::string>* bufs);
   // The key's newest record is a put that has not expired.
-  // (At now_ms, the write's commit time.)
+  // (At now_ms, when the write was decided.)
   bool OldIsLive(const PendingOp& p, uint64_t now_ms) const {
     const uint64_t e = p.old.expiry();
     return p.old_loc != 0 && p.old.type == RecordType::kPut && (e == 0 || e > now_ms);
   }
   // The log bytes op's record takes (commit time and expiry included).
   size_t OpRecordSize(const WriteOp& op) const;
+  // The commit time for a write decided at decided_ms on p's newest record
+  // and stamped time_ms: earlier, if that record expired in between.
+  uint64_t BeforeExpiryDecided(const PendingOp& p, uint64_t decided_ms, uint64_t time_ms) const;
   // Encodes a data record (put, delete, namespace record) at dst in seg,
   // sealed when the database is encrypted. Returns its size.
   size_t EncodeDataRecord(const RecordFields& f, char* dst, const Segment* seg) const;

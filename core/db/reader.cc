@@ -36,12 +36,20 @@ Status DB::Refresh() {
   // (Whether a writer is live does not matter here: the follower never
   // reads past a watermark, where a writer could truncate the file.)
   uint64_t seq = reader_seq_.load(std::memory_order_relaxed);
-  FIRKIN_RETURN_IF_ERROR(follower_->CatchUp(&seq, &history_floor_, &reader_scan_floor_,
-                                             &absent_floor_));
+  // The namespaces' key counts move to the new state at once, with it
+  // (they went through every state of the refresh's writes before).
+  NsCountDeltas counts;
+  const Status s =
+      follower_->CatchUp(&seq, &history_floor_, &reader_scan_floor_, &absent_floor_, &counts);
+  if (!s.ok()) {
+    counts.Apply();  // what was installed stays
+    return s;
+  }
   // Readers of the new state need everything installed above: publish
   // after it (release). The iterators' view first: an iterator over a
   // snapshot taken at the new number scans the segments that hold it.
   PublishReaderView();
+  counts.Apply();
   const uint64_t was = reader_seq_.exchange(seq, std::memory_order_acq_rel);
   // On a read-only handle the refresh publishes: wake the change cursors
   // that wait (firkin_changes_wait slept its whole timeout before

@@ -319,6 +319,24 @@ Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& 
   return Status::OK();
 }
 
+uint64_t DB::BeforeExpiryDecided(const PendingOp& p, uint64_t decided_ms, uint64_t time_ms) const {
+  // The commit time is read after the reservation, so that times follow
+  // sequence numbers (time travel, SeqAtTime, counts on it), and the
+  // condition was decided before it, at decided_ms. A newest record that
+  // was live then and expired since (the reservation waited, for a roll
+  // say) would have the write commit after the expiry of the version it
+  // was decided on: a CAS over a value that was gone by then (concurrency
+  // review: 25-38 times in a 2-s run). The commit time is moved back to
+  // the last millisecond the version was live, never below decided_ms.
+  // (Deciding with the commit time read before the reservation instead
+  // let a write that rolled into a new segment carry an earlier time than
+  // the end of the segment before, and a time-travel answer include a
+  // later write; review of the session's change.)
+  const uint64_t e = p.old_loc != 0 && p.old.type == RecordType::kPut ? p.old.expiry() : 0;
+  if (e != 0 && e > decided_ms && e <= time_ms) return std::max<uint64_t>(e - 1, 1);
+  return time_ms;
+}
+
 size_t DB::OpRecordSize(const WriteOp& op) const {
   const bool put = op.kind == WriteOp::Kind::kPut;
   return RecordSize(op.key.size(), put ? op.value.size() : 0,
@@ -395,20 +413,17 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_pl
   p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
   if (p.old_loc != 0) *decided_on = std::max(*decided_on, p.old.seq);
   FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
-  // One reading of the clock decides whether the newest record has expired
-  // and is the new record's commit time. (Until 2026-11-28 the record was
-  // stamped with a second reading, after its reservation: a CAS could take
-  // a value that had expired before its own commit time, and the history
-  // showed a CAS over a value that was gone; concurrency review.)
-  const uint64_t time_ms = CommitTimeMs();
-  FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, time_ms));
-  if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p, time_ms)) {
+  // The clock is read only when the newest record can expire.
+  const uint64_t now_ms = p.old_loc != 0 && p.old.expiry() != 0 ? NowMs() : 0;
+  FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, now_ms));
+  if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p, now_ms)) {
     return Status::OK();  // nothing to delete
   }
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(OpRecordSize(op), r));
   try {
     InstallPending(p, r->seq, 0, r->seg->mutable_data() + r->off,
-                   MakeLocator(r->seg->slot(), r->off), time_ms);
+                   MakeLocator(r->seg->slot(), r->off),
+                   BeforeExpiryDecided(p, now_ms, CommitTimeMs()));
   } catch (const std::bad_alloc&) {
     // The record is in the log but not in the index: the in-memory state no
     // longer matches the log until a reopen replays it.
@@ -476,9 +491,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   }
   ShardLocks locks(&keyspace_->index());
   locks.LockAll(&shards);
-  // One time for the whole batch: its conditions are decided at the commit
-  // time its records carry (as in ApplyOne).
-  const uint64_t time_ms = CommitTimeMs();
+  const uint64_t now_ms = NowMs();
   // Resolve each op against the newest state; later ops on a key win.
   for (size_t i = n; i-- > 0;) {
     const WriteOp& op = ops[i];
@@ -499,9 +512,9 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
     p.old_loc = keyspace_->FindNewest(p.hash, op.ns->id, op.key, &p.old);
     if (p.old_loc != 0) *decided_on = std::max(*decided_on, p.old.seq);
     FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
-    FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, time_ms));
+    FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, now_ms));
     if (op.kind == WriteOp::Kind::kCheck) continue;  // checked, nothing to write
-    if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p, time_ms)) {
+    if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p, now_ms)) {
       continue;  // nothing to delete
     }
     todo.push_back(p);
@@ -514,32 +527,23 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(total, r));
   char* base = r->seg->mutable_data();
   uint64_t pos = r->off;
+  uint64_t time_ms = CommitTimeMs();  // one time for the whole batch
+  for (const PendingOp& p : todo) time_ms = BeforeExpiryDecided(p, now_ms, time_ms);
   // The namespaces' key counts change once per namespace, after every key
   // is installed: firkin_count never sees part of a batch (it saw every
   // count in between; concurrency review, 2026-11-28).
-  thread_local std::vector<std::pair<NamespaceInfo*, NamespaceInfo::CountDelta>> counts;
-  counts.clear();
-  auto counts_of = [&](NamespaceInfo* ns) {
-    for (auto& c : counts) {
-      if (c.first == ns) return &c.second;
-    }
-    counts.emplace_back(ns, NamespaceInfo::CountDelta{});
-    return &counts.back().second;
-  };
-  auto apply_counts = [&] {
-    for (const auto& c : counts) c.first->ApplyCounts(c.second);
-  };
+  thread_local NsCountDeltas counts;
   try {
     for (const PendingOp& p : todo) {
       InstallPending(p, r->seq, batch ? kRecordFlagBatch : 0, base + pos,
-                     MakeLocator(r->seg->slot(), pos), time_ms, counts_of(p.op->ns));
+                     MakeLocator(r->seg->slot(), pos), time_ms, counts.For(p.op->ns));
       pos += OpRecordSize(*p.op);
     }
   } catch (const std::bad_alloc&) {
-    apply_counts();  // of the keys installed
+    counts.Apply();  // of the keys installed
     return log_->Fail(Status::NoMemory("out of memory growing the index"));
   }
-  apply_counts();
+  counts.Apply();
   if (batch) {  // the commit marker carries no data: dead from the start
     char count[4];
     EncodeU32(count, static_cast<uint32_t>(todo.size()));

@@ -436,18 +436,21 @@ std::string DirOf(const std::string& path) {
 // copy, a backup) took no lock at all, so a writer started there later
 // could not see it and reused the segment files it still mapped (176 of
 // 200 keys read as absent in the review's run). A directory always
-// exists; locking it writes nothing. A descriptor holding the lock, or -1
-// (a kernel without OFD locks: readers then cannot be seen, as before).
-int AnnounceReaderOnDir(const std::string& dir) {
-  const int fd =
-      RetryEintr([&] { return open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC); });
-  if (fd < 0) return -1;
+// exists; locking it writes nothing. *fd: the descriptor holding the lock,
+// or -1 on a kernel without OFD locks (readers then cannot be seen, and
+// writers there reuse no file). Any other failure (no descriptor left,
+// say) fails the read-only open: unannounced, its files could be reused.
+Status AnnounceReaderOnDir(const std::string& dir, int* fd) {
+  *fd = RetryEintr([&] { return open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC); });
+  if (*fd < 0) return PosixError(errno, "open", dir);
   struct flock fl = OneByte(F_RDLCK, kReaderByte);
-  if (RetryEintr([&] { return fcntl(fd, F_OFD_SETLK, &fl); }) != 0) {
-    close(fd);
-    return -1;
+  if (RetryEintr([&] { return fcntl(*fd, F_OFD_SETLK, &fl); }) != 0) {
+    const int err = errno;
+    close(*fd);
+    *fd = -1;
+    if (err != EINVAL) return PosixError(err, "lock", dir);
   }
-  return fd;
+  return Status::OK();
 }
 
 // Whether a reader announced itself on `dir` (AnnounceReaderOnDir);
@@ -721,7 +724,9 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
   int fd = exclusive ? RetryEintr([&] { return open(path.c_str(), O_RDWR | O_CREAT | base, 0644); })
                      : RetryEintr([&] { return open(path.c_str(), O_RDONLY | base); });
   if (fd < 0 && !exclusive && errno == ENOENT) {
-    *out = std::make_unique<PosixFileLock>(-1, AnnounceReaderOnDir(DirOf(path)));
+    int dir_fd = -1;
+    FIRKIN_RETURN_IF_ERROR(AnnounceReaderOnDir(DirOf(path), &dir_fd));
+    *out = std::make_unique<PosixFileLock>(-1, dir_fd);
     return Status::OK();
   }
   if (fd < 0 && errno == ELOOP) {
@@ -773,7 +778,15 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
     close(fd);
     return s;
   }
-  *out = std::make_unique<PosixFileLock>(fd, exclusive ? -1 : AnnounceReaderOnDir(DirOf(path)));
+  int dir_fd = -1;
+  if (!exclusive) {
+    Status as = AnnounceReaderOnDir(DirOf(path), &dir_fd);
+    if (!as.ok()) {
+      close(fd);
+      return as;
+    }
+  }
+  *out = std::make_unique<PosixFileLock>(fd, dir_fd);
   return Status::OK();
 }
 

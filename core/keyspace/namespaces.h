@@ -107,6 +107,30 @@ struct NamespaceInfo {
   NsWriteTracker writes;
 };
 
+// The count changes of several keys over several namespaces, applied at
+// once per namespace (an atomic batch; a reader's refresh, whose counts
+// move from one state to the next): a count never sees part of the way.
+// Namespace pointers are the table's (never freed while it lives).
+// Thread contract: one thread.
+class NsCountDeltas {
+ public:
+  NamespaceInfo::CountDelta* For(NamespaceInfo* ns) {
+    for (auto& d : deltas_) {
+      if (d.first == ns) return &d.second;
+    }
+    deltas_.emplace_back(ns, NamespaceInfo::CountDelta{});
+    return &deltas_.back().second;
+  }
+  // Applies and forgets them.
+  void Apply() {
+    for (const auto& d : deltas_) d.first->ApplyCounts(d.second);
+    deltas_.clear();
+  }
+
+ private:
+  std::vector<std::pair<NamespaceInfo*, NamespaceInfo::CountDelta>> deltas_;
+};
+
 class NamespaceTable {
  public:
   static constexpr char kDefaultName[] = "default";

@@ -94,8 +94,8 @@ Status Follower::ClosedRecordsEnd(const Segment& seg, uint64_t from, uint64_t* e
 }
 
 Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
-                         std::atomic<uint64_t>* scan_floor,
-                         std::atomic<uint64_t>* absent_floor) {
+                         std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor,
+                         NsCountDeltas* counts) {
   std::vector<uint64_t> ids;
   std::vector<NewSegment> fresh;
   std::vector<std::shared_ptr<Segment>> held;
@@ -245,6 +245,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   RecoveryResult res;
   res.last_seq = *last_seq;
   Replayer replay(ks_, ns_, &res, /*concurrent=*/true);
+  replay.set_counts(counts);
   Epoch::Guard guard;  // FindNewest is a reader call
   for (auto& [seg, from] : todo) {
     uint64_t end = bounds[seg->id()].first;
@@ -365,7 +366,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
         if (r.type == RecordType::kPut) {
           stats_.puts_dropped++;
           if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
-            info->AccountNewest(true, r.expiry(), false, 0);
+            info->AccountKey(counts->For(info), true, r.expiry(), false, 0);
           }
         }
       }

@@ -83,8 +83,11 @@ class Follower {
   // below it a read that finds a key absent cannot tell whether a pass
   // dropped the key's put with its tombstone (DB::Get). On failure nothing
   // new is visible below *last_seq (unchanged).
+  // The key counts' changes go to *counts, for the caller to apply when it
+  // publishes the new state (also on failure: what was installed stays).
   Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
-                 std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor);
+                 std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor,
+                 NsCountDeltas* counts);
 
   const FollowStats& stats() const { return stats_; }
 

@@ -35,6 +35,9 @@ class Replayer {
   // over the index entry, so that the copied-from segment can go.
   Replayer(Keyspace* ks, NamespaceTable* ns, RecoveryResult* res, bool concurrent = false)
       : ks_(ks), ns_(ns), res_(res), concurrent_(concurrent) {}
+  // The namespaces' key counts change in `counts` (applied by the caller
+  // when it publishes the new state) instead of at once.
+  void set_counts(NsCountDeltas* counts) { counts_ = counts; }
 
   // `key`: r's key if the caller has it authenticated already
   // (LogReader::authenticated_key), else nullptr (decrypted here).
@@ -164,7 +167,10 @@ class Replayer {
     if (NamespaceInfo* info = ns_->ByIdOrPlaceholder(r.ns_id)) {
       const bool was_live = old_loc != 0 && old.type == RecordType::kPut;
       const bool is_live = r.type == RecordType::kPut;
-      info->AccountNewest(was_live, was_live ? old.expiry() : 0, is_live, r.expiry());
+      NamespaceInfo::CountDelta now;
+      info->AccountKey(counts_ != nullptr ? counts_->For(info) : &now, was_live,
+                       was_live ? old.expiry() : 0, is_live, r.expiry());
+      if (counts_ == nullptr) info->ApplyCounts(now);
     }
     ks_->Install(h, old_loc, old_loc ? old.size() : 0, loc, r.size(), ks_->OrderedFor(r.ns_id),
                  key);
@@ -174,6 +180,7 @@ class Replayer {
   NamespaceTable* ns_;
   RecoveryResult* res_;
   const bool concurrent_;
+  NsCountDeltas* counts_ = nullptr;
   BatchRule<Pending> batch_;
   bool dropped_any_ = false;
   Status status_;

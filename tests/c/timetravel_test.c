@@ -42,6 +42,10 @@
  *              exactly when stamped at or before the time, the same state
  *              when asked again; also while the held-up write starts a
  *              new log segment
+ *   batch_roll a batch whose clock reads early, overtaken by a later put
+ *              before it reserves, starts a new segment: its records carry
+ *              no time before that put's, and the state between them holds
+ *              neither
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -82,8 +86,15 @@ static uint64_t fake_now = T0;
  * then still at least every time read meanwhile). */
 static __thread int delay_me;
 static int in_clock;
+/* Group "batch_roll": a thread with stuck_at set reads that time, always. */
+static __thread uint64_t stuck_at;
+static int stuck_read;
 static uint64_t fake_clock(void *ctx) {
   (void)ctx;
+  if (stuck_at != 0) {
+    __atomic_store_n(&stuck_read, 1, __ATOMIC_SEQ_CST);
+    return stuck_at;
+  }
   if (delay_me != 0) {
     const int mode = delay_me;
     delay_me = 0;
@@ -1350,6 +1361,69 @@ static void test_floors(void) {
   }
 }
 
+/* ---- batch_roll ----
+ * A batch whose clock reads an early time (100) while another writer puts
+ * b at 200 before the batch reserves its log space; the batch does not fit
+ * the segment and starts the next one. Its records must not carry a time
+ * before b's (the state at 150 must not hold b): the commit time is read
+ * after the reservation. (A change of 2026-11-28 read it before, to decide
+ * conditions with it; the state at 150 then held b; review of the
+ * session's change.) */
+static firkin_db *br_db;
+static firkin_batch *br_batch;
+static firkin_status br_status;
+static void *br_writer(void *arg) {
+  (void)arg;
+  stuck_at = T0 + 100;
+  br_status = firkin_write(br_db, NULL, br_batch);
+  stuck_at = 0;
+  return NULL;
+}
+
+static void test_batch_roll(void) {
+  char path[300];
+  dbpath(path, sizeof path, "batchroll");
+  const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
+  set_clock(T0 + 50);
+  br_db = open_db(path, kv);
+  if (br_db == NULL) return;
+  static char fill[8192], big[40000];
+  memset(fill, 'p', sizeof fill);
+  memset(big, 'A', sizeof big);
+  for (int i = 0; i < 4; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "f%d", i);
+    check(firkin_put(br_db, NULL, NULL, k, strlen(k), fill, sizeof fill) == FIRKIN_OK, "fill");
+  }
+  uint64_t before = 0;
+  firkin_last_seq(br_db, &before);
+  firkin_batch_new(&br_batch);
+  /* Many puts of one key take the batch a while to resolve before it
+   * reserves; the last one does not fit the rest of the segment. */
+  for (int i = 0; i < 1000000; i++) firkin_batch_put(br_batch, NULL, "a", 1, "x", 1);
+  firkin_batch_put(br_batch, NULL, "a", 1, big, sizeof big);
+  __atomic_store_n(&stuck_read, 0, __ATOMIC_SEQ_CST);
+  pthread_t t;
+  pthread_create(&t, NULL, br_writer, NULL);
+  while (!__atomic_load_n(&stuck_read, __ATOMIC_SEQ_CST)) usleep(100);
+  usleep(5000);
+  check(put_at(br_db, T0 + 200, "b", "bee") == FIRKIN_OK, "put b");
+  pthread_join(t, NULL);
+  check(br_status == FIRKIN_OK, "batch: %s", firkin_strerror(br_status));
+  firkin_batch_free(br_batch);
+  firkin_snapshot *s = NULL;
+  check(firkin_snapshot_at_time(br_db, T0 + 150, &s) == FIRKIN_OK, "snapshot_at_time(150)");
+  firkin_status st;
+  get(br_db, s, "b", &st);
+  check(st == FIRKIN_E_NOT_FOUND, "the state at 150 holds b, stamped 200 (sequence %llu, "
+        "%llu before the batch and b)", (unsigned long long)firkin_snapshot_seq(s),
+        (unsigned long long)before);
+  get(br_db, s, "a", &st);
+  check(st == FIRKIN_E_NOT_FOUND, "the state at 150 holds the batch, written after b");
+  firkin_snapshot_free(s);
+  firkin_close(br_db);
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-tt-XXXXXX", tmp ? tmp : "/tmp");
@@ -1366,7 +1440,8 @@ int main(int argc, char **argv) {
                 {"v2", test_v2},               {"kill", test_kill},
                 {"twins", test_twins},
                 {"concurrent", test_concurrent}, {"inplace", test_inplace},
-                {"floors", test_floors},       {"inflight", test_inflight}};
+                {"floors", test_floors},       {"inflight", test_inflight},
+                {"batch_roll", test_batch_roll}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;

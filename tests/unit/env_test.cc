@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -516,6 +517,41 @@ TEST_F(EnvTest, ReaderLocksCoexistWithAWriterAndAreVisible) {
   EXPECT_FALSE(held);
   ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r1).ok());
   EXPECT_TRUE(env_->LockFile(P("LOCK"), true, &w).ok());  // a writer beside a reader
+}
+
+// A reader also announces itself on the directory, so that it is seen
+// where there is no LOCK (a backup, a copy; a writer created there later
+// reused files such a reader mapped), and a reader that cannot announce
+// itself (no descriptor left) is refused rather than left unseen.
+TEST_F(EnvTest, AReaderWithoutLockFileIsSeenOnTheDirectory) {
+  std::unique_ptr<FileLock> r, w;
+  bool readers = true;
+  ASSERT_TRUE(env_->LockFile(P("LOCK"), false, &r).ok());  // no LOCK
+  ASSERT_TRUE(env_->ProbeReaders(P("LOCK"), &readers).ok());
+  EXPECT_TRUE(readers);
+  ASSERT_TRUE(env_->LockFile(P("LOCK"), true, &w).ok());  // a writer creates LOCK later
+  ASSERT_TRUE(env_->ProbeReaders(P("LOCK"), &readers).ok());
+  EXPECT_TRUE(readers);
+  r.reset();
+  ASSERT_TRUE(env_->ProbeReaders(P("LOCK"), &readers).ok());
+  EXPECT_FALSE(readers);
+  w.reset();
+  // Out of descriptors after LOCK's: the soft limit at the lowest free one
+  // plus one.
+  const int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(probe, 0);
+  close(probe);
+  struct rlimit was;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &was), 0);
+  struct rlimit one = was;
+  one.rlim_cur = static_cast<rlim_t>(probe + 1);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &one), 0);
+  Status s = env_->LockFile(P("LOCK"), false, &r);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &was), 0);
+  EXPECT_FALSE(s.ok()) << "a reader that could not announce itself on the directory";
+  EXPECT_EQ(r, nullptr);
+  ASSERT_TRUE(env_->ProbeReaders(P("LOCK"), &readers).ok());
+  EXPECT_FALSE(readers);
 }
 
 // A reader never creates LOCK (verify and read-only opens modify nothing),

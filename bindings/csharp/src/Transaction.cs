@@ -162,7 +162,9 @@ namespace Firkin
         /// <summary>Validates and applies the writes atomically; returns the commit's
         /// sequence number (the snapshot's when nothing was written). Throws
         /// <see cref="ConflictException"/> (the message names the first conflicting
-        /// namespace and key) and applies nothing. Finished whatever the outcome.</summary>
+        /// namespace and key) and applies nothing. Finished whatever the outcome of
+        /// the commit; closed write options refuse the call before it, and the
+        /// transaction stays open.</summary>
         public ulong Commit(WriteOptions wo)
         {
             var t = Handle;
