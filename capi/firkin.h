@@ -563,7 +563,9 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  compaction outputs. That is a completed prefix of the log: never part of
  *  a batch, never a half-written record, never a hole. Without a writer, it
  *  sees every complete record (as a writable open would, without cutting
- *  anything). The state stays fixed until firkin_refresh. */
+ *  anything). The state stays fixed until firkin_refresh. An open that
+ *  races the writer's retirement of segments starts over, for up to 10 s;
+ *  then it fails with FIRKIN_E_BUSY (nothing is damaged). */
 
 /** Moves a read-only handle to the writer's latest durable state (see the
  *  block above): replays what the writer made durable since the open or
