@@ -9,6 +9,8 @@
  *   run(name, fn)          runs int fn(void) in a child (0 = pass) under
  *                          alarm(forked_case_alarm_s), prints ok/FAIL
  *   sh(fmt, ...)           runs a shell command (reports a failure)
+ *   stat_num(db, field)    the first number `field` in firkin_stats (-1 if
+ *                          absent)
  *   forked_cases_summary() prints "N passed, N failed"; the exit status
  */
 #ifndef FIRKIN_TESTS_C_FORKED_CASES_H_
@@ -17,6 +19,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +66,18 @@ static void sh(const char *fmt, ...) {
   vsnprintf(cmd, sizeof cmd, fmt, ap);
   va_end(ap);
   if (system(cmd) != 0) fprintf(stderr, "  (command failed: %s)\n", cmd);
+}
+
+static long long stat_num(firkin_db *db, const char *field) __attribute__((unused));
+static long long stat_num(firkin_db *db, const char *field) {
+  char *js = NULL;
+  if (firkin_stats(db, &js) != FIRKIN_OK) return -1;
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":", field);
+  const char *p = strstr(js, pat);
+  const long long v = p ? atoll(p + strlen(pat)) : -1;
+  firkin_free(js);
+  return v;
 }
 
 static int forked_cases_summary(void) {

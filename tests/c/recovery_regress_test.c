@@ -720,17 +720,6 @@ static int count_open_fds(void) {
   return n - 1; /* the directory's own descriptor */
 }
 
-static long long stat_num(firkin_db *db, const char *field) {
-  char *js = NULL;
-  if (firkin_stats(db, &js) != FIRKIN_OK) return -1;
-  char pat[64];
-  snprintf(pat, sizeof pat, "\"%s\":", field);
-  const char *p = strstr(js, pat);
-  long long v = p ? atoll(p + strlen(pat)) : -1;
-  firkin_free(js);
-  return v;
-}
-
 /* Tombstones: deleting everything and compacting leaves (almost) nothing. */
 static int t_tombstone_segments_reclaimed(void) {
   char dir[300];

@@ -80,20 +80,27 @@ static uint64_t fake_clock(void *ctx) {
 static void set_clock(uint64_t t) { __atomic_store_n(&fake_now, t, __ATOMIC_SEQ_CST); }
 static void advance(uint64_t ms) { __atomic_add_fetch(&fake_now, ms, __ATOMIC_SEQ_CST); }
 
-static firkin_db *open_db(const char *path, const char *segsize) {
+/* Opens path on the fake clock, compaction only when asked, with more
+ * options as name, value pairs (NULL-terminated; NULL: none). */
+static firkin_db *open_db_kv(const char *path, const char *const *kv) {
   firkin_options *o = NULL;
   firkin_db *db = NULL;
   firkin_options_new(&o);
   firkin_options_set_test_clock(o, fake_clock, NULL);
   firkin_options_set(o, "auto_compact", "false");
   firkin_options_set(o, "compact_rate", "0");
-  if (segsize != NULL) firkin_options_set(o, "segment_size", segsize);
+  for (; kv != NULL && kv[0] != NULL; kv += 2) firkin_options_set(o, kv[0], kv[1]);
   if (firkin_open(path, o, &db) != FIRKIN_OK) {
     printf("open %s failed: %s\n", path, firkin_last_error());
     db = NULL;
   }
   firkin_options_free(o);
   return db;
+}
+
+static firkin_db *open_db(const char *path, const char *segsize) {
+  const char *kv[] = {"segment_size", segsize, NULL};
+  return open_db_kv(path, segsize != NULL ? kv : NULL);
 }
 
 static firkin_status put(firkin_db *db, const char *k, const char *v) {
@@ -1070,17 +1077,10 @@ static void test_txn_expire_race(void) {
   char path[300];
   dbpath(path, sizeof path, "txnrace");
   set_clock(1700000000000ull);
-  firkin_options *o = NULL;
-  firkin_options_new(&o);
-  firkin_options_set_test_clock(o, fake_clock, NULL);
-  firkin_options_set(o, "auto_compact", "false");
-  firkin_options_set(o, "compact_rate", "0");
-  firkin_options_set_txn_max_age_ms(o, 1);
-  race_db = NULL;
-  const firkin_status os = firkin_open(path, o, &race_db);
-  firkin_options_free(o);
-  if (os != FIRKIN_OK) {
-    check(false, "open: %s", firkin_last_error());
+  const char *kv[] = {"txn_max_age_ms", "1", NULL};
+  race_db = open_db_kv(path, kv);
+  if (race_db == NULL) {
+    check(false, "open");
     return;
   }
   check(put(race_db, "k", "v") == FIRKIN_OK, "put k");
@@ -1263,16 +1263,10 @@ static void test_cas_race(void) {
   char path[300];
   dbpath(path, sizeof path, "casrace");
   set_clock(1700000000000ull);
-  firkin_options *o = NULL;
-  firkin_options_new(&o);
-  firkin_options_set_test_clock(o, fake_clock, NULL);
-  firkin_options_set(o, "auto_compact", "false");
-  firkin_options_set(o, "history_retention_ms", "3600000000");
-  cr_db = NULL;
-  const firkin_status os = firkin_open(path, o, &cr_db);
-  firkin_options_free(o);
-  if (os != FIRKIN_OK) {
-    check(false, "open: %s", firkin_last_error());
+  const char *kv[] = {"history_retention_ms", "3600000000", NULL};
+  cr_db = open_db_kv(path, kv);
+  if (cr_db == NULL) {
+    check(false, "open");
     return;
   }
   for (int t = 0; t < CR_THREADS; t++) cr_ops[t] = calloc(CR_MAX, sizeof(cr_op));

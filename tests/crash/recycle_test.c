@@ -75,17 +75,6 @@ static int put(firkin_db *db, int i) {
   return firkin_put(db, NULL, NULL, k, strlen(k), v, strlen(v)) == FIRKIN_OK;
 }
 
-static uint64_t stat_of(firkin_db *db, const char *field) {
-  char *json = NULL;
-  if (firkin_stats(db, &json) != FIRKIN_OK) return UINT64_MAX;
-  char pat[64];
-  snprintf(pat, sizeof pat, "\"%s\":", field);
-  const char *p = strstr(json, pat);
-  uint64_t v = p ? strtoull(p + strlen(pat), NULL, 10) : UINT64_MAX;
-  firkin_free(json);
-  return v;
-}
-
 /* The earlier life: OLD_KEYS puts (several segments), all deleted; closed
  * (which seals the segment holding the last deletes) and reopened; then
  * two full compactions retire every segment that held them into the pool
@@ -107,7 +96,7 @@ static int earlier_life(const char *dir, firkin_fault_env *env, const char *recy
   CHECK(s == FIRKIN_OK, "reopen: %s", firkin_last_error());
   for (int pass = 0; pass < 2; pass++)
     CHECK(firkin_compact(*db) == FIRKIN_OK, "compact: %s", firkin_last_error());
-  CHECK(stat_of(*db, "segments_retired") > 0, "compaction retired nothing");
+  CHECK(stat_num(*db, "segments_retired") > 0, "compaction retired nothing");
   return 0;
 }
 
@@ -220,7 +209,7 @@ static int t_kill_in_recycled_segment(void) {
     if (earlier_life(dir, NULL, NULL, &db) != 0) _exit(2);
     for (int i = 0; i < NEW_KEYS; i++)
       if (!put(db, OLD_KEYS + i)) _exit(3);
-    if (stat_of(db, "segments_recycled") == 0) _exit(4);
+    if (stat_num(db, "segments_recycled") == 0) _exit(4);
     if (count_pooled(dir) < 0) _exit(5);
     _exit(0); /* no close: as kill -9 */
   }
@@ -253,7 +242,7 @@ static int t_power_loss_in_recycled_segment(void) {
         CHECK(put(db, OLD_KEYS + i), "put new %d", i);
         if (i + 1 == synced) CHECK(firkin_sync(db) == FIRKIN_OK, "sync");
       }
-      CHECK(stat_of(db, "segments_recycled") > 0, "nothing was recycled under the fault env");
+      CHECK(stat_num(db, "segments_recycled") > 0, "nothing was recycled under the fault env");
       CHECK(firkin_fault_env_crash(env, modes[m], seed) == FIRKIN_OK, "crash");
       firkin_close(db); /* fails: the "machine" is off */
       firkin_fault_env_free(env);
@@ -322,7 +311,7 @@ static int t_hard_linked_file_not_reused(void) {
   }
   CHECK(firkin_compact(db) == FIRKIN_OK, "compact");
   for (int i = 0; i < NEW_KEYS; i++) CHECK(put(db, OLD_KEYS + i), "put new");
-  uint64_t recycled = stat_of(db, "segments_recycled");
+  uint64_t recycled = stat_num(db, "segments_recycled");
   CHECK(firkin_close(db) == FIRKIN_OK, "close");
   int changed = 0;
   for (int i = 0; i < nl; i++) {
@@ -353,11 +342,11 @@ static int t_readers_block_reuse(void) {
   CHECK(firkin_open(dir, ro, &reader) == FIRKIN_OK, "read-only open beside the writer: %s",
         firkin_last_error());
   for (int i = 0; i < NEW_KEYS / 2; i++) CHECK(put(db, OLD_KEYS + i), "put");
-  CHECK(stat_of(db, "segment_rolls") > 0, "no roll");
-  CHECK(stat_of(db, "segments_recycled") == 0, "a file was reused while a reader was open");
+  CHECK(stat_num(db, "segment_rolls") > 0, "no roll");
+  CHECK(stat_num(db, "segments_recycled") == 0, "a file was reused while a reader was open");
   CHECK(firkin_close(reader) == FIRKIN_OK, "close reader");
   for (int i = NEW_KEYS / 2; i < NEW_KEYS; i++) CHECK(put(db, OLD_KEYS + i), "put");
-  CHECK(stat_of(db, "segments_recycled") > 0, "nothing reused once the reader closed");
+  CHECK(stat_num(db, "segments_recycled") > 0, "nothing reused once the reader closed");
   CHECK(firkin_close(db) == FIRKIN_OK, "close");
 
   char lock[600];
@@ -368,8 +357,8 @@ static int t_readers_block_reuse(void) {
     for (int i = 0; i < NEW_KEYS; i++) CHECK(put(db, OLD_KEYS + i), "put");
     CHECK(firkin_compact(db) == FIRKIN_OK, "compact");
   }
-  CHECK(stat_of(db, "segment_rolls") > 0, "no roll");
-  CHECK(stat_of(db, "segments_recycled") == 0,
+  CHECK(stat_num(db, "segment_rolls") > 0, "no roll");
+  CHECK(stat_num(db, "segments_recycled") == 0,
         "recycled although LOCK had to be created in an existing database");
   CHECK(firkin_close(db) == FIRKIN_OK, "close");
   firkin_options_free(ro);
@@ -382,7 +371,7 @@ static int t_off_and_clean_close(void) {
   firkin_db *db;
   if (earlier_life(dir, NULL, "0", &db) != 0) return 1;
   for (int i = 0; i < NEW_KEYS; i++) CHECK(put(db, OLD_KEYS + i), "put");
-  CHECK(stat_of(db, "segments_recycled") == 0, "recycled with recycle_segments=0");
+  CHECK(stat_num(db, "segments_recycled") == 0, "recycled with recycle_segments=0");
   CHECK(count_pooled(dir) == 0, "pool files with recycling off");
   CHECK(firkin_close(db) == FIRKIN_OK, "close");
 
@@ -434,19 +423,19 @@ static int t_spare_segment(void) {
   firkin_db *db;
   if (earlier_life(dir, NULL, NULL, &db) != 0) return 1;
   CHECK(put_slowly(db, OLD_KEYS, OLD_KEYS + NEW_KEYS), "put");
-  CHECK(stat_of(db, "segments_from_spare") > 0, "no roll took a spare (%" PRIu64 " rolls)",
-        stat_of(db, "segment_rolls"));
+  CHECK(stat_num(db, "segments_from_spare") > 0, "no roll took a spare (%" PRIu64 " rolls)",
+        (uint64_t)stat_num(db, "segment_rolls"));
   /* The roll timings: every roll takes some time (a header sync at least),
    * and the longest is part of the total. The seal of a full segment is
    * not part of the roll: the writeback thread runs it (sync mode none,
    * nothing else asks for it first), and it takes time too. */
-  const uint64_t roll_us = stat_of(db, "roll_us"), seal_us = stat_of(db, "seal_us");
-  const uint64_t roll_max = stat_of(db, "roll_us_max");
-  const uint64_t behind = stat_of(db, "seals_behind");
+  const uint64_t roll_us = stat_num(db, "roll_us"), seal_us = stat_num(db, "seal_us");
+  const uint64_t roll_max = stat_num(db, "roll_us_max");
+  const uint64_t behind = stat_num(db, "seals_behind");
   CHECK(roll_us > 0 && roll_us != UINT64_MAX, "roll_us %" PRIu64, roll_us);
   CHECK(seal_us > 0 && seal_us != UINT64_MAX, "seal_us %" PRIu64, seal_us);
   CHECK(behind > 0 && behind != UINT64_MAX, "seals_behind %" PRIu64 " of %" PRIu64 " rolls",
-        behind, stat_of(db, "segment_rolls"));
+        behind, (uint64_t)stat_num(db, "segment_rolls"));
   CHECK(roll_max > 0 && roll_max <= roll_us, "roll_us_max %" PRIu64 " (total %" PRIu64 ")",
         roll_max, roll_us);
   CHECK(firkin_close(db) == FIRKIN_OK, "close");
