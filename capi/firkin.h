@@ -863,10 +863,10 @@ FIRKIN_API void firkin_ns_close(firkin_ns *ns);
  *  (TTL) are not counted. O(1) while no key of the namespace can have
  *  expired yet (a per-namespace counter and the earliest expiry written;
  *  an atomic batch changes it once, never part of the way, and so does a
- *  refresh of a read-only handle); after that,
- *  while expired keys wait for compaction, a walk of the index (O(keys in
- *  the database)), which counts each key as it passes it: beside writes
- *  it may count part of a batch being written. Any thread. */
+ *  refresh of a read-only handle); after that, while expired keys wait
+ *  for compaction, a walk of the index (O(keys in the database)), which
+ *  counts each key as it passes it: beside writes it may count part of a
+ *  batch being written. Any thread. */
 FIRKIN_API firkin_status firkin_count(firkin_db *db, const firkin_ns *ns, uint64_t *out);
 
 /* ------------------------------------------------------------------------ */
