@@ -904,9 +904,14 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  a loaded machine: up to milliseconds; otherwise microseconds) stamps a
  *  later time than writes numbered after it, and a time between the two
  *  leaves those out with it (firkin_history_time shows the stamps). A
- *  conditional write whose key's version expired while the write waited
- *  for its log space (a roll) is stamped the last millisecond that version
- *  was live, earlier than writes numbered before it. Writes made before format version 3 have no time and count as
+ *  conditional write (or a delete) whose key's version expired while the
+ *  write waited for its log space (a roll) is stamped the last millisecond
+ *  that version was live, earlier than writes numbered before it. A write
+ *  that updated a record in place (in_place_updates, off with
+ *  history_retention_ms) is left out of the state at every time before
+ *  now, with the writes numbered after it in its segment (its record's
+ *  place in the log is an earlier one); reads of its key through such a
+ *  state say FIRKIN_E_SNAPSHOT_TOO_OLD. Writes made before format version 3 have no time and count as
  *  before any time. The call first waits for the writes in flight (one
  *  stamped at or before the time may not be readable yet), so the answer
  *  for a time does not change later; unix_ms equal to the database's now
@@ -1508,9 +1513,13 @@ FIRKIN_API firkin_status firkin_changes_next_n(firkin_changes *c, void *buf, siz
  *  there is none): firkin_changes_open accepts any since_seq >= *out - 1,
  *  and refuses an older one with FIRKIN_E_SNAPSHOT_TOO_OLD; a cursor opened
  *  there meets no gap unless compaction reclaims history after the call.
- *  Without change retention, updates in place (in_place_updates) after the
- *  call move it too: firkin_changes_open with the answer may then give
- *  FIRKIN_E_SNAPSHOT_TOO_OLD (ask again); change_retention_bytes or _seqs
+ *  Without change retention, updates in place (in_place_updates) move it
+ *  to firkin_last_seq + 1 for as long as the segment being written holds
+ *  a record updated in place (its history there is no longer in sequence
+ *  order, and the versions replaced are gone): a cursor can then resume
+ *  only from firkin_last_seq; and updates in place after the call move it
+ *  too: firkin_changes_open with the answer may then give
+ *  FIRKIN_E_SNAPSHOT_TOO_OLD (ask again). change_retention_bytes or _seqs
  *  turn updates in place off. Also in firkin_stats as changes.oldest_seq. */
 FIRKIN_API firkin_status firkin_changes_oldest_seq(firkin_db *db, uint64_t *out);
 

@@ -46,6 +46,8 @@ Status DB::Open(const std::string& path, const Options& options, std::unique_ptr
   // attempts: beside a writer compacting every 3 ms, an open slowed down
   // by ASan lost all 20 in one CI run, readers_test iter_race.)
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string last_failure;  // the previous attempt's
+  int same_failures = 0;     // attempts in a row that failed with it
   for (int attempt = 0;; attempt++) {
     std::vector<std::string> before;
     if (options.read_only) env->ListDir(p, &before);
@@ -60,6 +62,12 @@ Status DB::Open(const std::string& path, const Options& options, std::unique_ptr
     const bool racy = s.IsNotFound() || s.code() == Status::Code::kCorruption ||
                       s.code() == Status::Code::kBusy;
     if (!options.read_only || !db->writer_seen_ || !racy) return s;
+    // The same damage three times in a row is no race (a race names
+    // another file each time: the one it lost is gone from the next
+    // listing): it is reported as itself, not as BUSY below.
+    same_failures = s.message() == last_failure ? same_failures + 1 : 1;
+    last_failure = s.message();
+    if (s.code() == Status::Code::kCorruption && same_failures >= 3) return s;
     if (attempt >= 20 && std::chrono::steady_clock::now() > give_up) {
       // Nothing is damaged: the writer changed the directory faster than
       // the open could read it (CORRUPTION, "a segment listed cannot be

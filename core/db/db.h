@@ -347,9 +347,13 @@ class DB : private CompactionHost {
   }
   // The log bytes op's record takes (commit time and expiry included).
   size_t OpRecordSize(const WriteOp& op) const;
-  // The commit time for a write decided at decided_ms on p's newest record
-  // and stamped time_ms: earlier, if that record expired in between.
-  uint64_t BeforeExpiryDecided(const PendingOp& p, uint64_t decided_ms, uint64_t time_ms) const;
+  // The expiry of p's newest record if op was decided at now_ms on that
+  // version being live (a condition, a delete), else UINT64_MAX: the write
+  // must commit before it.
+  uint64_t LiveUntil(const WriteOp& op, const PendingOp& p, uint64_t now_ms) const;
+  // The commit time of a write that must commit before live_until, read
+  // after its log reservation (CommitTimeMs), moved back if need be.
+  uint64_t CommitTimeBefore(uint64_t live_until);
   // Encodes a data record (put, delete, namespace record) at dst in seg,
   // sealed when the database is encrypted. Returns its size.
   size_t EncodeDataRecord(const RecordFields& f, char* dst, const Segment* seg) const;

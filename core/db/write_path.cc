@@ -319,22 +319,32 @@ Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& 
   return Status::OK();
 }
 
-uint64_t DB::BeforeExpiryDecided(const PendingOp& p, uint64_t decided_ms, uint64_t time_ms) const {
-  // The commit time is read after the reservation, so that times follow
-  // sequence numbers (time travel, SeqAtTime, counts on it), and the
-  // condition was decided before it, at decided_ms. A newest record that
-  // was live then and expired since (the reservation waited, for a roll
-  // say) would have the write commit after the expiry of the version it
-  // was decided on: a CAS over a value that was gone by then (concurrency
-  // review: 25-38 times in a 2-s run). The commit time is moved back to
-  // the last millisecond the version was live, never below decided_ms.
-  // (Deciding with the commit time read before the reservation instead
-  // let a write that rolled into a new segment carry an earlier time than
-  // the end of the segment before, and a time-travel answer include a
-  // later write; review of the session's change.)
+uint64_t DB::LiveUntil(const WriteOp& op, const PendingOp& p, uint64_t now_ms) const {
+  // A put without a condition is decided on nothing; a sequence condition
+  // (transactions) on the version's number only.
+  if ((op.kind == WriteOp::Kind::kPut && op.cond == WriteOp::Cond::kNone) ||
+      op.cond == WriteOp::Cond::kSeqAtMost) {
+    return UINT64_MAX;
+  }
   const uint64_t e = p.old_loc != 0 && p.old.type == RecordType::kPut ? p.old.expiry() : 0;
-  if (e != 0 && e > decided_ms && e <= time_ms) return std::max<uint64_t>(e - 1, 1);
-  return time_ms;
+  return e != 0 && e > now_ms ? e : UINT64_MAX;
+}
+
+uint64_t DB::CommitTimeBefore(uint64_t live_until) {
+  // The commit time is read after the reservation, so that times follow
+  // sequence numbers (time travel, SeqAtTime), and the write was decided
+  // before it. A version it was decided on as live, which expired since
+  // (the reservation waited, for a roll say), would have the write commit
+  // after that version was gone: a CAS over a value that had expired
+  // (concurrency review: 25-38 times in a 2-s run). The commit time goes
+  // back to the last millisecond the version was live (never below the
+  // decision's reading, which was before it); ScanSeqAtTime carries the
+  // running maximum of times across segments for such a write. (Deciding
+  // with one reading before the reservation let every write that rolled
+  // into a new segment carry an earlier time than the segment before:
+  // review of the session's change.)
+  const uint64_t t = CommitTimeMs();
+  return live_until <= t ? live_until - 1 : t;
 }
 
 size_t DB::OpRecordSize(const WriteOp& op) const {
@@ -422,8 +432,7 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_pl
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(OpRecordSize(op), r));
   try {
     InstallPending(p, r->seq, 0, r->seg->mutable_data() + r->off,
-                   MakeLocator(r->seg->slot(), r->off),
-                   BeforeExpiryDecided(p, now_ms, CommitTimeMs()));
+                   MakeLocator(r->seg->slot(), r->off), CommitTimeBefore(LiveUntil(op, p, now_ms)));
   } catch (const std::bad_alloc&) {
     // The record is in the log but not in the index: the in-memory state no
     // longer matches the log until a reopen replays it.
@@ -492,6 +501,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   ShardLocks locks(&keyspace_->index());
   locks.LockAll(&shards);
   const uint64_t now_ms = NowMs();
+  uint64_t live_until = UINT64_MAX;  // the batch must commit before this (LiveUntil)
   // Resolve each op against the newest state; later ops on a key win.
   for (size_t i = n; i-- > 0;) {
     const WriteOp& op = ops[i];
@@ -513,6 +523,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
     if (p.old_loc != 0) *decided_on = std::max(*decided_on, p.old.seq);
     FIRKIN_RETURN_IF_ERROR(CheckOldRecord(op, p));
     FIRKIN_RETURN_IF_ERROR(CheckCondition(op, p.old_loc, p.old, now_ms));
+    live_until = std::min(live_until, LiveUntil(op, p, now_ms));
     if (op.kind == WriteOp::Kind::kCheck) continue;  // checked, nothing to write
     if (op.kind == WriteOp::Kind::kDelete && !OldIsLive(p, now_ms)) {
       continue;  // nothing to delete
@@ -527,8 +538,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(total, r));
   char* base = r->seg->mutable_data();
   uint64_t pos = r->off;
-  uint64_t time_ms = CommitTimeMs();  // one time for the whole batch
-  for (const PendingOp& p : todo) time_ms = BeforeExpiryDecided(p, now_ms, time_ms);
+  const uint64_t time_ms = CommitTimeBefore(live_until);  // one time for the whole batch
   // The namespaces' key counts change once per namespace, after every key
   // is installed: firkin_count never sees part of a batch (it saw every
   // count in between; concurrency review, 2026-11-28).

@@ -110,7 +110,11 @@ struct NamespaceInfo {
 // The count changes of several keys over several namespaces, applied at
 // once per namespace (an atomic batch; a reader's refresh, whose counts
 // move from one state to the next): a count never sees part of the way.
-// Namespace pointers are the table's (never freed while it lives).
+// A namespace must stay alive until its changes are applied: the table
+// keeps every namespace it made, dropped ones too, except a placeholder
+// (recovery's, for keys met before their namespace's create record),
+// which the create replaces: its changes are applied just before
+// (ApplyFor; the placeholder is nobody's handle, so nobody sees them).
 // Thread contract: one thread.
 class NsCountDeltas {
  public:
@@ -125,6 +129,15 @@ class NsCountDeltas {
   void Apply() {
     for (const auto& d : deltas_) d.first->ApplyCounts(d.second);
     deltas_.clear();
+  }
+  // Applies and forgets those of ns alone.
+  void ApplyFor(NamespaceInfo* ns) {
+    for (size_t i = 0; i < deltas_.size(); i++) {
+      if (deltas_[i].first != ns) continue;
+      ns->ApplyCounts(deltas_[i].second);
+      deltas_.erase(deltas_.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
   }
 
  private:

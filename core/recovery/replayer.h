@@ -98,6 +98,16 @@ class Replayer {
         OrderedIndex* ord = (flags & kNsFlagOrdered) != 0 && ks_->ordered_live()
                                 ? ks_->MakeOrdered(r.ns_id)
                                 : nullptr;
+        // A placeholder's count changes go into it before the create copies
+        // its counts and frees it (a refresh replays a compaction output
+        // holding the create after the log segments with the keys: the
+        // count lost them, and was applied to freed memory; review of the
+        // session's change).
+        if (counts_ != nullptr) {
+          if (NamespaceInfo* ph = ns_->ById(r.ns_id); ph != nullptr && ph->name.empty()) {
+            counts_->ApplyFor(ph);
+          }
+        }
         ns_->Create(r.ns_id, plain.substr(0, r.key_len), flags, ord);
         // Keys of it met before its creation (a refresh replays a
         // compaction output, which may carry the creation, after the log

@@ -279,6 +279,18 @@ static void test_key_file_damage(void) {
   check(vs == FIRKIN_E_CORRUPTION && report != NULL && strstr(report, "\"ok\":false") != NULL,
         "verify fails on a damaged key copy (%s)", firkin_strerror(vs));
   firkin_free(report);
+  /* A backup from the reader gets two intact copies (it failed its own
+   * verification, copying the damaged one, once verify failed on it). */
+  char bp[600];
+  snprintf(bp, sizeof bp, "%s-backup", p);
+  char *brep = NULL;
+  check(firkin_backup(db, NULL, bp, &brep) == FIRKIN_OK, "backup from the reader");
+  firkin_free(brep);
+  firkin_db *bdb = NULL;
+  check(open_with(bp, kKey1, NULL, &bdb) == FIRKIN_OK && count_intact(bdb) == 2 * NKEYS,
+        "the backup opens whole");
+  check(bdb != NULL && !verify_finds_problem(bdb), "the backup verifies clean");
+  firkin_close(bdb);
   firkin_close(db);
   unsigned char *now = NULL;
   check(read_file(kp, &now) == 256 && memcmp(now, orig, 256) != 0, "a reader repairs nothing");

@@ -46,6 +46,9 @@
  *              before it reserves, starts a new segment: its records carry
  *              no time before that put's, and the state between them holds
  *              neither
+ *   moveback   the same batch deleting a key that expired while it waited
+ *              is stamped the last millisecond the key was live, earlier
+ *              than the put before it: the states between hold neither
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -1361,14 +1364,19 @@ static void test_floors(void) {
   }
 }
 
-/* ---- batch_roll ----
+/* ---- batch_roll, moveback ----
  * A batch whose clock reads an early time (100) while another writer puts
  * b at 200 before the batch reserves its log space; the batch does not fit
- * the segment and starts the next one. Its records must not carry a time
- * before b's (the state at 150 must not hold b): the commit time is read
- * after the reservation. (A change of 2026-11-28 read it before, to decide
- * conditions with it; the state at 150 then held b; review of the
- * session's change.) */
+ * the segment and starts the next one. batch_roll: its records must not
+ * carry a time before b's (the state at 150 must not hold b): the commit
+ * time is read after the reservation. (A change of 2026-11-28 read it
+ * before, to decide conditions with it; the state at 150 then held b.)
+ * moveback: the batch also deletes e, which expires at 151 and so was live
+ * when the batch was decided (100) but not at 200: the batch is stamped
+ * 150, the last millisecond e was live, earlier than b numbered before it,
+ * and the states between 150 and 200 must still hold neither (the running
+ * maximum of times goes on across segments). Both found by a review of the
+ * session's changes. */
 static firkin_db *br_db;
 static firkin_batch *br_batch;
 static firkin_status br_status;
@@ -1380,9 +1388,9 @@ static void *br_writer(void *arg) {
   return NULL;
 }
 
-static void test_batch_roll(void) {
+static void batch_roll_case(const char *name, bool moveback) {
   char path[300];
-  dbpath(path, sizeof path, "batchroll");
+  dbpath(path, sizeof path, name);
   const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
   set_clock(T0 + 50);
   br_db = open_db(path, kv);
@@ -1395,34 +1403,57 @@ static void test_batch_roll(void) {
     snprintf(k, sizeof k, "f%d", i);
     check(firkin_put(br_db, NULL, NULL, k, strlen(k), fill, sizeof fill) == FIRKIN_OK, "fill");
   }
+  if (moveback) {
+    check(firkin_put_expire_at(br_db, NULL, NULL, "e", 1, "e", 1, T0 + 151) == FIRKIN_OK,
+          "%s: put e", name);
+  }
   uint64_t before = 0;
   firkin_last_seq(br_db, &before);
   firkin_batch_new(&br_batch);
   /* Many puts of one key take the batch a while to resolve before it
    * reserves; the last one does not fit the rest of the segment. */
   for (int i = 0; i < 1000000; i++) firkin_batch_put(br_batch, NULL, "a", 1, "x", 1);
+  if (moveback) firkin_batch_delete(br_batch, NULL, "e", 1);
   firkin_batch_put(br_batch, NULL, "a", 1, big, sizeof big);
   __atomic_store_n(&stuck_read, 0, __ATOMIC_SEQ_CST);
   pthread_t t;
   pthread_create(&t, NULL, br_writer, NULL);
   while (!__atomic_load_n(&stuck_read, __ATOMIC_SEQ_CST)) usleep(100);
   usleep(5000);
-  check(put_at(br_db, T0 + 200, "b", "bee") == FIRKIN_OK, "put b");
+  check(put_at(br_db, T0 + 200, "b", "bee") == FIRKIN_OK, "%s: put b", name);
+  uint64_t b_seq = 0;
+  firkin_get_version(br_db, NULL, NULL, "b", 1, &b_seq);
   pthread_join(t, NULL);
-  check(br_status == FIRKIN_OK, "batch: %s", firkin_strerror(br_status));
+  check(br_status == FIRKIN_OK, "%s: batch: %s", name, firkin_strerror(br_status));
   firkin_batch_free(br_batch);
-  firkin_snapshot *s = NULL;
-  check(firkin_snapshot_at_time(br_db, T0 + 150, &s) == FIRKIN_OK, "snapshot_at_time(150)");
-  firkin_status st;
-  get(br_db, s, "b", &st);
-  check(st == FIRKIN_E_NOT_FOUND, "the state at 150 holds b, stamped 200 (sequence %llu, "
-        "%llu before the batch and b)", (unsigned long long)firkin_snapshot_seq(s),
-        (unsigned long long)before);
-  get(br_db, s, "a", &st);
-  check(st == FIRKIN_E_NOT_FOUND, "the state at 150 holds the batch, written after b");
-  firkin_snapshot_free(s);
+  uint64_t a_seq = 0, a_time = 0;
+  firkin_history *h = NULL;
+  if (firkin_history_new(br_db, NULL, "a", 1, &h) == FIRKIN_OK && firkin_history_valid(h)) {
+    a_seq = firkin_history_seq(h);
+    a_time = firkin_history_time(h);
+  }
+  firkin_history_free(h);
+  check(a_seq > b_seq && b_seq > before, "%s: the batch (%llu) was not numbered after b (%llu): "
+        "nothing to test", name, (unsigned long long)a_seq, (unsigned long long)b_seq);
+  check(a_time == (moveback ? T0 + 150 : T0 + 200), "%s: the batch was stamped +%lld", name,
+        (long long)(a_time - T0));
+  for (uint64_t at = 150; at < 200; at += 10) {
+    firkin_snapshot *s = NULL;
+    check(firkin_snapshot_at_time(br_db, T0 + at, &s) == FIRKIN_OK, "%s: snapshot_at_time", name);
+    firkin_status st;
+    get(br_db, s, "b", &st);
+    check(st == FIRKIN_E_NOT_FOUND, "%s: the state at +%llu holds b, stamped +200 (sequence %llu)",
+          name, (unsigned long long)at, (unsigned long long)firkin_snapshot_seq(s));
+    get(br_db, s, "a", &st);
+    check(st == FIRKIN_E_NOT_FOUND, "%s: the state at +%llu holds the batch, numbered after b",
+          name, (unsigned long long)at);
+    firkin_snapshot_free(s);
+  }
   firkin_close(br_db);
 }
+
+static void test_batch_roll(void) { batch_roll_case("batchroll", false); }
+static void test_moveback(void) { batch_roll_case("moveback", true); }
 
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
@@ -1441,7 +1472,7 @@ int main(int argc, char **argv) {
                 {"twins", test_twins},
                 {"concurrent", test_concurrent}, {"inplace", test_inplace},
                 {"floors", test_floors},       {"inflight", test_inflight},
-                {"batch_roll", test_batch_roll}};
+                {"batch_roll", test_batch_roll}, {"moveback", test_moveback}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
