@@ -905,8 +905,12 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  later time than writes numbered after it, and a time between the two
  *  leaves those out with it (firkin_history_time shows the stamps). A
  *  conditional write (or a delete) whose key's version expired while the
- *  write waited for its log space (a roll) is stamped the last millisecond
- *  that version was live, earlier than writes numbered before it. A write
+ *  write waited for its log space is stamped the last millisecond that
+ *  version was live, earlier than writes numbered before it, but never
+ *  earlier than the start of its log segment: where the version expired
+ *  before the segment roll the write waited for, the write commits after
+ *  the expiry (firkin_history shows it so; rare: it needs the expiry to
+ *  fall in that roll's milliseconds). A write
  *  that updated a record in place (in_place_updates, off with
  *  history_retention_ms) is left out of the state at every time before
  *  now, with the writes numbered after it in its segment (its record's

@@ -351,9 +351,10 @@ class DB : private CompactionHost {
   // version being live (a condition, a delete), else UINT64_MAX: the write
   // must commit before it.
   uint64_t LiveUntil(const WriteOp& op, const PendingOp& p, uint64_t now_ms) const;
-  // The commit time of a write that must commit before live_until, read
-  // after its log reservation (CommitTimeMs), moved back if need be.
-  uint64_t CommitTimeBefore(uint64_t live_until);
+  // The commit time of a write into seg that must commit before
+  // live_until, read after its log reservation (CommitTimeMs), moved back
+  // if need be (not below seg's time floor).
+  uint64_t CommitTimeBefore(uint64_t live_until, const Segment& seg);
   // Encodes a data record (put, delete, namespace record) at dst in seg,
   // sealed when the database is encrypted. Returns its size.
   size_t EncodeDataRecord(const RecordFields& f, char* dst, const Segment* seg) const;

@@ -212,12 +212,9 @@ Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
     // commit at or before the time: the answer is before it. Until the
     // review after the fifth its first time read as 0, "before every
     // time", and the answer was the latest state whatever the time.)
-    // The running maximum of times goes on across segments: a first record
-    // stamped earlier than commits numbered before it in the segment
-    // before (a conditional write whose decided-on version expired while
-    // it waited for the roll: DB::CommitTimeBefore) does not bring them
-    // into the state (review of the session's change).
-    if (found && first_time <= unix_ms && (i == 0 || LastRecordTime(*logs[i - 1]) <= unix_ms)) {
+    // (Times never go back across segments: a write moved back in time
+    // stops at its segment's time floor, DB::CommitTimeBefore.)
+    if (found && first_time <= unix_ms) {
       // The answer is in this segment: the last commit at or before the
       // time (times are compared as a running maximum in sequence order,
       // so writes in flight together whose times came out of order count

@@ -330,21 +330,23 @@ uint64_t DB::LiveUntil(const WriteOp& op, const PendingOp& p, uint64_t now_ms) c
   return e != 0 && e > now_ms ? e : UINT64_MAX;
 }
 
-uint64_t DB::CommitTimeBefore(uint64_t live_until) {
+uint64_t DB::CommitTimeBefore(uint64_t live_until, const Segment& seg) {
   // The commit time is read after the reservation, so that times follow
   // sequence numbers (time travel, SeqAtTime), and the write was decided
   // before it. A version it was decided on as live, which expired since
-  // (the reservation waited, for a roll say), would have the write commit
-  // after that version was gone: a CAS over a value that had expired
-  // (concurrency review: 25-38 times in a 2-s run). The commit time goes
-  // back to the last millisecond the version was live (never below the
-  // decision's reading, which was before it); ScanSeqAtTime carries the
-  // running maximum of times across segments for such a write. (Deciding
-  // with one reading before the reservation let every write that rolled
-  // into a new segment carry an earlier time than the segment before:
-  // review of the session's change.)
+  // (the reservation waited: preempted, or for a roll), would have the
+  // write commit after that version was gone: a CAS over a value that had
+  // expired (concurrency review: 25-38 times in a 2-s run). The commit
+  // time goes back to the last millisecond the version was live (never
+  // below the decision's reading, which was before it), but never below
+  // the segment's time floor: times must not go back across segments
+  // (reviews of the session's changes: a moved-back write that opened a
+  // segment, or ended one, made time travel hold a later write). A version
+  // that expired before the roll this write waited for is the one case
+  // left: the write commits after it (firkin.h, time travel).
   const uint64_t t = CommitTimeMs();
-  return live_until <= t ? live_until - 1 : t;
+  if (live_until > t) return t;
+  return std::max(live_until - 1, seg.time_floor.load(std::memory_order_relaxed));
 }
 
 size_t DB::OpRecordSize(const WriteOp& op) const {
@@ -432,7 +434,8 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_pl
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(OpRecordSize(op), r));
   try {
     InstallPending(p, r->seq, 0, r->seg->mutable_data() + r->off,
-                   MakeLocator(r->seg->slot(), r->off), CommitTimeBefore(LiveUntil(op, p, now_ms)));
+                   MakeLocator(r->seg->slot(), r->off),
+                   CommitTimeBefore(LiveUntil(op, p, now_ms), *r->seg));
   } catch (const std::bad_alloc&) {
     // The record is in the log but not in the index: the in-memory state no
     // longer matches the log until a reopen replays it.
@@ -538,7 +541,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(total, r));
   char* base = r->seg->mutable_data();
   uint64_t pos = r->off;
-  const uint64_t time_ms = CommitTimeBefore(live_until);  // one time for the whole batch
+  const uint64_t time_ms = CommitTimeBefore(live_until, *r->seg);  // one for the whole batch
   // The namespaces' key counts change once per namespace, after every key
   // is installed: firkin_count never sees part of a batch (it saw every
   // count in between; concurrency review, 2026-11-28).

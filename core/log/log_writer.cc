@@ -566,6 +566,11 @@ Status LogWriter::Roll(Segment* full, uint64_t bytes) {
   // writeback). Until then a power loss may undo the name: the segment
   // is then gone with records nobody was promised.
   dir_unsynced_.store(true, std::memory_order_release);
+  // Every number of the segments before is published (above, or by the
+  // roll before): the clock has passed each of their commit times.
+  if (clock_ms_ != nullptr) {
+    next->time_floor.store(clock_ms_->load(std::memory_order_acquire), std::memory_order_relaxed);
+  }
   next->synced_len.store(kSegmentHeaderSize, std::memory_order_relaxed);
   next->watermark_durable.store(kSegmentHeaderSize, std::memory_order_relaxed);
   next->StartAppending(kSegmentHeaderSize, next_base_seq_);

@@ -168,6 +168,13 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // to reclaim the expired records.
   std::atomic<uint64_t> min_expiry{UINT64_MAX};
   void NoteExpiry(uint64_t e) { LowerTo(&min_expiry, e, std::memory_order_relaxed); }
+  // No record of this segment is stamped before this: the database's clock
+  // at the roll that made it, once every number of the segments before was
+  // published (each stamped at or below it). A write whose commit time is
+  // moved back (DB::CommitTimeBefore) goes no further, so times never go
+  // back across segments (time travel keeps its running maximum per
+  // segment). Set before the segment is active; 0 where unknown.
+  std::atomic<uint64_t> time_floor{0};
   // Synced prefix (written under the log's sync mutex; read by anyone).
   std::atomic<uint64_t> synced_len{0};
   // What the watermark on disk claims (at most synced_len; it trails it by

@@ -49,6 +49,8 @@
  *   moveback   the same batch deleting a key that expired while it waited
  *              is stamped the last millisecond the key was live, earlier
  *              than the put before it: the states between hold neither
+ *   moveback_roll  the same starting a new segment: stamped no earlier
+ *              than that segment's time floor
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -1364,19 +1366,21 @@ static void test_floors(void) {
   }
 }
 
-/* ---- batch_roll, moveback ----
+/* ---- batch_roll, moveback, moveback_roll ----
  * A batch whose clock reads an early time (100) while another writer puts
- * b at 200 before the batch reserves its log space; the batch does not fit
- * the segment and starts the next one. batch_roll: its records must not
- * carry a time before b's (the state at 150 must not hold b): the commit
- * time is read after the reservation. (A change of 2026-11-28 read it
- * before, to decide conditions with it; the state at 150 then held b.)
- * moveback: the batch also deletes e, which expires at 151 and so was live
- * when the batch was decided (100) but not at 200: the batch is stamped
- * 150, the last millisecond e was live, earlier than b numbered before it,
- * and the states between 150 and 200 must still hold neither (the running
- * maximum of times goes on across segments). Both found by a review of the
- * session's changes. */
+ * b at 200 before the batch reserves its log space.
+ * batch_roll: the batch does not fit the segment and starts the next one:
+ * its records must not carry a time before b's (the state at 150 must not
+ * hold b): the commit time is read after the reservation. (A change of
+ * 2026-11-28 read it before, to decide conditions with it; the state at
+ * 150 then held b.)
+ * moveback: the batch also deletes e, which expires at 151, so was live
+ * when the batch was decided (100) but not at 200, and it fits the
+ * segment: it is stamped 150, the last millisecond e was live, earlier
+ * than b numbered before it; the states between 150 and 200 hold neither.
+ * moveback_roll: the same batch starts the next segment: it is not moved
+ * back below the segment's time floor (200, past b), since times must not
+ * go back across segments (a review found a state that held b). */
 static firkin_db *br_db;
 static firkin_batch *br_batch;
 static firkin_status br_status;
@@ -1388,7 +1392,7 @@ static void *br_writer(void *arg) {
   return NULL;
 }
 
-static void batch_roll_case(const char *name, bool moveback) {
+static void batch_roll_case(const char *name, bool moveback, bool roll) {
   char path[300];
   dbpath(path, sizeof path, name);
   const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
@@ -1414,7 +1418,7 @@ static void batch_roll_case(const char *name, bool moveback) {
    * reserves; the last one does not fit the rest of the segment. */
   for (int i = 0; i < 1000000; i++) firkin_batch_put(br_batch, NULL, "a", 1, "x", 1);
   if (moveback) firkin_batch_delete(br_batch, NULL, "e", 1);
-  firkin_batch_put(br_batch, NULL, "a", 1, big, sizeof big);
+  firkin_batch_put(br_batch, NULL, "a", 1, big, roll ? sizeof big : 1);
   __atomic_store_n(&stuck_read, 0, __ATOMIC_SEQ_CST);
   pthread_t t;
   pthread_create(&t, NULL, br_writer, NULL);
@@ -1435,8 +1439,8 @@ static void batch_roll_case(const char *name, bool moveback) {
   firkin_history_free(h);
   check(a_seq > b_seq && b_seq > before, "%s: the batch (%llu) was not numbered after b (%llu): "
         "nothing to test", name, (unsigned long long)a_seq, (unsigned long long)b_seq);
-  check(a_time == (moveback ? T0 + 150 : T0 + 200), "%s: the batch was stamped +%lld", name,
-        (long long)(a_time - T0));
+  check(a_time == (moveback && !roll ? T0 + 150 : T0 + 200), "%s: the batch was stamped +%lld",
+        name, (long long)(a_time - T0));
   for (uint64_t at = 150; at < 200; at += 10) {
     firkin_snapshot *s = NULL;
     check(firkin_snapshot_at_time(br_db, T0 + at, &s) == FIRKIN_OK, "%s: snapshot_at_time", name);
@@ -1452,8 +1456,9 @@ static void batch_roll_case(const char *name, bool moveback) {
   firkin_close(br_db);
 }
 
-static void test_batch_roll(void) { batch_roll_case("batchroll", false); }
-static void test_moveback(void) { batch_roll_case("moveback", true); }
+static void test_batch_roll(void) { batch_roll_case("batchroll", false, true); }
+static void test_moveback(void) { batch_roll_case("moveback", true, false); }
+static void test_moveback_roll(void) { batch_roll_case("moveback_roll", true, true); }
 
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
@@ -1472,7 +1477,8 @@ int main(int argc, char **argv) {
                 {"twins", test_twins},
                 {"concurrent", test_concurrent}, {"inplace", test_inplace},
                 {"floors", test_floors},       {"inflight", test_inflight},
-                {"batch_roll", test_batch_roll}, {"moveback", test_moveback}};
+                {"batch_roll", test_batch_roll}, {"moveback", test_moveback},
+                {"moveback_roll", test_moveback_roll}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
