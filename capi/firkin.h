@@ -907,10 +907,11 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  conditional write (or a delete) whose key's version expired while the
  *  write waited for its log space is stamped the last millisecond that
  *  version was live, earlier than writes numbered before it, but never
- *  earlier than the start of its log segment: where the version expired
- *  before the segment roll the write waited for, the write commits after
- *  the expiry (firkin_history shows it so; rare: it needs the expiry to
- *  fall in that roll's milliseconds). A write
+ *  earlier than the start of its log segment: where a segment roll came
+ *  between the write's decision and its reservation (the writer was
+ *  preempted, or a batch took long to resolve its keys) and the version
+ *  expired before that roll, the write commits after the expiry
+ *  (firkin_history shows it so). A write
  *  that updated a record in place (in_place_updates, off with
  *  history_retention_ms) is left out of the state at every time before
  *  now, with the writes numbered after it in its segment (its record's

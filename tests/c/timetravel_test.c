@@ -51,6 +51,9 @@
  *              than the put before it: the states between hold neither
  *   moveback_roll  the same starting a new segment: stamped no earlier
  *              than that segment's time floor
+ *   moveback_end  a write moved back at the end of a segment and another
+ *              deciding early that starts the next: the states between
+ *              hold neither, live and after a reopen
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -94,8 +97,13 @@ static int in_clock;
 /* Group "batch_roll": a thread with stuck_at set reads that time, always. */
 static __thread uint64_t stuck_at;
 static int stuck_read;
+/* Group "moveback_end": threads in a role read the clock as the group
+ * scripts it (me_clock). */
+static __thread int me_role;
+static uint64_t me_clock(void);
 static uint64_t fake_clock(void *ctx) {
   (void)ctx;
+  if (me_role != 0) return me_clock();
   if (stuck_at != 0) {
     __atomic_store_n(&stuck_read, 1, __ATOMIC_SEQ_CST);
     return stuck_at;
@@ -1460,6 +1468,123 @@ static void test_batch_roll(void) { batch_roll_case("batchroll", false, true); }
 static void test_moveback(void) { batch_roll_case("moveback", true, false); }
 static void test_moveback_roll(void) { batch_roll_case("moveback_roll", true, true); }
 
+/* ---- moveback_end ----
+ * Two writes moved back in time around a roll (a review's scenario): b is
+ * stamped 200 while X (a batch deleting e1, which expires at 151) and Y
+ * (deleting e2, expiring at 161, with a value that does not fit the
+ * segment) were decided at 100. X lands after b at the end of the segment,
+ * moved back to 150; Y starts the next one. Y must not be moved back below
+ * that segment's time floor (past 200): with Y at 160, the state at 165
+ * held b (time travel took Y's segment for the answer). */
+static int me_fb, me_fx, me_fy, me_release_b, me_b_done;
+static void me_wait(int *f) {
+  while (!__atomic_load_n(f, __ATOMIC_SEQ_CST)) usleep(200);
+}
+static void me_set(int *f) { __atomic_store_n(f, 1, __ATOMIC_SEQ_CST); }
+static __thread int me_reads;
+static uint64_t me_clock(void) {
+  me_reads++;
+  if (me_role == 1) {  /* b: reserved, its clock read held until released */
+    me_set(&me_fb);
+    me_wait(&me_release_b);
+    me_set(&me_b_done);
+    return T0 + 200;
+  }
+  if (me_role == 2) {  /* X: decided at 100; its commit time read after b's */
+    if (me_reads == 1) {
+      me_set(&me_fx);
+      return T0 + 100;
+    }
+    me_wait(&me_b_done);
+    usleep(20000);
+    return T0 + 100;
+  }
+  if (me_reads == 1) me_set(&me_fy); /* Y: decided at 100 */
+  return T0 + 100;
+}
+static firkin_db *me_db;
+static firkin_batch *me_bx, *me_by;
+static firkin_status me_sb, me_sx, me_sy;
+static void *me_b(void *a) {
+  (void)a;
+  me_role = 1;
+  me_sb = firkin_put(me_db, NULL, NULL, "b", 1, "bee", 3);
+  me_role = 0;
+  return NULL;
+}
+static void *me_x(void *a) {
+  (void)a;
+  me_role = 2;
+  me_sx = firkin_write(me_db, NULL, me_bx);
+  me_role = 0;
+  return NULL;
+}
+static void *me_y(void *a) {
+  (void)a;
+  me_role = 3;
+  me_sy = firkin_write(me_db, NULL, me_by);
+  me_role = 0;
+  return NULL;
+}
+
+static void test_moveback_end(void) {
+  char path[300];
+  dbpath(path, sizeof path, "moveback_end");
+  const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
+  set_clock(T0 + 50);
+  me_db = open_db(path, kv);
+  if (me_db == NULL) return;
+  static char fill[1000], big[30000];
+  memset(fill, 'f', sizeof fill);
+  memset(big, 'g', sizeof big);
+  for (int i = 0; i < 40; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "f%d", i);
+    check(firkin_put(me_db, NULL, NULL, k, strlen(k), fill, sizeof fill) == FIRKIN_OK, "fill");
+  }
+  check(firkin_put_expire_at(me_db, NULL, NULL, "e1", 2, "e", 1, T0 + 151) == FIRKIN_OK, "e1");
+  check(firkin_put_expire_at(me_db, NULL, NULL, "e2", 2, "e", 1, T0 + 161) == FIRKIN_OK, "e2");
+  firkin_batch_new(&me_bx);
+  firkin_batch_new(&me_by);
+  firkin_batch_put(me_bx, NULL, "a", 1, "x", 1);
+  firkin_batch_delete(me_bx, NULL, "e1", 2);
+  firkin_batch_delete(me_by, NULL, "e2", 2);
+  firkin_batch_put(me_by, NULL, "c", 1, big, sizeof big);
+  pthread_t tb, tx, ty;
+  pthread_create(&tb, NULL, me_b, NULL);
+  me_wait(&me_fb);
+  pthread_create(&tx, NULL, me_x, NULL);
+  me_wait(&me_fx);
+  usleep(50000);
+  pthread_create(&ty, NULL, me_y, NULL);
+  me_wait(&me_fy);
+  usleep(50000);
+  me_set(&me_release_b);
+  pthread_join(tb, NULL);
+  pthread_join(tx, NULL);
+  pthread_join(ty, NULL);
+  check(me_sb == FIRKIN_OK && me_sx == FIRKIN_OK && me_sy == FIRKIN_OK, "moveback_end: writes");
+  firkin_batch_free(me_bx);
+  firkin_batch_free(me_by);
+  for (int reopen = 0; reopen < 2; reopen++) {
+    for (uint64_t at = 150; at < 200; at += 5) {
+      firkin_snapshot *s = NULL;
+      check(firkin_snapshot_at_time(me_db, T0 + at, &s) == FIRKIN_OK, "snapshot_at_time");
+      firkin_status st;
+      get(me_db, s, "b", &st);
+      check(st == FIRKIN_E_NOT_FOUND,
+            "moveback_end: the state at +%llu holds b, stamped +200 (sequence %llu, reopened %d)",
+            (unsigned long long)at, (unsigned long long)firkin_snapshot_seq(s), reopen);
+      firkin_snapshot_free(s);
+    }
+    firkin_close(me_db);
+    if (reopen == 0) {
+      me_db = open_db(path, kv);
+      if (me_db == NULL) return;
+    }
+  }
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-tt-XXXXXX", tmp ? tmp : "/tmp");
@@ -1478,7 +1603,7 @@ int main(int argc, char **argv) {
                 {"concurrent", test_concurrent}, {"inplace", test_inplace},
                 {"floors", test_floors},       {"inflight", test_inflight},
                 {"batch_roll", test_batch_roll}, {"moveback", test_moveback},
-                {"moveback_roll", test_moveback_roll}};
+                {"moveback_roll", test_moveback_roll}, {"moveback_end", test_moveback_end}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
