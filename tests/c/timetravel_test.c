@@ -94,20 +94,13 @@ static uint64_t fake_now = T0;
  * then still at least every time read meanwhile). */
 static __thread int delay_me;
 static int in_clock;
-/* Group "batch_roll": a thread with stuck_at set reads that time, always. */
-static __thread uint64_t stuck_at;
-static int stuck_read;
-/* Group "moveback_end": threads in a role read the clock as the group
- * scripts it (me_clock). */
+/* Groups "batch_roll" to "moveback_end": threads in a role read the clock
+ * as the group scripts it (me_clock). */
 static __thread int me_role;
 static uint64_t me_clock(void);
 static uint64_t fake_clock(void *ctx) {
   (void)ctx;
   if (me_role != 0) return me_clock();
-  if (stuck_at != 0) {
-    __atomic_store_n(&stuck_read, 1, __ATOMIC_SEQ_CST);
-    return stuck_at;
-  }
   if (delay_me != 0) {
     const int mode = delay_me;
     delay_me = 0;
@@ -1374,113 +1367,19 @@ static void test_floors(void) {
   }
 }
 
-/* ---- batch_roll, moveback, moveback_roll ----
- * A batch whose clock reads an early time (100) while another writer puts
- * b at 200 before the batch reserves its log space.
- * batch_roll: the batch does not fit the segment and starts the next one:
- * its records must not carry a time before b's (the state at 150 must not
- * hold b): the commit time is read after the reservation. (A change of
- * 2026-11-28 read it before, to decide conditions with it; the state at
- * 150 then held b.)
- * moveback: the batch also deletes e, which expires at 151, so was live
- * when the batch was decided (100) but not at 200, and it fits the
- * segment: it is stamped 150, the last millisecond e was live, earlier
- * than b numbered before it; the states between 150 and 200 hold neither.
- * moveback_roll: the same batch starts the next segment: it is not moved
- * back below the segment's time floor (200, past b), since times must not
- * go back across segments (a review found a state that held b). */
-static firkin_db *br_db;
-static firkin_batch *br_batch;
-static firkin_status br_status;
-static void *br_writer(void *arg) {
-  (void)arg;
-  stuck_at = T0 + 100;
-  br_status = firkin_write(br_db, NULL, br_batch);
-  stuck_at = 0;
-  return NULL;
-}
-
-static void batch_roll_case(const char *name, bool moveback, bool roll) {
-  char path[300];
-  dbpath(path, sizeof path, name);
-  const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
-  set_clock(T0 + 50);
-  br_db = open_db(path, kv);
-  if (br_db == NULL) return;
-  static char fill[8192], big[40000];
-  memset(fill, 'p', sizeof fill);
-  memset(big, 'A', sizeof big);
-  for (int i = 0; i < 4; i++) {
-    char k[8];
-    snprintf(k, sizeof k, "f%d", i);
-    check(firkin_put(br_db, NULL, NULL, k, strlen(k), fill, sizeof fill) == FIRKIN_OK, "fill");
-  }
-  if (moveback) {
-    check(firkin_put_expire_at(br_db, NULL, NULL, "e", 1, "e", 1, T0 + 151) == FIRKIN_OK,
-          "%s: put e", name);
-  }
-  uint64_t before = 0;
-  firkin_last_seq(br_db, &before);
-  firkin_batch_new(&br_batch);
-  /* Many puts of one key take the batch a while to resolve before it
-   * reserves; the last one does not fit the rest of the segment. */
-  for (int i = 0; i < 1000000; i++) firkin_batch_put(br_batch, NULL, "a", 1, "x", 1);
-  if (moveback) firkin_batch_delete(br_batch, NULL, "e", 1);
-  firkin_batch_put(br_batch, NULL, "a", 1, big, roll ? sizeof big : 1);
-  __atomic_store_n(&stuck_read, 0, __ATOMIC_SEQ_CST);
-  pthread_t t;
-  pthread_create(&t, NULL, br_writer, NULL);
-  while (!__atomic_load_n(&stuck_read, __ATOMIC_SEQ_CST)) usleep(100);
-  usleep(5000);
-  check(put_at(br_db, T0 + 200, "b", "bee") == FIRKIN_OK, "%s: put b", name);
-  uint64_t b_seq = 0;
-  firkin_get_version(br_db, NULL, NULL, "b", 1, &b_seq);
-  pthread_join(t, NULL);
-  check(br_status == FIRKIN_OK, "%s: batch: %s", name, firkin_strerror(br_status));
-  firkin_batch_free(br_batch);
-  uint64_t a_seq = 0, a_time = 0;
-  firkin_history *h = NULL;
-  if (firkin_history_new(br_db, NULL, "a", 1, &h) == FIRKIN_OK && firkin_history_valid(h)) {
-    a_seq = firkin_history_seq(h);
-    a_time = firkin_history_time(h);
-  }
-  firkin_history_free(h);
-  check(a_seq > b_seq && b_seq > before, "%s: the batch (%llu) was not numbered after b (%llu): "
-        "nothing to test", name, (unsigned long long)a_seq, (unsigned long long)b_seq);
-  check(a_time == (moveback && !roll ? T0 + 150 : T0 + 200), "%s: the batch was stamped +%lld",
-        name, (long long)(a_time - T0));
-  for (uint64_t at = 150; at < 200; at += 10) {
-    firkin_snapshot *s = NULL;
-    check(firkin_snapshot_at_time(br_db, T0 + at, &s) == FIRKIN_OK, "%s: snapshot_at_time", name);
-    firkin_status st;
-    get(br_db, s, "b", &st);
-    check(st == FIRKIN_E_NOT_FOUND, "%s: the state at +%llu holds b, stamped +200 (sequence %llu)",
-          name, (unsigned long long)at, (unsigned long long)firkin_snapshot_seq(s));
-    get(br_db, s, "a", &st);
-    check(st == FIRKIN_E_NOT_FOUND, "%s: the state at +%llu holds the batch, numbered after b",
-          name, (unsigned long long)at);
-    firkin_snapshot_free(s);
-  }
-  firkin_close(br_db);
-}
-
-static void test_batch_roll(void) { batch_roll_case("batchroll", false, true); }
-static void test_moveback(void) { batch_roll_case("moveback", true, false); }
-static void test_moveback_roll(void) { batch_roll_case("moveback_roll", true, true); }
-
-/* ---- moveback_end ----
- * Two writes moved back in time around a roll (a review's scenario): b is
- * stamped 200 while X (a batch deleting e1, which expires at 151) and Y
- * (deleting e2, expiring at 161, with a value that does not fit the
- * segment) were decided at 100. X lands after b at the end of the segment,
- * moved back to 150; Y starts the next one. Y must not be moved back below
- * that segment's time floor (past 200): with Y at 160, the state at 165
- * held b (time travel took Y's segment for the answer). */
+/* ---- the scripted clock of batch_roll .. moveback_end (me_clock) ----
+ * Role 1 (b): numbered, its clock read held until me_release_b, then 200.
+ * Role 2 (X, a batch): its first read (the decision) 100; later ones (its
+ * commit time, after b's) wait until b has read its time, then 100 (the
+ * database's clock is a high-water mark: 200). Role 3 (Y): always 100. */
 static int me_fb, me_fx, me_fy, me_release_b, me_b_done;
 static void me_wait(int *f) {
   while (!__atomic_load_n(f, __ATOMIC_SEQ_CST)) usleep(200);
 }
 static void me_set(int *f) { __atomic_store_n(f, 1, __ATOMIC_SEQ_CST); }
+static void me_reset(void) {
+  me_fb = me_fx = me_fy = me_release_b = me_b_done = 0;
+}
 static __thread int me_reads;
 static uint64_t me_clock(void) {
   me_reads++;
@@ -1527,6 +1426,96 @@ static void *me_y(void *a) {
   return NULL;
 }
 
+/* ---- batch_roll, moveback, moveback_roll ----
+ * A batch decided at 100 (its first clock read) while b, numbered before
+ * it, is stamped 200 (its clock read is held until the batch was decided:
+ * me_clock's roles 1 and 2; the batch's commit time is read after b's).
+ * batch_roll: the batch does not fit the segment and starts the next one:
+ * its records must not carry a time before b's (the state at 150 must not
+ * hold b): the commit time is read after the reservation. (A change of
+ * 2026-11-28 read it before, to decide conditions with it; the state at
+ * 150 then held b.)
+ * moveback: the batch also deletes e, which expires at 151, so was live
+ * when the batch was decided (100) but not at 200, and it fits the
+ * segment: it is stamped 150, the last millisecond e was live, earlier
+ * than b numbered before it; the states between 150 and 200 hold neither.
+ * moveback_roll: the same batch starts the next segment: it is not moved
+ * back below the segment's time floor (200, past b), since times must not
+ * go back across segments (a review found a state that held b). */
+static void batch_roll_case(const char *name, bool moveback, bool roll) {
+  char path[300];
+  dbpath(path, sizeof path, name);
+  const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
+  set_clock(T0 + 50);
+  me_db = open_db(path, kv);
+  if (me_db == NULL) return;
+  me_reset();
+  static char fill[8192], big[40000];
+  memset(fill, 'p', sizeof fill);
+  memset(big, 'A', sizeof big);
+  for (int i = 0; i < 4; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "f%d", i);
+    check(firkin_put(me_db, NULL, NULL, k, strlen(k), fill, sizeof fill) == FIRKIN_OK, "fill");
+  }
+  if (moveback) {
+    check(firkin_put_expire_at(me_db, NULL, NULL, "e", 1, "e", 1, T0 + 151) == FIRKIN_OK,
+          "%s: put e", name);
+  }
+  firkin_batch_new(&me_bx);
+  firkin_batch_put(me_bx, NULL, "a", 1, "x", 1);
+  if (moveback) firkin_batch_delete(me_bx, NULL, "e", 1);
+  if (roll) firkin_batch_put(me_bx, NULL, "a", 1, big, sizeof big);  /* does not fit */
+  pthread_t tb, tx;
+  pthread_create(&tb, NULL, me_b, NULL);
+  me_wait(&me_fb);  /* b numbered, its clock read held */
+  pthread_create(&tx, NULL, me_x, NULL);
+  me_wait(&me_fx);  /* the batch decided at 100 */
+  me_set(&me_release_b);
+  pthread_join(tb, NULL);
+  pthread_join(tx, NULL);
+  check(me_sb == FIRKIN_OK && me_sx == FIRKIN_OK, "%s: writes", name);
+  firkin_batch_free(me_bx);
+  uint64_t a_seq = 0, a_time = 0, b_seq = 0;
+  firkin_get_version(me_db, NULL, NULL, "b", 1, &b_seq);
+  firkin_history *h = NULL;
+  if (firkin_history_new(me_db, NULL, "a", 1, &h) == FIRKIN_OK && firkin_history_valid(h)) {
+    a_seq = firkin_history_seq(h);
+    a_time = firkin_history_time(h);
+  }
+  firkin_history_free(h);
+  check(a_seq > b_seq && b_seq > 0, "%s: the batch (%llu) was not numbered after b (%llu)", name,
+        (unsigned long long)a_seq, (unsigned long long)b_seq);
+  check(a_time == (moveback && !roll ? T0 + 150 : T0 + 200), "%s: the batch was stamped +%lld",
+        name, (long long)(a_time - T0));
+  for (uint64_t at = 150; at < 200; at += 10) {
+    firkin_snapshot *snap = NULL;
+    check(firkin_snapshot_at_time(me_db, T0 + at, &snap) == FIRKIN_OK, "%s: snapshot_at_time",
+          name);
+    firkin_status st;
+    get(me_db, snap, "b", &st);
+    check(st == FIRKIN_E_NOT_FOUND, "%s: the state at +%llu holds b, stamped +200 (sequence %llu)",
+          name, (unsigned long long)at, (unsigned long long)firkin_snapshot_seq(snap));
+    get(me_db, snap, "a", &st);
+    check(st == FIRKIN_E_NOT_FOUND, "%s: the state at +%llu holds the batch, numbered after b",
+          name, (unsigned long long)at);
+    firkin_snapshot_free(snap);
+  }
+  firkin_close(me_db);
+}
+
+static void test_batch_roll(void) { batch_roll_case("batchroll", false, true); }
+static void test_moveback(void) { batch_roll_case("moveback", true, false); }
+static void test_moveback_roll(void) { batch_roll_case("moveback_roll", true, true); }
+
+/* ---- moveback_end ----
+ * Two writes moved back in time around a roll (a review's scenario): b is
+ * stamped 200 while X (a batch deleting e1, which expires at 151) and Y
+ * (deleting e2, expiring at 161, with a value that does not fit the
+ * segment) were decided at 100. X lands after b at the end of the segment,
+ * moved back to 150; Y starts the next one. Y must not be moved back below
+ * that segment's time floor (past 200): with Y at 160, the state at 165
+ * held b (time travel took Y's segment for the answer). */
 static void test_moveback_end(void) {
   char path[300];
   dbpath(path, sizeof path, "moveback_end");
@@ -1534,6 +1523,7 @@ static void test_moveback_end(void) {
   set_clock(T0 + 50);
   me_db = open_db(path, kv);
   if (me_db == NULL) return;
+  me_reset();
   static char fill[1000], big[30000];
   memset(fill, 'f', sizeof fill);
   memset(big, 'g', sizeof big);
@@ -1592,6 +1582,7 @@ int main(int argc, char **argv) {
     perror("mkdtemp");
     return 2;
   }
+  setvbuf(stdout, NULL, _IOLBF, 0);  /* each group's line as it ends (a CI log) */
   struct {
     const char *name;
     void (*fn)(void);
