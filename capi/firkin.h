@@ -910,8 +910,11 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  earlier than the start of its log segment: where a segment roll came
  *  between the write's decision and its reservation (the writer was
  *  preempted, or a batch took long to resolve its keys) and the version
- *  expired before that roll, the write commits after the expiry
- *  (firkin_history shows it so). A write
+ *  expired before that roll, the write is decided again at its commit
+ *  time: a CAS (firkin_cas, firkin_cas_version, firkin_persist's) then
+ *  fails with FIRKIN_E_CONDITION_FAILED and writes nothing (its sequence
+ *  number holds no change), and a delete deletes a key that is absent
+ *  either way, stamped after the expiry (firkin_history shows it so). A write
  *  that updated a record in place (in_place_updates, off with
  *  history_retention_ms) is left out of the state at every time before
  *  now, with the writes numbered after it in its segment (its record's

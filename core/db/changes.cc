@@ -265,6 +265,14 @@ void ChangeCursor::Fill() {
                                    std::to_string(at) + " found by the change feed");
       return;
     }
+    if (r.type == RecordType::kCommit && r.seq == last_ + 1) {
+      // A commit record of no records (DB::FillWithoutWrite): a number
+      // that holds no change. (A batch's own marker is read with its
+      // records below, or passed over with them.)
+      last_ = r.seq;
+      off_ = reader.offset();
+      continue;
+    }
     if (r.type == RecordType::kCompactInputs || r.type == RecordType::kCompactDone ||
         r.type == RecordType::kCommit) {
       off_ = reader.offset();  // bookkeeping, or the marker of a batch passed over

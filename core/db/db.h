@@ -355,6 +355,10 @@ class DB : private CompactionHost {
   // live_until, read after its log reservation (CommitTimeMs), moved back
   // if need be (not below seg's time floor).
   uint64_t CommitTimeBefore(uint64_t live_until, const Segment& seg);
+  // Fills r (one write's reservation, published as usual) with a record
+  // that writes nothing: a write decided again after its reservation
+  // that no longer holds (a CAS whose version expired meanwhile).
+  void FillWithoutWrite(const LogWriter::Reservation& r, uint64_t time_ms);
   // Encodes a data record (put, delete, namespace record) at dst in seg,
   // sealed when the database is encrypted. Returns its size.
   size_t EncodeDataRecord(const RecordFields& f, char* dst, const Segment* seg) const;
@@ -378,6 +382,9 @@ class DB : private CompactionHost {
   // not wait for the writes in flight).
   Status ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const;
   uint64_t LastRecordTime(const Segment& s) const;
+  // The largest commit time of any record in s (0: none), exact: read by a
+  // scan, kept in the segment once it is sealed.
+  uint64_t NewestRecordTime(const Segment& s) const;
   // The sequence number history retention keeps readable (UINT64_MAX if
   // history_retention_ms is 0), and the log segment id from which
   // compaction must keep log segments for it (UINT64_MAX: none).

@@ -60,9 +60,12 @@ uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found) {
 }
 
 uint64_t DB::LastRecordTime(const Segment& s) const {
-  // Records are in sequence order and their times are monotonic: the
-  // largest time is the last one's, but a scan costs a segment read; look
-  // for the record that ends the segment first (as SegmentLastSeq does).
+  // The last record's time, a scan's running maximum where the segment is
+  // not sealed (or records were updated in place): the open's figure of
+  // the newest commit, which takes every sealed segment's seal clock too
+  // (at or past every time in it: a write moved back to end the segment
+  // is covered). A scan costs a segment read; look for the record that
+  // ends the segment first (as SegmentLastSeq does).
   const uint64_t len = s.published_len();
   const char* d = s.data();
   // (Not where records may have been updated in place: one of them may
@@ -89,6 +92,31 @@ uint64_t DB::LastRecordTime(const Segment& s) const {
     last = std::max(last, r.time());
   }
   return last;
+}
+
+uint64_t DB::NewestRecordTime(const Segment& s) const {
+  // Not the last record's time: a write moved back in time
+  // (CommitTimeBefore) may end a segment that holds later ones (a review
+  // found history retention let compaction take the segment before such a
+  // one while a time inside the window needed it). A scan of the records,
+  // once per sealed segment where nothing changes them any more.
+  const bool fixed = s.sealed.load(std::memory_order_acquire) && !s.inplace();
+  if (fixed) {
+    if (const uint64_t t = s.newest_time.load(std::memory_order_acquire)) return t;
+  }
+  uint64_t newest = 0;
+  LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
+  RecordView r;
+  uint64_t at;
+  for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+    if (res == LogReader::Result::kDamaged) {
+      reader.Resync();
+      continue;
+    }
+    newest = std::max(newest, r.time());
+  }
+  if (fixed) s.newest_time.store(newest, std::memory_order_release);
+  return newest;
 }
 
 uint64_t DB::NewestCommitTime() const {
@@ -329,7 +357,7 @@ uint64_t DB::HistoryRetentionSegmentFloor() const {
   // that SeqAtTime can tell times inside the window.
   std::vector<std::shared_ptr<Segment>> logs = LogSegments();
   for (size_t i = 0; i < logs.size(); i++) {
-    if (LastRecordTime(*logs[i]) >= cutoff) return logs[i > 0 ? i - 1 : 0]->id();
+    if (NewestRecordTime(*logs[i]) >= cutoff) return logs[i > 0 ? i - 1 : 0]->id();
   }
   // No commit inside the window (writes paused for longer than it): the
   // state at every time inside it is the newest commit's, which the

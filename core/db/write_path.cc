@@ -31,6 +31,7 @@
 // write tracker (ns_write_tracker.h; NsTracking below enters it before any
 // shard lock is taken).
 #include <algorithm>
+#include <cassert>
 #include <new>
 #include <unordered_set>
 
@@ -432,10 +433,25 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_pl
     return Status::OK();  // nothing to delete
   }
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(OpRecordSize(op), r));
+  const uint64_t live_until = LiveUntil(op, p, now_ms);
+  const uint64_t time_ms = CommitTimeBefore(live_until, *r->seg);
+  if (time_ms >= live_until) {
+    // The version the write was decided on expired before the roll its
+    // reservation waited for, and the commit time cannot go back past the
+    // new segment's floor: decided again at the commit time (under the
+    // key's lock still). A CAS then fails, and its number and bytes hold a
+    // record that writes nothing (until the session after the fifth review
+    // it committed, after the version it compared with had expired). A
+    // delete still deletes: the key is absent either way.
+    Status again = CheckCondition(op, p.old_loc, p.old, time_ms);
+    if (!again.ok()) {
+      FillWithoutWrite(*r, time_ms);
+      return again;
+    }
+  }
   try {
     InstallPending(p, r->seq, 0, r->seg->mutable_data() + r->off,
-                   MakeLocator(r->seg->slot(), r->off),
-                   CommitTimeBefore(LiveUntil(op, p, now_ms), *r->seg));
+                   MakeLocator(r->seg->slot(), r->off), time_ms);
   } catch (const std::bad_alloc&) {
     // The record is in the log but not in the index: the in-memory state no
     // longer matches the log until a reopen replays it.
@@ -566,6 +582,21 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
     keyspace_->CountDeadOnly(MakeLocator(r->seg->slot(), pos), RecordSize(0, 4, 8));
   }
   return Status::OK();
+}
+
+void DB::FillWithoutWrite(const LogWriter::Reservation& r, uint64_t time_ms) {
+  // A commit record of no records: every reader passes it over (BatchRule
+  // holds nothing to commit; the change feed takes its number as a write
+  // with no change), and it is dead from the start. Its value, a count of 0
+  // and zeros, is as long as the reservation needs (a reservation holds
+  // at least one key record, longer than the shortest such commit record).
+  const size_t value_len = r.bytes - kRecordHeaderShort - 8 /* commit time */;
+  assert(r.bytes >= RecordSize(0, 4, 8) && RecordSize(0, value_len, 8) == r.bytes);
+  char* dst = r.seg->mutable_data() + r.off;
+  thread_local std::string value;
+  value.assign(value_len, '\0');
+  EncodeRecord(RecordFields{r.seq, 0, 0, RecordType::kCommit, 0, {}, value, time_ms}, dst);
+  keyspace_->CountDeadOnly(MakeLocator(r.seg->slot(), r.off), r.bytes);
 }
 
 // ---- namespaces: rare; serialized among themselves by ns_mu_ ----

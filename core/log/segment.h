@@ -175,6 +175,10 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // back across segments (time travel keeps its running maximum per
   // segment). Set before the segment is active; 0 where unknown.
   std::atomic<uint64_t> time_floor{0};
+  // The largest commit time of its records, once read (DB::NewestRecordTime;
+  // only when sealed and without in-place updates: fixed from then on).
+  // 0: not read yet.
+  mutable std::atomic<uint64_t> newest_time{0};
   // Synced prefix (written under the log's sync mutex; read by anyone).
   std::atomic<uint64_t> synced_len{0};
   // What the watermark on disk claims (at most synced_len; it trails it by

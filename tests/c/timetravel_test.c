@@ -54,6 +54,14 @@
  *   moveback_end  a write moved back at the end of a segment and another
  *              deciding early that starts the next: the states between
  *              hold neither, live and after a reopen
+ *   cas_roll   a CAS decided while its version was live, whose reservation
+ *              waits for a roll past the version's expiry: it fails and
+ *              writes nothing (a record that fills its number), the change
+ *              feed reads on past it, verify is clean; after a reopen too
+ *   retention_moveback  history retention keeps the log segment before one
+ *              whose newest commit is not its last record (a write moved
+ *              back ends it): the states inside the window stay readable
+ *              after compaction
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -1371,14 +1379,16 @@ static void test_floors(void) {
  * Role 1 (b): numbered, its clock read held until me_release_b, then 200.
  * Role 2 (X, a batch): its first read (the decision) 100; later ones (its
  * commit time, after b's) wait until b has read its time, then 100 (the
- * database's clock is a high-water mark: 200). Role 3 (Y): always 100. */
-static int me_fb, me_fx, me_fy, me_release_b, me_b_done;
+ * database's clock is a high-water mark: 200). Role 3 (Y): always 100.
+ * Role 4 (Z): numbered, its clock read held until me_release_z, then 190. */
+static int me_fb, me_fx, me_fy, me_release_b, me_b_done, me_fz, me_release_z, me_z_done;
 static void me_wait(int *f) {
   while (!__atomic_load_n(f, __ATOMIC_SEQ_CST)) usleep(200);
 }
 static void me_set(int *f) { __atomic_store_n(f, 1, __ATOMIC_SEQ_CST); }
 static void me_reset(void) {
   me_fb = me_fx = me_fy = me_release_b = me_b_done = 0;
+  me_fz = me_release_z = me_z_done = 0;
 }
 static __thread int me_reads;
 static uint64_t me_clock(void) {
@@ -1397,6 +1407,12 @@ static uint64_t me_clock(void) {
     me_wait(&me_b_done);
     usleep(20000);
     return T0 + 100;
+  }
+  if (me_role == 4) { /* Z: reserved, its clock read held until released, then 190 */
+    me_set(&me_fz);
+    me_wait(&me_release_z);
+    me_set(&me_z_done);
+    return T0 + 190;
   }
   if (me_reads == 1) me_set(&me_fy); /* Y: decided at 100 */
   return T0 + 100;
@@ -1575,6 +1591,207 @@ static void test_moveback_end(void) {
   }
 }
 
+/* ---- cas_roll ----
+ * A CAS decided at 100 on e, which expires at 151, whose value does not fit
+ * the segment: its reservation waits for the roll, which waits for b
+ * (numbered before it, stamped 200), so the new segment's time floor is 200
+ * and the CAS cannot be stamped while e was live. It must fail (e had
+ * expired when it committed) and write nothing: e stays absent, the change
+ * feed reads on past its number, verify is clean; the same after a reopen.
+ * (Until the session after the fifth review it returned OK and e read as
+ * the new value, written after the value it compared with had expired.) */
+static firkin_status cr_st;
+static void *cr_cas(void *a) {
+  (void)a;
+  static char big[40000];
+  memset(big, 'C', sizeof big);
+  me_role = 2;
+  cr_st = firkin_cas(me_db, NULL, NULL, "e", 1, "old", 3, big, sizeof big);
+  me_role = 0;
+  return NULL;
+}
+static void cas_roll_check(const char *path, int reopened) {
+  firkin_status st;
+  get(me_db, NULL, "e", &st);
+  check(st == FIRKIN_E_NOT_FOUND, "cas_roll: e reads %d, not absent (reopened %d)", (int)st,
+        reopened);
+  get(me_db, NULL, "b", &st);
+  check(st == FIRKIN_OK, "cas_roll: b reads %d (reopened %d)", (int)st, reopened);
+  get(me_db, NULL, "z", &st);
+  check(st == FIRKIN_OK, "cas_roll: z reads %d (reopened %d)", (int)st, reopened);
+  /* Every change from the first: the fills, e, b and z, in order and without
+   * a gap (the CAS's number holds no change). */
+  firkin_changes *c = NULL;
+  int n = 0, e_puts = 0;
+  bool z_seen = false;
+  uint64_t prev = 0;
+  check(firkin_changes_open(me_db, 0, NULL, &c) == FIRKIN_OK, "cas_roll: changes_open");
+  for (; c != NULL && firkin_changes_valid(c); firkin_changes_next(c)) {
+    const uint64_t seq = firkin_changes_seq(c);
+    check(seq > prev, "cas_roll: change %llu after %llu", (unsigned long long)seq,
+          (unsigned long long)prev);
+    prev = seq;
+    size_t kl = 0;
+    const void *kv = NULL;
+    firkin_changes_key(c, &kv, &kl);
+    const char *k = kv;
+    if (kl == 1 && k[0] == 'e') e_puts++;
+    if (kl == 1 && k[0] == 'z') z_seen = true;
+    n++;
+  }
+  check(c != NULL && firkin_changes_status(c) == FIRKIN_OK,
+        "cas_roll: the change feed ended with %d after %d changes (reopened %d)",
+        c != NULL ? (int)firkin_changes_status(c) : -1, n, reopened);
+  check(z_seen && e_puts == 1 && n == 7, "cas_roll: %d changes, %d of e, z %sseen (reopened %d)",
+        n, e_puts, z_seen ? "" : "not ", reopened);
+  firkin_changes_free(c);
+  char *report = NULL;
+  st = firkin_verify(me_db, &report);
+  check(st == FIRKIN_OK, "cas_roll: verify %d: %s (reopened %d)", (int)st,
+        report != NULL ? report : firkin_last_error(), reopened);
+  firkin_free(report);
+  (void)path;
+}
+static void test_cas_roll(void) {
+  char path[300];
+  dbpath(path, sizeof path, "cas_roll");
+  const char *kv[] = {"segment_size", "64K", NULL};
+  set_clock(T0 + 50);
+  me_db = open_db(path, kv);
+  if (me_db == NULL) return;
+  me_reset();
+  static char fill[8192];
+  memset(fill, 'p', sizeof fill);
+  for (int i = 0; i < 4; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "f%d", i);
+    check(firkin_put(me_db, NULL, NULL, k, strlen(k), fill, sizeof fill) == FIRKIN_OK, "fill");
+  }
+  check(firkin_put_expire_at(me_db, NULL, NULL, "e", 1, "old", 3, T0 + 151) == FIRKIN_OK,
+        "cas_roll: put e");
+  pthread_t tb, tx;
+  pthread_create(&tb, NULL, me_b, NULL);
+  me_wait(&me_fb); /* b numbered, its clock read held */
+  pthread_create(&tx, NULL, cr_cas, NULL);
+  me_wait(&me_fx); /* the CAS decided at 100, e live */
+  me_set(&me_release_b);
+  pthread_join(tb, NULL);
+  pthread_join(tx, NULL);
+  check(me_sb == FIRKIN_OK, "cas_roll: put b");
+  check(cr_st == FIRKIN_E_CONDITION_FAILED,
+        "cas_roll: the CAS on e (expired at +151, committed at +200 or later) returned %d, "
+        "not CONDITION_FAILED",
+        (int)cr_st);
+  check(firkin_put(me_db, NULL, NULL, "z", 1, "zz", 2) == FIRKIN_OK, "cas_roll: put z");
+  cas_roll_check(path, 0);
+  firkin_close(me_db);
+  me_db = open_db(path, kv);
+  if (me_db == NULL) return;
+  cas_roll_check(path, 1);
+  firkin_close(me_db);
+}
+
+/* ---- retention_moveback ----
+ * History retention must keep the log segment before one whose newest
+ * commit is inside the window, also where that commit is not the
+ * segment's last record: Z (a put that starts segment C, stamped 190), b
+ * (200) and X (deleting e, expiring at 151, decided at 100: moved back to
+ * 150) fill segment C in that order. With a window from 170, segment B
+ * before it holds the state at 170-189; retention took C's last record's
+ * time (150) for its newest, let compaction take B (keys put and
+ * deleted), and the state
+ * at 175 said SNAPSHOT_TOO_OLD (found by a review, by reading). */
+static void *rm_z(void *a) {
+  (void)a;
+  static char big[40000];
+  memset(big, 'Z', sizeof big);
+  me_role = 4;
+  firkin_status st = firkin_put(me_db, NULL, NULL, "z", 1, big, sizeof big);
+  me_role = 0;
+  return (void *)(intptr_t)st;
+}
+static void *rm_x(void *a) {
+  (void)a;
+  me_role = 2;
+  me_sx = firkin_delete(me_db, NULL, NULL, "e", 1);
+  me_role = 0;
+  return NULL;
+}
+static void test_retention_moveback(void) {
+  char path[300];
+  dbpath(path, sizeof path, "retention_moveback");
+  const char *kv[] = {"segment_size", "64K", "history_retention_ms", "70", NULL};
+  set_clock(T0 + 50);
+  me_db = open_db(path, kv);
+  if (me_db == NULL) return;
+  me_reset();
+  static char fill[8192], big[40000];
+  memset(fill, 'p', sizeof fill);
+  memset(big, 'W', sizeof big);
+  /* Segment A: e and f0..f5 (the next 8 KiB does not fit); segment B:
+   * keys put and deleted (no version of them is needed inside the window:
+   * compaction may take it). */
+  check(firkin_put_expire_at(me_db, NULL, NULL, "e", 1, "e", 1, T0 + 151) == FIRKIN_OK,
+        "retention_moveback: put e");
+  for (int i = 0; i < 6; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "f%d", i);
+    check(firkin_put(me_db, NULL, NULL, k, strlen(k), fill, sizeof fill) == FIRKIN_OK, "fill");
+  }
+  for (int i = 0; i < 4; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "h%d", i);
+    check(firkin_put(me_db, NULL, NULL, k, strlen(k), fill, sizeof fill) == FIRKIN_OK, "fill");
+    check(firkin_delete(me_db, NULL, NULL, k, strlen(k)) == FIRKIN_OK, "delete");
+  }
+  pthread_t tz, tb, tx;
+  void *zr = NULL;
+  pthread_create(&tz, NULL, rm_z, NULL);
+  me_wait(&me_fz); /* Z started segment 1, its clock read held */
+  pthread_create(&tb, NULL, me_b, NULL);
+  me_wait(&me_fb); /* b numbered after Z, held */
+  pthread_create(&tx, NULL, rm_x, NULL);
+  me_wait(&me_fx); /* X decided at 100 (e live) */
+  usleep(20000);   /* X reserves after b */
+  me_set(&me_release_z);
+  me_wait(&me_z_done);
+  me_set(&me_release_b);
+  pthread_join(tz, &zr);
+  pthread_join(tb, NULL);
+  pthread_join(tx, NULL);
+  check((firkin_status)(intptr_t)zr == FIRKIN_OK && me_sb == FIRKIN_OK && me_sx == FIRKIN_OK,
+        "retention_moveback: writes");
+  firkin_history *h = NULL;
+  uint64_t x_time = 0;
+  if (firkin_history_new(me_db, NULL, "e", 1, &h) == FIRKIN_OK && firkin_history_valid(h)) {
+    x_time = firkin_history_time(h);
+  }
+  firkin_history_free(h);
+  check(x_time == T0 + 150, "retention_moveback: the delete was stamped +%lld, not +150",
+        (long long)(x_time - T0));
+  /* W starts segment 2 at 210; the fills' overwrites leave segment 0 dead. */
+  set_clock(T0 + 210);
+  check(firkin_put(me_db, NULL, NULL, "w", 1, big, sizeof big) == FIRKIN_OK, "put w");
+  check(firkin_put(me_db, NULL, NULL, "f1", 2, "q", 1) == FIRKIN_OK, "overwrite f1");
+  set_clock(T0 + 240); /* the window: 170 .. 240 */
+  check(firkin_compact(me_db) == FIRKIN_OK, "retention_moveback: compact");
+  for (uint64_t at = 170; at < 190; at += 5) {
+    firkin_snapshot *snap = NULL;
+    firkin_status st = firkin_snapshot_at_time(me_db, T0 + at, &snap);
+    check(st == FIRKIN_OK, "retention_moveback: the state at +%llu (inside the window) said %d: %s",
+          (unsigned long long)at, (int)st, firkin_last_error());
+    if (st != FIRKIN_OK) continue;
+    get(me_db, snap, "b", &st);
+    check(st == FIRKIN_E_NOT_FOUND, "retention_moveback: the state at +%llu holds b",
+          (unsigned long long)at);
+    const char *v = get(me_db, snap, "f1", &st);
+    check(st == FIRKIN_OK && v[0] == 'p', "retention_moveback: f1 at +%llu: %d",
+          (unsigned long long)at, (int)st);
+    firkin_snapshot_free(snap);
+  }
+  firkin_close(me_db);
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-tt-XXXXXX", tmp ? tmp : "/tmp");
@@ -1594,7 +1811,8 @@ int main(int argc, char **argv) {
                 {"concurrent", test_concurrent}, {"inplace", test_inplace},
                 {"floors", test_floors},       {"inflight", test_inflight},
                 {"batch_roll", test_batch_roll}, {"moveback", test_moveback},
-                {"moveback_roll", test_moveback_roll}, {"moveback_end", test_moveback_end}};
+                {"moveback_roll", test_moveback_roll}, {"moveback_end", test_moveback_end},
+                {"cas_roll", test_cas_roll}, {"retention_moveback", test_retention_moveback}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
