@@ -1448,7 +1448,11 @@ FIRKIN_API firkin_status firkin_changes_options_get_batch_markers(
  *  one sequence number: a put, a delete, a namespace create or drop, or a
  *  batch (all of it, never part: it is delivered only once its commit is
  *  in the log, between BATCH_BEGIN/END markers by default; a batch of one
- *  operation is that operation, without markers). A change is
+ *  operation is that operation, without markers). A CAS that failed after
+ *  it took its number (its TTL version expired while it waited for a
+ *  segment roll: see firkin_snapshot_at_time) holds no change: the cursor
+ *  passes over its number, so consecutive changes may differ by 2 or more;
+ *  the cursor itself checks that nothing between is missing. A change is
  *  delivered only once published (every write before it is complete, as
  *  for snapshots). To resume after a restart, store the sequence number of
  *  the last change applied and pass it as since_seq.

@@ -401,10 +401,8 @@ void DB::InstallEncoded(const PendingOp& p, Locator loc, size_t size, uint64_t t
     keyspace_->segments().BySlot(LocatorSlot(loc))->NoteExpiry(e);  // TTL reclaim
   }
   const bool was_live = p.old_loc != 0 && p.old.type == RecordType::kPut;
-  NamespaceInfo::CountDelta one;
-  op.ns->AccountKey(counts != nullptr ? counts : &one, was_live, was_live ? p.old.expiry() : 0,
-                    is_live, is_live ? op.ExpiryAt(time_ms) : 0);
-  if (counts == nullptr) op.ns->ApplyCounts(one);
+  op.ns->AccountInto(counts, was_live, was_live ? p.old.expiry() : 0, is_live,
+                     is_live ? op.ExpiryAt(time_ms) : 0);
 }
 
 Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_place,

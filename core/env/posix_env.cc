@@ -44,6 +44,12 @@ auto RetryEintr(F f) -> decltype(f()) {
   return r;
 }
 
+// A descriptor of the directory `dir` (for its fsync and its locks), or -1
+// with errno set.
+int OpenDirFd(const std::string& dir) {
+  return RetryEintr([&] { return open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC); });
+}
+
 // posix_fallocate of [offset, offset + len) of fd, retried on EINTR (it
 // returns the error instead of setting errno); path names the file in the
 // status.
@@ -441,7 +447,7 @@ std::string DirOf(const std::string& path) {
 // writers there reuse no file). Any other failure (no descriptor left,
 // say) fails the read-only open: unannounced, its files could be reused.
 Status AnnounceReaderOnDir(const std::string& dir, int* fd) {
-  *fd = RetryEintr([&] { return open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC); });
+  *fd = OpenDirFd(dir);
   if (*fd < 0) return PosixError(errno, "open", dir);
   struct flock fl = OneByte(F_RDLCK, kReaderByte);
   if (RetryEintr([&] { return fcntl(*fd, F_OFD_SETLK, &fl); }) != 0) {
@@ -456,8 +462,7 @@ Status AnnounceReaderOnDir(const std::string& dir, int* fd) {
 // Whether a reader announced itself on `dir` (AnnounceReaderOnDir);
 // cannot tell: true.
 bool ReaderOnDir(const std::string& dir) {
-  const int fd =
-      RetryEintr([&] { return open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC); });
+  const int fd = OpenDirFd(dir);
   if (fd < 0) return true;
   struct flock probe = OneByte(F_WRLCK, kReaderByte);
   const bool present = fcntl(fd, F_OFD_GETLK, &probe) != 0 || probe.l_type != F_UNLCK;
@@ -624,7 +629,7 @@ Status PosixEnv::LinkFile(const std::string& from, const std::string& to) {
 }
 
 Status PosixEnv::SyncDir(const std::string& dir) {
-  int fd = RetryEintr([&] { return open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC); });
+  const int fd = OpenDirFd(dir);
   if (fd < 0) return PosixError(errno, "open", dir);
   Status s;
   if (RetryEintr([&] { return fsync(fd); }) != 0) s = PosixError(errno, "fsync", dir);
@@ -664,7 +669,7 @@ class SyncDirEachTime final : public Directory {
 }  // namespace
 
 Status PosixEnv::OpenDirectory(const std::string& dir, std::unique_ptr<Directory>* out) {
-  int fd = RetryEintr([&] { return open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC); });
+  const int fd = OpenDirFd(dir);
   if (fd < 0) return PosixError(errno, "open", dir);
   *out = std::make_unique<PosixDirectory>(fd, dir);
   return Status::OK();

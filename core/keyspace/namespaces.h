@@ -102,6 +102,16 @@ struct NamespaceInfo {
     AccountKey(&d, was_put, was_expiry, is_put, expiry);
     ApplyCounts(d);
   }
+  // AccountKey into `d` if given (applied with the rest of a batch or
+  // refresh), else applied now.
+  void AccountInto(CountDelta* d, bool was_put, uint64_t was_expiry, bool is_put,
+                   uint64_t expiry) {
+    if (d != nullptr) {
+      AccountKey(d, was_put, was_expiry, is_put, expiry);
+    } else {
+      AccountNewest(was_put, was_expiry, is_put, expiry);
+    }
+  }
   void NoteMinExpiry(uint64_t e) const { LowerTo(&min_expiry, e, std::memory_order_relaxed); }
   // Writes to this namespace, for serializable transactions that iterated it.
   NsWriteTracker writes;

@@ -7,7 +7,9 @@
  *   CHECK(cond, fmt, ...)  fails the current case: prints the file, line,
  *                          message and firkin_last_error(), returns 1
  *   run(name, fn)          runs int fn(void) in a child (0 = pass) under
- *                          alarm(forked_case_alarm_s), prints ok/FAIL
+ *                          alarm(forked_case_alarm_s), prints ok/FAIL;
+ *                          with FIRKIN_CASES set (case names, the part
+ *                          before ':', space-separated) only those
  *   sh(fmt, ...)           runs a shell command (reports a failure)
  *   stat_num(db, field)    the first number `field` in firkin_stats (-1 if
  *                          absent)
@@ -17,6 +19,7 @@
 #define FIRKIN_TESTS_C_FORKED_CASES_H_
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +41,23 @@ static unsigned forked_case_alarm_s = 120;
     }                                                        \
   } while (0)
 
+/* Whether FIRKIN_CASES (space-separated case names: the part of a case's
+ * name before its ':') lists the case; every case when it is unset. */
+static bool case_selected(const char *name) {
+  const char *only = getenv("FIRKIN_CASES");
+  if (only == NULL || *only == 0) return true;
+  const size_t n = strcspn(name, ":");
+  for (const char *p = only; *p != 0;) {
+    const size_t len = strcspn(p, " ");
+    if (len == n && strncmp(p, name, n) == 0) return true;
+    p += len;
+    while (*p == ' ') p++;
+  }
+  return false;
+}
+
 static void run(const char *name, int (*fn)(void)) {
+  if (!case_selected(name)) return;
   fflush(stdout);
   fflush(stderr);
   pid_t pid = fork();
