@@ -102,6 +102,11 @@ FIRKIN_API uint64_t firkin_changes_seq(const firkin_changes* c) {
   return c->cursor->current().seq;
 }
 
+FIRKIN_API uint64_t firkin_changes_position(const firkin_changes* c) {
+  if (c == nullptr) return 0;
+  return c->cursor->position();
+}
+
 FIRKIN_API const char* firkin_changes_namespace(const firkin_changes* c) {
   if (c == nullptr || !c->cursor->Valid()) return nullptr;
   const std::string_view n = c->cursor->current().ns_name;

@@ -747,7 +747,10 @@ FIRKIN_API firkin_status firkin_put_if_absent(firkin_db *db, const firkin_write_
 
 /** Compare-and-swap on the value: stores val only if key exists and its
  *  current value equals (expected, expected_len); otherwise
- *  FIRKIN_E_CONDITION_FAILED and nothing is written. */
+ *  FIRKIN_E_CONDITION_FAILED and nothing is written (no key changes; one
+ *  that failed only after taking its sequence number, as
+ *  firkin_snapshot_at_time tells, uses the number up: firkin_last_seq
+ *  counts it, and the change feed passes over it). */
 FIRKIN_API firkin_status firkin_cas(firkin_db *db, const firkin_write_options *wo,
                                     const firkin_ns *ns, const void *key, size_t key_len,
                                     const void *expected, size_t expected_len,
@@ -1494,6 +1497,16 @@ FIRKIN_API firkin_status firkin_changes_wait(firkin_changes *c, uint32_t timeout
 FIRKIN_API firkin_change_type firkin_changes_type(const firkin_changes *c);
 /** The current change's sequence number; 0 if not valid or NULL. */
 FIRKIN_API uint64_t firkin_changes_seq(const firkin_changes *c);
+/** How far the cursor has read: every write numbered at or below it was
+ *  delivered and moved past (firkin_changes_next, firkin_changes_next_n),
+ *  or holds no change (a CAS that failed after it took its number, see
+ *  firkin_changes_open). The current change's number - 1 while the cursor
+ *  is valid; at the end, the last number read (firkin_last_seq once it
+ *  has caught up, also where the last write holds no change, so that a
+ *  consumer can tell it has caught up; the last change's number cannot).
+ *  A consumer that stores it resumes with firkin_changes_open(db,
+ *  position). 0 if c is NULL. */
+FIRKIN_API uint64_t firkin_changes_position(const firkin_changes *c);
 /** The current change's namespace name, NUL-terminated, borrowed (valid
  *  until the cursor moves); "" for batch markers; NULL if not valid. */
 FIRKIN_API const char *firkin_changes_namespace(const firkin_changes *c);

@@ -233,6 +233,29 @@ func (c *ChangeCursor) Wait(timeout time.Duration) (bool, error) {
 	return false, c.err
 }
 
+// Position tells how far the cursor has read: every write numbered at or
+// below it was delivered and moved past, or holds no change (a CAS that
+// failed after it took its number: firkin.h, firkin_changes_open). It is
+// the current change's Seq - 1 while Next's change is current, and once
+// Next has returned false with nothing buffered, the last number read:
+// DB.LastSeq when caught up, also where the last write holds no change. A
+// consumer that stores it resumes with OpenChanges(position, ...).
+func (c *ChangeCursor) Position() (uint64, error) {
+	if c.closed {
+		return 0, errClosed("change cursor")
+	}
+	if c.cur.Seq != 0 {
+		return c.cur.Seq - 1, nil
+	}
+	if c.off+16 <= len(c.data) {
+		return binary.LittleEndian.Uint64(c.data[c.off+8:]) - 1, nil
+	}
+	var n int64
+	err := wrap(fkraw.Fkb_changes_position(c.h, &n))
+	runtime.KeepAlive(c)
+	return uint64(n), err
+}
+
 // Err is the error that stopped the cursor (ErrSnapshotTooOld: history it
 // needed was compacted away), or nil.
 func (c *ChangeCursor) Err() error { return c.err }

@@ -32,10 +32,20 @@ func TestChangesCursor(t *testing.T) {
 	must(t, err)
 	defer c.Close()
 	var got []string
+	var positions []uint64
 	for c.Next() {
 		got = append(got, describeChange(c.Change()))
+		p, err := c.Position()
+		must(t, err)
+		positions = append(positions, p)
 	}
 	must(t, c.Err())
+	// The current change's number - 1 (a batch's markers too), then the
+	// last number read.
+	if p, err := c.Position(); err != nil || p != 5 ||
+		fmt.Sprint(positions) != "[0 1 2 3 3 3 3 4]" {
+		t.Fatalf("positions %v, at the end %d, %v", positions, p, err)
+	}
 	want := []string{"put 1 default a 1", "ns_create 2 users  ", "put 3 users ada lovelace",
 		"batch_begin 4   ", "put 4 default b 2", "delete 4 default a ", "batch_end 4   ",
 		"ns_drop 5 users  "}
@@ -81,6 +91,9 @@ func TestChangesCursor(t *testing.T) {
 	c.Close()
 	if c.Next() || !errors.Is(c.Err(), ErrClosed) {
 		t.Fatalf("Next after Close: %v", c.Err())
+	}
+	if _, err := c.Position(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Position after Close: %v", err)
 	}
 }
 

@@ -137,6 +137,7 @@
 %ignore firkin_changes_next;
 %ignore firkin_changes_valid;
 %ignore firkin_changes_oldest_seq;
+%ignore firkin_changes_position;
 %ignore firkin_changes_options_new;
 %ignore firkin_changes_options_free;
 %ignore firkin_changes_options_set_batch_markers;
@@ -670,6 +671,13 @@ static firkin_status fkb_changes_next_n(firkin_changes *c, void *buf, size_t cap
   /* Changes delivered before an error come first; the error comes with the
    * next call (the cursor keeps it). */
   return count > 0 ? FIRKIN_OK : st;
+}
+/* *OUT = firkin_changes_position(c): how far the cursor has read (a
+ * binding's cursor, which buffers, gives the next buffered change's number
+ * - 1 instead while it holds one). */
+static firkin_status fkb_changes_position(const firkin_changes *c, int64_t *OUT) {
+  *OUT = (int64_t)firkin_changes_position(c);
+  return FIRKIN_OK;
 }
 static firkin_status fkb_changes_oldest_seq(firkin_db *db, int64_t *OUT) {
   uint64_t v = 0;

@@ -265,7 +265,8 @@ void ChangeCursor::Fill() {
                                    std::to_string(at) + " found by the change feed");
       return;
     }
-    if (r.type == RecordType::kCommit && r.seq == last_ + 1) {
+    if (r.type == RecordType::kCommit && r.seq == last_ + 1 && r.value_len >= 4 &&
+        DecodeU32(r.value().data()) == 0) {
       // A commit record of no records (DB::FillWithoutWrite): a number
       // that holds no change. (A batch's own marker is read with its
       // records below, or passed over with them.)

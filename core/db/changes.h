@@ -6,8 +6,10 @@
 // outputs, which hold copies of old records and would repeat them), in id
 // order. Within those segments log order is sequence order, every write
 // has exactly one sequence number and sequence numbers are dense (every
-// number from 1 to the last one is one write), so the cursor checks that
-// each write it delivers is the previous one + 1: a gap means history was
+// number from 1 to the last one is one write; a write that failed after
+// it took its number has a commit record of no records, a number with no
+// change), so the cursor checks that each write it reads is the previous
+// one + 1: a gap means history was
 // compacted away (or skipped by salvage) and the cursor fails with
 // kSnapshotTooOld, never skipping a change silently. It reads a segment
 // only below its published length (what is there is published: every
@@ -137,8 +139,11 @@ class ChangeCursor {
   // OK, or the error that stopped the cursor (kSnapshotTooOld: history it
   // needed was compacted away; kCorruption).
   Status status() const { return status_; }
-  // The sequence number of the last write delivered in full (or since).
-  uint64_t position() const { return last_; }
+  // How far the cursor has read: every write numbered at or below it was
+  // delivered and moved past, or holds no change (a commit record of no
+  // records). The current write's number - 1 while valid; at the end, the
+  // last number read (or since).
+  uint64_t position() const { return Valid() ? current().seq - 1 : last_; }
 
  private:
   // Reads the next write (one sequence number) into buf_.

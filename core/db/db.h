@@ -385,6 +385,10 @@ class DB : private CompactionHost {
   // The largest commit time of any record in s (0: none), exact: read by a
   // scan, kept in the segment once it is sealed.
   uint64_t NewestRecordTime(const Segment& s) const;
+  // Whether logs[i] (log segments in id order) holds a commit at time t or
+  // later; reads its records only where the neighbours' times cannot tell.
+  bool HoldsTimeFrom(const std::vector<std::shared_ptr<Segment>>& logs, size_t i,
+                     uint64_t t) const;
   // The sequence number history retention keeps readable (UINT64_MAX if
   // history_retention_ms is 0), and the log segment id from which
   // compaction must keep log segments for it (UINT64_MAX: none).

@@ -94,13 +94,35 @@ uint64_t DB::LastRecordTime(const Segment& s) const {
   return last;
 }
 
+bool DB::HoldsTimeFrom(const std::vector<std::shared_ptr<Segment>>& logs, size_t i,
+                       uint64_t t) const {
+  // Two cheap looks first. The next log segment's first commit is at or
+  // after every commit of this one (times never go back across segments:
+  // its time floor, the clock once every number before it was published,
+  // is at or after each of them): below t, none of this one is at t or
+  // later. This one's last commit is one of its times: at t or later, it
+  // holds one. Only where neither tells (the segment around t) are its
+  // records read (NewestRecordTime; a review of the exact fix found every
+  // log segment before the window read at each compaction plan).
+  if (i + 1 < logs.size()) {
+    bool found = false;
+    const uint64_t next = FirstRecordTime(*logs[i + 1], nullptr, &found);
+    if (found && next < t) return false;
+  }
+  if (LastRecordTime(*logs[i]) >= t) return true;
+  return NewestRecordTime(*logs[i]) >= t;
+}
+
 uint64_t DB::NewestRecordTime(const Segment& s) const {
   // Not the last record's time: a write moved back in time
   // (CommitTimeBefore) may end a segment that holds later ones (a review
   // found history retention let compaction take the segment before such a
   // one while a time inside the window needed it). A scan of the records,
   // once per sealed segment where nothing changes them any more.
-  const bool fixed = s.sealed.load(std::memory_order_acquire) && !s.inplace();
+  // (A read-only handle's segments are marked sealed while the writer may
+  // still add to the newest: kept only on the writer.)
+  const bool fixed =
+      !options_.read_only && s.sealed.load(std::memory_order_acquire) && !s.inplace();
   if (fixed) {
     if (const uint64_t t = s.newest_time.load(std::memory_order_acquire)) return t;
   }
@@ -357,7 +379,7 @@ uint64_t DB::HistoryRetentionSegmentFloor() const {
   // that SeqAtTime can tell times inside the window.
   std::vector<std::shared_ptr<Segment>> logs = LogSegments();
   for (size_t i = 0; i < logs.size(); i++) {
-    if (NewestRecordTime(*logs[i]) >= cutoff) return logs[i > 0 ? i - 1 : 0]->id();
+    if (HoldsTimeFrom(logs, i, cutoff)) return logs[i > 0 ? i - 1 : 0]->id();
   }
   // No commit inside the window (writes paused for longer than it): the
   // state at every time inside it is the newest commit's, which the

@@ -32,6 +32,7 @@
 // shard lock is taken).
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <new>
 #include <unordered_set>
 
@@ -201,7 +202,9 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
     s = n == 1 && !IsCheckOnly(ops[0])
             ? ApplyOne(ops[0], &r, live_ != nullptr && mode != SyncMode::kAlways, &decided_on)
             : ApplyBatch(ops, n, &r, &decided_on);
-    tracking.Done(r.seg != nullptr ? r.seq : 0);
+    // (0: it wrote nothing, also where a failed condition filled its
+    // reservation, FillWithoutWrite.)
+    tracking.Done(r.seg != nullptr && s.ok() ? r.seq : 0);
     if (r.overwrite) {
       log_->Complete(r);  // an in-place update does not wait (LogWriter::Complete)
     } else if (r.seg != nullptr) {
@@ -588,12 +591,23 @@ void DB::FillWithoutWrite(const LogWriter::Reservation& r, uint64_t time_ms) {
   // with no change), and it is dead from the start. Its value, a count of 0
   // and zeros, is as long as the reservation needs (a reservation holds
   // at least one key record, longer than the shortest such commit record).
+  // Written where it lies, with no buffer (an allocation failing here
+  // would leave the number reserved and never published, and every later
+  // write waiting for it): the shortest such record, then its value
+  // length raised to the reservation's end over zeros, and its checksum
+  // taken again.
+  const size_t shortest = RecordSize(0, 4, 8);
   const size_t value_len = r.bytes - kRecordHeaderShort - 8 /* commit time */;
-  assert(r.bytes >= RecordSize(0, 4, 8) && RecordSize(0, value_len, 8) == r.bytes);
+  assert(r.bytes >= shortest && RecordSize(0, value_len, 8) == r.bytes);
   char* dst = r.seg->mutable_data() + r.off;
-  thread_local std::string value;
-  value.assign(value_len, '\0');
-  EncodeRecord(RecordFields{r.seq, 0, 0, RecordType::kCommit, 0, {}, value, time_ms}, dst);
+  const char count[4] = {0, 0, 0, 0};
+  EncodeRecordCached(
+      RecordFields{r.seq, 0, 0, RecordType::kCommit, 0, {}, std::string_view(count, 4), time_ms},
+      dst);
+  std::memset(dst + shortest, 0, r.bytes - shortest);
+  EncodeU32(dst + kRecordValueLenAt, static_cast<uint32_t>(value_len));
+  const uint8_t flags = PeekRecord(dst).flags;
+  StoreRecordChecksum(dst, flags, RecordChecksum(dst, flags, 0, value_len));
   keyspace_->CountDeadOnly(MakeLocator(r.seg->slot(), r.off), r.bytes);
 }
 

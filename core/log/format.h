@@ -212,6 +212,8 @@ constexpr size_t kRecordHeaderShort = 36;
 constexpr size_t kRecordPeekSize = 36;
 // The smallest record of either layout (an empty short one, padded).
 constexpr size_t kRecordMinSize = 40;
+// Where value_len lies in either layout.
+constexpr size_t kRecordValueLenAt = 28;
 constexpr size_t kRecordAlign = 8;
 
 enum class RecordType : uint8_t {
@@ -385,7 +387,7 @@ inline RecordView PeekRecord(const char* p, const char* seg = nullptr) {
   r.seq = DecodeU64(p + 8);
   r.prev = DecodeU64(p + 16);
   r.ns_id = DecodeU32(p + 24);
-  r.value_len = DecodeU32(p + 28);
+  r.value_len = DecodeU32(p + kRecordValueLenAt);
   r.key_len = DecodeU16(p + 32);
   r.type = static_cast<RecordType>(static_cast<uint8_t>(p[34]));
   r.flags = static_cast<uint8_t>(p[35]);

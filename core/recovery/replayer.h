@@ -81,6 +81,7 @@ class Replayer {
         ks_->CountDeadOnly(loc, r.size());
         break;
       case RecordType::kNsCreate: {
+        memo_id_ = UINT32_MAX;  // (Dropped's memo: the table changes)
         // The value holds the namespace flags (format version 4; empty
         // before). An ordered namespace replayed once the ordered indexes
         // are built (a read-only handle's refresh) gets its own now; at
@@ -117,6 +118,7 @@ class Replayer {
         break;
       }
       case RecordType::kNsDrop:
+        memo_id_ = UINT32_MAX;
         ns_->Drop(r.ns_id);
         dropped_any_ = true;
         ks_->CountLive(loc, r.size());
@@ -154,8 +156,7 @@ class Replayer {
     // records copied while it was live: installed, they stayed in the
     // index for good, since only a refresh that replays a drop purges.
     // Found by review: verify on a reader following namespace churn.)
-    if (const NamespaceInfo* info = ns_->ById(r.ns_id);
-        info != nullptr && info->dropped.load(std::memory_order_acquire)) {
+    if (Dropped(r.ns_id)) {
       ks_->CountDeadOnly(loc, r.size());
       return;
     }
@@ -168,6 +169,18 @@ class Replayer {
     } else {
       ApplyKVLocked(h, key, loc, r, copy);
     }
+  }
+
+  // Whether namespace id is known and dropped. The table's answer for the
+  // last id asked is kept (one lookup, under the table's mutex, per run of
+  // records of one namespace, not per record) until a namespace record
+  // changes the table.
+  bool Dropped(uint32_t id) {
+    if (id != memo_id_) {
+      memo_id_ = id;
+      memo_ = ns_->ById(id);
+    }
+    return memo_ != nullptr && memo_->dropped.load(std::memory_order_acquire);
   }
 
   void ApplyKVLocked(uint64_t h, std::string_view key, Locator loc, const RecordView& r,
@@ -197,6 +210,9 @@ class Replayer {
 
   Keyspace* ks_;
   NamespaceTable* ns_;
+  // Dropped's memo: the table's entry for memo_id_ (nullptr: none).
+  uint32_t memo_id_ = UINT32_MAX;
+  const NamespaceInfo* memo_ = nullptr;
   RecoveryResult* res_;
   const bool concurrent_;
   NsCountDeltas* counts_ = nullptr;

@@ -2,7 +2,8 @@
  * changes_test.c — the change feed (firkin_changes_*) through the C API.
  *
  *   basic      puts, deletes, a batch between its markers, namespace create
- *              and drop, binary keys and values, sequence numbers; markers off
+ *              and drop, binary keys and values, sequence numbers, the
+ *              cursor's position; markers off
  *   resume     close and reopen, resume from any sequence number; since =
  *              last gives nothing until a new write; since > last is refused
  *   concurrent writers (puts and batches) in threads while a follower waits
@@ -127,6 +128,23 @@ static void test_basic(void) {
   check(firkin_changes_status(c) == FIRKIN_OK, "status ok at the end");
   firkin_changes_free(c);
 
+  /* The position: the current change's number - 1 while valid (all of a
+   * batch, markers too), the last number read at the end. */
+  check(firkin_changes_open(db, 2, NULL, &c) == FIRKIN_OK, "open from 2");
+  check(firkin_changes_position(c) == 2, "position at the first change (3): %llu",
+        (unsigned long long)firkin_changes_position(c));
+  firkin_changes_next(c); /* begin 4 */
+  check(firkin_changes_position(c) == 3, "position at the batch's begin: %llu",
+        (unsigned long long)firkin_changes_position(c));
+  for (int i = 0; i < 4; i++) firkin_changes_next(c); /* its end */
+  check(firkin_changes_type(c) == FIRKIN_CHANGE_BATCH_END && firkin_changes_position(c) == 3,
+        "position at the batch's end: %llu", (unsigned long long)firkin_changes_position(c));
+  while (firkin_changes_valid(c)) firkin_changes_next(c);
+  check(firkin_changes_position(c) == 7, "position at the end: %llu",
+        (unsigned long long)firkin_changes_position(c));
+  check(firkin_changes_position(NULL) == 0, "position of NULL");
+  firkin_changes_free(c);
+
   /* The binary change, read through the accessors and next_n. */
   check(firkin_changes_open(db, 6, NULL, &c) == FIRKIN_OK, "open from 6");
   const void *k = NULL, *v = NULL;
@@ -167,6 +185,8 @@ static void test_basic(void) {
             memcmp(buf + 24, "defaulta1", 9) == 0,
         "next_n entry layout");
   check(!firkin_changes_valid(c), "next_n consumed everything");
+  check(firkin_changes_position(c) == 7, "position after next_n: %llu",
+        (unsigned long long)firkin_changes_position(c));
   check(firkin_changes_next_n(c, buf, sizeof buf, &used, &count) == FIRKIN_OK && count == 0,
         "next_n at the end: 0");
   firkin_put(db, NULL, NULL, "late", 4, "x", 1);

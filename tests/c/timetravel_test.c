@@ -1682,6 +1682,19 @@ static void test_cas_roll(void) {
         "cas_roll: the CAS on e (expired at +151, committed at +200 or later) returned %d, "
         "not CONDITION_FAILED",
         (int)cr_st);
+  /* The CAS's number is the last: the feed delivers up to the one before,
+   * and its position says it has caught up with firkin_last_seq. */
+  uint64_t last = 0, delivered = 0;
+  firkin_last_seq(me_db, &last);
+  firkin_changes *c = NULL;
+  check(firkin_changes_open(me_db, 0, NULL, &c) == FIRKIN_OK, "cas_roll: changes_open");
+  for (; c != NULL && firkin_changes_valid(c); firkin_changes_next(c)) {
+    delivered = firkin_changes_seq(c);
+  }
+  check(delivered + 1 == last && firkin_changes_position(c) == last,
+        "cas_roll: last_seq %llu, last change %llu, position %llu", (unsigned long long)last,
+        (unsigned long long)delivered, (unsigned long long)firkin_changes_position(c));
+  firkin_changes_free(c);
   check(firkin_put(me_db, NULL, NULL, "z", 1, "zz", 2) == FIRKIN_OK, "cas_roll: put z");
   cas_roll_check(path, 0);
   firkin_close(me_db);

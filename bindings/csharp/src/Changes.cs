@@ -161,6 +161,25 @@ namespace Firkin
             }
         }
 
+        /// <summary>How far the cursor has read: every write numbered at or
+        /// below it was returned (TryNext, enumeration), or holds no change
+        /// (a CAS that failed after it took its number: firkin.h,
+        /// firkin_changes_open). The next buffered change's number - 1 while
+        /// one is buffered; otherwise the last number read: LastSeq once
+        /// caught up, also where the last write holds no change. A consumer
+        /// that stores it resumes with db.Changes(Position).</summary>
+        public ulong Position
+        {
+            get
+            {
+                var c = Handle;
+                if (end - pos >= 16) return BitConverter.ToUInt64(buf, pos + 8) - 1;
+                long n;
+                FirkinNative.fkb_changes_position(c, out n);
+                return (ulong)n;
+            }
+        }
+
         /// <summary>Releases the cursor. Disposing twice is harmless.</summary>
         public void Dispose()
         {

@@ -248,11 +248,22 @@ namespace Firkin.Tests
                 db.DropNamespace("users");
                 using (var c = db.Changes(0))
                 {
-                    var got = c.Select(Row).ToList();
+                    Assert.AreEqual(0UL, c.Position);
+                    var positions = new List<ulong>();
+                    var got = new List<string>();
+                    Change ch;
+                    while (c.TryNext(out ch))
+                    {
+                        got.Add(Row(ch));
+                        positions.Add(c.Position);
+                    }
                     CollectionAssert.AreEqual(new[] {
                         "Put 1 default a 1", "NsCreate 2 users  ", "Put 3 users ada lovelace",
                         "BatchBegin 4   ", "Put 4 default b 2", "Delete 4 default a ",
                         "Put 4 users bob ", "BatchEnd 4   ", "NsDrop 5 users  " }, got);
+                    // Every write at or below the position was returned (a
+                    // batch once all of it was).
+                    CollectionAssert.AreEqual(new ulong[] { 1, 2, 3, 3, 3, 3, 3, 4, 5 }, positions);
                     Assert.AreEqual(0, c.Count());
                     var t0 = DateTime.UtcNow;
                     Assert.IsFalse(c.Wait(100));
@@ -273,6 +284,7 @@ namespace Firkin.Tests
                 closed.Dispose();
                 closed.Dispose();
                 Assert.Throws<ClosedException>(() => closed.Count());
+                Assert.Throws<ClosedException>(() => { var p = closed.Position; });
             }
         }
 

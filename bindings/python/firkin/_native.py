@@ -228,6 +228,7 @@ _fn("firkin_changes_value", c_int, H, P(c_void_p), P(c_size_t))
 _fn("firkin_changes_status", c_int, H)
 _fn("firkin_changes_next_n", c_int, H, c_void_p, c_size_t, P(c_size_t), P(c_size_t))
 _fn("firkin_changes_oldest_seq", c_int, H, P(c_uint64))
+_fn("firkin_changes_position", c_uint64, H)
 # Optimistic transactions.
 _fn("firkin_txn_begin", c_int, H, I32, P(H))
 _fn("firkin_txn_free", None, H)

@@ -463,6 +463,20 @@ class Changes(Handle):
             if self._fill() or left <= 100:
                 return self._off < len(self._data)
 
+    @property
+    def position(self) -> int:
+        """How far the cursor has read: every write numbered at or below it
+        was yielded, or holds no change (a CAS that failed after it took its
+        number: firkin.h, firkin_changes_open). The next buffered change's
+        number - 1 while one is buffered; otherwise the last number read:
+        ``db.last_seq()`` once caught up, also where the last write holds no
+        change. A consumer that stores it resumes with
+        ``db.changes(since=position)``."""
+        h = self.handle()
+        if len(self._data) - self._off >= 16:
+            return int(struct.unpack_from("<Q", self._data, self._off + 8)[0]) - 1
+        return int(lib.firkin_changes_position(h))
+
     def follow(self, poll: float = 1.0) -> TIterator[Change]:
         """Every change, waiting for new ones without end (break out of the loop)."""
         while True:

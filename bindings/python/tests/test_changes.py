@@ -39,6 +39,17 @@ def test_changes_in_order(path):
             assert [ch.key for ch in c] == [b"late"]  # iterating again picks it up
         with db.changes(since=3, batch_markers=False) as c:
             assert [ch.seq for ch in c] == [4, 4, 4, 5, 6]
+        # The position: every write at or below it was yielded (a batch once
+        # all of it was); at the end, the last number.
+        with db.changes() as c:
+            assert c.position == 0
+            positions = []
+            for _ in c:
+                positions.append(c.position)
+            assert positions == [1, 2, 3, 3, 3, 3, 3, 4, 5, 6]
+            assert c.position == db.last_seq()
+        with pytest.raises(firkin.ClosedError):
+            c.position
         assert db.oldest_change_seq() == 1
         with pytest.raises(firkin.InvalidArgumentError):
             db.changes(since=1000)

@@ -176,6 +176,24 @@ public final class FirkinChanges implements Iterator<FirkinChanges.Change>, Auto
     }
   }
 
+  /**
+   * How far the cursor has read: every write numbered at or below it was
+   * returned by {@link #next()}, or holds no change (a CAS that failed after
+   * it took its number: firkin.h, firkin_changes_open). The next buffered
+   * change's number - 1 while one is buffered; otherwise the last number
+   * read: {@link Firkin#lastSeq()} once caught up, also where the last write
+   * holds no change. A consumer that stores it resumes with
+   * {@code db.changes(position, ...)}.
+   */
+  public long position() {
+    SWIGTYPE_p_firkin_changes c = handle();
+    if (buf.remaining() >= 16) {
+      return buf.getLong(buf.position() + 8) - 1;
+    }
+    FirkinNative.fkb_changes_position(c, n);
+    return n[0];
+  }
+
   /** Releases the cursor. Closing twice is harmless. */
   @Override
   public void close() {

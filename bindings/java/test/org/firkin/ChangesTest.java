@@ -39,10 +39,16 @@ class ChangesTest {
       }
       db.dropNamespace("users");
       List<String> got = new ArrayList<>();
+      List<Long> positions = new ArrayList<>();
       try (FirkinChanges c = db.changes(0)) {
+        assertEquals(0, c.position());
         while (c.hasNext()) {
           got.add(row(c.next()));
+          positions.add(c.position());
         }
+        // Every write at or below the position was returned (a batch once
+        // all of it was).
+        assertEquals(List.of(1L, 2L, 3L, 3L, 3L, 3L, 3L, 4L, 5L), positions);
         assertEquals(
             List.of("PUT 1 default a 1", "NS_CREATE 2 users  ", "PUT 3 users ada lovelace",
                 "BATCH_BEGIN 4   ", "PUT 4 default b 2", "DELETE 4 default a ",
@@ -73,6 +79,7 @@ class ChangesTest {
       closed.close();
       closed.close();
       assertThrows(FirkinException.Closed.class, closed::hasNext);
+      assertThrows(FirkinException.Closed.class, closed::position);
     }
   }
 
