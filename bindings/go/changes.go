@@ -198,7 +198,8 @@ func (c *ChangeCursor) fill() bool {
 }
 
 // Change is the current change. Its Key and Value are valid until the next
-// call to Next; copy them to keep them.
+// call to Next or Wait (which may fetch more changes into the same
+// buffer); copy them to keep them.
 func (c *ChangeCursor) Change() Change { return c.cur }
 
 // Wait blocks until a new change is published (woken by the writer, not
@@ -234,18 +235,16 @@ func (c *ChangeCursor) Wait(timeout time.Duration) (bool, error) {
 }
 
 // Position tells how far the cursor has read: every write numbered at or
-// below it was delivered and moved past, or holds no change (a CAS that
-// failed after it took its number: firkin.h, firkin_changes_open). It is
-// the current change's Seq - 1 while Next's change is current, and once
-// Next has returned false with nothing buffered, the last number read:
-// DB.LastSeq when caught up, also where the last write holds no change. A
-// consumer that stores it resumes with OpenChanges(position, ...).
+// below it was returned by Next, or holds no change (a CAS that failed
+// after it took its number: firkin.h, firkin_changes_open). It is the next
+// buffered change's Seq - 1 while one is buffered (a batch counts once all
+// of it was returned), and otherwise the last number read: DB.LastSeq when
+// caught up, also where the last write holds no change. A consumer that
+// stores it with what it applied resumes with OpenChanges(position, ...).
+// (As Java's position(), C#'s Position and Python's position.)
 func (c *ChangeCursor) Position() (uint64, error) {
 	if c.closed {
 		return 0, errClosed("change cursor")
-	}
-	if c.cur.Seq != 0 {
-		return c.cur.Seq - 1, nil
 	}
 	if c.off+16 <= len(c.data) {
 		return binary.LittleEndian.Uint64(c.data[c.off+8:]) - 1, nil

@@ -40,10 +40,10 @@ func TestChangesCursor(t *testing.T) {
 		positions = append(positions, p)
 	}
 	must(t, c.Err())
-	// The current change's number - 1 (a batch's markers too), then the
-	// last number read.
+	// Every write at or below the position was returned (a batch once all
+	// of it was); at the end, the last number read.
 	if p, err := c.Position(); err != nil || p != 5 ||
-		fmt.Sprint(positions) != "[0 1 2 3 3 3 3 4]" {
+		fmt.Sprint(positions) != "[1 2 3 3 3 3 4 5]" {
 		t.Fatalf("positions %v, at the end %d, %v", positions, p, err)
 	}
 	want := []string{"put 1 default a 1", "ns_create 2 users  ", "put 3 users ada lovelace",

@@ -785,6 +785,25 @@ func (c *caseState) run(cmd string, args []token, mods map[string]string) outcom
 		if i != len(args) {
 			failf("the feed gave %d changes, expected %d", (i-1)/5, (len(args)-1)/5)
 		}
+	case "changes_position":
+		needArgs(args, 2, 2)
+		cur, err := c.db(mods).OpenChanges(c.number(args[0]), true)
+		if err != nil {
+			return fromErr(err)
+		}
+		defer cur.Close()
+		for cur.Next() {
+		}
+		if err := cur.Err(); err != nil {
+			return fromErr(err)
+		}
+		p, err := cur.Position()
+		if err != nil {
+			return fromErr(err)
+		}
+		if p != c.number(args[1]) {
+			failf("cursor position: expected %d, got %d", c.number(args[1]), p)
+		}
 	case "changes_oldest":
 		needArgs(args, 0, 1)
 		v, err := c.db(mods).OldestChangeSeq()

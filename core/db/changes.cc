@@ -265,11 +265,16 @@ void ChangeCursor::Fill() {
                                    std::to_string(at) + " found by the change feed");
       return;
     }
-    if (r.type == RecordType::kCommit && r.seq == last_ + 1 && r.value_len >= 4 &&
+    if (r.type == RecordType::kCommit && r.seq > last_ && r.value_len >= 4 &&
         DecodeU32(r.value().data()) == 0) {
       // A commit record of no records (DB::FillWithoutWrite): a number
       // that holds no change. (A batch's own marker is read with its
-      // records below, or passed over with them.)
+      // records below, or passed over with them.) One past a gap is the
+      // gap's end, as any write's.
+      if (r.seq != last_ + 1) {
+        status_ = GapError(r.seq);
+        return;
+      }
       last_ = r.seq;
       off_ = reader.offset();
       continue;
@@ -344,6 +349,7 @@ void ChangeCursor::Fill() {
           if (Status vs = db_->Value(o, &values_[i], &c.value); !vs.ok()) {
             status_ = vs;
             buf_.clear();
+            last_ = r.seq - 1;  // not delivered: the position stays before it
             return;
           }
           c.ns_name = NsName(o.ns_id);

@@ -145,7 +145,20 @@ uint64_t DB::NewestCommitTime() const {
   std::vector<std::shared_ptr<Segment>> logs = LogSegments();
   uint64_t t = 0;
   // The newest segment may be empty (just rolled): look one further back.
-  for (size_t i = logs.size(); i-- > 0 && t == 0;) t = LastRecordTime(*logs[i]);
+  // Its last record's time is not always its newest: a write moved back in
+  // time may end it. A sealed segment's seal clock (below) covers that; one
+  // without (the tail a crash left) is read whole (after a crash that ended
+  // the log with a moved-back write, a reopen with the clock behind stamped
+  // the next write before the newest one, and time travel held a later
+  // write at an earlier time; code review of the session after the fifth
+  // review). (Not on a read-only handle, which stamps no commit: the
+  // writer's active segment has no seal clock, and a reader's open would
+  // read it whole.)
+  for (size_t i = logs.size(); i-- > 0 && t == 0;) {
+    t = DecodeSealClock(logs[i]->data()) != 0 || options_.read_only
+            ? LastRecordTime(*logs[i])
+            : NewestRecordTime(*logs[i]);
+  }
   // The clock each seal recorded (the database's reading then, which may be
   // past its newest commit: reads move it too; until the review after the
   // fifth a key that had expired by the clock but after the newest commit

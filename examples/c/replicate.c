@@ -309,6 +309,7 @@ int main(int argc, char **argv) {
   bool writer_done = false;
   for (;;) {
     apply_some(&r, c, 1L << 40);
+    TRY(firkin_changes_status(c)); /* a cursor that fell behind ends here */
     uint64_t last = 0;
     TRY(firkin_last_seq(primary, &last));
     /* Caught up: the cursor has read every number the primary handed out

@@ -1397,6 +1397,26 @@ static int cmd_changes(ctx *c, token **a, size_t n) {
   return st;
 }
 
+/* changes_position SINCE N: a new cursor at SINCE, every change available
+ * walked; then firkin_changes_position is N. */
+static int cmd_changes_position(ctx *c, token **a, size_t n) {
+  uint64_t since, want;
+  firkin_changes *cur = NULL;
+  int st;
+  (void)n;
+  NEED_DB();
+  if (!num_arg(c, a[0], &since) || !num_arg(c, a[1], &want)) return RUNNER_ERROR;
+  st = api(c, firkin_changes_open(cur_db(c), since, NULL, &cur));
+  if (st != FIRKIN_OK) return st;
+  while (firkin_changes_valid(cur)) firkin_changes_next(cur);
+  st = api(c, firkin_changes_status(cur));
+  if (st == FIRKIN_OK && firkin_changes_position(cur) != want)
+    fail(c, "cursor position: expected %llu, got %llu", (unsigned long long)want,
+         (unsigned long long)firkin_changes_position(cur));
+  firkin_changes_free(cur);
+  return st;
+}
+
 /* changes_oldest [N]: firkin_changes_oldest_seq. */
 static int cmd_changes_oldest(ctx *c, token **a, size_t n) {
   uint64_t v = 0, want;
@@ -2575,6 +2595,7 @@ static const command kCommands[] = {
     {"last_seq", cmd_last_seq, 1, 1, "d"},
     {"changes", cmd_changes, 1, -1, "d"},
     {"changes_oldest", cmd_changes_oldest, 0, 1, "d"},
+    {"changes_position", cmd_changes_position, 2, 2, "d"},
     {"stats", cmd_stats, 0, -1, "d"},
     {"compact", cmd_compact, 0, 0, "d"},
     {"checkpoint", cmd_checkpoint, 0, 0, "d"},

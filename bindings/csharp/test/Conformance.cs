@@ -580,6 +580,19 @@ class Runner
                 }
                 return Outcome.Ok;
             }
+            case "changes_position":
+            {
+                Args(a, 2, 2);
+                using (var cur = DbOf(m).Changes(Number(a[0])))
+                {
+                    Change ch;
+                    while (cur.TryNext(out ch)) { }
+                    ulong p = cur.Position;
+                    if (p != Number(a[1]))
+                        throw new Fail("cursor position: expected " + Number(a[1]) + ", got " + p);
+                }
+                return Outcome.Ok;
+            }
             case "changes_oldest":
             {
                 Args(a, 0, 1);

@@ -374,6 +374,13 @@ class Case:
                 got = [(ch.type, ch.seq, ch.namespace.encode(), ch.key, ch.value) for ch in c]
             if got != want:
                 raise Fail("changes: expected %r, got %r" % (want, got))
+        elif cmd == "changes_position":
+            with self.db(m).changes(self.num(a[0])) as cur:
+                for _ in cur:
+                    pass
+                if cur.position != self.num(a[1]):
+                    raise Fail("cursor position: expected %d, got %d" % (self.num(a[1]),
+                                                                         cur.position))
         elif cmd == "changes_oldest":
             v = self.db(m).oldest_change_seq()
             if a and v != self.num(a[0]):

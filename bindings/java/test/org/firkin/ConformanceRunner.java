@@ -794,6 +794,19 @@ public final class ConformanceRunner {
         }
         return OK;
       }
+      case "changes_position": {
+        args(a, 2, 2);
+        try (FirkinChanges cur = db(mods).changes(number(a.get(0)))) {
+          while (cur.hasNext()) {
+            cur.next();
+          }
+          long p = cur.position();
+          if (p != number(a.get(1))) {
+            throw new Fail("cursor position: expected " + number(a.get(1)) + ", got " + p);
+          }
+        }
+        return OK;
+      }
       case "changes_oldest": {
         args(a, 0, 1);
         long v = db(mods).oldestChangeSeq();
