@@ -674,8 +674,20 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
       pr.Add(it.len);
       continue;
     }
+    // The copy's seal clock must be at or past every commit it holds. A
+    // writer's clock is; a read-only handle's need not be (the writer's
+    // commits since its open, with the system clock set back): a segment
+    // without a seal clock of its own is read for its newest commit (a
+    // compaction output's done marker carries its time already; the
+    // third code review of the session: a reader's backup of a log whose
+    // tail ended with a moved-back write restored to a clock below it).
+    uint64_t seg_clock = clock_ms;
+    if (options_.read_only && (it.seg->flags() & kSegmentFlagCompacted) == 0 &&
+        DecodeSealClock(it.seg->data()) == 0) {
+      seg_clock = std::max(seg_clock, NewestRecordTime(*it.seg, it.len));
+    }
     FIRKIN_RETURN_IF_ERROR(CopySegment(env_, *it.seg, it.len, it.sealed, dpath,
-                                       bo.restore ? ident.db_id : 0, clock_ms, &pr));
+                                       bo.restore ? ident.db_id : 0, seg_clock, &pr));
     rep->copied++;
     rep->bytes_copied += it.len;
   }

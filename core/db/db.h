@@ -382,9 +382,10 @@ class DB : private CompactionHost {
   // not wait for the writes in flight).
   Status ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const;
   uint64_t LastRecordTime(const Segment& s) const;
-  // The largest commit time of any record in s (0: none), exact: read by a
-  // scan, kept in the segment once it is sealed.
-  uint64_t NewestRecordTime(const Segment& s) const;
+  // The largest commit time of any record in s below `end` (UINT64_MAX:
+  // its published length; 0: none), exact: read by a scan, kept in the
+  // segment once it is sealed (a writer's, whole).
+  uint64_t NewestRecordTime(const Segment& s, uint64_t end = UINT64_MAX) const;
   // Whether logs[i] (log segments in id order) holds a commit at time t or
   // later; reads its records only where the neighbours' times cannot tell.
   bool HoldsTimeFrom(const std::vector<std::shared_ptr<Segment>>& logs, size_t i,

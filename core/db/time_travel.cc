@@ -61,11 +61,12 @@ uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found) {
 
 uint64_t DB::LastRecordTime(const Segment& s) const {
   // The last record's time, a scan's running maximum where the segment is
-  // not sealed (or records were updated in place): the open's figure of
-  // the newest commit, which takes every sealed segment's seal clock too
-  // (at or past every time in it: a write moved back to end the segment
-  // is covered). A scan costs a segment read; look for the record that
-  // ends the segment first (as SegmentLastSeq does).
+  // not sealed (or records were updated in place): a lower bound of the
+  // segment's newest commit (a write moved back in time may end it), which
+  // is exact where no write was moved back, and below the seal clock of a
+  // sealed segment (the open takes both: NewestCommitTime). A scan costs
+  // a segment read; look for the record that ends the segment first (as
+  // SegmentLastSeq does).
   const uint64_t len = s.published_len();
   const char* d = s.data();
   // (Not where records may have been updated in place: one of them may
@@ -113,7 +114,7 @@ bool DB::HoldsTimeFrom(const std::vector<std::shared_ptr<Segment>>& logs, size_t
   return NewestRecordTime(*logs[i]) >= t;
 }
 
-uint64_t DB::NewestRecordTime(const Segment& s) const {
+uint64_t DB::NewestRecordTime(const Segment& s, uint64_t end) const {
   // Not the last record's time: a write moved back in time
   // (CommitTimeBefore) may end a segment that holds later ones (a review
   // found history retention let compaction take the segment before such a
@@ -121,13 +122,17 @@ uint64_t DB::NewestRecordTime(const Segment& s) const {
   // once per sealed segment where nothing changes them any more.
   // (A read-only handle's segments are marked sealed while the writer may
   // still add to the newest: kept only on the writer.)
-  const bool fixed =
-      !options_.read_only && s.sealed.load(std::memory_order_acquire) && !s.inplace();
+  const bool fixed = end == UINT64_MAX && !options_.read_only &&
+                     s.sealed.load(std::memory_order_acquire) && !s.inplace();
   if (fixed) {
     if (const uint64_t t = s.newest_time.load(std::memory_order_acquire)) return t;
   }
   uint64_t newest = 0;
-  LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
+  // Checked, and sealed records authenticated where their segment is not
+  // validated yet: a record forged with a fitting checksum must not move
+  // the database's clock (third code review of the session).
+  LogReader reader(s.data(), kSegmentHeaderSize, std::min(end, s.published_len()),
+                   /*checksums=*/true, AuthFor(s));
   RecordView r;
   uint64_t at;
   for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
@@ -151,13 +156,15 @@ uint64_t DB::NewestCommitTime() const {
   // the log with a moved-back write, a reopen with the clock behind stamped
   // the next write before the newest one, and time travel held a later
   // write at an earlier time; code review of the session after the fifth
-  // review). (Not on a read-only handle, which stamps no commit: the
-  // writer's active segment has no seal clock, and a reader's open would
-  // read it whole.)
+  // review). A read-only handle too: its clock decides SeqAtTime's "now"
+  // and the seal clocks of its backups (the third code review found both
+  // wrong with a reader's exemption). It reads the writer's active segment
+  // whole at open, as its recovery has just done. A writer's open after a
+  // crash reads the tail whole until a segment after it is sealed (opens
+  // that write nothing read it each time: docs/testing.md).
   for (size_t i = logs.size(); i-- > 0 && t == 0;) {
-    t = DecodeSealClock(logs[i]->data()) != 0 || options_.read_only
-            ? LastRecordTime(*logs[i])
-            : NewestRecordTime(*logs[i]);
+    t = DecodeSealClock(logs[i]->data()) != 0 ? LastRecordTime(*logs[i])
+                                              : NewestRecordTime(*logs[i]);
   }
   // The clock each seal recorded (the database's reading then, which may be
   // past its newest commit: reads move it too; until the review after the

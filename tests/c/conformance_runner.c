@@ -1407,7 +1407,10 @@ static int cmd_changes_position(ctx *c, token **a, size_t n) {
   NEED_DB();
   if (!num_arg(c, a[0], &since) || !num_arg(c, a[1], &want)) return RUNNER_ERROR;
   st = api(c, firkin_changes_open(cur_db(c), since, NULL, &cur));
-  if (st != FIRKIN_OK) return st;
+  if (st != FIRKIN_OK) {
+    if (cur != NULL) fail(c, "firkin_changes_open failed but set *out");
+    return st;
+  }
   while (firkin_changes_valid(cur)) firkin_changes_next(cur);
   st = api(c, firkin_changes_status(cur));
   if (st == FIRKIN_OK && firkin_changes_position(cur) != want)

@@ -49,8 +49,8 @@ static bool case_selected(const char *name) {
   const size_t used = strlen(cases_seen);
   if (used + n + 2 < sizeof cases_seen) snprintf(cases_seen + used, n + 2, " %s", name);
   const char *only = getenv("FIRKIN_CASES");
-  if (only == NULL || *only == 0) return true;
-  for (const char *p = only; *p != 0;) {
+  if (only == NULL || only[strspn(only, " ")] == 0) return true;
+  for (const char *p = only + strspn(only, " "); *p != 0;) {
     const size_t len = strcspn(p, " ");
     if (len == n && strncmp(p, name, n) == 0) return true;
     p += len;
@@ -106,7 +106,7 @@ static int forked_cases_summary(void) {
   /* A name in FIRKIN_CASES that is no case of this program (a typo, or a
    * stray variable) fails the run: it cannot pass a suite unrun. */
   const char *only = getenv("FIRKIN_CASES");
-  for (const char *p = only != NULL ? only : ""; *p != 0;) {
+  for (const char *p = only != NULL ? only + strspn(only, " ") : ""; *p != 0;) {
     const size_t len = strcspn(p, " ");
     bool known = false;
     for (const char *q = cases_seen; *q != 0 && !known;) {

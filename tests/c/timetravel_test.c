@@ -65,6 +65,8 @@
  *   crash_moveback  a crash after a moved-back write ended the log, a
  *              reopen with the clock set back: the database's time
  *              starts at the newest commit in the log, not the last one's
+ *   crash_moveback_reader  the same through a read-only open, and a
+ *              writer on the copy that reader backed up
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -1808,18 +1810,10 @@ static void test_retention_moveback(void) {
   firkin_close(me_db);
 }
 
-/* ---- crash_moveback ----
- * A crash after a moved-back write ended the log's tail (b stamped +200,
- * then X moved back to +150, the last record; no close, so the tail has no
- * seal clock), and a reopen with the clock behind b (+160): the database's
- * time must not start below b's, or the next write (c, numbered after b)
- * is stamped before it and the state at +170 holds b. (The open took the
- * tail's last record's time for its newest commit; found by the code
- * review of the session after the fifth review.) */
-static void test_crash_moveback(void) {
-  char path[300];
-  dbpath(path, sizeof path, "crash_moveback");
-  const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
+/* The database at path as the crash left it: b stamped +200, then X (a
+ * batch deleting e) moved back to +150, the log's last record; then the
+ * clock is set to +160. */
+static bool crash_after_moveback(const char *path, const char *const *kv) {
   fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
@@ -1852,23 +1846,72 @@ static void test_crash_moveback(void) {
   waitpid(pid, &st, 0);
   check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "crash_moveback: the writer process failed");
   set_clock(T0 + 160);
-  firkin_db *db = open_db(path, kv);
-  if (db == NULL) return;
-  check(firkin_put(db, NULL, NULL, "c", 1, "c", 1) == FIRKIN_OK, "crash_moveback: put c");
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* c put at +160 (the clock) on db: it must be stamped at or after b's +200,
+ * and the state at +170 must not hold b. */
+static void crash_moveback_check(firkin_db *db, const char *what) {
+  check(firkin_put(db, NULL, NULL, "c", 1, "c", 1) == FIRKIN_OK, "%s: put c", what);
   firkin_history *h = NULL;
   uint64_t ct = 0;
   if (firkin_history_new(db, NULL, "c", 1, &h) == FIRKIN_OK && firkin_history_valid(h)) {
     ct = firkin_history_time(h);
   }
   firkin_history_free(h);
-  check(ct >= T0 + 200, "crash_moveback: c (numbered after b, +200) stamped +%lld",
+  check(ct >= T0 + 200, "%s: c (numbered after b, +200) stamped +%lld", what,
         (long long)(ct - T0));
   firkin_snapshot *snap = NULL;
-  check(firkin_snapshot_at_time(db, T0 + 170, &snap) == FIRKIN_OK, "crash_moveback: snapshot");
+  check(firkin_snapshot_at_time(db, T0 + 170, &snap) == FIRKIN_OK, "%s: snapshot", what);
   firkin_status gs;
   get(db, snap, "b", &gs);
-  check(gs == FIRKIN_E_NOT_FOUND, "crash_moveback: the state at +170 holds b, stamped +200");
+  check(gs == FIRKIN_E_NOT_FOUND, "%s: the state at +170 holds b, stamped +200", what);
   firkin_snapshot_free(snap);
+}
+
+/* ---- crash_moveback, crash_moveback_reader ----
+ * A crash after a moved-back write ended the log's tail (no close, so the
+ * tail has no seal clock), and a reopen with the clock behind b: the
+ * database's time must not start below b's, or the next write (c,
+ * numbered after b) is stamped before it and the state at +170 holds b.
+ * (The open took the tail's last record's time for its newest commit;
+ * found by the code review of the session after the fifth review.) The
+ * reader case: a read-only open's state at +170, and the same checks on a
+ * copy that reader backed up (its seal clocks: the third code review.) */
+static void test_crash_moveback(void) {
+  char path[300];
+  dbpath(path, sizeof path, "crash_moveback");
+  const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
+  if (!crash_after_moveback(path, kv)) return;
+  firkin_db *db = open_db(path, kv);
+  if (db == NULL) return;
+  crash_moveback_check(db, "crash_moveback");
+  firkin_close(db);
+}
+
+static void test_crash_moveback_reader(void) {
+  char path[300], dest[400];
+  dbpath(path, sizeof path, "crash_moveback_reader");
+  snprintf(dest, sizeof dest, "%s.bak", path);
+  const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
+  const char *ro[] = {"segment_size", "64K", "history_retention_ms", "100000000",
+                      "read_only", "true", NULL};
+  if (!crash_after_moveback(path, kv)) return;
+  firkin_db *db = open_db(path, ro);
+  if (db == NULL) return;
+  firkin_snapshot *snap = NULL;
+  check(firkin_snapshot_at_time(db, T0 + 170, &snap) == FIRKIN_OK, "reader: snapshot");
+  firkin_status gs;
+  get(db, snap, "b", &gs);
+  check(gs == FIRKIN_E_NOT_FOUND, "crash_moveback_reader: the reader's state at +170 holds b");
+  firkin_snapshot_free(snap);
+  char *rep = NULL;
+  check(firkin_backup(db, NULL, dest, &rep) == FIRKIN_OK, "reader backup");
+  firkin_free(rep);
+  firkin_close(db);
+  db = open_db(dest, kv);
+  if (db == NULL) return;
+  crash_moveback_check(db, "crash_moveback_reader (its backup)");
   firkin_close(db);
 }
 
@@ -1893,7 +1936,8 @@ int main(int argc, char **argv) {
                 {"batch_roll", test_batch_roll}, {"moveback", test_moveback},
                 {"moveback_roll", test_moveback_roll}, {"moveback_end", test_moveback_end},
                 {"cas_roll", test_cas_roll}, {"retention_moveback", test_retention_moveback},
-                {"crash_moveback", test_crash_moveback}};
+                {"crash_moveback", test_crash_moveback},
+                {"crash_moveback_reader", test_crash_moveback_reader}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
