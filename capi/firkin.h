@@ -989,8 +989,11 @@ FIRKIN_API bool firkin_history_truncated(const firkin_history *h);
  *  reopen it starts from the newest commit time, or from its reading when
  *  the last log segment was sealed (firkin_close seals the active one) if
  *  later; after a crash, readings since the last seal that no commit
- *  stamped are not kept. It decides expiry and stamps commits. Any
- *  thread. */
+ *  stamped are not kept. A read-only handle's follows the commits each
+ *  firkin_refresh brings (beside a live writer its open takes the commits
+ *  it read, which a write moved back in time at the end of the writer's
+ *  active segment can leave milliseconds behind the newest until the next
+ *  refresh). It decides expiry and stamps commits. Any thread. */
 FIRKIN_API firkin_status firkin_now_ms(firkin_db *db, uint64_t *out);
 
 /** Like firkin_put, and the key expires ttl_ms (> 0) milliseconds after the

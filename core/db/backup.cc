@@ -663,6 +663,14 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   // ---- Copies, from the pinned mappings (writers and compaction go on).
   // An immutable segment already there byte for byte is kept (compared in
   // full: the same name and size say nothing of the content).
+  // (Times never go back across log segments: only the newest log
+  // segment's newest commit can be past the clock at the cut.)
+  uint64_t newest_log = 0;
+  for (const Item& it : items) {
+    if ((it.seg->flags() & kSegmentFlagCompacted) == 0) {
+      newest_log = std::max(newest_log, it.seg->id());
+    }
+  }
   for (Item& it : items) {
     if (it.how != Item::How::kCopy) continue;
     const std::string dpath = dest + "/" + SegmentFileName(it.seg->id());
@@ -682,7 +690,7 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
     // third code review of the session: a reader's backup of a log whose
     // tail ended with a moved-back write restored to a clock below it).
     uint64_t seg_clock = clock_ms;
-    if (options_.read_only && (it.seg->flags() & kSegmentFlagCompacted) == 0 &&
+    if (options_.read_only && it.seg->id() == newest_log &&
         DecodeSealClock(it.seg->data()) == 0) {
       seg_clock = std::max(seg_clock, NewestRecordTime(*it.seg, it.len));
     }

@@ -6,6 +6,7 @@
 // that completed (PublishReaderView), never a refresh's state in between.
 #include "core/db/db.h"
 #include "core/recovery/follower.h"
+#include "core/util/atomic_bound.h"
 
 namespace firkin {
 
@@ -39,8 +40,15 @@ Status DB::Refresh() {
   // The namespaces' key counts move to the new state at once, with it
   // (they went through every state of the refresh's writes before).
   NsCountDeltas counts;
-  const Status s =
-      follower_->CatchUp(&seq, &history_floor_, &reader_scan_floor_, &absent_floor_, &counts);
+  uint64_t newest_time = 0;
+  const Status s = follower_->CatchUp(&seq, &history_floor_, &reader_scan_floor_, &absent_floor_,
+                                      &counts, &newest_time);
+  // The handle's clock is never behind a commit it holds (firkin_now_ms):
+  // it decides "now" for firkin_snapshot_at_time and its backups' seal
+  // clocks. (A refresh left it at the open's: with the system clock behind
+  // the writer's, a time before a commit the refresh brought gave the
+  // latest state, that commit included; the fourth code review.)
+  if (newest_time != 0) RaiseTo(&last_commit_ms_, newest_time);
   if (!s.ok()) {
     counts.Apply();  // what was installed stays
     return s;

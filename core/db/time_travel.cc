@@ -158,14 +158,20 @@ uint64_t DB::NewestCommitTime() const {
   // write at an earlier time; code review of the session after the fifth
   // review). A read-only handle too: its clock decides SeqAtTime's "now"
   // and the seal clocks of its backups (the third code review found both
-  // wrong with a reader's exemption). It reads the writer's active segment
-  // whole at open, as its recovery has just done. A writer's open after a
-  // crash reads the tail whole until a segment after it is sealed (opens
-  // that write nothing read it each time: docs/testing.md).
+  // wrong with a reader's exemption). Except beside a live writer, whose
+  // active segment never has a seal clock (every reader's open would read
+  // up to a segment; the fourth code review): such a reader takes the last
+  // record and every record its recovery replayed (below), and each
+  // refresh raises its clock to the commits it brings (DB::Refresh). A
+  // writer's open after a crash reads the tail whole until a segment after
+  // it is sealed (opens that write nothing read it each time:
+  // docs/testing.md).
+  const bool live_writer = options_.read_only && writer_seen_;
   for (size_t i = logs.size(); i-- > 0 && t == 0;) {
-    t = DecodeSealClock(logs[i]->data()) != 0 ? LastRecordTime(*logs[i])
-                                              : NewestRecordTime(*logs[i]);
+    t = DecodeSealClock(logs[i]->data()) != 0 || live_writer ? LastRecordTime(*logs[i])
+                                                             : NewestRecordTime(*logs[i]);
   }
+  t = std::max(t, recovery_.newest_time);  // every record the open replayed
   // The clock each seal recorded (the database's reading then, which may be
   // past its newest commit: reads move it too; until the review after the
   // fifth a key that had expired by the clock but after the newest commit

@@ -95,7 +95,8 @@ Status Follower::ClosedRecordsEnd(const Segment& seg, uint64_t from, uint64_t* e
 
 Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
                          std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor,
-                         NsCountDeltas* counts) {
+                         NsCountDeltas* counts, uint64_t* newest_time) {
+  *newest_time = 0;
   std::vector<uint64_t> ids;
   std::vector<NewSegment> fresh;
   std::vector<std::shared_ptr<Segment>> held;
@@ -379,6 +380,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   stats_.refreshes++;
   stats_.records += res.records;
   *last_seq = new_seq;
+  *newest_time = res.newest_time;
   return Status::OK();
 }
 

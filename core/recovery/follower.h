@@ -87,7 +87,7 @@ class Follower {
   // publishes the new state (also on failure: what was installed stays).
   Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
                  std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor,
-                 NsCountDeltas* counts);
+                 NsCountDeltas* counts, uint64_t* newest_time);
 
   const FollowStats& stats() const { return stats_; }
 

@@ -31,6 +31,9 @@ struct Options;
 
 struct RecoveryResult {
   uint64_t last_seq = 0;
+  // The newest commit time of a record replayed (0: none): a read-only
+  // handle's refresh raises its clock to it (Follower::CatchUp).
+  uint64_t newest_time = 0;
   uint64_t next_segment_id = 1;
   uint64_t segments = 0;
   uint64_t records = 0;

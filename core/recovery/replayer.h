@@ -60,6 +60,7 @@ class Replayer {
       return;
     }
     seg->NoteSeq(r.seq);
+    res_->newest_time = std::max(res_->newest_time, r.time());
     if (r.counter() != 0) seg->NoteInPlaceSeq(r.seq);
     res_->last_seq = std::max(res_->last_seq, r.seq);
     const bool copy = (seg->flags() & kSegmentFlagCompacted) != 0;

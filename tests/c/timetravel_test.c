@@ -67,6 +67,8 @@
  *              starts at the newest commit in the log, not the last one's
  *   crash_moveback_reader  the same through a read-only open, and a
  *              writer on the copy that reader backed up
+ *   reader_clock  a reader's refresh brings a commit stamped ahead of the
+ *              system clock: the reader's time follows it
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -1915,6 +1917,46 @@ static void test_crash_moveback_reader(void) {
   firkin_close(db);
 }
 
+/* ---- reader_clock ----
+ * A read-only handle beside a writer whose clock is ahead of the system's
+ * (set back since): a refresh brings b, stamped +200, with the system clock
+ * at +120. The reader's time must be at or past b's, and its state at +150
+ * must not hold b (its clock stayed at the open's: +150 was "later than
+ * now" and gave the latest state; the fourth code review of the session). */
+static void test_reader_clock(void) {
+  char path[300];
+  dbpath(path, sizeof path, "reader_clock");
+  const char *ro[] = {"read_only", "true", NULL};
+  set_clock(T0 + 50);
+  firkin_db *w = open_db(path, NULL);
+  if (w == NULL) return;
+  check(firkin_put(w, NULL, NULL, "a", 1, "a", 1) == FIRKIN_OK, "reader_clock: put a");
+  check(firkin_sync(w) == FIRKIN_OK, "reader_clock: sync");
+  firkin_db *r = open_db(path, ro);
+  if (r == NULL) {
+    firkin_close(w);
+    return;
+  }
+  set_clock(T0 + 200);
+  check(firkin_put(w, NULL, NULL, "b", 1, "b", 1) == FIRKIN_OK, "reader_clock: put b");
+  check(firkin_sync(w) == FIRKIN_OK, "reader_clock: sync");
+  set_clock(T0 + 120);
+  check(firkin_refresh(r) == FIRKIN_OK, "reader_clock: refresh");
+  uint64_t now = 0;
+  check(firkin_now_ms(r, &now) == FIRKIN_OK && now >= T0 + 200,
+        "reader_clock: the reader's time +%lld, behind b's +200", (long long)(now - T0));
+  firkin_snapshot *snap = NULL;
+  check(firkin_snapshot_at_time(r, T0 + 150, &snap) == FIRKIN_OK, "reader_clock: snapshot");
+  firkin_status st;
+  get(r, snap, "b", &st);
+  check(st == FIRKIN_E_NOT_FOUND, "reader_clock: the reader's state at +150 holds b (+200)");
+  get(r, snap, "a", &st);
+  check(st == FIRKIN_OK, "reader_clock: the reader's state at +150 lacks a (+50)");
+  firkin_snapshot_free(snap);
+  firkin_close(r);
+  firkin_close(w);
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-tt-XXXXXX", tmp ? tmp : "/tmp");
@@ -1937,7 +1979,8 @@ int main(int argc, char **argv) {
                 {"moveback_roll", test_moveback_roll}, {"moveback_end", test_moveback_end},
                 {"cas_roll", test_cas_roll}, {"retention_moveback", test_retention_moveback},
                 {"crash_moveback", test_crash_moveback},
-                {"crash_moveback_reader", test_crash_moveback_reader}};
+                {"crash_moveback_reader", test_crash_moveback_reader},
+                {"reader_clock", test_reader_clock}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
