@@ -990,10 +990,13 @@ FIRKIN_API bool firkin_history_truncated(const firkin_history *h);
  *  the last log segment was sealed (firkin_close seals the active one) if
  *  later; after a crash, readings since the last seal that no commit
  *  stamped are not kept. A read-only handle's follows the commits each
- *  firkin_refresh brings (beside a live writer its open takes the commits
- *  it read, which a write moved back in time at the end of the writer's
- *  active segment can leave milliseconds behind the newest until the next
- *  refresh). It decides expiry and stamps commits. Any thread. */
+ *  firkin_refresh brings (those it replays, and the newest commit a new
+ *  compaction output says its inputs held). Beside a live writer its open
+ *  takes the commits it read and the last one: where a write moved back
+ *  in time (see firkin_snapshot_at_time) ends the log, and a newer commit
+ *  before it lies in the part the open's checkpoint let it skip, it can
+ *  start milliseconds behind that commit, until a refresh brings a later
+ *  one. It decides expiry and stamps commits. Any thread. */
 FIRKIN_API firkin_status firkin_now_ms(firkin_db *db, uint64_t *out);
 
 /** Like firkin_put, and the key expires ttl_ms (> 0) milliseconds after the

@@ -664,10 +664,10 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   // An immutable segment already there byte for byte is kept (compared in
   // full: the same name and size say nothing of the content).
   // (Times never go back across log segments: only the newest log
-  // segment's newest commit can be past the clock at the cut.)
+  // segment with records can hold a commit past the clock at the cut.)
   uint64_t newest_log = 0;
   for (const Item& it : items) {
-    if ((it.seg->flags() & kSegmentFlagCompacted) == 0) {
+    if ((it.seg->flags() & kSegmentFlagCompacted) == 0 && it.len > kSegmentHeaderSize) {
       newest_log = std::max(newest_log, it.seg->id());
     }
   }

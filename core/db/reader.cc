@@ -48,6 +48,8 @@ Status DB::Refresh() {
   // clocks. (A refresh left it at the open's: with the system clock behind
   // the writer's, a time before a commit the refresh brought gave the
   // latest state, that commit included; the fourth code review.)
+  // (Also when it failed: what it installed stays, and is published with
+  // a later refresh.)
   if (newest_time != 0) RaiseTo(&last_commit_ms_, newest_time);
   if (!s.ok()) {
     counts.Apply();  // what was installed stays

@@ -140,7 +140,11 @@ uint64_t DB::NewestRecordTime(const Segment& s, uint64_t end) const {
       reader.Resync();
       continue;
     }
-    newest = std::max(newest, r.time());
+    // (Encrypted: only sealed records, authenticated by the reader above;
+    // a commit record is not sealed, and a forged one must not count.)
+    if (!codec_.sealing() || (r.flags & kRecordFlagSealed) != 0) {
+      newest = std::max(newest, r.time());
+    }
   }
   if (fixed) s.newest_time.store(newest, std::memory_order_release);
   return newest;
@@ -207,8 +211,13 @@ uint64_t DB::NewestCommitTime() const {
 Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) {
   // A later time than now gives the latest state as of the call (firkin.h):
   // the clock is not moved into the future.
+  // (The number first, then the clock: a reader's refresh raises the
+  // clock before it publishes the number, so a number read first is never
+  // one whose commits the clock read after it has not passed; the fifth
+  // code review.)
+  const uint64_t acknowledged = AcknowledgedSeq();
   if (unix_ms > NowMs()) {
-    *seq = AcknowledgedSeq();
+    *seq = acknowledged;
     return Status::OK();
   }
   if (log_ != nullptr) {

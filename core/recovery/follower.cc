@@ -289,6 +289,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       if (got == LogReader::Result::kDamaged) {
         seg->set_published_len(off);
         replay.Finish();
+        *newest_time = res.newest_time;  // of what was installed and stays
         return Status::Corruption(seg->path() + ": damaged record at offset " +
                                   std::to_string(off) + " (below what the writer made durable)");
       }

@@ -56,11 +56,24 @@ class Replayer {
       ks_->CountLive(loc, r.size());
       // The done marker's prev: the highest number its inputs held
       // (Compactor::WriteOutput; 0 from older libraries).
-      if (r.type == RecordType::kCompactDone) res_->last_seq = std::max(res_->last_seq, r.prev);
+      if (r.type == RecordType::kCompactDone) {
+        res_->last_seq = std::max(res_->last_seq, r.prev);
+        // Its time: the newest commit its inputs held (a refresh over an
+        // output whose pass dropped the newest commits; the fifth code
+        // review). Unkeyed, as the open's reading of it is.
+        res_->newest_time = std::max(res_->newest_time, r.time());
+      }
       return;
     }
     seg->NoteSeq(r.seq);
-    res_->newest_time = std::max(res_->newest_time, r.time());
+    // The newest commit time replayed. In an encrypted database only a
+    // sealed (authenticated) record's counts: a commit record is not
+    // sealed, and one forged with a fitting checksum must not move the
+    // clock (a batch's records carry its time; a failed CAS's filler need
+    // not count).
+    if (!ks_->codec().sealing() || (r.flags & kRecordFlagSealed) != 0) {
+      res_->newest_time = std::max(res_->newest_time, r.time());
+    }
     if (r.counter() != 0) seg->NoteInPlaceSeq(r.seq);
     res_->last_seq = std::max(res_->last_seq, r.seq);
     const bool copy = (seg->flags() & kSegmentFlagCompacted) != 0;

@@ -69,6 +69,8 @@
  *              writer on the copy that reader backed up
  *   reader_clock  a reader's refresh brings a commit stamped ahead of the
  *              system clock: the reader's time follows it
+ *   reader_clock_compacted  the same where the commit comes only as a
+ *              compaction output's done marker time
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -1957,6 +1959,53 @@ static void test_reader_clock(void) {
   firkin_close(w);
 }
 
+/* ---- reader_clock_compacted ----
+ * The same, where the commit stamped ahead (a delete at +200) reaches the
+ * reader only as the time of a compaction output's done marker: the pass
+ * dropped the delete with the put it deleted. The reader's time must
+ * follow it, and its state at +150 must not be the latest one, in which k
+ * is absent (k existed then). (A refresh took no done marker's time; the
+ * fifth code review.) */
+static void test_reader_clock_compacted(void) {
+  char path[300];
+  dbpath(path, sizeof path, "reader_clock_compacted");
+  const char *kv[] = {"segment_size", "64K", NULL};
+  const char *ro[] = {"segment_size", "64K", "read_only", "true", NULL};
+  set_clock(T0 + 50);
+  firkin_db *w = open_db(path, kv);
+  if (w == NULL) return;
+  check(firkin_put(w, NULL, NULL, "k", 1, "k", 1) == FIRKIN_OK, "put k");
+  check(firkin_sync(w) == FIRKIN_OK, "sync");
+  firkin_db *r = open_db(path, ro);
+  if (r == NULL) {
+    firkin_close(w);
+    return;
+  }
+  set_clock(T0 + 200);
+  check(firkin_delete(w, NULL, NULL, "k", 1) == FIRKIN_OK, "delete k");
+  check(firkin_compact(w) == FIRKIN_OK, "compact");
+  check(firkin_sync(w) == FIRKIN_OK, "sync");
+  set_clock(T0 + 120);
+  check(firkin_refresh(r) == FIRKIN_OK, "refresh");
+  uint64_t now = 0;
+  check(firkin_now_ms(r, &now) == FIRKIN_OK && now >= T0 + 200,
+        "reader_clock_compacted: the reader's time +%lld, behind the delete's +200",
+        (long long)(now - T0));
+  firkin_snapshot *snap = NULL;
+  firkin_status st = firkin_snapshot_at_time(r, T0 + 150, &snap);
+  if (st == FIRKIN_OK) {
+    firkin_status gs;
+    get(r, snap, "k", &gs);
+    check(gs == FIRKIN_OK, "reader_clock_compacted: the state at +150 lacks k (deleted at +200)");
+    firkin_snapshot_free(snap);
+  } else {
+    check(st == FIRKIN_E_SNAPSHOT_TOO_OLD, "reader_clock_compacted: snapshot_at_time said %d",
+          (int)st);
+  }
+  firkin_close(r);
+  firkin_close(w);
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-tt-XXXXXX", tmp ? tmp : "/tmp");
@@ -1980,7 +2029,8 @@ int main(int argc, char **argv) {
                 {"cas_roll", test_cas_roll}, {"retention_moveback", test_retention_moveback},
                 {"crash_moveback", test_crash_moveback},
                 {"crash_moveback_reader", test_crash_moveback_reader},
-                {"reader_clock", test_reader_clock}};
+                {"reader_clock", test_reader_clock},
+                {"reader_clock_compacted", test_reader_clock_compacted}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
     bool run = argc < 2;
     for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
