@@ -81,18 +81,7 @@ uint64_t DB::LastRecordTime(const Segment& s) const {
       if (p == kSegmentHeaderSize) break;
     }
   }
-  uint64_t last = 0;
-  LogReader reader(d, kSegmentHeaderSize, len);
-  RecordView r;
-  uint64_t at;
-  for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
-    if (res == LogReader::Result::kDamaged) {
-      reader.Resync();
-      continue;
-    }
-    last = std::max(last, r.time());
-  }
-  return last;
+  return NewestRecordTime(s);  // read whole: the running maximum
 }
 
 bool DB::HoldsTimeFrom(const std::vector<std::shared_ptr<Segment>>& logs, size_t i,
