@@ -436,21 +436,23 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_pl
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(OpRecordSize(op), r));
   const uint64_t live_until = LiveUntil(op, p, now_ms);
   const uint64_t time_ms = CommitTimeBefore(live_until, *r->seg);
-  if (time_ms >= live_until) {
-    // The version the write was decided on expired before the roll its
-    // reservation waited for, and the commit time cannot go back past the
-    // new segment's floor: decided again at the commit time (under the
-    // key's lock still). A CAS then fails, and its number and bytes hold a
-    // record that writes nothing (until the session after the fifth review
-    // it committed, after the version it compared with had expired). A
-    // delete still deletes: the key is absent either way.
-    Status again = CheckCondition(op, p.old_loc, p.old, time_ms);
-    if (!again.ok()) {
-      FillWithoutWrite(*r, time_ms);
-      return again;
-    }
-  }
   try {
+    if (time_ms >= live_until) {
+      // The version the write was decided on expired before the roll its
+      // reservation waited for, and the commit time cannot go back past
+      // the new segment's floor: decided again at the commit time (under
+      // the key's lock still). A CAS then fails, and its number and bytes
+      // hold a record that writes nothing (until the session after the
+      // fifth review it committed, after the version it compared with had
+      // expired). A delete still deletes: the key is absent either way.
+      // (In the try: its message allocates, and nothing may leave a
+      // reservation unfilled but a failed log.)
+      Status again = CheckCondition(op, p.old_loc, p.old, time_ms);
+      if (!again.ok()) {
+        FillWithoutWrite(*r, time_ms);
+        return again;
+      }
+    }
     InstallPending(p, r->seq, 0, r->seg->mutable_data() + r->off,
                    MakeLocator(r->seg->slot(), r->off), time_ms);
   } catch (const std::bad_alloc&) {
