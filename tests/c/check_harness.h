@@ -65,7 +65,11 @@ static bool make_base_dir(const char *name) {
 }
 static void dbpath(char *out, size_t n, const char *name) __attribute__((unused));
 static void dbpath(char *out, size_t n, const char *name) {
-  snprintf(out, n, "%s/%s", base_dir, name);
+  const int w = snprintf(out, n, "%s/%s", base_dir, name);
+  if (w < 0 || (size_t)w >= n) {
+    fprintf(stderr, "test database path too long: %s/%s\n", base_dir, name);
+    abort();
+  }
   rmrf(out);
 }
 
