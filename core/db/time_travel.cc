@@ -99,8 +99,14 @@ bool DB::HoldsTimeFrom(const std::vector<std::shared_ptr<Segment>>& logs, size_t
     const uint64_t next = FirstRecordTime(*logs[i + 1], nullptr, &found);
     if (found && next < t) return false;
   }
-  if (LastRecordTime(*logs[i]) >= t) return true;
-  return NewestRecordTime(*logs[i]) >= t;
+  // (The last record's look is cheap only on a sealed segment without
+  // updates in place; elsewhere it reads the segment whole, which is
+  // NewestRecordTime's answer already: not read twice.)
+  const Segment& s = *logs[i];
+  if (s.sealed.load(std::memory_order_acquire) && !s.inplace() && LastRecordTime(s) >= t) {
+    return true;
+  }
+  return NewestRecordTime(s) >= t;
 }
 
 uint64_t DB::NewestRecordTime(const Segment& s, uint64_t end) const {
