@@ -161,10 +161,11 @@ TEST(SeqPublisherTest, WatermarkIsTheCompletedPrefix) {
 // others wait for their number. Checks that WaitFor never returns before
 // the watermark reaches the caller, that the watermark only grows, that
 // the segment's published length covers the watermark's record, and that
-// every number is passed at the end.
-void RunWriters(uint64_t seed, unsigned lazy_eighths) {
+// every number is passed at the end. `guard_ns` 0: no guard on a sleep,
+// so a lost hand-off of the watermark hangs (meson's timeout fails it).
+void RunWriters(uint64_t seed, unsigned lazy_eighths, long guard_ns = 1000 * 1000) {
   Segment seg(1, 0, std::make_unique<MemFile>(1 << 20), 0, 0);
-  SeqPublisher pub(0);
+  SeqPublisher pub(0, guard_ns);
   constexpr int kThreads = 24;
   constexpr uint64_t kPerThread = 4000;
   std::atomic<uint64_t> next{1};
@@ -250,8 +251,49 @@ TEST(SeqPublisherTest, LazyCompletionWakesASleepingWaiter) {
   }
 }
 
+// Two numbers completed lazily, in either order, ahead of a sleeping
+// waiter's: the watermark must reach the waiter's number whichever of the
+// two completes last. No guard: a lost hand-off hangs. (A rule where only
+// the head advances while a waiter sleeps passes this too; one where a lazy
+// completer never advances hangs. The head-only rule was measured on 16
+// cores on 2026-11-28 and not kept: docs/benchmarks.md.)
+TEST(SeqPublisherTest, LazyCompletionsHandTheWatermarkOnToASleeper) {
+  Segment seg(1, 0, std::make_unique<MemFile>(1 << 20), 0, 0);
+  for (int round = 0; round < 40; round++) {
+    SeqPublisher pub(0, /*guard_ns=*/0);
+    std::atomic<bool> done{false};
+    std::thread waiter([&] {
+      Epoch::Guard guard;
+      pub.Complete(3, &seg, EndOf(3));  // not the head: 1 and 2 are missing
+      pub.WaitFor(3);
+      done.store(true);
+    });
+    while (!pub.HasSleepers() && !done.load()) std::this_thread::yield();
+    {
+      Epoch::Guard guard;
+      const bool head_first = round % 2 == 0;
+      pub.CompleteLazily(head_first ? 1 : 2, &seg, EndOf(head_first ? 1 : 2));
+      pub.CompleteLazily(head_first ? 2 : 1, &seg, EndOf(head_first ? 2 : 1));
+    }
+    waiter.join();
+    EXPECT_TRUE(done.load());
+    EXPECT_EQ(pub.published(), 3u);
+    EXPECT_EQ(seg.published_len(), EndOf(3));
+  }
+}
+
 // Most writes overwrite (7 in 8): they do not wait.
 TEST(SeqPublisherTest, LazyAndWaitingWritersMixed) { RunWriters(100, 7); }
+
+// The same without the guard: a waiter asleep is woken only by whoever
+// advances the watermark to its number (CompleteLazily advances while one
+// sleeps), so a lost hand-off hangs here.
+TEST(SeqPublisherTest, LazyAndWaitingWritersMixedNoGuard) {
+  for (uint64_t seed : {200, 300, 400}) {
+    RunWriters(seed, 7, /*guard_ns=*/0);
+    RunWriters(seed + 1, 4, /*guard_ns=*/0);
+  }
+}
 
 }  // namespace
 }  // namespace firkin
