@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "firkin.h"
+#include "group_args.h"
 
 static int g_passed, g_failed, g_case_failed;
 static char g_root[256];
@@ -1074,7 +1075,6 @@ typedef struct {
 } test_case;
 
 int main(int argc, char **argv) {
-  const char *only = argc > 1 ? argv[1] : NULL;
   snprintf(g_root, sizeof g_root, "/tmp/firkin-backup-test-%d", (int)getpid());
   rm_rf(g_root);
   mkdir(g_root, 0755);
@@ -1090,8 +1090,11 @@ int main(int argc, char **argv) {
       {"identity_encrypted", test_identity_encrypted},
       {"incremental_full_compare", test_incremental_full_compare},
   };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) group_known(cases[i].name);
+  const bool bad_args = group_args_unknown(argc, argv) != 0;
+  if (bad_args) g_failed++;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    if (only && strcmp(only, cases[i].name) != 0) continue;
+    if (bad_args || !group_wanted(argc, argv, cases[i].name)) continue;
     g_case_failed = 0;
     cases[i].fn();
     if (g_case_failed) {

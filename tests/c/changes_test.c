@@ -42,6 +42,7 @@
 #include "firkin.h"
 
 #include "check_harness.h"
+#include "group_args.h"
 
 static double now_ms(void) {
   struct timespec ts;
@@ -813,10 +814,11 @@ int main(int argc, char **argv) {
                 {"wait", test_wait},           {"bad", test_bad},
                 {"rolls", test_rolls},         {"inplace_reopen", test_inplace_reopen},
                 {"compacted_tail", test_compacted_tail}};
+  for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) group_known(groups[g].name);
+  const bool bad_args = group_args_unknown(argc, argv) != 0;
+  if (bad_args) failed++;
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-    bool run = argc < 2;
-    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[g].name) == 0;
-    if (!run) continue;
+    if (bad_args || !group_wanted(argc, argv, groups[g].name)) continue;
     int f0 = failed;
     groups[g].fn();
     printf("%s: %s\n", groups[g].name, failed == f0 ? "ok" : "FAILED");

@@ -45,6 +45,7 @@
 
 #include "check_harness.h"
 #include "record_layout.h"
+#include "group_args.h"
 
 /* ---- values ---- */
 
@@ -904,10 +905,11 @@ int main(int argc, char **argv) {
   snprintf(base_dir, sizeof base_dir, "/tmp/firkin-compress-%d", (int)getpid());
   mkdir(base_dir, 0755);
   const char *groups[] = {"roundtrip", "mixed", "damage", "version", "options"};
+  for (size_t g = 0; g < 5; g++) group_known(groups[g]);
+  const bool bad_args = group_args_unknown(argc, argv) != 0;
+  if (bad_args) failed++;
   for (size_t g = 0; g < 5; g++) {
-    bool run = argc < 2;
-    for (int a = 1; a < argc; a++) run = run || strcmp(argv[a], groups[g]) == 0;
-    if (!run) continue;
+    if (bad_args || !group_wanted(argc, argv, groups[g])) continue;
     printf("== %s\n", groups[g]);
     if (g == 0) {
       roundtrip("lz4");

@@ -22,6 +22,7 @@
 
 #include "check_harness.h"
 #include "record_layout.h"
+#include "group_args.h"
 
 #define NKEYS 300
 
@@ -1055,10 +1056,12 @@ int main(int argc, char **argv) {
                 {"sealed", test_sealed_records},
                 {"forged", test_sealed_forgery}};
   const size_t kDefault = sizeof groups / sizeof groups[0];
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
+  const bool bad_args = group_args_unknown(argc, argv) != 0;
+  if (bad_args) failed++;
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-    bool run = argc < 2 && i < kDefault;
-    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
-    if (!run) continue;
+    const bool run = argc < 2 ? i < kDefault : group_wanted(argc, argv, groups[i].name);
+    if (bad_args || !run) continue;
     const int f0 = failed;
     groups[i].fn();
     printf("%s: %s\n", groups[i].name, failed == f0 ? "ok" : "FAILED");

@@ -57,6 +57,7 @@
 #include "firkin_testing.h"
 
 #include "check_harness.h"
+#include "group_args.h"
 
 #define VAL_LEN 1000
 #define NOSTAT UINT64_MAX /* stat_u64: the field is absent */
@@ -1848,10 +1849,11 @@ int main(int argc, char **argv) {
                 {"torn", test_torn},   {"kill", test_kill},
                 {"ahead", test_ahead}, {"lastseq", test_lastseq},
                 {"bad", test_bad}};
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
+  const bool bad_args = group_args_unknown(argc, argv) != 0;
+  if (bad_args) failed++;
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-    bool run = argc < 2;
-    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
-    if (!run) continue;
+    if (bad_args || !group_wanted(argc, argv, groups[i].name)) continue;
     const int f0 = failed;
     double t0 = now_s();
     groups[i].fn();

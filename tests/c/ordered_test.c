@@ -50,6 +50,7 @@
 
 #include "check_harness.h"
 #include "record_layout.h"
+#include "group_args.h"
 
 /* ---- helpers ---- */
 
@@ -1674,10 +1675,11 @@ int main(int argc, char **argv) {
                 {"snapshot", test_snapshot}, {"concurrent", test_concurrent},
                 {"compact", test_compact},   {"layout", test_layout},   {"moved", test_moved},     {"reopen", test_reopen},   {"readonly", test_readonly},
                 {"crash", test_crash},       {"ckpt", test_ckpt}};
+  for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) group_known(groups[g].name);
+  const bool bad_args = group_args_unknown(argc, argv) != 0;
+  if (bad_args) failed++;
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-    bool run = argc < 2;
-    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[g].name) == 0;
-    if (!run) continue;
+    if (bad_args || !group_wanted(argc, argv, groups[g].name)) continue;
     int f0 = failed;
     groups[g].fn();
     printf("%s: %s\n", groups[g].name, failed == f0 ? "ok" : "FAILED");

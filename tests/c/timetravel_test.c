@@ -101,6 +101,7 @@
 #include "firkin_testing.h"
 
 #include "check_harness.h"
+#include "group_args.h"
 
 #define T0 1700000000000ull
 static uint64_t fake_now = T0;
@@ -2109,10 +2110,11 @@ int main(int argc, char **argv) {
                 {"crash_moveback_reader", test_crash_moveback_reader},
                 {"reader_clock", test_reader_clock},
                 {"reader_clock_compacted", test_reader_clock_compacted}};
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
+  const bool bad_args = group_args_unknown(argc, argv) != 0;
+  if (bad_args) failed++;
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-    bool run = argc < 2;
-    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
-    if (!run) continue;
+    if (bad_args || !group_wanted(argc, argv, groups[i].name)) continue;
     const int f0 = failed;
     set_clock(T0);
     groups[i].fn();

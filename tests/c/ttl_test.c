@@ -70,6 +70,7 @@
 #include "firkin_testing.h"
 
 #include "check_harness.h"
+#include "group_args.h"
 
 /* The fake clock: ms since the epoch, read by the database's threads. */
 static uint64_t fake_now = 1700000000000ull;
@@ -1431,10 +1432,11 @@ int main(int argc, char **argv) {
                 {"reclaim", test_reclaim}, {"ordered", test_ordered},
                 {"ordered_compact", test_ordered_compact}, {"cas_race", test_cas_race},
                 {"count_batch", test_count_batch}};
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
+  const bool bad_args = group_args_unknown(argc, argv) != 0;
+  if (bad_args) failed++;
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-    bool run = argc < 2;
-    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[i].name) == 0;
-    if (!run) continue;
+    if (bad_args || !group_wanted(argc, argv, groups[i].name)) continue;
     const int f0 = failed;
     groups[i].fn();
     printf("%s: %s\n", groups[i].name, failed == f0 ? "ok" : "FAILED");

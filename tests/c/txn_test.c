@@ -54,6 +54,7 @@
 #include "firkin.h"
 
 #include "check_harness.h"
+#include "group_args.h"
 
 static firkin_db *open_db(const char *path) {
   firkin_options *o = NULL;
@@ -1282,10 +1283,11 @@ int main(int argc, char **argv) {
                 {"atomic", test_atomic}, {"elle", test_elle},   {"skew", test_skew},
                 {"phantom", test_phantom},
                 {"bank", test_bank}, {"crash", test_crash}, {"busy", test_busy}};
+  for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) group_known(groups[g].name);
+  const bool bad_args = group_args_unknown(argc, argv) != 0;
+  if (bad_args) failed++;
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-    bool run = argc < 2;
-    for (int a = 1; a < argc; a++) run |= strcmp(argv[a], groups[g].name) == 0;
-    if (!run) continue;
+    if (bad_args || !group_wanted(argc, argv, groups[g].name)) continue;
     int f0 = failed;
     groups[g].fn();
     printf("%s: %s\n", groups[g].name, failed == f0 ? "ok" : "FAILED");

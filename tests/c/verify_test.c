@@ -58,6 +58,7 @@
 #include "firkin.h"
 #include "forked_cases.h"
 #include "record_layout.h"
+#include "group_args.h"
 
 static char root[256];
 
@@ -644,13 +645,7 @@ static int g_argc;
 static char **g_argv;
 
 /* Whether the case was asked for (all when none was named). */
-static bool wanted(const char *name) {
-  if (g_argc < 2) return true;
-  for (int i = 1; i < g_argc; i++) {
-    if (strcmp(g_argv[i], name) == 0) return true;
-  }
-  return false;
-}
+static bool wanted(const char *name) { return group_wanted(g_argc, g_argv, name); }
 
 int main(int argc, char **argv) {
   g_argc = argc;
@@ -672,6 +667,7 @@ int main(int argc, char **argv) {
   if (wanted("torn_batch")) {
     run("torn_batch: a batch recovery discarded is no lost key to verify", t_torn_batch);
   }
+  failed += group_args_unknown(argc, argv); /* every case's name was noted by wanted() */
   sh("rm -rf '%s'", root);
   return forked_cases_summary();
 }

@@ -169,6 +169,7 @@ typedef struct cc_counts {
 
 static int cc_passed, cc_failed;
 static const char *cc_only; /* --only SUBSTRING: run only the groups named so */
+static bool cc_only_matched; /* a group's name held cc_only (cc_finish fails if none did) */
 static bool cc_verbose;
 static int cc_fail_lines; /* cap the failure output */
 
@@ -203,6 +204,7 @@ static CC_UNUSED CC_PRINTF(1, 2) void cc_note(const char *fmt, ...) {
 #define CC_GROUP(name, body)                                             \
   do {                                                                   \
     if (cc_only && !strstr(name, cc_only)) break;                        \
+    cc_only_matched = true;                                              \
     int cc_before_ = cc_failed;                                          \
     body;                                                                \
     if (cc_failed == cc_before_) {                                       \
@@ -222,6 +224,10 @@ static CC_UNUSED void cc_print_counts(const char *what, const cc_counts *c) {
 }
 
 static CC_UNUSED int cc_finish(void) {
+  if (cc_only && !cc_only_matched) { /* a mistyped --only ran nothing */
+    fprintf(stderr, "FAIL: no group's name contains '%s' (--only)\n", cc_only);
+    cc_failed++;
+  }
   printf("%d passed, %d failed\n", cc_passed, cc_failed);
   fflush(stdout);
   return cc_failed == 0 ? 0 : 1;
