@@ -27,6 +27,40 @@ NUMERIC = ("sync_interval_ms", "segment_size", "compact_dead_ratio", "compact_sp
            "compact_rate", "checkpoint_every")
 BARE = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/-")
 
+# Positional arguments each command takes, (least, most; None: any), as the
+# C runner (tests/c/conformance_runner.c, kCommands) checks them: a case
+# with a wrong count fails here too, instead of running on an argument
+# missing (IndexError) or ignoring one too many.
+ARITY = {
+    "opt_reset": (0, 0), "opt_set": (2, 2), "opt_get": (1, 2), "opt_set_typed": (2, 2),
+    "opt_get_typed": (1, 2), "wo_set_sync": (1, 1), "wo_get_sync": (0, 1), "wo_reset": (0, 0),
+    "open": (0, 1), "open2": (0, 1), "close": (0, 0), "close2": (0, 0), "close_db": (0, 0),
+    "free_children": (0, 0), "reopen": (0, 0), "sync": (0, 0), "refresh": (0, 0),
+    "last_seq": (1, 1), "changes": (1, None), "changes_oldest": (0, 1), "changes_position": (2, 2),
+    "stats": (0, None), "compact": (0, 0), "checkpoint": (0, 0), "verify": (0, None),
+    "verify_path": (0, None), "backup_opt": (2, 2), "backup_opt_get": (1, 2), "backup": (1, None),
+    "restore": (2, None), "put": (2, 2), "get": (1, 2), "get_into": (2, 4), "contains": (1, 2),
+    "get_version": (1, 2), "delete": (1, 1), "put_if_absent": (2, 2), "cas": (3, 3),
+    "cas_version": (3, 3), "multi_get": (0, None), "multi_get_packed": (0, None),
+    "put_range": (4, 4), "get_range": (3, 4), "delete_range": (3, 3), "batch_new": (1, 1),
+    "batch_put": (3, 3), "batch_delete": (2, 2), "batch_clear": (1, 1), "batch_count": (1, 2),
+    "write": (1, 1), "batch_free": (1, 1), "ns_open": (2, 3), "ns_create": (1, 2),
+    "ns_create_ordered": (1, 2), "ns_ordered": (2, 2), "ns_drop": (1, 1), "ns_list": (0, None),
+    "ns_name": (1, 2), "ns_close": (1, 1), "count": (0, 1), "txn_begin": (1, 2), "txn_get": (2, 3),
+    "txn_contains": (2, 3), "txn_put": (3, 3), "txn_delete": (2, 2), "txn_cas": (4, 4),
+    "txn_iter_new": (2, 2), "txn_range_iter_new": (4, 5), "txn_prefix_iter_new": (3, 4),
+    "txn_commit": (1, 2), "txn_rollback": (1, 1), "txn_snapshot_seq": (2, 2), "txn_free": (1, 1),
+    "snapshot": (1, 1), "snapshot_at": (2, 2), "snapshot_seq": (2, 2), "snapshot_free": (1, 1),
+    "iter_new": (1, 1), "range_iter_new": (3, 4), "prefix_iter_new": (2, 3), "iter_seek": (2, 2),
+    "iter_ordered": (2, 2), "iter_valid": (2, 2), "iter_next": (1, 1), "iter_key": (1, 2),
+    "iter_value": (1, 2), "iter_status": (1, 1), "iter_next_n": (2, 4), "iter_walk": (1, 1),
+    "iter_drain": (2, 2), "iter_expect": (1, None), "iter_expect_ordered": (1, None),
+    "iter_expect_count": (2, 2), "iter_free": (1, 1), "check": (3, 3), "now_ms": (1, 1),
+    "put_ttl": (3, 3), "put_expire_at": (3, 3), "batch_put_ttl": (4, 4), "ttl": (1, 2),
+    "persist": (1, 1), "snapshot_at_time": (2, 2), "history": (1, None), "version": (0, 0),
+    "strerror": (1, 1),
+}
+
 
 class Fail(Exception):
     pass
@@ -835,7 +869,12 @@ def main(argv):
                 else:
                     args.append(t)
             msg = None
+            lo, hi = ARITY.get(cmd, (0, None))
+            if len(args) < lo or (hi is not None and len(args) > hi):
+                msg = "%s takes %d..%s arguments, got %d" % (cmd, lo, "any" if hi is None else hi, len(args))
             try:
+                if msg is not None:
+                    raise Fail(msg)
                 st, emsg, from_err = cur.run(cmd, args, mods), "", False
             except FirkinError as e:
                 st, emsg, from_err = e.code, e.message, True
