@@ -68,7 +68,7 @@ git -C "$ROOT" rev-parse --short HEAD >"$DEST/firkin_rev.txt" 2>/dev/null || ech
 cat >"$DEST/run_matrix.sh" <<'EOF'
 #!/usr/bin/env bash
 # run_matrix.sh [scaling.sh options] — the thread-scaling matrix of issue 8
-# (16-core configuration: 500 K records x 1000 B, <= 2 M operations or 0.3 s per run,
+# (16-core configuration: 500 K records x 1000 B, 0.3 s per run,
 # threads 1 2 4 8 16, YCSB A B C F and durable puts, every store, 3 reps),
 # run through the loader packed beside it, so it needs nothing installed.
 # Stays within 9 minutes: no measurement starts after 480 s (repetitions are
