@@ -121,7 +121,13 @@ int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   int threads = 1100;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+    if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+      threads = atoi(argv[++i]);
+    } else {
+      fprintf(stderr, "crowd_test: unknown argument '%s'; takes --threads N\n", argv[i]);
+      printf("0 passed, 1 failed\n");
+      return 2;
+    }
   }
   if (!make_base_dir("crowd")) return 2;
   char path[300];

@@ -559,6 +559,14 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--durable-every") && i + 1 < argc) g_durable_every = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--fixed-length") && i + 1 < argc) g_fixed_len = (size_t)atoi(argv[++i]);
     else if (!strcmp(argv[i], "--no-in-place")) g_no_in_place = true;
+    else {
+      fprintf(stderr,
+              "stress_test: unknown argument '%s'; takes --threads N --seconds S --dir D "
+              "--encrypted --segment-kb N --durable-every N --fixed-length N --no-in-place\n",
+              argv[i]);
+      printf("0 passed, 1 failed\n");
+      return 2;
+    }
   }
   if (g_threads < 1 || g_threads > MAX_THREADS) g_threads = 8;
   if (g_segment_kb < 64) g_segment_kb = 256;
