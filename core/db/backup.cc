@@ -166,20 +166,22 @@ bool ResolveAsFarAsExists(const std::string& path, std::string* out) {
 // or directories above it, may not exist yet (until the review after the
 // fifth, one inside the database directory under a missing directory gave
 // FIRKIN_E_IO "its parent directory does not exist", not this refusal).
-Status CheckPaths(const std::string& src, const std::string& dest) {
+// `restore`: src is a backup being restored (the messages say so; until
+// 2026-11-28 they called it the database and dest the backup's).
+Status CheckPaths(const std::string& src, const std::string& dest, bool restore) {
   char buf[PATH_MAX];
   if (realpath(src.c_str(), buf) == nullptr) return Status::OK();
   const std::string s = buf;
   std::string d;
   if (!ResolveAsFarAsExists(dest, &d)) return Status::OK();  // reported later
+  const std::string dest_name = restore ? "the restore destination " : "the backup destination ";
+  const std::string src_name = restore ? "the backup directory" : "the database directory";
   if (Within(d, s)) {
-    return Status::InvalidArgument("the backup destination " + dest +
-                                   " is the database directory or lies inside it (" + s +
-                                   ")");
+    return Status::InvalidArgument(dest_name + dest + " is " + src_name +
+                                   " or lies inside it (" + s + ")");
   }
   if (Within(s, d)) {
-    return Status::InvalidArgument("the database directory " + s +
-                                   " lies inside the backup destination " + dest);
+    return Status::InvalidArgument(src_name + " " + s + " lies inside " + dest_name + dest);
   }
   return Status::OK();
 }
@@ -424,8 +426,11 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   *rep = BackupReport();
   std::string dest = dest_in;
   while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
-  if (dest.empty()) return Status::InvalidArgument("backup destination path is empty");
-  FIRKIN_RETURN_IF_ERROR(CheckPaths(path_, dest));
+  if (dest.empty()) {
+    return Status::InvalidArgument(bo.restore ? "restore destination path is empty"
+                                              : "backup destination path is empty");
+  }
+  FIRKIN_RETURN_IF_ERROR(CheckPaths(path_, dest, bo.restore));
 
   // ---- The destination: missing (created), empty, or a backup of this
   // database. Anything else is refused and left untouched.

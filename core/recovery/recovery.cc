@@ -440,6 +440,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       res->salvaged_regions++;
       res->salvaged_bytes += skipped;
       res->salvage_report.push_back(where + ", " + std::to_string(skipped) + " bytes skipped");
+      res->salvaged_at.emplace_back(id, off);
     }
     // The writer's recovery seals the tail as a roll would: the records it
     // kept made durable, then the watermark raised to their end. A reader

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/env/env.h"
@@ -54,6 +55,10 @@ struct RecoveryResult {
   uint64_t removed_leftovers = 0;        // half-created segment files removed
   uint64_t finished_compactions = 0;     // inputs of a completed compaction removed
   std::vector<std::string> salvage_report;  // one line per skipped region/file
+  // Where each damaged record skipped inside a kept segment starts
+  // (segment id, offset): the region stays in the file, and verify's scan
+  // meets it again (counted once: at open).
+  std::vector<std::pair<uint64_t, uint64_t>> salvaged_at;
   bool used_checkpoint = false;          // the index came from the checkpoint
   uint64_t checkpoint_entries = 0;
   std::string checkpoint_note;           // why a checkpoint was ignored

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Quickstart: Firkin from Python with the firkin package (bindings/python;
-ctypes over libfirkin.so, no compiled glue).
+"""Quickstart: Firkin from Python with the firkin package (bindings/python:
+ctypes over libfirkin.so, with an optional compiled accelerator for the
+hot calls, _firkin_speedups, built where the Python headers are).
 
     pip install --no-index --no-build-isolation bindings/python
     python3 examples/python/quickstart.py /tmp/firkin-quickstart
