@@ -518,9 +518,12 @@ FIRKIN_API firkin_status firkin_write_options_get_sync(const firkin_write_option
  *  (another writer holds the lock), FIRKIN_E_VERSION (newer format),
  *  FIRKIN_E_BAD_KEY (encrypted database without the right key, or a key for
  *  an unencrypted one), FIRKIN_E_CORRUPTION (damage
- *  outside the tail of the log; the message names file and offset; see the
- *  salvage option; also a segment file the checkpoint lists that is gone,
- *  or a log segment file compaction retired that was put back, each named),
+ *  outside the tail of the log, in what the open reads; the message names
+ *  file and offset; see the salvage option; also a segment file the
+ *  checkpoint lists that is gone, or a log segment file compaction retired
+ *  that was put back, each named; damage in the part of the log a valid
+ *  checkpoint lets the open skip is found by reads, the background scrub
+ *  and firkin_verify instead: README, "Checksums on reads"),
  *  FIRKIN_E_IO. A torn tail of the last segment after a
  *  crash is not an error: it is cut off and counted in the stats. */
 FIRKIN_API firkin_status firkin_open(const char *path, const firkin_options *opts,

@@ -147,8 +147,10 @@ bool OrderedIterator::Fill() {
         const bool absent = newest.type != RecordType::kPut ||
                             (newest.expiry() != 0 && newest.expiry() <= clock_.ms());
         if ((!absent || newest.sealed()) && !db_->Trusted(newest)) {
-          status_ = Status::Corruption("record of a key failed its checksum (sequence " +
-                                       std::to_string(newest.seq) + ") during ordered iteration");
+          status_ = Status::Corruption(
+              "record of a key failed its checksum "
+              "(or, sealed, its authentication) (sequence " +
+              std::to_string(newest.seq) + ") during ordered iteration");
           return false;
         }
         if (absent) continue;

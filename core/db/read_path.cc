@@ -173,8 +173,10 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
     // authenticated too; its type and key decide the answer.)
     if (!keyspace_->Trusted(r, check_all_reads_)) {
       if (!ReadStable(r)) continue;  // an overwrite, not damage
-      return Status::Corruption("record of a key failed its checksum (sequence " +
-                                std::to_string(r.seq) + "); the value is not returned");
+      return Status::Corruption(
+          "record of a key failed its checksum "
+          "(or, sealed, its authentication) (sequence " +
+          std::to_string(r.seq) + "); the value is not returned");
     }
     if (r.type != RecordType::kPut) return Status::NotFound();
     // TTL: an expired key is absent.

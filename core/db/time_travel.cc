@@ -533,8 +533,10 @@ Status DB::History(const NamespaceInfo& ns, std::string_view key, std::vector<Ve
   std::string scratch;  // compressed values are decoded here
   for (uint64_t steps = 0;; steps++) {
     if (!keyspace_->Trusted(r, check_all_reads_)) {
-      return Status::Corruption("a version of the key failed its checksum (sequence " +
-                                std::to_string(r.seq) + ")");
+      return Status::Corruption(
+          "a version of the key failed its checksum "
+          "(or, sealed, its authentication) (sequence " +
+          std::to_string(r.seq) + ")");
     }
     if (r.ns_id != ns.id || !keyspace_->codec().KeyEquals(r, key)) {
       return Status::Corruption("version chain of a key leads to another key's record");

@@ -278,8 +278,10 @@ Status DB::CheckOldRecord(const WriteOp& op, const PendingOp& p) const {
                               "sealed, its authentication); the condition cannot be decided");
   }
   if (keyspace_->Trusted(p.old, check_all_reads_)) return Status::OK();
-  return Status::Corruption("the newest record of the key failed its checksum (sequence " +
-                            std::to_string(p.old.seq) + "); the condition cannot be decided");
+  return Status::Corruption(
+      "the newest record of the key failed its checksum "
+      "(or, sealed, its authentication) (sequence " +
+      std::to_string(p.old.seq) + "); the condition cannot be decided");
 }
 
 Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old,

@@ -18,9 +18,10 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     // version (a tombstone) into a detour to an older value.
     const bool checksummed = check_all || !r.checked;
     if (checksummed && !(RecordIntact(r) && (r.checked || codec_.Authentic(r)))) {
-      return Status::Corruption("a newer version of the key failed its checksum (sequence " +
-                                std::to_string(r.seq) +
-                                "); the version visible at the snapshot cannot be told");
+      return Status::Corruption(
+          "a newer version of the key failed its checksum "
+          "(or, sealed, its authentication) (sequence " +
+          std::to_string(r.seq) + "); the version visible at the snapshot cannot be told");
     }
     if (r.counter() != 0) {
       if (take_overwritten) break;  // (its checksum held above, or its segment is checked)
