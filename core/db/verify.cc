@@ -113,13 +113,8 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
     if (progress && done > 0) progress(std::min(done, total), total);
     done += seg->published_len() - kSegmentHeaderSize;
     Epoch::Guard guard;  // the index lookups below
-    // Sealed records authenticated as recovery's reader does: a record
-    // whose tag fails is damage at its offset there (skipped, its batch
-    // dropped), and here too (until 2026-11-28 verify took such a record
-    // for a batch's, the batch for committed, and reported its other
-    // records as lost by the index; found by review).
-    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len(), /*checksums=*/true,
-                     &keyspace_->codec());
+    // (Sealed records are authenticated below, by opening them: once.)
+    LogReader reader(seg->data(), kSegmentHeaderSize, seg->published_len());
     // A batch's records need an entry only if recovery applied them: with
     // their commit record (BatchRule, the rule recovery applies by). Those
     // it discarded (a crash tore the commit record) never had one, and stay
@@ -144,9 +139,13 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
       if (res == LogReader::Result::kEnd) break;
       if (res == LogReader::Result::kRecord) {
         if (r.sealed()) {
-          // Sealed (encrypted database): opened in full (authenticated by
-          // the reader already). One that fails is damage, as one the
-          // reader refused: not a record, and not fed to the batch rule.
+          // Sealed (encrypted database): authenticated in full, so a byte
+          // changed with its checksum fixed up is found too. One that fails
+          // is damage, as recovery's reader takes it (skipped, its batch
+          // dropped): not a record, and not fed to the batch rule (until
+          // 2026-11-28 verify took it for a batch's, the batch for
+          // committed, and reported the batch's other records as lost by
+          // the index; found by review).
           Status os = keyspace_->codec().Open(r, &scratch);
           if (!os.ok()) {
             bad_at.insert({seg->id(), at});
