@@ -440,12 +440,16 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       const uint64_t skipped = reader.Resync();
       res->salvaged_at.emplace_back(id, off);
       res->salvaged_bytes += skipped;
-      // The record a truncation cut in two, at the file's new end (it claims
-      // more bytes than are left): the region reported above, not another
-      // (until 2026-11-28 counted and reported twice; found by review).
-      if (truncated && off + skipped >= end &&
-          (end - off < kRecordMinSize || PeekRecord(data + off).size() > end - off)) {
-        continue;
+      // The record a truncation cut in two, at the file's new end: it claims
+      // more bytes than are left, and no more than the sealed length had
+      // (it was whole then): the region reported above, not another (until
+      // 2026-11-28 counted and reported twice; found by review). A whole
+      // record with a damaged length before the cut claims more: reported.
+      if (truncated && off + skipped >= end) {
+        const uint64_t claimed = end - off < kRecordMinSize ? 0 : PeekRecord(data + off).size();
+        if (end - off < kRecordMinSize || (claimed > end - off && off + claimed <= durable)) {
+          continue;
+        }
       }
       res->salvaged_regions++;
       res->salvage_report.push_back(where + ", " + std::to_string(skipped) + " bytes skipped");
