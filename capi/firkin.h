@@ -147,7 +147,10 @@ typedef int firkin_status;
  *  synced) lose nothing acknowledged. */
 #define FIRKIN_E_IO (-3)
 /** A file failed its checks: bad checksum, bad header, inconsistent data.
- *  The message names the file and offset. */
+ *  The message names the file and offset where a scan met it (an open, a
+ *  refresh, a hash-order iterator, verify); a read of one key's record
+ *  (a get, a conditional write, an ordered iterator) names the record's
+ *  sequence number instead. */
 #define FIRKIN_E_CORRUPTION (-4)
 /** The database is locked by another writer (this or another process).
  *  Read-only opens never get it: their shared lock never conflicts. */

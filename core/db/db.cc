@@ -507,7 +507,7 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
                           std::move(ends), check_all_reads_,
                           options_.read_only ? &history_floor_ : nullptr, ScanClock(this),
-                          &codec_));
+                          &codec_, &recovery_));
   if (inexact) {
     (*out)->Fail(Status::SnapshotTooOld(
         "the state at sequence " + std::to_string(snap) +

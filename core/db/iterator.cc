@@ -9,7 +9,8 @@ namespace firkin {
 Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
                    std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
                    bool check_all, const std::atomic<uint64_t>* history_floor,
-                   ScanClock clock, const RecordCodec* codec)
+                   ScanClock clock, const RecordCodec* codec,
+                   const RecoveryResult* recovery)
     : ks_(ks),
       ns_(std::move(ns)),
       snap_(snap),
@@ -18,7 +19,8 @@ Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64
       check_all_(check_all),
       floor_(history_floor),
       clock_(std::move(clock)),
-      codec_(codec) {
+      codec_(codec),
+      recovery_(recovery != nullptr && !recovery->salvaged_at.empty() ? recovery : nullptr) {
   SkipReplacedInputs();
   off_ = kSegmentHeaderSize;
   Advance();
@@ -125,6 +127,15 @@ void Iterator::Advance() {
       seg_++;
       off_ = kSegmentHeaderSize;
       continue;
+    }
+    // A region the open's salvage skipped (and reported): stepped over as
+    // the open did.
+    if (recovery_ != nullptr) {
+      const uint64_t skip = recovery_->SalvagedBytesAt(segs_[seg_]->id(), off_);
+      if (skip != 0) {
+        off_ += skip;
+        continue;
+      }
     }
     // The header is read only where it fits below the end (a damaged
     // range, zeros to the end of a sealed segment say, must not walk the

@@ -46,6 +46,7 @@
 #include "core/keyspace/namespaces.h"
 #include "core/log/record_codec.h"
 #include "core/log/segment.h"
+#include "core/recovery/recovery.h"
 
 namespace firkin {
 
@@ -54,7 +55,8 @@ class Iterator {
   Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
            std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
            bool check_all, const std::atomic<uint64_t>* history_floor,
-           ScanClock clock, const RecordCodec* codec = nullptr);
+           ScanClock clock, const RecordCodec* codec = nullptr,
+           const RecoveryResult* recovery = nullptr);
   Iterator(const Iterator&) = delete;
   Iterator& operator=(const Iterator&) = delete;
 
@@ -106,6 +108,9 @@ class Iterator {
   RecordView cur_;
   // The value of cur_: a view into the record, or into scratch_ (decoded).
   const RecordCodec* const codec_;
+  // The regions the open's salvage skipped (recovery's; may be null):
+  // stepped over as the open did, not read as records.
+  const RecoveryResult* const recovery_;
   std::string_view key_;     // of cur_ (decrypted into key_scratch_ if sealed)
   std::string key_scratch_;
   std::string_view value_;

@@ -59,8 +59,8 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
   // Damaged records the open skipped and left in their segment: the scan
   // below meets them again, and they were counted above (until 2026-11-28
   // each counted twice, and was reported twice).
-  const std::set<std::pair<uint64_t, uint64_t>> salvaged(recovery_.salvaged_at.begin(),
-                                                         recovery_.salvaged_at.end());
+  std::set<std::pair<uint64_t, uint64_t>> salvaged;
+  for (const auto& g : recovery_.salvaged_at) salvaged.insert({g.segment_id, g.offset});
   // Where the scan below found a bad record (segment id, offset): an index
   // entry that points there is that damage, reported once, as the record
   // (until 2026-11-28 also as "index entry (slot N, offset X) does not

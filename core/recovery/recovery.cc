@@ -438,7 +438,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       }
       validated = false;
       const uint64_t skipped = reader.Resync();
-      res->salvaged_at.emplace_back(id, off);
+      res->salvaged_at.push_back({id, off, skipped});
       res->salvaged_bytes += skipped;
       // The record a truncation cut in two, at the file's new end: it claims
       // more bytes than are left, and no more than the sealed length had
@@ -500,6 +500,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
   }
   replay.Finish();
   FIRKIN_RETURN_IF_ERROR(replay.status());
+  std::sort(res->salvaged_at.begin(), res->salvaged_at.end());  // (SalvagedBytesAt)
   if (replay.dropped_any()) {
     // Keys of namespaces dropped later in the log leave the index.
     ks->PurgeIf([ns](const RecordView& r) {

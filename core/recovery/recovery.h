@@ -14,6 +14,7 @@
 #ifndef FIRKIN_CORE_RECOVERY_RECOVERY_H_
 #define FIRKIN_CORE_RECOVERY_RECOVERY_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -55,10 +56,28 @@ struct RecoveryResult {
   uint64_t removed_leftovers = 0;        // half-created segment files removed
   uint64_t finished_compactions = 0;     // inputs of a completed compaction removed
   std::vector<std::string> salvage_report;  // one line per skipped region/file
-  // Where each damaged record skipped inside a kept segment starts
-  // (segment id, offset): the region stays in the file, and verify's scan
-  // meets it again (counted once: at open).
-  std::vector<std::pair<uint64_t, uint64_t>> salvaged_at;
+  // Each damaged region skipped inside a kept segment, sorted by (segment
+  // id, offset): the region stays in the file, and scans meet it again.
+  // Verify counts it once (at open); a hash-order iterator steps over it
+  // as the open did (until 2026-11-28 one over an encrypted database
+  // stopped there: a sealed record passed over is authenticated).
+  struct SalvagedRegion {
+    uint64_t segment_id = 0;
+    uint64_t offset = 0;
+    uint64_t bytes = 0;  // as the open's scan skipped them
+    bool operator<(const SalvagedRegion& o) const {
+      return segment_id != o.segment_id ? segment_id < o.segment_id : offset < o.offset;
+    }
+  };
+  std::vector<SalvagedRegion> salvaged_at;
+  // The bytes of the region that starts at `offset` of segment `id`, 0 if
+  // none does.
+  uint64_t SalvagedBytesAt(uint64_t id, uint64_t offset) const {
+    const SalvagedRegion key{id, offset, 0};
+    auto it = std::lower_bound(salvaged_at.begin(), salvaged_at.end(), key);
+    return it != salvaged_at.end() && it->segment_id == id && it->offset == offset ? it->bytes
+                                                                                 : 0;
+  }
   bool used_checkpoint = false;          // the index came from the checkpoint
   uint64_t checkpoint_entries = 0;
   std::string checkpoint_note;           // why a checkpoint was ignored
