@@ -510,6 +510,10 @@ class DB : private CompactionHost {
   void LoadHistoryFloors();
   std::unique_ptr<Follower> follower_;
   mutable std::mutex refresh_mu_;  // serializes Refresh; guards follower_ stats
+  // Why the last refresh met damage (empty: it did not), under refresh_mu_:
+  // verify reports it (the handle's state stops before the damage, which
+  // its own scan then never reaches; a review found verify saying ok).
+  std::string refresh_damage_;
   Status StartFollowing();
 
   // Writes: the gate lets exact checkpoints and verify run between writes;

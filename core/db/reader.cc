@@ -53,8 +53,10 @@ Status DB::Refresh() {
   if (newest_time != 0) RaiseTo(&last_commit_ms_, newest_time);
   if (!s.ok()) {
     counts.Apply();  // what was installed stays
+    if (s.code() == Status::Code::kCorruption) refresh_damage_ = s.message();
     return s;
   }
+  refresh_damage_.clear();
   // Readers of the new state need everything installed above: publish
   // after it (release). The iterators' view first: an iterator over a
   // snapshot taken at the new number scans the segments that hold it.

@@ -371,6 +371,12 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
     bad_entries++;
   }
 
+  // A read-only handle whose last refresh met damage: its state stops
+  // before it, and so did the scan above.
+  if (options_.read_only && !refresh_damage_.empty()) {
+    AddProblem(&problems, "the last refresh met damage: " + refresh_damage_);
+    bad_records++;
+  }
   const bool ok = bad_records == 0 && bad_entries == 0 && keys_problem.empty();
   std::string j = "{\"ok\":" + std::string(ok ? "true" : "false");
   j += ",\"records\":" + std::to_string(records);

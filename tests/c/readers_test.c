@@ -1413,6 +1413,66 @@ static int t_reader_counts(void) {
   return 0;
 }
 
+/* A refresh that meets damage in what the writer added fails, naming it,
+ * and the handle stays at its state; verify on that handle then reports
+ * the damage too (until 2026-11-28 it said ok: its scan stops where the
+ * handle's state does, before the damage; found by review). */
+static int t_refresh_damage(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "refresh-damage");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(open_writer_manual(dir, NULL, &w) == FIRKIN_OK, "writer open");
+  for (int i = 0; i < 300; i++) {
+    char k[32];
+    snprintf(k, sizeof k, "a%d", i);
+    CHECK(firkin_put(w, NULL, NULL, k, strlen(k), "first-generation", 16) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  for (int i = 0; i < 300; i++) {
+    char k[32], v[48];
+    snprintf(k, sizeof k, "b%d", i);
+    snprintf(v, sizeof v, "refreshdamage-%06d", i);
+    CHECK(firkin_put(w, NULL, NULL, k, strlen(k), v, strlen(v)) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  /* Flip a byte of one new value in whichever segment holds it. */
+  bool flipped = false;
+  DIR *d = opendir(dir);
+  CHECK(d != NULL, "opendir");
+  struct dirent *e;
+  static char buf[1 << 20];
+  while (!flipped && (e = readdir(d)) != NULL) {
+    const size_t l = strlen(e->d_name);
+    if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    FILE *f = fopen(p, "r+b");
+    if (f == NULL) continue;
+    const size_t n = fread(buf, 1, sizeof buf, f);
+    for (size_t o = 0; o + 20 <= n; o++) {
+      if (memcmp(buf + o, "refreshdamage-000150", 20) == 0) {
+        fseek(f, (long)o + 15, SEEK_SET);
+        fputc(buf[o + 15] ^ 0x5a, f);
+        flipped = true;
+        break;
+      }
+    }
+    fclose(f);
+  }
+  closedir(d);
+  CHECK(flipped, "the value was not found");
+  CHECK(firkin_refresh(r) == FIRKIN_E_CORRUPTION, "refresh over the damage");
+  char *rep = NULL;
+  CHECK(firkin_verify(r, &rep) == FIRKIN_E_CORRUPTION, "verify on the reader: %s",
+        rep ? rep : "(no report)");
+  CHECK(rep != NULL && strstr(rep, "the last refresh met damage") != NULL, "report: %s", rep);
+  firkin_free(rep);
+  firkin_close(r);
+  firkin_close(w);
+  return 0;
+}
+
 /* A refresh that meets a namespace's keys before its create record (the
  * writer compacted the log segment holding the create into an output
  * with a higher id, which the reader replays after the segments with the
@@ -1577,6 +1637,7 @@ int main(void) {
   run("reader_counts: a refresh moves counts to the new state at once", t_reader_counts);
   run("refresh_placeholder: keys replayed before their namespace's create", t_refresh_placeholder);
   run("drop_output: a refresh over a drop, then an output with the dropped keys", t_drop_output);
+  run("refresh_damage: verify on a reader whose refresh met damage says so", t_refresh_damage);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();
 }
