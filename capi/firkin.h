@@ -673,7 +673,10 @@ FIRKIN_API firkin_status firkin_checkpoint(firkin_db *db);
  *  index), except during the last step on a writable handle, a pass that
  *  counts each namespace's put entries under the writer gate (writes
  *  stop for it: about 0.1 us an entry, 0.2 s at 2 M keys on a 2-core
- *  machine); updates in place are off while verify runs.
+ *  machine); updates in place are off while verify runs. A damaged region
+ *  the open skipped (salvage) is counted once, as the open reported it; on
+ *  a read-only handle, damage its last firkin_refresh met (the handle's
+ *  state stops before it) is reported too, until a refresh succeeds.
  *  *report_json (may be NULL if not wanted; freed with firkin_free) receives
  *  {"ok":bool,"records":N,"bad_records":N,"index_entries":N,
  *   "bad_index_entries":N,"problems":[...]}. Returns FIRKIN_OK if no
