@@ -59,8 +59,9 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
   // Damaged records the open skipped and left in their segment: the scan
   // below meets them again, and they were counted above (until 2026-11-28
   // each counted twice, and was reported twice).
-  std::set<std::pair<uint64_t, uint64_t>> salvaged;
-  for (const auto& g : recovery_.salvaged_at) salvaged.insert({g.segment_id, g.offset});
+  auto salvaged = [this](uint64_t id, uint64_t at) {
+    return recovery_.SalvagedBytesAt(id, at) != 0;
+  };
   // Where the scan below found a bad record (segment id, offset): an index
   // entry that points there is that damage, reported once, as the record
   // (until 2026-11-28 also as "index entry (slot N, offset X) does not
@@ -149,7 +150,7 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
           Status os = keyspace_->codec().Open(r, &scratch);
           if (!os.ok()) {
             bad_at.insert({seg->id(), at});
-            if (salvaged.count({seg->id(), at}) == 0) {
+            if (!salvaged(seg->id(), at)) {
               bad_records++;
               AddProblem(&problems, seg->path() + " at offset " + std::to_string(at) + ": " +
                                         os.message());
@@ -189,7 +190,7 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
         continue;
       }
       bad_at.insert({seg->id(), at});
-      if (salvaged.count({seg->id(), at}) == 0) {
+      if (!salvaged(seg->id(), at)) {
         bad_records++;
         AddProblem(&problems, seg->path() + ": bad record at offset " + std::to_string(at));
       }
