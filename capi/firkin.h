@@ -268,8 +268,10 @@ typedef enum firkin_sync_mode {
  *                                   segment intact: segments it wrote, that
  *                                   open scanned, or that the background
  *                                   scrub validated after an open that
- *                                   loaded a checkpoint; a damaged segment
- *                                   stays checked on every read. Only
+ *                                   loaded a checkpoint; a segment found
+ *                                   damaged (by that scrub, compaction or
+ *                                   firkin_verify) is checked on every read
+ *                                   from then on. Only
  *                                   damage done to a file while it is open
  *                                   needs true to be caught)
  *    auto_compact       true       (background compaction)
@@ -676,7 +678,10 @@ FIRKIN_API firkin_status firkin_checkpoint(firkin_db *db);
  *  machine); updates in place are off while verify runs. A damaged region
  *  the open skipped (salvage) is counted once, as the open reported it; on
  *  a read-only handle, damage its last firkin_refresh met (the handle's
- *  state stops before it) is reported too, until a refresh succeeds.
+ *  state stops before it) is reported too, until a refresh succeeds. A
+ *  log segment in which it finds a damaged record is checked record by
+ *  record on every later read of this handle, so the damage it reports is
+ *  never returned by a read (FIRKIN_E_CORRUPTION instead).
  *  *report_json (may be NULL if not wanted; freed with firkin_free) receives
  *  {"ok":bool,"records":N,"bad_records":N,"index_entries":N,
  *   "bad_index_entries":N,"problems":[...]}. Returns FIRKIN_OK if no

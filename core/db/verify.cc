@@ -18,6 +18,13 @@
 namespace firkin {
 namespace {
 
+// A segment in which verify found a damaged record is checked record by
+// record on every read from then on, as after compaction's scan
+// (Compactor::NoteDamaged): the damage verify reported is never returned
+// by a later read of the handle (until the session after 2026-11-28 a get
+// returned the damaged bytes after verify had named them; found by review).
+void NoteDamage(Segment* s) { s->checked.store(false, std::memory_order_release); }
+
 void AddProblem(std::vector<std::string>* problems, std::string p) {
   if (problems->size() < 100) problems->push_back(std::move(p));
 }
@@ -149,6 +156,7 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
           // the index; found by review).
           Status os = keyspace_->codec().Open(r, &scratch);
           if (!os.ok()) {
+            NoteDamage(seg.get());
             bad_at.insert({seg->id(), at});
             if (!salvaged(seg->id(), at)) {
               bad_records++;
@@ -177,6 +185,7 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
             std::string_view v;
             Status vs = codec_.Value(r, &scratch, &v);
             if (!vs.ok()) {
+              NoteDamage(seg.get());
               bad_records++;
               AddProblem(&problems, seg->path() + " at offset " + std::to_string(at) + ": " +
                                         vs.message());
@@ -189,6 +198,7 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
         }
         continue;
       }
+      NoteDamage(seg.get());
       bad_at.insert({seg->id(), at});
       if (!salvaged(seg->id(), at)) {
         bad_records++;

@@ -240,8 +240,8 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // validated every record of it (a sealed one authenticated too). Reads
   // then skip the checksum (ReadIntact) and a sealed record's tag
   // (Keyspace::Trusted). Goes from false to true, and back to false only when
-  // compaction's scan (which checks every checksum) finds a record of it
-  // damaged since: reads then check each record again.
+  // compaction's scan or verify's (which check every checksum) finds a
+  // record of it damaged since: reads then check each record again.
   std::atomic<bool> checked{false};
 
   // Whether the segment holds records of ordered namespaces and whether
