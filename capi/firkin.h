@@ -425,11 +425,18 @@ typedef enum firkin_compression {
  *  compressed. Each record says how it is stored, so the option may differ
  *  from one open to the next: records written before keep their form
  *  (compaction copies them as they are) and every read path returns the
- *  value as written. A compressed value that does not decode (damage)
- *  reads as FIRKIN_E_CORRUPTION, never as other bytes. A database holding
+ *  value as written. A compressed value is damaged or not as a whole
+ *  record is: its checksum covers the stored bytes, and a read that checks
+ *  it (README "Damaged files") reports damage as FIRKIN_E_CORRUPTION. A
+ *  compressed value that does not decode to its stated length is
+ *  FIRKIN_E_CORRUPTION on every read; one damaged while the handle has the
+ *  file open, in a segment the handle knows intact, may decode to other
+ *  bytes unless verify_checksums is set, as an uncompressed value would be
+ *  returned as it is. A database holding
  *  compressed records is format version 4: an older library refuses it
  *  with FIRKIN_E_VERSION. firkin_stats reports under "compression" the
- *  value bytes given to the compressor since open and the bytes stored;
+ *  value bytes of the puts written since open (one whose condition failed
+ *  wrote nothing) and the bytes stored for them;
  *  firkin_verify the totals over the whole log.
  *  Setter: FIRKIN_E_INVALID_ARGUMENT for a value outside the enum or a NULL
  *  handle. Same thread rules as every options call. Generic name
@@ -486,8 +493,11 @@ FIRKIN_API firkin_status firkin_options_set_passphrase(firkin_options *opts,
 
 /** Generic setter by name, for configuration files and bindings. Names are
  *  the option names above ("create_if_missing", "sync_mode", ...). Booleans
- *  take "true"/"false", "1"/"0", "yes"/"no" or "on"/"off" (lower case); sync_mode takes "none"/"interval"/"always";
- *  sizes take a decimal byte count with an optional K/M/G suffix.
+ *  take "true"/"false", "1"/"0", "yes"/"no" or "on"/"off" (in any case:
+ *  "TRUE", "Off"); sync_mode takes "none"/"interval"/"always"; sizes take
+ *  a decimal byte count (digits only) with an optional suffix K/M/G (also
+ *  k/m/g or KiB/MiB/GiB, powers of 1024); compression_level an integer
+ *  (digits with an optional '-', no spaces or '+').
  *  Unknown names and bad values give FIRKIN_E_INVALID_ARGUMENT with a
  *  message (a bound that depends on another option, kdf_memory_kib's
  *  minimum of 8 KiB per kdf_lane, is checked by firkin_open). Encryption (write-only names): "encryption_key" takes 64 hex

@@ -337,8 +337,10 @@ class DB : private CompactionHost {
   // Compresses the values of ops' puts where the codec says so: *out gets
   // copies of ops whose values are the stored bytes (and codec_flags set),
   // the compressed bytes live in *bufs. False (nothing to do): use ops.
+  // *logical and *stored get the puts' value bytes before and after (for
+  // the stats, counted once the write has committed).
   bool EncodeValues(const WriteOp* ops, size_t n, std::vector<WriteOp>* out,
-                    std::vector<std::string>* bufs);
+                    std::vector<std::string>* bufs, uint64_t* logical, uint64_t* stored);
   // The key's newest record is a put that has not expired.
   // (At now_ms, when the write was decided.)
   bool OldIsLive(const PendingOp& p, uint64_t now_ms) const {

@@ -184,11 +184,12 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   if (mode == SyncMode::kInterval && options_.sync_mode != SyncMode::kInterval) StartFlusher();
   // Compression runs before any lock is taken (it is the expensive part of
   // a compressed put): the ops then carry their stored bytes.
+  uint64_t logical = 0, stored = 0;  // the puts' value bytes (compression on)
   if (codec_.compression() != Compression::kNone) {
     // (Declared here: a thread_local is a TLS descriptor call per write.)
     thread_local std::vector<WriteOp> encoded;
     thread_local std::vector<std::string> bufs;
-    if (EncodeValues(ops, n, &encoded, &bufs)) ops = encoded.data();
+    if (EncodeValues(ops, n, &encoded, &bufs, &logical, &stored)) ops = encoded.data();
   }
   LogWriter::Reservation r;
   Status s;
@@ -224,11 +225,19 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   // the gate: a drop or checkpoint waiting for it need not wait on this.)
   if (r.seg == nullptr && decided_on > log_->published_seq()) log_->WaitPublished(decided_on);
   if (seq_out != nullptr) *seq_out = r.seg != nullptr && s.ok() ? r.seq : 0;
+  // The stats count the value bytes of the puts a write committed (until
+  // the session after 2026-11-28 also those of a put whose condition then
+  // failed, which stored nothing; found by review).
+  if (logical != 0 && r.seg != nullptr && s.ok()) {
+    value_bytes_logical_.Add(logical);
+    value_bytes_stored_.Add(stored);
+  }
   return FinishWrite(mode, r, s);
 }
 
 bool DB::EncodeValues(const WriteOp* ops, size_t n, std::vector<WriteOp>* out,
-                      std::vector<std::string>* bufs) {
+                      std::vector<std::string>* bufs, uint64_t* logical_out,
+                      uint64_t* stored_out) {
   bool any = false;
   out->assign(ops, ops + n);
   if (bufs->size() < n) bufs->resize(n);
@@ -245,10 +254,8 @@ bool DB::EncodeValues(const WriteOp* ops, size_t n, std::vector<WriteOp>* out,
     }
     stored += op.value.size();
   }
-  // Counted for the stats before the write is decided (a put that then
-  // fails its condition is counted too: these are bytes given to the codec).
-  value_bytes_logical_.Add(logical);
-  value_bytes_stored_.Add(stored);
+  *logical_out = logical;
+  *stored_out = stored;
   return any;
 }
 

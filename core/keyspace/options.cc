@@ -92,17 +92,22 @@ Status Options::SetEncryptionKey(std::string_view key) {
 }
 
 Status Options::SetPassphrase(std::string_view text) {
-  if (text.empty()) return Status::InvalidArgument("a passphrase is not empty");
+  if (text.empty()) return Status::InvalidArgument("a passphrase must not be empty");
   if (text.size() > 4096) return Status::InvalidArgument("a passphrase is at most 4096 bytes");
   encryption.kind = KdfKind::kArgon2id;
   encryption.secret.assign(text.data(), text.size());
   return Status::OK();
 }
 
-static Status ParseBool(const std::string& name, const std::string& v, bool* out) {
+// true/false, 1/0, yes/no, on/off, in any case ("TRUE", "Off").
+static Status ParseBool(const std::string& name, const std::string& text, bool* out) {
+  std::string v = text;
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (v == "true" || v == "1" || v == "yes" || v == "on") { *out = true; return Status::OK(); }
   if (v == "false" || v == "0" || v == "no" || v == "off") { *out = false; return Status::OK(); }
-  return Status::InvalidArgument("option " + name + ": expected true or false, got '" + v + "'");
+  return Status::InvalidArgument("option " + name +
+                                 ": expected true or false (or 1/0, yes/no, on/off), got '" +
+                                 text + "'");
 }
 
 static Status ParseSize(const std::string& name, const std::string& v, uint64_t* out) {
@@ -227,7 +232,12 @@ Status Options::Set(const std::string& name, const std::string& value) {
     errno = 0;
     char* end = nullptr;
     const long v = std::strtol(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0' || errno != 0 || v < INT32_MIN || v > INT32_MAX) {
+    // Digits with an optional '-', nothing around them (strtol alone took
+    // " 5" and "+5" but not "5 ").
+    const size_t digits = !value.empty() && value[0] == '-' ? 1 : 0;
+    const bool plain = value.size() > digits &&
+                       value.find_first_not_of("0123456789", digits) == std::string::npos;
+    if (!plain || *end != '\0' || errno != 0 || v < INT32_MIN || v > INT32_MAX) {
       return Status::InvalidArgument("option compression_level: expected an integer, got '" +
                                      value + "'");
     }

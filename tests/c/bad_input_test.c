@@ -290,6 +290,25 @@ static void test_options_nulls(void) {
   INVALID(firkin_options_set(o, "sync_mode", NULL));
   INVALID(firkin_options_set(o, "sync_mode", "nonee"));
   INVALID(firkin_options_set(o, "sync_mode ", "none"));
+  /* Integers are digits (and a '-' for the level), nothing around them:
+   * " 5" and "+5" were taken, "5 " refused (until the session after
+   * 2026-11-28). Booleans in any case. */
+  INVALID(firkin_options_set(o, "compression_level", " 5"));
+  INVALID(firkin_options_set(o, "compression_level", "+5"));
+  INVALID(firkin_options_set(o, "compression_level", "5 "));
+  INVALID(firkin_options_set(o, "compression_level", "-"));
+  INVALID(firkin_options_set(o, "compression_level", "--3"));
+  INVALID(firkin_options_set(o, "segment_size", " 4M"));
+  INVALID(firkin_options_set(o, "segment_size", "+4M"));
+  INVALID(firkin_options_set(o, "salvage", "TRUEE"));
+  OK(firkin_options_set(o, "compression_level", "-3"));
+  OK(firkin_options_set(o, "compression_level", "7"));
+  OK(firkin_options_set(o, "salvage", "TRUE"));
+  OK(firkin_options_get_salvage(o, &b));
+  CHECK(b);
+  OK(firkin_options_set(o, "salvage", "Off"));
+  OK(firkin_options_get_salvage(o, &b));
+  CHECK(!b);
   INVALID(firkin_options_get(NULL, "sync_mode", &s));
   INVALID(firkin_options_get(o, NULL, &s));
   INVALID(firkin_options_get(o, "sync_mode", NULL));
