@@ -959,7 +959,11 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  firkin_stats); reads through the snapshot may still give
  *  FIRKIN_E_SNAPSHOT_TOO_OLD for a key whose history compaction took or an
  *  update in place replaced, and iterators over it as firkin_snapshot_at
- *  says (never a wrong value). *out is freed with firkin_snapshot_free and keeps
+ *  says (never a wrong value). FIRKIN_E_CORRUPTION (naming the log
+ *  segment) where a damaged record's commit time decides the answer: its
+ *  time is taken as at most the next intact record's, so a time at or
+ *  after that record's is answered, one between the intact records around
+ *  the damage is not. *out is freed with firkin_snapshot_free and keeps
  *  the database alive. Any thread. Cost: a scan of at most one log segment. */
 FIRKIN_API firkin_status firkin_snapshot_at_time(firkin_db *db, uint64_t unix_ms,
                                                  firkin_snapshot **out);
@@ -1076,7 +1080,12 @@ FIRKIN_API firkin_status firkin_persist(firkin_db *db, const firkin_write_option
  *  record header anywhere in the log it walks (an old version's too: past
  *  it, the scan cannot tell where the next record starts), or a checksum
  *  mismatch in an entry it would yield, ends it with FIRKIN_E_CORRUPTION
- *  naming the file and offset. It never ends early with
+ *  naming the file and offset. In an encrypted database, a record it
+ *  passes over that fails authentication (in a segment the handle has not
+ *  validated) ends it the same way only where the record may be a key's
+ *  version at the snapshot (found by one walk of the index per damaged
+ *  segment); a damaged old version is stepped over, as in a plain
+ *  database. It never ends early with
  *  FIRKIN_OK; the entries it yielded before were correct. */
 FIRKIN_API firkin_status firkin_iter_new(firkin_db *db, const firkin_snapshot *snap,
                                          const firkin_ns *ns, firkin_iter **out);

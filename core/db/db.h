@@ -376,9 +376,13 @@ class DB : private CompactionHost {
   // (*overwritten, if given: records before the one it read were updated
   // in place, so earlier commits' times are unknown. *found, if given:
   // whether a record not updated in place was read; 0 is returned when
-  // none was, and for a record with no time, before format version 3.)
+  // none was, and for a record with no time, before format version 3.
+  // *damaged, if given: a damaged record before the one it read was passed
+  // over, its time unknown.)
   static uint64_t FirstRecordTime(const Segment& s, bool* overwritten = nullptr,
-                                  bool* found = nullptr);
+                                  bool* found = nullptr, bool* damaged = nullptr);
+  // The message of a time SeqAtTime cannot answer for damage in s.
+  static std::string UnknownTimeAt(const Segment& s, uint64_t unix_ms);
   // SeqAtTime's lookup in the log for a time before now, as of the writes
   // published so far (HistoryRetentionSeq, on compaction's thread, does
   // not wait for the writes in flight).

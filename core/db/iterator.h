@@ -80,6 +80,14 @@ class Iterator {
   // Marks the pinned segments that are inputs of a pinned compaction output
   // (skip_), from the input list in each output's first record.
   void SkipReplacedInputs();
+  // Whether the scan may step over the bytes [off_, off_ + len) of segment
+  // seg_, a sealed record it would pass over that failed authentication:
+  // true when no key's version at the snapshot lies in them. Each key's
+  // version is found once per damaged segment (a walk of the index, paid
+  // only where there is damage); one that cannot be told (a damaged chain,
+  // or a version in a segment the scan does not read, where a copy of it
+  // may be among the damaged bytes) answers false.
+  bool MayStepOver(uint64_t len);
 
   const Keyspace* ks_;
   std::shared_ptr<NamespaceInfo> ns_;
@@ -111,6 +119,12 @@ class Iterator {
   // The regions the open's salvage skipped (recovery's; may be null):
   // stepped over as the open did, not read as records.
   const RecoveryResult* const recovery_;
+  // MayStepOver's walk: for segment damaged_seg_ (SIZE_MAX: none yet), the
+  // sorted offsets of the versions the snapshot sees in it, and whether
+  // every key's version was told.
+  size_t damaged_seg_ = SIZE_MAX;
+  std::vector<uint64_t> seen_offsets_;
+  bool all_told_ = false;
   std::string_view key_;     // of cur_ (decrypted into key_scratch_ if sealed)
   std::string key_scratch_;
   std::string_view value_;

@@ -39,17 +39,28 @@ uint64_t DB::CommitTimeMs() {
   return std::max<uint64_t>(NowMs(), 1);
 }
 
-uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found) {
+uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found,
+                             bool* damaged) {
   LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
   RecordView r;
   uint64_t at;
   // Records updated in place carry a later commit than their place says
   // (docs/write_path.md): the first one that was not stands for the
   // segment's start (its time is at or after the first commit's), and
-  // *overwritten says that earlier commits' times are unknown.
+  // *overwritten says that earlier commits' times are unknown. So does a
+  // damaged record before it (*damaged): passed over, its time unread.
+  // (Until the session after 2026-11-28 a damaged first record ended the
+  // look with nothing found: the segment read as "every commit later",
+  // and a time inside it got the state before it, with FIRKIN_OK.)
   if (overwritten != nullptr) *overwritten = false;
   if (found != nullptr) *found = false;
-  while (reader.Next(&r, &at) == LogReader::Result::kRecord) {
+  if (damaged != nullptr) *damaged = false;
+  for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+    if (res == LogReader::Result::kDamaged) {
+      if (damaged != nullptr) *damaged = true;
+      reader.Resync();
+      continue;
+    }
     if (r.counter() == 0) {
       if (found != nullptr) *found = true;
       return r.time();
@@ -253,6 +264,11 @@ Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) {
   return ScanSeqAtTime(unix_ms, seq);
 }
 
+std::string DB::UnknownTimeAt(const Segment& s, uint64_t unix_ms) {
+  return "the state at time " + std::to_string(unix_ms) + " cannot be told: " + s.path() +
+         " holds a damaged record whose commit time is unknown (firkin_verify names it)";
+}
+
 Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
   Epoch::Guard guard;
   // (Acknowledged: every write that returned, updates in place included.)
@@ -280,8 +296,13 @@ Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
   }
   for (size_t i = logs.size(); i-- > 0;) {
     const Segment& s = *logs[i];
-    bool overwritten = false, found = false;
-    const uint64_t first_time = FirstRecordTime(s, &overwritten, &found);
+    bool overwritten = false, found = false, damaged = false;
+    const uint64_t first_time = FirstRecordTime(s, &overwritten, &found, &damaged);
+    if ((first_time > unix_ms || !found) && damaged) {
+      // A damaged record before the first intact one: whether its commit
+      // was at or before the time is not known.
+      return Status::Corruption(UnknownTimeAt(s, unix_ms));
+    }
     if ((first_time > unix_ms || !found) && overwritten) {
       // Its first commits were overwritten in place: whether one of them
       // was at or before the time is no longer known.
@@ -305,8 +326,17 @@ Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
       LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
       RecordView r;
       uint64_t at;
+      // A damaged record's time is not known: it is taken as at most the
+      // next intact record's (times follow numbers, as the running maximum
+      // below assumes), so the next intact record at or before the time
+      // settles it (it is in the state: its number is below). One after
+      // the time, or none, leaves it unsettled: the time cannot be told.
+      // (Until the session after 2026-11-28 damage was passed over, and
+      // the answer lacked a commit at or before the time: FIRKIN_OK.)
+      bool unsettled = false;
       for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
         if (res == LogReader::Result::kDamaged) {
+          unsettled = true;
           reader.Resync();
           continue;
         }
@@ -324,7 +354,9 @@ Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
           break;
         }
         ans = r.seq;
+        unsettled = false;
       }
+      if (unsettled) return Status::Corruption(UnknownTimeAt(s, unix_ms));
       // Every commit of this segment was at or before the time: the answer
       // is its last one only if the next commit is in the log segment
       // after it (or there is none: the published number). Where
