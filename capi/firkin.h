@@ -148,7 +148,9 @@ typedef int firkin_status;
 #define FIRKIN_E_IO (-3)
 /** A file failed its checks: bad checksum, bad header, inconsistent data.
  *  The message names the file and offset where a scan met it (an open, a
- *  refresh, a hash-order iterator, verify); a read of one key's record
+ *  refresh, a hash-order iterator, verify: the iterator and verify name
+ *  the same offset, the damaged record's, also where a record it passed
+ *  over had its length damaged); a read of one key's record
  *  (a get, a conditional write, an ordered iterator) names the record's
  *  sequence number instead. */
 #define FIRKIN_E_CORRUPTION (-4)

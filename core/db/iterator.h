@@ -80,6 +80,14 @@ class Iterator {
   // Marks the pinned segments that are inputs of a pinned compaction output
   // (skip_), from the input list in each output's first record.
   void SkipReplacedInputs();
+  // Where the damage that stopped the scan at `failed` (in segment seg_)
+  // starts: the first record from the segment's start that fails its
+  // checks (as firkin_verify's scan finds it), or `failed` if every record
+  // before it holds. The scan trusts a passed-over record's length once its
+  // header looks plausible (no checksum on records it does not yield), so a
+  // damaged length field sends it into the middle of a later record, where
+  // it meets the damage it reports; read only then.
+  uint64_t DamageAt(uint64_t failed) const;
 
   const Keyspace* ks_;
   std::shared_ptr<NamespaceInfo> ns_;
