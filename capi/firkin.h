@@ -617,7 +617,11 @@ FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
  *  segments (with live and dead bytes each), index load and memory, writes,
  *  syncs, bytes cut from a torn tail, records skipped by salvage, records an
  *  in-place update left torn that the open made whole from their images in
- *  LIVE ("recovery": {"images_restored": N}, after a kill -9). */
+ *  LIVE ("recovery": {"images_restored": N}, after a kill -9), bytes of log
+ *  records the open read to find the newest commit time ("recovery":
+ *  {"clock_scan_bytes": N}: 0 where seal clocks told it; after a crash, up
+ *  to a segment at the first open, which then records it in the tail, and
+ *  at every read-only open until a writable one has). */
 FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
 
 /** Compacts now: seals the active segment if it holds dead bytes, rewrites
