@@ -148,7 +148,9 @@ typedef int firkin_status;
 #define FIRKIN_E_IO (-3)
 /** A file failed its checks: bad checksum, bad header, inconsistent data.
  *  The message names the file and offset where a scan met it (an open, a
- *  refresh, a hash-order iterator, verify); a read of one key's record
+ *  refresh, a hash-order iterator, verify: the iterator and verify name
+ *  the same offset, the damaged record's, also where a record it passed
+ *  over had its length damaged); a read of one key's record
  *  (a get, a conditional write, an ordered iterator) names the record's
  *  sequence number instead. */
 #define FIRKIN_E_CORRUPTION (-4)
@@ -627,7 +629,11 @@ FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
  *  segments (with live and dead bytes each), index load and memory, writes,
  *  syncs, bytes cut from a torn tail, records skipped by salvage, records an
  *  in-place update left torn that the open made whole from their images in
- *  LIVE ("recovery": {"images_restored": N}, after a kill -9). */
+ *  LIVE ("recovery": {"images_restored": N}, after a kill -9), bytes of log
+ *  records the open read to find the newest commit time ("recovery":
+ *  {"clock_scan_bytes": N}: 0 where seal clocks told it; after a crash, up
+ *  to a segment at the first open, which then records it in the tail, and
+ *  at every read-only open until a writable one has). */
 FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
 
 /** Compacts now: seals the active segment if it holds dead bytes, rewrites

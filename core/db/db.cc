@@ -216,7 +216,6 @@ Status DB::OpenImpl() {
   codec_.set_cipher(options_.cipher.get());  // the data key (encrypted databases)
   FIRKIN_RETURN_IF_ERROR(Recover(env_, path_, identity_, options_, &keyspace_, &ns_,
                                  &recovery_, /*watermark_bound=*/writer_seen_));
-  if (!options_.read_only) lock_->EndRecovery();  // the watermarks are final
   // Records a checkpoint let open skip were never validated: reads check
   // them (their segments are not Segment::checked) until the scrub has.
   check_all_reads_ = options_.verify_checksums;
@@ -225,7 +224,14 @@ Status DB::OpenImpl() {
   // compaction outputs' done markers), or the clock a log segment's seal
   // recorded (a close seals the active segment) if later: the clock also
   // moves with readings, and an expired key must not come back.
-  last_commit_ms_.store(NewestCommitTime());
+  last_commit_ms_.store(NewestCommitTime(&recovery_.clock_scan_bytes));
+  if (!options_.read_only) {
+    // A tail without a seal clock (a crash) was read whole for that: the
+    // figure is recorded in it, so the next open need not (before the
+    // readers waiting for this recovery read it).
+    FIRKIN_RETURN_IF_ERROR(RecordTailClock(last_commit_ms_.load()));
+    lock_->EndRecovery();  // the watermarks are final
+  }
   BuildOrderedIndexes();
   // Segments the checkpoint let recovery skip are validated in the background.
   // (Sealed records authenticated: until then reads authenticate those they

@@ -372,7 +372,14 @@ class DB : private CompactionHost {
   // time_travel.cc: commit times of log segments (0 = unknown / none).
   // The newest commit time the files hold: the log segments' newest record
   // and the compaction outputs' done markers (which keep their inputs').
-  uint64_t NewestCommitTime() const;
+  // *scanned (if given) gets the bytes of log records it read for it
+  // (firkin_stats "recovery": "clock_scan_bytes").
+  uint64_t NewestCommitTime(uint64_t* scanned = nullptr) const;
+  // A writable open's: writes seal clock `ms` (the open's NewestCommitTime)
+  // into the newest log segments that have none (the tail a crash left,
+  // and any empty ones after it), so that later opens take it from there
+  // instead of reading the tail again (time_travel.cc).
+  Status RecordTailClock(uint64_t ms);
   // (*overwritten, if given: records before the one it read were updated
   // in place, so earlier commits' times are unknown. *found, if given:
   // whether a record not updated in place was read; 0 is returned when
@@ -387,11 +394,13 @@ class DB : private CompactionHost {
   // published so far (HistoryRetentionSeq, on compaction's thread, does
   // not wait for the writes in flight).
   Status ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const;
-  uint64_t LastRecordTime(const Segment& s) const;
+  // (*scanned, if given, grows by the bytes of records read: here and below.)
+  uint64_t LastRecordTime(const Segment& s, uint64_t* scanned = nullptr) const;
   // The largest commit time of any record in s below `end` (UINT64_MAX:
   // its published length; 0: none), exact: read by a scan, kept in the
   // segment once it is sealed (a writer's, whole).
-  uint64_t NewestRecordTime(const Segment& s, uint64_t end = UINT64_MAX) const;
+  uint64_t NewestRecordTime(const Segment& s, uint64_t end = UINT64_MAX,
+                            uint64_t* scanned = nullptr) const;
   // Whether logs[i] (log segments in id order) holds a commit at time t or
   // later; reads its records only where the neighbours' times cannot tell.
   bool HoldsTimeFrom(const std::vector<std::shared_ptr<Segment>>& logs, size_t i,

@@ -88,6 +88,14 @@ class Iterator {
   // or a version in a segment the scan does not read, where a copy of it
   // may be among the damaged bytes) answers false.
   bool MayStepOver(uint64_t len);
+  // Where the damage that stopped the scan at `failed` (in segment seg_)
+  // starts: the first record from the segment's start that fails its
+  // checks (as firkin_verify's scan finds it), or `failed` if every record
+  // before it holds. The scan trusts a passed-over record's length once its
+  // header looks plausible (no checksum on records it does not yield), so a
+  // damaged length field sends it into the middle of a later record, where
+  // it meets the damage it reports; read only then.
+  uint64_t DamageAt(uint64_t failed) const;
 
   const Keyspace* ks_;
   std::shared_ptr<NamespaceInfo> ns_;
@@ -125,6 +133,10 @@ class Iterator {
   size_t damaged_seg_ = SIZE_MAX;
   std::vector<uint64_t> seen_offsets_;
   bool all_told_ = false;
+  // The end of the last damaged record the scan stepped over (in segment
+  // stepped_seg_; SIZE_MAX: none), where DamageAt starts looking.
+  size_t stepped_seg_ = SIZE_MAX;
+  uint64_t stepped_to_ = 0;
   std::string_view key_;     // of cur_ (decrypted into key_scratch_ if sealed)
   std::string key_scratch_;
   std::string_view value_;

@@ -70,7 +70,7 @@ uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found,
   return 0;
 }
 
-uint64_t DB::LastRecordTime(const Segment& s) const {
+uint64_t DB::LastRecordTime(const Segment& s, uint64_t* scanned) const {
   // The last record's time, a scan's running maximum where the segment is
   // not sealed (or records were updated in place): a lower bound of the
   // segment's newest commit (a write moved back in time may end it), which
@@ -92,7 +92,7 @@ uint64_t DB::LastRecordTime(const Segment& s) const {
       if (p == kSegmentHeaderSize) break;
     }
   }
-  return NewestRecordTime(s);  // read whole: the running maximum
+  return NewestRecordTime(s, UINT64_MAX, scanned);  // read whole: the running maximum
 }
 
 bool DB::HoldsTimeFrom(const std::vector<std::shared_ptr<Segment>>& logs, size_t i,
@@ -120,7 +120,7 @@ bool DB::HoldsTimeFrom(const std::vector<std::shared_ptr<Segment>>& logs, size_t
   return NewestRecordTime(s) >= t;
 }
 
-uint64_t DB::NewestRecordTime(const Segment& s, uint64_t end) const {
+uint64_t DB::NewestRecordTime(const Segment& s, uint64_t end, uint64_t* scanned) const {
   // Not the last record's time: a write moved back in time
   // (CommitTimeBefore) may end a segment that holds later ones (a review
   // found history retention let compaction take the segment before such a
@@ -137,8 +137,9 @@ uint64_t DB::NewestRecordTime(const Segment& s, uint64_t end) const {
   // Checked, and sealed records authenticated where their segment is not
   // validated yet: a record forged with a fitting checksum must not move
   // the database's clock (third code review of the session).
-  LogReader reader(s.data(), kSegmentHeaderSize, std::min(end, s.published_len()),
-                   /*checksums=*/true, AuthFor(s));
+  const uint64_t until = std::min(end, s.published_len());
+  if (scanned != nullptr && until > kSegmentHeaderSize) *scanned += until - kSegmentHeaderSize;
+  LogReader reader(s.data(), kSegmentHeaderSize, until, /*checksums=*/true, AuthFor(s));
   RecordView r;
   uint64_t at;
   for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
@@ -156,13 +157,18 @@ uint64_t DB::NewestRecordTime(const Segment& s, uint64_t end) const {
   return newest;
 }
 
-uint64_t DB::NewestCommitTime() const {
+uint64_t DB::NewestCommitTime(uint64_t* scanned) const {
   std::vector<std::shared_ptr<Segment>> logs = LogSegments();
   uint64_t t = 0;
   // The newest segment may be empty (just rolled): look one further back.
   // Its last record's time is not always its newest: a write moved back in
-  // time may end it. A sealed segment's seal clock (below) covers that; one
-  // without (the tail a crash left) is read whole (after a crash that ended
+  // time may end it. A segment's seal clock covers that: the clock when it
+  // was sealed is at or past every commit it holds (and every commit
+  // before it), so where there is one it is the answer, and the records
+  // are not read (until 2026-11-28 the last record was looked at too,
+  // which read the segment whole where records were updated in place,
+  // the default: at every open). One without (the tail a crash left) is
+  // read whole (after a crash that ended
   // the log with a moved-back write, a reopen with the clock behind stamped
   // the next write before the newest one, and time travel held a later
   // write at an earlier time; code review of the session after the fifth
@@ -173,13 +179,19 @@ uint64_t DB::NewestCommitTime() const {
   // up to a segment; the fourth code review): such a reader takes the last
   // record and every record its recovery replayed (below), and each
   // refresh raises its clock to the commits it brings (DB::Refresh). A
-  // writer's open after a crash reads the tail whole until a segment after
-  // it is sealed (opens that write nothing read it each time:
-  // docs/testing.md).
+  // writer's open after a crash reads the tail whole once: it then writes
+  // the figure into the tail as its seal clock (RecordTailClock), so the
+  // opens after it do not read it again (until 2026-11-28 every open did,
+  // until a write and a clean close sealed a segment after it).
   const bool live_writer = options_.read_only && writer_seen_;
   for (size_t i = logs.size(); i-- > 0 && t == 0;) {
-    t = DecodeSealClock(logs[i]->data()) != 0 || live_writer ? LastRecordTime(*logs[i])
-                                                             : NewestRecordTime(*logs[i]);
+    const uint64_t sealed_at = DecodeSealClock(logs[i]->data());
+    if (sealed_at != 0) {
+      t = sealed_at;
+      break;
+    }
+    t = live_writer ? LastRecordTime(*logs[i], scanned)
+                    : NewestRecordTime(*logs[i], UINT64_MAX, scanned);
   }
   t = std::max(t, recovery_.newest_time);  // every record the open replayed
   // The clock each seal recorded (the database's reading then, which may be
@@ -212,6 +224,31 @@ uint64_t DB::NewestCommitTime() const {
     }
   }
   return t;
+}
+
+Status DB::RecordTailClock(uint64_t ms) {
+  // The segments NewestCommitTime reads records of: from the newest log
+  // segment back to the first that holds records, while none has a seal
+  // clock (the tail a crash left, never sealed by a roll or a close; the
+  // recovery just made its records durable and its watermark final). ms is
+  // the open's NewestCommitTime, at or past every commit they hold, as a
+  // seal clock must be; the next open takes the same figure from here
+  // without reading them. Written in the watermark page, as a seal writes
+  // it, and made durable; a failure leaves it unwritten (the next open
+  // reads the tail again, as before) and is returned.
+  if (ms == 0) return Status::OK();
+  std::vector<std::shared_ptr<Segment>> logs = LogSegments();
+  for (size_t i = logs.size(); i-- > 0;) {
+    const Segment& s = *logs[i];
+    if (DecodeSealClock(s.data()) != 0) break;
+    std::unique_ptr<MappedFile> f;
+    FIRKIN_RETURN_IF_ERROR(env_->OpenMappedFile(s.path(), /*writable=*/true, &f));
+    if (f->size() < kSegmentHeaderSize) break;  // (recovery refused such a file)
+    EncodeSealClock(f->data(), ms);
+    FIRKIN_RETURN_IF_ERROR(f->Sync(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset));
+    if (s.published_len() > kSegmentHeaderSize) break;  // the one holding records
+  }
+  return Status::OK();
 }
 
 Status DB::SeqAtTime(uint64_t unix_ms, uint64_t* seq) {

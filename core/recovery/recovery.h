@@ -36,6 +36,10 @@ struct RecoveryResult {
   // The newest commit time of a record replayed (0: none): a read-only
   // handle's refresh raises its clock to it (Follower::CatchUp).
   uint64_t newest_time = 0;
+  // Bytes of log records the open read to find the newest commit time
+  // (DB::NewestCommitTime; 0 where seal clocks told it): a tail without a
+  // seal clock is read whole (firkin_stats "recovery": "clock_scan_bytes").
+  uint64_t clock_scan_bytes = 0;
   uint64_t next_segment_id = 1;
   uint64_t segments = 0;
   uint64_t records = 0;

@@ -31,7 +31,9 @@
  *          (not by a read-only open); whole, it is kept whole; cut without
  *          the flag, it is CORRUPTION.
  *  scan    zeroed records (old versions) in a sealed segment end a full
- *          scan with CORRUPTION naming the file, never silently.
+ *          scan with CORRUPTION naming the file, never silently; an old
+ *          version whose length field is damaged: the scan names its
+ *          offset, as verify does (iter_length).
  *  short   records of the short layout (version 8) in a segment whose
  *          header says 7 are damage to every read path (a get at an old
  *          snapshot, the history, an iterator), not only to the scan.
@@ -453,6 +455,78 @@ static int t_iterator_zeroed_records(void) {
         firkin_last_error());
   firkin_iter_free(it);
   firkin_close(db);
+  return 0;
+}
+
+/* The offset after "offset " in s, the first time it occurs after `from`
+ * (-1: none). */
+static long offset_named(const char *s, const char *from) {
+  const char *p = from != NULL ? strstr(s, from) : s;
+  if (p == NULL) return -1;
+  p = strstr(p, "offset ");
+  return p != NULL ? strtol(p + 7, NULL, 10) : -1;
+}
+
+/* ---- iter_length: an old version's length field damaged ----
+ * A hash-order scan passes over old versions trusting a plausible header's
+ * length (no checksum on records it does not yield). With the length of
+ * one raised by 8, it lands inside the next record and reported the
+ * offset where it lost its place there; firkin_verify names the damaged
+ * record. The scan now names the same offset (before 2026-11-28 it named
+ * one 8 bytes past the next record's start here; 80 bytes on in the
+ * review's case). */
+static int t_iterator_damaged_length(void) {
+  const char *dir = fresh("iter-length");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  CHECK(fill(dir, 2, 1) == 0, "fill again"); /* the first segments hold only old versions */
+  char segs[64][64];
+  int n = segments(dir, segs, 64);
+  CHECK(n >= 3, "only %d segments", n);
+  char path[700];
+  snprintf(path, sizeof path, "%s/%s", dir, segs[1]);
+  FILE *f = fopen(path, "r+b");
+  CHECK(f != NULL, "open %s", path);
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  unsigned char *b = malloc((size_t)size);
+  fseek(f, 0, SEEK_SET);
+  CHECK(fread(b, 1, (size_t)size, f) == (size_t)size, "read %s", path);
+  /* The 50th record (a put of generation 1: an old version), well before
+   * the last 4 KiB (the checkpoint's tail check). */
+  long off = 8192;
+  for (int walked = 0; walked < 50 && off + 40 <= size - 4096; walked++) {
+    off += (long)rec_record_size(b + off);
+  }
+  CHECK(off + 40 <= size - 4096 && rec_type(b + off) == 1, "no put to damage in %s", path);
+  const uint32_t vlen = rec_vlen(b + off) + 8;
+  unsigned char le[4] = {(unsigned char)vlen, (unsigned char)(vlen >> 8),
+                         (unsigned char)(vlen >> 16), (unsigned char)(vlen >> 24)};
+  fseek(f, off + 28, SEEK_SET);
+  CHECK(fwrite(le, 1, 4, f) == 4, "write");
+  fclose(f);
+  free(b);
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open (the checkpoint covers %s): %s", segs[1],
+        firkin_last_error());
+  firkin_iter *it = NULL;
+  CHECK(firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK, "iter_new: %s", firkin_last_error());
+  int seen = 0;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) seen++;
+  firkin_status s = firkin_iter_status(it);
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", firkin_last_error());
+  firkin_iter_free(it);
+  CHECK(s == FIRKIN_E_CORRUPTION, "a scan over a damaged length ended with %s after %d keys",
+        firkin_strerror(s), seen);
+  const long iter_at = offset_named(msg, segs[1]);
+  char *rep = NULL;
+  CHECK(firkin_verify(db, &rep) == FIRKIN_E_CORRUPTION, "verify: damage");
+  const long verify_at = offset_named(rep, segs[1]);
+  firkin_free(rep);
+  firkin_close(db);
+  CHECK(verify_at == off, "verify names offset %ld, the damaged record is at %ld", verify_at, off);
+  CHECK(iter_at == verify_at, "the scan names offset %ld, verify %ld (the damaged record): %s",
+        iter_at, verify_at, msg);
   return 0;
 }
 
@@ -1425,6 +1499,8 @@ int main(void) {
   run("item 2/6b: unnamed segments (.seg.tmp) are removed; a blank named one is CORRUPTION",
       t_blank_leftover_removed);
   run("a scan over zeroed records of a sealed segment is CORRUPTION", t_iterator_zeroed_records);
+  run("iter_length: a scan over an old version with a damaged length names its offset",
+      t_iterator_damaged_length);
   run("item 5: a diverged checkpoint is ignored (with and without salvage)",
       t_diverged_checkpoint);
   run("a diverged copy's checkpoint over 2^17 entries, the same last 4 KiB: not used",

@@ -67,6 +67,12 @@
  *              starts at the newest commit in the log, not the last one's
  *   crash_moveback_reader  the same through a read-only open, and a
  *              writer on the copy that reader backed up
+ *   tail_clock  after a crash, the first writable open reads the tail for
+ *              its newest commit time and records it there (a seal
+ *              clock): the opens after it, read-only and writable, read
+ *              none of it, and the clock still starts at the newest
+ *              commit; a clean reopen with updates in place reads none
+ *              of its last segment either
  *   reader_clock  a reader's refresh brings a commit stamped ahead of the
  *              system clock: the reader's time follows it
  *   reader_clock_compacted  the same where the commit comes only as a
@@ -1998,6 +2004,91 @@ static void test_crash_moveback_reader(void) {
   me_retry("crash_moveback_reader", crash_moveback_reader_once);
 }
 
+/* ---- tail_clock ----
+ * The tail a crash left has no seal clock, so an open reads it whole for
+ * its newest commit time (firkin_stats "recovery": "clock_scan_bytes").
+ * The first writable open records what it found there as the tail's seal
+ * clock: a writable open that writes nothing, then a read-only open and a
+ * writable one read none of it, and their clock still starts at b's +200
+ * (c stamped after it, the state at +170 without b). Before 2026-11-28
+ * each open read the tail again (until a write and a clean close sealed a
+ * segment after it). And with updates in place (the default), a clean
+ * close's last segment is not read at the reopen either: its seal clock
+ * tells (the last record's look read it whole). */
+static long long stat_field(firkin_db *db, const char *name) {
+  char *j = NULL;
+  if (firkin_stats(db, &j) != FIRKIN_OK) return -1;
+  char pat[96];
+  snprintf(pat, sizeof pat, "\"%s\":", name);
+  const char *p = strstr(j, pat);
+  const long long v = p != NULL ? strtoll(p + strlen(pat), NULL, 10) : -1;
+  firkin_free(j);
+  return v;
+}
+
+static void tail_clock_now(firkin_db *db, const char *what) {
+  uint64_t now = 0;
+  check(firkin_now_ms(db, &now) == FIRKIN_OK && now >= T0 + 200,
+        "tail_clock: %s: the clock starts at +%lld, behind b's +200", what,
+        (long long)(now - T0));
+}
+
+static bool tail_clock_once(const char *name) {
+  char path[300];
+  dbpath(path, sizeof path, name);
+  const char *kv[] = {"segment_size", "64K", "history_retention_ms", "100000000", NULL};
+  const char *ro[] = {"segment_size", "64K", "history_retention_ms", "100000000",
+                      "read_only", "true", NULL};
+  const int crashed = crash_after_moveback(path, kv);
+  if (crashed <= 0) return crashed == 0;
+  firkin_db *db = open_db(path, kv);
+  if (db == NULL) return true;
+  const long long first = stat_field(db, "clock_scan_bytes");
+  check(first > 0, "tail_clock: the first open after the crash read %lld bytes of the tail",
+        first);
+  tail_clock_now(db, "first open");
+  firkin_close(db); /* wrote nothing */
+  db = open_db(path, ro);
+  if (db == NULL) return true;
+  const long long second = stat_field(db, "clock_scan_bytes");
+  check(second == 0, "tail_clock: a read-only open after it read %lld bytes of the tail again",
+        second);
+  tail_clock_now(db, "read-only open");
+  firkin_close(db);
+  db = open_db(path, kv);
+  if (db == NULL) return true;
+  const long long third = stat_field(db, "clock_scan_bytes");
+  check(third == 0, "tail_clock: a writable open after it read %lld bytes of the tail again",
+        third);
+  crash_moveback_check(db, "tail_clock");
+  firkin_close(db);
+  return true;
+}
+
+static void test_tail_clock(void) {
+  me_retry("tail_clock", tail_clock_once);
+  char path[300];
+  dbpath(path, sizeof path, "tail_clock_inplace");
+  const char *kv[] = {"in_place_updates", "true", NULL};
+  firkin_db *db = open_db(path, kv);
+  if (db == NULL) return;
+  char k[16], v[100];
+  memset(v, 'v', sizeof v);
+  for (int round = 0; round < 3; round++) {
+    for (int i = 0; i < 500; i++) {
+      snprintf(k, sizeof k, "k%d", i);
+      set_clock(T0 + 10 + round);
+      check(firkin_put(db, NULL, NULL, k, strlen(k), v, sizeof v) == FIRKIN_OK, "put %s", k);
+    }
+  }
+  firkin_close(db);
+  db = open_db(path, kv);
+  if (db == NULL) return;
+  const long long read = stat_field(db, "clock_scan_bytes");
+  check(read == 0, "tail_clock: a clean reopen read %lld bytes of its last segment", read);
+  firkin_close(db);
+}
+
 /* ---- reader_clock ----
  * A read-only handle beside a writer whose clock is ahead of the system's
  * (set back since): a refresh brings b, stamped +200, with the system clock
@@ -2193,6 +2284,7 @@ int main(int argc, char **argv) {
                 {"cas_roll", test_cas_roll}, {"retention_moveback", test_retention_moveback},
                 {"crash_moveback", test_crash_moveback},
                 {"crash_moveback_reader", test_crash_moveback_reader},
+                {"tail_clock", test_tail_clock},
                 {"reader_clock", test_reader_clock},
                 {"reader_clock_compacted", test_reader_clock_compacted},
                 {"damaged", test_damaged}};
