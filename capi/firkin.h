@@ -615,7 +615,9 @@ FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
  *  segments (with live and dead bytes each), index load and memory, writes,
  *  syncs, bytes cut from a torn tail, records skipped by salvage, records an
  *  in-place update left torn that the open made whole from their images in
- *  LIVE ("recovery": {"images_restored": N}, after a kill -9). */
+ *  LIVE ("recovery": {"images_restored": N}, after a kill -9), damaged
+ *  copies of an encrypted database's KEYS file that a writable open wrote
+ *  over with the intact copy ("recovery": {"keys_repaired": N}: 0 or 1). */
 FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
 
 /** Compacts now: seals the active segment if it holds dead bytes, rewrites

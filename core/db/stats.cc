@@ -148,6 +148,8 @@ Status DB::StatsJson(std::string* out) const {
   Field(&j, "discarded_batch_records", recovery_.discarded_batch_records);
   Field(&j, "removed_leftovers", recovery_.removed_leftovers);
   Field(&j, "images_restored", recovery_.images_restored);
+  // Damaged copies of KEYS this open wrote over with the intact one.
+  Field(&j, "keys_repaired", keys_repaired_);
   j += "\"salvage_report\":[";
   for (size_t i = 0; i < recovery_.salvage_report.size(); i++) {
     if (i) j.push_back(',');
