@@ -1007,7 +1007,14 @@ FIRKIN_API bool firkin_history_truncated(const firkin_history *h);
  *  in time (see firkin_snapshot_at_time) ends the log, and a newer commit
  *  before it lies in the part the open's checkpoint let it skip, it can
  *  start milliseconds behind that commit, until a refresh brings a later
- *  one. It decides expiry and stamps commits. Any thread. */
+ *  one. In an encrypted database every time it starts from is
+ *  authenticated with the data key (sealed records' commit times; seal
+ *  readings and compaction outputs' times with a MAC): one written into
+ *  the files without the key is ignored (and reported by firkin_verify),
+ *  never taken, and so are the seal readings and output times of
+ *  libraries before 2026-11-28, which carry no MAC (docs/format.md,
+ *  "Authenticated header values"). It decides expiry and stamps commits.
+ *  Any thread. */
 FIRKIN_API firkin_status firkin_now_ms(firkin_db *db, uint64_t *out);
 
 /** Like firkin_put, and the key expires ttl_ms (> 0) milliseconds after the

@@ -260,9 +260,6 @@ void Aead::Peek(const uint8_t nonce[kNonceSize], const char* in, size_t n, char*
   if (!ok) throw std::bad_alloc();
 }
 
-}  // namespace firkin
-
-namespace firkin {
 
 void Aead::Mac(std::string_view msg, uint8_t out[kMacSize]) const {
   unsigned char full[EVP_MAX_MD_SIZE];

@@ -1327,6 +1327,24 @@ static void test_forged_done(void) {
   firkin_free(rep);
   firkin_close(db);
   check(firkin_restore_v2(bp, o, NULL, rp, NULL) == FIRKIN_OK, "restore");
+  {
+    /* The restored output has a MAC (made for its new database id): with
+     * verify clean below, a valid one. */
+    char rsegs[64][64];
+    const int rn = list_segments(rp, rsegs, 64);
+    int with_mac = 0;
+    for (int i = 0; i < rn; i++) {
+      char sp[1024];
+      snprintf(sp, sizeof sp, "%.500s/%.63s", rp, rsegs[i]);
+      unsigned char *b = NULL;
+      static const unsigned char zero[16];
+      if (read_file(sp, &b) > 8192 && (rec_u32(b + 12) & 1u) != 0 && memcmp(b + 4144, zero, 16) != 0) {
+        with_mac++;
+      }
+      free(b);
+    }
+    check(with_mac >= 1, "the restored output carries a done-marker MAC");
+  }
   check(open_with(rp, kKey1, NULL, &db) == FIRKIN_OK, "restored opens");
   check(db != NULL && !verify_findsproblem_hdr(db), "the restored copy verifies clean");
   firkin_close(db);
