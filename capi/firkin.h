@@ -633,7 +633,9 @@ FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
  *  records the open read to find the newest commit time ("recovery":
  *  {"clock_scan_bytes": N}: 0 where seal clocks told it; after a crash, up
  *  to a segment at the first open, which then records it in the tail, and
- *  at every read-only open until a writable one has). */
+ *  at every read-only open until a writable one has), damaged copies of an
+ *  encrypted database's KEYS file that a writable open wrote over with the
+ *  intact copy ("recovery": {"keys_repaired": N}: 0 or 1). */
 FIRKIN_API firkin_status firkin_stats(firkin_db *db, char **json_out);
 
 /** Compacts now: seals the active segment if it holds dead bytes, rewrites
@@ -1030,7 +1032,14 @@ FIRKIN_API bool firkin_history_truncated(const firkin_history *h);
  *  in time (see firkin_snapshot_at_time) ends the log, and a newer commit
  *  before it lies in the part the open's checkpoint let it skip, it can
  *  start milliseconds behind that commit, until a refresh brings a later
- *  one. It decides expiry and stamps commits. Any thread. */
+ *  one. In an encrypted database every time it starts from is
+ *  authenticated with the data key (sealed records' commit times; seal
+ *  readings and compaction outputs' times with a MAC): one written into
+ *  the files without the key is ignored (and reported by firkin_verify),
+ *  never taken, and so are the seal readings and output times of
+ *  libraries before 2026-11-28, which carry no MAC (docs/format.md,
+ *  "Authenticated header values"). It decides expiry and stamps commits.
+ *  Any thread. */
 FIRKIN_API firkin_status firkin_now_ms(firkin_db *db, uint64_t *out);
 
 /** Like firkin_put, and the key expires ttl_ms (> 0) milliseconds after the

@@ -551,7 +551,9 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     uint64_t scanned = 0;
     // (The clock its seal recorded, too: the done marker keeps it for the
     // next open's clock once this segment is gone.)
-    plan->max_time = std::max(plan->max_time, DecodeSealClock(seg->data()));
+    // (Encrypted: only an authentic clock, so that the output's MAC never
+    // vouches for a forged one.)
+    plan->max_time = std::max(plan->max_time, DecodeSealClock(seg->data(), ks.codec().cipher()));
     for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
       if (res == LogReader::Result::kDamaged) {
         NoteDamaged(seg.get());
@@ -562,8 +564,26 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         return Status::Busy("compaction stopped: the database is closing");
       }
       plan->read += r.size();
-      plan->max_seq = std::max(plan->max_seq, r.seq);
-      plan->max_time = std::max(plan->max_time, r.time());
+      // Encrypted: what the output's done marker carries is MACed, so only
+      // authentic values go in: a sealed record's (its time and number are
+      // in its tag's additional data; the reader above authenticated it,
+      // or the segment was), an input output's done marker whose MAC
+      // holds; not an unsealed commit record's time (forgeable, and the
+      // times of a batch's records are its own). Numbers: a commit
+      // record's counts, as recovery counts it (left open: docs/testing.md).
+      // An input output's done marker: its prev (the highest number its
+      // own inputs had) too, so that the number is not lost with it.
+      const bool sealing = ks.codec().sealing();
+      if (r.type == RecordType::kCompactDone) {
+        if (!sealing || DoneMarkerMac(seg->data(), at + r.size(), at, ks.codec().cipher()) ==
+                            HeaderMac::kValid) {
+          plan->max_seq = std::max({plan->max_seq, r.seq, r.prev});
+          plan->max_time = std::max(plan->max_time, r.time());
+        }
+      } else {
+        plan->max_seq = std::max(plan->max_seq, r.seq);
+        if (!sealing || r.sealed()) plan->max_time = std::max(plan->max_time, r.time());
+      }
       const Locator loc = MakeLocator(seg->slot(), at);
       switch (r.type) {
         case RecordType::kNsCreate:
@@ -1059,8 +1079,30 @@ Status Compactor::WriteOutput(Plan* plan) {
   // Its prev field carries the history floor (no record has a prev
   // there): the next open reads it back (DB::LoadHistoryFloors). The pass
   // raised the floor for what it drops (BuildPlan) before this.
-  pos += EncodeRecord({mseq, host_->HistoryFloor(), 0, RecordType::kCompactInputs, 0, {}, ids},
-                      room(pos, marker));
+  std::string inputs_rec(marker, '\0');
+  EncodeRecord({mseq, host_->HistoryFloor(), 0, RecordType::kCompactInputs, 0, {}, ids},
+               &inputs_rec[0]);
+  // Its prev field carries the highest sequence number of any record the
+  // inputs held (kept or dropped): recovery takes it into the last number,
+  // so numbers never go back when the pass dropped the log's newest
+  // records with nothing after them (a tombstone and its put, say) and the
+  // process then died before a checkpoint (until 2026-11-27 the next open
+  // handed those numbers out again: found by review).
+  // Its commit time is the newest of any record the inputs held (kept or
+  // dropped, their own done markers included): an open takes the database
+  // clock from it (DB::NewestCommitTime), so the clock never goes back when
+  // the pass dropped or moved the log's newest commits and the system clock
+  // was then set back (before the fifth outside review, expired keys read as live again).
+  std::string done_rec(done_marker, '\0');
+  EncodeRecord({mseq, plan->max_seq, 0, RecordType::kCompactDone, 0, {}, ids, plan->max_time},
+               &done_rec[0]);
+  // Encrypted: both records' MAC in the watermark page (written first, with
+  // the header), so that someone without the key cannot change the time,
+  // the highest number or the history floor (docs/format.md,
+  // "Authenticated header values").
+  if (codec.sealing()) EncodeDoneMac(&buf[0], inputs_rec, len - done_marker, done_rec, codec.cipher());
+  std::memcpy(room(pos, marker), inputs_rec.data(), marker);
+  pos += marker;
   uint64_t since_throttle = 0;
   uint64_t min_expiry = UINT64_MAX;
   const uint64_t now_ms = plan->horizon;
@@ -1122,20 +1164,9 @@ Status Compactor::WriteOutput(Plan* plan) {
     }
   }
   Throttle(since_throttle);
-  // Its prev field carries the highest sequence number of any record the
-  // inputs held (kept or dropped): recovery takes it into the last number,
-  // so numbers never go back when the pass dropped the log's newest
-  // records with nothing after them (a tombstone and its put, say) and the
-  // process then died before a checkpoint (until 2026-11-27 the next open
-  // handed those numbers out again: found by review).
-  // Its commit time is the newest of any record the inputs held (kept or
-  // dropped, their own done markers included): an open takes the database
-  // clock from it (DB::NewestCommitTime), so the clock never goes back when
-  // the pass dropped or moved the log's newest commits and the system clock
-  // was then set back (before the fifth outside review, expired keys read as live again).
-  pos += EncodeRecord({mseq, plan->max_seq, 0, RecordType::kCompactDone, 0, {}, ids,
-                       plan->max_time},
-                      room(pos, done_marker));
+  // The done marker (encoded above, with its MAC).
+  std::memcpy(room(pos, done_marker), done_rec.data(), done_marker);
+  pos += done_marker;
   if (pos != len) {
     return fail(Status::Corruption("compaction output is " + std::to_string(pos) +
                                    " bytes, planned " + std::to_string(len)));

@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <climits>
@@ -105,6 +106,7 @@ Aead::~Aead() {
     EVP_CIPHER_CTX_free(slots_[i].dec);
   }
   OPENSSL_cleanse(key_, sizeof(key_));
+  OPENSSL_cleanse(mac_key_, sizeof(mac_key_));
 }
 
 std::unique_ptr<Aead> Aead::Create(const uint8_t key[kKeySize]) {
@@ -115,6 +117,15 @@ std::unique_ptr<Aead> Aead::Create(const uint8_t key[kKeySize]) {
 
 bool Aead::Init(const uint8_t key[kKeySize]) {
   std::memcpy(key_, key, kKeySize);
+  // Mac's key: a PRF of the data key under its own label (key separation:
+  // the data key itself only ever keys AES-GCM).
+  static constexpr char kMacLabel[] = "firkin header MAC key 1";
+  unsigned int mlen = 0;
+  if (HMAC(EVP_sha256(), key_, kKeySize, reinterpret_cast<const unsigned char*>(kMacLabel),
+           sizeof(kMacLabel) - 1, mac_key_, &mlen) == nullptr ||
+      mlen != sizeof(mac_key_)) {
+    return false;
+  }
   // Set up slot 0 now, so a broken libcrypto shows at Create, not at Seal.
   slots_[0].enc = NewKeyedCtx(key_, true);
   slots_[0].dec = NewKeyedCtx(key_, false);
@@ -247,6 +258,31 @@ void Aead::Peek(const uint8_t nonce[kNonceSize], const char* in, size_t n, char*
          UpdateAll(l.ctx, false, in, n, out);
   }
   if (!ok) throw std::bad_alloc();
+}
+
+
+void Aead::Mac(std::string_view msg, uint8_t out[kMacSize]) const {
+  unsigned char full[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (HMAC(EVP_sha256(), mac_key_, sizeof(mac_key_),
+           reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), full, &n) == nullptr ||
+      n < kMacSize) {
+    // (Only out of memory: a MAC of all ones, which MacMatches never
+    // accepts, so a value it guards reads as forged, never as valid.)
+    std::memset(out, 0xFF, kMacSize);
+    OPENSSL_cleanse(full, sizeof(full));
+    return;
+  }
+  std::memcpy(out, full, kMacSize);
+  OPENSSL_cleanse(full, sizeof(full));
+}
+
+bool Aead::MacMatches(std::string_view msg, const uint8_t* mac) const {
+  uint8_t want[kMacSize];
+  Mac(msg, want);
+  static const uint8_t kFailed[kMacSize] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  return CRYPTO_memcmp(want, kFailed, kMacSize) != 0 && CRYPTO_memcmp(want, mac, kMacSize) == 0;
 }
 
 }  // namespace firkin

@@ -31,7 +31,7 @@ namespace firkin {
 
 class Aead {
  public:
-  static constexpr size_t kKeySize = 32, kTagSize = 16, kNonceSize = 12;
+  static constexpr size_t kKeySize = 32, kTagSize = 16, kNonceSize = 12, kMacSize = 16;
 
   // An Aead for a 32-byte key. nullptr only if libcrypto cannot set up
   // AES-256-GCM at all (out of memory, or a crippled OpenSSL build).
@@ -73,6 +73,19 @@ class Aead {
   // handed to a user as data must come from Open.
   void Peek(const uint8_t nonce[kNonceSize], const char* in, size_t n, char* out) const;
 
+  // A keyed MAC of msg: HMAC-SHA256 truncated to kMacSize bytes, under a
+  // key derived from this Aead's key at Create (HMAC-SHA256(key, "firkin
+  // header MAC key 1")), never the key itself. Nothing is sealed and no
+  // nonce is used, so it can never collide with a record's, the
+  // checkpoint's or KEYS' GCM nonce. For the few values that are stored in
+  // the clear yet must not be forged by someone without the key: segment
+  // seal clocks and compaction's done markers (docs/format.md,
+  // "Authenticated header values"). Callers start msg with a distinct
+  // domain string per kind of value. Same thread contract as Seal.
+  void Mac(std::string_view msg, uint8_t out[kMacSize]) const;
+  // Whether mac (kMacSize bytes) is msg's MAC; compared in constant time.
+  bool MacMatches(std::string_view msg, const uint8_t* mac) const;
+
  private:
   struct Slot;
   struct Lease;  // a keyed context borrowed for one call (aead.cc)
@@ -88,6 +101,7 @@ class Aead {
 
   std::unique_ptr<Slot[]> slots_;
   uint8_t key_[kKeySize];  // for contexts set up lazily; wiped on destruction
+  uint8_t mac_key_[32];    // Mac's key, derived from key_; wiped on destruction
 };
 
 }  // namespace firkin

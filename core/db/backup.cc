@@ -298,9 +298,15 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view h
 // copy runs (a data race under ThreadSanitizer, beside firkin_compact's
 // seal of the active segment; found by review), and it is later than the
 // state copied.
+// `key`: an encrypted database's data-key cipher (nullptr: unencrypted).
+// With it the copy's seal clock gets its MAC, and a compaction output's
+// done-marker MAC is made again for the copy's header (a restore's new
+// database id) where the source's holds; one that does not is not
+// vouched for (left absent: the copy's open ignores the marker's values,
+// as the source's does).
 Status CopySegment(Env* env, const Segment& seg, uint64_t len, bool sealed,
                    const std::string& path, uint64_t new_db_id, uint64_t clock_ms,
-                   Progress* pr) {
+                   const Aead* key, Progress* pr) {
   // The header page as it is; the watermark page is built anew (the
   // writer rewrites the source's in place at each sync, so it is not read).
   std::string header(kSegmentHeaderSize, '\0');
@@ -321,8 +327,18 @@ Status CopySegment(Env* env, const Segment& seg, uint64_t len, bool sealed,
     std::memcpy(header.data(), page.data(), kWatermarkOffset);
   }
   EncodeDurableLen(header.data(), len);
-  EncodeSealClock(header.data(), sealed ? std::max(clock_ms, DecodeSealClock(seg.data()))
-                                        : clock_ms);
+  EncodeSealClock(header.data(),
+                  sealed ? std::max(clock_ms, DecodeSealClock(seg.data(), key)) : clock_ms, key);
+  uint64_t done_off = 0;
+  RecordView done;
+  if (key != nullptr && (seg.flags() & kSegmentFlagCompacted) != 0 &&
+      FindDoneMarker(seg.data(), len, &done_off, &done) &&
+      DoneMarkerMac(seg.data(), len, done_off, key) == HeaderMac::kValid) {
+    EncodeDoneMac(header.data(),
+                  std::string_view(seg.data() + kSegmentHeaderSize,
+                                   PeekRecord(seg.data() + kSegmentHeaderSize).size()),
+                  done_off, std::string_view(seg.data() + done_off, len - done_off), key);
+  }
   return WriteFileAtomically(env, path, header, seg.data(), kSegmentHeaderSize, len, pr);
 }
 
@@ -696,11 +712,12 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
     // tail ended with a moved-back write restored to a clock below it).
     uint64_t seg_clock = clock_ms;
     if (options_.read_only && it.seg->id() == newest_log &&
-        DecodeSealClock(it.seg->data()) == 0) {
+        DecodeSealClock(it.seg->data(), codec_.cipher()) == 0) {
       seg_clock = std::max(seg_clock, NewestRecordTime(*it.seg, it.len));
     }
     FIRKIN_RETURN_IF_ERROR(CopySegment(env_, *it.seg, it.len, it.sealed, dpath,
-                                       bo.restore ? ident.db_id : 0, seg_clock, &pr));
+                                       bo.restore ? ident.db_id : 0, seg_clock,
+                                       codec_.cipher(), &pr));
     rep->copied++;
     rep->bytes_copied += it.len;
   }

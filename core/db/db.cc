@@ -251,7 +251,7 @@ Status DB::OpenImpl() {
         &keyspace_->segments(), recovery_.next_segment_id, recovery_.last_seq,
         recycle_safe_ ? options_.recycle_segments : 0);
     log_->set_salted(codec_.sealing());
-    log_->set_clock(&last_commit_ms_);
+    log_->set_clock(&last_commit_ms_, codec_.cipher());
     log_->set_huge_pages(options_.sync_mode == SyncMode::kNone);
     // In-place updates (in_place.cc): never where a write's old version
     // must stay in the log (history and change retention), where a record

@@ -310,7 +310,8 @@ class DB : private CompactionHost {
   Status CreateKeys();
   // A writer, holding LOCK: rewrites KEYS from its intact copy when the
   // other is damaged (best effort: on failure KEYS stays as it was, and
-  // verify reports the damaged copy).
+  // verify reports the damaged copy). Counts a repair that was written in
+  // keys_repaired_ (firkin_stats "recovery" -> "keys_repaired").
   void RepairKeys();
   // Verify: the damaged copy of KEYS, as a problem ("" when none).
   std::string KeysProblem() const;
@@ -386,10 +387,14 @@ class DB : private CompactionHost {
   // none was, and for a record with no time, before format version 3.
   // *damaged, if given: a damaged record before the one it read was passed
   // over, its time unknown.)
-  static uint64_t FirstRecordTime(const Segment& s, bool* overwritten = nullptr,
-                                  bool* found = nullptr, bool* damaged = nullptr);
+  uint64_t FirstRecordTime(const Segment& s, bool* overwritten = nullptr,
+                           bool* found = nullptr, bool* damaged = nullptr) const;
   // The message of a time SeqAtTime cannot answer for damage in s.
   static std::string UnknownTimeAt(const Segment& s, uint64_t unix_ms);
+  // Whether r's commit time is not to be believed: in an encrypted
+  // database, an unsealed commit record's (its checksum is no defence
+  // against a forged time; the batch's sealed records carry the time).
+  bool ForgeableTime(const RecordView& r) const;
   // SeqAtTime's lookup in the log for a time before now, as of the writes
   // published so far (HistoryRetentionSeq, on compaction's thread, does
   // not wait for the writes in flight).
@@ -471,6 +476,9 @@ class DB : private CompactionHost {
   Options options_;
   Env* const env_;
   RecordCodec codec_;  // its cipher is set at open (CheckKeys), then fixed
+  // Damaged KEYS copies this open wrote over with the intact one
+  // (RepairKeys, before the database is shared; read-only after).
+  uint64_t keys_repaired_ = 0;
   std::unique_ptr<FileLock> lock_;
   Identity identity_;
   RecoveryResult recovery_;

@@ -126,7 +126,9 @@ void DB::RepairKeys() {
   std::string data;
   if (!ReadKeyFile(env_, path_, &data).ok() || KeyFileDamagedCopy(data) == 0) return;
   // The two copies are the same bytes: the intact one, twice (no key needed).
-  WriteFileAtomic(env_, path_, kKeyFileName, KeyFileFromIntactCopy(data));
+  if (WriteFileAtomic(env_, path_, kKeyFileName, KeyFileFromIntactCopy(data)).ok()) {
+    keys_repaired_++;
+  }
 }
 
 std::string DB::KeysProblem() const {

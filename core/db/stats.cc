@@ -149,6 +149,8 @@ Status DB::StatsJson(std::string* out) const {
   Field(&j, "removed_leftovers", recovery_.removed_leftovers);
   Field(&j, "images_restored", recovery_.images_restored);
   Field(&j, "clock_scan_bytes", recovery_.clock_scan_bytes);
+  // Damaged copies of KEYS this open wrote over with the intact one.
+  Field(&j, "keys_repaired", keys_repaired_);
   j += "\"salvage_report\":[";
   for (size_t i = 0; i < recovery_.salvage_report.size(); i++) {
     if (i) j.push_back(',');

@@ -39,8 +39,12 @@ uint64_t DB::CommitTimeMs() {
   return std::max<uint64_t>(NowMs(), 1);
 }
 
+bool DB::ForgeableTime(const RecordView& r) const {
+  return codec_.sealing() && !r.sealed() && r.type == RecordType::kCommit;
+}
+
 uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found,
-                             bool* damaged) {
+                             bool* damaged) const {
   LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
   RecordView r;
   uint64_t at;
@@ -61,6 +65,9 @@ uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found,
       reader.Resync();
       continue;
     }
+    // (Encrypted: a commit record's time is not authenticated, and a
+    // batch's records carry it: passed over. ForgeableTime.)
+    if (ForgeableTime(r)) continue;
     if (r.counter() == 0) {
       if (found != nullptr) *found = true;
       return r.time();
@@ -82,14 +89,35 @@ uint64_t DB::LastRecordTime(const Segment& s, uint64_t* scanned) const {
   const char* d = s.data();
   // (Not where records may have been updated in place: one of them may
   // carry the latest time.)
-  if (s.sealed.load(std::memory_order_acquire) && !s.inplace() &&
-      len >= kSegmentHeaderSize + kRecordMinSize) {
-    for (uint64_t p = (len - kRecordMinSize) & ~uint64_t{kRecordAlign - 1};
-         p >= kSegmentHeaderSize; p -= kRecordAlign) {
-      RecordView r = PeekRecord(d + p);
+  // In an encrypted database the time must be authentic: the last sealed
+  // record is authenticated (its time is in its tag's additional data),
+  // and unsealed records after it (a batch's commit record, whose batch
+  // records before it carry its time; a failed CAS's filler) are stepped
+  // over, a few at most, never believed: anyone can write one with a
+  // fitting checksum and any time (until the session of authenticated
+  // header values this look believed it, and a forged commit record at a
+  // sealed segment's end moved every open's clock there).
+  if (s.sealed.load(std::memory_order_acquire) && !s.inplace()) {
+    uint64_t end = len;
+    for (int steps = 0; steps < 64 && end >= kSegmentHeaderSize + kRecordMinSize; steps++) {
       RecordView v;
-      if (p + r.size() == len && ValidateRecord(d + p, len - p, &v, d)) return v.time();
-      if (p == kSegmentHeaderSize) break;
+      uint64_t found = 0;
+      for (uint64_t p = (end - kRecordMinSize) & ~uint64_t{kRecordAlign - 1};
+           p >= kSegmentHeaderSize; p -= kRecordAlign) {
+        RecordView r = PeekRecord(d + p);
+        if (p + r.size() == end && ValidateRecord(d + p, end - p, &v, d)) {
+          found = p;
+          break;
+        }
+        if (p == kSegmentHeaderSize) break;
+      }
+      if (found == 0) break;  // no record ends there: read whole
+      if (!codec_.sealing()) return v.time();
+      if (v.sealed()) {
+        if (codec_.Authentic(v)) return v.time();
+        break;  // fails its tag: read whole (the scan passes it over)
+      }
+      end = found;
     }
   }
   return NewestRecordTime(s, UINT64_MAX, scanned);  // read whole: the running maximum
@@ -185,7 +213,7 @@ uint64_t DB::NewestCommitTime(uint64_t* scanned) const {
   // until a write and a clean close sealed a segment after it).
   const bool live_writer = options_.read_only && writer_seen_;
   for (size_t i = logs.size(); i-- > 0 && t == 0;) {
-    const uint64_t sealed_at = DecodeSealClock(logs[i]->data());
+    const uint64_t sealed_at = DecodeSealClock(logs[i]->data(), codec_.cipher());
     if (sealed_at != 0) {
       t = sealed_at;
       break;
@@ -198,29 +226,24 @@ uint64_t DB::NewestCommitTime(uint64_t* scanned) const {
   // past its newest commit: reads move it too; until the review after the
   // fifth a key that had expired by the clock but after the newest commit
   // read as live again after a reopen with the system clock set back).
-  for (const auto& s : logs) t = std::max(t, DecodeSealClock(s->data()));
+  // (Encrypted: only a clock whose MAC holds; one forged, or written by an
+  // older library without a MAC, reads as none: docs/format.md,
+  // "Authenticated header values".)
+  for (const auto& s : logs) t = std::max(t, DecodeSealClock(s->data(), codec_.cipher()));
   // Compaction may have moved or dropped newer commits than the log
   // segments left hold: each output's done marker carries the newest
   // commit time its inputs held (none from libraries before the fifth outside review).
   if (keyspace_ == nullptr) return t;
   for (auto& s : keyspace_->segments().List()) {
     if ((s->flags() & kSegmentFlagCompacted) == 0) continue;
-    const uint64_t len = s->published_len();
-    const char* d = s->data();
-    // A named output is complete: its last record is the done marker,
-    // usually the only record that ends exactly at its length.
-    for (uint64_t p = len >= kSegmentHeaderSize + kRecordMinSize
-                          ? (len - kRecordMinSize) & ~uint64_t{kRecordAlign - 1}
-                          : 0;
-         p >= kSegmentHeaderSize; p -= kRecordAlign) {
-      RecordView r = PeekRecord(d + p);
-      RecordView v;
-      if (r.type == RecordType::kCompactDone && p + r.size() == len &&
-          ValidateRecord(d + p, len - p, &v, d)) {
-        t = std::max(t, v.time());
-        break;
-      }
-      if (p == kSegmentHeaderSize) break;
+    // A named output is complete: its last record is the done marker.
+    // (Encrypted: only if its MAC holds, as for a seal clock.)
+    uint64_t off = 0;
+    RecordView v;
+    if (FindDoneMarker(s->data(), s->published_len(), &off, &v) &&
+        (!codec_.sealing() || DoneMarkerMac(s->data(), s->published_len(), off,
+                                            codec_.cipher()) == HeaderMac::kValid)) {
+      t = std::max(t, v.time());
     }
   }
   return t;
@@ -240,11 +263,14 @@ Status DB::RecordTailClock(uint64_t ms) {
   std::vector<std::shared_ptr<Segment>> logs = LogSegments();
   for (size_t i = logs.size(); i-- > 0;) {
     const Segment& s = *logs[i];
-    if (DecodeSealClock(s.data()) != 0) break;
+    if (DecodeSealClock(s.data(), codec_.cipher()) != 0) break;
+    // (A clock whose MAC fails, in an encrypted database, is left as it
+    // is, for verify to report: not written over as if none were there.)
+    if (codec_.sealing() && SealClockMac(s.data(), codec_.cipher()) == HeaderMac::kForged) break;
     std::unique_ptr<MappedFile> f;
     FIRKIN_RETURN_IF_ERROR(env_->OpenMappedFile(s.path(), /*writable=*/true, &f));
     if (f->size() < kSegmentHeaderSize) break;  // (recovery refused such a file)
-    EncodeSealClock(f->data(), ms);
+    EncodeSealClock(f->data(), ms, codec_.cipher());
     FIRKIN_RETURN_IF_ERROR(f->Sync(kWatermarkOffset, kSegmentHeaderSize - kWatermarkOffset));
     if (s.published_len() > kSegmentHeaderSize) break;  // the one holding records
   }
@@ -385,7 +411,9 @@ Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
           found_later = true;
           break;
         }
-        mx = std::max(mx, r.time());
+        // (Encrypted: not a commit record's time, which anyone can forge
+        // with a fitting checksum; its batch's records carry it.)
+        if (!ForgeableTime(r)) mx = std::max(mx, r.time());
         if (mx > unix_ms) {
           found_later = true;
           break;
@@ -536,10 +564,19 @@ void DB::LoadHistoryFloors() {
         unknown = true;
         continue;
       }
-      // (Validated: a damaged record says nothing about the floor.)
+      // (Validated: a damaged record says nothing about the floor.
+      // Encrypted: nor does one whose output's done-marker MAC, which
+      // covers it, is missing or wrong: a floor forged lower would let
+      // reads below the real one take what compaction dropped.)
+      uint64_t done_off = 0;
+      RecordView done;
       if (!ValidateRecord(s->RecordAt(kSegmentHeaderSize),
                           s->published_len() - kSegmentHeaderSize, &r, s->data()) ||
-          r.type != RecordType::kCompactInputs || r.prev == 0) {
+          r.type != RecordType::kCompactInputs || r.prev == 0 ||
+          (codec_.sealing() &&
+           (!FindDoneMarker(s->data(), s->published_len(), &done_off, &done) ||
+            DoneMarkerMac(s->data(), s->published_len(), done_off, codec_.cipher()) !=
+                HeaderMac::kValid))) {
         unknown = true;
       } else {
         floor = std::max(floor, r.prev);

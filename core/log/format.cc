@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/crypto/aead.h"
 #include "core/util/hash.h"
 
 namespace firkin {
@@ -170,14 +171,116 @@ uint64_t DecodeDurableLen(const char* header) {
 
 static uint64_t SealClockCheck(uint64_t ms) { return Checksum(&ms, 8) ^ 0xC10CC10CC10CC10Cull; }
 
-void EncodeSealClock(char* header, uint64_t ms) {
-  EncodeU64(header + kWatermarkOffset + 16, ms);
-  EncodeU64(header + kWatermarkOffset + 24, SealClockCheck(ms));
+namespace {
+
+// The message a seal clock's MAC covers: a domain string of its own, the
+// segment id and database id (header bytes [16, 32): a clock is not moved
+// to another segment, nor between a database and its restored copies,
+// which share the data key), the clock.
+std::string SealClockMacMsg(const char* header, uint64_t ms) {
+  static constexpr char kDomain[] = "firkin seal clock 1";
+  std::string m(kDomain, sizeof(kDomain));  // (with its NUL)
+  m.append(header + 16, 16);
+  char b[8];
+  EncodeU64(b, ms);
+  m.append(b, 8);
+  return m;
 }
 
-uint64_t DecodeSealClock(const char* header) {
+std::string DoneMacMsg(const char* header, std::string_view inputs, uint64_t done_off,
+                       std::string_view done) {
+  static constexpr char kDomain[] = "firkin compact done 1";
+  std::string m(kDomain, sizeof(kDomain));
+  m.append(header + 16, 16);
+  char b[8];
+  EncodeU64(b, done_off);
+  m.append(b, 8);
+  EncodeU64(b, inputs.size());
+  m.append(b, 8);
+  m.append(inputs);
+  m.append(done);
+  return m;
+}
+
+bool AllZero(const char* p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void EncodeSealClock(char* header, uint64_t ms, const Aead* key) {
+  EncodeU64(header + kWatermarkOffset + 16, ms);
+  EncodeU64(header + kWatermarkOffset + 24, SealClockCheck(ms));
+  if (key != nullptr) {
+    key->Mac(SealClockMacMsg(header, ms), reinterpret_cast<uint8_t*>(header + kSealClockMacOffset));
+  } else {
+    std::memset(header + kSealClockMacOffset, 0, Aead::kMacSize);
+  }
+}
+
+uint64_t DecodeSealClock(const char* header, const Aead* key) {
   const uint64_t ms = DecodeU64(header + kWatermarkOffset + 16);
-  return DecodeU64(header + kWatermarkOffset + 24) == SealClockCheck(ms) ? ms : 0;
+  if (DecodeU64(header + kWatermarkOffset + 24) != SealClockCheck(ms)) return 0;
+  if (key != nullptr && SealClockMac(header, key) != HeaderMac::kValid) return 0;
+  return ms;
+}
+
+HeaderMac SealClockMac(const char* header, const Aead* key) {
+  const uint64_t ms = DecodeU64(header + kWatermarkOffset + 16);
+  if (ms == 0 || DecodeU64(header + kWatermarkOffset + 24) != SealClockCheck(ms)) {
+    return HeaderMac::kAbsent;
+  }
+  const char* mac = header + kSealClockMacOffset;
+  if (AllZero(mac, Aead::kMacSize)) return HeaderMac::kAbsent;
+  return key->MacMatches(SealClockMacMsg(header, ms), reinterpret_cast<const uint8_t*>(mac))
+             ? HeaderMac::kValid
+             : HeaderMac::kForged;
+}
+
+void EncodeDoneMac(char* header, std::string_view inputs, uint64_t done_off,
+                   std::string_view done, const Aead* key) {
+  key->Mac(DoneMacMsg(header, inputs, done_off, done),
+           reinterpret_cast<uint8_t*>(header + kDoneMacOffset));
+}
+
+HeaderMac DoneMarkerMac(const char* base, uint64_t len, uint64_t done_off, const Aead* key) {
+  const char* mac = base + kDoneMacOffset;
+  if (AllZero(mac, Aead::kMacSize)) return HeaderMac::kAbsent;
+  // The input list: the first record, whole, before the marker.
+  if (done_off < kSegmentHeaderSize + kRecordMinSize || done_off > len ||
+      len - done_off < kRecordMinSize) {
+    return HeaderMac::kForged;
+  }
+  const uint64_t in_size = PeekRecord(base + kSegmentHeaderSize).size();
+  const uint64_t done_size = PeekRecord(base + done_off).size();
+  if (in_size > done_off - kSegmentHeaderSize || done_size > len - done_off) {
+    return HeaderMac::kForged;
+  }
+  return key->MacMatches(DoneMacMsg(base, std::string_view(base + kSegmentHeaderSize, in_size),
+                                    done_off, std::string_view(base + done_off, done_size)),
+                         reinterpret_cast<const uint8_t*>(mac))
+             ? HeaderMac::kValid
+             : HeaderMac::kForged;
+}
+
+bool FindDoneMarker(const char* base, uint64_t len, uint64_t* off, RecordView* out) {
+  // A complete output's last record is the done marker, usually the only
+  // record that ends exactly at its length.
+  if (len < kSegmentHeaderSize + kRecordMinSize) return false;
+  for (uint64_t p = (len - kRecordMinSize) & ~uint64_t{kRecordAlign - 1};
+       p >= kSegmentHeaderSize; p -= kRecordAlign) {
+    RecordView r = PeekRecord(base + p);
+    if (r.type == RecordType::kCompactDone && p + r.size() == len &&
+        ValidateRecord(base + p, len - p, out, base)) {
+      *off = p;
+      return true;
+    }
+    if (p == kSegmentHeaderSize) break;
+  }
+  return false;
 }
 
 // ---- records ----

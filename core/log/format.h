@@ -15,6 +15,8 @@
 
 namespace firkin {
 
+class Aead;
+
 // 2: recycled segments (a segment header may carry kSegmentFlagRecycled and
 // a sequence floor). 3: records may carry a commit time and an expiry
 // (kRecordFlagTime, kRecordFlagExpiry). 4: a namespace create record's
@@ -168,8 +170,16 @@ uint64_t DecodeDurableLen(const char* header);
 // The database's clock (its high-water mark of readings, ms) when the
 // segment was sealed, in the watermark page after the watermark, with its
 // own check (0 when absent or torn): an open starts its clock no earlier.
-void EncodeSealClock(char* header, uint64_t ms);
-uint64_t DecodeSealClock(const char* header);
+// `key`: an encrypted database's data-key cipher (nullptr: unencrypted).
+// With a key the value is also authenticated (docs/format.md,
+// "Authenticated header values"): Encode writes its MAC at
+// kSealClockMacOffset, and Decode reads a clock whose MAC is missing (all
+// zero: written by an older library) or wrong (forged) as no seal clock
+// (0), exactly as a torn one. Without a key the MAC bytes are left zero
+// and never read (an unencrypted database's format is unchanged).
+void EncodeSealClock(char* header, uint64_t ms, const Aead* key);
+uint64_t DecodeSealClock(const char* header, const Aead* key);
+
 
 // ---- records ----
 // Two layouts share bytes [8, 36); a record's flags byte (35) says which
@@ -494,6 +504,35 @@ inline void StoreRecordChecksum(char* base, uint8_t flags, uint64_t checksum) {
 // intact, Segment::checked).
 bool ValidateRecord(const char* p, size_t avail, RecordView* out, const char* seg,
                     bool checksum = true);
+
+// ---- authenticated header values (encrypted databases only) ----
+// Values stored in the clear that move the database's clock or sequence
+// numbers, MACed with a key derived from the data key (Aead::Mac), in the
+// watermark page's zero area, where libraries before them (same format
+// version) never look.
+constexpr size_t kSealClockMacOffset = kWatermarkOffset + 32;  // 16 bytes
+constexpr size_t kDoneMacOffset = kWatermarkOffset + 48;       // 16 bytes
+// What a stored MAC says: kAbsent (all zero: an older library wrote the
+// value, or none is there), kValid, kForged (present and wrong: damage or
+// a forgery, which verify reports). Values are used only when kValid.
+enum class HeaderMac : int { kAbsent = 0, kValid = 1, kForged = 2 };
+// The seal clock's MAC state (verify); kAbsent where the clock itself is
+// absent or torn. REQUIRES key.
+HeaderMac SealClockMac(const char* header, const Aead* key);
+// A compaction output's done marker (record type 7) and its input list
+// (the first record): their MAC covers the segment id, the database id,
+// the marker's offset and both records' bytes whole (the marker's commit
+// time and highest sequence number, the inputs' history floor, the ids).
+// `inputs`, `done`: those records' bytes; `done_off`: the marker's offset.
+void EncodeDoneMac(char* header, std::string_view inputs, uint64_t done_off,
+                   std::string_view done, const Aead* key);
+// The state of the MAC of the done marker at done_off in the complete
+// output mapped at base (len bytes). REQUIRES key.
+HeaderMac DoneMarkerMac(const char* base, uint64_t len, uint64_t done_off, const Aead* key);
+// The done marker of the complete output mapped at base, len bytes: the
+// valid (checksummed) kCompactDone record that ends exactly at len. False
+// if there is none (an output cut short, or damage).
+bool FindDoneMarker(const char* base, uint64_t len, uint64_t* off, RecordView* out);
 
 }  // namespace firkin
 

@@ -725,7 +725,7 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
   Status s = SyncSegmentLocked(seg, end, /*watermark=*/false);
   // The clock goes with the watermark page (the truncate persists both).
   if (clock_ms_ != nullptr) {
-    EncodeSealClock(seg->mutable_data(), clock_ms_->load(std::memory_order_acquire));
+    EncodeSealClock(seg->mutable_data(), clock_ms_->load(std::memory_order_acquire), clock_key_);
   }
   if (s.ok()) s = seg->file()->Truncate(end);
   syncs_.fetch_add(1, std::memory_order_relaxed);

@@ -137,7 +137,12 @@ class LogWriter {
   // Before the first write: the database's clock (a high-water mark of its
   // readings, ms), written into each segment's watermark page when it is
   // sealed (EncodeSealClock), so that a reopen's clock does not go back.
-  void set_clock(const std::atomic<uint64_t>* clock_ms) { clock_ms_ = clock_ms; }
+  // `key`: an encrypted database's data-key cipher, which MACs the clock
+  // (nullptr: unencrypted, the clock has its XXH3 check only).
+  void set_clock(const std::atomic<uint64_t>* clock_ms, const Aead* key) {
+    clock_ms_ = clock_ms;
+    clock_key_ = key;
+  }
   // Before the first write: new segments' mappings are backed by 2 MiB
   // pages where the file system can (MappedFile::AdviseHugePages). For
   // databases that sync rarely (sync mode none): a sync inside a large
@@ -592,6 +597,7 @@ class LogWriter {
   SegmentPool pool_;
   bool salted_ = false;
   const std::atomic<uint64_t>* clock_ms_ = nullptr;
+  const Aead* clock_key_ = nullptr;  // set_clock's key
   bool huge_pages_ = false;
   std::function<void()> on_roll_;  // set before the first write
 

@@ -66,6 +66,10 @@ class RecordCodec {
   // before any other call; the Aead outlives the codec's users.
   void set_cipher(const Aead* aead) { aead_ = aead; }
   bool sealing() const { return aead_ != nullptr; }
+  // The data-key cipher (nullptr: unencrypted), which also MACs the
+  // header values an encrypted database authenticates (seal clocks, done
+  // markers: EncodeSealClock, EncodeDoneMac).
+  const Aead* cipher() const { return aead_; }
   // The flag new data records (puts, deletes, namespace records) get.
   uint8_t seal_flag() const { return aead_ != nullptr ? kRecordFlagSealed : 0; }
   // `plain` is a record written by EncodeRecord with kRecordFlagSealed (key

@@ -133,6 +133,17 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
                                   &n.history_floor)) {
           return Status::Corruption(path + ": compaction output without its input list");
         }
+        // Encrypted: the floor counts only where the output's MAC holds
+        // (docs/format.md, "Authenticated header values"); else it is
+        // unknown, as an older library's.
+        uint64_t done_off = 0;
+        RecordView done;
+        if (ks_->codec().sealing() &&
+            (!FindDoneMarker(n.file->data(), n.file->size(), &done_off, &done) ||
+             DoneMarkerMac(n.file->data(), n.file->size(), done_off, ks_->codec().cipher()) !=
+                 HeaderMac::kValid)) {
+          n.history_floor = 0;
+        }
       }
       fresh.push_back(std::move(n));
     }

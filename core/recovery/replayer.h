@@ -56,11 +56,18 @@ class Replayer {
       ks_->CountLive(loc, r.size());
       // The done marker's prev: the highest number its inputs held
       // (Compactor::WriteOutput; 0 from older libraries).
-      if (r.type == RecordType::kCompactDone) {
+      // Its time: the newest commit its inputs held (a refresh over an
+      // output whose pass dropped the newest commits; the fifth code
+      // review). Encrypted: both only if the marker's MAC holds
+      // (docs/format.md, "Authenticated header values"): anyone can write
+      // a marker with a fitting checksum and any time or number; one
+      // whose MAC is missing (an older library's) or wrong says nothing,
+      // as a marker of a library before these fields.
+      if (r.type == RecordType::kCompactDone &&
+          (!ks_->codec().sealing() ||
+           DoneMarkerMac(seg->data(), off + r.size(), off, ks_->codec().cipher()) ==
+               HeaderMac::kValid)) {
         res_->last_seq = std::max(res_->last_seq, r.prev);
-        // Its time: the newest commit its inputs held (a refresh over an
-        // output whose pass dropped the newest commits; the fifth code
-        // review). Unkeyed, as the open's reading of it is.
         res_->newest_time = std::max(res_->newest_time, r.time());
       }
       return;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -300,15 +301,22 @@ static void test_key_file_damage(void) {
   check(read_file(kp, &now) == 256 && memcmp(now, orig, 256) != 0,
         "a refused open repairs nothing");
   free(now);
-  /* A writer writes the intact copy over the damaged one. */
+  /* A writer writes the intact copy over the damaged one, and counts it
+   * in firkin_stats (it did not until the session of authenticated header
+   * values: the repair was silent). */
   check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "opens from copy 2");
   check(count_intact(db) == 2 * NKEYS, "data intact with copy 2");
   check(!verify_finds_problem(db), "verify is clean after the repair");
+  check(stats_has(db, "\"keys_repaired\":1,"), "stats count the repair of KEYS");
   firkin_close(db);
   check(read_file(kp, &now) == 256 && memcmp(now, orig, 256) == 0, "a writable open repaired KEYS");
   free(now);
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK && stats_has(db, "\"keys_repaired\":0,"),
+        "an open of an intact KEYS repairs nothing");
+  firkin_close(db);
   check(flip(p, "KEYS", 128 + 80, 0x40), "damage copy 2");
   check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "opens from copy 1");
+  check(stats_has(db, "\"keys_repaired\":1,"), "stats count the repair of copy 2");
   firkin_close(db);
   check(read_file(kp, &now) == 256 && memcmp(now, orig, 256) == 0, "copy 2 repaired too");
   free(now);
@@ -1165,6 +1173,306 @@ static void test_dead_damage(void) {
   }
 }
 
+/* Whether verify reports anything (for copies that must be clean). */
+static bool verify_findsproblem_hdr(firkin_db *db) {
+  char *j = NULL;
+  firkin_status s = firkin_verify(db, &j);
+  bool problem = s != FIRKIN_OK || (j != NULL && strstr(j, "\"problems\":[]") == NULL);
+  if (problem) fprintf(stderr, "verify: %s\n", j ? j : "(none)");
+  firkin_free(j);
+  return problem;
+}
+
+/* Overwrites every key fill() wrote with the same value (dead bytes for
+ * compaction). */
+static void fill_again(firkin_db *db) {
+  for (int i = 0; i < NKEYS; i++) {
+    char k[32], v[64];
+    kv(i, k, v);
+    firkin_put(db, NULL, NULL, k, strlen(k), v, strlen(v));
+  }
+}
+
+/* ---- seal clocks and done markers (authenticated header values) -------- */
+
+#define DAY_MS (24ull * 3600 * 1000)
+
+static uint64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The segment files of dir (names), sorted; returns how many (at most max). */
+static int list_segments(const char *dir, char names[][64], int max) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  if (d == NULL) return 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && n < max) {
+    const size_t l = strlen(e->d_name);
+    if (l == 20 && strcmp(e->d_name + 16, ".seg") == 0) snprintf(names[n++], 64, "%s", e->d_name);
+  }
+  closedir(d);
+  for (int i = 0; i < n; i++) {
+    for (int j = i + 1; j < n; j++) {
+      if (strcmp(names[j], names[i]) < 0) {
+        char t[64];
+        memcpy(t, names[i], 64);
+        memcpy(names[i], names[j], 64);
+        memcpy(names[j], t, 64);
+      }
+    }
+  }
+  return n;
+}
+
+/* The offset of the valid record that ends exactly at `end` in b, or -1. */
+static long record_ending_at(const unsigned char *b, long end) {
+  for (long p = (end - (long)REC_MIN_SIZE) & ~7L; p >= 8192; p -= 8) {
+    const unsigned f = rec_flags(b + p);
+    if (p + (long)rec_record_size(b + p) != end || rec_seq(b + p) == 0) continue;
+    size_t from, len;
+    rec_covered(b + p, &from, &len);
+    const uint64_t sum = XXH3_64bits(b + p + from, len);
+    const uint64_t stored = (f & REC_FLAG_SHORT) ? rec_u32(b + p) : rec_u64(b + p);
+    if (stored == ((f & REC_FLAG_SHORT) ? (uint32_t)sum : sum)) return p;
+  }
+  return -1;
+}
+
+/* Writes `ms` as the seal clock of dir/name with its (unkeyed) XXH3 check,
+ * as anyone who can write the file can; zero_mac: also zeroes the 16 bytes
+ * after it (the MAC an encrypted database keeps there). */
+static bool forge_seal_clock(const char *dir, const char *name, uint64_t ms, bool zero_mac) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  unsigned char *b = NULL;
+  long n = read_file(p, &b);
+  bool ok = n >= 8192;
+  if (ok) {
+    const uint64_t check = XXH3_64bits(&ms, 8) ^ 0xC10CC10CC10CC10Cull;
+    memcpy(b + 4112, &ms, 8);
+    memcpy(b + 4120, &check, 8);
+    if (zero_mac) memset(b + 4128, 0, 16);
+    ok = write_file(p, b, n);
+  }
+  free(b);
+  return ok;
+}
+
+/* Sets the commit time (and, if prev != 0, the prev field) of the last
+ * record of dir/name, which must be of type `type` and carry a time, and
+ * writes its checksum again. */
+static bool forge_last_record(const char *dir, const char *name, unsigned type, uint64_t ms,
+                              uint64_t prev) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  unsigned char *b = NULL;
+  long n = read_file(p, &b);
+  long at = n > 8192 ? record_ending_at(b, n) : -1;
+  bool ok = at > 0 && rec_type(b + at) == type && (rec_flags(b + at) & 2u) != 0;
+  if (ok) {
+    unsigned char *r = b + at;
+    memcpy(r + rec_header_len(rec_flags(r)), &ms, 8);
+    if (prev != 0) memcpy(r + 16, &prev, 8);
+    size_t from, len;
+    rec_covered(r, &from, &len);
+    rec_store_checksum(r, XXH3_64bits(r + from, len));
+    ok = write_file(p, b, n);
+  }
+  free(b);
+  return ok;
+}
+
+static bool ttl_key_live(firkin_db *db) {
+  void *got = NULL;
+  size_t len = 0;
+  const firkin_status s = firkin_get(db, NULL, NULL, "ttlkey", 6, &got, &len);
+  firkin_free(got);
+  return s == FIRKIN_OK;
+}
+
+static uint64_t db_now(firkin_db *db) {
+  uint64_t now = 0;
+  firkin_now_ms(db, &now);
+  return now;
+}
+
+static bool verify_says(firkin_db *db, const char *needle) {
+  char *j = NULL;
+  firkin_verify(db, &j);
+  const bool has = j != NULL && strstr(j, needle) != NULL;
+  firkin_free(j);
+  return has;
+}
+
+/* A segment's seal clock (watermark page, offset 4112) forged far ahead,
+ * its XXH3 check computed again, moved an encrypted database's clock
+ * there at the next open (every TTL key expired at once). Now it is
+ * authenticated with the data key: the forged clock is ignored (the key
+ * is live, the clock is the real one) and verify reports it; with its MAC
+ * zeroed too (what an older library leaves) it is ignored as well. A
+ * batch's commit record (never sealed) at the end of a sealed segment,
+ * its time forged with the checksum fixed up, moved the clock through the
+ * open's fast look at the last record; now that look authenticates the
+ * time it takes. */
+static void test_forged_clock(void) {
+  char p[512];
+  dbpath(p, sizeof p, "forgedclock");
+  firkin_db *db = NULL;
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create");
+  fill(db);
+  check(firkin_put_ttl(db, NULL, NULL, "ttlkey", 6, "v", 1, 3600 * 1000) == FIRKIN_OK, "ttl put");
+  firkin_close(db);
+  char segs[64][64];
+  int n = list_segments(p, segs, 64);
+  check(n >= 1, "segments: %d", n);
+  const uint64_t t0 = wall_ms();
+  const uint64_t ahead = t0 + 30 * DAY_MS;
+  check(n >= 1 && forge_seal_clock(p, segs[n - 1], ahead, false), "forge the seal clock");
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen");
+  check(db != NULL && db_now(db) < t0 + DAY_MS, "forged seal clock ignored (now %llu, forged %llu)",
+        (unsigned long long)db_now(db), (unsigned long long)ahead);
+  check(db != NULL && ttl_key_live(db), "the 1-hour TTL key is live");
+  check(db != NULL && verify_says(db, "seal clock fails its authentication"),
+        "verify reports the forged seal clock");
+  check(db != NULL && count_intact(db) == 2 * NKEYS, "data intact");
+  firkin_close(db);
+  /* The MAC zeroed too: no MAC, no clock (an older library's seal). */
+  check(forge_seal_clock(p, segs[n - 1], ahead, true), "forge, MAC zeroed");
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen");
+  check(db != NULL && db_now(db) < t0 + DAY_MS, "clock without a MAC ignored (now %llu)",
+        (unsigned long long)db_now(db));
+  check(db != NULL && ttl_key_live(db), "the TTL key is live");
+  /* A backup vouches only for authentic clocks: its copy's clock is the
+   * database's, not the forged one. */
+  char bp[600];
+  snprintf(bp, sizeof bp, "%s-backup", p);
+  char *rep = NULL;
+  check(firkin_backup(db, NULL, bp, &rep) == FIRKIN_OK, "backup");
+  firkin_free(rep);
+  firkin_close(db);
+  check(open_with(bp, kKey1, NULL, &db) == FIRKIN_OK, "backup opens");
+  check(db != NULL && db_now(db) < t0 + DAY_MS && ttl_key_live(db), "backup's clock is real");
+  check(db != NULL && !verify_findsproblem_hdr(db), "the backup verifies clean");
+  firkin_close(db);
+
+  /* The last record's fast look: a batch ends the last sealed segment. */
+  dbpath(p, sizeof p, "forgedcommit");
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create");
+  fill(db);
+  check(firkin_put_ttl(db, NULL, NULL, "ttlkey", 6, "v", 1, 3600 * 1000) == FIRKIN_OK, "ttl put");
+  firkin_batch *b = NULL;
+  firkin_batch_new(&b);
+  firkin_batch_put(b, NULL, "b1", 2, "x", 1);
+  firkin_batch_put(b, NULL, "b2", 2, "y", 1);
+  check(firkin_write(db, NULL, b) == FIRKIN_OK, "batch");
+  firkin_batch_free(b);
+  firkin_close(db);
+  n = list_segments(p, segs, 64);
+  check(n >= 1 && forge_last_record(p, segs[n - 1], 3, ahead, 0),
+        "forge the commit record's time (last record of %s)", n >= 1 ? segs[n - 1] : "?");
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen");
+  check(db != NULL && db_now(db) < t0 + DAY_MS, "forged commit time ignored (now %llu)",
+        (unsigned long long)db_now(db));
+  check(db != NULL && ttl_key_live(db), "the TTL key is live");
+  check(db != NULL && count_intact(db) == 2 * NKEYS, "data intact");
+  firkin_close(db);
+}
+
+/* A compaction output's done marker carries the newest commit time and
+ * the highest sequence number its inputs held; forged (checksum fixed
+ * up), they moved an encrypted database's clock and its sequence numbers
+ * at the next open. Now its MAC (watermark page) covers them: ignored,
+ * and verify reports it. A backup and a restore (a new database id) keep
+ * the MAC valid. */
+static void test_forged_done(void) {
+  char p[512];
+  dbpath(p, sizeof p, "forgeddone");
+  firkin_db *db = NULL;
+  firkin_options *o = opts_with(kKey1, NULL);
+  firkin_options_set_auto_compact(o, false);
+  check(firkin_open(p, o, &db) == FIRKIN_OK, "create");
+  fill(db);
+  fill_again(db);
+  check(firkin_put_ttl(db, NULL, NULL, "ttlkey", 6, "v", 1, 3600 * 1000) == FIRKIN_OK, "ttl put");
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  uint64_t seq0 = 0;
+  firkin_last_seq(db, &seq0);
+  firkin_close(db);
+  char segs[64][64];
+  const int n = list_segments(p, segs, 64);
+  int out = -1;
+  for (int i = 0; i < n; i++) {
+    char sp[1024];
+    snprintf(sp, sizeof sp, "%.500s/%.63s", p, segs[i]);
+    unsigned char *b = NULL;
+    if (read_file(sp, &b) > 8192 && (rec_u32(b + 12) & 1u) != 0) out = i;
+    if (out == i) {
+      static const unsigned char zero[16];
+      check(memcmp(b + 4144, zero, 16) != 0, "the output carries a done-marker MAC");
+    }
+    free(b);
+  }
+  check(out >= 0, "a compaction output exists");
+  if (out < 0) {
+    firkin_options_free(o);
+    return;
+  }
+  /* A restore (new database id) re-MACs the marker: its copy verifies. */
+  char bp[600], rp[600];
+  snprintf(bp, sizeof bp, "%s-backup", p);
+  snprintf(rp, sizeof rp, "%s-restored", p);
+  check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen");
+  char *rep = NULL;
+  check(firkin_backup(db, NULL, bp, &rep) == FIRKIN_OK, "backup");
+  firkin_free(rep);
+  firkin_close(db);
+  check(firkin_restore_v2(bp, o, NULL, rp, NULL) == FIRKIN_OK, "restore");
+  {
+    /* The restored output has a MAC (made for its new database id): with
+     * verify clean below, a valid one. */
+    char rsegs[64][64];
+    const int rn = list_segments(rp, rsegs, 64);
+    int with_mac = 0;
+    for (int i = 0; i < rn; i++) {
+      char sp[1024];
+      snprintf(sp, sizeof sp, "%.500s/%.63s", rp, rsegs[i]);
+      unsigned char *b = NULL;
+      static const unsigned char zero[16];
+      if (read_file(sp, &b) > 8192 && (rec_u32(b + 12) & 1u) != 0 && memcmp(b + 4144, zero, 16) != 0) {
+        with_mac++;
+      }
+      free(b);
+    }
+    check(with_mac >= 1, "the restored output carries a done-marker MAC");
+  }
+  check(open_with(rp, kKey1, NULL, &db) == FIRKIN_OK, "restored opens");
+  check(db != NULL && !verify_findsproblem_hdr(db), "the restored copy verifies clean");
+  firkin_close(db);
+
+  const uint64_t t0 = wall_ms();
+  const uint64_t far_seq = 1ull << 40;
+  check(forge_last_record(p, segs[out], 7, t0 + 30 * DAY_MS, far_seq),
+        "forge the done marker's time and prev");
+  char cp[1024];
+  snprintf(cp, sizeof cp, "%s/CHECKPOINT", p);
+  remove(cp);  /* every record replayed, the marker too */
+  check(firkin_open(p, o, &db) == FIRKIN_OK, "reopen");
+  check(db != NULL && db_now(db) < t0 + DAY_MS, "forged done time ignored (now %llu)",
+        (unsigned long long)db_now(db));
+  check(db != NULL && ttl_key_live(db), "the 1-hour TTL key is live");
+  uint64_t seq = 0;
+  firkin_last_seq(db, &seq);
+  check(seq < far_seq && seq >= seq0, "forged done prev ignored (last seq %llu, was %llu)",
+        (unsigned long long)seq, (unsigned long long)seq0);
+  check(db != NULL && verify_says(db, "done marker"), "verify reports the forged done marker");
+  check(db != NULL && count_intact(db) == 2 * NKEYS, "data intact");
+  firkin_close(db);
+  firkin_options_free(o);
+}
+
 /* Bad input through the C API: NULLs, wrong key lengths, bad KDF costs. */
 static void test_bad_input(void) {
   firkin_options *o = NULL;
@@ -1238,7 +1546,9 @@ int main(int argc, char **argv) {
                 {"sealed", test_sealed_records},
                 {"forged", test_sealed_forgery},
                 {"forged_batch", test_forged_batch},
-                {"dead_damage", test_dead_damage}};
+                {"dead_damage", test_dead_damage},
+                {"forged_clock", test_forged_clock},
+                {"forged_done", test_forged_done}};
   const size_t kDefault = sizeof groups / sizeof groups[0];
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
   const bool bad_args = group_args_unknown(argc, argv) != 0;

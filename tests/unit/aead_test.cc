@@ -5,12 +5,16 @@
 #include "core/crypto/aead.h"
 
 #include <gtest/gtest.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/crypto/nonce.h"
+#include "core/log/format.h"
 
 namespace firkin {
 namespace {
@@ -171,6 +175,97 @@ TEST(Aead, RandomNoncesDiffer) {
   ASSERT_TRUE(RandomNonce(a).ok());
   ASSERT_TRUE(RandomNonce(b).ok());
   EXPECT_NE(std::string(reinterpret_cast<char*>(a), 12), std::string(reinterpret_cast<char*>(b), 12));
+}
+
+TEST(Aead, MacIsKeyedAndDeterministic) {
+  uint8_t k1[32], k2[32];
+  ASSERT_TRUE(RandomBytes(k1, sizeof k1).ok());
+  std::memcpy(k2, k1, sizeof k2);
+  k2[0] ^= 1;
+  auto a = Aead::Create(k1), a2 = Aead::Create(k1), b = Aead::Create(k2);
+  uint8_t m1[Aead::kMacSize], m2[Aead::kMacSize], m3[Aead::kMacSize];
+  a->Mac("firkin test 1", m1);
+  a2->Mac("firkin test 1", m2);
+  b->Mac("firkin test 1", m3);
+  EXPECT_EQ(std::memcmp(m1, m2, sizeof m1), 0);  // same key, same MAC
+  EXPECT_NE(std::memcmp(m1, m3, sizeof m1), 0);  // another key
+  EXPECT_TRUE(a->MacMatches("firkin test 1", m1));
+  EXPECT_FALSE(a->MacMatches("firkin test 2", m1));
+  EXPECT_FALSE(b->MacMatches("firkin test 1", m1));
+}
+
+// The seal clock and done-marker MACs (docs/format.md, "Authenticated
+// header values"): a forged clock with its XXH3 check fixed up reads as
+// none with the key, as it was written without it; a MAC for one segment
+// id or database id does not hold for another.
+TEST(Aead, SealClockMac) {
+  uint8_t key[32];
+  ASSERT_TRUE(RandomBytes(key, sizeof key).ok());
+  auto a = Aead::Create(key);
+  std::string page(kSegmentHeaderSize, '\0');
+  SegmentHeader h;
+  h.segment_id = 7;
+  h.db_id = 0x1234;
+  EncodeSegmentHeader(h, page.data());
+  EncodeSealClock(page.data(), 1000, a.get());
+  EXPECT_EQ(DecodeSealClock(page.data(), a.get()), 1000u);
+  EXPECT_EQ(DecodeSealClock(page.data(), nullptr), 1000u);  // an older library's reading
+  EXPECT_EQ(SealClockMac(page.data(), a.get()), HeaderMac::kValid);
+  std::string forged = page;
+  EncodeSealClock(forged.data(), 9999999, nullptr);  // unkeyed: XXH3 only, MAC zeroed
+  EXPECT_EQ(DecodeSealClock(forged.data(), nullptr), 9999999u);
+  EXPECT_EQ(DecodeSealClock(forged.data(), a.get()), 0u);
+  EXPECT_EQ(SealClockMac(forged.data(), a.get()), HeaderMac::kAbsent);
+  forged = page;
+  const uint64_t ms = 9999999, check = XXH3_64bits(&ms, 8) ^ 0xC10CC10CC10CC10Cull;
+  std::memcpy(&forged[kWatermarkOffset + 16], &ms, 8);
+  std::memcpy(&forged[kWatermarkOffset + 24], &check, 8);
+  EXPECT_EQ(DecodeSealClock(forged.data(), a.get()), 0u);
+  EXPECT_EQ(SealClockMac(forged.data(), a.get()), HeaderMac::kForged);
+  // Another segment id: the MAC does not hold.
+  std::string other = page;
+  h.segment_id = 8;
+  EncodeSegmentHeader(h, other.data());
+  EXPECT_EQ(DecodeSealClock(other.data(), a.get()), 0u);
+}
+
+TEST(Aead, DoneMarkerMac) {
+  uint8_t key[32];
+  ASSERT_TRUE(RandomBytes(key, sizeof key).ok());
+  auto a = Aead::Create(key);
+  SegmentHeader h;
+  h.segment_id = 9;
+  h.db_id = 0x55;
+  h.flags = kSegmentFlagCompacted;
+  h.format_version = kFormatVersionShort;
+  const std::string ids(8, '\x03');
+  const size_t in_size = RecordSize(0, ids.size()), done_size = RecordSize(0, ids.size(), 8);
+  std::string seg(kSegmentHeaderSize + in_size + done_size, '\0');
+  EncodeSegmentHeader(h, seg.data());
+  EncodeRecord({5, 4, 0, RecordType::kCompactInputs, 0, {}, ids}, &seg[kSegmentHeaderSize]);
+  const uint64_t done_off = kSegmentHeaderSize + in_size;
+  EncodeRecord({5, 77, 0, RecordType::kCompactDone, 0, {}, ids, 123456}, &seg[done_off]);
+  EncodeDoneMac(seg.data(), std::string_view(&seg[kSegmentHeaderSize], in_size), done_off,
+                std::string_view(&seg[done_off], done_size), a.get());
+  uint64_t off = 0;
+  RecordView v;
+  ASSERT_TRUE(FindDoneMarker(seg.data(), seg.size(), &off, &v));
+  EXPECT_EQ(off, done_off);
+  EXPECT_EQ(v.prev, 77u);
+  EXPECT_EQ(DoneMarkerMac(seg.data(), seg.size(), off, a.get()), HeaderMac::kValid);
+  // The time changed, the checksum made to match: forged.
+  std::string f = seg;
+  EncodeRecord({5, 77, 0, RecordType::kCompactDone, 0, {}, ids, 999999999}, &f[done_off]);
+  ASSERT_TRUE(FindDoneMarker(f.data(), f.size(), &off, &v));
+  EXPECT_EQ(DoneMarkerMac(f.data(), f.size(), off, a.get()), HeaderMac::kForged);
+  // The input list's history floor changed: forged too.
+  f = seg;
+  EncodeRecord({5, 1, 0, RecordType::kCompactInputs, 0, {}, ids}, &f[kSegmentHeaderSize]);
+  EXPECT_EQ(DoneMarkerMac(f.data(), f.size(), done_off, a.get()), HeaderMac::kForged);
+  // No MAC (an older library's output): absent.
+  f = seg;
+  std::memset(&f[kDoneMacOffset], 0, Aead::kMacSize);
+  EXPECT_EQ(DoneMarkerMac(f.data(), f.size(), done_off, a.get()), HeaderMac::kAbsent);
 }
 
 }  // namespace
