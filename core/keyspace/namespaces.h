@@ -135,8 +135,10 @@ struct NamespaceInfo {
 // The count changes of several keys over several namespaces, applied at
 // once per namespace (an atomic batch; a reader's refresh, whose counts
 // move from one state to the next): a count never sees part of the way.
-// A namespace must stay alive until its changes are applied: the table
-// keeps every namespace it made, dropped ones too, except a placeholder
+// A namespace must stay alive until its changes are applied: a reader's
+// table keeps every namespace it made, dropped ones too (only the writer's
+// compactor forgets one, NamespaceTable::Forget, and the writer's batches
+// hold theirs by shared_ptr), except a placeholder
 // (recovery's, for keys met before their namespace's create record),
 // which the create replaces: its changes are applied just before
 // (ApplyFor; the placeholder is nobody's handle, so nobody sees them).

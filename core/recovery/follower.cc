@@ -343,9 +343,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
     const std::set<uint64_t> gone(gone_ids.begin(), gone_ids.end());
     bool any = false;
     for (const auto& info : ns_->List()) {
-      if (info->id == 0 || gone.count(info->create_seg.load(std::memory_order_relaxed)) == 0) {
-        continue;
-      }
+      const uint64_t at = info->create_seg.load(std::memory_order_relaxed);
+      if (info->id == 0 || at == 0 || gone.count(at) == 0) continue;
       ns_->Drop(info->id);
       stats_.namespaces_gone++;
       any = true;
