@@ -26,6 +26,9 @@ class CompactionHost {
   virtual const Options& options() const = 0;
   virtual Keyspace* keyspace() = 0;
   virtual const NamespaceTable& ns_table() const = 0;
+  // Removes dropped namespace `id` from the table (NamespaceTable::Forget):
+  // a pass retired the last segments that held a record of it.
+  virtual void ForgetNamespace(uint32_t id) = 0;
   virtual Env* env() = 0;
   virtual const std::string& dir() const = 0;
   virtual uint64_t db_id() const = 0;

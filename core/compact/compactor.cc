@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/compact/key_filters.h"
 #include "core/crypto/nonce.h"
@@ -93,6 +94,9 @@ struct Compactor::Plan {
   LogPosition durable_at;
   std::shared_ptr<Segment> output;
   std::vector<Locator> out_locs;
+  // Dropped namespaces whose create and drop records the pass leaves out
+  // (BuildPlan, "namespace records"): forgotten once the inputs retire.
+  std::vector<uint32_t> ns_gone;
 };
 
 Compactor::Compactor(CompactionHost* host) : host_(host) {}
@@ -346,6 +350,17 @@ Compactor::Older Compactor::OlderOutside(const std::vector<std::shared_ptr<Segme
   return result;
 }
 
+bool Compactor::NamespaceGoneOutside(const std::vector<std::shared_ptr<Segment>>& outside,
+                                     uint32_t ns_id, uint64_t below) {
+  constexpr size_t kMaxChecks = 64;  // (as OlderOutside)
+  for (size_t i = 0; i < outside.size(); i++) {
+    const std::shared_ptr<Segment>& s = outside[i];
+    if (s->min_seq.load(std::memory_order_relaxed) >= below) break;
+    if (i == kMaxChecks || !Filters()->SurelyLacksNamespace(s, ns_id)) return false;
+  }
+  return true;
+}
+
 uint64_t Compactor::SweepScan(Segment& seg, const std::vector<std::shared_ptr<Segment>>& outside,
                               uint64_t s_min, uint64_t* recheck, bool* damaged, uint64_t* maybe) {
   const Keyspace& ks = *host_->keyspace();
@@ -531,6 +546,16 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   uint32_t memo_ns = UINT32_MAX;
   bool memo_live = false;
   uint64_t memo_age = 0;
+  // The namespace records of the inputs, decided after the scan.
+  struct NsRecord {
+    const char* rec;
+    const char* seg;
+    uint32_t ns_id;
+    RecordType type;
+    uint64_t seq;
+    uint32_t size;
+  };
+  std::vector<NsRecord> ns_records;
   for (auto& seg : inputs) {
     // Every checksum is checked, also in a segment known intact to reads
     // (Segment::checked: this process wrote it, or validated it): what the
@@ -588,10 +613,8 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       switch (r.type) {
         case RecordType::kNsCreate:
         case RecordType::kNsDrop:
-          plan->keep.push_back({r.base, 0, 0, seg->data()});
-          plan->bytes += r.size();
-          plan->ns_bytes += r.size();
-          plan->min_seq = std::min(plan->min_seq, r.seq);
+          ns_records.push_back({r.base, seg->data(), r.ns_id, r.type, r.seq,
+                                static_cast<uint32_t>(r.size())});
           continue;
         case RecordType::kPut:
         case RecordType::kDelete:
@@ -707,6 +730,51 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         return Status::OK();
       }
     }
+  }
+  // Namespace records. A dropped namespace's create and drop records were
+  // kept for good until 2026-11-29 (112 B of log per create-and-drop
+  // cycle). They go together, once both are inputs and no segment outside
+  // can hold a record of the namespace: every record of it is numbered
+  // below its drop's (the drop runs with no write in flight, and writers
+  // check the flag: DB::DropNamespace), so only segments outside with a
+  // smaller number can, and their key filters' namespace lists tell. Then
+  // recovery never meets a record of an id it has no create record for.
+  // The create record with the highest id among the inputs stays (with its
+  // drop), so that the highest id ever created keeps a durable record
+  // (inputs are sealed, the output is synced before they retire) and an
+  // open never hands out an id again: the next id is above every id a
+  // record carries. Snapshots, time travel and history never read a
+  // dropped namespace (its keys leave the index at the drop), and the
+  // change feed reads log segments that retention keeps from compaction.
+  if (!ns_records.empty()) {
+    uint32_t top = 0;  // the highest id created among the inputs
+    std::unordered_map<uint32_t, std::pair<int, uint64_t>> seen;  // id -> (creates|drops bits, drop seq)
+    for (const NsRecord& n : ns_records) {
+      auto& e = seen[n.ns_id];
+      if (n.type == RecordType::kNsCreate) {
+        e.first |= 1;
+        top = std::max(top, n.ns_id);
+      } else {
+        e.first |= 2;
+        e.second = std::max(e.second, n.seq);
+      }
+    }
+    std::unordered_set<uint32_t> gone;
+    for (const auto& [id, e] : seen) {
+      if (id == 0 || id >= top || e.first != 3) continue;
+      const NamespaceInfo* info = host_->ns_table().ById(id);
+      if (info == nullptr || !info->dropped.load(std::memory_order_acquire)) continue;
+      if (!NamespaceGoneOutside(outside, id, e.second)) continue;
+      gone.insert(id);
+    }
+    for (const NsRecord& n : ns_records) {
+      if (gone.count(n.ns_id) != 0) continue;
+      plan->keep.push_back({n.rec, 0, 0, n.seg});
+      plan->bytes += n.size;
+      plan->ns_bytes += n.size;
+      plan->min_seq = std::min(plan->min_seq, n.seq);
+    }
+    plan->ns_gone.assign(gone.begin(), gone.end());
   }
   plan->unread_superseded = unread_superseded;
   plan->s_min = s_min;
@@ -1380,6 +1448,12 @@ Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
   }
   inputs.clear();
   const Status rs = RetireInputs(&plan, plan.output->published_len());
+  // No segment holds a record of these namespaces now (the output was
+  // synced before the inputs went; an input whose file could not be
+  // removed is an input of a present output, which the next open removes
+  // first): the table lets them go (handles still hold theirs).
+  for (uint32_t id : plan.ns_gone) host_->ForgetNamespace(id);
+  stats_.namespaces_forgotten.fetch_add(plan.ns_gone.size(), std::memory_order_relaxed);
   // Its kept tombstones and expired puts: the sweep looks at them again
   // once other segments retire or the oldest snapshot moves (this pass
   // asked about them with everything else as it is now).

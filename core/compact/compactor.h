@@ -67,6 +67,9 @@ struct CompactionStats {
   std::atomic<uint64_t> segments_retired{0};
   std::atomic<uint64_t> segments_skipped{0};  // held back by a snapshot
   std::atomic<uint64_t> tombstones_dropped{0};
+  // Dropped namespaces whose create and drop records passes left out (and
+  // which the table then forgot).
+  std::atomic<uint64_t> namespaces_forgotten{0};
   std::atomic<uint64_t> failures{0};
   std::atomic<uint64_t> write_stalls{0};    // writes that waited for compaction
   std::atomic<uint64_t> write_stall_us{0};  // their total wait
@@ -194,6 +197,11 @@ class Compactor {
   // added to *may, if given); kUnknown if it cannot be told (a segment not
   // sealed, or too many to ask). REQUIRES run_mu_.
   enum class Older { kNone, kMaybe, kUnknown };
+  // Whether no segment of `outside` (ascending smallest number) can hold a
+  // record of namespace ns_id numbered below `below`, for sure (by their
+  // numbers or the namespace lists of their key filters). REQUIRES run_mu_.
+  bool NamespaceGoneOutside(const std::vector<std::shared_ptr<Segment>>& outside,
+                            uint32_t ns_id, uint64_t below);
   Older OlderOutside(const std::vector<std::shared_ptr<Segment>>& outside, uint64_t h,
                      uint64_t seq, std::vector<std::shared_ptr<Segment>>* may);
   // The bytes of seg's tombstones and expired puts BuildPlan would drop

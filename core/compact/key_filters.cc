@@ -1,6 +1,7 @@
 // SegmentKeyFilters (key_filters.h).
 #include "core/compact/key_filters.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/keyspace/keyspace.h"
@@ -49,7 +50,9 @@ bool KeyFilter::MayContain(uint64_t hash) const {
   return true;
 }
 
-std::shared_ptr<const KeyFilter> SegmentKeyFilters::Build(const Segment& seg) const {
+SegmentKeyFilters::Entry SegmentKeyFilters::Build(const std::shared_ptr<Segment>& sp) const {
+  const Segment& seg = *sp;
+  Entry e{sp, nullptr, {}};
   // Every put and delete of the segment, as recovery would read them. Its
   // checksums are checked even in a segment this process wrote (known
   // intact to reads): a filter is proof that a key is absent, and damage
@@ -64,27 +67,49 @@ std::shared_ptr<const KeyFilter> SegmentKeyFilters::Build(const Segment& seg) co
   uint64_t at;
   std::string scratch;
   for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
-    if (res == LogReader::Result::kDamaged) return nullptr;  // cannot be told
+    if (res == LogReader::Result::kDamaged) return e;  // cannot be told
+    if (r.type == RecordType::kNsCreate || r.type == RecordType::kNsDrop) {
+      e.ns_ids.push_back(r.ns_id);
+      continue;
+    }
     if (r.type != RecordType::kPut && r.type != RecordType::kDelete) continue;
+    if (e.ns_ids.empty() || e.ns_ids.back() != r.ns_id) e.ns_ids.push_back(r.ns_id);
     const std::string_view key = ks_->Key(r, &scratch);
-    if (r.sealed() && key.size() != r.key_len) return nullptr;  // a key it cannot open
+    if (r.sealed() && key.size() != r.key_len) return Entry{sp, nullptr, {}};  // cannot open
     hashes.push_back(ks_->Hash(r.ns_id, key));
   }
-  return std::make_shared<const KeyFilter>(hashes);
+  std::sort(e.ns_ids.begin(), e.ns_ids.end());
+  e.ns_ids.erase(std::unique(e.ns_ids.begin(), e.ns_ids.end()), e.ns_ids.end());
+  e.ns_ids.shrink_to_fit();
+  e.filter = std::make_shared<const KeyFilter>(hashes);
+  return e;
+}
+
+const SegmentKeyFilters::Entry* SegmentKeyFilters::Get(const std::shared_ptr<Segment>& seg) {
+  if (!seg->sealed.load(std::memory_order_acquire)) return nullptr;  // it may still change
+  auto it = filters_.find(seg->id());
+  if (it == filters_.end() || it->second.seg.lock() != seg) {
+    Entry e = Build(seg);
+    built_++;
+    if (e.filter != nullptr) bytes_ += e.filter->bytes() + e.ns_ids.size() * sizeof(uint32_t);
+    if (it != filters_.end() && it->second.filter != nullptr) {
+      bytes_ -= it->second.filter->bytes() + it->second.ns_ids.size() * sizeof(uint32_t);
+    }
+    it = filters_.insert_or_assign(seg->id(), std::move(e)).first;
+  }
+  return &it->second;
 }
 
 bool SegmentKeyFilters::SurelyLacks(const std::shared_ptr<Segment>& seg, uint64_t hash) {
-  if (!seg->sealed.load(std::memory_order_acquire)) return false;  // it may still change
-  auto it = filters_.find(seg->id());
-  if (it == filters_.end() || it->second.seg.lock() != seg) {
-    Entry e{seg, Build(*seg)};
-    built_++;
-    if (e.filter != nullptr) bytes_ += e.filter->bytes();
-    if (it != filters_.end() && it->second.filter != nullptr) bytes_ -= it->second.filter->bytes();
-    it = filters_.insert_or_assign(seg->id(), std::move(e)).first;
-  }
-  const auto& f = it->second.filter;
-  return f != nullptr && !f->MayContain(hash);
+  const Entry* e = Get(seg);
+  return e != nullptr && e->filter != nullptr && !e->filter->MayContain(hash);
+}
+
+bool SegmentKeyFilters::SurelyLacksNamespace(const std::shared_ptr<Segment>& seg,
+                                             uint32_t ns_id) {
+  const Entry* e = Get(seg);
+  return e != nullptr && e->filter != nullptr &&
+         !std::binary_search(e->ns_ids.begin(), e->ns_ids.end(), ns_id);
 }
 
 bool SegmentKeyFilters::Filterable(const std::shared_ptr<Segment>& seg) const {
@@ -98,7 +123,9 @@ void SegmentKeyFilters::Prune() {
       ++it;
       continue;
     }
-    if (it->second.filter != nullptr) bytes_ -= it->second.filter->bytes();
+    if (it->second.filter != nullptr) {
+      bytes_ -= it->second.filter->bytes() + it->second.ns_ids.size() * sizeof(uint32_t);
+    }
     it = filters_.erase(it);
   }
 }

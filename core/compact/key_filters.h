@@ -19,6 +19,11 @@
 // for, and kept while the segment lives: about 10 bits per record, built
 // only for segments that pin a tombstone.
 //
+// The same scan keeps the namespace ids the segment's records carry (a
+// sorted list: a few per segment, one per create-and-drop cycle at worst),
+// so that a pass may drop a dropped namespace's create and drop records
+// once no other segment holds a record of it (SurelyLacksNamespace).
+//
 // Thread contract: not thread-safe; the compactor uses it under its run
 // mutex only.
 #ifndef FIRKIN_CORE_COMPACT_KEY_FILTERS_H_
@@ -59,6 +64,11 @@ class SegmentKeyFilters {
   // takes it as an input). Builds the segment's filter on first use.
   bool SurelyLacks(const std::shared_ptr<Segment>& seg, uint64_t hash);
 
+  // Whether `seg` holds no record of namespace `ns_id` (of any type), for
+  // sure: false if it may, or if it cannot be told (as SurelyLacks).
+  // Builds the segment's filter on first use.
+  bool SurelyLacksNamespace(const std::shared_ptr<Segment>& seg, uint32_t ns_id);
+
   // Whether seg has a filter (SurelyLacks built one that can tell).
   bool Filterable(const std::shared_ptr<Segment>& seg) const;
 
@@ -73,8 +83,11 @@ class SegmentKeyFilters {
   struct Entry {
     std::weak_ptr<Segment> seg;
     std::shared_ptr<const KeyFilter> filter;  // null: cannot be told
+    std::vector<uint32_t> ns_ids;             // sorted, distinct (with a filter only)
   };
-  std::shared_ptr<const KeyFilter> Build(const Segment& seg) const;
+  Entry Build(const std::shared_ptr<Segment>& seg) const;
+  // The entry of seg, built if missing; nullptr if seg is not sealed.
+  const Entry* Get(const std::shared_ptr<Segment>& seg);
 
   const Keyspace* ks_;
   std::unordered_map<uint64_t, Entry> filters_;  // by segment id

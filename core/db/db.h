@@ -450,6 +450,7 @@ class DB : private CompactionHost {
   // CompactionHost (the narrow interface the compactor sees).
   Keyspace* keyspace() override { return keyspace_.get(); }
   const NamespaceTable& ns_table() const override { return ns_; }
+  void ForgetNamespace(uint32_t id) override { ns_.Forget(id); }
   Env* env() override { return env_; }
   const std::string& dir() const override { return path_; }
   uint64_t db_id() const override { return identity_.db_id; }

@@ -60,6 +60,9 @@ Status DB::StatsJson(std::string* out) const {
   nss += "]";
   Field(&j, "keys", static_cast<uint64_t>(keys));
   j += "\"namespaces\":" + nss + ",";
+  // Namespaces held in memory: the live ones and the dropped ones not
+  // forgotten yet (compaction forgets one once no record of it is left).
+  Field(&j, "namespaces_held", ns_.held());
   Field(&j, "last_seq", LastSeq());  // (never waits: stats are read beside stalled writers)
 
   std::string segs = "[";
@@ -167,6 +170,7 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "segments_retired", cs.segments_retired.load());
     Field(&j, "segments_held_by_snapshots", cs.segments_skipped.load());
     Field(&j, "tombstones_dropped", cs.tombstones_dropped.load());
+    Field(&j, "namespaces_forgotten", cs.namespaces_forgotten.load());
     Field(&j, "failures", cs.failures.load());
     Field(&j, "write_stalls", cs.write_stalls.load());
     Field(&j, "write_stall_us", cs.write_stall_us.load());
@@ -239,6 +243,7 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "segments_dropped", fs.segments_dropped);
     Field(&j, "entries_dropped", fs.entries_dropped);
     Field(&j, "puts_dropped", fs.puts_dropped);
+    Field(&j, "namespaces_gone", fs.namespaces_gone);
     Field(&j, "history_floor", history_floor());
     Field(&j, "retries", fs.retries, false);
     j += "}";

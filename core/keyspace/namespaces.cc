@@ -5,7 +5,7 @@ namespace firkin {
 NamespaceTable::NamespaceTable() {
   default_ = std::make_shared<NamespaceInfo>(0, kDefaultName);
   by_name_[kDefaultName] = default_;
-  by_id_.push_back(default_);
+  by_id_[0] = default_;
 }
 
 Status NamespaceTable::ValidateName(std::string_view name) {
@@ -40,25 +40,26 @@ std::vector<std::shared_ptr<NamespaceInfo>> NamespaceTable::List() const {
 std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::string& name,
                                                      uint32_t flags, OrderedIndex* ordered) {
   std::lock_guard<std::mutex> l(mu_);
-  if (id < by_id_.size() && by_id_[id] && by_id_[id]->name == name) {
-    return by_id_[id];  // replayed again (checkpoint, compaction output): keep its counts
+  RaiseNextId(id);
+  auto at = by_id_.find(id);
+  if (at != by_id_.end() && at->second->name == name) {
+    return at->second;  // replayed again (checkpoint, compaction output): keep its counts
   }
   auto info = std::make_shared<NamespaceInfo>(id, name, flags);
   info->ordered = ordered;
-  if (id < by_id_.size() && by_id_[id] && by_id_[id]->name.empty()) {
+  if (at != by_id_.end() && at->second->name.empty()) {
     // A placeholder made by recovery for keys met before this record, or
     // for its drop record met first: every count of those keys comes
     // along (until 2026-11-28 only live_keys did: the TTL count and the
     // expiry bound stayed empty, so firkin_count took its O(1) path and
     // counted expired keys).
-    const NamespaceInfo& ph = *by_id_[id];
+    const NamespaceInfo& ph = *at->second;
     info->live_keys.store(ph.live_keys.load());
     info->ttl_keys.store(ph.ttl_keys.load());
     info->min_expiry.store(ph.min_expiry.load());
     info->ttl_writes.store(ph.ttl_writes.load());
     if (ph.dropped.load()) info->dropped.store(true);
   }
-  if (by_id_.size() <= id) by_id_.resize(id + 1);
   by_id_[id] = info;
   // The name goes to the newest live namespace that had it. Ids only grow,
   // so a higher id is a later create; recovery replays segments in id
@@ -77,16 +78,26 @@ std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::st
 void NamespaceTable::Drop(uint32_t id) {
   std::lock_guard<std::mutex> l(mu_);
   if (id == 0) return;
-  if (id >= by_id_.size() || !by_id_[id]) {
+  RaiseNextId(id);
+  auto& info = by_id_[id];
+  if (!info) {
     // Its create record not replayed yet (it lies in a compaction output
     // replayed later): a placeholder remembers the drop for it.
-    if (by_id_.size() <= id) by_id_.resize(id + 1);
-    by_id_[id] = std::make_shared<NamespaceInfo>(id, std::string());
+    info = std::make_shared<NamespaceInfo>(id, std::string());
   }
-  auto& info = by_id_[id];
   info->dropped.store(true, std::memory_order_release);
   auto it = by_name_.find(info->name);
   if (it != by_name_.end() && it->second == info) by_name_.erase(it);
+}
+
+void NamespaceTable::Forget(uint32_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (id == 0) return;
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || !it->second->dropped.load()) return;
+  auto n = by_name_.find(it->second->name);
+  if (n != by_name_.end() && n->second == it->second) by_name_.erase(n);  // (Drop did)
+  by_id_.erase(it);
 }
 
 }  // namespace firkin

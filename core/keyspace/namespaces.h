@@ -6,16 +6,24 @@
 // under the same name.
 //
 // Thread contract: Find/List/ById take an internal mutex and may be called
-// from any thread. Create/Drop (mutations) are serialized by the caller
-// (the database's namespace lock, or recovery before the database is
-// shared). A NamespaceInfo is never freed while the table lives (dropped
-// ones stay), so a pointer ById returns stays valid; its table slot may
-// move when Create grows the table, which is why ById locks (until
-// 2026-11-27 a compaction pass read the table unlocked while
-// firkin_ns_create grew it: a TSan race, a dangling pointer at worst).
+// from any thread. Create/Drop/Forget (mutations) are serialized by the
+// caller (the database's namespace lock, the compactor's run, or recovery
+// before the database is shared). A dropped NamespaceInfo stays in the
+// table until Forget, which the writer calls only once no record of the
+// namespace is left in any segment (compaction dropped its create and drop
+// records: Compactor, "namespace records"); handles and operations hold it
+// by shared_ptr, so a forgotten one lives on for them, dropped (until
+// 2026-11-29 every namespace ever created stayed, about 590 B of RAM per
+// create-and-drop cycle). The table's slots move when Create or Forget
+// changes it, which is why ById locks (until 2026-11-27 a compaction pass
+// read the table unlocked while firkin_ns_create grew it: a TSan race, a
+// dangling pointer at worst). A pointer ById returns stays valid while the
+// namespace is not forgotten: only the compactor's thread forgets, and no
+// other thread keeps a pointer from ById past a call.
 #ifndef FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
 #define FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -23,6 +31,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/keyspace/ns_write_tracker.h"
@@ -57,6 +66,12 @@ struct NamespaceInfo {
   // nullptr for hash-only namespaces.
   OrderedIndex* ordered = nullptr;
   std::atomic<bool> dropped{false};
+  // The segment whose copy of the create record was replayed last (0: not
+  // known, e.g. loaded from a checkpoint, or made by this process). A
+  // read-only handle's refresh tells by it that the writer compacted the
+  // create record away, which it does only after a durable drop
+  // (Follower::CatchUp). Written by the replaying thread only.
+  std::atomic<uint64_t> create_seg{0};
   // Keys whose newest record is a put (an expired one included, until
   // compaction drops it). (From here on a line away from `dropped`, which
   // every read loads: inserts and deletes write these.)
@@ -120,8 +135,10 @@ struct NamespaceInfo {
 // The count changes of several keys over several namespaces, applied at
 // once per namespace (an atomic batch; a reader's refresh, whose counts
 // move from one state to the next): a count never sees part of the way.
-// A namespace must stay alive until its changes are applied: the table
-// keeps every namespace it made, dropped ones too, except a placeholder
+// A namespace must stay alive until its changes are applied: a reader's
+// table keeps every namespace it made, dropped ones too (only the writer's
+// compactor forgets one, NamespaceTable::Forget, and the writer's batches
+// hold theirs by shared_ptr), except a placeholder
 // (recovery's, for keys met before their namespace's create record),
 // which the create replaces: its changes are applied just before
 // (ApplyFor; the placeholder is nobody's handle, so nobody sees them).
@@ -172,8 +189,9 @@ class NamespaceTable {
   std::vector<std::shared_ptr<NamespaceInfo>> AllIncludingDropped() const {
     std::lock_guard<std::mutex> l(mu_);
     std::vector<std::shared_ptr<NamespaceInfo>> out;
-    for (auto& p : by_id_)
-      if (p) out.push_back(p);
+    out.reserve(by_id_.size());
+    for (auto& p : by_id_) out.push_back(p.second);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
     return out;
   }
   // By reference: set once in the constructor, never replaced (a copy would
@@ -183,12 +201,21 @@ class NamespaceTable {
   // Any thread: whether namespace `id` exists and is not dropped.
   bool IsLive(uint32_t id) const {
     std::lock_guard<std::mutex> l(mu_);
-    return id < by_id_.size() && by_id_[id] && !by_id_[id]->dropped.load();
+    auto it = by_id_.find(id);
+    return it != by_id_.end() && !it->second->dropped.load();
   }
-  // Any thread. By id (dropped ones included); nullptr if unknown.
+  // Any thread. By id (dropped ones included, until forgotten); nullptr
+  // if unknown or forgotten.
   NamespaceInfo* ById(uint32_t id) const {
     std::lock_guard<std::mutex> l(mu_);
-    return id < by_id_.size() ? by_id_[id].get() : nullptr;
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : it->second.get();
+  }
+  // Any thread: how many namespaces the table holds (live, and dropped
+  // ones not forgotten yet; "default" included).
+  size_t held() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return by_id_.size();
   }
   // WRITER. Registers namespace `id` under `name` (id > 0), with its
   // flags (kNsFlag*) and, for an ordered one, its OrderedIndex if built.
@@ -203,18 +230,32 @@ class NamespaceTable {
   NamespaceInfo* ByIdOrPlaceholder(uint32_t id) {
     if (NamespaceInfo* info = ById(id)) return info;
     std::lock_guard<std::mutex> l(mu_);
-    if (by_id_.size() <= id) by_id_.resize(id + 1);
-    by_id_[id] = std::make_shared<NamespaceInfo>(id, std::string());
-    return by_id_[id].get();
+    auto& slot = by_id_[id];
+    slot = std::make_shared<NamespaceInfo>(id, std::string());
+    RaiseNextId(id);
+    return slot.get();
   }
-  // WRITER. The id the next Create should use.
-  uint32_t next_id() const { return static_cast<uint32_t>(by_id_.size()); }
+  // WRITER. Removes dropped namespace `id` from the table (REQUIRES: it is
+  // dropped, and no record of it is left in any segment, nor an index
+  // entry). Handles that hold it keep it alive, dropped.
+  void Forget(uint32_t id);
+  // WRITER. The id the next Create should use: above every id the table
+  // ever held (forgotten ones too).
+  uint32_t next_id() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return next_id_;
+  }
 
  private:
   mutable std::mutex mu_;
   std::shared_ptr<NamespaceInfo> default_;
   std::map<std::string, std::shared_ptr<NamespaceInfo>, std::less<>> by_name_;
-  std::vector<std::shared_ptr<NamespaceInfo>> by_id_;  // index = id
+  // By id: live namespaces, and dropped ones not forgotten yet.
+  std::unordered_map<uint32_t, std::shared_ptr<NamespaceInfo>> by_id_;
+  uint32_t next_id_ = 1;  // above every id held or forgotten
+  void RaiseNextId(uint32_t id) {  // REQUIRES: mu_ held
+    if (id >= next_id_) next_id_ = id + 1;
+  }
 };
 
 }  // namespace firkin

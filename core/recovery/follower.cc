@@ -341,6 +341,33 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       gone_ids.push_back(s->id());
     }
   }
+  // A namespace whose create record lay in a segment that goes now, and
+  // that no segment replayed here carries again (the replay would have
+  // moved its create_seg there): the writer compacted the record away,
+  // which it does only with the namespace's drop record, once the drop is
+  // in a sealed segment (Compactor::BuildPlan, "namespace records"). This
+  // handle may never read that drop: it lay past what it had read of a log
+  // segment that compaction retired before this refresh. It is dropped
+  // here, as if the drop had been replayed. (A namespace loaded from a
+  // checkpoint does not know its create record's segment: left as it is.)
+  if (!gone_ids.empty()) {
+    const std::set<uint64_t> gone(gone_ids.begin(), gone_ids.end());
+    bool any = false;
+    for (const auto& info : ns_->List()) {
+      const uint64_t at = info->create_seg.load(std::memory_order_relaxed);
+      if (info->id == 0 || at == 0 || gone.count(at) == 0) continue;
+      ns_->Drop(info->id);
+      stats_.namespaces_gone++;
+      any = true;
+    }
+    if (any) {
+      NamespaceTable* ns = ns_;
+      ks_->PurgeIf([ns](const RecordView& r) {
+        NamespaceInfo* info = ns->ById(r.ns_id);
+        return info == nullptr || info->dropped.load(std::memory_order_relaxed);
+      });
+    }
+  }
   const uint64_t new_seq = std::max(*last_seq, res.last_seq);
   // A scan of a state older than the new one cannot be told whole once a
   // segment it may need goes, or once versions between the old and the new

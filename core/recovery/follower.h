@@ -55,6 +55,9 @@ struct FollowStats {
   uint64_t entries_dropped = 0;   // index entries that pointed into them
   uint64_t puts_dropped = 0;      // of which puts (deleted by an unread tombstone)
   uint64_t retries = 0;           // listings that changed while reading
+  // Namespaces dropped because the writer compacted their create record
+  // away before this handle read their drop record.
+  uint64_t namespaces_gone = 0;
 };
 
 class Follower {

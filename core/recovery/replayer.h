@@ -130,7 +130,10 @@ class Replayer {
             counts_->ApplyFor(ph);
           }
         }
-        ns_->Create(r.ns_id, plain.substr(0, r.key_len), flags, ord);
+        // (Where its create record lies: a refresh tells by it that the
+        // writer compacted the record away, Follower::CatchUp.)
+        ns_->Create(r.ns_id, plain.substr(0, r.key_len), flags, ord)
+            ->create_seg.store(seg->id(), std::memory_order_relaxed);
         // Keys of it met before its creation (a refresh replays a
         // compaction output, which may carry the creation, after the log
         // segments that followed it) are in the hash index only.

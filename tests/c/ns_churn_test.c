@@ -1,0 +1,377 @@
+/*
+ * ns_churn_test — namespace create-and-drop churn must not grow the log
+ * and RAM for good (docs/testing.md). Through the C API only. Groups (all
+ * when none is named; see group_args.h); ends with "N passed, N failed".
+ *
+ *  churn    2 x 1000 create/put/drop cycles over 4 names, each followed
+ *           by a close, a reopen and firkin_compact: the second thousand
+ *           grows the log's live bytes by less than 16 B a cycle (before:
+ *           96 B, the create and drop records compaction kept) and the
+ *           table holds a handful of namespaces ("namespaces_held";
+ *           before: every one ever created). Then: a handle to a
+ *           namespace dropped and forgotten gives NAMESPACE_NOT_FOUND, and
+ *           so does it after a namespace of its name is made again; the
+ *           new one is empty; no dropped key comes back; a namespace made
+ *           after a reopen gets an id above every id made before (the
+ *           records of those are gone); verify is clean.
+ *  crash    a child churns with background compaction on small segments
+ *           and is killed with SIGKILL; the reopened database lists at
+ *           most the one namespace the child was cycling, holding at most
+ *           its one key; every other name, made again, is empty; verify is
+ *           clean, after a compaction and a reopen too; ids keep growing.
+ *  reader   a read-only handle in the same process reads a namespace's
+ *           create; the writer drops it, fills the segment (the drop lies
+ *           past what the reader read), compacts (the pass leaves out the
+ *           create and drop records) and the segment goes: the reader's
+ *           refresh drops the namespace too (before: it listed it for good
+ *           and its handle still worked).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_harness.h"
+#include "group_args.h"
+
+static firkin_options *opts(bool auto_compact, uint64_t seg) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set_create_if_missing(o, true);
+  firkin_options_set_auto_compact(o, auto_compact);
+  firkin_options_set_segment_size(o, seg);
+  return o;
+}
+
+static firkin_db *open_db(const char *dir, bool auto_compact, uint64_t seg) {
+  firkin_options *o = opts(auto_compact, seg);
+  firkin_db *db = NULL;
+  firkin_status rc = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  check(rc == FIRKIN_OK, "open %s", dir);
+  return rc == FIRKIN_OK ? db : NULL;
+}
+
+/* The id stats give namespace `name` (UINT64_MAX if not listed). */
+static uint64_t ns_id(firkin_db *db, const char *name) {
+  char *j = NULL;
+  uint64_t v = UINT64_MAX;
+  if (firkin_stats(db, &j) != FIRKIN_OK) return v;
+  char pat[200];
+  snprintf(pat, sizeof pat, "{\"name\":\"%s\",\"id\":", name);
+  const char *p = strstr(j, pat);
+  if (p != NULL) v = strtoull(p + strlen(pat), NULL, 10);
+  firkin_free(j);
+  return v;
+}
+
+static bool listed(firkin_db *db, const char *name) {
+  char *l = NULL;
+  if (firkin_ns_list(db, &l) != FIRKIN_OK) return false;
+  bool found = false;
+  size_t n = strlen(name);
+  for (const char *p = l; *p;) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len == n && memcmp(p, name, n) == 0) found = true;
+    p += len + (e ? 1 : 0);
+  }
+  firkin_free(l);
+  return found;
+}
+
+static bool verify_ok(firkin_db *db, const char *when) {
+  char *rep = NULL;
+  firkin_status rc = firkin_verify(db, &rep);
+  bool ok = rc == FIRKIN_OK && rep != NULL && strstr(rep, "\"ok\":true") != NULL;
+  check(ok, "verify %s: rc %d %s", when, rc, rep ? rep : "");
+  firkin_free(rep);
+  return ok;
+}
+
+/* One cycle: create name, put key, drop. */
+static bool cycle(firkin_db *db, const char *name, int i) {
+  firkin_ns *ns = NULL;
+  if (firkin_ns_create(db, name, &ns) != FIRKIN_OK) return false;
+  char k[32];
+  int n = snprintf(k, sizeof k, "key%d", i);
+  bool ok = firkin_put(db, NULL, ns, k, (size_t)n, "value", 5) == FIRKIN_OK;
+  firkin_ns_close(ns);
+  return ok && firkin_ns_drop(db, name) == FIRKIN_OK;
+}
+
+static bool empty_ns(firkin_db *db, const char *name, int keys_upto) {
+  firkin_ns *ns = NULL;
+  if (firkin_ns_create(db, name, &ns) != FIRKIN_OK) return false;
+  uint64_t c = 1;
+  bool ok = firkin_count(db, ns, &c) == FIRKIN_OK && c == 0;
+  for (int i = 0; ok && i < keys_upto; i += 97) {
+    char k[32];
+    int n = snprintf(k, sizeof k, "key%d", i);
+    void *v = NULL;
+    size_t vl = 0;
+    ok = firkin_get(db, NULL, ns, k, (size_t)n, &v, &vl) == FIRKIN_E_NOT_FOUND;
+    firkin_free(v);
+  }
+  firkin_ns_close(ns);
+  return ok && firkin_ns_drop(db, name) == FIRKIN_OK;
+}
+
+static void t_churn(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "churn");
+  const uint64_t seg = 256 << 10;
+  firkin_db *db = open_db(dir, false, seg);
+  if (db == NULL) return;
+  uint64_t live[2] = {0, 0};
+  int i = 0;
+  for (int round = 0; round < 2; round++) {
+    bool ok = true;
+    for (int end = i + 1000; ok && i < end; i++) {
+      char name[16];
+      snprintf(name, sizeof name, "c%d", i % 4);
+      ok = cycle(db, name, i);
+    }
+    check(ok, "churn round %d", round);
+    check(firkin_close(db) == FIRKIN_OK, "close round %d", round);
+    db = open_db(dir, false, seg);
+    if (db == NULL) return;
+    check(firkin_compact(db) == FIRKIN_OK, "compact round %d", round);
+    live[round] = stat_u64(db, "live_bytes");
+    uint64_t held = stat_u64(db, "namespaces_held");
+    check(held <= 4, "round %d: %llu namespaces held in memory after 1000 more cycles", round,
+          (unsigned long long)held);
+  }
+  check(live[1] < live[0] + 1000 * 16,
+        "log grew by %llu B over 1000 create-and-drop cycles (live bytes %llu -> %llu)",
+        (unsigned long long)(live[1] - live[0]), (unsigned long long)live[0],
+        (unsigned long long)live[1]);
+  check(listed(db, "default") && !listed(db, "c0") && !listed(db, "c3"),
+        "only default is listed after the churn");
+  verify_ok(db, "after churn");
+
+  /* A namespace dropped before a reopen: its name made again after the
+   * pass left its records out is empty, under a new id. */
+  firkin_ns *old = NULL;
+  check(firkin_ns_create(db, "c1", &old) == FIRKIN_OK, "create c1");
+  const uint64_t old_id = ns_id(db, "c1");
+  check(firkin_put(db, NULL, old, "k", 1, "v", 1) == FIRKIN_OK, "put c1");
+  firkin_ns_close(old);
+  check(firkin_ns_drop(db, "c1") == FIRKIN_OK, "drop c1");
+  /* More churn so that c1's records are not the highest id's, then a pass
+   * over sealed segments: close and reopen seal them. */
+  for (int end = i + 20; i < end; i++) cycle(db, "c2", i);
+  check(firkin_close(db) == FIRKIN_OK, "close");
+  db = open_db(dir, false, seg);
+  if (db == NULL) return;
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(stat_u64(db, "namespaces_held") <= 4, "namespaces held after c1's drop: %llu",
+        (unsigned long long)stat_u64(db, "namespaces_held"));
+  void *v = NULL;
+  size_t vl = 0;
+  check(empty_ns(db, "c1", i), "c1 made again is empty");
+  firkin_ns *again = NULL;
+  check(firkin_ns_create(db, "c1", &again) == FIRKIN_OK, "create c1 again");
+  const uint64_t new_id = ns_id(db, "c1");
+  check(new_id != UINT64_MAX && new_id > old_id, "ids never reused: %llu after %llu",
+        (unsigned long long)new_id, (unsigned long long)old_id);
+  check(firkin_get(db, NULL, again, "k", 1, &v, &vl) == FIRKIN_E_NOT_FOUND,
+        "c1's old key is not back");
+  check(firkin_put(db, NULL, again, "k2", 2, "v", 1) == FIRKIN_OK, "put in the new c1");
+  firkin_ns_close(again);
+  verify_ok(db, "after reuse of a name");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+
+  /* In one process: a handle whose namespace the table forgets while the
+   * handle lives. */
+  db = open_db(dir, false, seg);
+  if (db == NULL) return;
+  firkin_ns *h = NULL;
+  check(firkin_ns_open(db, "c1", false, &h) == FIRKIN_OK, "open c1");
+  const uint64_t h_id = ns_id(db, "c1");
+  check(firkin_ns_drop(db, "c1") == FIRKIN_OK, "drop c1 (handle held)");
+  for (int end = i + 2000; i < end; i++) cycle(db, "c2", i); /* rolls segments */
+  check(firkin_compact(db) == FIRKIN_OK, "compact (handle held)");
+  const uint64_t forgotten = stat_u64(db, "namespaces_forgotten");
+  check(forgotten != UINT64_MAX && forgotten > 0, "the pass forgot namespaces: %llu",
+        (unsigned long long)forgotten);
+  check(firkin_put(db, NULL, h, "x", 1, "v", 1) == FIRKIN_E_NAMESPACE_NOT_FOUND,
+        "put through a dropped, forgotten namespace's handle");
+  check(firkin_get(db, NULL, h, "k2", 2, &v, &vl) == FIRKIN_E_NAMESPACE_NOT_FOUND,
+        "get through a dropped, forgotten namespace's handle");
+  check(strcmp(firkin_ns_name(h), "c1") == 0, "the handle's name");
+  firkin_ns *c1 = NULL;
+  check(firkin_ns_create(db, "c1", &c1) == FIRKIN_OK, "c1 made again");
+  check(ns_id(db, "c1") > h_id, "its id is new");
+  check(firkin_put(db, NULL, c1, "y", 1, "v", 1) == FIRKIN_OK, "put in the new c1");
+  check(firkin_get(db, NULL, h, "y", 1, &v, &vl) == FIRKIN_E_NAMESPACE_NOT_FOUND,
+        "the old handle never reaches the new c1");
+  uint64_t c = 0;
+  check(firkin_count(db, c1, &c) == FIRKIN_OK && c == 1, "the new c1 holds its one key");
+  firkin_ns_close(h);
+  firkin_ns_close(c1);
+  check(firkin_ns_drop(db, "c1") == FIRKIN_OK, "drop c1");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+  /* Reopen without a checkpoint (a full scan): the same. */
+  char ck[600];
+  snprintf(ck, sizeof ck, "%s/CHECKPOINT", dir);
+  unlink(ck);
+  db = open_db(dir, false, seg);
+  if (db == NULL) return;
+  check(!listed(db, "c1") && !listed(db, "c2"), "nothing dropped is back after a full scan");
+  check(empty_ns(db, "c2", i), "c2 made again is empty");
+  verify_ok(db, "after a full scan");
+  firkin_close(db);
+}
+
+/* The child of t_crash: churns until killed. */
+static void crash_child(const char *dir) {
+  firkin_db *db = open_db(dir, true, 64 << 10);
+  if (db == NULL) _exit(2);
+  for (int i = 0;; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "k%d", i % 5);
+    if (!cycle(db, name, i)) _exit(3);
+    /* values that fill segments, so that they roll and compact */
+    char k[32];
+    int n = snprintf(k, sizeof k, "fill%d", i % 50);
+    static char big[2000];
+    if (firkin_put(db, NULL, NULL, k, (size_t)n, big, sizeof big) != FIRKIN_OK) _exit(4);
+  }
+}
+
+static void t_crash(void) {
+  for (int run = 0; run < 3; run++) {
+    char dir[512];
+    dbpath(dir, sizeof dir, "crash");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) crash_child(dir);
+    struct timespec ts = {0, (long)(300 + 250 * run) * 1000000L};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    check(WIFSIGNALED(st), "run %d: the child churned until killed (status %d)", run, st);
+    for (int phase = 0; phase < 2; phase++) {
+      firkin_db *db = open_db(dir, false, 64 << 10);
+      if (db == NULL) return;
+      uint64_t held = stat_u64(db, "namespaces_held");
+      int live = 0;
+      for (int j = 0; j < 5; j++) {
+        char name[16];
+        snprintf(name, sizeof name, "k%d", j);
+        if (!listed(db, name)) continue;
+        live++;
+        firkin_ns *ns = NULL;
+        uint64_t c = 9;
+        check(firkin_ns_open(db, name, false, &ns) == FIRKIN_OK &&
+                  firkin_count(db, ns, &c) == FIRKIN_OK && c <= 1,
+              "run %d: live %s holds %llu keys", run, name, (unsigned long long)c);
+        firkin_ns_close(ns);
+        check(firkin_ns_drop(db, name) == FIRKIN_OK, "drop %s", name);
+      }
+      check(live <= 1, "run %d phase %d: %d namespaces live after the kill", run, phase, live);
+      verify_ok(db, "after the kill");
+      check(firkin_compact(db) == FIRKIN_OK, "compact after the kill");
+      verify_ok(db, "after the kill and a compaction");
+      uint64_t before = 0;
+      firkin_ns *t = NULL;
+      check(firkin_ns_create(db, "probe", &t) == FIRKIN_OK, "create probe");
+      before = ns_id(db, "probe");
+      firkin_ns_close(t);
+      check(empty_ns(db, "k0", 1000) && empty_ns(db, "k3", 1000), "names made again are empty");
+      check(firkin_ns_drop(db, "probe") == FIRKIN_OK, "drop probe");
+      if (phase == 0) {
+        printf("  crash run %d: %llu namespaces held at reopen, probe id %llu\n", run,
+               (unsigned long long)held, (unsigned long long)before);
+      }
+      firkin_close(db);
+      if (phase == 1) {
+        db = open_db(dir, false, 64 << 10);
+        if (db == NULL) return;
+        firkin_ns *p2 = NULL;
+        check(firkin_ns_create(db, "probe2", &p2) == FIRKIN_OK, "create probe2");
+        check(ns_id(db, "probe2") > before, "ids keep growing after compactions and reopens");
+        firkin_ns_close(p2);
+        firkin_close(db);
+      }
+    }
+  }
+}
+
+static void t_reader(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "reader");
+  const uint64_t seg = 64 << 10;
+  firkin_db *w = open_db(dir, false, seg);
+  if (w == NULL) return;
+  firkin_write_options *wo = NULL;
+  firkin_write_options_new(&wo);
+  firkin_write_options_set_sync(wo, FIRKIN_SYNC_ALWAYS);
+  firkin_ns *gone = NULL, *top = NULL;
+  check(firkin_ns_create(w, "gone", &gone) == FIRKIN_OK, "create gone");
+  check(firkin_put(w, wo, gone, "g", 1, "v", 1) == FIRKIN_OK, "put gone");
+  check(firkin_ns_create(w, "top", &top) == FIRKIN_OK, "create top");
+  check(firkin_put(w, wo, top, "t", 1, "v", 1) == FIRKIN_OK, "put top");
+
+  firkin_options *ro = opts(false, seg);
+  firkin_options_set_read_only(ro, true);
+  firkin_db *r = NULL;
+  check(firkin_open(dir, ro, &r) == FIRKIN_OK, "read-only open");
+  firkin_options_free(ro);
+  if (r == NULL) return;
+  firkin_ns *rg = NULL;
+  check(firkin_ns_open(r, "gone", false, &rg) == FIRKIN_OK, "the reader sees gone");
+
+  /* The drop, then enough to roll the segment past it, then a pass over
+   * the sealed segments (the reader has not read the drop). */
+  check(firkin_ns_drop(w, "gone") == FIRKIN_OK, "drop gone");
+  static char big[4000];
+  for (int i = 0; i < 40; i++) {
+    char k[16];
+    int n = snprintf(k, sizeof k, "f%d", i);
+    firkin_put(w, NULL, NULL, k, (size_t)n, big, sizeof big);
+  }
+  check(firkin_ns_drop(w, "top") == FIRKIN_OK, "drop top");
+  firkin_ns *later = NULL;
+  check(firkin_ns_create(w, "later", &later) == FIRKIN_OK, "create later");
+  for (int i = 0; i < 40; i++) {
+    char k[16];
+    int n = snprintf(k, sizeof k, "f%d", i);
+    firkin_put(w, NULL, NULL, k, (size_t)n, big, sizeof big);
+  }
+  check(firkin_compact(w) == FIRKIN_OK, "compact");
+  check(firkin_sync(w) == FIRKIN_OK, "sync");
+  const uint64_t forgotten = stat_u64(w, "namespaces_forgotten");
+  check(forgotten != UINT64_MAX && forgotten >= 1,
+        "the writer's pass left out gone's records (%llu forgotten)", (unsigned long long)forgotten);
+
+  check(firkin_refresh(r) == FIRKIN_OK, "refresh");
+  check(!listed(r, "gone"), "the reader no longer lists gone");
+  check(firkin_get(r, NULL, rg, "g", 1, &(void *){NULL}, &(size_t){0}) ==
+            FIRKIN_E_NAMESPACE_NOT_FOUND,
+        "the reader's handle to gone gives NAMESPACE_NOT_FOUND");
+  check(listed(r, "later") && !listed(r, "top"), "the reader lists later, not top");
+  verify_ok(r, "on the reader");
+  firkin_ns_close(rg);
+  firkin_close(r);
+  firkin_ns_close(gone);
+  firkin_ns_close(top);
+  firkin_ns_close(later);
+  firkin_write_options_free(wo);
+  firkin_close(w);
+}
+
+int main(int argc, char **argv) {
+  if (!make_base_dir("ns_churn")) return 1;
+  if (group_wanted(argc, argv, "churn")) t_churn();
+  if (group_wanted(argc, argv, "crash")) t_crash();
+  if (group_wanted(argc, argv, "reader")) t_reader();
+  if (group_args_unknown(argc, argv) > 0) return 1;
+  printf("%d passed, %d failed\n", passed, failed);
+  if (failed == 0) rmrf(base_dir);
+  return failed == 0 ? 0 : 1;
+}
