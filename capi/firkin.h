@@ -972,10 +972,10 @@ FIRKIN_API uint64_t firkin_snapshot_seq(const firkin_snapshot *snap);
  *  FIRKIN_E_SNAPSHOT_TOO_OLD for a key whose history compaction took or an
  *  update in place replaced, and iterators over it as firkin_snapshot_at
  *  says (never a wrong value). FIRKIN_E_CORRUPTION (naming the log
- *  segment) where a damaged record's commit time decides the answer: its
- *  time is taken as at most the next intact record's, so a time at or
- *  after that record's is answered, one between the intact records around
- *  the damage is not. *out is freed with firkin_snapshot_free and keeps
+ *  segment) for a time whose answer lies in a log segment holding a
+ *  damaged record before that answer is found: the damaged record's commit
+ *  time is not known, and any commit time may decide the answer (times
+ *  need not follow numbers, above). *out is freed with firkin_snapshot_free and keeps
  *  the database alive. Any thread. Cost: a scan of at most one log segment. */
 FIRKIN_API firkin_status firkin_snapshot_at_time(firkin_db *db, uint64_t unix_ms,
                                                  firkin_snapshot **out);

@@ -389,19 +389,16 @@ Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
       LogReader reader(s.data(), kSegmentHeaderSize, s.published_len());
       RecordView r;
       uint64_t at;
-      // A damaged record's time is not known: it is taken as at most the
-      // next intact record's (times follow numbers, as the running maximum
-      // below assumes), so the next intact record at or before the time
-      // settles it (it is in the state: its number is below). One after
-      // the time, or none, leaves it unsettled: the time cannot be told.
+      // A damaged record's time is not known, and with it where the
+      // running maximum passes the time: no later record settles it (times
+      // need not follow numbers: a write moved back in time, a writer
+      // delayed before it read the clock; a code review's case had a
+      // moved-back batch after the damage). The time cannot be told.
       // (Until the session after 2026-11-28 damage was passed over, and
       // the answer lacked a commit at or before the time: FIRKIN_OK.)
-      bool unsettled = false;
       for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
         if (res == LogReader::Result::kDamaged) {
-          unsettled = true;
-          reader.Resync();
-          continue;
+          return Status::Corruption(UnknownTimeAt(s, unix_ms));
         }
         // A record updated in place is a later commit than its place:
         // passed over (a read at the answer that needs it, or a version
@@ -419,9 +416,7 @@ Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
           break;
         }
         ans = r.seq;
-        unsettled = false;
       }
-      if (unsettled) return Status::Corruption(UnknownTimeAt(s, unix_ms));
       // Every commit of this segment was at or before the time: the answer
       // is its last one only if the next commit is in the log segment
       // after it (or there is none: the published number). Where

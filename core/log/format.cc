@@ -176,11 +176,16 @@ namespace {
 // The message a seal clock's MAC covers: a domain string of its own, the
 // segment id and database id (header bytes [16, 32): a clock is not moved
 // to another segment, nor between a database and its restored copies,
-// which share the data key), the clock.
+// which share the data key), the durable length the watermark claims (a
+// backup's copy of a segment taken while it grew holds an authentic clock
+// of the same segment, from the cut: put back into the grown source, it
+// was taken for the clock of records after it, which moved the clock back
+// and brought an expired key back; found by a code review), the clock.
 std::string SealClockMacMsg(const char* header, uint64_t ms) {
   static constexpr char kDomain[] = "firkin seal clock 1";
   std::string m(kDomain, sizeof(kDomain));  // (with its NUL)
   m.append(header + 16, 16);
+  m.append(header + kWatermarkOffset, 8);
   char b[8];
   EncodeU64(b, ms);
   m.append(b, 8);

@@ -58,17 +58,22 @@ class Replayer {
       // (Compactor::WriteOutput; 0 from older libraries).
       // Its time: the newest commit its inputs held (a refresh over an
       // output whose pass dropped the newest commits; the fifth code
-      // review). Encrypted: both only if the marker's MAC holds
+      // review). Encrypted: the time only if the marker's MAC holds
       // (docs/format.md, "Authenticated header values"): anyone can write
-      // a marker with a fitting checksum and any time or number; one
-      // whose MAC is missing (an older library's) or wrong says nothing,
-      // as a marker of a library before these fields.
-      if (r.type == RecordType::kCompactDone &&
-          (!ks_->codec().sealing() ||
-           DoneMarkerMac(seg->data(), off + r.size(), off, ks_->codec().cipher()) ==
-               HeaderMac::kValid)) {
+      // a marker with a fitting checksum and any time; one whose MAC is
+      // missing (an older library's) or wrong says nothing of the time.
+      // The number is taken whatever the MAC says: a number forged up
+      // costs numbers, one left out would let them go back and be given
+      // out again (a code review zeroed a MAC and the next write reused
+      // number 51; the segment header's floor is not authenticated
+      // either, so up is open to a forger anyway).
+      if (r.type == RecordType::kCompactDone) {
         res_->last_seq = std::max(res_->last_seq, r.prev);
-        res_->newest_time = std::max(res_->newest_time, r.time());
+        if (!ks_->codec().sealing() ||
+            DoneMarkerMac(seg->data(), off + r.size(), off, ks_->codec().cipher()) ==
+                HeaderMac::kValid) {
+          res_->newest_time = std::max(res_->newest_time, r.time());
+        }
       }
       return;
     }

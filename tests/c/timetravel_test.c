@@ -2199,12 +2199,14 @@ static bool damage_after(const char *path, const char *needle, long skip) {
   return ok;
 }
 
-/* A damaged old version in the log: its commit time is unknown. A time
- * the next intact record settles (it is at or before the time) is
- * answered; one it does not is FIRKIN_E_CORRUPTION (until the session
- * after 2026-11-28 the damaged record was passed over: the state at +25,
- * between its +20 and the next commit's +30, lacked it, and a damaged
- * first record gave the empty state, with FIRKIN_OK). */
+/* A damaged old version in the log: its commit time is unknown, and a
+ * time whose answer is in its segment past it is FIRKIN_E_CORRUPTION
+ * (until the session after 2026-11-28 the damaged record was passed over:
+ * the state at +25, between its +20 and the next commit's +30, lacked it,
+ * and a damaged first record gave the empty state, with FIRKIN_OK). A
+ * first attempt let the next intact record at or before the time settle
+ * it, which a moved-back write after the damage defeats (a code review's
+ * case): no later record settles it. The latest state still reads. */
 static void test_damaged(void) {
   char path[300];
   dbpath(path, sizeof path, "damaged");
@@ -2241,22 +2243,14 @@ static void test_damaged(void) {
     check(st == FIRKIN_E_CORRUPTION, "damaged%s: the state at +25 said %d (want CORRUPTION)",
           first ? " first" : "", (int)st);
     if (st == FIRKIN_OK) firkin_snapshot_free(snap);
-    /* +35: the commit at +30 settles the damaged one (its number below). */
     snap = NULL;
     st = firkin_snapshot_at_time(db, T0 + 35, &snap);
-    check(st == FIRKIN_OK, "damaged%s: the state at +35 said %d (%s)", first ? " first" : "",
-          (int)st, firkin_last_error());
-    if (st == FIRKIN_OK) {
-      firkin_status gs;
-      get(db, snap, "c", &gs);
-      check(gs == FIRKIN_OK, "damaged: c at +35");
-      get(db, snap, "d", &gs);
-      check(gs == FIRKIN_E_NOT_FOUND, "damaged: d absent at +35 (%d)", (int)gs);
-      get(db, snap, "b", &gs);
-      check(gs == FIRKIN_E_CORRUPTION, "damaged: b at +35 is the damaged version (%d)", (int)gs);
-      firkin_snapshot_free(snap);
-    }
-    expect_at(db, T0 + 55, "b", "b-value-2", "damaged: b after the damage");
+    check(st == FIRKIN_E_CORRUPTION, "damaged%s: the state at +35 said %d (want CORRUPTION)",
+          first ? " first" : "", (int)st);
+    if (st == FIRKIN_OK) firkin_snapshot_free(snap);
+    firkin_status gs;
+    const char *v = get(db, NULL, "b", &gs);
+    check(gs == FIRKIN_OK && strcmp(v, "b-value-2") == 0, "damaged: b now (%d '%s')", (int)gs, v);
     firkin_close(db);
   }
 }
