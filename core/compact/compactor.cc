@@ -734,7 +734,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     }
   }
   // Namespace records. A dropped namespace's create and drop records were
-  // kept for good until 2026-11-29 (112 B of log per create-and-drop
+  // kept for good until 2026-11-28 (112 B of log per create-and-drop
   // cycle). They go together, once both are inputs and no segment outside
   // can hold a record of the namespace: every record of it is numbered
   // below its drop's (the drop runs with no write in flight, and writers

@@ -164,6 +164,15 @@ Status ChangeCursor::Init() {
         "; resume from since_seq >= " + std::to_string(oldest - 1) +
         ", or keep more history with change_retention_bytes / change_retention_seqs)");
   }
+  // Every namespace's name, now, before the log segments are listed: a
+  // dropped namespace is forgotten once compaction retired its records'
+  // segments (NamespaceTable::Forget), which a cursor that listed them
+  // still reads; looked up on the way, its changes had an empty name (a
+  // code review's case). Those created later are learned from their
+  // create records, which the cursor reads before any of their changes.
+  for (auto& info : db_->namespaces().AllIncludingDropped()) {
+    if (!info->name.empty()) names_.emplace(info->id, info->name);
+  }
   // Start in the newest log segment whose first change is at or before
   // last_ + 1; the records up to last_ are passed over.
   for (auto& s : db_->LogSegments()) {

@@ -13,7 +13,7 @@
 // namespace is left in any segment (compaction dropped its create and drop
 // records: Compactor, "namespace records"); handles and operations hold it
 // by shared_ptr, so a forgotten one lives on for them, dropped (until
-// 2026-11-29 every namespace ever created stayed, about 590 B of RAM per
+// 2026-11-28 every namespace ever created stayed, about 590 B of RAM per
 // create-and-drop cycle). The table's slots move when Create or Forget
 // changes it, which is why ById locks (until 2026-11-27 a compaction pass
 // read the table unlocked while firkin_ns_create grew it: a TSan race, a

@@ -25,6 +25,9 @@
  *           create and drop records) and the segment goes: the reader's
  *           refresh drops the namespace too (before: it listed it for good
  *           and its handle still worked).
+ *  cursor   a change cursor opened past a namespace's create record
+ *           delivers the namespace's put by its name after compaction
+ *           made the writer forget the namespace (before: named "").
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -365,8 +368,50 @@ static void t_reader(void) {
   firkin_close(w);
 }
 
+/* A change cursor opened after a namespace's create and drop (its start
+ * past the create record) reads the namespace's put after compaction has
+ * retired the segment and the writer has forgotten the namespace: the
+ * change still names it (a code review's case: it was named ""). */
+static void t_cursor(void) {
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/cursor", base_dir);
+  firkin_db *db = open_db(dir, false, 64 << 10);
+  if (db == NULL) return;
+  firkin_ns *a = NULL, *m = NULL;
+  check(firkin_ns_create(db, "A", &a) == FIRKIN_OK, "create A");  /* seq 1 */
+  check(firkin_ns_create(db, "M", &m) == FIRKIN_OK, "create M");  /* seq 2 */
+  check(firkin_put(db, NULL, a, "k", 1, "v", 1) == FIRKIN_OK, "put into A");  /* seq 3 */
+  firkin_ns_close(a);
+  check(firkin_ns_drop(db, "A") == FIRKIN_OK, "drop A");  /* seq 4 */
+  firkin_changes *c = NULL;
+  check(firkin_changes_open(db, 1, NULL, &c) == FIRKIN_OK && firkin_changes_valid(c),
+        "cursor after seq 1");
+  static char big[8000];
+  memset(big, 'x', sizeof big);
+  for (int i = 0; i < 20; i++) {
+    char k[16];
+    const int n = snprintf(k, sizeof k, "f%d", i);
+    check(firkin_put(db, NULL, NULL, k, (size_t)n, big, sizeof big) == FIRKIN_OK, "fill");
+  }
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  bool put_seen = false;
+  for (int i = 0; i < 4 && c != NULL && firkin_changes_valid(c); i++) {
+    if (firkin_changes_type(c) == FIRKIN_CHANGE_PUT && firkin_changes_seq(c) == 3) {
+      put_seen = true;
+      check(strcmp(firkin_changes_namespace(c), "A") == 0,
+            "the put into A is named '%s' (want A)", firkin_changes_namespace(c));
+    }
+    firkin_changes_next(c);
+  }
+  check(put_seen, "the cursor delivered the put into A");
+  firkin_changes_free(c);
+  firkin_ns_close(m);
+  firkin_close(db);
+}
+
 int main(int argc, char **argv) {
   if (!make_base_dir("ns_churn")) return 1;
+  if (group_wanted(argc, argv, "cursor")) t_cursor();
   if (group_wanted(argc, argv, "churn")) t_churn();
   if (group_wanted(argc, argv, "crash")) t_crash();
   if (group_wanted(argc, argv, "reader")) t_reader();
