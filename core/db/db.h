@@ -193,9 +193,10 @@ class DB : private CompactionHost {
 
   // ---- snapshots ----
   // Registers a snapshot at seq (kLatestSeq = latest); returns its seq. Fails with
-  // kInvalidArgument if seq is in the future.
-  Status AcquireSnapshot(uint64_t seq, uint64_t* out);
-  void ReleaseSnapshot(uint64_t seq);
+  // kInvalidArgument if seq is in the future. (Const: a registration
+  // changes no state a read sees; CountKeys holds one while it walks.)
+  Status AcquireSnapshot(uint64_t seq, uint64_t* out) const;
+  void ReleaseSnapshot(uint64_t seq) const;
   // A holder of old versions (snapshot, change cursor, backup, verify)
   // turns in-place updates off while it lives (LogWriter::Block). Any
   // thread; no-ops on a read-only handle.
@@ -529,7 +530,7 @@ class DB : private CompactionHost {
 
   // Snapshots.
   mutable std::mutex snap_mu_;
-  std::multiset<uint64_t> snapshots_;
+  mutable std::multiset<uint64_t> snapshots_;
   // The clocks of open iterators (PinScanClock), under snap_mu_.
   mutable std::multiset<uint64_t> scan_clocks_;
   // Open transactions (the reaper's view); lock order: txn_mu_, snap_mu_.
