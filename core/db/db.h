@@ -99,13 +99,16 @@ class DB : private CompactionHost {
   // it uses *out.
   Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out,
              uint64_t now_ms = 0) const;
-  // Keys of ns at the latest state, expired ones (TTL) not counted: the
-  // namespace's counter while no key of it can have expired yet, else a
-  // walk of the index. Any thread.
+  // Keys of ns at the latest state, expired ones (TTL) not counted, as of
+  // one state (an atomic batch whole or not at all): the namespace's
+  // counter while no key of it can have expired yet, else a walk of the
+  // index at a snapshot of the published state (read_path.cc). Any thread
+  // not inside a write.
   uint64_t CountKeys(const NamespaceInfo& ns) const;
-  // CountKeys of m namespaces into out[0, m), with one walk of the index
-  // for all of those that need one (stats: one per namespace made it
-  // namespaces x keys).
+  // CountKeys of m namespaces into out[0, m), all of one state: their
+  // counters read together (NamespaceTable::counts_lock), or, when any
+  // needs a walk, one walk of the index for all (stats: one per namespace
+  // made it namespaces x keys).
   void CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) const;
   // The value of a put record found by Get (or any reader): a view into
   // the record, or (compressed) decoded into *scratch. kCorruption if it

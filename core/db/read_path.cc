@@ -230,31 +230,73 @@ uint64_t DB::CountKeys(const NamespaceInfo& ns) const {
 void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) const {
   const uint64_t now = NowMs();
   // The namespaces a walk counts: their place in nss by id (-1: none).
+  // `bound`, `writes`: those of a namespace that needs the walk (its
+  // expiry bound is raised after it), else `update` is false.
   struct Walk {
     size_t i;
     uint64_t bound, writes;
+    bool update;
     uint64_t n = 0, earliest = UINT64_MAX;
   };
   std::vector<Walk> walks;
-  std::vector<int32_t> by_id;
-  for (size_t i = 0; i < m; i++) {
-    const NamespaceInfo& ns = *nss[i];
-    const int64_t live = ns.live_keys.load(std::memory_order_relaxed);
-    const uint64_t bound = ns.min_expiry.load();
-    if (ns.ttl_keys.load(std::memory_order_relaxed) <= 0 || now < bound) {
-      out[i] = live < 0 ? 0 : static_cast<uint64_t>(live);
-      continue;
+  // Whether namespace ns needs the walk: some key of it may have expired
+  // since it was counted.
+  auto needs_walk = [now](const NamespaceInfo& ns, uint64_t* bound) {
+    *bound = ns.min_expiry.load();
+    return ns.ttl_keys.load(std::memory_order_relaxed) > 0 && now >= *bound;
+  };
+  // Several namespaces' counters (stats) are read as one state: an atomic
+  // batch over several namespaces changes them inside the table's
+  // CountsSeqlock, and a read that overlapped one is read again (a few
+  // times; then the walk counts them all, at one state too).
+  bool walk_all = false;
+  const bool several = m > 1;
+  for (uint32_t tries = 0;; tries++) {
+    walks.clear();
+    uint64_t token = 0;
+    bool clean = !several || ns_.counts_lock()->ReadBegin(&token);
+    for (size_t i = 0; i < m && clean; i++) {
+      const NamespaceInfo& ns = *nss[i];
+      const int64_t live = ns.live_keys.load(std::memory_order_relaxed);
+      uint64_t bound = 0;
+      if (!needs_walk(ns, &bound)) {
+        out[i] = live < 0 ? 0 : static_cast<uint64_t>(live);
+        continue;
+      }
+      // The walk counts the keys whose version at its snapshot (below) is
+      // a put that has not expired, and finds the earliest expiry of the
+      // keys' newest records (expired ones included: while one waits for
+      // compaction, the counter overcounts and the walk is needed).
+      walks.push_back(Walk{i, bound, ns.ttl_writes.load(), true});
     }
-    // Some key may have expired since it was counted: the walk counts the
-    // keys whose version at its snapshot (below) is a put that has not
-    // expired, and finds the earliest expiry of the keys' newest records
-    // (expired ones included: while one waits for compaction, the counter
-    // overcounts and the walk is needed).
-    if (by_id.size() <= ns.id) by_id.resize(ns.id + 1, -1);
-    by_id[ns.id] = static_cast<int32_t>(walks.size());
-    walks.push_back(Walk{i, bound, ns.ttl_writes.load()});
+    if (clean && several) clean = ns_.counts_lock()->ReadValid(token);
+    if (clean) break;
+    if (tries >= 64) {
+      walk_all = true;
+      break;
+    }
+    CpuRelax();
   }
-  if (walks.empty()) return;
+  if (walks.empty() && !walk_all) return;
+  // One walk for all of them: a namespace counted from its counter beside
+  // one counted by the walk would be two states (a batch that moves keys
+  // from one to the other, landing in between, counted twice or not at
+  // all); the walk counts every namespace it is given at one state.
+  if (several) {  // (walk_all too: only several namespaces retry)
+    walks.clear();
+    for (size_t i = 0; i < m; i++) {
+      const NamespaceInfo& ns = *nss[i];
+      uint64_t bound = 0;
+      const bool update = needs_walk(ns, &bound);
+      walks.push_back(Walk{i, bound, update ? ns.ttl_writes.load() : 0, update});
+    }
+  }
+  std::vector<int32_t> by_id;
+  for (size_t w = 0; w < walks.size(); w++) {
+    const uint32_t id = nss[walks[w].i]->id;
+    if (by_id.size() <= id) by_id.resize(id + 1, -1);
+    by_id[id] = static_cast<int32_t>(w);
+  }
   // The walk counts one state: the one published when it starts (S),
   // registered as a snapshot while it runs. Index entries point at the
   // newest record of their key, which may be newer than S: a write that
@@ -311,6 +353,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   for (const Walk& w : walks) {
     const NamespaceInfo& ns = *nss[w.i];
     out[w.i] = w.n;
+    if (!w.update) continue;
     // Raise the bound to what the walk saw, unless a write with an expiry
     // came meanwhile (it may be one the walk missed, with an expiry below
     // `earliest`). A writer bumps ttl_writes before it lowers the bound: if

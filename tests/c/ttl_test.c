@@ -49,6 +49,10 @@
  *              the index: firkin_count and "keys" in stats count one state
  *              (before the fix, counting each key as the walk passed it,
  *              most counts beside the batches were wrong)
+ *   count_batch_namespaces  batches that move keys between namespaces
+ *              (one that walks, two that count with their counters; then
+ *              counters only): the total "keys" in stats counts each
+ *              batch whole
  *
  * Usage: ttl_test [GROUP...]. Ends with "N passed, N failed".
  */
@@ -1541,6 +1545,111 @@ static void test_count_batch_walk(void) {
   check(firkin_close(cb_db) == FIRKIN_OK, "close");
 }
 
+/* ---- count_batch_namespaces: the total in stats sees each batch whole ----
+ * 16 keys go round three namespaces, one atomic batch a move: "d" to "e"
+ * to "c" to "d". "c" holds 4 more keys and an expired one (stats walk the
+ * index for it); "d" and "e" hold no key with an expiry (their counters
+ * answer). 20000 keys in the default namespace make the walk long. A
+ * thread reads "keys" in stats all along: every state has 20020. Run
+ * again without the expired key: the three counters answer. (Until
+ * 2026-11-29 the counters were read before the walk, and one after the
+ * other: a move into or out of "c" that came while the walk ran was
+ * counted on one side only, and, without a walk, a move between two
+ * namespaces whose counters were read in between.) */
+static void *cn_counter(void *arg) {
+  (void)arg;
+  while (!atomic_load(&cb_stop)) {
+    const uint64_t n = stat_u64(cb_db, "keys");
+    atomic_fetch_add(&cw_stats, 1);
+    if (n != 20020) {
+      atomic_fetch_add(&cw_stats_bad, 1);
+      cw_last_stats_bad = n;
+    }
+  }
+  return NULL;
+}
+
+static void count_batch_namespaces(bool walk) {
+  char path[300];
+  dbpath(path, sizeof path, walk ? "countbatchns" : "countbatchns_counters");
+  set_clock(1700000000000ull);
+  cb_db = open_db(path, NULL);
+  if (cb_db == NULL) {
+    check(false, "open");
+    return;
+  }
+  firkin_ns *ns[3] = {NULL, NULL, NULL}; /* c, d, e */
+  check(firkin_ns_open(cb_db, "c", true, &ns[0]) == FIRKIN_OK &&
+            firkin_ns_open(cb_db, "d", true, &ns[1]) == FIRKIN_OK &&
+            firkin_ns_open(cb_db, "e", true, &ns[2]) == FIRKIN_OK,
+        "ns_open");
+  char k[16];
+  bool ok = true;
+  for (int i = 0; i < 20000 && ok; i++) {
+    snprintf(k, sizeof k, "pad%d", i);
+    ok = put(cb_db, k, "v") == FIRKIN_OK;
+  }
+  for (int i = 0; i < 4 && ok; i++) {
+    snprintf(k, sizeof k, "base%d", i);
+    ok = firkin_put(cb_db, NULL, ns[0], k, strlen(k), "v", 1) == FIRKIN_OK;
+  }
+  for (int i = 0; i < 16 && ok; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    ok = firkin_put(cb_db, NULL, ns[1], k, strlen(k), "v", 1) == FIRKIN_OK;
+  }
+  if (walk) ok = ok && firkin_put_ttl(cb_db, NULL, ns[0], "t", 1, "v", 1, 1) == FIRKIN_OK;
+  check(ok, "fill: %s", firkin_last_error());
+  advance(10); /* "t" has expired: stats walk the index for "c" */
+  check(stat_u64(cb_db, "keys") == 20020, "stats keys before %llu",
+        (unsigned long long)stat_u64(cb_db, "keys"));
+  /* moves[i]: from namespace (1 + i) % 3 to (2 + i) % 3: d->e, e->c, c->d */
+  firkin_batch *moves[3];
+  for (int m = 0; m < 3; m++) {
+    firkin_batch_new(&moves[m]);
+    const firkin_ns *from = ns[(1 + m) % 3], *to = ns[(2 + m) % 3];
+    for (int i = 0; i < 16; i++) {
+      snprintf(k, sizeof k, "k%d", i);
+      firkin_batch_delete(moves[m], from, k, strlen(k));
+      firkin_batch_put(moves[m], to, k, strlen(k), "v", 1);
+    }
+  }
+  atomic_store(&cb_stop, false);
+  atomic_store(&cw_stats, 0);
+  atomic_store(&cw_stats_bad, 0);
+  pthread_t th[2];
+  for (int t = 0; t < 2; t++) pthread_create(&th[t], NULL, cn_counter, NULL);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long batches = 0, errors = 0;
+  do {
+    errors += firkin_write(cb_db, NULL, moves[batches % 3]) != FIRKIN_OK;
+    batches++;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+  } while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 1500000000L);
+  atomic_store(&cb_stop, true);
+  for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
+  printf("  count_batch_namespaces (%s): %ld batches; %ld of %ld stats wrong (last %llu)\n",
+         walk ? "walk" : "counters", batches,
+         atomic_load(&cw_stats_bad), atomic_load(&cw_stats),
+         (unsigned long long)cw_last_stats_bad);
+  check(errors == 0, "count_batch_namespaces: %ld batches failed", errors);
+  check(batches > 100 && atomic_load(&cw_stats) > 50, "count_batch_namespaces: %ld batches, %ld stats",
+        batches, atomic_load(&cw_stats));
+  check(atomic_load(&cw_stats_bad) == 0,
+        "count_batch_namespaces: %ld of %ld stats keys were not 20020",
+        atomic_load(&cw_stats_bad), atomic_load(&cw_stats));
+  check(stat_u64(cb_db, "keys") == 20020, "stats keys after %llu",
+        (unsigned long long)stat_u64(cb_db, "keys"));
+  for (int m = 0; m < 3; m++) firkin_batch_free(moves[m]);
+  for (int i = 0; i < 3; i++) firkin_ns_close(ns[i]);
+  check(firkin_close(cb_db) == FIRKIN_OK, "close");
+}
+
+static void test_count_batch_namespaces(void) {
+  count_batch_namespaces(true);
+  count_batch_namespaces(false);
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-ttl-XXXXXX", tmp ? tmp : "/tmp");
@@ -1562,7 +1671,8 @@ int main(int argc, char **argv) {
                 {"bad", test_bad},
                 {"reclaim", test_reclaim}, {"ordered", test_ordered},
                 {"ordered_compact", test_ordered_compact}, {"cas_race", test_cas_race},
-                {"count_batch", test_count_batch}, {"count_batch_walk", test_count_batch_walk}};
+                {"count_batch", test_count_batch}, {"count_batch_walk", test_count_batch_walk},
+                {"count_batch_namespaces", test_count_batch_namespaces}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;
