@@ -1508,12 +1508,16 @@ static void test_count_batch_walk(void) {
   pthread_create(&th[1], NULL, cw_counter, (void *)1);
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  long batches = 0, errors = 0;
+  long batches = 0, errors = 0, ms = 0;
+  /* 1.5 s, longer (up to 15 s) until enough counts were taken (slower
+   * builds: a sanitizer's). */
   do {
     errors += firkin_write(cb_db, NULL, batches % 2 == 0 ? to_b : to_a) != FIRKIN_OK;
     batches++;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-  } while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 1500000000L);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+  } while (ms < 1500 || ((atomic_load(&cw_counts) < 200 || atomic_load(&cw_stats) < 100) &&
+                         ms < 15000));
   atomic_store(&cb_stop, true);
   for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
   printf("  count_batch_walk: %ld batches; %ld of %ld counts wrong (last %llu), %ld of %ld "
@@ -1620,12 +1624,13 @@ static void count_batch_namespaces(bool walk) {
   for (int t = 0; t < 2; t++) pthread_create(&th[t], NULL, cn_counter, NULL);
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  long batches = 0, errors = 0;
-  do {
+  long batches = 0, errors = 0, ms = 0;
+  do { /* (as count_batch_walk: 1.5 s, up to 15 s until enough counts) */
     errors += firkin_write(cb_db, NULL, moves[batches % 3]) != FIRKIN_OK;
     batches++;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-  } while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 1500000000L);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+  } while (ms < 1500 || (atomic_load(&cw_stats) < 100 && ms < 15000));
   atomic_store(&cb_stop, true);
   for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
   printf("  count_batch_namespaces (%s): %ld batches; %ld of %ld stats wrong (last %llu)\n",
