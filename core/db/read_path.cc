@@ -337,17 +337,18 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
     if (newest.type == RecordType::kPut && newest.expiry() != 0) {
       w.earliest = std::min(w.earliest, newest.expiry());
     }
-    RecordView r = newest;
+    const RecordView* r = &newest;  // the key's version at S
+    RecordView older;
     if (newest.seq > seq) {
-      const Status vs = keyspace_->VersionAt(newest, seq, &r, check_all_reads_);
+      const Status vs = keyspace_->VersionAt(newest, seq, &older, check_all_reads_);
       if (vs.IsNotFound()) return;  // no version at S: the key came after
       // A chain that cannot be followed (damage, which a read of the key
       // reports) is no answer: the key is counted by its newest record, as
       // it was before the walk took a snapshot.
-      if (!vs.ok()) r = newest;
+      if (vs.ok()) r = &older;
     }
-    if (r.type != RecordType::kPut) return;
-    const uint64_t e = r.expiry();
+    if (r->type != RecordType::kPut) return;
+    const uint64_t e = r->expiry();
     if (e == 0 || e > at) w.n++;
   });
   for (const Walk& w : walks) {
