@@ -625,7 +625,12 @@ FIRKIN_API firkin_status firkin_sync(firkin_db *db);
  *  for those in flight). */
 FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
 
-/** Statistics as a JSON object, freed with firkin_free: keys, namespaces,
+/** Statistics as a JSON object, freed with firkin_free: keys (live keys,
+ *  expired ones not counted, as firkin_count counts them; the total and
+ *  every namespace's "keys" are of one state, an atomic batch counted
+ *  whole or not at all, also one over several namespaces: the counters
+ *  read together, or, when a namespace may hold expired keys, one walk of
+ *  the index for all at one snapshot), namespaces,
  *  segments (with live and dead bytes each), index load and memory, writes,
  *  syncs, bytes cut from a torn tail, records skipped by salvage, records an
  *  in-place update left torn that the open made whole from their images in
@@ -901,13 +906,19 @@ FIRKIN_API const char *firkin_ns_name(const firkin_ns *ns);
 FIRKIN_API void firkin_ns_close(firkin_ns *ns);
 
 /** Number of live keys in the namespace, at the latest state; expired keys
- *  (TTL) are not counted. O(1) while no key of the namespace can have
- *  expired yet (a per-namespace counter and the earliest expiry written;
- *  an atomic batch changes it once, never part of the way, and so does a
- *  refresh of a read-only handle); after that, while expired keys wait
- *  for compaction, a walk of the index (O(keys in the database)), which
- *  counts each key as it passes it: beside writes it may count part of a
- *  batch being written. Any thread. */
+ *  (TTL) are not counted. The count is always that of one state, beside
+ *  any writes: an atomic batch (firkin_write, a transaction's commit) is
+ *  counted whole or not at all. O(1) while no key of the namespace can
+ *  have expired yet (a per-namespace counter and the earliest expiry
+ *  written; an atomic batch changes it once, after its keys are in the
+ *  index and just before it is published, so a count may hold a batch
+ *  that reads see a moment later; a refresh of a read-only handle changes
+ *  it once too); after that, while expired keys wait for compaction, a
+ *  walk of the index (O(keys in the database)) at a snapshot of the
+ *  published state taken when the walk starts (held while it runs, like
+ *  firkin_snapshot's): a key written while it runs is counted as it was at
+ *  that snapshot, and expiry is decided at the time the walk starts. Any
+ *  thread. */
 FIRKIN_API firkin_status firkin_count(firkin_db *db, const firkin_ns *ns, uint64_t *out);
 
 /* ------------------------------------------------------------------------ */

@@ -354,7 +354,7 @@ uint64_t DB::AcknowledgedSeq() const {
   return LastSeq();
 }
 
-Status DB::AcquireSnapshot(uint64_t seq, uint64_t* out) {
+Status DB::AcquireSnapshot(uint64_t seq, uint64_t* out) const {
   // While a snapshot lives no update goes in place (it would destroy the
   // versions the snapshot reads); the overwrites under way end and are
   // published before its number is taken.
@@ -373,7 +373,7 @@ Status DB::AcquireSnapshot(uint64_t seq, uint64_t* out) {
   return Status::OK();
 }
 
-void DB::ReleaseSnapshot(uint64_t seq) {
+void DB::ReleaseSnapshot(uint64_t seq) const {
   std::lock_guard<std::mutex> l(snap_mu_);
   auto it = snapshots_.find(seq);
   if (it == snapshots_.end()) return;

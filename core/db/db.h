@@ -99,13 +99,16 @@ class DB : private CompactionHost {
   // it uses *out.
   Status Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key, RecordView* out,
              uint64_t now_ms = 0) const;
-  // Keys of ns at the latest state, expired ones (TTL) not counted: the
-  // namespace's counter while no key of it can have expired yet, else a
-  // walk of the index. Any thread.
+  // Keys of ns at the latest state, expired ones (TTL) not counted, as of
+  // one state (an atomic batch whole or not at all): the namespace's
+  // counter while no key of it can have expired yet, else a walk of the
+  // index at a snapshot of the published state (read_path.cc). Any thread
+  // not inside a write.
   uint64_t CountKeys(const NamespaceInfo& ns) const;
-  // CountKeys of m namespaces into out[0, m), with one walk of the index
-  // for all of those that need one (stats: one per namespace made it
-  // namespaces x keys).
+  // CountKeys of m namespaces into out[0, m), all of one state: their
+  // counters read together (NamespaceTable::counts_lock), or, when any
+  // needs a walk, one walk of the index for all (stats: one per namespace
+  // made it namespaces x keys).
   void CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) const;
   // The value of a put record found by Get (or any reader): a view into
   // the record, or (compressed) decoded into *scratch. kCorruption if it
@@ -193,9 +196,10 @@ class DB : private CompactionHost {
 
   // ---- snapshots ----
   // Registers a snapshot at seq (kLatestSeq = latest); returns its seq. Fails with
-  // kInvalidArgument if seq is in the future.
-  Status AcquireSnapshot(uint64_t seq, uint64_t* out);
-  void ReleaseSnapshot(uint64_t seq);
+  // kInvalidArgument if seq is in the future. (Const: a registration
+  // changes no state a read sees; CountKeys holds one while it walks.)
+  Status AcquireSnapshot(uint64_t seq, uint64_t* out) const;
+  void ReleaseSnapshot(uint64_t seq) const;
   // A holder of old versions (snapshot, change cursor, backup, verify)
   // turns in-place updates off while it lives (LogWriter::Block). Any
   // thread; no-ops on a read-only handle.
@@ -553,7 +557,7 @@ class DB : private CompactionHost {
 
   // Snapshots.
   mutable std::mutex snap_mu_;
-  std::multiset<uint64_t> snapshots_;
+  mutable std::multiset<uint64_t> snapshots_;
   // The clocks of open iterators (PinScanClock), under snap_mu_.
   mutable std::multiset<uint64_t> scan_clocks_;
   // Open transactions (the reaper's view); lock order: txn_mu_, snap_mu_.

@@ -12,6 +12,7 @@
 
 #include "core/db/db.h"
 #include "core/db/scan_clock.h"
+#include "core/util/epoch.h"
 #include "core/util/spin.h"
 
 namespace firkin {
@@ -188,6 +189,37 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   }
 }
 
+namespace {
+
+// PinnedCountSnapshot: the state a counting walk of the index counts
+// (DB::CountKeys): the published sequence number when it is made,
+// registered as a snapshot of db until it is destroyed, so that compaction
+// keeps every version that state holds and no update goes in place.
+// Thread contract: made and destroyed on one thread (the registry is the
+// database's, under its snapshot lock).
+class PinnedCountSnapshot {
+ public:
+  explicit PinnedCountSnapshot(const DB* db) : db_(db) {
+    // (Never fails for the latest state; were it to, the published number
+    // unregistered is the best left.)
+    registered_ = db_->AcquireSnapshot(kLatestSeq, &seq_).ok();
+    if (!registered_) seq_ = db_->LastSeq();
+  }
+  ~PinnedCountSnapshot() {
+    if (registered_) db_->ReleaseSnapshot(seq_);
+  }
+  PinnedCountSnapshot(const PinnedCountSnapshot&) = delete;
+  PinnedCountSnapshot& operator=(const PinnedCountSnapshot&) = delete;
+  uint64_t seq() const { return seq_; }
+
+ private:
+  const DB* const db_;
+  uint64_t seq_ = 0;
+  bool registered_ = false;
+};
+
+}  // namespace
+
 uint64_t DB::CountKeys(const NamespaceInfo& ns) const {
   const NamespaceInfo* one = &ns;
   uint64_t n = 0;
@@ -198,47 +230,131 @@ uint64_t DB::CountKeys(const NamespaceInfo& ns) const {
 void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) const {
   const uint64_t now = NowMs();
   // The namespaces a walk counts: their place in nss by id (-1: none).
+  // `bound`, `writes`: those of a namespace that needs the walk (its
+  // expiry bound is raised after it), else `update` is false.
   struct Walk {
     size_t i;
     uint64_t bound, writes;
+    bool update;
     uint64_t n = 0, earliest = UINT64_MAX;
   };
   std::vector<Walk> walks;
-  std::vector<int32_t> by_id;
-  for (size_t i = 0; i < m; i++) {
-    const NamespaceInfo& ns = *nss[i];
-    const int64_t live = ns.live_keys.load(std::memory_order_relaxed);
-    const uint64_t bound = ns.min_expiry.load();
-    if (ns.ttl_keys.load(std::memory_order_relaxed) <= 0 || now < bound) {
-      out[i] = live < 0 ? 0 : static_cast<uint64_t>(live);
-      continue;
+  // Whether namespace ns needs the walk: some key of it may have expired
+  // since it was counted.
+  auto needs_walk = [now](const NamespaceInfo& ns, uint64_t* bound) {
+    *bound = ns.min_expiry.load();
+    return ns.ttl_keys.load(std::memory_order_relaxed) > 0 && now >= *bound;
+  };
+  // Several namespaces' counters (stats) are read as one state: an atomic
+  // batch over several namespaces changes them inside the table's
+  // CountsSeqlock, and a read that overlapped one is read again (a few
+  // times; then the walk counts them all, at one state too).
+  bool walk_all = false;
+  const bool several = m > 1;
+  for (uint32_t tries = 0;; tries++) {
+    walks.clear();
+    uint64_t token = 0;
+    bool clean = !several || ns_.counts_lock()->ReadBegin(&token);
+    for (size_t i = 0; i < m && clean; i++) {
+      const NamespaceInfo& ns = *nss[i];
+      const int64_t live = ns.live_keys.load(std::memory_order_relaxed);
+      uint64_t bound = 0;
+      if (!needs_walk(ns, &bound)) {
+        out[i] = live < 0 ? 0 : static_cast<uint64_t>(live);
+        continue;
+      }
+      // The walk counts the keys whose version at its snapshot (below) is
+      // a put that has not expired, and finds the earliest expiry of the
+      // keys' newest records (expired ones included: while one waits for
+      // compaction, the counter overcounts and the walk is needed).
+      walks.push_back(Walk{i, bound, ns.ttl_writes.load(), true});
     }
-    // Some key may have expired since it was counted: the walk counts the
-    // keys whose newest record is a put that has not expired (index
-    // entries point at the newest record of their key), and finds the
-    // earliest expiry of all (expired ones included: while one waits for
-    // compaction, the counter overcounts and the walk is needed).
-    if (by_id.size() <= ns.id) by_id.resize(ns.id + 1, -1);
-    by_id[ns.id] = static_cast<int32_t>(walks.size());
-    walks.push_back(Walk{i, bound, ns.ttl_writes.load()});
+    if (clean && several) clean = ns_.counts_lock()->ReadValid(token);
+    if (clean) break;
+    if (tries >= 64) {
+      walk_all = true;
+      break;
+    }
+    CpuRelax();
   }
-  if (walks.empty()) return;
+  if (walks.empty() && !walk_all) return;
+  // One walk for all of them: a namespace counted from its counter beside
+  // one counted by the walk would be two states (a batch that moves keys
+  // from one to the other, landing in between, counted twice or not at
+  // all); the walk counts every namespace it is given at one state.
+  if (several) {  // (walk_all too: only several namespaces retry)
+    walks.clear();
+    for (size_t i = 0; i < m; i++) {
+      const NamespaceInfo& ns = *nss[i];
+      uint64_t bound = 0;
+      const bool update = needs_walk(ns, &bound);
+      walks.push_back(Walk{i, bound, update ? ns.ttl_writes.load() : 0, update});
+    }
+  }
+  std::vector<int32_t> by_id;
+  for (size_t w = 0; w < walks.size(); w++) {
+    const uint32_t id = nss[walks[w].i]->id;
+    if (by_id.size() <= id) by_id.resize(id + 1, -1);
+    by_id[id] = static_cast<int32_t>(w);
+  }
+  // The walk counts one state: the one published when it starts (S),
+  // registered as a snapshot while it runs. Index entries point at the
+  // newest record of their key, which may be newer than S: a write that
+  // came while the walk ran, or one installed but not yet published (a
+  // read of the latest state does not see it either). Such a key is
+  // counted by its version at S, found back along the version chain. Until
+  // 2026-11-29 the walk counted each key's newest record as it passed it,
+  // so a batch written beside it was counted in part (firkin_count beside
+  // batches that move keys: most counts wrong; ttl_test count_batch_walk).
+  //   Every key visible at S is counted once, and by its version at S: it
+  // was installed before S was published, and the walk loads the index
+  // after it loaded S (acquire), so the entry it finds for the key points
+  // at that version or a newer one (entries only move forward; a
+  // compaction move points at a copy with the same sequence number, in
+  // the same slot; a table replaced by growth is walked as it was, frozen
+  // after S). The snapshot keeps what the walk needs: compaction keeps
+  // every version S sees and every entry that leads to one, and no update
+  // goes in place (it would replace that version), so the one entry the
+  // table holds for the key is met once. A key absent at S is not counted:
+  // an entry with a number above S leads to a tombstone or to no version at
+  // all (a key created after S). With no write beside it the walk costs a
+  // comparison per entry more than before, and the snapshot's registration.
+  // (Holding the snapshot registered, the walk may wait for the updates in
+  // place under way to be published: microseconds, as firkin_snapshot.)
+  const PinnedCountSnapshot snap(this);
+  const uint64_t seq = snap.seq();
+  Epoch::Guard guard;  // every record the walk reads (chains included) stays mapped
   // The walk decides expiry at a clock pinned while it runs (scan_clock.h):
   // a compaction pass beside it keeps every put not expired then, so no
   // entry it should count leaves the index under it (until 2026-11-28 a
   // pass whose clock was past the count's could, found by reading).
   const ScanClock clock(this);
   const uint64_t at = clock.ms();
-  keyspace_->ForEachRecord([&](Locator, const RecordView& r) {
-    if (r.ns_id >= by_id.size() || by_id[r.ns_id] < 0 || r.type != RecordType::kPut) return;
-    Walk& w = walks[static_cast<size_t>(by_id[r.ns_id])];
-    const uint64_t e = r.expiry();
-    if (e != 0) w.earliest = std::min(w.earliest, e);
+  keyspace_->ForEachRecord([&](Locator, const RecordView& newest) {
+    if (newest.ns_id >= by_id.size() || by_id[newest.ns_id] < 0) return;
+    Walk& w = walks[static_cast<size_t>(by_id[newest.ns_id])];
+    // The bound below is about the newest records (what later counts see).
+    if (newest.type == RecordType::kPut && newest.expiry() != 0) {
+      w.earliest = std::min(w.earliest, newest.expiry());
+    }
+    const RecordView* r = &newest;  // the key's version at S
+    RecordView older;
+    if (newest.seq > seq) {
+      const Status vs = keyspace_->VersionAt(newest, seq, &older, check_all_reads_);
+      if (vs.IsNotFound()) return;  // no version at S: the key came after
+      // A chain that cannot be followed (damage, which a read of the key
+      // reports) is no answer: the key is counted by its newest record, as
+      // it was before the walk took a snapshot.
+      if (vs.ok()) r = &older;
+    }
+    if (r->type != RecordType::kPut) return;
+    const uint64_t e = r->expiry();
     if (e == 0 || e > at) w.n++;
   });
   for (const Walk& w : walks) {
     const NamespaceInfo& ns = *nss[w.i];
     out[w.i] = w.n;
+    if (!w.update) continue;
     // Raise the bound to what the walk saw, unless a write with an expiry
     // came meanwhile (it may be one the walk missed, with an expiry below
     // `earliest`). A writer bumps ttl_writes before it lowers the bound: if

@@ -52,7 +52,7 @@ Status DB::Refresh() {
   // a later refresh.)
   if (newest_time != 0) RaiseTo(&last_commit_ms_, newest_time);
   if (!s.ok()) {
-    counts.Apply();  // what was installed stays
+    counts.Apply(ns_.counts_lock());  // what was installed stays
     if (s.code() == Status::Code::kCorruption) refresh_damage_ = s.message();
     return s;
   }
@@ -61,7 +61,7 @@ Status DB::Refresh() {
   // after it (release). The iterators' view first: an iterator over a
   // snapshot taken at the new number scans the segments that hold it.
   PublishReaderView();
-  counts.Apply();
+  counts.Apply(ns_.counts_lock());
   const uint64_t was = reader_seq_.exchange(seq, std::memory_order_acq_rel);
   // On a read-only handle the refresh publishes: wake the change cursors
   // that wait (firkin_changes_wait slept its whole timeout before

@@ -39,9 +39,11 @@ Status DB::StatsJson(std::string* out) const {
   std::string j = "{";
   int64_t keys = 0;
   std::string nss = "[";
-  // Expired keys (TTL) are not counted, as in firkin_count (one walk of
-  // the index for every namespace that needs one); ttl_keys: keys with an
-  // expiry not yet reclaimed, expired or not.
+  // Expired keys (TTL) are not counted, as in firkin_count; every count,
+  // and so the total, is of one state (CountKeys: the counters read
+  // together, or one walk of the index for all namespaces at one
+  // snapshot); ttl_keys: keys with an expiry not yet reclaimed, expired
+  // or not.
   const auto list = ns_.List();
   std::vector<const NamespaceInfo*> infos;
   for (const auto& info : list) infos.push_back(info.get());

@@ -572,7 +572,12 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   const uint64_t time_ms = CommitTimeBefore(live_until, *r->seg);  // one for the whole batch
   // The namespaces' key counts change once per namespace, after every key
   // is installed: firkin_count never sees part of a batch (it saw every
-  // count in between; concurrency review, 2026-11-28).
+  // count in between; concurrency review, 2026-11-28), and those of a
+  // batch over several namespaces change inside the table's CountsSeqlock,
+  // so that stats' total never does either (until 2026-11-29 it could).
+  // They change before the batch is published: a count may hold a batch
+  // that reads see a moment later (the walk of the index, which counts at
+  // a snapshot, does not).
   thread_local NsCountDeltas counts;
   try {
     for (const PendingOp& p : todo) {
@@ -581,10 +586,10 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
       pos += OpRecordSize(*p.op);
     }
   } catch (const std::bad_alloc&) {
-    counts.Apply();  // of the keys installed
+    counts.Apply(ns_.counts_lock());  // of the keys installed
     return log_->Fail(Status::NoMemory("out of memory growing the index"));
   }
-  counts.Apply();
+  counts.Apply(ns_.counts_lock());
   if (batch) {  // the commit marker carries no data: dead from the start
     char count[4];
     EncodeU32(count, static_cast<uint32_t>(todo.size()));

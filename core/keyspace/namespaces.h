@@ -132,6 +132,50 @@ struct NamespaceInfo {
   NsWriteTracker writes;
 };
 
+// CountsSeqlock: tells a reader of several namespaces' key counts
+// (live_keys, ttl_keys) whether a change set over more than one namespace
+// (an atomic batch, a refresh: NsCountDeltas::Apply) was applied in part
+// while it read them, so that a total over namespaces (firkin_stats'
+// "keys") never holds part of a batch. A sequence lock that writers enter
+// without waiting, any number at once: `begun_` counts the applies begun,
+// `ended_` those done. A reader that finds them equal before it reads
+// (ReadBegin) and `begun_` unchanged after (ReadValid) read no apply in
+// part: one whose change it read any of had begun before its ReadValid
+// (the writer's release fence, before its changes, and the reader's
+// acquire fence, after its reads, synchronize through that counter; every
+// change of a count is a read-modify-write, which continues the
+// sequence); so either it was counted in the token, and then had ended
+// (ended_, read first with acquire, equalled begun_: every apply the token
+// counts was done, its changes visible), or the token differs.
+// Thread contract: any number of threads, in either role.
+class CountsSeqlock {
+ public:
+  // WRITER: around the count changes of one change set over several
+  // namespaces.
+  void BeginApply() {
+    begun_.fetch_add(1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);  // (before the changes)
+  }
+  void EndApply() { ended_.fetch_add(1, std::memory_order_release); }
+  // READER: false while an apply is under way (try again); else *token,
+  // for ReadValid after the counts are read.
+  bool ReadBegin(uint64_t* token) const {
+    const uint64_t ended = ended_.load(std::memory_order_acquire);
+    *token = begun_.load(std::memory_order_relaxed);
+    return *token == ended;
+  }
+  // READER: whether the counts read since ReadBegin gave `token` are one
+  // state (no apply over several namespaces began meanwhile).
+  bool ReadValid(uint64_t token) const {
+    std::atomic_thread_fence(std::memory_order_acquire);  // (after the reads)
+    return begun_.load(std::memory_order_relaxed) == token;
+  }
+
+ private:
+  std::atomic<uint64_t> begun_{0};
+  std::atomic<uint64_t> ended_{0};
+};
+
 // The count changes of several keys over several namespaces, applied at
 // once per namespace (an atomic batch; a reader's refresh, whose counts
 // move from one state to the next): a count never sees part of the way.
@@ -152,9 +196,14 @@ class NsCountDeltas {
     deltas_.emplace_back(ns, NamespaceInfo::CountDelta{});
     return &deltas_.back().second;
   }
-  // Applies and forgets them.
-  void Apply() {
+  // Applies and forgets them; changes of several namespaces inside
+  // `lock` (their table's, NamespaceTable::counts_lock), so that a reader
+  // of several counts sees all of them or none.
+  void Apply(CountsSeqlock* lock) {
+    const bool several = deltas_.size() > 1;
+    if (several) lock->BeginApply();
     for (const auto& d : deltas_) d.first->ApplyCounts(d.second);
+    if (several) lock->EndApply();
     deltas_.clear();
   }
   // Applies and forgets those of ns alone.
@@ -245,8 +294,12 @@ class NamespaceTable {
     std::lock_guard<std::mutex> l(mu_);
     return next_id_;
   }
+  // Any thread: the lock of count changes over several namespaces
+  // (CountsSeqlock; NsCountDeltas::Apply, DB::CountKeys).
+  CountsSeqlock* counts_lock() const { return &counts_lock_; }
 
  private:
+  mutable CountsSeqlock counts_lock_;
   mutable std::mutex mu_;
   std::shared_ptr<NamespaceInfo> default_;
   std::map<std::string, std::shared_ptr<NamespaceInfo>, std::less<>> by_name_;

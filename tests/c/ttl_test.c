@@ -45,6 +45,14 @@
  *              TTLs while the clock runs: each success agrees with the
  *              version before it at its own commit time (history)
  *   count_batch  firkin_count beside atomic batches sees each batch whole
+ *   count_batch_walk  the same where an expired key makes the count walk
+ *              the index: firkin_count and "keys" in stats count one state
+ *              (before the fix, counting each key as the walk passed it,
+ *              most counts beside the batches were wrong)
+ *   count_batch_namespaces  batches that move keys between namespaces
+ *              (one that walks, two that count with their counters; then
+ *              counters only): the total "keys" in stats counts each
+ *              batch whole
  *
  * Usage: ttl_test [GROUP...]. Ends with "N passed, N failed".
  */
@@ -1342,8 +1350,7 @@ static void test_cas_race(void) {
  * count is 4 or 12 (the counter changed once per key until 2026-11-28, and
  * 10-17% of the counts fell in between; concurrency review). No key has an
  * expiry: the O(1) counter answers. (The walk of the index that answers
- * while expired keys wait for compaction counts each key as it passes it;
- * firkin.h says so.) */
+ * while expired keys wait for compaction: count_batch_walk.) */
 static firkin_db *cb_db;
 static firkin_ns *cb_ns;
 static atomic_bool cb_stop;
@@ -1410,6 +1417,244 @@ static void test_count_batch(void) {
   check(firkin_close(cb_db) == FIRKIN_OK, "close");
 }
 
+/* ---- count_batch_walk: nor does the walk of the index ----
+ * Namespace "c" holds 4 plain keys, an expired key (so firkin_count and
+ * stats walk the index: compaction, which would reclaim it, is off), and
+ * 16 keys that move: a writer alternates an atomic batch that deletes
+ * a0..a15 and puts b0..b15 (with a TTL far off) with one that does the
+ * opposite. Every state has 20 keys in "c". 20000 plain keys in the
+ * default namespace make each walk long enough for batches to land while
+ * it runs. Two threads count "c" (firkin_count) and the whole database
+ * ("keys" in stats: 20020) all along: every count must be exact. (Until
+ * 2026-11-29 the walk counted each key's newest record as it passed it:
+ * a batch that came while it ran was counted in part, and most counts
+ * taken beside the batches were wrong.) */
+static atomic_long cw_counts, cw_bad, cw_stats, cw_stats_bad;
+static uint64_t cw_last_bad, cw_last_stats_bad;
+
+static void *cw_counter(void *arg) {
+  const bool stats = arg != NULL;
+  while (!atomic_load(&cb_stop)) {
+    uint64_t n = 0;
+    if (stats) {
+      n = stat_u64(cb_db, "keys");
+      atomic_fetch_add(&cw_stats, 1);
+      if (n != 20020) {
+        atomic_fetch_add(&cw_stats_bad, 1);
+        cw_last_stats_bad = n;
+      }
+    }
+    if (firkin_count(cb_db, cb_ns, &n) != FIRKIN_OK || n != 20) {
+      atomic_fetch_add(&cw_bad, 1);
+      cw_last_bad = n;
+    }
+    atomic_fetch_add(&cw_counts, 1);
+  }
+  return NULL;
+}
+
+static void test_count_batch_walk(void) {
+  char path[300];
+  dbpath(path, sizeof path, "countbatchwalk");
+  set_clock(1700000000000ull);
+  cb_db = open_db(path, NULL);
+  if (cb_db == NULL) {
+    check(false, "open");
+    return;
+  }
+  cb_ns = NULL;
+  check(firkin_ns_open(cb_db, "c", true, &cb_ns) == FIRKIN_OK, "ns_open");
+  char k[16];
+  bool ok = true;
+  for (int i = 0; i < 20000 && ok; i++) {
+    snprintf(k, sizeof k, "pad%d", i);
+    ok = put(cb_db, k, "v") == FIRKIN_OK;
+  }
+  for (int i = 0; i < 4 && ok; i++) {
+    snprintf(k, sizeof k, "base%d", i);
+    ok = firkin_put(cb_db, NULL, cb_ns, k, strlen(k), "v", 1) == FIRKIN_OK;
+  }
+  for (int i = 0; i < 16 && ok; i++) {
+    snprintf(k, sizeof k, "a%d", i);
+    ok = firkin_put(cb_db, NULL, cb_ns, k, strlen(k), "v", 1) == FIRKIN_OK;
+  }
+  ok = ok && firkin_put_ttl(cb_db, NULL, cb_ns, "t", 1, "v", 1, 1) == FIRKIN_OK;
+  check(ok, "fill: %s", firkin_last_error());
+  advance(10);  /* "t" has expired: counts of "c" walk the index */
+  uint64_t n = 0;
+  check(firkin_count(cb_db, cb_ns, &n) == FIRKIN_OK && n == 20, "count before %llu",
+        (unsigned long long)n);
+  check(stat_u64(cb_db, "keys") == 20020, "stats keys before %llu",
+        (unsigned long long)stat_u64(cb_db, "keys"));
+  firkin_batch *to_b = NULL, *to_a = NULL;
+  firkin_batch_new(&to_b);
+  firkin_batch_new(&to_a);
+  for (int i = 0; i < 16; i++) {
+    char a[16], b[16];
+    snprintf(a, sizeof a, "a%d", i);
+    snprintf(b, sizeof b, "b%d", i);
+    firkin_batch_delete(to_b, cb_ns, a, strlen(a));
+    firkin_batch_put_ttl(to_b, cb_ns, b, strlen(b), "v", 1, 1000000000ull);
+    firkin_batch_delete(to_a, cb_ns, b, strlen(b));
+    firkin_batch_put(to_a, cb_ns, a, strlen(a), "v", 1);
+  }
+  atomic_store(&cb_stop, false);
+  atomic_store(&cw_counts, 0);
+  atomic_store(&cw_bad, 0);
+  atomic_store(&cw_stats, 0);
+  atomic_store(&cw_stats_bad, 0);
+  pthread_t th[2];
+  pthread_create(&th[0], NULL, cw_counter, NULL);
+  pthread_create(&th[1], NULL, cw_counter, (void *)1);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long batches = 0, errors = 0, ms = 0;
+  /* 1.5 s, longer (up to 15 s) until enough counts were taken (slower
+   * builds: a sanitizer's). */
+  do {
+    errors += firkin_write(cb_db, NULL, batches % 2 == 0 ? to_b : to_a) != FIRKIN_OK;
+    batches++;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+  } while (ms < 1500 || ((atomic_load(&cw_counts) < 200 || atomic_load(&cw_stats) < 100) &&
+                         ms < 15000));
+  atomic_store(&cb_stop, true);
+  for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
+  printf("  count_batch_walk: %ld batches; %ld of %ld counts wrong (last %llu), %ld of %ld "
+         "stats wrong (last %llu)\n",
+         batches, atomic_load(&cw_bad), atomic_load(&cw_counts), (unsigned long long)cw_last_bad,
+         atomic_load(&cw_stats_bad), atomic_load(&cw_stats),
+         (unsigned long long)cw_last_stats_bad);
+  check(errors == 0, "count_batch_walk: %ld batches failed", errors);
+  check(batches > 100 && atomic_load(&cw_counts) > 100 && atomic_load(&cw_stats) > 50,
+        "count_batch_walk: %ld batches, %ld counts, %ld stats", batches,
+        atomic_load(&cw_counts), atomic_load(&cw_stats));
+  check(atomic_load(&cw_bad) == 0, "count_batch_walk: %ld of %ld counts were not 20",
+        atomic_load(&cw_bad), atomic_load(&cw_counts));
+  check(atomic_load(&cw_stats_bad) == 0, "count_batch_walk: %ld of %ld stats keys were not 20020",
+        atomic_load(&cw_stats_bad), atomic_load(&cw_stats));
+  /* The walk was the one counting: the expired key still waits. */
+  char *j = NULL;
+  const char *c = NULL;
+  if (firkin_stats(cb_db, &j) == FIRKIN_OK) c = strstr(j, "\"name\":\"c\"");
+  c = c != NULL ? strstr(c, "\"ttl_keys\":") : NULL;
+  check(c != NULL && strtoull(c + strlen("\"ttl_keys\":"), NULL, 10) >= 1,
+        "the expired key is still in the index (%s)", j != NULL ? j : "no stats");
+  firkin_free(j);
+  check(firkin_count(cb_db, cb_ns, &n) == FIRKIN_OK && n == 20, "count after %llu",
+        (unsigned long long)n);
+  firkin_batch_free(to_b);
+  firkin_batch_free(to_a);
+  firkin_ns_close(cb_ns);
+  check(firkin_close(cb_db) == FIRKIN_OK, "close");
+}
+
+/* ---- count_batch_namespaces: the total in stats sees each batch whole ----
+ * 16 keys go round three namespaces, one atomic batch a move: "d" to "e"
+ * to "c" to "d". "c" holds 4 more keys and an expired one (stats walk the
+ * index for it); "d" and "e" hold no key with an expiry (their counters
+ * answer). 20000 keys in the default namespace make the walk long. A
+ * thread reads "keys" in stats all along: every state has 20020. Run
+ * again without the expired key: the three counters answer. (Until
+ * 2026-11-29 the counters were read before the walk, and one after the
+ * other: a move into or out of "c" that came while the walk ran was
+ * counted on one side only, and, without a walk, a move between two
+ * namespaces whose counters were read in between.) */
+static void *cn_counter(void *arg) {
+  (void)arg;
+  while (!atomic_load(&cb_stop)) {
+    const uint64_t n = stat_u64(cb_db, "keys");
+    atomic_fetch_add(&cw_stats, 1);
+    if (n != 20020) {
+      atomic_fetch_add(&cw_stats_bad, 1);
+      cw_last_stats_bad = n;
+    }
+  }
+  return NULL;
+}
+
+static void count_batch_namespaces(bool walk) {
+  char path[300];
+  dbpath(path, sizeof path, walk ? "countbatchns" : "countbatchns_counters");
+  set_clock(1700000000000ull);
+  cb_db = open_db(path, NULL);
+  if (cb_db == NULL) {
+    check(false, "open");
+    return;
+  }
+  firkin_ns *ns[3] = {NULL, NULL, NULL}; /* c, d, e */
+  check(firkin_ns_open(cb_db, "c", true, &ns[0]) == FIRKIN_OK &&
+            firkin_ns_open(cb_db, "d", true, &ns[1]) == FIRKIN_OK &&
+            firkin_ns_open(cb_db, "e", true, &ns[2]) == FIRKIN_OK,
+        "ns_open");
+  char k[16];
+  bool ok = true;
+  for (int i = 0; i < 20000 && ok; i++) {
+    snprintf(k, sizeof k, "pad%d", i);
+    ok = put(cb_db, k, "v") == FIRKIN_OK;
+  }
+  for (int i = 0; i < 4 && ok; i++) {
+    snprintf(k, sizeof k, "base%d", i);
+    ok = firkin_put(cb_db, NULL, ns[0], k, strlen(k), "v", 1) == FIRKIN_OK;
+  }
+  for (int i = 0; i < 16 && ok; i++) {
+    snprintf(k, sizeof k, "k%d", i);
+    ok = firkin_put(cb_db, NULL, ns[1], k, strlen(k), "v", 1) == FIRKIN_OK;
+  }
+  if (walk) ok = ok && firkin_put_ttl(cb_db, NULL, ns[0], "t", 1, "v", 1, 1) == FIRKIN_OK;
+  check(ok, "fill: %s", firkin_last_error());
+  advance(10); /* "t" has expired: stats walk the index for "c" */
+  check(stat_u64(cb_db, "keys") == 20020, "stats keys before %llu",
+        (unsigned long long)stat_u64(cb_db, "keys"));
+  /* moves[i]: from namespace (1 + i) % 3 to (2 + i) % 3: d->e, e->c, c->d */
+  firkin_batch *moves[3];
+  for (int m = 0; m < 3; m++) {
+    firkin_batch_new(&moves[m]);
+    const firkin_ns *from = ns[(1 + m) % 3], *to = ns[(2 + m) % 3];
+    for (int i = 0; i < 16; i++) {
+      snprintf(k, sizeof k, "k%d", i);
+      firkin_batch_delete(moves[m], from, k, strlen(k));
+      firkin_batch_put(moves[m], to, k, strlen(k), "v", 1);
+    }
+  }
+  atomic_store(&cb_stop, false);
+  atomic_store(&cw_stats, 0);
+  atomic_store(&cw_stats_bad, 0);
+  pthread_t th[2];
+  for (int t = 0; t < 2; t++) pthread_create(&th[t], NULL, cn_counter, NULL);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long batches = 0, errors = 0, ms = 0;
+  do { /* (as count_batch_walk: 1.5 s, up to 15 s until enough counts) */
+    errors += firkin_write(cb_db, NULL, moves[batches % 3]) != FIRKIN_OK;
+    batches++;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+  } while (ms < 1500 || (atomic_load(&cw_stats) < 100 && ms < 15000));
+  atomic_store(&cb_stop, true);
+  for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
+  printf("  count_batch_namespaces (%s): %ld batches; %ld of %ld stats wrong (last %llu)\n",
+         walk ? "walk" : "counters", batches,
+         atomic_load(&cw_stats_bad), atomic_load(&cw_stats),
+         (unsigned long long)cw_last_stats_bad);
+  check(errors == 0, "count_batch_namespaces: %ld batches failed", errors);
+  check(batches > 100 && atomic_load(&cw_stats) > 50, "count_batch_namespaces: %ld batches, %ld stats",
+        batches, atomic_load(&cw_stats));
+  check(atomic_load(&cw_stats_bad) == 0,
+        "count_batch_namespaces: %ld of %ld stats keys were not 20020",
+        atomic_load(&cw_stats_bad), atomic_load(&cw_stats));
+  check(stat_u64(cb_db, "keys") == 20020, "stats keys after %llu",
+        (unsigned long long)stat_u64(cb_db, "keys"));
+  for (int m = 0; m < 3; m++) firkin_batch_free(moves[m]);
+  for (int i = 0; i < 3; i++) firkin_ns_close(ns[i]);
+  check(firkin_close(cb_db) == FIRKIN_OK, "close");
+}
+
+static void test_count_batch_namespaces(void) {
+  count_batch_namespaces(true);
+  count_batch_namespaces(false);
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-ttl-XXXXXX", tmp ? tmp : "/tmp");
@@ -1431,7 +1676,8 @@ int main(int argc, char **argv) {
                 {"bad", test_bad},
                 {"reclaim", test_reclaim}, {"ordered", test_ordered},
                 {"ordered_compact", test_ordered_compact}, {"cas_race", test_cas_race},
-                {"count_batch", test_count_batch}};
+                {"count_batch", test_count_batch}, {"count_batch_walk", test_count_batch_walk},
+                {"count_batch_namespaces", test_count_batch_namespaces}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;
