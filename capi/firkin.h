@@ -341,7 +341,9 @@ typedef enum firkin_sync_mode {
  *                                   history or change retention, or while
  *                                   a snapshot, iterator, transaction,
  *                                   change cursor, backup or verify is
- *                                   open. The versions it replaces are gone:
+ *                                   open, nor while firkin_count or
+ *                                   firkin_stats walks the index (once a
+ *                                   key may have expired). The versions it replaces are gone:
  *                                   a snapshot at an older sequence or time
  *                                   then reads FIRKIN_E_SNAPSHOT_TOO_OLD
  *                                   for that key, never a wrong value.
@@ -626,11 +628,13 @@ FIRKIN_API firkin_status firkin_sync(firkin_db *db);
 FIRKIN_API firkin_status firkin_last_seq(firkin_db *db, uint64_t *out);
 
 /** Statistics as a JSON object, freed with firkin_free: keys (live keys,
- *  expired ones not counted, as firkin_count counts them; the total and
- *  every namespace's "keys" are of one state, an atomic batch counted
- *  whole or not at all, also one over several namespaces: the counters
- *  read together, or, when a namespace may hold expired keys, one walk of
- *  the index for all at one snapshot), namespaces,
+ *  expired ones not counted, as firkin_count counts them; an atomic batch
+ *  is counted whole or not at all, also one over several namespaces; when
+ *  a namespace may hold expired keys, one walk of the index counts every
+ *  namespace at one snapshot, otherwise each namespace's counter is read
+ *  in turn, so writes that each touch one namespace, or a namespace drop,
+ *  may be in the counts of the namespaces read after them and not in
+ *  those read before: the total is then not that of one state), namespaces,
  *  segments (with live and dead bytes each), index load and memory, writes,
  *  syncs, bytes cut from a torn tail, records skipped by salvage, records an
  *  in-place update left torn that the open made whole from their images in
@@ -906,19 +910,24 @@ FIRKIN_API const char *firkin_ns_name(const firkin_ns *ns);
 FIRKIN_API void firkin_ns_close(firkin_ns *ns);
 
 /** Number of live keys in the namespace, at the latest state; expired keys
- *  (TTL) are not counted. The count is always that of one state, beside
- *  any writes: an atomic batch (firkin_write, a transaction's commit) is
- *  counted whole or not at all. O(1) while no key of the namespace can
- *  have expired yet (a per-namespace counter and the earliest expiry
- *  written; an atomic batch changes it once, after its keys are in the
- *  index and just before it is published, so a count may hold a batch
- *  that reads see a moment later; a refresh of a read-only handle changes
- *  it once too); after that, while expired keys wait for compaction, a
- *  walk of the index (O(keys in the database)) at a snapshot of the
- *  published state taken when the walk starts (held while it runs, like
- *  firkin_snapshot's): a key written while it runs is counted as it was at
- *  that snapshot, and expiry is decided at the time the walk starts. Any
- *  thread. */
+ *  (TTL) are not counted. Beside any writes an atomic batch (firkin_write,
+ *  a transaction's commit) is counted whole or not at all. O(1) while no
+ *  key of the namespace can have expired yet (a per-namespace counter and
+ *  the earliest expiry written; a write changes it once, after its keys
+ *  are in the index and just before it is published, so a count may hold
+ *  a write that reads see a moment later, and two writes that run at once
+ *  may change it in the other order than their sequence numbers, so the
+ *  count may be of a state no reader saw: one of them without the other;
+ *  a refresh of a read-only handle changes it once too); after that, while
+ *  expired keys wait for compaction, a walk of the index (O(keys in the
+ *  database)) at a snapshot of the published state taken when the walk
+ *  starts (held while it runs, like firkin_snapshot's: updates in place
+ *  are off meanwhile, and the walk waits, microseconds, for the
+ *  overwrites in flight): a key written while it runs is counted as it
+ *  was at that snapshot (one whose version at the snapshot cannot be read,
+ *  damaged, or replaced in place on a read-only handle beside its writer,
+ *  by its newest record), and expiry is decided at the time the walk
+ *  starts. Any thread. */
 FIRKIN_API firkin_status firkin_count(firkin_db *db, const firkin_ns *ns, uint64_t *out);
 
 /* ------------------------------------------------------------------------ */

@@ -600,13 +600,16 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       // own inputs had) too, so that the number is not lost with it.
       const bool sealing = ks.codec().sealing();
       if (r.type == RecordType::kCompactDone) {
-        // (The number whatever the MAC says, as recovery takes it:
-        // Replayer.)
-        plan->max_seq = std::max({plan->max_seq, r.seq, r.prev});
-        if (!sealing || DoneMarkerMac(seg->data(), at + r.size(), at, ks.codec().cipher()) ==
-                            HeaderMac::kValid) {
-          plan->max_time = std::max(plan->max_time, r.time());
+        // (The number whatever the MAC says, below kMaxUnauthenticatedSeq,
+        // as recovery takes it: Replayer.)
+        const bool authentic =
+            !sealing || DoneMarkerMac(seg->data(), at + r.size(), at, ks.codec().cipher()) ==
+                            HeaderMac::kValid;
+        plan->max_seq = std::max(plan->max_seq, r.seq);
+        if (authentic || r.prev <= kMaxUnauthenticatedSeq) {
+          plan->max_seq = std::max(plan->max_seq, r.prev);
         }
+        if (authentic) plan->max_time = std::max(plan->max_time, r.time());
       } else {
         plan->max_seq = std::max(plan->max_seq, r.seq);
         if (!sealing || r.sealed()) plan->max_time = std::max(plan->max_time, r.time());

@@ -368,7 +368,12 @@ Status DB::AcquireSnapshot(uint64_t seq, uint64_t* out) const {
                                    " is in the future (last is " + std::to_string(latest) +
                                    ")");
   }
-  snapshots_.insert(seq);
+  try {
+    snapshots_.insert(seq);
+  } catch (const std::bad_alloc&) {
+    UnblockInPlace();  // (else updates in place stayed off for good; a code review)
+    return Status::NoMemory("out of memory registering a snapshot");
+  }
   *out = seq;
   return Status::OK();
 }

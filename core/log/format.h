@@ -516,6 +516,11 @@ constexpr size_t kDoneMacOffset = kWatermarkOffset + 48;       // 16 bytes
 // value, or none is there), kValid, kForged (present and wrong: damage or
 // a forgery, which verify reports). Values are used only when kValid.
 enum class HeaderMac : int { kAbsent = 0, kValid = 1, kForged = 2 };
+// The highest sequence number an encrypted database takes from a value
+// nothing authenticates (a done marker whose MAC does not hold, a segment
+// header's floor): such a number may be forged, and one near 2^64 would
+// wrap the next numbers to 0. Above it, the value is ignored.
+constexpr uint64_t kMaxUnauthenticatedSeq = uint64_t{1} << 62;
 // The seal clock's MAC state (verify); kAbsent where the clock itself is
 // absent or torn. REQUIRES key.
 HeaderMac SealClockMac(const char* header, const Aead* key);

@@ -330,7 +330,11 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // A recycled segment's floor is a sequence number that was handed out
     // before it: sequence numbers never go back, even if every record up
     // to it has been compacted away.
-    res->last_seq = std::max(res->last_seq, SegmentSeqFloor(data));
+    // (Encrypted: not past kMaxUnauthenticatedSeq, as the header is not
+    // authenticated.)
+    if (!ks->codec().sealing() || SegmentSeqFloor(data) <= kMaxUnauthenticatedSeq) {
+      res->last_seq = std::max(res->last_seq, SegmentSeqFloor(data));
+    }
     // Replay reads earlier records of this segment through the index: all
     // of the file is readable while it is scanned; the end is fixed below.
     seg->set_published_len(size);

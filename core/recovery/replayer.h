@@ -68,12 +68,16 @@ class Replayer {
       // number 51; the segment header's floor is not authenticated
       // either, so up is open to a forger anyway).
       if (r.type == RecordType::kCompactDone) {
-        res_->last_seq = std::max(res_->last_seq, r.prev);
-        if (!ks_->codec().sealing() ||
+        const bool authentic =
+            !ks_->codec().sealing() ||
             DoneMarkerMac(seg->data(), off + r.size(), off, ks_->codec().cipher()) ==
-                HeaderMac::kValid) {
-          res_->newest_time = std::max(res_->newest_time, r.time());
+                HeaderMac::kValid;
+        // (Not past kMaxUnauthenticatedSeq where the MAC does not hold: a
+        // number forged near 2^64 would wrap the next ones to 0.)
+        if (authentic || r.prev <= kMaxUnauthenticatedSeq) {
+          res_->last_seq = std::max(res_->last_seq, r.prev);
         }
+        if (authentic) res_->newest_time = std::max(res_->newest_time, r.time());
       }
       return;
     }
