@@ -303,7 +303,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   // came while the walk ran, or one installed but not yet published (a
   // read of the latest state does not see it either). Such a key is
   // counted by its version at S, found back along the version chain. Until
-  // 2026-11-29 the walk counted each key's newest record as it passed it,
+  // 2026-11-28 the walk counted each key's newest record as it passed it,
   // so a batch written beside it was counted in part (firkin_count beside
   // batches that move keys: most counts wrong; ttl_test count_batch_walk).
   //   Every key visible at S is counted once, and by its version at S: it

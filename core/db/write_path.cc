@@ -574,7 +574,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   // is installed: firkin_count never sees part of a batch (it saw every
   // count in between; concurrency review, 2026-11-28), and those of a
   // batch over several namespaces change inside the table's CountsSeqlock,
-  // so that stats' total never does either (until 2026-11-29 it could).
+  // so that stats' total never does either (until 2026-11-28 it could).
   // They change before the batch is published: a count may hold a batch
   // that reads see a moment later (the walk of the index, which counts at
   // a snapshot, does not).

@@ -1426,7 +1426,7 @@ static void test_count_batch(void) {
  * default namespace make each walk long enough for batches to land while
  * it runs. Two threads count "c" (firkin_count) and the whole database
  * ("keys" in stats: 20020) all along: every count must be exact. (Until
- * 2026-11-29 the walk counted each key's newest record as it passed it:
+ * 2026-11-28 the walk counted each key's newest record as it passed it:
  * a batch that came while it ran was counted in part, and most counts
  * taken beside the batches were wrong.) */
 static atomic_long cw_counts, cw_bad, cw_stats, cw_stats_bad;
@@ -1556,7 +1556,7 @@ static void test_count_batch_walk(void) {
  * answer). 20000 keys in the default namespace make the walk long. A
  * thread reads "keys" in stats all along: every state has 20020. Run
  * again without the expired key: the three counters answer. (Until
- * 2026-11-29 the counters were read before the walk, and one after the
+ * 2026-11-28 the counters were read before the walk, and one after the
  * other: a move into or out of "c" that came while the walk ran was
  * counted on one side only, and, without a walk, a move between two
  * namespaces whose counters were read in between.) */
