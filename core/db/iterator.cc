@@ -128,16 +128,12 @@ bool Iterator::MayStepOver(uint64_t len) {
     all_told_ = true;
     const char* const here = segs_[seg_]->data();
     Epoch::Guard guard;
-    ks_->ForEachRecord([&](Locator, const RecordView& newest) {
-      if (!all_told_) return;
-      RecordView at = newest;
-      if (newest.seq > snap_) {
-        const Status s = ks_->VersionAt(newest, snap_, &at, check_all_);
-        if (s.IsNotFound()) return;  // no version at the snapshot
-        if (!s.ok()) {
-          all_told_ = false;
-          return;
-        }
+    ks_->ForEachVersionAt(snap_, check_all_, [&](const RecordView&, const RecordView& at,
+                                                 const Status& s) {
+      if (!all_told_ || s.IsNotFound()) return;  // (none: no version at the snapshot)
+      if (!s.ok()) {
+        all_told_ = false;
+        return;
       }
       if (at.seg == here) {
         seen_offsets_.push_back(static_cast<uint64_t>(at.base - here));

@@ -330,23 +330,20 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   // pass whose clock was past the count's could, found by reading).
   const ScanClock clock(this);
   const uint64_t at = clock.ms();
-  keyspace_->ForEachRecord([&](Locator, const RecordView& newest) {
+  keyspace_->ForEachVersionAt(seq, check_all_reads_, [&](const RecordView& newest,
+                                                         const RecordView& at_s,
+                                                         const Status& vs) {
     if (newest.ns_id >= by_id.size() || by_id[newest.ns_id] < 0) return;
     Walk& w = walks[static_cast<size_t>(by_id[newest.ns_id])];
     // The bound below is about the newest records (what later counts see).
     if (newest.type == RecordType::kPut && newest.expiry() != 0) {
       w.earliest = std::min(w.earliest, newest.expiry());
     }
-    const RecordView* r = &newest;  // the key's version at S
-    RecordView older;
-    if (newest.seq > seq) {
-      const Status vs = keyspace_->VersionAt(newest, seq, &older, check_all_reads_);
-      if (vs.IsNotFound()) return;  // no version at S: the key came after
-      // A chain that cannot be followed (damage, which a read of the key
-      // reports) is no answer: the key is counted by its newest record, as
-      // it was before the walk took a snapshot.
-      if (vs.ok()) r = &older;
-    }
+    if (vs.IsNotFound()) return;  // no version at S: the key came after
+    // A chain that cannot be followed (damage, which a read of the key
+    // reports) is no answer: the key is counted by its newest record, as
+    // it was before the walk took a snapshot.
+    const RecordView* r = vs.ok() ? &at_s : &newest;  // the key's version at S
     if (r->type != RecordType::kPut) return;
     const uint64_t e = r->expiry();
     if (e == 0 || e > at) w.n++;

@@ -131,6 +131,20 @@ void Keyspace::ForEachRecord(const std::function<void(Locator, const RecordView&
   for (size_t i = n > kAhead ? n - kAhead : 0; i < n; i++) visit(ring[i % kAhead]);
 }
 
+void Keyspace::ForEachVersionAt(
+    uint64_t snap, bool check_all,
+    const std::function<void(const RecordView&, const RecordView&, const Status&)>& fn) const {
+  ForEachRecord([&](Locator, const RecordView& newest) {
+    if (newest.seq <= snap) {
+      fn(newest, newest, Status::OK());
+      return;
+    }
+    RecordView at;
+    const Status s = VersionAt(newest, snap, &at, check_all);
+    fn(newest, at, s);
+  });
+}
+
 void Keyspace::BuildOrdered(const std::vector<uint32_t>& ns_ids) {
   std::map<uint32_t, std::vector<Locator>> locs;
   for (uint32_t id : ns_ids) {

@@ -242,6 +242,17 @@ class Keyspace {
   // keeps the segments mapped (an Epoch::Guard, or compaction held off).
   // fn may not change the index.
   void ForEachRecord(const std::function<void(Locator, const RecordView&)>& fn) const;
+  // READER. ForEachRecord, with each key's version at snapshot snap:
+  // fn(newest, at, s), `at` the version VersionAt(newest, snap) finds
+  // (newest itself where its number is at most snap), `s` its status:
+  // NotFound where the key has no version at snap, another error where
+  // the chain cannot be followed (damage; `at` unset then). The caller
+  // keeps snap registered (or its versions otherwise kept) and the
+  // segments mapped, as for ForEachRecord.
+  void ForEachVersionAt(
+      uint64_t snap, bool check_all,
+      const std::function<void(const RecordView& newest, const RecordView& at,
+                               const Status& s)>& fn) const;
 
   // Removes from the index every key whose newest record matches pred
   // (e.g. it belongs to a dropped namespace). Returns how many.
