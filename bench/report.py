@@ -13,6 +13,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 from collections import defaultdict
 
 import scaling_report
@@ -389,6 +390,8 @@ def main():
     ap.add_argument("--scaling", nargs=2, action="append", default=[], metavar=("CSV", "MACHINE"),
                     help="an extra thread-scaling run (bench/scaling.sh, e.g. the 16-core matrix) "
                          "shown beside this run's own thread counts; repeatable")
+    ap.add_argument("--force", action="store_true",
+                    help="write the page even where it loses a '## ' section the old one had")
     ap.add_argument("--scaling-plots", help="where the scaling plots go (default docs/plots)")
     a = ap.parse_args()
     d = Data(load(a.csv))
@@ -527,9 +530,29 @@ def main():
     if a.notes and os.path.exists(a.notes):
         with open(a.notes) as f:
             L.append(f.read())
+    text = "\n".join(L) + "\n"
+    lost = [] if a.force else lost_sections(a.out, text)
+    if lost:
+        # Hand-written sections live in bench/sections/ and bench/notes.md;
+        # one written into the page alone would be lost here (it happened:
+        # four sections of 2026-11-28, caught by reading the diff).
+        sys.exit("report.py: not writing %s: it has sections this report would drop "
+                 "(move them into bench/sections/ or bench/notes.md first; --force if they were "
+                 "renamed there):\n  %s"
+                 % (a.out, "\n  ".join(lost)))
     with open(a.out, "w") as f:
-        f.write("\n".join(L) + "\n")
+        f.write(text)
     print(f"report.py: wrote {a.out}")
+
+
+def lost_sections(path, text):
+    """The '## ' headings of the page at path that text does not have."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        old = [l.rstrip("\n") for l in f if l.startswith("## ")]
+    new = {l for l in text.split("\n") if l.startswith("## ")}
+    return [h for h in old if h not in new]
 
 
 if __name__ == "__main__":
