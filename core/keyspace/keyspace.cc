@@ -3,12 +3,14 @@
 #include "core/util/epoch.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <vector>
 
 namespace firkin {
 
-Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out,
-                           bool check_all, bool take_overwritten) const {
+Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out, bool check_all,
+                           Overwritten overwritten) const {
   RecordView r = rec;
   // Each step goes strictly back in sequence order; a bound guards against
   // a damaged chain that loops.
@@ -23,8 +25,9 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
           "(or, sealed, its authentication) (sequence " +
           std::to_string(r.seq) + "); the version visible at the snapshot cannot be told");
     }
-    if (r.counter() != 0) {
-      if (take_overwritten) break;  // (its checksum held above, or its segment is checked)
+    if (r.counter() != 0 && overwritten != Overwritten::kFollow) {
+      // (its checksum held above, or its segment is checked)
+      if (overwritten == Overwritten::kTake) break;
       // Updated in place (docs/write_path.md): the versions it replaced,
       // between its prev and itself, are gone; the one visible at snap may
       // be among them. Never a wrong value: too old.
@@ -34,7 +37,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     }
     if (r.prev == 0) return Status::NotFound();
     if (r.prev == kPrevReplaced) {  // (a compacted copy of such a record)
-      if (take_overwritten) break;
+      if (overwritten == Overwritten::kTake) break;
       return Status::SnapshotTooOld("the version needed at sequence " + std::to_string(snap) +
                                     " was overwritten in place (sequence " +
                                     std::to_string(r.seq) + ")");
@@ -133,14 +136,38 @@ void Keyspace::ForEachRecord(const std::function<void(Locator, const RecordView&
 
 void Keyspace::ForEachVersionAt(
     uint64_t snap, bool check_all,
-    const std::function<void(const RecordView&, const RecordView&, const Status&)>& fn) const {
+    const std::function<void(const RecordView&, const RecordView&, const Status&)>& fn,
+    Overwritten overwritten) const {
   ForEachRecord([&](Locator, const RecordView& newest) {
     if (newest.seq <= snap) {
       fn(newest, newest, Status::OK());
       return;
     }
     RecordView at;
-    const Status s = VersionAt(newest, snap, &at, check_all);
+    Status s = VersionAt(newest, snap, &at, check_all, overwritten);
+    // With kFollow an overwrite may change the newest record while its
+    // checksum is taken (check_all, or a segment not known intact): a
+    // failure is damage only if the record's in-place counter was even
+    // and the same before and after (ReadStable's rule). Its number is
+    // read again each time (the other bytes the walk uses do not change).
+    // A counter that stays odd (damage: no overwrite holds it) is given
+    // up on after a while, and the failure stands.
+    if (overwritten == Overwritten::kFollow && s.code() == Status::Code::kCorruption &&
+        newest.seg != nullptr && SegmentInPlace(newest.seg)) {
+      for (uint32_t tries = 0; tries < 4096; tries++) {
+        std::atomic_thread_fence(std::memory_order_acquire);
+        const uint32_t c0 = LoadRecordCounter(newest.base);
+        if ((c0 & 1) != 0) {
+          if (tries > 64) std::this_thread::yield();
+          continue;
+        }
+        RecordView head = newest;
+        head.seq = DecodeU64(newest.base + 8);  // (an 8-byte store: old or new)
+        s = VersionAt(head, snap, &at, check_all, overwritten);
+        std::atomic_thread_fence(std::memory_order_acquire);
+        if (s.ok() || LoadRecordCounter(newest.base) == c0) break;
+      }
+    }
     fn(newest, at, s);
   });
 }
