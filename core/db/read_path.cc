@@ -334,7 +334,8 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   // read, which needs the versions it replaced, says SnapshotTooOld. Its
   // number and counter change under the walk, its prev, type and expiry
   // (none: kept in place only without one) do not, and both numbers are
-  // above S: the walk's way is the same whichever it reads.
+  // above S: the walk's way is the same whichever it reads (read whole,
+  // as a seqlock reader: Keyspace::ForEachVersionAt).
   const PinnedCountSnapshot snap(this);
   const uint64_t seq = snap.seq();
   Epoch::Guard guard;  // every record the walk reads (chains included) stays mapped

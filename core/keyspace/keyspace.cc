@@ -138,35 +138,44 @@ void Keyspace::ForEachVersionAt(
     uint64_t snap, bool check_all,
     const std::function<void(const RecordView&, const RecordView&, const Status&)>& fn,
     Overwritten overwritten) const {
-  ForEachRecord([&](Locator, const RecordView& newest) {
-    if (newest.seq <= snap) {
-      fn(newest, newest, Status::OK());
-      return;
-    }
+  ForEachRecord([&](Locator, const RecordView& rec) {
+    // With kFollow, overwrites run beside the walk, of records numbered
+    // above snap (LogWriter::SetCountFloor): such a record's number,
+    // counter, value and checksum change under it. Its number is read as
+    // a seqlock reader reads (the in-place counter even and the same
+    // before and after; the overwrite's 8-byte store is a byte loop in a
+    // ThreadSanitizer build, and the read must not see half of it), and
+    // so is the walk back from it, whose checksum of it (check_all, or a
+    // segment not known intact) would fail on a copy under way. Its other
+    // bytes the walk uses (prev, type, key, flags, no expiry) do not
+    // change, and both its numbers are above snap: the walk takes the same
+    // way whichever it reads. A counter that stays odd (damage: no
+    // overwrite holds it) is given up on after a while: the walk goes on
+    // with what it read.
+    RecordView newest = rec;
+    const bool watch =
+        overwritten == Overwritten::kFollow && newest.seg != nullptr && SegmentInPlace(newest.seg);
     RecordView at;
-    Status s = VersionAt(newest, snap, &at, check_all, overwritten);
-    // With kFollow an overwrite may change the newest record while its
-    // checksum is taken (check_all, or a segment not known intact): a
-    // failure is damage only if the record's in-place counter was even
-    // and the same before and after (ReadStable's rule). Its number is
-    // read again each time (the other bytes the walk uses do not change).
-    // A counter that stays odd (damage: no overwrite holds it) is given
-    // up on after a while, and the failure stands.
-    if (overwritten == Overwritten::kFollow && s.code() == Status::Code::kCorruption &&
-        newest.seg != nullptr && SegmentInPlace(newest.seg)) {
-      for (uint32_t tries = 0; tries < 4096; tries++) {
-        std::atomic_thread_fence(std::memory_order_acquire);
-        const uint32_t c0 = LoadRecordCounter(newest.base);
-        if ((c0 & 1) != 0) {
+    Status s;
+    for (uint32_t tries = 0;; tries++) {
+      uint32_t c0 = 0;
+      if (watch) {
+        c0 = LoadRecordCounter(newest.base);  // (acquire)
+        if ((c0 & 1) != 0 && tries < 4096) {
           if (tries > 64) std::this_thread::yield();
           continue;
         }
-        RecordView head = newest;
-        head.seq = DecodeU64(newest.base + 8);  // (an 8-byte store: old or new)
-        s = VersionAt(head, snap, &at, check_all, overwritten);
-        std::atomic_thread_fence(std::memory_order_acquire);
-        if (s.ok() || LoadRecordCounter(newest.base) == c0) break;
+        newest.seq = DecodeU64(newest.base + 8);
       }
+      if (newest.seq <= snap) {
+        at = newest;
+        s = Status::OK();
+      } else {
+        s = VersionAt(newest, snap, &at, check_all, overwritten);
+      }
+      if (!watch || tries >= 4096) break;
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (LoadRecordCounter(newest.base) == c0) break;
     }
     fn(newest, at, s);
   });

@@ -265,8 +265,9 @@ class Keyspace {
   // keeps snap registered (or its versions otherwise kept) and the
   // segments mapped, as for ForEachRecord. `overwritten`: VersionAt's; with
   // kFollow, updates in place may run beside the walk (of records numbered
-  // above snap only), and a newest record that fails its checksum while
-  // one changes it is read again.
+  // above snap only): a newest record in a segment that allows them is
+  // read as a seqlock reader reads it (its in-place counter even and the
+  // same before and after).
   void ForEachVersionAt(uint64_t snap, bool check_all,
                         const std::function<void(const RecordView& newest, const RecordView& at,
                                                  const Status& s)>& fn,
