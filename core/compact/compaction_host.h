@@ -42,6 +42,9 @@ class CompactionHost {
   // the published sequence number.
   virtual uint64_t OldestSnapshot() const = 0;
   virtual bool HasSnapshots() const = 0;
+  // The oldest snapshot of a counting walk (UINT64_MAX if none): records
+  // updated in place above it are kept where they are (DB::CountKeys).
+  virtual uint64_t OldestCountSnapshot() const = 0;
   // A pass is about to drop history: every version older than the one
   // visible at `history` (its OldestSnapshot), and the copies of records
   // updated in place up to `history` too (their replaced versions are gone

@@ -509,6 +509,12 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
 Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan) {
   plan->inputs = inputs;
   const uint64_t s_min = host_->OldestSnapshot();
+  // A counting walk follows a record updated in place above its snapshot
+  // back through its prev (DB::CountKeys); a copy would say kPrevReplaced.
+  // (A walk registered after this was read took its number after every
+  // overwrite of the inputs, which are sealed: it reads their records as
+  // they are.)
+  const uint64_t count_min = host_->OldestCountSnapshot();
   // Expired puts go up to here: not past the clock of an open iterator,
   // which still yields a put that had not expired when it was made.
   const uint64_t horizon = host_->ExpiryHorizonMs();
@@ -694,6 +700,13 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
           // (WriteOutput): what it replaced was gone already, but nothing
           // in the output says where; the floor covers it.
           if (r.counter() != 0) {
+            // Updated in place above the snapshot of a counting walk that
+            // is still running: the walk still needs its prev. The input
+            // waits, as for any version a snapshot needs.
+            if (r.seq > count_min) {
+              plan->needs_snapshot = seg;
+              return Status::OK();
+            }
             replaced_max = std::max(replaced_max, r.seq);
           }
           if (maybe) maybes.push_back({plan->keep.size(), r.seq, expired ? r.expiry() : 0});

@@ -200,6 +200,17 @@ class DB : private CompactionHost {
   // changes no state a read sees; CountKeys holds one while it walks.)
   Status AcquireSnapshot(uint64_t seq, uint64_t* out) const;
   void ReleaseSnapshot(uint64_t seq) const;
+  // A counting walk's snapshot (CountKeys): the latest state, registered
+  // as AcquireSnapshot's (compaction keeps what it sees), but updates in
+  // place go on beside it, of records numbered above it
+  // (LogWriter::SetCountFloor): its holder reads whether keys exist at it,
+  // never their values. Released with ReleaseCountSnapshot.
+  Status AcquireCountSnapshot(uint64_t* out) const;
+  void ReleaseCountSnapshot(uint64_t seq) const;
+  // The oldest registered counting walk's snapshot (UINT64_MAX if none):
+  // compaction copies no record updated in place above it (the copy's
+  // prev would say its history is gone, which such a walk still reads).
+  uint64_t OldestCountSnapshot() const override;
   // A holder of old versions (snapshot, change cursor, backup, verify)
   // turns in-place updates off while it lives (LogWriter::Block). Any
   // thread; no-ops on a read-only handle.
@@ -558,6 +569,12 @@ class DB : private CompactionHost {
   // Snapshots.
   mutable std::mutex snap_mu_;
   mutable std::multiset<uint64_t> snapshots_;
+  // The counting walks' snapshots (also in snapshots_), and how many walks
+  // are choosing theirs (AcquireCountSnapshot), under snap_mu_: they
+  // decide the log writer's count floor (SetCountFloorLocked).
+  mutable std::multiset<uint64_t> count_snapshots_;
+  mutable uint32_t count_choosing_ = 0;
+  void SetCountFloorLocked() const;
   // The clocks of open iterators (PinScanClock), under snap_mu_.
   mutable std::multiset<uint64_t> scan_clocks_;
   // Open transactions (the reaper's view); lock order: txn_mu_, snap_mu_.

@@ -21,7 +21,13 @@
 //  - holders of old versions (snapshots, iterators, transactions, change
 //    cursors, backups, verify) turn it off while they live
 //    (LogWriter::Block), and a new write sequence number goes on the record,
-//    so a power loss that keeps it cuts the log before it (recovery.cc).
+//    so a power loss that keeps it cuts the log before it (recovery.cc);
+//  - counting walks (firkin_count, stats' keys: DB::CountKeys) need only
+//    whether each key exists at their snapshot S, which an overwrite does
+//    not change: while they run, a record numbered above every walk's S
+//    is overwritten as usual, one at or below it appends its next version
+//    (LogWriter::SetCountFloor; docs/write_path.md, "Counting walks beside
+//    updates in place").
 #include <cstring>
 
 #include "core/db/db.h"
@@ -117,7 +123,10 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // overwrite, whether the last overwrite's number is published or not
   // (overwrites do not wait for publication: LogWriter::Complete).
   if (counter == 0 && !log_->IsPublished(old.seq)) return false;
-  if (!log_->BeginInPlace(slot, seg, off)) return false;
+  // (old.seq: read under the key's lock, so no overwrite changes it
+  // before ours. A counting walk needs it kept where it is at or below the
+  // walk's snapshot: LogWriter::SetCountFloor.)
+  if (!log_->BeginInPlace(slot, seg, off, old.seq)) return false;
   if (!log_->ReserveSeq(seg, r)) {  // closed (the append rolls), or too far ahead
     log_->EndInPlace(slot);
     return false;

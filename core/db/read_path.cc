@@ -150,7 +150,8 @@ Status DB::GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
       RecordView head = r;
       // (A record updated in place on the way is the answer of a read of
       // the latest state: the appends after it have not returned.)
-      Status vs = keyspace_->VersionAt(head, at, &r, check_all_reads_, latest);
+      Status vs = keyspace_->VersionAt(head, at, &r, check_all_reads_,
+                                       latest ? Overwritten::kTake : Overwritten::kTooOld);
       if (!vs.ok()) {
         if (!ReadStable(head)) continue;  // the newest changed under the walk
         if (vs.code() == Status::Code::kSnapshotTooOld && snap == kLatestSeq &&
@@ -193,20 +194,22 @@ namespace {
 
 // PinnedCountSnapshot: the state a counting walk of the index counts
 // (DB::CountKeys): the published sequence number when it is made,
-// registered as a snapshot of db until it is destroyed, so that compaction
-// keeps every version that state holds and no update goes in place.
+// registered as a counting walk's snapshot of db until it is destroyed,
+// so that compaction keeps every version that state holds and no update
+// goes in place over a record numbered at or below it
+// (DB::AcquireCountSnapshot).
 // Thread contract: made and destroyed on one thread (the registry is the
 // database's, under its snapshot lock).
 class PinnedCountSnapshot {
  public:
   explicit PinnedCountSnapshot(const DB* db) : db_(db) {
-    // (Never fails for the latest state; were it to, the published number
-    // unregistered is the best left.)
-    registered_ = db_->AcquireSnapshot(kLatestSeq, &seq_).ok();
+    // (Fails only out of memory; the published number unregistered is
+    // then the best left.)
+    registered_ = db_->AcquireCountSnapshot(&seq_).ok();
     if (!registered_) seq_ = db_->LastSeq();
   }
   ~PinnedCountSnapshot() {
-    if (registered_) db_->ReleaseSnapshot(seq_);
+    if (registered_) db_->ReleaseCountSnapshot(seq_);
   }
   PinnedCountSnapshot(const PinnedCountSnapshot&) = delete;
   PinnedCountSnapshot& operator=(const PinnedCountSnapshot&) = delete;
@@ -313,14 +316,26 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   // compaction move points at a copy with the same sequence number, in
   // the same slot; a table replaced by growth is walked as it was, frozen
   // after S). The snapshot keeps what the walk needs: compaction keeps
-  // every version S sees and every entry that leads to one, and no update
-  // goes in place (it would replace that version), so the one entry the
-  // table holds for the key is met once. A key absent at S is not counted:
-  // an entry with a number above S leads to a tombstone or to no version at
-  // all (a key created after S). With no write beside it the walk costs a
-  // comparison per entry more than before, and the snapshot's registration.
-  // (Holding the snapshot registered, the walk may wait for the updates in
-  // place under way to be published: microseconds, as firkin_snapshot.)
+  // every version S sees and every entry that leads to one, so the one
+  // entry the table holds for the key is met once. A key absent at S is
+  // not counted: an entry with a number above S leads to a tombstone or to
+  // no version at all (a key created after S). With no write beside it the
+  // walk costs a comparison per entry more than before, and the snapshot's
+  // registration. (Registering, the walk waits for the updates in place
+  // under way to be published: microseconds, as firkin_snapshot.)
+  //   Updates in place go on beside the walk, of records numbered above S
+  // only (DB::AcquireCountSnapshot). A record numbered at or below S is
+  // the version at S of its key and keeps its number while the walk runs;
+  // a record overwritten while the walk runs, or numbered above S when it
+  // began, was appended above S (an overwrite needs a number above S; one
+  // before the walk took S was numbered at or below it), so every version
+  // it replaced is above S too, and its prev still leads to the version
+  // at S: the walk follows it (Overwritten::kFollow, below) where a snapshot
+  // read, which needs the versions it replaced, says SnapshotTooOld. Its
+  // number and counter change under the walk, its prev, type and expiry
+  // (none: kept in place only without one) do not, and both numbers are
+  // above S: the walk's way is the same whichever it reads (read whole,
+  // as a seqlock reader: Keyspace::ForEachVersionAt).
   const PinnedCountSnapshot snap(this);
   const uint64_t seq = snap.seq();
   Epoch::Guard guard;  // every record the walk reads (chains included) stays mapped
@@ -330,9 +345,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   // pass whose clock was past the count's could, found by reading).
   const ScanClock clock(this);
   const uint64_t at = clock.ms();
-  keyspace_->ForEachVersionAt(seq, check_all_reads_, [&](const RecordView& newest,
-                                                         const RecordView& at_s,
-                                                         const Status& vs) {
+  auto count = [&](const RecordView& newest, const RecordView& at_s, const Status& vs) {
     if (newest.ns_id >= by_id.size() || by_id[newest.ns_id] < 0) return;
     Walk& w = walks[static_cast<size_t>(by_id[newest.ns_id])];
     // The bound below is about the newest records (what later counts see).
@@ -347,7 +360,12 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
     if (r->type != RecordType::kPut) return;
     const uint64_t e = r->expiry();
     if (e == 0 || e > at) w.n++;
-  });
+  };
+  // (A read-only handle's walk keeps kTooOld: its writer's overwrites know
+  // nothing of its snapshot, and one it replays numbered above its
+  // snapshot may have replaced the version there.)
+  keyspace_->ForEachVersionAt(seq, check_all_reads_, count,
+                              log_ != nullptr ? Overwritten::kFollow : Overwritten::kTooOld);
   for (const Walk& w : walks) {
     const NamespaceInfo& ns = *nss[w.i];
     out[w.i] = w.n;

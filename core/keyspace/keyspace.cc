@@ -3,12 +3,14 @@
 #include "core/util/epoch.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <vector>
 
 namespace firkin {
 
-Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out,
-                           bool check_all, bool take_overwritten) const {
+Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out, bool check_all,
+                           Overwritten overwritten) const {
   RecordView r = rec;
   // Each step goes strictly back in sequence order; a bound guards against
   // a damaged chain that loops.
@@ -23,8 +25,9 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
           "(or, sealed, its authentication) (sequence " +
           std::to_string(r.seq) + "); the version visible at the snapshot cannot be told");
     }
-    if (r.counter() != 0) {
-      if (take_overwritten) break;  // (its checksum held above, or its segment is checked)
+    if (r.counter() != 0 && overwritten != Overwritten::kFollow) {
+      // (its checksum held above, or its segment is checked)
+      if (overwritten == Overwritten::kTake) break;
       // Updated in place (docs/write_path.md): the versions it replaced,
       // between its prev and itself, are gone; the one visible at snap may
       // be among them. Never a wrong value: too old.
@@ -34,7 +37,7 @@ Status Keyspace::VersionAt(const RecordView& rec, uint64_t snap, RecordView* out
     }
     if (r.prev == 0) return Status::NotFound();
     if (r.prev == kPrevReplaced) {  // (a compacted copy of such a record)
-      if (take_overwritten) break;
+      if (overwritten == Overwritten::kTake) break;
       return Status::SnapshotTooOld("the version needed at sequence " + std::to_string(snap) +
                                     " was overwritten in place (sequence " +
                                     std::to_string(r.seq) + ")");
@@ -133,14 +136,47 @@ void Keyspace::ForEachRecord(const std::function<void(Locator, const RecordView&
 
 void Keyspace::ForEachVersionAt(
     uint64_t snap, bool check_all,
-    const std::function<void(const RecordView&, const RecordView&, const Status&)>& fn) const {
-  ForEachRecord([&](Locator, const RecordView& newest) {
-    if (newest.seq <= snap) {
-      fn(newest, newest, Status::OK());
-      return;
-    }
+    const std::function<void(const RecordView&, const RecordView&, const Status&)>& fn,
+    Overwritten overwritten) const {
+  ForEachRecord([&](Locator, const RecordView& rec) {
+    // With kFollow, overwrites run beside the walk, of records numbered
+    // above snap (LogWriter::SetCountFloor): such a record's number,
+    // counter, value and checksum change under it. Its number is read as
+    // a seqlock reader reads (the in-place counter even and the same
+    // before and after; the overwrite's 8-byte store is a byte loop in a
+    // ThreadSanitizer build, and the read must not see half of it), and
+    // so is the walk back from it, whose checksum of it (check_all, or a
+    // segment not known intact) would fail on a copy under way. Its other
+    // bytes the walk uses (prev, type, key, flags, no expiry) do not
+    // change, and both its numbers are above snap: the walk takes the same
+    // way whichever it reads. A counter that stays odd (damage: no
+    // overwrite holds it) is given up on after a while: the walk goes on
+    // with what it read.
+    RecordView newest = rec;
+    const bool watch =
+        overwritten == Overwritten::kFollow && newest.seg != nullptr && SegmentInPlace(newest.seg);
     RecordView at;
-    const Status s = VersionAt(newest, snap, &at, check_all);
+    Status s;
+    for (uint32_t tries = 0;; tries++) {
+      uint32_t c0 = 0;
+      if (watch) {
+        c0 = LoadRecordCounter(newest.base);  // (acquire)
+        if ((c0 & 1) != 0 && tries < 4096) {
+          if (tries > 64) std::this_thread::yield();
+          continue;
+        }
+        newest.seq = DecodeU64(newest.base + 8);
+      }
+      if (newest.seq <= snap) {
+        at = newest;
+        s = Status::OK();
+      } else {
+        s = VersionAt(newest, snap, &at, check_all, overwritten);
+      }
+      if (!watch || tries >= 4096) break;
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (LoadRecordCounter(newest.base) == c0) break;
+    }
     fn(newest, at, s);
   });
 }

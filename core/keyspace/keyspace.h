@@ -46,6 +46,26 @@ struct Relocation {
   bool moved = false;  // set by Relocate: whether the entry was moved
 };
 
+// What a walk back along a key's versions (Keyspace::VersionAt) does at a
+// record updated in place (docs/write_path.md) numbered above the
+// snapshot: the versions it replaced, between its prev and itself, are
+// gone.
+enum class Overwritten {
+  // The version at the snapshot may be among them: kSnapshotTooOld.
+  kTooOld,
+  // The record is the answer (a read of the latest state, the snapshot its
+  // published number: the newest version whose put may have returned; an
+  // overwrite returns before its publication, the newer records skipped
+  // are appends whose puts have not).
+  kTake,
+  // The walk goes on through its prev: the caller knows that every version
+  // it replaced is above the snapshot too (a counting walk: its snapshot
+  // lets only records numbered above it be overwritten,
+  // LogWriter::SetCountFloor). A compacted copy of such a record
+  // (kPrevReplaced) still ends the walk with kSnapshotTooOld.
+  kFollow,
+};
+
 class Keyspace {
  public:
   // `cipher`: the data key of an encrypted database (records are sealed;
@@ -178,14 +198,9 @@ class Keyspace {
   // whose newest record is the answer costs one checksum at most). A
   // record not checked that way is checksummed when the chain leaves the
   // kept segments (a damaged prev would look like history compacted away).
-  // A record updated in place above snap ends the walk with
-  // kSnapshotTooOld (the versions it replaced are gone), unless
-  // `take_overwritten` (a read of the latest state, with snap the
-  // published number): it is then the answer, the newest version whose
-  // put may have returned (an overwrite returns before its publication;
-  // the newer records skipped are appends whose puts have not).
-  Status VersionAt(const RecordView& rec, uint64_t snap, RecordView* out,
-                   bool check_all = true, bool take_overwritten = false) const;
+  // A record updated in place above snap: as `overwritten` says.
+  Status VersionAt(const RecordView& rec, uint64_t snap, RecordView* out, bool check_all = true,
+                   Overwritten overwritten = Overwritten::kTooOld) const;
 
   // Points the key (hash h) at the record at new_loc, replacing old_loc
   // (from FindNewest; 0 if the key had no record). Moves the old record's
@@ -248,11 +263,15 @@ class Keyspace {
   // NotFound where the key has no version at snap, another error where
   // the chain cannot be followed (damage; `at` unset then). The caller
   // keeps snap registered (or its versions otherwise kept) and the
-  // segments mapped, as for ForEachRecord.
-  void ForEachVersionAt(
-      uint64_t snap, bool check_all,
-      const std::function<void(const RecordView& newest, const RecordView& at,
-                               const Status& s)>& fn) const;
+  // segments mapped, as for ForEachRecord. `overwritten`: VersionAt's; with
+  // kFollow, updates in place may run beside the walk (of records numbered
+  // above snap only): a newest record in a segment that allows them is
+  // read as a seqlock reader reads it (its in-place counter even and the
+  // same before and after).
+  void ForEachVersionAt(uint64_t snap, bool check_all,
+                        const std::function<void(const RecordView& newest, const RecordView& at,
+                                                 const Status& s)>& fn,
+                        Overwritten overwritten = Overwritten::kTooOld) const;
 
   // Removes from the index every key whose newest record matches pred
   // (e.g. it belongs to a dropped namespace). Returns how many.

@@ -172,12 +172,17 @@ void LogWriter::WaitInPlaceIdle() {
 
 void LogWriter::Block() {
   ip_blockers_.fetch_add(1, std::memory_order_seq_cst);
+  WaitOverwrites();
+}
+
+void LogWriter::WaitOverwrites() {
   if (live_ == nullptr) return;
   WaitInPlaceIdle();
   // Their sequence numbers published too: a snapshot taken now is above
   // every version an overwrite replaced. (Each slot's number was stored
   // before its flag was cleared, and WaitInPlaceIdle saw every flag clear;
-  // no overwrite starts now that a blocker is counted.)
+  // no overwrite starts now that a blocker is counted, or, for a counting
+  // walk, now that the count floor is UINT64_MAX: SetCountFloor.)
   const uint64_t hi = InPlaceMaxSeq();
   Epoch::Guard guard;
   publisher_.WaitFor(hi);

@@ -169,11 +169,13 @@ class LogWriter {
   // ---- in-place updates (the gate between overwriters and freezers) ----
   // An overwriter (a put under its key's lock, thread slot `slot` <
   // LiveFile::kSlots) calls BeginInPlace; on true it may overwrite the
-  // record at `off` of `seg`, takes its sequence number with ReserveSeq,
-  // and calls EndInPlace once the bytes are written (before Publish). False:
-  // not now (the record is frozen, the segment is not active, or a holder
-  // of old versions is registered: Block).
-  bool BeginInPlace(size_t slot, Segment* seg, uint64_t off) {
+  // record at `off` of `seg`, whose sequence number is now `seq`, takes
+  // its new number with ReserveSeq, and calls EndInPlace once the bytes
+  // are written (before Publish). False: not now (the record is frozen,
+  // the segment is not active, a holder of old versions is registered:
+  // Block, or a counting walk may still need the record's version:
+  // `seq` is not above the count floor, SetCountFloor).
+  bool BeginInPlace(size_t slot, Segment* seg, uint64_t off, uint64_t seq) {
     InPlaceSlot& me = ip_slots_[slot];
     // (The slot is counted before its flag is set: a freezer that reads
     // the count after its store then sees the flag.)
@@ -181,7 +183,8 @@ class LogWriter {
     // (The record before the flag, both released: OverwriteHolds.)
     me.record.store(seg->data() + off, std::memory_order_release);
     me.active.store(1, std::memory_order_seq_cst);
-    if (ip_blockers_.load(std::memory_order_seq_cst) == 0 && seg->inplace() &&
+    if (ip_blockers_.load(std::memory_order_seq_cst) == 0 &&
+        seq > count_floor_.load(std::memory_order_seq_cst) && seg->inplace() &&
         off >= seg->frozen.load(std::memory_order_seq_cst) &&
         active_.load(std::memory_order_acquire) == seg) {
       return true;
@@ -275,6 +278,27 @@ class LogWriter {
   // that began before is published.
   void Block();
   void Unblock() { ip_blockers_.fetch_sub(1, std::memory_order_seq_cst); }
+  // Any thread (the database, under its snapshot lock): counting walks
+  // (DB::CountKeys) need the version of each key at their snapshot S, but
+  // only whether it exists, which an overwrite never changes. What an
+  // overwrite does change is the record's number: one at or below S
+  // replaced by one above it would send the walk back along the record's
+  // prev, past the version it needs. So while walks are registered the
+  // database sets a floor (docs/write_path.md, "Counting walks beside
+  // updates in place"): the newest registered walk's S, or UINT64_MAX while
+  // a walk is choosing its S; an overwrite goes in place only where the
+  // record's number is above it (BeginInPlace), and a record numbered at
+  // or below it appends its next version. 0: no walk, no floor. A walk
+  // raises the floor to UINT64_MAX, then WaitOverwrites, then takes S:
+  // every overwrite that did not see the raise (its flag was up before the
+  // raise, seq_cst both ways, as Block's count) has ended and is
+  // published, so S is at or above its number.
+  void SetCountFloor(uint64_t floor) { count_floor_.store(floor, std::memory_order_seq_cst); }
+  uint64_t count_floor() const { return count_floor_.load(std::memory_order_relaxed); }
+  // Any thread: waits until every overwrite under way has ended and every
+  // number an overwrite took is published (Block's wait, without blocking
+  // any later overwrite).
+  void WaitOverwrites();
   // The highest sequence number an in-place update of this process gave a
   // record (0: none). Exact once Block returned (no overwrite under way).
   uint64_t InPlaceMaxSeq() const;
@@ -500,7 +524,8 @@ class LogWriter {
   // In-place updates (EnableInPlace): one flag per thread slot, set while
   // that thread overwrites a record, the record, and the number its last overwrite
   // took (Block waits for the highest); 1 + the highest slot ever used;
-  // the registered holders of old versions. (The highest number was one
+  // the registered holders of old versions; the counting walks' floor.
+  // (The highest number was one
   // shared word that every overwrite CASed, on the line of the two counts
   // that every overwrite reads.)
   struct alignas(64) InPlaceSlot {
@@ -512,6 +537,7 @@ class LogWriter {
   std::unique_ptr<InPlaceSlot[]> ip_slots_{new InPlaceSlot[LiveFile::kSlots]};
   std::atomic<uint32_t> ip_hi_{0};
   std::atomic<uint32_t> ip_blockers_{0};
+  std::atomic<uint64_t> count_floor_{0};  // SetCountFloor
   const uint64_t db_id_;
   const uint64_t segment_size_;
   SegmentTable* const table_;

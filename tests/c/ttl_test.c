@@ -53,6 +53,12 @@
  *              (one that walks, two that count with their counters; then
  *              counters only): the total "keys" in stats counts each
  *              batch whole
+ *   count_inplace  a thread counting in a loop beside two writers of 100
+ *              hot keys: most puts still go in place (before 2026-11-29 a
+ *              counting walk turned updates in place off: 0.4% did)
+ *   count_inplace_walk  counts of a namespace whose keys are overwritten
+ *              in place, deleted and put back, and moved by batches while
+ *              the walks run: every count is one the writer's states allow
  *
  * Usage: ttl_test [GROUP...]. Ends with "N passed, N failed".
  */
@@ -1655,6 +1661,306 @@ static void test_count_batch_namespaces(void) {
   count_batch_namespaces(false);
 }
 
+/* ---- count_inplace: counting walks leave updates in place on ----
+ * 100 hot keys (16-byte values) in the default namespace, overwritten by
+ * two writer threads, beside 20000 padding keys and a thread that counts
+ * namespace "c" (4 keys and an expired one: every count walks the index)
+ * in a loop. Most puts still go in place (stat in_place_updates): a walk
+ * lets a record numbered above its snapshot be overwritten, so only a hot
+ * key's first put after each walk began appends. (Until 2026-11-29 a
+ * walk turned updates in place off while it ran: 0.4% of the puts went in
+ * place.) The share is of puts, not of time: a loaded machine that slows
+ * the walks leaves more puts in place, not fewer. */
+static atomic_long ci_puts, ci_counts, ci_bad;
+static uint64_t ci_last_bad;
+
+static void *ci_writer(void *arg) {
+  const int first = (int)(intptr_t)arg;
+  char k[16], v[32];
+  for (uint64_t n = 0; !atomic_load(&cb_stop); n++) {
+    snprintf(k, sizeof k, "hot%03d", first + (int)(n % 50));
+    snprintf(v, sizeof v, "%016llu", (unsigned long long)n);
+    if (put(cb_db, k, v) != FIRKIN_OK) {
+      atomic_fetch_add(&ci_bad, 1);
+      break;
+    }
+    atomic_fetch_add(&ci_puts, 1);
+  }
+  return NULL;
+}
+
+static void *ci_counter(void *arg) {
+  (void)arg;
+  while (!atomic_load(&cb_stop)) {
+    uint64_t n = 0;
+    if (firkin_count(cb_db, cb_ns, &n) != FIRKIN_OK || n != 4) {
+      atomic_fetch_add(&ci_bad, 1);
+      ci_last_bad = n;
+    }
+    atomic_fetch_add(&ci_counts, 1);
+  }
+  return NULL;
+}
+
+static void test_count_inplace(void) {
+  char path[300];
+  dbpath(path, sizeof path, "countinplace");
+  set_clock(1700000000000ull);
+  cb_db = open_db(path, NULL);
+  if (cb_db == NULL) {
+    check(false, "open");
+    return;
+  }
+  cb_ns = NULL;
+  check(firkin_ns_open(cb_db, "c", true, &cb_ns) == FIRKIN_OK, "ns_open");
+  char k[16];
+  bool ok = true;
+  for (int i = 0; i < 20000 && ok; i++) {
+    snprintf(k, sizeof k, "pad%d", i);
+    ok = put(cb_db, k, "v") == FIRKIN_OK;
+  }
+  for (int i = 0; i < 100 && ok; i++) {
+    snprintf(k, sizeof k, "hot%03d", i);
+    ok = put(cb_db, k, "0000000000000000") == FIRKIN_OK;
+  }
+  for (int i = 0; i < 4 && ok; i++) {
+    snprintf(k, sizeof k, "base%d", i);
+    ok = firkin_put(cb_db, NULL, cb_ns, k, strlen(k), "v", 1) == FIRKIN_OK;
+  }
+  ok = ok && firkin_put_ttl(cb_db, NULL, cb_ns, "t", 1, "v", 1, 1) == FIRKIN_OK;
+  check(ok, "fill: %s", firkin_last_error());
+  advance(10); /* "t" has expired: counts of "c" walk the index */
+  const uint64_t ip0 = stat_u64(cb_db, "in_place_updates");
+  atomic_store(&cb_stop, false);
+  atomic_store(&ci_puts, 0);
+  atomic_store(&ci_counts, 0);
+  atomic_store(&ci_bad, 0);
+  pthread_t th[3];
+  pthread_create(&th[0], NULL, ci_counter, NULL);
+  pthread_create(&th[1], NULL, ci_writer, (void *)(intptr_t)0);
+  pthread_create(&th[2], NULL, ci_writer, (void *)(intptr_t)50);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long ms = 0;
+  /* 1 s, longer (up to 15 s) until enough counts and puts were made. */
+  do {
+    usleep(10000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+  } while (ms < 1000 ||
+           ((atomic_load(&ci_counts) < 50 || atomic_load(&ci_puts) < 20000) && ms < 15000));
+  atomic_store(&cb_stop, true);
+  for (int t = 0; t < 3; t++) pthread_join(th[t], NULL);
+  const uint64_t ip = stat_u64(cb_db, "in_place_updates") - ip0;
+  const long puts = atomic_load(&ci_puts);
+  printf("  count_inplace: %ld counts, %ld puts, %llu in place (%.1f%%), %ld wrong (last %llu)\n",
+         atomic_load(&ci_counts), puts, (unsigned long long)ip,
+         puts > 0 ? 100.0 * (double)ip / (double)puts : 0.0, atomic_load(&ci_bad),
+         (unsigned long long)ci_last_bad);
+  check(atomic_load(&ci_bad) == 0, "count_inplace: %ld counts were not 4 or puts failed",
+        atomic_load(&ci_bad));
+  check(atomic_load(&ci_counts) >= 20 && puts >= 5000, "count_inplace: %ld counts, %ld puts",
+        atomic_load(&ci_counts), puts);
+  check(ip * 2 > (uint64_t)puts, "count_inplace: %llu of %ld puts in place beside the walks",
+        (unsigned long long)ip, puts);
+  firkin_ns_close(cb_ns);
+  check(firkin_close(cb_db) == FIRKIN_OK, "close");
+}
+
+/* ---- count_inplace_walk: counts stay exact beside updates in place ----
+ * Namespace "c" holds 4 plain keys, an expired key (counts walk the
+ * index), 8 pairs of keys a<i>, b<i> of which one is there (an atomic
+ * batch swaps them: every state has 8) and 8 keys s<j> that a single
+ * writer deletes and puts back now and then; between those it puts
+ * 8-byte values over the keys that are there, which go in place. 20000
+ * padding keys make the walks long. Two threads count "c" (one with
+ * firkin_count, one with "keys" in stats, less the padding) all along.
+ * Each count is checked against the writer's state: an s<j> on which no
+ * delete or put began or was under way while the count ran counts as it
+ * was; the others may count either way. What goes wrong if the walk and
+ * the overwrites do not agree: a key put back after the walk's snapshot
+ * S and then overwritten was counted by its newest record (the pairs'
+ * b<i>: one too many), and a record numbered at or below S overwritten
+ * above it sent the walk back to the delete before it (the s<j>: too
+ * few). */
+enum { kCiPairs = 8, kCiSolos = 8 };
+static _Atomic uint32_t ci_started[kCiSolos], ci_done[kCiSolos];
+static atomic_bool ci_there[kCiSolos];
+static atomic_long ci_stats, ci_stats_bad, ci_inexact;
+
+/* Whether count n (of "c") agrees with the writer's states around it:
+ * st, dn, th as read before the count; started read again after it. */
+static bool ci_allowed(uint64_t n, const uint32_t *st, const uint32_t *dn, const bool *th) {
+  uint64_t lo = 4 + kCiPairs, hi = lo;
+  bool inexact = false;
+  for (int j = 0; j < kCiSolos; j++) {
+    const bool fixed = st[j] == dn[j] && atomic_load(&ci_started[j]) == st[j];
+    if (!fixed) {
+      hi++;
+      inexact = true;
+    } else if (th[j]) {
+      lo++;
+      hi++;
+    }
+  }
+  if (inexact) atomic_fetch_add(&ci_inexact, 1);
+  return n >= lo && n <= hi;
+}
+
+static void *ciw_counter(void *arg) {
+  const bool stats = arg != NULL;
+  while (!atomic_load(&cb_stop)) {
+    uint32_t st[kCiSolos], dn[kCiSolos];
+    bool th[kCiSolos];
+    for (int j = 0; j < kCiSolos; j++) {
+      st[j] = atomic_load(&ci_started[j]);
+      dn[j] = atomic_load(&ci_done[j]);
+      th[j] = atomic_load(&ci_there[j]);
+    }
+    uint64_t n = 0;
+    if (stats) {
+      n = stat_u64(cb_db, "keys") - 20000;
+    } else if (firkin_count(cb_db, cb_ns, &n) != FIRKIN_OK) {
+      n = UINT64_MAX;
+    }
+    if (!ci_allowed(n, st, dn, th)) {
+      atomic_fetch_add(stats ? &ci_stats_bad : &ci_bad, 1);
+      ci_last_bad = n;
+    }
+    atomic_fetch_add(stats ? &ci_stats : &ci_counts, 1);
+  }
+  return NULL;
+}
+
+static void test_count_inplace_walk(void) {
+  char path[300];
+  dbpath(path, sizeof path, "countinplacewalk");
+  set_clock(1700000000000ull);
+  cb_db = open_db(path, NULL);
+  if (cb_db == NULL) {
+    check(false, "open");
+    return;
+  }
+  cb_ns = NULL;
+  check(firkin_ns_open(cb_db, "c", true, &cb_ns) == FIRKIN_OK, "ns_open");
+  char k[16], v[16];
+  bool ok = true;
+  for (int i = 0; i < 20000 && ok; i++) {
+    snprintf(k, sizeof k, "pad%d", i);
+    ok = put(cb_db, k, "v") == FIRKIN_OK;
+  }
+  for (int i = 0; i < 4 && ok; i++) {
+    snprintf(k, sizeof k, "base%d", i);
+    ok = firkin_put(cb_db, NULL, cb_ns, k, strlen(k), "00000000", 8) == FIRKIN_OK;
+  }
+  for (int i = 0; i < kCiPairs && ok; i++) {
+    snprintf(k, sizeof k, "a%d", i);
+    ok = firkin_put(cb_db, NULL, cb_ns, k, strlen(k), "00000000", 8) == FIRKIN_OK;
+  }
+  for (int j = 0; j < kCiSolos && ok; j++) {
+    snprintf(k, sizeof k, "s%d", j);
+    ok = firkin_put(cb_db, NULL, cb_ns, k, strlen(k), "00000000", 8) == FIRKIN_OK;
+    atomic_store(&ci_started[j], 0);
+    atomic_store(&ci_done[j], 0);
+    atomic_store(&ci_there[j], true);
+  }
+  ok = ok && firkin_put_ttl(cb_db, NULL, cb_ns, "t", 1, "v", 1, 1) == FIRKIN_OK;
+  check(ok, "fill: %s", firkin_last_error());
+  advance(10); /* "t" has expired: counts of "c" and stats walk the index */
+  /* to_b[i]: a<i> to b<i>; to_a[i]: back. */
+  firkin_batch *to_b[kCiPairs], *to_a[kCiPairs];
+  for (int i = 0; i < kCiPairs; i++) {
+    char a[16], b[16];
+    snprintf(a, sizeof a, "a%d", i);
+    snprintf(b, sizeof b, "b%d", i);
+    firkin_batch_new(&to_b[i]);
+    firkin_batch_new(&to_a[i]);
+    firkin_batch_delete(to_b[i], cb_ns, a, strlen(a));
+    firkin_batch_put(to_b[i], cb_ns, b, strlen(b), "00000000", 8);
+    firkin_batch_delete(to_a[i], cb_ns, b, strlen(b));
+    firkin_batch_put(to_a[i], cb_ns, a, strlen(a), "00000000", 8);
+  }
+  bool at_b[kCiPairs] = {false};
+  const uint64_t ip0 = stat_u64(cb_db, "in_place_updates");
+  atomic_store(&cb_stop, false);
+  atomic_store(&ci_counts, 0);
+  atomic_store(&ci_bad, 0);
+  atomic_store(&ci_stats, 0);
+  atomic_store(&ci_stats_bad, 0);
+  atomic_store(&ci_inexact, 0);
+  pthread_t th[2];
+  pthread_create(&th[0], NULL, ciw_counter, NULL);
+  pthread_create(&th[1], NULL, ciw_counter, (void *)1);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long rounds = 0, errors = 0, ms = 0, puts = 0;
+  /* 1.5 s, longer (up to 15 s) until enough counts were taken. */
+  do {
+    const int i = (int)(rounds % kCiPairs);
+    errors += firkin_write(cb_db, NULL, at_b[i] ? to_a[i] : to_b[i]) != FIRKIN_OK;
+    at_b[i] = !at_b[i];
+    if (rounds % 64 == 0) { /* s<j>: a delete and a put, one after the other */
+      const int j = (int)(rounds / 64 % kCiSolos);
+      snprintf(k, sizeof k, "s%d", j);
+      atomic_fetch_add(&ci_started[j], 1);
+      errors += firkin_delete(cb_db, NULL, cb_ns, k, strlen(k)) != FIRKIN_OK;
+      atomic_store(&ci_there[j], false);
+      atomic_fetch_add(&ci_done[j], 1);
+      atomic_fetch_add(&ci_started[j], 1);
+      errors += firkin_put(cb_db, NULL, cb_ns, k, strlen(k), "00000000", 8) != FIRKIN_OK;
+      atomic_store(&ci_there[j], true);
+      atomic_fetch_add(&ci_done[j], 1);
+    }
+    /* Overwrites of the keys that are there (in place, but for the first
+     * put after a batch or a walk's start). */
+    for (int p = 0; p < 24; p++, puts++) {
+      const int x = p % 3, y = (int)((rounds + p / 3) % 8);
+      if (x == 0) {
+        snprintf(k, sizeof k, "%c%d", at_b[y] ? 'b' : 'a', y);
+      } else if (x == 1) {
+        snprintf(k, sizeof k, "s%d", y);
+      } else {
+        snprintf(k, sizeof k, "base%d", y % 4);
+      }
+      snprintf(v, sizeof v, "%08ld", (rounds * 24 + p) % 100000000L);
+      errors += firkin_put(cb_db, NULL, cb_ns, k, strlen(k), v, 8) != FIRKIN_OK;
+    }
+    rounds++;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+  } while (ms < 1500 ||
+           ((atomic_load(&ci_counts) < 200 || atomic_load(&ci_stats) < 100) && ms < 15000));
+  atomic_store(&cb_stop, true);
+  for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
+  const uint64_t ip = stat_u64(cb_db, "in_place_updates") - ip0;
+  printf(
+      "  count_inplace_walk: %ld rounds, %ld puts, %llu in place; %ld of %ld counts wrong, "
+      "%ld of %ld stats wrong (last %llu); %ld counts beside a delete\n",
+      rounds, puts, (unsigned long long)ip, atomic_load(&ci_bad), atomic_load(&ci_counts),
+      atomic_load(&ci_stats_bad), atomic_load(&ci_stats), (unsigned long long)ci_last_bad,
+      atomic_load(&ci_inexact));
+  check(errors == 0, "count_inplace_walk: %ld writes failed", errors);
+  check(rounds > 100 && atomic_load(&ci_counts) > 100 && atomic_load(&ci_stats) > 50,
+        "count_inplace_walk: %ld rounds, %ld counts, %ld stats", rounds, atomic_load(&ci_counts),
+        atomic_load(&ci_stats));
+  /* The test is of counts beside overwrites: most puts went in place. */
+  check(ip * 2 > (uint64_t)puts, "count_inplace_walk: %llu of %ld puts in place",
+        (unsigned long long)ip, puts);
+  check(atomic_load(&ci_bad) == 0, "count_inplace_walk: %ld of %ld counts wrong",
+        atomic_load(&ci_bad), atomic_load(&ci_counts));
+  check(atomic_load(&ci_stats_bad) == 0, "count_inplace_walk: %ld of %ld stats keys wrong",
+        atomic_load(&ci_stats_bad), atomic_load(&ci_stats));
+  uint64_t n = 0;
+  check(firkin_count(cb_db, cb_ns, &n) == FIRKIN_OK && n == 4 + kCiPairs + kCiSolos,
+        "count after %llu", (unsigned long long)n);
+  for (int i = 0; i < kCiPairs; i++) {
+    firkin_batch_free(to_b[i]);
+    firkin_batch_free(to_a[i]);
+  }
+  firkin_ns_close(cb_ns);
+  check(firkin_close(cb_db) == FIRKIN_OK, "close");
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-ttl-XXXXXX", tmp ? tmp : "/tmp");
@@ -1677,7 +1983,9 @@ int main(int argc, char **argv) {
                 {"reclaim", test_reclaim}, {"ordered", test_ordered},
                 {"ordered_compact", test_ordered_compact}, {"cas_race", test_cas_race},
                 {"count_batch", test_count_batch}, {"count_batch_walk", test_count_batch_walk},
-                {"count_batch_namespaces", test_count_batch_namespaces}};
+                {"count_batch_namespaces", test_count_batch_namespaces},
+                {"count_inplace", test_count_inplace},
+                {"count_inplace_walk", test_count_inplace_walk}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;
