@@ -217,8 +217,13 @@ TEST(LogWriterInPlace, AnOddCounterNoOverwriterHoldsIsNotWaitedFor) {
       __atomic_store_n(reinterpret_cast<uint32_t*>(rec + RecordCounterOffset(RecordFlagsAt(rec))), c,
                        __ATOMIC_RELEASE);
     };
+    // A counting walk's floor (SetCountFloor) at b's number keeps b where
+    // it is; one below it does not.
+    log.SetCountFloor(b.seq);
+    EXPECT_FALSE(log.BeginInPlace(3, b.seg, b.off, b.seq));
+    log.SetCountFloor(b.seq - 1);
     // Slot 3 overwrites b: b's odd counter is held, a's is not.
-    ASSERT_TRUE(log.BeginInPlace(3, b.seg, b.off));
+    ASSERT_TRUE(log.BeginInPlace(3, b.seg, b.off, b.seq));
     set_counter(rb, 1);
     set_counter(ra, 5);
     EXPECT_TRUE(log.OverwriteHolds(rb, 1));
