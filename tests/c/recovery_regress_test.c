@@ -551,7 +551,9 @@ static int t_iterator_damaged_length(void) {
  *    more when the damaged entry is one of the sample it checks: the
  *    next candidate is damaged then.
  * Now every live key is yielded or the scan ends with FIRKIN_E_CORRUPTION
- * naming the damaged record's offset, the one firkin_verify names.
+ * naming the damaged record's offset, the one firkin_verify names. And a
+ * dead version damaged in its value (its length intact) is still stepped
+ * over: every key, OK.
  * `where`: 1 (a sealed segment) or -1 (the newest segment: the writer's
  * active one at the close, written to again after the reopen). */
 #define BOUNDARY_VALUE 75
@@ -583,7 +585,7 @@ static int xor_byte(const char *path, long off, unsigned char mask) {
   return fclose(f) != 0 || bad;
 }
 
-static int t_iterator_length_on_boundary(int where, int live) {
+static int t_iterator_length_on_boundary(int where, int live, int value_byte) {
   const char *dir = fresh("iter-boundary");
   const int nkeys = live ? 140000 : 1500;
   const int field = live ? 32 : 28; /* key_len : value_len */
@@ -629,9 +631,13 @@ static int t_iterator_length_on_boundary(int where, int live) {
         rec_type(b + off) == 1 && rec_value(b + off)[1] == (live ? '2' : '1') &&
         rec_value(b + off + 128)[1] == '2') {
       /* The flipped bit adds 128 to the length: the record now claims the
-       * next one's bytes, and ends where a record starts. */
-      CHECK((b[off + field] & 0x80) == 0, "bit 7 of the field at %d is set already", field);
-      CHECK(xor_byte(path, off + field, 0x80) == 0, "flip a bit in %s", path);
+       * next one's bytes, and ends where a record starts. (value_byte: a
+       * bit of its value instead, its length intact.) */
+      const long bit_at = value_byte ? off + (long)rec_head_len(rec_flags(b + off)) + 9 + 20
+                                     : off + field;
+      CHECK(value_byte || (b[bit_at] & 0x80) == 0, "bit 7 of the field at %d is set already",
+            field);
+      CHECK(xor_byte(path, bit_at, 0x80) == 0, "flip a bit in %s", path);
       if (open_boundary(dir, live, &db) == FIRKIN_OK) {
         at = off;
         break;
@@ -639,7 +645,7 @@ static int t_iterator_length_on_boundary(int where, int live) {
       /* The open checked this entry's record: undo, damage a later one. */
       CHECK(live && ++tries < 8, "open (the checkpoint covers %s): %s", seg,
             firkin_last_error());
-      CHECK(xor_byte(path, off + field, 0x80) == 0, "undo the flip in %s", path);
+      CHECK(xor_byte(path, bit_at, 0x80) == 0, "undo the flip in %s", path);
     }
     off += (long)sz;
   }
@@ -672,6 +678,14 @@ static int t_iterator_length_on_boundary(int where, int live) {
   firkin_free(rep);
   firkin_close(db);
   CHECK(verify_at == at, "verify names offset %ld, the damaged record is at %ld", verify_at, at);
+  /* A dead version damaged where its length is intact is stepped over:
+   * every key, OK (as before; the scan checks it now, and steps over it
+   * after one walk of the index). */
+  if (value_byte) {
+    CHECK(s == FIRKIN_OK && seen == want, "a damaged dead value: %s after %d of %d keys: %s",
+          firkin_strerror(s), seen, want, msg);
+    return 0;
+  }
   /* The next record is a live version the scan would pass over: it cannot
    * end with OK. */
   CHECK(s == FIRKIN_E_CORRUPTION, "ended with OK after %d of %d keys", seen, want);
@@ -680,10 +694,11 @@ static int t_iterator_length_on_boundary(int where, int live) {
   return 0;
 }
 
-static int t_boundary_dead(void) { return t_iterator_length_on_boundary(1, 0); }
-static int t_boundary_live(void) { return t_iterator_length_on_boundary(1, 1); }
-static int t_boundary_active_dead(void) { return t_iterator_length_on_boundary(-1, 0); }
-static int t_boundary_active_live(void) { return t_iterator_length_on_boundary(-1, 1); }
+static int t_boundary_dead(void) { return t_iterator_length_on_boundary(1, 0, 0); }
+static int t_boundary_live(void) { return t_iterator_length_on_boundary(1, 1, 0); }
+static int t_boundary_active_dead(void) { return t_iterator_length_on_boundary(-1, 0, 0); }
+static int t_boundary_active_live(void) { return t_iterator_length_on_boundary(-1, 1, 0); }
+static int t_boundary_dead_value(void) { return t_iterator_length_on_boundary(1, 0, 1); }
 
 /* ---- item 5: a checkpoint of a diverged copy ---- */
 
@@ -1664,6 +1679,8 @@ int main(void) {
       t_boundary_active_dead);
   run("iter_boundary: the same in the active segment, a live version's key_len",
       t_boundary_active_live);
+  run("iter_boundary: a dead version's value damaged, its length intact: stepped over, every key",
+      t_boundary_dead_value);
   run("item 5: a diverged checkpoint is ignored (with and without salvage)",
       t_diverged_checkpoint);
   run("a diverged copy's checkpoint over 2^17 entries, the same last 4 KiB: not used",
