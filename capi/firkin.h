@@ -1123,13 +1123,16 @@ FIRKIN_API firkin_status firkin_persist(firkin_db *db, const firkin_write_option
  *  record header anywhere in the log it walks (an old version's too: past
  *  it, the scan cannot tell where the next record starts), or a checksum
  *  mismatch in an entry it would yield, ends it with FIRKIN_E_CORRUPTION
- *  naming the file and offset. In an encrypted database, a record it
- *  passes over that fails authentication (in a segment the handle has not
- *  validated) ends it the same way only where the record may be a key's
- *  version at the snapshot (found by one walk of the index per damaged
- *  segment); a damaged old version is stepped over, as in a plain
- *  database. It never ends early with
- *  FIRKIN_OK; the entries it yielded before were correct. */
+ *  naming the file and offset (the one firkin_verify names). A record it
+ *  passes over in a segment the handle has not validated yet (one an
+ *  open's checkpoint let it skip, before the background scrub) is checked
+ *  too, its checksum and, in an encrypted database, its authentication: one
+ *  that fails ends the iteration the same way where the bytes it claims
+ *  (its length may be what is damaged) may hold a key's version at the
+ *  snapshot (found by one walk of the index per damaged segment) or do not
+ *  end where a valid record starts; a damaged old version is stepped over.
+ *  It never ends early with FIRKIN_OK; the entries it yielded before were
+ *  correct. */
 FIRKIN_API firkin_status firkin_iter_new(firkin_db *db, const firkin_snapshot *snap,
                                          const firkin_ns *ns, firkin_iter **out);
 FIRKIN_API void firkin_iter_free(firkin_iter *it);

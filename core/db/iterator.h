@@ -23,6 +23,15 @@
 // iterator's own buffer, decoded by the record codec when the iterator
 // lands on it; one that does not decode ends it with kCorruption).
 //
+// Damage is reported, never passed over in silence: every record the scan
+// relies on, the ones it yields and the ones whose length it steps by,
+// passes the read path's checks (Keyspace::Trusted: its checksum, and a
+// sealed one's tag, where its segment is not known intact). A record that
+// fails them ends the scan with kCorruption naming its offset (the one
+// firkin_verify names), unless no key's version at the snapshot lies in
+// the bytes it claims and a valid record starts where they end: then it is
+// stepped over (MayStepOver, RecordStartsAt).
+//
 // If the namespace is dropped while the iterator is open, its keys leave
 // the index and the visible version of the rest can no longer be told: the
 // iterator then ends with status() NamespaceNotFound (never an early end
@@ -81,20 +90,34 @@ class Iterator {
   // (skip_), from the input list in each output's first record.
   void SkipReplacedInputs();
   // Whether the scan may step over the bytes [off_, off_ + len) of segment
-  // seg_, a sealed record it would pass over that failed authentication:
+  // seg_, a record it would pass over that failed its checks (its checksum,
+  // or a sealed one's authentication; its length may be damaged too):
   // true when no key's version at the snapshot lies in them. Each key's
   // version is found once per damaged segment (a walk of the index, paid
   // only where there is damage); one that cannot be told (a damaged chain,
   // or a version in a segment the scan does not read, where a copy of it
   // may be among the damaged bytes) answers false.
   bool MayStepOver(uint64_t len);
+  // Whether a record that failed its checks at off_ is one an update in
+  // place is rewriting right now (its counter odd, in a segment that says
+  // kSegmentFlagInPlace): not damage, and its length never changes. (No
+  // update goes in place while an iterator of the writer lives, and a
+  // read-only handle sees only bytes frozen for good: DamageAt's rule.)
+  bool OverwriteUnderWay(const RecordView& r) const;
+  // Whether the scan, stepping over a damaged record of segment seg_, lands
+  // where the records go on: at `end`, at a region the open's salvage
+  // skipped, or at a record that passes every check (ValidateRecord, and
+  // authentication if sealed). If not, the damaged record's length is not
+  // to be trusted, and the scan ends there, naming it.
+  bool RecordStartsAt(uint64_t at, uint64_t end) const;
   // Where the damage that stopped the scan at `failed` (in segment seg_)
   // starts: the first record from the segment's start that fails its
   // checks (as firkin_verify's scan finds it), or `failed` if every record
-  // before it holds. The scan trusts a passed-over record's length once its
-  // header looks plausible (no checksum on records it does not yield), so a
-  // damaged length field sends it into the middle of a later record, where
-  // it meets the damage it reports; read only then.
+  // before it holds. A record the scan passes over in a segment known
+  // intact (Segment::checked) is trusted without its checksum, so there a
+  // damaged length field (damage since the segment was validated) sends it
+  // into the middle of a later record, where it meets the damage it
+  // reports; read only then.
   uint64_t DamageAt(uint64_t failed) const;
 
   const Keyspace* ks_;

@@ -5,8 +5,10 @@
  * intact; damaged -> ignored, full scan, data intact), rekey, backups of an
  * encrypted database, the identity file's feature bit (an unknown bit is
  * refused with FIRKIN_E_VERSION), bad input, a grep of every file in
- * the directory for known plaintext, and sealed records tampered with on
- * purpose (checksum written again: "sealed", "forged"). Ends with
+ * the directory for known plaintext, sealed records tampered with on
+ * purpose (checksum written again: "sealed", "forged"), and damaged
+ * lengths a hash-order scan must not follow past live keys in silence
+ * ("length_boundary"). Ends with
  * "N passed, N failed".
  */
 #define _GNU_SOURCE
@@ -1174,6 +1176,100 @@ static void test_dead_damage(void) {
   }
 }
 
+/* A damaged length that lands exactly on a later record (the encrypted
+ * side of recovery_regress_test iter_boundary), in a segment the open's
+ * checkpoint let it skip: a hash-order iteration yields every live key or
+ * ends with FIRKIN_E_CORRUPTION naming the damaged record, never OK with
+ * keys missing. A batch's commit record is not sealed: the scan passed it
+ * over without a check, and with its value_len raised by the size of the
+ * put after it (a key's only version; the damage a few flipped bits make)
+ * it passed that put over too, ended with OK, the key missing (until the
+ * session after 2026-11-28). A sealed old version's value_len raised so (its live
+ * version after it): its tag fails, the live version lies in the bytes it
+ * claims, CORRUPTION (so before too). */
+static void test_length_on_boundary(void) {
+  for (int part = 0; part < 2; part++) {
+    char p[512];
+    dbpath(p, sizeof p, part == 0 ? "boundary_commit" : "boundary_sealed");
+    firkin_db *db = NULL;
+    check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "create");
+    if (db == NULL) return;
+    /* (A snapshot held while writing: no put goes in place.) */
+    firkin_snapshot *hold = NULL;
+    check(firkin_snapshot_new(db, &hold) == FIRKIN_OK, "snapshot");
+    char v[100];
+    memset(v, 'v', sizeof v);
+    check(firkin_put(db, NULL, NULL, "first", 5, v, sizeof v) == FIRKIN_OK, "put first");
+    firkin_batch *b = NULL;
+    check(firkin_batch_new(&b) == FIRKIN_OK, "batch");
+    for (int i = 0; i < 3; i++) {
+      char k[8];
+      snprintf(k, sizeof k, "b%02d", i);
+      check(firkin_batch_put(b, NULL, k, strlen(k), v, sizeof v) == FIRKIN_OK, "batch put");
+    }
+    check(firkin_write(db, NULL, b) == FIRKIN_OK, "write the batch");
+    firkin_batch_free(b);
+    /* "solo" once (the put after the commit record), then "after" twice:
+     * an old version, then its live one. */
+    check(firkin_put(db, NULL, NULL, "solo", 4, v, sizeof v) == FIRKIN_OK, "put solo");
+    check(firkin_put(db, NULL, NULL, "after", 5, "old", 3) == FIRKIN_OK, "put after");
+    check(firkin_put(db, NULL, NULL, "after", 5, v, sizeof v) == FIRKIN_OK, "put after again");
+    for (int i = 0; i < 100; i++) { /* (past the checkpoint's check of the last 4 KiB) */
+      char k[16];
+      snprintf(k, sizeof k, "filler%03d", i);
+      check(firkin_put(db, NULL, NULL, k, strlen(k), v, sizeof v) == FIRKIN_OK, "filler");
+    }
+    firkin_snapshot_free(hold);
+    check(firkin_close(db) == FIRKIN_OK, "close");
+    const char *seg = "0000000000000001.seg";
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", p, seg);
+    unsigned char *buf = NULL;
+    const long size = read_file(path, &buf);
+    /* part 0: the commit record (type 3), solo's put next; part 1: the
+     * old version of "after" (the put after solo's), its live one next. */
+    long at = -1, next = 0;
+    for (long off = 8192, commit = 0; off + 40 <= size && at < 0;) {
+      const size_t sz = rec_record_size(buf + off);
+      if (sz < REC_MIN_SIZE) break;
+      if (rec_type(buf + off) == 3) {
+        commit = off;
+      } else if (commit != 0 && rec_type(buf + off) == 1) {
+        const long after = off + (long)sz;
+        const long live = after + (long)rec_record_size(buf + after);
+        at = part == 0 ? commit : after;
+        next = part == 0 ? (long)sz : (long)rec_record_size(buf + live);
+      }
+      off += (long)sz;
+    }
+    check(at > 8192 && at + 4096 < size && (part != 0 || rec_type(buf + at) == 3),
+          "part %d: no record to damage (at %ld)", part, at);
+    if (at <= 8192 || at + 4096 >= size) {
+      free(buf);
+      return;
+    }
+    const uint32_t vlen = rec_vlen(buf + at) + (uint32_t)next;
+    unsigned char le[4] = {(unsigned char)vlen, (unsigned char)(vlen >> 8),
+                           (unsigned char)(vlen >> 16), (unsigned char)(vlen >> 24)};
+    memcpy(buf + at + 28, le, 4);
+    check(write_file(path, buf, size), "write");
+    free(buf);
+    db = NULL;
+    check(open_with(p, kKey1, NULL, &db) == FIRKIN_OK, "reopen (its checkpoint): %s",
+          firkin_last_error());
+    if (db == NULL) return;
+    int seen = 0;
+    const firkin_status s = iterate_all(db, NULL, &seen);
+    char want[64];
+    snprintf(want, sizeof want, "offset %ld ", at);
+    check(s == FIRKIN_E_CORRUPTION && strstr(firkin_last_error(), want) != NULL,
+          "part %d: a damaged length that claims the next record: status %d, %d of 106 keys "
+          "(want CORRUPTION naming %s) [%s]",
+          part, (int)s, seen, want, firkin_last_error());
+    firkin_close(db);
+  }
+}
+
 /* Overwrites every key fill() wrote with the same value (dead bytes for
  * compaction). */
 static void fill_again(firkin_db *db) {
@@ -1632,6 +1728,7 @@ int main(int argc, char **argv) {
                 {"forged", test_sealed_forgery},
                 {"forged_batch", test_forged_batch},
                 {"dead_damage", test_dead_damage},
+                {"length_boundary", test_length_on_boundary},
                 {"forged_clock", test_forged_clock},
                 {"forged_done", test_forged_done},
                 {"zeroed_done_seq", test_zeroed_done_seq}};

@@ -33,7 +33,11 @@
  *  scan    zeroed records (old versions) in a sealed segment end a full
  *          scan with CORRUPTION naming the file, never silently; an old
  *          version whose length field is damaged: the scan names its
- *          offset, as verify does (iter_length).
+ *          offset, as verify does (iter_length); one whose damaged
+ *          length lands exactly on a later record (one flipped bit of a
+ *          dead version's value_len, a live one's key_len; in a sealed
+ *          segment and in the active one) is CORRUPTION naming the
+ *          damaged record, never OK with keys missing (iter_boundary).
  *  short   records of the short layout (version 8) in a segment whose
  *          header says 7 are damage to every read path (a get at an old
  *          snapshot, the history, an iterator), not only to the scan.
@@ -529,6 +533,172 @@ static int t_iterator_damaged_length(void) {
         iter_at, verify_at, msg);
   return 0;
 }
+
+/* ---- iter_boundary: a damaged length that lands on a later record ----
+ * Records of exactly 128 bytes (key 9 bytes, value 75, a short header with
+ * the commit time), so that one flipped bit of a length (+128) makes a
+ * record claim the next record's bytes too, and a scan that trusts it
+ * lands on a record boundary. Until the session after 2026-11-28 the scan
+ * then passed the next record over without an error and ended with OK:
+ *  - dead: every key written twice in a row (a dead version, then its live
+ *    one); bit 7 of a dead version's value_len lost the live version
+ *    after it;
+ *  - live: every key written once; bit 7 of a live version's key_len (its
+ *    key then no longer found in the index) lost that key and the next.
+ *    More keys than the open checks against their records one by one
+ *    (kFullCheckEntries): with fewer, the damaged entry makes the open
+ *    ignore its checkpoint and refuse the segment, and so it does with
+ *    more when the damaged entry is one of the sample it checks: the
+ *    next candidate is damaged then.
+ * Now every live key is yielded or the scan ends with FIRKIN_E_CORRUPTION
+ * naming the damaged record's offset, the one firkin_verify names. And a
+ * dead version damaged in its value (its length intact) is still stepped
+ * over: every key, OK.
+ * `where`: 1 (a sealed segment) or -1 (the newest segment: the writer's
+ * active one at the close, written to again after the reopen). */
+#define BOUNDARY_VALUE 75
+
+static void boundary_value(char *v, int i, int gen) {
+  memset(v, 'x', BOUNDARY_VALUE);
+  char head[32];
+  const int n = snprintf(head, sizeof head, "g%d-%06d-", gen, i);
+  memcpy(v, head, (size_t)n);
+}
+
+static firkin_status open_boundary(const char *dir, int live, firkin_db **db) {
+  firkin_options *o = opts(0, 0);
+  if (live) firkin_options_set_segment_size(o, 4 << 20);
+  *db = NULL;
+  const firkin_status s = firkin_open(dir, o, db);
+  firkin_options_free(o);
+  return s;
+}
+
+/* Xors `mask` into the byte at `off` of the file at path. */
+static int xor_byte(const char *path, long off, unsigned char mask) {
+  FILE *f = fopen(path, "r+b");
+  if (f == NULL) return 1;
+  unsigned char c;
+  int bad = fseek(f, off, SEEK_SET) != 0 || fread(&c, 1, 1, f) != 1;
+  c ^= mask;
+  bad = bad || fseek(f, off, SEEK_SET) != 0 || fwrite(&c, 1, 1, f) != 1;
+  return fclose(f) != 0 || bad;
+}
+
+static int t_iterator_length_on_boundary(int where, int live, int value_byte) {
+  const char *dir = fresh("iter-boundary");
+  const int nkeys = live ? 140000 : 1500;
+  const int field = live ? 32 : 28; /* key_len : value_len */
+  firkin_db *db;
+  CHECK(open_boundary(dir, live, &db) == FIRKIN_OK, "open");
+  /* (A snapshot held while writing: no put goes in place, so each key's
+   * first record stays where it is, dead.) */
+  firkin_snapshot *hold = NULL;
+  CHECK(firkin_snapshot_new(db, &hold) == FIRKIN_OK, "snapshot");
+  char k[16], v[BOUNDARY_VALUE];
+  for (int i = 0; i < nkeys; i++) {
+    key_of(k, i);
+    for (int gen = live ? 2 : 1; gen <= 2; gen++) {
+      boundary_value(v, i, gen);
+      CHECK(firkin_put(db, NULL, NULL, k, strlen(k), v, sizeof v) == FIRKIN_OK, "put");
+    }
+  }
+  firkin_snapshot_free(hold);
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  char segs[64][64];
+  const int n = segments(dir, segs, 64);
+  CHECK(n >= 3, "only %d segments", n);
+  const char *seg = segs[where >= 0 ? where : n - 1];
+  char path[700];
+  snprintf(path, sizeof path, "%s/%s", dir, seg);
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL, "open %s", path);
+  fseek(f, 0, SEEK_END);
+  const long size = ftell(f);
+  unsigned char *b = malloc((size_t)size);
+  fseek(f, 0, SEEK_SET);
+  CHECK(fread(b, 1, (size_t)size, f) == (size_t)size, "read %s", path);
+  fclose(f);
+  /* From the 50th record on, a record of the generation wanted (1: a dead
+   * version, 2: a live one) whose next record is a live version, both 128
+   * bytes, well before the last 4 KiB (the checkpoint's tail check). */
+  long at = -1;
+  int tries = 0;
+  for (long off = 8192, walked = 0; off + 3 * 128 <= size - 4096; walked++) {
+    const size_t sz = rec_record_size(b + off);
+    CHECK(sz >= REC_MIN_SIZE, "a record of %zu bytes at %ld in %s", sz, off, path);
+    if (walked >= 50 + 1000 * tries && sz == 128 && rec_record_size(b + off + 128) == 128 &&
+        rec_type(b + off) == 1 && rec_value(b + off)[1] == (live ? '2' : '1') &&
+        rec_value(b + off + 128)[1] == '2') {
+      /* The flipped bit adds 128 to the length: the record now claims the
+       * next one's bytes, and ends where a record starts. (value_byte: a
+       * bit of its value instead, its length intact.) */
+      const long bit_at = value_byte ? off + (long)rec_head_len(rec_flags(b + off)) + 9 + 20
+                                     : off + field;
+      CHECK(value_byte || (b[bit_at] & 0x80) == 0, "bit 7 of the field at %d is set already",
+            field);
+      CHECK(xor_byte(path, bit_at, 0x80) == 0, "flip a bit in %s", path);
+      if (open_boundary(dir, live, &db) == FIRKIN_OK) {
+        at = off;
+        break;
+      }
+      /* The open checked this entry's record: undo, damage a later one. */
+      CHECK(live && ++tries < 8, "open (the checkpoint covers %s): %s", seg,
+            firkin_last_error());
+      CHECK(xor_byte(path, bit_at, 0x80) == 0, "undo the flip in %s", path);
+    }
+    off += (long)sz;
+  }
+  free(b);
+  CHECK(at >= 0, "no record to damage in %s", path);
+  if (where < 0) {
+    /* The writer goes on (in that segment or the next). */
+    for (int i = nkeys; i < nkeys + 20; i++) {
+      key_of(k, i);
+      boundary_value(v, i, 2);
+      CHECK(firkin_put(db, NULL, NULL, k, strlen(k), v, sizeof v) == FIRKIN_OK, "put after");
+    }
+  }
+  const int want = nkeys + (where < 0 ? 20 : 0);
+  firkin_iter *it = NULL;
+  CHECK(firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK, "iter_new: %s", firkin_last_error());
+  int seen = 0;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) seen++;
+  const firkin_status s = firkin_iter_status(it);
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", firkin_last_error());
+  firkin_iter_free(it);
+  CHECK(s == FIRKIN_E_CORRUPTION || (s == FIRKIN_OK && seen == want),
+        "a scan over a %s version whose length claims the next record ended with %s after %d "
+        "of %d keys",
+        live ? "live" : "dead", firkin_strerror(s), seen, want);
+  char *rep = NULL;
+  CHECK(firkin_verify(db, &rep) == FIRKIN_E_CORRUPTION, "verify: damage");
+  const long verify_at = offset_named(rep, seg);
+  firkin_free(rep);
+  firkin_close(db);
+  CHECK(verify_at == at, "verify names offset %ld, the damaged record is at %ld", verify_at, at);
+  /* A dead version damaged where its length is intact is stepped over:
+   * every key, OK (as before; the scan checks it now, and steps over it
+   * after one walk of the index). */
+  if (value_byte) {
+    CHECK(s == FIRKIN_OK && seen == want, "a damaged dead value: %s after %d of %d keys: %s",
+          firkin_strerror(s), seen, want, msg);
+    return 0;
+  }
+  /* The next record is a live version the scan would pass over: it cannot
+   * end with OK. */
+  CHECK(s == FIRKIN_E_CORRUPTION, "ended with OK after %d of %d keys", seen, want);
+  CHECK(offset_named(msg, seg) == at, "the scan names offset %ld, the damaged record is at %ld: %s",
+        offset_named(msg, seg), at, msg);
+  return 0;
+}
+
+static int t_boundary_dead(void) { return t_iterator_length_on_boundary(1, 0, 0); }
+static int t_boundary_live(void) { return t_iterator_length_on_boundary(1, 1, 0); }
+static int t_boundary_active_dead(void) { return t_iterator_length_on_boundary(-1, 0, 0); }
+static int t_boundary_active_live(void) { return t_iterator_length_on_boundary(-1, 1, 0); }
+static int t_boundary_dead_value(void) { return t_iterator_length_on_boundary(1, 0, 1); }
 
 /* ---- item 5: a checkpoint of a diverged copy ---- */
 
@@ -1501,6 +1671,16 @@ int main(void) {
   run("a scan over zeroed records of a sealed segment is CORRUPTION", t_iterator_zeroed_records);
   run("iter_length: a scan over an old version with a damaged length names its offset",
       t_iterator_damaged_length);
+  run("iter_boundary: a dead version's value_len lands on a later record: never OK, keys missing",
+      t_boundary_dead);
+  run("iter_boundary: a live version's key_len lands on a later record: never OK, keys missing",
+      t_boundary_live);
+  run("iter_boundary: the same in the active segment, a dead version's value_len",
+      t_boundary_active_dead);
+  run("iter_boundary: the same in the active segment, a live version's key_len",
+      t_boundary_active_live);
+  run("iter_boundary: a dead version's value damaged, its length intact: stepped over, every key",
+      t_boundary_dead_value);
   run("item 5: a diverged checkpoint is ignored (with and without salvage)",
       t_diverged_checkpoint);
   run("a diverged copy's checkpoint over 2^17 entries, the same last 4 KiB: not used",
