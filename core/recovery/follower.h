@@ -32,6 +32,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -58,6 +59,13 @@ struct FollowStats {
   // Namespaces dropped because the writer compacted their create record
   // away before this handle read their drop record.
   uint64_t namespaces_gone = 0;
+  // Namespaces forgotten (NamespaceTable::Forget) because the writer
+  // compacted their create and drop records away (those gone included).
+  uint64_t namespaces_forgotten = 0;
+  // Bytes of segments the open's checkpoint covered that refreshes read,
+  // as the segments went, for the create records of namespaces the
+  // checkpoint named (FindCheckpointCreates).
+  uint64_t create_scan_bytes = 0;
 };
 
 class Follower {
@@ -92,9 +100,21 @@ class Follower {
                  std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor,
                  NsCountDeltas* counts, uint64_t* newest_time);
 
+  // Forgets the namespaces the last CatchUp found the writer forgot.
+  // REQUIRES: the count changes that CatchUp gave out were applied (they
+  // point at the namespaces), and no thread keeps a pointer from
+  // NamespaceTable::ById (handles hold theirs by shared_ptr).
+  void ForgetGone();
+
   const FollowStats& stats() const { return stats_; }
 
  private:
+  // For the namespaces whose create record's segment is not known (loaded
+  // from the open's checkpoint: NamespaceInfo::create_seg 0), looks for
+  // their create records in the segments of `gone` that the checkpoint
+  // covered, and sets create_seg where found. Each such segment is read
+  // once, as it goes, and only while such namespaces are left.
+  void FindCheckpointCreates(const std::vector<std::shared_ptr<Segment>>& gone);
   // The segment ids in the directory, sorted.
   Status ListSegments(std::vector<uint64_t>* ids);
   // The length of `seg` that may be read now (see the class comment).
@@ -117,6 +137,11 @@ class Follower {
   std::set<uint64_t> seen_;     // every id ever listed (replayed, ignored or gone)
   std::set<uint64_t> ignored_;  // listed, never to be replayed
   std::set<uint64_t> complete_;  // read to the end of their file for good
+  // Segments held since the open, which may hold create records this
+  // handle never replayed (those of the checkpoint's namespaces); erased
+  // as they go.
+  std::set<uint64_t> from_open_;
+  std::vector<uint32_t> forget_;  // for ForgetGone
   FollowStats stats_;
 };
 

@@ -25,6 +25,17 @@
  *           create and drop records) and the segment goes: the reader's
  *           refresh drops the namespace too (before: it listed it for good
  *           and its handle still worked).
+ *  reader_ckpt  the same with the reader opened from a CHECKPOINT the
+ *           writer wrote after the create (the reader does not know which
+ *           segment holds the create record; before: it listed "gone" for
+ *           good and its handle worked).
+ *  reader_forget  a read-only handle follows 600 create/put/drop cycles
+ *           (a compaction and a refresh every 50), opened from a
+ *           CHECKPOINT that lists dropped namespaces: its table holds a
+ *           handful ("namespaces_held"; before: every one it ever met),
+ *           a handle it opened to a namespace it forgot gives
+ *           NAMESPACE_NOT_FOUND, a change cursor it opened early names
+ *           every change it delivers, and verify is clean.
  *  cursor   a change cursor opened past a namespace's create record
  *           delivers the namespace's put by its name after compaction
  *           made the writer forget the namespace (before: named "").
@@ -305,9 +316,9 @@ static void t_crash(void) {
   }
 }
 
-static void t_reader(void) {
+static void t_reader(bool from_checkpoint) {
   char dir[512];
-  dbpath(dir, sizeof dir, "reader");
+  dbpath(dir, sizeof dir, from_checkpoint ? "reader_ckpt" : "reader");
   const uint64_t seg = 64 << 10;
   firkin_db *w = open_db(dir, false, seg);
   if (w == NULL) return;
@@ -320,12 +331,20 @@ static void t_reader(void) {
   check(firkin_ns_create(w, "top", &top) == FIRKIN_OK, "create top");
   check(firkin_put(w, wo, top, "t", 1, "v", 1) == FIRKIN_OK, "put top");
 
+  /* From a checkpoint, the reader does not read gone's create record. */
+  if (from_checkpoint) check(firkin_checkpoint(w) == FIRKIN_OK, "checkpoint");
   firkin_options *ro = opts(false, seg);
   firkin_options_set_read_only(ro, true);
   firkin_db *r = NULL;
   check(firkin_open(dir, ro, &r) == FIRKIN_OK, "read-only open");
   firkin_options_free(ro);
   if (r == NULL) return;
+  if (from_checkpoint) {
+    char *j = NULL;
+    check(firkin_stats(r, &j) == FIRKIN_OK && strstr(j, "\"used_at_open\":true") != NULL,
+          "the reader opened from the checkpoint");
+    firkin_free(j);
+  }
   firkin_ns *rg = NULL;
   check(firkin_ns_open(r, "gone", false, &rg) == FIRKIN_OK, "the reader sees gone");
 
@@ -365,6 +384,78 @@ static void t_reader(void) {
   firkin_ns_close(top);
   firkin_ns_close(later);
   firkin_write_options_free(wo);
+  firkin_close(w);
+}
+
+/* A reader follows churn: its table forgets what the writer forgot. */
+static void t_reader_forget(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "reader_forget");
+  const uint64_t seg = 64 << 10;
+  firkin_db *w = open_db(dir, false, seg);
+  if (w == NULL) return;
+  int i = 0;
+  bool ok = true;
+  /* Dropped namespaces the writer has not forgotten yet go into the
+   * checkpoint (flagged dropped), with a live one the reader holds. */
+  for (; ok && i < 40; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "c%d", i % 4);
+    ok = cycle(w, name, i);
+  }
+  firkin_ns *held = NULL;
+  check(firkin_ns_create(w, "held", &held) == FIRKIN_OK, "create held");
+  check(firkin_put(w, NULL, held, "h", 1, "v", 1) == FIRKIN_OK, "put held");
+  check(firkin_checkpoint(w) == FIRKIN_OK, "checkpoint");
+  firkin_options *ro = opts(false, seg);
+  firkin_options_set_read_only(ro, true);
+  firkin_db *r = NULL;
+  check(firkin_open(dir, ro, &r) == FIRKIN_OK, "read-only open");
+  firkin_options_free(ro);
+  if (r == NULL) return;
+  const uint64_t at_open = stat_u64(r, "namespaces_held");
+  check(at_open >= 40, "the reader's table holds the checkpoint's namespaces (%llu)",
+        (unsigned long long)at_open);
+  firkin_ns *rh = NULL;
+  check(firkin_ns_open(r, "held", false, &rh) == FIRKIN_OK, "the reader opens held");
+  check(firkin_ns_drop(w, "held") == FIRKIN_OK, "drop held");
+  firkin_changes *c = NULL;
+  check(firkin_changes_open(r, 0, NULL, &c) == FIRKIN_OK, "a cursor on the reader");
+  uint64_t most = 0;
+  for (; ok && i < 640; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "c%d", i % 4);
+    ok = cycle(w, name, i);
+    if (i % 50 == 49) {
+      ok = ok && firkin_compact(w) == FIRKIN_OK && firkin_refresh(r) == FIRKIN_OK;
+      const uint64_t h = stat_u64(r, "namespaces_held");
+      if (h > most && i > 200) most = h;
+    }
+  }
+  check(ok, "churn with a reader following");
+  check(firkin_compact(w) == FIRKIN_OK && firkin_refresh(r) == FIRKIN_OK, "last pass and refresh");
+  const uint64_t wh = stat_u64(w, "namespaces_held"), rh_now = stat_u64(r, "namespaces_held");
+  check(rh_now <= wh + 4 && most <= 40,
+        "the reader holds %llu namespaces (the writer %llu; at most %llu after 200 cycles)",
+        (unsigned long long)rh_now, (unsigned long long)wh, (unsigned long long)most);
+  check(!listed(r, "held") && !listed(r, "c0"), "the reader lists neither held nor c0");
+  check(firkin_get(r, NULL, rh, "h", 1, &(void *){NULL}, &(size_t){0}) ==
+            FIRKIN_E_NAMESPACE_NOT_FOUND,
+        "the reader's handle to held, forgotten, gives NAMESPACE_NOT_FOUND");
+  check(strcmp(firkin_ns_name(rh), "held") == 0, "the handle's name");
+  int named = 0, unnamed = 0;
+  for (; c != NULL && firkin_changes_valid(c); firkin_changes_next(c)) {
+    if (firkin_changes_type(c) != FIRKIN_CHANGE_PUT) continue;
+    if (firkin_changes_namespace(c)[0] == '\0') unnamed++;
+    else named++;
+  }
+  check(named > 0 && unnamed == 0, "the reader's cursor named %d puts, left %d unnamed", named,
+        unnamed);
+  verify_ok(r, "on the reader after churn");
+  firkin_changes_free(c);
+  firkin_ns_close(rh);
+  firkin_close(r);
+  firkin_ns_close(held);
   firkin_close(w);
 }
 
@@ -414,7 +505,9 @@ int main(int argc, char **argv) {
   if (group_wanted(argc, argv, "cursor")) t_cursor();
   if (group_wanted(argc, argv, "churn")) t_churn();
   if (group_wanted(argc, argv, "crash")) t_crash();
-  if (group_wanted(argc, argv, "reader")) t_reader();
+  if (group_wanted(argc, argv, "reader")) t_reader(false);
+  if (group_wanted(argc, argv, "reader_ckpt")) t_reader(true);
+  if (group_wanted(argc, argv, "reader_forget")) t_reader_forget();
   if (group_args_unknown(argc, argv) > 0) return 1;
   printf("%d passed, %d failed\n", passed, failed);
   if (failed == 0) rmrf(base_dir);
