@@ -609,8 +609,8 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  namespace's create record goes: the refresh that sees it go drops the
  *  namespace and forgets it, as it forgets a dropped namespace the writer
  *  forgot (for a namespace the open loaded from a checkpoint, the refresh
- *  reads what the checkpoint covered of each such segment for its create
- *  record, once per segment: "create_scan_bytes" in the stats). Until then
+ *  reads each segment the checkpoint listed, as it goes, for its create
+ *  record: "create_scan_bytes" in the stats). Until then
  *  the handle lists it (docs/format.md).
  *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db), FIRKIN_E_CORRUPTION (a
  *  record below the watermark failed its checks; nothing new is visible),

@@ -70,7 +70,8 @@ void Follower::FindCheckpointCreates(const std::vector<std::shared_ptr<Segment>>
     if (unknown.empty()) return;
     if (from_open_.count(seg->id()) == 0) continue;  // replayed whole here
     // What the checkpoint covered of it lies below what this handle read
-    // (the mapping of a retired file stays readable). A damaged record
+    // (the mapping of a retired file stays readable); the rest was
+    // replayed (a create record there set create_seg). A damaged record
     // ends the look: a create record past it stays unknown, and its
     // namespace stays listed, as it did before.
     const uint64_t end = seg->published_len();

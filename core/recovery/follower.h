@@ -62,8 +62,8 @@ struct FollowStats {
   // Namespaces forgotten (NamespaceTable::Forget) because the writer
   // compacted their create and drop records away (those gone included).
   uint64_t namespaces_forgotten = 0;
-  // Bytes of segments the open's checkpoint covered that refreshes read,
-  // as the segments went, for the create records of namespaces the
+  // Bytes of segments held since the open that refreshes read, as the
+  // segments went, for the create records of namespaces the open's
   // checkpoint named (FindCheckpointCreates).
   uint64_t create_scan_bytes = 0;
 };
@@ -111,9 +111,10 @@ class Follower {
  private:
   // For the namespaces whose create record's segment is not known (loaded
   // from the open's checkpoint: NamespaceInfo::create_seg 0), looks for
-  // their create records in the segments of `gone` that the checkpoint
-  // covered, and sets create_seg where found. Each such segment is read
-  // once, as it goes, and only while such namespaces are left.
+  // their create records in the segments of `gone` held since the open
+  // (as far as this handle read them), and sets create_seg where found.
+  // Each such segment is read once, as it goes, and only while such
+  // namespaces are left.
   void FindCheckpointCreates(const std::vector<std::shared_ptr<Segment>>& gone);
   // The segment ids in the directory, sorted.
   Status ListSegments(std::vector<uint64_t>* ids);
