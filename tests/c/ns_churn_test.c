@@ -24,7 +24,8 @@
  *           past what the reader read), compacts (the pass leaves out the
  *           create and drop records) and the segment goes: the reader's
  *           refresh drops the namespace too (before: it listed it for good
- *           and its handle still worked).
+ *           and its handle still worked), and forgets it (before: its
+ *           table kept it).
  *  reader_ckpt  the same with the reader opened from a CHECKPOINT the
  *           writer wrote after the create (the reader does not know which
  *           segment holds the create record; before: it listed "gone" for
@@ -391,6 +392,18 @@ static void t_reader(bool from_checkpoint) {
             FIRKIN_E_NAMESPACE_NOT_FOUND,
         "the reader's handle to gone gives NAMESPACE_NOT_FOUND");
   check(listed(r, "later") && !listed(r, "top"), "the reader lists later, not top");
+  if (from_checkpoint) {
+    const uint64_t scanned = stat_u64(r, "create_scan_bytes");
+    check(scanned > 0 && scanned != UINT64_MAX, "the refresh read the checkpoint's segment (%llu B)",
+          (unsigned long long)scanned);
+  }
+  const uint64_t let_go = stat_u64(r, "namespaces_forgotten");
+  check(let_go >= 1 && let_go != UINT64_MAX, "the reader forgot gone (%llu forgotten)",
+        (unsigned long long)let_go);
+  check(stat_u64(r, "namespaces_held") <= stat_u64(w, "namespaces_held") + 1,
+        "the reader holds %llu namespaces, the writer %llu",
+        (unsigned long long)stat_u64(r, "namespaces_held"),
+        (unsigned long long)stat_u64(w, "namespaces_held"));
   verify_ok(r, "on the reader");
   firkin_ns_close(rg);
   firkin_close(r);
