@@ -590,7 +590,8 @@ static void t_reader_crash(void) {
 struct rt_shared {
   firkin_db *w, *r;
   volatile int stop;  /* (set once, by the writer thread; read by the others) */
-  int writer_failed, refresh_failed, user_failed, unnamed, named;
+  int writer_failed, refresh_failed;       /* (one thread each) */
+  int user_failed, unnamed, named;         /* (both users: atomic adds) */
 };
 
 static void *rt_writer(void *arg) {
@@ -619,14 +620,14 @@ static void *rt_user(void *arg) {
   firkin_ns *kept[4] = {NULL, NULL, NULL, NULL};
   for (int it = 0; !__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE); it++) {
     char *l = NULL;
-    if (firkin_ns_list(sh->r, &l) != FIRKIN_OK) sh->user_failed++;
+    if (firkin_ns_list(sh->r, &l) != FIRKIN_OK) __atomic_fetch_add(&sh->user_failed, 1, __ATOMIC_RELAXED);
     firkin_free(l);
     for (int n = 0; n < 4; n++) {
       char name[16];
       snprintf(name, sizeof name, "c%d", n);
       if (kept[n] == NULL) {
         const firkin_status st = firkin_ns_open(sh->r, name, false, &kept[n]);
-        if (st != FIRKIN_OK && st != FIRKIN_E_NAMESPACE_NOT_FOUND) sh->user_failed++;
+        if (st != FIRKIN_OK && st != FIRKIN_E_NAMESPACE_NOT_FOUND) __atomic_fetch_add(&sh->user_failed, 1, __ATOMIC_RELAXED);
         continue;
       }
       void *v = NULL;
@@ -637,11 +638,11 @@ static void *rt_user(void *arg) {
         firkin_ns_close(kept[n]);  /* maybe the last reference of a forgotten one */
         kept[n] = NULL;
       } else if (st != FIRKIN_OK && st != FIRKIN_E_NOT_FOUND) {
-        sh->user_failed++;
+        __atomic_fetch_add(&sh->user_failed, 1, __ATOMIC_RELAXED);
       }
     }
     char *j = NULL;
-    if (firkin_stats(sh->r, &j) != FIRKIN_OK) sh->user_failed++;
+    if (firkin_stats(sh->r, &j) != FIRKIN_OK) __atomic_fetch_add(&sh->user_failed, 1, __ATOMIC_RELAXED);
     firkin_free(j);
     if (it % 16 == 0) {
       firkin_changes *c = NULL;
@@ -650,8 +651,8 @@ static void *rt_user(void *arg) {
       if (firkin_changes_open(sh->r, at > 40 ? at - 40 : 0, NULL, &c) == FIRKIN_OK) {
         for (int k = 0; k < 60 && firkin_changes_valid(c); k++, firkin_changes_next(c)) {
           if (firkin_changes_type(c) != FIRKIN_CHANGE_PUT) continue;
-          if (firkin_changes_namespace(c)[0] == '\0') sh->unnamed++;
-          else sh->named++;
+          if (firkin_changes_namespace(c)[0] == '\0') __atomic_fetch_add(&sh->unnamed, 1, __ATOMIC_RELAXED);
+          else __atomic_fetch_add(&sh->named, 1, __ATOMIC_RELAXED);
         }
       }
       firkin_changes_free(c);
@@ -688,6 +689,8 @@ static void t_reader_threads(void) {
   const uint64_t held = stat_u64(sh.r, "namespaces_held");
   check(held <= stat_u64(sh.w, "namespaces_held") + 4, "the reader holds %llu namespaces",
         (unsigned long long)held);
+  printf("  reader_threads: the reader forgot %llu namespaces, its cursors named %d puts\n",
+         (unsigned long long)stat_u64(sh.r, "namespaces_forgotten"), sh.named);
   verify_ok(sh.r, "on the reader after threaded churn");
   firkin_close(sh.r);
   firkin_close(sh.w);
