@@ -398,8 +398,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   // the table kept every namespace (its RAM grew per create-and-drop
   // cycle), and a namespace loaded from a checkpoint, whose create
   // record's segment was not known, stayed listed until a reopen: the
-  // segments the checkpoint covered are now read for those records as
-  // they go (FindCheckpointCreates).
+  // segments held since the open are now read for those records as they
+  // go (FindCheckpointCreates).
   if (!gone_ids.empty()) {
     const std::set<uint64_t> gone(gone_ids.begin(), gone_ids.end());
     std::vector<std::shared_ptr<Segment>> gone_segs;

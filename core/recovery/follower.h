@@ -23,10 +23,19 @@
 // follower reads the watermarks after listing the directory). The mapping
 // of a retired file stays valid until then (unlinked files stay readable).
 //
-// Thread contract: CatchUp is called by one thread at a time (the caller
-// serializes); other threads may read the keyspace meanwhile: records are
-// installed under their keys' sub-table locks and stay invisible (by
-// sequence number) until the caller publishes *last_seq.
+// Namespaces: a refresh that sees the segment holding a namespace's create
+// record go, with no segment it replays carrying the record again, knows
+// that the writer dropped and forgot the namespace; it drops it if it
+// never read the drop, and forgets it (ForgetGone). The create records of
+// the namespaces the open's checkpoint named are looked for in the
+// segments held since the open, as those go (FindCheckpointCreates).
+//
+// Thread contract: CatchUp and ForgetGone are called by one thread at a
+// time (the caller serializes); other threads may read the keyspace and
+// the namespace table meanwhile: records are installed under their keys'
+// sub-table locks and stay invisible (by sequence number) until the caller
+// publishes *last_seq, and the table locks itself (handles hold their
+// namespaces by shared_ptr, so a forgotten one lives on for them).
 #ifndef FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 #define FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 
