@@ -604,6 +604,14 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  the stats: snapshots below it can no longer be told at all); an
  *  iterator opened after it over an older state ends at once with that
  *  status. The state the refresh reaches always iterates whole.
+ *  A namespace drop the handle never read (it lay in a log segment
+ *  compaction retired first) shows when the segment holding the
+ *  namespace's create record goes: the refresh that sees it go drops the
+ *  namespace and forgets it, as it forgets a dropped namespace the writer
+ *  forgot (for a namespace the open loaded from a checkpoint, the refresh
+ *  reads each segment the checkpoint listed, as it goes, for its create
+ *  record: "create_scan_bytes" in the stats). Until then
+ *  the handle lists it (docs/format.md).
  *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db), FIRKIN_E_CORRUPTION (a
  *  record below the watermark failed its checks; nothing new is visible),
  *  FIRKIN_E_BUSY (the directory kept changing under it for 8 listings in a
@@ -888,9 +896,11 @@ FIRKIN_API firkin_status firkin_write(firkin_db *db, const firkin_write_options 
  *  Ids are never reused, yet a dropped namespace costs no log and almost
  *  no memory for good: compaction removes its records and the database
  *  then forgets it (firkin_stats: "namespaces_held"), while its handles
- *  keep answering as above. Left until the database handle closes: about
- *  64 B for each dropped ordered namespace (its empty ordered index), and
- *  a read-only handle's table, which forgets nothing (docs/api.md). */
+ *  keep answering as above; a read-only handle forgets a namespace when it
+ *  sees that the writer did, and takes one the writer dropped and forgot
+ *  for dropped although it never read the drop. Left until the database
+ *  handle closes: about 64 B for each dropped ordered namespace (its empty
+ *  ordered index) (docs/api.md). */
 
 /** Opens namespace `name`. If it does not exist: creates it when create is
  *  true, else FIRKIN_E_NAMESPACE_NOT_FOUND. */

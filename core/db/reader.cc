@@ -62,6 +62,9 @@ Status DB::Refresh() {
   // snapshot taken at the new number scans the segments that hold it.
   PublishReaderView();
   counts.Apply(ns_.counts_lock());
+  // The namespaces the writer forgot, once nothing of this refresh points
+  // at them (the count changes just applied did).
+  follower_->ForgetGone();
   const uint64_t was = reader_seq_.exchange(seq, std::memory_order_acq_rel);
   // On a read-only handle the refresh publishes: wake the change cursors
   // that wait (firkin_changes_wait slept its whole timeout before

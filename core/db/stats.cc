@@ -246,6 +246,8 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "entries_dropped", fs.entries_dropped);
     Field(&j, "puts_dropped", fs.puts_dropped);
     Field(&j, "namespaces_gone", fs.namespaces_gone);
+    Field(&j, "namespaces_forgotten", fs.namespaces_forgotten);
+    Field(&j, "create_scan_bytes", fs.create_scan_bytes);
     Field(&j, "history_floor", history_floor());
     Field(&j, "retries", fs.retries, false);
     j += "}";

@@ -7,19 +7,23 @@
 //
 // Thread contract: Find/List/ById take an internal mutex and may be called
 // from any thread. Create/Drop/Forget (mutations) are serialized by the
-// caller (the database's namespace lock, the compactor's run, or recovery
-// before the database is shared). A dropped NamespaceInfo stays in the
-// table until Forget, which the writer calls only once no record of the
-// namespace is left in any segment (compaction dropped its create and drop
-// records: Compactor, "namespace records"); handles and operations hold it
-// by shared_ptr, so a forgotten one lives on for them, dropped (until
-// 2026-11-28 every namespace ever created stayed, about 590 B of RAM per
-// create-and-drop cycle). The table's slots move when Create or Forget
-// changes it, which is why ById locks (until 2026-11-27 a compaction pass
-// read the table unlocked while firkin_ns_create grew it: a TSan race, a
-// dangling pointer at worst). A pointer ById returns stays valid while the
-// namespace is not forgotten: only the compactor's thread forgets, and no
-// other thread keeps a pointer from ById past a call.
+// caller (the database's namespace lock, the compactor's run, a read-only
+// handle's refresh, or recovery before the database is shared). A dropped
+// NamespaceInfo stays in the table until Forget, which the writer calls
+// only once no record of the namespace is left in any segment (compaction
+// dropped its create and drop records: Compactor, "namespace records"),
+// and a read-only handle once it sees that the writer did so (the segment
+// that held the create record went, and no segment carries it again:
+// Follower::CatchUp); handles and operations hold it by shared_ptr, so a
+// forgotten one lives on for them, dropped (until 2026-11-28 every
+// namespace ever created stayed, about 590 B of RAM per create-and-drop
+// cycle; a read-only handle's table kept every one until 2026-11-29). The
+// table's slots move when Create or Forget changes it, which is why ById
+// locks (until 2026-11-27 a compaction pass read the table unlocked while
+// firkin_ns_create grew it: a TSan race, a dangling pointer at worst). A
+// pointer ById returns stays valid while the namespace is not forgotten:
+// only the thread that forgets (the writer's compactor, a reader's
+// refresh) keeps a pointer from ById past a call.
 #ifndef FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
 #define FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
 
@@ -67,10 +71,12 @@ struct NamespaceInfo {
   OrderedIndex* ordered = nullptr;
   std::atomic<bool> dropped{false};
   // The segment whose copy of the create record was replayed last (0: not
-  // known, e.g. loaded from a checkpoint, or made by this process). A
-  // read-only handle's refresh tells by it that the writer compacted the
-  // create record away, which it does only after a durable drop
-  // (Follower::CatchUp). Written by the replaying thread only.
+  // known: made by this process, or loaded from a checkpoint until a
+  // read-only handle's refresh finds the record in a segment that goes).
+  // A read-only handle's refresh tells by it that the writer compacted the
+  // create record away, which it does only after a durable drop, and then
+  // forgets the namespace (Follower::CatchUp). Written by the replaying
+  // thread only.
   std::atomic<uint64_t> create_seg{0};
   // Keys whose newest record is a put (an expired one included, until
   // compaction drops it). (From here on a line away from `dropped`, which
@@ -180,9 +186,10 @@ class CountsSeqlock {
 // once per namespace (an atomic batch; a reader's refresh, whose counts
 // move from one state to the next): a count never sees part of the way.
 // A namespace must stay alive until its changes are applied: a reader's
-// table keeps every namespace it made, dropped ones too (only the writer's
-// compactor forgets one, NamespaceTable::Forget, and the writer's batches
-// hold theirs by shared_ptr), except a placeholder
+// refresh forgets namespaces only after it applied them (DB::Refresh,
+// Follower::ForgetGone), the writer's compactor forgets only namespaces no
+// batch writes (dropped, their records gone), and the writer's batches
+// hold theirs by shared_ptr; except a placeholder
 // (recovery's, for keys met before their namespace's create record),
 // which the create replaces: its changes are applied just before
 // (ApplyFor; the placeholder is nobody's handle, so nobody sees them).

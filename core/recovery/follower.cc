@@ -53,6 +53,46 @@ Follower::Follower(Env* env, std::string dir, const Identity& identity, const Op
     if (held.count(id) == 0) ignored_.insert(id);
   }
   for (uint64_t id : held) seen_.insert(id);
+  from_open_ = held;
+}
+
+void Follower::FindCheckpointCreates(const std::vector<std::shared_ptr<Segment>>& gone) {
+  // Only the checkpoint's namespaces can lack the segment (every create
+  // record replayed since sets it); placeholders (no name yet) are left.
+  std::set<uint32_t> unknown;
+  for (const auto& info : ns_->AllIncludingDropped()) {
+    if (info->id != 0 && !info->name.empty() &&
+        info->create_seg.load(std::memory_order_relaxed) == 0) {
+      unknown.insert(info->id);
+    }
+  }
+  for (const auto& seg : gone) {
+    if (unknown.empty()) return;
+    if (from_open_.count(seg->id()) == 0) continue;  // replayed whole here
+    // What the checkpoint covered of it lies below what this handle read
+    // (the mapping of a retired file stays readable); the rest was
+    // replayed (a create record there set create_seg). A damaged record
+    // ends the look: a create record past it stays unknown, and its
+    // namespace stays listed, as it did before.
+    const uint64_t end = seg->published_len();
+    LogReader reader(seg->data(), kSegmentHeaderSize, end, /*checksums=*/true,
+                     ks_->AuthFor(*seg));
+    RecordView r;
+    uint64_t at;
+    for (LogReader::Result got; (got = reader.Next(&r, &at)) == LogReader::Result::kRecord;) {
+      if (r.type != RecordType::kNsCreate || unknown.erase(r.ns_id) == 0) continue;
+      if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
+        info->create_seg.store(seg->id(), std::memory_order_relaxed);
+      }
+    }
+    stats_.create_scan_bytes += end > kSegmentHeaderSize ? end - kSegmentHeaderSize : 0;
+  }
+}
+
+void Follower::ForgetGone() {
+  for (uint32_t id : forget_) ns_->Forget(id);
+  stats_.namespaces_forgotten += forget_.size();
+  forget_.clear();
 }
 
 Status Follower::ListSegments(std::vector<uint64_t>* ids) {
@@ -345,21 +385,40 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   // that no segment replayed here carries again (the replay would have
   // moved its create_seg there): the writer compacted the record away,
   // which it does only with the namespace's drop record, once the drop is
-  // in a sealed segment (Compactor::BuildPlan, "namespace records"). This
-  // handle may never read that drop: it lay past what it had read of a log
-  // segment that compaction retired before this refresh. It is dropped
-  // here, as if the drop had been replayed. (A namespace loaded from a
-  // checkpoint does not know its create record's segment: left as it is.)
+  // in a sealed segment and no segment outside the pass can hold a record
+  // of the namespace (Compactor::BuildPlan, "namespace records"); then it
+  // forgot the namespace. This handle may never read that drop: it lay
+  // past what it had read of a log segment that compaction retired before
+  // this refresh. Such a namespace is dropped here, as if the drop had
+  // been replayed; and every one is forgotten once the count changes are
+  // applied (ForgetGone): no segment this handle holds after this refresh
+  // has a record of it (those it keeps are outside that pass, or newer),
+  // so no later refresh, iterator or cursor opened later meets one (a
+  // cursor opened earlier took the names at its open). Until 2026-11-29
+  // the table kept every namespace (its RAM grew per create-and-drop
+  // cycle), and a namespace loaded from a checkpoint, whose create
+  // record's segment was not known, stayed listed until a reopen: the
+  // segments held since the open are now read for those records as they
+  // go (FindCheckpointCreates).
   if (!gone_ids.empty()) {
     const std::set<uint64_t> gone(gone_ids.begin(), gone_ids.end());
+    std::vector<std::shared_ptr<Segment>> gone_segs;
+    for (const auto& s : held) {
+      if (gone.count(s->id()) != 0) gone_segs.push_back(s);
+    }
+    FindCheckpointCreates(gone_segs);
     bool any = false;
-    for (const auto& info : ns_->List()) {
+    for (const auto& info : ns_->AllIncludingDropped()) {
       const uint64_t at = info->create_seg.load(std::memory_order_relaxed);
       if (info->id == 0 || at == 0 || gone.count(at) == 0) continue;
-      ns_->Drop(info->id);
-      stats_.namespaces_gone++;
-      any = true;
+      if (!info->dropped.load(std::memory_order_relaxed)) {
+        ns_->Drop(info->id);
+        stats_.namespaces_gone++;
+        any = true;
+      }
+      forget_.push_back(info->id);
     }
+    for (uint64_t id : gone_ids) from_open_.erase(id);
     if (any) {
       NamespaceTable* ns = ns_;
       ks_->PurgeIf([ns](const RecordView& r) {

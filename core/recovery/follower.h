@@ -23,15 +23,25 @@
 // follower reads the watermarks after listing the directory). The mapping
 // of a retired file stays valid until then (unlinked files stay readable).
 //
-// Thread contract: CatchUp is called by one thread at a time (the caller
-// serializes); other threads may read the keyspace meanwhile: records are
-// installed under their keys' sub-table locks and stay invisible (by
-// sequence number) until the caller publishes *last_seq.
+// Namespaces: a refresh that sees the segment holding a namespace's create
+// record go, with no segment it replays carrying the record again, knows
+// that the writer dropped and forgot the namespace; it drops it if it
+// never read the drop, and forgets it (ForgetGone). The create records of
+// the namespaces the open's checkpoint named are looked for in the
+// segments held since the open, as those go (FindCheckpointCreates).
+//
+// Thread contract: CatchUp and ForgetGone are called by one thread at a
+// time (the caller serializes); other threads may read the keyspace and
+// the namespace table meanwhile: records are installed under their keys'
+// sub-table locks and stay invisible (by sequence number) until the caller
+// publishes *last_seq, and the table locks itself (handles hold their
+// namespaces by shared_ptr, so a forgotten one lives on for them).
 #ifndef FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 #define FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -58,6 +68,13 @@ struct FollowStats {
   // Namespaces dropped because the writer compacted their create record
   // away before this handle read their drop record.
   uint64_t namespaces_gone = 0;
+  // Namespaces forgotten (NamespaceTable::Forget) because the writer
+  // compacted their create and drop records away (those gone included).
+  uint64_t namespaces_forgotten = 0;
+  // Bytes of segments held since the open that refreshes read, as the
+  // segments went, for the create records of namespaces the open's
+  // checkpoint named (FindCheckpointCreates).
+  uint64_t create_scan_bytes = 0;
 };
 
 class Follower {
@@ -92,9 +109,22 @@ class Follower {
                  std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor,
                  NsCountDeltas* counts, uint64_t* newest_time);
 
+  // Forgets the namespaces the last CatchUp found the writer forgot.
+  // REQUIRES: the count changes that CatchUp gave out were applied (they
+  // point at the namespaces), and no thread keeps a pointer from
+  // NamespaceTable::ById (handles hold theirs by shared_ptr).
+  void ForgetGone();
+
   const FollowStats& stats() const { return stats_; }
 
  private:
+  // For the namespaces whose create record's segment is not known (loaded
+  // from the open's checkpoint: NamespaceInfo::create_seg 0), looks for
+  // their create records in the segments of `gone` held since the open
+  // (as far as this handle read them), and sets create_seg where found.
+  // Each such segment is read once, as it goes, and only while such
+  // namespaces are left.
+  void FindCheckpointCreates(const std::vector<std::shared_ptr<Segment>>& gone);
   // The segment ids in the directory, sorted.
   Status ListSegments(std::vector<uint64_t>* ids);
   // The length of `seg` that may be read now (see the class comment).
@@ -117,6 +147,11 @@ class Follower {
   std::set<uint64_t> seen_;     // every id ever listed (replayed, ignored or gone)
   std::set<uint64_t> ignored_;  // listed, never to be replayed
   std::set<uint64_t> complete_;  // read to the end of their file for good
+  // Segments held since the open, which may hold create records this
+  // handle never replayed (those of the checkpoint's namespaces); erased
+  // as they go.
+  std::set<uint64_t> from_open_;
+  std::vector<uint32_t> forget_;  // for ForgetGone
   FollowStats stats_;
 };
 

@@ -24,13 +24,39 @@
  *           past what the reader read), compacts (the pass leaves out the
  *           create and drop records) and the segment goes: the reader's
  *           refresh drops the namespace too (before: it listed it for good
- *           and its handle still worked).
+ *           and its handle still worked), and forgets it (before: its
+ *           table kept it).
+ *  reader_ckpt  the same with the reader opened from a CHECKPOINT the
+ *           writer wrote after the create (the reader does not know which
+ *           segment holds the create record; before: it listed "gone" for
+ *           good and its handle worked).
+ *  reader_forget  a read-only handle follows 600 create/put/drop cycles
+ *           (a compaction and a refresh every 50), opened from a
+ *           CHECKPOINT that lists dropped namespaces: its table holds a
+ *           handful ("namespaces_held"; before: every one it ever met),
+ *           a handle it opened to a namespace it forgot gives
+ *           NAMESPACE_NOT_FOUND, a change cursor it opened early names
+ *           every change it delivers, and verify is clean.
+ *  reader_crash  a read-only handle opened from a CHECKPOINT that lists a
+ *           live namespace "keep" follows three writer processes in turn,
+ *           each churning with background compaction until killed with
+ *           SIGKILL, then a writer that compacts: the reader lists "keep"
+ *           at every refresh (a namespace dropped or forgotten wrongly
+ *           would not be), reads its key through a handle it opened first,
+ *           lists the churned names as the writer does, holds a handful of
+ *           namespaces, and verify is clean.
+ *  reader_threads  a writer thread churns (a compaction every 40 cycles)
+ *           while one thread refreshes a read-only handle and two use it:
+ *           list, open by name, get through handles kept across refreshes,
+ *           stats, change cursors (no change named ""). Run under TSan
+ *           too: the refresh forgets namespaces while they read.
  *  cursor   a change cursor opened past a namespace's create record
  *           delivers the namespace's put by its name after compaction
  *           made the writer forget the namespace (before: named "").
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -305,9 +331,9 @@ static void t_crash(void) {
   }
 }
 
-static void t_reader(void) {
+static void t_reader(bool from_checkpoint) {
   char dir[512];
-  dbpath(dir, sizeof dir, "reader");
+  dbpath(dir, sizeof dir, from_checkpoint ? "reader_ckpt" : "reader");
   const uint64_t seg = 64 << 10;
   firkin_db *w = open_db(dir, false, seg);
   if (w == NULL) return;
@@ -320,12 +346,20 @@ static void t_reader(void) {
   check(firkin_ns_create(w, "top", &top) == FIRKIN_OK, "create top");
   check(firkin_put(w, wo, top, "t", 1, "v", 1) == FIRKIN_OK, "put top");
 
+  /* From a checkpoint, the reader does not read gone's create record. */
+  if (from_checkpoint) check(firkin_checkpoint(w) == FIRKIN_OK, "checkpoint");
   firkin_options *ro = opts(false, seg);
   firkin_options_set_read_only(ro, true);
   firkin_db *r = NULL;
   check(firkin_open(dir, ro, &r) == FIRKIN_OK, "read-only open");
   firkin_options_free(ro);
   if (r == NULL) return;
+  if (from_checkpoint) {
+    char *j = NULL;
+    check(firkin_stats(r, &j) == FIRKIN_OK && strstr(j, "\"used_at_open\":true") != NULL,
+          "the reader opened from the checkpoint");
+    firkin_free(j);
+  }
   firkin_ns *rg = NULL;
   check(firkin_ns_open(r, "gone", false, &rg) == FIRKIN_OK, "the reader sees gone");
 
@@ -358,6 +392,18 @@ static void t_reader(void) {
             FIRKIN_E_NAMESPACE_NOT_FOUND,
         "the reader's handle to gone gives NAMESPACE_NOT_FOUND");
   check(listed(r, "later") && !listed(r, "top"), "the reader lists later, not top");
+  if (from_checkpoint) {
+    const uint64_t scanned = stat_u64(r, "create_scan_bytes");
+    check(scanned > 0 && scanned != UINT64_MAX, "the refresh read the checkpoint's segment (%llu B)",
+          (unsigned long long)scanned);
+  }
+  const uint64_t let_go = stat_u64(r, "namespaces_forgotten");
+  check(let_go >= 1 && let_go != UINT64_MAX, "the reader forgot gone (%llu forgotten)",
+        (unsigned long long)let_go);
+  check(stat_u64(r, "namespaces_held") <= stat_u64(w, "namespaces_held") + 1,
+        "the reader holds %llu namespaces, the writer %llu",
+        (unsigned long long)stat_u64(r, "namespaces_held"),
+        (unsigned long long)stat_u64(w, "namespaces_held"));
   verify_ok(r, "on the reader");
   firkin_ns_close(rg);
   firkin_close(r);
@@ -366,6 +412,281 @@ static void t_reader(void) {
   firkin_ns_close(later);
   firkin_write_options_free(wo);
   firkin_close(w);
+}
+
+/* A reader follows churn: its table forgets what the writer forgot. */
+static void t_reader_forget(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "reader_forget");
+  const uint64_t seg = 64 << 10;
+  firkin_db *w = open_db(dir, false, seg);
+  if (w == NULL) return;
+  int i = 0;
+  bool ok = true;
+  /* Dropped namespaces the writer has not forgotten yet go into the
+   * checkpoint (flagged dropped), with a live one the reader holds. */
+  for (; ok && i < 40; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "c%d", i % 4);
+    ok = cycle(w, name, i);
+  }
+  firkin_ns *held = NULL;
+  check(firkin_ns_create(w, "held", &held) == FIRKIN_OK, "create held");
+  check(firkin_put(w, NULL, held, "h", 1, "v", 1) == FIRKIN_OK, "put held");
+  check(firkin_checkpoint(w) == FIRKIN_OK, "checkpoint");
+  firkin_options *ro = opts(false, seg);
+  firkin_options_set_read_only(ro, true);
+  firkin_db *r = NULL;
+  check(firkin_open(dir, ro, &r) == FIRKIN_OK, "read-only open");
+  firkin_options_free(ro);
+  if (r == NULL) return;
+  const uint64_t at_open = stat_u64(r, "namespaces_held");
+  check(at_open >= 40, "the reader's table holds the checkpoint's namespaces (%llu)",
+        (unsigned long long)at_open);
+  firkin_ns *rh = NULL;
+  check(firkin_ns_open(r, "held", false, &rh) == FIRKIN_OK, "the reader opens held");
+  check(firkin_ns_drop(w, "held") == FIRKIN_OK, "drop held");
+  firkin_changes *c = NULL;
+  check(firkin_changes_open(r, 0, NULL, &c) == FIRKIN_OK, "a cursor on the reader");
+  uint64_t most = 0;
+  for (; ok && i < 640; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "c%d", i % 4);
+    ok = cycle(w, name, i);
+    if (i % 50 == 49) {
+      ok = ok && firkin_compact(w) == FIRKIN_OK && firkin_refresh(r) == FIRKIN_OK;
+      const uint64_t h = stat_u64(r, "namespaces_held");
+      if (h > most && i > 200) most = h;
+    }
+  }
+  check(ok, "churn with a reader following");
+  check(firkin_compact(w) == FIRKIN_OK && firkin_refresh(r) == FIRKIN_OK, "last pass and refresh");
+  const uint64_t wh = stat_u64(w, "namespaces_held"), rh_now = stat_u64(r, "namespaces_held");
+  check(rh_now <= wh + 4 && most <= 40,
+        "the reader holds %llu namespaces (the writer %llu; at most %llu after 200 cycles)",
+        (unsigned long long)rh_now, (unsigned long long)wh, (unsigned long long)most);
+  check(!listed(r, "held") && !listed(r, "c0"), "the reader lists neither held nor c0");
+  check(firkin_get(r, NULL, rh, "h", 1, &(void *){NULL}, &(size_t){0}) ==
+            FIRKIN_E_NAMESPACE_NOT_FOUND,
+        "the reader's handle to held, forgotten, gives NAMESPACE_NOT_FOUND");
+  check(strcmp(firkin_ns_name(rh), "held") == 0, "the handle's name");
+  int named = 0, unnamed = 0;
+  for (; c != NULL && firkin_changes_valid(c); firkin_changes_next(c)) {
+    if (firkin_changes_type(c) != FIRKIN_CHANGE_PUT) continue;
+    if (firkin_changes_namespace(c)[0] == '\0') unnamed++;
+    else named++;
+  }
+  check(named > 0 && unnamed == 0, "the reader's cursor named %d puts, left %d unnamed", named,
+        unnamed);
+  verify_ok(r, "on the reader after churn");
+  firkin_changes_free(c);
+  firkin_ns_close(rh);
+  firkin_close(r);
+  firkin_ns_close(held);
+  firkin_close(w);
+}
+
+/* A reader from a checkpoint follows writers killed during churn. */
+static void t_reader_crash(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "reader_crash");
+  const uint64_t seg = 64 << 10;
+  firkin_db *w = open_db(dir, false, seg);
+  if (w == NULL) return;
+  firkin_ns *keep = NULL;
+  check(firkin_ns_create(w, "keep", &keep) == FIRKIN_OK, "create keep");
+  check(firkin_put(w, NULL, keep, "kk", 2, "kv", 2) == FIRKIN_OK, "put keep");
+  firkin_ns_close(keep);
+  for (int i = 0; i < 30; i++) cycle(w, "k1", i);
+  check(firkin_checkpoint(w) == FIRKIN_OK, "checkpoint");
+  check(firkin_close(w) == FIRKIN_OK, "close");
+  /* Opened before any writer runs again: from the checkpoint for sure (a
+   * live writer's pass may retire a segment it lists first). */
+  firkin_db *r = NULL;
+  firkin_options *ro = opts(false, seg);
+  firkin_options_set_read_only(ro, true);
+  check(firkin_open(dir, ro, &r) == FIRKIN_OK, "read-only open");
+  firkin_options_free(ro);
+  if (r == NULL) return;
+  char *j = NULL;
+  check(firkin_stats(r, &j) == FIRKIN_OK && strstr(j, "\"used_at_open\":true") != NULL,
+        "the reader opened from the checkpoint");
+  firkin_free(j);
+  firkin_ns *rk = NULL;
+  check(firkin_ns_open(r, "keep", false, &rk) == FIRKIN_OK, "the reader opens keep");
+  int refreshes = 0, missed = 0, failed_refresh = 0;
+  for (int run = 0; run < 3; run++) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) crash_child(dir);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+      const firkin_status st = firkin_refresh(r);
+      if (st == FIRKIN_OK) {
+        refreshes++;
+        if (!listed(r, "keep")) missed++;
+      } else if (st != FIRKIN_E_BUSY) {
+        failed_refresh++;
+      }
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+    } while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 400 + 200 * run);
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    check(WIFSIGNALED(st), "run %d: the child churned until killed (status %d)", run, st);
+    check(firkin_refresh(r) == FIRKIN_OK, "refresh after the kill");
+    /* The name the child was cycling may be live: the next child makes
+     * it again. */
+    w = open_db(dir, false, seg);
+    if (w == NULL) break;
+    for (int j = 0; j < 5; j++) {
+      char name[16];
+      snprintf(name, sizeof name, "k%d", j);
+      if (listed(w, name)) check(firkin_ns_drop(w, name) == FIRKIN_OK, "drop %s", name);
+    }
+    check(firkin_close(w) == FIRKIN_OK, "close");
+  }
+  w = open_db(dir, false, seg);
+  if (w == NULL) return;
+  check(firkin_compact(w) == FIRKIN_OK && firkin_sync(w) == FIRKIN_OK, "compact after the kills");
+  check(firkin_refresh(r) == FIRKIN_OK, "last refresh");
+  check(refreshes > 3 && missed == 0 && failed_refresh == 0,
+        "keep missing from the reader's list in %d of %d refreshes (%d failed)", missed,
+        refreshes, failed_refresh);
+  void *v = NULL;
+  size_t vl = 0;
+  check(firkin_get(r, NULL, rk, "kk", 2, &v, &vl) == FIRKIN_OK && vl == 2 &&
+            memcmp(v, "kv", 2) == 0,
+        "keep's key through the reader's first handle");
+  firkin_free(v);
+  for (int j = 0; j < 5; j++) {
+    char name[16];
+    snprintf(name, sizeof name, "k%d", j);
+    check(listed(r, name) == listed(w, name), "the reader lists %s as the writer does", name);
+  }
+  const uint64_t rh = stat_u64(r, "namespaces_held"), wh = stat_u64(w, "namespaces_held");
+  check(rh <= wh + 4, "the reader holds %llu namespaces (the writer %llu)",
+        (unsigned long long)rh, (unsigned long long)wh);
+  printf("  reader_crash: %d refreshes, reader holds %llu namespaces, %llu forgotten, %llu "
+         "create scan bytes\n",
+         refreshes, (unsigned long long)rh,
+         (unsigned long long)stat_u64(r, "namespaces_forgotten"),
+         (unsigned long long)stat_u64(r, "create_scan_bytes"));
+  verify_ok(r, "on the reader after the kills");
+  firkin_ns_close(rk);
+  firkin_close(r);
+  firkin_close(w);
+}
+
+/* reader_threads: what the threads share. */
+struct rt_shared {
+  firkin_db *w, *r;
+  volatile int stop;  /* (set once, by the writer thread; read by the others) */
+  int writer_failed, refresh_failed;       /* (one thread each) */
+  int user_failed, unnamed, named;         /* (both users: atomic adds) */
+};
+
+static void *rt_writer(void *arg) {
+  struct rt_shared *sh = arg;
+  for (int i = 0; i < 1200 && !sh->writer_failed; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "c%d", i % 4);
+    if (!cycle(sh->w, name, i)) sh->writer_failed = 1;
+    if (i % 40 == 39 && firkin_compact(sh->w) != FIRKIN_OK) sh->writer_failed = 2;
+  }
+  __atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+static void *rt_refresher(void *arg) {
+  struct rt_shared *sh = arg;
+  while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE)) {
+    const firkin_status st = firkin_refresh(sh->r);
+    if (st != FIRKIN_OK && st != FIRKIN_E_BUSY) sh->refresh_failed++;
+  }
+  return NULL;
+}
+
+static void *rt_user(void *arg) {
+  struct rt_shared *sh = arg;
+  firkin_ns *kept[4] = {NULL, NULL, NULL, NULL};
+  for (int it = 0; !__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE); it++) {
+    char *l = NULL;
+    if (firkin_ns_list(sh->r, &l) != FIRKIN_OK) __atomic_fetch_add(&sh->user_failed, 1, __ATOMIC_RELAXED);
+    firkin_free(l);
+    for (int n = 0; n < 4; n++) {
+      char name[16];
+      snprintf(name, sizeof name, "c%d", n);
+      if (kept[n] == NULL) {
+        const firkin_status st = firkin_ns_open(sh->r, name, false, &kept[n]);
+        if (st != FIRKIN_OK && st != FIRKIN_E_NAMESPACE_NOT_FOUND) __atomic_fetch_add(&sh->user_failed, 1, __ATOMIC_RELAXED);
+        continue;
+      }
+      void *v = NULL;
+      size_t vl = 0;
+      const firkin_status st = firkin_get(sh->r, NULL, kept[n], "key0", 4, &v, &vl);
+      firkin_free(v);
+      if (st == FIRKIN_E_NAMESPACE_NOT_FOUND || it % 7 == 0) {
+        firkin_ns_close(kept[n]);  /* maybe the last reference of a forgotten one */
+        kept[n] = NULL;
+      } else if (st != FIRKIN_OK && st != FIRKIN_E_NOT_FOUND) {
+        __atomic_fetch_add(&sh->user_failed, 1, __ATOMIC_RELAXED);
+      }
+    }
+    char *j = NULL;
+    if (firkin_stats(sh->r, &j) != FIRKIN_OK) __atomic_fetch_add(&sh->user_failed, 1, __ATOMIC_RELAXED);
+    firkin_free(j);
+    if (it % 16 == 0) {
+      firkin_changes *c = NULL;
+      uint64_t at = 0;
+      firkin_last_seq(sh->r, &at);
+      if (firkin_changes_open(sh->r, at > 40 ? at - 40 : 0, NULL, &c) == FIRKIN_OK) {
+        for (int k = 0; k < 60 && firkin_changes_valid(c); k++, firkin_changes_next(c)) {
+          if (firkin_changes_type(c) != FIRKIN_CHANGE_PUT) continue;
+          if (firkin_changes_namespace(c)[0] == '\0') __atomic_fetch_add(&sh->unnamed, 1, __ATOMIC_RELAXED);
+          else __atomic_fetch_add(&sh->named, 1, __ATOMIC_RELAXED);
+        }
+      }
+      firkin_changes_free(c);
+    }
+  }
+  for (int n = 0; n < 4; n++) firkin_ns_close(kept[n]);
+  return NULL;
+}
+
+static void t_reader_threads(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "reader_threads");
+  struct rt_shared sh;
+  memset(&sh, 0, sizeof sh);
+  sh.w = open_db(dir, false, 64 << 10);
+  if (sh.w == NULL) return;
+  firkin_options *ro = opts(false, 64 << 10);
+  firkin_options_set_read_only(ro, true);
+  check(firkin_open(dir, ro, &sh.r) == FIRKIN_OK, "read-only open");
+  firkin_options_free(ro);
+  if (sh.r == NULL) return;
+  pthread_t t[4];
+  pthread_create(&t[0], NULL, rt_writer, &sh);
+  pthread_create(&t[1], NULL, rt_refresher, &sh);
+  pthread_create(&t[2], NULL, rt_user, &sh);
+  pthread_create(&t[3], NULL, rt_user, &sh);
+  for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  check(sh.writer_failed == 0 && sh.refresh_failed == 0 && sh.user_failed == 0,
+        "failures: writer %d, refresh %d, reader calls %d", sh.writer_failed, sh.refresh_failed,
+        sh.user_failed);
+  check(sh.unnamed == 0, "the reader's cursors named %d puts, left %d unnamed", sh.named,
+        sh.unnamed);
+  check(firkin_compact(sh.w) == FIRKIN_OK && firkin_refresh(sh.r) == FIRKIN_OK, "last refresh");
+  const uint64_t held = stat_u64(sh.r, "namespaces_held");
+  check(held <= stat_u64(sh.w, "namespaces_held") + 4, "the reader holds %llu namespaces",
+        (unsigned long long)held);
+  printf("  reader_threads: the reader forgot %llu namespaces, its cursors named %d puts\n",
+         (unsigned long long)stat_u64(sh.r, "namespaces_forgotten"), sh.named);
+  verify_ok(sh.r, "on the reader after threaded churn");
+  firkin_close(sh.r);
+  firkin_close(sh.w);
 }
 
 /* A change cursor opened after a namespace's create and drop (its start
@@ -414,7 +735,11 @@ int main(int argc, char **argv) {
   if (group_wanted(argc, argv, "cursor")) t_cursor();
   if (group_wanted(argc, argv, "churn")) t_churn();
   if (group_wanted(argc, argv, "crash")) t_crash();
-  if (group_wanted(argc, argv, "reader")) t_reader();
+  if (group_wanted(argc, argv, "reader")) t_reader(false);
+  if (group_wanted(argc, argv, "reader_ckpt")) t_reader(true);
+  if (group_wanted(argc, argv, "reader_forget")) t_reader_forget();
+  if (group_wanted(argc, argv, "reader_crash")) t_reader_crash();
+  if (group_wanted(argc, argv, "reader_threads")) t_reader_threads();
   if (group_args_unknown(argc, argv) > 0) return 1;
   printf("%d passed, %d failed\n", passed, failed);
   if (failed == 0) rmrf(base_dir);
