@@ -70,6 +70,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -566,7 +567,7 @@ static int t_retire(void) {
 
 struct reader_thread {
   firkin_db *r;
-  volatile int *stop;
+  atomic_int *stop;
   int bad;
   unsigned long rounds, too_old;
 };
@@ -574,7 +575,7 @@ struct reader_thread {
 static void *reader_thread_main(void *arg) {
   struct reader_thread *t = arg;
   long long last = 0;
-  while (!*t->stop) {
+  while (!atomic_load(t->stop)) {
     long long c = check_state(t->r);
     if (c == -3) {
       t->too_old++;
@@ -600,7 +601,7 @@ static int t_threads(void) {
   fflush(stdout);
   pid_t w = fork();
   if (w == 0) _exit(writer_main(dir, 2.0, NULL));
-  volatile int stop = 0;
+  atomic_int stop = 0;
   struct reader_thread th[2];
   pthread_t tid[2];
   for (int i = 0; i < 2; i++) {
@@ -619,7 +620,7 @@ static int t_threads(void) {
     refreshes++;
     usleep(1000);
   }
-  stop = 1;
+  atomic_store(&stop, 1);
   for (int i = 0; i < 2; i++) pthread_join(tid[i], NULL);
   CHECK(!err && !th[0].bad && !th[1].bad, "a check failed");
   CHECK(th[0].rounds > 0 && th[1].rounds > 0 && refreshes > 0, "no work done");
@@ -886,15 +887,15 @@ static int race_writer(const char *dir, double secs) {
 
 struct refresher {
   firkin_db *r;
-  volatile int stop;
-  int bad;
+  atomic_int stop;
+  atomic_int bad;
 };
 
 static void *refresher_main(void *arg) {
   struct refresher *f = arg;
-  while (!f->stop) {
+  while (!atomic_load(&f->stop)) {
     firkin_status rc = firkin_refresh(f->r);
-    if (rc != FIRKIN_OK && rc != FIRKIN_E_BUSY) f->bad = rc;
+    if (rc != FIRKIN_OK && rc != FIRKIN_E_BUSY) atomic_store(&f->bad, (int)rc);
   }
   return NULL;
 }
@@ -929,11 +930,11 @@ static int t_iter_race(void) {
     }
     firkin_iter_free(it);
   }
-  f.stop = 1;
+  atomic_store(&f.stop, 1);
   pthread_join(th, NULL);
   int bad = wait_ok(w, "writer");
   firkin_close(r);
-  CHECK(!bad && f.bad == 0, "writer or refresh failed (refresh %d)", f.bad);
+  CHECK(!bad && atomic_load(&f.bad) == 0, "writer or refresh failed (refresh %d)", atomic_load(&f.bad));
   CHECK(its > 1000, "only %ld iterators", its);
   CHECK(corrupt == 0 && other == 0, "%ld of %ld iterators failed with CORRUPTION, %ld otherwise",
         corrupt, its, other);
