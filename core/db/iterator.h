@@ -98,12 +98,6 @@ class Iterator {
   // or a version in a segment the scan does not read, where a copy of it
   // may be among the damaged bytes) answers false.
   bool MayStepOver(uint64_t len);
-  // Whether a record that failed its checks at off_ is one an update in
-  // place is rewriting right now (its counter odd, in a segment that says
-  // kSegmentFlagInPlace): not damage, and its length never changes. (No
-  // update goes in place while an iterator of the writer lives, and a
-  // read-only handle sees only bytes frozen for good: DamageAt's rule.)
-  bool OverwriteUnderWay(const RecordView& r) const;
   // Whether the scan, stepping over a damaged record of segment seg_, lands
   // where the records go on: at `end`, at a region the open's salvage
   // skipped, or at a record that passes every check (ValidateRecord, and
