@@ -932,9 +932,11 @@ FIRKIN_API void firkin_ns_close(firkin_ns *ns);
  *  expired keys wait for compaction, a walk of the index (O(keys in the
  *  database)) at a snapshot of the published state taken when the walk
  *  starts (held while it runs, like firkin_snapshot's, but updates in
- *  place go on beside it: a key's first put after the walk started
- *  appends, and the puts after that one go in place; the walk waits,
- *  microseconds, for the overwrites in flight when it starts): a key
+ *  place go on beside it: a key's first put after the walk took its
+ *  snapshot appends, and the puts after that one go in place, so each
+ *  walk costs each hot key one append, and every put appends while a
+ *  walk is taking its snapshot; the walk waits, microseconds, for the
+ *  overwrites in flight when it starts): a key
  *  written while it runs is counted as it
  *  was at that snapshot (one whose version at the snapshot cannot be read,
  *  damaged, or replaced in place on a read-only handle beside its writer,

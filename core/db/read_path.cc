@@ -204,7 +204,8 @@ class PinnedCountSnapshot {
  public:
   explicit PinnedCountSnapshot(const DB* db) : db_(db) {
     // (Fails only out of memory; the published number unregistered is
-    // then the best left.)
+    // then the best left, and updates in place are not held back for it:
+    // the walk must not follow records overwritten above it, registered().)
     registered_ = db_->AcquireCountSnapshot(&seq_).ok();
     if (!registered_) seq_ = db_->LastSeq();
   }
@@ -214,6 +215,7 @@ class PinnedCountSnapshot {
   PinnedCountSnapshot(const PinnedCountSnapshot&) = delete;
   PinnedCountSnapshot& operator=(const PinnedCountSnapshot&) = delete;
   uint64_t seq() const { return seq_; }
+  bool registered() const { return registered_; }
 
  private:
   const DB* const db_;
@@ -363,9 +365,17 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   };
   // (A read-only handle's walk keeps kTooOld: its writer's overwrites know
   // nothing of its snapshot, and one it replays numbered above its
-  // snapshot may have replaced the version there.)
-  keyspace_->ForEachVersionAt(seq, check_all_reads_, count,
-                              log_ != nullptr ? Overwritten::kFollow : Overwritten::kTooOld);
+  // snapshot may have replaced the version there. So does a walk whose
+  // registration ran out of memory: no count floor keeps the records at
+  // or below its number where they are; following one overwritten since
+  // led past the version at its number, and the key went uncounted. Found
+  // by a review.)
+  keyspace_->ForEachVersionAt(
+      seq, check_all_reads_, count,
+      log_ != nullptr && snap.registered() ? Overwritten::kFollow : Overwritten::kTooOld,
+      [this](const char* base, uint32_t counter) {
+        return log_ != nullptr && log_->OverwriteHolds(base, counter);
+      });
   for (const Walk& w : walks) {
     const NamespaceInfo& ns = *nss[w.i];
     out[w.i] = w.n;

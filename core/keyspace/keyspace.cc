@@ -137,7 +137,8 @@ void Keyspace::ForEachRecord(const std::function<void(Locator, const RecordView&
 void Keyspace::ForEachVersionAt(
     uint64_t snap, bool check_all,
     const std::function<void(const RecordView&, const RecordView&, const Status&)>& fn,
-    Overwritten overwritten) const {
+    Overwritten overwritten,
+    const std::function<bool(const char* base, uint32_t counter)>& overwrite_holds) const {
   ForEachRecord([&](Locator, const RecordView& rec) {
     // With kFollow, overwrites run beside the walk, of records numbered
     // above snap (LogWriter::SetCountFloor): such a record's number,
@@ -149,9 +150,12 @@ void Keyspace::ForEachVersionAt(
     // segment not known intact) would fail on a copy under way. Its other
     // bytes the walk uses (prev, type, key, flags, no expiry) do not
     // change, and both its numbers are above snap: the walk takes the same
-    // way whichever it reads. A counter that stays odd (damage: no
-    // overwrite holds it) is given up on after a while: the walk goes on
-    // with what it read.
+    // way whichever it reads. An odd counter is waited for as long as an
+    // overwriter holds the record (`overwrite_holds`, exact: an overwriter
+    // preempted in its copy may hold it for a while; until a review, the
+    // walk gave up after 4096 tries and read the copy under way); one no
+    // overwriter holds is damage, and the walk goes on with what it reads.
+    // (Without `overwrite_holds`: 4096 tries.)
     RecordView newest = rec;
     const bool watch =
         overwritten == Overwritten::kFollow && newest.seg != nullptr && SegmentInPlace(newest.seg);
@@ -161,9 +165,13 @@ void Keyspace::ForEachVersionAt(
       uint32_t c0 = 0;
       if (watch) {
         c0 = LoadRecordCounter(newest.base);  // (acquire)
-        if ((c0 & 1) != 0 && tries < 4096) {
-          if (tries > 64) std::this_thread::yield();
-          continue;
+        if ((c0 & 1) != 0) {
+          const bool held = tries < 64 || (overwrite_holds ? overwrite_holds(newest.base, c0)
+                                                           : tries < 4096);
+          if (held) {
+            if (tries > 64) std::this_thread::yield();
+            continue;
+          }
         }
         newest.seq = DecodeU64(newest.base + 8);
       }
@@ -173,7 +181,10 @@ void Keyspace::ForEachVersionAt(
       } else {
         s = VersionAt(newest, snap, &at, check_all, overwritten);
       }
-      if (!watch || tries >= 4096) break;
+      // (A counter that changed: an overwrite ended meanwhile; read again.
+      // The bound only stops a walk from chasing a key overwritten without
+      // pause forever.)
+      if (!watch || (c0 & 1) != 0 || tries >= (1u << 20)) break;
       std::atomic_thread_fence(std::memory_order_acquire);
       if (LoadRecordCounter(newest.base) == c0) break;
     }

@@ -268,10 +268,15 @@ class Keyspace {
   // above snap only): a newest record in a segment that allows them is
   // read as a seqlock reader reads it (its in-place counter even and the
   // same before and after).
-  void ForEachVersionAt(uint64_t snap, bool check_all,
-                        const std::function<void(const RecordView& newest, const RecordView& at,
-                                                 const Status& s)>& fn,
-                        Overwritten overwritten = Overwritten::kTooOld) const;
+  // `overwrite_holds(base, counter)`: whether an overwriter holds the
+  // record at base, whose counter was read odd (LogWriter::OverwriteHolds):
+  // the walk waits for it while it does.
+  void ForEachVersionAt(
+      uint64_t snap, bool check_all,
+      const std::function<void(const RecordView& newest, const RecordView& at,
+                               const Status& s)>& fn,
+      Overwritten overwritten = Overwritten::kTooOld,
+      const std::function<bool(const char* base, uint32_t counter)>& overwrite_holds = {}) const;
 
   // Removes from the index every key whose newest record matches pred
   // (e.g. it belongs to a dropped namespace). Returns how many.
