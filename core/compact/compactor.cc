@@ -71,6 +71,10 @@ struct Compactor::Plan {
   std::vector<DroppedPut> drop_puts;  // per drop: the expired put's namespace (0 expiry: a delete)
   uint64_t bytes = 0;             // of kept records
   uint64_t ns_bytes = 0;          // of those, namespace records (no index entry stands for them)
+  // Of ns_bytes, the create and drop records of dropped namespaces the
+  // pass could not leave out yet: counted dead in the output, so that a
+  // later pass takes it again (BuildPlan, "namespace records").
+  uint64_t ns_dead = 0;
   uint64_t read = 0;
   uint64_t min_seq = UINT64_MAX;
   uint64_t max_seq = 0;  // of any record read from the inputs
@@ -303,7 +307,17 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all, uint64
     // Expired records (TTL) count as reclaimable once their time has come.
     const bool expired = s->min_expiry.load(std::memory_order_relaxed) <= now_ms;
     const uint64_t dead = s->dead_bytes();
-    if ((dead > 0 || expired) && s->id() <= max_id && Compactable(*s, change_floor) &&
+    // An output whose only dead bytes are namespace records its pass had
+    // to keep (BuildPlan) is not taken alone by a background pass until
+    // some other segment retired: the same pass would keep them again,
+    // and write the output again every period.
+    bool ns_wait = false;
+    if (!all) {
+      auto k = ns_kept_.find(s->id());
+      ns_wait = k != ns_kept_.end() && dead == k->second.dead && !expired &&
+                k->second.retired == stats_.segments_retired.load(std::memory_order_relaxed);
+    }
+    if ((dead > 0 || expired) && !ns_wait && s->id() <= max_id && Compactable(*s, change_floor) &&
         (all || !KnownDamaged(*s))) {
       ranked.emplace_back(bytes == 0 || expired ? 1.0 : double(dead) / double(bytes), s);
     }
@@ -352,13 +366,32 @@ Compactor::Older Compactor::OlderOutside(const std::vector<std::shared_ptr<Segme
 
 bool Compactor::NamespaceGoneOutside(const std::vector<std::shared_ptr<Segment>>& outside,
                                      uint32_t ns_id, uint64_t below) {
-  constexpr size_t kMaxChecks = 64;  // (as OlderOutside)
+  // (As OlderOutside, a background pass asks at most 64 segments; a full
+  // compaction asks every one. Until 2026-11-30 both stopped at 64: with
+  // 64 outputs older than a drop, kept for their namespace records, no
+  // pass could forget a namespace again, and the table grew by one
+  // namespace a cycle under churn.)
+  const size_t max_checks = exhaustive_ ? outside.size() : 64;
   for (size_t i = 0; i < outside.size(); i++) {
     const std::shared_ptr<Segment>& s = outside[i];
     if (s->min_seq.load(std::memory_order_relaxed) >= below) break;
-    if (i == kMaxChecks || !Filters()->SurelyLacksNamespace(s, ns_id)) return false;
+    if (i == max_checks || !Filters()->SurelyLacksNamespace(s, ns_id)) return false;
   }
   return true;
+}
+
+bool Compactor::HigherNamespaceOutside(const std::vector<std::shared_ptr<Segment>>& outside,
+                                       uint32_t id) {
+  // The newest segments first (ids are handed out in order, so the newest
+  // records carry the highest ids); a few of them at most.
+  constexpr size_t kMaxChecks = 4;
+  size_t checked = 0;
+  for (auto it = outside.rbegin(); it != outside.rend() && checked < kMaxChecks; ++it) {
+    if (!(*it)->sealed.load(std::memory_order_acquire)) continue;  // not durable yet
+    checked++;
+    if (Filters()->HighestNamespace(*it) > id) return true;
+  }
+  return false;
 }
 
 uint64_t Compactor::SweepScan(Segment& seg, const std::vector<std::shared_ptr<Segment>>& outside,
@@ -760,10 +793,20 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   // The create record with the highest id among the inputs stays (with its
   // drop), so that the highest id ever created keeps a durable record
   // (inputs are sealed, the output is synced before they retire) and an
-  // open never hands out an id again: the next id is above every id a
-  // record carries. Snapshots, time travel and history never read a
+  // open never hands out an id again (recovery raises the next id above
+  // every id a record carries, whatever its type), unless a sealed
+  // segment outside (durable) holds a record of a higher id: that one
+  // then keeps the next id above it, and the pass that takes it keeps the
+  // rule in turn. Snapshots, time travel and history never read a
   // dropped namespace (its keys leave the index at the drop), and the
   // change feed reads log segments that retention keeps from compaction.
+  // The records of a dropped namespace that stay are counted dead in the
+  // output, so that a later pass takes the output again, with the
+  // segments that hold their partners or the higher ids: until 2026-11-30
+  // they were counted live, an output holding only them had no dead bytes
+  // and no pass took it again, and every pass left one more such output
+  // (the highest id's records at least) for good; see PickCandidates for
+  // why a background pass does not take such an output alone again.
   if (!ns_records.empty()) {
     uint32_t top = 0;  // the highest id created among the inputs
     std::unordered_map<uint32_t, std::pair<int, uint64_t>> seen;  // id -> (creates|drops bits, drop seq)
@@ -777,11 +820,14 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         e.second = std::max(e.second, n.seq);
       }
     }
-    std::unordered_set<uint32_t> gone;
+    const bool top_may_go = top != 0 && HigherNamespaceOutside(outside, top);
+    std::unordered_set<uint32_t> gone, dropped;
     for (const auto& [id, e] : seen) {
-      if (id == 0 || id >= top || e.first != 3) continue;
+      if (id == 0) continue;
       const NamespaceInfo* info = host_->ns_table().ById(id);
       if (info == nullptr || !info->dropped.load(std::memory_order_acquire)) continue;
+      dropped.insert(id);
+      if ((id >= top && !top_may_go) || e.first != 3) continue;
       if (!NamespaceGoneOutside(outside, id, e.second)) continue;
       gone.insert(id);
     }
@@ -790,6 +836,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       plan->keep.push_back({n.rec, 0, 0, n.seg});
       plan->bytes += n.size;
       plan->ns_bytes += n.size;
+      if (dropped.count(n.ns_id) != 0) plan->ns_dead += n.size;
       plan->min_seq = std::min(plan->min_seq, n.seq);
     }
     plan->ns_gone.assign(gone.begin(), gone.end());
@@ -1312,7 +1359,8 @@ Status Compactor::WriteOutput(Plan* plan) {
     // kept, which no index entry stands for (the moves count the rest), as
     // the replay counts them. (Until 2026-11-27 those were counted neither
     // live nor dead.)
-    Keyspace::SetCounts(out.get(), markers + plan->ns_bytes, 0);
+    // A dropped namespace's records that stay count dead (BuildPlan).
+    Keyspace::SetCounts(out.get(), markers + plan->ns_bytes - plan->ns_dead, plan->ns_dead);
   }
   for (Locator& l : plan->out_locs) l = MakeLocator(slot, l);
   plan->output = out;  // published by RunPass, under the retire mutex
@@ -1465,6 +1513,8 @@ Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
     return Status::OK();
   }
   inputs.clear();
+  std::vector<uint64_t> retired_ids;
+  for (const auto& in : plan.inputs) retired_ids.push_back(in->id());
   const Status rs = RetireInputs(&plan, plan.output->published_len());
   // No segment holds a record of these namespaces now (the output was
   // synced before the inputs went; an input whose file could not be
@@ -1475,6 +1525,13 @@ Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
   // Its kept tombstones and expired puts: the sweep looks at them again
   // once other segments retire or the oldest snapshot moves (this pass
   // asked about them with everything else as it is now).
+  // Its kept namespace records: a background pass takes it again only
+  // once some other segment retired, or its dead bytes grew (PickCandidates).
+  for (uint64_t id : retired_ids) ns_kept_.erase(id);
+  if (plan.ns_dead > 0) {
+    ns_kept_[plan.output->id()] =
+        NsKept{stats_.segments_retired.load(std::memory_order_relaxed), plan.ns_dead};
+  }
   if (plan.absent_kept > 0) {
     absent_kept_[plan.output->id()] =
         AbsentKept{stats_.segments_retired.load(std::memory_order_relaxed), plan.s_min, UINT64_MAX};

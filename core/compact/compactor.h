@@ -202,6 +202,11 @@ class Compactor {
   // numbers or the namespace lists of their key filters). REQUIRES run_mu_.
   bool NamespaceGoneOutside(const std::vector<std::shared_ptr<Segment>>& outside,
                             uint32_t ns_id, uint64_t below);
+  // Whether a sealed segment of `outside` (ascending smallest number; the
+  // newest few are asked) holds a record of a namespace id above `id`, for
+  // sure: that record, durable, keeps every open's next id above `id`.
+  // REQUIRES run_mu_.
+  bool HigherNamespaceOutside(const std::vector<std::shared_ptr<Segment>>& outside, uint32_t id);
   Older OlderOutside(const std::vector<std::shared_ptr<Segment>>& outside, uint64_t h,
                      uint64_t seq, std::vector<std::shared_ptr<Segment>>* may);
   // The bytes of seg's tombstones and expired puts BuildPlan would drop
@@ -252,6 +257,13 @@ class Compactor {
     uint64_t retired = UINT64_MAX, s_min = UINT64_MAX, recheck_ms = 0;
   };
   std::map<uint64_t, AbsentKept> absent_kept_;
+  // Under run_mu_: outputs a pass left a dropped namespace's records in
+  // (counted dead), by id, with the segments retired when it was made and
+  // those dead bytes (PickCandidates).
+  struct NsKept {
+    uint64_t retired = 0, dead = 0;
+  };
+  std::map<uint64_t, NsKept> ns_kept_;
   // Under run_mu_: the earliest expiry of a put the last sweep scan found
   // not yet expired (UINT64_MAX: none); the same scan is done again once
   // it has passed.

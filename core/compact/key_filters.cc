@@ -112,6 +112,11 @@ bool SegmentKeyFilters::SurelyLacksNamespace(const std::shared_ptr<Segment>& seg
          !std::binary_search(e->ns_ids.begin(), e->ns_ids.end(), ns_id);
 }
 
+uint32_t SegmentKeyFilters::HighestNamespace(const std::shared_ptr<Segment>& seg) {
+  const Entry* e = Get(seg);
+  return e == nullptr || e->filter == nullptr || e->ns_ids.empty() ? 0 : e->ns_ids.back();
+}
+
 bool SegmentKeyFilters::Filterable(const std::shared_ptr<Segment>& seg) const {
   auto it = filters_.find(seg->id());
   return it != filters_.end() && it->second.filter != nullptr && it->second.seg.lock() == seg;

@@ -69,6 +69,11 @@ class SegmentKeyFilters {
   // Builds the segment's filter on first use.
   bool SurelyLacksNamespace(const std::shared_ptr<Segment>& seg, uint32_t ns_id);
 
+  // The highest namespace id of any record `seg` holds (of any type), for
+  // sure; 0 if it holds none or it cannot be told (as SurelyLacks).
+  // Builds the segment's filter on first use.
+  uint32_t HighestNamespace(const std::shared_ptr<Segment>& seg);
+
   // Whether seg has a filter (SurelyLacks built one that can tell).
   bool Filterable(const std::shared_ptr<Segment>& seg) const;
 

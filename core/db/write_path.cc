@@ -642,7 +642,16 @@ Status DB::AppendNamespaceRecord(RecordType type, uint32_t id, const std::string
   FIRKIN_RETURN_IF_ERROR(log_->Reserve(size, r));
   EncodeDataRecord(RecordFields{r->seq, 0, id, type, 0, name, value, CommitTimeMs()},
                    r->seg->mutable_data() + r->off, r->seg);
-  keyspace_->CountLive(MakeLocator(r->seg->slot(), r->off), size);
+  // A drop record is dead from the start: compaction leaves it out with
+  // the namespace's create record once it may (Compactor::BuildPlan), and
+  // a segment that holds it is worth a pass for it (until 2026-11-30 it
+  // counted live, and a log segment of empty namespaces created and
+  // dropped had no dead bytes: no pass took it).
+  if (type == RecordType::kNsDrop) {
+    keyspace_->CountDeadOnly(MakeLocator(r->seg->slot(), r->off), size);
+  } else {
+    keyspace_->CountLive(MakeLocator(r->seg->slot(), r->off), size);
+  }
   return Status::OK();
 }
 

@@ -141,20 +141,29 @@ class Replayer {
         }
         // (Where its create record lies: a refresh tells by it that the
         // writer compacted the record away, Follower::CatchUp.)
-        ns_->Create(r.ns_id, plain.substr(0, r.key_len), flags, ord)
-            ->create_seg.store(seg->id(), std::memory_order_relaxed);
+        const std::shared_ptr<NamespaceInfo> info =
+            ns_->Create(r.ns_id, plain.substr(0, r.key_len), flags, ord);
+        info->create_seg.store(seg->id(), std::memory_order_relaxed);
         // Keys of it met before its creation (a refresh replays a
         // compaction output, which may carry the creation, after the log
         // segments that followed it) are in the hash index only.
         if (ord != nullptr) ks_->FillOrdered(r.ns_id, ord);
-        ks_->CountLive(loc, r.size());
+        // The create record of a namespace whose drop was replayed already
+        // (a compaction output that kept both) counts dead, as the pass
+        // that kept it counted it (Compactor::BuildPlan); one replayed
+        // before its drop stays live.
+        if (info->dropped.load(std::memory_order_acquire)) {
+          ks_->CountDeadOnly(loc, r.size());
+        } else {
+          ks_->CountLive(loc, r.size());
+        }
         break;
       }
       case RecordType::kNsDrop:
         memo_id_ = UINT32_MAX;
         ns_->Drop(r.ns_id);
         dropped_any_ = true;
-        ks_->CountLive(loc, r.size());
+        ks_->CountDeadOnly(loc, r.size());  // (as DB::AppendNamespaceRecord counts it)
         break;
       default:
         break;
