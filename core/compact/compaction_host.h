@@ -45,6 +45,11 @@ class CompactionHost {
   // The oldest snapshot of a counting walk (UINT64_MAX if none): records
   // updated in place above it are kept where they are (DB::CountKeys).
   virtual uint64_t OldestCountSnapshot() const = 0;
+  // Whether the oldest snapshot, s_min (OldestSnapshot's), is a counting
+  // walk's and no other holder's: records updated in place above it keep
+  // every version they replaced above it too, so the version at s_min is
+  // found through them (Overwritten::kFollow).
+  virtual bool OldestIsCountWalk(uint64_t s_min) const = 0;
   // A pass is about to drop history: every version older than the one
   // visible at `history` (its OldestSnapshot), and the copies of records
   // updated in place up to `history` too (their replaced versions are gone

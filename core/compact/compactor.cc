@@ -548,6 +548,14 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   // overwrite of the inputs, which are sealed: it reads their records as
   // they are.)
   const uint64_t count_min = host_->OldestCountSnapshot();
+  // With a counting walk the oldest holder, a hot key's newest record is
+  // often overwritten above its number: the version at s_min is found
+  // through it, as the walk finds it. (Until a review of the count floor,
+  // the lookup below said "too old" there, every version counted as
+  // needed, and a thread counting in a loop beside updates kept
+  // compaction from reclaiming hot keys' old versions.)
+  const Overwritten at_smin =
+      host_->OldestIsCountWalk(s_min) ? Overwritten::kFollow : Overwritten::kTooOld;
   // Expired puts go up to here: not past the clock of an open iterator,
   // which still yields a put that had not expired when it was made.
   const uint64_t horizon = host_->ExpiryHorizonMs();
@@ -764,7 +772,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       auto vit = visible_at_smin.find(ck);
       if (vit == visible_at_smin.end()) {
         RecordView v;
-        Status vs = ks.VersionAt(newest, s_min, &v);
+        Status vs = ks.VersionAt(newest, s_min, &v, /*check_all=*/true, at_smin);
         // Not found at s_min: every version is newer than the oldest
         // snapshot, and any may be seen by some snapshot. The version at
         // s_min already gone (compacted, or replaced in place): the oldest

@@ -441,6 +441,20 @@ void DB::ReleaseCountSnapshot(uint64_t seq) const {
   }
 }
 
+bool DB::OldestIsCountWalk(uint64_t s_min) const {
+  std::lock_guard<std::mutex> l(snap_mu_);
+  if (count_snapshots_.empty() || *count_snapshots_.begin() != s_min) return false;
+  // The counting walks' numbers are among snapshots_ too: the oldest
+  // snapshot that is not a walk's is the first one past them.
+  auto a = snapshots_.begin();
+  auto b = count_snapshots_.begin();
+  while (a != snapshots_.end() && b != count_snapshots_.end() && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return a == snapshots_.end() || *a > s_min;
+}
+
 uint64_t DB::OldestCountSnapshot() const {
   std::lock_guard<std::mutex> l(snap_mu_);
   return count_snapshots_.empty() ? UINT64_MAX : *count_snapshots_.begin();

@@ -211,6 +211,7 @@ class DB : private CompactionHost {
   // compaction copies no record updated in place above it (the copy's
   // prev would say its history is gone, which such a walk still reads).
   uint64_t OldestCountSnapshot() const override;
+  bool OldestIsCountWalk(uint64_t s_min) const override;
   // A holder of old versions (snapshot, change cursor, backup, verify)
   // turns in-place updates off while it lives (LogWriter::Block). Any
   // thread; no-ops on a read-only handle.
