@@ -144,6 +144,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   std::set<uint64_t> present;
   uint64_t newest_log = 0;
   std::map<uint64_t, std::pair<uint64_t, uint64_t>> bounds;  // id -> (end, file end)
+  bool relisted = false;  // (below: a held segment the listing lacks)
   for (int attempt = 0;; attempt++) {
     fresh.clear();
     now_ignored.clear();
@@ -202,8 +203,31 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
         if (seen_.count(in) == 0) now_ignored.insert(in);
       }
     }
-    // The newest log segment present: the only one that may still grow.
     present = std::set<uint64_t>(ids.begin(), ids.end());
+    // A held segment missing from the listing that no new output names as
+    // an input: the writer may have renamed the output that replaces it
+    // into place and then removed it while the directory was being read,
+    // and POSIX leaves entries that change during a readdir pass unlisted
+    // or listed as it happens, so the listing may have neither. A second
+    // listing, begun after the removal, has the output. (Once: segments
+    // also go without an output, e.g. emptied by a pass. A review found
+    // that this handle would take such a segment for gone with nothing
+    // replacing it, and drop and forget the namespaces whose create
+    // records it held.)
+    if (!relisted) {
+      std::set<uint64_t> named;
+      for (const NewSegment& n : fresh) named.insert(n.inputs.begin(), n.inputs.end());
+      bool unexplained = false;
+      for (const auto& s : held) {
+        if (present.count(s->id()) == 0 && named.count(s->id()) == 0) unexplained = true;
+      }
+      if (unexplained) {
+        relisted = true;
+        stats_.retries++;
+        continue;
+      }
+    }
+    // The newest log segment present: the only one that may still grow.
     newest_log = 0;
     for (const auto& s : held) {
       if (present.count(s->id()) && (s->flags() & kSegmentFlagCompacted) == 0) {
