@@ -309,13 +309,14 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all, uint64
     const uint64_t dead = s->dead_bytes();
     // An output whose only dead bytes are namespace records its pass had
     // to keep (BuildPlan) is not taken alone by a background pass until
-    // some other segment retired: the same pass would keep them again,
-    // and write the output again every period.
+    // some other segment retired (one that was not such an output itself:
+    // ns_progress_): the same pass would keep them again, and write the
+    // output again every period.
     bool ns_wait = false;
     if (!all) {
       auto k = ns_kept_.find(s->id());
       ns_wait = k != ns_kept_.end() && dead == k->second.dead && !expired &&
-                k->second.retired == stats_.segments_retired.load(std::memory_order_relaxed);
+                k->second.retired == ns_progress_;
     }
     if ((dead > 0 || expired) && !ns_wait && s->id() <= max_id && Compactable(*s, change_floor) &&
         (all || !KnownDamaged(*s))) {
@@ -1535,11 +1536,14 @@ Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
   // asked about them with everything else as it is now).
   // Its kept namespace records: a background pass takes it again only
   // once some other segment retired, or its dead bytes grew (PickCandidates).
-  for (uint64_t id : retired_ids) ns_kept_.erase(id);
-  if (plan.ns_dead > 0) {
-    ns_kept_[plan.output->id()] =
-        NsKept{stats_.segments_retired.load(std::memory_order_relaxed), plan.ns_dead};
+  // (Only the retirement of a segment that was not itself such an output
+  // counts: two of them would otherwise let each other go in turn, and
+  // an idle database rewrote both about 500 times a second for good;
+  // found by a review.)
+  for (uint64_t id : retired_ids) {
+    if (ns_kept_.erase(id) == 0) ns_progress_++;
   }
+  if (plan.ns_dead > 0) ns_kept_[plan.output->id()] = NsKept{ns_progress_, plan.ns_dead};
   if (plan.absent_kept > 0) {
     absent_kept_[plan.output->id()] =
         AbsentKept{stats_.segments_retired.load(std::memory_order_relaxed), plan.s_min, UINT64_MAX};

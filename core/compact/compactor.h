@@ -258,12 +258,14 @@ class Compactor {
   };
   std::map<uint64_t, AbsentKept> absent_kept_;
   // Under run_mu_: outputs a pass left a dropped namespace's records in
-  // (counted dead), by id, with the segments retired when it was made and
-  // those dead bytes (PickCandidates).
+  // (counted dead), by id, with ns_progress_ when it was made and those
+  // dead bytes (PickCandidates); and how many segments passes retired that
+  // were not such outputs.
   struct NsKept {
     uint64_t retired = 0, dead = 0;
   };
   std::map<uint64_t, NsKept> ns_kept_;
+  uint64_t ns_progress_ = 0;
   // Under run_mu_: the earliest expiry of a put the last sweep scan found
   // not yet expired (UINT64_MAX: none); the same scan is done again once
   // it has passed.
