@@ -105,7 +105,7 @@ test-tsan:
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
 	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test \
-	  tests/ttl_test tests/backup_test
+	  tests/ttl_test tests/backup_test tests/ns_churn_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind \
 	  stress_group_commit stress_in_place
@@ -148,6 +148,9 @@ test-tsan:
 	@# Online backups beside writers and compaction, whose seal of the active
 	@# segment the backup's copy of it used to race.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/backup_test online
+	@# A reader's refresh forgetting namespaces while its threads list, open,
+	@# read, count and run change cursors (tests/c/ns_churn_test.c).
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/ns_churn_test reader_threads
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).
