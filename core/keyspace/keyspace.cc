@@ -249,12 +249,18 @@ uint64_t Keyspace::PurgeIf(const std::function<bool(const RecordView&)>& pred) {
   return victims.size();
 }
 
-uint64_t Keyspace::Relocate(Relocation* moves, size_t n) {
+uint64_t Keyspace::Relocate(Relocation* moves, size_t n,
+                            const std::function<void(size_t)>& before_remove) {
   uint64_t failed = 0;
   for (size_t i = 0; i < n; i++) {
     Relocation& m = moves[i];
     {
       HashIndex::ShardGuard lock(&index_, m.hash);
+      // (Under the lock the entry found stays until ReplaceIf removes it.
+      // The release store that removes it, or publishes the sub-table a
+      // removal rebuilt, follows the caller's count change: a walk that
+      // finds the entry gone sees the change too.)
+      if (m.to == 0 && before_remove && Indexes(m.hash, m.from)) before_remove(i);
       m.moved = index_.ReplaceIf(m.hash, m.from, m.to);
       if (m.moved && has_ordered_.load(std::memory_order_acquire)) {
         // The record at `from` is still mapped (the caller holds its

@@ -284,7 +284,14 @@ class Keyspace {
 
   // Applies compaction's index moves, each only if its entry still points
   // at `from` (a newer write always wins). Returns how many did not apply.
-  uint64_t Relocate(Relocation* moves, size_t n);
+  // A removal (`to` 0) that applies calls before_remove(i), i its place in
+  // `moves`, under the key's sub-table lock and before the entry goes: a
+  // key count it changes is changed before the key leaves the index, so
+  // no count that walks the index and misses the entry reads the count
+  // from before, and no write of the key after it (under the same lock)
+  // adds the key back to the count before it was taken off.
+  uint64_t Relocate(Relocation* moves, size_t n,
+                    const std::function<void(size_t)>& before_remove = nullptr);
 
   // Byte accounting (the one owner of Segment::live_bytes/dead_bytes).
   // A record's bytes move from live to dead (it was superseded or purged).
