@@ -574,6 +574,20 @@ static firkin_status open_boundary(const char *dir, int live, firkin_db **db) {
   return s;
 }
 
+/* The whole file at path (malloc'd; *size its length), or NULL. */
+static unsigned char *read_whole(const char *path, long *size) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return NULL;
+  unsigned char *b = NULL;
+  if (fseek(f, 0, SEEK_END) == 0 && (*size = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+      (b = malloc((size_t)*size)) != NULL && fread(b, 1, (size_t)*size, f) != (size_t)*size) {
+    free(b);
+    b = NULL;
+  }
+  fclose(f);
+  return b;
+}
+
 /* Xors `mask` into the byte at `off` of the file at path. */
 static int xor_byte(const char *path, long off, unsigned char mask) {
   FILE *f = fopen(path, "r+b");
@@ -611,14 +625,9 @@ static int t_iterator_length_on_boundary(int where, int live, int value_byte) {
   const char *seg = segs[where >= 0 ? where : n - 1];
   char path[700];
   snprintf(path, sizeof path, "%s/%s", dir, seg);
-  FILE *f = fopen(path, "rb");
-  CHECK(f != NULL, "open %s", path);
-  fseek(f, 0, SEEK_END);
-  const long size = ftell(f);
-  unsigned char *b = malloc((size_t)size);
-  fseek(f, 0, SEEK_SET);
-  CHECK(fread(b, 1, (size_t)size, f) == (size_t)size, "read %s", path);
-  fclose(f);
+  long size = 0;
+  unsigned char *b = read_whole(path, &size);
+  CHECK(b != NULL, "read %s", path);
   /* From the 50th record on, a record of the generation wanted (1: a dead
    * version, 2: a live one) whose next record is a live version, both 128
    * bytes, well before the last 4 KiB (the checkpoint's tail check). */
@@ -728,14 +737,9 @@ static int t_boundary_flags_odd(void) {
   const char *seg = segs[1];
   char path[700];
   snprintf(path, sizeof path, "%s/%s", dir, seg);
-  FILE *f = fopen(path, "rb");
-  CHECK(f != NULL, "open %s", path);
-  fseek(f, 0, SEEK_END);
-  const long size = ftell(f);
-  unsigned char *b = malloc((size_t)size);
-  fseek(f, 0, SEEK_SET);
-  CHECK(fread(b, 1, (size_t)size, f) == (size_t)size, "read %s", path);
-  fclose(f);
+  long size = 0;
+  unsigned char *b = read_whole(path, &size);
+  CHECK(b != NULL, "read %s", path);
   long at = -1;
   int tries = 0;
   for (long off = 8192, walked = 0; off + 3 * 136 <= size - 4096; walked++) {

@@ -1463,23 +1463,34 @@ static void *cw_counter(void *arg) {
   return NULL;
 }
 
-static void test_count_batch_walk(void) {
+/* The counting groups' database (cb_db, its clock set); false (a failed
+ * check) if it does not open. */
+static bool count_db_open(const char *name) {
   char path[300];
-  dbpath(path, sizeof path, "countbatchwalk");
+  dbpath(path, sizeof path, name);
   set_clock(1700000000000ull);
   cb_db = open_db(path, NULL);
-  if (cb_db == NULL) {
-    check(false, "open");
-    return;
+  check(cb_db != NULL, "open");
+  return cb_db != NULL;
+}
+
+/* 20,000 keys in the default namespace: a counting walk of the index
+ * then takes long enough to meet the writes beside it. */
+static bool put_pads(void) {
+  char k[16];
+  for (int i = 0; i < 20000; i++) {
+    snprintf(k, sizeof k, "pad%d", i);
+    if (put(cb_db, k, "v") != FIRKIN_OK) return false;
   }
+  return true;
+}
+
+static void test_count_batch_walk(void) {
+  if (!count_db_open("countbatchwalk")) return;
   cb_ns = NULL;
   check(firkin_ns_open(cb_db, "c", true, &cb_ns) == FIRKIN_OK, "ns_open");
   char k[16];
-  bool ok = true;
-  for (int i = 0; i < 20000 && ok; i++) {
-    snprintf(k, sizeof k, "pad%d", i);
-    ok = put(cb_db, k, "v") == FIRKIN_OK;
-  }
+  bool ok = put_pads();
   for (int i = 0; i < 4 && ok; i++) {
     snprintf(k, sizeof k, "base%d", i);
     ok = firkin_put(cb_db, NULL, cb_ns, k, strlen(k), "v", 1) == FIRKIN_OK;
@@ -1600,11 +1611,7 @@ static void count_batch_namespaces(bool walk) {
             firkin_ns_open(cb_db, "e", true, &ns[2]) == FIRKIN_OK,
         "ns_open");
   char k[16];
-  bool ok = true;
-  for (int i = 0; i < 20000 && ok; i++) {
-    snprintf(k, sizeof k, "pad%d", i);
-    ok = put(cb_db, k, "v") == FIRKIN_OK;
-  }
+  bool ok = put_pads();
   for (int i = 0; i < 4 && ok; i++) {
     snprintf(k, sizeof k, "base%d", i);
     ok = firkin_put(cb_db, NULL, ns[0], k, strlen(k), "v", 1) == FIRKIN_OK;
@@ -1709,22 +1716,11 @@ static void *ci_counter(void *arg) {
 }
 
 static void test_count_inplace(void) {
-  char path[300];
-  dbpath(path, sizeof path, "countinplace");
-  set_clock(1700000000000ull);
-  cb_db = open_db(path, NULL);
-  if (cb_db == NULL) {
-    check(false, "open");
-    return;
-  }
+  if (!count_db_open("countinplace")) return;
   cb_ns = NULL;
   check(firkin_ns_open(cb_db, "c", true, &cb_ns) == FIRKIN_OK, "ns_open");
   char k[16];
-  bool ok = true;
-  for (int i = 0; i < 20000 && ok; i++) {
-    snprintf(k, sizeof k, "pad%d", i);
-    ok = put(cb_db, k, "v") == FIRKIN_OK;
-  }
+  bool ok = put_pads();
   for (int i = 0; i < 100 && ok; i++) {
     snprintf(k, sizeof k, "hot%03d", i);
     ok = put(cb_db, k, "0000000000000000") == FIRKIN_OK;
@@ -1839,22 +1835,11 @@ static void *ciw_counter(void *arg) {
 }
 
 static void test_count_inplace_walk(void) {
-  char path[300];
-  dbpath(path, sizeof path, "countinplacewalk");
-  set_clock(1700000000000ull);
-  cb_db = open_db(path, NULL);
-  if (cb_db == NULL) {
-    check(false, "open");
-    return;
-  }
+  if (!count_db_open("countinplacewalk")) return;
   cb_ns = NULL;
   check(firkin_ns_open(cb_db, "c", true, &cb_ns) == FIRKIN_OK, "ns_open");
   char k[16], v[16];
-  bool ok = true;
-  for (int i = 0; i < 20000 && ok; i++) {
-    snprintf(k, sizeof k, "pad%d", i);
-    ok = put(cb_db, k, "v") == FIRKIN_OK;
-  }
+  bool ok = put_pads();
   for (int i = 0; i < 4 && ok; i++) {
     snprintf(k, sizeof k, "base%d", i);
     ok = firkin_put(cb_db, NULL, cb_ns, k, strlen(k), "00000000", 8) == FIRKIN_OK;
