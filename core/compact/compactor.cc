@@ -368,7 +368,7 @@ Compactor::Older Compactor::OlderOutside(const std::vector<std::shared_ptr<Segme
 bool Compactor::NamespaceGoneOutside(const std::vector<std::shared_ptr<Segment>>& outside,
                                      uint32_t ns_id, uint64_t below) {
   // (As OlderOutside, a background pass asks at most 64 segments; a full
-  // compaction asks every one. Until 2026-11-30 both stopped at 64: with
+  // compaction asks every one. Until 2026-11-29 both stopped at 64: with
   // 64 outputs older than a drop, kept for their namespace records, no
   // pass could forget a namespace again, and the table grew by one
   // namespace a cycle under churn.)
@@ -811,7 +811,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   // change feed reads log segments that retention keeps from compaction.
   // The records of a dropped namespace that stay are counted dead in the
   // output, so that a later pass takes the output again, with the
-  // segments that hold their partners or the higher ids: until 2026-11-30
+  // segments that hold their partners or the higher ids: until 2026-11-29
   // they were counted live, an output holding only them had no dead bytes
   // and no pass took it again, and every pass left one more such output
   // (the highest id's records at least) for good; see PickCandidates for

@@ -644,7 +644,7 @@ Status DB::AppendNamespaceRecord(RecordType type, uint32_t id, const std::string
                    r->seg->mutable_data() + r->off, r->seg);
   // A drop record is dead from the start: compaction leaves it out with
   // the namespace's create record once it may (Compactor::BuildPlan), and
-  // a segment that holds it is worth a pass for it (until 2026-11-30 it
+  // a segment that holds it is worth a pass for it (until 2026-11-29 it
   // counted live, and a log segment of empty namespaces created and
   // dropped had no dead bytes: no pass took it).
   if (type == RecordType::kNsDrop) {
