@@ -607,7 +607,24 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
     if (log_ != nullptr) {
       FIRKIN_RETURN_IF_ERROR(gate_.RunExclusive(take));
     } else {
-      FIRKIN_RETURN_IF_ERROR(take());
+      // A read-only handle: the state of its last completed refresh, its
+      // number and its view taken together with no refresh under way. (A
+      // refresh raises lengths and lists segments before it publishes its
+      // number: taken beside one, about one backup in 60 held records past
+      // its number, or linked a segment whole whose records it did not
+      // count; the review of 2026-11-29.)
+      std::lock_guard<std::mutex> no_refresh(refresh_mu_);
+      uint64_t seq = 0;
+      const std::shared_ptr<const ReaderView> view = ReaderCut(&seq);
+      rep->seq = seq;
+      clock_ms = NowMs();
+      for (size_t i = 0; i < view->segs.size(); i++) {
+        Item it;
+        it.sealed = view->segs[i]->sealed.load(std::memory_order_acquire);
+        it.len = view->ends[i];
+        it.seg = view->segs[i];
+        items.push_back(std::move(it));
+      }
     }
     // The checkpoint as it is now (open validates it against the copy).
     // (Restore: a checkpoint names its database id; a new one is written

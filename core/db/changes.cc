@@ -174,22 +174,32 @@ Status ChangeCursor::Init() {
     if (!info->name.empty()) names_.emplace(info->id, info->name);
   }
   // Start in the newest log segment whose first change is at or before
-  // last_ + 1; the records up to last_ are passed over.
-  for (auto& s : db_->LogSegments()) {
+  // last_ + 1; the records up to last_ are passed over. (A read-only
+  // handle: of its last completed refresh's segments, as Fill reads.)
+  uint64_t bound = 0;
+  const std::vector<std::shared_ptr<Segment>> logs = Listing(db_->ReaderCut(&bound).get());
+  for (auto& s : logs) {
     const uint64_t m = s->min_seq.load(std::memory_order_relaxed);
     if (m != UINT64_MAX && m <= last_ + 1) seg_ = s;
   }
-  if (seg_ == nullptr) {
-    std::vector<std::shared_ptr<Segment>> logs = db_->LogSegments();
-    if (!logs.empty()) seg_ = logs.front();
-  }
+  if (seg_ == nullptr && !logs.empty()) seg_ = logs.front();
   off_ = kSegmentHeaderSize;
   Fill();
   return status_;
 }
 
-std::shared_ptr<Segment> ChangeCursor::NextLogSegment(uint64_t after) const {
-  for (auto& s : db_->LogSegments()) {
+std::vector<std::shared_ptr<Segment>> ChangeCursor::Listing(const ReaderView* view) const {
+  if (view == nullptr) return db_->LogSegments();
+  std::vector<std::shared_ptr<Segment>> out;
+  for (const auto& s : view->segs) {
+    if ((s->flags() & kSegmentFlagCompacted) == 0) out.push_back(s);
+  }
+  return out;
+}
+
+std::shared_ptr<Segment> ChangeCursor::NextLogSegment(uint64_t after,
+                                                      const ReaderView* view) const {
+  for (auto& s : Listing(view)) {
     if (s->id() > after) return s;
   }
   return nullptr;
@@ -224,14 +234,28 @@ void ChangeCursor::Fill() {
   pos_ = 0;
   if (!status_.ok()) return;
   for (;;) {
+    // A read-only handle reads the cut of its last completed refresh
+    // (DB::ReaderCut): the number it published and segment ends that hold
+    // every record up to it. A refresh under way raises the newest
+    // segment's length and lists new segments before it publishes its
+    // number; read live, the cursor handed out changes past LastSeq() (a
+    // position then refused by firkin_changes_open as in the future) and,
+    // at the newest segment's end, took a number not yet published for a
+    // gap: SNAPSHOT_TOO_OLD with nothing compacted (the review of
+    // 2026-11-29). Its segments are all marked sealed, the newest too.
+    uint64_t bound = UINT64_MAX;
+    const std::shared_ptr<const ReaderView> view = db_->ReaderCut(&bound);
     if (seg_ == nullptr) {
-      seg_ = NextLogSegment(0);
+      seg_ = NextLogSegment(0, view.get());
       if (seg_ == nullptr) return;
       off_ = kSegmentHeaderSize;
     }
-    // Sealed first: once it is, the published length is final.
-    const bool sealed = seg_->sealed.load(std::memory_order_acquire);
-    const uint64_t end = seg_->published_len();
+    // Sealed first: once it is, the published length is final. (In a
+    // reader's view every length is final for that view; a segment the
+    // view no longer holds was retired, and is read to its end.)
+    const bool sealed = view != nullptr || seg_->sealed.load(std::memory_order_acquire);
+    const uint64_t end =
+        view != nullptr ? view->EndOf(*seg_, seg_->published_len()) : seg_->published_len();
     // (Sealed records of a segment not validated yet are authenticated: a
     // change's key, type and number are handed out as they are.)
     LogReader reader(seg_->data(), off_, end, /*checksums=*/true,
@@ -256,8 +280,8 @@ void ChangeCursor::Fill() {
       // lies in a segment the listing holds. (Read after the listing, it
       // could count writes into a segment the writer added meanwhile: a
       // false gap, seen under ASan in CI.)
-      const uint64_t latest = db_->LastSeq();
-      std::shared_ptr<Segment> next = NextLogSegment(seg_->id());
+      const uint64_t latest = view != nullptr ? bound : db_->LastSeq();
+      std::shared_ptr<Segment> next = NextLogSegment(seg_->id(), view.get());
       if (next == nullptr) {
         // No later log segment: every later change was compacted away
         // (the newest segment was sealed and compacted before the next
@@ -273,6 +297,10 @@ void ChangeCursor::Fill() {
       status_ = Status::Corruption(seg_->path() + ": damaged record at offset " +
                                    std::to_string(at) + " found by the change feed");
       return;
+    }
+    if (r.seq > bound && r.seq > last_ && r.type != RecordType::kCompactInputs &&
+        r.type != RecordType::kCompactDone) {
+      return;  // (a reader's) not published yet: read again after a refresh
     }
     if (r.type == RecordType::kCommit && r.seq > last_ && r.value_len >= 4 &&
         DecodeU32(r.value().data()) == 0) {

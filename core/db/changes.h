@@ -44,6 +44,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/db/reader_view.h"
 #include "core/log/format.h"
 #include "core/log/segment.h"
 #include "core/util/asymmetric_fence.h"
@@ -148,7 +149,10 @@ class ChangeCursor {
  private:
   // Reads the next write (one sequence number) into buf_.
   void Fill();
-  std::shared_ptr<Segment> NextLogSegment(uint64_t after) const;
+  // The log segments to read, in id order: the database's now, or those
+  // of a read-only handle's view (DB::ReaderCut).
+  std::vector<std::shared_ptr<Segment>> Listing(const ReaderView* view) const;
+  std::shared_ptr<Segment> NextLogSegment(uint64_t after, const ReaderView* view) const;
   std::string_view NsName(uint32_t id);
   Status GapError(uint64_t seq) const;
 

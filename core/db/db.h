@@ -31,6 +31,7 @@
 #include "core/keyspace/namespaces.h"
 #include "core/keyspace/options.h"
 #include "core/db/changes.h"
+#include "core/db/reader_view.h"
 #include "core/db/write_batch.h"
 #include "core/db/writer_gate.h"
 #include "core/util/striped_counter.h"
@@ -291,6 +292,21 @@ class DB : private CompactionHost {
   // (then it must say SnapshotTooOld). Call with in-place updates blocked.
   bool ScanInexact(uint64_t snap) const;
 
+  // ---- read-only handles (reader.cc) ----
+  using ReaderView = firkin::ReaderView;
+  // Read-only handle: LastSeq() into *seq and a view in which every record
+  // numbered up to it lies below its segment's end (the view of the
+  // refresh that published *seq, or of a later one: a refresh publishes
+  // its view before its number). A refresh under way raises lengths and
+  // lists segments before it publishes its number, so the live segment
+  // list is no such cut (change cursors, 2026-11-29 review). nullptr on a
+  // writable handle. Any thread.
+  std::shared_ptr<const ReaderView> ReaderCut(uint64_t* seq) const {
+    if (!options_.read_only) return nullptr;
+    *seq = reader_seq_.load(std::memory_order_acquire);  // first: see above
+    return reader_view();
+  }
+
   // ---- change feed (changes.cc) ----
   // The log writer's segments (not compaction outputs), in id order.
   std::vector<std::shared_ptr<Segment>> LogSegments() const;
@@ -524,11 +540,6 @@ class DB : private CompactionHost {
   // replayed (published length: the header), whose input lists are past
   // an iterator's end (until 2026-11-27 such an iterator failed with
   // kCorruption). Guarded by reader_view_mu_; the view itself is immutable.
-  struct ReaderView {
-    std::vector<std::shared_ptr<Segment>> segs;
-    std::vector<uint64_t> ends;  // published lengths then
-    uint64_t scan_floor = 0;     // reader_scan_floor_ then
-  };
   mutable std::mutex reader_view_mu_;
   std::shared_ptr<const ReaderView> reader_view_;
   void PublishReaderView();  // reader.cc; under refresh_mu_ (or at open)

@@ -60,6 +60,14 @@
  *  refresh_placeholder  a refresh replays a namespace's keys before its
  *               create record (moved by compaction): the reader counts
  *               them all.
+ *  feed_refresh  a change cursor on a reader while another thread
+ *               refreshes it, beside a durable writer process: no false
+ *               SNAPSHOT_TOO_OLD, no gap, and no change handed out past the
+ *               handle's firkin_last_seq (before 2026-11-29: 3-4 false
+ *               ends in 3 s, ~100 changes ahead; review).
+ *  backup_refresh  backups from a reader while another thread refreshes
+ *               it: each verifies, and opens at exactly the number its
+ *               report gives (before: about 1 in 60 held records past it).
  *  drop_output  a refresh over a namespace's drop, then one over a
  *               compaction output the writer named after it, holding the
  *               namespace's records: the reader's index takes none of
@@ -1354,6 +1362,164 @@ static int t_reader_publishes(void) {
   return 0;
 }
 
+/* A durable writer of 1000 cycling keys in 64 KiB segments, for `secs`
+ * seconds (the feed and backup cases' writer process): every put moves the
+ * writer's watermark, so refreshes keep finding new records. `retain`: the
+ * log is kept for the change feed (change_retention_bytes). */
+static int durable_writer(const char *dir, double secs, bool retain) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set(o, "sync_mode", "always");
+  firkin_options_set(o, "segment_size", "64K");
+  if (retain) firkin_options_set(o, "change_retention_bytes", "256M");
+  firkin_db *w = NULL;
+  const firkin_status s = firkin_open(dir, o, &w);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) return 1;
+  char k[32];
+  double t0 = now_s();
+  for (long i = 0; now_s() - t0 < secs; i++) {
+    const int n = snprintf(k, sizeof k, "k%ld", i % 1000);
+    if (firkin_put(w, NULL, NULL, k, (size_t)n, k, (size_t)n) != FIRKIN_OK) return 1;
+  }
+  return firkin_close(w) == FIRKIN_OK ? 0 : 1;
+}
+
+/* Refreshes a reader in a loop, 100 us apart. */
+static void *paced_refresher(void *arg) {
+  struct refresher *f = arg;
+  while (!atomic_load(&f->stop)) {
+    firkin_status rc = firkin_refresh(f->r);
+    if (rc != FIRKIN_OK && rc != FIRKIN_E_BUSY) atomic_store(&f->bad, (int)rc);
+    usleep(100);
+  }
+  return NULL;
+}
+
+static int t_feed_refresh(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "feed_refresh");
+  CHECK(create_db(dir) == 0, "create");
+  fflush(stdout);
+  pid_t w = fork();
+  if (w == 0) _exit(durable_writer(dir, 3.5, true));
+  usleep(200000);
+  firkin_db *r = NULL;
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  uint64_t prev = 0;
+  CHECK(firkin_last_seq(r, &prev) == FIRKIN_OK, "last_seq");
+  firkin_changes *c = NULL;
+  CHECK(firkin_changes_open(r, prev, NULL, &c) == FIRKIN_OK, "changes_open");
+  struct refresher f = {r, 0, 0};
+  pthread_t th;
+  pthread_create(&th, NULL, paced_refresher, &f);
+  long got = 0, gaps = 0, ahead = 0, ends = 0;
+  double t0 = now_s();
+  while (now_s() - t0 < 3.0 && ends < 5) {
+    for (; firkin_changes_valid(c); firkin_changes_next(c)) {
+      const uint64_t seq = firkin_changes_seq(c);
+      uint64_t last = 0;
+      firkin_last_seq(r, &last);  // after the change was handed out
+      if (seq != prev + 1 && gaps++ == 0) {
+        fprintf(stderr, "  change %llu after %llu\n", (unsigned long long)seq,
+                (unsigned long long)prev);
+      }
+      if (seq > last && ahead++ == 0) {
+        fprintf(stderr, "  change %llu handed out while firkin_last_seq is %llu\n",
+                (unsigned long long)seq, (unsigned long long)last);
+      }
+      prev = seq;
+      got++;
+    }
+    const firkin_status st = firkin_changes_status(c);
+    if (st != FIRKIN_OK) {
+      if (ends++ == 0) {
+        fprintf(stderr, "  cursor ended: %s (%s) at %llu\n", firkin_strerror(st),
+                firkin_last_error(), (unsigned long long)firkin_changes_position(c));
+      }
+      const uint64_t pos = firkin_changes_position(c);
+      firkin_changes_free(c);
+      c = NULL;
+      if (firkin_changes_open(r, pos, NULL, &c) != FIRKIN_OK) break;
+      continue;
+    }
+    firkin_changes_next(c);  // looks again (no wait: a cursor that looks often meets
+                             // refreshes half done)
+  }
+  atomic_store(&f.stop, 1);
+  pthread_join(th, NULL);
+  if (c != NULL) firkin_changes_free(c);
+  int bad = wait_ok(w, "writer");
+  firkin_close(r);
+  CHECK(!bad && atomic_load(&f.bad) == 0, "writer or refresh failed (refresh %d)",
+        atomic_load(&f.bad));
+  CHECK(ends == 0, "the cursor ended %ld times with history still there", ends);
+  CHECK(gaps == 0 && ahead == 0, "%ld gaps, %ld changes past firkin_last_seq (of %ld)", gaps,
+        ahead, got);
+  CHECK(got > 500, "only %ld changes read", got);
+  return 0;
+}
+
+static int t_backup_refresh(void) {
+  char dir[512], dest[600];
+  fresh(dir, sizeof dir, "backup_refresh");
+  CHECK(create_db(dir) == 0, "create");
+  fflush(stdout);
+  pid_t w = fork();
+  if (w == 0) _exit(durable_writer(dir, 60.0, false));
+  usleep(200000);
+  firkin_db *r = NULL;
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  struct refresher f = {r, 0, 0};
+  pthread_t th;
+  pthread_create(&th, NULL, paced_refresher, &f);
+  firkin_backup_options *bo = NULL;
+  CHECK(firkin_backup_options_new(&bo) == FIRKIN_OK, "backup options");
+  int failed = 0, other_seq = 0, made = 0;
+  double t0 = now_s();
+  for (int i = 0; i < 400 && now_s() - t0 < 6.0; i++) {
+    snprintf(dest, sizeof dest, "%s-copy%d", dir, i);
+    char *report = NULL;
+    const firkin_status st = firkin_backup(r, bo, dest, &report);
+    if (st != FIRKIN_OK) {
+      if (failed++ == 0) {
+        fprintf(stderr, "  backup %d: %s (%s)\n", i, firkin_strerror(st), firkin_last_error());
+      }
+      sh("rm -rf '%s'", dest);
+      continue;
+    }
+    const char *at = strstr(report, "\"seq\":");
+    unsigned long long seq = 0;
+    if (at != NULL) sscanf(at + 6, "%llu", &seq);
+    firkin_free(report);
+    firkin_db *b = NULL;
+    uint64_t opened = 0;
+    if (open_ro(dest, &b) == FIRKIN_OK) {
+      firkin_last_seq(b, &opened);
+      firkin_close(b);
+    }
+    if (opened != seq && other_seq++ == 0) {
+      fprintf(stderr, "  backup %d: its report says %llu, the copy opens at %llu\n", i, seq,
+              (unsigned long long)opened);
+    }
+    made++;
+    sh("rm -rf '%s'", dest);
+  }
+  firkin_backup_options_free(bo);
+  atomic_store(&f.stop, 1);
+  pthread_join(th, NULL);
+  kill(w, SIGKILL);
+  waitpid(w, NULL, 0);
+  firkin_close(r);
+  CHECK(atomic_load(&f.bad) == 0, "refresh failed (%d)", atomic_load(&f.bad));
+  CHECK(failed == 0 && other_seq == 0,
+        "%d backups failed, %d opened at another number than reported (of %d)", failed, other_seq,
+        made + failed);
+  CHECK(made >= 10, "only %d backups made", made);
+  printf("  %d backups, each as of its number\n", made);
+  return 0;
+}
+
 /* A reader's refresh moves its namespaces' key counts to the new state at
  * once: beside a writer of 8-key batches, every count on the reader is a
  * multiple of 8 (a refresh replayed keys one at a time, and 34% of the
@@ -1638,6 +1804,8 @@ int main(void) {
   run("reader_counts: a refresh moves counts to the new state at once", t_reader_counts);
   run("refresh_placeholder: keys replayed before their namespace's create", t_refresh_placeholder);
   run("drop_output: a refresh over a drop, then an output with the dropped keys", t_drop_output);
+  run("feed_refresh: a change cursor on a reader that another thread refreshes", t_feed_refresh);
+  run("backup_refresh: backups from a reader that another thread refreshes", t_backup_refresh);
   run("refresh_damage: verify on a reader whose refresh met damage says so", t_refresh_damage);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();
