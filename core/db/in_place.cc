@@ -134,7 +134,7 @@ bool DB::TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r)
   // Now, while this core holds the line of the reservation word that the
   // flag shares: read after the overwrite, another writer's reservation
   // had often taken the line away (8% of TryInPlace's samples, 2 threads).
-  seg->NoteInPlace();
+  seg->NoteInPlace(r->off);
   // The new record is encoded (and checksummed, in one pass) in this
   // thread's slot of LIVE, and copied from there over the old one: a kill
   // -9 that cuts the copy short leaves a torn record and a whole image of

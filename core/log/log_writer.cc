@@ -758,6 +758,20 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
   } leave{&in_sync_};
   for (;;) {
     if (seg->synced_len.load(std::memory_order_acquire) >= end) {
+      // Synced by another (a leader's group, the writeback thread's sync
+      // behind, which leaves the watermark): a gap of an update in place
+      // at or above the watermark on disk still needs it carried past
+      // (below; until 2026-11-29 this returned at once).
+      // (Not where the watermark on disk is past this write already: the
+      // followers of a leader that carried it.)
+      if (seg->watermark_durable.load(std::memory_order_acquire) < end && WatermarkNeeded(seg)) {
+        std::lock_guard<std::mutex> l(sync_mu_);
+        if (!seg->sealed.load(std::memory_order_acquire) &&
+            seg->watermark_durable.load(std::memory_order_relaxed) < end && WatermarkNeeded(seg)) {
+          Status s = PersistWatermarkLocked(seg);
+          if (!s.ok()) return s;
+        }
+      }
       return has_sticky_.load(std::memory_order_acquire) ? sticky_error() : Status::OK();
     }
     const uint64_t gen = group_gen_.load();
@@ -776,12 +790,7 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
         // (Published bytes are below what was reserved when it froze.)
         const uint64_t upto = std::max(end, seg->published_len());
         Freeze(seg, seg->reserved_len());
-        // A record overwritten in place in the range: the watermark on disk
-        // must claim it now, not one group later (recovery after a power
-        // loss cuts at the first overwritten record above the watermark).
-        const bool wm = seg->inplace_hi.load(std::memory_order_acquire) >
-                        seg->watermark_durable.load(std::memory_order_relaxed);
-        s = SyncRangeLocked(seg, upto, /*watermark=*/wm);
+        s = SyncRangeLocked(seg, upto, /*watermark=*/WatermarkNeeded(seg));
         last_sync_ns_ = NsSince(t0);
         expect_ = in_sync_.load(std::memory_order_acquire);
       }
@@ -799,6 +808,23 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
       return group_gen_.load() != gen || seg->synced_len.load() >= end;
     });
   }
+}
+
+bool LogWriter::WatermarkNeeded(const Segment* seg) {
+  // After a power loss recovery keeps a record past the watermark on disk
+  // only if it is whole, not overwritten, and numbered right after the
+  // record before it (recovery.cc: so that a recycled file's leftovers are
+  // never taken for records). Updates in place break the last two above
+  // the watermark: a record overwritten there (inplace_hi), and the
+  // records from where an update took its number on (the next append skips
+  // the number, and an overwritten record numbers above those up to it:
+  // NoteInPlace). A durable write's sync then carries the watermark past
+  // them, or recovery would cut the log at them, and the write with it
+  // (until 2026-11-29 only the first was looked at: an in-place update,
+  // firkin_sync, then an `always` put, and a power loss lost that put;
+  // found by review).
+  const uint64_t wd = seg->watermark_durable.load(std::memory_order_relaxed);
+  return seg->inplace_hi.load(std::memory_order_acquire) > wd || seg->InPlaceGapAtOrAbove(wd);
 }
 
 void LogWriter::GatherGroupLocked() {

@@ -467,6 +467,10 @@ class LogWriter {
   // Group commit's leader (sync_mu_ held): waits briefly for the group to
   // gather before its sync (see SyncTo).
   void GatherGroupLocked();
+  // Whether a durable write's sync in `seg` must carry the watermark: an
+  // update in place left a record past the watermark on disk that
+  // recovery after a power loss would cut at (log_writer.cc).
+  static bool WatermarkNeeded(const Segment* seg);
   // The writeback thread: makes [synced, upto) of the active segment
   // durable ahead of its seal (nothing if it was sealed meanwhile).
   void SyncBehind(Segment* seg, uint64_t upto);

@@ -101,19 +101,33 @@ class Segment : public std::enable_shared_from_this<Segment> {
   uint64_t Claim(uint64_t nseq, uint64_t bytes) {
     return tail_.fetch_add((nseq << kSeqShift) | (bytes >> 3), std::memory_order_acq_rel);
   }
+  // A reservation succeeds iff its bytes end within the capacity and its
+  // numbers within kMaxSeqs; the first that does not closes the segment
+  // (unique: every claim after it finds the offset past the capacity or
+  // the count past kMaxSeqs, and none before it did).
   Reserve Settle(uint64_t old, uint64_t nseq, uint64_t bytes, uint64_t* off, uint64_t* seq) {
     const uint64_t at = (old & kOffMask) << 3;
-    if (at + bytes <= capacity()) {
+    const uint64_t count = old >> kSeqShift;
+    if (at + bytes <= capacity() && count + nseq <= kMaxSeqs) {
       *off = at;
-      *seq = base_seq_ + (old >> kSeqShift) + nseq;
+      *seq = base_seq_ + count + nseq;
       return Reserve::kOk;
     }
-    if (at > capacity()) return Reserve::kFull;
+    if (at > capacity() || count > kMaxSeqs) return Reserve::kFull;
     end_off_ = at;
-    end_seq_ = base_seq_ + (old >> kSeqShift);
+    end_seq_ = base_seq_ + count;
     closed_.store(true, std::memory_order_release);
     return Reserve::kClosedByMe;
   }
+  // The most sequence numbers one segment hands out. Appends cannot come
+  // near it (a record takes at least 40 bytes), but updates in place take
+  // a number and no bytes: a hot key overwritten 2^28 times carried the
+  // count out of the word's top bits, numbers went back to the segment's
+  // base, and snapshots, conflicts and recovery's "highest number wins"
+  // went wrong (found by review, 2026-11-29; about a minute of puts at one
+  // thread). Now the segment closes there and the next write rolls. The
+  // margin below 2^28: claims that lose to the closer still add theirs.
+  static constexpr uint64_t kMaxSeqs = (uint64_t{1} << 28) - (uint64_t{1} << 20);
   // Closes the segment for a roll or a seal, unless a reservation has, and
   // returns once closed() is true. At most one add to the reservation word:
   // if a reservation closed it first, its writer may be preempted between
@@ -211,10 +225,31 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // A put of this process went in place here. Set once: an update of a
   // shared word on every overwrite (NoteInPlaceSeq, as it once was) put a
   // contended cache line on the hot path, beside fields every writer reads.
-  void NoteInPlace() {
+  //
+  // `gap_off`: where the records numbered before the update end (its
+  // reservation's offset). The next record appended there does not follow
+  // the number of the record before it, and a record overwritten below it
+  // carries a number above those of the records up to it: recovery after
+  // a power loss cuts the log at such a record past the watermark on disk
+  // (recovery.cc), so a durable write's sync carries the watermark past it
+  // (InPlaceGapAtOrAbove; LogWriter::SyncTo). Raised here, where the
+  // overwriter holds this line from its reservation.
+  void NoteInPlace(uint64_t gap_off) {
     if (!inplace_any_.load(std::memory_order_relaxed)) {
       inplace_any_.store(true, std::memory_order_release);
     }
+    uint64_t cur = inplace_gap_.load(std::memory_order_relaxed);
+    while (gap_off > cur &&
+           !inplace_gap_.compare_exchange_weak(cur, gap_off, std::memory_order_release,
+                                               std::memory_order_relaxed)) {
+    }
+  }
+  // Whether an update in place took its number with the records ending at
+  // or above `off` (NoteInPlace): then a record at or past `off` may not
+  // follow its predecessor's number.
+  bool InPlaceGapAtOrAbove(uint64_t off) const {
+    return inplace_any_.load(std::memory_order_acquire) &&
+           inplace_gap_.load(std::memory_order_acquire) >= off;
   }
   // At least every sequence number an in-place update gave a record of
   // this segment (0: none): recovery's exact figure, or, once this process
@@ -280,11 +315,14 @@ class Segment : public std::enable_shared_from_this<Segment> {
   ByteCount dead_;
 
   static constexpr int kSeqShift = 36;
+  static_assert(kMaxSeqs + (uint64_t{1} << 20) <= (uint64_t{1} << (64 - kSeqShift)),
+                "the count's margin fits in the word");
   static constexpr uint64_t kOffMask = (uint64_t{1} << kSeqShift) - 1;
   alignas(64) std::atomic<uint64_t> tail_{0};
   uint64_t base_seq_ = 0;
   std::atomic<bool> closed_{false};
   std::atomic<bool> inplace_any_{false};
+  std::atomic<uint64_t> inplace_gap_{0};  // NoteInPlace; on tail_'s line
   uint64_t end_off_ = 0;  // written by the closer before closed_ (release)
   uint64_t end_seq_ = 0;
 };

@@ -982,6 +982,81 @@ static void pe_image(const char *base) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Part K: a durable write after an update in place and a watermark sync     */
+/* ------------------------------------------------------------------------ */
+
+/* After a power loss recovery keeps a record past the watermark on disk only
+ * if it is numbered right after the record before it. An update in place
+ * takes a number and no bytes: the next record appended skips it. Here q is
+ * updated in place (number 4, taken while the log ended after r), then the
+ * watermark is persisted there (firkin_sync, or the interval flusher), then
+ * b is appended (number 5, after r's 3) and w written `always`. Until
+ * 2026-11-29 w's sync did not carry the watermark (q lay below it), and
+ * recovery cut the log at b: the acknowledged durable w was gone (found by
+ * review). `flusher`: the interval flusher persists the watermark instead of
+ * firkin_sync. */
+static uint64_t pg_stat(firkin_db *db, const char *name);
+
+static void pk_image(const char *base, bool flusher) {
+  char dir[4096];
+  firkin_fault_env *env = NULL;
+  const char *what = flusher ? "in-place gap (flusher)" : "in-place gap (firkin_sync)";
+  firkin_db *db = pl_open_faulty(base, "pk", dir, sizeof dir,
+                                 flusher ? FIRKIN_SYNC_INTERVAL : FIRKIN_SYNC_NONE, 64 * 1024,
+                                 &env, what, NULL);
+  if (db == NULL) return;
+  firkin_write_options *always = NULL;
+  firkin_write_options_new(&always);
+  firkin_write_options_set_sync(always, FIRKIN_SYNC_ALWAYS);
+  int bad = 0;
+  bad += firkin_put(db, NULL, NULL, "f0", 2, "first...", 8) != FIRKIN_OK; /* a segment's first */
+  bad += firkin_put(db, NULL, NULL, "q", 1, "AAAAAAAA", 8) != FIRKIN_OK;
+  bad += firkin_put(db, NULL, NULL, "r", 1, "rrrrrrrr", 8) != FIRKIN_OK;
+  const uint64_t ip0 = pg_stat(db, "in_place_updates");
+  bad += firkin_put(db, NULL, NULL, "q", 1, "BBBBBBBB", 8) != FIRKIN_OK; /* in place */
+  const bool in_place = pg_stat(db, "in_place_updates") > ip0;
+  if (flusher) {
+    usleep(300 * 1000); /* the flusher (100 ms) persists the watermark */
+  } else {
+    bad += firkin_sync(db) != FIRKIN_OK;
+  }
+  bad += firkin_put(db, NULL, NULL, "b", 1, "bbbbbbbb", 8) != FIRKIN_OK;
+  const firkin_status s = firkin_put(db, always, NULL, "w", 1, "DURABLE!", 8);
+  firkin_write_options_free(always);
+  CC_CHECK(bad == 0 && s == FIRKIN_OK, "%s: writes failed (%d, durable: %s)", what, bad,
+           firkin_strerror(s));
+  CC_CHECK(in_place, "%s: the second put of q did not go in place (the test needs it)", what);
+  firkin_fault_env_crash(env, FIRKIN_CRASH_DROP, 1);
+  firkin_close(db); /* fails: the "machine" is off */
+  firkin_fault_env_free(env);
+  if (s != FIRKIN_OK) return;
+  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
+  firkin_status os = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (os != FIRKIN_OK) {
+    counts_a.corrupt++;
+    cc_fail("%s: open after the crash: %s (%s)", what, firkin_strerror(os), firkin_last_error());
+    return;
+  }
+  /* w was acknowledged durable; so is everything numbered before it
+   * (a durable write covers its predecessors). */
+  const char *keys[5] = {"f0", "q", "r", "b", "w"};
+  const char *want[5] = {"first...", "BBBBBBBB", "rrrrrrrr", "bbbbbbbb", "DURABLE!"};
+  for (int i = 0; i < 5; i++) {
+    char got[16];
+    size_t len = 0;
+    const firkin_status gs = firkin_get_into(db, NULL, NULL, keys[i], strlen(keys[i]), got,
+                                             sizeof got, &len);
+    if (gs != FIRKIN_OK || len != 8 || memcmp(got, want[i], 8) != 0) {
+      counts_a.lost++;
+      cc_fail("%s: '%s' (before or at the durable write) after a power loss: %s", what, keys[i],
+              gs == FIRKIN_OK ? "wrong value" : firkin_strerror(gs));
+    }
+  }
+  firkin_close(db);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Part H: a kill -9 with a roll's seal queued, in-place updates after it   */
 /* ------------------------------------------------------------------------ */
 
@@ -1932,6 +2007,12 @@ int main(int argc, char **argv) {
   CC_GROUP("power loss that tears the batch ending a segment whose seal was queued: nothing "
            "after it kept (none, kill + torn)",
            { pj_image(base); });
+  CC_GROUP("power loss after an update in place, firkin_sync and a durable write: the durable "
+           "write is there (none + always, drop)",
+           { pk_image(base, false); });
+  CC_GROUP("power loss after an update in place, the interval flusher and a durable write: the "
+           "durable write is there (interval + always, drop)",
+           { pk_image(base, true); });
   CC_GROUP("power loss right after durable writes: all there, the watermark on disk not ahead "
            "(always, drop)",
            { pf_image(base, PF_INSTANT); });

@@ -152,6 +152,43 @@ TEST(SegmentReserve, CloseOfAnOpenSegmentClosesItWhereItEnds) {
   EXPECT_EQ(seg->reserved_len(), len);
 }
 
+// Updates in place take numbers and no bytes, so a segment can hand out
+// more numbers than its bytes could ever hold records: the count in the
+// reservation word's top 28 bits wrapped after 2^28 of them (numbers went
+// back to the segment's base; found by review, 2026-11-29). The segment now
+// closes at kMaxSeqs numbers, the first claim past it closing, and every
+// later one failing, as at the capacity. (The word is moved near the limit
+// by one claim of many numbers, which only a test makes.)
+TEST(SegmentReserve, TheSequenceCountClosesTheSegmentBeforeItWraps) {
+  const uint64_t kMax = Segment::kMaxSeqs;
+  auto seg = NewSegment(64 << 10, 64, 1000);
+  uint64_t off = 0, seq = 0;
+  ASSERT_EQ(seg->TryReserve(1, 80, &off, &seq), Segment::Reserve::kOk);  // a record
+  const uint64_t old = seg->Claim(kMax - 4, 0);
+  ASSERT_EQ(seg->Settle(old, kMax - 4, 0, &off, &seq), Segment::Reserve::kOk);
+  EXPECT_EQ(seq, 1000 + kMax - 3);
+  for (uint64_t i = 0; i < 3; i++) {  // numbers without bytes, up to the limit
+    ASSERT_EQ(seg->TryReserve(1, 0, &off, &seq), Segment::Reserve::kOk);
+    EXPECT_EQ(seq, 1000 + kMax - 2 + i);
+    EXPECT_EQ(off, 144u);
+  }
+  EXPECT_EQ(seq, 1000 + kMax);
+  EXPECT_FALSE(seg->closed());
+  // The next number closes it where its records end, with the last number
+  // it handed out; a record's reservation fails too, and nothing closes it
+  // again.
+  EXPECT_EQ(seg->TryReserve(1, 0, &off, &seq), Segment::Reserve::kClosedByMe);
+  ASSERT_TRUE(seg->closed());
+  EXPECT_EQ(seg->end_off(), 144u);
+  EXPECT_EQ(seg->end_seq(), 1000 + kMax);
+  EXPECT_EQ(seg->TryReserve(1, 0, &off, &seq), Segment::Reserve::kFull);
+  EXPECT_EQ(seg->TryReserve(1, 80, &off, &seq), Segment::Reserve::kFull);
+  seg->Close();  // returns at once
+  EXPECT_EQ(seg->end_seq(), 1000 + kMax);
+  // Far past the limit, the count still has not reached the word's top.
+  EXPECT_LT(seg->NextSeqHint(), 1000 + (uint64_t{1} << 28));
+}
+
 // A number taken for an in-place update (ReserveSeq, no bytes) is
 // published with the end of every record numbered before it: when the
 // watermark passes it, the published length covers them. Here append A
