@@ -547,7 +547,10 @@ void DB::FlusherLoop() {
 
 Status DB::Sync() {
   if (log_ == nullptr) return Status::OK();
-  // Every acknowledged write is published, so this covers them all.
+  // Every acknowledged append is published, so this covers them all; an
+  // update in place that returned before its number was published
+  // (LogWriter::Complete) lies in a record below the published length,
+  // which the sync covers too.
   return log_->SyncPublished();
 }
 
