@@ -14,7 +14,8 @@
 #     --workloads "W"  firkin_bench workloads (default: ycsba); YCSB ones
 #                      run on a database each variant loads once first
 #     --threads "T"    thread counts (default: 1 2)
-#     --rounds N       rounds (default 3); the variants alternate in each
+#     --rounds N       rounds (default 3); the variants alternate in each,
+#                      in turned order every other round
 #     --records N      YCSB records (default 50000); --duration S (default
 #                      2), --warmup S (default 0.2), --num N for fill
 #                      workloads (default 500000)
@@ -93,7 +94,11 @@ done
 for r in $(seq "$ROUNDS"); do
   for w in $WORKLOADS; do
     for t in $THREADS; do
-      for v in $VARIANTS; do
+      # The order turns every round: a variant run second each time meets
+      # the first one's writeback (and page-cache churn) in every round.
+      order=$VARIANTS
+      [ $((r % 2)) -eq 0 ] && order=$(echo "$VARIANTS" | tr ' ' '\n' | tac | tr '\n' ' ')
+      for v in $order; do
         case $w in
           ycsbload) dir=$DATA/$v-fresh; rm -rf "$dir" ;;
           ycsb*) dir=$DATA/$v-ycsb ;;

@@ -110,7 +110,10 @@ FIRKIN_API firkin_status firkin_persist(firkin_db* db, const firkin_write_option
         RecordView r;
         Status s = db->db->Get(firkin::kLatestSeq, *t.ns, Bytes(key, key_len), &r);
         if (!s.ok()) return Done(s);
-        if (r.expiry() == 0) return FIRKIN_OK;  // already persistent
+        // Already persistent: under `always`, once that is durable
+        // (DB::SyncDecided: the version read lies below the published
+        // length, an update in place's too).
+        if (r.expiry() == 0) return Done(db->db->SyncDecided(WriteSync(wo)));
         thread_local std::string scratch;
         std::string_view v;
         s = db->db->Value(r, &scratch, &v);

@@ -173,6 +173,15 @@ class DB : private CompactionHost {
   // in flight. Any thread, not from inside a write.
   void TrackWrites(NamespaceInfo* ns);
   Status Sync();
+  // A call that wrote nothing because what it asked for holds already (a
+  // delete of an absent key, firkin_persist of a key with no expiry, an
+  // existing namespace with exist_ok) decided on records that may not be
+  // durable yet: in sync mode `always` (kDefault: the database's) it
+  // returns once every published record is (docs/api.md: `always` loses
+  // nothing acknowledged; until 2026-11-29 such calls returned at once,
+  // and a power loss brought back the state they had confirmed gone;
+  // found by review). REQUIRES: the records decided on are published.
+  Status SyncDecided(SyncMode sync);
   // Compacts every sealed segment with dead bytes now (firkin_compact).
   // `progress` (may be empty): see Compactor::CompactAll.
   Status Compact(const ProgressFn& progress = {});

@@ -224,6 +224,7 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   // every number below its own, the decided-on ones among them. (Outside
   // the gate: a drop or checkpoint waiting for it need not wait on this.)
   if (r.seg == nullptr && decided_on > log_->published_seq()) log_->WaitPublished(decided_on);
+  if (r.seg == nullptr && s.ok() && decided_on != 0) s = SyncDecided(mode);
   if (seq_out != nullptr) *seq_out = r.seg != nullptr && s.ok() ? r.seq : 0;
   // The stats count the value bytes of the puts a write committed (until
   // the session after 2026-11-28 also those of a put whose condition then
@@ -267,6 +268,13 @@ Status DB::FinishWrite(SyncMode mode, const LogWriter::Reservation& r, Status s)
   bytes_written_.Add(r.bytes);
   if (mode == SyncMode::kAlways) return log_->SyncTo(r.seg, r.off + r.bytes);
   return s;
+}
+
+Status DB::SyncDecided(SyncMode sync) {
+  const SyncMode mode = sync == SyncMode::kDefault ? options_.sync_mode : sync;
+  if (mode != SyncMode::kAlways || log_ == nullptr) return Status::OK();
+  // (No flush when everything published is durable and claimed already.)
+  return log_->SyncPublished();
 }
 
 Status DB::CheckOldRecord(const WriteOp& op, const PendingOp& p) const {
@@ -661,15 +669,21 @@ Status DB::CreateNamespace(const std::string& name, bool exist_ok,
   if ((flags & ~kNsFlagsKnown) != 0) {
     return Status::InvalidArgument("unknown namespace flags " + std::to_string(flags));
   }
-  if (auto existing = ns_.Find(name)) {
+  // (Under `always` an existing namespace is looked up again under the
+  // lock, after its creator published its record, and that record made
+  // durable: SyncDecided.)
+  const bool always = options_.sync_mode == SyncMode::kAlways && !options_.read_only;
+  if (auto existing = ns_.Find(name); existing && !always) {
     if (!exist_ok) return Status::Exists("namespace '" + name + "' already exists");
     *out = existing;
     return Status::OK();
   }
   if (options_.read_only) return Status::ReadOnly("database was opened read-only");
-  std::lock_guard<std::mutex> l(ns_mu_);
+  std::unique_lock<std::mutex> l(ns_mu_);
   if (auto existing = ns_.Find(name)) {
     if (!exist_ok) return Status::Exists("namespace '" + name + "' already exists");
+    l.unlock();
+    FIRKIN_RETURN_IF_ERROR(SyncDecided(options_.sync_mode));
     *out = existing;
     return Status::OK();
   }

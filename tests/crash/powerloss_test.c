@@ -1057,6 +1057,92 @@ static void pk_image(const char *base, bool flusher) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Part L: `always` calls that write nothing                                */
+/* ------------------------------------------------------------------------ */
+
+/* A call that finds what it asks for holds already writes nothing: a delete
+ * of an absent key, firkin_persist of a key with no expiry, a transaction
+ * whose delete finds the key gone. What it decided on may not be durable:
+ * under `always` it must be once the call returns OK. Until 2026-11-29 such
+ * calls returned at once, and a power loss brought the state they had
+ * confirmed back (found by review). */
+static firkin_db *pl_reopen_after_crash(const char *dir, firkin_db *db, firkin_fault_env *env,
+                                        const char *what) {
+  firkin_fault_env_crash(env, FIRKIN_CRASH_DROP, 1);
+  firkin_close(db); /* fails: the "machine" is off */
+  firkin_fault_env_free(env);
+  firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 1 << 20);
+  db = NULL;
+  const firkin_status s = firkin_open(dir, o, &db);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    counts_a.corrupt++;
+    cc_fail("%s: open after the crash: %s (%s)", what, firkin_strerror(s), firkin_last_error());
+    return NULL;
+  }
+  return db;
+}
+
+static void pm_image(const char *base, int which) {
+  static const char *whats[3] = {"always delete of a deleted key", "always persist",
+                                 "always transaction deleting a deleted key"};
+  const char *what = whats[which];
+  char dir[4096];
+  firkin_fault_env *env = NULL;
+  firkin_db *db = pl_open_faulty(base, "pm", dir, sizeof dir, FIRKIN_SYNC_NONE, 1 << 20, &env,
+                                 what, NULL);
+  if (db == NULL) return;
+  firkin_write_options *always = NULL;
+  firkin_write_options_new(&always);
+  firkin_write_options_set_sync(always, FIRKIN_SYNC_ALWAYS);
+  int bad = 0;
+  firkin_status s = FIRKIN_OK;
+  if (which == 0 || which == 2) {
+    bad += firkin_put(db, always, NULL, "k", 1, "v1", 2) != FIRKIN_OK; /* durable */
+    bad += firkin_delete(db, NULL, NULL, "k", 1) != FIRKIN_OK;         /* not yet */
+    if (which == 0) {
+      s = firkin_delete(db, always, NULL, "k", 1); /* absent already */
+    } else {
+      firkin_txn *tx = NULL;
+      bad += firkin_txn_begin(db, FIRKIN_TXN_SNAPSHOT, &tx) != FIRKIN_OK;
+      if (tx != NULL) {
+        bad += firkin_txn_delete(tx, NULL, "k", 1) != FIRKIN_OK;
+        s = firkin_txn_commit(tx, always, NULL);
+        firkin_txn_free(tx);
+      }
+    }
+  } else {
+    bad += firkin_put_ttl(db, always, NULL, "k", 1, "v1", 2, 3600 * 1000) != FIRKIN_OK;
+    bad += firkin_put(db, NULL, NULL, "k", 1, "v2", 2) != FIRKIN_OK; /* no expiry, not yet */
+    s = firkin_persist(db, always, NULL, "k", 1);                   /* persistent already */
+  }
+  firkin_write_options_free(always);
+  CC_CHECK(bad == 0 && s == FIRKIN_OK, "%s: calls failed (%d; the always call: %s)", what, bad,
+           firkin_strerror(s));
+  db = pl_reopen_after_crash(dir, db, env, what);
+  if (db == NULL) return;
+  char got[8];
+  size_t len = 0;
+  const firkin_status gs = firkin_get_into(db, NULL, NULL, "k", 1, got, sizeof got, &len);
+  if (which == 1) {
+    uint64_t left = 0;
+    const firkin_status ts = firkin_ttl(db, NULL, NULL, "k", 1, &left);
+    if (gs != FIRKIN_OK || len != 2 || memcmp(got, "v2", 2) != 0 || ts != FIRKIN_OK ||
+        left != FIRKIN_TTL_NONE) {
+      counts_a.lost++;
+      cc_fail("%s: after a power loss the key is %s with %s expiry (it returned OK: v2, none)",
+              what, gs == FIRKIN_OK ? (memcmp(got, "v2", 2) == 0 ? "v2" : "v1") : "gone",
+              left == FIRKIN_TTL_NONE ? "no" : "an");
+    }
+  } else if (gs != FIRKIN_E_NOT_FOUND) {
+    counts_a.resurrected++;
+    cc_fail("%s: after a power loss the key is back (%s) though the call returned OK", what,
+            firkin_strerror(gs));
+  }
+  firkin_close(db);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Part H: a kill -9 with a roll's seal queued, in-place updates after it   */
 /* ------------------------------------------------------------------------ */
 
@@ -2013,6 +2099,9 @@ int main(int argc, char **argv) {
   CC_GROUP("power loss after an update in place, the interval flusher and a durable write: the "
            "durable write is there (interval + always, drop)",
            { pk_image(base, true); });
+  CC_GROUP("power loss after `always` calls that wrote nothing (a delete of a deleted key, "
+           "persist, a transaction): what they confirmed is durable (none + always, drop)",
+           { for (int which = 0; which < 3; which++) pm_image(base, which); });
   CC_GROUP("power loss right after durable writes: all there, the watermark on disk not ahead "
            "(always, drop)",
            { pf_image(base, PF_INSTANT); });
