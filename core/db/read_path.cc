@@ -244,16 +244,20 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
     uint64_t n = 0, earliest = UINT64_MAX;
   };
   std::vector<Walk> walks;
-  // Whether namespace ns needs the walk: some key of it may have expired
+  // Whether a namespace needs the walk: some key of it may have expired
   // since it was counted.
-  auto needs_walk = [now](const NamespaceInfo& ns, uint64_t* bound) {
-    *bound = ns.min_expiry.load();
-    return ns.ttl_keys.load(std::memory_order_relaxed) > 0 && now >= *bound;
+  auto needs_walk = [now](const NamespaceInfo::CountsRead& c) {
+    return c.ttl > 0 && now >= c.bound;
   };
-  // Several namespaces' counters (stats) are read as one state: an atomic
-  // batch over several namespaces changes them inside the table's
-  // CountsSeqlock, and a read that overlapped one is read again (a few
-  // times; then the walk counts them all, at one state too).
+  // Each namespace's counters are read as of a moment no write with an
+  // expiry was part way through (NamespaceInfo::ReadCounts, the TTL
+  // seqlock: until 2026-11-29 a count could read live_keys with a new key
+  // and ttl_keys without it, and count a key that expired as it was
+  // written). Several namespaces' counters (stats) are read as one state:
+  // an atomic batch over several namespaces changes them inside the
+  // table's CountsSeqlock. A read that overlapped a change is read again
+  // (a while: spins, then yields; then the walk counts them all, at one
+  // state too).
   bool walk_all = false;
   const bool several = m > 1;
   for (uint32_t tries = 0;; tries++) {
@@ -261,39 +265,44 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
     uint64_t token = 0;
     bool clean = !several || ns_.counts_lock()->ReadBegin(&token);
     for (size_t i = 0; i < m && clean; i++) {
-      const NamespaceInfo& ns = *nss[i];
-      const int64_t live = ns.live_keys.load(std::memory_order_relaxed);
-      uint64_t bound = 0;
-      if (!needs_walk(ns, &bound)) {
-        out[i] = live < 0 ? 0 : static_cast<uint64_t>(live);
+      NamespaceInfo::CountsRead c;
+      if (!nss[i]->ReadCounts(&c)) {
+        clean = false;
+        break;
+      }
+      if (!needs_walk(c)) {
+        out[i] = c.live < 0 ? 0 : static_cast<uint64_t>(c.live);
         continue;
       }
       // The walk counts the keys whose version at its snapshot (below) is
       // a put that has not expired, and finds the earliest expiry of the
       // keys' newest records (expired ones included: while one waits for
       // compaction, the counter overcounts and the walk is needed).
-      walks.push_back(Walk{i, bound, ns.ttl_writes.load(), true});
+      walks.push_back(Walk{i, c.bound, c.writes, true});
     }
     if (clean && several) clean = ns_.counts_lock()->ReadValid(token);
     if (clean) break;
-    if (tries >= 64) {
+    if (tries >= 64 + 16) {
       walk_all = true;
       break;
     }
-    CpuRelax();
+    if (tries < 64) {
+      CpuRelax();
+    } else {
+      std::this_thread::yield();  // (a writer preempted inside its change)
+    }
   }
   if (walks.empty() && !walk_all) return;
   // One walk for all of them: a namespace counted from its counter beside
   // one counted by the walk would be two states (a batch that moves keys
   // from one to the other, landing in between, counted twice or not at
   // all); the walk counts every namespace it is given at one state.
-  if (several) {  // (walk_all too: only several namespaces retry)
+  if (several || walk_all) {
     walks.clear();
     for (size_t i = 0; i < m; i++) {
-      const NamespaceInfo& ns = *nss[i];
-      uint64_t bound = 0;
-      const bool update = needs_walk(ns, &bound);
-      walks.push_back(Walk{i, bound, update ? ns.ttl_writes.load() : 0, update});
+      NamespaceInfo::CountsRead c;
+      const bool update = nss[i]->ReadCounts(&c) && needs_walk(c);
+      walks.push_back(Walk{i, c.bound, c.writes, update});
     }
   }
   std::vector<int32_t> by_id;
@@ -377,19 +386,10 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
         return log_ != nullptr && log_->OverwriteHolds(base, counter);
       });
   for (const Walk& w : walks) {
-    const NamespaceInfo& ns = *nss[w.i];
     out[w.i] = w.n;
-    if (!w.update) continue;
     // Raise the bound to what the walk saw, unless a write with an expiry
-    // came meanwhile (it may be one the walk missed, with an expiry below
-    // `earliest`). A writer bumps ttl_writes before it lowers the bound: if
-    // its bump comes after the check below, its lowering comes after the
-    // raise; if before, the check sees it and the old bound comes back.
-    uint64_t expected = w.bound;
-    if (w.earliest > w.bound && ns.min_expiry.compare_exchange_strong(expected, w.earliest) &&
-        ns.ttl_writes.load() != w.writes) {
-      ns.NoteMinExpiry(w.bound);
-    }
+    // came meanwhile (NamespaceInfo::RaiseMinExpiry).
+    if (w.update && w.earliest > w.bound) nss[w.i]->RaiseMinExpiry(w.bound, w.earliest, w.writes);
   }
 }
 
