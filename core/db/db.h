@@ -514,7 +514,7 @@ class DB : private CompactionHost {
   std::atomic<uint64_t> reader_seq_{0};
   std::atomic<uint64_t> history_floor_{0};
   // Read-only handle: a scan of a state below this cannot be told whole
-  // (a refresh dropped segments the writer retired: Follower::CatchUp).
+  // (a refresh dropped segments the writer retired: Follower::Retire).
   // Raised during a refresh, before any entry goes (ordered iterators look
   // at it as they go).
   std::atomic<uint64_t> reader_scan_floor_{0};
@@ -550,6 +550,11 @@ class DB : private CompactionHost {
   void LoadHistoryFloors();
   std::unique_ptr<Follower> follower_;
   mutable std::mutex refresh_mu_;  // serializes Refresh; guards follower_ stats
+  // Read-only handle: the part of a refresh that takes index entries out
+  // (Follower::Retire) and moves the key counts and reader_seq_ to the new
+  // state, as one change set (a single writer, under refresh_mu_): a
+  // counting walk that overlapped it walks again (DB::CountKeys).
+  mutable CountsSeqlock refresh_cut_;
   // Why the last refresh met damage (empty: it did not), under refresh_mu_:
   // verify reports it (the handle's state stops before the damage, which
   // its own scan then never reaches; a review found verify saying ok).

@@ -14,7 +14,7 @@
 // dropped its create and drop records: Compactor, "namespace records"),
 // and a read-only handle once it sees that the writer did so (the segment
 // that held the create record went, and no segment carries it again:
-// Follower::CatchUp); handles and operations hold it by shared_ptr, so a
+// Follower::Retire); handles and operations hold it by shared_ptr, so a
 // forgotten one lives on for them, dropped (until 2026-11-28 every
 // namespace ever created stayed, about 590 B of RAM per create-and-drop
 // cycle; a read-only handle's table kept every one until 2026-11-29). The
@@ -83,7 +83,7 @@ struct NamespaceInfo {
   // read-only handle's refresh finds the record in a segment that goes).
   // A read-only handle's refresh tells by it that the writer compacted the
   // create record away, which it does only after a durable drop, and then
-  // forgets the namespace (Follower::CatchUp). Written by the replaying
+  // forgets the namespace (Follower::Retire). Written by the replaying
   // thread only.
   std::atomic<uint64_t> create_seg{0};
   // Keys whose newest record is a put (an expired one included, until
@@ -247,6 +247,9 @@ struct NamespaceInfo {
 // sequence); so either it was counted in the token, and then had ended
 // (ended_, read first with acquire, equalled begun_: every apply the token
 // counts was done, its changes visible), or the token differs.
+// (Also a read-only handle's refresh cut, DB::refresh_cut_: the change
+// set there is a refresh's index removals, count changes and publication,
+// and the readers are counting walks.)
 // Thread contract: any number of threads, in either role.
 class CountsSeqlock {
  public:
