@@ -235,11 +235,12 @@ uint64_t DB::CountKeys(const NamespaceInfo& ns) const {
 void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) const {
   const uint64_t now = NowMs();
   // The namespaces a walk counts: their place in nss by id (-1: none).
-  // `bound`, `writes`: those of a namespace that needs the walk (its
+  // `bound`, `begun`: those of a namespace that needs the walk (its
   // expiry bound is raised after it), else `update` is false.
   struct Walk {
     size_t i;
-    uint64_t bound, writes;
+    uint64_t bound;
+    uint32_t begun;
     bool update;
     uint64_t n = 0, earliest = UINT64_MAX;
   };
@@ -278,7 +279,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
       // a put that has not expired, and finds the earliest expiry of the
       // keys' newest records (expired ones included: while one waits for
       // compaction, the counter overcounts and the walk is needed).
-      walks.push_back(Walk{i, c.bound, c.writes, true});
+      walks.push_back(Walk{i, c.bound, c.begun, true});
     }
     if (clean && several) clean = ns_.counts_lock()->ReadValid(token);
     if (clean) break;
@@ -302,7 +303,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
     for (size_t i = 0; i < m; i++) {
       NamespaceInfo::CountsRead c;
       const bool update = nss[i]->ReadCounts(&c) && needs_walk(c);
-      walks.push_back(Walk{i, c.bound, c.writes, update});
+      walks.push_back(Walk{i, c.bound, c.begun, update});
     }
   }
   std::vector<int32_t> by_id;
@@ -416,7 +417,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
     out[w.i] = w.n;
     // Raise the bound to what the walk saw, unless a write with an expiry
     // came meanwhile (NamespaceInfo::RaiseMinExpiry).
-    if (w.update && w.earliest > w.bound) nss[w.i]->RaiseMinExpiry(w.bound, w.earliest, w.writes);
+    if (w.update && w.earliest > w.bound) nss[w.i]->RaiseMinExpiry(w.bound, w.earliest, w.begun);
   }
 }
 

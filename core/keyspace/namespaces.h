@@ -97,14 +97,20 @@ struct NamespaceInfo {
   // walk that saw every such key (DB::CountKeys, RaiseMinExpiry).
   // UINT64_MAX: none. Mutable: a cache that readers may raise.
   mutable std::atomic<uint64_t> min_expiry{UINT64_MAX};
-  // The TTL seqlock (ReadCounts): the count changes that involve a key
-  // with an expiry (ApplyCounts), and the walks' raises of min_expiry,
-  // begun (ttl_writes) and ended (ttl_done). A change that involves none
-  // (a put or delete of keys without an expiry, the hot path) only adds
-  // to live_keys, as before. ttl_writes also tells a counting walk
-  // whether such a change began while it walked (RaiseMinExpiry).
-  mutable std::atomic<uint64_t> ttl_writes{0};
-  mutable std::atomic<uint64_t> ttl_done{0};
+  // The TTL seqlock (ReadCounts), one word: above bit 32, how many
+  // changes that involve a key with an expiry (ApplyCounts) and raises of
+  // min_expiry (RaiseMinExpiry) have begun (mod 2^32); below it, how many
+  // of them are under way (at most one per thread: never a carry). A
+  // change that involves none (a put or delete of keys without an
+  // expiry, the hot path) only adds to live_keys, as before. The begun
+  // count also tells a counting walk whether such a change began while it
+  // walked (RaiseMinExpiry; a walk would have to last 2^32 of them to be
+  // fooled).
+  mutable std::atomic<uint64_t> ttl_changes{0};
+  static constexpr uint64_t kTtlBegun = uint64_t{1} << 32;
+  static constexpr uint64_t kTtlUnderWay = 1;
+  static uint32_t TtlBegun(uint64_t w) { return static_cast<uint32_t>(w >> 32); }
+  static bool TtlUnderWay(uint64_t w) { return static_cast<uint32_t>(w) != 0; }
 
   // What the newest records of some keys changing does to live_keys,
   // ttl_keys and min_expiry: a write, an atomic batch or a refresh adds it
@@ -125,10 +131,13 @@ struct NamespaceInfo {
     if (is_ttl != was_ttl) d->ttl += is_ttl ? 1 : -1;
     if (is_ttl) d->expiry = std::min(d->expiry, expiry);
   }
-  // Applies d. A change that involves a key with an expiry goes inside
-  // the TTL seqlock: ttl_writes first (seq_cst: before the bound is
-  // lowered, as RaiseMinExpiry needs), then the bound, the counts, and
-  // ttl_done. Any other change is one add to live_keys.
+  // Applies d. A change of one word (live_keys or ttl_keys alone, no put
+  // with an expiry) is one add: a count reads it before or after. Any
+  // other goes inside the TTL seqlock: begun and under way (seq_cst:
+  // before the bound is lowered, as RaiseMinExpiry needs), the bound, the
+  // counts, then no longer under way. One that only lowers the bound
+  // (puts with an expiry over keys that had one: the common TTL put) is
+  // begun and ended in one add before it: the bound alone is one word.
   //   Why not just an order of the adds (raise ttl_keys before live_keys,
   // lower live_keys before ttl_keys): the count's loads would then have to
   // come in the opposite order of both, live then ttl for a key that comes
@@ -143,16 +152,24 @@ struct NamespaceInfo {
   // Until 2026-11-29 live_keys went up first and a count could read
   // between the two adds: ttl_test count_expired_put.
   void ApplyCounts(const CountDelta& d) {
-    if (d.ttl == 0 && d.expiry == UINT64_MAX) {
+    const bool puts_expiry = d.expiry != UINT64_MAX;
+    const int words = (d.live != 0) + (d.ttl != 0);
+    if (!puts_expiry && words <= 1) {
       if (d.live != 0) live_keys.fetch_add(d.live, std::memory_order_relaxed);
+      if (d.ttl != 0) ttl_keys.fetch_add(d.ttl, std::memory_order_relaxed);
       return;
     }
-    ttl_writes.fetch_add(1);
+    if (words == 0) {
+      ttl_changes.fetch_add(kTtlBegun);
+      NoteMinExpiry(d.expiry);
+      return;
+    }
+    ttl_changes.fetch_add(kTtlBegun + kTtlUnderWay);
     std::atomic_thread_fence(std::memory_order_release);  // (before the changes)
-    if (d.expiry != UINT64_MAX) NoteMinExpiry(d.expiry);
+    if (puts_expiry) NoteMinExpiry(d.expiry);
     if (d.live != 0) live_keys.fetch_add(d.live, std::memory_order_relaxed);
     if (d.ttl != 0) ttl_keys.fetch_add(d.ttl, std::memory_order_relaxed);
-    ttl_done.fetch_add(1, std::memory_order_release);
+    ttl_changes.fetch_sub(kTtlUnderWay, std::memory_order_release);
   }
   // AccountKey and ApplyCounts for one key.
   void AccountNewest(bool was_put, uint64_t was_expiry, bool is_put, uint64_t expiry) {
@@ -182,51 +199,54 @@ struct NamespaceInfo {
   struct CountsRead {
     int64_t live = 0, ttl = 0;
     uint64_t bound = UINT64_MAX;  // min_expiry
-    uint64_t writes = 0;          // ttl_writes (RaiseMinExpiry's `writes`)
+    uint32_t begun = 0;           // TtlBegun (RaiseMinExpiry's `begun`)
   };
   // Reads the counts and the bound as no change with an expiry and no
   // raise of the bound left them part way: false (read again) if one was
   // under way or began meanwhile. The proof is CountsSeqlock's (below),
-  // per namespace: a reading that saw any effect of such a change saw it
-  // begin (the writer's release fence before its changes, the acquire
-  // fence here after the reads), so it saw ttl_writes move unless the
-  // change had begun before the first load; then, ttl_done equal to it,
-  // the change had ended and every effect of it was seen. Changes without
-  // an expiry are single adds to live_keys: `live` is live_keys at the
-  // moment of its load, whose keys with an expiry are those of ttl_keys
-  // and min_expiry, none of which moved while they were read. So when no
-  // key counted may have expired (ttl 0, or `bound` ahead of the clock),
-  // `live` is the number of keys that existed at that moment.
+  // per namespace, with the two counters in one word: a reading that saw
+  // any effect of such a change saw it begin (the writer's release fence
+  // before its changes, the acquire fence here after the reads), so the
+  // word moved, unless the change had begun before the first load; then,
+  // none under way there (each begins and ends in the word's order), it
+  // had ended, and every effect of it was seen (the acquire load read its
+  // release end or a later add). A change of one word is seen whole or
+  // not at all anyway. Changes without an expiry are single adds to
+  // live_keys: `live` is live_keys at the moment of its load, whose keys
+  // with an expiry are those of ttl_keys and min_expiry, none of which
+  // moved part way while they were read. So when no key counted may have
+  // expired (ttl 0, or `bound` ahead of the clock), `live` is the number
+  // of keys that existed at that moment.
   bool ReadCounts(CountsRead* r) const {
-    const uint64_t done = ttl_done.load(std::memory_order_acquire);
-    r->writes = ttl_writes.load(std::memory_order_relaxed);
-    if (r->writes != done) return false;
+    const uint64_t w = ttl_changes.load(std::memory_order_acquire);
+    if (TtlUnderWay(w)) return false;
+    r->begun = TtlBegun(w);
     r->live = live_keys.load(std::memory_order_relaxed);
     r->ttl = ttl_keys.load(std::memory_order_relaxed);
     r->bound = min_expiry.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);  // (after the reads)
-    return ttl_writes.load(std::memory_order_relaxed) == r->writes;
+    return ttl_changes.load(std::memory_order_relaxed) == w;
   }
-  // A counting walk that began with ttl_writes at `writes` and min_expiry
-  // at `from` (a CountsRead), and saw every key's newest record, found no
+  // A counting walk that began with TtlBegun at `begun` and min_expiry at
+  // `from` (a CountsRead), and saw every key's newest record, found no
   // expiry below `to`: raises the bound to it, unless a change with an
   // expiry began since (it may be one the walk missed, with an expiry
   // below `to`). Inside the TTL seqlock, so that no count reads a raise
-  // that is taken back. A change that begins after this one's ttl_writes
-  // is seen below, and the old bound comes back; one that begins after
-  // that check lowers the bound after the raise (NoteMinExpiry's seq_cst
-  // load, after its seq_cst ttl_writes, follows the raise in the total
-  // order). Two walks raising at once each see the other's begin and
-  // both give up (the next walk raises).
-  void RaiseMinExpiry(uint64_t from, uint64_t to, uint64_t writes) const {
-    const uint64_t mine = ttl_writes.fetch_add(1);
+  // that is taken back. A change that begins after this one's begin is
+  // seen below, and the old bound comes back; one that begins after that
+  // check lowers the bound after the raise (NoteMinExpiry's seq_cst load,
+  // after its seq_cst begin, follows the raise in the total order). Two
+  // walks raising at once each see the other's begin and both give up
+  // (the next walk raises).
+  void RaiseMinExpiry(uint64_t from, uint64_t to, uint32_t begun) const {
+    const uint64_t mine = ttl_changes.fetch_add(kTtlBegun + kTtlUnderWay);
     std::atomic_thread_fence(std::memory_order_release);  // (before the changes)
     uint64_t expected = from;
-    if (mine == writes && min_expiry.compare_exchange_strong(expected, to) &&
-        ttl_writes.load() != mine + 1) {
+    if (TtlBegun(mine) == begun && min_expiry.compare_exchange_strong(expected, to) &&
+        TtlBegun(ttl_changes.load()) != static_cast<uint32_t>(begun + 1)) {
       NoteMinExpiry(from);
     }
-    ttl_done.fetch_add(1, std::memory_order_release);
+    ttl_changes.fetch_sub(kTtlUnderWay, std::memory_order_release);
   }
   // Writes to this namespace, for serializable transactions that iterated it.
   NsWriteTracker writes;
