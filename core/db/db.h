@@ -103,7 +103,8 @@ class DB : private CompactionHost {
   // one state (an atomic batch whole or not at all): the namespace's
   // counter while no key of it can have expired yet, else a walk of the
   // index at a snapshot of the published state (read_path.cc). Any thread
-  // not inside a write.
+  // not inside a write, nor holding refresh_mu_ (a read-only handle's walk
+  // that a refresh overlapped twice walks again holding it).
   uint64_t CountKeys(const NamespaceInfo& ns) const;
   // CountKeys of m namespaces into out[0, m), all of one state: their
   // counters read together (NamespaceTable::counts_lock), or, when any
