@@ -119,10 +119,13 @@ test-tsan:
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank
 	@# Abandoned transactions expired while their threads use them; conditions
-	@# racing expiry; counts beside batches, updates in place and compaction dropping expired keys (tests/c/ttl_test.c).
+	@# racing expiry; counts beside batches, updates in place and compaction dropping expired keys,
+	@# on a read-only handle during its refresh, and beside puts of keys that expire as they are
+	@# written (tests/c/ttl_test.c).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  $(TSAN)/tests/ttl_test txnexpire txnexpire_race cas_race count_batch count_batch_walk \
-	  count_batch_namespaces count_inplace count_inplace_walk count_reclaim
+	  count_batch_namespaces count_inplace count_inplace_walk count_reclaim count_refresh \
+	  count_expired_put
 	@# Snapshots and iterators against many writers and compaction (groups h, m);
 	@# compaction passes under steady writers (group n).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \

@@ -928,7 +928,8 @@ FIRKIN_API void firkin_ns_close(firkin_ns *ns);
  *  a write that reads see a moment later, and two writes that run at once
  *  may change it in the other order than their sequence numbers, so the
  *  count may be of a state no reader saw: one of them without the other;
- *  a refresh of a read-only handle changes it once too); after that, while
+ *  a refresh of a read-only handle changes it once too, with its new
+ *  state); after that, while
  *  expired keys wait for compaction, a walk of the index (O(keys in the
  *  database)) at a snapshot of the published state taken when the walk
  *  starts (held while it runs, like firkin_snapshot's, but updates in
@@ -941,7 +942,10 @@ FIRKIN_API void firkin_ns_close(firkin_ns *ns);
  *  was at that snapshot (one whose version at the snapshot cannot be read,
  *  damaged, or replaced in place on a read-only handle beside its writer,
  *  by its newest record), and expiry is decided at the time the walk
- *  starts. Any thread. */
+ *  starts. On a read-only handle a count during a refresh is of the state
+ *  before it or after it (a walk that overlaps the refresh taking out the
+ *  entries of segments the writer retired walks again, the second time
+ *  holding refreshes off). Any thread. */
 FIRKIN_API firkin_status firkin_count(firkin_db *db, const firkin_ns *ns, uint64_t *out);
 
 /* ------------------------------------------------------------------------ */

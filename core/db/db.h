@@ -104,7 +104,8 @@ class DB : private CompactionHost {
   // one state (an atomic batch whole or not at all): the namespace's
   // counter while no key of it can have expired yet, else a walk of the
   // index at a snapshot of the published state (read_path.cc). Any thread
-  // not inside a write.
+  // not inside a write, nor holding refresh_mu_ (a read-only handle's walk
+  // that a refresh overlapped twice walks again holding it).
   uint64_t CountKeys(const NamespaceInfo& ns) const;
   // CountKeys of m namespaces into out[0, m), all of one state: their
   // counters read together (NamespaceTable::counts_lock), or, when any
@@ -539,7 +540,7 @@ class DB : private CompactionHost {
   std::atomic<uint64_t> reader_seq_{0};
   std::atomic<uint64_t> history_floor_{0};
   // Read-only handle: a scan of a state below this cannot be told whole
-  // (a refresh dropped segments the writer retired: Follower::CatchUp).
+  // (a refresh dropped segments the writer retired: Follower::Retire).
   // Raised during a refresh, before any entry goes (ordered iterators look
   // at it as they go).
   std::atomic<uint64_t> reader_scan_floor_{0};
@@ -570,6 +571,11 @@ class DB : private CompactionHost {
   void LoadHistoryFloors();
   std::unique_ptr<Follower> follower_;
   mutable std::mutex refresh_mu_;  // serializes Refresh; guards follower_ stats
+  // Read-only handle: the part of a refresh that takes index entries out
+  // (Follower::Retire) and moves the key counts and reader_seq_ to the new
+  // state, as one change set (a single writer, under refresh_mu_): a
+  // counting walk that overlapped it walks again (DB::CountKeys).
+  mutable CountsSeqlock refresh_cut_;
   // Why the last refresh met damage (empty: it did not), under refresh_mu_:
   // verify reports it (the handle's state stops before the damage, which
   // its own scan then never reaches; a review found verify saying ok).

@@ -235,25 +235,30 @@ uint64_t DB::CountKeys(const NamespaceInfo& ns) const {
 void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) const {
   const uint64_t now = NowMs();
   // The namespaces a walk counts: their place in nss by id (-1: none).
-  // `bound`, `writes`: those of a namespace that needs the walk (its
+  // `bound`, `begun`: those of a namespace that needs the walk (its
   // expiry bound is raised after it), else `update` is false.
   struct Walk {
     size_t i;
-    uint64_t bound, writes;
+    uint64_t bound;
+    uint32_t begun;
     bool update;
     uint64_t n = 0, earliest = UINT64_MAX;
   };
   std::vector<Walk> walks;
-  // Whether namespace ns needs the walk: some key of it may have expired
+  // Whether a namespace needs the walk: some key of it may have expired
   // since it was counted.
-  auto needs_walk = [now](const NamespaceInfo& ns, uint64_t* bound) {
-    *bound = ns.min_expiry.load();
-    return ns.ttl_keys.load(std::memory_order_relaxed) > 0 && now >= *bound;
+  auto needs_walk = [now](const NamespaceInfo::CountsRead& c) {
+    return c.ttl > 0 && now >= c.bound;
   };
-  // Several namespaces' counters (stats) are read as one state: an atomic
-  // batch over several namespaces changes them inside the table's
-  // CountsSeqlock, and a read that overlapped one is read again (a few
-  // times; then the walk counts them all, at one state too).
+  // Each namespace's counters are read as of a moment no write with an
+  // expiry was part way through (NamespaceInfo::ReadCounts, the TTL
+  // seqlock: until 2026-11-29 a count could read live_keys with a new key
+  // and ttl_keys without it, and count a key that expired as it was
+  // written). Several namespaces' counters (stats) are read as one state:
+  // an atomic batch over several namespaces changes them inside the
+  // table's CountsSeqlock. A read that overlapped a change is read again
+  // (a while: spins, then yields; then the walk counts them all, at one
+  // state too).
   bool walk_all = false;
   const bool several = m > 1;
   for (uint32_t tries = 0;; tries++) {
@@ -261,39 +266,44 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
     uint64_t token = 0;
     bool clean = !several || ns_.counts_lock()->ReadBegin(&token);
     for (size_t i = 0; i < m && clean; i++) {
-      const NamespaceInfo& ns = *nss[i];
-      const int64_t live = ns.live_keys.load(std::memory_order_relaxed);
-      uint64_t bound = 0;
-      if (!needs_walk(ns, &bound)) {
-        out[i] = live < 0 ? 0 : static_cast<uint64_t>(live);
+      NamespaceInfo::CountsRead c;
+      if (!nss[i]->ReadCounts(&c)) {
+        clean = false;
+        break;
+      }
+      if (!needs_walk(c)) {
+        out[i] = c.live < 0 ? 0 : static_cast<uint64_t>(c.live);
         continue;
       }
       // The walk counts the keys whose version at its snapshot (below) is
       // a put that has not expired, and finds the earliest expiry of the
       // keys' newest records (expired ones included: while one waits for
       // compaction, the counter overcounts and the walk is needed).
-      walks.push_back(Walk{i, bound, ns.ttl_writes.load(), true});
+      walks.push_back(Walk{i, c.bound, c.begun, true});
     }
     if (clean && several) clean = ns_.counts_lock()->ReadValid(token);
     if (clean) break;
-    if (tries >= 64) {
+    if (tries >= 64 + 16) {
       walk_all = true;
       break;
     }
-    CpuRelax();
+    if (tries < 64) {
+      CpuRelax();
+    } else {
+      std::this_thread::yield();  // (a writer preempted inside its change)
+    }
   }
   if (walks.empty() && !walk_all) return;
   // One walk for all of them: a namespace counted from its counter beside
   // one counted by the walk would be two states (a batch that moves keys
   // from one to the other, landing in between, counted twice or not at
   // all); the walk counts every namespace it is given at one state.
-  if (several) {  // (walk_all too: only several namespaces retry)
+  if (several || walk_all) {
     walks.clear();
     for (size_t i = 0; i < m; i++) {
-      const NamespaceInfo& ns = *nss[i];
-      uint64_t bound = 0;
-      const bool update = needs_walk(ns, &bound);
-      walks.push_back(Walk{i, bound, update ? ns.ttl_writes.load() : 0, update});
+      NamespaceInfo::CountsRead c;
+      const bool update = nss[i]->ReadCounts(&c) && needs_walk(c);
+      walks.push_back(Walk{i, c.bound, c.begun, update});
     }
   }
   std::vector<int32_t> by_id;
@@ -338,58 +348,76 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   // (none: kept in place only without one) do not, and both numbers are
   // above S: the walk's way is the same whichever it reads (read whole,
   // as a seqlock reader: Keyspace::ForEachVersionAt).
-  const PinnedCountSnapshot snap(this);
-  const uint64_t seq = snap.seq();
-  Epoch::Guard guard;  // every record the walk reads (chains included) stays mapped
-  // The walk decides expiry at a clock pinned while it runs (scan_clock.h):
-  // a compaction pass beside it keeps every put not expired then, so no
-  // entry it should count leaves the index under it (until 2026-11-28 a
-  // pass whose clock was past the count's could, found by reading).
-  const ScanClock clock(this);
-  const uint64_t at = clock.ms();
-  auto count = [&](const RecordView& newest, const RecordView& at_s, const Status& vs) {
-    if (newest.ns_id >= by_id.size() || by_id[newest.ns_id] < 0) return;
-    Walk& w = walks[static_cast<size_t>(by_id[newest.ns_id])];
-    // The bound below is about the newest records (what later counts see).
-    if (newest.type == RecordType::kPut && newest.expiry() != 0) {
-      w.earliest = std::min(w.earliest, newest.expiry());
+  // On a read-only handle a refresh takes index entries out (those into
+  // segments the writer retired) and moves the counts and the published
+  // number to its new state inside refresh_cut_; a walk that overlapped
+  // that counted a state between the two (keys gone that its snapshot
+  // holds: below both states) and may have found the keys with an expiry
+  // gone while the counters still hold them (a raise of the bound, after
+  // which counts took the counter: above both). It walks again, and
+  // after a second such walk, or when a cut is under way as it starts, it
+  // walks holding refresh_mu_ (no refresh runs). (Until 2026-11-29 the
+  // refresh applied its count changes after its index removals and a walk
+  // could meet either: ttl_test count_refresh. It is the shape of
+  // compaction's fixed the session before, ttl_test count_reclaim.)
+  std::unique_lock<std::mutex> no_refresh(refresh_mu_, std::defer_lock);
+  for (int attempt = 0;; attempt++) {
+    uint64_t cut = 0;
+    if (options_.read_only && !no_refresh.owns_lock() &&
+        (attempt >= 2 || !refresh_cut_.ReadBegin(&cut))) {
+      no_refresh.lock();
     }
-    if (vs.IsNotFound()) return;  // no version at S: the key came after
-    // A chain that cannot be followed (damage, which a read of the key
-    // reports) is no answer: the key is counted by its newest record, as
-    // it was before the walk took a snapshot.
-    const RecordView* r = vs.ok() ? &at_s : &newest;  // the key's version at S
-    if (r->type != RecordType::kPut) return;
-    const uint64_t e = r->expiry();
-    if (e == 0 || e > at) w.n++;
-  };
-  // (A read-only handle's walk keeps kTooOld: its writer's overwrites know
-  // nothing of its snapshot, and one it replays numbered above its
-  // snapshot may have replaced the version there. So does a walk whose
-  // registration ran out of memory: no count floor keeps the records at
-  // or below its number where they are; following one overwritten since
-  // led past the version at its number, and the key went uncounted. Found
-  // by a review.)
-  keyspace_->ForEachVersionAt(
-      seq, check_all_reads_, count,
-      log_ != nullptr && snap.registered() ? Overwritten::kFollow : Overwritten::kTooOld,
-      [this](const char* base, uint32_t counter) {
-        return log_ != nullptr && log_->OverwriteHolds(base, counter);
-      });
+    for (Walk& w : walks) {
+      w.n = 0;
+      w.earliest = UINT64_MAX;
+    }
+    {
+      const PinnedCountSnapshot snap(this);
+      const uint64_t seq = snap.seq();
+      Epoch::Guard guard;  // every record the walk reads (chains included) stays mapped
+      // The walk decides expiry at a clock pinned while it runs (scan_clock.h):
+      // a compaction pass beside it keeps every put not expired then, so no
+      // entry it should count leaves the index under it (until 2026-11-28 a
+      // pass whose clock was past the count's could, found by reading).
+      const ScanClock clock(this);
+      const uint64_t at = clock.ms();
+      auto count = [&](const RecordView& newest, const RecordView& at_s, const Status& vs) {
+        if (newest.ns_id >= by_id.size() || by_id[newest.ns_id] < 0) return;
+        Walk& w = walks[static_cast<size_t>(by_id[newest.ns_id])];
+        // The bound below is about the newest records (what later counts see).
+        if (newest.type == RecordType::kPut && newest.expiry() != 0) {
+          w.earliest = std::min(w.earliest, newest.expiry());
+        }
+        if (vs.IsNotFound()) return;  // no version at S: the key came after
+        // A chain that cannot be followed (damage, which a read of the key
+        // reports) is no answer: the key is counted by its newest record, as
+        // it was before the walk took a snapshot.
+        const RecordView* r = vs.ok() ? &at_s : &newest;  // the key's version at S
+        if (r->type != RecordType::kPut) return;
+        const uint64_t e = r->expiry();
+        if (e == 0 || e > at) w.n++;
+      };
+      // (A read-only handle's walk keeps kTooOld: its writer's overwrites know
+      // nothing of its snapshot, and one it replays numbered above its
+      // snapshot may have replaced the version there. So does a walk whose
+      // registration ran out of memory: no count floor keeps the records at
+      // or below its number where they are; following one overwritten since
+      // led past the version at its number, and the key went uncounted. Found
+      // by a review.)
+      keyspace_->ForEachVersionAt(
+          seq, check_all_reads_, count,
+          log_ != nullptr && snap.registered() ? Overwritten::kFollow : Overwritten::kTooOld,
+          [this](const char* base, uint32_t counter) {
+            return log_ != nullptr && log_->OverwriteHolds(base, counter);
+          });
+    }
+    if (!options_.read_only || no_refresh.owns_lock() || refresh_cut_.ReadValid(cut)) break;
+  }
   for (const Walk& w : walks) {
-    const NamespaceInfo& ns = *nss[w.i];
     out[w.i] = w.n;
-    if (!w.update) continue;
     // Raise the bound to what the walk saw, unless a write with an expiry
-    // came meanwhile (it may be one the walk missed, with an expiry below
-    // `earliest`). A writer bumps ttl_writes before it lowers the bound: if
-    // its bump comes after the check below, its lowering comes after the
-    // raise; if before, the check sees it and the old bound comes back.
-    uint64_t expected = w.bound;
-    if (w.earliest > w.bound && ns.min_expiry.compare_exchange_strong(expected, w.earliest) &&
-        ns.ttl_writes.load() != w.writes) {
-      ns.NoteMinExpiry(w.bound);
-    }
+    // came meanwhile (NamespaceInfo::RaiseMinExpiry).
+    if (w.update && w.earliest > w.bound) nss[w.i]->RaiseMinExpiry(w.bound, w.earliest, w.begun);
   }
 }
 

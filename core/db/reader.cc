@@ -41,8 +41,7 @@ Status DB::Refresh() {
   // (they went through every state of the refresh's writes before).
   NsCountDeltas counts;
   uint64_t newest_time = 0;
-  const Status s = follower_->CatchUp(&seq, &history_floor_, &reader_scan_floor_, &absent_floor_,
-                                      &counts, &newest_time);
+  const Status s = follower_->CatchUp(&seq, &absent_floor_, &counts, &newest_time);
   // The handle's clock is never behind a commit it holds (firkin_now_ms):
   // it decides "now" for firkin_snapshot_at_time and its backups' seal
   // clocks. (A refresh left it at the open's: with the system clock behind
@@ -57,6 +56,17 @@ Status DB::Refresh() {
     return s;
   }
   refresh_damage_.clear();
+  // The cut: the entries into retired segments go, the counts move and the
+  // new state is published as one change (refresh_cut_): a counting walk
+  // that overlapped it walks again (DB::CountKeys). Until 2026-11-29 the
+  // entries went inside CatchUp and the counts moved after: a walk between
+  // counted the keys gone as absent, below both states, and one that found
+  // every key with an expiry gone raised the expiry bound while the
+  // counters still held those keys, so the counts after it were above
+  // both (ttl_test count_refresh; compaction had the same shape, ttl_test
+  // count_reclaim).
+  refresh_cut_.BeginApply();
+  follower_->Retire(&history_floor_, &reader_scan_floor_, &absent_floor_, &counts);
   // Readers of the new state need everything installed above: publish
   // after it (release). The iterators' view first: an iterator over a
   // snapshot taken at the new number scans the segments that hold it.
@@ -66,6 +76,7 @@ Status DB::Refresh() {
   // at them (the count changes just applied did).
   follower_->ForgetGone();
   const uint64_t was = reader_seq_.exchange(seq, std::memory_order_acq_rel);
+  refresh_cut_.EndApply();
   // On a read-only handle the refresh publishes: wake the change cursors
   // that wait (firkin_changes_wait slept its whole timeout before
   // 2026-11-28; readers review).

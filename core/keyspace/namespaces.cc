@@ -57,7 +57,7 @@ std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::st
     info->live_keys.store(ph.live_keys.load());
     info->ttl_keys.store(ph.ttl_keys.load());
     info->min_expiry.store(ph.min_expiry.load());
-    info->ttl_writes.store(ph.ttl_writes.load());
+    info->ttl_changes.store(ph.ttl_changes.load());  // (none under way)
     if (ph.dropped.load()) info->dropped.store(true);
   }
   by_id_[id] = info;

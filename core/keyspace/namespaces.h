@@ -14,7 +14,7 @@
 // dropped its create and drop records: Compactor, "namespace records"),
 // and a read-only handle once it sees that the writer did so (the segment
 // that held the create record went, and no segment carries it again:
-// Follower::CatchUp); handles and operations hold it by shared_ptr, so a
+// Follower::Retire); handles and operations hold it by shared_ptr, so a
 // forgotten one lives on for them, dropped (until 2026-11-28 every
 // namespace ever created stayed, about 590 B of RAM per create-and-drop
 // cycle; a read-only handle's table kept every one until 2026-11-29). The
@@ -59,6 +59,14 @@ inline uint32_t NsCreateFlags(const RecordView& r) {
   return r.value_len >= 4 ? (DecodeU32(r.value().data()) & kNsFlagsKnown) : 0;
 }
 
+// NamespaceInfo: one namespace of a NamespaceTable: its id, name and
+// flags (fixed), whether it is dropped, and its key counts (live_keys,
+// ttl_keys, min_expiry) with the TTL seqlock that lets DB::CountKeys read
+// them as of a moment no write was part way through.
+// Thread contract: any thread reads it; the counts change through
+// ApplyCounts (any number of writers at once, each holding the keys'
+// decisions it accounts), min_expiry also through a counting walk's
+// RaiseMinExpiry; create_seg is written by the replaying thread only.
 struct NamespaceInfo {
   NamespaceInfo(uint32_t i, std::string n, uint32_t f = 0) : id(i), name(std::move(n)), flags(f) {}
   const uint32_t id;
@@ -75,7 +83,7 @@ struct NamespaceInfo {
   // read-only handle's refresh finds the record in a segment that goes).
   // A read-only handle's refresh tells by it that the writer compacted the
   // create record away, which it does only after a durable drop, and then
-  // forgets the namespace (Follower::CatchUp). Written by the replaying
+  // forgets the namespace (Follower::Retire). Written by the replaying
   // thread only.
   std::atomic<uint64_t> create_seg{0};
   // Keys whose newest record is a put (an expired one included, until
@@ -85,37 +93,83 @@ struct NamespaceInfo {
   // Of those, the keys whose newest put carries an expiry (TTL).
   std::atomic<int64_t> ttl_keys{0};
   // No key of ttl_keys expires before this: a lower bound, lowered by every
-  // write with an expiry (after it bumps ttl_writes) and raised only by a
-  // counting walk that saw every such key (DB::CountKeys). UINT64_MAX: none.
-  // Mutable: a cache that readers may raise.
+  // change that puts a key with an expiry and raised only by a counting
+  // walk that saw every such key (DB::CountKeys, RaiseMinExpiry).
+  // UINT64_MAX: none. Mutable: a cache that readers may raise.
   mutable std::atomic<uint64_t> min_expiry{UINT64_MAX};
-  mutable std::atomic<uint64_t> ttl_writes{0};
+  // The TTL seqlock (ReadCounts), one word: above bit 32, how many
+  // changes that involve a key with an expiry (ApplyCounts) and raises of
+  // min_expiry (RaiseMinExpiry) have begun (mod 2^32); below it, how many
+  // of them are under way (at most one per thread: never a carry). A
+  // change that involves none (a put or delete of keys without an
+  // expiry, the hot path) only adds to live_keys, as before. The begun
+  // count also tells a counting walk whether such a change began while it
+  // walked (RaiseMinExpiry; a walk would have to last 2^32 of them to be
+  // fooled).
+  mutable std::atomic<uint64_t> ttl_changes{0};
+  static constexpr uint64_t kTtlBegun = uint64_t{1} << 32;
+  static constexpr uint64_t kTtlUnderWay = 1;
+  static uint32_t TtlBegun(uint64_t w) { return static_cast<uint32_t>(w >> 32); }
+  static bool TtlUnderWay(uint64_t w) { return static_cast<uint32_t>(w) != 0; }
 
-  // What the newest records of some keys changing does to live_keys and
-  // ttl_keys: an atomic batch adds it up over its keys and applies it once
-  // (ApplyCounts), so that a count never sees part of a batch.
+  // What the newest records of some keys changing does to live_keys,
+  // ttl_keys and min_expiry: a write, an atomic batch or a refresh adds it
+  // up over its keys and applies it once (ApplyCounts), so that a count
+  // never sees part of one.
   struct CountDelta {
     int64_t live = 0, ttl = 0;
+    uint64_t expiry = UINT64_MAX;  // the lowest expiry put (UINT64_MAX: none)
   };
   // One key's newest record goes from (was_put, was_expiry) to (is_put,
   // expiry); an expiry of 0 is none. Called by whoever holds the key's
-  // decision (its sub-table lock, or recovery). The expiry bound is lowered
-  // here, before the counts change (a count that then sees the old counts
-  // and the new bound walks the index).
-  void AccountKey(CountDelta* d, bool was_put, uint64_t was_expiry, bool is_put,
-                  uint64_t expiry) {
+  // decision (its sub-table lock, or recovery); changes nothing shared.
+  static void AccountKey(CountDelta* d, bool was_put, uint64_t was_expiry, bool is_put,
+                         uint64_t expiry) {
     if (is_put != was_put) d->live += is_put ? 1 : -1;
     const bool was_ttl = was_put && was_expiry != 0;
     const bool is_ttl = is_put && expiry != 0;
     if (is_ttl != was_ttl) d->ttl += is_ttl ? 1 : -1;
-    if (is_ttl) {
-      ttl_writes.fetch_add(1);  // before the bound is lowered: see DB::CountKeys
-      NoteMinExpiry(expiry);
-    }
+    if (is_ttl) d->expiry = std::min(d->expiry, expiry);
   }
+  // Applies d. A change of one word (live_keys or ttl_keys alone, no put
+  // with an expiry) is one add: a count reads it before or after. Any
+  // other goes inside the TTL seqlock: begun and under way (seq_cst:
+  // before the bound is lowered, as RaiseMinExpiry needs), the bound, the
+  // counts, then no longer under way. One that only lowers the bound
+  // (puts with an expiry over keys that had one: the common TTL put) is
+  // begun and ended in one add before it: the bound alone is one word.
+  //   Why not just an order of the adds (raise ttl_keys before live_keys,
+  // lower live_keys before ttl_keys): the count's loads would then have to
+  // come in the opposite order of both, live then ttl for a key that comes
+  // (its live add seen, so its ttl add too) and ttl then live for one that
+  // goes (its ttl drop seen, so its live drop too). Loading ttl, live, ttl
+  // gets each single change right, but not two changes of one key that
+  // both land between the count's loads: a put of an expired key (live
+  // and ttl up) after the first ttl load, then compaction dropping it
+  // (live and ttl down) before the second: live holds the key, neither
+  // ttl load does, and the count takes live_keys past an expired key. Nor
+  // does it cover min_expiry, which a walk raises and takes back (below).
+  // Until 2026-11-29 live_keys went up first and a count could read
+  // between the two adds: ttl_test count_expired_put.
   void ApplyCounts(const CountDelta& d) {
+    const bool puts_expiry = d.expiry != UINT64_MAX;
+    const int words = (d.live != 0) + (d.ttl != 0);
+    if (!puts_expiry && words <= 1) {
+      if (d.live != 0) live_keys.fetch_add(d.live, std::memory_order_relaxed);
+      if (d.ttl != 0) ttl_keys.fetch_add(d.ttl, std::memory_order_relaxed);
+      return;
+    }
+    if (words == 0) {
+      ttl_changes.fetch_add(kTtlBegun);
+      NoteMinExpiry(d.expiry);
+      return;
+    }
+    ttl_changes.fetch_add(kTtlBegun + kTtlUnderWay);
+    std::atomic_thread_fence(std::memory_order_release);  // (before the changes)
+    if (puts_expiry) NoteMinExpiry(d.expiry);
     if (d.live != 0) live_keys.fetch_add(d.live, std::memory_order_relaxed);
     if (d.ttl != 0) ttl_keys.fetch_add(d.ttl, std::memory_order_relaxed);
+    ttl_changes.fetch_sub(kTtlUnderWay, std::memory_order_release);
   }
   // AccountKey and ApplyCounts for one key.
   void AccountNewest(bool was_put, uint64_t was_expiry, bool is_put, uint64_t expiry) {
@@ -133,7 +187,67 @@ struct NamespaceInfo {
       AccountNewest(was_put, was_expiry, is_put, expiry);
     }
   }
-  void NoteMinExpiry(uint64_t e) const { LowerTo(&min_expiry, e, std::memory_order_relaxed); }
+  // (A seq_cst first load: one that follows a walk's raise in the total
+  // order sees it; RaiseMinExpiry.)
+  void NoteMinExpiry(uint64_t e) const {
+    uint64_t cur = min_expiry.load();
+    while (e < cur && !min_expiry.compare_exchange_weak(cur, e)) {
+    }
+  }
+
+  // One reading of the counts for DB::CountKeys.
+  struct CountsRead {
+    int64_t live = 0, ttl = 0;
+    uint64_t bound = UINT64_MAX;  // min_expiry
+    uint32_t begun = 0;           // TtlBegun (RaiseMinExpiry's `begun`)
+  };
+  // Reads the counts and the bound as no change with an expiry and no
+  // raise of the bound left them part way: false (read again) if one was
+  // under way or began meanwhile. The proof is CountsSeqlock's (below),
+  // per namespace, with the two counters in one word: a reading that saw
+  // any effect of such a change saw it begin (the writer's release fence
+  // before its changes, the acquire fence here after the reads), so the
+  // word moved, unless the change had begun before the first load; then,
+  // none under way there (each begins and ends in the word's order), it
+  // had ended, and every effect of it was seen (the acquire load read its
+  // release end or a later add). A change of one word is seen whole or
+  // not at all anyway. Changes without an expiry are single adds to
+  // live_keys: `live` is live_keys at the moment of its load, whose keys
+  // with an expiry are those of ttl_keys and min_expiry, none of which
+  // moved part way while they were read. So when no key counted may have
+  // expired (ttl 0, or `bound` ahead of the clock), `live` is the number
+  // of keys that existed at that moment.
+  bool ReadCounts(CountsRead* r) const {
+    const uint64_t w = ttl_changes.load(std::memory_order_acquire);
+    if (TtlUnderWay(w)) return false;
+    r->begun = TtlBegun(w);
+    r->live = live_keys.load(std::memory_order_relaxed);
+    r->ttl = ttl_keys.load(std::memory_order_relaxed);
+    r->bound = min_expiry.load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);  // (after the reads)
+    return ttl_changes.load(std::memory_order_relaxed) == w;
+  }
+  // A counting walk that began with TtlBegun at `begun` and min_expiry at
+  // `from` (a CountsRead), and saw every key's newest record, found no
+  // expiry below `to`: raises the bound to it, unless a change with an
+  // expiry began since (it may be one the walk missed, with an expiry
+  // below `to`). Inside the TTL seqlock, so that no count reads a raise
+  // that is taken back. A change that begins after this one's begin is
+  // seen below, and the old bound comes back; one that begins after that
+  // check lowers the bound after the raise (NoteMinExpiry's seq_cst load,
+  // after its seq_cst begin, follows the raise in the total order). Two
+  // walks raising at once each see the other's begin and both give up
+  // (the next walk raises).
+  void RaiseMinExpiry(uint64_t from, uint64_t to, uint32_t begun) const {
+    const uint64_t mine = ttl_changes.fetch_add(kTtlBegun + kTtlUnderWay);
+    std::atomic_thread_fence(std::memory_order_release);  // (before the changes)
+    uint64_t expected = from;
+    if (TtlBegun(mine) == begun && min_expiry.compare_exchange_strong(expected, to) &&
+        TtlBegun(ttl_changes.load()) != static_cast<uint32_t>(begun + 1)) {
+      NoteMinExpiry(from);
+    }
+    ttl_changes.fetch_sub(kTtlUnderWay, std::memory_order_release);
+  }
   // Writes to this namespace, for serializable transactions that iterated it.
   NsWriteTracker writes;
 };
@@ -153,6 +267,9 @@ struct NamespaceInfo {
 // sequence); so either it was counted in the token, and then had ended
 // (ended_, read first with acquire, equalled begun_: every apply the token
 // counts was done, its changes visible), or the token differs.
+// (Also a read-only handle's refresh cut, DB::refresh_cut_: the change
+// set there is a refresh's index removals, count changes and publication,
+// and the readers are counting walks.)
 // Thread contract: any number of threads, in either role.
 class CountsSeqlock {
  public:
@@ -184,7 +301,9 @@ class CountsSeqlock {
 
 // The count changes of several keys over several namespaces, applied at
 // once per namespace (an atomic batch; a reader's refresh, whose counts
-// move from one state to the next): a count never sees part of the way.
+// move from one state to the next): a count never sees part of the way
+// (nor does it see the expiry bound lowered for keys it does not count:
+// the bound goes with the counts, NamespaceInfo::ApplyCounts).
 // A namespace must stay alive until its changes are applied: a reader's
 // refresh forgets namespaces only after it applied them (DB::Refresh,
 // Follower::ForgetGone), the writer's compactor forgets only namespaces no

@@ -133,8 +133,7 @@ Status Follower::ClosedRecordsEnd(const Segment& seg, uint64_t from, uint64_t* e
   return Status::OK();
 }
 
-Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
-                         std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor,
+Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* absent_floor,
                          NsCountDeltas* counts, uint64_t* newest_time) {
   *newest_time = 0;
   std::vector<uint64_t> ids;
@@ -397,14 +396,33 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   for (const NewSegment& n : fresh) {
     if (now_ignored.count(n.id) == 0) replaced.insert(n.inputs.begin(), n.inputs.end());
   }
-  std::set<uint32_t> gone_slots;
-  std::vector<uint64_t> gone_ids;
+  retire_ = PendingRetire();
   for (const auto& s : held) {
     if (present.count(s->id()) == 0 || replaced.count(s->id()) != 0) {
-      gone_slots.insert(s->slot());
-      gone_ids.push_back(s->id());
+      retire_.slots.insert(s->slot());
+      retire_.ids.push_back(s->id());
     }
   }
+  // (What goes is taken out by Retire, which the caller runs inside its
+  // refresh cut, with the count changes and the new state's publication.)
+  retire_.held = std::move(held);
+  retire_.new_seq = std::max(*last_seq, res.last_seq);
+  retire_.replayed_seq = res.last_seq;
+  retire_.ignored_any = !now_ignored.empty();
+  retire_.floor_unknown = floor_unknown;
+  stats_.refreshes++;
+  stats_.records += res.records;
+  *last_seq = retire_.new_seq;
+  *newest_time = res.newest_time;
+  return Status::OK();
+}
+
+void Follower::Retire(std::atomic<uint64_t>* history_floor, std::atomic<uint64_t>* scan_floor,
+                      std::atomic<uint64_t>* absent_floor, NsCountDeltas* counts) {
+  const std::vector<std::shared_ptr<Segment>>& held = retire_.held;
+  const std::vector<uint64_t>& gone_ids = retire_.ids;
+  const std::set<uint32_t>& gone_slots = retire_.slots;
+  const uint64_t new_seq = retire_.new_seq;
   // A namespace whose create record lay in a segment that goes now, and
   // that no segment replayed here carries again (the replay would have
   // moved its create_seg there): the writer compacted the record away,
@@ -451,7 +469,6 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       });
     }
   }
-  const uint64_t new_seq = std::max(*last_seq, res.last_seq);
   // A scan of a state older than the new one cannot be told whole once a
   // segment it may need goes, or once versions between the old and the new
   // state were never read (inputs never replayed: compaction may have
@@ -459,8 +476,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
   // 2026-11-27 the floor was the old state + 1: a refresh that retired
   // segments without a new write made every iterator over the handle's
   // own state fail). Raised before any entry goes.
-  if (!gone_ids.empty() || !now_ignored.empty()) RaiseTo(scan_floor, new_seq);
-  if (floor_unknown) RaiseTo(absent_floor, new_seq);
+  if (!gone_ids.empty() || retire_.ignored_any) RaiseTo(scan_floor, new_seq);
+  if (retire_.floor_unknown) RaiseTo(absent_floor, new_seq);
   if (!gone_ids.empty()) {
     std::vector<Locator> victims;
     ks_->index().ForEach([&](Locator l) {
@@ -476,7 +493,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       // no snapshot older than the new state can tell its value any more.
       // A tombstone compaction dropped: snapshots at or after it still read
       // "absent" correctly; older ones have lost the key's history.
-      floor = std::max(floor, r.type == RecordType::kPut ? std::max(res.last_seq, r.seq) : r.seq);
+      floor = std::max(floor, r.type == RecordType::kPut ? std::max(retire_.replayed_seq, r.seq)
+                                                         : r.seq);
     }
     RaiseTo(history_floor, floor);
     for (Locator l : victims) {
@@ -489,7 +507,8 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
         if (r.type == RecordType::kPut) {
           stats_.puts_dropped++;
           if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
-            info->AccountKey(counts->For(info), true, r.expiry(), false, 0);
+            // (Applied by the caller in the same cut as this removal.)
+            NamespaceInfo::AccountKey(counts->For(info), true, r.expiry(), false, 0);
           }
         }
       }
@@ -499,11 +518,7 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floo
       stats_.segments_dropped++;
     }
   }
-  stats_.refreshes++;
-  stats_.records += res.records;
-  *last_seq = new_seq;
-  *newest_time = res.newest_time;
-  return Status::OK();
+  retire_ = PendingRetire();
 }
 
 }  // namespace firkin

@@ -30,12 +30,15 @@
 // the namespaces the open's checkpoint named are looked for in the
 // segments held since the open, as those go (FindCheckpointCreates).
 //
-// Thread contract: CatchUp and ForgetGone are called by one thread at a
-// time (the caller serializes); other threads may read the keyspace and
-// the namespace table meanwhile: records are installed under their keys'
-// sub-table locks and stay invisible (by sequence number) until the caller
-// publishes *last_seq, and the table locks itself (handles hold their
-// namespaces by shared_ptr, so a forgotten one lives on for them).
+// Thread contract: CatchUp, Retire and ForgetGone are called by one thread
+// at a time (the caller serializes); other threads may read the keyspace
+// and the namespace table meanwhile: records are installed under their
+// keys' sub-table locks and stay invisible (by sequence number) until the
+// caller publishes *last_seq, and the table locks itself (handles hold
+// their namespaces by shared_ptr, so a forgotten one lives on for them).
+// The entries Retire takes out are visible at once: the caller makes that,
+// the count changes and the publication one change that counting walks
+// can tell they overlapped (DB::refresh_cut_).
 #ifndef FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 #define FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 
@@ -87,27 +90,44 @@ class Follower {
 
   // Replays what the writer made durable since the last call. On success
   // *last_seq is the newest sequence number now held (never smaller than
-  // the one passed in); the caller publishes it. *history_floor is raised
-  // (before the entries go) when index entries are dropped with retired
-  // segments: an explicit snapshot below it can no longer be told. (Dropped
-  // segments alone need no floor: a read that needs one fails with
-  // kSnapshotTooOld by itself.) *scan_floor is raised to the new *last_seq
-  // when any segment is dropped or any is ignored (inputs never replayed):
-  // a scan of an older state, also one between the old and the new number,
-  // cannot tell the versions it held from versions that never were (an
-  // iterator opened later over such a snapshot must fail, not end early);
-  // the new state itself is whole and scans (until 2026-11-27 the floor was
-  // the old number + 1, above the new state when no write came with the
-  // retirement). *absent_floor is raised to the history floor each new
-  // compaction output records (the new *last_seq where it records none):
+  // the one passed in); the caller publishes it, after Retire.
+  // *absent_floor is raised to the history floor each new compaction
+  // output records (the new *last_seq where it records none, in Retire):
   // below it a read that finds a key absent cannot tell whether a pass
   // dropped the key's put with its tombstone (DB::Get). On failure nothing
-  // new is visible below *last_seq (unchanged).
-  // The key counts' changes go to *counts, for the caller to apply when it
-  // publishes the new state (also on failure: what was installed stays).
-  Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* history_floor,
-                 std::atomic<uint64_t>* scan_floor, std::atomic<uint64_t>* absent_floor,
-                 NsCountDeltas* counts, uint64_t* newest_time);
+  // new is visible below *last_seq (unchanged). The key counts' changes go
+  // to *counts, for the caller to apply when it publishes the new state
+  // (also on failure: what was installed stays). On success the segments
+  // that go, and the index entries into them, are still there: Retire
+  // takes them out.
+  Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* absent_floor, NsCountDeltas* counts,
+                 uint64_t* newest_time);
+
+  // After a CatchUp that succeeded: drops the segments the writer retired
+  // (and those a replayed output replaces), the index entries still
+  // pointing into them and the namespaces whose create records went with
+  // them; the count changes of the puts dropped go to *counts. The caller
+  // runs it, applies *counts and publishes the new state as one change
+  // (DB::refresh_cut_): a counting walk must not see entries gone that
+  // the counts and the published state still hold (until 2026-11-29 they
+  // went inside CatchUp, before the counts moved: a walk between counted
+  // below both states, and one that found the keys with an expiry gone
+  // raised the bound while the counters still held them: above both;
+  // ttl_test count_refresh).
+  //   The floors, raised before any entry goes: *history_floor when index
+  // entries are dropped with retired segments: an explicit snapshot below
+  // it can no longer be told. (Dropped segments alone need no floor: a
+  // read that needs one fails with kSnapshotTooOld by itself.)
+  // *scan_floor to the new state's number when any segment is dropped or
+  // any is ignored (inputs never replayed): a scan of an older state, also
+  // one between the old and the new number, cannot tell the versions it
+  // held from versions that never were (an iterator opened later over
+  // such a snapshot must fail, not end early); the new state itself is
+  // whole and scans (until 2026-11-27 the floor was the old number + 1,
+  // above the new state when no write came with the retirement).
+  // *absent_floor: see CatchUp.
+  void Retire(std::atomic<uint64_t>* history_floor, std::atomic<uint64_t>* scan_floor,
+              std::atomic<uint64_t>* absent_floor, NsCountDeltas* counts);
 
   // Forgets the namespaces the last CatchUp found the writer forgot.
   // REQUIRES: the count changes that CatchUp gave out were applied (they
@@ -152,6 +172,17 @@ class Follower {
   // as they go.
   std::set<uint64_t> from_open_;
   std::vector<uint32_t> forget_;  // for ForgetGone
+  // What the last CatchUp found going, for Retire.
+  struct PendingRetire {
+    std::vector<std::shared_ptr<Segment>> held;  // the segments held before it
+    std::vector<uint64_t> ids;                   // of those, the ones that go
+    std::set<uint32_t> slots;                    // and their slots
+    uint64_t new_seq = 0;       // the new state's number
+    uint64_t replayed_seq = 0;  // the highest number replayed (RecoveryResult::last_seq)
+    bool ignored_any = false;   // inputs never replayed were met
+    bool floor_unknown = false;  // an output recorded no history floor
+  };
+  PendingRetire retire_;
   FollowStats stats_;
 };
 
