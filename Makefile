@@ -152,8 +152,10 @@ test-tsan:
 	@# segment the backup's copy of it used to race.
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/backup_test online
 	@# A reader's refresh forgetting namespaces while its threads list, open,
-	@# read, count and run change cursors (tests/c/ns_churn_test.c).
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/ns_churn_test reader_threads
+	@# read, count and run change cursors; the writer's background compaction
+	@# forgetting namespaces beside churn (tests/c/ns_churn_test.c).
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/ns_churn_test reader_threads \
+	  background
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).

@@ -311,7 +311,8 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all, uint64
     // to keep (BuildPlan) is not taken alone by a background pass until
     // some other segment retired (one that was not such an output itself:
     // ns_progress_): the same pass would keep them again, and write the
-    // output again every period.
+    // output again every period. (A small one goes along with every pass
+    // meanwhile: RunPass, "riders".)
     bool ns_wait = false;
     if (!all) {
       auto k = ns_kept_.find(s->id());
@@ -366,17 +367,26 @@ Compactor::Older Compactor::OlderOutside(const std::vector<std::shared_ptr<Segme
 }
 
 bool Compactor::NamespaceGoneOutside(const std::vector<std::shared_ptr<Segment>>& outside,
-                                     uint32_t ns_id, uint64_t below) {
-  // (As OlderOutside, a background pass asks at most 64 segments; a full
-  // compaction asks every one. Until 2026-11-29 both stopped at 64: with
-  // 64 outputs older than a drop, kept for their namespace records, no
-  // pass could forget a namespace again, and the table grew by one
-  // namespace a cycle under churn.)
-  const size_t max_checks = exhaustive_ ? outside.size() : 64;
-  for (size_t i = 0; i < outside.size(); i++) {
-    const std::shared_ptr<Segment>& s = outside[i];
+                                     uint32_t ns_id, uint64_t below, uint64_t floor) {
+  // Every segment that may hold a record of it is asked, in a background
+  // pass too: not those below its floor (NamespaceInfo::seg_floor: data
+  // that predates it), nor those numbered from its drop on. A segment's
+  // namespace list is made once in its life (a scan, no key filter) and
+  // kept; a pass makes at most kNsListScans of them (ns_scans_left_), and
+  // a namespace that needs more waits for the next pass, which goes on
+  // from there. Until the second fix of 2026-11-29 a background pass
+  // asked at most 64 segments, listed or not: with more than 64 below a
+  // drop (live data, or outputs kept for namespace records) it forgot no
+  // namespace, and the table grew by one a cycle under churn.
+  for (const std::shared_ptr<Segment>& s : outside) {
     if (s->min_seq.load(std::memory_order_relaxed) >= below) break;
-    if (i == max_checks || !Filters()->SurelyLacksNamespace(s, ns_id)) return false;
+    if (s->id() < floor) continue;
+    if (!s->sealed.load(std::memory_order_acquire)) return false;  // it may still take one
+    if (!Filters()->HasNamespaces(s)) {
+      if (ns_scans_left_ == 0 || stopping_.load(std::memory_order_relaxed)) return false;
+      ns_scans_left_--;
+    }
+    if (!Filters()->SurelyLacksNamespace(s, ns_id)) return false;
   }
   return true;
 }
@@ -830,6 +840,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       }
     }
     const bool top_may_go = top != 0 && HigherNamespaceOutside(outside, top);
+    ns_scans_left_ = exhaustive_ ? SIZE_MAX : kNsListScans;
     std::unordered_set<uint32_t> gone, dropped;
     for (const auto& [id, e] : seen) {
       if (id == 0) continue;
@@ -837,7 +848,10 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       if (info == nullptr || !info->dropped.load(std::memory_order_acquire)) continue;
       dropped.insert(id);
       if ((id >= top && !top_may_go) || e.first != 3) continue;
-      if (!NamespaceGoneOutside(outside, id, e.second)) continue;
+      if (!NamespaceGoneOutside(outside, id, e.second,
+                                info->seg_floor.load(std::memory_order_relaxed))) {
+        continue;
+      }
       gone.insert(id);
     }
     for (const NsRecord& n : ns_records) {
@@ -1400,21 +1414,50 @@ bool Compactor::MarkerOnly(const Segment& s) {
          s.sealed.load(std::memory_order_acquire);
 }
 
+bool Compactor::SmallReclaimable(const Segment& s) const {
+  return (s.flags() & kSegmentFlagCompacted) != 0 && s.sealed.load(std::memory_order_acquire) &&
+         s.published_len() - kSegmentHeaderSize <= kRiderBytes &&
+         !s.compact_hold.load(std::memory_order_relaxed) && s.dead_bytes() > 0 &&
+         !KnownDamaged(s);
+}
+
 Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
-  // The outputs that kept no record go along with every pass: they are
-  // never picked alone (WriteOutput), so at most a few are ever there.
+  // Riders: segments that go along with every pass, never its reason.
+  // The outputs that kept no record: never picked alone (WriteOutput), so
+  // at most a few are ever there. And small outputs with dead bytes
+  // (SmallReclaimable), above all those kept only for dropped namespaces'
+  // create and drop records: a pass that takes the segment holding the
+  // other record of such a namespace (or the last other one holding a
+  // record of it, or a record of a higher id) then has both records among
+  // its inputs and leaves them out, whatever made it run. Until the second
+  // fix of 2026-11-29 such an output waited to be picked on its own: one
+  // that kept one namespace's two records beside its two markers was never
+  // picked in the background (under compact_dead_ratio), so every pass
+  // under churn left one behind for good; and two that each held one
+  // record of a namespace (its create, its drop) never met in one pass:
+  // each was under the ratio, or was picked alone (after some other
+  // segment retired) and kept its record again.
+  // Merged into every pass, few of them are there at any time; they are
+  // told by their size and dead bytes, so after a reopen too. (At most
+  // kRidersPerPass bytes of them a pass: a pass stays about one output.)
+  std::vector<const Segment*> riders;
+  uint64_t rider_bytes = 0;
   for (auto& s : host_->keyspace()->segments().List()) {
-    if (MarkerOnly(*s) && std::find(inputs.begin(), inputs.end(), s) == inputs.end()) {
-      inputs.push_back(s);
-    }
+    const bool marker_only = MarkerOnly(*s);
+    if (!marker_only && (rider_bytes >= kRidersPerPass || !SmallReclaimable(*s))) continue;
+    if (std::find(inputs.begin(), inputs.end(), s) != inputs.end()) continue;
+    if (!marker_only) rider_bytes += s->published_len() - kSegmentHeaderSize;
+    inputs.push_back(s);
+    riders.push_back(s.get());
   }
-  auto only_markers = [&inputs] {
+  // (Riders alone are no reason for a pass.)
+  auto only_riders = [&inputs, &riders] {
     for (const auto& s : inputs) {
-      if (!MarkerOnly(*s)) return false;
+      if (std::find(riders.begin(), riders.end(), s.get()) == riders.end()) return false;
     }
     return true;
   };
-  if (only_markers()) return Status::OK();
+  if (only_riders()) return Status::OK();
   Plan plan;
   int replans = 0;
   for (;;) {
@@ -1461,7 +1504,7 @@ Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
     stats_.segments_skipped.fetch_add(1);
     host_->keyspace()->segments().Hold(plan.needs_snapshot.get());
     inputs.erase(std::find(inputs.begin(), inputs.end(), plan.needs_snapshot));
-    if (only_markers()) return Status::OK();  // (they wait for the next pass)
+    if (only_riders()) return Status::OK();  // (they wait for the next pass)
   }
   stats_.runs.fetch_add(1, std::memory_order_relaxed);
   stats_.bytes_read.fetch_add(plan.read, std::memory_order_relaxed);

@@ -11,8 +11,12 @@
 //
 // What stays: the newest version of every key; a tombstone while an older
 // version of its key may still exist in another segment or a snapshot may
-// see it; namespace records. Old versions that a live snapshot can see are
-// never dropped: a segment holding one is skipped until the snapshot goes.
+// see it; namespace records, but a dropped namespace's create and drop
+// records only until no other segment can hold a record of it (BuildPlan).
+// Old versions that a live snapshot can see are never dropped: a segment
+// holding one is skipped until the snapshot goes. Small outputs with dead
+// bytes (those kept for a few namespace records above all) go along with
+// every pass, never its reason (RunPass, "riders").
 // An output names its inputs in its first and last records; recovery
 // finishes or discards a pass that a crash interrupted.
 //
@@ -79,8 +83,10 @@ struct CompactionStats {
   // compaction).
   std::atomic<uint64_t> durable_waits{0};
   std::atomic<uint64_t> log_syncs{0};
-  // Memory the key filters of sealed segments hold now (key_filters.h),
-  // and the filters built so far (a scan of a segment each).
+  // Memory the key filters and namespace lists of sealed segments hold now
+  // (key_filters.h), and the scans that made them so far (a filter, or a
+  // namespace list alone; a segment's list made first and its filter later
+  // count two).
   std::atomic<uint64_t> key_filter_bytes{0};
   std::atomic<uint64_t> key_filters_built{0};
 };
@@ -170,6 +176,13 @@ class Compactor {
   // An output that kept no record (its two markers only): taken along by
   // every pass, never picked alone.
   static bool MarkerOnly(const Segment& s);
+  // A compaction output of at most kRiderBytes of records with dead bytes,
+  // that a pass may take (sealed, not held, not known damaged): taken
+  // along by every pass (RunPass, "riders"), never the reason for one.
+  // REQUIRES run_mu_.
+  bool SmallReclaimable(const Segment& s) const;
+  static constexpr uint64_t kRiderBytes = 16 << 10;
+  static constexpr uint64_t kRidersPerPass = 64 << 10;
   // The ids an output names as replaced (its kCompactInputs list).
   std::string ReplacedIds(const Plan& plan) const;
   // Takes the inputs out of the segment table and retires their files,
@@ -198,10 +211,18 @@ class Compactor {
   // sealed, or too many to ask). REQUIRES run_mu_.
   enum class Older { kNone, kMaybe, kUnknown };
   // Whether no segment of `outside` (ascending smallest number) can hold a
-  // record of namespace ns_id numbered below `below`, for sure (by their
-  // numbers or the namespace lists of their key filters). REQUIRES run_mu_.
-  bool NamespaceGoneOutside(const std::vector<std::shared_ptr<Segment>>& outside,
-                            uint32_t ns_id, uint64_t below);
+  // record of namespace ns_id numbered below `below`, for sure: by their
+  // numbers, by their ids (none below `floor`, its NamespaceInfo::seg_floor,
+  // holds one), or by their namespace lists (key_filters.h). Every segment
+  // that may is asked; false if one holds it, cannot tell, or has no list
+  // yet and the pass made its kNsListScans lists (ns_scans_left_; the next
+  // pass makes more), or the database is closing. REQUIRES run_mu_.
+  bool NamespaceGoneOutside(const std::vector<std::shared_ptr<Segment>>& outside, uint32_t ns_id,
+                            uint64_t below, uint64_t floor);
+  // Under run_mu_: the namespace lists of segments (scans) the pass being
+  // planned may still make (all of them in CompactAll).
+  static constexpr size_t kNsListScans = 64;
+  size_t ns_scans_left_ = 0;
   // Whether a sealed segment of `outside` (ascending smallest number; the
   // newest few are asked) holds a record of a namespace id above `id`, for
   // sure: that record, durable, keeps every open's next id above `id`.

@@ -50,16 +50,20 @@ bool KeyFilter::MayContain(uint64_t hash) const {
   return true;
 }
 
-SegmentKeyFilters::Entry SegmentKeyFilters::Build(const std::shared_ptr<Segment>& sp) const {
+SegmentKeyFilters::Entry SegmentKeyFilters::Build(const std::shared_ptr<Segment>& sp,
+                                                  bool with_filter) const {
   const Segment& seg = *sp;
-  Entry e{sp, nullptr, {}};
+  Entry e;
+  e.seg = sp;
+  e.with_filter = with_filter;
   // Every put and delete of the segment, as recovery would read them. Its
   // checksums are checked even in a segment this process wrote (known
-  // intact to reads): a filter is proof that a key is absent, and damage
-  // since (a length that swallows the next record) would leave a key out
-  // of it, and a tombstone would go that a salvage open then misses
-  // (found by review). Sealed records of a segment not validated yet are
-  // authenticated (a key changed on purpose would be proof of nothing).
+  // intact to reads): a filter (and a namespace list) is proof that a key
+  // (a namespace) is absent, and damage since (a length that swallows the
+  // next record) would leave it out, and a tombstone would go that a
+  // salvage open then misses (found by review). Sealed records of a
+  // segment not validated yet are authenticated (a key changed on purpose
+  // would be proof of nothing).
   std::vector<uint64_t> hashes;
   LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(), /*checksums=*/true,
                    ks_->AuthFor(seg));
@@ -67,54 +71,63 @@ SegmentKeyFilters::Entry SegmentKeyFilters::Build(const std::shared_ptr<Segment>
   uint64_t at;
   std::string scratch;
   for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
-    if (res == LogReader::Result::kDamaged) return e;  // cannot be told
+    if (res == LogReader::Result::kDamaged) return Entry{sp, false, with_filter, nullptr, {}};
     if (r.type == RecordType::kNsCreate || r.type == RecordType::kNsDrop) {
       e.ns_ids.push_back(r.ns_id);
       continue;
     }
     if (r.type != RecordType::kPut && r.type != RecordType::kDelete) continue;
     if (e.ns_ids.empty() || e.ns_ids.back() != r.ns_id) e.ns_ids.push_back(r.ns_id);
+    if (!with_filter) continue;
     const std::string_view key = ks_->Key(r, &scratch);
-    if (r.sealed() && key.size() != r.key_len) return Entry{sp, nullptr, {}};  // cannot open
+    if (r.sealed() && key.size() != r.key_len) {
+      return Entry{sp, false, with_filter, nullptr, {}};  // cannot open
+    }
     hashes.push_back(ks_->Hash(r.ns_id, key));
   }
   std::sort(e.ns_ids.begin(), e.ns_ids.end());
   e.ns_ids.erase(std::unique(e.ns_ids.begin(), e.ns_ids.end()), e.ns_ids.end());
   e.ns_ids.shrink_to_fit();
-  e.filter = std::make_shared<const KeyFilter>(hashes);
+  e.read = true;
+  if (with_filter) e.filter = std::make_shared<const KeyFilter>(hashes);
   return e;
 }
 
-const SegmentKeyFilters::Entry* SegmentKeyFilters::Get(const std::shared_ptr<Segment>& seg) {
+const SegmentKeyFilters::Entry* SegmentKeyFilters::Get(const std::shared_ptr<Segment>& seg,
+                                                       bool with_filter) {
   if (!seg->sealed.load(std::memory_order_acquire)) return nullptr;  // it may still change
   auto it = filters_.find(seg->id());
-  if (it == filters_.end() || it->second.seg.lock() != seg) {
-    Entry e = Build(seg);
+  const bool fresh = it != filters_.end() && it->second.seg.lock() == seg;
+  // (One that could not be read is not scanned again for a filter.)
+  if (!fresh || (with_filter && !it->second.with_filter && it->second.read)) {
+    Entry e = Build(seg, with_filter);
     built_++;
-    if (e.filter != nullptr) bytes_ += e.filter->bytes() + e.ns_ids.size() * sizeof(uint32_t);
-    if (it != filters_.end() && it->second.filter != nullptr) {
-      bytes_ -= it->second.filter->bytes() + it->second.ns_ids.size() * sizeof(uint32_t);
-    }
+    bytes_ += e.bytes();
+    if (it != filters_.end()) bytes_ -= it->second.bytes();
     it = filters_.insert_or_assign(seg->id(), std::move(e)).first;
   }
   return &it->second;
 }
 
 bool SegmentKeyFilters::SurelyLacks(const std::shared_ptr<Segment>& seg, uint64_t hash) {
-  const Entry* e = Get(seg);
+  const Entry* e = Get(seg, /*with_filter=*/true);
   return e != nullptr && e->filter != nullptr && !e->filter->MayContain(hash);
 }
 
 bool SegmentKeyFilters::SurelyLacksNamespace(const std::shared_ptr<Segment>& seg,
                                              uint32_t ns_id) {
-  const Entry* e = Get(seg);
-  return e != nullptr && e->filter != nullptr &&
-         !std::binary_search(e->ns_ids.begin(), e->ns_ids.end(), ns_id);
+  const Entry* e = Get(seg, /*with_filter=*/false);
+  return e != nullptr && e->read && !std::binary_search(e->ns_ids.begin(), e->ns_ids.end(), ns_id);
 }
 
 uint32_t SegmentKeyFilters::HighestNamespace(const std::shared_ptr<Segment>& seg) {
-  const Entry* e = Get(seg);
-  return e == nullptr || e->filter == nullptr || e->ns_ids.empty() ? 0 : e->ns_ids.back();
+  const Entry* e = Get(seg, /*with_filter=*/false);
+  return e == nullptr || !e->read || e->ns_ids.empty() ? 0 : e->ns_ids.back();
+}
+
+bool SegmentKeyFilters::HasNamespaces(const std::shared_ptr<Segment>& seg) const {
+  auto it = filters_.find(seg->id());
+  return it != filters_.end() && it->second.seg.lock() == seg;
 }
 
 bool SegmentKeyFilters::Filterable(const std::shared_ptr<Segment>& seg) const {
@@ -128,9 +141,7 @@ void SegmentKeyFilters::Prune() {
       ++it;
       continue;
     }
-    if (it->second.filter != nullptr) {
-      bytes_ -= it->second.filter->bytes() + it->second.ns_ids.size() * sizeof(uint32_t);
-    }
+    bytes_ -= it->second.bytes();
     it = filters_.erase(it);
   }
 }

@@ -697,6 +697,8 @@ Status DB::CreateNamespace(const std::string& name, bool exist_ok,
     if (s.ok()) {
       OrderedIndex* ord = (flags & kNsFlagOrdered) != 0 ? keyspace_->MakeOrdered(id) : nullptr;
       *out = ns_.Create(id, name, flags, ord);
+      // (Where its records start: NamespaceInfo::seg_floor.)
+      (*out)->seg_floor.store(r.seg->id(), std::memory_order_relaxed);
     }
     if (r.seg != nullptr) log_->Publish(r);
   }

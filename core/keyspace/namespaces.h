@@ -86,6 +86,19 @@ struct NamespaceInfo {
   // forgets the namespace (Follower::Retire). Written by the replaying
   // thread only.
   std::atomic<uint64_t> create_seg{0};
+  // No segment whose id is below this one holds a record of the namespace
+  // (0: not known). Set where its create record is written (the active log
+  // segment: DB::CreateNamespace) or replayed from a log segment (not a
+  // compaction output: Replayer). Every record of the namespace is
+  // numbered at or above its create record's; a log segment with a lower
+  // id was closed before that segment took records, and a compaction
+  // output with a lower id took its id, after its inputs were picked
+  // (all sealed), before that segment's id was handed out (ids only grow,
+  // and log segments take records in id order). Compaction then asks only
+  // the segments from here on whether they hold a record of the dropped
+  // namespace (Compactor::NamespaceGoneOutside): those below (data that
+  // predates it) are never scanned for it.
+  std::atomic<uint64_t> seg_floor{0};
   // Keys whose newest record is a put (an expired one included, until
   // compaction drops it). (From here on a line away from `dropped`, which
   // every read loads: inserts and deletes write these.)

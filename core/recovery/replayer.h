@@ -144,6 +144,14 @@ class Replayer {
         const std::shared_ptr<NamespaceInfo> info =
             ns_->Create(r.ns_id, plain.substr(0, r.key_len), flags, ord);
         info->create_seg.store(seg->id(), std::memory_order_relaxed);
+        // A create record in a log segment lies where it was written: no
+        // record of the namespace is in a segment of a lower id
+        // (NamespaceInfo::seg_floor). A copy in a compaction output says
+        // nothing of the sort (the log segments after the original may
+        // have lower ids than the output).
+        if ((seg->flags() & kSegmentFlagCompacted) == 0) {
+          info->seg_floor.store(seg->id(), std::memory_order_relaxed);
+        }
         // Keys of it met before its creation (a refresh replays a
         // compaction output, which may carry the creation, after the log
         // segments that followed it) are in the hash index only.

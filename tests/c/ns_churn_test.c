@@ -24,6 +24,19 @@
  *           compaction alone, after which the table comes down to at most
  *           1,000 within 10 s without firkin_compact (before: 27,066
  *           held, the first part's 7,066 with them, for good).
+ *  background  background compaction alone (no firkin_compact), above 80
+ *           segments of live values (so every drop has more than 64
+ *           segments below it): 25 bursts of 800 create/put/drop cycles
+ *           (8 under TSan), after each of which the table comes back to at
+ *           most 400 namespaces within 5 s (the active segment's; before:
+ *           801 after the first burst, nothing ever forgotten) and at most
+ *           1,200 sampled during them; once writes pause and the active
+ *           segment rolls, 2 within 5 s (before: 801; with the 64-segment
+ *           cap lifted alone: 24, one output of one namespace's records
+ *           left by each pass, under compact_dead_ratio, never taken
+ *           again); then after a reopen (the namespace left loaded from the
+ *           checkpoint: every segment below its drop asked, 64 a pass) two
+ *           more bursts and 2 again (before: 1,601; cap lifted alone: 26).
  *  idle     two outputs that each keep dropped namespaces' drop records
  *           (the create records in a cold segment no pass takes): an idle
  *           database runs at most 4 background passes in 2 s (before:
@@ -33,6 +46,8 @@
  *           most the one namespace the child was cycling, holding at most
  *           its one key; every other name, made again, is empty; verify is
  *           clean, after a compaction and a reopen too; ids keep growing.
+ *  crash_cold  the same above 80 segments of live values (written
+ *           first): every value is there after each kill.
  *  reader   a read-only handle in the same process reads a namespace's
  *           create; the writer drops it, fills the segment (the drop lies
  *           past what the reader read), compacts (the pass leaves out the
@@ -405,6 +420,150 @@ static void t_idle(void) {
   firkin_close(db);
 }
 
+/* Waits (up to `ms`) until the writer holds at most `bound` namespaces;
+ * returns how many it holds then. */
+static uint64_t held_within(firkin_db *db, uint64_t bound, int ms) {
+  uint64_t held = stat_u64(db, "namespaces_held");
+  for (int waited = 0; held > bound && waited < ms; waited += 10) {
+    pause_ms(10);
+    held = stat_u64(db, "namespaces_held");
+  }
+  return held;
+}
+
+/* bg_churn: `rounds` bursts of `per_round` create/put/drop cycles, each
+ * followed by at most 5 s for background compaction to bring the table
+ * down to `bound`; the most held during the bursts and after the waits. */
+struct bg_result {
+  uint64_t most_during, most_after;
+  int slowest_ms, rounds;
+  bool ok;
+};
+
+static struct bg_result bg_churn(firkin_db *db, int *i, int rounds, int per_round, int bound) {
+  struct bg_result r = {0, 0, 0, 0, true};
+  struct timespec t0, t1;
+  while (r.ok && r.rounds < rounds) {
+    r.rounds++;
+    for (int end = *i + per_round; r.ok && *i < end; (*i)++) {
+      char name[16];
+      snprintf(name, sizeof name, "c%d", *i % 4);
+      r.ok = cycle(db, name, *i);
+      if (*i % 50 == 49) {
+        const uint64_t held = stat_u64(db, "namespaces_held");
+        if (held > r.most_during) r.most_during = held;
+      }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const uint64_t held = held_within(db, (uint64_t)bound, 5000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    const int ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+    if (ms > r.slowest_ms) r.slowest_ms = ms;
+    if (held > r.most_after) r.most_after = held;
+    if (held > (uint64_t)bound) break; /* (fails; no more 5-s waits) */
+  }
+  return r;
+}
+
+/* Writes pause: one key overwritten until the active segment has rolled
+ * (the last cycles' records then lie in a sealed segment, mostly dead);
+ * then at most 5 s for the table to come down to 2. */
+static uint64_t bg_pause(firkin_db *db, const char *big) {
+  for (int w = 0; w < 20; w++) {
+    check(firkin_put(db, NULL, NULL, "roll", 4, big, 4000) == FIRKIN_OK, "put roll");
+  }
+  return held_within(db, 2, 5000);
+}
+
+/* Background compaction alone (no firkin_compact) keeps the writer's
+ * namespace table bounded under churn. Below the churn lie 80 segments of
+ * live values, so that every drop has more than 64 segments below it (a
+ * background pass asked at most 64 segments whether they held a record of
+ * a namespace, and so forgot none: the table grew by one namespace a
+ * cycle). The churn goes in bursts of 800 cycles (about two 64 KB
+ * segments), each followed by at most 5 s for background compaction (its
+ * period, a quarter of a second, is enough) to bring the table back to at
+ * most 400: the active segment's namespaces (a 64 KB segment holds about
+ * 360 cycles), which no pass can take, and "default". Sampled every 50
+ * cycles it then never holds more than 1,200. Once the churn stops and one
+ * more write rolls the active segment, the table comes down to 2
+ * ("default" and the highest id created, whose records stay so that no
+ * open hands its id out again) within 5 s: an output kept for one
+ * namespace's records (or for one record each of a namespace, its create
+ * in one and its drop in the next) fell under compact_dead_ratio, and no
+ * background pass took it again, one more each pass. Then a reopen (the
+ * namespace left is loaded from the checkpoint, where its records start is
+ * not known: every segment below its drop is asked, 64 a pass) and two
+ * more bursts: the table comes down to 2 again (the old highest id goes). */
+static void t_background(void) {
+#if defined(__SANITIZE_THREAD__)
+  const int rounds = 8;
+#else
+  const int rounds = 25;
+#endif
+  const int per_round = 800, bound = 400;
+  char dir[512];
+  dbpath(dir, sizeof dir, "background");
+  firkin_db *db = open_db(dir, true, 64 << 10);
+  if (db == NULL) return;
+  static char big[5000];
+  memset(big, 'c', sizeof big);
+  int cold_failed = 0;
+  for (int c = 0; c < 80 * 14; c++) { /* 14 values a 64 KB segment: 80 segments */
+    char k[32];
+    const int kl = snprintf(k, sizeof k, "cold%d", c);
+    cold_failed += firkin_put(db, NULL, NULL, k, (size_t)kl, big, 4000) != FIRKIN_OK;
+  }
+  check(cold_failed == 0, "%d puts of live values failed", cold_failed);
+  /* Too long for the room left in the last of them: the churn starts in a
+   * fresh segment (a namespace whose create record lies in a segment of
+   * live values stays for as long as that segment does). */
+  check(firkin_put(db, NULL, NULL, "pad", 3, big, 5000) == FIRKIN_OK, "put pad");
+  const uint64_t cold_segments = stat_u64(db, "segment_count");
+  check(cold_segments > 64 && cold_segments != UINT64_MAX, "%llu segments of live values",
+        (unsigned long long)cold_segments);
+  int i = 0;
+  struct bg_result r = bg_churn(db, &i, rounds, per_round, bound);
+  check(r.ok, "background churn (cycle %d)", i);
+  uint64_t held = bg_pause(db, big);
+  printf(
+      "  background: %d cycles in %d bursts; held at most %llu during the bursts, %llu after "
+      "them (the slowest within %d ms), %llu once writes paused\n",
+      i, r.rounds, (unsigned long long)r.most_during, (unsigned long long)r.most_after,
+      r.slowest_ms, (unsigned long long)held);
+  check(r.most_after <= (uint64_t)bound,
+        "%llu namespaces held 5 s after a burst of %d cycles with background compaction, want "
+        "<= %d",
+        (unsigned long long)r.most_after, per_round, bound);
+  check(r.most_during <= (uint64_t)(bound + per_round),
+        "%llu namespaces held during the churn, want <= %d", (unsigned long long)r.most_during,
+        bound + per_round);
+  check(held <= 2, "%llu namespaces held 5 s after the churn stopped, want 2",
+        (unsigned long long)held);
+  check(listed(db, "default") && !listed(db, "c0") && !listed(db, "c3"),
+        "only default is listed after the background churn");
+  verify_ok(db, "after the background churn");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+
+  db = open_db(dir, true, 64 << 10);
+  if (db == NULL) return;
+  check(!listed(db, "c0") && !listed(db, "c1"), "no churned namespace is back after a reopen");
+  const uint64_t forgotten = stat_u64(db, "namespaces_forgotten");
+  r = bg_churn(db, &i, 2, per_round, bound);
+  check(r.ok && r.most_after <= (uint64_t)bound,
+        "after a reopen: %llu namespaces held 5 s after a burst (cycle %d)",
+        (unsigned long long)r.most_after, i);
+  held = bg_pause(db, big);
+  printf("  background, reopened: %llu namespaces held once writes paused, %llu forgotten\n",
+         (unsigned long long)held,
+         (unsigned long long)(stat_u64(db, "namespaces_forgotten") - forgotten));
+  check(held <= 2, "after a reopen: %llu namespaces held 5 s after the churn stopped, want 2",
+        (unsigned long long)held);
+  check(empty_ns(db, "c1", i), "c1 made again is empty");
+  verify_ok(db, "after the reopen");
+  firkin_close(db);
+}
+
 static void crash_child(const char *dir) {
   firkin_db *db = open_db(dir, true, 64 << 10);
   if (db == NULL) _exit(2);
@@ -420,14 +579,31 @@ static void crash_child(const char *dir) {
   }
 }
 
-static void t_crash(void) {
+/* cold: 80 segments of live values below the churn (written first), so
+ * that every drop has more than 64 segments below it. */
+static void t_crash(bool cold) {
   for (int run = 0; run < 3; run++) {
     char dir[512];
-    dbpath(dir, sizeof dir, "crash");
+    dbpath(dir, sizeof dir, cold ? "crash_cold" : "crash");
+    if (cold) {
+      firkin_db *db = open_db(dir, false, 64 << 10);
+      if (db == NULL) return;
+      static char v[4000];
+      memset(v, 'c', sizeof v);
+      int failed_puts = 0;
+      for (int c = 0; c < 80 * 14; c++) {
+        char k[32];
+        const int kl = snprintf(k, sizeof k, "cold%d", c);
+        failed_puts += firkin_put(db, NULL, NULL, k, (size_t)kl, v, sizeof v) != FIRKIN_OK;
+      }
+      check(failed_puts == 0 && firkin_close(db) == FIRKIN_OK, "%d puts of live values failed",
+            failed_puts);
+    }
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) crash_child(dir);
-    struct timespec ts = {0, (long)(300 + 250 * run) * 1000000L};
+    const int ms = cold ? 500 + 250 * run : 300 + 250 * run;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     int st = 0;
@@ -462,9 +638,19 @@ static void t_crash(void) {
       firkin_ns_close(t);
       check(empty_ns(db, "k0", 1000) && empty_ns(db, "k3", 1000), "names made again are empty");
       check(firkin_ns_drop(db, "probe") == FIRKIN_OK, "drop probe");
+      if (cold) {
+        /* The live values below the churn are all there. */
+        uint64_t n = 0;
+        void *v = NULL;
+        size_t vl = 0;
+        check(firkin_count(db, NULL, &n) == FIRKIN_OK && n >= 80 * 14 &&
+                  firkin_get(db, NULL, NULL, "cold1119", 8, &v, &vl) == FIRKIN_OK && vl == 4000,
+              "run %d: %llu keys in default, cold1119 of %zu B", run, (unsigned long long)n, vl);
+        firkin_free(v);
+      }
       if (phase == 0) {
-        printf("  crash run %d: %llu namespaces held at reopen, probe id %llu\n", run,
-               (unsigned long long)held, (unsigned long long)before);
+        printf("  crash%s run %d: %llu namespaces held at reopen, probe id %llu\n",
+               cold ? "_cold" : "", run, (unsigned long long)held, (unsigned long long)before);
       }
       firkin_close(db);
       if (phase == 1) {
@@ -885,7 +1071,9 @@ int main(int argc, char **argv) {
   if (group_wanted(argc, argv, "churn")) t_churn();
   if (group_wanted(argc, argv, "periodic")) t_periodic();
   if (group_wanted(argc, argv, "idle")) t_idle();
-  if (group_wanted(argc, argv, "crash")) t_crash();
+  if (group_wanted(argc, argv, "background")) t_background();
+  if (group_wanted(argc, argv, "crash")) t_crash(false);
+  if (group_wanted(argc, argv, "crash_cold")) t_crash(true);
   if (group_wanted(argc, argv, "reader")) t_reader(false);
   if (group_wanted(argc, argv, "reader_ckpt")) t_reader(true);
   if (group_wanted(argc, argv, "reader_forget")) t_reader_forget();
