@@ -627,6 +627,9 @@ class DB : private CompactionHost {
   // Counters.
   StripedCounter writes_;
   StripedCounter in_place_;  // puts that overwrote their key's record (in_place.cc)
+  // Counts (firkin_count, stats' keys) that walked the index: a key of a
+  // namespace counted may have expired (read_path.cc, CountKeys).
+  mutable std::atomic<uint64_t> count_walks_{0};
   StripedCounter bytes_written_;
   // Values of puts written since open: as given (logical) and as stored
   // (after compression); equal when nothing was compressed.

@@ -294,6 +294,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
     }
   }
   if (walks.empty() && !walk_all) return;
+  count_walks_.fetch_add(1, std::memory_order_relaxed);
   // One walk for all of them: a namespace counted from its counter beside
   // one counted by the walk would be two states (a batch that moves keys
   // from one to the other, landing in between, counted twice or not at

@@ -65,6 +65,9 @@ Status DB::StatsJson(std::string* out) const {
   // Namespaces held in memory: the live ones and the dropped ones not
   // forgotten yet (compaction forgets one once no record of it is left).
   Field(&j, "namespaces_held", ns_.held());
+  // Counts that walked the index (a key counted may have expired), this
+  // call's own among them; the others took the O(1) path.
+  Field(&j, "count_walks", count_walks_.load(std::memory_order_relaxed));
   Field(&j, "last_seq", LastSeq());  // (never waits: stats are read beside stalled writers)
 
   std::string segs = "[";

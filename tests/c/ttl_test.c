@@ -75,6 +75,9 @@
  *              count within the bounds the writers' phases allow (before
  *              the fix a count could read live_keys with the expired key
  *              and ttl_keys without it, and count it)
+ *   count_walks  stats' count_walks grows by one for a count that walks
+ *              (a key of the namespace may have expired) and not for one
+ *              the counter answers
  *
  * Usage: ttl_test [GROUP...]. Ends with "N passed, N failed".
  */
@@ -2297,6 +2300,38 @@ static void test_count_expired_put(void) {
   check(firkin_close(cb_db) == FIRKIN_OK, "close");
 }
 
+/* ---- count_walks: which counts walk, in stats ----
+ * A count walks the index only while a key of the namespace may have
+ * expired: stats' count_walks (read before and after each count; a stats
+ * call's own count of keys is that of the same namespaces) grows by one for
+ * such a count and not for one the counter answers. */
+static void test_count_walks(void) {
+  char path[300];
+  dbpath(path, sizeof path, "countwalks");
+  set_clock(1700000000000ull);
+  firkin_db *db = open_db(path, "64K");
+  if (db == NULL) return;
+  fill(db, "plain", 40, 100, 0);
+  fill(db, "later", 20, 100, 100000);
+  const uint64_t w0 = stat_u64(db, "count_walks");
+  const uint64_t w1 = stat_u64(db, "count_walks");
+  check(w1 == w0, "count_walks: a stats call with no key that may have expired walked (%llu, %llu)",
+        (unsigned long long)w0, (unsigned long long)w1);
+  check(count(db) == 60, "count_walks: %llu keys of 60", (unsigned long long)count(db));
+  check(stat_u64(db, "count_walks") == w1, "count_walks: a count no key could need walked");
+  fill(db, "soon", 30, 100, 1000);
+  advance(1000); /* the "soon" keys expire: counts walk until compaction reclaims them */
+  const uint64_t w2 = stat_u64(db, "count_walks");
+  check(w2 == w1 + 1, "count_walks: the stats call after expiry walked %llu times, not once",
+        (unsigned long long)(w2 - w1));
+  const uint64_t n = count(db);
+  check(n == 60, "count_walks: %llu keys of 60 after the expiry", (unsigned long long)n);
+  const uint64_t w3 = stat_u64(db, "count_walks");
+  check(w3 == w2 + 2, "count_walks: a count beside expired keys (and this stats call): %llu walks, "
+        "not 2", (unsigned long long)(w3 - w2));
+  check(firkin_close(db) == FIRKIN_OK, "close");
+}
+
 int main(int argc, char **argv) {
   const char *tmp = getenv("TMPDIR");
   snprintf(base_dir, sizeof base_dir, "%s/firkin-ttl-XXXXXX", tmp ? tmp : "/tmp");
@@ -2324,7 +2359,8 @@ int main(int argc, char **argv) {
                 {"count_inplace_walk", test_count_inplace_walk},
                 {"count_reclaim", test_count_reclaim},
                 {"count_refresh", test_count_refresh},
-                {"count_expired_put", test_count_expired_put}};
+                {"count_expired_put", test_count_expired_put},
+                {"count_walks", test_count_walks}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;
