@@ -287,21 +287,37 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* absent_floor
     }
   }
 
+  // The slots first, all of them: a segment is marked seen only once it
+  // is added, so one that found no slot ("too many live segments") is
+  // fresh again at the next refresh, with the rest of this listing
+  // (until 2026-11-29 it was marked seen first, and no later refresh
+  // mapped it: its records were never read).
+  std::vector<uint32_t> slots;
+  for (const NewSegment& n : fresh) {
+    if (now_ignored.count(n.id)) continue;
+    uint32_t slot = 0;
+    const Status as = ks_->segments().AllocateSlot(&slot);
+    if (!as.ok()) {
+      for (uint32_t s : slots) ks_->segments().FreeSlot(s);
+      return as;
+    }
+    slots.push_back(slot);
+  }
   // Publish the new segments (readers meet them only through entries
   // installed below, or version chains of records replayed below).
   std::vector<std::pair<std::shared_ptr<Segment>, uint64_t>> todo;  // segment, from
+  size_t next_slot = 0;
   for (NewSegment& n : fresh) {
-    seen_.insert(n.id);
     if (now_ignored.count(n.id)) {
+      seen_.insert(n.id);
       ignored_.insert(n.id);
       continue;
     }
-    uint32_t slot = 0;
-    FIRKIN_RETURN_IF_ERROR(ks_->segments().AllocateSlot(&slot));
-    auto seg = std::make_shared<Segment>(n.id, slot, std::move(n.file), kSegmentHeaderSize,
-                                         n.flags);
+    auto seg = std::make_shared<Segment>(n.id, slots[next_slot++], std::move(n.file),
+                                         kSegmentHeaderSize, n.flags);
     seg->sealed.store(true);
     ks_->segments().Add(seg);
+    seen_.insert(n.id);
     stats_.segments_added++;
     todo.push_back({seg, kSegmentHeaderSize});
   }

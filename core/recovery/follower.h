@@ -99,7 +99,9 @@ class Follower {
   // to *counts, for the caller to apply when it publishes the new state
   // (also on failure: what was installed stays). On success the segments
   // that go, and the index entries into them, are still there: Retire
-  // takes them out.
+  // takes them out. A segment is marked seen only once it is added (its
+  // slot allocated: until 2026-11-29 one that found no slot was marked
+  // seen anyway, and no later refresh mapped it).
   Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* absent_floor, NsCountDeltas* counts,
                  uint64_t* newest_time);
 
