@@ -73,8 +73,8 @@
  *               while another thread refreshes it, beside a writer process
  *               that overwrites, deletes and compacts: none fails
  *               SNAPSHOT_TOO_OLD while its state is still the published one
- *               (before 2026-11-29 hundreds in 3 s: the refresh raised its
- *               floors before it published; review).
+ *               (before 2026-11-29 hundreds in 3 s, failed before the
+ *               refresh published; review).
  *  drop_output  a refresh over a namespace's drop, then one over a
  *               compaction output the writer named after it, holding the
  *               namespace's records: the reader's index takes none of
@@ -1910,11 +1910,13 @@ static void *floors_reader_main(void *arg) {
  * a writer process that overwrites, deletes and compacts: a read whose
  * state stayed the published one all its life never fails with
  * SNAPSHOT_TOO_OLD (firkin_refresh: other threads see the old state until
- * the refresh is complete). Until 2026-11-29 the refresh raised the
- * history floors before it published its number: the absent floor of the
- * new compaction outputs before anything was replayed, the others before
- * the cut (review: 154 of 83,997 iterators failed, 404 of 192,116 ordered
- * ones). */
+ * the refresh is complete; a read that the refresh leaves unanswerable
+ * fails once it is). Until 2026-11-29 the refresh raised the absent floor
+ * of the new compaction outputs before it replayed anything, and reads
+ * that met its floors, its removals, or a chain from a record it replayed
+ * into a segment dropped before, failed at once, before it published
+ * (review: 154 of 83,997 iterators, 404 of 192,116 ordered ones; here
+ * 500 to 1400 reads in 3 s, and a get of the latest state). */
 static int t_refresh_floors(void) {
   char dir[512];
   fresh(dir, sizeof dir, "refresh_floors");
@@ -1970,7 +1972,7 @@ static int t_refresh_floors(void) {
          fr[0].ops, fr[0].too_old, fr[0].same_state, fr[1].ops, fr[1].too_old,
          fr[1].same_state, fr[2].ops, fr[2].too_old, fr[2].same_state, fr[2].latest_old);
   for (int i = 0; i < 3; i++) {
-    CHECK(fr[i].ops > 200, "reader %d: only %ld reads", i, fr[i].ops);
+    CHECK(fr[i].ops > 100, "reader %d: only %ld reads", i, fr[i].ops);
     CHECK(fr[i].other == 0, "reader %d: %ld reads failed otherwise", i, fr[i].other);
   }
   CHECK(fr[0].same_state + fr[1].same_state + fr[2].same_state + fr[2].latest_old == 0,
