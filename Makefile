@@ -105,7 +105,7 @@ test-tsan:
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
 	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test \
-	  tests/ttl_test tests/backup_test tests/ns_churn_test
+	  tests/ttl_test tests/backup_test tests/ns_churn_test tests/readers_test
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind \
 	  stress_group_commit stress_in_place
@@ -126,6 +126,11 @@ test-tsan:
 	  $(TSAN)/tests/ttl_test txnexpire txnexpire_race cas_race count_batch count_batch_walk \
 	  count_batch_namespaces count_inplace count_inplace_walk count_reclaim count_refresh \
 	  count_expired_put
+	@# A read-only handle refreshed by one thread while others read it, beside a writer
+	@# process (tests/c/readers_test.c).
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  FIRKIN_CASES="threads iter_race reader_counts feed_refresh refresh_floors" \
+	  $(TSAN)/tests/readers_test
 	@# Snapshots and iterators against many writers and compaction (groups h, m);
 	@# compaction passes under steady writers (group n).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \

@@ -593,7 +593,13 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  block above): replays what the writer made durable since the open or
  *  the last refresh, maps the segments it created, and drops those it
  *  retired (compaction). Reads in other threads go on meanwhile and see the
- *  old state until the refresh is complete. The writer is never waited for.
+ *  old state until the refresh is complete: a read of that state (through
+ *  a snapshot or an iterator) that the refresh leaves unanswerable (its
+ *  last step takes out what only older states need, just before it
+ *  publishes the new one) waits until the refresh is complete, then fails
+ *  with FIRKIN_E_SNAPSHOT_TOO_OLD as a read of an older state does (a read
+ *  of the latest state reads the new one instead). The writer is never
+ *  waited for.
  *  On a writable handle (always at its latest state) it does nothing and
  *  returns FIRKIN_OK.
  *  The writer does not know a reader's snapshots and keeps no history for

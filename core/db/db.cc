@@ -566,7 +566,7 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
   // every snapshot it can have; its scan floor then goes with them (one
   // raised since by a refresh still running is for the state that refresh
   // makes; the entries it drops raise history_floor_, which the iterator
-  // looks at as it goes).
+  // looks at as it goes, DB::AwaitRefresh before it fails).
   std::vector<std::shared_ptr<Segment>> segs;
   std::vector<uint64_t> ends;
   std::shared_ptr<const ReaderView> view = options_.read_only ? reader_view() : nullptr;
@@ -596,9 +596,13 @@ Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
            : ScanInexact(snap));
   out->reset(new Iterator(keyspace_.get(), std::move(ns), snap, std::move(segs),
                           std::move(ends), check_all_reads_,
-                          options_.read_only ? &history_floor_ : nullptr, ScanClock(this),
-                          &codec_, &recovery_));
+                          options_.read_only ? this : nullptr, ScanClock(this), &codec_,
+                          &recovery_));
   if (inexact) {
+    // (A read-only handle: the view may be that of a refresh whose cut is
+    // still under way, and snap its published number: the iterator fails
+    // once that refresh has published, AwaitRefresh.)
+    AwaitRefresh(snap);
     (*out)->Fail(Status::SnapshotTooOld(
         "the state at sequence " + std::to_string(snap) +
         " can no longer be scanned whole: compaction or an update in place since dropped "

@@ -6,7 +6,9 @@
 //
 // Thread contract: every public method may be called from any number of
 // threads at once. Reads are lock-free (epoch-protected) and never wait for
-// writers. Writers run in parallel; two writes wait for each other only
+// writers (a read-only handle's read that its refresh under way leaves
+// unanswerable waits for that refresh before it fails: AwaitRefresh).
+// Writers run in parallel; two writes wait for each other only
 // when their keys share an index sub-table lock (1/1024 of the key space)
 // for the tens of nanoseconds of a condition check and an install, and an
 // acknowledged write waits until every write with a smaller sequence number
@@ -317,6 +319,29 @@ class DB : private CompactionHost {
     return reader_view();
   }
 
+  // Read-only handle: a read of the state at `snap` (kLatestSeq: the
+  // latest) calls this before it ends with kSnapshotTooOld. A refresh
+  // changes the index before it publishes its number: it installs the
+  // records it replays (a key's chain from one of them back to the
+  // published number may lead into a segment an earlier refresh dropped:
+  // the writer wrote it before compaction moved the key's version), and
+  // in its cut it raises its floors and takes out the entries and
+  // segments only older states need. A read of the published state that
+  // meets that would fail while its state is still the published one,
+  // against firkin_refresh's promise (other threads see the old state
+  // until the refresh is complete). So while snap is not below the
+  // published number and the refresh under way when this is called runs,
+  // this waits (spins, yields, then sleeps 50 us at a time); then the
+  // read's state is an older one and its failure stands (a read of the
+  // latest state reads again, at the new state). Returns at once on a
+  // writable handle, for a snapshot older than the published state, or
+  // with no refresh under way. Any thread but the refreshing one, holding
+  // nothing a refresh waits for (refresh_mu_: a count walk that holds it
+  // has no refresh to wait for; an Epoch::Guard may be held: a refresh
+  // never waits for guards, Epoch::Retire only defers). Until 2026-11-29
+  // such reads failed at once (readers_test refresh_floors).
+  void AwaitRefresh(uint64_t snap) const;
+
   // ---- change feed (changes.cc) ----
   // The log writer's segments (not compaction outputs), in id order.
   std::vector<std::shared_ptr<Segment>> LogSegments() const;
@@ -338,6 +363,9 @@ class DB : private CompactionHost {
   };
 
   DB(std::string path, const Options& options, Env* env);
+  // Get without waiting out a read-only handle's refresh (read_path.cc).
+  Status GetFloored(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
+                    RecordView* out, uint64_t now_ms) const;
   // Get without the read-only handle's history floor check (read_path.cc).
   Status GetAt(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
                RecordView* out, uint64_t now_ms = 0) const;
@@ -541,8 +569,8 @@ class DB : private CompactionHost {
   std::atomic<uint64_t> history_floor_{0};
   // Read-only handle: a scan of a state below this cannot be told whole
   // (a refresh dropped segments the writer retired: Follower::Retire).
-  // Raised during a refresh, before any entry goes (ordered iterators look
-  // at it as they go).
+  // Raised in a refresh's cut, before any entry goes (ordered iterators
+  // look at it as they go).
   std::atomic<uint64_t> reader_scan_floor_{0};
   // Read-only handle: what an iterator scans, as of the last refresh that
   // completed (published with reader_seq_, after it). The live segment
@@ -565,12 +593,16 @@ class DB : private CompactionHost {
   // by HistoryDropped before a pass changes anything; at open, from the
   // compaction outputs (LoadHistoryFloors). A read-only handle keeps
   // absent_floor_ too, from the outputs it replays (at open, and at each
-  // refresh: Follower::CatchUp), and starts reader_scan_floor_ there.
+  // refresh: Follower::Retire, in its cut), and starts reader_scan_floor_
+  // there.
   std::atomic<uint64_t> absent_floor_{0};
   void RaiseHistoryFloors(uint64_t history, uint64_t absent);
   void LoadHistoryFloors();
   std::unique_ptr<Follower> follower_;
   mutable std::mutex refresh_mu_;  // serializes Refresh; guards follower_ stats
+  // Read-only handle: odd while a refresh runs (raised by one when it
+  // starts, under refresh_mu_, and by one when it ends): AwaitRefresh.
+  std::atomic<uint64_t> refreshing_{0};
   // Read-only handle: the part of a refresh that takes index entries out
   // (Follower::Retire) and moves the key counts and reader_seq_ to the new
   // state, as one change set (a single writer, under refresh_mu_): a

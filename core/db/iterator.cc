@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/db/db.h"
 #include "core/log/log_reader.h"
 #include "core/util/coding.h"
 #include "core/util/epoch.h"
@@ -10,8 +11,8 @@ namespace firkin {
 
 Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
                    std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
-                   bool check_all, const std::atomic<uint64_t>* history_floor,
-                   ScanClock clock, const RecordCodec* codec,
+                   bool check_all, const DB* reader, ScanClock clock,
+                   const RecordCodec* codec,
                    const RecoveryResult* recovery)
     : ks_(ks),
       ns_(std::move(ns)),
@@ -19,7 +20,7 @@ Iterator::Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64
       segs_(std::move(segs)),
       ends_(std::move(ends)),
       check_all_(check_all),
-      floor_(history_floor),
+      reader_(reader),
       clock_(std::move(clock)),
       codec_(codec),
       recovery_(recovery != nullptr && !recovery->salvaged_at.empty() ? recovery : nullptr) {
@@ -53,13 +54,23 @@ void Iterator::Next() {
   Advance();
 }
 
+void Iterator::TooOld(Status s) {
+  if (reader_ != nullptr) reader_->AwaitRefresh(snap_);
+  status_ = std::move(s);
+}
+
 bool Iterator::Visible(const RecordView& r) {
-  if (floor_ != nullptr && snap_ < floor_->load(std::memory_order_acquire)) {
-    status_ = Status::SnapshotTooOld(
+  const bool visible = Lookup(r);
+  if (reader_ != nullptr && status_.ok() && snap_ < reader_->history_floor()) {
+    TooOld(Status::SnapshotTooOld(
         "a refresh of this read-only handle dropped segments the writer retired; the "
-        "iterator's snapshot (sequence " + std::to_string(snap_) + ") can no longer be told");
+        "iterator's snapshot (sequence " + std::to_string(snap_) + ") can no longer be told"));
     return false;
   }
+  return visible;
+}
+
+bool Iterator::Lookup(const RecordView& r) {
   Epoch::Guard guard;
   RecordView newest, at;
   // Keys rewritten many times since the snapshot have long chains to walk:
@@ -103,6 +114,12 @@ bool Iterator::Visible(const RecordView& r) {
     hot_.emplace(std::move(key), HotKey{s.ok(), at});
   }
   if (s.IsNotFound()) return false;
+  if (s.IsSnapshotTooOld()) {
+    // (On a read-only handle also a chain into a segment a refresh took
+    // out: waited out as the floor is.)
+    TooOld(std::move(s));
+    return false;
+  }
   if (!s.ok()) {
     status_ = s;
     return false;

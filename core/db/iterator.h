@@ -38,7 +38,11 @@
 // with OK). Entries yielded before were correct for the snapshot.
 //
 // Thread contract: one thread at a time. The snapshot must stay registered
-// (by the caller) for the iterator's lifetime.
+// (by the caller) for the iterator's lifetime. On a read-only handle, a
+// step that finds its snapshot's state left unanswerable by a refresh
+// under way (a floor it raised, a version it dropped) waits for that
+// refresh to publish before it fails (DB::AwaitRefresh): not from the
+// refreshing thread.
 #ifndef FIRKIN_CORE_DB_ITERATOR_H_
 #define FIRKIN_CORE_DB_ITERATOR_H_
 
@@ -59,12 +63,13 @@
 
 namespace firkin {
 
+class DB;
+
 class Iterator {
  public:
   Iterator(const Keyspace* ks, std::shared_ptr<NamespaceInfo> ns, uint64_t snap,
            std::vector<std::shared_ptr<Segment>> segs, std::vector<uint64_t> ends,
-           bool check_all, const std::atomic<uint64_t>* history_floor,
-           ScanClock clock, const RecordCodec* codec = nullptr,
+           bool check_all, const DB* reader, ScanClock clock, const RecordCodec* codec = nullptr,
            const RecoveryResult* recovery = nullptr);
   Iterator(const Iterator&) = delete;
   Iterator& operator=(const Iterator&) = delete;
@@ -85,7 +90,16 @@ class Iterator {
 
  private:
   void Advance();  // moves to the next yieldable record from (seg_, off_)
+  // Whether r is the version of its key visible at the snapshot (a put):
+  // Lookup, then, on a read-only handle, its history floor, read after
+  // the lookup (a refresh raises it before it takes entries out, so a
+  // lookup that missed one finds it raised; until 2026-11-29 it was read
+  // before, and a scan whose last key went that way ended OK without it).
   bool Visible(const RecordView& r);
+  bool Lookup(const RecordView& r);
+  // Ends the scan with s, a kSnapshotTooOld; a read-only handle's once the
+  // refresh whose removals it met has published (DB::AwaitRefresh).
+  void TooOld(Status s);
   // Marks the pinned segments that are inputs of a pinned compaction output
   // (skip_), from the input list in each output's first record.
   void SkipReplacedInputs();
@@ -121,9 +135,10 @@ class Iterator {
   std::vector<uint64_t> ends_;
   std::vector<bool> skip_;  // per pinned segment: its records are read from its output
   const bool check_all_;  // check every record read (ReadIntact)
-  // A read-only handle's refresh that dropped retired segments raises it:
-  // a snapshot below it can no longer be told (kSnapshotTooOld).
-  const std::atomic<uint64_t>* const floor_;
+  // A read-only handle (nullptr: a writable one): its refreshes that drop
+  // retired segments raise its history floor, below which a snapshot can
+  // no longer be told (kSnapshotTooOld).
+  const DB* const reader_;
   // Visible version of keys with long chains past the snapshot.
   struct HotKey {
     bool found;

@@ -98,18 +98,6 @@ bool OrderedIterator::Fill() {
           Status::NamespaceNotFound("namespace '" + ns_->name + "' was dropped during iteration");
       return false;
     }
-    // The index holds the keys that are there now: a key compaction
-    // dropped with its tombstone may have been there at the snapshot
-    // (time_travel.cc, "History floors").
-    // (A read-only handle: a refresh dropped segments the writer retired.)
-    const uint64_t floor = db_->read_only() ? db_->reader_scan_floor() : db_->absent_floor();
-    if (snap_ < floor) {
-      status_ = Status::SnapshotTooOld(
-          "the state at sequence " + std::to_string(snap_) +
-          " can no longer be scanned whole: compaction dropped deleted keys' history up to "
-          "sequence " + std::to_string(floor));
-      return false;
-    }
     // (No entry refers to keys_ now: bn_ is 0.)
     keys_.clear();
     key_ends_.clear();
@@ -119,6 +107,24 @@ bool OrderedIterator::Fill() {
     const bool more =
         ns_->ordered->Collect(has_cursor_ ? &cursor_ : nullptr, cursor_inclusive_, range_.reverse,
                               stop, batch_, &keys_, &key_ends_, &recs_, &segs_);
+    // The index holds the keys that are there now: a key compaction
+    // dropped with its tombstone may have been there at the snapshot
+    // (time_travel.cc, "History floors").
+    // (A read-only handle: a refresh dropped segments the writer retired.)
+    // Read after the walk: the floor rises before any key goes, so a walk
+    // that missed one finds it raised (until 2026-11-29 it was read
+    // before, and a walk that lost the range's last keys that way ended
+    // OK). A read-only handle's scan of its published state fails only
+    // once the refresh has published (DB::AwaitRefresh).
+    const uint64_t floor = db_->read_only() ? db_->reader_scan_floor() : db_->absent_floor();
+    if (snap_ < floor) {
+      db_->AwaitRefresh(snap_);
+      status_ = Status::SnapshotTooOld(
+          "the state at sequence " + std::to_string(snap_) +
+          " can no longer be scanned whole: compaction dropped deleted keys' history up to "
+          "sequence " + std::to_string(floor));
+      return false;
+    }
     if (!more) base_done_ = true;
     if (batch_ < kMaxBatch) batch_ = std::min(kMaxBatch, batch_ + batch_ / 2);
     const size_t nk = key_ends_.size();

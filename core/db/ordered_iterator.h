@@ -27,7 +27,10 @@
 // (sorted) and every key it wrote (those hide the snapshot's version).
 //
 // Thread contract: one thread at a time. The snapshot must stay registered
-// (by the caller) for the iterator's lifetime.
+// (by the caller) for the iterator's lifetime. On a read-only handle, a
+// step that finds its snapshot's state left unanswerable by a refresh
+// under way (the floors it raised) waits for that refresh to publish
+// before it fails (DB::AwaitRefresh): not from the refreshing thread.
 #ifndef FIRKIN_CORE_DB_ORDERED_ITERATOR_H_
 #define FIRKIN_CORE_DB_ORDERED_ITERATOR_H_
 

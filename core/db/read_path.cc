@@ -19,6 +19,28 @@ namespace firkin {
 
 Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
                RecordView* out, uint64_t now_ms) const {
+  if (!options_.read_only) return GetFloored(snap, ns, key, out, now_ms);
+  // A read-only handle: a read that a refresh under way left unanswerable
+  // (the floors it raised, the entries or segments it took out, a chain
+  // from a record it replayed into a segment dropped before) fails only
+  // once the refresh has published (AwaitRefresh); one of the latest state
+  // then reads again, at the new state (until 2026-11-29 firkin_get of the
+  // latest state could fail SNAPSHOT_TOO_OLD during a refresh: the chain
+  // back to the published number led into a dropped segment).
+  for (int attempt = 0;; attempt++) {
+    const uint64_t published = reader_seq_.load(std::memory_order_acquire);
+    const Status s = GetFloored(snap, ns, key, out, now_ms);
+    if (!s.IsSnapshotTooOld()) return s;
+    AwaitRefresh(snap == kLatestSeq ? published : snap);
+    if (snap != kLatestSeq || attempt >= 2 ||
+        reader_seq_.load(std::memory_order_acquire) == published) {
+      return s;
+    }
+  }
+}
+
+Status DB::GetFloored(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
+                      RecordView* out, uint64_t now_ms) const {
   Status s = GetAt(snap, ns, key, out, now_ms);
   // A read-only handle's refresh raises the floor before it drops index
   // entries: a read that may have missed one finds the floor raised here.
@@ -33,7 +55,7 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
     // floor (time_travel.cc, "History floors"): the key may have been
     // there at snap. (A read-only handle takes the floor from the outputs
     // it replayed: at open, LoadHistoryFloors; at each refresh,
-    // Follower::CatchUp. Until 2026-11-28 it had none, and read such keys
+    // Follower::Retire. Until 2026-11-28 it had none, and read such keys
     // as absent.)
     const uint64_t floor = absent_floor_.load(std::memory_order_acquire);
     if (snap < floor) {

@@ -4,9 +4,13 @@
 // durable state (core/recovery/follower.h says what is read and why it is
 // a consistent state). Iterators scan the segments as of the last refresh
 // that completed (PublishReaderView), never a refresh's state in between.
+#include <chrono>
+#include <thread>
+
 #include "core/db/db.h"
 #include "core/recovery/follower.h"
 #include "core/util/atomic_bound.h"
+#include "core/util/spin.h"
 
 namespace firkin {
 
@@ -17,6 +21,26 @@ void DB::PublishReaderView() {
   v->scan_floor = reader_scan_floor_.load(std::memory_order_acquire);
   std::lock_guard<std::mutex> l(reader_view_mu_);
   reader_view_ = std::move(v);
+}
+
+void DB::AwaitRefresh(uint64_t snap) const {
+  if (!options_.read_only) return;
+  // A read that met the work of a refresh (an entry it installed, a floor
+  // it raised, an entry or a segment it took out) loads refreshing_ at
+  // that refresh's odd value or past it: the refresh raised it, and
+  // fenced, before any of that work. Its end comes after the publication
+  // of its number: a load that sees it sees the number.
+  const uint64_t at = refreshing_.load(std::memory_order_acquire);
+  if ((at & 1) == 0) return;  // no refresh under way (the one met has ended)
+  SpinWait spin;
+  for (uint32_t rounds = 0; refreshing_.load(std::memory_order_acquire) == at; rounds++) {
+    if (snap != kLatestSeq && snap < reader_seq_.load(std::memory_order_acquire)) return;
+    if (rounds < 4000) {
+      spin.Once();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
 }
 
 Status DB::StartFollowing() {
@@ -34,6 +58,15 @@ Status DB::StartFollowing() {
 Status DB::Refresh() {
   if (!options_.read_only || follower_ == nullptr) return Status::OK();
   std::lock_guard<std::mutex> l(refresh_mu_);
+  // Under way from here to its end, failed or not (AwaitRefresh): odd.
+  struct Running {
+    std::atomic<uint64_t>* n;
+    explicit Running(std::atomic<uint64_t>* c) : n(c) {
+      n->fetch_add(1, std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_release);  // (before the refresh's work)
+    }
+    ~Running() { n->fetch_add(1, std::memory_order_release); }  // (after its publication)
+  } running(&refreshing_);
   // (Whether a writer is live does not matter here: the follower never
   // reads past a watermark, where a writer could truncate the file.)
   uint64_t seq = reader_seq_.load(std::memory_order_relaxed);
@@ -41,7 +74,7 @@ Status DB::Refresh() {
   // (they went through every state of the refresh's writes before).
   NsCountDeltas counts;
   uint64_t newest_time = 0;
-  const Status s = follower_->CatchUp(&seq, &absent_floor_, &counts, &newest_time);
+  const Status s = follower_->CatchUp(&seq, &counts, &newest_time);
   // The handle's clock is never behind a commit it holds (firkin_now_ms):
   // it decides "now" for firkin_snapshot_at_time and its backups' seal
   // clocks. (A refresh left it at the open's: with the system clock behind

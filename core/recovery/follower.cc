@@ -133,8 +133,7 @@ Status Follower::ClosedRecordsEnd(const Segment& seg, uint64_t from, uint64_t* e
   return Status::OK();
 }
 
-Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* absent_floor,
-                         NsCountDeltas* counts, uint64_t* newest_time) {
+Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* newest_time) {
   *newest_time = 0;
   std::vector<uint64_t> ids;
   std::vector<NewSegment> fresh;
@@ -270,38 +269,57 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* absent_floor
     break;
   }
 
-  // Each new compaction output tells how far back its pass may have
-  // dropped keys whole (a put with its tombstone): a read below that which
-  // finds a key absent cannot tell (DB::Get), as on the writer. Raised
-  // before anything of the output is replayed; an output without a floor
-  // (an older library's) dropped the whole past before it, known once its
-  // records are read (below).
-  bool floor_unknown = false;
+  // The slots first, all of them: a segment is marked seen only once it
+  // is added, so one that found no slot ("too many live segments") is
+  // fresh again at the next refresh, with the rest of this listing
+  // (until 2026-11-29 it was marked seen first, and no later refresh
+  // mapped it: its records were never read).
+  std::vector<uint32_t> slots;
   for (const NewSegment& n : fresh) {
-    if ((n.flags & kSegmentFlagCompacted) == 0) continue;
-    if (n.history_floor == 0) {
-      floor_unknown = true;
-      RaiseTo(absent_floor, *last_seq);
-    } else {
-      RaiseTo(absent_floor, n.history_floor);
+    if (now_ignored.count(n.id)) continue;
+    uint32_t slot = 0;
+    const Status as = ks_->segments().AllocateSlot(&slot);
+    if (!as.ok()) {
+      for (uint32_t s : slots) ks_->segments().FreeSlot(s);
+      return as;
     }
+    slots.push_back(slot);
   }
-
   // Publish the new segments (readers meet them only through entries
   // installed below, or version chains of records replayed below).
   std::vector<std::pair<std::shared_ptr<Segment>, uint64_t>> todo;  // segment, from
+  size_t next_slot = 0;
   for (NewSegment& n : fresh) {
-    seen_.insert(n.id);
     if (now_ignored.count(n.id)) {
+      seen_.insert(n.id);
       ignored_.insert(n.id);
       continue;
     }
-    uint32_t slot = 0;
-    FIRKIN_RETURN_IF_ERROR(ks_->segments().AllocateSlot(&slot));
-    auto seg = std::make_shared<Segment>(n.id, slot, std::move(n.file), kSegmentHeaderSize,
-                                         n.flags);
+    // Each new compaction output tells how far back its pass may have
+    // dropped keys whole (a put with its tombstone): a read below that
+    // which finds a key absent cannot tell (DB::Get), as on the writer.
+    // Retire raises the handle's floor to it, just before entries go, not
+    // here: until then this handle holds every entry of its published
+    // state, which reads whole, and the states between it and the new one
+    // are not published yet (until 2026-11-29 the floor rose here, before
+    // the replay, and the published state's reads and iterators failed
+    // SNAPSHOT_TOO_OLD during the refresh; readers_test refresh_floors).
+    // An output without a floor (an older library's) dropped the whole
+    // past before it: the new state's number then. Kept until a Retire,
+    // also across a refresh that fails after this (the output is not
+    // fresh again).
+    if ((n.flags & kSegmentFlagCompacted) != 0) {
+      if (n.history_floor == 0) {
+        pending_floor_unknown_ = true;
+      } else {
+        pending_absent_floor_ = std::max(pending_absent_floor_, n.history_floor);
+      }
+    }
+    auto seg = std::make_shared<Segment>(n.id, slots[next_slot++], std::move(n.file),
+                                         kSegmentHeaderSize, n.flags);
     seg->sealed.store(true);
     ks_->segments().Add(seg);
+    seen_.insert(n.id);
     stats_.segments_added++;
     todo.push_back({seg, kSegmentHeaderSize});
   }
@@ -409,7 +427,6 @@ Status Follower::CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* absent_floor
   retire_.new_seq = std::max(*last_seq, res.last_seq);
   retire_.replayed_seq = res.last_seq;
   retire_.ignored_any = !now_ignored.empty();
-  retire_.floor_unknown = floor_unknown;
   stats_.refreshes++;
   stats_.records += res.records;
   *last_seq = retire_.new_seq;
@@ -469,23 +486,13 @@ void Follower::Retire(std::atomic<uint64_t>* history_floor, std::atomic<uint64_t
       });
     }
   }
-  // A scan of a state older than the new one cannot be told whole once a
-  // segment it may need goes, or once versions between the old and the new
-  // state were never read (inputs never replayed: compaction may have
-  // dropped versions they held). The new state itself is whole (until
-  // 2026-11-27 the floor was the old state + 1: a refresh that retired
-  // segments without a new write made every iterator over the handle's
-  // own state fail). Raised before any entry goes.
-  if (!gone_ids.empty() || retire_.ignored_any) RaiseTo(scan_floor, new_seq);
-  if (retire_.floor_unknown) RaiseTo(absent_floor, new_seq);
+  // The entries that go: those still pointing into a segment that goes.
+  std::vector<Locator> victims;
+  uint64_t floor = 0;  // the history floor they leave (below)
   if (!gone_ids.empty()) {
-    std::vector<Locator> victims;
     ks_->index().ForEach([&](Locator l) {
       if (gone_slots.count(LocatorSlot(l))) victims.push_back(l);
     });
-    // Raise the floor before any entry goes, so that a snapshot older than
-    // what is dropped fails with kSnapshotTooOld rather than read "absent".
-    uint64_t floor = 0;
     for (Locator l : victims) {
       RecordView r;
       if (ks_->ResolveBounded(l, &r) == nullptr) continue;
@@ -496,7 +503,32 @@ void Follower::Retire(std::atomic<uint64_t>* history_floor, std::atomic<uint64_t
       floor = std::max(floor, r.type == RecordType::kPut ? std::max(retire_.replayed_seq, r.seq)
                                                          : r.seq);
     }
-    RaiseTo(history_floor, floor);
+  }
+  // The floors rise here, after the replay and the walk above, just before
+  // the first entry or segment goes: from here on a read of an older state
+  // may miss what goes, and fails with kSnapshotTooOld instead of reading
+  // "absent". Until then the published state reads whole: nothing it
+  // needs has gone (until 2026-11-29 the absent floor rose at the start of
+  // CatchUp, before the replay, and the published state's reads and
+  // iterators failed during every refresh that replayed an output; review
+  // with readers_test refresh_floors). A read of the published state that
+  // meets a floor raised here waits for the caller to publish the new
+  // state before it fails (DB::AwaitRefresh).
+  //   A scan of a state older than the new one cannot be told whole once a
+  // segment it may need goes, or once versions between the old and the new
+  // state were never read (inputs never replayed: compaction may have
+  // dropped versions they held). The new state itself is whole (until
+  // 2026-11-27 the floor was the old state + 1: a refresh that retired
+  // segments without a new write made every iterator over the handle's
+  // own state fail).
+  if (!gone_ids.empty() || retire_.ignored_any) RaiseTo(scan_floor, new_seq);
+  // The absent floors of the outputs added since the last Retire (CatchUp).
+  RaiseTo(absent_floor, pending_floor_unknown_ ? std::max(pending_absent_floor_, new_seq)
+                                               : pending_absent_floor_);
+  pending_absent_floor_ = 0;
+  pending_floor_unknown_ = false;
+  RaiseTo(history_floor, floor);
+  if (!gone_ids.empty()) {
     for (Locator l : victims) {
       RecordView r;
       if (ks_->ResolveBounded(l, &r) == nullptr) continue;

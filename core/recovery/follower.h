@@ -38,7 +38,12 @@
 // their namespaces by shared_ptr, so a forgotten one lives on for them).
 // The entries Retire takes out are visible at once: the caller makes that,
 // the count changes and the publication one change that counting walks
-// can tell they overlapped (DB::refresh_cut_).
+// can tell they overlapped (DB::refresh_cut_); it raises the floors there
+// first. A reader of the published state may still meet what a refresh
+// changes before it publishes (an entry Retire takes out; a chain from a
+// record CatchUp installed into a segment dropped before): the caller
+// makes such a read wait for the publication before it fails
+// (DB::AwaitRefresh).
 #ifndef FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 #define FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 
@@ -90,18 +95,18 @@ class Follower {
 
   // Replays what the writer made durable since the last call. On success
   // *last_seq is the newest sequence number now held (never smaller than
-  // the one passed in); the caller publishes it, after Retire.
-  // *absent_floor is raised to the history floor each new compaction
-  // output records (the new *last_seq where it records none, in Retire):
-  // below it a read that finds a key absent cannot tell whether a pass
-  // dropped the key's put with its tombstone (DB::Get). On failure nothing
-  // new is visible below *last_seq (unchanged). The key counts' changes go
+  // the one passed in); the caller publishes it, after Retire. It raises
+  // no floor: Retire does (the absent floors of the outputs it adds are
+  // kept for the next Retire, also when it fails after adding them). On
+  // failure nothing new is visible below *last_seq (unchanged). The key
+  // counts' changes go
   // to *counts, for the caller to apply when it publishes the new state
   // (also on failure: what was installed stays). On success the segments
   // that go, and the index entries into them, are still there: Retire
-  // takes them out.
-  Status CatchUp(uint64_t* last_seq, std::atomic<uint64_t>* absent_floor, NsCountDeltas* counts,
-                 uint64_t* newest_time);
+  // takes them out. A segment is marked seen only once it is added (its
+  // slot allocated: until 2026-11-29 one that found no slot was marked
+  // seen anyway, and no later refresh mapped it).
+  Status CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* newest_time);
 
   // After a CatchUp that succeeded: drops the segments the writer retired
   // (and those a replayed output replaces), the index entries still
@@ -114,7 +119,11 @@ class Follower {
   // below both states, and one that found the keys with an expiry gone
   // raised the bound while the counters still held them: above both;
   // ttl_test count_refresh).
-  //   The floors, raised before any entry goes: *history_floor when index
+  //   The floors, raised here (after the replay, before any entry or
+  // segment goes: until then the published state reads whole; until
+  // 2026-11-29 *absent_floor rose at the start of CatchUp, and the
+  // published state's reads failed during the refresh, readers_test
+  // refresh_floors): *history_floor when index
   // entries are dropped with retired segments: an explicit snapshot below
   // it can no longer be told. (Dropped segments alone need no floor: a
   // read that needs one fails with kSnapshotTooOld by itself.)
@@ -125,7 +134,10 @@ class Follower {
   // such a snapshot must fail, not end early); the new state itself is
   // whole and scans (until 2026-11-27 the floor was the old number + 1,
   // above the new state when no write came with the retirement).
-  // *absent_floor: see CatchUp.
+  // *absent_floor to the history floor each compaction output added since
+  // the last Retire records (the new number where one records none):
+  // below it a read that finds a key absent cannot tell whether a pass
+  // dropped the key's put with its tombstone (DB::Get).
   void Retire(std::atomic<uint64_t>* history_floor, std::atomic<uint64_t>* scan_floor,
               std::atomic<uint64_t>* absent_floor, NsCountDeltas* counts);
 
@@ -180,9 +192,13 @@ class Follower {
     uint64_t new_seq = 0;       // the new state's number
     uint64_t replayed_seq = 0;  // the highest number replayed (RecoveryResult::last_seq)
     bool ignored_any = false;   // inputs never replayed were met
-    bool floor_unknown = false;  // an output recorded no history floor
   };
   PendingRetire retire_;
+  // The absent floor of the outputs added since the last Retire (the
+  // highest they record), and whether one of them recorded none: Retire
+  // raises the handle's floor to it.
+  uint64_t pending_absent_floor_ = 0;
+  bool pending_floor_unknown_ = false;
   FollowStats stats_;
 };
 

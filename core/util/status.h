@@ -90,6 +90,7 @@ class Status {
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
+  bool IsSnapshotTooOld() const { return code_ == Code::kSnapshotTooOld; }
   Code code() const { return code_; }
   int raw_code() const { return static_cast<int>(code_); }
   const std::string& message() const { return msg_ ? *msg_ : EmptyMessage(); }
