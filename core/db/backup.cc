@@ -591,17 +591,24 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
   uint64_t clock_ms = 0;  // the database's clock at the cut
   {
     std::lock_guard<std::mutex> retire(retire_mu_);
-    auto take = [&]() -> Status {
-      rep->seq = LastSeq();
+    // The cut from `seq` and its segments with their lengths (`view`'s,
+    // else the published ones now).
+    auto take_from = [&](uint64_t seq, const ReaderView* view) {
+      rep->seq = seq;
       clock_ms = NowMs();
-      for (auto& seg : keyspace_->segments().List()) {
+      const std::vector<std::shared_ptr<Segment>> segs =
+          view != nullptr ? view->segs : keyspace_->segments().List();
+      for (size_t i = 0; i < segs.size(); i++) {
         Item it;
         // (A seal writes the clock, then the length, then sets the flag.)
-        it.sealed = seg->sealed.load(std::memory_order_acquire);
-        it.len = seg->published_len();
-        it.seg = std::move(seg);
+        it.sealed = segs[i]->sealed.load(std::memory_order_acquire);
+        it.len = view != nullptr ? view->ends[i] : segs[i]->published_len();
+        it.seg = segs[i];
         items.push_back(std::move(it));
       }
+    };
+    auto take = [&]() -> Status {
+      take_from(LastSeq(), nullptr);
       return Status::OK();
     };
     if (log_ != nullptr) {
@@ -616,15 +623,7 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
       std::lock_guard<std::mutex> no_refresh(refresh_mu_);
       uint64_t seq = 0;
       const std::shared_ptr<const ReaderView> view = ReaderCut(&seq);
-      rep->seq = seq;
-      clock_ms = NowMs();
-      for (size_t i = 0; i < view->segs.size(); i++) {
-        Item it;
-        it.sealed = view->segs[i]->sealed.load(std::memory_order_acquire);
-        it.len = view->ends[i];
-        it.seg = view->segs[i];
-        items.push_back(std::move(it));
-      }
+      take_from(seq, view.get());
     }
     // The checkpoint as it is now (open validates it against the copy).
     // (Restore: a checkpoint names its database id; a new one is written

@@ -238,11 +238,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
     if (!inplace_any_.load(std::memory_order_relaxed)) {
       inplace_any_.store(true, std::memory_order_release);
     }
-    uint64_t cur = inplace_gap_.load(std::memory_order_relaxed);
-    while (gap_off > cur &&
-           !inplace_gap_.compare_exchange_weak(cur, gap_off, std::memory_order_release,
-                                               std::memory_order_relaxed)) {
-    }
+    RaiseTo(&inplace_gap_, gap_off, std::memory_order_release);
   }
   // Whether an update in place took its number with the records ending at
   // or above `off` (NoteInPlace): then a record at or past `off` may not
