@@ -84,6 +84,10 @@ class CompactionHost {
   virtual bool LogDurable(const LogPosition& p) const = 0;
   virtual bool CheckpointDue() const = 0;
   virtual Status CheckpointNow() = 0;
+  // A pass ran out of memory partway: the log fails (sticky NO_MEMORY), so
+  // that nothing more is written over a half-changed state and no
+  // checkpoint keeps it; a reopen recovers from the files. Needs no memory.
+  virtual Status FailOutOfMemory(const char* what) = 0;
 
   // Online backup's hook. The compactor holds this mutex from publishing a
   // compaction output until its inputs are removed; a backup holds it while

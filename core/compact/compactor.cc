@@ -154,54 +154,67 @@ void Compactor::Loop() {
     if (stop_) break;
     if (callers_waiting_.load(std::memory_order_acquire) > 0) continue;  // it compacts all
     l.unlock();
-    host_->ReapTxns();
-    ReleaseRetentionHolds();
-    {
-      std::lock_guard<std::mutex> run(run_mu_);
-      // Passes back to back while there is work (each pass is bounded by one
-      // output segment and rate-limited), so compaction keeps up with
-      // writers; then sleep until the next period.
-      bool changed = false;
-      patient_ = true;
-      for (int pass = 0; pass < 256; pass++) {
-        {
-          std::lock_guard<std::mutex> sl(mu_);
-          if (stop_) break;
-        }
-        if (callers_waiting_.load(std::memory_order_acquire) > 0) break;
-        // Every fourth pass looks at the oldest segments' tombstones first:
-        // under steady writes there are always segments with dead bytes,
-        // and a sweep that waited for none (until 2026-11-27) let outputs
-        // of tombstones and expired puts pile up for as long as writes
-        // went on (a session cache of 30-ms TTLs: 2.7 MB of log for 0.1 MB
-        // of live data after 80 rounds, reclaimed only once writes paused).
-        std::vector<std::shared_ptr<Segment>> picked;
-        bool swept = false;
-        if (pass % 4 == 3) swept = !(picked = PickTombstoneSweep(false)).empty();
-        if (picked.empty()) picked = PickCandidates(false);
-        if (picked.empty()) swept = !(picked = PickTombstoneSweep(false)).empty();
-        const uint64_t dropped = stats_.tombstones_dropped.load();
-        const uint64_t freed = stats_.bytes_reclaimed.load();
-        if (picked.empty() || !RunPass(std::move(picked)).ok()) break;
-        changed = true;
-        // A sweep that dropped and freed nothing (what it counted on was
-        // held after all): no more passes now, or it would go round.
-        if (swept && stats_.tombstones_dropped.load() == dropped &&
-            stats_.bytes_reclaimed.load() == freed) {
-          break;
-        }
-      }
+    // Out of memory outside a pass (picking, reaping, a checkpoint, which
+    // leaves the last one in place if it fails): nothing is half changed,
+    // so the round is given up and the next one tries again (a pass fails
+    // the log itself: RunPass). Until 2026-11-29 it ended the process.
+    try {
+      BackgroundRound();
+    } catch (const std::bad_alloc&) {
       patient_ = false;
-      // Nothing more it can do now (or closing): writes go on; the next
-      // roll over the limit stalls them again if there is work by then.
       SetStalled(false);
-      // Periodic checkpoint, and a fresh one after compaction retired
-      // segments (the old one would no longer match the files).
-      if (host_->CheckpointDue() || (changed && host_->options().checkpoint_every != 0)) {
-        host_->CheckpointNow();
-      }
     }
     l.lock();
+  }
+}
+
+void Compactor::BackgroundRound() {
+  host_->ReapTxns();
+  ReleaseRetentionHolds();
+  {
+    std::lock_guard<std::mutex> run(run_mu_);
+    // Passes back to back while there is work (each pass is bounded by one
+    // output segment and rate-limited), so compaction keeps up with
+    // writers; then sleep until the next period.
+    bool changed = false;
+    patient_ = true;
+    for (int pass = 0; pass < 256; pass++) {
+      {
+        std::lock_guard<std::mutex> sl(mu_);
+        if (stop_) break;
+      }
+      if (callers_waiting_.load(std::memory_order_acquire) > 0) break;
+      // Every fourth pass looks at the oldest segments' tombstones first:
+      // under steady writes there are always segments with dead bytes,
+      // and a sweep that waited for none (until 2026-11-27) let outputs
+      // of tombstones and expired puts pile up for as long as writes
+      // went on (a session cache of 30-ms TTLs: 2.7 MB of log for 0.1 MB
+      // of live data after 80 rounds, reclaimed only once writes paused).
+      std::vector<std::shared_ptr<Segment>> picked;
+      bool swept = false;
+      if (pass % 4 == 3) swept = !(picked = PickTombstoneSweep(false)).empty();
+      if (picked.empty()) picked = PickCandidates(false);
+      if (picked.empty()) swept = !(picked = PickTombstoneSweep(false)).empty();
+      const uint64_t dropped = stats_.tombstones_dropped.load();
+      const uint64_t freed = stats_.bytes_reclaimed.load();
+      if (picked.empty() || !RunPass(std::move(picked)).ok()) break;
+      changed = true;
+      // A sweep that dropped and freed nothing (what it counted on was
+      // held after all): no more passes now, or it would go round.
+      if (swept && stats_.tombstones_dropped.load() == dropped &&
+          stats_.bytes_reclaimed.load() == freed) {
+        break;
+      }
+    }
+    patient_ = false;
+    // Nothing more it can do now (or closing): writes go on; the next
+    // roll over the limit stalls them again if there is work by then.
+    SetStalled(false);
+    // Periodic checkpoint, and a fresh one after compaction retired
+    // segments (the old one would no longer match the files).
+    if (host_->CheckpointDue() || (changed && host_->options().checkpoint_every != 0)) {
+      host_->CheckpointNow();
+    }
   }
 }
 
@@ -1422,6 +1435,19 @@ bool Compactor::SmallReclaimable(const Segment& s) const {
 }
 
 Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
+  // A pass changes the index, the counts, the files and the segment table
+  // in steps: an allocation failing between them fails the log
+  // (CompactionHost::FailOutOfMemory), and a reopen recovers from the
+  // files, as after a crash in the pass (until 2026-11-29 the exception
+  // ended the process from the background thread; oom_test).
+  try {
+    return RunPassSteps(std::move(inputs));
+  } catch (const std::bad_alloc&) {
+    return host_->FailOutOfMemory("during a compaction pass");
+  }
+}
+
+Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
   // Riders: segments that go along with every pass, never its reason.
   // The outputs that kept no record: never picked alone (WriteOutput), so
   // at most a few are ever there. And small outputs with dead bytes

@@ -129,6 +129,9 @@ class Compactor {
   void ReleaseRetentionHolds();
   struct Plan;
   void Loop();
+  // One round of Loop's work: reap, passes while there is work, a
+  // checkpoint if due. REQUIRES: mu_ not held.
+  void BackgroundRound();
   // Picks candidate segments; `all` = every sealed segment with dead bytes
   // (known damaged ones included: without `all` they are left alone).
   // Only segments whose id is at most `max_id` are picked (firkin_compact:
@@ -149,6 +152,7 @@ class Compactor {
   // retires them (the segment pool reuses a file only once no one holds
   // its Segment).
   Status RunPass(std::vector<std::shared_ptr<Segment>> inputs);
+  Status RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs);  // RunPass's work
   Status BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan);
   Status WriteOutput(Plan* plan);
   // Before a pass names its output or retires inputs without one: the

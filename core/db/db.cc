@@ -540,7 +540,11 @@ void DB::FlusherLoop() {
     flush_cv_.wait_for(l, period, [this] { return stop_flusher_; });
     if (stop_flusher_) break;
     l.unlock();
-    log_->SyncPublished();  // a failure becomes the sticky error
+    try {
+      log_->SyncPublished();  // a failure becomes the sticky error
+    } catch (const std::bad_alloc&) {  // (an error's message; until 2026-11-29 the end of the process)
+      (void)log_->FailOutOfMemory("in the interval flusher");
+    }
     l.lock();
   }
 }

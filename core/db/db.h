@@ -185,6 +185,11 @@ class DB : private CompactionHost {
   // and a power loss brought back the state they had confirmed gone;
   // found by review). REQUIRES: the records decided on are published.
   Status SyncDecided(SyncMode sync);
+  // An allocation failed inside a write's apply (outside the catches of
+  // its own): the write fails with NO_MEMORY, and, if it had reserved log
+  // space, the reservation is filled with a record that writes nothing and
+  // the log fails (write_path.cc). Needs no memory.
+  Status OutOfMemoryInWrite(const LogWriter::Reservation& r);
   // Compacts every sealed segment with dead bytes now (firkin_compact).
   // `progress` (may be empty): see Compactor::CompactAll.
   Status Compact(const ProgressFn& progress = {});
@@ -540,6 +545,7 @@ class DB : private CompactionHost {
   }
   bool LogDurable(const LogPosition& p) const override { return log_->Durable(p); }
   Status CheckpointNow() override { return Checkpoint(); }
+  Status FailOutOfMemory(const char* what) override { return log_->FailOutOfMemory(what); }
   std::mutex& retire_mutex() override { return retire_mu_; }
 
   const std::string path_;

@@ -112,9 +112,24 @@ void LogWriter::SetSticky(const Status& s, bool pages_at_risk) {
   // page cache (set even if a failure came first, which did not say so).
   if (pages_at_risk && live_ != nullptr) live_->Distrust();
   if (has_sticky_.load(std::memory_order_relaxed)) return;
-  sticky_ = Status(s.code() == Status::Code::kNoSpace ? Status::Code::kIOError : s.code(),
-                   "database is in a failed state (reopen to recover): " + s.message());
+  const Status::Code code = s.code() == Status::Code::kNoSpace ? Status::Code::kIOError : s.code();
+  try {
+    sticky_ = Status(code, "database is in a failed state (reopen to recover): " + s.message());
+  } catch (const std::bad_alloc&) {
+    sticky_ = Status(code, std::string());  // (no message: no memory for one)
+  }
   has_sticky_.store(true, std::memory_order_release);
+}
+
+Status LogWriter::FailOutOfMemory(const char* what) noexcept {
+  std::lock_guard<std::mutex> l(sync_mu_);
+  try {
+    SetSticky(Status::NoMemory(std::string("out of memory ") + what));
+    return sticky_;
+  } catch (const std::bad_alloc&) {
+    SetSticky(Status(Status::Code::kNoMemory, std::string()));
+    return Status(Status::Code::kNoMemory, std::string());
+  }
 }
 
 Status LogWriter::Reserve(uint64_t bytes, Reservation* r) {
@@ -517,6 +532,20 @@ void LogWriter::DropSpare() {
 }
 
 Status LogWriter::Roll(Segment* full, uint64_t bytes) {
+  // A roll changes the log's state in steps (the full segment closed, its
+  // seal queued, a file made and named, a slot and an id taken): an
+  // allocation failing between them fails the log, and a reopen recovers
+  // from the files (until 2026-11-29 the exception left the steps half
+  // done, and the checkpoint written at close then left a segment out:
+  // the next open refused the directory; oom_test).
+  try {
+    return RollSteps(full, bytes);
+  } catch (const std::bad_alloc&) {
+    return FailOutOfMemory("rolling to a new log segment");
+  }
+}
+
+Status LogWriter::RollSteps(Segment* full, uint64_t bytes) {
   std::lock_guard<std::mutex> roll(roll_mu_);
   if (has_sticky_.load(std::memory_order_acquire)) return sticky_error();
   Segment* cur = active_.load(std::memory_order_acquire);
@@ -928,6 +957,23 @@ void LogWriter::PrefaultLoop() {
     pf_poked_ = false;
     if (pf_stop_) break;
     l.unlock();
+    // Out of memory here (a spare file's name, its mapping): this round's
+    // work is given up, nothing depends on it (a roll makes its file
+    // itself), and the next round tries again. Until 2026-11-29 the
+    // exception ended the process (oom_test).
+    try {
+      PrefaultRound(&last, &done);
+    } catch (const std::bad_alloc&) {
+      spares_failed_.fetch_add(1, std::memory_order_relaxed);
+    }
+    l.lock();
+  }
+}
+
+void LogWriter::PrefaultRound(const Segment** last_seg, uint64_t* done_to) {
+  const Segment*& last = *last_seg;
+  uint64_t& done = *done_to;
+  {
     // The writers poke this thread only (once per 4 MiB); it passes the
     // poke on, so the writers pay for one wake-up, not two.
     PokeWriteback();
@@ -964,7 +1010,6 @@ void LogWriter::PrefaultLoop() {
     // (SegmentPool::Take reclaims first): in YCSB A they were 1% of the
     // writer's time, with every other writer waiting for the roll.
     Epoch::Reclaim();
-    l.lock();
   }
 }
 
@@ -990,6 +1035,24 @@ void LogWriter::WritebackLoop() {
     if (wb_stop_) break;
     l.unlock();
     busy = false;
+    // Out of memory here (a seal's or a sync's error message, a file's
+    // name) may leave a seal half done: the log fails, as after a failed
+    // sync, and a reopen recovers from the files. Until 2026-11-29 the
+    // exception ended the process (oom_test).
+    try {
+      busy = WritebackRound(&last, &written);
+    } catch (const std::bad_alloc&) {
+      (void)FailOutOfMemory("in the log's writeback thread");
+    }
+    l.lock();
+  }
+}
+
+bool LogWriter::WritebackRound(const Segment** last_seg, uint64_t* written_to) {
+  const Segment*& last = *last_seg;
+  uint64_t& written = *written_to;
+  bool busy = false;
+  {
     if (seal_queued_.load(std::memory_order_acquire)) {
       // The seal of the segment the last roll closed (see Roll).
       std::lock_guard<std::mutex> sl(sync_mu_);
@@ -1054,8 +1117,8 @@ void LogWriter::WritebackLoop() {
         }
       }
     }
-    l.lock();
   }
+  return busy;
 }
 
 }  // namespace firkin

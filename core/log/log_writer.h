@@ -404,6 +404,12 @@ class LogWriter {
     SetSticky(s);
     return sticky_;
   }
+  // Any thread: an allocation failed where the in-memory state may be
+  // half changed (a roll, a compaction pass, a namespace's drop): the log
+  // fails as after a failed sync (sticky NO_MEMORY; reads go on, a reopen
+  // recovers from the files). Returns that status. Needs no memory itself:
+  // a message is added only if it can be.
+  Status FailOutOfMemory(const char* what) noexcept;
   uint64_t sync_count() const { return syncs_.load(std::memory_order_relaxed); }
   uint64_t roll_count() const { return rolls_.load(std::memory_order_relaxed); }
   // Time spent in rolls (every writer waits for one), in microseconds: the
@@ -446,6 +452,7 @@ class LogWriter {
 
  private:
   Status Roll(Segment* full, uint64_t bytes);
+  Status RollSteps(Segment* full, uint64_t bytes);  // Roll's work (Roll catches bad_alloc)
   // A new segment for a roll (*spare_used: it is the prepared spare).
   // after_unsealed: the previous log segment is queued for its seal (the
   // header then says so, with next_base_seq_ as its floor).
@@ -486,6 +493,9 @@ class LogWriter {
   void SetSticky(const Status& s, bool pages_at_risk = false);
   void PrefaultLoop();
   void WritebackLoop();
+  // One round of each loop's work (the loops catch bad_alloc around them).
+  void PrefaultRound(const Segment** last, uint64_t* done);
+  bool WritebackRound(const Segment** last, uint64_t* written);  // true: look again at once
   // Wakes the writeback thread (the prefault thread calls it each round).
   void PokeWriteback();
   // The prefault thread: readies the spare file if there is none (failures

@@ -1,6 +1,7 @@
 #include "core/log/segment.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "core/util/epoch.h"
 
@@ -42,14 +43,25 @@ Status SegmentTable::AllocateSlot(uint32_t* slot) {
     return Status::NoSpace("too many live segments (" + std::to_string(kSlots - 1) +
                            "); raise segment_size or compact");
   }
+  ReserveFreeSlots(next_slot_ + 1);
   *slot = next_slot_++;
   return Status::OK();
+}
+
+void SegmentTable::ReserveFreeSlots(size_t n) {
+  // Room for every slot handed out to come back: FreeSlot and the deleter
+  // Remove retires (run by an epoch reclaim, wherever that is) then push
+  // without allocating, so a full heap cannot fail them (until 2026-11-29
+  // the deleter's push could throw inside a compaction's reclaim, and the
+  // close then waited forever for it; oom_test).
+  if (free_slots_.capacity() < n) free_slots_.reserve(std::max<size_t>(2 * free_slots_.capacity(), n));
 }
 
 Status SegmentTable::ClaimSlot(uint32_t slot) {
   std::lock_guard<std::mutex> l(mu_);
   if (slot == 0 || slot >= kSlots) return Status::Corruption("segment slot out of range");
   if (slot >= next_slot_) {
+    ReserveFreeSlots(slot + 1);
     for (uint32_t s = next_slot_; s < slot; s++) free_slots_.push_back(s);
     next_slot_ = slot + 1;
     return Status::OK();
@@ -69,11 +81,12 @@ void SegmentTable::Add(std::shared_ptr<Segment> seg) {
                                 [](const std::shared_ptr<Segment>& s, uint64_t x) {
                                   return s->id() < x;
                                 });
+    // (What allocates, first: a full heap then changes nothing.)
+    std::unique_ptr<std::vector<Segment*>> next(new std::vector<Segment*>());
+    next->reserve(owned_.size() + 1);
     owned_.insert(pos, std::move(seg));
-    auto* next = new std::vector<Segment*>();
-    next->reserve(owned_.size());
     for (auto& s : owned_) next->push_back(s.get());
-    old = by_id_.exchange(next, std::memory_order_acq_rel);
+    old = by_id_.exchange(next.release(), std::memory_order_acq_rel);
     slots_[raw->slot()].store(raw, std::memory_order_release);
   }
   // Outside mu_: Retire may run other deleters, and Remove's takes mu_.
@@ -88,11 +101,13 @@ void SegmentTable::Remove(uint64_t id) {
     auto it = std::find_if(owned_.begin(), owned_.end(),
                            [id](const std::shared_ptr<Segment>& s) { return s->id() == id; });
     if (it == owned_.end()) return;
+    // (What allocates, first: a full heap then changes nothing.)
+    std::unique_ptr<std::vector<Segment*>> next(new std::vector<Segment*>());
+    next->reserve(owned_.size());
     victim = *it;
     owned_.erase(it);
-    auto* next = new std::vector<Segment*>();
     for (auto& s : owned_) next->push_back(s.get());
-    old = by_id_.exchange(next, std::memory_order_acq_rel);
+    old = by_id_.exchange(next.release(), std::memory_order_acq_rel);
   }
   // The slot keeps resolving until no reader can hold a locator it loaded
   // before the index moved off this segment (compaction relocates, then

@@ -377,6 +377,8 @@ class SegmentTable {
   std::atomic<bool> holds_{false};  // Hold() called since the last release
   // Segments sorted by id, replaced copy-on-write (old copies retired).
   std::atomic<const std::vector<Segment*>*> by_id_;
+  // Capacity for n slots in free_slots_ (grows by doubling). REQUIRES mu_.
+  void ReserveFreeSlots(size_t n);
   mutable std::mutex mu_;  // guards owned_ and free_slots_
   std::vector<std::shared_ptr<Segment>> owned_;  // id order
   std::vector<uint32_t> free_slots_;

@@ -244,10 +244,15 @@ Epoch::Guard::~Guard() {
 void Epoch::Retire(std::function<void()> deleter) {
   State& st = GetState();
   st.not_run.fetch_add(1, std::memory_order_relaxed);
-  {
+  try {
     std::lock_guard<std::mutex> lock(st.pending_mu);
     const uint64_t r = g_epoch.value.fetch_add(1, std::memory_order_seq_cst);
     st.pending.push_back(PendingDeleter{r, std::move(deleter)});
+  } catch (...) {
+    // (Out of memory: the caller gets the exception and the object is
+    // never freed, but the count stays true, or Drain would wait forever.)
+    st.not_run.fetch_sub(1, std::memory_order_release);
+    throw;
   }
   Reclaim();
 }
@@ -258,21 +263,32 @@ size_t Epoch::Reclaim() {
   // after every round).
   if (st.not_run.load(std::memory_order_acquire) == 0) return 0;
   const uint64_t min = MinActiveEpoch();
-  std::vector<std::function<void()>> ready;
-  {
-    std::lock_guard<std::mutex> lock(st.pending_mu);
-    while (!st.pending.empty() && st.pending.front().epoch < min) {
-      ready.push_back(std::move(st.pending.front().fn));
+  // One at a time, moved out under the lock and run outside it (a deleter
+  // may itself call Retire()): nothing here allocates, so a full heap
+  // cannot fail a reclaim, which the log's background threads run (until
+  // 2026-11-29 the ready ones were gathered in a vector first, whose
+  // growth could throw there and end the process; oom_test).
+  size_t ran = 0;
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::lock_guard<std::mutex> lock(st.pending_mu);
+      if (st.pending.empty() || st.pending.front().epoch >= min) break;
+      fn = std::move(st.pending.front().fn);
       st.pending.pop_front();
     }
-  }
-  // Run outside the lock: a deleter may itself call Retire().
-  for (auto& fn : ready) {
+    // A deleter that throws (out of memory) has run as far as it got: it
+    // is not run again, and the count goes down all the same, or Drain
+    // would wait for it forever. The exception goes on to the caller.
+    struct Count {
+      State* st;
+      ~Count() { st->not_run.fetch_sub(1, std::memory_order_release); }
+    } count{&st};
     fn();
     fn = nullptr;
-    st.not_run.fetch_sub(1, std::memory_order_release);
+    ran++;
   }
-  return ready.size();
+  return ran;
 }
 
 void Epoch::Drain() {
