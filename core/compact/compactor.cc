@@ -101,6 +101,9 @@ struct Compactor::Plan {
   // Dropped namespaces whose create and drop records the pass leaves out
   // (BuildPlan, "namespace records"): forgotten once the inputs retire.
   std::vector<uint32_t> ns_gone;
+  // Dropped namespaces whose kept records the output counts dead (the
+  // rest of the namespace records it keeps count live).
+  std::unordered_set<uint32_t> ns_counted_dead;
 };
 
 Compactor::Compactor(CompactionHost* host) : host_(host) {}
@@ -876,6 +879,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       plan->min_seq = std::min(plan->min_seq, n.seq);
     }
     plan->ns_gone.assign(gone.begin(), gone.end());
+    plan->ns_counted_dead = std::move(dropped);
   }
   plan->unread_superseded = unread_superseded;
   plan->s_min = s_min;
@@ -1548,6 +1552,7 @@ Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
   // pass is in the middle of replacing, nor loses a listed file under it.
   std::lock_guard<std::mutex> retire(host_->retire_mutex());
   host_->keyspace()->segments().Add(plan.output);
+  MoveCreateCopies(plan);
 
   // Move index entries (one sub-table lock at a time).
   std::vector<Relocation> moves;
@@ -1630,6 +1635,34 @@ Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
         AbsentKept{stats_.segments_retired.load(std::memory_order_relaxed), plan.s_min, UINT64_MAX};
   }
   return rs;
+}
+
+void Compactor::MoveCreateCopies(const Plan& plan) {
+  // The create records the output kept: the copy that counts live is the
+  // output's from now on (NamespaceInfo::create_loc), before the inputs
+  // retire and hand their slots on. A namespace dropped since the plan
+  // (under the retire mutex, which is held here: the drop counted the
+  // input's copy dead) has its copy in the output counted dead now, as the
+  // plan would have counted it; one dropped before the plan is counted
+  // dead there already (ns_dead).
+  Keyspace* ks = host_->keyspace();
+  const uint64_t out_id = plan.output->id();
+  for (size_t i = 0; i < plan.keep.size(); i++) {
+    if (plan.keep[i].from != 0) continue;  // (namespace records have none)
+    const RecordView r = PeekRecord(plan.keep[i].rec);
+    if (r.type != RecordType::kNsCreate || plan.ns_counted_dead.count(r.ns_id) != 0) continue;
+    NamespaceInfo* info = host_->ns_table().ById(r.ns_id);
+    if (info == nullptr) continue;
+    const uint32_t size = static_cast<uint32_t>(r.size());
+    if (info->dropped.load(std::memory_order_acquire)) {
+      uint64_t loc = 0, seg = 0;
+      uint32_t old_size = 0;
+      info->TakeCreateCopy(&loc, &seg, &old_size);  // (an input's, if the drop left one)
+      ks->CountDeadIn(plan.out_locs[i], out_id, size);
+    } else {
+      info->SetCreateCopy(plan.out_locs[i], out_id, size);
+    }
+  }
 }
 
 Status Compactor::RetireInputs(Plan* plan, uint64_t written) {

@@ -194,6 +194,9 @@ class Compactor {
   // `written`: bytes of the output that replaces them (0: none).
   // REQUIRES the host's retire mutex.
   Status RetireInputs(Plan* plan, uint64_t written);
+  // Under the retire mutex, the output added: the kept create records'
+  // copies that count live move to the output (NamespaceInfo::create_loc).
+  void MoveCreateCopies(const Plan& plan);
   // Sleeps so that output is written at compact_rate, unless behind_.
   void Throttle(uint64_t bytes);
   // The log bytes at which writes stall, for `live` live bytes.

@@ -506,8 +506,10 @@ class DB : private CompactionHost {
   // ApplyOne for an unconditional put (write_path.cc): false if the key's
   // tag has several index entries (then nothing was done).
   bool ApplyBlindPut(PendingOp* p, LogWriter::Reservation* r, Status* s);
+  // size_out: the record's size, if given.
   Status AppendNamespaceRecord(RecordType type, uint32_t id, const std::string& name,
-                               LogWriter::Reservation* r, uint32_t ns_flags = 0);
+                               LogWriter::Reservation* r, uint32_t ns_flags = 0,
+                               uint32_t* size_out = nullptr);
   Status FinishWrite(SyncMode sync, const LogWriter::Reservation& r, Status s);
   void PurgeNamespace(uint32_t ns_id);
   // The sequence number of the last record of a log segment.

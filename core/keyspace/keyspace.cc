@@ -298,6 +298,14 @@ void Keyspace::CountDeadOnly(Locator loc, size_t size) {
   }
 }
 
+void Keyspace::CountDeadIn(Locator loc, uint64_t seg_id, size_t size) {
+  Epoch::Guard guard;  // (the segment a slot holds is read)
+  if (Segment* s = segments_.BySlot(LocatorSlot(loc)); s != nullptr && s->id() == seg_id) {
+    s->live_.fetch_sub(size);
+    s->dead_.fetch_add(size);
+  }
+}
+
 void Keyspace::CountDead(Locator loc, size_t size) {
   if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
     s->live_.fetch_sub(size);

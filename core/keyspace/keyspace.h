@@ -299,6 +299,10 @@ class Keyspace {
   // Bytes that are live (or dead) from the start in the segment of loc.
   void CountLive(Locator loc, size_t size);
   void CountDeadOnly(Locator loc, size_t size);
+  // CountDead, only if loc's slot still holds segment `seg_id` (a
+  // locator kept across passes, whose segment may have retired and its
+  // slot gone to another: NamespaceInfo::create_loc).
+  void CountDeadIn(Locator loc, uint64_t seg_id, size_t size);
   // Sets a segment's counts outright (restored from a checkpoint, or a
   // compaction output before it is published).
   static void SetCounts(Segment* s, uint64_t live, uint64_t dead) {

@@ -99,6 +99,40 @@ struct NamespaceInfo {
   // namespace (Compactor::NamespaceGoneOutside): those below (data that
   // predates it) are never scanned for it.
   std::atomic<uint64_t> seg_floor{0};
+  // Where the copy of its create record that the byte counts hold live
+  // lies (Keyspace::CountLive): the locator, the id of the segment it was
+  // taken in (a locator names a slot, which a retired segment hands on)
+  // and the record's size; loc 0: none counted live that is known (not
+  // known after a checkpoint load until a pass copies the record, and
+  // none once counted dead). Set where the record is written
+  // (DB::CreateNamespace) or replayed (Replayer), moved to its copy by
+  // the pass that copies it (Compactor::RunPass, before the inputs
+  // retire), and taken at the drop, which counts that copy dead
+  // (DB::DropNamespace, the replay of the drop record), wherever it lies:
+  // until 2026-11-29 a dropped namespace's create record counted live in
+  // a log segment or output until a pass took that segment, and one
+  // beside live data (under compact_dead_ratio) was never taken: the
+  // table held every such namespace for good (ns_churn_test
+  // interleaved). Written by the writer under its retire mutex once the
+  // namespace is shared (the drop and the pass both hold it), by the
+  // replaying thread, or by the creating thread before the record is
+  // sealed (no pass reads it earlier).
+  std::atomic<uint64_t> create_loc{0};
+  std::atomic<uint64_t> create_loc_seg{0};
+  std::atomic<uint32_t> create_size{0};
+  void SetCreateCopy(uint64_t loc, uint64_t seg, uint32_t size) {
+    create_size.store(size, std::memory_order_relaxed);
+    create_loc_seg.store(seg, std::memory_order_relaxed);
+    create_loc.store(loc, std::memory_order_relaxed);
+  }
+  // Takes the copy counted live (false if none is known): the caller
+  // counts it dead.
+  bool TakeCreateCopy(uint64_t* loc, uint64_t* seg, uint32_t* size) {
+    *loc = create_loc.exchange(0, std::memory_order_relaxed);
+    *seg = create_loc_seg.load(std::memory_order_relaxed);
+    *size = create_size.load(std::memory_order_relaxed);
+    return *loc != 0;
+  }
   // Keys whose newest record is a put (an expired one included, until
   // compaction drops it). (From here on a line away from `dropped`, which
   // every read loads: inserts and deletes write these.)

@@ -164,15 +164,26 @@ class Replayer {
           ks_->CountDeadOnly(loc, r.size());
         } else {
           ks_->CountLive(loc, r.size());
+          // (Counted dead when its drop is replayed, wherever it lies:
+          // NamespaceInfo::create_loc.)
+          info->SetCreateCopy(loc, seg->id(), static_cast<uint32_t>(r.size()));
         }
         break;
       }
-      case RecordType::kNsDrop:
+      case RecordType::kNsDrop: {
         memo_id_ = UINT32_MAX;
         ns_->Drop(r.ns_id);
         dropped_any_ = true;
         ks_->CountDeadOnly(loc, r.size());  // (as DB::AppendNamespaceRecord counts it)
+        // Its create record replayed before it counts dead from here on,
+        // as DB::DropNamespace counts it.
+        if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
+          uint64_t cloc = 0, cseg = 0;
+          uint32_t csize = 0;
+          if (info->TakeCreateCopy(&cloc, &cseg, &csize)) ks_->CountDeadIn(cloc, cseg, csize);
+        }
         break;
+      }
       default:
         break;
     }
