@@ -2004,7 +2004,7 @@ static int t_refresh_floors(void) {
 struct lr_reader {
   firkin_db *r;
   atomic_int *phase;          /* 0: idle, 1: read, 2: end */
-  _Atomic uint64_t *s0;       /* a published state where every key is live */
+  atomic_ullong *s0;       /* a published state where every key is live */
   unsigned seed;
   long gets, bad;
 };
@@ -2060,7 +2060,7 @@ static int t_latest_removal(void) {
   CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
   CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
   atomic_int phase = 0;
-  _Atomic uint64_t s0 = 0;
+  atomic_ullong s0 = 0;
   struct lr_reader th[2];
   pthread_t tid[2];
   for (int i = 0; i < 2; i++) {
@@ -2154,7 +2154,7 @@ static int cc_setup(const char *dir, firkin_db **w, firkin_db **r, int base) {
 struct cc_counter {
   firkin_db *r;
   atomic_int *phase;          /* 0: idle, 1: count, 2: end */
-  _Atomic uint64_t s0, c0, c1;  /* the published state, its count, the next state's */
+  atomic_ullong s0, c0, c1;  /* the published state, its count, the next state's */
   long counts, bad, walks_same;
 };
 
