@@ -127,9 +127,9 @@ test-tsan:
 	  count_batch_namespaces count_inplace count_inplace_walk count_reclaim count_refresh \
 	  count_expired_put
 	@# A read-only handle refreshed by one thread while others read it, beside a writer
-	@# process (tests/c/readers_test.c).
+	@# process or handle (tests/c/readers_test.c).
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  FIRKIN_CASES="threads iter_race reader_counts feed_refresh refresh_floors" \
+	  FIRKIN_CASES="threads iter_race reader_counts feed_refresh refresh_floors latest_removal count_chain" \
 	  $(TSAN)/tests/readers_test
 	@# Snapshots and iterators against many writers and compaction (groups h, m);
 	@# compaction passes under steady writers (group n).

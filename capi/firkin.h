@@ -598,8 +598,9 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  last step takes out what only older states need, just before it
  *  publishes the new one) waits until the refresh is complete, then fails
  *  with FIRKIN_E_SNAPSHOT_TOO_OLD as a read of an older state does (a read
- *  of the latest state reads the new one instead). The writer is never
- *  waited for.
+ *  of the latest state reads the new one instead; it never finds a key
+ *  absent before firkin_last_seq reports a state in which it is). The
+ *  writer is never waited for.
  *  On a writable handle (always at its latest state) it does nothing and
  *  returns FIRKIN_OK.
  *  The writer does not know a reader's snapshots and keeps no history for
@@ -621,7 +622,10 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db), FIRKIN_E_CORRUPTION (a
  *  record below the watermark failed its checks; nothing new is visible),
  *  FIRKIN_E_BUSY (the directory kept changing under it for 8 listings in a
- *  row; retry), FIRKIN_E_IO. Thread-safe; concurrent refreshes of one
+ *  row; retry), FIRKIN_E_IO, FIRKIN_E_NO_MEMORY. A refresh that fails
+ *  takes back what it had read: the handle's state (its reads and counts)
+ *  stays that of the last refresh that succeeded, and the next refresh
+ *  starts again from there. Thread-safe; concurrent refreshes of one
  *  handle run one after the other. firkin_last_seq and firkin_stats
  *  ("reader": {"seq": ...}) tell the sequence number the handle now sees. */
 FIRKIN_API firkin_status firkin_refresh(firkin_db *db);

@@ -22,20 +22,42 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   if (!options_.read_only) return GetFloored(snap, ns, key, out, now_ms);
   // A read-only handle: a read that a refresh under way left unanswerable
   // (the floors it raised, the entries or segments it took out, a chain
-  // from a record it replayed into a segment dropped before) fails only
-  // once the refresh has published (AwaitRefresh); one of the latest state
-  // then reads again, at the new state (until 2026-11-29 firkin_get of the
-  // latest state could fail SNAPSHOT_TOO_OLD during a refresh: the chain
-  // back to the published number led into a dropped segment).
+  // from a record it replayed into a segment dropped before, or that
+  // does not lead back to the published state) fails only once the
+  // refresh has ended (AwaitRefresh); one of the latest state then reads
+  // again, at the new state (until 2026-11-29 firkin_get of the latest
+  // state could fail SNAPSHOT_TOO_OLD during a refresh: the chain back to
+  // the published number led into a dropped segment); so does a snapshot
+  // read whose state is still the published one (the refresh failed and
+  // took back what it had installed, Follower::CatchUp).
+  //   A read of the latest state that finds the key absent while a
+  // refresh's cut runs (refresh_cut_: it takes out index entries just
+  // before it publishes the new state) may have found the new state's
+  // absence: it waits for the publication and reads again, so that it
+  // never says NOT_FOUND of a key the published state holds (until
+  // 2026-11-30 it could, before firkin_last_seq reported that state:
+  // readers_test latest_removal, 24-28 such gets in 3 s). (A read that
+  // met a removal loads the cut's counter at or past its begin: the
+  // removal comes after the cut's release fence, ReadValid's acquire
+  // fence after the read.) Reads through a snapshot need no such care:
+  // the cut raises their floors before it takes anything out.
   for (int attempt = 0;; attempt++) {
     const uint64_t published = reader_seq_.load(std::memory_order_acquire);
+    const uint64_t ran = refreshing_.load(std::memory_order_acquire);
+    uint64_t cut = 0;
+    const bool latest = snap == kLatestSeq;
+    const bool clean = !latest || refresh_cut_.ReadBegin(&cut);
     const Status s = GetFloored(snap, ns, key, out, now_ms);
-    if (!s.IsSnapshotTooOld()) return s;
-    AwaitRefresh(snap == kLatestSeq ? published : snap);
-    if (snap != kLatestSeq || attempt >= 2 ||
-        reader_seq_.load(std::memory_order_acquire) == published) {
+    const bool early_absent = latest && s.IsNotFound() && (!clean || !refresh_cut_.ReadValid(cut));
+    if (!s.IsSnapshotTooOld() && !early_absent) return s;
+    AwaitRefresh(latest ? published : snap);
+    if (attempt >= 2) return s;
+    // (No refresh ran meanwhile: the answer stands. An absence read
+    // during a cut reads again in any case.)
+    if (!early_absent && (ran & 1) == 0 && refreshing_.load(std::memory_order_acquire) == ran) {
       return s;
     }
+    if (!latest && reader_seq_.load(std::memory_order_acquire) != published) return s;
   }
 }
 
@@ -383,8 +405,15 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   // refresh applied its count changes after its index removals and a walk
   // could meet either: ttl_test count_refresh. It is the shape of
   // compaction's fixed the session before, ttl_test count_reclaim.)
+  //   A walk that met a chain it could not follow (`unfollowed`, below)
+  // waits for the refresh under way to end and walks again, also on the
+  // same terms; one holding refresh_mu_ meets no refresh's records (a
+  // refresh that failed took them back: Follower::CatchUp).
   std::unique_lock<std::mutex> no_refresh(refresh_mu_, std::defer_lock);
+  bool unfollowed = false;
   for (int attempt = 0;; attempt++) {
+    if (unfollowed && !no_refresh.owns_lock()) AwaitRefresh(kLatestSeq);
+    unfollowed = false;
     uint64_t cut = 0;
     if (options_.read_only && !no_refresh.owns_lock() &&
         (attempt >= 2 || !refresh_cut_.ReadBegin(&cut))) {
@@ -412,6 +441,14 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
           w.earliest = std::min(w.earliest, newest.expiry());
         }
         if (vs.IsNotFound()) return;  // no version at S: the key came after
+        // On a read-only handle a chain that leads out of the history kept
+        // is a record a refresh under way installed above S (updated in
+        // place, or a compaction copy whose predecessor lay in a segment
+        // the handle never read): the walk walks again once that refresh
+        // has ended (below; until 2026-11-30 it counted the key by that
+        // record, a state between the two: readers_test count_chain,
+        // 10-21 of 120-170 counts in 3 s).
+        if (options_.read_only && vs.IsSnapshotTooOld()) unfollowed = true;
         // A chain that cannot be followed (damage, which a read of the key
         // reports) is no answer: the key is counted by its newest record, as
         // it was before the walk took a snapshot.
@@ -434,7 +471,10 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
             return log_ != nullptr && log_->OverwriteHolds(base, counter);
           });
     }
-    if (!options_.read_only || no_refresh.owns_lock() || refresh_cut_.ReadValid(cut)) break;
+    if (!options_.read_only || no_refresh.owns_lock() ||
+        (refresh_cut_.ReadValid(cut) && !unfollowed)) {
+      break;
+    }
   }
   for (const Walk& w : walks) {
     out[w.i] = w.n;

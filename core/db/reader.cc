@@ -80,14 +80,14 @@ Status DB::Refresh() {
   // clocks. (A refresh left it at the open's: with the system clock behind
   // the writer's, a time before a commit the refresh brought gave the
   // latest state, that commit included; the fourth code review.)
-  // (Also when it failed: what it installed stays, and is published with
-  // a later refresh.)
-  if (newest_time != 0) RaiseTo(&last_commit_ms_, newest_time);
+  // (Not when it failed: it took back what it had installed, its count
+  // changes too, Follower::CatchUp; until 2026-11-30 those stayed,
+  // unpublished, and the counts moved to them.)
   if (!s.ok()) {
-    counts.Apply(ns_.counts_lock());  // what was installed stays
     if (s.code() == Status::Code::kCorruption) refresh_damage_ = s.message();
     return s;
   }
+  if (newest_time != 0) RaiseTo(&last_commit_ms_, newest_time);
   refresh_damage_.clear();
   // The cut: the entries into retired segments go, the counts move and the
   // new state is published as one change (refresh_cut_): a counting walk

@@ -269,6 +269,11 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
     break;
   }
 
+  // A catch-up that fails from here on takes back what it did (Undo,
+  // below): what it marks seen and ignored, and the floors it keeps.
+  std::vector<uint64_t> marked;
+  const uint64_t floor_was = pending_absent_floor_;
+  const bool floor_unknown_was = pending_floor_unknown_;
   // The slots first, all of them: a segment is marked seen only once it
   // is added, so one that found no slot ("too many live segments") is
   // fresh again at the next refresh, with the rest of this listing
@@ -291,7 +296,7 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
   size_t next_slot = 0;
   for (NewSegment& n : fresh) {
     if (now_ignored.count(n.id)) {
-      seen_.insert(n.id);
+      if (seen_.insert(n.id).second) marked.push_back(n.id);
       ignored_.insert(n.id);
       continue;
     }
@@ -320,11 +325,13 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
     seg->sealed.store(true);
     ks_->segments().Add(seg);
     seen_.insert(n.id);
+    marked.push_back(n.id);
     stats_.segments_added++;
     todo.push_back({seg, kSegmentHeaderSize});
   }
+  const size_t fresh_added = todo.size();  // (todo's first ones: the segments added)
   for (uint64_t id : now_ignored) {
-    seen_.insert(id);
+    if (seen_.insert(id).second) marked.push_back(id);
     ignored_.insert(id);
   }
   // Segments held already that may hold more now: those not read to the
@@ -332,6 +339,8 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
   for (const auto& s : held) {
     if (bounds.count(s->id())) todo.push_back({s, s->published_len()});
   }
+  std::set<uint64_t> added_ids;
+  for (size_t i = 0; i < fresh_added; i++) added_ids.insert(todo[i].first->id());
   std::sort(todo.begin(), todo.end(),
             [](const auto& a, const auto& b) { return a.first->id() < b.first->id(); });
 
@@ -339,62 +348,113 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
   res.last_seq = *last_seq;
   Replayer replay(ks_, ns_, &res, /*concurrent=*/true);
   replay.set_counts(counts);
-  Epoch::Guard guard;  // FindNewest is a reader call
-  for (auto& [seg, from] : todo) {
-    uint64_t end = bounds[seg->id()].first;
-    const uint64_t file_end = bounds[seg->id()].second;
-    const bool newest = seg->id() == newest_log;
-    // A segment that is not the newest of the log is sealed (or a complete
-    // compaction output): once read to its end it never changes again.
-    const bool done = !newest && end == file_end;
-    if (end <= from) {
-      if (done) complete_.insert(seg->id());
-      continue;
+  replay.set_journal();
+  Epoch::Guard guard;               // FindNewest is a reader call
+  std::vector<uint64_t> completed;  // ids this catch-up put in complete_
+  // A catch-up that fails part way (an I/O error, damage, a namespace
+  // record that fails authentication, no memory) takes back what it did:
+  // the index entries its replay changed go back (Replayer::Undo), the
+  // segments it added go (fresh again at the next refresh), those it read
+  // further are read again from where they were, what it marked seen,
+  // ignored or complete is unmarked, the absent floors it kept for Retire
+  // are as they were, and *counts is emptied. Readers of the published state may have met its
+  // records meanwhile (above the published number: they read past them,
+  // or wait for the refresh to end and read again, DB::Get, DB::CountKeys)
+  // and find that state whole again after it. Until 2026-11-30 what it
+  // had installed stayed: a record whose chain does not lead back to the
+  // published state (updated in place, or a compaction copy whose
+  // predecessor lay in a segment this handle never read) left the key's
+  // gets failing SNAPSHOT_TOO_OLD and counts counting it by that record
+  // until a refresh succeeded (readers_test failed_refresh: every such
+  // get, and the count, after a refresh that met damage; such a refresh
+  // fails the same way each time).
+  auto undo = [&] {
+    replay.Undo();
+    for (auto& [seg, from] : todo) {
+      if (added_ids.count(seg->id()) == 0) seg->set_published_len(from);
     }
-    if (!newest && (seg->flags() & kSegmentFlagCompacted) == 0) {
-      // A log segment the writer closed may not be sealed yet: its records
-      // end past the watermark, and the seal may truncate the file there
-      // at any moment. A mapped read of the page after the last record
-      // would then fault (SIGBUS: found by the review after the fifth,
-      // where the records ended at a page boundary). Where they end is
-      // found in a copy read with pread, which stops at the end of the file
-      // instead, and the mapping is read only up to there.
-      FIRKIN_RETURN_IF_ERROR(ClosedRecordsEnd(*seg, from, &end));
+    for (uint64_t id : added_ids) {
+      ks_->segments().Remove(id);
+      stats_.segments_added--;
     }
-    // Sealed records authenticated before they are applied (recovery.cc).
-    LogReader reader(seg->data(), from, end, /*checksums=*/true, &ks_->codec());
-    uint64_t off = from;
-    for (;;) {
-      RecordView r;
-      const LogReader::Result got = reader.Next(&r, &off);
-      if (got == LogReader::Result::kEnd) break;
-      if (got == LogReader::Result::kDamaged && !newest &&
-          (seg->flags() & kSegmentFlagCompacted) == 0 && off >= ReadWatermark(seg->data())) {
-        // A log segment the writer closed but has not sealed yet (its seal
-        // runs in the background, LogWriter::Roll): every record of it is
-        // complete, and they end here; past them are zeros (or an earlier
-        // life's records) until the seal truncates the file. Read again
-        // later, until it has.
-        end = off;
-        break;
+    for (uint64_t id : marked) {
+      seen_.erase(id);
+      ignored_.erase(id);
+    }
+    for (uint64_t id : completed) complete_.erase(id);
+    pending_absent_floor_ = floor_was;
+    pending_floor_unknown_ = floor_unknown_was;
+    *counts = NsCountDeltas();  // (the caller applies nothing)
+  };
+  // The replay, in id order (a failure returns at once; the caller undoes).
+  auto replay_all = [&]() -> Status {
+    for (auto& [seg, from] : todo) {
+      uint64_t end = bounds[seg->id()].first;
+      const uint64_t file_end = bounds[seg->id()].second;
+      const bool newest = seg->id() == newest_log;
+      // A segment that is not the newest of the log is sealed (or a complete
+      // compaction output): once read to its end it never changes again.
+      const bool done = !newest && end == file_end;
+      if (end <= from) {
+        if (done && complete_.insert(seg->id()).second) completed.push_back(seg->id());
+        continue;
       }
-      if (got == LogReader::Result::kDamaged) {
-        seg->set_published_len(off);
-        replay.Finish();
-        *newest_time = res.newest_time;  // of what was installed and stays
-        return Status::Corruption(seg->path() + ": damaged record at offset " +
-                                  std::to_string(off) + " (below what the writer made durable)");
+      if (!newest && (seg->flags() & kSegmentFlagCompacted) == 0) {
+        // A log segment the writer closed may not be sealed yet: its records
+        // end past the watermark, and the seal may truncate the file there
+        // at any moment. A mapped read of the page after the last record
+        // would then fault (SIGBUS: found by the review after the fifth,
+        // where the records ended at a page boundary). Where they end is
+        // found in a copy read with pread, which stops at the end of the file
+        // instead, and the mapping is read only up to there.
+        FIRKIN_RETURN_IF_ERROR(ClosedRecordsEnd(*seg, from, &end));
       }
-      replay.Apply(seg.get(), off, r, reader.authenticated_key());
+      // Sealed records authenticated before they are applied (recovery.cc).
+      LogReader reader(seg->data(), from, end, /*checksums=*/true, &ks_->codec());
+      uint64_t off = from;
+      for (;;) {
+        RecordView r;
+        const LogReader::Result got = reader.Next(&r, &off);
+        if (got == LogReader::Result::kEnd) break;
+        if (got == LogReader::Result::kDamaged && !newest &&
+            (seg->flags() & kSegmentFlagCompacted) == 0 && off >= ReadWatermark(seg->data())) {
+          // A log segment the writer closed but has not sealed yet (its seal
+          // runs in the background, LogWriter::Roll): every record of it is
+          // complete, and they end here; past them are zeros (or an earlier
+          // life's records) until the seal truncates the file. Read again
+          // later, until it has.
+          end = off;
+          break;
+        }
+        if (got == LogReader::Result::kDamaged) {
+          return Status::Corruption(seg->path() + ": damaged record at offset " +
+                                    std::to_string(off) + " (below what the writer made durable)");
+        }
+        replay.Apply(seg.get(), off, r, reader.authenticated_key());
+      }
+      seg->set_published_len(end);
+      // Read from its first record: every record of it the index can reach
+      // was validated (later ones are, by later refreshes).
+      if (from == kSegmentHeaderSize) seg->checked.store(true);
+      if (done && end == file_end && complete_.insert(seg->id()).second) {
+        completed.push_back(seg->id());
+      }
     }
-    seg->set_published_len(end);
-    // Read from its first record: every record of it the index can reach
-    // was validated (later ones are, by later refreshes).
-    if (from == kSegmentHeaderSize) seg->checked.store(true);
-    if (done && end == file_end) complete_.insert(seg->id());
+    return Status::OK();
+  };
+  Status failed = Status::OK();
+  try {
+    failed = replay_all();
+    replay.Finish();
+    if (failed.ok()) failed = replay.status();
+  } catch (...) {
+    undo();
+    throw;
   }
-  replay.Finish();
-  FIRKIN_RETURN_IF_ERROR(replay.status());
+  if (!failed.ok()) {
+    undo();
+    return failed;
+  }
   if (replay.dropped_any()) {
     NamespaceTable* ns = ns_;
     ks_->PurgeIf([ns](const RecordView& r) {

@@ -34,16 +34,18 @@
 // at a time (the caller serializes); other threads may read the keyspace
 // and the namespace table meanwhile: records are installed under their
 // keys' sub-table locks and stay invisible (by sequence number) until the
-// caller publishes *last_seq, and the table locks itself (handles hold
+// caller publishes *last_seq (a CatchUp that fails takes them back,
+// Replayer::Undo), and the table locks itself (handles hold
 // their namespaces by shared_ptr, so a forgotten one lives on for them).
 // The entries Retire takes out are visible at once: the caller makes that,
 // the count changes and the publication one change that counting walks
 // can tell they overlapped (DB::refresh_cut_); it raises the floors there
 // first. A reader of the published state may still meet what a refresh
 // changes before it publishes (an entry Retire takes out; a chain from a
-// record CatchUp installed into a segment dropped before): the caller
-// makes such a read wait for the publication before it fails
-// (DB::AwaitRefresh).
+// record CatchUp installed into a segment dropped before, or one that was
+// updated in place): the caller makes such a read wait for the end of the
+// refresh before it fails or reads again (DB::AwaitRefresh; DB::Get,
+// DB::CountKeys).
 #ifndef FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 #define FIRKIN_CORE_RECOVERY_FOLLOWER_H_
 
@@ -97,11 +99,18 @@ class Follower {
   // *last_seq is the newest sequence number now held (never smaller than
   // the one passed in); the caller publishes it, after Retire. It raises
   // no floor: Retire does (the absent floors of the outputs it adds are
-  // kept for the next Retire, also when it fails after adding them). On
-  // failure nothing new is visible below *last_seq (unchanged). The key
-  // counts' changes go
-  // to *counts, for the caller to apply when it publishes the new state
-  // (also on failure: what was installed stays). On success the segments
+  // kept for the next Retire). The key counts' changes go to *counts, for
+  // the caller to apply when it publishes the new state. On failure (a
+  // status, or an exception such as std::bad_alloc) it takes back what it
+  // did: the index entries its replay changed, the segments it added
+  // (fresh again), how far it read the others, what it marked seen,
+  // ignored or complete and the absent floors it kept; *last_seq is
+  // unchanged and *counts empty, and the next CatchUp starts from the same
+  // place (until 2026-11-30 what it had installed stayed, unpublished, and
+  // reads of those keys could fail until a refresh succeeded: readers_test
+  // failed_refresh). Not taken back: namespaces its replay created or
+  // dropped, and the live and dead byte counts of the records it met (stats
+  // only on a read-only handle). On success the segments
   // that go, and the index entries into them, are still there: Retire
   // takes them out. A segment is marked seen only once it is added (its
   // slot allocated: until 2026-11-29 one that found no slot was marked

@@ -9,7 +9,9 @@
 // before the database is shared). With `concurrent`, other threads may
 // read the keyspace meanwhile (lock-free readers): each install is made
 // under its key's index sub-table lock, and the caller hides the records
-// from readers by sequence number until it publishes the new state.
+// from readers by sequence number until it publishes the new state; with
+// a journal (set_journal), Undo takes the index changes back (a catch-up
+// that failed part way: nothing it installed stays).
 #ifndef FIRKIN_CORE_RECOVERY_REPLAYER_H_
 #define FIRKIN_CORE_RECOVERY_REPLAYER_H_
 
@@ -38,11 +40,35 @@ class Replayer {
   // The namespaces' key counts change in `counts` (applied by the caller
   // when it publishes the new state) instead of at once.
   void set_counts(NsCountDeltas* counts) { counts_ = counts; }
+  // Every index entry the replay changes is noted first (with
+  // `concurrent`: a read-only handle's catch-up), so that Undo can put it
+  // back. One entry per record installed, kept until Undo or the end.
+  void set_journal() { journal_on_ = true; }
+  // Puts every entry noted back as it was before the replay changed it
+  // (newest change first), in the hash index and the ordered ones; an
+  // entry changed since by someone else stays. Records the replay counted
+  // live or dead, namespaces it created or dropped and the count changes
+  // in set_counts' deltas are not taken back (the caller discards the
+  // deltas). REQUIRES: an Epoch::Guard, and the segments the replay
+  // installed records of still in the table.
+  void Undo() {
+    for (auto it = journal_.rbegin(); it != journal_.rend(); ++it) {
+      HashIndex::ShardGuard lock(&ks_->index(), it->h);
+      if (!ks_->index().ReplaceIf(it->h, it->after, it->before)) continue;
+      if (OrderedIndex* ord = ks_->OrderedFor(it->ns)) {
+        RecordView r;
+        std::string scratch;
+        if (ks_->ResolveBounded(it->after, &r) != nullptr) {
+          ord->Replace(ks_->Key(r, &scratch), it->before);
+        }
+      }
+    }
+    journal_.clear();
+  }
 
   // `key`: r's key if the caller has it authenticated already
   // (LogReader::authenticated_key), else nullptr (decrypted here).
-  void Apply(Segment* seg, uint64_t off, const RecordView& r,
-             const std::string* key = nullptr) {
+  void Apply(Segment* seg, uint64_t off, const RecordView& r, const std::string* key = nullptr) {
     res_->records++;
     if (r.expiry() != 0) seg->NoteExpiry(r.expiry());  // TTL: compaction reclaims
     const Locator loc = MakeLocator(seg->slot(), off);
@@ -252,6 +278,7 @@ class Replayer {
       if (concurrent_ && copy && old.seq == r.seq && old_loc != loc) {
         // Compaction's copy of the record the index holds: same bytes, and
         // the original's segment is about to be retired. Counts stay.
+        Note(h, old_loc, loc, r.ns_id);
         ks_->Install(h, old_loc, old.size(), loc, r.size(), ks_->OrderedFor(r.ns_id), key);
         return;
       }
@@ -265,9 +292,24 @@ class Replayer {
       info->AccountInto(counts_ != nullptr ? counts_->For(info) : nullptr, was_live,
                         was_live ? old.expiry() : 0, is_live, r.expiry());
     }
+    Note(h, old_loc, loc, r.ns_id);
     ks_->Install(h, old_loc, old_loc ? old.size() : 0, loc, r.size(), ks_->OrderedFor(r.ns_id),
                  key);
   }
+
+  // An index change about to be made, for Undo (before it: a note that
+  // cannot be made throws before the change; one whose change then threw
+  // finds the entry unchanged and is passed over).
+  struct Change {
+    uint64_t h;
+    Locator before, after;
+    uint32_t ns;
+  };
+  void Note(uint64_t h, Locator before, Locator after, uint32_t ns) {
+    if (journal_on_) journal_.push_back(Change{h, before, after, ns});
+  }
+  bool journal_on_ = false;
+  std::vector<Change> journal_;
 
   Keyspace* ks_;
   NamespaceTable* ns_;

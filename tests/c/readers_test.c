@@ -79,6 +79,18 @@
  *               compaction output the writer named after it, holding the
  *               namespace's records: the reader's index takes none of
  *               them (verify is clean).
+ *  latest_removal  gets of the latest state while another thread's refresh
+ *               takes out the entries of puts deleted by tombstones the
+ *               reader never read: none says NOT_FOUND while
+ *               firkin_last_seq still reports a state that holds the key.
+ *  count_chain  firkin_count (a walk: an expired key) while another thread
+ *               refreshes over records updated in place above the
+ *               published state: each count is of the state before or
+ *               after the refresh, never one in between.
+ *  failed_refresh  a refresh that fails part way (damage met after it
+ *               replayed records updated in place) leaves the published
+ *               state readable: gets and counts of it, also after a
+ *               second failed refresh.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -94,6 +106,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1982,6 +1995,338 @@ static int t_refresh_floors(void) {
   return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* latest_removal, count_chain, failed_refresh: a refresh's unpublished work */
+/* ------------------------------------------------------------------------ */
+
+#define LR_KEYS 400
+
+struct lr_reader {
+  firkin_db *r;
+  atomic_int *phase;          /* 0: idle, 1: read, 2: end */
+  atomic_ullong *s0;       /* a published state where every key is live */
+  unsigned seed;
+  long gets, bad;
+};
+
+/* Gets of the latest state of the keys each round deletes (k%4 == 0),
+ * counting a NOT_FOUND met while firkin_last_seq said s0 before and after
+ * the get: an absence of a state the handle had not published. */
+static void *lr_reader_main(void *arg) {
+  struct lr_reader *t = arg;
+  char k[32];
+  unsigned x = t->seed;
+  while (atomic_load(t->phase) != 2) {
+    if (atomic_load(t->phase) == 0) {
+      sched_yield();
+      continue;
+    }
+    x = x * 1103515245 + 12345;
+    const int kl = snprintf(k, sizeof k, "k%d", (int)((x >> 8) % (LR_KEYS / 4)) * 4);
+    uint64_t before = 0, after = 0;
+    firkin_last_seq(t->r, &before);
+    void *v = NULL;
+    size_t n = 0;
+    const firkin_status st = firkin_get(t->r, NULL, NULL, k, (size_t)kl, &v, &n);
+    firkin_free(v);
+    firkin_last_seq(t->r, &after);
+    t->gets++;
+    if (st == FIRKIN_E_NOT_FOUND && before == after && before == atomic_load(t->s0) &&
+        t->bad++ < 2) {
+      fprintf(stderr, "  %s: NOT_FOUND while the published state %llu holds it\n", k,
+              (unsigned long long)before);
+    }
+  }
+  return NULL;
+}
+
+/* A get of the latest state that overlaps a refresh's removal of index
+ * entries (those into segments the writer retired: here the puts of keys
+ * whose tombstones compaction dropped before the reader read them) reads
+ * the state that the handle publishes: never the new state's NOT_FOUND
+ * while firkin_last_seq still reports the old one (before 2026-11-30 it
+ * could: the entry was gone at once, the new number published a little
+ * later). Writer and reader in one process; each round makes every key
+ * live at the reader, then deletes a quarter, overwrites the rest and
+ * compacts, and refreshes the reader while two threads read the deleted
+ * keys. */
+static int t_latest_removal(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "latest_removal");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(open_writer_manual(dir, NULL, &w) == FIRKIN_OK, "writer open");
+  char key[32], val[700];
+  memset(val, 'x', sizeof val);
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  atomic_int phase = 0;
+  atomic_ullong s0 = 0;
+  struct lr_reader th[2];
+  pthread_t tid[2];
+  for (int i = 0; i < 2; i++) {
+    th[i] = (struct lr_reader){r, &phase, &s0, 7u + (unsigned)i, 0, 0};
+    CHECK(pthread_create(&tid[i], NULL, lr_reader_main, &th[i]) == 0, "thread");
+  }
+  int rounds = 0;
+  const double t0 = now_s();
+  while (now_s() - t0 < 3.0 || rounds < 5) {
+    for (int i = 0; i < LR_KEYS; i++) {
+      snprintf(key, sizeof key, "k%d", i);
+      val[0] = (char)('A' + rounds % 20);
+      CHECK(firkin_put(w, NULL, NULL, key, strlen(key), val, sizeof val) == FIRKIN_OK, "put");
+    }
+    CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+    CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+    uint64_t seq = 0;
+    firkin_last_seq(r, &seq);
+    for (int i = 0; i < LR_KEYS; i++) {
+      snprintf(key, sizeof key, "k%d", i);
+      if (i % 4 == 0) {
+        CHECK(firkin_delete(w, NULL, NULL, key, strlen(key)) == FIRKIN_OK, "delete");
+      } else {
+        CHECK(firkin_put(w, NULL, NULL, key, strlen(key), val, sizeof val) == FIRKIN_OK, "put");
+      }
+    }
+    CHECK(firkin_compact(w) == FIRKIN_OK, "compact");
+    CHECK(firkin_compact(w) == FIRKIN_OK, "compact");
+    CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+    atomic_store(&s0, seq);
+    atomic_store(&phase, 1);
+    usleep(2000);
+    const firkin_status rc = firkin_refresh(r);
+    atomic_store(&phase, 0);
+    CHECK(rc == FIRKIN_OK, "refresh");
+    rounds++;
+  }
+  atomic_store(&phase, 2);
+  for (int i = 0; i < 2; i++) pthread_join(tid[i], NULL);
+  const long long dropped = stat_num(r, "puts_dropped");
+  printf("  latest_removal: %d rounds, %ld gets, %lld puts dropped, %ld absent before their "
+         "state was published\n", rounds, th[0].gets + th[1].gets, dropped,
+         th[0].bad + th[1].bad);
+  CHECK(dropped > 0, "no refresh dropped the entry of a put: nothing tested");
+  CHECK(th[0].bad + th[1].bad == 0, "%ld gets of the latest state read NOT_FOUND before the "
+        "state that says so was published", th[0].bad + th[1].bad);
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  return 0;
+}
+
+/* Puts "n<round>_<i>" twice each (the second goes in place over the first:
+ * its record has a new number, a counter, and no way back to the state
+ * before it), then syncs. Returns the number of keys, -1 on failure. */
+static int cc_write_in_place(firkin_db *w, int round, int keys) {
+  char key[32], val[16];
+  for (int i = 0; i < keys; i++) {
+    const int kl = snprintf(key, sizeof key, "n%d_%d", round, i);
+    if (firkin_put(w, NULL, NULL, key, (size_t)kl, "value-1", 7) != FIRKIN_OK) return -1;
+    snprintf(val, sizeof val, "value-2");
+    if (firkin_put(w, NULL, NULL, key, (size_t)kl, val, 7) != FIRKIN_OK) return -1;
+  }
+  return firkin_sync(w) == FIRKIN_OK ? keys : -1;
+}
+
+/* A writer with base keys and one expired key (counts of its namespace
+ * walk the index at a snapshot), synced; the reader opened beside it. */
+static int cc_setup(const char *dir, firkin_db **w, firkin_db **r, int base) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_options_set(o, "segment_size", "4M");
+  const firkin_status s = firkin_open(dir, o, w);
+  firkin_options_free(o);
+  CHECK(s == FIRKIN_OK, "writer open");
+  CHECK(firkin_put_ttl(*w, NULL, NULL, "gone", 4, "v", 1, 1) == FIRKIN_OK, "put ttl");
+  char key[32];
+  for (int i = 0; i < base; i++) {
+    const int kl = snprintf(key, sizeof key, "b%d", i);
+    CHECK(firkin_put(*w, NULL, NULL, key, (size_t)kl, "base", 4) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_sync(*w) == FIRKIN_OK, "sync");
+  usleep(5000);
+  CHECK(open_ro(dir, r) == FIRKIN_OK, "reader open");
+  uint64_t n = 0;
+  CHECK(firkin_count(*r, NULL, &n) == FIRKIN_OK && n == (uint64_t)base, "count %llu of %d",
+        (unsigned long long)n, base);
+  return 0;
+}
+
+struct cc_counter {
+  firkin_db *r;
+  atomic_int *phase;          /* 0: idle, 1: count, 2: end */
+  atomic_ullong s0, c0, c1;  /* the published state, its count, the next state's */
+  atomic_int busy;            /* a count of phase 1 under way */
+  long counts, bad;
+};
+
+static void *cc_counter_main(void *arg) {
+  struct cc_counter *t = arg;
+  while (atomic_load(t->phase) != 2) {
+    atomic_store(&t->busy, 1);
+    if (atomic_load(t->phase) != 1) {
+      atomic_store(&t->busy, 0);
+      sched_yield();
+      continue;
+    }
+    const uint64_t c0 = atomic_load(&t->c0), c1 = atomic_load(&t->c1);
+    const uint64_t s0 = atomic_load(&t->s0);
+    uint64_t before = 0, after = 0, n = 0;
+    firkin_last_seq(t->r, &before);
+    const firkin_status st = firkin_count(t->r, NULL, &n);
+    firkin_last_seq(t->r, &after);
+    t->counts++;
+    const bool same = before == after && before == s0;
+    if (st != FIRKIN_OK || (n != c0 && n != c1) || (same && n != c0)) {
+      if (t->bad++ < 2) {
+        fprintf(stderr, "  count %llu (%s) at %llu..%llu: the states hold %llu and %llu\n",
+                (unsigned long long)n, firkin_strerror(st), (unsigned long long)before,
+                (unsigned long long)after, (unsigned long long)c0, (unsigned long long)c1);
+      }
+    }
+    atomic_store(&t->busy, 0);
+  }
+  return NULL;
+}
+
+/* A count of a reader's published state while another thread refreshes
+ * it, over records updated in place above that state (their chains end
+ * there: a walk at the published number cannot follow them back): the
+ * count is of the state before the refresh or after it (before
+ * 2026-11-30 a walk during the replay counted such a key by its newest
+ * record, which the published state does not hold: counts in between). */
+static int t_count_chain(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "count_chain");
+  firkin_db *w = NULL, *r = NULL;
+  if (cc_setup(dir, &w, &r, 100)) return 1;
+  atomic_int phase = 0;
+  struct cc_counter c = {r, &phase, 0, 100, 100, 0, 0, 0};
+  /* (the expectations change only while no count of phase 1 runs) */
+  pthread_t tid;
+  CHECK(pthread_create(&tid, NULL, cc_counter_main, &c) == 0, "thread");
+  int rounds = 0;
+  uint64_t expect = 100;
+  const double t0 = now_s();
+  while (now_s() - t0 < 3.0 || rounds < 5) {
+    const int added = cc_write_in_place(w, rounds, 2000);
+    CHECK(added > 0, "writes");
+    if (rounds == 0) {
+      CHECK(stat_num(w, "in_place_updates") > 0, "no put went in place: nothing to test");
+    }
+    uint64_t seq = 0;
+    firkin_last_seq(r, &seq);
+    atomic_store(&c.s0, seq);
+    atomic_store(&c.c0, expect);
+    atomic_store(&c.c1, expect + (uint64_t)added);
+    atomic_store(&phase, 1);
+    usleep(1000);
+    const firkin_status rc = firkin_refresh(r);
+    atomic_store(&phase, 0);
+    while (atomic_load(&c.busy)) sched_yield();
+    CHECK(rc == FIRKIN_OK, "refresh");
+    expect += (uint64_t)added;
+    atomic_store(&c.c0, expect);
+    rounds++;
+  }
+  atomic_store(&phase, 2);
+  pthread_join(tid, NULL);
+  uint64_t n = 0;
+  CHECK(firkin_count(r, NULL, &n) == FIRKIN_OK && n == expect, "final count %llu of %llu",
+        (unsigned long long)n, (unsigned long long)expect);
+  printf("  count_chain: %d rounds, %ld counts, %lld walks, %ld of neither state\n", rounds,
+         c.counts, stat_num(r, "count_walks"), c.bad);
+  CHECK(c.bad == 0, "%ld counts were of neither the state before the refresh nor after it",
+        c.bad);
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  return 0;
+}
+
+/* A refresh that fails part way (here: damage below the writer's
+ * watermark, met after it replayed records updated in place) leaves the
+ * handle's published state readable as it was: gets of the keys it had
+ * replayed read that state (NOT_FOUND here, the keys are newer), the count
+ * is of it, and so after a second refresh that fails the same way (before
+ * 2026-11-30 what it installed stayed: those gets failed
+ * SNAPSHOT_TOO_OLD until a refresh succeeded, and counts counted the
+ * keys). */
+static int t_failed_refresh(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "failed_refresh");
+  firkin_db *w = NULL, *r = NULL;
+  if (cc_setup(dir, &w, &r, 100)) return 1;
+  uint64_t s0 = 0;
+  firkin_last_seq(r, &s0);
+  CHECK(cc_write_in_place(w, 0, 300) == 300, "writes");
+  CHECK(stat_num(w, "in_place_updates") > 0, "no put went in place: nothing to test");
+  for (int i = 0; i < 300; i++) {
+    char k[32], v[48];
+    snprintf(k, sizeof k, "d%d", i);
+    snprintf(v, sizeof v, "failrefresh-%06d", i);
+    CHECK(firkin_put(w, NULL, NULL, k, strlen(k), v, strlen(v)) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  /* Flip a byte of one value written after the updates in place. */
+  bool flipped = false;
+  DIR *d = opendir(dir);
+  CHECK(d != NULL, "opendir");
+  struct dirent *e;
+  static char buf[4 << 20];
+  while (!flipped && (e = readdir(d)) != NULL) {
+    const size_t l = strlen(e->d_name);
+    if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    FILE *f = fopen(p, "r+b");
+    if (f == NULL) continue;
+    const size_t n = fread(buf, 1, sizeof buf, f);
+    for (size_t o = 0; o + 18 <= n; o++) {
+      if (memcmp(buf + o, "failrefresh-000150", 18) == 0) {
+        fseek(f, (long)o + 14, SEEK_SET);
+        fputc(buf[o + 14] ^ 0x5a, f);
+        flipped = true;
+        break;
+      }
+    }
+    fclose(f);
+  }
+  closedir(d);
+  CHECK(flipped, "the value was not found");
+  for (int attempt = 0; attempt < 2; attempt++) {
+    CHECK(firkin_refresh(r) == FIRKIN_E_CORRUPTION, "refresh over the damage");
+    uint64_t seq = 0, n = 0;
+    firkin_last_seq(r, &seq);
+    CHECK(seq == s0, "the failed refresh published %llu (was %llu)", (unsigned long long)seq,
+          (unsigned long long)s0);
+    int too_old = 0, other = 0;
+    for (int i = 0; i < 300; i++) {
+      char k[32];
+      const int kl = snprintf(k, sizeof k, "n0_%d", i);
+      void *v = NULL;
+      size_t vl = 0;
+      const firkin_status st = firkin_get(r, NULL, NULL, k, (size_t)kl, &v, &vl);
+      firkin_free(v);
+      too_old += st == FIRKIN_E_SNAPSHOT_TOO_OLD;
+      other += st != FIRKIN_E_SNAPSHOT_TOO_OLD && st != FIRKIN_E_NOT_FOUND;
+    }
+    void *v = NULL;
+    size_t vl = 0;
+    const firkin_status b = firkin_get(r, NULL, NULL, "b7", 2, &v, &vl);
+    firkin_free(v);
+    const firkin_status cs = firkin_count(r, NULL, &n);
+    printf("  failed_refresh, attempt %d: %d of 300 gets SNAPSHOT_TOO_OLD, %d other, count %llu "
+           "of 100\n", attempt, too_old, other, (unsigned long long)n);
+    CHECK(b == FIRKIN_OK, "b7: %s", firkin_strerror(b));
+    CHECK(too_old == 0 && other == 0, "after a failed refresh, gets of keys it replayed: %d "
+          "SNAPSHOT_TOO_OLD, %d other (not NOT_FOUND)", too_old, other);
+    CHECK(cs == FIRKIN_OK && n == 100, "count %llu (%s) of the published state's 100",
+          (unsigned long long)n, firkin_strerror(cs));
+  }
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  return 0;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   snprintf(root, sizeof root, "/tmp/firkin-readers-XXXXXX");
@@ -2013,6 +2358,10 @@ int main(void) {
   run("refresh_damage: verify on a reader whose refresh met damage says so", t_refresh_damage);
   run("refresh_floors: reads of the published state while another thread refreshes",
       t_refresh_floors);
+  run("latest_removal: latest gets beside a refresh's removals", t_latest_removal);
+  run("count_chain: counts beside a refresh over records updated in place", t_count_chain);
+  run("failed_refresh: a refresh that fails part way leaves the state readable",
+      t_failed_refresh);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();
 }
