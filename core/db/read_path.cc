@@ -35,7 +35,7 @@ Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
   // before it publishes the new state) may have found the new state's
   // absence: it waits for the publication and reads again, so that it
   // never says NOT_FOUND of a key the published state holds (until
-  // 2026-11-30 it could, before firkin_last_seq reported that state:
+  // 2026-11-29 it could, before firkin_last_seq reported that state:
   // readers_test latest_removal, 24-28 such gets in 3 s). (A read that
   // met a removal loads the cut's counter at or past its begin: the
   // removal comes after the cut's release fence, ReadValid's acquire
@@ -445,7 +445,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
         // is a record a refresh under way installed above S (updated in
         // place, or a compaction copy whose predecessor lay in a segment
         // the handle never read): the walk walks again once that refresh
-        // has ended (below; until 2026-11-30 it counted the key by that
+        // has ended (below; until 2026-11-29 it counted the key by that
         // record, a state between the two: readers_test count_chain,
         // 10-21 of 120-170 counts in 3 s).
         if (options_.read_only && vs.IsSnapshotTooOld()) unfollowed = true;

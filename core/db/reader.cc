@@ -81,7 +81,7 @@ Status DB::Refresh() {
   // the writer's, a time before a commit the refresh brought gave the
   // latest state, that commit included; the fourth code review.)
   // (Not when it failed: it took back what it had installed, its count
-  // changes too, Follower::CatchUp; until 2026-11-30 those stayed,
+  // changes too, Follower::CatchUp; until 2026-11-29 those stayed,
   // unpublished, and the counts moved to them.)
   if (!s.ok()) {
     if (s.code() == Status::Code::kCorruption) refresh_damage_ = s.message();

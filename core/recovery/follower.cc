@@ -360,7 +360,7 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
   // are as they were, and *counts is emptied. Readers of the published state may have met its
   // records meanwhile (above the published number: they read past them,
   // or wait for the refresh to end and read again, DB::Get, DB::CountKeys)
-  // and find that state whole again after it. Until 2026-11-30 what it
+  // and find that state whole again after it. Until 2026-11-29 what it
   // had installed stayed: a record whose chain does not lead back to the
   // published state (updated in place, or a compaction copy whose
   // predecessor lay in a segment this handle never read) left the key's

@@ -106,7 +106,7 @@ class Follower {
   // (fresh again), how far it read the others, what it marked seen,
   // ignored or complete and the absent floors it kept; *last_seq is
   // unchanged and *counts empty, and the next CatchUp starts from the same
-  // place (until 2026-11-30 what it had installed stayed, unpublished, and
+  // place (until 2026-11-29 what it had installed stayed, unpublished, and
   // reads of those keys could fail until a refresh succeeded: readers_test
   // failed_refresh). Not taken back: namespaces its replay created or
   // dropped, and the live and dead byte counts of the records it met (stats

@@ -2044,7 +2044,7 @@ static void *lr_reader_main(void *arg) {
  * entries (those into segments the writer retired: here the puts of keys
  * whose tombstones compaction dropped before the reader read them) reads
  * the state that the handle publishes: never the new state's NOT_FOUND
- * while firkin_last_seq still reports the old one (before 2026-11-30 it
+ * while firkin_last_seq still reports the old one (before 2026-11-29 it
  * could: the entry was gone at once, the new number published a little
  * later). Writer and reader in one process; each round makes every key
  * live at the reader, then deletes a quarter, overwrites the rest and
@@ -2192,7 +2192,7 @@ static void *cc_counter_main(void *arg) {
  * it, over records updated in place above that state (their chains end
  * there: a walk at the published number cannot follow them back): the
  * count is of the state before the refresh or after it (before
- * 2026-11-30 a walk during the replay counted such a key by its newest
+ * 2026-11-29 a walk during the replay counted such a key by its newest
  * record, which the published state does not hold: counts in between). */
 static int t_count_chain(void) {
   char dir[512];
@@ -2247,7 +2247,7 @@ static int t_count_chain(void) {
  * handle's published state readable as it was: gets of the keys it had
  * replayed read that state (NOT_FOUND here, the keys are newer), the count
  * is of it, and so after a second refresh that fails the same way (before
- * 2026-11-30 what it installed stayed: those gets failed
+ * 2026-11-29 what it installed stayed: those gets failed
  * SNAPSHOT_TOO_OLD until a refresh succeeded, and counts counted the
  * keys). */
 static int t_failed_refresh(void) {
