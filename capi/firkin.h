@@ -169,7 +169,11 @@ typedef int firkin_status;
 #define FIRKIN_E_NO_SPACE (-9)
 /** Memory allocation failed: the heap, or the address space for a log
  *  segment's mapping (ENOMEM: `ulimit -v`, vm.max_map_count); the message
- *  names the file. */
+ *  names the file. The call changed nothing, unless it failed half way
+ *  through a change of the log's state (a roll, a compaction pass, a
+ *  namespace's create or drop): then every write fails with it until the
+ *  database is reopened, reads go on, and the reopen loses nothing
+ *  acknowledged (docs/api.md, status table). */
 #define FIRKIN_E_NO_MEMORY (-10)
 /** A key, value or batch is larger than the limits. */
 #define FIRKIN_E_TOO_LARGE (-11)

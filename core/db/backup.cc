@@ -812,9 +812,20 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
     }
     if (copy) copy->Close();
     if (!s.ok()) {
-      return Status::Corruption("the backup in " + dest +
-                                " failed verification and stays marked incomplete: " +
-                                s.message());
+      // What kept the check from running (no memory, an I/O error, too
+      // many files) is reported as itself; only what it found is damage
+      // (until 2026-11-29 a verification that ran out of memory reported
+      // the backup CORRUPTION; oom_test).
+      const Status::Code code =
+          s.code() == Status::Code::kNoMemory || s.code() == Status::Code::kIOError ||
+                  s.code() == Status::Code::kNoSpace
+              ? s.code()
+              : Status::Code::kCorruption;
+      return Status(code, "the backup in " + dest +
+                              (code == Status::Code::kCorruption
+                                   ? " failed verification and stays marked incomplete: "
+                                   : " could not be verified and stays marked incomplete: ") +
+                              s.message());
     }
     rep->verified = true;
   }

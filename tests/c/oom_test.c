@@ -229,11 +229,13 @@ static firkin_status op_changes(firkin_db *db, op_result *r) {
 }
 static firkin_status op_backup(firkin_db *db, op_result *r) {
   *r = (op_result){0, 0, true, "k"};
+  static int made;
   char dest[512];
-  snprintf(dest, sizeof dest, "%s/backup-%d", root, (int)getpid());
+  snprintf(dest, sizeof dest, "%s/backup-%d-%d", root, (int)getpid(), made++);
   char *report = NULL;
   firkin_status s = firkin_backup(db, NULL, dest, &report);
   firkin_free(report);
+  sh("rm -rf '%s'", dest);
   return s;
 }
 static firkin_status op_verify(firkin_db *db, op_result *r) {

@@ -14,7 +14,12 @@
  * garbage), removes files whose creation was never made durable by a
  * directory sync, and makes every later call through the environment fail
  * with FIRKIN_E_IO. The files on disk then hold exactly what a machine would
- * find after power came back; reopen them with a fresh environment or none.
+ * find after power came back; reopen them with a fresh environment. (Not
+ * with none where a handle without one opened the directory before: the
+ * LIVE file, never synced, goes back to that handle's page, whose boot id
+ * is this machine's, and recovery takes the power loss for a kill -9 on
+ * this boot; docs/format.md, "LIVE file from another moment". Found by a
+ * review on 2026-11-29: 49 of 50 `always` puts gone that way.)
  *
  * Thread rules: a fault environment may be shared by the database's threads;
  * the control calls below may be made from any thread.
