@@ -335,7 +335,16 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
   // for this very lock.)
   std::vector<std::pair<uint64_t, Locator>> unpublished;
   for (size_t shard = 0; shard < HashIndex::kShards; shard++) {
+    // (Unlocked by a destructor: the walk allocates, and an
+    // allocation that failed there left the lock held until 2026-11-29,
+    // so every later write to the sub-table spun forever; oom_test.)
+    struct Unlock {
+      HashIndex* index;
+      size_t shard;
+      ~Unlock() { index->UnlockShard(shard); }
+    };
     index.LockShard(shard);
+    Unlock unlock{&index, shard};
     {
       Epoch::Guard guard;
       index.ForEachInShard(shard, [&](uint64_t hash, Locator l) {
@@ -348,7 +357,6 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
         check_entry(l);
       });
     }
-    index.UnlockShard(shard);
   }
   // Each namespace's counters against its put entries (and those with an
   // expiry): under the writer gate (writers change both), a walk that

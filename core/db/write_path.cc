@@ -61,6 +61,9 @@ class ShardLocks {
   void LockAll(std::vector<size_t>* shards) {
     std::sort(shards->begin(), shards->end());
     shards->erase(std::unique(shards->begin(), shards->end()), shards->end());
+    // (Room first: a push that failed after its lock was taken left that
+    // lock held for good until 2026-11-29.)
+    held_.reserve(shards->size());
     for (size_t s : *shards) {
       index_->LockShard(s);
       held_.push_back(s);
