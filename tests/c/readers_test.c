@@ -1604,6 +1604,38 @@ static int t_reader_counts(void) {
  * and the handle stays at its state; verify on that handle then reports
  * the damage too (until 2026-11-28 it said ok: its scan stops where the
  * handle's state does, before the damage; found by review). */
+
+/* Flips byte `at` of the first place `marker` appears in any segment file
+ * of dir (the first 4 MiB of each); false if it appears in none. */
+static bool flip_in_segments(const char *dir, const char *marker, size_t at) {
+  const size_t m = strlen(marker);
+  bool flipped = false;
+  DIR *d = opendir(dir);
+  if (d == NULL) return false;
+  struct dirent *e;
+  static char buf[4 << 20];
+  while (!flipped && (e = readdir(d)) != NULL) {
+    const size_t l = strlen(e->d_name);
+    if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
+    char p[1200];
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    FILE *f = fopen(p, "r+b");
+    if (f == NULL) continue;
+    const size_t n = fread(buf, 1, sizeof buf, f);
+    for (size_t o = 0; o + m <= n; o++) {
+      if (memcmp(buf + o, marker, m) == 0) {
+        fseek(f, (long)(o + at), SEEK_SET);
+        fputc(buf[o + at] ^ 0x5a, f);
+        flipped = true;
+        break;
+      }
+    }
+    fclose(f);
+  }
+  closedir(d);
+  return flipped;
+}
+
 static int t_refresh_damage(void) {
   char dir[512];
   fresh(dir, sizeof dir, "refresh-damage");
@@ -1624,31 +1656,7 @@ static int t_refresh_damage(void) {
   }
   CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
   /* Flip a byte of one new value in whichever segment holds it. */
-  bool flipped = false;
-  DIR *d = opendir(dir);
-  CHECK(d != NULL, "opendir");
-  struct dirent *e;
-  static char buf[1 << 20];
-  while (!flipped && (e = readdir(d)) != NULL) {
-    const size_t l = strlen(e->d_name);
-    if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
-    char p[1200];
-    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-    FILE *f = fopen(p, "r+b");
-    if (f == NULL) continue;
-    const size_t n = fread(buf, 1, sizeof buf, f);
-    for (size_t o = 0; o + 20 <= n; o++) {
-      if (memcmp(buf + o, "refreshdamage-000150", 20) == 0) {
-        fseek(f, (long)o + 15, SEEK_SET);
-        fputc(buf[o + 15] ^ 0x5a, f);
-        flipped = true;
-        break;
-      }
-    }
-    fclose(f);
-  }
-  closedir(d);
-  CHECK(flipped, "the value was not found");
+  CHECK(flip_in_segments(dir, "refreshdamage-000150", 15), "the value was not found");
   CHECK(firkin_refresh(r) == FIRKIN_E_CORRUPTION, "refresh over the damage");
   char *rep = NULL;
   CHECK(firkin_verify(r, &rep) == FIRKIN_E_CORRUPTION, "verify on the reader: %s",
@@ -2267,31 +2275,7 @@ static int t_failed_refresh(void) {
   }
   CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
   /* Flip a byte of one value written after the updates in place. */
-  bool flipped = false;
-  DIR *d = opendir(dir);
-  CHECK(d != NULL, "opendir");
-  struct dirent *e;
-  static char buf[4 << 20];
-  while (!flipped && (e = readdir(d)) != NULL) {
-    const size_t l = strlen(e->d_name);
-    if (l < 4 || strcmp(e->d_name + l - 4, ".seg") != 0) continue;
-    char p[1200];
-    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-    FILE *f = fopen(p, "r+b");
-    if (f == NULL) continue;
-    const size_t n = fread(buf, 1, sizeof buf, f);
-    for (size_t o = 0; o + 18 <= n; o++) {
-      if (memcmp(buf + o, "failrefresh-000150", 18) == 0) {
-        fseek(f, (long)o + 14, SEEK_SET);
-        fputc(buf[o + 14] ^ 0x5a, f);
-        flipped = true;
-        break;
-      }
-    }
-    fclose(f);
-  }
-  closedir(d);
-  CHECK(flipped, "the value was not found");
+  CHECK(flip_in_segments(dir, "failrefresh-000150", 14), "the value was not found");
   for (int attempt = 0; attempt < 2; attempt++) {
     CHECK(firkin_refresh(r) == FIRKIN_E_CORRUPTION, "refresh over the damage");
     uint64_t seq = 0, n = 0;
