@@ -172,8 +172,10 @@ typedef int firkin_status;
  *  names the file. The call changed nothing, unless it failed half way
  *  through a change of the log's state (a roll, a compaction pass, a
  *  namespace's create or drop): then every write fails with it until the
- *  database is reopened, reads go on, and the reopen loses nothing
- *  acknowledged (docs/api.md, status table). */
+ *  database is reopened, reads go on (and may see part of the write that
+ *  failed), and the reopen loses nothing acknowledged. A read-only handle
+ *  whose refresh could not take its work back fails every call with it
+ *  until reopened (docs/api.md, status table). */
 #define FIRKIN_E_NO_MEMORY (-10)
 /** A key, value or batch is larger than the limits. */
 #define FIRKIN_E_TOO_LARGE (-11)

@@ -53,7 +53,15 @@ Status DB::Open(const std::string& path, const Options& options, std::unique_ptr
     if (options.read_only) env->ListDir(p, &before);
     std::sort(before.begin(), before.end());
     std::unique_ptr<DB> db(new DB(p, options, env));
-    Status s = db->OpenImpl();
+    Status s;
+    try {
+      s = db->OpenImpl();
+    } catch (const std::bad_alloc&) {
+      // As any failed open: closed before the destructor runs, which then
+      // flushes nothing (until 2026-11-29 its Close ran on a half-made
+      // handle and crashed; found by review).
+      s = Status(Status::Code::kNoMemory, std::string());
+    }
     if (s.ok()) {
       *out = std::move(db);
       return Status::OK();
@@ -301,6 +309,21 @@ Status DB::CreateIdentity() {
 
 DB::~DB() { Close(); }
 
+Status DB::CloseLog() {
+  if (log_ == nullptr) return Status::OK();
+  Status s = log_->SealActive();
+  if (s.ok()) s = env_->SyncDir(path_);
+  // A fresh checkpoint makes the next open fast (unless the one this
+  // open loaded is still exact: nothing replayed, written or compacted,
+  // and its ordered section, if any, was used).
+  const bool unchanged = recovery_.used_checkpoint && recovery_.ordered_note.empty() &&
+                         recovery_.records == 0 && recovery_.torn_bytes == 0 &&
+                         recovery_.segments_cut == 0 && bytes_written_.Sum() == 0 &&
+                         compactor_->stats().runs.load() == 0;
+  if (s.ok() && !unchanged) s = Checkpoint();
+  return s;
+}
+
 Status DB::Close() {
   if (closed_) return close_status_;
   closed_ = true;
@@ -313,18 +336,13 @@ Status DB::Close() {
   flush_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
   Status s;
-  if (log_ != nullptr) {
-    s = log_->SealActive();
-    if (s.ok()) s = env_->SyncDir(path_);
-    // A fresh checkpoint makes the next open fast (unless the one this
-    // open loaded is still exact: nothing replayed, written or compacted,
-    // and its ordered section, if any, was used).
-    const bool unchanged = recovery_.used_checkpoint && recovery_.ordered_note.empty() &&
-                           recovery_.records == 0 &&
-                           recovery_.torn_bytes == 0 && recovery_.segments_cut == 0 &&
-                           bytes_written_.Sum() == 0 &&
-                           compactor_->stats().runs.load() == 0;
-    if (s.ok() && !unchanged) s = Checkpoint();
+  // (Out of memory on the way, in a seal's or a checkpoint's work: the
+  // close reports it and the next open recovers from the files; until
+  // 2026-11-29 it escaped, and from the destructor ended the process.)
+  try {
+    s = CloseLog();
+  } catch (const std::bad_alloc&) {
+    s = Status(Status::Code::kNoMemory, std::string());
   }
   close_status_ = s;
   log_.reset();  // joins the prefault thread before the segments go
@@ -560,6 +578,7 @@ Status DB::Sync() {
 
 Status DB::NewIterator(uint64_t snap, std::shared_ptr<NamespaceInfo> ns,
                        std::unique_ptr<Iterator>* out) {
+  if (options_.read_only) FIRKIN_RETURN_IF_ERROR(ReaderBroken());
   if (ns->dropped.load(std::memory_order_acquire)) {
     return Status::NamespaceNotFound("namespace '" + ns->name + "' was dropped");
   }

@@ -190,6 +190,9 @@ class DB : private CompactionHost {
   // space, the reservation is filled with a record that writes nothing and
   // the log fails (write_path.cc). Needs no memory.
   Status OutOfMemoryInWrite(const LogWriter::Reservation& r);
+  // Close's work on the log: the seal, the directory sync, the checkpoint
+  // (may throw bad_alloc; Close catches it).
+  Status CloseLog();
   // Compacts every sealed segment with dead bytes now (firkin_compact).
   // `progress` (may be empty): see Compactor::CompactAll.
   Status Compact(const ProgressFn& progress = {});
@@ -208,6 +211,10 @@ class DB : private CompactionHost {
   // itself; reads in other threads go on meanwhile and see the old state
   // until the new one is complete.
   Status Refresh();
+  // OK, or NO_MEMORY once a refresh ran out of memory where it could not
+  // take its work back (reader.cc): the handle then fails every refresh
+  // and read until it is reopened.
+  Status ReaderBroken() const;
 
   // ---- namespaces ----
   const NamespaceTable& namespaces() const { return ns_; }
@@ -616,6 +623,8 @@ class DB : private CompactionHost {
   // state, as one change set (a single writer, under refresh_mu_): a
   // counting walk that overlapped it walks again (DB::CountKeys).
   mutable CountsSeqlock refresh_cut_;
+  std::atomic<bool> reader_broken_{false};  // ReaderBroken
+  Status RefreshLocked();  // Refresh's work, under refresh_mu_ (may throw bad_alloc)
   // Why the last refresh met damage (empty: it did not), under refresh_mu_:
   // verify reports it (the handle's state stops before the damage, which
   // its own scan then never reaches; a review found verify saying ok).

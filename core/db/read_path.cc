@@ -20,6 +20,7 @@ namespace firkin {
 Status DB::Get(uint64_t snap, const NamespaceInfo& ns, std::string_view key,
                RecordView* out, uint64_t now_ms) const {
   if (!options_.read_only) return GetFloored(snap, ns, key, out, now_ms);
+  FIRKIN_RETURN_IF_ERROR(ReaderBroken());
   // A read-only handle: a read that a refresh under way left unanswerable
   // (the floors it raised, the entries or segments it took out, a chain
   // from a record it replayed into a segment dropped before, or that

@@ -67,6 +67,30 @@ Status DB::Refresh() {
     }
     ~Running() { n->fetch_add(1, std::memory_order_release); }  // (after its publication)
   } running(&refreshing_);
+  FIRKIN_RETURN_IF_ERROR(ReaderBroken());
+  // Out of memory where a failed refresh cannot take its work back (the
+  // catch-up's undo is itself out of memory, or the cut after it, which
+  // takes entries and segments out): the handle's state is no longer one
+  // the writer had, so this handle fails from here on, reads included,
+  // with NO_MEMORY ("reopen it"). Until 2026-11-29 such a refresh left the
+  // handle stale for good, with wrong counts and keys read as absent that
+  // its published state held (found by review).
+  try {
+    return RefreshLocked();
+  } catch (const std::bad_alloc&) {
+    reader_broken_.store(true, std::memory_order_release);
+    return ReaderBroken();
+  }
+}
+
+Status DB::ReaderBroken() const {
+  if (!reader_broken_.load(std::memory_order_acquire)) return Status::OK();
+  return Status(Status::Code::kNoMemory,
+                "a refresh of this read-only handle ran out of memory part way and could not "
+                "take its work back: close the handle and open the database again");
+}
+
+Status DB::RefreshLocked() {
   // (Whether a writer is live does not matter here: the follower never
   // reads past a watermark, where a writer could truncate the file.)
   uint64_t seq = reader_seq_.load(std::memory_order_relaxed);
@@ -99,6 +123,10 @@ Status DB::Refresh() {
   // both (ttl_test count_refresh; compaction had the same shape, ttl_test
   // count_reclaim).
   refresh_cut_.BeginApply();
+  struct EndCut {  // (also when the cut throws: counting walks are not kept waiting)
+    CountsSeqlock* cut;
+    ~EndCut() { cut->EndApply(); }
+  } end_cut{&refresh_cut_};
   follower_->Retire(&history_floor_, &reader_scan_floor_, &absent_floor_, &counts);
   // Readers of the new state need everything installed above: publish
   // after it (release). The iterators' view first: an iterator over a
@@ -109,7 +137,6 @@ Status DB::Refresh() {
   // at them (the count changes just applied did).
   follower_->ForgetGone();
   const uint64_t was = reader_seq_.exchange(seq, std::memory_order_acq_rel);
-  refresh_cut_.EndApply();
   // On a read-only handle the refresh publishes: wake the change cursors
   // that wait (firkin_changes_wait slept its whole timeout before
   // 2026-11-28; readers review).

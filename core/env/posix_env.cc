@@ -791,7 +791,16 @@ Status PosixEnv::LockFile(const std::string& path, bool exclusive,
       return as;
     }
   }
-  *out = std::make_unique<PosixFileLock>(fd, dir_fd);
+  // (Out of memory here must not leave the lock held by a leaked
+  // descriptor: every later open in the process got BUSY until 2026-11-29;
+  // found by review.)
+  try {
+    *out = std::make_unique<PosixFileLock>(fd, dir_fd);
+  } catch (...) {
+    close(fd);
+    if (dir_fd >= 0) close(dir_fd);
+    throw;
+  }
   return Status::OK();
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 #include "core/log/format.h"
@@ -93,7 +94,18 @@ void OrderedIndex::Rebuild(Chunk* c) const {
   std::string_view first = KeyOf(c->e[0], &s1), last = KeyOf(c->e[c->n - 1], &s2);
   size_t lcp = 0;
   while (lcp < first.size() && lcp < last.size() && first[lcp] == last[lcp]) lcp++;
-  c->common.assign(first.data(), lcp);
+  // Any prefix of the keys' common prefix serves (the entries then hold
+  // more of each key): out of memory for a longer one, the chunk keeps one
+  // that fits the room it has, so a rebuild never fails half way (until
+  // 2026-11-29 it could throw here after its caller had changed the
+  // chunk, and range scans on the handle then skipped keys; found by
+  // review).
+  try {
+    c->common.assign(first.data(), lcp);
+  } catch (const std::bad_alloc&) {
+    lcp = std::min(lcp, c->common.capacity());
+    c->common.assign(first.data(), lcp);  // (within its capacity: no allocation)
+  }
   for (uint32_t i = 0; i < c->n; i++) {
     c->e[i] = (Bits(KeyOf(c->e[i], &s3), lcp) << kLocatorBits) | EntryLoc(c->e[i]);
   }
@@ -101,11 +113,11 @@ void OrderedIndex::Rebuild(Chunk* c) const {
 
 void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
   if (chunks_.empty()) {
-    auto* c = new Chunk;
+    std::unique_ptr<Chunk> c(new Chunk);
     c->e[0] = loc;
     c->n = 1;
-    chunks_.push_back(c);
-    Rebuild(c);
+    chunks_.push_back(c.get());  // (may throw: nothing changed)
+    Rebuild(c.release());
     return;
   }
   if (p.c == chunks_.size()) {  // past the last key: append to the last chunk
@@ -114,12 +126,17 @@ void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
   }
   Chunk* ch = chunks_[p.c];
   if (ch->n == kChunkCap) {
-    auto* nc = new Chunk;
+    // (What allocates comes before any change: a new chunk here, the
+    // vector's room where it is added; an insert that ran out of memory
+    // left half a chunk's keys out until 2026-11-29.)
+    std::unique_ptr<Chunk> owned(new Chunk);
+    Chunk* nc = owned.get();
     if (p.c + 1 == chunks_.size() && p.i == ch->n) {
       // Ascending load: start a new chunk and leave this one full.
       nc->e[0] = loc;
       nc->n = 1;
       chunks_.push_back(nc);
+      owned.release();
       Rebuild(nc);
       return;
     }
@@ -136,7 +153,6 @@ void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
       ch->n -= m;
       Rebuild(ch);
       Rebuild(nx);
-      delete nc;
       if (p.i > ch->n) {
         p.i -= ch->n;
         ch = nx;
@@ -154,7 +170,6 @@ void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
       ch->n -= m;
       Rebuild(ch);
       Rebuild(pv);
-      delete nc;
       if (p.i < m) {
         InsertIntoRoom(pv, pv_n + p.i, key, loc);
       } else {
@@ -165,8 +180,9 @@ void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
     const uint32_t half = kChunkCap / 2;
     std::memcpy(nc->e, ch->e + half, (kChunkCap - half) * sizeof(uint64_t));
     nc->n = kChunkCap - half;
-    ch->n = half;
     chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(p.c) + 1, nc);
+    owned.release();
+    ch->n = half;
     Rebuild(ch);  // each half may share a longer prefix
     Rebuild(nc);
     if (p.i > half) {

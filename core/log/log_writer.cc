@@ -98,7 +98,12 @@ LogWriter::~LogWriter() {
   }
   wb_cv_.notify_all();
   wb_thread_.join();
-  DropSpare();
+  // (Its path is a new string: out of memory, the file stays, and the next
+  // open removes it. Until 2026-11-29 the exception ended the process.)
+  try {
+    DropSpare();
+  } catch (const std::bad_alloc&) {
+  }
 }
 
 Status LogWriter::StickyErrorSlow() const {

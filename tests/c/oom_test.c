@@ -11,7 +11,9 @@
  * calling thread failing (once; and, "sticky", that one and every later
  * one), for every n until the operation needs fewer allocations than n.
  * Each n runs in a child process under alarm(): open, a few hundred keys,
- * the armed operation, then an unarmed put, close, reopen, and every
+ * the armed operation, the keys read back on the same handle (and the
+ * operation's own check there: an ordered namespace's range scan, a
+ * reader's next refresh), then an unarmed put, close, reopen, and every
  * acknowledged key read back.
  *
  * background: writers, compaction and checkpoints while one allocation in
@@ -246,6 +248,121 @@ static firkin_status op_verify(firkin_db *db, op_result *r) {
   return s;
 }
 
+static int read_back(firkin_db *db, const char *tag, int from, int n, bool *all, bool *none);
+
+/* Puts of long keys (past a chunk's 15-byte inline part) into an ordered
+ * namespace, until one fails; the same handle's range scan must then hold
+ * every acknowledged one, in order (check_ordered). */
+static int ordered_done;
+static firkin_ns *ordered_ns;
+static void prep_ordered(firkin_db *db) {
+  ordered_ns = NULL;
+  (void)firkin_ns_create_v2(db, "sorted", FIRKIN_NS_ORDERED, &ordered_ns);
+}
+static void ordered_key(char *k, size_t cap, int i) {
+  snprintf(k, cap, "ordered-key-with-a-long-common-part-%05d", (i * 7919) % 100000);
+}
+static firkin_status op_ordered(firkin_db *db, op_result *r) {
+  *r = (op_result){0, 0, true, "k"};
+  ordered_done = 0;
+  char k[80];
+  for (int i = 0; i < 600; i++) {
+    ordered_key(k, sizeof k, i);
+    firkin_status s = firkin_put(db, NULL, ordered_ns, k, strlen(k), "v", 1);
+    if (s != FIRKIN_OK) return s;
+    ordered_done = i + 1;
+  }
+  return FIRKIN_OK;
+}
+static int check_ordered(firkin_db *db) {
+  firkin_iter *it = NULL;
+  if (ordered_ns == NULL) return 0;  /* (its create ran out of memory: nothing to scan) */
+  if (firkin_range_iter_new(db, NULL, ordered_ns, NULL, 0, NULL, 0, 0, &it) != FIRKIN_OK) {
+    fprintf(stderr, "  range scan: %s\n", firkin_last_error());
+    firkin_ns_close(ordered_ns);
+    ordered_ns = NULL;
+    return 1;
+  }
+  int seen = 0, bad = 0;
+  char prev[96] = "";
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+    const void *kp = NULL;
+    size_t kl = 0;
+    firkin_iter_key(it, &kp, &kl);
+    char cur[96];
+    snprintf(cur, sizeof cur, "%.*s", (int)kl, (const char *)kp);
+    if (seen > 0 && strcmp(prev, cur) >= 0) bad++;
+    snprintf(prev, sizeof prev, "%s", cur);
+    seen++;
+  }
+  firkin_iter_free(it);
+  firkin_ns_close(ordered_ns);
+  ordered_ns = NULL;
+  /* every acknowledged key, and at most the one that failed besides */
+  if (bad != 0 || seen < ordered_done || seen > ordered_done + 1) {
+    fprintf(stderr, "  same handle's range scan: %d keys (%d acknowledged), %d out of order\n",
+            seen, ordered_done, bad);
+    return 1;
+  }
+  return 0;
+}
+
+/* A read-only handle refreshing over the writer's changes: after an armed
+ * refresh, an unarmed one must bring the handle to the writer's state,
+ * or the handle must say it is broken (NO_MEMORY on reads too). */
+static firkin_db *reader;
+static char reader_dir[600];
+static void prep_refresh(firkin_db *db) {
+  firkin_options *o = opts();
+  firkin_options_set_read_only(o, true);
+  reader = NULL;
+  (void)firkin_open(reader_dir, o, &reader);
+  firkin_options_free(o);
+  /* the writer moves on: deletes, overwrites, new keys, compaction */
+  char k[64];
+  for (int i = 0; i < SETUP_KEYS; i += 4) {
+    key_name(k, sizeof k, "k", i);
+    (void)firkin_delete(db, NULL, NULL, k, strlen(k));
+  }
+  (void)put_range(db, NULL, "k", 0, SETUP_KEYS);  /* (back, so read_back finds them) */
+  (void)put_range(db, NULL, "r", 0, 200);
+  (void)firkin_compact(db);
+  (void)firkin_sync(db);
+}
+static firkin_status op_refresh(firkin_db *db, op_result *r) {
+  (void)db;
+  *r = (op_result){0, 0, true, "k"};
+  return reader != NULL ? firkin_refresh(reader) : FIRKIN_OK;
+}
+static int check_refresh(firkin_db *db) {
+  (void)db;
+  if (reader == NULL) return 0;
+  firkin_status s = firkin_refresh(reader);
+  int rc = 0;
+  if (s == FIRKIN_OK) {
+    bool all, none;
+    if (read_back(reader, "k", 0, SETUP_KEYS, &all, &none) != 0 || !all ||
+        read_back(reader, "r", 0, 200, &all, &none) != 0 || !all) {
+      fprintf(stderr, "  the reader, refreshed again, does not hold the writer's state\n");
+      rc = 1;
+    }
+  } else if (s == FIRKIN_E_NO_MEMORY) {
+    char got[8];
+    size_t gl = 0;
+    s = firkin_get_into(reader, NULL, NULL, "k-00001", 7, got, sizeof got, &gl);
+    if (s != FIRKIN_E_NO_MEMORY) {
+      fprintf(stderr, "  a broken reader answered a get: %s\n", firkin_strerror(s));
+      rc = 1;
+    }
+  } else {
+    fprintf(stderr, "  the unarmed refresh: %s\n", firkin_strerror(s));
+    rc = 1;
+  }
+  firkin_close(reader);
+  reader = NULL;
+  return rc;
+}
+
 /* ---- one armed run ----------------------------------------------------- */
 
 /* Exit codes of the child: 0 pass; 10 the n-th allocation never came (the
@@ -278,8 +395,10 @@ static int read_back(firkin_db *db, const char *tag, int from, int n, bool *all,
 }
 
 typedef void (*prep_fn)(firkin_db *db);
+typedef int (*check_fn)(firkin_db *db);
 
-static int armed_run(const char *dir, op_fn fn, prep_fn prep, long nth, bool sticky) {
+static int armed_run(const char *dir, op_fn fn, prep_fn prep, check_fn check, long nth,
+                     bool sticky) {
   firkin_options *o = opts();
   firkin_db *db = NULL;
   /* The operation once on a scratch database first: glibc aborts the
@@ -293,14 +412,17 @@ static int armed_run(const char *dir, op_fn fn, prep_fn prep, long nth, bool sti
     op_result w;
     CHECK(firkin_open(scratch, o, &db) == FIRKIN_OK, "open the scratch database");
     CHECK(put_range(db, NULL, "k", 0, SETUP_KEYS) == FIRKIN_OK, "scratch puts");
+    snprintf(reader_dir, sizeof reader_dir, "%s", scratch);
     if (prep != NULL) prep(db);
     (void)fn(db, &w);
+    if (check != NULL) (void)check(db);
     CHECK(firkin_close(db) == FIRKIN_OK, "close the scratch database");
     sh("rm -rf '%s'", scratch);
     db = NULL;
   }
   CHECK(firkin_open(dir, o, &db) == FIRKIN_OK, "open");
   CHECK(put_range(db, NULL, "k", 0, SETUP_KEYS) == FIRKIN_OK, "setup puts");
+  snprintf(reader_dir, sizeof reader_dir, "%s", dir);
   if (prep != NULL) prep(db);
   puts_done = 0;
   op_result r;
@@ -310,6 +432,13 @@ static int armed_run(const char *dir, op_fn fn, prep_fn prep, long nth, bool sti
   af_off();
   CHECK(status_allowed(s), "the armed call returned %s (n=%ld%s)", firkin_strerror(s), nth,
         sticky ? ", sticky" : "");
+  /* The same handle, before anything else: reads go on, and answer right. */
+  {
+    bool all, none;
+    CHECK(read_back(db, "k", 0, SETUP_KEYS, &all, &none) == 0 && all,
+          "the same handle lost setup keys after n=%ld", nth);
+  }
+  CHECK(check == NULL || check(db) == 0, "the operation's check on the same handle (n=%ld)", nth);
   /* Unarmed again: a put either works or reports the failed log. */
   const firkin_status after = firkin_put(db, NULL, NULL, "after", 5, "a", 1);
   CHECK(status_allowed(after) || after == FIRKIN_E_IO, "a put after the failure: %s",
@@ -343,7 +472,7 @@ static int armed_run(const char *dir, op_fn fn, prep_fn prep, long nth, bool sti
 
 /* Runs op with n = 1, 2, ... (each in a child) until it needs fewer
  * allocations than n; returns failures. */
-static int sweep(const char *name, op_fn fn, prep_fn prep, bool sticky) {
+static int sweep(const char *name, op_fn fn, prep_fn prep, check_fn check, bool sticky) {
   char dir[512];
   int bad = 0;
   long step = 1;
@@ -357,7 +486,7 @@ static int sweep(const char *name, op_fn fn, prep_fn prep, bool sticky) {
     pid_t pid = fork();
     if (pid == 0) {
       alarm(30);
-      _exit(armed_run(dir, fn, prep, n, sticky));
+      _exit(armed_run(dir, fn, prep, check, n, sticky));
     }
     int st = 0;
     waitpid(pid, &st, 0);
@@ -379,32 +508,35 @@ static int sweep(const char *name, op_fn fn, prep_fn prep, bool sticky) {
 typedef struct named_op {
   const char *name;
   op_fn fn;
-  prep_fn prep; /* run before the operation, unarmed (NULL: none) */
+  prep_fn prep;   /* run before the operation, unarmed (NULL: none) */
+  check_fn check; /* run on the same handle after it, unarmed (NULL: none); 0 = pass */
 } named_op;
 
 static const named_op kOps[] = {
-    {"put", op_put, NULL},
-    {"put_always", op_put_always, NULL},
-    {"many_puts", op_many_puts, NULL},
-    {"batch", op_batch, NULL},
-    {"cas", op_cas, NULL},
-    {"txn", op_txn, NULL},
-    {"ns", op_ns, NULL},
-    {"checkpoint", op_checkpoint, NULL},
-    {"compact", op_compact, prep_compact},
-    {"sync", op_sync, NULL},
-    {"reads", op_reads, NULL},
-    {"changes", op_changes, NULL},
-    {"backup", op_backup, NULL},
-    {"verify", op_verify, NULL},
+    {"put", op_put, NULL, NULL},
+    {"put_always", op_put_always, NULL, NULL},
+    {"many_puts", op_many_puts, NULL, NULL},
+    {"batch", op_batch, NULL, NULL},
+    {"cas", op_cas, NULL, NULL},
+    {"txn", op_txn, NULL, NULL},
+    {"ns", op_ns, NULL, NULL},
+    {"checkpoint", op_checkpoint, NULL, NULL},
+    {"compact", op_compact, prep_compact, NULL},
+    {"sync", op_sync, NULL, NULL},
+    {"reads", op_reads, NULL, NULL},
+    {"changes", op_changes, NULL, NULL},
+    {"backup", op_backup, NULL, NULL},
+    {"verify", op_verify, NULL, NULL},
+    {"ordered", op_ordered, prep_ordered, check_ordered},
+    {"refresh", op_refresh, prep_refresh, check_refresh},
 };
 
 static const named_op *current;
 static int t_sweep_once(void) {
-  return sweep(current->name, current->fn, current->prep, false) == 0 ? 0 : 1;
+  return sweep(current->name, current->fn, current->prep, current->check, false) == 0 ? 0 : 1;
 }
 static int t_sweep_sticky(void) {
-  return sweep(current->name, current->fn, current->prep, true) == 0 ? 0 : 1;
+  return sweep(current->name, current->fn, current->prep, current->check, true) == 0 ? 0 : 1;
 }
 
 /* ---- background: every thread's allocations fail now and then ---------- */
@@ -527,7 +659,7 @@ int main(int argc, char **argv) {
       if (strcmp(kOps[i].name, opname) != 0) continue;
       char dir[512];
       snprintf(dir, sizeof dir, "%s/one", root);
-      const int rc = armed_run(dir, kOps[i].fn, kOps[i].prep, n, sticky != 0);
+      const int rc = armed_run(dir, kOps[i].fn, kOps[i].prep, kOps[i].check, n, sticky != 0);
       printf("armed run: %d (%s)\n", rc, dir);
       return rc;
     }
