@@ -60,7 +60,7 @@ Status DB::Open(const std::string& path, const Options& options, std::unique_ptr
       // As any failed open: closed before the destructor runs, which then
       // flushes nothing (until 2026-11-29 its Close ran on a half-made
       // handle and crashed; found by review).
-      s = Status(Status::Code::kNoMemory, std::string());
+      s = Status::NoMemory(std::string());
     }
     if (s.ok()) {
       *out = std::move(db);
@@ -342,7 +342,7 @@ Status DB::Close() {
   try {
     s = CloseLog();
   } catch (const std::bad_alloc&) {
-    s = Status(Status::Code::kNoMemory, std::string());
+    s = Status::NoMemory(std::string());
   }
   close_status_ = s;
   log_.reset();  // joins the prefault thread before the segments go

@@ -623,7 +623,7 @@ Status DB::OutOfMemoryInWrite(const LogWriter::Reservation& r) {
   // reserved bytes get a record that writes nothing, so that no later
   // record is cut off behind garbage by a recovery, and the log fails: a
   // reopen rebuilds the state from the files.
-  if (r.seg == nullptr) return Status(Status::Code::kNoMemory, std::string());
+  if (r.seg == nullptr) return Status::NoMemory(std::string());
   if (!r.overwrite) FillWithoutWrite(r, CommitTimeBefore(UINT64_MAX, *r.seg));
   return log_->FailOutOfMemory("writing");
 }

@@ -132,8 +132,8 @@ Status LogWriter::FailOutOfMemory(const char* what) noexcept {
     SetSticky(Status::NoMemory(std::string("out of memory ") + what));
     return sticky_;
   } catch (const std::bad_alloc&) {
-    SetSticky(Status(Status::Code::kNoMemory, std::string()));
-    return Status(Status::Code::kNoMemory, std::string());
+    SetSticky(Status::NoMemory(std::string()));
+    return Status::NoMemory(std::string());
   }
 }
 
