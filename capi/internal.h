@@ -125,12 +125,14 @@ struct firkin_batch {
 
 namespace firkin::capi {
 
-// Records the calling thread's error message ("" on success).
-void SetLastError(std::string_view msg);
-void ClearLastError();
+// Records the calling thread's error message ("" on success). Never
+// throws: a message that cannot be stored (out of memory) reads as
+// "out of memory (the error message could not be stored)".
+void SetLastError(std::string_view msg) noexcept;
+void ClearLastError() noexcept;
 const char* LastErrorCStr();
 // Makes *msg the thread's message (the old one is left in *msg). Never
-// throws (no allocation).
+// throws (allocates only the thread's first message string).
 void SwapLastError(std::string* msg) noexcept;
 
 // Returns the status code, recording the message.

@@ -9,6 +9,7 @@
 #include "capi/internal.h"
 #include "core/util/coding.h"
 #include "core/util/epoch.h"
+#include "core/util/per_thread.h"
 
 using namespace firkin::capi;
 using firkin::RecordView;
@@ -64,7 +65,7 @@ firkin_status ReadValueAt(const firkin_db* db, const Target& t, const void* key,
     if ((r.flags & (firkin::kRecordFlagsCodec | firkin::kRecordFlagSealed)) == 0) {
       return found(r.value());  // plain: a view
     }
-    thread_local std::string scratch;
+    std::string& scratch = firkin::PerThread<std::string, struct GetValueTag>();
     std::string_view v;
     Status s = db->db->Value(r, &scratch, &v);
     if (!s.ok()) return Done(s);

@@ -1,23 +1,69 @@
 // Status codes, error messages, version and memory entry points.
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "capi/internal.h"
+#include "core/util/per_thread.h"
 
 namespace firkin::capi {
 
 namespace {
 // Cleared by every call (ClearLastError): initial-exec TLS, one
 // %fs-relative access instead of a call into the dynamic linker's TLS
-// descriptor (see core/util/epoch.cc's t_slot).
-__attribute__((tls_model("initial-exec"))) thread_local std::string t_last_error;
+// descriptor (see core/util/epoch.cc's t_slot). A pointer, made at the
+// thread's first message and freed at its exit through AtThreadExit (a
+// thread_local std::string's destructor is registered with glibc, which
+// ends the process when it cannot allocate the entry: core/util/per_thread.h).
+__attribute__((tls_model("initial-exec"))) thread_local std::string* t_last_error = nullptr;
+// The thread's message could not be stored (no memory for the string).
+__attribute__((tls_model("initial-exec"))) thread_local bool t_last_error_lost = false;
+constexpr char kLostMessage[] = "out of memory (the error message could not be stored)";
+
+void FreeLastError(void*) noexcept {
+  delete t_last_error;
+  t_last_error = nullptr;
 }
 
-void SetLastError(std::string_view msg) { t_last_error.assign(msg.data(), msg.size()); }
-const char* LastErrorCStr() { return t_last_error.c_str(); }
-void SwapLastError(std::string* msg) noexcept { t_last_error.swap(*msg); }
-void ClearLastError() {
-  if (!t_last_error.empty()) t_last_error.clear();
+// The thread's message string, made if it has none; nullptr when it
+// cannot be (out of memory).
+std::string* LastError() noexcept {
+  if (t_last_error != nullptr) return t_last_error;
+  std::string* made = new (std::nothrow) std::string();
+  if (made == nullptr) return nullptr;
+  try {
+    AtThreadExit(&FreeLastError, nullptr);
+  } catch (const std::bad_alloc&) {
+    delete made;
+    return nullptr;
+  }
+  t_last_error = made;
+  return made;
+}
+}  // namespace
+
+void SetLastError(std::string_view msg) noexcept {
+  std::string* e = LastError();
+  try {
+    if (e == nullptr) throw std::bad_alloc();
+    e->assign(msg.data(), msg.size());
+    t_last_error_lost = false;
+  } catch (const std::bad_alloc&) {
+    t_last_error_lost = true;
+  }
+}
+const char* LastErrorCStr() {
+  if (t_last_error_lost) return kLostMessage;
+  return t_last_error != nullptr ? t_last_error->c_str() : "";
+}
+void SwapLastError(std::string* msg) noexcept {
+  std::string* e = LastError();
+  t_last_error_lost = e == nullptr;
+  if (e != nullptr) e->swap(*msg);
+}
+void ClearLastError() noexcept {
+  t_last_error_lost = false;
+  if (t_last_error != nullptr && !t_last_error->empty()) t_last_error->clear();
 }
 
 firkin_status Fail(const Status& s) {

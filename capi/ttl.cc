@@ -4,6 +4,7 @@
 
 #include "capi/internal.h"
 #include "core/util/epoch.h"
+#include "core/util/per_thread.h"
 
 using namespace firkin::capi;
 using firkin::RecordView;
@@ -114,7 +115,7 @@ FIRKIN_API firkin_status firkin_persist(firkin_db* db, const firkin_write_option
         // (DB::SyncDecided: the version read lies below the published
         // length, an update in place's too).
         if (r.expiry() == 0) return Done(db->db->SyncDecided(WriteSync(wo)));
-        thread_local std::string scratch;
+        std::string& scratch = firkin::PerThread<std::string, struct TtlValueTag>();
         std::string_view v;
         s = db->db->Value(r, &scratch, &v);
         if (!s.ok()) return Done(s);

@@ -4,6 +4,7 @@
 
 #include "core/db/write_batch.h"
 #include "core/util/epoch.h"
+#include "core/util/per_thread.h"
 #include "core/util/spin.h"
 
 namespace firkin {
@@ -125,7 +126,8 @@ Status Txn::Get(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
     RecordView r;
     s = db_->Get(snap_, *ns, key, &r);
     if (s.ok()) {
-      thread_local std::string scratch;  // a compressed value is decoded here
+      // A compressed value is decoded here.
+      std::string& scratch = PerThread<std::string, struct TxnValueTag>();
       std::string_view v;
       s = db_->Value(r, &scratch, &v);
       if (s.ok()) value->assign(v.data(), v.size());

@@ -39,6 +39,7 @@
 #include "core/compact/compactor.h"
 #include "core/db/db.h"
 #include "core/util/epoch.h"
+#include "core/util/per_thread.h"
 
 namespace firkin {
 
@@ -145,12 +146,10 @@ class NsTracking {
   std::vector<NamespaceInfo*>* wrote_ = nullptr;
   std::vector<NamespaceInfo*>* checked_ = nullptr;
   static std::vector<NamespaceInfo*>& Wrote() {
-    thread_local std::vector<NamespaceInfo*> v;
-    return v;
+    return PerThread<std::vector<NamespaceInfo*>, struct WroteTag>();
   }
   static std::vector<NamespaceInfo*>& Checked() {
-    thread_local std::vector<NamespaceInfo*> v;
-    return v;
+    return PerThread<std::vector<NamespaceInfo*>, struct CheckedTag>();
   }
 };
 
@@ -190,8 +189,8 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   uint64_t logical = 0, stored = 0;  // the puts' value bytes (compression on)
   if (codec_.compression() != Compression::kNone) {
     // (Declared here: a thread_local is a TLS descriptor call per write.)
-    thread_local std::vector<WriteOp> encoded;
-    thread_local std::vector<std::string> bufs;
+    auto& encoded = PerThread<std::vector<WriteOp>, struct EncodedOpsTag>();
+    auto& bufs = PerThread<std::vector<std::string>, struct EncodedBufsTag>();
     if (EncodeValues(ops, n, &encoded, &bufs, &logical, &stored)) ops = encoded.data();
   }
   LogWriter::Reservation r;
@@ -320,7 +319,7 @@ Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& 
       if (!exists) return Status::ConditionFailed("key does not exist");
     {
       // The stored value may be compressed: compare what the user wrote.
-      thread_local std::string scratch;
+      std::string& scratch = PerThread<std::string, struct ExpectedValueTag>();
       std::string_view cur;
       FIRKIN_RETURN_IF_ERROR(codec_.Value(old, &scratch, &cur));
       if (cur != op.expected) return Status::ConditionFailed("current value differs");
@@ -388,7 +387,7 @@ size_t DB::EncodeDataRecord(const RecordFields& f, char* dst, const Segment* seg
   if (!codec_.sealing()) return EncodeRecord(f, dst);
   // Encoded in a private buffer and sealed into the segment: the mapped
   // page never holds the plaintext (the kernel may write it back any time).
-  thread_local std::string plain;
+  std::string& plain = PerThread<std::string, struct PlainRecordTag>();
   RecordFields sealed = f;
   sealed.flags |= kRecordFlagSealed;
   plain.resize(RecordSize(f.key.size(), f.value.size(), 16, kRecordSealTagSize));
@@ -530,9 +529,9 @@ bool DB::ApplyBlindPut(PendingOp* p, LogWriter::Reservation* r, Status* s) {
 
 Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
                       uint64_t* decided_on) {
-  thread_local std::vector<PendingOp> todo;
-  thread_local std::vector<size_t> shards;
-  thread_local std::unordered_set<std::string> seen;
+  auto& todo = PerThread<std::vector<PendingOp>, struct BatchTodoTag>();
+  auto& shards = PerThread<std::vector<size_t>, struct BatchShardsTag>();
+  auto& seen = PerThread<std::unordered_set<std::string>, struct BatchSeenTag>();
   todo.clear();
   shards.clear();
   seen.clear();
@@ -593,7 +592,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   // They change before the batch is published: a count may hold a batch
   // that reads see a moment later (the walk of the index, which counts at
   // a snapshot, does not).
-  thread_local NsCountDeltas counts;
+  NsCountDeltas& counts = PerThread<NsCountDeltas, struct BatchCountsTag>();
   try {
     for (const PendingOp& p : todo) {
       InstallPending(p, r->seq, batch ? kRecordFlagBatch : 0, base + pos,

@@ -7,6 +7,7 @@
 
 #include "core/log/format.h"
 #include "core/util/coding.h"
+#include "core/util/per_thread.h"
 
 namespace firkin {
 
@@ -56,7 +57,7 @@ int OrderedIndex::Compare(const Chunk* c, size_t i, std::string_view key) const 
   const uint64_t e = c->e[i];
   const uint64_t ep = e >> kLocatorBits, kb = Bits(key, c->common.size());
   if (ep != kb) return ep < kb ? -1 : 1;
-  thread_local std::string scratch;
+  std::string& scratch = PerThread<std::string, struct CompareKeyTag>();
   return KeyCmp(KeyOf(e, &scratch), key);
 }
 
@@ -371,7 +372,7 @@ bool OrderedIndex::Collect(const std::string* from, bool inclusive, bool reverse
   // The entries first (the stop check rarely reads the log), then their
   // records, fetched all at once: in key order they lie anywhere in the
   // log, so the misses overlap instead of queueing one after another.
-  thread_local std::vector<uint64_t> picked;
+  std::vector<uint64_t>& picked = PerThread<std::vector<uint64_t>, struct PickedTag>();
   picked.clear();
   bool more = false;
   while (valid) {

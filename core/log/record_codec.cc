@@ -9,6 +9,7 @@
 #include "core/crypto/aead.h"
 #include "core/crypto/nonce.h"
 #include "core/util/coding.h"
+#include "core/util/per_thread.h"
 
 namespace firkin {
 
@@ -26,8 +27,7 @@ struct ZstdContexts {
 };
 
 ZstdContexts& Zstd() {
-  thread_local ZstdContexts ctx;
-  return ctx;
+  return PerThread<ZstdContexts, struct ZstdContextsTag>();
 }
 
 Status Damaged(const RecordView& r, const char* algo, const std::string& why) {
@@ -143,7 +143,7 @@ std::string_view RecordCodec::SealedKey(const RecordView& r, std::string* scratc
 bool RecordCodec::KeyEquals(const RecordView& r, std::string_view key) const {
   if (r.key_len != key.size()) return false;
   if (!r.sealed()) return std::memcmp(r.key().data(), key.data(), key.size()) == 0;
-  thread_local std::string buf;
+  std::string& buf = PerThread<std::string, struct KeyEqualsTag>();
   const std::string_view k = SealedKey(r, &buf);
   return k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0;
 }
@@ -179,7 +179,7 @@ bool RecordCodec::SealedAuthentic(const RecordView& r, std::string* key) const {
 
 Status RecordCodec::SealedValue(const RecordView& r, std::string* scratch,
                                 std::string_view* out) const {
-  thread_local std::string opened;
+  std::string& opened = PerThread<std::string, struct OpenedValueTag>();
   std::string& buf = (r.flags & kRecordFlagsCodec) != 0 ? opened : *scratch;
   FIRKIN_RETURN_IF_ERROR(Open(r, &buf));
   const std::string_view stored(buf.data() + r.key_len, r.value_len);

@@ -29,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/util/per_thread.h"
+
 #if defined(__SANITIZE_THREAD__)
 #define FIRKIN_EPOCH_TSAN 1
 #elif defined(__has_feature)
@@ -133,20 +135,28 @@ void AtForkChild() {
   st.registry_mu.unlock();
 }
 
-// Hands the thread's slot back at thread exit. A function-local
-// thread_local in RegisterThread(), so only threads that registered pay.
-struct SlotReleaser {
-  ~SlotReleaser() {
-    if (t_slot != nullptr) {
-      t_slot->epoch.store(kIdle, std::memory_order_release);
-      t_slot->in_use.store(false, std::memory_order_release);
-      t_slot = nullptr;
-      epoch_detail::t_index1 = 0;
-    }
-  }
-};
+// Hands the thread's slot back at thread exit (AtThreadExit: registered
+// before the thread takes a slot, so that no failure can leave one taken
+// and never given back).
+__attribute__((tls_model("initial-exec"))) thread_local bool t_release_registered = false;
 
+void ReleaseSlot(void*) noexcept {
+  t_release_registered = false;  // a use after this registers again
+  if (t_slot != nullptr) {
+    t_slot->epoch.store(kIdle, std::memory_order_release);
+    t_slot->in_use.store(false, std::memory_order_release);
+    t_slot = nullptr;
+    epoch_detail::t_index1 = 0;
+  }
+}
+
+// Takes a free slot for the calling thread (a new block of them if none is
+// free). Throws std::bad_alloc, the thread then holding no slot.
 Slot* RegisterThread() {
+  if (!t_release_registered) {
+    AtThreadExit(&ReleaseSlot, nullptr);
+    t_release_registered = true;
+  }
   State& st = GetState();
   Slot* slot = nullptr;
   {
@@ -158,7 +168,7 @@ Slot* RegisterThread() {
       last = b;
       blocks++;
       for (Slot& s : b->slots) {
-        // acquire: the index's last owner released it (SlotReleaser), and
+        // acquire: the index's last owner released it (ReleaseSlot), and
         // per-thread cells indexed by it (Striped) carry on from its writes.
         if (!s.in_use.load(std::memory_order_acquire)) {
           s.in_use.store(true, std::memory_order_relaxed);
@@ -181,8 +191,6 @@ Slot* RegisterThread() {
   }
   t_slot = slot;
   epoch_detail::t_index1 = slot->index + 1;
-  thread_local SlotReleaser releaser;  // its destructor runs at thread exit
-  (void)releaser;
   return slot;
 }
 
@@ -230,9 +238,14 @@ uint64_t MinActiveEpoch() {
 }  // namespace
 
 Epoch::Guard::Guard() {
-  if (t_depth++ != 0) return;
+  const uint32_t depth = t_depth;
+  if (depth != 0) {
+    t_depth = depth + 1;
+    return;
+  }
   Slot* slot = t_slot;
-  if (slot == nullptr) slot = RegisterThread();
+  if (slot == nullptr) slot = RegisterThread();  // (a throw leaves the depth at 0)
+  t_depth = 1;
   Announce(slot, g_epoch.value.load(std::memory_order_acquire));
 }
 

@@ -16,6 +16,12 @@
  * reader's next refresh), then an unarmed put, close, reopen, and every
  * acknowledged key read back.
  *
+ * fresh_*: the same, the armed call being the first call of a new thread:
+ * the thread's per-thread state (epoch slot, scratch buffers, the last
+ * error's string) is made under the failures. (A C++ thread_local's
+ * destructor registration used to end the process there: glibc's "failed
+ * to register TLS destructor"; core/util/per_thread.h.)
+ *
  * background: writers, compaction and checkpoints while one allocation in
  * a few thousand fails in every thread (background threads included), then
  * allocation works again: no crash, no hang, statuses only OK or
@@ -397,39 +403,48 @@ static int read_back(firkin_db *db, const char *tag, int from, int n, bool *all,
 typedef void (*prep_fn)(firkin_db *db);
 typedef int (*check_fn)(firkin_db *db);
 
+/* The armed call, on the calling thread or a thread of its own. */
+typedef struct armed_call {
+  op_fn fn;
+  firkin_db *db;
+  long nth;
+  bool sticky;
+  op_result r;
+  firkin_status s;
+  bool never; /* the n-th allocation never came */
+} armed_call;
+static void *armed_call_run(void *p) {
+  armed_call *c = p;
+  af_fail_nth(c->nth, c->sticky);
+  c->s = c->fn(c->db, &c->r);
+  c->never = af_pending();
+  af_off();
+  return NULL;
+}
+
+/* fresh: the armed call is the first call of a new thread (its per-thread
+ * state made under the failures: core/util/per_thread.h); else the
+ * calling thread's, after the setup's calls. */
 static int armed_run(const char *dir, op_fn fn, prep_fn prep, check_fn check, long nth,
-                     bool sticky) {
+                     bool sticky, bool fresh) {
   firkin_options *o = opts();
   firkin_db *db = NULL;
-  /* The operation once on a scratch database first: glibc aborts the
-   * process ("failed to register TLS destructor") when the first use of a
-   * thread_local with a destructor in a thread cannot allocate, and that
-   * first use is not what this sweeps (docs/api.md, FIRKIN_E_NO_MEMORY). */
-  {
-    char scratch[600];
-    snprintf(scratch, sizeof scratch, "%s-warm", dir);
-    sh("rm -rf '%s'", scratch);
-    op_result w;
-    CHECK(firkin_open(scratch, o, &db) == FIRKIN_OK, "open the scratch database");
-    CHECK(put_range(db, NULL, "k", 0, SETUP_KEYS) == FIRKIN_OK, "scratch puts");
-    snprintf(reader_dir, sizeof reader_dir, "%s", scratch);
-    if (prep != NULL) prep(db);
-    (void)fn(db, &w);
-    if (check != NULL) (void)check(db);
-    CHECK(firkin_close(db) == FIRKIN_OK, "close the scratch database");
-    sh("rm -rf '%s'", scratch);
-    db = NULL;
-  }
   CHECK(firkin_open(dir, o, &db) == FIRKIN_OK, "open");
   CHECK(put_range(db, NULL, "k", 0, SETUP_KEYS) == FIRKIN_OK, "setup puts");
   snprintf(reader_dir, sizeof reader_dir, "%s", dir);
   if (prep != NULL) prep(db);
   puts_done = 0;
-  op_result r;
-  af_fail_nth(nth, sticky);
-  const firkin_status s = fn(db, &r);
-  const bool never = af_pending();
-  af_off();
+  armed_call call = {fn, db, nth, sticky, {0, 0, false, NULL}, FIRKIN_OK, false};
+  if (fresh) {
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, armed_call_run, &call) == 0, "pthread_create");
+    pthread_join(th, NULL);
+  } else {
+    armed_call_run(&call);
+  }
+  const op_result r = call.r;
+  const firkin_status s = call.s;
+  const bool never = call.never;
   CHECK(status_allowed(s), "the armed call returned %s (n=%ld%s)", firkin_strerror(s), nth,
         sticky ? ", sticky" : "");
   /* The same handle, before anything else: reads go on, and answer right. */
@@ -472,7 +487,8 @@ static int armed_run(const char *dir, op_fn fn, prep_fn prep, check_fn check, lo
 
 /* Runs op with n = 1, 2, ... (each in a child) until it needs fewer
  * allocations than n; returns failures. */
-static int sweep(const char *name, op_fn fn, prep_fn prep, check_fn check, bool sticky) {
+static int sweep(const char *name, op_fn fn, prep_fn prep, check_fn check, bool sticky,
+                 bool fresh) {
   char dir[512];
   int bad = 0;
   long step = 1;
@@ -486,7 +502,7 @@ static int sweep(const char *name, op_fn fn, prep_fn prep, check_fn check, bool 
     pid_t pid = fork();
     if (pid == 0) {
       alarm(30);
-      _exit(armed_run(dir, fn, prep, check, n, sticky));
+      _exit(armed_run(dir, fn, prep, check, n, sticky, fresh));
     }
     int st = 0;
     waitpid(pid, &st, 0);
@@ -494,13 +510,15 @@ static int sweep(const char *name, op_fn fn, prep_fn prep, check_fn check, bool 
     if (WIFEXITED(st) && WEXITSTATUS(st) == DONE) break;
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
       if (bad++ < 5) {
-        fprintf(stderr, "  %s: n=%ld%s: %s %d\n", name, n, sticky ? " (sticky)" : "",
+        fprintf(stderr, "  %s: n=%ld%s%s: %s %d\n", name, n, sticky ? " (sticky)" : "",
+                fresh ? " (fresh thread)" : "",
                 WIFSIGNALED(st) ? "signal" : "exit",
                 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
       }
     }
   }
-  printf("     (%s%s: %ld allocations swept)\n", name, sticky ? ", sticky" : "", n - 1);
+  printf("     (%s%s%s: %ld allocations swept)\n", name, sticky ? ", sticky" : "",
+         fresh ? ", fresh thread" : "", n - 1);
   fflush(stdout);
   return bad;
 }
@@ -510,33 +528,40 @@ typedef struct named_op {
   op_fn fn;
   prep_fn prep;   /* run before the operation, unarmed (NULL: none) */
   check_fn check; /* run on the same handle after it, unarmed (NULL: none); 0 = pass */
+  bool fresh;     /* swept on a fresh thread too (fresh_*) */
 } named_op;
 
 static const named_op kOps[] = {
-    {"put", op_put, NULL, NULL},
-    {"put_always", op_put_always, NULL, NULL},
-    {"many_puts", op_many_puts, NULL, NULL},
-    {"batch", op_batch, NULL, NULL},
-    {"cas", op_cas, NULL, NULL},
-    {"txn", op_txn, NULL, NULL},
-    {"ns", op_ns, NULL, NULL},
-    {"checkpoint", op_checkpoint, NULL, NULL},
-    {"compact", op_compact, prep_compact, NULL},
-    {"sync", op_sync, NULL, NULL},
-    {"reads", op_reads, NULL, NULL},
-    {"changes", op_changes, NULL, NULL},
-    {"backup", op_backup, NULL, NULL},
-    {"verify", op_verify, NULL, NULL},
-    {"ordered", op_ordered, prep_ordered, check_ordered},
-    {"refresh", op_refresh, prep_refresh, check_refresh},
+    {"put", op_put, NULL, NULL, true},
+    {"put_always", op_put_always, NULL, NULL, false},
+    {"many_puts", op_many_puts, NULL, NULL, false},
+    {"batch", op_batch, NULL, NULL, true},
+    {"cas", op_cas, NULL, NULL, true},
+    {"txn", op_txn, NULL, NULL, true},
+    {"ns", op_ns, NULL, NULL, false},
+    {"checkpoint", op_checkpoint, NULL, NULL, false},
+    {"compact", op_compact, prep_compact, NULL, false},
+    {"sync", op_sync, NULL, NULL, false},
+    {"reads", op_reads, NULL, NULL, true},
+    {"changes", op_changes, NULL, NULL, true},
+    {"backup", op_backup, NULL, NULL, false},
+    {"verify", op_verify, NULL, NULL, false},
+    {"ordered", op_ordered, prep_ordered, check_ordered, true},
+    {"refresh", op_refresh, prep_refresh, check_refresh, true},
 };
 
 static const named_op *current;
 static int t_sweep_once(void) {
-  return sweep(current->name, current->fn, current->prep, current->check, false) == 0 ? 0 : 1;
+  return sweep(current->name, current->fn, current->prep, current->check, false, false) == 0 ? 0
+                                                                                            : 1;
 }
 static int t_sweep_sticky(void) {
-  return sweep(current->name, current->fn, current->prep, current->check, true) == 0 ? 0 : 1;
+  return sweep(current->name, current->fn, current->prep, current->check, true, false) == 0 ? 0
+                                                                                           : 1;
+}
+static int t_sweep_fresh(void) {
+  return sweep(current->name, current->fn, current->prep, current->check, false, true) == 0 ? 0
+                                                                                           : 1;
 }
 
 /* ---- background: every thread's allocations fail now and then ---------- */
@@ -647,8 +672,8 @@ int main(int argc, char **argv) {
   snprintf(root, sizeof root, "/tmp/firkin-oom-%d", (int)getpid());
   sh("rm -rf '%s'; mkdir -p '%s'", root, root);
   forked_case_alarm_s = long_run ? 3600 : 600;
-  /* FIRKIN_OOM_ONE="op n sticky": that one armed run, in this process,
-   * its directory kept (diagnosis). */
+  /* FIRKIN_OOM_ONE="op n mode": that one armed run, in this process, its
+   * directory kept (diagnosis); mode 1 = sticky, 2 = on a fresh thread. */
   const char *one = getenv("FIRKIN_OOM_ONE");
   if (one != NULL) {
     char opname[64];
@@ -659,7 +684,8 @@ int main(int argc, char **argv) {
       if (strcmp(kOps[i].name, opname) != 0) continue;
       char dir[512];
       snprintf(dir, sizeof dir, "%s/one", root);
-      const int rc = armed_run(dir, kOps[i].fn, kOps[i].prep, kOps[i].check, n, sticky != 0);
+      const int rc = armed_run(dir, kOps[i].fn, kOps[i].prep, kOps[i].check, n, sticky & 1,
+                               (sticky & 2) != 0);
       printf("armed run: %d (%s)\n", rc, dir);
       return rc;
     }
@@ -673,6 +699,10 @@ int main(int argc, char **argv) {
     snprintf(name, sizeof name, "sticky_%s: the n-th allocation and every later one fail",
              kOps[i].name);
     if (AF_AVAILABLE) run(name, t_sweep_sticky); else printf("skip %s (a sanitizer's allocator)\n", name);
+    if (!kOps[i].fresh) continue;
+    snprintf(name, sizeof name, "fresh_%s: the n-th allocation of a new thread's first call fails",
+             kOps[i].name);
+    if (AF_AVAILABLE) run(name, t_sweep_fresh); else printf("skip %s (a sanitizer's allocator)\n", name);
   }
   if (AF_AVAILABLE) {
     run("background_rare: 4 writers, compaction, checkpoints; 1 allocation in 5,000 fails",
