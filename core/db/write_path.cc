@@ -532,6 +532,9 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   auto& todo = PerThread<std::vector<PendingOp>, struct BatchTodoTag>();
   auto& shards = PerThread<std::vector<size_t>, struct BatchShardsTag>();
   auto& seen = PerThread<std::unordered_set<std::string>, struct BatchSeenTag>();
+  // (Made here, before the reservation: one that could not be made later
+  // would fail the log.)
+  NsCountDeltas& counts = PerThread<NsCountDeltas, struct BatchCountsTag>();
   todo.clear();
   shards.clear();
   seen.clear();
@@ -592,7 +595,6 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   // They change before the batch is published: a count may hold a batch
   // that reads see a moment later (the walk of the index, which counts at
   // a snapshot, does not).
-  NsCountDeltas& counts = PerThread<NsCountDeltas, struct BatchCountsTag>();
   try {
     for (const PendingOp& p : todo) {
       InstallPending(p, r->seq, batch ? kRecordFlagBatch : 0, base + pos,
