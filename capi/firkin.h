@@ -629,9 +629,11 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  record below the watermark failed its checks; nothing new is visible),
  *  FIRKIN_E_BUSY (the directory kept changing under it for 8 listings in a
  *  row; retry), FIRKIN_E_IO, FIRKIN_E_NO_MEMORY. A refresh that fails
- *  takes back what it had read: the handle's state (its reads and counts)
- *  stays that of the last refresh that succeeded, and the next refresh
- *  starts again from there. Thread-safe; concurrent refreshes of one
+ *  takes back what it had read: the handle's state (its reads, counts and
+ *  namespaces) stays that of the last refresh that succeeded, and the next
+ *  refresh starts again from there. The namespaces a refresh creates and
+ *  drops change for other threads together, in its last step, just before
+ *  it publishes the new state. Thread-safe; concurrent refreshes of one
  *  handle run one after the other. firkin_last_seq and firkin_stats
  *  ("reader": {"seq": ...}) tell the sequence number the handle now sees. */
 FIRKIN_API firkin_status firkin_refresh(firkin_db *db);

@@ -6,9 +6,10 @@
 // under the same name.
 //
 // Thread contract: Find/List/ById take an internal mutex and may be called
-// from any thread. Create/Drop/Forget (mutations) are serialized by the
-// caller (the database's namespace lock, the compactor's run, a read-only
-// handle's refresh, or recovery before the database is shared). A dropped
+// from any thread. Create/Drop/ByIdOrPlaceholder/Forget and
+// Stage/Publish/Discard (mutations) are serialized by the caller (the
+// database's namespace lock, the compactor's run, a read-only handle's
+// refresh, or recovery before the database is shared). A dropped
 // NamespaceInfo stays in the table until Forget, which the writer calls
 // only once no record of the namespace is left in any segment (compaction
 // dropped its create and drop records: Compactor, "namespace records"),
@@ -21,9 +22,22 @@
 // table's slots move when Create or Forget changes it, which is why ById
 // locks (until 2026-11-27 a compaction pass read the table unlocked while
 // firkin_ns_create grew it: a TSan race, a dangling pointer at worst). A
-// pointer ById returns stays valid while the namespace is not forgotten:
-// only the thread that forgets (the writer's compactor, a reader's
-// refresh) keeps a pointer from ById past a call.
+// pointer ById returns stays valid while the namespace is not forgotten
+// (a staged one's: until Publish or Discard, and past Publish as a held
+// one's): only the thread that forgets or stages (the writer's compactor,
+// a reader's refresh) keeps a pointer from ById past a call.
+//   Staging (a read-only handle's refresh: Follower::CatchUp stages,
+// Follower::Retire publishes): between Stage and Publish (or Discard),
+// Create, Drop and ByIdOrPlaceholder change only what the staging thread
+// sees (ById, IsDropped, and the NamespaceInfo objects they make, which
+// nobody else holds yet); every other caller (Find, List, IsLive,
+// AllIncludingDropped, held, and the `dropped` flag every handle reads)
+// sees the table as it was until Publish applies the staged changes in
+// one step under the mutex; Discard forgets them (a refresh that failed
+// part way). Until 2026-11-29 a refresh applied namespace records as it
+// replayed them: other threads listed and opened namespaces of a state
+// not published, and lost dropped ones, and a refresh that failed kept
+// both (readers_test failed_ns_create, failed_ns_drop, failed_ns_threads).
 #ifndef FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
 #define FIRKIN_CORE_KEYSPACE_NAMESPACES_H_
 
@@ -33,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -355,10 +370,14 @@ class CountsSeqlock {
 // refresh forgets namespaces only after it applied them (DB::Refresh,
 // Follower::ForgetGone), the writer's compactor forgets only namespaces no
 // batch writes (dropped, their records gone), and the writer's batches
-// hold theirs by shared_ptr; except a placeholder
-// (recovery's, for keys met before their namespace's create record),
-// which the create replaces: its changes are applied just before
-// (ApplyFor; the placeholder is nobody's handle, so nobody sees them).
+// hold theirs by shared_ptr. A placeholder (for keys a refresh met before
+// their namespace's create record), which the create replaces, keeps its
+// counts as they were: its changes move to the namespace that replaces it
+// (Move), applied with the rest (until 2026-11-29 they were applied to
+// the placeholder just before the create copied its counts: a refresh that
+// failed after left the namespace counting keys it took back, and the
+// next one counted them again: readers_test failed_ns_placeholder, 1800
+// of 900).
 // Thread contract: one thread.
 class NsCountDeltas {
  public:
@@ -379,12 +398,17 @@ class NsCountDeltas {
     if (several) lock->EndApply();
     deltas_.clear();
   }
-  // Applies and forgets those of ns alone.
-  void ApplyFor(NamespaceInfo* ns) {
+  // The changes noted for `from` become `to`'s (added to any it has).
+  // `from` is only compared, never read.
+  void Move(const NamespaceInfo* from, NamespaceInfo* to) {
     for (size_t i = 0; i < deltas_.size(); i++) {
-      if (deltas_[i].first != ns) continue;
-      ns->ApplyCounts(deltas_[i].second);
+      if (deltas_[i].first != from) continue;
+      const NamespaceInfo::CountDelta d = deltas_[i].second;
       deltas_.erase(deltas_.begin() + static_cast<std::ptrdiff_t>(i));
+      NamespaceInfo::CountDelta* t = For(to);
+      t->live += d.live;
+      t->ttl += d.ttl;
+      t->expiry = std::min(t->expiry, d.expiry);
       return;
     }
   }
@@ -407,7 +431,8 @@ class NamespaceTable {
   // Any thread. nullptr if no live namespace has this name.
   std::shared_ptr<NamespaceInfo> Find(std::string_view name) const;
   std::vector<std::shared_ptr<NamespaceInfo>> List() const;
-  // Every namespace ever created (dropped ones too), by id.
+  // Every namespace held (dropped ones too, until forgotten), by id.
+  // (Neither these three nor IsLive or held see staged changes.)
   std::vector<std::shared_ptr<NamespaceInfo>> AllIncludingDropped() const {
     std::lock_guard<std::mutex> l(mu_);
     std::vector<std::shared_ptr<NamespaceInfo>> out;
@@ -427,11 +452,20 @@ class NamespaceTable {
     return it != by_id_.end() && !it->second->dropped.load();
   }
   // Any thread. By id (dropped ones included, until forgotten); nullptr
-  // if unknown or forgotten.
+  // if unknown or forgotten. While changes are staged, the staged
+  // namespace of that id if there is one (the staging thread's view: only
+  // it asks then).
   NamespaceInfo* ById(uint32_t id) const {
     std::lock_guard<std::mutex> l(mu_);
-    auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : it->second.get();
+    return LookupLocked(id);
+  }
+  // Any thread: whether namespace `id` is known and dropped; while changes
+  // are staged, in the staging thread's view (a staged drop counts).
+  bool IsDropped(uint32_t id) const {
+    std::lock_guard<std::mutex> l(mu_);
+    const NamespaceInfo* info = LookupLocked(id);
+    return info != nullptr &&
+           (info->dropped.load(std::memory_order_acquire) || staged_drops_.count(id) != 0);
   }
   // Any thread: how many namespaces the table holds (live, and dropped
   // ones not forgotten yet; "default" included).
@@ -441,26 +475,46 @@ class NamespaceTable {
   }
   // WRITER. Registers namespace `id` under `name` (id > 0), with its
   // flags (kNsFlag*) and, for an ordered one, its OrderedIndex if built.
+  // One already held under that name is returned as it is (replayed
+  // again). One that replaces a placeholder takes its counts and whether
+  // it was dropped. Staged: held by the table and visible to others only
+  // from Publish (the placeholder it replaces stays alive until then).
   std::shared_ptr<NamespaceInfo> Create(uint32_t id, const std::string& name, uint32_t flags = 0,
                                         OrderedIndex* ordered = nullptr);
-  // WRITER. Marks the namespace dropped and forgets its name.
+  // WRITER. Marks the namespace dropped and forgets its name. Staged: a
+  // namespace others see is marked, and loses its name, at Publish.
   void Drop(uint32_t id);
-  // WRITER (recovery). The namespace with this id, creating a nameless
-  // placeholder if its create record has not been replayed yet (replay is
-  // in segment order, and compaction may move a create record after keys
-  // of its namespace); Create fills in the name and keeps the counts.
+  // WRITER (recovery, a refresh). The namespace with this id, creating a
+  // nameless placeholder if its create record has not been replayed yet
+  // (replay is in segment order, and compaction may move a create record
+  // after keys of its namespace); Create fills in the name and keeps the
+  // counts. Staged: a new placeholder is staged too.
   NamespaceInfo* ByIdOrPlaceholder(uint32_t id) {
-    if (NamespaceInfo* info = ById(id)) return info;
     std::lock_guard<std::mutex> l(mu_);
-    auto& slot = by_id_[id];
+    if (NamespaceInfo* info = LookupLocked(id)) return info;
+    auto& slot = staging_ ? staged_[id] : by_id_[id];
     slot = std::make_shared<NamespaceInfo>(id, std::string());
     RaiseNextId(id);
     return slot.get();
   }
   // WRITER. Removes dropped namespace `id` from the table (REQUIRES: it is
   // dropped, and no record of it is left in any segment, nor an index
-  // entry). Handles that hold it keep it alive, dropped.
+  // entry; nothing staged). Handles that hold it keep it alive, dropped.
   void Forget(uint32_t id);
+  // WRITER (a read-only handle's refresh). From here to Publish or
+  // Discard, Create, Drop and ByIdOrPlaceholder are staged (see the class
+  // comment). REQUIRES: nothing staged.
+  void Stage();
+  // WRITER. Applies what was staged, as one change under the mutex: the
+  // drops first (marked dropped, names freed), then the namespaces made
+  // (each takes its name as Create would: not dropped, no namespace of a
+  // higher id holding it), and ends the staging.
+  void Publish();
+  // WRITER. Forgets what was staged and ends the staging: the table is as
+  // it was at Stage (ids aside: next_id stays raised, which only the
+  // writer uses). The NamespaceInfo objects it made die with their last
+  // holder.
+  void Discard();
   // WRITER. The id the next Create should use: above every id the table
   // ever held (forgotten ones too).
   uint32_t next_id() const {
@@ -479,6 +533,26 @@ class NamespaceTable {
   // By id: live namespaces, and dropped ones not forgotten yet.
   std::unordered_map<uint32_t, std::shared_ptr<NamespaceInfo>> by_id_;
   uint32_t next_id_ = 1;  // above every id held or forgotten
+  // Staging (Stage to Publish or Discard): the namespaces made (created,
+  // or placeholders; dropped ones marked in place: nobody else holds
+  // them), the ids of held namespaces dropped, and the staged namespaces
+  // a later Create replaced (kept alive until the end: a refresh's count
+  // deltas may still name them until it moves them, NsCountDeltas::Move).
+  bool staging_ = false;
+  std::map<uint32_t, std::shared_ptr<NamespaceInfo>> staged_;
+  std::set<uint32_t> staged_drops_;
+  std::vector<std::shared_ptr<NamespaceInfo>> staged_replaced_;
+  // REQUIRES: mu_ held. The staged namespace of `id`, else the held one.
+  NamespaceInfo* LookupLocked(uint32_t id) const {
+    if (auto it = staged_.find(id); it != staged_.end()) return it->second.get();
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : it->second.get();
+  }
+  // REQUIRES: mu_ held. Gives `info` (held in by_id_) its name, unless it
+  // is dropped or a namespace of a higher id holds the name.
+  void NameLocked(const std::shared_ptr<NamespaceInfo>& info);
+  // REQUIRES: mu_ held. Marks `info` dropped and frees its name.
+  void DropLocked(const std::shared_ptr<NamespaceInfo>& info);
   void RaiseNextId(uint32_t id) {  // REQUIRES: mu_ held
     if (id >= next_id_) next_id_ = id + 1;
   }

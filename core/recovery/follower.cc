@@ -346,6 +346,9 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
 
   RecoveryResult res;
   res.last_seq = *last_seq;
+  // The namespace records' changes are staged: other threads see them
+  // when the caller publishes the new state (Retire), or never (undo).
+  ns_->Stage();
   Replayer replay(ks_, ns_, &res, /*concurrent=*/true);
   replay.set_counts(counts);
   replay.set_journal();
@@ -357,7 +360,8 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
   // segments it added go (fresh again at the next refresh), those it read
   // further are read again from where they were, what it marked seen,
   // ignored or complete is unmarked, the absent floors it kept for Retire
-  // are as they were, and *counts is emptied. Readers of the published state may have met its
+  // are as they were, the namespaces it created or dropped (staged) are
+  // forgotten, and *counts is emptied. Readers of the published state may have met its
   // records meanwhile (above the published number: they read past them,
   // or wait for the refresh to end and read again, DB::Get, DB::CountKeys)
   // and find that state whole again after it. Until 2026-11-29 what it
@@ -370,6 +374,7 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
   // fails the same way each time).
   auto undo = [&] {
     replay.Undo();
+    ns_->Discard();
     for (auto& [seg, from] : todo) {
       if (added_ids.count(seg->id()) == 0) seg->set_published_len(from);
     }
@@ -455,13 +460,9 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
     undo();
     return failed;
   }
-  if (replay.dropped_any()) {
-    NamespaceTable* ns = ns_;
-    ks_->PurgeIf([ns](const RecordView& r) {
-      NamespaceInfo* info = ns->ById(r.ns_id);
-      return info == nullptr || info->dropped.load(std::memory_order_relaxed);
-    });
-  }
+  // (The entries of namespaces it dropped go once the drops are
+  // published: Retire.)
+  purge_ = replay.dropped_any();
 
   // Segments the writer retired, and those a compaction output replayed
   // above replaces (the writer retires them next; until 2026-11-27 they
@@ -500,6 +501,17 @@ void Follower::Retire(std::atomic<uint64_t>* history_floor, std::atomic<uint64_t
   const std::vector<uint64_t>& gone_ids = retire_.ids;
   const std::set<uint32_t>& gone_slots = retire_.slots;
   const uint64_t new_seq = retire_.new_seq;
+  // The namespace changes CatchUp staged, first (other threads see them
+  // from here, with the new state the caller publishes next), and the
+  // entries of the namespaces it dropped then (a read that misses one
+  // finds the namespace dropped: DB::GetAt). Until 2026-11-29 they were
+  // applied as CatchUp replayed them: threads listed, opened and lost
+  // namespaces of a state not published, and a CatchUp that failed kept
+  // them (readers_test failed_ns_create, failed_ns_drop,
+  // failed_ns_threads).
+  ns_->Publish();
+  bool purge = purge_;
+  purge_ = false;
   // A namespace whose create record lay in a segment that goes now, and
   // that no segment replayed here carries again (the replay would have
   // moved its create_seg there): the writer compacted the record away,
@@ -526,25 +538,24 @@ void Follower::Retire(std::atomic<uint64_t>* history_floor, std::atomic<uint64_t
       if (gone.count(s->id()) != 0) gone_segs.push_back(s);
     }
     FindCheckpointCreates(gone_segs);
-    bool any = false;
     for (const auto& info : ns_->AllIncludingDropped()) {
       const uint64_t at = info->create_seg.load(std::memory_order_relaxed);
       if (info->id == 0 || at == 0 || gone.count(at) == 0) continue;
       if (!info->dropped.load(std::memory_order_relaxed)) {
         ns_->Drop(info->id);
         stats_.namespaces_gone++;
-        any = true;
+        purge = true;
       }
       forget_.push_back(info->id);
     }
     for (uint64_t id : gone_ids) from_open_.erase(id);
-    if (any) {
-      NamespaceTable* ns = ns_;
-      ks_->PurgeIf([ns](const RecordView& r) {
-        NamespaceInfo* info = ns->ById(r.ns_id);
-        return info == nullptr || info->dropped.load(std::memory_order_relaxed);
-      });
-    }
+  }
+  if (purge) {
+    NamespaceTable* ns = ns_;
+    ks_->PurgeIf([ns](const RecordView& r) {
+      NamespaceInfo* info = ns->ById(r.ns_id);
+      return info == nullptr || info->dropped.load(std::memory_order_relaxed);
+    });
   }
   // The entries that go: those still pointing into a segment that goes.
   std::vector<Locator> victims;

@@ -35,8 +35,11 @@
 // and the namespace table meanwhile: records are installed under their
 // keys' sub-table locks and stay invisible (by sequence number) until the
 // caller publishes *last_seq (a CatchUp that fails takes them back,
-// Replayer::Undo), and the table locks itself (handles hold
-// their namespaces by shared_ptr, so a forgotten one lives on for them).
+// Replayer::Undo); namespace records' changes are staged in the table,
+// which locks itself, and seen by other threads from the start of Retire,
+// inside the caller's publication (a CatchUp that fails discards them:
+// NamespaceTable::Stage); handles hold their namespaces by shared_ptr, so
+// a forgotten one lives on for them.
 // The entries Retire takes out are visible at once: the caller makes that,
 // the count changes and the publication one change that counting walks
 // can tell they overlapped (DB::refresh_cut_); it raises the floors there
@@ -108,19 +111,26 @@ class Follower {
   // unchanged and *counts empty, and the next CatchUp starts from the same
   // place (until 2026-11-29 what it had installed stayed, unpublished, and
   // reads of those keys could fail until a refresh succeeded: readers_test
-  // failed_refresh). Not taken back: namespaces its replay created or
-  // dropped, and the live and dead byte counts of the records it met (stats
-  // only on a read-only handle). On success the segments
+  // failed_refresh). The namespaces its replay creates or drops are staged
+  // (NamespaceTable::Stage): on failure forgotten (until 2026-11-29 they
+  // were applied as replayed and stayed: readers_test failed_ns_create,
+  // failed_ns_drop), on success left for Retire to publish. Not taken
+  // back: the live and dead byte counts of the records it met (stats only
+  // on a read-only handle) and the ordered index made for a namespace it
+  // created (read by nothing before the namespace is published; a later
+  // replay of the create takes it again). On success the segments
   // that go, and the index entries into them, are still there: Retire
   // takes them out. A segment is marked seen only once it is added (its
   // slot allocated: until 2026-11-29 one that found no slot was marked
   // seen anyway, and no later refresh mapped it).
   Status CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* newest_time);
 
-  // After a CatchUp that succeeded: drops the segments the writer retired
-  // (and those a replayed output replaces), the index entries still
-  // pointing into them and the namespaces whose create records went with
-  // them; the count changes of the puts dropped go to *counts. The caller
+  // After a CatchUp that succeeded: publishes the namespace changes it
+  // staged, takes out the entries of the namespaces it dropped, drops the
+  // segments the writer retired (and those a replayed output replaces),
+  // the index entries still pointing into them and the namespaces whose
+  // create records went with them; the count changes of the puts dropped
+  // go to *counts. The caller
   // runs it, applies *counts and publishes the new state as one change
   // (DB::refresh_cut_): a counting walk must not see entries gone that
   // the counts and the published state still hold (until 2026-11-29 they
@@ -193,6 +203,7 @@ class Follower {
   // as they go.
   std::set<uint64_t> from_open_;
   std::vector<uint32_t> forget_;  // for ForgetGone
+  bool purge_ = false;            // the last CatchUp replayed a drop: Retire purges
   // What the last CatchUp found going, for Retire.
   struct PendingRetire {
     std::vector<std::shared_ptr<Segment>> held;  // the segments held before it

@@ -9,9 +9,12 @@
 // before the database is shared). With `concurrent`, other threads may
 // read the keyspace meanwhile (lock-free readers): each install is made
 // under its key's index sub-table lock, and the caller hides the records
-// from readers by sequence number until it publishes the new state; with
-// a journal (set_journal), Undo takes the index changes back (a catch-up
-// that failed part way: nothing it installed stays).
+// from readers by sequence number until it publishes the new state, and
+// the namespace records' changes by staging them in the table
+// (NamespaceTable::Stage; it publishes them with the new state); with a
+// journal (set_journal), Undo takes the index changes back, and those of
+// the namespaces' own fields (a catch-up that failed part way: nothing it
+// installed stays; the caller discards the staged namespaces).
 #ifndef FIRKIN_CORE_RECOVERY_REPLAYER_H_
 #define FIRKIN_CORE_RECOVERY_REPLAYER_H_
 
@@ -38,7 +41,9 @@ class Replayer {
   Replayer(Keyspace* ks, NamespaceTable* ns, RecoveryResult* res, bool concurrent = false)
       : ks_(ks), ns_(ns), res_(res), concurrent_(concurrent) {}
   // The namespaces' key counts change in `counts` (applied by the caller
-  // when it publishes the new state) instead of at once.
+  // when it publishes the new state) instead of at once. REQUIRES: the
+  // namespace table stages (a placeholder the create replaces must live
+  // on until its changes moved: NsCountDeltas::Move).
   void set_counts(NsCountDeltas* counts) { counts_ = counts; }
   // Every index entry the replay changes is noted first (with
   // `concurrent`: a read-only handle's catch-up), so that Undo can put it
@@ -46,12 +51,26 @@ class Replayer {
   void set_journal() { journal_on_ = true; }
   // Puts every entry noted back as it was before the replay changed it
   // (newest change first), in the hash index and the ordered ones; an
-  // entry changed since by someone else stays. Records the replay counted
-  // live or dead, namespaces it created or dropped and the count changes
-  // in set_counts' deltas are not taken back (the caller discards the
-  // deltas). REQUIRES: an Epoch::Guard, and the segments the replay
-  // installed records of still in the table.
+  // entry changed since by someone else stays; and the fields of the
+  // namespaces its namespace records changed (create_seg, seg_floor, the
+  // create copy). Records the replay counted live or dead and the count
+  // changes in set_counts' deltas are not taken back (the caller discards
+  // the deltas), nor the namespaces it created or dropped (staged: the
+  // caller discards them, NamespaceTable::Discard, after this) or the
+  // ordered index it made for one (its entries above the published state
+  // go back with the rest; nothing reads it before the namespace is
+  // published, and a later replay of the create takes it again and fills
+  // it: Keyspace::MakeOrdered, FillOrdered).
+  // REQUIRES: an Epoch::Guard, the segments the replay installed records
+  // of still in the table, and the namespaces it changed still alive.
   void Undo() {
+    for (auto it = ns_journal_.rbegin(); it != ns_journal_.rend(); ++it) {
+      NamespaceInfo* info = it->info;
+      info->create_seg.store(it->create_seg, std::memory_order_relaxed);
+      info->seg_floor.store(it->seg_floor, std::memory_order_relaxed);
+      info->SetCreateCopy(it->create_loc, it->create_loc_seg, it->create_size);
+    }
+    ns_journal_.clear();
     for (auto it = journal_.rbegin(); it != journal_.rend(); ++it) {
       HashIndex::ShardGuard lock(&ks_->index(), it->h);
       if (!ks_->index().ReplaceIf(it->h, it->after, it->before)) continue;
@@ -155,20 +174,22 @@ class Replayer {
         OrderedIndex* ord = (flags & kNsFlagOrdered) != 0 && ks_->ordered_live()
                                 ? ks_->MakeOrdered(r.ns_id)
                                 : nullptr;
-        // A placeholder's count changes go into it before the create copies
-        // its counts and frees it (a refresh replays a compaction output
-        // holding the create after the log segments with the keys: the
-        // count lost them, and was applied to freed memory; review of the
-        // session's change).
-        if (counts_ != nullptr) {
-          if (NamespaceInfo* ph = ns_->ById(r.ns_id); ph != nullptr && ph->name.empty()) {
-            counts_->ApplyFor(ph);
-          }
-        }
-        // (Where its create record lies: a refresh tells by it that the
-        // writer compacted the record away, Follower::CatchUp.)
+        // A placeholder (a refresh replays a compaction output holding the
+        // create after the log segments with the keys): the create copies
+        // its counts, and its count changes move to the namespace that
+        // replaces it (until 2026-11-29 they were applied to it just
+        // before the create copied its counts: a refresh that failed after
+        // left the namespace counting keys it took back, readers_test
+        // failed_ns_placeholder; before that the count lost them, and was
+        // applied to freed memory; review of the session's change).
+        const NamespaceInfo* ph = counts_ != nullptr ? ns_->ById(r.ns_id) : nullptr;
+        if (ph != nullptr && !ph->name.empty()) ph = nullptr;
         const std::shared_ptr<NamespaceInfo> info =
             ns_->Create(r.ns_id, plain.substr(0, r.key_len), flags, ord);
+        if (ph != nullptr && ph != info.get()) counts_->Move(ph, info.get());
+        NoteNs(info.get());
+        // (Where its create record lies: a refresh tells by it that the
+        // writer compacted the record away, Follower::CatchUp.)
         info->create_seg.store(seg->id(), std::memory_order_relaxed);
         // A create record in a log segment lies where it was written: no
         // record of the namespace is in a segment of a lower id
@@ -185,8 +206,8 @@ class Replayer {
         // The create record of a namespace whose drop was replayed already
         // (a compaction output that kept both) counts dead, as the pass
         // that kept it counted it (Compactor::BuildPlan); one replayed
-        // before its drop stays live.
-        if (info->dropped.load(std::memory_order_acquire)) {
+        // before its drop stays live. (The drop may be staged.)
+        if (ns_->IsDropped(r.ns_id)) {
           ks_->CountDeadOnly(loc, r.size());
         } else {
           ks_->CountLive(loc, r.size());
@@ -204,6 +225,7 @@ class Replayer {
         // Its create record replayed before it counts dead from here on,
         // as DB::DropNamespace counts it.
         if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
+          NoteNs(info);
           uint64_t cloc = 0, cseg = 0;
           uint32_t csize = 0;
           if (info->TakeCreateCopy(&cloc, &cseg, &csize)) ks_->CountDeadIn(cloc, cseg, csize);
@@ -258,16 +280,17 @@ class Replayer {
     }
   }
 
-  // Whether namespace id is known and dropped. The table's answer for the
-  // last id asked is kept (one lookup, under the table's mutex, per run of
-  // records of one namespace, not per record) until a namespace record
-  // changes the table.
+  // Whether namespace id is known and dropped (its drop staged
+  // included). The table's answer for the last id asked is kept (one
+  // lookup, under the table's mutex, per run of records of one namespace,
+  // not per record) until a namespace record changes the table (only this
+  // replay changes it meanwhile).
   bool Dropped(uint32_t id) {
     if (id != memo_id_) {
       memo_id_ = id;
-      memo_ = ns_->ById(id);
+      memo_ = ns_->IsDropped(id);
     }
-    return memo_ != nullptr && memo_->dropped.load(std::memory_order_acquire);
+    return memo_;
   }
 
   void ApplyKVLocked(uint64_t h, std::string_view key, Locator loc, const RecordView& r,
@@ -310,12 +333,28 @@ class Replayer {
   }
   bool journal_on_ = false;
   std::vector<Change> journal_;
+  // A namespace's fields as they were before a namespace record changed
+  // them, for Undo.
+  struct NsChange {
+    NamespaceInfo* info;
+    uint64_t create_seg, seg_floor, create_loc, create_loc_seg;
+    uint32_t create_size;
+  };
+  void NoteNs(NamespaceInfo* info) {
+    if (!journal_on_) return;
+    ns_journal_.push_back(NsChange{info, info->create_seg.load(std::memory_order_relaxed),
+                                   info->seg_floor.load(std::memory_order_relaxed),
+                                   info->create_loc.load(std::memory_order_relaxed),
+                                   info->create_loc_seg.load(std::memory_order_relaxed),
+                                   info->create_size.load(std::memory_order_relaxed)});
+  }
+  std::vector<NsChange> ns_journal_;
 
   Keyspace* ks_;
   NamespaceTable* ns_;
-  // Dropped's memo: the table's entry for memo_id_ (nullptr: none).
+  // Dropped's memo: its answer for memo_id_.
   uint32_t memo_id_ = UINT32_MAX;
-  const NamespaceInfo* memo_ = nullptr;
+  bool memo_ = false;
   RecoveryResult* res_;
   const bool concurrent_;
   NsCountDeltas* counts_ = nullptr;

@@ -91,6 +91,26 @@
  *               replayed records updated in place) leaves the published
  *               state readable: gets and counts of it, also after a
  *               second failed refresh.
+ *  failed_ns_create  a refresh that fails part way after it replayed the
+ *               create records of two namespaces (one ordered): the reader
+ *               neither lists nor opens them (before 2026-11-29 it did,
+ *               though the refresh failed and firkin_last_seq stayed);
+ *               once the damage is repaired a refresh brings each once,
+ *               whole, and verify is clean.
+ *  failed_ns_drop  a refresh that fails part way after it replayed two
+ *               namespace drops and a create under one of their names:
+ *               both stay as the published state has them (before
+ *               2026-11-29 they read as dropped, and the name led to the
+ *               unpublished new namespace); repaired, a refresh drops them.
+ *  failed_ns_threads  threads list and open namespaces and read through a
+ *               handle while another refreshes over a drop and a create:
+ *               while every refresh fails they see the published state
+ *               only; when one succeeds, each listing holds the old state
+ *               or the new one, never part of it.
+ *  failed_ns_placeholder  a refresh that fails after it replayed keys of
+ *               a namespace before its create record (refresh_placeholder)
+ *               keeps neither the namespace nor their counts: repaired, a
+ *               refresh counts them once (before 2026-11-29 twice).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -2311,6 +2331,475 @@ static int t_failed_refresh(void) {
   return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* failed_ns_*: namespace records replayed by a refresh that fails          */
+/* ------------------------------------------------------------------------ */
+
+/* How many times `name` is a line of `list` (firkin_ns_list's). */
+static int line_count(const char *list, const char *name) {
+  int n = 0;
+  const size_t l = strlen(name);
+  for (const char *p = list; *p != 0;) {
+    const size_t len = strcspn(p, "\n");
+    n += len == l && strncmp(p, name, l) == 0;
+    p += len;
+    if (*p == '\n') p++;
+  }
+  return n;
+}
+
+/* How many times `name` is a line of firkin_ns_list (-1 on error). */
+static int ns_listed(firkin_db *db, const char *name) {
+  char *list = NULL;
+  if (firkin_ns_list(db, &list) != FIRKIN_OK) return -1;
+  const int n = line_count(list, name);
+  firkin_free(list);
+  return n;
+}
+
+/* Puts `n` keys "<tag><i>" into ns, values "1", no sync. */
+static int nf_put_keys(firkin_db *w, firkin_ns *ns, const char *tag, int n) {
+  char k[48];
+  for (int i = 0; i < n; i++) {
+    const int kl = snprintf(k, sizeof k, "%s%d", tag, i);
+    if (firkin_put(w, NULL, ns, k, (size_t)kl, "1", 1) != FIRKIN_OK) return 1;
+  }
+  return 0;
+}
+
+/* Puts `n` keys "nf<i>" into the default namespace with values
+ * "nsfail-NNNNNN", syncs, and damages the value of number `bad` (its 8th
+ * byte: "nsfail-0..." reads "nsfail-j..." until nf_repair): a refresh
+ * that reads it fails CORRUPTION after it replayed everything before. */
+static int nf_damaged_tail(const char *dir, firkin_db *w, int n, int bad) {
+  char k[32], v[32], m[32];
+  for (int i = 0; i < n; i++) {
+    const int kl = snprintf(k, sizeof k, "nf%d", i);
+    const int vl = snprintf(v, sizeof v, "nsfail-%06d", i);
+    CHECK(firkin_put(w, NULL, NULL, k, (size_t)kl, v, (size_t)vl) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  snprintf(m, sizeof m, "nsfail-%06d", bad);
+  CHECK(m[7] == '0', "the damaged value must start with 0");
+  CHECK(flip_in_segments(dir, m, 7), "the value was not found");
+  return 0;
+}
+static int nf_repair(const char *dir, int bad) {
+  char m[32];
+  snprintf(m, sizeof m, "nsfail-%06d", bad);
+  m[7] ^= 0x5a;
+  CHECK(flip_in_segments(dir, m, 7), "the damaged value was not found");
+  return 0;
+}
+
+/* Opens a writer (no background compaction, 4 MiB segments) on dir. */
+static firkin_status nf_open_writer(const char *dir, firkin_db **w) {
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_options_set(o, "segment_size", "4M");
+  const firkin_status s = firkin_open(dir, o, w);
+  firkin_options_free(o);
+  return s;
+}
+
+/* Keys counted in ns by an iterator (ordered: a range scan, in order);
+ * -1 on an error or keys out of order. */
+static long nf_scan(firkin_db *db, const firkin_ns *ns, bool ordered) {
+  firkin_iter *it = NULL;
+  const firkin_status s = ordered ? firkin_range_iter_new(db, NULL, ns, NULL, 0, NULL, 0, 0, &it)
+                                  : firkin_iter_new(db, NULL, ns, &it);
+  if (s != FIRKIN_OK) return -1;
+  long n = 0;
+  char prev[64] = "";
+  bool sorted = true;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+    const void *kp = NULL;
+    size_t kl = 0;
+    firkin_iter_key(it, &kp, &kl);
+    char cur[64];
+    snprintf(cur, sizeof cur, "%.*s", (int)kl, (const char *)kp);
+    if (n > 0 && strcmp(prev, cur) >= 0) sorted = false;
+    snprintf(prev, sizeof prev, "%s", cur);
+    n++;
+  }
+  const bool ok = firkin_iter_status(it) == FIRKIN_OK && (!ordered || sorted);
+  firkin_iter_free(it);
+  return ok ? n : -1;
+}
+
+/* A refresh that replayed the create records of two namespaces (one
+ * ordered) and keys of theirs, then met damage, fails: the reader's
+ * namespaces are those of its published state (neither listed nor
+ * openable, none more held), also after a second such refresh. Once the
+ * damage is repaired, a refresh brings each once, with every key (the
+ * ordered one's range scan in order), and verify is clean. */
+static int t_failed_ns_create(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "failed-ns-create");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(nf_open_writer(dir, &w) == FIRKIN_OK, "writer open");
+  firkin_ns *keep = NULL, *born = NULL, *oborn = NULL;
+  CHECK(firkin_ns_create(w, "keep", &keep) == FIRKIN_OK, "ns_create");
+  CHECK(nf_put_keys(w, keep, "k", 10) == 0, "puts");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  usleep(5000);
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  uint64_t s0 = 0;
+  firkin_last_seq(r, &s0);
+  const long long held0 = stat_num(r, "namespaces_held");
+  CHECK(firkin_ns_create(w, "born", &born) == FIRKIN_OK, "ns_create");
+  CHECK(firkin_ns_create_v2(w, "oborn", FIRKIN_NS_ORDERED, &oborn) == FIRKIN_OK, "ns_create_v2");
+  CHECK(nf_put_keys(w, born, "b", 50) == 0 && nf_put_keys(w, oborn, "o", 50) == 0, "puts");
+  if (nf_damaged_tail(dir, w, 300, 150)) return 1;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    CHECK(firkin_refresh(r) == FIRKIN_E_CORRUPTION, "refresh over the damage");
+    uint64_t seq = 0;
+    firkin_last_seq(r, &seq);
+    CHECK(seq == s0, "the failed refresh published %llu (was %llu)", (unsigned long long)seq,
+          (unsigned long long)s0);
+    const int lb = ns_listed(r, "born"), lo = ns_listed(r, "oborn");
+    firkin_ns *x = NULL;
+    const firkin_status ob = firkin_ns_open(r, "born", false, &x);
+    firkin_ns_close(x);
+    x = NULL;
+    const firkin_status oo = firkin_ns_open(r, "oborn", false, &x);
+    firkin_ns_close(x);
+    const long long held = stat_num(r, "namespaces_held");
+    printf("  failed_ns_create, attempt %d: listed born %d, oborn %d; ns_open %s, %s; held %lld "
+           "(was %lld)\n", attempt, lb, lo, firkin_strerror(ob), firkin_strerror(oo), held, held0);
+    CHECK(lb == 0 && lo == 0, "after a failed refresh the reader lists namespaces its published "
+          "state lacks (born %d, oborn %d)", lb, lo);
+    CHECK(ob == FIRKIN_E_NAMESPACE_NOT_FOUND && oo == FIRKIN_E_NAMESPACE_NOT_FOUND,
+          "after a failed refresh the reader opens namespaces its published state lacks (%s, %s)",
+          firkin_strerror(ob), firkin_strerror(oo));
+    CHECK(held == held0, "namespaces_held %lld after a failed refresh (was %lld)", held, held0);
+  }
+  if (nf_repair(dir, 150)) return 1;
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh once repaired");
+  CHECK(ns_listed(r, "born") == 1 && ns_listed(r, "oborn") == 1 && ns_listed(r, "keep") == 1,
+        "listed born %d, oborn %d, keep %d times", ns_listed(r, "born"), ns_listed(r, "oborn"),
+        ns_listed(r, "keep"));
+  CHECK(stat_num(r, "namespaces_held") == held0 + 2, "namespaces_held %lld (was %lld)",
+        stat_num(r, "namespaces_held"), held0);
+  firkin_ns *rb = NULL, *ro = NULL;
+  CHECK(firkin_ns_open(r, "born", false, &rb) == FIRKIN_OK, "reader ns_open born");
+  CHECK(firkin_ns_open(r, "oborn", false, &ro) == FIRKIN_OK, "reader ns_open oborn");
+  uint64_t n = 0;
+  CHECK(firkin_count(r, rb, &n) == FIRKIN_OK && n == 50, "born counts %llu of 50",
+        (unsigned long long)n);
+  CHECK(firkin_count(r, ro, &n) == FIRKIN_OK && n == 50, "oborn counts %llu of 50",
+        (unsigned long long)n);
+  CHECK(nf_scan(r, rb, false) == 50, "born iterates %ld of 50", nf_scan(r, rb, false));
+  CHECK(nf_scan(r, ro, true) == 50, "oborn's range scan: %ld of 50", nf_scan(r, ro, true));
+  CHECK(get_num(r, NULL, rb, "b7") == 1, "get b7");
+  void *v = NULL;
+  size_t vl = 0;
+  CHECK(firkin_get(r, NULL, ro, "o7", 2, &v, &vl) == FIRKIN_OK, "get o7");
+  firkin_free(v);
+  /* The writer goes on in both: the reader follows into the same ones. */
+  CHECK(firkin_put(w, NULL, born, "b50", 3, "1", 1) == FIRKIN_OK, "put");
+  CHECK(firkin_delete(w, NULL, oborn, "o0", 2) == FIRKIN_OK, "delete");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+  CHECK(firkin_count(r, rb, &n) == FIRKIN_OK && n == 51, "born counts %llu of 51",
+        (unsigned long long)n);
+  CHECK(nf_scan(r, ro, true) == 49, "oborn's range scan: %ld of 49", nf_scan(r, ro, true));
+  char *rep = NULL;
+  const firkin_status vs = firkin_verify(r, &rep);
+  CHECK(vs == FIRKIN_OK, "verify on the reader: %s: %s", firkin_strerror(vs),
+        rep != NULL ? rep : firkin_last_error());
+  firkin_free(rep);
+  firkin_ns_close(rb);
+  firkin_ns_close(ro);
+  firkin_ns_close(keep);
+  firkin_ns_close(born);
+  firkin_ns_close(oborn);
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  return 0;
+}
+
+/* A refresh that replayed the drops of two namespaces (and the create of
+ * a new namespace under the second one's name, with a key) and then met
+ * damage, fails: the reader still has both as its published state does,
+ * listed, openable, with every key (gets, counts, iterators through
+ * handles opened before), the name leading to the old namespace; also
+ * after a second such refresh. Once repaired, a refresh drops both (their
+ * handles answer NAMESPACE_NOT_FOUND) and the name leads to the new one. */
+static int t_failed_ns_drop(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "failed-ns-drop");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(nf_open_writer(dir, &w) == FIRKIN_OK, "writer open");
+  firkin_ns *g = NULL, *a = NULL, *a2 = NULL;
+  CHECK(firkin_ns_create(w, "gone", &g) == FIRKIN_OK, "ns_create");
+  CHECK(firkin_ns_create(w, "again", &a) == FIRKIN_OK, "ns_create");
+  CHECK(nf_put_keys(w, g, "g", 40) == 0 && nf_put_keys(w, a, "a", 20) == 0, "puts");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  usleep(5000);
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  firkin_ns *rg = NULL, *ra = NULL;
+  CHECK(firkin_ns_open(r, "gone", false, &rg) == FIRKIN_OK, "reader ns_open");
+  CHECK(firkin_ns_open(r, "again", false, &ra) == FIRKIN_OK, "reader ns_open");
+  const long long held0 = stat_num(r, "namespaces_held");
+  firkin_ns_close(g);
+  firkin_ns_close(a);
+  CHECK(firkin_ns_drop(w, "gone") == FIRKIN_OK, "ns_drop");
+  CHECK(firkin_ns_drop(w, "again") == FIRKIN_OK, "ns_drop");
+  CHECK(firkin_ns_create(w, "again", &a2) == FIRKIN_OK, "ns_create again");
+  CHECK(firkin_put(w, NULL, a2, "fresh", 5, "1", 1) == FIRKIN_OK, "put");
+  if (nf_damaged_tail(dir, w, 300, 150)) return 1;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    CHECK(firkin_refresh(r) == FIRKIN_E_CORRUPTION, "refresh over the damage");
+    const int lg = ns_listed(r, "gone"), la = ns_listed(r, "again");
+    uint64_t ng = 0, na = 0;
+    const firkin_status cg = firkin_count(r, rg, &ng), ca = firkin_count(r, ra, &na);
+    const long sg = nf_scan(r, rg, false);
+    const long long g7 = get_num(r, NULL, rg, "g7");
+    firkin_ns *x = NULL;
+    const firkin_status og = firkin_ns_open(r, "gone", false, &x);
+    firkin_ns_close(x);
+    x = NULL;
+    const firkin_status oa = firkin_ns_open(r, "again", false, &x);
+    uint64_t nx = 0;
+    const firkin_status cx = oa == FIRKIN_OK ? firkin_count(r, x, &nx) : oa;
+    const long long fx = oa == FIRKIN_OK ? get_num(r, NULL, x, "fresh") : -9;
+    firkin_ns_close(x);
+    const long long held = stat_num(r, "namespaces_held");
+    printf("  failed_ns_drop, attempt %d: listed gone %d, again %d; counts %s %llu, %s %llu; "
+           "gone iterates %ld, g7 %lld; ns_open %s, %s (count %s %llu, fresh %lld); held %lld "
+           "(was %lld)\n", attempt, lg, la, firkin_strerror(cg), (unsigned long long)ng,
+           firkin_strerror(ca), (unsigned long long)na, sg, g7, firkin_strerror(og),
+           firkin_strerror(oa), firkin_strerror(cx), (unsigned long long)nx, fx, held, held0);
+    CHECK(lg == 1 && la == 1, "after a failed refresh: listed gone %d, again %d times", lg, la);
+    CHECK(cg == FIRKIN_OK && ng == 40 && ca == FIRKIN_OK && na == 20 && sg == 40 && g7 == 1,
+          "after a failed refresh the namespaces its published state holds read as dropped");
+    CHECK(og == FIRKIN_OK && oa == FIRKIN_OK && cx == FIRKIN_OK && nx == 20 && fx == -1,
+          "after a failed refresh the names lead elsewhere than the published state's");
+    CHECK(held == held0, "namespaces_held %lld after a failed refresh (was %lld)", held, held0);
+  }
+  if (nf_repair(dir, 150)) return 1;
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh once repaired");
+  CHECK(ns_listed(r, "gone") == 0 && ns_listed(r, "again") == 1, "listed gone %d, again %d",
+        ns_listed(r, "gone"), ns_listed(r, "again"));
+  uint64_t n = 0;
+  CHECK(firkin_count(r, rg, &n) == FIRKIN_E_NAMESPACE_NOT_FOUND, "count of the dropped gone");
+  void *val = NULL;
+  size_t vl = 0;
+  CHECK(firkin_get(r, NULL, ra, "a1", 2, &val, &vl) == FIRKIN_E_NAMESPACE_NOT_FOUND,
+        "a get through the dropped again's handle");
+  firkin_ns *x = NULL;
+  CHECK(firkin_ns_open(r, "gone", false, &x) == FIRKIN_E_NAMESPACE_NOT_FOUND, "ns_open gone");
+  CHECK(firkin_ns_open(r, "again", false, &x) == FIRKIN_OK, "ns_open again");
+  CHECK(firkin_count(r, x, &n) == FIRKIN_OK && n == 1, "the new again counts %llu of 1",
+        (unsigned long long)n);
+  CHECK(get_num(r, NULL, x, "fresh") == 1, "get fresh in the new again");
+  CHECK(get_num(r, NULL, x, "a1") == -1, "get a1 in the new again");
+  firkin_ns_close(x);
+  char *rep = NULL;
+  const firkin_status vs = firkin_verify(r, &rep);
+  CHECK(vs == FIRKIN_OK, "verify on the reader: %s: %s", firkin_strerror(vs),
+        rep != NULL ? rep : firkin_last_error());
+  firkin_free(rep);
+  firkin_ns_close(rg);
+  firkin_ns_close(ra);
+  firkin_ns_close(a2);
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  return 0;
+}
+
+/* Threads that list and open the reader's namespaces, and read one
+ * through a handle, while the main thread refreshes it. */
+struct nf_lister {
+  firkin_db *r;
+  firkin_ns *vanish; /* the reader's handle of "vanish", opened before */
+  atomic_int *stop;
+  int phase; /* 1: every refresh fails; 2: one succeeds */
+  long rounds, bad;
+  char first[256]; /* the first wrong thing seen */
+};
+
+static void nf_bad(struct nf_lister *l, const char *fmt, ...) {
+  if (l->bad++ == 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->first, sizeof l->first, fmt, ap);
+    va_end(ap);
+  }
+}
+
+static void *nf_lister_main(void *arg) {
+  struct nf_lister *l = arg;
+  bool appeared = false;
+  while (!atomic_load(l->stop)) {
+    l->rounds++;
+    char *list = NULL;
+    if (firkin_ns_list(l->r, &list) != FIRKIN_OK) {
+      nf_bad(l, "ns_list: %s", firkin_last_error());
+      continue;
+    }
+    const int v = line_count(list, "vanish"), a = line_count(list, "appear");
+    firkin_free(list);
+    firkin_ns *x = NULL;
+    const firkin_status oa = firkin_ns_open(l->r, "appear", false, &x);
+    firkin_ns_close(x);
+    if (l->phase == 1) {
+      /* The published state: "vanish" with its 100 keys, no "appear". */
+      uint64_t n = 0;
+      const firkin_status cs = firkin_count(l->r, l->vanish, &n);
+      void *val = NULL;
+      size_t vl = 0;
+      const firkin_status gs = firkin_get(l->r, NULL, l->vanish, "v7", 2, &val, &vl);
+      const bool k = gs == FIRKIN_OK && vl == 1 && *(const char *)val == '1';
+      if (gs == FIRKIN_OK) firkin_free(val);
+      if (v != 1 || a != 0) nf_bad(l, "listed vanish %d, appear %d times", v, a);
+      if (oa != FIRKIN_E_NAMESPACE_NOT_FOUND) nf_bad(l, "ns_open appear: %s", firkin_strerror(oa));
+      if (cs != FIRKIN_OK || n != 100) nf_bad(l, "count of vanish: %s %llu", firkin_strerror(cs),
+                                              (unsigned long long)n);
+      if (!k) nf_bad(l, "get v7 of vanish: %s", firkin_strerror(gs));
+    } else {
+      /* One listing holds one state: the published one (vanish) or the
+       * next (appear), never both or neither; and never back. */
+      if (v + a != 1) nf_bad(l, "one listing: vanish %d, appear %d times", v, a);
+      if (appeared && v != 0) nf_bad(l, "vanish listed again after appear was");
+      if (a == 1) appeared = true;
+      if (appeared && oa == FIRKIN_E_NAMESPACE_NOT_FOUND) {
+        nf_bad(l, "appear listed, then not found by ns_open");
+      }
+    }
+  }
+  return NULL;
+}
+
+static int nf_run_listers(firkin_db *r, firkin_ns *vanish, int phase, const char *dir,
+                          double secs) {
+  atomic_int stop = 0;
+  struct nf_lister ls[2];
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++) {
+    ls[i] = (struct nf_lister){.r = r, .vanish = vanish, .stop = &stop, .phase = phase};
+    CHECK(pthread_create(&th[i], NULL, nf_lister_main, &ls[i]) == 0, "pthread_create");
+  }
+  int refreshes = 0, wrong = 0;
+  firkin_status last = FIRKIN_OK;
+  if (phase == 1) {
+    for (const double end = now_s() + secs; now_s() < end; refreshes++) {
+      last = firkin_refresh(r);
+      wrong += last != FIRKIN_E_CORRUPTION;
+    }
+  } else {
+    usleep((useconds_t)(secs * 5e5));
+    if (nf_repair(dir, 29000)) wrong++;
+    last = firkin_refresh(r);
+    wrong += last != FIRKIN_OK;
+    refreshes++;
+    usleep((useconds_t)(secs * 5e5));
+  }
+  atomic_store(&stop, 1);
+  long rounds = 0, bad = 0;
+  for (int i = 0; i < 2; i++) {
+    pthread_join(th[i], NULL);
+    rounds += ls[i].rounds;
+    bad += ls[i].bad;
+    if (ls[i].bad != 0) fprintf(stderr, "  lister %d, phase %d: %ld wrong of %ld, first: %s\n",
+                                i, phase, ls[i].bad, ls[i].rounds, ls[i].first);
+  }
+  printf("  failed_ns_threads, phase %d: %d refreshes (%d unexpected, last %s), %ld listings, "
+         "%ld wrong\n", phase, refreshes, wrong, firkin_strerror(last), rounds, bad);
+  CHECK(wrong == 0, "phase %d: %d refreshes ended unexpectedly (last: %s)", phase, wrong,
+        firkin_strerror(last));
+  CHECK(rounds > 0 && bad == 0, "phase %d: %ld of %ld rounds of the listers saw namespaces of "
+        "a state the reader never published", phase, bad, rounds);
+  return 0;
+}
+
+/* Threads list the reader's namespaces, open one, and count and read one
+ * through a handle while the main thread refreshes it over a drop of one
+ * namespace and the create of another, then thousands of records and
+ * damage: every refresh fails, and no thread ever sees the dropped one
+ * gone or the new one (neither from the failed refreshes, nor while one
+ * runs). Then, repaired, one refresh succeeds: each listing holds the
+ * old namespace or the new one, not both, not neither. */
+static int t_failed_ns_threads(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "failed-ns-threads");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(nf_open_writer(dir, &w) == FIRKIN_OK, "writer open");
+  firkin_ns *v = NULL, *a = NULL, *rv = NULL;
+  CHECK(firkin_ns_create(w, "vanish", &v) == FIRKIN_OK, "ns_create");
+  CHECK(nf_put_keys(w, v, "v", 100) == 0, "puts");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  usleep(5000);
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  CHECK(firkin_ns_open(r, "vanish", false, &rv) == FIRKIN_OK, "reader ns_open");
+  firkin_ns_close(v);
+  CHECK(firkin_ns_drop(w, "vanish") == FIRKIN_OK, "ns_drop");
+  CHECK(firkin_ns_create(w, "appear", &a) == FIRKIN_OK, "ns_create");
+  CHECK(nf_put_keys(w, a, "a", 10) == 0, "puts");
+  if (nf_damaged_tail(dir, w, 30000, 29000)) return 1;
+  if (nf_run_listers(r, rv, 1, dir, 2.0)) return 1;
+  if (nf_run_listers(r, rv, 2, dir, 0.5)) return 1;
+  CHECK(ns_listed(r, "vanish") == 0 && ns_listed(r, "appear") == 1, "after the refresh");
+  firkin_ns_close(rv);
+  firkin_ns_close(a);
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  return 0;
+}
+
+/* A refresh that meets a namespace's keys before its create record (moved
+ * by compaction into an output replayed after them: a placeholder takes
+ * their counts, refresh_placeholder), then damage after the output,
+ * fails: the reader neither lists the namespace nor keeps its counts.
+ * Repaired, a refresh counts its keys once (before 2026-11-29 the failed
+ * refresh left the namespace with their counts, and the next one counted
+ * them again). */
+static int t_failed_ns_placeholder(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "failed-ns-placeholder");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(open_writer_manual(dir, NULL, &w) == FIRKIN_OK, "writer open");
+  CHECK(firkin_put(w, NULL, NULL, "z", 1, "z", 1) == FIRKIN_OK, "put");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  firkin_ns *t = NULL, *rt = NULL;
+  CHECK(firkin_ns_create(w, "t", &t) == FIRKIN_OK, "ns_create");
+  char v[200], k[32];
+  memset(v, 'x', sizeof v);
+  /* Dead bytes in the segment holding the create, so compaction takes it. */
+  for (int i = 0; i < 400; i++) {
+    CHECK(firkin_put(w, NULL, NULL, "hot", 3, v, sizeof v - (size_t)(i & 1)) == FIRKIN_OK, "put");
+  }
+  for (int i = 0; i < 900; i++) {
+    const int kl = snprintf(k, sizeof k, "k%d", i);
+    CHECK(firkin_put(w, NULL, t, k, (size_t)kl, v, 100) == FIRKIN_OK, "put");
+  }
+  CHECK(firkin_compact(w) == FIRKIN_OK, "compact");
+  /* Enough to roll past the output: the damage is replayed after it. */
+  if (nf_damaged_tail(dir, w, 4000, 3900)) return 1;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    CHECK(firkin_refresh(r) == FIRKIN_E_CORRUPTION, "refresh over the damage");
+    const int lt = ns_listed(r, "t");
+    printf("  failed_ns_placeholder, attempt %d: t listed %d times\n", attempt, lt);
+    CHECK(lt == 0, "after a failed refresh the reader lists t %d times", lt);
+  }
+  if (nf_repair(dir, 3900)) return 1;
+  CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh once repaired");
+  CHECK(firkin_ns_open(r, "t", false, &rt) == FIRKIN_OK, "reader ns_open");
+  uint64_t n = 0;
+  CHECK(firkin_count(r, rt, &n) == FIRKIN_OK && n == 900, "the reader counts %llu keys of 900",
+        (unsigned long long)n);
+  CHECK(nf_scan(r, rt, false) == 900, "t iterates %ld of 900", nf_scan(r, rt, false));
+  CHECK(stat_num(r, "segments_dropped") > 0, "no segment went: the create did not move");
+  firkin_ns_close(rt);
+  firkin_ns_close(t);
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  return 0;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   snprintf(root, sizeof root, "/tmp/firkin-readers-XXXXXX");
@@ -2346,6 +2835,11 @@ int main(void) {
   run("count_chain: counts beside a refresh over records updated in place", t_count_chain);
   run("failed_refresh: a refresh that fails part way leaves the state readable",
       t_failed_refresh);
+  run("failed_ns_create: a failed refresh over namespace creates", t_failed_ns_create);
+  run("failed_ns_drop: a failed refresh over namespace drops", t_failed_ns_drop);
+  run("failed_ns_threads: namespaces listed while refreshes fail and publish", t_failed_ns_threads);
+  run("failed_ns_placeholder: a failed refresh over keys met before their namespace",
+      t_failed_ns_placeholder);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();
 }
