@@ -143,130 +143,140 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
   uint64_t newest_log = 0;
   std::map<uint64_t, std::pair<uint64_t, uint64_t>> bounds;  // id -> (end, file end)
   bool relisted = false;  // (below: a held segment the listing lacks)
-  for (int attempt = 0;; attempt++) {
-    fresh.clear();
-    now_ignored.clear();
-    FIRKIN_RETURN_IF_ERROR(ListSegments(&ids));
-    held = ks_->segments().List();
-    bool vanished_new = false;
-    for (uint64_t id : ids) {
-      if (seen_.count(id) != 0) continue;
-      NewSegment n;
-      n.id = id;
-      const std::string path = dir_ + "/" + SegmentFileName(id);
-      Status s = env_->OpenMappedFile(path, /*writable=*/false, &n.file);
-      if (s.IsNotFound()) {
-        vanished_new = true;  // retired between the listing and now
-        break;
-      }
-      FIRKIN_RETURN_IF_ERROR(s);
-      SegmentHeader h;
-      FIRKIN_RETURN_IF_ERROR(DecodeSegmentHeader(n.file->data(), n.file->size(), path, &h));
-      if (h.db_id != identity_.db_id || h.segment_id != id) {
-        return Status::Corruption(path + ": segment belongs to another database or was "
-                                  "renamed; the file was left untouched");
-      }
-      n.flags = h.flags;
-      if ((h.flags & kSegmentFlagCompacted) != 0) {
-        if (!ReadCompactionInputs(n.file->data(), n.file->size(), &n.inputs,
-                                  &n.history_floor)) {
-          return Status::Corruption(path + ": compaction output without its input list");
+  // Lists and maps what is new. It changes nothing but locals (and the
+  // retry count): out of memory here leaves the handle as it was.
+  auto list_new = [&]() -> Status {
+    for (int attempt = 0;; attempt++) {
+      fresh.clear();
+      now_ignored.clear();
+      FIRKIN_RETURN_IF_ERROR(ListSegments(&ids));
+      held = ks_->segments().List();
+      bool vanished_new = false;
+      for (uint64_t id : ids) {
+        if (seen_.count(id) != 0) continue;
+        NewSegment n;
+        n.id = id;
+        const std::string path = dir_ + "/" + SegmentFileName(id);
+        Status s = env_->OpenMappedFile(path, /*writable=*/false, &n.file);
+        if (s.IsNotFound()) {
+          vanished_new = true;  // retired between the listing and now
+          break;
         }
-        // Encrypted: the floor counts only where the output's MAC holds
-        // (docs/format.md, "Authenticated header values"); else it is
-        // unknown, as an older library's.
-        uint64_t done_off = 0;
-        RecordView done;
-        if (ks_->codec().sealing() &&
-            (!FindDoneMarker(n.file->data(), n.file->size(), &done_off, &done) ||
-             DoneMarkerMac(n.file->data(), n.file->size(), done_off, ks_->codec().cipher()) !=
-                 HeaderMac::kValid)) {
-          n.history_floor = 0;
+        FIRKIN_RETURN_IF_ERROR(s);
+        SegmentHeader h;
+        FIRKIN_RETURN_IF_ERROR(DecodeSegmentHeader(n.file->data(), n.file->size(), path, &h));
+        if (h.db_id != identity_.db_id || h.segment_id != id) {
+          return Status::Corruption(path + ": segment belongs to another database or was "
+                                    "renamed; the file was left untouched");
         }
+        n.flags = h.flags;
+        if ((h.flags & kSegmentFlagCompacted) != 0) {
+          if (!ReadCompactionInputs(n.file->data(), n.file->size(), &n.inputs,
+                                    &n.history_floor)) {
+            return Status::Corruption(path + ": compaction output without its input list");
+          }
+          // Encrypted: the floor counts only where the output's MAC holds
+          // (docs/format.md, "Authenticated header values"); else it is
+          // unknown, as an older library's.
+          uint64_t done_off = 0;
+          RecordView done;
+          if (ks_->codec().sealing() &&
+              (!FindDoneMarker(n.file->data(), n.file->size(), &done_off, &done) ||
+               DoneMarkerMac(n.file->data(), n.file->size(), done_off, ks_->codec().cipher()) !=
+                   HeaderMac::kValid)) {
+            n.history_floor = 0;
+          }
+        }
+        fresh.push_back(std::move(n));
       }
-      fresh.push_back(std::move(n));
-    }
-    if (vanished_new && attempt + 1 < kMaxAttempts) {
-      stats_.retries++;
-      continue;
-    }
-    if (vanished_new) {
-      return Status::Busy("the database directory kept changing during the refresh; try again");
-    }
-    // Inputs of a new compaction output that were never replayed here are
-    // never replayed: replaying some inputs of a compaction without the
-    // others could bring back what a dropped tombstone deleted.
-    for (const NewSegment& n : fresh) {
-      for (uint64_t in : n.inputs) {
-        if (seen_.count(in) == 0) now_ignored.insert(in);
-      }
-    }
-    present = std::set<uint64_t>(ids.begin(), ids.end());
-    // A held segment missing from the listing that no new output names as
-    // an input: the writer may have renamed the output that replaces it
-    // into place and then removed it while the directory was being read,
-    // and POSIX leaves entries that change during a readdir pass unlisted
-    // or listed as it happens, so the listing may have neither. A second
-    // listing, begun after the removal, has the output. (Once: segments
-    // also go without an output, e.g. emptied by a pass. A review found
-    // that this handle would take such a segment for gone with nothing
-    // replacing it, and drop and forget the namespaces whose create
-    // records it held.)
-    if (!relisted) {
-      std::set<uint64_t> named;
-      for (const NewSegment& n : fresh) named.insert(n.inputs.begin(), n.inputs.end());
-      bool unexplained = false;
-      for (const auto& s : held) {
-        if (present.count(s->id()) == 0 && named.count(s->id()) == 0) unexplained = true;
-      }
-      if (unexplained) {
-        relisted = true;
+      if (vanished_new && attempt + 1 < kMaxAttempts) {
         stats_.retries++;
         continue;
       }
-    }
-    // The newest log segment present: the only one that may still grow.
-    newest_log = 0;
-    for (const auto& s : held) {
-      if (present.count(s->id()) && (s->flags() & kSegmentFlagCompacted) == 0) {
-        newest_log = std::max(newest_log, s->id());
+      if (vanished_new) {
+        return Status::Busy("the database directory kept changing during the refresh; try again");
       }
-    }
-    for (const NewSegment& n : fresh) {
-      if (now_ignored.count(n.id) == 0 && (n.flags & kSegmentFlagCompacted) == 0) {
-        newest_log = std::max(newest_log, n.id);
+      // Inputs of a new compaction output that were never replayed here are
+      // never replayed: replaying some inputs of a compaction without the
+      // others could bring back what a dropped tombstone deleted.
+      for (const NewSegment& n : fresh) {
+        for (uint64_t in : n.inputs) {
+          if (seen_.count(in) == 0) now_ignored.insert(in);
+        }
       }
+      present = std::set<uint64_t>(ids.begin(), ids.end());
+      // A held segment missing from the listing that no new output names as
+      // an input: the writer may have renamed the output that replaces it
+      // into place and then removed it while the directory was being read,
+      // and POSIX leaves entries that change during a readdir pass unlisted
+      // or listed as it happens, so the listing may have neither. A second
+      // listing, begun after the removal, has the output. (Once: segments
+      // also go without an output, e.g. emptied by a pass. A review found
+      // that this handle would take such a segment for gone with nothing
+      // replacing it, and drop and forget the namespaces whose create
+      // records it held.)
+      if (!relisted) {
+        std::set<uint64_t> named;
+        for (const NewSegment& n : fresh) named.insert(n.inputs.begin(), n.inputs.end());
+        bool unexplained = false;
+        for (const auto& s : held) {
+          if (present.count(s->id()) == 0 && named.count(s->id()) == 0) unexplained = true;
+        }
+        if (unexplained) {
+          relisted = true;
+          stats_.retries++;
+          continue;
+        }
+      }
+      // The newest log segment present: the only one that may still grow.
+      newest_log = 0;
+      for (const auto& s : held) {
+        if (present.count(s->id()) && (s->flags() & kSegmentFlagCompacted) == 0) {
+          newest_log = std::max(newest_log, s->id());
+        }
+      }
+      for (const NewSegment& n : fresh) {
+        if (now_ignored.count(n.id) == 0 && (n.flags & kSegmentFlagCompacted) == 0) {
+          newest_log = std::max(newest_log, n.id);
+        }
+      }
+      // How far each segment may be read, decided before anything is applied:
+      // a segment retired since the listing (its file gone) means the writer
+      // moved on (its copies may be in an output this listing does not have),
+      // so the listing starts over rather than read past a hole.
+      bounds.clear();
+      bool gone = false;
+      for (const auto& s : held) {
+        if (!present.count(s->id()) || complete_.count(s->id())) continue;
+        if (s->published_len() >= s->capacity()) continue;
+        Status bs = ReadableEnd(s->path(), s->data(), s->capacity(), s->flags(),
+                                s->id() == newest_log, &bounds[s->id()].first,
+                                &bounds[s->id()].second);
+        if (bs.IsNotFound()) gone = true;
+        else FIRKIN_RETURN_IF_ERROR(bs);
+      }
+      for (const NewSegment& n : fresh) {
+        if (now_ignored.count(n.id)) continue;
+        Status bs = ReadableEnd(n.file->path(), n.file->data(), n.file->size(), n.flags,
+                                n.id == newest_log, &bounds[n.id].first, &bounds[n.id].second);
+        if (bs.IsNotFound()) gone = true;
+        else FIRKIN_RETURN_IF_ERROR(bs);
+      }
+      if (gone && attempt + 1 < kMaxAttempts) {
+        stats_.retries++;
+        continue;
+      }
+      if (gone) {
+        return Status::Busy("the database directory kept changing during the refresh; try again");
+      }
+      return Status::OK();
     }
-    // How far each segment may be read, decided before anything is applied:
-    // a segment retired since the listing (its file gone) means the writer
-    // moved on (its copies may be in an output this listing does not have),
-    // so the listing starts over rather than read past a hole.
-    bounds.clear();
-    bool gone = false;
-    for (const auto& s : held) {
-      if (!present.count(s->id()) || complete_.count(s->id())) continue;
-      if (s->published_len() >= s->capacity()) continue;
-      Status bs = ReadableEnd(s->path(), s->data(), s->capacity(), s->flags(),
-                              s->id() == newest_log, &bounds[s->id()].first,
-                              &bounds[s->id()].second);
-      if (bs.IsNotFound()) gone = true;
-      else FIRKIN_RETURN_IF_ERROR(bs);
-    }
-    for (const NewSegment& n : fresh) {
-      if (now_ignored.count(n.id)) continue;
-      Status bs = ReadableEnd(n.file->path(), n.file->data(), n.file->size(), n.flags,
-                              n.id == newest_log, &bounds[n.id].first, &bounds[n.id].second);
-      if (bs.IsNotFound()) gone = true;
-      else FIRKIN_RETURN_IF_ERROR(bs);
-    }
-    if (gone && attempt + 1 < kMaxAttempts) {
-      stats_.retries++;
-      continue;
-    }
-    if (gone) {
-      return Status::Busy("the database directory kept changing during the refresh; try again");
-    }
-    break;
+  };
+  try {
+    FIRKIN_RETURN_IF_ERROR(list_new());
+  } catch (const std::bad_alloc&) {
+    return Status::NoMemory("out of memory listing the writer's new segments (the refresh "
+                            "changed nothing)");
   }
 
   // A catch-up that fails from here on takes back what it did (Undo,
@@ -280,15 +290,22 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
   // (until 2026-11-29 it was marked seen first, and no later refresh
   // mapped it: its records were never read).
   std::vector<uint32_t> slots;
-  for (const NewSegment& n : fresh) {
-    if (now_ignored.count(n.id)) continue;
-    uint32_t slot = 0;
-    const Status as = ks_->segments().AllocateSlot(&slot);
-    if (!as.ok()) {
-      for (uint32_t s : slots) ks_->segments().FreeSlot(s);
-      return as;
+  try {
+    slots.reserve(fresh.size());
+    for (const NewSegment& n : fresh) {
+      if (now_ignored.count(n.id)) continue;
+      uint32_t slot = 0;
+      const Status as = ks_->segments().AllocateSlot(&slot);
+      if (!as.ok()) {
+        for (uint32_t s : slots) ks_->segments().FreeSlot(s);
+        return as;
+      }
+      slots.push_back(slot);  // (reserved: does not throw)
     }
-    slots.push_back(slot);
+  } catch (const std::bad_alloc&) {
+    for (uint32_t s : slots) ks_->segments().FreeSlot(s);
+    return Status::NoMemory("out of memory taking slots for the writer's new segments (the "
+                            "refresh changed nothing)");
   }
   // Publish the new segments (readers meet them only through entries
   // installed below, or version chains of records replayed below).
@@ -452,6 +469,14 @@ Status Follower::CatchUp(uint64_t* last_seq, NsCountDeltas* counts, uint64_t* ne
     failed = replay_all();
     replay.Finish();
     if (failed.ok()) failed = replay.status();
+  } catch (const std::bad_alloc&) {
+    // Taken back, the handle goes on at its last state (docs/api.md,
+    // NO_MEMORY). An undo that is itself out of memory throws on: the
+    // handle then refuses reads (DB::Refresh). Until 2026-11-29 every
+    // failure here threw on, and the handle broke though its undo had run.
+    undo();
+    return Status::NoMemory("out of memory replaying the writer's records (the refresh took "
+                            "its work back)");
   } catch (...) {
     undo();
     throw;
