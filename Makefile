@@ -47,6 +47,7 @@ define apt_install_missing
 endef
 
 .PHONY: all deps deps-bindings deps-bench setup build run test test-c test-asan test-tsan test-soak \
+        test-lane-1 test-lane-2 \
         test-bindings test-planted install test-install bench bench-peers bench-full clean
 
 all: build
@@ -73,14 +74,28 @@ run: build
 
 -include bindings/bindings.mk
 
-test: deps deps-bindings build
+# Two lanes at once, each running JOBS processes: most suites wait (on
+# sleeps, syncs, forked children, a stress run's seconds) about as much as
+# they compute, so one lane alone left a core idle, and make test took 40
+# minutes on two cores. Lane 1: the build, the C suites, the TSan suites,
+# the install test; lane 2: the ASan build and suites, then the bindings
+# (whose library lane 1 built long before). docs/testing.md, "Test time".
+test: deps deps-bindings
 	@rm -f $(BUILD)/test-summary.txt
-	meson test -C $(BUILD) --num-processes $(JOBS) --print-errorlogs --no-rebuild
-	@$(MAKE) --no-print-directory test-asan
-	@$(MAKE) --no-print-directory test-tsan
-	@$(MAKE) --no-print-directory test-bindings
-	@$(MAKE) --no-print-directory test-install
+	@$(MAKE) --no-print-directory -j2 test-lane-1 test-lane-2
 	@tests/summarize.sh $(BUILD) $(ASAN) $(TSAN)
+
+test-lane-1: build
+	@$(MAKE) --no-print-directory test-c
+	@$(MAKE) --no-print-directory test-tsan
+	@$(MAKE) --no-print-directory test-install
+test-lane-2:
+	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-bindings
+
+# The C suites (unit, conformance, crash, CLI, ...; tests/meson.build).
+test-c: build
+	meson test -C $(BUILD) --num-processes $(JOBS) --print-errorlogs --no-rebuild
 
 # The C test suites and the CLI suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # (gcc 12 gives false -Wstringop/-Wformat-overflow warnings with the
@@ -94,11 +109,24 @@ test-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  meson test -C $(ASAN) --suite c --suite cli --num-processes $(JOBS) --print-errorlogs --no-rebuild
 
-# The multi-writer stress test (tests/c/stress_test.c) under ThreadSanitizer:
-# many writers, CAS, batches, snapshots and background compaction on one
-# handle, checked against a model, with every data race reported; then the
-# transaction tests (concurrent commits, the isolation checker, the bank).
-test-tsan:
+# ThreadSanitizer: the multi-writer stress test (tests/c/stress_test.c) and
+# the concurrent groups of the other suites, each a target of its own
+# (tsan-*), run $(JOBS) at a time: most wait on time (a stress run's
+# seconds, a test's sleeps) more than they compute. A data race fails it.
+# (Each command through bindings/tools/suite.sh: its output logged under
+# $(TSAN)/logs and its "N passed, N failed" added to the summary.)
+TSAN_RUN    = bindings/tools/suite.sh tsan-$(1) lines $(TSAN)/test-summary.txt $(TSAN)/logs -- \
+              env TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+TSAN_TESTS := tsan-stress tsan-stress-more tsan-inplace tsan-txn tsan-ttl tsan-readers \
+              tsan-invariants tsan-compact tsan-ordered tsan-units tsan-verify tsan-backup \
+              tsan-ns-churn
+.PHONY: tsan-build $(TSAN_TESTS)
+
+test-tsan: tsan-build
+	@rm -f $(TSAN)/test-summary.txt $(TSAN)/meson-logs/testlog.txt  # (counted by summarize.sh)
+	@$(MAKE) --no-print-directory -j$(JOBS) --output-sync=target $(TSAN_TESTS)
+
+tsan-build:
 	@[ -f $(TSAN)/build.ninja ] || meson setup $(TSAN) -Db_sanitize=thread \
 	  -Db_lundef=false -Dbuildtype=debugoptimized -Dbench=false -Djava=disabled -Dcsharp=disabled \
 	  -Dexamples=false -Dwerror=false
@@ -106,61 +134,77 @@ test-tsan:
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
 	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test \
 	  tests/ttl_test tests/backup_test tests/ns_churn_test tests/readers_test
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  meson test -C $(TSAN) --no-rebuild --print-errorlogs stress stress_encrypted stress_write_behind \
-	  stress_group_commit stress_in_place
+
+# Many writers, CAS, batches, snapshots and background compaction on one
+# handle, checked against a model; encrypted; in place; group commit.
+tsan-stress:
+	$(call TSAN_RUN,stress) $(TSAN)/tests/stress_test --threads 32 --seconds 4
+	$(call TSAN_RUN,stress_encrypted) $(TSAN)/tests/stress_test --threads 16 --seconds 3 --encrypted
+	$(call TSAN_RUN,stress_in_place) $(TSAN)/tests/stress_test --threads 16 --seconds 3 --fixed-length 160
+tsan-stress-more:
+	@# Large segments: write-behind hands pages over while the threads read
+	@# them (tests/meson.build, stress_write_behind); group commit under load.
+	$(call TSAN_RUN,stress_write_behind) $(TSAN)/tests/stress_test --threads 16 --seconds 8 --segment-kb 4096 --no-in-place
+	$(call TSAN_RUN,stress_group_commit) $(TSAN)/tests/stress_test --threads 16 --seconds 3 --durable-every 1
+tsan-inplace:
 	@# In-place updates (tests/c/inplace_test.c) without the fork-based kill group:
 	@# readers copying records while writers overwrite them (a seqlock), and
 	@# overwrites that return while an earlier append is in flight (ahead; its
 	@# child forks from a parent with no other thread).
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/inplace_test basic model off conditions first nospace torn ahead bad
-	@# Transactions (tests/c/txn_test.c) without the fork-based crash group.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank
+	$(call TSAN_RUN,inplace) $(TSAN)/tests/inplace_test basic model off conditions first nospace torn ahead bad
+tsan-txn:
+	@# Transactions (tests/c/txn_test.c) without the fork-based crash group:
+	@# concurrent commits, the isolation checker, the bank.
+	$(call TSAN_RUN,txn) $(TSAN)/tests/txn_test api conflict bad atomic elle skew phantom bank
+tsan-ttl:
 	@# Abandoned transactions expired while their threads use them; conditions
 	@# racing expiry; counts beside batches, updates in place and compaction dropping expired keys,
 	@# on a read-only handle during its refresh, and beside puts of keys that expire as they are
 	@# written (tests/c/ttl_test.c).
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/ttl_test txnexpire txnexpire_race cas_race count_batch count_batch_walk \
+	$(call TSAN_RUN,ttl) $(TSAN)/tests/ttl_test txnexpire txnexpire_race cas_race count_batch count_batch_walk \
 	  count_batch_namespaces count_inplace count_inplace_walk count_reclaim count_refresh \
 	  count_expired_put
+tsan-readers:
 	@# A read-only handle refreshed by one thread while others read it, beside a writer
 	@# process or handle (tests/c/readers_test.c).
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  FIRKIN_CASES="threads iter_race reader_counts feed_refresh refresh_floors latest_removal count_chain" \
+	$(call TSAN_RUN,readers) \
+	  FIRKIN_CASES="threads iter_race reader_counts feed_refresh refresh_floors latest_removal count_chain failed_ns_threads" \
 	  $(TSAN)/tests/readers_test
+tsan-invariants:
 	@# Snapshots and iterators against many writers and compaction (groups h, m);
 	@# compaction passes under steady writers (group n).
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/invariants_test h m n
+	$(call TSAN_RUN,invariants) $(TSAN)/tests/invariants_test h m n
+tsan-compact:
 	@# Backpressure: writers waiting for compaction, and let go by it.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/compact_test
+	$(call TSAN_RUN,compact) $(TSAN)/tests/compact_test
+tsan-ordered:
 	@# Ordered namespaces (tests/c/ordered_test.c) without the fork-based crash group.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  $(TSAN)/tests/ordered_test api model big edges snapshot concurrent compact moved reopen readonly
+	$(call TSAN_RUN,ordered) $(TSAN)/tests/ordered_test api model big edges snapshot concurrent compact moved \
+	  reopen readonly
+tsan-units:
 	@# The publication watermark's waits (spin, yield, sleep and wake-up) with
 	@# many more writers than cores.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/parking_test
+	$(call TSAN_RUN,parking) $(TSAN)/tests/unit/parking_test
 	@# The reservation word: disjoint ranges, one closer, a roll's close.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/segment_test
+	$(call TSAN_RUN,segment) $(TSAN)/tests/unit/segment_test
 	@# The writer gate and striped counters without locked instructions
 	@# (asymmetric fences, cells owned per thread), with thread churn.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/fences_test
+	$(call TSAN_RUN,fences) $(TSAN)/tests/unit/fences_test
 	@# The commit-time clock's window (a seqlock over three words) read by many threads.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/unit/realtime_clock_test
+	$(call TSAN_RUN,realtime_clock) $(TSAN)/tests/unit/realtime_clock_test
+tsan-verify:
 	@# Verify beside writers, namespace drops (the retire mutex to the end of
 	@# the purge) and compaction; snapshot reads beside drops.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/verify_test online drop_get
+	$(call TSAN_RUN,verify) $(TSAN)/tests/verify_test online drop_get
+tsan-backup:
 	@# Online backups beside writers and compaction, whose seal of the active
 	@# segment the backup's copy of it used to race.
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/backup_test online
+	$(call TSAN_RUN,backup) $(TSAN)/tests/backup_test online
+tsan-ns-churn:
 	@# A reader's refresh forgetting namespaces while its threads list, open,
 	@# read, count and run change cursors; the writer's background compaction
 	@# forgetting namespaces beside churn (tests/c/ns_churn_test.c).
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN)/tests/ns_churn_test reader_threads \
-	  background
+	$(call TSAN_RUN,ns_churn) $(TSAN)/tests/ns_churn_test reader_threads background
 
 # Builds each deliberate bug (tests/crash/planted/*.patch) and shows that the
 # crash suites catch it (10-20 minutes; not part of make test).
