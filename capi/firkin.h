@@ -1182,7 +1182,10 @@ FIRKIN_API firkin_status firkin_iter_key(const firkin_iter *it, const void **key
 FIRKIN_API firkin_status firkin_iter_value(const firkin_iter *it, const void **val,
                                            size_t *val_len);
 /** FIRKIN_OK, or the error that ended the iteration early (corruption,
- *  I/O, its namespace dropped: FIRKIN_E_NAMESPACE_NOT_FOUND). */
+ *  I/O, its namespace dropped: FIRKIN_E_NAMESPACE_NOT_FOUND; a step
+ *  that ran out of memory: FIRKIN_E_NO_MEMORY, and the iterator is not
+ *  valid from then on, though an ordered one's firkin_iter_seek starts it
+ *  again). */
 FIRKIN_API firkin_status firkin_iter_status(const firkin_iter *it);
 /** Copies entries, starting with the current one, into buf and advances
  *  past them: each entry is a 4-byte little-endian key length, a 4-byte
@@ -1639,7 +1642,10 @@ FIRKIN_API firkin_status firkin_changes_key(const firkin_changes *c, const void 
 FIRKIN_API firkin_status firkin_changes_value(const firkin_changes *c, const void **val,
                                               size_t *val_len);
 /** FIRKIN_OK, or the error that stopped the cursor (FIRKIN_E_SNAPSHOT_TOO_OLD:
- *  history it needed was compacted away; FIRKIN_E_CORRUPTION). */
+ *  history it needed was compacted away; FIRKIN_E_CORRUPTION), or
+ *  FIRKIN_E_NO_MEMORY: the last step ran out of memory before the change
+ *  it was reading, which the next firkin_changes_next (or _wait, _next_n)
+ *  reads again (the position stays before it). */
 FIRKIN_API firkin_status firkin_changes_status(const firkin_changes *c);
 /** Copies changes, starting with the current one, into buf and advances
  *  past them (looking for newly published ones at the end, as

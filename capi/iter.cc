@@ -26,30 +26,22 @@ FIRKIN_API firkin_status firkin_iter_new(firkin_db* db, const firkin_snapshot* s
     if (firkin_status c = Bind(db, ns, snap, &t)) return c;
     // The iterator registers its own snapshot so that its history is kept
     // even if the caller frees theirs first.
-    uint64_t reg = 0;
-    firkin::Status s = db->db->AcquireSnapshot(t.snap, &reg);
-    if (!s.ok()) return Done(s);
     auto it = std::make_unique<firkin_iter>();
     it->db = db->db;
-    it->snap = reg;
+    firkin::Status s = db->db->AcquireSnapshot(t.snap, &it->snap);
+    if (!s.ok()) return Done(s);
+    it->registered = true;  // (released by its destructor, on any way out)
     std::shared_ptr<firkin::NamespaceInfo> nsinfo =
         ns == nullptr ? db->db->namespaces().Default() : ns->info;
-    s = db->db->NewIterator(reg, std::move(nsinfo), &it->it);
-    if (!s.ok()) {
-      db->db->ReleaseSnapshot(reg);
-      return Done(s);
-    }
+    s = db->db->NewIterator(it->snap, std::move(nsinfo), &it->it);
+    if (!s.ok()) return Done(s);
     *out = it.release();
     return FIRKIN_OK;
   });
 }
 
 FIRKIN_API void firkin_iter_free(firkin_iter* it) {
-  if (it == nullptr) return;
-  it->it.reset();
-  it->oit.reset();
-  it->db->ReleaseSnapshot(it->snap);
-  delete it;
+  delete it;  // (its destructor releases the snapshot)
 }
 
 FIRKIN_API bool firkin_iter_valid(const firkin_iter* it) {
@@ -129,7 +121,9 @@ FIRKIN_API firkin_status firkin_iter_next_n(firkin_iter* it, void* buf, size_t c
       if (!v.empty()) std::memcpy(out + pos + 8 + k.size(), v.data(), v.size());
       pos += need;
       n++;
-      it->Next();
+      *used = pos;  // (entries in buf so far, also if the step fails)
+      *count = n;
+      it->Next();   // (a std::bad_alloc: NO_MEMORY, with them, and the iterator failed)
     }
     *used = pos;
     *count = n;

@@ -49,17 +49,13 @@ firkin_status NewOrderedIter(const std::shared_ptr<firkin::DB>& db, uint64_t sna
                              std::unique_ptr<firkin::TxnOverlay> overlay, firkin_iter** out) {
   // The iterator registers its own snapshot so that its history is kept
   // even if the caller frees theirs (or ends the transaction) first.
-  uint64_t reg = 0;
-  firkin::Status s = db->AcquireSnapshot(snap, &reg);
-  if (!s.ok()) return Done(s);
   auto it = std::make_unique<firkin_iter>();
   it->db = db;
-  it->snap = reg;
-  s = db->NewOrderedIterator(reg, std::move(ns), range, std::move(overlay), &it->oit);
-  if (!s.ok()) {
-    db->ReleaseSnapshot(reg);
-    return Done(s);
-  }
+  firkin::Status s = db->AcquireSnapshot(snap, &it->snap);
+  if (!s.ok()) return Done(s);
+  it->registered = true;  // (released by its destructor, on any way out)
+  s = db->NewOrderedIterator(it->snap, std::move(ns), range, std::move(overlay), &it->oit);
+  if (!s.ok()) return Done(s);
   *out = it.release();
   return FIRKIN_OK;
 }
@@ -153,8 +149,8 @@ FIRKIN_API firkin_status firkin_iter_seek(firkin_iter* it, const void* key, size
                   "firkin_iter_seek needs an ordered iterator (firkin_range_iter_new on an "
                   "ordered namespace); this one iterates in hash order");
     }
-    it->oit->Seek(Bytes(key, key_len));
-    return Done(it->oit->status());
+    it->Seek(Bytes(key, key_len));
+    return Done(it->Status());
   });
 }
 

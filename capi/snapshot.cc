@@ -1,4 +1,6 @@
 // Snapshots and time travel.
+#include <new>
+
 #include "capi/internal.h"
 
 using namespace firkin::capi;
@@ -29,7 +31,13 @@ firkin_status firkin::capi::NewSnapshot(firkin_db* db, uint64_t seq, firkin_snap
     uint64_t at = 0;
     firkin::Status s = db->db->AcquireSnapshot(seq, &at);
     if (!s.ok()) return Done(s);
-    *out = new firkin_snapshot{db->db, at};
+    // (nothrow: a std::bad_alloc here left the registration behind, and
+    // with it updates in place off for good, until 2026-11-29's review)
+    *out = new (std::nothrow) firkin_snapshot{db->db, at};
+    if (*out == nullptr) {
+      db->db->ReleaseSnapshot(at);
+      return Fail(FIRKIN_E_NO_MEMORY, "out of memory");
+    }
     return FIRKIN_OK;
   });
 }

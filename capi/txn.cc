@@ -236,17 +236,13 @@ FIRKIN_API firkin_status firkin_txn_iter_new(firkin_txn* txn, const firkin_ns* n
     for (std::string& k : shadow) ov->shadow.insert(std::move(k));
     // The iterator registers the transaction's snapshot again, so that it
     // may outlive the transaction.
-    uint64_t reg = 0;
-    s = txn->db->AcquireSnapshot(txn->txn->snapshot_seq(), &reg);
-    if (!s.ok()) return Done(s);
     auto it = std::make_unique<firkin_iter>();
     it->db = txn->db;
-    it->snap = reg;
-    s = txn->db->NewIterator(reg, info, &it->it);
-    if (!s.ok()) {
-      txn->db->ReleaseSnapshot(reg);
-      return Done(s);
-    }
+    s = txn->db->AcquireSnapshot(txn->txn->snapshot_seq(), &it->snap);
+    if (!s.ok()) return Done(s);
+    it->registered = true;  // (released by its destructor, on any way out)
+    s = txn->db->NewIterator(it->snap, info, &it->it);
+    if (!s.ok()) return Done(s);
     it->overlay = std::move(ov);
     it->SkipShadowed();
     *out = it.release();

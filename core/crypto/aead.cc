@@ -267,11 +267,16 @@ void Aead::Mac(std::string_view msg, uint8_t out[kMacSize]) const {
   if (HMAC(EVP_sha256(), mac_key_, sizeof(mac_key_),
            reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), full, &n) == nullptr ||
       n < kMacSize) {
-    // (Only out of memory: a MAC of all ones, which MacMatches never
-    // accepts, so a value it guards reads as forged, never as valid.)
-    std::memset(out, 0xFF, kMacSize);
+    // Only out of memory (libcrypto's fetch of HMAC allocates): thrown, as
+    // Seal does, so that the caller's call fails with NO_MEMORY. Until the
+    // session after 2026-11-29 it wrote a MAC of all ones, which reads as
+    // forged: a segment sealed then (a roll, firkin_compact's seal) kept a
+    // seal clock that firkin_verify reported as failing its authentication,
+    // and every backup (verified by default) failed with CORRUPTION until
+    // compaction retired the segment; and a check that could not compute
+    // the MAC called an authentic value forged (oom_test sweep_enc_compact).
     OPENSSL_cleanse(full, sizeof(full));
-    return;
+    throw std::bad_alloc();
   }
   std::memcpy(out, full, kMacSize);
   OPENSSL_cleanse(full, sizeof(full));
@@ -279,10 +284,10 @@ void Aead::Mac(std::string_view msg, uint8_t out[kMacSize]) const {
 
 bool Aead::MacMatches(std::string_view msg, const uint8_t* mac) const {
   uint8_t want[kMacSize];
-  Mac(msg, want);
-  static const uint8_t kFailed[kMacSize] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-  return CRYPTO_memcmp(want, kFailed, kMacSize) != 0 && CRYPTO_memcmp(want, mac, kMacSize) == 0;
+  Mac(msg, want);  // (throws std::bad_alloc when it cannot tell)
+  const bool match = CRYPTO_memcmp(want, mac, kMacSize) == 0;
+  OPENSSL_cleanse(want, sizeof(want));
+  return match;
 }
 
 }  // namespace firkin

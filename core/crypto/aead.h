@@ -81,9 +81,11 @@ class Aead {
   // the clear yet must not be forged by someone without the key: segment
   // seal clocks and compaction's done markers (docs/format.md,
   // "Authenticated header values"). Callers start msg with a distinct
-  // domain string per kind of value. Same thread contract as Seal.
+  // domain string per kind of value. Same thread contract as Seal. Throws
+  // std::bad_alloc when libcrypto cannot compute it (out of memory).
   void Mac(std::string_view msg, uint8_t out[kMacSize]) const;
   // Whether mac (kMacSize bytes) is msg's MAC; compared in constant time.
+  // Throws std::bad_alloc as Mac does (never a false "forged").
   bool MacMatches(std::string_view msg, const uint8_t* mac) const;
 
  private:

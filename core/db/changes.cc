@@ -225,11 +225,35 @@ Status ChangeCursor::GapError(uint64_t seq) const {
 }
 
 void ChangeCursor::Next() {
+  if (status_.code() == Status::Code::kNoMemory) status_ = Status::OK();  // tries again
   if (pos_ < buf_.size()) pos_++;
   if (pos_ >= buf_.size()) Fill();
 }
 
 void ChangeCursor::Fill() {
+  // Out of memory part way (a std::bad_alloc from a change's key, value or
+  // namespace name, or from buf_'s growth) came after the write was read
+  // past (off_, last_ moved) with buf_ half filled: until the session after
+  // 2026-11-29 the cursor ended with an OK status, or handed out a batch
+  // without its end, and the next step went on after the write, which was
+  // never delivered, and position() was past it (oom_test
+  // sweep_changes_all). Now the position stays before it and the status
+  // is NO_MEMORY until the next step, which reads it again.
+  std::shared_ptr<Segment> seg = seg_;  // (a copy: a count, no allocation)
+  const uint64_t off = off_, last = last_;
+  try {
+    FillUnguarded();
+  } catch (const std::bad_alloc&) {
+    seg_ = std::move(seg);
+    off_ = off;
+    last_ = last;
+    buf_.clear();
+    pos_ = 0;
+    status_ = Status::NoMemory("");  // (no message: nothing allocated)
+  }
+}
+
+void ChangeCursor::FillUnguarded() {
   buf_.clear();
   pos_ = 0;
   if (!status_.ok()) return;
@@ -422,6 +446,7 @@ void ChangeCursor::Fill() {
 }
 
 Status ChangeCursor::Wait(uint32_t timeout_ms) {
+  if (status_.code() == Status::Code::kNoMemory && !Valid()) status_ = Status::OK();  // tries again
   if (Valid() || !status_.ok()) return status_;
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

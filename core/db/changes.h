@@ -138,7 +138,8 @@ class ChangeCursor {
   // Returns status() (a timeout is not an error: Valid() stays false).
   Status Wait(uint32_t timeout_ms);
   // OK, or the error that stopped the cursor (kSnapshotTooOld: history it
-  // needed was compacted away; kCorruption).
+  // needed was compacted away; kCorruption; kNoMemory: the last step ran
+  // out of memory, and the next one tries the same change again).
   Status status() const { return status_; }
   // How far the cursor has read: every write numbered at or below it was
   // delivered and moved past, or holds no change (a commit record of no
@@ -147,8 +148,10 @@ class ChangeCursor {
   uint64_t position() const { return Valid() ? current().seq - 1 : last_; }
 
  private:
-  // Reads the next write (one sequence number) into buf_.
+  // Reads the next write (one sequence number) into buf_. Out of memory:
+  // status() NoMemory, the position as before, until the next Next / Wait.
   void Fill();
+  void FillUnguarded();
   // The log segments to read, in id order: the database's now, or those
   // of a read-only handle's view (DB::ReaderCut).
   std::vector<std::shared_ptr<Segment>> Listing(const ReaderView* view) const;

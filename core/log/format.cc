@@ -217,13 +217,18 @@ bool AllZero(const char* p, size_t n) {
 }  // namespace
 
 void EncodeSealClock(char* header, uint64_t ms, const Aead* key) {
+  // The MAC first (its message holds none of the bytes written here): out
+  // of memory for it throws with the header as it was.
+  uint8_t mac[Aead::kMacSize] = {};
+  if (key != nullptr) key->Mac(SealClockMacMsg(header, ms), mac);
   EncodeU64(header + kWatermarkOffset + 16, ms);
   EncodeU64(header + kWatermarkOffset + 24, SealClockCheck(ms));
-  if (key != nullptr) {
-    key->Mac(SealClockMacMsg(header, ms), reinterpret_cast<uint8_t*>(header + kSealClockMacOffset));
-  } else {
-    std::memset(header + kSealClockMacOffset, 0, Aead::kMacSize);
-  }
+  std::memcpy(header + kSealClockMacOffset, mac, Aead::kMacSize);
+}
+
+void ClearSealClock(char* header) {
+  std::memset(header + kWatermarkOffset + 16, 0, 16);
+  std::memset(header + kSealClockMacOffset, 0, Aead::kMacSize);
 }
 
 uint64_t DecodeSealClock(const char* header, const Aead* key) {

@@ -178,6 +178,9 @@ uint64_t DecodeDurableLen(const char* header);
 // (0), exactly as a torn one. Without a key the MAC bytes are left zero
 // and never read (an unencrypted database's format is unchanged).
 void EncodeSealClock(char* header, uint64_t ms, const Aead* key);
+// No seal clock (as a library before seal clocks wrote): what a seal writes
+// when it cannot encode one (out of memory for the MAC). Never throws.
+void ClearSealClock(char* header);
 uint64_t DecodeSealClock(const char* header, const Aead* key);
 
 
