@@ -77,9 +77,9 @@ run: build
 # Two lanes at once, each running JOBS processes: most suites wait (on
 # sleeps, syncs, forked children, a stress run's seconds) about as much as
 # they compute, so one lane alone left a core idle, and make test took 40
-# minutes on two cores. Lane 1: the build, the C suites, the TSan suites,
-# the install test; lane 2: the ASan build and suites, then the bindings
-# (whose library lane 1 built long before). docs/testing.md, "Test time".
+# minutes on two cores. Lane 1: the build, the C suites, the bindings, the
+# TSan suites and the install test; lane 2: the ASan build and suites
+# (every ninja of a build directory in one lane). docs/testing.md, "Test time".
 test: deps deps-bindings
 	@rm -f $(BUILD)/test-summary.txt
 	@$(MAKE) --no-print-directory -j2 test-lane-1 test-lane-2
@@ -87,11 +87,11 @@ test: deps deps-bindings
 
 test-lane-1: build
 	@$(MAKE) --no-print-directory test-c
+	@$(MAKE) --no-print-directory test-bindings
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory test-install
 test-lane-2:
 	@$(MAKE) --no-print-directory test-asan
-	@$(MAKE) --no-print-directory test-bindings
 
 # The C suites (unit, conformance, crash, CLI, ...; tests/meson.build).
 test-c: build
