@@ -73,7 +73,7 @@ struct firkin_iter {
   // an overlay's shadowed keys not skipped (the snapshot's value of a key
   // the transaction wrote). So the iterator is not valid from then on and
   // its status is NO_MEMORY (an ordered one's next Seek starts it again).
-  // Until the session after 2026-11-29 the step returned
+  // Until 2026-11-29 the step returned
   // FIRKIN_E_NO_MEMORY and the iterator went on as above: the documented
   // loop (valid / next, then firkin_iter_status) ended OK with keys
   // missing, or read a wrong value (oom_test sweep_iterators).

@@ -304,7 +304,7 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
   });
   // A call that failed leaves every vals[i] NULL, also when it failed by a
   // std::bad_alloc (a value's copy, a key's message, the messages' list
-  // after the loop): until the session after 2026-11-29 the values copied
+  // after the loop): until 2026-11-29 the values copied
   // before it stayed in vals, allocated, under FIRKIN_E_NO_MEMORY (leaked
   // by a caller that trusts the header; oom_test sweep_multi_get).
   if (st != FIRKIN_OK && vals != nullptr) {

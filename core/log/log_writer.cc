@@ -773,7 +773,7 @@ Status LogWriter::SealLocked(Segment* seg, uint64_t end) {
       // sealed without a clock, as an older library's segment (a reopen
       // takes the clock from the commit times), never with one that reads
       // as forged (firkin_verify's complaint, every verified backup's
-      // CORRUPTION: until the session after 2026-11-29), and the seal
+      // CORRUPTION: until 2026-11-29), and the seal
       // itself goes on (a throw here left a frozen segment unsealed).
       ClearSealClock(seg->mutable_data());
     }

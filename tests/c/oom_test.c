@@ -388,7 +388,7 @@ static int check_refresh(firkin_db *db) {
 
 /* firkin_multi_get (and _packed) at a snapshot, some keys absent: a key
  * present never reads as absent or wrong, and a call that fails leaves
- * every vals[i] NULL (until the session after 2026-11-29 the values read
+ * every vals[i] NULL (until 2026-11-29 the values read
  * before a std::bad_alloc stayed there, allocated, under NO_MEMORY). */
 #define MG_KEYS 40
 static int op_bad; /* what an operation found wrong itself (its check reports it) */
@@ -462,7 +462,7 @@ static firkin_status op_multi_get(firkin_db *db, op_result *r) {
  * and reverse, a seek, next_n, and a transaction's iterator over its own
  * writes; each walked with the documented loop (valid / next, then the
  * status), which must end OK with every key, exactly once and right, or
- * with NO_MEMORY: until the session after 2026-11-29 a step that ran out
+ * with NO_MEMORY: until 2026-11-29 a step that ran out
  * of memory ended a hash-order scan with OK, keys missing, and left an
  * ordered one on its next key with a freed key and the previous value.
  * Making any of them leaves no snapshot registered (armed_run's check). */
@@ -827,7 +827,7 @@ static int armed_run(const char *dir, op_fn fn, prep_fn prep, check_fn check, lo
   /* Nothing the operation made is left registered: a snapshot left behind
    * holds history and keeps updates in place off for good (iterators,
    * snapshots and transactions made while memory ran out left theirs
-   * until the session after 2026-11-29). */
+   * until 2026-11-29). */
   const long long snaps = stat_num(db, "snapshots");
   CHECK(snaps == 0, "%lld snapshots left registered after n=%ld", snaps, nth);
   /* Unarmed again: a put either works or reports the failed log. */
@@ -939,7 +939,7 @@ static const named_op kOps[] = {
     {"rekey", op_rekey, prep_rekey, check_rekey, false, false},
     /* encrypted: a roll's and compaction's seal clock, compaction's done
      * marker (a MAC that could not be computed was written as a forged
-     * one until the session after 2026-11-29: verify failed, and so did
+     * one until 2026-11-29: verify failed, and so did
      * every verified backup), a backup's copies of them */
     {"enc_compact", op_compact, prep_compact, NULL, false, true},
     {"enc_backup", op_backup, NULL, NULL, false, true},
