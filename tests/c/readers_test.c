@@ -1688,23 +1688,21 @@ static int t_refresh_damage(void) {
   return 0;
 }
 
-/* A refresh that meets a namespace's keys before its create record (the
- * writer compacted the log segment holding the create into an output
- * with a higher id, which the reader replays after the segments with the
- * keys): the keys' counts go into a placeholder, which the create
- * replaces. With the counts applied at the end of the refresh, they went
- * into the freed placeholder and the reader's count lost the keys (99 of
- * 900; review of the session's change). */
-static int t_refresh_placeholder(void) {
-  char dir[512];
-  fresh(dir, sizeof dir, "refresh-placeholder");
+/* The placeholder cases' start: a writer and a reader of `dir`, namespace
+ * "t" created (*t) in a segment with dead bytes, 900 keys "k<i>" in it,
+ * then a compaction that moves the create record into an output with a
+ * higher id than the segments holding the keys. 0, or 1 on a failed check. */
+static int placeholder_setup(const char *dir, firkin_db **wp, firkin_db **rp, firkin_ns **tp) {
   firkin_db *w = NULL, *r = NULL;
   CHECK(open_writer_manual(dir, NULL, &w) == FIRKIN_OK, "writer open");
+  *wp = w;
   CHECK(firkin_put(w, NULL, NULL, "z", 1, "z", 1) == FIRKIN_OK, "put");
   CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
   CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
-  firkin_ns *t = NULL, *rt = NULL;
+  *rp = r;
+  firkin_ns *t = NULL;
   CHECK(firkin_ns_create(w, "t", &t) == FIRKIN_OK, "ns_create");
+  *tp = t;
   char v[200], k[32];
   memset(v, 'x', sizeof v);
   /* Dead bytes in the segment holding the create, so compaction takes it. */
@@ -1716,6 +1714,23 @@ static int t_refresh_placeholder(void) {
     CHECK(firkin_put(w, NULL, t, k, (size_t)kl, v, 100) == FIRKIN_OK, "put");
   }
   CHECK(firkin_compact(w) == FIRKIN_OK, "compact");
+  return 0;
+}
+
+/* A refresh that meets a namespace's keys before its create record (the
+ * writer compacted the log segment holding the create into an output
+ * with a higher id, which the reader replays after the segments with the
+ * keys): the keys' counts go into a placeholder, which the create
+ * replaces. With the counts applied at the end of the refresh, they went
+ * into the freed placeholder and the reader's count lost the keys (99 of
+ * 900; review of the session's change). */
+static int t_refresh_placeholder(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "refresh-placeholder");
+  firkin_db *w = NULL, *r = NULL;
+  firkin_ns *t = NULL, *rt = NULL;
+  if (placeholder_setup(dir, &w, &r, &t) != 0) return 1;
+  char k[32];
   CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
   CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
   CHECK(firkin_ns_open(r, "t", false, &rt) == FIRKIN_OK, "reader ns_open");
@@ -2760,23 +2775,8 @@ static int t_failed_ns_placeholder(void) {
   char dir[512];
   fresh(dir, sizeof dir, "failed-ns-placeholder");
   firkin_db *w = NULL, *r = NULL;
-  CHECK(open_writer_manual(dir, NULL, &w) == FIRKIN_OK, "writer open");
-  CHECK(firkin_put(w, NULL, NULL, "z", 1, "z", 1) == FIRKIN_OK, "put");
-  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
-  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
   firkin_ns *t = NULL, *rt = NULL;
-  CHECK(firkin_ns_create(w, "t", &t) == FIRKIN_OK, "ns_create");
-  char v[200], k[32];
-  memset(v, 'x', sizeof v);
-  /* Dead bytes in the segment holding the create, so compaction takes it. */
-  for (int i = 0; i < 400; i++) {
-    CHECK(firkin_put(w, NULL, NULL, "hot", 3, v, sizeof v - (size_t)(i & 1)) == FIRKIN_OK, "put");
-  }
-  for (int i = 0; i < 900; i++) {
-    const int kl = snprintf(k, sizeof k, "k%d", i);
-    CHECK(firkin_put(w, NULL, t, k, (size_t)kl, v, 100) == FIRKIN_OK, "put");
-  }
-  CHECK(firkin_compact(w) == FIRKIN_OK, "compact");
+  if (placeholder_setup(dir, &w, &r, &t) != 0) return 1;
   /* Enough to roll past the output: the damage is replayed after it. */
   if (nf_damaged_tail(dir, w, 4000, 3900)) return 1;
   for (int attempt = 0; attempt < 2; attempt++) {
