@@ -268,8 +268,8 @@ void Aead::Mac(std::string_view msg, uint8_t out[kMacSize]) const {
            reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), full, &n) == nullptr ||
       n < kMacSize) {
     // Only out of memory (libcrypto's fetch of HMAC allocates): thrown, as
-    // Seal does, so that the caller's call fails with NO_MEMORY. Until the
-    // session after 2026-11-29 it wrote a MAC of all ones, which reads as
+    // Seal does, so that the caller's call fails with NO_MEMORY. Until
+    // 2026-11-29 it wrote a MAC of all ones, which reads as
     // forged: a segment sealed then (a roll, firkin_compact's seal) kept a
     // seal clock that firkin_verify reported as failing its authentication,
     // and every backup (verified by default) failed with CORRUPTION until

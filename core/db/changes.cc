@@ -233,11 +233,11 @@ void ChangeCursor::Next() {
 void ChangeCursor::Fill() {
   // Out of memory part way (a std::bad_alloc from a change's key, value or
   // namespace name, or from buf_'s growth) came after the write was read
-  // past (off_, last_ moved) with buf_ half filled: until the session after
-  // 2026-11-29 the cursor ended with an OK status, or handed out a batch
+  // past (off_, last_ moved) with buf_ half filled: until 2026-11-29 the
+  // cursor ended with an OK status, or handed out a batch
   // without its end, and the next step went on after the write, which was
   // never delivered, and position() was past it (oom_test
-  // sweep_changes_all). Now the position stays before it and the status
+  // sweep_changes_resume). Now the position stays before it and the status
   // is NO_MEMORY until the next step, which reads it again.
   std::shared_ptr<Segment> seg = seg_;  // (a copy: a count, no allocation)
   const uint64_t off = off_, last = last_;
