@@ -80,18 +80,34 @@ run: build
 # minutes on two cores. Lane 1: the build, the C suites, the bindings, the
 # TSan suites and the install test; lane 2: the ASan build and suites
 # (every ninja of a build directory in one lane). docs/testing.md, "Test time".
+# Each step prints the seconds since make test began (T0), so a slow CI run
+# shows which lane and step took the time.
+ifndef T0
+T0    := $(shell date +%s)
+endif
+STAMP  = @echo "== make test +$$(( $$(date +%s) - $(T0) ))s: $(1)"
 test: deps deps-bindings
 	@rm -f $(BUILD)/test-summary.txt
-	@$(MAKE) --no-print-directory -j2 test-lane-1 test-lane-2
+	@$(MAKE) --no-print-directory -j2 T0=$(T0) test-lane-1 test-lane-2
 	@tests/summarize.sh $(BUILD) $(ASAN) $(TSAN)
+	$(call STAMP,done)
 
-test-lane-1: build
+test-lane-1:
+	$(call STAMP,lane 1: build)
+	@$(MAKE) --no-print-directory build
+	$(call STAMP,lane 1: C suites)
 	@$(MAKE) --no-print-directory test-c
+	$(call STAMP,lane 1: bindings)
 	@$(MAKE) --no-print-directory test-bindings
+	$(call STAMP,lane 1: TSan)
 	@$(MAKE) --no-print-directory test-tsan
+	$(call STAMP,lane 1: install)
 	@$(MAKE) --no-print-directory test-install
+	$(call STAMP,lane 1: done)
 test-lane-2:
+	$(call STAMP,lane 2: ASan)
 	@$(MAKE) --no-print-directory test-asan
+	$(call STAMP,lane 2: done)
 
 # The C suites (unit, conformance, crash, CLI, ...; tests/meson.build).
 test-c: build
