@@ -42,6 +42,7 @@
  * Runs under TSan in `make test` (Makefile target test-tsan), plain and
  * encrypted. Ends with "N passed, N failed".
  */
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -51,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "firkin.h"
 
@@ -548,8 +550,15 @@ static firkin_status open_db(const char *dir) {
   return s;
 }
 
+/* Removes the directory tree at path (the run's own temporary directory). */
+static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb; (void)flag; (void)ftw;
+  remove(path);
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  char dir[256] = "";
+  char dir[256] = "", made[256] = "";
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--threads") && i + 1 < argc) g_threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) g_seconds = atof(argv[++i]);
@@ -574,6 +583,7 @@ int main(int argc, char **argv) {
   if (!dir[0]) {
     snprintf(dir, sizeof dir, "/tmp/firkin-stress-XXXXXX");
     if (!mkdtemp(dir)) return 2;
+    snprintf(made, sizeof made, "%s", dir);
     strcat(dir, "/db");
   }
   int passed = 0, failed = 0;
@@ -635,6 +645,10 @@ int main(int argc, char **argv) {
   firkin_ns_close(g_nsb);
   firkin_close(g_db);
   firkin_write_options_free(g_durable);
+  /* The temporary directory this run made goes unless something failed
+   * (then it stays for a look, and its path is printed). */
+  if (made[0] && !failed) nftw(made, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+  else if (made[0]) fprintf(stderr, "stress_test: the database is kept in %s\n", made);
   printf("%d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }
