@@ -42,9 +42,12 @@
 #define FIRKIN_CORE_KEYSPACE_ORDERED_INDEX_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
+#include <mutex>  // std::unique_lock
 #include <shared_mutex>  // std::shared_lock
 #include <string>
 #include <string_view>
@@ -75,6 +78,20 @@ class OrderedIndex {
   // WRITER. Points `key` at `to` (0: removes it). A key that is missing is
   // inserted when to != 0 (never expected; keeps the index whole).
   void Replace(std::string_view key, Locator to);
+
+  // WRITER. Takes back what an atomic write that failed part way did here
+  // (DB::TakeBackBatch): each entry whose locator `back(loc, &to)` claims
+  // (returns true, *to set) points at `to` again, or goes (to == 0).
+  // back(Locator, Locator*) must not throw. Never allocates and reads no
+  // key (a sealed key's decryption may allocate): a walk of every entry,
+  // O(keys held) under the lock, done only after such a failure. An entry
+  // changes in place (its bits come from its key, the same key) or leaves
+  // its chunk, which is never split, merged or given a new prefix (the
+  // keys left still share it; a chunk left empty goes). The caller holds
+  // the hash index sub-table locks of the keys it takes back, as for
+  // Insert and Replace.
+  template <typename Back>
+  void TakeBack(Back&& back);
 
   // Single-threaded. Replaces the content with these locators (any order;
   // the keys are read from their records and must be distinct).
@@ -168,6 +185,33 @@ class OrderedIndex {
   std::vector<Chunk*> chunks_;  // sorted, none empty
   std::atomic<uint64_t> size_{0};
 };
+
+template <typename Back>
+void OrderedIndex::TakeBack(Back&& back) {
+  std::unique_lock<SharedSpinLock> l(mu_);
+  for (size_t c = 0; c < chunks_.size();) {
+    Chunk* ch = chunks_[c];
+    for (uint32_t i = 0; i < ch->n;) {
+      Locator to = 0;
+      if (!back(EntryLoc(ch->e[i]), &to)) {
+        i++;
+      } else if (to != 0) {
+        ch->e[i] = (ch->e[i] & ~((uint64_t{1} << kLocatorBits) - 1)) | to;
+        i++;
+      } else {
+        std::memmove(ch->e + i, ch->e + i + 1, (ch->n - i - 1) * sizeof(uint64_t));
+        ch->n--;
+        size_.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+    if (ch->n == 0) {
+      delete ch;
+      chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(c));  // (moves pointers only)
+    } else {
+      c++;
+    }
+  }
+}
 
 }  // namespace firkin
 
