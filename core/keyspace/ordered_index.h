@@ -170,11 +170,34 @@ class OrderedIndex {
   int Compare(const Chunk* c, size_t i, std::string_view key) const;
   // First position whose key is >= key (c == chunks_.size() at the end).
   Pos LowerBound(std::string_view key) const;
-  // Recomputes c->common and every entry's bits (reads c->n keys).
-  void Rebuild(Chunk* c) const;
+  // Makes *dst the chunk of the n entries src[0..n) (in key order; their
+  // words' bits are ignored): their longest common prefix as dst->common
+  // (out of memory for a longer one than dst->common's room, one that
+  // fits it), each entry's bits after it, dst->n = n. The key of the
+  // entry at `known_at` (n: none) is `known` (not read from its record).
+  // Reads the keys from the records; a sealed one's decryption may throw
+  // std::bad_alloc, and it throws only before *dst changes (src may be
+  // dst->e). Writer (the lock held), or a chunk of its own.
+  void Derive(const uint64_t* src, uint32_t n, uint32_t known_at, std::string_view known,
+              Chunk* dst) const;
+  // Recomputes c->common and every entry's bits (reads c->n keys): Derive
+  // of c itself; throws only before c changes.
+  void Rebuild(Chunk* c) const { Derive(c->e, c->n, c->n, std::string_view(), c); }
+  // Rebuild where it only lengthens the prefix (the chunk is whole without
+  // it: its prefix still starts every key it holds, each entry's bits
+  // follow it); out of memory leaves the chunk as it is.
+  void RebuildIfRoom(Chunk* c) const noexcept;
+  // Inserts key (record at loc) at position p. Out of memory, throws with
+  // nothing changed, or with the entries only moved between chunks, each
+  // whole (never a chunk whose prefix or bits are wrong: until the session
+  // after 2026-11-29 a sealed key that could not be decrypted in a
+  // Rebuild left them so, and range scans on the handle went wrong).
   void InsertAt(Pos p, std::string_view key, Locator loc);
-  // Inserts at entry i of ch, which has room.
+  // Inserts at entry i of ch, which has room; out of memory, throws with
+  // nothing changed.
   void InsertIntoRoom(Chunk* ch, size_t i, std::string_view key, Locator loc);
+  // Removes entry p; merges its chunk into the next one where Derive can
+  // (out of memory, it does not). Never throws.
   void EraseAt(Pos p);
 
   const SegmentTable* segs_;
