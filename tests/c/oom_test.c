@@ -1235,7 +1235,11 @@ static const named_op kOps[] = {
      * every verified backup), a backup's copies of them */
     {"enc_compact", op_compact, prep_compact, NULL, false, true},
     {"enc_backup", op_backup, NULL, NULL, false, true},
-    /* sealed keys: the ordered index decrypts the keys it compares */
+    /* sealed keys: the ordered index decrypts the keys it compares and
+     * rebuilds a chunk's prefix from (a chunk left with bits of another
+     * prefix by a rebuild that ran out of memory: until the session after
+     * 2026-11-29) */
+    {"enc_ordered", op_ordered, prep_ordered, check_ordered, false, true},
     {"enc_batch_ordered", op_batch_ordered, prep_batch_ordered, NULL, false, true},
 };
 
