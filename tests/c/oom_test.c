@@ -12,9 +12,12 @@
  * one), for every n until the operation needs fewer allocations than n.
  * Each n runs in a child process under alarm(): open, a few hundred keys,
  * the armed operation, the keys read back on the same handle (and the
- * operation's own check there: an ordered namespace's range scan, a
- * reader's next refresh; no snapshot left registered), then an unarmed
- * put, close, reopen, and every acknowledged key read back.
+ * operation's own writes there as after the reopen, check_written: an
+ * acknowledged one whole, a failed atomic one all or none, a non-atomic
+ * one's acknowledged prefix; and the operation's own check: an ordered
+ * namespace's range scan, a reader's next refresh; no snapshot left
+ * registered), then an unarmed put, close, reopen, and every acknowledged
+ * key read back.
  *
  * fresh_*: the same, the armed call being the first call of a new thread:
  * the thread's per-thread state (epoch slot, scratch buffers, the last
