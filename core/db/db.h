@@ -413,6 +413,20 @@ class DB : private CompactionHost {
   bool TryInPlace(const WriteOp& op, uint64_t hash, LogWriter::Reservation* r);
   Status ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
                     uint64_t* decided_on);
+  // ApplyBatch's undo when its install ran out of memory part way: the
+  // first `tried` ops of `todo` (the last of them the one that threw,
+  // installed in part or not at all), whose records are at `locs`
+  // (ascending), leave the index as it was before the batch: each key's
+  // entry back at its old record (or gone, for a key that was new), the
+  // byte counts moved back (Keyspace::Uninstall), and the entries of the
+  // ordered namespaces among them (OrderedIndex::TakeBack, one walk per
+  // namespace). Never allocates, never throws. REQUIRES: the batch's
+  // sub-table locks, held since the install (no other writer decided on
+  // these keys in between; a reader that met a new entry skipped its
+  // record, not yet published, as it skips any), and the batch not
+  // published yet.
+  void TakeBackBatch(const std::vector<PendingOp>& todo, size_t tried,
+                     const std::vector<Locator>& locs) noexcept;
   // Checks op's condition against the key's newest record (old_loc/old);
   // a record expired at now_ms counts as absent.
   Status CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old,

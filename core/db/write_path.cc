@@ -535,9 +535,12 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   // (Made here, before the reservation: one that could not be made later
   // would fail the log.)
   NsCountDeltas& counts = PerThread<NsCountDeltas, struct BatchCountsTag>();
+  // Where each record of todo goes (TakeBackBatch's, if the install fails).
+  auto& locs = PerThread<std::vector<Locator>, struct BatchLocsTag>();
   todo.clear();
   shards.clear();
   seen.clear();
+  counts.Clear();  // (a batch that threw before its install may have left some, unapplied)
   FIRKIN_RETURN_IF_ERROR(log_->sticky_error());
   for (size_t i = 0; i < n; i++) {
     if (ops[i].ns == nullptr || ops[i].ns->dropped.load(std::memory_order_acquire)) {
@@ -583,7 +586,17 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   const bool batch = todo.size() > 1;
   uint64_t total = batch ? RecordSize(0, 4, 8) : 0;
   for (const PendingOp& p : todo) total += OpRecordSize(*p.op);
-  FIRKIN_RETURN_IF_ERROR(log_->Reserve(total, r));
+  // What the install and its undo need, made before the reservation (an
+  // allocation that fails here fails the write alone; after it, the log):
+  // the records' locators, and each namespace's count change (For finds
+  // them made from here on).
+  locs.resize(todo.size());
+  for (const PendingOp& p : todo) counts.For(p.op->ns);
+  Status reserved = log_->Reserve(total, r);
+  if (!reserved.ok()) {
+    counts.Clear();
+    return reserved;
+  }
   char* base = r->seg->mutable_data();
   uint64_t pos = r->off;
   const uint64_t time_ms = CommitTimeBefore(live_until, *r->seg);  // one for the whole batch
@@ -595,15 +608,30 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   // They change before the batch is published: a count may hold a batch
   // that reads see a moment later (the walk of the index, which counts at
   // a snapshot, does not).
+  //
+  // Out of memory part way (the index's growth, a chunk of an ordered
+  // index, a sealed record's buffer), what was installed is taken back
+  // before the locks are let go and the batch is published
+  // (TakeBackBatch): no read on this handle sees part of it, and no count
+  // changes (until the session after 2026-11-29 the keys installed stayed,
+  // and reads saw a failed batch's first keys until a reopen dropped
+  // them). The log fails as before: the records are in it, without their
+  // commit marker, and a reopen drops them.
+  size_t tried = 0;  // todo[0, tried) began their install
   try {
     for (const PendingOp& p : todo) {
-      InstallPending(p, r->seq, batch ? kRecordFlagBatch : 0, base + pos,
-                     MakeLocator(r->seg->slot(), pos), time_ms, counts.For(p.op->ns));
+      locs[tried++] = MakeLocator(r->seg->slot(), pos);
+      InstallPending(p, r->seq, batch ? kRecordFlagBatch : 0, base + pos, locs[tried - 1],
+                     time_ms, counts.For(p.op->ns));
       pos += OpRecordSize(*p.op);
     }
   } catch (const std::bad_alloc&) {
-    counts.Apply(ns_.counts_lock());  // of the keys installed
-    return log_->Fail(Status::NoMemory("out of memory growing the index"));
+    TakeBackBatch(todo, tried, locs);
+    counts.Clear();
+    // (noexcept: a message that cannot be made is left out, where a
+    // std::bad_alloc from here would reach Write's FillWithoutWrite after
+    // the locks were let go)
+    return log_->FailOutOfMemory("installing a batch (taken back)");
   }
   counts.Apply(ns_.counts_lock());
   if (batch) {  // the commit marker carries no data: dead from the start
@@ -615,6 +643,38 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
     keyspace_->CountDeadOnly(MakeLocator(r->seg->slot(), pos), RecordSize(0, 4, 8));
   }
   return Status::OK();
+}
+
+void DB::TakeBackBatch(const std::vector<PendingOp>& todo, size_t tried,
+                       const std::vector<Locator>& locs) noexcept {
+  // The hash index and the byte counts, key by key (the keys are distinct:
+  // ApplyBatch kept each key's last op). A record's size is OpRecordSize,
+  // as the install laid them out.
+  for (size_t i = tried; i-- > 0;) {
+    const PendingOp& p = todo[i];
+    keyspace_->Uninstall(p.hash, p.old_loc, p.old_loc != 0 ? p.old.size() : 0, locs[i],
+                         OpRecordSize(*p.op));
+  }
+  // The ordered indexes: one walk each, which takes back every entry at
+  // one of the batch's records (locs is ascending: a binary search). An
+  // entry is there only where its Install got that far; the one that threw
+  // in its ordered step changed nothing there, or left its key at the new
+  // record (taken back with the rest).
+  const Locator* begin = locs.data();
+  const Locator* end = begin + tried;
+  for (size_t i = 0; i < tried; i++) {
+    OrderedIndex* ord = todo[i].op->ns->ordered;
+    if (ord == nullptr) continue;
+    bool done = false;  // (an earlier op of the same namespace walked it)
+    for (size_t j = 0; j < i && !done; j++) done = todo[j].op->ns->ordered == ord;
+    if (done) continue;
+    ord->TakeBack([&](Locator l, Locator* to) {
+      const Locator* it = std::lower_bound(begin, end, l);
+      if (it == end || *it != l) return false;
+      *to = todo[static_cast<size_t>(it - begin)].old_loc;
+      return true;
+    });
+  }
 }
 
 Status DB::OutOfMemoryInWrite(const LogWriter::Reservation& r) {

@@ -196,7 +196,7 @@ void HashIndex::InsertSlow(size_t shard, uint64_t entry) {
   size_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void HashIndex::EraseAt(size_t shard, size_t pos) {
+void HashIndex::EraseAt(size_t shard, size_t pos, bool may_shrink) {
   const uint64_t word = shards_[shard].load(std::memory_order_relaxed);
   Entry* table = TableOf(word);
   const unsigned cls = ClassOf(word);
@@ -220,7 +220,7 @@ void HashIndex::EraseAt(size_t shard, size_t pos) {
   }
   --m.live;
   size_.fetch_sub(1, std::memory_order_relaxed);
-  if (cls > 0 && uint64_t{m.live} * 5 < cap * 3) {  // cheap pre-check: load < 0.6
+  if (may_shrink && cls > 0 && uint64_t{m.live} * 5 < cap * 3) {  // cheap pre-check: load < 0.6
     const unsigned new_cls = ClassFor(m.live);
     if (new_cls < cls) Rebuild(shard, new_cls, 0);  // skipped if memory is short
   }
@@ -245,6 +245,26 @@ bool HashIndex::ReplaceIf(uint64_t hash, Locator expected, Locator desired) {
       } else {
         table[i].store((tag << kLocatorBits) | desired, std::memory_order_release);
       }
+      return true;
+    }
+    if (++i == cap) i = 0;
+  }
+}
+
+bool HashIndex::RemoveExact(uint64_t hash, Locator loc) {
+  assert(loc != 0 && loc < kDeletedEntry);
+  const size_t shard = ShardOf(hash);
+  const uint64_t word = shards_[shard].load(std::memory_order_relaxed);
+  const Entry* table = TableOf(word);
+  const uint64_t cap = ClassCapacity(ClassOf(word));
+  const uint64_t tag = TagOf(hash);
+  const uint64_t want = (tag << kLocatorBits) | loc;
+  size_t i = HomeOf(tag, cap);
+  for (;;) {
+    const uint64_t e = table[i].load(std::memory_order_relaxed);
+    if (e == 0) return false;
+    if (e == want) {
+      EraseAt(shard, i, /*may_shrink=*/false);  // (a shrink allocates, and retires a table)
       return true;
     }
     if (++i == cap) i = 0;

@@ -98,6 +98,13 @@ class HashIndex {
   // entry only if no newer write replaced it.
   bool ReplaceIf(uint64_t hash, Locator expected, Locator desired);
 
+  // WRITER. Removes the entry (hash, loc) if there is one, and returns
+  // whether there was. Unlike ReplaceIf(hash, loc, 0) it never shrinks the
+  // sub-table: it allocates nothing and retires no table, so it cannot
+  // fail (the undo of an atomic batch's install that ran out of memory,
+  // Keyspace::Uninstall). Same thread contract as the other writers.
+  bool RemoveExact(uint64_t hash, Locator loc);
+
   // WRITER (or quiescent). Calls fn(Locator) for every entry.
   void ForEach(const std::function<void(Locator)>& fn) const;
   // Calls fn(hash_bits, Locator) (as ForEachEntry) for every entry of one
@@ -220,7 +227,8 @@ class HashIndex {
 
   // Writer slow paths (hash_index.cc).
   void InsertSlow(size_t shard, uint64_t entry);
-  void EraseAt(size_t shard, size_t pos);
+  // may_shrink false: no rebuild at a smaller class (RemoveExact).
+  void EraseAt(size_t shard, size_t pos, bool may_shrink = true);
   // False (nothing changed) if the new table cannot be allocated.
   bool Rebuild(size_t shard, unsigned cls, uint64_t extra_entry);
   static unsigned ClassFor(uint64_t live);

@@ -92,6 +92,21 @@ void Keyspace::Install(uint64_t h, Locator old_loc, size_t old_size, Locator new
   }
 }
 
+bool Keyspace::Uninstall(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc,
+                         size_t new_size) noexcept {
+  const bool undone =
+      old_loc != 0 ? index_.ReplaceIf(h, new_loc, old_loc) : index_.RemoveExact(h, new_loc);
+  if (!undone) return false;
+  if (old_loc != 0) {  // (Install's CountDead, backwards)
+    if (Segment* s = segments_.BySlot(LocatorSlot(old_loc))) {
+      s->dead_.fetch_sub(old_size);
+      s->live_.fetch_add(old_size);
+    }
+  }
+  if (Segment* s = segments_.BySlot(LocatorSlot(new_loc))) s->live_.fetch_sub(new_size);
+  return true;
+}
+
 bool Keyspace::DropEntry(uint64_t h, Locator l, const RecordView& r) {
   if (!index_.ReplaceIf(h, l, 0)) return false;
   if (OrderedIndex* ord = OrderedOfRecord(r)) {

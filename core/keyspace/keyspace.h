@@ -213,6 +213,22 @@ class Keyspace {
   void Install(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc, size_t new_size,
                OrderedIndex* ord = nullptr, std::string_view key = std::string_view());
 
+  // Takes back Install(h, old_loc, old_size, new_loc, new_size) in the
+  // hash index, for an atomic batch whose install ran out of memory part
+  // way (DB::TakeBackBatch): if the key's entry is new_loc, points it at
+  // old_loc again (0: removes it) and moves the byte counts back (old_loc's
+  // live again; new_loc's counted nowhere, as those of the batch's records
+  // never installed). Returns whether it did: false where Install had not
+  // changed the entry (it threw before), and then nothing changed. Not the
+  // ordered index (the caller takes its entries back per namespace,
+  // OrderedIndex::TakeBack), nor the segment's expiry bound, which stays
+  // lowered (a hint: compaction looks at the segment for expired records
+  // sooner than it needs). Never allocates, never throws: a removal does
+  // not shrink the sub-table (HashIndex::RemoveExact), a replacement is a
+  // store. REQUIRES: h's sub-table lock, held since the Install.
+  bool Uninstall(uint64_t h, Locator old_loc, size_t old_size, Locator new_loc,
+                 size_t new_size) noexcept;
+
   // Removes the entry (hash h, record r at l) if the index still holds it
   // (a read-only handle dropping entries of retired segments). REQUIRES:
   // h's sub-table lock. Returns whether it was removed.

@@ -398,6 +398,9 @@ class NsCountDeltas {
     if (several) lock->EndApply();
     deltas_.clear();
   }
+  // Forgets them, applying none (an atomic batch taken back,
+  // DB::ApplyBatch). Never allocates.
+  void Clear() noexcept { deltas_.clear(); }
   // The changes noted for `from` become `to`'s (added to any it has).
   // `from` is only compared, never read.
   void Move(const NamespaceInfo* from, NamespaceInfo* to) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <mutex>
 
 #include "core/log/format.h"
@@ -90,9 +91,13 @@ OrderedIndex::Pos OrderedIndex::LowerBound(std::string_view key) const {
   return {c, a};
 }
 
-void OrderedIndex::Rebuild(Chunk* c) const {
+void OrderedIndex::Derive(const uint64_t* src, uint32_t n, uint32_t known_at,
+                          std::string_view known, Chunk* dst) const {
+  // Everything that reads a key (a sealed one is decrypted: it may throw)
+  // comes first, into words of our own; *dst changes only after.
   std::string s1, s2, s3;
-  std::string_view first = KeyOf(c->e[0], &s1), last = KeyOf(c->e[c->n - 1], &s2);
+  const std::string_view first = known_at == 0 ? known : KeyOf(src[0], &s1);
+  const std::string_view last = known_at == n - 1 ? known : KeyOf(src[n - 1], &s2);
   size_t lcp = 0;
   while (lcp < first.size() && lcp < last.size() && first[lcp] == last[lcp]) lcp++;
   // Any prefix of the keys' common prefix serves (the entries then hold
@@ -100,25 +105,47 @@ void OrderedIndex::Rebuild(Chunk* c) const {
   // that fits the room it has, so a rebuild never fails half way (until
   // 2026-11-29 it could throw here after its caller had changed the
   // chunk, and range scans on the handle then skipped keys; found by
-  // review).
-  try {
-    c->common.assign(first.data(), lcp);
-  } catch (const std::bad_alloc&) {
-    lcp = std::min(lcp, c->common.capacity());
-    c->common.assign(first.data(), lcp);  // (within its capacity: no allocation)
+  // review). (reserve keeps the content: nothing of the chunk changes.)
+  if (lcp > dst->common.capacity()) {
+    try {
+      dst->common.reserve(lcp);
+    } catch (const std::bad_alloc&) {
+      lcp = dst->common.capacity();
+    }
   }
-  for (uint32_t i = 0; i < c->n; i++) {
-    c->e[i] = (Bits(KeyOf(c->e[i], &s3), lcp) << kLocatorBits) | EntryLoc(c->e[i]);
+  uint64_t words[kChunkCap];
+  for (uint32_t i = 0; i < n; i++) {
+    const std::string_view k = i == known_at ? known : KeyOf(src[i], &s3);
+    words[i] = (Bits(k, lcp) << kLocatorBits) | EntryLoc(src[i]);
+  }
+  dst->common.assign(first.data(), lcp);  // (within its room: no allocation)
+  std::memcpy(dst->e, words, n * sizeof(uint64_t));
+  dst->n = n;
+}
+
+void OrderedIndex::RebuildIfRoom(Chunk* c) const noexcept {
+  try {
+    Rebuild(c);
+  } catch (const std::bad_alloc&) {
+    // (the chunk is whole as it is: see the header)
   }
 }
 
 void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
+  // What allocates, and every Derive that a chunk needs to be whole, comes
+  // before the change it serves: a new chunk here, the vector's room where
+  // it is added, a neighbour made anew with the entries it takes (an
+  // insert that ran out of memory left half a chunk's keys out until
+  // 2026-11-29, and a sealed key whose decryption failed in a Rebuild
+  // left a chunk whose bits did not follow its prefix until the session
+  // after). A Rebuild after the change only lengthens a prefix
+  // (RebuildIfRoom).
   if (chunks_.empty()) {
     std::unique_ptr<Chunk> c(new Chunk);
-    c->e[0] = loc;
+    c->e[0] = (Bits(key, 0) << kLocatorBits) | loc;  // (whole with no prefix)
     c->n = 1;
     chunks_.push_back(c.get());  // (may throw: nothing changed)
-    Rebuild(c.release());
+    RebuildIfRoom(c.release());
     return;
   }
   if (p.c == chunks_.size()) {  // past the last key: append to the last chunk
@@ -127,36 +154,36 @@ void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
   }
   Chunk* ch = chunks_[p.c];
   if (ch->n == kChunkCap) {
-    // (What allocates comes before any change: a new chunk here, the
-    // vector's room where it is added; an insert that ran out of memory
-    // left half a chunk's keys out until 2026-11-29.)
     std::unique_ptr<Chunk> owned(new Chunk);
     Chunk* nc = owned.get();
     if (p.c + 1 == chunks_.size() && p.i == ch->n) {
       // Ascending load: start a new chunk and leave this one full.
-      nc->e[0] = loc;
+      nc->e[0] = (Bits(key, 0) << kLocatorBits) | loc;
       nc->n = 1;
       chunks_.push_back(nc);
       owned.release();
-      Rebuild(nc);
+      RebuildIfRoom(nc);
       return;
     }
     // A neighbour with room takes part of this chunk instead of a split
     // (B*-tree style): chunks stay fuller (memory per key) at the cost of
-    // re-deriving two chunks' prefixes.
+    // re-deriving two chunks' prefixes. The neighbour is made anew (in the
+    // chunk allocated above) and takes the old one's place; this chunk,
+    // which only loses keys at one end, stays whole as it is.
     constexpr uint32_t kMinRoom = kChunkCap / 8;
     if (p.c + 1 < chunks_.size() && kChunkCap - chunks_[p.c + 1]->n >= kMinRoom) {
       Chunk* nx = chunks_[p.c + 1];
       const uint32_t m = (kChunkCap - nx->n) / 2;
-      std::memmove(nx->e + m, nx->e, nx->n * sizeof(uint64_t));
-      std::memcpy(nx->e, ch->e + (kChunkCap - m), m * sizeof(uint64_t));
-      nx->n += m;
+      std::memcpy(nc->e, ch->e + (kChunkCap - m), m * sizeof(uint64_t));
+      std::memcpy(nc->e + m, nx->e, nx->n * sizeof(uint64_t));
+      Derive(nc->e, m + nx->n, m + nx->n, std::string_view(), nc);  // (may throw: nothing changed)
+      chunks_[p.c + 1] = owned.release();
+      delete nx;
       ch->n -= m;
-      Rebuild(ch);
-      Rebuild(nx);
+      RebuildIfRoom(ch);
       if (p.i > ch->n) {
         p.i -= ch->n;
-        ch = nx;
+        ch = nc;
       }
       InsertIntoRoom(ch, p.i, key, loc);
       return;
@@ -165,27 +192,32 @@ void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
       Chunk* pv = chunks_[p.c - 1];
       const uint32_t m = (kChunkCap - pv->n) / 2;
       const uint32_t pv_n = pv->n;
-      std::memcpy(pv->e + pv->n, ch->e, m * sizeof(uint64_t));
-      pv->n += m;
+      std::memcpy(nc->e, pv->e, pv_n * sizeof(uint64_t));
+      std::memcpy(nc->e + pv_n, ch->e, m * sizeof(uint64_t));
+      Derive(nc->e, pv_n + m, pv_n + m, std::string_view(), nc);  // (may throw: nothing changed)
+      chunks_[p.c - 1] = owned.release();
+      delete pv;
       std::memmove(ch->e, ch->e + m, (ch->n - m) * sizeof(uint64_t));
       ch->n -= m;
-      Rebuild(ch);
-      Rebuild(pv);
+      RebuildIfRoom(ch);
       if (p.i < m) {
-        InsertIntoRoom(pv, pv_n + p.i, key, loc);
+        InsertIntoRoom(nc, pv_n + p.i, key, loc);
       } else {
         InsertIntoRoom(ch, p.i - m, key, loc);
       }
       return;
     }
+    // A split: the new half keeps this chunk's prefix (a copy, made before
+    // anything changes), so both halves are whole before their Rebuilds.
     const uint32_t half = kChunkCap / 2;
+    nc->common = ch->common;  // (may throw: nothing changed)
     std::memcpy(nc->e, ch->e + half, (kChunkCap - half) * sizeof(uint64_t));
     nc->n = kChunkCap - half;
-    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(p.c) + 1, nc);
+    chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(p.c) + 1, nc);  // (the same)
     owned.release();
     ch->n = half;
-    Rebuild(ch);  // each half may share a longer prefix
-    Rebuild(nc);
+    RebuildIfRoom(ch);  // each half may share a longer prefix
+    RebuildIfRoom(nc);
     if (p.i > half) {
       ch = nc;
       p.i -= half;
@@ -195,14 +227,20 @@ void OrderedIndex::InsertAt(Pos p, std::string_view key, Locator loc) {
 }
 
 void OrderedIndex::InsertIntoRoom(Chunk* ch, size_t i, std::string_view key, Locator loc) {
-  std::memmove(ch->e + i + 1, ch->e + i, (ch->n - i) * sizeof(uint64_t));
-  ch->n++;
   if (Side(ch, key) == 0) {
+    std::memmove(ch->e + i + 1, ch->e + i, (ch->n - i) * sizeof(uint64_t));
+    ch->n++;
     ch->e[i] = (Bits(key, ch->common.size()) << kLocatorBits) | loc;
-  } else {
-    ch->e[i] = loc;  // a new first or last key outside the common prefix
-    Rebuild(ch);
+    return;
   }
+  // A new first or last key outside the common prefix: the chunk with it
+  // is derived anew (a shorter prefix, every entry's bits), from a copy of
+  // its entries with the new one in place, before anything changes.
+  uint64_t with[kChunkCap];
+  std::memcpy(with, ch->e, i * sizeof(uint64_t));
+  with[i] = loc;
+  std::memcpy(with + i + 1, ch->e + i, (ch->n - i) * sizeof(uint64_t));
+  Derive(with, ch->n + 1, static_cast<uint32_t>(i), key, ch);
 }
 
 void OrderedIndex::EraseAt(Pos p) {
@@ -215,14 +253,22 @@ void OrderedIndex::EraseAt(Pos p) {
     return;
   }
   // Merge a sparse chunk into its successor when both fit in 3/4 of one,
-  // so deletes do not leave the index mostly empty.
+  // so deletes do not leave the index mostly empty. (Derived from a copy
+  // of both chunks' entries before anything changes: out of memory, the
+  // chunks stay apart, each whole.)
   if (p.c + 1 < chunks_.size() && ch->n + chunks_[p.c + 1]->n <= kChunkCap * 3 / 4) {
     Chunk* next = chunks_[p.c + 1];
-    std::memcpy(ch->e + ch->n, next->e, next->n * sizeof(uint64_t));
-    ch->n += next->n;
+    uint64_t both[kChunkCap];
+    std::memcpy(both, ch->e, ch->n * sizeof(uint64_t));
+    std::memcpy(both + ch->n, next->e, next->n * sizeof(uint64_t));
+    const uint32_t n = ch->n + next->n;
+    try {
+      Derive(both, n, n, std::string_view(), ch);
+    } catch (const std::bad_alloc&) {
+      return;
+    }
     delete next;
     chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(p.c) + 1);
-    Rebuild(ch);
   }
 }
 

@@ -42,9 +42,12 @@
 #define FIRKIN_CORE_KEYSPACE_ORDERED_INDEX_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
+#include <mutex>  // std::unique_lock
 #include <shared_mutex>  // std::shared_lock
 #include <string>
 #include <string_view>
@@ -75,6 +78,20 @@ class OrderedIndex {
   // WRITER. Points `key` at `to` (0: removes it). A key that is missing is
   // inserted when to != 0 (never expected; keeps the index whole).
   void Replace(std::string_view key, Locator to);
+
+  // WRITER. Takes back what an atomic write that failed part way did here
+  // (DB::TakeBackBatch): each entry whose locator `back(loc, &to)` claims
+  // (returns true, *to set) points at `to` again, or goes (to == 0).
+  // back(Locator, Locator*) must not throw. Never allocates and reads no
+  // key (a sealed key's decryption may allocate): a walk of every entry,
+  // O(keys held) under the lock, done only after such a failure. An entry
+  // changes in place (its bits come from its key, the same key) or leaves
+  // its chunk, which is never split, merged or given a new prefix (the
+  // keys left still share it; a chunk left empty goes). The caller holds
+  // the hash index sub-table locks of the keys it takes back, as for
+  // Insert and Replace.
+  template <typename Back>
+  void TakeBack(Back&& back);
 
   // Single-threaded. Replaces the content with these locators (any order;
   // the keys are read from their records and must be distinct).
@@ -153,11 +170,34 @@ class OrderedIndex {
   int Compare(const Chunk* c, size_t i, std::string_view key) const;
   // First position whose key is >= key (c == chunks_.size() at the end).
   Pos LowerBound(std::string_view key) const;
-  // Recomputes c->common and every entry's bits (reads c->n keys).
-  void Rebuild(Chunk* c) const;
+  // Makes *dst the chunk of the n entries src[0..n) (in key order; their
+  // words' bits are ignored): their longest common prefix as dst->common
+  // (out of memory for a longer one than dst->common's room, one that
+  // fits it), each entry's bits after it, dst->n = n. The key of the
+  // entry at `known_at` (n: none) is `known` (not read from its record).
+  // Reads the keys from the records; a sealed one's decryption may throw
+  // std::bad_alloc, and it throws only before *dst changes (src may be
+  // dst->e). Writer (the lock held), or a chunk of its own.
+  void Derive(const uint64_t* src, uint32_t n, uint32_t known_at, std::string_view known,
+              Chunk* dst) const;
+  // Recomputes c->common and every entry's bits (reads c->n keys): Derive
+  // of c itself; throws only before c changes.
+  void Rebuild(Chunk* c) const { Derive(c->e, c->n, c->n, std::string_view(), c); }
+  // Rebuild where it only lengthens the prefix (the chunk is whole without
+  // it: its prefix still starts every key it holds, each entry's bits
+  // follow it); out of memory leaves the chunk as it is.
+  void RebuildIfRoom(Chunk* c) const noexcept;
+  // Inserts key (record at loc) at position p. Out of memory, throws with
+  // nothing changed, or with the entries only moved between chunks, each
+  // whole (never a chunk whose prefix or bits are wrong: until the session
+  // after 2026-11-29 a sealed key that could not be decrypted in a
+  // Rebuild left them so, and range scans on the handle went wrong).
   void InsertAt(Pos p, std::string_view key, Locator loc);
-  // Inserts at entry i of ch, which has room.
+  // Inserts at entry i of ch, which has room; out of memory, throws with
+  // nothing changed.
   void InsertIntoRoom(Chunk* ch, size_t i, std::string_view key, Locator loc);
+  // Removes entry p; merges its chunk into the next one where Derive can
+  // (out of memory, it does not). Never throws.
   void EraseAt(Pos p);
 
   const SegmentTable* segs_;
@@ -168,6 +208,33 @@ class OrderedIndex {
   std::vector<Chunk*> chunks_;  // sorted, none empty
   std::atomic<uint64_t> size_{0};
 };
+
+template <typename Back>
+void OrderedIndex::TakeBack(Back&& back) {
+  std::unique_lock<SharedSpinLock> l(mu_);
+  for (size_t c = 0; c < chunks_.size();) {
+    Chunk* ch = chunks_[c];
+    for (uint32_t i = 0; i < ch->n;) {
+      Locator to = 0;
+      if (!back(EntryLoc(ch->e[i]), &to)) {
+        i++;
+      } else if (to != 0) {
+        ch->e[i] = (ch->e[i] & ~((uint64_t{1} << kLocatorBits) - 1)) | to;
+        i++;
+      } else {
+        std::memmove(ch->e + i, ch->e + i + 1, (ch->n - i - 1) * sizeof(uint64_t));
+        ch->n--;
+        size_.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+    if (ch->n == 0) {
+      delete ch;
+      chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(c));  // (moves pointers only)
+    } else {
+      c++;
+    }
+  }
+}
 
 }  // namespace firkin
 

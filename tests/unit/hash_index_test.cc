@@ -119,6 +119,49 @@ TEST(HashIndexTest, UpsertFindRemoveBasics) {
   EXPECT_TRUE(index.Find(h, [&](Locator l) { return l == big; }));
 }
 
+// RemoveExact (the undo of an atomic batch's install, Keyspace::Uninstall):
+// removes only the entry with that very locator, and never shrinks a
+// sub-table (a shrink allocates a table and retires the old one), where
+// removing as many keys with Remove shrinks them.
+TEST(HashIndexTest, RemoveExactNeverShrinks) {
+  HashIndex index;
+  SideTable side;
+  constexpr uint64_t kKeys = 20000;
+  std::vector<Locator> locs;
+  for (uint64_t k = 0; k < kKeys; ++k) {
+    locs.push_back(side.Add(k));
+    index.Upsert(HashOf(k), locs.back(), [&](Locator l) { return side.KeyOf(l) == k; });
+  }
+  const uint64_t cap = index.capacity(), mem = index.memory_bytes();
+  // A stale locator of a key, or another key's, removes nothing.
+  EXPECT_FALSE(index.RemoveExact(HashOf(0), side.Add(0)));
+  EXPECT_FALSE(index.RemoveExact(HashOf(0), locs[1]));
+  EXPECT_EQ(index.size(), kKeys);
+  for (uint64_t k = 0; k < kKeys; ++k) {
+    ASSERT_TRUE(index.RemoveExact(HashOf(k), locs[k])) << k;
+    ASSERT_FALSE(index.RemoveExact(HashOf(k), locs[k])) << k;
+  }
+  EXPECT_EQ(index.size(), 0u);
+  EXPECT_EQ(index.capacity(), cap);
+  EXPECT_EQ(index.memory_bytes(), mem);
+  Locator got = 0;
+  for (uint64_t k = 0; k < kKeys; k += 97) EXPECT_EQ(CountMatches(index, side, k, &got), 0);
+  // Inserted again, they are all found (no probe chain was cut).
+  for (uint64_t k = 0; k < kKeys; ++k) {
+    locs[k] = side.Add(k);
+    index.Upsert(HashOf(k), locs[k], [&](Locator l) { return side.KeyOf(l) == k; });
+  }
+  for (uint64_t k = 0; k < kKeys; k += 7) {
+    ASSERT_EQ(CountMatches(index, side, k, &got), 1) << k;
+    EXPECT_EQ(got, locs[k]);
+  }
+  // (Remove, by contrast, shrinks.)
+  for (uint64_t k = 0; k < kKeys; ++k) {
+    index.Remove(HashOf(k), [&](Locator l) { return side.KeyOf(l) == k; });
+  }
+  EXPECT_LT(index.capacity(), cap);
+}
+
 // Random upserts (new and existing keys), removes and ReplaceIf against a
 // std::unordered_map, through growth to ~1 M keys and shrinking back.
 TEST(HashIndexTest, RandomOpsMatchModel) {
