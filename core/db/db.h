@@ -424,9 +424,9 @@ class DB : private CompactionHost {
   // sub-table locks, held since the install (no other writer decided on
   // these keys in between; a reader that met a new entry skipped its
   // record, not yet published, as it skips any), and the batch not
-  // published yet.
-  void TakeBackBatch(const std::vector<PendingOp>& todo, size_t tried,
-                     const std::vector<Locator>& locs) noexcept;
+  // published yet. (Also a single write's, whose install threw: todo and
+  // locs of one.)
+  void TakeBackBatch(const PendingOp* todo, size_t tried, const Locator* locs) noexcept;
   // Checks op's condition against the key's newest record (old_loc/old);
   // a record expired at now_ms counts as absent.
   Status CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& old,

@@ -479,9 +479,15 @@ Status DB::ApplyOne(const WriteOp& op, LogWriter::Reservation* r, bool may_in_pl
     InstallPending(p, r->seq, 0, r->seg->mutable_data() + r->off,
                    MakeLocator(r->seg->slot(), r->off), time_ms);
   } catch (const std::bad_alloc&) {
-    // The record is in the log but not in the index: the in-memory state no
-    // longer matches the log until a reopen replays it.
-    return log_->Fail(Status::NoMemory("out of memory growing the index"));
+    // The record is in the log, whole; what its install changed (the hash
+    // index, when the ordered index's insert threw after it) is taken back,
+    // so that no read on this handle sees the failed write, point reads
+    // included (until 2026-11-29 a new key's failed put into an ordered
+    // namespace was found by gets and missed by range scans). A reopen
+    // may find it applied: the write failed, its outcome unknown.
+    const Locator loc = MakeLocator(r->seg->slot(), r->off);
+    TakeBackBatch(&p, 1, &loc);
+    return log_->FailOutOfMemory("installing a write (taken back)");
   }
   return Status::OK();
 }
@@ -522,7 +528,8 @@ bool DB::ApplyBlindPut(PendingOp* p, LogWriter::Reservation* r, Status* s) {
   try {
     InstallEncoded(*p, loc, size, time_ms);
   } catch (const std::bad_alloc&) {
-    *s = log_->Fail(Status::NoMemory("out of memory growing the index"));
+    TakeBackBatch(p, 1, &loc);  // (as ApplyOne's)
+    *s = log_->FailOutOfMemory("installing a write (taken back)");
   }
   return true;
 }
@@ -626,7 +633,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
       pos += OpRecordSize(*p.op);
     }
   } catch (const std::bad_alloc&) {
-    TakeBackBatch(todo, tried, locs);
+    TakeBackBatch(todo.data(), tried, locs.data());
     counts.Clear();
     // (noexcept: a message that cannot be made is left out, where a
     // std::bad_alloc from here would reach Write's FillWithoutWrite after
@@ -645,8 +652,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   return Status::OK();
 }
 
-void DB::TakeBackBatch(const std::vector<PendingOp>& todo, size_t tried,
-                       const std::vector<Locator>& locs) noexcept {
+void DB::TakeBackBatch(const PendingOp* todo, size_t tried, const Locator* locs) noexcept {
   // The hash index and the byte counts, key by key (the keys are distinct:
   // ApplyBatch kept each key's last op). A record's size is OpRecordSize,
   // as the install laid them out.
@@ -660,7 +666,7 @@ void DB::TakeBackBatch(const std::vector<PendingOp>& todo, size_t tried,
   // entry is there only where its Install got that far; the one that threw
   // in its ordered step changed nothing there, or left its key at the new
   // record (taken back with the rest).
-  const Locator* begin = locs.data();
+  const Locator* begin = locs;
   const Locator* end = begin + tried;
   for (size_t i = 0; i < tried; i++) {
     OrderedIndex* ord = todo[i].op->ns->ordered;

@@ -320,12 +320,24 @@ static int check_ordered(firkin_db *db) {
     seen++;
   }
   firkin_iter_free(it);
+  /* Point reads agree with the range scan: the key that failed is found by
+   * both or by neither (until 2026-11-29 a new key whose put failed in the
+   * ordered index's insert was found by gets and missed by the scan). */
+  int got = 0;
+  for (int i = 0; i <= ordered_done && i < 600; i++) {
+    char k[80], v[8];
+    size_t vl = 0;
+    ordered_key(k, sizeof k, i);
+    if (firkin_get_into(db, NULL, ordered_ns, k, strlen(k), v, sizeof v, &vl) == FIRKIN_OK) got++;
+  }
   firkin_ns_close(ordered_ns);
   ordered_ns = NULL;
   /* every acknowledged key, and at most the one that failed besides */
-  if (bad != 0 || seen < ordered_done || seen > ordered_done + 1) {
-    fprintf(stderr, "  same handle's range scan: %d keys (%d acknowledged), %d out of order\n",
-            seen, ordered_done, bad);
+  if (bad != 0 || seen < ordered_done || seen > ordered_done + 1 || got != seen) {
+    fprintf(stderr,
+            "  same handle's range scan: %d keys (%d acknowledged), %d out of order; "
+            "point reads found %d\n",
+            seen, ordered_done, bad, got);
     return 1;
   }
   return 0;
