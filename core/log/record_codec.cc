@@ -30,6 +30,11 @@ ZstdContexts& Zstd() {
   return PerThread<ZstdContexts, struct ZstdContextsTag>();
 }
 
+// The most bytes a Zstandard frame can regenerate for each byte it holds:
+// a block regenerates at most ZSTD_BLOCKSIZE_MAX (128 KiB), and the
+// smallest block (RLE) is 4 bytes. Zeros compress to 32692 : 1 at 256 MiB.
+constexpr uint64_t kZstdMaxRatio = (uint64_t{1} << 17) / 4;
+
 Status Damaged(const RecordView& r, const char* algo, const std::string& why) {
   return Status::Corruption(std::string("compressed value (") + algo + ") of the record with "
                             "sequence " + std::to_string(r.seq) + " does not decode: " + why +
@@ -216,6 +221,14 @@ Status RecordCodec::Decode(const RecordView& r, std::string_view stored, std::st
                                   std::to_string(raw));
     }
   } else {
+    // A Zstandard frame regenerates at most one block (128 KiB) for every
+    // 4 bytes it holds (an RLE block: a 3-byte header and the byte; the
+    // frame header adds more): a larger stated length is damage, refused
+    // before anything is allocated for it, as LZ4's. (Until the session
+    // of 2026-11-29 a frame of a few bytes whose header stated 256 MiB made
+    // every read allocate and zero 256 MiB, kept by the reading thread's
+    // buffer, before the decoder found the frame short.)
+    if (raw > kZstdMaxRatio * n) return Damaged(r, algo, "stated length is impossible");
     const unsigned long long content = ZSTD_getFrameContentSize(src, n);
     if (content != raw) return Damaged(r, algo, "frame content size does not match");
     ZstdContexts& z = Zstd();

@@ -16,7 +16,8 @@
  *              keys): every value reads back, after a compaction and a
  *              reopen too
  *   damage     a compressed record made undecodable with a valid checksum
- *              (length prefix changed, body overwritten): every read path
+ *              (length prefix changed, body overwritten, a 256 MiB length
+ *              stated over a few bytes): every read path
  *              gives FIRKIN_E_CORRUPTION, never other bytes; verify reports
  *              it; a flipped byte without a new checksum is corruption too
  *   version    a version-3 database (identity stamped 3, segments rewritten
@@ -644,6 +645,25 @@ static void damage_one(const char *algo, int how) {
       memset(val + 4, 0xFF, vlen - 4);
       what = "body 0xff";
       break;
+    case 3: { /* a decompression bomb's header: 256 MiB stated (and, zstd,
+               * a frame header saying so) over a few bytes (until the
+               * session of 2026-11-29 a zstd read allocated 256 MiB first) */
+      const uint32_t raw = 256u << 20;
+      memcpy(val, &raw, 4);
+      if (strcmp(algo, "zstd") == 0 && vlen >= 4 + 12) {
+        unsigned char *f = (unsigned char *)val + 4;
+        const uint32_t body = vlen - 4 - 12;
+        const uint32_t block = 1u | (body << 3); /* last block, raw */
+        f[0] = 0x28, f[1] = 0xB5, f[2] = 0x2F, f[3] = 0xFD;
+        f[4] = 0xA0; /* 4-byte content size, single segment */
+        memcpy(f + 5, &raw, 4);
+        f[9] = (unsigned char)block, f[10] = (unsigned char)(block >> 8);
+        f[11] = (unsigned char)(block >> 16);
+        memset(f + 12, 'A', body);
+      }
+      what = "bomb header";
+      break;
+    }
   }
   /* A valid checksum over the damage: only the codec can catch it. */
   size_t from, n;
@@ -667,7 +687,7 @@ static void damage_one(const char *algo, int how) {
 }
 
 static void damage(void) {
-  for (int how = 0; how < 3; how++) {
+  for (int how = 0; how < 4; how++) {
     damage_one("lz4", how);
     damage_one("zstd", how);
   }
