@@ -1062,7 +1062,9 @@ FIRKIN_API uint64_t firkin_history_expiry(const firkin_history *h);
 /** Whether the version is a delete (a tombstone: no value). */
 FIRKIN_API bool firkin_history_is_delete(const firkin_history *h);
 /** The version's value (empty for a delete), borrowed until the iterator
- *  moves or is freed. */
+ *  moves or is freed. A value stored compressed is kept compressed by the
+ *  handle and decoded by this call (FIRKIN_E_NO_MEMORY if its buffer cannot
+ *  be had; docs/api.md "Compression"). */
 FIRKIN_API firkin_status firkin_history_value(const firkin_history *h, const void **val,
                                               size_t *val_len);
 /** Whether older versions may have existed that are no longer kept:

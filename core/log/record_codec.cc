@@ -35,9 +35,9 @@ ZstdContexts& Zstd() {
 // smallest block (RLE) is 4 bytes. Zeros compress to 32692 : 1 at 256 MiB.
 constexpr uint64_t kZstdMaxRatio = (uint64_t{1} << 17) / 4;
 
-Status Damaged(const RecordView& r, const char* algo, const std::string& why) {
+Status Damaged(uint64_t seq, const char* algo, const std::string& why) {
   return Status::Corruption(std::string("compressed value (") + algo + ") of the record with "
-                            "sequence " + std::to_string(r.seq) + " does not decode: " + why +
+                            "sequence " + std::to_string(seq) + " does not decode: " + why +
                             "; the value is not returned");
 }
 
@@ -192,32 +192,47 @@ Status RecordCodec::SealedValue(const RecordView& r, std::string* scratch,
     *out = stored;
     return Status::OK();
   }
-  return Decode(r, stored, scratch, out);
+  return DecodeStored(r.flags & kRecordFlagsCodec, r.seq, stored, scratch, out);
 }
 
-Status RecordCodec::Decode(const RecordView& r, std::string_view stored, std::string* scratch,
+Status RecordCodec::Stored(const RecordView& r, std::string* scratch,
                            std::string_view* out) const {
-  const bool lz4 = (r.flags & kRecordFlagCompressed) == kRecordFlagLz4;
-  const char* algo = lz4 ? "lz4" : "zstd";
-  if ((r.flags & kRecordFlagCompressed) == kRecordFlagCompressed) {
-    return Damaged(r, "lz4+zstd", "both algorithm flags are set");
+  if (!r.sealed()) {
+    *out = r.value();
+    return Status::OK();
   }
-  if (stored.size() < kRawLenSize) return Damaged(r, algo, "shorter than its length prefix");
+  FIRKIN_RETURN_IF_ERROR(Open(r, scratch));
+  *out = std::string_view(scratch->data() + r.key_len, r.value_len);
+  return Status::OK();
+}
+
+Status RecordCodec::DecodeStored(uint8_t codec, uint64_t seq, std::string_view stored,
+                                 std::string* scratch, std::string_view* out) {
+  if ((codec & kRecordFlagsCodec) == 0) {
+    *out = stored;
+    return Status::OK();
+  }
+  const bool lz4 = (codec & kRecordFlagCompressed) == kRecordFlagLz4;
+  const char* algo = lz4 ? "lz4" : "zstd";
+  if ((codec & kRecordFlagCompressed) == kRecordFlagCompressed) {
+    return Damaged(seq, "lz4+zstd", "both algorithm flags are set");
+  }
+  if (stored.size() < kRawLenSize) return Damaged(seq, algo, "shorter than its length prefix");
   const uint32_t raw = DecodeU32(stored.data());
   const char* src = stored.data() + kRawLenSize;
   const size_t n = stored.size() - kRawLenSize;
   if (raw > kMaxRawValue) {
-    return Damaged(r, algo, "stated length " + std::to_string(raw) + " exceeds the value limit");
+    return Damaged(seq, algo, "stated length " + std::to_string(raw) + " exceeds the value limit");
   }
   if (lz4) {
     // An LZ4 block expands at most ~255 times: a larger stated length is
     // damage (and would only make us allocate for it).
-    if (raw > 255ull * n + 16) return Damaged(r, algo, "stated length is impossible");
+    if (raw > 255ull * n + 16) return Damaged(seq, algo, "stated length is impossible");
     scratch->resize(raw);
     const int got = LZ4_decompress_safe(src, &(*scratch)[0], static_cast<int>(n),
                                         static_cast<int>(raw));
     if (got < 0 || static_cast<uint32_t>(got) != raw) {
-      return Damaged(r, algo, "decoded " + std::to_string(got) + " bytes, expected " +
+      return Damaged(seq, algo, "decoded " + std::to_string(got) + " bytes, expected " +
                                   std::to_string(raw));
     }
   } else {
@@ -228,9 +243,9 @@ Status RecordCodec::Decode(const RecordView& r, std::string_view stored, std::st
     // of 2026-11-29 a frame of a few bytes whose header stated 256 MiB made
     // every read allocate and zero 256 MiB, kept by the reading thread's
     // buffer, before the decoder found the frame short.)
-    if (raw > kZstdMaxRatio * n) return Damaged(r, algo, "stated length is impossible");
+    if (raw > kZstdMaxRatio * n) return Damaged(seq, algo, "stated length is impossible");
     const unsigned long long content = ZSTD_getFrameContentSize(src, n);
-    if (content != raw) return Damaged(r, algo, "frame content size does not match");
+    if (content != raw) return Damaged(seq, algo, "frame content size does not match");
     ZstdContexts& z = Zstd();
     if (z.d == nullptr && (z.d = ZSTD_createDCtx()) == nullptr) {
       return Status::NoMemory("out of memory creating a Zstandard context");
@@ -238,7 +253,7 @@ Status RecordCodec::Decode(const RecordView& r, std::string_view stored, std::st
     scratch->resize(raw);
     const size_t got = ZSTD_decompressDCtx(z.d, &(*scratch)[0], raw, src, n);
     if (ZSTD_isError(got) || got != raw) {
-      return Damaged(r, algo, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output");
+      return Damaged(seq, algo, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output");
     }
   }
   *out = std::string_view(scratch->data(), raw);

@@ -27,6 +27,11 @@
  *              old segments keep version 3; a segment stamped 9 (newer than
  *              the library) is refused with FIRKIN_E_VERSION
  *   options    setters, getters, the generic names, bad values, NULL
+ *   memory     readers that hold many values at once keep them as stored
+ *              and decode one at a time: a key's history of 16 versions of
+ *              16 MiB (zeros, ~1 KiB each stored), in a child process whose
+ *              peak memory may grow by 6 values at most (it grew by all 16
+ *              at once before)
  *
  * Usage: compress_test [GROUP...]. Ends with "N passed, N failed".
  */
@@ -37,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define XXH_INLINE_ALL
@@ -933,14 +939,179 @@ static void options(void) {
   firkin_options_free(o);
 }
 
+/* ---- memory: readers that hold many values keep them compressed ---- */
+
+enum { MEM_N = 16 };                  /* values per reader */
+static const size_t kMemVal = 16u << 20; /* 16 MiB of zeros: ~1 KiB stored */
+
+/* A process's memory figures in MiB ("VmHWM:", "VmRSS:"); -1 if unknown. */
+static long proc_mib(const char *field) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long v = -1;
+  const size_t fl = strlen(field);
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, field, fl) == 0) v = atol(line + fl) / 1024;
+  }
+  if (f != NULL) fclose(f);
+  return v;
+}
+
+/* Whether v is value i of the memory group: zeros, byte 0 = i. */
+static bool mem_value_ok(const void *v, size_t n, int i) {
+  static const char zeros[4096];
+  const char *p = v;
+  if (n != kMemVal || p[0] != (char)i) return false;
+  for (size_t o = 1; o < n; o += sizeof zeros) {
+    const size_t k = n - o < sizeof zeros ? n - o : sizeof zeros;
+    if (memcmp(p + o, zeros, k) != 0) return false;
+  }
+  return true;
+}
+
+/* Runs one reader in a child process on the database at path and checks
+ * its peak memory: `what` 0 = the history of key "h", 1 = the change feed
+ * (from the batch's number on), 2 = an ordered iterator at a snapshot
+ * taken before every key of namespace "o" was overwritten (the versions
+ * it reads are not the newest). Each reads MEM_N values of 16 MiB; the
+ * peak may grow by at most 6 of them (until the session of 2026-11-29
+ * each reader decoded all 16 up front: 256 MiB and more). */
+static void mem_reader(const char *path, int what, uint64_t since) {
+  static const char *const names[] = {"history", "change feed batch", "ordered snapshot scan"};
+  fflush(stdout);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    firkin_db *db = open_algo(path, "zstd");
+    if (db == NULL) _exit(3);
+    firkin_ns *ns = NULL;
+    firkin_snapshot *snap = NULL;
+    if (what == 2) {
+      if (firkin_ns_open(db, "o", false, &ns) != FIRKIN_OK ||
+          firkin_snapshot_new(db, &snap) != FIRKIN_OK) {
+        _exit(3);
+      }
+      for (int i = 0; i < MEM_N; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%02d", i);
+        if (firkin_put(db, NULL, ns, k, 3, "x", 1) != FIRKIN_OK) _exit(3);
+      }
+    }
+    /* The peak from here on (clear_refs 5 resets it to the current use). */
+    FILE *cr = fopen("/proc/self/clear_refs", "w");
+    const bool reset = cr != NULL && fputs("5", cr) >= 0 && fclose(cr) == 0;
+    if (!reset && cr != NULL) fclose(cr);
+    const long base = proc_mib("VmRSS:");
+    int good = 0, seen = 0;
+    firkin_status st = FIRKIN_OK;
+    if (what == 0) {
+      firkin_history *h = NULL;
+      st = firkin_history_new(db, NULL, "h", 1, &h);
+      for (; st == FIRKIN_OK && firkin_history_valid(h); firkin_history_next(h)) {
+        const void *v;
+        size_t vl;
+        st = firkin_history_value(h, &v, &vl);
+        seen++;
+        if (st == FIRKIN_OK && mem_value_ok(v, vl, MEM_N - seen)) good++;
+      }
+      firkin_history_free(h);
+    } else if (what == 1) {
+      firkin_changes *c = NULL;
+      st = firkin_changes_open(db, since, NULL, &c);
+      for (; st == FIRKIN_OK && firkin_changes_valid(c); firkin_changes_next(c)) {
+        if (firkin_changes_type(c) != FIRKIN_CHANGE_PUT) continue;
+        const void *v;
+        size_t vl;
+        st = firkin_changes_value(c, &v, &vl);
+        if (st == FIRKIN_OK && mem_value_ok(v, vl, seen)) good++;
+        seen++;
+      }
+      if (st == FIRKIN_OK && c != NULL) st = firkin_changes_status(c);
+      firkin_changes_free(c);
+    } else {
+      firkin_iter *it = NULL;
+      st = firkin_range_iter_new(db, snap, ns, NULL, 0, NULL, 0, 0, &it);
+      for (; st == FIRKIN_OK && firkin_iter_valid(it); firkin_iter_next(it)) {
+        const void *v;
+        size_t vl;
+        st = firkin_iter_value(it, &v, &vl);
+        if (st == FIRKIN_OK && mem_value_ok(v, vl, seen)) good++;
+        seen++;
+      }
+      if (st == FIRKIN_OK && it != NULL) st = firkin_iter_status(it);
+      firkin_iter_free(it);
+    }
+    const long peak = proc_mib("VmHWM:");
+    printf("  %s: %d of %d values right (status %d), peak +%ld MiB%s\n", names[what], good,
+           seen, st, peak - base, reset ? "" : " (peak not reset: not checked)");
+    fflush(stdout);
+    firkin_snapshot_free(snap);
+    firkin_ns_close(ns);
+    firkin_close(db);
+    if (st != FIRKIN_OK || good != MEM_N || seen != MEM_N) _exit(1);
+    if (reset && peak - base > (long)(6 * (kMemVal >> 20))) _exit(2);
+    _exit(0);
+  }
+  int ws = 0;
+  const bool waited = pid > 0 && waitpid(pid, &ws, 0) == pid;
+  const int code = waited && WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+  check(code == 0, "memory: %s reads its %d values right, its peak within 6 of them (exit %d)",
+        names[what], MEM_N, code);
+}
+
+static void memory(void) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/memory", base_dir);
+  rmrf(path);
+  const char *kv[] = {"compression", "zstd", "history_retention_ms", "3600000", NULL};
+  firkin_db *db = open_with(path, kv);
+  check(db != NULL, "memory: open");
+  if (db == NULL) return;
+  char *v = calloc(kMemVal, 1);
+  firkin_ns *ns = NULL;
+  check(firkin_ns_create_v2(db, "o", FIRKIN_NS_ORDERED, &ns) == FIRKIN_OK, "memory: ordered ns");
+  bool ok = true;
+  for (int i = 0; i < MEM_N; i++) { /* 16 versions of one key */
+    v[0] = (char)i;
+    ok = ok && firkin_put(db, NULL, NULL, "h", 1, v, kMemVal) == FIRKIN_OK;
+  }
+  for (int i = 0; i < MEM_N; i++) { /* 16 keys of an ordered namespace */
+    char k[8];
+    snprintf(k, sizeof k, "k%02d", i);
+    v[0] = (char)i;
+    ok = ok && firkin_put(db, NULL, ns, k, 3, v, kMemVal) == FIRKIN_OK;
+  }
+  uint64_t since = 0;
+  firkin_last_seq(db, &since);
+  firkin_batch *b = NULL; /* one batch of 16 puts */
+  ok = ok && firkin_batch_new(&b) == FIRKIN_OK;
+  for (int i = 0; ok && i < MEM_N; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "b%02d", i);
+    v[0] = (char)i;
+    ok = firkin_batch_put(b, NULL, k, 3, v, kMemVal) == FIRKIN_OK;
+  }
+  ok = ok && firkin_write(db, NULL, b) == FIRKIN_OK;
+  firkin_batch_free(b);
+  free(v);
+  check(ok, "memory: writes");
+  firkin_ns_close(ns);
+  char *js = NULL;
+  firkin_stats(db, &js);
+  check(json_num(js, "\"compression\"", "value_bytes_stored") < (long long)(kMemVal / 64),
+        "memory: 48 values of 16 MiB are stored in little space");
+  firkin_free(js);
+  firkin_close(db);
+  for (int what = 0; what < 1; what++) mem_reader(path, what, since);
+}
+
 int main(int argc, char **argv) {
   snprintf(base_dir, sizeof base_dir, "/tmp/firkin-compress-%d", (int)getpid());
   mkdir(base_dir, 0755);
-  const char *groups[] = {"roundtrip", "mixed", "damage", "version", "options"};
-  for (size_t g = 0; g < 5; g++) group_known(groups[g]);
+  const char *groups[] = {"roundtrip", "mixed", "damage", "version", "options", "memory"};
+  for (size_t g = 0; g < 6; g++) group_known(groups[g]);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;
-  for (size_t g = 0; g < 5; g++) {
+  for (size_t g = 0; g < 6; g++) {
     if (bad_args || !group_wanted(argc, argv, groups[g])) continue;
     printf("== %s\n", groups[g]);
     if (g == 0) {
@@ -952,8 +1123,10 @@ int main(int argc, char **argv) {
       damage();
     } else if (g == 3) {
       version();
-    } else {
+    } else if (g == 4) {
       options();
+    } else {
+      memory();
     }
   }
   for (int i = 0; i < NVALS; i++) free(vals[i]);
