@@ -1640,7 +1640,10 @@ FIRKIN_API const char *firkin_changes_namespace(const firkin_changes *c);
 FIRKIN_API firkin_status firkin_changes_key(const firkin_changes *c, const void **key,
                                             size_t *key_len);
 /** Borrowed value of the current change: the value of a put, empty
- *  otherwise. FIRKIN_E_NOT_FOUND if the cursor is not valid. */
+ *  otherwise. FIRKIN_E_NOT_FOUND if the cursor is not valid. A value stored
+ *  compressed is decoded by this call (as by firkin_changes_next_n), into a
+ *  buffer of the cursor: FIRKIN_E_NO_MEMORY if that cannot be had (the
+ *  cursor stays where it is; docs/api.md "Compression"). */
 FIRKIN_API firkin_status firkin_changes_value(const firkin_changes *c, const void **val,
                                               size_t *val_len);
 /** FIRKIN_OK, or the error that stopped the cursor (FIRKIN_E_SNAPSHOT_TOO_OLD:
