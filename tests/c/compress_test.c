@@ -30,9 +30,10 @@
  *   memory     readers that hold many values at once keep them as stored
  *              and decode one at a time: a key's history of 16 versions of
  *              16 MiB (zeros, ~1 KiB each stored), a change feed over a
- *              batch of 16 such puts, each in a child process whose peak
- *              memory may grow by 6 values at most (it grew by all 16 at
- *              once before)
+ *              batch of 16 such puts, an ordered iterator at an old
+ *              snapshot over 16 such keys (its copied entries), each in a
+ *              child process whose peak memory may grow by 6 values at
+ *              most (it grew by all 16 at once before)
  *
  * Usage: compress_test [GROUP...]. Ends with "N passed, N failed".
  */
@@ -1102,7 +1103,7 @@ static void memory(void) {
         "memory: 48 values of 16 MiB are stored in little space");
   firkin_free(js);
   firkin_close(db);
-  for (int what = 0; what < 2; what++) mem_reader(path, what, since);
+  for (int what = 0; what < 3; what++) mem_reader(path, what, since);
 }
 
 int main(int argc, char **argv) {
