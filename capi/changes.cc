@@ -136,8 +136,11 @@ FIRKIN_API firkin_status firkin_changes_value(const firkin_changes* c, const voi
       return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
     }
     if (!c->cursor->Valid()) return NotValid();
-    *val = c->cursor->current().value.data();
-    *val_len = c->cursor->current().value.size();
+    std::string_view v;  // (a compressed value is decoded now)
+    firkin::Status s = c->cursor->Value(&v);
+    if (!s.ok()) return Done(s);
+    *val = v.data();
+    *val_len = v.size();
     return FIRKIN_OK;
   });
 }
@@ -165,7 +168,13 @@ FIRKIN_API firkin_status firkin_changes_next_n(firkin_changes* c, void* buf, siz
     size_t pos = 0, n = 0;
     while (cur.Valid()) {
       const firkin::Change& ch = cur.current();
-      const size_t need = kEntryHeader + ch.ns_name.size() + ch.key.size() + ch.value.size();
+      std::string_view value;  // (a compressed value is decoded now)
+      if (firkin::Status s = cur.Value(&value); !s.ok()) {
+        *used = pos;
+        *count = n;
+        return Done(s);
+      }
+      const size_t need = kEntryHeader + ch.ns_name.size() + ch.key.size() + value.size();
       if (pos + need > cap) {
         if (n == 0) {
           *used = need;
@@ -179,13 +188,13 @@ FIRKIN_API firkin_status firkin_changes_next_n(firkin_changes* c, void* buf, siz
       firkin::EncodeU32(e + 4, static_cast<uint32_t>(ch.ns_name.size()));
       firkin::EncodeU64(e + 8, ch.seq);
       firkin::EncodeU32(e + 16, static_cast<uint32_t>(ch.key.size()));
-      firkin::EncodeU32(e + 20, static_cast<uint32_t>(ch.value.size()));
+      firkin::EncodeU32(e + 20, static_cast<uint32_t>(value.size()));
       e += kEntryHeader;
       if (!ch.ns_name.empty()) std::memcpy(e, ch.ns_name.data(), ch.ns_name.size());
       e += ch.ns_name.size();
       if (!ch.key.empty()) std::memcpy(e, ch.key.data(), ch.key.size());
       e += ch.key.size();
-      if (!ch.value.empty()) std::memcpy(e, ch.value.data(), ch.value.size());
+      if (!value.empty()) std::memcpy(e, value.data(), value.size());
       pos += need;
       n++;
       cur.Next();

@@ -1062,7 +1062,9 @@ FIRKIN_API uint64_t firkin_history_expiry(const firkin_history *h);
 /** Whether the version is a delete (a tombstone: no value). */
 FIRKIN_API bool firkin_history_is_delete(const firkin_history *h);
 /** The version's value (empty for a delete), borrowed until the iterator
- *  moves or is freed. */
+ *  moves or is freed. A value stored compressed is kept compressed by the
+ *  handle and decoded by this call (FIRKIN_E_NO_MEMORY if its buffer cannot
+ *  be had; docs/api.md "Compression"). */
 FIRKIN_API firkin_status firkin_history_value(const firkin_history *h, const void **val,
                                               size_t *val_len);
 /** Whether older versions may have existed that are no longer kept:
@@ -1638,7 +1640,10 @@ FIRKIN_API const char *firkin_changes_namespace(const firkin_changes *c);
 FIRKIN_API firkin_status firkin_changes_key(const firkin_changes *c, const void **key,
                                             size_t *key_len);
 /** Borrowed value of the current change: the value of a put, empty
- *  otherwise. FIRKIN_E_NOT_FOUND if the cursor is not valid. */
+ *  otherwise. FIRKIN_E_NOT_FOUND if the cursor is not valid. A value stored
+ *  compressed is decoded by this call (as by firkin_changes_next_n), into a
+ *  buffer of the cursor: FIRKIN_E_NO_MEMORY if that cannot be had (the
+ *  cursor stays where it is; docs/api.md "Compression"). */
 FIRKIN_API firkin_status firkin_changes_value(const firkin_changes *c, const void **val,
                                               size_t *val_len);
 /** FIRKIN_OK, or the error that stopped the cursor (FIRKIN_E_SNAPSHOT_TOO_OLD:

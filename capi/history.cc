@@ -1,5 +1,6 @@
 // Time travel by clock time: firkin_snapshot_at_time, and the version
 // history of one key (firkin_history_*).
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -8,7 +9,10 @@
 using namespace firkin::capi;
 
 // A key's versions, newest first, copied when the iterator is made (a
-// history is short next to a scan; the copy keeps nothing pinned).
+// history is short next to a scan; the copy keeps nothing pinned). A
+// compressed value is copied as stored and decoded when asked for, into
+// `decoded` (one at a time: the versions of a large compressible value
+// would otherwise take their decoded size each).
 // Thread contract: one thread at a time per handle (firkin.h); it keeps its
 // database alive.
 struct firkin_history {
@@ -16,6 +20,9 @@ struct firkin_history {
   std::vector<firkin::DB::Version> versions;
   size_t pos = 0;
   bool truncated = false;
+  // The value of versions[decoded_pos], decoded (firkin_history_value).
+  mutable std::string decoded;
+  mutable size_t decoded_pos = SIZE_MAX;
 };
 
 namespace {
@@ -95,8 +102,22 @@ FIRKIN_API firkin_status firkin_history_value(const firkin_history* h, const voi
     if (h == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "history handle is NULL");
     const firkin::DB::Version* v = Cur(h);
     if (v == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "history iterator is not valid");
-    *val = v->value.data();
-    *val_len = v->value.size();
+    if (v->codec == 0) {
+      *val = v->value.data();
+      *val_len = v->value.size();
+      return FIRKIN_OK;
+    }
+    // Compressed (checked to decode when the history was made).
+    if (h->decoded_pos != h->pos) {
+      h->decoded_pos = SIZE_MAX;
+      std::string_view d;
+      firkin::Status s =
+          firkin::RecordCodec::DecodeStored(v->codec, v->seq, v->value, &h->decoded, &d);
+      if (!s.ok()) return Done(s);
+      h->decoded_pos = h->pos;
+    }
+    *val = h->decoded.data();
+    *val_len = h->decoded.size();
     return FIRKIN_OK;
   });
 }

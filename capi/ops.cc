@@ -68,8 +68,9 @@ firkin_status ReadValueAt(const firkin_db* db, const Target& t, const void* key,
     std::string& scratch = firkin::PerThread<std::string, struct GetValueTag>();
     std::string_view v;
     Status s = db->db->Value(r, &scratch, &v);
-    if (!s.ok()) return Done(s);
-    return found(v);
+    firkin_status st = s.ok() ? found(v) : Done(s);  // (found copies v out)
+    firkin::RecordCodec::ReleaseLarge(&scratch);
+    return st;
   });
 }
 

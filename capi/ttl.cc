@@ -118,8 +118,9 @@ FIRKIN_API firkin_status firkin_persist(firkin_db* db, const firkin_write_option
         std::string& scratch = firkin::PerThread<std::string, struct TtlValueTag>();
         std::string_view v;
         s = db->db->Value(r, &scratch, &v);
+        if (s.ok()) value.assign(v);
+        firkin::RecordCodec::ReleaseLarge(&scratch);
         if (!s.ok()) return Done(s);
-        value.assign(v);
         version = r.seq;
       }
       WriteOp op;

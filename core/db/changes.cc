@@ -253,9 +253,26 @@ void ChangeCursor::Fill() {
   }
 }
 
+Status ChangeCursor::Value(std::string_view* out) {
+  const Change& c = buf_[pos_];
+  if (c.codec == 0) {
+    *out = c.value;
+    return Status::OK();
+  }
+  if (decoded_at_ != pos_) {
+    decoded_at_ = SIZE_MAX;
+    std::string_view v;
+    FIRKIN_RETURN_IF_ERROR(RecordCodec::DecodeStored(c.codec, c.seq, c.value, &decoded_, &v));
+    decoded_at_ = pos_;
+  }
+  *out = decoded_;
+  return Status::OK();
+}
+
 void ChangeCursor::FillUnguarded() {
   buf_.clear();
   pos_ = 0;
+  decoded_at_ = SIZE_MAX;
   if (!status_.ok()) return;
   for (;;) {
     // A read-only handle reads the cut of its last completed refresh
@@ -404,17 +421,33 @@ void ChangeCursor::FillUnguarded() {
       c.seq = o.seq;
       c.ns_id = o.ns_id;
       switch (o.type) {
-        case RecordType::kPut:
+        case RecordType::kPut: {
           c.type = ChangeType::kPut;
           c.key = db_->codec().Key(o, &keys_[i]);
-          if (Status vs = db_->Value(o, &values_[i], &c.value); !vs.ok()) {
+          // The value as stored (opened, if sealed). A compressed one is
+          // checked here, so that a write is delivered whole or not at
+          // all, and kept compressed, in values_ (Value decodes it).
+          Status vs = db_->codec().Stored(o, &values_[i], &c.value);
+          c.codec = o.flags & kRecordFlagsCodec;
+          if (vs.ok() && c.codec != 0) {
+            std::string_view v;
+            decoded_at_ = SIZE_MAX;
+            vs = RecordCodec::DecodeStored(c.codec, o.seq, c.value, &decoded_, &v);
+            if (vs.ok()) {
+              decoded_at_ = buf_.size();  // where c goes
+              if (!o.sealed()) c.value = values_[i].assign(c.value);
+            }
+          }
+          if (!vs.ok()) {
             status_ = vs;
             buf_.clear();
+            decoded_at_ = SIZE_MAX;
             last_ = r.seq - 1;  // not delivered: the position stays before it
             return;
           }
           c.ns_name = NsName(o.ns_id);
           break;
+        }
         case RecordType::kDelete:
           c.type = ChangeType::kDelete;
           c.key = db_->codec().Key(o, &keys_[i]);

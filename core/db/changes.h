@@ -71,7 +71,10 @@ struct Change {
   uint32_t ns_id = 0;
   std::string_view ns_name;
   std::string_view key;
+  // A put's value as stored, unsealed: compressed when codec (its record's
+  // codec flags) is not 0. ChangeCursor::Value gives the value as written.
   std::string_view value;
+  uint8_t codec = 0;
   uint32_t batch_count = 0;  // kBatchBegin/kBatchEnd: operations in the batch
 };
 
@@ -131,6 +134,14 @@ class ChangeCursor {
   bool Valid() const { return pos_ < buf_.size(); }
   // REQUIRES: Valid().
   const Change& current() const { return buf_[pos_]; }
+  // REQUIRES: Valid(). The current change's value as written (empty for
+  // anything but a put): current().value, or, stored compressed, decoded
+  // into a buffer of the cursor (one value at a time: a batch's compressed
+  // values were checked to decode when it was read, and are kept as
+  // stored until asked for). Valid until the cursor moves. kNoMemory if
+  // the decoding buffer cannot be had (nothing else: the bytes decoded
+  // once and are the cursor's own).
+  Status Value(std::string_view* out);
   // Moves to the next change. At the end (or when not valid) it looks for
   // changes published since, and is valid again if there are some.
   void Next();
@@ -169,10 +180,17 @@ class ChangeCursor {
   std::vector<Change> buf_;
   size_t pos_ = 0;
   std::map<uint32_t, std::string> names_;  // namespace id -> name
-  // Decoded (compressed) values of the changes in buf_, one per change
-  // that needs one; kept until the cursor moves past them.
+  // The stored bytes of the changes in buf_ that are not views into the
+  // pinned segment (opened sealed records, copied compressed values), one
+  // per change that needs one; kept until the cursor moves past them.
+  // Until the session of 2026-11-29 they held every put's decoded value:
+  // a batch of 16 compressible 16 MiB values took 256 MiB at once.
   std::vector<std::string> values_;
   std::vector<std::string> keys_;  // decrypted keys of sealed records
+  // A compressed value decoded (a check while reading a write, or Value):
+  // the value of buf_[decoded_at_] (SIZE_MAX: of none).
+  std::string decoded_;
+  size_t decoded_at_ = SIZE_MAX;
 };
 
 }  // namespace firkin

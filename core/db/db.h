@@ -153,11 +153,17 @@ class DB : private CompactionHost {
     uint64_t time_ms;    // 0 = unknown (written before format version 3)
     uint64_t expiry_ms;  // 0 = none
     bool is_delete;
+    // The value as stored, unsealed: compressed when codec (the record's
+    // codec flags) is not 0; RecordCodec::DecodeStored(codec, seq, value,
+    // ...) gives the value as written (it was checked to decode).
     std::string value;
+    uint8_t codec = 0;
   };
   // The versions of (ns, key) newest first, as far back as the chain is
   // kept; *truncated says whether older versions existed but are gone.
-  // Any thread.
+  // Compressed values are checked to decode and kept compressed (a
+  // history of many versions of a large compressible value holds their
+  // stored bytes, not their decoded ones). Any thread.
   Status History(const NamespaceInfo& ns, std::string_view key, std::vector<Version>* out,
                  bool* truncated) const;
 

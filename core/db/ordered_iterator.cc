@@ -179,13 +179,16 @@ bool OrderedIterator::Fill() {
       RecordView r;
       Status s = db_->Get(snap_, *ns_, k, &r, clock_.ms());
       if (s.ok()) {
+        // Copied as stored (opened, if sealed); Settle decodes it.
         std::string_view v;
-        status_ = db_->Value(r, &scratch_, &v);
+        status_ = db_->codec().Stored(r, &scratch_, &v);
         if (!status_.ok()) return false;
         Entry& e = buf_[bn_++];
         e.key = k;
         e.value.assign(v.data(), v.size());
         e.copied = true;
+        e.codec = r.flags & kRecordFlagsCodec;
+        e.seq = r.seq;
       } else if (!s.IsNotFound()) {
         status_ = s;
         return false;
@@ -241,7 +244,12 @@ void OrderedIterator::Settle() {
     }
     const Entry& e = buf_[bi_];
     if (e.copied) {
-      value_ = e.value;
+      // (A compressed copy is decoded into scratch_.)
+      status_ = RecordCodec::DecodeStored(e.codec, e.seq, e.value, &scratch_, &value_);
+      if (!status_.ok()) {
+        valid_ = false;
+        return;
+      }
     } else {
       // A plain value is a view into the pinned segment; a coded one is
       // decoded into scratch_ (record codec).

@@ -100,12 +100,18 @@ class OrderedIterator {
   void Settle();
 
   // One resolved entry of the base stream: the visible version's record,
-  // borrowed from a pinned segment, or (`copied`) its value.
+  // borrowed from a pinned segment, or (`copied`) its value as stored,
+  // unsealed: compressed when codec (the record's codec flags) is not 0,
+  // decoded by Settle when the entry is reached (until the session of
+  // 2026-11-29 a batch's copies were decoded up front: up to 256 values
+  // at their decoded size at once); seq names the record in errors.
   struct Entry {
     std::string_view key;  // in keys_
     RecordView rec;
     std::string value;
     bool copied = false;
+    uint8_t codec = 0;
+    uint64_t seq = 0;
   };
 
   std::string scratch_;  // a compressed value decoded (DB::Value)

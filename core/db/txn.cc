@@ -139,6 +139,7 @@ Status Txn::Get(const std::shared_ptr<NamespaceInfo>& ns, std::string_view key,
       std::string_view v;
       s = db_->Value(r, &scratch, &v);
       if (s.ok()) value->assign(v.data(), v.size());
+      RecordCodec::ReleaseLarge(&scratch);
     }
   }
   if (!s.ok() && !s.IsNotFound()) return s;

@@ -187,11 +187,12 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   // Compression runs before any lock is taken (it is the expensive part of
   // a compressed put): the ops then carry their stored bytes.
   uint64_t logical = 0, stored = 0;  // the puts' value bytes (compression on)
+  std::vector<std::string>* encode_bufs = nullptr;  // the encoder's output (ops view it)
   if (codec_.compression() != Compression::kNone) {
     // (Declared here: a thread_local is a TLS descriptor call per write.)
     auto& encoded = PerThread<std::vector<WriteOp>, struct EncodedOpsTag>();
-    auto& bufs = PerThread<std::vector<std::string>, struct EncodedBufsTag>();
-    if (EncodeValues(ops, n, &encoded, &bufs, &logical, &stored)) ops = encoded.data();
+    encode_bufs = &PerThread<std::vector<std::string>, struct EncodedBufsTag>();
+    if (EncodeValues(ops, n, &encoded, encode_bufs, &logical, &stored)) ops = encoded.data();
   }
   LogWriter::Reservation r;
   Status s;
@@ -216,6 +217,20 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
       log_->Complete(r);  // an in-place update does not wait (LogWriter::Complete)
     } else if (r.seg != nullptr) {
       log_->Publish(r);
+    }
+  }
+  // The ops (and their encoded values) are not looked at again: the
+  // encoder's buffers keep RecordCodec::kKeepScratch bytes between them
+  // (a batch of many large values would otherwise keep one buffer of
+  // each's size).
+  if (encode_bufs != nullptr) {
+    size_t kept = 0;
+    for (std::string& b : *encode_bufs) {
+      if (kept + b.capacity() > RecordCodec::kKeepScratch) {
+        std::string().swap(b);
+      } else {
+        kept += b.capacity();
+      }
     }
   }
   // A write that wrote nothing (a failed condition, a conflict, a delete
@@ -321,8 +336,11 @@ Status DB::CheckCondition(const WriteOp& op, Locator old_loc, const RecordView& 
       // The stored value may be compressed: compare what the user wrote.
       std::string& scratch = PerThread<std::string, struct ExpectedValueTag>();
       std::string_view cur;
-      FIRKIN_RETURN_IF_ERROR(codec_.Value(old, &scratch, &cur));
-      if (cur != op.expected) return Status::ConditionFailed("current value differs");
+      Status s = codec_.Value(old, &scratch, &cur);
+      const bool differs = s.ok() && cur != op.expected;
+      RecordCodec::ReleaseLarge(&scratch);
+      if (!s.ok()) return s;
+      if (differs) return Status::ConditionFailed("current value differs");
       return Status::OK();
     }
     case WriteOp::Cond::kSeqAtMost:
@@ -393,6 +411,7 @@ size_t DB::EncodeDataRecord(const RecordFields& f, char* dst, const Segment* seg
   plain.resize(RecordSize(f.key.size(), f.value.size(), 16, kRecordSealTagSize));
   const size_t size = EncodeRecord(sealed, &plain[0]);
   codec_.SealTo(plain.data(), dst, seg->data());
+  RecordCodec::ReleaseLarge(&plain);
   return size;
 }
 

@@ -30,9 +30,17 @@ ZstdContexts& Zstd() {
   return PerThread<ZstdContexts, struct ZstdContextsTag>();
 }
 
-Status Damaged(const RecordView& r, const char* algo, const std::string& why) {
+// The most bytes a Zstandard frame can regenerate for each byte it holds:
+// a block regenerates at most ZSTD_BLOCKSIZE_MAX (128 KiB), and the
+// smallest block (RLE) is 4 bytes. Zeros compress to 32692 : 1 at 256 MiB.
+constexpr uint64_t kZstdMaxRatio = (uint64_t{1} << 17) / 4;
+
+// The largest compression context a thread keeps between puts.
+constexpr size_t kKeepContext = size_t{16} << 20;
+
+Status Damaged(uint64_t seq, const char* algo, const std::string& why) {
   return Status::Corruption(std::string("compressed value (") + algo + ") of the record with "
-                            "sequence " + std::to_string(r.seq) + " does not decode: " + why +
+                            "sequence " + std::to_string(seq) + " does not decode: " + why +
                             "; the value is not returned");
 }
 
@@ -71,6 +79,14 @@ uint8_t RecordCodec::Encode(std::string_view value, std::string* out) const {
   out->resize(kRawLenSize + ZSTD_compressBound(value.size()));
   const size_t n = ZSTD_compressCCtx(z.c, &(*out)[kRawLenSize], out->size() - kRawLenSize,
                                      value.data(), value.size(), level_);
+  // A context sized for a large value at a high level (641 MiB at level
+  // 22 for 64 MiB, 81 MiB at 19) is not kept for the thread's next put:
+  // it would stay for as long as the thread lives (level 3's stays about
+  // 1 MiB, and is kept).
+  if (ZSTD_sizeof_CCtx(z.c) > kKeepContext) {
+    ZSTD_freeCCtx(z.c);
+    z.c = nullptr;
+  }
   if (ZSTD_isError(n) || kRawLenSize + n > limit) return 0;
   out->resize(kRawLenSize + n);
   EncodeU32(&(*out)[0], static_cast<uint32_t>(value.size()));
@@ -187,37 +203,62 @@ Status RecordCodec::SealedValue(const RecordView& r, std::string* scratch,
     *out = stored;
     return Status::OK();
   }
-  return Decode(r, stored, scratch, out);
+  Status s = DecodeStored(r.flags & kRecordFlagsCodec, r.seq, stored, scratch, out);
+  ReleaseLarge(&opened);  // (*out views scratch)
+  return s;
 }
 
-Status RecordCodec::Decode(const RecordView& r, std::string_view stored, std::string* scratch,
+Status RecordCodec::Stored(const RecordView& r, std::string* scratch,
                            std::string_view* out) const {
-  const bool lz4 = (r.flags & kRecordFlagCompressed) == kRecordFlagLz4;
-  const char* algo = lz4 ? "lz4" : "zstd";
-  if ((r.flags & kRecordFlagCompressed) == kRecordFlagCompressed) {
-    return Damaged(r, "lz4+zstd", "both algorithm flags are set");
+  if (!r.sealed()) {
+    *out = r.value();
+    return Status::OK();
   }
-  if (stored.size() < kRawLenSize) return Damaged(r, algo, "shorter than its length prefix");
+  FIRKIN_RETURN_IF_ERROR(Open(r, scratch));
+  *out = std::string_view(scratch->data() + r.key_len, r.value_len);
+  return Status::OK();
+}
+
+Status RecordCodec::DecodeStored(uint8_t codec, uint64_t seq, std::string_view stored,
+                                 std::string* scratch, std::string_view* out) {
+  if ((codec & kRecordFlagsCodec) == 0) {
+    *out = stored;
+    return Status::OK();
+  }
+  const bool lz4 = (codec & kRecordFlagCompressed) == kRecordFlagLz4;
+  const char* algo = lz4 ? "lz4" : "zstd";
+  if ((codec & kRecordFlagCompressed) == kRecordFlagCompressed) {
+    return Damaged(seq, "lz4+zstd", "both algorithm flags are set");
+  }
+  if (stored.size() < kRawLenSize) return Damaged(seq, algo, "shorter than its length prefix");
   const uint32_t raw = DecodeU32(stored.data());
   const char* src = stored.data() + kRawLenSize;
   const size_t n = stored.size() - kRawLenSize;
   if (raw > kMaxRawValue) {
-    return Damaged(r, algo, "stated length " + std::to_string(raw) + " exceeds the value limit");
+    return Damaged(seq, algo, "stated length " + std::to_string(raw) + " exceeds the value limit");
   }
   if (lz4) {
     // An LZ4 block expands at most ~255 times: a larger stated length is
     // damage (and would only make us allocate for it).
-    if (raw > 255ull * n + 16) return Damaged(r, algo, "stated length is impossible");
+    if (raw > 255ull * n + 16) return Damaged(seq, algo, "stated length is impossible");
     scratch->resize(raw);
     const int got = LZ4_decompress_safe(src, &(*scratch)[0], static_cast<int>(n),
                                         static_cast<int>(raw));
     if (got < 0 || static_cast<uint32_t>(got) != raw) {
-      return Damaged(r, algo, "decoded " + std::to_string(got) + " bytes, expected " +
+      return Damaged(seq, algo, "decoded " + std::to_string(got) + " bytes, expected " +
                                   std::to_string(raw));
     }
   } else {
+    // A Zstandard frame regenerates at most one block (128 KiB) for every
+    // 4 bytes it holds (an RLE block: a 3-byte header and the byte; the
+    // frame header adds more): a larger stated length is damage, refused
+    // before anything is allocated for it, as LZ4's. (Until the session
+    // of 2026-11-29 a frame of a few bytes whose header stated 256 MiB made
+    // every read allocate and zero 256 MiB, kept by the reading thread's
+    // buffer, before the decoder found the frame short.)
+    if (raw > kZstdMaxRatio * n) return Damaged(seq, algo, "stated length is impossible");
     const unsigned long long content = ZSTD_getFrameContentSize(src, n);
-    if (content != raw) return Damaged(r, algo, "frame content size does not match");
+    if (content != raw) return Damaged(seq, algo, "frame content size does not match");
     ZstdContexts& z = Zstd();
     if (z.d == nullptr && (z.d = ZSTD_createDCtx()) == nullptr) {
       return Status::NoMemory("out of memory creating a Zstandard context");
@@ -225,7 +266,7 @@ Status RecordCodec::Decode(const RecordView& r, std::string_view stored, std::st
     scratch->resize(raw);
     const size_t got = ZSTD_decompressDCtx(z.d, &(*scratch)[0], raw, src, n);
     if (ZSTD_isError(got) || got != raw) {
-      return Damaged(r, algo, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output");
+      return Damaged(seq, algo, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output");
     }
   }
   *out = std::string_view(scratch->data(), raw);

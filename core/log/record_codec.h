@@ -127,7 +127,45 @@ class RecordCodec {
       return Status::OK();
     }
     if (r.sealed()) return SealedValue(r, scratch, out);
-    return Decode(r, r.value(), scratch, out);
+    return DecodeStored(r.flags & kRecordFlagsCodec, r.seq, r.value(), scratch, out);
+  }
+
+  // Value in two steps, for a reader that holds many values at once
+  // (history, the change feed's batch, an ordered iterator's copies): it
+  // keeps what Stored gives, the stored bytes (still compressed: a few KiB
+  // may stand for 256 MiB), and decodes one of them at a time with
+  // DecodeStored when it is asked for. Until the session of 2026-11-29
+  // those readers decoded every value up front: a key's history of 16
+  // versions of a compressible 16 MiB value took 272 MB for a 44 KB
+  // database, and a hostile log of a few MiB could ask for terabytes.
+  //
+  // Stored: the value bytes of put record r as stored, unsealed: a view
+  // into the record, or (sealed) authenticated and opened into *scratch
+  // (kCorruption if that fails). Compressed if r carries a codec flag
+  // (r.flags & kRecordFlagsCodec); not checked to decode.
+  Status Stored(const RecordView& r, std::string* scratch, std::string_view* out) const;
+  // The value held by `stored`, the bytes Stored gave for a record with
+  // codec flags `codec` (r.flags & kRecordFlagsCodec) and sequence number
+  // seq (named in errors): `stored` itself for 0; else decoded into
+  // *scratch (*out views it), kCorruption if the bytes do not decode to
+  // exactly their stated length. Any thread (a static: no cipher needed).
+  static Status DecodeStored(uint8_t codec, uint64_t seq, std::string_view stored,
+                             std::string* scratch, std::string_view* out);
+
+  // Buffers of values that a thread keeps from call to call (the
+  // per-thread scratch of gets, transactions, compare-and-swap, TTL
+  // persist, the encoder's output, a sealed record's opened bytes) keep
+  // at most kKeepScratch bytes: the caller hands one to ReleaseLarge once
+  // it is done with what it holds, and a larger one is freed. Until the
+  // session of 2026-11-29 they kept the largest size they ever grew to,
+  // for as long as the thread lived, the database closed or not: a thread
+  // that wrote and read one compressible 64 MiB value kept 135 MiB, one
+  // per thread of a pool. (A large value pays an allocation per call
+  // instead, next to a compression or decompression of over 1 MiB.)
+  // Static: any thread, on a buffer of its own.
+  static constexpr size_t kKeepScratch = size_t{1} << 20;
+  static void ReleaseLarge(std::string* buf) {
+    if (buf->capacity() > kKeepScratch) std::string().swap(*buf);
   }
 
   // The length of r's value as written by the user (decoded), without
@@ -136,8 +174,6 @@ class RecordCodec {
   static uint64_t LogicalValueLen(const RecordView& r);
 
  private:
-  Status Decode(const RecordView& r, std::string_view stored, std::string* scratch,
-                std::string_view* out) const;
   std::string_view SealedKey(const RecordView& r, std::string* scratch) const;
   bool SealedAuthentic(const RecordView& r, std::string* key) const;
   Status SealedValue(const RecordView& r, std::string* scratch, std::string_view* out) const;

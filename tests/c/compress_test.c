@@ -16,7 +16,8 @@
  *              keys): every value reads back, after a compaction and a
  *              reopen too
  *   damage     a compressed record made undecodable with a valid checksum
- *              (length prefix changed, body overwritten): every read path
+ *              (length prefix changed, body overwritten, a 256 MiB length
+ *              stated over a few bytes): every read path
  *              gives FIRKIN_E_CORRUPTION, never other bytes; verify reports
  *              it; a flipped byte without a new checksum is corruption too
  *   version    a version-3 database (identity stamped 3, segments rewritten
@@ -26,6 +27,17 @@
  *              old segments keep version 3; a segment stamped 9 (newer than
  *              the library) is refused with FIRKIN_E_VERSION
  *   options    setters, getters, the generic names, bad values, NULL
+ *   memory     readers that hold many values at once keep them as stored
+ *              and decode one at a time: a key's history of 16 versions of
+ *              16 MiB (zeros, ~1 KiB each stored), a change feed over a
+ *              batch of 16 such puts, an ordered iterator at an old
+ *              snapshot over 16 such keys (its copied entries), each in a
+ *              child process whose peak memory may grow by 6 values at
+ *              most (it grew by all 16 at once before); a thread that
+ *              wrote and read a 64 MiB value (get, transaction, CAS, TTL
+ *              persist; plain, encrypted, level 19), and the thread that wrote
+ *              the 48 values of 16 MiB, keep at most 24 MiB of them once
+ *              the database is closed
  *
  * Usage: compress_test [GROUP...]. Ends with "N passed, N failed".
  */
@@ -36,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define XXH_INLINE_ALL
@@ -644,6 +657,25 @@ static void damage_one(const char *algo, int how) {
       memset(val + 4, 0xFF, vlen - 4);
       what = "body 0xff";
       break;
+    case 3: { /* a decompression bomb's header: 256 MiB stated (and, zstd,
+               * a frame header saying so) over a few bytes (until the
+               * session of 2026-11-29 a zstd read allocated 256 MiB first) */
+      const uint32_t raw = 256u << 20;
+      memcpy(val, &raw, 4);
+      if (strcmp(algo, "zstd") == 0 && vlen >= 4 + 12) {
+        unsigned char *f = (unsigned char *)val + 4;
+        const uint32_t body = vlen - 4 - 12;
+        const uint32_t block = 1u | (body << 3); /* last block, raw */
+        f[0] = 0x28, f[1] = 0xB5, f[2] = 0x2F, f[3] = 0xFD;
+        f[4] = 0xA0; /* 4-byte content size, single segment */
+        memcpy(f + 5, &raw, 4);
+        f[9] = (unsigned char)block, f[10] = (unsigned char)(block >> 8);
+        f[11] = (unsigned char)(block >> 16);
+        memset(f + 12, 'A', body);
+      }
+      what = "bomb header";
+      break;
+    }
   }
   /* A valid checksum over the damage: only the codec can catch it. */
   size_t from, n;
@@ -667,7 +699,7 @@ static void damage_one(const char *algo, int how) {
 }
 
 static void damage(void) {
-  for (int how = 0; how < 3; how++) {
+  for (int how = 0; how < 4; how++) {
     damage_one("lz4", how);
     damage_one("zstd", how);
   }
@@ -913,14 +945,260 @@ static void options(void) {
   firkin_options_free(o);
 }
 
+/* ---- memory: readers that hold many values keep them compressed ---- */
+
+enum { MEM_N = 16 };                  /* values per reader */
+static const size_t kMemVal = 16u << 20; /* 16 MiB of zeros: ~1 KiB stored */
+
+/* A process's memory figures in MiB ("VmHWM:", "VmRSS:"); -1 if unknown. */
+static long proc_mib(const char *field) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long v = -1;
+  const size_t fl = strlen(field);
+  while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, field, fl) == 0) v = atol(line + fl) / 1024;
+  }
+  if (f != NULL) fclose(f);
+  return v;
+}
+
+/* Whether v is value i of the memory group: zeros, byte 0 = i. */
+static bool mem_value_ok(const void *v, size_t n, int i) {
+  static const char zeros[4096];
+  const char *p = v;
+  if (n != kMemVal || p[0] != (char)i) return false;
+  for (size_t o = 1; o < n; o += sizeof zeros) {
+    const size_t k = n - o < sizeof zeros ? n - o : sizeof zeros;
+    if (memcmp(p + o, zeros, k) != 0) return false;
+  }
+  return true;
+}
+
+/* Runs one reader in a child process on the database at path and checks
+ * its peak memory: `what` 0 = the history of key "h", 1 = the change feed
+ * (from the batch's number on), 2 = an ordered iterator at a snapshot
+ * taken before every key of namespace "o" was overwritten (the versions
+ * it reads are not the newest). Each reads MEM_N values of 16 MiB; the
+ * peak may grow by at most 6 of them (until the session of 2026-11-29
+ * each reader decoded all 16 up front: 256 MiB and more). */
+static void mem_reader(const char *path, int what, uint64_t since) {
+  static const char *const names[] = {"history", "change feed batch", "ordered snapshot scan"};
+  fflush(stdout);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    firkin_db *db = open_algo(path, "zstd");
+    if (db == NULL) _exit(3);
+    firkin_ns *ns = NULL;
+    firkin_snapshot *snap = NULL;
+    if (what == 2) {
+      if (firkin_ns_open(db, "o", false, &ns) != FIRKIN_OK ||
+          firkin_snapshot_new(db, &snap) != FIRKIN_OK) {
+        _exit(3);
+      }
+      for (int i = 0; i < MEM_N; i++) {
+        char k[8];
+        snprintf(k, sizeof k, "k%02d", i);
+        if (firkin_put(db, NULL, ns, k, 3, "x", 1) != FIRKIN_OK) _exit(3);
+      }
+    }
+    /* The peak from here on (clear_refs 5 resets it to the current use). */
+    FILE *cr = fopen("/proc/self/clear_refs", "w");
+    const bool reset = cr != NULL && fputs("5", cr) >= 0 && fclose(cr) == 0;
+    if (!reset && cr != NULL) fclose(cr);
+    const long base = proc_mib("VmRSS:");
+    int good = 0, seen = 0;
+    firkin_status st = FIRKIN_OK;
+    if (what == 0) {
+      firkin_history *h = NULL;
+      st = firkin_history_new(db, NULL, "h", 1, &h);
+      for (; st == FIRKIN_OK && firkin_history_valid(h); firkin_history_next(h)) {
+        const void *v;
+        size_t vl;
+        st = firkin_history_value(h, &v, &vl);
+        seen++;
+        if (st == FIRKIN_OK && mem_value_ok(v, vl, MEM_N - seen)) good++;
+      }
+      firkin_history_free(h);
+    } else if (what == 1) {
+      firkin_changes *c = NULL;
+      st = firkin_changes_open(db, since, NULL, &c);
+      for (; st == FIRKIN_OK && firkin_changes_valid(c); firkin_changes_next(c)) {
+        if (firkin_changes_type(c) != FIRKIN_CHANGE_PUT) continue;
+        const void *v;
+        size_t vl;
+        st = firkin_changes_value(c, &v, &vl);
+        if (st == FIRKIN_OK && mem_value_ok(v, vl, seen)) good++;
+        seen++;
+      }
+      if (st == FIRKIN_OK && c != NULL) st = firkin_changes_status(c);
+      firkin_changes_free(c);
+    } else {
+      firkin_iter *it = NULL;
+      st = firkin_range_iter_new(db, snap, ns, NULL, 0, NULL, 0, 0, &it);
+      for (; st == FIRKIN_OK && firkin_iter_valid(it); firkin_iter_next(it)) {
+        const void *v;
+        size_t vl;
+        st = firkin_iter_value(it, &v, &vl);
+        if (st == FIRKIN_OK && mem_value_ok(v, vl, seen)) good++;
+        seen++;
+      }
+      if (st == FIRKIN_OK && it != NULL) st = firkin_iter_status(it);
+      firkin_iter_free(it);
+    }
+    const long peak = proc_mib("VmHWM:");
+    printf("  %s: %d of %d values right (status %d), peak +%ld MiB%s\n", names[what], good,
+           seen, st, peak - base, reset ? "" : " (peak not reset: not checked)");
+    fflush(stdout);
+    firkin_snapshot_free(snap);
+    firkin_ns_close(ns);
+    firkin_close(db);
+    if (st != FIRKIN_OK || good != MEM_N || seen != MEM_N) _exit(1);
+    if (reset && peak - base > (long)(6 * (kMemVal >> 20))) _exit(2);
+    _exit(0);
+  }
+  int ws = 0;
+  const bool waited = pid > 0 && waitpid(pid, &ws, 0) == pid;
+  const int code = waited && WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+  check(code == 0, "memory: %s reads its %d values right, its peak within 6 of them (exit %d)",
+        names[what], MEM_N, code);
+}
+
+/* What a thread keeps of a large compressed value once it is done with
+ * it: in a child process, a database (zstd) that one 64 MiB value is
+ * written to and read from (get, a transaction's get, compare-and-swap,
+ * firkin_persist of a TTL put), in an encrypted one too, and at level 19
+ * (whose context for it is 81 MiB), then closed.
+ * The process's memory after the close may exceed what it was before the
+ * open by 24 MiB at most (until the session of 2026-11-29 the thread's
+ * buffers kept the compressor's output buffer and the decoded value, 135
+ * MiB, for as long as it lived: a buffer of every size it had needed).
+ * Not under a sanitizer (its allocator keeps freed memory in quarantine). */
+static void mem_retained(int variant) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  (void)variant;
+  return;
+#else
+  static const char *const names[] = {"plain", "encrypted", "zstd level 19"};
+  char path[300];
+  snprintf(path, sizeof path, "%s/retained-%d", base_dir, variant);
+  rmrf(path);
+  fflush(stdout);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const long before = proc_mib("VmRSS:");
+    const char *kv[] = {"compression", "zstd", "encryption_key",
+                        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                        NULL};
+    if (variant == 0) kv[2] = NULL;
+    if (variant == 2) kv[2] = "compression_level", kv[3] = "19";
+    firkin_db *db = open_with(path, kv);
+    if (db == NULL) _exit(3);
+    const size_t n = 64u << 20;
+    char *v = malloc(n);
+    for (size_t i = 0; i < n; i++) v[i] = "firkin stores values "[i % 21];
+    bool ok = firkin_put(db, NULL, NULL, "big", 3, v, n) == FIRKIN_OK;
+    void *got = NULL;
+    size_t gl = 0;
+    ok = ok && firkin_get(db, NULL, NULL, "big", 3, &got, &gl) == FIRKIN_OK && gl == n &&
+         memcmp(got, v, n) == 0;
+    firkin_free(got);
+    firkin_txn *t = NULL;
+    got = NULL;
+    ok = ok && firkin_txn_begin(db, FIRKIN_TXN_SNAPSHOT, &t) == FIRKIN_OK &&
+         firkin_txn_get(t, NULL, "big", 3, &got, &gl) == FIRKIN_OK && gl == n;
+    firkin_free(got);
+    firkin_txn_free(t);
+    ok = ok && firkin_cas(db, NULL, NULL, "big", 3, v, n, v, n) == FIRKIN_OK;
+    ok = ok && firkin_put_ttl(db, NULL, NULL, "ttl", 3, v, n, 3600000) == FIRKIN_OK &&
+         firkin_persist(db, NULL, NULL, "ttl", 3) == FIRKIN_OK;
+    free(v);
+    ok = firkin_close(db) == FIRKIN_OK && ok;
+    const long after = proc_mib("VmRSS:");
+    printf("  %s: memory before the open %ld MiB, after the close %ld MiB\n", names[variant],
+           before, after);
+    fflush(stdout);
+    if (!ok) _exit(1);
+    if (after - before > 24) _exit(2);
+    _exit(0);
+  }
+  int ws = 0;
+  const bool waited = pid > 0 && waitpid(pid, &ws, 0) == pid;
+  const int code = waited && WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+  check(code == 0,
+        "memory: a thread that wrote and read a 64 MiB value (%s) keeps at most 24 MiB of "
+        "it after the close (exit %d)",
+        names[variant], code);
+#endif
+}
+
+static void memory(void) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/memory", base_dir);
+  rmrf(path);
+  const long rss_start = proc_mib("VmRSS:");
+  const char *kv[] = {"compression", "zstd", "history_retention_ms", "3600000", NULL};
+  firkin_db *db = open_with(path, kv);
+  check(db != NULL, "memory: open");
+  if (db == NULL) return;
+  char *v = calloc(kMemVal, 1);
+  firkin_ns *ns = NULL;
+  check(firkin_ns_create_v2(db, "o", FIRKIN_NS_ORDERED, &ns) == FIRKIN_OK, "memory: ordered ns");
+  bool ok = true;
+  for (int i = 0; i < MEM_N; i++) { /* 16 versions of one key */
+    v[0] = (char)i;
+    ok = ok && firkin_put(db, NULL, NULL, "h", 1, v, kMemVal) == FIRKIN_OK;
+  }
+  for (int i = 0; i < MEM_N; i++) { /* 16 keys of an ordered namespace */
+    char k[8];
+    snprintf(k, sizeof k, "k%02d", i);
+    v[0] = (char)i;
+    ok = ok && firkin_put(db, NULL, ns, k, 3, v, kMemVal) == FIRKIN_OK;
+  }
+  uint64_t since = 0;
+  firkin_last_seq(db, &since);
+  firkin_batch *b = NULL; /* one batch of 16 puts */
+  ok = ok && firkin_batch_new(&b) == FIRKIN_OK;
+  for (int i = 0; ok && i < MEM_N; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "b%02d", i);
+    v[0] = (char)i;
+    ok = firkin_batch_put(b, NULL, k, 3, v, kMemVal) == FIRKIN_OK;
+  }
+  ok = ok && firkin_write(db, NULL, b) == FIRKIN_OK;
+  firkin_batch_free(b);
+  free(v);
+  check(ok, "memory: writes");
+  firkin_ns_close(ns);
+  char *js = NULL;
+  firkin_stats(db, &js);
+  check(json_num(js, "\"compression\"", "value_bytes_stored") < (long long)(kMemVal / 64),
+        "memory: 48 values of 16 MiB are stored in little space");
+  firkin_free(js);
+  firkin_close(db);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  /* (Until the session of 2026-11-29 the writing thread kept the encoder's
+   * output buffer of each of the batch's 16 values: 256 MiB.) */
+  const long rss_end = proc_mib("VmRSS:");
+  check(rss_end - rss_start <= 24,
+        "memory: the writing thread keeps at most 24 MiB of its 48 puts of 16 MiB once the "
+        "database is closed (%ld MiB before, %ld after)",
+        rss_start, rss_end);
+#else
+  (void)rss_start;
+#endif
+  for (int what = 0; what < 3; what++) mem_reader(path, what, since);
+  for (int variant = 0; variant < 3; variant++) mem_retained(variant);
+}
+
 int main(int argc, char **argv) {
   snprintf(base_dir, sizeof base_dir, "/tmp/firkin-compress-%d", (int)getpid());
   mkdir(base_dir, 0755);
-  const char *groups[] = {"roundtrip", "mixed", "damage", "version", "options"};
-  for (size_t g = 0; g < 5; g++) group_known(groups[g]);
+  const char *groups[] = {"roundtrip", "mixed", "damage", "version", "options", "memory"};
+  for (size_t g = 0; g < 6; g++) group_known(groups[g]);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;
-  for (size_t g = 0; g < 5; g++) {
+  for (size_t g = 0; g < 6; g++) {
     if (bad_args || !group_wanted(argc, argv, groups[g])) continue;
     printf("== %s\n", groups[g]);
     if (g == 0) {
@@ -932,8 +1210,10 @@ int main(int argc, char **argv) {
       damage();
     } else if (g == 3) {
       version();
-    } else {
+    } else if (g == 4) {
       options();
+    } else {
+      memory();
     }
   }
   for (int i = 0; i < NVALS; i++) free(vals[i]);

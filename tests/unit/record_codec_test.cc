@@ -125,5 +125,64 @@ TEST(RecordCodec, HostileValuesAreCorruptionNeverGarbage) {
   }
 }
 
+// A Zstandard frame of a few bytes whose header states the largest raw
+// length (256 MiB), with one raw block after it: a decompression bomb's
+// header, in a record whose checksum is valid. It must be refused before
+// anything is allocated for that length: until the session of 2026-11-29
+// only LZ4 had a plausibility bound, and every read of such a 90-byte
+// record allocated and zeroed 256 MiB (kept by the reading thread's
+// buffer), or gave NO_MEMORY instead of CORRUPTION where memory was short.
+std::string LyingZstdFrame(uint32_t raw, size_t body) {
+  std::string s(4, '\0');
+  EncodeU32(&s[0], raw);  // the record's raw-length prefix
+  const unsigned char head[] = {0x28, 0xB5, 0x2F, 0xFD,  // magic
+                                0xA0};  // 4-byte content size, single segment
+  s.append(reinterpret_cast<const char*>(head), sizeof head);
+  char fcs[4];
+  EncodeU32(fcs, raw);
+  s.append(fcs, 4);
+  const uint32_t block = 1u | (static_cast<uint32_t>(body) << 3);  // last, raw
+  s.push_back(static_cast<char>(block & 0xFF));
+  s.push_back(static_cast<char>((block >> 8) & 0xFF));
+  s.push_back(static_cast<char>((block >> 16) & 0xFF));
+  s.append(body, 'A');
+  return s;
+}
+
+TEST(RecordCodec, ImpossibleStatedLengthsAllocateNothing) {
+  std::vector<char> buf;
+  for (size_t body : {size_t{0}, size_t{70}, size_t{4000}}) {
+    for (uint32_t raw : {RecordCodec::kMaxRawValue, 64u << 20, 200000000u}) {
+      std::string scratch;
+      std::string_view v;
+      const std::string stored = LyingZstdFrame(raw, body);
+      Status st = RecordCodec().Value(Record(&buf, kRecordFlagZstd, stored), &scratch, &v);
+      EXPECT_EQ(st.code(), Status::Code::kCorruption) << "body " << body << " raw " << raw;
+      // At most 32768 bytes out for every stored byte (an RLE block: 128
+      // KiB for 4 bytes) may be believed.
+      EXPECT_LE(scratch.capacity(), 32768u * stored.size()) << "body " << body << " raw " << raw;
+      EXPECT_LT(scratch.capacity(), size_t{200} << 20) << "body " << body << " raw " << raw;
+    }
+  }
+  // LZ4's bound (255 bytes out for each stored byte) holds as before.
+  std::string scratch;
+  std::string_view v;
+  std::string lz(100, '\0');
+  EncodeU32(&lz[0], RecordCodec::kMaxRawValue);
+  EXPECT_EQ(RecordCodec().Value(Record(&buf, kRecordFlagLz4, lz), &scratch, &v).code(),
+            Status::Code::kCorruption);
+  EXPECT_LT(scratch.capacity(), size_t{1} << 20);
+  // The bound leaves room for the best ratio Zstandard reaches: all
+  // zeros, one RLE block per 128 KiB.
+  for (size_t n : {size_t{1} << 17, size_t{1} << 20, size_t{32} << 20}) {
+    const std::string zeros(n, '\0');
+    std::string out;
+    const uint8_t f = RecordCodec(Compression::kZstd, 19, 0).Encode(zeros, &out);
+    ASSERT_EQ(f, kRecordFlagZstd);
+    ASSERT_TRUE(RecordCodec().Value(Record(&buf, f, out), &scratch, &v).ok()) << n;
+    EXPECT_EQ(v, zeros);
+  }
+}
+
 }  // namespace
 }  // namespace firkin
