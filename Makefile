@@ -77,9 +77,10 @@ run: build
 # Two lanes at once, each running JOBS processes: most suites wait (on
 # sleeps, syncs, forked children, a stress run's seconds) about as much as
 # they compute, so one lane alone left a core idle, and make test took 40
-# minutes on two cores. Lane 1: the build, the C suites, the bindings, the
-# TSan suites and the install test; lane 2: the ASan build and suites
-# (every ninja of a build directory in one lane). docs/testing.md, "Test time".
+# minutes on two cores. Lane 1: the build, the C suites, the bindings and
+# the install test; lane 2: the ASan build and suites, then the TSan build
+# and suites (every ninja of a build directory in one lane).
+# docs/testing.md, "Test time".
 # Each step prints the seconds since make test began (T0), so a slow CI run
 # shows which lane and step took the time.
 ifndef T0
@@ -99,14 +100,14 @@ test-lane-1:
 	@$(MAKE) --no-print-directory test-c
 	$(call STAMP,lane 1: bindings)
 	@$(MAKE) --no-print-directory test-bindings
-	$(call STAMP,lane 1: TSan)
-	@$(MAKE) --no-print-directory test-tsan
 	$(call STAMP,lane 1: install)
 	@$(MAKE) --no-print-directory test-install
 	$(call STAMP,lane 1: done)
 test-lane-2:
 	$(call STAMP,lane 2: ASan)
 	@$(MAKE) --no-print-directory test-asan
+	$(call STAMP,lane 2: TSan)
+	@$(MAKE) --no-print-directory test-tsan
 	$(call STAMP,lane 2: done)
 
 # The C suites (unit, conformance, crash, CLI, ...; tests/meson.build).
