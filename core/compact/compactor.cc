@@ -133,7 +133,7 @@ Compactor::~Compactor() { Stop(); }
 void Compactor::Start() {
   std::lock_guard<std::mutex> l(mu_);
   if (thread_.joinable() || stop_) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = StartThread([this] { Loop(); });
 }
 
 void Compactor::Stop() {

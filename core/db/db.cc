@@ -66,7 +66,11 @@ Status DB::Open(const std::string& path, const Options& options, std::unique_ptr
       *out = std::move(db);
       return Status::OK();
     }
-    db->closed_ = true;  // nothing to flush
+    // Nothing to flush; the threads the open started (it may fail after
+    // them) are stopped and joined: until 2026-11-29 a joinable flusher
+    // ended the process in the destructor (oom_test open_checkpoint).
+    db->StopBackground();
+    db->closed_ = true;
     const bool racy = s.IsNotFound() || s.code() == Status::Code::kCorruption ||
                       s.code() == Status::Code::kBusy;
     if (!options.read_only || !db->writer_seen_ || !racy) return s;
@@ -324,9 +328,7 @@ Status DB::CloseLog() {
   return s;
 }
 
-Status DB::Close() {
-  if (closed_) return close_status_;
-  closed_ = true;
+void DB::StopBackground() {
   scrubber_.Stop();
   if (compactor_ != nullptr) compactor_->Stop();
   {
@@ -335,6 +337,12 @@ Status DB::Close() {
   }
   flush_cv_.notify_all();
   if (flusher_.joinable()) flusher_.join();
+}
+
+Status DB::Close() {
+  if (closed_) return close_status_;
+  closed_ = true;
+  StopBackground();
   Status s;
   // (Out of memory on the way, in a seal's or a checkpoint's work: the
   // close reports it and the next open recovers from the files; until
@@ -546,8 +554,8 @@ uint64_t DB::OldestSnapshot() const {
 void DB::StartFlusher() {
   std::lock_guard<std::mutex> l(flush_mu_);
   if (flusher_started_ || stop_flusher_) return;
+  flusher_ = StartThread([this] { FlusherLoop(); });  // (may throw: not started)
   flusher_started_ = true;
-  flusher_ = std::thread([this] { FlusherLoop(); });
 }
 
 void DB::FlusherLoop() {

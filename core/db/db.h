@@ -199,6 +199,11 @@ class DB : private CompactionHost {
   // Close's work on the log: the seal, the directory sync, the checkpoint
   // (may throw bad_alloc; Close catches it).
   Status CloseLog();
+  // Stops and joins the background threads (scrubber, compactor, interval
+  // flusher), those started so far: Close's first step, and a failed
+  // open's (which flushes nothing). Never throws. Single-threaded: the
+  // handle is being closed.
+  void StopBackground();
   // Compacts every sealed segment with dead bytes now (firkin_compact).
   // `progress` (may be empty): see Compactor::CompactAll.
   Status Compact(const ProgressFn& progress = {});

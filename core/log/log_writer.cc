@@ -82,8 +82,21 @@ LogWriter::LogWriter(Env* env, std::string dir, std::unique_ptr<Directory> direc
       publisher_(last_seq),
       next_base_seq_(last_seq),
       pool_(env, dir_, recycle, segment_size / 2) {
-  pf_thread_ = std::thread([this] { PrefaultLoop(); });
-  wb_thread_ = std::thread([this] { WritebackLoop(); });
+  pf_thread_ = StartThread([this] { PrefaultLoop(); });
+  try {
+    wb_thread_ = StartThread([this] { WritebackLoop(); });
+  } catch (...) {
+    // (The prefault thread is stopped before the exception leaves: a
+    // joinable std::thread destroyed ended the process, std::terminate,
+    // until 2026-11-29; oom_test open_recover.)
+    {
+      std::lock_guard<std::mutex> l(pf_mu_);
+      pf_stop_ = true;
+    }
+    pf_cv_.notify_all();
+    pf_thread_.join();
+    throw;
+  }
 }
 
 LogWriter::~LogWriter() {

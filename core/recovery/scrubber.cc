@@ -19,7 +19,7 @@ void Scrubber::Start(std::vector<std::shared_ptr<Segment>> segs, const RecordCod
     stats_.done.store(true);
     return;
   }
-  thread_ = std::thread([this, t = std::move(todo)]() mutable { Run(std::move(t)); });
+  thread_ = StartThread([this, t = std::move(todo)]() mutable { Run(std::move(t)); });
 }
 
 void Scrubber::Stop() {

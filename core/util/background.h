@@ -9,12 +9,25 @@
 // that ps, top, perf and gdb show, so that a profile tells the writers from
 // the prefault thread, the compactor, the flusher and the scrubber.
 //
-// Thread contract: both affect only the calling thread; failures are ignored.
+// StartThread: std::thread(f), except that a thread the system cannot
+// start for lack of resources (pthread_create's EAGAIN: memory for the
+// stack, the thread limit) throws std::bad_alloc, which every entry point
+// reports as NO_MEMORY, instead of std::system_error, which read
+// "internal error: Resource temporarily unavailable" (found by oom_test's
+// open sweeps, 2026-11-29).
+//
+// Thread contract: LowerThreadPriority and NameThisThread affect only the
+// calling thread, and their failures are ignored; StartThread is called by
+// any thread.
 #ifndef FIRKIN_CORE_UTIL_BACKGROUND_H_
 #define FIRKIN_CORE_UTIL_BACKGROUND_H_
 
 #include <pthread.h>
 #include <cstddef>
+#include <new>
+#include <system_error>
+#include <thread>
+#include <utility>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,6 +51,19 @@ inline void NameThisThread(const char (&name)[N]) {
 #else
   (void)name;
 #endif
+}
+
+template <class F>
+std::thread StartThread(F&& f) {
+  try {
+    return std::thread(std::forward<F>(f));
+  } catch (const std::system_error& e) {
+    if (e.code() == std::errc::resource_unavailable_try_again ||
+        e.code() == std::errc::not_enough_memory) {
+      throw std::bad_alloc();
+    }
+    throw;
+  }
 }
 
 }  // namespace firkin

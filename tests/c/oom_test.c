@@ -343,11 +343,136 @@ static int check_ordered(firkin_db *db) {
   return 0;
 }
 
+/* A writer's open of another database, out of memory: the prep makes one
+ * (300 keys in "default", 300 in an ordered namespace, some deleted and
+ * overwritten), takes a copy of its files while it is open and synced (a
+ * crash image: the open replays the log and builds the ordered index from
+ * the hash index, OrderedIndex::BulkLoad), and closes it (a checkpoint:
+ * the open loads the index and the ordered chunks from it). The armed
+ * call opens one of them and closes it. A failed open must leave nothing
+ * held and nothing changed: the check opens the same directory unarmed
+ * (the lock free again) and finds every key, the ordered scan whole. */
+#define SECOND_KEYS 300
+static char reader_dir[600]; /* (the armed run's directory: refresh's too) */
+static char second_dir[660];
+static firkin_options *second_opts; /* (made unarmed, by the prep: the key's copy allocates) */
+static void second_key(char *k, size_t cap, int i) {
+  snprintf(k, cap, "second-ordered-key-%05d", (i * 7919) % 100000);
+}
+static void prep_second(firkin_db *db, bool crash_image) {
+  (void)db;
+  char made[640];
+  snprintf(made, sizeof made, "%s-second", reader_dir);
+  snprintf(second_dir, sizeof second_dir, "%s%s", made, crash_image ? "-image" : "");
+  sh("rm -rf '%s' '%s-image'", made, made);
+  firkin_options *o = opts();
+  firkin_db *d = NULL;
+  firkin_ns *ns = NULL;
+  bool ok = firkin_open(made, o, &d) == FIRKIN_OK &&
+            firkin_ns_create_v2(d, "sorted", FIRKIN_NS_ORDERED, &ns) == FIRKIN_OK &&
+            put_range(d, NULL, "s", 0, SECOND_KEYS) == FIRKIN_OK;
+  char k[64];
+  for (int i = 0; ok && i < SECOND_KEYS; i++) {
+    second_key(k, sizeof k, i);
+    ok = firkin_put(d, NULL, ns, k, strlen(k), "v", 1) == FIRKIN_OK;
+  }
+  for (int i = 0; ok && i < SECOND_KEYS; i += 3) { /* deleted, then back: two versions */
+    second_key(k, sizeof k, i);
+    ok = firkin_delete(d, NULL, ns, k, strlen(k)) == FIRKIN_OK &&
+         firkin_put(d, NULL, ns, k, strlen(k), "w", 1) == FIRKIN_OK;
+  }
+  if (ok) ok = firkin_sync(d) == FIRKIN_OK;
+  if (ok && crash_image) sh("cp -a '%s' '%s'", made, second_dir);
+  if (ns != NULL) firkin_ns_close(ns);
+  if (d != NULL && firkin_close(d) != FIRKIN_OK) ok = false;
+  firkin_options_free(o);
+  if (!ok) {
+    fprintf(stderr, "  the second database's prep failed: %s\n", firkin_last_error());
+    second_dir[0] = '\0';
+  }
+}
+static void prep_open_recover(firkin_db *db) {
+  prep_second(db, true);
+  second_opts = opts();
+}
+static void prep_open_checkpoint(firkin_db *db) {
+  prep_second(db, false);
+  second_opts = opts();
+}
+static firkin_status op_open_second(firkin_db *db, op_result *r) {
+  (void)db;
+  *r = (op_result){0, 0, true, "k", 0, NULL};
+  if (second_dir[0] == '\0') return FIRKIN_OK;
+  firkin_db *d = NULL;
+  firkin_status s = firkin_open(second_dir, second_opts, &d);
+  if (s == FIRKIN_OK) {
+    const firkin_status c = firkin_close(d); /* may find the failure first */
+    if (c != FIRKIN_OK) s = c;
+  }
+  return s;
+}
+static int check_open_second(firkin_db *db) {
+  (void)db;
+  firkin_options_free(second_opts);
+  second_opts = NULL;
+  if (second_dir[0] == '\0') return 1;
+  firkin_options *o = opts();
+  firkin_db *d = NULL;
+  const firkin_status s = firkin_open(second_dir, o, &d);
+  firkin_options_free(o);
+  if (s != FIRKIN_OK) {
+    fprintf(stderr, "  the unarmed open after the armed one: %s (%s)\n", firkin_strerror(s),
+            firkin_last_error());
+    return 1;
+  }
+  int bad = 0;
+  bool all, none;
+  if (read_back(d, "s", 0, SECOND_KEYS, &all, &none) != 0 || !all) {
+    fprintf(stderr, "  the second database lost keys of \"default\"\n");
+    bad++;
+  }
+  firkin_ns *ns = NULL;
+  int seen = 0, got = 0, out_of_order = 0;
+  if (firkin_ns_open(d, "sorted", false, &ns) == FIRKIN_OK) {
+    firkin_iter *it = NULL;
+    if (firkin_range_iter_new(d, NULL, ns, NULL, 0, NULL, 0, 0, &it) == FIRKIN_OK) {
+      char prev[96] = "";
+      for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+        const void *kp = NULL;
+        size_t kl = 0;
+        firkin_iter_key(it, &kp, &kl);
+        char cur[96];
+        snprintf(cur, sizeof cur, "%.*s", (int)kl, (const char *)kp);
+        if (seen > 0 && strcmp(prev, cur) >= 0) out_of_order++;
+        snprintf(prev, sizeof prev, "%s", cur);
+        seen++;
+      }
+      firkin_iter_free(it);
+    }
+    for (int i = 0; i < SECOND_KEYS; i++) {
+      char k[64], v[8];
+      size_t vl = 0;
+      second_key(k, sizeof k, i);
+      if (firkin_get_into(d, NULL, ns, k, strlen(k), v, sizeof v, &vl) == FIRKIN_OK && vl == 1 &&
+          v[0] == (i % 3 == 0 ? 'w' : 'v')) {
+        got++;
+      }
+    }
+    firkin_ns_close(ns);
+  }
+  if (seen != SECOND_KEYS || got != SECOND_KEYS || out_of_order != 0) {
+    fprintf(stderr, "  the second database's ordered namespace: scan %d, gets %d of %d, %d out of order\n",
+            seen, got, SECOND_KEYS, out_of_order);
+    bad++;
+  }
+  if (firkin_close(d) != FIRKIN_OK) bad++;
+  return bad;
+}
+
 /* A read-only handle refreshing over the writer's changes: after an armed
  * refresh, an unarmed one must bring the handle to the writer's state,
  * or the handle must say it is broken (NO_MEMORY on reads too). */
 static firkin_db *reader;
-static char reader_dir[600];
 static void prep_refresh(firkin_db *db) {
   firkin_options *o = opts();
   firkin_options_set_read_only(o, true);
@@ -1244,6 +1369,8 @@ static const named_op kOps[] = {
     {"batch_ordered", op_batch_ordered, prep_batch_ordered, NULL, false, false},
     {"txn_ordered", op_txn_ordered, prep_txn_ordered, NULL, false, false},
     {"rekey", op_rekey, prep_rekey, check_rekey, false, false},
+    {"open_recover", op_open_second, prep_open_recover, check_open_second, false, false},
+    {"open_checkpoint", op_open_second, prep_open_checkpoint, check_open_second, false, false},
     /* encrypted: a roll's and compaction's seal clock, compaction's done
      * marker (a MAC that could not be computed was written as a forged
      * one until 2026-11-29: verify failed, and so did
