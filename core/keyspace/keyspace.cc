@@ -97,13 +97,8 @@ bool Keyspace::Uninstall(uint64_t h, Locator old_loc, size_t old_size, Locator n
   const bool undone =
       old_loc != 0 ? index_.ReplaceIf(h, new_loc, old_loc) : index_.RemoveExact(h, new_loc);
   if (!undone) return false;
-  if (old_loc != 0) {  // (Install's CountDead, backwards)
-    if (Segment* s = segments_.BySlot(LocatorSlot(old_loc))) {
-      s->dead_.fetch_sub(old_size);
-      s->live_.fetch_add(old_size);
-    }
-  }
-  if (Segment* s = segments_.BySlot(LocatorSlot(new_loc))) s->live_.fetch_sub(new_size);
+  if (old_loc != 0) UncountDead(old_loc, old_size);
+  UncountLive(new_loc, new_size);
   return true;
 }
 
@@ -319,6 +314,17 @@ void Keyspace::CountDeadIn(Locator loc, uint64_t seg_id, size_t size) {
     s->live_.fetch_sub(size);
     s->dead_.fetch_add(size);
   }
+}
+
+void Keyspace::UncountDead(Locator loc, size_t size) noexcept {
+  if (Segment* s = segments_.BySlot(LocatorSlot(loc))) {
+    s->dead_.fetch_sub(size);
+    s->live_.fetch_add(size);
+  }
+}
+
+void Keyspace::UncountLive(Locator loc, size_t size) noexcept {
+  if (Segment* s = segments_.BySlot(LocatorSlot(loc))) s->live_.fetch_sub(size);
 }
 
 void Keyspace::CountDead(Locator loc, size_t size) {

@@ -319,6 +319,10 @@ class Keyspace {
   // locator kept across passes, whose segment may have retired and its
   // slot gone to another: NamespaceInfo::create_loc).
   void CountDeadIn(Locator loc, uint64_t seg_id, size_t size);
+  // CountDead and CountLive taken back (an install undone: Uninstall).
+  // Never throw.
+  void UncountDead(Locator loc, size_t size) noexcept;
+  void UncountLive(Locator loc, size_t size) noexcept;
   // Sets a segment's counts outright (restored from a checkpoint, or a
   // compaction output before it is published).
   static void SetCounts(Segment* s, uint64_t live, uint64_t dead) {
