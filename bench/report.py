@@ -447,7 +447,11 @@ def main():
 - Encryption at rest (issue 12): `FIRKIN_BENCH_KEY=<64 hex digits>` makes the Firkin adapter
   open (create) its database encrypted with that raw 32-byte key, so the same workloads measure
   the cost against the unencrypted store (`FIRKIN_BENCH_OPTIONS` sets any other option).
-- Throughput = operations / wall time of the measured phase. Latency: each operation is timed
+- Throughput = operations / wall time of the measured phase. The phase of overwrite,
+  readrandom, readmissing and YCSB A, B, C, F lasts the run's duration (quick: 0.25 s, 0.2 s for
+  YCSB); until 2026-11-29 it also stopped at N operations (1 M for YCSB), which at the 2-core
+  machine's rates ended it after 0.05-0.1 s, and the tables below that date measured those
+  shorter phases. Latency: each operation is timed
   with the TSC (about 10 ns per pair, included in the numbers), in a log-linear histogram of ~3%
   resolution; p50 / p99 / p99.9 in µs.
 - Workloads: **fillseq** / **fillrandom** (new database, N puts in key order / shuffled; the first
