@@ -428,11 +428,18 @@ uint64_t Compactor::SweepScan(Segment& seg, const std::vector<std::shared_ptr<Se
       outside.empty() ? UINT64_MAX : outside.front()->min_seq.load(std::memory_order_relaxed);
   uint64_t droppable = 0;
   const uint64_t horizon = host_->ExpiryHorizonMs();
+  // A segment read before with nothing a sweep drops (sweep_clean_): its
+  // 64 MB were read again, every checksum checked, after every retirement
+  // (under YCSB A, in a callgrind profile, 92% of the compaction thread's
+  // instructions, 24% of the process's, for no tombstone at all).
+  if (sweep_clean_.count(seg.id()) != 0) return 0;
   // Every checksum (as BuildPlan's scan, which this one foresees).
-  LogReader reader(seg.data(), kSegmentHeaderSize, seg.published_len(), /*checksums=*/true);
+  const uint64_t at_end = seg.published_len();
+  LogReader reader(seg.data(), kSegmentHeaderSize, at_end, /*checksums=*/true);
   RecordView r;
   uint64_t at;
   std::string kb;
+  bool clean = true;  // no tombstone, no put with an expiry (so far)
   for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
     if (res == LogReader::Result::kDamaged) {
       *damaged = true;  // not picked (firkin_compact's pass reports it)
@@ -446,6 +453,7 @@ uint64_t Compactor::SweepScan(Segment& seg, const std::vector<std::shared_ptr<Se
     // key's first version (prev 0) in any case.
     const bool expiring = r.type == RecordType::kPut && r.expiry() != 0;
     if (!expiring && r.type != RecordType::kDelete) continue;
+    clean = false;
     if (r.seq > s_min) continue;
     if (expiring && r.expiry() > horizon) {
       *recheck = std::min(*recheck, r.expiry());
@@ -471,6 +479,8 @@ uint64_t Compactor::SweepScan(Segment& seg, const std::vector<std::shared_ptr<Se
         break;
     }
   }
+  stats_.sweep_bytes_read.fetch_add(at_end - kSegmentHeaderSize, std::memory_order_relaxed);
+  if (clean && seg.sealed.load(std::memory_order_acquire)) sweep_clean_.insert(seg.id());
   return droppable;
 }
 
@@ -482,6 +492,15 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
   };
   std::sort(segs.begin(), segs.end(),
             [&](const auto& a, const auto& b) { return min_seq(a) < min_seq(b); });
+  if (!sweep_clean_.empty()) {
+    std::vector<uint64_t> ids;
+    ids.reserve(segs.size());
+    for (const auto& s : segs) ids.push_back(s->id());
+    std::sort(ids.begin(), ids.end());
+    for (auto it = sweep_clean_.begin(); it != sweep_clean_.end();) {
+      it = std::binary_search(ids.begin(), ids.end(), *it) ? std::next(it) : sweep_clean_.erase(it);
+    }
+  }
   Filters()->Prune();
   NoteFilters();
   const uint64_t s_min = host_->OldestSnapshot();

@@ -89,6 +89,10 @@ struct CompactionStats {
   // count two).
   std::atomic<uint64_t> key_filter_bytes{0};
   std::atomic<uint64_t> key_filters_built{0};
+  // Record bytes the tombstone sweep read to find what it could drop
+  // (PickTombstoneSweep; a segment found without tombstones and expiring
+  // puts is not read again).
+  std::atomic<uint64_t> sweep_bytes_read{0};
 };
 
 class Compactor {
@@ -285,6 +289,13 @@ class Compactor {
     uint64_t retired = UINT64_MAX, s_min = UINT64_MAX, recheck_ms = 0;
   };
   std::map<uint64_t, AbsentKept> absent_kept_;
+  // Under run_mu_: ids of sealed segments a sweep scan read whole and found
+  // no tombstone and no put with an expiry in. Their records can never be
+  // dropped as absent (a sealed segment's records never change type or
+  // expiry: an update in place goes only into the active segment, and keeps
+  // a plain put a plain put), so sweeps pass over them without a scan.
+  // Pruned to the segments there are (PickTombstoneSweep).
+  std::set<uint64_t> sweep_clean_;
   // Under run_mu_: outputs a pass left a dropped namespace's records in
   // (counted dead), by id, with ns_progress_ when it was made and those
   // dead bytes (PickCandidates); and how many segments passes retired that

@@ -182,7 +182,8 @@ Status DB::StatsJson(std::string* out) const {
     Field(&j, "durable_waits", cs.durable_waits.load());
     Field(&j, "log_syncs", cs.log_syncs.load());
     Field(&j, "key_filter_bytes", cs.key_filter_bytes.load());
-    Field(&j, "key_filters_built", cs.key_filters_built.load(), false);
+    Field(&j, "key_filters_built", cs.key_filters_built.load());
+    Field(&j, "sweep_bytes_read", cs.sweep_bytes_read.load(), false);
     j += "},";
   }
   j += "\"changes\":{";

@@ -47,6 +47,13 @@
  *       (each looked up by its namespace id): under ThreadSanitizer (make
  *       test-tsan) the pass read the namespace table unlocked while
  *       firkin_ns_create grew it (found by review).
+ *   (k) the tombstone sweep reads a segment without tombstones and
+ *       expiring puts once: firkin_compact on a log of puts only scans the
+ *       oldest segment for what it could drop the first time, not again
+ *       (stats "sweep_bytes_read"; until 2026-11-29 every call, and every
+ *       background round after a segment retired, read it again, every
+ *       checksum checked: under YCSB A, in a callgrind profile, 92% of the
+ *       compaction thread's instructions and 24% of the process's).
  * Ends with "N passed, N failed".
  */
 #include <pthread.h>
@@ -712,6 +719,25 @@ static void test_ns_beside_ttl_compaction(void) {
   firkin_close(db);
 }
 
+static void test_sweep_reads_once(void) {
+  firkin_db *db = open_db("sweep_once", false, SEGMENT);
+  if (db == NULL) return;
+  /* 3000 keys of 1000 bytes, each put once: three sealed 1 MiB segments,
+   * no dead bytes, no tombstone, no expiry. */
+  check(churn(db, 3000, 3000) == 0, "sweep_once: puts");
+  check(firkin_compact(db) == FIRKIN_OK, "sweep_once: first compact");
+  const uint64_t first = stat_u64(db, "sweep_bytes_read");
+  check(first > 0, "sweep_once: the first firkin_compact's sweep read the oldest segment "
+        "(%llu bytes)", (unsigned long long)first);
+  check(firkin_compact(db) == FIRKIN_OK, "sweep_once: second compact");
+  check(firkin_compact(db) == FIRKIN_OK, "sweep_once: third compact");
+  const uint64_t after = stat_u64(db, "sweep_bytes_read");
+  check(after == first, "sweep_once: two more calls read %llu more bytes of segments found "
+        "without tombstones or expiring puts (0 expected)",
+        (unsigned long long)(after - first));
+  firkin_close(db);
+}
+
 int main(void) {
   snprintf(base_dir, sizeof base_dir, "/tmp/firkin_compact_test_%d", (int)getpid());
   mkdir(base_dir, 0755);
@@ -724,6 +750,7 @@ int main(void) {
   test_damaged_input();
   test_compact_beside_writers();
   test_ns_beside_ttl_compaction();
+  test_sweep_reads_once();
   rmrf(base_dir);
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
