@@ -11,6 +11,15 @@
  *                      encoded ops) keeps at most 4 MiB (until session 15
  *                      it kept the largest batch's for the thread's life:
  *                      28 MiB, 55 MiB with compression)
+ *   iter, iter_ordered an iterator (hash order; ordered) that passed a
+ *                      compressed 32 MiB value and went on through small
+ *                      ones keeps at most 4 MiB more than it does once freed
+ *                      (until session 15: the decoded 32 MiB until freed)
+ *   verify             firkin_verify_v2 of a database whose first segment
+ *                      holds a compressed 32 MiB value: at the progress
+ *                      calls after that segment the heap holds at most
+ *                      4 MiB more than before the call (until session 15:
+ *                      the decoded value to the end)
  *
  * Not under a sanitizer (its allocator is not glibc's: mallinfo2 does not
  * see it): every case passes there with a "skip" line. Ends with
@@ -128,6 +137,117 @@ static int batch_case(const char *compression) {
 static int batch_plain(void) { return batch_case(NULL); }
 static int batch_zstd(void) { return batch_case("zstd"); }
 
+/* ---- iterators and verify: one big compressed value, then small ones ---- */
+
+#define BIG_VALUE (32u << 20)
+#define SMALL_KEYS 30000
+
+/* The big value "big" (compressible: it compresses to a few KiB), then
+ * small ones (random bytes: stored raw) over the next segments. */
+static int fill(firkin_db *db, const firkin_ns *ns) {
+  char *v = malloc(BIG_VALUE);
+  if (v == NULL) return 0;
+  for (size_t i = 0; i < BIG_VALUE; i++) v[i] = "firkin stores values "[i % 21];
+  int ok = firkin_put(db, NULL, ns, "big", 3, v, BIG_VALUE) == FIRKIN_OK;
+  free(v);
+  char k[32], sv[300];
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (int i = 0; ok && i < SMALL_KEYS; i++) {
+    snprintf(k, sizeof k, "small-%06d", i);
+    for (size_t j = 0; j < sizeof sv; j++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      sv[j] = (char)x;
+    }
+    ok = firkin_put(db, NULL, ns, k, strlen(k), sv, sizeof sv) == FIRKIN_OK;
+  }
+  return ok;
+}
+
+static int iter_case(int ordered) {
+  if (SANITIZED) {
+    printf("  skip (sanitizer)\n");
+    return 0;
+  }
+  firkin_db *db = open_db(ordered ? "iter_ordered" : "iter", "zstd");
+  CHECK(db != NULL, "open");
+  firkin_ns *ns = NULL;
+  if (ordered) CHECK(firkin_ns_create_v2(db, "o", FIRKIN_NS_ORDERED, &ns) == FIRKIN_OK, "ns");
+  CHECK(fill(db, ns), "fill");
+  firkin_iter *it = NULL;
+  if (ordered) {
+    /* "big" sorts before "small-...": the big value comes first */
+    CHECK(firkin_range_iter_new(db, NULL, ns, NULL, 0, NULL, 0, 0, &it) == FIRKIN_OK, "iter");
+  } else {
+    CHECK(firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK, "iter");
+  }
+  int n = 0, saw_big = 0;
+  long long after_big = -1;
+  for (; firkin_iter_valid(it); firkin_iter_next(it)) {
+    const void *k, *v;
+    size_t kl, vl;
+    CHECK(firkin_iter_key(it, &k, &kl) == FIRKIN_OK && firkin_iter_value(it, &v, &vl) == FIRKIN_OK,
+          "entry");
+    if (kl == 3 && memcmp(k, "big", 3) == 0) {
+      CHECK(vl == BIG_VALUE && memcmp((const char *)v + 21, "firkin", 6) == 0, "the big value");
+      saw_big = 1;
+    } else if (saw_big && ++after_big == 1000) {
+      break; /* well past the big value, the iterator alive */
+    }
+    n++;
+  }
+  CHECK(firkin_iter_status(it) == FIRKIN_OK, "iteration");
+  CHECK(saw_big && after_big == 1000, "the big value, then 1000 small ones (saw %d)", n);
+  const long long alive = heap_in_use();
+  firkin_iter_free(it);
+  const long long gone = heap_in_use();
+  printf("  the iterator held %.1f MiB, 1000 entries past a value of %u MiB\n",
+         (double)(alive - gone) / kMiB, BIG_VALUE >> 20);
+  fflush(stdout);
+  CHECK(alive - gone <= kAllowed, "the iterator holds %lld bytes (at most %lld)", alive - gone,
+        kAllowed);
+  firkin_ns_close(ns);
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  return 0;
+}
+static int iter_hash(void) { return iter_case(0); }
+static int iter_ordered(void) { return iter_case(1); }
+
+struct verify_watch {
+  long long before;
+  long long worst; /* the most over `before` at a progress call after the first segment */
+  int calls;
+};
+static void on_progress(void *ctx, uint64_t done, uint64_t total) {
+  struct verify_watch *w = ctx;
+  (void)total;
+  if (done == 0) return; /* the first segment (the big value's) is not done yet */
+  w->calls++;
+  const long long over = heap_in_use() - w->before;
+  if (over > w->worst) w->worst = over;
+}
+
+static int verify_case(void) {
+  if (SANITIZED) {
+    printf("  skip (sanitizer)\n");
+    return 0;
+  }
+  firkin_db *db = open_db("verify", "zstd");
+  CHECK(db != NULL, "open");
+  CHECK(fill(db, NULL), "fill");
+  struct verify_watch w = {heap_in_use(), 0, 0};
+  char *report = NULL;
+  const firkin_status s = firkin_verify_v2(db, on_progress, &w, &report);
+  CHECK(s == FIRKIN_OK, "verify: %s", report ? report : "(no report)");
+  firkin_free(report);
+  CHECK(w.calls >= 1, "progress past the first segments (%d calls)", w.calls);
+  printf("  verify held %.1f MiB more than before it, past a value of %u MiB\n",
+         (double)w.worst / kMiB, BIG_VALUE >> 20);
+  fflush(stdout);
+  CHECK(w.worst <= kAllowed, "verify holds %lld bytes more (at most %lld)", w.worst, kAllowed);
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  return 0;
+}
+
 int main(void) {
   const char *tmp = getenv("TMPDIR");
   snprintf(root, sizeof root, "%s/firkin-retained-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -137,6 +257,9 @@ int main(void) {
   }
   run("batch: a thread's scratch after a batch of 200,000 puts then one of 10", batch_plain);
   run("batch_zstd: the same with compression (the encoded ops)", batch_zstd);
+  run("iter: a hash-order iterator past a 32 MiB compressed value", iter_hash);
+  run("iter_ordered: an ordered iterator past a 32 MiB compressed value", iter_ordered);
+  run("verify: verify past a 32 MiB compressed value", verify_case);
   sh("rm -rf %s", root);
   return forked_cases_summary();
 }
