@@ -234,8 +234,8 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
       }
     }
     // The lists themselves, one entry per op, keep as much again at most
-    // (until session 15 a batch of 200,000 puts left them 11 MB for good;
-    // retained_test batch_zstd).
+    // (until session 15 they kept a batch of 200,000 puts' size for good,
+    // 27 MiB: retained_test batch_zstd against batch).
     ReleaseLarge(encode_bufs, RecordCodec::kKeepScratch);
     ReleaseLarge(encoded, RecordCodec::kKeepScratch);
   }
@@ -573,8 +573,8 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   // declared before them): its keys are let go, and each list keeps at
   // most RecordCodec::kKeepScratch bytes of room. Until session 15 they
   // kept the largest batch's for the thread's life (a batch of 200,000
-  // puts left its writer 28 MB, one of a million about 140 MB) and its
-  // key set held the last batch's keys until the next batch.
+  // puts left its writer 28 MiB: retained_test batch) and the key set
+  // held the last batch's keys until the next batch.
   struct Trim {
     std::vector<PendingOp>* todo;
     std::vector<size_t>* shards;
