@@ -154,7 +154,9 @@ class Iterator {
   uint64_t off_ = 0;
   bool valid_ = false;
   RecordView cur_;
-  // The value of cur_: a view into the record, or into scratch_ (decoded).
+  // The value of cur_: a view into the record, or into scratch_ (decoded;
+  // at most RecordCodec::kKeepScratch bytes of room kept once the
+  // iterator moves on).
   const RecordCodec* const codec_;
   // The regions the open's salvage skipped (recovery's; may be null):
   // stepped over as the open did, not read as records.

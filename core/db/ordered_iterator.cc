@@ -90,6 +90,9 @@ bool OrderedIterator::Fill() {
   bn_ = 0;
   bi_ = 0;
   pins_.clear();  // the previous batch's values are no longer handed out
+  // (Nor its copies: each keeps at most RecordCodec::kKeepScratch bytes
+  // of room for the next batch.)
+  for (size_t i = 0; i < buf_.size(); i++) RecordCodec::ReleaseLarge(&buf_[i].value);
   const std::string* stop = !range_.reverse ? (range_.has_hi ? &range_.hi : nullptr)
                                             : (range_.has_lo ? &range_.lo : nullptr);
   while (!base_done_ && status_.ok()) {
@@ -216,6 +219,10 @@ bool OrderedIterator::OverlayHas() const {
 }
 
 void OrderedIterator::Settle() {
+  // The value the iterator was on is no longer handed out: its buffer
+  // keeps at most RecordCodec::kKeepScratch bytes of room (until session
+  // 15 the largest value decoded, until the iterator was freed).
+  RecordCodec::ReleaseLarge(&scratch_);
   const bool b = BaseHas();
   const bool o = OverlayHas();
   if (!status_.ok() || (!b && !o)) {

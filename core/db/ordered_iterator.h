@@ -114,7 +114,10 @@ class OrderedIterator {
     uint64_t seq = 0;
   };
 
-  std::string scratch_;  // a compressed value decoded (DB::Value)
+  // A compressed value decoded (DB::Value); at most
+  // RecordCodec::kKeepScratch bytes of room kept once the iterator moves on
+  // (and as much per entry's copy once its batch is done).
+  std::string scratch_;
   std::string_view value_;  // the current base entry's value
   const DB* db_;
   std::shared_ptr<NamespaceInfo> ns_;

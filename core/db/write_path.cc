@@ -188,11 +188,12 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
   // a compressed put): the ops then carry their stored bytes.
   uint64_t logical = 0, stored = 0;  // the puts' value bytes (compression on)
   std::vector<std::string>* encode_bufs = nullptr;  // the encoder's output (ops view it)
+  std::vector<WriteOp>* encoded = nullptr;           // the ops with their encoded values
   if (codec_.compression() != Compression::kNone) {
     // (Declared here: a thread_local is a TLS descriptor call per write.)
-    auto& encoded = PerThread<std::vector<WriteOp>, struct EncodedOpsTag>();
+    encoded = &PerThread<std::vector<WriteOp>, struct EncodedOpsTag>();
     encode_bufs = &PerThread<std::vector<std::string>, struct EncodedBufsTag>();
-    if (EncodeValues(ops, n, &encoded, encode_bufs, &logical, &stored)) ops = encoded.data();
+    if (EncodeValues(ops, n, encoded, encode_bufs, &logical, &stored)) ops = encoded->data();
   }
   LogWriter::Reservation r;
   Status s;
@@ -232,6 +233,11 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
         kept += b.capacity();
       }
     }
+    // The lists themselves, one entry per op, keep as much again at most
+    // (until session 15 they kept a batch of 200,000 puts' size for good,
+    // 27 MiB: retained_test batch_zstd against batch).
+    ReleaseLarge(encode_bufs, RecordCodec::kKeepScratch);
+    ReleaseLarge(encoded, RecordCodec::kKeepScratch);
   }
   // A write that wrote nothing (a failed condition, a conflict, a delete
   // of an absent key) was decided on the key's newest record, which may be
@@ -563,6 +569,28 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   NsCountDeltas& counts = PerThread<NsCountDeltas, struct BatchCountsTag>();
   // Where each record of todo goes (TakeBackBatch's, if the install fails).
   auto& locs = PerThread<std::vector<Locator>, struct BatchLocsTag>();
+  // Once the batch is done (however it ends; after its locks are let go,
+  // declared before them): its keys are let go, and each list keeps at
+  // most RecordCodec::kKeepScratch bytes of room. Until session 15 they
+  // kept the largest batch's for the thread's life (a batch of 200,000
+  // puts left its writer 28 MiB: retained_test batch) and the key set
+  // held the last batch's keys until the next batch.
+  struct Trim {
+    std::vector<PendingOp>* todo;
+    std::vector<size_t>* shards;
+    std::unordered_set<std::string>* seen;
+    std::vector<Locator>* locs;
+    ~Trim() {
+      constexpr size_t kKeep = RecordCodec::kKeepScratch;
+      seen->clear();
+      if (seen->bucket_count() * sizeof(void*) > kKeep) {
+        std::unordered_set<std::string>().swap(*seen);  // (makes no allocation)
+      }
+      ReleaseLarge(todo, kKeep);
+      ReleaseLarge(shards, kKeep);
+      ReleaseLarge(locs, kKeep);
+    }
+  } trim{&todo, &shards, &seen, &locs};
   todo.clear();
   shards.clear();
   seen.clear();

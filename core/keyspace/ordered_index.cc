@@ -333,11 +333,13 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
     std::string sa, sb;
     return KeyCmp(KeyOf(a.loc, &sa), KeyOf(b.loc, &sb)) < 0;
   });
-  std::unique_lock<SharedSpinLock> l(mu_);
-  for (Chunk* c : chunks_) delete c;
-  chunks_.clear();
+  // The chunks are made aside and take the old ones' place at the end
+  // (OwnedChunks): out of memory part way, the index is as it was and
+  // nothing leaks.
+  OwnedChunks made;
+  made.v.reserve((es.size() + kChunkCap - 1) / kChunkCap);
   for (size_t i = 0; i < es.size(); i += kChunkCap) {
-    auto* c = new Chunk;
+    std::unique_ptr<Chunk> c(new Chunk);
     c->n = static_cast<uint32_t>(std::min(kChunkCap, es.size() - i));
     const Head& first = es[i];
     const Head& last = es[i + c->n - 1];
@@ -355,27 +357,29 @@ void OrderedIndex::BulkLoad(std::vector<Locator> locs) {
       }
     } else {
       for (uint32_t j = 0; j < c->n; j++) c->e[j] = es[i + j].loc;
-      Rebuild(c);
+      Rebuild(c.get());  // (a sealed key's decryption may throw)
     }
-    chunks_.push_back(c);
+    made.v.push_back(c.release());  // (within the room reserved)
   }
+  std::unique_lock<SharedSpinLock> l(mu_);
+  chunks_.swap(made.v);  // (the old chunks go with `made`)
   size_.store(es.size(), std::memory_order_relaxed);
 }
 
 void OrderedIndex::LoadChunks(const std::vector<ChunkImage>& chunks) {
-  std::unique_lock<SharedSpinLock> l(mu_);
-  for (Chunk* c : chunks_) delete c;
-  chunks_.clear();
-  chunks_.reserve(chunks.size());
+  OwnedChunks made;  // (as BulkLoad's)
+  made.v.reserve(chunks.size());
   uint64_t n = 0;
   for (const ChunkImage& ci : chunks) {
-    auto* c = new Chunk;
+    std::unique_ptr<Chunk> c(new Chunk);
     c->n = ci.n;
-    c->common.assign(ci.common.data(), ci.common.size());
+    c->common.assign(ci.common.data(), ci.common.size());  // (may throw)
     for (uint32_t j = 0; j < ci.n; j++) c->e[j] = DecodeU64(ci.words + 8 * j);
-    chunks_.push_back(c);
+    made.v.push_back(c.release());  // (within the room reserved)
     n += ci.n;
   }
+  std::unique_lock<SharedSpinLock> l(mu_);
+  chunks_.swap(made.v);
   size_.store(n, std::memory_order_relaxed);
 }
 

@@ -17,6 +17,13 @@
  *   damage the identity file; delete, zero, garble, truncate or replace
  *   with the stale copy the LIVE file (in-place updates), also in a third
  *   base, "hot", whose puts went in place in the tail of the log.
+ * Two more bases store values compressed (compression zstd, crashed; lz4,
+ * closed; values that compress: mt_value), parsed with the values decoded
+ * by liblz4 and libzstd themselves: the segment damage above, and damage
+ * aimed inside compressed values (a bit flipped, bytes zeroed; the raw
+ * length a value states changed with the record's checksum made valid,
+ * which only the decoder can catch: get, iteration and firkin_verify must
+ * say CORRUPTION, with read checksums on and off).
  * Expectations (each case runs in a child process under alarm(), so a crash
  * or a hang is a failure, not the end of the suite):
  *   - tail damage (last segment, at or after its durable watermark) opens
@@ -44,6 +51,9 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <lz4.h>
+#include <zstd.h>
+
 #define MT_KEYS 600
 #define MT_OPS 2500
 #define MT_MAX_RECS 20000
@@ -58,6 +68,9 @@ typedef struct mt_rec {
   int key;           /* -1 if not one of ours */
   uint64_t ver;      /* value version (puts) */
   uint32_t counter;  /* in-place counter ([36]; not 0: overwritten in place) */
+  uint8_t codec;     /* compressed value: 8 lz4, 16 zstd (flags); 0 raw */
+  uint64_t voff;     /* the stored value's offset in the segment (puts) */
+  uint32_t vlen;     /* and its length */
 } mt_rec;
 
 typedef struct mt_base {
@@ -88,7 +101,13 @@ typedef struct mt_base {
   int recs_in_place_tail;  /* of them, in the tail of the log */
 } mt_base;
 
-static mt_base bases[3]; /* crashed, closed; hot (the LIVE group only) */
+/* crashed, closed; hot (the LIVE group only); zstd (crashed) and lz4
+ * (closed): compressed values */
+static mt_base bases[5];
+/* The compression of the base being built or checked ("zstd", "lz4"; NULL:
+ * none): its writer's and its opens' option, and which values it writes
+ * (mt_value). Set around the compressed bases' groups only. */
+static const char *mt_compression;
 static cc_counts counts, counts_bug;
 static cc_counts *mt_cur = &counts;
 static int mt_group_start; /* cc_failed when the current group began */ /* the known-bug groups count apart */
@@ -99,13 +118,59 @@ static uint64_t cases, cases_corruption, cases_tail_ok, cases_salvaged, cases_ck
 static uint64_t cases_live, live_keys_tolerated;
 static uint64_t mt_tolerated; /* in the checking child: such keys so far */
 static uint64_t mt_last_tolerated; /* of the last case run */
-static uint64_t live_tolerated[3][7]; /* per base and LIVE case kind */
+static uint64_t live_tolerated[5][7]; /* per base and LIVE case kind */
 static char *tmp;
 static char work[4096];
 
 /* ---- building a base ---- */
 
 static uint64_t mt_ver(int i, int j) { return ((uint64_t)(i + 1) << 4) | (uint64_t)j; }
+
+/* A value of key_id at version (cc_value's header and length). With
+ * mt_compression set, its bytes after the header are one 8-byte word of
+ * (key, version) repeated, so that it compresses (cc_value's random bytes
+ * stay raw): values of compression_min_size (64) or more are stored
+ * compressed, shorter ones raw. */
+static size_t mt_value(unsigned char *buf, uint32_t key_id, uint64_t version) {
+  const size_t len = cc_value(buf, key_id, version);
+  if (mt_compression == NULL) return len;
+  const uint64_t w = cc_mix64(((uint64_t)key_id << 32) ^ version);
+  for (size_t i = CC_VAL_MIN; i < len; i++) buf[i] = (unsigned char)(w >> (8 * (i & 7)));
+  return len;
+}
+/* cc_check_value for mt_value's values. */
+static bool mt_check_value(const void *v, size_t len, uint32_t key_id, uint64_t *version) {
+  if (mt_compression == NULL) return cc_check_value(v, len, key_id, version);
+  const unsigned char *p = (const unsigned char *)v;
+  if (len < CC_VAL_MIN || p[0] != 'V' || p[1] != '1') return false;
+  if (cc_get_u32(p + 2) != key_id) return false;
+  const uint64_t ver = cc_get_u64(p + 6);
+  if (cc_get_u32(p + 14) != len || cc_val_len(key_id, ver) != len) return false;
+  const uint64_t w = cc_mix64(((uint64_t)key_id << 32) ^ ver);
+  for (size_t i = CC_VAL_MIN; i < len; i++)
+    if (p[i] != (unsigned char)(w >> (8 * (i & 7)))) return false;
+  *version = ver;
+  return true;
+}
+/* A stored compressed value (flags' codec bits: 8 lz4, 16 zstd; a 4-byte
+ * raw length, then an LZ4 block or a Zstandard frame) decoded with the
+ * libraries themselves, independently of Firkin's reader, into out (cap
+ * bytes); its length, or -1 if it does not decode. */
+static long mt_decode(uint8_t codec, const unsigned char *v, size_t n, unsigned char *out,
+                      size_t cap) {
+  if (n < 4) return -1;
+  const uint32_t raw = cc_get_u32(v);
+  if (raw > cap) return -1;
+  if (codec == 8) {
+    const int got = LZ4_decompress_safe((const char *)v + 4, (char *)out, (int)(n - 4), (int)raw);
+    return got == (int)raw ? (long)raw : -1;
+  }
+  if (codec == 16) {
+    const size_t got = ZSTD_decompress(out, raw, v + 4, n - 4);
+    return !ZSTD_isError(got) && got == raw ? (long)raw : -1;
+  }
+  return -1;
+}
 
 /* The third base, "hot" (for the LIVE group only): half the single-key
  * puts go to MT_HOT keys, and every put's version is picked so that its
@@ -125,6 +190,8 @@ static void mt_write_base(const char *dir, const char *stale_dir, uint64_t seed,
   firkin_options *o = cc_options(FIRKIN_SYNC_NONE, 64 * 1024);
   firkin_options_set_auto_compact(o, false);
   firkin_options_set(o, "checkpoint_every", "0");
+  if (mt_compression && firkin_options_set(o, "compression", mt_compression) != FIRKIN_OK)
+    _exit(5);
   firkin_db *db = NULL;
   if (firkin_open(dir, o, &db) != FIRKIN_OK) _exit(3);
   cc_rng r;
@@ -143,7 +210,7 @@ static void mt_write_base(const char *dir, const char *stale_dir, uint64_t seed,
       if (x < 10) {
         s = firkin_delete(db, NULL, NULL, key, CC_KEY_LEN);
       } else {
-        size_t vl = cc_value(val, k, hot ? mt_hot_ver(k, i, 0) : mt_ver(i, 0));
+        size_t vl = mt_value(val, k, hot ? mt_hot_ver(k, i, 0) : mt_ver(i, 0));
         s = firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl);
       }
     } else {
@@ -155,7 +222,7 @@ static void mt_write_base(const char *dir, const char *stale_dir, uint64_t seed,
         if (cc_chance(&r, 20)) {
           firkin_batch_delete(b, NULL, key, CC_KEY_LEN);
         } else {
-          size_t vl = cc_value(val, k, hot ? mt_hot_ver(k, i, j) : mt_ver(i, j));
+          size_t vl = mt_value(val, k, hot ? mt_hot_ver(k, i, j) : mt_ver(i, j));
           firkin_batch_put(b, NULL, key, CC_KEY_LEN, val, vl);
         }
       }
@@ -180,7 +247,7 @@ static void mt_write_base(const char *dir, const char *stale_dir, uint64_t seed,
     for (int t = 0; t < 3; t++) {
       for (uint32_t k = 0; k < MT_HOT; k++) {
         cc_key(key, k);
-        size_t vl = cc_value(val, k, mt_hot_ver(k, MT_OPS + t, 0));
+        size_t vl = mt_value(val, k, mt_hot_ver(k, MT_OPS + t, 0));
         if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
       }
     }
@@ -290,6 +357,9 @@ static bool mt_parse(mt_base *B) {
       r->key = -1;
       r->ver = 0;
       r->counter = rec_counter(h);
+      r->codec = h[35] & 24u;
+      r->voff = off + head + klen;
+      r->vlen = vlen;
       if ((type == 1 || type == 2) && klen == CC_KEY_LEN) {
         unsigned k;
         char kb[CC_KEY_LEN + 1];
@@ -298,7 +368,13 @@ static bool mt_parse(mt_base *B) {
         if (sscanf(kb, "k%8x!", &k) == 1 && k < MT_KEYS) r->key = (int)k;
         if (type == 1 && r->key >= 0) {
           uint64_t v;
-          if (cc_check_value(h + head + klen, vlen, (uint32_t)r->key, &v)) r->ver = v;
+          if (r->codec != 0) {
+            static unsigned char raw[CC_VAL_MAX];
+            const long n = mt_decode(r->codec, h + head + klen, vlen, raw, sizeof raw);
+            if (n >= 0 && mt_check_value(raw, (size_t)n, (uint32_t)r->key, &v)) r->ver = v;
+          } else if (mt_check_value(h + head + klen, vlen, (uint32_t)r->key, &v)) {
+            r->ver = v;
+          }
         }
       }
       off = pend;
@@ -373,6 +449,10 @@ typedef struct mt_case {
   int seg2;
   bool live_case;      /* LIVE damaged (counted apart) */
   bool cut;            /* the file was truncated at lo */
+  int forged;          /* >= 0: the record (index into recs) whose compressed
+                          value was damaged with its checksum made valid
+                          again (recovery takes it as whole; reads of it must
+                          fail with CORRUPTION); -1 none */
 } mt_case;
 
 /* The tail of the log: its newest segment, and the unsealed ones before
@@ -388,6 +468,10 @@ static void mt_affected(const mt_case *c, bool *aff, bool *checksummed_hit) {
   const mt_base *B = c->B;
   *checksummed_hit = false;
   for (int i = 0; i < B->nrecs; i++) aff[i] = false;
+  if (c->forged >= 0) { /* its checksum holds: only its own value is damaged */
+    aff[c->forged] = true;
+    return;
+  }
   if (c->seg < 0) return;
   /* bytes [48, 8192) of the header are padding and the durable watermark
    * (at 4096, with its own check; only a hint): damage there alone loses
@@ -459,7 +543,7 @@ static int mt_check_db(firkin_db *db, const mt_case *c, const bool *aff, bool ex
     firkin_status s = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
     cnt->checked++;
     uint64_t ver = 0;
-    if (s == FIRKIN_OK && !cc_check_value(v, vl, (uint32_t)k, &ver)) {
+    if (s == FIRKIN_OK && !mt_check_value(v, vl, (uint32_t)k, &ver)) {
       cnt->corrupt++;
       bad++;
       cc_fail("%s [%s]: key %d: WRONG VALUE returned", c->what, how, k);
@@ -507,7 +591,7 @@ static int mt_check_db(firkin_db *db, const mt_case *c, const bool *aff, bool ex
       char kb[CC_KEY_LEN + 1] = {0};
       if (kl == CC_KEY_LEN) memcpy(kb, kp, CC_KEY_LEN);
       if (!(kl == CC_KEY_LEN && sscanf(kb, "k%8x!", &k) == 1 && k < MT_KEYS &&
-            cc_check_value(vp, vl, k, &ver))) {
+            mt_check_value(vp, vl, k, &ver))) {
         cnt->corrupt++;
         bad++;
         cc_fail("%s [%s]: iterator returned a wrong entry", c->what, how);
@@ -524,6 +608,7 @@ static firkin_status mt_open(const char *dir, bool salvage, bool verify, firkin_
   firkin_options_set_auto_compact(o, false);
   firkin_options_set_salvage(o, salvage);
   firkin_options_set_verify_checksums(o, verify);
+  if (mt_compression) firkin_options_set(o, "compression", mt_compression);
   *db = NULL;
   firkin_status s = firkin_open(dir, o, db);
   firkin_options_free(o);
@@ -557,7 +642,60 @@ static void mt_child(const mt_case *c, int fd) {
   bool may_lose = tail || (last && !c->swap_case && wm <= 8192);
   firkin_db *db = NULL;
   firkin_status s = mt_open(work, false, true, &db);
-  if (c->ident_case) {
+  if (c->forged >= 0) {
+    /* The checksum holds, so the open (which does not decode values)
+     * succeeds; the damaged value must read as CORRUPTION (get, an
+     * iteration's status, firkin_verify), never as a value, with read
+     * checksums on and off; every other key as before. */
+    const mt_rec *fr = &B->recs[c->forged];
+    char key[CC_KEY_LEN];
+    cc_key(key, (uint32_t)fr->key);
+    for (int pass = 0; pass < 2; pass++) {
+      if (pass == 1) {
+        firkin_close(db);
+        db = NULL;
+        s = mt_open(work, false, false, &db);
+      }
+      const char *how = pass == 0 ? "open" : "open, no read checksums";
+      if (s != FIRKIN_OK) {
+        cc_fail("%s [%s]: open returned %s (%s); the damage is inside a value whose checksum "
+                "holds", c->what, how, firkin_strerror(s), firkin_last_error());
+        break;
+      }
+      mt_check_db(db, c, aff, false, how, &res.c);
+      void *v = NULL;
+      size_t vl = 0;
+      const firkin_status gs = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
+      if (gs != FIRKIN_E_CORRUPTION) {
+        uint64_t ver = 0;
+        const bool intact = gs == FIRKIN_OK && mt_check_value(v, vl, (uint32_t)fr->key, &ver);
+        if (!intact) res.c.corrupt++;
+        cc_fail("%s [%s]: get of key %d: %s%s, expected CORRUPTION", c->what, how, fr->key,
+                firkin_strerror(gs), gs == FIRKIN_OK ? (intact ? " (intact)" : " (WRONG VALUE)")
+                                                     : "");
+      }
+      firkin_free(v);
+      firkin_iter *it = NULL;
+      if (firkin_iter_new(db, NULL, NULL, &it) == FIRKIN_OK) {
+        while (firkin_iter_valid(it)) firkin_iter_next(it);
+        const firkin_status is = firkin_iter_status(it);
+        if (is != FIRKIN_E_CORRUPTION)
+          cc_fail("%s [%s]: iteration ended with %s, expected CORRUPTION", c->what, how,
+                  firkin_strerror(is));
+        firkin_iter_free(it);
+      }
+      if (cc_have_verify) {
+        char *rep = NULL;
+        const firkin_status vs = cc_verify(db, &rep);
+        if (vs != FIRKIN_E_CORRUPTION)
+          cc_fail("%s [%s]: firkin_verify: %s, expected CORRUPTION", c->what, how,
+                  firkin_strerror(vs));
+        firkin_free(rep);
+      }
+    }
+    if (db) firkin_close(db);
+    res.outcome = 0;
+  } else if (c->ident_case) {
     if (s == FIRKIN_OK) mt_check_db(db, c, aff, true, "open", &res.c);
     res.outcome = s == FIRKIN_OK ? 0 : 3;
     if (db) firkin_close(db);
@@ -570,7 +708,7 @@ static void mt_child(const mt_case *c, int fd) {
     /* The tail is lazy too when the base was closed cleanly: the
      * checkpoint written at close covers all of it. */
     bool lazy = B->ckpt[0] && !c->swap_case && c->seg >= 0 &&
-                (!last || strcmp(B->name, "closed") == 0);
+                (!last || strstr(B->name, "closed") != NULL);
     if (lazy && hit) {
       res.outcome = 4;
       mt_check_db(db, c, aff, false, "open with checkpoint", &res.c);
@@ -736,6 +874,7 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
   for (int n = 0; n < ncases; n++) {
     mt_case c;
     memset(&c, 0, sizeof c);
+    c.forged = -1;
     c.B = B;
     c.seg = -1;
     cc_copy_dir(B->dir, work);
@@ -947,6 +1086,98 @@ static void mt_do_segment_cases(mt_base *B, cc_rng *r, int ncases, int only) {
  * runs here did not); a reader that trusted one field of an unchecked
  * record (that counter, 2026-11-27: the read waited forever) is met here
  * in every run. */
+/* Whether recs[i] is the newest record of its key. */
+static bool mt_newest(const mt_base *B, int i) {
+  for (int j = 0; j < B->nrecs; j++)
+    if (B->recs[j].key == B->recs[i].key && B->recs[j].seq > B->recs[i].seq) return false;
+  return true;
+}
+
+/* Damage inside compressed values (the compressed bases): a bit of a
+ * stored value flipped, 16 of its bytes zeroed (its checksum then fails:
+ * CORRUPTION, as any damage), and the raw length the value states
+ * changed with the record's checksum made valid again (only the codec can
+ * tell: reads of it must fail with CORRUPTION, never return a value). */
+static void mt_do_coded_cases(mt_base *B, cc_rng *r, int ncases) {
+  mt_group_start = cc_failed;
+  static int cand[MT_MAX_RECS];
+  int nc = 0, nnew = 0;
+  for (int i = 0; i < B->nrecs; i++) {
+    const mt_rec *rec = &B->recs[i];
+    if (rec->type == 1 && rec->key >= 0 && rec->codec != 0 && rec->ver != 0 && rec->vlen > 8 &&
+        (rec->flags & 32u) == 0 /* not sealed */)
+      cand[nc++] = i;
+  }
+  for (int i = 0; i < nc; i++) nnew += mt_newest(B, cand[i]);
+  printf("base %s: %d compressed puts (%d the newest of their key)\n", B->name, nc, nnew);
+  CC_CHECK(nc >= 50 && nnew >= 10, "%s: too few compressed puts (%d, %d newest)", B->name, nc,
+           nnew);
+  if (nc == 0 || nnew == 0) return;
+  for (int n = 0; n < ncases; n++) {
+    mt_case c;
+    memset(&c, 0, sizeof c);
+    c.forged = -1;
+    c.B = B;
+    cc_copy_dir(B->dir, work);
+    const int kind = n % 3;
+    int i = cand[cc_below(r, (uint64_t)nc)];
+    if (kind == 2) /* forged: the key's newest record, whose get must fail */
+      while (!mt_newest(B, i)) i = cand[cc_below(r, (uint64_t)nc)];
+    const mt_rec *rec = &B->recs[i];
+    char p[4200];
+    mt_path(p, sizeof p, B->segs[rec->seg]);
+    c.seg = rec->seg;
+    const char *algo = rec->codec == 8 ? "lz4" : "zstd";
+    if (kind == 0) {
+      const uint64_t at = rec->voff + 4 + cc_below(r, rec->vlen - 4);
+      const int bit = (int)cc_below(r, 8);
+      mt_flip(p, at, bit);
+      c.lo = at;
+      c.hi = at + 1;
+      snprintf(c.what, sizeof c.what, "%s: bit %d at %" PRIu64 " of %s flipped, inside key %d's "
+               "%s value (%u bytes stored at %" PRIu64 ")", B->name, bit, at, B->segs[rec->seg],
+               rec->key, algo, rec->vlen, rec->voff);
+    } else if (kind == 1) {
+      const uint64_t len = rec->vlen < 16 ? rec->vlen : 16;
+      const uint64_t at = rec->voff + cc_below(r, rec->vlen - len + 1);
+      mt_zero(p, at, len);
+      c.lo = at;
+      c.hi = at + len;
+      snprintf(c.what, sizeof c.what, "%s: %" PRIu64 " bytes at %" PRIu64 " of %s zeroed, inside "
+               "key %d's %s value (%u bytes stored at %" PRIu64 ")", B->name, len, at,
+               B->segs[rec->seg], rec->key, algo, rec->vlen, rec->voff);
+    } else {
+      /* the stated raw length changed, the checksum made valid again */
+      const size_t size = rec->end - rec->off;
+      unsigned char *buf = malloc(size);
+      int fd = open(p, O_RDWR);
+      bool ok = buf != NULL && fd >= 0 && pread(fd, buf, size, (off_t)rec->off) == (ssize_t)size;
+      const uint32_t raw = ok ? cc_get_u32(buf + (rec->voff - rec->off)) : 0;
+      const uint32_t deltas[4] = {1, 7, 1000, 1u << 20};
+      const uint32_t d = deltas[cc_below(r, 4)];
+      const uint32_t forged = cc_chance(r, 50) || raw <= d ? raw + d : raw - d;
+      if (ok) {
+        cc_put_u32(buf + (rec->voff - rec->off), forged);
+        size_t from, covered;
+        rec_covered(buf, &from, &covered);
+        rec_store_checksum(buf, XXH3_64bits(buf + from, covered));
+        ok = pwrite(fd, buf, size, (off_t)rec->off) == (ssize_t)size;
+      }
+      if (fd >= 0) close(fd);
+      free(buf);
+      CC_CHECK(ok, "%s: could not forge the record at %" PRIu64, B->name, rec->off);
+      c.forged = i;
+      c.lo = rec->voff;
+      c.hi = rec->voff + 4;
+      snprintf(c.what, sizeof c.what, "%s: the raw length key %d's newest %s value states (at %"
+               PRIu64 " of %s) changed from %u to %u, its checksum made valid",
+               B->name, rec->key, algo, rec->voff, B->segs[rec->seg], raw, forged);
+    }
+    mt_run_case(&c);
+    if (cc_failed - mt_group_start > 30) return;
+  }
+}
+
 static void mt_do_header_bits(mt_base *B, bool overwritten) {
   mt_group_start = cc_failed;
   int pick = -1;
@@ -987,6 +1218,7 @@ static void mt_do_header_bits(mt_base *B, bool overwritten) {
   for (int bit = 0; bit < bytes * 8; bit++) {
     mt_case c;
     memset(&c, 0, sizeof c);
+    c.forged = -1;
     c.B = B;
     c.seg = rec->seg;
     cc_copy_dir(B->dir, work);
@@ -1009,6 +1241,7 @@ static void mt_do_ckpt_cases(mt_base *B, cc_rng *r, int ncases) {
   for (int n = 0; n < ncases; n++) {
     mt_case c;
     memset(&c, 0, sizeof c);
+    c.forged = -1;
     c.B = B;
     c.seg = -1;
     c.ckpt_case = true;
@@ -1112,6 +1345,7 @@ static void mt_do_ident_cases(mt_base *B, cc_rng *r) {
   for (int n = 0; n < 10; n++) {
     mt_case c;
     memset(&c, 0, sizeof c);
+    c.forged = -1;
     c.B = B;
     c.seg = -1;
     c.ident_case = true;
@@ -1156,7 +1390,7 @@ static void mt_do_ident_cases(mt_base *B, cc_rng *r) {
 static void mt_do_live_cases(mt_base *B, cc_rng *r) {
   mt_group_start = cc_failed;
   if (!B->live) return;
-  const bool closed = strcmp(B->name, "closed") == 0;
+  const bool closed = strstr(B->name, "closed") != NULL;
   /* The first segment of the tail of the log with a record at or past its
    * durable watermark (an unsealed segment may have all its records below
    * it: then the cut may start in the next one); -1: every record of the
@@ -1171,6 +1405,7 @@ static void mt_do_live_cases(mt_base *B, cc_rng *r) {
   for (int kind = 0; kind < 7; kind++) {
     mt_case c;
     memset(&c, 0, sizeof c);
+    c.forged = -1;
     c.B = B;
     c.seg = -1;
     c.live_case = true;
@@ -1251,11 +1486,11 @@ static bool mt_live_writer(const char *dir, bool sync, const char *what) {
     char key[CC_KEY_LEN];
     for (int i = 0; i < 4; i++) {
       cc_key(key, 0);
-      size_t vl = cc_value(val, 0, mt_hot_ver(0, i, 0));
+      size_t vl = mt_value(val, 0, mt_hot_ver(0, i, 0));
       if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
     }
     cc_key(key, 1);
-    size_t vl = cc_value(val, 1, mt_ver(4, 0));
+    size_t vl = mt_value(val, 1, mt_ver(4, 0));
     if (firkin_put(db, NULL, NULL, key, CC_KEY_LEN, val, vl) != FIRKIN_OK) _exit(4);
     if (sync && firkin_sync(db) != FIRKIN_OK) _exit(5);
     _exit(0); /* no close: a crash, on this boot */
@@ -1297,7 +1532,7 @@ static int mt_live_check(const char *dir, uint64_t want0, int images, const char
         size_t vl = 0;
         uint64_t got = 0;
         s = firkin_get(db, NULL, NULL, key, CC_KEY_LEN, &v, &vl);
-        if (s == FIRKIN_OK && !cc_check_value(v, vl, k, &got)) got = UINT64_MAX;
+        if (s == FIRKIN_OK && !mt_check_value(v, vl, k, &got)) got = UINT64_MAX;
         if (s != FIRKIN_OK || got != want) {
           cc_fail("%s: key %u reads %s version %" PRIx64 ", want %" PRIx64, what, k,
                   firkin_strerror(s), got, want);
@@ -1423,7 +1658,7 @@ static int mt_live_torn_case(void) {
   const uint32_t img_vlen = cc_get_u32(img + 28);
   uint64_t img_ver = 0;
   if (rec_head_len(img[35]) + CC_KEY_LEN + (size_t)img_vlen > len ||
-      !cc_check_value(img + rec_head_len(img[35]) + CC_KEY_LEN, img_vlen, 0, &img_ver)) {
+      !mt_check_value(img + rec_head_len(img[35]) + CC_KEY_LEN, img_vlen, 0, &img_ver)) {
     cc_fail("LIVE torn: slot 0's image is not a record of key 0");
     return 1;
   }
@@ -1473,6 +1708,7 @@ int main(int argc, char **argv) {
         /* the pristine copies open and match the parsed newest state */
         mt_case c;
         memset(&c, 0, sizeof c);
+        c.forged = -1;
         c.B = &bases[b];
         c.seg = -1;
         snprintf(c.what, sizeof c.what, "%s: pristine", bases[b].name);
@@ -1589,6 +1825,49 @@ int main(int argc, char **argv) {
                "the tail at the first record overwritten in place above the watermark (%d such)",
                ip_above);
     });
+  }
+  /* Compressed values (a zstd base, crashed; an lz4 one, closed): damage
+   * that lands inside a compressed value reads as CORRUPTION, never as a
+   * wrong value. Built after the groups above, with random streams of
+   * their own: those draw what they drew before these existed. */
+  for (int b = 3; b < 5; b++) {
+    static const char *const algo[2] = {"zstd", "lz4"};
+    static const char *const base_name[2] = {"zstd-crashed", "lz4-closed"};
+    mt_compression = algo[b - 3];
+    char name[160];
+    bool built = false;
+    snprintf(name, sizeof name, "mutilate: build base %s (values compressed with %s)",
+             base_name[b - 3], algo[b - 3]);
+    CC_GROUP(name, {
+      built = mt_build(&bases[b], base_name[b - 3], cc_seed_arg + (uint64_t)b, b == 4, false);
+      if (built) {
+        mt_case c;
+        memset(&c, 0, sizeof c);
+        c.forged = -1;
+        c.B = &bases[b];
+        c.seg = -1;
+        snprintf(c.what, sizeof c.what, "%s: pristine", bases[b].name);
+        cc_copy_dir(bases[b].dir, work);
+        mt_run_case(&c);
+        printf("base %s: %d segments, %d records, checkpoint %s\n", bases[b].name,
+               bases[b].nsegs, bases[b].nrecs, bases[b].ckpt[0] ? bases[b].ckpt : "none");
+        CC_CHECK(bases[b].nsegs >= 4, "base %s: only %d segments", bases[b].name,
+                 bases[b].nsegs);
+      }
+    });
+    if (built) {
+      cc_rng cr;
+      cc_seed(&cr, cc_seed_arg ^ 0xC0DECull ^ (uint64_t)b);
+      snprintf(name, sizeof name,
+               "mutilate %s base: segments (truncate, flip, zero, garbage, swap)",
+               bases[b].name);
+      CC_GROUP(name, mt_do_segment_cases(&bases[b], &cr, n / 3, -1));
+      snprintf(name, sizeof name,
+               "mutilate %s base: inside compressed values (a bit flipped, bytes zeroed, the "
+               "stated length forged under a valid checksum)", bases[b].name);
+      CC_GROUP(name, mt_do_coded_cases(&bases[b], &cr, n / 5 > 12 ? n / 5 : 12));
+    }
+    mt_compression = NULL;
   }
   CC_GROUP("mutilate: LIVE published number lowered to a slot image's: synced in-place "
            "updates stay (crashed writer, same boot)",
