@@ -56,7 +56,7 @@ Status DB::Verify(std::string* report, const ProgressFn& progress) {
   uint64_t logical_values = 0, stored_values = 0, coded_records = 0, sealed_records = 0;
   // A record's opened bytes or decoded value; at most
   // RecordCodec::kKeepScratch bytes of room kept from record to record
-  // (until session 15 the largest value's decoded size, to the end of the
+  // (until 2026-11-29 the largest value's decoded size, to the end of the
   // run; retained_test verify).
   std::string scratch;
   std::vector<std::string> problems;

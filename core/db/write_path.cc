@@ -234,7 +234,7 @@ Status DB::Write(SyncMode sync, const WriteOp* ops, size_t n, bool atomic, uint6
       }
     }
     // The lists themselves, one entry per op, keep as much again at most
-    // (until session 15 they kept a batch of 200,000 puts' size for good,
+    // (until 2026-11-29 they kept a batch of 200,000 puts' size for good,
     // 27 MiB: retained_test batch_zstd against batch).
     ReleaseLarge(encode_bufs, RecordCodec::kKeepScratch);
     ReleaseLarge(encoded, RecordCodec::kKeepScratch);
@@ -571,7 +571,7 @@ Status DB::ApplyBatch(const WriteOp* ops, size_t n, LogWriter::Reservation* r,
   auto& locs = PerThread<std::vector<Locator>, struct BatchLocsTag>();
   // Once the batch is done (however it ends; after its locks are let go,
   // declared before them): its keys are let go, and each list keeps at
-  // most RecordCodec::kKeepScratch bytes of room. Until session 15 they
+  // most RecordCodec::kKeepScratch bytes of room. Until 2026-11-29 they
   // kept the largest batch's for the thread's life (a batch of 200,000
   // puts left its writer 28 MiB: retained_test batch) and the key set
   // held the last batch's keys until the next batch.

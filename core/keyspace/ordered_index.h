@@ -97,7 +97,7 @@ class OrderedIndex {
   // the keys are read from their records and must be distinct). Out of
   // memory (a chunk, the directory, a sealed key's decryption), throws
   // std::bad_alloc with the content as it was and nothing leaked (until
-  // session 15 the chunk being made leaked; ordered_index_test).
+  // 2026-11-29 the chunk being made leaked; ordered_index_test).
   void BulkLoad(std::vector<Locator> locs);
 
   // One chunk of a saved image (the checkpoint's ordered section): n entry

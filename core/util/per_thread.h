@@ -26,7 +26,7 @@
 //
 // A per-thread container reused from call to call keeps the room of its
 // largest use for as long as the thread lives (a batch of 200,000 puts
-// left its writer 28 MiB for good until session 15): its user hands
+// left its writer 28 MiB for good until 2026-11-29): its user hands
 // it to ReleaseLarge once a call is done with it, and one whose room is
 // over max_bytes is freed (a large call pays an allocation instead).
 //

@@ -1056,7 +1056,7 @@ static void mem_reader(const char *path, int what, uint64_t since) {
     if (st != FIRKIN_OK || good != MEM_N || seen != MEM_N) _exit(1);
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
     /* (Not under a sanitizer: its allocator keeps freed memory in
-     * quarantine, and since session 15 an iterator frees its buffer of a
+     * quarantine, and since 2026-11-29 an iterator frees its buffer of a
      * value over 1 MiB when it moves on, so each value's counts there:
      * ordered snapshot scan +271 MiB under ASan.) */
     if (reset && peak - base > (long)(6 * (kMemVal >> 20))) _exit(2);

@@ -8,17 +8,17 @@
  *   batch, batch_zstd  a thread writes one batch of 200,000 puts, then one
  *                      of 10: its per-thread scratch (the batch's ops, key
  *                      set, shard list, locators; with compression, the
- *                      encoded ops) keeps at most 4 MiB (until session 15
+ *                      encoded ops) keeps at most 4 MiB (until 2026-11-29
  *                      it kept the largest batch's for the thread's life:
  *                      28 MiB, 55 MiB with compression)
  *   iter, iter_ordered an iterator (hash order; ordered) that passed a
  *                      compressed 32 MiB value and went on through small
  *                      ones keeps at most 4 MiB more than it does once freed
- *                      (until session 15: the decoded 32 MiB until freed)
+ *                      (until 2026-11-29: the decoded 32 MiB until freed)
  *   verify             firkin_verify_v2 of a database whose first segment
  *                      holds a compressed 32 MiB value: at the progress
  *                      calls after that segment the heap holds at most
- *                      4 MiB more than before the call (until session 15:
+ *                      4 MiB more than before the call (until 2026-11-29:
  *                      the decoded value to the end)
  *
  * Not under a sanitizer (its allocator is not glibc's: mallinfo2 does not

@@ -4,7 +4,7 @@
 // of before). This binary replaces the global operator new and delete
 // (counting live blocks, failing the n-th allocation of the calling thread
 // on demand); the core is linked in statically, so its allocations come
-// here too. Until session 15 a chunk allocated but not yet in the
+// here too. Until 2026-11-29 a chunk allocated but not yet in the
 // directory leaked (BulkLoad: the directory's growth or a Rebuild threw;
 // LoadChunks: a long common prefix's copy threw).
 #include <gtest/gtest.h>
