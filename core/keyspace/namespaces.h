@@ -118,9 +118,13 @@ struct NamespaceInfo {
   // lies (Keyspace::CountLive): the locator, the id of the segment it was
   // taken in (a locator names a slot, which a retired segment hands on)
   // and the record's size; loc 0: none counted live that is known (not
-  // known after a checkpoint load until a pass copies the record, and
-  // none once counted dead). Set where the record is written
-  // (DB::CreateNamespace) or replayed (Replayer), moved to its copy by
+  // known after the load of a version-7 checkpoint until a pass copies
+  // the record, and none once counted dead). Set where the record is
+  // written (DB::CreateNamespace), replayed (Replayer) or loaded from a
+  // checkpoint, which records it (version 8: DB::Checkpoint,
+  // InstallCheckpoint; until 2026-11-29 a checkpoint load left it unknown
+  // and the drop left the record counted live: ns_churn_test ckpt_drop),
+  // moved to its copy by
   // the pass that copies it (Compactor::RunPass, before the inputs
   // retire), and taken at the drop, which counts that copy dead
   // (DB::DropNamespace, the replay of the drop record), wherever it lies:
