@@ -407,7 +407,10 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
     if (n.create_loc != 0) {
       info->SetCreateCopy(n.create_loc, id_of_slot.at(LocatorSlot(n.create_loc)), n.create_size);
     }
-    if (n.dropped) ns->Drop(n.id);
+    if (n.dropped) {
+      ns->Drop(n.id);
+      info->drop_seq.store(c.last_seq);  // (at or above its drop record's)
+    }
   }
   const uint64_t n = c.entries_view.size() / kCheckpointEntrySize;
   ForEachCheckpointEntry(c, [&](uint64_t, uint64_t hash_bits, Locator loc) {

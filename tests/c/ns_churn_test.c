@@ -55,6 +55,11 @@
  *           create records' segment 43% dead, under compact_dead_ratio, for
  *           good). A version-7 CHECKPOINT (no create record places) is
  *           still used at open, and the next one written is version 8.
+ *  idle_split  300 namespaces dropped at once beside live values: one
+ *           output keeps their create records beside the live values,
+ *           another their drop records; then writes stop: within 5 s at
+ *           most 4 held (before: 301, for good: each output waited for
+ *           another segment to retire), and passes stop.
  *  idle     two outputs that each keep dropped namespaces' drop records
  *           (the create records in a cold segment no pass takes): an idle
  *           database runs at most 4 background passes in 2 s (before:
@@ -905,6 +910,95 @@ static void t_ckpt_drop(void) {
   check(ckpt_read(dir) == 0 && ckpt_version() == 8, "the next CHECKPOINT is version 8");
 }
 
+/* idle_split: an idle database keeps no output of dropped namespaces'
+ * records for good. 300 namespaces, each with a value that dies at its
+ * drop, beside small values in "default" that stay live (two 64 KB log
+ * segments); all dropped at once; a background pass takes the create
+ * records' segments (mostly dead now) while the drop records still lie in
+ * the active segment, so its output keeps the create records beside the
+ * live values (over 16 KiB: no rider). Once writes roll the segment of
+ * the drops, a pass takes it and keeps the drop records (their create
+ * records lie outside) in an output of them alone. Then writes stop
+ * entirely: within 5 s the table comes down to at most 4 namespaces
+ * (before: both outputs waited for some other segment to retire, which
+ * on an idle database is never: 301 held), and passes stop (at most 4 in
+ * the next 2 s). */
+static void t_idle_split(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "idle_split");
+  firkin_db *db = open_db(dir, true, 64 << 10);
+  if (db == NULL) return;
+  static char val[200], big[4000];
+  memset(val, 'x', sizeof val);
+  memset(big, 'r', sizeof big);
+  const int made = 300;
+  bool ok = true;
+  for (int n = 0; ok && n < made; n++) {
+    char name[16], k[32];
+    snprintf(name, sizeof name, "s%d", n);
+    const int kl = snprintf(k, sizeof k, "live%d", n);
+    firkin_ns *ns = NULL;
+    ok = firkin_ns_create(db, name, &ns) == FIRKIN_OK;
+    ok = ok && firkin_put(db, NULL, ns, "k", 1, val, sizeof val) == FIRKIN_OK; /* dies */
+    ok = ok && firkin_put(db, NULL, NULL, k, (size_t)kl, val, 40) == FIRKIN_OK;
+    firkin_ns_close(ns);
+  }
+  check(ok, "create %d namespaces beside live values", made);
+  roll(db, big);
+  /* 1 MB of live values: the log stays under compact_space_amp (a pass
+   * over it would take every segment a fifth dead). */
+  for (int c = 0; ok && c < 256; c++) {
+    char k[32];
+    const int kl = snprintf(k, sizeof k, "cold%d", c);
+    ok = firkin_put(db, NULL, NULL, k, (size_t)kl, big, sizeof big) == FIRKIN_OK;
+  }
+  check(ok, "put cold values");
+  roll(db, big); /* (the drops in a segment of their own) */
+  pause_ms(600);
+  const uint64_t before_drops = stat_u64(db, "namespaces_held");
+  for (int n = 0; ok && n < made; n++) {
+    char name[16];
+    snprintf(name, sizeof name, "s%d", n);
+    ok = firkin_ns_drop(db, name) == FIRKIN_OK;
+  }
+  check(ok, "drop %d namespaces", made);
+  pause_ms(1000); /* a pass takes the create records' segments */
+  roll(db, big);  /* the drops' segment sealed; a pass takes it */
+  pause_ms(1000);
+  const uint64_t runs = compaction_runs(db);
+  const uint64_t held = held_within(db, 4, 5000); /* no write from here on */
+  const uint64_t idle_runs = compaction_runs(db) - runs;
+  printf("  idle_split: %d namespaces dropped: %llu held before, %llu within 5 s once writes "
+         "stopped (%llu passes); live %llu B, dead %llu B over %llu segments\n",
+         made, (unsigned long long)before_drops, (unsigned long long)held,
+         (unsigned long long)idle_runs, (unsigned long long)stat_u64(db, "live_bytes"),
+         (unsigned long long)stat_u64(db, "dead_bytes"),
+         (unsigned long long)stat_u64(db, "segment_count"));
+  check(held <= 4, "%llu namespaces held 5 s into an idle database after dropping %d, want <= 4",
+        (unsigned long long)held, made);
+  const uint64_t runs2 = compaction_runs(db);
+  pause_ms(2000);
+  const uint64_t more = compaction_runs(db) - runs2;
+  check(more <= 4, "an idle database ran %llu passes in 2 s", (unsigned long long)more);
+  int missing = 0;
+  for (int n = 0; n < made; n += 7) {
+    char k[32];
+    const int kl = snprintf(k, sizeof k, "live%d", n);
+    void *v = NULL;
+    size_t vl = 0;
+    if (firkin_get(db, NULL, NULL, k, (size_t)kl, &v, &vl) != FIRKIN_OK || vl != 40) missing++;
+    firkin_free(v);
+  }
+  check(missing == 0, "%d live values missing", missing);
+  verify_ok(db, "after the idle wait");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+  db = open_db(dir, true, 64 << 10);
+  if (db == NULL) return;
+  check(!listed(db, "s0") && !listed(db, "s299"), "nothing dropped is back after a reopen");
+  check(empty_ns(db, "s5", 1), "s5 made again is empty");
+  firkin_close(db);
+}
+
 static void crash_child(const char *dir) {
   firkin_db *db = open_db(dir, true, 64 << 10);
   if (db == NULL) _exit(2);
@@ -1415,6 +1509,7 @@ int main(int argc, char **argv) {
   if (group_wanted(argc, argv, "background")) t_background();
   if (group_wanted(argc, argv, "interleaved")) t_interleaved();
   if (group_wanted(argc, argv, "ckpt_drop")) t_ckpt_drop();
+  if (group_wanted(argc, argv, "idle_split")) t_idle_split();
   if (group_wanted(argc, argv, "crash")) t_crash(false);
   if (group_wanted(argc, argv, "crash_cold")) t_crash(true);
   if (group_wanted(argc, argv, "reader")) t_reader(false);
