@@ -104,6 +104,8 @@ struct Compactor::Plan {
   // Dropped namespaces whose kept records the output counts dead (the
   // rest of the namespace records it keeps count live).
   std::unordered_set<uint32_t> ns_counted_dead;
+  // Of those, the ones it keeps records of (PickNsPartners).
+  std::vector<uint32_t> ns_kept_ids;
 };
 
 Compactor::Compactor(CompactionHost* host) : host_(host) {}
@@ -328,7 +330,9 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all, uint64
     // some other segment retired (one that was not such an output itself:
     // ns_progress_): the same pass would keep them again, and write the
     // output again every period. (A small one goes along with every pass
-    // meanwhile: RunPass, "riders".)
+    // meanwhile: RunPass, "riders"; and when nothing else is picked, one
+    // goes with the segments holding its namespaces' other records:
+    // PickNsPartners.)
     bool ns_wait = false;
     if (!all) {
       auto k = ns_kept_.find(s->id());
@@ -356,7 +360,87 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all, uint64
     picked.push_back(s);
     out_bytes += keep;
   }
+  if (picked.empty() && !all) return PickNsPartners(change_floor);
   return picked;
+}
+
+std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_floor) {
+  if (ns_kept_.empty()) return {};
+  const std::vector<std::shared_ptr<Segment>> segs = host_->keyspace()->segments().List();
+  uint64_t sealed = 0;
+  for (const auto& s : segs) sealed += s->sealed.load(std::memory_order_acquire) ? 1 : 0;
+  const std::pair<uint64_t, uint64_t> state{
+      stats_.segments_retired.load(std::memory_order_relaxed), sealed};
+  if (state == partners_looked_) return {};  // (nothing changed since it found nothing)
+  const uint64_t room = host_->options().segment_size;
+  ns_scans_left_ = kNsListScans;
+  auto takeable = [&](const Segment& s) {
+    return Compactable(s, change_floor) && !KnownDamaged(s);
+  };
+  for (const auto& [out_id, kept] : ns_kept_) {
+    if (kept.partner_gen >= kMaxPartnerGen || kept.ids.empty()) continue;
+    auto self = std::find_if(segs.begin(), segs.end(),
+                             [&, id = out_id](const auto& s) { return s->id() == id; });
+    if (self == segs.end() || !takeable(**self)) continue;
+    // The segments that hold a record of any of its dropped namespaces.
+    std::vector<std::shared_ptr<Segment>> partners;
+    bool unknown = false;
+    for (uint32_t ns_id : kept.ids) {
+      const NamespaceInfo* info = host_->ns_table().ById(ns_id);
+      if (info == nullptr || !info->dropped.load(std::memory_order_acquire)) continue;
+      const uint64_t floor = info->seg_floor.load(std::memory_order_relaxed);
+      const uint64_t drop_seq = info->drop_seq.load(std::memory_order_relaxed);
+      for (const std::shared_ptr<Segment>& s : segs) {
+        if (s == *self || s->id() < floor) continue;
+        // (Every record of it is numbered at or below its drop's.)
+        if (drop_seq != 0 && s->min_seq.load(std::memory_order_relaxed) > drop_seq) continue;
+        if (std::find(partners.begin(), partners.end(), s) != partners.end()) continue;
+        if (!s->sealed.load(std::memory_order_acquire)) {
+          unknown = true;  // it may take or hold one
+          break;
+        }
+        if (!Filters()->HasNamespaces(s)) {
+          if (ns_scans_left_ == 0 || stopping_.load(std::memory_order_relaxed)) {
+            unknown = true;
+            break;
+          }
+          ns_scans_left_--;
+        }
+        if (!Filters()->SurelyLacksNamespace(s, ns_id)) {
+          if (!takeable(*s)) {
+            unknown = true;
+            break;
+          }
+          partners.push_back(s);
+        }
+      }
+      if (unknown) break;
+    }
+    if (unknown || partners.empty()) continue;
+    // As many as one output holds, those with the fewest live bytes first,
+    // copying at most kPartnerBytesPerNs of their live bytes for each of
+    // its namespaces (a cold segment is not rewritten for a few of them).
+    std::sort(partners.begin(), partners.end(), [](const auto& a, const auto& b) {
+      return a->live_bytes() < b->live_bytes();
+    });
+    std::vector<std::shared_ptr<Segment>> picked{*self};
+    uint64_t out_bytes = (*self)->live_bytes(), copied = 0;
+    const uint64_t budget = std::max<uint64_t>(kRiderBytes, kPartnerBytesPerNs * kept.ids.size());
+    for (const auto& p : partners) {
+      const uint64_t live = p->live_bytes();
+      if (out_bytes + live > room || copied + live > budget) break;
+      picked.push_back(p);
+      out_bytes += live;
+      copied += live;
+    }
+    if (picked.size() == 1) continue;
+    partner_gen_next_ = kept.partner_gen + 1;
+    NoteFilters();
+    return picked;
+  }
+  NoteFilters();
+  partners_looked_ = state;
+  return {};
 }
 
 Compactor::Older Compactor::OlderOutside(const std::vector<std::shared_ptr<Segment>>& outside,
@@ -860,7 +944,9 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
   // they were counted live, an output holding only them had no dead bytes
   // and no pass took it again, and every pass left one more such output
   // (the highest id's records at least) for good; see PickCandidates for
-  // why a background pass does not take such an output alone again.
+  // why a background pass does not take such an output alone again, and
+  // PickNsPartners for when it takes it with the segments holding the
+  // other records of its namespaces.
   if (!ns_records.empty()) {
     uint32_t top = 0;  // the highest id created among the inputs
     std::unordered_map<uint32_t, std::pair<int, uint64_t>> seen;  // id -> (creates|drops bits, drop seq)
@@ -889,14 +975,20 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
       }
       gone.insert(id);
     }
+    std::unordered_set<uint32_t> kept_ids;
     for (const NsRecord& n : ns_records) {
       if (gone.count(n.ns_id) != 0) continue;
       plan->keep.push_back({n.rec, 0, 0, n.seg});
       plan->bytes += n.size;
       plan->ns_bytes += n.size;
-      if (dropped.count(n.ns_id) != 0) plan->ns_dead += n.size;
+      if (dropped.count(n.ns_id) != 0) {
+        plan->ns_dead += n.size;
+        kept_ids.insert(n.ns_id);
+      }
       plan->min_seq = std::min(plan->min_seq, n.seq);
     }
+    plan->ns_kept_ids.assign(kept_ids.begin(), kept_ids.end());
+    std::sort(plan->ns_kept_ids.begin(), plan->ns_kept_ids.end());
     plan->ns_gone.assign(gone.begin(), gone.end());
     plan->ns_counted_dead = std::move(dropped);
   }
@@ -1458,6 +1550,8 @@ bool Compactor::SmallReclaimable(const Segment& s) const {
 }
 
 Status Compactor::RunPass(std::vector<std::shared_ptr<Segment>> inputs) {
+  partner_gen_ = partner_gen_next_;  // (PickNsPartners: this pass's, if any)
+  partner_gen_next_ = 0;
   // A pass changes the index, the counts, the files and the segment table
   // in steps: an allocation failing between them fails the log
   // (CompactionHost::FailOutOfMemory), and a reopen recovers from the
@@ -1648,7 +1742,10 @@ Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
   for (uint64_t id : retired_ids) {
     if (ns_kept_.erase(id) == 0) ns_progress_++;
   }
-  if (plan.ns_dead > 0) ns_kept_[plan.output->id()] = NsKept{ns_progress_, plan.ns_dead};
+  if (plan.ns_dead > 0) {
+    ns_kept_[plan.output->id()] =
+        NsKept{ns_progress_, plan.ns_dead, std::move(plan.ns_kept_ids), partner_gen_};
+  }
   if (plan.absent_kept > 0) {
     absent_kept_[plan.output->id()] =
         AbsentKept{stats_.segments_retired.load(std::memory_order_relaxed), plan.s_min, UINT64_MAX};

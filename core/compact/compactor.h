@@ -297,14 +297,43 @@ class Compactor {
   // Pruned to the segments there are (PickTombstoneSweep).
   std::set<uint64_t> sweep_clean_;
   // Under run_mu_: outputs a pass left a dropped namespace's records in
-  // (counted dead), by id, with ns_progress_ when it was made and those
-  // dead bytes (PickCandidates); and how many segments passes retired that
-  // were not such outputs.
+  // (counted dead), by id, with ns_progress_ when it was made, those
+  // dead bytes (PickCandidates), the namespaces whose records it kept, and
+  // how many partner passes in a row made it (PickNsPartners); and how
+  // many segments passes retired that were not such outputs.
   struct NsKept {
     uint64_t retired = 0, dead = 0;
+    std::vector<uint32_t> ids;
+    uint32_t partner_gen = 0;
   };
   std::map<uint64_t, NsKept> ns_kept_;
   uint64_t ns_progress_ = 0;
+  // When a background pick finds nothing else to do: an output of ns_kept_
+  // (the oldest first) taken again with the segments that hold the other
+  // records of its namespaces (their partners: a create record's drop, or
+  // the reverse), as many as one output holds, smallest first, copying at
+  // most kPartnerBytesPerNs of their live bytes per namespace of it (a
+  // cold segment is not rewritten for a few records); none if
+  // one of them cannot be taken (not sealed, held, damaged), or no
+  // partner is known. Such an output waits otherwise for another segment
+  // to retire (ns_progress_), which on a database whose writes stopped is
+  // never: until 2026-11-29 it and the namespaces stayed for good
+  // (ns_churn_test idle_split). Each such pass has every record of some
+  // of those namespaces among its inputs and replaces at least two
+  // segments holding records of dropped namespaces with one, so on an
+  // idle database they end; kMaxPartnerGen passes in a row at most for a
+  // line of outputs, and no new look while no segment retired or sealed
+  // since the last one that found nothing (partners_looked_).
+  // REQUIRES run_mu_.
+  std::vector<std::shared_ptr<Segment>> PickNsPartners(uint64_t change_floor);
+  static constexpr uint32_t kMaxPartnerGen = 8;
+  static constexpr uint64_t kPartnerBytesPerNs = 16 << 10;
+  // Under run_mu_: the pass about to run is a partner pass of this
+  // generation (0: not one); set by PickNsPartners, taken by RunPassSteps.
+  uint32_t partner_gen_next_ = 0, partner_gen_ = 0;
+  // Under run_mu_: segments retired and sealed at the last look of
+  // PickNsPartners that found nothing.
+  std::pair<uint64_t, uint64_t> partners_looked_{UINT64_MAX, UINT64_MAX};
   // Under run_mu_: the earliest expiry of a put the last sweep scan found
   // not yet expired (UINT64_MAX: none); the same scan is done again once
   // it has passed.

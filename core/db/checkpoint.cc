@@ -2,6 +2,7 @@
 // (a consistent cut), then writes the checkpoint file atomically: temp
 // file, fdatasync, rename, directory fsync.
 #include <cstring>
+#include <unordered_map>
 
 #include "core/db/db.h"
 #include "core/recovery/checkpoint.h"
@@ -111,10 +112,25 @@ Status DB::Checkpoint() {
     uint64_t max_listed = 0;
     for (const CheckpointSegment& cs : c.segments) max_listed = std::max(max_listed, cs.id);
     log_->NoteListed(max_listed);
+    std::unordered_map<uint32_t, uint64_t> listed_slots;  // slot -> segment id
+    for (const CheckpointSegment& cs : c.segments) listed_slots[cs.slot] = cs.id;
     for (const auto& info : ns_.AllIncludingDropped()) {
       c.namespaces.push_back({info->id, info->dropped.load(), info->name,
                               info->live_keys.load(), info->ttl_keys.load(),
                               info->min_expiry.load(), info->flags});
+      // Where its create record counts live (NamespaceInfo::create_loc:
+      // the drop and the pass that copies it move it under the retire
+      // mutex, held here, and the create writes it inside the gate), so
+      // that a drop after the open counts it dead. Only a locator into a
+      // segment listed here: the writer's copy is in one, since a pass
+      // moves it to its output before the inputs retire.
+      const uint64_t loc = info->create_loc.load(std::memory_order_relaxed);
+      const uint64_t loc_seg = info->create_loc_seg.load(std::memory_order_relaxed);
+      const auto at = loc != 0 ? listed_slots.find(LocatorSlot(loc)) : listed_slots.end();
+      if (at != listed_slots.end() && at->second == loc_seg) {
+        c.namespaces.back().create_loc = loc;
+        c.namespaces.back().create_size = info->create_size.load(std::memory_order_relaxed);
+      }
     }
     // Each ordered namespace's index, as its chunks: open loads it instead
     // of rebuilding it (checkpoint_ordered.h).

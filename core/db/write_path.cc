@@ -886,6 +886,7 @@ Status DB::DropNamespace(const std::string& name) {
       st = AppendNamespaceRecord(RecordType::kNsDrop, existing->id, name, &r);
       if (st.ok()) {
         ns_.Drop(existing->id);
+        existing->drop_seq.store(r.seq, std::memory_order_relaxed);  // (Compactor::PickNsPartners)
         // Its create record counts dead from here on, wherever it lies (a
         // segment of live values, an output that copied it while the
         // namespace was live): compaction takes that segment for its dead

@@ -118,9 +118,13 @@ struct NamespaceInfo {
   // lies (Keyspace::CountLive): the locator, the id of the segment it was
   // taken in (a locator names a slot, which a retired segment hands on)
   // and the record's size; loc 0: none counted live that is known (not
-  // known after a checkpoint load until a pass copies the record, and
-  // none once counted dead). Set where the record is written
-  // (DB::CreateNamespace) or replayed (Replayer), moved to its copy by
+  // known after the load of a version-7 checkpoint until a pass copies
+  // the record, and none once counted dead). Set where the record is
+  // written (DB::CreateNamespace), replayed (Replayer) or loaded from a
+  // checkpoint, which records it (version 8: DB::Checkpoint,
+  // InstallCheckpoint; until 2026-11-29 a checkpoint load left it unknown
+  // and the drop left the record counted live: ns_churn_test ckpt_drop),
+  // moved to its copy by
   // the pass that copies it (Compactor::RunPass, before the inputs
   // retire), and taken at the drop, which counts that copy dead
   // (DB::DropNamespace, the replay of the drop record), wherever it lies:
@@ -135,6 +139,17 @@ struct NamespaceInfo {
   std::atomic<uint64_t> create_loc{0};
   std::atomic<uint64_t> create_loc_seg{0};
   std::atomic<uint32_t> create_size{0};
+  // A number at or above its drop record's (0: not dropped, or not
+  // known): the drop record's, or for one dropped when a checkpoint was
+  // written, that checkpoint's last number. Every record of the namespace
+  // is numbered at or below it, so a segment whose smallest number is
+  // above it holds none (Compactor::PickNsPartners, which can then tell
+  // that the active segment holds none). Set by the drop
+  // (DB::DropNamespace, under the retire mutex), the replay of its record
+  // or the checkpoint load; read by the writer's compactor (a read-only
+  // handle's refresh sets it too, and its undo leaves it: nothing there
+  // reads it).
+  std::atomic<uint64_t> drop_seq{0};
   void SetCreateCopy(uint64_t loc, uint64_t seg, uint32_t size) {
     create_size.store(size, std::memory_order_relaxed);
     create_loc_seg.store(seg, std::memory_order_relaxed);

@@ -15,8 +15,11 @@ namespace {
 constexpr char kMagic[8] = {'F', 'I', 'R', 'K', 'C', 'K', 'P', 'T'};
 // 4: namespace flags byte (ordered); 5: the ordered section (80-byte header);
 // 6: 8-byte entries after per-shard counts (they were 16 bytes); 7: the
-// segments' in-place bound (72-byte segment entries).
-constexpr uint32_t kCheckpointVersion = 7;
+// segments' in-place bound (72-byte segment entries); 8: each namespace's
+// create record locator and size (42-byte namespace entries). Version 7
+// is still read.
+constexpr uint32_t kCheckpointVersion = 8;
+constexpr uint32_t kCheckpointOldestRead = 7;
 constexpr uint64_t kTailCheckWindow = 4096;
 }  // namespace
 
@@ -44,6 +47,8 @@ std::string EncodeCheckpointTables(const CheckpointData& c) {
     PutU64(&out, static_cast<uint64_t>(n.live_keys));
     PutU64(&out, static_cast<uint64_t>(n.ttl_keys));
     PutU64(&out, n.min_expiry);
+    PutU64(&out, n.create_loc);
+    PutU32(&out, n.create_size);
   }
   return out;
 }
@@ -158,11 +163,12 @@ Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
   if (version > kCheckpointVersion) {
     return Status::Version(path + ": checkpoint version is newer than this library supports");
   }
-  if (version < kCheckpointVersion) {
+  if (version < kCheckpointOldestRead) {
     return Status::Corruption(path + ": checkpoint version " + std::to_string(version) +
                               " is older than this library writes (it is rebuilt)");
   }
   if (DecodeU64(h + 72) != Checksum(h, 72)) return bad("header checksum mismatch", 72);
+  out->version = version;
   out->flags = DecodeU32(h + 12);
   out->db_id = DecodeU64(h + 16);
   out->last_seq = DecodeU64(h + 24);
@@ -174,15 +180,16 @@ Status DecodeCheckpointHeader(std::string_view data, const std::string& path,
   // steps: any count too large for the file is refused here, before the
   // body is read.
   const uint64_t size = data.size() - kCheckpointHeaderSize;
+  const uint64_t ns_entry_min = version >= 8 ? kCheckpointNamespaceMin : kCheckpointNamespaceMinV7;
   if (out->n_segments > size / kCheckpointSegmentSize ||
-      out->n_namespaces > size / kCheckpointNamespaceMin ||
+      out->n_namespaces > size / ns_entry_min ||
       out->n_entries > size / kCheckpointEntrySize || out->ordered_bytes > size) {
     return bad("counts do not fit the file size", 32);
   }
   const uint64_t fixed = out->n_segments * kCheckpointSegmentSize + kCheckpointShardCountsSize +
                         out->n_entries * kCheckpointEntrySize + out->ordered_bytes;
-  const uint64_t ns_min = out->n_namespaces * kCheckpointNamespaceMin;
-  const uint64_t ns_max = out->n_namespaces * kCheckpointNamespaceMax;
+  const uint64_t ns_min = out->n_namespaces * ns_entry_min;
+  const uint64_t ns_max = out->n_namespaces * (ns_entry_min + 255);
   if (fixed > size || size - fixed < ns_min || size - fixed > ns_max) {
     return bad("file size " + std::to_string(data.size()) + " does not match its counts", 32);
   }
@@ -202,6 +209,7 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
   }
   out->db_id = DecodeU64(h + 16);
   out->flags = DecodeU32(h + 12);
+  out->version = hdr.version;
   out->last_seq = DecodeU64(h + 24);
   const uint64_t nseg = DecodeU64(h + 32), nns = DecodeU64(h + 40), nent = DecodeU64(h + 48);
   const uint64_t ordered_bytes = hdr.ordered_bytes;
@@ -235,13 +243,18 @@ Status DecodeCheckpoint(std::string_view data, const std::string& path, Checkpoi
     n.flags = (nf & 2) != 0 ? kNsFlagOrdered : 0;
     size_t len = static_cast<unsigned char>(data[pos + 5]);
     pos += 6;
-    if (end - pos < len + 24) return bad("namespace entry runs past the end", pos);
+    const size_t tail = hdr.version >= 8 ? 36 : 24;  // (create_loc, create_size: version 8)
+    if (end - pos < len + tail) return bad("namespace entry runs past the end", pos);
     n.name.assign(data.data() + pos, len);
     pos += len;
     n.live_keys = static_cast<int64_t>(DecodeU64(data.data() + pos));
     n.ttl_keys = static_cast<int64_t>(DecodeU64(data.data() + pos + 8));
     n.min_expiry = DecodeU64(data.data() + pos + 16);
-    pos += 24;
+    if (hdr.version >= 8) {
+      n.create_loc = DecodeU64(data.data() + pos + 24);
+      n.create_size = DecodeU32(data.data() + pos + 32);
+    }
+    pos += tail;
     out->namespaces.push_back(std::move(n));
   }
   if (end - pos < kCheckpointShardCountsSize) return bad("shard counts run past the end", pos);

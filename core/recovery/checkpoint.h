@@ -6,7 +6,7 @@
 // does not match the segments on disk is ignored (full scan): see
 // ValidateCheckpoint in recovery.cc.
 //
-// Layout (little-endian), version 7:
+// Layout (little-endian), version 8:
 //   [0]  magic "FIRKCKPT"   [8]  u32 version  [12] u32 flags (kCheckpointFlag*)
 //   [16] u64 db_id          [24] u64 last_seq
 //   [32] u64 n_segments     [40] u64 n_namespaces  [48] u64 n_entries
@@ -16,8 +16,12 @@
 //                       u64 dead, u64 min_seq, u64 tail_check,
 //                       u64 min_expiry, u64 inplace_seq}       (72 bytes)
 //         n_namespaces x {u32 id, u8 flags, u8 name_len, name,
-//                         i64 live_keys, i64 ttl_keys, u64 min_expiry}
-//         flags: bit 0 = dropped, bit 1 = ordered.
+//                         i64 live_keys, i64 ttl_keys, u64 min_expiry,
+//                         u64 create_loc, u32 create_size}
+//         flags: bit 0 = dropped, bit 1 = ordered. create_loc (version
+//         8): the locator (valid with the slots above) of the copy of its
+//         create record that the byte counts above hold live, and that
+//         record's size; 0: none known (NamespaceInfo::create_loc).
 //         kCheckpointShards x u32: how many entries each index shard has
 //         n_entries x u64 (tag << 44 | locator)                (8 bytes)
 //           the index's own packed form, shard after shard ascending (the
@@ -42,8 +46,14 @@
 // segment below len (Segment::InPlaceSeqBound; 0 = none), so that the
 // open knows it without reading those records (the change feed's oldest
 // change and time travel depend on it; bytes below len never change
-// again: the checkpoint syncs, which freezes them). Older checkpoints are
-// ignored (open rebuilds by a full scan).
+// again: the checkpoint syncs, which freezes them); each namespace's
+// create_loc and create_size with version 8 (until 2026-11-29 an open
+// from a checkpoint did not know where a live namespace's create record
+// lay, and its drop left the record counted live: a segment of them
+// under compact_dead_ratio was never taken, and the namespaces were held
+// for good; ns_churn_test ckpt_drop). Version 7 is still read (its
+// namespaces' create records are then not known, as before); older
+// checkpoints are ignored (open rebuilds by a full scan).
 //
 // Thread contract: plain functions and values.
 #ifndef FIRKIN_CORE_RECOVERY_CHECKPOINT_H_
@@ -68,9 +78,11 @@ constexpr size_t kCheckpointEntrySize = 8;
 // The index's shards, one u32 count each.
 constexpr size_t kCheckpointShards = HashIndex::kShards;
 constexpr size_t kCheckpointShardCountsSize = kCheckpointShards * 4;
-// A namespace entry is 30 bytes plus its name (at most 255 bytes).
-constexpr size_t kCheckpointNamespaceMin = 30;
-constexpr size_t kCheckpointNamespaceMax = 30 + 255;
+// A namespace entry is 42 bytes plus its name (at most 255 bytes); 30 in
+// version 7 (no create_loc, create_size).
+constexpr size_t kCheckpointNamespaceMin = 42;
+constexpr size_t kCheckpointNamespaceMax = 42 + 255;
+constexpr size_t kCheckpointNamespaceMinV7 = 30;
 
 struct CheckpointSegment {
   uint64_t id, len, live, dead, min_seq, tail_check;
@@ -85,6 +97,7 @@ struct CheckpointHeader {
   uint64_t db_id = 0, last_seq = 0, n_segments = 0, n_namespaces = 0, n_entries = 0;
   uint64_t ordered_bytes = 0;
   uint32_t flags = 0;
+  uint32_t version = 0;  // 7 or 8 (the versions read)
 };
 
 struct CheckpointNamespace {
@@ -95,6 +108,10 @@ struct CheckpointNamespace {
   int64_t ttl_keys = 0;
   uint64_t min_expiry = UINT64_MAX;
   uint32_t flags = 0;  // kNsFlag* (bit 1 of the flags byte = ordered)
+  // Where the copy of its create record that counts live lies (0: not
+  // known, or none: NamespaceInfo::create_loc), and its size.
+  uint64_t create_loc = 0;
+  uint32_t create_size = 0;
 };
 
 // Header flag (the u32 at offset 12, 0 before 2026-11-27; older libraries
@@ -108,6 +125,7 @@ struct CheckpointData {
   uint64_t db_id = 0;
   uint64_t last_seq = 0;
   uint32_t flags = 0;  // kCheckpointFlag*
+  uint32_t version = 0;  // decoded: the file's (7: no namespace create_loc)
   std::vector<CheckpointSegment> segments;
   std::vector<CheckpointNamespace> namespaces;
   // When encoding: the index entries in the index's packed form (as

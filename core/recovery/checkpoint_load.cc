@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "core/keyspace/keyspace.h"
 #include "core/keyspace/namespaces.h"
@@ -280,6 +281,27 @@ Status ValidateCheckpoint(Env* env, const std::string& dir, const Identity& iden
     }
   }
   if (!ns_ids.count(0)) return Ignore(ck, "no default namespace");
+  // Each create record it places (version 8): inside a listed segment's
+  // covered bytes, a whole create record of that namespace, no newer than
+  // the checkpoint, of the size given; a dropped namespace has none (its
+  // drop counted it dead). One record read and checked per namespace.
+  for (const CheckpointNamespace& n : c.namespaces) {
+    if (n.create_loc == 0) continue;
+    const Locator loc = n.create_loc;
+    const uint32_t slot = LocatorSlot(loc);
+    const int32_t at = slot < SegmentTable::kSlots ? by_slot[slot] : -1;
+    const uint64_t off = LocatorOffset(loc);
+    RecordView r;
+    if (n.dropped || n.id == 0 || at < 0 || off < kSegmentHeaderSize ||
+        off >= c.segments[at].len ||
+        !ValidateRecord(ck->files[at]->data() + off, c.segments[at].len - off, &r,
+                        ck->files[at]->data()) ||
+        r.type != RecordType::kNsCreate || r.ns_id != n.id || r.size() != n.create_size ||
+        r.seq > c.last_seq) {
+      return Ignore(ck, "namespace " + std::to_string(n.id) +
+                            ": its create record is not where it says");
+    }
+  }
   // Entries: every one inside a listed segment's covered bytes.
   const uint64_t n = c.entries_view.size() / kCheckpointEntrySize;
   if (n > covered / kRecordMinSize) return Ignore(ck, "too many entries");
@@ -359,8 +381,10 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
                          RecoveryResult* res,
                          std::map<uint64_t, std::pair<std::shared_ptr<Segment>, uint64_t>>* out) {
   const CheckpointData& c = ck->data;
+  std::unordered_map<uint32_t, uint64_t> id_of_slot;  // (the namespaces' create records)
   for (size_t i = 0; i < c.segments.size(); i++) {
     const CheckpointSegment& cs = c.segments[i];
+    id_of_slot[cs.slot] = cs.id;
     FIRKIN_RETURN_IF_ERROR(ks->segments().ClaimSlot(cs.slot));
     auto seg = std::make_shared<Segment>(cs.id, cs.slot, std::move(ck->files[i]), cs.len, cs.flags);
     seg->sealed.store(true);
@@ -377,7 +401,16 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
     info->live_keys.store(n.live_keys);
     info->ttl_keys.store(n.ttl_keys);
     info->min_expiry.store(n.min_expiry);
-    if (n.dropped) ns->Drop(n.id);
+    // Where its create record counts live (validated): a drop counts it
+    // dead (NamespaceInfo::create_loc). Until 2026-11-29 it was not known
+    // after a checkpoint load (version 7 still leaves it so).
+    if (n.create_loc != 0) {
+      info->SetCreateCopy(n.create_loc, id_of_slot.at(LocatorSlot(n.create_loc)), n.create_size);
+    }
+    if (n.dropped) {
+      ns->Drop(n.id);
+      info->drop_seq.store(c.last_seq);  // (at or above its drop record's)
+    }
   }
   const uint64_t n = c.entries_view.size() / kCheckpointEntrySize;
   ForEachCheckpointEntry(c, [&](uint64_t, uint64_t hash_bits, Locator loc) {

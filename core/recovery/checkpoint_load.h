@@ -16,7 +16,8 @@
 //                       segment is missing from it (an older log segment
 //                       is a retired file put back: the open is refused);
 //                       slots, ids, namespaces
-//                       and counts are sane; every index entry points into a
+//                       and counts are sane; each namespace create record
+//                       it places is one, intact, where it says; every index entry points into a
 //                       listed segment below its covered length; a sample
 //                       of entries points at valid key records whose key
 //                       hash is the entry's. Then the ordered section is

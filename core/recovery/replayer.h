@@ -226,6 +226,7 @@ class Replayer {
         // as DB::DropNamespace counts it.
         if (NamespaceInfo* info = ns_->ById(r.ns_id)) {
           NoteNs(info);
+          info->drop_seq.store(r.seq, std::memory_order_relaxed);  // (the writer's compactor)
           uint64_t cloc = 0, cseg = 0;
           uint32_t csize = 0;
           if (info->TakeCreateCopy(&cloc, &cseg, &csize)) ks_->CountDeadIn(cloc, cseg, csize);

@@ -17,8 +17,13 @@
  * namespaces, [48] entries, [56] ordered-section bytes, [64] body
  * checksum, [72] header checksum), 72 bytes per segment, per namespace
  * {u32 id, u8 flags, u8 name length, name, i64 keys, i64 TTL keys, u64
- * expiry bound}, 1024 u32 shard counts, the 8-byte entries, the ordered
- * section.
+ * expiry bound, and since version 8 u64 create record locator, u32 its
+ * size}, 1024 u32 shard counts, the 8-byte entries, the ordered section.
+ *
+ *   ckpt_version()          the file's version (the u32 at offset 8)
+ *   ckpt_to_v7()            makes a version-8 file a version-7 one (the
+ *                           namespaces' create record places left out),
+ *                           as a library before 2026-11-29 wrote it
  */
 #ifndef FIRKIN_TESTS_C_CHECKPOINT_FILE_H_
 #define FIRKIN_TESTS_C_CHECKPOINT_FILE_H_
@@ -62,14 +67,35 @@ static inline int ckpt_write(const char *dir) {
   return n == ckpt_len ? 0 : 1;
 }
 
+static inline uint32_t ckpt_version(void) { return (uint32_t)(ckpt_u64(8) & 0xffffffffu); }
+
 /* The offset of the first namespace entry. */
 static inline size_t ckpt_namespaces_at(void) { return 80 + (size_t)ckpt_u64(32) * 72; }
+
+/* The bytes of a namespace entry after its name. */
+static inline size_t ckpt_ns_tail(void) { return ckpt_version() >= 8 ? 36 : 24; }
 
 /* The offset of the 1024 shard counts. */
 static inline size_t ckpt_shards_at(void) {
   size_t p = ckpt_namespaces_at();
-  for (uint64_t i = 0; i < ckpt_u64(40); i++) p += 6 + ckpt_buf[p + 5] + 24;
+  for (uint64_t i = 0; i < ckpt_u64(40); i++) p += 6 + ckpt_buf[p + 5] + ckpt_ns_tail();
   return p;
+}
+
+/* Version 8 -> 7: each namespace entry loses its last 12 bytes (0 = ok;
+ * write it with ckpt_write). */
+static inline int ckpt_to_v7(void) {
+  if (ckpt_version() != 8) return 1;
+  size_t p = ckpt_namespaces_at();
+  for (uint64_t i = 0; i < ckpt_u64(40); i++) {
+    const size_t cut = p + 6 + ckpt_buf[p + 5] + 24; /* the 12 bytes of version 8 */
+    memmove(ckpt_buf + cut, ckpt_buf + cut + 12, ckpt_len - cut - 12);
+    ckpt_len -= 12;
+    p = cut;
+  }
+  ckpt_buf[8] = 7;
+  ckpt_buf[9] = ckpt_buf[10] = ckpt_buf[11] = 0;
+  return 0;
 }
 
 static inline size_t ckpt_entries_at(void) { return ckpt_shards_at() + 4 * 1024; }

@@ -46,6 +46,22 @@
  *           more than before the 1,000 (before: all 1,000 stayed); the
  *           dropped namespaces' create records counted live, their
  *           segments under compact_dead_ratio (see t_interleaved).
+ *  ckpt_drop  namespaces live when a CHECKPOINT was loaded, then dropped:
+ *           their create records count dead as those of namespaces made
+ *           after the open do (100 of each: +11,200 B dead each; before:
+ *           +5,600 B for those loaded, the drop records alone), and with
+ *           background compaction alone 300 of them dropped beside live
+ *           values are forgotten but the highest id (before: 301 held, the
+ *           create records' segment 43% dead, under compact_dead_ratio, for
+ *           good). Each reopen is checked to have used the CHECKPOINT.
+ *           One that places a create record one record off is not used;
+ *           a version-7 one (no create record places) is, and the next
+ *           one written is version 8.
+ *  idle_split  300 namespaces dropped at once beside live values: one
+ *           output keeps their create records beside the live values,
+ *           another their drop records; then writes stop: within 5 s at
+ *           most 4 held (before: 301, for good: each output waited for
+ *           another segment to retire), and passes stop.
  *  idle     two outputs that each keep dropped namespaces' drop records
  *           (the create records in a cold segment no pass takes): an idle
  *           database runs at most 4 background passes in 2 s (before:
@@ -100,7 +116,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "check_harness.h"
+#include "checkpoint_file.h"
 #include "group_args.h"
 
 static firkin_options *opts(bool auto_compact, uint64_t seg) {
@@ -714,6 +734,306 @@ static void t_interleaved(void) {
   firkin_close(db);
 }
 
+/* ckpt_drop: a namespace live when a checkpoint was loaded. Its create
+ * record's place was not known after the load (NamespaceInfo::create_loc:
+ * only a create or a replay of the log set it), so its drop left the
+ * record counted live, wherever it lay. Part 1, no background compaction:
+ * dropping 100 empty namespaces loaded from the CHECKPOINT a clean close
+ * wrote must move as many bytes to dead as dropping 100 made after the
+ * reopen (names of the same length): the drop records and the create
+ * records (before: the drop records alone). Part 2, background compaction
+ * alone: 1,000 namespaces, each with one value that dies at its drop,
+ * beside a value of the same size in "default" that stays live, so that a
+ * log segment of them is under compact_dead_ratio unless the create
+ * records count dead too (about 45% dead against 55%); a clean close and
+ * a reopen, then all 1,000 dropped: once writes slow, at most 4 more than
+ * before them are held (before: every one, for good). */
+/* Whether the open used the CHECKPOINT (stats checkpoint.used_at_open);
+ * if not, prints why. */
+static bool used_checkpoint(firkin_db *db) {
+  char *j = NULL;
+  bool used = false;
+  if (firkin_stats(db, &j) == FIRKIN_OK) {
+    const char *c = strstr(j, "\"checkpoint\":{");
+    used = c != NULL && strstr(c, "\"used_at_open\":true") != NULL;
+    if (!used) printf("  not used: %.300s\n", c != NULL ? c : j);
+  }
+  firkin_free(j);
+  return used;
+}
+
+static void t_ckpt_drop(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "ckpt_drop");
+  const uint64_t seg = 64 << 10;
+  firkin_db *db = open_db(dir, false, seg);
+  if (db == NULL) return;
+  char name[16];
+  bool ok = true;
+  for (int n = 0; ok && n < 100; n++) {
+    snprintf(name, sizeof name, "old%03d", n);
+    firkin_ns *ns = NULL;
+    ok = firkin_ns_create(db, name, &ns) == FIRKIN_OK;
+    firkin_ns_close(ns);
+  }
+  check(ok, "create 100 namespaces");
+  check(firkin_close(db) == FIRKIN_OK, "close (a checkpoint)");
+  db = open_db(dir, false, seg);
+  if (db == NULL) return;
+  check(used_checkpoint(db), "the reopen used the checkpoint");
+  for (int n = 0; ok && n < 100; n++) {
+    snprintf(name, sizeof name, "new%03d", n);
+    firkin_ns *ns = NULL;
+    ok = firkin_ns_create(db, name, &ns) == FIRKIN_OK;
+    firkin_ns_close(ns);
+  }
+  check(ok, "create 100 namespaces after the reopen");
+  const uint64_t d0 = stat_u64(db, "dead_bytes");
+  for (int n = 0; ok && n < 100; n++) {
+    snprintf(name, sizeof name, "new%03d", n);
+    ok = firkin_ns_drop(db, name) == FIRKIN_OK;
+  }
+  const uint64_t d1 = stat_u64(db, "dead_bytes");
+  for (int n = 0; ok && n < 100; n++) {
+    snprintf(name, sizeof name, "old%03d", n);
+    ok = firkin_ns_drop(db, name) == FIRKIN_OK;
+  }
+  const uint64_t d2 = stat_u64(db, "dead_bytes");
+  check(ok, "drop 200 namespaces");
+  printf("  ckpt_drop: dead bytes +%llu dropping 100 namespaces made after the reopen, +%llu "
+         "dropping 100 loaded from the checkpoint\n",
+         (unsigned long long)(d1 - d0), (unsigned long long)(d2 - d1));
+  check(d0 != UINT64_MAX && d2 != UINT64_MAX && d2 - d1 == d1 - d0,
+        "dropping namespaces loaded from a checkpoint counted %llu bytes dead, those made after "
+        "it %llu (their create records)",
+        (unsigned long long)(d2 - d1), (unsigned long long)(d1 - d0));
+  verify_ok(db, "after the drops");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+
+  /* Part 2: background compaction alone. */
+  dbpath(dir, sizeof dir, "ckpt_drop_bg");
+  const uint64_t big_seg = 256 << 10;
+  db = open_db(dir, false, big_seg);
+  if (db == NULL) return;
+  static char val[200], big[100 << 10];
+  memset(val, 'x', sizeof val);
+  memset(big, 'r', sizeof big);
+  const int made = 300; /* about 170 KB: the first segment */
+  for (int n = 0; ok && n < made; n++) {
+    snprintf(name, sizeof name, "a%d", n);
+    firkin_ns *ns = NULL;
+    char k[32];
+    const int kl = snprintf(k, sizeof k, "live%d", n);
+    ok = firkin_ns_create(db, name, &ns) == FIRKIN_OK;
+    ok = ok && firkin_put(db, NULL, ns, "k", 1, val, sizeof val) == FIRKIN_OK; /* dies */
+    ok = ok && firkin_put(db, NULL, NULL, k, (size_t)kl, val, sizeof val) == FIRKIN_OK;
+    firkin_ns_close(ns);
+  }
+  check(ok, "create %d namespaces beside live values", made);
+  /* Too long for the room left: what follows starts a segment. Then 1 MB
+   * of live values, so that the log stays under compact_space_amp. */
+  check(firkin_put(db, NULL, NULL, "pad", 3, big, sizeof big) == FIRKIN_OK, "put pad");
+  for (int c = 0; c < 256; c++) {
+    char k[32];
+    const int kl = snprintf(k, sizeof k, "cold%d", c);
+    check(firkin_put(db, NULL, NULL, k, (size_t)kl, big, 4000) == FIRKIN_OK, "put cold");
+  }
+  check(firkin_close(db) == FIRKIN_OK, "close (a checkpoint)");
+  /* The drops, then one key overwritten until the segment rolls (the
+   * drops' segment all dead), with no compaction; a checkpoint again. */
+  db = open_db(dir, false, big_seg);
+  if (db == NULL) return;
+  check(used_checkpoint(db), "the reopen used the checkpoint");
+  const uint64_t before_drops = stat_u64(db, "namespaces_held");
+  for (int n = 0; ok && n < made; n++) {
+    snprintf(name, sizeof name, "a%d", n);
+    ok = firkin_ns_drop(db, name) == FIRKIN_OK;
+  }
+  check(ok, "drop %d namespaces loaded from the checkpoint", made);
+  for (int w = 0; w < 70; w++) {
+    check(firkin_put(db, NULL, NULL, "roll", 4, big, 4000) == FIRKIN_OK, "put roll");
+  }
+  check(firkin_close(db) == FIRKIN_OK, "close");
+  /* Background compaction: a pass takes both segments (the drops' one,
+   * and the create records' one: about 55% dead with them, 45% without)
+   * and the namespaces go, but the highest id's. */
+  db = open_db(dir, true, big_seg);
+  if (db == NULL) return;
+  const uint64_t held = held_within(db, before_drops - made + 2, 5000);
+  printf("  ckpt_drop: %d namespaces loaded from a checkpoint, dropped: %llu held before the "
+         "drops, %llu within 5 s of background compaction; live %llu B, dead %llu B\n",
+         made, (unsigned long long)before_drops, (unsigned long long)held,
+         (unsigned long long)stat_u64(db, "live_bytes"),
+         (unsigned long long)stat_u64(db, "dead_bytes"));
+  check(before_drops != UINT64_MAX && held <= before_drops - made + 2,
+        "%llu namespaces held after dropping %d loaded from a checkpoint, want <= %llu",
+        (unsigned long long)held, made, (unsigned long long)(before_drops - made + 2));
+  int missing = 0;
+  for (int n = 0; n < made; n += 7) {
+    char k[32];
+    const int kl = snprintf(k, sizeof k, "live%d", n);
+    void *v = NULL;
+    size_t vl = 0;
+    if (firkin_get(db, NULL, NULL, k, (size_t)kl, &v, &vl) != FIRKIN_OK || vl != sizeof val) {
+      missing++;
+    }
+    firkin_free(v);
+  }
+  check(missing == 0, "%d live values missing", missing);
+  verify_ok(db, "after the drops");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+  db = open_db(dir, true, big_seg);
+  if (db == NULL) return;
+  check(!listed(db, "a0") && !listed(db, "a299"), "nothing dropped is back after a reopen");
+  check(empty_ns(db, "a5", 1), "a5 made again is empty");
+  firkin_close(db);
+
+  /* Part 3: a version-7 CHECKPOINT (no create record places, as libraries
+   * before 2026-11-29 wrote it) is still used at open. */
+  dbpath(dir, sizeof dir, "ckpt_v7");
+  db = open_db(dir, false, seg);
+  if (db == NULL) return;
+  for (int n = 0; ok && n < 20; n++) {
+    snprintf(name, sizeof name, "v%d", n);
+    firkin_ns *ns = NULL;
+    ok = firkin_ns_create(db, name, &ns) == FIRKIN_OK;
+    ok = ok && firkin_put(db, NULL, ns, "k", 1, val, sizeof val) == FIRKIN_OK;
+    firkin_ns_close(ns);
+  }
+  check(ok && firkin_ns_drop(db, "v0") == FIRKIN_OK, "20 namespaces, one dropped");
+  check(firkin_close(db) == FIRKIN_OK, "close (a checkpoint)");
+  /* A create record place that points elsewhere (one record on) makes
+   * the checkpoint implausible: ignored, every segment scanned. */
+  int placed = 0;
+  if (ckpt_read(dir) == 0 && ckpt_version() == 8) {
+    size_t p = ckpt_namespaces_at();
+    for (uint64_t i = 0; i < ckpt_u64(40); i++) {
+      const size_t tail = p + 6 + ckpt_buf[p + 5];
+      if (ckpt_u64(tail + 24) != 0) {
+        placed++;
+        if (placed == 5) ckpt_put_u64(tail + 24, ckpt_u64(tail + 24) + 1);
+      }
+      p = tail + ckpt_ns_tail();
+    }
+  }
+  check(placed == 19 && ckpt_write(dir) == 0,
+        "%d live namespaces have their create record placed in the checkpoint, want 19", placed);
+  db = open_db(dir, false, seg);
+  if (db == NULL) return;
+  check(!used_checkpoint(db), "a checkpoint placing a create record wrongly is not used");
+  check(!listed(db, "v0") && listed(db, "v1") && listed(db, "v19"), "namespaces as before");
+  check(firkin_close(db) == FIRKIN_OK, "close (a checkpoint)");
+  check(ckpt_read(dir) == 0 && ckpt_version() == 8 && ckpt_to_v7() == 0 && ckpt_write(dir) == 0,
+        "CHECKPOINT rewritten as version 7");
+  db = open_db(dir, false, seg);
+  if (db == NULL) return;
+  check(used_checkpoint(db), "a version-7 checkpoint is used at open");
+  check(!listed(db, "v0") && listed(db, "v1") && listed(db, "v19"), "namespaces as before");
+  firkin_ns *ns = NULL;
+  void *v = NULL;
+  size_t vl = 0;
+  check(firkin_ns_open(db, "v7", false, &ns) == FIRKIN_OK &&
+            firkin_get(db, NULL, ns, "k", 1, &v, &vl) == FIRKIN_OK && vl == sizeof val,
+        "v7's key after the reopen");
+  firkin_free(v);
+  firkin_ns_close(ns);
+  check(firkin_ns_drop(db, "v1") == FIRKIN_OK, "drop v1");
+  check(firkin_compact(db) == FIRKIN_OK, "compact");
+  check(!listed(db, "v1"), "v1 dropped");
+  verify_ok(db, "after a version-7 checkpoint");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+  check(ckpt_read(dir) == 0 && ckpt_version() == 8, "the next CHECKPOINT is version 8");
+}
+
+/* idle_split: an idle database keeps no output of dropped namespaces'
+ * records for good. 300 namespaces, each with a value that dies at its
+ * drop, beside small values in "default" that stay live (two 64 KB log
+ * segments); all dropped at once; a background pass takes the create
+ * records' segments (mostly dead now) while the drop records still lie in
+ * the active segment, so its output keeps the create records beside the
+ * live values (over 16 KiB: no rider). Once writes roll the segment of
+ * the drops, a pass takes it and keeps the drop records (their create
+ * records lie outside) in an output of them alone. Then writes stop
+ * entirely: within 5 s the table comes down to at most 4 namespaces
+ * (before: both outputs waited for some other segment to retire, which
+ * on an idle database is never: 301 held), and passes stop (at most 4 in
+ * the next 2 s). */
+static void t_idle_split(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "idle_split");
+  firkin_db *db = open_db(dir, true, 64 << 10);
+  if (db == NULL) return;
+  static char val[200], big[4000];
+  memset(val, 'x', sizeof val);
+  memset(big, 'r', sizeof big);
+  const int made = 300;
+  bool ok = true;
+  for (int n = 0; ok && n < made; n++) {
+    char name[16], k[32];
+    snprintf(name, sizeof name, "s%d", n);
+    const int kl = snprintf(k, sizeof k, "live%d", n);
+    firkin_ns *ns = NULL;
+    ok = firkin_ns_create(db, name, &ns) == FIRKIN_OK;
+    ok = ok && firkin_put(db, NULL, ns, "k", 1, val, sizeof val) == FIRKIN_OK; /* dies */
+    ok = ok && firkin_put(db, NULL, NULL, k, (size_t)kl, val, 40) == FIRKIN_OK;
+    firkin_ns_close(ns);
+  }
+  check(ok, "create %d namespaces beside live values", made);
+  roll(db, big);
+  /* 1 MB of live values: the log stays under compact_space_amp (a pass
+   * over it would take every segment a fifth dead). */
+  for (int c = 0; ok && c < 256; c++) {
+    char k[32];
+    const int kl = snprintf(k, sizeof k, "cold%d", c);
+    ok = firkin_put(db, NULL, NULL, k, (size_t)kl, big, sizeof big) == FIRKIN_OK;
+  }
+  check(ok, "put cold values");
+  roll(db, big); /* (the drops in a segment of their own) */
+  pause_ms(600);
+  const uint64_t before_drops = stat_u64(db, "namespaces_held");
+  for (int n = 0; ok && n < made; n++) {
+    char name[16];
+    snprintf(name, sizeof name, "s%d", n);
+    ok = firkin_ns_drop(db, name) == FIRKIN_OK;
+  }
+  check(ok, "drop %d namespaces", made);
+  pause_ms(1000); /* a pass takes the create records' segments */
+  roll(db, big);  /* the drops' segment sealed; a pass takes it */
+  pause_ms(1000);
+  const uint64_t runs = compaction_runs(db);
+  const uint64_t held = held_within(db, 4, 5000); /* no write from here on */
+  const uint64_t idle_runs = compaction_runs(db) - runs;
+  printf("  idle_split: %d namespaces dropped: %llu held before, %llu within 5 s once writes "
+         "stopped (%llu passes); live %llu B, dead %llu B over %llu segments\n",
+         made, (unsigned long long)before_drops, (unsigned long long)held,
+         (unsigned long long)idle_runs, (unsigned long long)stat_u64(db, "live_bytes"),
+         (unsigned long long)stat_u64(db, "dead_bytes"),
+         (unsigned long long)stat_u64(db, "segment_count"));
+  check(held <= 4, "%llu namespaces held 5 s into an idle database after dropping %d, want <= 4",
+        (unsigned long long)held, made);
+  const uint64_t runs2 = compaction_runs(db);
+  pause_ms(2000);
+  const uint64_t more = compaction_runs(db) - runs2;
+  check(more <= 4, "an idle database ran %llu passes in 2 s", (unsigned long long)more);
+  int missing = 0;
+  for (int n = 0; n < made; n += 7) {
+    char k[32];
+    const int kl = snprintf(k, sizeof k, "live%d", n);
+    void *v = NULL;
+    size_t vl = 0;
+    if (firkin_get(db, NULL, NULL, k, (size_t)kl, &v, &vl) != FIRKIN_OK || vl != 40) missing++;
+    firkin_free(v);
+  }
+  check(missing == 0, "%d live values missing", missing);
+  verify_ok(db, "after the idle wait");
+  check(firkin_close(db) == FIRKIN_OK, "close");
+  db = open_db(dir, true, 64 << 10);
+  if (db == NULL) return;
+  check(!listed(db, "s0") && !listed(db, "s299"), "nothing dropped is back after a reopen");
+  check(empty_ns(db, "s5", 1), "s5 made again is empty");
+  firkin_close(db);
+}
+
 static void crash_child(const char *dir) {
   firkin_db *db = open_db(dir, true, 64 << 10);
   if (db == NULL) _exit(2);
@@ -1223,6 +1543,8 @@ int main(int argc, char **argv) {
   if (group_wanted(argc, argv, "idle")) t_idle();
   if (group_wanted(argc, argv, "background")) t_background();
   if (group_wanted(argc, argv, "interleaved")) t_interleaved();
+  if (group_wanted(argc, argv, "ckpt_drop")) t_ckpt_drop();
+  if (group_wanted(argc, argv, "idle_split")) t_idle_split();
   if (group_wanted(argc, argv, "crash")) t_crash(false);
   if (group_wanted(argc, argv, "crash_cold")) t_crash(true);
   if (group_wanted(argc, argv, "reader")) t_reader(false);

@@ -419,7 +419,7 @@ static int ckpt_raise_count(int64_t by) {
       ckpt_put_u64(at, ckpt_u64(at) + (uint64_t)by);
       return 0;
     }
-    p += 6 + ckpt_buf[p + 5] + 24;
+    p += 6 + ckpt_buf[p + 5] + ckpt_ns_tail();
   }
   return 1;
 }

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "core/index/hash_index.h"
+#include "core/keyspace/namespaces.h"
 #include "core/util/coding.h"
 #include "core/util/epoch.h"
 #include "core/util/hash.h"
@@ -109,6 +110,64 @@ TEST(CheckpointTest, PiecesEqualTheWholeAndDecodeToTheIndexEntries) {
     CheckpointData x;
     EXPECT_FALSE(DecodeCheckpoint(bad, "CHECKPOINT", &x).ok()) << "flip at " << at;
   }
+}
+
+// Version 8 carries each namespace's create record place; a version-7
+// file (without it) still decodes, with none known; version 6 does not.
+TEST(CheckpointTest, NamespaceCreatePlacesAndVersion7) {
+  std::multimap<uint64_t, Locator> want;
+  CheckpointData c = FromIndex(1000, &want);
+  CheckpointNamespace ns{7, false, "seven", 3, 1, 12345, kNsFlagOrdered};
+  ns.create_loc = MakeLocator(1, 4096);
+  ns.create_size = 56;
+  c.namespaces.push_back(ns);
+  c.namespaces.push_back({9, true, "nine", 0, 0, UINT64_MAX, 0});
+  const std::string v8 = EncodeCheckpoint(c);
+  CheckpointData d;
+  ASSERT_TRUE(DecodeCheckpoint(v8, "CHECKPOINT", &d).ok());
+  EXPECT_EQ(d.version, 8u);
+  ASSERT_EQ(d.namespaces.size(), 3u);
+  EXPECT_EQ(d.namespaces[1].create_loc, MakeLocator(1, 4096));
+  EXPECT_EQ(d.namespaces[1].create_size, 56u);
+  EXPECT_EQ(d.namespaces[2].create_loc, 0u);
+
+  // The same as version 7: each namespace entry without its last 12
+  // bytes, re-signed.
+  std::string v7 = v8.substr(0, kCheckpointHeaderSize + kCheckpointSegmentSize);
+  size_t at = v7.size();
+  for (const CheckpointNamespace& n : c.namespaces) {
+    const size_t len = kCheckpointNamespaceMinV7 + n.name.size();
+    v7 += v8.substr(at, len);
+    at += len + 12;
+  }
+  v7 += v8.substr(at);
+  EncodeU32(&v7[8], 7);
+  EncodeU64(&v7[64], Checksum(v7.data() + kCheckpointHeaderSize, v7.size() - kCheckpointHeaderSize));
+  EncodeU64(&v7[72], Checksum(v7.data(), 72));
+  CheckpointData o;
+  ASSERT_TRUE(DecodeCheckpoint(v7, "CHECKPOINT", &o).ok());
+  EXPECT_EQ(o.version, 7u);
+  ASSERT_EQ(o.namespaces.size(), 3u);
+  EXPECT_EQ(o.namespaces[1].name, "seven");
+  EXPECT_EQ(o.namespaces[1].live_keys, 3);
+  EXPECT_EQ(o.namespaces[1].ttl_keys, 1);
+  EXPECT_EQ(o.namespaces[1].min_expiry, 12345u);
+  EXPECT_EQ(o.namespaces[1].flags, kNsFlagOrdered);
+  EXPECT_EQ(o.namespaces[1].create_loc, 0u);
+  EXPECT_TRUE(o.namespaces[2].dropped);
+  EXPECT_EQ(o.entries_view.size(), d.entries_view.size());
+
+  // Version 6 (and a version-7 header over a version-8 body) is refused.
+  std::string v6 = v7;
+  EncodeU32(&v6[8], 6);
+  EncodeU64(&v6[72], Checksum(v6.data(), 72));
+  CheckpointData x;
+  EXPECT_FALSE(DecodeCheckpoint(v6, "CHECKPOINT", &x).ok());
+  std::string mixed = v8;
+  EncodeU32(&mixed[8], 7);
+  EncodeU64(&mixed[72], Checksum(mixed.data(), 72));
+  CheckpointData y;
+  EXPECT_FALSE(DecodeCheckpoint(mixed, "CHECKPOINT", &y).ok());
 }
 
 // The layout a plain database writes into its mapped file (tables, the
