@@ -105,9 +105,10 @@ type ChangeCursor struct {
 // OldestChangeSeq and the change_retention_* options); ErrInvalidArgument
 // if since is past LastSeq.
 func (db *DB) OpenChanges(since uint64, batchMarkers bool) (*ChangeCursor, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	var p int64
 	err := wrap(fkraw.Fkb_changes_open(db.h, since, batchMarkers, &p))
 	runtime.KeepAlive(db)
@@ -123,9 +124,10 @@ func (db *DB) OpenChanges(since uint64, batchMarkers bool) (*ChangeCursor, error
 // OldestChangeSeq is the sequence number of the oldest change still
 // retained (LastSeq()+1 if none): OpenChanges accepts since >= it - 1.
 func (db *DB) OldestChangeSeq() (uint64, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, err
 	}
+	defer db.leave()
 	var n int64
 	err := wrap(fkraw.Fkb_changes_oldest_seq(db.h, &n))
 	runtime.KeepAlive(db)

@@ -22,9 +22,10 @@ type Namespace struct {
 // OpenNamespace opens namespace name, creating it if create is true
 // (otherwise ErrNamespaceNotFound when it does not exist).
 func (db *DB) OpenNamespace(name string, create bool) (*Namespace, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
@@ -42,9 +43,10 @@ func (db *DB) Namespace(name string) (*Namespace, error) { return db.OpenNamespa
 
 // CreateNamespace creates namespace name; ErrExists if it exists.
 func (db *DB) CreateNamespace(name string) (*Namespace, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
@@ -66,9 +68,10 @@ func newNamespace(db *DB, p int64) *Namespace {
 
 // DropNamespace drops namespace name and all its keys.
 func (db *DB) DropNamespace(name string) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	if err := cString(name, "a namespace name"); err != nil {
 		return err
 	}
@@ -79,9 +82,10 @@ func (db *DB) DropNamespace(name string) error {
 
 // Namespaces lists the namespaces, "default" included.
 func (db *DB) Namespaces() ([]string, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_ns_list(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	if err != nil {

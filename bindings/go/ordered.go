@@ -24,9 +24,10 @@ const (
 // (firkin_ns_create_v2 with FIRKIN_NS_ORDERED; the property is durable);
 // ErrExists if a namespace of that name exists, ordered or not.
 func (db *DB) CreateNamespaceOrdered(name string) (*Namespace, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
@@ -87,9 +88,10 @@ func (db *DB) PrefixIterator(ns *Namespace, snap *Snapshot, prefix []byte, rever
 // orderedIterator checks the handles, calls open with the snapshot and
 // namespace handles, and wraps the iterator it returns.
 func (db *DB) orderedIterator(ns *Namespace, snap *Snapshot, open func(sh fkraw.Struct_SS_firkin_snapshot, nh fkraw.Struct_SS_firkin_ns, p *int64) error) (*Iterator, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	nh, err := ns.handle()
 	if err != nil {
 		return nil, err

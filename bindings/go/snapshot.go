@@ -19,9 +19,10 @@ type Snapshot struct {
 
 // NewSnapshot takes a snapshot of the latest state.
 func (db *DB) NewSnapshot() (*Snapshot, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	var p int64
 	err := wrap(fkraw.Fkb_snapshot_new(db.h, &p))
 	runtime.KeepAlive(db)
@@ -34,9 +35,10 @@ func (db *DB) NewSnapshot() (*Snapshot, error) {
 // SnapshotAt is a snapshot at an older sequence number (time travel);
 // reads give ErrSnapshotTooOld where the history is no longer kept.
 func (db *DB) SnapshotAt(seq uint64) (*Snapshot, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	var p int64
 	err := wrap(fkraw.Fkb_snapshot_at(db.h, seq, &p))
 	runtime.KeepAlive(db)

@@ -73,27 +73,30 @@ func msTime(ms uint64) time.Time {
 }
 
 func (db *DB) putTTL(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte, ttl time.Duration) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_put_ttl(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) putExpireAt(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte, at time.Time) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_put_expire_at(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val), expiryMs(at)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) ttl(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (time.Duration, bool, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, false, err
 	}
+	defer db.leave()
 	s := getScratch()
 	err := wrap(fkraw.Fkb_ttl(db.h, snap, ns, ptr(key), len(key), s.n))
 	n := *s.n
@@ -113,18 +116,20 @@ func (db *DB) ttl(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 }
 
 func (db *DB) persist(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key []byte) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_persist(db.h, wo, ns, ptr(key), len(key)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) history(ns fkraw.Struct_SS_firkin_ns, key []byte) (*History, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	b, err := readText(func(buf []byte, n *int64) error {
 		return fkraw.Fkb_history(db.h, ns, ptr(key), len(key), ptr(buf), len(buf), n)
 	})
@@ -175,9 +180,10 @@ func (db *DB) Persist(key []byte) error { return db.persist(nil, nil, key) }
 // NowMs is the database clock: ms since the epoch, never behind the newest
 // commit time. It decides expiry and stamps commits.
 func (db *DB) NowMs() (int64, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, err
 	}
+	defer db.leave()
 	var n int64
 	err := wrap(fkraw.Fkb_now_ms(db.h, &n))
 	runtime.KeepAlive(db)
@@ -200,9 +206,10 @@ func (db *DB) Now() (time.Time, error) {
 // log that tells that time is no longer kept (Options
 // "history_retention_ms" keeps it).
 func (db *DB) SnapshotAtTime(t time.Time) (*Snapshot, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	var p int64
 	err := wrap(fkraw.Fkb_snapshot_at_time(db.h, timeMs(t), &p))
 	runtime.KeepAlive(db)

@@ -64,9 +64,10 @@ type Txn struct {
 // Begin starts a transaction at a snapshot of the latest state. An
 // isolation outside the C int range, or unknown, gives ErrInvalidArgument.
 func (db *DB) Begin(iso Isolation) (*Txn, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	v, err := cInt(int(iso), "isolation")
 	if err != nil {
 		return nil, err

@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Threading;
+using Firkin;
+using NUnit.Framework;
+
+namespace Firkin.Tests
+{
+    /// <summary>
+    /// Dispose racing calls on the same database from other threads: every
+    /// call succeeds or throws ClosedException, the process does not crash,
+    /// and once the calls are out the database is released (it reopens).
+    /// Before the gate (Gate.cs) a call could pass the open check just before
+    /// Dispose freed the native handle, then use it: a SIGSEGV in firkin_put
+    /// or firkin_get.
+    /// </summary>
+    [TestFixture]
+    public class LifetimeTests : TempDirFixture
+    {
+
+        [Test]
+        public void DisposeWhileCallsInFlight()
+        {
+            string path = Path.Combine(tmp, "db");
+            for (int round = 0; round < 25; round++)
+            {
+                var db = Db.Open(path);
+                var errors = new ConcurrentQueue<Exception>();
+                var started = new CountdownEvent(8);
+                var threads = new List<Thread>();
+                for (int g = 0; g < 8; g++)
+                {
+                    byte[] key = B("k" + g);
+                    var t = new Thread(() =>
+                    {
+                        started.Signal();
+                        try
+                        {
+                            for (int i = 0; ; i++)
+                            {
+                                switch (i % 6)
+                                {
+                                    case 0: db.Put(key, key); break;
+                                    case 1: db.Get(key); break;
+                                    case 2: db.Contains(key); break;
+                                    case 3:
+                                        using (var s = db.Snapshot()) s.Get(key);  // outlives the db handle
+                                        break;
+                                    case 4:
+                                        using (var it = db.NewIterator())
+                                        {
+                                            for (int n = 0; n < 4 && it.MoveNext(); n++) { }
+                                        }
+                                        break;
+                                    default: db.Count(); break;
+                                }
+                            }
+                        }
+                        catch (ClosedException) { }
+                        catch (Exception e) { errors.Enqueue(e); }
+                    });
+                    t.Start();
+                    threads.Add(t);
+                }
+                started.Wait();
+                Thread.Sleep(2);
+                db.Dispose();
+                foreach (var t in threads) t.Join();
+                Exception first;
+                if (errors.TryPeek(out first)) Assert.Fail("a call failed otherwise than Closed: " + first);
+                Assert.IsTrue(db.IsClosed);
+                Assert.Throws<ClosedException>(() => db.Get(B("k0")));
+            }
+            using (var db = Db.Open(path)) db.Put(B("k"), B("v"));  // released: the lock is free again
+        }
+
+        /// <summary>Dispose from inside a call on the same handle returns at once (no hang).</summary>
+        [Test]
+        public void DisposeInsideUpdate()
+        {
+            string path = Path.Combine(tmp, "db2");
+            var db = Db.Open(path);
+            db.Update(tx =>
+            {
+                db.Dispose();
+                tx.Put(B("k"), B("v"));
+            });
+            Assert.Throws<ClosedException>(() => db.Put(B("k2"), B("")));
+            using (var again = Db.Open(path)) Assert.AreEqual(B("v"), again.Get(B("k")));
+        }
+    }
+}
