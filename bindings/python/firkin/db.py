@@ -7,10 +7,12 @@ reads at one sequence number. Keys and values are bytes-like in, ``bytes`` out.
 Thread contract (as in capi/firkin.h): a DB, its Namespace and Snapshot
 objects may be used from many threads at once; each iteration (an Iterator
 or a keys()/items() generator) by one thread at a time. Once close() has
-returned, every call raises ClosedError and never reaches C; calling close()
-while other threads are still inside calls on the same handle is a caller
-error with undefined behaviour (ctypes releases the GIL during a call, so it
-may use the freed C handle and crash the process): stop or join them first.
+returned, every call raises ClosedError and never reaches C. close() may run
+while other threads are inside calls on the same DB (ctypes releases the GIL
+during a call): those finish, later calls raise ClosedError, and the C handle
+is freed when the last call in flight returns (_gate.py). Namespace and
+Snapshot handles shared between threads are not gated: close them once no
+thread uses them.
 """
 
 import ctypes
@@ -22,10 +24,11 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator as TIterator, L
 
 from ._bytes import BytesLike, as_buf, to_bytes
 from . import _progress
-from ._native import (MAX_U32, SLOW, TTL_NONE, H, c_bool, c_size_t, c_uint32, c_uint64, c_void_p, fast_get, fast_put,
+from ._native import (MAX_U32, SLOW, TTL_NONE, H, c_bool, c_size_t, c_uint32, c_uint64, c_void_p,
                       lib, take_string, u64)
+from ._gate import Gate, Use, fast_get, fast_put, raw_fast_get
 from .ttl import History, Seconds, TimeLike, expiry_ms, read_history, time_ms, ttl_ms
-from .errors import FirkinError, NotFoundError, TooLargeError, c_path, check, error
+from .errors import FirkinError, NotFoundError, TooLargeError, c_path, check, closed, error
 from .handles import (NS_ORDERED, Batch, Change, Changes, Handle, Iterator, NamespaceHandle, Options, WriteOptions,
                       ns_handle, ns_name, pairs, typed_handle, wo_handle)
 
@@ -357,14 +360,42 @@ class DB(Handle, Reader, Writer):
         finally:
             if own is not None:
                 own.close()
+        self._gate = Gate(h.value)
+        self._use = Use(self._gate)  # (immutable: one for every call)
         self._h = h.value
         self.path = path
 
+    def handle(self) -> Any:
+        """The database argument of the C calls: a Use of the gate (_gate.py;
+        ClosedError once closed)."""
+        if self._h is None:
+            raise closed(self._what)
+        return self._use
+
     def close(self) -> None:
-        """Drops this handle (the final flush's error is raised). Closing twice is harmless."""
-        h, self._h = self._h, None
-        if h is not None:
-            check(lib.firkin_close(h))
+        """Drops this handle (the final flush's error is raised). Closing twice
+        is harmless. Calls other threads have in flight finish; calls started
+        after it raise ClosedError; the C handle is freed when the last call
+        in flight returns (then the final flush's error is lost)."""
+        self._h = None
+        g = self.__dict__.get("_gate")  # (None if __init__ failed)
+        if g is not None:
+            g.close()
+
+    def _fast_get(self, snap: Any, ns: Any, key: Any, default: Any) -> Any:
+        """The accelerator's get through the gate, inline (the hot path;
+        SLOW once closed: Reader.get then raises ClosedError)."""
+        g = self._gate
+        calls = g.calls
+        calls.append(None)
+        try:
+            if g.closed:
+                return SLOW
+            return raw_fast_get(g.h, snap, ns, key, default, SLOW)
+        finally:
+            calls.pop()
+            if g.closed and not calls:
+                g.free(False)
 
     def __enter__(self) -> "DB":
         return self
@@ -380,7 +411,7 @@ class DB(Handle, Reader, Writer):
         # Reader.get without the _ctx() call (about 40 ns of the budget of
         # C + 150 ns per get): the accelerator straight on the handle. (A
         # closed handle is None: the C call refuses it and Reader.get raises.)
-        r = SLOW if fast_get is None else fast_get(self._h, None, None, key, default, SLOW)
+        r = SLOW if fast_get is None else self._fast_get(None, None, key, default)
         return r if r is not SLOW else Reader.get(self, key, default)
 
     def write(self, batch: Batch, wo: Optional[WriteOptions] = None) -> None:
@@ -563,7 +594,7 @@ class Namespace(NamespaceHandle, Reader, Writer):
         # As DB.get. A closed namespace must not reach C as None (that is
         # the default namespace): Reader.get raises for it.
         n = self._h
-        r = SLOW if fast_get is None or n is None else fast_get(self.db._h, None, n, key, default, SLOW)
+        r = SLOW if fast_get is None or n is None else self.db._fast_get(None, n, key, default)
         return r if r is not SLOW else Reader.get(self, key, default)
 
     def __enter__(self) -> "Namespace":
@@ -603,7 +634,7 @@ class View(Reader):
         n = None if ns is None else ns._h
         if fast_get is None or s is None or (n is None and ns is not None):
             return Reader.get(self, key, default)
-        r = fast_get(self._snap.db._h, s, n, key, default, SLOW)
+        r = self._snap.db._fast_get(s, n, key, default)
         return r if r is not SLOW else Reader.get(self, key, default)
 
 
@@ -627,7 +658,7 @@ class Snapshot(Handle, Reader):
         # As DB.get. A freed snapshot must not reach C as None (that reads
         # the latest state): Reader.get raises for it.
         s = self._h
-        r = SLOW if fast_get is None or s is None else fast_get(self.db._h, s, None, key, default, SLOW)
+        r = SLOW if fast_get is None or s is None else self.db._fast_get(s, None, key, default)
         return r if r is not SLOW else Reader.get(self, key, default)
 
     def _ctx(self) -> Tuple[Any, Any, Any]:

@@ -25,7 +25,7 @@ class Handle:
     copy.copy, copy.deepcopy and pickle raise TypeError (a copy would free the
     C handle under the original; a pickle would carry a pointer into another
     process). Closing while another thread is inside a call on the same handle
-    is a caller error with undefined behaviour."""
+    is a caller error with undefined behaviour, except for a DB (_gate.py)."""
 
     _h: Optional[int] = None
     _what = "handle"

@@ -1,0 +1,82 @@
+"""close() racing calls on the same DB from other threads (ctypes and the
+accelerator release the GIL during a C call): every call succeeds or raises
+ClosedError, the interpreter does not crash, and once the calls are out the
+database is released (it reopens). Before the gate (db.py, _Gate) a call
+could read the C handle just before close() freed it, then use it in C:
+SIGSEGV."""
+import threading
+import time
+
+import firkin
+
+
+def _hammer(db, g, started, errors):
+    key = b"k%d" % g
+    started.release()
+    try:
+        i = 0
+        while True:
+            op = i % 6
+            if op == 0:
+                db.put(key, key)
+            elif op == 1:
+                db.get(key)
+            elif op == 2:
+                key in db
+            elif op == 3:
+                with db.snapshot() as s:  # the snapshot outlives the DB handle
+                    s.get(key)
+            elif op == 4:
+                for n, _ in enumerate(db.items()):
+                    if n == 3:
+                        break
+            else:
+                len(db)
+            i += 1
+    except firkin.ClosedError:
+        pass
+    except BaseException as e:  # noqa: B902 (reported by the test)
+        errors.append(e)
+
+
+def test_close_while_calls_in_flight(path):
+    for _ in range(12):
+        db = firkin.DB(path)
+        errors = []
+        started = threading.Semaphore(0)
+        threads = [threading.Thread(target=_hammer, args=(db, g, started, errors)) for g in range(8)]
+        for t in threads:
+            t.start()
+        for _ in threads:
+            started.acquire()
+        time.sleep(0.002)
+        db.close()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert db.closed
+        try:
+            db.get(b"k0")
+            raise AssertionError("get after close did not raise")
+        except firkin.ClosedError:
+            pass
+    with firkin.DB(path) as db:  # released: the lock is free again
+        db.put(b"k", b"v")
+
+
+def test_close_inside_update(path):
+    """close() from inside a call on the same handle returns at once (no hang)."""
+    db = firkin.DB(path)
+
+    def fn(tx):
+        db.close()
+        tx.put(b"k", b"v")
+
+    db.update(fn)
+    try:
+        db.put(b"k2", b"")
+        raise AssertionError("put after close did not raise")
+    except firkin.ClosedError:
+        pass
+    with firkin.DB(path) as again:
+        assert again.get(b"k") == b"v"
