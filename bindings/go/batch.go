@@ -39,10 +39,11 @@ func (b *Batch) PutNS(ns *Namespace, key, val []byte) error {
 	if err := b.check(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_batch_put(b.h, nh, ptr(key), len(key), ptr(val), len(val)))
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(ns)
@@ -57,10 +58,11 @@ func (b *Batch) DeleteNS(ns *Namespace, key []byte) error {
 	if err := b.check(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_batch_delete(b.h, nh, ptr(key), len(key)))
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(ns)

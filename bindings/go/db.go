@@ -19,8 +19,8 @@
 // inside calls on the same handle: those finish, calls that start after
 // it return ErrClosed, and the C handle is released when the last call in
 // flight returns (each call counts itself in and out: two atomic adds).
-// Namespace and Snapshot handles shared between goroutines are not gated
-// yet: close them only once no goroutine uses them.
+// The same holds for Namespace and Snapshot handles shared between
+// goroutines (each has a gate of its own).
 //
 // Strings for C (paths, namespace names, option names and values,
 // passphrases) holding a NUL byte give ErrInvalidArgument (C would cut them

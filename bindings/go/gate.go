@@ -2,8 +2,8 @@ package firkin
 
 import "sync/atomic"
 
-// gate counts the calls in flight on a shared handle (a DB) so that Close
-// never frees the C handle under one of them.
+// gate counts the calls in flight on a shared handle (a DB, a Namespace, a
+// Snapshot) so that Close never frees the C handle under one of them.
 //
 // state holds gateClosed once Close ran, plus the number of calls in
 // flight. A call enters (one atomic add) and leaves (one more); Close sets

@@ -114,3 +114,88 @@ func TestCloseInsideUpdate(t *testing.T) {
 		t.Fatalf("k = %q", v)
 	}
 }
+
+// Close of a shared Namespace and Snapshot racing calls on them from other
+// goroutines (both may be shared): every call succeeds or returns
+// ErrClosed, nothing crashes. Before the gates a call could pass the
+// handle's open check just before Close freed it (firkin_ns_close,
+// firkin_snapshot_free), then use it.
+func TestCloseSharedNamespaceAndSnapshotWhileInUse(t *testing.T) {
+	db := openTemp(t)
+	for round := 0; round < 12; round++ {
+		ns, err := db.Namespace("shared")
+		must(t, err)
+		snap, err := db.NewSnapshot()
+		must(t, err)
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		started := make(chan struct{}, 8)
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				key := []byte(fmt.Sprintf("k%d", g))
+				started <- struct{}{}
+				nsDone, snapDone := false, false
+				for i := 0; !nsDone || !snapDone; i++ {
+					var err error
+					onNs := i%2 == 0
+					if onNs && nsDone || !onNs && snapDone {
+						continue
+					}
+					switch i % 6 {
+					case 0:
+						err = ns.Put(key, key)
+					case 1:
+						_, err = snap.Get(key)
+					case 2:
+						_, err = ns.Get(key)
+					case 3:
+						_, err = snap.Has(key)
+					case 4:
+						var it *Iterator
+						if it, err = ns.NewIterator(); err == nil {
+							for n := 0; n < 4 && it.Next(); n++ {
+							}
+							err = it.Err()
+							it.Close()
+						}
+					case 5:
+						var it *Iterator
+						if it, err = snap.NewIterator(); err == nil {
+							for n := 0; n < 4 && it.Next(); n++ {
+							}
+							err = it.Err()
+							it.Close()
+						}
+					}
+					if errors.Is(err, ErrNotFound) {
+						err = nil
+					}
+					if err != nil {
+						if !errors.Is(err, ErrClosed) {
+							errs <- fmt.Errorf("goroutine %d op %d: %v", g, i%6, err)
+							return
+						}
+						if onNs {
+							nsDone = true
+						} else {
+							snapDone = true
+						}
+					}
+				}
+			}(g)
+		}
+		for g := 0; g < 8; g++ {
+			<-started
+		}
+		time.Sleep(2 * time.Millisecond)
+		ns.Close()
+		snap.Close()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+}

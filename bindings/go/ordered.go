@@ -44,9 +44,10 @@ func (db *DB) CreateNamespaceOrdered(name string) (*Namespace, error) {
 // (firkin_ns_flags). False for the default namespace (nil) and for a closed
 // handle.
 func (ns *Namespace) IsOrdered() bool {
-	if ns == nil || ns.closed.Load() {
+	if ns == nil || !ns.gate.enter() {
 		return false
 	}
+	defer ns.gate.leave()
 	var f int64
 	err := fkraw.Fkb_ns_flags(ns.h, &f)
 	runtime.KeepAlive(ns)
@@ -92,14 +93,16 @@ func (db *DB) orderedIterator(ns *Namespace, snap *Snapshot, open func(sh fkraw.
 		return nil, err
 	}
 	defer db.leave()
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
-	sh, err := snap.handle()
+	defer ns.leave()
+	sh, err := snap.enter()
 	if err != nil {
 		return nil, err
 	}
+	defer snap.leave()
 	var p int64
 	err = wrap(open(sh, nh, &p))
 	runtime.KeepAlive(db)
@@ -120,6 +123,7 @@ func (tx *Txn) RangeIterator(ns *Namespace, start, end []byte, reverse bool) (*I
 	if err != nil {
 		return nil, err
 	}
+	defer ns.leave()
 	var p int64
 	err = wrap(fkraw.Fkb_txn_range_iter_new(tx.h, nh, ptr(start), len(start), ptr(end), len(end), iterFlags(reverse), &p))
 	runtime.KeepAlive(tx)
@@ -136,6 +140,7 @@ func (tx *Txn) PrefixIterator(ns *Namespace, prefix []byte, reverse bool) (*Iter
 	if err != nil {
 		return nil, err
 	}
+	defer ns.leave()
 	var p int64
 	err = wrap(fkraw.Fkb_txn_prefix_iter_new(tx.h, nh, ptr(prefix), len(prefix), iterFlags(reverse), &p))
 	runtime.KeepAlive(tx)

@@ -227,10 +227,11 @@ func (db *DB) History(key []byte) (*History, error) { return db.history(nil, key
 
 // PutTTL is DB.PutTTL in this namespace.
 func (ns *Namespace) PutTTL(key, val []byte, ttl time.Duration) error {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = ns.db.putTTL(nil, h, key, val, ttl)
 	runtime.KeepAlive(ns)
 	return err
@@ -238,10 +239,11 @@ func (ns *Namespace) PutTTL(key, val []byte, ttl time.Duration) error {
 
 // PutExpireAt is DB.PutExpireAt in this namespace.
 func (ns *Namespace) PutExpireAt(key, val []byte, at time.Time) error {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = ns.db.putExpireAt(nil, h, key, val, at)
 	runtime.KeepAlive(ns)
 	return err
@@ -249,10 +251,11 @@ func (ns *Namespace) PutExpireAt(key, val []byte, at time.Time) error {
 
 // TTL is DB.TTL in this namespace.
 func (ns *Namespace) TTL(key []byte) (remaining time.Duration, expires bool, err error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return 0, false, err
 	}
+	defer ns.leave()
 	remaining, expires, err = ns.db.ttl(nil, h, key)
 	runtime.KeepAlive(ns)
 	return remaining, expires, err
@@ -260,10 +263,11 @@ func (ns *Namespace) TTL(key []byte) (remaining time.Duration, expires bool, err
 
 // Persist is DB.Persist in this namespace.
 func (ns *Namespace) Persist(key []byte) error {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = ns.db.persist(nil, h, key)
 	runtime.KeepAlive(ns)
 	return err
@@ -271,10 +275,11 @@ func (ns *Namespace) Persist(key []byte) error {
 
 // History is DB.History in this namespace.
 func (ns *Namespace) History(key []byte) (*History, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
+	defer ns.leave()
 	hist, err := ns.db.history(h, key)
 	runtime.KeepAlive(ns)
 	return hist, err
@@ -292,6 +297,8 @@ func (s *Snapshot) TTLNS(ns *Namespace, key []byte) (time.Duration, bool, error)
 	if err != nil {
 		return 0, false, err
 	}
+	defer s.leave()
+	defer ns.leave()
 	d, ok, err := s.db.ttl(sh, nh, key)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -309,10 +316,11 @@ func (b *Batch) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) erro
 	if err := b.check(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_batch_put_ttl(b.h, nh, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(ns)
@@ -405,10 +413,11 @@ func (tx *Txn) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) error
 	if err := tx.writable(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_txn_put_ttl(tx.h, nh, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -427,10 +436,11 @@ func (tx *Txn) PutExpireAtNS(ns *Namespace, key, val []byte, at time.Time) error
 	if err := tx.writable(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_txn_put_expire_at(tx.h, nh, ptr(key), len(key), ptr(val), len(val), expiryMs(at)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)

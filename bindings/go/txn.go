@@ -185,7 +185,7 @@ func (tx *Txn) handles(ns *Namespace) (fkraw.Struct_SS_firkin_ns, error) {
 	if err := tx.check(); err != nil {
 		return nil, err
 	}
-	return ns.handle()
+	return ns.enter() // (the caller leaves it: defer ns.leave())
 }
 
 // Isolation is the transaction's isolation level.
@@ -207,6 +207,7 @@ func (tx *Txn) GetNS(ns *Namespace, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer ns.leave()
 	if tx.buf == nil {
 		tx.buf = make([]byte, 256)
 	}
@@ -244,6 +245,7 @@ func (tx *Txn) HasNS(ns *Namespace, key []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Fkb_txn_contains(tx.h, nh, ptr(key), len(key), tx.n))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -258,10 +260,11 @@ func (tx *Txn) PutNS(ns *Namespace, key, val []byte) error {
 	if err := tx.writable(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_txn_put(tx.h, nh, ptr(key), len(key), ptr(val), len(val)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -276,10 +279,11 @@ func (tx *Txn) DeleteNS(ns *Namespace, key []byte) error {
 	if err := tx.writable(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_txn_delete(tx.h, nh, ptr(key), len(key)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -298,10 +302,11 @@ func (tx *Txn) CompareAndSwapNS(ns *Namespace, key, expected, val []byte) (bool,
 	if err := tx.writable(); err != nil {
 		return false, err
 	}
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Fkb_txn_cas(tx.h, nh, ptr(key), len(key), ptr(expected), len(expected),
 		ptr(val), len(val), tx.n))
 	runtime.KeepAlive(tx)
@@ -321,6 +326,7 @@ func (tx *Txn) NewIteratorNS(ns *Namespace) (*Iterator, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer ns.leave()
 	var p int64
 	err = wrap(fkraw.Fkb_txn_iter_new(tx.h, nh, &p))
 	runtime.KeepAlive(tx)

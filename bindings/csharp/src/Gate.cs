@@ -4,8 +4,9 @@ using System.Threading;
 namespace Firkin
 {
     /// <summary>
-    /// The calls in flight on a shared native handle (a database), so that
-    /// Dispose never frees the handle under one of them.
+    /// The calls in flight on a shared native handle (a database, a
+    /// namespace, a snapshot), so that Dispose never frees the handle under
+    /// one of them.
     /// </summary>
     /// <remarks>
     /// Every generated P/Invoke wrapper that takes the handle enters before
@@ -37,13 +38,25 @@ namespace Firkin
             this.free = free;
         }
 
-        internal void Enter()
+        /// <summary>Admits a call to g's handle: true if entered (or g is null:
+        /// no gate), false if g is closed (nothing entered). The caller leaves
+        /// it when true.</summary>
+        internal static bool Enter(Gate g)
         {
-            if ((Interlocked.Increment(ref state) & ClosedBit) != 0)
+            if (g == null) return true;
+            if ((Interlocked.Increment(ref g.state) & ClosedBit) != 0)
             {
-                Leave();
-                throw new ClosedException(what + " is closed");
+                g.Leave();
+                return false;
             }
+            return true;
+        }
+
+        /// <summary>p, if its gate g was entered (in); else throws ClosedException.</summary>
+        internal static T Open<T>(bool @in, Gate g, T p)
+        {
+            if (!@in) throw new ClosedException(g.what + " is closed");
+            return p;
         }
 
         internal void Leave()

@@ -91,5 +91,75 @@ namespace Firkin.Tests
             Assert.Throws<ClosedException>(() => db.Put(B("k2"), B("")));
             using (var again = Db.Open(path)) Assert.AreEqual(B("v"), again.Get(B("k")));
         }
+
+        /// <summary>Dispose of a shared Namespace and Snapshot racing calls on
+        /// them: every call succeeds or throws ClosedException. Before their
+        /// gates a call could pass the open check just before Dispose freed the
+        /// handle, then use it.</summary>
+        [Test]
+        public void DisposeSharedNamespaceAndSnapshotWhileInUse()
+        {
+            using (var db = Db.Open(Path.Combine(tmp, "db3")))
+            {
+                for (int round = 0; round < 60; round++)
+                {
+                    var ns = db.Namespace("shared");
+                    var snap = db.Snapshot();
+                    var errors = new ConcurrentQueue<Exception>();
+                    var started = new CountdownEvent(8);
+                    var threads = new List<Thread>();
+                    for (int g = 0; g < 8; g++)
+                    {
+                        byte[] key = B("k" + g);
+                        var t = new Thread(() =>
+                        {
+                            started.Signal();
+                            bool nsDone = false, snapDone = false;
+                            for (int i = 0; !nsDone || !snapDone; i++)
+                            {
+                                bool onNs = i % 2 == 0;
+                                if (onNs ? nsDone : snapDone) continue;
+                                try
+                                {
+                                    switch (i % 6)
+                                    {
+                                        case 0: ns.Put(key, key); break;
+                                        case 1: snap.Get(key); break;
+                                        case 2: ns.Get(key); break;
+                                        case 3: snap.Contains(key); break;
+                                        case 4:
+                                            using (var it = ns.NewIterator())
+                                                for (int n = 0; n < 4 && it.MoveNext(); n++) { }
+                                            break;
+                                        default:
+                                            using (var it = snap.NewIterator())
+                                                for (int n = 0; n < 4 && it.MoveNext(); n++) { }
+                                            break;
+                                    }
+                                }
+                                catch (ClosedException)
+                                {
+                                    if (onNs) nsDone = true; else snapDone = true;
+                                }
+                                catch (Exception e)
+                                {
+                                    errors.Enqueue(e);
+                                    return;
+                                }
+                            }
+                        });
+                        t.Start();
+                        threads.Add(t);
+                    }
+                    started.Wait();
+                    Thread.Sleep(2);
+                    ns.Dispose();
+                    snap.Dispose();
+                    foreach (var t in threads) t.Join();
+                    Exception first;
+                    if (errors.TryPeek(out first)) Assert.Fail("a call failed otherwise than Closed: " + first);
+                }
+            }
+        }
     }
 }

@@ -1,38 +1,42 @@
-"""The calls in flight on a DB's C handle, so that close() never frees it
-under one of them.
+"""The calls in flight on a shared C handle (a DB, a Namespace, a
+Snapshot), so that close() never frees it under one of them.
 
 ctypes and the accelerator release the GIL during a C call, so another
 thread's close() could free the handle while a call used it: a SIGSEGV
-before the review of 2026-11-29 (tests/test_lifetime.py). Now DB.handle()
-gives a Use (a reference to the DB's Gate, not the pointer), and every C
-function that takes the database (DB_FIRST) is wrapped here: the wrapper
-enters the gate (``calls.append``, atomic under the GIL), refuses a closed
-one with ClosedError without reaching C, makes the call with the pointer,
-and leaves (``calls.pop``). close() sets ``closed``; the handle is freed by
-whoever sees no call in flight once closed: close() itself (raising the
-final flush's error) or else the last call out (the error is then lost).
-close() never waits, so a close from inside a call (a transaction's
-function, a progress callback) cannot hang. A Use kept alive (in a frame
-held by a traceback) holds nothing: only a call in C holds the gate.
+before the review of 2026-11-29 (tests/test_lifetime.py). Now handle() of
+those classes gives a Use (a reference to the object's Gate, not the
+pointer), and every C function that takes one of them (GATED: the argument
+positions, from capi/firkin.h) is wrapped here: the wrapper enters each
+gate passed (``calls.append``, atomic under the GIL), refuses a closed one
+with ClosedError without reaching C, makes the call with the pointers, and
+leaves the gates it entered (``calls.pop``). close() sets ``closed``; the
+handle is freed by whoever sees no call in flight once closed: close()
+itself (raising the final flush's error for a DB) or else the last call out
+(the error is then lost). close() never waits, so a close from inside a
+call (a transaction's function, a progress callback) cannot hang. A Use
+kept alive (in a frame that a traceback holds) holds nothing: only a call
+in C holds the gate.
 """
 
-from typing import Any, Callable, List
+from typing import Any, Callable, Dict, List, Tuple
 
 from ._native import fast_get as _raw_fast_get, fast_put as _raw_fast_put, lib
 from .errors import check, closed
 
 
 class Gate:
-    """One DB's C handle and its calls in flight (see the module)."""
+    """One C handle and its calls in flight (see the module)."""
 
-    __slots__ = ("h", "calls", "closed", "_open", "_unfreed")
+    __slots__ = ("h", "what", "calls", "closed", "_release", "_open", "_unfreed")
 
-    def __init__(self, h: int) -> None:
+    def __init__(self, h: int, what: str, release: Callable[[int], Any]) -> None:
         self.h = h
+        self.what = what
         self.calls: List[None] = []
         self.closed = False
-        self._open = [None]     # popped once, by close()
-        self._unfreed = [None]  # popped once, by the free
+        self._release = release  # the C free: firkin_close, firkin_ns_close, ...
+        self._open = [None]      # popped once, by close()
+        self._unfreed = [None]   # popped once, by the free
 
     def close(self) -> None:
         try:
@@ -48,15 +52,15 @@ class Gate:
             self._unfreed.pop()
         except IndexError:
             return  # freed by another thread
-        st = lib.firkin_close(self.h)
-        if report:
+        st = self._release(self.h)
+        if report and st is not None:
             check(st)
 
 
 class Use:
-    """What DB.handle() returns: the DB's gate, passed to the wrapped C
-    functions as their database argument (not a pointer: passed to a C
-    function that is not wrapped, ctypes refuses it)."""
+    """What handle() of a DB, Namespace or Snapshot returns: its gate,
+    passed to the wrapped C functions in place of the pointer (passed to a
+    C function that is not wrapped, ctypes refuses it)."""
 
     __slots__ = ("gate",)
 
@@ -64,55 +68,155 @@ class Use:
         self.gate = gate
 
 
-def _gated(f: Callable[..., Any]) -> Callable[..., Any]:
-    def call(db: Any, *args: Any) -> Any:
-        if type(db) is not Use:
-            return f(db, *args)  # (None: refused by C as a NULL database)
-        g = db.gate
+def _gated_first(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The wrapper of a function whose only gated argument is the first."""
+    def call(h: Any, *args: Any) -> Any:
+        if type(h) is not Use:
+            return f(h, *args)  # (None: refused by C as a NULL handle)
+        g = h.gate
         calls = g.calls
-        calls.append(None)  # (Gate.enter and leave, inline)
+        calls.append(None)  # (enter and leave inline: the hot path)
         try:
             if g.closed:
-                raise closed("database")
+                raise closed(g.what)
             return f(g.h, *args)
         finally:
             calls.pop()
             if g.closed and not calls:
                 g.free(False)
-    call.__name__ = getattr(f, "__name__", "firkin_call")
     return call
 
 
-#: The C functions whose first argument is the database (firkin_db *), every
-#: one the package declares but firkin_close (the gate's own free).
-DB_FIRST = (
-    "firkin_backup firkin_cas firkin_cas_version firkin_changes_oldest_seq firkin_changes_open "
-    "firkin_checkpoint firkin_compact firkin_compact_v2 firkin_contains firkin_count "
-    "firkin_delete firkin_get firkin_get_into firkin_get_version firkin_history_new "
-    "firkin_iter_new firkin_last_seq firkin_multi_get firkin_multi_get_packed firkin_now_ms "
-    "firkin_ns_create firkin_ns_create_v2 firkin_ns_drop firkin_ns_list firkin_ns_open "
-    "firkin_persist firkin_prefix_iter_new firkin_put firkin_put_expire_at firkin_put_if_absent "
-    "firkin_put_ttl firkin_range_iter_new firkin_refresh firkin_snapshot_at "
-    "firkin_snapshot_at_time firkin_snapshot_new firkin_stats firkin_sync firkin_ttl "
-    "firkin_txn_begin firkin_verify firkin_verify_v2 firkin_write").split()
+def _gated(f: Callable[..., Any], pos: Tuple[int, ...]) -> Callable[..., Any]:
+    """The wrapper of a function with gated arguments at positions pos."""
+    def call(*args: Any) -> Any:
+        entered: List[Gate] = []
+        try:
+            a = list(args)
+            for i in pos:
+                u = a[i]
+                if type(u) is Use:
+                    g = u.gate
+                    g.calls.append(None)
+                    entered.append(g)
+                    if g.closed:
+                        raise closed(g.what)
+                    a[i] = g.h
+            return f(*a)
+        finally:
+            for g in entered:
+                g.calls.pop()
+                if g.closed and not g.calls:
+                    g.free(False)
+    return call
 
-for _name in DB_FIRST:
-    setattr(lib, _name, _gated(getattr(lib, _name)))
+
+def _wrap(f: Callable[..., Any], pos: Tuple[int, ...]) -> Callable[..., Any]:
+    first = _gated_first(f)
+    if pos == (0,):
+        return first
+    general = _gated(f, pos)
+    if pos[0] != 0:
+        return general
+    rest = pos[1:]
+
+    def call(*args: Any) -> Any:
+        # Most calls pass no namespace or snapshot (None: the default
+        # namespace, the latest state): then only the database is gated.
+        for i in rest:
+            if type(args[i]) is Use:
+                return general(*args)
+        return first(*args)
+    return call
+
+
+#: The C functions the package declares that take a database, namespace or
+#: snapshot handle, and those arguments' positions (from capi/firkin.h;
+#: their frees, firkin_close, firkin_ns_close and firkin_snapshot_free, are
+#: the gates' own and take the pointer).
+GATED: Dict[str, Tuple[int, ...]] = {
+    "firkin_backup": (0,),
+    "firkin_batch_delete": (1,),
+    "firkin_batch_put": (1,),
+    "firkin_batch_put_ttl": (1,),
+    "firkin_cas": (0, 2),
+    "firkin_cas_version": (0, 2),
+    "firkin_changes_oldest_seq": (0,),
+    "firkin_changes_open": (0,),
+    "firkin_checkpoint": (0,),
+    "firkin_compact": (0,),
+    "firkin_compact_v2": (0,),
+    "firkin_contains": (0, 1, 2),
+    "firkin_count": (0, 1),
+    "firkin_delete": (0, 2),
+    "firkin_get": (0, 1, 2),
+    "firkin_get_into": (0, 1, 2),
+    "firkin_get_version": (0, 1, 2),
+    "firkin_history_new": (0, 1),
+    "firkin_iter_new": (0, 1, 2),
+    "firkin_last_seq": (0,),
+    "firkin_multi_get": (0, 1, 2),
+    "firkin_multi_get_packed": (0, 1, 2),
+    "firkin_now_ms": (0,),
+    "firkin_ns_create": (0,),
+    "firkin_ns_create_v2": (0,),
+    "firkin_ns_drop": (0,),
+    "firkin_ns_flags": (0,),
+    "firkin_ns_list": (0,),
+    "firkin_ns_name": (0,),
+    "firkin_ns_open": (0,),
+    "firkin_persist": (0, 2),
+    "firkin_prefix_iter_new": (0, 1, 2),
+    "firkin_put": (0, 2),
+    "firkin_put_expire_at": (0, 2),
+    "firkin_put_if_absent": (0, 2),
+    "firkin_put_ttl": (0, 2),
+    "firkin_range_iter_new": (0, 1, 2),
+    "firkin_refresh": (0,),
+    "firkin_snapshot_at": (0,),
+    "firkin_snapshot_at_time": (0,),
+    "firkin_snapshot_new": (0,),
+    "firkin_snapshot_seq": (0,),
+    "firkin_stats": (0,),
+    "firkin_sync": (0,),
+    "firkin_ttl": (0, 1, 2),
+    "firkin_txn_begin": (0,),
+    "firkin_txn_cas": (1,),
+    "firkin_txn_contains": (1,),
+    "firkin_txn_delete": (1,),
+    "firkin_txn_get": (1,),
+    "firkin_txn_iter_new": (1,),
+    "firkin_txn_prefix_iter_new": (1,),
+    "firkin_txn_put": (1,),
+    "firkin_txn_put_expire_at": (1,),
+    "firkin_txn_put_ttl": (1,),
+    "firkin_txn_range_iter_new": (1,),
+    "firkin_verify": (0,),
+    "firkin_verify_v2": (0,),
+    "firkin_write": (0,),
+}
+
+for _name, _pos in GATED.items():
+    setattr(lib, _name, _wrap(getattr(lib, _name), _pos))
 
 raw_fast_get: Any = _raw_fast_get
 
 
-def _gated6(f: Callable[..., Any]) -> Callable[..., Any]:
-    """_gated for the accelerator's six-argument calls (no *args: the hot path)."""
-    def call(db: Any, a: Any, b: Any, c: Any, d: Any, e: Any) -> Any:
-        if type(db) is not Use:
-            return f(db, a, b, c, d, e)
-        g = db.gate
+def _fast(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The wrapper of the accelerator's get(db, snap, ns, ...) and put(db,
+    wo, ns, ...): the database gated inline when the other two are not
+    gated handles (the common case), else as _gated."""
+    general = _gated(f, (0, 1, 2))
+
+    def call(h: Any, a: Any, b: Any, c: Any, d: Any, e: Any) -> Any:
+        if type(h) is not Use or type(a) is Use or type(b) is Use:
+            return general(h, a, b, c, d, e)
+        g = h.gate
         calls = g.calls
         calls.append(None)
         try:
             if g.closed:
-                raise closed("database")
+                raise closed(g.what)
             return f(g.h, a, b, c, d, e)
         finally:
             calls.pop()
@@ -120,7 +224,7 @@ def _gated6(f: Callable[..., Any]) -> Callable[..., Any]:
                 g.free(False)
     return call
 
-
-#: The accelerator's get and put through the gate (None without it).
-fast_get: Any = None if _raw_fast_get is None else _gated6(_raw_fast_get)
-fast_put: Any = None if _raw_fast_put is None else _gated6(_raw_fast_put)
+#: The accelerator's get(db, snap, ns, ...) and put(db, wo, ns, ...) through
+#: the gates (None without it).
+fast_get: Any = None if _raw_fast_get is None else _fast(_raw_fast_get)
+fast_put: Any = None if _raw_fast_put is None else _fast(_raw_fast_put)

@@ -11,6 +11,7 @@ import time
 from typing import Any, Dict, Iterator as TIterator, NamedTuple, Optional, Tuple, Union
 
 from ._bytes import BytesLike, as_buf
+from ._gate import Gate, Use
 from ._native import H, MAX_U32, c_int, c_size_t, c_void_p, i32, lib, take_string, u64
 from .errors import c_text, check, closed, error
 
@@ -25,7 +26,8 @@ class Handle:
     copy.copy, copy.deepcopy and pickle raise TypeError (a copy would free the
     C handle under the original; a pickle would carry a pointer into another
     process). Closing while another thread is inside a call on the same handle
-    is a caller error with undefined behaviour, except for a DB (_gate.py)."""
+    is a caller error with undefined behaviour, except for the handles that
+    may be shared, a DB, a Namespace and a Snapshot (GatedHandle, _gate.py)."""
 
     _h: Optional[int] = None
     _what = "handle"
@@ -189,7 +191,34 @@ def wo_handle(wo: Optional[WriteOptions]) -> Any:
     return typed_handle(wo, WriteOptions, "wo")
 
 
-class NamespaceHandle(Handle):
+class GatedHandle(Handle):
+    """A handle that may be shared between threads (DB, Namespace, Snapshot):
+    close() may run while other threads are inside calls on it (_gate.py).
+    handle() gives the Use that the wrapped C functions take."""
+
+    def _take(self, h: int) -> None:
+        g = Gate(h, self._what, type(self)._free)
+        self._gate = g
+        self._use = Use(g)  # (immutable: one for every call)
+        self._h = h
+
+    def handle(self) -> Any:
+        """The handle argument of the C calls: a Use of the gate (ClosedError once closed)."""
+        if self._h is None:
+            raise closed(self._what)
+        return self._use
+
+    def close(self) -> None:
+        """Releases the handle. Closing twice is harmless. Calls other threads
+        have in flight on it finish; calls started after it raise
+        ClosedError; the C handle is freed when the last returns."""
+        self._h = None
+        g = self.__dict__.get("_gate")  # (None if __init__ failed)
+        if g is not None:
+            g.close()
+
+
+class NamespaceHandle(GatedHandle):
     """The handle part of a Namespace (db.Namespace): what ``ns=`` arguments take."""
 
     _what = "namespace"

@@ -80,3 +80,62 @@ def test_close_inside_update(path):
         pass
     with firkin.DB(path) as again:
         assert again.get(b"k") == b"v"
+
+
+def _hammer_shared(ns, snap, g, started, errors):
+    key = b"k%d" % g
+    started.release()
+    done = {True: False, False: False}  # on the namespace / on the snapshot
+    i = 0
+    while not (done[True] and done[False]):
+        on_ns = i % 2 == 0
+        op = i % 6
+        i += 1
+        if done[on_ns]:
+            continue
+        try:
+            if op == 0:
+                ns.put(key, key)
+            elif op == 1:
+                snap.get(key)
+            elif op == 2:
+                ns.get(key)
+            elif op == 3:
+                key in snap
+            elif op == 4:
+                for n, _ in enumerate(ns.items()):
+                    if n == 3:
+                        break
+            else:
+                for n, _ in enumerate(snap.items()):
+                    if n == 3:
+                        break
+        except firkin.ClosedError:
+            done[on_ns] = True
+        except BaseException as e:  # noqa: B902 (reported by the test)
+            errors.append(e)
+            return
+
+
+def test_close_shared_namespace_and_snapshot_while_in_use(path):
+    """close() of a shared Namespace and Snapshot racing calls on them: every
+    call succeeds or raises ClosedError. Before their gates a call could read
+    the handle just before close() freed it, then use it in C."""
+    with firkin.DB(path) as db:
+        for _ in range(12):
+            ns = db.namespace("shared")
+            snap = db.snapshot()
+            errors = []
+            started = threading.Semaphore(0)
+            threads = [threading.Thread(target=_hammer_shared, args=(ns, snap, g, started, errors))
+                       for g in range(8)]
+            for t in threads:
+                t.start()
+            for _ in threads:
+                started.acquire()
+            time.sleep(0.002)
+            ns.close()
+            snap.close()
+            for t in threads:
+                t.join()
+            assert not errors, errors

@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The calls in flight on a shared C handle (a database), so that close()
- * never frees the handle under one of them.
+ * The calls in flight on a shared C handle (a database, a namespace, a
+ * snapshot), so that close() never frees the handle under one of them.
  *
  * <p>Every generated native method that takes the handle enters before the
  * call and leaves after it (firkin_java.swg, the javain typemap of the
@@ -36,12 +36,27 @@ final class Gate {
     this.free = free;
   }
 
-  /** Admits a call; throws Closed once close() ran. */
-  void enter() {
-    if ((state.incrementAndGet() & CLOSED) != 0) {
-      leaveQuietly();
-      throw new FirkinException.Closed(what + " is closed");
+  /**
+   * Admits a call to g's handle: true if entered (or g is null: no gate),
+   * false if g is closed (nothing entered). The caller leaves it when true.
+   */
+  static boolean enter(Gate g) {
+    if (g == null) {
+      return true;
     }
+    if ((g.state.incrementAndGet() & CLOSED) != 0) {
+      g.leaveQuietly();
+      return false;
+    }
+    return true;
+  }
+
+  /** p, if its gate g was entered (in); else throws Closed. */
+  static <T> T open(boolean in, Gate g, T p) {
+    if (!in) {
+      throw new FirkinException.Closed(g.what + " is closed");
+    }
+    return p;
   }
 
   /** Ends a call; frees the handle if it was the last one out of a closed gate. */

@@ -110,4 +110,88 @@ class LifetimeTest {
       assertArrayEquals(b("v"), again.get(b("k")));
     }
   }
+
+  /**
+   * close() of a shared Namespace and Snapshot racing calls on them: every call
+   * succeeds or throws Closed. Before their gates a call could pass the open
+   * check just before close() freed the handle, then use it.
+   */
+  @Test
+  void closeSharedNamespaceAndSnapshotWhileInUse() throws Exception {
+    try (Firkin db = Firkin.open(tmp.resolve("db3").toString())) {
+      for (int round = 0; round < 12; round++) {
+        Namespace ns = db.namespace("shared");
+        Snapshot snap = db.snapshot();
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch started = new CountDownLatch(8);
+        List<Thread> threads = new ArrayList<>();
+        for (int g = 0; g < 8; g++) {
+          final byte[] key = b("k" + g);
+          Thread t =
+              new Thread(
+                  () -> {
+                    started.countDown();
+                    boolean nsDone = false;
+                    boolean snapDone = false;
+                    for (int i = 0; !nsDone || !snapDone; i++) {
+                      boolean onNs = i % 2 == 0;
+                      if (onNs ? nsDone : snapDone) {
+                        continue;
+                      }
+                      try {
+                        switch (i % 6) {
+                          case 0:
+                            ns.put(key, key);
+                            break;
+                          case 1:
+                            snap.get(key);
+                            break;
+                          case 2:
+                            ns.get(key);
+                            break;
+                          case 3:
+                            snap.contains(key);
+                            break;
+                          case 4:
+                            try (FirkinIterator it = ns.iterator()) {
+                              for (int n = 0; n < 4 && it.hasNext(); n++) {
+                                it.next();
+                              }
+                            }
+                            break;
+                          default:
+                            try (FirkinIterator it = snap.iterator()) {
+                              for (int n = 0; n < 4 && it.hasNext(); n++) {
+                                it.next();
+                              }
+                            }
+                        }
+                      } catch (FirkinException.Closed e) {
+                        if (onNs) {
+                          nsDone = true;
+                        } else {
+                          snapDone = true;
+                        }
+                      } catch (Throwable e) {
+                        errors.add(e);
+                        return;
+                      }
+                    }
+                  });
+          t.start();
+          threads.add(t);
+        }
+        started.await();
+        Thread.sleep(2);
+        ns.close();
+        snap.close();
+        for (Thread t : threads) {
+          t.join();
+        }
+        if (!errors.isEmpty()) {
+          throw new AssertionError("a call failed otherwise than Closed", errors.peek());
+        }
+      }
+    }
+  }
 }
