@@ -278,8 +278,12 @@ func (c *ChangeCursor) Close() error {
 // markers are included. The error channel receives the error that ended
 // the stream (ctx.Err() when cancelled) and is closed with the change
 // channel. An error opening the cursor (ErrSnapshotTooOld, ...) is returned
-// at once.
+// at once, as is ErrInvalidArgument for a nil ctx (the stream's goroutine
+// would otherwise panic on it, out of the caller's reach).
 func (db *DB) Changes(ctx context.Context, since uint64) (<-chan Change, <-chan error, error) {
+	if ctx == nil {
+		return nil, nil, &Error{Code: StatusInvalidArgument, Msg: "Changes: ctx is nil (use context.Background())"}
+	}
 	c, err := db.OpenChanges(since, true)
 	if err != nil {
 		return nil, nil, err

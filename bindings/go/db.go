@@ -87,7 +87,12 @@ func Open(path string, opts *Options) (*DB, error) {
 }
 
 // Path is the directory the database was opened from.
-func (db *DB) Path() string { return db.path }
+func (db *DB) Path() string {
+	if db == nil {
+		return ""
+	}
+	return db.path
+}
 
 // Close drops this handle. The database shuts down (final flush, lock
 // released) once its namespaces, snapshots and iterators are closed too;
