@@ -416,9 +416,7 @@ func (db *DB) newIterator(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_
 	if err != nil {
 		return nil, err
 	}
-	it := &Iterator{h: fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p)), n: new(int64), buf: make([]byte, iterBufSize)}
-	runtime.SetFinalizer(it, (*Iterator).Close)
-	return it, nil
+	return newIteratorFrom(p), nil
 }
 
 // --- DB: the default namespace, latest state --------------------------------
@@ -513,9 +511,10 @@ func (db *DB) WriteWith(wo *WriteOptions, b *Batch) error {
 	if b == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "batch is nil"}
 	}
-	if b.closed {
-		return errClosed("batch")
+	if err := b.enter(); err != nil {
+		return err
 	}
+	defer b.gate.leave()
 	err = wrap(fkraw.Firkin_write(db.h, wh, b.h))
 	runtime.KeepAlive(db)
 	runtime.KeepAlive(wo)

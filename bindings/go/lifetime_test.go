@@ -221,3 +221,79 @@ func TestChangesNilContext(t *testing.T) {
 		t.Fatal("nil DB has a path")
 	}
 }
+
+// Iterator, Batch and ChangeCursor are for one goroutine at a time, but a
+// Close from other goroutines (twice at once, or to stop a reader) must not
+// free the C handle twice or under a call: before their gates (a plain bool)
+// this test died of SIGSEGV in firkin_iter_free / firkin_batch_free (a
+// double free, or a call on the freed handle) on each of 3 runs.
+func TestCloseSingleGoroutineHandlesFromOthers(t *testing.T) {
+	db := openTemp(t)
+	for i := 0; i < 2000; i++ {
+		must(t, db.Put([]byte(fmt.Sprintf("k%06d", i)), make([]byte, 50)))
+	}
+	for round := 0; round < 100; round++ {
+		it, err := db.NewIterator()
+		must(t, err)
+		b, err := NewBatch()
+		must(t, err)
+		c, err := db.OpenChanges(0, true)
+		must(t, err)
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		started := make(chan struct{}, 3)
+		wg.Add(3)
+		go func() { // the iterator's reader
+			defer wg.Done()
+			started <- struct{}{}
+			for it.Next() {
+			}
+			if err := it.Err(); err != nil && !errors.Is(err, ErrClosed) {
+				errs <- err
+			}
+		}()
+		go func() { // the batch's writer
+			defer wg.Done()
+			started <- struct{}{}
+			for {
+				if err := b.Put([]byte("k"), []byte("v")); err != nil {
+					if !errors.Is(err, ErrClosed) {
+						errs <- err
+					}
+					return
+				}
+			}
+		}()
+		go func() { // the cursor's reader, waiting for changes
+			defer wg.Done()
+			started <- struct{}{}
+			for {
+				for c.Next() {
+				}
+				if _, err := c.Wait(time.Millisecond); err != nil {
+					if !errors.Is(err, ErrClosed) {
+						errs <- err
+					}
+					return
+				}
+			}
+		}()
+		for g := 0; g < 3; g++ {
+			<-started
+		}
+		for g := 0; g < 3; g++ { // closers, at once
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				it.Close()
+				b.Close()
+				c.Close()
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+}

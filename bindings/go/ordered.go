@@ -62,7 +62,9 @@ func iterFlags(reverse bool) int {
 }
 
 func newIteratorFrom(p int64) *Iterator {
-	it := &Iterator{h: fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p)), n: new(int64), buf: make([]byte, iterBufSize)}
+	h := fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p))
+	it := &Iterator{h: h, n: new(int64), buf: make([]byte, iterBufSize)}
+	it.gate.free = func() error { fkraw.Firkin_iter_free(h); return nil }
 	runtime.SetFinalizer(it, (*Iterator).Close)
 	return it
 }
@@ -156,9 +158,10 @@ func (tx *Txn) PrefixIterator(ns *Namespace, prefix []byte, reverse bool) (*Iter
 // returns that entry (an iterator that had ended can seek again).
 // ErrInvalidArgument on an iterator in hash order, which is left as it was.
 func (it *Iterator) Seek(key []byte) error {
-	if it == nil || it.closed {
+	if it == nil || !it.gate.enter() {
 		return errClosed("iterator")
 	}
+	defer it.gate.leave()
 	err := wrap(fkraw.Firkin_iter_seek(it.h, ptr(key), len(key)))
 	runtime.KeepAlive(it)
 	// Nothing moved: an unordered iterator (it cannot seek), or bad
@@ -178,9 +181,10 @@ func (it *Iterator) Seek(key []byte) error {
 // IsOrdered reports whether the iterator is ordered (made by RangeIterator
 // or PrefixIterator); false once closed.
 func (it *Iterator) IsOrdered() bool {
-	if it == nil || it.closed {
+	if it == nil || !it.gate.enter() {
 		return false
 	}
+	defer it.gate.leave()
 	v := fkraw.Firkin_iter_is_ordered(it.h)
 	runtime.KeepAlive(it)
 	return v

@@ -313,9 +313,10 @@ func (b *Batch) PutTTL(key, val []byte, ttl time.Duration) error {
 
 // PutTTLNS is PutTTL in namespace ns (nil = default).
 func (b *Batch) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) error {
-	if err := b.check(); err != nil {
+	if err := b.enter(); err != nil {
 		return err
 	}
+	defer b.gate.leave()
 	nh, err := ns.enter()
 	if err != nil {
 		return err

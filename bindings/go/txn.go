@@ -334,9 +334,7 @@ func (tx *Txn) NewIteratorNS(ns *Namespace) (*Iterator, error) {
 	if err != nil {
 		return nil, err
 	}
-	it := &Iterator{h: fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p)), n: new(int64), buf: make([]byte, iterBufSize)}
-	runtime.SetFinalizer(it, (*Iterator).Close)
-	return it, nil
+	return newIteratorFrom(p), nil
 }
 
 func (tx *Txn) unmanaged(what string) error {
