@@ -161,5 +161,56 @@ namespace Firkin.Tests
                 }
             }
         }
+
+        /// <summary>An iterator, a batch and a change cursor are for one thread at a
+        /// time, but a Dispose from other threads (three at once, or under a
+        /// reader's call) must free each native handle once and never under a
+        /// call. Before their gates this crashed the process (a double free, or a
+        /// call on the freed handle).</summary>
+        [Test]
+        public void DisposeSingleThreadHandlesFromOthers()
+        {
+            using (var db = Db.Open(Path.Combine(tmp, "db4")))
+            {
+                for (int i = 0; i < 2000; i++) db.Put(B("k" + i), new byte[50]);
+                for (int round = 0; round < 60; round++)
+                {
+                    var it = db.NewIterator();
+                    var batch = new Batch();
+                    var c = db.Changes(0);
+                    var errors = new ConcurrentQueue<Exception>();
+                    var started = new CountdownEvent(3);
+                    ThreadStart[] workers = {
+                        () => { started.Signal(); while (it.MoveNext()) { } },
+                        () => { started.Signal(); for (;;) batch.Put(B("k"), B("v")); },
+                        () => { started.Signal(); Change ch; for (;;) { while (c.TryNext(out ch)) { } c.Wait(1); } },
+                    };
+                    var threads = new List<Thread>();
+                    foreach (var w in workers)
+                    {
+                        var t = new Thread(() =>
+                        {
+                            try { w(); }
+                            catch (ClosedException) { }
+                            catch (Exception e) { errors.Enqueue(e); }
+                        });
+                        t.Start();
+                        threads.Add(t);
+                    }
+                    started.Wait();
+                    var closers = new List<Thread>();
+                    for (int g = 0; g < 3; g++)
+                    {
+                        var t = new Thread(() => { it.Dispose(); batch.Dispose(); c.Dispose(); });
+                        t.Start();
+                        closers.Add(t);
+                    }
+                    foreach (var t in closers) t.Join();
+                    foreach (var t in threads) t.Join();
+                    Exception first;
+                    if (errors.TryPeek(out first)) Assert.Fail("a call failed otherwise than Closed: " + first);
+                }
+            }
+        }
     }
 }

@@ -130,19 +130,33 @@ def _wrap(f: Callable[..., Any], pos: Tuple[int, ...]) -> Callable[..., Any]:
     return call
 
 
-#: The C functions the package declares that take a database, namespace or
-#: snapshot handle, and those arguments' positions (from capi/firkin.h;
-#: their frees, firkin_close, firkin_ns_close and firkin_snapshot_free, are
-#: the gates' own and take the pointer).
+#: The C functions the package declares that take a gated handle (a
+#: database, namespace, snapshot, iterator, batch, change cursor or
+#: transaction), and those arguments' positions (from capi/firkin.h; their
+#: frees, firkin_close, firkin_ns_close, ..., are the gates' own and take
+#: the pointer).
 GATED: Dict[str, Tuple[int, ...]] = {
     "firkin_backup": (0,),
-    "firkin_batch_delete": (1,),
-    "firkin_batch_put": (1,),
-    "firkin_batch_put_ttl": (1,),
+    "firkin_batch_clear": (0,),
+    "firkin_batch_count": (0,),
+    "firkin_batch_delete": (0, 1),
+    "firkin_batch_put": (0, 1),
+    "firkin_batch_put_ttl": (0, 1),
     "firkin_cas": (0, 2),
     "firkin_cas_version": (0, 2),
+    "firkin_changes_key": (0,),
+    "firkin_changes_namespace": (0,),
+    "firkin_changes_next": (0,),
+    "firkin_changes_next_n": (0,),
     "firkin_changes_oldest_seq": (0,),
     "firkin_changes_open": (0,),
+    "firkin_changes_position": (0,),
+    "firkin_changes_seq": (0,),
+    "firkin_changes_status": (0,),
+    "firkin_changes_type": (0,),
+    "firkin_changes_valid": (0,),
+    "firkin_changes_value": (0,),
+    "firkin_changes_wait": (0,),
     "firkin_checkpoint": (0,),
     "firkin_compact": (0,),
     "firkin_compact_v2": (0,),
@@ -153,7 +167,15 @@ GATED: Dict[str, Tuple[int, ...]] = {
     "firkin_get_into": (0, 1, 2),
     "firkin_get_version": (0, 1, 2),
     "firkin_history_new": (0, 1),
+    "firkin_iter_is_ordered": (0,),
+    "firkin_iter_key": (0,),
     "firkin_iter_new": (0, 1, 2),
+    "firkin_iter_next": (0,),
+    "firkin_iter_next_n": (0,),
+    "firkin_iter_seek": (0,),
+    "firkin_iter_status": (0,),
+    "firkin_iter_valid": (0,),
+    "firkin_iter_value": (0,),
     "firkin_last_seq": (0,),
     "firkin_multi_get": (0, 1, 2),
     "firkin_multi_get_packed": (0, 1, 2),
@@ -181,19 +203,22 @@ GATED: Dict[str, Tuple[int, ...]] = {
     "firkin_sync": (0,),
     "firkin_ttl": (0, 1, 2),
     "firkin_txn_begin": (0,),
-    "firkin_txn_cas": (1,),
-    "firkin_txn_contains": (1,),
-    "firkin_txn_delete": (1,),
-    "firkin_txn_get": (1,),
-    "firkin_txn_iter_new": (1,),
-    "firkin_txn_prefix_iter_new": (1,),
-    "firkin_txn_put": (1,),
-    "firkin_txn_put_expire_at": (1,),
-    "firkin_txn_put_ttl": (1,),
-    "firkin_txn_range_iter_new": (1,),
+    "firkin_txn_cas": (0, 1),
+    "firkin_txn_commit": (0,),
+    "firkin_txn_contains": (0, 1),
+    "firkin_txn_delete": (0, 1),
+    "firkin_txn_get": (0, 1),
+    "firkin_txn_iter_new": (0, 1),
+    "firkin_txn_prefix_iter_new": (0, 1),
+    "firkin_txn_put": (0, 1),
+    "firkin_txn_put_expire_at": (0, 1),
+    "firkin_txn_put_ttl": (0, 1),
+    "firkin_txn_range_iter_new": (0, 1),
+    "firkin_txn_rollback": (0,),
+    "firkin_txn_snapshot_seq": (0,),
     "firkin_verify": (0,),
     "firkin_verify_v2": (0,),
-    "firkin_write": (0,),
+    "firkin_write": (0, 2),
 }
 
 for _name, _pos in GATED.items():

@@ -139,3 +139,60 @@ def test_close_shared_namespace_and_snapshot_while_in_use(path):
             for t in threads:
                 t.join()
             assert not errors, errors
+
+
+def test_close_single_thread_handles_from_other_threads(path):
+    """An Iterator, a Batch and a Changes cursor are for one thread at a time,
+    but a close() from other threads (three at once, or under a reader's call,
+    which ctypes makes without the GIL) must free each C handle once and never
+    under a call."""
+    with firkin.DB(path) as db:
+        for i in range(2000):
+            db.put(b"k%06d" % i, bytes(50))
+        for _ in range(40):
+            it = db.iterate()
+            batch = firkin.Batch()
+            ch = db.changes()
+            errors = []
+            started = threading.Semaphore(0)
+
+            def run(fn):
+                started.release()
+                try:
+                    fn()
+                except firkin.ClosedError:
+                    pass
+                except BaseException as e:  # noqa: B902 (reported by the test)
+                    errors.append(e)
+
+            def read():
+                for _ in it:
+                    pass
+
+            def write():
+                while True:
+                    batch.put(b"k", b"v")
+
+            def follow():
+                while True:
+                    for _ in ch:
+                        pass
+                    ch.wait(0.001)
+
+            workers = [threading.Thread(target=run, args=(f,)) for f in (read, write, follow)]
+            for t in workers:
+                t.start()
+            for _ in workers:
+                started.acquire()
+
+            def close_all():
+                it.close()
+                batch.close()
+                ch.close()
+
+            closers = [threading.Thread(target=close_all) for _ in range(3)]
+            for t in closers:
+                t.start()
+            for t in closers + workers:
+                t.join()
+            assert not errors, errors

@@ -194,4 +194,89 @@ class LifetimeTest {
       }
     }
   }
+
+  /**
+   * An iterator, a batch and a change cursor are for one thread at a time, but
+   * a close() from other threads (three at once, or under a reader's call) must
+   * free each native handle once and never under a call: before their gates the
+   * Cleaner's clean() ran the free once, but under a next(), put() or await()
+   * in flight (a JVM crash).
+   */
+  @Test
+  void closeSingleThreadHandlesFromOthers() throws Exception {
+    try (Firkin db = Firkin.open(tmp.resolve("db4").toString())) {
+      for (int i = 0; i < 2000; i++) {
+        db.put(b("k" + i), new byte[50]);
+      }
+      for (int round = 0; round < 100; round++) {
+        FirkinIterator it = db.iterator();
+        Batch batch = new Batch();
+        FirkinChanges c = db.changes(0);
+        ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        CountDownLatch started = new CountDownLatch(3);
+        List<Thread> threads = new ArrayList<>();
+        Runnable[] workers = {
+          () -> {
+            started.countDown();
+            while (it.hasNext()) {
+              it.next();
+            }
+          },
+          () -> {
+            started.countDown();
+            for (; ; ) {
+              batch.put(b("k"), b("v"));
+            }
+          },
+          () -> {
+            started.countDown();
+            for (; ; ) {
+              while (c.hasNext()) {
+                c.next();
+              }
+              c.await(1);
+            }
+          }
+        };
+        for (Runnable w : workers) {
+          threads.add(
+              new Thread(
+                  () -> {
+                    try {
+                      w.run();
+                    } catch (FirkinException.Closed | java.util.NoSuchElementException e) {
+                      // expected once closed (next() after a hasNext() that a close overtook)
+                    } catch (Throwable e) {
+                      errors.add(e);
+                    }
+                  }));
+        }
+        for (Thread t : threads) {
+          t.start();
+        }
+        started.await();
+        List<Thread> closers = new ArrayList<>();
+        for (int g = 0; g < 3; g++) {
+          Thread t =
+              new Thread(
+                  () -> {
+                    it.close();
+                    batch.close();
+                    c.close();
+                  });
+          t.start();
+          closers.add(t);
+        }
+        for (Thread t : closers) {
+          t.join();
+        }
+        for (Thread t : threads) {
+          t.join();
+        }
+        if (!errors.isEmpty()) {
+          throw new AssertionError("a call failed otherwise than Closed", errors.peek());
+        }
+      }
+    }
+  }
 }
