@@ -61,7 +61,7 @@ namespace Firkin
     {
         const int BufSize = 64 * 1024;
 
-        SWIGTYPE_p_firkin_changes h;
+        volatile SWIGTYPE_p_firkin_changes h;
 
         Gate gate;
         byte[] buf = new byte[BufSize];
@@ -117,6 +117,7 @@ namespace Firkin
         /// <summary>The next change available now, or false.</summary>
         public bool TryNext(out Change change)
         {
+            if (h == null) throw new ClosedException("change cursor is closed");  // (buffered entries too)
             if (pos >= end && !Fill())
             {
                 change = default(Change);
@@ -196,7 +197,8 @@ namespace Firkin
                 gate.Close();  // frees now, or when the call in flight returns
                 h = null;
             }
-            pos = end = 0;
+            // (The buffer is left alone: a TryNext in another thread, a misuse,
+            // may be reading it; TryNext checks h first.)
             GC.SuppressFinalize(this);
         }
 
