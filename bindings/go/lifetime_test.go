@@ -297,3 +297,53 @@ func TestCloseSingleGoroutineHandlesFromOthers(t *testing.T) {
 		}
 	}
 }
+
+// A transaction is for one goroutine at a time, but a Close from other
+// goroutines (three at once, while its owner writes into it) must free it
+// once and never under a call: before its gate (a plain bool) the closers
+// freed it twice, or under a Put.
+func TestCloseTxnFromOthers(t *testing.T) {
+	db := openTemp(t)
+	for round := 0; round < 100; round++ {
+		tx, err := db.Begin(IsolationSnapshot)
+		must(t, err)
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		started := make(chan struct{})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			close(started)
+			for i := 0; ; i++ {
+				var err error
+				if i%2 == 0 {
+					err = tx.Put([]byte(fmt.Sprintf("k%d", i%64)), []byte("v"))
+				} else {
+					_, err = tx.Get([]byte("k0"))
+					if errors.Is(err, ErrNotFound) {
+						err = nil
+					}
+				}
+				if err != nil {
+					if !errors.Is(err, ErrClosed) {
+						errs <- err
+					}
+					return
+				}
+			}
+		}()
+		<-started
+		for g := 0; g < 3; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tx.Close()
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+}

@@ -125,6 +125,7 @@ func (tx *Txn) RangeIterator(ns *Namespace, start, end []byte, reverse bool) (*I
 	if err != nil {
 		return nil, err
 	}
+	defer tx.gate.leave()
 	defer ns.leave()
 	var p int64
 	err = wrap(fkraw.Fkb_txn_range_iter_new(tx.h, nh, ptr(start), len(start), ptr(end), len(end), iterFlags(reverse), &p))
@@ -142,6 +143,7 @@ func (tx *Txn) PrefixIterator(ns *Namespace, prefix []byte, reverse bool) (*Iter
 	if err != nil {
 		return nil, err
 	}
+	defer tx.gate.leave()
 	defer ns.leave()
 	var p int64
 	err = wrap(fkraw.Fkb_txn_prefix_iter_new(tx.h, nh, ptr(prefix), len(prefix), iterFlags(reverse), &p))

@@ -414,6 +414,7 @@ func (tx *Txn) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) error
 	if err := tx.writable(); err != nil {
 		return err
 	}
+	defer tx.gate.leave()
 	nh, err := ns.enter()
 	if err != nil {
 		return err
@@ -437,6 +438,7 @@ func (tx *Txn) PutExpireAtNS(ns *Namespace, key, val []byte, at time.Time) error
 	if err := tx.writable(); err != nil {
 		return err
 	}
+	defer tx.gate.leave()
 	nh, err := ns.enter()
 	if err != nil {
 		return err

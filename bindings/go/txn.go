@@ -56,7 +56,7 @@ type Txn struct {
 	seq      uint64
 	commit   uint64
 	done     bool
-	closed   bool
+	gate     gate   // calls in flight: Close frees h when the last is out
 	managed  string // "Update" or "View": Commit and Rollback belong to it
 	readOnly bool
 }
@@ -78,7 +78,9 @@ func (db *DB) Begin(iso Isolation) (*Txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx := &Txn{db: db, h: fkraw.SwigcptrStruct_SS_firkin_txn(uintptr(p)), n: new(int64), iso: iso}
+	h := fkraw.SwigcptrStruct_SS_firkin_txn(uintptr(p))
+	tx := &Txn{db: db, h: h, n: new(int64), iso: iso}
+	tx.gate.free = func() error { fkraw.Firkin_txn_free(h); return nil }
 	runtime.SetFinalizer(tx, (*Txn).Close)
 	if err := wrap(fkraw.Fkb_txn_snapshot_seq(tx.h, tx.n)); err != nil {
 		tx.Close()
@@ -164,28 +166,39 @@ func (db *DB) View(fn func(tx *Txn) error) error {
 	return fn(tx)
 }
 
-func (tx *Txn) check() error {
-	if tx == nil || tx.closed {
+// enter admits a call to the C handle (ErrClosed once Close ran); on nil
+// the caller must leave (defer tx.gate.leave()).
+func (tx *Txn) enter() error {
+	if tx == nil || !tx.gate.enter() {
 		return errClosed("transaction")
 	}
 	return nil
 }
 
+// writable enters (as enter) a transaction that may write.
 func (tx *Txn) writable() error {
-	if err := tx.check(); err != nil {
+	if err := tx.enter(); err != nil {
 		return err
 	}
 	if tx.readOnly {
+		tx.gate.leave()
 		return &Error{Code: StatusReadOnly, Msg: "the transaction of View is read-only"}
 	}
 	return nil
 }
 
+// handles enters tx and ns; on success the caller leaves both (defer
+// tx.gate.leave(); defer ns.leave()).
 func (tx *Txn) handles(ns *Namespace) (fkraw.Struct_SS_firkin_ns, error) {
-	if err := tx.check(); err != nil {
+	if err := tx.enter(); err != nil {
 		return nil, err
 	}
-	return ns.enter() // (the caller leaves it: defer ns.leave())
+	nh, err := ns.enter()
+	if err != nil {
+		tx.gate.leave()
+		return nil, err
+	}
+	return nh, nil
 }
 
 // Isolation is the transaction's isolation level.
@@ -207,6 +220,7 @@ func (tx *Txn) GetNS(ns *Namespace, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer tx.gate.leave()
 	defer ns.leave()
 	if tx.buf == nil {
 		tx.buf = make([]byte, 256)
@@ -245,6 +259,7 @@ func (tx *Txn) HasNS(ns *Namespace, key []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	defer tx.gate.leave()
 	defer ns.leave()
 	err = wrap(fkraw.Fkb_txn_contains(tx.h, nh, ptr(key), len(key), tx.n))
 	runtime.KeepAlive(tx)
@@ -260,6 +275,7 @@ func (tx *Txn) PutNS(ns *Namespace, key, val []byte) error {
 	if err := tx.writable(); err != nil {
 		return err
 	}
+	defer tx.gate.leave()
 	nh, err := ns.enter()
 	if err != nil {
 		return err
@@ -279,6 +295,7 @@ func (tx *Txn) DeleteNS(ns *Namespace, key []byte) error {
 	if err := tx.writable(); err != nil {
 		return err
 	}
+	defer tx.gate.leave()
 	nh, err := ns.enter()
 	if err != nil {
 		return err
@@ -302,6 +319,7 @@ func (tx *Txn) CompareAndSwapNS(ns *Namespace, key, expected, val []byte) (bool,
 	if err := tx.writable(); err != nil {
 		return false, err
 	}
+	defer tx.gate.leave()
 	nh, err := ns.enter()
 	if err != nil {
 		return false, err
@@ -326,6 +344,7 @@ func (tx *Txn) NewIteratorNS(ns *Namespace) (*Iterator, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer tx.gate.leave()
 	defer ns.leave()
 	var p int64
 	err = wrap(fkraw.Fkb_txn_iter_new(tx.h, nh, &p))
@@ -356,6 +375,7 @@ func (tx *Txn) CommitWith(wo *WriteOptions) error {
 	if err := tx.writable(); err != nil {
 		return err
 	}
+	defer tx.gate.leave()
 	if err := tx.unmanaged("Commit"); err != nil {
 		return err
 	}
@@ -376,9 +396,10 @@ func (tx *Txn) CommitWith(wo *WriteOptions) error {
 // Rollback discards the buffered writes and releases the snapshot; an
 // error matching ErrInvalidArgument if already finished.
 func (tx *Txn) Rollback() error {
-	if err := tx.check(); err != nil {
+	if err := tx.enter(); err != nil {
 		return err
 	}
+	defer tx.gate.leave()
 	if err := tx.unmanaged("Rollback"); err != nil {
 		return err
 	}
@@ -390,12 +411,16 @@ func (tx *Txn) Rollback() error {
 
 // Close rolls back if still open and frees the transaction. Closing twice
 // (or after Commit) is harmless.
+//
+// A Close from another goroutine (a misuse: a transaction is for one
+// goroutine at a time), twice at once or under a call, frees the C handle
+// once, when the call in flight returns.
 func (tx *Txn) Close() error {
-	if tx == nil || tx.closed {
+	if tx == nil {
 		return nil
 	}
-	tx.closed = true
-	runtime.SetFinalizer(tx, nil)
-	fkraw.Firkin_txn_free(tx.h)
+	if ok, _, _ := tx.gate.close(); ok {
+		runtime.SetFinalizer(tx, nil)
+	}
 	return nil
 }
