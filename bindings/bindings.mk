@@ -149,7 +149,7 @@ $(FK_COUT)/test.stamp: $(FK_DLL) $(FK_CTST) examples/csharp/Quickstart.cs
 	$(FK_MCS) -target:library -out:$(FK_COUT)/Firkin.Tests.dll -r:$(FK_DLL) -r:$(FK_NUNIT_FW) bindings/csharp/test/FirkinTests.cs bindings/csharp/test/BackupTests.cs \
 	  bindings/csharp/test/TransactionTests.cs bindings/csharp/test/TtlTests.cs \
 	  bindings/csharp/test/CryptTests.cs bindings/csharp/test/OrderedTests.cs bindings/csharp/test/RangesTests.cs \
-	  bindings/csharp/test/ReviewTests.cs bindings/csharp/test/TempDirFixture.cs
+	  bindings/csharp/test/ReviewTests.cs bindings/csharp/test/LifetimeTests.cs bindings/csharp/test/TempDirFixture.cs
 	$(FK_MCS) -target:exe -out:$(FK_COUT)/FirkinConformance.exe -r:$(FK_DLL) bindings/csharp/test/Conformance.cs
 	$(FK_MCS) -target:exe -out:$(FK_COUT)/FirkinLeakCheck.exe -r:$(FK_DLL) bindings/csharp/test/LeakCheck.cs
 	$(FK_MCS) -target:exe -out:$(FK_COUT)/FirkinBench.exe -r:$(FK_DLL) bindings/csharp/test/Bench.cs

@@ -92,9 +92,10 @@ func parseReport(b []byte) (*BackupReport, error) {
 // foreign directory), ErrExists (a backup of another database), ErrBusy,
 // ErrCorruption (the copy failed verification).
 func (db *DB) Backup(dir string, opts *BackupOptions) (*BackupReport, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	if err := cString(dir, "a backup path"); err != nil {
 		return nil, err
 	}

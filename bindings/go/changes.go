@@ -89,14 +89,17 @@ const changesBufSize = 32 << 10
 //
 // A ChangeCursor is used by one goroutine at a time.
 type ChangeCursor struct {
-	h      fkraw.Struct_SS_firkin_changes
-	n      *int64
-	buf    []byte
-	data   []byte
-	off    int
-	cur    Change
-	err    error
-	closed bool
+	h    fkraw.Struct_SS_firkin_changes
+	n    *int64
+	buf  []byte
+	data []byte
+	off  int
+	cur  Change
+	err  error
+	// calls in flight: Close frees h when the last is out, so a Close from
+	// another goroutine (a misuse, or to stop a Wait) frees it once and
+	// never under a call.
+	gate gate
 }
 
 // OpenChanges opens a cursor over the changes with sequence number > since
@@ -105,17 +108,19 @@ type ChangeCursor struct {
 // OldestChangeSeq and the change_retention_* options); ErrInvalidArgument
 // if since is past LastSeq.
 func (db *DB) OpenChanges(since uint64, batchMarkers bool) (*ChangeCursor, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	var p int64
 	err := wrap(fkraw.Fkb_changes_open(db.h, since, batchMarkers, &p))
 	runtime.KeepAlive(db)
 	if err != nil {
 		return nil, err
 	}
-	c := &ChangeCursor{h: fkraw.SwigcptrStruct_SS_firkin_changes(uintptr(p)), n: new(int64),
-		buf: make([]byte, changesBufSize)}
+	h := fkraw.SwigcptrStruct_SS_firkin_changes(uintptr(p))
+	c := &ChangeCursor{h: h, n: new(int64), buf: make([]byte, changesBufSize)}
+	c.gate.free = func() error { fkraw.Firkin_changes_free(h); return nil }
 	runtime.SetFinalizer(c, (*ChangeCursor).Close)
 	return c, nil
 }
@@ -123,9 +128,10 @@ func (db *DB) OpenChanges(since uint64, batchMarkers bool) (*ChangeCursor, error
 // OldestChangeSeq is the sequence number of the oldest change still
 // retained (LastSeq()+1 if none): OpenChanges accepts since >= it - 1.
 func (db *DB) OldestChangeSeq() (uint64, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, err
 	}
+	defer db.leave()
 	var n int64
 	err := wrap(fkraw.Fkb_changes_oldest_seq(db.h, &n))
 	runtime.KeepAlive(db)
@@ -135,12 +141,13 @@ func (db *DB) OldestChangeSeq() (uint64, error) {
 // Next moves to the next change available now; false when there is none
 // yet (call Wait, or Next again later) or on an error (see Err).
 func (c *ChangeCursor) Next() bool {
-	if c.closed {
+	if !c.gate.enter() {
 		if c.err == nil {
 			c.err = errClosed("change cursor")
 		}
 		return false
 	}
+	defer c.gate.leave()
 	if c.err != nil {
 		return false
 	}
@@ -206,9 +213,10 @@ func (c *ChangeCursor) Change() Change { return c.cur }
 // by polling) or the timeout passes, and reports whether Next has one.
 // It returns at once if changes are already buffered.
 func (c *ChangeCursor) Wait(timeout time.Duration) (bool, error) {
-	if c.closed {
+	if !c.gate.enter() {
 		return false, errClosed("change cursor")
 	}
+	defer c.gate.leave()
 	if c.err != nil {
 		return false, c.err
 	}
@@ -243,9 +251,10 @@ func (c *ChangeCursor) Wait(timeout time.Duration) (bool, error) {
 // stores it with what it applied resumes with OpenChanges(position, ...).
 // (As Java's position(), C#'s Position and Python's position.)
 func (c *ChangeCursor) Position() (uint64, error) {
-	if c.closed {
+	if !c.gate.enter() {
 		return 0, errClosed("change cursor")
 	}
+	defer c.gate.leave()
 	if c.off+16 <= len(c.data) {
 		return binary.LittleEndian.Uint64(c.data[c.off+8:]) - 1, nil
 	}
@@ -261,13 +270,17 @@ func (c *ChangeCursor) Err() error { return c.err }
 
 // Close releases the cursor. Closing twice is harmless.
 func (c *ChangeCursor) Close() error {
-	if c == nil || c.closed {
+	if c == nil {
 		return nil
 	}
-	c.closed = true
-	c.cur, c.data = Change{}, nil
+	ok, ran, _ := c.gate.close()
+	if !ok {
+		return nil
+	}
+	if ran { // (else a call in flight reads them: it frees the handle)
+		c.cur, c.data = Change{}, nil
+	}
 	runtime.SetFinalizer(c, nil)
-	fkraw.Firkin_changes_free(c.h)
 	return nil
 }
 
@@ -276,8 +289,12 @@ func (c *ChangeCursor) Close() error {
 // markers are included. The error channel receives the error that ended
 // the stream (ctx.Err() when cancelled) and is closed with the change
 // channel. An error opening the cursor (ErrSnapshotTooOld, ...) is returned
-// at once.
+// at once, as is ErrInvalidArgument for a nil ctx (the stream's goroutine
+// would otherwise panic on it, out of the caller's reach).
 func (db *DB) Changes(ctx context.Context, since uint64) (<-chan Change, <-chan error, error) {
+	if ctx == nil {
+		return nil, nil, &Error{Code: StatusInvalidArgument, Msg: "Changes: ctx is nil (use context.Background())"}
+	}
 	c, err := db.OpenChanges(since, true)
 	if err != nil {
 		return nil, nil, err

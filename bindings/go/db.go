@@ -15,13 +15,12 @@
 // handles may be shared; Iterator, Batch, Options and WriteOptions must be
 // used by one goroutine at a time.
 //
-// Close and concurrent calls: once Close has returned, every call on the
-// handle returns ErrClosed and never reaches C. Calling Close while other
-// goroutines are still inside calls on the same handle (or start one while
-// it runs) is a caller error with undefined behaviour: the check that a
-// handle is open is not a lock (one would cost every Get), so such a call
-// can pass it and then use the freed C handle, which may crash the process.
-// Stop or wait for the other goroutines first (a sync.WaitGroup), then Close.
+// Close and concurrent calls: Close may run while other goroutines are
+// inside calls on the same handle: those finish, calls that start after
+// it return ErrClosed, and the C handle is released when the last call in
+// flight returns (each call counts itself in and out: two atomic adds).
+// The same holds for Namespace and Snapshot handles shared between
+// goroutines (each has a gate of its own).
 //
 // Strings for C (paths, namespace names, option names and values,
 // passphrases) holding a NUL byte give ErrInvalidArgument (C would cut them
@@ -59,7 +58,7 @@ const (
 // DB is an open database (firkin_db).
 type DB struct {
 	h       fkraw.Struct_SS_firkin_db
-	closed  atomic.Bool
+	gate    gate // calls in flight; Close frees h when the last one is out
 	path    string
 	getHint atomic.Int64 // see get
 }
@@ -80,31 +79,53 @@ func Open(path string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{h: fkraw.SwigcptrStruct_SS_firkin_db(uintptr(p)), path: path}
+	h := fkraw.SwigcptrStruct_SS_firkin_db(uintptr(p))
+	db := &DB{h: h, path: path}
+	db.gate.free = func() error { return wrap(fkraw.Firkin_close(h)) }
 	runtime.SetFinalizer(db, (*DB).Close)
 	return db, nil
 }
 
 // Path is the directory the database was opened from.
-func (db *DB) Path() string { return db.path }
+func (db *DB) Path() string {
+	if db == nil {
+		return ""
+	}
+	return db.path
+}
 
 // Close drops this handle. The database shuts down (final flush, lock
 // released) once its namespaces, snapshots and iterators are closed too;
 // the error is that of the final flush. Closing twice is harmless.
+//
+// Calls that other goroutines have in flight on this handle when Close
+// runs finish normally; calls started after it return ErrClosed. The
+// handle itself is released when the last call in flight returns (then
+// Close returns nil at once, and the final flush's error is lost: to see
+// it, stop the other goroutines first). Close never waits for them, so it
+// may also be called from inside a call (an Update's function).
 func (db *DB) Close() error {
-	if db == nil || !db.closed.CompareAndSwap(false, true) {
+	if db == nil {
+		return nil
+	}
+	ok, _, err := db.gate.close()
+	if !ok {
 		return nil
 	}
 	runtime.SetFinalizer(db, nil)
-	return wrap(fkraw.Firkin_close(db.h))
+	return err
 }
 
-func (db *DB) check() error {
-	if db == nil || db.closed.Load() {
+// enter admits a call to the C handle (ErrClosed once Close ran); on nil
+// the caller must call leave when done with it (defer db.leave()).
+func (db *DB) enter() error {
+	if db == nil || !db.gate.enter() {
 		return errClosed("database")
 	}
 	return nil
 }
+
+func (db *DB) leave() { db.gate.leave() }
 
 // scratch is per-call state (out-parameters) of calls that have them,
 // pooled so that they allocate nothing. Gets need none (see getN).
@@ -165,9 +186,10 @@ const getHintMin = 64
 const getHintMax = 1024
 
 func (db *DB) get(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) ([]byte, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	c := int(db.getHint.Load())
 	if c < getHintMin {
 		c = getHintMin
@@ -191,9 +213,10 @@ func (db *DB) get(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 }
 
 func (db *DB) getInto(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key, buf []byte) (int, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, err
 	}
+	defer db.leave()
 	n, err := db.getN(snap, ns, key, ptr(buf), len(buf))
 	runtime.KeepAlive(db)
 	if err != nil {
@@ -206,9 +229,10 @@ func (db *DB) getInto(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_f
 }
 
 func (db *DB) has(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (bool, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return false, err
 	}
+	defer db.leave()
 	s := getScratch()
 	err := wrap(fkraw.Fkb_contains(db.h, snap, ns, ptr(key), len(key), s.n))
 	found := *s.n == 1
@@ -218,9 +242,10 @@ func (db *DB) has(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 }
 
 func (db *DB) version(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (uint64, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, err
 	}
+	defer db.leave()
 	s := getScratch()
 	err := wrap(fkraw.Fkb_get_version(db.h, snap, ns, ptr(key), len(key), s.n))
 	v := uint64(*s.n)
@@ -233,9 +258,10 @@ func (db *DB) version(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_f
 }
 
 func (db *DB) multiGet(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, keys [][]byte) ([][]byte, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	size := 0
 	for i, k := range keys {
 		// The packed format's length field is 32 bits: a longer key would
@@ -336,27 +362,30 @@ func decodeMultiGet(b []byte, n int) ([][]byte, error) {
 }
 
 func (db *DB) put(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_put(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) del(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key []byte) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_delete(db.h, wo, ns, ptr(key), len(key)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) cond(f func(n *int64) error) (bool, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return false, err
 	}
+	defer db.leave()
 	s := getScratch()
 	err := wrap(f(s.n))
 	ok := *s.n == 1
@@ -366,9 +395,10 @@ func (db *DB) cond(f func(n *int64) error) (bool, error) {
 }
 
 func (db *DB) count(ns fkraw.Struct_SS_firkin_ns) (uint64, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, err
 	}
+	defer db.leave()
 	var n int64
 	err := wrap(fkraw.Fkb_count(db.h, ns, &n))
 	runtime.KeepAlive(db)
@@ -376,18 +406,17 @@ func (db *DB) count(ns fkraw.Struct_SS_firkin_ns) (uint64, error) {
 }
 
 func (db *DB) newIterator(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns) (*Iterator, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	var p int64
 	err := wrap(fkraw.Fkb_iter_new(db.h, snap, ns, &p))
 	runtime.KeepAlive(db)
 	if err != nil {
 		return nil, err
 	}
-	it := &Iterator{h: fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p)), n: new(int64), buf: make([]byte, iterBufSize)}
-	runtime.SetFinalizer(it, (*Iterator).Close)
-	return it, nil
+	return newIteratorFrom(p), nil
 }
 
 // --- DB: the default namespace, latest state --------------------------------
@@ -471,9 +500,10 @@ func (db *DB) Write(b *Batch) error { return db.WriteWith(nil, b) }
 
 // WriteWith applies a batch atomically with write options wo.
 func (db *DB) WriteWith(wo *WriteOptions, b *Batch) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	wh, err := wo.handle()
 	if err != nil {
 		return err
@@ -481,9 +511,10 @@ func (db *DB) WriteWith(wo *WriteOptions, b *Batch) error {
 	if b == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "batch is nil"}
 	}
-	if b.closed {
-		return errClosed("batch")
+	if err := b.enter(); err != nil {
+		return err
 	}
+	defer b.gate.leave()
 	err = wrap(fkraw.Firkin_write(db.h, wh, b.h))
 	runtime.KeepAlive(db)
 	runtime.KeepAlive(wo)
@@ -493,9 +524,10 @@ func (db *DB) WriteWith(wo *WriteOptions, b *Batch) error {
 
 // Sync makes every acknowledged write durable now.
 func (db *DB) Sync() error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_sync(db.h))
 	runtime.KeepAlive(db)
 	return err
@@ -508,9 +540,10 @@ func (db *DB) Sync() error {
 // writable handle it does nothing. A Refresh that dropped segments the
 // writer retired makes older snapshots fail with ErrSnapshotTooOld.
 func (db *DB) Refresh() error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_refresh(db.h))
 	runtime.KeepAlive(db)
 	return err
@@ -518,9 +551,10 @@ func (db *DB) Refresh() error {
 
 // LastSeq is the newest published sequence number.
 func (db *DB) LastSeq() (uint64, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, err
 	}
+	defer db.leave()
 	var n int64
 	err := wrap(fkraw.Fkb_last_seq(db.h, &n))
 	runtime.KeepAlive(db)
@@ -529,9 +563,10 @@ func (db *DB) LastSeq() (uint64, error) {
 
 // Stats returns the database's statistics as a JSON object.
 func (db *DB) Stats() (string, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return "", err
 	}
+	defer db.leave()
 	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_stats(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	return string(b), err
@@ -539,9 +574,10 @@ func (db *DB) Stats() (string, error) {
 
 // Compact rewrites now every sealed segment that holds dead bytes.
 func (db *DB) Compact() error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_compact(db.h))
 	runtime.KeepAlive(db)
 	return err
@@ -549,9 +585,10 @@ func (db *DB) Compact() error {
 
 // Checkpoint writes an index checkpoint now.
 func (db *DB) Checkpoint() error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_checkpoint(db.h))
 	runtime.KeepAlive(db)
 	return err
@@ -561,9 +598,10 @@ func (db *DB) Checkpoint() error {
 // returns the JSON report; a damaged database gives an error matching
 // ErrCorruption.
 func (db *DB) Verify() (string, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return "", err
 	}
+	defer db.leave()
 	b, err := readTextSized(verifyReportSize, func(buf []byte, n *int64) error { return fkraw.Fkb_verify(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	return string(b), err

@@ -22,26 +22,30 @@ const iterBufSize = 32 << 10
 //	}
 //	if err := it.Err(); err != nil { ... }
 type Iterator struct {
-	h      fkraw.Struct_SS_firkin_iter
-	n      *int64 // its own allocation (cgo pointer rules)
-	buf    []byte
-	data   []byte
-	off    int
-	key    []byte
-	val    []byte
-	err    error
-	done   bool
-	closed bool
+	h    fkraw.Struct_SS_firkin_iter
+	n    *int64 // its own allocation (cgo pointer rules)
+	buf  []byte
+	data []byte
+	off  int
+	key  []byte
+	val  []byte
+	err  error
+	done bool
+	// calls in flight: Close frees h when the last is out, so a Close from
+	// another goroutine (a misuse: one goroutine at a time) frees it once
+	// and never under a call.
+	gate gate
 }
 
 // Next moves to the next entry; false at the end or on an error (see Err).
 func (it *Iterator) Next() bool {
-	if it.closed {
+	if !it.gate.enter() {
 		if it.err == nil {
 			it.err = errClosed("iterator")
 		}
 		return false
 	}
+	defer it.gate.leave()
 	if it.done {
 		return false
 	}
@@ -106,12 +110,16 @@ func (it *Iterator) Err() error { return it.err }
 
 // Close releases the iterator. Closing twice is harmless.
 func (it *Iterator) Close() error {
-	if it == nil || it.closed {
+	if it == nil {
 		return nil
 	}
-	it.closed = true
-	it.key, it.val, it.data = nil, nil, nil
+	ok, ran, _ := it.gate.close()
+	if !ok {
+		return nil
+	}
+	if ran { // (else a Next in flight reads them: it frees the handle)
+		it.key, it.val, it.data = nil, nil, nil
+	}
 	runtime.SetFinalizer(it, nil)
-	fkraw.Firkin_iter_free(it.h)
 	return nil
 }

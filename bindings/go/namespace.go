@@ -3,7 +3,6 @@ package firkin
 import (
 	"runtime"
 	"strings"
-	"sync/atomic"
 
 	"firkin.dev/firkin/internal/fkraw"
 )
@@ -13,18 +12,19 @@ import (
 // still need the DB open. A handle of a dropped namespace gives
 // ErrNamespaceNotFound.
 type Namespace struct {
-	db     *DB
-	h      fkraw.Struct_SS_firkin_ns
-	name   string
-	closed atomic.Bool // CompareAndSwap in Close: the handle may be shared
+	db   *DB
+	h    fkraw.Struct_SS_firkin_ns
+	name string
+	gate gate // calls in flight (the handle may be shared); Close frees h when the last is out
 }
 
 // OpenNamespace opens namespace name, creating it if create is true
 // (otherwise ErrNamespaceNotFound when it does not exist).
 func (db *DB) OpenNamespace(name string, create bool) (*Namespace, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
@@ -42,9 +42,10 @@ func (db *DB) Namespace(name string) (*Namespace, error) { return db.OpenNamespa
 
 // CreateNamespace creates namespace name; ErrExists if it exists.
 func (db *DB) CreateNamespace(name string) (*Namespace, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
@@ -60,15 +61,17 @@ func (db *DB) CreateNamespace(name string) (*Namespace, error) {
 func newNamespace(db *DB, p int64) *Namespace {
 	h := fkraw.SwigcptrStruct_SS_firkin_ns(uintptr(p))
 	ns := &Namespace{db: db, h: h, name: fkraw.Firkin_ns_name(h)}
+	ns.gate.free = func() error { fkraw.Firkin_ns_close(h); return nil }
 	runtime.SetFinalizer(ns, (*Namespace).Close)
 	return ns
 }
 
 // DropNamespace drops namespace name and all its keys.
 func (db *DB) DropNamespace(name string) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	if err := cString(name, "a namespace name"); err != nil {
 		return err
 	}
@@ -79,9 +82,10 @@ func (db *DB) DropNamespace(name string) error {
 
 // Namespaces lists the namespaces, "default" included.
 func (db *DB) Namespaces() ([]string, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_ns_list(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	if err != nil {
@@ -90,35 +94,49 @@ func (db *DB) Namespaces() ([]string, error) {
 	return strings.FieldsFunc(string(b), func(r rune) bool { return r == '\n' }), nil
 }
 
-func (ns *Namespace) handle() (fkraw.Struct_SS_firkin_ns, error) {
+// enter admits a call to the C handle (nil for the default namespace, a
+// nil ns; ErrClosed once Close ran); on success the caller must call
+// leave when done with it (defer ns.leave()).
+func (ns *Namespace) enter() (fkraw.Struct_SS_firkin_ns, error) {
 	if ns == nil {
 		return nil, nil // the default namespace
 	}
-	if ns.closed.Load() {
+	if !ns.gate.enter() {
 		return nil, errClosed("namespace " + ns.name)
 	}
 	return ns.h, nil
 }
 
+func (ns *Namespace) leave() {
+	if ns != nil {
+		ns.gate.leave()
+	}
+}
+
 // Name is the namespace's name.
 func (ns *Namespace) Name() string { return ns.name }
 
-// Close releases the handle (not the namespace). Closing twice is harmless.
+// Close releases the handle (not the namespace). Closing twice is
+// harmless. Calls other goroutines have in flight on the handle finish
+// (later ones return ErrClosed); the C handle is freed when the last
+// returns.
 func (ns *Namespace) Close() error {
-	if ns == nil || !ns.closed.CompareAndSwap(false, true) {
+	if ns == nil {
 		return nil
 	}
-	runtime.SetFinalizer(ns, nil)
-	fkraw.Firkin_ns_close(ns.h)
+	if ok, _, _ := ns.gate.close(); ok {
+		runtime.SetFinalizer(ns, nil)
+	}
 	return nil
 }
 
 // Get returns the value of key in this namespace (ErrNotFound if absent).
 func (ns *Namespace) Get(key []byte) ([]byte, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
+	defer ns.leave()
 	v, err := ns.db.get(nil, h, key)
 	runtime.KeepAlive(ns)
 	return v, err
@@ -126,10 +144,11 @@ func (ns *Namespace) Get(key []byte) ([]byte, error) {
 
 // GetInto reads the value of key into buf (see DB.GetInto).
 func (ns *Namespace) GetInto(key, buf []byte) (int, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return 0, err
 	}
+	defer ns.leave()
 	n, err := ns.db.getInto(nil, h, key, buf)
 	runtime.KeepAlive(ns)
 	return n, err
@@ -137,10 +156,11 @@ func (ns *Namespace) GetInto(key, buf []byte) (int, error) {
 
 // Has reports whether key has a value in this namespace.
 func (ns *Namespace) Has(key []byte) (bool, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
+	defer ns.leave()
 	ok, err := ns.db.has(nil, h, key)
 	runtime.KeepAlive(ns)
 	return ok, err
@@ -148,10 +168,11 @@ func (ns *Namespace) Has(key []byte) (bool, error) {
 
 // Version returns the version of key's value, 0 if absent.
 func (ns *Namespace) Version(key []byte) (uint64, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return 0, err
 	}
+	defer ns.leave()
 	v, err := ns.db.version(nil, h, key)
 	runtime.KeepAlive(ns)
 	return v, err
@@ -159,10 +180,11 @@ func (ns *Namespace) Version(key []byte) (uint64, error) {
 
 // MultiGet reads many keys of this namespace at one snapshot.
 func (ns *Namespace) MultiGet(keys [][]byte) ([][]byte, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
+	defer ns.leave()
 	v, err := ns.db.multiGet(nil, h, keys)
 	runtime.KeepAlive(ns)
 	return v, err
@@ -173,10 +195,11 @@ func (ns *Namespace) Put(key, val []byte) error { return ns.PutWith(nil, key, va
 
 // PutWith stores val under key with write options wo.
 func (ns *Namespace) PutWith(wo *WriteOptions, key, val []byte) error {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	wh, err := wo.handle()
 	if err != nil {
 		return err
@@ -192,10 +215,11 @@ func (ns *Namespace) Delete(key []byte) error { return ns.DeleteWith(nil, key) }
 
 // DeleteWith removes key with write options wo.
 func (ns *Namespace) DeleteWith(wo *WriteOptions, key []byte) error {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	wh, err := wo.handle()
 	if err != nil {
 		return err
@@ -208,10 +232,11 @@ func (ns *Namespace) DeleteWith(wo *WriteOptions, key []byte) error {
 
 // PutIfAbsent stores val only if key is absent in this namespace.
 func (ns *Namespace) PutIfAbsent(key, val []byte) (bool, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
+	defer ns.leave()
 	ok, err := ns.db.cond(func(n *int64) error {
 		return fkraw.Fkb_put_if_absent(ns.db.h, nil, h, ptr(key), len(key), ptr(val), len(val), n)
 	})
@@ -221,10 +246,11 @@ func (ns *Namespace) PutIfAbsent(key, val []byte) (bool, error) {
 
 // CompareAndSwap stores val only if key's value equals expected.
 func (ns *Namespace) CompareAndSwap(key, expected, val []byte) (bool, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
+	defer ns.leave()
 	ok, err := ns.db.cond(func(n *int64) error {
 		return fkraw.Fkb_cas(ns.db.h, nil, h, ptr(key), len(key), ptr(expected), len(expected), ptr(val), len(val), n)
 	})
@@ -234,10 +260,11 @@ func (ns *Namespace) CompareAndSwap(key, expected, val []byte) (bool, error) {
 
 // CompareAndSwapVersion stores val only if key's version is expected.
 func (ns *Namespace) CompareAndSwapVersion(key []byte, expected uint64, val []byte) (bool, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
+	defer ns.leave()
 	ok, err := ns.db.cond(func(n *int64) error {
 		return fkraw.Fkb_cas_version(ns.db.h, nil, h, ptr(key), len(key), expected, ptr(val), len(val), n)
 	})
@@ -247,10 +274,11 @@ func (ns *Namespace) CompareAndSwapVersion(key []byte, expected uint64, val []by
 
 // Count is the number of live keys in this namespace.
 func (ns *Namespace) Count() (uint64, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return 0, err
 	}
+	defer ns.leave()
 	n, err := ns.db.count(h)
 	runtime.KeepAlive(ns)
 	return n, err
@@ -258,10 +286,11 @@ func (ns *Namespace) Count() (uint64, error) {
 
 // NewIterator iterates this namespace at a new snapshot.
 func (ns *Namespace) NewIterator() (*Iterator, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
+	defer ns.leave()
 	it, err := ns.db.newIterator(nil, h)
 	runtime.KeepAlive(ns)
 	return it, err

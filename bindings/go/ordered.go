@@ -24,9 +24,10 @@ const (
 // (firkin_ns_create_v2 with FIRKIN_NS_ORDERED; the property is durable);
 // ErrExists if a namespace of that name exists, ordered or not.
 func (db *DB) CreateNamespaceOrdered(name string) (*Namespace, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
@@ -43,9 +44,10 @@ func (db *DB) CreateNamespaceOrdered(name string) (*Namespace, error) {
 // (firkin_ns_flags). False for the default namespace (nil) and for a closed
 // handle.
 func (ns *Namespace) IsOrdered() bool {
-	if ns == nil || ns.closed.Load() {
+	if ns == nil || !ns.gate.enter() {
 		return false
 	}
+	defer ns.gate.leave()
 	var f int64
 	err := fkraw.Fkb_ns_flags(ns.h, &f)
 	runtime.KeepAlive(ns)
@@ -60,7 +62,9 @@ func iterFlags(reverse bool) int {
 }
 
 func newIteratorFrom(p int64) *Iterator {
-	it := &Iterator{h: fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p)), n: new(int64), buf: make([]byte, iterBufSize)}
+	h := fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p))
+	it := &Iterator{h: h, n: new(int64), buf: make([]byte, iterBufSize)}
+	it.gate.free = func() error { fkraw.Firkin_iter_free(h); return nil }
 	runtime.SetFinalizer(it, (*Iterator).Close)
 	return it
 }
@@ -87,17 +91,20 @@ func (db *DB) PrefixIterator(ns *Namespace, snap *Snapshot, prefix []byte, rever
 // orderedIterator checks the handles, calls open with the snapshot and
 // namespace handles, and wraps the iterator it returns.
 func (db *DB) orderedIterator(ns *Namespace, snap *Snapshot, open func(sh fkraw.Struct_SS_firkin_snapshot, nh fkraw.Struct_SS_firkin_ns, p *int64) error) (*Iterator, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
-	nh, err := ns.handle()
+	defer db.leave()
+	nh, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
-	sh, err := snap.handle()
+	defer ns.leave()
+	sh, err := snap.enter()
 	if err != nil {
 		return nil, err
 	}
+	defer snap.leave()
 	var p int64
 	err = wrap(open(sh, nh, &p))
 	runtime.KeepAlive(db)
@@ -118,6 +125,8 @@ func (tx *Txn) RangeIterator(ns *Namespace, start, end []byte, reverse bool) (*I
 	if err != nil {
 		return nil, err
 	}
+	defer tx.gate.leave()
+	defer ns.leave()
 	var p int64
 	err = wrap(fkraw.Fkb_txn_range_iter_new(tx.h, nh, ptr(start), len(start), ptr(end), len(end), iterFlags(reverse), &p))
 	runtime.KeepAlive(tx)
@@ -134,6 +143,8 @@ func (tx *Txn) PrefixIterator(ns *Namespace, prefix []byte, reverse bool) (*Iter
 	if err != nil {
 		return nil, err
 	}
+	defer tx.gate.leave()
+	defer ns.leave()
 	var p int64
 	err = wrap(fkraw.Fkb_txn_prefix_iter_new(tx.h, nh, ptr(prefix), len(prefix), iterFlags(reverse), &p))
 	runtime.KeepAlive(tx)
@@ -149,9 +160,10 @@ func (tx *Txn) PrefixIterator(ns *Namespace, prefix []byte, reverse bool) (*Iter
 // returns that entry (an iterator that had ended can seek again).
 // ErrInvalidArgument on an iterator in hash order, which is left as it was.
 func (it *Iterator) Seek(key []byte) error {
-	if it == nil || it.closed {
+	if it == nil || !it.gate.enter() {
 		return errClosed("iterator")
 	}
+	defer it.gate.leave()
 	err := wrap(fkraw.Firkin_iter_seek(it.h, ptr(key), len(key)))
 	runtime.KeepAlive(it)
 	// Nothing moved: an unordered iterator (it cannot seek), or bad
@@ -171,9 +183,10 @@ func (it *Iterator) Seek(key []byte) error {
 // IsOrdered reports whether the iterator is ordered (made by RangeIterator
 // or PrefixIterator); false once closed.
 func (it *Iterator) IsOrdered() bool {
-	if it == nil || it.closed {
+	if it == nil || !it.gate.enter() {
 		return false
 	}
+	defer it.gate.leave()
 	v := fkraw.Firkin_iter_is_ordered(it.h)
 	runtime.KeepAlive(it)
 	return v

@@ -2,7 +2,6 @@ package firkin
 
 import (
 	"runtime"
-	"sync/atomic"
 
 	"firkin.dev/firkin/internal/fkraw"
 )
@@ -11,17 +10,18 @@ import (
 // Reads through it see exactly the writes with a sequence number <= Seq().
 // The *NS variants read namespace ns (nil = the default namespace).
 type Snapshot struct {
-	db     *DB
-	h      fkraw.Struct_SS_firkin_snapshot
-	seq    uint64
-	closed atomic.Bool // CompareAndSwap in Close: the handle may be shared
+	db   *DB
+	h    fkraw.Struct_SS_firkin_snapshot
+	seq  uint64
+	gate gate // calls in flight (the handle may be shared); Close frees h when the last is out
 }
 
 // NewSnapshot takes a snapshot of the latest state.
 func (db *DB) NewSnapshot() (*Snapshot, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	var p int64
 	err := wrap(fkraw.Fkb_snapshot_new(db.h, &p))
 	runtime.KeepAlive(db)
@@ -34,9 +34,10 @@ func (db *DB) NewSnapshot() (*Snapshot, error) {
 // SnapshotAt is a snapshot at an older sequence number (time travel);
 // reads give ErrSnapshotTooOld where the history is no longer kept.
 func (db *DB) SnapshotAt(seq uint64) (*Snapshot, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	var p int64
 	err := wrap(fkraw.Fkb_snapshot_at(db.h, seq, &p))
 	runtime.KeepAlive(db)
@@ -49,30 +50,43 @@ func (db *DB) SnapshotAt(seq uint64) (*Snapshot, error) {
 func newSnapshot(db *DB, p int64) *Snapshot {
 	h := fkraw.SwigcptrStruct_SS_firkin_snapshot(uintptr(p))
 	s := &Snapshot{db: db, h: h, seq: fkraw.Firkin_snapshot_seq(h)}
+	s.gate.free = func() error { fkraw.Firkin_snapshot_free(h); return nil }
 	runtime.SetFinalizer(s, (*Snapshot).Close)
 	return s
 }
 
-func (s *Snapshot) handle() (fkraw.Struct_SS_firkin_snapshot, error) {
+// enter admits a call to the C handle (nil for the latest state, a nil s;
+// ErrClosed once Close ran); on success the caller must call leave when
+// done with it (defer s.leave()).
+func (s *Snapshot) enter() (fkraw.Struct_SS_firkin_snapshot, error) {
 	if s == nil {
 		return nil, nil // the latest state
 	}
-	if s.closed.Load() {
+	if !s.gate.enter() {
 		return nil, errClosed("snapshot")
 	}
 	return s.h, nil
 }
 
+func (s *Snapshot) leave() {
+	if s != nil {
+		s.gate.leave()
+	}
+}
+
 // Seq is the snapshot's sequence number.
 func (s *Snapshot) Seq() uint64 { return s.seq }
 
-// Close releases the snapshot. Closing twice is harmless.
+// Close releases the snapshot. Closing twice is harmless. Calls other
+// goroutines have in flight on it finish (later ones return ErrClosed);
+// the C handle is freed when the last returns.
 func (s *Snapshot) Close() error {
-	if s == nil || !s.closed.CompareAndSwap(false, true) {
+	if s == nil {
 		return nil
 	}
-	runtime.SetFinalizer(s, nil)
-	fkraw.Firkin_snapshot_free(s.h)
+	if ok, _, _ := s.gate.close(); ok {
+		runtime.SetFinalizer(s, nil)
+	}
 	return nil
 }
 
@@ -85,6 +99,8 @@ func (s *Snapshot) GetNS(ns *Namespace, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer s.leave()
+	defer ns.leave()
 	v, err := s.db.get(sh, nh, key)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -100,6 +116,8 @@ func (s *Snapshot) HasNS(ns *Namespace, key []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	defer s.leave()
+	defer ns.leave()
 	ok, err := s.db.has(sh, nh, key)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -115,6 +133,8 @@ func (s *Snapshot) VersionNS(ns *Namespace, key []byte) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer s.leave()
+	defer ns.leave()
 	v, err := s.db.version(sh, nh, key)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -130,6 +150,8 @@ func (s *Snapshot) MultiGetNS(ns *Namespace, keys [][]byte) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer s.leave()
+	defer ns.leave()
 	v, err := s.db.multiGet(sh, nh, keys)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -145,18 +167,23 @@ func (s *Snapshot) NewIteratorNS(ns *Namespace) (*Iterator, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer s.leave()
+	defer ns.leave()
 	it, err := s.db.newIterator(sh, nh)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
 	return it, err
 }
 
+// handles enters s (which must not be nil) and ns; on success the caller
+// must leave both (defer s.leave(); defer ns.leave()).
 func (s *Snapshot) handles(ns *Namespace) (fkraw.Struct_SS_firkin_snapshot, fkraw.Struct_SS_firkin_ns, error) {
-	if s == nil || s.closed.Load() {
+	if s == nil || !s.gate.enter() {
 		return nil, nil, errClosed("snapshot")
 	}
-	nh, err := ns.handle()
+	nh, err := ns.enter()
 	if err != nil {
+		s.gate.leave()
 		return nil, nil, err
 	}
 	return s.h, nh, nil

@@ -73,27 +73,30 @@ func msTime(ms uint64) time.Time {
 }
 
 func (db *DB) putTTL(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte, ttl time.Duration) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_put_ttl(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) putExpireAt(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte, at time.Time) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_put_expire_at(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val), expiryMs(at)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) ttl(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (time.Duration, bool, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, false, err
 	}
+	defer db.leave()
 	s := getScratch()
 	err := wrap(fkraw.Fkb_ttl(db.h, snap, ns, ptr(key), len(key), s.n))
 	n := *s.n
@@ -113,18 +116,20 @@ func (db *DB) ttl(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 }
 
 func (db *DB) persist(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key []byte) error {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return err
 	}
+	defer db.leave()
 	err := wrap(fkraw.Firkin_persist(db.h, wo, ns, ptr(key), len(key)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) history(ns fkraw.Struct_SS_firkin_ns, key []byte) (*History, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	b, err := readText(func(buf []byte, n *int64) error {
 		return fkraw.Fkb_history(db.h, ns, ptr(key), len(key), ptr(buf), len(buf), n)
 	})
@@ -175,9 +180,10 @@ func (db *DB) Persist(key []byte) error { return db.persist(nil, nil, key) }
 // NowMs is the database clock: ms since the epoch, never behind the newest
 // commit time. It decides expiry and stamps commits.
 func (db *DB) NowMs() (int64, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return 0, err
 	}
+	defer db.leave()
 	var n int64
 	err := wrap(fkraw.Fkb_now_ms(db.h, &n))
 	runtime.KeepAlive(db)
@@ -200,9 +206,10 @@ func (db *DB) Now() (time.Time, error) {
 // log that tells that time is no longer kept (Options
 // "history_retention_ms" keeps it).
 func (db *DB) SnapshotAtTime(t time.Time) (*Snapshot, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	var p int64
 	err := wrap(fkraw.Fkb_snapshot_at_time(db.h, timeMs(t), &p))
 	runtime.KeepAlive(db)
@@ -220,10 +227,11 @@ func (db *DB) History(key []byte) (*History, error) { return db.history(nil, key
 
 // PutTTL is DB.PutTTL in this namespace.
 func (ns *Namespace) PutTTL(key, val []byte, ttl time.Duration) error {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = ns.db.putTTL(nil, h, key, val, ttl)
 	runtime.KeepAlive(ns)
 	return err
@@ -231,10 +239,11 @@ func (ns *Namespace) PutTTL(key, val []byte, ttl time.Duration) error {
 
 // PutExpireAt is DB.PutExpireAt in this namespace.
 func (ns *Namespace) PutExpireAt(key, val []byte, at time.Time) error {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = ns.db.putExpireAt(nil, h, key, val, at)
 	runtime.KeepAlive(ns)
 	return err
@@ -242,10 +251,11 @@ func (ns *Namespace) PutExpireAt(key, val []byte, at time.Time) error {
 
 // TTL is DB.TTL in this namespace.
 func (ns *Namespace) TTL(key []byte) (remaining time.Duration, expires bool, err error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return 0, false, err
 	}
+	defer ns.leave()
 	remaining, expires, err = ns.db.ttl(nil, h, key)
 	runtime.KeepAlive(ns)
 	return remaining, expires, err
@@ -253,10 +263,11 @@ func (ns *Namespace) TTL(key []byte) (remaining time.Duration, expires bool, err
 
 // Persist is DB.Persist in this namespace.
 func (ns *Namespace) Persist(key []byte) error {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = ns.db.persist(nil, h, key)
 	runtime.KeepAlive(ns)
 	return err
@@ -264,10 +275,11 @@ func (ns *Namespace) Persist(key []byte) error {
 
 // History is DB.History in this namespace.
 func (ns *Namespace) History(key []byte) (*History, error) {
-	h, err := ns.handle()
+	h, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
+	defer ns.leave()
 	hist, err := ns.db.history(h, key)
 	runtime.KeepAlive(ns)
 	return hist, err
@@ -285,6 +297,8 @@ func (s *Snapshot) TTLNS(ns *Namespace, key []byte) (time.Duration, bool, error)
 	if err != nil {
 		return 0, false, err
 	}
+	defer s.leave()
+	defer ns.leave()
 	d, ok, err := s.db.ttl(sh, nh, key)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -299,13 +313,15 @@ func (b *Batch) PutTTL(key, val []byte, ttl time.Duration) error {
 
 // PutTTLNS is PutTTL in namespace ns (nil = default).
 func (b *Batch) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) error {
-	if err := b.check(); err != nil {
+	if err := b.enter(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	defer b.gate.leave()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_batch_put_ttl(b.h, nh, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(ns)
@@ -398,10 +414,12 @@ func (tx *Txn) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) error
 	if err := tx.writable(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	defer tx.gate.leave()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_txn_put_ttl(tx.h, nh, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -420,10 +438,12 @@ func (tx *Txn) PutExpireAtNS(ns *Namespace, key, val []byte, at time.Time) error
 	if err := tx.writable(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	defer tx.gate.leave()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_txn_put_expire_at(tx.h, nh, ptr(key), len(key), ptr(val), len(val), expiryMs(at)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)

@@ -56,7 +56,7 @@ type Txn struct {
 	seq      uint64
 	commit   uint64
 	done     bool
-	closed   bool
+	gate     gate   // calls in flight: Close frees h when the last is out
 	managed  string // "Update" or "View": Commit and Rollback belong to it
 	readOnly bool
 }
@@ -64,9 +64,10 @@ type Txn struct {
 // Begin starts a transaction at a snapshot of the latest state. An
 // isolation outside the C int range, or unknown, gives ErrInvalidArgument.
 func (db *DB) Begin(iso Isolation) (*Txn, error) {
-	if err := db.check(); err != nil {
+	if err := db.enter(); err != nil {
 		return nil, err
 	}
+	defer db.leave()
 	v, err := cInt(int(iso), "isolation")
 	if err != nil {
 		return nil, err
@@ -77,7 +78,9 @@ func (db *DB) Begin(iso Isolation) (*Txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx := &Txn{db: db, h: fkraw.SwigcptrStruct_SS_firkin_txn(uintptr(p)), n: new(int64), iso: iso}
+	h := fkraw.SwigcptrStruct_SS_firkin_txn(uintptr(p))
+	tx := &Txn{db: db, h: h, n: new(int64), iso: iso}
+	tx.gate.free = func() error { fkraw.Firkin_txn_free(h); return nil }
 	runtime.SetFinalizer(tx, (*Txn).Close)
 	if err := wrap(fkraw.Fkb_txn_snapshot_seq(tx.h, tx.n)); err != nil {
 		tx.Close()
@@ -163,28 +166,39 @@ func (db *DB) View(fn func(tx *Txn) error) error {
 	return fn(tx)
 }
 
-func (tx *Txn) check() error {
-	if tx == nil || tx.closed {
+// enter admits a call to the C handle (ErrClosed once Close ran); on nil
+// the caller must leave (defer tx.gate.leave()).
+func (tx *Txn) enter() error {
+	if tx == nil || !tx.gate.enter() {
 		return errClosed("transaction")
 	}
 	return nil
 }
 
+// writable enters (as enter) a transaction that may write.
 func (tx *Txn) writable() error {
-	if err := tx.check(); err != nil {
+	if err := tx.enter(); err != nil {
 		return err
 	}
 	if tx.readOnly {
+		tx.gate.leave()
 		return &Error{Code: StatusReadOnly, Msg: "the transaction of View is read-only"}
 	}
 	return nil
 }
 
+// handles enters tx and ns; on success the caller leaves both (defer
+// tx.gate.leave(); defer ns.leave()).
 func (tx *Txn) handles(ns *Namespace) (fkraw.Struct_SS_firkin_ns, error) {
-	if err := tx.check(); err != nil {
+	if err := tx.enter(); err != nil {
 		return nil, err
 	}
-	return ns.handle()
+	nh, err := ns.enter()
+	if err != nil {
+		tx.gate.leave()
+		return nil, err
+	}
+	return nh, nil
 }
 
 // Isolation is the transaction's isolation level.
@@ -206,6 +220,8 @@ func (tx *Txn) GetNS(ns *Namespace, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer tx.gate.leave()
+	defer ns.leave()
 	if tx.buf == nil {
 		tx.buf = make([]byte, 256)
 	}
@@ -243,6 +259,8 @@ func (tx *Txn) HasNS(ns *Namespace, key []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	defer tx.gate.leave()
+	defer ns.leave()
 	err = wrap(fkraw.Fkb_txn_contains(tx.h, nh, ptr(key), len(key), tx.n))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -257,10 +275,12 @@ func (tx *Txn) PutNS(ns *Namespace, key, val []byte) error {
 	if err := tx.writable(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	defer tx.gate.leave()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_txn_put(tx.h, nh, ptr(key), len(key), ptr(val), len(val)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -275,10 +295,12 @@ func (tx *Txn) DeleteNS(ns *Namespace, key []byte) error {
 	if err := tx.writable(); err != nil {
 		return err
 	}
-	nh, err := ns.handle()
+	defer tx.gate.leave()
+	nh, err := ns.enter()
 	if err != nil {
 		return err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Firkin_txn_delete(tx.h, nh, ptr(key), len(key)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -297,10 +319,12 @@ func (tx *Txn) CompareAndSwapNS(ns *Namespace, key, expected, val []byte) (bool,
 	if err := tx.writable(); err != nil {
 		return false, err
 	}
-	nh, err := ns.handle()
+	defer tx.gate.leave()
+	nh, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
+	defer ns.leave()
 	err = wrap(fkraw.Fkb_txn_cas(tx.h, nh, ptr(key), len(key), ptr(expected), len(expected),
 		ptr(val), len(val), tx.n))
 	runtime.KeepAlive(tx)
@@ -320,6 +344,8 @@ func (tx *Txn) NewIteratorNS(ns *Namespace) (*Iterator, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer tx.gate.leave()
+	defer ns.leave()
 	var p int64
 	err = wrap(fkraw.Fkb_txn_iter_new(tx.h, nh, &p))
 	runtime.KeepAlive(tx)
@@ -327,9 +353,7 @@ func (tx *Txn) NewIteratorNS(ns *Namespace) (*Iterator, error) {
 	if err != nil {
 		return nil, err
 	}
-	it := &Iterator{h: fkraw.SwigcptrStruct_SS_firkin_iter(uintptr(p)), n: new(int64), buf: make([]byte, iterBufSize)}
-	runtime.SetFinalizer(it, (*Iterator).Close)
-	return it, nil
+	return newIteratorFrom(p), nil
 }
 
 func (tx *Txn) unmanaged(what string) error {
@@ -351,6 +375,7 @@ func (tx *Txn) CommitWith(wo *WriteOptions) error {
 	if err := tx.writable(); err != nil {
 		return err
 	}
+	defer tx.gate.leave()
 	if err := tx.unmanaged("Commit"); err != nil {
 		return err
 	}
@@ -371,9 +396,10 @@ func (tx *Txn) CommitWith(wo *WriteOptions) error {
 // Rollback discards the buffered writes and releases the snapshot; an
 // error matching ErrInvalidArgument if already finished.
 func (tx *Txn) Rollback() error {
-	if err := tx.check(); err != nil {
+	if err := tx.enter(); err != nil {
 		return err
 	}
+	defer tx.gate.leave()
 	if err := tx.unmanaged("Rollback"); err != nil {
 		return err
 	}
@@ -385,12 +411,16 @@ func (tx *Txn) Rollback() error {
 
 // Close rolls back if still open and frees the transaction. Closing twice
 // (or after Commit) is harmless.
+//
+// A Close from another goroutine (a misuse: a transaction is for one
+// goroutine at a time), twice at once or under a call, frees the C handle
+// once, when the call in flight returns.
 func (tx *Txn) Close() error {
-	if tx == nil || tx.closed {
+	if tx == nil {
 		return nil
 	}
-	tx.closed = true
-	runtime.SetFinalizer(tx, nil)
-	fkraw.Firkin_txn_free(tx.h)
+	if ok, _, _ := tx.gate.close(); ok {
+		runtime.SetFinalizer(tx, nil)
+	}
 	return nil
 }

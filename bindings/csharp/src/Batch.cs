@@ -9,6 +9,7 @@ namespace Firkin
     public sealed partial class Batch : IDisposable
     {
         SWIGTYPE_p_firkin_batch h;
+        Gate gate;
 
         public Batch()
         {
@@ -16,6 +17,12 @@ namespace Firkin
             FirkinNative.fkb_batch_new(out p);
             h = new SWIGTYPE_p_firkin_batch(new IntPtr(p), false);
             h.Owner = this;
+            // P/Invokes on h count themselves in and out of the gate (Gate.cs): a
+            // Dispose from another thread (twice at once, or under a call) frees
+            // once, after the call in flight.
+            IntPtr ptr = new IntPtr(p);
+            gate = new Gate("batch", () => FirkinNative.firkin_batch_free(new SWIGTYPE_p_firkin_batch(ptr, false)));
+            h.Gate = gate;
         }
 
         internal SWIGTYPE_p_firkin_batch Handle
@@ -69,7 +76,7 @@ namespace Firkin
             {
                 if (h != null)
                 {
-                    FirkinNative.firkin_batch_free(h);
+                    gate.Close();  // frees now, or when the call in flight returns
                     h = null;
                 }
             }
@@ -78,7 +85,7 @@ namespace Firkin
 
         ~Batch()
         {
-            if (h != null) FirkinNative.firkin_batch_free(h);
+            if (h != null && gate != null) gate.Close();
         }
     }
 }

@@ -61,7 +61,9 @@ namespace Firkin
     {
         const int BufSize = 64 * 1024;
 
-        SWIGTYPE_p_firkin_changes h;
+        volatile SWIGTYPE_p_firkin_changes h;
+
+        Gate gate;
         byte[] buf = new byte[BufSize];
         int pos, end;
 
@@ -69,6 +71,12 @@ namespace Firkin
         {
             h = new SWIGTYPE_p_firkin_changes(new IntPtr(p), false);
             h.Owner = this;
+            // P/Invokes on h count themselves in and out of the gate (Gate.cs): a
+            // Dispose from another thread (twice at once, or under a call) frees
+            // once, after the call in flight.
+            IntPtr ptr = new IntPtr(p);
+            gate = new Gate("change cursor", () => FirkinNative.firkin_changes_free(new SWIGTYPE_p_firkin_changes(ptr, false)));
+            h.Gate = gate;
         }
 
         internal static Changes Open(SWIGTYPE_p_firkin_db db, ulong since, bool batchMarkers)
@@ -109,6 +117,7 @@ namespace Firkin
         /// <summary>The next change available now, or false.</summary>
         public bool TryNext(out Change change)
         {
+            if (h == null) throw new ClosedException("change cursor is closed");  // (buffered entries too)
             if (pos >= end && !Fill())
             {
                 change = default(Change);
@@ -185,16 +194,17 @@ namespace Firkin
         {
             if (h != null)
             {
-                FirkinNative.firkin_changes_free(h);
+                gate.Close();  // frees now, or when the call in flight returns
                 h = null;
             }
-            pos = end = 0;
+            // (The buffer is left alone: a TryNext in another thread, a misuse,
+            // may be reading it; TryNext checks h first.)
             GC.SuppressFinalize(this);
         }
 
         ~Changes()
         {
-            if (h != null) FirkinNative.firkin_changes_free(h);
+            if (h != null && gate != null) gate.Close();
         }
     }
 }

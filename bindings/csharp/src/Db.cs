@@ -16,19 +16,21 @@ namespace Firkin
     /// <see cref="ClosedException"/>, finalizers only release what was
     /// forgotten. Errors are <see cref="FirkinException"/> subclasses, one per
     /// status.
-    /// Dispose and concurrent calls: once Dispose has returned, every call on
-    /// the handle throws <see cref="ClosedException"/> and never reaches C.
-    /// Calling Dispose while other threads are still inside calls on the same
-    /// handle (or start one while it runs) is a caller error with undefined
-    /// behaviour: the open check is not a lock (one would cost every Get), so
-    /// such a call can pass it and then use the freed native handle, which may
-    /// crash the process. Stop or join the other threads first, then Dispose.
+    /// Dispose and concurrent calls: Dispose may run while other threads are
+    /// inside calls on the same handle: those finish, calls that start after
+    /// it throw <see cref="ClosedException"/>, and the native handle is
+    /// released when the last call in flight returns (each call counts itself
+    /// in and out of a gate: two interlocked adds). Dispose then returns at
+    /// once and the final flush's error is lost: to see it, stop the other
+    /// threads first. Dispose never waits for those calls, so it may also be
+    /// called from inside one (a transaction's function).
     /// A string holding a NUL character (a path, a namespace name, an option)
     /// throws <see cref="InvalidArgumentException"/>.
     /// </summary>
     public sealed partial class Db : IDisposable
     {
         volatile SWIGTYPE_p_firkin_db h;
+        readonly Gate gate;
 
         public string Path { get; }
 
@@ -36,6 +38,10 @@ namespace Firkin
         {
             this.h = h;
             h.Owner = this;
+            // Every native call on h counts itself in and out of the gate (Gate.cs).
+            IntPtr p = SWIGTYPE_p_firkin_db.getCPtr(h).Handle;
+            gate = new Gate("database", () => FirkinNative.firkin_close(new SWIGTYPE_p_firkin_db(p, false)));
+            h.Gate = gate;
             Path = path;
         }
 
@@ -66,7 +72,7 @@ namespace Firkin
             }
         }
 
-        public bool IsClosed { get { return h == null; } }
+        public bool IsClosed { get { return h == null || gate.IsClosed; } }
 
         /// <summary>
         /// Drops this handle; the database shuts down (final flush, lock
@@ -82,17 +88,13 @@ namespace Firkin
                 h = null;
             }
             GC.SuppressFinalize(this);
-            if (d != null) FirkinNative.firkin_close(d);
+            if (d != null) gate.Close();  // frees now, or when the last call in flight returns
         }
 
         ~Db()
         {
-            var d = h;
             h = null;
-            if (d != null)
-            {
-                try { FirkinNative.firkin_close(d); } catch (FirkinException) { }
-            }
+            try { gate.Close(); } catch (FirkinException) { }
         }
 
         /// <summary>The value of key, or null if absent.</summary>

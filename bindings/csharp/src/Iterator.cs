@@ -38,6 +38,8 @@ namespace Firkin
         const int BufSize = 64 * 1024;
 
         SWIGTYPE_p_firkin_iter h;
+
+        Gate gate;
         byte[] buf = new byte[BufSize];
         int pos, end;
         bool done;
@@ -47,6 +49,12 @@ namespace Firkin
         {
             h = new SWIGTYPE_p_firkin_iter(new IntPtr(p), false);
             h.Owner = this;
+            // P/Invokes on h count themselves in and out of the gate (Gate.cs): a
+            // Dispose from another thread (twice at once, or under a call) frees
+            // once, after the call in flight.
+            IntPtr ptr = new IntPtr(p);
+            gate = new Gate("iterator", () => FirkinNative.firkin_iter_free(new SWIGTYPE_p_firkin_iter(ptr, false)));
+            h.Gate = gate;
         }
 
         internal static Iterator Create(SWIGTYPE_p_firkin_db db, SWIGTYPE_p_firkin_snapshot snap, SWIGTYPE_p_firkin_ns ns)
@@ -183,7 +191,7 @@ namespace Firkin
         {
             if (h != null)
             {
-                FirkinNative.firkin_iter_free(h);
+                gate.Close();  // frees now, or when the call in flight returns
                 h = null;
             }
             GC.SuppressFinalize(this);
@@ -191,7 +199,7 @@ namespace Firkin
 
         ~Iterator()
         {
-            if (h != null) FirkinNative.firkin_iter_free(h);
+            if (h != null && gate != null) gate.Close();
         }
     }
 }

@@ -11,6 +11,7 @@ namespace Firkin
     {
         readonly Db db;
         SWIGTYPE_p_firkin_ns h;
+        readonly Gate gate;
 
         public string Name { get; }
 
@@ -20,6 +21,11 @@ namespace Firkin
             h = new SWIGTYPE_p_firkin_ns(new IntPtr(p), false);
             h.Owner = this;
             Name = FirkinNative.firkin_ns_name(h);
+            // Every P/Invoke on h counts itself in and out of the gate (Gate.cs):
+            // Dispose racing a call on a shared namespace frees it once the call is out.
+            IntPtr ptr = new IntPtr(p);
+            gate = new Gate("namespace " + Name, () => FirkinNative.firkin_ns_close(new SWIGTYPE_p_firkin_ns(ptr, false)));
+            h.Gate = gate;
         }
 
         internal SWIGTYPE_p_firkin_ns Handle
@@ -47,23 +53,22 @@ namespace Firkin
             }
         }
 
-        /// <summary>Releases the handle (not the namespace). Disposing twice is harmless.</summary>
+        /// <summary>Releases the handle (not the namespace). Disposing twice is
+        /// harmless. Calls other threads have in flight on it finish (later ones
+        /// throw ClosedException); the native handle is freed when the last returns.</summary>
         public void Dispose()
         {
             lock (this)
             {
-                if (h != null)
-                {
-                    FirkinNative.firkin_ns_close(h);
-                    h = null;
-                }
+                h = null;
             }
+            gate.Close();
             GC.SuppressFinalize(this);
         }
 
         ~Namespace()
         {
-            if (h != null) FirkinNative.firkin_ns_close(h);
+            if (gate != null) gate.Close();
         }
 
         public byte[] Get(byte[] key) { return Ops.Get(db.Handle, null, Handle, key); }

@@ -74,6 +74,7 @@ namespace Firkin
     public sealed partial class Options : IDisposable
     {
         SWIGTYPE_p_firkin_options h;
+        Gate gate;
 
         /// <summary>The defaults (see capi/firkin.h).</summary>
         public Options()
@@ -82,6 +83,12 @@ namespace Firkin
             FirkinNative.fkb_options_new(out p);
             h = new SWIGTYPE_p_firkin_options(new IntPtr(p), false);
             h.Owner = this;
+            // P/Invokes on h count themselves in and out of the gate (Gate.cs): a
+            // Dispose from another thread (twice at once, or under a call) frees
+            // once, after the call in flight.
+            IntPtr ptr = new IntPtr(p);
+            gate = new Gate("options", () => FirkinNative.firkin_options_free(new SWIGTYPE_p_firkin_options(ptr, false)));
+            h.Gate = gate;
         }
 
         internal SWIGTYPE_p_firkin_options Handle
@@ -200,7 +207,7 @@ namespace Firkin
             {
                 if (h != null)
                 {
-                    FirkinNative.firkin_options_free(h);
+                    gate.Close();  // frees now, or when the call in flight returns
                     h = null;
                 }
             }
@@ -209,7 +216,7 @@ namespace Firkin
 
         ~Options()
         {
-            if (h != null) FirkinNative.firkin_options_free(h);
+            if (h != null && gate != null) gate.Close();
         }
     }
 
@@ -217,6 +224,7 @@ namespace Firkin
     public sealed class WriteOptions : IDisposable
     {
         SWIGTYPE_p_firkin_write_options h;
+        Gate gate;
 
         public WriteOptions()
         {
@@ -224,6 +232,12 @@ namespace Firkin
             FirkinNative.fkb_write_options_new(out p);
             h = new SWIGTYPE_p_firkin_write_options(new IntPtr(p), false);
             h.Owner = this;
+            // P/Invokes on h count themselves in and out of the gate (Gate.cs): a
+            // Dispose from another thread (twice at once, or under a call) frees
+            // once, after the call in flight.
+            IntPtr ptr = new IntPtr(p);
+            gate = new Gate("write options", () => FirkinNative.firkin_write_options_free(new SWIGTYPE_p_firkin_write_options(ptr, false)));
+            h.Gate = gate;
         }
 
         internal SWIGTYPE_p_firkin_write_options Handle
@@ -260,7 +274,7 @@ namespace Firkin
             {
                 if (h != null)
                 {
-                    FirkinNative.firkin_write_options_free(h);
+                    gate.Close();  // frees now, or when the call in flight returns
                     h = null;
                 }
             }
@@ -269,7 +283,7 @@ namespace Firkin
 
         ~WriteOptions()
         {
-            if (h != null) FirkinNative.firkin_write_options_free(h);
+            if (h != null && gate != null) gate.Close();
         }
     }
 }

@@ -10,6 +10,7 @@ namespace Firkin
     {
         readonly Db db;
         SWIGTYPE_p_firkin_snapshot h;
+        readonly Gate gate;
 
         public ulong Seq { get; }
 
@@ -18,6 +19,11 @@ namespace Firkin
             this.db = db;
             h = new SWIGTYPE_p_firkin_snapshot(new IntPtr(p), false);
             h.Owner = this;
+            // Every P/Invoke on h counts itself in and out of the gate (Gate.cs):
+            // Dispose racing a call on a shared snapshot frees it once the call is out.
+            IntPtr ptr = new IntPtr(p);
+            gate = new Gate("snapshot", () => FirkinNative.firkin_snapshot_free(new SWIGTYPE_p_firkin_snapshot(ptr, false)));
+            h.Gate = gate;
             Seq = FirkinNative.firkin_snapshot_seq(h);
         }
 
@@ -33,22 +39,22 @@ namespace Firkin
             }
         }
 
+        /// <summary>Releases the snapshot. Disposing twice is harmless. Calls other
+        /// threads have in flight on it finish (later ones throw ClosedException);
+        /// the native handle is freed when the last returns.</summary>
         public void Dispose()
         {
             lock (this)
             {
-                if (h != null)
-                {
-                    FirkinNative.firkin_snapshot_free(h);
-                    h = null;
-                }
+                h = null;
             }
+            gate.Close();
             GC.SuppressFinalize(this);
         }
 
         ~Snapshot()
         {
-            if (h != null) FirkinNative.firkin_snapshot_free(h);
+            if (gate != null) gate.Close();
         }
 
         public byte[] Get(byte[] key) { return Get(null, key); }

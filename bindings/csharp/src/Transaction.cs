@@ -31,6 +31,7 @@ namespace Firkin
     public sealed partial class Transaction : IDisposable
     {
         SWIGTYPE_p_firkin_txn h;
+        Gate gate;
         internal bool Managed;
 
         public Isolation Isolation { get; }
@@ -47,6 +48,12 @@ namespace Firkin
             FirkinNative.fkb_txn_begin(db.Handle, (int)isolation, out p);
             h = new SWIGTYPE_p_firkin_txn(new IntPtr(p), false);
             h.Owner = this;
+            // P/Invokes on h count themselves in and out of the gate (Gate.cs): a
+            // Dispose from another thread (twice at once, or under a call) frees
+            // once, after the call in flight.
+            IntPtr ptr = new IntPtr(p);
+            gate = new Gate("transaction", () => FirkinNative.firkin_txn_free(new SWIGTYPE_p_firkin_txn(ptr, false)));
+            h.Gate = gate;
             Isolation = isolation;
             long s;
             FirkinNative.fkb_txn_snapshot_seq(h, out s);
@@ -200,7 +207,7 @@ namespace Firkin
         {
             if (h != null)
             {
-                FirkinNative.firkin_txn_free(h);
+                gate.Close();  // frees now, or when the call in flight returns
                 h = null;
                 IsFinished = true;
             }
@@ -209,7 +216,7 @@ namespace Firkin
 
         ~Transaction()
         {
-            if (h != null) FirkinNative.firkin_txn_free(h);
+            if (h != null && gate != null) gate.Close();
         }
     }
 }

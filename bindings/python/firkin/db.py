@@ -7,10 +7,11 @@ reads at one sequence number. Keys and values are bytes-like in, ``bytes`` out.
 Thread contract (as in capi/firkin.h): a DB, its Namespace and Snapshot
 objects may be used from many threads at once; each iteration (an Iterator
 or a keys()/items() generator) by one thread at a time. Once close() has
-returned, every call raises ClosedError and never reaches C; calling close()
-while other threads are still inside calls on the same handle is a caller
-error with undefined behaviour (ctypes releases the GIL during a call, so it
-may use the freed C handle and crash the process): stop or join them first.
+returned, every call raises ClosedError and never reaches C. close() may run
+while other threads are inside calls on the same DB (ctypes releases the GIL
+during a call): those finish, later calls raise ClosedError, and the C handle
+is freed when the last call in flight returns (_gate.py); the same holds
+for Namespace and Snapshot handles shared between threads.
 """
 
 import ctypes
@@ -22,11 +23,12 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterator as TIterator, L
 
 from ._bytes import BytesLike, as_buf, to_bytes
 from . import _progress
-from ._native import (MAX_U32, SLOW, TTL_NONE, H, c_bool, c_size_t, c_uint32, c_uint64, c_void_p, fast_get, fast_put,
+from ._native import (MAX_U32, SLOW, TTL_NONE, H, c_bool, c_size_t, c_uint32, c_uint64, c_void_p,
                       lib, take_string, u64)
+from ._gate import fast_get, fast_put, raw_fast_get
 from .ttl import History, Seconds, TimeLike, expiry_ms, read_history, time_ms, ttl_ms
-from .errors import FirkinError, NotFoundError, TooLargeError, c_path, check, error
-from .handles import (NS_ORDERED, Batch, Change, Changes, Handle, Iterator, NamespaceHandle, Options, WriteOptions,
+from .errors import FirkinError, NotFoundError, TooLargeError, c_path, check, closed, error
+from .handles import (NS_ORDERED, Batch, Change, Changes, GatedHandle, Handle, Iterator, NamespaceHandle, Options, WriteOptions,
                       ns_handle, ns_name, pairs, typed_handle, wo_handle)
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
@@ -334,7 +336,7 @@ class Writer:
         return self.count()
 
 
-class DB(Handle, Reader, Writer):
+class DB(GatedHandle, Reader, Writer):
     """An open database (firkin_db); the dict-like methods act on the default namespace.
 
     ``DB(path)`` creates the directory if missing; settings go as keywords
@@ -357,14 +359,31 @@ class DB(Handle, Reader, Writer):
         finally:
             if own is not None:
                 own.close()
-        self._h = h.value
+        self._take(h.value)
         self.path = path
 
     def close(self) -> None:
-        """Drops this handle (the final flush's error is raised). Closing twice is harmless."""
-        h, self._h = self._h, None
-        if h is not None:
-            check(lib.firkin_close(h))
+        """Drops this handle (the final flush's error is raised). Closing twice
+        is harmless. Calls other threads have in flight finish; calls started
+        after it raise ClosedError; the C handle is freed when the last call
+        in flight returns (then the final flush's error is lost)."""
+        GatedHandle.close(self)
+
+    def _fast_get(self, key: Any, default: Any) -> Any:
+        """The accelerator's get of the default namespace through the gate,
+        inline (the hot path; SLOW once closed: Reader.get then raises
+        ClosedError)."""
+        g = self._gate
+        calls = g.calls
+        calls.append(None)
+        try:
+            if g.closed:
+                return SLOW
+            return raw_fast_get(g.h, None, None, key, default, SLOW)
+        finally:
+            calls.pop()
+            if g.closed and not calls:
+                g.free(False)
 
     def __enter__(self) -> "DB":
         return self
@@ -378,9 +397,9 @@ class DB(Handle, Reader, Writer):
     def get(self, key: BytesLike, default: Optional[bytes] = None) -> Optional[bytes]:
         """The value of key, or default (None) if absent."""
         # Reader.get without the _ctx() call (about 40 ns of the budget of
-        # C + 150 ns per get): the accelerator straight on the handle. (A
-        # closed handle is None: the C call refuses it and Reader.get raises.)
-        r = SLOW if fast_get is None else fast_get(self._h, None, None, key, default, SLOW)
+        # C + 150 ns per get): the accelerator straight on the handle, through
+        # the gate (_fast_get; closed: Reader.get raises).
+        r = SLOW if fast_get is None else self._fast_get(key, default)
         return r if r is not SLOW else Reader.get(self, key, default)
 
     def write(self, batch: Batch, wo: Optional[WriteOptions] = None) -> None:
@@ -557,13 +576,12 @@ class Namespace(NamespaceHandle, Reader, Writer):
         self._h = h
         self.db = db
         self.name: str = lib.firkin_ns_name(h).decode()
+        self._take(h)
 
     def get(self, key: BytesLike, default: Optional[bytes] = None) -> Optional[bytes]:
         """The value of key, or default (None) if absent."""
-        # As DB.get. A closed namespace must not reach C as None (that is
-        # the default namespace): Reader.get raises for it.
-        n = self._h
-        r = SLOW if fast_get is None or n is None else fast_get(self.db._h, None, n, key, default, SLOW)
+        # As DB.get, through both gates (a closed namespace raises ClosedError).
+        r = SLOW if fast_get is None else fast_get(self.db.handle(), None, self.handle(), key, default, SLOW)
         return r if r is not SLOW else Reader.get(self, key, default)
 
     def __enter__(self) -> "Namespace":
@@ -597,17 +615,16 @@ class View(Reader):
 
     def get(self, key: BytesLike, default: Optional[bytes] = None) -> Optional[bytes]:
         """The value of key in the namespace at the snapshot, or default (None) if absent."""
-        # As DB.get. A freed snapshot or closed namespace must not reach C as
-        # None (the latest state, the default namespace): Reader.get raises.
-        s, ns = self._snap._h, self._ns
-        n = None if ns is None else ns._h
-        if fast_get is None or s is None or (n is None and ns is not None):
+        # As DB.get, through the gates (a closed snapshot or namespace raises
+        # ClosedError).
+        if fast_get is None:
             return Reader.get(self, key, default)
-        r = fast_get(self._snap.db._h, s, n, key, default, SLOW)
+        snap = self._snap
+        r = fast_get(snap.db.handle(), snap.handle(), ns_handle(self._ns), key, default, SLOW)
         return r if r is not SLOW else Reader.get(self, key, default)
 
 
-class Snapshot(Handle, Reader):
+class Snapshot(GatedHandle, Reader):
     """A read view at a sequence number (``seq``); reads the default namespace,
     ``at(ns)`` reads another one at the same point."""
 
@@ -618,16 +635,15 @@ class Snapshot(Handle, Reader):
         self._h = h
         self.db = db
         self.seq: int = lib.firkin_snapshot_seq(h)
+        self._take(h)
 
     def __enter__(self) -> "Snapshot":
         return self
 
     def get(self, key: BytesLike, default: Optional[bytes] = None) -> Optional[bytes]:
         """The value of key at this snapshot, or default (None) if absent."""
-        # As DB.get. A freed snapshot must not reach C as None (that reads
-        # the latest state): Reader.get raises for it.
-        s = self._h
-        r = SLOW if fast_get is None or s is None else fast_get(self.db._h, s, None, key, default, SLOW)
+        # As DB.get, through both gates (a closed snapshot raises ClosedError).
+        r = SLOW if fast_get is None else fast_get(self.db.handle(), self.handle(), None, key, default, SLOW)
         return r if r is not SLOW else Reader.get(self, key, default)
 
     def _ctx(self) -> Tuple[Any, Any, Any]:

@@ -11,6 +11,7 @@ import time
 from typing import Any, Dict, Iterator as TIterator, NamedTuple, Optional, Tuple, Union
 
 from ._bytes import BytesLike, as_buf
+from ._gate import Gate, Use
 from ._native import H, MAX_U32, c_int, c_size_t, c_void_p, i32, lib, take_string, u64
 from .errors import c_text, check, closed, error
 
@@ -25,7 +26,8 @@ class Handle:
     copy.copy, copy.deepcopy and pickle raise TypeError (a copy would free the
     C handle under the original; a pickle would carry a pointer into another
     process). Closing while another thread is inside a call on the same handle
-    is a caller error with undefined behaviour."""
+    is a caller error with undefined behaviour, except for the handles that
+    may be shared, a DB, a Namespace and a Snapshot (GatedHandle, _gate.py)."""
 
     _h: Optional[int] = None
     _what = "handle"
@@ -189,7 +191,36 @@ def wo_handle(wo: Optional[WriteOptions]) -> Any:
     return typed_handle(wo, WriteOptions, "wo")
 
 
-class NamespaceHandle(Handle):
+class GatedHandle(Handle):
+    """A handle whose close() may run while other threads are inside calls on
+    it (_gate.py): those that may be shared (DB, Namespace, Snapshot), and
+    those for one thread at a time that another thread may still close
+    (Iterator, Batch, Changes, Transaction: twice at once, or to stop a
+    reader). handle() gives the Use that the wrapped C functions take."""
+
+    def _take(self, h: int) -> None:
+        g = Gate(h, self._what, type(self)._free)
+        self._gate = g
+        self._use = Use(g)  # (immutable: one for every call)
+        self._h = h
+
+    def handle(self) -> Any:
+        """The handle argument of the C calls: a Use of the gate (ClosedError once closed)."""
+        if self._h is None:
+            raise closed(self._what)
+        return self._use
+
+    def close(self) -> None:
+        """Releases the handle. Closing twice is harmless. Calls other threads
+        have in flight on it finish; calls started after it raise
+        ClosedError; the C handle is freed when the last returns."""
+        self._h = None
+        g = self.__dict__.get("_gate")  # (None if __init__ failed)
+        if g is not None:
+            g.close()
+
+
+class NamespaceHandle(GatedHandle):
     """The handle part of a Namespace (db.Namespace): what ``ns=`` arguments take."""
 
     _what = "namespace"
@@ -216,7 +247,7 @@ def ns_name(name: Any) -> bytes:
     return c_text(name, "a namespace name")
 
 
-class Batch(Handle):
+class Batch(GatedHandle):
     """Puts and deletes applied atomically by DB.write, across namespaces.
     Methods return the batch, so calls chain: ``b.put(k, v).delete(k2)``."""
 
@@ -224,7 +255,7 @@ class Batch(Handle):
     _what = "batch"
 
     def __init__(self) -> None:
-        self._h = _new(lib.firkin_batch_new)
+        self._take(_new(lib.firkin_batch_new))
 
     def put(self, key: BytesLike, value: BytesLike, ns: Any = None, *,
             ttl: Any = None) -> "Batch":
@@ -287,7 +318,7 @@ def ordered_args(start: Any, end: Any, prefix: Any) -> None:
         raise ValueError("firkin: give a prefix or a start/end range, not both")
 
 
-class Iterator(Handle):
+class Iterator(GatedHandle):
     """Every live key of a namespace once, at one snapshot; yields (key, value)
     pairs of bytes. Unordered (hash order) by default; made with a range, a
     prefix, reverse=True or ordered=True (an ordered namespace only), in key
@@ -303,14 +334,14 @@ class Iterator(Handle):
                  prefix: Any = None, reverse: bool = False, ordered: Optional[bool] = None) -> None:
         flags = ITER_REVERSE if reverse else 0
         if not wants_order(start, end, prefix, reverse, ordered):
-            self._h = _new(lib.firkin_iter_new, db, snap, ns)
+            self._take(_new(lib.firkin_iter_new, db, snap, ns))
         elif prefix is not None:
             ordered_args(start, end, prefix)
             p, pl = bound(prefix, "prefix")
-            self._h = _new(lib.firkin_prefix_iter_new, db, snap, ns, p, pl, flags)
+            self._take(_new(lib.firkin_prefix_iter_new, db, snap, ns, p, pl, flags))
         else:
             (s, sl), (e, el) = bound(start, "start"), bound(end, "end")
-            self._h = _new(lib.firkin_range_iter_new, db, snap, ns, s, sl, e, el, flags)
+            self._take(_new(lib.firkin_range_iter_new, db, snap, ns, s, sl, e, el, flags))
         self._buf = _scratch(64 * 1024)
         self._data, self._off = b"", 0
         self._failure: Optional[Exception] = None
@@ -388,7 +419,7 @@ CHANGE_TYPES: Dict[int, str] = {1: "put", 2: "delete", 3: "ns_create", 4: "ns_dr
                                 5: "batch_begin", 6: "batch_end"}
 
 
-class Changes(Handle):
+class Changes(GatedHandle):
     """A cursor over the change feed (firkin_changes): every committed change
     after ``since``, in sequence order, batches whole. Iterating yields the
     changes available now and stops; ``wait(timeout)`` blocks until a new one
@@ -405,7 +436,7 @@ class Changes(Handle):
         o = _new(lib.firkin_changes_options_new)
         try:
             check(lib.firkin_changes_options_set_batch_markers(o, batch_markers))
-            self._h = _new(lib.firkin_changes_open, db, since, o)
+            self._take(_new(lib.firkin_changes_open, db, since, o))
         finally:
             lib.firkin_changes_options_free(o)
         self._buf = _scratch(64 * 1024)

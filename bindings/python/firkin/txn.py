@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator as TIterator, Optional, Tuple, TypeVa
 from ._bytes import BytesLike, as_buf, to_bytes
 from ._native import H, c_bool, c_size_t, c_uint64, c_void_p, i32, lib
 from .errors import ConflictError, NotFoundError, check
-from .handles import (ITER_REVERSE, Handle, Iterator, NamespaceHandle, WriteOptions, bound, ns_handle,
+from .handles import (GatedHandle, ITER_REVERSE, Iterator, NamespaceHandle, WriteOptions, bound, ns_handle,
                       ordered_args, pairs, wants_order, wo_handle)
 from .ttl import Seconds, TimeLike, expiry_ms, ttl_ms
 
@@ -70,13 +70,13 @@ class TxnIterator(Iterator):
         else:
             (s, sl), (e, el) = bound(start, "start"), bound(end, "end")
             check(lib.firkin_txn_range_iter_new(txn, ns, s, sl, e, el, flags, ctypes.byref(h)))
-        self._h = h.value
+        self._take(h.value)
         self._buf = ctypes.create_string_buffer(64 * 1024)
         self._data, self._off = b"", 0
         self._failure = None
 
 
-class Transaction(Handle):
+class Transaction(GatedHandle):
     """An optimistic transaction (firkin_txn), made by ``DB.transaction()``.
 
     Reads see its snapshot plus its own writes (across namespaces: every
@@ -98,7 +98,7 @@ class Transaction(Handle):
         iso = _isolation(isolation)
         h = H()
         check(lib.firkin_txn_begin(db.handle(), iso, ctypes.byref(h)))
-        self._h = h.value
+        self._take(h.value)
         self.db = db
         self.isolation = Isolation(iso)
         self._wo = wo

@@ -27,13 +27,14 @@ import java.util.function.Function;
  * release at once. Errors are the unchecked {@link FirkinException}
  * subclasses, one per status.
  *
- * <p>close() and concurrent calls: once close() has returned, every call on the
- * handle throws {@link FirkinException.Closed} and never reaches C. Calling
- * close() while other threads are still inside calls on the same handle (or
- * start one while it runs) is a caller error with undefined behaviour: the
- * open check is not a lock (one would cost every get), so such a call can pass
- * it and then use the freed native handle, which may crash the JVM. Stop or
- * join the other threads first, then close.
+ * <p>close() and concurrent calls: close() may run while other threads are
+ * inside calls on the same handle: those finish, calls that start after it
+ * throw {@link FirkinException.Closed}, and the native handle is released
+ * when the last call in flight returns (each call counts itself in and out
+ * of a {@link Gate}: two atomic adds). close() then returns at once and the
+ * final flush's error is lost: to see it, stop the other threads first.
+ * close() never waits for those calls, so it may also be called from inside
+ * one (a transaction's function).
  *
  * <p>Strings reach C as true UTF-8 (never JNI's modified UTF-8), so paths,
  * namespace names, option values and passphrases outside the BMP mean the same
@@ -44,13 +45,18 @@ public final class Firkin implements AutoCloseable {
   private volatile SWIGTYPE_p_firkin_db h;
   private final String path;
   private final Cleaner.Cleanable release;
+  private final Gate gate;
 
   private Firkin(long p, String path) {
     SWIGTYPE_p_firkin_db d = new SWIGTYPE_p_firkin_db(p, false);
     d.owner = this;
+    // Every native call on d counts itself in and out of the gate (Gate.java).
+    Gate g = new Gate("database", free(p));
+    d.gate = g;
+    this.gate = g;
     this.h = d;
     this.path = path;
-    this.release = Handles.register(this, free(p));
+    this.release = Handles.register(this, g::close);
   }
 
   // A database never closed is closed once unreachable; an error of its
@@ -106,12 +112,12 @@ public final class Firkin implements AutoCloseable {
       h = null;
     }
     if (d != null) {
-      release.clean();
+      release.clean(); // gate.close(): frees now, or when the last call in flight returns
     }
   }
 
   public boolean isClosed() {
-    return h == null;
+    return h == null || gate.isClosed();
   }
 
   /** The value of key, or null if absent. */

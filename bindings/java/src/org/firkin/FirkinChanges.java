@@ -82,12 +82,19 @@ public final class FirkinChanges implements Iterator<FirkinChanges.Change>, Auto
   private ByteBuffer buf =
       ByteBuffer.allocateDirect(FirkinIterator.BUF).order(ByteOrder.LITTLE_ENDIAN);
   private final long[] n = new long[1];
-  private boolean closed;
+  // (volatile, and close() leaves buf alone: a close from another thread,
+  // a misuse, must not change the buffer under a next() reading it.)
+  private volatile boolean closed;
 
   private FirkinChanges(long p) {
     h = new SWIGTYPE_p_firkin_changes(p, false);
     h.owner = this;
-    release = Handles.register(this, free(p));
+    // Native calls on h count themselves in and out of the gate (Gate.java):
+    // a close from another thread (twice at once, or under a call) frees once,
+    // after the call in flight.
+    Gate g = new Gate("change cursor", free(p));
+    h.gate = g;
+    release = Handles.register(this, g::close);
     buf.limit(0);
   }
 
@@ -201,7 +208,6 @@ public final class FirkinChanges implements Iterator<FirkinChanges.Change>, Auto
     if (h != null) {
       h = null;
       release.clean();
-      buf.limit(0);
     }
   }
 }

@@ -37,13 +37,20 @@ public final class FirkinIterator implements Iterator<Entry>, Iterable<Entry>, A
   private ByteBuffer buf = ByteBuffer.allocateDirect(BUF).order(ByteOrder.LITTLE_ENDIAN);
   private final long[] n = new long[1];
   private boolean done;
-  private boolean closed;
+  // (volatile, and close() leaves buf alone: a close from another thread,
+  // a misuse, must not change the buffer under a next() reading it.)
+  private volatile boolean closed;
   private boolean iterated;
 
   private FirkinIterator(long p) {
     h = new SWIGTYPE_p_firkin_iter(p, false);
     h.owner = this;
-    release = Handles.register(this, free(p));
+    // Native calls on h count themselves in and out of the gate (Gate.java):
+    // a close from another thread (twice at once, or under a call) frees once,
+    // after the call in flight.
+    Gate g = new Gate("iterator", free(p));
+    h.gate = g;
+    release = Handles.register(this, g::close);
     buf.limit(0);
   }
 
@@ -198,7 +205,6 @@ public final class FirkinIterator implements Iterator<Entry>, Iterable<Entry>, A
     if (h != null) {
       h = null;
       release.clean();
-      buf.limit(0);
       done = true;
     }
   }

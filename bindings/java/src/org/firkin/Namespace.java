@@ -18,10 +18,16 @@ public final class Namespace implements AutoCloseable {
 
   Namespace(Firkin db, long p) {
     this.db = db;
-    this.h = new SWIGTYPE_p_firkin_ns(p, false);
-    h.owner = this;
-    release = Handles.register(this, free(p));
-    this.name = FirkinNative.firkin_ns_name(h);
+    SWIGTYPE_p_firkin_ns hh = new SWIGTYPE_p_firkin_ns(p, false);
+    hh.owner = this;
+    this.name = FirkinNative.firkin_ns_name(hh);
+    // Every native call on the handle counts itself in and out of the gate
+    // (Gate.java): close() racing a call on a shared namespace frees it once
+    // the call is out.
+    Gate g = new Gate("namespace " + name, free(p));
+    hh.gate = g;
+    this.h = hh;
+    release = Handles.register(this, g::close);
   }
 
   private static Runnable free(long p) {

@@ -16,7 +16,12 @@ public final class Options implements AutoCloseable {
     FirkinNative.fkb_options_new(p);
     h = new SWIGTYPE_p_firkin_options(p[0], false);
     h.owner = this;
-    release = Handles.register(this, free(p[0]));
+    // Native calls on h count themselves in and out of the gate (Gate.java):
+    // a close from another thread (twice at once, or under a call) frees once,
+    // after the call in flight.
+    Gate g = new Gate("options", free(p[0]));
+    h.gate = g;
+    release = Handles.register(this, g::close);
   }
 
   private static Runnable free(long p) {

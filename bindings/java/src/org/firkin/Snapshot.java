@@ -18,7 +18,12 @@ public final class Snapshot implements AutoCloseable {
     this.db = db;
     this.h = new SWIGTYPE_p_firkin_snapshot(p, false);
     h.owner = this;
-    release = Handles.register(this, free(p));
+    // Every native call on the handle counts itself in and out of the gate
+    // (Gate.java): close() racing a call on a shared snapshot frees it once
+    // the call is out.
+    Gate g = new Gate("snapshot", free(p));
+    h.gate = g;
+    release = Handles.register(this, g::close);
     this.seq = FirkinNative.firkin_snapshot_seq(h);
   }
 

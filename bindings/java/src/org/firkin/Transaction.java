@@ -43,7 +43,12 @@ public final class Transaction implements AutoCloseable {
     FirkinNative.fkb_txn_begin(db.handle(), isolation.code, p);
     this.h = new SWIGTYPE_p_firkin_txn(p[0], false);
     h.owner = this;
-    release = Handles.register(this, free(p[0]));
+    // Native calls on h count themselves in and out of the gate (Gate.java):
+    // a close from another thread (twice at once, or under a call) frees once,
+    // after the call in flight.
+    Gate g = new Gate("transaction", free(p[0]));
+    h.gate = g;
+    release = Handles.register(this, g::close);
     this.isolation = isolation;
     FirkinNative.fkb_txn_snapshot_seq(h, n);
     this.snapshotSeq = n[0];
