@@ -387,19 +387,22 @@ class DB(GatedHandle, Reader, Writer):
         r = SLOW if fast_get is None else fast_get(self._gate, None, None, key, default, SLOW)
         return r if r is not SLOW else Reader.get(self, key, default)
 
-    def put(self, key: BytesLike, value: BytesLike, wo: Optional[WriteOptions] = None, *,
-            ttl: Optional[Seconds] = None, expire_at: Optional[TimeLike] = None) -> None:
-        """Stores value under key, replacing any previous value (Writer.put)."""
-        # Writer.put without the _wctx() call for a plain put: the
-        # accelerator straight on the gate, which it enters and leaves in C
-        # (_gate.py; closed: SLOW, and Writer.put raises ClosedError).
-        if fast_put is not None and wo is None and ttl is None and expire_at is None:
-            r = fast_put(self._gate, None, None, key, value, SLOW)
-            if r is None:
-                return
-            if r is not SLOW:
-                check(r)
-        Writer.put(self, key, value, wo, ttl=ttl, expire_at=expire_at)
+    if fast_put is not None:
+        # (Only with the accelerator: without it, Writer.put itself, with no
+        # extra call.)
+        def put(self, key: BytesLike, value: BytesLike, wo: Optional[WriteOptions] = None, *,
+                ttl: Optional[Seconds] = None, expire_at: Optional[TimeLike] = None) -> None:
+            """Stores value under key, replacing any previous value (Writer.put)."""
+            # Writer.put without the _wctx() call for a plain put: the
+            # accelerator straight on the gate, which it enters and leaves
+            # in C (_gate.py; closed: SLOW, and Writer.put raises ClosedError).
+            if wo is None and ttl is None and expire_at is None:
+                r = fast_put(self._gate, None, None, key, value, SLOW)
+                if r is None:
+                    return
+                if r is not SLOW:
+                    check(r)
+            Writer.put(self, key, value, wo, ttl=ttl, expire_at=expire_at)
 
     def write(self, batch: Batch, wo: Optional[WriteOptions] = None) -> None:
         """Applies a Batch atomically."""
