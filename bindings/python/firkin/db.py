@@ -396,7 +396,7 @@ class DB(GatedHandle, Reader, Writer):
             # Writer.put without the _wctx() call for a plain put: the
             # accelerator straight on the gate, which it enters and leaves
             # in C (_gate.py; closed: SLOW, and Writer.put raises ClosedError).
-            if wo is None and ttl is None and expire_at is None:
+            if wo is None and ttl is None and expire_at is None and fast_put is not None:
                 r = fast_put(self._gate, None, None, key, value, SLOW)
                 if r is None:
                     return
