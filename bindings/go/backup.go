@@ -92,10 +92,11 @@ func parseReport(b []byte) (*BackupReport, error) {
 // foreign directory), ErrExists (a backup of another database), ErrBusy,
 // ErrCorruption (the copy failed verification).
 func (db *DB) Backup(dir string, opts *BackupOptions) (*BackupReport, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	if err := cString(dir, "a backup path"); err != nil {
 		return nil, err
 	}

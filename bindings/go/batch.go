@@ -47,11 +47,11 @@ func (b *Batch) PutNS(ns *Namespace, key, val []byte) error {
 		return err
 	}
 	defer b.gate.leave()
-	nh, err := ns.enter()
+	nh, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = wrap(fkraw.Firkin_batch_put(b.h, nh, ptr(key), len(key), ptr(val), len(val)))
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(ns)
@@ -67,11 +67,11 @@ func (b *Batch) DeleteNS(ns *Namespace, key []byte) error {
 		return err
 	}
 	defer b.gate.leave()
-	nh, err := ns.enter()
+	nh, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = wrap(fkraw.Firkin_batch_delete(b.h, nh, ptr(key), len(key)))
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(ns)

@@ -108,10 +108,11 @@ type ChangeCursor struct {
 // OldestChangeSeq and the change_retention_* options); ErrInvalidArgument
 // if since is past LastSeq.
 func (db *DB) OpenChanges(since uint64, batchMarkers bool) (*ChangeCursor, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	var p int64
 	err := wrap(fkraw.Fkb_changes_open(db.h, since, batchMarkers, &p))
 	runtime.KeepAlive(db)
@@ -128,10 +129,11 @@ func (db *DB) OpenChanges(since uint64, batchMarkers bool) (*ChangeCursor, error
 // OldestChangeSeq is the sequence number of the oldest change still
 // retained (LastSeq()+1 if none): OpenChanges accepts since >= it - 1.
 func (db *DB) OldestChangeSeq() (uint64, error) {
-	if err := db.enter(); err != nil {
-		return 0, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return 0, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	var n int64
 	err := wrap(fkraw.Fkb_changes_oldest_seq(db.h, &n))
 	runtime.KeepAlive(db)

@@ -18,7 +18,8 @@
 // Close and concurrent calls: Close may run while other goroutines are
 // inside calls on the same handle: those finish, calls that start after
 // it return ErrClosed, and the C handle is released when the last call in
-// flight returns (each call counts itself in and out: two atomic adds).
+// flight returns (each call counts itself in and out: two atomic adds on
+// one of 32 counters, each on its own cache line, gate.go).
 // The same holds for Namespace and Snapshot handles shared between
 // goroutines (each has a gate of its own).
 //
@@ -58,7 +59,7 @@ const (
 // DB is an open database (firkin_db).
 type DB struct {
 	h       fkraw.Struct_SS_firkin_db
-	gate    gate // calls in flight; Close frees h when the last one is out
+	gate    sharedGate // calls in flight; Close frees h when the last one is out
 	path    string
 	getHint atomic.Int64 // see get
 }
@@ -117,15 +118,20 @@ func (db *DB) Close() error {
 }
 
 // enter admits a call to the C handle (ErrClosed once Close ran); on nil
-// the caller must call leave when done with it (defer db.leave()).
-func (db *DB) enter() error {
-	if db == nil || !db.gate.enter() {
-		return errClosed("database")
+// the caller must call leave when done with it (defer db.leave(dt)).
+func (db *DB) enter() (int, error) {
+	if db == nil {
+		return 0, errClosed("database")
 	}
-	return nil
+	t, ok := db.gate.enter()
+	if !ok {
+		return 0, errClosed("database")
+	}
+	return t, nil
 }
 
-func (db *DB) leave() { db.gate.leave() }
+// leave ends a call admitted by enter, which returned t (its stripe of the gate).
+func (db *DB) leave(t int) { db.gate.leave(t) }
 
 // scratch is per-call state (out-parameters) of calls that have them,
 // pooled so that they allocate nothing. Gets need none (see getN).
@@ -186,10 +192,11 @@ const getHintMin = 64
 const getHintMax = 1024
 
 func (db *DB) get(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) ([]byte, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	c := int(db.getHint.Load())
 	if c < getHintMin {
 		c = getHintMin
@@ -213,10 +220,11 @@ func (db *DB) get(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 }
 
 func (db *DB) getInto(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key, buf []byte) (int, error) {
-	if err := db.enter(); err != nil {
-		return 0, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return 0, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	n, err := db.getN(snap, ns, key, ptr(buf), len(buf))
 	runtime.KeepAlive(db)
 	if err != nil {
@@ -229,10 +237,11 @@ func (db *DB) getInto(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_f
 }
 
 func (db *DB) has(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (bool, error) {
-	if err := db.enter(); err != nil {
-		return false, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return false, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	s := getScratch()
 	err := wrap(fkraw.Fkb_contains(db.h, snap, ns, ptr(key), len(key), s.n))
 	found := *s.n == 1
@@ -242,10 +251,11 @@ func (db *DB) has(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 }
 
 func (db *DB) version(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (uint64, error) {
-	if err := db.enter(); err != nil {
-		return 0, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return 0, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	s := getScratch()
 	err := wrap(fkraw.Fkb_get_version(db.h, snap, ns, ptr(key), len(key), s.n))
 	v := uint64(*s.n)
@@ -258,10 +268,11 @@ func (db *DB) version(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_f
 }
 
 func (db *DB) multiGet(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, keys [][]byte) ([][]byte, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	size := 0
 	for i, k := range keys {
 		// The packed format's length field is 32 bits: a longer key would
@@ -362,30 +373,33 @@ func decodeMultiGet(b []byte, n int) ([][]byte, error) {
 }
 
 func (db *DB) put(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte) error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	err := wrap(fkraw.Firkin_put(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) del(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key []byte) error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	err := wrap(fkraw.Firkin_delete(db.h, wo, ns, ptr(key), len(key)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) cond(f func(n *int64) error) (bool, error) {
-	if err := db.enter(); err != nil {
-		return false, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return false, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	s := getScratch()
 	err := wrap(f(s.n))
 	ok := *s.n == 1
@@ -395,10 +409,11 @@ func (db *DB) cond(f func(n *int64) error) (bool, error) {
 }
 
 func (db *DB) count(ns fkraw.Struct_SS_firkin_ns) (uint64, error) {
-	if err := db.enter(); err != nil {
-		return 0, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return 0, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	var n int64
 	err := wrap(fkraw.Fkb_count(db.h, ns, &n))
 	runtime.KeepAlive(db)
@@ -406,10 +421,11 @@ func (db *DB) count(ns fkraw.Struct_SS_firkin_ns) (uint64, error) {
 }
 
 func (db *DB) newIterator(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns) (*Iterator, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	var p int64
 	err := wrap(fkraw.Fkb_iter_new(db.h, snap, ns, &p))
 	runtime.KeepAlive(db)
@@ -500,10 +516,11 @@ func (db *DB) Write(b *Batch) error { return db.WriteWith(nil, b) }
 
 // WriteWith applies a batch atomically with write options wo.
 func (db *DB) WriteWith(wo *WriteOptions, b *Batch) error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	wh, err := wo.handle()
 	if err != nil {
 		return err
@@ -524,10 +541,11 @@ func (db *DB) WriteWith(wo *WriteOptions, b *Batch) error {
 
 // Sync makes every acknowledged write durable now.
 func (db *DB) Sync() error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	err := wrap(fkraw.Firkin_sync(db.h))
 	runtime.KeepAlive(db)
 	return err
@@ -540,10 +558,11 @@ func (db *DB) Sync() error {
 // writable handle it does nothing. A Refresh that dropped segments the
 // writer retired makes older snapshots fail with ErrSnapshotTooOld.
 func (db *DB) Refresh() error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	err := wrap(fkraw.Firkin_refresh(db.h))
 	runtime.KeepAlive(db)
 	return err
@@ -551,10 +570,11 @@ func (db *DB) Refresh() error {
 
 // LastSeq is the newest published sequence number.
 func (db *DB) LastSeq() (uint64, error) {
-	if err := db.enter(); err != nil {
-		return 0, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return 0, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	var n int64
 	err := wrap(fkraw.Fkb_last_seq(db.h, &n))
 	runtime.KeepAlive(db)
@@ -563,10 +583,11 @@ func (db *DB) LastSeq() (uint64, error) {
 
 // Stats returns the database's statistics as a JSON object.
 func (db *DB) Stats() (string, error) {
-	if err := db.enter(); err != nil {
-		return "", err
+	dt, derr := db.enter()
+	if derr != nil {
+		return "", derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_stats(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	return string(b), err
@@ -574,10 +595,11 @@ func (db *DB) Stats() (string, error) {
 
 // Compact rewrites now every sealed segment that holds dead bytes.
 func (db *DB) Compact() error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	err := wrap(fkraw.Firkin_compact(db.h))
 	runtime.KeepAlive(db)
 	return err
@@ -585,10 +607,11 @@ func (db *DB) Compact() error {
 
 // Checkpoint writes an index checkpoint now.
 func (db *DB) Checkpoint() error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	err := wrap(fkraw.Firkin_checkpoint(db.h))
 	runtime.KeepAlive(db)
 	return err
@@ -598,10 +621,11 @@ func (db *DB) Checkpoint() error {
 // returns the JSON report; a damaged database gives an error matching
 // ErrCorruption.
 func (db *DB) Verify() (string, error) {
-	if err := db.enter(); err != nil {
-		return "", err
+	dt, derr := db.enter()
+	if derr != nil {
+		return "", derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	b, err := readTextSized(verifyReportSize, func(buf []byte, n *int64) error { return fkraw.Fkb_verify(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	return string(b), err

@@ -15,16 +15,17 @@ type Namespace struct {
 	db   *DB
 	h    fkraw.Struct_SS_firkin_ns
 	name string
-	gate gate // calls in flight (the handle may be shared); Close frees h when the last is out
+	gate sharedGate // calls in flight (the handle may be shared); Close frees h when the last is out
 }
 
 // OpenNamespace opens namespace name, creating it if create is true
 // (otherwise ErrNamespaceNotFound when it does not exist).
 func (db *DB) OpenNamespace(name string, create bool) (*Namespace, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
@@ -42,10 +43,11 @@ func (db *DB) Namespace(name string) (*Namespace, error) { return db.OpenNamespa
 
 // CreateNamespace creates namespace name; ErrExists if it exists.
 func (db *DB) CreateNamespace(name string) (*Namespace, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
@@ -68,10 +70,11 @@ func newNamespace(db *DB, p int64) *Namespace {
 
 // DropNamespace drops namespace name and all its keys.
 func (db *DB) DropNamespace(name string) error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	if err := cString(name, "a namespace name"); err != nil {
 		return err
 	}
@@ -82,10 +85,11 @@ func (db *DB) DropNamespace(name string) error {
 
 // Namespaces lists the namespaces, "default" included.
 func (db *DB) Namespaces() ([]string, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	b, err := readText(func(buf []byte, n *int64) error { return fkraw.Fkb_ns_list(db.h, ptr(buf), len(buf), n) })
 	runtime.KeepAlive(db)
 	if err != nil {
@@ -96,20 +100,22 @@ func (db *DB) Namespaces() ([]string, error) {
 
 // enter admits a call to the C handle (nil for the default namespace, a
 // nil ns; ErrClosed once Close ran); on success the caller must call
-// leave when done with it (defer ns.leave()).
-func (ns *Namespace) enter() (fkraw.Struct_SS_firkin_ns, error) {
+// leave when done with it (defer ns.leave(nt)).
+func (ns *Namespace) enter() (fkraw.Struct_SS_firkin_ns, int, error) {
 	if ns == nil {
-		return nil, nil // the default namespace
+		return nil, 0, nil // the default namespace
 	}
-	if !ns.gate.enter() {
-		return nil, errClosed("namespace " + ns.name)
+	t, ok := ns.gate.enter()
+	if !ok {
+		return nil, 0, errClosed("namespace " + ns.name)
 	}
-	return ns.h, nil
+	return ns.h, t, nil
 }
 
-func (ns *Namespace) leave() {
+// leave ends a call admitted by enter, which returned t (its stripe of the gate).
+func (ns *Namespace) leave(t int) {
 	if ns != nil {
-		ns.gate.leave()
+		ns.gate.leave(t)
 	}
 }
 
@@ -132,11 +138,11 @@ func (ns *Namespace) Close() error {
 
 // Get returns the value of key in this namespace (ErrNotFound if absent).
 func (ns *Namespace) Get(key []byte) ([]byte, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	v, err := ns.db.get(nil, h, key)
 	runtime.KeepAlive(ns)
 	return v, err
@@ -144,11 +150,11 @@ func (ns *Namespace) Get(key []byte) ([]byte, error) {
 
 // GetInto reads the value of key into buf (see DB.GetInto).
 func (ns *Namespace) GetInto(key, buf []byte) (int, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return 0, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	n, err := ns.db.getInto(nil, h, key, buf)
 	runtime.KeepAlive(ns)
 	return n, err
@@ -156,11 +162,11 @@ func (ns *Namespace) GetInto(key, buf []byte) (int, error) {
 
 // Has reports whether key has a value in this namespace.
 func (ns *Namespace) Has(key []byte) (bool, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	ok, err := ns.db.has(nil, h, key)
 	runtime.KeepAlive(ns)
 	return ok, err
@@ -168,11 +174,11 @@ func (ns *Namespace) Has(key []byte) (bool, error) {
 
 // Version returns the version of key's value, 0 if absent.
 func (ns *Namespace) Version(key []byte) (uint64, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return 0, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	v, err := ns.db.version(nil, h, key)
 	runtime.KeepAlive(ns)
 	return v, err
@@ -180,11 +186,11 @@ func (ns *Namespace) Version(key []byte) (uint64, error) {
 
 // MultiGet reads many keys of this namespace at one snapshot.
 func (ns *Namespace) MultiGet(keys [][]byte) ([][]byte, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	v, err := ns.db.multiGet(nil, h, keys)
 	runtime.KeepAlive(ns)
 	return v, err
@@ -195,11 +201,11 @@ func (ns *Namespace) Put(key, val []byte) error { return ns.PutWith(nil, key, va
 
 // PutWith stores val under key with write options wo.
 func (ns *Namespace) PutWith(wo *WriteOptions, key, val []byte) error {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	wh, err := wo.handle()
 	if err != nil {
 		return err
@@ -215,11 +221,11 @@ func (ns *Namespace) Delete(key []byte) error { return ns.DeleteWith(nil, key) }
 
 // DeleteWith removes key with write options wo.
 func (ns *Namespace) DeleteWith(wo *WriteOptions, key []byte) error {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	wh, err := wo.handle()
 	if err != nil {
 		return err
@@ -232,11 +238,11 @@ func (ns *Namespace) DeleteWith(wo *WriteOptions, key []byte) error {
 
 // PutIfAbsent stores val only if key is absent in this namespace.
 func (ns *Namespace) PutIfAbsent(key, val []byte) (bool, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	ok, err := ns.db.cond(func(n *int64) error {
 		return fkraw.Fkb_put_if_absent(ns.db.h, nil, h, ptr(key), len(key), ptr(val), len(val), n)
 	})
@@ -246,11 +252,11 @@ func (ns *Namespace) PutIfAbsent(key, val []byte) (bool, error) {
 
 // CompareAndSwap stores val only if key's value equals expected.
 func (ns *Namespace) CompareAndSwap(key, expected, val []byte) (bool, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	ok, err := ns.db.cond(func(n *int64) error {
 		return fkraw.Fkb_cas(ns.db.h, nil, h, ptr(key), len(key), ptr(expected), len(expected), ptr(val), len(val), n)
 	})
@@ -260,11 +266,11 @@ func (ns *Namespace) CompareAndSwap(key, expected, val []byte) (bool, error) {
 
 // CompareAndSwapVersion stores val only if key's version is expected.
 func (ns *Namespace) CompareAndSwapVersion(key []byte, expected uint64, val []byte) (bool, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	ok, err := ns.db.cond(func(n *int64) error {
 		return fkraw.Fkb_cas_version(ns.db.h, nil, h, ptr(key), len(key), expected, ptr(val), len(val), n)
 	})
@@ -274,11 +280,11 @@ func (ns *Namespace) CompareAndSwapVersion(key []byte, expected uint64, val []by
 
 // Count is the number of live keys in this namespace.
 func (ns *Namespace) Count() (uint64, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return 0, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	n, err := ns.db.count(h)
 	runtime.KeepAlive(ns)
 	return n, err
@@ -286,11 +292,11 @@ func (ns *Namespace) Count() (uint64, error) {
 
 // NewIterator iterates this namespace at a new snapshot.
 func (ns *Namespace) NewIterator() (*Iterator, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	it, err := ns.db.newIterator(nil, h)
 	runtime.KeepAlive(ns)
 	return it, err

@@ -24,10 +24,11 @@ const (
 // (firkin_ns_create_v2 with FIRKIN_NS_ORDERED; the property is durable);
 // ErrExists if a namespace of that name exists, ordered or not.
 func (db *DB) CreateNamespaceOrdered(name string) (*Namespace, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	if err := cString(name, "a namespace name"); err != nil {
 		return nil, err
 	}
@@ -44,10 +45,14 @@ func (db *DB) CreateNamespaceOrdered(name string) (*Namespace, error) {
 // (firkin_ns_flags). False for the default namespace (nil) and for a closed
 // handle.
 func (ns *Namespace) IsOrdered() bool {
-	if ns == nil || !ns.gate.enter() {
+	if ns == nil {
 		return false
 	}
-	defer ns.gate.leave()
+	nt, ok := ns.gate.enter()
+	if !ok {
+		return false
+	}
+	defer ns.gate.leave(nt)
 	var f int64
 	err := fkraw.Fkb_ns_flags(ns.h, &f)
 	runtime.KeepAlive(ns)
@@ -91,20 +96,21 @@ func (db *DB) PrefixIterator(ns *Namespace, snap *Snapshot, prefix []byte, rever
 // orderedIterator checks the handles, calls open with the snapshot and
 // namespace handles, and wraps the iterator it returns.
 func (db *DB) orderedIterator(ns *Namespace, snap *Snapshot, open func(sh fkraw.Struct_SS_firkin_snapshot, nh fkraw.Struct_SS_firkin_ns, p *int64) error) (*Iterator, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
-	nh, err := ns.enter()
+	defer db.leave(dt)
+	nh, nt, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
-	defer ns.leave()
-	sh, err := snap.enter()
+	defer ns.leave(nt)
+	sh, sn, err := snap.enter()
 	if err != nil {
 		return nil, err
 	}
-	defer snap.leave()
+	defer snap.leave(sn)
 	var p int64
 	err = wrap(open(sh, nh, &p))
 	runtime.KeepAlive(db)
@@ -121,12 +127,12 @@ func (db *DB) orderedIterator(ns *Namespace, snap *Snapshot, open func(sh fkraw.
 // a write to ns committed by others after the snapshot makes the commit
 // conflict (phantoms).
 func (tx *Txn) RangeIterator(ns *Namespace, start, end []byte, reverse bool) (*Iterator, error) {
-	nh, err := tx.handles(ns)
+	nh, nt, err := tx.handles(ns)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.gate.leave()
-	defer ns.leave()
+	defer ns.leave(nt)
 	var p int64
 	err = wrap(fkraw.Fkb_txn_range_iter_new(tx.h, nh, ptr(start), len(start), ptr(end), len(end), iterFlags(reverse), &p))
 	runtime.KeepAlive(tx)
@@ -139,12 +145,12 @@ func (tx *Txn) RangeIterator(ns *Namespace, start, end []byte, reverse bool) (*I
 
 // PrefixIterator is DB.PrefixIterator as the transaction sees ns now.
 func (tx *Txn) PrefixIterator(ns *Namespace, prefix []byte, reverse bool) (*Iterator, error) {
-	nh, err := tx.handles(ns)
+	nh, nt, err := tx.handles(ns)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.gate.leave()
-	defer ns.leave()
+	defer ns.leave(nt)
 	var p int64
 	err = wrap(fkraw.Fkb_txn_prefix_iter_new(tx.h, nh, ptr(prefix), len(prefix), iterFlags(reverse), &p))
 	runtime.KeepAlive(tx)

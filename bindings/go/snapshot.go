@@ -13,15 +13,16 @@ type Snapshot struct {
 	db   *DB
 	h    fkraw.Struct_SS_firkin_snapshot
 	seq  uint64
-	gate gate // calls in flight (the handle may be shared); Close frees h when the last is out
+	gate sharedGate // calls in flight (the handle may be shared); Close frees h when the last is out
 }
 
 // NewSnapshot takes a snapshot of the latest state.
 func (db *DB) NewSnapshot() (*Snapshot, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	var p int64
 	err := wrap(fkraw.Fkb_snapshot_new(db.h, &p))
 	runtime.KeepAlive(db)
@@ -34,10 +35,11 @@ func (db *DB) NewSnapshot() (*Snapshot, error) {
 // SnapshotAt is a snapshot at an older sequence number (time travel);
 // reads give ErrSnapshotTooOld where the history is no longer kept.
 func (db *DB) SnapshotAt(seq uint64) (*Snapshot, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	var p int64
 	err := wrap(fkraw.Fkb_snapshot_at(db.h, seq, &p))
 	runtime.KeepAlive(db)
@@ -57,20 +59,22 @@ func newSnapshot(db *DB, p int64) *Snapshot {
 
 // enter admits a call to the C handle (nil for the latest state, a nil s;
 // ErrClosed once Close ran); on success the caller must call leave when
-// done with it (defer s.leave()).
-func (s *Snapshot) enter() (fkraw.Struct_SS_firkin_snapshot, error) {
+// done with it (defer s.leave(sn)).
+func (s *Snapshot) enter() (fkraw.Struct_SS_firkin_snapshot, int, error) {
 	if s == nil {
-		return nil, nil // the latest state
+		return nil, 0, nil // the latest state
 	}
-	if !s.gate.enter() {
-		return nil, errClosed("snapshot")
+	t, ok := s.gate.enter()
+	if !ok {
+		return nil, 0, errClosed("snapshot")
 	}
-	return s.h, nil
+	return s.h, t, nil
 }
 
-func (s *Snapshot) leave() {
+// leave ends a call admitted by enter, which returned t (its stripe of the gate).
+func (s *Snapshot) leave(t int) {
 	if s != nil {
-		s.gate.leave()
+		s.gate.leave(t)
 	}
 }
 
@@ -95,12 +99,12 @@ func (s *Snapshot) Get(key []byte) ([]byte, error) { return s.GetNS(nil, key) }
 
 // GetNS returns the value of key in namespace ns at the snapshot.
 func (s *Snapshot) GetNS(ns *Namespace, key []byte) ([]byte, error) {
-	sh, nh, err := s.handles(ns)
+	sh, nh, sn, nt, err := s.handles(ns)
 	if err != nil {
 		return nil, err
 	}
-	defer s.leave()
-	defer ns.leave()
+	defer s.leave(sn)
+	defer ns.leave(nt)
 	v, err := s.db.get(sh, nh, key)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -112,12 +116,12 @@ func (s *Snapshot) Has(key []byte) (bool, error) { return s.HasNS(nil, key) }
 
 // HasNS reports whether key has a value in ns at the snapshot.
 func (s *Snapshot) HasNS(ns *Namespace, key []byte) (bool, error) {
-	sh, nh, err := s.handles(ns)
+	sh, nh, sn, nt, err := s.handles(ns)
 	if err != nil {
 		return false, err
 	}
-	defer s.leave()
-	defer ns.leave()
+	defer s.leave(sn)
+	defer ns.leave(nt)
 	ok, err := s.db.has(sh, nh, key)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -129,12 +133,12 @@ func (s *Snapshot) Version(key []byte) (uint64, error) { return s.VersionNS(nil,
 
 // VersionNS is Version in namespace ns.
 func (s *Snapshot) VersionNS(ns *Namespace, key []byte) (uint64, error) {
-	sh, nh, err := s.handles(ns)
+	sh, nh, sn, nt, err := s.handles(ns)
 	if err != nil {
 		return 0, err
 	}
-	defer s.leave()
-	defer ns.leave()
+	defer s.leave(sn)
+	defer ns.leave(nt)
 	v, err := s.db.version(sh, nh, key)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -146,12 +150,12 @@ func (s *Snapshot) MultiGet(keys [][]byte) ([][]byte, error) { return s.MultiGet
 
 // MultiGetNS reads many keys of ns at the snapshot.
 func (s *Snapshot) MultiGetNS(ns *Namespace, keys [][]byte) ([][]byte, error) {
-	sh, nh, err := s.handles(ns)
+	sh, nh, sn, nt, err := s.handles(ns)
 	if err != nil {
 		return nil, err
 	}
-	defer s.leave()
-	defer ns.leave()
+	defer s.leave(sn)
+	defer ns.leave(nt)
 	v, err := s.db.multiGet(sh, nh, keys)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -163,12 +167,12 @@ func (s *Snapshot) NewIterator() (*Iterator, error) { return s.NewIteratorNS(nil
 
 // NewIteratorNS iterates namespace ns at the snapshot.
 func (s *Snapshot) NewIteratorNS(ns *Namespace) (*Iterator, error) {
-	sh, nh, err := s.handles(ns)
+	sh, nh, sn, nt, err := s.handles(ns)
 	if err != nil {
 		return nil, err
 	}
-	defer s.leave()
-	defer ns.leave()
+	defer s.leave(sn)
+	defer ns.leave(nt)
 	it, err := s.db.newIterator(sh, nh)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -176,15 +180,19 @@ func (s *Snapshot) NewIteratorNS(ns *Namespace) (*Iterator, error) {
 }
 
 // handles enters s (which must not be nil) and ns; on success the caller
-// must leave both (defer s.leave(); defer ns.leave()).
-func (s *Snapshot) handles(ns *Namespace) (fkraw.Struct_SS_firkin_snapshot, fkraw.Struct_SS_firkin_ns, error) {
-	if s == nil || !s.gate.enter() {
-		return nil, nil, errClosed("snapshot")
+// must leave both (defer s.leave(sn); defer ns.leave(nt)).
+func (s *Snapshot) handles(ns *Namespace) (sh fkraw.Struct_SS_firkin_snapshot, nh fkraw.Struct_SS_firkin_ns, sn, nt int, err error) {
+	if s == nil {
+		return nil, nil, 0, 0, errClosed("snapshot")
 	}
-	nh, err := ns.enter()
+	sn, ok := s.gate.enter()
+	if !ok {
+		return nil, nil, 0, 0, errClosed("snapshot")
+	}
+	nh, nt, err = ns.enter()
 	if err != nil {
-		s.gate.leave()
-		return nil, nil, err
+		s.gate.leave(sn)
+		return nil, nil, 0, 0, err
 	}
-	return s.h, nh, nil
+	return s.h, nh, sn, nt, nil
 }

@@ -73,30 +73,33 @@ func msTime(ms uint64) time.Time {
 }
 
 func (db *DB) putTTL(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte, ttl time.Duration) error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	err := wrap(fkraw.Firkin_put_ttl(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) putExpireAt(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key, val []byte, at time.Time) error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	err := wrap(fkraw.Firkin_put_expire_at(db.h, wo, ns, ptr(key), len(key), ptr(val), len(val), expiryMs(at)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) ttl(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firkin_ns, key []byte) (time.Duration, bool, error) {
-	if err := db.enter(); err != nil {
-		return 0, false, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return 0, false, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	s := getScratch()
 	err := wrap(fkraw.Fkb_ttl(db.h, snap, ns, ptr(key), len(key), s.n))
 	n := *s.n
@@ -116,20 +119,22 @@ func (db *DB) ttl(snap fkraw.Struct_SS_firkin_snapshot, ns fkraw.Struct_SS_firki
 }
 
 func (db *DB) persist(wo fkraw.Struct_SS_firkin_write_options, ns fkraw.Struct_SS_firkin_ns, key []byte) error {
-	if err := db.enter(); err != nil {
-		return err
+	dt, derr := db.enter()
+	if derr != nil {
+		return derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	err := wrap(fkraw.Firkin_persist(db.h, wo, ns, ptr(key), len(key)))
 	runtime.KeepAlive(db)
 	return err
 }
 
 func (db *DB) history(ns fkraw.Struct_SS_firkin_ns, key []byte) (*History, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	b, err := readText(func(buf []byte, n *int64) error {
 		return fkraw.Fkb_history(db.h, ns, ptr(key), len(key), ptr(buf), len(buf), n)
 	})
@@ -180,10 +185,11 @@ func (db *DB) Persist(key []byte) error { return db.persist(nil, nil, key) }
 // NowMs is the database clock: ms since the epoch, never behind the newest
 // commit time. It decides expiry and stamps commits.
 func (db *DB) NowMs() (int64, error) {
-	if err := db.enter(); err != nil {
-		return 0, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return 0, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	var n int64
 	err := wrap(fkraw.Fkb_now_ms(db.h, &n))
 	runtime.KeepAlive(db)
@@ -206,10 +212,11 @@ func (db *DB) Now() (time.Time, error) {
 // log that tells that time is no longer kept (Options
 // "history_retention_ms" keeps it).
 func (db *DB) SnapshotAtTime(t time.Time) (*Snapshot, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	var p int64
 	err := wrap(fkraw.Fkb_snapshot_at_time(db.h, timeMs(t), &p))
 	runtime.KeepAlive(db)
@@ -227,11 +234,11 @@ func (db *DB) History(key []byte) (*History, error) { return db.history(nil, key
 
 // PutTTL is DB.PutTTL in this namespace.
 func (ns *Namespace) PutTTL(key, val []byte, ttl time.Duration) error {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = ns.db.putTTL(nil, h, key, val, ttl)
 	runtime.KeepAlive(ns)
 	return err
@@ -239,11 +246,11 @@ func (ns *Namespace) PutTTL(key, val []byte, ttl time.Duration) error {
 
 // PutExpireAt is DB.PutExpireAt in this namespace.
 func (ns *Namespace) PutExpireAt(key, val []byte, at time.Time) error {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = ns.db.putExpireAt(nil, h, key, val, at)
 	runtime.KeepAlive(ns)
 	return err
@@ -251,11 +258,11 @@ func (ns *Namespace) PutExpireAt(key, val []byte, at time.Time) error {
 
 // TTL is DB.TTL in this namespace.
 func (ns *Namespace) TTL(key []byte) (remaining time.Duration, expires bool, err error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return 0, false, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	remaining, expires, err = ns.db.ttl(nil, h, key)
 	runtime.KeepAlive(ns)
 	return remaining, expires, err
@@ -263,11 +270,11 @@ func (ns *Namespace) TTL(key []byte) (remaining time.Duration, expires bool, err
 
 // Persist is DB.Persist in this namespace.
 func (ns *Namespace) Persist(key []byte) error {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = ns.db.persist(nil, h, key)
 	runtime.KeepAlive(ns)
 	return err
@@ -275,11 +282,11 @@ func (ns *Namespace) Persist(key []byte) error {
 
 // History is DB.History in this namespace.
 func (ns *Namespace) History(key []byte) (*History, error) {
-	h, err := ns.enter()
+	h, nt, err := ns.enter()
 	if err != nil {
 		return nil, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	hist, err := ns.db.history(h, key)
 	runtime.KeepAlive(ns)
 	return hist, err
@@ -293,12 +300,12 @@ func (s *Snapshot) TTL(key []byte) (time.Duration, bool, error) { return s.TTLNS
 
 // TTLNS is TTL in namespace ns.
 func (s *Snapshot) TTLNS(ns *Namespace, key []byte) (time.Duration, bool, error) {
-	sh, nh, err := s.handles(ns)
+	sh, nh, sn, nt, err := s.handles(ns)
 	if err != nil {
 		return 0, false, err
 	}
-	defer s.leave()
-	defer ns.leave()
+	defer s.leave(sn)
+	defer ns.leave(nt)
 	d, ok, err := s.db.ttl(sh, nh, key)
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(ns)
@@ -317,11 +324,11 @@ func (b *Batch) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) erro
 		return err
 	}
 	defer b.gate.leave()
-	nh, err := ns.enter()
+	nh, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = wrap(fkraw.Firkin_batch_put_ttl(b.h, nh, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(ns)
@@ -415,11 +422,11 @@ func (tx *Txn) PutTTLNS(ns *Namespace, key, val []byte, ttl time.Duration) error
 		return err
 	}
 	defer tx.gate.leave()
-	nh, err := ns.enter()
+	nh, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = wrap(fkraw.Firkin_txn_put_ttl(tx.h, nh, ptr(key), len(key), ptr(val), len(val), ttlMs(ttl)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -439,11 +446,11 @@ func (tx *Txn) PutExpireAtNS(ns *Namespace, key, val []byte, at time.Time) error
 		return err
 	}
 	defer tx.gate.leave()
-	nh, err := ns.enter()
+	nh, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = wrap(fkraw.Firkin_txn_put_expire_at(tx.h, nh, ptr(key), len(key), ptr(val), len(val), expiryMs(at)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)

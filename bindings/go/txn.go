@@ -64,10 +64,11 @@ type Txn struct {
 // Begin starts a transaction at a snapshot of the latest state. An
 // isolation outside the C int range, or unknown, gives ErrInvalidArgument.
 func (db *DB) Begin(iso Isolation) (*Txn, error) {
-	if err := db.enter(); err != nil {
-		return nil, err
+	dt, derr := db.enter()
+	if derr != nil {
+		return nil, derr
 	}
-	defer db.leave()
+	defer db.leave(dt)
 	v, err := cInt(int(iso), "isolation")
 	if err != nil {
 		return nil, err
@@ -188,17 +189,17 @@ func (tx *Txn) writable() error {
 }
 
 // handles enters tx and ns; on success the caller leaves both (defer
-// tx.gate.leave(); defer ns.leave()).
-func (tx *Txn) handles(ns *Namespace) (fkraw.Struct_SS_firkin_ns, error) {
+// tx.gate.leave(); defer ns.leave(nt)).
+func (tx *Txn) handles(ns *Namespace) (fkraw.Struct_SS_firkin_ns, int, error) {
 	if err := tx.enter(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	nh, err := ns.enter()
+	nh, nt, err := ns.enter()
 	if err != nil {
 		tx.gate.leave()
-		return nil, err
+		return nil, 0, err
 	}
-	return nh, nil
+	return nh, nt, nil
 }
 
 // Isolation is the transaction's isolation level.
@@ -216,12 +217,12 @@ func (tx *Txn) Get(key []byte) ([]byte, error) { return tx.GetNS(nil, key) }
 
 // GetNS is Get in namespace ns.
 func (tx *Txn) GetNS(ns *Namespace, key []byte) ([]byte, error) {
-	nh, err := tx.handles(ns)
+	nh, nt, err := tx.handles(ns)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.gate.leave()
-	defer ns.leave()
+	defer ns.leave(nt)
 	if tx.buf == nil {
 		tx.buf = make([]byte, 256)
 	}
@@ -255,12 +256,12 @@ func (tx *Txn) Has(key []byte) (bool, error) { return tx.HasNS(nil, key) }
 
 // HasNS is Has in namespace ns.
 func (tx *Txn) HasNS(ns *Namespace, key []byte) (bool, error) {
-	nh, err := tx.handles(ns)
+	nh, nt, err := tx.handles(ns)
 	if err != nil {
 		return false, err
 	}
 	defer tx.gate.leave()
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = wrap(fkraw.Fkb_txn_contains(tx.h, nh, ptr(key), len(key), tx.n))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -276,11 +277,11 @@ func (tx *Txn) PutNS(ns *Namespace, key, val []byte) error {
 		return err
 	}
 	defer tx.gate.leave()
-	nh, err := ns.enter()
+	nh, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = wrap(fkraw.Firkin_txn_put(tx.h, nh, ptr(key), len(key), ptr(val), len(val)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -296,11 +297,11 @@ func (tx *Txn) DeleteNS(ns *Namespace, key []byte) error {
 		return err
 	}
 	defer tx.gate.leave()
-	nh, err := ns.enter()
+	nh, nt, err := ns.enter()
 	if err != nil {
 		return err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = wrap(fkraw.Firkin_txn_delete(tx.h, nh, ptr(key), len(key)))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(ns)
@@ -320,11 +321,11 @@ func (tx *Txn) CompareAndSwapNS(ns *Namespace, key, expected, val []byte) (bool,
 		return false, err
 	}
 	defer tx.gate.leave()
-	nh, err := ns.enter()
+	nh, nt, err := ns.enter()
 	if err != nil {
 		return false, err
 	}
-	defer ns.leave()
+	defer ns.leave(nt)
 	err = wrap(fkraw.Fkb_txn_cas(tx.h, nh, ptr(key), len(key), ptr(expected), len(expected),
 		ptr(val), len(val), tx.n))
 	runtime.KeepAlive(tx)
@@ -340,12 +341,12 @@ func (tx *Txn) NewIterator() (*Iterator, error) { return tx.NewIteratorNS(nil) }
 
 // NewIteratorNS is NewIterator over namespace ns.
 func (tx *Txn) NewIteratorNS(ns *Namespace) (*Iterator, error) {
-	nh, err := tx.handles(ns)
+	nh, nt, err := tx.handles(ns)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.gate.leave()
-	defer ns.leave()
+	defer ns.leave(nt)
 	var p int64
 	err = wrap(fkraw.Fkb_txn_iter_new(tx.h, nh, &p))
 	runtime.KeepAlive(tx)

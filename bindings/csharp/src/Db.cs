@@ -40,7 +40,7 @@ namespace Firkin
             h.Owner = this;
             // Every native call on h counts itself in and out of the gate (Gate.cs).
             IntPtr p = SWIGTYPE_p_firkin_db.getCPtr(h).Handle;
-            gate = new Gate("database", () => FirkinNative.firkin_close(new SWIGTYPE_p_firkin_db(p, false)));
+            gate = new Gate("database", () => FirkinNative.firkin_close(new SWIGTYPE_p_firkin_db(p, false)), Gate.Shared);
             h.Gate = gate;
             Path = path;
         }

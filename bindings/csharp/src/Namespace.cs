@@ -24,7 +24,7 @@ namespace Firkin
             // Every P/Invoke on h counts itself in and out of the gate (Gate.cs):
             // Dispose racing a call on a shared namespace frees it once the call is out.
             IntPtr ptr = new IntPtr(p);
-            gate = new Gate("namespace " + Name, () => FirkinNative.firkin_ns_close(new SWIGTYPE_p_firkin_ns(ptr, false)));
+            gate = new Gate("namespace " + Name, () => FirkinNative.firkin_ns_close(new SWIGTYPE_p_firkin_ns(ptr, false)), Gate.Shared);
             h.Gate = gate;
         }
 

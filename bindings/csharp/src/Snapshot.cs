@@ -22,7 +22,7 @@ namespace Firkin
             // Every P/Invoke on h counts itself in and out of the gate (Gate.cs):
             // Dispose racing a call on a shared snapshot frees it once the call is out.
             IntPtr ptr = new IntPtr(p);
-            gate = new Gate("snapshot", () => FirkinNative.firkin_snapshot_free(new SWIGTYPE_p_firkin_snapshot(ptr, false)));
+            gate = new Gate("snapshot", () => FirkinNative.firkin_snapshot_free(new SWIGTYPE_p_firkin_snapshot(ptr, false)), Gate.Shared);
             h.Gate = gate;
             Seq = FirkinNative.firkin_snapshot_seq(h);
         }

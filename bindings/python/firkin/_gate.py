@@ -16,18 +16,52 @@ itself (raising the final flush's error for a DB) or else the last call out
 call (a transaction's function, a progress callback) cannot hang. A Use
 kept alive (in a frame that a traceback holds) holds nothing: only a call
 in C holds the gate.
+
+The accelerator's get and put (_firkin_speedups.c) take the Gate or Use
+itself, with no wrapper here: with the accelerator, Gate's fields (h,
+closed, calls) and Use are its C types GateBase and Use, which it reads
+directly. Its get holds the GIL from reading ``closed`` to the end of the C
+call (close() needs the GIL: it runs wholly before or after), so it counts
+nothing; its put releases the GIL and so appends to ``calls`` before and
+pops after, in C, freeing the handle if it was the last call out of a
+closed gate. Without the accelerator (or FIRKIN_PY_SPEEDUPS=0) the same
+fields are plain Python classes and every call goes through the wrappers.
 """
 
 from typing import Any, Callable, Dict, List, Tuple
 
-from ._native import fast_get as _raw_fast_get, fast_put as _raw_fast_put, lib
+from ._native import fast_get as _raw_fast_get, fast_put as _raw_fast_put, lib, speedups
 from .errors import check, closed
 
 
-class Gate:
+class _PyGateBase:
+    """The fields of a Gate: the C handle, closed, and the calls in flight (a
+    list of None). With the accelerator, its GateBase (a C type with the
+    same fields, which its get and put read without a Python-level wrapper)."""
+
+    __slots__ = ("h", "closed", "calls")
+
+
+class _PyUse:
+    """What handle() of a DB, Namespace or Snapshot returns: its gate,
+    passed to the wrapped C functions in place of the pointer (passed to a
+    C function that is not wrapped, ctypes refuses it). With the
+    accelerator, its Use (a C type that its get and put take)."""
+
+    __slots__ = ("gate",)
+
+    def __init__(self, gate: "Gate") -> None:
+        self.gate = gate
+
+
+_GateBase: Any = _PyGateBase if speedups is None else speedups.GateBase
+Use: Any = _PyUse if speedups is None else speedups.Use
+
+
+class Gate(_GateBase):  # type: ignore[misc, valid-type]
     """One C handle and its calls in flight (see the module)."""
 
-    __slots__ = ("h", "what", "calls", "closed", "_release", "_open", "_unfreed")
+    __slots__ = ("what", "_release", "_open", "_unfreed")
 
     def __init__(self, h: int, what: str, release: Callable[[int], Any]) -> None:
         self.h = h
@@ -55,17 +89,6 @@ class Gate:
         st = self._release(self.h)
         if report and st is not None:
             check(st)
-
-
-class Use:
-    """What handle() of a DB, Namespace or Snapshot returns: its gate,
-    passed to the wrapped C functions in place of the pointer (passed to a
-    C function that is not wrapped, ctypes refuses it)."""
-
-    __slots__ = ("gate",)
-
-    def __init__(self, gate: Gate) -> None:
-        self.gate = gate
 
 
 def _gated_first(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -224,32 +247,11 @@ GATED: Dict[str, Tuple[int, ...]] = {
 for _name, _pos in GATED.items():
     setattr(lib, _name, _wrap(getattr(lib, _name), _pos))
 
-raw_fast_get: Any = _raw_fast_get
-
-
-def _fast(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The wrapper of the accelerator's get(db, snap, ns, ...) and put(db,
-    wo, ns, ...): the database gated inline when the other two are not
-    gated handles (the common case), else as _gated."""
-    general = _gated(f, (0, 1, 2))
-
-    def call(h: Any, a: Any, b: Any, c: Any, d: Any, e: Any) -> Any:
-        if type(h) is not Use or type(a) is Use or type(b) is Use:
-            return general(h, a, b, c, d, e)
-        g = h.gate
-        calls = g.calls
-        calls.append(None)
-        try:
-            if g.closed:
-                raise closed(g.what)
-            return f(g.h, a, b, c, d, e)
-        finally:
-            calls.pop()
-            if g.closed and not calls:
-                g.free(False)
-    return call
-
-#: The accelerator's get(db, snap, ns, ...) and put(db, wo, ns, ...) through
-#: the gates (None without it).
-fast_get: Any = None if _raw_fast_get is None else _fast(_raw_fast_get)
-fast_put: Any = None if _raw_fast_put is None else _fast(_raw_fast_put)
+#: The accelerator's get(db, snap, ns, key, default, slow) and put(db, wo,
+#: ns, key, value, slow), None without it. They take the Gates and Uses
+#: themselves (C types then): get reads each gate's pointer and closed flag
+#: under the GIL, which it holds to the end of the C call; put enters and
+#: leaves the gates in C around the call with the GIL released. A closed
+#: gate gives `slow`: the package's ctypes path then raises ClosedError.
+fast_get: Any = _raw_fast_get
+fast_put: Any = _raw_fast_put

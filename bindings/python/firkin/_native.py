@@ -327,6 +327,8 @@ def _speedups() -> Any:
 
 
 _fast = _speedups()
+#: The accelerator module (its GateBase and Use: _gate.py), or None.
+speedups: Any = _fast
 #: get(db, snap, ns, key, default, SLOW) -> the value, default if absent, or SLOW
 #: for the ctypes path to handle (see _speedups); None without the accelerator.
 fast_get: Any = None if _fast is None else _fast.get

@@ -25,7 +25,7 @@ from ._bytes import BytesLike, as_buf, to_bytes
 from . import _progress
 from ._native import (MAX_U32, SLOW, TTL_NONE, H, c_bool, c_size_t, c_uint32, c_uint64, c_void_p,
                       lib, take_string, u64)
-from ._gate import fast_get, fast_put, raw_fast_get
+from ._gate import fast_get, fast_put
 from .ttl import History, Seconds, TimeLike, expiry_ms, read_history, time_ms, ttl_ms
 from .errors import FirkinError, NotFoundError, TooLargeError, c_path, check, closed, error
 from .handles import (NS_ORDERED, Batch, Change, Changes, GatedHandle, Handle, Iterator, NamespaceHandle, Options, WriteOptions,
@@ -369,22 +369,6 @@ class DB(GatedHandle, Reader, Writer):
         in flight returns (then the final flush's error is lost)."""
         GatedHandle.close(self)
 
-    def _fast_get(self, key: Any, default: Any) -> Any:
-        """The accelerator's get of the default namespace through the gate,
-        inline (the hot path; SLOW once closed: Reader.get then raises
-        ClosedError)."""
-        g = self._gate
-        calls = g.calls
-        calls.append(None)
-        try:
-            if g.closed:
-                return SLOW
-            return raw_fast_get(g.h, None, None, key, default, SLOW)
-        finally:
-            calls.pop()
-            if g.closed and not calls:
-                g.free(False)
-
     def __enter__(self) -> "DB":
         return self
 
@@ -397,10 +381,28 @@ class DB(GatedHandle, Reader, Writer):
     def get(self, key: BytesLike, default: Optional[bytes] = None) -> Optional[bytes]:
         """The value of key, or default (None) if absent."""
         # Reader.get without the _ctx() call (about 40 ns of the budget of
-        # C + 150 ns per get): the accelerator straight on the handle, through
-        # the gate (_fast_get; closed: Reader.get raises).
-        r = SLOW if fast_get is None else self._fast_get(key, default)
+        # C + 150 ns per get): the accelerator straight on the gate, whose
+        # pointer and closed flag it reads in C (_gate.py; closed: SLOW, and
+        # Reader.get raises ClosedError).
+        r = SLOW if fast_get is None else fast_get(self._gate, None, None, key, default, SLOW)
         return r if r is not SLOW else Reader.get(self, key, default)
+
+    if fast_put is not None:
+        # (Only with the accelerator: without it, Writer.put itself, with no
+        # extra call.)
+        def put(self, key: BytesLike, value: BytesLike, wo: Optional[WriteOptions] = None, *,
+                ttl: Optional[Seconds] = None, expire_at: Optional[TimeLike] = None) -> None:
+            """Stores value under key, replacing any previous value (Writer.put)."""
+            # Writer.put without the _wctx() call for a plain put: the
+            # accelerator straight on the gate, which it enters and leaves
+            # in C (_gate.py; closed: SLOW, and Writer.put raises ClosedError).
+            if wo is None and ttl is None and expire_at is None and fast_put is not None:
+                r = fast_put(self._gate, None, None, key, value, SLOW)
+                if r is None:
+                    return
+                if r is not SLOW:
+                    check(r)
+            Writer.put(self, key, value, wo, ttl=ttl, expire_at=expire_at)
 
     def write(self, batch: Batch, wo: Optional[WriteOptions] = None) -> None:
         """Applies a Batch atomically."""

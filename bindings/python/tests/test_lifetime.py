@@ -196,3 +196,46 @@ def test_close_single_thread_handles_from_other_threads(path):
             for t in closers + workers:
                 t.join()
             assert not errors, errors
+
+
+def _get_put(db, g, started, errors):
+    # Only the calls the accelerator makes without a Python-level wrapper
+    # (its get reads the gate in C; its put enters and leaves it in C).
+    key = b"g%d" % g
+    started.release()
+    try:
+        while True:
+            db.put(key, key)
+            db.get(key)
+            db.get(key)
+    except firkin.ClosedError:
+        pass
+    except BaseException as e:  # noqa: B902 (reported by the test)
+        errors.append(e)
+
+
+def test_close_under_gets_and_puts(path):
+    # A get or put that read the handle before close() and used it after
+    # the free: SIGSEGV or a wrong error (seen with the accelerator's gate
+    # check or its counting taken out, 2026-11-29).
+    for _ in range(20):
+        db = firkin.DB(path)
+        errors = []
+        started = threading.Semaphore(0)
+        threads = [threading.Thread(target=_get_put, args=(db, g, started, errors)) for g in range(6)]
+        for t in threads:
+            t.start()
+        for _ in threads:
+            started.acquire()
+        time.sleep(0.001)
+        db.close()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        try:
+            db.put(b"k", b"v")
+            raise AssertionError("put after close did not raise")
+        except firkin.ClosedError:
+            pass
+    with firkin.DB(path) as db:  # released: the lock is free again
+        assert db.get(b"g0") == b"g0"

@@ -51,7 +51,7 @@ public final class Firkin implements AutoCloseable {
     SWIGTYPE_p_firkin_db d = new SWIGTYPE_p_firkin_db(p, false);
     d.owner = this;
     // Every native call on d counts itself in and out of the gate (Gate.java).
-    Gate g = new Gate("database", free(p));
+    Gate g = new Gate("database", free(p), Gate.SHARED);
     d.gate = g;
     this.gate = g;
     this.h = d;

@@ -24,7 +24,7 @@ public final class Namespace implements AutoCloseable {
     // Every native call on the handle counts itself in and out of the gate
     // (Gate.java): close() racing a call on a shared namespace frees it once
     // the call is out.
-    Gate g = new Gate("namespace " + name, free(p));
+    Gate g = new Gate("namespace " + name, free(p), Gate.SHARED);
     hh.gate = g;
     this.h = hh;
     release = Handles.register(this, g::close);

@@ -21,7 +21,7 @@ public final class Snapshot implements AutoCloseable {
     // Every native call on the handle counts itself in and out of the gate
     // (Gate.java): close() racing a call on a shared snapshot frees it once
     // the call is out.
-    Gate g = new Gate("snapshot", free(p));
+    Gate g = new Gate("snapshot", free(p), Gate.SHARED);
     h.gate = g;
     release = Handles.register(this, g::close);
     this.seq = FirkinNative.firkin_snapshot_seq(h);
