@@ -23,6 +23,7 @@
 #include "core/log/segment.h"
 #include "core/util/coding.h"
 #include "core/util/epoch.h"
+#include "tests/unit/memory_file.h"
 
 namespace {
 std::atomic<long> g_live{0};
@@ -39,11 +40,17 @@ void* operator new(size_t n) {
   return p;
 }
 void* operator new[](size_t n) { return ::operator new(n); }
+// (These are the replacements: memory from this operator new is malloc's,
+// so free is its match. GCC, seeing a std::vector's storage from operator
+// new reach this free after inlining, warns otherwise.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* p) noexcept {
   if (p == nullptr) return;
   g_live.fetch_sub(1, std::memory_order_relaxed);
   std::free(p);
 }
+#pragma GCC diagnostic pop
 void operator delete[](void* p) noexcept { ::operator delete(p); }
 void operator delete(void* p, size_t) noexcept { ::operator delete(p); }
 void operator delete[](void* p, size_t) noexcept { ::operator delete(p); }
@@ -51,21 +58,6 @@ void operator delete[](void* p, size_t) noexcept { ::operator delete(p); }
 namespace firkin {
 namespace {
 
-// A MappedFile over process memory.
-class MemoryFile final : public MappedFile {
- public:
-  explicit MemoryFile(uint64_t size) : bytes_(size) {}
-  char* data() override { return bytes_.data(); }
-  uint64_t size() const override { return bytes_.size(); }
-  Status Sync(uint64_t, uint64_t) override { return Status::OK(); }
-  Status Truncate(uint64_t) override { return Status::OK(); }
-  const std::string& path() const override { return path_; }
-  void SetPath(const std::string& p) override { path_ = p; }
-
- private:
-  std::vector<char> bytes_;
-  std::string path_ = "memory";
-};
 
 // Keys with a 30-byte common prefix (longer than a string's inline room,
 // and than the 13 bytes BulkLoad derives from its 16-byte heads: its chunks

@@ -19,6 +19,7 @@
 #include "core/log/log_writer.h"
 #include "core/log/segment.h"
 #include "core/util/epoch.h"
+#include "tests/unit/memory_file.h"
 #include "tests/unit/log_append.h"
 #include "tests/unit/temp_dir.h"
 
@@ -32,22 +33,6 @@ std::unique_ptr<Directory> HeldDir(Env* env, const std::string& dir) {
   return d;
 }
 
-// A MappedFile over process memory: the reservation word never touches
-// the file, only its size.
-class MemoryFile final : public MappedFile {
- public:
-  explicit MemoryFile(uint64_t size) : bytes_(size) {}
-  char* data() override { return bytes_.data(); }
-  uint64_t size() const override { return bytes_.size(); }
-  Status Sync(uint64_t, uint64_t) override { return Status::OK(); }
-  Status Truncate(uint64_t) override { return Status::OK(); }
-  const std::string& path() const override { return path_; }
-  void SetPath(const std::string& p) override { path_ = p; }
-
- private:
-  std::vector<char> bytes_;
-  std::string path_ = "memory";
-};
 
 std::shared_ptr<Segment> NewSegment(uint64_t capacity, uint64_t start, uint64_t base_seq) {
   auto seg = std::make_shared<Segment>(1, 0, std::make_unique<MemoryFile>(capacity), start, 0);
