@@ -176,8 +176,8 @@ bool Iterator::MayStepOver(uint64_t len) {
 void Iterator::Advance() {
   valid_ = false;
   // The value the iterator was on is no longer handed out: its buffer
-  // keeps at most RecordCodec::kKeepScratch bytes of room (until session
-  // 15 the largest value decoded, until the iterator was freed).
+  // keeps at most RecordCodec::kKeepScratch bytes of room (until
+  // 2026-11-29 the largest value decoded, until the iterator was freed).
   RecordCodec::ReleaseLarge(&scratch_);
   while (status_.ok() && seg_ < segs_.size()) {
     const uint64_t end = skip_[seg_] ? 0 : ends_[seg_];

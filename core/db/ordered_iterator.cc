@@ -220,8 +220,8 @@ bool OrderedIterator::OverlayHas() const {
 
 void OrderedIterator::Settle() {
   // The value the iterator was on is no longer handed out: its buffer
-  // keeps at most RecordCodec::kKeepScratch bytes of room (until session
-  // 15 the largest value decoded, until the iterator was freed).
+  // keeps at most RecordCodec::kKeepScratch bytes of room (until
+  // 2026-11-29 the largest value decoded, until the iterator was freed).
   RecordCodec::ReleaseLarge(&scratch_);
   const bool b = BaseHas();
   const bool o = OverlayHas();

@@ -36,6 +36,7 @@
 #include <string_view>
 
 #include "core/log/format.h"
+#include "core/util/per_thread.h"
 #include "core/util/status.h"
 
 namespace firkin {
@@ -164,9 +165,7 @@ class RecordCodec {
   // instead, next to a compression or decompression of over 1 MiB.)
   // Static: any thread, on a buffer of its own.
   static constexpr size_t kKeepScratch = size_t{1} << 20;
-  static void ReleaseLarge(std::string* buf) {
-    if (buf->capacity() > kKeepScratch) std::string().swap(*buf);
-  }
+  static void ReleaseLarge(std::string* buf) { firkin::ReleaseLarge(buf, kKeepScratch); }
 
   // The length of r's value as written by the user (decoded), without
   // decoding it; for a compressed record, the stated raw length (a sealed

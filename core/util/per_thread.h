@@ -40,7 +40,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <vector>
 
 namespace firkin {
 
@@ -81,10 +80,11 @@ inline T* PerThreadIfMade() {
   return per_thread_detail::Cell<T, Tag>::p;
 }
 
-// Frees *v's room if it is over max_bytes (see above). Never throws.
-template <class T, class A>
-inline void ReleaseLarge(std::vector<T, A>* v, size_t max_bytes) noexcept {
-  if (v->capacity() * sizeof(T) > max_bytes) std::vector<T, A>().swap(*v);
+// Frees *c's room if it is over max_bytes (see above): any container with
+// capacity() and swap (a vector, a string). Never throws.
+template <class C>
+inline void ReleaseLarge(C* c, size_t max_bytes) noexcept {
+  if (c->capacity() * sizeof(typename C::value_type) > max_bytes) C().swap(*c);
 }
 
 }  // namespace firkin
