@@ -7,8 +7,8 @@
 //    slot followed by a full barrier (a seq_cst fence, or on x86-64 a seq_cst
 //    exchange, which is one); on leaving it stores kIdle (release).
 //  - Retire(fn) records (fn, r) where r is the global epoch read by the bump
-//    (the value before it). fn is safe to run once every slot shows kIdle or
-//    an epoch > r: a reader that announced an epoch > r loaded the counter
+//    (the value before it). fn is safe to run once a scan that began after
+//    the bump finds every slot showing kIdle or an epoch > r: a reader that announced an epoch > r loaded the counter
 //    after the bump, hence after the writer unlinked the object, so it cannot
 //    reach it; a reader that announced <= r is waited for. The seq_cst fences
 //    on both sides (after the reader's announcement, before the reclaimer's
@@ -221,10 +221,20 @@ inline void ScanFence() {
 #endif
 }
 
-// Smallest epoch announced by any thread inside a guard (kIdle if none).
-uint64_t MinActiveEpoch() {
+// The bound of a reclaim: the smallest epoch announced by any thread
+// inside a guard, and no more than the global epoch as the scan begins.
+// A deleter numbered below it is safe: retired (its unlink done) before
+// the scan, so a reader the scan did not see entered its guard after the
+// unlink and cannot reach the object. One retired after the scan is not
+// covered by it, whatever the scan found: a reader may have entered a
+// guard, unseen, and reached the object before its unlink. (Until
+// 2026-11-29 the bound started at kIdle, so a scan that found no guard
+// allowed every deleter the reclaim's loop met afterwards, those retired
+// while it ran included: the prefault thread freed an index sub-table
+// under a counting walk; epoch_test ReclaimRunsNothingRetiredAfterItsScan.)
+uint64_t ReclaimBound() {
+  uint64_t min = g_epoch.value.load(std::memory_order_seq_cst);
   ScanFence();
-  uint64_t min = kIdle;
   for (SlotBlock* b = GetState().head.load(std::memory_order_acquire); b != nullptr;
        b = b->next.load(std::memory_order_acquire)) {
     for (const Slot& s : b->slots) {
@@ -275,7 +285,7 @@ size_t Epoch::Reclaim() {
   // Nothing retired: spare the scan (the log's prefault thread calls this
   // after every round).
   if (st.not_run.load(std::memory_order_acquire) == 0) return 0;
-  const uint64_t min = MinActiveEpoch();
+  const uint64_t min = ReclaimBound();
   // One at a time, moved out under the lock and run outside it (a deleter
   // may itself call Retire()): nothing here allocates, so a full heap
   // cannot fail a reclaim, which the log's background threads run (until

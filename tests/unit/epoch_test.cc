@@ -266,6 +266,61 @@ TEST(EpochTest, StressNoUseAfterReclaim) {
   delete shared.load();
 }
 
+// A reclaimer scans the slots, then runs the deleters its scan allows, one
+// at a time. A deleter retired after that scan must wait for a fresh one:
+// a reader that entered its guard after the scan (unseen by it) may hold
+// the object. Until 2026-11-29 Reclaim ran every deleter older than the
+// smallest epoch its scan saw, and with no reader in a guard at the scan
+// that bound was "everything": the log's prefault thread, reclaiming
+// after every round, freed an index sub-table a counting walk was reading
+// (TSan, ttl_test count_reclaim, in CI).
+//   The interleaving is made, not hoped for: the first deleter (run by
+// Retire's own reclaim, whose scan finds no guard) lets the reader into a
+// guard on object `a`, then swaps in `b` and retires `a`. The retire's
+// nested reclaim sees the reader and keeps `a`'s deleter; the outer
+// reclaim's loop then meets it next.
+TEST(EpochTest, ReclaimRunsNothingRetiredAfterItsScan) {
+  Epoch::Drain();
+  struct Obj {
+    std::atomic<uint64_t> magic{0x600DF00D};
+  };
+  Obj a, b;
+  std::atomic<Obj*> shared{&a};
+  std::atomic<int> step{0};  // 1: reader may enter; 2: it holds; 3: it may check
+  std::atomic<uint64_t> seen{0};
+  auto wait_for = [&step](int s) {
+    while (step.load(std::memory_order_acquire) < s) std::this_thread::yield();
+  };
+  std::thread reader([&] {
+    wait_for(1);
+    {
+      Epoch::Guard guard;
+      Obj* o = shared.load(std::memory_order_acquire);
+      step.store(2, std::memory_order_release);
+      wait_for(3);
+      seen.store(o->magic.load(std::memory_order_relaxed));
+    }
+  });
+  std::atomic<bool> a_reclaimed{false};
+  Epoch::Retire([&] {
+    step.store(1, std::memory_order_release);
+    wait_for(2);
+    shared.store(&b, std::memory_order_release);
+    Epoch::Retire([&] {
+      a.magic.store(0xDEAD, std::memory_order_relaxed);
+      a_reclaimed.store(true);
+    });
+  });
+  const bool early = a_reclaimed.load();
+  step.store(3, std::memory_order_release);
+  reader.join();
+  Epoch::Drain();
+  EXPECT_FALSE(early) << "the retired object was reclaimed while a guard that reached it was active";
+  EXPECT_EQ(seen.load(), 0x600DF00Du);
+  EXPECT_TRUE(a_reclaimed.load());
+  EXPECT_EQ(Epoch::Pending(), 0u);
+}
+
 // Prints the cost of entering and leaving a guard (outermost and nested).
 // Asserts only that guards leave nothing pending, never the speed.
 TEST(EpochTest, GuardMicroBenchmark) {
