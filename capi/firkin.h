@@ -621,9 +621,10 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  compaction retired first) shows when the segment holding the
  *  namespace's create record goes: the refresh that sees it go drops the
  *  namespace and forgets it, as it forgets a dropped namespace the writer
- *  forgot (for a namespace the open loaded from a checkpoint, the refresh
- *  reads each segment the checkpoint listed, as it goes, for its create
- *  record: "create_scan_bytes" in the stats). Until then
+ *  forgot (for a namespace the open loaded from a version-7 checkpoint,
+ *  which does not place create records, the refresh reads each segment
+ *  the checkpoint listed, as it goes, for its create record:
+ *  "create_scan_bytes" in the stats). Until then
  *  the handle lists it (docs/format.md).
  *  Statuses: FIRKIN_E_INVALID_ARGUMENT (NULL db), FIRKIN_E_CORRUPTION (a
  *  record below the watermark failed its checks; nothing new is visible),

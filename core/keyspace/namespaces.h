@@ -93,9 +93,10 @@ struct NamespaceInfo {
   // nullptr for hash-only namespaces.
   OrderedIndex* ordered = nullptr;
   std::atomic<bool> dropped{false};
-  // The segment whose copy of the create record was replayed last (0: not
-  // known: made by this process, or loaded from a checkpoint until a
-  // read-only handle's refresh finds the record in a segment that goes).
+  // The segment whose copy of the create record was replayed last, or
+  // that a version-8 checkpoint placed it in (0: not known: made by this
+  // process, or loaded from a version-7 checkpoint until a read-only
+  // handle's refresh finds the record in a segment that goes).
   // A read-only handle's refresh tells by it that the writer compacted the
   // create record away, which it does only after a durable drop, and then
   // forgets the namespace (Follower::Retire). Written by the replaying

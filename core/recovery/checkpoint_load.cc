@@ -404,8 +404,15 @@ Status InstallCheckpoint(LoadedCheckpoint* ck, Keyspace* ks, NamespaceTable* ns,
     // Where its create record counts live (validated): a drop counts it
     // dead (NamespaceInfo::create_loc). Until 2026-11-29 it was not known
     // after a checkpoint load (version 7 still leaves it so).
+    // It is also the segment whose copy a read-only handle's refresh
+    // watches go (NamespaceInfo::create_seg): known here, that handle need
+    // not read the checkpoint's segments for it as they go (until
+    // 2026-11-29 it read each once, FindCheckpointCreates, which now
+    // serves version-7 files only).
     if (n.create_loc != 0) {
-      info->SetCreateCopy(n.create_loc, id_of_slot.at(LocatorSlot(n.create_loc)), n.create_size);
+      const uint64_t seg_id = id_of_slot.at(LocatorSlot(n.create_loc));
+      info->SetCreateCopy(n.create_loc, seg_id, n.create_size);
+      info->create_seg.store(seg_id, std::memory_order_relaxed);
     }
     if (n.dropped) {
       ns->Drop(n.id);

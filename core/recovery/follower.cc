@@ -553,9 +553,10 @@ void Follower::Retire(std::atomic<uint64_t>* history_floor, std::atomic<uint64_t
   // cursor opened earlier took the names at its open). Until 2026-11-29
   // the table kept every namespace (its RAM grew per create-and-drop
   // cycle), and a namespace loaded from a checkpoint, whose create
-  // record's segment was not known, stayed listed until a reopen: the
-  // segments held since the open are now read for those records as they
-  // go (FindCheckpointCreates).
+  // record's segment was not known, stayed listed until a reopen: a
+  // version-8 checkpoint now places each create record (InstallCheckpoint
+  // sets create_seg), and for a version-7 one the segments held since the
+  // open are read for those records as they go (FindCheckpointCreates).
   if (!gone_ids.empty()) {
     const std::set<uint64_t> gone(gone_ids.begin(), gone_ids.end());
     std::vector<std::shared_ptr<Segment>> gone_segs;

@@ -170,7 +170,8 @@ class Follower {
 
  private:
   // For the namespaces whose create record's segment is not known (loaded
-  // from the open's checkpoint: NamespaceInfo::create_seg 0), looks for
+  // from the open's checkpoint of version 7, which does not place create
+  // records: NamespaceInfo::create_seg 0), looks for
   // their create records in the segments of `gone` held since the open
   // (as far as this handle read them), and sets create_seg where found.
   // Each such segment is read once, as it goes, and only while such

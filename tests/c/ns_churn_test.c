@@ -81,9 +81,13 @@
  *           and its handle still worked), and forgets it (before: its
  *           table kept it).
  *  reader_ckpt  the same with the reader opened from a CHECKPOINT the
- *           writer wrote after the create (the reader does not know which
- *           segment holds the create record; before: it listed "gone" for
- *           good and its handle worked).
+ *           writer wrote after the create (before 2026-11-29's first fix:
+ *           it listed "gone" for good and its handle worked); version 8
+ *           places the create record, so the refresh reads no segment for
+ *           it (before the second: it read the one that went).
+ *  reader_ckpt7  the same with that CHECKPOINT made a version-7 file (no
+ *           create record places): the refresh reads the segment that goes
+ *           for the create record.
  *  reader_forget  a read-only handle follows 600 create/put/drop cycles
  *           (a compaction and a refresh every 50), opened from a
  *           CHECKPOINT that lists dropped namespaces: its table holds a
@@ -1136,9 +1140,12 @@ static void t_crash(bool cold) {
   }
 }
 
-static void t_reader(bool from_checkpoint) {
+/* ckpt: 0 none, 8 the checkpoint as written (version 8: it places each
+ * create record), 7 the same made a version-7 file (no places). */
+static void t_reader(int ckpt) {
+  const bool from_checkpoint = ckpt != 0;
   char dir[512];
-  dbpath(dir, sizeof dir, from_checkpoint ? "reader_ckpt" : "reader");
+  dbpath(dir, sizeof dir, ckpt == 0 ? "reader" : ckpt == 8 ? "reader_ckpt" : "reader_ckpt7");
   const uint64_t seg = 64 << 10;
   firkin_db *w = open_db(dir, false, seg);
   if (w == NULL) return;
@@ -1153,6 +1160,10 @@ static void t_reader(bool from_checkpoint) {
 
   /* From a checkpoint, the reader does not read gone's create record. */
   if (from_checkpoint) check(firkin_checkpoint(w) == FIRKIN_OK, "checkpoint");
+  if (ckpt == 7) {
+    check(ckpt_read(dir) == 0 && ckpt_version() == 8 && ckpt_to_v7() == 0 && ckpt_write(dir) == 0,
+          "the checkpoint made a version-7 file");
+  }
   firkin_options *ro = opts(false, seg);
   firkin_options_set_read_only(ro, true);
   firkin_db *r = NULL;
@@ -1198,9 +1209,17 @@ static void t_reader(bool from_checkpoint) {
         "the reader's handle to gone gives NAMESPACE_NOT_FOUND");
   check(listed(r, "later") && !listed(r, "top"), "the reader lists later, not top");
   if (from_checkpoint) {
+    /* Version 8 told where gone's create record lay: no segment is read
+     * for it (until 2026-11-29 the refresh read the one that went, as it
+     * still does for a version-7 file). */
     const uint64_t scanned = stat_u64(r, "create_scan_bytes");
-    check(scanned > 0 && scanned != UINT64_MAX, "the refresh read the checkpoint's segment (%llu B)",
-          (unsigned long long)scanned);
+    if (ckpt == 7) {
+      check(scanned > 0 && scanned != UINT64_MAX,
+            "the refresh read the checkpoint's segment (%llu B)", (unsigned long long)scanned);
+    } else {
+      check(scanned == 0, "the refresh read %llu B for create records the checkpoint placed",
+            (unsigned long long)scanned);
+    }
   }
   const uint64_t let_go = stat_u64(r, "namespaces_forgotten");
   check(let_go >= 1 && let_go != UINT64_MAX, "the reader forgot gone (%llu forgotten)",
@@ -1547,8 +1566,9 @@ int main(int argc, char **argv) {
   if (group_wanted(argc, argv, "idle_split")) t_idle_split();
   if (group_wanted(argc, argv, "crash")) t_crash(false);
   if (group_wanted(argc, argv, "crash_cold")) t_crash(true);
-  if (group_wanted(argc, argv, "reader")) t_reader(false);
-  if (group_wanted(argc, argv, "reader_ckpt")) t_reader(true);
+  if (group_wanted(argc, argv, "reader")) t_reader(0);
+  if (group_wanted(argc, argv, "reader_ckpt")) t_reader(8);
+  if (group_wanted(argc, argv, "reader_ckpt7")) t_reader(7);
   if (group_wanted(argc, argv, "reader_forget")) t_reader_forget();
   if (group_wanted(argc, argv, "reader_crash")) t_reader_crash();
   if (group_wanted(argc, argv, "reader_threads")) t_reader_threads();
