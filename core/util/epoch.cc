@@ -74,6 +74,9 @@ struct State {
   std::mutex pending_mu;                   // guards `pending`
   std::deque<PendingDeleter> pending;      // in increasing epoch order
   std::atomic<size_t> not_run{0};          // retired and not yet finished
+  // How many fork children deep this process is (AtForkChild): a deleter
+  // taken off `pending` before a fork is not counted down after it.
+  std::atomic<uint64_t> forks{0};
 };
 
 void AtForkPrepare();
@@ -95,7 +98,13 @@ State& GetState() {
 // back reclamation in the child forever, and Drain (at close) would wait
 // for it forever. The child therefore frees every slot but its own. The
 // two mutexes are held across the fork so the child never inherits one
-// locked by a thread that does not exist there.
+// locked by a thread that does not exist there. And the child counts as
+// not run only the deleters it holds (`pending`): one that a thread of the
+// parent was running, or had counted in Retire and was waiting for
+// pending_mu with (held by the fork), never finishes there. (Until
+// 2026-11-29 the child kept the parent's count, and its Drain, at the close
+// of a database the child opened itself, waited for those forever;
+// epoch_test ForkChildDrainsThoughAParentThread...)
 void AtForkPrepare() {
   State& st = GetState();
   st.registry_mu.lock();
@@ -131,6 +140,10 @@ void AtForkChild() {
       s.in_use.store(false, std::memory_order_relaxed);
     }
   }
+  // (A deleter this thread was running, if it forked inside one, is not in
+  // `pending` either: it finishes here, but counts down only in the parent.)
+  st.forks.fetch_add(1, std::memory_order_relaxed);
+  st.not_run.store(st.pending.size(), std::memory_order_relaxed);
   st.pending_mu.unlock();
   st.registry_mu.unlock();
 }
@@ -294,19 +307,27 @@ size_t Epoch::Reclaim() {
   size_t ran = 0;
   for (;;) {
     std::function<void()> fn;
+    uint64_t forks;
     {
       std::lock_guard<std::mutex> lock(st.pending_mu);
       if (st.pending.empty() || st.pending.front().epoch >= min) break;
       fn = std::move(st.pending.front().fn);
       st.pending.pop_front();
+      forks = st.forks.load(std::memory_order_relaxed);
     }
     // A deleter that throws (out of memory) has run as far as it got: it
     // is not run again, and the count goes down all the same, or Drain
     // would wait for it forever. The exception goes on to the caller.
+    // (Not in a fork child made while it ran: the child did not count it.)
     struct Count {
       State* st;
-      ~Count() { st->not_run.fetch_sub(1, std::memory_order_release); }
-    } count{&st};
+      uint64_t forks;
+      ~Count() {
+        if (st->forks.load(std::memory_order_relaxed) == forks) {
+          st->not_run.fetch_sub(1, std::memory_order_release);
+        }
+      }
+    } count{&st, forks};
     fn();
     fn = nullptr;
     ran++;

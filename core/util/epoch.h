@@ -12,7 +12,9 @@
 // allowed and cheap). Retire() and Reclaim() may be called from any thread.
 // Deleters run on whichever thread calls Retire()/Reclaim() (never inside a
 // guard of that thread's own making while nested), so they must not block on
-// readers.
+// readers. In a fork child (one thread: the forking one) the other threads'
+// guards are gone, and Drain waits only for the deleters the child holds:
+// not for one a thread of the parent was running, or retiring, at the fork.
 #ifndef FIRKIN_CORE_UTIL_EPOCH_H_
 #define FIRKIN_CORE_UTIL_EPOCH_H_
 

@@ -1,12 +1,14 @@
 // Unit tests of Epoch (core/util/epoch.h): a deleter never runs while a
 // guard that predates its Retire is active and does run after; nesting;
 // Drain; deleters that retire; many threads (more than one slot block) and
-// slot reuse; a reader/reclaimer stress with a use-after-free detector.
+// slot reuse; a reader/reclaimer stress with a use-after-free detector;
+// a fork child's Drain, whatever the parent's other threads were doing.
 //
 // Epoch is process-wide: every test starts and ends with Drain().
 #include "core/util/epoch.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -390,4 +392,133 @@ TEST(EpochTest, ForkChildIgnoresTheParentsOtherThreads) {
   holder.join();
   firkin::Epoch::Drain();
   EXPECT_EQ(ran.load(), 1);
+}
+
+namespace {
+
+// Runs `child` in a fork child (alarm(10): a hang is a SIGALRM death) and
+// returns its wait status.
+template <typename Child>
+int ForkAndWait(Child&& child) {
+  fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    alarm(10);
+    _exit(child());
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return status;
+}
+
+}  // namespace
+
+// A deleter that a parent thread was running when the process forked will
+// never finish in the child (that thread is not there), so it must not be
+// counted there: the child's Drain (a database the child opens and closes
+// itself, firkin.h "Lifetimes") waited for it forever until 2026-11-29.
+// The child still runs what was pending.
+TEST(EpochTest, ForkChildDrainsThoughAParentThreadWasRunningADeleter) {
+  firkin::Epoch::Drain();
+  firkin::Latch running, finish;
+  std::thread reclaimer([&] {
+    // No guard is active: Retire runs it at once, on this thread.
+    firkin::Epoch::Retire([&] {
+      running.Set();
+      finish.Wait();
+    });
+  });
+  running.Wait();
+  // A second one stays pending behind another thread's guard.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false, release = false;
+  std::thread holder([&] {
+    firkin::Epoch::Guard g;
+    std::unique_lock<std::mutex> l(mu);
+    inside = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return inside; });
+  }
+  std::atomic<int> ran{0};
+  firkin::Epoch::Retire([&ran] { ran++; });
+  ASSERT_EQ(ran.load(), 0) << "the holder's guard delays the second deleter";
+  ASSERT_EQ(firkin::Epoch::Pending(), 2u) << "one running, one pending";
+  const int status = ForkAndWait([&] {
+    firkin::Epoch::Drain();
+    return ran.load() == 1 && firkin::Epoch::Pending() == 0 ? 0 : 3;
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "child: drained, ran the pending deleter, waited for none of the parent's running ones "
+         "(status "
+      << status << (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? ": hung in Drain" : "")
+      << ")";
+  finish.Set();
+  reclaimer.join();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  holder.join();
+  firkin::Epoch::Drain();
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(firkin::Epoch::Pending(), 0u);
+}
+
+// The same for a parent thread inside Retire when the process forked: it
+// had counted its deleter and waited for the epoch's lock, which the fork
+// holds (its prepare handler), so the child counted a deleter it never
+// held. A prepare handler registered before the epoch's (by a static
+// initializer, before any test touches Epoch) runs after the epoch's, with
+// its lock held: it has such a thread call Retire then, and waits until
+// that thread has counted its deleter.
+namespace {
+std::atomic<bool> g_retire_in_fork{false};  // the handler acts only in that test
+std::atomic<bool> g_retire_go{false};
+std::atomic<bool> g_retire_returned{false};
+std::atomic<bool> g_retire_was_blocked{false};
+std::atomic<size_t> g_pending_before{0};
+void RetireWhileForking() {
+  if (!g_retire_in_fork.load()) return;
+  g_retire_go.store(true);
+  while (firkin::Epoch::Pending() == g_pending_before.load()) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Counted, and still waiting for the lock the fork holds.
+  g_retire_was_blocked.store(!g_retire_returned.load());
+}
+const bool g_retire_handler = [] {
+  return pthread_atfork(RetireWhileForking, nullptr, nullptr) == 0;
+}();
+}  // namespace
+
+TEST(EpochTest, ForkChildDrainsThoughAParentThreadWasInsideRetire) {
+  ASSERT_TRUE(g_retire_handler);
+  firkin::Epoch::Drain();
+  g_pending_before.store(firkin::Epoch::Pending());
+  std::thread retirer([] {
+    while (!g_retire_go.load()) std::this_thread::yield();
+    firkin::Epoch::Retire([] {});
+    g_retire_returned.store(true);
+  });
+  g_retire_in_fork.store(true);
+  const int status = ForkAndWait([] {
+    firkin::Epoch::Drain();
+    return firkin::Epoch::Pending() == 0 ? 0 : 3;
+  });
+  g_retire_in_fork.store(false);
+  retirer.join();
+  ASSERT_TRUE(g_retire_was_blocked.load())
+      << "the interleaving was not made: the retiring thread was not waiting for the epoch's "
+         "lock when the process forked (the test's prepare handler ran before the epoch's)";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "child: drained without waiting for the deleter a parent thread was retiring (status "
+      << status << (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? ": hung in Drain" : "")
+      << ")";
+  firkin::Epoch::Drain();
+  EXPECT_EQ(firkin::Epoch::Pending(), 0u);
 }
