@@ -13,8 +13,9 @@
 // Deleters run on whichever thread calls Retire()/Reclaim() (never inside a
 // guard of that thread's own making while nested), so they must not block on
 // readers. In a fork child (one thread: the forking one) the other threads'
-// guards are gone, and Drain waits only for the deleters the child holds:
-// not for one a thread of the parent was running, or retiring, at the fork.
+// guards are gone, and the deleters retired in the parent are the
+// parent's: the child never runs them, and Drain waits only for those
+// retired in the child.
 #ifndef FIRKIN_CORE_UTIL_EPOCH_H_
 #define FIRKIN_CORE_UTIL_EPOCH_H_
 
