@@ -161,7 +161,8 @@ tsan-build:
 	ninja -C $(TSAN) -j$(JOBS) tests/stress_test tests/txn_test tests/ordered_test \
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
 	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test \
-	  tests/ttl_test tests/backup_test tests/ns_churn_test tests/readers_test
+	  tests/ttl_test tests/backup_test tests/ns_churn_test tests/readers_test \
+	  tests/unit/epoch_test
 
 # Many writers, CAS, batches, snapshots and background compaction on one
 # handle, checked against a model; encrypted; in place; group commit.
@@ -220,6 +221,10 @@ tsan-units:
 	$(call TSAN_RUN,fences) $(TSAN)/tests/unit/fences_test
 	@# The commit-time clock's window (a seqlock over three words) read by many threads.
 	$(call TSAN_RUN,realtime_clock) $(TSAN)/tests/unit/realtime_clock_test
+	@# Epoch reclamation: guards against retires and reclaims (nothing retired
+	@# after a reclaim's scan runs), slot reuse, a use-after-free stress, and
+	@# fork children that drain while parent threads run or retire deleters.
+	$(call TSAN_RUN,epoch) $(TSAN)/tests/unit/epoch_test
 tsan-verify:
 	@# Verify beside writers, namespace drops (the retire mutex to the end of
 	@# the purge) and compaction; snapshot reads beside drops.

@@ -74,6 +74,12 @@ struct State {
   std::mutex pending_mu;                   // guards `pending`
   std::deque<PendingDeleter> pending;      // in increasing epoch order
   std::atomic<size_t> not_run{0};          // retired and not yet finished
+  // How many fork children deep this process is (AtForkChild): a deleter
+  // taken off `pending` before a fork is not counted down after it.
+  std::atomic<uint64_t> forks{0};
+  // In a fork child: how many entries at the front of `pending` are the
+  // parent's (AtForkChild), never run nor destroyed here. Under pending_mu.
+  size_t abandoned = 0;
 };
 
 void AtForkPrepare();
@@ -95,7 +101,20 @@ State& GetState() {
 // back reclamation in the child forever, and Drain (at close) would wait
 // for it forever. The child therefore frees every slot but its own. The
 // two mutexes are held across the fork so the child never inherits one
-// locked by a thread that does not exist there.
+// locked by a thread that does not exist there. And the parent's deleters
+// stay the parent's: the child neither runs them nor waits for them, nor
+// destroys them (they stay at the front of `pending`, `abandoned`; their
+// memory is the child's copy, left as it is). They free the parent's
+// objects, which the child must not use (firkin.h, "Lifetimes"), and may
+// take the parent's locks, which a thread that does not exist in the
+// child may have held at the fork (SegmentTable::Remove's deleter takes
+// the table's mutex); nor does one that a thread of the parent was
+// running, or had counted in Retire while it waited for pending_mu (held
+// by the fork), ever finish there. Until 2026-11-29 the child kept the
+// parent's count and ran its pending deleters, and its Drain (the close of
+// a database the child opened itself) waited forever for any of those
+// (epoch_test ForkChildRunsNoneOfTheParentsDeleters,
+// ForkChildDrainsThoughAParentThreadWasRunningADeleter, ...WasInsideRetire).
 void AtForkPrepare() {
   State& st = GetState();
   st.registry_mu.lock();
@@ -131,6 +150,11 @@ void AtForkChild() {
       s.in_use.store(false, std::memory_order_relaxed);
     }
   }
+  // (A deleter this thread was running, if it forked inside one, is not in
+  // `pending` either: it finishes here, but counts down only in the parent.)
+  st.forks.fetch_add(1, std::memory_order_relaxed);
+  st.abandoned = st.pending.size();
+  st.not_run.store(0, std::memory_order_relaxed);
   st.pending_mu.unlock();
   st.registry_mu.unlock();
 }
@@ -294,19 +318,35 @@ size_t Epoch::Reclaim() {
   size_t ran = 0;
   for (;;) {
     std::function<void()> fn;
+    uint64_t forks;
     {
       std::lock_guard<std::mutex> lock(st.pending_mu);
-      if (st.pending.empty() || st.pending.front().epoch >= min) break;
-      fn = std::move(st.pending.front().fn);
-      st.pending.pop_front();
+      // (The first not abandoned: in a fork child, the parent's come first.)
+      const size_t at = st.abandoned;
+      if (st.pending.size() == at || st.pending[at].epoch >= min) break;
+      fn = std::move(st.pending[at].fn);
+      if (at == 0) {
+        st.pending.pop_front();
+      } else {
+        // (Moves abandoned entries over the emptied one, never destroying
+        // one of them: what goes is an emptied entry. No allocation.)
+        st.pending.erase(st.pending.begin() + static_cast<std::ptrdiff_t>(at));
+      }
+      forks = st.forks.load(std::memory_order_relaxed);
     }
     // A deleter that throws (out of memory) has run as far as it got: it
     // is not run again, and the count goes down all the same, or Drain
     // would wait for it forever. The exception goes on to the caller.
+    // (Not in a fork child made while it ran: the child did not count it.)
     struct Count {
       State* st;
-      ~Count() { st->not_run.fetch_sub(1, std::memory_order_release); }
-    } count{&st};
+      uint64_t forks;
+      ~Count() {
+        if (st->forks.load(std::memory_order_relaxed) == forks) {
+          st->not_run.fetch_sub(1, std::memory_order_release);
+        }
+      }
+    } count{&st, forks};
     fn();
     fn = nullptr;
     ran++;

@@ -12,7 +12,10 @@
 // allowed and cheap). Retire() and Reclaim() may be called from any thread.
 // Deleters run on whichever thread calls Retire()/Reclaim() (never inside a
 // guard of that thread's own making while nested), so they must not block on
-// readers.
+// readers. In a fork child (one thread: the forking one) the other threads'
+// guards are gone, and the deleters retired in the parent are the
+// parent's: the child never runs them, and Drain waits only for those
+// retired in the child.
 #ifndef FIRKIN_CORE_UTIL_EPOCH_H_
 #define FIRKIN_CORE_UTIL_EPOCH_H_
 

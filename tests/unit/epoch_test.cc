@@ -1,12 +1,14 @@
 // Unit tests of Epoch (core/util/epoch.h): a deleter never runs while a
 // guard that predates its Retire is active and does run after; nesting;
 // Drain; deleters that retire; many threads (more than one slot block) and
-// slot reuse; a reader/reclaimer stress with a use-after-free detector.
+// slot reuse; a reader/reclaimer stress with a use-after-free detector;
+// a fork child's Drain, whatever the parent's other threads were doing.
 //
 // Epoch is process-wide: every test starts and ends with Drain().
 #include "core/util/epoch.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,9 +17,44 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
+
+#include "core/log/segment.h"
+#include "tests/unit/memory_file.h"
+
+// This binary replaces the global operator new and delete, to stop a
+// thread in its next allocation on demand (t_stop_in_new: the stopped
+// thread calls it once), for ForkChildRunsNoneOfTheParentsDeleters: a
+// thread stopped that way inside SegmentTable::Add holds the table's mutex.
+// The core is linked in statically, so its allocations come here too.
+namespace {
+thread_local void (*t_stop_in_new)() = nullptr;
+}  // namespace
+
+void* operator new(size_t n) {
+  if (void (*stop)() = t_stop_in_new) {
+    t_stop_in_new = nullptr;
+    stop();
+  }
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+void* operator new[](size_t n) { return ::operator new(n); }
+// (The replacements: memory from this operator new is malloc's, so free is
+// its match; see ordered_index_test.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+void operator delete[](void* p) noexcept { ::operator delete(p); }
+void operator delete(void* p, size_t) noexcept { ::operator delete(p); }
+void operator delete[](void* p, size_t) noexcept { ::operator delete(p); }
 
 namespace firkin {
 namespace {
@@ -352,7 +389,9 @@ TEST(EpochTest, GuardMicroBenchmark) {
 }  // namespace firkin
 
 // fork() while another thread is inside a guard: the child (where that
-// thread does not exist) must still reclaim and drain, not wait forever.
+// thread does not exist) must still drain, not wait forever. (The deleter
+// the guard holds back is the parent's: the child does not run it, since
+// 2026-11-29; see ForkChildRunsNoneOfTheParentsDeleters.)
 TEST(EpochTest, ForkChildIgnoresTheParentsOtherThreads) {
   std::mutex mu;
   std::condition_variable cv;
@@ -376,12 +415,12 @@ TEST(EpochTest, ForkChildIgnoresTheParentsOtherThreads) {
   if (pid == 0) {
     alarm(10);  // a hang becomes a SIGALRM death
     firkin::Epoch::Drain();
-    _exit(ran.load() == 1 ? 0 : 3);
+    _exit(ran.load() == 0 && firkin::Epoch::Pending() == 0 ? 0 : 3);
   }
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "child: drained and ran the deleter (status " << status << ")";
+      << "child: drained, without running the parent's deleter (status " << status << ")";
   {
     std::lock_guard<std::mutex> l(mu);
     release = true;
@@ -390,4 +429,224 @@ TEST(EpochTest, ForkChildIgnoresTheParentsOtherThreads) {
   holder.join();
   firkin::Epoch::Drain();
   EXPECT_EQ(ran.load(), 1);
+}
+
+namespace {
+
+// Runs `child` in a fork child (alarm(10): a hang is a SIGALRM death) and
+// returns its wait status.
+template <typename Child>
+int ForkAndWait(Child&& child) {
+  fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    alarm(10);
+    _exit(child());
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return status;
+}
+
+}  // namespace
+
+// A deleter that a parent thread was running when the process forked will
+// never finish in the child (that thread is not there), so it must not be
+// counted there: the child's Drain (a database the child opens and closes
+// itself, firkin.h "Lifetimes") waited for it forever until 2026-11-29.
+// Nor does the child run the one pending (the parent's), nor wait for it;
+// what the child retires itself it runs.
+TEST(EpochTest, ForkChildDrainsThoughAParentThreadWasRunningADeleter) {
+  firkin::Epoch::Drain();
+  firkin::Latch running, finish;
+  std::thread reclaimer([&] {
+    // No guard is active: Retire runs it at once, on this thread.
+    firkin::Epoch::Retire([&] {
+      running.Set();
+      finish.Wait();
+    });
+  });
+  running.Wait();
+  // A second one stays pending behind another thread's guard.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false, release = false;
+  std::thread holder([&] {
+    firkin::Epoch::Guard g;
+    std::unique_lock<std::mutex> l(mu);
+    inside = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return inside; });
+  }
+  std::atomic<int> ran{0};
+  firkin::Epoch::Retire([&ran] { ran++; });
+  ASSERT_EQ(ran.load(), 0) << "the holder's guard delays the second deleter";
+  ASSERT_EQ(firkin::Epoch::Pending(), 2u) << "one running, one pending";
+  const int status = ForkAndWait([&] {
+    firkin::Epoch::Drain();
+    if (ran.load() != 0 || firkin::Epoch::Pending() != 0) return 3;
+    // Its own, behind the parent's abandoned one: one at once, three held
+    // by a guard of its own first.
+    std::atomic<int> own{0};
+    firkin::Epoch::Retire([&own] { own++; });
+    if (own.load() != 1) return 4;
+    {
+      firkin::Epoch::Guard g;
+      for (int i = 0; i < 3; i++) firkin::Epoch::Retire([&own] { own++; });
+      if (own.load() != 1 || firkin::Epoch::Pending() != 3) return 5;
+    }
+    firkin::Epoch::Drain();
+    return own.load() == 4 && ran.load() == 0 && firkin::Epoch::Pending() == 0 ? 0 : 6;
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "child: drained, ran its own deleter and none of the parent's, waited for none of "
+         "them (status "
+      << status << (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? ": hung in Drain" : "")
+      << ")";
+  finish.Set();
+  reclaimer.join();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  holder.join();
+  firkin::Epoch::Drain();
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(firkin::Epoch::Pending(), 0u);
+}
+
+// The same for a parent thread inside Retire when the process forked: it
+// had counted its deleter and waited for the epoch's lock, which the fork
+// holds (its prepare handler), so the child counted a deleter it never
+// held. A prepare handler registered before the epoch's (by a static
+// initializer, before any test touches Epoch) runs after the epoch's, with
+// its lock held: it has such a thread call Retire then, and waits until
+// that thread has counted its deleter.
+namespace {
+std::atomic<bool> g_retire_in_fork{false};  // the handler acts only in that test
+std::atomic<bool> g_retire_go{false};
+std::atomic<bool> g_retire_returned{false};
+std::atomic<bool> g_retire_was_blocked{false};
+std::atomic<size_t> g_pending_before{0};
+void RetireWhileForking() {
+  if (!g_retire_in_fork.load()) return;
+  g_retire_go.store(true);
+  while (firkin::Epoch::Pending() == g_pending_before.load()) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Counted, and still waiting for the lock the fork holds.
+  g_retire_was_blocked.store(!g_retire_returned.load());
+}
+const bool g_retire_handler = [] {
+  return pthread_atfork(RetireWhileForking, nullptr, nullptr) == 0;
+}();
+}  // namespace
+
+TEST(EpochTest, ForkChildDrainsThoughAParentThreadWasInsideRetire) {
+  ASSERT_TRUE(g_retire_handler);
+  firkin::Epoch::Drain();
+  g_pending_before.store(firkin::Epoch::Pending());
+  std::thread retirer([] {
+    while (!g_retire_go.load()) std::this_thread::yield();
+    firkin::Epoch::Retire([] {});
+    g_retire_returned.store(true);
+  });
+  g_retire_in_fork.store(true);
+  const int status = ForkAndWait([] {
+    firkin::Epoch::Drain();
+    return firkin::Epoch::Pending() == 0 ? 0 : 3;
+  });
+  g_retire_in_fork.store(false);
+  retirer.join();
+  ASSERT_TRUE(g_retire_was_blocked.load())
+      << "the interleaving was not made: the retiring thread was not waiting for the epoch's "
+         "lock when the process forked (the test's prepare handler ran before the epoch's)";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "child: drained without waiting for the deleter a parent thread was retiring (status "
+      << status << (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? ": hung in Drain" : "")
+      << ")";
+  firkin::Epoch::Drain();
+  EXPECT_EQ(firkin::Epoch::Pending(), 0u);
+}
+
+// The parent's deleters free the parent's objects, which a fork child must
+// not use (firkin.h, "Lifetimes"), and they may take the parent's locks,
+// which a thread that does not exist in the child may have held at the
+// fork: SegmentTable::Remove's deleter gives the slot back under the
+// table's mutex. Until 2026-11-29 the child ran them in its Drain (the
+// close of a database it opened itself), and one that met such a mutex
+// waited forever. Made here: a thread stopped in an allocation inside
+// SegmentTable::Add (holding the table's mutex) as the process forks, and
+// a Remove's deleter pending behind another thread's guard.
+namespace {
+firkin::Latch* g_in_new = nullptr;
+firkin::Latch* g_leave_new = nullptr;
+void StopInNew() {
+  g_in_new->Set();
+  g_leave_new->Wait();
+}
+}  // namespace
+
+TEST(EpochTest, ForkChildRunsNoneOfTheParentsDeleters) {
+  using firkin::Segment;
+  firkin::Epoch::Drain();
+  firkin::SegmentTable table;
+  uint32_t slot1 = 0, slot2 = 0;
+  ASSERT_TRUE(table.AllocateSlot(&slot1).ok());
+  ASSERT_TRUE(table.AllocateSlot(&slot2).ok());
+  table.Add(std::make_shared<Segment>(1, slot1, std::make_unique<firkin::MemoryFile>(4096),
+                                      firkin::kSegmentHeaderSize, 0));
+  firkin::Epoch::Drain();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inside = false, release = false;
+  std::thread holder([&] {
+    firkin::Epoch::Guard g;
+    std::unique_lock<std::mutex> l(mu);
+    inside = true;
+    cv.notify_all();
+    cv.wait(l, [&] { return release; });
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return inside; });
+  }
+  table.Remove(1);  // its deleter waits for the holder's guard
+  ASSERT_EQ(firkin::Epoch::Pending(), 1u);
+  firkin::Latch in_new, leave_new;
+  g_in_new = &in_new;
+  g_leave_new = &leave_new;
+  auto seg2 = std::make_shared<Segment>(2, slot2, std::make_unique<firkin::MemoryFile>(4096),
+                                        firkin::kSegmentHeaderSize, 0);
+  std::thread adder([&] {
+    t_stop_in_new = &StopInNew;  // (its first allocation is under the table's mutex)
+    table.Add(std::move(seg2));
+  });
+  in_new.Wait();
+  const int status = ForkAndWait([] {
+    firkin::Epoch::Drain();
+    return firkin::Epoch::Pending() == 0 ? 0 : 3;
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "child: drained without running the parent's deleter (status " << status
+      << (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM
+              ? ": hung, the deleter waiting for the table's mutex"
+              : "")
+      << ")";
+  leave_new.Set();
+  adder.join();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  holder.join();
+  firkin::Epoch::Drain();
+  EXPECT_EQ(firkin::Epoch::Pending(), 0u);
+  EXPECT_EQ(table.BySlot(slot1), nullptr);
+  EXPECT_NE(table.BySlot(slot2), nullptr);
 }
