@@ -163,10 +163,24 @@ class SeqPublisher {
   }
 
  private:
+  // A seqlock writer: the slot's number is made invalid before its
+  // segment and end change, so that an Advance that reads them while they
+  // change (they may be for seq, the slot's number still seq - kRing, which
+  // a slow Advance may be looking at) finds the number changed afterwards
+  // and leaves them (Advance's check). Until 2026-11-29 the number was not
+  // invalidated first: such an Advance could pair seq - kRing with seq's
+  // segment and end, and raise that segment's published length to seq's
+  // end over numbers not yet complete (its CAS then failed, the length
+  // stayed). Found by reading (a review of reclamation and publication);
+  // it needs an Advance stopped for kRing writes and then resumed within
+  // the two stores below, and no test could make that happen.
   void Fill(uint64_t seq, Segment* seg, uint64_t end) {
     Slot& s = slots_[seq & (kRing - 1)];
-    s.seg.store(seg, std::memory_order_relaxed);
-    s.end.store(end, std::memory_order_relaxed);
+    s.seq.store(kNoSeq, std::memory_order_relaxed);
+    // (Release: an Advance whose acquire fence follows its load of either
+    // sees the invalidation, or a later number, when it loads the number.)
+    s.seg.store(seg, std::memory_order_release);
+    s.end.store(end, std::memory_order_release);
     s.seq.store(seq, std::memory_order_seq_cst);
   }
 
@@ -212,6 +226,7 @@ class SeqPublisher {
     }
   }
 
+  static constexpr uint64_t kNoSeq = ~uint64_t{0};  // a slot being filled
   struct alignas(64) Slot {
     std::atomic<uint64_t> seq{0};
     std::atomic<Segment*> seg{nullptr};
