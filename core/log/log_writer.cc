@@ -979,8 +979,12 @@ void LogWriter::PrefaultLoop() {
   // At nice 10 it shared a core with the compactor and fell behind, and
   // the writers took the faults (zero-filling pages) themselves: YCSB A
   // +6-8% at 1 and 2 threads with it at the writers' priority.
-  const Segment* last = nullptr;
-  uint64_t done = 0;  // prefaulted up to here in `last`
+  // The active segment this thread worked on last, by id (ids are never
+  // reused; an address is: a segment allocated where a freed one was, after a
+  // full compaction, was taken for it, and its front was not prefaulted,
+  // until 2026-11-29: writeback_identity_test).
+  uint64_t last = 0;
+  uint64_t done = 0;  // prefaulted up to here in segment `last`
   std::unique_lock<std::mutex> l(pf_mu_);
   while (!pf_stop_) {
     pf_cv_.wait_for(l, std::chrono::milliseconds(50), [this] { return pf_stop_ || pf_poked_; });
@@ -1000,8 +1004,8 @@ void LogWriter::PrefaultLoop() {
   }
 }
 
-void LogWriter::PrefaultRound(const Segment** last_seg, uint64_t* done_to) {
-  const Segment*& last = *last_seg;
+void LogWriter::PrefaultRound(uint64_t* last_id, uint64_t* done_to) {
+  uint64_t& last = *last_id;
   uint64_t& done = *done_to;
   {
     // The writers poke this thread only (once per 4 MiB); it passes the
@@ -1013,8 +1017,8 @@ void LogWriter::PrefaultRound(const Segment** last_seg, uint64_t* done_to) {
       Segment* seg = active_.load(std::memory_order_acquire);
       ready_spare = seg != nullptr && seg->reserved_len() > seg->capacity() / 8;
       if (seg != nullptr && !seg->closed()) {
-        if (seg != last) {
-          last = seg;
+        if (seg->id() != last) {
+          last = seg->id();
           done = 0;
         }
         const uint64_t tail = seg->reserved_len();
@@ -1053,8 +1057,11 @@ void LogWriter::PokeWriteback() {
 
 void LogWriter::WritebackLoop() {
   NameThisThread("firkin-writebk");
-  const Segment* last = nullptr;
-  uint64_t written = 0;  // handed to writeback up to here in `last`
+  // The active segment this thread worked on last, by id, not address (as
+  // PrefaultLoop's: a new segment at a freed one's address was handed over
+  // from where the freed one had got to, until 2026-11-29).
+  uint64_t last = 0;
+  uint64_t written = 0;  // handed to writeback up to here in segment `last`
   bool busy = false;     // the last round found a whole chunk: look again at once
   std::unique_lock<std::mutex> l(wb_mu_);
   while (!wb_stop_) {
@@ -1078,8 +1085,8 @@ void LogWriter::WritebackLoop() {
   }
 }
 
-bool LogWriter::WritebackRound(const Segment** last_seg, uint64_t* written_to) {
-  const Segment*& last = *last_seg;
+bool LogWriter::WritebackRound(uint64_t* last_id, uint64_t* written_to) {
+  uint64_t& last = *last_id;
   uint64_t& written = *written_to;
   bool busy = false;
   {
@@ -1109,8 +1116,8 @@ bool LogWriter::WritebackRound(const Segment** last_seg, uint64_t* written_to) {
         }
       }
       if (seg != nullptr && !seg->closed()) {
-        if (seg != last) {
-          last = seg;
+        if (seg->id() != last) {
+          last = seg->id();
           // The header (its watermark page is rewritten by every sync) is
           // never handed over: write-behind starts at the first record.
           written = kSegmentHeaderSize;

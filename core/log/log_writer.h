@@ -494,8 +494,10 @@ class LogWriter {
   void PrefaultLoop();
   void WritebackLoop();
   // One round of each loop's work (the loops catch bad_alloc around them).
-  void PrefaultRound(const Segment** last, uint64_t* done);
-  bool WritebackRound(const Segment** last, uint64_t* written);  // true: look again at once
+  // `last`: the id of the active segment the loop worked on last (0: none),
+  // and how far it got there.
+  void PrefaultRound(uint64_t* last, uint64_t* done);
+  bool WritebackRound(uint64_t* last, uint64_t* written);  // true: look again at once
   // Wakes the writeback thread (the prefault thread calls it each round).
   void PokeWriteback();
   // The prefault thread: readies the spare file if there is none (failures
