@@ -44,12 +44,17 @@ class OrderedLookup {
   bool ordered_ = false;
 };
 
-// Whether a pass may take `s` as an input at all: sealed, not held for a
-// snapshot or retention, and not a log segment at or past the change
-// feed's retention floor (those hold retained change history).
+// Whether a pass may take `s` as an input at all: sealed, not the log
+// writer's active segment (sealed too after a roll that failed:
+// Segment::log_active), not held for a snapshot or retention, and not a
+// log segment at or past the change feed's retention floor (those hold
+// retained change history). (Once `sealed` is seen, log_active is seen as
+// the writer left it: set before the segment became active, which was
+// before its seal.)
 bool Compactable(const Segment& s, uint64_t change_floor) {
   const bool change_history = (s.flags() & kSegmentFlagCompacted) == 0 && s.id() >= change_floor;
   return s.sealed.load(std::memory_order_acquire) &&
+         !s.log_active.load(std::memory_order_acquire) &&
          !s.compact_hold.load(std::memory_order_relaxed) && !change_history;
 }
 }  // namespace

@@ -628,8 +628,12 @@ Status LogWriter::RollSteps(Segment* full, uint64_t bytes) {
   next->watermark_durable.store(kSegmentHeaderSize, std::memory_order_relaxed);
   next->StartAppending(kSegmentHeaderSize, next_base_seq_);
   Segment* raw = next.get();
+  raw->log_active.store(true, std::memory_order_relaxed);  // (released by the store below)
   table_->Add(std::move(next));
   active_.store(raw, std::memory_order_release);
+  // Compactable from now on, once sealed (Segment::log_active; a roll that
+  // failed before this point left it active and kept it from compaction).
+  if (cur != nullptr) cur->log_active.store(false, std::memory_order_release);
   rolls_.fetch_add(1, std::memory_order_relaxed);
   const uint64_t took = NsSince(start) / 1000;
   roll_us_.fetch_add(took, std::memory_order_relaxed);
@@ -962,6 +966,7 @@ Status LogWriter::SealActive() {
   FIRKIN_RETURN_IF_ERROR(SealLocked(cur, cur->end_off()));
   next_base_seq_ = cur->end_seq();
   active_.store(nullptr, std::memory_order_release);
+  cur->log_active.store(false, std::memory_order_release);  // (compactable now)
   return Status::OK();
 }
 

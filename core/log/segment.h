@@ -264,6 +264,15 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // Compaction must leave this segment alone for now (a snapshot needs an
   // old version in it); cleared when snapshots are released.
   std::atomic<bool> compact_hold{false};
+  // The log writer's active segment (LogWriter::active()): set before it
+  // becomes active, cleared once another is (or none is: SealActive).
+  // Compaction never takes it, even sealed: a roll that fails to make the
+  // next segment (a full disk) leaves the full one active, closed and
+  // queued for its seal, until the next roll; the writeback thread seals
+  // it meanwhile. Until 2026-11-29 compaction then retired and freed it
+  // while the writer, its threads and the close still used it
+  // (invariants_test (o)).
+  std::atomic<bool> log_active{false};
 
   // Every record of the segment that a reader can reach is known intact
   // in this process: it wrote the segment (log writer, compaction output),
