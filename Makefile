@@ -162,7 +162,7 @@ tsan-build:
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
 	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test \
 	  tests/ttl_test tests/backup_test tests/ns_churn_test tests/readers_test \
-	  tests/unit/epoch_test
+	  tests/unit/epoch_test tests/unit/writeback_identity_test
 
 # Many writers, CAS, batches, snapshots and background compaction on one
 # handle, checked against a model; encrypted; in place; group commit.
@@ -201,8 +201,9 @@ tsan-readers:
 	  $(TSAN)/tests/readers_test
 tsan-invariants:
 	@# Snapshots and iterators against many writers and compaction (groups h, m);
-	@# compaction passes under steady writers (group n).
-	$(call TSAN_RUN,invariants) $(TSAN)/tests/invariants_test h m n
+	@# compaction passes under steady writers (group n); background compaction
+	@# beside a segment a failed roll left active (group o).
+	$(call TSAN_RUN,invariants) $(TSAN)/tests/invariants_test h m n o
 tsan-compact:
 	@# Backpressure: writers waiting for compaction, and let go by it.
 	$(call TSAN_RUN,compact) $(TSAN)/tests/compact_test
@@ -225,6 +226,8 @@ tsan-units:
 	@# after a reclaim's scan runs), slot reuse, a use-after-free stress, and
 	@# fork children that drain while parent threads run or retire deleters.
 	$(call TSAN_RUN,epoch) $(TSAN)/tests/unit/epoch_test
+	@# The writeback thread beside a new segment at a freed one's address.
+	$(call TSAN_RUN,writeback_identity) $(TSAN)/tests/unit/writeback_identity_test
 tsan-verify:
 	@# Verify beside writers, namespace drops (the retire mutex to the end of
 	@# the purge) and compaction; snapshot reads beside drops.
