@@ -178,8 +178,13 @@ class LogWriter {
   bool BeginInPlace(size_t slot, Segment* seg, uint64_t off, uint64_t seq) {
     InPlaceSlot& me = ip_slots_[slot];
     // (The slot is counted before its flag is set: a freezer that reads
-    // the count after its store then sees the flag.)
-    if (slot >= ip_hi_.load(std::memory_order_relaxed)) RaiseSlots(slot);
+    // the count after its store then sees the flag. Acquire, when another
+    // thread's raise already counts it: that raise then happens before the
+    // flag's store, so a freezer whose load follows the store in the
+    // single total order sees the count; a relaxed load left that to the
+    // hardware, x86 and ARMv8 both giving it, the C++ model not. A review
+    // of 2026-11-29; free on x86.)
+    if (slot >= ip_hi_.load(std::memory_order_acquire)) RaiseSlots(slot);
     // (The record before the flag, both released: OverwriteHolds.)
     me.record.store(seg->data() + off, std::memory_order_release);
     me.active.store(1, std::memory_order_seq_cst);
