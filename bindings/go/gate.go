@@ -6,8 +6,10 @@ import (
 )
 
 // gate counts the calls in flight on a handle for one goroutine at a time
-// (an Iterator, a Batch, a ChangeCursor, a Txn) so that a Close from
-// another goroutine never frees the C handle under one of them. The
+// (an Iterator, a Batch, a ChangeCursor, a Txn) or on a settings object
+// passed to calls (Options, WriteOptions: not hot, so one counter) so that
+// a Close from another goroutine never frees the C handle under one of
+// them. The
 // handles that may be shared (DB, Namespace, Snapshot) have a sharedGate
 // (below), which spreads the count over cache lines.
 //
