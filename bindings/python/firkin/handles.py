@@ -28,9 +28,11 @@ class Handle:
     once, even with entries still buffered). A handle has one owner:
     copy.copy, copy.deepcopy and pickle raise TypeError (a copy would free the
     C handle under the original; a pickle would carry a pointer into another
-    process). Closing while another thread is inside a call on the same handle
-    is a caller error with undefined behaviour, except for the handles that
-    may be shared, a DB, a Namespace and a Snapshot (GatedHandle, _gate.py)."""
+    process). This base has no gate: closing while another thread is inside a
+    call on the handle would free it under the call. Every handle class of the
+    package is a GatedHandle (_gate.py), whose close() frees the C handle after
+    the calls in flight (the settings objects Options, WriteOptions and
+    BackupOptions since 2026-11-29)."""
 
     _h: Optional[int] = None
     _what = "handle"
