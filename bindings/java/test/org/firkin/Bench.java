@@ -105,6 +105,15 @@ public final class Bench {
         }
       }
     };
+    // The same into a caller's buffer (no allocation per call).
+    Loop getInto = (id, ops) -> {
+      byte[] buf = new byte[128];
+      for (int i = 0; i < ops; i++) {
+        if (db.get(keys[(i + id * 512) & 1023], buf) < 0) {
+          throw new AssertionError("missing key");
+        }
+      }
+    };
     Gate single = new Gate("bench", () -> { }, 1);
     Gate striped = new Gate("bench", () -> { }, Gate.SHARED);
     Loop[] gates = new Loop[2];
@@ -124,9 +133,10 @@ public final class Bench {
     int ng = 20_000_000;
     for (int round = 0; round < 3; round++) {
       System.out.printf("parallel round %d: get 1 thread %.1f ns/call, 2 threads %.1f; "
+              + "get-into 1 thread %.1f, 2 threads %.1f; "
               + "gate single 1 thread %.1f, 2 threads %.1f; gate striped 1 thread %.1f, 2 threads %.1f%n",
-          round, perCall(1, n, get), perCall(2, n, get), perCall(1, ng, gates[0]), perCall(2, ng, gates[0]),
-          perCall(1, ng, gates[1]), perCall(2, ng, gates[1]));
+          round, perCall(1, n, get), perCall(2, n, get), perCall(1, n, getInto), perCall(2, n, getInto),
+          perCall(1, ng, gates[0]), perCall(2, ng, gates[0]), perCall(1, ng, gates[1]), perCall(2, ng, gates[1]));
     }
   }
 }
