@@ -147,6 +147,11 @@ func BenchmarkGateStripedSameStripeParallel(b *testing.B) {
 
 func BenchmarkGateStripedOwnStripeParallel(b *testing.B) {
 	var next atomic.Int64
+	benchStripe(b, func() int { return int((next.Add(1)-1)*(gateStripes/2+1)) & (gateStripes - 1) })
+}
+
+func BenchmarkGateStripedAdjacentStripeParallel(b *testing.B) {
+	var next atomic.Int64
 	benchStripe(b, func() int { return int(next.Add(1)-1) & (gateStripes - 1) })
 }
 
