@@ -124,8 +124,12 @@ func TestSharedGateFreesOnce(t *testing.T) {
 // the stack address, so two goroutines can pick the same stripe (about one
 // pair in 32, BenchmarkStripeHintPairs). These force it: every goroutine on
 // stripe 0 (the collision: one line written by both cores, as the single
-// counter) against each on a stripe of its own (the line stays with its
-// core). Run with -cpu 2 on 2 cores.
+// counter) against each on a stripe of its own (0, 17, ...: the line stays
+// with its core). Run with -cpu 2 on 2 cores, and compare the two with each
+// other: their loop measured slower than BenchmarkGateStripedParallel's on
+// the 2-core guest (14 ns with stripes of their own against 5.5 ns for two
+// goroutines that the hint put apart; neighbouring stripes 0 and 1 gave the
+// same 14 ns, so not a line shared), for a reason not pinned down.
 func benchStripe(b *testing.B, pick func() int) {
 	g := &sharedGate{free: func() error { return nil }}
 	b.RunParallel(func(pb *testing.PB) {
@@ -148,11 +152,6 @@ func BenchmarkGateStripedSameStripeParallel(b *testing.B) {
 func BenchmarkGateStripedOwnStripeParallel(b *testing.B) {
 	var next atomic.Int64
 	benchStripe(b, func() int { return int((next.Add(1)-1)*(gateStripes/2+1)) & (gateStripes - 1) })
-}
-
-func BenchmarkGateStripedAdjacentStripeParallel(b *testing.B) {
-	var next atomic.Int64
-	benchStripe(b, func() int { return int(next.Add(1)-1) & (gateStripes - 1) })
 }
 
 // BenchmarkStripeHintPairs: how often two goroutines started together (as
