@@ -232,12 +232,16 @@ test-bindings:: fk-check-lib
 	if [ -n "$$fail" ]; then echo "binding suites failed:$$fail"; exit 1; fi
 
 # ---------------------------------------------------------------- bench -----
-# Per-call cost against C: get of a 100-byte value and put, 1M calls each.
+# Per-call cost against C: get of a 100-byte value and put, 1M calls each;
+# then a get at 1 and 2 threads on one database and the gate alone (Go:
+# GetParallel, Gate*Parallel at -cpu 1,2; Java and C#: their "parallel round"
+# lines; wall-clock ns per call, so perfect scaling halves it at 2 threads).
 bench-bindings: bindings $(FK_JOUT)/test.stamp $(FK_COUT)/test.stamp
 	@mkdir -p $(FK_OUT)/bench
 	$(FK_CC) -O2 -Icapi bindings/bench/c_baseline.c -o $(FK_OUT)/bench/c_baseline -L$(FK_LIBDIR) -lfirkin
 	@echo "== C ==";      $(FK_ENV) $(FK_OUT)/bench/c_baseline $(FK_OUT)/bench/db-c
 	@echo "== Go ==";     cd bindings/go && $(FK_GOENV) go test -run XXX -bench . -benchtime 1000000x .
+	@echo "== Go, parallel (as Java's and C#'s parallel rounds) =="; cd bindings/go && $(FK_GOENV) go test -run XXX -bench 'GetParallel|Gate.*Parallel' -cpu 1,2 .
 	@echo "== Java ==";   $(FK_ENV) java -Djava.library.path=$(FK_JOUT) -cp $(FK_JAR):$(FK_JOUT)/test-classes org.firkin.Bench $(FK_OUT)/bench/db-java
 	@echo "== C# ==";     cd $(FK_COUT) && $(FK_ENV) mono -O=all FirkinBench.exe $(FK_OUT)/bench/db-cs
 	@$(MAKE) --no-print-directory fk-python-ext

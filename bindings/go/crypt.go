@@ -15,10 +15,11 @@ import (
 // database without its key, with a wrong one, or an unencrypted one with a
 // key fails with ErrBadKey. ErrInvalidArgument for another length.
 func (o *Options) SetEncryptionKey(key []byte) error {
-	h, err := o.handle()
+	h, err := o.enter()
 	if err != nil {
 		return err
 	}
+	defer o.leave()
 	if h == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "nil options"}
 	}
@@ -35,10 +36,11 @@ func (o *Options) SetEncryptionKey(key []byte) error {
 // (cost: the options "kdf_memory_kib", "kdf_passes", "kdf_lanes", recorded
 // in the database when it is created or rekeyed).
 func (o *Options) SetPassphrase(passphrase string) error {
-	h, err := o.handle()
+	h, err := o.enter()
 	if err != nil {
 		return err
 	}
+	defer o.leave()
 	if h == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "nil options"}
 	}
@@ -55,14 +57,16 @@ func (o *Options) SetPassphrase(passphrase string) error {
 // key or passphrase (ErrBadKey if wrong) and wrapped again under newOpts'.
 // The data key itself, and so every sealed byte, stays the same.
 func Rekey(path string, oldOpts, newOpts *Options) error {
-	oh, err := oldOpts.handle()
+	oh, err := oldOpts.enter()
 	if err != nil {
 		return err
 	}
-	nh, err := newOpts.handle()
+	defer oldOpts.leave()
+	nh, err := newOpts.enter()
 	if err != nil {
 		return err
 	}
+	defer newOpts.leave()
 	if oh == nil || nh == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "rekey needs the old and the new options"}
 	}

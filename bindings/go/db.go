@@ -12,8 +12,9 @@
 // as a backstop: close what you open.
 //
 // A DB may be used from many goroutines at once. Namespace and Snapshot
-// handles may be shared; Iterator, Batch, Options and WriteOptions must be
-// used by one goroutine at a time.
+// handles may be shared; Iterator and Batch must be used by one goroutine at
+// a time. Options and WriteOptions are set from one goroutine at a time and,
+// once set, may be passed to calls from many at once.
 //
 // Close and concurrent calls: Close may run while other goroutines are
 // inside calls on the same handle: those finish, calls that start after
@@ -21,7 +22,9 @@
 // flight returns (each call counts itself in and out: two atomic adds on
 // one of 32 counters, each on its own cache line, gate.go).
 // The same holds for Namespace and Snapshot handles shared between
-// goroutines (each has a gate of its own).
+// goroutines (each has a gate of its own), and for Options and WriteOptions
+// passed to calls in flight (a single-counter gate each: their Close waits
+// for nothing and frees the C object after the last such call).
 //
 // Strings for C (paths, namespace names, option names and values,
 // passphrases) holding a NUL byte give ErrInvalidArgument (C would cut them
@@ -67,10 +70,11 @@ type DB struct {
 // Open opens (or, by default, creates) the database in directory path. opts
 // may be nil for the defaults.
 func Open(path string, opts *Options) (*DB, error) {
-	oh, err := opts.handle()
+	oh, err := opts.enter()
 	if err != nil {
 		return nil, err
 	}
+	defer opts.leave()
 	if err := cString(path, "a path"); err != nil {
 		return nil, err
 	}
@@ -460,10 +464,11 @@ func (db *DB) Put(key, val []byte) error { return db.put(nil, nil, key, val) }
 
 // PutWith stores val under key with write options wo.
 func (db *DB) PutWith(wo *WriteOptions, key, val []byte) error {
-	h, err := wo.handle()
+	h, err := wo.enter()
 	if err != nil {
 		return err
 	}
+	defer wo.leave()
 	err = db.put(h, nil, key, val)
 	runtime.KeepAlive(wo)
 	return err
@@ -474,10 +479,11 @@ func (db *DB) Delete(key []byte) error { return db.del(nil, nil, key) }
 
 // DeleteWith removes key with write options wo.
 func (db *DB) DeleteWith(wo *WriteOptions, key []byte) error {
-	h, err := wo.handle()
+	h, err := wo.enter()
 	if err != nil {
 		return err
 	}
+	defer wo.leave()
 	err = db.del(h, nil, key)
 	runtime.KeepAlive(wo)
 	return err
@@ -521,10 +527,11 @@ func (db *DB) WriteWith(wo *WriteOptions, b *Batch) error {
 		return derr
 	}
 	defer db.leave(dt)
-	wh, err := wo.handle()
+	wh, err := wo.enter()
 	if err != nil {
 		return err
 	}
+	defer wo.leave()
 	if b == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "batch is nil"}
 	}
@@ -634,10 +641,11 @@ func (db *DB) Verify() (string, error) {
 // VerifyPath verifies the database at path without a writer (read-only,
 // nothing modified) and returns the JSON report. opts may be nil.
 func VerifyPath(path string, opts *Options) (string, error) {
-	oh, err := opts.handle()
+	oh, err := opts.enter()
 	if err != nil {
 		return "", err
 	}
+	defer opts.leave()
 	if err := cString(path, "a path"); err != nil {
 		return "", err
 	}

@@ -6,8 +6,10 @@ import (
 )
 
 // gate counts the calls in flight on a handle for one goroutine at a time
-// (an Iterator, a Batch, a ChangeCursor, a Txn) so that a Close from
-// another goroutine never frees the C handle under one of them. The
+// (an Iterator, a Batch, a ChangeCursor, a Txn) or on a settings object
+// passed to calls (Options, WriteOptions: not hot, so one counter) so that
+// a Close from another goroutine never frees the C handle under one of
+// them. The
 // handles that may be shared (DB, Namespace, Snapshot) have a sharedGate
 // (below), which spreads the count over cache lines.
 //
@@ -134,14 +136,20 @@ type gateStripe struct {
 }
 
 // stripeHint picks a stripe from the address of a variable on the calling
-// goroutine's stack: goroutines have separate stacks (8 KiB at least, so
-// the bits above 13 differ), and a goroutine keeps its stripe from call
-// to call (its cache line stays with the core it runs on). A stack that
-// grew or moved only picks another stripe: still correct.
+// goroutine's stack: goroutines have separate stacks, each 2 KiB at least
+// (the runtime's minimum) and aligned to its size, so the bits above 11
+// differ between any two goroutines alive at once, and the multiplicative
+// hash spreads nearby inputs over every stripe. A goroutine keeps its
+// stripe from call to call (its cache line stays with the core it runs
+// on). A stack that grew or moved only picks another stripe: still correct.
+// (Until 2026-11-29 the hint dropped 13 bits, taking stacks for 8 KiB: the
+// four 2 KiB stacks of an 8 KiB block shared one stripe, and two goroutines
+// started together collided in 5-28% of pairs instead of about 1 in 32;
+// TestStripeHintSpreadsLiveGoroutines, BenchmarkStripeHintPairs.)
 func stripeHint() int {
 	var x byte
 	p := uint64(uintptr(unsafe.Pointer(&x)))
-	return int(((p >> 13) * 0x9E3779B97F4A7C15) >> (64 - 5)) // top 5 bits: 0..31
+	return int(((p >> 11) * 0x9E3779B97F4A7C15) >> (64 - 5)) // top 5 bits: 0..31
 }
 
 // enter reports whether the handle is open and the stripe the call

@@ -347,3 +347,141 @@ func TestCloseTxnFromOthers(t *testing.T) {
 		}
 	}
 }
+
+// Options and WriteOptions passed to calls from several goroutines while
+// three other goroutines close them at once: every call succeeds with the
+// options as set or returns ErrClosed, and the C object is freed once,
+// after the last call in flight. Before their gates (2026-11-29; the
+// closed check was a plain flag) a Close freed the C object under a call
+// (a getter then read freed memory: a sync mode or option that was never
+// set, an Open with error_if_exists or read_only taken from garbage), two
+// closers could free it twice, and -race reported the flag.
+func TestCloseWriteOptionsWhileInUse(t *testing.T) {
+	db := openTemp(t)
+	b, err := NewBatch()
+	must(t, err)
+	defer b.Close()
+	must(t, b.Put([]byte("b"), []byte("v")))
+	for round := 0; round < 60; round++ {
+		wo, err := NewWriteOptions()
+		must(t, err)
+		must(t, wo.SetSync(SyncNone))
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		started := make(chan struct{}, 4)
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				key := []byte(fmt.Sprintf("k%d", g))
+				started <- struct{}{}
+				for i := 0; ; i++ {
+					var err error
+					switch (g + i) % 4 {
+					case 0, 2:
+						var m SyncMode
+						if m, err = wo.Sync(); err == nil && m != SyncNone {
+							err = fmt.Errorf("write options read %v, set %v", m, SyncNone)
+						}
+					case 1:
+						err = db.PutWith(wo, key, key)
+					case 3:
+						err = db.WriteWith(wo, b)
+					}
+					if err != nil {
+						if !errors.Is(err, ErrClosed) {
+							errs <- fmt.Errorf("goroutine %d: %v", g, err)
+						}
+						return
+					}
+				}
+			}(g)
+		}
+		for g := 0; g < 4; g++ {
+			<-started
+		}
+		for g := 0; g < 3; g++ { // closers, at once
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				wo.Close()
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if _, err := wo.Sync(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Sync after Close: %v", err)
+		}
+		if err := db.PutWith(wo, []byte("k"), nil); !errors.Is(err, ErrClosed) {
+			t.Fatalf("PutWith after Close: %v", err)
+		}
+	}
+}
+
+func TestCloseOptionsWhileInUse(t *testing.T) {
+	dir := t.TempDir()
+	for round := 0; round < 60; round++ {
+		opts, err := NewOptions()
+		must(t, err)
+		must(t, opts.SetSyncMode(SyncNone))
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		started := make(chan struct{}, 4)
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				path := filepath.Join(dir, fmt.Sprintf("db%d", g))
+				started <- struct{}{}
+				for i := 0; ; i++ {
+					var err error
+					if g == 0 { // an Open (of an existing database after the first)
+						var db *DB
+						if db, err = Open(path, opts); err == nil {
+							err = db.Close()
+						}
+					} else {
+						for _, want := range [][2]string{{"create_if_missing", "true"},
+							{"error_if_exists", "false"}, {"read_only", "false"}, {"sync_mode", "none"}} {
+							var v string
+							if v, err = opts.Get(want[0]); err == nil && v != want[1] {
+								err = fmt.Errorf("options read %s = %q, set %q", want[0], v, want[1])
+							}
+							if err != nil {
+								break
+							}
+						}
+					}
+					if err != nil {
+						if !errors.Is(err, ErrClosed) {
+							errs <- fmt.Errorf("goroutine %d: %v", g, err)
+						}
+						return
+					}
+				}
+			}(g)
+		}
+		for g := 0; g < 4; g++ {
+			<-started
+		}
+		time.Sleep(time.Duration(round%3) * time.Millisecond) // (some rounds close under an Open)
+		for g := 0; g < 3; g++ { // closers, at once
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				opts.Close()
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if _, err := Open(filepath.Join(dir, "db0"), opts); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Open with closed options: %v", err)
+		}
+	}
+}

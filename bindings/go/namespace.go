@@ -206,10 +206,11 @@ func (ns *Namespace) PutWith(wo *WriteOptions, key, val []byte) error {
 		return err
 	}
 	defer ns.leave(nt)
-	wh, err := wo.handle()
+	wh, err := wo.enter()
 	if err != nil {
 		return err
 	}
+	defer wo.leave()
 	err = ns.db.put(wh, h, key, val)
 	runtime.KeepAlive(ns)
 	runtime.KeepAlive(wo)
@@ -226,10 +227,11 @@ func (ns *Namespace) DeleteWith(wo *WriteOptions, key []byte) error {
 		return err
 	}
 	defer ns.leave(nt)
-	wh, err := wo.handle()
+	wh, err := wo.enter()
 	if err != nil {
 		return err
 	}
+	defer wo.leave()
 	err = ns.db.del(wh, h, key)
 	runtime.KeepAlive(ns)
 	runtime.KeepAlive(wo)

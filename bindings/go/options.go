@@ -38,9 +38,18 @@ func (m SyncMode) String() string {
 
 // Options are the settings of Open (firkin_options). Create them with
 // NewOptions and Close them when done; Open copies what it needs.
+//
+// Thread contract: set options from one goroutine at a time; once set, the
+// same Options may be passed to calls (Open, VerifyPath, Rekey) from many
+// goroutines at once. Close may run while other goroutines are inside
+// calls that use the options: those finish with the options intact, calls
+// started after it return ErrClosed, and the C object is freed when the
+// last call in flight returns (gate, gate.go). (Before 2026-11-29 the
+// closed check was a plain flag: a Close racing a call freed the C object
+// under it, and the call read freed memory; TestCloseOptionsWhileInUse.)
 type Options struct {
-	h      fkraw.Struct_SS_firkin_options
-	closed bool
+	h    fkraw.Struct_SS_firkin_options
+	gate gate // calls in flight; Close frees h when the last one is out
 }
 
 // NewOptions returns the defaults (see capi/firkin.h).
@@ -49,29 +58,42 @@ func NewOptions() (*Options, error) {
 	if err := wrap(fkraw.Fkb_options_new(&p)); err != nil {
 		return nil, err
 	}
-	o := &Options{h: fkraw.SwigcptrStruct_SS_firkin_options(uintptr(p))}
+	h := fkraw.SwigcptrStruct_SS_firkin_options(uintptr(p))
+	o := &Options{h: h}
+	o.gate.free = func() error { fkraw.Firkin_options_free(h); return nil }
 	runtime.SetFinalizer(o, (*Options).Close)
 	return o, nil
 }
 
-func (o *Options) handle() (fkraw.Struct_SS_firkin_options, error) {
+// enter admits a call that uses the C options: (nil, nil) for nil Options
+// (the defaults), ErrClosed once Close ran. On a nil error the caller must
+// call o.leave() once C no longer uses the options.
+func (o *Options) enter() (fkraw.Struct_SS_firkin_options, error) {
 	if o == nil {
 		return nil, nil
 	}
-	if o.closed {
+	if !o.gate.enter() {
 		return nil, errClosed("options")
 	}
 	return o.h, nil
+}
+
+// leave ends a call admitted by enter (nil Options: nothing to do).
+func (o *Options) leave() {
+	if o != nil {
+		o.gate.leave()
+	}
 }
 
 // Set sets an option by name ("create_if_missing", "sync_mode", ...), with
 // the value as text: "true"/"false", "none"/"interval"/"always", sizes with
 // an optional K/M/G suffix.
 func (o *Options) Set(name, value string) error {
-	h, err := o.handle()
+	h, err := o.enter()
 	if err != nil {
 		return err
 	}
+	defer o.leave()
 	if h == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "nil options"}
 	}
@@ -88,10 +110,11 @@ func (o *Options) Set(name, value string) error {
 
 // Get returns an option's value as text.
 func (o *Options) Get(name string) (string, error) {
-	h, err := o.handle()
+	h, err := o.enter()
 	if err != nil {
 		return "", err
 	}
+	defer o.leave()
 	if h == nil {
 		return "", &Error{Code: StatusInvalidArgument, Msg: "nil options"}
 	}
@@ -147,21 +170,32 @@ func (o *Options) SetVerifyChecksums(v bool) error {
 }
 
 // Close releases the options. It returns an error like every other Close
-// (always nil today: freeing options cannot fail). Closing twice is harmless.
+// (always nil today: freeing options cannot fail). Closing twice is
+// harmless, also from two goroutines at once. Calls that other goroutines
+// have in flight with these options finish first: the C object is freed
+// when the last of them returns (Close does not wait for them).
 func (o *Options) Close() error {
-	if o == nil || o.closed {
+	if o == nil {
 		return nil
 	}
-	o.closed = true
-	runtime.SetFinalizer(o, nil)
-	fkraw.Firkin_options_free(o.h)
+	if ok, _, _ := o.gate.close(); ok {
+		runtime.SetFinalizer(o, nil)
+	}
 	return nil
 }
 
 // WriteOptions are per-write settings (firkin_write_options).
+//
+// Thread contract: as Options. Set them from one goroutine at a time; once
+// set, the same WriteOptions may be passed to writes (PutWith, WriteWith,
+// CommitWith, ...) from many goroutines at once, and Close may run while
+// some of those are in flight: they finish with the options intact, later
+// calls return ErrClosed, and the last call out frees the C object (gate,
+// gate.go; before 2026-11-29 a Close racing a write freed it under the
+// write: TestCloseWriteOptionsWhileInUse).
 type WriteOptions struct {
-	h      fkraw.Struct_SS_firkin_write_options
-	closed bool
+	h    fkraw.Struct_SS_firkin_write_options
+	gate gate // calls in flight; Close frees h when the last one is out
 }
 
 // NewWriteOptions returns write options with Sync = SyncDefault.
@@ -170,29 +204,42 @@ func NewWriteOptions() (*WriteOptions, error) {
 	if err := wrap(fkraw.Fkb_write_options_new(&p)); err != nil {
 		return nil, err
 	}
-	wo := &WriteOptions{h: fkraw.SwigcptrStruct_SS_firkin_write_options(uintptr(p))}
+	h := fkraw.SwigcptrStruct_SS_firkin_write_options(uintptr(p))
+	wo := &WriteOptions{h: h}
+	wo.gate.free = func() error { fkraw.Firkin_write_options_free(h); return nil }
 	runtime.SetFinalizer(wo, (*WriteOptions).Close)
 	return wo, nil
 }
 
-func (wo *WriteOptions) handle() (fkraw.Struct_SS_firkin_write_options, error) {
+// enter admits a call that uses the C write options: (nil, nil) for nil
+// WriteOptions (the database's settings), ErrClosed once Close ran. On a
+// nil error the caller must call wo.leave() once C no longer uses them.
+func (wo *WriteOptions) enter() (fkraw.Struct_SS_firkin_write_options, error) {
 	if wo == nil {
 		return nil, nil
 	}
-	if wo.closed {
+	if !wo.gate.enter() {
 		return nil, errClosed("write options")
 	}
 	return wo.h, nil
+}
+
+// leave ends a call admitted by enter (nil WriteOptions: nothing to do).
+func (wo *WriteOptions) leave() {
+	if wo != nil {
+		wo.gate.leave()
+	}
 }
 
 // SetSync sets when writes made with these options are acknowledged. A mode
 // outside the C int range gives ErrInvalidArgument (never its low 32 bits);
 // an unknown one in range, the library's ErrInvalidArgument.
 func (wo *WriteOptions) SetSync(m SyncMode) error {
-	h, err := wo.handle()
+	h, err := wo.enter()
 	if err != nil {
 		return err
 	}
+	defer wo.leave()
 	if h == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "nil write options"}
 	}
@@ -207,10 +254,11 @@ func (wo *WriteOptions) SetSync(m SyncMode) error {
 
 // Sync returns the sync mode.
 func (wo *WriteOptions) Sync() (SyncMode, error) {
-	h, err := wo.handle()
+	h, err := wo.enter()
 	if err != nil {
 		return SyncDefault, err
 	}
+	defer wo.leave()
 	if h == nil {
 		return SyncDefault, nil
 	}
@@ -221,14 +269,16 @@ func (wo *WriteOptions) Sync() (SyncMode, error) {
 }
 
 // Close releases the write options. It returns an error like every other
-// Close (always nil today). Closing twice is harmless.
+// Close (always nil today). Closing twice is harmless, also from two
+// goroutines at once; writes in flight with these options finish first (the
+// last one out frees the C object).
 func (wo *WriteOptions) Close() error {
-	if wo == nil || wo.closed {
+	if wo == nil {
 		return nil
 	}
-	wo.closed = true
-	runtime.SetFinalizer(wo, nil)
-	fkraw.Firkin_write_options_free(wo.h)
+	if ok, _, _ := wo.gate.close(); ok {
+		runtime.SetFinalizer(wo, nil)
+	}
 	return nil
 }
 
@@ -260,10 +310,11 @@ func readTextSized(size int, f func(buf []byte, n *int64) error) ([]byte, error)
 
 // setTyped / getTyped call the typed accessors firkin_options_[gs]et_NAME.
 func (o *Options) setTyped(name string, v int64) error {
-	h, err := o.handle()
+	h, err := o.enter()
 	if err != nil {
 		return err
 	}
+	defer o.leave()
 	if h == nil {
 		return &Error{Code: StatusInvalidArgument, Msg: "nil options"}
 	}
@@ -273,10 +324,11 @@ func (o *Options) setTyped(name string, v int64) error {
 }
 
 func (o *Options) getTyped(name string) (int64, error) {
-	h, err := o.handle()
+	h, err := o.enter()
 	if err != nil {
 		return 0, err
 	}
+	defer o.leave()
 	if h == nil {
 		return 0, &Error{Code: StatusInvalidArgument, Msg: "nil options"}
 	}

@@ -154,10 +154,11 @@ func (db *DB) PutTTL(key, val []byte, ttl time.Duration) error {
 
 // PutTTLWith is PutTTL with write options wo.
 func (db *DB) PutTTLWith(wo *WriteOptions, key, val []byte, ttl time.Duration) error {
-	h, err := wo.handle()
+	h, err := wo.enter()
 	if err != nil {
 		return err
 	}
+	defer wo.leave()
 	err = db.putTTL(h, nil, key, val, ttl)
 	runtime.KeepAlive(wo)
 	return err

@@ -380,10 +380,11 @@ func (tx *Txn) CommitWith(wo *WriteOptions) error {
 	if err := tx.unmanaged("Commit"); err != nil {
 		return err
 	}
-	wh, err := wo.handle()
+	wh, err := wo.enter()
 	if err != nil {
 		return err
 	}
+	defer wo.leave()
 	err = wrap(fkraw.Fkb_txn_commit(tx.h, wh, tx.n))
 	runtime.KeepAlive(tx)
 	runtime.KeepAlive(wo)

@@ -1,5 +1,7 @@
-"""The calls in flight on a shared C handle (a DB, a Namespace, a
-Snapshot), so that close() never frees it under one of them.
+"""The calls in flight on a C handle that another thread may close (a DB, a
+Namespace, a Snapshot, an Iterator, a Batch, a Changes cursor, a
+Transaction, and the settings objects Options, WriteOptions and
+BackupOptions), so that close() never frees it under one of them.
 
 ctypes and the accelerator release the GIL during a C call, so another
 thread's close() could free the handle while a call used it: a SIGSEGV
@@ -30,7 +32,7 @@ fields are plain Python classes and every call goes through the wrappers.
 
 from typing import Any, Callable, Dict, List, Tuple
 
-from ._native import fast_get as _raw_fast_get, fast_put as _raw_fast_put, lib, speedups
+from ._native import DECLARED, fast_get as _raw_fast_get, fast_put as _raw_fast_put, lib, speedups
 from .errors import check, closed
 
 
@@ -154,19 +156,19 @@ def _wrap(f: Callable[..., Any], pos: Tuple[int, ...]) -> Callable[..., Any]:
 
 
 #: The C functions the package declares that take a gated handle (a
-#: database, namespace, snapshot, iterator, batch, change cursor or
-#: transaction), and those arguments' positions (from capi/firkin.h; their
+#: database, namespace, snapshot, iterator, batch, change cursor,
+#: transaction, or a settings object: below), and those arguments' positions (from capi/firkin.h; their
 #: frees, firkin_close, firkin_ns_close, ..., are the gates' own and take
 #: the pointer).
 GATED: Dict[str, Tuple[int, ...]] = {
-    "firkin_backup": (0,),
+    "firkin_backup": (0, 1),
     "firkin_batch_clear": (0,),
     "firkin_batch_count": (0,),
     "firkin_batch_delete": (0, 1),
     "firkin_batch_put": (0, 1),
     "firkin_batch_put_ttl": (0, 1),
-    "firkin_cas": (0, 2),
-    "firkin_cas_version": (0, 2),
+    "firkin_cas": (0, 1, 2),
+    "firkin_cas_version": (0, 1, 2),
     "firkin_changes_key": (0,),
     "firkin_changes_namespace": (0,),
     "firkin_changes_next": (0,),
@@ -185,7 +187,7 @@ GATED: Dict[str, Tuple[int, ...]] = {
     "firkin_compact_v2": (0,),
     "firkin_contains": (0, 1, 2),
     "firkin_count": (0, 1),
-    "firkin_delete": (0, 2),
+    "firkin_delete": (0, 1, 2),
     "firkin_get": (0, 1, 2),
     "firkin_get_into": (0, 1, 2),
     "firkin_get_version": (0, 1, 2),
@@ -210,12 +212,12 @@ GATED: Dict[str, Tuple[int, ...]] = {
     "firkin_ns_list": (0,),
     "firkin_ns_name": (0,),
     "firkin_ns_open": (0,),
-    "firkin_persist": (0, 2),
+    "firkin_persist": (0, 1, 2),
     "firkin_prefix_iter_new": (0, 1, 2),
-    "firkin_put": (0, 2),
-    "firkin_put_expire_at": (0, 2),
-    "firkin_put_if_absent": (0, 2),
-    "firkin_put_ttl": (0, 2),
+    "firkin_put": (0, 1, 2),
+    "firkin_put_expire_at": (0, 1, 2),
+    "firkin_put_if_absent": (0, 1, 2),
+    "firkin_put_ttl": (0, 1, 2),
     "firkin_range_iter_new": (0, 1, 2),
     "firkin_refresh": (0,),
     "firkin_snapshot_at": (0,),
@@ -227,7 +229,7 @@ GATED: Dict[str, Tuple[int, ...]] = {
     "firkin_ttl": (0, 1, 2),
     "firkin_txn_begin": (0,),
     "firkin_txn_cas": (0, 1),
-    "firkin_txn_commit": (0,),
+    "firkin_txn_commit": (0, 1),
     "firkin_txn_contains": (0, 1),
     "firkin_txn_delete": (0, 1),
     "firkin_txn_get": (0, 1),
@@ -241,8 +243,26 @@ GATED: Dict[str, Tuple[int, ...]] = {
     "firkin_txn_snapshot_seq": (0,),
     "firkin_verify": (0,),
     "firkin_verify_v2": (0,),
-    "firkin_write": (0, 2),
+    "firkin_write": (0, 1, 2),
 }
+
+# The calls that take a settings object (Options, WriteOptions,
+# BackupOptions) other than first; the write options above (position 1).
+GATED.update({
+    "firkin_open": (1,),
+    "firkin_rekey": (1, 2),
+    "firkin_restore": (1,),
+    "firkin_verify_path": (1,),
+    "firkin_verify_path_v2": (1,),
+})
+# And every function of the settings objects themselves, which take them
+# first (all those declared, but _new and _free). Before 2026-11-29 these
+# handles had no gate: a close() in another thread freed the C object under
+# a call (tests/test_lifetime.py, test_close_*options_while_in_use).
+for _name in DECLARED:
+    if _name.startswith(("firkin_options_", "firkin_write_options_", "firkin_backup_options_")) \
+            and not _name.endswith(("_new", "_free")):
+        GATED.setdefault(_name, (0,))
 
 for _name, _pos in GATED.items():
     setattr(lib, _name, _wrap(getattr(lib, _name), _pos))

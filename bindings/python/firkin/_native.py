@@ -137,7 +137,13 @@ def _load() -> ctypes.CDLL:
 lib: Any = _load()
 
 
+#: The names of the C functions declared below (_gate.py gates those of the
+#: settings objects by their prefix).
+DECLARED: List[str] = []
+
+
 def _fn(name: str, restype: Any, *argtypes: Any) -> None:
+    DECLARED.append(name)
     f = getattr(lib, name)
     f.restype = restype
     f.argtypes = list(argtypes)

@@ -19,23 +19,29 @@ import os
 from typing import Any, Callable, Dict, Optional, Union
 
 from ._native import H, PROGRESS_FN, c_void_p, lib, take_string
-from .errors import c_path, c_text, check
-from .handles import Handle, _new
+from .errors import ClosedError, c_path, c_text, check
+from .handles import GatedHandle, _new
 
 PathLike = Union[str, bytes, "os.PathLike[str]"]
 Progress = Callable[[int, int], None]
 
 
-class BackupOptions(Handle):
+class BackupOptions(GatedHandle):
     """Settings of a backup or restore (firkin_backup_options), set by name:
     ``BackupOptions(incremental=False, verify=True, hard_links=False,
-    checkpoint=True)``; every option is on by default."""
+    checkpoint=True)``; every option is on by default.
+
+    Thread contract: as Options. Set them from one thread at a time (a
+    progress= argument sets one for the call); once set, the same
+    BackupOptions may be passed to backups from many threads, and close() may
+    run while one is in flight (the last call out frees the C object; before
+    2026-11-29 a close() racing a backup freed it under the backup)."""
 
     _free = staticmethod(lib.firkin_backup_options_free)
     _what = "backup options"
 
     def __init__(self, **settings: Union[str, bool]) -> None:
-        self._h = _new(lib.firkin_backup_options_new)
+        self._take(_new(lib.firkin_backup_options_new))
         for k, v in settings.items():
             self.set(k, v)
 
@@ -86,7 +92,10 @@ def _run(call: Callable[[Any, Any], int], options: Optional[BackupOptions],
         check(st)
     finally:
         if progress is not None and not opts.closed:
-            lib.firkin_backup_options_set_progress(opts.handle(), PROGRESS_FN(), None)
+            try:
+                lib.firkin_backup_options_set_progress(opts.handle(), PROGRESS_FN(), None)
+            except ClosedError:
+                pass  # closed by another thread meanwhile: freed with it
         if own:
             opts.close()
     if failure:

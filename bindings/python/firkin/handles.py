@@ -1,8 +1,11 @@
 """Handle base class and the small handles: Options, WriteOptions, Batch, Iterator.
 
-Thread contract (as in capi/firkin.h): Options, WriteOptions, Batch and
-Iterator must be used by one thread at a time; closing a handle while another
-thread uses it is the caller's error (as in C).
+Thread contract: Batch and Iterator must be used by one thread at a time
+(as in capi/firkin.h); Options and WriteOptions are set from one thread at a
+time and, once set, may be passed to calls from many. Every handle here has a
+gate (GatedHandle, _gate.py): a close() from another thread (twice at once,
+or while a call uses the handle) frees the C handle once, after the calls in
+flight.
 """
 
 import ctypes
@@ -25,9 +28,11 @@ class Handle:
     once, even with entries still buffered). A handle has one owner:
     copy.copy, copy.deepcopy and pickle raise TypeError (a copy would free the
     C handle under the original; a pickle would carry a pointer into another
-    process). Closing while another thread is inside a call on the same handle
-    is a caller error with undefined behaviour, except for the handles that
-    may be shared, a DB, a Namespace and a Snapshot (GatedHandle, _gate.py)."""
+    process). This base has no gate: closing while another thread is inside a
+    call on the handle would free it under the call. Every handle class of the
+    package is a GatedHandle (_gate.py), whose close() frees the C handle after
+    the calls in flight (the settings objects Options, WriteOptions and
+    BackupOptions since 2026-11-29)."""
 
     _h: Optional[int] = None
     _what = "handle"
@@ -94,15 +99,52 @@ def _new(fn: Any, *args: Any) -> Any:
     return h.value
 
 
-class Options(Handle):
+class GatedHandle(Handle):
+    """A handle whose close() may run while other threads are inside calls on
+    it (_gate.py): those that may be shared (DB, Namespace, Snapshot, and the
+    settings objects passed to calls: Options, WriteOptions, BackupOptions),
+    and those for one thread at a time that another thread may still close
+    (Iterator, Batch, Changes, Transaction: twice at once, or to stop a
+    reader). handle() gives the Use that the wrapped C functions take."""
+
+    def _take(self, h: int) -> None:
+        g = Gate(h, self._what, type(self)._free)
+        self._gate = g
+        self._use = Use(g)  # (immutable: one for every call)
+        self._h = h
+
+    def handle(self) -> Any:
+        """The handle argument of the C calls: a Use of the gate (ClosedError once closed)."""
+        if self._h is None:
+            raise closed(self._what)
+        return self._use
+
+    def close(self) -> None:
+        """Releases the handle. Closing twice is harmless. Calls other threads
+        have in flight on it finish; calls started after it raise
+        ClosedError; the C handle is freed when the last returns."""
+        self._h = None
+        g = self.__dict__.get("_gate")  # (None if __init__ failed)
+        if g is not None:
+            g.close()
+
+
+class Options(GatedHandle):
     """Settings for DB() (firkin_options), set by name: ``Options(sync_mode="always",
-    segment_size="1M", create_if_missing=False)``. See capi/firkin.h for the names."""
+    segment_size="1M", create_if_missing=False)``. See capi/firkin.h for the names.
+
+    Thread contract: set options from one thread at a time; once set, the same
+    Options may be passed to calls (DB(), verify_path, rekey) from many threads
+    at once, and close() may run while such calls are in flight: they finish
+    with the options intact, later ones raise ClosedError, and the C object is
+    freed when the last returns (a gate, _gate.py; before 2026-11-29 a close()
+    racing a call freed it under the call: tests/test_lifetime.py)."""
 
     _free = staticmethod(lib.firkin_options_free)
     _what = "options"
 
     def __init__(self, **settings: Union[str, int, bool, bytes]) -> None:
-        self._h = _new(lib.firkin_options_new)
+        self._take(_new(lib.firkin_options_new))
         for k, v in settings.items():
             if k == "encryption_key":  # the secrets have their own setters
                 self.set_encryption_key(v)  # type: ignore
@@ -144,14 +186,19 @@ class Options(Handle):
         return self
 
 
-class WriteOptions(Handle):
-    """Per-write options (firkin_write_options): ``WriteOptions(sync="always")``."""
+class WriteOptions(GatedHandle):
+    """Per-write options (firkin_write_options): ``WriteOptions(sync="always")``.
+
+    Thread contract: as Options. Set them from one thread at a time; once set,
+    the same WriteOptions may be passed to writes from many threads at once,
+    and close() may run while writes with them are in flight (the last one out
+    frees the C object; 2026-11-29)."""
 
     _free = staticmethod(lib.firkin_write_options_free)
     _what = "write options"
 
     def __init__(self, sync: Optional[Union[str, int]] = None) -> None:
-        self._h = _new(lib.firkin_write_options_new)
+        self._take(_new(lib.firkin_write_options_new))
         if sync is not None:
             self.sync = sync
 
@@ -189,35 +236,6 @@ def typed_handle(obj: Any, cls: type, what: str, optional: bool = True) -> Any:
 
 def wo_handle(wo: Optional[WriteOptions]) -> Any:
     return typed_handle(wo, WriteOptions, "wo")
-
-
-class GatedHandle(Handle):
-    """A handle whose close() may run while other threads are inside calls on
-    it (_gate.py): those that may be shared (DB, Namespace, Snapshot), and
-    those for one thread at a time that another thread may still close
-    (Iterator, Batch, Changes, Transaction: twice at once, or to stop a
-    reader). handle() gives the Use that the wrapped C functions take."""
-
-    def _take(self, h: int) -> None:
-        g = Gate(h, self._what, type(self)._free)
-        self._gate = g
-        self._use = Use(g)  # (immutable: one for every call)
-        self._h = h
-
-    def handle(self) -> Any:
-        """The handle argument of the C calls: a Use of the gate (ClosedError once closed)."""
-        if self._h is None:
-            raise closed(self._what)
-        return self._use
-
-    def close(self) -> None:
-        """Releases the handle. Closing twice is harmless. Calls other threads
-        have in flight on it finish; calls started after it raise
-        ClosedError; the C handle is freed when the last returns."""
-        self._h = None
-        g = self.__dict__.get("_gate")  # (None if __init__ failed)
-        if g is not None:
-            g.close()
 
 
 class NamespaceHandle(GatedHandle):

@@ -4,6 +4,7 @@ ClosedError, the interpreter does not crash, and once the calls are out the
 database is released (it reopens). Before the gate (db.py, _Gate) a call
 could read the C handle just before close() freed it, then use it in C:
 SIGSEGV."""
+import sys
 import threading
 import time
 
@@ -239,3 +240,123 @@ def test_close_under_gets_and_puts(path):
             pass
     with firkin.DB(path) as db:  # released: the lock is free again
         assert db.get(b"g0") == b"g0"
+
+
+# Options, WriteOptions and BackupOptions passed to calls from several threads
+# while three other threads close them at once: every call succeeds with the
+# options as set or raises ClosedError, and the C object is freed once, after
+# the last call in flight. Before their gates (2026-11-29) they were plain
+# handles: a close() between a call's handle() and its C call freed the C
+# object under the call (a getter then read freed memory: an option that was
+# never set; an open or a backup took its settings from garbage), and two
+# closers could both take the pointer and free it twice (glibc aborts). A tiny
+# switch interval makes the interpreter switch threads between those steps.
+
+def _options_race(make, users, rounds, errors_ok=(firkin.ClosedError,)):
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for r in range(rounds):
+            obj = make()
+            errors = []
+            started = threading.Semaphore(0)
+
+            def run(use, g):
+                started.release()
+                try:
+                    i = 0
+                    while True:
+                        use(obj, g, i)
+                        i += 1
+                except errors_ok:
+                    pass
+                except BaseException as e:  # noqa: B902 (reported by the test)
+                    errors.append(e)
+
+            threads = [threading.Thread(target=run, args=(u, g)) for g, u in enumerate(users)]
+            for t in threads:
+                t.start()
+            for _ in threads:
+                started.acquire()
+            time.sleep(0.0005 * (r % 3))
+            closers = [threading.Thread(target=obj.close) for _ in range(3)]
+            for t in closers:
+                t.start()
+            for t in closers + threads:
+                t.join()
+            assert not errors, errors
+            assert obj.closed
+    finally:
+        sys.setswitchinterval(old)
+    return obj
+
+
+def test_close_write_options_while_in_use(path):
+    with firkin.DB(path) as db:
+        batch = firkin.Batch()
+        batch.put(b"b", b"v")
+
+        def read_sync(wo, g, i):
+            s = wo.sync
+            if s != "none":
+                raise AssertionError("write options read sync %r, set 'none'" % (s,))
+
+        def put(wo, g, i):
+            db.put(b"k%d" % g, b"v", wo)
+
+        def write(wo, g, i):
+            db.write(batch, wo)
+
+        wo = _options_race(lambda: firkin.WriteOptions(sync="none"),
+                           [read_sync, read_sync, put, write], 40)
+        for call in (lambda: wo.sync, lambda: db.put(b"k", b"v", wo), lambda: db.write(batch, wo)):
+            try:
+                call()
+                raise AssertionError("a call with closed write options did not raise")
+            except firkin.ClosedError:
+                pass
+        batch.close()
+
+
+def test_close_options_while_in_use(tmp_path):
+    want = {"create_if_missing": "true", "error_if_exists": "false", "read_only": "false",
+            "sync_mode": "none"}
+
+    def read(opts, g, i):
+        for k, v in want.items():
+            got = opts.get(k)
+            if got != v:
+                raise AssertionError("options read %s = %r, set %r" % (k, got, v))
+
+    def open_(opts, g, i):
+        firkin.DB(str(tmp_path / "db"), opts).close()
+
+    opts = _options_race(lambda: firkin.Options(sync_mode="none"), [read, read, open_], 40)
+    try:
+        firkin.DB(str(tmp_path / "db"), opts)
+        raise AssertionError("open with closed options did not raise")
+    except firkin.ClosedError:
+        pass
+
+
+def test_close_backup_options_while_in_use(tmp_path):
+    want = {"incremental": "false", "hard_links": "false", "verify": "true", "checkpoint": "true"}
+    with firkin.DB(str(tmp_path / "db")) as db:
+        db.put(b"k", b"v")
+
+        def read(bo, g, i):
+            for k, v in want.items():
+                got = bo.get(k)
+                if got != v:
+                    raise AssertionError("backup options read %s = %r, set %r" % (k, got, v))
+
+        def backup(bo, g, i):
+            db.backup(str(tmp_path / ("backup%d" % (i % 2))), bo)
+
+        bo = _options_race(lambda: firkin.BackupOptions(incremental=False, hard_links=False),
+                           [read, read, backup], 40)
+        try:
+            db.backup(str(tmp_path / "backup-late"), bo)
+            raise AssertionError("backup with closed options did not raise")
+        except firkin.ClosedError:
+            pass
