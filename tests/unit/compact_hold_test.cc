@@ -73,8 +73,11 @@ void operator delete[](void* p, size_t, std::align_val_t) noexcept { std::free(p
 namespace firkin {
 namespace {
 
-// Releases a snapshot on its own thread when asked (Release waits for it
-// at most a second).
+// Releaser: a thread of its own that releases one snapshot of a database
+// when asked (Release waits for it at most a second: the asking thread
+// may hold a mutex the release needs). Thread contract: Arm and Finish
+// from the test thread, Release from the thread being counted (the same
+// one here); one mutex guards the state.
 class Releaser {
  public:
   Releaser() : thread_([this] { Run(); }) {}
