@@ -162,7 +162,7 @@ tsan-build:
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
 	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test \
 	  tests/ttl_test tests/backup_test tests/ns_churn_test tests/readers_test \
-	  tests/unit/epoch_test tests/unit/writeback_identity_test
+	  tests/unit/epoch_test tests/unit/writeback_identity_test tests/unit/compact_hold_test
 
 # Many writers, CAS, batches, snapshots and background compaction on one
 # handle, checked against a model; encrypted; in place; group commit.
@@ -228,6 +228,9 @@ tsan-units:
 	$(call TSAN_RUN,epoch) $(TSAN)/tests/unit/epoch_test
 	@# The writeback thread beside a new segment at a freed one's address.
 	$(call TSAN_RUN,writeback_identity) $(TSAN)/tests/unit/writeback_identity_test
+	@# Compaction's holds against the release of the snapshot that made them,
+	@# released by another thread at each point of a full compaction.
+	$(call TSAN_RUN,compact_hold) $(TSAN)/tests/unit/compact_hold_test
 tsan-verify:
 	@# Verify beside writers, namespace drops (the retire mutex to the end of
 	@# the purge) and compaction; snapshot reads beside drops.

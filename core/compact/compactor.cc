@@ -677,6 +677,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickTombstoneSweep(bool all) {
 Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs, Plan* plan) {
   plan->inputs = inputs;
   const uint64_t s_min = host_->OldestSnapshot();
+  plan->s_min = s_min;  // (RunPassSteps: a hold for a snapshot that went meanwhile)
   // A counting walk follows a record updated in place above its snapshot
   // back through its prev (DB::CountKeys); a copy would say kPrevReplaced.
   // (A walk registered after this was read took its number after every
@@ -1650,7 +1651,7 @@ Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
     // A live snapshot still sees an old version in this input: leave it
     // (held until a snapshot is released).
     stats_.segments_skipped.fetch_add(1);
-    host_->keyspace()->segments().Hold(plan.needs_snapshot.get());
+    HoldFor(plan.needs_snapshot.get(), plan.s_min);
     inputs.erase(std::find(inputs.begin(), inputs.end(), plan.needs_snapshot));
     if (only_riders()) return Status::OK();  // (they wait for the next pass)
   }
@@ -1722,7 +1723,7 @@ Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
   if (failed > 0) host_->PublishInFlight();
   const uint64_t published = host_->LastSeq();
   if (failed > 0 && host_->OldestSnapshot() < published) {
-    for (auto& in : plan.inputs) host_->keyspace()->segments().Hold(in.get());
+    for (auto& in : plan.inputs) HoldFor(in.get(), published - 1);
     return Status::OK();
   }
   inputs.clear();
@@ -1756,6 +1757,26 @@ Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
         AbsentKept{stats_.segments_retired.load(std::memory_order_relaxed), plan.s_min, UINT64_MAX};
   }
   return rs;
+}
+
+void Compactor::HoldFor(Segment* seg, uint64_t needed_at) {
+  // The release of a snapshot clears the holds set before it
+  // (SegmentTable::ReleaseHolds, after the snapshot left the set under
+  // the snapshot mutex), and only those: one released after the pass read
+  // the oldest snapshot and before this hold found nothing to clear. So
+  // the hold is set first, then the snapshots are read again (under that
+  // mutex): a release that came before this read is seen here, and the
+  // hold is cleared at once (the next pass looks at the segment again);
+  // one that comes after it sees the hold (holds_ set before the read,
+  // the read before its erase) and clears it. Until 2026-11-29 the hold
+  // of a segment whose snapshot went during the pass stayed for good: no
+  // pass, background or firkin_compact, took the segment again until a
+  // reopen (compact_hold_test).
+  SegmentTable& segs = host_->keyspace()->segments();
+  segs.Hold(seg);
+  if (!host_->HasSnapshots() || host_->OldestSnapshot() > needed_at) {
+    seg->compact_hold.store(false, std::memory_order_relaxed);
+  }
 }
 
 void Compactor::MoveCreateCopies(const Plan& plan) {

@@ -198,6 +198,11 @@ class Compactor {
   // `written`: bytes of the output that replaces them (0: none).
   // REQUIRES the host's retire mutex.
   Status RetireInputs(Plan* plan, uint64_t written);
+  // Holds `seg` (Segment::compact_hold) for a snapshot at or below
+  // `needed_at` that may read a version in it; not, or no longer, if no
+  // such snapshot is left once the hold is set (a release during the pass
+  // cleared no hold set after it). REQUIRES run_mu_.
+  void HoldFor(Segment* seg, uint64_t needed_at);
   // Under the retire mutex, the output added: the kept create records'
   // copies that count live move to the output (NamespaceInfo::create_loc).
   void MoveCreateCopies(const Plan& plan);
