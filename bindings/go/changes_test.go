@@ -59,14 +59,21 @@ func TestChangesCursor(t *testing.T) {
 	if ok || err != nil || time.Since(start) < 90*time.Millisecond {
 		t.Fatalf("Wait without a write = %v, %v after %v", ok, err, time.Since(start))
 	}
+	// The writer is waited for before the test returns: Wait wakes once the
+	// put is published, possibly before the put's call has left the C
+	// library, and DB.Close never waits for calls in flight (the last call
+	// out frees the handle), so a test that returned here could have the
+	// temporary directory removed while the database is still open.
+	putDone := make(chan error, 1)
 	go func() {
 		time.Sleep(50 * time.Millisecond)
-		db.Put([]byte("late"), []byte("x"))
+		putDone <- db.Put([]byte("late"), []byte("x"))
 	}()
 	ok, err = c.Wait(10 * time.Second)
 	if !ok || err != nil || !c.Next() || string(c.Change().Key) != "late" || c.Change().Seq != 6 {
 		t.Fatalf("Wait with a write = %v, %v, %v", ok, err, c.Change())
 	}
+	must(t, <-putDone)
 
 	// Resume from a sequence number, without markers.
 	c2, err := db.OpenChanges(3, false)
