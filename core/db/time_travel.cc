@@ -432,7 +432,9 @@ Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
       const uint64_t next =
           i + 1 < logs.size() ? logs[i + 1]->min_seq.load(std::memory_order_relaxed)
                               : published + 1;
-      const uint64_t last = std::max(SegmentLastSeq(s), s.InPlaceSeqBound());
+      // (Not read for the active segment: SegmentLastSeq walks a segment
+      // that is neither closed nor sealed whole, each time.)
+      const uint64_t last = active ? 0 : std::max(SegmentLastSeq(s), s.InPlaceSeqBound());
       if (!found_later && !active && last + 1 < next) {
         return Status::SnapshotTooOld("the state at time " + std::to_string(unix_ms) +
                                       " is no longer kept (compaction retired the log "
