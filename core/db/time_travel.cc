@@ -77,7 +77,7 @@ uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found,
   return 0;
 }
 
-uint64_t DB::LastRecordTime(const Segment& s, uint64_t* scanned) const {
+uint64_t DB::LastRecordTime(const Segment& s, uint64_t* scanned, uint64_t last_seq) const {
   // The last record's time, a scan's running maximum where the segment is
   // not sealed (or records were updated in place): a lower bound of the
   // segment's newest commit (a write moved back in time may end it), which
@@ -112,6 +112,15 @@ uint64_t DB::LastRecordTime(const Segment& s, uint64_t* scanned) const {
         if (p == kSegmentHeaderSize) break;
       }
       if (found == 0) break;  // no record ends there: read whole
+      // The stored bytes of a record inside a value (a put whose value ends
+      // with a copy of one) end the segment as well, and pass their
+      // checksum: where the caller knows the last record's number, a
+      // record with another is not believed (read whole). Until 2026-11-29
+      // a read-only handle beside a live writer took its clock from such
+      // a copy: a copy made on a clock years ahead put the handle's clock
+      // there, and its keys with an expiry read as expired (timetravel_test
+      // embedded_clock).
+      if (last_seq != 0 && v.seq != last_seq) break;
       if (!codec_.sealing()) return v.time();
       if (v.sealed()) {
         if (codec_.Authentic(v)) return v.time();
@@ -218,7 +227,9 @@ uint64_t DB::NewestCommitTime(uint64_t* scanned) const {
       t = sealed_at;
       break;
     }
-    t = live_writer ? LastRecordTime(*logs[i], scanned)
+    // (The newest log segment with records ends with the open's newest
+    // number, unless compaction moved it: then it is read whole.)
+    t = live_writer ? LastRecordTime(*logs[i], scanned, std::max<uint64_t>(recovery_.last_seq, 1))
                     : NewestRecordTime(*logs[i], UINT64_MAX, scanned);
   }
   t = std::max(t, recovery_.newest_time);  // every record the open replayed
