@@ -23,38 +23,51 @@ std::vector<std::shared_ptr<Segment>> DB::LogSegments() const {
 
 uint64_t DB::SegmentLastSeq(const Segment& s) const {
   if (s.closed()) return s.end_seq();  // closed by this process's writer: exact
-  // A sealed segment ends with its last record: look for the record that
-  // ends exactly at the segment's length, from the end backwards (the last
-  // record is usually small, so this reads a few bytes).
+  // The records are walked from the first, record by record: the number of
+  // the one that ends the published length (where it was never updated in
+  // place), else the highest number of any. Until 2026-11-29 this looked
+  // first for a record that ends exactly at the length, from the end
+  // backwards, and took the first one that passed its checksum: the
+  // stored bytes of a record (a value that ends with a copy of one, such
+  // as a chunk of another database's segment file) passed, and the
+  // segment's last number was read from the value. The change feed then
+  // refused history it still had, after a reopen (firkin_changes_open:
+  // SNAPSHOT_TOO_OLD, firkin_changes_oldest_seq past it), and time travel
+  // took the log segments for not tiling (changes_test embedded_record).
+  // A walk reads the segment once: what it found is kept for a sealed
+  // segment (the writer never changes one; on a read-only handle the
+  // records below a segment's published length do not change, and a
+  // refresh that raised the length goes on from where the walk ended).
   const uint64_t len = s.published_len();
   const char* d = s.data();
-  if (len >= kSegmentHeaderSize + kRecordMinSize) {
-    for (uint64_t p = (len - kRecordMinSize) & ~uint64_t{kRecordAlign - 1};
-         p >= kSegmentHeaderSize; p -= kRecordAlign) {
-      RecordView r = PeekRecord(d + p);
-      RecordView v;
-      // (Validated against its segment, its layout included. A record
-      // updated in place, which the check refused while it was given no
-      // segment, is still passed over: the scan below reads every number.)
-      if (p + r.size() == len && ValidateRecord(d + p, len - p, &v, d) && v.counter() == 0) {
-        return v.seq;
+  const bool keep = s.sealed.load(std::memory_order_acquire);
+  std::unique_lock<std::mutex> l(s.last_seq_mu, std::defer_lock);
+  Segment::LastSeqWalk w;
+  if (keep) {
+    l.lock();
+    // (A refresh that failed lowers the length again: walk it anew.)
+    if (s.last_seq_walk.walked != 0 && s.last_seq_walk.walked <= len) w = s.last_seq_walk;
+  }
+  if (w.walked < len) {
+    LogReader reader(d, std::max<uint64_t>(w.walked, kSegmentHeaderSize), len);
+    RecordView r;
+    uint64_t at;
+    for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
+      if (res == LogReader::Result::kDamaged) {
+        // (Damage that salvage skipped: no record ends the segment there.)
+        w.last = 0;
+        w.last_plain = false;
+        reader.Resync();
+        continue;
       }
-      if (p == kSegmentHeaderSize) break;
+      w.last = r.seq;
+      w.last_plain = r.counter() == 0;
+      w.max = std::max(w.max, r.seq);
     }
+    w.walked = len;
+    if (keep) s.last_seq_walk = w;
   }
-  // No record ends there (damage skipped by salvage): read it all.
-  uint64_t last = 0;
-  LogReader reader(d, kSegmentHeaderSize, len);
-  RecordView r;
-  uint64_t at;
-  for (LogReader::Result res; (res = reader.Next(&r, &at)) != LogReader::Result::kEnd;) {
-    if (res == LogReader::Result::kDamaged) {
-      reader.Resync();
-      continue;
-    }
-    last = std::max(last, r.seq);
-  }
-  return last;
+  return w.last_plain ? w.last : w.max;
 }
 
 bool DB::LogReaches(const Segment& newest, uint64_t latest) const {

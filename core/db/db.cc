@@ -431,7 +431,20 @@ Status DB::AcquireCountSnapshot(uint64_t* out) const {
     count_choosing_++;
     SetCountFloorLocked();
   }
-  if (log_ != nullptr) log_->WaitOverwrites();
+  if (log_ != nullptr) {
+    // (A wait that throws, std::bad_alloc from a new thread's epoch
+    // registration, leaves no walk choosing: until 2026-11-29 the floor
+    // stayed at UINT64_MAX and no put went in place again until a reopen;
+    // oom_test inplace_after_fail.)
+    try {
+      log_->WaitOverwrites();
+    } catch (...) {
+      std::lock_guard<std::mutex> l(snap_mu_);
+      count_choosing_--;
+      SetCountFloorLocked();
+      throw;
+    }
+  }
   std::lock_guard<std::mutex> l(snap_mu_);
   count_choosing_--;
   const uint64_t seq = LastSeq();

@@ -507,7 +507,11 @@ class DB : private CompactionHost {
   // not wait for the writes in flight).
   Status ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const;
   // (*scanned, if given, grows by the bytes of records read: here and below.)
-  uint64_t LastRecordTime(const Segment& s, uint64_t* scanned = nullptr) const;
+  // `last_seq` (0: not known): the number the record that ends s must have
+  // (the newest in the log): a record found ending the segment with
+  // another number is not taken for it (the segment is read whole).
+  uint64_t LastRecordTime(const Segment& s, uint64_t* scanned = nullptr,
+                          uint64_t last_seq = 0) const;
   // The largest commit time of any record in s below `end` (UINT64_MAX:
   // its published length; 0: none), exact: read by a scan, kept in the
   // segment once it is sealed (a writer's, whole).

@@ -77,7 +77,7 @@ uint64_t DB::FirstRecordTime(const Segment& s, bool* overwritten, bool* found,
   return 0;
 }
 
-uint64_t DB::LastRecordTime(const Segment& s, uint64_t* scanned) const {
+uint64_t DB::LastRecordTime(const Segment& s, uint64_t* scanned, uint64_t last_seq) const {
   // The last record's time, a scan's running maximum where the segment is
   // not sealed (or records were updated in place): a lower bound of the
   // segment's newest commit (a write moved back in time may end it), which
@@ -112,6 +112,15 @@ uint64_t DB::LastRecordTime(const Segment& s, uint64_t* scanned) const {
         if (p == kSegmentHeaderSize) break;
       }
       if (found == 0) break;  // no record ends there: read whole
+      // The stored bytes of a record inside a value (a put whose value ends
+      // with a copy of one) end the segment as well, and pass their
+      // checksum: where the caller knows the last record's number, a
+      // record with another is not believed (read whole). Until 2026-11-29
+      // a read-only handle beside a live writer took its clock from such
+      // a copy: a copy made on a clock years ahead put the handle's clock
+      // there, and its keys with an expiry read as expired (timetravel_test
+      // embedded_clock).
+      if (last_seq != 0 && v.seq != last_seq) break;
       if (!codec_.sealing()) return v.time();
       if (v.sealed()) {
         if (codec_.Authentic(v)) return v.time();
@@ -218,7 +227,9 @@ uint64_t DB::NewestCommitTime(uint64_t* scanned) const {
       t = sealed_at;
       break;
     }
-    t = live_writer ? LastRecordTime(*logs[i], scanned)
+    // (The newest log segment with records ends with the open's newest
+    // number, unless compaction moved it: then it is read whole.)
+    t = live_writer ? LastRecordTime(*logs[i], scanned, std::max<uint64_t>(recovery_.last_seq, 1))
                     : NewestRecordTime(*logs[i], UINT64_MAX, scanned);
   }
   t = std::max(t, recovery_.newest_time);  // every record the open replayed
@@ -432,7 +443,9 @@ Status DB::ScanSeqAtTime(uint64_t unix_ms, uint64_t* seq) const {
       const uint64_t next =
           i + 1 < logs.size() ? logs[i + 1]->min_seq.load(std::memory_order_relaxed)
                               : published + 1;
-      const uint64_t last = std::max(SegmentLastSeq(s), s.InPlaceSeqBound());
+      // (Not read for the active segment: SegmentLastSeq walks a segment
+      // that is neither closed nor sealed whole, each time.)
+      const uint64_t last = active ? 0 : std::max(SegmentLastSeq(s), s.InPlaceSeqBound());
       if (!found_later && !active && last + 1 < next) {
         return Status::SnapshotTooOld("the state at time " + std::to_string(unix_ms) +
                                       " is no longer kept (compaction retired the log "

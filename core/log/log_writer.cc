@@ -206,7 +206,18 @@ void LogWriter::WaitInPlaceIdle() {
 
 void LogWriter::Block() {
   ip_blockers_.fetch_add(1, std::memory_order_seq_cst);
-  WaitOverwrites();
+  // A wait that throws (std::bad_alloc: the epoch guard of a thread's
+  // first call registers the thread) takes its block back: the caller
+  // gets the exception and never calls Unblock. Until 2026-11-29 the
+  // block stayed, and no put went in place again until a reopen (a
+  // snapshot, iterator, change cursor or verify that was a new thread's
+  // first call and ran out of memory; oom_test inplace_after_fail).
+  try {
+    WaitOverwrites();
+  } catch (...) {
+    ip_blockers_.fetch_sub(1, std::memory_order_seq_cst);
+    throw;
+  }
 }
 
 void LogWriter::WaitOverwrites() {

@@ -330,6 +330,22 @@ class Segment : public std::enable_shared_from_this<Segment> {
   std::atomic<uint64_t> inplace_gap_{0};  // NoteInPlace; on tail_'s line
   uint64_t end_off_ = 0;  // written by the closer before closed_ (release)
   uint64_t end_seq_ = 0;
+
+ public:
+  // DB::SegmentLastSeq's walk of the records so far (on a line of its own,
+  // written once per segment, or once per refresh of a read-only handle's
+  // newest segment): `walked` is the record boundary it reached (0: not
+  // walked), `last` the number of the record that ends there, `last_plain`
+  // whether that record was never updated in place, `max` the highest
+  // number of every record below it. Guarded by last_seq_mu.
+  struct LastSeqWalk {
+    uint64_t walked = 0;
+    uint64_t last = 0;
+    bool last_plain = false;
+    uint64_t max = 0;
+  };
+  alignas(64) mutable std::mutex last_seq_mu;
+  mutable LastSeqWalk last_seq_walk;
 };
 
 class SegmentTable {

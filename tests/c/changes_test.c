@@ -18,6 +18,13 @@
  *   compacted_tail  compaction kept an older log segment and retired the
  *              newer ones: oldest_seq reaches last_seq from where it points,
  *              also after a reopen; a cursor below it is refused at open
+ *   embedded_record  a put whose value ends with the bytes of a whole record
+ *              (a copy of another database's segment chunk) ends a log
+ *              segment; after a reopen the feed still holds every change
+ *              (oldest_seq 1, a cursor from 0 reads them all) and time
+ *              travel still reads a time before it (until 2026-11-29 the
+ *              segment's last number was read from the value: the history
+ *              before the reopen was refused as no longer retained)
  *   wait       returns on a new write (woken, well before the timeout);
  *              times out otherwise
  *   bad        NULL handles and out pointers, options getters/setters,
@@ -43,6 +50,7 @@
 
 #include "check_harness.h"
 #include "group_args.h"
+#include "record_layout.h"
 
 static double now_ms(void) {
   struct timespec ts;
@@ -655,6 +663,94 @@ static void test_compacted_tail(void) {
   }
 }
 
+/* ---- embedded_record ---- */
+
+/* The bytes of the record of key `key` in segment 1 of the database at
+ * `path` (record_layout.h); 0 if not found. */
+static size_t record_bytes(const char *path, const char *key, unsigned char *out, size_t cap) {
+  char file[400];
+  snprintf(file, sizeof file, "%s/0000000000000001.seg", path);
+  FILE *f = fopen(file, "rb");
+  if (f == NULL) return 0;
+  static unsigned char buf[1 << 16];
+  const size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  for (size_t at = 8192; at + REC_MIN_SIZE <= n;) {
+    const unsigned char *r = buf + at;
+    const size_t sz = rec_record_size(r);
+    if (rec_seq(r) == 0 || sz == 0 || at + sz > n) break;
+    if (rec_klen(r) == strlen(key) && memcmp(rec_key(r), key, strlen(key)) == 0 && sz <= cap) {
+      memcpy(out, r, sz);
+      return sz;
+    }
+    at += sz;
+  }
+  return 0;
+}
+
+static void test_embedded_record(void) {
+  char other[300], path[300];
+  dbpath(other, sizeof other, "embedded_other");
+  dbpath(path, sizeof path, "embedded");
+  const char *opts[] = {"auto_compact", "false", "change_retention_seqs", "1000000", NULL};
+  /* A whole record of another database (number 1), as stored bytes. */
+  firkin_db *db = open_db(other, opts);
+  if (db == NULL) return;
+  check(firkin_put(db, NULL, NULL, "e", 1, "x", 1) == FIRKIN_OK, "put in the other database");
+  firkin_close(db);
+  unsigned char rec[256];
+  const size_t rl = record_bytes(other, "e", rec, sizeof rec);
+  check(rl > 0 && rec_seq(rec) == 1, "found the other database's record (%zu bytes)", rl);
+  if (rl == 0) return;
+  db = open_db(path, opts);
+  if (db == NULL) return;
+  char k[16];
+  for (int i = 0; i < 10; i++) {
+    const int kl = snprintf(k, sizeof k, "k%d", i);
+    firkin_put(db, NULL, NULL, k, (size_t)kl, "v", 1);
+  }
+  uint64_t t_mid = 0;
+  usleep(3000);
+  firkin_now_ms(db, &t_mid);
+  usleep(3000);
+  for (int i = 10; i < 20; i++) {
+    const int kl = snprintf(k, sizeof k, "k%d", i);
+    firkin_put(db, NULL, NULL, k, (size_t)kl, "v", 1);
+  }
+  /* The value ends with the record, and the put's record ends where the
+   * value does (header 36 + key + value a multiple of 8): the last record
+   * of the segment ends with a valid record of number 1. */
+  unsigned char val[512];
+  const char *key = "blob";
+  const size_t pad = (8 - (36 + strlen(key) + rl) % 8) % 8;
+  memset(val, 'p', pad);
+  memcpy(val + pad, rec, rl);
+  check(firkin_put(db, NULL, NULL, key, strlen(key), val, pad + rl) == FIRKIN_OK, "put the blob");
+  firkin_close(db);  /* the next open writes into a new segment */
+  db = open_db(path, opts);
+  if (db == NULL) return;
+  for (int i = 0; i < 3; i++) {
+    const int kl = snprintf(k, sizeof k, "n%d", i);
+    firkin_put(db, NULL, NULL, k, (size_t)kl, "v", 1);
+  }
+  uint64_t last = 0, oldest = 0;
+  firkin_last_seq(db, &last);
+  firkin_changes_oldest_seq(db, &oldest);
+  check(last == 24 && oldest == 1, "after a reopen: last %llu (24), oldest %llu (1)",
+        (unsigned long long)last, (unsigned long long)oldest);
+  firkin_status st = FIRKIN_OK;
+  const uint64_t n = drain(db, 0, &st);
+  check(n == 24 && st == FIRKIN_OK, "a cursor from 0 reads all 24 changes (%llu read, %s)",
+        (unsigned long long)n, firkin_strerror(st));
+  firkin_snapshot *snap = NULL;
+  st = firkin_snapshot_at_time(db, t_mid, &snap);
+  check(st == FIRKIN_OK && firkin_snapshot_seq(snap) == 10,
+        "the state at a time after write 10 is %s, sequence %llu", firkin_strerror(st),
+        (unsigned long long)firkin_snapshot_seq(snap));
+  firkin_snapshot_free(snap);
+  firkin_close(db);
+}
+
 /* ---- wait ---- */
 
 static void *late_writer(void *p) {
@@ -813,7 +909,8 @@ int main(int argc, char **argv) {
                 {"concurrent", test_concurrent}, {"retention", test_retention},
                 {"wait", test_wait},           {"bad", test_bad},
                 {"rolls", test_rolls},         {"inplace_reopen", test_inplace_reopen},
-                {"compacted_tail", test_compacted_tail}};
+                {"compacted_tail", test_compacted_tail},
+                {"embedded_record", test_embedded_record}};
   for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) group_known(groups[g].name);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;

@@ -77,6 +77,10 @@
  *              system clock: the reader's time follows it
  *   reader_clock_compacted  the same where the commit comes only as a
  *              compaction output's done marker time
+ *   embedded_clock  a reader opened beside a live writer whose newest
+ *              segment ends with a put whose value ends with a whole record
+ *              stamped ten years ahead: the reader's time is the writer's,
+ *              and a key expiring in an hour reads on it
  *   concurrent 4 writers while the clock moves: for every time, the snapshot
  *              at that time is exactly the writes whose (running maximum in
  *              sequence order) commit time is at or before it, as read back
@@ -108,6 +112,7 @@
 
 #include "check_harness.h"
 #include "group_args.h"
+#include "record_layout.h"
 
 #define T0 1700000000000ull
 static uint64_t fake_now = T0;
@@ -2129,6 +2134,78 @@ static void test_reader_clock(void) {
   firkin_close(w);
 }
 
+/* ---- embedded_clock ----
+ * A read-only handle opened beside a live writer takes its clock from the
+ * record that ends the writer's newest segment (no seal clock there). A
+ * put whose value ends with the bytes of a whole record (a copy of
+ * another database's segment chunk, made on a clock years ahead) ends the
+ * segment as well: the handle must not take its time from the copy. Until
+ * 2026-11-29 it did: its clock ran ten years ahead and a key with an
+ * expiry an hour away read NOT_FOUND on it while the writer read it. */
+static void test_embedded_clock(void) {
+  char other[300], path[300];
+  dbpath(other, sizeof other, "embedded_clock_other");
+  dbpath(path, sizeof path, "embedded_clock");
+  const char *ro[] = {"read_only", "true", NULL};
+  const uint64_t ahead = T0 + 10ull * 365 * 86400 * 1000;
+  set_clock(ahead);
+  firkin_db *db = open_db(other, NULL);
+  if (db == NULL) return;
+  check(firkin_put(db, NULL, NULL, "e", 1, "x", 1) == FIRKIN_OK, "embedded_clock: put e");
+  firkin_close(db);
+  /* The record of e, as stored (record_layout.h). */
+  unsigned char rec[256];
+  size_t rl = 0;
+  char file[400];
+  snprintf(file, sizeof file, "%s/0000000000000001.seg", other);
+  FILE *f = fopen(file, "rb");
+  static unsigned char buf[1 << 16];
+  const size_t n = f != NULL ? fread(buf, 1, sizeof buf, f) : 0;
+  if (f != NULL) fclose(f);
+  for (size_t at = 8192; at + REC_MIN_SIZE <= n && rl == 0;) {
+    const unsigned char *r = buf + at;
+    const size_t sz = rec_record_size(r);
+    if (rec_seq(r) == 0 || sz == 0 || at + sz > n) break;
+    if (rec_klen(r) == 1 && rec_key(r)[0] == 'e' && sz <= sizeof rec) {
+      memcpy(rec, r, sz);
+      rl = sz;
+    }
+    at += sz;
+  }
+  check(rl > 0, "embedded_clock: found e's record");
+  if (rl == 0) return;
+  set_clock(T0 + 1000);
+  firkin_db *w = open_db(path, NULL);
+  if (w == NULL) return;
+  check(firkin_put_ttl(w, NULL, NULL, "t", 1, "live", 4, 3600 * 1000) == FIRKIN_OK,
+        "embedded_clock: put t");
+  /* The value ends with the record, and the put's record where the value
+   * does (header 36 + key + value a multiple of 8). */
+  unsigned char val[512];
+  const size_t pad = (8 - (36 + 4 + rl) % 8) % 8;
+  memset(val, 'p', pad);
+  memcpy(val + pad, rec, rl);
+  check(firkin_put(w, NULL, NULL, "blob", 4, val, pad + rl) == FIRKIN_OK, "embedded_clock: blob");
+  check(firkin_checkpoint(w) == FIRKIN_OK && firkin_sync(w) == FIRKIN_OK,
+        "embedded_clock: checkpoint, sync");
+  firkin_db *r = open_db(path, ro);
+  if (r == NULL) {
+    firkin_close(w);
+    return;
+  }
+  uint64_t now = 0;
+  const firkin_status ns = firkin_now_ms(r, &now);
+  check(ns == FIRKIN_OK && now >= T0 && now < T0 + 86400000ull,
+        "embedded_clock: the reader's time is %llu, T0 + %lld ms (the writer's T0 + 1000; %s)",
+        (unsigned long long)now, (long long)(now - T0), firkin_strerror(ns));
+  firkin_status st;
+  get(r, NULL, "t", &st);
+  check(st == FIRKIN_OK, "embedded_clock: t (expires in an hour) on the reader: %s",
+        firkin_strerror(st));
+  firkin_close(r);
+  firkin_close(w);
+}
+
 /* ---- reader_clock_compacted ----
  * The same, where the commit stamped ahead (a delete at +200) reaches the
  * reader only as the time of a compaction output's done marker: the pass
@@ -2340,6 +2417,7 @@ int main(int argc, char **argv) {
                 {"tail_clock", test_tail_clock},
                 {"reader_clock", test_reader_clock},
                 {"reader_clock_compacted", test_reader_clock_compacted},
+                {"embedded_clock", test_embedded_clock},
                 {"damaged", test_damaged},
                 {"seal_replay", test_seal_replay}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
