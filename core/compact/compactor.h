@@ -310,6 +310,7 @@ class Compactor {
     uint64_t retired = 0, dead = 0;
     std::vector<uint32_t> ids;
     uint32_t partner_gen = 0;
+    std::vector<uint32_t> creates;  // of ids, those whose create record it kept
   };
   std::map<uint64_t, NsKept> ns_kept_;
   uint64_t ns_progress_ = 0;

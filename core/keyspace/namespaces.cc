@@ -64,6 +64,11 @@ std::shared_ptr<NamespaceInfo> NamespaceTable::Create(uint32_t id, const std::st
     info->min_expiry.store(ph.min_expiry.load());
     info->ttl_changes.store(ph.ttl_changes.load());  // (none under way)
     if (ph.dropped.load() || staged_drops_.count(id) != 0) info->dropped.store(true);
+    // And the number of its drop: a pass leaves a create record out alone
+    // only once it knows the drop is durable (Compactor::BuildPlan). (Until
+    // 2026-11-29 it was lost here, harmless while it only narrowed
+    // PickNsPartners' search.)
+    info->drop_seq.store(ph.drop_seq.load());
   }
   if (staging_) {
     // (Nobody else holds it until Publish: its flag may be set in place.)

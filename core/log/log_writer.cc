@@ -974,7 +974,15 @@ Status LogWriter::SealActive() {
   std::lock_guard<std::mutex> l(sync_mu_);
   if (has_sticky_.load(std::memory_order_relaxed)) return sticky_;
   FIRKIN_RETURN_IF_ERROR(SealQueuedLocked());
-  FIRKIN_RETURN_IF_ERROR(SealLocked(cur, cur->end_off()));
+  // A roll that could not make the next segment (a full disk) left this one
+  // active, closed and queued: the queued seals above, or the writeback
+  // thread before, sealed it already. Once: until 2026-11-29 it was sealed
+  // again here, its clock written again into the header of a sealed
+  // segment and the file truncated and synced a second time
+  // (roll_failure_test AFullSegmentLeftActiveIsSealedOnce).
+  if (!cur->sealed.load(std::memory_order_acquire)) {
+    FIRKIN_RETURN_IF_ERROR(SealLocked(cur, cur->end_off()));
+  }
   next_base_seq_ = cur->end_seq();
   active_.store(nullptr, std::memory_order_release);
   cur->log_active.store(false, std::memory_order_release);  // (compactable now)

@@ -314,7 +314,13 @@ class LogWriter {
 
   // Any thread. Reserves `bytes` (a multiple of 8) and one sequence number.
   // The caller MUST call Publish(r) afterwards, whatever happens, so the
-  // sequence number completes.
+  // sequence number completes. REQUIRES: an Epoch::Guard held from before
+  // the call until r.seg is no longer used (every writer of DB does): the
+  // segment it loads may be closed by another writer's roll, sealed,
+  // compacted and retired meanwhile, and only the guard keeps it from being
+  // freed; the roll tells the segment it was asked to replace from the
+  // active one by address, which is exact only while that one cannot be
+  // freed and another allocated at its address (review of 2026-11-29).
   Status Reserve(uint64_t bytes, Reservation* r);
   // Any thread. The reservation's bytes are written and installed: marks
   // its sequence number complete and waits until it is published (its

@@ -540,10 +540,14 @@ void Follower::Retire(std::atomic<uint64_t>* history_floor, std::atomic<uint64_t
   // A namespace whose create record lay in a segment that goes now, and
   // that no segment replayed here carries again (the replay would have
   // moved its create_seg there): the writer compacted the record away,
-  // which it does only with the namespace's drop record, once the drop is
-  // in a sealed segment and no segment outside the pass can hold a record
-  // of the namespace (Compactor::BuildPlan, "namespace records"); then it
-  // forgot the namespace. This handle may never read that drop: it lay
+  // which it does only once the namespace's drop record is in a sealed
+  // segment: with the drop, when no segment outside the pass can hold a
+  // record of the namespace (the writer then forgot it), or alone, the
+  // drop staying until then (Compactor::BuildPlan, "namespace records";
+  // since 2026-11-29: a drop this handle reads after this refresh makes a
+  // dropped placeholder of the id, which stays in its table, and any key
+  // record of it read before that drop is purged with it). This handle
+  // may never read that drop: it lay
   // past what it had read of a log segment that compaction retired before
   // this refresh. Such a namespace is dropped here, as if the drop had
   // been replayed; and every one is forgotten once the count changes are

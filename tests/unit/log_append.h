@@ -1,6 +1,6 @@
 // AppendPublished: for unit tests that drive a LogWriter directly. Reserves
 // `bytes` of log (a roll when they do not fit), writes nothing into them,
-// and publishes them under an epoch guard, as a writer does; returns the
+// and publishes them, all under an epoch guard, as a writer does; returns the
 // reservation (its segment, offset and sequence number).
 //
 // Thread contract: as LogWriter::Reserve and Publish (any thread).
@@ -18,8 +18,8 @@ namespace firkin {
 
 inline LogWriter::Reservation AppendPublished(LogWriter& log, uint64_t bytes) {
   LogWriter::Reservation r;
+  Epoch::Guard guard;  // (from before the reservation, as LogWriter::Reserve requires)
   EXPECT_TRUE(log.Reserve(bytes, &r).ok());
-  Epoch::Guard guard;
   log.Publish(r);
   return r;
 }

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -62,6 +63,58 @@ TEST(RollFailure, FailedRollsGiveTheirSegmentIdBack) {
   // Segment 2 (or 3, had the prefault thread readied a spare in between):
   // not 2 + kTries.
   EXPECT_LE(r.seg->id(), 3u) << kTries << " failed rolls used up ids";
+}
+
+// A roll that cannot make its segment leaves the full one active, closed
+// and queued for its seal; the writeback thread (or SealQueued, as
+// firkin_compact calls it first) seals it. SealActive (close, a full
+// compaction) then sealed it a second time (review of 2026-11-29): its
+// header's clock written again into a sealed segment, a second ftruncate
+// and fdatasync of a file that was sealed. A segment is sealed once.
+TEST(RollFailure, AFullSegmentLeftActiveIsSealedOnce) {
+  TempDir dir("firkin_roll_failure");
+  ASSERT_FALSE(dir.path().empty());
+  std::unique_ptr<FaultEnv> env = FaultEnv::Create(Env::Default());
+  SegmentTable table;
+  std::atomic<uint64_t> clock_ms{1000};
+  LogWriter log(env.get(), dir.path(), HeldDir(env.get(), dir.path()), 1, kSegment, &table, 1,
+                0);
+  log.set_clock(&clock_ms, nullptr);
+  LogWriter::Reservation first = AppendPublished(log, 64);
+  ASSERT_NE(first.seg, nullptr);
+  Segment* full = first.seg;
+  env->FailNth(FaultEnv::Op::kAllocate, 1, Status::Code::kNoSpace, /*sticky=*/true);
+  {
+    LogWriter::Reservation r;
+    Epoch::Guard guard;
+    Status s = log.Reserve(kSegment - 4096, &r);
+    ASSERT_EQ(s.code(), Status::Code::kNoSpace) << s.ToString();
+  }
+  ASSERT_EQ(log.active(), full) << "the failed roll left the full segment active";
+  ASSERT_TRUE(full->closed());
+  // Sealed now (if the writeback thread has not already).
+  ASSERT_TRUE(log.SealQueued().ok());
+  ASSERT_TRUE(full->sealed.load());
+  const uint64_t end = full->end_off();
+  std::string header_was(full->data(), kSegmentHeaderSize);
+  const uint64_t writes_was = env->Count(FaultEnv::Op::kWrite);  // (a Truncate is one)
+  const uint64_t syncs_was = env->Count(FaultEnv::Op::kSync);
+  clock_ms.store(5000);  // a seal now would write this clock
+  ASSERT_TRUE(log.SealActive().ok());
+  EXPECT_EQ(log.active(), nullptr);
+  EXPECT_FALSE(full->log_active.load()) << "compactable now";
+  EXPECT_EQ(env->Count(FaultEnv::Op::kWrite), writes_was) << "the sealed segment truncated again";
+  EXPECT_EQ(env->Count(FaultEnv::Op::kSync), syncs_was) << "the sealed segment synced again";
+  EXPECT_TRUE(std::string(full->data(), kSegmentHeaderSize) == header_was)
+      << "the sealed segment's header (its clock) written again";
+  EXPECT_EQ(full->end_off(), end);
+  EXPECT_TRUE(log.sticky_error().ok()) << log.sticky_error().ToString();
+  // And the log goes on in a new segment.
+  env->FailNth(FaultEnv::Op::kAllocate, 0, Status::Code::kNoSpace, false);
+  LogWriter::Reservation next = AppendPublished(log, 64);
+  ASSERT_NE(next.seg, nullptr);
+  EXPECT_NE(next.seg->id(), full->id());
+  EXPECT_TRUE(log.SyncPublished().ok());
 }
 
 // The lowest free descriptor number: with the soft limit set to it, no
