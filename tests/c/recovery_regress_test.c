@@ -41,6 +41,14 @@
  *  short   records of the short layout (version 8) in a segment whose
  *          header says 7 are damage to every read path (a get at an old
  *          snapshot, the history, an iterator), not only to the scan.
+ *  embedded a put whose value is a whole record of another database (a
+ *          put or a delete of a key this one has, with the number the
+ *          put itself has), its header damaged (a byte of its sequence
+ *          number; the whole header): the plain open is CORRUPTION naming
+ *          the segment; salvage skips the damaged put and never applies
+ *          the record inside its value (until 2026-11-29 it did: the key
+ *          read the other database's value, or was gone); verify_path
+ *          counts one bad record.
  *  files   a database of ~300 segments is written, reopened, read and
  *          followed by a read-only handle under a 64-file limit: a sealed
  *          segment holds its mapping, not an open file (no EMFILE).
@@ -1738,6 +1746,166 @@ static int t_short_records_in_v7_segment(void) {
   return 0;
 }
 
+/* ---- embedded ---- */
+
+/* The first record of `key` of type `type` in the lowest-numbered segment
+ * of dir: copied to out (if given, up to cap bytes), its offset in *at and
+ * the file in path_out. Returns its size, 0 if none. */
+static size_t find_record(const char *dir, const char *key, unsigned type, unsigned char *out,
+                          size_t cap, char *path_out, size_t path_size, long *at) {
+  char segs[64][64];
+  if (segments(dir, segs, 64) < 1) return 0;
+  const int w = snprintf(path_out, path_size, "%s/%s", dir, segs[0]);
+  if (w < 0 || (size_t)w >= path_size) return 0;
+  FILE *f = fopen(path_out, "rb");
+  if (f == NULL) return 0;
+  static unsigned char buf[1 << 17];
+  const size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  for (size_t off = 8192; off + REC_MIN_SIZE <= n && rec_seq(buf + off) != 0;) {
+    const unsigned char *r = buf + off;
+    const size_t sz = rec_record_size(r);
+    if (sz == 0 || off + sz > n) break;
+    if (rec_type(r) == type && rec_klen(r) == strlen(key) &&
+        memcmp(rec_key(r), key, strlen(key)) == 0) {
+      if (out != NULL) {
+        if (sz > cap) return 0;
+        memcpy(out, r, sz);
+      }
+      *at = (long)off;
+      return sz;
+    }
+    off += sz;
+  }
+  return 0;
+}
+
+static int put_str(firkin_db *db, const char *k, const char *v) {
+  return firkin_put(db, NULL, NULL, k, strlen(k), v, strlen(v)) == FIRKIN_OK;
+}
+
+/* `kind` 0: the record inside the value is a put of "victim", 1: a delete
+ * of it. `damage` 0: one byte of the holding record's sequence number
+ * (its lengths intact), 1: its whole header zeroed (lengths lost). `tail`:
+ * the value holds 8 more bytes after the record (the record inside does
+ * not end where the holding one does). */
+static int embedded_case(int kind, int damage, int tail) {
+  char name[64];
+  snprintf(name, sizeof name, "embedded_%d%d%d_other", kind, damage, tail);
+  const char *o = fresh(name);
+  char other[512];
+  snprintf(other, sizeof other, "%s", o);
+  snprintf(name, sizeof name, "embedded_%d%d%d", kind, damage, tail);
+  const char *dir = fresh(name);
+  firkin_db *db;
+  /* Another database whose fifth write is the record: a put of "victim"
+   * or a delete of it, number 5 (the number the holding put gets below). */
+  CHECK(open_db(other, 0, 0, &db) == FIRKIN_OK, "open the other database");
+  CHECK(put_str(db, "o1", "x") && put_str(db, "o2", "x") && put_str(db, "o3", "x"), "puts");
+  if (kind == 0) {
+    CHECK(put_str(db, "o4", "x") && put_str(db, "victim", "a value nobody wrote here"), "puts");
+  } else {
+    CHECK(put_str(db, "victim", "x"), "put victim");
+    CHECK(firkin_delete(db, NULL, NULL, "victim", 6) == FIRKIN_OK, "delete victim");
+  }
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  unsigned char rec[512];
+  char path[8400];
+  long at = -1;
+  const size_t rl =
+      find_record(other, "victim", kind == 0 ? 1u : 2u, rec, sizeof rec, path, sizeof path, &at);
+  CHECK(rl > 0 && rec_seq(rec) == 5,
+        "the other database's record of victim (%zu bytes, sequence %llu)", rl,
+        rl > 0 ? (unsigned long long)rec_seq(rec) : 0ull);
+
+  /* This database: victim = "real value" (1), f1..f3 (2-4), the holding
+   * put "blob" (5), g1..g3 (6-8); then a reopen writes h1 into a new
+   * segment, so that the first one is sealed and not the tail. */
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open");
+  CHECK(put_str(db, "victim", "real value"), "put victim");
+  CHECK(put_str(db, "f1", "v") && put_str(db, "f2", "v") && put_str(db, "f3", "v"), "puts");
+  unsigned char val[600];
+  memcpy(val, rec, rl);
+  memset(val + rl, 'z', 8);
+  /* (head 44 + key "blob" 4 = 48: the record inside starts 8-aligned) */
+  CHECK(firkin_put(db, NULL, NULL, "blob", 4, val, rl + (tail ? 8 : 0)) == FIRKIN_OK, "put blob");
+  CHECK(put_str(db, "g1", "v") && put_str(db, "g2", "v") && put_str(db, "g3", "v"), "puts");
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "reopen");
+  CHECK(put_str(db, "h1", "v"), "put h1");
+  CHECK(firkin_close(db) == FIRKIN_OK, "close");
+  unsigned char outer[64];
+  const size_t ol = find_record(dir, "blob", 1u, NULL, 0, path, sizeof path, &at);
+  CHECK(ol > 0 && at > 8192, "the blob's record");
+  FILE *f = fopen(path, "r+b");
+  CHECK(f != NULL, "open %s", path);
+  fseek(f, at, SEEK_SET);
+  CHECK(fread(outer, 1, sizeof outer, f) == sizeof outer, "read");
+  CHECK(rec_seq(outer) == 5 && rec_head_len(rec_flags(outer)) + 4 == 48,
+        "the blob's record: sequence %llu, head %zu", (unsigned long long)rec_seq(outer),
+        rec_head_len(rec_flags(outer)));
+  CHECK(memcmp(outer + 48, rec, 16) == 0, "the record inside the blob's value, at +48");
+  /* The damage. */
+  if (damage == 0) {
+    outer[8] ^= 0x5a;
+    fseek(f, at + 8, SEEK_SET);
+    fwrite(outer + 8, 1, 1, f);
+  } else {
+    memset(outer, 0, 36);
+    fseek(f, at, SEEK_SET);
+    fwrite(outer, 1, 36, f);
+  }
+  fclose(f);
+  /* Not in the tail: the segment is sealed and another follows. */
+  sh("rm -f '%s/CHECKPOINT'", dir);
+  firkin_status s = open_db(dir, 0, 0, &db);
+  const char *base = strrchr(path, '/') + 1;
+  CHECK(s == FIRKIN_E_CORRUPTION && strstr(firkin_last_error(), base) != NULL,
+        "a plain open: status %d, not CORRUPTION naming %s", s, base);
+  CHECK(open_db(dir, 1, 0, &db) == FIRKIN_OK, "salvage open: %s", firkin_last_error());
+  void *got = NULL;
+  size_t n = 0;
+  s = firkin_get(db, NULL, NULL, "victim", 6, &got, &n);
+  char seen[64];
+  snprintf(seen, sizeof seen, "%.*s", s == FIRKIN_OK ? (int)(n < 60 ? n : 60) : 0,
+           s == FIRKIN_OK ? (const char *)got : "");
+  const int right = s == FIRKIN_OK && n == 10 && memcmp(got, "real value", 10) == 0;
+  firkin_free(got);
+  if (!right) firkin_close(db);
+  CHECK(right, "victim after salvage: status %d, value \"%s\" (want \"real value\": the "
+        "record inside the damaged put's value was applied)", s, seen);
+  got = NULL;
+  s = firkin_get(db, NULL, NULL, "blob", 4, &got, &n);
+  firkin_free(got);
+  CHECK(s == FIRKIN_E_NOT_FOUND, "blob after salvage: status %d (its record is damaged)", s);
+  const char *keep[] = {"f1", "f2", "f3", "g1", "g2", "g3", "h1"};
+  for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
+    got = NULL;
+    s = firkin_get(db, NULL, NULL, keep[i], 2, &got, &n);
+    const int ok = s == FIRKIN_OK && n == 1 && memcmp(got, "v", 1) == 0;
+    firkin_free(got);
+    CHECK(ok, "%s after salvage: status %d (an intact record lost)", keep[i], s);
+  }
+  CHECK(stat_num(db, "salvaged_regions") == 1, "salvaged_regions %lld (want 1: the blob's record)",
+        stat_num(db, "salvaged_regions"));
+  firkin_close(db);
+  char *rep = NULL;
+  CHECK(firkin_verify_path(dir, NULL, &rep) == FIRKIN_E_CORRUPTION, "verify_path: damage");
+  const int one = rep != NULL && strstr(rep, "\"bad_records\":1,") != NULL;
+  if (!one) fprintf(stderr, "  verify_path: %s\n", rep ? rep : "(no report)");
+  firkin_free(rep);
+  CHECK(one, "verify_path counts one bad record");
+  return 0;
+}
+
+static int t_embedded_put_seq(void) { return embedded_case(0, 0, 0); }
+static int t_embedded_put_header(void) { return embedded_case(0, 1, 0); }
+static int t_embedded_put_seq_tail(void) { return embedded_case(0, 0, 1); }
+static int t_embedded_put_header_tail(void) { return embedded_case(0, 1, 1); }
+static int t_embedded_delete_seq(void) { return embedded_case(1, 0, 0); }
+static int t_embedded_delete_header(void) { return embedded_case(1, 1, 0); }
+static int t_embedded_delete_header_tail(void) { return embedded_case(1, 1, 1); }
+
 int main(void) {
   forked_case_alarm_s = 60;
   snprintf(root, sizeof root, "/tmp/firkin-recovery-regress-%d", (int)getpid());
@@ -1793,6 +1961,16 @@ int main(void) {
       t_truncated_counted_once);
   run("ckpt_damage_once: a damaged record the checkpoint points at is reported once",
       t_checkpointed_damage_once);
+  run("embedded: a damaged put holding a whole put record (its seq byte): salvage never applies it",
+      t_embedded_put_seq);
+  run("embedded: the same, its whole header zeroed", t_embedded_put_header);
+  run("embedded: the same, 8 bytes after the record inside (its seq byte)",
+      t_embedded_put_seq_tail);
+  run("embedded: the same, 8 bytes after, its whole header zeroed", t_embedded_put_header_tail);
+  run("embedded: a damaged put holding a delete record (its seq byte)", t_embedded_delete_seq);
+  run("embedded: the same, its whole header zeroed", t_embedded_delete_header);
+  run("embedded: the same, 8 bytes after, its whole header zeroed",
+      t_embedded_delete_header_tail);
   sh("rm -rf '%s'", root);
   return forked_cases_summary();
 }
