@@ -57,6 +57,7 @@ class LogReader {
         checksums_(checksums),
         auth_(auth != nullptr && auth->sealing() ? auth : nullptr),
         ordered_((DecodeU32(data + 12) & kSegmentFlagCompacted) == 0),
+        inplace_((DecodeU32(data + 12) & kSegmentFlagInPlace) != 0),
         torn_from_(end) {}
 
   // kRecord: *r is the next record, at *at. kEnd: the range is done.
@@ -86,6 +87,10 @@ class LogReader {
   //    the reader goes on there and nothing inside the damaged record's
   //    span is tried (the usual damage, a flipped bit or a bad block in a
   //    value or in another header field, leaves the length intact);
+  //    unless, in a log segment without updates in place, the numbers say
+  //    more records are missing there than the damaged one (its length
+  //    was damaged too, and may cover intact records): then the records
+  //    inside the span are tried first, as below;
   //  * else each valid record after the damage in turn, and the first
   //    that is believed;
   //  * believed: the records from the candidate on form an unbroken chain
@@ -118,29 +123,24 @@ class LogReader {
     const uint64_t from = off_;
     RecordView r;
     uint64_t stated = 0;
-    if (StatedEnd(from, &stated) && (stated == end_ || Valid(stated, &r)) &&
-        Believe(stated, last_, nullptr) == Belief::kYes) {
+    const bool has_stated = StatedEnd(from, &stated);
+    // (A damaged record that the chain believed at an earlier resync
+    // crossed by its stated length: that chain already ran on from there.)
+    if (has_stated && std::binary_search(crossed_.begin(), crossed_.end(), stated)) {
       off_ = stated;
       return off_ - from;
     }
-    // Record starts on a chain that broke further on break the same way
-    // (the chain from each is the rest of that one): not walked again, so
-    // a resync costs one walk of the range, not one per record.
-    std::vector<bool> broken;
-    std::vector<uint64_t> trail;
-    for (off_ = from + kRecordAlign; off_ < end_; off_ += kRecordAlign) {
-      const uint64_t slot = (off_ - from) / kRecordAlign;
-      if (slot < broken.size() && broken[slot]) continue;
-      if (!Valid(off_, &r)) continue;
-      trail.clear();
-      const Belief b = Believe(off_, last_, &trail);
-      if (b == Belief::kYes) break;
-      if (b == Belief::kChainBreaks) {
-        if (broken.empty()) broken.resize((end_ - from) / kRecordAlign + 1);
-        for (uint64_t at : trail) broken[(at - from) / kRecordAlign] = true;
-      }
+    std::vector<uint64_t> crossed;
+    if (has_stated && (stated == end_ || Valid(stated, &r)) &&
+        Believe(stated, last_, nullptr, &crossed) == Belief::kYes) {
+      // Where the numbers say that more records are missing than the
+      // damaged one (its length may be damaged too, and cover intact
+      // records), the records inside its span are tried first.
+      off_ = stated == end_ || OnlyOneMissing(last_, r) ? stated : Scan(from, stated);
+      if (off_ == stated) crossed_ = std::move(crossed);
+      return off_ - from;
     }
-    if (off_ > end_) off_ = end_;
+    off_ = Scan(from, end_);
     return off_ - from;
   }
 
@@ -204,13 +204,52 @@ class LogReader {
     return true;
   }
 
+  // The first record in (from, until) that is believed (Resync), or
+  // `until`.
+  uint64_t Scan(uint64_t from, uint64_t until) {
+    // Record starts on a chain that broke further on break the same way
+    // (the chain from each is the rest of that one): not walked again, so
+    // a resync costs one walk of the range, not one per record.
+    std::vector<bool> broken;
+    std::vector<uint64_t> trail, crossed;
+    RecordView r;
+    for (uint64_t at = from + kRecordAlign; at < until; at += kRecordAlign) {
+      const uint64_t slot = (at - from) / kRecordAlign;
+      if (slot < broken.size() && broken[slot]) continue;
+      if (!Valid(at, &r)) continue;
+      trail.clear();
+      crossed.clear();
+      const Belief b = Believe(at, last_, &trail, &crossed);
+      if (b == Belief::kYes) {
+        crossed_ = std::move(crossed);
+        return at;
+      }
+      if (b == Belief::kChainBreaks) {
+        if (broken.empty()) broken.resize((end_ - from) / kRecordAlign + 1);
+        for (uint64_t t : trail) broken[(t - from) / kRecordAlign] = true;
+      }
+    }
+    return until;
+  }
+
+  // Whether n, believed at the end a damaged record's header states, may
+  // follow p with only that record missing between (by their numbers), or
+  // that cannot be told (not a log segment, records updated in place,
+  // batches: then the stated length is taken).
+  bool OnlyOneMissing(const Link& p, const RecordView& n) const {
+    if (!ordered_ || inplace_ || !p.known || p.batch || n.counter() != 0) return true;
+    return n.seq <= p.seq + 2;
+  }
+
   // Whether the valid record at `at` (or the end of the range) is
   // believed after damage whose last good record before it was `before`
   // (Resync). kNo: it does not follow `before`; kChainBreaks: the chain
   // from it breaks further on, where it would from any record start on it
   // (*trail, if given, gets them).
   enum class Belief { kYes, kNo, kChainBreaks };
-  Belief Believe(uint64_t at, Link before, std::vector<uint64_t>* trail) const {
+  // *crossed gets where it went on after each damaged record it crossed.
+  Belief Believe(uint64_t at, Link before, std::vector<uint64_t>* trail,
+                 std::vector<uint64_t>* crossed) const {
     bool adjacent = false, first = true;
     RecordView r;
     while (at < end_) {
@@ -222,6 +261,7 @@ class LogReader {
           return Belief::kChainBreaks;
         }
         at = stated;
+        crossed->push_back(at);
         adjacent = false;
         continue;
       }
@@ -256,8 +296,10 @@ class LogReader {
   const bool checksums_;
   const RecordCodec* const auth_;
   const bool ordered_;  // a log segment: offset order is sequence order
+  const bool inplace_;  // its records may have been updated in place (gaps)
   uint64_t torn_from_;  // set_torn_from
   Link last_;           // the last record Next returned (Note)
+  std::vector<uint64_t> crossed_;  // the believed chain's crossings (Resync)
   mutable std::string key_;     // authenticated_key()
   mutable bool keyed_ = false;
 };
