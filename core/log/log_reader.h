@@ -164,6 +164,16 @@ class LogReader {
   }
 
  private:
+  bool Valid(uint64_t at, RecordView* r) const {
+    keyed_ = false;
+    if (!(ValidateRecord(data_ + at, end_ - at, r, data_, checksums_) && r->seq > floor_)) {
+      return false;
+    }
+    if (auth_ == nullptr || !r->sealed()) return true;
+    keyed_ = auth_->Authentic(*r, &key_);
+    return keyed_;
+  }
+
   // The last record before a point whose number counts (not updated in
   // place), for Resync's order checks.
   struct Link {
@@ -277,16 +287,6 @@ class LogReader {
       at += r.size();
     }
     return at == end_ ? Belief::kYes : Belief::kChainBreaks;
-  }
-
-  bool Valid(uint64_t at, RecordView* r) const {
-    keyed_ = false;
-    if (!(ValidateRecord(data_ + at, end_ - at, r, data_, checksums_) && r->seq > floor_)) {
-      return false;
-    }
-    if (auth_ == nullptr || !r->sealed()) return true;
-    keyed_ = auth_->Authentic(*r, &key_);
-    return keyed_;
   }
 
   const char* const data_;
