@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +36,7 @@
 #include "core/log/format.h"
 #include "core/log/record_codec.h"
 #include "core/util/coding.h"
+#include "core/util/hash.h"
 
 namespace firkin {
 
@@ -57,7 +59,6 @@ class LogReader {
         checksums_(checksums),
         auth_(auth != nullptr && auth->sealing() ? auth : nullptr),
         ordered_((DecodeU32(data + 12) & kSegmentFlagCompacted) == 0),
-        inplace_((DecodeU32(data + 12) & kSegmentFlagInPlace) != 0),
         torn_from_(end) {}
 
   // kRecord: *r is the next record, at *at. kEnd: the range is done.
@@ -87,10 +88,13 @@ class LogReader {
   //    the reader goes on there and nothing inside the damaged record's
   //    span is tried (the usual damage, a flipped bit or a bad block in a
   //    value or in another header field, leaves the length intact);
-  //    unless, in a log segment without updates in place, the numbers say
-  //    more records are missing there than the damaged one (its length
-  //    was damaged too, and may cover intact records): then the records
-  //    inside the span are tried first, as below;
+  //    but a record inside the span is tried first where the damaged
+  //    record's checksum holds once its key or value length is set to end
+  //    there (only that length was damaged: a flipped bit of it may land
+  //    exactly on a later record, mutilate found), or, in a log segment,
+  //    wherever the numbers say more records are missing there than the
+  //    damaged one (its length was damaged too, and may cover intact
+  //    records);
   //  * else each valid record after the damage in turn, and the first
   //    that is believed;
   //  * believed: the records from the candidate on form an unbroken chain
@@ -136,7 +140,10 @@ class LogReader {
       // Where the numbers say that more records are missing than the
       // damaged one (its length may be damaged too, and cover intact
       // records), the records inside its span are tried first.
-      off_ = stated == end_ || OnlyOneMissing(last_, r) ? stated : Scan(from, stated);
+      // Else one there is taken only where the damaged record proves it
+      // ends there: its checksum holds once its key or value length is
+      // set to end there (that one length was damaged, nothing else).
+      off_ = Scan(from, stated, /*repaired_only=*/OnlyOneMissing(last_, stated));
       if (off_ == stated) crossed_ = std::move(crossed);
       return off_ - from;
     }
@@ -215,8 +222,9 @@ class LogReader {
   }
 
   // The first record in (from, until) that is believed (Resync), or
-  // `until`.
-  uint64_t Scan(uint64_t from, uint64_t until) {
+  // `until`. `repaired_only`: only one where the damaged record at `from`
+  // ends, by LengthRepairedTo.
+  uint64_t Scan(uint64_t from, uint64_t until, bool repaired_only = false) {
     // Record starts on a chain that broke further on break the same way
     // (the chain from each is the rest of that one): not walked again, so
     // a resync costs one walk of the range, not one per record.
@@ -227,6 +235,7 @@ class LogReader {
       const uint64_t slot = (at - from) / kRecordAlign;
       if (slot < broken.size() && broken[slot]) continue;
       if (!Valid(at, &r)) continue;
+      if (repaired_only && !LengthRepairedTo(from, at)) continue;
       trail.clear();
       crossed.clear();
       const Belief b = Believe(at, last_, &trail, &crossed);
@@ -242,13 +251,56 @@ class LogReader {
     return until;
   }
 
-  // Whether n, believed at the end a damaged record's header states, may
-  // follow p with only that record missing between (by their numbers), or
-  // that cannot be told (not a log segment, records updated in place,
-  // batches: then the stated length is taken).
-  bool OnlyOneMissing(const Link& p, const RecordView& n) const {
-    if (!ordered_ || inplace_ || !p.known || p.batch || n.counter() != 0) return true;
-    return n.seq <= p.seq + 2;
+  // Whether the damaged record at `at` passes its checksum once its key
+  // length or its value length (the other fields as they are) is set so
+  // that it ends at `to`.
+  bool LengthRepairedTo(uint64_t at, uint64_t to) const {
+    const char* base = data_ + at;
+    const RecordView h = PeekRecord(base, data_);
+    const size_t header = h.header_len(), ext = h.ext_len(), tail = RecordTailLen(h.flags);
+    const size_t cl = RecordChecksumLen(h.flags);
+    if (to - at < header + ext + tail) return false;
+    const uint64_t room = to - at - header - ext - tail;  // key, value, padding
+    for (int which = 0; which < 2; which++) {
+      for (uint64_t pad = 0; pad < kRecordAlign && pad <= room; pad++) {
+        uint64_t k = h.key_len, v = h.value_len;
+        const uint64_t kv = room - pad;
+        if (which == 0) {
+          if (kv < k || kv - k > UINT32_MAX) continue;
+          v = kv - k;
+          if (v == h.value_len) continue;
+        } else {
+          if (kv < v || kv - v == 0 || kv - v > UINT16_MAX) continue;
+          k = kv - v;
+          if (k == h.key_len) continue;
+        }
+        if (RecordSize(k, v, ext, tail, header) != to - at) continue;
+        char patched[kRecordHeaderLong];
+        std::memcpy(patched, base, header);
+        EncodeU32(patched + kRecordValueLenAt, static_cast<uint32_t>(v));
+        EncodeU16(patched + 32, static_cast<uint16_t>(k));
+        uint64_t c = Checksum3(std::string_view(patched + cl, header - cl),
+                               std::string_view(base + header, ext + k + v + tail), {});
+        if ((h.flags & kRecordFlagShort) != 0) c &= 0xFFFFFFFFull;
+        if (c == StoredRecordChecksum(base, h.flags)) return true;
+      }
+    }
+    return false;
+  }
+
+  // Whether the record at `at`, believed at the end a damaged record's
+  // header states, may follow p with only that record missing between, by
+  // their numbers, or that cannot be told (not a log segment, a batch: the
+  // stated length is then taken). Records updated in place on the way
+  // are stepped over (each had an append number before its overwrite)
+  // to the first that was not.
+  bool OnlyOneMissing(const Link& p, uint64_t at) const {
+    if (!ordered_ || !p.known || p.batch) return true;
+    RecordView n;
+    for (uint64_t k = 0; at < end_ && Valid(at, &n); k++, at += n.size()) {
+      if (n.counter() == 0) return n.seq <= p.seq + 2 + k;
+    }
+    return true;
   }
 
   // Whether the valid record at `at` (or the end of the range) is
@@ -296,7 +348,6 @@ class LogReader {
   const bool checksums_;
   const RecordCodec* const auth_;
   const bool ordered_;  // a log segment: offset order is sequence order
-  const bool inplace_;  // its records may have been updated in place (gaps)
   uint64_t torn_from_;  // set_torn_from
   Link last_;           // the last record Next returned (Note)
   std::vector<uint64_t> crossed_;  // the believed chain's crossings (Resync)
