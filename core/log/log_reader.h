@@ -120,9 +120,12 @@ class LogReader {
   // What this cannot tell apart: bytes made on purpose to be a whole
   // consistent chain (a value holding records whose numbers continue the
   // log's), which only keyed checksums could refuse (an encrypted
-  // database's sealed records are authenticated: a copied one fails its
-  // tag at another offset). A compaction output has no number order: only
-  // the chain and the stated length are checked there.
+  // database stores values as ciphertext, and a sealed record's tag binds
+  // its offset). A compaction output has no number order: only the chain
+  // and the stated length are checked there. In a segment whose records
+  // were updated in place, overwrites leave gaps in the numbers, and a
+  // copied record whose number falls into one right at the damage passes
+  // the number checks.
   uint64_t Resync() {
     const uint64_t from = off_;
     RecordView r;
