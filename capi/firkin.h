@@ -269,7 +269,11 @@ typedef enum firkin_sync_mode {
  *    sync_mode          FIRKIN_SYNC_INTERVAL
  *    sync_interval_ms   100        (1..60000)
  *    segment_size       64 MiB     (64 KiB .. 1 GiB; rounded up to 4 KiB)
- *    salvage            false      (skip damaged records on open, report them)
+ *    salvage            false      (skip damaged records on open, report them;
+ *                                   it goes on after damage only at a record
+ *                                   the records around it agree with, never
+ *                                   at a record stored inside a value:
+ *                                   docs/format.md, "Recovery rules" 4)
  *    verify_checksums   false      (true: check the checksum of every
  *                                   record on every read. false: check each
  *                                   record until this handle knows its

@@ -5,7 +5,8 @@
 // decision (recovery: a torn tail past the watermark, corruption, or a
 // region salvage skips; verify: a problem to count; compaction and the
 // leftover check: the segment is not what it claims). Resync() finds the
-// next valid record after damage, for salvage and verify. BatchRule (below)
+// next record after damage that it can believe (below), for salvage and
+// verify (and the walks of the change feed and time travel). BatchRule (below)
 // is the one rule for which batch records count: recovery's and verify's.
 //
 // Sealed records (encrypted databases): given `auth` (the database's
@@ -25,6 +26,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +36,7 @@
 #include "core/log/format.h"
 #include "core/log/record_codec.h"
 #include "core/util/coding.h"
+#include "core/util/hash.h"
 
 namespace firkin {
 
@@ -54,7 +57,9 @@ class LogReader {
         end_(end),
         floor_(SegmentSeqFloor(data)),
         checksums_(checksums),
-        auth_(auth != nullptr && auth->sealing() ? auth : nullptr) {}
+        auth_(auth != nullptr && auth->sealing() ? auth : nullptr),
+        ordered_((DecodeU32(data + 12) & kSegmentFlagCompacted) == 0),
+        torn_from_(end) {}
 
   // kRecord: *r is the next record, at *at. kEnd: the range is done.
   // kDamaged: the bytes at *at are not a valid record; the reader stays
@@ -63,20 +68,95 @@ class LogReader {
     *at = off_;
     if (off_ >= end_) return Result::kEnd;
     if (!Valid(off_, r)) return Result::kDamaged;
+    Note(*r, &last_);
     off_ += r->size();
     return Result::kRecord;
   }
 
-  // After kDamaged: moves to the next 8-byte aligned offset where a valid
-  // record starts (or the end). Returns the bytes skipped.
+  // After kDamaged: moves to the next 8-byte aligned offset where a record
+  // starts that can be believed (or the end). Returns the bytes skipped.
+  //
+  // A record that passes its checksum is not enough: the stored bytes of
+  // a record inside a value (a put whose value holds a chunk of a segment
+  // file, which users store) pass too, and until 2026-11-29 salvage
+  // applied such a record after the header of the record holding it was
+  // damaged: a key got a value nobody wrote for it, or a delete nobody
+  // issued (recovery_regress "embedded"). So a candidate is taken only if
+  // what lies around it agrees:
+  //  * the damaged record's own length first: if the length its header
+  //    states ends at a record that is believed (the rest of this list),
+  //    the reader goes on there and nothing inside the damaged record's
+  //    span is tried (the usual damage, a flipped bit or a bad block in a
+  //    value or in another header field, leaves the length intact);
+  //    but a record inside the span is tried first where the damaged
+  //    record's checksum holds once its key or value length is set to end
+  //    there (only that length was damaged: a flipped bit of it may land
+  //    exactly on a later record, mutilate found), or, in a log segment,
+  //    wherever the numbers say more records are missing there than the
+  //    damaged one (its length was damaged too, and may cover intact
+  //    records);
+  //  * else each valid record after the damage in turn, and the first
+  //    that is believed;
+  //  * believed: the records from the candidate on form an unbroken chain
+  //    to a known record boundary, the end of the range (a sealed
+  //    segment's end, a published length, the watermark: where records
+  //    end) or, in the tail of the log (set_torn_from), any stop at or
+  //    past the watermark (a torn tail). A further damaged record on the
+  //    way is crossed only through the length its header states, and only
+  //    to a valid record. Where nothing is believed, the rest of the range
+  //    is skipped (reported), never guessed at;
+  //  * and, in a log segment (not a compaction output), the sequence
+  //    numbers of that chain agree with the records before the damage:
+  //    offset order is sequence order there (one atomic add hands out
+  //    both), a batch's records share their number and are followed at
+  //    once by their commit record, any other record has a number of its
+  //    own. So a record right after another has a higher number (after a
+  //    batch record: the same number, a batch record or its commit); one
+  //    after damage (at least one record lies in it: damage begins where
+  //    the last good record ended, a record boundary) has a number at
+  //    least the last good one's, and two higher when neither is part of a
+  //    batch. Records updated in place (their counter is not 0) carry a
+  //    newer number than their place: they are not compared.
+  // What this cannot tell apart: bytes made on purpose to be a whole
+  // consistent chain (a value holding records whose numbers continue the
+  // log's), which only keyed checksums could refuse (an encrypted
+  // database stores values as ciphertext, and a sealed record's tag binds
+  // its offset). A compaction output has no number order: only the chain
+  // and the stated length are checked there. In a segment whose records
+  // were updated in place, overwrites leave gaps in the numbers, and a
+  // copied record whose number falls into one right at the damage passes
+  // the number checks.
   uint64_t Resync() {
     const uint64_t from = off_;
     RecordView r;
-    off_ += kRecordAlign;
-    while (off_ < end_ && !Valid(off_, &r)) off_ += kRecordAlign;
-    if (off_ > end_) off_ = end_;
+    uint64_t stated = 0;
+    const bool has_stated = StatedEnd(from, &stated);
+    // (A damaged record that the chain believed at an earlier resync
+    // crossed by its stated length: that chain already ran on from there.)
+    if (has_stated && std::binary_search(crossed_.begin(), crossed_.end(), stated)) {
+      off_ = stated;
+      return off_ - from;
+    }
+    std::vector<uint64_t> crossed;
+    if (has_stated && (stated == end_ || Valid(stated, &r)) &&
+        Believe(stated, last_, nullptr, &crossed) == Belief::kYes) {
+      // Where the numbers say that more records are missing than the
+      // damaged one (its length may be damaged too, and cover intact
+      // records), the records inside its span are tried first.
+      // Else one there is taken only where the damaged record proves it
+      // ends there: its checksum holds once its key or value length is
+      // set to end there (that one length was damaged, nothing else).
+      off_ = Scan(from, stated, /*repaired_only=*/OnlyOneMissing(last_, stated));
+      if (off_ == stated) crossed_ = std::move(crossed);
+      return off_ - from;
+    }
+    off_ = Scan(from, end_);
     return off_ - from;
   }
+
+  // In the tail of the log: a stop at or past `from` (the watermark) is
+  // where the records end (torn), not damage (for Resync's chains).
+  void set_torn_from(uint64_t from) { torn_from_ = from; }
 
   uint64_t offset() const { return off_; }
 
@@ -104,12 +184,176 @@ class LogReader {
     return keyed_;
   }
 
+  // The last record before a point whose number counts (not updated in
+  // place), for Resync's order checks.
+  struct Link {
+    bool known = false;
+    uint64_t seq = 0;
+    bool batch = false;   // a batch's put or delete: its commit follows
+    bool commit = false;  // a commit record
+  };
+
+  static void Note(const RecordView& r, Link* l) {
+    if (r.counter() != 0) return;  // (updated in place: a newer number than its place)
+    l->known = true;
+    l->seq = r.seq;
+    l->batch = r.is_batch() && (r.type == RecordType::kPut || r.type == RecordType::kDelete);
+    l->commit = r.type == RecordType::kCommit;
+  }
+
+  // Whether n may follow p in a log segment: right after it (`adjacent`),
+  // or after one or more records (or damage, which starts at a record).
+  bool Follows(const Link& p, const RecordView& n, bool adjacent) const {
+    if (!ordered_ || !p.known || n.counter() != 0) return true;
+    const bool n_batch =
+        (n.is_batch() && (n.type == RecordType::kPut || n.type == RecordType::kDelete)) ||
+        n.type == RecordType::kCommit;
+    if (adjacent) return p.batch ? n.seq == p.seq && n_batch : n.seq > p.seq;
+    if (n.seq < p.seq) return false;
+    if (n.seq == p.seq) return p.batch && n_batch;
+    return p.batch || n_batch || n.seq - p.seq >= 2;
+  }
+
+  // The end of the damaged record at `at` by the length its header states,
+  // if that lies within the range.
+  bool StatedEnd(uint64_t at, uint64_t* stated) const {
+    if (at >= end_ || end_ - at < kRecordPeekSize) return false;
+    const uint64_t size = PeekRecord(data_ + at, data_).size();
+    if (size < kRecordMinSize || size > end_ - at) return false;
+    *stated = at + size;
+    return true;
+  }
+
+  // The first record in (from, until) that is believed (Resync), or
+  // `until`. `repaired_only`: only one where the damaged record at `from`
+  // ends, by LengthRepairedTo.
+  uint64_t Scan(uint64_t from, uint64_t until, bool repaired_only = false) {
+    // Record starts on a chain that broke further on break the same way
+    // (the chain from each is the rest of that one): not walked again, so
+    // a resync costs one walk of the range, not one per record.
+    std::vector<bool> broken;
+    std::vector<uint64_t> trail, crossed;
+    RecordView r;
+    for (uint64_t at = from + kRecordAlign; at < until; at += kRecordAlign) {
+      const uint64_t slot = (at - from) / kRecordAlign;
+      if (slot < broken.size() && broken[slot]) continue;
+      if (!Valid(at, &r)) continue;
+      if (repaired_only && !LengthRepairedTo(from, at)) continue;
+      trail.clear();
+      crossed.clear();
+      const Belief b = Believe(at, last_, &trail, &crossed);
+      if (b == Belief::kYes) {
+        crossed_ = std::move(crossed);
+        return at;
+      }
+      if (b == Belief::kChainBreaks) {
+        if (broken.empty()) broken.resize((end_ - from) / kRecordAlign + 1);
+        for (uint64_t t : trail) broken[(t - from) / kRecordAlign] = true;
+      }
+    }
+    return until;
+  }
+
+  // Whether the damaged record at `at` passes its checksum once its key
+  // length or its value length (the other fields as they are) is set so
+  // that it ends at `to`.
+  bool LengthRepairedTo(uint64_t at, uint64_t to) const {
+    const char* base = data_ + at;
+    const RecordView h = PeekRecord(base, data_);
+    const size_t header = h.header_len(), ext = h.ext_len(), tail = RecordTailLen(h.flags);
+    const size_t cl = RecordChecksumLen(h.flags);
+    if (to - at < header + ext + tail) return false;
+    const uint64_t room = to - at - header - ext - tail;  // key, value, padding
+    for (int which = 0; which < 2; which++) {
+      for (uint64_t pad = 0; pad < kRecordAlign && pad <= room; pad++) {
+        uint64_t k = h.key_len, v = h.value_len;
+        const uint64_t kv = room - pad;
+        if (which == 0) {
+          if (kv < k || kv - k > UINT32_MAX) continue;
+          v = kv - k;
+          if (v == h.value_len) continue;
+        } else {
+          if (kv < v || kv - v == 0 || kv - v > UINT16_MAX) continue;
+          k = kv - v;
+          if (k == h.key_len) continue;
+        }
+        if (RecordSize(k, v, ext, tail, header) != to - at) continue;
+        char patched[kRecordHeaderLong];
+        std::memcpy(patched, base, header);
+        EncodeU32(patched + kRecordValueLenAt, static_cast<uint32_t>(v));
+        EncodeU16(patched + 32, static_cast<uint16_t>(k));
+        uint64_t c = Checksum3(std::string_view(patched + cl, header - cl),
+                               std::string_view(base + header, ext + k + v + tail), {});
+        if ((h.flags & kRecordFlagShort) != 0) c &= 0xFFFFFFFFull;
+        if (c == StoredRecordChecksum(base, h.flags)) return true;
+      }
+    }
+    return false;
+  }
+
+  // Whether the record at `at`, believed at the end a damaged record's
+  // header states, may follow p with only that record missing between, by
+  // their numbers, or that cannot be told (not a log segment, a batch: the
+  // stated length is then taken). Records updated in place on the way
+  // are stepped over (each had an append number before its overwrite)
+  // to the first that was not.
+  bool OnlyOneMissing(const Link& p, uint64_t at) const {
+    if (!ordered_ || !p.known || p.batch) return true;
+    RecordView n;
+    for (uint64_t k = 0; at < end_ && Valid(at, &n); k++, at += n.size()) {
+      if (n.counter() == 0) return n.seq <= p.seq + 2 + k;
+    }
+    return true;
+  }
+
+  // Whether the valid record at `at` (or the end of the range) is
+  // believed after damage whose last good record before it was `before`
+  // (Resync). kNo: it does not follow `before`; kChainBreaks: the chain
+  // from it breaks further on, where it would from any record start on it
+  // (*trail, if given, gets them).
+  enum class Belief { kYes, kNo, kChainBreaks };
+  // *crossed gets where it went on after each damaged record it crossed.
+  Belief Believe(uint64_t at, Link before, std::vector<uint64_t>* trail,
+                 std::vector<uint64_t>* crossed) const {
+    bool adjacent = false, first = true;
+    RecordView r;
+    while (at < end_) {
+      if (!Valid(at, &r)) {
+        if (at >= torn_from_) return Belief::kYes;  // the torn tail: records end here
+        uint64_t stated = 0;
+        // Crossed by its stated length only, to a valid record.
+        if (!StatedEnd(at, &stated) || (stated < end_ && !Valid(stated, &r))) {
+          return Belief::kChainBreaks;
+        }
+        at = stated;
+        crossed->push_back(at);
+        adjacent = false;
+        continue;
+      }
+      if (!Follows(before, r, adjacent)) return first ? Belief::kNo : Belief::kChainBreaks;
+      first = false;
+      if (trail != nullptr) trail->push_back(at);
+      if (r.counter() == 0) {
+        Note(r, &before);
+        adjacent = true;
+      } else {
+        adjacent = false;
+      }
+      at += r.size();
+    }
+    return at == end_ ? Belief::kYes : Belief::kChainBreaks;
+  }
+
   const char* const data_;
   uint64_t off_;
   const uint64_t end_;
   const uint64_t floor_;
   const bool checksums_;
   const RecordCodec* const auth_;
+  const bool ordered_;  // a log segment: offset order is sequence order
+  uint64_t torn_from_;  // set_torn_from
+  Link last_;           // the last record Next returned (Note)
+  std::vector<uint64_t> crossed_;  // the believed chain's crossings (Resync)
   mutable std::string key_;     // authenticated_key()
   mutable bool keyed_ = false;
 };

@@ -406,6 +406,10 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // replayed as another key's, namespace's or type): a failed tag is
     // damage at its offset, as a failed checksum.
     LogReader reader(data, off, end, /*checksums=*/true, &ks->codec());
+    // (Salvage's resync believes a record after damage only where the
+    // records from it run on to where they end: in the tail, any stop at or
+    // past the watermark, the torn tail cut below. LogReader::Resync.)
+    if (tail) reader.set_torn_from(durable);
     for (;;) {
       RecordView r;
       LogReader::Result got = reader.Next(&r, &off);
