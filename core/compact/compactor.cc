@@ -376,7 +376,57 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all, uint64
   return picked;
 }
 
+bool Compactor::SeedNsKept() {
+  std::vector<std::shared_ptr<NamespaceInfo>> dropped;
+  for (auto& info : host_->ns_table().AllIncludingDropped()) {
+    if (info->id != 0 && info->dropped.load(std::memory_order_acquire)) {
+      dropped.push_back(std::move(info));
+    }
+  }
+  if (dropped.empty()) {
+    ns_seed_pending_ = false;
+    return false;
+  }
+  size_t scans = kNsListScans;
+  bool complete = true, added = false;
+  for (const std::shared_ptr<Segment>& s : host_->keyspace()->segments().List()) {
+    if (!s->sealed.load(std::memory_order_acquire)) continue;
+    if (ns_kept_.count(s->id()) != 0) continue;  // (known: a pass of this process made it)
+    const uint64_t min_seq = s->min_seq.load(std::memory_order_relaxed);
+    std::vector<uint32_t> ids;
+    for (const auto& info : dropped) {
+      const uint64_t drop_seq = info->drop_seq.load(std::memory_order_relaxed);
+      if (s->id() < info->seg_floor.load(std::memory_order_relaxed)) continue;
+      if (drop_seq != 0 && min_seq > drop_seq) continue;  // (every record of it is at or below)
+      if (!Filters()->HasNamespaces(s)) {
+        if (scans == 0 || stopping_.load(std::memory_order_relaxed)) {
+          complete = false;
+          break;
+        }
+        scans--;
+      }
+      if (!Filters()->SurelyLacksNamespace(s, info->id)) ids.push_back(info->id);
+    }
+    if (!complete) break;
+    if (ids.empty()) continue;
+    std::sort(ids.begin(), ids.end());
+    NsKept k;
+    k.retired = ns_progress_;
+    k.dead = UINT64_MAX;
+    k.creates = ids;
+    k.ids = std::move(ids);
+    k.seeded = true;
+    ns_kept_.emplace(s->id(), std::move(k));
+    added = true;
+  }
+  if (complete) ns_seed_pending_ = false;
+  NoteFilters();
+  return added;
+}
+
 std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_floor) {
+  // (After an open: the segments holding records of dropped namespaces.)
+  if (ns_seed_pending_ && SeedNsKept()) partners_looked_ = {UINT64_MAX, UINT64_MAX};
   if (ns_kept_.empty()) return {};
   const std::vector<std::shared_ptr<Segment>> segs = host_->keyspace()->segments().List();
   uint64_t sealed = 0;
@@ -1833,7 +1883,9 @@ Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
   // an idle database rewrote both about 500 times a second for good;
   // found by a review.)
   for (uint64_t id : retired_ids) {
-    if (ns_kept_.erase(id) == 0) ns_progress_++;
+    auto k = ns_kept_.find(id);
+    if (k == ns_kept_.end() || k->second.seeded) ns_progress_++;
+    if (k != ns_kept_.end()) ns_kept_.erase(k);
   }
   if (plan.ns_dead > 0) {
     ns_kept_[plan.output->id()] =
