@@ -240,7 +240,7 @@ class Compactor {
   static constexpr size_t kNsListScans = 64;
   size_t ns_scans_left_ = 0;
   // Whether a sealed segment of `outside` (ascending smallest number; the
-  // newest few are asked) holds a record of a namespace id above `id`, for
+  // newest first, past the 4 newest within ns_scans_left_) holds a record of a namespace id above `id`, for
   // sure: that record, durable, keeps every open's next id above `id`.
   // REQUIRES run_mu_.
   bool HigherNamespaceOutside(const std::vector<std::shared_ptr<Segment>>& outside, uint32_t id);

@@ -1767,6 +1767,58 @@ static void t_split_reopen(void) {
   firkin_close(db);
 }
 
+/* top_rounds: 12 rounds, each of 200 namespaces made beside a 200-byte
+ * value put to "default" that stays live (64 KB segments), each given a
+ * value, all dropped, then about 10 segments of new live values (no
+ * namespace record), then up to 5 s of slow writes (held_settled) for
+ * background compaction. The highest id among a pass's inputs keeps its
+ * records unless a sealed segment outside holds a higher id
+ * (Compactor::HigherNamespaceOutside): does what stays held for that rule
+ * grow with the rounds? Held after each round is printed; at most 8 after
+ * every round from the third on. */
+static void t_top_rounds(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "top_rounds");
+  firkin_db *db = open_db(dir, true, 64 << 10);
+  if (db == NULL) return;
+  static char val[200], big[4000];
+  memset(val, 'x', sizeof val);
+  memset(big, 'r', sizeof big);
+  const int made = 200, rounds = 12, fill = 3300;
+  bool ok = true;
+  uint64_t most = 0;
+  for (int round = 0; ok && round < rounds; round++) {
+    for (int n = 0; ok && n < made; n++) {
+      char name[24], k[32];
+      snprintf(name, sizeof name, "t%ds%d", round, n);
+      const int kl = snprintf(k, sizeof k, "tlive%d_%d", round, n);
+      firkin_ns *ns = NULL;
+      ok = firkin_ns_create(db, name, &ns) == FIRKIN_OK;
+      ok = ok && firkin_put(db, NULL, ns, "k", 1, val, sizeof val) == FIRKIN_OK;
+      ok = ok && firkin_put(db, NULL, NULL, k, (size_t)kl, val, sizeof val) == FIRKIN_OK;
+      firkin_ns_close(ns);
+    }
+    for (int n = 0; ok && n < made; n++) {
+      char name[24];
+      snprintf(name, sizeof name, "t%ds%d", round, n);
+      ok = firkin_ns_drop(db, name) == FIRKIN_OK;
+    }
+    for (int n = 0; ok && n < fill; n++) {
+      char k[32];
+      const int kl = snprintf(k, sizeof k, "fill%d_%d", round, n);
+      ok = firkin_put(db, NULL, NULL, k, (size_t)kl, val, sizeof val) == FIRKIN_OK;
+    }
+    const uint64_t held = held_settled(db, big, 1, 5000);
+    printf("  top_rounds: round %d: %llu held\n", round, (unsigned long long)held);
+    if (round >= 2 && held > most) most = held;
+  }
+  check(ok, "create, put, drop, fill");
+  check(most <= 8, "up to %llu namespaces held after a round (from the third), want <= 8",
+        (unsigned long long)most);
+  verify_ok(db, "after top_rounds");
+  firkin_close(db);
+}
+
 int main(int argc, char **argv) {
   if (!make_base_dir("ns_churn")) return 1;
   if (group_wanted(argc, argv, "cursor")) t_cursor();
@@ -1779,6 +1831,7 @@ int main(int argc, char **argv) {
   if (group_wanted(argc, argv, "idle_split")) t_idle_split();
   if (group_wanted(argc, argv, "split_full")) t_split_full();
   if (group_wanted(argc, argv, "split_reopen")) t_split_reopen();
+  if (group_wanted(argc, argv, "top_rounds")) t_top_rounds();
   if (group_wanted(argc, argv, "crash")) t_crash(false);
   if (group_wanted(argc, argv, "crash_cold")) t_crash(true);
   if (group_wanted(argc, argv, "reader")) t_reader(0);
