@@ -461,7 +461,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
     // Whether some namespace of it (not its highest id, which a pass over
     // it alone may keep) has no record left elsewhere: a pass over it
     // alone then leaves that one's records out (BuildPlan).
-    bool alone_progress = false;
+    bool alone_progress = false, top_alone = false;
     for (uint32_t ns_id : kept.ids) {
       const NamespaceInfo* info = host_->ns_table().ById(ns_id);
       if (info == nullptr || !info->dropped.load(std::memory_order_acquire)) continue;
@@ -498,6 +498,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
       }
       if (unknown) break;
       alone_progress |= !found && ns_id != kept.ids.back();
+      top_alone |= !found && ns_id == kept.ids.back();
     }
     if (unknown) continue;
     if (partners.empty()) {
@@ -534,7 +535,19 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
     }
     if (picked.size() == 1) {
       // No partner fits beside it. Alone, it still leaves out the create
-      // records it kept whose drop records are durable now (BuildPlan).
+      // records it kept whose drop records are durable now (BuildPlan);
+      // its highest id's too, and that one's drop when nothing else of it
+      // is left, once a sealed segment outside holds a higher id. (Until
+      // 2026-11-29 the highest id was left out of this look: a round's
+      // highest id, its create record in one output beside live values
+      // and its drop in another, stayed for good once the next rounds
+      // made higher ids: ns_churn_test top_rounds, one more every few
+      // rounds.)
+      std::vector<std::shared_ptr<Segment>> others;
+      for (const auto& s : segs) {
+        if (s != *self) others.push_back(s);
+      }
+      const bool top_may_go = HigherNamespaceOutside(others, kept.ids.back());
       uint64_t unsealed_min = UINT64_MAX;
       for (const auto& s : segs) {
         if (!s->sealed.load(std::memory_order_acquire)) {
@@ -546,9 +559,10 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
         const NamespaceInfo* info = host_->ns_table().ById(ns_id);
         const uint64_t drop_seq =
             info != nullptr ? info->drop_seq.load(std::memory_order_relaxed) : 0;
-        creates_go |= drop_seq != 0 && drop_seq < unsealed_min && ns_id != kept.ids.back();
+        creates_go |= drop_seq != 0 && drop_seq < unsealed_min &&
+                      (ns_id != kept.ids.back() || top_may_go);
       }
-      if (!creates_go && !alone_progress) continue;
+      if (!creates_go && !alone_progress && !(top_alone && top_may_go)) continue;
     }
     partner_gen_next_ = kept.partner_gen + 1;
     NoteFilters();

@@ -1767,15 +1767,21 @@ static void t_split_reopen(void) {
   firkin_close(db);
 }
 
-/* top_rounds: 12 rounds, each of 200 namespaces made beside a 200-byte
+/* top_rounds: 24 rounds, each of 200 namespaces made beside a 200-byte
  * value put to "default" that stays live (64 KB segments), each given a
  * value, all dropped, then about 10 segments of new live values (no
- * namespace record), then up to 5 s of slow writes (held_settled) for
- * background compaction. The highest id among a pass's inputs keeps its
- * records unless a sealed segment outside holds a higher id
- * (Compactor::HigherNamespaceOutside): does what stays held for that rule
- * grow with the rounds? Held after each round is printed; at most 8 after
- * every round from the third on. */
+ * namespace record), then slow writes (held_settled: until at most 3 are
+ * held, 5 s at most) for background compaction. The highest id among a
+ * pass's inputs keeps its records unless a sealed segment outside holds a
+ * higher id (Compactor::HigherNamespaceOutside): what stays held must not
+ * grow with the rounds. Held after each round is printed; at most 5 after
+ * every round from the third on. Before 2026-11-29's fixes: 203, 403 ...
+ * 1,077 after 12 rounds (the drop records left beside live values once
+ * their creates went alone, found by no pass); then 19 after 12 (only the
+ * 4 newest segments were asked for a higher id); then 6-7 after 14-19
+ * rounds and 24 after 30 (a round's highest id, its create and drop in two
+ * outputs beside live values, never taken once higher ids existed). Now
+ * 2-3 throughout. */
 static void t_top_rounds(void) {
   char dir[512];
   dbpath(dir, sizeof dir, "top_rounds");
@@ -1784,7 +1790,7 @@ static void t_top_rounds(void) {
   static char val[200], big[4000];
   memset(val, 'x', sizeof val);
   memset(big, 'r', sizeof big);
-  const int made = 200, rounds = 12, fill = 3300;
+  const int made = 200, rounds = 24, fill = 3300;
   bool ok = true;
   uint64_t most = 0;
   for (int round = 0; ok && round < rounds; round++) {
@@ -1808,15 +1814,89 @@ static void t_top_rounds(void) {
       const int kl = snprintf(k, sizeof k, "fill%d_%d", round, n);
       ok = firkin_put(db, NULL, NULL, k, (size_t)kl, val, sizeof val) == FIRKIN_OK;
     }
-    const uint64_t held = held_settled(db, big, 1, 5000);
+    const uint64_t held = held_settled(db, big, 3, 5000);
     printf("  top_rounds: round %d: %llu held\n", round, (unsigned long long)held);
     if (round >= 2 && held > most) most = held;
   }
   check(ok, "create, put, drop, fill");
-  check(most <= 8, "up to %llu namespaces held after a round (from the third), want <= 8",
+  check(most <= 5, "up to %llu namespaces held after a round (from the third), want <= 5",
         (unsigned long long)most);
   verify_ok(db, "after top_rounds");
   firkin_close(db);
+}
+
+/* reader_split: a read-only handle beside a writer with background
+ * compaction, churning as split_full does (rounds of 300 namespaces made
+ * beside live values in 64 KB segments, the active segment rolled, all
+ * dropped, slow writes), the reader refreshed every 100 ms throughout. A
+ * reader forgets a dropped namespace once the segment of the create copy
+ * it read goes (the writer left the record out); a copy of the drop it
+ * reads later (the writer copied the drop record into an output: it stays
+ * until no other record of the namespace is left, or for the highest-id
+ * rule) made a dropped placeholder of the id. Does the reader's table
+ * grow with the rounds? The reader's namespaces_held, after each round's
+ * last refresh, is printed, and from the third round on it holds at most
+ * 16 more than the writer. */
+static void t_reader_split(void) {
+  char dir[512];
+  dbpath(dir, sizeof dir, "reader_split");
+  const uint64_t seg = 64 << 10;
+  firkin_db *w = open_db(dir, true, seg);
+  if (w == NULL) return;
+  firkin_options *ro = opts(false, seg);
+  firkin_options_set_read_only(ro, true);
+  firkin_db *r = NULL;
+  check(firkin_open(dir, ro, &r) == FIRKIN_OK, "read-only open");
+  firkin_options_free(ro);
+  if (r == NULL) return;
+  static char val[200], big[4000];
+  memset(val, 'x', sizeof val);
+  memset(big, 'r', sizeof big);
+  const int made = 300, rounds = 8;
+  bool ok = true;
+  uint64_t most = 0, wmost = 0;
+  for (int round = 0; ok && round < rounds; round++) {
+    for (int n = 0; ok && n < made; n++) {
+      char name[24], k[32];
+      snprintf(name, sizeof name, "q%ds%d", round, n);
+      const int kl = snprintf(k, sizeof k, "qlive%d_%d", round, n);
+      firkin_ns *ns = NULL;
+      ok = firkin_ns_create(w, name, &ns) == FIRKIN_OK;
+      ok = ok && firkin_put(w, NULL, ns, "k", 1, val, sizeof val) == FIRKIN_OK;
+      ok = ok && firkin_put(w, NULL, NULL, k, (size_t)kl, val, sizeof val) == FIRKIN_OK;
+      firkin_ns_close(ns);
+      if (n % 100 == 99) ok = ok && firkin_refresh(r) == FIRKIN_OK;
+    }
+    roll(w, big);
+    for (int t = 0; ok && t < 3; t++) {
+      pause_ms(100);
+      ok = firkin_refresh(r) == FIRKIN_OK;
+    }
+    for (int n = 0; ok && n < made; n++) {
+      char name[24];
+      snprintf(name, sizeof name, "q%ds%d", round, n);
+      ok = firkin_ns_drop(w, name) == FIRKIN_OK;
+      if (n % 100 == 99) ok = ok && firkin_refresh(r) == FIRKIN_OK;
+    }
+    for (int t = 0; ok && t < 30; t++) { /* 3 s of slow writes, refreshes */
+      roll(w, big);
+      pause_ms(100);
+      ok = firkin_refresh(r) == FIRKIN_OK;
+    }
+    const uint64_t wh = stat_u64(w, "namespaces_held"), rh = stat_u64(r, "namespaces_held");
+    printf("  reader_split: round %d: the writer holds %llu, the reader %llu\n", round,
+           (unsigned long long)wh, (unsigned long long)rh);
+    if (round >= 2 && rh > wh + most) most = rh - wh;
+    if (round >= 2 && wh > wmost) wmost = wh;
+  }
+  check(ok, "churn with a reader following");
+  check(most <= 16, "the reader held up to %llu namespaces more than the writer, want <= 16",
+        (unsigned long long)most);
+  check(!listed(r, "q0s0") && !listed(r, "q1s7"), "the reader lists no dropped namespace");
+  verify_ok(r, "on the reader after reader_split");
+  firkin_close(r);
+  verify_ok(w, "on the writer after reader_split");
+  firkin_close(w);
 }
 
 int main(int argc, char **argv) {
@@ -1832,6 +1912,7 @@ int main(int argc, char **argv) {
   if (group_wanted(argc, argv, "split_full")) t_split_full();
   if (group_wanted(argc, argv, "split_reopen")) t_split_reopen();
   if (group_wanted(argc, argv, "top_rounds")) t_top_rounds();
+  if (group_wanted(argc, argv, "reader_split")) t_reader_split();
   if (group_wanted(argc, argv, "crash")) t_crash(false);
   if (group_wanted(argc, argv, "crash_cold")) t_crash(true);
   if (group_wanted(argc, argv, "reader")) t_reader(0);
