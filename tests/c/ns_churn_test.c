@@ -77,6 +77,17 @@
  *           down to at most 8 within 30 s of slow writes (before
  *           2026-11-29's fix: 200-odd stayed held, the outputs that kept
  *           them known in memory only); see t_split_reopen.
+ *  top_rounds  24 rounds of 200 namespaces made beside live values and
+ *           dropped, then about 10 segments of new live values, with
+ *           background compaction: at most 5 held after every round from
+ *           the third (before 2026-11-29's evening fixes: 1,077 after 12
+ *           rounds, then 19, then one more every few rounds); see
+ *           t_top_rounds.
+ *  reader_split  a read-only handle refreshed every 100 ms beside a writer
+ *           churning as split_full does (8 rounds of 300): the reader holds
+ *           at most 16 namespaces more than the writer from the third
+ *           round (dropped placeholders of ids it forgot; none seen: it
+ *           held what the writer held); see t_reader_split.
  *  idle     two outputs that each keep dropped namespaces' drop records
  *           (the create records in a cold segment no pass takes): an idle
  *           database runs at most 4 background passes in 2 s (before:
