@@ -106,6 +106,10 @@ struct Compactor::Plan {
   // Dropped namespaces whose create and drop records the pass leaves out
   // (BuildPlan, "namespace records"): forgotten once the inputs retire.
   std::vector<uint32_t> ns_gone;
+  // Whether it leaves out create records alone (their drop records stay
+  // in segments outside, perhaps a log segment beside live values that no
+  // pass made: RunPassSteps then has SeedNsKept look again).
+  bool creates_out = false;
   // Dropped namespaces whose kept records the output counts dead (the
   // rest of the namespace records it keeps count live).
   std::unordered_set<uint32_t> ns_counted_dead;
@@ -376,7 +380,57 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickCandidates(bool all, uint64
   return picked;
 }
 
+bool Compactor::SeedNsKept() {
+  std::vector<std::shared_ptr<NamespaceInfo>> dropped;
+  for (auto& info : host_->ns_table().AllIncludingDropped()) {
+    if (info->id != 0 && info->dropped.load(std::memory_order_acquire)) {
+      dropped.push_back(std::move(info));
+    }
+  }
+  if (dropped.empty()) {
+    ns_seed_pending_ = false;
+    return false;
+  }
+  size_t scans = kNsListScans;
+  bool complete = true, added = false;
+  for (const std::shared_ptr<Segment>& s : host_->keyspace()->segments().List()) {
+    if (!s->sealed.load(std::memory_order_acquire)) continue;
+    if (ns_kept_.count(s->id()) != 0) continue;  // (known: a pass of this process made it)
+    const uint64_t min_seq = s->min_seq.load(std::memory_order_relaxed);
+    std::vector<uint32_t> ids;
+    for (const auto& info : dropped) {
+      const uint64_t drop_seq = info->drop_seq.load(std::memory_order_relaxed);
+      if (s->id() < info->seg_floor.load(std::memory_order_relaxed)) continue;
+      if (drop_seq != 0 && min_seq > drop_seq) continue;  // (every record of it is at or below)
+      if (!Filters()->HasNamespaces(s)) {
+        if (scans == 0 || stopping_.load(std::memory_order_relaxed)) {
+          complete = false;
+          break;
+        }
+        scans--;
+      }
+      if (!Filters()->SurelyLacksNamespace(s, info->id)) ids.push_back(info->id);
+    }
+    if (!complete) break;
+    if (ids.empty()) continue;
+    std::sort(ids.begin(), ids.end());
+    NsKept k;
+    k.retired = ns_progress_;
+    k.dead = UINT64_MAX;
+    k.creates = ids;
+    k.ids = std::move(ids);
+    k.seeded = true;
+    ns_kept_.emplace(s->id(), std::move(k));
+    added = true;
+  }
+  if (complete) ns_seed_pending_ = false;
+  NoteFilters();
+  return added;
+}
+
 std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_floor) {
+  // (After an open: the segments holding records of dropped namespaces.)
+  if (ns_seed_pending_ && SeedNsKept()) partners_looked_ = {UINT64_MAX, UINT64_MAX};
   if (ns_kept_.empty()) return {};
   const std::vector<std::shared_ptr<Segment>> segs = host_->keyspace()->segments().List();
   uint64_t sealed = 0;
@@ -394,13 +448,20 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
     auto self = std::find_if(segs.begin(), segs.end(),
                              [&, id = out_id](const auto& s) { return s->id() == id; });
     if (self == segs.end() || !takeable(**self)) continue;
+    // A segment SeedNsKept found (a log segment of live values, say) is
+    // not rewritten for a few namespaces: at most kPartnerBytesPerNs of
+    // its live bytes a namespace, as a partner's.
+    if (kept.seeded && (*self)->live_bytes() > std::max<uint64_t>(
+                                                  kRiderBytes, kPartnerBytesPerNs * kept.ids.size())) {
+      continue;
+    }
     // The segments that hold a record of any of its dropped namespaces.
     std::vector<std::shared_ptr<Segment>> partners;
     bool unknown = false;
     // Whether some namespace of it (not its highest id, which a pass over
     // it alone may keep) has no record left elsewhere: a pass over it
     // alone then leaves that one's records out (BuildPlan).
-    bool alone_progress = false;
+    bool alone_progress = false, top_alone = false;
     for (uint32_t ns_id : kept.ids) {
       const NamespaceInfo* info = host_->ns_table().ById(ns_id);
       if (info == nullptr || !info->dropped.load(std::memory_order_acquire)) continue;
@@ -437,6 +498,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
       }
       if (unknown) break;
       alone_progress |= !found && ns_id != kept.ids.back();
+      top_alone |= !found && ns_id == kept.ids.back();
     }
     if (unknown) continue;
     if (partners.empty()) {
@@ -473,7 +535,19 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
     }
     if (picked.size() == 1) {
       // No partner fits beside it. Alone, it still leaves out the create
-      // records it kept whose drop records are durable now (BuildPlan).
+      // records it kept whose drop records are durable now (BuildPlan);
+      // its highest id's too, and that one's drop when nothing else of it
+      // is left, once a sealed segment outside holds a higher id. (Until
+      // 2026-11-29 the highest id was left out of this look: a round's
+      // highest id, its create record in one output beside live values
+      // and its drop in another, stayed for good once the next rounds
+      // made higher ids: ns_churn_test top_rounds, one more every few
+      // rounds.)
+      std::vector<std::shared_ptr<Segment>> others;
+      for (const auto& s : segs) {
+        if (s != *self) others.push_back(s);
+      }
+      const bool top_may_go = HigherNamespaceOutside(others, kept.ids.back());
       uint64_t unsealed_min = UINT64_MAX;
       for (const auto& s : segs) {
         if (!s->sealed.load(std::memory_order_acquire)) {
@@ -485,9 +559,10 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
         const NamespaceInfo* info = host_->ns_table().ById(ns_id);
         const uint64_t drop_seq =
             info != nullptr ? info->drop_seq.load(std::memory_order_relaxed) : 0;
-        creates_go |= drop_seq != 0 && drop_seq < unsealed_min && ns_id != kept.ids.back();
+        creates_go |= drop_seq != 0 && drop_seq < unsealed_min &&
+                      (ns_id != kept.ids.back() || top_may_go);
       }
-      if (!creates_go && !alone_progress) continue;
+      if (!creates_go && !alone_progress && !(top_alone && top_may_go)) continue;
     }
     partner_gen_next_ = kept.partner_gen + 1;
     NoteFilters();
@@ -549,12 +624,22 @@ bool Compactor::NamespaceGoneOutside(const std::vector<std::shared_ptr<Segment>>
 bool Compactor::HigherNamespaceOutside(const std::vector<std::shared_ptr<Segment>>& outside,
                                        uint32_t id) {
   // The newest segments first (ids are handed out in order, so the newest
-  // records carry the highest ids); a few of them at most.
-  constexpr size_t kMaxChecks = 4;
+  // records carry the highest ids): the 4 newest sealed ones always, then
+  // every other sealed one whose namespace list is made, and those whose
+  // list is not while the pass may make lists (ns_scans_left_; all in
+  // CompactAll). Until 2026-11-29 only the 4 newest were asked: behind
+  // them (segments of live values, outputs of overwrites) a kept highest
+  // id stayed for good, one or two more a round of create-and-drop
+  // followed by writes (ns_churn_test top_rounds: 19 held after 12
+  // rounds, growing).
+  constexpr size_t kNewest = 4;
   size_t checked = 0;
-  for (auto it = outside.rbegin(); it != outside.rend() && checked < kMaxChecks; ++it) {
+  for (auto it = outside.rbegin(); it != outside.rend(); ++it) {
     if (!(*it)->sealed.load(std::memory_order_acquire)) continue;  // not durable yet
-    checked++;
+    if (checked++ >= kNewest && !Filters()->HasNamespaces(*it)) {
+      if (ns_scans_left_ == 0 || stopping_.load(std::memory_order_relaxed)) return false;
+      ns_scans_left_--;
+    }
     if (Filters()->HighestNamespace(*it) > id) return true;
   }
   return false;
@@ -1034,6 +1119,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         e.second = std::max(e.second, n.seq);
       }
     }
+    ns_scans_left_ = exhaustive_ ? SIZE_MAX : kNsListScans;
     const bool top_may_go = top != 0 && HigherNamespaceOutside(outside, top);
     // Every number at or above this one may lie in a segment not sealed
     // yet (not durable: the active one, one whose seal is queued).
@@ -1043,7 +1129,6 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
         unsealed_min = std::min(unsealed_min, s->min_seq.load(std::memory_order_relaxed));
       }
     }
-    ns_scans_left_ = exhaustive_ ? SIZE_MAX : kNsListScans;
     std::unordered_set<uint32_t> gone, dropped, create_out;
     for (const auto& [id, e] : seen) {
       if (id == 0) continue;
@@ -1083,6 +1168,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     plan->ns_kept_ids.assign(kept_ids.begin(), kept_ids.end());
     std::sort(plan->ns_kept_ids.begin(), plan->ns_kept_ids.end());
     plan->ns_gone.assign(gone.begin(), gone.end());
+    for (uint32_t id : create_out) plan->creates_out |= gone.count(id) == 0;
     plan->ns_counted_dead = std::move(dropped);
   }
   plan->unread_superseded = unread_superseded;
@@ -1823,6 +1909,12 @@ Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
   // first): the table lets them go (handles still hold theirs).
   for (uint32_t id : plan.ns_gone) host_->ForgetNamespace(id);
   stats_.namespaces_forgotten.fetch_add(plan.ns_gone.size(), std::memory_order_relaxed);
+  // Create records it left out alone: their drop records lie outside, in
+  // an output of ns_kept_ or in a segment no pass knows (a log segment
+  // beside live values, which no pass takes for its dead ratio): until
+  // 2026-11-29 those namespaces stayed held for good, 200 more a round
+  // (ns_churn_test top_rounds). SeedNsKept finds them.
+  if (plan.creates_out) ns_seed_pending_ = true;
   // Its kept tombstones and expired puts: the sweep looks at them again
   // once other segments retire or the oldest snapshot moves (this pass
   // asked about them with everything else as it is now).
@@ -1833,7 +1925,9 @@ Status Compactor::RunPassSteps(std::vector<std::shared_ptr<Segment>> inputs) {
   // an idle database rewrote both about 500 times a second for good;
   // found by a review.)
   for (uint64_t id : retired_ids) {
-    if (ns_kept_.erase(id) == 0) ns_progress_++;
+    auto k = ns_kept_.find(id);
+    if (k == ns_kept_.end() || k->second.seeded) ns_progress_++;
+    if (k != ns_kept_.end()) ns_kept_.erase(k);
   }
   if (plan.ns_dead > 0) {
     ns_kept_[plan.output->id()] =

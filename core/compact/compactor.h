@@ -240,7 +240,7 @@ class Compactor {
   static constexpr size_t kNsListScans = 64;
   size_t ns_scans_left_ = 0;
   // Whether a sealed segment of `outside` (ascending smallest number; the
-  // newest few are asked) holds a record of a namespace id above `id`, for
+  // newest first, past the 4 newest within ns_scans_left_) holds a record of a namespace id above `id`, for
   // sure: that record, durable, keeps every open's next id above `id`.
   // REQUIRES run_mu_.
   bool HigherNamespaceOutside(const std::vector<std::shared_ptr<Segment>>& outside, uint32_t id);
@@ -311,6 +311,12 @@ class Compactor {
     std::vector<uint32_t> ids;
     uint32_t partner_gen = 0;
     std::vector<uint32_t> creates;  // of ids, those whose create record it kept
+    // Found by SeedNsKept (not made by a pass of this process): dead is
+    // UINT64_MAX (PickCandidates never waits on it), creates is every id
+    // (which records it holds is not known), and its retirement counts as
+    // progress (ns_progress_), as any segment's that no pass kept
+    // namespace records in.
+    bool seeded = false;
   };
   std::map<uint64_t, NsKept> ns_kept_;
   uint64_t ns_progress_ = 0;
@@ -332,6 +338,24 @@ class Compactor {
   // since the last one that found nothing (partners_looked_).
   // REQUIRES run_mu_.
   std::vector<std::shared_ptr<Segment>> PickNsPartners(uint64_t change_floor);
+  // After an open, ns_kept_ is empty: which segments hold records of the
+  // dropped namespaces the table holds was known to the process that
+  // wrote them only. Until 2026-11-29 an output that kept create records
+  // while their drops were not durable yet (or drop records beside live
+  // values) then waited for its dead ratio, beside live values for good:
+  // 200-odd namespaces stayed held through 30 s of background compaction
+  // after a reopen (ns_churn_test split_reopen). This finds them: every
+  // sealed segment that may hold a record of a dropped namespace (the
+  // namespace lists of the key filters; below its drop, from its
+  // seg_floor) gets an entry (seeded), which PickNsPartners then takes
+  // with its partners as any output's. Called by PickNsPartners while
+  // ns_seed_pending_; makes at most kNsListScans lists a call and goes on
+  // at the next until one walk needed no more (every list made, or a
+  // segment not sealed, which holds none of a namespace dropped before
+  // the open: its numbers are above every drop's). Returns whether it
+  // added an entry. REQUIRES run_mu_.
+  bool SeedNsKept();
+  bool ns_seed_pending_ = true;
   static constexpr uint32_t kMaxPartnerGen = 8;
   static constexpr uint64_t kPartnerBytesPerNs = 16 << 10;
   // Under run_mu_: the pass about to run is a partner pass of this
