@@ -57,6 +57,29 @@ bool Compactable(const Segment& s, uint64_t change_floor) {
          !s.log_active.load(std::memory_order_acquire) &&
          !s.compact_hold.load(std::memory_order_relaxed) && !change_history;
 }
+
+// The lowest first number of the segments not sealed yet (not durable: the
+// active one, one whose seal is queued): every number at or above it may
+// lie in one of them. UINT64_MAX if all are sealed.
+uint64_t MinUnsealedSeq(const std::vector<std::shared_ptr<Segment>>& segs) {
+  uint64_t m = UINT64_MAX;
+  for (const auto& s : segs) {
+    if (!s->sealed.load(std::memory_order_acquire)) {
+      m = std::min(m, s->min_seq.load(std::memory_order_relaxed));
+    }
+  }
+  return m;
+}
+
+// segs without one of them.
+std::vector<std::shared_ptr<Segment>> AllBut(const std::vector<std::shared_ptr<Segment>>& segs,
+                                             const std::shared_ptr<Segment>& self) {
+  std::vector<std::shared_ptr<Segment>> others;
+  for (const auto& s : segs) {
+    if (s != self) others.push_back(s);
+  }
+  return others;
+}
 }  // namespace
 
 struct Compactor::Plan {
@@ -506,11 +529,7 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
       // create records went alone: BuildPlan): a pass over it alone leaves
       // their drop records out, but the highest id's, unless a newer
       // segment holds a higher id. Taken then, with riders.
-      std::vector<std::shared_ptr<Segment>> others;
-      for (const auto& s : segs) {
-        if (s != *self) others.push_back(s);
-      }
-      if (kept.ids.size() >= 2 || HigherNamespaceOutside(others, kept.ids.back())) {
+      if (kept.ids.size() >= 2 || HigherNamespaceOutside(AllBut(segs, *self), kept.ids.back())) {
         partner_gen_next_ = kept.partner_gen + 1;
         NoteFilters();
         return {*self};
@@ -543,17 +562,8 @@ std::vector<std::shared_ptr<Segment>> Compactor::PickNsPartners(uint64_t change_
       // and its drop in another, stayed for good once the next rounds
       // made higher ids: ns_churn_test top_rounds, one more every few
       // rounds.)
-      std::vector<std::shared_ptr<Segment>> others;
-      for (const auto& s : segs) {
-        if (s != *self) others.push_back(s);
-      }
-      const bool top_may_go = HigherNamespaceOutside(others, kept.ids.back());
-      uint64_t unsealed_min = UINT64_MAX;
-      for (const auto& s : segs) {
-        if (!s->sealed.load(std::memory_order_acquire)) {
-          unsealed_min = std::min(unsealed_min, s->min_seq.load(std::memory_order_relaxed));
-        }
-      }
+      const bool top_may_go = HigherNamespaceOutside(AllBut(segs, *self), kept.ids.back());
+      const uint64_t unsealed_min = MinUnsealedSeq(segs);
       bool creates_go = false;
       for (uint32_t ns_id : kept.creates) {
         const NamespaceInfo* info = host_->ns_table().ById(ns_id);
@@ -1121,14 +1131,7 @@ Status Compactor::BuildPlan(const std::vector<std::shared_ptr<Segment>>& inputs,
     }
     ns_scans_left_ = exhaustive_ ? SIZE_MAX : kNsListScans;
     const bool top_may_go = top != 0 && HigherNamespaceOutside(outside, top);
-    // Every number at or above this one may lie in a segment not sealed
-    // yet (not durable: the active one, one whose seal is queued).
-    uint64_t unsealed_min = UINT64_MAX;
-    for (const auto& s : outside) {
-      if (!s->sealed.load(std::memory_order_acquire)) {
-        unsealed_min = std::min(unsealed_min, s->min_seq.load(std::memory_order_relaxed));
-      }
-    }
+    const uint64_t unsealed_min = MinUnsealedSeq(outside);
     std::unordered_set<uint32_t> gone, dropped, create_out;
     for (const auto& [id, e] : seen) {
       if (id == 0) continue;
