@@ -26,6 +26,14 @@
  *              firkin_last_seq and firkin_snapshot_at_time(now) are never
  *              below an acknowledged put's version
  *   bad        bad option values, the getter's spelling
+ *   reread     a get whose copy an update in place overtook reads again; when
+ *              that second read finds the key deleted, the call says
+ *              NOT_FOUND with *val NULL and *val_len 0 (until 2026-11-30 it
+ *              returned NOT_FOUND with the first read's copy in *val:
+ *              leaked by every caller that frees only on FIRKIN_OK). The
+ *              race is made certain by a malloc of the test program's own
+ *              that stops the reader in its copy's allocation while a
+ *              second thread overwrites the key in place and deletes it
  *
  * Values are self-describing: one 8-byte word (key id in the top byte, a
  * counter below) repeated over the whole value, so a mixture of two
@@ -1836,6 +1844,100 @@ static void test_bad(void) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* reread                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The program's malloc (over glibc's, as tests/support/alloc_fail.h does;
+ * not under a sanitizer's allocator): armed on one thread with a size, the
+ * first allocation of that size on it stops there until another thread
+ * has done what it waited for (reread_phase 1: go; 2: done; -1: given up). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REREAD_HOOK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REREAD_HOOK 0
+#endif
+#endif
+#ifndef REREAD_HOOK
+#define REREAD_HOOK 1
+#endif
+
+static atomic_int reread_phase;
+
+#if REREAD_HOOK
+extern void *__libc_malloc(size_t n);
+static _Thread_local size_t reread_hook_size;
+
+void *malloc(size_t n) {
+  if (reread_hook_size != 0 && n == reread_hook_size) {
+    reread_hook_size = 0;
+    atomic_store(&reread_phase, 1);
+    for (int i = 0; i < 20000 && atomic_load(&reread_phase) == 1; i++) usleep(500);
+  }
+  return __libc_malloc(n);
+}
+#endif
+
+typedef struct {
+  firkin_db *db;
+  firkin_status put, del;
+  uint64_t in_place;  /* the stat's growth over the put */
+} reread_writer;
+
+/* Waits for the reader to stop in its copy, then overwrites "k" in place
+ * and deletes it. */
+static void *reread_write(void *arg) {
+  reread_writer *w = (reread_writer *)arg;
+  while (atomic_load(&reread_phase) == 0) usleep(100);
+  if (atomic_load(&reread_phase) != 1) return NULL;
+  const uint64_t before = ipu(w->db);
+  w->put = put_val(w->db, NULL, NULL, "k", 1, 2, VAL_LEN);
+  w->in_place = ipu(w->db) - before;
+  w->del = firkin_delete(w->db, NULL, NULL, "k", 1);
+  atomic_store(&reread_phase, 2);
+  return NULL;
+}
+
+static void test_reread(void) {
+#if !REREAD_HOOK
+  printf("  reread: skipped (needs the program's own malloc; not under a sanitizer)\n");
+#else
+  char path[1024];
+  firkin_db *db = open_inplace(path, sizeof path, "reread", "64M");
+  if (db == NULL) return;
+  /* (a segment's first record is never updated in place: "first") */
+  check(put_val(db, NULL, NULL, "a", 2, 1, VAL_LEN) == FIRKIN_OK, "put of another key");
+  check(put_val(db, NULL, NULL, "k", 1, 1, VAL_LEN) == FIRKIN_OK, "first put");
+  reread_writer w = {db, -100, -100, 0};
+  atomic_store(&reread_phase, 0);
+  pthread_t t;
+  if (pthread_create(&t, NULL, reread_write, &w) != 0) {
+    check(false, "pthread_create");
+    firkin_close(db);
+    return;
+  }
+  void *v = (void *)&w; /* not NULL: the call must set it */
+  size_t n = 12345;
+  reread_hook_size = VAL_LEN; /* firkin_get's copy of the value */
+  const firkin_status st = firkin_get(db, NULL, NULL, "k", 1, &v, &n);
+  reread_hook_size = 0;
+  if (atomic_load(&reread_phase) == 0) atomic_store(&reread_phase, -1);
+  pthread_join(t, NULL);
+  check(atomic_load(&reread_phase) == 2, "the get stopped in its copy's allocation (phase %d)",
+        atomic_load(&reread_phase));
+  check(w.put == FIRKIN_OK && w.del == FIRKIN_OK, "overwrite %d, delete %d", w.put, w.del);
+  check(w.in_place == 1, "the overwrite went in place (in_place_updates grew by %llu)",
+        (unsigned long long)w.in_place);
+  check(st == FIRKIN_E_NOT_FOUND, "get after the delete: NOT_FOUND (%d: %s)", st,
+        firkin_last_error());
+  check(v == NULL && n == 0,
+        "NOT_FOUND leaves *val NULL and *val_len 0 (got %p, %zu: the first read's copy)", v, n);
+  if (st != FIRKIN_OK && v != NULL && v != (void *)&w) firkin_free(v);
+  check(firkin_close(db) == FIRKIN_OK, "close");
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1848,7 +1950,7 @@ int main(int argc, char **argv) {
                 {"first", test_first},  {"nospace", test_nospace},
                 {"torn", test_torn},   {"kill", test_kill},
                 {"ahead", test_ahead}, {"lastseq", test_lastseq},
-                {"bad", test_bad}};
+                {"bad", test_bad},     {"reread", test_reread}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;
