@@ -149,7 +149,12 @@ FIRKIN_API firkin_status firkin_get(firkin_db* db, const firkin_snapshot* snap,
     *val = nullptr;
     *val_len = 0;
     const firkin_status st = ReadValueOne(db, snap, ns, key, key_len, [&](std::string_view v) {
-      firkin_free(*val);  // (a read made again)
+      // (A read made again: the first copy goes. *val is NULL before the
+      // new one is made, which may throw: until 2026-11-30 a copy out of
+      // memory left the freed pointer in *val; inplace_test reread-oom.)
+      firkin_free(*val);
+      *val = nullptr;
+      *val_len = 0;
       *val = CopyOut(v);
       *val_len = v.size();
       return FIRKIN_OK;
@@ -303,7 +308,9 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
     t.snap = pin.seq();
     for (size_t i = 0; i < n; i++) {
       statuses[i] = ReadValueAt(db, t, keys[i], key_lens[i], [&](std::string_view v) {
-        firkin_free(vals[i]);  // (a read made again)
+        firkin_free(vals[i]);  // (a read made again; NULL before a copy that may throw)
+        vals[i] = nullptr;
+        val_lens[i] = 0;
         vals[i] = CopyOut(v);
         val_lens[i] = v.size();
         return FIRKIN_OK;
