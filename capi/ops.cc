@@ -254,7 +254,14 @@ FIRKIN_API firkin_status firkin_cas(firkin_db* db, const firkin_write_options* w
   return Guard([&] {
     if (firkin_status c = CheckKey(key, key_len)) return c;
     if (firkin_status c = CheckValue(val, val_len)) return c;
-    if (firkin_status c = CheckValue(expected, expected_len)) return c;
+    // The expected value is checked as a value, named as what it is (until
+    // 2026-11-30 its errors said "value ...", as if val were wrong).
+    if (expected_len > FIRKIN_MAX_VALUE_SIZE) {
+      return Fail(FIRKIN_E_TOO_LARGE, "expected value of " + std::to_string(expected_len) +
+                                          " bytes exceeds the limit of " +
+                                          std::to_string(FIRKIN_MAX_VALUE_SIZE));
+    }
+    if (firkin_status c = CheckBytes(expected, expected_len, "expected value")) return c;
     WriteOp op;
     op.kind = WriteOp::Kind::kPut;
     op.cond = WriteOp::Cond::kValueEquals;
