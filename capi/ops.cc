@@ -38,10 +38,11 @@ firkin_status WriteOne(firkin_db* db, const firkin_write_options* wo, const firk
 // there, so every caller clears its outputs on a status other than OK
 // (until 2026-11-30 firkin_get returned NOT_FOUND with the first read's
 // copy in *val, which callers that free only on OK leaked; get_version a
-// stale version, get_into a stale length, contains found = true, a
-// multi-get's NOT_FOUND key a value, and the packed one the value's bytes
-// after the key's status, read as the next keys' answers; inplace_test
-// reread).
+// stale version, get_into a stale length, contains found = true; and,
+// where a multi-get's pinned snapshot could not be had (out of memory:
+// updates in place then go on beside it), a NOT_FOUND key a value, and in
+// the packed form the value's bytes after the key's status, read as the
+// next keys' answers; inplace_test reread covers firkin_get).
 template <typename Found>
 firkin_status ReadAt(const firkin_db* db, const Target& t, const void* key, size_t key_len,
                      Found&& found) {
