@@ -10,8 +10,13 @@
  *  1. Handles. Every object is an opaque pointer: firkin_db, firkin_options,
  *     firkin_write_options, firkin_ns (namespace), firkin_snapshot,
  *     firkin_iter, firkin_batch, firkin_changes (change cursor),
- *     firkin_changes_options and firkin_txn (transaction). A handle is created by a *_new / *_open call
- *     and released by the matching *_free / *_close call. Every *_free and
+ *     firkin_changes_options, firkin_txn (transaction), firkin_history
+ *     (a key's versions) and firkin_backup_options. A handle is created by
+ *     a *_new / *_open call (a transaction by firkin_txn_begin, a namespace
+ *     also by firkin_ns_create / _create_v2, an iterator also by the range,
+ *     prefix and transaction iterator calls, a snapshot also by
+ *     firkin_snapshot_at / _at_time) and released by the matching *_free /
+ *     *_close call. Every *_free and
  *     *_close accepts NULL and does nothing. A namespace or snapshot handle
  *     belongs to the database it was made from: a call on another database
  *     that is given it (or a batch holding such a namespace) fails with
@@ -25,13 +30,14 @@
  *  3. Ownership. Memory returned through a `void **` or `char **` out
  *     parameter is a copy owned by the caller and freed with firkin_free().
  *     Pointers returned by the iterator accessors (firkin_iter_key,
- *     firkin_iter_value) are borrowed: valid until the iterator moves or is
- *     freed. Strings returned as `const char *` by firkin_strerror,
- *     firkin_last_error, firkin_version_string and firkin_ns_name are owned
- *     by the library.
+ *     firkin_iter_value, firkin_changes_key, firkin_changes_value,
+ *     firkin_changes_namespace, firkin_history_value) are borrowed: valid
+ *     until the iterator or cursor moves or is freed. Strings returned as
+ *     `const char *` by firkin_strerror, firkin_last_error,
+ *     firkin_version_string and firkin_ns_name are owned by the library.
  *
  *  4. Lifetimes. Child handles (namespaces, snapshots, iterators,
- *     transactions) keep their database alive: firkin_close() drops the
+ *     transactions, change cursors, histories) keep their database alive: firkin_close() drops the
  *     caller's reference and the database shuts down (final flush, lock released) when its last child
  *     is freed. Children may therefore be freed in any order, before or after
  *     firkin_close(), which suits garbage-collected languages. After
@@ -70,8 +76,9 @@
  *     a transaction's conflict) or a delete of an absent key was decided on.
  *     docs/write_path.md has the details. firkin_ns and firkin_snapshot handles are
  *     immutable and may be shared between threads. firkin_iter, firkin_batch,
- *     firkin_txn, firkin_options and firkin_write_options must be used by one
- *     thread at a time (a firkin_txn call that overlaps another on the same
+ *     firkin_txn, firkin_changes, firkin_history, firkin_options,
+ *     firkin_write_options, firkin_changes_options and firkin_backup_options
+ *     must be used by one thread at a time (a firkin_txn call that overlaps another on the same
  *     handle gets FIRKIN_E_BUSY). Error messages are per thread. There is no global init.
  *
  *  8. Versioning. FIRKIN_VERSION_NUMBER is major*10000 + minor*100 + patch
@@ -182,8 +189,12 @@ typedef int firkin_status;
 /** A caller buffer is too small; the needed size was written to the length
  *  out parameter. */
 #define FIRKIN_E_BUFFER_TOO_SMALL (-12)
-/** The handle refers to a closed database or a dropped namespace's data is
- *  unreachable because the database is shutting down. */
+/** Reserved for the bindings, which return it for an object closed through
+ *  them (a Go, Python, Java or C# object used after its close). This library never
+ *  returns it: a firkin_db must not be used after firkin_close (convention
+ *  4: undefined, as for free()), and child handles keep their database
+ *  open, so a call on them never meets a closed one. (Until 2026-11-30
+ *  this said it was returned for a closed database.) */
 #define FIRKIN_E_CLOSED (-13)
 /** The database was written by a newer, unsupported format version. */
 #define FIRKIN_E_VERSION (-14)
@@ -899,7 +910,8 @@ FIRKIN_API firkin_status firkin_batch_clear(firkin_batch *b);
 /** Number of operations queued in the batch. */
 FIRKIN_API firkin_status firkin_batch_count(const firkin_batch *b, size_t *out);
 /** Applies the batch atomically. The batch is left unchanged (it may be
- *  written again or cleared). FIRKIN_E_INVALID_ARGUMENT if it holds a
+ *  written again or cleared). FIRKIN_E_TOO_LARGE if its keys and values
+ *  come to more than 1 GiB (README, "Limits"). FIRKIN_E_INVALID_ARGUMENT if it holds a
  *  namespace of another database (or of one that was closed);
  *  FIRKIN_E_NAMESPACE_NOT_FOUND if a namespace it names was dropped; nothing
  *  is written then. */
@@ -1067,7 +1079,10 @@ FIRKIN_API uint64_t firkin_history_expiry(const firkin_history *h);
 /** Whether the version is a delete (a tombstone: no value). */
 FIRKIN_API bool firkin_history_is_delete(const firkin_history *h);
 /** The version's value (empty for a delete), borrowed until the iterator
- *  moves or is freed. A value stored compressed is kept compressed by the
+ *  moves or is freed. FIRKIN_E_INVALID_ARGUMENT for a NULL out pointer, a
+ *  NULL handle or an iterator that is not valid (at its end: unlike
+ *  firkin_iter_value's FIRKIN_E_NOT_FOUND); with both out pointers given,
+ *  *val is then NULL and *val_len 0. A value stored compressed is kept compressed by the
  *  handle and decoded by this call (FIRKIN_E_NO_MEMORY if its buffer cannot
  *  be had; docs/api.md "Compression"). */
 FIRKIN_API firkin_status firkin_history_value(const firkin_history *h, const void **val,

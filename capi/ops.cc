@@ -32,7 +32,17 @@ firkin_status WriteOne(firkin_db* db, const firkin_write_options* wo, const firk
 // (the record's bytes are valid only inside it). If the record was
 // overwritten in place while found() copied it (ReadStable), the read is
 // made again: found() must be safe to call again (it replaces what it
-// produced before).
+// produced before). A read made again may fail where the first succeeded
+// (the key deleted or expired, its namespace dropped meanwhile): the status
+// is then that read's, and what found() produced the first time is still
+// there, so every caller clears its outputs on a status other than OK
+// (until 2026-11-30 firkin_get returned NOT_FOUND with the first read's
+// copy in *val, which callers that free only on OK leaked; get_version a
+// stale version, get_into a stale length, contains found = true; and,
+// where a multi-get's pinned snapshot could not be had (out of memory:
+// updates in place then go on beside it), a NOT_FOUND key a value, and in
+// the packed form the value's bytes after the key's status, read as the
+// next keys' answers; inplace_test reread covers firkin_get).
 template <typename Found>
 firkin_status ReadAt(const firkin_db* db, const Target& t, const void* key, size_t key_len,
                      Found&& found) {
@@ -139,12 +149,23 @@ FIRKIN_API firkin_status firkin_get(firkin_db* db, const firkin_snapshot* snap,
     }
     *val = nullptr;
     *val_len = 0;
-    return ReadValueOne(db, snap, ns, key, key_len, [&](std::string_view v) {
-      firkin_free(*val);  // (a read made again)
+    const firkin_status st = ReadValueOne(db, snap, ns, key, key_len, [&](std::string_view v) {
+      // (A read made again: the first copy goes. *val is NULL before the
+      // new one is made, which may throw: until 2026-11-30 a copy out of
+      // memory left the freed pointer in *val; inplace_test reread-oom.)
+      firkin_free(*val);
+      *val = nullptr;
+      *val_len = 0;
       *val = CopyOut(v);
       *val_len = v.size();
       return FIRKIN_OK;
     });
+    if (st != FIRKIN_OK) {  // (a read made again that failed: see ReadAt)
+      firkin_free(*val);
+      *val = nullptr;
+      *val_len = 0;
+    }
+    return st;
   });
 }
 
@@ -155,7 +176,7 @@ FIRKIN_API firkin_status firkin_get_into(firkin_db* db, const firkin_snapshot* s
     if (val_len == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "length out pointer is NULL");
     if (firkin_status c = CheckBytes(buf, cap, "buffer")) return c;
     *val_len = 0;
-    return ReadValueOne(db, snap, ns, key, key_len, [&](std::string_view v) {
+    const firkin_status st = ReadValueOne(db, snap, ns, key, key_len, [&](std::string_view v) {
       *val_len = v.size();
       if (v.size() > cap) {
         return Fail(FIRKIN_E_BUFFER_TOO_SMALL, "value of " + std::to_string(v.size()) +
@@ -165,6 +186,8 @@ FIRKIN_API firkin_status firkin_get_into(firkin_db* db, const firkin_snapshot* s
       if (!v.empty()) std::memcpy(buf, v.data(), v.size());
       return FIRKIN_OK;
     });
+    if (st != FIRKIN_OK && st != FIRKIN_E_BUFFER_TOO_SMALL) *val_len = 0;  // (see ReadAt)
+    return st;
   });
 }
 
@@ -178,6 +201,7 @@ FIRKIN_API firkin_status firkin_contains(firkin_db* db, const firkin_snapshot* s
       *found = true;
       return FIRKIN_OK;
     });
+    if (s != FIRKIN_OK) *found = false;  // (a read made again that failed: see ReadAt)
     return s == FIRKIN_E_NOT_FOUND ? FIRKIN_OK : s;
   });
 }
@@ -188,10 +212,12 @@ FIRKIN_API firkin_status firkin_get_version(firkin_db* db, const firkin_snapshot
   return Guard([&] {
     if (version == nullptr) return Fail(FIRKIN_E_INVALID_ARGUMENT, "out pointer is NULL");
     *version = 0;
-    return ReadOne(db, snap, ns, key, key_len, [&](const RecordView& r) {
+    const firkin_status st = ReadOne(db, snap, ns, key, key_len, [&](const RecordView& r) {
       *version = r.seq;
       return FIRKIN_OK;
     });
+    if (st != FIRKIN_OK) *version = 0;  // (a read made again that failed: see ReadAt)
+    return st;
   });
 }
 
@@ -229,7 +255,14 @@ FIRKIN_API firkin_status firkin_cas(firkin_db* db, const firkin_write_options* w
   return Guard([&] {
     if (firkin_status c = CheckKey(key, key_len)) return c;
     if (firkin_status c = CheckValue(val, val_len)) return c;
-    if (firkin_status c = CheckValue(expected, expected_len)) return c;
+    // The expected value is checked as a value, named as what it is (until
+    // 2026-11-30 its errors said "value ...", as if val were wrong).
+    if (expected_len > FIRKIN_MAX_VALUE_SIZE) {
+      return Fail(FIRKIN_E_TOO_LARGE, "expected value of " + std::to_string(expected_len) +
+                                          " bytes exceeds the limit of " +
+                                          std::to_string(FIRKIN_MAX_VALUE_SIZE));
+    }
+    if (firkin_status c = CheckBytes(expected, expected_len, "expected value")) return c;
     WriteOp op;
     op.kind = WriteOp::Kind::kPut;
     op.cond = WriteOp::Cond::kValueEquals;
@@ -283,11 +316,18 @@ FIRKIN_API firkin_status firkin_multi_get(firkin_db* db, const firkin_snapshot* 
     t.snap = pin.seq();
     for (size_t i = 0; i < n; i++) {
       statuses[i] = ReadValueAt(db, t, keys[i], key_lens[i], [&](std::string_view v) {
-        firkin_free(vals[i]);  // (a read made again)
+        firkin_free(vals[i]);  // (a read made again; NULL before a copy that may throw)
+        vals[i] = nullptr;
+        val_lens[i] = 0;
         vals[i] = CopyOut(v);
         val_lens[i] = v.size();
         return FIRKIN_OK;
       });
+      if (statuses[i] != FIRKIN_OK) {  // (a read made again that failed: see ReadAt)
+        firkin_free(vals[i]);
+        vals[i] = nullptr;
+        val_lens[i] = 0;
+      }
       if (FailsMultiGet(statuses[i])) {
         const std::string msg = LastErrorCStr();
         for (size_t j = 0; j <= i; j++) {
@@ -352,6 +392,7 @@ FIRKIN_API firkin_status firkin_multi_get_packed(firkin_db* db, const firkin_sna
         res.append(v.data(), v.size());
         return FIRKIN_OK;
       });
+      if (st != FIRKIN_OK) res.resize(mark + 4);  // (a read made again that failed: see ReadAt)
       if (FailsMultiGet(st)) return st;  // its message is already recorded
       if (st != FIRKIN_OK && st != FIRKIN_E_NOT_FOUND) failed->Note(i);
       firkin::EncodeU32(&res[mark], static_cast<uint32_t>(st));

@@ -448,6 +448,12 @@ static void test_db_nulls(void) {
   INVALID(firkin_cas(f.db, NULL, NULL, NULL, 1, "value", 5, "x", 1));
   INVALID(firkin_cas(f.db, NULL, NULL, "k", 1, NULL, 5, "x", 1));
   INVALID(firkin_cas(f.db, NULL, NULL, "k", 1, "value", 5, NULL, 1));
+  /* The message names the argument that is wrong: until 2026-11-30 a NULL
+   * expected value was reported as "value is NULL with length 5". */
+  INVALID(firkin_cas(f.db, NULL, NULL, "k", 1, NULL, 5, "x", 1));
+  CHECK(strstr(firkin_last_error(), "expected value") != NULL);
+  INVALID(firkin_cas(f.db, NULL, NULL, "k", 1, "value", 5, NULL, 1));
+  CHECK(strstr(firkin_last_error(), "expected") == NULL);
   INVALID(firkin_cas_version(NULL, NULL, NULL, "k", 1, 1, "x", 1));
   INVALID(firkin_cas_version(f.db, NULL, NULL, NULL, 1, 1, "x", 1));
   INVALID(firkin_cas_version(f.db, NULL, NULL, "k", 1, 1, NULL, 1));
@@ -613,6 +619,8 @@ static void test_oversized(void) {
   EXPECT(firkin_put(f.db, NULL, NULL, "big", 3, huge, SIZE_MAX), FIRKIN_E_TOO_LARGE);
   EXPECT(firkin_put_if_absent(f.db, NULL, NULL, "big", 3, huge, big), FIRKIN_E_TOO_LARGE);
   EXPECT(firkin_cas(f.db, NULL, NULL, "k", 1, "value", 5, huge, big), FIRKIN_E_TOO_LARGE);
+  EXPECT(firkin_cas(f.db, NULL, NULL, "k", 1, huge, big, "v", 1), FIRKIN_E_TOO_LARGE);
+  CHECK(strstr(firkin_last_error(), "expected value") != NULL); /* (said "value of ...") */
   EXPECT(firkin_cas_version(f.db, NULL, NULL, "k", 1, 0, huge, big), FIRKIN_E_TOO_LARGE);
   EXPECT(firkin_batch_put(f.b, NULL, "big", 3, huge, big), FIRKIN_E_TOO_LARGE);
   EXPECT(firkin_put(f.db, NULL, NULL, key, sizeof key, "v", 1), FIRKIN_E_TOO_LARGE);

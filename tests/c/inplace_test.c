@@ -26,6 +26,17 @@
  *              firkin_last_seq and firkin_snapshot_at_time(now) are never
  *              below an acknowledged put's version
  *   bad        bad option values, the getter's spelling
+ *   reread     a get whose copy an update in place overtook reads again; when
+ *              that second read finds the key deleted, the call says
+ *              NOT_FOUND with *val NULL and *val_len 0 (until 2026-11-30 it
+ *              returned NOT_FOUND with the first read's copy in *val:
+ *              leaked by every caller that frees only on FIRKIN_OK). The
+ *              race is made certain by a malloc of the test program's own
+ *              that stops the reader in its copy's allocation while a
+ *              second thread overwrites the key in place and deletes it;
+ *              also: the read made again gives the new value, and when its
+ *              copy runs out of memory *val is NULL (it held the first
+ *              copy, freed: a double free for the caller)
  *
  * Values are self-describing: one 8-byte word (key id in the top byte, a
  * counter below) repeated over the whole value, so a mixture of two
@@ -1836,6 +1847,136 @@ static void test_bad(void) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* reread                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The program's malloc (over glibc's, as tests/support/alloc_fail.h does;
+ * not under a sanitizer's allocator): armed on one thread with a size, the
+ * first allocation of that size on it stops there until another thread
+ * has done what it waited for (reread_phase 1: go; 2: done; -1: given up);
+ * with reread_fail_next, the next allocation of that size on it then fails
+ * (NULL, as out of memory). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REREAD_HOOK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define REREAD_HOOK 0
+#endif
+#endif
+#ifndef REREAD_HOOK
+#define REREAD_HOOK 1
+#endif
+
+static atomic_int reread_phase;
+
+#if REREAD_HOOK
+extern void *__libc_malloc(size_t n);
+static _Thread_local size_t reread_hook_size, reread_fail_size;
+static _Thread_local bool reread_fail_next;
+
+void *malloc(size_t n) {
+  if (reread_fail_size != 0 && n == reread_fail_size) {
+    reread_fail_size = 0;
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (reread_hook_size != 0 && n == reread_hook_size) {
+    reread_hook_size = 0;
+    atomic_store(&reread_phase, 1);
+    for (int i = 0; i < 20000 && atomic_load(&reread_phase) == 1; i++) usleep(500);
+    if (reread_fail_next) reread_fail_size = n;
+  }
+  return __libc_malloc(n);
+}
+#endif
+
+typedef struct {
+  firkin_db *db;
+  bool del;  /* delete the key after the overwrite */
+  firkin_status put_st, del_st;
+  uint64_t in_place;  /* the stat's growth over the put */
+} reread_writer;
+
+/* Waits for the reader to stop in its copy, then overwrites "k" in place
+ * (and deletes it). */
+static void *reread_write(void *arg) {
+  reread_writer *w = (reread_writer *)arg;
+  while (atomic_load(&reread_phase) == 0) usleep(100);
+  if (atomic_load(&reread_phase) != 1) return NULL;
+  const uint64_t before = ipu(w->db);
+  w->put_st = put_val(w->db, NULL, NULL, "k", 1, 2, VAL_LEN);
+  w->in_place = ipu(w->db) - before;
+  w->del_st = w->del ? firkin_delete(w->db, NULL, NULL, "k", 1) : FIRKIN_OK;
+  atomic_store(&reread_phase, 2);
+  return NULL;
+}
+
+#if REREAD_HOOK
+/* One firkin_get of "k" that stops in its copy's allocation while the
+ * writer overwrites "k" in place (and deletes it, with del); with oom the
+ * copy of the read made again fails. Checks the status and that *val and
+ * *val_len are NULL and 0 unless it is FIRKIN_OK. */
+static void reread_case(const char *name, bool del, bool oom, firkin_status want) {
+  char path[1024];
+  firkin_db *db = open_inplace(path, sizeof path, name, "64M");
+  if (db == NULL) return;
+  /* (a segment's first record is never updated in place: "first") */
+  check(put_val(db, NULL, NULL, "a", 2, 1, VAL_LEN) == FIRKIN_OK, "%s: put of another key", name);
+  check(put_val(db, NULL, NULL, "k", 1, 1, VAL_LEN) == FIRKIN_OK, "%s: first put", name);
+  reread_writer w = {db, del, -100, -100, 0};
+  atomic_store(&reread_phase, 0);
+  pthread_t t;
+  if (pthread_create(&t, NULL, reread_write, &w) != 0) {
+    check(false, "pthread_create");
+    firkin_close(db);
+    return;
+  }
+  void *v = (void *)&w; /* not NULL: the call must set it */
+  size_t n = 12345;
+  reread_fail_next = oom;
+  reread_hook_size = VAL_LEN; /* firkin_get's copy of the value */
+  const firkin_status st = firkin_get(db, NULL, NULL, "k", 1, &v, &n);
+  reread_hook_size = 0;
+  reread_fail_size = 0;
+  reread_fail_next = false;
+  if (atomic_load(&reread_phase) == 0) atomic_store(&reread_phase, -1);
+  pthread_join(t, NULL);
+  check(atomic_load(&reread_phase) == 2, "%s: the get stopped in its copy's allocation (phase %d)",
+        name, atomic_load(&reread_phase));
+  check(w.put_st == FIRKIN_OK && w.del_st == FIRKIN_OK, "%s: overwrite %d, delete %d", name,
+        w.put_st, w.del_st);
+  check(w.in_place == 1, "%s: the overwrite went in place (in_place_updates grew by %llu)", name,
+        (unsigned long long)w.in_place);
+  check(st == want, "%s: status %d, want %d (%s)", name, st, want, firkin_last_error());
+  if (st != FIRKIN_OK) {
+    check(v == NULL && n == 0,
+          "%s: status %d leaves *val NULL and *val_len 0 (got %p, %zu: the first read's copy)",
+          name, st, v, n);
+  } else {
+    uint64_t c = 0;
+    unsigned kid = 0;
+    check(v != NULL && n == VAL_LEN && decode(v, n, &kid, &c) && kid == 1 && c == 2,
+          "%s: the read made again gives the overwrite's value", name);
+    firkin_free(v);
+  }
+  check(firkin_close(db) == FIRKIN_OK, "%s: close", name);
+}
+#endif
+
+static void test_reread(void) {
+#if !REREAD_HOOK
+  printf("  reread: skipped (needs the program's own malloc; not under a sanitizer)\n");
+#else
+  reread_case("reread-value", false, false, FIRKIN_OK);
+  reread_case("reread-deleted", true, false, FIRKIN_E_NOT_FOUND);
+  /* The copy of the read made again runs out of memory: until 2026-11-30
+   * *val kept the first copy's pointer, which that read had freed (a
+   * caller that frees on error, or after it, freed it twice). */
+  reread_case("reread-oom", false, true, FIRKIN_E_NO_MEMORY);
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1848,7 +1989,7 @@ int main(int argc, char **argv) {
                 {"first", test_first},  {"nospace", test_nospace},
                 {"torn", test_torn},   {"kill", test_kill},
                 {"ahead", test_ahead}, {"lastseq", test_lastseq},
-                {"bad", test_bad}};
+                {"bad", test_bad},     {"reread", test_reread}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;

@@ -351,6 +351,15 @@ static void test_history(void) {
   firkin_history_free(h);
   check(firkin_history_new(db, NULL, "nope", 4, &h) == FIRKIN_OK && !firkin_history_valid(h),
         "an absent key has an empty history");
+  {
+    /* firkin.h (2026-11-30): the value of an iterator at its end is
+     * INVALID_ARGUMENT, with *val NULL and *val_len 0 */
+    const void *ev = "x";
+    size_t evl = 7;
+    check(firkin_history_value(h, &ev, &evl) == FIRKIN_E_INVALID_ARGUMENT && ev == NULL &&
+              evl == 0 && firkin_last_error()[0] != 0,
+          "history_value at the end");
+  }
   firkin_history_free(h);
   /* bad input */
   check(firkin_history_new(NULL, NULL, "k", 1, &h) == FIRKIN_E_INVALID_ARGUMENT && h == NULL,
