@@ -637,6 +637,143 @@ TEST(HashIndexTest, ConcurrentReadersDuringGrowth) {
   EXPECT_EQ(Epoch::Pending(), 0u);
 }
 
+// Several writers (each holding the sub-table's lock, as the database's
+// do) and readers on a few sub-tables crowded with keys that share tags:
+// the writers insert and remove keys (each sub-table grows and shrinks
+// many times), replace the entries of hot keys (Upsert, ReplaceIf) and
+// take inserts back (RemoveExact), all on the same sub-tables; the
+// readers look up keys that are always there and must find each, once,
+// and never visit an entry of another tag.
+TEST(HashIndexTest, ConcurrentWritersOnSharedTags) {
+  constexpr int kWriters = 3, kReaders = 2;
+  constexpr uint64_t kShardsUsed = 4, kTags = 8;
+  constexpr uint64_t kStable = 256, kHot = 32;  // per sub-table
+  constexpr uint64_t kMaxLocators = 3000000;
+  constexpr auto kDuration = std::chrono::milliseconds(1500);
+  HashIndex index;
+  std::vector<std::atomic<uint64_t>> key_of(kMaxLocators);
+  std::atomic<uint64_t> next_loc{1};
+  // Key k: sub-table k % kShardsUsed, tag (k / kShardsUsed) % kTags, and
+  // its own low bits (unused by the index).
+  auto hash_of = [](uint64_t k) {
+    const uint64_t shard = 100 + k % kShardsUsed, tag = 0xABC00 + (k / kShardsUsed) % kTags;
+    return (shard << 54) | (tag << 34) | (k & ((uint64_t{1} << 34) - 1));
+  };
+  auto top30 = [](uint64_t h) { return h >> 34; };
+  auto add = [&](uint64_t key) {
+    const uint64_t loc = next_loc.fetch_add(1, std::memory_order_relaxed);
+    key_of[loc].store(key, std::memory_order_release);
+    return loc;
+  };
+  auto same_as = [&](uint64_t key) {
+    return [&key_of, key](Locator l) { return key_of[l].load(std::memory_order_acquire) == key; };
+  };
+  // Keys 0 .. kStable*kShardsUsed: stable; the next kHot*kShardsUsed: hot
+  // (replaced, never removed); above: churn, owned by writer k % kWriters.
+  const uint64_t first_hot = kStable * kShardsUsed, first_churn = first_hot + kHot * kShardsUsed;
+  for (uint64_t k = 0; k < first_churn; ++k) index.Upsert(hash_of(k), add(k), same_as(k));
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> misses{0}, doubles{0}, foreign{0}, lookups{0};
+  auto reader = [&](uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    while (!stop.load(std::memory_order_relaxed)) {
+      Epoch::Guard guard;
+      for (int i = 0; i < 64; ++i) {
+        const uint64_t key = rng() % first_churn;
+        const uint64_t h = hash_of(key);
+        int n = 0;
+        index.Find(h, [&](Locator l) {
+          const uint64_t other = key_of[l].load(std::memory_order_acquire);
+          if (top30(hash_of(other)) != top30(h)) foreign.fetch_add(1);
+          n += other == key;
+          return false;  // every entry under the tag
+        });
+        if (n == 0) misses.fetch_add(1);
+        if (n > 1) doubles.fetch_add(1);
+        lookups.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  };
+  std::vector<uint64_t> churn_live(kWriters, 0);
+  auto writer = [&](int t) {
+    std::mt19937_64 rng(1000 + t);
+    std::vector<uint64_t> mine;  // churn keys this writer has in the index
+    uint64_t next = first_churn + t;
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < kDuration &&
+           next_loc.load(std::memory_order_relaxed) + 1000 < kMaxLocators) {
+      const int dice = static_cast<int>(rng() % 100);
+      if (dice < 20) {  // a hot key's entry replaced
+        const uint64_t key = first_hot + rng() % (kHot * kShardsUsed);
+        const uint64_t h = hash_of(key);
+        HashIndex::ShardGuard lock(&index, h);
+        Locator old = 0;
+        {
+          Epoch::Guard guard;
+          index.Find(h, [&](Locator l) {
+            if (key_of[l].load(std::memory_order_acquire) != key) return false;
+            old = l;
+            return true;
+          });
+        }
+        ASSERT_NE(old, 0u);
+        if (dice % 2) {
+          ASSERT_TRUE(index.ReplaceIf(h, old, add(key)));
+        } else {
+          ASSERT_EQ(index.Upsert(h, add(key), same_as(key)), old);
+        }
+      } else if (dice < 60 || mine.size() < 200) {  // a churn key in
+        const uint64_t key = next;
+        next += kWriters;
+        const uint64_t h = hash_of(key);
+        const Locator loc = add(key);
+        HashIndex::ShardGuard lock(&index, h);
+        ASSERT_EQ(index.Upsert(h, loc, same_as(key)), 0u);
+        if (dice % 7 == 0) {  // taken back (an atomic batch's undo)
+          ASSERT_TRUE(index.RemoveExact(h, loc));
+        } else {
+          mine.push_back(key);
+        }
+      } else {  // a churn key out (in waves: sub-tables shrink)
+        const size_t n = dice < 62 ? mine.size() * 3 / 4 : 1;
+        for (size_t i = 0; i < n && !mine.empty(); ++i) {
+          const size_t at = rng() % mine.size();
+          const uint64_t key = mine[at];
+          mine[at] = mine.back();
+          mine.pop_back();
+          HashIndex::ShardGuard lock(&index, hash_of(key));
+          ASSERT_NE(index.Remove(hash_of(key), same_as(key)), 0u);
+        }
+      }
+    }
+    churn_live[t] = mine.size();
+  };
+  std::vector<std::thread> threads;
+  for (int r = 0; r < kReaders; ++r) threads.emplace_back(reader, 7 + r);
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kWriters; ++t) writers.emplace_back(writer, t);
+  for (auto& w : writers) w.join();
+  stop.store(true);
+  for (auto& r : threads) r.join();
+  uint64_t live = first_churn;
+  for (uint64_t n : churn_live) live += n;
+  std::printf("shared tags: %llu locators, %llu lookups, %llu grow steps\n",
+              static_cast<unsigned long long>(next_loc.load()),
+              static_cast<unsigned long long>(lookups.load()),
+              static_cast<unsigned long long>(index.grow_count()));
+  EXPECT_EQ(misses.load(), 0u);
+  EXPECT_EQ(doubles.load(), 0u);
+  EXPECT_EQ(foreign.load(), 0u);
+  EXPECT_GT(lookups.load(), 0u);
+  EXPECT_GT(index.grow_count(), 20u);
+  EXPECT_EQ(index.size(), live);
+  uint64_t walked = 0;
+  index.ForEach([&](Locator) { ++walked; });
+  EXPECT_EQ(walked, live);
+  Epoch::Drain();
+}
+
 // Prints ns per Find() at 1 M keys: hits and misses, random order. Asserts
 // only the results, never the speed.
 TEST(HashIndexTest, FindMicroBenchmark) {
