@@ -162,7 +162,8 @@ tsan-build:
 	  tests/invariants_test tests/unit/parking_test tests/unit/segment_test tests/compact_test \
 	  tests/inplace_test tests/unit/fences_test tests/unit/realtime_clock_test tests/verify_test \
 	  tests/ttl_test tests/backup_test tests/ns_churn_test tests/readers_test \
-	  tests/unit/epoch_test tests/unit/writeback_identity_test tests/unit/compact_hold_test
+	  tests/unit/epoch_test tests/unit/writeback_identity_test tests/unit/compact_hold_test \
+	  tests/collide_test tests/unit/hash_index_test
 
 # Many writers, CAS, batches, snapshots and background compaction on one
 # handle, checked against a model; encrypted; in place; group commit.
@@ -207,6 +208,11 @@ tsan-invariants:
 tsan-compact:
 	@# Backpressure: writers waiting for compaction, and let go by it.
 	$(call TSAN_RUN,compact) $(TSAN)/tests/compact_test
+	@# Keys that share an index tag under writers, updates in place, readers,
+	@# index growth, compaction and namespace drops (tests/c/collide_test.c);
+	@# the index's own concurrent tests (tests/unit/hash_index_test.cc).
+	$(call TSAN_RUN,collide) $(TSAN)/tests/collide_test
+	$(call TSAN_RUN,hash_index) $(TSAN)/tests/unit/hash_index_test --gtest_filter='*Concurrent*'
 tsan-ordered:
 	@# Ordered namespaces (tests/c/ordered_test.c) without the fork-based crash group.
 	$(call TSAN_RUN,ordered) $(TSAN)/tests/ordered_test api model big edges snapshot concurrent compact moved \

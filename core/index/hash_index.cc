@@ -16,7 +16,9 @@
 //    passes through a slot followed by an empty one, so no reader can miss.
 //  - Rebuilds copy the live entries into a new array (deleted markers are
 //    dropped), publish it with a release store of the shard word, and hand
-//    the old array to Epoch::Retire.
+//    the old array to Epoch::Retire (or, where Retire cannot allocate,
+//    keep it for good: the step is done by then, and a growth step that
+//    cannot allocate must throw before changing anything).
 #include "core/index/hash_index.h"
 
 #include <sys/mman.h>
@@ -169,7 +171,18 @@ bool HashIndex::Rebuild(size_t shard, unsigned cls, uint64_t extra_entry) {
   // Publish: the entries written above happen-before any reader's acquire
   // load that sees the new word.
   shards_[shard].store(MakeWord(table, cls), std::memory_order_release);
-  Epoch::Retire([old_table, old_cap] { FreeTable(old_table, old_cap); });
+  // Retire allocates (its queue of deleters grows in blocks), and the new
+  // table is in place already: a std::bad_alloc from it must not leave
+  // this step half done. Until 2026-11-30 it did: the caller was told the
+  // step failed, with its entry in the table, uncounted, and the shard's
+  // counts were the old table's, which a later step could then size too
+  // small for its entries ("sub-table overflow": the process ended;
+  // hash_index_test GrowthWhoseRetireCannotAllocate). With the heap that
+  // full, the old table is kept for good instead: it may be under a reader.
+  try {
+    Epoch::Retire([old_table, old_cap] { FreeTable(old_table, old_cap); });
+  } catch (const std::bad_alloc&) {
+  }
 
   meta_[shard].live = live;
   // Keep the lock bit as it is (held by the caller, or a lock-free phase).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <new>
 
 #include "core/util/epoch.h"
 
@@ -90,12 +91,29 @@ void SegmentTable::Add(std::shared_ptr<Segment> seg) {
     slots_[raw->slot()].store(raw, std::memory_order_release);
   }
   // Outside mu_: Retire may run other deleters, and Remove's takes mu_.
-  Epoch::Retire([old] { delete old; });
+  // (The segment is in: a full heap here keeps the old directory for good
+  // rather than throw after the change; until 2026-11-30 Add threw with
+  // the segment added. epoch_test SegmentTableChangesThatCannotAllocate.)
+  try {
+    Epoch::Retire([old] { delete old; });
+  } catch (const std::bad_alloc&) {
+  }
 }
 
 void SegmentTable::Remove(uint64_t id) {
-  std::shared_ptr<Segment> victim;
-  const std::vector<Segment*>* old = nullptr;
+  // What the deleter frees, held where a failed Retire cannot free it:
+  // the deleter's captures fit in std::function's own room (no allocation
+  // after the change), and a Retire that throws (its queue could not
+  // grow) leaves the segment mapped and its slot resolving for good, not
+  // freed under a reader. Until 2026-11-30 the deleter held the segment
+  // and was allocated after the directory changed: a full heap there
+  // freed the segment with its slot still resolving (epoch_test
+  // SegmentTableChangesThatCannotAllocate).
+  struct Gone {
+    const std::vector<Segment*>* old = nullptr;
+    std::shared_ptr<Segment> victim;
+  };
+  std::unique_ptr<Gone> gone(new Gone());
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = std::find_if(owned_.begin(), owned_.end(),
@@ -104,23 +122,27 @@ void SegmentTable::Remove(uint64_t id) {
     // (What allocates, first: a full heap then changes nothing.)
     std::unique_ptr<std::vector<Segment*>> next(new std::vector<Segment*>());
     next->reserve(owned_.size());
-    victim = *it;
+    gone->victim = *it;
     owned_.erase(it);
     for (auto& s : owned_) next->push_back(s.get());
-    old = by_id_.exchange(next.release(), std::memory_order_acq_rel);
+    gone->old = by_id_.exchange(next.release(), std::memory_order_acq_rel);
   }
   // The slot keeps resolving until no reader can hold a locator it loaded
   // before the index moved off this segment (compaction relocates, then
   // removes): clearing it now made such a read miss the key (NOT_FOUND)
   // though the record is still mapped (found by tests/c/readers_test.c).
-  uint32_t slot = victim->slot();
-  Epoch::Retire([this, old, victim, slot]() mutable {
-    delete old;
-    slots_[slot].store(nullptr, std::memory_order_release);
-    victim.reset();
-    std::lock_guard<std::mutex> l(mu_);
-    free_slots_.push_back(slot);
-  });
+  Gone* g = gone.release();
+  try {
+    Epoch::Retire([this, g] {
+      const uint32_t slot = g->victim->slot();
+      delete g->old;
+      slots_[slot].store(nullptr, std::memory_order_release);
+      delete g;
+      std::lock_guard<std::mutex> l(mu_);
+      free_slots_.push_back(slot);
+    });
+  } catch (const std::bad_alloc&) {
+  }
 }
 
 std::vector<std::shared_ptr<Segment>> SegmentTable::List() const {

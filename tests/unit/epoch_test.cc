@@ -32,8 +32,11 @@
 // thread calls it once), for ForkChildRunsNoneOfTheParentsDeleters: a
 // thread stopped that way inside SegmentTable::Add holds the table's mutex.
 // The core is linked in statically, so its allocations come here too.
+// Also to make the thread's n-th allocation from now fail (t_fail_new_at:
+// SegmentTableChangesThatCannotAllocate).
 namespace {
 thread_local void (*t_stop_in_new)() = nullptr;
+thread_local int t_fail_new_at = 0;
 }  // namespace
 
 void* operator new(size_t n) {
@@ -41,6 +44,7 @@ void* operator new(size_t n) {
     t_stop_in_new = nullptr;
     stop();
   }
+  if (t_fail_new_at > 0 && --t_fail_new_at == 0) throw std::bad_alloc();
   void* p = std::malloc(n == 0 ? 1 : n);
   if (p == nullptr) throw std::bad_alloc();
   return p;
@@ -85,6 +89,77 @@ class Latch {
   std::condition_variable cv_;
   bool set_ = false;
 };
+
+// SegmentTable::Add and Remove with the n-th allocation failing, for each
+// n: one that throws changed nothing (the segment is where it was, and
+// alive), and a slot that resolves always resolves to a live segment.
+// Until 2026-11-30 each replaced the id-ordered directory and then handed
+// the old one to Epoch::Retire, whose allocations (Remove's deleter, 40
+// bytes of captures, is allocated; the queue of deleters grows in blocks)
+// could throw after the change: Add threw with the segment added, and
+// Remove threw with the segment out of the directory but its slot still
+// resolving, the segment itself freed as its last reference went (a
+// reader that resolved a locator of it read freed memory).
+TEST(EpochTest, SegmentTableChangesThatCannotAllocate) {
+  using firkin::Segment;
+  uint64_t broken = 0, remove_threw = 0, add_threw = 0;
+  for (int round = 0; round < 64; ++round) {
+    for (int n = 1; n <= 6; ++n) {
+      Epoch::Drain();
+      firkin::SegmentTable table;
+      uint32_t slot = 0;
+      ASSERT_TRUE(table.AllocateSlot(&slot).ok());
+      auto seg = std::make_shared<Segment>(1, slot, std::make_unique<firkin::MemoryFile>(4096),
+                                           firkin::kSegmentHeaderSize, 0);
+      std::weak_ptr<Segment> weak = seg;
+      Segment* raw = seg.get();
+      // (Retires before the change, from 0 to 15 of them: the queue grows
+      // by a block about every twelfth, and some change's Retire is one.)
+      for (int i = 0; i < round / 2 % 16; ++i) Epoch::Retire([] {});
+      bool threw = false;
+      t_fail_new_at = round % 2 == 0 ? n : 0;
+      try {
+        table.Add(std::move(seg));
+      } catch (const std::bad_alloc&) {
+        threw = true;
+      }
+      t_fail_new_at = 0;
+      {
+        Epoch::Guard guard;
+        if (threw) {
+          ++add_threw;
+          if (table.ById(1) != nullptr || table.BySlot(slot) != nullptr) ++broken;
+          continue;
+        }
+        if (table.ById(1) != raw || table.BySlot(slot) != raw) ++broken;
+      }
+      for (int i = 0; i < round / 2 % 16; ++i) Epoch::Retire([] {});
+      t_fail_new_at = round % 2 == 1 ? n : 0;
+      try {
+        table.Remove(1);
+      } catch (const std::bad_alloc&) {
+        threw = true;
+      }
+      t_fail_new_at = 0;
+      Epoch::Drain();
+      Epoch::Guard guard;
+      if (threw) {
+        ++remove_threw;
+        if (table.ById(1) != raw || table.BySlot(slot) != raw || weak.expired()) ++broken;
+      } else if (table.ById(1) != nullptr) {
+        ++broken;
+      }
+      if (table.BySlot(slot) != nullptr && weak.expired()) ++broken;  // a freed segment
+    }
+  }
+  std::printf("segment table: %llu adds and %llu removes threw, %llu broken\n",
+              static_cast<unsigned long long>(add_threw),
+              static_cast<unsigned long long>(remove_threw),
+              static_cast<unsigned long long>(broken));
+  EXPECT_GT(remove_threw, 0u);
+  EXPECT_GT(add_threw, 0u);
+  EXPECT_EQ(broken, 0u);
+}
 
 TEST(EpochTest, RetireWithoutGuardsRunsAtOnce) {
   Epoch::Drain();
