@@ -101,17 +101,18 @@ Status OpenSegment(Env* env, const std::string& path, uint64_t id, bool last,
 }
 
 // The first log segment (not a compaction output) after ids[i]: its
-// header, and the sequence number of its first record (0 if it has no
-// valid one of its own). False if there is none or it cannot be read (it is then
-// opened, and judged, when its turn comes).
+// header, its watermark, and the sequence number of its first record (0
+// if it has no valid one of its own). False if there is none or it cannot
+// be read (it is then opened, and judged, when its turn comes).
 bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t>& ids, size_t i,
-                    SegmentHeader* h, uint64_t* first_seq) {
+                    SegmentHeader* h, uint64_t* first_seq, uint64_t* durable) {
   for (size_t k = i + 1; k < ids.size(); k++) {
     const std::string path = dir + "/" + SegmentFileName(ids[k]);
     std::unique_ptr<MappedFile> file;
     if (!env->OpenMappedFile(path, /*writable=*/false, &file).ok()) return false;
     if (!DecodeSegmentHeader(file->data(), file->size(), path, h).ok()) return false;
     if ((h->flags & kSegmentFlagCompacted) != 0) continue;
+    *durable = DecodeDurableLen(file->data());
     LogReader reader(file->data(), kSegmentHeaderSize, file->size());
     RecordView r;
     uint64_t at;
@@ -310,10 +311,10 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // watermark below it. The first record of the next log segment has
     // the sequence number that follows this one's last.
     bool unsealed = false;
-    uint64_t next_first = 0;
+    uint64_t next_first = 0, next_durable = 0;
     if (!last && (seg->flags() & kSegmentFlagCompacted) == 0 && durable < size) {
       SegmentHeader nh;
-      unsealed = NextLogSegment(env, dir, ids, i, &nh, &next_first) &&
+      unsealed = NextLogSegment(env, dir, ids, i, &nh, &next_first, &next_durable) &&
                  (nh.flags & kSegmentFlagAfterUnsealed) != 0;
     }
     const bool tail = last || unsealed;
@@ -401,6 +402,9 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       RestoreImages(wf()->data(), size, id, durable, live, res);
     }
     uint64_t prev_seq = 0;
+    // The highest number on a record of this segment that was appended, not
+    // updated in place (for `whole`, below).
+    uint64_t appended_hi = 0;
     // Sealed records are authenticated before they are applied (a record
     // whose checksum was made to match changed bytes would otherwise be
     // replayed as another key's, namespace's or type): a failed tag is
@@ -427,6 +431,7 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
       }
       if (got == LogReader::Result::kRecord) {
         prev_seq = r.seq;
+        if (r.counter() == 0) appended_hi = std::max(appended_hi, r.seq);
         replay.Apply(seg.get(), off, r, reader.authenticated_key());
         continue;
       }
@@ -499,7 +504,23 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     // its number (until 2026-11-27 it counted, and the next segment's
     // records were kept after the lost batch: a hole; powerloss_test,
     // "tears the batch ending a segment").
+    // Where nothing of the next segment was ever synced (its watermark on
+    // disk still at its header), not a number a record updated in place
+    // carries (2026-11-30): an overwrite takes its number while appends
+    // numbered before it may still be copied, past the published length a
+    // sync then makes durable (LogWriter::SyncPublished), so such a record
+    // below the watermark says nothing of the numbers below its own. With
+    // it, a power loss that cut those appends kept the next segment: a
+    // hole (recovery_regress_test "inplace_cut"). A segment whose last
+    // numbers all went in place then loses the next segment with them,
+    // whose writes no sync covered: a suffix. A next segment that was
+    // synced follows one whose records were all there when it was (the
+    // sync sealed it first, or an earlier recovery read it, made what it
+    // kept durable and left it unsealed-looking, e.g. whole after a kill
+    // -9): there the numbers count as before (recovery_regress_test
+    // "inplace_whole").
     uint64_t whole = res->last_seq;
+    if (appended_hi != 0 && next_durable <= kSegmentHeaderSize) whole = appended_hi;
     if (replay.pending_batch() != 0 && replay.pending_batch() == whole) whole--;
     if (unsealed && next_first != 0 && !watermark_bound && !live.same_boot &&
         whole + 1 < next_first) {

@@ -1553,6 +1553,115 @@ static int t_gap_after_unsealed(void) {
   return 0;
 }
 
+/* Sets the watermark in the header page of a segment read into b. */
+static void set_watermark(unsigned char *b, uint64_t wm) {
+  put64(b + 4096, wm);
+  put64(b + 4104, (uint64_t)XXH3_64bits(&wm, 8) ^ 0x5EA1ED5EA1ED5EA1ull);
+}
+
+/* Gives the record at r number `seq` and in-place counter 2 (what an
+ * overwrite makes), its checksum recomputed. */
+static void overwritten(unsigned char *r, uint64_t seq) {
+  put64(r + 8, seq);
+  const uint32_t two = 2;
+  memcpy(r + rec_counter_off(rec_flags(r)), &two, 4);
+  size_t from, n_covered;
+  rec_covered(r, &from, &n_covered);
+  rec_store_checksum(r, (uint64_t)XXH3_64bits(r + from, n_covered));
+}
+
+/* Images of an unsealed segment k holding a record updated in place, and
+ * the next segment k+1 (flagged after-unsealed), the newest.
+ *
+ * inplace_cut (whole == 0), the power-loss image of a hole: a put took a
+ * number in place (the segment's last one, here: k+1's first minus one)
+ * while appends numbered before it were still being copied, and a sync (an
+ * `always` put, firkin_sync, the interval flusher) persisted the watermark
+ * over the overwritten record but only up to the published length, short
+ * of those appends (SyncPublished, SyncTo). The appends then went unsynced,
+ * and a power loss lost them and every later record of the segment, after
+ * the next segment's name (the seal's directory sync) and its first page
+ * had reached the disk; nothing of the next segment was synced (its
+ * watermark at its header). The renumbered record says nothing of the
+ * numbers below its own: the next segment follows a hole and is dropped.
+ * Until 2026-11-30 recovery took the largest number it had read for the
+ * last one segment k holds whole, and kept the next segment: its keys came
+ * back past the hole.
+ *
+ * inplace_whole (whole == 1): no hole. Segment k's last put went in place
+ * (its last record renumbered, k+1's numbers one further), every record of
+ * k is below its watermark (a recovery after a kill -9 kept it whole and
+ * synced it, leaving it preallocated, unsealed-looking), and k+1 was
+ * synced (its watermark past its header). Nothing may be cut. */
+static int inplace_case(int whole) {
+  char names[64][64], p[1200];
+  const char *dir = fresh(whole ? "unsealed-inplace-whole" : "unsealed-inplace-cut");
+  CHECK(fill(dir, 1, 1) == 0, "fill");
+  int before = 0;
+  CHECK(unseal(dir, !whole, 1, &before) == 0, "build the image");
+  const int nseg = segments(dir, names, 64);
+  static unsigned char b[64 * 1024];
+  char next[1200];
+  snprintf(next, sizeof next, "%s/%s", dir, names[nseg - 1]);
+  if (whole) CHECK(shift_seqs(next) == 0, "shift the newest segment's numbers");
+  FILE *f = fopen(next, "r+b");
+  CHECK(f != NULL, "open the newest segment");
+  memset(b, 0, sizeof b);
+  const size_t nlen = fread(b, 1, sizeof b, f);
+  CHECK(nlen > 8192 + 16, "read the newest segment");
+  const uint64_t next_first = get64(b + 8192 + 8);
+  CHECK(get64(b + 4096) > 8192, "the newest segment was synced (sealed at close)");
+  if (!whole) { /* never synced */
+    set_watermark(b, 8192);
+    fseek(f, 0, SEEK_SET);
+    CHECK(fwrite(b, 1, nlen, f) == nlen, "write the newest segment");
+  }
+  fclose(f);
+  snprintf(p, sizeof p, "%s/%s", dir, names[nseg - 2]);
+  f = fopen(p, "r+b");
+  CHECK(f != NULL, "open segment k");
+  memset(b, 0, sizeof b);
+  const size_t len = fread(b, 1, sizeof b, f);
+  CHECK(len > 8192 + 4096, "segment k is %zu bytes", len);
+  size_t at[4096];
+  int n = 0;
+  for (size_t off = 8192; off + REC_MIN_SIZE <= len && get64(b + off + 8) != 0 && n < 4096;
+       off += rec_record_size(b + off)) {
+    at[n++] = off;
+  }
+  CHECK(n > 3, "%d records in segment k", n);
+  if (whole) {
+    CHECK(rec_seq(b + at[n - 1]) + 2 == next_first, "numbers in order");
+    overwritten(b + at[n - 1], next_first - 1);
+    set_watermark(b, at[n - 1] + rec_record_size(b + at[n - 1]));
+  } else {
+    CHECK(rec_seq(b + at[1]) + 2 < next_first, "numbers in order");
+    overwritten(b + at[1], next_first - 1);
+    set_watermark(b, at[3]); /* the overwritten record and the one after it */
+  }
+  fseek(f, 0, SEEK_SET);
+  CHECK(fwrite(b, 1, len, f) == len, "write segment k");
+  fclose(f);
+  firkin_db *db;
+  CHECK(open_db(dir, 0, 0, &db) == FIRKIN_OK, "open: %s", firkin_last_error());
+  int prefix = 0;
+  CHECK(prefix_of(db, &prefix), "a prefix, no hole");
+  if (whole) {
+    CHECK(stat_num(db, "segments_cut") == 0, "segments_cut %lld", stat_num(db, "segments_cut"));
+    CHECK(prefix > before && prefix == stat_num(db, "records"),
+          "%d keys kept of %lld records; the newest segment starts at key %d", prefix,
+          stat_num(db, "records"), before);
+  } else {
+    CHECK(prefix > 0 && prefix < before, "%d keys kept (the cut segment ends before %d)", prefix,
+          before);
+    CHECK(stat_num(db, "segments_cut") == 1, "segments_cut %lld", stat_num(db, "segments_cut"));
+  }
+  firkin_close(db);
+  return 0;
+}
+static int t_inplace_cut(void) { return inplace_case(0); }
+static int t_inplace_whole(void) { return inplace_case(1); }
+
 /* A spare segment file is readied, its id taken and its header written,
  * ahead of the roll that names it. If a compaction output drew a newer id
  * and a checkpoint listed it meanwhile, the roll must give the spare a
@@ -2100,6 +2209,10 @@ int main(void) {
       t_cut_after_unsealed);
   run("an unsealed segment ending with a number on no record: kept whole after a kill -9",
       t_gap_after_unsealed);
+  run("inplace_cut: a number updated in place past appends a power loss cut hides no hole",
+      t_inplace_cut);
+  run("inplace_whole: an unsealed-looking segment ending in place, next one synced: kept whole",
+      t_inplace_whole);
   run("version 6: a spare named after a checkpoint that listed a newer id takes a fresh one",
       t_checkpoint_spare_order);
   run("numbers never go back after a compaction dropped the log's newest records",
