@@ -278,7 +278,16 @@ uint64_t DB::CountKeys(const NamespaceInfo& ns) const {
 }
 
 void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) const {
-  const uint64_t now = NowMs();
+  // The clock that tells whether a key may have expired is read after the
+  // counters (below), not before them: a put of a key whose expiry had
+  // already passed, landing between a reading before and the counters,
+  // lowered the bound only to that expiry, after the earlier reading, and
+  // the count took the counter, with the key in it, which was never live
+  // (ttl_test count_stale_clock; until 2026-11-30, found by a stress run
+  // of counts beside such puts, where a preemption there did it). Read
+  // after them, the clock is at or past every write whose counts they
+  // hold (its commit time raised the clock before its counts changed).
+  uint64_t now = 0;
   // The namespaces a walk counts: their place in nss by id (-1: none).
   // `bound`, `begun`: those of a namespace that needs the walk (its
   // expiry bound is raised after it), else `update` is false.
@@ -292,7 +301,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   std::vector<Walk> walks;
   // Whether a namespace needs the walk: some key of it may have expired
   // since it was counted.
-  auto needs_walk = [now](const NamespaceInfo::CountsRead& c) {
+  auto needs_walk = [&now](const NamespaceInfo::CountsRead& c) {
     return c.ttl > 0 && now >= c.bound;
   };
   // Each namespace's counters are read as of a moment no write with an
@@ -306,28 +315,34 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   // state too).
   bool walk_all = false;
   const bool several = m > 1;
+  NamespaceInfo::CountsRead one;
+  std::vector<NamespaceInfo::CountsRead> many;
+  if (m > 1) many.resize(m);
+  NamespaceInfo::CountsRead* const reads = m > 1 ? many.data() : &one;
   for (uint32_t tries = 0;; tries++) {
     walks.clear();
     uint64_t token = 0;
     bool clean = !several || ns_.counts_lock()->ReadBegin(&token);
     for (size_t i = 0; i < m && clean; i++) {
-      NamespaceInfo::CountsRead c;
-      if (!nss[i]->ReadCounts(&c)) {
-        clean = false;
-        break;
-      }
-      if (!needs_walk(c)) {
-        out[i] = c.live < 0 ? 0 : static_cast<uint64_t>(c.live);
-        continue;
-      }
-      // The walk counts the keys whose version at its snapshot (below) is
-      // a put that has not expired, and finds the earliest expiry of the
-      // keys' newest records (expired ones included: while one waits for
-      // compaction, the counter overcounts and the walk is needed).
-      walks.push_back(Walk{i, c.bound, c.begun, true});
+      if (!nss[i]->ReadCounts(&reads[i])) clean = false;
     }
     if (clean && several) clean = ns_.counts_lock()->ReadValid(token);
-    if (clean) break;
+    if (clean) {
+      now = NowMs();  // (after the counters: above)
+      for (size_t i = 0; i < m; i++) {
+        const NamespaceInfo::CountsRead& c = reads[i];
+        if (!needs_walk(c)) {
+          out[i] = c.live < 0 ? 0 : static_cast<uint64_t>(c.live);
+          continue;
+        }
+        // The walk counts the keys whose version at its snapshot (below)
+        // is a put that has not expired, and finds the earliest expiry of
+        // the keys' newest records (expired ones included: while one waits
+        // for compaction, the counter overcounts and the walk is needed).
+        walks.push_back(Walk{i, c.bound, c.begun, true});
+      }
+      break;
+    }
     if (tries >= 64 + 16) {
       walk_all = true;
       break;
@@ -344,6 +359,7 @@ void DB::CountKeys(const NamespaceInfo* const* nss, size_t m, uint64_t* out) con
   // one counted by the walk would be two states (a batch that moves keys
   // from one to the other, landing in between, counted twice or not at
   // all); the walk counts every namespace it is given at one state.
+  if (walk_all) now = NowMs();  // (no clean reading took it)
   if (several || walk_all) {
     walks.clear();
     for (size_t i = 0; i < m; i++) {

@@ -37,6 +37,13 @@
  *              also: the read made again gives the new value, and when its
  *              copy runs out of memory *val is NULL (it held the first
  *              copy, freed: a double free for the caller)
+ *   history    history-keeping features beside updates in place: the history
+ *              of a hot key (its newest version once, truncated), TTL puts
+ *              over overwritten records and plain puts after TTL puts (never
+ *              in place; the expiry set and cleared as written), persist,
+ *              an expiry already past, a time before the overwrites (the
+ *              hot key too old, never another value), history retention
+ *              after a reopen (nothing in place, every put listed)
  *
  * Values are self-describing: one 8-byte word (key id in the top byte, a
  * counter below) repeated over the whole value, so a mixture of two
@@ -1978,6 +1985,176 @@ static void test_reread(void) {
 
 /* ------------------------------------------------------------------------ */
 
+
+/* ------------------------------------------------------------------------ */
+/* history                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* The versions firkin_history lists for key: strictly decreasing numbers,
+ * each value whole and of key_id, counters not increasing; the newest's
+ * number and counter in *seq and *counter; how many in *n, truncated or
+ * not in *trunc. */
+static void history_of(firkin_db *db, const char *key, unsigned key_id, uint64_t *seq,
+                       uint64_t *counter, int *n, bool *trunc, const char *when) {
+  firkin_history *h = NULL;
+  *seq = 0;
+  *counter = 0;
+  *n = 0;
+  *trunc = false;
+  if (firkin_history_new(db, NULL, key, strlen(key), &h) != FIRKIN_OK) {
+    check(false, "%s: history_new (%s)", when, firkin_last_error());
+    return;
+  }
+  uint64_t prev_seq = UINT64_MAX, prev_c = UINT64_MAX;
+  int bad = 0;
+  for (; firkin_history_valid(h); firkin_history_next(h)) {
+    const uint64_t s = firkin_history_seq(h);
+    const void *v = NULL;
+    size_t vl = 0;
+    unsigned kid = 0;
+    uint64_t c = 0;
+    if (firkin_history_is_delete(h) || firkin_history_value(h, &v, &vl) != FIRKIN_OK ||
+        !decode(v, vl, &kid, &c) || kid != (key_id & 0xFF) || s >= prev_seq || c > prev_c) {
+      bad++;
+    }
+    if (*n == 0) {
+      *seq = s;
+      *counter = c;
+    }
+    prev_seq = s;
+    prev_c = c;
+    (*n)++;
+  }
+  *trunc = firkin_history_truncated(h);
+  firkin_history_free(h);
+  check(bad == 0, "%s: every version listed once, in order, whole (%d bad of %d)", when, bad,
+        *n);
+}
+
+static uint64_t ttl_left(firkin_db *db, const char *key, firkin_status *st) {
+  uint64_t r = 0;
+  *st = firkin_ttl(db, NULL, NULL, key, strlen(key), &r);
+  return r;
+}
+
+/* History-keeping features beside updates in place (2026-11-30 review):
+ * firkin_history of a hot key lists its newest version once, truncated;
+ * TTL puts never go in place and a plain put after one clears the expiry
+ * (and appends), persist and an expiry already past; a time before the
+ * overwrites reads the hot key as SNAPSHOT_TOO_OLD (never an older value
+ * or NOT_FOUND), other keys as they were, and a scan of that state fails
+ * whole; reopened with history retention, nothing goes in place and each
+ * put is listed. Passed when written: regression cover. */
+static void test_history(void) {
+  char path[300];
+  firkin_db *db = open_inplace(path, sizeof path, "history", "64M");
+  if (db == NULL) return;
+  uint64_t c = 0, seq = 0, hc = 0, got = 0;
+  int n = 0;
+  bool trunc = false;
+  check(put_val(db, NULL, NULL, "first", 2, 1, VAL_LEN) == FIRKIN_OK, "put first");
+  check(put_val(db, NULL, NULL, "hot", 1, ++c, VAL_LEN) == FIRKIN_OK, "put hot");
+  check(put_val(db, NULL, NULL, "other", 3, 1, VAL_LEN) == FIRKIN_OK, "put other");
+  uint64_t t_before = 0;
+  firkin_now_ms(db, &t_before);
+  usleep(3000); /* the overwrites commit in a later millisecond */
+  uint64_t d = puts_delta(db, NULL, NULL, "hot", 1, &c, 50, VAL_LEN);
+  check(d != NOSTAT && d == 50, "50 overwrites in place (%llu)", (unsigned long long)d);
+  history_of(db, "hot", 1, &seq, &hc, &n, &trunc, "hot");
+  check(n == 1 && trunc && seq == version_of(db, NULL, "hot") && hc == c,
+        "hot: its newest version only (%d listed, truncated %d, counter %llu of %llu)", n,
+        (int)trunc, (unsigned long long)hc, (unsigned long long)c);
+
+  /* The state before the overwrites: hot too old, the others as they were. */
+  {
+    firkin_snapshot *s = NULL;
+    firkin_status st = firkin_snapshot_at_time(db, t_before, &s);
+    check(st == FIRKIN_OK || st == FIRKIN_E_SNAPSHOT_TOO_OLD, "snapshot_at_time before (%d)", st);
+    if (st == FIRKIN_OK) {
+      void *v = NULL;
+      size_t vl = 0;
+      st = firkin_get(db, s, NULL, "hot", 3, &v, &vl);
+      check(st == FIRKIN_E_SNAPSHOT_TOO_OLD, "hot before the overwrites: too old (%d)", st);
+      if (st == FIRKIN_OK) firkin_free(v);
+      check(read_val(db, s, NULL, "first", 2, VAL_LEN, &got) && got == 1, "first as it was");
+      firkin_iter *it = NULL;
+      check(firkin_iter_new(db, s, NULL, &it) == FIRKIN_OK, "iter_new at the old state");
+      while (firkin_iter_valid(it)) firkin_iter_next(it);
+      check(firkin_iter_status(it) == FIRKIN_E_SNAPSHOT_TOO_OLD,
+            "a scan of the old state fails whole (%d)", firkin_iter_status(it));
+      firkin_iter_free(it);
+      firkin_snapshot_free(s);
+    }
+  }
+
+  /* TTL: never in place, either way; persist; an expiry already past. */
+  {
+    unsigned char buf[VAL_LEN];
+    firkin_status st;
+    uint64_t before = ipu(db);
+    fill(buf, VAL_LEN, 1, ++c);
+    check(firkin_put_ttl(db, NULL, NULL, "hot", 3, buf, VAL_LEN, 3600000) == FIRKIN_OK,
+          "put_ttl hot");
+    uint64_t left = ttl_left(db, "hot", &st);
+    check(st == FIRKIN_OK && left > 3500000 && left != FIRKIN_TTL_NONE, "the TTL is set (%llu)",
+          (unsigned long long)left);
+    check(put_val(db, NULL, NULL, "hot", 1, ++c, VAL_LEN) == FIRKIN_OK, "plain put after TTL");
+    check(ipu(db) == before, "neither the TTL put nor the plain put after it in place");
+    left = ttl_left(db, "hot", &st);
+    check(st == FIRKIN_OK && left == FIRKIN_TTL_NONE, "the plain put cleared the TTL");
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 10, VAL_LEN);
+    check(d == 10, "in place again (%llu)", (unsigned long long)d);
+    left = ttl_left(db, "hot", &st);
+    check(st == FIRKIN_OK && left == FIRKIN_TTL_NONE, "no TTL after the overwrites");
+    fill(buf, VAL_LEN, 1, ++c);
+    check(firkin_put_ttl(db, NULL, NULL, "hot", 3, buf, VAL_LEN, 3600000) == FIRKIN_OK,
+          "put_ttl over an overwritten record");
+    left = ttl_left(db, "hot", &st);
+    check(st == FIRKIN_OK && left > 3500000 && left != FIRKIN_TTL_NONE,
+          "the TTL is set over the overwritten record");
+    check(firkin_persist(db, NULL, NULL, "hot", 3) == FIRKIN_OK, "persist");
+    left = ttl_left(db, "hot", &st);
+    check(st == FIRKIN_OK && left == FIRKIN_TTL_NONE, "persisted");
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c, "persist kept the value");
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 10, VAL_LEN);
+    check(d != NOSTAT && d >= 9, "in place after persist (%llu)", (unsigned long long)d);
+    uint64_t now = 0;
+    firkin_now_ms(db, &now);
+    fill(buf, VAL_LEN, 1, ++c);
+    check(firkin_put_expire_at(db, NULL, NULL, "hot", 3, buf, VAL_LEN, now - 1) == FIRKIN_OK,
+          "put_expire_at in the past");
+    ttl_left(db, "hot", &st);
+    check(st == FIRKIN_E_NOT_FOUND, "expired at once (%d)", st);
+    uint64_t cnt = 0;
+    check(firkin_count(db, NULL, &cnt) == FIRKIN_OK && cnt == 2, "count 2 (%llu)",
+          (unsigned long long)cnt);
+    before = ipu(db);
+    check(put_val(db, NULL, NULL, "hot", 1, ++c, VAL_LEN) == FIRKIN_OK, "put after expiry");
+    check(ipu(db) == before && read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &got) && got == c,
+          "back, appended");
+    check(firkin_count(db, NULL, &cnt) == FIRKIN_OK && cnt == 3, "count 3 (%llu)",
+          (unsigned long long)cnt);
+  }
+  check(firkin_close(db) == FIRKIN_OK, "close");
+
+  /* Reopened with history retention: nothing in place, every put listed. */
+  {
+    firkin_options *o = make_opts("none", "true");
+    firkin_options_set(o, "history_retention_ms", "3600000");
+    db = open_with(path, o);
+    if (db == NULL) return;
+    uint64_t latest = 0;
+    check(read_val(db, NULL, NULL, "hot", 1, VAL_LEN, &latest) && latest == c, "hot after reopen");
+    d = puts_delta(db, NULL, NULL, "hot", 1, &c, 20, VAL_LEN);
+    check(d == 0, "history retention: nothing in place (%llu)", (unsigned long long)d);
+    history_of(db, "hot", 1, &seq, &hc, &n, &trunc, "hot, retained");
+    check(n >= 21 && hc == c, "every retained put listed (%d, newest %llu of %llu)", n,
+          (unsigned long long)hc, (unsigned long long)c);
+    check(firkin_close(db) == FIRKIN_OK, "close");
+  }
+  rmrf(path);
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (!make_base_dir("inplace")) return 2;
@@ -1989,7 +2166,8 @@ int main(int argc, char **argv) {
                 {"first", test_first},  {"nospace", test_nospace},
                 {"torn", test_torn},   {"kill", test_kill},
                 {"ahead", test_ahead}, {"lastseq", test_lastseq},
-                {"bad", test_bad},     {"reread", test_reread}};
+                {"bad", test_bad},     {"reread", test_reread},
+                {"history", test_history}};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) group_known(groups[i].name);
   const bool bad_args = group_args_unknown(argc, argv) != 0;
   if (bad_args) failed++;
