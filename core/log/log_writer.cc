@@ -251,6 +251,29 @@ uint64_t LogWriter::Freeze(Segment* seg, uint64_t target) {
   return std::max(cur, target);
 }
 
+uint64_t LogWriter::FreezeForSync(Segment* seg, uint64_t upto) {
+  Freeze(seg, seg->reserved_len());
+  // Every overwrite below the freeze has ended (Freeze waited), and each
+  // noted where the records numbered before it end (NoteInPlace) before
+  // it ended. None past `upto`: the records below it hold every number
+  // below each number on them. (Until 2026-11-30 the watermark was raised
+  // to the published length regardless: an update in place numbered n+1
+  // below it, the append numbered n still being copied past it, and a
+  // read-only handle's refresh reached a state with n+1 and without n, a
+  // hole the writer never had, filled by its next refresh below its
+  // firkin_last_seq; readers_test inplace_hole.)
+  if (live_ == nullptr || !seg->inplace() || !seg->InPlaceGapAtOrAbove(upto + 1)) return upto;
+  // No overwrite starts now, and every number one took is published, so
+  // the published length is past every record numbered below it; frozen
+  // before any overwrite starts again. (The appends waited for hold no
+  // lock this thread holds: they never wait for a sync.)
+  Block();
+  upto = std::max(upto, seg->published_len());
+  Freeze(seg, seg->reserved_len());
+  Unblock();
+  return upto;
+}
+
 void LogWriter::Publish(const Reservation& r) {
   publisher_.Complete(r.seq, r.seg, r.off + r.bytes);
   publisher_.WaitFor(r.seq);  // the length is raised over the record before
@@ -862,8 +885,8 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
         cover_mark_ = arrivals_.load();
         const Clock::time_point t0 = Clock::now();
         // (Published bytes are below what was reserved when it froze.)
-        const uint64_t upto = std::max(end, seg->published_len());
-        Freeze(seg, seg->reserved_len());
+        const uint64_t upto =
+            FreezeForSync(seg, std::max(end, seg->published_len()));
         s = SyncRangeLocked(seg, upto, /*watermark=*/WatermarkNeeded(seg));
         last_sync_ns_ = NsSince(t0);
         expect_ = in_sync_.load(std::memory_order_acquire);
@@ -939,6 +962,22 @@ void LogWriter::SyncBehind(Segment* seg, uint64_t upto) {
   std::lock_guard<std::mutex> l(sync_mu_);
   if (has_sticky_.load(std::memory_order_relaxed)) return;
   if (seg->sealed.load(std::memory_order_acquire)) return;
+  // The synced length becomes the watermark (in the page at once, which
+  // read-only handles read, and on disk later: PersistWatermarkLocked), so
+  // it must end a completed prefix of the log (FreezeForSync). What was
+  // handed over is frozen, with no overwrite under way there, but an
+  // update in place below `upto` may carry a number above records past it
+  // (2026-11-30). Then the bytes are made durable all the same (the
+  // seal's sync finds them clean) and the length is left where it was;
+  // the next sync that raises the watermark goes past them.
+  if (live_ != nullptr && seg->inplace() && seg->InPlaceGapAtOrAbove(upto + 1)) {
+    const uint64_t synced = seg->synced_len.load(std::memory_order_relaxed);
+    if (upto <= synced || seal_queued_.load(std::memory_order_acquire)) return;
+    Status s = seg->file()->Sync(synced, upto - synced);
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    if (!s.ok()) SetSticky(s, /*pages_at_risk=*/true);
+    return;
+  }
   // A failure is sticky (SyncRangeLocked), as for any sync.
   (void)SyncRangeLocked(seg, upto, /*watermark=*/false);
 }
@@ -950,8 +989,7 @@ Status LogWriter::SyncPublished() {
   FIRKIN_RETURN_IF_ERROR(SealQueuedLocked());
   Segment* seg = active_.load(std::memory_order_acquire);
   if (seg == nullptr || seg->sealed.load(std::memory_order_acquire)) return Status::OK();
-  const uint64_t upto = seg->published_len();
-  Freeze(seg, seg->reserved_len());
+  const uint64_t upto = FreezeForSync(seg, seg->published_len());
   return SyncRangeLocked(seg, upto, /*watermark=*/true);
 }
 

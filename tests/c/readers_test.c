@@ -111,6 +111,13 @@
  *               a namespace before its create record (refresh_placeholder)
  *               keeps neither the namespace nor their counts: repaired, a
  *               refresh counts them once (before 2026-11-29 twice).
+ *  inplace_hole  an update in place numbered after an append still
+ *               being copied, then a sync: a reader refreshed after it
+ *               sees the append wherever it sees the update, and a
+ *               snapshot it took reads the same after the next refresh
+ *               (before 2026-11-30 the watermark covered the update but
+ *               not the append: a hole, filled by the next refresh below
+ *               the reader's firkin_last_seq; review).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -2800,6 +2807,113 @@ static int t_failed_ns_placeholder(void) {
   return 0;
 }
 
+/* inplace_hole (2026-11-30): an update in place takes its number without
+ * waiting for appends numbered before it, which may still be copying past
+ * the published length. A sync (here firkin_sync; also a group commit, the
+ * interval flusher, the writeback thread's sync-behind) then raised the
+ * durability watermark over the overwritten record but only up to the
+ * published length: a reader refreshed to a state holding the update
+ * (number n+1) without the append numbered n, a state the writer never had
+ * (a hole), and the next refresh brought that append in below the
+ * reader's firkin_last_seq, changing what a snapshot it held read. Here a
+ * thread appends a large value while the main thread updates a key in
+ * place and syncs; the reader, refreshed after the sync, must see the
+ * large value wherever it sees the update, and a snapshot it took then
+ * must read the same after the next refresh. */
+struct big_put {
+  firkin_db *w;
+  char key[32];
+  const char *val;
+  size_t len;
+  atomic_int started;
+  firkin_status rc;
+};
+
+static void *big_put_main(void *arg) {
+  struct big_put *b = arg;
+  atomic_store(&b->started, 1);
+  b->rc = firkin_put(b->w, NULL, NULL, b->key, strlen(b->key), b->val, b->len);
+  return NULL;
+}
+
+static int t_inplace_hole(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "inplace-hole");
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_options_set(o, "segment_size", "256M");
+  firkin_options_set(o, "sync_mode", "none");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(firkin_open(dir, o, &w) == FIRKIN_OK, "writer open");
+  firkin_options_free(o);
+  const size_t big_len = 12u << 20;
+  char *big = malloc(big_len);
+  CHECK(big != NULL, "malloc");
+  memset(big, 'v', big_len);
+  CHECK(firkin_put(w, NULL, NULL, "x", 1, "x1", 2) == FIRKIN_OK, "put x");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  int holes = 0, changed = 0, exercised = 0;
+  for (int round = 0; round < 12 && holes + changed == 0; round++) {
+    char bkey[32], hot[32], v1[16], v2[16];
+    snprintf(hot, sizeof hot, "hot%02d", round);
+    snprintf(v1, sizeof v1, "old%02d", round);
+    snprintf(v2, sizeof v2, "new%02d", round);
+    snprintf(bkey, sizeof bkey, "big%02d", round);
+    CHECK(firkin_put(w, NULL, NULL, hot, strlen(hot), v1, strlen(v1)) == FIRKIN_OK, "put hot");
+    const long long ip0 = stat_num(w, "in_place_updates");
+    struct big_put bp = {.w = w, .val = big, .len = big_len};
+    snprintf(bp.key, sizeof bp.key, "%s", bkey);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, big_put_main, &bp) == 0, "thread");
+    while (!atomic_load(&bp.started)) sched_yield();
+    struct timespec ts = {0, (200 + 300 * (round % 4)) * 1000L};
+    nanosleep(&ts, NULL);
+    CHECK(firkin_put(w, NULL, NULL, hot, strlen(hot), v2, strlen(v2)) == FIRKIN_OK, "put hot");
+    CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+    const bool in_place = stat_num(w, "in_place_updates") == ip0 + 1;
+    CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+    firkin_snapshot *snap = NULL;
+    CHECK(firkin_snapshot_new(r, &snap) == FIRKIN_OK, "snapshot");
+    uint64_t rseq = 0;
+    CHECK(firkin_last_seq(r, &rseq) == FIRKIN_OK, "last_seq");
+    void *v = NULL;
+    size_t n = 0;
+    const firkin_status hs = firkin_get(r, snap, NULL, hot, strlen(hot), &v, &n);
+    const bool sees_new = hs == FIRKIN_OK && n == strlen(v2) && memcmp(v, v2, n) == 0;
+    firkin_free(v);
+    v = NULL;
+    const firkin_status bs = firkin_get(r, snap, NULL, bkey, strlen(bkey), &v, &n);
+    firkin_free(v);
+    v = NULL;
+    pthread_join(th, NULL);
+    CHECK(bp.rc == FIRKIN_OK, "big put: %s", firkin_strerror(bp.rc));
+    if (in_place && sees_new) exercised++;
+    if (sees_new && bs != FIRKIN_OK) {
+      fprintf(stderr, "  round %d: the reader at %llu sees %s=%s but not %s (%s), numbered before it\n",
+              round, (unsigned long long)rseq, hot, v2, bkey, firkin_strerror(bs));
+      holes++;
+    }
+    CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+    CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+    const firkin_status bs2 = firkin_get(r, snap, NULL, bkey, strlen(bkey), &v, &n);
+    firkin_free(v);
+    firkin_snapshot_free(snap);
+    if (bs2 != bs && bs2 != FIRKIN_E_SNAPSHOT_TOO_OLD) {
+      fprintf(stderr, "  round %d: a snapshot at %llu read %s as %s, after a refresh as %s\n",
+              round, (unsigned long long)rseq, bkey, firkin_strerror(bs), firkin_strerror(bs2));
+      changed++;
+    }
+  }
+  free(big);
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "writer close");
+  CHECK(holes == 0 && changed == 0, "%d holes, %d snapshots changed by a refresh", holes, changed);
+  if (exercised == 0) printf("  (no update in place was seen by the reader: nothing tested)\n");
+  return 0;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   snprintf(root, sizeof root, "/tmp/firkin-readers-XXXXXX");
@@ -2840,6 +2954,8 @@ int main(void) {
   run("failed_ns_threads: namespaces listed while refreshes fail and publish", t_failed_ns_threads);
   run("failed_ns_placeholder: a failed refresh over keys met before their namespace",
       t_failed_ns_placeholder);
+  run("inplace_hole: an update in place past appends still copying, a sync, a refresh",
+      t_inplace_hole);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();
 }
