@@ -252,25 +252,57 @@ uint64_t LogWriter::Freeze(Segment* seg, uint64_t target) {
 }
 
 uint64_t LogWriter::FreezeForSync(Segment* seg, uint64_t upto) {
-  Freeze(seg, seg->reserved_len());
+  const uint64_t frozen = Freeze(seg, seg->reserved_len());
   // Every overwrite below the freeze has ended (Freeze waited), and each
   // noted where the records numbered before it end (NoteInPlace) before
   // it ended. None past `upto`: the records below it hold every number
   // below each number on them. (Until 2026-11-30 the watermark was raised
-  // to the published length regardless: an update in place numbered n+1
-  // below it, the append numbered n still being copied past it, and a
-  // read-only handle's refresh reached a state with n+1 and without n, a
-  // hole the writer never had, filled by its next refresh below its
-  // firkin_last_seq; readers_test inplace_hole.)
+  // to the published length read before the freeze regardless: an update
+  // in place numbered n+1 below it, the append numbered n still being
+  // copied past it (or published just after the look, by the thread that
+  // then made the update), and a read-only handle's refresh reached a
+  // state with n+1 and without n, a hole the writer never had, filled by
+  // its next refresh below its firkin_last_seq; readers_test inplace_hole.)
   if (live_ == nullptr || !seg->inplace() || !seg->InPlaceGapAtOrAbove(upto + 1)) return upto;
-  // No overwrite starts now, and every number one took is published, so
-  // the published length is past every record numbered below it; frozen
-  // before any overwrite starts again. (The appends waited for hold no
-  // lock this thread holds: they never wait for a sync.)
-  Block();
-  upto = std::max(upto, seg->published_len());
-  Freeze(seg, seg->reserved_len());
-  Unblock();
+  // Appends published since the look (an acknowledged one is): below the
+  // freeze, they never change again.
+  upto = std::max(upto, std::min(seg->published_len(), frozen));
+  if (!seg->InPlaceGapAtOrAbove(upto + 1)) return upto;
+  // Appends still being copied: no overwrite starts now (as Block), and
+  // their publication is waited for, briefly: a sync does not wait for a
+  // stalled writer (inplace_test ahead). Published, the published length
+  // is past every record numbered below an overwrite's number, and frozen
+  // before any overwrite starts again. Still in flight after
+  // kPrefixWaitNs (a writer stopped or preempted that long), the sync
+  // goes on with what is published, and a reader may see an update in
+  // place before such an append numbered below it (README, "Read-only
+  // processes beside the writer"). (The appends waited for hold no lock
+  // this thread holds: they never wait for a sync.)
+  ip_blockers_.fetch_add(1, std::memory_order_seq_cst);
+  WaitInPlaceIdle();
+  const uint64_t hi = InPlaceMaxSeq();
+  Epoch::Guard guard;  // (Current advances the segments' published lengths)
+  const int64_t deadline = NowNs() + kPrefixWaitNs;
+  bool published = false;
+  for (uint32_t round = 0;; round++) {
+    if (publisher_.Current() >= hi) {
+      published = true;
+      break;
+    }
+    if (NowNs() >= deadline) break;
+    if (round < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+  if (published) {
+    const uint64_t len = seg->published_len();
+    upto = std::max(upto, std::min(len, Freeze(seg, len)));
+  } else {
+    prefix_waits_timed_out_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ip_blockers_.fetch_sub(1, std::memory_order_seq_cst);
   return upto;
 }
 
