@@ -265,7 +265,8 @@ uint64_t LogWriter::FreezeForSync(Segment* seg, uint64_t upto) {
   // its next refresh below its firkin_last_seq; readers_test inplace_hole.)
   if (live_ == nullptr || !seg->inplace() || !seg->InPlaceGapAtOrAbove(upto + 1)) return upto;
   // Appends published since the look (an acknowledged one is): below the
-  // freeze, they never change again.
+  // freeze, they never change again. (Where the freeze read the reserved
+  // length before such an append was reserved, the wait below takes it.)
   upto = std::max(upto, std::min(seg->published_len(), frozen));
   if (!seg->InPlaceGapAtOrAbove(upto + 1)) return upto;
   // Appends still being copied: no overwrite starts now (as Block), and
@@ -296,12 +297,13 @@ uint64_t LogWriter::FreezeForSync(Segment* seg, uint64_t upto) {
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   }
-  if (published) {
-    const uint64_t len = seg->published_len();
-    upto = std::max(upto, std::min(len, Freeze(seg, len)));
-  } else {
-    prefix_waits_timed_out_.fetch_add(1, std::memory_order_relaxed);
-  }
+  if (!published) prefix_waits_timed_out_.fetch_add(1, std::memory_order_relaxed);
+  // Either way, every append acknowledged before an update in place is
+  // published, and so below this length (what the wait adds: the appends
+  // it waited for).
+  const uint64_t len = seg->published_len();
+  Freeze(seg, len);
+  upto = std::max(upto, len);
   ip_blockers_.fetch_sub(1, std::memory_order_seq_cst);
   return upto;
 }
