@@ -606,7 +606,14 @@ FIRKIN_API firkin_status firkin_rekey(const char *path, const firkin_options *ol
  *  compaction outputs. That is a completed prefix of the log: never part of
  *  a batch, never a half-written record, never a hole. Without a writer, it
  *  sees every complete record (as a writable open would, without cutting
- *  anything). The state stays fixed until firkin_refresh. An open that
+ *  anything). With updates in place (in_place_updates) one exception to
+ *  "never a hole": an update in place does not wait for appends numbered
+ *  before it by other threads, and a sync waits at most 100 ms for them;
+ *  an append still in flight after that (its put not returned) may be
+ *  missing from a state that holds the update, and come with a later
+ *  refresh, numbered below the firkin_last_seq the handle reported
+ *  (writes acknowledged before the update are always there). The state
+ *  stays fixed until firkin_refresh. An open that
  *  races the writer's retirement of segments starts over, for up to 10 s;
  *  then it fails with FIRKIN_E_BUSY (nothing is damaged). */
 

@@ -93,6 +93,18 @@ class MappedFile {
   // 2 MiB of it: only for files that are synced rarely. Never changes the
   // contents; failures are ignored.
   virtual void AdviseHugePages() {}
+  // For a mapping opened read-only: makes [offset, offset+len) read as
+  // `bytes` in this mapping only (the pages that hold it become private
+  // copies: the file is not written, and those pages no longer follow
+  // it). A read-only handle's recovery puts an update in place that a
+  // kill -9 cut short together this way (recovery.cc). False: not done
+  // (this default; the mapping is unchanged).
+  virtual bool OverlayPrivate(uint64_t offset, const char* bytes, uint64_t len) {
+    (void)offset;
+    (void)bytes;
+    (void)len;
+    return false;
+  }
   // Reserves disk space for [offset, offset+len) of a file made by
   // NewSparseMappedFile (posix_fallocate), so that stores there can no
   // longer fault with SIGBUS for lack of it. ENOSPC gives kNoSpace. This

@@ -139,6 +139,27 @@ class PosixMappedFile final : public MappedFile {
 
   char* data() override { return base_; }
   uint64_t size() const override { return size_; }
+
+  bool OverlayPrivate(uint64_t offset, const char* bytes, uint64_t len) override {
+    if (base_ == nullptr || writable_ || len == 0 || offset > size_ || len > size_ - offset) {
+      return false;
+    }
+    const uint64_t start = offset & ~(PageSize() - 1);
+    const uint64_t end =
+        std::min<uint64_t>(size_, (offset + len + PageSize() - 1) & ~(PageSize() - 1));
+    // (A read-only mapping closed its descriptor: AfterMap.)
+    const int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    // The same pages of the same file, private and writable (copy on
+    // write: a descriptor opened read-only allows it), at the same address.
+    void* p = mmap(base_ + start, end - start, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+                   fd, static_cast<off_t>(start));
+    close(fd);
+    if (p == MAP_FAILED) return false;
+    std::memcpy(base_ + offset, bytes, len);
+    (void)mprotect(base_ + start, end - start, PROT_READ);
+    return true;
+  }
   const std::string& path() const override { return path_; }
   void SetPath(const std::string& path) override { path_ = path; }
 

@@ -251,6 +251,63 @@ uint64_t LogWriter::Freeze(Segment* seg, uint64_t target) {
   return std::max(cur, target);
 }
 
+uint64_t LogWriter::FreezeForSync(Segment* seg, uint64_t upto) {
+  const uint64_t frozen = Freeze(seg, seg->reserved_len());
+  // Every overwrite below the freeze has ended (Freeze waited), and each
+  // noted where the records numbered before it end (NoteInPlace) before
+  // it ended. None past `upto`: the records below it hold every number
+  // below each number on them. (Until 2026-11-30 the watermark was raised
+  // to the published length read before the freeze regardless: an update
+  // in place numbered n+1 below it, the append numbered n still being
+  // copied past it (or published just after the look, by the thread that
+  // then made the update), and a read-only handle's refresh reached a
+  // state with n+1 and without n, a hole the writer never had, filled by
+  // its next refresh below its firkin_last_seq; readers_test inplace_hole.)
+  if (live_ == nullptr || !seg->inplace() || !seg->InPlaceGapAtOrAbove(upto + 1)) return upto;
+  // Appends published since the look (an acknowledged one is): below the
+  // freeze, they never change again. (Where the freeze read the reserved
+  // length before such an append was reserved, the wait below takes it.)
+  upto = std::max(upto, std::min(seg->published_len(), frozen));
+  if (!seg->InPlaceGapAtOrAbove(upto + 1)) return upto;
+  // Appends still being copied: no overwrite starts now (as Block), and
+  // their publication is waited for, briefly: a sync does not wait for a
+  // stalled writer (inplace_test ahead). Published, the published length
+  // is past every record numbered below an overwrite's number, and frozen
+  // before any overwrite starts again. Still in flight after
+  // kPrefixWaitNs (a writer stopped or preempted that long), the sync
+  // goes on with what is published, and a reader may see an update in
+  // place before such an append numbered below it (README, "Read-only
+  // processes beside the writer"). (The appends waited for hold no lock
+  // this thread holds: they never wait for a sync.)
+  ip_blockers_.fetch_add(1, std::memory_order_seq_cst);
+  WaitInPlaceIdle();
+  const uint64_t hi = InPlaceMaxSeq();
+  Epoch::Guard guard;  // (Current advances the segments' published lengths)
+  const int64_t deadline = NowNs() + kPrefixWaitNs;
+  bool published = false;
+  for (uint32_t round = 0;; round++) {
+    if (publisher_.Current() >= hi) {
+      published = true;
+      break;
+    }
+    if (NowNs() >= deadline) break;
+    if (round < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+  if (!published) prefix_waits_timed_out_.fetch_add(1, std::memory_order_relaxed);
+  // Either way, every append acknowledged before an update in place is
+  // published, and so below this length (what the wait adds: the appends
+  // it waited for).
+  const uint64_t len = seg->published_len();
+  Freeze(seg, len);
+  upto = std::max(upto, len);
+  ip_blockers_.fetch_sub(1, std::memory_order_seq_cst);
+  return upto;
+}
+
 void LogWriter::Publish(const Reservation& r) {
   publisher_.Complete(r.seq, r.seg, r.off + r.bytes);
   publisher_.WaitFor(r.seq);  // the length is raised over the record before
@@ -862,8 +919,8 @@ Status LogWriter::SyncTo(Segment* seg, uint64_t end) {
         cover_mark_ = arrivals_.load();
         const Clock::time_point t0 = Clock::now();
         // (Published bytes are below what was reserved when it froze.)
-        const uint64_t upto = std::max(end, seg->published_len());
-        Freeze(seg, seg->reserved_len());
+        const uint64_t upto =
+            FreezeForSync(seg, std::max(end, seg->published_len()));
         s = SyncRangeLocked(seg, upto, /*watermark=*/WatermarkNeeded(seg));
         last_sync_ns_ = NsSince(t0);
         expect_ = in_sync_.load(std::memory_order_acquire);
@@ -939,6 +996,22 @@ void LogWriter::SyncBehind(Segment* seg, uint64_t upto) {
   std::lock_guard<std::mutex> l(sync_mu_);
   if (has_sticky_.load(std::memory_order_relaxed)) return;
   if (seg->sealed.load(std::memory_order_acquire)) return;
+  // The synced length becomes the watermark (in the page at once, which
+  // read-only handles read, and on disk later: PersistWatermarkLocked), so
+  // it must end a completed prefix of the log (FreezeForSync). What was
+  // handed over is frozen, with no overwrite under way there, but an
+  // update in place below `upto` may carry a number above records past it
+  // (2026-11-30). Then the bytes are made durable all the same (the
+  // seal's sync finds them clean) and the length is left where it was;
+  // the next sync that raises the watermark goes past them.
+  if (live_ != nullptr && seg->inplace() && seg->InPlaceGapAtOrAbove(upto + 1)) {
+    const uint64_t synced = seg->synced_len.load(std::memory_order_relaxed);
+    if (upto <= synced || seal_queued_.load(std::memory_order_acquire)) return;
+    Status s = seg->file()->Sync(synced, upto - synced);
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    if (!s.ok()) SetSticky(s, /*pages_at_risk=*/true);
+    return;
+  }
   // A failure is sticky (SyncRangeLocked), as for any sync.
   (void)SyncRangeLocked(seg, upto, /*watermark=*/false);
 }
@@ -950,8 +1023,7 @@ Status LogWriter::SyncPublished() {
   FIRKIN_RETURN_IF_ERROR(SealQueuedLocked());
   Segment* seg = active_.load(std::memory_order_acquire);
   if (seg == nullptr || seg->sealed.load(std::memory_order_acquire)) return Status::OK();
-  const uint64_t upto = seg->published_len();
-  Freeze(seg, seg->reserved_len());
+  const uint64_t upto = FreezeForSync(seg, seg->published_len());
   return SyncRangeLocked(seg, upto, /*watermark=*/true);
 }
 

@@ -311,6 +311,21 @@ class LogWriter {
   // Raises seg's freeze offset to at least `target` and waits for the
   // overwriters that may not have seen it. Returns the offset.
   uint64_t Freeze(Segment* seg, uint64_t target);
+  // Under the sync mutex, before a sync of `seg` up to `upto` (a published
+  // length) that raises its watermark: freezes what was reserved, and
+  // returns the length to sync, `upto` or more, such that the records
+  // below it are a completed prefix of the log by sequence number (what a
+  // read-only handle reads, Follower; and recovery after a power loss). An
+  // update in place below `upto` may carry a number above appends still
+  // being copied past it (ReserveSeq does not wait for them): then the
+  // length is raised over them, once they are published (Block).
+  uint64_t FreezeForSync(Segment* seg, uint64_t upto);
+  // How long FreezeForSync waits for appends in flight (then goes on).
+  static constexpr int64_t kPrefixWaitNs = 100 * 1000 * 1000;
+  // How often it went on without them (a writer stalled that long).
+  uint64_t prefix_waits_timed_out() const {
+    return prefix_waits_timed_out_.load(std::memory_order_relaxed);
+  }
 
   // Any thread. Reserves `bytes` (a multiple of 8) and one sequence number.
   // The caller MUST call Publish(r) afterwards, whatever happens, so the
@@ -579,6 +594,7 @@ class LogWriter {
   };
   std::unique_ptr<SeenSlot[]> seen_{new SeenSlot[kSeenSlots]};
   std::atomic<uint64_t> ahead_appends_{0};
+  std::atomic<uint64_t> prefix_waits_timed_out_{0};  // FreezeForSync
   std::mutex crowd_mu_;  // the appenders past kFreeWriters, one at a time
   void NoteSeen(uint64_t seq) {
     const uint32_t i = Epoch::ThreadIndex();

@@ -144,8 +144,17 @@ bool NextLogSegment(Env* env, const std::string& dir, const std::vector<uint64_t
 // replaced, and putting it back is as right.)
 // Synced bytes (below `durable`) never change, so no image is put back
 // there.
+// `overlay`: a read-only open (no writer), which writes nothing: each image
+// goes into private copies of its pages in the segment's own mapping
+// (MappedFile::OverlayPrivate), and `data` is that mapping. Where the Env
+// cannot, the torn record stays and ends what the handle reads, as before
+// 2026-11-30, when every read-only open did that: it read nothing past
+// the record, though the records past it were whole and acknowledged, and
+// overwrites below it numbered after them were read (a hole the writer
+// never had: readers_test torn_image).
 void RestoreImages(char* data, uint64_t size, uint64_t id, uint64_t durable,
-                   const LiveFile::Recovered& live, RecoveryResult* res) {
+                   const LiveFile::Recovered& live, RecoveryResult* res,
+                   MappedFile* overlay = nullptr) {
   std::map<uint64_t, const LiveFile::Recovered::Image*> pick;  // offset -> image
   for (const LiveFile::Recovered::Image& u : live.images) {
     if (u.segment_id != id || u.offset < std::max<uint64_t>(kSegmentHeaderSize, durable) ||
@@ -169,7 +178,11 @@ void RestoreImages(char* data, uint64_t size, uint64_t id, uint64_t durable,
         now.type != img.type || !RecordLayoutFits(img.flags, data)) {
       continue;
     }
-    std::memcpy(cur, u->image.data(), u->image.size());
+    if (overlay != nullptr) {
+      if (!overlay->OverlayPrivate(off, u->image.data(), u->image.size())) continue;
+    } else {
+      std::memcpy(cur, u->image.data(), u->image.size());
+    }
     res->images_restored++;
   }
 }
@@ -400,6 +413,9 @@ Status Recover(Env* env, const std::string& dir, const Identity& identity,
     if (inplace_tail && live.same_boot && !options.read_only) {
       FIRKIN_RETURN_IF_ERROR(writable());
       RestoreImages(wf()->data(), size, id, durable, live, res);
+    } else if (inplace_tail && live.same_boot) {
+      // (A read-only open: `data` is the segment's own mapping.)
+      RestoreImages(const_cast<char*>(data), size, id, durable, live, res, seg->file());
     }
     uint64_t prev_seq = 0;
     // The highest number on a record of this segment that was appended, not

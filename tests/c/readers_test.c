@@ -111,6 +111,19 @@
  *               a namespace before its create record (refresh_placeholder)
  *               keeps neither the namespace nor their counts: repaired, a
  *               refresh counts them once (before 2026-11-29 twice).
+ *  inplace_hole  an update in place numbered after an append still
+ *               being copied, then a sync: a reader refreshed after it
+ *               sees the append wherever it sees the update, and a
+ *               snapshot it took reads the same after the next refresh
+ *               (before 2026-11-30 the watermark covered the update but
+ *               not the append: a hole, filled by the next refresh below
+ *               the reader's firkin_last_seq; review).
+ *  torn_image   a writer killed with an update in place torn (its image
+ *               whole in LIVE): a read-only open without a writer reads
+ *               the image, and every record past it (before 2026-11-30 it
+ *               cut the log at the torn record: acknowledged writes
+ *               missing, and an update below it, numbered after them,
+ *               read: a hole; review).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -2800,6 +2813,216 @@ static int t_failed_ns_placeholder(void) {
   return 0;
 }
 
+/* inplace_hole (2026-11-30): an update in place takes its number without
+ * waiting for appends numbered before it, which may still be copying past
+ * the published length. A sync (here firkin_sync; also a group commit, the
+ * interval flusher, the writeback thread's sync-behind) then raised the
+ * durability watermark over the overwritten record but only up to the
+ * published length: a reader refreshed to a state holding the update
+ * (number n+1) without the append numbered n, a state the writer never had
+ * (a hole), and the next refresh brought that append in below the
+ * reader's firkin_last_seq, changing what a snapshot it held read. Here a
+ * thread appends a large value while the main thread updates a key in
+ * place and syncs; the reader, refreshed after the sync, must see the
+ * large value wherever it sees the update, and a snapshot it took then
+ * must read the same after the next refresh. */
+struct big_put {
+  firkin_db *w;
+  char key[32];
+  const char *val;
+  size_t len;
+  atomic_int started;
+  firkin_status rc;
+};
+
+static void *big_put_main(void *arg) {
+  struct big_put *b = arg;
+  atomic_store(&b->started, 1);
+  b->rc = firkin_put(b->w, NULL, NULL, b->key, strlen(b->key), b->val, b->len);
+  return NULL;
+}
+
+static int t_inplace_hole(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "inplace-hole");
+  firkin_options *o = NULL;
+  firkin_options_new(&o);
+  firkin_options_set(o, "auto_compact", "false");
+  firkin_options_set(o, "segment_size", "256M");
+  firkin_options_set(o, "sync_mode", "none");
+  firkin_db *w = NULL, *r = NULL;
+  CHECK(firkin_open(dir, o, &w) == FIRKIN_OK, "writer open");
+  firkin_options_free(o);
+  const size_t big_len = 12u << 20;
+  char *big = malloc(big_len);
+  CHECK(big != NULL, "malloc");
+  memset(big, 'v', big_len);
+  CHECK(firkin_put(w, NULL, NULL, "x", 1, "x1", 2) == FIRKIN_OK, "put x");
+  CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open");
+  int holes = 0, changed = 0, exercised = 0;
+  for (int round = 0; round < 12 && holes + changed == 0; round++) {
+    char bkey[32], hot[32], v1[16], v2[16];
+    snprintf(hot, sizeof hot, "hot%02d", round);
+    snprintf(v1, sizeof v1, "old%02d", round);
+    snprintf(v2, sizeof v2, "new%02d", round);
+    snprintf(bkey, sizeof bkey, "big%02d", round);
+    CHECK(firkin_put(w, NULL, NULL, hot, strlen(hot), v1, strlen(v1)) == FIRKIN_OK, "put hot");
+    const long long ip0 = stat_num(w, "in_place_updates");
+    struct big_put bp = {.w = w, .val = big, .len = big_len};
+    snprintf(bp.key, sizeof bp.key, "%s", bkey);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, big_put_main, &bp) == 0, "thread");
+    while (!atomic_load(&bp.started)) sched_yield();
+    struct timespec ts = {0, (200 + 300 * (round % 4)) * 1000L};
+    nanosleep(&ts, NULL);
+    CHECK(firkin_put(w, NULL, NULL, hot, strlen(hot), v2, strlen(v2)) == FIRKIN_OK, "put hot");
+    CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+    const bool in_place = stat_num(w, "in_place_updates") == ip0 + 1;
+    CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+    firkin_snapshot *snap = NULL;
+    CHECK(firkin_snapshot_new(r, &snap) == FIRKIN_OK, "snapshot");
+    uint64_t rseq = 0;
+    CHECK(firkin_last_seq(r, &rseq) == FIRKIN_OK, "last_seq");
+    void *v = NULL;
+    size_t n = 0;
+    const firkin_status hs = firkin_get(r, snap, NULL, hot, strlen(hot), &v, &n);
+    const bool sees_new = hs == FIRKIN_OK && n == strlen(v2) && memcmp(v, v2, n) == 0;
+    firkin_free(v);
+    v = NULL;
+    const firkin_status bs = firkin_get(r, snap, NULL, bkey, strlen(bkey), &v, &n);
+    firkin_free(v);
+    v = NULL;
+    pthread_join(th, NULL);
+    CHECK(bp.rc == FIRKIN_OK, "big put: %s", firkin_strerror(bp.rc));
+    if (in_place && sees_new) exercised++;
+    if (sees_new && bs != FIRKIN_OK) {
+      fprintf(stderr, "  round %d: the reader at %llu sees %s=%s but not %s (%s), numbered before it\n",
+              round, (unsigned long long)rseq, hot, v2, bkey, firkin_strerror(bs));
+      holes++;
+    }
+    CHECK(firkin_sync(w) == FIRKIN_OK, "sync");
+    CHECK(firkin_refresh(r) == FIRKIN_OK, "refresh");
+    const firkin_status bs2 = firkin_get(r, snap, NULL, bkey, strlen(bkey), &v, &n);
+    firkin_free(v);
+    firkin_snapshot_free(snap);
+    if (bs2 != bs && bs2 != FIRKIN_E_SNAPSHOT_TOO_OLD) {
+      fprintf(stderr, "  round %d: a snapshot at %llu read %s as %s, after a refresh as %s\n",
+              round, (unsigned long long)rseq, bkey, firkin_strerror(bs), firkin_strerror(bs2));
+      changed++;
+    }
+  }
+  free(big);
+  firkin_close(r);
+  CHECK(firkin_close(w) == FIRKIN_OK, "writer close");
+  CHECK(holes == 0 && changed == 0, "%d holes, %d snapshots changed by a refresh", holes, changed);
+  if (exercised == 0) printf("  (no update in place was seen by the reader: nothing tested)\n");
+  return 0;
+}
+
+/* Flips one byte of the first occurrence of `pat` (len n) in the log
+ * segment files of dir (a torn overwrite). 0 if done. */
+static int tear_in_segments(const char *dir, const char *pat, size_t n) {
+  DIR *d = opendir(dir);
+  if (d == NULL) return 1;
+  struct dirent *e;
+  int done = 1;
+  while (done != 0 && (e = readdir(d)) != NULL) {
+    const size_t l = strlen(e->d_name);
+    if (l != 16 + strlen(".seg") || strcmp(e->d_name + 16, ".seg") != 0) continue;
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    FILE *f = fopen(p, "r+b");
+    if (f == NULL) continue;
+    fseek(f, 0, SEEK_END);
+    const long size = ftell(f);
+    char *buf = malloc((size_t)size);
+    fseek(f, 0, SEEK_SET);
+    if (buf != NULL && fread(buf, 1, (size_t)size, f) == (size_t)size) {
+      char *at = memmem(buf, (size_t)size, pat, n);
+      if (at != NULL) {
+        const char c = (char)(at[n / 2] ^ 0x20);
+        fseek(f, (long)(at - buf) + (long)(n / 2), SEEK_SET);
+        if (fwrite(&c, 1, 1, f) == 1) done = 0;
+      }
+    }
+    free(buf);
+    fclose(f);
+  }
+  closedir(d);
+  return done;
+}
+
+/* torn_image (2026-11-30): a writer killed (kill -9) while it overwrote a
+ * record in place leaves the record torn and a whole image of it in LIVE,
+ * which the next writer's recovery puts in its place. A read-only open
+ * without a writer did not: it took the torn record for the torn tail of
+ * the log and read nothing past it. Here h1 and h2 are updated in place
+ * after y was appended (acknowledged first, by the same thread), and h2's
+ * record is torn: a reader must not see h1's update (numbered after y)
+ * without y, nor lose y. */
+static int t_torn_image(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "torn-image");
+  fflush(stdout);
+  fflush(stderr);
+  pid_t c = fork();
+  if (c == 0) {
+    firkin_options *o = NULL;
+    firkin_options_new(&o);
+    firkin_options_set(o, "auto_compact", "false");
+    firkin_options_set(o, "sync_mode", "none");
+    firkin_db *w = NULL;
+    if (firkin_open(dir, o, &w) != FIRKIN_OK) _exit(2);
+    if (firkin_put(w, NULL, NULL, "x", 1, "x-value", 7) != FIRKIN_OK) _exit(3);
+    if (firkin_put(w, NULL, NULL, "h1", 2, "h1-AAAAAAAAAAAAAAAA", 19) != FIRKIN_OK) _exit(3);
+    if (firkin_put(w, NULL, NULL, "h2", 2, "h2-AAAAAAAAAAAAAAAA", 19) != FIRKIN_OK) _exit(3);
+    if (firkin_put(w, NULL, NULL, "y", 1, "y-value", 7) != FIRKIN_OK) _exit(3);
+    if (firkin_put(w, NULL, NULL, "h1", 2, "h1-BBBBBBBBBBBBBBBB", 19) != FIRKIN_OK) _exit(3);
+    if (firkin_put(w, NULL, NULL, "h2", 2, "h2-BBBBBBBBBBBBBBBB", 19) != FIRKIN_OK) _exit(3);
+    if (stat_num(w, "in_place_updates") != 2) _exit(4);
+    raise(SIGKILL);
+    _exit(5);
+  }
+  int st = 0;
+  waitpid(c, &st, 0);
+  CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the writer child did not get to its kill (%d)",
+        WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  CHECK(tear_in_segments(dir, "h2-BBBBBBBBBBBBBBBB", 19) == 0, "tear h2's record");
+  firkin_db *r = NULL;
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open: %s", firkin_last_error());
+  const char *keys[] = {"x", "h1", "h2", "y"};
+  int found[4];
+  char vals[4][32];
+  for (int i = 0; i < 4; i++) {
+    void *v = NULL;
+    size_t n = 0;
+    found[i] = firkin_get(r, NULL, NULL, keys[i], strlen(keys[i]), &v, &n) == FIRKIN_OK;
+    snprintf(vals[i], sizeof vals[i], "%.*s", found[i] ? (int)n : 0, found[i] ? (char *)v : "");
+    firkin_free(v);
+  }
+  uint64_t seq = 0;
+  firkin_last_seq(r, &seq);
+  firkin_close(r);
+  printf("  reader at %llu: x %s, h1 %s, h2 %s, y %s\n", (unsigned long long)seq, vals[0],
+         vals[1], vals[2], vals[3]);
+  CHECK(found[3], "the reader lost y, acknowledged before h1's and h2's updates (h1 reads %s)",
+        found[1] ? vals[1] : "absent");
+  CHECK(found[2] && strcmp(vals[2], "h2-BBBBBBBBBBBBBBBB") == 0, "h2 reads %s",
+        found[2] ? vals[2] : "absent");
+  /* A writer's recovery puts the image back: the same state. */
+  firkin_db *w = NULL;
+  CHECK(firkin_open(dir, NULL, &w) == FIRKIN_OK, "writer reopen: %s", firkin_last_error());
+  void *v = NULL;
+  size_t n = 0;
+  CHECK(firkin_get(w, NULL, NULL, "h2", 2, &v, &n) == FIRKIN_OK && n == 19 &&
+            memcmp(v, "h2-BBBBBBBBBBBBBBBB", 19) == 0,
+        "the writer's recovery did not restore h2");
+  firkin_free(v);
+  CHECK(firkin_close(w) == FIRKIN_OK, "close");
+  return 0;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   snprintf(root, sizeof root, "/tmp/firkin-readers-XXXXXX");
@@ -2840,6 +3063,9 @@ int main(void) {
   run("failed_ns_threads: namespaces listed while refreshes fail and publish", t_failed_ns_threads);
   run("failed_ns_placeholder: a failed refresh over keys met before their namespace",
       t_failed_ns_placeholder);
+  run("inplace_hole: an update in place past appends still copying, a sync, a refresh",
+      t_inplace_hole);
+  run("torn_image: a read-only open after a kill -9 that tore an update in place", t_torn_image);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();
 }

@@ -94,6 +94,36 @@ TEST_F(EnvTest, MappedFileWriteSyncReopen) {
   EXPECT_EQ(content[5], 'Z');
 }
 
+// OverlayPrivate (2026-11-30; a read-only handle's recovery of an update in
+// place that a kill -9 tore): the bytes change in this read-only mapping
+// only, across a page boundary, the rest of those pages keep the file's
+// bytes, the file is untouched, and a writable mapping refuses.
+TEST_F(EnvTest, OverlayPrivateChangesOnlyThisMapping) {
+  const uint64_t size = 3 * kPage;
+  std::unique_ptr<MappedFile> f;
+  ASSERT_TRUE(env_->NewMappedFile(P("ov"), size, &f).ok());
+  for (uint64_t i = 0; i < size; i++) f->data()[i] = static_cast<char>('a' + i % 26);
+  EXPECT_FALSE(f->OverlayPrivate(10, "x", 1));
+  ASSERT_TRUE(f->Sync(0, size).ok());
+  std::unique_ptr<MappedFile> ro, ro2;
+  ASSERT_TRUE(env_->OpenMappedFile(P("ov"), false, &ro).ok());
+  ASSERT_TRUE(env_->OpenMappedFile(P("ov"), false, &ro2).ok());
+  const std::string img(100, 'Q');
+  const uint64_t at = 2 * kPage - 50;
+  ASSERT_TRUE(ro->OverlayPrivate(at, img.data(), img.size()));
+  EXPECT_FALSE(ro->OverlayPrivate(size - 10, img.data(), img.size()));  // past the end
+  for (uint64_t i = 0; i < size; i++) {
+    const char file = static_cast<char>('a' + i % 26);
+    ASSERT_EQ(ro->data()[i], i >= at && i < at + img.size() ? 'Q' : file) << i;
+    ASSERT_EQ(ro2->data()[i], file) << i;
+    ASSERT_EQ(f->data()[i], file) << i;
+  }
+  ro.reset();
+  std::string content;
+  ASSERT_TRUE(env_->ReadFile(P("ov"), &content).ok());
+  for (uint64_t i = 0; i < size; i++) ASSERT_EQ(content[i], static_cast<char>('a' + i % 26));
+}
+
 // A sparse mapped file holds no disk blocks until written or allocated;
 // Allocate reserves exactly the range asked for (LIVE: its header page at
 // once, a slot's page when its thread first needs it).
