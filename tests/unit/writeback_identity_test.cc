@@ -144,7 +144,10 @@ TEST(WritebackIdentity, ANewSegmentAtAFreedSegmentsAddressIsWrittenBehindFromIts
   // The next write rolls: segment 2, at segment 1's address.
   const LogWriter::Reservation r = AppendPublished(log, kRecord);
   t_reuser = false;
-  ASSERT_EQ(r.seg->id(), 2u);
+  // (A new segment; its id is 2, or 3 where the prefault thread's spare
+  // took 2 and was not ready when the roll came: 1 run in 30 under load,
+  // 2026-11-30. What is tested is the address.)
+  ASSERT_GT(r.seg->id(), 1u);
   ASSERT_EQ(r.seg, first) << "segment 2 was not allocated at segment 1's address";
   // 6 MiB published in segment 2 (less than the writeback thread had
   // handed over of segment 1): it is handed over from its front.
