@@ -124,6 +124,10 @@
  *               cut the log at the torn record: acknowledged writes
  *               missing, and an update below it, numbered after them,
  *               read: a hole; review).
+ *  torn_two     two threads' torn updates in place on one page: both
+ *               images overlaid (before 2026-11-30 the second overlay
+ *               remapped the page from the file, tearing the first again;
+ *               review).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -3023,6 +3027,76 @@ static int t_torn_image(void) {
   return 0;
 }
 
+/* torn_two (2026-11-30, review): two threads' updates in place torn by one
+ * kill -9, their records on one page. The read-only open overlays each
+ * image as a private copy of its pages (MappedFile::OverlayPrivate); the
+ * second remapped the shared page from the file again, and the first
+ * record was torn again: the reader cut the log there and lost both
+ * updates and y, acknowledged after them. */
+struct torn_two_arg {
+  firkin_db *w;
+  atomic_int done;
+};
+static void *torn_two_thread(void *p) {
+  struct torn_two_arg *a = p;
+  const int ok = firkin_put(a->w, NULL, NULL, "h2", 2, "h2-BBBBBBBBBBBBBBBB", 19) == FIRKIN_OK;
+  atomic_store(&a->done, ok ? 1 : 2);
+  for (;;) pause(); /* alive (its LIVE slot kept) until the kill */
+  return NULL;
+}
+static int t_torn_two(void) {
+  char dir[512];
+  fresh(dir, sizeof dir, "torn-two");
+  fflush(stdout);
+  fflush(stderr);
+  pid_t c = fork();
+  if (c == 0) {
+    firkin_options *o = NULL;
+    firkin_options_new(&o);
+    firkin_options_set(o, "auto_compact", "false");
+    firkin_options_set(o, "sync_mode", "none");
+    firkin_db *w = NULL;
+    if (firkin_open(dir, o, &w) != FIRKIN_OK) _exit(2);
+    if (firkin_put(w, NULL, NULL, "x", 1, "x-value", 7) != FIRKIN_OK) _exit(3);
+    if (firkin_put(w, NULL, NULL, "h1", 2, "h1-AAAAAAAAAAAAAAAA", 19) != FIRKIN_OK) _exit(3);
+    if (firkin_put(w, NULL, NULL, "h2", 2, "h2-AAAAAAAAAAAAAAAA", 19) != FIRKIN_OK) _exit(3);
+    if (firkin_put(w, NULL, NULL, "y", 1, "y-value", 7) != FIRKIN_OK) _exit(3);
+    if (firkin_put(w, NULL, NULL, "h1", 2, "h1-BBBBBBBBBBBBBBBB", 19) != FIRKIN_OK) _exit(3);
+    static struct torn_two_arg a;
+    a.w = w;
+    atomic_store(&a.done, 0);
+    pthread_t t;
+    if (pthread_create(&t, NULL, torn_two_thread, &a) != 0) _exit(6);
+    while (atomic_load(&a.done) == 0) usleep(1000);
+    if (atomic_load(&a.done) != 1) _exit(3);
+    if (stat_num(w, "in_place_updates") != 2) _exit(4);
+    raise(SIGKILL);
+    _exit(5);
+  }
+  int st = 0;
+  waitpid(c, &st, 0);
+  CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the writer child did not get to its kill (%d)",
+        WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  CHECK(tear_in_segments(dir, "h1-BBBBBBBBBBBBBBBB", 19) == 0, "tear h1's record");
+  CHECK(tear_in_segments(dir, "h2-BBBBBBBBBBBBBBBB", 19) == 0, "tear h2's record");
+  firkin_db *r = NULL;
+  CHECK(open_ro(dir, &r) == FIRKIN_OK, "reader open: %s", firkin_last_error());
+  const char *keys[] = {"x", "h1", "h2", "y"};
+  const char *want[] = {"x-value", "h1-BBBBBBBBBBBBBBBB", "h2-BBBBBBBBBBBBBBBB", "y-value"};
+  int bad = 0;
+  for (int i = 0; i < 4; i++) {
+    void *v = NULL;
+    size_t n = 0;
+    const int found = firkin_get(r, NULL, NULL, keys[i], strlen(keys[i]), &v, &n) == FIRKIN_OK;
+    printf("  %s: %.*s\n", keys[i], found ? (int)n : 6, found ? (char *)v : "absent");
+    if (!found || n != strlen(want[i]) || memcmp(v, want[i], n) != 0) bad++;
+    firkin_free(v);
+  }
+  firkin_close(r);
+  CHECK(bad == 0, "%d of 4 keys wrong on the reader", bad);
+  return 0;
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   snprintf(root, sizeof root, "/tmp/firkin-readers-XXXXXX");
@@ -3066,6 +3140,7 @@ int main(void) {
   run("inplace_hole: an update in place past appends still copying, a sync, a refresh",
       t_inplace_hole);
   run("torn_image: a read-only open after a kill -9 that tore an update in place", t_torn_image);
+  run("torn_two: two torn updates in place on one page, a read-only open", t_torn_two);
   sh("chmod -R u+w '%s' 2>/dev/null; rm -rf '%s'", root, root);
   return forked_cases_summary();
 }
