@@ -279,10 +279,14 @@ uint64_t LogWriter::FreezeForSync(Segment* seg, uint64_t upto) {
   // place before such an append numbered below it (README, "Read-only
   // processes beside the writer"). (The appends waited for hold no lock
   // this thread holds: they never wait for a sync.)
+  // (The guard first: its registration of a new thread may throw
+  // std::bad_alloc, which must not leave overwrites held off for good. A
+  // review of 2026-11-30; through the database this thread is registered
+  // already, by its Reserve or SyncPublished's guard.)
+  Epoch::Guard guard;  // (Current advances the segments' published lengths)
   ip_blockers_.fetch_add(1, std::memory_order_seq_cst);
   WaitInPlaceIdle();
   const uint64_t hi = InPlaceMaxSeq();
-  Epoch::Guard guard;  // (Current advances the segments' published lengths)
   const int64_t deadline = NowNs() + kPrefixWaitNs;
   bool published = false;
   for (uint32_t round = 0;; round++) {
