@@ -1008,12 +1008,20 @@ void LogWriter::SyncBehind(Segment* seg, uint64_t upto) {
   // (2026-11-30). Then the bytes are made durable all the same (the
   // seal's sync finds them clean) and the length is left where it was;
   // the next sync that raises the watermark goes past them.
+  // (From where the last such sync ended: the trigger counts from there
+  // too, or each handover synced again from synced_len; a review of
+  // 2026-11-30.)
   if (live_ != nullptr && seg->inplace() && seg->InPlaceGapAtOrAbove(upto + 1)) {
-    const uint64_t synced = seg->synced_len.load(std::memory_order_relaxed);
-    if (upto <= synced || seal_queued_.load(std::memory_order_acquire)) return;
-    Status s = seg->file()->Sync(synced, upto - synced);
+    const uint64_t from = std::max(seg->synced_len.load(std::memory_order_relaxed),
+                                   seg->synced_behind.load(std::memory_order_relaxed));
+    if (upto <= from || seal_queued_.load(std::memory_order_acquire)) return;
+    Status s = seg->file()->Sync(from, upto - from);
     syncs_.fetch_add(1, std::memory_order_relaxed);
-    if (!s.ok()) SetSticky(s, /*pages_at_risk=*/true);
+    if (!s.ok()) {
+      SetSticky(s, /*pages_at_risk=*/true);
+      return;
+    }
+    seg->synced_behind.store(upto, std::memory_order_relaxed);
     return;
   }
   // A failure is sticky (SyncRangeLocked), as for any sync.
@@ -1257,7 +1265,8 @@ bool LogWriter::WritebackRound(uint64_t* last_id, uint64_t* written_to) {
           // and it would wait for the sync mutex while this sync (data and
           // watermark: two flushes then, one now) finished (YCSB A: 1.4 ms per roll).
           const uint64_t part = std::max<uint64_t>(kWriteBehindChunk, seg->capacity() / 16);
-          if (written >= seg->synced_len.load(std::memory_order_acquire) + part &&
+          if (written >= std::max(seg->synced_len.load(std::memory_order_acquire),
+                                  seg->synced_behind.load(std::memory_order_relaxed)) + part &&
               seg->reserved_len() + part < seg->capacity()) {
             SyncBehind(seg, written);
           }

@@ -198,6 +198,11 @@ class Segment : public std::enable_shared_from_this<Segment> {
   // (MappedFile::WriteBehind: mapped again read-only). Raised by the log's
   // writeback thread and by the seal; the seal hands over only the rest.
   std::atomic<uint64_t> handed_over{0};
+  // The record bytes below this offset were made durable by the
+  // writeback thread's sync behind without raising synced_len (an update
+  // in place below them numbered past records above: LogWriter::
+  // SyncBehind). Written by the writeback thread under the sync mutex.
+  std::atomic<uint64_t> synced_behind{0};
   // In-place updates (kSegmentFlagInPlace; docs/write_path.md): the
   // record bytes below `frozen` never change again. Raised (LogWriter::
   // Freeze) before any range is synced or handed over to writeback; a put
