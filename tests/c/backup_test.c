@@ -1199,6 +1199,24 @@ static void check_ip_prefix(const char *path, const char *what) {
     if (c > hi) hi = c;
     firkin_free(v);
   }
+  /* The dropped and recreated namespace: its keys, put in order after each
+   * create, are a prefix c0..c(m-1) (none of a dropped life comes back). */
+  firkin_ns *churn = NULL;
+  if (firkin_ns_open(db, "churn", false, &churn) == FIRKIN_OK) {
+    int m = -1;
+    for (int j = 0; j < 50; j++) {
+      char k[16];
+      int kl = snprintf(k, sizeof k, "c%d", j);
+      void *v = NULL;
+      size_t vl = 0;
+      firkin_status s = firkin_get(db, NULL, churn, k, (size_t)kl, &v, &vl);
+      firkin_free(v);
+      if (s == FIRKIN_E_NOT_FOUND && m < 0) m = j;
+      CHECK(s == (m < 0 ? FIRKIN_OK : FIRKIN_E_NOT_FOUND), "%s: churn key c%d -> %s after "
+            "the first %d", what, j, firkin_strerror(s), m);
+    }
+    firkin_ns_close(churn);
+  }
   uint64_t want[kIpKeys] = {0};
   for (uint64_t c = 1; c <= hi; c++) want[g_ip_key[c]] = c;
   for (uint32_t key = 0; key < kIpKeys; key++) {
