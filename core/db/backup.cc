@@ -670,8 +670,17 @@ Status DB::Backup(const std::string& dest_in, const BackupOptions& bo, BackupRep
     pr.Mute(true);
     // Link the immutable segments while they are sure to exist (a file
     // that already is the source's, a link of an earlier backup, is kept).
+    // Only sealed ones: the log segment a roll closed just before the cut
+    // is not, until the writeback thread seals it (its records may not be
+    // synced yet, its watermark below them, its file still preallocated).
+    // Linked, the backup was marked complete with records that no fsync of
+    // its own had made durable (a power loss then cut the backup's log
+    // there, and dropped every later log segment of it), and the source's
+    // seal rewrote its header and cut its size afterwards. Copied instead,
+    // up to the cut, as the tail is. (Until 2026-11-30 every segment but
+    // the tail was linked; backup_test links_sealed.)
     for (Item& it : items) {
-      if (it.tail) continue;
+      if (it.tail || !it.sealed) continue;
       const std::string dpath = dest + "/" + SegmentFileName(it.seg->id());
       if (bo.incremental && has_identity && SameInode(dpath, *it.seg)) {
         it.how = Item::How::kKeep;
