@@ -16,7 +16,9 @@ def test_backup_holds_the_snapshot_and_restores(tmp_path):
             users[b"ada"] = b"lovelace"
             rep = db.backup(bak, progress=lambda done, total: calls.append((done, total)))
             assert rep["verified"] and rep["seq"] > 0 and rep["segments"] > 1
-            assert rep["linked"] == rep["segments"] - 1 and rep["copied"] == 1
+            # (The tail is copied; so is a segment a roll closed whose seal
+            # had not come yet: only sealed segments are linked, 2026-11-30.)
+            assert rep["linked"] + rep["copied"] == rep["segments"] and rep["copied"] >= 1
             assert calls and calls[-1][0] == calls[-1][1] > 0
             assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
             db[b"k0"] = b"changed"
