@@ -289,8 +289,8 @@ func (c *ChangeCursor) Close() error {
 // Changes streams the changes after since on a channel until ctx is done
 // or the cursor fails; each Change is a copy the receiver owns. Batch
 // markers are included. The error channel receives the error that ended
-// the stream (ctx.Err() when cancelled) and is closed with the change
-// channel. An error opening the cursor (ErrSnapshotTooOld, ...) is returned
+// the stream (ctx.Err() when cancelled), once the stream's cursor is
+// closed, and is closed with the change channel. An error opening the cursor (ErrSnapshotTooOld, ...) is returned
 // at once, as is ErrInvalidArgument for a nil ctx (the stream's goroutine
 // would otherwise panic on it, out of the caller's reach).
 func (db *DB) Changes(ctx context.Context, since uint64) (<-chan Change, <-chan error, error) {
@@ -304,9 +304,20 @@ func (db *DB) Changes(ctx context.Context, since uint64) (<-chan Change, <-chan 
 	out := make(chan Change, 64)
 	errs := make(chan error, 1)
 	go func() {
-		defer close(errs)
-		defer close(out)
-		defer c.Close()
+		// The cursor is closed before the error is sent: a receiver of
+		// the error may close the database and remove its directory at
+		// once, and a Close with the cursor's call still in flight left
+		// the database open under it (Go TestChangesChannel in CI,
+		// 2026-11-30: "directory not empty").
+		var final error
+		defer func() {
+			c.Close()
+			if final != nil {
+				errs <- final
+			}
+			close(out)
+			close(errs)
+		}()
 		for {
 			for c.Next() {
 				ch := c.Change()
@@ -315,21 +326,21 @@ func (db *DB) Changes(ctx context.Context, since uint64) (<-chan Change, <-chan 
 				select {
 				case out <- ch:
 				case <-ctx.Done():
-					errs <- ctx.Err()
+					final = ctx.Err()
 					return
 				}
 			}
 			if err := c.Err(); err != nil {
-				errs <- err
+				final = err
 				return
 			}
 			if ctx.Err() != nil {
-				errs <- ctx.Err()
+				final = ctx.Err()
 				return
 			}
 			// Short waits, so that a cancelled ctx is noticed promptly.
 			if _, err := c.Wait(100 * time.Millisecond); err != nil {
-				errs <- err
+				final = err
 				return
 			}
 		}
