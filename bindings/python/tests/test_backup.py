@@ -28,8 +28,11 @@ def test_backup_holds_the_snapshot_and_restores(tmp_path):
                 assert b"later" not in copy
                 assert cu[b"ada"] == b"lovelace"
                 assert len(copy) == 500
+            first_linked = rep["linked"]
             rep = db.backup(bak)
-            assert rep["kept"] > 0
+            # (Links of the first backup are kept; it may have linked none,
+            # its closed segments not sealed yet.)
+            assert rep["kept"] > 0 or first_linked == 0
             rep = db.backup(str(tmp_path / "copy"), hard_links=False, incremental=False,
                             checkpoint=False)
             assert rep["linked"] == 0 and rep["copied"] == rep["segments"]
